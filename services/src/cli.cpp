@@ -1,33 +1,61 @@
 #include "pedigree/services/cli.h"
 
-#include <functional>
 #include <iostream>
-#include <map>
+
+#include "cli_common.h"
 
 namespace pedigree::services {
 namespace {
 
-constexpr const char* kUsage =
-    "usage: pedigree <command> [options]\n"
-    "\n"
-    "commands:\n"
-    "  help                 this text\n"
-    "  version              print the version\n";
+std::vector<Command> AllCommands() {
+  std::vector<Command> all = LedgerCommands();
+  return all;
+}
+
+void PrintUsage(std::ostream& out, const std::vector<Command>& commands) {
+  out << "usage: pedigree <command> [options]   (--dir D or $PEDIGREE_DIR selects the ledger)\n\n"
+         "commands:\n";
+  for (const Command& c : commands) out << "  " << c.usage << "\n";
+  out << "  version\n  help\n";
+}
 
 }  // namespace
 
-int RunCli(const std::vector<std::string>& args, std::istream& /*in*/, std::ostream& out,
+int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
            std::ostream& err) {
-  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
-    (args.empty() ? err : out) << kUsage;
-    return args.empty() ? 2 : 0;
+  std::vector<Command> commands = AllCommands();
+  if (args.empty()) {
+    PrintUsage(err, commands);
+    return 2;
+  }
+  if (args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    PrintUsage(out, commands);
+    return 0;
   }
   if (args[0] == "version" || args[0] == "--version") {
     out << "pedigree 0.1.0\n";
     return 0;
   }
-  err << "pedigree: unknown command '" << args[0] << "'\n" << kUsage;
-  return 2;
+  // Two-word commands ("log append") take precedence over one-word ones.
+  const Command* match = nullptr;
+  for (const Command& c : commands) {
+    if (args.size() >= 2 && c.name == args[0] + " " + args[1]) match = &c;
+  }
+  if (!match) {
+    for (const Command& c : commands) {
+      if (c.name == args[0]) match = &c;
+    }
+  }
+  if (!match) {
+    err << "pedigree: unknown command '" << args[0] << (args.size() > 1 ? " " + args[1] : "")
+        << "'\n";
+    PrintUsage(err, commands);
+    return 2;
+  }
+  CliIo io{in, out, err};
+  int rc = match->run(args, io);
+  // Usage errors exit 2 so scripts can tell them from failed operations.
+  return rc;
 }
 
 }  // namespace pedigree::services

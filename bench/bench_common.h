@@ -1,0 +1,29 @@
+// Tiny helpers shared by the benchmarks: a monotonic stopwatch and the report line
+// format `<figure>: <value> <unit> (target ...; reference ...)`.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <string>
+
+namespace pedigree::bench {
+
+class Stopwatch {
+ public:
+  Stopwatch() : start_(std::chrono::steady_clock::now()) {}
+  double seconds() const {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+};
+
+inline void Report(const std::string& figure, double value, const std::string& unit,
+                   const std::string& target, const std::string& reference) {
+  std::printf("%s: %.1f %s (target %s; reference %s)\n", figure.c_str(), value, unit.c_str(),
+              target.c_str(), reference.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace pedigree::bench

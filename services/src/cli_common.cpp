@@ -1,0 +1,106 @@
+#include "cli_common.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+namespace pedigree::services {
+
+Result<Args> Args::Parse(const std::vector<std::string>& args, size_t first,
+                         const std::set<std::string>& options,
+                         const std::set<std::string>& flags) {
+  Args parsed;
+  for (size_t i = first; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.size() > 2 && a.rfind("--", 0) == 0) {
+      std::string name = a.substr(2);
+      std::optional<std::string> inline_value;
+      if (auto eq = name.find('='); eq != std::string::npos) {
+        inline_value = name.substr(eq + 1);
+        name = name.substr(0, eq);
+      }
+      if (flags.count(name)) {
+        parsed.values_[name] = "true";
+        continue;
+      }
+      if (!options.count(name)) {
+        return Fail(Error("cli.usage", "unknown option --" + name).at_field(name));
+      }
+      if (inline_value) {
+        parsed.values_[name] = *inline_value;
+      } else if (i + 1 < args.size()) {
+        parsed.values_[name] = args[++i];
+      } else {
+        return Fail(Error("cli.usage", "option --" + name + " needs a value").at_field(name));
+      }
+    } else {
+      parsed.positionals_.push_back(a);
+    }
+  }
+  return parsed;
+}
+
+std::optional<std::string> Args::get(const std::string& name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::string> Args::required(const std::string& name) const {
+  auto v = get(name);
+  if (!v) return Fail(Error("cli.usage", "missing required option --" + name).at_field(name));
+  return *v;
+}
+
+Result<std::optional<uint64_t>> Args::number(const std::string& name) const {
+  auto v = get(name);
+  if (!v) return std::optional<uint64_t>();
+  uint64_t n = 0;
+  auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
+  if (ec != std::errc() || end != v->data() + v->size() || v->empty()) {
+    return Fail(Error("cli.usage", "--" + name + " must be a non-negative integer, got '" + *v + "'")
+                    .at_field(name));
+  }
+  return std::optional<uint64_t>(n);
+}
+
+std::string Args::dir() const {
+  if (auto d = get("dir")) return *d;
+  if (const char* env = std::getenv("PEDIGREE_DIR"); env && *env) return env;
+  return "pedigree-data";
+}
+
+void PrintJson(std::ostream& out, const ledger::JsonValue& value) {
+  out << ledger::Canonicalize(value) << "\n";
+}
+
+int PrintError(std::ostream& err, const Error& error) {
+  auto e = ledger::JsonValue::Object();
+  e.set("code", ledger::JsonValue(error.code()));
+  e.set("message", ledger::JsonValue(error.message()));
+  if (!error.field().empty()) e.set("field", ledger::JsonValue(error.field()));
+  const Location& loc = error.location();
+  if (loc.line) e.set("line", ledger::JsonValue(static_cast<int64_t>(*loc.line)));
+  if (loc.column) e.set("column", ledger::JsonValue(static_cast<int64_t>(*loc.column)));
+  if (loc.offset) e.set("offset", ledger::JsonValue(static_cast<int64_t>(*loc.offset)));
+  auto wrapper = ledger::JsonValue::Object();
+  wrapper.set("error", std::move(e));
+  PrintJson(err, wrapper);
+  return 1;
+}
+
+Result<std::string> ReadInput(const std::string& path, std::istream& in) {
+  std::ostringstream buffer;
+  if (path == "-") {
+    buffer << in.rdbuf();
+    return buffer.str();
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return Fail(Error("cli.io", "cannot open " + path).at_field("file"));
+  buffer << file.rdbuf();
+  return buffer.str();
+}
+
+}  // namespace pedigree::services

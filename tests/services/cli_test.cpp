@@ -1,0 +1,114 @@
+// The `pedigree` CLI in-process: what a script sees on stdout, stderr and the exit code.
+#include "pedigree/services/cli.h"
+
+#include <boost/test/unit_test.hpp>
+#include <sstream>
+
+#include "common/temp_dir.h"
+#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/ledger/merkle.h"
+#include "pedigree/ledger/note.h"
+#include "pedigree/ledger/proof.h"
+
+using namespace pedigree;
+using namespace pedigree::ledger;
+using pedigree::testing::TempDir;
+
+namespace {
+
+struct Run {
+  int rc;
+  std::string out;
+  std::string err;
+};
+
+Run Cli(std::vector<std::string> args, const std::string& stdin_text = "") {
+  std::istringstream in(stdin_text);
+  std::ostringstream out, err;
+  int rc = services::RunCli(args, in, out, err);
+  return {rc, out.str(), err.str()};
+}
+
+std::vector<Hash> Hashes(const JsonValue& list) {
+  std::vector<Hash> out;
+  for (const JsonValue& h : list.as_array()) out.push_back(HashFromBase64(h.as_string()).value());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(init_append_checkpoint_and_prove_round_trip) {
+  TempDir tmp;
+  std::string dir = tmp / "ledger";
+  Run init = Cli({"init", "--dir", dir, "--origin", "example.org/cli-test"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  auto vkey = ParseJson(init.out).value().find("verifier_key")->as_string();
+
+  Run keygen = Cli({"keygen", "--out", tmp / "author.pem"});
+  BOOST_REQUIRE_MESSAGE(keygen.rc == 0, keygen.err);
+
+  Run append = Cli({"log", "append", "--dir", dir, "--key", tmp / "author.pem", "-"},
+                   R"([{"a":1},{"a":2},{"a":3},{"a":4},{"a":5}])");
+  BOOST_REQUIRE_MESSAGE(append.rc == 0, append.err);
+  BOOST_TEST(ParseJson(append.out).value().find("size")->as_int() == 5);
+
+  Run checkpoint = Cli({"log", "checkpoint", "--dir", dir});
+  BOOST_REQUIRE_MESSAGE(checkpoint.rc == 0, checkpoint.err);
+  std::vector<NoteVerifier> verifiers{NoteVerifier::Parse(vkey).value()};
+  auto note = OpenNote(checkpoint.out, verifiers);
+  BOOST_REQUIRE_MESSAGE(note, note.error().ToString());
+  Checkpoint body = ParseCheckpoint(note->text).value();
+  BOOST_TEST(body.size == 5u);
+
+  Run prove = Cli({"log", "prove", "--dir", dir, "--index", "3"});
+  BOOST_REQUIRE_MESSAGE(prove.rc == 0, prove.err);
+  JsonValue proof = ParseJson(prove.out).value();
+  Run entry = Cli({"log", "entry", "--dir", dir, "--index", "3"});
+  std::string entry_bytes = entry.out.substr(0, entry.out.size() - 1);
+  BOOST_TEST(VerifyInclusion(3, 5, LeafHash(AsBytes(entry_bytes)), Hashes(*proof.find("proof")),
+                             body.root)
+                 .has_value());
+
+  Run consistency = Cli({"log", "consistency", "--dir", dir, "--from", "2", "--to", "5"});
+  BOOST_REQUIRE_MESSAGE(consistency.rc == 0, consistency.err);
+  JsonValue c = ParseJson(consistency.out).value();
+  BOOST_TEST(VerifyConsistency(2, 5, Hashes(*c.find("proof")),
+                               HashFromBase64(c.find("root1")->as_string()).value(), body.root)
+                 .has_value());
+
+  Run audit = Cli({"log", "audit", "--dir", dir});
+  BOOST_TEST(audit.rc == 0);
+  BOOST_TEST(ParseJson(audit.out).value().find("ok")->as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(errors_are_json_with_code_and_nonzero_exit) {
+  TempDir tmp;
+  Run missing = Cli({"log", "checkpoint", "--dir", tmp / "none"});
+  BOOST_TEST(missing.rc == 1);
+  auto error = ParseJson(missing.err).value().find("error");
+  BOOST_REQUIRE(error);
+  BOOST_TEST(error->find("code")->as_string() == "ledger.not_found");
+
+  Run bad_option = Cli({"log", "prove", "--dir", tmp.path(), "--index", "x"});
+  BOOST_TEST(bad_option.rc == 1);
+  BOOST_TEST(ParseJson(bad_option.err).value().find("error")->find("field")->as_string() == "index");
+
+  BOOST_TEST(Cli({"frobnicate"}).rc == 2);
+  BOOST_TEST(Cli({}).rc == 2);
+}
+
+BOOST_AUTO_TEST_CASE(float_in_payload_is_refused_before_anything_is_written) {
+  TempDir tmp;
+  std::string dir = tmp / "ledger";
+  BOOST_REQUIRE(Cli({"init", "--dir", dir, "--origin", "example.org/cli-test"}).rc == 0);
+  BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "k.pem"}).rc == 0);
+  Run append = Cli({"log", "append", "--dir", dir, "--key", tmp / "k.pem", "-"}, R"({"dose":2.5})");
+  BOOST_TEST(append.rc == 1);
+  BOOST_TEST(append.err.find("json.") != std::string::npos);
+  Run checkpoint = Cli({"log", "checkpoint", "--dir", dir});
+  BOOST_TEST(checkpoint.out.find("\n0\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
