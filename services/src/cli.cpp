@@ -9,6 +9,7 @@ namespace {
 
 std::vector<Command> AllCommands() {
   std::vector<Command> all = LedgerCommands();
+  for (Command& c : DemoCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -61,5 +61,6 @@ int PrintError(std::ostream& err, const Error& error);
 
 // Commands contributed by each area; cli.cpp gathers them.
 std::vector<Command> LedgerCommands();
+std::vector<Command> DemoCommands();
 
 }  // namespace pedigree::services
