@@ -11,7 +11,7 @@ constexpr std::array<std::string_view, 9> kPackStatusNames = {
     "free_sample", "locked", "exported", "checked_out"};
 
 constexpr std::array<AlertDefinition, 18> kAlerts = {{
-    {AlertCode::kUnknownProduct, "unknown_product", "NMVS_FE_PRD",
+    {AlertCode::kUnknownProduct, "unknown_product", "",
      "The product code (GTIN) is not registered by any manufacturer.",
      "Check the scan; if the code is right, quarantine the pack and report it."},
     {AlertCode::kUnknownBatch, "unknown_batch", "A2 / NMVS_FE_LOT_03",
