@@ -80,4 +80,16 @@ inline std::unexpected<Error> Fail(Error error) {
 
 inline Status Ok() { return {}; }
 
+// Early returns for functions returning Result<T> or Status (g++ 12 has no and_then):
+//   PEDIGREE_TRY(WriteRow(...));
+//   PEDIGREE_ASSIGN(row, ReadRow(...));   // declares `row`, a Result; use *row
+#define PEDIGREE_TRY(expr)                                               \
+  do {                                                                   \
+    if (auto pedigree_try_ = (expr); !pedigree_try_)                     \
+      return std::unexpected(std::move(pedigree_try_).error());          \
+  } while (0)
+#define PEDIGREE_ASSIGN(var, expr) \
+  auto var = (expr);               \
+  if (!var) return std::unexpected(std::move(var).error())
+
 }  // namespace pedigree

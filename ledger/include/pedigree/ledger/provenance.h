@@ -1,0 +1,128 @@
+// The provenance model on top of the generic log: it checks each signed payload
+// against the organisation registry and the custody rules before the log sequences it,
+// and keeps derived tables (packs, batches, shipments, alerts) in the same SQLite
+// transaction as the append, so the state always matches the log. Payloads:
+// ../../../../docs/events.md; alerts: ../../../../docs/alerts.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/ledger/error.h"
+#include "pedigree/ledger/keys.h"
+#include "pedigree/ledger/pack_rules.h"
+
+struct sqlite3;
+
+namespace pedigree::ledger {
+
+// "YYYY-MM-DDThh:mm:ssZ" to unix seconds; ledger.bad_time otherwise.
+[[nodiscard]] Result<int64_t> ParseUtcTime(std::string_view text);
+std::string FormatUtcTime(int64_t unix_seconds);
+// "YYYY-MM-DD" to a valid civil date; ledger.bad_date otherwise.
+[[nodiscard]] Result<std::chrono::year_month_day> ParseDate(std::string_view text);
+std::string FormatDate(std::chrono::year_month_day date);
+
+struct ProvenanceConfig {
+  PublicKey authority_key;  // signs org.register / key_add / key_revoke
+  PublicKey node_key;       // the ledger's own key: signs alert events
+  // The node's clock (unix seconds); events timed more than 5 minutes after it are refused.
+  std::function<int64_t()> now;
+};
+
+// Derived state in the ledger's SQLite file. Not thread-safe: Apply runs on the
+// sequencer's writer thread only; readers use ProvenanceView on their own connection.
+class ProvenanceState {
+ public:
+  // Creates the derived tables in `db` if missing. `db` must outlive this object.
+  [[nodiscard]] static Result<std::unique_ptr<ProvenanceState>> Attach(sqlite3* db,
+                                                                       ProvenanceConfig config);
+  ~ProvenanceState();
+
+  // The sequencer's validator: parses the envelope at `index`, checks its payload and
+  // writes the derived rows inside a savepoint, so a refusal leaves nothing behind.
+  // Refusals by the pack rules carry code "alert.<id>"; others "event.*".
+  [[nodiscard]] Status Apply(uint64_t index, std::string_view entry);
+
+  // Number of log entries the derived tables reflect.
+  [[nodiscard]] Result<uint64_t> AppliedSize();
+
+ private:
+  struct Impl;
+  explicit ProvenanceState(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// What a reader learns about one pack.
+struct PackView {
+  std::string gtin;
+  std::string serial;
+  std::string lot;
+  std::string product_name;
+  PackFacts facts;
+  std::string parent;          // SSCC of the case it is in, or empty
+  std::string in_transit_to;   // org it is shipped to and not yet received by, or empty
+  uint64_t commissioned_index = 0;
+};
+
+struct BatchView {
+  std::string gtin;
+  std::string lot;
+  std::chrono::year_month_day expiry{};
+  int64_t quantity = 0;
+  BatchStatus status = BatchStatus::kActive;
+  std::string status_reason;
+  std::string manufacturer;
+};
+
+struct AlertRecord {
+  uint64_t index = 0;  // ledger index of the alert event
+  std::string code;    // alert id, e.g. "recalled"
+  std::string epc;
+  std::string subject_org;
+  std::string message;
+  int64_t time = 0;
+};
+
+struct HolderCount {
+  std::string holder;
+  std::string in_transit_to;
+  std::string status;
+  int64_t packs = 0;
+};
+
+// Read-only queries on a connection of its own. One per thread.
+class ProvenanceView {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<ProvenanceView>> Open(const std::string& db_path);
+  ~ProvenanceView();
+
+  // pedigree.unknown_product / unknown_serial style errors come back as alert codes.
+  [[nodiscard]] Result<std::optional<PackView>> Pack(std::string_view gtin, std::string_view serial);
+  [[nodiscard]] Result<bool> ProductExists(std::string_view gtin);
+  [[nodiscard]] Result<std::optional<BatchView>> Batch(std::string_view gtin, std::string_view lot);
+  // Ledger indices of every event that touched the pack (directly or through a case),
+  // in order.
+  [[nodiscard]] Result<std::vector<uint64_t>> PackHistory(std::string_view gtin,
+                                                          std::string_view serial);
+  // Alerts, newest first; filtered by subject organisation when `org` is non-empty.
+  [[nodiscard]] Result<std::vector<AlertRecord>> Alerts(std::string_view org, size_t limit);
+  // Who holds the batch's packs now, grouped by holder, transit and status.
+  [[nodiscard]] Result<std::vector<HolderCount>> RecallReach(std::string_view gtin,
+                                                             std::string_view lot);
+  // The organisation's roles, or empty if unknown.
+  [[nodiscard]] Result<std::vector<std::string>> OrgRoles(std::string_view org);
+
+ private:
+  struct Impl;
+  explicit ProvenanceView(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pedigree::ledger
