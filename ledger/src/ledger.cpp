@@ -49,6 +49,8 @@ Ledger::Ledger(std::string dir, std::string origin, std::unique_ptr<LogStorage> 
       origin_(std::move(origin)),
       storage_(std::move(storage)),
       log_public_key_(log_key.public_key()) {
+  // The same key signs checkpoints (through the note signer) and node events.
+  node_key_ = std::make_unique<PrivateKey>(PrivateKey::FromPem(log_key.ToPem()).value());
   signer_ = std::make_unique<NoteSigner>(origin_, std::move(log_key));
 }
 
@@ -73,6 +75,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
   auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = true});
   if (!storage) return std::unexpected(storage.error());
   if (auto set = (*storage)->SetMeta(kMetaOrigin, origin); !set) return std::unexpected(set.error());
+  for (const auto& [key, value] : options.initial_meta) {
+    if (auto set = (*storage)->SetMeta(key, value); !set) return std::unexpected(set.error());
+  }
 
   std::unique_ptr<Ledger> ledger(new Ledger(dir, origin, std::move(*storage), std::move(key)));
   if (auto w = WriteTextFile(Join(dir, kLogVerifierKeyFile), ledger->VerifierKey() + "\n"); !w) {
@@ -117,7 +122,11 @@ Status Ledger::StartSequencer(const LedgerOptions& options) {
   seq.verify_threads = options.verify_threads;
   seq.max_batch = options.max_batch;
   seq.verifier = [](std::string_view entry) { return VerifyEntry(entry); };
-  seq.validator = options.validator;
+  if (options.attach) {
+    auto validator = options.attach(*storage_, log_public_key_);
+    if (!validator) return std::unexpected(validator.error());
+    seq.validator = std::move(*validator);
+  }
   auto sequencer = Sequencer::Start(*storage_, std::move(seq));
   if (!sequencer) return std::unexpected(sequencer.error());
   sequencer_ = std::move(*sequencer);
@@ -228,6 +237,12 @@ Result<Hash> Ledger::RootAt(uint64_t size) {
 }
 
 Result<std::string> Ledger::Entry(uint64_t index) { return storage_->ReadEntry(index); }
+
+Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
+  return SignEntry(payload, *node_key_);
+}
+
+std::string Ledger::db_path() const { return Join(dir_, kLedgerDbFile); }
 
 Result<AuditReport> Ledger::Audit() {
   auto report = AuditLog(*storage_, [](std::string_view entry) { return VerifyEntry(entry); }, 0);

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <future>
 #include <memory>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "pedigree/ledger/bytes.h"
+#include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/error.h"
 #include "pedigree/ledger/keys.h"
 #include "pedigree/ledger/note.h"
@@ -26,9 +28,12 @@
 namespace pedigree::ledger {
 
 struct LedgerOptions {
-  // Extra rules checked on the writer thread, in index order, inside the commit's
-  // transaction (the provenance model plugs in here). May be empty.
-  EntryValidator validator;
+  // Called once the storage is open and before the sequencer starts; returns the rules
+  // checked on the writer thread, in index order, inside the commit's transaction (the
+  // provenance model plugs in here). May be empty.
+  std::function<Result<EntryValidator>(LogStorage& storage, const PublicKey& log_key)> attach;
+  // Metadata written by Create before `attach` runs (e.g. the consortium authority key).
+  std::vector<std::pair<std::string, std::string>> initial_meta;
   size_t verify_threads = 0;  // 0 = all cores
   size_t max_batch = 4096;
 };
@@ -89,7 +94,12 @@ class Ledger {
   // every stored checkpoint checked against the tree and the log key.
   [[nodiscard]] Result<AuditReport> Audit();
 
+  // Signs `payload` as the node itself (with the log key), for facts the node records
+  // such as alerts.
+  [[nodiscard]] Result<std::string> SignAsNode(const JsonValue& payload) const;
+
   LogStorage& storage() { return *storage_; }
+  std::string db_path() const;
 
  private:
   Ledger(std::string dir, std::string origin, std::unique_ptr<LogStorage> storage,
@@ -101,6 +111,7 @@ class Ledger {
   std::string origin_;
   std::unique_ptr<LogStorage> storage_;
   std::unique_ptr<NoteSigner> signer_;
+  std::unique_ptr<PrivateKey> node_key_;
   PublicKey log_public_key_;
   std::unique_ptr<Sequencer> sequencer_;
   std::mutex checkpoint_mutex_;
