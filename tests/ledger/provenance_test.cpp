@@ -17,7 +17,7 @@ using pedigree::testing::TempDir;
 namespace {
 
 constexpr const char* kGtin = "09506000134352";  // GS1's example GTIN, check digit 2
-constexpr const char* kMfgGln = "9506000000005";
+constexpr const char* kMfgGln = "9506000000008";
 constexpr const char* kWsGln = "4012345000009";
 constexpr const char* kPh1Gln = "4000001000005";
 constexpr const char* kPh2Gln = "4000002000004";
@@ -199,7 +199,7 @@ BOOST_AUTO_TEST_CASE(undo_by_other_pharmacy_or_after_ten_days_is_refused) {
 
 BOOST_AUTO_TEST_CASE(case_cannot_contain_itself_nor_a_child_in_two_parents) {
   Chain c;
-  const std::string case1 = "095060000000000014", case2 = "095060000000000021";
+  const std::string case1 = "095060000000000015", case2 = "095060000000000022";
   Chain::Expect(c.Do(c.manufacturer_, "aggregate", {{"parent", case1}, {"children", Strings({PackId("S1"), PackId("S2")})}}));
   BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate", {{"parent", case2}, {"children", Strings({PackId("S1")})}})) ==
              "alert.aggregation_conflict");
