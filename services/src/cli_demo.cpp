@@ -103,7 +103,7 @@ int Demo(const std::vector<std::string>& argv, CliIo& io) {
 
   auto audit = ledger.Audit();
   if (!audit) return PrintError(io.err, audit.error());
-  io.out << "audit: " << audit->entries_checked << " entries re-hashed and signature-checked, "
+  io.out << "audit: " << audit->size << " entries re-hashed and signature-checked, "
          << (audit->ok() ? "no problem found" : audit->problem->ToString()) << "\n";
   io.out << "\nledger left in " << dir << "/ledger; try: pedigree log prove --dir " << dir
          << "/ledger --index 5\n";

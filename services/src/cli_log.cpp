@@ -174,10 +174,10 @@ int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
   PEDIGREE_TRY_ASSIGN(report, (*opened)->Audit());
   auto out = JsonValue::Object();
   out.set("ok", JsonValue(report->ok()));
-  out.set("entries", Int(report->entries_checked));
+  out.set("entries", Int(report->size));
   out.set("checkpoints", Int(report->checkpoints_checked));
   if (!report->ok()) {
-    out.set("first_bad_index", Int(*report->first_bad_index));
+    out.set("first_bad_index", Int(*report->bad_index));
     out.set("problem", JsonValue(report->problem->ToString()));
   }
   PrintJson(io.out, out);

@@ -188,7 +188,7 @@ BOOST_AUTO_TEST_CASE(audit_names_the_entry_edited_behind_the_ledgers_back) {
   auto report = (*ledger)->Audit();
   BOOST_REQUIRE_MESSAGE(report, report.error().ToString());
   BOOST_TEST(!report->ok());
-  BOOST_TEST(*report->first_bad_index == 17u);
+  BOOST_TEST(*report->bad_index == 17u);
 }
 
 BOOST_AUTO_TEST_CASE(replaced_checkpoint_root_is_detected_on_open) {

@@ -20,6 +20,7 @@
 #include "pedigree/ledger/bytes.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/error.h"
+#include "pedigree/ledger/integrity.h"
 #include "pedigree/ledger/keys.h"
 #include "pedigree/ledger/note.h"
 #include "pedigree/ledger/sequencer.h"
