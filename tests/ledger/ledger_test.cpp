@@ -8,6 +8,7 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 
+#include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/envelope.h"
@@ -57,13 +58,13 @@ BOOST_AUTO_TEST_SUITE(ledger_facade)
 BOOST_AUTO_TEST_CASE(appended_entries_are_provable_against_a_signed_checkpoint) {
   TempDir tmp;
   auto ledger = Ledger::Create(tmp / "l", "example.org/test-log");
-  BOOST_REQUIRE_MESSAGE(ledger, ledger.error().ToString());
+  BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
   PrivateKey author = PrivateKey::Generate();
   std::vector<std::string> entries;
   for (int i = 0; i < 13; ++i) {
     entries.push_back(SignedEntry(author, i));
     auto index = (*ledger)->Append(entries.back());
-    BOOST_REQUIRE_MESSAGE(index, index.error().ToString());
+    BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
     BOOST_TEST(*index == static_cast<uint64_t>(i));
   }
   auto checkpoint = (*ledger)->SignCheckpoint();
@@ -73,7 +74,7 @@ BOOST_AUTO_TEST_CASE(appended_entries_are_provable_against_a_signed_checkpoint) 
   auto verifier = NoteVerifier::Parse((*ledger)->VerifierKey()).value();
   std::vector<NoteVerifier> verifiers{verifier};
   auto opened = OpenNote(checkpoint->note, verifiers);
-  BOOST_REQUIRE_MESSAGE(opened, opened.error().ToString());
+  BOOST_REQUIRE_MESSAGE(opened.has_value(), pedigree::testing::Why(opened));
   auto body = ParseCheckpoint(opened->text).value();
   BOOST_TEST(body.origin == "example.org/test-log");
   BOOST_TEST(body.size == 13u);
@@ -135,7 +136,7 @@ BOOST_AUTO_TEST_CASE(reopened_ledger_resumes_with_the_same_root) {
     root = ledger->root();
   }
   auto ledger = Ledger::Open(tmp / "l");
-  BOOST_REQUIRE_MESSAGE(ledger, ledger.error().ToString());
+  BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
   BOOST_TEST((*ledger)->size() == 300u);
   BOOST_TEST((*ledger)->root() == root);
   BOOST_TEST(*(*ledger)->Append(SignedEntry(author, 300)) == 300u);
@@ -178,15 +179,15 @@ BOOST_AUTO_TEST_CASE(audit_names_the_entry_edited_behind_the_ledgers_back) {
     for (int i = 0; i < 40; ++i) BOOST_REQUIRE(ledger->Append(SignedEntry(author, i)));
     BOOST_REQUIRE(ledger->SignCheckpoint());
     auto clean = ledger->Audit();
-    BOOST_REQUIRE_MESSAGE(clean, clean.error().ToString());
+    BOOST_REQUIRE_MESSAGE(clean.has_value(), pedigree::testing::Why(clean));
     BOOST_TEST(clean->ok());
   }
   // Same length, one byte changed: "n":17 becomes "n":18 inside entry 17.
   TamperSql(tmp / "l", "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"n\":17', '\"n\":18') AS BLOB) WHERE idx = 17");
   auto ledger = Ledger::Open(tmp / "l");
-  BOOST_REQUIRE_MESSAGE(ledger, ledger.error().ToString());
+  BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
   auto report = (*ledger)->Audit();
-  BOOST_REQUIRE_MESSAGE(report, report.error().ToString());
+  BOOST_REQUIRE_MESSAGE(report.has_value(), pedigree::testing::Why(report));
   BOOST_TEST(!report->ok());
   BOOST_TEST(*report->bad_index == 17u);
 }

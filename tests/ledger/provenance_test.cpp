@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/envelope.h"
@@ -97,7 +98,7 @@ class Chain {
               &authority_));
   }
 
-  static void Expect(const Status& s) { BOOST_REQUIRE_MESSAGE(s, s ? "" : s.error().ToString()); }
+  static void Expect(const Status& s) { BOOST_REQUIRE_MESSAGE(s.has_value(), pedigree::testing::Why(s)); }
   static std::string Code(const Status& s) { return s ? "ok" : s.error().code(); }
 
   PackView Pack(const std::string& serial) { return view_->Pack(kGtin, serial).value().value(); }

@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 #include <sstream>
 
+#include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/merkle.h"
@@ -58,7 +59,7 @@ BOOST_AUTO_TEST_CASE(init_append_checkpoint_and_prove_round_trip) {
   BOOST_REQUIRE_MESSAGE(checkpoint.rc == 0, checkpoint.err);
   std::vector<NoteVerifier> verifiers{NoteVerifier::Parse(vkey).value()};
   auto note = OpenNote(checkpoint.out, verifiers);
-  BOOST_REQUIRE_MESSAGE(note, note.error().ToString());
+  BOOST_REQUIRE_MESSAGE(note.has_value(), pedigree::testing::Why(note));
   Checkpoint body = ParseCheckpoint(note->text).value();
   BOOST_TEST(body.size == 5u);
 
