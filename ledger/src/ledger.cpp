@@ -1,6 +1,9 @@
 #include "pedigree/ledger/ledger.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +19,20 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kMetaOrigin = "origin";
+constexpr const char* kLockFile = "lock";
+
+// Takes the directory's lock for the life of the process's ledger object.
+Result<UniqueFd> LockDirectory(const std::string& dir) {
+  std::string path = (fs::path(dir) / kLockFile).string();
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return Fail("ledger.io", "cannot open " + path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return Fail(Error("ledger.locked", "another process has the ledger in " + dir +
+                                           " open (a running `pedigree serve`?)")
+                    .at_field("dir"));
+  }
+  return fd;
+}
 
 std::string Join(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
 
@@ -57,6 +74,20 @@ Ledger::Ledger(std::string dir, std::string origin, std::unique_ptr<LogStorage> 
 Ledger::~Ledger() {
   // Finish queued appends before the storage they write to goes away.
   if (sequencer_) sequencer_->Stop();
+  sequencer_.reset();
+  storage_.reset();
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std::string& origin,
@@ -69,6 +100,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
   fs::create_directories(dir, ec);
   if (ec) return Fail("ledger.io", "cannot create directory " + dir + ": " + ec.message());
   ::chmod(dir.c_str(), 0700);
+  auto lock = LockDirectory(dir);
+  if (!lock) return std::unexpected(lock.error());
 
   PrivateKey key = PrivateKey::Generate();
   if (auto saved = key.SavePem(Join(dir, kLogKeyFile)); !saved) return std::unexpected(saved.error());
@@ -80,6 +113,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
   }
 
   std::unique_ptr<Ledger> ledger(new Ledger(dir, origin, std::move(*storage), std::move(key)));
+  ledger->lock_ = std::move(*lock);
   if (auto w = WriteTextFile(Join(dir, kLogVerifierKeyFile), ledger->VerifierKey() + "\n"); !w) {
     return std::unexpected(w.error());
   }
@@ -97,6 +131,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
     return Fail(Error("ledger.not_found", "no ledger in " + dir + " (run `pedigree init`)")
                     .at_field("dir"));
   }
+  auto lock = LockDirectory(dir);
+  if (!lock) return std::unexpected(lock.error());
   auto key = PrivateKey::LoadPem(Join(dir, kLogKeyFile));
   if (!key) return std::unexpected(key.error());
   auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = false});
@@ -105,6 +141,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   if (!origin) return std::unexpected(origin.error());
 
   std::unique_ptr<Ledger> ledger(new Ledger(dir, *origin, std::move(*storage), std::move(*key)));
+  ledger->lock_ = std::move(*lock);
   if (auto ok = CheckLatestCheckpoint(*ledger->storage_); !ok) return std::unexpected(ok.error());
   auto latest = ledger->storage_->LatestCheckpoint();
   if (!latest) return std::unexpected(latest.error());

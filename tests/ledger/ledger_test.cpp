@@ -207,3 +207,18 @@ BOOST_AUTO_TEST_CASE(replaced_checkpoint_root_is_detected_on_open) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ledger_lock)
+
+BOOST_AUTO_TEST_CASE(second_opener_is_refused_while_the_ledger_is_open) {
+  TempDir tmp;
+  auto first = Ledger::Create(tmp / "l", "example.org/test-log");
+  BOOST_REQUIRE(first.has_value());
+  auto second = Ledger::Open(tmp / "l");
+  BOOST_REQUIRE(!second.has_value());
+  BOOST_TEST(second.error().code() == "ledger.locked");
+  first->reset();
+  BOOST_TEST(Ledger::Open(tmp / "l").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,9 @@
 //   ledger.db        SQLite database (entries, tiles, checkpoints, metadata)
 //   log-key.pem      the log's Ed25519 private key, PKCS#8 PEM, mode 0600
 //   log.vkey         the log's note verifier key, for anyone who checks checkpoints
+//   lock             held with flock(LOCK_EX) while a process has the ledger open: the
+//                    sequencer keeps the tree's right edge in memory, so a second writer
+//                    would fork it
 #pragma once
 
 #include <cstdint>
@@ -15,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "pedigree/ledger/bytes.h"
@@ -47,6 +51,22 @@ struct InclusionEvidence {
   Hash root{};
 };
 
+// Move-only owner of a file descriptor; closes it on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
 class Ledger {
  public:
   // Creates `dir` (mode 0700) holding a new empty log named `origin` and a fresh log
@@ -54,6 +74,7 @@ class Ledger {
   [[nodiscard]] static Result<std::unique_ptr<Ledger>> Create(const std::string& dir,
                                                               const std::string& origin,
                                                               LedgerOptions options = {});
+  // Both fail with ledger.locked while another process has the ledger open.
   // Opens an existing ledger and checks that its latest signed checkpoint matches the
   // stored tree (storage.checkpoint_mismatch otherwise) and carries a valid signature.
   [[nodiscard]] static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
@@ -116,6 +137,7 @@ class Ledger {
   PublicKey log_public_key_;
   std::unique_ptr<Sequencer> sequencer_;
   std::mutex checkpoint_mutex_;
+  UniqueFd lock_;
 };
 
 // File names inside a ledger directory.
