@@ -19,6 +19,7 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kMetaOrigin = "origin";
+constexpr const char* kMetaModel = "model";
 constexpr const char* kLockFile = "lock";
 
 // Takes the directory's lock for the life of the process's ledger object.
@@ -108,6 +109,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
   auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = true});
   if (!storage) return std::unexpected(storage.error());
   if (auto set = (*storage)->SetMeta(kMetaOrigin, origin); !set) return std::unexpected(set.error());
+  if (!options.model.empty()) {
+    if (auto set = (*storage)->SetMeta(kMetaModel, options.model); !set) return std::unexpected(set.error());
+  }
   for (const auto& [key, value] : options.initial_meta) {
     if (auto set = (*storage)->SetMeta(key, value); !set) return std::unexpected(set.error());
   }
@@ -148,6 +152,9 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   if (*latest) {
     if (auto ok = ledger->CheckSignedCheckpoint(**latest); !ok) return std::unexpected(ok.error());
   }
+  if (auto model = ledger->storage_->GetMeta(kMetaModel); model && !options.attach) {
+    ledger->unattached_model_ = *model;
+  }
   if (auto started = ledger->StartSequencer(options); !started) {
     return std::unexpected(started.error());
   }
@@ -174,10 +181,18 @@ std::string Ledger::VerifierKey() const { return signer_->VerifierKey(); }
 const PublicKey& Ledger::log_public_key() const { return log_public_key_; }
 
 Result<uint64_t> Ledger::Append(std::string envelope, std::string idempotency_key) {
-  return sequencer_->Append(std::move(envelope), std::move(idempotency_key));
+  return Submit(std::move(envelope), std::move(idempotency_key)).get();
 }
 
 std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string idempotency_key) {
+  if (!unattached_model_.empty()) {
+    std::promise<Result<uint64_t>> refused;
+    refused.set_value(Fail("ledger.model_required",
+                           "this ledger runs the " + unattached_model_ +
+                               " model; append through it (e.g. the supply-chain commands), "
+                               "not as a plain log"));
+    return refused.get_future();
+  }
   return sequencer_->Submit(std::move(envelope), std::move(idempotency_key));
 }
 

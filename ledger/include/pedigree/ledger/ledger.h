@@ -37,6 +37,10 @@ struct LedgerOptions {
   // checked on the writer thread, in index order, inside the commit's transaction (the
   // provenance model plugs in here). May be empty.
   std::function<Result<EntryValidator>(LogStorage& storage, const PublicKey& log_key)> attach;
+  // The model the ledger runs ("provenance/v1"), recorded by Create. A ledger recorded
+  // with a model refuses appends (ledger.model_required) when opened without `attach`,
+  // so no path bypasses the model's rules; reads, proofs and checkpoints still work.
+  std::string model;
   // Metadata written by Create before `attach` runs (e.g. the consortium authority key).
   std::vector<std::pair<std::string, std::string>> initial_meta;
   size_t verify_threads = 0;  // 0 = all cores
@@ -136,6 +140,7 @@ class Ledger {
   std::unique_ptr<PrivateKey> node_key_;
   PublicKey log_public_key_;
   std::unique_ptr<Sequencer> sequencer_;
+  std::string unattached_model_;  // non-empty: appends are refused
   std::mutex checkpoint_mutex_;
   UniqueFd lock_;
 };

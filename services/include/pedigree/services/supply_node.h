@@ -1,0 +1,101 @@
+// A supply-chain node: one ledger with the provenance model attached, the use cases
+// the HTTP API and the CLI share (submit a signed command, sign for an organisation
+// whose key this node holds, verify a scanned code), and the recording of refusals
+// as alert events. See docs/events.md and docs/alerts.md.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/ledger/keys.h"
+#include "pedigree/ledger/ledger.h"
+#include "pedigree/ledger/pack_rules.h"
+#include "pedigree/ledger/provenance.h"
+
+namespace pedigree::services {
+
+// The answer to a pharmacy's scan.
+struct VerifyAnswer {
+  bool verified = false;  // known, active, and nothing speaks against supplying it
+  std::string pack_id;    // canonical Digital Link URI, when the code names a pack
+  std::string gtin, serial, lot, expiry;  // as registered (lot, expiry) or scanned
+  std::string product_name;
+  std::string status;   // pack status, or "unknown"
+  std::string holder;   // organisation with custody
+  std::vector<ledger::Alert> reasons;  // why not, most serious first
+  std::vector<std::string> scan_hints;  // the scanner's diagnosis of a damaged read
+};
+
+class SupplyNode {
+ public:
+  // Creates `dir` with a ledger named `origin` whose organisation registry is governed
+  // by `authority` (the consortium authority's public key).
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Create(
+      const std::string& dir, const std::string& origin, const ledger::PublicKey& authority);
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Open(const std::string& dir);
+  ~SupplyNode();
+
+  ledger::Ledger& ledger() { return *ledger_; }
+
+  // Appends a signed provenance envelope. Idempotent by (org, clientId): a replay returns
+  // the first index. A refusal by the pack rules ("alert.*") is recorded on the ledger as
+  // an alert event signed by this node before the refusal is returned.
+  [[nodiscard]] Result<uint64_t> Submit(std::string envelope);
+
+  // Signs `payload` with the key this node holds for `org` and submits it. Fills in
+  // v, org, time (now) and clientId (random) when the payload lacks them.
+  [[nodiscard]] Result<uint64_t> SubmitAs(const std::string& org, ledger::JsonValue payload);
+  // Stores `key` as the key this node signs with for `org` (keys/<org>.pem, mode 0600).
+  [[nodiscard]] Status HoldKey(const std::string& org, const ledger::PrivateKey& key);
+  [[nodiscard]] bool HoldsKey(const std::string& org) const;
+
+  // Read-only verification of any scanner form of a pack code.
+  [[nodiscard]] Result<VerifyAnswer> Verify(std::string_view code);
+
+  // Runs `fn` with a read view of its own (views are pooled, one per concurrent reader).
+  template <typename Fn>
+  auto Read(Fn&& fn) -> decltype(fn(std::declval<ledger::ProvenanceView&>()));
+
+  // The node's clock in unix seconds; tests may replace it.
+  void SetClock(std::function<int64_t()> now);
+  int64_t Now() const;
+
+ private:
+  SupplyNode() = default;
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(const std::string& dir,
+                                                                 std::optional<std::string> origin,
+                                                                 const ledger::PublicKey* authority);
+  [[nodiscard]] Result<std::unique_ptr<ledger::ProvenanceView>> AcquireView();
+  void ReleaseView(std::unique_ptr<ledger::ProvenanceView> view);
+  void RecordAlert(const Error& refusal, const ledger::JsonValue& payload);
+
+  std::string dir_;
+  std::function<int64_t()> now_;
+  std::unique_ptr<ledger::ProvenanceState> state_;
+  std::unique_ptr<ledger::Ledger> ledger_;
+  std::mutex views_mutex_;
+  std::vector<std::unique_ptr<ledger::ProvenanceView>> views_;
+  mutable std::mutex keys_mutex_;
+  std::map<std::string, std::unique_ptr<ledger::PrivateKey>> keys_;
+};
+
+template <typename Fn>
+auto SupplyNode::Read(Fn&& fn) -> decltype(fn(std::declval<ledger::ProvenanceView&>())) {
+  auto view = AcquireView();
+  if (!view) return std::unexpected(view.error());
+  auto result = fn(**view);
+  ReleaseView(std::move(*view));
+  return result;
+}
+
+// The metadata key under which the consortium authority's public key is stored.
+inline constexpr const char* kAuthorityKeyMeta = "authority_key";
+
+}  // namespace pedigree::services
