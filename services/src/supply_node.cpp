@@ -149,10 +149,10 @@ void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
   alert.set("subjectOrg", JsonValue(org.empty() ? std::string("unknown") : org));
   alert.set("message", JsonValue(refusal.message()));
   alert.set("refusedKind", JsonValue(StringMember(payload, "kind")));
-  // The pack the refusal names, when the message starts with one.
+  // The pack the refusal names: the rules start such messages with "<pack id>: ".
   const std::string& m = refusal.message();
-  if (m.rfind("https://id.gs1.org/", 0) == 0) {
-    alert.set("epc", JsonValue(m.substr(0, m.find(':', 6) == std::string::npos ? m.size() : m.find(": "))));
+  if (size_t colon = m.find(": "); m.rfind("https://id.gs1.org/", 0) == 0 && colon != std::string::npos) {
+    alert.set("epc", JsonValue(m.substr(0, colon)));
   } else if (const JsonValue* epcs = payload.find("epcs"); epcs && epcs->is_array() && epcs->size() == 1 &&
                                                             epcs->as_array()[0].is_string()) {
     alert.set("epc", epcs->as_array()[0]);
