@@ -178,3 +178,19 @@ BOOST_AUTO_TEST_CASE(docs_alerts_md_lists_every_alert_id) {
     }
   }
 }
+
+#include "pedigree/ledger/provenance.h"
+
+BOOST_AUTO_TEST_CASE(random_serials_are_distinct_and_avoid_ambiguous_letters) {
+  auto serials = RandomSerials(2000, 12);
+  std::set<std::string> distinct(serials.begin(), serials.end());
+  BOOST_TEST(distinct.size() == 2000u);
+  std::set<char> used;
+  for (const auto& s : serials) {
+    BOOST_TEST(s.size() == 12u);
+    used.insert(s.begin(), s.end());
+  }
+  for (char banned : {'I', 'O', 'Y', 'Z'}) BOOST_TEST(!used.count(banned));
+  // 24,000 draws from 32 symbols: every symbol appears.
+  BOOST_TEST(used.size() == 32u);
+}

@@ -126,3 +126,15 @@ class ProvenanceView {
 };
 
 }  // namespace pedigree::ledger
+
+namespace pedigree::ledger {
+
+// `count` random serial numbers of `length` characters drawn uniformly by the OS CSPRNG
+// from 32 symbols: digits and upper-case letters without I and O (read as 1 and 0) and
+// without Y and Z (swapped by QWERTZ keyboard wedges). 5 bits each, so 12 characters
+// give 2^60 possibilities and a guess succeeds with probability far below the EU's
+// 1/10,000. Distinct within the call; the ledger refuses a serial already commissioned
+// for the GTIN.
+std::vector<std::string> RandomSerials(size_t count, size_t length = 12);
+
+}  // namespace pedigree::ledger
