@@ -71,7 +71,7 @@ class Scenario {
       return Fail("demo.unexpected", what + " refused with " + r.error().code() + ", expected " + code +
                                          ": " + r.error().message());
     }
-    out_ << "  refused  " << std::left << std::setw(44) << what << r.error().code() << "\n";
+    out_ << "  refused  " << std::left << std::setw(52) << what << r.error().code() << "\n";
     return Ok();
   }
   static JsonValue Event(const std::string& kind) {
@@ -121,7 +121,7 @@ class Scenario {
   }
   void PrintVerify(const std::string& label, const std::string& code) {
     auto v = node_.Verify(code);
-    out_ << "  verify   " << std::left << std::setw(44) << label;
+    out_ << "  verify   " << std::left << std::setw(52) << label;
     if (!v) {
       out_ << "error " << v.error().code() << ": " << v.error().message() << "\n";
       return;
