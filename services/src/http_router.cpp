@@ -251,8 +251,15 @@ Status Router::Add(std::string method, std::string pattern, Access access, HttpH
       }
     }
   }
+  // Parameter names do not distinguish routes: /a/{id} and /a/{other} collide.
+  auto shape = [](const std::vector<std::string>& segs) {
+    std::vector<std::string> out;
+    for (const auto& s : segs) out.push_back(IsParam(s) ? "{}" : s);
+    return out;
+  };
+  const auto new_shape = shape(segments);
   for (const auto& r : routes_) {
-    if (r.method == method && r.segments == segments) {
+    if (r.method == method && shape(r.segments) == new_shape) {
       return Fail("router.duplicate",
                   method + " " + pattern + " is already routed as " + r.method + " " + r.pattern);
     }

@@ -149,6 +149,7 @@ struct HttpServer::Impl {
   std::mutex stop_mutex;
   bool stopped = false;
   // Declared last so they are destroyed first: the server's threads use the above.
+  std::unique_ptr<Poco::Net::ServerSocket> socket;
   std::unique_ptr<Poco::ThreadPool> pool;
   std::unique_ptr<Poco::Net::HTTPServer> server;
 
@@ -614,6 +615,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
     impl->server = std::make_unique<Poco::Net::HTTPServer>(new AdapterFactory(*impl), *impl->pool,
                                                            *socket, params);
     impl->server->start();
+    impl->socket = std::move(socket);
   } catch (const Poco::Exception& e) {
     return Fail("server.bind", "cannot start the HTTP server on " + config.bind + ":" +
                                    std::to_string(config.port) + ": " + e.displayText());
@@ -633,6 +635,9 @@ void HttpServer::Stop() {
     // idle keep-alive connections end too.
     impl_->server->stopAll(false);
     impl_->pool->joinAll();
+    // TCPServer stops accepting but leaves the socket listening; close it so that new
+    // clients are refused instead of waiting in the kernel's backlog.
+    impl_->socket->close();
   } catch (const std::exception& e) {
     impl_->Log(std::string("internal: stopping the server: ") + e.what());
   }
