@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <sstream>
+#include <unordered_map>
 
 #include "pedigree/ledger/bytes.h"
 
@@ -17,6 +18,7 @@ namespace {
 constexpr std::string_view kTokenPrefix = "pdg_";
 constexpr size_t kTokenIdBytes = 8;
 constexpr size_t kSecretBytes = 32;
+constexpr size_t kMaxCachedTokens = 100000;
 
 struct ConnectionCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
@@ -131,6 +133,18 @@ struct TokenStore::State {
   // throughput of a token-checked GET (bench/http_verify_chassis.cpp). Declared after
   // `owned` so it is finalised before the connection closes.
   std::optional<Statement> lookup;
+
+  struct CachedToken {
+    Hash secret_sha256;
+    Principal principal;
+    bool revoked = false;
+    std::chrono::steady_clock::time_point read_at;
+  };
+  std::chrono::milliseconds cache_ttl{2000};
+  std::unordered_map<std::string, CachedToken> cache;
+
+  // Reads one row of api_tokens; nullopt when there is none. Caller holds `mutex`.
+  Result<std::optional<CachedToken>> ReadToken(std::string_view token_id);
 };
 
 TokenStore::TokenStore(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -226,14 +240,45 @@ Result<Principal> TokenStore::Authenticate(std::string_view bearer) {
   const Hash presented = Sha256(secret);
 
   std::lock_guard lock(state_->mutex);
-  if (!state_->lookup) {
-    auto prepared = Statement::Prepare(
-        state_->db,
-        "SELECT org_id, roles, secret_sha256, revoked_at FROM api_tokens WHERE token_id = ?1");
-    if (!prepared) return std::unexpected(prepared.error());
-    state_->lookup.emplace(std::move(*prepared));
+  const auto now = std::chrono::steady_clock::now();
+  auto cached = state_->cache.find(std::string(token_id));
+  if (cached == state_->cache.end() || now - cached->second.read_at >= state_->cache_ttl) {
+    auto row = state_->ReadToken(token_id);
+    if (!row) return std::unexpected(row.error());
+    if (!*row) {
+      if (cached != state_->cache.end()) state_->cache.erase(cached);
+      return Fail("auth.bad_token", "unknown token id " + std::string(token_id));
+    }
+    // Bounded: entries are only made for tokens that exist, but keep memory flat.
+    if (state_->cache.size() >= kMaxCachedTokens) state_->cache.clear();
+    (*row)->read_at = now;
+    cached = state_->cache.insert_or_assign(std::string(token_id), std::move(**row)).first;
   }
-  Statement* stmt = &*state_->lookup;
+  const State::CachedToken& token = cached->second;
+  if (CRYPTO_memcmp(token.secret_sha256.data(), presented.data(), presented.size()) != 0) {
+    return Fail("auth.bad_token", "wrong secret for token id " + std::string(token_id));
+  }
+  if (token.revoked) {
+    return Fail("auth.bad_token", "token " + std::string(token_id) + " was revoked");
+  }
+  return token.principal;
+}
+
+void TokenStore::SetCacheTtl(std::chrono::milliseconds ttl) {
+  std::lock_guard lock(state_->mutex);
+  state_->cache_ttl = ttl;
+  state_->cache.clear();
+}
+
+Result<std::optional<TokenStore::State::CachedToken>> TokenStore::State::ReadToken(
+    std::string_view token_id) {
+  if (!lookup) {
+    auto prepared = Statement::Prepare(
+        db, "SELECT org_id, roles, secret_sha256, revoked_at FROM api_tokens WHERE token_id = ?1");
+    if (!prepared) return std::unexpected(prepared.error());
+    lookup.emplace(std::move(*prepared));
+  }
+  Statement* stmt = &*lookup;
   struct Rewind {
     Statement* stmt;
     ~Rewind() { stmt->Reset(); }
@@ -241,16 +286,18 @@ Result<Principal> TokenStore::Authenticate(std::string_view bearer) {
   stmt->Bind(1, token_id);
   auto row = stmt->Step();
   if (!row) return std::unexpected(row.error());
-  if (!*row) return Fail("auth.bad_token", "unknown token id " + std::string(token_id));
+  if (!*row) return std::optional<CachedToken>();
   auto stored = stmt->Blob(2);
-  if (stored.size() != presented.size() ||
-      CRYPTO_memcmp(stored.data(), presented.data(), presented.size()) != 0) {
-    return Fail("auth.bad_token", "wrong secret for token id " + std::string(token_id));
+  CachedToken token;
+  if (stored.size() != token.secret_sha256.size()) {
+    return Fail("storage.corrupt", "api_tokens row " + std::string(token_id) + " has a " +
+                                       std::to_string(stored.size()) +
+                                       "-byte secret hash, expected 32");
   }
-  if (!stmt->IsNull(3)) {
-    return Fail("auth.bad_token", "token " + std::string(token_id) + " was revoked");
-  }
-  return Principal{stmt->Text(0), SplitRoles(stmt->Text(1)), std::string(token_id)};
+  std::copy(stored.begin(), stored.end(), token.secret_sha256.begin());
+  token.principal = Principal{stmt->Text(0), SplitRoles(stmt->Text(1)), std::string(token_id)};
+  token.revoked = !stmt->IsNull(3);
+  return std::optional<CachedToken>(std::move(token));
 }
 
 Status TokenStore::Revoke(const std::string& token_id) {
@@ -263,6 +310,7 @@ Status TokenStore::Revoke(const std::string& token_id) {
   stmt->Bind(2, NowSeconds());
   auto done = stmt->Step();
   if (!done) return std::unexpected(done.error());
+  state_->cache.erase(token_id);
   if (sqlite3_changes(state_->db) == 0) {
     return Fail(
         Error("token.not_found", "no token with id '" + token_id + "'").at_field("token_id"));

@@ -109,6 +109,7 @@ BOOST_AUTO_TEST_CASE(revoked_token_is_refused_and_listed_as_revoked) {
   StoreFixture f;
   const std::string token = f.Issue("org-acme", {"dispenser"});
   const std::string other = f.Issue("org-beta", {"wholesaler"});
+  BOOST_REQUIRE(f.store->Authenticate(token));  // Now cached: Revoke must evict it.
   BOOST_REQUIRE(f.store->Revoke(TokenIdOf(token)));
   auto refused = f.store->Authenticate(token);
   BOOST_REQUIRE(!refused);
@@ -126,6 +127,17 @@ BOOST_AUTO_TEST_CASE(revoked_token_is_refused_and_listed_as_revoked) {
   BOOST_TEST((*acme)[0].token_id == TokenIdOf(token));
   BOOST_TEST((*acme)[0].label == "test");
   BOOST_TEST((*acme)[0].revoked_at.has_value());
+}
+
+BOOST_AUTO_TEST_CASE(revocation_through_another_store_is_seen_when_the_cache_allows) {
+  StoreFixture f;
+  const std::string token = f.Issue("org-acme", {"dispenser"});
+  f.store->SetCacheTtl(std::chrono::milliseconds(0));
+  BOOST_REQUIRE(f.store->Authenticate(token));
+  auto cli = TokenStore::Open(f.db_path);  // As `pedigree token revoke` would.
+  BOOST_REQUIRE(cli);
+  BOOST_REQUIRE((*cli)->Revoke(TokenIdOf(token)));
+  BOOST_TEST(testing::CodeOf(f.store->Authenticate(token)) == "auth.bad_token");
 }
 
 BOOST_AUTO_TEST_CASE(issue_refuses_unknown_roles_empty_roles_and_empty_org) {

@@ -3,6 +3,7 @@
 // See docs/api.md ("Conventions").
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -62,8 +63,15 @@ class TokenStore {
                                           const std::string& label);
 
   // Checks a bearer token. Errors: auth.bad_token (malformed, unknown, wrong secret,
-  // revoked), storage.sqlite.
+  // revoked), storage.sqlite. Known tokens are cached for the cache TTL, so a
+  // revocation made through another TokenStore (another process) takes effect within
+  // that time; one made through this store takes effect at once.
   [[nodiscard]] Result<Principal> Authenticate(std::string_view bearer);
+
+  // How long Authenticate trusts a token row it has read; 0 = read the table every
+  // time. Default 2 s. A lookup costs ~40 µs of file locking in SQLite, which capped a
+  // token-checked GET far below the 10k requests/s verify target.
+  void SetCacheTtl(std::chrono::milliseconds ttl);
 
   // Refuses the token from now on. Errors: token.not_found, storage.sqlite. Revoking
   // a revoked token succeeds and keeps the first revocation time.
