@@ -376,18 +376,25 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
   }
 
   // Read the body with a cap, so a chunked body cannot grow past the limit either.
-  std::istream& in = req.stream();
-  std::array<char, 16384> chunk;
-  while (in) {
-    in.read(chunk.data(), chunk.size());
-    const auto got = static_cast<size_t>(in.gcount());
-    if (request.body.size() + got > max_body) {
-      out.response =
-          Reject(413, Error("request.too_large",
-                            "body exceeds the limit of " + std::to_string(max_body) + " bytes"));
-      return out;
+  try {
+    std::istream& in = req.stream();
+    std::array<char, 16384> chunk;
+    while (in) {
+      in.read(chunk.data(), chunk.size());
+      const auto got = static_cast<size_t>(in.gcount());
+      if (request.body.size() + got > max_body) {
+        out.response =
+            Reject(413, Error("request.too_large",
+                              "body exceeds the limit of " + std::to_string(max_body) + " bytes"));
+        return out;
+      }
+      request.body.append(chunk.data(), got);
     }
-    request.body.append(chunk.data(), got);
+  } catch (const Poco::Exception& e) {
+    // Broken chunk framing, or a client that stalls past the receive timeout.
+    out.response =
+        Reject(400, Error("request.bad_body", "cannot read the request body: " + e.displayText()));
+    return out;
   }
   out.body_read = true;
 
@@ -430,8 +437,13 @@ void RequestAdapter::handleRequest(Poco::Net::HTTPServerRequest& req,
     resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
     resp.setContentType(response.content_type);
     for (const auto& [name, value] : response.headers) resp.set(name, value);
-    // Unread body bytes would be parsed as the next request.
-    if (has_body && !outcome.body_read) resp.setKeepAlive(false);
+    // Unread body bytes would be parsed as the next request. Chunked bodies close
+    // the connection too: POCO 1.11 ends a body at a malformed chunk-size line
+    // without an error, and the bytes after it would be served as a second,
+    // smuggled request.
+    if ((has_body && !outcome.body_read) || req.getChunkedTransferEncoding()) {
+      resp.setKeepAlive(false);
+    }
     resp.sendBuffer(response.body.data(), response.body.size());
   } catch (const std::exception& e) {
     // The client went away; nothing to answer.

@@ -7,6 +7,7 @@
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/StreamSocket.h>
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
@@ -277,6 +278,25 @@ BOOST_AUTO_TEST_CASE(oversized_bodies_are_413_by_content_length_and_while_chunke
       {.method = "POST", .target = "/v1/echo", .body = std::string(1024, 'z'), .chunked = true});
   BOOST_TEST(fits.status == 200);
   BOOST_TEST(fits.body.size() == 1024u);
+}
+
+BOOST_AUTO_TEST_CASE(chunked_request_closes_the_connection_so_bad_framing_smuggles_nothing) {
+  ServerFixture f;
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", f.server->port()));
+  // "zz" is no chunk size; POCO 1.11 ends the body there, so without the close the
+  // rest would be read as a second request.
+  const std::string raw =
+      "POST /v1/echo HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n"
+      "zz\r\nGET /v1/packs/smuggled HTTP/1.1\r\nHost: localhost\r\n\r\n";
+  socket.sendBytes(raw.data(), static_cast<int>(raw.size()));
+  std::string answer;
+  std::array<char, 4096> buf;
+  for (int n; (n = socket.receiveBytes(buf.data(), static_cast<int>(buf.size()))) > 0;) {
+    answer.append(buf.data(), static_cast<size_t>(n));
+  }
+  BOOST_TEST(answer.find("Connection: Close") != std::string::npos, answer);
+  BOOST_TEST(answer.find("smuggled") == std::string::npos, answer);
+  BOOST_TEST(answer.find("HTTP/1.1", 1) == std::string::npos, "two responses: " << answer);
 }
 
 BOOST_AUTO_TEST_CASE(exceptions_and_5xx_errors_reach_the_log_not_the_client) {
