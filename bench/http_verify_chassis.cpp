@@ -5,7 +5,7 @@
 // and error plumbing cost. With a token, each request also authenticates against
 // SQLite. Clients and server share the machine, so absolute figures are pessimistic.
 //
-// usage: bench_http_verify_chassis [clients=8] [seconds=4] [server_threads=16]
+// usage: bench_http_verify_chassis [clients=16] [seconds=4] [server_threads=32]
 //        bench_http_verify_chassis --serve <seconds>   (chassis only, for wrk)
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
@@ -180,9 +180,9 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(std::chrono::seconds(std::atoi(argv[2])));
     return 0;
   }
-  const int clients = argc > 1 ? std::atoi(argv[1]) : 8;
+  const int clients = argc > 1 ? std::atoi(argv[1]) : 16;
   const double seconds = argc > 2 ? std::atof(argv[2]) : 4.0;
-  const int threads = argc > 3 ? std::atoi(argv[3]) : 16;
+  const int threads = argc > 3 ? std::atoi(argv[3]) : 32;
   std::printf("clients: %d keep-alive, server threads: %d, %.1f s per run, hardware threads: %u\n",
               clients, threads, seconds, std::thread::hardware_concurrency());
 
