@@ -10,6 +10,8 @@ namespace {
 std::vector<Command> AllCommands() {
   std::vector<Command> all = LedgerCommands();
   for (Command& c : DemoCommands()) all.push_back(std::move(c));
+  for (Command& c : SupplyCommands()) all.push_back(std::move(c));
+  for (Command& c : ServeCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -62,5 +62,7 @@ int PrintError(std::ostream& err, const Error& error);
 // Commands contributed by each area; cli.cpp gathers them.
 std::vector<Command> LedgerCommands();
 std::vector<Command> DemoCommands();
+std::vector<Command> SupplyCommands();
+std::vector<Command> ServeCommands();
 
 }  // namespace pedigree::services

@@ -6,6 +6,7 @@
 #include "pedigree/ledger/keys.h"
 #include "pedigree/ledger/ledger.h"
 #include "pedigree/ledger/merkle.h"
+#include "pedigree/services/supply_node.h"
 
 namespace pedigree::services {
 namespace {
@@ -26,14 +27,38 @@ JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }
   auto var = (expr);                                         \
   if (!var) return PrintError(io.err, var.error())
 
+// A plain log by default; --supply-chain attaches the provenance model, governed by the
+// consortium authority key given (--authority-public-key) or generated here.
 int Init(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"dir", "origin"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"dir", "origin", "authority-public-key"}, {"supply-chain"}));
   PEDIGREE_TRY_ASSIGN(origin, args->required("origin"));
-  PEDIGREE_TRY_ASSIGN(created, ledger::Ledger::Create(args->dir(), *origin));
   auto out = JsonValue::Object();
   out.set("dir", JsonValue(args->dir()));
   out.set("origin", JsonValue(*origin));
-  out.set("verifier_key", JsonValue((*created)->VerifierKey()));
+  if (!args->has("supply-chain")) {
+    PEDIGREE_TRY_ASSIGN(created, ledger::Ledger::Create(args->dir(), *origin));
+    out.set("verifier_key", JsonValue((*created)->VerifierKey()));
+    PrintJson(io.out, out);
+    return 0;
+  }
+  std::optional<ledger::PrivateKey> generated;
+  std::optional<ledger::PublicKey> authority;
+  if (auto b64 = args->get("authority-public-key")) {
+    PEDIGREE_TRY_ASSIGN(raw, FromBase64(*b64));
+    PEDIGREE_TRY_ASSIGN(key, ledger::PublicKey::FromRaw(*raw));
+    authority = *key;
+  } else {
+    generated = ledger::PrivateKey::Generate();
+    authority = generated->public_key();
+  }
+  PEDIGREE_TRY_ASSIGN(node, SupplyNode::Create(args->dir(), *origin, *authority));
+  if (generated) {
+    std::string path = args->dir() + "/authority-key.pem";
+    if (auto saved = generated->SavePem(path); !saved) return PrintError(io.err, saved.error());
+    out.set("authority_key_file", JsonValue(path));
+  }
+  out.set("authority_public_key", JsonValue(ToBase64(authority->raw())));
+  out.set("verifier_key", JsonValue((*node)->ledger().VerifierKey()));
   PrintJson(io.out, out);
   return 0;
 }
@@ -188,7 +213,7 @@ int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
 
 std::vector<Command> LedgerCommands() {
   return {
-      {"init", "init --origin NAME [--dir D]        create a ledger with a new log key", Init},
+      {"init", "init --origin NAME [--dir D] [--supply-chain [--authority-public-key B64]]  new ledger", Init},
       {"keygen", "keygen --out FILE                     new Ed25519 key (PKCS#8 PEM, mode 0600)",
        Keygen},
       {"log append",
