@@ -157,68 +157,66 @@ bool IsIsoDateTime(std::string_view s) {
   return complete && s[n] == 'T' && IsIsoTime(s.substr(n + 1));
 }
 
-std::string_view JsonTypeName(ValueType t) {
-  switch (t) {
-    case ValueType::kNull:
-      return "null";
-    case ValueType::kString:
-      return "string";
-    case ValueType::kNumber:
-      return "number";
-    case ValueType::kBoolean:
-      return "boolean";
-  }
-  return "?";
+// A column's dataType, decided once per dataset rather than once per value.
+enum class Kind { kAny, kString, kInteger, kDecimal, kFloat, kBoolean, kDate, kDateTime, kTime };
+
+Kind KindOf(const std::string& type) {
+  if (type == "string" || type == "URI") return Kind::kString;
+  if (type == "integer") return Kind::kInteger;
+  if (type == "decimal") return Kind::kDecimal;
+  if (type == "float" || type == "double") return Kind::kFloat;
+  if (type == "boolean") return Kind::kBoolean;
+  if (type == "date") return Kind::kDate;
+  if (type == "datetime") return Kind::kDateTime;
+  if (type == "time") return Kind::kTime;
+  return Kind::kAny;
 }
 
-// Checks one non-null value against its column's dataType; CSV values of number and
-// boolean columns take that JSON type here.
-Status CheckValue(const Column& column, Value& value, const Record& record) {
-  if (value.is_null() || column.data_type.empty()) return Ok();
-  const std::string& type = column.data_type;
-  const bool numeric =
-      type == "integer" || type == "decimal" || type == "float" || type == "double";
-  const TextPosition at{record.line + value.line_offset, value.column};
-  const auto bad = [&](std::string why) {
+// Why a value does not fit its column, or nullptr when it does.
+const char* Misfit(Kind kind, const Value& value) {
+  const bool numeric = kind == Kind::kInteger || kind == Kind::kDecimal || kind == Kind::kFloat;
+  if (value.type == ValueType::kNumber && !numeric) return "is a JSON number";
+  if (value.type == ValueType::kBoolean && kind != Kind::kBoolean) return "is a JSON boolean";
+  const std::string_view text = value.text;
+  switch (kind) {
+    case Kind::kAny:
+    case Kind::kString:
+      return nullptr;
+    case Kind::kInteger:
+      return IsIntegerText(text) ? nullptr : "is not an integer";
+    case Kind::kDecimal:
+      return IsDecimalText(text) ? nullptr : "is not a decimal (digits with an optional '.' part)";
+    case Kind::kFloat:
+      return IsJsonNumberText(text) ? nullptr : "is not a number";
+    case Kind::kBoolean:
+      return text == "true" || text == "false" ? nullptr : "is not true or false";
+    case Kind::kDate:
+      return text.empty() || IsIsoDate(text)
+                 ? nullptr
+                 : "is not an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD)";
+    case Kind::kDateTime:
+      return text.empty() || IsIsoDateTime(text) ? nullptr : "is not an ISO 8601 date or date-time";
+    case Kind::kTime:
+      return text.empty() || IsIsoTime(text) ? nullptr : "is not an ISO 8601 time";
+  }
+  return nullptr;
+}
+
+// Checks one value against its column's dataType; CSV values of number and boolean columns
+// take that JSON type here.
+Status CheckValue(const Column& column, Kind kind, Value& value, const Record& record) {
+  if (value.is_null()) return Ok();
+  if (const char* why = Misfit(kind, value)) {
+    const TextPosition at{record.line + value.line_offset, value.column};
     return Fail(TrialError("trial.bad_value",
                            "value " + Quote(value.text) + " in column " + column.name + " (" +
-                               type + ") at line " + std::to_string(at.line) + " column " +
-                               std::to_string(at.column) + " " + why,
+                               column.data_type + ") at line " + std::to_string(at.line) +
+                               " column " + std::to_string(at.column) + " " + why,
                            at, column.name));
-  };
-  if ((value.type == ValueType::kNumber && !numeric) ||
-      (value.type == ValueType::kBoolean && type != "boolean")) {
-    return bad("is a JSON " + std::string(JsonTypeName(value.type)));
   }
-  const std::string_view text = value.text;
-  bool ok = true;
-  std::string why;
-  if (type == "integer") {
-    ok = IsIntegerText(text);
-    why = "is not an integer";
-  } else if (type == "decimal") {
-    ok = IsDecimalText(text);
-    why = "is not a decimal (digits with an optional '.' part)";
-  } else if (type == "float" || type == "double") {
-    ok = IsJsonNumberText(text);
-    why = "is not a number";
-  } else if (type == "boolean") {
-    ok = text == "true" || text == "false";
-    why = "is not true or false";
-  } else if (type == "date") {
-    ok = text.empty() || IsIsoDate(text);
-    why = "is not an ISO 8601 date (YYYY, YYYY-MM or YYYY-MM-DD)";
-  } else if (type == "datetime") {
-    ok = text.empty() || IsIsoDateTime(text);
-    why = "is not an ISO 8601 date or date-time";
-  } else if (type == "time") {
-    ok = text.empty() || IsIsoTime(text);
-    why = "is not an ISO 8601 time";
-  }
-  if (!ok) return bad(why);
   if (value.type == ValueType::kString) {
-    if (type == "integer" || type == "float" || type == "double") value.type = ValueType::kNumber;
-    if (type == "boolean") value.type = ValueType::kBoolean;
+    if (kind == Kind::kInteger || kind == Kind::kFloat) value.type = ValueType::kNumber;
+    if (kind == Kind::kBoolean) value.type = ValueType::kBoolean;
   }
   return Ok();
 }
@@ -338,6 +336,8 @@ Status FinishDataset(Dataset& ds, const SourceFacts& facts, const TrialParseOpti
     return Fail(TrialError("trial.empty_dataset", "the dataset has no records", facts.header_at));
   }
   // Row shape and values.
+  std::vector<Kind> kinds;
+  for (const Column& c : ds.columns) kinds.push_back(KindOf(c.data_type));
   for (Record& record : ds.records) {
     if (record.values.size() != ds.columns.size()) {
       const bool extra = record.values.size() > ds.columns.size();
@@ -355,7 +355,7 @@ Status FinishDataset(Dataset& ds, const SourceFacts& facts, const TrialParseOpti
                              at, extra ? std::string() : ds.columns[record.values.size()].name));
     }
     for (size_t i = 0; i < record.values.size(); ++i) {
-      if (auto s = CheckValue(ds.columns[i], record.values[i], record); !s) return s;
+      if (auto s = CheckValue(ds.columns[i], kinds[i], record.values[i], record); !s) return s;
     }
   }
   // Domain: what the data says, else the options, else the file name.
@@ -412,10 +412,13 @@ Status FinishDataset(Dataset& ds, const SourceFacts& facts, const TrialParseOpti
   // Keys: never null, never repeated.
   std::string key_names;
   for (size_t k : ds.key_columns) key_names += (key_names.empty() ? "" : "|") + ds.columns[k].name;
-  std::unordered_map<std::string, size_t> seen;
-  seen.reserve(ds.records.size());
+  // Sorting (hash, index) pairs finds repeats without a string per record; equal hashes
+  // are confirmed on the texts.
+  std::vector<std::pair<uint64_t, size_t>> hashes;
+  hashes.reserve(ds.records.size());
   for (size_t r = 0; r < ds.records.size(); ++r) {
     const Record& record = ds.records[r];
+    uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
     for (size_t k : ds.key_columns) {
       const Value& v = record.values[k];
       if (v.is_null()) {
@@ -425,17 +428,44 @@ Status FinishDataset(Dataset& ds, const SourceFacts& facts, const TrialParseOpti
             "key column " + ds.columns[k].name + " is null at line " + std::to_string(at.line), at,
             ds.columns[k].name));
       }
+      for (const char c : v.text) h = (h ^ uint8_t(c)) * 0x100000001b3ULL;
+      h = (h ^ 0xFF) * 0x100000001b3ULL;  // 0xFF never occurs in UTF-8 text
     }
-    auto [it, inserted] = seen.emplace(RecordKey(ds, r), r);
-    if (!inserted) {
-      const Record& first = ds.records[it->second];
-      const Value& v = record.values[ds.key_columns.front()];
-      return Fail(TrialError("trial.duplicate_key",
-                             "key " + key_names + " = " + it->first + " appears at line " +
-                                 std::to_string(first.line) + " and again at line " +
-                                 std::to_string(record.line),
-                             {record.line + v.line_offset, v.column}, key_names));
+    hashes.emplace_back(h, r);
+  }
+  std::sort(hashes.begin(), hashes.end());
+  const auto same_key = [&](size_t a, size_t b) {
+    for (size_t k : ds.key_columns) {
+      if (ds.records[a].values[k].text != ds.records[b].values[k].text) return false;
     }
+    return true;
+  };
+  // Report the repeat that comes first in the file.
+  std::optional<std::pair<size_t, size_t>> repeat;
+  for (size_t run = 0; run < hashes.size();) {
+    size_t end = run + 1;
+    while (end < hashes.size() && hashes[end].first == hashes[run].first) ++end;
+    for (size_t j = run + 1; j < end; ++j) {
+      for (size_t i = run; i < j; ++i) {
+        if (same_key(hashes[i].second, hashes[j].second)) {
+          if (!repeat || hashes[j].second < repeat->second) {
+            repeat = {hashes[i].second, hashes[j].second};
+          }
+          break;
+        }
+      }
+    }
+    run = end;
+  }
+  if (repeat) {
+    const Record& first = ds.records[repeat->first];
+    const Record& record = ds.records[repeat->second];
+    const Value& v = record.values[ds.key_columns.front()];
+    return Fail(TrialError("trial.duplicate_key",
+                           "key " + key_names + " = " + RecordKey(ds, repeat->second) +
+                               " appears at line " + std::to_string(first.line) +
+                               " and again at line " + std::to_string(record.line),
+                           {record.line + v.line_offset, v.column}, key_names));
   }
   return Ok();
 }
@@ -809,8 +839,9 @@ class CsvReader {
       Value& value = values.emplace_back();
       value.line_offset = uint32_t(line_ - record_line);
       value.column = uint32_t(std::min<uint64_t>(pos_ - line_start_ + 1, UINT32_MAX));
-      const std::string field_name =
-          values.size() <= names.size() ? names[values.size() - 1].name : std::string();
+      const std::string_view field_name = values.size() <= names.size()
+                                              ? std::string_view(names[values.size() - 1].name)
+                                              : std::string_view();
       if (!AtEnd() && text_[pos_] == '"') {
         if (auto s = ReadQuoted(value, field_name); !s) return std::unexpected(s.error());
       } else {
@@ -842,7 +873,7 @@ class CsvReader {
            (text_[pos_] == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n');
   }
 
-  Status ReadPlain(Value& value, bool header, const std::string& field_name) {
+  Status ReadPlain(Value& value, bool header, std::string_view field_name) {
     const size_t start = pos_;
     while (!AtEnd()) {
       const char c = text_[pos_];
@@ -851,7 +882,7 @@ class CsvReader {
         return Fail(TrialError("trial.stray_quote",
                                "a '\"' inside an unquoted field; quote the whole field and "
                                "double the quote",
-                               Position(), field_name));
+                               Position(), std::string(field_name)));
       }
       ++pos_;
     }
@@ -865,7 +896,7 @@ class CsvReader {
     return Ok();
   }
 
-  Status ReadQuoted(Value& value, const std::string& field_name) {
+  Status ReadQuoted(Value& value, std::string_view field_name) {
     const TextPosition open = Position();
     ++pos_;
     value.type = ValueType::kString;
@@ -877,7 +908,7 @@ class CsvReader {
         return Fail(TrialError("trial.unterminated_quote",
                                "the quote opened at line " + std::to_string(open.line) +
                                    " column " + std::to_string(open.column) + " is never closed",
-                               open, field_name));
+                               open, std::string(field_name)));
       }
       const char c = text_[pos_];
       if (c == '"') {
@@ -903,7 +934,7 @@ class CsvReader {
     if (!AtEnd() && text_[pos_] != ',' && !AtLineEnd()) {
       return Fail(TrialError("trial.stray_quote",
                              "unexpected character after the closing quote of a field", Position(),
-                             field_name));
+                             std::string(field_name)));
     }
     return Ok();
   }
@@ -957,7 +988,12 @@ Result<Dataset> ParseCsvImpl(std::string_view bytes, const TrialParseOptions& op
 void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  for (const char c : s) {
+  size_t run = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    const auto c = uint8_t(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out.append(s.data() + run, i - run);
+    run = i + 1;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -981,15 +1017,12 @@ void AppendJsonString(std::string& out, std::string_view s) {
         out += "\\t";
         break;
       default:
-        if (uint8_t(c) < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[uint8_t(c) >> 4]);
-          out.push_back(kHex[uint8_t(c) & 15]);
-        } else {
-          out.push_back(c);
-        }
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
     }
   }
+  out.append(s.data() + run, s.size() - run);
   out.push_back('"');
 }
 
