@@ -4,6 +4,7 @@
 #include "pedigree/scanner/trial_data.h"
 
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -170,6 +171,15 @@ BOOST_AUTO_TEST_CASE(canonical_record_is_sorted_escaped_json_of_strings_and_null
   BOOST_TEST(CanonicalRecord(ds, 2) ==
              "{\"AGE\":\"1\",\"DOMAIN\":\"DM\",\"HEIGHT\":\"1\",\"STUDYID\":\"S1\","
              "\"USUBJID\":\"tab\\tnl\\nbell\\u0007\xC3\xA9\",\"WEIGHT\":\"1\"}");
+}
+
+BOOST_AUTO_TEST_CASE(canonical_dm_record_matches_the_documented_example) {
+  // docs/trial-data.md, "Canonical record": the first record of dm.json.
+  const Dataset dm = MustParse(ParseDatasetJson(ReadFixture("dm.json")));
+  BOOST_TEST(CanonicalRecord(dm, 0) ==
+             R"({"AGE":"63","AGEU":"YEARS","ARM":"Placebo","ARMCD":"PBO","BRTHDTC":"1950-12-26",)"
+             R"("COUNTRY":"USA","DOMAIN":"DM","RFSTDTC":"2014-01-02","SEX":"F",)"
+             R"("STUDYID":"PDG-TRIAL-01","SUBJID":"1015","USUBJID":"PDG-TRIAL-01-701-1015"})");
 }
 
 BOOST_AUTO_TEST_CASE(canonical_member_order_follows_utf16_code_units) {
@@ -384,6 +394,33 @@ BOOST_AUTO_TEST_CASE(header_differing_from_the_schema_names_the_column) {
   BOOST_TEST(retyped.error().code() == "trial.schema_mismatch");
   BOOST_TEST(retyped.error().field() == "AGE");
   BOOST_TEST(retyped.error().location().line.value_or(0) == 21u);
+}
+
+BOOST_AUTO_TEST_CASE(domain_other_than_expected_is_a_schema_mismatch) {
+  TrialParseOptions options;
+  options.domain = "ae";
+  const auto r = ParseCsv(ReadFixture("dm.csv"), options);
+  ExpectError(r, "trial.schema_mismatch", 2, 14);
+  BOOST_TEST(r.error().field() == "DOMAIN");
+  // Without a DOMAIN column the options name it, and AE then needs AESEQ.
+  const auto no_column = ParseCsv("STUDYID,USUBJID\nS,U\n", options);
+  BOOST_REQUIRE(!no_column);
+  BOOST_TEST(no_column.error().field() == "AESEQ");
+}
+
+BOOST_AUTO_TEST_CASE(trial_file_without_extension_is_recognised_by_content) {
+  const auto dir = std::filesystem::temp_directory_path() / "pedigree_trial_data_test";
+  std::filesystem::create_directories(dir);
+  const std::pair<std::string, std::string> cases[] = {
+      {"ae.json", "dataset-json"}, {"ae.ndjson", "dataset-ndjson"}, {"ae.csv", "csv"}};
+  for (const auto& [fixture, format] : cases) {
+    const auto path = dir / ("ae_" + format);  // no extension
+    std::ofstream(path, std::ios::binary) << ReadFixture(fixture);
+    const Dataset ds = MustParse(ParseTrialFile(path));
+    BOOST_TEST(ds.source_format == format);
+    BOOST_TEST(ds.records.size() == 7u);
+  }
+  std::filesystem::remove_all(dir);
 }
 
 BOOST_AUTO_TEST_CASE(duplicate_header_is_rejected) {
