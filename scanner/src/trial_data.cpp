@@ -1,6 +1,7 @@
 #include "pedigree/scanner/trial_data.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <fstream>
 #include <iterator>
@@ -267,7 +268,7 @@ Status ChooseKeyColumns(Dataset& ds, const SourceFacts& facts, const TrialParseO
   for (size_t i = 0; i < ds.columns.size(); ++i) {
     if (ds.columns[i].key_sequence) declared.emplace_back(*ds.columns[i].key_sequence, i);
   }
-  if (!declared.empty() && !facts.columns_from_schema) {
+  if (!declared.empty()) {
     std::stable_sort(declared.begin(), declared.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [sequence, index] : declared) ds.key_columns.push_back(index);
@@ -817,6 +818,14 @@ Result<Dataset> ParseNdjsonImpl(std::string_view bytes, const TrialParseOptions&
 
 // ---- CSV -------------------------------------------------------------------------------
 
+// The bytes that end or disturb an unquoted CSV field.
+constexpr auto kCsvSpecial = [] {
+  std::array<bool, 256> special{};
+  special[uint8_t(',')] = special[uint8_t('"')] = special[uint8_t('\n')] = special[uint8_t('\r')] =
+      true;
+  return special;
+}();
+
 class CsvReader {
  public:
   CsvReader(std::string_view text, const TrialParseOptions& options)
@@ -876,6 +885,11 @@ class CsvReader {
   Status ReadPlain(Value& value, bool header, std::string_view field_name) {
     const size_t start = pos_;
     while (!AtEnd()) {
+      // Most bytes are ordinary; one table lookup clears them.
+      if (!kCsvSpecial[uint8_t(text_[pos_])]) {
+        ++pos_;
+        continue;
+      }
       const char c = text_[pos_];
       if (c == ',' || AtLineEnd()) break;
       if (c == '"') {
@@ -902,7 +916,7 @@ class CsvReader {
     value.type = ValueType::kString;
     while (true) {
       const size_t start = pos_;
-      while (!AtEnd() && text_[pos_] != '"' && text_[pos_] != '\n' && text_[pos_] != '\r') ++pos_;
+      while (!AtEnd() && (!kCsvSpecial[uint8_t(text_[pos_])] || text_[pos_] == ',')) ++pos_;
       value.text.append(text_.data() + start, pos_ - start);
       if (AtEnd()) {
         return Fail(TrialError("trial.unterminated_quote",

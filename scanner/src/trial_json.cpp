@@ -131,6 +131,8 @@ Error JsonReader::ErrorAt(TextPosition at, std::string message) const {
 }
 
 void JsonReader::SkipWhitespace() {
+  // Callers often sit on a token already; leave at once then.
+  if (pos_ < text_.size() && uint8_t(text_[pos_]) > ' ') return;
   while (pos_ < text_.size()) {
     const char c = text_[pos_];
     if (c == ' ' || c == '\t' || c == '\r') {

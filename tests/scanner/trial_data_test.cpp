@@ -222,6 +222,12 @@ BOOST_AUTO_TEST_CASE(record_key_joins_key_columns_with_escaped_bars) {
 }
 
 BOOST_AUTO_TEST_CASE(key_sequence_or_options_choose_keys_when_there_is_no_seq) {
+  // DM has no DMSEQ, so declared keySequence orders the key: here USUBJID before STUDYID.
+  std::string dm = ReadFixture("dm.json");
+  dm.replace(dm.find("\"keySequence\": 1"), 16, "\"keySequence\": 3");
+  const Dataset reordered = MustParse(ParseDatasetJson(dm));
+  BOOST_TEST(reordered.key_columns == (std::vector<size_t>{2, 0}));
+  BOOST_TEST(RecordKey(reordered, 0) == "PDG-TRIAL-01-701-1015|PDG-TRIAL-01");
   TrialParseOptions options;
   options.key_columns = {"STUDYID", "RDOMAIN", "USUBJID", "QNAM"};
   const Dataset supp = MustParse(ParseCsv(
