@@ -269,8 +269,8 @@ Status ChooseKeyColumns(Dataset& ds, const SourceFacts& facts, const TrialParseO
     if (ds.columns[i].key_sequence) declared.emplace_back(*ds.columns[i].key_sequence, i);
   }
   if (!declared.empty()) {
-    std::stable_sort(declared.begin(), declared.end(),
-                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    // (keySequence, column index) pairs: equal sequences keep column order.
+    std::sort(declared.begin(), declared.end());
     for (const auto& [sequence, index] : declared) ds.key_columns.push_back(index);
     return Ok();
   }
