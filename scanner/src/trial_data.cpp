@@ -413,11 +413,20 @@ Status FinishDataset(Dataset& ds, const SourceFacts& facts, const TrialParseOpti
   // Keys: never null, never repeated.
   std::string key_names;
   for (size_t k : ds.key_columns) key_names += (key_names.empty() ? "" : "|") + ds.columns[k].name;
-  // Sorting (hash, index) pairs finds repeats without a string per record; equal hashes
-  // are confirmed on the texts.
-  std::vector<std::pair<uint64_t, size_t>> hashes;
-  hashes.reserve(ds.records.size());
-  for (size_t r = 0; r < ds.records.size(); ++r) {
+  // An open-addressing table of record indexes keyed by a hash of the key texts finds
+  // repeats without building a string per record; equal hashes are confirmed on the texts.
+  // Records go in in file order, so the first repeat found is the first in the file.
+  const auto same_key = [&](size_t a, size_t b) {
+    for (size_t k : ds.key_columns) {
+      if (ds.records[a].values[k].text != ds.records[b].values[k].text) return false;
+    }
+    return true;
+  };
+  size_t capacity = 16;
+  while (capacity < 2 * ds.records.size()) capacity *= 2;
+  std::vector<std::pair<uint64_t, size_t>> slots(capacity, {0, SIZE_MAX});
+  std::optional<std::pair<size_t, size_t>> repeat;
+  for (size_t r = 0; r < ds.records.size() && !repeat; ++r) {
     const Record& record = ds.records[r];
     uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
     for (size_t k : ds.key_columns) {
@@ -432,31 +441,17 @@ Status FinishDataset(Dataset& ds, const SourceFacts& facts, const TrialParseOpti
       for (const char c : v.text) h = (h ^ uint8_t(c)) * 0x100000001b3ULL;
       h = (h ^ 0xFF) * 0x100000001b3ULL;  // 0xFF never occurs in UTF-8 text
     }
-    hashes.emplace_back(h, r);
-  }
-  std::sort(hashes.begin(), hashes.end());
-  const auto same_key = [&](size_t a, size_t b) {
-    for (size_t k : ds.key_columns) {
-      if (ds.records[a].values[k].text != ds.records[b].values[k].text) return false;
-    }
-    return true;
-  };
-  // Report the repeat that comes first in the file.
-  std::optional<std::pair<size_t, size_t>> repeat;
-  for (size_t run = 0; run < hashes.size();) {
-    size_t end = run + 1;
-    while (end < hashes.size() && hashes[end].first == hashes[run].first) ++end;
-    for (size_t j = run + 1; j < end; ++j) {
-      for (size_t i = run; i < j; ++i) {
-        if (same_key(hashes[i].second, hashes[j].second)) {
-          if (!repeat || hashes[j].second < repeat->second) {
-            repeat = {hashes[i].second, hashes[j].second};
-          }
-          break;
-        }
+    for (size_t i = (h ^ (h >> 29)) & (capacity - 1);; i = (i + 1) & (capacity - 1)) {
+      auto& [slot_hash, slot_record] = slots[i];
+      if (slot_record == SIZE_MAX) {
+        slots[i] = {h, r};
+        break;
+      }
+      if (slot_hash == h && same_key(slot_record, r)) {
+        repeat = {slot_record, r};
+        break;
       }
     }
-    run = end;
   }
   if (repeat) {
     const Record& first = ds.records[repeat->first];
@@ -626,42 +621,39 @@ Status ParseRow(JsonReader& reader, Record& record, size_t expected_fields) {
   if (*kind != JsonKind::kArray) {
     return Fail(reader.ErrorAt(reader.Position(), "a row must be a JSON array"));
   }
-  if (auto s = reader.EnterArray(); !s) return s;
   record.line = at.line;
   record.values.reserve(expected_fields);
-  while (true) {
-    auto more = reader.NextElement();
-    if (!more) return std::unexpected(more.error());
-    if (!*more) return Ok();
-    const TextPosition value_at = reader.Position();
-    auto value_kind = reader.Peek();
-    if (!value_kind) return std::unexpected(value_kind.error());
-    if (*value_kind == JsonKind::kArray || *value_kind == JsonKind::kObject) {
-      return Fail(TrialError("trial.bad_value",
-                             "a row value must be a string, number, boolean or null, not an " +
-                                 std::string(*value_kind == JsonKind::kArray ? "array" : "object"),
-                             value_at));
-    }
-    Value& value = record.values.emplace_back();
-    JsonKind scalar_kind;
-    if (auto s = reader.ReadScalar(scalar_kind, value.text); !s) return s;
-    switch (scalar_kind) {
-      case JsonKind::kNull:
-        value.type = ValueType::kNull;
-        break;
-      case JsonKind::kString:
-        value.type = ValueType::kString;
-        break;
-      case JsonKind::kNumber:
-        value.type = ValueType::kNumber;
-        break;
-      default:
-        value.type = ValueType::kBoolean;
-        break;
-    }
-    value.line_offset = uint32_t(value_at.line - record.line);
-    value.column = uint32_t(std::min<uint64_t>(value_at.column, UINT32_MAX));
-  }
+  return reader.ReadScalarArray(
+      [&](TextPosition value_at) -> std::string& {
+        Value& value = record.values.emplace_back();
+        value.line_offset = uint32_t(value_at.line - record.line);
+        value.column = uint32_t(std::min<uint64_t>(value_at.column, UINT32_MAX));
+        return value.text;
+      },
+      [&](JsonKind scalar_kind) {
+        Value& value = record.values.back();
+        switch (scalar_kind) {
+          case JsonKind::kNull:
+            value.type = ValueType::kNull;
+            break;
+          case JsonKind::kString:
+            value.type = ValueType::kString;
+            break;
+          case JsonKind::kNumber:
+            value.type = ValueType::kNumber;
+            break;
+          default:
+            value.type = ValueType::kBoolean;
+            break;
+        }
+      },
+      [](JsonKind nested, TextPosition value_at) {
+        return TrialError("trial.bad_value",
+                          std::string("a row value must be a string, number, boolean or null, "
+                                      "not an ") +
+                              (nested == JsonKind::kArray ? "array" : "object"),
+                          value_at);
+      });
 }
 
 // The checks on top-level attributes once the whole object (or NDJSON line 1) is read.

@@ -1,6 +1,7 @@
 #include "trial_json.h"
 
 #include <algorithm>
+#include <array>
 #include <cassert>
 #include <cstring>
 
@@ -8,6 +9,14 @@ namespace pedigree::scanner::detail {
 namespace {
 
 constexpr size_t kMaxDepth = 256;
+
+// The bytes that end a run of plain characters inside a JSON string.
+constexpr auto kStringSpecial = [] {
+  std::array<bool, 256> special{};
+  for (int c = 0; c < 0x20; ++c) special[c] = true;
+  special[uint8_t('"')] = special[uint8_t('\\')] = true;
+  return special;
+}();
 
 std::string Hex2(uint8_t b) {
   static constexpr char kDigits[] = "0123456789ABCDEF";
@@ -126,25 +135,12 @@ void JsonReader::Reset(std::string_view text, uint64_t first_line) {
   key_position_ = {};
 }
 
-Error JsonReader::ErrorAt(TextPosition at, std::string message) const {
-  return Error("trial.json", std::move(message)).at_line_column(at.line, at.column);
+std::string JsonReader::ExpectedCommaOr(char close) const {
+  return std::string("expected ',' or '") + close + "', found " + Describe(text_[pos_]);
 }
 
-void JsonReader::SkipWhitespace() {
-  // Callers often sit on a token already; leave at once then.
-  if (pos_ < text_.size() && uint8_t(text_[pos_]) > ' ') return;
-  while (pos_ < text_.size()) {
-    const char c = text_[pos_];
-    if (c == ' ' || c == '\t' || c == '\r') {
-      ++pos_;
-    } else if (c == '\n') {
-      ++pos_;
-      ++line_;
-      line_start_ = pos_;
-    } else {
-      break;
-    }
-  }
+Error JsonReader::ErrorAt(TextPosition at, std::string message) const {
+  return Error("trial.json", std::move(message)).at_line_column(at.line, at.column);
 }
 
 Result<JsonKind> JsonReader::Peek() {
@@ -262,11 +258,7 @@ Status JsonReader::ReadString(std::string& out) {
   ++pos_;  // the opening quote
   while (true) {
     const size_t run_start = pos_;
-    while (pos_ < text_.size()) {
-      const auto c = uint8_t(text_[pos_]);
-      if (c == '"' || c == '\\' || c < 0x20) break;
-      ++pos_;
-    }
+    while (pos_ < text_.size() && !kStringSpecial[uint8_t(text_[pos_])]) ++pos_;
     out.append(text_.data() + run_start, pos_ - run_start);
     if (pos_ >= text_.size()) {
       return Fail(ErrorAt(open, "unterminated JSON string"));
@@ -378,29 +370,37 @@ Status JsonReader::ReadLiteral(std::string_view word) {
 }
 
 Status JsonReader::ReadScalar(JsonKind& kind, std::string& text) {
-  auto peeked = Peek();
-  if (!peeked) return std::unexpected(peeked.error());
-  kind = *peeked;
+  SkipWhitespace();
+  if (pos_ >= text_.size()) return Fail(ErrorAt(Position(), "unexpected end of JSON input"));
   text.clear();
-  switch (kind) {
-    case JsonKind::kString:
+  const char c = text_[pos_];
+  switch (c) {
+    case '"':
+      kind = JsonKind::kString;
       return ReadString(text);
-    case JsonKind::kNumber:
-      return ReadNumber(text);
-    case JsonKind::kTrue:
+    case 't':
+      kind = JsonKind::kTrue;
       text = "true";
       return ReadLiteral("true");
-    case JsonKind::kFalse:
+    case 'f':
+      kind = JsonKind::kFalse;
       text = "false";
       return ReadLiteral("false");
-    case JsonKind::kNull:
+    case 'n':
+      kind = JsonKind::kNull;
       return ReadLiteral("null");
-    case JsonKind::kArray:
-    case JsonKind::kObject:
-      break;
+    case '[':
+    case '{':
+      kind = c == '[' ? JsonKind::kArray : JsonKind::kObject;
+      return Fail(
+          ErrorAt(Position(), "expected a string, number, boolean or null, found " + Describe(c)));
+    default:
+      if (c == '-' || IsDigit(c)) {
+        kind = JsonKind::kNumber;
+        return ReadNumber(text);
+      }
+      return Fail(ErrorAt(Position(), Describe(c) + " cannot start a JSON value"));
   }
-  return Fail(ErrorAt(
-      Position(), "expected a string, number, boolean or null, found " + Describe(text_[pos_])));
 }
 
 Status JsonReader::Skip() {

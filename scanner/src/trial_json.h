@@ -57,8 +57,13 @@ class JsonReader {
   [[nodiscard]] Result<bool> NextElement();
 
   // Reads a string, number, true, false or null: `text` gets the decoded string, the number's
-  // source text, "true"/"false", or "" for null. Fails on '[' or '{'.
+  // source text, "true"/"false", or "" for null. Fails on '[' or '{' with `kind` set to say which.
   [[nodiscard]] Status ReadScalar(JsonKind& kind, std::string& text);
+  // Reads a whole array whose elements must be scalars, the hot path of Dataset-JSON rows:
+  // for each element `begin(position)` returns the string to read it into and `end(kind)`
+  // takes its kind; an array or object element fails with `nested(kind, position)`.
+  template <typename Begin, typename End, typename Nested>
+  [[nodiscard]] Status ReadScalarArray(Begin&& begin, End&& end, Nested&& nested);
   // Reads and discards one value of any kind (still checking it strictly).
   [[nodiscard]] Status Skip();
   // Fails unless only whitespace is left.
@@ -74,6 +79,7 @@ class JsonReader {
     std::map<std::string, TextPosition, std::less<>> keys;
   };
   void SkipWhitespace();
+  std::string ExpectedCommaOr(char close) const;
   Status ReadString(std::string& out);
   Status ReadNumber(std::string& out);
   Status ReadLiteral(std::string_view word);
@@ -87,5 +93,48 @@ class JsonReader {
   std::vector<Frame> frames_;
   size_t depth_ = 0;  // frames_ in use; frames_ beyond it are kept for reuse
 };
+
+inline void JsonReader::SkipWhitespace() {
+  // Callers often sit on a token already; leave at once then.
+  while (pos_ < text_.size() && uint8_t(text_[pos_]) <= ' ') {
+    const char c = text_[pos_];
+    if (c == '\n') {
+      ++line_;
+      line_start_ = pos_ + 1;
+    } else if (c != ' ' && c != '\t' && c != '\r') {
+      break;
+    }
+    ++pos_;
+  }
+}
+
+template <typename Begin, typename End, typename Nested>
+Status JsonReader::ReadScalarArray(Begin&& begin, End&& end, Nested&& nested) {
+  if (auto s = EnterArray(); !s) return s;
+  for (bool first = true;; first = false) {
+    SkipWhitespace();
+    if (pos_ >= text_.size()) return Fail(ErrorAt(Position(), "unterminated JSON array"));
+    if (text_[pos_] == ']') {
+      ++pos_;
+      --depth_;
+      return Ok();
+    }
+    if (!first) {
+      if (text_[pos_] != ',') return Fail(ErrorAt(Position(), ExpectedCommaOr(']')));
+      ++pos_;
+      SkipWhitespace();
+      if (pos_ < text_.size() && text_[pos_] == ']') {
+        return Fail(ErrorAt(Position(), "trailing ',' before ']'"));
+      }
+    }
+    const TextPosition at = Position();
+    JsonKind kind = JsonKind::kNull;
+    if (auto s = ReadScalar(kind, begin(at)); !s) {
+      if (kind == JsonKind::kArray || kind == JsonKind::kObject) return Fail(nested(kind, at));
+      return s;
+    }
+    end(kind);
+  }
+}
 
 }  // namespace pedigree::scanner::detail
