@@ -152,6 +152,16 @@ Result<std::string> SignEntry(const JsonValue& payload, const PrivateKey& key) {
   out.reserve(256);
   out.append(kEntrySignaturePrefix);
   CanonicalizeTo(payload, out);
+  // A value built in code can hold what no parser accepts (invalid UTF-8, duplicate names,
+  // too deep): sign nothing OpenEntry would refuse.
+  JsonParseOptions options;
+  options.integers_only = true;
+  auto reparsed =
+      CheckCanonical(std::string_view(out).substr(kEntrySignaturePrefix.size()), options);
+  if (!reparsed) {
+    return Fail(Malformed("payload", "payload would not open again: " + reparsed.error().message() +
+                                         " (" + reparsed.error().code() + ")"));
+  }
   Bytes signature = key.Sign(out);
   std::string payload_bytes = out.substr(kEntrySignaturePrefix.size());
   out.clear();

@@ -89,6 +89,16 @@ BOOST_AUTO_TEST_CASE(sign_entry_refuses_floats_and_non_objects) {
   auto too_big = SignEntry(JsonValue::Object().set("n", int64_t{1} << 53), key);
   BOOST_TEST(too_big.error().code() == "entry.malformed");
   BOOST_TEST(SignEntry(JsonValue::Array(), key).error().code() == "entry.malformed");
+  // Built in code, these would canonicalise to bytes that no verifier accepts.
+  BOOST_TEST(SignEntry(JsonValue::Object().set("s", "\xff"), key).error().code() ==
+             "entry.malformed");
+  JsonValue duplicate = JsonValue::Object();
+  duplicate.as_object().emplace_back("a", 1);
+  duplicate.as_object().emplace_back("a", 2);
+  BOOST_TEST(SignEntry(duplicate, key).error().code() == "entry.malformed");
+  JsonValue deep = JsonValue::Object();
+  for (int i = 0; i < 70; ++i) deep = JsonValue::Object().set("d", std::move(deep));
+  BOOST_TEST(SignEntry(deep, key).error().code() == "entry.malformed");
 }
 
 // Each tamper keeps everything else intact and must be caught with its own code.
