@@ -3,11 +3,13 @@
 // section "Canonical JSON".
 #pragma once
 
+#include <cassert>
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -31,8 +33,11 @@ class JsonValue {
   JsonValue() = default;  // null
   JsonValue(std::nullptr_t) {}
   JsonValue(bool b) : value_(b) {}
+  // Requires the value to fit an int64 (asserted for unsigned types).
   template <std::integral T>
-  requires(!std::same_as<T, bool>) JsonValue(T i) : value_(static_cast<int64_t>(i)) {}
+  requires(!std::same_as<T, bool>) JsonValue(T i) : value_(static_cast<int64_t>(i)) {
+    if constexpr (std::is_unsigned_v<T>) assert(static_cast<uint64_t>(i) <= INT64_MAX);
+  }
   JsonValue(double d) : value_(d) {}
   JsonValue(std::string s) : value_(std::move(s)) {}
   JsonValue(std::string_view s) : value_(std::string(s)) {}
