@@ -191,6 +191,21 @@ std::string FormatCheckpoint(const Checkpoint& checkpoint) {
 }
 
 Result<Checkpoint> ParseCheckpoint(std::string_view body) {
+  // A body that could not be the text of a signed note is no checkpoint either.
+  uint64_t text_line = 1;
+  for (size_t i = 0; i < body.size();) {
+    size_t at = i;
+    int32_t cp = DecodeUtf8(body, i);
+    if (cp == '\n') {
+      ++text_line;
+    } else if (cp < 0x20 || cp == 0x7f) {
+      return Fail(
+          Error("checkpoint.malformed", cp < 0 ? "invalid UTF-8 at byte " + std::to_string(at)
+                                               : "control character at byte " + std::to_string(at))
+              .at_line_column(text_line, 1)
+              .at_offset(at));
+    }
+  }
   std::string_view lines[3];
   std::string_view rest = body;
   for (int i = 0; i < 3; ++i) {

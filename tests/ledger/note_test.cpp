@@ -128,6 +128,8 @@ BOOST_AUTO_TEST_CASE(checkpoint_parsing_table) {
       {"o\n8\nAAAA\n", "checkpoint.bad_root"},
       {"o\n8\n" + root.substr(0, 43) + "\n", "checkpoint.bad_root"},
       {"o\n8\n", "checkpoint.malformed"},
+      {"ph\x82rma\n8\n" + root + "\n", "checkpoint.malformed"},  // found by fuzz_note
+      {"o\n8\n" + root + "\next\tension\n", "checkpoint.malformed"},
       {"", "checkpoint.malformed"},
   };
   for (const auto& [body, code] : cases) {
