@@ -1,6 +1,8 @@
 #include "pedigree/ledger/envelope.h"
 
 #include <cassert>
+#include <span>
+#include <unordered_map>
 
 namespace pedigree::ledger {
 namespace {
@@ -37,6 +39,21 @@ bool FindForbiddenNumber(const JsonValue& v, std::string& path) {
     default:
       return false;
   }
+}
+
+// Building an EVP_PKEY costs OpenSSL 3.0 about as much as parsing and canonicalising a
+// whole envelope, and a log sees the same few organisation keys again and again, so each
+// verifying thread keeps the keys it has built. Bounded: cleared when full.
+Result<PublicKey> CachedPublicKey(std::span<const uint8_t> raw) {
+  constexpr size_t kMaxCachedKeys = 4096;
+  thread_local std::unordered_map<std::string, PublicKey> cache;
+  std::string id(AsText(raw));
+  if (auto it = cache.find(id); it != cache.end()) return it->second;
+  auto key = PublicKey::FromRaw(raw);
+  if (!key) return key;
+  if (cache.size() >= kMaxCachedKeys) cache.clear();
+  cache.emplace(std::move(id), *key);
+  return key;
 }
 
 Error Malformed(const std::string& field, const std::string& message) {
@@ -92,7 +109,7 @@ Status CheckEnvelope(std::string_view envelope, CheckedEnvelope& out) {
   if (!key->is_string()) return Fail(Malformed("key", "\"key\" must be a base64 string"));
   auto key_bytes = FromBase64(key->as_string());
   if (!key_bytes) return Fail(Malformed("key", "\"key\": " + key_bytes.error().message()));
-  auto public_key = PublicKey::FromRaw(*key_bytes);
+  auto public_key = CachedPublicKey(*key_bytes);
   if (!public_key) return Fail(Malformed("key", "\"key\": " + public_key.error().message()));
   if (!payload->is_object()) return Fail(Malformed("payload", "\"payload\" must be an object"));
   if (!sig->is_string()) return Fail(Malformed("sig", "\"sig\" must be a base64 string"));
