@@ -1,0 +1,102 @@
+// Ed25519 keys through OpenSSL EVP: raw 32-byte public keys, PKCS#8 PEM private key files
+// (mode 0600), signing and verification. See ../../../../docs/ledger-format.md, "Keys".
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "pedigree/ledger/bytes.h"
+#include "pedigree/ledger/error.h"
+
+typedef struct evp_pkey_st EVP_PKEY;
+
+namespace pedigree::ledger {
+
+inline constexpr size_t kEd25519PublicKeySize = 32;
+inline constexpr size_t kEd25519SignatureSize = 64;
+inline constexpr size_t kEd25519SeedSize = 32;
+
+// An Ed25519 public key. Cheap to copy: copies share one immutable OpenSSL key, so
+// verification never rebuilds it. Verify is safe to call from many threads at once.
+// A default-constructed key is empty and verifies nothing.
+class PublicKey {
+ public:
+  PublicKey() = default;
+
+  // Requires exactly 32 bytes (key.malformed otherwise).
+  [[nodiscard]] static Result<PublicKey> FromRaw(std::span<const uint8_t> raw);
+  // A PEM "PUBLIC KEY" (SubjectPublicKeyInfo) block; key.malformed or key.wrong_type.
+  [[nodiscard]] static Result<PublicKey> FromPem(std::string_view pem);
+
+  bool empty() const { return !pkey_; }
+  const std::array<uint8_t, 32>& raw() const { return raw_; }
+  // PEM SubjectPublicKeyInfo, as `openssl pkey -pubout` writes it. Requires !empty().
+  std::string ToPem() const;
+
+  // Succeeds iff `signature` is a valid Ed25519 signature (RFC 8032, as OpenSSL checks it)
+  // of `message` under this key; crypto.bad_signature otherwise (also for a wrong length).
+  [[nodiscard]] Status Verify(std::span<const uint8_t> message,
+                              std::span<const uint8_t> signature) const;
+  [[nodiscard]] Status Verify(std::string_view message, std::span<const uint8_t> signature) const {
+    return Verify(AsBytes(message), signature);
+  }
+
+  // Lower-case hex of the first 8 bytes of SHA-256(raw): a display and lookup id, not a
+  // security boundary (compare raw() for that).
+  std::string Fingerprint() const;
+
+  friend bool operator==(const PublicKey& a, const PublicKey& b) { return a.raw_ == b.raw_; }
+
+ private:
+  std::array<uint8_t, 32> raw_{};
+  std::shared_ptr<const EVP_PKEY> pkey_;
+};
+
+// An Ed25519 private key. Move-only owner of the OpenSSL key; Sign is safe to call from
+// many threads at once.
+class PrivateKey {
+ public:
+  // A fresh key from the operating system's RNG.
+  static PrivateKey Generate();
+  // The RFC 8032 private key whose seed is `seed` (32 bytes; key.malformed otherwise).
+  [[nodiscard]] static Result<PrivateKey> FromSeed(std::span<const uint8_t> seed);
+  // Reads an unencrypted PKCS#8 PEM file. Errors: key.not_found, key.insecure_permissions
+  // (the file grants any access to group or others), key.malformed, key.wrong_type.
+  [[nodiscard]] static Result<PrivateKey> LoadPem(const std::string& path);
+  // Parses an unencrypted PKCS#8 PEM "PRIVATE KEY" block from memory.
+  [[nodiscard]] static Result<PrivateKey> FromPem(std::string_view pem);
+
+  PrivateKey(PrivateKey&&) noexcept = default;
+  PrivateKey& operator=(PrivateKey&&) noexcept = default;
+  PrivateKey(const PrivateKey&) = delete;
+  PrivateKey& operator=(const PrivateKey&) = delete;
+  ~PrivateKey();
+
+  // Writes the key as unencrypted PKCS#8 PEM to a new file created with mode 0600.
+  // Never overwrites: key.exists if the path exists; key.io for other failures.
+  [[nodiscard]] Status SavePem(const std::string& path) const;
+  // The PKCS#8 PEM text (secret!).
+  std::string ToPem() const;
+
+  PublicKey public_key() const { return public_key_; }
+  // The 64-byte Ed25519 signature of `message`. Deterministic (RFC 8032).
+  Bytes Sign(std::span<const uint8_t> message) const;
+  Bytes Sign(std::string_view message) const { return Sign(AsBytes(message)); }
+
+ private:
+  struct PkeyFree {
+    void operator()(EVP_PKEY* p) const;
+  };
+  PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey, PublicKey pub)
+      : pkey_(std::move(pkey)), public_key_(std::move(pub)) {}
+  static Result<PrivateKey> FromEvp(std::unique_ptr<EVP_PKEY, PkeyFree> pkey);
+
+  std::unique_ptr<EVP_PKEY, PkeyFree> pkey_;
+  PublicKey public_key_;
+};
+
+}  // namespace pedigree::ledger
