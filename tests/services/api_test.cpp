@@ -44,7 +44,7 @@ class Api {
     Register("mfg", "manufacturer", "9506000", kMfgGln);
     Register("ph1", "dispenser", "4000001", kPh1Gln);
     Register("ph2", "dispenser", "4000002", kPh2Gln);
-    Register("regulator", "regulator", "4000009", "4000009000001");
+    Register("regulator", "regulator", "4000009", "4000009000007");
     auto product = JsonValue::Object();
     product.set("kind", JsonValue("product.register"));
     product.set("gtin", JsonValue(kGtin));
@@ -64,7 +64,7 @@ class Api {
       token_[org] = tokens_->Issue(org, {role}, "test").value();
     }
     Router router;
-    BOOST_REQUIRE(AddApiRoutes(router, *node_, ApiOptions{"4000009000001"}).has_value());
+    BOOST_REQUIRE(AddApiRoutes(router, *node_, ApiOptions{"4000009000007"}).has_value());
     ServerConfig config;
     config.threads = 4;
     config.max_body_bytes = 64 * 1024;
@@ -202,7 +202,7 @@ BOOST_AUTO_TEST_CASE(recalled_pack_fails_verification_and_dispense_both_ways) {
   BOOST_TEST(lw.status == 200);
   JsonValue answer = Api::Body(lw);
   BOOST_TEST(!answer.find("verified")->as_bool());
-  BOOST_TEST(answer.find("responderGLN")->as_string() == "4000009000001");
+  BOOST_TEST(answer.find("responderGLN")->as_string() == "4000009000007");
   BOOST_TEST(answer.find("additionalInfo")->as_array()[0].as_string() == "Recalled");
   Reply unknown = api.Call("ph1", "GET", "/01/" + kGtin + "/21/NOPE?linkType=verificationService");
   BOOST_TEST(Api::Body(unknown).find("verificationFailureReason")->as_string() == "No_match_GTIN_Serial");

@@ -88,7 +88,8 @@ BOOST_AUTO_TEST_CASE(errors_are_json_with_code_and_nonzero_exit) {
   TempDir tmp;
   Run missing = Cli({"log", "checkpoint", "--dir", tmp / "none"});
   BOOST_TEST(missing.rc == 1);
-  auto error = ParseJson(missing.err).value().find("error");
+  JsonValue parsed = ParseJson(missing.err).value();
+  const JsonValue* error = parsed.find("error");
   BOOST_REQUIRE(error);
   BOOST_TEST(error->find("code")->as_string() == "ledger.not_found");
 
