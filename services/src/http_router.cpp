@@ -322,6 +322,7 @@ int HttpStatusFor(const Error& error) {
       {"auth.missing_token", 401},
       {"auth.bad_token", 401},
       {"auth.forbidden_role", 403},
+      {"auth.forbidden_org", 403},
       {"request.not_found", 404},
       {"request.method_not_allowed", 405},
       {"request.too_large", 413},
