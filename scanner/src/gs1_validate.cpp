@@ -1,0 +1,350 @@
+// Value and combination rules of the AI table, and the AI lookup by prefix.
+#include <array>
+#include <cstdio>
+
+#include "gs1_internal.h"
+#include "pedigree/ledger/identifiers.h"
+
+namespace pedigree::scanner::internal {
+namespace {
+
+using ledger::IsDigit;
+
+struct PrefixIndex {
+  // AIs are prefix-free, so each 2-, 3- or 4-digit code names at most one definition.
+  std::array<const AiDefinition*, 100> by2{};
+  std::array<const AiDefinition*, 1000> by3{};
+  std::array<const AiDefinition*, 10000> by4{};
+  PrefixIndex() {
+    for (const AiDefinition& d : AiTable()) {
+      int code = 0;
+      for (char c : d.ai) code = code * 10 + (c - '0');
+      switch (d.ai.size()) {
+        case 2:
+          by2[code] = &d;
+          break;
+        case 3:
+          by3[code] = &d;
+          break;
+        case 4:
+          by4[code] = &d;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+};
+
+const PrefixIndex& Index() {
+  static const PrefixIndex index;
+  return index;
+}
+
+std::string ShowChar(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  char buf[16];
+  if (u == 0x1d) return "a group separator (GS)";
+  if (u >= 0x21 && u < 0x7f) {
+    std::snprintf(buf, sizeof buf, "'%c'", c);
+  } else {
+    std::snprintf(buf, sizeof buf, "byte 0x%02X", u);
+  }
+  return buf;
+}
+
+Error At(Error e, const AiDefinition& def, size_t offset) {
+  return e.at_field(std::string(def.ai)).at_offset(offset);
+}
+
+std::string KeyName(const AiDefinition& def) {
+  if (def.ai == "01" || def.ai == "02") return "GTIN";
+  if (def.ai == "00") return "SSCC";
+  if (def.ai.size() == 3 && def.ai[0] == '4' && def.ai[1] == '1') return "GLN";
+  if (def.ai == "402") return "GSIN";
+  if (def.ai == "8018") return "GSRN";
+  if (def.ai == "8003") return "GRAI";
+  if (def.ai == "8006") return "ITIP";
+  return "value";
+}
+
+// `offset` is the part's byte offset in the input, `pos` its position in the value.
+Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::string_view part,
+                         size_t offset, size_t pos, int reference_year) {
+  for (size_t i = 0; i < part.size(); ++i) {
+    char c = part[i];
+    bool ok = comp.charset == Charset::kNumeric  ? IsDigit(c)
+              : comp.charset == Charset::kCset82 ? ledger::IsCset82(c)
+                                                 : ledger::IsCset39(c);
+    if (!ok) {
+      const char* set = comp.charset == Charset::kNumeric  ? "digits only"
+                        : comp.charset == Charset::kCset82 ? "GS1 CSET 82 characters"
+                                                           : "GS1 CSET 39 characters";
+      return Fail(At(
+          Error("gs1.charset", Label(def) + " allows " + set + ", found " + ShowChar(c) +
+                                   " at position " + std::to_string(pos + i + 1) + " of the value"),
+          def, offset + i));
+    }
+  }
+  switch (comp.check) {
+    case Check::kNone:
+      break;
+    case Check::kCheckDigit: {
+      int expected = ledger::Gs1CheckDigit(part.substr(0, part.size() - 1));
+      int actual = part.back() - '0';
+      if (expected != actual) {
+        return Fail(
+            At(Error("gs1.check_digit", Label(def) + ": " + KeyName(def) + " " + std::string(part) +
+                                            " has check digit " + std::to_string(actual) +
+                                            ", expected " + std::to_string(expected) +
+                                            "; the code is misread or misprinted, scan it again"),
+               def, offset + part.size() - 1));
+      }
+      break;
+    }
+    case Check::kDateDayZeroAllowed:
+    case Check::kDate: {
+      auto date =
+          ledger::ParseGs1Date(part, reference_year, comp.check == Check::kDateDayZeroAllowed);
+      if (!date) {
+        const Error& e = date.error();
+        return Fail(At(Error(e.code(), Label(def) + ": " + e.message()), def,
+                       offset + e.location().offset.value_or(0)));
+      }
+      break;
+    }
+    case Check::kTime: {
+      int hh = (part[0] - '0') * 10 + (part[1] - '0');
+      int mm = (part[2] - '0') * 10 + (part[3] - '0');
+      if (hh > 23 || mm > 59) {
+        return Fail(At(Error("gs1.date", Label(def) + ": time " + std::string(part) +
+                                             " is not a valid hhmm (00:00 to 23:59)"),
+                       def, offset));
+      }
+      break;
+    }
+    case Check::kZero:
+      if (part != "0") {
+        return Fail(At(Error("gs1.charset", Label(def) + " must start with the digit 0, found '" +
+                                                std::string(part) + "'"),
+                       def, offset));
+      }
+      break;
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string Label(const AiDefinition& def) {
+  std::string s = "AI ";
+  s += def.ai;
+  s += " (";
+  s += def.title;
+  s += ")";
+  return s;
+}
+
+bool ListContains(std::string_view list, std::string_view ai) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    if (item == ai) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+const AiDefinition* LookupAiAt(std::string_view text, size_t pos, size_t* ai_length) {
+  const PrefixIndex& index = Index();
+  int code = 0;
+  for (size_t len = 1; len <= 4 && pos + len <= text.size(); ++len) {
+    char c = text[pos + len - 1];
+    if (!IsDigit(c)) return nullptr;
+    code = code * 10 + (c - '0');
+    const AiDefinition* d = len == 2   ? index.by2[code]
+                            : len == 3 ? index.by3[code]
+                            : len == 4 ? index.by4[code]
+                                       : nullptr;
+    if (d) {
+      *ai_length = len;
+      return d;
+    }
+  }
+  return nullptr;
+}
+
+Status ValidateValue(const AiDefinition& def, std::string_view value, size_t value_offset,
+                     int reference_year) {
+  if (value.size() < def.min_length() || value.size() > def.max_length()) {
+    std::string want = def.fixed_length() ? "exactly " + std::to_string(def.max_length())
+                                          : std::to_string(def.min_length()) + " to " +
+                                                std::to_string(def.max_length());
+    return Fail(At(Error("gs1.length", Label(def) + " must have " + want + " characters, got " +
+                                           std::to_string(value.size())),
+                   def, value_offset));
+  }
+  size_t pos = 0;
+  for (int i = 0; i < def.component_count; ++i) {
+    const AiComponent& comp = def.components[i];
+    size_t len = comp.min_length == comp.max_length ? comp.max_length : value.size() - pos;
+    if (len == 0) continue;  // an absent optional trailing component
+    auto ok = ValidateComponent(def, comp, value.substr(pos, len), value_offset + pos, pos,
+                                reference_year);
+    if (!ok) return ok;
+    pos += len;
+  }
+  return Ok();
+}
+
+Status CheckCombination(const Gs1Data& data, bool check_associations) {
+  const auto& els = data.elements;
+  for (size_t i = 0; i < els.size(); ++i) {
+    for (size_t j = i + 1; j < els.size(); ++j) {
+      if (els[i].ai == els[j].ai && els[i].value != els[j].value) {
+        return Fail(Error("gs1.duplicate_ai", "AI " + els[i].ai +
+                                                  " appears twice with different "
+                                                  "values, '" +
+                                                  els[i].value + "' and '" + els[j].value +
+                                                  "'; the read mixes two codes, scan one pack")
+                        .at_field(els[i].ai)
+                        .at_offset(els[j].offset));
+      }
+    }
+  }
+  for (const Gs1Element& e : els) {
+    const AiDefinition* def = FindAi(e.ai);
+    if (!def) continue;
+    for (const Gs1Element& other : els) {
+      if (ListContains(def->excludes, other.ai)) {
+        return Fail(Error("gs1.invalid_pair", "AI " + e.ai + " and AI " + other.ai +
+                                                  " must not appear together in GS1 data")
+                        .at_field(e.ai)
+                        .at_offset(std::max(e.offset, other.offset)));
+      }
+    }
+    if (!check_associations) continue;
+    for (std::string_view req : def->requires_one_of) {
+      if (req.empty()) continue;
+      bool found = false;
+      for (const Gs1Element& other : els) {
+        if (ListContains(req, other.ai)) {
+          found = true;
+          break;
+        }
+      }
+      if (!found) {
+        std::string list(req);
+        for (auto& c : list) {
+          if (c == ',') c = '/';
+        }
+        return Fail(Error("gs1.missing_association", Label(*def) +
+                                                         " is only valid together with AI " + list +
+                                                         ", which this read does not contain")
+                        .at_field(e.ai)
+                        .at_offset(e.offset));
+      }
+    }
+  }
+  return Ok();
+}
+
+bool IsCompleteElementString(std::string_view text, int reference_year) {
+  size_t pos = 0;
+  if (text.empty()) return false;
+  while (pos < text.size()) {
+    if (text[pos] == kGroupSeparator) {
+      ++pos;
+      continue;
+    }
+    size_t ai_len = 0;
+    const AiDefinition* def = LookupAiAt(text, pos, &ai_len);
+    if (!def) return false;
+    size_t start = pos + ai_len;
+    size_t end;
+    if (def->fixed_length()) {
+      end = start + def->max_length();
+      if (end > text.size()) return false;
+    } else {
+      end = text.find(kGroupSeparator, start);
+      if (end == std::string_view::npos) end = text.size();
+    }
+    if (!ValidateValue(*def, text.substr(start, end - start), 0, reference_year)) return false;
+    pos = end;
+  }
+  return true;
+}
+
+Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string_view value,
+                    size_t value_offset, int reference_year, bool must_shorten) {
+  // Two passes: a tail that starts with a date AI holding a valid date is strong evidence;
+  // a tail that starts with a variable AI (10, 21…) only when that AI is otherwise missing.
+  for (int pass = 0; pass < 2; ++pass) {
+    for (size_t i = 1; i + 2 < value.size(); ++i) {
+      size_t ai_len = 0;
+      const AiDefinition* tail_def = LookupAiAt(value, i, &ai_len);
+      if (!tail_def) continue;
+      bool is_date = tail_def->components[0].check == Check::kDateDayZeroAllowed ||
+                     tail_def->components[0].check == Check::kDate;
+      if (pass == 0 && !is_date) continue;
+      if (pass == 1) {
+        if (is_date || tail_def->fixed_length()) continue;
+        if (tail_def->ai != "10" && tail_def->ai != "21" && tail_def->ai != "17") continue;
+      }
+      if (context && context->Find(tail_def->ai)) continue;
+      std::string_view head = value.substr(0, i);
+      if (must_shorten && head.size() > def.max_length()) continue;
+      if (!ValidateValue(def, head, 0, reference_year)) continue;
+      std::string_view tail = value.substr(i);
+      if (!IsCompleteElementString(tail, reference_year)) continue;
+      Finding f;
+      f.kind = "missing_separator";
+      f.ai = std::string(def.ai);
+      f.offset = value_offset + i;
+      std::string shown(tail.substr(0, 12));
+      if (tail.size() > 12) shown += "…";
+      f.message = "the " + std::string(def.title) + " value contains '" + shown +
+                  "', which looks like AI " + std::string(tail_def->ai) + " (" +
+                  std::string(tail_def->title) +
+                  "): the scanner probably dropped a group separator (FNC1); check the "
+                  "scanner's GS transmission setting and scan again";
+      f.suggestion = std::string(def.ai) + std::string(head) + kGroupSeparator + std::string(tail);
+      return f;
+    }
+  }
+  return {};
+}
+
+void AddWarnings(Gs1Data& data, int reference_year) {
+  const Gs1Element* gtin = data.Find("01");
+  for (const Gs1Element& e : data.elements) {
+    if (e.ai != "10" && e.ai != "21") continue;
+    const AiDefinition* def = FindAi(e.ai);
+    // Only the strong signal here: a lost AI 17/10/21 is what causes most false A3 alerts.
+    Finding f = SwallowedAi(&data, *def, e.value, e.offset + e.ai.size(), reference_year,
+                            /*must_shorten=*/false);
+    if (!f.kind.empty()) {
+      data.warnings.push_back(std::move(f));
+      continue;
+    }
+    if (gtin && e.value.size() > 13) {
+      std::string_view v = e.value;
+      std::string_view ean13 = std::string_view(gtin->value).substr(1);
+      if (v.substr(v.size() - 13) == ean13) {
+        Finding a;
+        a.kind = "appended_ean";
+        a.ai = e.ai;
+        a.offset = e.offset + e.ai.size() + v.size() - 13;
+        a.message = "the " + std::string(def->title) + " value ends with the product's EAN " +
+                    std::string(ean13) +
+                    ": the scanner or label appended the EAN; the real value is probably '" +
+                    std::string(v.substr(0, v.size() - 13)) + "'";
+        a.suggestion = std::string(v.substr(0, v.size() - 13));
+        data.warnings.push_back(std::move(a));
+      }
+    }
+  }
+}
+
+}  // namespace pedigree::scanner::internal
