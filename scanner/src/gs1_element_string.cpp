@@ -68,7 +68,7 @@ Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t valu
   f.kind = "appended_ean";
   f.ai = std::string(def.ai);
   f.offset = value_offset + value.size() - 13;
-  f.message = "the " + std::string(def.title) + " value ends with '" + std::string(tail) +
+  f.message = "the " + FriendlyName(def) + " ends with '" + std::string(tail) +
               "', a valid EAN-13: an EAN was probably appended to it; the real value is "
               "probably '" +
               std::string(value.substr(0, value.size() - 13)) + "'";

@@ -9,6 +9,11 @@
 
 namespace pedigree::scanner::internal {
 
+// What a pharmacist calls the field: "expiry date", "serial number", else the GS1 title.
+std::string FriendlyName(const AiDefinition& def);
+// "a " or "an " for `noun`.
+std::string Article(std::string_view noun);
+
 // "AI 17 (USE BY OR EXPIRY)".
 std::string Label(const AiDefinition& def);
 

@@ -1,6 +1,7 @@
 // Value and combination rules of the AI table, and the AI lookup by prefix.
 #include <array>
 #include <cstdio>
+#include <utility>
 
 #include "gs1_internal.h"
 #include "pedigree/ledger/identifiers.h"
@@ -135,6 +136,35 @@ Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::
 }
 
 }  // namespace
+
+std::string FriendlyName(const AiDefinition& def) {
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"00", "SSCC"},
+      {"01", "GTIN"},
+      {"10", "batch/lot"},
+      {"11", "production date"},
+      {"13", "packaging date"},
+      {"15", "best-before date"},
+      {"16", "sell-by date"},
+      {"17", "expiry date"},
+      {"21", "serial number"},
+      {"22", "CPV"},
+      {"710", "PZN"},
+      {"711", "CIP"},
+      {"714", "AIC"},
+      {"715", "NDC"},
+      {"7003", "expiry date and time"}};
+  for (const auto& [ai, name] : kNames) {
+    if (ai == def.ai) return std::string(name);
+  }
+  return std::string(def.title);
+}
+
+std::string Article(std::string_view noun) {
+  return std::string_view("aeiouAEIOU").find(noun.empty() ? 'x' : noun[0]) != std::string_view::npos
+             ? "an "
+             : "a ";
+}
 
 std::string Label(const AiDefinition& def) {
   std::string s = "AI ";
@@ -304,10 +334,10 @@ Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string
       f.offset = value_offset + i;
       std::string shown(tail.substr(0, 12));
       if (tail.size() > 12) shown += "…";
-      f.message = "the " + std::string(def.title) + " value contains '" + shown +
-                  "', which looks like AI " + std::string(tail_def->ai) + " (" +
-                  std::string(tail_def->title) +
-                  "): the scanner probably dropped a group separator (FNC1); check the "
+      f.message = "the " + FriendlyName(def) + " contains '" + shown + "', which looks like " +
+                  Article(FriendlyName(*tail_def)) + FriendlyName(*tail_def) + " (AI " +
+                  std::string(tail_def->ai) + ")" +
+                  ": the scanner probably dropped a group separator (FNC1); check the "
                   "scanner's GS transmission setting and scan again";
       f.suggestion = std::string(def.ai) + std::string(head) + kGroupSeparator + std::string(tail);
       return f;
@@ -336,7 +366,7 @@ void AddWarnings(Gs1Data& data, int reference_year) {
         a.kind = "appended_ean";
         a.ai = e.ai;
         a.offset = e.offset + e.ai.size() + v.size() - 13;
-        a.message = "the " + std::string(def->title) + " value ends with the product's EAN " +
+        a.message = "the " + FriendlyName(*def) + " ends with the product's EAN " +
                     std::string(ean13) +
                     ": the scanner or label appended the EAN; the real value is probably '" +
                     std::string(v.substr(0, v.size() - 13)) + "'";
