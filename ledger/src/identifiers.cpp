@@ -46,39 +46,6 @@ int Gs1CheckDigit(std::string_view digits) {
   return (10 - sum % 10) % 10;
 }
 
-bool IsCset82(char c) {
-  if ((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z')) return true;
-  switch (c) {
-    case '!':
-    case '"':
-    case '%':
-    case '&':
-    case '\'':
-    case '(':
-    case ')':
-    case '*':
-    case '+':
-    case ',':
-    case '-':
-    case '.':
-    case '/':
-    case ':':
-    case ';':
-    case '<':
-    case '=':
-    case '>':
-    case '?':
-    case '_':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool IsCset39(char c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '#' || c == '-' || c == '/';
-}
-
 Status CheckCset82Field(std::string_view value, size_t max_length, std::string_view what) {
   if (value.empty() || value.size() > max_length) {
     return Fail("gs1.length", std::string(what) + " must have 1 to " + std::to_string(max_length) +

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "gs1_internal.h"
 #include "pedigree/scanner/gs1.h"
 
 namespace pedigree::scanner {
@@ -121,29 +122,16 @@ std::vector<AiDefinition> BuildTable() {
 
 }  // namespace
 
-size_t AiDefinition::min_length() const {
-  size_t n = 0;
-  for (int i = 0; i < component_count; ++i) n += components[i].min_length;
-  return n;
-}
-
-size_t AiDefinition::max_length() const {
-  size_t n = 0;
-  for (int i = 0; i < component_count; ++i) n += components[i].max_length;
-  return n;
-}
-
 const std::vector<AiDefinition>& AiTable() {
   static const std::vector<AiDefinition> table = BuildTable();
   return table;
 }
 
 const AiDefinition* FindAi(std::string_view ai) {
-  const auto& table = AiTable();
-  auto it = std::lower_bound(table.begin(), table.end(), ai,
-                             [](const AiDefinition& d, std::string_view k) { return d.ai < k; });
-  if (it == table.end() || it->ai != ai) return nullptr;
-  return &*it;
+  if (ai.size() < 2 || ai.size() > 4) return nullptr;
+  size_t length = 0;
+  const AiDefinition* d = internal::LookupAiAt(ai, 0, &length);
+  return d && length == ai.size() ? d : nullptr;
 }
 
 }  // namespace pedigree::scanner

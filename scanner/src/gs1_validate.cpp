@@ -1,5 +1,8 @@
 // Value and combination rules of the AI table, and the AI lookup by prefix.
 #include <array>
+#include <bitset>
+#include <cassert>
+#include <cstdint>
 #include <cstdio>
 #include <utility>
 
@@ -12,26 +15,24 @@ namespace {
 using ledger::IsDigit;
 
 struct PrefixIndex {
-  // AIs are prefix-free, so each 2-, 3- or 4-digit code names at most one definition.
-  std::array<const AiDefinition*, 100> by2{};
-  std::array<const AiDefinition*, 1000> by3{};
-  std::array<const AiDefinition*, 10000> by4{};
+  // AIs are prefix-free, so each 2-, 3- or 4-digit code names at most one definition. Entries
+  // are table index + 1 (0 = none) in bytes, so the three tables stay cache-resident (11 KB).
+  std::array<uint8_t, 100> by2{};
+  std::array<uint8_t, 1000> by3{};
+  std::array<uint8_t, 10000> by4{};
+  const AiDefinition* table = nullptr;
   PrefixIndex() {
-    for (const AiDefinition& d : AiTable()) {
+    const auto& defs = AiTable();
+    table = defs.data();
+    for (size_t i = 0; i < defs.size(); ++i) {
       int code = 0;
-      for (char c : d.ai) code = code * 10 + (c - '0');
-      switch (d.ai.size()) {
-        case 2:
-          by2[code] = &d;
-          break;
-        case 3:
-          by3[code] = &d;
-          break;
-        case 4:
-          by4[code] = &d;
-          break;
-        default:
-          break;
+      for (char c : defs[i].ai) code = code * 10 + (c - '0');
+      auto slot = static_cast<uint8_t>(i + 1);
+      switch (defs[i].ai.size()) {
+        case 2: by2[code] = slot; break;
+        case 3: by3[code] = slot; break;
+        case 4: by4[code] = slot; break;
+        default: break;
       }
     }
   }
@@ -187,20 +188,24 @@ bool ListContains(std::string_view list, std::string_view ai) {
 }
 
 const AiDefinition* LookupAiAt(std::string_view text, size_t pos, size_t* ai_length) {
-  const PrefixIndex& index = Index();
-  int code = 0;
-  for (size_t len = 1; len <= 4 && pos + len <= text.size(); ++len) {
-    char c = text[pos + len - 1];
-    if (!IsDigit(c)) return nullptr;
-    code = code * 10 + (c - '0');
-    const AiDefinition* d = len == 2   ? index.by2[code]
-                            : len == 3 ? index.by3[code]
-                            : len == 4 ? index.by4[code]
-                                       : nullptr;
-    if (d) {
-      *ai_length = len;
-      return d;
-    }
+  static const PrefixIndex& index = Index();
+  if (pos + 2 > text.size() || !IsDigit(text[pos]) || !IsDigit(text[pos + 1])) return nullptr;
+  int code = (text[pos] - '0') * 10 + (text[pos + 1] - '0');
+  if (uint8_t slot = index.by2[code]) {
+    *ai_length = 2;
+    return index.table + slot - 1;
+  }
+  if (pos + 3 > text.size() || !IsDigit(text[pos + 2])) return nullptr;
+  code = code * 10 + (text[pos + 2] - '0');
+  if (uint8_t slot = index.by3[code]) {
+    *ai_length = 3;
+    return index.table + slot - 1;
+  }
+  if (pos + 4 > text.size() || !IsDigit(text[pos + 3])) return nullptr;
+  code = code * 10 + (text[pos + 3] - '0');
+  if (uint8_t slot = index.by4[code]) {
+    *ai_length = 4;
+    return index.table + slot - 1;
   }
   return nullptr;
 }
@@ -228,53 +233,108 @@ Status ValidateValue(const AiDefinition& def, std::string_view value, size_t val
   return Ok();
 }
 
+namespace {
+
+// The pairing rules of the table as bitsets over definition indexes, so that checking a read
+// costs a few word operations instead of string scans. AIs named in a rule but absent from
+// our table can never be present in parsed data, so leaving them out changes nothing.
+constexpr size_t kMaxAis = 128;
+struct PairingRules {
+  std::vector<std::bitset<kMaxAis>> excludes;
+  std::vector<std::array<std::bitset<kMaxAis>, 2>> requires_one_of;
+  std::vector<std::array<bool, 2>> has_requirement;
+  PairingRules() {
+    const auto& table = AiTable();
+    assert(table.size() <= kMaxAis);
+    excludes.resize(table.size());
+    requires_one_of.resize(table.size());
+    has_requirement.resize(table.size());
+    auto fill = [](std::string_view list, std::bitset<kMaxAis>& bits) {
+      while (!list.empty()) {
+        size_t comma = list.find(',');
+        if (const AiDefinition* d = FindAi(list.substr(0, comma))) bits.set(d - AiTable().data());
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+      }
+    };
+    for (size_t i = 0; i < table.size(); ++i) {
+      fill(table[i].excludes, excludes[i]);
+      for (int k = 0; k < 2; ++k) {
+        has_requirement[i][k] = !table[i].requires_one_of[k].empty();
+        fill(table[i].requires_one_of[k], requires_one_of[i][k]);
+      }
+    }
+  }
+};
+
+const PairingRules& Rules() {
+  static const PairingRules rules;
+  return rules;
+}
+
+size_t DefinitionIndex(std::string_view ai) {
+  const AiDefinition* d = FindAi(ai);
+  return d ? static_cast<size_t>(d - AiTable().data()) : kMaxAis;
+}
+
+}  // namespace
+
 Status CheckCombination(const Gs1Data& data, bool check_associations) {
   const auto& els = data.elements;
+  const PairingRules& rules = Rules();
+  constexpr size_t kInline = 16;
+  size_t inline_index[kInline];
+  std::vector<size_t> heap_index;
+  size_t* index = inline_index;
+  if (els.size() > kInline) {
+    heap_index.resize(els.size());
+    index = heap_index.data();
+  }
+  std::bitset<kMaxAis> present;
+  for (size_t i = 0; i < els.size(); ++i) {
+    index[i] = DefinitionIndex(els[i].ai);
+    if (index[i] < kMaxAis) present.set(index[i]);
+  }
   for (size_t i = 0; i < els.size(); ++i) {
     for (size_t j = i + 1; j < els.size(); ++j) {
-      if (els[i].ai == els[j].ai && els[i].value != els[j].value) {
-        return Fail(Error("gs1.duplicate_ai", "AI " + els[i].ai +
-                                                  " appears twice with different "
-                                                  "values, '" +
-                                                  els[i].value + "' and '" + els[j].value +
+      if (index[i] == index[j] && els[i].ai == els[j].ai && els[i].value != els[j].value) {
+        return Fail(Error("gs1.duplicate_ai", "AI " + els[i].ai + " appears twice with different "
+                                                  "values, '" + els[i].value + "' and '" +
+                                                  els[j].value +
                                                   "'; the read mixes two codes, scan one pack")
                         .at_field(els[i].ai)
                         .at_offset(els[j].offset));
       }
     }
   }
-  for (const Gs1Element& e : els) {
-    const AiDefinition* def = FindAi(e.ai);
-    if (!def) continue;
-    for (const Gs1Element& other : els) {
-      if (ListContains(def->excludes, other.ai)) {
-        return Fail(Error("gs1.invalid_pair", "AI " + e.ai + " and AI " + other.ai +
-                                                  " must not appear together in GS1 data")
-                        .at_field(e.ai)
-                        .at_offset(std::max(e.offset, other.offset)));
+  for (size_t i = 0; i < els.size(); ++i) {
+    if (index[i] >= kMaxAis) continue;
+    const Gs1Element& e = els[i];
+    const AiDefinition& def = AiTable()[index[i]];
+    if ((rules.excludes[index[i]] & present).any()) {
+      for (size_t j = 0; j < els.size(); ++j) {
+        if (index[j] < kMaxAis && rules.excludes[index[i]].test(index[j])) {
+          const Gs1Element& other = els[j];
+          return Fail(Error("gs1.invalid_pair", "AI " + e.ai + " and AI " + other.ai +
+                                                    " must not appear together in GS1 data")
+                          .at_field(e.ai)
+                          .at_offset(std::max(e.offset, other.offset)));
+        }
       }
     }
     if (!check_associations) continue;
-    for (std::string_view req : def->requires_one_of) {
-      if (req.empty()) continue;
-      bool found = false;
-      for (const Gs1Element& other : els) {
-        if (ListContains(req, other.ai)) {
-          found = true;
-          break;
-        }
+    for (int k = 0; k < 2; ++k) {
+      if (!rules.has_requirement[index[i]][k]) continue;
+      if ((rules.requires_one_of[index[i]][k] & present).any()) continue;
+      std::string list(def.requires_one_of[k]);
+      for (auto& c : list) {
+        if (c == ',') c = '/';
       }
-      if (!found) {
-        std::string list(req);
-        for (auto& c : list) {
-          if (c == ',') c = '/';
-        }
-        return Fail(Error("gs1.missing_association", Label(*def) +
-                                                         " is only valid together with AI " + list +
-                                                         ", which this read does not contain")
-                        .at_field(e.ai)
-                        .at_offset(e.offset));
-      }
+      return Fail(Error("gs1.missing_association",
+                        Label(def) + " is only valid together with AI " + list +
+                            ", which this read does not contain")
+                      .at_field(e.ai)
+                      .at_offset(e.offset));
     }
   }
   return Ok();
@@ -312,6 +372,8 @@ Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string
   // a tail that starts with a variable AI (10, 21…) only when that AI is otherwise missing.
   for (int pass = 0; pass < 2; ++pass) {
     for (size_t i = 1; i + 2 < value.size(); ++i) {
+      // Every AI this looks for (10, 11, 13, 15–17, 21) starts with 1 or 21.
+      if (value[i] != '1' && !(value[i] == '2' && value[i + 1] == '1')) continue;
       size_t ai_len = 0;
       const AiDefinition* tail_def = LookupAiAt(value, i, &ai_len);
       if (!tail_def) continue;

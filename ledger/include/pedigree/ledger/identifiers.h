@@ -5,6 +5,7 @@
 // docs/scanning.md lists them with examples.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <compare>
 #include <cstddef>
@@ -22,9 +23,19 @@ int Gs1CheckDigit(std::string_view digits_without_check);
 
 // True for the 82 characters GS1 allows in alphanumeric AIs (CSET 82, GenSpecs Figure 7.11-1):
 // digits, upper- and lower-case letters and !"%&'()*+,-./:;<=>?_
-bool IsCset82(char c);
+inline constexpr std::array<bool, 256> kCset82 = [] {
+  std::array<bool, 256> t{};
+  for (int c = '0'; c <= '9'; ++c) t[c] = true;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
+  for (char c : std::string_view("!\"%&'()*+,-./:;<=>?_")) t[static_cast<unsigned char>(c)] = true;
+  return t;
+}();
+inline bool IsCset82(char c) { return kCset82[static_cast<unsigned char>(c)]; }
 // True for CSET 39: digits, upper-case letters and # - /
-bool IsCset39(char c);
+inline bool IsCset39(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || c == '#' || c == '-' || c == '/';
+}
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
 // Checks `value` as a CSET 82 field of 1..max_length characters. Codes: gs1.length,

@@ -127,8 +127,16 @@ struct AiDefinition {
   // Each non-empty string is a comma list; the data must contain one AI from every list.
   std::string_view requires_one_of[2];
   std::string_view excludes;  // comma list of AIs that must not appear with this one
-  size_t min_length() const;
-  size_t max_length() const;
+  size_t min_length() const {
+    size_t n = 0;
+    for (int i = 0; i < component_count; ++i) n += components[i].min_length;
+    return n;
+  }
+  size_t max_length() const {
+    size_t n = 0;
+    for (int i = 0; i < component_count; ++i) n += components[i].max_length;
+    return n;
+  }
   bool fixed_length() const { return min_length() == max_length(); }
 };
 // The definition of `ai`, or nullptr when the AI is unknown.
