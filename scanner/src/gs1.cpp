@@ -109,19 +109,16 @@ Result<Gs1Data> ParseForm(std::string_view input, const ParseOptions& options, i
                           std::vector<Finding>* findings) {
   std::string_view in = TrimEnd(input);
   if (in.empty()) return Fail(Error("gs1.truncated", "the read is empty").at_offset(0));
-  Result<Gs1Data> data;
-  if (StartsWithNoCase(in, "https://") || StartsWithNoCase(in, "http://")) {
-    data = internal::ParseDigitalLink(in, options, year, findings);
-  } else if (StartsWithNoCase(in, "urn:epc:id:")) {
-    data = internal::ParseEpcUrn(in, options, year);
-  } else if (StartsWithNoCase(in, "urn:epc:")) {
+  if (StartsWithNoCase(in, "urn:epc:") && !StartsWithNoCase(in, "urn:epc:id:")) {
     return Fail(Error("gs1.epc_syntax", "only EPC pure-identity URNs (urn:epc:id:…) are accepted")
                     .at_offset(8));
-  } else if (in[0] == '(') {
-    data = internal::ParseBracketed(in, options, year, findings);
-  } else {
-    data = internal::ParseRaw(in, options, year, findings);
   }
+  Result<Gs1Data> data = StartsWithNoCase(in, "https://") || StartsWithNoCase(in, "http://")
+                             ? internal::ParseDigitalLink(in, options, year, findings)
+                         : StartsWithNoCase(in, "urn:epc:id:")
+                             ? internal::ParseEpcUrn(in, options, year)
+                         : in[0] == '(' ? internal::ParseBracketed(in, options, year, findings)
+                                        : internal::ParseRaw(in, options, year, findings);
   if (!data) return data;
   auto ok = internal::CheckCombination(*data, options.check_associations);
   if (!ok) return std::unexpected(ok.error());
@@ -160,7 +157,7 @@ void TryAlternativeReadings(std::string_view input, const ParseOptions& options,
 
 const Gs1Element* Gs1Data::Find(std::string_view ai) const {
   for (const auto& e : elements) {
-    if (e.ai == ai) return &e;
+    if (internal::AiEquals(e.ai, ai)) return &e;
   }
   return nullptr;
 }

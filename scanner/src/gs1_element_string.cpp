@@ -1,6 +1,7 @@
 // Raw scanner output (symbology identifier + element string with GS separators) and the
 // bracketed human-readable form.
 #include <array>
+#include <bitset>
 #include <cctype>
 #include <cstdio>
 
@@ -38,14 +39,14 @@ class Separators {
  public:
   explicit Separators(const ParseOptions& options) : tokens_(options.gs_tokens) {
     for (const std::string& t : tokens_) {
-      if (!t.empty()) first_[static_cast<unsigned char>(t[0])] = true;
+      if (!t.empty()) first_.set(static_cast<unsigned char>(t[0]));
     }
   }
   // Length of the separator at text[pos], 0 if none.
   size_t At(std::string_view text, size_t pos) const {
     char c = text[pos];
     if (c == kGroupSeparator) return 1;
-    if (!first_[static_cast<unsigned char>(c)]) return 0;
+    if (!first_.test(static_cast<unsigned char>(c))) return 0;
     for (const std::string& t : tokens_) {
       if (!t.empty() && text.compare(pos, t.size(), t) == 0) return t.size();
     }
@@ -54,7 +55,7 @@ class Separators {
 
  private:
   const std::vector<std::string>& tokens_;
-  std::array<bool, 256> first_{};
+  std::bitset<256> first_;
 };
 
 Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t value_offset) {
@@ -208,7 +209,10 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
     std::string_view value = in.substr(start, end - start);
     auto ok = ValidateValue(*def, value, start, reference_year);
     if (!ok) return std::unexpected(ok.error());
-    data.elements.push_back({std::string(def->ai), std::string(value), pos});
+    Gs1Element& element = data.elements.emplace_back();
+    element.ai.assign(def->ai);
+    element.value.assign(value);
+    element.offset = pos;
     pos = end;
   }
   if (data.elements.empty()) {

@@ -59,6 +59,15 @@ bool IsDigitalLinkKey(std::string_view ai);
 void DigitalLinkQualifiers(std::string_view key, std::string_view* sequence,
                            std::string_view* alternative);
 
+// Equality of short AI strings without a call to memcmp (this sits on the hot path).
+inline bool AiEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 // True if `list` (comma-separated AIs) contains `ai`.
 bool ListContains(std::string_view list, std::string_view ai);
 

@@ -29,10 +29,17 @@ struct PrefixIndex {
       for (char c : defs[i].ai) code = code * 10 + (c - '0');
       auto slot = static_cast<uint8_t>(i + 1);
       switch (defs[i].ai.size()) {
-        case 2: by2[code] = slot; break;
-        case 3: by3[code] = slot; break;
-        case 4: by4[code] = slot; break;
-        default: break;
+        case 2:
+          by2[code] = slot;
+          break;
+        case 3:
+          by3[code] = slot;
+          break;
+        case 4:
+          by4[code] = slot;
+          break;
+        default:
+          break;
       }
     }
   }
@@ -73,20 +80,32 @@ std::string KeyName(const AiDefinition& def) {
 // `offset` is the part's byte offset in the input, `pos` its position in the value.
 Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::string_view part,
                          size_t offset, size_t pos, int reference_year) {
-  for (size_t i = 0; i < part.size(); ++i) {
-    char c = part[i];
-    bool ok = comp.charset == Charset::kNumeric  ? IsDigit(c)
-              : comp.charset == Charset::kCset82 ? ledger::IsCset82(c)
-                                                 : ledger::IsCset39(c);
-    if (!ok) {
-      const char* set = comp.charset == Charset::kNumeric  ? "digits only"
-                        : comp.charset == Charset::kCset82 ? "GS1 CSET 82 characters"
-                                                           : "GS1 CSET 39 characters";
-      return Fail(At(
-          Error("gs1.charset", Label(def) + " allows " + set + ", found " + ShowChar(c) +
-                                   " at position " + std::to_string(pos + i + 1) + " of the value"),
-          def, offset + i));
-    }
+  size_t bad = part.size();
+  switch (comp.charset) {
+    case Charset::kNumeric:
+      for (size_t i = 0; i < part.size() && bad == part.size(); ++i) {
+        if (!IsDigit(part[i])) bad = i;
+      }
+      break;
+    case Charset::kCset82:
+      for (size_t i = 0; i < part.size() && bad == part.size(); ++i) {
+        if (!ledger::IsCset82(part[i])) bad = i;
+      }
+      break;
+    case Charset::kCset39:
+      for (size_t i = 0; i < part.size() && bad == part.size(); ++i) {
+        if (!ledger::IsCset39(part[i])) bad = i;
+      }
+      break;
+  }
+  if (bad != part.size()) {
+    const char* set = comp.charset == Charset::kNumeric  ? "digits only"
+                      : comp.charset == Charset::kCset82 ? "GS1 CSET 82 characters"
+                                                         : "GS1 CSET 39 characters";
+    return Fail(At(
+        Error("gs1.charset", Label(def) + " allows " + set + ", found " + ShowChar(part[bad]) +
+                                 " at position " + std::to_string(pos + bad + 1) + " of the value"),
+        def, offset + bad));
   }
   switch (comp.check) {
     case Check::kNone:
@@ -298,9 +317,10 @@ Status CheckCombination(const Gs1Data& data, bool check_associations) {
   for (size_t i = 0; i < els.size(); ++i) {
     for (size_t j = i + 1; j < els.size(); ++j) {
       if (index[i] == index[j] && els[i].ai == els[j].ai && els[i].value != els[j].value) {
-        return Fail(Error("gs1.duplicate_ai", "AI " + els[i].ai + " appears twice with different "
-                                                  "values, '" + els[i].value + "' and '" +
-                                                  els[j].value +
+        return Fail(Error("gs1.duplicate_ai", "AI " + els[i].ai +
+                                                  " appears twice with different "
+                                                  "values, '" +
+                                                  els[i].value + "' and '" + els[j].value +
                                                   "'; the read mixes two codes, scan one pack")
                         .at_field(els[i].ai)
                         .at_offset(els[j].offset));
@@ -330,9 +350,8 @@ Status CheckCombination(const Gs1Data& data, bool check_associations) {
       for (auto& c : list) {
         if (c == ',') c = '/';
       }
-      return Fail(Error("gs1.missing_association",
-                        Label(def) + " is only valid together with AI " + list +
-                            ", which this read does not contain")
+      return Fail(Error("gs1.missing_association", Label(def) + " is only valid together with AI " +
+                                                       list + ", which this read does not contain")
                       .at_field(e.ai)
                       .at_offset(e.offset));
     }
@@ -368,23 +387,33 @@ bool IsCompleteElementString(std::string_view text, int reference_year) {
 
 Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string_view value,
                     size_t value_offset, int reference_year, bool must_shorten) {
-  // Two passes: a tail that starts with a date AI holding a valid date is strong evidence;
-  // a tail that starts with a variable AI (10, 21…) only when that AI is otherwise missing.
-  for (int pass = 0; pass < 2; ++pass) {
-    for (size_t i = 1; i + 2 < value.size(); ++i) {
-      // Every AI this looks for (10, 11, 13, 15–17, 21) starts with 1 or 21.
-      if (value[i] != '1' && !(value[i] == '2' && value[i + 1] == '1')) continue;
-      size_t ai_len = 0;
-      const AiDefinition* tail_def = LookupAiAt(value, i, &ai_len);
-      if (!tail_def) continue;
-      bool is_date = tail_def->components[0].check == Check::kDateDayZeroAllowed ||
-                     tail_def->components[0].check == Check::kDate;
-      if (pass == 0 && !is_date) continue;
-      if (pass == 1) {
-        if (is_date || tail_def->fixed_length()) continue;
-        if (tail_def->ai != "10" && tail_def->ai != "21" && tail_def->ai != "17") continue;
-      }
-      if (context && context->Find(tail_def->ai)) continue;
+  // A tail that starts with a date AI holding a valid date is strong evidence; a tail that
+  // starts with AI 10 or 21 is weaker, so those candidates are tried after all date ones.
+  // Candidates are collected in one cheap scan; only they are validated.
+  constexpr size_t kMaxCandidates = 16;
+  size_t candidates[2][kMaxCandidates];
+  const AiDefinition* candidate_defs[2][kMaxCandidates];
+  size_t counts[2] = {0, 0};
+  for (size_t i = 1; i + 2 < value.size(); ++i) {
+    // Every AI this looks for (10, 11, 13, 15–17, 21) starts with 1 or 21.
+    if (value[i] != '1' && !(value[i] == '2' && value[i + 1] == '1')) continue;
+    size_t ai_len = 0;
+    const AiDefinition* tail_def = LookupAiAt(value, i, &ai_len);
+    if (!tail_def) continue;
+    bool is_date = tail_def->components[0].check == Check::kDateDayZeroAllowed ||
+                   tail_def->components[0].check == Check::kDate;
+    if (!is_date && !AiEquals(tail_def->ai, "10") && !AiEquals(tail_def->ai, "21")) continue;
+    if (context && context->Find(tail_def->ai)) continue;
+    int kind = is_date ? 0 : 1;
+    if (counts[kind] < kMaxCandidates) {
+      candidates[kind][counts[kind]] = i;
+      candidate_defs[kind][counts[kind]++] = tail_def;
+    }
+  }
+  for (int kind = 0; kind < 2; ++kind) {
+    for (size_t c = 0; c < counts[kind]; ++c) {
+      size_t i = candidates[kind][c];
+      const AiDefinition* tail_def = candidate_defs[kind][c];
       std::string_view head = value.substr(0, i);
       if (must_shorten && head.size() > def.max_length()) continue;
       if (!ValidateValue(def, head, 0, reference_year)) continue;
@@ -411,7 +440,7 @@ Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string
 void AddWarnings(Gs1Data& data, int reference_year) {
   const Gs1Element* gtin = data.Find("01");
   for (const Gs1Element& e : data.elements) {
-    if (e.ai != "10" && e.ai != "21") continue;
+    if (!AiEquals(e.ai, "10") && !AiEquals(e.ai, "21")) continue;
     const AiDefinition* def = FindAi(e.ai);
     // Only the strong signal here: a lost AI 17/10/21 is what causes most false A3 alerts.
     Finding f = SwallowedAi(&data, *def, e.value, e.offset + e.ai.size(), reference_year,
