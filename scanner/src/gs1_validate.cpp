@@ -54,6 +54,7 @@ std::string ShowChar(char c) {
   unsigned char u = static_cast<unsigned char>(c);
   char buf[16];
   if (u == 0x1d) return "a group separator (GS)";
+  if (u == 0x20) return "a space";
   if (u >= 0x21 && u < 0x7f) {
     std::snprintf(buf, sizeof buf, "'%c'", c);
   } else {
