@@ -1,8 +1,8 @@
 // Raw scanner output (symbology identifier + element string with GS separators) and the
 // bracketed human-readable form.
 #include <array>
-#include <bitset>
 #include <cctype>
+#include <cstdint>
 #include <cstdio>
 
 #include "gs1_internal.h"
@@ -39,14 +39,18 @@ class Separators {
  public:
   explicit Separators(const ParseOptions& options) : tokens_(options.gs_tokens) {
     for (const std::string& t : tokens_) {
-      if (!t.empty()) first_.set(static_cast<unsigned char>(t[0]));
+      if (!t.empty()) {
+        auto u = static_cast<unsigned char>(t[0]);
+        first_[u >> 6] |= uint64_t{1} << (u & 63);
+      }
     }
   }
   // Length of the separator at text[pos], 0 if none.
   size_t At(std::string_view text, size_t pos) const {
     char c = text[pos];
     if (c == kGroupSeparator) return 1;
-    if (!first_.test(static_cast<unsigned char>(c))) return 0;
+    auto u = static_cast<unsigned char>(c);
+    if (!(first_[u >> 6] >> (u & 63) & 1)) return 0;
     for (const std::string& t : tokens_) {
       if (!t.empty() && text.compare(pos, t.size(), t) == 0) return t.size();
     }
@@ -55,7 +59,7 @@ class Separators {
 
  private:
   const std::vector<std::string>& tokens_;
-  std::bitset<256> first_;
+  uint64_t first_[4] = {0, 0, 0, 0};  // bit set for each byte that starts a token
 };
 
 Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t value_offset) {
