@@ -1,5 +1,6 @@
 // GS1 Digital Link URIs (GS1 Digital Link Standard: URI Syntax 1.x, uncompressed form) and EPC
 // pure-identity URNs (EPC Tag Data Standard §6: sgtin, sscc, sgln).
+#include <span>
 #include <string>
 
 #include "gs1_internal.h"
@@ -37,6 +38,7 @@ int HexValue(char c) {
 
 // Decodes %XX escapes; fails with `code` on a malformed escape.
 Result<std::string> PercentDecode(std::string_view s, size_t offset, const char* code) {
+  if (s.find('%') == std::string_view::npos) return std::string(s);
   std::string out;
   out.reserve(s.size());
   for (size_t i = 0; i < s.size(); ++i) {
@@ -190,14 +192,26 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
       path_end < in.size() && in[path_end] == '?' ? in.find('#', path_end) : path_end;
   if (query_end == std::string_view::npos) query_end = in.size();
 
-  std::vector<Segment> segs;
+  // A fixed array keeps the common case allocation-free; real links have a handful of
+  // segments, so a path with more is refused rather than parsed.
+  constexpr size_t kMaxSegments = 32;
+  Segment seg_store[kMaxSegments];
+  size_t seg_count = 0;
   for (size_t p = auth_end; p < path_end;) {
     size_t start = p + 1;  // in[p] == '/'
     size_t slash = in.find('/', start);
     if (slash == std::string_view::npos || slash > path_end) slash = path_end;
-    if (slash > start) segs.push_back({in.substr(start, slash - start), start});
+    if (slash > start) {
+      if (seg_count == kMaxSegments) {
+        return Fail(Error("gs1.dl_syntax", "the Digital Link path has more than " +
+                                               std::to_string(kMaxSegments) + " segments")
+                        .at_offset(start));
+      }
+      seg_store[seg_count++] = {in.substr(start, slash - start), start};
+    }
     p = slash;
   }
+  std::span<const Segment> segs(seg_store, seg_count);
   size_t key_index = segs.size();
   for (size_t i = 0; i < segs.size(); ++i) {
     if (!IsDigitalLinkKey(segs[i].text) || (segs.size() - i) % 2 != 0) continue;

@@ -203,6 +203,15 @@ BOOST_AUTO_TEST_CASE(malformed_inputs_are_refused_with_specific_codes) {
   }
 }
 
+BOOST_AUTO_TEST_CASE(digital_link_with_too_many_path_segments_is_refused) {
+  std::string uri = "https://id.gs1.org";
+  for (int i = 0; i < 40; ++i) uri += "/a";
+  uri += "/01/09506000134352";
+  auto d = Parse(uri);
+  BOOST_TEST_REQUIRE(!d.has_value());
+  BOOST_TEST(d.error().code() == "gs1.dl_syntax");
+}
+
 BOOST_AUTO_TEST_CASE(error_messages_name_both_sides) {
   auto d = Parse("]d20109506000134303");
   BOOST_TEST(d.error().message().find("has check digit 3, expected 7") != std::string::npos,
