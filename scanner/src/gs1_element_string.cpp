@@ -1,0 +1,287 @@
+// Raw scanner output (symbology identifier + element string with GS separators) and the
+// bracketed human-readable form.
+#include <array>
+#include <cctype>
+#include <cstdint>
+#include <cstdio>
+
+#include "gs1_internal.h"
+#include "pedigree/ledger/identifiers.h"
+
+namespace pedigree::scanner::internal {
+namespace {
+
+using ledger::IsDigit;
+
+constexpr std::string_view kGs1Symbologies[] = {"]d2", "]C1", "]Q3", "]e0", "]J1"};
+
+bool IsGs1Symbology(std::string_view s) {
+  for (auto k : kGs1Symbologies) {
+    if (k == s) return true;
+  }
+  return false;
+}
+
+std::string InvertCase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    } else if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
+// Recognises GS and its keyboard-wedge renderings without allocating.
+class Separators {
+ public:
+  explicit Separators(const ParseOptions& options) : tokens_(options.gs_tokens) {
+    for (const std::string& t : tokens_) {
+      if (!t.empty()) {
+        auto u = static_cast<unsigned char>(t[0]);
+        first_[u >> 6] |= uint64_t{1} << (u & 63);
+      }
+    }
+  }
+  // Length of the separator at text[pos], 0 if none.
+  size_t At(std::string_view text, size_t pos) const {
+    char c = text[pos];
+    if (c == kGroupSeparator) return 1;
+    auto u = static_cast<unsigned char>(c);
+    if (!(first_[u >> 6] >> (u & 63) & 1)) return 0;
+    for (const std::string& t : tokens_) {
+      if (!t.empty() && text.compare(pos, t.size(), t) == 0) return t.size();
+    }
+    return 0;
+  }
+
+ private:
+  const std::vector<std::string>& tokens_;
+  uint64_t first_[4] = {0, 0, 0, 0};  // bit set for each byte that starts a token
+};
+
+Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t value_offset) {
+  if (value.size() <= 13 || value.size() - 13 > def.max_length()) return {};
+  std::string_view tail = value.substr(value.size() - 13);
+  for (char c : tail) {
+    if (!IsDigit(c)) return {};
+  }
+  if (ledger::Gs1CheckDigit(tail.substr(0, 12)) != tail[12] - '0') return {};
+  Finding f;
+  f.kind = "appended_ean";
+  f.ai = std::string(def.ai);
+  f.offset = value_offset + value.size() - 13;
+  f.message = "the " + FriendlyName(def) + " ends with '" + std::string(tail) +
+              "', a valid EAN-13: an EAN was probably appended to it; the real value is "
+              "probably '" +
+              std::string(value.substr(0, value.size() - 13)) + "'";
+  f.suggestion = std::string(value.substr(0, value.size() - 13));
+  return f;
+}
+
+Error TooLong(const AiDefinition& def, std::string_view value, size_t value_offset,
+              int reference_year, std::vector<Finding>* findings) {
+  Error e = Error("gs1.length", Label(def) + " allows at most " + std::to_string(def.max_length()) +
+                                    " characters, got " + std::to_string(value.size()))
+                .at_field(std::string(def.ai))
+                .at_offset(value_offset + def.max_length());
+  if (findings) {
+    Finding f = SwallowedAi(nullptr, def, value, value_offset, reference_year, true);
+    if (f.kind.empty()) f = AppendedEan(def, value, value_offset);
+    if (!f.kind.empty()) findings->push_back(std::move(f));
+  }
+  return e;
+}
+
+}  // namespace
+
+Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int reference_year,
+                         std::vector<Finding>* findings) {
+  Gs1Data data;
+  data.source_form = "raw";
+  size_t pos = 0;
+  if (!in.empty() && (in[0] == ']' || in[0] == '+') && in.size() >= 3) {
+    std::string_view sym = in.substr(0, 3);
+    if (in[0] == ']' && IsGs1Symbology(sym)) {
+      data.symbology = std::string(sym);
+      pos = 3;
+    } else if (in[0] == ']') {
+      Error e("gs1.symbology",
+              "the symbology identifier '" + std::string(sym) +
+                  "' does not announce GS1 data (a GS1 DataMatrix reads as ]d2, GS1-128 as ]C1, "
+                  "GS1 QR as ]Q3); this is not a GS1 pack code or the scanner is misconfigured");
+      e = e.at_offset(0);
+      if (findings && IsGs1Symbology(InvertCase(sym))) {
+        findings->push_back(
+            {"caps_lock", "", 0,
+             "'" + std::string(sym) + "' is '" + InvertCase(sym) +
+                 "' with its letters' case inverted: Caps Lock is probably on at the "
+                 "keyboard-wedge scanner, so letters in the serial and lot are inverted too; "
+                 "switch Caps Lock off and scan again",
+             InvertCase(in)});
+      }
+      return Fail(e);
+    } else {
+      std::string as_bracket = "]" + std::string(in.substr(1, 2));
+      if (IsGs1Symbology(as_bracket) || IsGs1Symbology(InvertCase(as_bracket))) {
+        Error e("gs1.symbology", "the read starts with '" + std::string(sym) +
+                                     "' where a symbology identifier such as ']d2' belongs");
+        if (findings) {
+          findings->push_back(
+              {"keyboard_layout", "", 0,
+               "a ']' typed on a German (QWERTZ) keyboard layout arrives as '+': the scanner "
+               "uses a US layout and the computer a German one, so Y and Z are swapped too; "
+               "set the scanner to the computer's keyboard layout and scan again",
+               as_bracket + std::string(in.substr(3))});
+        }
+        return Fail(e.at_offset(0));
+      }
+    }
+  }
+  Separators seps(options);
+  data.elements.reserve(6);
+  while (pos < in.size()) {
+    if (size_t s = seps.At(in, pos)) {
+      pos += s;
+      continue;
+    }
+    size_t ai_len = 0;
+    const AiDefinition* def = LookupAiAt(in, pos, &ai_len);
+    if (!def) {
+      size_t digits = 0;
+      while (digits < 4 && pos + digits < in.size() && IsDigit(in[pos + digits])) ++digits;
+      if (digits == 0) {
+        std::string shown(1, in[pos]);
+        unsigned char u = static_cast<unsigned char>(in[pos]);
+        if (u < 0x21 || u >= 0x7f) {
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "0x%02X", u);
+          shown = buf;
+        }
+        return Fail(Error("gs1.unknown_ai",
+                          "expected an Application Identifier (digits) at "
+                          "byte " +
+                              std::to_string(pos) + ", found " + shown)
+                        .at_offset(pos));
+      }
+      if (pos + digits == in.size() && digits < 4) {
+        return Fail(Error("gs1.truncated", "the read ends inside an Application Identifier ('" +
+                                               std::string(in.substr(pos)) +
+                                               "'): the scan is incomplete, scan again")
+                        .at_offset(pos));
+      }
+      return Fail(Error("gs1.unknown_ai", "no known Application Identifier starts with '" +
+                                              std::string(in.substr(pos, digits)) + "' at byte " +
+                                              std::to_string(pos))
+                      .at_field(std::string(in.substr(pos, 2)))
+                      .at_offset(pos));
+    }
+    size_t start = pos + ai_len;
+    size_t end = start;
+    if (def->fixed_length()) {
+      size_t want = def->max_length();
+      while (end < in.size() && end - start < want && seps.At(in, end) == 0) ++end;
+      if (end - start < want) {
+        if (end == in.size()) {
+          return Fail(Error("gs1.truncated", Label(*def) + " needs " + std::to_string(want) +
+                                                 " characters but the read ends after " +
+                                                 std::to_string(end - start) +
+                                                 ": the scan is incomplete, scan again")
+                          .at_field(std::string(def->ai))
+                          .at_offset(end));
+        }
+        return Fail(Error("gs1.length", Label(*def) + " must have exactly " + std::to_string(want) +
+                                            " characters, got " + std::to_string(end - start) +
+                                            " before a group separator")
+                        .at_field(std::string(def->ai))
+                        .at_offset(end));
+      }
+    } else {
+      while (end < in.size() && seps.At(in, end) == 0) ++end;
+      std::string_view value = in.substr(start, end - start);
+      if (value.size() > def->max_length()) {
+        return Fail(TooLong(*def, value, start, reference_year, findings));
+      }
+      if (value.empty()) {
+        return Fail(Error("gs1.length", Label(*def) + " is empty")
+                        .at_field(std::string(def->ai))
+                        .at_offset(start));
+      }
+    }
+    std::string_view value = in.substr(start, end - start);
+    auto ok = ValidateValue(*def, value, start, reference_year);
+    if (!ok) return std::unexpected(ok.error());
+    Gs1Element& element = data.elements.emplace_back();
+    element.ai.assign(def->ai);
+    element.value.assign(value);
+    element.offset = pos;
+    pos = end;
+  }
+  if (data.elements.empty()) {
+    return Fail(Error("gs1.truncated", "the read holds no GS1 element string").at_offset(pos));
+  }
+  return data;
+}
+
+namespace {
+
+// True if text[pos] starts "(NN)", "(NNN)" or "(NNNN)" naming a known AI.
+const AiDefinition* BracketedAiAt(std::string_view in, size_t pos, size_t* after) {
+  if (pos >= in.size() || in[pos] != '(') return nullptr;
+  size_t close = in.find(')', pos + 1);
+  if (close == std::string_view::npos || close - pos - 1 < 2 || close - pos - 1 > 4) return nullptr;
+  std::string_view ai = in.substr(pos + 1, close - pos - 1);
+  for (char c : ai) {
+    if (!IsDigit(c)) return nullptr;
+  }
+  *after = close + 1;
+  return FindAi(ai);
+}
+
+}  // namespace
+
+Result<Gs1Data> ParseBracketed(std::string_view in, const ParseOptions& options, int reference_year,
+                               std::vector<Finding>* findings) {
+  (void)options;
+  Gs1Data data;
+  data.source_form = "bracketed";
+  size_t pos = 0;
+  while (pos < in.size()) {
+    size_t start = 0;
+    const AiDefinition* def = BracketedAiAt(in, pos, &start);
+    if (!def) {
+      size_t close = in.find(')', pos);
+      if (in[pos] == '(' && close != std::string_view::npos && close - pos <= 5) {
+        return Fail(Error("gs1.unknown_ai", "'" + std::string(in.substr(pos, close - pos + 1)) +
+                                                "' is not a known Application Identifier")
+                        .at_field(std::string(in.substr(pos + 1, close - pos - 1)))
+                        .at_offset(pos));
+      }
+      return Fail(Error("gs1.syntax",
+                        "expected '(AI)' at byte " + std::to_string(pos) + " of the bracketed form")
+                      .at_offset(pos));
+    }
+    size_t end = start;
+    size_t next = 0;
+    // A '(' is part of the value unless it opens a known AI: CSET 82 includes brackets.
+    while (end < in.size() && !(in[end] == '(' && BracketedAiAt(in, end, &next))) ++end;
+    std::string_view value = in.substr(start, end - start);
+    if (!def->fixed_length() && value.size() > def->max_length()) {
+      return Fail(TooLong(*def, value, start, reference_year, findings));
+    }
+    if (value.empty()) {
+      return Fail(Error("gs1.length", Label(*def) + " is empty")
+                      .at_field(std::string(def->ai))
+                      .at_offset(start));
+    }
+    auto ok = ValidateValue(*def, value, start, reference_year);
+    if (!ok) return std::unexpected(ok.error());
+    data.elements.push_back({std::string(def->ai), std::string(value), pos});
+    pos = end;
+  }
+  return data;
+}
+
+}  // namespace pedigree::scanner::internal

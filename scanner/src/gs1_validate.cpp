@@ -1,0 +1,472 @@
+// Value and combination rules of the AI table, and the AI lookup by prefix.
+#include <array>
+#include <bitset>
+#include <cassert>
+#include <cstdint>
+#include <cstdio>
+#include <utility>
+
+#include "gs1_internal.h"
+#include "pedigree/ledger/identifiers.h"
+
+namespace pedigree::scanner::internal {
+namespace {
+
+using ledger::IsDigit;
+
+struct PrefixIndex {
+  // AIs are prefix-free, so each 2-, 3- or 4-digit code names at most one definition. Entries
+  // are table index + 1 (0 = none) in bytes, so the three tables stay cache-resident (11 KB).
+  std::array<uint8_t, 100> by2{};
+  std::array<uint8_t, 1000> by3{};
+  std::array<uint8_t, 10000> by4{};
+  const AiDefinition* table = nullptr;
+  PrefixIndex() {
+    const auto& defs = AiTable();
+    table = defs.data();
+    for (size_t i = 0; i < defs.size(); ++i) {
+      int code = 0;
+      for (char c : defs[i].ai) code = code * 10 + (c - '0');
+      auto slot = static_cast<uint8_t>(i + 1);
+      switch (defs[i].ai.size()) {
+        case 2:
+          by2[code] = slot;
+          break;
+        case 3:
+          by3[code] = slot;
+          break;
+        case 4:
+          by4[code] = slot;
+          break;
+        default:
+          break;
+      }
+    }
+  }
+};
+
+const PrefixIndex& Index() {
+  static const PrefixIndex index;
+  return index;
+}
+
+std::string ShowChar(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  char buf[16];
+  if (u == 0x1d) return "a group separator (GS)";
+  if (u == 0x20) return "a space";
+  if (u >= 0x21 && u < 0x7f) {
+    std::snprintf(buf, sizeof buf, "'%c'", c);
+  } else {
+    std::snprintf(buf, sizeof buf, "byte 0x%02X", u);
+  }
+  return buf;
+}
+
+Error At(Error e, const AiDefinition& def, size_t offset) {
+  return e.at_field(std::string(def.ai)).at_offset(offset);
+}
+
+std::string KeyName(const AiDefinition& def) {
+  if (def.ai == "01" || def.ai == "02") return "GTIN";
+  if (def.ai == "00") return "SSCC";
+  if (def.ai.size() == 3 && def.ai[0] == '4' && def.ai[1] == '1') return "GLN";
+  if (def.ai == "402") return "GSIN";
+  if (def.ai == "8018") return "GSRN";
+  if (def.ai == "8003") return "GRAI";
+  if (def.ai == "8006") return "ITIP";
+  return "value";
+}
+
+// `offset` is the part's byte offset in the input, `pos` its position in the value.
+Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::string_view part,
+                         size_t offset, size_t pos, int reference_year) {
+  size_t bad = part.size();
+  switch (comp.charset) {
+    case Charset::kNumeric:
+      for (size_t i = 0; i < part.size() && bad == part.size(); ++i) {
+        if (!IsDigit(part[i])) bad = i;
+      }
+      break;
+    case Charset::kCset82:
+      for (size_t i = 0; i < part.size() && bad == part.size(); ++i) {
+        if (!ledger::IsCset82(part[i])) bad = i;
+      }
+      break;
+    case Charset::kCset39:
+      for (size_t i = 0; i < part.size() && bad == part.size(); ++i) {
+        if (!ledger::IsCset39(part[i])) bad = i;
+      }
+      break;
+  }
+  if (bad != part.size()) {
+    const char* set = comp.charset == Charset::kNumeric  ? "digits only"
+                      : comp.charset == Charset::kCset82 ? "GS1 CSET 82 characters"
+                                                         : "GS1 CSET 39 characters";
+    return Fail(At(
+        Error("gs1.charset", Label(def) + " allows " + set + ", found " + ShowChar(part[bad]) +
+                                 " at position " + std::to_string(pos + bad + 1) + " of the value"),
+        def, offset + bad));
+  }
+  switch (comp.check) {
+    case Check::kNone:
+      break;
+    case Check::kCheckDigit: {
+      int expected = ledger::Gs1CheckDigit(part.substr(0, part.size() - 1));
+      int actual = part.back() - '0';
+      if (expected != actual) {
+        return Fail(
+            At(Error("gs1.check_digit", Label(def) + ": " + KeyName(def) + " " + std::string(part) +
+                                            " has check digit " + std::to_string(actual) +
+                                            ", expected " + std::to_string(expected) +
+                                            "; the code is misread or misprinted, scan it again"),
+               def, offset + part.size() - 1));
+      }
+      break;
+    }
+    case Check::kDateDayZeroAllowed:
+    case Check::kDate: {
+      auto date =
+          ledger::ParseGs1Date(part, reference_year, comp.check == Check::kDateDayZeroAllowed);
+      if (!date) {
+        const Error& e = date.error();
+        return Fail(At(Error(e.code(), Label(def) + ": " + e.message()), def,
+                       offset + e.location().offset.value_or(0)));
+      }
+      break;
+    }
+    case Check::kTime: {
+      int hh = (part[0] - '0') * 10 + (part[1] - '0');
+      int mm = (part[2] - '0') * 10 + (part[3] - '0');
+      if (hh > 23 || mm > 59) {
+        return Fail(At(Error("gs1.date", Label(def) + ": time " + std::string(part) +
+                                             " is not a valid hhmm (00:00 to 23:59)"),
+                       def, offset));
+      }
+      break;
+    }
+    case Check::kZero:
+      if (part != "0") {
+        return Fail(At(Error("gs1.charset", Label(def) + " must start with the digit 0, found '" +
+                                                std::string(part) + "'"),
+                       def, offset));
+      }
+      break;
+  }
+  return Ok();
+}
+
+}  // namespace
+
+std::string FriendlyName(const AiDefinition& def) {
+  static constexpr std::pair<std::string_view, std::string_view> kNames[] = {
+      {"00", "SSCC"},
+      {"01", "GTIN"},
+      {"10", "batch/lot"},
+      {"11", "production date"},
+      {"13", "packaging date"},
+      {"15", "best-before date"},
+      {"16", "sell-by date"},
+      {"17", "expiry date"},
+      {"21", "serial number"},
+      {"22", "CPV"},
+      {"710", "PZN"},
+      {"711", "CIP"},
+      {"714", "AIC"},
+      {"715", "NDC"},
+      {"7003", "expiry date and time"}};
+  for (const auto& [ai, name] : kNames) {
+    if (ai == def.ai) return std::string(name);
+  }
+  return std::string(def.title);
+}
+
+std::string Article(std::string_view noun) {
+  return std::string_view("aeiouAEIOU").find(noun.empty() ? 'x' : noun[0]) != std::string_view::npos
+             ? "an "
+             : "a ";
+}
+
+std::string Label(const AiDefinition& def) {
+  std::string s = "AI ";
+  s += def.ai;
+  s += " (";
+  s += def.title;
+  s += ")";
+  return s;
+}
+
+bool ListContains(std::string_view list, std::string_view ai) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view item = list.substr(0, comma);
+    if (item == ai) return true;
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+const AiDefinition* LookupAiAt(std::string_view text, size_t pos, size_t* ai_length) {
+  static const PrefixIndex& index = Index();
+  if (pos + 2 > text.size() || !IsDigit(text[pos]) || !IsDigit(text[pos + 1])) return nullptr;
+  int code = (text[pos] - '0') * 10 + (text[pos + 1] - '0');
+  if (uint8_t slot = index.by2[code]) {
+    *ai_length = 2;
+    return index.table + slot - 1;
+  }
+  if (pos + 3 > text.size() || !IsDigit(text[pos + 2])) return nullptr;
+  code = code * 10 + (text[pos + 2] - '0');
+  if (uint8_t slot = index.by3[code]) {
+    *ai_length = 3;
+    return index.table + slot - 1;
+  }
+  if (pos + 4 > text.size() || !IsDigit(text[pos + 3])) return nullptr;
+  code = code * 10 + (text[pos + 3] - '0');
+  if (uint8_t slot = index.by4[code]) {
+    *ai_length = 4;
+    return index.table + slot - 1;
+  }
+  return nullptr;
+}
+
+Status ValidateValue(const AiDefinition& def, std::string_view value, size_t value_offset,
+                     int reference_year) {
+  if (value.size() < def.min_length() || value.size() > def.max_length()) {
+    std::string want = def.fixed_length() ? "exactly " + std::to_string(def.max_length())
+                                          : std::to_string(def.min_length()) + " to " +
+                                                std::to_string(def.max_length());
+    return Fail(At(Error("gs1.length", Label(def) + " must have " + want + " characters, got " +
+                                           std::to_string(value.size())),
+                   def, value_offset));
+  }
+  size_t pos = 0;
+  for (int i = 0; i < def.component_count; ++i) {
+    const AiComponent& comp = def.components[i];
+    size_t len = comp.min_length == comp.max_length ? comp.max_length : value.size() - pos;
+    if (len == 0) continue;  // an absent optional trailing component
+    auto ok = ValidateComponent(def, comp, value.substr(pos, len), value_offset + pos, pos,
+                                reference_year);
+    if (!ok) return ok;
+    pos += len;
+  }
+  return Ok();
+}
+
+namespace {
+
+// The pairing rules of the table as bitsets over definition indexes, so that checking a read
+// costs a few word operations instead of string scans. AIs named in a rule but absent from
+// our table can never be present in parsed data, so leaving them out changes nothing.
+constexpr size_t kMaxAis = 128;
+struct PairingRules {
+  std::vector<std::bitset<kMaxAis>> excludes;
+  std::vector<std::array<std::bitset<kMaxAis>, 2>> requires_one_of;
+  std::vector<std::array<bool, 2>> has_requirement;
+  PairingRules() {
+    const auto& table = AiTable();
+    assert(table.size() <= kMaxAis);
+    excludes.resize(table.size());
+    requires_one_of.resize(table.size());
+    has_requirement.resize(table.size());
+    auto fill = [](std::string_view list, std::bitset<kMaxAis>& bits) {
+      while (!list.empty()) {
+        size_t comma = list.find(',');
+        if (const AiDefinition* d = FindAi(list.substr(0, comma))) bits.set(d - AiTable().data());
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+      }
+    };
+    for (size_t i = 0; i < table.size(); ++i) {
+      fill(table[i].excludes, excludes[i]);
+      for (int k = 0; k < 2; ++k) {
+        has_requirement[i][k] = !table[i].requires_one_of[k].empty();
+        fill(table[i].requires_one_of[k], requires_one_of[i][k]);
+      }
+    }
+  }
+};
+
+const PairingRules& Rules() {
+  static const PairingRules rules;
+  return rules;
+}
+
+size_t DefinitionIndex(std::string_view ai) {
+  const AiDefinition* d = FindAi(ai);
+  return d ? static_cast<size_t>(d - AiTable().data()) : kMaxAis;
+}
+
+}  // namespace
+
+Status CheckCombination(const Gs1Data& data, bool check_associations) {
+  const auto& els = data.elements;
+  const PairingRules& rules = Rules();
+  constexpr size_t kInline = 16;
+  size_t inline_index[kInline];
+  std::vector<size_t> heap_index;
+  size_t* index = inline_index;
+  if (els.size() > kInline) {
+    heap_index.resize(els.size());
+    index = heap_index.data();
+  }
+  std::bitset<kMaxAis> present;
+  for (size_t i = 0; i < els.size(); ++i) {
+    index[i] = DefinitionIndex(els[i].ai);
+    if (index[i] < kMaxAis) present.set(index[i]);
+  }
+  for (size_t i = 0; i < els.size(); ++i) {
+    for (size_t j = i + 1; j < els.size(); ++j) {
+      if (index[i] == index[j] && els[i].ai == els[j].ai && els[i].value != els[j].value) {
+        return Fail(Error("gs1.duplicate_ai", "AI " + els[i].ai +
+                                                  " appears twice with different "
+                                                  "values, '" +
+                                                  els[i].value + "' and '" + els[j].value +
+                                                  "'; the read mixes two codes, scan one pack")
+                        .at_field(els[i].ai)
+                        .at_offset(els[j].offset));
+      }
+    }
+  }
+  for (size_t i = 0; i < els.size(); ++i) {
+    if (index[i] >= kMaxAis) continue;
+    const Gs1Element& e = els[i];
+    const AiDefinition& def = AiTable()[index[i]];
+    if ((rules.excludes[index[i]] & present).any()) {
+      for (size_t j = 0; j < els.size(); ++j) {
+        if (index[j] < kMaxAis && rules.excludes[index[i]].test(index[j])) {
+          const Gs1Element& other = els[j];
+          return Fail(Error("gs1.invalid_pair", "AI " + e.ai + " and AI " + other.ai +
+                                                    " must not appear together in GS1 data")
+                          .at_field(e.ai)
+                          .at_offset(std::max(e.offset, other.offset)));
+        }
+      }
+    }
+    if (!check_associations) continue;
+    for (int k = 0; k < 2; ++k) {
+      if (!rules.has_requirement[index[i]][k]) continue;
+      if ((rules.requires_one_of[index[i]][k] & present).any()) continue;
+      std::string list(def.requires_one_of[k]);
+      for (auto& c : list) {
+        if (c == ',') c = '/';
+      }
+      return Fail(Error("gs1.missing_association", Label(def) + " is only valid together with AI " +
+                                                       list + ", which this read does not contain")
+                      .at_field(e.ai)
+                      .at_offset(e.offset));
+    }
+  }
+  return Ok();
+}
+
+bool IsCompleteElementString(std::string_view text, int reference_year) {
+  size_t pos = 0;
+  if (text.empty()) return false;
+  while (pos < text.size()) {
+    if (text[pos] == kGroupSeparator) {
+      ++pos;
+      continue;
+    }
+    size_t ai_len = 0;
+    const AiDefinition* def = LookupAiAt(text, pos, &ai_len);
+    if (!def) return false;
+    size_t start = pos + ai_len;
+    size_t end;
+    if (def->fixed_length()) {
+      end = start + def->max_length();
+      if (end > text.size()) return false;
+    } else {
+      end = text.find(kGroupSeparator, start);
+      if (end == std::string_view::npos) end = text.size();
+    }
+    if (!ValidateValue(*def, text.substr(start, end - start), 0, reference_year)) return false;
+    pos = end;
+  }
+  return true;
+}
+
+Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string_view value,
+                    size_t value_offset, int reference_year, bool must_shorten) {
+  // A tail that starts with a date AI holding a valid date is strong evidence; a tail that
+  // starts with AI 10 or 21 is weaker, so those candidates are tried after all date ones.
+  // Candidates are collected in one cheap scan; only they are validated.
+  constexpr size_t kMaxCandidates = 16;
+  size_t candidates[2][kMaxCandidates];
+  const AiDefinition* candidate_defs[2][kMaxCandidates];
+  size_t counts[2] = {0, 0};
+  for (size_t i = 1; i + 2 < value.size(); ++i) {
+    // Every AI this looks for (10, 11, 13, 15–17, 21) starts with 1 or 21.
+    if (value[i] != '1' && !(value[i] == '2' && value[i + 1] == '1')) continue;
+    size_t ai_len = 0;
+    const AiDefinition* tail_def = LookupAiAt(value, i, &ai_len);
+    if (!tail_def) continue;
+    bool is_date = tail_def->components[0].check == Check::kDateDayZeroAllowed ||
+                   tail_def->components[0].check == Check::kDate;
+    if (!is_date && !AiEquals(tail_def->ai, "10") && !AiEquals(tail_def->ai, "21")) continue;
+    if (context && context->Find(tail_def->ai)) continue;
+    int kind = is_date ? 0 : 1;
+    if (counts[kind] < kMaxCandidates) {
+      candidates[kind][counts[kind]] = i;
+      candidate_defs[kind][counts[kind]++] = tail_def;
+    }
+  }
+  for (int kind = 0; kind < 2; ++kind) {
+    for (size_t c = 0; c < counts[kind]; ++c) {
+      size_t i = candidates[kind][c];
+      const AiDefinition* tail_def = candidate_defs[kind][c];
+      std::string_view head = value.substr(0, i);
+      if (must_shorten && head.size() > def.max_length()) continue;
+      if (!ValidateValue(def, head, 0, reference_year)) continue;
+      std::string_view tail = value.substr(i);
+      if (!IsCompleteElementString(tail, reference_year)) continue;
+      Finding f;
+      f.kind = "missing_separator";
+      f.ai = std::string(def.ai);
+      f.offset = value_offset + i;
+      std::string shown(tail.substr(0, 12));
+      if (tail.size() > 12) shown += "…";
+      f.message = "the " + FriendlyName(def) + " contains '" + shown + "', which looks like " +
+                  Article(FriendlyName(*tail_def)) + FriendlyName(*tail_def) + " (AI " +
+                  std::string(tail_def->ai) + ")" +
+                  ": the scanner probably dropped a group separator (FNC1); check the "
+                  "scanner's GS transmission setting and scan again";
+      f.suggestion = std::string(def.ai) + std::string(head) + kGroupSeparator + std::string(tail);
+      return f;
+    }
+  }
+  return {};
+}
+
+void AddWarnings(Gs1Data& data, int reference_year) {
+  const Gs1Element* gtin = data.Find("01");
+  for (const Gs1Element& e : data.elements) {
+    if (!AiEquals(e.ai, "10") && !AiEquals(e.ai, "21")) continue;
+    const AiDefinition* def = FindAi(e.ai);
+    // Only the strong signal here: a lost AI 17/10/21 is what causes most false A3 alerts.
+    Finding f = SwallowedAi(&data, *def, e.value, e.offset + e.ai.size(), reference_year,
+                            /*must_shorten=*/false);
+    if (!f.kind.empty()) {
+      data.warnings.push_back(std::move(f));
+      continue;
+    }
+    if (gtin && e.value.size() > 13) {
+      std::string_view v = e.value;
+      std::string_view ean13 = std::string_view(gtin->value).substr(1);
+      if (v.substr(v.size() - 13) == ean13) {
+        Finding a;
+        a.kind = "appended_ean";
+        a.ai = e.ai;
+        a.offset = e.offset + e.ai.size() + v.size() - 13;
+        a.message = "the " + FriendlyName(*def) + " ends with the product's EAN " +
+                    std::string(ean13) +
+                    ": the scanner or label appended the EAN; the real value is probably '" +
+                    std::string(v.substr(0, v.size() - 13)) + "'";
+        a.suggestion = std::string(v.substr(0, v.size() - 13));
+        data.warnings.push_back(std::move(a));
+      }
+    }
+  }
+}
+
+}  // namespace pedigree::scanner::internal
