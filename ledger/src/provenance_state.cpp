@@ -7,6 +7,7 @@
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/identifiers.h"
 #include "pedigree/ledger/provenance.h"
+#include "provenance_rows.h"
 #include "provenance_schema.h"
 #include "sql.h"
 
@@ -66,18 +67,14 @@ bool AllDigits(std::string_view s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// GS1 keys with a trailing mod-10 check digit (GTIN-14, SSCC, GLN).
-Status CheckGs1Key(std::string_view value, size_t length, const char* field) {
-  if (value.size() != length || !AllDigits(value)) {
-    return Fail(Malformed(field, "'" + std::string(value) + "' must be " + std::to_string(length) +
-                                     " digits"));
-  }
-  int expected = Gs1CheckDigit(value.substr(0, length - 1));
-  if (value.back() - '0' != expected) {
-    return Fail(Error("event.check_digit", std::string(field) + " '" + std::string(value) +
-                                               "' has check digit " + value.back() +
-                                               ", expected " + std::to_string(expected))
-                    .at_field(field));
+// GS1 keys as the ledger stores them: the canonical digits (GTIN always 14) with a
+// valid check digit. Errors are the identifier's own (gs1.*) with the payload field.
+template <typename Key>
+Status CheckGs1Key(std::string_view value, const char* field) {
+  auto key = Key::Parse(value);
+  if (!key) return Fail(key.error().at_field(field));
+  if (key->value() != value) {
+    return Fail(Malformed(field, "'" + std::string(value) + "' must be written as " + key->value()));
   }
   return Ok();
 }
@@ -115,36 +112,12 @@ std::optional<PackKey> ParsePackId(std::string_view epc) {
   return key;
 }
 
-std::string PackIdOf(const PackKey& k) {
-  static constexpr char kUnreserved[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~";
-  std::string out = kPackPrefix + k.gtin + "/21/";
-  for (unsigned char c : k.serial) {
-    if (std::string_view(kUnreserved).find(static_cast<char>(c)) != std::string_view::npos) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      static constexpr char kHex[] = "0123456789ABCDEF";
-      out += '%';
-      out += kHex[c >> 4];
-      out += kHex[c & 15];
-    }
-  }
-  return out;
-}
+std::string PackIdOf(const PackKey& k) { return kPackPrefix + k.gtin + "/21/" + PercentEncode(k.serial); }
 
 // AI 21 / AI 10 values: 1–20 characters of GS1 CSET 82.
 Status CheckCset82(std::string_view value, const char* field) {
-  static constexpr std::string_view kCset82 =
-      "!\"%&'()*+,-./0123456789:;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ_abcdefghijklmnopqrstuvwxyz";
-  if (value.empty() || value.size() > 20) {
-    return Fail(Malformed(field, "'" + std::string(value) + "' must be 1 to 20 characters"));
-  }
-  for (size_t i = 0; i < value.size(); ++i) {
-    if (kCset82.find(value[i]) == std::string_view::npos) {
-      return Fail(Malformed(field, "'" + std::string(value) + "' has a character outside GS1 CSET 82 at position " +
-                                       std::to_string(i + 1)));
-    }
-  }
+  auto ok = CheckCset82Field(value, 20, field);
+  if (!ok) return Fail(ok.error().at_field(field));
   return Ok();
 }
 
@@ -156,18 +129,6 @@ std::chrono::year_month_day DayOf(int64_t unix_seconds) {
 std::string JoinRoles(const std::vector<std::string>& roles) {
   std::string out;
   for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
-  return out;
-}
-
-std::vector<std::string> SplitRoles(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size() && !text.empty()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
   return out;
 }
 
@@ -416,30 +377,11 @@ Result<bool> ProvenanceState::Impl::OwnsGln(const std::string& gln) {
 }
 
 Result<std::optional<PackView>> ProvenanceState::Impl::LoadPack(const PackKey& key) {
-  PEDIGREE_ASSIGN(q, db.Prepare(
-                         "SELECT p.lot, p.status, p.holder, p.status_org, p.status_location, "
-                         "p.status_time, p.parent, p.in_transit_to, p.excursion, b.expiry, "
-                         "b.status, p.commissioned_idx FROM packs p JOIN batches b "
-                         "ON b.gtin = p.gtin AND b.lot = p.lot WHERE p.gtin = ?1 AND p.serial = ?2"));
+  PEDIGREE_ASSIGN(q, db.Prepare(kSelectPack));
   q->Bind(1, key.gtin).Bind(2, key.serial);
   PEDIGREE_ASSIGN(row, q->Step());
   if (!*row) return std::optional<PackView>();
-  PackView v;
-  v.gtin = key.gtin;
-  v.serial = key.serial;
-  v.lot = q->Text(0);
-  v.facts.status = static_cast<PackStatus>(q->Int(1));
-  v.facts.holder_org = q->Text(2);
-  v.facts.status_org = q->Text(3);
-  v.facts.status_location = q->Text(4);
-  v.facts.status_time = q->Int(5);
-  v.parent = q->Text(6);
-  v.in_transit_to = q->Text(7);
-  v.facts.temperature_excursion = q->Int(8) != 0;
-  v.facts.expiry = ParseDate(q->Text(9)).value_or(std::chrono::year_month_day{});
-  v.facts.batch_status = static_cast<BatchStatus>(q->Int(10));
-  v.commissioned_index = static_cast<uint64_t>(q->Int(11));
-  return std::optional<PackView>(std::move(v));
+  return std::optional<PackView>(PackFromRow(*q, key.gtin, key.serial));
 }
 
 Status ProvenanceState::Impl::ExpandContainer(const std::string& sscc, Expansion& out, int depth) {
@@ -547,7 +489,7 @@ Status ProvenanceState::Impl::OrgRegister(const JsonValue& p) {
   if (p.find("glns")) {
     PEDIGREE_ASSIGN(glns, StrList(p, "glns"));
     for (const auto& gln : *glns) {
-      PEDIGREE_TRY(CheckGs1Key(gln, 13, "glns"));
+      PEDIGREE_TRY(CheckGs1Key<Gln>(gln, "glns"));
       PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO org_glns(gln, org) VALUES(?1, ?2)"));
       q->Bind(1, gln).Bind(2, *id);
       if (!q->Run()) {
@@ -618,7 +560,7 @@ Status ProvenanceState::Impl::OrgKeyRevoke(const JsonValue& p) {
 Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer"}, "product.register"));
   PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
-  PEDIGREE_TRY(CheckGs1Key(*gtin, 14, "gtin"));
+  PEDIGREE_TRY(CheckGs1Key<Gtin>(*gtin, "gtin"));
   {
     // The GTIN after its indicator digit starts with the company prefix.
     PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, length(prefix)) = prefix"));
@@ -717,7 +659,7 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
 Status ProvenanceState::Impl::Aggregate(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer", "wholesaler", "dispenser"}, "aggregate"));
   PEDIGREE_ASSIGN(parent, Str(p, "parent"));
-  PEDIGREE_TRY(CheckGs1Key(*parent, 18, "parent"));
+  PEDIGREE_TRY(CheckGs1Key<Sscc>(*parent, "parent"));
   PEDIGREE_ASSIGN(children, StrList(p, "children"));
   {
     PEDIGREE_ASSIGN(q, db.Prepare("SELECT holder, in_transit_to FROM containers WHERE sscc = ?1"));

@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include "pedigree/ledger/provenance.h"
+#include "provenance_rows.h"
 #include "sql.h"
 
 namespace pedigree::ledger {
@@ -30,33 +31,11 @@ Result<std::unique_ptr<ProvenanceView>> ProvenanceView::Open(const std::string& 
 
 Result<std::optional<PackView>> ProvenanceView::Pack(std::string_view gtin,
                                                      std::string_view serial) {
-  PEDIGREE_ASSIGN(q, impl_->db.Prepare(
-                         "SELECT p.lot, p.status, p.holder, p.status_org, p.status_location, "
-                         "p.status_time, p.parent, p.in_transit_to, p.excursion, b.expiry, b.status, "
-                         "p.commissioned_idx, pr.name FROM packs p "
-                         "JOIN batches b ON b.gtin = p.gtin AND b.lot = p.lot "
-                         "JOIN products pr ON pr.gtin = p.gtin "
-                         "WHERE p.gtin = ?1 AND p.serial = ?2"));
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare(kSelectPack));
   q->Bind(1, gtin).Bind(2, serial);
   PEDIGREE_ASSIGN(row, q->Step());
   if (!*row) return std::optional<PackView>();
-  PackView v;
-  v.gtin = gtin;
-  v.serial = serial;
-  v.lot = q->Text(0);
-  v.facts.status = static_cast<PackStatus>(q->Int(1));
-  v.facts.holder_org = q->Text(2);
-  v.facts.status_org = q->Text(3);
-  v.facts.status_location = q->Text(4);
-  v.facts.status_time = q->Int(5);
-  v.parent = q->Text(6);
-  v.in_transit_to = q->Text(7);
-  v.facts.temperature_excursion = q->Int(8) != 0;
-  v.facts.expiry = ParseDate(q->Text(9)).value_or(std::chrono::year_month_day{});
-  v.facts.batch_status = static_cast<BatchStatus>(q->Int(10));
-  v.commissioned_index = static_cast<uint64_t>(q->Int(11));
-  v.product_name = q->Text(12);
-  return std::optional<PackView>(std::move(v));
+  return std::optional<PackView>(PackFromRow(*q, gtin, serial));
 }
 
 Result<bool> ProvenanceView::ProductExists(std::string_view gtin) {
@@ -136,17 +115,8 @@ Result<std::vector<std::string>> ProvenanceView::OrgRoles(std::string_view org) 
   PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT roles FROM orgs WHERE id = ?1"));
   q->Bind(1, org);
   PEDIGREE_ASSIGN(row, q->Step());
-  std::vector<std::string> out;
-  if (!*row) return out;
-  std::string text = q->Text(0);
-  size_t start = 0;
-  while (start < text.size()) {
-    size_t end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    out.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return out;
+  if (!*row) return std::vector<std::string>();
+  return SplitRoles(q->Text(0));
 }
 
 }  // namespace pedigree::ledger

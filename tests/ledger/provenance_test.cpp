@@ -271,7 +271,7 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
   const Case cases[] = {
       {"event.duplicate_serial", c.Do(c.manufacturer_, "commission", {{"gtin", kGtin}, {"lot", "LOT1"},
                                                                         {"location", kMfgGln}, {"serials", Strings({"S9", "S1"})}})},
-      {"event.check_digit", c.Do(c.manufacturer_, "product.register", {{"gtin", "09506000134353"}, {"name", "x"}})},
+      {"gs1.check_digit", c.Do(c.manufacturer_, "product.register", {{"gtin", "09506000134353"}, {"name", "x"}})},
       {"event.malformed", c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-03-31"}})},
       {"ledger.bad_date", c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-02-30"}, {"quantity", 1}})},
       {"event.future_time", c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "L3"}, {"expiry", "2028-02-28"},
