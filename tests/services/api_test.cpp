@@ -286,8 +286,7 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {
   // Refusals by the rules append their alert events, nothing else.
   uint64_t alerts = 3;
   BOOST_TEST(api.node_->ledger().size() == size + alerts);
-  Reply huge = api.Call("ph1", "POST", "/v1/dispense", std::string(100 * 1024, ' '));
-  BOOST_TEST(huge.status == 413);
+  // Oversized bodies (413) are the chassis' job: http_server_test covers them.
 }
 
 BOOST_AUTO_TEST_CASE(undo_after_ten_days_is_refused) {
