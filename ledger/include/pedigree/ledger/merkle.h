@@ -13,7 +13,7 @@ namespace pedigree::ledger {
 inline constexpr uint8_t kLeafHashPrefix = 0x00;
 inline constexpr uint8_t kNodeHashPrefix = 0x01;
 
-// SHA-256(0x00 ‖ entry). Thread-safe, allocation-free for entries up to 4 KiB.
+// SHA-256(0x00 ‖ entry). Thread-safe, allocation-free.
 Hash LeafHash(std::span<const uint8_t> entry);
 inline Hash LeafHash(std::string_view entry) { return LeafHash(AsBytes(entry)); }
 
