@@ -43,14 +43,15 @@ int main(int argc, char** argv) {
   size_t entry_bytes = 300;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--entries") == 0) total = std::strtoull(argv[i + 1], nullptr, 10);
-    if (std::strcmp(argv[i], "--entry-bytes") == 0) entry_bytes = std::strtoull(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--entry-bytes") == 0)
+      entry_bytes = std::strtoull(argv[i + 1], nullptr, 10);
   }
   constexpr uint64_t kWindow = 10'000;
   if (total < 2 * kWindow) total = 2 * kWindow;
 
   std::random_device rd;
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("pedigree-bench-log-" + std::to_string(rd()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("pedigree-bench-log-" + std::to_string(rd()));
   std::filesystem::create_directories(dir);
   const std::string path = (dir / "log.db").string();
   auto opened = SqliteStorage::Open(path, SqliteOptions{.create = true, .tile_cache_tiles = 65536});
@@ -100,15 +101,19 @@ int main(int argc, char** argv) {
   const double rate_all = total / Seconds(t0, t_end);
   sequencer.Stop();
 
-  std::printf("append rate, entries 0-10k (ramp-up): %.0f entries/s (target n/a; reference "
-              "n/a)\n",
-              rate_ramp);
-  std::printf("append rate at 10k (entries 10k-20k): %.0f entries/s (target n/a; reference "
-              "n/a)\n",
-              rate_first);
-  std::printf("append rate over the last 10k entries up to %llu: %.0f entries/s (target >= 0.9 x rate at 10k; "
-              "reference %.0f entries/s)\n",
-              static_cast<unsigned long long>(total), rate_last, rate_first);
+  std::printf(
+      "append rate, entries 0-10k (ramp-up): %.0f entries/s (target n/a; reference "
+      "n/a)\n",
+      rate_ramp);
+  std::printf(
+      "append rate at 10k (entries 10k-20k): %.0f entries/s (target n/a; reference "
+      "n/a)\n",
+      rate_first);
+  std::printf(
+      "append rate over the last 10k entries up to %llu: %.0f entries/s (target >= 0.9 x rate at "
+      "10k; "
+      "reference %.0f entries/s)\n",
+      static_cast<unsigned long long>(total), rate_last, rate_first);
   std::printf("append rate ratio last 10k / at 10k: %.2f (target >= 0.90; reference 1.00)\n",
               rate_last / rate_first);
   std::printf("append rate, whole run: %.0f entries/s (target n/a; reference %.0f entries/s)\n",
@@ -151,12 +156,14 @@ int main(int argc, char** argv) {
   const double cons_cold = consistency_pass(true);
   const double cons_gen = consistency_pass(false);
   const double cons_warm = consistency_pass(true);
-  std::printf("inclusion proof + verify at %llu entries, warm cache: %.1f us (target <= 50 us; "
-              "reference generation alone %.1f us, first pass %.1f us)\n",
-              static_cast<unsigned long long>(n), incl_warm, incl_gen, incl_cold);
-  std::printf("consistency proof + verify at %llu entries, warm cache: %.1f us (target <= 50 us; "
-              "reference generation alone %.1f us, first pass %.1f us)\n",
-              static_cast<unsigned long long>(n), cons_warm, cons_gen, cons_cold);
+  std::printf(
+      "inclusion proof + verify at %llu entries, warm cache: %.1f us (target <= 50 us; "
+      "reference generation alone %.1f us, first pass %.1f us)\n",
+      static_cast<unsigned long long>(n), incl_warm, incl_gen, incl_cold);
+  std::printf(
+      "consistency proof + verify at %llu entries, warm cache: %.1f us (target <= 50 us; "
+      "reference generation alone %.1f us, first pass %.1f us)\n",
+      static_cast<unsigned long long>(n), cons_warm, cons_gen, cons_cold);
 
   // Hashing reference: what a NodeHash costs here.
   {
@@ -171,9 +178,10 @@ int main(int argc, char** argv) {
   sqlite3_exec(storage.handle(), "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   uintmax_t bytes = 0;
   for (const auto& f : std::filesystem::directory_iterator(dir)) bytes += f.file_size();
-  std::printf("storage per entry (%zu-byte entries, with idempotency keys): %.0f bytes "
-              "(target <= 1024 bytes; reference entry %zu bytes)\n",
-              entry_bytes, static_cast<double>(bytes) / static_cast<double>(n), entry_bytes);
+  std::printf(
+      "storage per entry (%zu-byte entries, with idempotency keys): %.0f bytes "
+      "(target <= 1024 bytes; reference entry %zu bytes)\n",
+      entry_bytes, static_cast<double>(bytes) / static_cast<double>(n), entry_bytes);
   opened->reset();
   std::filesystem::remove_all(dir);
   return 0;

@@ -21,9 +21,8 @@ Status CheckLatestCheckpoint(LogStorage& storage) {
   if (!size) return std::unexpected(size.error());
   if (cp.size > *size) {
     return Fail("storage.checkpoint_mismatch", "latest checkpoint has size " +
-                                                   std::to_string(cp.size) +
-                                                   " but only " + std::to_string(*size) +
-                                                   " entries are stored");
+                                                   std::to_string(cp.size) + " but only " +
+                                                   std::to_string(*size) + " entries are stored");
   }
   auto root = TreeRoot(cp.size, storage);
   if (!root) return std::unexpected(root.error());
@@ -73,8 +72,7 @@ ChunkResult HashAndVerify(const std::vector<std::string>& entries, uint64_t firs
 
 }  // namespace
 
-Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
-                             size_t threads) {
+Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier, size_t threads) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   AuditReport report;
   auto size = storage.Size();
@@ -118,9 +116,9 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
                          ": stored " + ToHex(*stored) + ", calculated " + ToHex(h.hash));
       }
       if (chunk.refused && chunk.refused->first == i) {
-        return found(i, "audit.bad_entry", "entry " + std::to_string(i) +
-                                               " refused by the verifier: " +
-                                               chunk.refused->second.ToString());
+        return found(i, "audit.bad_entry",
+                     "entry " + std::to_string(i) +
+                         " refused by the verifier: " + chunk.refused->second.ToString());
       }
       if (auto it = checkpoints.find(i + 1); it != checkpoints.end()) {
         const Hash root = range.Root();
@@ -143,9 +141,9 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
                        std::to_string(*size) + " stored entries");
     }
     if (s == 0 && root != EmptyRoot()) {
-      return found(0, "audit.checkpoint_mismatch",
-                   "checkpoint of size 0: stored root " + ToHex(root) + ", expected " +
-                       ToHex(EmptyRoot()));
+      return found(
+          0, "audit.checkpoint_mismatch",
+          "checkpoint of size 0: stored root " + ToHex(root) + ", expected " + ToHex(EmptyRoot()));
     }
   }
   // Consistency between consecutive checkpoints, through proofs from stored hashes.
@@ -155,8 +153,8 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
     if (previous) {
       auto proof = ConsistencyProof(previous->first, cp.first, storage);
       if (!proof) return std::unexpected(proof.error());
-      if (auto st = VerifyConsistency(previous->first, cp.first, *proof, previous->second,
-                                      cp.second);
+      if (auto st =
+              VerifyConsistency(previous->first, cp.first, *proof, previous->second, cp.second);
           !st) {
         return found(cp.first, "audit.inconsistent",
                      "checkpoints " + std::to_string(previous->first) + " and " +

@@ -8,9 +8,7 @@ namespace pedigree::ledger {
 LogStorage::~LogStorage() = default;
 
 namespace {
-std::unexpected<Error> NotFound(const std::string& what) {
-  return Fail("storage.not_found", what);
-}
+std::unexpected<Error> NotFound(const std::string& what) { return Fail("storage.not_found", what); }
 }  // namespace
 
 Result<Hash> MemoryStorage::ReadHash(uint32_t level, uint64_t index) {
@@ -38,8 +36,7 @@ Status MemoryStorage::Append(uint64_t first_index, std::span<const std::string> 
   }
   if (first_index != entries_.size()) {
     return Fail("storage.append_gap", "append at index " + std::to_string(first_index) +
-                                          ", stored size is " +
-                                          std::to_string(entries_.size()));
+                                          ", stored size is " + std::to_string(entries_.size()));
   }
   if (!idempotency_keys.empty() && idempotency_keys.size() != entries.size()) {
     return Fail("storage.invalid_argument", "idempotency keys do not match entries");
@@ -50,9 +47,8 @@ Status MemoryStorage::Append(uint64_t first_index, std::span<const std::string> 
   for (const StoredHash& h : hashes) {
     if (next.size() <= h.level) next.resize(h.level + 1, 0);
     if (h.index != next[h.level]) {
-      return Fail("storage.hash_order", "hash at level " + std::to_string(h.level) +
-                                            " index " + std::to_string(h.index) +
-                                            ", expected index " +
+      return Fail("storage.hash_order", "hash at level " + std::to_string(h.level) + " index " +
+                                            std::to_string(h.index) + ", expected index " +
                                             std::to_string(next[h.level]));
     }
     ++next[h.level];
@@ -94,8 +90,7 @@ Result<std::string> MemoryStorage::ReadEntry(uint64_t index) {
 Result<std::vector<std::string>> MemoryStorage::ReadEntries(uint64_t begin, uint64_t end) {
   std::lock_guard lock(mu_);
   if (begin > end || end > entries_.size()) {
-    return NotFound("no entries [" + std::to_string(begin) + ", " + std::to_string(end) +
-                    ")");
+    return NotFound("no entries [" + std::to_string(begin) + ", " + std::to_string(end) + ")");
   }
   return std::vector<std::string>(entries_.begin() + static_cast<ptrdiff_t>(begin),
                                   entries_.begin() + static_cast<ptrdiff_t>(end));

@@ -53,7 +53,7 @@ std::unexpected<Error> WrongProofSize(size_t got, size_t want) {
 }
 
 std::unexpected<Error> RootMismatch(const std::string& which, const Hash& expected,
-                                   const Hash& calculated) {
+                                    const Hash& calculated) {
   return Fail("merkle.root_mismatch", which + " mismatch: expected " + ToHex(expected) +
                                           ", calculated " + ToHex(calculated));
 }
@@ -85,8 +85,8 @@ Status AppendPath(uint32_t level, uint64_t index, uint64_t size, HashReader& rea
 
 Result<Hash> RangeRoot(uint64_t begin, uint64_t end, HashReader& reader) {
   if (begin >= end) {
-    return Fail("merkle.size_zero", "empty range [" + std::to_string(begin) + ", " +
-                                        std::to_string(end) + ")");
+    return Fail("merkle.size_zero",
+                "empty range [" + std::to_string(begin) + ", " + std::to_string(end) + ")");
   }
   // Pieces in descending size: the binary digits of end - begin.
   Hash pieces[64];
@@ -112,9 +112,9 @@ Result<Hash> TreeRoot(uint64_t size, HashReader& reader) {
 
 Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size, HashReader& reader) {
   if (index >= size) {
-    return Fail("merkle.index_out_of_range", "index " + std::to_string(index) +
-                                                 " out of bounds for tree size " +
-                                                 std::to_string(size));
+    return Fail(
+        "merkle.index_out_of_range",
+        "index " + std::to_string(index) + " out of bounds for tree size " + std::to_string(size));
   }
   std::vector<Hash> proof;
   proof.reserve(64);
@@ -124,11 +124,10 @@ Result<std::vector<Hash>> InclusionProof(uint64_t index, uint64_t size, HashRead
   return proof;
 }
 
-Result<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2,
-                                           HashReader& reader) {
+Result<std::vector<Hash>> ConsistencyProof(uint64_t size1, uint64_t size2, HashReader& reader) {
   if (size1 > size2) {
-    return Fail("merkle.size_order", "size1 " + std::to_string(size1) + " > size2 " +
-                                         std::to_string(size2));
+    return Fail("merkle.size_order",
+                "size1 " + std::to_string(size1) + " > size2 " + std::to_string(size2));
   }
   if (size1 == 0) return Fail("merkle.size_zero", "consistency proof from an empty tree");
   std::vector<Hash> proof;
@@ -153,9 +152,9 @@ Result<Hash> RootFromInclusionProof(uint64_t index, uint64_t size, const Hash& l
                                     std::span<const Hash> proof) {
   if (size == 0) return Fail("merkle.size_zero", "inclusion proof in an empty tree");
   if (index >= size) {
-    return Fail("merkle.index_out_of_range", "index " + std::to_string(index) +
-                                                 " out of bounds for tree size " +
-                                                 std::to_string(size));
+    return Fail(
+        "merkle.index_out_of_range",
+        "index " + std::to_string(index) + " out of bounds for tree size " + std::to_string(size));
   }
   const auto [inner, border] = DecomposeInclusionProof(index, size);
   if (proof.size() != size_t{inner} + border) return WrongProofSize(proof.size(), inner + border);
@@ -174,8 +173,8 @@ Status VerifyInclusion(uint64_t index, uint64_t size, const Hash& leaf_hash,
 Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Hash> proof,
                          const Hash& root1, const Hash& root2) {
   if (size2 < size1) {
-    return Fail("merkle.size_order", "size2 " + std::to_string(size2) + " < size1 " +
-                                         std::to_string(size1));
+    return Fail("merkle.size_order",
+                "size2 " + std::to_string(size2) + " < size1 " + std::to_string(size1));
   }
   if (size1 == 0) return Fail("merkle.size_zero", "consistency proof from an empty tree");
   if (size1 == size2) {

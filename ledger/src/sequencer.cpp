@@ -17,8 +17,7 @@ struct Sequencer::Item {
   Hash leaf_hash{};
 };
 
-Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage,
-                                                    SequencerOptions options) {
+Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage, SequencerOptions options) {
   auto size = storage.Size();
   if (!size) return std::unexpected(size.error());
   auto range = CompactRange::FromStorage(*size, storage);
@@ -111,8 +110,7 @@ void Sequencer::VerifyLoop() {
       continue;
     }
     // Claim a share of the backlog at once: one lock round-trip per chunk, not per entry.
-    const size_t chunk =
-        std::clamp<size_t>(unclaimed / options_.verify_threads, 1, 256);
+    const size_t chunk = std::clamp<size_t>(unclaimed / options_.verify_threads, 1, 256);
     std::vector<Item*> claimed;
     claimed.reserve(chunk);
     for (size_t i = 0; i < chunk; ++i) claimed.push_back(queue_[next_to_verify_ + i].get());
@@ -234,9 +232,10 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
         return Ok();
       };
     }
-    auto st = storage_.Append(base, entries, any_key ? std::span<const std::string>(keys)
-                                                     : std::span<const std::string>(),
-                              hashes, within);
+    auto st = storage_.Append(
+        base, entries,
+        any_key ? std::span<const std::string>(keys) : std::span<const std::string>(), hashes,
+        within);
     if (st) {
       const Hash root = next.Root();
       {
@@ -251,8 +250,7 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
       results[segment[*rejected]] = std::unexpected(st.error());
       segments.emplace_front(segment.begin() + static_cast<ptrdiff_t>(*rejected) + 1,
                              segment.end());
-      segments.emplace_front(segment.begin(),
-                             segment.begin() + static_cast<ptrdiff_t>(*rejected));
+      segments.emplace_front(segment.begin(), segment.begin() + static_cast<ptrdiff_t>(*rejected));
       continue;
     }
     // Storage failure: this and every later entry of the batch fail; state unchanged.
@@ -266,10 +264,10 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
     if (duplicate_of[i] != SIZE_MAX) results[i] = results[duplicate_of[i]];
   }
   for (size_t i = 0; i < count; ++i) {
-    batch[i]->promise.set_value(results[i].has_value()
-                                    ? std::move(*results[i])
-                                    : Result<uint64_t>(Fail("sequencer.internal",
-                                                            "entry left unresolved")));
+    batch[i]->promise.set_value(
+        results[i].has_value()
+            ? std::move(*results[i])
+            : Result<uint64_t>(Fail("sequencer.internal", "entry left unresolved")));
   }
 }
 

@@ -107,15 +107,12 @@ CREATE TRIGGER partial_tiles_no_delete BEFORE DELETE ON partial_tiles
 std::unexpected<Error> SqlError(sqlite3* db, const std::string& step, int rc) {
   const int primary = rc & 0xff;
   const std::string code =
-      (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt"
-                                                                : "storage.io";
+      (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt" : "storage.io";
   const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   return Fail(code, "SQL step '" + step + "' failed: " + msg + " (" + std::to_string(rc) + ")");
 }
 
-std::unexpected<Error> NotFound(const std::string& what) {
-  return Fail("storage.not_found", what);
-}
+std::unexpected<Error> NotFound(const std::string& what) { return Fail("storage.not_found", what); }
 
 // Resets a cached statement and clears its bindings when the scope ends.
 class Bound {
@@ -199,9 +196,9 @@ Status SqliteStorage::Exec(const char* sql) {
     std::string step(sql);
     if (step.size() > 60) step = step.substr(0, 60) + "...";
     const int primary = rc & 0xff;
-    return Fail((primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt"
-                                                                        : "storage.io",
-                "SQL step '" + step + "' failed: " + msg + " (" + std::to_string(rc) + ")");
+    return Fail(
+        (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt" : "storage.io",
+        "SQL step '" + step + "' failed: " + msg + " (" + std::to_string(rc) + ")");
   }
   return Ok();
 }
@@ -212,8 +209,8 @@ Status SqliteStorage::Initialise(const std::string& path) {
     return NotFound("no ledger database at " + path);
   }
   sqlite3* raw = nullptr;
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX |
-                    (options_.create ? SQLITE_OPEN_CREATE : 0);
+  const int flags =
+      SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (options_.create ? SQLITE_OPEN_CREATE : 0);
   const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   db_ = SqliteDb(raw);  // owns the handle even when opening failed
   if (rc != SQLITE_OK) return SqlError(raw, "open " + path, rc);
@@ -251,8 +248,8 @@ Status SqliteStorage::Migrate() {
     if (st) st = Exec("COMMIT");
     if (!st) {
       (void)Exec("ROLLBACK");
-      return std::unexpected(st.error().with_context("migration to schema version " +
-                                                     std::to_string(v + 1)));
+      return std::unexpected(
+          st.error().with_context("migration to schema version " + std::to_string(v + 1)));
     }
   }
   return Ok();
@@ -262,8 +259,8 @@ Status SqliteStorage::PrepareStatements() {
   statements_.clear();
   for (int i = 0; i < kStmtCount; ++i) {
     sqlite3_stmt* raw = nullptr;
-    const int rc = sqlite3_prepare_v3(db_.get(), kStatements[i], -1, SQLITE_PREPARE_PERSISTENT,
-                                      &raw, nullptr);
+    const int rc =
+        sqlite3_prepare_v3(db_.get(), kStatements[i], -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
     statements_.emplace_back(raw);
     if (rc != SQLITE_OK) return SqlError(db_.get(), std::string("prepare ") + kStatements[i], rc);
   }
@@ -301,8 +298,7 @@ Status SqliteStorage::LoadTileState() {
                                            " with " + std::to_string(bytes) +
                                            " bytes is out of place");
       }
-      partial.push_back(
-          std::make_shared<const TileTree>(TileTree::FromBlob(n, {blob, bytes})));
+      partial.push_back(std::make_shared<const TileTree>(TileTree::FromBlob(n, {blob, bytes})));
     }
     if (rc != SQLITE_DONE) return SqlError(db_.get(), sql, rc);
   }
@@ -429,9 +425,9 @@ Status SqliteStorage::Append(uint64_t first_index, std::span<const std::string> 
     TileTree& tile = *staged[tile_level];
     const uint64_t want = tile.n() * 256 + tile.width();
     if (h.index != want) {
-      return Fail("storage.hash_order", "hash at level " + std::to_string(h.level) +
-                                            " index " + std::to_string(h.index) +
-                                            ", expected index " + std::to_string(want));
+      return Fail("storage.hash_order", "hash at level " + std::to_string(h.level) + " index " +
+                                            std::to_string(h.index) + ", expected index " +
+                                            std::to_string(want));
     }
     tile.Push(h.hash);
     if (tile.full()) {
@@ -530,8 +526,7 @@ Result<std::vector<std::string>> SqliteStorage::ReadEntries(uint64_t begin, uint
   int rc;
   while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
     if (ColumnU64(q.get(), 0) != begin + out.size()) {
-      return Fail("storage.corrupt", "entry " + std::to_string(begin + out.size()) +
-                                         " is missing");
+      return Fail("storage.corrupt", "entry " + std::to_string(begin + out.size()) + " is missing");
     }
     out.push_back(ColumnText(q.get(), 1));
   }
@@ -562,7 +557,8 @@ Result<std::optional<StoredCheckpoint>> ReadCheckpointRow(sqlite3* db, sqlite3_s
   cp.size = ColumnU64(stmt, 0);
   const auto* root = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, 1));
   if (sqlite3_column_bytes(stmt, 1) != static_cast<int>(sizeof(Hash))) {
-    return Fail("storage.corrupt", "checkpoint " + std::to_string(cp.size) + " root is not 32 bytes");
+    return Fail("storage.corrupt",
+                "checkpoint " + std::to_string(cp.size) + " root is not 32 bytes");
   }
   std::copy_n(root, sizeof(Hash), cp.root.begin());
   cp.note = ColumnText(stmt, 2);

@@ -36,8 +36,7 @@ std::string EntryBundlePath(uint64_t n, uint32_t width) {
 
 Result<Bytes> ReadTile(uint32_t level, uint64_t n, uint32_t width, HashReader& reader) {
   if (width == 0 || width > kTileWidth) {
-    return Fail("tile.invalid_width",
-                "tile width " + std::to_string(width) + " not in 1..256");
+    return Fail("tile.invalid_width", "tile width " + std::to_string(width) + " not in 1..256");
   }
   Bytes out;
   out.reserve(size_t{width} * sizeof(Hash));

@@ -19,8 +19,13 @@ Hash B64(std::string_view b64) { return HashFromBase64(b64).value(); }
 // The eight leaves of transparency-dev/merkle testonly/constants.go LeafInputs() (also
 // google/certificate-transparency merkle_tree_test.cc), as in ledger-formats.md §1.
 std::vector<Hash> ReferenceLeaves() {
-  const char* inputs[] = {"",         "00",       "10",       "2021",
-                          "3031",     "40414243", "5051525354555657",
+  const char* inputs[] = {"",
+                          "00",
+                          "10",
+                          "2021",
+                          "3031",
+                          "40414243",
+                          "5051525354555657",
                           "606162636465666768696a6b6c6d6e6f"};
   std::vector<Hash> leaves;
   for (const char* hex : inputs) leaves.push_back(LeafHash(FromHex(hex).value()));
@@ -106,8 +111,7 @@ BOOST_AUTO_TEST_CASE(proofs_match_published_vectors) {
   BOOST_TEST(Abbreviated(c37[1], "07506a85", "4487e7"));
   BOOST_TEST(ToHex(c37[2]) == "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125");
   BOOST_TEST(ToHex(c37[3]) == "837dbb152e9b079010717e84e865da4ebc0fa198a806d59d31bf15accef22d0e");
-  BOOST_TEST(VerifyConsistency(3, 7, c37, TreeRoot(3, hashes).value(),
-                               TreeRoot(7, hashes).value())
+  BOOST_TEST(VerifyConsistency(3, 7, c37, TreeRoot(3, hashes).value(), TreeRoot(7, hashes).value())
                  .has_value());
 }
 
@@ -133,8 +137,7 @@ BOOST_AUTO_TEST_CASE(transparency_dev_inclusion_vectors) {
       {"testdata/inclusion/1/leafIdx-+-1.json", 1, 8, proof0, "merkle.root_mismatch"},
       {"testdata/inclusion/1/modified-proof[1]-bit-4 (derived)", 0, 8, flipped,
        "merkle.root_mismatch"},
-      {"testdata/inclusion/1/removed-component.json", 0, 8, truncated,
-       "merkle.wrong_proof_size"},
+      {"testdata/inclusion/1/removed-component.json", 0, 8, truncated, "merkle.wrong_proof_size"},
       {"testdata/inclusion/1/treeSize-*-2.json", 0, 16, proof0, "merkle.wrong_proof_size"},
   };
   PerfectHashes hashes(ReferenceLeaves());
@@ -186,7 +189,12 @@ BOOST_AUTO_TEST_CASE(transparency_dev_consistency_vectors) {
        "merkle.wrong_proof_size"},
       {"testdata/consistency/1/swapped-roots.json", 1, 8, root8, root1, proof1_8,
        "merkle.root_mismatch"},
-      {"testdata/consistency/1/empty-proof.json", 1, 8, root1, root8, {},
+      {"testdata/consistency/1/empty-proof.json",
+       1,
+       8,
+       root1,
+       root8,
+       {},
        "merkle.wrong_proof_size"},
   };
   for (const auto& c : cases) {
@@ -262,7 +270,7 @@ BOOST_AUTO_TEST_CASE(compact_range_reports_every_completed_perfect_subtree) {
 BOOST_AUTO_TEST_CASE(inclusion_proof_tampering_is_rejected_with_specific_errors) {
   ReferenceTree reference(NumberedLeaves(64));
   PerfectHashes hashes(reference.leaves());
-  const std::pair<uint64_t, uint64_t> pairs[] = {{0, 1}, {0, 2}, {5, 8}, {6, 7}, {12, 13},
+  const std::pair<uint64_t, uint64_t> pairs[] = {{0, 1},   {0, 2},   {5, 8},   {6, 7}, {12, 13},
                                                  {20, 37}, {36, 37}, {31, 64}, {0, 63}};
   for (const auto& [index, size] : pairs) {
     BOOST_TEST_CONTEXT(index << "@" << size) {
@@ -308,8 +316,8 @@ BOOST_AUTO_TEST_CASE(inclusion_proof_tampering_is_rejected_with_specific_errors)
       // A wrong index or a size of another shape changes the expected length or the
       // root. (A size with the same shape, e.g. 37 -> 38 for index 20, legitimately
       // gives the same calculation: the size is authenticated by the checkpoint.)
-      for (auto [i2, s2] : {std::pair{index + 1, size}, std::pair{index ^ 1, size},
-                            std::pair{index, size * 2}}) {
+      for (auto [i2, s2] :
+           {std::pair{index + 1, size}, std::pair{index ^ 1, size}, std::pair{index, size * 2}}) {
         if (i2 == index && s2 == size) continue;
         auto st = VerifyInclusion(i2, s2, leaf, proof, root);
         BOOST_REQUIRE(!st.has_value());
@@ -337,7 +345,7 @@ BOOST_AUTO_TEST_CASE(inclusion_index_beyond_size_and_size_zero_are_rejected) {
 BOOST_AUTO_TEST_CASE(consistency_proof_tampering_is_rejected_with_specific_errors) {
   ReferenceTree reference(NumberedLeaves(64));
   PerfectHashes hashes(reference.leaves());
-  const std::pair<uint64_t, uint64_t> pairs[] = {{1, 2}, {1, 8}, {3, 7}, {4, 8},
+  const std::pair<uint64_t, uint64_t> pairs[] = {{1, 2}, {1, 8},  {3, 7},   {4, 8},
                                                  {6, 8}, {7, 64}, {32, 33}, {13, 50}};
   for (const auto& [m, n] : pairs) {
     BOOST_TEST_CONTEXT(m << "->" << n) {
@@ -348,8 +356,7 @@ BOOST_AUTO_TEST_CASE(consistency_proof_tampering_is_rejected_with_specific_error
         for (size_t byte : {size_t{0}, size_t{31}}) {
           auto bad = proof;
           bad[p][byte] ^= 0x10;
-          BOOST_TEST(VerifyConsistency(m, n, bad, r1, r2).error().code() ==
-                     "merkle.root_mismatch");
+          BOOST_TEST(VerifyConsistency(m, n, bad, r1, r2).error().code() == "merkle.root_mismatch");
         }
       }
       auto truncated = proof;
@@ -364,8 +371,7 @@ BOOST_AUTO_TEST_CASE(consistency_proof_tampering_is_rejected_with_specific_error
       prepended.insert(prepended.begin(), r1);
       BOOST_TEST(VerifyConsistency(m, n, prepended, r1, r2).error().code() ==
                  "merkle.wrong_proof_size");
-      BOOST_TEST(VerifyConsistency(m, n, proof, r2, r1).error().code() ==
-                 "merkle.root_mismatch");
+      BOOST_TEST(VerifyConsistency(m, n, proof, r2, r1).error().code() == "merkle.root_mismatch");
       BOOST_TEST(!VerifyConsistency(m, n * 2, proof, r1, r2).has_value());
       BOOST_TEST(!VerifyConsistency(m + 1, n, proof, r1, r2).has_value());
     }

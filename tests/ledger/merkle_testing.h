@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "pedigree/ledger/compact_range.h"
-
 #include "pedigree/ledger/merkle.h"
 #include "pedigree/ledger/proof.h"
 
@@ -97,7 +96,8 @@ class PerfectHashes : public HashReader {
     while (levels_.back().size() >= 2) {
       const auto& below = levels_.back();
       std::vector<Hash> up;
-      for (size_t i = 0; i + 1 < below.size(); i += 2) up.push_back(NodeHash(below[i], below[i + 1]));
+      for (size_t i = 0; i + 1 < below.size(); i += 2)
+        up.push_back(NodeHash(below[i], below[i + 1]));
       levels_.push_back(std::move(up));
     }
   }

@@ -66,8 +66,8 @@ void ConcurrentSubmitters(LogStorage& storage) {
     threads.emplace_back([&, t] {
       std::vector<std::pair<std::string, std::future<Result<uint64_t>>>> futures;
       for (int i = 0; i < kPerThread; ++i) {
-        std::string entry = (i % 10 == 7 ? "bad-" : "ok-") + std::to_string(t) + "-" +
-                            std::to_string(i);
+        std::string entry =
+            (i % 10 == 7 ? "bad-" : "ok-") + std::to_string(t) + "-" + std::to_string(i);
         futures.emplace_back(entry, sequencer->Submit(entry));
       }
       for (auto& [entry, f] : futures) results[t].emplace_back(entry, f.get());
@@ -253,7 +253,11 @@ BOOST_AUTO_TEST_CASE(a_sequencer_resumes_after_reopen) {
   {
     auto storage = OpenSqlite(dir.file("log.db"));
     auto sequencer = StartOrDie(*storage, {});
-    for (int i = 0; i < 300; ++i) BOOST_REQUIRE(sequencer->Append("e" + std::to_string(i), "k" + std::to_string(i)).has_value());
+    std::vector<std::future<Result<uint64_t>>> futures;  // submitted together: few commits
+    for (int i = 0; i < 300; ++i) {
+      futures.push_back(sequencer->Submit("e" + std::to_string(i), "k" + std::to_string(i)));
+    }
+    for (auto& f : futures) BOOST_REQUIRE(f.get().has_value());
     root = sequencer->root();
     BOOST_REQUIRE(storage->StoreCheckpoint({300, root, "n"}).has_value());
   }
@@ -273,9 +277,10 @@ BOOST_AUTO_TEST_CASE(a_sequencer_resumes_after_reopen) {
 BOOST_AUTO_TEST_CASE(validator_writes_derived_rows_in_the_same_transaction) {
   TempDir dir;
   auto storage = OpenSqlite(dir.file("log.db"));
-  BOOST_REQUIRE(sqlite3_exec(storage->handle(),
-                             "CREATE TABLE derived(idx INTEGER PRIMARY KEY REFERENCES entries(idx))",
-                             nullptr, nullptr, nullptr) == SQLITE_OK);
+  BOOST_REQUIRE(
+      sqlite3_exec(storage->handle(),
+                   "CREATE TABLE derived(idx INTEGER PRIMARY KEY REFERENCES entries(idx))", nullptr,
+                   nullptr, nullptr) == SQLITE_OK);
   SequencerOptions options;
   options.validator = [&](uint64_t index, std::string_view entry) -> Status {
     if (entry == "no") return Fail("test.rejected", "no");
@@ -322,7 +327,9 @@ BOOST_AUTO_TEST_CASE(audit_names_an_entry_edited_behind_the_ledgers_back) {
   auto storage = OpenSqlite(dir.file("log.db"));
   {
     auto sequencer = StartOrDie(*storage, {});
-    for (int i = 0; i < 600; ++i) BOOST_REQUIRE(sequencer->Append("ok-" + std::to_string(i)).has_value());
+    std::vector<std::future<Result<uint64_t>>> futures;
+    for (int i = 0; i < 600; ++i) futures.push_back(sequencer->Submit("ok-" + std::to_string(i)));
+    for (auto& f : futures) BOOST_REQUIRE(f.get().has_value());
   }
   BOOST_REQUIRE(AuditLog(*storage, RefuseBad, 2).value().ok());
   // Drop the guard and change one byte of entry 417.
@@ -342,7 +349,8 @@ BOOST_AUTO_TEST_CASE(audit_reports_an_entry_the_verifier_refuses) {
   MemoryStorage storage;
   auto sequencer = StartOrDie(storage, {});
   for (int i = 0; i < 50; ++i) {
-    BOOST_REQUIRE(sequencer->Append((i == 33 || i == 40 ? "bad-" : "ok-") + std::to_string(i)).has_value());
+    BOOST_REQUIRE(
+        sequencer->Append((i == 33 || i == 40 ? "bad-" : "ok-") + std::to_string(i)).has_value());
   }
   auto report = AuditLog(storage, RefuseBad, 3).value();
   BOOST_REQUIRE(!report.ok());
@@ -354,7 +362,8 @@ BOOST_AUTO_TEST_CASE(audit_reports_an_entry_the_verifier_refuses) {
 BOOST_AUTO_TEST_CASE(audit_and_open_check_detect_a_wrong_checkpoint_root) {
   MemoryStorage storage;
   auto sequencer = StartOrDie(storage, {});
-  for (int i = 0; i < 20; ++i) BOOST_REQUIRE(sequencer->Append("ok-" + std::to_string(i)).has_value());
+  for (int i = 0; i < 20; ++i)
+    BOOST_REQUIRE(sequencer->Append("ok-" + std::to_string(i)).has_value());
   Hash wrong = sequencer->root();
   wrong[5] ^= 0x20;
   BOOST_REQUIRE(storage.StoreCheckpoint({20, wrong, ""}).has_value());
@@ -371,7 +380,8 @@ BOOST_AUTO_TEST_CASE(audit_and_open_check_detect_a_wrong_checkpoint_root) {
 BOOST_AUTO_TEST_CASE(audit_detects_a_tampered_entry_in_memory_storage) {
   MemoryStorage storage;
   auto sequencer = StartOrDie(storage, {});
-  for (int i = 0; i < 40; ++i) BOOST_REQUIRE(sequencer->Append("ok-" + std::to_string(i)).has_value());
+  for (int i = 0; i < 40; ++i)
+    BOOST_REQUIRE(sequencer->Append("ok-" + std::to_string(i)).has_value());
   storage.TamperEntry(12, "ok-13");
   auto report = AuditLog(storage, {}, 2).value();
   BOOST_TEST(report.problem->code() == "audit.leaf_mismatch");

@@ -1,3 +1,5 @@
+#include "pedigree/ledger/storage.h"
+
 #include <sqlite3.h>
 
 #include <boost/test/unit_test.hpp>
@@ -9,7 +11,6 @@
 #include "pedigree/ledger/merkle.h"
 #include "pedigree/ledger/proof.h"
 #include "pedigree/ledger/sqlite_storage.h"
-#include "pedigree/ledger/storage.h"
 #include "pedigree/ledger/tiles.h"
 
 using namespace pedigree;
@@ -93,8 +94,8 @@ void StorageContract(LogStorage& storage) {
   BOOST_TEST(storage.ReadEntry(7).value() == "entry-7");
   BOOST_TEST(storage.ReadEntry(1100).error().code() == "storage.not_found");
   auto some = storage.ReadEntries(254, 258).value();
-  BOOST_TEST(some == (std::vector<std::string>{"entry-254", "entry-255", "entry-256",
-                                               "entry-257"}));
+  BOOST_TEST(some ==
+             (std::vector<std::string>{"entry-254", "entry-255", "entry-256", "entry-257"}));
   BOOST_TEST(storage.ReadEntries(1000, 1101).error().code() == "storage.not_found");
   BOOST_TEST(storage.FindIdempotencyKey("key-300").value().value() == 300u);
   BOOST_TEST(!storage.FindIdempotencyKey("key-x").value().has_value());
@@ -229,8 +230,8 @@ BOOST_AUTO_TEST_CASE(sqlite_open_detects_tiles_that_do_not_cover_the_entries) {
     CompactRange range;
     BOOST_REQUIRE(AppendRange(*storage, range, 10).has_value());
     // Behind the ledger's back: an entry without its hash.
-    BOOST_REQUIRE(ExecError(storage->handle(),
-                            "INSERT INTO entries(idx, data) VALUES(10, x'00')") == "");
+    BOOST_REQUIRE(
+        ExecError(storage->handle(), "INSERT INTO entries(idx, data) VALUES(10, x'00')") == "");
   }
   auto s = SqliteStorage::Open(dir.file("log.db"), SqliteOptions{});
   BOOST_REQUIRE(!s.has_value());
@@ -261,8 +262,8 @@ BOOST_AUTO_TEST_CASE(tiles_hold_the_level_8l_hashes) {
   }());
   auto full = ReadTile(0, 1, 256, *storage).value();
   BOOST_REQUIRE_EQUAL(full.size(), 8192u);
-  BOOST_TEST(std::equal(full.begin() + 32, full.begin() + 64,
-                        reference.ReadHash(0, 257).value().begin()));
+  BOOST_TEST(
+      std::equal(full.begin() + 32, full.begin() + 64, reference.ReadHash(0, 257).value().begin()));
   auto partial = ReadTile(0, 3, 5, *storage).value();
   BOOST_TEST(partial.size() == 5u * 32u);
   auto upper = ReadTile(1, 0, 3, *storage).value();

@@ -22,8 +22,8 @@ namespace pedigree::ledger {
 // message carries its error), audit.checkpoint_mismatch (a checkpoint root differs from
 // the recomputed tree), audit.inconsistent (two checkpoints fail a consistency proof).
 struct AuditReport {
-  uint64_t size = 0;                 // entries audited
-  Hash root{};                       // recomputed root of all entries
+  uint64_t size = 0;  // entries audited
+  Hash root{};        // recomputed root of all entries
   uint64_t checkpoints_checked = 0;
   std::optional<Error> problem;
   std::optional<uint64_t> bad_index;  // entry index (or checkpoint size) of the problem

@@ -55,8 +55,7 @@ class HashReader {
 // merkle.size_order; size1 == 0 is merkle.size_zero (even 0 -> 0); equal sizes need an
 // empty proof and equal roots; otherwise the proof must have exactly the expected length
 // (merkle.wrong_proof_size) and reproduce both roots (merkle.root_mismatch).
-[[nodiscard]] Status VerifyConsistency(uint64_t size1, uint64_t size2,
-                                       std::span<const Hash> proof, const Hash& root1,
-                                       const Hash& root2);
+[[nodiscard]] Status VerifyConsistency(uint64_t size1, uint64_t size2, std::span<const Hash> proof,
+                                       const Hash& root1, const Hash& root2);
 
 }  // namespace pedigree::ledger

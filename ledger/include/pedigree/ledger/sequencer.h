@@ -45,7 +45,7 @@ class Sequencer {
  public:
   // Resumes the compact range from storage (one hash read per set bit of its size).
   [[nodiscard]] static Result<std::unique_ptr<Sequencer>> Start(LogStorage& storage,
-                                                                 SequencerOptions options);
+                                                                SequencerOptions options);
   ~Sequencer();
   Sequencer(const Sequencer&) = delete;
   Sequencer& operator=(const Sequencer&) = delete;
@@ -80,12 +80,12 @@ class Sequencer {
   SequencerOptions options_;
 
   mutable std::mutex mu_;
-  std::condition_variable not_full_;     // submitters wait here
-  std::condition_variable work_;         // verifiers wait here
-  std::condition_variable ready_;        // the writer waits here
+  std::condition_variable not_full_;         // submitters wait here
+  std::condition_variable work_;             // verifiers wait here
+  std::condition_variable ready_;            // the writer waits here
   std::deque<std::unique_ptr<Item>> queue_;  // submission order
-  size_t next_to_verify_ = 0;            // position in queue_ of the first unclaimed item
-  size_t verifying_ = 0;                 // claimed but not finished
+  size_t next_to_verify_ = 0;                // position in queue_ of the first unclaimed item
+  size_t verifying_ = 0;                     // claimed but not finished
   bool stopping_ = false;
 
   mutable std::mutex state_mu_;

@@ -38,8 +38,7 @@ class SqliteStatement {
  public:
   SqliteStatement() = default;
   explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  SqliteStatement(SqliteStatement&& other) noexcept
-      : stmt_(std::exchange(other.stmt_, nullptr)) {}
+  SqliteStatement(SqliteStatement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
   SqliteStatement& operator=(SqliteStatement&& other) noexcept;
   SqliteStatement(const SqliteStatement&) = delete;
   SqliteStatement& operator=(const SqliteStatement&) = delete;
@@ -75,8 +74,7 @@ class SqliteStorage final : public LogStorage {
   Result<Hash> ReadHash(uint32_t level, uint64_t index) override;
   Result<uint64_t> Size() override;
   Status Append(uint64_t first_index, std::span<const std::string> entries,
-                std::span<const std::string> idempotency_keys,
-                std::span<const StoredHash> hashes,
+                std::span<const std::string> idempotency_keys, std::span<const StoredHash> hashes,
                 const std::function<Status()>& within = {}) override;
   Result<std::string> ReadEntry(uint64_t index) override;
   Result<std::vector<std::string>> ReadEntries(uint64_t begin, uint64_t end) override;
@@ -125,9 +123,7 @@ class SqliteStorage final : public LogStorage {
     bool operator==(const TileKey&) const = default;
   };
   struct TileKeyHash {
-    size_t operator()(const TileKey& k) const {
-      return std::hash<uint64_t>()(k.n * 64 + k.level);
-    }
+    size_t operator()(const TileKey& k) const { return std::hash<uint64_t>()(k.n * 64 + k.level); }
   };
   std::list<std::pair<TileKey, std::shared_ptr<const TileTree>>> lru_;
   std::unordered_map<TileKey, decltype(lru_)::iterator, TileKeyHash> lru_index_;

@@ -75,8 +75,7 @@ class MemoryStorage final : public LogStorage {
   Result<Hash> ReadHash(uint32_t level, uint64_t index) override;
   Result<uint64_t> Size() override;
   Status Append(uint64_t first_index, std::span<const std::string> entries,
-                std::span<const std::string> idempotency_keys,
-                std::span<const StoredHash> hashes,
+                std::span<const std::string> idempotency_keys, std::span<const StoredHash> hashes,
                 const std::function<Status()>& within = {}) override;
   Result<std::string> ReadEntry(uint64_t index) override;
   Result<std::vector<std::string>> ReadEntries(uint64_t begin, uint64_t end) override;

@@ -12,8 +12,8 @@
 
 namespace pedigree::ledger {
 
-inline constexpr uint32_t kTileHeight = 8;    // tile level L holds level 8·L hashes
-inline constexpr uint32_t kTileWidth = 256;   // hashes (or entries) in a full tile
+inline constexpr uint32_t kTileHeight = 8;   // tile level L holds level 8·L hashes
+inline constexpr uint32_t kTileWidth = 256;  // hashes (or entries) in a full tile
 
 // "x001/x234/067" for 1234067: three-digit groups, all but the last prefixed with 'x'.
 std::string TileIndexPath(uint64_t n);
