@@ -1,9 +1,12 @@
 #include "pedigree/ledger/sequencer.h"
 
 #include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <boost/test/unit_test.hpp>
+#include <csignal>
 #include <filesystem>
 #include <random>
 #include <set>
@@ -272,6 +275,48 @@ BOOST_AUTO_TEST_CASE(a_sequencer_resumes_after_reopen) {
   const auto stored = storage->ReadEntries(0, 301).value();
   for (const auto& e : stored) leaves.push_back(LeafHash(AsBytes(e)));
   BOOST_TEST(sequencer->root() == ReferenceTree(leaves).Mth(0, 301));
+}
+
+BOOST_AUTO_TEST_CASE(a_process_killed_mid_append_leaves_a_consistent_log) {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  { OpenSqlite(path); }  // create the schema before forking
+  const pid_t child = fork();
+  BOOST_REQUIRE(child >= 0);
+  if (child == 0) {
+    // The child appends until it is killed; it never returns into the test runner.
+    auto storage = SqliteStorage::Open(path, SqliteOptions{});
+    if (!storage) _exit(2);
+    auto sequencer = Sequencer::Start(**storage, {});
+    if (!sequencer) _exit(3);
+    for (uint64_t i = 0;; ++i) {
+      std::vector<std::future<Result<uint64_t>>> futures;
+      for (int j = 0; j < 50; ++j)
+        futures.push_back((*sequencer)->Submit("e" + std::to_string(i * 50 + j)));
+      for (auto& f : futures) {
+        if (!f.get()) _exit(4);
+      }
+      (void)(*storage)->StoreCheckpoint({(*sequencer)->size(), (*sequencer)->root(), ""});
+    }
+  }
+  // Let it commit a few batches, then kill it without warning.
+  for (int waited = 0; waited < 200; ++waited) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    auto probe = SqliteStorage::Open(path, SqliteOptions{});
+    if (probe && (*probe)->Size().value() >= 500) break;
+  }
+  kill(child, SIGKILL);
+  int status = 0;
+  waitpid(child, &status, 0);
+  BOOST_TEST(WIFSIGNALED(status));
+  auto storage = SqliteStorage::Open(path, SqliteOptions{});
+  BOOST_REQUIRE_MESSAGE(storage.has_value(), (storage ? "" : storage.error().ToString()));
+  BOOST_TEST((*storage)->Size().value() >= 500u);
+  BOOST_TEST(CheckLatestCheckpoint(**storage).has_value());
+  auto report = AuditLog(**storage, {}, 1).value();
+  BOOST_TEST(report.ok());
+  auto sequencer = StartOrDie(**storage, {});
+  BOOST_TEST(sequencer->Append("after").value() == report.size);
 }
 
 BOOST_AUTO_TEST_CASE(validator_writes_derived_rows_in_the_same_transaction) {
