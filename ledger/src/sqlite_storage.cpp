@@ -220,6 +220,8 @@ Status SqliteStorage::Initialise(const std::string& path) {
   if (auto st = Exec("PRAGMA journal_mode=WAL"); !st) return st;
   if (auto st = Exec("PRAGMA synchronous=FULL"); !st) return st;
   if (auto st = Exec("PRAGMA foreign_keys=ON"); !st) return st;
+  const std::string cache = "PRAGMA cache_size=-" + std::to_string(options_.page_cache_mib * 1024);
+  if (auto st = Exec(cache.c_str()); !st) return st;
   if (auto st = Migrate(); !st) return st;
   if (auto st = PrepareStatements(); !st) return st;
   return LoadTileState();

@@ -53,6 +53,9 @@ struct SqliteOptions {
   // Create the file and schema if missing; otherwise a missing file is storage.not_found.
   bool create = false;
   int busy_timeout_ms = 5000;
+  // SQLite page cache. The idempotency-key index takes random inserts; with SQLite's
+  // 2 MiB default its pages fall out of cache as the log grows and appends slow down.
+  int page_cache_mib = 64;
   // Full tiles kept in memory with their interior nodes (≈16 KiB each); 4096 ≈ 64 MiB
   // covers the level-0 tiles of 1 M entries.
   size_t tile_cache_tiles = 4096;
