@@ -1,6 +1,7 @@
 // Verifiable log benchmark: append throughput through the Sequencer into SqliteStorage
 // at 10 k and at the final size, proof generation + verification time at the final size,
-// and storage bytes per entry. Usage: bench_log [--entries N] [--entry-bytes B]
+// and storage bytes per entry.
+// Usage: bench_log [--entries N (default 1000000)] [--entry-bytes B] [--keys 0|1]
 #include <sqlite3.h>
 
 #include <chrono>
@@ -41,8 +42,10 @@ std::string MakeEntry(uint64_t i, size_t bytes) {
 int main(int argc, char** argv) {
   uint64_t total = 1'000'000;
   size_t entry_bytes = 300;
+  bool keys = true;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--entries") == 0) total = std::strtoull(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--keys") == 0) keys = std::strcmp(argv[i + 1], "0") != 0;
     if (std::strcmp(argv[i], "--entry-bytes") == 0)
       entry_bytes = std::strtoull(argv[i + 1], nullptr, 10);
   }
@@ -91,7 +94,8 @@ int main(int argc, char** argv) {
     if (resolved == total) t_end = Clock::now();
   };
   for (uint64_t i = 0; i < total; ++i) {
-    inflight.push_back(sequencer.Submit(MakeEntry(i, entry_bytes), "cmd-" + std::to_string(i)));
+    inflight.push_back(sequencer.Submit(MakeEntry(i, entry_bytes),
+                                        keys ? "cmd-" + std::to_string(i) : std::string()));
     if (inflight.size() >= 32768) resolve_one();
   }
   while (!inflight.empty()) resolve_one();
@@ -187,9 +191,10 @@ int main(int argc, char** argv) {
   uintmax_t bytes = 0;
   for (const auto& f : std::filesystem::directory_iterator(dir)) bytes += f.file_size();
   std::printf(
-      "storage per entry (%zu-byte entries, with idempotency keys): %.0f bytes "
+      "storage per entry (%zu-byte entries, %s): %.0f bytes "
       "(target <= 1024 bytes; reference entry %zu bytes)\n",
-      entry_bytes, static_cast<double>(bytes) / static_cast<double>(n), entry_bytes);
+      entry_bytes, keys ? "with idempotency keys" : "no idempotency keys",
+      static_cast<double>(bytes) / static_cast<double>(n), entry_bytes);
   opened->reset();
   std::filesystem::remove_all(dir);
   return 0;
