@@ -62,8 +62,9 @@ constexpr const char* kStatements[kStmtCount] = {
 constexpr const char* kMigrations[] = {
     R"sql(
 CREATE TABLE entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+-- WITHOUT ROWID: one B-tree keyed by the key instead of a rowid table plus an index.
 CREATE TABLE idempotency(key TEXT PRIMARY KEY,
-                         idx INTEGER NOT NULL REFERENCES entries(idx));
+                         idx INTEGER NOT NULL REFERENCES entries(idx)) WITHOUT ROWID;
 -- Full tiles only: 256 hashes of level 8*level, immutable.
 CREATE TABLE tiles(level INTEGER NOT NULL, n INTEGER NOT NULL,
                    hashes BLOB NOT NULL CHECK(length(hashes) = 8192),
