@@ -3,6 +3,8 @@
 #define ZX_USE_UTF8 1
 #include <ZXing/ReadBarcode.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <string>
 
 #include "pedigree/scanner/image.h"
@@ -73,17 +75,19 @@ Error SymbolError(const ZXing::Error& e, std::string_view format) {
   return Error(code, std::string(format) + " symbol located but not decoded: " + ToString(e));
 }
 
-DecodedSymbol Convert(const ZXing::Result& r) {
+// `assumed` names the format when ZXing does not (its failed results carry None).
+DecodedSymbol Convert(const ZXing::Result& r, PixelPoint offset,
+                      std::optional<Symbology> assumed = std::nullopt) {
   DecodedSymbol s;
   std::string_view name = "unknown";
   for (const auto& m : kFormats) {
-    if (m.zxing == r.format()) {
+    if (m.zxing == r.format() || (assumed && *assumed == m.symbology)) {
       s.format = m.symbology;
       name = m.name;
     }
   }
   const auto& pos = r.position();
-  for (int i = 0; i < 4; ++i) s.corners[i] = {pos[i].x, pos[i].y};
+  for (int i = 0; i < 4; ++i) s.corners[i] = {pos[i].x + offset.x, pos[i].y + offset.y};
   s.orientation_degrees = r.orientation();
   if (r.error()) {
     s.error = SymbolError(r.error(), name);
@@ -108,6 +112,82 @@ size_t CountValid(const ZXing::Results& results) {
   size_t n = 0;
   for (const auto& r : results) n += r.isValid() ? 1 : 0;
   return n;
+}
+
+bool SameSymbol(const DecodedSymbol& a, const DecodedSymbol& b) {
+  if (a.format != b.format || a.raw != b.raw || a.error.has_value() != b.error.has_value()) {
+    return false;
+  }
+  // Same content at (nearly) the same place: the same print found twice. Two packs with
+  // identical codes side by side stay two symbols.
+  const auto centre = [](const DecodedSymbol& s) {
+    PixelPoint c;
+    for (const auto& p : s.corners) c = {c.x + p.x, c.y + p.y};
+    return PixelPoint{c.x / 4, c.y / 4};
+  };
+  const PixelPoint ca = centre(a), cb = centre(b);
+  const int span = std::max(std::abs(a.corners[0].x - a.corners[2].x),
+                            std::abs(a.corners[0].y - a.corners[2].y));
+  return std::abs(ca.x - cb.x) <= span / 2 + 2 && std::abs(ca.y - cb.y) <= span / 2 + 2;
+}
+
+void Add(std::vector<DecodedSymbol>& symbols, DecodedSymbol s) {
+  for (auto& existing : symbols) {
+    if (SameSymbol(existing, s)) return;
+  }
+  symbols.push_back(std::move(s));
+}
+
+// ZXing 1.4 built without C++20 coroutines (as Debian ships it) looks for a Data Matrix
+// only along the image's two centre lines, finds an L finder only from the side its
+// solid edges face, and returns at most one symbol per call. To find off-centre and
+// multiple symbols at any rotation we hand it bands whose centre lines sweep the image,
+// horizontally and vertically. A symbol up to kBand/2 - kStep pixels across lies wholly
+// inside the band whose centre line passes nearest its middle.
+void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints, int max_symbols,
+                     std::vector<DecodedSymbol>& symbols) {
+  constexpr int kStep = 48;
+  constexpr int kBand = 2 * 200;
+  hints.setFormats(ZXing::BarcodeFormat::DataMatrix).setTryHarder(false).setTryRotate(true);
+  for (const bool horizontal : {true, false}) {
+    const int extent = horizontal ? view.height() : view.width();
+    for (int centre = kStep / 2; centre < extent; centre += kStep) {
+      // Keep the band's centre line on `centre` near the image edges too.
+      const int half = std::min({centre, extent - centre, kBand / 2});
+      if (half < 8) continue;
+      const int start = centre - half;
+      const ZXing::ImageView band = horizontal ? view.cropped(0, start, view.width(), 2 * half)
+                                               : view.cropped(start, 0, 2 * half, view.height());
+      for (const auto& r : ZXing::ReadBarcodes(band, hints)) {
+        Add(symbols, Convert(r, horizontal ? PixelPoint{0, start} : PixelPoint{start, 0}));
+        if (static_cast<int>(symbols.size()) >= max_symbols) return;
+      }
+    }
+  }
+}
+
+bool HasValid(const std::vector<DecodedSymbol>& symbols, Symbology format) {
+  return std::ranges::any_of(symbols,
+                             [&](const auto& s) { return s.format == format && !s.error; });
+}
+
+// ZXing 1.4's ReadBarcodes drops symbols that were located but failed error correction
+// (it returns them with format None and then filters them out); its single-symbol
+// ReadBarcode keeps the error. So, for matrix formats that produced nothing, ask once
+// more for one symbol of that format and report its error.
+void AddFailures(const ZXing::ImageView& view, ZXing::DecodeHints hints,
+                 const DecodeOptions& options, std::vector<DecodedSymbol>& symbols) {
+  for (const Symbology format : {Symbology::kDataMatrix, Symbology::kQrCode}) {
+    const bool wanted = options.formats.empty() ||
+                        std::ranges::find(options.formats, format) != options.formats.end();
+    if (!wanted || HasValid(symbols, format) ||
+        static_cast<int>(symbols.size()) >= options.max_symbols) {
+      continue;
+    }
+    hints.setFormats(ToZXing({format})).setTryHarder(false).setReturnErrors(true);
+    const ZXing::Result r = ZXing::ReadBarcode(view, hints);
+    if (r.error()) symbols.push_back(Convert(r, {0, 0}, format));
+  }
 }
 
 }  // namespace
@@ -140,21 +220,33 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
       .setReturnErrors(options.include_failures)
       .setEanAddOnSymbol(ZXing::EanAddOnSymbol::Ignore);
 
-  ZXing::Results results;
+  const bool want_datamatrix =
+      options.formats.empty() ||
+      std::ranges::find(options.formats, Symbology::kDataMatrix) != options.formats.end();
+  std::vector<DecodedSymbol> symbols;
   try {
     hints.setTryHarder(options.effort == DecodeEffort::kThorough);
-    results = ZXing::ReadBarcodes(view, hints);
+    ZXing::Results results = ZXing::ReadBarcodes(view, hints);
     if (options.effort == DecodeEffort::kFastThenThorough && CountValid(results) == 0) {
       hints.setTryHarder(true);
       results = ZXing::ReadBarcodes(view, hints);
+    }
+    for (const auto& r : results) Add(symbols, Convert(r, {0, 0}));
+    // The sweep is the only way to a second or off-centre Data Matrix; in the default
+    // effort it runs only while no Data Matrix has been read.
+    const bool sweep = options.effort == DecodeEffort::kThorough ||
+                       (options.effort == DecodeEffort::kFastThenThorough &&
+                        !HasValid(symbols, Symbology::kDataMatrix));
+    if (sweep && want_datamatrix && static_cast<int>(symbols.size()) < options.max_symbols) {
+      SweepDataMatrix(view, hints, options.max_symbols, symbols);
+    }
+    if (options.include_failures && options.effort != DecodeEffort::kFast) {
+      AddFailures(view, hints, options, symbols);
     }
   } catch (const std::exception& e) {
     // ZXing 1.4 documents no throwing reader, but a library exception must not cross us.
     return Fail("image.decoder", std::string("barcode decoder failed: ") + e.what());
   }
-  std::vector<DecodedSymbol> symbols;
-  symbols.reserve(results.size());
-  for (const auto& r : results) symbols.push_back(Convert(r));
   return symbols;
 }
 
