@@ -150,8 +150,8 @@ inline Image Scale(const Image& img, double factor) {
 }
 
 // A photo-like scene: a lighting gradient, a few dozen random rectangles (boxes, text
-// blocks, shadows) and sensor noise.
-inline Image ClutteredBackground(int w, int h, Rng& rng) {
+// blocks, shadows) and sensor noise of the given sigma.
+inline Image ClutteredBackground(int w, int h, Rng& rng, double noise_sigma = 6.0) {
   Image img = Blank(w, h);
   const double gx = rng.Int(-60, 60) / static_cast<double>(w);
   const double gy = rng.Int(-60, 60) / static_cast<double>(h);
@@ -167,7 +167,7 @@ inline Image ClutteredBackground(int w, int h, Rng& rng) {
       for (int x = rx; x < std::min(w, rx + rw); ++x) img.at(x, y) = v;
     }
   }
-  return AddNoise(img, 6.0, rng);
+  return noise_sigma > 0 ? AddNoise(img, noise_sigma, rng) : img;
 }
 
 }  // namespace pedigree::scanner::synthetic
