@@ -144,11 +144,15 @@ void Add(std::vector<DecodedSymbol>& symbols, DecodedSymbol s) {
 // multiple symbols at any rotation we hand it bands whose centre lines sweep the image,
 // horizontally and vertically. A symbol up to kBand/2 - kStep pixels across lies wholly
 // inside the band whose centre line passes nearest its middle.
-void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints, int max_symbols,
+void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
+                     ZXing::Binarizer binarizer, int max_symbols,
                      std::vector<DecodedSymbol>& symbols) {
   constexpr int kStep = 48;
   constexpr int kBand = 2 * 200;
-  hints.setFormats(ZXing::BarcodeFormat::DataMatrix).setTryHarder(false).setTryRotate(true);
+  hints.setFormats(ZXing::BarcodeFormat::DataMatrix)
+      .setTryHarder(false)
+      .setTryRotate(true)
+      .setBinarizer(binarizer);
   for (const bool horizontal : {true, false}) {
     const int extent = horizontal ? view.height() : view.width();
     for (int centre = kStep / 2; centre < extent; centre += kStep) {
@@ -164,6 +168,41 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints, int
       }
     }
   }
+}
+
+// Mean-of-window thresholding over a (2 radius + 1)^2 window (integral image), output
+// 0 = dark, 255 = light. ZXing's LocalAverage binarizer thresholds 8x8 blocks against
+// a 40x40 neighbourhood and loses low-contrast labels whose narrow quiet zone is darker
+// than what surrounds them; a small window centred on each pixel follows the quiet zone.
+// A small window also hollows out dark areas wider than itself, so callers try a
+// larger one as well.
+std::vector<uint8_t> AdaptiveThreshold(const Image& image, int radius) {
+  constexpr int kBias = 3;  // keeps sensor noise in flat areas light
+  const int w = image.width, h = image.height;
+  std::vector<uint32_t> integral(static_cast<size_t>(w + 1) * (h + 1), 0);
+  for (int y = 0; y < h; ++y) {
+    uint32_t row = 0;
+    for (int x = 0; x < w; ++x) {
+      row += image.at(x, y);
+      integral[(y + 1) * static_cast<size_t>(w + 1) + x + 1] =
+          integral[y * static_cast<size_t>(w + 1) + x + 1] + row;
+    }
+  }
+  std::vector<uint8_t> out(static_cast<size_t>(w) * h);
+  for (int y = 0; y < h; ++y) {
+    const int y0 = std::max(0, y - radius), y1 = std::min(h, y + radius + 1);
+    for (int x = 0; x < w; ++x) {
+      const int x0 = std::max(0, x - radius), x1 = std::min(w, x + radius + 1);
+      const auto at = [&](int xx, int yy) {
+        return integral[yy * static_cast<size_t>(w + 1) + xx];
+      };
+      const uint32_t sum = at(x1, y1) - at(x0, y1) - at(x1, y0) + at(x0, y0);
+      const int count = (x1 - x0) * (y1 - y0);
+      out[y * static_cast<size_t>(w) + x] =
+          (image.at(x, y) + kBias) * count < static_cast<int64_t>(sum) ? 0 : 255;
+    }
+  }
+  return out;
 }
 
 bool HasValid(const std::vector<DecodedSymbol>& symbols, Symbology format) {
@@ -238,7 +277,15 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
                        (options.effort == DecodeEffort::kFastThenThorough &&
                         !HasValid(symbols, Symbology::kDataMatrix));
     if (sweep && want_datamatrix && static_cast<int>(symbols.size()) < options.max_symbols) {
-      SweepDataMatrix(view, hints, options.max_symbols, symbols);
+      SweepDataMatrix(view, hints, ZXing::Binarizer::LocalAverage, options.max_symbols, symbols);
+      for (const int radius : {6, 16}) {
+        if (HasValid(symbols, Symbology::kDataMatrix)) break;
+        const std::vector<uint8_t> binary = AdaptiveThreshold(image, radius);
+        const ZXing::ImageView binary_view(binary.data(), image.width, image.height,
+                                           ZXing::ImageFormat::Lum);
+        SweepDataMatrix(binary_view, hints, ZXing::Binarizer::BoolCast, options.max_symbols,
+                        symbols);
+      }
     }
     if (options.include_failures && options.effort != DecodeEffort::kFast) {
       AddFailures(view, hints, options, symbols);
