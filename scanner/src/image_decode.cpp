@@ -150,6 +150,7 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
   constexpr int kStep = 48;
   constexpr int kBand = 2 * 200;
   hints.setFormats(ZXing::BarcodeFormat::DataMatrix)
+      .setTryDownscale(true)
       .setTryHarder(false)
       .setTryRotate(true)
       .setBinarizer(binarizer);
@@ -257,7 +258,13 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
       .setTryRotate(options.try_rotate)
       .setMaxNumberOfSymbols(static_cast<uint8_t>(options.max_symbols))
       .setReturnErrors(options.include_failures)
-      .setEanAddOnSymbol(ZXing::EanAddOnSymbol::Ignore);
+      .setEanAddOnSymbol(ZXing::EanAddOnSymbol::Ignore)
+      // Debian's ZXing 1.4 is built with assertions on, and ReadBarcodes aborts the
+      // process (Result::operator==, "lineCount() == 1") when a linear symbol found at
+      // full resolution is found again, with fewer scan lines, in a downscaled layer.
+      // No downscaled layers while linear formats are enabled; the Data Matrix sweep,
+      // which asks for nothing else, keeps them.
+      .setTryDownscale(!ToZXing(options.formats).testFlags(ZXing::BarcodeFormat::LinearCodes));
 
   const bool want_datamatrix =
       options.formats.empty() ||
