@@ -108,10 +108,9 @@ DecodedSymbol Convert(const ZXing::Result& r, PixelPoint offset,
   return s;
 }
 
-size_t CountValid(const ZXing::Results& results) {
-  size_t n = 0;
-  for (const auto& r : results) n += r.isValid() ? 1 : 0;
-  return n;
+size_t CountValid(const std::vector<DecodedSymbol>& symbols) {
+  return static_cast<size_t>(
+      std::ranges::count_if(symbols, [](const auto& s) { return !s.error; }));
 }
 
 bool SameSymbol(const DecodedSymbol& a, const DecodedSymbol& b) {
@@ -154,19 +153,33 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
       .setTryHarder(false)
       .setTryRotate(true)
       .setBinarizer(binarizer);
+  // Band centre lines ordered by distance from the image centre, horizontal and
+  // vertical interleaved: a photo is usually aimed at the symbol, so with max_symbols = 1
+  // the search ends after a few bands.
+  struct Line {
+    bool horizontal;
+    int centre;
+    int distance;
+  };
+  std::vector<Line> lines;
   for (const bool horizontal : {true, false}) {
     const int extent = horizontal ? view.height() : view.width();
-    for (int centre = kStep / 2; centre < extent; centre += kStep) {
-      // Keep the band's centre line on `centre` near the image edges too.
-      const int half = std::min({centre, extent - centre, kBand / 2});
-      if (half < 8) continue;
-      const int start = centre - half;
-      const ZXing::ImageView band = horizontal ? view.cropped(0, start, view.width(), 2 * half)
-                                               : view.cropped(start, 0, 2 * half, view.height());
-      for (const auto& r : ZXing::ReadBarcodes(band, hints)) {
-        Add(symbols, Convert(r, horizontal ? PixelPoint{0, start} : PixelPoint{start, 0}));
-        if (static_cast<int>(symbols.size()) >= max_symbols) return;
-      }
+    for (int centre = extent / 2 % kStep; centre < extent; centre += kStep) {
+      lines.push_back({horizontal, centre, std::abs(centre - extent / 2)});
+    }
+  }
+  std::ranges::stable_sort(lines, {}, &Line::distance);
+  for (const auto& line : lines) {
+    const int extent = line.horizontal ? view.height() : view.width();
+    // Keep the band's centre line on `centre` near the image edges too.
+    const int half = std::min({line.centre, extent - line.centre, kBand / 2});
+    if (half < 8) continue;
+    const int start = line.centre - half;
+    const ZXing::ImageView band = line.horizontal ? view.cropped(0, start, view.width(), 2 * half)
+                                                  : view.cropped(start, 0, 2 * half, view.height());
+    for (const auto& r : ZXing::ReadBarcodes(band, hints)) {
+      Add(symbols, Convert(r, line.horizontal ? PixelPoint{0, start} : PixelPoint{start, 0}));
+      if (static_cast<int>(symbols.size()) >= max_symbols) return;
     }
   }
 }
@@ -269,34 +282,38 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
   const bool want_datamatrix =
       options.formats.empty() ||
       std::ranges::find(options.formats, Symbology::kDataMatrix) != options.formats.end();
+  const bool only_datamatrix =
+      options.formats.size() == 1 && options.formats[0] == Symbology::kDataMatrix;
+  const bool thorough = options.effort == DecodeEffort::kThorough;
+  const bool fallbacks = options.effort != DecodeEffort::kFast;
   std::vector<DecodedSymbol> symbols;
+  const auto enough = [&] { return static_cast<int>(symbols.size()) >= options.max_symbols; };
+  const auto datamatrix_missing = [&] {
+    return want_datamatrix && !enough() && (thorough || !HasValid(symbols, Symbology::kDataMatrix));
+  };
   try {
-    hints.setTryHarder(options.effort == DecodeEffort::kThorough);
-    ZXing::Results results = ZXing::ReadBarcodes(view, hints);
-    if (options.effort == DecodeEffort::kFastThenThorough && CountValid(results) == 0) {
-      hints.setTryHarder(true);
-      results = ZXing::ReadBarcodes(view, hints);
-    }
-    for (const auto& r : results) Add(symbols, Convert(r, {0, 0}));
-    // The sweep is the only way to a second or off-centre Data Matrix; in the default
-    // effort it runs only while no Data Matrix has been read.
-    const bool sweep = options.effort == DecodeEffort::kThorough ||
-                       (options.effort == DecodeEffort::kFastThenThorough &&
-                        !HasValid(symbols, Symbology::kDataMatrix));
-    if (sweep && want_datamatrix && static_cast<int>(symbols.size()) < options.max_symbols) {
+    // Cheapest first: one pass over the whole image, then the Data Matrix band sweep
+    // (the pack case), then ZXing's exhaustive mode for the other formats, then the
+    // sweep again on our own binarisations for low-contrast labels.
+    hints.setTryHarder(thorough);
+    for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
+    if (fallbacks && datamatrix_missing()) {
       SweepDataMatrix(view, hints, ZXing::Binarizer::LocalAverage, options.max_symbols, symbols);
-      for (const int radius : {6, 16}) {
-        if (HasValid(symbols, Symbology::kDataMatrix)) break;
-        const std::vector<uint8_t> binary = AdaptiveThreshold(image, radius);
-        const ZXing::ImageView binary_view(binary.data(), image.width, image.height,
-                                           ZXing::ImageFormat::Lum);
-        SweepDataMatrix(binary_view, hints, ZXing::Binarizer::BoolCast, options.max_symbols,
-                        symbols);
-      }
     }
-    if (options.include_failures && options.effort != DecodeEffort::kFast) {
-      AddFailures(view, hints, options, symbols);
+    // tryHarder changes nothing for Data Matrix in ZXing 1.4, so skip it for DM alone.
+    if (options.effort == DecodeEffort::kFastThenThorough && !only_datamatrix &&
+        CountValid(symbols) == 0) {
+      hints.setTryHarder(true);
+      for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
     }
+    for (const int radius : {6, 16}) {
+      if (!fallbacks || !datamatrix_missing()) break;
+      const std::vector<uint8_t> binary = AdaptiveThreshold(image, radius);
+      const ZXing::ImageView binary_view(binary.data(), image.width, image.height,
+                                         ZXing::ImageFormat::Lum);
+      SweepDataMatrix(binary_view, hints, ZXing::Binarizer::BoolCast, options.max_symbols, symbols);
+    }
+    if (options.include_failures && fallbacks) AddFailures(view, hints, options, symbols);
   } catch (const std::exception& e) {
     // ZXing 1.4 documents no throwing reader, but a library exception must not cross us.
     return Fail("image.decoder", std::string("barcode decoder failed: ") + e.what());
