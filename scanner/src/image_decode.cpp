@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <string>
+#include <tuple>
 
 #include "pedigree/scanner/image.h"
 
@@ -168,7 +169,10 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
       lines.push_back({horizontal, centre, std::abs(centre - extent / 2)});
     }
   }
-  std::ranges::stable_sort(lines, {}, &Line::distance);
+  std::ranges::sort(lines, [](const Line& a, const Line& b) {
+    return std::tie(a.distance, b.horizontal, a.centre) <
+           std::tie(b.distance, a.horizontal, b.centre);
+  });
   for (const auto& line : lines) {
     const int extent = line.horizontal ? view.height() : view.width();
     // Keep the band's centre line on `centre` near the image edges too.

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdint>
 #include <numbers>
+#include <vector>
 
 #include "pedigree/scanner/image.h"
 
@@ -28,11 +29,12 @@ class Rng {
     return lo + static_cast<int>(Next() % static_cast<uint64_t>(hi - lo + 1));
   }
   double Unit() { return static_cast<double>(Next() >> 11) * (1.0 / 9007199254740992.0); }
-  // Approximately normal (Irwin-Hall sum of 4 uniforms), mean 0, given sigma.
+  // Approximately normal (Irwin-Hall sum of 4 uniforms, 16 bits each from one draw),
+  // mean 0, given sigma.
   double Gauss(double sigma) {
-    double s = 0;
-    for (int i = 0; i < 4; ++i) s += Unit();
-    return (s - 2.0) * std::sqrt(3.0) * sigma;
+    const uint64_t r = Next();
+    const uint64_t sum = (r & 0xFFFF) + ((r >> 16) & 0xFFFF) + ((r >> 32) & 0xFFFF) + (r >> 48);
+    return (static_cast<double>(sum) / 65536.0 - 2.0) * 1.7320508075688772 * sigma;
   }
 
  private:
@@ -94,29 +96,31 @@ inline Image Rotate(const Image& img, double degrees, uint8_t background = 255) 
 }
 
 // Box blur of the given radius applied `passes` times (3 passes approximate a Gaussian).
+// Running sums over raw rows: these images are large and the tests also run unoptimised.
 inline Image Blur(const Image& img, int radius, int passes = 3) {
+  const int w = img.width, h = img.height, n = 2 * radius + 1;
   Image cur = img, tmp = img;
+  std::vector<int> line(static_cast<size_t>(std::max(w, h)) + 2 * radius);
   for (int p = 0; p < passes; ++p) {
-    for (int y = 0; y < cur.height; ++y) {
-      for (int x = 0; x < cur.width; ++x) {
-        int sum = 0, n = 0;
-        for (int k = -radius; k <= radius; ++k) {
-          const int xx = std::clamp(x + k, 0, cur.width - 1);
-          sum += cur.at(xx, y);
-          ++n;
+    for (int pass = 0; pass < 2; ++pass) {
+      const bool rows = pass == 0;
+      const Image& src = rows ? cur : tmp;
+      Image& dst = rows ? tmp : cur;
+      const int count = rows ? h : w, length = rows ? w : h;
+      const size_t step = rows ? 1 : static_cast<size_t>(w);
+      for (int k = 0; k < count; ++k) {
+        const uint8_t* in = src.gray.data() + (rows ? static_cast<size_t>(k) * w : k);
+        uint8_t* out = dst.gray.data() + (rows ? static_cast<size_t>(k) * w : k);
+        // Edge pixels repeat beyond the border.
+        for (int i = 0; i < length + 2 * radius; ++i) {
+          line[i] = in[std::clamp(i - radius, 0, length - 1) * step];
         }
-        tmp.at(x, y) = static_cast<uint8_t>(sum / n);
-      }
-    }
-    for (int y = 0; y < cur.height; ++y) {
-      for (int x = 0; x < cur.width; ++x) {
-        int sum = 0, n = 0;
-        for (int k = -radius; k <= radius; ++k) {
-          const int yy = std::clamp(y + k, 0, cur.height - 1);
-          sum += tmp.at(x, yy);
-          ++n;
+        int sum = 0;
+        for (int i = 0; i < n; ++i) sum += line[i];
+        for (int i = 0; i < length; ++i) {
+          out[i * step] = static_cast<uint8_t>(sum / n);
+          if (i + n < length + 2 * radius) sum += line[i + n] - line[i];
         }
-        cur.at(x, y) = static_cast<uint8_t>(sum / n);
       }
     }
   }
@@ -125,7 +129,11 @@ inline Image Blur(const Image& img, int radius, int passes = 3) {
 
 inline Image AddNoise(const Image& img, double sigma, Rng& rng) {
   Image out = img;
-  for (auto& p : out.gray) p = Clamp(p + rng.Gauss(sigma));
+  uint8_t* p = out.gray.data();
+  for (size_t i = 0, n = out.gray.size(); i < n; ++i) {
+    const int v = p[i] + static_cast<int>(std::lround(rng.Gauss(sigma)));
+    p[i] = static_cast<uint8_t>(v < 0 ? 0 : v > 255 ? 255 : v);
+  }
   return out;
 }
 
@@ -157,14 +165,16 @@ inline Image ClutteredBackground(int w, int h, Rng& rng, double noise_sigma = 6.
   const double gy = rng.Int(-60, 60) / static_cast<double>(h);
   const int base = rng.Int(140, 200);
   for (int y = 0; y < h; ++y) {
-    for (int x = 0; x < w; ++x) img.at(x, y) = Clamp(base + gx * x + gy * y);
+    uint8_t* row = img.gray.data() + static_cast<size_t>(y) * w;
+    for (int x = 0; x < w; ++x) row[x] = Clamp(base + gx * x + gy * y);
   }
   for (int i = 0; i < 40; ++i) {
     const int rw = rng.Int(10, w / 4), rh = rng.Int(4, h / 4);
     const int rx = rng.Int(0, w - 1), ry = rng.Int(0, h - 1);
     const uint8_t v = static_cast<uint8_t>(rng.Int(20, 235));
     for (int y = ry; y < std::min(h, ry + rh); ++y) {
-      for (int x = rx; x < std::min(w, rx + rw); ++x) img.at(x, y) = v;
+      uint8_t* row = img.gray.data() + static_cast<size_t>(y) * w;
+      std::fill(row + rx, row + std::min(w, rx + rw), v);
     }
   }
   return noise_sigma > 0 ? AddNoise(img, noise_sigma, rng) : img;
