@@ -197,27 +197,32 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
 std::vector<uint8_t> AdaptiveThreshold(const Image& image, int radius) {
   constexpr int kBias = 3;  // keeps sensor noise in flat areas light
   const int w = image.width, h = image.height;
-  std::vector<uint32_t> integral(static_cast<size_t>(w + 1) * (h + 1), 0);
+  const size_t stride = static_cast<size_t>(w) + 1;
+  // The integral wraps around 2^32 on large images; window sums stay exact because
+  // unsigned arithmetic is modular and a window's sum is far below 2^32.
+  std::vector<uint32_t> integral(stride * (static_cast<size_t>(h) + 1), 0);
   for (int y = 0; y < h; ++y) {
-    uint32_t row = 0;
+    const uint8_t* src = image.gray.data() + static_cast<size_t>(y) * w;
+    const uint32_t* above = integral.data() + static_cast<size_t>(y) * stride;
+    uint32_t* row = integral.data() + (static_cast<size_t>(y) + 1) * stride;
+    uint32_t run = 0;
     for (int x = 0; x < w; ++x) {
-      row += image.at(x, y);
-      integral[(y + 1) * static_cast<size_t>(w + 1) + x + 1] =
-          integral[y * static_cast<size_t>(w + 1) + x + 1] + row;
+      run += src[x];
+      row[x + 1] = above[x + 1] + run;
     }
   }
   std::vector<uint8_t> out(static_cast<size_t>(w) * h);
   for (int y = 0; y < h; ++y) {
     const int y0 = std::max(0, y - radius), y1 = std::min(h, y + radius + 1);
+    const uint32_t* top = integral.data() + static_cast<size_t>(y0) * stride;
+    const uint32_t* bottom = integral.data() + static_cast<size_t>(y1) * stride;
+    const uint8_t* src = image.gray.data() + static_cast<size_t>(y) * w;
+    uint8_t* dst = out.data() + static_cast<size_t>(y) * w;
     for (int x = 0; x < w; ++x) {
       const int x0 = std::max(0, x - radius), x1 = std::min(w, x + radius + 1);
-      const auto at = [&](int xx, int yy) {
-        return integral[yy * static_cast<size_t>(w + 1) + xx];
-      };
-      const uint32_t sum = at(x1, y1) - at(x0, y1) - at(x1, y0) + at(x0, y0);
-      const int count = (x1 - x0) * (y1 - y0);
-      out[y * static_cast<size_t>(w) + x] =
-          (image.at(x, y) + kBias) * count < static_cast<int64_t>(sum) ? 0 : 255;
+      const uint32_t sum = bottom[x1] - bottom[x0] - top[x1] + top[x0];
+      const uint32_t count = static_cast<uint32_t>((x1 - x0) * (y1 - y0));
+      dst[x] = (src[x] + kBias) * count < sum ? 0 : 255;
     }
   }
   return out;

@@ -186,16 +186,19 @@ BOOST_AUTO_TEST_CASE(datamatrix_read_rate_on_degraded_photos_is_at_least_95_perc
 
 BOOST_AUTO_TEST_CASE(gs1_128_read_rate_on_degraded_photos_is_at_least_95_percent) {
   // 3 px modules: an SSCC label photographed so that it fills half of an 800 px frame.
+  // A pallet scan asks for GS1-128 only (with all formats, every frame without a Data
+  // Matrix would also pay for the Data Matrix sweeps).
+  const DecodeOptions sscc_only{.formats = {Symbology::kCode128}};
   const auto variants = Gs1128Variants(8, 3);
-  const double rate = ReadRate(variants, {});
+  const double rate = ReadRate(variants, sscc_only);
   BOOST_TEST_MESSAGE("GS1-128 degraded read rate, 3 px modules: " << rate * 100 << "% of "
                                                                   << variants.size());
   BOOST_TEST(rate >= 0.95);
   // 2 px modules are below what the linear reader copes with once blurred or skewed;
   // measured and reported (docs/scanning.md), not asserted.
   const auto small = Gs1128Variants(8, 2);
-  BOOST_TEST_MESSAGE("GS1-128 degraded read rate, 2 px modules: " << ReadRate(small, {}) * 100
-                                                                  << "% of " << small.size());
+  BOOST_TEST_MESSAGE("GS1-128 degraded read rate, 2 px modules: "
+                     << ReadRate(small, sscc_only) * 100 << "% of " << small.size());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
