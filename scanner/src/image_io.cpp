@@ -1,5 +1,6 @@
 // Image file codecs through stb_image / stb_image_write. The implementations are
 // compiled here, with static linkage, so no other copy of stb in the process collides.
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -51,6 +52,29 @@ void AppendToBytes(void* context, void* data, int size) {
   out->insert(out->end(), p, p + size);
 }
 
+// stb_image grows its PNG buffer to a chunk's declared length before reading the chunk,
+// so a 50-byte file declaring a 2 GB IDAT makes it allocate 2 GB (found by fuzzing).
+// Reject chunk lengths that run past the end of the input before stb sees them.
+Status CheckPngChunks(std::span<const uint8_t> bytes) {
+  static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (bytes.size() < 8 || !std::equal(kSignature, kSignature + 8, bytes.begin())) return Ok();
+  size_t offset = 8;
+  while (offset + 12 <= bytes.size()) {
+    const uint64_t length = (uint64_t{bytes[offset]} << 24) | (uint64_t{bytes[offset + 1]} << 16) |
+                            (uint64_t{bytes[offset + 2]} << 8) | bytes[offset + 3];
+    const size_t remaining = bytes.size() - offset - 12;  // after length, type and CRC
+    if (length > remaining) {
+      return Fail(Error("image.unreadable", "PNG chunk declares " + std::to_string(length) +
+                                                " bytes, only " + std::to_string(remaining) +
+                                                " remain")
+                      .at_offset(offset));
+    }
+    if (std::equal(bytes.begin() + offset + 4, bytes.begin() + offset + 8, "IEND")) break;
+    offset += 12 + static_cast<size_t>(length);
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& limits) {
@@ -58,6 +82,7 @@ Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& 
   if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
     return Fail("image.too_large", "image data is " + std::to_string(bytes.size()) + " bytes");
   }
+  if (auto ok = CheckPngChunks(bytes); !ok) return std::unexpected(ok.error());
   const int len = static_cast<int>(bytes.size());
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &width, &height, &channels)) {

@@ -239,6 +239,16 @@ BOOST_AUTO_TEST_CASE(loader_errors_have_specific_codes) {
   BOOST_REQUIRE(!big.has_value());
   BOOST_TEST(big.error().code() == "image.too_large");
   BOOST_TEST(big.error().message() == "image is 100x100 = 10000 pixels, limit 9999");
+  // A chunk claiming more bytes than the file holds is refused before decoding (stb_image
+  // would first allocate the claimed size). Fuzzer find: IDAT length 0x7FFFFFFF.
+  Bytes lying = *png;
+  const size_t idat = 8 + 25;  // signature, then the 25-byte IHDR chunk
+  BOOST_REQUIRE(std::string(lying.begin() + idat + 4, lying.begin() + idat + 8) == "IDAT");
+  lying[idat] = 0x7F;
+  auto refused = LoadImageMemory(lying);
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "image.unreadable");
+  BOOST_TEST(refused.error().location().offset.value() == idat);
   // A truncated PNG passes the header check and fails in the decoder.
   Bytes truncated(png->begin(), png->begin() + png->size() / 2);
   BOOST_TEST(LoadImageMemory(truncated).error().code() == "image.unreadable");
