@@ -1,0 +1,159 @@
+// Image file codecs through stb_image / stb_image_write. The implementations are
+// compiled here, with static linkage, so no other copy of stb in the process collides.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <memory>
+
+#include "pedigree/scanner/image.h"
+#include "pedigree/scanner/label.h"
+
+#define STB_IMAGE_STATIC
+#define STB_IMAGE_IMPLEMENTATION
+// Only formats a label photo or scan plausibly comes in; fewer decoders, less attack surface.
+#define STBI_ONLY_PNG
+#define STBI_ONLY_JPEG
+#define STBI_ONLY_BMP
+#define STBI_ONLY_GIF
+#define STBI_ONLY_PNM
+#define STBI_MAX_DIMENSIONS (1 << 16)
+#define STBI_NO_STDIO
+#include <stb/stb_image.h>
+
+#define STB_IMAGE_WRITE_STATIC
+#define STB_IMAGE_WRITE_IMPLEMENTATION
+#define STBI_WRITE_NO_STDIO
+#include <stb/stb_image_write.h>
+
+namespace pedigree::scanner {
+namespace {
+
+struct StbiPixelsDeleter {
+  void operator()(stbi_uc* p) const { stbi_image_free(p); }
+};
+using StbiPixels = std::unique_ptr<stbi_uc, StbiPixelsDeleter>;
+
+Status CheckImage(const Image& image) {
+  if (image.width <= 0 || image.height <= 0 ||
+      image.gray.size() != static_cast<size_t>(image.width) * static_cast<size_t>(image.height)) {
+    return Fail("image.invalid", "image is " + std::to_string(image.width) + "x" +
+                                     std::to_string(image.height) + " but holds " +
+                                     std::to_string(image.gray.size()) + " pixels");
+  }
+  return Ok();
+}
+
+void AppendToBytes(void* context, void* data, int size) {
+  auto* out = static_cast<Bytes*>(context);
+  const auto* p = static_cast<const uint8_t*>(data);
+  out->insert(out->end(), p, p + size);
+}
+
+// stb_image grows its PNG buffer to a chunk's declared length before reading the chunk,
+// so a 50-byte file declaring a 2 GB IDAT makes it allocate 2 GB (found by fuzzing).
+// Reject chunk lengths that run past the end of the input before stb sees them.
+Status CheckPngChunks(std::span<const uint8_t> bytes) {
+  static constexpr uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+  if (bytes.size() < 8 || !std::equal(kSignature, kSignature + 8, bytes.begin())) return Ok();
+  size_t offset = 8;
+  while (offset + 12 <= bytes.size()) {
+    const uint64_t length = (uint64_t{bytes[offset]} << 24) | (uint64_t{bytes[offset + 1]} << 16) |
+                            (uint64_t{bytes[offset + 2]} << 8) | bytes[offset + 3];
+    const size_t remaining = bytes.size() - offset - 12;  // after length, type and CRC
+    if (length > remaining) {
+      return Fail(Error("image.unreadable", "PNG chunk declares " + std::to_string(length) +
+                                                " bytes, only " + std::to_string(remaining) +
+                                                " remain")
+                      .at_offset(offset));
+    }
+    if (std::equal(bytes.begin() + offset + 4, bytes.begin() + offset + 8, "IEND")) break;
+    offset += 12 + static_cast<size_t>(length);
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& limits) {
+  if (bytes.empty()) return Fail("image.unreadable", "image data is empty");
+  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
+    return Fail("image.too_large", "image data is " + std::to_string(bytes.size()) + " bytes");
+  }
+  if (auto ok = CheckPngChunks(bytes); !ok) return std::unexpected(ok.error());
+  const int len = static_cast<int>(bytes.size());
+  int width = 0, height = 0, channels = 0;
+  if (!stbi_info_from_memory(bytes.data(), len, &width, &height, &channels)) {
+    return Fail("image.unreadable",
+                std::string("not a PNG, JPEG, BMP, GIF or PNM image: ") + stbi_failure_reason());
+  }
+  const int64_t pixels = int64_t{width} * int64_t{height};
+  if (pixels > limits.max_pixels) {
+    return Fail("image.too_large", "image is " + std::to_string(width) + "x" +
+                                       std::to_string(height) + " = " + std::to_string(pixels) +
+                                       " pixels, limit " + std::to_string(limits.max_pixels));
+  }
+  StbiPixels data(stbi_load_from_memory(bytes.data(), len, &width, &height, &channels, 1));
+  if (!data) {
+    return Fail("image.unreadable", std::string("cannot decode image: ") + stbi_failure_reason());
+  }
+  Image image;
+  image.width = width;
+  image.height = height;
+  image.gray.assign(data.get(), data.get() + static_cast<size_t>(pixels));
+  return image;
+}
+
+Result<Image> LoadImageFile(const std::string& path, const LoadLimits& limits) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Fail(Error("image.not_found", "cannot open " + path + ": " + std::strerror(errno))
+                    .at_field("path"));
+  }
+  Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto image = LoadImageMemory(bytes, limits);
+  if (!image) return std::unexpected(image.error().with_context(path));
+  return image;
+}
+
+Result<Bytes> EncodePng(const Image& image) {
+  if (auto ok = CheckImage(image); !ok) return std::unexpected(ok.error());
+  Bytes out;
+  if (!stbi_write_png_to_func(AppendToBytes, &out, image.width, image.height, 1, image.gray.data(),
+                              image.width)) {
+    return Fail("image.encode", "PNG encoder failed for " + std::to_string(image.width) + "x" +
+                                    std::to_string(image.height) + " image");
+  }
+  return out;
+}
+
+Result<Bytes> EncodeJpeg(const Image& image, int quality) {
+  if (auto ok = CheckImage(image); !ok) return std::unexpected(ok.error());
+  if (quality < 1 || quality > 100) {
+    return Fail("image.encode", "JPEG quality " + std::to_string(quality) + " not in 1..100");
+  }
+  Bytes out;
+  if (!stbi_write_jpg_to_func(AppendToBytes, &out, image.width, image.height, 1, image.gray.data(),
+                              quality)) {
+    return Fail("image.encode", "JPEG encoder failed");
+  }
+  return out;
+}
+
+Status WritePng(const Image& image, const std::string& path) {
+  auto png = EncodePng(image);
+  if (!png) return std::unexpected(png.error());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (out)
+    out.write(reinterpret_cast<const char*>(png->data()),
+              static_cast<std::streamsize>(png->size()));
+  if (!out) {
+    return Fail(Error("image.write", "cannot write " + path + ": " + std::strerror(errno))
+                    .at_field("path"));
+  }
+  return Ok();
+}
+
+}  // namespace pedigree::scanner
