@@ -327,6 +327,8 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     // ZXing 1.4 documents no throwing reader, but a library exception must not cross us.
     return Fail("image.decoder", std::string("barcode decoder failed: ") + e.what());
   }
+  // Each ZXing pass honours the limit on its own; together they may exceed it.
+  if (static_cast<int>(symbols.size()) > options.max_symbols) symbols.resize(options.max_symbols);
   return symbols;
 }
 
