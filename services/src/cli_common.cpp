@@ -14,8 +14,10 @@ Result<Args> Args::Parse(const std::vector<std::string>& args, size_t first,
   Args parsed;
   for (size_t i = first; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a.size() > 2 && a.rfind("--", 0) == 0) {
-      std::string name = a.substr(2);
+    bool long_option = a.size() > 2 && a.rfind("--", 0) == 0;
+    bool short_option = a.size() == 2 && a[0] == '-' && a[1] != '-';  // -o FILE
+    if (long_option || short_option) {
+      std::string name = a.substr(long_option ? 2 : 1);
       std::optional<std::string> inline_value;
       if (auto eq = name.find('='); eq != std::string::npos) {
         inline_value = name.substr(eq + 1);

@@ -64,5 +64,6 @@ std::vector<Command> LedgerCommands();
 std::vector<Command> DemoCommands();
 std::vector<Command> SupplyCommands();
 std::vector<Command> ServeCommands();
+std::vector<Command> ScanCommands();
 
 }  // namespace pedigree::services

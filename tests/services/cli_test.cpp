@@ -2,6 +2,7 @@
 #include "pedigree/services/cli.h"
 
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <sstream>
 
 #include "common/result.h"
@@ -111,6 +112,47 @@ BOOST_AUTO_TEST_CASE(float_in_payload_is_refused_before_anything_is_written) {
   BOOST_TEST(append.err.find("json.") != std::string::npos);
   Run checkpoint = Cli({"log", "checkpoint", "--dir", dir});
   BOOST_TEST(checkpoint.out.find("\n0\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_scan)
+
+BOOST_AUTO_TEST_CASE(rendered_pack_label_scans_back_to_the_same_pack) {
+  TempDir tmp;
+  Run label = Cli({"label", "--gtin", "09506000134352", "--serial", "SN123", "--lot", "LOT42",
+                   "--expiry", "2028-03-31", "-o", tmp / "pack.png"});
+  BOOST_REQUIRE_MESSAGE(label.rc == 0, label.err);
+  Run scan = Cli({"scan", tmp / "pack.png"});
+  BOOST_REQUIRE_MESSAGE(scan.rc == 0, scan.err);
+  JsonValue symbols = ParseJson(scan.out).value();
+  BOOST_REQUIRE(symbols.size() == 1u);
+  const JsonValue& gs1 = *symbols.as_array()[0].find("gs1");
+  BOOST_TEST(gs1.find("packId")->as_string() == "https://id.gs1.org/01/09506000134352/21/SN123");
+  BOOST_TEST(gs1.find("expiry")->as_string() == "2028-03-31");
+  BOOST_TEST(symbols.as_array()[0].find("symbologyIdentifier")->as_string() == "]d2");
+}
+
+BOOST_AUTO_TEST_CASE(text_reads_are_parsed_per_line_with_precise_errors) {
+  Run scan = Cli({"scan", "-"}, "(01)09506000134352(21)A1\r\n(01)09506000134353(21)X\n");
+  BOOST_REQUIRE(scan.rc == 0);
+  JsonValue items = ParseJson(scan.out).value();
+  BOOST_REQUIRE(items.size() == 2u);
+  BOOST_TEST(items.as_array()[0].find("gs1")->find("packId")->as_string() ==
+             "https://id.gs1.org/01/09506000134352/21/A1");
+  const JsonValue* error = items.as_array()[1].find("gs1")->find("error");
+  BOOST_REQUIRE(error);
+  BOOST_TEST(error->find("code")->as_string() == "gs1.check_digit");
+  BOOST_TEST(error->find("field")->as_string() == "01");
+}
+
+BOOST_AUTO_TEST_CASE(label_with_bad_gtin_writes_no_file) {
+  TempDir tmp;
+  Run label = Cli({"label", "--gtin", "09506000134353", "--serial", "S", "--lot", "L", "--expiry", "280331",
+                   "-o", tmp / "bad.png"});
+  BOOST_TEST(label.rc == 1);
+  BOOST_TEST(label.err.find("gs1.check_digit") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists(tmp / "bad.png"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
