@@ -558,7 +558,9 @@ bool Utf16Less(std::string_view a, std::string_view b) {
   return ca < cb;  // same high surrogate: the low surrogates order like the code points
 }
 
-void WriteString(std::string_view s, std::string& out) {
+}  // namespace
+
+void AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
   size_t run = 0;
@@ -598,6 +600,8 @@ void WriteString(std::string_view s, std::string& out) {
   out.append(s.substr(run));
   out.push_back('"');
 }
+
+namespace {
 
 // ECMAScript Number::toString (ECMA-262 §6.1.6.1.20) for a finite double.
 void WriteDouble(double v, std::string& out) {
@@ -672,7 +676,7 @@ void WriteValue(const JsonValue& value, std::string& out) {
       WriteDouble(value.as_double(), out);
       return;
     case JsonValue::Kind::kString:
-      WriteString(value.as_string(), out);
+      AppendJsonString(out, value.as_string());
       return;
     case JsonValue::Kind::kArray: {
       out.push_back('[');
@@ -698,7 +702,7 @@ void WriteValue(const JsonValue& value, std::string& out) {
       for (const auto* member : sorted) {
         if (!first) out.push_back(',');
         first = false;
-        WriteString(member->first, out);
+        AppendJsonString(out, member->first);
         out.push_back(':');
         WriteValue(member->second, out);
       }

@@ -1,5 +1,7 @@
 #include "pedigree/scanner/trial_data.h"
 
+#include "pedigree/ledger/canonical_json.h"
+
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -991,46 +993,6 @@ Result<Dataset> ParseCsvImpl(std::string_view bytes, const TrialParseOptions& op
   return ds;
 }
 
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  size_t run = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    const auto c = uint8_t(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        out += "\\u00";
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 15]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
 
 // The UTF-16 code units of UTF-8 `s`, which RFC 8785 §3.2.3 sorts member names by.
 std::u16string Utf16Units(std::string_view s) {
@@ -1133,7 +1095,7 @@ CanonicalRecordEncoder::CanonicalRecordEncoder(const Dataset& dataset) : dataset
   order_.resize(n);
   for (size_t i = 0; i < n; ++i) {
     units[i] = Utf16Units(dataset.columns[i].name);
-    AppendJsonString(keys_[i], dataset.columns[i].name);
+    ledger::AppendJsonString(keys_[i], dataset.columns[i].name);
     keys_[i].push_back(':');
     order_[i] = i;
   }
@@ -1152,7 +1114,7 @@ void CanonicalRecordEncoder::AppendTo(std::string& out, size_t record) const {
     if (i >= values.size() || values[i].is_null()) {
       out += "null";
     } else {
-      AppendJsonString(out, values[i].text);
+      ledger::AppendJsonString(out, values[i].text);
     }
   }
   out.push_back('}');

@@ -5,6 +5,8 @@
 
 #include "pedigree/services/http_server.h"
 
+#include "pedigree/ledger/canonical_json.h"
+
 namespace pedigree::services {
 namespace {
 
@@ -30,193 +32,6 @@ int HexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-// A recursive-descent well-formedness check of RFC 8259 JSON.
-class JsonSyntax {
- public:
-  explicit JsonSyntax(std::string_view text) : text_(text) {}
-
-  Status Check() {
-    SkipSpace();
-    if (!Value(0)) return Failure();
-    SkipSpace();
-    if (pos_ != text_.size()) {
-      reason_ = "unexpected data after the JSON value";
-      return Failure();
-    }
-    return Ok();
-  }
-
- private:
-  static constexpr int kMaxDepth = 256;
-
-  bool Value(int depth) {
-    if (depth > kMaxDepth) return Fail("nesting deeper than 256 levels");
-    if (pos_ >= text_.size()) return Fail("unexpected end of input, expected a value");
-    switch (text_[pos_]) {
-      case '{':
-        return Object(depth);
-      case '[':
-        return Array(depth);
-      case '"':
-        return String();
-      case 't':
-        return Literal("true");
-      case 'f':
-        return Literal("false");
-      case 'n':
-        return Literal("null");
-      default:
-        if (text_[pos_] == '-' || IsDigit(text_[pos_])) return Number();
-        return Fail(std::string("unexpected character ") + Describe(text_[pos_]) +
-                    ", expected a value");
-    }
-  }
-
-  bool Object(int depth) {
-    ++pos_;
-    SkipSpace();
-    if (Peek('}')) return ++pos_, true;
-    for (;;) {
-      SkipSpace();
-      if (!Peek('"')) return Fail("expected a string key");
-      if (!String()) return false;
-      SkipSpace();
-      if (!Peek(':')) return Fail("expected ':' after an object key");
-      ++pos_;
-      SkipSpace();
-      if (!Value(depth + 1)) return false;
-      SkipSpace();
-      if (Peek(',')) {
-        ++pos_;
-        continue;
-      }
-      if (Peek('}')) return ++pos_, true;
-      return Fail("expected ',' or '}' in an object");
-    }
-  }
-
-  bool Array(int depth) {
-    ++pos_;
-    SkipSpace();
-    if (Peek(']')) return ++pos_, true;
-    for (;;) {
-      SkipSpace();
-      if (!Value(depth + 1)) return false;
-      SkipSpace();
-      if (Peek(',')) {
-        ++pos_;
-        continue;
-      }
-      if (Peek(']')) return ++pos_, true;
-      return Fail("expected ',' or ']' in an array");
-    }
-  }
-
-  bool String() {
-    ++pos_;
-    while (pos_ < text_.size()) {
-      const unsigned char c = static_cast<unsigned char>(text_[pos_]);
-      if (c == '"') return ++pos_, true;
-      if (c < 0x20) return Fail("unescaped control character in a string");
-      if (c == '\\') {
-        if (++pos_ >= text_.size()) break;
-        const char e = text_[pos_];
-        if (e == 'u') {
-          for (int i = 1; i <= 4; ++i) {
-            if (pos_ + i >= text_.size() || HexValue(text_[pos_ + i]) < 0) {
-              pos_ += i;
-              return Fail("\\u must be followed by four hex digits");
-            }
-          }
-          pos_ += 4;
-        } else if (std::string_view("\"\\/bfnrt").find(e) == std::string_view::npos) {
-          return Fail(std::string("invalid escape \\") + e);
-        }
-      }
-      ++pos_;
-    }
-    return Fail("unterminated string");
-  }
-
-  bool Number() {
-    if (Peek('-')) ++pos_;
-    if (Peek('0')) {
-      ++pos_;
-    } else if (pos_ < text_.size() && IsDigit(text_[pos_])) {
-      Digits();
-    } else {
-      return Fail("expected a digit");
-    }
-    if (Peek('.')) {
-      ++pos_;
-      if (!(pos_ < text_.size() && IsDigit(text_[pos_]))) return Fail("expected a digit after '.'");
-      Digits();
-    }
-    if (Peek('e') || Peek('E')) {
-      ++pos_;
-      if (Peek('+') || Peek('-')) ++pos_;
-      if (!(pos_ < text_.size() && IsDigit(text_[pos_]))) {
-        return Fail("expected a digit in the exponent");
-      }
-      Digits();
-    }
-    return true;
-  }
-
-  bool Literal(std::string_view word) {
-    if (text_.substr(pos_, word.size()) != word) {
-      return Fail("invalid literal, expected '" + std::string(word) + "'");
-    }
-    pos_ += word.size();
-    return true;
-  }
-
-  void Digits() {
-    while (pos_ < text_.size() && IsDigit(text_[pos_])) ++pos_;
-  }
-  void SkipSpace() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t' ||
-                                   text_[pos_] == '\n' || text_[pos_] == '\r')) {
-      ++pos_;
-    }
-  }
-  bool Peek(char c) const { return pos_ < text_.size() && text_[pos_] == c; }
-  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
-  static std::string Describe(char c) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "0x%02x", static_cast<unsigned char>(c));
-      return buf;
-    }
-    return std::string("'") + c + "'";
-  }
-  bool Fail(std::string reason) {
-    reason_ = std::move(reason);
-    return false;
-  }
-  std::unexpected<Error> Failure() const {
-    const size_t at = std::min(pos_, text_.size());
-    uint64_t line = 1, column = 1;
-    for (size_t i = 0; i < at; ++i) {
-      if (text_[i] == '\n') {
-        ++line;
-        column = 1;
-      } else {
-        ++column;
-      }
-    }
-    return std::unexpected(Error("request.invalid_json", "body is not valid JSON: " + reason_ +
-                                                             " at line " + std::to_string(line) +
-                                                             ", column " + std::to_string(column))
-                               .at_line_column(line, column)
-                               .at_offset(at));
-  }
-
-  std::string_view text_;
-  size_t pos_ = 0;
-  std::string reason_;
-};
 
 }  // namespace
 
@@ -365,42 +180,7 @@ int HttpStatusFor(const Error& error) {
 
 std::string JsonQuote(std::string_view s) {
   std::string out;
-  out.reserve(s.size() + 2);
-  out += '"';
-  for (char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(c));
-          out += buf;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
+  ledger::AppendJsonString(out, s);
   return out;
 }
 
@@ -462,6 +242,18 @@ Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
   return out;
 }
 
-Status CheckJsonSyntax(std::string_view text) { return JsonSyntax(text).Check(); }
+Status CheckJsonSyntax(std::string_view text) {
+  // The ledger's strict RFC 8259 parser; the body is parsed again by the handler that
+  // needs its values.
+  auto parsed = ledger::ParseJson(text);
+  if (parsed) return Ok();
+  const Error& e = parsed.error();
+  Error invalid("request.invalid_json", "request body is not valid JSON: " + e.message());
+  if (e.location().line && e.location().column) {
+    invalid = invalid.at_line_column(*e.location().line, *e.location().column);
+  }
+  if (e.location().offset) invalid = invalid.at_offset(*e.location().offset);
+  return Fail(invalid);
+}
 
 }  // namespace pedigree::services

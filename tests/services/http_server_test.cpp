@@ -179,7 +179,7 @@ BOOST_AUTO_TEST_CASE(json_syntax_check_reports_line_and_column) {
     uint64_t line, column;
   };
   for (const Bad& bad : {Bad{"", 1, 1}, Bad{"{\"a\":1,}", 1, 8}, Bad{"{\n  \"a\": tru\n}", 2, 8},
-                         Bad{"[1,\n2\n,,]", 3, 2}, Bad{"01", 1, 2}, Bad{"\"abc", 1, 5},
+                         Bad{"[1,\n2\n,,]", 3, 2}, Bad{"01", 1, 1}, Bad{"\"abc", 1, 5},
                          Bad{"{\"a\" 1}", 1, 6}, Bad{"[1] [2]", 1, 5}}) {
     auto checked = CheckJsonSyntax(bad.text);
     BOOST_REQUIRE_MESSAGE(!checked, bad.text);

@@ -114,6 +114,10 @@ struct JsonParseOptions {
 // Number::toString for numbers (integers beyond ±2^53 print as the double they round to),
 // minimal string escaping. Requires finite doubles (asserted; the parser never makes others).
 std::string Canonicalize(const JsonValue& value);
+
+// Appends `s` as a JSON string literal with RFC 8785 escaping (", \, and U+0000–U+001F
+// only; everything else literal). `s` must be valid UTF-8.
+void AppendJsonString(std::string& out, std::string_view s);
 // Appends the canonical form of `value` to `out` (lets hot paths reuse a buffer).
 void CanonicalizeTo(const JsonValue& value, std::string& out);
 
