@@ -168,6 +168,8 @@ struct ProvenanceState::Impl {
   };
   Result<Expansion> Expand(const std::vector<std::string>& epcs, bool require_top_level);
   Status ExpandContainer(const std::string& sscc, Expansion& out, int depth);
+  // What a shipment carries now: its epcs as shipped, cases expanded.
+  Result<Expansion> ExpandShipment(const std::string& from, const std::string& advice);
 
   Status OrgRegister(const JsonValue& p);
   Status OrgKeyAdd(const JsonValue& p);
@@ -449,6 +451,21 @@ Result<ProvenanceState::Impl::Expansion> ProvenanceState::Impl::Expand(
     }
   }
   return out;
+}
+
+Result<ProvenanceState::Impl::Expansion> ProvenanceState::Impl::ExpandShipment(
+    const std::string& from, const std::string& advice) {
+  std::vector<std::string> items;
+  {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT epc FROM shipment_items WHERE from_org = ?1 AND despatch_advice = ?2"));
+    q->Bind(1, from).Bind(2, advice);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      items.push_back(q->Text(0));
+    }
+  }
+  return Expand(items, false);
 }
 
 // --- registry ---------------------------------------------------------------------
@@ -846,17 +863,7 @@ Status ProvenanceState::Impl::Receive(const JsonValue& p) {
       return Fail(Error("event.conflict", "shipment '" + *advice + "' was already received").at_field("despatchAdvice"));
     }
   }
-  std::vector<std::string> items;
-  {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT epc FROM shipment_items WHERE from_org = ?1 AND despatch_advice = ?2"));
-    q->Bind(1, *from).Bind(2, *advice);
-    while (true) {
-      PEDIGREE_ASSIGN(row, q->Step());
-      if (!*row) break;
-      items.push_back(q->Text(0));
-    }
-  }
-  PEDIGREE_ASSIGN(expansion, Expand(items, false));
+  PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
   for (const PackKey& pack : expansion->packs) {
     PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET holder = ?3, in_transit_to = NULL WHERE gtin = ?1 AND serial = ?2"));
     u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, org);
@@ -993,17 +1000,7 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
     lowest = std::min(lowest, *value);
     highest = std::max(highest, *value);
   }
-  std::vector<std::string> items;
-  {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT epc FROM shipment_items WHERE from_org = ?1 AND despatch_advice = ?2"));
-    q->Bind(1, *from).Bind(2, *advice);
-    while (true) {
-      PEDIGREE_ASSIGN(row, q->Step());
-      if (!*row) break;
-      items.push_back(q->Text(0));
-    }
-  }
-  PEDIGREE_ASSIGN(expansion, Expand(items, false));
+  PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
   bool any = false;
   for (const PackKey& pack : expansion->packs) {
     PEDIGREE_ASSIGN(q, db.Prepare("SELECT temp_min, temp_max FROM products WHERE gtin = ?1"));

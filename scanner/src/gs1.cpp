@@ -9,6 +9,8 @@
 namespace pedigree::scanner {
 namespace {
 
+using internal::InvertCase;
+
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
   for (size_t i = 0; i < prefix.size(); ++i) {
@@ -81,18 +83,6 @@ std::string SwapYz(std::string_view s) {
         break;
       default:
         break;
-    }
-  }
-  return out;
-}
-
-std::string InvertCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    } else if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
     }
   }
   return out;

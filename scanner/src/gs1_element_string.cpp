@@ -22,18 +22,6 @@ bool IsGs1Symbology(std::string_view s) {
   return false;
 }
 
-std::string InvertCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    } else if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 // Recognises GS and its keyboard-wedge renderings without allocating.
 class Separators {
  public:

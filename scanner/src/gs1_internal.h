@@ -71,4 +71,17 @@ inline bool AiEquals(std::string_view a, std::string_view b) {
 // True if `list` (comma-separated AIs) contains `ai`.
 bool ListContains(std::string_view list, std::string_view ai);
 
+// `s` with ASCII letter case swapped: what Caps Lock does to a keyboard-wedge read.
+inline std::string InvertCase(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'a' && c <= 'z') {
+      c = static_cast<char>(c - 'a' + 'A');
+    } else if (c >= 'A' && c <= 'Z') {
+      c = static_cast<char>(c - 'A' + 'a');
+    }
+  }
+  return out;
+}
+
 }  // namespace pedigree::scanner::internal

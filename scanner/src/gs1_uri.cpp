@@ -74,18 +74,6 @@ bool IsBase64UrlText(std::string_view s) {
   return true;
 }
 
-std::string InvertCase(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'a' && c <= 'z') {
-      c = static_cast<char>(c - 'a' + 'A');
-    } else if (c >= 'A' && c <= 'Z') {
-      c = static_cast<char>(c - 'A' + 'a');
-    }
-  }
-  return out;
-}
-
 // Index of `ai` in a comma list, or -1.
 int IndexInList(std::string_view list, std::string_view ai) {
   int index = 0;

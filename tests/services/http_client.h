@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "common/temp_dir.h"
 #include "pedigree/ledger/bytes.h"
 
 namespace pedigree::services::testing {
@@ -65,25 +66,6 @@ inline Reply Exchange(const std::unique_ptr<Poco::Net::HTTPClientSession>& sessi
   return Exchange(*session, send);
 }
 
-// A fresh directory under the system temp dir, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    std::array<uint8_t, 8> id;
-    RandomBytes(id);
-    path_ = std::filesystem::temp_directory_path() / ("pedigree-test-" + ToHex(id));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-
- private:
-  std::filesystem::path path_;
-};
+using pedigree::testing::TempDir;
 
 }  // namespace pedigree::services::testing
