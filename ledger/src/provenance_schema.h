@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS packs(
   holder TEXT NOT NULL, status_org TEXT, status_location TEXT, status_time INTEGER NOT NULL,
   parent TEXT, in_transit_to TEXT, excursion INTEGER NOT NULL, commissioned_idx INTEGER NOT NULL,
   PRIMARY KEY(gtin, serial)) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS packs_by_batch ON packs(gtin, lot, holder);
+CREATE INDEX IF NOT EXISTS packs_by_batch ON packs(gtin, lot, holder, in_transit_to, status);
 CREATE INDEX IF NOT EXISTS packs_by_parent ON packs(parent) WHERE parent IS NOT NULL;
 CREATE TABLE IF NOT EXISTS containers(
   sscc TEXT PRIMARY KEY, holder TEXT NOT NULL, parent TEXT, in_transit_to TEXT,
