@@ -180,11 +180,13 @@ Status Ledger::StartSequencer(const LedgerOptions& options) {
 std::string Ledger::VerifierKey() const { return signer_->VerifierKey(); }
 const PublicKey& Ledger::log_public_key() const { return log_public_key_; }
 
-Result<uint64_t> Ledger::Append(std::string envelope, std::string idempotency_key) {
-  return Submit(std::move(envelope), std::move(idempotency_key)).get();
+Result<uint64_t> Ledger::Append(std::string envelope, std::string idempotency_key,
+                                bool already_verified) {
+  return Submit(std::move(envelope), std::move(idempotency_key), already_verified).get();
 }
 
-std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string idempotency_key) {
+std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string idempotency_key,
+                                             bool already_verified) {
   if (!unattached_model_.empty()) {
     std::promise<Result<uint64_t>> refused;
     refused.set_value(Fail("ledger.model_required",
@@ -193,7 +195,7 @@ std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string i
                                "not as a plain log"));
     return refused.get_future();
   }
-  return sequencer_->Submit(std::move(envelope), std::move(idempotency_key));
+  return sequencer_->Submit(std::move(envelope), std::move(idempotency_key), already_verified);
 }
 
 uint64_t Ledger::size() const { return sequencer_->size(); }

@@ -640,7 +640,8 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
   if (!*own_gln) return Fail(Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'").at_field("location"));
   int64_t quantity = 0, commissioned = 0;
   {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT quantity, (SELECT COUNT(*) FROM packs WHERE gtin = ?1 AND lot = ?2) FROM batches WHERE gtin = ?1 AND lot = ?2"));
+    // The batch row keeps the count: counting a 10^6-pack batch per event would not scale.
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT quantity, commissioned FROM batches WHERE gtin = ?1 AND lot = ?2"));
     q->Bind(1, *gtin).Bind(2, *lot);
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) {
@@ -668,7 +669,9 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
     }
     PEDIGREE_TRY(RecordPackEvent({*gtin, serial}));
   }
-  return Ok();
+  PEDIGREE_ASSIGN(count, db.Prepare("UPDATE batches SET commissioned = commissioned + ?3 WHERE gtin = ?1 AND lot = ?2"));
+  count->Bind(1, *gtin).Bind(2, *lot).Bind(3, static_cast<int64_t>(serials->size()));
+  return count->Run();
 }
 
 // --- aggregation and custody ----------------------------------------------------------

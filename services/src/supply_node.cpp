@@ -122,6 +122,10 @@ void SupplyNode::ReleaseView(std::unique_ptr<ledger::ProvenanceView> view) {
 }
 
 Result<uint64_t> SupplyNode::Submit(std::string envelope) {
+  return SubmitChecked(std::move(envelope), false);
+}
+
+Result<uint64_t> SupplyNode::SubmitChecked(std::string envelope, bool signed_here) {
   auto parsed = ledger::ParseJson(envelope, {.integers_only = true});
   if (!parsed) return std::unexpected(parsed.error().with_context("envelope"));
   const JsonValue* payload = parsed->find("payload");
@@ -131,7 +135,9 @@ Result<uint64_t> SupplyNode::Submit(std::string envelope) {
   std::string org = StringMember(*payload, "org");
   std::string client_id = StringMember(*payload, "clientId");
   std::string idempotency_key = org.empty() || client_id.empty() ? "" : org + "\n" + client_id;
-  auto index = ledger_->Append(std::move(envelope), std::move(idempotency_key));
+  // What this node signed a moment ago needs no second signature check (it is ~130 µs,
+  // most of a node-signed command's cost); the rules still run.
+  auto index = ledger_->Append(std::move(envelope), std::move(idempotency_key), signed_here);
   if (!index && index.error().code().rfind("alert.", 0) == 0) RecordAlert(index.error(), *payload);
   return index;
 }
@@ -160,7 +166,7 @@ void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
   auto envelope = ledger_->SignAsNode(alert);
   if (!envelope) return;
   // A replay of the same refused command records its alert once.
-  (void)ledger_->Append(std::move(*envelope), "node\nalert/" + org + "/" + client_id);
+  (void)ledger_->Append(std::move(*envelope), "node\nalert/" + org + "/" + client_id, true);
 }
 
 Status SupplyNode::HoldKey(const std::string& org, const ledger::PrivateKey& key) {
@@ -205,7 +211,7 @@ Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload)
     payload.set("clientId", JsonValue("node-" + ToHex(random)));
   }
   PEDIGREE_ASSIGN(envelope, ledger::SignEntry(payload, *key));
-  return Submit(std::move(*envelope));
+  return SubmitChecked(std::move(*envelope), true);
 }
 
 Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {

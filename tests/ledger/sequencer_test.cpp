@@ -152,6 +152,30 @@ BOOST_AUTO_TEST_CASE(a_repeated_idempotency_key_returns_the_original_index) {
   BOOST_TEST(storage.Size().value() == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(already_verified_entries_skip_the_verifier_but_keep_order_and_rules) {
+  MemoryStorage storage;
+  std::atomic<int> verified{0};
+  SequencerOptions options;
+  options.verifier = [&](std::string_view entry) -> Status {
+    ++verified;
+    if (entry.starts_with("bad")) return Fail("test.bad", "refused");
+    return Ok();
+  };
+  options.validator = [](uint64_t, std::string_view entry) -> Status {
+    if (entry == "forbidden") return Fail("test.rule", "the rules still run");
+    return Ok();
+  };
+  options.verify_threads = 2;
+  auto sequencer = StartOrDie(storage, options);
+  std::vector<std::future<Result<uint64_t>>> futures;
+  for (int i = 0; i < 50; ++i) futures.push_back(sequencer->Submit("e" + std::to_string(i), "", i % 2 == 0));
+  for (int i = 0; i < 50; ++i) BOOST_TEST(futures[i].get().value() == static_cast<uint64_t>(i));
+  BOOST_TEST(verified.load() == 25);
+  BOOST_TEST(sequencer->Append("bad-1").error().code() == "test.bad");
+  BOOST_TEST(sequencer->Append("forbidden", "", true).error().code() == "test.rule");
+  BOOST_TEST(sequencer->size() == 50u);
+}
+
 BOOST_AUTO_TEST_CASE(validator_rejection_takes_no_index_and_keeps_order) {
   MemoryStorage storage;
   std::vector<std::pair<uint64_t, std::string>> seen;

@@ -96,8 +96,12 @@ class Ledger {
 
   // Appends a signed envelope (see envelope.h); returns its index once durable. A
   // non-empty idempotency key seen before returns the original index.
-  [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string idempotency_key = {});
-  std::future<Result<uint64_t>> Submit(std::string envelope, std::string idempotency_key = {});
+  // `already_verified`: the caller signed (or verified) the envelope itself, so the
+  // signature check is skipped; see Sequencer::Submit.
+  [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string idempotency_key = {},
+                                        bool already_verified = false);
+  std::future<Result<uint64_t>> Submit(std::string envelope, std::string idempotency_key = {},
+                                       bool already_verified = false);
 
   // Size and root of the committed tree. Thread-safe.
   uint64_t size() const;

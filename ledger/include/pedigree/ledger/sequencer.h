@@ -55,9 +55,14 @@ class Sequencer {
   // validator's / storage's error. A non-empty idempotency key that was seen before
   // resolves to the original index and appends nothing (also within one batch: the later
   // submission shares the outcome of the first). After Stop(): sequencer.stopped.
-  std::future<Result<uint64_t>> Submit(std::string entry, std::string idempotency_key = {});
+  // `already_verified`: the caller has checked the entry as the verifier would (e.g. it
+  // signed the entry itself a moment ago), so the verifier is skipped; the validator
+  // still runs.
+  std::future<Result<uint64_t>> Submit(std::string entry, std::string idempotency_key = {},
+                                       bool already_verified = false);
   // Submit and wait.
-  Result<uint64_t> Append(std::string entry, std::string idempotency_key = {});
+  Result<uint64_t> Append(std::string entry, std::string idempotency_key = {},
+                          bool already_verified = false);
 
   // Of the committed tree; thread-safe.
   uint64_t size() const;

@@ -75,6 +75,7 @@ class SupplyNode {
   [[nodiscard]] Result<std::unique_ptr<ledger::ProvenanceView>> AcquireView();
   void ReleaseView(std::unique_ptr<ledger::ProvenanceView> view);
   void RecordAlert(const Error& refusal, const ledger::JsonValue& payload);
+  [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope, bool signed_here);
 
   std::string dir_;
   std::function<int64_t()> now_;
