@@ -75,6 +75,31 @@ Status CheckPngChunks(std::span<const uint8_t> bytes) {
   return Ok();
 }
 
+// stb_image 2.27 reads the width, height and maxval of a binary PNM ("P5"/"P6") into an
+// int with no overflow check: ten digits are signed-overflow UB (found by fuzzing). Walk
+// the header as stb does (whitespace and '#' comments, then digits) and refuse numbers
+// longer than 9 digits before stb sees them; no real image needs them.
+Status CheckPnmHeader(std::span<const uint8_t> bytes) {
+  if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return Ok();
+  auto is_space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t pos = 2;
+  for (int field = 0; field < 3; ++field) {
+    for (;;) {
+      while (pos < bytes.size() && is_space(bytes[pos])) ++pos;
+      if (pos >= bytes.size() || bytes[pos] != '#') break;
+      while (pos < bytes.size() && bytes[pos] != '\n' && bytes[pos] != '\r') ++pos;
+    }
+    const size_t start = pos;
+    while (pos < bytes.size() && bytes[pos] >= '0' && bytes[pos] <= '9') ++pos;
+    if (pos - start > 9) {
+      return Fail(Error("image.unreadable", "PNM header number has " + std::to_string(pos - start) +
+                                                " digits, at most 9 are accepted")
+                      .at_offset(start));
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& limits) {
@@ -83,6 +108,7 @@ Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& 
     return Fail("image.too_large", "image data is " + std::to_string(bytes.size()) + " bytes");
   }
   if (auto ok = CheckPngChunks(bytes); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckPnmHeader(bytes); !ok) return std::unexpected(ok.error());
   const int len = static_cast<int>(bytes.size());
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &width, &height, &channels)) {
