@@ -100,6 +100,17 @@ max_len() {
 # UBSan is built in recover mode; halting makes every report a crash libFuzzer records.
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+# Symbolized stack traces in the logs: clang-19 does not pull in llvm-19's symbolizer, but
+# any installed one reads the DWARF well enough.
+if [ -z "${ASAN_SYMBOLIZER_PATH:-}" ]; then
+  for s in llvm-symbolizer-19 llvm-symbolizer llvm-symbolizer-14; do
+    if command -v "$s" >/dev/null; then
+      ASAN_SYMBOLIZER_PATH=$(command -v "$s")
+      export ASAN_SYMBOLIZER_PATH
+      break
+    fi
+  done
+fi
 status=0
 summary=()
 for t in "${targets[@]}"; do

@@ -254,6 +254,24 @@ BOOST_AUTO_TEST_CASE(loader_errors_have_specific_codes) {
   BOOST_TEST(LoadImageMemory(truncated).error().code() == "image.unreadable");
 }
 
+BOOST_AUTO_TEST_CASE(jpeg_huffman_table_with_more_than_256_symbols_is_refused) {
+  // stb_image 2.27 would write past its 256-symbol table (UBSan: index 257 out of bounds;
+  // fuzz_image find). Take a valid JPEG and make its first DHT table declare 16 x 255.
+  auto jpeg = EncodeJpeg(synthetic::Blank(16, 16), 90);
+  BOOST_REQUIRE(jpeg.has_value());
+  BOOST_REQUIRE(LoadImageMemory(*jpeg).has_value());
+  size_t dht = 0;
+  while (dht + 1 < jpeg->size() && !((*jpeg)[dht] == 0xFF && (*jpeg)[dht + 1] == 0xC4)) ++dht;
+  BOOST_REQUIRE(dht + 21 < jpeg->size());
+  Bytes lying = *jpeg;
+  const size_t table = dht + 4;  // marker, then the 2-byte length
+  for (size_t i = 1; i <= 16; ++i) lying[table + i] = 0xFF;
+  auto refused = LoadImageMemory(lying);
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "image.unreadable");
+  BOOST_TEST(refused.error().location().offset.value() == table);
+}
+
 BOOST_AUTO_TEST_CASE(pnm_header_numbers_longer_than_nine_digits_are_refused) {
   // stb_image 2.27 would overflow an int parsing them (UBSan; fuzz_image find: "P5" then
   // 7s). Comments and whitespace are skipped as stb does, so the offset is the digits'.
