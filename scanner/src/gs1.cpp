@@ -58,9 +58,14 @@ std::vector<const Gs1Element*> CanonicalOrder(const std::vector<Gs1Element>& ele
   std::vector<const Gs1Element*> order;
   order.reserve(elements.size());
   for (const auto& e : elements) order.push_back(&e);
-  std::stable_sort(order.begin(), order.end(), [](const Gs1Element* a, const Gs1Element* b) {
+  // Ties (a repeated AI) keep input order through the position tie-break, as a stable sort
+  // would; std::stable_sort itself trips clang 19's deprecation of the libstdc++ 12
+  // get_temporary_buffer it uses, which -Werror turns into a build failure.
+  std::sort(order.begin(), order.end(), [](const Gs1Element* a, const Gs1Element* b) {
     int ra = CanonicalRank(*a), rb = CanonicalRank(*b);
-    return ra != rb ? ra < rb : a->ai < b->ai;
+    if (ra != rb) return ra < rb;
+    if (a->ai != b->ai) return a->ai < b->ai;
+    return a < b;  // both point into `elements`
   });
   return order;
 }

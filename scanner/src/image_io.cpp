@@ -75,6 +75,78 @@ Status CheckPngChunks(std::span<const uint8_t> bytes) {
   return Ok();
 }
 
+// stb_image 2.27 reads the width, height and maxval of a binary PNM ("P5"/"P6") into an
+// int with no overflow check: ten digits are signed-overflow UB (found by fuzzing). Walk
+// the header as stb does (whitespace and '#' comments, then digits) and refuse numbers
+// longer than 9 digits before stb sees them; no real image needs them.
+Status CheckPnmHeader(std::span<const uint8_t> bytes) {
+  if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return Ok();
+  auto is_space = [](uint8_t c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+  size_t pos = 2;
+  for (int field = 0; field < 3; ++field) {
+    for (;;) {
+      while (pos < bytes.size() && is_space(bytes[pos])) ++pos;
+      if (pos >= bytes.size() || bytes[pos] != '#') break;
+      while (pos < bytes.size() && bytes[pos] != '\n' && bytes[pos] != '\r') ++pos;
+    }
+    const size_t start = pos;
+    while (pos < bytes.size() && bytes[pos] >= '0' && bytes[pos] <= '9') ++pos;
+    if (pos - start > 9) {
+      return Fail(Error("image.unreadable", "PNM header number has " + std::to_string(pos - start) +
+                                                " digits, at most 9 are accepted")
+                      .at_offset(start));
+    }
+  }
+  return Ok();
+}
+
+// stb_image 2.27 builds a JPEG Huffman table into fixed arrays of 256 symbols (257 code
+// lengths) without checking that the 16 counts of a DHT table sum to at most 256: a larger
+// sum writes past them (found by fuzzing; UBSan: index 257 out of bounds). Walk the marker
+// stream as stb does (junk and entropy-coded bytes one at a time, segments by their
+// length) and refuse such a table before stb sees it.
+Status CheckJpegHuffmanTables(std::span<const uint8_t> bytes) {
+  if (bytes.size() < 2 || bytes[0] != 0xFF || bytes[1] != 0xD8) return Ok();
+  auto byte_at = [&](size_t i) -> int { return i < bytes.size() ? bytes[i] : 0; };
+  size_t pos = 2;
+  while (pos < bytes.size()) {
+    if (bytes[pos] != 0xFF) {
+      ++pos;
+      continue;
+    }
+    while (pos < bytes.size() && bytes[pos] == 0xFF) ++pos;
+    if (pos >= bytes.size()) break;
+    const int marker = bytes[pos++];
+    if (marker == 0xD9) break;  // EOI: stb stops here.
+    // Stuffed zero, TEM, RSTn and SOI have no length.
+    if (marker == 0x00 || marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) continue;
+    const int length = (byte_at(pos) << 8) | byte_at(pos + 1);
+    if (marker != 0xC4) {
+      pos += static_cast<size_t>(length);
+      continue;
+    }
+    int remaining = length - 2;
+    size_t at = pos + 2;
+    while (remaining > 0 && at < bytes.size()) {
+      const int q = byte_at(at);
+      if ((q >> 4) > 1 || (q & 15) > 3) return Ok();  // stb refuses this table itself
+      int symbols = 0;
+      for (size_t i = 1; i <= 16; ++i) symbols += byte_at(at + i);
+      if (symbols > 256) {
+        return Fail(Error("image.unreadable", "JPEG Huffman table declares " +
+                                                  std::to_string(symbols) +
+                                                  " symbols, at most 256 are possible")
+                        .at_offset(at));
+      }
+      at += 17 + static_cast<size_t>(symbols);
+      remaining -= 17 + symbols;
+    }
+    if (remaining != 0) return Ok();  // stb refuses the segment and reads no further
+    pos = at;
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& limits) {
@@ -83,6 +155,8 @@ Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& 
     return Fail("image.too_large", "image data is " + std::to_string(bytes.size()) + " bytes");
   }
   if (auto ok = CheckPngChunks(bytes); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckPnmHeader(bytes); !ok) return std::unexpected(ok.error());
+  if (auto ok = CheckJpegHuffmanTables(bytes); !ok) return std::unexpected(ok.error());
   const int len = static_cast<int>(bytes.size());
   int width = 0, height = 0, channels = 0;
   if (!stbi_info_from_memory(bytes.data(), len, &width, &height, &channels)) {

@@ -254,6 +254,47 @@ BOOST_AUTO_TEST_CASE(loader_errors_have_specific_codes) {
   BOOST_TEST(LoadImageMemory(truncated).error().code() == "image.unreadable");
 }
 
+BOOST_AUTO_TEST_CASE(jpeg_huffman_table_with_more_than_256_symbols_is_refused) {
+  // stb_image 2.27 would write past its 256-symbol table (UBSan: index 257 out of bounds;
+  // fuzz_image find). Take a valid JPEG and make its first DHT table declare 16 x 255.
+  auto jpeg = EncodeJpeg(synthetic::Blank(16, 16), 90);
+  BOOST_REQUIRE(jpeg.has_value());
+  BOOST_REQUIRE(LoadImageMemory(*jpeg).has_value());
+  size_t dht = 0;
+  while (dht + 1 < jpeg->size() && !((*jpeg)[dht] == 0xFF && (*jpeg)[dht + 1] == 0xC4)) ++dht;
+  BOOST_REQUIRE(dht + 21 < jpeg->size());
+  Bytes lying = *jpeg;
+  const size_t table = dht + 4;  // marker, then the 2-byte length
+  for (size_t i = 1; i <= 16; ++i) lying[table + i] = 0xFF;
+  auto refused = LoadImageMemory(lying);
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "image.unreadable");
+  BOOST_TEST(refused.error().location().offset.value() == table);
+}
+
+BOOST_AUTO_TEST_CASE(pnm_header_numbers_longer_than_nine_digits_are_refused) {
+  // stb_image 2.27 would overflow an int parsing them (UBSan; fuzz_image find: "P5" then
+  // 7s). Comments and whitespace are skipped as stb does, so the offset is the digits'.
+  const std::string overflow = "P5" + std::string(120, '7');
+  auto refused = LoadImageMemory(AsBytes(overflow));
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "image.unreadable");
+  BOOST_TEST(refused.error().location().offset.value() == 2u);
+  const std::string in_maxval = "P6 4 4\n# comment\n2147483648\n";
+  auto maxval = LoadImageMemory(AsBytes(in_maxval));
+  BOOST_REQUIRE(!maxval.has_value());
+  BOOST_TEST(maxval.error().location().offset.value() == in_maxval.find('2'));
+  // Nine digits still reach stb, which reports the size; the pixel limit then refuses it.
+  BOOST_TEST(LoadImageMemory(AsBytes(std::string("P5 999999999 1 255\n"))).error().code() ==
+             "image.too_large");
+  // A well-formed 2x1 PGM still loads.
+  const std::string pgm = std::string("P5\n# two pixels\n2 1\n255\n") + "\x10\xF0";
+  auto loaded = LoadImageMemory(AsBytes(pgm));
+  BOOST_REQUIRE(loaded.has_value());
+  BOOST_TEST(loaded->width == 2);
+  BOOST_TEST(loaded->gray[1] == 0xF0);
+}
+
 BOOST_AUTO_TEST_CASE(encoders_reject_inconsistent_images) {
   Image bad{4, 4, std::vector<uint8_t>(3, 0)};
   BOOST_TEST(EncodePng(bad).error().code() == "image.invalid");
