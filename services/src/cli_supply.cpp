@@ -295,50 +295,98 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// The organisation key a registry command names: --key FILE (private, so --hold can keep
+// it) or --public-key BASE64.
+struct NamedKey {
+  std::string public_b64;
+  std::optional<ledger::PrivateKey> private_key;
+};
+
+Result<NamedKey> KeyFromArgs(const Args& args) {
+  NamedKey named;
+  if (auto k = args.get("key")) {
+    PEDIGREE_ASSIGN(loaded, ledger::PrivateKey::LoadPem(*k));
+    named.public_b64 = ToBase64(loaded->public_key().raw());
+    named.private_key = std::move(*loaded);
+  } else if (auto pk = args.get("public-key")) {
+    named.public_b64 = *pk;
+  } else {
+    return Fail(Error("cli.usage", "give the organisation's --key FILE or --public-key BASE64").at_field("key"));
+  }
+  return named;
+}
+
+// Signs a registry payload with the consortium authority key and submits it.
+Result<uint64_t> SubmitAsAuthority(SupplyNode& node, const std::string& authority_key_path,
+                                   const std::string& kind, const std::string& client_id, JsonValue p) {
+  PEDIGREE_ASSIGN(authority, ledger::PrivateKey::LoadPem(authority_key_path));
+  p.set("v", JsonValue(int64_t{1}));
+  p.set("kind", JsonValue(kind));
+  p.set("org", JsonValue("authority"));
+  p.set("clientId", JsonValue(client_id));
+  p.set("time", JsonValue(ledger::FormatUtcTime(node.Now())));
+  PEDIGREE_ASSIGN(envelope, ledger::SignEntry(p, *authority));
+  return node.Submit(std::move(*envelope));
+}
+
+int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
+  auto args = Args::Parse(argv, 2, {"dir", "authority-key", "id", "public-key", "key", "valid-from", "valid-until", "revoked-at"}, {"hold"});
+  if (!args) return PrintError(io.err, args.error());
+  for (const char* required : {"authority-key", "id"}) {
+    if (!args->has(required)) return PrintError(io.err, Error("cli.usage", std::string("missing required option --") + required).at_field(required));
+  }
+  auto key = KeyFromArgs(*args);
+  if (!key) return PrintError(io.err, key.error());
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  std::string id = *args->get("id");
+  std::string now = ledger::FormatUtcTime((*node)->Now());
+  auto p = JsonValue::Object();
+  p.set("id", JsonValue(id));
+  p.set("key", JsonValue(key->public_b64));
+  if (revoke) {
+    p.set("revokedAt", JsonValue(args->get("revoked-at").value_or(now)));
+  } else {
+    p.set("validFrom", JsonValue(args->get("valid-from").value_or(now)));
+    if (auto until = args->get("valid-until")) p.set("validUntil", JsonValue(*until));
+  }
+  std::string kind = revoke ? "org.key_revoke" : "org.key_add";
+  auto index = SubmitAsAuthority(**node, *args->get("authority-key"), kind,
+                                 kind + "-" + id + "-" + key->public_b64.substr(0, 16), p);
+  if (!index) return PrintError(io.err, index.error());
+  if (!revoke && args->has("hold") && key->private_key) {
+    if (auto held = (*node)->HoldKey(id, *key->private_key); !held) return PrintError(io.err, held.error());
+  }
+  io.out << kind << ": " << id << " recorded as ledger entry " << *index << "\n";
+  return 0;
+}
+
 int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 2, {"dir", "authority-key", "id", "name", "roles", "prefixes", "glns", "public-key", "key", "valid-from"}, {"hold"});
   if (!args) return PrintError(io.err, args.error());
   for (const char* required : {"authority-key", "id", "name", "roles"}) {
     if (!args->has(required)) return PrintError(io.err, Error("cli.usage", std::string("missing required option --") + required).at_field(required));
   }
-  auto authority = ledger::PrivateKey::LoadPem(*args->get("authority-key"));
-  if (!authority) return PrintError(io.err, authority.error());
-  // The organisation's key: a public key given, or a key file (with --hold the node keeps it to sign for the org).
-  std::optional<ledger::PrivateKey> org_key;
-  std::string public_b64;
-  if (auto k = args->get("key")) {
-    auto loaded = ledger::PrivateKey::LoadPem(*k);
-    if (!loaded) return PrintError(io.err, loaded.error());
-    public_b64 = ToBase64(loaded->public_key().raw());
-    org_key = std::move(*loaded);
-  } else if (auto pk = args->get("public-key")) {
-    public_b64 = *pk;
-  } else {
-    return PrintError(io.err, Error("cli.usage", "give the organisation's --key FILE or --public-key BASE64"));
-  }
+  auto named = KeyFromArgs(*args);
+  if (!named) return PrintError(io.err, named.error());
   auto node = SupplyNode::Open(args->dir());
   if (!node) return PrintError(io.err, node.error());
   auto key = JsonValue::Object();
-  key.set("key", JsonValue(public_b64));
+  key.set("key", JsonValue(named->public_b64));
   key.set("validFrom", JsonValue(args->get("valid-from").value_or(ledger::FormatUtcTime((*node)->Now()))));
   auto keys = JsonValue::Array();
   keys.push_back(key);
   auto p = JsonValue::Object();
-  p.set("v", JsonValue(int64_t{1}));
-  p.set("kind", JsonValue("org.register"));
-  p.set("org", JsonValue("authority"));
-  p.set("clientId", JsonValue("register-" + *args->get("id")));
-  p.set("time", JsonValue(ledger::FormatUtcTime((*node)->Now())));
   p.set("id", JsonValue(*args->get("id")));
   p.set("name", JsonValue(*args->get("name")));
   p.set("roles", Strings(SplitList(*args->get("roles"))));
   if (auto v = args->get("prefixes")) p.set("companyPrefixes", Strings(SplitList(*v)));
   if (auto v = args->get("glns")) p.set("glns", Strings(SplitList(*v)));
   p.set("keys", keys);
-  auto envelope = ledger::SignEntry(p, *authority);
-  if (!envelope) return PrintError(io.err, envelope.error());
-  auto index = (*node)->Submit(std::move(*envelope));
+  auto index = SubmitAsAuthority(**node, *args->get("authority-key"), "org.register",
+                                 "register-" + *args->get("id"), p);
   if (!index) return PrintError(io.err, index.error());
+  std::optional<ledger::PrivateKey>& org_key = named->private_key;
   if (args->has("hold") && org_key) {
     if (auto held = (*node)->HoldKey(*args->get("id"), *org_key); !held) return PrintError(io.err, held.error());
   }
@@ -359,6 +407,13 @@ std::vector<Command> SupplyCommands() {
                       "org register --authority-key FILE --id ID --name N --roles R,.. [--prefixes P,..] [--glns G,..] "
                       "(--key FILE [--hold] | --public-key B64)",
                       OrgRegister});
+  commands.push_back({"org key-add",
+                      "org key-add --authority-key FILE --id ID (--key FILE [--hold] | --public-key B64) "
+                      "[--valid-from T] [--valid-until T]",
+                      [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, false); }});
+  commands.push_back({"org key-revoke",
+                      "org key-revoke --authority-key FILE --id ID (--key FILE | --public-key B64) [--revoked-at T]",
+                      [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, true); }});
   commands.push_back({"verify", "verify --code CODE [--json]           verdict for a scanned code (exit 3: not verified)", Verify});
   commands.push_back({"alerts", "alerts [--org ORG] [--limit N] [--json]", Alerts});
   commands.push_back({"history", "history --code CODE [--json]          every event of a pack", History});

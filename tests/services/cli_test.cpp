@@ -156,3 +156,63 @@ BOOST_AUTO_TEST_CASE(label_with_bad_gtin_writes_no_file) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_supply)
+
+BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_from_the_shell) {
+  TempDir tmp;
+  std::string dir = tmp / "node";
+  Run init = Cli({"init", "--dir", dir, "--origin", "example.org/cli-supply", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "mfg.pem"}).rc == 0);
+  BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "ph.pem"}).rc == 0);
+  Run reg = Cli({"org", "register", "--dir", dir, "--authority-key", authority, "--id", "mfg", "--name", "Maker",
+                 "--roles", "manufacturer,dispenser", "--prefixes", "9506000", "--glns", "9506000000008",
+                 "--key", tmp / "mfg.pem", "--hold", "--valid-from", "2026-01-01T00:00:00Z"});
+  BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--dir", dir});
+    Run r = Cli(args);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+    return r;
+  };
+  run({"product", "register", "--as", "mfg", "--gtin", "09506000134352", "--name", "Examplamab"});
+  run({"batch", "register", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--expiry", "2028-03-31",
+       "--quantity", "10"});
+  run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--location", "9506000000008",
+       "--serials", "A1,A2"});
+  Run commissioned = run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--location",
+                          "9506000000008", "--generate", "3", "--json"});
+  BOOST_TEST(ParseJson(commissioned.out).value().find("kind")->as_string() == "commission");
+
+  Run verify = Cli({"verify", "--dir", dir, "--code", "(01)09506000134352(17)280331(10)L1(21)A1"});
+  BOOST_TEST(verify.rc == 0);
+  BOOST_TEST(verify.out.find("VERIFIED") == 0u);
+  run({"dispense", "--as", "mfg", "--code", "(01)09506000134352(21)A1", "--location", "9506000000008"});
+  Run again = Cli({"dispense", "--dir", dir, "--as", "mfg", "--code", "(01)09506000134352(21)A1", "--location",
+                   "9506000000008"});
+  BOOST_TEST(again.rc == 1);
+  BOOST_TEST(again.err.find("alert.already_decommissioned") != std::string::npos);
+  Run not_verified = Cli({"verify", "--dir", dir, "--code", "(01)09506000134352(21)A1", "--json"});
+  BOOST_TEST(not_verified.rc == 3);
+  BOOST_TEST(!ParseJson(not_verified.out).value().find("verified")->as_bool());
+  Run alerts = Cli({"alerts", "--dir", dir, "--json"});
+  BOOST_TEST(ParseJson(alerts.out).value().size() == 1u);
+  Run history = Cli({"history", "--dir", dir, "--code", "(01)09506000134352(21)A1", "--json"});
+  BOOST_TEST(ParseJson(history.out).value().size() == 4u);  // batch, commission, supply, alert
+
+  // Revoke the manufacturer's key: its next event is refused.
+  Run revoke = Cli({"org", "key-revoke", "--dir", dir, "--authority-key", authority, "--id", "mfg", "--key",
+                    tmp / "mfg.pem"});
+  BOOST_REQUIRE_MESSAGE(revoke.rc == 0, revoke.err);
+  Run late = Cli({"recall", "--dir", dir, "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--reason", "x"});
+  BOOST_TEST(late.rc == 1);
+  BOOST_TEST(late.err.find("event.key_revoked") != std::string::npos);
+  Run added = Cli({"org", "key-add", "--dir", dir, "--authority-key", authority, "--id", "mfg", "--key",
+                   tmp / "ph.pem", "--valid-from", "2026-01-01T00:00:00Z"});
+  BOOST_REQUIRE_MESSAGE(added.rc == 0, added.err);
+  run({"recall", "--as", "mfg", "--key", tmp / "ph.pem", "--gtin", "09506000134352", "--lot", "L1", "--reason", "x"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()
