@@ -226,23 +226,9 @@ class Chain {
   void Register(const Org& o) {
     ledger::PrivateKey key = ledger::PrivateKey::Generate();
     Must(node_->HoldKey(o.id, key), "hold key");
-    auto k = JsonValue::Object();
-    k.set("key", JsonValue(ToBase64(key.public_key().raw())));
-    k.set("validFrom", JsonValue("2026-01-01T00:00:00Z"));
-    auto keys = JsonValue::Array();
-    keys.push_back(k);
-    auto p = Event("org.register");
-    p.set("v", JsonValue(int64_t{1}));
-    p.set("org", JsonValue("authority"));
-    p.set("clientId", JsonValue("reg-" + o.id));
-    p.set("time", JsonValue(ledger::FormatUtcTime(node_->Now())));
-    p.set("id", JsonValue(o.id));
-    p.set("name", JsonValue(o.id));
-    p.set("roles", Strings({o.role}));
-    p.set("companyPrefixes", Strings({o.prefix}));
-    p.set("glns", Strings({o.gln()}));
-    p.set("keys", keys);
-    Must(node_->Submit(Must(ledger::SignEntry(p, authority_), "sign org")), "org.register " + o.id);
+    Must(node_->RegisterOrg(authority_, {o.id, o.id, {o.role}, {o.prefix}, {o.gln()},
+                                         ToBase64(key.public_key().raw())}),
+         "org.register " + o.id);
   }
 
   fs::path dir_;

@@ -316,17 +316,11 @@ Result<NamedKey> KeyFromArgs(const Args& args) {
   return named;
 }
 
-// Signs a registry payload with the consortium authority key and submits it.
+// Signs a registry payload with the authority key file and submits it.
 Result<uint64_t> SubmitAsAuthority(SupplyNode& node, const std::string& authority_key_path,
                                    const std::string& kind, const std::string& client_id, JsonValue p) {
   PEDIGREE_ASSIGN(authority, ledger::PrivateKey::LoadPem(authority_key_path));
-  p.set("v", JsonValue(int64_t{1}));
-  p.set("kind", JsonValue(kind));
-  p.set("org", JsonValue("authority"));
-  p.set("clientId", JsonValue(client_id));
-  p.set("time", JsonValue(ledger::FormatUtcTime(node.Now())));
-  PEDIGREE_ASSIGN(envelope, ledger::SignEntry(p, *authority));
-  return node.Submit(std::move(*envelope));
+  return node.SubmitAsAuthority(*authority, kind, client_id, std::move(p));
 }
 
 int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {

@@ -158,24 +158,8 @@ Status Scenario::Run() {
   for (const OrgSpec& o : orgs) {
     ledger::PrivateKey key = ledger::PrivateKey::Generate();
     PEDIGREE_TRY(node_.HoldKey(o.id, key));
-    auto k = JsonValue::Object();
-    k.set("key", JsonValue(ToBase64(key.public_key().raw())));
-    k.set("validFrom", JsonValue("2026-01-01T00:00:00Z"));
-    auto keys = JsonValue::Array();
-    keys.push_back(k);
-    auto reg = Event("org.register");
-    reg.set("v", JsonValue(int64_t{1}));
-    reg.set("org", JsonValue("authority"));
-    reg.set("clientId", JsonValue("register-" + o.id));
-    reg.set("time", JsonValue(ledger::FormatUtcTime(node_.Now())));
-    reg.set("id", JsonValue(o.id));
-    reg.set("name", JsonValue(o.name));
-    reg.set("roles", Strings({o.role}));
-    reg.set("companyPrefixes", Strings({o.prefix}));
-    reg.set("glns", Strings({o.gln()}));
-    reg.set("keys", keys);
-    PEDIGREE_ASSIGN(envelope, ledger::SignEntry(reg, authority_));
-    PEDIGREE_TRY(node_.Submit(std::move(*envelope)));
+    PEDIGREE_TRY(node_.RegisterOrg(authority_, {o.id, o.name, {o.role}, {o.prefix}, {o.gln()},
+                                                ToBase64(key.public_key().raw())}));
     out_ << "  " << std::left << std::setw(16) << o.id << std::setw(14) << o.role << "GLN " << o.gln()
          << "  key " << key.public_key().Fingerprint() << "\n";
   }

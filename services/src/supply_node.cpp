@@ -169,6 +169,40 @@ void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
   (void)ledger_->Append(std::move(*envelope), "node\nalert/" + org + "/" + client_id, true);
 }
 
+Result<uint64_t> SupplyNode::SubmitAsAuthority(const ledger::PrivateKey& authority,
+                                               const std::string& kind, const std::string& client_id,
+                                               JsonValue payload) {
+  payload.set("v", JsonValue(int64_t{1}));
+  payload.set("kind", JsonValue(kind));
+  payload.set("org", JsonValue("authority"));
+  payload.set("clientId", JsonValue(client_id));
+  payload.set("time", JsonValue(ledger::FormatUtcTime(Now())));
+  PEDIGREE_ASSIGN(envelope, ledger::SignEntry(payload, authority));
+  return Submit(std::move(*envelope));
+}
+
+Result<uint64_t> SupplyNode::RegisterOrg(const ledger::PrivateKey& authority,
+                                         const OrgRegistration& org) {
+  auto strings = [](const std::vector<std::string>& items) {
+    auto a = JsonValue::Array();
+    for (const auto& i : items) a.push_back(JsonValue(i));
+    return a;
+  };
+  auto key = JsonValue::Object();
+  key.set("key", JsonValue(org.public_key));
+  key.set("validFrom", JsonValue(org.valid_from));
+  auto keys = JsonValue::Array();
+  keys.push_back(key);
+  auto p = JsonValue::Object();
+  p.set("id", JsonValue(org.id));
+  p.set("name", JsonValue(org.name));
+  p.set("roles", strings(org.roles));
+  if (!org.company_prefixes.empty()) p.set("companyPrefixes", strings(org.company_prefixes));
+  if (!org.glns.empty()) p.set("glns", strings(org.glns));
+  p.set("keys", keys);
+  return SubmitAsAuthority(authority, "org.register", "register-" + org.id, std::move(p));
+}
+
 Status SupplyNode::HoldKey(const std::string& org, const ledger::PrivateKey& key) {
   if (!SafeOrgId(org)) return Fail(Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
   std::error_code ec;

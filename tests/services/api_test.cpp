@@ -76,24 +76,8 @@ class Api {
     ledger::PrivateKey key = ledger::PrivateKey::Generate();
     BOOST_REQUIRE(node_->HoldKey(id, key).has_value());
     keys_.emplace(id, ledger::PrivateKey::FromPem(key.ToPem()).value());
-    auto k = JsonValue::Object();
-    k.set("key", JsonValue(ToBase64(key.public_key().raw())));
-    k.set("validFrom", JsonValue("2026-01-01T00:00:00Z"));
-    auto keys = JsonValue::Array();
-    keys.push_back(k);
-    auto p = JsonValue::Object();
-    p.set("v", JsonValue(int64_t{1}));
-    p.set("kind", JsonValue("org.register"));
-    p.set("org", JsonValue("authority"));
-    p.set("clientId", JsonValue("reg-" + id));
-    p.set("time", JsonValue("2026-11-21T00:00:00Z"));
-    p.set("id", JsonValue(id));
-    p.set("name", JsonValue(id));
-    p.set("roles", Strings({role}));
-    p.set("companyPrefixes", Strings({prefix}));
-    p.set("glns", Strings({gln}));
-    p.set("keys", keys);
-    auto index = node_->Submit(ledger::SignEntry(p, authority_).value());
+    auto index = node_->RegisterOrg(authority_, {id, id, {role}, {prefix}, {gln},
+                                                 ToBase64(key.public_key().raw())});
     BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
   }
 

@@ -33,6 +33,18 @@ struct VerifyAnswer {
   std::vector<std::string> scan_hints;  // the scanner's diagnosis of a damaged read
 };
 
+// What the consortium authority registers about an organisation (see org.register in
+// docs/events.md).
+struct OrgRegistration {
+  std::string id;
+  std::string name;
+  std::vector<std::string> roles;
+  std::vector<std::string> company_prefixes;
+  std::vector<std::string> glns;
+  std::string public_key;  // base64 Ed25519
+  std::string valid_from = "2026-01-01T00:00:00Z";
+};
+
 class SupplyNode {
  public:
   // Creates `dir` with a ledger named `origin` whose organisation registry is governed
@@ -48,6 +60,16 @@ class SupplyNode {
   // the first index. A refusal by the pack rules ("alert.*") is recorded on the ledger as
   // an alert event signed by this node before the refusal is returned.
   [[nodiscard]] Result<uint64_t> Submit(std::string envelope);
+
+  // Registry commands: fills in v, kind, org "authority", clientId and time (now), signs
+  // `payload` with the consortium authority's key and submits it.
+  [[nodiscard]] Result<uint64_t> SubmitAsAuthority(const ledger::PrivateKey& authority,
+                                                   const std::string& kind,
+                                                   const std::string& client_id,
+                                                   ledger::JsonValue payload);
+  // org.register for `org`, signed by `authority`; idempotent by the organisation id.
+  [[nodiscard]] Result<uint64_t> RegisterOrg(const ledger::PrivateKey& authority,
+                                             const OrgRegistration& org);
 
   // Signs `payload` with the key this node holds for `org` and submits it. Fills in
   // v, org, time (now) and clientId (random) when the payload lacks them.
