@@ -24,7 +24,8 @@ JsonValue Payload(size_t i) {
   p.set("action", JsonValue(std::string("OBSERVE")));
   p.set("bizStep", JsonValue(std::string("urn:epcglobal:cbv:bizstep:dispensing")));
   p.set("disposition", JsonValue(std::string("urn:epcglobal:cbv:disp:dispensed")));
-  p.set("epc", JsonValue("https://id.gs1.org/01/09506000134352/21/SN" + std::to_string(100000000 + i)));
+  p.set("epc",
+        JsonValue("https://id.gs1.org/01/09506000134352/21/SN" + std::to_string(100000000 + i)));
   p.set("eventTime", JsonValue(std::string("2026-11-21T10:15:30Z")));
   p.set("bizLocation", JsonValue(std::string("urn:epc:id:sgln:4012345.00001.0")));
   p.set("clientId", JsonValue("bench-" + std::to_string(i)));
@@ -63,7 +64,8 @@ int main(int argc, char** argv) {
   for (auto& th : threads) th.join();
   double ceiling = n / verify_clock.seconds();
 
-  auto dir = std::filesystem::temp_directory_path() / ("pedigree-bench-" + std::to_string(::getpid()));
+  auto dir =
+      std::filesystem::temp_directory_path() / ("pedigree-bench-" + std::to_string(::getpid()));
   std::filesystem::remove_all(dir);
   auto ledger = Ledger::Create(dir.string(), "bench.example/sequencing").value();
   bench::Stopwatch seq_clock;
@@ -79,13 +81,16 @@ int main(int argc, char** argv) {
   ledger.reset();
   std::filesystem::remove_all(dir);
 
-  std::printf("# %zu signed entries, mean payload %zu bytes, %u cores\n", n, payload_bytes / n, cores);
+  std::printf("# %zu signed entries, mean payload %zu bytes, %u cores\n", n, payload_bytes / n,
+              cores);
   bench::Report("ed25519 verify ceiling (all cores)", ceiling, "entries/s", "-",
                 "OpenSSL ≈10k/s per core on this machine class");
   bench::Report("signed entries sequenced + durably committed", rate, "entries/s",
                 ">= 0.9 x ceiling = " + std::to_string(static_cast<int>(0.9 * ceiling)),
-                "ceiling " + std::to_string(static_cast<int>(ceiling)) + "/s; Fabric 3.5k tps, Tessera 10k/s");
-  bench::Report("ratio sequenced / ceiling", rate / ceiling, "x", ">= 0.9", "1.0 = signature bound");
+                "ceiling " + std::to_string(static_cast<int>(ceiling)) +
+                    "/s; Fabric 3.5k tps, Tessera 10k/s");
+  bench::Report("ratio sequenced / ceiling", rate / ceiling, "x", ">= 0.9",
+                "1.0 = signature bound");
   bench::Report("storage per entry (db + wal)", static_cast<double>(db_bytes) / n, "bytes",
                 "<= 1024", "payload alone " + std::to_string(payload_bytes / n) + " bytes");
   return 0;

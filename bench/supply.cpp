@@ -226,8 +226,9 @@ class Chain {
   void Register(const Org& o) {
     ledger::PrivateKey key = ledger::PrivateKey::Generate();
     Must(node_->HoldKey(o.id, key), "hold key");
-    Must(node_->RegisterOrg(authority_, {o.id, o.id, {o.role}, {o.prefix}, {o.gln()},
-                                         ToBase64(key.public_key().raw())}),
+    Must(node_->RegisterOrg(
+             authority_,
+             {o.id, o.id, {o.role}, {o.prefix}, {o.gln()}, ToBase64(key.public_key().raw())}),
          "org.register " + o.id);
   }
 

@@ -135,8 +135,8 @@ Result<Bytes> FromBase64(std::string_view text) {
     if (pad < 1) out.push_back(static_cast<uint8_t>(n & 0xff));
     // Non-zero bits under the padding would let two texts decode to the same bytes.
     if ((pad == 1 && (n & 0xff) != 0) || (pad == 2 && (n & 0xffff) != 0)) {
-      return Fail(Error("encoding.base64", "non-canonical base64: padding bits are not zero")
-                      .at_offset(i));
+      return Fail(
+          Error("encoding.base64", "non-canonical base64: padding bits are not zero").at_offset(i));
     }
   }
   return out;

@@ -35,7 +35,9 @@ Result<UniqueFd> LockDirectory(const std::string& dir) {
   return fd;
 }
 
-std::string Join(const std::string& dir, const char* file) { return (fs::path(dir) / file).string(); }
+std::string Join(const std::string& dir, const char* file) {
+  return (fs::path(dir) / file).string();
+}
 
 Status WriteTextFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
@@ -47,7 +49,8 @@ Status WriteTextFile(const std::string& path, const std::string& text) {
 
 // Rejects origins that C2SP checkpoints cannot carry: the first line of the note.
 Status CheckOrigin(const std::string& origin) {
-  if (origin.empty()) return Fail(Error("ledger.bad_origin", "origin must not be empty").at_field("origin"));
+  if (origin.empty())
+    return Fail(Error("ledger.bad_origin", "origin must not be empty").at_field("origin"));
   for (char c : origin) {
     auto u = static_cast<unsigned char>(c);
     if (u <= 0x20 || u == 0x7f || c == '+') {
@@ -105,12 +108,15 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
   if (!lock) return std::unexpected(lock.error());
 
   PrivateKey key = PrivateKey::Generate();
-  if (auto saved = key.SavePem(Join(dir, kLogKeyFile)); !saved) return std::unexpected(saved.error());
+  if (auto saved = key.SavePem(Join(dir, kLogKeyFile)); !saved)
+    return std::unexpected(saved.error());
   auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = true});
   if (!storage) return std::unexpected(storage.error());
-  if (auto set = (*storage)->SetMeta(kMetaOrigin, origin); !set) return std::unexpected(set.error());
+  if (auto set = (*storage)->SetMeta(kMetaOrigin, origin); !set)
+    return std::unexpected(set.error());
   if (!options.model.empty()) {
-    if (auto set = (*storage)->SetMeta(kMetaModel, options.model); !set) return std::unexpected(set.error());
+    if (auto set = (*storage)->SetMeta(kMetaModel, options.model); !set)
+      return std::unexpected(set.error());
   }
   for (const auto& [key, value] : options.initial_meta) {
     if (auto set = (*storage)->SetMeta(key, value); !set) return std::unexpected(set.error());
@@ -213,7 +219,8 @@ Result<StoredCheckpoint> Ledger::SignCheckpoint() {
   auto root = TreeRoot(size, *storage_);
   if (!root) return std::unexpected(root.error());
   Checkpoint body{.origin = origin_, .size = size, .root = *root};
-  StoredCheckpoint stored{.size = size, .root = *root, .note = SignNote(FormatCheckpoint(body), *signer_)};
+  StoredCheckpoint stored{
+      .size = size, .root = *root, .note = SignNote(FormatCheckpoint(body), *signer_)};
   if (auto ok = storage_->StoreCheckpoint(stored); !ok) return std::unexpected(ok.error());
   return stored;
 }
@@ -263,10 +270,10 @@ Result<InclusionEvidence> Ledger::ProveInclusion(uint64_t index, std::optional<u
   auto root = TreeRoot(tree_size, *storage_);
   if (!root) return std::unexpected(root.error());
   InclusionEvidence proof{.index = index,
-                               .size = tree_size,
-                               .leaf_hash = LeafHash(AsBytes(*entry)),
-                               .path = std::move(*path),
-                               .root = *root};
+                          .size = tree_size,
+                          .leaf_hash = LeafHash(AsBytes(*entry)),
+                          .path = std::move(*path),
+                          .root = *root};
   return proof;
 }
 
@@ -299,7 +306,8 @@ Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
 std::string Ledger::db_path() const { return Join(dir_, kLedgerDbFile); }
 
 Result<AuditReport> Ledger::Audit() {
-  auto report = AuditLog(*storage_, [](std::string_view entry) { return VerifyEntry(entry); }, 0);
+  auto report = AuditLog(
+      *storage_, [](std::string_view entry) { return VerifyEntry(entry); }, 0);
   if (!report) return std::unexpected(report.error());
   // The audit checks checkpoint roots against the tree; the signatures on them are
   // the log's, which only the ledger knows.

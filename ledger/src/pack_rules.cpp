@@ -6,9 +6,9 @@
 namespace pedigree::ledger {
 namespace {
 
-constexpr std::array<std::string_view, 9> kPackStatusNames = {
-    "active", "supplied", "destroyed", "stolen",     "sample",
-    "free_sample", "locked", "exported", "checked_out"};
+constexpr std::array<std::string_view, 9> kPackStatusNames = {"active", "supplied", "destroyed",
+                                                              "stolen", "sample",   "free_sample",
+                                                              "locked", "exported", "checked_out"};
 
 constexpr std::array<AlertDefinition, 18> kAlerts = {{
     {AlertCode::kUnknownProduct, "unknown_product", "",
@@ -31,12 +31,12 @@ constexpr std::array<AlertDefinition, 18> kAlerts = {{
     {AlertCode::kExpiryMismatch, "expiry_mismatch", "NMVS_FE_LOT_12",
      "The expiry date on the pack differs from the one registered for its batch.",
      "Quarantine the pack and report it to the manufacturer."},
-    {AlertCode::kExpired, "expired", "",
-     "The batch's expiry date has passed.", "Do not supply; destroy or return the pack."},
-    {AlertCode::kRecalled, "recalled", "",
-     "The manufacturer recalled the batch.", "Do not supply; follow the recall notice."},
-    {AlertCode::kWithdrawn, "withdrawn", "",
-     "The manufacturer withdrew the batch from the market.", "Do not supply; return the pack."},
+    {AlertCode::kExpired, "expired", "", "The batch's expiry date has passed.",
+     "Do not supply; destroy or return the pack."},
+    {AlertCode::kRecalled, "recalled", "", "The manufacturer recalled the batch.",
+     "Do not supply; follow the recall notice."},
+    {AlertCode::kWithdrawn, "withdrawn", "", "The manufacturer withdrew the batch from the market.",
+     "Do not supply; return the pack."},
     {AlertCode::kNotInCustody, "not_in_custody", "",
      "The pack is held by another organisation; only the holder may ship, supply or decommission "
      "it.",
@@ -84,8 +84,8 @@ std::optional<Alert> BatchBar(const PackFacts& pack, std::chrono::year_month_day
     return Make(AlertCode::kWithdrawn, "the batch is withdrawn");
   }
   if (IsExpired(pack, today)) {
-    return Make(AlertCode::kExpired,
-                "the batch expired on " + DateText(pack.expiry) + " (today " + DateText(today) + ")");
+    return Make(AlertCode::kExpired, "the batch expired on " + DateText(pack.expiry) + " (today " +
+                                         DateText(today) + ")");
   }
   return std::nullopt;
 }
@@ -109,9 +109,12 @@ Result<PackStatus> ParsePackStatus(std::string_view name) {
 
 std::string_view BatchStatusName(BatchStatus status) {
   switch (status) {
-    case BatchStatus::kActive: return "active";
-    case BatchStatus::kRecalled: return "recalled";
-    case BatchStatus::kWithdrawn: return "withdrawn";
+    case BatchStatus::kActive:
+      return "active";
+    case BatchStatus::kRecalled:
+      return "recalled";
+    case BatchStatus::kWithdrawn:
+      return "withdrawn";
   }
   return "?";
 }
@@ -131,8 +134,8 @@ bool IsExpired(const PackFacts& pack, std::chrono::year_month_day today) {
 RuleResult CheckDecommission(const PackFacts& pack, PackStatus target, const Actor& actor,
                              std::chrono::year_month_day today) {
   if (target == PackStatus::kActive) {
-    return std::unexpected(
-        Make(AlertCode::kUndoNotApplicable, "setting a pack active is an undo, not a decommission"));
+    return std::unexpected(Make(AlertCode::kUndoNotApplicable,
+                                "setting a pack active is an undo, not a decommission"));
   }
   if (target != PackStatus::kDestroyed) {
     if (auto bar = BatchBar(pack, today)) return std::unexpected(*bar);
@@ -142,8 +145,8 @@ RuleResult CheckDecommission(const PackFacts& pack, PackStatus target, const Act
                                 "the pack is already " + std::string(PackStatusName(pack.status))));
   }
   if (pack.holder_org != actor.org) {
-    return std::unexpected(Make(AlertCode::kNotInCustody,
-                                "the pack is not in the custody of " + actor.org));
+    return std::unexpected(
+        Make(AlertCode::kNotInCustody, "the pack is not in the custody of " + actor.org));
   }
   if (target == PackStatus::kSupplied && pack.temperature_excursion) {
     return std::unexpected(Make(AlertCode::kTemperatureExcursion,
@@ -157,9 +160,9 @@ RuleResult CheckUndo(const PackFacts& pack, const Actor& actor, std::chrono::yea
     return std::unexpected(Make(AlertCode::kUndoNotApplicable, "the pack is already active"));
   }
   if (pack.status == PackStatus::kDestroyed || pack.status == PackStatus::kStolen) {
-    return std::unexpected(Make(AlertCode::kUndoForbidden,
-                                "a " + std::string(PackStatusName(pack.status)) +
-                                    " pack never returns to active"));
+    return std::unexpected(
+        Make(AlertCode::kUndoForbidden,
+             "a " + std::string(PackStatusName(pack.status)) + " pack never returns to active"));
   }
   if (auto bar = BatchBar(pack, today)) {
     return std::unexpected(Make(AlertCode::kUndoForbidden, "no undo: " + bar->message));
@@ -172,9 +175,9 @@ RuleResult CheckUndo(const PackFacts& pack, const Actor& actor, std::chrono::yea
   }
   int64_t elapsed = actor.time - pack.status_time;
   if (elapsed > kUndoWindow.count()) {
-    return std::unexpected(Make(AlertCode::kUndoTooLate,
-                                "the status was set " + std::to_string(elapsed / 86400) +
-                                    " days ago; undo is allowed for 10 days"));
+    return std::unexpected(
+        Make(AlertCode::kUndoTooLate, "the status was set " + std::to_string(elapsed / 86400) +
+                                          " days ago; undo is allowed for 10 days"));
   }
   return {};
 }
@@ -185,16 +188,14 @@ std::vector<Alert> CheckScan(const PackFacts& pack, std::optional<std::string_vi
                              std::chrono::year_month_day today) {
   std::vector<Alert> found;
   if (registered_lot && scanned_lot && *registered_lot != *scanned_lot) {
-    found.push_back(Make(AlertCode::kBatchMismatch, "the pack shows batch '" +
-                                                        std::string(*scanned_lot) +
-                                                        "', registered batch is '" +
-                                                        std::string(*registered_lot) + "'"));
+    found.push_back(Make(AlertCode::kBatchMismatch,
+                         "the pack shows batch '" + std::string(*scanned_lot) +
+                             "', registered batch is '" + std::string(*registered_lot) + "'"));
   }
   if (scanned_expiry && pack.expiry.ok() && *scanned_expiry != pack.expiry) {
-    found.push_back(Make(AlertCode::kExpiryMismatch, "the pack shows expiry " +
-                                                         DateText(*scanned_expiry) +
-                                                         ", registered expiry is " +
-                                                         DateText(pack.expiry)));
+    found.push_back(
+        Make(AlertCode::kExpiryMismatch, "the pack shows expiry " + DateText(*scanned_expiry) +
+                                             ", registered expiry is " + DateText(pack.expiry)));
   }
   if (auto bar = BatchBar(pack, today)) found.push_back(*bar);
   if (pack.status != PackStatus::kActive) {

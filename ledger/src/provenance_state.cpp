@@ -74,7 +74,8 @@ Status CheckGs1Key(std::string_view value, const char* field) {
   auto key = Key::Parse(value);
   if (!key) return Fail(key.error().at_field(field));
   if (key->value() != value) {
-    return Fail(Malformed(field, "'" + std::string(value) + "' must be written as " + key->value()));
+    return Fail(
+        Malformed(field, "'" + std::string(value) + "' must be written as " + key->value()));
   }
   return Ok();
 }
@@ -112,7 +113,9 @@ std::optional<PackKey> ParsePackId(std::string_view epc) {
   return key;
 }
 
-std::string PackIdOf(const PackKey& k) { return kPackPrefix + k.gtin + "/21/" + PercentEncode(k.serial); }
+std::string PackIdOf(const PackKey& k) {
+  return kPackPrefix + k.gtin + "/21/" + PercentEncode(k.serial);
+}
 
 // AI 21 / AI 10 values: 1–20 characters of GS1 CSET 82.
 Status CheckCset82(std::string_view value, const char* field) {
@@ -134,7 +137,7 @@ std::string JoinRoles(const std::vector<std::string>& roles) {
 
 const std::set<std::string>& KnownRoles() {
   static const std::set<std::string> roles = {"manufacturer", "wholesaler", "dispenser", "sponsor",
-                                              "site", "regulator", "witness"};
+                                              "site",         "regulator",  "witness"};
   return roles;
 }
 
@@ -253,10 +256,10 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
   if (!t) return Fail(t.error().at_field("time"));
   int64_t now = config.now();
   if (*t > now + kFutureSlack) {
-    return Fail(Error("event.future_time", "event time " + *time_text +
-                                               " is ahead of the node's clock " +
-                                               FormatUtcTime(now))
-                    .at_field("time"));
+    return Fail(
+        Error("event.future_time",
+              "event time " + *time_text + " is ahead of the node's clock " + FormatUtcTime(now))
+            .at_field("time"));
   }
   org = *actor;
   time = *t;
@@ -267,8 +270,7 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
   if (kind->rfind("org.", 0) == 0) {
     if (!std::equal(key.begin(), key.end(), config.authority_key.raw().begin(),
                     config.authority_key.raw().end())) {
-      return Fail("event.not_authority",
-                  *kind + " must be signed by the consortium authority key");
+      return Fail("event.not_authority", *kind + " must be signed by the consortium authority key");
     }
     if (*kind == "org.register") return OrgRegister(p);
     if (*kind == "org.key_add") return OrgKeyAdd(p);
@@ -301,19 +303,18 @@ Status ProvenanceState::Impl::CheckSigner(std::span<const uint8_t> key) {
   o->Bind(1, org);
   PEDIGREE_ASSIGN(found, o->Step());
   if (!*found) {
-    return Fail(Error("event.unknown_org", "organisation '" + org + "' is not registered")
-                    .at_field("org"));
+    return Fail(
+        Error("event.unknown_org", "organisation '" + org + "' is not registered").at_field("org"));
   }
   roles = SplitRoles(o->Text(0));
-  PEDIGREE_ASSIGN(k, db.Prepare(
-                         "SELECT valid_from, valid_until, revoked_at FROM org_keys "
-                         "WHERE key = ?1 AND org = ?2"));
+  PEDIGREE_ASSIGN(k, db.Prepare("SELECT valid_from, valid_until, revoked_at FROM org_keys "
+                                "WHERE key = ?1 AND org = ?2"));
   k->Bind(1, key).Bind(2, org);
   PEDIGREE_ASSIGN(has_key, k->Step());
   std::string fp = ToHex(Sha256(key)).substr(0, 16);
   if (!*has_key) {
-    return Fail(Error("event.unknown_key", "key " + fp + " is not a key of '" + org + "'")
-                    .at_field("key"));
+    return Fail(
+        Error("event.unknown_key", "key " + fp + " is not a key of '" + org + "'").at_field("key"));
   }
   if (time < k->Int(0)) {
     return Fail(Error("event.key_not_valid", "key " + fp + " of '" + org + "' is valid from " +
@@ -322,8 +323,8 @@ Status ProvenanceState::Impl::CheckSigner(std::span<const uint8_t> key) {
                     .at_field("key"));
   }
   if (!k->IsNull(1) && time >= k->Int(1)) {
-    return Fail(Error("event.key_not_valid", "key " + fp + " of '" + org + "' expired at " +
-                                                 FormatUtcTime(k->Int(1)))
+    return Fail(Error("event.key_not_valid",
+                      "key " + fp + " of '" + org + "' expired at " + FormatUtcTime(k->Int(1)))
                     .at_field("key"));
   }
   if (!k->IsNull(2) && time >= k->Int(2)) {
@@ -342,19 +343,21 @@ Status ProvenanceState::Impl::RequireRole(std::initializer_list<const char*> any
     if (std::find(roles.begin(), roles.end(), r) != roles.end()) return Ok();
     wanted += (wanted.empty() ? "" : " or ") + std::string(r);
   }
-  return Fail(Error("event.forbidden_role", kind + " needs role " + wanted + "; '" + org +
-                                                "' has " + JoinRoles(roles))
+  return Fail(Error("event.forbidden_role",
+                    kind + " needs role " + wanted + "; '" + org + "' has " + JoinRoles(roles))
                   .at_field("org"));
 }
 
 Status ProvenanceState::Impl::RecordPackEvent(const PackKey& pack) {
-  PEDIGREE_ASSIGN(q, db.Prepare("INSERT OR IGNORE INTO pack_events(gtin, serial, idx) VALUES(?1, ?2, ?3)"));
+  PEDIGREE_ASSIGN(
+      q, db.Prepare("INSERT OR IGNORE INTO pack_events(gtin, serial, idx) VALUES(?1, ?2, ?3)"));
   q->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, static_cast<int64_t>(index));
   return q->Run();
 }
 
 Status ProvenanceState::Impl::RecordBatchEvent(const std::string& gtin, const std::string& lot) {
-  PEDIGREE_ASSIGN(q, db.Prepare("INSERT OR IGNORE INTO batch_events(gtin, lot, idx) VALUES(?1, ?2, ?3)"));
+  PEDIGREE_ASSIGN(
+      q, db.Prepare("INSERT OR IGNORE INTO batch_events(gtin, lot, idx) VALUES(?1, ?2, ?3)"));
   q->Bind(1, gtin).Bind(2, lot).Bind(3, static_cast<int64_t>(index));
   return q->Run();
 }
@@ -387,7 +390,8 @@ Result<std::optional<PackView>> ProvenanceState::Impl::LoadPack(const PackKey& k
 }
 
 Status ProvenanceState::Impl::ExpandContainer(const std::string& sscc, Expansion& out, int depth) {
-  if (depth > 16) return Fail("event.aggregation_too_deep", "containers nest deeper than 16 levels");
+  if (depth > 16)
+    return Fail("event.aggregation_too_deep", "containers nest deeper than 16 levels");
   out.containers.push_back(sscc);
   {
     PEDIGREE_ASSIGN(q, db.Prepare("SELECT gtin, serial FROM packs WHERE parent = ?1"));
@@ -446,8 +450,10 @@ Result<ProvenanceState::Impl::Expansion> ProvenanceState::Impl::Expand(
       }
       PEDIGREE_TRY(ExpandContainer(epc, out, 0));
     } else {
-      return Fail(Malformed("epcs", "'" + epc +
-                                        "' is neither a pack id https://id.gs1.org/01/{gtin}/21/{serial} nor an SSCC"));
+      return Fail(Malformed(
+          "epcs",
+          "'" + epc +
+              "' is neither a pack id https://id.gs1.org/01/{gtin}/21/{serial} nor an SSCC"));
     }
   }
   return out;
@@ -457,7 +463,9 @@ Result<ProvenanceState::Impl::Expansion> ProvenanceState::Impl::ExpandShipment(
     const std::string& from, const std::string& advice) {
   std::vector<std::string> items;
   {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT epc FROM shipment_items WHERE from_org = ?1 AND despatch_advice = ?2"));
+    PEDIGREE_ASSIGN(
+        q,
+        db.Prepare("SELECT epc FROM shipment_items WHERE from_org = ?1 AND despatch_advice = ?2"));
     q->Bind(1, from).Bind(2, advice);
     while (true) {
       PEDIGREE_ASSIGN(row, q->Step());
@@ -483,10 +491,15 @@ Status ProvenanceState::Impl::OrgRegister(const JsonValue& p) {
     if (!KnownRoles().count(r)) return Fail(Malformed("roles", "unknown role '" + r + "'"));
   }
   {
-    PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO orgs(id, name, roles, registered_idx) VALUES(?1, ?2, ?3, ?4)"));
-    q->Bind(1, *id).Bind(2, *name).Bind(3, JoinRoles(*role_list)).Bind(4, static_cast<int64_t>(index));
+    PEDIGREE_ASSIGN(
+        q, db.Prepare("INSERT INTO orgs(id, name, roles, registered_idx) VALUES(?1, ?2, ?3, ?4)"));
+    q->Bind(1, *id)
+        .Bind(2, *name)
+        .Bind(3, JoinRoles(*role_list))
+        .Bind(4, static_cast<int64_t>(index));
     if (auto st = q->Run(); !st) {
-      return Fail(Error("event.conflict", "organisation '" + *id + "' is already registered").at_field("id"));
+      return Fail(Error("event.conflict", "organisation '" + *id + "' is already registered")
+                      .at_field("id"));
     }
   }
   if (p.find("companyPrefixes")) {
@@ -498,8 +511,9 @@ Status ProvenanceState::Impl::OrgRegister(const JsonValue& p) {
       PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO org_prefixes(prefix, org) VALUES(?1, ?2)"));
       q->Bind(1, prefix).Bind(2, *id);
       if (!q->Run()) {
-        return Fail(Error("event.conflict", "company prefix " + prefix + " belongs to another organisation")
-                        .at_field("companyPrefixes"));
+        return Fail(
+            Error("event.conflict", "company prefix " + prefix + " belongs to another organisation")
+                .at_field("companyPrefixes"));
       }
     }
   }
@@ -510,7 +524,8 @@ Status ProvenanceState::Impl::OrgRegister(const JsonValue& p) {
       PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO org_glns(gln, org) VALUES(?1, ?2)"));
       q->Bind(1, gln).Bind(2, *id);
       if (!q->Run()) {
-        return Fail(Error("event.conflict", "GLN " + gln + " belongs to another organisation").at_field("glns"));
+        return Fail(Error("event.conflict", "GLN " + gln + " belongs to another organisation")
+                        .at_field("glns"));
       }
     }
   }
@@ -530,7 +545,8 @@ Status ProvenanceState::Impl::OrgKeyAdd(const JsonValue& p) {
   PEDIGREE_ASSIGN(id, Str(p, "id"));
   PEDIGREE_ASSIGN(key_text, Str(p, "key"));
   auto raw = FromBase64(*key_text);
-  if (!raw || raw->size() != 32) return Fail(Malformed("key", "must be a base64 Ed25519 public key (32 bytes)"));
+  if (!raw || raw->size() != 32)
+    return Fail(Malformed("key", "must be a base64 Ed25519 public key (32 bytes)"));
   PEDIGREE_ASSIGN(from_text, Str(p, "validFrom"));
   auto from = ParseUtcTime(*from_text);
   if (!from) return Fail(from.error().at_field("validFrom"));
@@ -540,14 +556,18 @@ Status ProvenanceState::Impl::OrgKeyAdd(const JsonValue& p) {
     if (!t) return Fail(t.error().at_field("validUntil"));
     until = *t;
   }
-  PEDIGREE_ASSIGN(q, db.Prepare(
-                         "INSERT INTO org_keys(key, org, valid_from, valid_until, added_idx) "
-                         "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM orgs WHERE id = ?2)"));
-  q->Bind(1, std::span<const uint8_t>(*raw)).Bind(2, *id).Bind(3, *from).BindOptional(4, until)
+  PEDIGREE_ASSIGN(
+      q, db.Prepare("INSERT INTO org_keys(key, org, valid_from, valid_until, added_idx) "
+                    "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM orgs WHERE id = ?2)"));
+  q->Bind(1, std::span<const uint8_t>(*raw))
+      .Bind(2, *id)
+      .Bind(3, *from)
+      .BindOptional(4, until)
       .Bind(5, static_cast<int64_t>(index));
   if (!q->Run()) return Fail(Error("event.conflict", "key is already registered").at_field("key"));
   if (sqlite3_changes(db.get()) == 0) {
-    return Fail(Error("event.unknown_org", "organisation '" + *id + "' is not registered").at_field("id"));
+    return Fail(
+        Error("event.unknown_org", "organisation '" + *id + "' is not registered").at_field("id"));
   }
   return Ok();
 }
@@ -560,14 +580,14 @@ Status ProvenanceState::Impl::OrgKeyRevoke(const JsonValue& p) {
   PEDIGREE_ASSIGN(at_text, Str(p, "revokedAt"));
   auto at = ParseUtcTime(*at_text);
   if (!at) return Fail(at.error().at_field("revokedAt"));
-  PEDIGREE_ASSIGN(q, db.Prepare(
-                         "UPDATE org_keys SET revoked_at = ?3 WHERE key = ?1 AND org = ?2 "
-                         "AND (revoked_at IS NULL OR revoked_at > ?3)"));
+  PEDIGREE_ASSIGN(q, db.Prepare("UPDATE org_keys SET revoked_at = ?3 WHERE key = ?1 AND org = ?2 "
+                                "AND (revoked_at IS NULL OR revoked_at > ?3)"));
   q->Bind(1, std::span<const uint8_t>(*raw)).Bind(2, *id).Bind(3, *at);
   PEDIGREE_TRY(q->Run());
   if (sqlite3_changes(db.get()) == 0) {
-    return Fail(Error("event.unknown_key", "'" + *id + "' has no such key, or it was revoked earlier")
-                    .at_field("key"));
+    return Fail(
+        Error("event.unknown_key", "'" + *id + "' has no such key, or it was revoked earlier")
+            .at_field("key"));
   }
   return Ok();
 }
@@ -580,11 +600,13 @@ Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
   PEDIGREE_TRY(CheckGs1Key<Gtin>(*gtin, "gtin"));
   {
     // The GTIN after its indicator digit starts with the company prefix.
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, length(prefix)) = prefix"));
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, "
+                                  "length(prefix)) = prefix"));
     q->Bind(1, org).Bind(2, *gtin);
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) {
-      return Fail(Error("event.foreign_prefix", "GTIN " + *gtin + " does not carry a company prefix of '" + org + "'")
+      return Fail(Error("event.foreign_prefix",
+                        "GTIN " + *gtin + " does not carry a company prefix of '" + org + "'")
                       .at_field("gtin"));
     }
   }
@@ -599,14 +621,25 @@ Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
     tmax = *v;
   }
   if (tmin && tmax && *tmin > *tmax) {
-    return Fail(Malformed("tempMin", "tempMin " + std::to_string(*tmin) + " is above tempMax " + std::to_string(*tmax)));
+    return Fail(Malformed("tempMin", "tempMin " + std::to_string(*tmin) + " is above tempMax " +
+                                         std::to_string(*tmax)));
   }
-  PEDIGREE_ASSIGN(q, db.Prepare(
-                         "INSERT INTO products(gtin, org, name, form, strength, nhrn, temp_min, temp_max, idx) "
-                         "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
-  q->Bind(1, *gtin).Bind(2, org).Bind(3, *name).Bind(4, OptStr(p, "form")).Bind(5, OptStr(p, "strength"))
-      .Bind(6, OptStr(p, "nhrn")).BindOptional(7, tmin).BindOptional(8, tmax).Bind(9, static_cast<int64_t>(index));
-  if (!q->Run()) return Fail(Error("event.conflict", "product " + *gtin + " is already registered").at_field("gtin"));
+  PEDIGREE_ASSIGN(
+      q, db.Prepare(
+             "INSERT INTO products(gtin, org, name, form, strength, nhrn, temp_min, temp_max, idx) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  q->Bind(1, *gtin)
+      .Bind(2, org)
+      .Bind(3, *name)
+      .Bind(4, OptStr(p, "form"))
+      .Bind(5, OptStr(p, "strength"))
+      .Bind(6, OptStr(p, "nhrn"))
+      .BindOptional(7, tmin)
+      .BindOptional(8, tmax)
+      .Bind(9, static_cast<int64_t>(index));
+  if (!q->Run())
+    return Fail(
+        Error("event.conflict", "product " + *gtin + " is already registered").at_field("gtin"));
   return Ok();
 }
 
@@ -614,7 +647,9 @@ Status ProvenanceState::Impl::BatchRegister(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer"}, "batch.register"));
   PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
   PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
-  if (!*owns) return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer").at_field("gtin"));
+  if (!*owns)
+    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
+                    .at_field("gtin"));
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
   PEDIGREE_TRY(CheckCset82(*lot, "lot"));
   PEDIGREE_ASSIGN(expiry_text, Str(p, "expiry"));
@@ -622,10 +657,16 @@ Status ProvenanceState::Impl::BatchRegister(const JsonValue& p) {
   if (!expiry) return Fail(expiry.error().at_field("expiry"));
   PEDIGREE_ASSIGN(quantity, Int(p, "quantity"));
   if (*quantity < 1) return Fail(Malformed("quantity", "must be at least 1"));
-  PEDIGREE_ASSIGN(q, db.Prepare(
-                         "INSERT INTO batches(gtin, lot, expiry, quantity, status, idx) VALUES(?1, ?2, ?3, ?4, 0, ?5)"));
-  q->Bind(1, *gtin).Bind(2, *lot).Bind(3, *expiry_text).Bind(4, *quantity).Bind(5, static_cast<int64_t>(index));
-  if (!q->Run()) return Fail(Error("event.conflict", "batch " + *lot + " of " + *gtin + " is already registered").at_field("lot"));
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO batches(gtin, lot, expiry, quantity, status, idx) "
+                                "VALUES(?1, ?2, ?3, ?4, 0, ?5)"));
+  q->Bind(1, *gtin)
+      .Bind(2, *lot)
+      .Bind(3, *expiry_text)
+      .Bind(4, *quantity)
+      .Bind(5, static_cast<int64_t>(index));
+  if (!q->Run())
+    return Fail(Error("event.conflict", "batch " + *lot + " of " + *gtin + " is already registered")
+                    .at_field("lot"));
   return RecordBatchEvent(*gtin, *lot);
 }
 
@@ -633,43 +674,58 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer"}, "commission"));
   PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
   PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
-  if (!*owns) return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer").at_field("gtin"));
+  if (!*owns)
+    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
+                    .at_field("gtin"));
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
   PEDIGREE_ASSIGN(location, Str(p, "location"));
   PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
-  if (!*own_gln) return Fail(Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'").at_field("location"));
+  if (!*own_gln)
+    return Fail(
+        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
+            .at_field("location"));
   int64_t quantity = 0, commissioned = 0;
   {
     // The batch row keeps the count: counting a 10^6-pack batch per event would not scale.
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT quantity, commissioned FROM batches WHERE gtin = ?1 AND lot = ?2"));
+    PEDIGREE_ASSIGN(
+        q, db.Prepare("SELECT quantity, commissioned FROM batches WHERE gtin = ?1 AND lot = ?2"));
     q->Bind(1, *gtin).Bind(2, *lot);
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) {
-      return Fail(Alert{AlertCode::kUnknownBatch, "batch " + *lot + " of " + *gtin + " is not registered"}.ToError().at_field("lot"));
+      return Fail(
+          Alert{AlertCode::kUnknownBatch, "batch " + *lot + " of " + *gtin + " is not registered"}
+              .ToError()
+              .at_field("lot"));
     }
     quantity = q->Int(0);
     commissioned = q->Int(1);
   }
   PEDIGREE_ASSIGN(serials, StrList(p, "serials"));
   if (commissioned + static_cast<int64_t>(serials->size()) > quantity) {
-    return Fail(Error("event.over_quantity", "commissioning " + std::to_string(serials->size()) +
-                                                 " packs would exceed batch quantity " + std::to_string(quantity) +
-                                                 " (" + std::to_string(commissioned) + " already commissioned)")
+    return Fail(Error("event.over_quantity",
+                      "commissioning " + std::to_string(serials->size()) +
+                          " packs would exceed batch quantity " + std::to_string(quantity) + " (" +
+                          std::to_string(commissioned) + " already commissioned)")
                     .at_field("serials"));
   }
   for (const std::string& serial : *serials) {
     PEDIGREE_TRY(CheckCset82(serial, "serials"));
-    PEDIGREE_ASSIGN(q, db.Prepare(
-                           "INSERT INTO packs(gtin, serial, lot, status, holder, status_time, excursion, commissioned_idx) "
-                           "VALUES(?1, ?2, ?3, 0, ?4, ?5, 0, ?6)"));
-    q->Bind(1, *gtin).Bind(2, serial).Bind(3, *lot).Bind(4, org).Bind(5, time).Bind(6, static_cast<int64_t>(index));
+    PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO packs(gtin, serial, lot, status, holder, "
+                                  "status_time, excursion, commissioned_idx) "
+                                  "VALUES(?1, ?2, ?3, 0, ?4, ?5, 0, ?6)"));
+    q->Bind(1, *gtin).Bind(2, serial).Bind(3, *lot).Bind(4, org).Bind(5, time).Bind(
+        6, static_cast<int64_t>(index));
     if (!q->Run()) {
-      return Fail(Error("event.duplicate_serial", "serial '" + serial + "' of " + *gtin + " was already commissioned")
+      return Fail(Error("event.duplicate_serial",
+                        "serial '" + serial + "' of " + *gtin + " was already commissioned")
                       .at_field("serials"));
     }
     PEDIGREE_TRY(RecordPackEvent({*gtin, serial}));
   }
-  PEDIGREE_ASSIGN(count, db.Prepare("UPDATE batches SET commissioned = commissioned + ?3 WHERE gtin = ?1 AND lot = ?2"));
+  PEDIGREE_ASSIGN(
+      count,
+      db.Prepare(
+          "UPDATE batches SET commissioned = commissioned + ?3 WHERE gtin = ?1 AND lot = ?2"));
   count->Bind(1, *gtin).Bind(2, *lot).Bind(3, static_cast<int64_t>(serials->size()));
   return count->Run();
 }
@@ -687,10 +743,14 @@ Status ProvenanceState::Impl::Aggregate(const JsonValue& p) {
     PEDIGREE_ASSIGN(row, q->Step());
     if (*row) {
       if (q->Text(0) != org || !q->IsNull(1)) {
-        return Fail(Alert{AlertCode::kNotInCustody, "case " + *parent + " is not in the custody of " + org}.ToError().at_field("parent"));
+        return Fail(
+            Alert{AlertCode::kNotInCustody, "case " + *parent + " is not in the custody of " + org}
+                .ToError()
+                .at_field("parent"));
       }
     } else {
-      PEDIGREE_ASSIGN(ins, db.Prepare("INSERT INTO containers(sscc, holder, created_idx) VALUES(?1, ?2, ?3)"));
+      PEDIGREE_ASSIGN(
+          ins, db.Prepare("INSERT INTO containers(sscc, holder, created_idx) VALUES(?1, ?2, ?3)"));
       ins->Bind(1, *parent).Bind(2, org).Bind(3, static_cast<int64_t>(index));
       PEDIGREE_TRY(ins->Run());
     }
@@ -698,44 +758,71 @@ Status ProvenanceState::Impl::Aggregate(const JsonValue& p) {
   for (const std::string& child : *children) {
     if (auto pack = ParsePackId(child)) {
       PEDIGREE_ASSIGN(view, LoadPack(*pack));
-      if (!*view) return Fail(Alert{AlertCode::kUnknownSerial, "no pack " + child + " was commissioned"}.ToError().at_field("children"));
+      if (!*view)
+        return Fail(Alert{AlertCode::kUnknownSerial, "no pack " + child + " was commissioned"}
+                        .ToError()
+                        .at_field("children"));
       if ((*view)->facts.holder_org != org || !(*view)->in_transit_to.empty()) {
-        return Fail(Alert{AlertCode::kNotInCustody, child + " is not in the custody of " + org}.ToError().at_field("children"));
+        return Fail(Alert{AlertCode::kNotInCustody, child + " is not in the custody of " + org}
+                        .ToError()
+                        .at_field("children"));
       }
       if ((*view)->facts.status != PackStatus::kActive) {
-        return Fail(Alert{AlertCode::kAlreadyDecommissioned, child + " is " + std::string(PackStatusName((*view)->facts.status))}.ToError().at_field("children"));
+        return Fail(Alert{AlertCode::kAlreadyDecommissioned,
+                          child + " is " + std::string(PackStatusName((*view)->facts.status))}
+                        .ToError()
+                        .at_field("children"));
       }
       if (!(*view)->parent.empty()) {
-        return Fail(Alert{AlertCode::kAggregationConflict, child + " is already in case " + (*view)->parent}.ToError().at_field("children"));
+        return Fail(
+            Alert{AlertCode::kAggregationConflict, child + " is already in case " + (*view)->parent}
+                .ToError()
+                .at_field("children"));
       }
-      PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET parent = ?3 WHERE gtin = ?1 AND serial = ?2"));
+      PEDIGREE_ASSIGN(u,
+                      db.Prepare("UPDATE packs SET parent = ?3 WHERE gtin = ?1 AND serial = ?2"));
       u->Bind(1, pack->gtin).Bind(2, pack->serial).Bind(3, *parent);
       PEDIGREE_TRY(u->Run());
       PEDIGREE_TRY(RecordPackEvent(*pack));
     } else if (child.size() == 18 && AllDigits(child)) {
       if (child == *parent) {
-        return Fail(Alert{AlertCode::kAggregationConflict, "case " + child + " cannot contain itself"}.ToError().at_field("children"));
+        return Fail(
+            Alert{AlertCode::kAggregationConflict, "case " + child + " cannot contain itself"}
+                .ToError()
+                .at_field("children"));
       }
       // Walk up from the parent: meeting the child would close a cycle.
       std::string up = *parent;
       for (int depth = 0; !up.empty() && depth < 32; ++depth) {
         if (up == child) {
-          return Fail(Alert{AlertCode::kAggregationConflict, "putting " + child + " into " + *parent + " would create a cycle"}.ToError().at_field("children"));
+          return Fail(Alert{AlertCode::kAggregationConflict,
+                            "putting " + child + " into " + *parent + " would create a cycle"}
+                          .ToError()
+                          .at_field("children"));
         }
         PEDIGREE_ASSIGN(q, db.Prepare("SELECT parent FROM containers WHERE sscc = ?1"));
         q->Bind(1, up);
         PEDIGREE_ASSIGN(row, q->Step());
         up = *row ? q->Text(0) : std::string();
       }
-      PEDIGREE_ASSIGN(q, db.Prepare("SELECT holder, in_transit_to, parent FROM containers WHERE sscc = ?1"));
+      PEDIGREE_ASSIGN(
+          q, db.Prepare("SELECT holder, in_transit_to, parent FROM containers WHERE sscc = ?1"));
       q->Bind(1, child);
       PEDIGREE_ASSIGN(row, q->Step());
-      if (!*row) return Fail(Error("event.unknown_container", "no case or pallet with SSCC " + child).at_field("children"));
+      if (!*row)
+        return Fail(Error("event.unknown_container", "no case or pallet with SSCC " + child)
+                        .at_field("children"));
       if (q->Text(0) != org || !q->IsNull(1)) {
-        return Fail(Alert{AlertCode::kNotInCustody, "case " + child + " is not in the custody of " + org}.ToError().at_field("children"));
+        return Fail(
+            Alert{AlertCode::kNotInCustody, "case " + child + " is not in the custody of " + org}
+                .ToError()
+                .at_field("children"));
       }
       if (!q->IsNull(2)) {
-        return Fail(Alert{AlertCode::kAggregationConflict, "case " + child + " is already in " + q->Text(2)}.ToError().at_field("children"));
+        return Fail(
+            Alert{AlertCode::kAggregationConflict, "case " + child + " is already in " + q->Text(2)}
+                .ToError()
+                .at_field("children"));
       }
       PEDIGREE_ASSIGN(u, db.Prepare("UPDATE containers SET parent = ?2 WHERE sscc = ?1"));
       u->Bind(1, child).Bind(2, *parent);
@@ -754,9 +841,14 @@ Status ProvenanceState::Impl::Disaggregate(const JsonValue& p) {
     PEDIGREE_ASSIGN(q, db.Prepare("SELECT holder, in_transit_to FROM containers WHERE sscc = ?1"));
     q->Bind(1, *parent);
     PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) return Fail(Error("event.unknown_container", "no case or pallet with SSCC " + *parent).at_field("parent"));
+    if (!*row)
+      return Fail(Error("event.unknown_container", "no case or pallet with SSCC " + *parent)
+                      .at_field("parent"));
     if (q->Text(0) != org || !q->IsNull(1)) {
-      return Fail(Alert{AlertCode::kNotInCustody, "case " + *parent + " is not in the custody of " + org}.ToError().at_field("parent"));
+      return Fail(
+          Alert{AlertCode::kNotInCustody, "case " + *parent + " is not in the custody of " + org}
+              .ToError()
+              .at_field("parent"));
     }
   }
   // Every pack below the case sees the unpacking in its history.
@@ -774,16 +866,21 @@ Status ProvenanceState::Impl::Disaggregate(const JsonValue& p) {
   PEDIGREE_ASSIGN(children, StrList(p, "children"));
   for (const std::string& child : *children) {
     if (auto pack = ParsePackId(child)) {
-      PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET parent = NULL WHERE gtin = ?1 AND serial = ?2 AND parent = ?3"));
+      PEDIGREE_ASSIGN(
+          u, db.Prepare(
+                 "UPDATE packs SET parent = NULL WHERE gtin = ?1 AND serial = ?2 AND parent = ?3"));
       u->Bind(1, pack->gtin).Bind(2, pack->serial).Bind(3, *parent);
       PEDIGREE_TRY(u->Run());
     } else {
-      PEDIGREE_ASSIGN(u, db.Prepare("UPDATE containers SET parent = NULL WHERE sscc = ?1 AND parent = ?2"));
+      PEDIGREE_ASSIGN(
+          u, db.Prepare("UPDATE containers SET parent = NULL WHERE sscc = ?1 AND parent = ?2"));
       u->Bind(1, child).Bind(2, *parent);
       PEDIGREE_TRY(u->Run());
     }
     if (sqlite3_changes(db.get()) == 0) {
-      return Fail(Alert{AlertCode::kAggregationConflict, child + " is not in case " + *parent}.ToError().at_field("children"));
+      return Fail(Alert{AlertCode::kAggregationConflict, child + " is not in case " + *parent}
+                      .ToError()
+                      .at_field("children"));
     }
   }
   return Ok();
@@ -800,7 +897,8 @@ Status ProvenanceState::Impl::Ship(const JsonValue& p) {
     q->Bind(1, *to_location).Bind(2, *to);
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) {
-      return Fail(Error("event.unknown_destination", "GLN " + *to_location + " is not a location of '" + *to + "'")
+      return Fail(Error("event.unknown_destination",
+                        "GLN " + *to_location + " is not a location of '" + *to + "'")
                       .at_field("toLocation"));
     }
   }
@@ -809,37 +907,54 @@ Status ProvenanceState::Impl::Ship(const JsonValue& p) {
     PEDIGREE_ASSIGN(view, LoadPack(pack));
     const PackView& v = **view;
     if (v.facts.holder_org != org || !v.in_transit_to.empty()) {
-      return Fail(Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is not in the custody of " + org}.ToError().at_field("epcs"));
+      return Fail(
+          Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is not in the custody of " + org}
+              .ToError()
+              .at_field("epcs"));
     }
     if (v.facts.status != PackStatus::kActive) {
-      return Fail(Alert{AlertCode::kAlreadyDecommissioned, PackIdOf(pack) + " is " + std::string(PackStatusName(v.facts.status))}
-                      .ToError().at_field("epcs"));
+      return Fail(Alert{AlertCode::kAlreadyDecommissioned,
+                        PackIdOf(pack) + " is " + std::string(PackStatusName(v.facts.status))}
+                      .ToError()
+                      .at_field("epcs"));
     }
-    PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET in_transit_to = ?3 WHERE gtin = ?1 AND serial = ?2"));
+    PEDIGREE_ASSIGN(
+        u, db.Prepare("UPDATE packs SET in_transit_to = ?3 WHERE gtin = ?1 AND serial = ?2"));
     u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, *to);
     PEDIGREE_TRY(u->Run());
     PEDIGREE_TRY(RecordPackEvent(pack));
   }
   for (const std::string& sscc : expansion->containers) {
-    PEDIGREE_ASSIGN(q, db.Prepare("UPDATE containers SET in_transit_to = ?2 WHERE sscc = ?1 AND holder = ?3 AND in_transit_to IS NULL"));
+    PEDIGREE_ASSIGN(q, db.Prepare("UPDATE containers SET in_transit_to = ?2 WHERE sscc = ?1 AND "
+                                  "holder = ?3 AND in_transit_to IS NULL"));
     q->Bind(1, sscc).Bind(2, *to).Bind(3, org);
     PEDIGREE_TRY(q->Run());
     if (sqlite3_changes(db.get()) == 0) {
-      return Fail(Alert{AlertCode::kNotInCustody, "case " + sscc + " is not in the custody of " + org}.ToError().at_field("epcs"));
+      return Fail(
+          Alert{AlertCode::kNotInCustody, "case " + sscc + " is not in the custody of " + org}
+              .ToError()
+              .at_field("epcs"));
     }
   }
   {
-    PEDIGREE_ASSIGN(q, db.Prepare(
-                           "INSERT INTO shipments(from_org, despatch_advice, to_org, to_location, status, excursion, shipped_idx) "
-                           "VALUES(?1, ?2, ?3, ?4, 'shipped', 0, ?5)"));
-    q->Bind(1, org).Bind(2, *advice).Bind(3, *to).Bind(4, *to_location).Bind(5, static_cast<int64_t>(index));
+    PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO shipments(from_org, despatch_advice, to_org, "
+                                  "to_location, status, excursion, shipped_idx) "
+                                  "VALUES(?1, ?2, ?3, ?4, 'shipped', 0, ?5)"));
+    q->Bind(1, org)
+        .Bind(2, *advice)
+        .Bind(3, *to)
+        .Bind(4, *to_location)
+        .Bind(5, static_cast<int64_t>(index));
     if (!q->Run()) {
-      return Fail(Error("event.conflict", "despatch advice '" + *advice + "' of '" + org + "' was already used")
+      return Fail(Error("event.conflict",
+                        "despatch advice '" + *advice + "' of '" + org + "' was already used")
                       .at_field("despatchAdvice"));
     }
   }
   for (const std::string& epc : *epcs) {
-    PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO shipment_items(from_org, despatch_advice, epc) VALUES(?1, ?2, ?3)"));
+    PEDIGREE_ASSIGN(
+        q, db.Prepare(
+               "INSERT INTO shipment_items(from_org, despatch_advice, epc) VALUES(?1, ?2, ?3)"));
     q->Bind(1, org).Bind(2, *advice).Bind(3, epc);
     PEDIGREE_TRY(q->Run());
   }
@@ -852,33 +967,46 @@ Status ProvenanceState::Impl::Receive(const JsonValue& p) {
   PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
   PEDIGREE_ASSIGN(location, Str(p, "location"));
   PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
-  if (!*own_gln) return Fail(Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'").at_field("location"));
+  if (!*own_gln)
+    return Fail(
+        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
+            .at_field("location"));
   {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT to_org, status FROM shipments WHERE from_org = ?1 AND despatch_advice = ?2"));
+    PEDIGREE_ASSIGN(
+        q,
+        db.Prepare(
+            "SELECT to_org, status FROM shipments WHERE from_org = ?1 AND despatch_advice = ?2"));
     q->Bind(1, *from).Bind(2, *advice);
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row || q->Text(0) != org) {
       return Fail(Alert{AlertCode::kReceiveBeforeShip,
                         "'" + *from + "' recorded no shipment '" + *advice + "' to " + org}
-                      .ToError().at_field("despatchAdvice"));
+                      .ToError()
+                      .at_field("despatchAdvice"));
     }
     if (q->Text(1) != "shipped") {
-      return Fail(Error("event.conflict", "shipment '" + *advice + "' was already received").at_field("despatchAdvice"));
+      return Fail(Error("event.conflict", "shipment '" + *advice + "' was already received")
+                      .at_field("despatchAdvice"));
     }
   }
   PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
   for (const PackKey& pack : expansion->packs) {
-    PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET holder = ?3, in_transit_to = NULL WHERE gtin = ?1 AND serial = ?2"));
+    PEDIGREE_ASSIGN(
+        u,
+        db.Prepare(
+            "UPDATE packs SET holder = ?3, in_transit_to = NULL WHERE gtin = ?1 AND serial = ?2"));
     u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, org);
     PEDIGREE_TRY(u->Run());
     PEDIGREE_TRY(RecordPackEvent(pack));
   }
   for (const std::string& sscc : expansion->containers) {
-    PEDIGREE_ASSIGN(u, db.Prepare("UPDATE containers SET holder = ?2, in_transit_to = NULL WHERE sscc = ?1"));
+    PEDIGREE_ASSIGN(
+        u, db.Prepare("UPDATE containers SET holder = ?2, in_transit_to = NULL WHERE sscc = ?1"));
     u->Bind(1, sscc).Bind(2, org);
     PEDIGREE_TRY(u->Run());
   }
-  PEDIGREE_ASSIGN(done, db.Prepare("UPDATE shipments SET status = 'received', received_idx = ?3 WHERE from_org = ?1 AND despatch_advice = ?2"));
+  PEDIGREE_ASSIGN(done, db.Prepare("UPDATE shipments SET status = 'received', received_idx = ?3 "
+                                   "WHERE from_org = ?1 AND despatch_advice = ?2"));
   done->Bind(1, *from).Bind(2, *advice).Bind(3, static_cast<int64_t>(index));
   return done->Run();
 }
@@ -890,10 +1018,14 @@ Status ProvenanceState::Impl::Decommission(const JsonValue& p) {
   PEDIGREE_ASSIGN(status_text, Str(p, "status"));
   auto target = ParsePackStatus(*status_text);
   if (!target) return std::unexpected(target.error());
-  if (*target == PackStatus::kSupplied) PEDIGREE_TRY(RequireRole({"dispenser", "wholesaler"}, "supply"));
+  if (*target == PackStatus::kSupplied)
+    PEDIGREE_TRY(RequireRole({"dispenser", "wholesaler"}, "supply"));
   PEDIGREE_ASSIGN(location, Str(p, "location"));
   PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
-  if (!*own_gln) return Fail(Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'").at_field("location"));
+  if (!*own_gln)
+    return Fail(
+        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
+            .at_field("location"));
   PEDIGREE_ASSIGN(expansion, Expand(*epcs, false));
   Actor actor{org, *location, time};
   for (const PackKey& pack : expansion->packs) {
@@ -908,21 +1040,32 @@ Status ProvenanceState::Impl::Decommission(const JsonValue& p) {
         other->Bind(1, v.facts.holder_org);
         PEDIGREE_ASSIGN(row, other->Step());
         auto holder_roles = *row ? SplitRoles(other->Text(0)) : std::vector<std::string>{};
-        if (std::find(holder_roles.begin(), holder_roles.end(), "dispenser") != holder_roles.end()) {
-          alert = Alert{AlertCode::kCloneSuspected, "the pack is active in the custody of another dispenser"};
+        if (std::find(holder_roles.begin(), holder_roles.end(), "dispenser") !=
+            holder_roles.end()) {
+          alert = Alert{AlertCode::kCloneSuspected,
+                        "the pack is active in the custody of another dispenser"};
         }
       }
       alert.message = PackIdOf(pack) + ": " + alert.message;
       return Fail(alert.ToError().at_field("epcs"));
     }
     if (!v.in_transit_to.empty()) {
-      return Fail(Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is in transit to " + v.in_transit_to}.ToError().at_field("epcs"));
+      return Fail(
+          Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is in transit to " + v.in_transit_to}
+              .ToError()
+              .at_field("epcs"));
     }
-    PEDIGREE_ASSIGN(u, db.Prepare(
-                           "UPDATE packs SET status = ?3, status_org = ?4, status_location = ?5, status_time = ?6 "
-                           "WHERE gtin = ?1 AND serial = ?2"));
-    u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, static_cast<int64_t>(*target)).Bind(4, org)
-        .Bind(5, *location).Bind(6, time);
+    PEDIGREE_ASSIGN(
+        u,
+        db.Prepare(
+            "UPDATE packs SET status = ?3, status_org = ?4, status_location = ?5, status_time = ?6 "
+            "WHERE gtin = ?1 AND serial = ?2"));
+    u->Bind(1, pack.gtin)
+        .Bind(2, pack.serial)
+        .Bind(3, static_cast<int64_t>(*target))
+        .Bind(4, org)
+        .Bind(5, *location)
+        .Bind(6, time);
     PEDIGREE_TRY(u->Run());
     PEDIGREE_TRY(RecordPackEvent(pack));
   }
@@ -942,9 +1085,9 @@ Status ProvenanceState::Impl::Undo(const JsonValue& p) {
       alert.message = PackIdOf(pack) + ": " + alert.message;
       return Fail(alert.ToError().at_field("epcs"));
     }
-    PEDIGREE_ASSIGN(u, db.Prepare(
-                           "UPDATE packs SET status = 0, status_org = NULL, status_location = NULL, status_time = ?3 "
-                           "WHERE gtin = ?1 AND serial = ?2"));
+    PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET status = 0, status_org = NULL, status_location "
+                                  "= NULL, status_time = ?3 "
+                                  "WHERE gtin = ?1 AND serial = ?2"));
     u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, time);
     PEDIGREE_TRY(u->Run());
     PEDIGREE_TRY(RecordPackEvent(pack));
@@ -956,23 +1099,37 @@ Status ProvenanceState::Impl::BatchStatusChange(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer"}, "batch.status"));
   PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
   PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
-  if (!*owns) return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer").at_field("gtin"));
+  if (!*owns)
+    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
+                    .at_field("gtin"));
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
   PEDIGREE_ASSIGN(status_text, Str(p, "status"));
   PEDIGREE_ASSIGN(reason, Str(p, "reason"));
   BatchStatus status;
-  if (*status_text == "recalled") status = BatchStatus::kRecalled;
-  else if (*status_text == "withdrawn") status = BatchStatus::kWithdrawn;
-  else if (*status_text == "active") status = BatchStatus::kActive;
-  else return Fail(Malformed("status", "'" + *status_text + "' must be recalled, withdrawn or active"));
+  if (*status_text == "recalled")
+    status = BatchStatus::kRecalled;
+  else if (*status_text == "withdrawn")
+    status = BatchStatus::kWithdrawn;
+  else if (*status_text == "active")
+    status = BatchStatus::kActive;
+  else
+    return Fail(
+        Malformed("status", "'" + *status_text + "' must be recalled, withdrawn or active"));
   PEDIGREE_ASSIGN(q, db.Prepare("SELECT status FROM batches WHERE gtin = ?1 AND lot = ?2"));
   q->Bind(1, *gtin).Bind(2, *lot);
   PEDIGREE_ASSIGN(row, q->Step());
-  if (!*row) return Fail(Alert{AlertCode::kUnknownBatch, "batch " + *lot + " of " + *gtin + " is not registered"}.ToError().at_field("lot"));
+  if (!*row)
+    return Fail(
+        Alert{AlertCode::kUnknownBatch, "batch " + *lot + " of " + *gtin + " is not registered"}
+            .ToError()
+            .at_field("lot"));
   if (static_cast<BatchStatus>(q->Int(0)) == BatchStatus::kRecalled) {
-    return Fail(Error("event.batch_recalled", "batch " + *lot + " is recalled; a recall is final").at_field("status"));
+    return Fail(Error("event.batch_recalled", "batch " + *lot + " is recalled; a recall is final")
+                    .at_field("status"));
   }
-  PEDIGREE_ASSIGN(u, db.Prepare("UPDATE batches SET status = ?3, status_reason = ?4 WHERE gtin = ?1 AND lot = ?2"));
+  PEDIGREE_ASSIGN(
+      u, db.Prepare(
+             "UPDATE batches SET status = ?3, status_reason = ?4 WHERE gtin = ?1 AND lot = ?2"));
   u->Bind(1, *gtin).Bind(2, *lot).Bind(3, static_cast<int64_t>(status)).Bind(4, *reason);
   PEDIGREE_TRY(u->Run());
   return RecordBatchEvent(*gtin, *lot);
@@ -982,12 +1139,19 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
   PEDIGREE_ASSIGN(from, Str(p, "from"));
   PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
   {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT to_org FROM shipments WHERE from_org = ?1 AND despatch_advice = ?2"));
+    PEDIGREE_ASSIGN(
+        q, db.Prepare("SELECT to_org FROM shipments WHERE from_org = ?1 AND despatch_advice = ?2"));
     q->Bind(1, *from).Bind(2, *advice);
     PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) return Fail(Error("event.unknown_shipment", "no shipment '" + *advice + "' from '" + *from + "'").at_field("despatchAdvice"));
+    if (!*row)
+      return Fail(
+          Error("event.unknown_shipment", "no shipment '" + *advice + "' from '" + *from + "'")
+              .at_field("despatchAdvice"));
     if (org != *from && org != q->Text(0)) {
-      return Fail(Error("event.not_party", "'" + org + "' is neither sender nor receiver of shipment '" + *advice + "'").at_field("org"));
+      return Fail(
+          Error("event.not_party",
+                "'" + org + "' is neither sender nor receiver of shipment '" + *advice + "'")
+              .at_field("org"));
     }
   }
   const JsonValue* readings = p.find("readings");
@@ -996,10 +1160,12 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
   }
   int64_t lowest = INT64_MAX, highest = INT64_MIN;
   for (const JsonValue& r : readings->as_array()) {
-    if (!r.is_object()) return Fail(Malformed("readings", "each reading must be an object {time, value}"));
+    if (!r.is_object())
+      return Fail(Malformed("readings", "each reading must be an object {time, value}"));
     PEDIGREE_ASSIGN(value, Int(r, "value"));
     PEDIGREE_ASSIGN(t, Str(r, "time"));
-    if (!ParseUtcTime(*t)) return Fail(Malformed("readings", "reading time '" + *t + "' is not a UTC time"));
+    if (!ParseUtcTime(*t))
+      return Fail(Malformed("readings", "reading time '" + *t + "' is not a UTC time"));
     lowest = std::min(lowest, *value);
     highest = std::max(highest, *value);
   }
@@ -1009,16 +1175,20 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
     PEDIGREE_ASSIGN(q, db.Prepare("SELECT temp_min, temp_max FROM products WHERE gtin = ?1"));
     q->Bind(1, pack.gtin);
     PEDIGREE_ASSIGN(row, q->Step());
-    bool out = *row && ((!q->IsNull(0) && lowest < q->Int(0)) || (!q->IsNull(1) && highest > q->Int(1)));
+    bool out =
+        *row && ((!q->IsNull(0) && lowest < q->Int(0)) || (!q->IsNull(1) && highest > q->Int(1)));
     PEDIGREE_TRY(RecordPackEvent(pack));
     if (!out) continue;
     any = true;
-    PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET excursion = 1 WHERE gtin = ?1 AND serial = ?2"));
+    PEDIGREE_ASSIGN(u,
+                    db.Prepare("UPDATE packs SET excursion = 1 WHERE gtin = ?1 AND serial = ?2"));
     u->Bind(1, pack.gtin).Bind(2, pack.serial);
     PEDIGREE_TRY(u->Run());
   }
   if (any) {
-    PEDIGREE_ASSIGN(u, db.Prepare("UPDATE shipments SET excursion = 1 WHERE from_org = ?1 AND despatch_advice = ?2"));
+    PEDIGREE_ASSIGN(
+        u, db.Prepare(
+               "UPDATE shipments SET excursion = 1 WHERE from_org = ?1 AND despatch_advice = ?2"));
     u->Bind(1, *from).Bind(2, *advice);
     PEDIGREE_TRY(u->Run());
   }
@@ -1030,10 +1200,14 @@ Status ProvenanceState::Impl::AlertEvent(const JsonValue& p) {
   PEDIGREE_ASSIGN(message, Str(p, "message"));
   PEDIGREE_ASSIGN(subject, Str(p, "subjectOrg"));
   std::string epc = OptStr(p, "epc");
-  PEDIGREE_ASSIGN(q, db.Prepare(
-                         "INSERT INTO alerts(idx, code, epc, subject_org, message, time) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-  q->Bind(1, static_cast<int64_t>(index)).Bind(2, *code).BindTextOrNull(3, epc).Bind(4, *subject)
-      .Bind(5, *message).Bind(6, time);
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO alerts(idx, code, epc, subject_org, message, time) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+  q->Bind(1, static_cast<int64_t>(index))
+      .Bind(2, *code)
+      .BindTextOrNull(3, epc)
+      .Bind(4, *subject)
+      .Bind(5, *message)
+      .Bind(6, time);
   PEDIGREE_TRY(q->Run());
   if (auto pack = ParsePackId(epc)) PEDIGREE_TRY(RecordPackEvent(*pack));
   return Ok();

@@ -23,9 +23,11 @@ Result<std::chrono::year_month_day> ParseDate(std::string_view text) {
       !Digits(text, 5, 2, &m) || !Digits(text, 8, 2, &d)) {
     return Fail("ledger.bad_date", "'" + std::string(text) + "' is not a date YYYY-MM-DD");
   }
-  std::chrono::year_month_day date{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(m)},
+  std::chrono::year_month_day date{std::chrono::year{y},
+                                   std::chrono::month{static_cast<unsigned>(m)},
                                    std::chrono::day{static_cast<unsigned>(d)}};
-  if (!date.ok()) return Fail("ledger.bad_date", "'" + std::string(text) + "' is not a calendar date");
+  if (!date.ok())
+    return Fail("ledger.bad_date", "'" + std::string(text) + "' is not a calendar date");
   return date;
 }
 

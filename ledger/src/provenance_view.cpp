@@ -44,10 +44,12 @@ Result<bool> ProvenanceView::ProductExists(std::string_view gtin) {
   return q->Step();
 }
 
-Result<std::optional<BatchView>> ProvenanceView::Batch(std::string_view gtin, std::string_view lot) {
-  PEDIGREE_ASSIGN(q, impl_->db.Prepare(
-                         "SELECT b.expiry, b.quantity, b.status, b.status_reason, p.org FROM batches b "
-                         "JOIN products p ON p.gtin = b.gtin WHERE b.gtin = ?1 AND b.lot = ?2"));
+Result<std::optional<BatchView>> ProvenanceView::Batch(std::string_view gtin,
+                                                       std::string_view lot) {
+  PEDIGREE_ASSIGN(
+      q, impl_->db.Prepare(
+             "SELECT b.expiry, b.quantity, b.status, b.status_reason, p.org FROM batches b "
+             "JOIN products p ON p.gtin = b.gtin WHERE b.gtin = ?1 AND b.lot = ?2"));
   q->Bind(1, gtin).Bind(2, lot);
   PEDIGREE_ASSIGN(row, q->Step());
   if (!*row) return std::optional<BatchView>();
@@ -64,11 +66,12 @@ Result<std::optional<BatchView>> ProvenanceView::Batch(std::string_view gtin, st
 
 Result<std::vector<uint64_t>> ProvenanceView::PackHistory(std::string_view gtin,
                                                           std::string_view serial) {
-  PEDIGREE_ASSIGN(q, impl_->db.Prepare(
-                         "SELECT idx FROM pack_events WHERE gtin = ?1 AND serial = ?2 "
-                         "UNION SELECT be.idx FROM batch_events be JOIN packs p "
-                         "ON p.gtin = be.gtin AND p.lot = be.lot WHERE p.gtin = ?1 AND p.serial = ?2 "
-                         "ORDER BY 1"));
+  PEDIGREE_ASSIGN(q,
+                  impl_->db.Prepare(
+                      "SELECT idx FROM pack_events WHERE gtin = ?1 AND serial = ?2 "
+                      "UNION SELECT be.idx FROM batch_events be JOIN packs p "
+                      "ON p.gtin = be.gtin AND p.lot = be.lot WHERE p.gtin = ?1 AND p.serial = ?2 "
+                      "ORDER BY 1"));
   q->Bind(1, gtin).Bind(2, serial);
   std::vector<uint64_t> out;
   while (true) {
@@ -80,9 +83,9 @@ Result<std::vector<uint64_t>> ProvenanceView::PackHistory(std::string_view gtin,
 }
 
 Result<std::vector<AlertRecord>> ProvenanceView::Alerts(std::string_view org, size_t limit) {
-  PEDIGREE_ASSIGN(q, impl_->db.Prepare(
-                         "SELECT idx, code, epc, subject_org, message, time FROM alerts "
-                         "WHERE ?1 = '' OR subject_org = ?1 ORDER BY idx DESC LIMIT ?2"));
+  PEDIGREE_ASSIGN(
+      q, impl_->db.Prepare("SELECT idx, code, epc, subject_org, message, time FROM alerts "
+                           "WHERE ?1 = '' OR subject_org = ?1 ORDER BY idx DESC LIMIT ?2"));
   q->Bind(1, org).Bind(2, static_cast<int64_t>(limit));
   std::vector<AlertRecord> out;
   while (true) {

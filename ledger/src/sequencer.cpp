@@ -12,9 +12,9 @@ struct Sequencer::Item {
   std::string entry;
   std::string key;
   std::promise<Result<uint64_t>> promise;
-  bool verified = false;  // guarded by mu_
+  bool verified = false;          // guarded by mu_
   bool already_verified = false;  // the submitter vouches for it: skip the verifier
-  Status verdict;         // written by the verifying thread before `verified`
+  Status verdict;                 // written by the verifying thread before `verified`
   Hash leaf_hash{};
 };
 
@@ -87,8 +87,6 @@ std::future<Result<uint64_t>> Sequencer::Submit(std::string entry, std::string i
 Result<uint64_t> Sequencer::Append(std::string entry, std::string idempotency_key,
                                    bool already_verified) {
   return Submit(std::move(entry), std::move(idempotency_key), already_verified).get();
-
-
 }
 
 uint64_t Sequencer::size() const {

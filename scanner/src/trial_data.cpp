@@ -1,7 +1,5 @@
 #include "pedigree/scanner/trial_data.h"
 
-#include "pedigree/ledger/canonical_json.h"
-
 #include <algorithm>
 #include <array>
 #include <cassert>
@@ -10,6 +8,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "pedigree/ledger/canonical_json.h"
 #include "trial_json.h"
 
 namespace pedigree::scanner {
@@ -992,7 +991,6 @@ Result<Dataset> ParseCsvImpl(std::string_view bytes, const TrialParseOptions& op
   if (auto s = FinishDataset(ds, facts, options); !s) return std::unexpected(s.error());
   return ds;
 }
-
 
 // The UTF-16 code units of UTF-8 `s`, which RFC 8785 §3.2.3 sorts member names by.
 std::u16string Utf16Units(std::string_view s) {

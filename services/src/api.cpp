@@ -7,8 +7,8 @@
 
 #include "pedigree/ledger/identifiers.h"
 #include "pedigree/ledger/merkle.h"
-#include "pedigree/scanner/gs1.h"
 #include "pedigree/ledger/tiles.h"
+#include "pedigree/scanner/gs1.h"
 
 namespace pedigree::services {
 namespace {
@@ -38,14 +38,16 @@ Result<uint64_t> NumberParam(const std::map<std::string, std::string>& m, const 
   auto it = m.find(name);
   if (it == m.end() || it->second.empty()) {
     if (fallback) return *fallback;
-    return Fail(Error("request.missing_parameter", "parameter '" + name + "' is required").at_field(name));
+    return Fail(
+        Error("request.missing_parameter", "parameter '" + name + "' is required").at_field(name));
   }
   uint64_t v = 0;
   auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
   if (ec != std::errc() || end != it->second.data() + it->second.size()) {
-    return Fail(Error("request.bad_parameter", "parameter '" + name + "' must be a non-negative integer, got '" +
-                                                   it->second + "'")
-                    .at_field(name));
+    return Fail(
+        Error("request.bad_parameter",
+              "parameter '" + name + "' must be a non-negative integer, got '" + it->second + "'")
+            .at_field(name));
   }
   return v;
 }
@@ -53,7 +55,8 @@ Result<uint64_t> NumberParam(const std::map<std::string, std::string>& m, const 
 Result<JsonValue> BodyObject(const HttpRequest& req) {
   auto body = ledger::ParseJson(req.body, {.integers_only = true});
   if (!body) return std::unexpected(body.error());
-  if (!body->is_object()) return Fail(Error("request.invalid_body", "the body must be a JSON object"));
+  if (!body->is_object())
+    return Fail(Error("request.invalid_body", "the body must be a JSON object"));
   return body;
 }
 
@@ -95,9 +98,10 @@ HttpHandler NodeSigned(SupplyNode& node, std::string kind,
     JsonValue payload = std::move(*body);
     for (const char* reserved : {"v", "org", "time", "kind"}) {
       if (payload.find(reserved)) {
-        return ErrorResponse(Error("request.reserved_field", std::string("'") + reserved +
-                                                                 "' is set by the node; leave it out")
-                                 .at_field(reserved));
+        return ErrorResponse(
+            Error("request.reserved_field",
+                  std::string("'") + reserved + "' is set by the node; leave it out")
+                .at_field(reserved));
       }
     }
     payload.set("kind", JsonValue(kind));
@@ -120,7 +124,8 @@ HttpHandler NodeSigned(SupplyNode& node, std::string kind,
 Status EpcsFromCode(const HttpRequest&, JsonValue& payload) {
   const JsonValue* code = payload.find("code");
   if (!code) return Ok();
-  if (!code->is_string()) return Fail(Error("request.invalid_body", "code must be a string").at_field("code"));
+  if (!code->is_string())
+    return Fail(Error("request.invalid_body", "code must be a string").at_field("code"));
   auto data = scanner::ParseGs1(code->as_string());
   if (!data) return std::unexpected(data.error());
   auto pack = data->pack_id();
@@ -130,7 +135,8 @@ Status EpcsFromCode(const HttpRequest&, JsonValue& payload) {
       list.push_back(JsonValue(sscc->value()));
       payload.set("epcs", list);
     } else {
-      return Fail(Error("scan.not_a_pack", "the code names no pack (01+21) or logistic unit (00)").at_field("code"));
+      return Fail(Error("scan.not_a_pack", "the code names no pack (01+21) or logistic unit (00)")
+                      .at_field("code"));
     }
   } else {
     auto list = JsonValue::Array();
@@ -175,7 +181,8 @@ Result<TileIndex> ParseTileIndex(std::vector<std::string> parts) {
       if (!group.starts_with("x")) return bad("'" + parts[i] + "' must be x followed by 3 digits");
       group.remove_prefix(1);
     }
-    if (group.size() != 3 || !std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (group.size() != 3 ||
+        !std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       return bad("'" + parts[i] + "' must hold 3 digits");
     }
     index.n = index.n * 1000 + static_cast<uint64_t>(std::stoi(std::string(group)));
@@ -186,73 +193,96 @@ Result<TileIndex> ParseTileIndex(std::vector<std::string> parts) {
 }  // namespace
 
 Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
-  const Access members = Access::AnyOf({"manufacturer", "wholesaler", "dispenser", "regulator", "admin"});
+  const Access members =
+      Access::AnyOf({"manufacturer", "wholesaler", "dispenser", "regulator", "admin"});
   const Access manufacturers = Access::AnyOf({"manufacturer"});
   const Access holders = Access::AnyOf({"manufacturer", "wholesaler", "dispenser"});
 
   // Client-signed events: the envelope is appended as signed; the token's organisation
   // must be the payload's (a relay of someone else's events needs the admin role).
-  PEDIGREE_TRY(router.Add("POST", "/v1/events", members, [&node](const HttpRequest& req) {
-    auto parsed = ledger::ParseJson(req.body, {.integers_only = true});
-    if (!parsed) return ErrorResponse(parsed.error());
-    const JsonValue* payload = parsed->find("payload");
-    const JsonValue* org = payload ? payload->find("org") : nullptr;
-    if (!org || !org->is_string()) {
-      return ErrorResponse(Error("entry.malformed", "envelope payload has no org").at_field("payload.org"));
-    }
-    if (org->as_string() != req.principal->org_id && !req.principal->roles.count("admin")) {
-      return ErrorResponse(Error("auth.forbidden_org", "your token is for '" + req.principal->org_id +
-                                                           "', the event is by '" + org->as_string() + "'"));
-    }
-    auto index = node.Submit(req.body);
-    if (!index) return ErrorResponse(index.error());
-    auto out = JsonValue::Object();
-    out.set("index", Int(*index));
-    out.set("leafHash", JsonValue(ToBase64(ledger::LeafHash(AsBytes(req.body)))));
-    return Json(201, out);
-  }, BodyKind::kJson));
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/events", members,
+      [&node](const HttpRequest& req) {
+        auto parsed = ledger::ParseJson(req.body, {.integers_only = true});
+        if (!parsed) return ErrorResponse(parsed.error());
+        const JsonValue* payload = parsed->find("payload");
+        const JsonValue* org = payload ? payload->find("org") : nullptr;
+        if (!org || !org->is_string()) {
+          return ErrorResponse(
+              Error("entry.malformed", "envelope payload has no org").at_field("payload.org"));
+        }
+        if (org->as_string() != req.principal->org_id && !req.principal->roles.count("admin")) {
+          return ErrorResponse(
+              Error("auth.forbidden_org", "your token is for '" + req.principal->org_id +
+                                              "', the event is by '" + org->as_string() + "'"));
+        }
+        auto index = node.Submit(req.body);
+        if (!index) return ErrorResponse(index.error());
+        auto out = JsonValue::Object();
+        out.set("index", Int(*index));
+        out.set("leafHash", JsonValue(ToBase64(ledger::LeafHash(AsBytes(req.body)))));
+        return Json(201, out);
+      },
+      BodyKind::kJson));
 
   // Node-signed commands for organisations whose key this node holds.
-  PEDIGREE_TRY(router.Add("POST", "/v1/products", manufacturers, NodeSigned(node, "product.register"), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/batches", manufacturers, NodeSigned(node, "batch.register"), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/commission", manufacturers,
-                          NodeSigned(node, "commission", [](const HttpRequest&, JsonValue& p) -> Status {
-                            // {"generate": N} asks the node for N random serials.
-                            if (const JsonValue* g = p.find("generate")) {
-                              if (!g->is_int() || g->as_int() < 1 || g->as_int() > 10000) {
-                                return Fail(Error("request.invalid_body", "generate must be 1 to 10000").at_field("generate"));
-                              }
-                              auto serials = JsonValue::Array();
-                              for (auto& s : ledger::RandomSerials(static_cast<size_t>(g->as_int()))) serials.push_back(JsonValue(s));
-                              JsonValue copy = JsonValue::Object();
-                              for (const auto& [k, v] : p.as_object()) if (k != "generate") copy.set(k, v);
-                              copy.set("serials", serials);
-                              p = std::move(copy);
-                            }
-                            return Ok();
-                          }),
+  PEDIGREE_TRY(router.Add("POST", "/v1/products", manufacturers,
+                          NodeSigned(node, "product.register"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/batches", manufacturers, NodeSigned(node, "batch.register"),
                           BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/aggregate", holders, NodeSigned(node, "aggregate"), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/disaggregate", holders, NodeSigned(node, "disaggregate"), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/ship", holders, NodeSigned(node, "ship", EpcsFromCode), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/receive", holders, NodeSigned(node, "receive"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/commission", manufacturers,
+      NodeSigned(node, "commission",
+                 [](const HttpRequest&, JsonValue& p) -> Status {
+                   // {"generate": N} asks the node for N random serials.
+                   if (const JsonValue* g = p.find("generate")) {
+                     if (!g->is_int() || g->as_int() < 1 || g->as_int() > 10000) {
+                       return Fail(Error("request.invalid_body", "generate must be 1 to 10000")
+                                       .at_field("generate"));
+                     }
+                     auto serials = JsonValue::Array();
+                     for (auto& s : ledger::RandomSerials(static_cast<size_t>(g->as_int())))
+                       serials.push_back(JsonValue(s));
+                     JsonValue copy = JsonValue::Object();
+                     for (const auto& [k, v] : p.as_object())
+                       if (k != "generate") copy.set(k, v);
+                     copy.set("serials", serials);
+                     p = std::move(copy);
+                   }
+                   return Ok();
+                 }),
+      BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/aggregate", holders, NodeSigned(node, "aggregate"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/disaggregate", holders, NodeSigned(node, "disaggregate"),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/ship", holders, NodeSigned(node, "ship", EpcsFromCode),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/receive", holders, NodeSigned(node, "receive"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/dispense", Access::AnyOf({"dispenser", "wholesaler"}),
-                          NodeSigned(node, "decommission", [](const HttpRequest& req, JsonValue& p) -> Status {
-                            PEDIGREE_TRY(EpcsFromCode(req, p));
-                            p.set("status", JsonValue("supplied"));
-                            return Ok();
-                          }),
+                          NodeSigned(node, "decommission",
+                                     [](const HttpRequest& req, JsonValue& p) -> Status {
+                                       PEDIGREE_TRY(EpcsFromCode(req, p));
+                                       p.set("status", JsonValue("supplied"));
+                                       return Ok();
+                                     }),
                           BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/decommission", holders, NodeSigned(node, "decommission", EpcsFromCode), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/undo", holders, NodeSigned(node, "undo", EpcsFromCode), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/batch-status", manufacturers, NodeSigned(node, "batch.status"), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/sensor", holders, NodeSigned(node, "sensor"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/decommission", holders,
+                          NodeSigned(node, "decommission", EpcsFromCode), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/undo", holders, NodeSigned(node, "undo", EpcsFromCode),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/batch-status", manufacturers,
+                          NodeSigned(node, "batch.status"), BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/sensor", holders, NodeSigned(node, "sensor"), BodyKind::kJson));
 
   // Verification: read-only.
   PEDIGREE_TRY(router.Add("GET", "/v1/verify", members, [&node](const HttpRequest& req) {
     auto code = req.query.find("code");
     if (code == req.query.end() || code->second.empty()) {
-      return ErrorResponse(Error("request.missing_parameter", "parameter 'code' is required").at_field("code"));
+      return ErrorResponse(
+          Error("request.missing_parameter", "parameter 'code' is required").at_field("code"));
     }
     auto answer = node.Verify(code->second);
     if (!answer) return ErrorResponse(answer.error());
@@ -267,10 +297,11 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     }
     path += "/21/" + ledger::PercentEncode(req.path_params.at("serial"));
     auto link_type = req.query.find("linkType");
-    if (link_type == req.query.end() ||
-        (link_type->second != "verificationService" && link_type->second != "gs1:verificationService")) {
-      return ErrorResponse(Error("request.unsupported_link_type", "only linkType=verificationService is served")
-                               .at_field("linkType"));
+    if (link_type == req.query.end() || (link_type->second != "verificationService" &&
+                                         link_type->second != "gs1:verificationService")) {
+      return ErrorResponse(
+          Error("request.unsupported_link_type", "only linkType=verificationService is served")
+              .at_field("linkType"));
     }
     std::string uri = "https://id.gs1.org" + path;
     if (auto expiry = req.query.find("17"); expiry != req.query.end()) {
@@ -298,7 +329,8 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         if (r.code == ledger::AlertCode::kExpiryMismatch) {
           o.set("verificationFailureReason", JsonValue("No_match_GTIN_Serial_Expiry"));
         }
-        if (r.code == ledger::AlertCode::kAlreadyDecommissioned || r.code == ledger::AlertCode::kCloneSuspected ||
+        if (r.code == ledger::AlertCode::kAlreadyDecommissioned ||
+            r.code == ledger::AlertCode::kCloneSuspected ||
             r.code == ledger::AlertCode::kTemperatureExcursion) {
           info.push_back(JsonValue("Suspect"));
         }
@@ -311,89 +343,107 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
   PEDIGREE_TRY(router.Add("GET", "/01/{gtin}/10/{lot}/21/{serial}", members, lightweight));
 
   // Reads.
-  PEDIGREE_TRY(router.Add("GET", "/v1/packs/{gtin}/{serial}", members, [&node](const HttpRequest& req) {
-    const std::string& gtin = req.path_params.at("gtin");
-    const std::string& serial = req.path_params.at("serial");
-    auto pack = node.Read([&](ledger::ProvenanceView& v) { return v.Pack(gtin, serial); });
-    if (!pack) return ErrorResponse(pack.error());
-    if (!*pack) return ErrorResponse(Error("pack.not_found", "no pack " + gtin + " / " + serial).at_field("serial"));
-    auto history = node.Read([&](ledger::ProvenanceView& v) { return v.PackHistory(gtin, serial); });
-    if (!history) return ErrorResponse(history.error());
-    // Who may see a pack's history: regulators, and the organisations in it.
-    auto events = JsonValue::Array();
-    bool involved = HasRole(*req.principal, "regulator");
-    for (uint64_t index : *history) {
-      auto entry = node.ledger().Entry(index);
-      if (!entry) return ErrorResponse(entry.error());
-      auto env = ledger::ParseJson(*entry);
-      if (!env) return ErrorResponse(env.error());
-      const JsonValue* p = env->find("payload");
-      auto e = JsonValue::Object();
-      e.set("index", Int(index));
-      for (const char* k : {"kind", "org", "time", "status", "to", "despatchAdvice", "location", "toLocation", "code"}) {
-        if (const JsonValue* v = p->find(k)) e.set(k, *v);
-      }
-      if (const JsonValue* o = p->find("org"); o && o->is_string() && o->as_string() == req.principal->org_id) involved = true;
-      events.push_back(std::move(e));
-    }
-    if (!involved) {
-      return ErrorResponse(Error("auth.forbidden_role", "only regulators and organisations that handled the pack may read its history"));
-    }
-    const ledger::PackView& p = **pack;
-    auto o = JsonValue::Object();
-    o.set("packId", JsonValue(ledger::PackId(*ledger::Gtin::Parse(gtin), *ledger::Serial::Parse(serial)).DigitalLinkUri()));
-    o.set("gtin", JsonValue(gtin));
-    o.set("serial", JsonValue(serial));
-    o.set("lot", JsonValue(p.lot));
-    o.set("expiry", JsonValue(ledger::FormatDate(p.facts.expiry)));
-    o.set("product", JsonValue(p.product_name));
-    o.set("status", JsonValue(std::string(ledger::PackStatusName(p.facts.status))));
-    o.set("batchStatus", JsonValue(std::string(ledger::BatchStatusName(p.facts.batch_status))));
-    o.set("holder", JsonValue(p.facts.holder_org));
-    if (!p.in_transit_to.empty()) o.set("inTransitTo", JsonValue(p.in_transit_to));
-    if (!p.parent.empty()) o.set("parent", JsonValue(p.parent));
-    o.set("temperatureExcursion", JsonValue(p.facts.temperature_excursion));
-    o.set("events", events);
-    return Json(200, o);
-  }));
-  PEDIGREE_TRY(router.Add("GET", "/v1/batches/{gtin}/{lot}", members, [&node](const HttpRequest& req) {
-    const std::string& gtin = req.path_params.at("gtin");
-    const std::string& lot = req.path_params.at("lot");
-    auto batch = node.Read([&](ledger::ProvenanceView& v) { return v.Batch(gtin, lot); });
-    if (!batch) return ErrorResponse(batch.error());
-    if (!*batch) return ErrorResponse(Error("batch.not_found", "no batch " + lot + " of " + gtin).at_field("lot"));
-    bool allowed = HasRole(*req.principal, "regulator") || (*batch)->manufacturer == req.principal->org_id;
-    auto o = JsonValue::Object();
-    o.set("gtin", JsonValue(gtin));
-    o.set("lot", JsonValue(lot));
-    o.set("expiry", JsonValue(ledger::FormatDate((*batch)->expiry)));
-    o.set("quantity", JsonValue((*batch)->quantity));
-    o.set("status", JsonValue(std::string(ledger::BatchStatusName((*batch)->status))));
-    if (!(*batch)->status_reason.empty()) o.set("statusReason", JsonValue((*batch)->status_reason));
-    o.set("manufacturer", JsonValue((*batch)->manufacturer));
-    if (allowed) {
-      // Recall reach: who holds the batch's packs now (manufacturer and regulators only).
-      auto reach = node.Read([&](ledger::ProvenanceView& v) { return v.RecallReach(gtin, lot); });
-      if (!reach) return ErrorResponse(reach.error());
-      auto holders = JsonValue::Array();
-      for (const auto& h : *reach) {
-        auto e = JsonValue::Object();
-        e.set("holder", JsonValue(h.holder));
-        e.set("status", JsonValue(h.status));
-        e.set("packs", JsonValue(h.packs));
-        if (!h.in_transit_to.empty()) e.set("inTransitTo", JsonValue(h.in_transit_to));
-        holders.push_back(std::move(e));
-      }
-      o.set("reach", holders);
-    }
-    return Json(200, o);
-  }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/packs/{gtin}/{serial}", members, [&node](const HttpRequest& req) {
+        const std::string& gtin = req.path_params.at("gtin");
+        const std::string& serial = req.path_params.at("serial");
+        auto pack = node.Read([&](ledger::ProvenanceView& v) { return v.Pack(gtin, serial); });
+        if (!pack) return ErrorResponse(pack.error());
+        if (!*pack)
+          return ErrorResponse(
+              Error("pack.not_found", "no pack " + gtin + " / " + serial).at_field("serial"));
+        auto history =
+            node.Read([&](ledger::ProvenanceView& v) { return v.PackHistory(gtin, serial); });
+        if (!history) return ErrorResponse(history.error());
+        // Who may see a pack's history: regulators, and the organisations in it.
+        auto events = JsonValue::Array();
+        bool involved = HasRole(*req.principal, "regulator");
+        for (uint64_t index : *history) {
+          auto entry = node.ledger().Entry(index);
+          if (!entry) return ErrorResponse(entry.error());
+          auto env = ledger::ParseJson(*entry);
+          if (!env) return ErrorResponse(env.error());
+          const JsonValue* p = env->find("payload");
+          auto e = JsonValue::Object();
+          e.set("index", Int(index));
+          for (const char* k : {"kind", "org", "time", "status", "to", "despatchAdvice", "location",
+                                "toLocation", "code"}) {
+            if (const JsonValue* v = p->find(k)) e.set(k, *v);
+          }
+          if (const JsonValue* o = p->find("org");
+              o && o->is_string() && o->as_string() == req.principal->org_id)
+            involved = true;
+          events.push_back(std::move(e));
+        }
+        if (!involved) {
+          return ErrorResponse(Error(
+              "auth.forbidden_role",
+              "only regulators and organisations that handled the pack may read its history"));
+        }
+        const ledger::PackView& p = **pack;
+        auto o = JsonValue::Object();
+        o.set("packId",
+              JsonValue(ledger::PackId(*ledger::Gtin::Parse(gtin), *ledger::Serial::Parse(serial))
+                            .DigitalLinkUri()));
+        o.set("gtin", JsonValue(gtin));
+        o.set("serial", JsonValue(serial));
+        o.set("lot", JsonValue(p.lot));
+        o.set("expiry", JsonValue(ledger::FormatDate(p.facts.expiry)));
+        o.set("product", JsonValue(p.product_name));
+        o.set("status", JsonValue(std::string(ledger::PackStatusName(p.facts.status))));
+        o.set("batchStatus", JsonValue(std::string(ledger::BatchStatusName(p.facts.batch_status))));
+        o.set("holder", JsonValue(p.facts.holder_org));
+        if (!p.in_transit_to.empty()) o.set("inTransitTo", JsonValue(p.in_transit_to));
+        if (!p.parent.empty()) o.set("parent", JsonValue(p.parent));
+        o.set("temperatureExcursion", JsonValue(p.facts.temperature_excursion));
+        o.set("events", events);
+        return Json(200, o);
+      }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/batches/{gtin}/{lot}", members, [&node](const HttpRequest& req) {
+        const std::string& gtin = req.path_params.at("gtin");
+        const std::string& lot = req.path_params.at("lot");
+        auto batch = node.Read([&](ledger::ProvenanceView& v) { return v.Batch(gtin, lot); });
+        if (!batch) return ErrorResponse(batch.error());
+        if (!*batch)
+          return ErrorResponse(
+              Error("batch.not_found", "no batch " + lot + " of " + gtin).at_field("lot"));
+        bool allowed =
+            HasRole(*req.principal, "regulator") || (*batch)->manufacturer == req.principal->org_id;
+        auto o = JsonValue::Object();
+        o.set("gtin", JsonValue(gtin));
+        o.set("lot", JsonValue(lot));
+        o.set("expiry", JsonValue(ledger::FormatDate((*batch)->expiry)));
+        o.set("quantity", JsonValue((*batch)->quantity));
+        o.set("status", JsonValue(std::string(ledger::BatchStatusName((*batch)->status))));
+        if (!(*batch)->status_reason.empty())
+          o.set("statusReason", JsonValue((*batch)->status_reason));
+        o.set("manufacturer", JsonValue((*batch)->manufacturer));
+        if (allowed) {
+          // Recall reach: who holds the batch's packs now (manufacturer and regulators only).
+          auto reach =
+              node.Read([&](ledger::ProvenanceView& v) { return v.RecallReach(gtin, lot); });
+          if (!reach) return ErrorResponse(reach.error());
+          auto holders = JsonValue::Array();
+          for (const auto& h : *reach) {
+            auto e = JsonValue::Object();
+            e.set("holder", JsonValue(h.holder));
+            e.set("status", JsonValue(h.status));
+            e.set("packs", JsonValue(h.packs));
+            if (!h.in_transit_to.empty()) e.set("inTransitTo", JsonValue(h.in_transit_to));
+            holders.push_back(std::move(e));
+          }
+          o.set("reach", holders);
+        }
+        return Json(200, o);
+      }));
   PEDIGREE_TRY(router.Add("GET", "/v1/alerts", members, [&node](const HttpRequest& req) {
     // Regulators see every alert; others the ones about themselves.
     std::string org = HasRole(*req.principal, "regulator") ? "" : req.principal->org_id;
     auto limit = NumberParam(req.query, "limit", 100);
     if (!limit) return ErrorResponse(limit.error());
-    auto alerts = node.Read([&](ledger::ProvenanceView& v) { return v.Alerts(org, std::min<uint64_t>(*limit, 1000)); });
+    auto alerts = node.Read(
+        [&](ledger::ProvenanceView& v) { return v.Alerts(org, std::min<uint64_t>(*limit, 1000)); });
     if (!alerts) return ErrorResponse(alerts.error());
     auto list = JsonValue::Array();
     for (const auto& a : *alerts) {
@@ -413,71 +463,80 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
 
   // The log: checkpoint, proofs and tiles are public (they reveal hashes only);
   // entries carry business data and need a member token.
-  PEDIGREE_TRY(router.Add("GET", "/v1/log/checkpoint", Access::Public(), [&node](const HttpRequest&) {
-    auto cp = node.ledger().SignCheckpoint();
-    if (!cp) return ErrorResponse(cp.error());
-    return Text(cp->note);
-  }));
-  PEDIGREE_TRY(router.Add("GET", "/v1/log/proof/inclusion", Access::Public(), [&node](const HttpRequest& req) {
-    auto index = NumberParam(req.query, "index");
-    if (!index) return ErrorResponse(index.error());
-    std::optional<uint64_t> size;
-    if (req.query.count("size")) {
-      auto s = NumberParam(req.query, "size");
-      if (!s) return ErrorResponse(s.error());
-      size = *s;
-    }
-    auto proof = node.ledger().ProveInclusion(*index, size);
-    if (!proof) return ErrorResponse(proof.error());
-    auto o = JsonValue::Object();
-    o.set("index", Int(proof->index));
-    o.set("size", Int(proof->size));
-    o.set("leafHash", JsonValue(ToBase64(proof->leaf_hash)));
-    auto path = JsonValue::Array();
-    for (const Hash& h : proof->path) path.push_back(JsonValue(ToBase64(h)));
-    o.set("proof", path);
-    o.set("root", JsonValue(ToBase64(proof->root)));
-    return Json(200, o);
-  }));
-  PEDIGREE_TRY(router.Add("GET", "/v1/log/proof/consistency", Access::Public(), [&node](const HttpRequest& req) {
-    auto from = NumberParam(req.query, "from");
-    auto to = NumberParam(req.query, "to");
-    if (!from) return ErrorResponse(from.error());
-    if (!to) return ErrorResponse(to.error());
-    auto proof = node.ledger().ProveConsistency(*from, *to);
-    if (!proof) return ErrorResponse(proof.error());
-    auto o = JsonValue::Object();
-    o.set("from", Int(*from));
-    o.set("to", Int(*to));
-    auto path = JsonValue::Array();
-    for (const Hash& h : *proof) path.push_back(JsonValue(ToBase64(h)));
-    o.set("proof", path);
-    return Json(200, o);
-  }));
-  PEDIGREE_TRY(router.Add("GET", "/v1/log/entries/{index}", members, [&node](const HttpRequest& req) {
-    auto index = NumberParam(req.path_params, "index");
-    if (!index) return ErrorResponse(index.error());
-    if (*index >= node.ledger().size()) {
-      return ErrorResponse(Error("entry.not_found", "no entry " + std::to_string(*index) + " in a log of size " +
-                                                        std::to_string(node.ledger().size())));
-    }
-    auto entry = node.ledger().Entry(*index);
-    if (!entry) return ErrorResponse(entry.error());
-    return Json(200, *ledger::ParseJson(*entry));
-  }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/log/checkpoint", Access::Public(), [&node](const HttpRequest&) {
+        auto cp = node.ledger().SignCheckpoint();
+        if (!cp) return ErrorResponse(cp.error());
+        return Text(cp->note);
+      }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/log/proof/inclusion", Access::Public(),
+                          [&node](const HttpRequest& req) {
+                            auto index = NumberParam(req.query, "index");
+                            if (!index) return ErrorResponse(index.error());
+                            std::optional<uint64_t> size;
+                            if (req.query.count("size")) {
+                              auto s = NumberParam(req.query, "size");
+                              if (!s) return ErrorResponse(s.error());
+                              size = *s;
+                            }
+                            auto proof = node.ledger().ProveInclusion(*index, size);
+                            if (!proof) return ErrorResponse(proof.error());
+                            auto o = JsonValue::Object();
+                            o.set("index", Int(proof->index));
+                            o.set("size", Int(proof->size));
+                            o.set("leafHash", JsonValue(ToBase64(proof->leaf_hash)));
+                            auto path = JsonValue::Array();
+                            for (const Hash& h : proof->path)
+                              path.push_back(JsonValue(ToBase64(h)));
+                            o.set("proof", path);
+                            o.set("root", JsonValue(ToBase64(proof->root)));
+                            return Json(200, o);
+                          }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/log/proof/consistency", Access::Public(),
+                          [&node](const HttpRequest& req) {
+                            auto from = NumberParam(req.query, "from");
+                            auto to = NumberParam(req.query, "to");
+                            if (!from) return ErrorResponse(from.error());
+                            if (!to) return ErrorResponse(to.error());
+                            auto proof = node.ledger().ProveConsistency(*from, *to);
+                            if (!proof) return ErrorResponse(proof.error());
+                            auto o = JsonValue::Object();
+                            o.set("from", Int(*from));
+                            o.set("to", Int(*to));
+                            auto path = JsonValue::Array();
+                            for (const Hash& h : *proof) path.push_back(JsonValue(ToBase64(h)));
+                            o.set("proof", path);
+                            return Json(200, o);
+                          }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/log/entries/{index}", members, [&node](const HttpRequest& req) {
+        auto index = NumberParam(req.path_params, "index");
+        if (!index) return ErrorResponse(index.error());
+        if (*index >= node.ledger().size()) {
+          return ErrorResponse(Error("entry.not_found", "no entry " + std::to_string(*index) +
+                                                            " in a log of size " +
+                                                            std::to_string(node.ledger().size())));
+        }
+        auto entry = node.ledger().Entry(*index);
+        if (!entry) return ErrorResponse(entry.error());
+        return Json(200, *ledger::ParseJson(*entry));
+      }));
   // C2SP tlog-tiles hash tiles: /v1/log/tile/<L>/<N>[.p/<W>], N written as x001/x234/067.
   auto tile = [&node](const HttpRequest& req) {
     auto level = NumberParam(req.path_params, "level");
     if (!level || *level > 7) {
-      return ErrorResponse(Error("request.bad_parameter", "tile level must be 0 to 7").at_field("level"));
+      return ErrorResponse(
+          Error("request.bad_parameter", "tile level must be 0 to 7").at_field("level"));
     }
     std::vector<std::string> parts;
     for (const char* name : {"a", "b", "c", "d", "e"}) {
-      if (auto it = req.path_params.find(name); it != req.path_params.end()) parts.push_back(it->second);
+      if (auto it = req.path_params.find(name); it != req.path_params.end())
+        parts.push_back(it->second);
     }
     auto index = ParseTileIndex(parts);
     if (!index) return ErrorResponse(index.error());
-    auto bytes = ledger::ReadTile(static_cast<uint32_t>(*level), index->n, index->width, node.ledger().storage());
+    auto bytes = ledger::ReadTile(static_cast<uint32_t>(*level), index->n, index->width,
+                                  node.ledger().storage());
     if (!bytes) return ErrorResponse(bytes.error());
     HttpResponse r;
     r.content_type = "application/octet-stream";
@@ -486,9 +545,10 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         index->width == ledger::kTileWidth ? "public, max-age=31536000, immutable" : "no-cache";
     return r;
   };
-  for (const char* pattern : {"/v1/log/tile/{level}/{a}", "/v1/log/tile/{level}/{a}/{b}",
-                              "/v1/log/tile/{level}/{a}/{b}/{c}", "/v1/log/tile/{level}/{a}/{b}/{c}/{d}",
-                              "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
+  for (const char* pattern :
+       {"/v1/log/tile/{level}/{a}", "/v1/log/tile/{level}/{a}/{b}",
+        "/v1/log/tile/{level}/{a}/{b}/{c}", "/v1/log/tile/{level}/{a}/{b}/{c}/{d}",
+        "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
   }
   return Ok();

@@ -9,8 +9,7 @@
 namespace pedigree::services {
 
 Result<Args> Args::Parse(const std::vector<std::string>& args, size_t first,
-                         const std::set<std::string>& options,
-                         const std::set<std::string>& flags) {
+                         const std::set<std::string>& options, const std::set<std::string>& flags) {
   Args parsed;
   for (size_t i = first; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -62,8 +61,9 @@ Result<std::optional<uint64_t>> Args::number(const std::string& name) const {
   uint64_t n = 0;
   auto [end, ec] = std::from_chars(v->data(), v->data() + v->size(), n);
   if (ec != std::errc() || end != v->data() + v->size() || v->empty()) {
-    return Fail(Error("cli.usage", "--" + name + " must be a non-negative integer, got '" + *v + "'")
-                    .at_field(name));
+    return Fail(
+        Error("cli.usage", "--" + name + " must be a non-negative integer, got '" + *v + "'")
+            .at_field(name));
   }
   return std::optional<uint64_t>(n);
 }

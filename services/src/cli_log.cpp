@@ -23,14 +23,15 @@ JsonValue HashListJson(const std::vector<Hash>& hashes) {
 
 JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }
 
-#define PEDIGREE_TRY_ASSIGN(var, expr)                       \
-  auto var = (expr);                                         \
+#define PEDIGREE_TRY_ASSIGN(var, expr) \
+  auto var = (expr);                   \
   if (!var) return PrintError(io.err, var.error())
 
 // A plain log by default; --supply-chain attaches the provenance model, governed by the
 // consortium authority key given (--authority-public-key) or generated here.
 int Init(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"dir", "origin", "authority-public-key"}, {"supply-chain"}));
+  PEDIGREE_TRY_ASSIGN(
+      args, Args::Parse(argv, 1, {"dir", "origin", "authority-public-key"}, {"supply-chain"}));
   PEDIGREE_TRY_ASSIGN(origin, args->required("origin"));
   auto out = JsonValue::Object();
   out.set("dir", JsonValue(args->dir()));
@@ -213,7 +214,9 @@ int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
 
 std::vector<Command> LedgerCommands() {
   return {
-      {"init", "init --origin NAME [--dir D] [--supply-chain [--authority-public-key B64]]  new ledger", Init},
+      {"init",
+       "init --origin NAME [--dir D] [--supply-chain [--authority-public-key B64]]  new ledger",
+       Init},
       {"keygen", "keygen --out FILE                     new Ed25519 key (PKCS#8 PEM, mode 0600)",
        Keygen},
       {"log append",

@@ -56,7 +56,8 @@ JsonValue Gs1Json(std::string_view raw) {
 }
 
 bool LooksLikeImage(std::string_view bytes) {
-  static constexpr std::string_view kMagics[] = {"\x89PNG", "\xff\xd8\xff", "BM", "GIF8", "P5", "P6"};
+  static constexpr std::string_view kMagics[] = {"\x89PNG", "\xff\xd8\xff", "BM",
+                                                 "GIF8",    "P5",           "P6"};
   for (auto m : kMagics) {
     if (bytes.substr(0, m.size()) == m) return true;
   }
@@ -75,7 +76,8 @@ int Scan(const std::vector<std::string>& argv, CliIo& io) {
     PrintJson(io.out, out);
     return 0;
   }
-  if (args->positionals().empty()) return PrintError(io.err, Error("cli.usage", "scan FILE|- or scan --string TEXT"));
+  if (args->positionals().empty())
+    return PrintError(io.err, Error("cli.usage", "scan FILE|- or scan --string TEXT"));
   auto bytes = ReadInput(args->positionals()[0], io.in);
   if (!bytes) return PrintError(io.err, bytes.error());
   if (LooksLikeImage(*bytes)) {
@@ -124,7 +126,8 @@ int Scan(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int Label(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 1, {"gtin", "serial", "lot", "expiry", "sscc", "out", "o", "module-px"});
+  auto args =
+      Args::Parse(argv, 1, {"gtin", "serial", "lot", "expiry", "sscc", "out", "o", "module-px"});
   if (!args) return PrintError(io.err, args.error());
   auto out_path = args->has("o") ? Result<std::string>(*args->get("o")) : args->required("out");
   if (!out_path) return PrintError(io.err, out_path.error());
@@ -132,7 +135,8 @@ int Label(const std::vector<std::string>& argv, CliIo& io) {
   if (!module) return PrintError(io.err, module.error());
   scanner::SymbolGeometry geometry;
   if (*module) geometry.module_px = static_cast<int>(**module);
-  Result<scanner::Image> image = Fail("cli.usage", "label needs --gtin/--serial/--lot/--expiry or --sscc");
+  Result<scanner::Image> image =
+      Fail("cli.usage", "label needs --gtin/--serial/--lot/--expiry or --sscc");
   if (auto sscc = args->get("sscc")) {
     geometry.quiet_zone_modules = 10;
     if (!*module) geometry.module_px = 3;
@@ -140,7 +144,9 @@ int Label(const std::vector<std::string>& argv, CliIo& io) {
   } else {
     for (const char* required : {"gtin", "serial", "lot", "expiry"}) {
       if (!args->has(required)) {
-        return PrintError(io.err, Error("cli.usage", std::string("missing required option --") + required).at_field(required));
+        return PrintError(io.err,
+                          Error("cli.usage", std::string("missing required option --") + required)
+                              .at_field(required));
       }
     }
     std::string expiry = *args->get("expiry");
@@ -150,7 +156,8 @@ int Label(const std::vector<std::string>& argv, CliIo& io) {
     }
     auto gtin = ledger::Gtin::Parse(*args->get("gtin"));
     if (!gtin) return PrintError(io.err, gtin.error().at_field("gtin"));
-    image = scanner::RenderPackLabel(gtin->value(), expiry, *args->get("lot"), *args->get("serial"), geometry);
+    image = scanner::RenderPackLabel(gtin->value(), expiry, *args->get("lot"), *args->get("serial"),
+                                     geometry);
   }
   if (!image) return PrintError(io.err, image.error());
   if (auto ok = scanner::WritePng(*image, *out_path); !ok) return PrintError(io.err, ok.error());
@@ -166,8 +173,12 @@ int Label(const std::vector<std::string>& argv, CliIo& io) {
 
 std::vector<Command> ScanCommands() {
   return {
-      {"scan", "scan FILE|- | scan --string TEXT       barcodes in an image, or scanner reads, as JSON", Scan},
-      {"label", "label --gtin G --serial S --lot L --expiry YYMMDD -o F.png | label --sscc S -o F.png", Label},
+      {"scan",
+       "scan FILE|- | scan --string TEXT       barcodes in an image, or scanner reads, as JSON",
+       Scan},
+      {"label",
+       "label --gtin G --serial S --lot L --expiry YYMMDD -o F.png | label --sscc S -o F.png",
+       Label},
   };
 }
 

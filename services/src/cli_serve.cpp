@@ -20,13 +20,15 @@ std::string TokensPath(const std::string& dir) { return dir + "/tokens.db"; }
 struct ServeSettings {
   std::map<std::string, std::string> values = {
       {"bind", "127.0.0.1"}, {"port", "8080"}, {"threads", "32"}, {"max_body_bytes", "1048576"},
-      {"rate_limit", "0"},   {"tls_cert", ""}, {"tls_key", ""},   {"responder_gln", ""}, {"access_log", ""},
+      {"rate_limit", "0"},   {"tls_cert", ""}, {"tls_key", ""},   {"responder_gln", ""},
+      {"access_log", ""},
   };
 };
 
 Status LoadConfigFile(const std::string& path, ServeSettings& s) {
   std::ifstream in(path);
-  if (!in) return Fail(Error("config.not_found", "cannot read config file " + path).at_field("config"));
+  if (!in)
+    return Fail(Error("config.not_found", "cannot read config file " + path).at_field("config"));
   std::string line;
   for (uint64_t n = 1; std::getline(in, line); ++n) {
     auto hash = line.find('#');
@@ -44,7 +46,9 @@ Status LoadConfigFile(const std::string& path, ServeSettings& s) {
     }
     std::string key = trim(line.substr(0, eq));
     if (!s.values.count(key)) {
-      return Fail(Error("config.unknown_key", "unknown setting '" + key + "' in " + path).at_line_column(n, 1).at_field(key));
+      return Fail(Error("config.unknown_key", "unknown setting '" + key + "' in " + path)
+                      .at_line_column(n, 1)
+                      .at_field(key));
     }
     s.values[key] = trim(line.substr(eq + 1));
   }
@@ -59,7 +63,8 @@ Result<size_t> SizeSetting(const ServeSettings& s, const std::string& key) {
     if (used == v.size()) return static_cast<size_t>(n);
   } catch (...) {
   }
-  return Fail(Error("config.bad_value", "setting " + key + " must be a number, got '" + v + "'").at_field(key));
+  return Fail(Error("config.bad_value", "setting " + key + " must be a number, got '" + v + "'")
+                  .at_field(key));
 }
 
 int Serve(const std::vector<std::string>& argv, CliIo& io) {
@@ -91,7 +96,9 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   for (auto* r : {&port, &threads, &max_body}) {
     if (!*r) return PrintError(io.err, r->error());
   }
-  if (*port > 65535) return PrintError(io.err, Error("config.bad_value", "port must be at most 65535").at_field("port"));
+  if (*port > 65535)
+    return PrintError(io.err,
+                      Error("config.bad_value", "port must be at most 65535").at_field("port"));
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
   config.max_body_bytes = *max_body;
@@ -122,12 +129,12 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   config.metrics = std::make_shared<MetricsRegistry>();
   SupplyNode* n = node->get();
   config.metrics->AddGauge("pedigree_ledger_entries", "Entries in the log",
-                                [n] { return static_cast<double>(n->ledger().size()); });
+                           [n] { return static_cast<double>(n->ledger().size()); });
   auto server = HttpServer::Start(config, std::move(router), tokens->get());
   if (!server) return PrintError(io.err, server.error());
-  io.out << "pedigree serving " << args->dir() << " on " << ((*server)->tls() ? "https" : "http") << "://"
-         << config.bind << ":" << (*server)->port() << "  (log " << (*node)->ledger().VerifierKey() << ")"
-         << std::endl;
+  io.out << "pedigree serving " << args->dir() << " on " << ((*server)->tls() ? "https" : "http")
+         << "://" << config.bind << ":" << (*server)->port() << "  (log "
+         << (*node)->ledger().VerifierKey() << ")" << std::endl;
   int signal = 0;
   sigwait(&stop_signals, &signal);
   io.out << "signal " << signal << ": finishing in-flight requests and commits" << std::endl;
@@ -200,8 +207,11 @@ int TokenList(const std::vector<std::string>& argv, CliIo& io) {
 
 std::vector<Command> ServeCommands() {
   return {
-      {"serve", "serve [--config FILE] [--bind A] [--port P] [--tls-cert F --tls-key F] ...  HTTP API", Serve},
-      {"token issue", "token issue --org ORG --roles R,.. [--label L]   new API token (shown once)", TokenIssue},
+      {"serve",
+       "serve [--config FILE] [--bind A] [--port P] [--tls-cert F --tls-key F] ...  HTTP API",
+       Serve},
+      {"token issue", "token issue --org ORG --roles R,.. [--label L]   new API token (shown once)",
+       TokenIssue},
       {"token revoke", "token revoke --id ID", TokenRevoke},
       {"token list", "token list [--org ORG]", TokenList},
   };

@@ -52,49 +52,83 @@ struct ActionSpec {
 
 const std::vector<ActionSpec>& Actions() {
   static const std::vector<ActionSpec> actions = {
-      {"product register", "product.register",
-       {{"gtin", "gtin", Field::kString, true}, {"name", "name", Field::kString, true},
-        {"form", "form", Field::kString, false}, {"strength", "strength", Field::kString, false},
-        {"nhrn", "nhrn", Field::kString, false}, {"temp-min", "tempMin", Field::kInt, false},
+      {"product register",
+       "product.register",
+       {{"gtin", "gtin", Field::kString, true},
+        {"name", "name", Field::kString, true},
+        {"form", "form", Field::kString, false},
+        {"strength", "strength", Field::kString, false},
+        {"nhrn", "nhrn", Field::kString, false},
+        {"temp-min", "tempMin", Field::kInt, false},
         {"temp-max", "tempMax", Field::kInt, false}},
-       {}, "--gtin G --name N [--temp-min T --temp-max T (tenths °C)]"},
-      {"batch register", "batch.register",
-       {{"gtin", "gtin", Field::kString, true}, {"lot", "lot", Field::kString, true},
-        {"expiry", "expiry", Field::kString, true}, {"quantity", "quantity", Field::kInt, true}},
-       {}, "--gtin G --lot L --expiry YYYY-MM-DD --quantity N"},
-      {"commission", "commission",
-       {{"gtin", "gtin", Field::kString, true}, {"lot", "lot", Field::kString, true},
-        {"location", "location", Field::kString, true}, {"serials", "serials", Field::kList, false}},
-       {}, "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N)"},
-      {"aggregate", "aggregate",
+       {},
+       "--gtin G --name N [--temp-min T --temp-max T (tenths °C)]"},
+      {"batch register",
+       "batch.register",
+       {{"gtin", "gtin", Field::kString, true},
+        {"lot", "lot", Field::kString, true},
+        {"expiry", "expiry", Field::kString, true},
+        {"quantity", "quantity", Field::kInt, true}},
+       {},
+       "--gtin G --lot L --expiry YYYY-MM-DD --quantity N"},
+      {"commission",
+       "commission",
+       {{"gtin", "gtin", Field::kString, true},
+        {"lot", "lot", Field::kString, true},
+        {"location", "location", Field::kString, true},
+        {"serials", "serials", Field::kList, false}},
+       {},
+       "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N)"},
+      {"aggregate",
+       "aggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, true}},
-       {}, "--parent SSCC --children ID,ID,.."},
-      {"disaggregate", "disaggregate",
+       {},
+       "--parent SSCC --children ID,ID,.."},
+      {"disaggregate",
+       "disaggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, false}},
-       {}, "--parent SSCC [--children ID,..]"},
-      {"ship", "ship",
-       {{"code", "epcs", Field::kCode, true}, {"to", "to", Field::kString, true},
+       {},
+       "--parent SSCC [--children ID,..]"},
+      {"ship",
+       "ship",
+       {{"code", "epcs", Field::kCode, true},
+        {"to", "to", Field::kString, true},
         {"to-location", "toLocation", Field::kString, true},
         {"despatch-advice", "despatchAdvice", Field::kString, true}},
-       {}, "--code CODE[,CODE..] --to ORG --to-location GLN --despatch-advice DA"},
-      {"receive", "receive",
-       {{"from", "from", Field::kString, true}, {"despatch-advice", "despatchAdvice", Field::kString, true},
+       {},
+       "--code CODE[,CODE..] --to ORG --to-location GLN --despatch-advice DA"},
+      {"receive",
+       "receive",
+       {{"from", "from", Field::kString, true},
+        {"despatch-advice", "despatchAdvice", Field::kString, true},
         {"location", "location", Field::kString, true}},
-       {}, "--from ORG --despatch-advice DA --location GLN"},
-      {"dispense", "decommission",
+       {},
+       "--from ORG --despatch-advice DA --location GLN"},
+      {"dispense",
+       "decommission",
        {{"code", "epcs", Field::kCode, true}, {"location", "location", Field::kString, true}},
-       {{"status", "supplied"}}, "--code CODE --location GLN"},
-      {"decommission", "decommission",
-       {{"code", "epcs", Field::kCode, true}, {"status", "status", Field::kString, true},
+       {{"status", "supplied"}},
+       "--code CODE --location GLN"},
+      {"decommission",
+       "decommission",
+       {{"code", "epcs", Field::kCode, true},
+        {"status", "status", Field::kString, true},
         {"location", "location", Field::kString, true}},
-       {}, "--code CODE --status destroyed|stolen|sample|free_sample|locked|exported|checked_out --location GLN"},
-      {"undo", "undo",
+       {},
+       "--code CODE --status destroyed|stolen|sample|free_sample|locked|exported|checked_out "
+       "--location GLN"},
+      {"undo",
+       "undo",
        {{"code", "epcs", Field::kCode, true}, {"location", "location", Field::kString, true}},
-       {}, "--code CODE --location GLN"},
-      {"recall", "batch.status",
-       {{"gtin", "gtin", Field::kString, true}, {"lot", "lot", Field::kString, true},
+       {},
+       "--code CODE --location GLN"},
+      {"recall",
+       "batch.status",
+       {{"gtin", "gtin", Field::kString, true},
+        {"lot", "lot", Field::kString, true},
         {"reason", "reason", Field::kString, true}},
-       {{"status", "recalled"}}, "--gtin G --lot L --reason TEXT"},
+       {{"status", "recalled"}},
+       "--gtin G --lot L --reason TEXT"},
   };
   return actions;
 }
@@ -105,7 +139,8 @@ Result<std::string> EpcOf(const std::string& code) {
   PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
   if (auto pack = data->pack_id()) return pack->DigitalLinkUri();
   if (auto sscc = data->sscc()) return sscc->value();
-  return Fail(Error("scan.not_a_pack", "'" + code + "' names no pack (01+21) or logistic unit (00)").at_field("code"));
+  return Fail(Error("scan.not_a_pack", "'" + code + "' names no pack (01+21) or logistic unit (00)")
+                  .at_field("code"));
 }
 
 Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
@@ -114,18 +149,26 @@ Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
   for (const OptionField& f : spec.fields) {
     auto value = args.get(f.option);
     if (!value) {
-      if (f.required) return Fail(Error("cli.usage", std::string("missing required option --") + f.option).at_field(f.option));
+      if (f.required)
+        return Fail(Error("cli.usage", std::string("missing required option --") + f.option)
+                        .at_field(f.option));
       continue;
     }
     switch (f.type) {
-      case Field::kString: p.set(f.member, JsonValue(*value)); break;
+      case Field::kString:
+        p.set(f.member, JsonValue(*value));
+        break;
       case Field::kInt: {
         PEDIGREE_ASSIGN(n, ledger::ParseJson(*value, {.integers_only = true}));
-        if (!n->is_int()) return Fail(Error("cli.usage", std::string("--") + f.option + " must be an integer").at_field(f.option));
+        if (!n->is_int())
+          return Fail(Error("cli.usage", std::string("--") + f.option + " must be an integer")
+                          .at_field(f.option));
         p.set(f.member, *n);
         break;
       }
-      case Field::kList: p.set(f.member, Strings(SplitList(*value))); break;
+      case Field::kList:
+        p.set(f.member, Strings(SplitList(*value)));
+        break;
       case Field::kCode: {
         auto list = JsonValue::Array();
         for (const std::string& code : SplitList(*value)) {
@@ -215,10 +258,11 @@ int Verify(const std::vector<std::string>& argv, CliIo& io) {
   } else {
     io.out << (v->verified ? "VERIFIED" : "NOT VERIFIED") << "  " << v->pack_id << "\n"
            << "  product " << v->product_name << ", batch " << v->lot << ", expiry " << v->expiry
-           << ", status " << v->status << (v->holder.empty() ? "" : ", held by " + v->holder) << "\n";
+           << ", status " << v->status << (v->holder.empty() ? "" : ", held by " + v->holder)
+           << "\n";
     for (const auto& r : v->reasons) {
-      io.out << "  " << ledger::DescribeAlert(r.code).id << ": " << r.message << "\n    next: "
-             << ledger::DescribeAlert(r.code).next_step << "\n";
+      io.out << "  " << ledger::DescribeAlert(r.code).id << ": " << r.message
+             << "\n    next: " << ledger::DescribeAlert(r.code).next_step << "\n";
     }
     for (const auto& h : v->scan_hints) io.out << "  hint: " << h << "\n";
   }
@@ -247,8 +291,8 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
       e.set("time", JsonValue(ledger::FormatUtcTime(a.time)));
       list.push_back(e);
     } else {
-      io.out << ledger::FormatUtcTime(a.time) << "  #" << a.index << "  " << std::left << std::setw(24) << a.code
-             << std::setw(18) << a.subject_org << a.message << "\n";
+      io.out << ledger::FormatUtcTime(a.time) << "  #" << a.index << "  " << std::left
+             << std::setw(24) << a.code << std::setw(18) << a.subject_org << a.message << "\n";
     }
   }
   if (args->has("json")) PrintJson(io.out, list);
@@ -263,7 +307,8 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
   auto data = scanner::ParseGs1(*code);
   if (!data) return PrintError(io.err, data.error());
   auto pack = data->pack_id();
-  if (!pack) return PrintError(io.err, Error("scan.not_a_pack", "the code names no pack").at_field("code"));
+  if (!pack)
+    return PrintError(io.err, Error("scan.not_a_pack", "the code names no pack").at_field("code"));
   auto node = SupplyNode::Open(args->dir());
   if (!node) return PrintError(io.err, node.error());
   auto history = (*node)->Read([&](ledger::ProvenanceView& v) {
@@ -271,7 +316,8 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
   });
   if (!history) return PrintError(io.err, history.error());
   if (history->empty()) {
-    return PrintError(io.err, Error("pack.not_found", "no pack " + pack->DigitalLinkUri() + " on this ledger"));
+    return PrintError(
+        io.err, Error("pack.not_found", "no pack " + pack->DigitalLinkUri() + " on this ledger"));
   }
   auto list = JsonValue::Array();
   for (uint64_t index : *history) {
@@ -286,9 +332,13 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
       e.set("payload", p);
       list.push_back(e);
     } else {
-      auto str = [&p](const char* k) { const JsonValue* v = p.find(k); return v && v->is_string() ? v->as_string() : std::string(); };
-      io.out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16) << str("kind")
-             << std::setw(18) << str("org") << str("status") << str("to") << str("code") << "\n";
+      auto str = [&p](const char* k) {
+        const JsonValue* v = p.find(k);
+        return v && v->is_string() ? v->as_string() : std::string();
+      };
+      io.out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16)
+             << str("kind") << std::setw(18) << str("org") << str("status") << str("to")
+             << str("code") << "\n";
     }
   }
   if (args->has("json")) PrintJson(io.out, list);
@@ -311,23 +361,31 @@ Result<NamedKey> KeyFromArgs(const Args& args) {
   } else if (auto pk = args.get("public-key")) {
     named.public_b64 = *pk;
   } else {
-    return Fail(Error("cli.usage", "give the organisation's --key FILE or --public-key BASE64").at_field("key"));
+    return Fail(Error("cli.usage", "give the organisation's --key FILE or --public-key BASE64")
+                    .at_field("key"));
   }
   return named;
 }
 
 // Signs a registry payload with the authority key file and submits it.
 Result<uint64_t> SubmitAsAuthority(SupplyNode& node, const std::string& authority_key_path,
-                                   const std::string& kind, const std::string& client_id, JsonValue p) {
+                                   const std::string& kind, const std::string& client_id,
+                                   JsonValue p) {
   PEDIGREE_ASSIGN(authority, ledger::PrivateKey::LoadPem(authority_key_path));
   return node.SubmitAsAuthority(*authority, kind, client_id, std::move(p));
 }
 
 int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
-  auto args = Args::Parse(argv, 2, {"dir", "authority-key", "id", "public-key", "key", "valid-from", "valid-until", "revoked-at"}, {"hold"});
+  auto args = Args::Parse(argv, 2,
+                          {"dir", "authority-key", "id", "public-key", "key", "valid-from",
+                           "valid-until", "revoked-at"},
+                          {"hold"});
   if (!args) return PrintError(io.err, args.error());
   for (const char* required : {"authority-key", "id"}) {
-    if (!args->has(required)) return PrintError(io.err, Error("cli.usage", std::string("missing required option --") + required).at_field(required));
+    if (!args->has(required))
+      return PrintError(io.err,
+                        Error("cli.usage", std::string("missing required option --") + required)
+                            .at_field(required));
   }
   auto key = KeyFromArgs(*args);
   if (!key) return PrintError(io.err, key.error());
@@ -349,17 +407,24 @@ int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
                                  kind + "-" + id + "-" + key->public_b64.substr(0, 16), p);
   if (!index) return PrintError(io.err, index.error());
   if (!revoke && args->has("hold") && key->private_key) {
-    if (auto held = (*node)->HoldKey(id, *key->private_key); !held) return PrintError(io.err, held.error());
+    if (auto held = (*node)->HoldKey(id, *key->private_key); !held)
+      return PrintError(io.err, held.error());
   }
   io.out << kind << ": " << id << " recorded as ledger entry " << *index << "\n";
   return 0;
 }
 
 int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "authority-key", "id", "name", "roles", "prefixes", "glns", "public-key", "key", "valid-from"}, {"hold"});
+  auto args = Args::Parse(argv, 2,
+                          {"dir", "authority-key", "id", "name", "roles", "prefixes", "glns",
+                           "public-key", "key", "valid-from"},
+                          {"hold"});
   if (!args) return PrintError(io.err, args.error());
   for (const char* required : {"authority-key", "id", "name", "roles"}) {
-    if (!args->has(required)) return PrintError(io.err, Error("cli.usage", std::string("missing required option --") + required).at_field(required));
+    if (!args->has(required))
+      return PrintError(io.err,
+                        Error("cli.usage", std::string("missing required option --") + required)
+                            .at_field(required));
   }
   auto named = KeyFromArgs(*args);
   if (!named) return PrintError(io.err, named.error());
@@ -367,7 +432,8 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   if (!node) return PrintError(io.err, node.error());
   auto key = JsonValue::Object();
   key.set("key", JsonValue(named->public_b64));
-  key.set("validFrom", JsonValue(args->get("valid-from").value_or(ledger::FormatUtcTime((*node)->Now()))));
+  key.set("validFrom",
+          JsonValue(args->get("valid-from").value_or(ledger::FormatUtcTime((*node)->Now()))));
   auto keys = JsonValue::Array();
   keys.push_back(key);
   auto p = JsonValue::Object();
@@ -382,7 +448,8 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   if (!index) return PrintError(io.err, index.error());
   std::optional<ledger::PrivateKey>& org_key = named->private_key;
   if (args->has("hold") && org_key) {
-    if (auto held = (*node)->HoldKey(*args->get("id"), *org_key); !held) return PrintError(io.err, held.error());
+    if (auto held = (*node)->HoldKey(*args->get("id"), *org_key); !held)
+      return PrintError(io.err, held.error());
   }
   io.out << "org register: " << *args->get("id") << " recorded as ledger entry " << *index
          << (args->has("hold") ? "; this node holds its key" : "") << "\n";
@@ -395,22 +462,32 @@ std::vector<Command> SupplyCommands() {
   std::vector<Command> commands;
   for (const ActionSpec& spec : Actions()) {
     commands.push_back({spec.name, spec.name + " --as ORG " + spec.usage + " [--key FILE] [--json]",
-                        [&spec](const std::vector<std::string>& argv, CliIo& io) { return RunAction(spec, argv, io); }});
+                        [&spec](const std::vector<std::string>& argv, CliIo& io) {
+                          return RunAction(spec, argv, io);
+                        }});
   }
   commands.push_back({"org register",
-                      "org register --authority-key FILE --id ID --name N --roles R,.. [--prefixes P,..] [--glns G,..] "
+                      "org register --authority-key FILE --id ID --name N --roles R,.. [--prefixes "
+                      "P,..] [--glns G,..] "
                       "(--key FILE [--hold] | --public-key B64)",
                       OrgRegister});
-  commands.push_back({"org key-add",
-                      "org key-add --authority-key FILE --id ID (--key FILE [--hold] | --public-key B64) "
-                      "[--valid-from T] [--valid-until T]",
-                      [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, false); }});
-  commands.push_back({"org key-revoke",
-                      "org key-revoke --authority-key FILE --id ID (--key FILE | --public-key B64) [--revoked-at T]",
-                      [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, true); }});
-  commands.push_back({"verify", "verify --code CODE [--json]           verdict for a scanned code (exit 3: not verified)", Verify});
+  commands.push_back(
+      {"org key-add",
+       "org key-add --authority-key FILE --id ID (--key FILE [--hold] | --public-key B64) "
+       "[--valid-from T] [--valid-until T]",
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, false); }});
+  commands.push_back(
+      {"org key-revoke",
+       "org key-revoke --authority-key FILE --id ID (--key FILE | --public-key B64) [--revoked-at "
+       "T]",
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, true); }});
+  commands.push_back(
+      {"verify",
+       "verify --code CODE [--json]           verdict for a scanned code (exit 3: not verified)",
+       Verify});
   commands.push_back({"alerts", "alerts [--org ORG] [--limit N] [--json]", Alerts});
-  commands.push_back({"history", "history --code CODE [--json]          every event of a pack", History});
+  commands.push_back(
+      {"history", "history --code CODE [--json]          every event of a pack", History});
   return commands;
 }
 

@@ -68,8 +68,8 @@ class Scenario {
     auto r = node_.SubmitAs(org, std::move(payload));
     if (r) return Fail("demo.unexpected", what + " was accepted; expected " + code);
     if (r.error().code() != code) {
-      return Fail("demo.unexpected", what + " refused with " + r.error().code() + ", expected " + code +
-                                         ": " + r.error().message());
+      return Fail("demo.unexpected", what + " refused with " + r.error().code() + ", expected " +
+                                         code + ": " + r.error().message());
     }
     out_ << "  refused  " << std::left << std::setw(52) << what << r.error().code() << "\n";
     return Ok();
@@ -80,7 +80,8 @@ class Scenario {
     return p;
   }
   std::string PackId(const Batch& b, size_t i) const {
-    return ledger::PackId(*ledger::Gtin::Parse(b.product->gtin), *ledger::Serial::Parse(b.serials[i]))
+    return ledger::PackId(*ledger::Gtin::Parse(b.product->gtin),
+                          *ledger::Serial::Parse(b.serials[i]))
         .DigitalLinkUri();
   }
   std::string Sscc(const OrgSpec& org) {
@@ -117,7 +118,10 @@ class Scenario {
   // The raw string a DataMatrix scanner sends for the pack: ]d2 01 17 10 <GS> 21.
   std::string ScannerString(const Batch& b, size_t i) const {
     std::string yymmdd = b.expiry.substr(2, 2) + b.expiry.substr(5, 2) + b.expiry.substr(8, 2);
-    return "]d201" + b.product->gtin + "17" + yymmdd + "10" + b.lot + "\x1d" "21" + b.serials[i];
+    return "]d201" + b.product->gtin + "17" + yymmdd + "10" + b.lot +
+           "\x1d"
+           "21" +
+           b.serials[i];
   }
   void PrintVerify(const std::string& label, const std::string& code) {
     auto v = node_.Verify(code);
@@ -158,18 +162,21 @@ Status Scenario::Run() {
   for (const OrgSpec& o : orgs) {
     ledger::PrivateKey key = ledger::PrivateKey::Generate();
     PEDIGREE_TRY(node_.HoldKey(o.id, key));
-    PEDIGREE_TRY(node_.RegisterOrg(authority_, {o.id, o.name, {o.role}, {o.prefix}, {o.gln()},
-                                                ToBase64(key.public_key().raw())}));
-    out_ << "  " << std::left << std::setw(16) << o.id << std::setw(14) << o.role << "GLN " << o.gln()
-         << "  key " << key.public_key().Fingerprint() << "\n";
+    PEDIGREE_TRY(node_.RegisterOrg(
+        authority_,
+        {o.id, o.name, {o.role}, {o.prefix}, {o.gln()}, ToBase64(key.public_key().raw())}));
+    out_ << "  " << std::left << std::setw(16) << o.id << std::setw(14) << o.role << "GLN "
+         << o.gln() << "  key " << key.public_key().Fingerprint() << "\n";
   }
 
   out_ << "\n2. Manufacturers register 5 products and 10 batches and commission "
        << 10 * options_.packs_per_batch << " packs with random serials\n";
   std::vector<Product> products = {
-      {WithCheckDigit("0" + alpha.prefix + "00011"), "Examplamab 10 mg/ml injection", alpha.id, true},
+      {WithCheckDigit("0" + alpha.prefix + "00011"), "Examplamab 10 mg/ml injection", alpha.id,
+       true},
       {WithCheckDigit("0" + alpha.prefix + "00028"), "Paracetamol 500 mg tablets", alpha.id, false},
-      {WithCheckDigit("0" + alpha.prefix + "00035"), "Amoxicillin 250 mg capsules", alpha.id, false},
+      {WithCheckDigit("0" + alpha.prefix + "00035"), "Amoxicillin 250 mg capsules", alpha.id,
+       false},
       {WithCheckDigit("0" + beta.prefix + "00012"), "Insulin glargine 100 U/ml pen", beta.id, true},
       {WithCheckDigit("0" + beta.prefix + "00029"), "Metformin 850 mg tablets", beta.id, false},
   };
@@ -186,8 +193,12 @@ Status Scenario::Run() {
   std::vector<Batch> batches;
   for (size_t i = 0; i < products.size(); ++i) {
     for (int b = 0; b < 2; ++b) {
-      Batch batch{&products[i], "L" + std::to_string(2026100 + 10 * i + b),
-                  b == 0 ? "2028-03-31" : "2028-04-30", {}, {}, {}};
+      Batch batch{&products[i],
+                  "L" + std::to_string(2026100 + 10 * i + b),
+                  b == 0 ? "2028-03-31" : "2028-04-30",
+                  {},
+                  {},
+                  {}};
       auto reg = Event("batch.register");
       reg.set("gtin", JsonValue(batch.product->gtin));
       reg.set("lot", JsonValue(batch.lot));
@@ -201,22 +212,25 @@ Status Scenario::Run() {
         c.set("gtin", JsonValue(batch.product->gtin));
         c.set("lot", JsonValue(batch.lot));
         c.set("location", JsonValue(maker.gln()));
-        c.set("serials", Strings({batch.serials.begin() + from,
-                                  batch.serials.begin() + std::min(from + 500, batch.serials.size())}));
+        c.set("serials",
+              Strings({batch.serials.begin() + from,
+                       batch.serials.begin() + std::min(from + 500, batch.serials.size())}));
         PEDIGREE_TRY(Do(maker.id, c));
       }
       batches.push_back(std::move(batch));
     }
   }
-  out_ << "  e.g. " << products[0].name << ": GTIN " << products[0].gtin << ", batch " << batches[0].lot
-       << ", first pack " << PackId(batches[0], 0) << "\n";
+  out_ << "  e.g. " << products[0].name << ": GTIN " << products[0].gtin << ", batch "
+       << batches[0].lot << ", first pack " << PackId(batches[0], 0) << "\n";
 
-  out_ << "\n3. Packs go into cases of 100, cases onto one pallet per batch; pallets ship to wholesalers\n";
+  out_ << "\n3. Packs go into cases of 100, cases onto one pallet per batch; pallets ship to "
+          "wholesalers\n";
   for (Batch& b : batches) {
     const OrgSpec& maker = b.product->maker == alpha.id ? alpha : beta;
     for (size_t from = 0; from < b.serials.size(); from += 100) {
       std::vector<std::string> children;
-      for (size_t i = from; i < std::min(from + 100, b.serials.size()); ++i) children.push_back(PackId(b, i));
+      for (size_t i = from; i < std::min(from + 100, b.serials.size()); ++i)
+        children.push_back(PackId(b, i));
       auto agg = Event("aggregate");
       b.cases.push_back(Sscc(maker));
       agg.set("parent", JsonValue(b.cases.back()));
@@ -241,7 +255,8 @@ Status Scenario::Run() {
     unpack.set("parent", JsonValue(b.pallet));
     PEDIGREE_TRY(Do(to.id, unpack));
   }
-  out_ << "  " << batches.size() << " pallets shipped and received; scanning a pallet or case covered every pack inside\n";
+  out_ << "  " << batches.size()
+       << " pallets shipped and received; scanning a pallet or case covered every pack inside\n";
 
   out_ << "\n4. Wholesalers ship cases on to the pharmacies; one insulin shipment gets too warm\n";
   std::string warm_advice;
@@ -266,23 +281,26 @@ Status Scenario::Run() {
         sensor.set("despatchAdvice", JsonValue(da));
         sensor.set("readings", readings);
         PEDIGREE_TRY(Do(ws.id, sensor));
-        out_ << "  shipment " << da << " to " << ph3.id << ": logger peaked at 12.3 °C (allowed 2.0–8.0 °C)\n";
+        out_ << "  shipment " << da << " to " << ph3.id
+             << ": logger peaked at 12.3 °C (allowed 2.0–8.0 °C)\n";
       }
       PEDIGREE_TRY(Receive(ws, *targets[t], da));
     }
   }
 
-  out_ << "\n5. Pharmacies scan and dispense (" << options_.dispenses_per_pharmacy << " packs each)\n";
+  out_ << "\n5. Pharmacies scan and dispense (" << options_.dispenses_per_pharmacy
+       << " packs each)\n";
   const OrgSpec* pharmacies[] = {&ph1, &ph2, &ph3};
   size_t dispensed = 0;
   for (int t = 0; t < 3; ++t) {
     for (size_t k = 0; k < options_.dispenses_per_pharmacy; ++k) {
-      const Batch& b = batches[(k % 5) * 2];  // first batch of each product
+      const Batch& b = batches[(k % 5) * 2];                        // first batch of each product
       if (b.product->gtin == products[3].gtin && t == 2) continue;  // the warm shipment
       size_t pack = t * 100 + 10 + k / 5;
       auto v = node_.Verify(ScannerString(b, pack));
       if (!v) return std::unexpected(v.error());
-      if (!v->verified) return Fail("demo.unexpected", "pack " + PackId(b, pack) + " did not verify");
+      if (!v->verified)
+        return Fail("demo.unexpected", "pack " + PackId(b, pack) + " did not verify");
       PEDIGREE_TRY(Do(pharmacies[t]->id, Dispense(*pharmacies[t], PackId(b, pack))));
       ++dispensed;
     }
@@ -303,11 +321,12 @@ Status Scenario::Run() {
     d.set("clientId", JsonValue("offline-buffer-0001"));
     PEDIGREE_ASSIGN(a, Do(ph1.id, d));
     PEDIGREE_ASSIGN(b, Do(ph1.id, d));
-    out_ << "  an offline buffer replayed: clientId offline-buffer-0001 answered index " << *a << " twice ("
-         << (*a == *b ? "nothing appended" : "DUPLICATE") << ")\n";
+    out_ << "  an offline buffer replayed: clientId offline-buffer-0001 answered index " << *a
+         << " twice (" << (*a == *b ? "nothing appended" : "DUPLICATE") << ")\n";
   }
 
-  out_ << "\n6. Alpha Pharma recalls batch " << batches[2].lot << " (" << batches[2].product->name << ")\n";
+  out_ << "\n6. Alpha Pharma recalls batch " << batches[2].lot << " (" << batches[2].product->name
+       << ")\n";
   {
     auto recall = Event("batch.status");
     recall.set("gtin", JsonValue(batches[2].product->gtin));
@@ -315,18 +334,21 @@ Status Scenario::Run() {
     recall.set("status", JsonValue("recalled"));
     recall.set("reason", JsonValue("out-of-specification dissolution result"));
     PEDIGREE_TRY(Do(alpha.id, recall));
-    auto reach = node_.Read([&](ledger::ProvenanceView& v) { return v.RecallReach(batches[2].product->gtin, batches[2].lot); });
+    auto reach = node_.Read([&](ledger::ProvenanceView& v) {
+      return v.RecallReach(batches[2].product->gtin, batches[2].lot);
+    });
     if (!reach) return std::unexpected(reach.error());
     out_ << "  recall reach (who holds the batch now):\n";
     for (const auto& h : *reach) {
-      out_ << "    " << std::left << std::setw(18) << h.holder << std::setw(12) << h.status << h.packs << " packs"
+      out_ << "    " << std::left << std::setw(18) << h.holder << std::setw(12) << h.status
+           << h.packs << " packs"
            << (h.in_transit_to.empty() ? "" : " in transit to " + h.in_transit_to) << "\n";
     }
   }
 
   out_ << "\n7. What the rules refuse (each refusal is recorded as a signed alert event)\n";
-  PEDIGREE_TRY(Refused("dispense a pack of the recalled batch", ph1.id, Dispense(ph1, PackId(batches[2], 20)),
-                       "alert.recalled"));
+  PEDIGREE_TRY(Refused("dispense a pack of the recalled batch", ph1.id,
+                       Dispense(ph1, PackId(batches[2], 20)), "alert.recalled"));
   std::string warm_pack = PackId(batches[6], 200);  // case 2 of the first insulin batch
   PEDIGREE_TRY(Refused("dispense insulin from the warm shipment", ph3.id, Dispense(ph3, warm_pack),
                        "alert.temperature_excursion"));
@@ -339,29 +361,33 @@ Status Scenario::Run() {
     ghost.set("from", JsonValue(north.id));
     ghost.set("despatchAdvice", JsonValue("DA-GHOST"));
     ghost.set("location", JsonValue(ph3.gln()));
-    PEDIGREE_TRY(Refused("hospital-3 receives a shipment never sent", ph3.id, ghost, "alert.receive_before_ship"));
+    PEDIGREE_TRY(Refused("hospital-3 receives a shipment never sent", ph3.id, ghost,
+                         "alert.receive_before_ship"));
   }
-  PEDIGREE_TRY(Refused("apotheke-1 dispenses the same pack twice", ph1.id, Dispense(ph1, PackId(batches[0], 11)),
-                       "alert.already_decommissioned"));
+  PEDIGREE_TRY(Refused("apotheke-1 dispenses the same pack twice", ph1.id,
+                       Dispense(ph1, PackId(batches[0], 11)), "alert.already_decommissioned"));
   {
     auto undo = Event("undo");
     undo.set("epcs", Strings({PackId(batches[0], 11)}));
     undo.set("location", JsonValue(ph2.gln()));
-    PEDIGREE_TRY(Refused("apotheke-2 undoes apotheke-1's dispense", ph2.id, undo, "alert.undo_other_party"));
+    PEDIGREE_TRY(
+        Refused("apotheke-2 undoes apotheke-1's dispense", ph2.id, undo, "alert.undo_other_party"));
   }
   {
     auto cycle = Event("aggregate");
     cycle.set("parent", JsonValue(batches[0].cases[9]));
     cycle.set("children", Strings({batches[0].cases[9]}));
-    PEDIGREE_TRY(Refused("a case that contains itself", north.id, cycle, "alert.aggregation_conflict"));
+    PEDIGREE_TRY(
+        Refused("a case that contains itself", north.id, cycle, "alert.aggregation_conflict"));
   }
 
   out_ << "\n8. Pharmacy scans: verdicts in microseconds, with reasons\n";
   PrintVerify("an active pack (DataMatrix, ]d2 + GS)", ScannerString(batches[4], 150));
   PrintVerify("a pack of the recalled batch", ScannerString(batches[2], 120));
   PrintVerify("insulin from the warm shipment", ScannerString(batches[6], 201));
-  PrintVerify("a pack with a wrong batch printed", "(01)" + batches[4].product->gtin + "(17)280331(10)L9999999(21)" +
-                                                      batches[4].serials[151]);
+  PrintVerify(
+      "a pack with a wrong batch printed",
+      "(01)" + batches[4].product->gtin + "(17)280331(10)L9999999(21)" + batches[4].serials[151]);
   PrintVerify("a counterfeit serial", "(01)" + products[0].gtin + "(21)FAKE0000001");
   {
     std::string s = ScannerString(batches[4], 152);
@@ -372,7 +398,9 @@ Status Scenario::Run() {
     auto timer = std::chrono::steady_clock::now();
     const int n = 2000;
     for (int i = 0; i < n; ++i) (void)node_.Verify(ScannerString(batches[8], 100 + i % 800));
-    double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - timer).count() / n;
+    double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - timer)
+                    .count() /
+                n;
     out_ << "  " << n << " verifications in-process: " << std::fixed << std::setprecision(1) << us
          << " µs each (EU requirement: 300 ms)\n";
   }
@@ -381,13 +409,14 @@ Status Scenario::Run() {
   auto alerts = node_.Read([](ledger::ProvenanceView& v) { return v.Alerts("", 20); });
   if (!alerts) return std::unexpected(alerts.error());
   for (const auto& a : *alerts) {
-    out_ << "  #" << a.index << "  " << std::left << std::setw(24) << a.code << std::setw(17) << a.subject_org
-         << a.message.substr(0, 90) << "\n";
+    out_ << "  #" << a.index << "  " << std::left << std::setw(24) << a.code << std::setw(17)
+         << a.subject_org << a.message.substr(0, 90) << "\n";
   }
 
   auto& ledger = node_.ledger();
   PEDIGREE_ASSIGN(checkpoint, ledger.SignCheckpoint());
-  out_ << "\n10. Anyone can check the history: signed checkpoint (C2SP signed note)\n" << checkpoint->note;
+  out_ << "\n10. Anyone can check the history: signed checkpoint (C2SP signed note)\n"
+       << checkpoint->note;
   PEDIGREE_ASSIGN(history, node_.Read([&](ledger::ProvenanceView& v) {
     return v.PackHistory(batches[0].product->gtin, batches[0].serials[10]);
   }));
@@ -399,7 +428,8 @@ Status Scenario::Run() {
     PEDIGREE_ASSIGN(entry, ledger.Entry(index));
     PEDIGREE_ASSIGN(opened, ledger::OpenEntry(*entry));
     PEDIGREE_ASSIGN(proof, ledger.ProveInclusion(index, body->size));
-    PEDIGREE_TRY(ledger::VerifyInclusion(index, body->size, ledger::LeafHash(AsBytes(*entry)), proof->path, body->root));
+    PEDIGREE_TRY(ledger::VerifyInclusion(index, body->size, ledger::LeafHash(AsBytes(*entry)),
+                                         proof->path, body->root));
     ++proven;
   }
   out_ << "  pack " << PackId(batches[0], 10) << ": " << proven
@@ -407,9 +437,11 @@ Status Scenario::Run() {
   PEDIGREE_ASSIGN(audit, ledger.Audit());
   if (!audit->ok()) return Fail(*audit->problem);
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  out_ << "  audit: all " << audit->size << " entries re-hashed and signature-checked, no problem found\n";
-  out_ << "\n" << events_ << " commands in " << std::setprecision(1) << seconds << " s. Ledger: " << ledger.dir()
-       << "  (log key: " << ledger.VerifierKey() << ")\n";
+  out_ << "  audit: all " << audit->size
+       << " entries re-hashed and signature-checked, no problem found\n";
+  out_ << "\n"
+       << events_ << " commands in " << std::setprecision(1) << seconds
+       << " s. Ledger: " << ledger.dir() << "  (log key: " << ledger.VerifierKey() << ")\n";
   return Ok();
 }
 
@@ -422,8 +454,8 @@ Status RunDemo(const DemoOptions& options, std::ostream& out) {
   ledger::PrivateKey authority = ledger::PrivateKey::Generate();
   PEDIGREE_TRY(authority.SavePem(authority_path));
   out << "== pedigree demo: a national supply chain on one embedded SQLite ledger\n"
-      << "consortium authority key " << authority.public_key().Fingerprint() << " in " << authority_path
-      << " (mode 0600)\n";
+      << "consortium authority key " << authority.public_key().Fingerprint() << " in "
+      << authority_path << " (mode 0600)\n";
   PEDIGREE_ASSIGN(node, SupplyNode::Create((fs::path(options.dir) / "ledger").string(),
                                            "demo.pedigree.example/supply", authority.public_key()));
   Scenario scenario(**node, authority, out, options);

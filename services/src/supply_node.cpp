@@ -86,8 +86,7 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
     // edited or the tables were dropped behind our back.
     if (*applied != *size && *applied != 0) {
       return Fail("node.state_mismatch", "derived tables reflect " + std::to_string(*applied) +
-                                             " entries but the log holds " +
-                                             std::to_string(*size));
+                                             " entries but the log holds " + std::to_string(*size));
     }
     self->state_ = std::move(*state);
     ledger::ProvenanceState* st = self->state_.get();
@@ -157,10 +156,11 @@ void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
   alert.set("refusedKind", JsonValue(StringMember(payload, "kind")));
   // The pack the refusal names: the rules start such messages with "<pack id>: ".
   const std::string& m = refusal.message();
-  if (size_t colon = m.find(": "); m.rfind("https://id.gs1.org/", 0) == 0 && colon != std::string::npos) {
+  if (size_t colon = m.find(": ");
+      m.rfind("https://id.gs1.org/", 0) == 0 && colon != std::string::npos) {
     alert.set("epc", JsonValue(m.substr(0, colon)));
-  } else if (const JsonValue* epcs = payload.find("epcs"); epcs && epcs->is_array() && epcs->size() == 1 &&
-                                                            epcs->as_array()[0].is_string()) {
+  } else if (const JsonValue* epcs = payload.find("epcs");
+             epcs && epcs->is_array() && epcs->size() == 1 && epcs->as_array()[0].is_string()) {
     alert.set("epc", epcs->as_array()[0]);
   }
   auto envelope = ledger_->SignAsNode(alert);
@@ -170,8 +170,8 @@ void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
 }
 
 Result<uint64_t> SupplyNode::SubmitAsAuthority(const ledger::PrivateKey& authority,
-                                               const std::string& kind, const std::string& client_id,
-                                               JsonValue payload) {
+                                               const std::string& kind,
+                                               const std::string& client_id, JsonValue payload) {
   payload.set("v", JsonValue(int64_t{1}));
   payload.set("kind", JsonValue(kind));
   payload.set("org", JsonValue("authority"));
@@ -204,13 +204,15 @@ Result<uint64_t> SupplyNode::RegisterOrg(const ledger::PrivateKey& authority,
 }
 
 Status SupplyNode::HoldKey(const std::string& org, const ledger::PrivateKey& key) {
-  if (!SafeOrgId(org)) return Fail(Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
+  if (!SafeOrgId(org))
+    return Fail(Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
   std::error_code ec;
   fs::create_directories(fs::path(dir_) / "keys", ec);
   if (ec) return Fail("node.io", "cannot create " + dir_ + "/keys: " + ec.message());
   PEDIGREE_TRY(key.SavePem(KeyPath(dir_, org)));
   std::lock_guard lock(keys_mutex_);
-  keys_[org] = std::make_unique<ledger::PrivateKey>(ledger::PrivateKey::FromPem(key.ToPem()).value());
+  keys_[org] =
+      std::make_unique<ledger::PrivateKey>(ledger::PrivateKey::FromPem(key.ToPem()).value());
   return Ok();
 }
 
@@ -220,7 +222,8 @@ bool SupplyNode::HoldsKey(const std::string& org) const {
 }
 
 Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload) {
-  if (!SafeOrgId(org)) return Fail(Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
+  if (!SafeOrgId(org))
+    return Fail(Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
   const ledger::PrivateKey* key = nullptr;
   {
     std::lock_guard lock(keys_mutex_);
@@ -254,8 +257,9 @@ Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {
   for (const auto& w : data->warnings) answer.scan_hints.push_back(w.message);
   auto pack = data->pack_id();
   if (!pack) {
-    return Fail(Error("verify.not_a_pack", "the code carries no GTIN and serial (AI 01 + 21) to verify")
-                    .at_field("code"));
+    return Fail(
+        Error("verify.not_a_pack", "the code carries no GTIN and serial (AI 01 + 21) to verify")
+            .at_field("code"));
   }
   answer.pack_id = pack->DigitalLinkUri();
   answer.gtin = pack->gtin().value();
@@ -269,16 +273,19 @@ Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {
     auto p = view.Pack(answer.gtin, answer.serial);
     if (!p || *p) return p;
     PEDIGREE_ASSIGN(known, view.ProductExists(answer.gtin));
-    answer.reasons.push_back(
-        *known ? ledger::Alert{ledger::AlertCode::kUnknownSerial,
-                               "no pack with serial '" + answer.serial + "' was commissioned for " + answer.gtin}
-               : ledger::Alert{ledger::AlertCode::kUnknownProduct, "product " + answer.gtin + " is not registered"});
+    answer.reasons.push_back(*known
+                                 ? ledger::Alert{ledger::AlertCode::kUnknownSerial,
+                                                 "no pack with serial '" + answer.serial +
+                                                     "' was commissioned for " + answer.gtin}
+                                 : ledger::Alert{ledger::AlertCode::kUnknownProduct,
+                                                 "product " + answer.gtin + " is not registered"});
     return p;
   });
   if (!found) return std::unexpected(found.error());
   if (!*found) {
     answer.status = "unknown";
-    for (const auto& f : scanner::DiagnoseGs1(code).findings) answer.scan_hints.push_back(f.message);
+    for (const auto& f : scanner::DiagnoseGs1(code).findings)
+      answer.scan_hints.push_back(f.message);
     return answer;
   }
   const ledger::PackView& p = **found;

@@ -14,8 +14,12 @@ BOOST_AUTO_TEST_CASE(sha256_of_empty_string_matches_known_answer) {
 
 BOOST_AUTO_TEST_CASE(base64_round_trips_rfc4648_vectors) {
   const std::pair<std::string, std::string> cases[] = {
-      {"", ""},          {"f", "Zg=="},         {"fo", "Zm8="},
-      {"foo", "Zm9v"},   {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+      {"", ""},
+      {"f", "Zg=="},
+      {"fo", "Zm8="},
+      {"foo", "Zm9v"},
+      {"foob", "Zm9vYg=="},
+      {"fooba", "Zm9vYmE="},
       {"foobar", "Zm9vYmFy"},
   };
   for (const auto& [plain, encoded] : cases) {

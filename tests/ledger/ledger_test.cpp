@@ -42,7 +42,8 @@ void TamperSql(const std::string& dir, const std::string& sql) {
         return 0;
       },
       &triggers, nullptr);
-  for (const auto& t : triggers) sqlite3_exec(db, ("DROP TRIGGER " + t).c_str(), nullptr, nullptr, nullptr);
+  for (const auto& t : triggers)
+    sqlite3_exec(db, ("DROP TRIGGER " + t).c_str(), nullptr, nullptr, nullptr);
   char* message = nullptr;
   int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
   std::string text = message ? message : "";
@@ -149,7 +150,8 @@ BOOST_AUTO_TEST_CASE(proof_for_a_size_beyond_the_tree_is_refused) {
   BOOST_REQUIRE(ledger->Append(SignedEntry(author, 1)));
   BOOST_TEST(ledger->ProveInclusion(0, 2).error().code() == "ledger.size_beyond_tree");
   BOOST_TEST(ledger->ProveInclusion(1).error().code() == "merkle.index_out_of_range");
-  BOOST_TEST(ledger->ProveInclusion(1).error().message() == "index 1 out of bounds for tree size 1");
+  BOOST_TEST(ledger->ProveInclusion(1).error().message() ==
+             "index 1 out of bounds for tree size 1");
 }
 
 BOOST_AUTO_TEST_CASE(creating_over_an_existing_ledger_is_refused) {
@@ -183,7 +185,9 @@ BOOST_AUTO_TEST_CASE(audit_names_the_entry_edited_behind_the_ledgers_back) {
     BOOST_TEST(clean->ok());
   }
   // Same length, one byte changed: "n":17 becomes "n":18 inside entry 17.
-  TamperSql(tmp / "l", "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"n\":17', '\"n\":18') AS BLOB) WHERE idx = 17");
+  TamperSql(tmp / "l",
+            "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"n\":17', '\"n\":18') AS "
+            "BLOB) WHERE idx = 17");
   auto ledger = Ledger::Open(tmp / "l");
   BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
   auto report = (*ledger)->Audit();

@@ -85,8 +85,8 @@ BOOST_AUTO_TEST_CASE(temperature_excursion_blocks_dispense_only) {
   p.temperature_excursion = true;
   BOOST_TEST((Refusal(CheckDecommission(p, PackStatus::kSupplied, {"pharmacy-1", "g", kNow},
                                         kToday)) == AlertCode::kTemperatureExcursion));
-  BOOST_TEST(CheckDecommission(p, PackStatus::kDestroyed, {"pharmacy-1", "g", kNow}, kToday)
-                 .has_value());
+  BOOST_TEST(
+      CheckDecommission(p, PackStatus::kDestroyed, {"pharmacy-1", "g", kNow}, kToday).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(undo_within_ten_days_by_same_party_and_place_is_allowed) {
@@ -112,9 +112,18 @@ BOOST_AUTO_TEST_CASE(undo_rules_table) {
   PackFacts expired = SuppliedBy("p1", "g1", kNow);
   expired.expiry = year_month_day{year{2026}, month{1}, day{31}};
   const Case cases[] = {
-      {"late", SuppliedBy("p1", "g1", kNow), {"p1", "g1", kNow + 10 * 86400 + 1}, AlertCode::kUndoTooLate},
-      {"other org", SuppliedBy("p1", "g1", kNow), {"p2", "g1", kNow + 60}, AlertCode::kUndoOtherParty},
-      {"other place", SuppliedBy("p1", "g1", kNow), {"p1", "g2", kNow + 60}, AlertCode::kUndoOtherParty},
+      {"late",
+       SuppliedBy("p1", "g1", kNow),
+       {"p1", "g1", kNow + 10 * 86400 + 1},
+       AlertCode::kUndoTooLate},
+      {"other org",
+       SuppliedBy("p1", "g1", kNow),
+       {"p2", "g1", kNow + 60},
+       AlertCode::kUndoOtherParty},
+      {"other place",
+       SuppliedBy("p1", "g1", kNow),
+       {"p1", "g2", kNow + 60},
+       AlertCode::kUndoOtherParty},
       {"destroyed", destroyed, {"p1", "g1", kNow + 60}, AlertCode::kUndoForbidden},
       {"stolen", stolen, {"p1", "g1", kNow + 60}, AlertCode::kUndoForbidden},
       {"recalled", recalled, {"p1", "g1", kNow + 60}, AlertCode::kUndoForbidden},
@@ -132,7 +141,8 @@ BOOST_AUTO_TEST_CASE(undo_rules_table) {
 BOOST_AUTO_TEST_CASE(scan_reports_every_reason_against_supply) {
   PackFacts p = ActivePackHeldBy("pharmacy-1");
   p.batch_status = BatchStatus::kRecalled;
-  auto found = CheckScan(p, "LOT42", "LOT4Z", year_month_day{year{2028}, month{3}, day{30}}, kToday);
+  auto found =
+      CheckScan(p, "LOT42", "LOT4Z", year_month_day{year{2028}, month{3}, day{30}}, kToday);
   BOOST_REQUIRE(found.size() == 3u);
   BOOST_TEST((found[0].code == AlertCode::kBatchMismatch));
   BOOST_TEST(found[0].message == "the pack shows batch 'LOT4Z', registered batch is 'LOT42'");

@@ -43,7 +43,8 @@ class Chain {
   Chain() {
     LedgerOptions options;
     options.initial_meta = {{"authority_key", ToBase64(authority_.public_key().raw())}};
-    options.attach = [this](LogStorage& storage, const PublicKey& log_key) -> Result<EntryValidator> {
+    options.attach = [this](LogStorage& storage,
+                            const PublicKey& log_key) -> Result<EntryValidator> {
       auto& sqlite = dynamic_cast<SqliteStorage&>(storage);
       ProvenanceConfig config{authority_.public_key(), log_key, [this] { return now_; }};
       auto state = ProvenanceState::Attach(sqlite.handle(), std::move(config));
@@ -63,7 +64,9 @@ class Chain {
     Expect(Do(manufacturer_, "batch.register",
               {{"gtin", kGtin}, {"lot", "LOT1"}, {"expiry", "2028-03-31"}, {"quantity", 100}}));
     Expect(Do(manufacturer_, "commission",
-              {{"gtin", kGtin}, {"lot", "LOT1"}, {"location", kMfgGln},
+              {{"gtin", kGtin},
+               {"lot", "LOT1"},
+               {"location", kMfgGln},
                {"serials", Strings({"S1", "S2", "S3", "S4", "S5"})}}));
   }
 
@@ -93,23 +96,37 @@ class Chain {
     keys.push_back(key);
     Org authority{"authority"};
     Expect(Do(authority, "org.register",
-              {{"id", JsonValue(org.id)}, {"name", JsonValue(org.id)}, {"roles", Strings({role})},
-               {"companyPrefixes", Strings({prefix})}, {"glns", Strings({gln})}, {"keys", keys}},
+              {{"id", JsonValue(org.id)},
+               {"name", JsonValue(org.id)},
+               {"roles", Strings({role})},
+               {"companyPrefixes", Strings({prefix})},
+               {"glns", Strings({gln})},
+               {"keys", keys}},
               &authority_));
   }
 
-  static void Expect(const Status& s) { BOOST_REQUIRE_MESSAGE(s.has_value(), pedigree::testing::Why(s)); }
+  static void Expect(const Status& s) {
+    BOOST_REQUIRE_MESSAGE(s.has_value(), pedigree::testing::Why(s));
+  }
   static std::string Code(const Status& s) { return s ? "ok" : s.error().code(); }
 
   PackView Pack(const std::string& serial) { return view_->Pack(kGtin, serial).value().value(); }
 
   void ShipToPharmacy1(const std::string& serial, const std::string& advice) {
-    Expect(Do(manufacturer_, "ship", {{"epcs", Strings({PackId(serial)})}, {"to", "ws"},
-                                      {"toLocation", kWsGln}, {"despatchAdvice", advice + "-a"}}));
-    Expect(Do(wholesaler_, "receive", {{"from", "mfg"}, {"despatchAdvice", advice + "-a"}, {"location", kWsGln}}));
-    Expect(Do(wholesaler_, "ship", {{"epcs", Strings({PackId(serial)})}, {"to", "ph1"},
-                                    {"toLocation", kPh1Gln}, {"despatchAdvice", advice + "-b"}}));
-    Expect(Do(pharmacy1_, "receive", {{"from", "ws"}, {"despatchAdvice", advice + "-b"}, {"location", kPh1Gln}}));
+    Expect(Do(manufacturer_, "ship",
+              {{"epcs", Strings({PackId(serial)})},
+               {"to", "ws"},
+               {"toLocation", kWsGln},
+               {"despatchAdvice", advice + "-a"}}));
+    Expect(Do(wholesaler_, "receive",
+              {{"from", "mfg"}, {"despatchAdvice", advice + "-a"}, {"location", kWsGln}}));
+    Expect(Do(wholesaler_, "ship",
+              {{"epcs", Strings({PackId(serial)})},
+               {"to", "ph1"},
+               {"toLocation", kPh1Gln},
+               {"despatchAdvice", advice + "-b"}}));
+    Expect(Do(pharmacy1_, "receive",
+              {{"from", "ws"}, {"despatchAdvice", advice + "-b"}, {"location", kPh1Gln}}));
   }
 
   TempDir tmp_;
@@ -132,8 +149,9 @@ BOOST_AUTO_TEST_CASE(pack_travels_from_manufacturer_to_patient) {
   PackView at_pharmacy = c.Pack("S1");
   BOOST_TEST(at_pharmacy.facts.holder_org == "ph1");
   BOOST_TEST(at_pharmacy.in_transit_to.empty());
-  Chain::Expect(c.Do(c.pharmacy1_, "decommission",
-                     {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}}));
+  Chain::Expect(
+      c.Do(c.pharmacy1_, "decommission",
+           {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}}));
   BOOST_TEST((c.Pack("S1").facts.status == PackStatus::kSupplied));
   // commission, ship, receive, ship, receive, supply + batch.register
   BOOST_TEST(c.view_->PackHistory(kGtin, "S1").value().size() == 7u);
@@ -142,23 +160,28 @@ BOOST_AUTO_TEST_CASE(pack_travels_from_manufacturer_to_patient) {
 BOOST_AUTO_TEST_CASE(only_the_holder_may_ship_and_refusal_appends_nothing) {
   Chain c;
   uint64_t before = c.ledger_->size();
-  auto s = c.Do(c.wholesaler_, "ship", {{"epcs", Strings({PackId("S2")})}, {"to", "ph1"},
-                                        {"toLocation", kPh1Gln}, {"despatchAdvice", "X"}});
+  auto s = c.Do(c.wholesaler_, "ship",
+                {{"epcs", Strings({PackId("S2")})},
+                 {"to", "ph1"},
+                 {"toLocation", kPh1Gln},
+                 {"despatchAdvice", "X"}});
   BOOST_TEST(Chain::Code(s) == "alert.not_in_custody");
   BOOST_TEST(c.ledger_->size() == before);
 }
 
 BOOST_AUTO_TEST_CASE(receive_before_ship_is_refused_with_alert) {
   Chain c;
-  auto s = c.Do(c.wholesaler_, "receive", {{"from", "mfg"}, {"despatchAdvice", "NOPE"}, {"location", kWsGln}});
+  auto s = c.Do(c.wholesaler_, "receive",
+                {{"from", "mfg"}, {"despatchAdvice", "NOPE"}, {"location", kWsGln}});
   BOOST_TEST(Chain::Code(s) == "alert.receive_before_ship");
 }
 
 BOOST_AUTO_TEST_CASE(dispense_after_recall_is_refused_with_alert) {
   Chain c;
   c.ShipToPharmacy1("S1", "DA1");
-  Chain::Expect(c.Do(c.manufacturer_, "batch.status",
-                     {{"gtin", kGtin}, {"lot", "LOT1"}, {"status", "recalled"}, {"reason", "sterility"}}));
+  Chain::Expect(
+      c.Do(c.manufacturer_, "batch.status",
+           {{"gtin", kGtin}, {"lot", "LOT1"}, {"status", "recalled"}, {"reason", "sterility"}}));
   auto s = c.Do(c.pharmacy1_, "decommission",
                 {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}});
   BOOST_TEST(Chain::Code(s) == "alert.recalled");
@@ -170,8 +193,9 @@ BOOST_AUTO_TEST_CASE(dispense_after_recall_is_refused_with_alert) {
   }
   BOOST_TEST(total == 5);
   BOOST_TEST(at_ph1 == 1);
-  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "batch.status", {{"gtin", kGtin}, {"lot", "LOT1"},
-                                                                {"status", "active"}, {"reason", "oops"}})) ==
+  BOOST_TEST(Chain::Code(c.Do(
+                 c.manufacturer_, "batch.status",
+                 {{"gtin", kGtin}, {"lot", "LOT1"}, {"status", "active"}, {"reason", "oops"}})) ==
              "event.batch_recalled");
 }
 
@@ -186,51 +210,71 @@ BOOST_AUTO_TEST_CASE(second_pharmacy_dispensing_an_active_held_pack_is_a_clone) 
 BOOST_AUTO_TEST_CASE(undo_by_other_pharmacy_or_after_ten_days_is_refused) {
   Chain c;
   c.ShipToPharmacy1("S1", "DA1");
-  Chain::Expect(c.Do(c.pharmacy1_, "decommission",
-                     {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}}));
-  BOOST_TEST(Chain::Code(c.Do(c.pharmacy2_, "undo", {{"epcs", Strings({PackId("S1")})}, {"location", kPh2Gln}})) ==
+  Chain::Expect(
+      c.Do(c.pharmacy1_, "decommission",
+           {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}}));
+  BOOST_TEST(Chain::Code(c.Do(c.pharmacy2_, "undo",
+                              {{"epcs", Strings({PackId("S1")})}, {"location", kPh2Gln}})) ==
              "alert.undo_other_party");
   c.now_ += 20 * 86400;
-  BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "undo", {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}},
-                              nullptr, "2026-12-02T10:00:01Z")) == "alert.undo_too_late");
-  Chain::Expect(c.Do(c.pharmacy1_, "undo", {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}},
-                     nullptr, "2026-11-30T10:00:00Z"));
+  BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "undo",
+                              {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}}, nullptr,
+                              "2026-12-02T10:00:01Z")) == "alert.undo_too_late");
+  Chain::Expect(c.Do(c.pharmacy1_, "undo",
+                     {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}}, nullptr,
+                     "2026-11-30T10:00:00Z"));
   BOOST_TEST((c.Pack("S1").facts.status == PackStatus::kActive));
 }
 
 BOOST_AUTO_TEST_CASE(case_cannot_contain_itself_nor_a_child_in_two_parents) {
   Chain c;
   const std::string case1 = "095060000000000015", case2 = "095060000000000022";
-  Chain::Expect(c.Do(c.manufacturer_, "aggregate", {{"parent", case1}, {"children", Strings({PackId("S1"), PackId("S2")})}}));
-  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate", {{"parent", case2}, {"children", Strings({PackId("S1")})}})) ==
+  Chain::Expect(c.Do(c.manufacturer_, "aggregate",
+                     {{"parent", case1}, {"children", Strings({PackId("S1"), PackId("S2")})}}));
+  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate",
+                              {{"parent", case2}, {"children", Strings({PackId("S1")})}})) ==
              "alert.aggregation_conflict");
-  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate", {{"parent", case1}, {"children", Strings({case1})}})) ==
+  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate",
+                              {{"parent", case1}, {"children", Strings({case1})}})) ==
              "alert.aggregation_conflict");
-  Chain::Expect(c.Do(c.manufacturer_, "aggregate", {{"parent", case2}, {"children", Strings({case1})}}));
-  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate", {{"parent", case1}, {"children", Strings({case2})}})) ==
+  Chain::Expect(
+      c.Do(c.manufacturer_, "aggregate", {{"parent", case2}, {"children", Strings({case1})}}));
+  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate",
+                              {{"parent", case1}, {"children", Strings({case2})}})) ==
              "alert.aggregation_conflict");
   // Shipping the pallet moves every pack inside it.
-  Chain::Expect(c.Do(c.manufacturer_, "ship", {{"epcs", Strings({case2})}, {"to", "ws"},
-                                               {"toLocation", kWsGln}, {"despatchAdvice", "P1"}}));
-  Chain::Expect(c.Do(c.wholesaler_, "receive", {{"from", "mfg"}, {"despatchAdvice", "P1"}, {"location", kWsGln}}));
+  Chain::Expect(c.Do(c.manufacturer_, "ship",
+                     {{"epcs", Strings({case2})},
+                      {"to", "ws"},
+                      {"toLocation", kWsGln},
+                      {"despatchAdvice", "P1"}}));
+  Chain::Expect(c.Do(c.wholesaler_, "receive",
+                     {{"from", "mfg"}, {"despatchAdvice", "P1"}, {"location", kWsGln}}));
   BOOST_TEST(c.Pack("S2").facts.holder_org == "ws");
   BOOST_TEST(c.Pack("S3").facts.holder_org == "mfg");
 }
 
 BOOST_AUTO_TEST_CASE(temperature_excursion_blocks_dispense_of_that_shipment) {
   Chain c;
-  Chain::Expect(c.Do(c.manufacturer_, "ship", {{"epcs", Strings({PackId("S4")})}, {"to", "ph1"},
-                                               {"toLocation", kPh1Gln}, {"despatchAdvice", "COLD"}}));
+  Chain::Expect(c.Do(c.manufacturer_, "ship",
+                     {{"epcs", Strings({PackId("S4")})},
+                      {"to", "ph1"},
+                      {"toLocation", kPh1Gln},
+                      {"despatchAdvice", "COLD"}}));
   auto reading = JsonValue::Object();
   reading.set("time", JsonValue("2026-11-21T09:00:00Z"));
   reading.set("value", JsonValue(int64_t{123}));  // 12.3 °C, above 8.0 °C
   auto readings = JsonValue::Array();
   readings.push_back(reading);
-  Chain::Expect(c.Do(c.manufacturer_, "sensor", {{"from", "mfg"}, {"despatchAdvice", "COLD"}, {"readings", readings}}));
-  Chain::Expect(c.Do(c.pharmacy1_, "receive", {{"from", "mfg"}, {"despatchAdvice", "COLD"}, {"location", kPh1Gln}}));
+  Chain::Expect(c.Do(c.manufacturer_, "sensor",
+                     {{"from", "mfg"}, {"despatchAdvice", "COLD"}, {"readings", readings}}));
+  Chain::Expect(c.Do(c.pharmacy1_, "receive",
+                     {{"from", "mfg"}, {"despatchAdvice", "COLD"}, {"location", kPh1Gln}}));
   BOOST_TEST(c.Pack("S4").facts.temperature_excursion);
-  BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "decommission", {{"epcs", Strings({PackId("S4")})}, {"status", "supplied"},
-                                                              {"location", kPh1Gln}})) == "alert.temperature_excursion");
+  BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "decommission",
+                              {{"epcs", Strings({PackId("S4")})},
+                               {"status", "supplied"},
+                               {"location", kPh1Gln}})) == "alert.temperature_excursion");
 }
 
 BOOST_AUTO_TEST_CASE(key_revoked_at_t_invalidates_later_events_only) {
@@ -238,27 +282,37 @@ BOOST_AUTO_TEST_CASE(key_revoked_at_t_invalidates_later_events_only) {
   auto revoke = [&](const std::string& at) {
     Org authority{"authority"};
     return c.Do(authority, "org.key_revoke",
-                {{"id", "mfg"}, {"key", ToBase64(c.manufacturer_.key.public_key().raw())}, {"revokedAt", at}},
+                {{"id", "mfg"},
+                 {"key", ToBase64(c.manufacturer_.key.public_key().raw())},
+                 {"revokedAt", at}},
                 &c.authority_);
   };
   Chain::Expect(revoke("2026-11-21T12:00:00Z"));
-  Chain::Expect(c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "EARLY"}, {"expiry", "2028-01-31"},
-                                                         {"quantity", 1}}, nullptr, "2026-11-21T11:59:59Z"));
-  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "LATE"},
-                                                                  {"expiry", "2028-01-31"}, {"quantity", 1}},
-                              nullptr, "2026-11-21T12:00:00Z")) == "event.key_revoked");
+  Chain::Expect(c.Do(c.manufacturer_, "batch.register",
+                     {{"gtin", kGtin}, {"lot", "EARLY"}, {"expiry", "2028-01-31"}, {"quantity", 1}},
+                     nullptr, "2026-11-21T11:59:59Z"));
+  BOOST_TEST(Chain::Code(
+                 c.Do(c.manufacturer_, "batch.register",
+                      {{"gtin", kGtin}, {"lot", "LATE"}, {"expiry", "2028-01-31"}, {"quantity", 1}},
+                      nullptr, "2026-11-21T12:00:00Z")) == "event.key_revoked");
 }
 
 BOOST_AUTO_TEST_CASE(registry_entries_need_the_authority_and_events_a_registered_key) {
   Chain c;
   Org rogue{"rogue"};
-  BOOST_TEST(Chain::Code(c.Do(rogue, "org.register", {{"id", "rogue"}, {"name", "x"}, {"roles", Strings({"manufacturer"})}})) ==
-             "event.not_authority");
+  BOOST_TEST(
+      Chain::Code(c.Do(rogue, "org.register",
+                       {{"id", "rogue"}, {"name", "x"}, {"roles", Strings({"manufacturer"})}})) ==
+      "event.not_authority");
   Org impostor{"mfg"};  // claims to be the manufacturer with another key
-  BOOST_TEST(Chain::Code(c.Do(impostor, "batch.register", {{"gtin", kGtin}, {"lot", "FAKE"}, {"expiry", "2028-01-31"},
-                                                           {"quantity", 1}})) == "event.unknown_key");
-  BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "batch.register", {{"gtin", kGtin}, {"lot", "P"}, {"expiry", "2028-01-31"},
-                                                               {"quantity", 1}})) == "event.forbidden_role");
+  BOOST_TEST(Chain::Code(c.Do(
+                 impostor, "batch.register",
+                 {{"gtin", kGtin}, {"lot", "FAKE"}, {"expiry", "2028-01-31"}, {"quantity", 1}})) ==
+             "event.unknown_key");
+  BOOST_TEST(Chain::Code(c.Do(
+                 c.pharmacy1_, "batch.register",
+                 {{"gtin", kGtin}, {"lot", "P"}, {"expiry", "2028-01-31"}, {"quantity", 1}})) ==
+             "event.forbidden_role");
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
@@ -269,21 +323,38 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
     Status status;
   };
   const Case cases[] = {
-      {"event.duplicate_serial", c.Do(c.manufacturer_, "commission", {{"gtin", kGtin}, {"lot", "LOT1"},
-                                                                        {"location", kMfgGln}, {"serials", Strings({"S9", "S1"})}})},
-      {"gs1.check_digit", c.Do(c.manufacturer_, "product.register", {{"gtin", "09506000134353"}, {"name", "x"}})},
-      {"event.malformed", c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-03-31"}})},
-      {"ledger.bad_date", c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-02-30"}, {"quantity", 1}})},
-      {"event.future_time", c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "L3"}, {"expiry", "2028-02-28"},
-                                                                      {"quantity", 1}}, nullptr, "2027-01-01T00:00:00Z")},
+      {"event.duplicate_serial", c.Do(c.manufacturer_, "commission",
+                                      {{"gtin", kGtin},
+                                       {"lot", "LOT1"},
+                                       {"location", kMfgGln},
+                                       {"serials", Strings({"S9", "S1"})}})},
+      {"gs1.check_digit",
+       c.Do(c.manufacturer_, "product.register", {{"gtin", "09506000134353"}, {"name", "x"}})},
+      {"event.malformed", c.Do(c.manufacturer_, "batch.register",
+                               {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-03-31"}})},
+      {"ledger.bad_date",
+       c.Do(c.manufacturer_, "batch.register",
+            {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-02-30"}, {"quantity", 1}})},
+      {"event.future_time",
+       c.Do(c.manufacturer_, "batch.register",
+            {{"gtin", kGtin}, {"lot", "L3"}, {"expiry", "2028-02-28"}, {"quantity", 1}}, nullptr,
+            "2027-01-01T00:00:00Z")},
       {"event.unknown_kind", c.Do(c.manufacturer_, "teleport", {})},
-      {"alert.unknown_serial", c.Do(c.manufacturer_, "ship", {{"epcs", Strings({PackId("NOPE")})}, {"to", "ws"},
-                                                              {"toLocation", kWsGln}, {"despatchAdvice", "Z"}})},
-      {"event.over_quantity", c.Do(c.manufacturer_, "batch.register", {{"gtin", kGtin}, {"lot", "TINY"}, {"expiry", "2028-01-31"}, {"quantity", 1}})},
+      {"alert.unknown_serial", c.Do(c.manufacturer_, "ship",
+                                    {{"epcs", Strings({PackId("NOPE")})},
+                                     {"to", "ws"},
+                                     {"toLocation", kWsGln},
+                                     {"despatchAdvice", "Z"}})},
+      {"event.over_quantity",
+       c.Do(c.manufacturer_, "batch.register",
+            {{"gtin", kGtin}, {"lot", "TINY"}, {"expiry", "2028-01-31"}, {"quantity", 1}})},
   };
   // The TINY batch registration above succeeds; commissioning two packs into it does not.
-  auto over = c.Do(c.manufacturer_, "commission", {{"gtin", kGtin}, {"lot", "TINY"}, {"location", kMfgGln},
-                                                   {"serials", Strings({"T1", "T2"})}});
+  auto over = c.Do(c.manufacturer_, "commission",
+                   {{"gtin", kGtin},
+                    {"lot", "TINY"},
+                    {"location", kMfgGln},
+                    {"serials", Strings({"T1", "T2"})}});
   BOOST_TEST(Chain::Code(over) == "event.over_quantity");
   for (const Case& k : cases) {
     if (k.code == "event.over_quantity") continue;

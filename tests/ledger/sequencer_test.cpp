@@ -168,7 +168,8 @@ BOOST_AUTO_TEST_CASE(already_verified_entries_skip_the_verifier_but_keep_order_a
   options.verify_threads = 2;
   auto sequencer = StartOrDie(storage, options);
   std::vector<std::future<Result<uint64_t>>> futures;
-  for (int i = 0; i < 50; ++i) futures.push_back(sequencer->Submit("e" + std::to_string(i), "", i % 2 == 0));
+  for (int i = 0; i < 50; ++i)
+    futures.push_back(sequencer->Submit("e" + std::to_string(i), "", i % 2 == 0));
   for (int i = 0; i < 50; ++i) BOOST_TEST(futures[i].get().value() == static_cast<uint64_t>(i));
   BOOST_TEST(verified.load() == 25);
   BOOST_TEST(sequencer->Append("bad-1").error().code() == "test.bad");

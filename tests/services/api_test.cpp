@@ -32,13 +32,18 @@ JsonValue Strings(std::initializer_list<std::string> items) {
 }
 
 std::string PackCode(const std::string& serial) {
-  return "]d201" + kGtin + "17280331" "10LOT1\x1d" "21" + serial;
+  return "]d201" + kGtin +
+         "17280331"
+         "10LOT1\x1d"
+         "21" +
+         serial;
 }
 
 class Api {
  public:
   Api() {
-    node_ = SupplyNode::Create(tmp_ / "ledger", "example.org/api-test", authority_.public_key()).value();
+    node_ = SupplyNode::Create(tmp_ / "ledger", "example.org/api-test", authority_.public_key())
+                .value();
     now_ = 1'795'300'000;  // 2026-11-22T...
     node_->SetClock([this] { return now_; });
     Register("mfg", "manufacturer", "9506000", kMfgGln);
@@ -59,7 +64,9 @@ class Api {
     BOOST_REQUIRE(node_->SubmitAs("mfg", batch).has_value());
 
     tokens_ = TokenStore::Open(tmp_ / "tokens.db").value();
-    for (auto [org, role] : {std::pair{"mfg", "manufacturer"}, {"ph1", "dispenser"}, {"ph2", "dispenser"},
+    for (auto [org, role] : {std::pair{"mfg", "manufacturer"},
+                             {"ph1", "dispenser"},
+                             {"ph2", "dispenser"},
                              {"regulator", "regulator"}}) {
       token_[org] = tokens_->Issue(org, {role}, "test").value();
     }
@@ -72,12 +79,13 @@ class Api {
     session_ = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", server_->port());
   }
 
-  void Register(const std::string& id, const std::string& role, const std::string& prefix, const std::string& gln) {
+  void Register(const std::string& id, const std::string& role, const std::string& prefix,
+                const std::string& gln) {
     ledger::PrivateKey key = ledger::PrivateKey::Generate();
     BOOST_REQUIRE(node_->HoldKey(id, key).has_value());
     keys_.emplace(id, ledger::PrivateKey::FromPem(key.ToPem()).value());
-    auto index = node_->RegisterOrg(authority_, {id, id, {role}, {prefix}, {gln},
-                                                 ToBase64(key.public_key().raw())});
+    auto index = node_->RegisterOrg(
+        authority_, {id, id, {role}, {prefix}, {gln}, ToBase64(key.public_key().raw())});
     BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
   }
 
@@ -102,7 +110,8 @@ class Api {
     c.set("serials", Strings(serials));
     BOOST_REQUIRE_EQUAL(Call("mfg", "POST", "/v1/commission", ledger::Canonicalize(c)).status, 201);
     auto epcs = JsonValue::Array();
-    for (const auto& s : serials) epcs.push_back(JsonValue("https://id.gs1.org/01/" + kGtin + "/21/" + s));
+    for (const auto& s : serials)
+      epcs.push_back(JsonValue("https://id.gs1.org/01/" + kGtin + "/21/" + s));
     auto ship = JsonValue::Object();
     ship.set("epcs", epcs);
     ship.set("to", JsonValue("ph1"));
@@ -113,7 +122,8 @@ class Api {
     receive.set("from", JsonValue("mfg"));
     receive.set("despatchAdvice", JsonValue(advice));
     receive.set("location", JsonValue(kPh1Gln));
-    BOOST_REQUIRE_EQUAL(Call("ph1", "POST", "/v1/receive", ledger::Canonicalize(receive)).status, 201);
+    BOOST_REQUIRE_EQUAL(Call("ph1", "POST", "/v1/receive", ledger::Canonicalize(receive)).status,
+                        201);
   }
   std::string DispenseBody(const std::string& serial, const std::string& gln) {
     auto d = JsonValue::Object();
@@ -162,10 +172,12 @@ BOOST_AUTO_TEST_CASE(verify_then_dispense_then_second_dispense_is_an_alert) {
 BOOST_AUTO_TEST_CASE(replayed_idempotency_key_returns_first_index_and_appends_nothing) {
   Api api;
   api.PacksAtPharmacy1({"S1"}, "DA1");
-  auto first = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln), {{"Idempotency-Key", "till-7-0001"}});
+  auto first = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                        {{"Idempotency-Key", "till-7-0001"}});
   BOOST_REQUIRE_EQUAL(first.status, 201);
   uint64_t size = api.node_->ledger().size();
-  auto replay = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln), {{"Idempotency-Key", "till-7-0001"}});
+  auto replay = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                         {{"Idempotency-Key", "till-7-0001"}});
   BOOST_TEST(replay.status == 201);
   BOOST_TEST(Api::Body(replay).find("index")->as_int() == Api::Body(first).find("index")->as_int());
   BOOST_TEST(api.node_->ledger().size() == size);
@@ -179,17 +191,21 @@ BOOST_AUTO_TEST_CASE(recalled_pack_fails_verification_and_dispense_both_ways) {
   recall.set("lot", JsonValue("LOT1"));
   recall.set("status", JsonValue("recalled"));
   recall.set("reason", JsonValue("sterility"));
-  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/batch-status", ledger::Canonicalize(recall)).status, 201);
-  BOOST_TEST(Api::ErrorCode(api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S2", kPh1Gln))) == "alert.recalled");
+  BOOST_REQUIRE_EQUAL(
+      api.Call("mfg", "POST", "/v1/batch-status", ledger::Canonicalize(recall)).status, 201);
+  BOOST_TEST(Api::ErrorCode(api.Call("ph1", "POST", "/v1/dispense",
+                                     api.DispenseBody("S2", kPh1Gln))) == "alert.recalled");
   // GS1 Lightweight Verification on the Digital Link path.
-  Reply lw = api.Call("ph1", "GET", "/01/" + kGtin + "/10/LOT1/21/S2?linkType=verificationService&17=280331");
+  Reply lw = api.Call("ph1", "GET",
+                      "/01/" + kGtin + "/10/LOT1/21/S2?linkType=verificationService&17=280331");
   BOOST_TEST(lw.status == 200);
   JsonValue answer = Api::Body(lw);
   BOOST_TEST(!answer.find("verified")->as_bool());
   BOOST_TEST(answer.find("responderGLN")->as_string() == "4000009000007");
   BOOST_TEST(answer.find("additionalInfo")->as_array()[0].as_string() == "Recalled");
   Reply unknown = api.Call("ph1", "GET", "/01/" + kGtin + "/21/NOPE?linkType=verificationService");
-  BOOST_TEST(Api::Body(unknown).find("verificationFailureReason")->as_string() == "No_match_GTIN_Serial");
+  BOOST_TEST(Api::Body(unknown).find("verificationFailureReason")->as_string() ==
+             "No_match_GTIN_Serial");
   // Recall reach for the manufacturer.
   Reply batch = api.Call("mfg", "GET", "/v1/batches/" + kGtin + "/LOT1");
   BOOST_TEST(batch.status == 200);
@@ -200,14 +216,16 @@ BOOST_AUTO_TEST_CASE(recalled_pack_fails_verification_and_dispense_both_ways) {
 BOOST_AUTO_TEST_CASE(wrong_role_missing_token_and_foreign_history_are_refused) {
   Api api;
   api.PacksAtPharmacy1({"S1"}, "DA1");
-  Reply wrong_role = api.Call("ph1", "POST", "/v1/products", R"({"gtin":"09506000134352","name":"x"})");
+  Reply wrong_role =
+      api.Call("ph1", "POST", "/v1/products", R"({"gtin":"09506000134352","name":"x"})");
   BOOST_TEST(wrong_role.status == 403);
   BOOST_TEST(Api::ErrorCode(wrong_role) == "auth.forbidden_role");
   BOOST_TEST(api.Call("", "GET", "/v1/verify?code=x").status == 401);
   BOOST_TEST(api.Call("ph2", "GET", "/v1/packs/" + kGtin + "/S1").status == 403);
   Reply regulator = api.Call("regulator", "GET", "/v1/packs/" + kGtin + "/S1");
   BOOST_TEST(regulator.status == 200);
-  BOOST_TEST(Api::Body(regulator).find("events")->size() == 3u + 1u);  // batch, commission, ship, receive
+  BOOST_TEST(Api::Body(regulator).find("events")->size() ==
+             3u + 1u);  // batch, commission, ship, receive
   BOOST_TEST(api.Call("ph1", "GET", "/v1/packs/" + kGtin + "/S1").status == 200);
 }
 
@@ -224,7 +242,8 @@ BOOST_AUTO_TEST_CASE(client_signed_events_must_verify_and_match_the_token) {
   p.set("expiry", JsonValue("2028-05-31"));
   p.set("quantity", JsonValue(int64_t{5}));
   std::string envelope = ledger::SignEntry(p, api.keys_.at("mfg")).value();
-  BOOST_TEST(api.Call("ph1", "POST", "/v1/events", envelope).status == 403);  // ph1's token, mfg's event
+  BOOST_TEST(api.Call("ph1", "POST", "/v1/events", envelope).status ==
+             403);  // ph1's token, mfg's event
   std::string forged = envelope;
   size_t sig = forged.find("\"sig\":\"") + 10;
   forged[sig] = forged[sig] == 'A' ? 'B' : 'A';
@@ -232,10 +251,12 @@ BOOST_AUTO_TEST_CASE(client_signed_events_must_verify_and_match_the_token) {
   BOOST_TEST(bad.status == 422);
   BOOST_TEST(Api::ErrorCode(bad).rfind("entry.", 0) == 0u);
   std::string wrong_key = ledger::SignEntry(p, api.keys_.at("ph1")).value();
-  BOOST_TEST(Api::ErrorCode(api.Call("mfg", "POST", "/v1/events", wrong_key)) == "event.unknown_key");
+  BOOST_TEST(Api::ErrorCode(api.Call("mfg", "POST", "/v1/events", wrong_key)) ==
+             "event.unknown_key");
   Reply good = api.Call("mfg", "POST", "/v1/events", envelope);
   BOOST_TEST(good.status == 201);
-  BOOST_TEST(Api::Body(good).find("leafHash")->as_string() == ToBase64(ledger::LeafHash(AsBytes(envelope))));
+  BOOST_TEST(Api::Body(good).find("leafHash")->as_string() ==
+             ToBase64(ledger::LeafHash(AsBytes(envelope))));
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {
@@ -248,16 +269,20 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {
   };
   const Case cases[] = {
       {"ph1", "/v1/dispense", "{not json", "request.invalid_json", 400},
-      {"ph1", "/v1/dispense", R"({"code":"]d20109506000134353212","location":"4000001000005"})", "gs1.check_digit", 400},
-      {"ph1", "/v1/dispense", R"({"code":"(01)09506000134352(21)S1","location":"4000001000005","org":"mfg"})",
+      {"ph1", "/v1/dispense", R"({"code":"]d20109506000134353212","location":"4000001000005"})",
+       "gs1.check_digit", 400},
+      {"ph1", "/v1/dispense",
+       R"({"code":"(01)09506000134352(21)S1","location":"4000001000005","org":"mfg"})",
        "request.reserved_field", 400},
-      {"ph1", "/v1/receive", R"({"from":"mfg","despatchAdvice":"GHOST","location":"4000001000005"})",
+      {"ph1", "/v1/receive",
+       R"({"from":"mfg","despatchAdvice":"GHOST","location":"4000001000005"})",
        "alert.receive_before_ship", 422},
       {"ph2", "/v1/dispense", R"({"code":"(01)09506000134352(21)S1","location":"4000002000004"})",
        "alert.clone_suspected", 422},
       {"ph1", "/v1/dispense", R"({"code":"(01)09506000134352(21)S1","location":"4000002000004"})",
        "event.foreign_location", 422},
-      {"mfg", "/v1/aggregate", R"({"parent":"095060000000000015","children":["095060000000000015"]})",
+      {"mfg", "/v1/aggregate",
+       R"({"parent":"095060000000000015","children":["095060000000000015"]})",
        "alert.aggregation_conflict", 422},
   };
   for (const Case& c : cases) {
@@ -276,7 +301,8 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {
 BOOST_AUTO_TEST_CASE(undo_after_ten_days_is_refused) {
   Api api;
   api.PacksAtPharmacy1({"S1"}, "DA1");
-  BOOST_REQUIRE_EQUAL(api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln)).status, 201);
+  BOOST_REQUIRE_EQUAL(
+      api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln)).status, 201);
   api.now_ += 11 * 86400;
   Reply undo = api.Call("ph1", "POST", "/v1/undo", api.DispenseBody("S1", kPh1Gln));
   BOOST_TEST(undo.status == 422);
@@ -288,18 +314,23 @@ BOOST_AUTO_TEST_CASE(log_proofs_and_tiles_verify_against_the_public_checkpoint) 
   api.PacksAtPharmacy1({"S1", "S2", "S3"}, "DA1");
   Reply cp = api.Call("", "GET", "/v1/log/checkpoint");
   BOOST_REQUIRE_EQUAL(cp.status, 200);
-  std::vector<ledger::NoteVerifier> verifiers{ledger::NoteVerifier::Parse(api.node_->ledger().VerifierKey()).value()};
+  std::vector<ledger::NoteVerifier> verifiers{
+      ledger::NoteVerifier::Parse(api.node_->ledger().VerifierKey()).value()};
   auto note = ledger::OpenNote(cp.body, verifiers);
   BOOST_REQUIRE(note.has_value());
   auto body = ledger::ParseCheckpoint(note->text).value();
-  Reply proof = api.Call("", "GET", "/v1/log/proof/inclusion?index=2&size=" + std::to_string(body.size));
+  Reply proof =
+      api.Call("", "GET", "/v1/log/proof/inclusion?index=2&size=" + std::to_string(body.size));
   BOOST_REQUIRE_EQUAL(proof.status, 200);
   JsonValue p = Api::Body(proof);
   std::vector<Hash> path;
-  for (const auto& h : p.find("proof")->as_array()) path.push_back(HashFromBase64(h.as_string()).value());
+  for (const auto& h : p.find("proof")->as_array())
+    path.push_back(HashFromBase64(h.as_string()).value());
   Reply entry = api.Call("regulator", "GET", "/v1/log/entries/2");
   BOOST_REQUIRE_EQUAL(entry.status, 200);
-  BOOST_TEST(ledger::VerifyInclusion(2, body.size, ledger::LeafHash(AsBytes(entry.body)), path, body.root).has_value());
+  BOOST_TEST(
+      ledger::VerifyInclusion(2, body.size, ledger::LeafHash(AsBytes(entry.body)), path, body.root)
+          .has_value());
   Reply tile = api.Call("", "GET", "/v1/log/tile/0/000.p/" + std::to_string(body.size));
   BOOST_TEST(tile.status == 200);
   BOOST_TEST(tile.body.size() == body.size * 32);

@@ -69,9 +69,9 @@ BOOST_AUTO_TEST_CASE(init_append_checkpoint_and_prove_round_trip) {
   JsonValue proof = ParseJson(prove.out).value();
   Run entry = Cli({"log", "entry", "--dir", dir, "--index", "3"});
   std::string entry_bytes = entry.out.substr(0, entry.out.size() - 1);
-  BOOST_TEST(VerifyInclusion(3, 5, LeafHash(AsBytes(entry_bytes)), Hashes(*proof.find("proof")),
-                             body.root)
-                 .has_value());
+  BOOST_TEST(
+      VerifyInclusion(3, 5, LeafHash(AsBytes(entry_bytes)), Hashes(*proof.find("proof")), body.root)
+          .has_value());
 
   Run consistency = Cli({"log", "consistency", "--dir", dir, "--from", "2", "--to", "5"});
   BOOST_REQUIRE_MESSAGE(consistency.rc == 0, consistency.err);
@@ -96,7 +96,8 @@ BOOST_AUTO_TEST_CASE(errors_are_json_with_code_and_nonzero_exit) {
 
   Run bad_option = Cli({"log", "prove", "--dir", tmp.path(), "--index", "x"});
   BOOST_TEST(bad_option.rc == 1);
-  BOOST_TEST(ParseJson(bad_option.err).value().find("error")->find("field")->as_string() == "index");
+  BOOST_TEST(ParseJson(bad_option.err).value().find("error")->find("field")->as_string() ==
+             "index");
 
   BOOST_TEST(Cli({"frobnicate"}).rc == 2);
   BOOST_TEST(Cli({}).rc == 2);
@@ -148,8 +149,8 @@ BOOST_AUTO_TEST_CASE(text_reads_are_parsed_per_line_with_precise_errors) {
 
 BOOST_AUTO_TEST_CASE(label_with_bad_gtin_writes_no_file) {
   TempDir tmp;
-  Run label = Cli({"label", "--gtin", "09506000134353", "--serial", "S", "--lot", "L", "--expiry", "280331",
-                   "-o", tmp / "bad.png"});
+  Run label = Cli({"label", "--gtin", "09506000134353", "--serial", "S", "--lot", "L", "--expiry",
+                   "280331", "-o", tmp / "bad.png"});
   BOOST_TEST(label.rc == 1);
   BOOST_TEST(label.err.find("gs1.check_digit") != std::string::npos);
   BOOST_TEST(!std::filesystem::exists(tmp / "bad.png"));
@@ -167,9 +168,27 @@ BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_fr
   std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
   BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "mfg.pem"}).rc == 0);
   BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "ph.pem"}).rc == 0);
-  Run reg = Cli({"org", "register", "--dir", dir, "--authority-key", authority, "--id", "mfg", "--name", "Maker",
-                 "--roles", "manufacturer,dispenser", "--prefixes", "9506000", "--glns", "9506000000008",
-                 "--key", tmp / "mfg.pem", "--hold", "--valid-from", "2026-01-01T00:00:00Z"});
+  Run reg = Cli({"org",
+                 "register",
+                 "--dir",
+                 dir,
+                 "--authority-key",
+                 authority,
+                 "--id",
+                 "mfg",
+                 "--name",
+                 "Maker",
+                 "--roles",
+                 "manufacturer,dispenser",
+                 "--prefixes",
+                 "9506000",
+                 "--glns",
+                 "9506000000008",
+                 "--key",
+                 tmp / "mfg.pem",
+                 "--hold",
+                 "--valid-from",
+                 "2026-01-01T00:00:00Z"});
   BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
   auto run = [&](std::vector<std::string> args) {
     args.insert(args.end(), {"--dir", dir});
@@ -178,20 +197,21 @@ BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_fr
     return r;
   };
   run({"product", "register", "--as", "mfg", "--gtin", "09506000134352", "--name", "Examplamab"});
-  run({"batch", "register", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--expiry", "2028-03-31",
-       "--quantity", "10"});
-  run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--location", "9506000000008",
-       "--serials", "A1,A2"});
-  Run commissioned = run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--location",
-                          "9506000000008", "--generate", "3", "--json"});
+  run({"batch", "register", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--expiry",
+       "2028-03-31", "--quantity", "10"});
+  run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--location",
+       "9506000000008", "--serials", "A1,A2"});
+  Run commissioned = run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1",
+                          "--location", "9506000000008", "--generate", "3", "--json"});
   BOOST_TEST(ParseJson(commissioned.out).value().find("kind")->as_string() == "commission");
 
   Run verify = Cli({"verify", "--dir", dir, "--code", "(01)09506000134352(17)280331(10)L1(21)A1"});
   BOOST_TEST(verify.rc == 0);
   BOOST_TEST(verify.out.find("VERIFIED") == 0u);
-  run({"dispense", "--as", "mfg", "--code", "(01)09506000134352(21)A1", "--location", "9506000000008"});
-  Run again = Cli({"dispense", "--dir", dir, "--as", "mfg", "--code", "(01)09506000134352(21)A1", "--location",
-                   "9506000000008"});
+  run({"dispense", "--as", "mfg", "--code", "(01)09506000134352(21)A1", "--location",
+       "9506000000008"});
+  Run again = Cli({"dispense", "--dir", dir, "--as", "mfg", "--code", "(01)09506000134352(21)A1",
+                   "--location", "9506000000008"});
   BOOST_TEST(again.rc == 1);
   BOOST_TEST(again.err.find("alert.already_decommissioned") != std::string::npos);
   Run not_verified = Cli({"verify", "--dir", dir, "--code", "(01)09506000134352(21)A1", "--json"});
@@ -203,16 +223,18 @@ BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_fr
   BOOST_TEST(ParseJson(history.out).value().size() == 4u);  // batch, commission, supply, alert
 
   // Revoke the manufacturer's key: its next event is refused.
-  Run revoke = Cli({"org", "key-revoke", "--dir", dir, "--authority-key", authority, "--id", "mfg", "--key",
-                    tmp / "mfg.pem"});
+  Run revoke = Cli({"org", "key-revoke", "--dir", dir, "--authority-key", authority, "--id", "mfg",
+                    "--key", tmp / "mfg.pem"});
   BOOST_REQUIRE_MESSAGE(revoke.rc == 0, revoke.err);
-  Run late = Cli({"recall", "--dir", dir, "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--reason", "x"});
+  Run late = Cli({"recall", "--dir", dir, "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1",
+                  "--reason", "x"});
   BOOST_TEST(late.rc == 1);
   BOOST_TEST(late.err.find("event.key_revoked") != std::string::npos);
-  Run added = Cli({"org", "key-add", "--dir", dir, "--authority-key", authority, "--id", "mfg", "--key",
-                   tmp / "ph.pem", "--valid-from", "2026-01-01T00:00:00Z"});
+  Run added = Cli({"org", "key-add", "--dir", dir, "--authority-key", authority, "--id", "mfg",
+                   "--key", tmp / "ph.pem", "--valid-from", "2026-01-01T00:00:00Z"});
   BOOST_REQUIRE_MESSAGE(added.rc == 0, added.err);
-  run({"recall", "--as", "mfg", "--key", tmp / "ph.pem", "--gtin", "09506000134352", "--lot", "L1", "--reason", "x"});
+  run({"recall", "--as", "mfg", "--key", tmp / "ph.pem", "--gtin", "09506000134352", "--lot", "L1",
+       "--reason", "x"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

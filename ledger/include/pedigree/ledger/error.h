@@ -74,19 +74,17 @@ using Status = std::expected<void, Error>;
 inline std::unexpected<Error> Fail(std::string code, std::string message) {
   return std::unexpected(Error(std::move(code), std::move(message)));
 }
-inline std::unexpected<Error> Fail(Error error) {
-  return std::unexpected(std::move(error));
-}
+inline std::unexpected<Error> Fail(Error error) { return std::unexpected(std::move(error)); }
 
 inline Status Ok() { return {}; }
 
 // Early returns for functions returning Result<T> or Status (g++ 12 has no and_then):
 //   PEDIGREE_TRY(WriteRow(...));
 //   PEDIGREE_ASSIGN(row, ReadRow(...));   // declares `row`, a Result; use *row
-#define PEDIGREE_TRY(expr)                                               \
-  do {                                                                   \
-    if (auto pedigree_try_ = (expr); !pedigree_try_)                     \
-      return std::unexpected(std::move(pedigree_try_).error());          \
+#define PEDIGREE_TRY(expr)                                      \
+  do {                                                          \
+    if (auto pedigree_try_ = (expr); !pedigree_try_)            \
+      return std::unexpected(std::move(pedigree_try_).error()); \
   } while (0)
 #define PEDIGREE_ASSIGN(var, expr) \
   auto var = (expr);               \

@@ -115,7 +115,7 @@ class Ledger {
 
   // Inclusion proof of entry `index` in the tree of `size` (default: committed size).
   [[nodiscard]] Result<InclusionEvidence> ProveInclusion(uint64_t index,
-                                                      std::optional<uint64_t> size = {});
+                                                         std::optional<uint64_t> size = {});
   [[nodiscard]] Result<std::vector<Hash>> ProveConsistency(uint64_t size1, uint64_t size2);
   [[nodiscard]] Result<Hash> RootAt(uint64_t size);
   [[nodiscard]] Result<std::string> Entry(uint64_t index);

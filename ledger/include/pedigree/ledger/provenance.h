@@ -66,8 +66,8 @@ struct PackView {
   std::string lot;
   std::string product_name;
   PackFacts facts;
-  std::string parent;          // SSCC of the case it is in, or empty
-  std::string in_transit_to;   // org it is shipped to and not yet received by, or empty
+  std::string parent;         // SSCC of the case it is in, or empty
+  std::string in_transit_to;  // org it is shipped to and not yet received by, or empty
   uint64_t commissioned_index = 0;
 };
 
@@ -104,7 +104,8 @@ class ProvenanceView {
   ~ProvenanceView();
 
   // pedigree.unknown_product / unknown_serial style errors come back as alert codes.
-  [[nodiscard]] Result<std::optional<PackView>> Pack(std::string_view gtin, std::string_view serial);
+  [[nodiscard]] Result<std::optional<PackView>> Pack(std::string_view gtin,
+                                                     std::string_view serial);
   [[nodiscard]] Result<bool> ProductExists(std::string_view gtin);
   [[nodiscard]] Result<std::optional<BatchView>> Batch(std::string_view gtin, std::string_view lot);
   // Ledger indices of every event that touched the pack (directly or through a case),

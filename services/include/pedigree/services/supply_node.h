@@ -23,13 +23,13 @@ namespace pedigree::services {
 
 // The answer to a pharmacy's scan.
 struct VerifyAnswer {
-  bool verified = false;  // known, active, and nothing speaks against supplying it
-  std::string pack_id;    // canonical Digital Link URI, when the code names a pack
+  bool verified = false;                  // known, active, and nothing speaks against supplying it
+  std::string pack_id;                    // canonical Digital Link URI, when the code names a pack
   std::string gtin, serial, lot, expiry;  // as registered (lot, expiry) or scanned
   std::string product_name;
-  std::string status;   // pack status, or "unknown"
-  std::string holder;   // organisation with custody
-  std::vector<ledger::Alert> reasons;  // why not, most serious first
+  std::string status;                   // pack status, or "unknown"
+  std::string holder;                   // organisation with custody
+  std::vector<ledger::Alert> reasons;   // why not, most serious first
   std::vector<std::string> scan_hints;  // the scanner's diagnosis of a damaged read
 };
 
@@ -91,9 +91,9 @@ class SupplyNode {
 
  private:
   SupplyNode() = default;
-  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(const std::string& dir,
-                                                                 std::optional<std::string> origin,
-                                                                 const ledger::PublicKey* authority);
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(
+      const std::string& dir, std::optional<std::string> origin,
+      const ledger::PublicKey* authority);
   [[nodiscard]] Result<std::unique_ptr<ledger::ProvenanceView>> AcquireView();
   void ReleaseView(std::unique_ptr<ledger::ProvenanceView> view);
   void RecordAlert(const Error& refusal, const ledger::JsonValue& payload);
