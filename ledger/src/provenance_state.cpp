@@ -141,6 +141,88 @@ const std::set<std::string>& KnownRoles() {
   return roles;
 }
 
+// A temperature in °C as EPCIS writes it, but as a decimal string ("-2", "12.3") or an
+// integer, since signed payloads carry no floats; in tenths of a degree.
+Result<int64_t> TenthsOfDegree(const JsonValue& v, const char* field) {
+  if (v.is_int()) return v.as_int() * 10;
+  if (!v.is_string())
+    return Fail(Malformed(field, "a temperature must be a decimal string such as \"4.5\""));
+  const std::string& t = v.as_string();
+  size_t i = 0;
+  bool negative = i < t.size() && t[i] == '-';
+  if (negative) ++i;
+  int64_t whole = 0;
+  size_t digits = 0;
+  for (; i < t.size() && t[i] >= '0' && t[i] <= '9' && digits < 6; ++i, ++digits)
+    whole = whole * 10 + (t[i] - '0');
+  int64_t tenth = 0;
+  if (i < t.size() && t[i] == '.' && i + 2 == t.size() && t[i + 1] >= '0' && t[i + 1] <= '9') {
+    tenth = t[i + 1] - '0';
+    i += 2;
+  }
+  if (digits == 0 || i != t.size()) {
+    return Fail(Malformed(
+        field, "'" + t + "' is not a temperature with at most one decimal, e.g. \"4.5\""));
+  }
+  int64_t tenths = whole * 10 + tenth;
+  return negative ? -tenths : tenths;
+}
+
+// The lowest and highest temperature (tenths °C) of a sensor payload: either `readings`
+// [{time, value: tenths}] or EPCIS 2.0 `sensorElementList` [{sensorMetadata, sensorReport:
+// [{type: "Temperature", value | minValue | maxValue, uom: "CEL"}]}].
+Result<std::pair<int64_t, int64_t>> TemperatureRange(const JsonValue& p) {
+  int64_t lowest = INT64_MAX, highest = INT64_MIN;
+  auto take = [&](int64_t tenths) {
+    lowest = std::min(lowest, tenths);
+    highest = std::max(highest, tenths);
+  };
+  if (const JsonValue* list = p.find("sensorElementList")) {
+    if (!list->is_array()) return Fail(Malformed("sensorElementList", "must be an array"));
+    for (const JsonValue& element : list->as_array()) {
+      const JsonValue* reports = element.is_object() ? element.find("sensorReport") : nullptr;
+      if (!reports || !reports->is_array()) {
+        return Fail(Malformed("sensorElementList", "each element needs a sensorReport array"));
+      }
+      for (const JsonValue& r : reports->as_array()) {
+        if (!r.is_object())
+          return Fail(Malformed("sensorElementList", "each sensorReport must be an object"));
+        const JsonValue* type = r.find("type");
+        if (!type || !type->is_string() ||
+            (type->as_string() != "Temperature" && type->as_string() != "gs1:Temperature")) {
+          continue;  // other sensors (humidity, shock) do not bear on the temperature range
+        }
+        if (const JsonValue* uom = r.find("uom");
+            uom && (!uom->is_string() || uom->as_string() != "CEL")) {
+          return Fail(Malformed("sensorElementList", "temperature uom must be CEL"));
+        }
+        for (const char* k : {"value", "minValue", "maxValue"}) {
+          if (const JsonValue* v = r.find(k)) {
+            PEDIGREE_ASSIGN(tenths, TenthsOfDegree(*v, "sensorElementList"));
+            take(*tenths);
+          }
+        }
+      }
+    }
+  } else if (const JsonValue* readings = p.find("readings")) {
+    if (!readings->is_array())
+      return Fail(Malformed("readings", "must be an array of {time, value}"));
+    for (const JsonValue& r : readings->as_array()) {
+      if (!r.is_object())
+        return Fail(Malformed("readings", "each reading must be an object {time, value}"));
+      PEDIGREE_ASSIGN(value, Int(r, "value"));
+      PEDIGREE_ASSIGN(t, Str(r, "time"));
+      if (!ParseUtcTime(*t))
+        return Fail(Malformed("readings", "reading time '" + *t + "' is not a UTC time"));
+      take(*value);
+    }
+  } else {
+    return Fail(Malformed("sensorElementList", "missing (or give readings [{time, value}])"));
+  }
+  if (lowest == INT64_MAX) return Fail(Malformed("sensorElementList", "no temperature reading"));
+  return std::pair{lowest, highest};
+}
+
 }  // namespace
 
 struct ProvenanceState::Impl {
@@ -188,6 +270,7 @@ struct ProvenanceState::Impl {
   Status Undo(const JsonValue& p);
   Status BatchStatusChange(const JsonValue& p);
   Status Sensor(const JsonValue& p);
+  Status VerifyRecord(const JsonValue& p);
   Status AlertEvent(const JsonValue& p);
 };
 
@@ -294,6 +377,7 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
     if (*kind == "undo") return Undo(p);
     if (*kind == "batch.status") return BatchStatusChange(p);
     if (*kind == "sensor") return Sensor(p);
+    if (*kind == "verify") return VerifyRecord(p);
   }
   return Fail(Error("event.unknown_kind", "unknown event kind '" + *kind + "'").at_field("kind"));
 }
@@ -1154,21 +1238,8 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
               .at_field("org"));
     }
   }
-  const JsonValue* readings = p.find("readings");
-  if (!readings || !readings->is_array() || readings->as_array().empty()) {
-    return Fail(Malformed("readings", "must be a non-empty array of {time, value}"));
-  }
-  int64_t lowest = INT64_MAX, highest = INT64_MIN;
-  for (const JsonValue& r : readings->as_array()) {
-    if (!r.is_object())
-      return Fail(Malformed("readings", "each reading must be an object {time, value}"));
-    PEDIGREE_ASSIGN(value, Int(r, "value"));
-    PEDIGREE_ASSIGN(t, Str(r, "time"));
-    if (!ParseUtcTime(*t))
-      return Fail(Malformed("readings", "reading time '" + *t + "' is not a UTC time"));
-    lowest = std::min(lowest, *value);
-    highest = std::max(highest, *value);
-  }
+  PEDIGREE_ASSIGN(range, TemperatureRange(p));
+  int64_t lowest = range->first, highest = range->second;
   PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
   bool any = false;
   for (const PackKey& pack : expansion->packs) {
@@ -1191,6 +1262,28 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
                "UPDATE shipments SET excursion = 1 WHERE from_org = ?1 AND despatch_advice = ?2"));
     u->Bind(1, *from).Bind(2, *advice);
     PEDIGREE_TRY(u->Run());
+  }
+  return Ok();
+}
+
+// A verification the caller asked to record: the fact that `org` scanned the pack at
+// `location` and what it was told. It changes no state; it joins the pack's history.
+Status ProvenanceState::Impl::VerifyRecord(const JsonValue& p) {
+  PEDIGREE_ASSIGN(epcs, StrList(p, "epcs"));
+  PEDIGREE_ASSIGN(location, Str(p, "location"));
+  PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
+  if (!*own_gln) {
+    return Fail(
+        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
+            .at_field("location"));
+  }
+  const JsonValue* verified = p.find("verified");
+  if (!verified || !verified->is_bool())
+    return Fail(Malformed("verified", "must be true or false"));
+  for (const std::string& epc : *epcs) {
+    auto pack = ParsePackId(epc);
+    if (!pack) return Fail(Malformed("epcs", "'" + epc + "' is not a pack id"));
+    PEDIGREE_TRY(RecordPackEvent(*pack));
   }
   return Ok();
 }

@@ -286,7 +286,34 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     }
     auto answer = node.Verify(code->second);
     if (!answer) return ErrorResponse(answer.error());
-    return Json(200, VerifyJson(*answer, node.Now()));
+    JsonValue body = VerifyJson(*answer, node.Now());
+    // Read-only unless the caller asks for the scan to be recorded on the ledger.
+    if (auto record = req.query.find("record");
+        record != req.query.end() && record->second == "true") {
+      auto location = req.query.find("location");
+      if (location == req.query.end() || location->second.empty()) {
+        return ErrorResponse(Error("request.missing_parameter", "record=true needs location=GLN")
+                                 .at_field("location"));
+      }
+      auto event = JsonValue::Object();
+      event.set("kind", JsonValue("verify"));
+      auto epcs = JsonValue::Array();
+      epcs.push_back(JsonValue(answer->pack_id));
+      event.set("epcs", epcs);
+      event.set("location", JsonValue(location->second));
+      event.set("verified", JsonValue(answer->verified));
+      auto reasons = JsonValue::Array();
+      for (const auto& r : answer->reasons)
+        reasons.push_back(JsonValue(std::string(ledger::DescribeAlert(r.code).id)));
+      event.set("reasons", reasons);
+      if (auto key = req.headers.find("idempotency-key"); key != req.headers.end()) {
+        event.set("clientId", JsonValue(key->second));
+      }
+      auto index = node.SubmitAs(req.principal->org_id, std::move(event));
+      if (!index) return ErrorResponse(index.error());
+      body.set("recordedIndex", JsonValue(static_cast<int64_t>(*index)));
+    }
+    return Json(200, body);
   }));
   // GS1 Lightweight Verification Messaging: a GET on the Digital Link path.
   auto lightweight = [&node, options](const HttpRequest& req) {

@@ -339,3 +339,61 @@ BOOST_AUTO_TEST_CASE(log_proofs_and_tiles_verify_against_the_public_checkpoint) 
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(api_records)
+
+BOOST_AUTO_TEST_CASE(verify_writes_nothing_unless_asked_to_record) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  uint64_t size = api.node_->ledger().size();
+  BOOST_TEST(api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1"))).status == 200);
+  BOOST_TEST(api.node_->ledger().size() == size);
+  Reply recorded =
+      api.Call("ph1", "GET",
+               "/v1/verify?record=true&location=" + kPh1Gln + "&code=" + UrlEncode(PackCode("S1")));
+  BOOST_REQUIRE_EQUAL(recorded.status, 200);
+  BOOST_TEST(Api::Body(recorded).find("recordedIndex")->as_int() == static_cast<int64_t>(size));
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+  BOOST_TEST(
+      api.Call("ph1", "GET", "/v1/verify?record=true&code=" + UrlEncode(PackCode("S1"))).status ==
+      400);
+}
+
+BOOST_AUTO_TEST_CASE(epcis_sensor_element_list_marks_an_excursion) {
+  Api api;
+  // A cold product: 2.0–8.0 °C.
+  auto product = JsonValue::Object();
+  product.set("kind", JsonValue("product.register"));
+  product.set("gtin", JsonValue("09506000134369"));
+  product.set("name", JsonValue("Cold"));
+  product.set("tempMin", JsonValue(int64_t{20}));
+  product.set("tempMax", JsonValue(int64_t{80}));
+  BOOST_REQUIRE(api.node_->SubmitAs("mfg", product).has_value());
+  std::string commission =
+      R"({"gtin":"09506000134369","lot":"C1","expiry":"2028-03-31","quantity":5})";
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/batches", commission).status, 201);
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/commission",
+                               R"({"gtin":"09506000134369","lot":"C1","location":")" + kMfgGln +
+                                   R"(","serials":["K1"]})")
+                          .status,
+                      201);
+  BOOST_REQUIRE_EQUAL(
+      api.Call(
+             "mfg", "POST", "/v1/ship",
+             R"({"epcs":["https://id.gs1.org/01/09506000134369/21/K1"],"to":"ph1","toLocation":")" +
+                 kPh1Gln + R"(","despatchAdvice":"COLD1"})")
+          .status,
+      201);
+  std::string sensor =
+      R"({"from":"mfg","despatchAdvice":"COLD1","sensorElementList":[{"sensorMetadata":{"time":"2026-11-21T09:00:00Z"},"sensorReport":[{"type":"Temperature","minValue":"3.5","maxValue":"8.4","uom":"CEL"},{"type":"RelativeHumidity","value":"40"}]}]})";
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/sensor", sensor).status, 201);
+  std::string bad =
+      R"({"from":"mfg","despatchAdvice":"COLD1","sensorElementList":[{"sensorReport":[{"type":"Temperature","value":8.4}]}]})";
+  Reply refused = api.Call("mfg", "POST", "/v1/sensor", bad);
+  BOOST_TEST(refused.status == 400);  // a float: refused before it could be signed
+  Reply v = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode("(01)09506000134369(21)K1"));
+  BOOST_TEST(Api::Body(v).find("reasons")->as_array()[0].find("code")->as_string() ==
+             "temperature_excursion");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
