@@ -245,6 +245,10 @@ struct ProvenanceState::Impl {
   Result<std::optional<PackView>> LoadPack(const PackKey& key);
   Result<bool> OwnsProduct(const std::string& gtin);
   Result<bool> OwnsGln(const std::string& gln);
+  // The payload's `gtin`, which must be a product of the acting manufacturer.
+  Result<std::string> OwnGtin(const JsonValue& p);
+  // The payload's `location`, which must be a GLN of the acting organisation.
+  Result<std::string> OwnLocation(const JsonValue& p);
 
   // Every pack (and container) reached from `epcs`, cases expanded recursively.
   struct Expansion {
@@ -463,6 +467,27 @@ Result<bool> ProvenanceState::Impl::OwnsGln(const std::string& gln) {
   q->Bind(1, gln);
   PEDIGREE_ASSIGN(row, q->Step());
   return *row && q->Text(0) == org;
+}
+
+Result<std::string> ProvenanceState::Impl::OwnGtin(const JsonValue& p) {
+  PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
+  PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
+  if (!*owns) {
+    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
+                    .at_field("gtin"));
+  }
+  return *gtin;
+}
+
+Result<std::string> ProvenanceState::Impl::OwnLocation(const JsonValue& p) {
+  PEDIGREE_ASSIGN(location, Str(p, "location"));
+  PEDIGREE_ASSIGN(own, OwnsGln(*location));
+  if (!*own) {
+    return Fail(
+        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
+            .at_field("location"));
+  }
+  return *location;
 }
 
 Result<std::optional<PackView>> ProvenanceState::Impl::LoadPack(const PackKey& key) {
@@ -729,11 +754,7 @@ Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
 
 Status ProvenanceState::Impl::BatchRegister(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer"}, "batch.register"));
-  PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
-  PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
-  if (!*owns)
-    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
-                    .at_field("gtin"));
+  PEDIGREE_ASSIGN(gtin, OwnGtin(p));
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
   PEDIGREE_TRY(CheckCset82(*lot, "lot"));
   PEDIGREE_ASSIGN(expiry_text, Str(p, "expiry"));
@@ -756,18 +777,9 @@ Status ProvenanceState::Impl::BatchRegister(const JsonValue& p) {
 
 Status ProvenanceState::Impl::Commission(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer"}, "commission"));
-  PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
-  PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
-  if (!*owns)
-    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
-                    .at_field("gtin"));
+  PEDIGREE_ASSIGN(gtin, OwnGtin(p));
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
-  PEDIGREE_ASSIGN(location, Str(p, "location"));
-  PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
-  if (!*own_gln)
-    return Fail(
-        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
-            .at_field("location"));
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
   int64_t quantity = 0, commissioned = 0;
   {
     // The batch row keeps the count: counting a 10^6-pack batch per event would not scale.
@@ -1049,12 +1061,7 @@ Status ProvenanceState::Impl::Receive(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer", "wholesaler", "dispenser"}, "receive"));
   PEDIGREE_ASSIGN(from, Str(p, "from"));
   PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
-  PEDIGREE_ASSIGN(location, Str(p, "location"));
-  PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
-  if (!*own_gln)
-    return Fail(
-        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
-            .at_field("location"));
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
   {
     PEDIGREE_ASSIGN(
         q,
@@ -1104,12 +1111,7 @@ Status ProvenanceState::Impl::Decommission(const JsonValue& p) {
   if (!target) return std::unexpected(target.error());
   if (*target == PackStatus::kSupplied)
     PEDIGREE_TRY(RequireRole({"dispenser", "wholesaler"}, "supply"));
-  PEDIGREE_ASSIGN(location, Str(p, "location"));
-  PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
-  if (!*own_gln)
-    return Fail(
-        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
-            .at_field("location"));
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
   PEDIGREE_ASSIGN(expansion, Expand(*epcs, false));
   Actor actor{org, *location, time};
   for (const PackKey& pack : expansion->packs) {
@@ -1181,11 +1183,7 @@ Status ProvenanceState::Impl::Undo(const JsonValue& p) {
 
 Status ProvenanceState::Impl::BatchStatusChange(const JsonValue& p) {
   PEDIGREE_TRY(RequireRole({"manufacturer"}, "batch.status"));
-  PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
-  PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
-  if (!*owns)
-    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
-                    .at_field("gtin"));
+  PEDIGREE_ASSIGN(gtin, OwnGtin(p));
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
   PEDIGREE_ASSIGN(status_text, Str(p, "status"));
   PEDIGREE_ASSIGN(reason, Str(p, "reason"));
@@ -1270,13 +1268,7 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
 // `location` and what it was told. It changes no state; it joins the pack's history.
 Status ProvenanceState::Impl::VerifyRecord(const JsonValue& p) {
   PEDIGREE_ASSIGN(epcs, StrList(p, "epcs"));
-  PEDIGREE_ASSIGN(location, Str(p, "location"));
-  PEDIGREE_ASSIGN(own_gln, OwnsGln(*location));
-  if (!*own_gln) {
-    return Fail(
-        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
-            .at_field("location"));
-  }
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
   const JsonValue* verified = p.find("verified");
   if (!verified || !verified->is_bool())
     return Fail(Malformed("verified", "must be true or false"));
