@@ -88,7 +88,7 @@ Error TooLong(const AiDefinition& def, std::string_view value, size_t value_offs
 Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int reference_year,
                          std::vector<Finding>* findings) {
   Gs1Data data;
-  data.source_form = "raw";
+  data.source_form = std::string("raw", 3);
   size_t pos = 0;
   if (!in.empty() && (in[0] == ']' || in[0] == '+') && in.size() >= 3) {
     std::string_view sym = in.substr(0, 3);
@@ -201,10 +201,8 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
     std::string_view value = in.substr(start, end - start);
     auto ok = ValidateValue(*def, value, start, reference_year);
     if (!ok) return std::unexpected(ok.error());
-    Gs1Element& element = data.elements.emplace_back();
-    element.ai.assign(def->ai);
-    element.value.assign(value);
-    element.offset = pos;
+    // Constructing the strings in place is cheaper than assigning into empty ones.
+    data.elements.push_back(Gs1Element{std::string(def->ai), std::string(value), pos});
     pos = end;
   }
   if (data.elements.empty()) {
@@ -234,7 +232,8 @@ Result<Gs1Data> ParseBracketed(std::string_view in, const ParseOptions& options,
                                std::vector<Finding>* findings) {
   (void)options;
   Gs1Data data;
-  data.source_form = "bracketed";
+  data.source_form = std::string("bracketed", 9);
+  data.elements.reserve(6);
   size_t pos = 0;
   while (pos < in.size()) {
     size_t start = 0;

@@ -292,9 +292,9 @@ const PairingRules& Rules() {
   return rules;
 }
 
-size_t DefinitionIndex(std::string_view ai) {
+size_t DefinitionIndex(std::string_view ai, const AiDefinition* table) {
   const AiDefinition* d = FindAi(ai);
-  return d ? static_cast<size_t>(d - AiTable().data()) : kMaxAis;
+  return d ? static_cast<size_t>(d - table) : kMaxAis;
 }
 
 }  // namespace
@@ -302,6 +302,7 @@ size_t DefinitionIndex(std::string_view ai) {
 Status CheckCombination(const Gs1Data& data, bool check_associations) {
   const auto& els = data.elements;
   const PairingRules& rules = Rules();
+  const AiDefinition* table = AiTable().data();
   constexpr size_t kInline = 16;
   size_t inline_index[kInline];
   std::vector<size_t> heap_index;
@@ -312,7 +313,7 @@ Status CheckCombination(const Gs1Data& data, bool check_associations) {
   }
   std::bitset<kMaxAis> present;
   for (size_t i = 0; i < els.size(); ++i) {
-    index[i] = DefinitionIndex(els[i].ai);
+    index[i] = DefinitionIndex(els[i].ai, table);
     if (index[i] < kMaxAis) present.set(index[i]);
   }
   for (size_t i = 0; i < els.size(); ++i) {
@@ -331,7 +332,7 @@ Status CheckCombination(const Gs1Data& data, bool check_associations) {
   for (size_t i = 0; i < els.size(); ++i) {
     if (index[i] >= kMaxAis) continue;
     const Gs1Element& e = els[i];
-    const AiDefinition& def = AiTable()[index[i]];
+    const AiDefinition& def = table[index[i]];
     if ((rules.excludes[index[i]] & present).any()) {
       for (size_t j = 0; j < els.size(); ++j) {
         if (index[j] < kMaxAis && rules.excludes[index[i]].test(index[j])) {
