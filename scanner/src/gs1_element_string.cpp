@@ -1,5 +1,6 @@
 // Raw scanner output (symbology identifier + element string with GS separators) and the
 // bracketed human-readable form.
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
@@ -26,28 +27,32 @@ bool IsGs1Symbology(std::string_view s) {
 class Separators {
  public:
   explicit Separators(const ParseOptions& options) : tokens_(options.gs_tokens) {
+    starts_[static_cast<unsigned char>(kGroupSeparator)] = true;
     for (const std::string& t : tokens_) {
-      if (!t.empty()) {
-        auto u = static_cast<unsigned char>(t[0]);
-        first_[u >> 6] |= uint64_t{1} << (u & 63);
-      }
+      if (!t.empty()) starts_[static_cast<unsigned char>(t[0])] = true;
     }
   }
   // Length of the separator at text[pos], 0 if none.
   size_t At(std::string_view text, size_t pos) const {
     char c = text[pos];
+    if (!starts_[static_cast<unsigned char>(c)]) return 0;
     if (c == kGroupSeparator) return 1;
-    auto u = static_cast<unsigned char>(c);
-    if (!(first_[u >> 6] >> (u & 63) & 1)) return 0;
     for (const std::string& t : tokens_) {
       if (!t.empty() && text.compare(pos, t.size(), t) == 0) return t.size();
     }
     return 0;
   }
+  // The first separator at or after `pos` and before `limit` (<= text.size()), else `limit`.
+  size_t Next(std::string_view text, size_t pos, size_t limit) const {
+    for (; pos < limit; ++pos) {
+      if (starts_[static_cast<unsigned char>(text[pos])] && At(text, pos) != 0) return pos;
+    }
+    return limit;
+  }
 
  private:
   const std::vector<std::string>& tokens_;
-  uint64_t first_[4] = {0, 0, 0, 0};  // bit set for each byte that starts a token
+  bool starts_[256] = {};  // true for GS and each byte that starts a token
 };
 
 Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t value_offset) {
@@ -170,7 +175,7 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
     size_t end = start;
     if (def->fixed_length()) {
       size_t want = def->max_length();
-      while (end < in.size() && end - start < want && seps.At(in, end) == 0) ++end;
+      end = seps.Next(in, start, std::min(in.size(), start + want));
       if (end - start < want) {
         if (end == in.size()) {
           return Fail(Error("gs1.truncated", Label(*def) + " needs " + std::to_string(want) +
@@ -187,7 +192,7 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
                         .at_offset(end));
       }
     } else {
-      while (end < in.size() && seps.At(in, end) == 0) ++end;
+      end = seps.Next(in, start, in.size());
       std::string_view value = in.substr(start, end - start);
       if (value.size() > def->max_length()) {
         return Fail(TooLong(*def, value, start, reference_year, findings));
