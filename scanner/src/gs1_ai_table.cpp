@@ -128,10 +128,7 @@ const std::vector<AiDefinition>& AiTable() {
 }
 
 const AiDefinition* FindAi(std::string_view ai) {
-  if (ai.size() < 2 || ai.size() > 4) return nullptr;
-  size_t length = 0;
-  const AiDefinition* d = internal::LookupAiAt(ai, 0, &length);
-  return d && length == ai.size() ? d : nullptr;
+  return internal::FindAiByCode(ai);
 }
 
 }  // namespace pedigree::scanner

@@ -50,6 +50,33 @@ const PrefixIndex& Index() {
   return index;
 }
 
+// The definition of an AI given as exactly 2 to 4 digits. AIs are prefix-free, so a code that
+// extends a shorter AI has no entry of its own: one table read answers what LookupAiAt answers
+// with a length comparison.
+inline const AiDefinition* DefinitionOf(std::string_view ai) {
+  const PrefixIndex& index = Index();
+  int code = 0;
+  for (char c : ai) {
+    if (!IsDigit(c)) return nullptr;
+    code = code * 10 + (c - '0');
+  }
+  uint8_t slot = 0;
+  switch (ai.size()) {
+    case 2:
+      slot = index.by2[code];
+      break;
+    case 3:
+      slot = index.by3[code];
+      break;
+    case 4:
+      slot = index.by4[code];
+      break;
+    default:
+      return nullptr;
+  }
+  return slot ? index.table + slot - 1 : nullptr;
+}
+
 std::string ShowChar(char c) {
   unsigned char u = static_cast<unsigned char>(c);
   char buf[16];
@@ -231,6 +258,8 @@ std::string Label(const AiDefinition& def) {
   return s;
 }
 
+const AiDefinition* FindAiByCode(std::string_view ai) { return DefinitionOf(ai); }
+
 bool ListContains(std::string_view list, std::string_view ai) {
   while (!list.empty()) {
     size_t comma = list.find(',');
@@ -403,7 +432,7 @@ const PairingRules& Rules() {
 }
 
 size_t DefinitionIndex(std::string_view ai, const AiDefinition* table) {
-  const AiDefinition* d = FindAi(ai);
+  const AiDefinition* d = DefinitionOf(ai);
   return d ? static_cast<size_t>(d - table) : kMaxAis;
 }
 
@@ -557,7 +586,7 @@ void AddWarnings(Gs1Data& data, int reference_year) {
   const Gs1Element* gtin = data.Find("01");
   for (const Gs1Element& e : data.elements) {
     if (!AiEquals(e.ai, "10") && !AiEquals(e.ai, "21")) continue;
-    const AiDefinition* def = FindAi(e.ai);
+    const AiDefinition* def = DefinitionOf(e.ai);
     // Only the strong signal here: a lost AI 17/10/21 is what causes most false A3 alerts.
     Finding f = SwallowedAi(&data, *def, e.value, e.offset + e.ai.size(), reference_year,
                             /*must_shorten=*/false);
