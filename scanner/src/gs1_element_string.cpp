@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "gs1_internal.h"
 #include "pedigree/ledger/identifiers.h"
@@ -44,6 +45,10 @@ class Separators {
   }
   // The first separator at or after `pos` and before `limit` (<= text.size()), else `limit`.
   size_t Next(std::string_view text, size_t pos, size_t limit) const {
+    // Eight bytes at a time while none can start a separator, then byte by byte.
+    if (start_count_ <= kMaxWordStarts) {
+      while (pos + 8 <= limit && !WordMayStart(text.data() + pos)) pos += 8;
+    }
     for (; pos < limit; ++pos) {
       if (Starts(text[pos]) && At(text, pos) != 0) return pos;
     }
@@ -53,7 +58,24 @@ class Separators {
  private:
   void Mark(char c) {
     auto u = static_cast<unsigned char>(c);
+    if (Starts(c)) return;
     starts_[u >> 6] |= uint64_t{1} << (u & 63);
+    if (start_count_ < kMaxWordStarts) start_bytes_[start_count_] = u;
+    ++start_count_;
+  }
+  // True if any byte of the 8 at `p` is a start byte (no false negatives; a false positive
+  // only sends the caller to the byte loop).
+  bool WordMayStart(const char* p) const {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = 0x8080808080808080ull;
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t hit = 0;
+    for (size_t k = 0; k < start_count_; ++k) {
+      uint64_t x = w ^ (kOnes * start_bytes_[k]);
+      hit |= (x - kOnes) & ~x & kHigh;  // high bit set where a byte of x is zero
+    }
+    return hit != 0;
   }
   bool Starts(char c) const {
     auto u = static_cast<unsigned char>(c);
@@ -64,6 +86,10 @@ class Separators {
   // A bit for GS and each byte that starts a token (four words: cheaper to clear per parse
   // than a byte table).
   uint64_t starts_[4] = {0, 0, 0, 0};
+  // The distinct start bytes, for the word-at-a-time scan (skipped when there are many).
+  static constexpr size_t kMaxWordStarts = 8;
+  uint8_t start_bytes_[kMaxWordStarts];
+  size_t start_count_ = 0;
 };
 
 Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t value_offset) {
