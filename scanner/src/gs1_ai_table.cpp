@@ -127,8 +127,6 @@ const std::vector<AiDefinition>& AiTable() {
   return table;
 }
 
-const AiDefinition* FindAi(std::string_view ai) {
-  return internal::FindAiByCode(ai);
-}
+const AiDefinition* FindAi(std::string_view ai) { return internal::FindAiByCode(ai); }
 
 }  // namespace pedigree::scanner

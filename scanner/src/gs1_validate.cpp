@@ -370,8 +370,8 @@ bool IsValidValue(const AiDefinition& def, std::string_view value, int reference
   return ValuePlainlyValid(def, value) || ValidateValue(def, value, 0, reference_year).has_value();
 }
 
-[[gnu::noinline]] Status ValidateValueInFull(const AiDefinition& def, std::string_view value, size_t value_offset,
-                           int reference_year) {
+[[gnu::noinline]] Status ValidateValueInFull(const AiDefinition& def, std::string_view value,
+                                             size_t value_offset, int reference_year) {
   size_t min_length = 0, max_length = 0;
   for (int i = 0; i < def.component_count; ++i) {
     min_length += def.components[i].min_length;
