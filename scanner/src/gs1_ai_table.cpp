@@ -127,11 +127,6 @@ const std::vector<AiDefinition>& AiTable() {
   return table;
 }
 
-const AiDefinition* FindAi(std::string_view ai) {
-  if (ai.size() < 2 || ai.size() > 4) return nullptr;
-  size_t length = 0;
-  const AiDefinition* d = internal::LookupAiAt(ai, 0, &length);
-  return d && length == ai.size() ? d : nullptr;
-}
+const AiDefinition* FindAi(std::string_view ai) { return internal::FindAiByCode(ai); }
 
 }  // namespace pedigree::scanner

@@ -1,9 +1,11 @@
 // Raw scanner output (symbology identifier + element string with GS separators) and the
 // bracketed human-readable form.
+#include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 
 #include "gs1_internal.h"
 #include "pedigree/ledger/identifiers.h"
@@ -26,28 +28,68 @@ bool IsGs1Symbology(std::string_view s) {
 class Separators {
  public:
   explicit Separators(const ParseOptions& options) : tokens_(options.gs_tokens) {
+    Mark(kGroupSeparator);
     for (const std::string& t : tokens_) {
-      if (!t.empty()) {
-        auto u = static_cast<unsigned char>(t[0]);
-        first_[u >> 6] |= uint64_t{1} << (u & 63);
-      }
+      if (!t.empty()) Mark(t[0]);
     }
   }
   // Length of the separator at text[pos], 0 if none.
   size_t At(std::string_view text, size_t pos) const {
     char c = text[pos];
+    if (!Starts(c)) return 0;
     if (c == kGroupSeparator) return 1;
-    auto u = static_cast<unsigned char>(c);
-    if (!(first_[u >> 6] >> (u & 63) & 1)) return 0;
     for (const std::string& t : tokens_) {
       if (!t.empty() && text.compare(pos, t.size(), t) == 0) return t.size();
     }
     return 0;
   }
+  // The first separator at or after `pos` and before `limit` (<= text.size()), else `limit`.
+  size_t Next(std::string_view text, size_t pos, size_t limit) const {
+    // Eight bytes at a time while none can start a separator, then byte by byte.
+    if (start_count_ <= kMaxWordStarts) {
+      while (pos + 8 <= limit && !WordMayStart(text.data() + pos)) pos += 8;
+    }
+    for (; pos < limit; ++pos) {
+      if (Starts(text[pos]) && At(text, pos) != 0) return pos;
+    }
+    return limit;
+  }
 
  private:
+  void Mark(char c) {
+    auto u = static_cast<unsigned char>(c);
+    if (Starts(c)) return;
+    starts_[u >> 6] |= uint64_t{1} << (u & 63);
+    if (start_count_ < kMaxWordStarts) start_bytes_[start_count_] = u;
+    ++start_count_;
+  }
+  // True if any byte of the 8 at `p` is a start byte (no false negatives; a false positive
+  // only sends the caller to the byte loop).
+  bool WordMayStart(const char* p) const {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = 0x8080808080808080ull;
+    uint64_t w;
+    std::memcpy(&w, p, 8);
+    uint64_t hit = 0;
+    for (size_t k = 0; k < start_count_; ++k) {
+      uint64_t x = w ^ (kOnes * start_bytes_[k]);
+      hit |= (x - kOnes) & ~x & kHigh;  // high bit set where a byte of x is zero
+    }
+    return hit != 0;
+  }
+  bool Starts(char c) const {
+    auto u = static_cast<unsigned char>(c);
+    return starts_[u >> 6] >> (u & 63) & 1;
+  }
+
   const std::vector<std::string>& tokens_;
-  uint64_t first_[4] = {0, 0, 0, 0};  // bit set for each byte that starts a token
+  // A bit for GS and each byte that starts a token (four words: cheaper to clear per parse
+  // than a byte table).
+  uint64_t starts_[4] = {0, 0, 0, 0};
+  // The distinct start bytes, for the word-at-a-time scan (skipped when there are many).
+  static constexpr size_t kMaxWordStarts = 8;
+  uint8_t start_bytes_[kMaxWordStarts];
+  size_t start_count_ = 0;
 };
 
 Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t value_offset) {
@@ -88,7 +130,7 @@ Error TooLong(const AiDefinition& def, std::string_view value, size_t value_offs
 Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int reference_year,
                          std::vector<Finding>* findings) {
   Gs1Data data;
-  data.source_form = "raw";
+  data.source_form = std::string("raw", 3);
   size_t pos = 0;
   if (!in.empty() && (in[0] == ']' || in[0] == '+') && in.size() >= 3) {
     std::string_view sym = in.substr(0, 3);
@@ -170,7 +212,7 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
     size_t end = start;
     if (def->fixed_length()) {
       size_t want = def->max_length();
-      while (end < in.size() && end - start < want && seps.At(in, end) == 0) ++end;
+      end = seps.Next(in, start, std::min(in.size(), start + want));
       if (end - start < want) {
         if (end == in.size()) {
           return Fail(Error("gs1.truncated", Label(*def) + " needs " + std::to_string(want) +
@@ -187,7 +229,7 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
                         .at_offset(end));
       }
     } else {
-      while (end < in.size() && seps.At(in, end) == 0) ++end;
+      end = seps.Next(in, start, in.size());
       std::string_view value = in.substr(start, end - start);
       if (value.size() > def->max_length()) {
         return Fail(TooLong(*def, value, start, reference_year, findings));
@@ -201,10 +243,8 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
     std::string_view value = in.substr(start, end - start);
     auto ok = ValidateValue(*def, value, start, reference_year);
     if (!ok) return std::unexpected(ok.error());
-    Gs1Element& element = data.elements.emplace_back();
-    element.ai.assign(def->ai);
-    element.value.assign(value);
-    element.offset = pos;
+    // Constructing the strings in place is cheaper than assigning into empty ones.
+    data.elements.push_back(Gs1Element{std::string(def->ai), std::string(value), pos});
     pos = end;
   }
   if (data.elements.empty()) {
@@ -234,7 +274,8 @@ Result<Gs1Data> ParseBracketed(std::string_view in, const ParseOptions& options,
                                std::vector<Finding>* findings) {
   (void)options;
   Gs1Data data;
-  data.source_form = "bracketed";
+  data.source_form = std::string("bracketed", 9);
+  data.elements.reserve(6);
   size_t pos = 0;
   while (pos < in.size()) {
     size_t start = 0;

@@ -49,6 +49,9 @@ Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string
 // diagnosis to test whether a tail of a value is itself valid GS1 data.
 bool IsCompleteElementString(std::string_view text, int reference_year);
 
+// FindAi's answer: the definition of `ai` (2 to 4 digits), or nullptr.
+const AiDefinition* FindAiByCode(std::string_view ai);
+
 // The AI that starts at text[pos] (2 to 4 digits), or nullptr.
 const AiDefinition* LookupAiAt(std::string_view text, size_t pos, size_t* ai_length);
 

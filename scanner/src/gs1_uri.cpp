@@ -135,7 +135,7 @@ bool IsDigitalLinkKey(std::string_view ai) {
                                                "402",  "414",  "417",  "8003", "8004",
                                                "8006", "8010", "8013", "8017", "8018"};
   for (auto k : kKeys) {
-    if (k == ai) return true;
+    if (AiEquals(k, ai)) return true;
   }
   return false;
 }
@@ -167,15 +167,20 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
   (void)findings;
   Gs1Data data;
   data.source_form = "digital_link";
+  data.elements.reserve(6);
   size_t scheme_end = StartsWithNoCase(in, "https://") ? 8 : 7;
   bool scheme_upper = in[0] == 'H';
-  size_t auth_end = in.find_first_of("/?#", scheme_end);
-  if (auth_end == std::string_view::npos) auth_end = in.size();
+  // Hand loops: string_view::find_first_of calls memchr on the set once per input byte.
+  size_t auth_end = scheme_end;
+  while (auth_end < in.size() && in[auth_end] != '/' && in[auth_end] != '?' &&
+         in[auth_end] != '#') {
+    ++auth_end;
+  }
   if (auth_end == scheme_end) {
     return Fail(Error("gs1.dl_syntax", "the Digital Link has no domain").at_offset(scheme_end));
   }
-  size_t path_end = in.find_first_of("?#", auth_end);
-  if (path_end == std::string_view::npos) path_end = in.size();
+  size_t path_end = auth_end;
+  while (path_end < in.size() && in[path_end] != '?' && in[path_end] != '#') ++path_end;
   size_t query_end =
       path_end < in.size() && in[path_end] == '?' ? in.find('#', path_end) : path_end;
   if (query_end == std::string_view::npos) query_end = in.size();
