@@ -60,7 +60,7 @@ class Separators {
     auto u = static_cast<unsigned char>(c);
     if (Starts(c)) return;
     starts_[u >> 6] |= uint64_t{1} << (u & 63);
-    if (start_count_ < kMaxWordStarts) start_bytes_[start_count_] = u;
+    if (start_count_ < kMaxWordStarts) start_words_[start_count_] = 0x0101010101010101ull * u;
     ++start_count_;
   }
   // True if any byte of the 8 at `p` is a start byte (no false negatives; a false positive
@@ -72,7 +72,7 @@ class Separators {
     std::memcpy(&w, p, 8);
     uint64_t hit = 0;
     for (size_t k = 0; k < start_count_; ++k) {
-      uint64_t x = w ^ (kOnes * start_bytes_[k]);
+      uint64_t x = w ^ start_words_[k];
       hit |= (x - kOnes) & ~x & kHigh;  // high bit set where a byte of x is zero
     }
     return hit != 0;
@@ -86,9 +86,10 @@ class Separators {
   // A bit for GS and each byte that starts a token (four words: cheaper to clear per parse
   // than a byte table).
   uint64_t starts_[4] = {0, 0, 0, 0};
-  // The distinct start bytes, for the word-at-a-time scan (skipped when there are many).
+  // The distinct start bytes broadcast to all eight lanes, for the word-at-a-time scan
+  // (skipped when there are many).
   static constexpr size_t kMaxWordStarts = 8;
-  uint8_t start_bytes_[kMaxWordStarts];
+  uint64_t start_words_[kMaxWordStarts];
   size_t start_count_ = 0;
 };
 
