@@ -128,9 +128,11 @@ Error TooLong(const AiDefinition& def, std::string_view value, size_t value_offs
 
 }  // namespace
 
-Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int reference_year,
-                         std::vector<Finding>* findings) {
-  Gs1Data data;
+namespace {
+
+// ParseRaw's body, filling `data`.
+Status ParseRawInto(std::string_view in, const ParseOptions& options, int reference_year,
+                    std::vector<Finding>* findings, Gs1Data& data) {
   data.source_form = std::string("raw", 3);
   size_t pos = 0;
   if (!in.empty() && (in[0] == ']' || in[0] == '+') && in.size() >= 3) {
@@ -251,7 +253,18 @@ Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int r
   if (data.elements.empty()) {
     return Fail(Error("gs1.truncated", "the read holds no GS1 element string").at_offset(pos));
   }
-  return data;
+  return Ok();
+}
+
+}  // namespace
+
+// Builds the result in place (NRVO) rather than moving a finished Gs1Data into it.
+Result<Gs1Data> ParseRaw(std::string_view in, const ParseOptions& options, int reference_year,
+                         std::vector<Finding>* findings) {
+  Result<Gs1Data> result;
+  auto ok = ParseRawInto(in, options, reference_year, findings, *result);
+  if (!ok) result = std::unexpected(std::move(ok.error()));
+  return result;
 }
 
 namespace {
@@ -271,10 +284,12 @@ const AiDefinition* BracketedAiAt(std::string_view in, size_t pos, size_t* after
 
 }  // namespace
 
-Result<Gs1Data> ParseBracketed(std::string_view in, const ParseOptions& options, int reference_year,
-                               std::vector<Finding>* findings) {
+namespace {
+
+// ParseBracketed's body, filling `data`.
+Status ParseBracketedInto(std::string_view in, const ParseOptions& options, int reference_year,
+                          std::vector<Finding>* findings, Gs1Data& data) {
   (void)options;
-  Gs1Data data;
   data.source_form = std::string("bracketed", 9);
   data.elements.reserve(6);
   size_t pos = 0;
@@ -311,7 +326,18 @@ Result<Gs1Data> ParseBracketed(std::string_view in, const ParseOptions& options,
     data.elements.push_back({std::string(def->ai), std::string(value), pos});
     pos = end;
   }
-  return data;
+  return Ok();
+}
+
+}  // namespace
+
+// Builds the result in place (NRVO) rather than moving a finished Gs1Data into it.
+Result<Gs1Data> ParseBracketed(std::string_view in, const ParseOptions& options, int reference_year,
+                               std::vector<Finding>* findings) {
+  Result<Gs1Data> result;
+  auto ok = ParseBracketedInto(in, options, reference_year, findings, *result);
+  if (!ok) result = std::unexpected(std::move(ok.error()));
+  return result;
 }
 
 }  // namespace pedigree::scanner::internal
