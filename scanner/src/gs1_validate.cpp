@@ -21,7 +21,8 @@ struct PrefixIndex {
   std::array<uint8_t, 1000> by3{};
   std::array<uint8_t, 10000> by4{};
   const AiDefinition* table = nullptr;
-  PrefixIndex() {
+  // Out of line: it runs once, and inlined it would stop Index() from being inlined.
+  [[gnu::noinline]] PrefixIndex() {
     const auto& defs = AiTable();
     table = defs.data();
     for (size_t i = 0; i < defs.size(); ++i) {
@@ -45,7 +46,8 @@ struct PrefixIndex {
   }
 };
 
-const PrefixIndex& Index() {
+// Inlined into every lookup: out of line the call cost more than the guard check it holds.
+[[gnu::always_inline]] inline const PrefixIndex& Index() {
   static const PrefixIndex index;
   return index;
 }
