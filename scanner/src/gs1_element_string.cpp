@@ -2,6 +2,7 @@
 // bracketed human-readable form.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cctype>
 #include <cstdint>
 #include <cstdio>
@@ -32,6 +33,8 @@ class Separators {
     for (const std::string& t : tokens_) {
       if (!t.empty()) Mark(t[0]);
     }
+    // Unused slots repeat GS, so WordHits runs a fixed, unrolled loop.
+    for (size_t k = start_count_; k < kMaxWordStarts; ++k) start_words_[k] = start_words_[0];
   }
   // Length of the separator at text[pos], 0 if none.
   size_t At(std::string_view text, size_t pos) const {
@@ -45,9 +48,22 @@ class Separators {
   }
   // The first separator at or after `pos` and before `limit` (<= text.size()), else `limit`.
   size_t Next(std::string_view text, size_t pos, size_t limit) const {
-    // Eight bytes at a time while none can start a separator, then byte by byte.
+    // Eight bytes at a time while eight can be read from `text` (even past `limit`: lanes at
+    // or beyond it are ignored), then byte by byte near the end of the text.
     if (start_count_ <= kMaxWordStarts) {
-      while (pos + 8 <= limit && !WordMayStart(text.data() + pos)) pos += 8;
+      while (pos < limit && text.size() - pos >= 8) {
+        size_t lanes = std::min<size_t>(8, limit - pos);
+        uint64_t hits = WordHits(text.data() + pos);
+        // The lowest hit is exact (false positives only sit above a true one).
+        size_t lane = hits ? static_cast<size_t>(std::countr_zero(hits)) / 8 : 8;
+        if (lane >= lanes) {
+          pos += lanes;
+          continue;
+        }
+        pos += lane;
+        if (At(text, pos) != 0) return pos;
+        ++pos;
+      }
     }
     for (; pos < limit; ++pos) {
       if (Starts(text[pos]) && At(text, pos) != 0) return pos;
@@ -63,19 +79,19 @@ class Separators {
     if (start_count_ < kMaxWordStarts) start_words_[start_count_] = 0x0101010101010101ull * u;
     ++start_count_;
   }
-  // True if any byte of the 8 at `p` is a start byte (no false negatives; a false positive
-  // only sends the caller to the byte loop).
-  bool WordMayStart(const char* p) const {
+  // The high bit of each byte lane of the 8 at `p` that holds a start byte: the lowest set
+  // bit is exact, lanes above it may be false positives.
+  uint64_t WordHits(const char* p) const {
     constexpr uint64_t kOnes = 0x0101010101010101ull;
     constexpr uint64_t kHigh = 0x8080808080808080ull;
     uint64_t w;
     std::memcpy(&w, p, 8);
     uint64_t hit = 0;
-    for (size_t k = 0; k < start_count_; ++k) {
+    for (size_t k = 0; k < kMaxWordStarts; ++k) {
       uint64_t x = w ^ start_words_[k];
       hit |= (x - kOnes) & ~x & kHigh;  // high bit set where a byte of x is zero
     }
-    return hit != 0;
+    return hit;
   }
   bool Starts(char c) const {
     auto u = static_cast<unsigned char>(c);
