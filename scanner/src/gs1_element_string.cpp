@@ -263,7 +263,7 @@ Status ParseRawInto(std::string_view in, const ParseOptions& options, int refere
     auto ok = ValidateValue(*def, value, start, reference_year);
     if (!ok) return std::unexpected(ok.error());
     // Constructing the strings in place is cheaper than assigning into empty ones.
-    data.elements.push_back(Gs1Element{std::string(def->ai), std::string(value), pos});
+    data.elements.emplace_back(StringFrom{def->ai}, StringFrom{value}, pos);
     pos = end;
   }
   if (data.elements.empty()) {
@@ -339,7 +339,7 @@ Status ParseBracketedInto(std::string_view in, const ParseOptions& options, int 
     }
     auto ok = ValidateValue(*def, value, start, reference_year);
     if (!ok) return std::unexpected(ok.error());
-    data.elements.push_back({std::string(def->ai), std::string(value), pos});
+    data.elements.emplace_back(StringFrom{def->ai}, StringFrom{value}, pos);
     pos = end;
   }
   return Ok();

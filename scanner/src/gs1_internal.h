@@ -71,6 +71,14 @@ inline bool AiEquals(std::string_view a, std::string_view b) {
   return true;
 }
 
+// Converts to std::string wherever one is initialised from it, so that
+// `elements.emplace_back(StringFrom{ai}, StringFrom{value}, offset)` builds the element's
+// strings in the vector instead of building them in a temporary and moving them there.
+struct StringFrom {
+  std::string_view text;
+  operator std::string() const { return std::string(text); }
+};
+
 // True if `list` (comma-separated AIs) contains `ai`.
 bool ListContains(std::string_view list, std::string_view ai);
 
