@@ -268,7 +268,7 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
         (value->size() == 8 || value->size() == 12 || value->size() == 13)) {
       value->insert(0, 14 - value->size(), '0');
     }
-    data.elements.push_back({std::string(ai), std::move(*value), segs[k + 1].offset});
+    data.elements.emplace_back(StringFrom{ai}, std::move(*value), segs[k + 1].offset);
   }
 
   if (path_end < in.size() && in[path_end] == '?') {
@@ -297,7 +297,7 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
         }
         auto value = PercentDecode(v, voffset, "gs1.dl_syntax");
         if (!value) return std::unexpected(value.error().at_field(std::string(k)));
-        data.elements.push_back({std::string(k), std::move(*value), voffset});
+        data.elements.emplace_back(StringFrom{k}, std::move(*value), voffset);
       } else if (!k.empty()) {
         data.ignored_query_keys.emplace_back(k);
       }
