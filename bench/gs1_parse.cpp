@@ -106,9 +106,8 @@ int main() {
               mix.size());
   // Each input form on its own, so the element-string figure (raw scanner data) can be
   // read apart from the slower bracketed and Digital Link forms.
-  const std::pair<const char*, char> forms[] = {{"raw element strings (]d2 + GS)", ']'},
-                                                {"bracketed", '('},
-                                                {"Digital Link", 'h'}};
+  const std::pair<const char*, char> forms[] = {
+      {"raw element strings (]d2 + GS)", ']'}, {"bracketed", '('}, {"Digital Link", 'h'}};
   for (const auto& [name, first] : forms) {
     std::vector<std::string> only;
     for (const auto& s : mix) {
@@ -118,8 +117,10 @@ int main() {
       auto r = pedigree::scanner::ParseGs1(s, options);
       sink = sink + r->elements.size();
     });
-    std::printf("gs1 %s parsed per core: %.2f M strings/s (target 2.00 for the mix; reference mix %.2f M strings/s)\n",
-                name, rate / 1e6, parsed / 1e6);
+    std::printf(
+        "gs1 %s parsed per core: %.2f M strings/s (target 2.00 for the mix; reference mix %.2f M "
+        "strings/s)\n",
+        name, rate / 1e6, parsed / 1e6);
   }
   return 0;
 }
