@@ -686,13 +686,24 @@ Status CheckRecordCount(const JsonMetadata& meta, const Dataset& ds) {
   return Ok();
 }
 
-Result<Dataset> ParseJsonImpl(std::string_view bytes, const TrialParseOptions& options,
-                              std::string_view fallback_domain) {
+// The file's text without a UTF-8 BOM, refused unless it is valid UTF-8.
+Result<std::string_view> Utf8Body(std::string_view bytes) {
   const std::string_view body = detail::StripBom(bytes);
   if (auto s = detail::CheckUtf8(body); !s) return std::unexpected(s.error());
-  if (IsBlank(body)) {
-    return Fail(TrialError("trial.empty_dataset", "the file is empty", {1, 1}));
-  }
+  return body;
+}
+
+// The same for the JSON forms, which must also hold something.
+Result<std::string_view> JsonBody(std::string_view bytes) {
+  PEDIGREE_ASSIGN(body, Utf8Body(bytes));
+  if (IsBlank(*body)) return Fail(TrialError("trial.empty_dataset", "the file is empty", {1, 1}));
+  return body;
+}
+
+Result<Dataset> ParseJsonImpl(std::string_view bytes, const TrialParseOptions& options,
+                              std::string_view fallback_domain) {
+  PEDIGREE_ASSIGN(text, JsonBody(bytes));
+  const std::string_view body = *text;
   Dataset ds;
   ds.source_format = "dataset-json";
   SourceFacts facts;
@@ -743,11 +754,8 @@ Result<Dataset> ParseJsonImpl(std::string_view bytes, const TrialParseOptions& o
 
 Result<Dataset> ParseNdjsonImpl(std::string_view bytes, const TrialParseOptions& options,
                                 std::string_view fallback_domain) {
-  const std::string_view body = detail::StripBom(bytes);
-  if (auto s = detail::CheckUtf8(body); !s) return std::unexpected(s.error());
-  if (IsBlank(body)) {
-    return Fail(TrialError("trial.empty_dataset", "the file is empty", {1, 1}));
-  }
+  PEDIGREE_ASSIGN(text, JsonBody(bytes));
+  const std::string_view body = *text;
   Dataset ds;
   ds.source_format = "dataset-ndjson";
   SourceFacts facts;
@@ -955,8 +963,8 @@ class CsvReader {
 
 Result<Dataset> ParseCsvImpl(std::string_view bytes, const TrialParseOptions& options,
                              std::string_view fallback_domain) {
-  const std::string_view body = detail::StripBom(bytes);
-  if (auto s = detail::CheckUtf8(body); !s) return std::unexpected(s.error());
+  PEDIGREE_ASSIGN(text, Utf8Body(bytes));
+  const std::string_view body = *text;
   Dataset ds;
   ds.source_format = "csv";
   SourceFacts facts;

@@ -1,10 +1,9 @@
-// A directory under the system temp dir that is removed with everything in it when
-// the object goes out of scope.
+// A fresh directory under the system temp dir (mkdtemp: unique across processes and
+// threads), removed with everything in it when the object goes out of scope.
 #pragma once
 
-#include <unistd.h>
+#include <stdlib.h>
 
-#include <atomic>
 #include <filesystem>
 #include <string>
 
@@ -13,11 +12,9 @@ namespace pedigree::testing {
 class TempDir {
  public:
   TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = std::filesystem::temp_directory_path() /
-            ("pedigree-test-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
+    std::string pattern =
+        (std::filesystem::temp_directory_path() / "pedigree-test-XXXXXX").string();
+    path_ = ::mkdtemp(pattern.data());
   }
   ~TempDir() {
     std::error_code ec;
@@ -27,7 +24,9 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
 
   const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+  // The path of `name` inside the directory.
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  std::string operator/(const std::string& name) const { return file(name); }
 
  private:
   std::filesystem::path path_;

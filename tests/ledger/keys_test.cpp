@@ -13,23 +13,16 @@
 #include <thread>
 #include <vector>
 
+#include "common/temp_dir.h"
+
 using namespace pedigree;
 using namespace pedigree::ledger;
+
+using pedigree::testing::TempDir;
 
 namespace {
 
 Bytes Hex(std::string_view hex) { return FromHex(hex).value(); }
-
-// A fresh directory under the system temp dir, removed at scope exit.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "pedigree-keys-XXXXXX").string();
-    path = ::mkdtemp(tmpl.data());
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
 
 void WriteFile(const std::string& path, const std::string& text, mode_t mode) {
   std::ofstream(path) << text;

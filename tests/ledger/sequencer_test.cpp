@@ -12,6 +12,7 @@
 #include <set>
 #include <thread>
 
+#include "common/temp_dir.h"
 #include "merkle_testing.h"
 #include "pedigree/ledger/integrity.h"
 #include "pedigree/ledger/merkle.h"
@@ -22,19 +23,9 @@ using namespace pedigree;
 using namespace pedigree::ledger;
 using pedigree::ledger::testing::ReferenceTree;
 
-namespace {
+using pedigree::testing::TempDir;
 
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("pedigree-seq-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+namespace {
 
 std::unique_ptr<SqliteStorage> OpenSqlite(const std::string& path) {
   auto s = SqliteStorage::Open(path, SqliteOptions{.create = true});

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/temp_dir.h"
 #include "merkle_testing.h"
 #include "pedigree/ledger/compact_range.h"
 #include "pedigree/ledger/merkle.h"
@@ -17,20 +18,9 @@ using namespace pedigree;
 using namespace pedigree::ledger;
 using pedigree::ledger::testing::ReferenceTree;
 
-namespace {
+using pedigree::testing::TempDir;
 
-// A fresh directory under the system temp dir, removed at scope end.
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::random_device rd;
-    path = std::filesystem::temp_directory_path() /
-           ("pedigree-log-test-" + std::to_string(rd()) + std::to_string(rd()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+namespace {
 
 std::string EntryText(uint64_t i) { return "entry-" + std::to_string(i); }
 
@@ -255,7 +245,7 @@ BOOST_AUTO_TEST_CASE(tiles_hold_the_level_8l_hashes) {
   auto storage = OpenSqlite(dir.file("log.db"));
   CompactRange range;
   BOOST_REQUIRE(AppendRange(*storage, range, 256 * 3 + 5).has_value());
-  testing::PerfectHashes reference([&] {
+  ledger::testing::PerfectHashes reference([&] {
     std::vector<Hash> leaves;
     for (uint64_t i = 0; i < 256 * 3 + 5; ++i) leaves.push_back(LeafHash(AsBytes(EntryText(i))));
     return leaves;
