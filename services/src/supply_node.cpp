@@ -121,23 +121,24 @@ void SupplyNode::ReleaseView(std::unique_ptr<ledger::ProvenanceView> view) {
 }
 
 Result<uint64_t> SupplyNode::Submit(std::string envelope) {
-  return SubmitChecked(std::move(envelope), false);
-}
-
-Result<uint64_t> SupplyNode::SubmitChecked(std::string envelope, bool signed_here) {
   auto parsed = ledger::ParseJson(envelope, {.integers_only = true});
   if (!parsed) return std::unexpected(parsed.error().with_context("envelope"));
   const JsonValue* payload = parsed->find("payload");
   if (!payload || !payload->is_object()) {
     return Fail(Error("entry.malformed", "envelope has no payload object").at_field("payload"));
   }
-  std::string org = StringMember(*payload, "org");
-  std::string client_id = StringMember(*payload, "clientId");
+  return SubmitChecked(std::move(envelope), *payload, false);
+}
+
+Result<uint64_t> SupplyNode::SubmitChecked(std::string envelope, const JsonValue& payload,
+                                           bool signed_here) {
+  std::string org = StringMember(payload, "org");
+  std::string client_id = StringMember(payload, "clientId");
   std::string idempotency_key = org.empty() || client_id.empty() ? "" : org + "\n" + client_id;
   // What this node signed a moment ago needs no second signature check (it is ~130 µs,
   // most of a node-signed command's cost); the rules still run.
   auto index = ledger_->Append(std::move(envelope), std::move(idempotency_key), signed_here);
-  if (!index && index.error().code().rfind("alert.", 0) == 0) RecordAlert(index.error(), *payload);
+  if (!index && index.error().code().rfind("alert.", 0) == 0) RecordAlert(index.error(), payload);
   return index;
 }
 
@@ -248,7 +249,8 @@ Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload)
     payload.set("clientId", JsonValue("node-" + ToHex(random)));
   }
   PEDIGREE_ASSIGN(envelope, ledger::SignEntry(payload, *key));
-  return SubmitChecked(std::move(*envelope), true);
+  // The payload is at hand: no need to parse the envelope back.
+  return SubmitChecked(std::move(*envelope), payload, true);
 }
 
 Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {

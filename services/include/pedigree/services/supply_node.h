@@ -97,7 +97,9 @@ class SupplyNode {
   [[nodiscard]] Result<std::unique_ptr<ledger::ProvenanceView>> AcquireView();
   void ReleaseView(std::unique_ptr<ledger::ProvenanceView> view);
   void RecordAlert(const Error& refusal, const ledger::JsonValue& payload);
-  [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope, bool signed_here);
+  // `payload` is the envelope's payload; `signed_here`: this node just signed it.
+  [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope,
+                                               const ledger::JsonValue& payload, bool signed_here);
 
   std::string dir_;
   std::function<int64_t()> now_;
