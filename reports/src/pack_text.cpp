@@ -54,7 +54,8 @@ std::string RenderPackText(const JsonValue& report) {
       if (S(c, "result") != "pass") failed += " " + S(c, "id") + "=" + S(c, "result");
     }
     out << "  #" << S(e, "index") << "  " << S(e, "time") << "  " << S(e, "kind") << "  "
-        << S(e, "summary") << "  [" << S(e, "statusAfter") << ", " << S(e, "holderAfter") << "]"
+        << S(e, "summary") << "  [" << S(e, "statusAfter")
+        << (S(e, "holderAfter").empty() ? "" : ", " + S(e, "holderAfter")) << "]"
         << (failed.empty() ? "  checks ok" : "  checks:" + failed) << "\n";
   }
   if (!A(report, "failures").empty()) {
