@@ -63,8 +63,8 @@ Result<TlogProof> ParseTlogProof(std::string_view text) {
   auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), proof.index);
   if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() ||
       (digits.size() > 1 && digits[0] == '0')) {
-    return Fail(BadProof("expected 'index N' in decimal, got '" + std::string(line) + "'",
-                         line_no, "index"));
+    return Fail(BadProof("expected 'index N' in decimal, got '" + std::string(line) + "'", line_no,
+                         "index"));
   }
   while (true) {
     if (!next_line(line)) {
@@ -73,9 +73,9 @@ Result<TlogProof> ParseTlogProof(std::string_view text) {
     if (line.empty()) break;
     auto hash = HashFromBase64(line);
     if (!hash) {
-      return Fail(BadProof("path hash " + std::to_string(proof.path.size()) + ": " +
-                               hash.error().message(),
-                           line_no, "path"));
+      return Fail(
+          BadProof("path hash " + std::to_string(proof.path.size()) + ": " + hash.error().message(),
+                   line_no, "path"));
     }
     proof.path.push_back(*hash);
   }
@@ -112,10 +112,10 @@ Result<PackEvidence> ReadBundle(std::string_view bytes) {
   auto parsed = ledger::ParseJson(bytes, {.integers_only = true});
   if (!parsed) {
     Error e = parsed.error();
-    return Fail(Error("bundle.json", "the bundle is not JSON: " + e.ToString())
-                    .at_offset(e.location().offset.value_or(0))
-                    .at_line_column(e.location().line.value_or(0),
-                                    e.location().column.value_or(0)));
+    return Fail(
+        Error("bundle.json", "the bundle is not JSON: " + e.ToString())
+            .at_offset(e.location().offset.value_or(0))
+            .at_line_column(e.location().line.value_or(0), e.location().column.value_or(0)));
   }
   const JsonValue& b = *parsed;
   if (!b.is_object()) return Fail(Bad("(top level)", "must be a JSON object"));

@@ -22,8 +22,8 @@ class RegistryIndex {
  public:
   static Result<RegistryIndex> Open(const std::string& path) {
     sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                             nullptr);
+    int rc =
+        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
     RegistryIndex index(db);
     if (rc != SQLITE_OK) {
       return Fail("storage.io", "cannot open " + path + " for reading: " + sqlite3_errstr(rc));
@@ -33,11 +33,12 @@ class RegistryIndex {
   }
 
   // Every integer in the first column of `sql` run with the text parameters `params`.
-  Result<std::vector<int64_t>> Integers(const char* sql, std::initializer_list<std::string> params) {
+  Result<std::vector<int64_t>> Integers(const char* sql,
+                                        std::initializer_list<std::string> params) {
     sqlite3_stmt* raw = nullptr;
     if (sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr) != SQLITE_OK) {
-      return Fail("storage.io", std::string("cannot prepare registry query: ") +
-                                    sqlite3_errmsg(db_.get()));
+      return Fail("storage.io",
+                  std::string("cannot prepare registry query: ") + sqlite3_errmsg(db_.get()));
     }
     std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
     int i = 1;
@@ -79,9 +80,9 @@ Result<ledger::PackId> ParsePackCode(std::string_view code) {
   PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
   auto pack = data->pack_id();
   if (!pack) {
-    return Fail(Error("report.not_a_pack",
-                      "'" + std::string(code) + "' names no pack: it needs a GTIN (01) and a "
-                                                "serial (21)")
+    return Fail(Error("report.not_a_pack", "'" + std::string(code) +
+                                               "' names no pack: it needs a GTIN (01) and a "
+                                               "serial (21)")
                     .at_field("code"));
   }
   return *pack;
@@ -99,20 +100,41 @@ Result<TrustAnchors> LedgerTrustAnchors(ledger::Ledger& ledger) {
   return anchors;
 }
 
+struct LedgerEvidenceSource::Impl {
+  ledger::Ledger& ledger;
+  std::unique_ptr<ledger::ProvenanceView> view;
+  RegistryIndex registry;
+};
+
+LedgerEvidenceSource::LedgerEvidenceSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LedgerEvidenceSource::~LedgerEvidenceSource() = default;
+
+Result<std::unique_ptr<LedgerEvidenceSource>> LedgerEvidenceSource::Open(ledger::Ledger& ledger) {
+  PEDIGREE_ASSIGN(view, ledger::ProvenanceView::Open(ledger.db_path()));
+  PEDIGREE_ASSIGN(registry, RegistryIndex::Open(ledger.db_path()));
+  return std::unique_ptr<LedgerEvidenceSource>(new LedgerEvidenceSource(
+      std::make_unique<Impl>(Impl{ledger, std::move(*view), std::move(*registry)})));
+}
+
 Result<PackEvidence> GatherPackEvidence(ledger::Ledger& ledger, std::string_view code) {
+  PEDIGREE_ASSIGN(source, LedgerEvidenceSource::Open(ledger));
+  return (*source)->Gather(code);
+}
+
+Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
+  ledger::Ledger& ledger = impl_->ledger;
+  ledger::ProvenanceView* view = impl_->view.get();
+  RegistryIndex* registry = &impl_->registry;
   PEDIGREE_ASSIGN(pack_id, ParsePackCode(code));
   const std::string& gtin = pack_id->gtin().value();
   const std::string& serial = pack_id->serial().value();
-  PEDIGREE_ASSIGN(view, ledger::ProvenanceView::Open(ledger.db_path()));
-  PEDIGREE_ASSIGN(pack, (*view)->Pack(gtin, serial));
+  PEDIGREE_ASSIGN(pack, view->Pack(gtin, serial));
   if (!*pack) {
     return Fail(Error("report.no_such_pack", "no pack " + pack_id->DigitalLinkUri() +
-                                                 " was ever commissioned on log " +
-                                                 ledger.origin())
+                                                 " was ever commissioned on log " + ledger.origin())
                     .at_field("code"));
   }
-  PEDIGREE_ASSIGN(history, (*view)->PackHistory(gtin, serial));
-  PEDIGREE_ASSIGN(registry, RegistryIndex::Open(ledger.db_path()));
+  PEDIGREE_ASSIGN(history, view->PackHistory(gtin, serial));
 
   std::set<uint64_t> indices(history->begin(), history->end());
   PEDIGREE_ASSIGN(product, registry->Integers("SELECT idx FROM products WHERE gtin = ?1", {gtin}));

@@ -46,8 +46,10 @@ JsonValue Check(std::string id, bool pass, std::string detail) {
       .set("detail", std::move(detail));
 }
 JsonValue Warn(std::string id, std::string detail) {
-  return JsonValue::Object().set("id", std::move(id)).set("result", "warn").set("detail",
-                                                                              std::move(detail));
+  return JsonValue::Object()
+      .set("id", std::move(id))
+      .set("result", "warn")
+      .set("detail", std::move(detail));
 }
 
 // A key of the registry as the evidence's registry entries define it.
@@ -158,9 +160,9 @@ void PackVerification::VerifyCheckpoints() {
   } else {
     checkpoint_ = *cp;
     log_.set("origin", cp->origin).set("treeSize", cp->size).set("rootHash", ToHex(cp->root));
-    checks_.push_back(Check("checkpoint.signature", true,
-                            "signed by " + anchors_.log.name() + " (tree size " +
-                                std::to_string(cp->size) + ")"));
+    checks_.push_back(Check(
+        "checkpoint.signature", true,
+        "signed by " + anchors_.log.name() + " (tree size " + std::to_string(cp->size) + ")"));
   }
 
   // Cosignatures: every signature line that is not the log's, with its time when it is a
@@ -236,15 +238,14 @@ void PackVerification::VerifyCheckpoints() {
                             "cannot check: the proofs' checkpoint is not verified"));
     return;
   }
-  auto consistent = ledger::VerifyConsistency(checkpoint_->size, latest->size,
-                                              evidence_.consistency, checkpoint_->root,
-                                              latest->root);
+  auto consistent = ledger::VerifyConsistency(
+      checkpoint_->size, latest->size, evidence_.consistency, checkpoint_->root, latest->root);
   if (!consistent) {
     checks_.push_back(Check("checkpoint.consistency", false, consistent.error().ToString()));
     Fail(consistent.error().code(),
          "checkpoint of size " + std::to_string(checkpoint_->size) +
-             " is not consistent with the newest of size " + std::to_string(latest->size) +
-             ": " + consistent.error().message(),
+             " is not consistent with the newest of size " + std::to_string(latest->size) + ": " +
+             consistent.error().message(),
          checkpoint_->size);
   } else {
     checks_.push_back(Check("checkpoint.consistency", true,
@@ -264,13 +265,13 @@ void PackVerification::VerifyAuthority() {
     if (!claimed || !(*claimed == *anchors_.authority)) {
       checks_.push_back(Check("registry.authority", false,
                               "the evidence's authority key is not the trusted one"));
-      Fail("registry.authority_mismatch", "the evidence names another consortium authority key",
-           {}, ToBase64(anchors_.authority->raw()), evidence_.authority_key);
+      Fail("registry.authority_mismatch", "the evidence names another consortium authority key", {},
+           ToBase64(anchors_.authority->raw()), evidence_.authority_key);
       return;
     }
-    checks_.push_back(Check("registry.authority", true,
-                            "registry signed by the trusted authority key " +
-                                anchors_.authority->Fingerprint()));
+    checks_.push_back(
+        Check("registry.authority", true,
+              "registry signed by the trusted authority key " + anchors_.authority->Fingerprint()));
     return;
   }
   if (!claimed) {
@@ -336,8 +337,7 @@ JsonValue PackVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry& 
   std::string kind = Str(p, "kind");
   std::string org = Str(p, "org");
   std::string fp = opened.key.Fingerprint();
-  auto fail = [&](std::string code, std::string message, std::string expected,
-                  std::string actual) {
+  auto fail = [&](std::string code, std::string message, std::string expected, std::string actual) {
     Fail(code, "entry " + std::to_string(index) + ": " + message, index, expected, actual);
     return Check("key.valid_at_time", false, message);
   };
@@ -367,14 +367,14 @@ JsonValue PackVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry& 
   const RegisteredKey& k = it->second;
   std::string when = ledger::FormatUtcTime(*time);
   if (k.org != org) {
-    return fail("registry.wrong_org", "key " + fp + " belongs to '" + k.org + "', not '" + org + "'",
-                org, k.org);
+    return fail("registry.wrong_org",
+                "key " + fp + " belongs to '" + k.org + "', not '" + org + "'", org, k.org);
   }
   if (*time < k.valid_from) {
-    return fail("registry.key_not_yet_valid", "key " + fp + " valid from " +
-                                                  ledger::FormatUtcTime(k.valid_from) +
-                                                  ", event at " + when,
-                "time >= " + ledger::FormatUtcTime(k.valid_from), when);
+    return fail(
+        "registry.key_not_yet_valid",
+        "key " + fp + " valid from " + ledger::FormatUtcTime(k.valid_from) + ", event at " + when,
+        "time >= " + ledger::FormatUtcTime(k.valid_from), when);
   }
   if (k.valid_until && *time >= *k.valid_until) {
     return fail("registry.key_expired",
@@ -383,10 +383,10 @@ JsonValue PackVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry& 
                 "time < " + ledger::FormatUtcTime(*k.valid_until), when);
   }
   if (k.revoked_at && *time >= *k.revoked_at) {
-    return fail("registry.key_revoked",
-                "key " + fp + " revoked at " + ledger::FormatUtcTime(*k.revoked_at) +
-                    ", event at " + when,
-                "time < " + ledger::FormatUtcTime(*k.revoked_at), when);
+    return fail(
+        "registry.key_revoked",
+        "key " + fp + " revoked at " + ledger::FormatUtcTime(*k.revoked_at) + ", event at " + when,
+        "time < " + ledger::FormatUtcTime(*k.revoked_at), when);
   }
   return Check("key.valid_at_time", true,
                "key " + fp + " of '" + org + "' registered at entry " + std::to_string(k.index) +
@@ -418,9 +418,8 @@ JsonValue PackVerification::EntryChecks(size_t i, const EvidenceEntry& entry, bo
     auto root = ledger::RootFromInclusionProof(entry.index, checkpoint_->size, leaf, entry.proof);
     if (!root) {
       checks.push_back(Check("inclusion", false, root.error().ToString()));
-      Fail(root.error().code(), "entry " + std::to_string(entry.index) + ": " +
-                                    root.error().message(),
-           entry.index);
+      Fail(root.error().code(),
+           "entry " + std::to_string(entry.index) + ": " + root.error().message(), entry.index);
     } else if (*root != checkpoint_->root) {
       std::string detail = "proof leads to root " + ToHex(*root) + ", checkpoint root is " +
                            ToHex(checkpoint_->root);
@@ -430,8 +429,8 @@ JsonValue PackVerification::EntryChecks(size_t i, const EvidenceEntry& entry, bo
                std::to_string(checkpoint_->size) + " (leaf hash " + ToHex(leaf) + ")",
            entry.index, ToHex(checkpoint_->root), ToHex(*root));
     } else {
-      checks.push_back(Check("inclusion", true,
-                             "in the tree of size " + std::to_string(checkpoint_->size)));
+      checks.push_back(
+          Check("inclusion", true, "in the tree of size " + std::to_string(checkpoint_->size)));
     }
   }
   return checks;
@@ -496,16 +495,15 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
     in_transit_from_ = org;
     despatch_advice_ = Str(p, "despatchAdvice");
   } else if (kind == "receive") {
-    summary = "received by " + OrgName(org) + " at " + location + ", advice " +
-              Str(p, "despatchAdvice");
+    summary =
+        "received by " + OrgName(org) + " at " + location + ", advice " + Str(p, "despatchAdvice");
     if (in_transit_to_.empty() || in_transit_to_ != org ||
         despatch_advice_ != Str(p, "despatchAdvice")) {
-      violate("receive_before_ship", "'" + org + "' receives advice " + Str(p, "despatchAdvice") +
-                                         " but the pack is " +
-                                         (in_transit_to_.empty()
-                                              ? std::string("not in transit")
-                                              : "in transit to '" + in_transit_to_ +
-                                                    "' under advice " + despatch_advice_));
+      violate("receive_before_ship",
+              "'" + org + "' receives advice " + Str(p, "despatchAdvice") + " but the pack is " +
+                  (in_transit_to_.empty() ? std::string("not in transit")
+                                          : "in transit to '" + in_transit_to_ + "' under advice " +
+                                                despatch_advice_));
     } else {
       facts_.holder_org = org;
       in_transit_to_.clear();
@@ -519,8 +517,8 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
       violate("bad_status", "unknown status '" + Str(p, "status") + "'");
     } else if (!commissioned_) {
       violate("not_commissioned", "decommission before the pack was commissioned");
-    } else if (auto r = ledger::CheckDecommission(facts_, *status, {org, location, time},
-                                                  DayOf(time));
+    } else if (auto r =
+                   ledger::CheckDecommission(facts_, *status, {org, location, time}, DayOf(time));
                !r) {
       violate(std::string(ledger::DescribeAlert(r.error().code).id), r.error().message);
     } else {
@@ -640,15 +638,15 @@ JsonValue PackVerification::Run() {
               evidence_.entries.empty() ? 0 : evidence_.entries.back().index, now_, "", "");
   }
   if (!commissioned_ && failures_.empty()) {
-    Violation("rules.not_commissioned", "the evidence holds no commissioning of the pack", 0,
-              now_, "", "");
+    Violation("rules.not_commissioned", "the evidence holds no commissioning of the pack", 0, now_,
+              "", "");
   }
 
   std::string verdict = !failures_.empty()     ? "FAILED"
                         : !violations_.empty() ? "SUSPECT"
                                                : "VERIFIED";
-  std::string status = commissioned_ ? std::string(ledger::PackStatusName(facts_.status))
-                                     : std::string("unknown");
+  std::string status =
+      commissioned_ ? std::string(ledger::PackStatusName(facts_.status)) : std::string("unknown");
   std::string summary;
   if (verdict == "FAILED") {
     const JsonValue& f = failures_.front();

@@ -61,8 +61,8 @@ std::string RenderPackText(const JsonValue& report) {
   if (!A(report, "failures").empty()) {
     out << "\nFailures (cryptographic evidence broken)\n";
     for (const JsonValue& f : A(report, "failures")) {
-      out << "  " << S(f, "code") << (S(f, "index").empty() ? "" : " at #" + S(f, "index"))
-          << ": " << S(f, "message");
+      out << "  " << S(f, "code") << (S(f, "index").empty() ? "" : " at #" + S(f, "index")) << ": "
+          << S(f, "message");
       if (!S(f, "expected").empty()) {
         out << "\n      expected " << S(f, "expected") << "\n      actual   " << S(f, "actual");
       }
@@ -74,8 +74,8 @@ std::string RenderPackText(const JsonValue& report) {
     for (const JsonValue& v : A(report, "violations")) {
       out << "  " << S(v, "code") << " at #" << S(v, "index") << " " << S(v, "time")
           << (S(v, "org").empty() ? "" : " by " + S(v, "org"))
-          << (S(v, "location").empty() ? "" : " at " + S(v, "location")) << ": "
-          << S(v, "message") << "\n";
+          << (S(v, "location").empty() ? "" : " at " + S(v, "location")) << ": " << S(v, "message")
+          << "\n";
     }
   }
   out << "\nChecks\n";

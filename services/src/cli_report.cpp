@@ -46,9 +46,9 @@ Result<std::string> Render(const JsonValue& report, const std::string& format) {
     return Fail(pedigree::Error("cli.usage", "--format html is not available in this build yet")
                     .at_field("format"));
   }
-  return Fail(pedigree::Error("cli.usage", "--format must be json, text or html, not '" + format +
-                                               "'")
-                  .at_field("format"));
+  return Fail(
+      pedigree::Error("cli.usage", "--format must be json, text or html, not '" + format + "'")
+          .at_field("format"));
 }
 
 Status WriteOutput(const std::optional<std::string>& path, const std::string& text, CliIo& io) {
@@ -181,8 +181,9 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
 
 std::vector<Command> ReportCommands() {
   return {
-      {"report pack", "report pack CODE [--format json|text] [-o FILE]   (exit 0 VERIFIED, 3 "
-                      "SUSPECT, 4 FAILED)",
+      {"report pack",
+       "report pack CODE [--format json|text] [-o FILE]   (exit 0 VERIFIED, 3 "
+       "SUSPECT, 4 FAILED)",
        ReportPack},
       {"bundle pack", "bundle pack CODE -o FILE   (offline bundle pedigree-bundle/v1)", BundlePack},
       {"verify-bundle",

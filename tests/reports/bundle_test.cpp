@@ -9,8 +9,8 @@
 
 using namespace pedigree;
 using namespace pedigree::reports;
-using pedigree::reports::testing::SupplyScenario;
 using ledger::JsonValue;
+using pedigree::reports::testing::SupplyScenario;
 
 namespace {
 
@@ -37,9 +37,7 @@ struct Bundled {
   }
 };
 
-const JsonValue& FirstFailure(const JsonValue& r) {
-  return r.find("failures")->as_array().front();
-}
+const JsonValue& FirstFailure(const JsonValue& r) { return r.find("failures")->as_array().front(); }
 
 }  // namespace
 
@@ -156,8 +154,7 @@ BOOST_AUTO_TEST_CASE(flipped_bit_in_an_entry_payload_fails_signature_and_inclusi
   });
   BOOST_TEST(r.find("verdict")->as_string() == "FAILED");
   BOOST_TEST(FirstFailure(r).find("code")->as_string() == "entry.bad_signature");
-  BOOST_TEST(r.find("failures")->as_array()[1].find("code")->as_string() ==
-             "merkle.root_mismatch");
+  BOOST_TEST(r.find("failures")->as_array()[1].find("code")->as_string() == "merkle.root_mismatch");
 }
 
 BOOST_AUTO_TEST_CASE(flipped_bit_in_the_checkpoint_signature_fails_the_checkpoint) {
@@ -173,6 +170,28 @@ BOOST_AUTO_TEST_CASE(flipped_bit_in_the_checkpoint_signature_fails_the_checkpoin
   BOOST_TEST(r.find("verdict")->as_string() == "FAILED");
   BOOST_TEST(FirstFailure(r).find("code")->as_string() == "note.bad_signature");
   BOOST_TEST(r.find("checks")->as_array()[0].find("id")->as_string() == "checkpoint.signature");
+}
+
+BOOST_AUTO_TEST_CASE(bundle_that_omits_a_receipt_is_suspect_by_the_custody_replay) {
+  Bundled b;
+  uint64_t receive = 0;
+  JsonValue r = b.VerifyEdited([&](PackEvidence& e) {
+    for (auto it = e.entries.begin(); it != e.entries.end(); ++it) {
+      if (it->envelope.find("\"kind\":\"receive\"") != std::string::npos) {
+        receive = it->index;
+        e.entries.erase(it);
+        return;
+      }
+    }
+  });
+  BOOST_REQUIRE(receive != 0u);
+  // Every remaining entry is authentic, so the verdict is not FAILED, but the story no
+  // longer holds: the wholesaler unpacks a case still in transit to it.
+  BOOST_TEST(r.find("verdict")->as_string() == "SUSPECT");
+  const JsonValue& v = r.find("violations")->as_array().front();
+  BOOST_TEST(v.find("code")->as_string() == "rules.not_in_custody");
+  BOOST_TEST(v.find("org")->as_string() == "wh");
+  BOOST_TEST(v.find("index")->as_int() > static_cast<int64_t>(receive));
 }
 
 BOOST_AUTO_TEST_CASE(untrusted_authority_key_fails_the_registry) {

@@ -9,10 +9,10 @@
 
 using namespace pedigree;
 using namespace pedigree::reports;
-using pedigree::reports::testing::SupplyScenario;
-using pedigree::reports::testing::TamperSql;
 using ledger::JsonArray;
 using ledger::JsonValue;
+using pedigree::reports::testing::SupplyScenario;
+using pedigree::reports::testing::TamperSql;
 
 namespace {
 
@@ -51,9 +51,8 @@ BOOST_AUTO_TEST_SUITE(pack_report)
 BOOST_AUTO_TEST_CASE(full_chain_with_case_is_verified_from_any_scanner_form) {
   SupplyScenario s;
   uint64_t dispense = s.RunChain();
-  for (const std::string& code :
-       {SupplyScenario::Scan("S1"), SupplyScenario::Pack("S1"),
-        "(01)" + SupplyScenario::kGtin + "(21)S1"}) {
+  for (const std::string& code : {SupplyScenario::Scan("S1"), SupplyScenario::Pack("S1"),
+                                  "(01)" + SupplyScenario::kGtin + "(21)S1"}) {
     JsonValue r = ReportOf(s.node().ledger(), code, s.now());
     BOOST_TEST_INFO(ledger::Canonicalize(r));
     BOOST_TEST(Verdict(r) == "VERIFIED");
@@ -119,6 +118,24 @@ BOOST_AUTO_TEST_CASE(dispense_by_a_pharmacy_without_custody_is_suspect_with_its_
   BOOST_TEST(r.find("alerts")->as_array()[0].find("org")->as_string() == "ph2");
 }
 
+BOOST_AUTO_TEST_CASE(shipment_by_a_former_holder_is_suspect_not_in_custody) {
+  SupplyScenario s;
+  s.RunChain();
+  auto ship = JsonValue::Object()
+                  .set("kind", "ship")
+                  .set("epcs", pedigree::reports::testing::Strings({SupplyScenario::Pack("S2")}))
+                  .set("to", "ph2")
+                  .set("toLocation", s.ph2_gln)
+                  .set("despatchAdvice", "DA-9");
+  BOOST_TEST(s.Refused("wh", ship) == "alert.not_in_custody");
+  JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S2"), s.now());
+  BOOST_TEST(Verdict(r) == "SUSPECT");
+  BOOST_TEST(HasCode(r, "violations", "alert.not_in_custody"));
+  const JsonValue& v = r.find("violations")->as_array().front();
+  BOOST_TEST(v.find("org")->as_string() == "wh");
+  BOOST_TEST(r.find("subject")->find("holder")->as_string() == "ph1");
+}
+
 BOOST_AUTO_TEST_CASE(second_dispense_of_a_clone_is_suspect) {
   SupplyScenario s;
   s.RunChain();
@@ -143,9 +160,10 @@ BOOST_AUTO_TEST_CASE(one_changed_byte_of_an_event_fails_naming_its_index) {
   SupplyScenario s;
   uint64_t dispense = s.RunChain();
   s.Close();
-  TamperSql(s.dir(), "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"supplied\"', "
-                     "'\"suppliex\"') AS BLOB) WHERE idx = " +
-                         std::to_string(dispense));
+  TamperSql(s.dir(),
+            "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"supplied\"', "
+            "'\"suppliex\"') AS BLOB) WHERE idx = " +
+                std::to_string(dispense));
   auto l = Reopen(s);
   JsonValue r = ReportOf(*l, SupplyScenario::Pack("S1"), s.now());
   BOOST_TEST(Verdict(r) == "FAILED");
@@ -161,8 +179,8 @@ BOOST_AUTO_TEST_CASE(two_swapped_entries_fail_at_the_first_of_them) {
   std::string a = std::to_string(dispense - 1), b = std::to_string(dispense);
   TamperSql(s.dir(), "UPDATE entries SET data = CASE idx WHEN " + a +
                          " THEN (SELECT data FROM entries WHERE idx = " + b + ") ELSE " +
-                         "(SELECT data FROM entries WHERE idx = " + a + ") END WHERE idx IN (" +
-                         a + ", " + b + ")");
+                         "(SELECT data FROM entries WHERE idx = " + a + ") END WHERE idx IN (" + a +
+                         ", " + b + ")");
   auto l = Reopen(s);
   JsonValue r = ReportOf(*l, SupplyScenario::Pack("S1"), s.now());
   BOOST_TEST(Verdict(r) == "FAILED");
@@ -212,7 +230,8 @@ BOOST_AUTO_TEST_CASE(text_rendering_shows_the_verdict_and_every_event) {
   SupplyScenario s;
   s.RunChain();
   s.Recall();
-  std::string text = RenderPackText(ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now()));
+  std::string text =
+      RenderPackText(ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now()));
   BOOST_TEST(text.rfind("SUSPECT: ", 0) == 0u);
   BOOST_TEST(text.find("rules.batch_recalled") != std::string::npos);
   BOOST_TEST(text.find("shipped to ph1 Ltd, advice DA-2") != std::string::npos);

@@ -72,8 +72,8 @@ class SupplyScenario {
                 const std::string& gln) {
     ledger::PrivateKey key = ledger::PrivateKey::Generate();
     BOOST_REQUIRE(node_->HoldKey(id, key).has_value());
-    auto index = node_->RegisterOrg(authority_, {id, id + " Ltd", {role}, {prefix}, {gln},
-                                                 ToBase64(key.public_key().raw())});
+    auto index = node_->RegisterOrg(
+        authority_, {id, id + " Ltd", {role}, {prefix}, {gln}, ToBase64(key.public_key().raw())});
     BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
   }
 

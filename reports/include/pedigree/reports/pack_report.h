@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,20 @@ struct TrustAnchors {
 // report.not_a_pack, report.no_such_pack, storage.*.
 [[nodiscard]] Result<PackEvidence> GatherPackEvidence(ledger::Ledger& ledger,
                                                       std::string_view code);
+
+// GatherPackEvidence with its read connections kept open between packs (a report server, the
+// benchmark). Not thread-safe: one per thread. `ledger` must outlive it.
+class LedgerEvidenceSource {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<LedgerEvidenceSource>> Open(ledger::Ledger& ledger);
+  ~LedgerEvidenceSource();
+  [[nodiscard]] Result<PackEvidence> Gather(std::string_view code);
+
+ private:
+  struct Impl;
+  explicit LedgerEvidenceSource(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 // The trust anchors a ledger itself holds: its log key and the configured authority key.
 [[nodiscard]] Result<TrustAnchors> LedgerTrustAnchors(ledger::Ledger& ledger);
