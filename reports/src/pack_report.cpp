@@ -462,6 +462,37 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
                                     "' while the pack is in transit to '" + in_transit_to_ + "'");
     }
   };
+  // Evidence may only tell this pack's story: an authentic entry about another pack (a bundle
+  // could carry one to fake custody) is a violation, not a step of the replay.
+  auto unrelated = [&](bool related) {
+    if (!related) {
+      violate("unrelated_event", kind + " at entry " + std::to_string(index) +
+                                     " does not name this pack or a case holding it");
+    }
+    return !related;
+  };
+  if (kind == "commission") {
+    auto serials = StrList(p, "serials");
+    if (unrelated(Str(p, "gtin") == gtin_ &&
+                  std::find(serials.begin(), serials.end(), serial_) != serials.end())) {
+      summary = "commission of other packs";
+      return Check("rules", false, violations_.back().find("message")->as_string());
+    }
+  } else if (kind == "ship" || kind == "decommission" || kind == "undo" || kind == "verify") {
+    if (unrelated(ConcernsPack(StrList(p, "epcs")))) {
+      summary = kind + " of other packs";
+      return Check("rules", false, violations_.back().find("message")->as_string());
+    }
+  } else if (kind == "aggregate" || kind == "disaggregate") {
+    auto children = StrList(p, "children");
+    bool related =
+        containers_.count(Str(p, "parent")) > 0 || ConcernsPack(children) ||
+        (kind == "disaggregate" && children.empty() && containers_.count(Str(p, "parent")) > 0);
+    if (unrelated(related)) {
+      summary = kind + " of other packs";
+      return Check("rules", false, violations_.back().find("message")->as_string());
+    }
+  }
   if (kind == "product.register") {
     summary = "product " + Str(p, "gtin") + " registered: " + Str(p, "name");
   } else if (kind == "batch.register") {

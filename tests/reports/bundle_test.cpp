@@ -194,6 +194,26 @@ BOOST_AUTO_TEST_CASE(bundle_that_omits_a_receipt_is_suspect_by_the_custody_repla
   BOOST_TEST(v.find("index")->as_int() > static_cast<int64_t>(receive));
 }
 
+BOOST_AUTO_TEST_CASE(authentic_entry_about_another_pack_is_an_unrelated_event) {
+  SupplyScenario s;
+  s.RunChain();
+  uint64_t other = s.Decommission("ph1", "S2", "destroyed", s.ph1_gln);
+  BOOST_REQUIRE(s.node().ledger().SignCheckpoint().has_value());
+  // Both packs' evidence is proved against the same, newest checkpoint.
+  PackEvidence s2 = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S2")).value();
+  PackEvidence s1 = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S1")).value();
+  for (const auto& e : s2.entries) {
+    if (e.index == other) s1.entries.push_back(e);
+  }
+  auto anchors = LedgerTrustAnchors(s.node().ledger()).value();
+  JsonValue r = VerifyPack(ReadBundle(WriteBundle(s1)).value(), anchors, s.now());
+  BOOST_TEST_INFO(ledger::Canonicalize(*r.find("failures")));
+  BOOST_TEST(r.find("verdict")->as_string() == "SUSPECT");
+  BOOST_TEST(r.find("violations")->as_array().front().find("code")->as_string() ==
+             "rules.unrelated_event");
+  BOOST_TEST(r.find("subject")->find("status")->as_string() == "supplied");
+}
+
 BOOST_AUTO_TEST_CASE(untrusted_authority_key_fails_the_registry) {
   Bundled b;
   TrustAnchors other = b.anchors;
