@@ -14,6 +14,7 @@ std::vector<Command> AllCommands() {
   for (Command& c : ServeCommands()) all.push_back(std::move(c));
   for (Command& c : ScanCommands()) all.push_back(std::move(c));
   for (Command& c : TrialCommands()) all.push_back(std::move(c));
+  for (Command& c : ReportCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -66,5 +66,6 @@ std::vector<Command> SupplyCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ScanCommands();
 std::vector<Command> TrialCommands();
+std::vector<Command> ReportCommands();
 
 }  // namespace pedigree::services

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Interop: pedigree writes a log, Go's golang.org/x/mod/sumdb verifies it.
+# Interop: pedigree writes a log, Go's golang.org/x/mod/sumdb verifies it; then a small supply
+# chain's offline bundle (pedigree-bundle/v1) is verified by Go as well.
 # Usage: run.sh PEDIGREE_BINARY INTEROP_SOURCE_DIR
 set -euo pipefail
 pedigree=$1
@@ -31,3 +32,34 @@ done
 "$pedigree" log consistency --dir "$ledger" --from 21 --to 37 >"$work/consistency.json"
 cd "$src"
 GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$work/gocache" go run verify.go "$work"
+
+# A supply chain through the CLI, one pack's offline bundle, checked by Go and by verify-bundle.
+sc=$work/supply
+run() { "$pedigree" "$@" --dir "$sc" >/dev/null; }
+"$pedigree" init --dir "$sc" --origin example.org/pedigree-interop-supply --supply-chain >/dev/null
+"$pedigree" keygen --out "$work/mfg.pem" >/dev/null
+"$pedigree" keygen --out "$work/ph.pem" >/dev/null
+run org register --authority-key "$sc/authority-key.pem" --id mfg --name Maker \
+  --roles manufacturer --prefixes 9506000 --glns 9506000000008 --key "$work/mfg.pem" --hold
+run org register --authority-key "$sc/authority-key.pem" --id ph --name Pharmacy \
+  --roles dispenser --prefixes 4000001 --glns 4000001000005 --key "$work/ph.pem" --hold
+run product register --as mfg --gtin 09506000134352 --name Examplamab
+run batch register --as mfg --gtin 09506000134352 --lot LOT1 --expiry 2028-03-31 --quantity 10
+run commission --as mfg --gtin 09506000134352 --lot LOT1 --location 9506000000008 --serials S1,S2
+run ship --as mfg --code '(01)09506000134352(21)S1' --to ph --to-location 4000001000005 \
+  --despatch-advice DA-1
+run receive --as ph --from mfg --despatch-advice DA-1 --location 4000001000005
+run dispense --as ph --code 'https://id.gs1.org/01/09506000134352/21/S1' --location 4000001000005
+"$pedigree" log checkpoint --dir "$sc" >/dev/null
+# Later entries, so the bundle carries a consistency proof to a newer checkpoint.
+run decommission --as mfg --code '(01)09506000134352(21)S2' --status destroyed \
+  --location 9506000000008
+"$pedigree" log checkpoint --dir "$sc" >/dev/null
+# The pack as a handheld scanner types it: symbology identifier and a GS separator.
+"$pedigree" bundle pack --dir "$sc" $']d201095060001343521728033110LOT1\x1d21S1' \
+  -o "$work/bundle.json" >/dev/null
+openssl pkey -in "$sc/authority-key.pem" -pubout -out "$work/authority.pub"
+"$pedigree" verify-bundle "$work/bundle.json" --trust "$sc/log.vkey" \
+  --authority "$work/authority.pub" >/dev/null
+GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$work/gocache" \
+  go run bundle/verify_bundle.go "$work/bundle.json" "$sc/log.vkey"

@@ -1,0 +1,99 @@
+// The pack pedigree report: the evidence needed to judge one pack (signed entries, their
+// inclusion proofs against one signed checkpoint, the consistency of that checkpoint with the
+// newest, the registry entries and the authority key), gathered from a ledger or read from an
+// offline bundle (bundle.h), and ONE function that verifies that evidence and produces the
+// report JSON (schema "pedigree-report/v1", report "pack"). See ../../../../docs/reports.md.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/ledger/bytes.h"
+#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/ledger/error.h"
+#include "pedigree/ledger/identifiers.h"
+#include "pedigree/ledger/keys.h"
+#include "pedigree/ledger/ledger.h"
+#include "pedigree/ledger/note.h"
+
+namespace pedigree::reports {
+
+// One signed entry of the log with its inclusion path in the tree of the evidence's checkpoint.
+// An empty envelope means the entry was expected but is missing from the source.
+struct EvidenceEntry {
+  uint64_t index = 0;
+  std::string envelope;     // the exact bytes the log stores and hashes
+  std::vector<Hash> proof;  // RFC 6962 PATH(index, D[0:checkpoint size]), bottom-up
+};
+
+// Everything VerifyPack needs to judge one pack, and nothing it trusts by itself: every part is
+// checked against the trust anchors. Value type.
+struct PackEvidence {
+  std::string pack;           // canonical GS1 Digital Link id of the pack
+  std::string authority_key;  // base64 Ed25519 key the registry entries claim to be signed by
+  std::string checkpoint;     // signed note (C2SP tlog-checkpoint) the proofs are against
+  // The newest signed checkpoint and the RFC 6962 consistency proof from `checkpoint` to it;
+  // both empty when `checkpoint` is the newest.
+  std::string latest_checkpoint;
+  std::vector<Hash> consistency;
+  // Registry (org.*), product, batch and batch status entries, the pack's history (custody,
+  // aggregation of its cases, status changes, scans) and alerts about it; ascending index.
+  std::vector<EvidenceEntry> entries;
+};
+
+// What the verifier trusts: the log's note verifier key, optionally the consortium authority's
+// key (without it the evidence's own authority key is used and `registry.authority` warns) and
+// witness cosigner keys (cosignatures by other keys are listed, not verified).
+struct TrustAnchors {
+  ledger::NoteVerifier log;
+  std::optional<ledger::PublicKey> authority;
+  std::vector<ledger::NoteVerifier> witnesses;
+};
+
+// Any scanner form of a pack code (Digital Link URI, bracketed, raw with GS, with or without a
+// symbology identifier). Errors: the scanner's gs1.* codes, report.not_a_pack (no AI 01 + 21).
+[[nodiscard]] Result<ledger::PackId> ParsePackCode(std::string_view code);
+
+// Collects the evidence for the pack named by `code` from a ledger with the provenance model:
+// the pack's history (ProvenanceView::PackHistory), its product and batch entries, the registry
+// entries of every organisation that signed or received them, inclusion proofs against the
+// oldest stored checkpoint covering them all and a consistency proof to the newest. Signs a
+// checkpoint first when no stored one covers the pack's newest event. An entry row missing from
+// storage yields an empty envelope (VerifyPack reports entry.missing). Errors:
+// report.not_a_pack, report.no_such_pack, storage.*.
+[[nodiscard]] Result<PackEvidence> GatherPackEvidence(ledger::Ledger& ledger,
+                                                      std::string_view code);
+
+// GatherPackEvidence with its read connections kept open between packs (a report server, the
+// benchmark). Not thread-safe: one per thread. `ledger` must outlive it.
+class LedgerEvidenceSource {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<LedgerEvidenceSource>> Open(ledger::Ledger& ledger);
+  ~LedgerEvidenceSource();
+  [[nodiscard]] Result<PackEvidence> Gather(std::string_view code);
+
+ private:
+  struct Impl;
+  explicit LedgerEvidenceSource(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The trust anchors a ledger itself holds: its log key and the configured authority key.
+[[nodiscard]] Result<TrustAnchors> LedgerTrustAnchors(ledger::Ledger& ledger);
+
+// Verifies `evidence` against `anchors` and returns the pack report (REPORT_SPEC "pack";
+// docs/reports.md lists every check). Never fails: broken evidence is a FAILED verdict naming
+// the index, the check and expected vs calculated values. `generated_at` (unix seconds) is the
+// report's time, also the day expiry is judged on. Thread-safe; pure function of its inputs.
+ledger::JsonValue VerifyPack(const PackEvidence& evidence, const TrustAnchors& anchors,
+                             int64_t generated_at);
+
+// A readable plain-text rendering of any pack report made by VerifyPack: verdict, summary,
+// subject, one line per event with its checks, then failures, violations and report checks.
+std::string RenderPackText(const ledger::JsonValue& report);
+
+}  // namespace pedigree::reports
