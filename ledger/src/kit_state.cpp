@@ -45,8 +45,9 @@ class KitRules {
   Result<std::vector<std::string>> KitIds(const JsonValue& p);
   // The kit, which must be a kit of `trial` and not destroyed.
   Result<KitRow> Load(const std::string& trial, const std::string& kit);
-  // Kits the acting site may use now: received by it and not quarantined. `not_received`
-  // decides whether a kit not yet received raises the alert kit_not_received.
+  // Kits the acting site may use now: received and not quarantined (else the alerts,
+  // whose messages start "<kit id>: " so that the recorded alert names the kit), and
+  // held by the actor.
   Status RequireUsable(const KitRow& kit, const char* kind);
   Status SetState(const std::string& kit, const std::string& state);
   Status Record(const std::string& kit);
@@ -97,15 +98,15 @@ Result<KitRow> KitRules::Load(const std::string& trial, const std::string& kit) 
 
 Status KitRules::RequireUsable(const KitRow& kit, const char* kind) {
   if (kit.state == "quarantined") {
-    return Fail(Alert{AlertCode::kKitQuarantined,
-                      kit.id + " is quarantined after a temperature excursion; " + kind +
-                          " waits for the sponsor's decision"}
-                    .ToError()
-                    .at_field("kits"));
+    return Fail(
+        Alert{AlertCode::kKitQuarantined, kit.id + ": quarantined after a temperature excursion; " +
+                                              kind + " waits for the sponsor's decision"}
+            .ToError()
+            .at_field("kits"));
   }
   if (kit.state == "registered" || kit.state == "in_transit") {
     return Fail(Alert{AlertCode::kKitNotReceived,
-                      kit.id + " is " + kit.state + "; " + e_.org + " has not recorded its receipt"}
+                      kit.id + ": " + kit.state + "; " + e_.org + " has not recorded its receipt"}
                     .ToError()
                     .at_field("kits"));
   }

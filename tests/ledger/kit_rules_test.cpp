@@ -112,6 +112,8 @@ BOOST_AUTO_TEST_CASE(dispense_before_receipt_is_refused_with_alert) {
   auto in_transit = c.Dispense(c.site1_, "K1");
   BOOST_TEST(C::Code(in_transit) == "alert.kit_not_received");
   BOOST_TEST(in_transit.error().field() == "kits");
+  // The services layer takes the kit for the recorded alert from "<kit id>: ".
+  BOOST_TEST(in_transit.error().message().rfind(Kit("K1") + ": ", 0) == 0u);
   BOOST_TEST(C::Code(c.Dispense(c.site1_, "K4")) == "alert.kit_not_received");
   BOOST_TEST(C::Code(c.Do(c.site1_, "kit.assign",
                           {{"kits", Kits({"K2"})}, {"subjectRef", Subject("001")}})) ==
