@@ -376,8 +376,8 @@ Status KitRules::Return(const JsonValue& p) {
 
 Status KitRules::Excursion(const JsonValue& p) {
   PEDIGREE_ASSIGN(trial, LoadTrial(e_, p, "kit"));
-  bool sponsor = e_.org == trial->sponsor && HasRole(e_, "sponsor");
-  if (!sponsor) PEDIGREE_TRY(RequireSite(e_, *trial, "kit.excursion", "kit"));
+  PEDIGREE_ASSIGN(is_sponsor, RequireSiteOrSponsor(e_, *trial, "kit.excursion", "kit"));
+  bool sponsor = *is_sponsor;
   PEDIGREE_ASSIGN(signature, ReadSignature(p, "kit"));
   std::vector<std::string> ids;
   if (p.find("kits")) {

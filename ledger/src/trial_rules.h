@@ -60,6 +60,12 @@ struct TrialFacts {
 [[nodiscard]] Status RequireSite(const EventContext& event, const TrialFacts& trial,
                                  const std::string& kind, std::string_view family);
 
+// For kinds open to a site of the trial or its sponsor: true for the trial's sponsor,
+// false for a site of the trial; otherwise <family>.not_site (a site of other trials),
+// <family>.not_sponsor (another sponsor) or <family>.forbidden_role.
+[[nodiscard]] Result<bool> RequireSiteOrSponsor(const EventContext& event, const TrialFacts& trial,
+                                                const std::string& kind, std::string_view family);
+
 bool HasRole(const EventContext& event, std::string_view role);
 
 }  // namespace pedigree::ledger

@@ -290,7 +290,7 @@ Status TrialRules::Enrol(const JsonValue& p) {
 
 Status TrialRules::Submit(const JsonValue& p) {
   PEDIGREE_ASSIGN(trial, LoadTrial(e_, p, "trial"));
-  if (e_.org != trial->sponsor) PEDIGREE_TRY(RequireSite(e_, *trial, "trial.submit", "trial"));
+  PEDIGREE_TRY(RequireSiteOrSponsor(e_, *trial, "trial.submit", "trial"));
   PEDIGREE_ASSIGN(signature, ReadSignature(p, "trial"));
   PEDIGREE_ASSIGN(domain, Domain(p));
   const JsonValue* records = p.find("records");
@@ -641,6 +641,21 @@ Status RequireSite(const EventContext& event, const TrialFacts& trial, const std
                     .at_field("org"));
   }
   return Ok();
+}
+
+Result<bool> RequireSiteOrSponsor(const EventContext& event, const TrialFacts& trial,
+                                  const std::string& kind, std::string_view family) {
+  if (HasRole(event, "sponsor") && event.org == trial.sponsor) return true;
+  if (HasRole(event, "site")) {
+    PEDIGREE_TRY(RequireSite(event, trial, kind, family));
+    return false;
+  }
+  if (HasRole(event, "sponsor")) {
+    PEDIGREE_TRY(RequireSponsor(event, trial, kind, family));
+  }
+  return Fail(Error(Code(family, "forbidden_role"),
+                    kind + " needs role site or sponsor; '" + event.org + "' has neither")
+                  .at_field("org"));
 }
 
 Status ApplyTrialEvent(const EventContext& event, const std::string& kind, const JsonValue& p) {

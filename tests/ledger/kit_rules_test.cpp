@@ -224,6 +224,9 @@ BOOST_AUTO_TEST_CASE(kit_roles_and_relations_are_checked) {
   BOOST_TEST(C::Code(c.Receive(c.site1_)) == "kit.already_received");
   BOOST_TEST(C::Code(c.Dispense(c.site2_, "K1")) == "kit.not_holder");
   BOOST_TEST(C::Code(c.Dispense(c.sponsor_, "K1")) == "kit.forbidden_role");
+  BOOST_TEST(C::Code(c.Excursion("K1", {50}, &c.sponsor2_)) == "kit.not_sponsor");
+  BOOST_TEST(C::Code(c.Excursion("K1", {50}, &c.site3_)) == "kit.not_site");
+  BOOST_TEST(C::Code(c.Excursion("K1", {50}, &c.site2_)) == "kit.not_holder");
   BOOST_TEST(C::Code(c.Do(c.site1_, "kit.decision",
                           {{"kits", Kits({"K1"})}, {"decision", "release"}, {"reason", "ok"}})) ==
              "kit.forbidden_role");

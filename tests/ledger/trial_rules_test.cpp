@@ -221,7 +221,9 @@ BOOST_AUTO_TEST_CASE(sites_and_sponsor_submit_and_leaves_read_back_in_ledger_ord
   uint64_t first = c.Submit(c.site1_, C::Records({{"r1", ""}, {"r2", ""}})).value();
   uint64_t second = c.Submit(c.sponsor_, C::Records({{"r3", ""}})).value();
   BOOST_TEST(C::Code(c.Submit(c.site3_, C::Records({{"r4", ""}}))) == "trial.not_site");
-  BOOST_TEST(C::Code(c.Submit(c.sponsor2_, C::Records({{"r4", ""}}))) == "trial.forbidden_role");
+  BOOST_TEST(C::Code(c.Submit(c.sponsor2_, C::Records({{"r4", ""}}))) == "trial.not_sponsor");
+  BOOST_TEST(C::Code(c.Submit(c.manufacturer_, C::Records({{"r4", ""}}))) ==
+             "trial.forbidden_role");
   auto leaves = c.view_->Leaves("T1", "AE").value();
   BOOST_REQUIRE(leaves.size() == 3u);
   BOOST_TEST(leaves[0].leaf == HashOf("r1"));
