@@ -19,6 +19,7 @@ using namespace fields;
 namespace {
 
 constexpr int64_t kFutureSlack = 300;  // seconds an event may lie ahead of the node's clock
+
 // GS1 keys as the ledger stores them: the canonical digits (GTIN always 14) with a
 // valid check digit. Errors are the identifier's own (gs1.*) with the payload field.
 template <typename Key>
