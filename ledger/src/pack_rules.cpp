@@ -10,7 +10,7 @@ constexpr std::array<std::string_view, 9> kPackStatusNames = {"active", "supplie
                                                               "stolen", "sample",   "free_sample",
                                                               "locked", "exported", "checked_out"};
 
-constexpr std::array<AlertDefinition, 18> kAlerts = {{
+constexpr std::array<AlertDefinition, 21> kAlerts = {{
     {AlertCode::kUnknownProduct, "unknown_product", "",
      "The product code (GTIN) is not registered by any manufacturer.",
      "Check the scan; if the code is right, quarantine the pack and report it."},
@@ -64,6 +64,19 @@ constexpr std::array<AlertDefinition, 18> kAlerts = {{
      "The pack cannot return to saleable stock."},
     {AlertCode::kUndoNotApplicable, "undo_not_applicable", "NMVS_NC_PCK_06",
      "The pack is active; there is nothing to undo.", "Check that the right pack was scanned."},
+    {AlertCode::kEnrolmentBeforeProtocol, "enrolment_before_protocol", "",
+     "A site enrolled a subject in a trial whose sponsor has not yet sealed a protocol with its "
+     "outcomes on the ledger.",
+     "Ask the sponsor to record trial.protocol first, then record the enrolment again; do not "
+     "dose the subject before."},
+    {AlertCode::kKitNotReceived, "kit_not_received", "",
+     "The kit was dispensed or assigned before the site recorded the receipt of its shipment.",
+     "Record kit.receive for the shipment (check the kit is physically there and intact), then "
+     "dispense again."},
+    {AlertCode::kKitQuarantined, "kit_quarantined", "",
+     "The kit is quarantined after a temperature excursion and awaits the sponsor's decision.",
+     "Do not dispense; give the subject another kit and ask the sponsor for a release or destroy "
+     "decision."},
 }};
 
 Alert Make(AlertCode code, std::string message) { return Alert{code, std::move(message)}; }

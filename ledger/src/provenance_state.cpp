@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "payload_fields.h"
 #include "pedigree/ledger/bytes.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/identifiers.h"
@@ -10,62 +11,14 @@
 #include "provenance_rows.h"
 #include "provenance_schema.h"
 #include "sql.h"
+#include "trial_rules.h"
+#include "trial_schema.h"
 
 namespace pedigree::ledger {
+using namespace fields;
 namespace {
 
 constexpr int64_t kFutureSlack = 300;  // seconds an event may lie ahead of the node's clock
-constexpr const char* kPackPrefix = "https://id.gs1.org/01/";
-
-struct PackKey {
-  std::string gtin;
-  std::string serial;
-  bool operator<(const PackKey& o) const {
-    return std::tie(gtin, serial) < std::tie(o.gtin, o.serial);
-  }
-};
-
-Error Malformed(const std::string& field, const std::string& why) {
-  return Error("event.malformed", field + ": " + why).at_field(field);
-}
-
-Result<std::string> Str(const JsonValue& obj, const char* name) {
-  const JsonValue* v = obj.find(name);
-  if (!v) return Fail(Malformed(name, "missing"));
-  if (!v->is_string()) return Fail(Malformed(name, "must be a string"));
-  if (v->as_string().empty()) return Fail(Malformed(name, "must not be empty"));
-  return v->as_string();
-}
-
-std::string OptStr(const JsonValue& obj, const char* name) {
-  const JsonValue* v = obj.find(name);
-  return v && v->is_string() ? v->as_string() : std::string();
-}
-
-Result<int64_t> Int(const JsonValue& obj, const char* name) {
-  const JsonValue* v = obj.find(name);
-  if (!v) return Fail(Malformed(name, "missing"));
-  if (!v->is_int()) return Fail(Malformed(name, "must be an integer"));
-  return v->as_int();
-}
-
-Result<std::vector<std::string>> StrList(const JsonValue& obj, const char* name) {
-  const JsonValue* v = obj.find(name);
-  if (!v) return Fail(Malformed(name, "missing"));
-  if (!v->is_array()) return Fail(Malformed(name, "must be an array of strings"));
-  std::vector<std::string> out;
-  for (const JsonValue& item : v->as_array()) {
-    if (!item.is_string() || item.as_string().empty()) {
-      return Fail(Malformed(name, "must be an array of non-empty strings"));
-    }
-    out.push_back(item.as_string());
-  }
-  return out;
-}
-
-bool AllDigits(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
-}
 
 // GS1 keys as the ledger stores them: the canonical digits (GTIN always 14) with a
 // valid check digit. Errors are the identifier's own (gs1.*) with the payload field.
@@ -78,43 +31,6 @@ Status CheckGs1Key(std::string_view value, const char* field) {
         Malformed(field, "'" + std::string(value) + "' must be written as " + key->value()));
   }
   return Ok();
-}
-
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// A canonical pack id `https://id.gs1.org/01/{gtin14}/21/{serial}` into its parts; the
-// serial is percent-decoded. nullopt when `epc` is not a pack id.
-std::optional<PackKey> ParsePackId(std::string_view epc) {
-  if (epc.rfind(kPackPrefix, 0) != 0) return std::nullopt;
-  std::string_view rest = epc.substr(std::string_view(kPackPrefix).size());
-  if (rest.size() < 19 || rest.substr(14, 4) != "/21/") return std::nullopt;
-  PackKey key{std::string(rest.substr(0, 14)), {}};
-  std::string_view enc = rest.substr(18);
-  for (size_t i = 0; i < enc.size(); ++i) {
-    if (enc[i] == '%') {
-      if (i + 2 >= enc.size()) return std::nullopt;
-      int hi = HexDigit(enc[i + 1]);
-      int lo = HexDigit(enc[i + 2]);
-      if (hi < 0 || lo < 0) return std::nullopt;
-      key.serial.push_back(static_cast<char>(hi * 16 + lo));
-      i += 2;
-    } else if (enc[i] == '/' || enc[i] == '?' || enc[i] == '#') {
-      return std::nullopt;
-    } else {
-      key.serial.push_back(enc[i]);
-    }
-  }
-  if (key.serial.empty()) return std::nullopt;
-  return key;
-}
-
-std::string PackIdOf(const PackKey& k) {
-  return kPackPrefix + k.gtin + "/21/" + PercentEncode(k.serial);
 }
 
 // AI 21 / AI 10 values: 1–20 characters of GS1 CSET 82.
@@ -139,88 +55,6 @@ const std::set<std::string>& KnownRoles() {
   static const std::set<std::string> roles = {"manufacturer", "wholesaler", "dispenser", "sponsor",
                                               "site",         "regulator",  "witness"};
   return roles;
-}
-
-// A temperature in °C as EPCIS writes it, but as a decimal string ("-2", "12.3") or an
-// integer, since signed payloads carry no floats; in tenths of a degree.
-Result<int64_t> TenthsOfDegree(const JsonValue& v, const char* field) {
-  if (v.is_int()) return v.as_int() * 10;
-  if (!v.is_string())
-    return Fail(Malformed(field, "a temperature must be a decimal string such as \"4.5\""));
-  const std::string& t = v.as_string();
-  size_t i = 0;
-  bool negative = i < t.size() && t[i] == '-';
-  if (negative) ++i;
-  int64_t whole = 0;
-  size_t digits = 0;
-  for (; i < t.size() && t[i] >= '0' && t[i] <= '9' && digits < 6; ++i, ++digits)
-    whole = whole * 10 + (t[i] - '0');
-  int64_t tenth = 0;
-  if (i < t.size() && t[i] == '.' && i + 2 == t.size() && t[i + 1] >= '0' && t[i + 1] <= '9') {
-    tenth = t[i + 1] - '0';
-    i += 2;
-  }
-  if (digits == 0 || i != t.size()) {
-    return Fail(Malformed(
-        field, "'" + t + "' is not a temperature with at most one decimal, e.g. \"4.5\""));
-  }
-  int64_t tenths = whole * 10 + tenth;
-  return negative ? -tenths : tenths;
-}
-
-// The lowest and highest temperature (tenths °C) of a sensor payload: either `readings`
-// [{time, value: tenths}] or EPCIS 2.0 `sensorElementList` [{sensorMetadata, sensorReport:
-// [{type: "Temperature", value | minValue | maxValue, uom: "CEL"}]}].
-Result<std::pair<int64_t, int64_t>> TemperatureRange(const JsonValue& p) {
-  int64_t lowest = INT64_MAX, highest = INT64_MIN;
-  auto take = [&](int64_t tenths) {
-    lowest = std::min(lowest, tenths);
-    highest = std::max(highest, tenths);
-  };
-  if (const JsonValue* list = p.find("sensorElementList")) {
-    if (!list->is_array()) return Fail(Malformed("sensorElementList", "must be an array"));
-    for (const JsonValue& element : list->as_array()) {
-      const JsonValue* reports = element.is_object() ? element.find("sensorReport") : nullptr;
-      if (!reports || !reports->is_array()) {
-        return Fail(Malformed("sensorElementList", "each element needs a sensorReport array"));
-      }
-      for (const JsonValue& r : reports->as_array()) {
-        if (!r.is_object())
-          return Fail(Malformed("sensorElementList", "each sensorReport must be an object"));
-        const JsonValue* type = r.find("type");
-        if (!type || !type->is_string() ||
-            (type->as_string() != "Temperature" && type->as_string() != "gs1:Temperature")) {
-          continue;  // other sensors (humidity, shock) do not bear on the temperature range
-        }
-        if (const JsonValue* uom = r.find("uom");
-            uom && (!uom->is_string() || uom->as_string() != "CEL")) {
-          return Fail(Malformed("sensorElementList", "temperature uom must be CEL"));
-        }
-        for (const char* k : {"value", "minValue", "maxValue"}) {
-          if (const JsonValue* v = r.find(k)) {
-            PEDIGREE_ASSIGN(tenths, TenthsOfDegree(*v, "sensorElementList"));
-            take(*tenths);
-          }
-        }
-      }
-    }
-  } else if (const JsonValue* readings = p.find("readings")) {
-    if (!readings->is_array())
-      return Fail(Malformed("readings", "must be an array of {time, value}"));
-    for (const JsonValue& r : readings->as_array()) {
-      if (!r.is_object())
-        return Fail(Malformed("readings", "each reading must be an object {time, value}"));
-      PEDIGREE_ASSIGN(value, Int(r, "value"));
-      PEDIGREE_ASSIGN(t, Str(r, "time"));
-      if (!ParseUtcTime(*t))
-        return Fail(Malformed("readings", "reading time '" + *t + "' is not a UTC time"));
-      take(*value);
-    }
-  } else {
-    return Fail(Malformed("sensorElementList", "missing (or give readings [{time, value}])"));
-  }
-  if (lowest == INT64_MAX) return Fail(Malformed("sensorElementList", "no temperature reading"));
-  return std::pair{lowest, highest};
 }
 
 }  // namespace
@@ -289,6 +123,7 @@ Result<std::unique_ptr<ProvenanceState>> ProvenanceState::Attach(sqlite3* db,
   }
   auto impl = std::make_unique<Impl>(db, std::move(config));
   PEDIGREE_TRY(impl->db.Exec(kProvenanceSchema));
+  PEDIGREE_TRY(impl->db.Exec(kTrialSchema));
   return std::unique_ptr<ProvenanceState>(new ProvenanceState(std::move(impl)));
 }
 
@@ -370,6 +205,10 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
     return AlertEvent(p);
   } else {
     PEDIGREE_TRY(CheckSigner(key));
+    // Trial and kit rules live in trial_state.cpp and kit_state.cpp.
+    if (kind->rfind("trial.", 0) == 0)
+      return ApplyTrialEvent({db, index, org, time, roles}, *kind, p);
+    if (kind->rfind("kit.", 0) == 0) return ApplyKitEvent({db, index, org, time, roles}, *kind, p);
     if (*kind == "product.register") return ProductRegister(p);
     if (*kind == "batch.register") return BatchRegister(p);
     if (*kind == "commission") return Commission(p);

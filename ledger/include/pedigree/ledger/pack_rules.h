@@ -59,6 +59,10 @@ enum class AlertCode : uint8_t {
   kUndoOtherParty,
   kUndoForbidden,
   kUndoNotApplicable,
+  // Clinical trials (docs/events.md, trial and kit kinds).
+  kEnrolmentBeforeProtocol,
+  kKitNotReceived,
+  kKitQuarantined,
 };
 
 // What an alert means and what the user should do next; the table behind docs/alerts.md.

@@ -1,8 +1,9 @@
 // The provenance model on top of the generic log: it checks each signed payload
 // against the organisation registry and the custody rules before the log sequences it,
-// and keeps derived tables (packs, batches, shipments, alerts) in the same SQLite
-// transaction as the append, so the state always matches the log. Payloads:
-// ../../../../docs/events.md; alerts: ../../../../docs/alerts.md.
+// and keeps derived tables (packs, batches, shipments, alerts; trials and kits, read
+// through trial_view.h) in the same SQLite transaction as the append, so the state
+// always matches the log. Payloads: ../../../../docs/events.md; alerts:
+// ../../../../docs/alerts.md.
 #pragma once
 
 #include <chrono>
@@ -47,7 +48,9 @@ class ProvenanceState {
 
   // The sequencer's validator: parses the envelope at `index`, checks its payload and
   // writes the derived rows inside a savepoint, so a refusal leaves nothing behind.
-  // Refusals by the pack rules carry code "alert.<id>"; others "event.*".
+  // Refusals that are coded alerts (pack rules, enrolment before protocol, kit not
+  // received or quarantined) carry code "alert.<id>"; trial and kit kinds "trial.*" and
+  // "kit.*"; others "event.*".
   [[nodiscard]] Status Apply(uint64_t index, std::string_view entry);
 
   // Number of log entries the derived tables reflect.
