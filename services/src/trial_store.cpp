@@ -98,7 +98,9 @@ class Query {
   }
 
   Query& Bind(int i, std::string_view text) {
-    sqlite3_bind_text(get(), i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    // An empty string_view may have a null data(), which SQLite would bind as NULL.
+    sqlite3_bind_text(get(), i, text.data() ? text.data() : "", static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
     return *this;
   }
   Query& Bind(int i, int64_t v) {
