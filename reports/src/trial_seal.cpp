@@ -94,17 +94,6 @@ std::vector<std::string> RecordKeys(const scanner::Dataset& dataset, unsigned th
   return keys;
 }
 
-// Indexes of `keys` in key order; most exports are already sorted, so check that first.
-std::vector<size_t> KeyOrder(const std::vector<std::string>& keys) {
-  std::vector<size_t> order(keys.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  const auto less = [&keys](size_t a, size_t b) { return RecordKeyLess(keys[a], keys[b]); };
-  if (!std::is_sorted(order.begin(), order.end(), less)) {
-    std::stable_sort(order.begin(), order.end(), less);
-  }
-  return order;
-}
-
 Error DuplicateKey(const std::string& key, uint64_t first_line, uint64_t second_line) {
   return Error("trial.duplicate_key", "key " + key + " appears at line " +
                                           std::to_string(first_line) + " and again at line " +
@@ -112,24 +101,35 @@ Error DuplicateKey(const std::string& key, uint64_t first_line, uint64_t second_
       .at_line_column(second_line, 1);
 }
 
-Status CheckNoDuplicates(const std::vector<std::string>& keys, const std::vector<size_t>& order,
-                         const std::vector<uint64_t>& lines) {
+// Indexes of `keys` in key order, or trial.duplicate_key. Most exports come sorted, and a
+// strictly increasing input needs neither the sort nor the duplicate pass.
+Result<std::vector<size_t>> UniqueKeyOrder(const std::vector<std::string>& keys,
+                                           const std::vector<uint64_t>& lines) {
+  std::vector<size_t> order(keys.size());
+  std::iota(order.begin(), order.end(), size_t{0});
+  bool strictly_increasing = true;
+  for (size_t i = 1; i < keys.size() && strictly_increasing; ++i) {
+    strictly_increasing = CompareRecordKeys(keys[i - 1], keys[i]) < 0;
+  }
+  if (strictly_increasing) return order;
+  std::stable_sort(order.begin(), order.end(),
+                   [&keys](size_t a, size_t b) { return RecordKeyLess(keys[a], keys[b]); });
   for (size_t i = 1; i < order.size(); ++i) {
     if (CompareRecordKeys(keys[order[i - 1]], keys[order[i]]) == 0) {
       const uint64_t a = lines[order[i - 1]], b = lines[order[i]];
       return Fail(DuplicateKey(keys[order[i]], std::min(a, b), std::max(a, b)));
     }
   }
-  return Ok();
+  return order;
 }
 
-std::vector<std::string> CanonicalRecords(const scanner::Dataset& dataset, unsigned threads) {
-  std::vector<std::string> out(dataset.records.size());
-  const scanner::CanonicalRecordEncoder encoder(dataset);
-  ParallelFor(out.size(), threads, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) encoder.AppendTo(out[i], i);
-  });
-  return out;
+// RecordCommitment of record `i` without a second copy: `buffer` ends up holding
+// salt || CanonicalRecord(i), so the canonical bytes are buffer.substr(sizeof(Salt)).
+Hash SaltedCommitment(std::string& buffer, const Salt& salt,
+                      const scanner::CanonicalRecordEncoder& encoder, size_t i) {
+  buffer.assign(reinterpret_cast<const char*>(salt.data()), salt.size());
+  encoder.AppendTo(buffer, i);
+  return Sha256(std::string_view(buffer));
 }
 
 std::string Quote(std::string_view s) { return "\"" + std::string(s) + "\""; }
@@ -229,23 +229,24 @@ Result<DatasetSeal> SealWithSalts(const scanner::Dataset& dataset, std::span<con
   if (n == 0)
     return Fail("trial.empty_dataset", "the " + dataset.domain + " dataset has no records");
   std::vector<std::string> keys = RecordKeys(dataset, 0);
-  const std::vector<size_t> order = KeyOrder(keys);
   std::vector<uint64_t> lines(n);
   for (size_t i = 0; i < n; ++i) lines[i] = dataset.records[i].line;
-  PEDIGREE_TRY(CheckNoDuplicates(keys, order, lines));
+  PEDIGREE_ASSIGN(sorted, UniqueKeyOrder(keys, lines));
+  const std::vector<size_t>& order = *sorted;
 
-  std::vector<std::string> canonical = CanonicalRecords(dataset, 0);
+  const scanner::CanonicalRecordEncoder encoder(dataset);
   DatasetSeal seal;
   seal.records.resize(n);
   std::vector<Hash> leaves(n);
   ParallelFor(n, 0, [&](size_t begin, size_t end) {
+    std::string buffer;
     for (size_t pos = begin; pos < end; ++pos) {
       const size_t i = order[pos];
       SealedRecord& r = seal.records[pos];
       r.key = std::move(keys[i]);
-      r.salt = salts.empty() ? FreshSalt() : salts[i];
-      r.leaf = RecordCommitment(*r.salt, canonical[i]);
-      r.canonical = std::move(canonical[i]);
+      r.salt = salts[i];
+      r.leaf = SaltedCommitment(buffer, salts[i], encoder, i);
+      r.canonical.emplace(buffer, sizeof(Salt));
       r.line = lines[i];
       leaves[pos] = r.leaf;
     }
@@ -259,7 +260,17 @@ Result<DatasetSeal> SealWithSalts(const scanner::Dataset& dataset, std::span<con
 }  // namespace
 
 Result<DatasetSeal> SealDataset(const scanner::Dataset& dataset) {
-  return SealWithSalts(dataset, {});
+  if (dataset.records.empty()) {
+    return Fail("trial.empty_dataset", "the " + dataset.domain + " dataset has no records");
+  }
+  // One CSPRNG call for all salts: RAND_bytes costs a lock and a fork check per call.
+  Bytes random(dataset.records.size() * sizeof(Salt));
+  RandomBytes(random);
+  std::vector<Salt> salts(dataset.records.size());
+  for (size_t i = 0; i < salts.size(); ++i) {
+    std::memcpy(salts[i].data(), random.data() + i * sizeof(Salt), sizeof(Salt));
+  }
+  return SealWithSalts(dataset, salts);
 }
 
 Result<DatasetSeal> SealDataset(const scanner::Dataset& dataset, std::span<const Salt> salts) {
@@ -391,10 +402,10 @@ Result<DatasetDiff> CompareDataset(const DatasetSeal& seal, const scanner::Datas
   }
 
   const std::vector<std::string> keys = RecordKeys(candidate, options.threads);
-  const std::vector<size_t> order = KeyOrder(keys);
   std::vector<uint64_t> lines(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) lines[i] = candidate.records[i].line;
-  PEDIGREE_TRY(CheckNoDuplicates(keys, order, lines));
+  PEDIGREE_ASSIGN(sorted, UniqueKeyOrder(keys, lines));
+  const std::vector<size_t>& order = *sorted;
 
   // Merge the two key-ordered lists; pairs hold (sealed position, candidate index).
   std::vector<std::pair<size_t, size_t>> pairs;
@@ -424,12 +435,10 @@ Result<DatasetDiff> CompareDataset(const DatasetSeal& seal, const scanner::Datas
   const scanner::CanonicalRecordEncoder encoder(candidate);
   std::vector<uint8_t> differs(pairs.size(), 0);
   ParallelFor(pairs.size(), options.threads, [&](size_t begin, size_t end) {
-    std::string text;
+    std::string buffer;
     for (size_t p = begin; p < end; ++p) {
-      text.clear();
-      encoder.AppendTo(text, pairs[p].second);
       const SealedRecord& r = sealed[pairs[p].first];
-      if (RecordCommitment(*r.salt, text) != r.leaf) differs[p] = 1;
+      if (SaltedCommitment(buffer, *r.salt, encoder, pairs[p].second) != r.leaf) differs[p] = 1;
     }
   });
   for (size_t p = 0; p < pairs.size(); ++p) {

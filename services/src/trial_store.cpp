@@ -323,9 +323,7 @@ Result<StagedSubmission> SponsorStore::Stage(std::string_view trial_id,
     return Fail("trial.empty_dataset", "the " + dataset.domain + " dataset has no records");
   }
   // Sorting, duplicate detection and the canonical forms are those of a seal.
-  std::vector<Salt> salts(dataset.records.size());
-  for (auto& s : salts) s = reports::FreshSalt();
-  PEDIGREE_ASSIGN(sealed, reports::SealDataset(dataset, salts));
+  PEDIGREE_ASSIGN(sealed, reports::SealDataset(dataset));
   const std::string schema_hash = sealed->summary.schema_hash;
 
   std::lock_guard lock(mu_);
