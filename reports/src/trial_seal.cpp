@@ -540,8 +540,8 @@ Result<std::vector<Hash>> HashArrayMember(const JsonValue& o, std::string_view n
   PEDIGREE_ASSIGN(v, Member(o, name, JsonValue::Kind::kArray, "an array"));
   std::vector<Hash> out;
   for (const auto& e : (*v)->as_array()) {
-    auto h = e.is_string() ? HashFromHex(e.as_string()) : Result<Hash>(Fail("", ""));
-    if (!h || ToHex(*h) != e.as_string()) {
+    const auto h = e.is_string() ? HashFromHex(e.as_string()) : Result<Hash>(Hash{});
+    if (!e.is_string() || !h || ToHex(*h) != e.as_string()) {
       return Fail(Malformed(std::string(name), "every element of " + std::string(name) +
                                                    " must be 64 lower-case hex digits"));
     }

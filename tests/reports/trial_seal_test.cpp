@@ -255,6 +255,33 @@ BOOST_AUTO_TEST_CASE(sealed_leaves_that_do_not_give_the_root_are_refused_with_bo
   BOOST_TEST(diff.error().message().find(ToHex(seal.summary.root)) != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(seals_out_of_key_order_or_with_a_wrong_count_are_refused) {
+  const scanner::Dataset ds = Parse(kThree, "AE");
+  DatasetSeal swapped = MustSeal(ds);
+  std::swap(swapped.records[0], swapped.records[1]);
+  BOOST_TEST(CompareDataset(swapped, ds).error().code() == "trial.unsorted_seal");
+  DatasetSeal short_seal = MustSeal(ds);
+  short_seal.records.pop_back();
+  BOOST_TEST(CompareDataset(short_seal, ds).error().code() == "trial.count_mismatch");
+  DatasetSeal damaged = MustSeal(ds);
+  damaged.records[1].salt->at(0) ^= 1;  // the store's salt no longer gives the leaf
+  BOOST_TEST(CompareDataset(damaged, ds).error().code() == "trial.leaf_mismatch");
+  std::vector<SealedRecord> records = MustSeal(ds).records;
+  records[2].salt->at(0) ^= 1;
+  BOOST_TEST(SealRecords(records, "x").error().code() == "trial.leaf_mismatch");
+}
+
+BOOST_AUTO_TEST_CASE(seal_records_sorts_into_key_order_and_keeps_the_root) {
+  const DatasetSeal seal = MustSeal(Parse(kThree, "AE"));
+  std::vector<SealedRecord> reversed(seal.records.rbegin(), seal.records.rend());
+  reversed[0].salt.reset();  // a redacted record keeps its place through its leaf
+  reversed[0].canonical.reset();
+  auto again = SealRecords(reversed, seal.summary.schema_hash);
+  BOOST_REQUIRE_MESSAGE(again.has_value(), Why(again));
+  BOOST_TEST(ToHex(again->summary.root) == ToHex(seal.summary.root));
+  BOOST_TEST(again->records[0].key == "S1|S1-001|1");
+}
+
 BOOST_AUTO_TEST_CASE(records_without_text_or_salt_are_changed_without_values_or_unverifiable) {
   const std::string csv = std::string(kThree);
   const DatasetSeal full = MustSeal(Parse(csv, "AE"));
@@ -406,6 +433,8 @@ BOOST_AUTO_TEST_CASE(malformed_disclosure_files_are_refused_naming_the_member) {
       {"\"leafIndex\":4", "\"leafIndex\":\"4\"", "leafIndex"},
       {"\"format\"", "\"extra\":1,\"format\"", "extra"},
       {"\"salt\":\"", "\"salt\":\"00", "salt"},
+      {"\"proof\":[\"", "\"proof\":[1,\"", "proof"},
+      {"\"leaf\":\"", "\"leaf\":\"A", "leaf"},
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.field) {
