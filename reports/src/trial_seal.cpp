@@ -4,6 +4,7 @@
 #include <cstring>
 #include <numeric>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #include "pedigree/ledger/canonical_json.h"
@@ -75,8 +76,14 @@ bool IsCanonicalUnsigned(std::string_view s) {
 
 int Sign(int v) { return (v > 0) - (v < 0); }
 
+// Numbers (canonical non-negative decimals) sort before every other text, by value; other
+// texts bytewise. Ordering the two classes keeps the order total: comparing a number with a
+// text bytewise would give 2 < 10 < 1a < 2.
 int CompareComponents(std::string_view a, bool a_escaped, std::string_view b, bool b_escaped) {
-  if (!a_escaped && !b_escaped && IsCanonicalUnsigned(a) && IsCanonicalUnsigned(b)) {
+  const bool a_number = !a_escaped && IsCanonicalUnsigned(a);
+  const bool b_number = !b_escaped && IsCanonicalUnsigned(b);
+  if (a_number != b_number) return a_number ? -1 : 1;
+  if (a_number) {
     if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
     return Sign(a.compare(b));
   }
@@ -101,19 +108,28 @@ Error DuplicateKey(const std::string& key, uint64_t first_line, uint64_t second_
       .at_line_column(second_line, 1);
 }
 
+bool StrictlyIncreasing(const std::vector<std::string>& keys) {
+  for (size_t i = 1; i < keys.size(); ++i) {
+    if (CompareRecordKeys(keys[i - 1], keys[i]) >= 0) return false;
+  }
+  return true;
+}
+
 // Indexes of `keys` in key order, or trial.duplicate_key. Most exports come sorted, and a
 // strictly increasing input needs neither the sort nor the duplicate pass.
 Result<std::vector<size_t>> UniqueKeyOrder(const std::vector<std::string>& keys,
                                            const std::vector<uint64_t>& lines) {
   std::vector<size_t> order(keys.size());
   std::iota(order.begin(), order.end(), size_t{0});
-  bool strictly_increasing = true;
-  for (size_t i = 1; i < keys.size() && strictly_increasing; ++i) {
-    strictly_increasing = CompareRecordKeys(keys[i - 1], keys[i]) < 0;
-  }
-  if (strictly_increasing) return order;
-  std::stable_sort(order.begin(), order.end(),
-                   [&keys](size_t a, size_t b) { return RecordKeyLess(keys[a], keys[b]); });
+  if (StrictlyIncreasing(keys)) return order;
+  // Comparing precomputed byte keys is several times cheaper than splitting and
+  // classifying the components again in each of the n·log n comparisons.
+  std::vector<std::string> sort_keys(keys.size());
+  ParallelFor(keys.size(), 0, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) sort_keys[i] = RecordSortKey(keys[i]);
+  });
+  std::sort(order.begin(), order.end(),
+            [&sort_keys](size_t a, size_t b) { return sort_keys[a] < sort_keys[b]; });
   for (size_t i = 1; i < order.size(); ++i) {
     if (CompareRecordKeys(keys[order[i - 1]], keys[order[i]]) == 0) {
       const uint64_t a = lines[order[i - 1]], b = lines[order[i]];
@@ -161,6 +177,33 @@ int CompareRecordKeys(std::string_view a, std::string_view b) {
     if (!more_a || !more_b) return static_cast<int>(more_a) - static_cast<int>(more_b);
     ia = enda + 1;
     ib = endb + 1;
+  }
+}
+
+std::string RecordSortKey(std::string_view key) {
+  std::string out;
+  out.reserve(key.size() + 16);
+  size_t i = 0;
+  while (true) {
+    bool escaped = false;
+    const size_t end = ComponentEnd(key, i, escaped);
+    const std::string_view raw = key.substr(i, end - i);
+    if (!escaped && IsCanonicalUnsigned(raw)) {
+      out.push_back('\x01');
+      const uint32_t n = static_cast<uint32_t>(raw.size());
+      for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(n >> shift));
+      out.append(raw);
+    } else {
+      out.push_back('\x02');
+      const std::string text = escaped ? Unescape(raw) : std::string(raw);
+      for (const char c : text) {
+        out.push_back(c);
+        if (c == '\0') out.push_back('\x01');
+      }
+      out.append("\0\0", 2);
+    }
+    if (end >= key.size()) return out;
+    i = end + 1;
   }
 }
 
@@ -404,32 +447,67 @@ Result<DatasetDiff> CompareDataset(const DatasetSeal& seal, const scanner::Datas
   const std::vector<std::string> keys = RecordKeys(candidate, options.threads);
   std::vector<uint64_t> lines(keys.size());
   for (size_t i = 0; i < keys.size(); ++i) lines[i] = candidate.records[i].line;
-  PEDIGREE_ASSIGN(sorted, UniqueKeyOrder(keys, lines));
-  const std::vector<size_t>& order = *sorted;
-
-  // Merge the two key-ordered lists; pairs hold (sealed position, candidate index).
+  // Pairs hold (sealed position, candidate index) of the keys on both sides.
   std::vector<std::pair<size_t, size_t>> pairs;
   pairs.reserve(std::min(sealed.size(), keys.size()));
-  size_t s = 0, c = 0;
-  while (s < sealed.size() || c < order.size()) {
-    const int cmp = s == sealed.size()  ? 1
-                    : c == order.size() ? -1
-                                        : CompareRecordKeys(sealed[s].key, keys[order[c]]);
-    if (cmp < 0) {
-      diff.deleted.push_back({sealed[s].key, 0});
-      ++s;
-    } else if (cmp > 0) {
-      diff.added.push_back({keys[order[c]], lines[order[c]]});
-      ++c;
+  const auto matched = [&](size_t s, size_t c) {
+    if (sealed[s].redacted()) {
+      diff.unverifiable.push_back({sealed[s].key, lines[c]});
     } else {
-      if (sealed[s].redacted()) {
-        diff.unverifiable.push_back({sealed[s].key, lines[order[c]]});
-      } else {
-        pairs.emplace_back(s, order[c]);
-      }
-      ++s;
-      ++c;
+      pairs.emplace_back(s, c);
     }
+  };
+  if (StrictlyIncreasing(keys)) {
+    // The usual export: merge two key-ordered lists.
+    size_t s = 0, c = 0;
+    while (s < sealed.size() || c < keys.size()) {
+      const int cmp = s == sealed.size() ? 1
+                      : c == keys.size() ? -1
+                                         : CompareRecordKeys(sealed[s].key, keys[c]);
+      if (cmp < 0) {
+        diff.deleted.push_back({sealed[s].key, 0});
+        ++s;
+      } else if (cmp > 0) {
+        diff.added.push_back({keys[c], lines[c]});
+        ++c;
+      } else {
+        matched(s, c++);
+        ++s;
+      }
+    }
+  } else {
+    // Rows in another order: look keys up instead of sorting a million of them (equal keys
+    // are equal strings, RecordKey's escaping being injective); only the added ones are
+    // sorted.
+    std::unordered_map<std::string_view, size_t> sealed_at;
+    sealed_at.reserve(sealed.size());
+    for (size_t s = 0; s < sealed.size(); ++s) sealed_at.emplace(sealed[s].key, s);
+    constexpr size_t kNone = SIZE_MAX;
+    std::vector<size_t> candidate_of(sealed.size(), kNone);
+    std::vector<std::string> added_keys;
+    std::vector<uint64_t> added_lines;
+    for (size_t c = 0; c < keys.size(); ++c) {
+      const auto it = sealed_at.find(keys[c]);
+      if (it == sealed_at.end()) {
+        added_keys.push_back(keys[c]);
+        added_lines.push_back(lines[c]);
+        continue;
+      }
+      if (candidate_of[it->second] != kNone) {
+        const uint64_t a = lines[candidate_of[it->second]], b = lines[c];
+        return Fail(DuplicateKey(keys[c], std::min(a, b), std::max(a, b)));
+      }
+      candidate_of[it->second] = c;
+    }
+    for (size_t s = 0; s < sealed.size(); ++s) {
+      if (candidate_of[s] == kNone) {
+        diff.deleted.push_back({sealed[s].key, 0});
+      } else {
+        matched(s, candidate_of[s]);
+      }
+    }
+    PEDIGREE_ASSIGN(added_order, UniqueKeyOrder(added_keys, added_lines));
+    for (const size_t i : *added_order) diff.added.push_back({added_keys[i], added_lines[i]});
   }
 
   const scanner::CanonicalRecordEncoder encoder(candidate);

@@ -115,17 +115,21 @@ BOOST_AUTO_TEST_CASE(key_order_compares_decimal_components_numerically) {
       {"S|U|2", "S|U|10", -1},     // numeric: 2 < 10
       {"S|U|10", "S|U|9", 1},      //
       {"S|U|10", "S|U|10", 0},     //
-      {"S|U|010", "S|U|10", -1},   // "010" is not canonical: bytewise, '0' < '1'
-      {"S|U|2", "S|U|2a", -1},     // not both numbers: bytewise, prefix first
+      {"S|U|010", "S|U|10", 1},    // "010" is not canonical: text, after every number
+      {"S|U|2", "S|U|2a", -1},     // a number before a text
+      {"S|U|10", "S|U|1a", -1},    // a number before a text (bytewise would say 1a < 10)
+      {"S|U|1a", "S|U|1b", -1},    // two texts: bytewise
       {"S|U-2|1", "S|U-10|1", 1},  // bytewise: '2' > '1'
       {"S|U", "S|U|1", -1},        // fewer components first
       {"S|a\\|b", "S|a|b", 1},     // escaped '|' stays inside the component "a|b" > "a"
-      {"S|0", "S|00", -1},         // "0" canonical, "00" not: bytewise
+      {"S|0", "S|00", -1},         // "0" is a number, "00" a text
   };
   for (const auto& c : cases) {
     BOOST_TEST_CONTEXT(c.a << " vs " << c.b) {
       BOOST_TEST(CompareRecordKeys(c.a, c.b) == c.expected);
       BOOST_TEST(CompareRecordKeys(c.b, c.a) == -c.expected);
+      const int bytes = RecordSortKey(c.a).compare(RecordSortKey(c.b));
+      BOOST_TEST((bytes > 0) - (bytes < 0) == c.expected);
     }
   }
 }
@@ -137,6 +141,12 @@ BOOST_AUTO_TEST_CASE(duplicate_keys_are_refused_naming_key_and_both_lines) {
   auto seal = SealDataset(ds);
   BOOST_REQUIRE(!seal.has_value());
   BOOST_TEST(seal.error().code() == "trial.duplicate_key");
+  // A candidate with a duplicate key is refused too.
+  const DatasetSeal sealed = MustSeal(Parse(kThree, "AE"));
+  auto diff = CompareDataset(sealed, ds);
+  BOOST_REQUIRE(!diff.has_value());
+  BOOST_TEST(diff.error().code() == "trial.duplicate_key");
+  BOOST_TEST(diff.error().message().find("line 3 and again at line 9") != std::string::npos);
   BOOST_TEST(seal.error().message().find("S1|S1-001|2") != std::string::npos);
   BOOST_TEST(seal.error().message().find("line 3 and again at line 9") != std::string::npos);
 }

@@ -32,12 +32,17 @@ Salt FreshSalt();
 Hash RecordCommitment(std::span<const uint8_t> salt, std::string_view canonical);
 
 // Orders two RecordKey strings: component by component (split on unescaped '|', compared
-// unescaped); two canonical non-negative decimal integers compare numerically, anything
-// else bytewise; a key that runs out of components first sorts first. <0, 0 or >0.
+// unescaped); canonical non-negative decimal integers compare numerically and sort before
+// any other text; other texts compare bytewise; a key that runs out of components first
+// sorts first. A total order. <0, 0 or >0.
 int CompareRecordKeys(std::string_view a, std::string_view b);
 inline bool RecordKeyLess(std::string_view a, std::string_view b) {
   return CompareRecordKeys(a, b) < 0;
 }
+// Bytes whose bytewise order is CompareRecordKeys' order (equal iff the keys are equal):
+// per component 0x01 + u32be length + digits for a number, 0x02 + text with 0x00 written as
+// 0x00 0x01 + 0x00 0x00 otherwise.
+std::string RecordSortKey(std::string_view key);
 
 // Lower-case hex SHA-256 of the RFC 8785 JSON array of {"dataType","name"} objects, one per
 // column, sorted by name (bytewise; names are unique). dataType is "" when unknown (CSV).
