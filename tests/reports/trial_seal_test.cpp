@@ -187,6 +187,43 @@ BOOST_AUTO_TEST_CASE(seal_tree_matches_compact_range_and_its_proofs_verify) {
   }
 }
 
+// Above a few thousand records the work is split across threads; the result must not change.
+BOOST_AUTO_TEST_CASE(threaded_seal_and_compare_agree_with_a_sequential_computation) {
+  std::string csv = "STUDYID,USUBJID,AESEQ,AETERM\n";
+  constexpr size_t kRecords = 20000;
+  for (size_t i = 0; i < kRecords; ++i) {
+    // Reverse order, so the sort path runs too.
+    const size_t k = kRecords - 1 - i;
+    csv += "S1,S1-" + std::to_string(k / 7) + "," + std::to_string(k % 7 + 1) + ",T" +
+           std::to_string(k) + "\n";
+  }
+  const scanner::Dataset ds = Parse(csv, "AE");
+  std::vector<Salt> salts(kRecords);
+  for (size_t i = 0; i < kRecords; ++i) salts[i] = CountingSalt(static_cast<uint8_t>(i));
+  auto seal = SealDataset(ds, salts);
+  BOOST_REQUIRE_MESSAGE(seal.has_value(), Why(seal));
+
+  std::vector<std::pair<std::string, size_t>> keyed;
+  for (size_t i = 0; i < kRecords; ++i) keyed.emplace_back(scanner::RecordKey(ds, i), i);
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return RecordKeyLess(a.first, b.first); });
+  ledger::CompactRange range;
+  for (const auto& [key, i] : keyed) {
+    range.Append(ledger::LeafHash(RecordCommitment(salts[i], scanner::CanonicalRecord(ds, i))),
+                 nullptr);
+  }
+  BOOST_TEST(ToHex(seal->summary.root) == ToHex(range.Root()));
+  BOOST_TEST(seal->records.front().key == "S1|S1-0|1");
+
+  std::string edited = csv;
+  edited.replace(edited.find(",T12345\n"), 8, ",T99999\n");
+  CompareOptions options;
+  options.threads = 2;
+  const DatasetDiff diff = MustCompare(*seal, Parse(edited, "AE"), options);
+  BOOST_REQUIRE_EQUAL(diff.changed.size(), 1u);
+  BOOST_TEST(diff.changed[0].cells[0].candidate.value_or("") == "T99999");
+}
+
 // Acceptance (b)1: one changed cell is named by key and column.
 BOOST_AUTO_TEST_CASE(one_changed_cell_is_named_by_key_and_column) {
   const std::string dm = ReadFile(kFixtures + "dm.csv");
