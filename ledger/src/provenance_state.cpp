@@ -313,7 +313,12 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
   auto raw_key = FromBase64(key->as_string());
   if (!raw_key) return std::unexpected(raw_key.error());
 
-  PEDIGREE_TRY(impl_->db.Exec("SAVEPOINT provenance"));
+  // Prepared once (Exec would parse the statement text again for every entry).
+  auto savepoint = [this](const char* sql) -> Status {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare(sql));
+    return q->Run();
+  };
+  PEDIGREE_TRY(savepoint("SAVEPOINT provenance"));
   Status result = impl_->Dispatch(index, *raw_key, *payload);
   if (result) {
     auto q = impl_->db.Prepare(
@@ -324,9 +329,9 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
     result = q->Run();
   }
   if (!result) {
-    PEDIGREE_TRY(impl_->db.Exec("ROLLBACK TO provenance"));
+    PEDIGREE_TRY(savepoint("ROLLBACK TO provenance"));
   }
-  PEDIGREE_TRY(impl_->db.Exec("RELEASE provenance"));
+  PEDIGREE_TRY(savepoint("RELEASE provenance"));
   return result;
 }
 
