@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
+#include <vector>
 
 namespace pedigree::ledger {
 namespace {
@@ -122,6 +124,16 @@ std::string PublicKey::Fingerprint() const {
 // PrivateKey
 
 void PrivateKey::PkeyFree::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
+
+struct PrivateKey::SignerPool {
+  std::mutex mu;
+  std::vector<MdCtx> idle;  // at most one per thread that signed at the same time
+};
+
+void PrivateKey::SignerPoolFree::operator()(SignerPool* p) const { delete p; }
+
+PrivateKey::PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey, PublicKey pub)
+    : pkey_(std::move(pkey)), public_key_(std::move(pub)), signers_(new SignerPool) {}
 
 PrivateKey::~PrivateKey() = default;
 
@@ -247,14 +259,34 @@ Status PrivateKey::SavePem(const std::string& path) const {
 
 Bytes PrivateKey::Sign(std::span<const uint8_t> message) const {
   Bytes sig(kEd25519SignatureSize);
-  size_t len = sig.size();
-  MdCtx ctx(EVP_MD_CTX_new());
-  // Signing with a valid in-memory Ed25519 key fails only on allocation failure.
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) != 1 ||
-      EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) != 1 ||
-      len != kEd25519SignatureSize) {
-    std::abort();
+  MdCtx ctx;
+  {
+    std::lock_guard lock(signers_->mu);
+    if (!signers_->idle.empty()) {
+      ctx = std::move(signers_->idle.back());
+      signers_->idle.pop_back();
+    }
   }
+  auto init = [&] {
+    return EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) == 1;
+  };
+  auto sign = [&] {
+    size_t len = sig.size();
+    return EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) == 1 &&
+           len == kEd25519SignatureSize;
+  };
+  // Signing with a valid in-memory Ed25519 key fails only on allocation failure.
+  if (!ctx) {
+    ctx.reset(EVP_MD_CTX_new());
+    if (!ctx || !init() || !sign()) std::abort();
+  } else if (!sign()) {
+    // Ed25519 is one-shot and keeps no state between messages, so OpenSSL 3.0 signs
+    // again with the same context; should a release refuse a reused one, start afresh.
+    ERR_clear_error();
+    if (!init() || !sign()) std::abort();
+  }
+  std::lock_guard lock(signers_->mu);
+  signers_->idle.push_back(std::move(ctx));
   return sig;
 }
 

@@ -50,6 +50,11 @@ CREATE TABLE IF NOT EXISTS alerts(
   idx INTEGER PRIMARY KEY, code TEXT NOT NULL, epc TEXT, subject_org TEXT NOT NULL,
   message TEXT NOT NULL, time INTEGER NOT NULL);
 CREATE INDEX IF NOT EXISTS alerts_by_org ON alerts(subject_org, idx);
+-- The other parties an alert concerns, fixed when it is recorded: the holder of its
+-- pack then ('holder') and the manufacturer of the pack's GTIN ('manufacturer').
+CREATE TABLE IF NOT EXISTS alert_parties(
+  org TEXT NOT NULL, idx INTEGER NOT NULL, role TEXT NOT NULL,
+  PRIMARY KEY(org, idx)) WITHOUT ROWID;
 )sql";
 
 }  // namespace pedigree::ledger

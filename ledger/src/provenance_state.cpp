@@ -148,7 +148,12 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
   auto raw_key = FromBase64(key->as_string());
   if (!raw_key) return std::unexpected(raw_key.error());
 
-  PEDIGREE_TRY(impl_->db.Exec("SAVEPOINT provenance"));
+  // Prepared once (Exec would parse the statement text again for every entry).
+  auto savepoint = [this](const char* sql) -> Status {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare(sql));
+    return q->Run();
+  };
+  PEDIGREE_TRY(savepoint("SAVEPOINT provenance"));
   Status result = impl_->Dispatch(index, *raw_key, *payload);
   if (result) {
     auto q = impl_->db.Prepare(
@@ -159,9 +164,9 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
     result = q->Run();
   }
   if (!result) {
-    PEDIGREE_TRY(impl_->db.Exec("ROLLBACK TO provenance"));
+    PEDIGREE_TRY(savepoint("ROLLBACK TO provenance"));
   }
-  PEDIGREE_TRY(impl_->db.Exec("RELEASE provenance"));
+  PEDIGREE_TRY(savepoint("RELEASE provenance"));
   return result;
 }
 
@@ -1133,7 +1138,28 @@ Status ProvenanceState::Impl::AlertEvent(const JsonValue& p) {
       .Bind(5, *message)
       .Bind(6, time);
   PEDIGREE_TRY(q->Run());
-  if (auto pack = ParsePackId(epc)) PEDIGREE_TRY(RecordPackEvent(*pack));
+  auto pack = ParsePackId(epc);
+  if (!pack) return Ok();
+  PEDIGREE_TRY(RecordPackEvent(*pack));
+  // Who else must hear of it: the pack's holder now and its manufacturer (not the
+  // subject, who sees its own alerts anyway).
+  PEDIGREE_ASSIGN(parties, db.Prepare("SELECT holder, 'holder' FROM packs WHERE gtin = ?1 AND "
+                                      "serial = ?2 UNION ALL SELECT org, 'manufacturer' FROM "
+                                      "products WHERE gtin = ?1"));
+  parties->Bind(1, pack->gtin).Bind(2, pack->serial);
+  std::vector<std::pair<std::string, std::string>> concerned;
+  while (true) {
+    PEDIGREE_ASSIGN(row, parties->Step());
+    if (!*row) break;
+    concerned.emplace_back(parties->Text(0), parties->Text(1));
+  }
+  for (const auto& [party, role] : concerned) {
+    if (party == *subject) continue;
+    PEDIGREE_ASSIGN(add, db.Prepare("INSERT OR IGNORE INTO alert_parties(org, idx, role) "
+                                    "VALUES(?1, ?2, ?3)"));
+    add->Bind(1, party).Bind(2, static_cast<int64_t>(index)).Bind(3, role);
+    PEDIGREE_TRY(add->Run());
+  }
   return Ok();
 }
 

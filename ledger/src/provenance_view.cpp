@@ -83,16 +83,19 @@ Result<std::vector<uint64_t>> ProvenanceView::PackHistory(std::string_view gtin,
 }
 
 Result<std::vector<AlertRecord>> ProvenanceView::Alerts(std::string_view org, size_t limit) {
-  PEDIGREE_ASSIGN(
-      q, impl_->db.Prepare("SELECT idx, code, epc, subject_org, message, time FROM alerts "
-                           "WHERE ?1 = '' OR subject_org = ?1 ORDER BY idx DESC LIMIT ?2"));
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare(
+                         "SELECT a.idx, a.code, a.epc, a.subject_org, a.message, a.time, "
+                         "CASE WHEN ?1 = '' OR a.subject_org = ?1 THEN '' ELSE p.role END "
+                         "FROM alerts a LEFT JOIN alert_parties p ON p.org = ?1 AND p.idx = a.idx "
+                         "WHERE ?1 = '' OR a.subject_org = ?1 OR p.org IS NOT NULL "
+                         "ORDER BY a.idx DESC LIMIT ?2"));
   q->Bind(1, org).Bind(2, static_cast<int64_t>(limit));
   std::vector<AlertRecord> out;
   while (true) {
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) break;
     out.push_back({static_cast<uint64_t>(q->Int(0)), q->Text(1), q->Text(2), q->Text(3), q->Text(4),
-                   q->Int(5)});
+                   q->Int(5), q->Text(6)});
   }
   return out;
 }

@@ -465,7 +465,9 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         return Json(200, o);
       }));
   PEDIGREE_TRY(router.Add("GET", "/v1/alerts", members, [&node](const HttpRequest& req) {
-    // Regulators see every alert; others the ones about themselves.
+    // Regulators see every alert; others the ones about themselves, and (without the
+    // subject's identity or its message, which may name parties) those about a pack they
+    // held when it was raised or whose GTIN they make.
     std::string org = HasRole(*req.principal, "regulator") ? "" : req.principal->org_id;
     auto limit = NumberParam(req.query, "limit", 100);
     if (!limit) return ErrorResponse(limit.error());
@@ -477,9 +479,18 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
       auto e = JsonValue::Object();
       e.set("index", Int(a.index));
       e.set("code", JsonValue(a.code));
-      e.set("org", JsonValue(a.subject_org));
       if (!a.epc.empty()) e.set("epc", JsonValue(a.epc));
-      e.set("message", JsonValue(a.message));
+      if (a.concern.empty()) {
+        e.set("org", JsonValue(a.subject_org));
+        e.set("message", JsonValue(a.message));
+      } else {
+        e.set("concern", JsonValue(a.concern));
+        std::string cause = "An alert about a pack that concerns you.";
+        for (const auto& d : ledger::AllAlerts()) {
+          if (d.id == a.code) cause = d.cause;
+        }
+        e.set("message", JsonValue(cause));
+      }
       e.set("time", JsonValue(ledger::FormatUtcTime(a.time)));
       list.push_back(std::move(e));
     }

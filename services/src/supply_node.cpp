@@ -134,12 +134,73 @@ Result<uint64_t> SupplyNode::SubmitChecked(std::string envelope, const JsonValue
                                            bool signed_here) {
   std::string org = StringMember(payload, "org");
   std::string client_id = StringMember(payload, "clientId");
-  std::string idempotency_key = org.empty() || client_id.empty() ? "" : org + "\n" + client_id;
+  if (org.empty() || client_id.empty())
+    return Append(std::move(envelope), {}, payload, signed_here);
+  // A client id names one command: a replay must carry the same one (see
+  // docs/api.md, "Idempotency"). What counts is the command, so the time a node fills in
+  // is left out of the comparison.
+  // The comparison is paid only when a key is reused, never on a first use.
+  std::string key = org + "\n" + client_id;
+  {
+    std::lock_guard lock(in_flight_mutex_);
+    auto [it, fresh] = in_flight_.try_emplace(key, InFlight{&payload, {}, 0});
+    if (!fresh) {
+      InFlight& first = it->second;
+      // The first payload is alive while no second has joined; keep its text from then on.
+      if (first.command.empty()) first.command = CommandOf(*first.payload, signed_here);
+      if (first.command != CommandOf(payload, signed_here))
+        return Fail(IdempotencyConflict(client_id, {}));
+    }
+    ++it->second.count;
+  }
+  const uint64_t committed_before = ledger_->size();
+  auto index = Append(std::move(envelope), key, payload, signed_here);
+  {
+    std::lock_guard lock(in_flight_mutex_);
+    auto it = in_flight_.find(key);
+    if (--it->second.count == 0) in_flight_.erase(it);
+  }
+  // Not in flight when we looked, so a first use is committed below `committed_before`
+  // and the sequencer answered with its index: compare with what was stored there.
+  if (index && *index < committed_before) {
+    PEDIGREE_ASSIGN(stored, ledger_->Entry(*index));
+    auto parsed = ledger::ParseJson(*stored, {.integers_only = true});
+    const JsonValue* first = parsed ? parsed->find("payload") : nullptr;
+    if (!first || CommandOf(*first, signed_here) != CommandOf(payload, signed_here)) {
+      return Fail(IdempotencyConflict(client_id, *index));
+    }
+  }
+  return index;
+}
+
+Result<uint64_t> SupplyNode::Append(std::string envelope, std::string key, const JsonValue& payload,
+                                    bool signed_here) {
   // What this node signed a moment ago needs no second signature check (it is ~130 µs,
   // most of a node-signed command's cost); the rules still run.
-  auto index = ledger_->Append(std::move(envelope), std::move(idempotency_key), signed_here);
+  auto index = ledger_->Append(std::move(envelope), std::move(key), signed_here);
   if (!index && index.error().code().rfind("alert.", 0) == 0) RecordAlert(index.error(), payload);
   return index;
+}
+
+std::string SupplyNode::CommandOf(const JsonValue& payload, bool signed_here) {
+  if (!signed_here || !payload.is_object() || !payload.find("time")) {
+    return ledger::Canonicalize(payload);
+  }
+  auto command = JsonValue::Object();
+  for (const auto& [name, value] : payload.as_object()) {
+    if (name != "time") command.set(name, value);
+  }
+  return ledger::Canonicalize(command);
+}
+
+Error SupplyNode::IdempotencyConflict(const std::string& client_id,
+                                      std::optional<uint64_t> first_index) {
+  std::string first =
+      first_index ? "entry " + std::to_string(*first_index) : "a command still being committed";
+  return Error("idempotency.conflict",
+               "idempotency key '" + client_id + "' was first used for a different command (" +
+                   first + "); send the same body to replay it, or a new key for a new command")
+      .at_field("clientId");
 }
 
 void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <cstdio>
@@ -193,6 +194,34 @@ BOOST_AUTO_TEST_CASE(one_public_key_verifies_concurrently_from_many_threads) {
   for (auto& t : threads) t.join();
   BOOST_TEST(good.load() == 200);
   BOOST_TEST(rejected.load() == 200);
+}
+
+BOOST_AUTO_TEST_CASE(signatures_from_reused_contexts_equal_fresh_ones_across_threads) {
+  // Sign reuses initialised OpenSSL contexts; Ed25519 is deterministic, so every
+  // signature must equal the one a fresh key object (fresh context) makes.
+  std::array<uint8_t, kEd25519SeedSize> seed{};
+  seed[0] = 7;
+  PrivateKey shared = PrivateKey::FromSeed(seed).value();
+  std::vector<std::string> messages;
+  for (int i = 0; i < 40; ++i) messages.push_back("dispense " + std::to_string(i));
+  std::vector<std::string> expected;
+  for (const auto& m : messages) expected.push_back(ToHex(PrivateKey::FromSeed(seed)->Sign(m)));
+  std::atomic<int> same{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      for (int round = 0; round < 3; ++round) {
+        for (size_t i = 0; i < messages.size(); ++i) {
+          if (ToHex(shared.Sign(messages[i])) == expected[i]) ++same;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  BOOST_TEST(same.load() == 4 * 3 * 40);
+  // A moved-to key keeps signing.
+  PrivateKey moved = std::move(shared);
+  BOOST_TEST(ToHex(moved.Sign(messages[0])) == expected[0]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

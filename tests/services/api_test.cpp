@@ -3,6 +3,7 @@
 #include "pedigree/services/api.h"
 
 #include <boost/test/unit_test.hpp>
+#include <thread>
 
 #include "common/result.h"
 #include "common/temp_dir.h"
@@ -181,6 +182,113 @@ BOOST_AUTO_TEST_CASE(replayed_idempotency_key_returns_first_index_and_appends_no
   BOOST_TEST(replay.status == 201);
   BOOST_TEST(Api::Body(replay).find("index")->as_int() == Api::Body(first).find("index")->as_int());
   BOOST_TEST(api.node_->ledger().size() == size);
+}
+
+BOOST_AUTO_TEST_CASE(idempotency_key_reused_with_a_different_body_is_a_conflict) {
+  Api api;
+  api.PacksAtPharmacy1({"S1", "S2"}, "DA1");
+  auto first = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                        {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_REQUIRE_EQUAL(first.status, 201);
+  uint64_t size = api.node_->ledger().size();
+  // A retry a minute later: the node fills in a new time, but it is the same command.
+  api.now_ += 60;
+  auto replay = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                         {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_TEST(replay.status == 201);
+  BOOST_TEST(Api::Body(replay).find("index")->as_int() == Api::Body(first).find("index")->as_int());
+  // The same key on another pack is a different command.
+  auto other = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S2", kPh1Gln),
+                        {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_TEST(other.status == 409);
+  BOOST_TEST(Api::ErrorCode(other) == "idempotency.conflict");
+  BOOST_TEST(Api::Body(other).find("error")->find("message")->as_string().find("'till-7-0001'") !=
+             std::string::npos);
+  BOOST_TEST(api.node_->ledger().size() == size);
+  Reply s2 = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S2")));
+  BOOST_TEST(Api::Body(s2).find("status")->as_string() == "active");
+  // Client-signed: the clientId in the payload is the key, and the time is the client's.
+  auto p = JsonValue::Object();
+  p.set("v", JsonValue(int64_t{1}));
+  p.set("kind", JsonValue("batch.register"));
+  p.set("org", JsonValue("mfg"));
+  p.set("clientId", JsonValue("erp-42"));
+  p.set("time", JsonValue("2026-11-21T10:00:00Z"));
+  p.set("gtin", JsonValue(kGtin));
+  p.set("lot", JsonValue("LOT2"));
+  p.set("expiry", JsonValue("2028-05-31"));
+  p.set("quantity", JsonValue(int64_t{5}));
+  std::string envelope = ledger::SignEntry(p, api.keys_.at("mfg")).value();
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/events", envelope).status, 201);
+  BOOST_TEST(api.Call("mfg", "POST", "/v1/events", envelope).status == 201);
+  p.set("quantity", JsonValue(int64_t{6}));
+  Reply changed =
+      api.Call("mfg", "POST", "/v1/events", ledger::SignEntry(p, api.keys_.at("mfg")).value());
+  BOOST_TEST(changed.status == 409);
+  BOOST_TEST(Api::ErrorCode(changed) == "idempotency.conflict");
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_uses_of_one_key_with_different_bodies_append_one) {
+  Api api;
+  constexpr int kThreads = 8;
+  std::vector<Result<uint64_t>> results(kThreads, Fail("test.unset", "not run"));
+  uint64_t size = api.node_->ledger().size();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t) {
+    pool.emplace_back([&, t] {
+      auto b = JsonValue::Object();
+      b.set("kind", JsonValue("batch.register"));
+      b.set("clientId", JsonValue("same-key"));
+      b.set("gtin", JsonValue(kGtin));
+      b.set("lot", JsonValue("L" + std::to_string(t)));
+      b.set("expiry", JsonValue("2028-03-31"));
+      b.set("quantity", JsonValue(int64_t{1}));
+      results[t] = api.node_->SubmitAs("mfg", std::move(b));
+    });
+  }
+  for (auto& t : pool) t.join();
+  int appended = 0, conflicts = 0;
+  for (const auto& r : results) {
+    if (r) ++appended;
+    if (!r && r.error().code() == "idempotency.conflict") ++conflicts;
+  }
+  BOOST_TEST(appended == 1);
+  BOOST_TEST(conflicts == kThreads - 1);
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+}
+
+BOOST_AUTO_TEST_CASE(clone_alert_reaches_the_holder_and_manufacturer_without_naming_the_scanner) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  Reply clone = api.Call("ph2", "POST", "/v1/dispense", api.DispenseBody("S1", kPh2Gln));
+  BOOST_REQUIRE_EQUAL(Api::ErrorCode(clone), "alert.clone_suspected");
+  const std::string epc = "https://id.gs1.org/01/" + kGtin + "/21/S1";
+  // The subject sees its own alert in full.
+  JsonValue own = Api::Body(api.Call("ph2", "GET", "/v1/alerts"));
+  BOOST_REQUIRE_EQUAL(own.find("alerts")->size(), 1u);
+  BOOST_TEST(own.find("alerts")->as_array()[0].find("org")->as_string() == "ph2");
+  // The holder of the genuine pack and the manufacturer see it, without ph2's identity.
+  for (auto [org, concern] : {std::pair{"ph1", "holder"}, {"mfg", "manufacturer"}}) {
+    Reply r = api.Call(org, "GET", "/v1/alerts");
+    BOOST_TEST_CONTEXT(org) {
+      BOOST_TEST(r.status == 200);
+      JsonValue alerts = *Api::Body(r).find("alerts");
+      BOOST_REQUIRE_EQUAL(alerts.size(), 1u);
+      const JsonValue& a = alerts.as_array()[0];
+      BOOST_TEST(a.find("code")->as_string() == "clone_suspected");
+      BOOST_TEST(a.find("epc")->as_string() == epc);
+      BOOST_TEST(a.find("concern")->as_string() == concern);
+      BOOST_TEST(!a.find("org"));
+      BOOST_TEST(r.body.find("ph2") == std::string::npos);
+    }
+  }
+  // The regulator sees the subject.
+  BOOST_TEST(Api::Body(api.Call("regulator", "GET", "/v1/alerts"))
+                 .find("alerts")
+                 ->as_array()[0]
+                 .find("org")
+                 ->as_string() == "ph2");
 }
 
 BOOST_AUTO_TEST_CASE(recalled_pack_fails_verification_and_dispense_both_ways) {

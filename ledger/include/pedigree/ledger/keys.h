@@ -91,12 +91,18 @@ class PrivateKey {
   struct PkeyFree {
     void operator()(EVP_PKEY* p) const;
   };
-  PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey, PublicKey pub)
-      : pkey_(std::move(pkey)), public_key_(std::move(pub)) {}
+  // Signing contexts already initialised with this key, reused across calls: OpenSSL
+  // 3.0's EVP_DigestSignInit looks the algorithm up in the provider on every call.
+  struct SignerPool;
+  struct SignerPoolFree {
+    void operator()(SignerPool* p) const;
+  };
+  PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey, PublicKey pub);
   static Result<PrivateKey> FromEvp(std::unique_ptr<EVP_PKEY, PkeyFree> pkey);
 
   std::unique_ptr<EVP_PKEY, PkeyFree> pkey_;
   PublicKey public_key_;
+  std::unique_ptr<SignerPool, SignerPoolFree> signers_;
 };
 
 }  // namespace pedigree::ledger

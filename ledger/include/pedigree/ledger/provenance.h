@@ -91,6 +91,10 @@ struct AlertRecord {
   std::string subject_org;
   std::string message;
   int64_t time = 0;
+  // Empty when the reader is the subject (or reads every alert); otherwise why the
+  // reader is concerned: "holder" (held the pack when the alert was raised) or
+  // "manufacturer" (of the pack's GTIN).
+  std::string concern;
 };
 
 struct HolderCount {
@@ -115,7 +119,8 @@ class ProvenanceView {
   // in order.
   [[nodiscard]] Result<std::vector<uint64_t>> PackHistory(std::string_view gtin,
                                                           std::string_view serial);
-  // Alerts, newest first; filtered by subject organisation when `org` is non-empty.
+  // Alerts, newest first. With a non-empty `org`: those whose subject it is, and those
+  // about a pack it held when the alert was raised or whose GTIN it manufactures.
   [[nodiscard]] Result<std::vector<AlertRecord>> Alerts(std::string_view org, size_t limit);
   // Who holds the batch's packs now, grouped by holder, transit and status.
   [[nodiscard]] Result<std::vector<HolderCount>> RecallReach(std::string_view gtin,

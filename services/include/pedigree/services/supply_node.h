@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "pedigree/ledger/canonical_json.h"
@@ -56,8 +57,10 @@ class SupplyNode {
 
   ledger::Ledger& ledger() { return *ledger_; }
 
-  // Appends a signed provenance envelope. Idempotent by (org, clientId): a replay returns
-  // the first index. A refusal by the pack rules ("alert.*") is recorded on the ledger as
+  // Appends a signed provenance envelope. Idempotent by (org, clientId): a replay of the
+  // same command returns the first index and appends nothing; the same clientId with a
+  // different command is idempotency.conflict (for node-signed commands the time the node
+  // filled in does not count). A refusal by the pack rules ("alert.*") is recorded on the ledger as
   // an alert event signed by this node before the refusal is returned.
   [[nodiscard]] Result<uint64_t> Submit(std::string envelope);
 
@@ -72,7 +75,8 @@ class SupplyNode {
                                              const OrgRegistration& org);
 
   // Signs `payload` with the key this node holds for `org` and submits it. Fills in
-  // v, org, time (now) and clientId (random) when the payload lacks them.
+  // v, org, time (now) and clientId (random) when the payload lacks them. Idempotent as
+  // Submit is.
   [[nodiscard]] Result<uint64_t> SubmitAs(const std::string& org, ledger::JsonValue payload);
   // Stores `key` as the key this node signs with for `org` (keys/<org>.pem, mode 0600).
   [[nodiscard]] Status HoldKey(const std::string& org, const ledger::PrivateKey& key);
@@ -100,6 +104,14 @@ class SupplyNode {
   // `payload` is the envelope's payload; `signed_here`: this node just signed it.
   [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope,
                                                const ledger::JsonValue& payload, bool signed_here);
+  // Appends and records an alert for a refusal by the rules.
+  [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string key,
+                                        const ledger::JsonValue& payload, bool signed_here);
+  // What identifies a command for idempotency: the canonical payload, less the time a
+  // node filled in (`signed_here`).
+  static std::string CommandOf(const ledger::JsonValue& payload, bool signed_here);
+  static Error IdempotencyConflict(const std::string& client_id,
+                                   std::optional<uint64_t> first_index);
 
   std::string dir_;
   std::function<int64_t()> now_;
@@ -107,6 +119,15 @@ class SupplyNode {
   std::unique_ptr<ledger::Ledger> ledger_;
   std::mutex views_mutex_;
   std::vector<std::unique_ptr<ledger::ProvenanceView>> views_;
+  // Commands submitted and not yet answered, by idempotency key: a second use of a key
+  // while the first is in flight is compared here (the sequencer would merge them).
+  struct InFlight {
+    const ledger::JsonValue* payload;  // the first submitter's; read only while count is 1
+    std::string command;               // CommandOf(*payload), set when a second one joins
+    int count = 0;
+  };
+  std::mutex in_flight_mutex_;
+  std::unordered_map<std::string, InFlight> in_flight_;
   mutable std::mutex keys_mutex_;
   std::map<std::string, std::unique_ptr<ledger::PrivateKey>> keys_;
 };
