@@ -225,6 +225,10 @@ Result<std::pair<int64_t, int64_t>> TemperatureRange(const JsonValue& p) {
 
 }  // namespace
 
+Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload) {
+  return TemperatureRange(payload);
+}
+
 struct ProvenanceState::Impl {
   sql::Connection db;
   ProvenanceConfig config;
