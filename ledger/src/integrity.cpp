@@ -127,8 +127,8 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
       stored_checkpoints.push_back(std::move(**cp));
     }
   }
-  auto found = [&](uint64_t index, std::string code, std::string message,
-                   std::string expected = {}, std::string calculated = {}) {
+  auto found = [&](uint64_t index, std::string code, std::string message, std::string expected = {},
+                   std::string calculated = {}) {
     report.problem = Error(std::move(code), std::move(message));
     report.bad_index = index;
     report.expected = std::move(expected);
@@ -209,8 +209,9 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
   if (checkpoint_verifier) {
     for (const StoredCheckpoint& cp : stored_checkpoints) {
       if (auto st = checkpoint_verifier(cp); !st) {
-        return found(cp.size, "audit.checkpoint_signature",
-                     "checkpoint of size " + std::to_string(cp.size) + ": " + st.error().ToString());
+        return found(
+            cp.size, "audit.checkpoint_signature",
+            "checkpoint of size " + std::to_string(cp.size) + ": " + st.error().ToString());
       }
     }
   }
@@ -238,8 +239,8 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
       if (cp.first == 0 || cp.first == previous->first) continue;
       auto proof = ConsistencyProof(cp.first, previous->first, storage);
       if (!proof) return std::unexpected(proof.error());
-      if (auto st = VerifyConsistency(cp.first, previous->first, *proof, cp.second,
-                                      previous->second);
+      if (auto st =
+              VerifyConsistency(cp.first, previous->first, *proof, cp.second, previous->second);
           !st) {
         return found(cp.first, "audit.inconsistent",
                      "checkpoint " + std::to_string(cp.first) + " and the newest " +

@@ -136,15 +136,19 @@ Result<std::vector<AlertRecord>> ProvenanceView::BatchAlerts(std::string_view gt
   // Alerts name packs by Digital Link URI: the GTIN prefix narrows them (alerts are few
   // next to packs), the pack's own row decides the lot.
   const std::string prefix = "https://id.gs1.org/01/" + std::string(gtin) + "/21/";
-  PEDIGREE_ASSIGN(q, impl_->db.Prepare(
-                         "SELECT idx, code, epc, subject_org, message, time FROM alerts "
-                         "WHERE substr(epc, 1, length(?1)) = ?1 ORDER BY idx"));
+  PEDIGREE_ASSIGN(q,
+                  impl_->db.Prepare("SELECT idx, code, epc, subject_org, message, time FROM alerts "
+                                    "WHERE substr(epc, 1, length(?1)) = ?1 ORDER BY idx"));
   q->Bind(1, prefix);
   std::vector<AlertRecord> out;
   while (true) {
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) break;
-    AlertRecord a{static_cast<uint64_t>(q->Int(0)), q->Text(1), q->Text(2), q->Text(3), q->Text(4),
+    AlertRecord a{static_cast<uint64_t>(q->Int(0)),
+                  q->Text(1),
+                  q->Text(2),
+                  q->Text(3),
+                  q->Text(4),
                   q->Int(5)};
     std::string serial;
     const std::string encoded = a.epc.substr(prefix.size());

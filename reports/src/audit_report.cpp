@@ -20,9 +20,9 @@
 namespace pedigree::reports {
 namespace {
 
-using ledger::JsonValue;
 using frame::Check;
 using frame::Int;
+using ledger::JsonValue;
 
 // Which audit check each AuditLog finding belongs to.
 struct CheckSpec {
@@ -76,8 +76,8 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
   std::string vkey_text = options.log_verifier_key;
   const bool key_given = !vkey_text.empty();
   if (!key_given) {
-    auto text = ReadFileText(
-        (std::filesystem::path(ledger_dir) / ledger::kLogVerifierKeyFile).string());
+    auto text =
+        ReadFileText((std::filesystem::path(ledger_dir) / ledger::kLogVerifierKeyFile).string());
     if (!text) return std::unexpected(text.error());
     vkey_text = *text;
   }
@@ -134,16 +134,17 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
 
   // One check per audit step: the step that found the problem fails; steps the audit
   // did not reach (it stops at the first problem) are warnings, not passes.
-  const std::string problem_code =
-      open_failure ? "storage.corrupt" : outcome && outcome->problem ? outcome->problem->code() : "";
+  const std::string problem_code = open_failure                  ? "storage.corrupt"
+                                   : outcome && outcome->problem ? outcome->problem->code()
+                                                                 : "";
   for (const CheckSpec& spec : kChecks) {
     if (!problem_code.empty() && problem_code == spec.problem_code) {
       auto c = Check(spec.id, "fail",
                      open_failure ? open_failure->ToString() : outcome->problem->message());
-      auto f = JsonValue::Object()
-                   .set("code", open_failure ? open_failure->code() : outcome->problem->code())
-                   .set("message",
-                        open_failure ? open_failure->message() : outcome->problem->message());
+      auto f =
+          JsonValue::Object()
+              .set("code", open_failure ? open_failure->code() : outcome->problem->code())
+              .set("message", open_failure ? open_failure->message() : outcome->problem->message());
       if (outcome && outcome->bad_index) {
         c.set("index", Int(*outcome->bad_index));
         f.set("index", Int(*outcome->bad_index));
@@ -174,10 +175,10 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
 
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  figures.set("entriesChecked", Int(outcome ? (outcome->problem && outcome->bad_index
-                                                   ? *outcome->bad_index
-                                                   : outcome->size)
-                                            : 0));
+  figures.set(
+      "entriesChecked",
+      Int(outcome ? (outcome->problem && outcome->bad_index ? *outcome->bad_index : outcome->size)
+                  : 0));
   figures.set("signaturesChecked", Int(signatures));
   figures.set("checkpointsChecked", Int(checkpoint_notes));
   // Canonical JSON carries integers only: decimals travel as strings.
@@ -187,7 +188,8 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
   report.set("verdict", failed ? "FAILED" : "VERIFIED");
   std::string summary;
   if (!failed) {
-    summary = "All " + std::to_string(outcome->size) + " entries, their hashes and signatures, and " +
+    summary = "All " + std::to_string(outcome->size) +
+              " entries, their hashes and signatures, and " +
               std::to_string(outcome->checkpoints_checked) +
               " signed checkpoints check out: the database matches the log.";
   } else if (outcome && outcome->bad_index) {

@@ -49,9 +49,9 @@ Result<JsonValue> LogFacts(const std::string& ledger_dir) {
     log.set("checkpoint", (*latest)->note);
   }
   log.set("verifierKey", vkey);
-  log.set("cosignatures", *latest ? frame::CosignatureNames((*latest)->note, vkey.substr(
-                                                                                 0, vkey.find('+')))
-                                  : JsonValue::Array());
+  log.set("cosignatures",
+          *latest ? frame::CosignatureNames((*latest)->note, vkey.substr(0, vkey.find('+')))
+                  : JsonValue::Array());
   return log;
 }
 
@@ -129,7 +129,9 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                              .set("message", "shipment " + e.despatch_advice + " from " + e.from +
                                                  " to " + e.to + " reported " +
                                                  Celsius(e.min_tenths) + " to " +
-                                                 Celsius(e.max_tenths) + " \xC2\xB0" "C for " +
+                                                 Celsius(e.max_tenths) +
+                                                 " \xC2\xB0"
+                                                 "C for " +
                                                  std::to_string(e.packs) + " packs")
                              .set("index", Int(e.index))
                              .set("org", e.from));
@@ -141,21 +143,23 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                              " registered packs commissioned"));
   const bool batch_ok = b.status == ledger::BatchStatus::kActive;
   checks.push_back(Check("batch.status", batch_ok ? "pass" : "warn",
-                         batch_ok ? std::string("active")
-                                  : status + (b.status_reason.empty() ? "" : ": " + b.status_reason)));
+                         batch_ok
+                             ? std::string("active")
+                             : status + (b.status_reason.empty() ? "" : ": " + b.status_reason)));
   checks.push_back(Check("batch.alerts", alerts->empty() ? "pass" : "warn",
                          std::to_string(alerts->size()) + " alerts name packs of the batch"));
-  checks.push_back(Check("batch.excursions", excursions->empty() ? "pass" : "warn",
-                         excursions->empty()
-                             ? std::string("no temperature excursion")
-                             : std::to_string(excursions->size()) + " sensor events out of range, " +
-                                   std::to_string(excursion_packs) + " packs affected"));
+  checks.push_back(Check(
+      "batch.excursions", excursions->empty() ? "pass" : "warn",
+      excursions->empty() ? std::string("no temperature excursion")
+                          : std::to_string(excursions->size()) + " sensor events out of range, " +
+                                std::to_string(excursion_packs) + " packs affected"));
   if (!batch_ok) {
-    violations.push_back(JsonValue::Object()
-                             .set("code", status)
-                             .set("message", "batch is " + status +
-                                                 (b.status_reason.empty() ? "" : ": " + b.status_reason))
-                             .set("org", b.manufacturer));
+    violations.push_back(
+        JsonValue::Object()
+            .set("code", status)
+            .set("message",
+                 "batch is " + status + (b.status_reason.empty() ? "" : ": " + b.status_reason))
+            .set("org", b.manufacturer));
   }
   for (const auto& a : *alerts) {
     violations.push_back(JsonValue::Object()
@@ -172,9 +176,9 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                         "): " + std::to_string(commissioned) + " packs held by " +
                         std::to_string(reach->size()) + " holder/status groups";
   summary += alerts->empty() ? ", no alerts" : ", " + std::to_string(alerts->size()) + " alerts";
-  summary += excursions->empty()
-                 ? ", no temperature excursion."
-                 : ", " + std::to_string(excursion_packs) + " packs through a temperature excursion.";
+  summary += excursions->empty() ? ", no temperature excursion."
+                                 : ", " + std::to_string(excursion_packs) +
+                                       " packs through a temperature excursion.";
   report.set("summary", std::move(summary));
   report.set("checks", std::move(checks));
   report.set("failures", JsonValue::Array());
@@ -189,7 +193,8 @@ Result<JsonValue> BatchReport(const std::string& ledger_dir, std::string_view gt
                               std::string_view lot) {
   const std::string db = (std::filesystem::path(ledger_dir) / ledger::kLedgerDbFile).string();
   std::error_code ec;
-  if (!std::filesystem::exists(db, ec)) return Fail("report.no_ledger", "no ledger database at " + db);
+  if (!std::filesystem::exists(db, ec))
+    return Fail("report.no_ledger", "no ledger database at " + db);
   auto view = ledger::ProvenanceView::Open(db);
   if (!view) return std::unexpected(view.error());
   auto report = BatchReport(**view, gtin, lot);

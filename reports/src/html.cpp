@@ -3,6 +3,7 @@
 #include "pedigree/reports/html.h"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <string>
 #include <vector>
@@ -18,12 +19,23 @@ std::string EscapeHtml(std::string_view text) {
   out.reserve(text.size() + 16);
   for (char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -53,8 +65,9 @@ table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}
 th{color:var(--mute);font-weight:600}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
-code,pre,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:12px;
-word-break:break-all}
+code,pre,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:12px}
+td.mono,td code{white-space:nowrap}
+td.wrap,pre{word-break:break-all;white-space:pre-wrap}
 pre{white-space:pre-wrap;background:#f4f6f9;padding:8px;border-radius:4px;margin:0}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:700;
 text-transform:uppercase;border:1px solid;margin:1px 2px 1px 0;white-space:nowrap}
@@ -112,8 +125,8 @@ const JsonArray& Arr(const JsonValue& v, std::string_view key) {
 
 // A check result ("pass", "fail", "warn") as a badge; other words get the neutral style.
 std::string ResultBadge(std::string_view result) {
-  std::string cls = result == "pass" || result == "fail" || result == "warn" ? std::string(result)
-                                                                               : "status";
+  std::string cls =
+      result == "pass" || result == "fail" || result == "warn" ? std::string(result) : "status";
   return "<span class=\"badge " + cls + "\">" + EscapeHtml(result) + "</span>";
 }
 
@@ -132,9 +145,7 @@ class Page {
     out_ += "<h2>" + EscapeHtml(title) + "</h2>\n";
   }
   void Raw(std::string_view html) { out_ += html; }
-  void Empty(std::string_view what) {
-    out_ += "<p class=\"empty\">" + EscapeHtml(what) + "</p>\n";
-  }
+  void Empty(std::string_view what) { out_ += "<p class=\"empty\">" + EscapeHtml(what) + "</p>\n"; }
   std::string Finish() {
     if (open_) out_ += "</section>\n";
     open_ = false;
@@ -218,8 +229,8 @@ void Generic(Page& page, const JsonValue& value) {
     KeyValueTable(page, value);
   } else if (value.is_array()) {
     const JsonArray& rows = value.as_array();
-    bool objects = std::all_of(rows.begin(), rows.end(),
-                               [](const JsonValue& r) { return r.is_object(); });
+    bool objects =
+        std::all_of(rows.begin(), rows.end(), [](const JsonValue& r) { return r.is_object(); });
     if (objects) {
       ObjectTable(page, rows, ColumnsOf(rows), "row", "none");
     } else {
@@ -251,12 +262,12 @@ std::string Truncate(const std::string& s, size_t n) {
 
 // The pack's path as a vertical timeline: one node per custody event with its time,
 // kind, organisation, location and the status after it; events with an alert are red.
-std::string Timeline(const JsonArray& events, const std::set<int64_t>& alert_indices) {
+std::string Timeline(const JsonArray& events, const std::set<int64_t>& alert_indices,
+                     const std::set<int64_t>& violation_indices) {
   constexpr int kRow = 64, kTop = 20, kWidth = 1000;
   const int height = kTop * 2 + static_cast<int>(events.size()) * kRow;
-  std::string s = "<svg class=\"timeline\" viewBox=\"0 0 " +
-                  std::to_string(kWidth) + " " + std::to_string(height) +
-                  "\" role=\"img\" aria-label=\"custody timeline\">\n";
+  std::string s = "<svg class=\"timeline\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
+                  std::to_string(height) + "\" role=\"img\" aria-label=\"custody timeline\">\n";
   if (events.size() > 1) {
     s += "<line x1=\"190\" y1=\"" + std::to_string(kTop + kRow / 2) + "\" x2=\"190\" y2=\"" +
          std::to_string(kTop + (static_cast<int>(events.size()) - 1) * kRow + kRow / 2) +
@@ -267,9 +278,13 @@ std::string Timeline(const JsonArray& events, const std::set<int64_t>& alert_ind
     const int y = kTop + static_cast<int>(i) * kRow + kRow / 2;
     const JsonValue* index = e.find("index");
     const bool alert = index && index->is_int() && alert_indices.count(index->as_int()) > 0;
-    bool failed = false;
-    for (const JsonValue& c : Arr(e, "checks")) failed |= Str(c, "result") == "fail";
-    const char* colour = failed ? "#b3261e" : alert ? "#b3261e" : "#1b7a3a";
+    bool failed = false,
+         warned = index && index->is_int() && violation_indices.count(index->as_int());
+    for (const JsonValue& c : Arr(e, "checks")) {
+      failed |= Str(c, "result") == "fail";
+      warned |= Str(c, "result") == "warn";
+    }
+    const char* colour = failed || alert ? "#b3261e" : warned ? "#9a6700" : "#1b7a3a";
     const std::string ys = std::to_string(y);
     // Time on the left of the line, the event on the right.
     s += "<text x=\"170\" y=\"" + std::to_string(y - 4) +
@@ -278,10 +293,10 @@ std::string Timeline(const JsonArray& events, const std::set<int64_t>& alert_ind
     s += "<text x=\"170\" y=\"" + std::to_string(y + 12) +
          "\" text-anchor=\"end\" font-size=\"12\" fill=\"#5b6476\">" +
          EscapeHtml(Str(e, "time").size() > 11 ? Str(e, "time").substr(11) : "") + "</text>";
-    s += "<circle cx=\"190\" cy=\"" + ys + "\" r=\"" + (alert || failed ? "11" : "9") +
-         "\" fill=\"" + (alert || failed ? colour : "#fff") + "\" stroke=\"" + colour +
-         "\" stroke-width=\"3\"/>";
-    if (alert || failed) {
+    const bool marked = alert || failed || warned;
+    s += "<circle cx=\"190\" cy=\"" + ys + "\" r=\"" + (marked ? "11" : "9") + "\" fill=\"" +
+         (marked ? colour : "#fff") + "\" stroke=\"" + colour + "\" stroke-width=\"3\"/>";
+    if (marked) {
       s += "<text x=\"190\" y=\"" + std::to_string(y + 5) +
            "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"800\" fill=\"#fff\">!</text>";
     }
@@ -291,23 +306,27 @@ std::string Timeline(const JsonArray& events, const std::set<int64_t>& alert_ind
          "\" font-size=\"14\" font-weight=\"600\" fill=\"#1d2330\">" +
          EscapeHtml(Truncate(head, 70)) + "</text>";
     std::string sub = Str(e, "summary");
-    if (!Str(e, "location").empty()) sub += (sub.empty() ? "at " : "  \xC2\xB7  at ") + Str(e, "location");
-    s += "<text x=\"214\" y=\"" + std::to_string(y + 14) +
-         "\" font-size=\"12\" fill=\"#5b6476\">" + EscapeHtml(Truncate(sub, 95)) + "</text>";
+    if (!Str(e, "location").empty())
+      sub += (sub.empty() ? "at " : "  \xC2\xB7  at ") + Str(e, "location");
+    s += "<text x=\"214\" y=\"" + std::to_string(y + 14) + "\" font-size=\"12\" fill=\"#5b6476\">" +
+         EscapeHtml(Truncate(sub, 95)) + "</text>";
     // Status badge on the right.
     const std::string status = Str(e, "statusAfter");
     if (!status.empty()) {
       const int w = 14 + 7 * static_cast<int>(std::min<size_t>(status.size(), 22));
       s += "<rect x=\"" + std::to_string(kWidth - 10 - w) + "\" y=\"" + std::to_string(y - 12) +
-           "\" width=\"" + std::to_string(w) + "\" height=\"22\" rx=\"11\" fill=\"none\" stroke=\"" +
-           colour + "\" stroke-width=\"1.5\"/>";
-      s += "<text x=\"" + std::to_string(kWidth - 10 - w / 2) + "\" y=\"" +
-           std::to_string(y + 4) + "\" text-anchor=\"middle\" font-size=\"12\" fill=\"" + colour +
-           "\">" + EscapeHtml(Truncate(status, 22)) + "</text>";
+           "\" width=\"" + std::to_string(w) +
+           "\" height=\"22\" rx=\"11\" fill=\"none\" stroke=\"" + colour +
+           "\" stroke-width=\"1.5\"/>";
+      s += "<text x=\"" + std::to_string(kWidth - 10 - w / 2) + "\" y=\"" + std::to_string(y + 4) +
+           "\" text-anchor=\"middle\" font-size=\"12\" fill=\"" + colour + "\">" +
+           EscapeHtml(Truncate(status, 22)) + "</text>";
     }
-    if (alert) {
+    if (alert || failed || warned) {
+      const char* word = failed ? "FAILED CHECK" : alert ? "ALERT" : "RULE VIOLATION";
       s += "<text x=\"" + std::to_string(kWidth - 10) + "\" y=\"" + std::to_string(y + 26) +
-           "\" text-anchor=\"end\" font-size=\"11\" font-weight=\"700\" fill=\"#b3261e\">ALERT</text>";
+           "\" text-anchor=\"end\" font-size=\"11\" font-weight=\"700\" fill=\"" + colour + "\">" +
+           word + "</text>";
     }
     s += "\n";
   }
@@ -341,10 +360,10 @@ void EventsTable(Page& page, const JsonArray& events, const std::set<int64_t>& a
     h += "</td><td>";
     for (const JsonValue& c : Arr(e, "checks")) {
       const std::string& result = Str(c, "result");
-      std::string cls = result == "pass" || result == "fail" || result == "warn" ? result : "status";
-      h += "<span class=\"badge " + EscapeHtml(cls) + "\" title=\"" +
-           EscapeHtml(Str(c, "detail")) + "\">" + EscapeHtml(Str(c, "id")) + " " +
-           EscapeHtml(result) + "</span>";
+      std::string cls =
+          result == "pass" || result == "fail" || result == "warn" ? result : "status";
+      h += "<span class=\"badge " + EscapeHtml(cls) + "\" title=\"" + EscapeHtml(Str(c, "detail")) +
+           "\">" + EscapeHtml(Str(c, "id")) + " " + EscapeHtml(result) + "</span>";
       if (result == "fail" && !Str(c, "detail").empty())
         h += "<br><small>" + EscapeHtml(Str(c, "detail")) + "</small><br>";
     }
@@ -407,7 +426,7 @@ void LogSection(Page& page, const JsonValue& report) {
   std::string h = "<table><tbody>\n";
   for (const char* k : {"origin", "treeSize", "rootHash", "verifierKey"}) {
     if (!log->find(k)) continue;
-    h += std::string("<tr><th>") + k + "</th><td class=\"mono\">" + EscapeHtml(Text(*log, k)) +
+    h += std::string("<tr><th>") + k + "</th><td class=\"mono wrap\">" + EscapeHtml(Text(*log, k)) +
          "</td></tr>\n";
   }
   const JsonArray& cosigs = Arr(*log, "cosignatures");
@@ -424,16 +443,18 @@ void LogSection(Page& page, const JsonValue& report) {
 }
 
 void Pack(Page& page, const JsonValue& report, std::set<std::string>& shown) {
-  std::set<int64_t> alert_indices;
+  std::set<int64_t> alert_indices, violation_indices;
   for (const JsonValue& a : Arr(report, "alerts")) {
     if (const JsonValue* i = a.find("index"); i && i->is_int()) alert_indices.insert(i->as_int());
   }
-  // An alert event about the pack is itself in the history; so is the event it refused
-  // only when it was appended, so both the alert's index and its subject are marked.
+  for (const JsonValue& v : Arr(report, "violations")) {
+    if (const JsonValue* i = v.find("index"); i && i->is_int())
+      violation_indices.insert(i->as_int());
+  }
   page.Section("Pack");
   if (const JsonValue* subject = report.find("subject")) KeyValueTable(page, *subject);
   page.Section("Path of custody");
-  page.Raw(Timeline(Arr(report, "events"), alert_indices));
+  page.Raw(Timeline(Arr(report, "events"), alert_indices, violation_indices));
   page.Section("Events");
   EventsTable(page, Arr(report, "events"), alert_indices);
   AlertsSection(page, report);
@@ -467,8 +488,12 @@ void Batch(Page& page, const JsonValue& report, std::set<std::string>& shown) {
                {"despatchAdvice", "despatch advice"},
                {"from", "from"},
                {"to", "to"},
-               {"min", "min \xC2\xB0""C"},
-               {"max", "max \xC2\xB0""C"},
+               {"min",
+                "min \xC2\xB0"
+                "C"},
+               {"max",
+                "max \xC2\xB0"
+                "C"},
                {"packs", "packs of this batch", true}},
               "excursion-row alert", "no temperature excursions");
   shown.insert({"subject", "counts", "recallReach", "alerts", "excursions"});
@@ -495,8 +520,8 @@ void Audit(Page& page, const JsonValue& report, std::set<std::string>& shown) {
   Figures(page, figures);
   for (const JsonValue& f : Arr(report, "failures")) {
     if (!f.find("index")) continue;
-    page.Raw("<p><strong>First divergent index: " + EscapeHtml(Text(f, "index")) +
-             "</strong> (" + EscapeHtml(Str(f, "code")) + ")</p>\n");
+    page.Raw("<p><strong>First divergent index: " + EscapeHtml(Text(f, "index")) + "</strong> (" +
+             EscapeHtml(Str(f, "code")) + ")</p>\n");
     break;
   }
   shown.insert("audit");
@@ -515,7 +540,8 @@ std::string RenderHtml(const JsonValue& report) {
   std::string subject_line;
   if (const JsonValue* subject = report.find("subject"); subject && subject->is_object()) {
     for (const char* k : {"pack", "productName", "gtin", "lot"}) {
-      if (!Str(*subject, k).empty()) subject_line += (subject_line.empty() ? "" : " \xC2\xB7 ") + Str(*subject, k);
+      if (!Str(*subject, k).empty())
+        subject_line += (subject_line.empty() ? "" : " \xC2\xB7 ") + Str(*subject, k);
     }
   }
 
@@ -530,7 +556,7 @@ std::string RenderHtml(const JsonValue& report) {
           "</div><div class=\"summary\">" + EscapeHtml(Str(report, "summary")) + "</div></div>\n";
 
   Page page;
-  std::set<std::string> shown = {"format", "report", "generatedAt", "verdict", "summary",
+  std::set<std::string> shown = {"format", "report", "generatedAt", "verdict",   "summary",
                                  "log",    "checks", "failures",    "violations"};
   FailuresAndViolations(page, report);
   if (kind == "pack") {
@@ -553,6 +579,72 @@ std::string RenderHtml(const JsonValue& report) {
   html += page.Finish();
   html += "</main></body></html>\n";
   return html;
+}
+
+namespace {
+
+void TextRows(std::string& out, const JsonArray& rows, const std::vector<std::string>& members) {
+  for (const JsonValue& row : rows) {
+    out += " ";
+    for (const std::string& m : members) {
+      std::string v = Text(row, m);
+      if (!v.empty()) out += " " + v;
+    }
+    out += "\n";
+  }
+}
+
+}  // namespace
+
+std::string RenderText(const JsonValue& report) {
+  std::string out = Str(report, "verdict").empty() ? "NO VERDICT" : Str(report, "verdict");
+  out += "  " + Str(report, "report") + " report, generated " + Str(report, "generatedAt") + "\n";
+  out += Str(report, "summary") + "\n";
+  std::set<std::string> shown = {"format", "report",   "generatedAt", "verdict", "summary",
+                                 "checks", "failures", "violations",  "log"};
+  auto section = [&](const std::string& title) { out += "\n" + title + ":\n"; };
+  if (!Arr(report, "failures").empty()) {
+    section("failures");
+    TextRows(out, Arr(report, "failures"), {"code", "index", "message"});
+  }
+  if (!Arr(report, "violations").empty()) {
+    section("violations");
+    TextRows(out, Arr(report, "violations"), {"code", "index", "time", "org", "message"});
+  }
+  if (report.is_object()) {
+    for (const auto& [k, v] : report.as_object()) {
+      if (shown.count(k)) continue;
+      section(k);
+      if (v.is_object()) {
+        for (const auto& [mk, mv] : v.as_object()) out += "  " + mk + ": " + Text(&mv) + "\n";
+      } else if (v.is_array()) {
+        if (v.size() == 0) out += "  none\n";
+        std::vector<std::string> members;
+        for (const Column& c : ColumnsOf(v.as_array())) members.push_back(c.member);
+        if (k == "events") members = {"index", "time", "kind", "org", "summary", "statusAfter"};
+        TextRows(out, v.as_array(), members);
+      } else {
+        out += "  " + Text(&v) + "\n";
+      }
+    }
+  }
+  section("checks");
+  for (const JsonValue& c : Arr(report, "checks")) {
+    std::string result = Str(c, "result");
+    for (char& ch : result) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    out += "  [" + result + "] " + Str(c, "id") + ": " + Str(c, "detail");
+    if (c.find("index")) out += " (index " + Text(c, "index") + ")";
+    if (c.find("expected"))
+      out += "\n         expected " + Text(c, "expected") + ", calculated " + Text(c, "actual");
+    out += "\n";
+  }
+  if (const JsonValue* log = report.find("log"); log && log->is_object()) {
+    section("log");
+    for (const char* k : {"origin", "treeSize", "rootHash", "verifierKey"}) {
+      if (log->find(k)) out += std::string("  ") + k + ": " + Text(*log, k) + "\n";
+    }
+  }
+  return out;
 }
 
 }  // namespace pedigree::reports

@@ -27,10 +27,11 @@ inline ledger::JsonValue Frame(std::string_view kind) {
       .set("generatedAt", NowUtc());
 }
 
-inline ledger::JsonValue Check(std::string_view id, std::string_view result,
-                               std::string detail) {
-  return ledger::JsonValue::Object().set("id", id).set("result", result).set("detail",
-                                                                             std::move(detail));
+inline ledger::JsonValue Check(std::string_view id, std::string_view result, std::string detail) {
+  return ledger::JsonValue::Object()
+      .set("id", id)
+      .set("result", result)
+      .set("detail", std::move(detail));
 }
 
 inline ledger::JsonValue Int(uint64_t v) { return ledger::JsonValue(static_cast<int64_t>(v)); }

@@ -13,6 +13,7 @@ std::vector<Command> AllCommands() {
   for (Command& c : SupplyCommands()) all.push_back(std::move(c));
   for (Command& c : ServeCommands()) all.push_back(std::move(c));
   for (Command& c : ScanCommands()) all.push_back(std::move(c));
+  for (Command& c : LedgerReportCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -65,5 +65,6 @@ std::vector<Command> DemoCommands();
 std::vector<Command> SupplyCommands();
 std::vector<Command> ServeCommands();
 std::vector<Command> ScanCommands();
+std::vector<Command> LedgerReportCommands();
 
 }  // namespace pedigree::services

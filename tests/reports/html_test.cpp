@@ -119,8 +119,9 @@ BOOST_AUTO_TEST_CASE(script_and_quotes_in_org_names_come_out_escaped) {
   BOOST_TEST(html.find("<script") == std::string::npos);
   BOOST_TEST(html.find("' onmouseover='") == std::string::npos);
   BOOST_TEST(html.find("alert(\"x\")") == std::string::npos);
-  BOOST_TEST(html.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;x") !=
-             std::string::npos);
+  BOOST_TEST(
+      html.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;x") !=
+      std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_report_kind_and_members_are_shown_generically) {

@@ -15,6 +15,10 @@ namespace pedigree::reports {
 // are left out. Every string from the report is escaped for HTML text and attributes.
 std::string RenderHtml(const ledger::JsonValue& report);
 
+// The same report as plain text for a terminal: verdict and summary first, then the
+// kind's sections and every check, failure and violation, one line each.
+std::string RenderText(const ledger::JsonValue& report);
+
 // `text` with &, <, >, " and ' replaced by character references: safe in element text
 // and in quoted attribute values.
 std::string EscapeHtml(std::string_view text);
