@@ -189,8 +189,7 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
   std::string summary;
   if (!failed) {
     summary = "All " + std::to_string(outcome->size) +
-              " entries, their hashes and signatures, and " +
-              std::to_string(outcome->checkpoints_checked) +
+              " entries, their hashes and signatures, and " + std::to_string(checkpoint_notes) +
               " signed checkpoints check out: the database matches the log.";
   } else if (outcome && outcome->bad_index) {
     summary = "The database was changed behind the log's back: the first divergence is at " +

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "pedigree/ledger/ledger.h"
+#include "pedigree/ledger/proof.h"
 #include "pedigree/ledger/sqlite_storage.h"
 #include "report_frame.h"
 
@@ -42,12 +43,13 @@ Result<JsonValue> LogFacts(const std::string& ledger_dir) {
   auto size = (*storage)->Size();
   if (!size) return std::unexpected(size.error());
   log.set("treeSize", Int(*size));
+  auto root = ledger::TreeRoot(*size, **storage);
+  if (!root) return std::unexpected(root.error());
+  log.set("rootHash", ToHex(*root));
+  // The newest signed checkpoint may be older than the stored tree.
   auto latest = (*storage)->LatestCheckpoint();
   if (!latest) return std::unexpected(latest.error());
-  if (*latest) {
-    log.set("rootHash", ToHex((*latest)->root));
-    log.set("checkpoint", (*latest)->note);
-  }
+  if (*latest) log.set("checkpoint", (*latest)->note);
   log.set("verifierKey", vkey);
   log.set("cosignatures",
           *latest ? frame::CosignatureNames((*latest)->note, vkey.substr(0, vkey.find('+')))
