@@ -116,21 +116,6 @@ Result<std::vector<HolderCount>> ProvenanceView::RecallReach(std::string_view gt
   return out;
 }
 
-Result<std::vector<StatusCount>> ProvenanceView::StatusCounts(std::string_view gtin,
-                                                              std::string_view lot) {
-  // Covered by the packs_by_batch index: no table row is read.
-  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT status, COUNT(*) FROM packs WHERE gtin = ?1 AND "
-                                       "lot = ?2 GROUP BY status ORDER BY 2 DESC"));
-  q->Bind(1, gtin).Bind(2, lot);
-  std::vector<StatusCount> out;
-  while (true) {
-    PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) break;
-    out.push_back({std::string(PackStatusName(static_cast<PackStatus>(q->Int(0)))), q->Int(1)});
-  }
-  return out;
-}
-
 Result<std::vector<AlertRecord>> ProvenanceView::BatchAlerts(std::string_view gtin,
                                                              std::string_view lot) {
   // Alerts name packs by Digital Link URI: the GTIN prefix narrows them (alerts are few
@@ -184,12 +169,15 @@ Result<std::vector<ExcursionRecord>> ProvenanceView::BatchExcursions(std::string
     if (!*row) return out;
   }
   // A sensor event records a pack event for every pack of its shipment; the excursion
-  // packs of the batch lead to those events, the flagged shipments name them.
+  // packs of the batch lead to those events, the flagged shipments name them. The plan
+  // is forced (CROSS JOIN, +lot): walk the GTIN's packs in primary-key order, reading
+  // the excursion flag in the row, and look up pack events only for flagged packs;
+  // through packs_by_batch every pack would cost a table lookup.
   PEDIGREE_ASSIGN(
       q, impl_->db.Prepare(
-             "SELECT pe.idx, COUNT(*) FROM packs p JOIN pack_events pe "
+             "SELECT pe.idx, COUNT(*) FROM packs p CROSS JOIN pack_events pe "
              "ON pe.gtin = p.gtin AND pe.serial = p.serial "
-             "WHERE p.gtin = ?1 AND p.lot = ?2 AND p.excursion = 1 GROUP BY pe.idx ORDER BY 1"));
+             "WHERE p.gtin = ?1 AND +p.lot = ?2 AND p.excursion = 1 GROUP BY pe.idx ORDER BY 1"));
   q->Bind(1, gtin).Bind(2, lot);
   std::vector<std::pair<uint64_t, int64_t>> candidates;
   while (true) {

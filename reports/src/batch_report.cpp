@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "pedigree/ledger/ledger.h"
@@ -69,8 +70,6 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                     .at_field("lot"));
   }
   const ledger::BatchView& b = **batch;
-  auto counts = view.StatusCounts(gtin, lot);
-  if (!counts) return std::unexpected(counts.error());
   auto reach = view.RecallReach(gtin, lot);
   if (!reach) return std::unexpected(reach.error());
   auto alerts = view.BatchAlerts(gtin, lot);
@@ -88,12 +87,15 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                             .set("manufacturer", b.manufacturer)
                             .set("status", status)
                             .set("statusReason", b.status_reason));
+  // Counts per status come from the reach rows: one pass over the batch's index entries.
   int64_t commissioned = 0;
-  auto count_json = JsonValue::Object();
-  for (const auto& c : *counts) {
-    count_json.set(c.status, c.packs);
-    commissioned += c.packs;
+  std::map<std::string, int64_t> per_status;
+  for (const auto& h : *reach) {
+    per_status[h.status] += h.packs;
+    commissioned += h.packs;
   }
+  auto count_json = JsonValue::Object();
+  for (const auto& [status_name, n] : per_status) count_json.set(status_name, n);
   report.set("counts", std::move(count_json));
   auto reach_json = JsonValue::Array();
   for (const auto& h : *reach) {

@@ -105,11 +105,6 @@ struct HolderCount {
   int64_t packs = 0;
 };
 
-struct StatusCount {
-  std::string status;
-  int64_t packs = 0;
-};
-
 // A sensor event on a shipment flagged with a temperature excursion, and how many packs
 // of the batch asked about it covered.
 struct ExcursionRecord {
@@ -142,9 +137,6 @@ class ProvenanceView {
   // Who holds the batch's packs now, grouped by holder, transit and status.
   [[nodiscard]] Result<std::vector<HolderCount>> RecallReach(std::string_view gtin,
                                                              std::string_view lot);
-  // Packs of the batch per status, most first.
-  [[nodiscard]] Result<std::vector<StatusCount>> StatusCounts(std::string_view gtin,
-                                                              std::string_view lot);
   // Alerts naming a pack of the batch, oldest first.
   [[nodiscard]] Result<std::vector<AlertRecord>> BatchAlerts(std::string_view gtin,
                                                              std::string_view lot);
