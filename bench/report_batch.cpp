@@ -78,8 +78,8 @@ int main(int argc, char** argv) {
     if (std::string(argv[i]) == "--packs" && i + 1 < argc) packs = std::atoll(argv[++i]);
     if (std::string(argv[i]) == "--keep") keep = true;
   }
-  const fs::path dir = fs::temp_directory_path() / ("pedigree-bench-report-batch-" +
-                                                    std::to_string(::getpid()));
+  const fs::path dir =
+      fs::temp_directory_path() / ("pedigree-bench-report-batch-" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string ledger_dir = (dir / "ledger").string();
@@ -96,12 +96,9 @@ int main(int argc, char** argv) {
   for (const Org& o : orgs) {
     auto key = ledger::PrivateKey::Generate();
     if (auto st = node->HoldKey(o.id, key); !st) Die("hold key", st.error());
-    Must(node->RegisterOrg(authority, {o.id,
-                                       o.id,
-                                       {o.role},
-                                       {o.prefix},
-                                       {Gln(o.prefix)},
-                                       ToBase64(key.public_key().raw())}),
+    Must(node->RegisterOrg(
+             authority,
+             {o.id, o.id, {o.role}, {o.prefix}, {Gln(o.prefix)}, ToBase64(key.public_key().raw())}),
          "register org");
   }
   const std::string gtin = WithCheckDigit("0950600100001"), lot = "BIG1";
@@ -155,10 +152,10 @@ int main(int argc, char** argv) {
                                      .set("despatchAdvice", da)),
          "ship");
     if (warm) {
-      auto readings = JsonValue::Array().push_back(
-          JsonValue::Object()
-              .set("time", ledger::FormatUtcTime(node->Now() - 60))
-              .set("value", 123));
+      auto readings =
+          JsonValue::Array().push_back(JsonValue::Object()
+                                           .set("time", ledger::FormatUtcTime(node->Now() - 60))
+                                           .set("value", 123));
       Must(node->SubmitAs("maker", JsonValue::Object()
                                        .set("kind", "sensor")
                                        .set("from", "maker")
