@@ -33,12 +33,13 @@ std::string ReadFile(const std::string& path) {
 }
 
 // A plain log of 5 entries with a checkpoint; returns its verifier key.
-std::string MakeLog(TempDir& tmp, const std::string& dir) {
+std::string MakeLog(const std::string& dir) {
   Run init = Cli({"init", "--dir", dir, "--origin", "example.org/report-cli"});
   BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
-  Run keygen = Cli({"keygen", "--out", tmp / "author.pem"});
+  const std::string key = dir + "-author.pem";
+  Run keygen = Cli({"keygen", "--out", key});
   BOOST_REQUIRE_MESSAGE(keygen.rc == 0, keygen.err);
-  Run append = Cli({"log", "append", "--dir", dir, "--key", tmp / "author.pem", "-"},
+  Run append = Cli({"log", "append", "--dir", dir, "--key", key, "-"},
                    R"([{"a":1},{"a":2},{"a":3},{"a":4},{"a":5}])");
   BOOST_REQUIRE_MESSAGE(append.rc == 0, append.err);
   Run checkpoint = Cli({"log", "checkpoint", "--dir", dir});
@@ -53,7 +54,7 @@ BOOST_AUTO_TEST_SUITE(cli_report_ledger)
 BOOST_AUTO_TEST_CASE(report_audit_prints_json_text_and_writes_html) {
   TempDir tmp;
   const std::string dir = tmp / "ledger";
-  const std::string vkey = MakeLog(tmp, dir);
+  const std::string vkey = MakeLog(dir);
 
   Run json = Cli({"report", "audit", "--dir", dir});
   BOOST_REQUIRE_MESSAGE(json.rc == 0, json.err);
@@ -85,8 +86,8 @@ BOOST_AUTO_TEST_CASE(report_audit_prints_json_text_and_writes_html) {
 
 BOOST_AUTO_TEST_CASE(report_audit_with_another_logs_key_fails_with_exit_1) {
   TempDir tmp;
-  MakeLog(tmp, tmp / "ledger");
-  const std::string other = MakeLog(tmp, tmp / "other");
+  MakeLog(tmp / "ledger");
+  const std::string other = MakeLog(tmp / "other");
   Run run = Cli({"report", "audit", "--dir", tmp / "ledger", "--trust", other});
   BOOST_TEST(run.rc == 1);
   auto report = ledger::ParseJson(run.out);
