@@ -166,6 +166,13 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
           Check(spec.id, "warn", "not completed: the audit stops at the first problem"));
     }
   }
+  if (!problem_code.empty() && failures.size() == 0) {
+    // A finding this report has no check for still fails the audit, with its code.
+    failures.push_back(JsonValue::Object()
+                           .set("code", problem_code)
+                           .set("message", outcome->problem->message())
+                           .set("index", Int(outcome->bad_index.value_or(0))));
+  }
   checks.push_back(
       key_given
           ? Check("log.key", "pass", "checkpoints checked against the key given: " + vkey_text)
