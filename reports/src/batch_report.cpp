@@ -27,6 +27,11 @@ std::string Celsius(int64_t tenths) {
          std::to_string(magnitude % 10);
 }
 
+// "1 alert", "2 alerts".
+std::string Count(size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 // Log facts for the report: origin, size, the newest checkpoint and the log's key, read
 // from the ledger directory without its writer lock.
 Result<JsonValue> LogFacts(const std::string& ledger_dir) {
@@ -151,12 +156,12 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                              ? std::string("active")
                              : status + (b.status_reason.empty() ? "" : ": " + b.status_reason)));
   checks.push_back(Check("batch.alerts", alerts->empty() ? "pass" : "warn",
-                         std::to_string(alerts->size()) + " alerts name packs of the batch"));
-  checks.push_back(Check(
-      "batch.excursions", excursions->empty() ? "pass" : "warn",
-      excursions->empty() ? std::string("no temperature excursion")
-                          : std::to_string(excursions->size()) + " sensor events out of range, " +
-                                std::to_string(excursion_packs) + " packs affected"));
+                         Count(alerts->size(), "alert") + " naming packs of the batch"));
+  checks.push_back(Check("batch.excursions", excursions->empty() ? "pass" : "warn",
+                         excursions->empty()
+                             ? std::string("no temperature excursion")
+                             : Count(excursions->size(), "sensor event") + " out of range, " +
+                                   std::to_string(excursion_packs) + " packs affected"));
   if (!batch_ok) {
     violations.push_back(
         JsonValue::Object()
@@ -179,7 +184,7 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                         (b.product_name.empty() ? b.gtin : b.product_name) + " (" + status +
                         "): " + std::to_string(commissioned) + " packs held by " +
                         std::to_string(reach->size()) + " holder/status groups";
-  summary += alerts->empty() ? ", no alerts" : ", " + std::to_string(alerts->size()) + " alerts";
+  summary += alerts->empty() ? ", no alerts" : ", " + Count(alerts->size(), "alert");
   summary += excursions->empty() ? ", no temperature excursion."
                                  : ", " + std::to_string(excursion_packs) +
                                        " packs through a temperature excursion.";
