@@ -232,21 +232,7 @@ Result<std::optional<StoredCheckpoint>> Ledger::LatestCheckpoint() {
 Status Ledger::CheckSignedCheckpoint(const StoredCheckpoint& checkpoint) const {
   auto verifier = NoteVerifier::Parse(VerifierKey());
   if (!verifier) return std::unexpected(verifier.error());
-  std::vector<NoteVerifier> verifiers{*verifier};
-  auto opened = OpenNote(checkpoint.note, verifiers);
-  if (!opened) {
-    return Fail(opened.error().with_context("stored checkpoint of size " +
-                                            std::to_string(checkpoint.size)));
-  }
-  auto body = ParseCheckpoint(opened->text);
-  if (!body) return std::unexpected(body.error());
-  if (body->origin != origin_ || body->size != checkpoint.size || body->root != checkpoint.root) {
-    return Fail("storage.checkpoint_mismatch",
-                "stored checkpoint row of size " + std::to_string(checkpoint.size) +
-                    " does not match its signed note (size " + std::to_string(body->size) +
-                    ", root " + ToHex(body->root) + ")");
-  }
-  return Ok();
+  return CheckCheckpointNote(checkpoint, *verifier);
 }
 
 Result<InclusionEvidence> Ledger::ProveInclusion(uint64_t index, std::optional<uint64_t> size) {
@@ -306,17 +292,11 @@ Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
 std::string Ledger::db_path() const { return Join(dir_, kLedgerDbFile); }
 
 Result<AuditReport> Ledger::Audit() {
-  auto report = AuditLog(
-      *storage_, [](std::string_view entry) { return VerifyEntry(entry); }, 0);
-  if (!report) return std::unexpected(report.error());
   // The audit checks checkpoint roots against the tree; the signatures on them are
   // the log's, which only the ledger knows.
-  auto latest = storage_->LatestCheckpoint();
-  if (!latest) return std::unexpected(latest.error());
-  if (*latest) {
-    if (auto ok = CheckSignedCheckpoint(**latest); !ok) return std::unexpected(ok.error());
-  }
-  return report;
+  return AuditLog(
+      *storage_, [](std::string_view entry) { return VerifyEntry(entry); }, 0,
+      [this](const StoredCheckpoint& checkpoint) { return CheckSignedCheckpoint(checkpoint); });
 }
 
 }  // namespace pedigree::ledger

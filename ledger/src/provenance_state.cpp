@@ -59,6 +59,10 @@ const std::set<std::string>& KnownRoles() {
 
 }  // namespace
 
+Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload) {
+  return TemperatureRange(payload);
+}
+
 struct ProvenanceState::Impl {
   sql::Connection db;
   ProvenanceConfig config;

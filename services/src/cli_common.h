@@ -67,5 +67,6 @@ std::vector<Command> ServeCommands();
 std::vector<Command> ScanCommands();
 std::vector<Command> TrialCommands();
 std::vector<Command> ReportCommands();
+std::vector<Command> LedgerReportCommands();
 
 }  // namespace pedigree::services

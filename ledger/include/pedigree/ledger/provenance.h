@@ -13,6 +13,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "pedigree/ledger/error.h"
@@ -29,6 +30,12 @@ std::string FormatUtcTime(int64_t unix_seconds);
 // "YYYY-MM-DD" to a valid civil date; ledger.bad_date otherwise.
 [[nodiscard]] Result<std::chrono::year_month_day> ParseDate(std::string_view text);
 std::string FormatDate(std::chrono::year_month_day date);
+
+class JsonValue;
+// The lowest and highest temperature, in tenths of a degree Celsius, that a sensor
+// event's payload reports (`readings` or EPCIS `sensorElementList`); event.malformed
+// when it reports none or malformed values. The rule the ledger applies to shipments.
+[[nodiscard]] Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload);
 
 struct ProvenanceConfig {
   PublicKey authority_key;  // signs org.register / key_add / key_revoke
@@ -82,6 +89,7 @@ struct BatchView {
   BatchStatus status = BatchStatus::kActive;
   std::string status_reason;
   std::string manufacturer;
+  std::string product_name;
 };
 
 struct AlertRecord {
@@ -101,6 +109,18 @@ struct HolderCount {
   std::string holder;
   std::string in_transit_to;
   std::string status;
+  int64_t packs = 0;
+};
+
+// A sensor event on a shipment flagged with a temperature excursion, and how many packs
+// of the batch asked about it covered.
+struct ExcursionRecord {
+  uint64_t index = 0;  // ledger index of the sensor event
+  std::string from;
+  std::string despatch_advice;
+  std::string to;
+  int64_t min_tenths = 0;  // lowest and highest temperature reported, tenths of °C
+  int64_t max_tenths = 0;
   int64_t packs = 0;
 };
 
@@ -125,6 +145,13 @@ class ProvenanceView {
   // Who holds the batch's packs now, grouped by holder, transit and status.
   [[nodiscard]] Result<std::vector<HolderCount>> RecallReach(std::string_view gtin,
                                                              std::string_view lot);
+  // Alerts naming a pack of the batch, oldest first.
+  [[nodiscard]] Result<std::vector<AlertRecord>> BatchAlerts(std::string_view gtin,
+                                                             std::string_view lot);
+  // Sensor events on shipments with a temperature excursion that carried packs of the
+  // batch, in log order. Cheap when the log holds no excursion at all.
+  [[nodiscard]] Result<std::vector<ExcursionRecord>> BatchExcursions(std::string_view gtin,
+                                                                     std::string_view lot);
   // The organisation's roles, or empty if unknown.
   [[nodiscard]] Result<std::vector<std::string>> OrgRoles(std::string_view org);
 

@@ -1,0 +1,26 @@
+// The self-contained HTML rendering of a report (see ../../../../docs/reports-html.md):
+// one page with inline CSS and inline SVG, no scripts and no external resources, and a
+// print stylesheet so that a browser prints it as a clean PDF.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "pedigree/ledger/canonical_json.h"
+
+namespace pedigree::reports {
+
+// Renders any "pedigree-report/v1" JSON (pack, batch, audit; members it does not know,
+// and unknown report kinds, are shown as generic tables). Never fails: missing members
+// are left out. Every string from the report is escaped for HTML text and attributes.
+std::string RenderHtml(const ledger::JsonValue& report);
+
+// The same report as plain text for a terminal: verdict and summary first, then the
+// kind's sections and every check, failure and violation, one line each.
+std::string RenderText(const ledger::JsonValue& report);
+
+// `text` with &, <, >, " and ' replaced by character references: safe in element text
+// and in quoted attribute values.
+std::string EscapeHtml(std::string_view text);
+
+}  // namespace pedigree::reports

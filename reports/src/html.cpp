@@ -1,0 +1,650 @@
+// RenderHtml: every report kind from its JSON. The page is built from the same JSON the
+// CLI prints, so the HTML can never show a check the JSON does not hold.
+#include "pedigree/reports/html.h"
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace pedigree::reports {
+
+using ledger::JsonArray;
+using ledger::JsonObject;
+using ledger::JsonValue;
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 16);
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// Screen colours carry meaning, and so do the words and border styles: the page stays
+// readable printed in black and white, where backgrounds are dropped.
+constexpr const char* kStyle = R"css(
+:root{--ok:#1b7a3a;--bad:#b3261e;--warn:#9a6700;--ink:#1d2330;--mute:#5b6476;--line:#d5d9e2}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
+color:var(--ink);margin:0;background:#f4f6f9}
+main{max-width:1120px;margin:0 auto;padding:24px}
+header h1{font-size:20px;margin:0 0 4px}
+header .meta{color:var(--mute);font-size:12px}
+.banner{margin:16px 0;padding:18px 24px;border-radius:8px;color:#fff;border:4px solid transparent}
+.banner .word{font-size:34px;font-weight:800;letter-spacing:.06em}
+.banner .summary{font-size:16px;margin-top:4px}
+.banner.VERIFIED{background:var(--ok)}.banner.SUSPECT{background:var(--warn)}
+.banner.FAILED{background:var(--bad)}.banner.UNKNOWN{background:var(--mute)}
+section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;
+margin:16px 0}
+section h2{font-size:16px;margin:0 0 10px}
+table{border-collapse:collapse;width:100%;font-size:13px}
+th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}
+th{color:var(--mute);font-weight:600}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+code,pre,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:12px}
+td.mono,td code{white-space:nowrap}
+td.wrap,pre{word-break:break-all;white-space:pre-wrap}
+pre{white-space:pre-wrap;background:#f4f6f9;padding:8px;border-radius:4px;margin:0}
+.badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:700;
+text-transform:uppercase;border:1px solid;margin:1px 2px 1px 0;white-space:nowrap}
+.badge.pass{color:var(--ok);border-color:var(--ok);background:#e8f5ec}
+.badge.fail{color:var(--bad);border:2px solid var(--bad);background:#fdecea}
+.badge.warn{color:var(--warn);border:1px dashed var(--warn);background:#fff6e0}
+.badge.status{color:var(--ink);border-color:var(--mute);background:#eef1f6}
+tr.alert td{background:#fdecea}
+tr.alert td:first-child{border-left:4px solid var(--bad)}
+.figures{display:flex;flex-wrap:wrap;gap:12px}
+.figure{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:160px}
+.figure .v{font-size:22px;font-weight:700}.figure .k{color:var(--mute);font-size:12px}
+svg.timeline{width:100%;height:auto;display:block}
+svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
+.empty{color:var(--mute);font-style:italic}
+@media print{
+ body{background:none;color:#000;font-size:11pt}
+ main{max-width:none;padding:0}
+ section{border:none;border-top:1px solid #000;border-radius:0;padding:8px 0;margin:0;
+  break-before:page;page-break-before:always}
+ section.first{break-before:auto;page-break-before:auto}
+ tr,.figure{break-inside:avoid;page-break-inside:avoid}
+ .banner{background:none!important;color:#000;border:4px solid #000;border-radius:0}
+ .banner.FAILED{border-style:double;border-width:6px}
+ .banner.SUSPECT{border-style:dashed}
+ .badge{background:none!important;color:#000!important;border-color:#000!important}
+ tr.alert td{background:none}
+ tr.alert td:first-child{border-left:4px solid #000}
+ pre{background:none;border:1px solid #000}
+ th{color:#000}
+}
+)css";
+
+const std::string& Str(const JsonValue& v, std::string_view key) {
+  static const std::string kEmpty;
+  const JsonValue* m = v.find(key);
+  return m && m->is_string() ? m->as_string() : kEmpty;
+}
+
+// Any scalar as text (objects and arrays as compact JSON).
+std::string Text(const JsonValue* v) {
+  if (!v || v->is_null()) return "";
+  if (v->is_string()) return v->as_string();
+  if (v->is_int()) return std::to_string(v->as_int());
+  if (v->is_bool()) return v->as_bool() ? "yes" : "no";
+  return ledger::Canonicalize(*v);
+}
+std::string Text(const JsonValue& v, std::string_view key) { return Text(v.find(key)); }
+
+const JsonArray& Arr(const JsonValue& v, std::string_view key) {
+  static const JsonArray kEmpty;
+  const JsonValue* m = v.find(key);
+  return m && m->is_array() ? m->as_array() : kEmpty;
+}
+
+// A check result ("pass", "fail", "warn") as a badge; other words get the neutral style.
+std::string ResultBadge(std::string_view result) {
+  std::string cls =
+      result == "pass" || result == "fail" || result == "warn" ? std::string(result) : "status";
+  return "<span class=\"badge " + cls + "\">" + EscapeHtml(result) + "</span>";
+}
+
+std::string StatusBadge(std::string_view status) {
+  if (status.empty()) return "";
+  return "<span class=\"badge status\">" + EscapeHtml(status) + "</span>";
+}
+
+class Page {
+ public:
+  void Section(std::string_view title) {
+    if (open_) out_ += "</section>\n";
+    out_ += first_ ? "<section class=\"first\">" : "<section>";
+    first_ = false;
+    open_ = true;
+    out_ += "<h2>" + EscapeHtml(title) + "</h2>\n";
+  }
+  void Raw(std::string_view html) { out_ += html; }
+  void Empty(std::string_view what) { out_ += "<p class=\"empty\">" + EscapeHtml(what) + "</p>\n"; }
+  std::string Finish() {
+    if (open_) out_ += "</section>\n";
+    open_ = false;
+    return std::move(out_);
+  }
+
+ private:
+  std::string out_;
+  bool first_ = true;
+  bool open_ = false;
+};
+
+// A table of objects: one row per element, the given columns (member, heading); the
+// row gets class `row_class` (and "alert" when `highlight` says so).
+struct Column {
+  std::string member;
+  std::string heading;
+  bool numeric = false;
+};
+
+void ObjectTable(Page& page, const JsonArray& rows, const std::vector<Column>& columns,
+                 std::string_view row_class, std::string_view empty_text) {
+  if (rows.empty()) {
+    page.Empty(empty_text);
+    return;
+  }
+  std::string h = "<table><thead><tr>";
+  for (const Column& c : columns) h += "<th>" + EscapeHtml(c.heading) + "</th>";
+  h += "</tr></thead><tbody>\n";
+  for (const JsonValue& row : rows) {
+    h += "<tr class=\"" + EscapeHtml(row_class) + "\">";
+    for (const Column& c : columns) {
+      h += c.numeric ? "<td class=\"num\">" : "<td>";
+      if (c.member == "result") {
+        h += ResultBadge(Str(row, "result"));
+      } else if (c.member == "status" || c.member == "statusAfter") {
+        h += StatusBadge(Text(row, c.member));
+      } else {
+        h += EscapeHtml(Text(row, c.member));
+      }
+      h += "</td>";
+    }
+    h += "</tr>\n";
+  }
+  h += "</tbody></table>\n";
+  page.Raw(h);
+}
+
+// Columns for an array of objects whose members are not known in advance.
+std::vector<Column> ColumnsOf(const JsonArray& rows) {
+  std::vector<Column> columns;
+  std::set<std::string> seen;
+  for (const JsonValue& row : rows) {
+    if (!row.is_object()) continue;
+    for (const auto& [k, v] : row.as_object()) {
+      if (seen.insert(k).second) columns.push_back({k, k, v.is_int()});
+    }
+  }
+  return columns;
+}
+
+// Key/value table of an object's scalar members (nested values as compact JSON).
+void KeyValueTable(Page& page, const JsonValue& object) {
+  if (!object.is_object() || object.size() == 0) {
+    page.Empty("none");
+    return;
+  }
+  std::string h = "<table><tbody>\n";
+  for (const auto& [k, v] : object.as_object()) {
+    h += "<tr><th>" + EscapeHtml(k) + "</th><td>";
+    h += k == "status" ? StatusBadge(Text(&v)) : EscapeHtml(Text(&v));
+    h += "</td></tr>\n";
+  }
+  h += "</tbody></table>\n";
+  page.Raw(h);
+}
+
+// Anything: object → key/value table, array of objects → table, scalar → text.
+void Generic(Page& page, const JsonValue& value) {
+  if (value.is_object()) {
+    KeyValueTable(page, value);
+  } else if (value.is_array()) {
+    const JsonArray& rows = value.as_array();
+    bool objects =
+        std::all_of(rows.begin(), rows.end(), [](const JsonValue& r) { return r.is_object(); });
+    if (objects) {
+      ObjectTable(page, rows, ColumnsOf(rows), "row", "none");
+    } else {
+      std::string h = "<ul>";
+      for (const JsonValue& r : rows) h += "<li>" + EscapeHtml(Text(&r)) + "</li>";
+      page.Raw(h + "</ul>\n");
+    }
+  } else {
+    page.Raw("<p>" + EscapeHtml(Text(&value)) + "</p>\n");
+  }
+}
+
+void Figures(Page& page, const std::vector<std::pair<std::string, std::string>>& figures) {
+  std::string h = "<div class=\"figures\">";
+  for (const auto& [k, v] : figures) {
+    h += "<div class=\"figure\"><div class=\"v\">" + EscapeHtml(v) + "</div><div class=\"k\">" +
+         EscapeHtml(k) + "</div></div>";
+  }
+  page.Raw(h + "</div>\n");
+}
+
+std::string Truncate(const std::string& s, size_t n) {
+  if (s.size() <= n) return s;
+  // Cut on a UTF-8 boundary.
+  size_t cut = n;
+  while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+  return s.substr(0, cut) + "\xE2\x80\xA6";
+}
+
+// The pack's path as a vertical timeline: one node per custody event with its time,
+// kind, organisation, location and the status after it; events with an alert are red.
+std::string Timeline(const JsonArray& events, const std::set<int64_t>& alert_indices,
+                     const std::set<int64_t>& violation_indices) {
+  constexpr int kRow = 64, kTop = 20, kWidth = 1000;
+  const int height = kTop * 2 + static_cast<int>(events.size()) * kRow;
+  std::string s = "<svg class=\"timeline\" viewBox=\"0 0 " + std::to_string(kWidth) + " " +
+                  std::to_string(height) + "\" role=\"img\" aria-label=\"custody timeline\">\n";
+  if (events.size() > 1) {
+    s += "<line x1=\"190\" y1=\"" + std::to_string(kTop + kRow / 2) + "\" x2=\"190\" y2=\"" +
+         std::to_string(kTop + (static_cast<int>(events.size()) - 1) * kRow + kRow / 2) +
+         "\" stroke=\"#8a93a6\" stroke-width=\"3\"/>\n";
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    const JsonValue& e = events[i];
+    const int y = kTop + static_cast<int>(i) * kRow + kRow / 2;
+    const JsonValue* index = e.find("index");
+    const bool alert = index && index->is_int() && alert_indices.count(index->as_int()) > 0;
+    bool failed = false,
+         warned = index && index->is_int() && violation_indices.count(index->as_int());
+    for (const JsonValue& c : Arr(e, "checks")) {
+      failed |= Str(c, "result") == "fail";
+      warned |= Str(c, "result") == "warn";
+    }
+    const char* colour = failed || alert ? "#b3261e" : warned ? "#9a6700" : "#1b7a3a";
+    const std::string ys = std::to_string(y);
+    // Time on the left of the line, the event on the right.
+    s += "<text x=\"170\" y=\"" + std::to_string(y - 4) +
+         "\" text-anchor=\"end\" font-size=\"13\" fill=\"#1d2330\">" +
+         EscapeHtml(Str(e, "time").substr(0, 10)) + "</text>";
+    s += "<text x=\"170\" y=\"" + std::to_string(y + 12) +
+         "\" text-anchor=\"end\" font-size=\"12\" fill=\"#5b6476\">" +
+         EscapeHtml(Str(e, "time").size() > 11 ? Str(e, "time").substr(11) : "") + "</text>";
+    const bool marked = alert || failed || warned;
+    s += "<circle cx=\"190\" cy=\"" + ys + "\" r=\"" + (marked ? "11" : "9") + "\" fill=\"" +
+         (marked ? colour : "#fff") + "\" stroke=\"" + colour + "\" stroke-width=\"3\"/>";
+    if (marked) {
+      s += "<text x=\"190\" y=\"" + std::to_string(y + 5) +
+           "\" text-anchor=\"middle\" font-size=\"14\" font-weight=\"800\" fill=\"#fff\">!</text>";
+    }
+    std::string org = Str(e, "orgName").empty() ? Str(e, "org") : Str(e, "orgName");
+    std::string head = "#" + Text(e, "index") + "  " + Str(e, "kind") + "  \xC2\xB7  " + org;
+    s += "<text x=\"214\" y=\"" + std::to_string(y - 4) +
+         "\" font-size=\"14\" font-weight=\"600\" fill=\"#1d2330\">" +
+         EscapeHtml(Truncate(head, 70)) + "</text>";
+    std::string sub = Str(e, "summary");
+    if (!Str(e, "location").empty())
+      sub += (sub.empty() ? "at " : "  \xC2\xB7  at ") + Str(e, "location");
+    s += "<text x=\"214\" y=\"" + std::to_string(y + 14) + "\" font-size=\"12\" fill=\"#5b6476\">" +
+         EscapeHtml(Truncate(sub, 95)) + "</text>";
+    // Status badge on the right.
+    const std::string status = Str(e, "statusAfter");
+    if (!status.empty()) {
+      const int w = 14 + 7 * static_cast<int>(std::min<size_t>(status.size(), 22));
+      s += "<rect x=\"" + std::to_string(kWidth - 10 - w) + "\" y=\"" + std::to_string(y - 12) +
+           "\" width=\"" + std::to_string(w) +
+           "\" height=\"22\" rx=\"11\" fill=\"none\" stroke=\"" + colour +
+           "\" stroke-width=\"1.5\"/>";
+      s += "<text x=\"" + std::to_string(kWidth - 10 - w / 2) + "\" y=\"" + std::to_string(y + 4) +
+           "\" text-anchor=\"middle\" font-size=\"12\" fill=\"" + colour + "\">" +
+           EscapeHtml(Truncate(status, 22)) + "</text>";
+    }
+    if (alert || failed || warned) {
+      const char* word = failed ? "FAILED CHECK" : alert ? "ALERT" : "RULE VIOLATION";
+      s += "<text x=\"" + std::to_string(kWidth - 10) + "\" y=\"" + std::to_string(y + 26) +
+           "\" text-anchor=\"end\" font-size=\"11\" font-weight=\"700\" fill=\"" + colour + "\">" +
+           word + "</text>";
+    }
+    s += "\n";
+  }
+  return s + "</svg>\n";
+}
+
+void EventsTable(Page& page, const JsonArray& events, const std::set<int64_t>& alert_indices) {
+  if (events.empty()) {
+    page.Empty("no events");
+    return;
+  }
+  std::string h =
+      "<table><thead><tr><th>#</th><th>time</th><th>event</th><th>organisation</th>"
+      "<th>key</th><th>status after</th><th>checks</th></tr></thead><tbody>\n";
+  for (const JsonValue& e : events) {
+    const JsonValue* index = e.find("index");
+    const bool alert = index && index->is_int() && alert_indices.count(index->as_int()) > 0;
+    h += alert ? "<tr class=\"event-row alert\">" : "<tr class=\"event-row\">";
+    h += "<td class=\"num\">" + EscapeHtml(Text(e, "index")) + "</td>";
+    h += "<td class=\"mono\">" + EscapeHtml(Str(e, "time")) + "</td>";
+    h += "<td><strong>" + EscapeHtml(Str(e, "kind")) + "</strong><br>" +
+         EscapeHtml(Str(e, "summary")) + "</td>";
+    h += "<td>" + EscapeHtml(Str(e, "orgName").empty() ? Str(e, "org") : Str(e, "orgName"));
+    if (!Str(e, "orgName").empty()) h += "<br><code>" + EscapeHtml(Str(e, "org")) + "</code>";
+    if (!Str(e, "location").empty())
+      h += "<br>at <code>" + EscapeHtml(Str(e, "location")) + "</code>";
+    h += "</td>";
+    h += "<td><code>" + EscapeHtml(Str(e, "key")) + "</code></td>";
+    h += "<td>" + StatusBadge(Str(e, "statusAfter"));
+    if (!Str(e, "holderAfter").empty()) h += "<br>" + EscapeHtml(Str(e, "holderAfter"));
+    h += "</td><td>";
+    for (const JsonValue& c : Arr(e, "checks")) {
+      const std::string& result = Str(c, "result");
+      std::string cls =
+          result == "pass" || result == "fail" || result == "warn" ? result : "status";
+      h += "<span class=\"badge " + EscapeHtml(cls) + "\" title=\"" + EscapeHtml(Str(c, "detail")) +
+           "\">" + EscapeHtml(Str(c, "id")) + " " + EscapeHtml(result) + "</span>";
+      if (result == "fail" && !Str(c, "detail").empty())
+        h += "<br><small>" + EscapeHtml(Str(c, "detail")) + "</small><br>";
+    }
+    h += "</td></tr>\n";
+  }
+  page.Raw(h + "</tbody></table>\n");
+}
+
+void ChecksSection(Page& page, const JsonValue& report) {
+  page.Section("Checks");
+  ObjectTable(page, Arr(report, "checks"),
+              {{"result", "result"},
+               {"id", "check"},
+               {"detail", "detail"},
+               {"index", "index", true},
+               {"expected", "expected"},
+               {"actual", "actual"}},
+              "check-row", "no checks");
+}
+
+void FailuresAndViolations(Page& page, const JsonValue& report) {
+  if (!Arr(report, "failures").empty()) {
+    page.Section("Failures (cryptographic evidence broken)");
+    ObjectTable(page, Arr(report, "failures"),
+                {{"code", "code"},
+                 {"message", "message"},
+                 {"index", "index", true},
+                 {"expected", "expected"},
+                 {"actual", "actual"}},
+                "failure-row alert", "none");
+  }
+  if (!Arr(report, "violations").empty()) {
+    page.Section("Rule violations");
+    ObjectTable(page, Arr(report, "violations"),
+                {{"code", "code"},
+                 {"message", "message"},
+                 {"index", "index", true},
+                 {"time", "time"},
+                 {"org", "organisation"},
+                 {"location", "location"}},
+                "violation-row alert", "none");
+  }
+}
+
+void AlertsSection(Page& page, const JsonValue& report) {
+  page.Section("Alerts");
+  ObjectTable(page, Arr(report, "alerts"),
+              {{"index", "index", true},
+               {"time", "time"},
+               {"code", "code"},
+               {"org", "organisation"},
+               {"message", "message"}},
+              "alert-row alert", "no alerts");
+}
+
+void LogSection(Page& page, const JsonValue& report) {
+  const JsonValue* log = report.find("log");
+  if (!log || !log->is_object()) return;
+  page.Section("Log and checkpoint");
+  std::string h = "<table><tbody>\n";
+  for (const char* k : {"origin", "treeSize", "rootHash", "verifierKey"}) {
+    if (!log->find(k)) continue;
+    h += std::string("<tr><th>") + k + "</th><td class=\"mono wrap\">" + EscapeHtml(Text(*log, k)) +
+         "</td></tr>\n";
+  }
+  const JsonArray& cosigs = Arr(*log, "cosignatures");
+  h += "<tr><th>cosignatures</th><td>";
+  if (cosigs.empty()) h += "<span class=\"empty\">none</span>";
+  for (const JsonValue& c : cosigs)
+    h += EscapeHtml(Str(c, "name")) + " at " + EscapeHtml(Text(c, "time")) + "<br>";
+  h += "</td></tr>\n";
+  if (!Str(*log, "checkpoint").empty()) {
+    h += "<tr><th>checkpoint</th><td><pre>" + EscapeHtml(Str(*log, "checkpoint")) +
+         "</pre></td></tr>\n";
+  }
+  page.Raw(h + "</tbody></table>\n");
+}
+
+void Pack(Page& page, const JsonValue& report, std::set<std::string>& shown) {
+  std::set<int64_t> alert_indices, violation_indices;
+  for (const JsonValue& a : Arr(report, "alerts")) {
+    if (const JsonValue* i = a.find("index"); i && i->is_int()) alert_indices.insert(i->as_int());
+  }
+  for (const JsonValue& v : Arr(report, "violations")) {
+    if (const JsonValue* i = v.find("index"); i && i->is_int())
+      violation_indices.insert(i->as_int());
+  }
+  page.Section("Pack");
+  if (const JsonValue* subject = report.find("subject")) KeyValueTable(page, *subject);
+  page.Section("Path of custody");
+  page.Raw(Timeline(Arr(report, "events"), alert_indices, violation_indices));
+  page.Section("Events");
+  EventsTable(page, Arr(report, "events"), alert_indices);
+  AlertsSection(page, report);
+  shown.insert({"subject", "events", "alerts"});
+}
+
+void Batch(Page& page, const JsonValue& report, std::set<std::string>& shown) {
+  page.Section("Batch");
+  if (const JsonValue* subject = report.find("subject")) KeyValueTable(page, *subject);
+  page.Section("Packs per status");
+  std::vector<std::pair<std::string, std::string>> figures;
+  if (const JsonValue* counts = report.find("counts"); counts && counts->is_object()) {
+    for (const auto& [k, v] : counts->as_object()) figures.emplace_back(k, Text(&v));
+  }
+  if (figures.empty()) {
+    page.Empty("no packs commissioned");
+  } else {
+    Figures(page, figures);
+  }
+  page.Section("Recall reach: who holds the packs now");
+  ObjectTable(page, Arr(report, "recallReach"),
+              {{"holder", "holder"},
+               {"inTransitTo", "in transit to"},
+               {"status", "status"},
+               {"packs", "packs", true}},
+              "reach-row", "no packs");
+  AlertsSection(page, report);
+  page.Section("Temperature excursions");
+  ObjectTable(page, Arr(report, "excursions"),
+              {{"index", "index", true},
+               {"despatchAdvice", "despatch advice"},
+               {"from", "from"},
+               {"to", "to"},
+               {"min",
+                "min \xC2\xB0"
+                "C"},
+               {"max",
+                "max \xC2\xB0"
+                "C"},
+               {"packs", "packs of this batch", true}},
+              "excursion-row alert", "no temperature excursions");
+  shown.insert({"subject", "counts", "recallReach", "alerts", "excursions"});
+}
+
+void Audit(Page& page, const JsonValue& report, std::set<std::string>& shown) {
+  page.Section("Audit");
+  std::vector<std::pair<std::string, std::string>> figures;
+  if (const JsonValue* audit = report.find("audit"); audit && audit->is_object()) {
+    const std::pair<const char*, const char*> names[] = {
+        {"entriesChecked", "entries recomputed"},
+        {"signaturesChecked", "signatures verified"},
+        {"checkpointsChecked", "checkpoints verified"},
+        {"seconds", "seconds"}};
+    for (const auto& [k, label] : names) {
+      if (audit->find(k)) figures.emplace_back(label, Text(*audit, k));
+    }
+    for (const auto& [k, v] : audit->as_object()) {
+      bool known = std::any_of(std::begin(names), std::end(names),
+                               [&](const auto& n) { return k == n.first; });
+      if (!known) figures.emplace_back(k, Text(&v));
+    }
+  }
+  Figures(page, figures);
+  for (const JsonValue& f : Arr(report, "failures")) {
+    if (!f.find("index")) continue;
+    page.Raw("<p><strong>First divergent index: " + EscapeHtml(Text(f, "index")) + "</strong> (" +
+             EscapeHtml(Str(f, "code")) + ")</p>\n");
+    break;
+  }
+  shown.insert("audit");
+}
+
+}  // namespace
+
+std::string RenderHtml(const JsonValue& report) {
+  const std::string kind = Str(report, "report");
+  std::string verdict = Str(report, "verdict");
+  const std::string banner_class =
+      verdict == "VERIFIED" || verdict == "SUSPECT" || verdict == "FAILED" ? verdict : "UNKNOWN";
+  if (verdict.empty()) verdict = "NO VERDICT";
+
+  std::string title = kind.empty() ? "pedigree report" : "pedigree " + kind + " report";
+  std::string subject_line;
+  if (const JsonValue* subject = report.find("subject"); subject && subject->is_object()) {
+    for (const char* k : {"pack", "productName", "gtin", "lot"}) {
+      if (!Str(*subject, k).empty())
+        subject_line += (subject_line.empty() ? "" : " \xC2\xB7 ") + Str(*subject, k);
+    }
+  }
+
+  std::string html = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n";
+  html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+  html += "<title>" + EscapeHtml(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n";
+  html += "<body><main>\n<header><h1>" + EscapeHtml(title) + "</h1>";
+  if (!subject_line.empty()) html += "<div>" + EscapeHtml(subject_line) + "</div>";
+  html += "<div class=\"meta\">generated " + EscapeHtml(Str(report, "generatedAt")) + " \xC2\xB7 " +
+          EscapeHtml(Str(report, "format")) + "</div></header>\n";
+  html += "<div class=\"banner " + banner_class + "\"><div class=\"word\">" + EscapeHtml(verdict) +
+          "</div><div class=\"summary\">" + EscapeHtml(Str(report, "summary")) + "</div></div>\n";
+
+  Page page;
+  std::set<std::string> shown = {"format", "report", "generatedAt", "verdict",   "summary",
+                                 "log",    "checks", "failures",    "violations"};
+  FailuresAndViolations(page, report);
+  if (kind == "pack") {
+    Pack(page, report, shown);
+  } else if (kind == "batch") {
+    Batch(page, report, shown);
+  } else if (kind == "audit") {
+    Audit(page, report, shown);
+  }
+  ChecksSection(page, report);
+  // Members this renderer has no layout for (new report kinds such as "trial") still show.
+  if (report.is_object()) {
+    for (const auto& [k, v] : report.as_object()) {
+      if (shown.count(k)) continue;
+      page.Section(k);
+      Generic(page, v);
+    }
+  }
+  LogSection(page, report);
+  html += page.Finish();
+  html += "</main></body></html>\n";
+  return html;
+}
+
+namespace {
+
+void TextRows(std::string& out, const JsonArray& rows, const std::vector<std::string>& members) {
+  for (const JsonValue& row : rows) {
+    out += " ";
+    for (const std::string& m : members) {
+      std::string v = Text(row, m);
+      if (!v.empty()) out += " " + v;
+    }
+    out += "\n";
+  }
+}
+
+}  // namespace
+
+std::string RenderText(const JsonValue& report) {
+  std::string out = Str(report, "verdict").empty() ? "NO VERDICT" : Str(report, "verdict");
+  out += "  " + Str(report, "report") + " report, generated " + Str(report, "generatedAt") + "\n";
+  out += Str(report, "summary") + "\n";
+  std::set<std::string> shown = {"format", "report",   "generatedAt", "verdict", "summary",
+                                 "checks", "failures", "violations",  "log"};
+  auto section = [&](const std::string& title) { out += "\n" + title + ":\n"; };
+  if (!Arr(report, "failures").empty()) {
+    section("failures");
+    TextRows(out, Arr(report, "failures"), {"code", "index", "message"});
+  }
+  if (!Arr(report, "violations").empty()) {
+    section("violations");
+    TextRows(out, Arr(report, "violations"), {"code", "index", "time", "org", "message"});
+  }
+  if (report.is_object()) {
+    for (const auto& [k, v] : report.as_object()) {
+      if (shown.count(k)) continue;
+      section(k);
+      if (v.is_object()) {
+        for (const auto& [mk, mv] : v.as_object()) out += "  " + mk + ": " + Text(&mv) + "\n";
+      } else if (v.is_array()) {
+        if (v.size() == 0) out += "  none\n";
+        std::vector<std::string> members;
+        for (const Column& c : ColumnsOf(v.as_array())) members.push_back(c.member);
+        if (k == "events") members = {"index", "time", "kind", "org", "summary", "statusAfter"};
+        TextRows(out, v.as_array(), members);
+      } else {
+        out += "  " + Text(&v) + "\n";
+      }
+    }
+  }
+  section("checks");
+  for (const JsonValue& c : Arr(report, "checks")) {
+    std::string result = Str(c, "result");
+    for (char& ch : result) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    out += "  [" + result + "] " + Str(c, "id") + ": " + Str(c, "detail");
+    if (c.find("index")) out += " (index " + Text(c, "index") + ")";
+    if (c.find("expected"))
+      out += "\n         expected " + Text(c, "expected") + ", calculated " + Text(c, "actual");
+    out += "\n";
+  }
+  if (const JsonValue* log = report.find("log"); log && log->is_object()) {
+    section("log");
+    for (const char* k : {"origin", "treeSize", "rootHash", "verifierKey"}) {
+      if (log->find(k)) out += std::string("  ") + k + ": " + Text(*log, k) + "\n";
+    }
+  }
+  return out;
+}
+
+}  // namespace pedigree::reports

@@ -1,0 +1,143 @@
+// RenderHtml over hand-written report JSON that follows REPORT_SPEC: the verdict
+// banner, one row per event and per check, escaping of every report string, and no
+// reference to an outside resource.
+#include "pedigree/reports/html.h"
+
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <sstream>
+
+using pedigree::ledger::JsonValue;
+using pedigree::reports::EscapeHtml;
+using pedigree::reports::RenderHtml;
+
+namespace {
+
+JsonValue SamplePackReport() {
+  std::ifstream in(std::string(PEDIGREE_SOURCE_DIR) + "/sample_data/reports/pack-report.json");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = pedigree::ledger::ParseJson(text.str());
+  BOOST_REQUIRE_MESSAGE(parsed.has_value(), "sample_data/reports/pack-report.json must parse");
+  return *parsed;
+}
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + needle.size()))
+    ++n;
+  return n;
+}
+
+// Nothing on the page may make a browser fetch: no src/href attributes, no CSS url() or
+// @import, no <link>, <script>, <iframe>, <object> or <img>.
+void RequireSelfContained(const std::string& html) {
+  for (const char* forbidden : {"src=", "href=", "url(", "@import", "<link", "<script", "<iframe",
+                                "<object", "<img", "<embed"}) {
+    BOOST_TEST_INFO("forbidden: " << forbidden);
+    BOOST_TEST(html.find(forbidden) == std::string::npos);
+  }
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(html_report)
+
+BOOST_AUTO_TEST_CASE(escape_replaces_the_five_html_specials) {
+  const std::pair<const char*, const char*> table[] = {
+      {"plain", "plain"},
+      {"<script>", "&lt;script&gt;"},
+      {"a & b", "a &amp; b"},
+      {"\"quoted\"", "&quot;quoted&quot;"},
+      {"it's", "it&#39;s"},
+      {"Apotheke am Markt \xC3\xBC", "Apotheke am Markt \xC3\xBC"},  // UTF-8 passes through
+  };
+  for (const auto& [in, out] : table) BOOST_TEST(EscapeHtml(in) == out);
+}
+
+BOOST_AUTO_TEST_CASE(pack_report_shows_verdict_banner_events_and_checks) {
+  const JsonValue report = SamplePackReport();
+  const std::string html = RenderHtml(report);
+  BOOST_TEST(html.find("<div class=\"banner SUSPECT\"><div class=\"word\">SUSPECT</div>") !=
+             std::string::npos);
+  BOOST_TEST(Count(html, "<tr class=\"event-row") == report.find("events")->size());
+  BOOST_TEST(Count(html, "<tr class=\"check-row\">") == report.find("checks")->size());
+  // One timeline node per event.
+  BOOST_TEST(Count(html, "<circle ") == report.find("events")->size());
+  // The event with an alert is highlighted in the table and in the timeline.
+  BOOST_TEST(Count(html, "<tr class=\"event-row alert\">") == 1u);
+  BOOST_TEST(html.find(">ALERT</text>") != std::string::npos);
+  BOOST_TEST(html.find("<span class=\"badge warn\">warn</span>") != std::string::npos);
+  BOOST_TEST(html.find("<span class=\"badge pass\">pass</span>") != std::string::npos);
+  BOOST_TEST(html.find("Klinikum Nord Apotheke") != std::string::npos);
+  BOOST_TEST(html.find("@media print") != std::string::npos);
+  // The pack id is shown as text; it never becomes a link or a fetch.
+  BOOST_TEST(html.find("https://id.gs1.org/01/09506002000123/21/7K3QX9T2MB4P") !=
+             std::string::npos);
+  RequireSelfContained(html);
+}
+
+BOOST_AUTO_TEST_CASE(failed_verdict_is_a_failed_banner_with_the_failure_index) {
+  auto report = JsonValue::Object()
+                    .set("format", "pedigree-report/v1")
+                    .set("report", "audit")
+                    .set("verdict", "FAILED")
+                    .set("summary", "entry 17 was changed after it was logged")
+                    .set("audit", JsonValue::Object()
+                                      .set("entriesChecked", 40)
+                                      .set("signaturesChecked", 40)
+                                      .set("checkpointsChecked", 1)
+                                      .set("seconds", "0.01"));
+  auto failure = JsonValue::Object()
+                     .set("code", "audit.leaf_mismatch")
+                     .set("message", "stored leaf hash differs")
+                     .set("index", 17)
+                     .set("expected", "aa")
+                     .set("actual", "bb");
+  report.set("failures", JsonValue::Array().push_back(failure));
+  report.set("checks", JsonValue::Array());
+  const std::string html = RenderHtml(report);
+  BOOST_TEST(html.find("<div class=\"banner FAILED\">") != std::string::npos);
+  BOOST_TEST(html.find("First divergent index: 17") != std::string::npos);
+  BOOST_TEST(html.find("signatures verified") != std::string::npos);
+  RequireSelfContained(html);
+}
+
+BOOST_AUTO_TEST_CASE(script_and_quotes_in_org_names_come_out_escaped) {
+  JsonValue report = SamplePackReport();
+  const std::string evil = "<script>alert(\"x\")</script>' onmouseover='x";
+  for (JsonValue& e : report.find("events")->as_array()) {
+    e.set("orgName", evil);
+    e.set("org", evil);
+    e.set("summary", evil);
+    for (JsonValue& c : e.find("checks")->as_array()) c.set("detail", evil);
+  }
+  report.find("subject")->set("holder", evil);
+  report.set("summary", evil);
+  const std::string html = RenderHtml(report);
+  BOOST_TEST(html.find("<script") == std::string::npos);
+  BOOST_TEST(html.find("' onmouseover='") == std::string::npos);
+  BOOST_TEST(html.find("alert(\"x\")") == std::string::npos);
+  BOOST_TEST(
+      html.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;&#39; onmouseover=&#39;x") !=
+      std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_report_kind_and_members_are_shown_generically) {
+  auto report = JsonValue::Object()
+                    .set("format", "pedigree-report/v1")
+                    .set("report", "trial")
+                    .set("verdict", "VERIFIED")
+                    .set("summary", "protocol sealed before the first enrolment");
+  report.set("seals", JsonValue::Array().push_back(
+                          JsonValue::Object().set("dataset", "<ADSL>").set("records", 1200)));
+  const std::string html = RenderHtml(report);
+  BOOST_TEST(html.find("<div class=\"banner VERIFIED\">") != std::string::npos);
+  BOOST_TEST(html.find("<h2>seals</h2>") != std::string::npos);
+  BOOST_TEST(html.find("&lt;ADSL&gt;") != std::string::npos);
+  BOOST_TEST(html.find(">1200<") != std::string::npos);
+  RequireSelfContained(html);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
