@@ -8,6 +8,7 @@
 
 #include "pedigree/ledger/proof.h"
 #include "pedigree/ledger/provenance.h"
+#include "pedigree/ledger/sqlite_storage.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/gs1.h"
 
@@ -21,15 +22,8 @@ using ledger::JsonValue;
 class RegistryIndex {
  public:
   static Result<RegistryIndex> Open(const std::string& path) {
-    sqlite3* db = nullptr;
-    int rc =
-        sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-    RegistryIndex index(db);
-    if (rc != SQLITE_OK) {
-      return Fail("storage.io", "cannot open " + path + " for reading: " + sqlite3_errstr(rc));
-    }
-    sqlite3_busy_timeout(db, 5000);
-    return index;
+    PEDIGREE_ASSIGN(db, ledger::OpenSqliteReadOnly(path));
+    return RegistryIndex(std::move(*db));
   }
 
   // Every integer in the first column of `sql` run with the text parameters `params`.
@@ -57,8 +51,8 @@ class RegistryIndex {
   }
 
  private:
-  explicit RegistryIndex(sqlite3* db) : db_(db, &sqlite3_close_v2) {}
-  std::unique_ptr<sqlite3, decltype(&sqlite3_close_v2)> db_;
+  explicit RegistryIndex(ledger::SqliteDb db) : db_(std::move(db)) {}
+  ledger::SqliteDb db_;
 };
 
 // The payload of an envelope, or null when it does not even parse (VerifyPack will say why).

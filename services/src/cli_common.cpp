@@ -78,6 +78,16 @@ void PrintJson(std::ostream& out, const ledger::JsonValue& value) {
   out << ledger::Canonicalize(value) << "\n";
 }
 
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
 int PrintError(std::ostream& err, const Error& error) {
   auto e = ledger::JsonValue::Object();
   e.set("code", ledger::JsonValue(error.code()));

@@ -52,6 +52,9 @@ struct Command {
   CommandFn run;
 };
 
+// "a,b,,c" -> {a, b, c}: a comma-separated option value, empty items dropped.
+std::vector<std::string> SplitList(const std::string& text);
+
 // Prints `value` as one line of canonical JSON.
 void PrintJson(std::ostream& out, const ledger::JsonValue& value);
 // Prints an error as JSON {"error":{code,message,field,...}} to err; returns exit code 1.

@@ -56,16 +56,6 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
   return c;
 }
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 Result<std::string> ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return Fail(Error("io.read", "cannot read " + path).at_field("file"));
