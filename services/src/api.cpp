@@ -589,7 +589,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
   }
-  return Ok();
+  return AddReportRoutes(router, node);
 }
 
 }  // namespace pedigree::services

@@ -16,4 +16,10 @@ struct ApiOptions {
 // Adds every supply-chain and log route to `router`. `node` must outlive the server.
 [[nodiscard]] Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options = {});
 
+// Adds the report routes (GET /v1/reports/pack, /v1/reports/batch/{gtin}/{lot},
+// /v1/reports/audit, /v1/bundles/pack) with their per-organisation access rules; called
+// by AddApiRoutes. Read-only, except that a pack report signs a checkpoint when none
+// covers the pack's newest event. `node` must outlive the server.
+[[nodiscard]] Status AddReportRoutes(Router& router, SupplyNode& node);
+
 }  // namespace pedigree::services
