@@ -1,4 +1,5 @@
 // Plain-text rendering of a trial report, made from the report JSON only.
+#include <map>
 #include <sstream>
 
 #include "pedigree/reports/trial_report.h"
@@ -103,26 +104,34 @@ std::string RenderTrialText(const JsonValue& report) {
         << S(d, "currentLeaves") << " current records (" << S(d, "redactedLeaves") << " redacted), "
         << A(d, "submissions").size() << " submissions of " << S(d, "submittedRecords")
         << " records\n";
+    // The domain's audit trail in log order: locks, seals, redactions and corrections.
+    std::map<int64_t, std::string> trail;
+    auto index_of = [](const JsonValue& e) {
+      const JsonValue* i = e.find("index");
+      return i && i->is_int() ? i->as_int() : int64_t{-1};
+    };
     for (const JsonValue& l : A(d, "locks")) {
-      out << "  " << S(l, "action") << "  " << EventLine(l);
-      if (!S(l, "reason").empty()) out << "\n      reason: " << S(l, "reason");
-      if (!S(l, "approver").empty()) out << "; approver: " << S(l, "approver");
-      out << "\n";
+      std::string line = "  " + S(l, "action") + "  " + EventLine(l);
+      if (!S(l, "reason").empty()) line += "\n      reason: " + S(l, "reason");
+      if (!S(l, "approver").empty()) line += "; approver: " + S(l, "approver");
+      trail[index_of(l)] = line + "\n";
     }
     for (const JsonValue& x : A(d, "seals")) {
-      out << "  seal  " << EventLine(x) << "\n      root " << S(x, "root") << ", "
-          << S(x, "recordCount") << " records, schema " << S(x, "schemaHash") << ", "
-          << S(x, "algorithm") << (S(x, "current") == "yes" ? "" : " (ended by an unlock)") << "\n";
+      trail[index_of(x)] = "  seal  " + EventLine(x) + "\n      root " + S(x, "root") + ", " +
+                           S(x, "recordCount") + " records, schema " + S(x, "schemaHash") + ", " +
+                           S(x, "algorithm") +
+                           (S(x, "current") == "yes" ? "" : " (ended by an unlock)") + "\n";
     }
     for (const JsonValue& r : A(d, "redactions")) {
-      out << "  redaction of leaf " << S(r, "leaf") << "  " << EventLine(r)
-          << "\n      reason: " << S(r, "reason") << "\n";
+      trail[index_of(r)] = "  redaction of leaf " + S(r, "leaf") + "  " + EventLine(r) +
+                           "\n      reason: " + S(r, "reason") + "\n";
     }
     for (const JsonValue& x : A(d, "submissions")) {
       if (S(x, "reason").empty()) continue;
-      out << "  correction  " << EventLine(x) << "\n      " << S(x, "replacements")
-          << " record(s) replaced, reason: " << S(x, "reason") << "\n";
+      trail[index_of(x)] = "  correction  " + EventLine(x) + "\n      " + S(x, "replacements") +
+                           " record(s) replaced, reason: " + S(x, "reason") + "\n";
     }
+    for (const auto& [index, line] : trail) out << line;
     for (const JsonValue& c : A(d, "comparisons")) {
       const JsonValue& r = O(c, "result");
       out << "  candidate " << S(c, "candidateFile") << ": "
