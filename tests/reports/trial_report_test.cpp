@@ -450,6 +450,24 @@ BOOST_AUTO_TEST_CASE(edited_unlock_reason_in_the_file_fails_at_its_index) {
              std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(trial_table_pointing_at_another_entry_fails_as_entry_mismatch) {
+  TrialScenario s;
+  s.Run();
+  uint64_t unlock = s.unlock_, submit = s.submit_;
+  s.Close();
+  // The derived lock history edited to present a submission as the unlock.
+  TamperSql(s.dir(), "UPDATE trial_locks SET idx = " + std::to_string(submit) +
+                         " WHERE idx = " + std::to_string(unlock));
+  auto l = ledger::Ledger::Open(s.dir());
+  BOOST_REQUIRE_MESSAGE(l.has_value(), pedigree::testing::Why(l));
+  JsonValue r = ReportOf(**l);
+  BOOST_TEST(Verdict(r) == "FAILED");
+  const JsonValue* f = FindCode(r, "failures", "trial.entry_mismatch");
+  BOOST_REQUIRE(f);
+  BOOST_TEST(f->find("index")->as_int() == static_cast<int64_t>(submit));
+  BOOST_TEST(f->find("actual")->as_string() == "trial.submit of T1/AE");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_trial_is_no_such_trial_and_unknown_domain_is_refused) {
   TrialScenario s;
   s.Run();
