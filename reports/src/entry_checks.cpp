@@ -448,7 +448,6 @@ JsonValue EnvelopeCache::Payload(uint64_t index) {
 Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
                           std::set<uint64_t>& indices,
                           std::initializer_list<const char*> org_members) {
-  PEDIGREE_ASSIGN(size, ledger.storage().Size());
   std::set<std::string> orgs;
   for (uint64_t index : indices) {
     JsonValue payload = envelopes.Payload(index);
@@ -457,6 +456,12 @@ Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCa
       if (!org.empty() && org != "node" && org != "authority") orgs.insert(org);
     }
   }
+  return AddRegistryEntriesOf(ledger, query, envelopes, indices, orgs);
+}
+
+Status AddRegistryEntriesOf(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
+                            std::set<uint64_t>& indices, const std::set<std::string>& orgs) {
+  PEDIGREE_ASSIGN(size, ledger.storage().Size());
   for (const std::string& org : orgs) {
     PEDIGREE_ASSIGN(reg, query.Integers("SELECT registered_idx FROM orgs WHERE id = ?1 UNION "
                                         "SELECT added_idx FROM org_keys WHERE org = ?1",

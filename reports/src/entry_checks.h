@@ -155,6 +155,10 @@ class EnvelopeCache {
 [[nodiscard]] Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query,
                                         EnvelopeCache& envelopes, std::set<uint64_t>& indices,
                                         std::initializer_list<const char*> org_members);
+// Adds to `indices` the registry entries of the organisations `orgs`.
+[[nodiscard]] Status AddRegistryEntriesOf(ledger::Ledger& ledger, LedgerQuery& query,
+                                          EnvelopeCache& envelopes, std::set<uint64_t>& indices,
+                                          const std::set<std::string>& orgs);
 
 // The entries of `indices` (not empty) with inclusion proofs against the oldest stored
 // checkpoint that covers them all (one is signed when none does), and the consistency proof

@@ -607,9 +607,17 @@ Result<TrialIndices> GatherIndices(ledger::Ledger& ledger, internal::LedgerQuery
     std::sort(d.redactions.begin(), d.redactions.end());
     PEDIGREE_ASSIGN(state, (*view)->LockState(trial_id, domain));
     d.lock_state = *state;
-    PEDIGREE_ASSIGN(leaves, (*view)->Leaves(trial_id, domain));
-    d.current_leaves = leaves->size();
-    for (const auto& l : *leaves) d.redacted_leaves += l.redacted;
+    // Counts only: TrialView::Leaves would read every leaf row of the domain.
+    PEDIGREE_ASSIGN(current, query.Integers("SELECT count(*) FROM trial_leaves WHERE trial = ?1 "
+                                            "AND domain = ?2 AND replaced_by IS NULL",
+                                            {id, domain}));
+    PEDIGREE_ASSIGN(redacted,
+                    query.Integers("SELECT count(*) FROM trial_redactions r JOIN trial_leaves l ON "
+                                   "l.trial = r.trial AND l.domain = r.domain AND l.leaf = r.leaf "
+                                   "WHERE r.trial = ?1 AND r.domain = ?2 AND l.replaced_by IS NULL",
+                                   {id, domain}));
+    d.current_leaves = current->empty() ? 0 : static_cast<size_t>(current->front());
+    d.redacted_leaves = redacted->empty() ? 0 : static_cast<size_t>(redacted->front());
     t.domains.push_back(std::move(d));
   }
   return t;
@@ -640,7 +648,12 @@ Result<JsonValue> TrialReport(ledger::Ledger& ledger, std::string_view trial_id,
     }
   }
   internal::EnvelopeCache envelopes(ledger);
-  PEDIGREE_TRY(internal::AddRegistryEntries(ledger, *query, envelopes, indices, {"org"}));
+  // Only the sponsor and the trial's sites may sign trial events (the ledger's rules); an entry
+  // signed by anyone else finds no registered key here and fails registry.unknown_key. Naming
+  // them spares parsing every submission twice.
+  std::set<std::string> orgs(t->trial.sites.begin(), t->trial.sites.end());
+  orgs.insert(t->trial.sponsor);
+  PEDIGREE_TRY(internal::AddRegistryEntriesOf(ledger, *query, envelopes, indices, orgs));
   PEDIGREE_ASSIGN(evidence, internal::ProveEntries(ledger, indices, envelopes));
   PEDIGREE_ASSIGN(anchors, LedgerTrustAnchors(ledger));
   return TrialVerification(*t, *evidence, *anchors, inputs).Run();
