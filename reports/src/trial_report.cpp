@@ -49,6 +49,7 @@ struct TrialIndices {
   ledger::TrialRecord trial;
   std::vector<uint64_t> protocols;
   ledger::EnrolmentSummary enrolments;
+  std::vector<uint64_t> alerts;  // node alerts about the trial (enrolment_before_protocol)
   std::vector<DomainIndices> domains;
 };
 
@@ -89,6 +90,7 @@ class TrialVerification {
     return it == verified_.end() || !it->second.ok ? kNone : it->second.payload;
   }
   JsonValue Protocol();
+  JsonValue Alerts();
   void OutcomeCheck(JsonValue& report);
   JsonValue Domain(const DomainIndices& d);
   void Compare(const DomainIndices& d, const DomainComparison& c, JsonValue& out);
@@ -134,6 +136,40 @@ JsonValue TrialVerification::Event(uint64_t index, const std::string& kind,
   }
   event.set("checks", e.checks);
   return event;
+}
+
+// The alerts the node recorded when it refused a command about this trial: signed by the
+// log's node key, they are evidence that someone tried (e.g. to enrol before the protocol).
+JsonValue TrialVerification::Alerts() {
+  auto out = JsonValue::Array();
+  for (uint64_t index : t_.alerts) {
+    auto alert = JsonValue::Object().set("index", index);
+    auto it = verified_.find(index);
+    if (it == verified_.end()) continue;
+    const Verified& e = it->second;
+    const JsonValue& p = e.payload;
+    if (e.ok) {
+      std::string code = Str(p, "code");
+      std::string prefix = "trial '" + t_.trial.id + "' ";
+      if (Str(p, "kind") != "alert" || Str(p, "message").rfind(prefix, 0) != 0) {
+        v_.Fail("trial.entry_mismatch",
+                "entry " + std::to_string(index) + " is not an alert about trial " + t_.trial.id +
+                    ", but the ledger's alert table lists it as one",
+                index, "alert about " + t_.trial.id, Str(p, "kind"));
+      } else {
+        Violation("alert." + code, Str(p, "message"), index, Str(p, "time"), Str(p, "subjectOrg"));
+      }
+      alert.set("code", code)
+          .set("time", Str(p, "time"))
+          .set("org", Str(p, "subjectOrg"))
+          .set("refusedKind", Str(p, "refusedKind"))
+          .set("message", Str(p, "message"))
+          .set("key", e.key);
+    }
+    alert.set("checks", e.checks);
+    out.push_back(std::move(alert));
+  }
+  return out;
 }
 
 JsonValue TrialVerification::Protocol() {
@@ -523,6 +559,7 @@ JsonValue TrialVerification::Run() {
                      .set("sites", Strings(StrList(reg, "sites")))
                      .set("arms", std::move(arms));
   JsonValue protocol = Protocol();
+  JsonValue alerts = Alerts();
   OutcomeCheck(report);
   auto domains = JsonValue::Array();
   for (const DomainIndices& d : t_.domains) domains.push_back(Domain(d));
@@ -566,6 +603,7 @@ JsonValue TrialVerification::Run() {
                  .set("protocol", std::move(protocol));
   if (const JsonValue* oc = report.find("outcomeCheck")) out.set("outcomeCheck", *oc);
   return out.set("domains", std::move(domains))
+      .set("alerts", std::move(alerts))
       .set("registry", std::move(registry_))
       .set("failures", std::move(failures))
       .set("violations", std::move(violations_));
@@ -587,6 +625,12 @@ Result<TrialIndices> GatherIndices(ledger::Ledger& ledger, internal::LedgerQuery
   PEDIGREE_ASSIGN(enrolments, (*view)->Enrolments(trial_id));
   t.enrolments = *enrolments;
   std::string id(trial_id);
+  // Refusals name the trial first ("trial 'T1' has no protocol seal; …").
+  PEDIGREE_ASSIGN(alerts, query.Integers("SELECT idx FROM alerts WHERE code = "
+                                         "'enrolment_before_protocol' AND substr(message, 1, "
+                                         "length(?1)) = ?1 ORDER BY idx",
+                                         {"trial '" + id + "' "}));
+  for (int64_t i : *alerts) t.alerts.push_back(static_cast<uint64_t>(i));
   PEDIGREE_ASSIGN(domains, query.Strings("SELECT domain FROM trial_leaves WHERE trial = ?1 UNION "
                                          "SELECT domain FROM trial_domains WHERE trial = ?1 "
                                          "ORDER BY 1",
@@ -642,6 +686,7 @@ Result<JsonValue> TrialReport(ledger::Ledger& ledger, std::string_view trial_id,
   std::set<uint64_t> indices{t->trial.index};
   indices.insert(t->protocols.begin(), t->protocols.end());
   if (t->enrolments.first_index) indices.insert(*t->enrolments.first_index);
+  indices.insert(t->alerts.begin(), t->alerts.end());
   for (const DomainIndices& d : t->domains) {
     for (const auto* list : {&d.submissions, &d.locks, &d.seals, &d.redactions}) {
       indices.insert(list->begin(), list->end());

@@ -92,6 +92,13 @@ std::string RenderTrialText(const JsonValue& report) {
   if (enrol.find("first")) out << ", first " << EventLine(O(enrol, "first"));
   out << "\n  sealed before first enrolment: " << S(protocol, "sealedBeforeFirstEnrolment") << "\n";
 
+  if (!A(report, "alerts").empty()) {
+    out << "\nAlerts (commands the node refused)\n";
+    for (const JsonValue& a : A(report, "alerts")) {
+      out << "  #" << S(a, "index") << "  " << S(a, "time") << "  " << S(a, "code") << " by "
+          << S(a, "org") << ": " << S(a, "message") << "\n";
+    }
+  }
   if (const JsonValue* oc = report.find("outcomeCheck")) {
     out << "\nOutcome check\n";
     out << "  reported not sealed: " << Join(A(*oc, "reportedNotSealed")) << "\n";

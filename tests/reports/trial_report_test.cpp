@@ -151,6 +151,17 @@ class TrialScenario {
                        .set("sites", Strings({"s1"}))
                        .set("arms", arms),
                    "Dr Ada Example", "responsibility");
+    if (early_enrolment_) {
+      now_ += 60;
+      auto refused = node_->SubmitAs(
+          "s1", JsonValue::Object()
+                    .set("kind", "trial.enrol")
+                    .set("trialId", kTrial)
+                    .set("signature", Signature("Dr Site Investigator", "authorship"))
+                    .set("subjectRef", ToHex(Sha256("subject 0"))));
+      BOOST_REQUIRE(!refused.has_value());
+      BOOST_TEST(refused.error().code() == "alert.enrolment_before_protocol");
+    }
     protocol_ =
         Do("sp", "trial.protocol",
            JsonValue::Object()
@@ -197,6 +208,7 @@ class TrialScenario {
   const DatasetSeal first_ = SealOf(kAe1, {0x00, 0x10, 0x20});
   const DatasetSeal seal1_ = SealOf(kAe2, {0x00, 0x30, 0x20});
   const DatasetSeal seal2_ = SealOf(kAe3, {0x00, 0x30, 0x40});
+  bool early_enrolment_ = false;
   uint64_t register_ = 0, protocol_ = 0, enrol_ = 0, submit_ = 0, soft_ = 0, correction_ = 0,
            seal1_index_ = 0, unlock_ = 0, seal2_index_ = 0, redact_ = 0;
 
@@ -313,6 +325,7 @@ BOOST_AUTO_TEST_CASE(full_trial_history_is_verified_with_every_event_and_signer)
   ExpectAllPass(redactions);
   ExpectAllPass(submissions);
   ExpectAllPass({*r.find("registration"), seal, *protocol.find("enrolments")->find("first")});
+  BOOST_TEST(r.find("alerts")->size() == 0u);
   BOOST_TEST(r.find("registry")->size() == 2u);  // org.register of sp and s1
 
   std::string text = RenderTrialText(r);
@@ -351,6 +364,27 @@ BOOST_AUTO_TEST_CASE(outcome_switching_is_suspect_naming_the_outcomes) {
   BOOST_TEST(oc.find("reportedNotSealed")->size() == 1u);
   BOOST_TEST(oc.find("sealedNotReported")->size() == 1u);
   BOOST_TEST(oc.find("moved")->size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(enrolment_attempt_before_the_protocol_is_suspect_with_its_alert) {
+  TrialScenario s;
+  s.early_enrolment_ = true;
+  s.Run();
+  JsonValue r = ReportOf(s.node().ledger());
+  BOOST_TEST_INFO(ledger::Canonicalize(r));
+  BOOST_TEST(Verdict(r) == "SUSPECT");
+  const JsonValue* v = FindCode(r, "violations", "alert.enrolment_before_protocol");
+  BOOST_REQUIRE(v);
+  BOOST_TEST(v->find("org")->as_string() == "s1");
+  const JsonArray& alerts = r.find("alerts")->as_array();
+  BOOST_REQUIRE(alerts.size() == 1u);
+  BOOST_TEST(alerts[0].find("refusedKind")->as_string() == "trial.enrol");
+  BOOST_TEST(alerts[0].find("index")->as_int() < static_cast<int64_t>(s.protocol_));
+  for (const JsonValue& c : alerts[0].find("checks")->as_array()) {
+    BOOST_TEST(c.find("result")->as_string() == "pass");
+  }
+  // The refused enrolment is not an enrolment: the protocol still precedes the first one.
+  BOOST_TEST(CheckResult(r, "protocol.before_first_enrolment") == "pass");
 }
 
 BOOST_AUTO_TEST_CASE(candidate_equal_to_the_latest_seal_is_verified) {
