@@ -27,25 +27,10 @@ int Error(CliIo& io, const pedigree::Error& e) {
   return e.code() == "cli.usage" ? kExitUsage : 1;
 }
 
-int VerdictExit(const JsonValue& report) {
-  const std::string& verdict = report.find("verdict")->as_string();
-  return verdict == "VERIFIED" ? 0 : verdict == "SUSPECT" ? kExitSuspect : kExitFailed;
-}
-
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// The report in the requested format.
-Result<std::string> Render(const JsonValue& report, const std::string& format) {
-  if (format == "json") return ledger::Canonicalize(report) + "\n";
-  if (format == "text") return reports::RenderPackText(report);
-  if (format == "html") return reports::RenderHtml(report);
-  return Fail(
-      pedigree::Error("cli.usage", "--format must be json, text or html, not '" + format + "'")
-          .at_field("format"));
 }
 
 Status WriteOutput(const std::optional<std::string>& path, const std::string& text, CliIo& io) {
@@ -79,12 +64,7 @@ int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   if (!evidence) return Error(io, evidence.error());
   auto anchors = reports::LedgerTrustAnchors(**l);
   if (!anchors) return Error(io, anchors.error());
-  JsonValue report = reports::VerifyPack(*evidence, *anchors, Now());
-  auto text = Render(report, args->get("format").value_or("json"));
-  if (!text) return Error(io, text.error());
-  auto out = args->get("o") ? args->get("o") : args->get("out");
-  if (auto ok = WriteOutput(out, *text, io); !ok) return Error(io, ok.error());
-  return VerdictExit(report);
+  return EmitReport(*args, reports::VerifyPack(*evidence, *anchors, Now()), io);
 }
 
 // `pedigree bundle pack CODE -o FILE`
@@ -166,12 +146,7 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
     PrintError(io.err, evidence.error());
     return kExitFailed;
   }
-  JsonValue report = reports::VerifyPack(*evidence, anchors, Now());
-  auto text = Render(report, args->get("format").value_or("text"));
-  if (!text) return Error(io, text.error());
-  auto out = args->get("o") ? args->get("o") : args->get("out");
-  if (auto ok = WriteOutput(out, *text, io); !ok) return Error(io, ok.error());
-  return VerdictExit(report);
+  return EmitReport(*args, reports::VerifyPack(*evidence, anchors, Now()), io, "text");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "cli_common.h"
 #include "pedigree/ledger/note.h"
+#include "pedigree/reports/trial_report.h"
 #include "pedigree/services/trial_sample.h"
 #include "pedigree/services/trial_workflow.h"
 
@@ -468,6 +469,39 @@ int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
   return Recorded(io, *c, *kind, *index);
 }
 
+// `report trial --trial ID [--outcomes F] [--candidate FILE,..]`: the verified trial report.
+int ReportTrial(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"outcomes", "candidate", "format", "o", "out"}, false, false);
+  if (!c) return PrintError(io.err, c.error());
+  reports::TrialReportInputs inputs;
+  inputs.generated_at = c->node->Now();
+  if (auto file = c->args.get("outcomes")) {
+    auto reported = ReadOutcomes(*file);
+    if (!reported) return PrintError(io.err, reported.error());
+    inputs.reported_outcomes = reports::ReportedOutcomes{reported->first, reported->second};
+  }
+  if (auto files = c->args.get("candidate")) {
+    std::string path = c->args.get("store").value_or(
+        (std::filesystem::path(c->args.dir()) / "sponsor-store.sqlite").string());
+    auto store = SponsorStore::Open(path);
+    if (!store) return PrintError(io.err, store.error());
+    c->store = std::move(*store);
+    for (const std::string& file : SplitList(*files)) {
+      scanner::TrialParseOptions options;
+      auto dataset = scanner::ParseTrialFile(file, options);
+      if (!dataset) return PrintError(io.err, dataset.error().with_context(file));
+      auto check = c->workflow().Verify(c->trial, *dataset);
+      if (!check) return PrintError(io.err, check.error().with_context(file));
+      inputs.comparisons.push_back(
+          reports::DomainComparison{dataset->domain, std::move(check->diff), check->sealed,
+                                    std::filesystem::path(file).filename().string()});
+    }
+  }
+  auto report = reports::TrialReport(c->node->ledger(), c->trial, inputs);
+  if (!report) return PrintError(io.err, report.error());
+  return EmitReport(c->args, *report, io);
+}
+
 constexpr const char* kSigner =
     "--as ORG --name \"Printed Name\" --meaning authorship|review|approval|responsibility";
 
@@ -507,6 +541,10 @@ std::vector<Command> TrialCommands() {
       {"trial outcomes",
        "trial outcomes --trial ID --reported OUTCOMES.json   exit 0 consistent, 3 switched",
        TrialOutcomes},
+      {"report trial",
+       "report trial --trial ID [--outcomes REPORTED.json] [--candidate FILE,..] [--format "
+       "json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 SUSPECT, 4 FAILED)",
+       ReportTrial},
       {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent},
   };
 }
