@@ -3,7 +3,7 @@
 # Runs apt-get only if something is absent, so repeated runs are fast.
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
-  libpoco-dev libsqlite3-dev libssl-dev libzxing-dev libboost-test-dev libstb-dev
+  libpoco-dev libsqlite3-dev libssl-dev libzxing-dev libboost-test-dev libstb-dev libsodium-dev
   golang-go golang-golang-x-mod-dev sqlite3 wrk)
 missing=()
 for p in "${packages[@]}"; do

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,19 +14,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <mutex>
-#include <vector>
 
 namespace pedigree::ledger {
 namespace {
 
-struct MdCtxFree {
-  void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-};
 struct BioFree {
   void operator()(BIO* b) const { BIO_free(b); }
 };
-using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
 using BioPtr = std::unique_ptr<BIO, BioFree>;
 
 // The most recent OpenSSL error as text, clearing the thread's error queue.
@@ -49,6 +44,20 @@ std::string BioToString(BIO* bio) {
 
 std::string Errno() { return std::strerror(errno); }
 
+// sodium_init picks the fastest implementations for this CPU; it must have run before the
+// first libsodium call, and the static makes that happen exactly once across threads.
+void EnsureSodium() {
+  static const bool ready = sodium_init() >= 0;
+  // sodium_init fails only when the system cannot provide randomness at all.
+  if (!ready) std::abort();
+}
+
+// libsodium hashes the message from its pointer even when it is empty; never hand it null.
+const unsigned char* MessageData(std::span<const uint8_t> message) {
+  static const unsigned char kNone = 0;
+  return message.empty() ? &kNone : message.data();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------
@@ -59,12 +68,10 @@ Result<PublicKey> PublicKey::FromRaw(std::span<const uint8_t> raw) {
     return Fail("key.malformed",
                 "Ed25519 public key must be 32 bytes, got " + std::to_string(raw.size()));
   }
-  EVP_PKEY* pkey = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw.data(), raw.size());
-  if (!pkey) return Fail("key.malformed", "OpenSSL rejected the public key: " + OpenSslError());
+  // Any 32 bytes are kept: a key that is not a valid point simply verifies nothing.
   PublicKey key;
   std::copy(raw.begin(), raw.end(), key.raw_.begin());
-  key.pkey_ = std::shared_ptr<const EVP_PKEY>(
-      pkey, [](const EVP_PKEY* p) { EVP_PKEY_free(const_cast<EVP_PKEY*>(p)); });
+  key.present_ = true;
   return key;
 }
 
@@ -86,29 +93,27 @@ Result<PublicKey> PublicKey::FromPem(std::string_view pem) {
 }
 
 std::string PublicKey::ToPem() const {
-  assert(pkey_);
+  assert(present_);
+  std::unique_ptr<EVP_PKEY, void (*)(EVP_PKEY*)> pkey(
+      EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, nullptr, raw_.data(), raw_.size()),
+      EVP_PKEY_free);
+  // OpenSSL takes any 32 bytes as an Ed25519 public key; only allocation can fail.
+  if (!pkey) std::abort();
   BioPtr bio(BIO_new(BIO_s_mem()));
-  PEM_write_bio_PUBKEY(bio.get(), const_cast<EVP_PKEY*>(pkey_.get()));
+  PEM_write_bio_PUBKEY(bio.get(), pkey.get());
   return BioToString(bio.get());
 }
 
 Status PublicKey::Verify(std::span<const uint8_t> message,
                          std::span<const uint8_t> signature) const {
-  if (!pkey_) return Fail("crypto.bad_signature", "no public key to verify with");
+  if (!present_) return Fail("crypto.bad_signature", "no public key to verify with");
   if (signature.size() != kEd25519SignatureSize) {
     return Fail("crypto.bad_signature",
                 "Ed25519 signature must be 64 bytes, got " + std::to_string(signature.size()));
   }
-  // A context per call: EVP_MD_CTX is not shareable between threads, EVP_PKEY (read-only)
-  // is.
-  MdCtx ctx(EVP_MD_CTX_new());
-  if (!ctx || EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr,
-                                   const_cast<EVP_PKEY*>(pkey_.get())) != 1) {
-    return Fail("crypto.bad_signature", "cannot initialise verification: " + OpenSslError());
-  }
-  if (EVP_DigestVerify(ctx.get(), signature.data(), signature.size(), message.data(),
-                       message.size()) != 1) {
-    ERR_clear_error();
+  EnsureSodium();
+  if (crypto_sign_verify_detached(signature.data(), MessageData(message), message.size(),
+                                  raw_.data()) != 0) {
     return Fail("crypto.bad_signature",
                 "Ed25519 signature does not verify under key " + Fingerprint());
   }
@@ -125,15 +130,14 @@ std::string PublicKey::Fingerprint() const {
 
 void PrivateKey::PkeyFree::operator()(EVP_PKEY* p) const { EVP_PKEY_free(p); }
 
-struct PrivateKey::SignerPool {
-  std::mutex mu;
-  std::vector<MdCtx> idle;  // at most one per thread that signed at the same time
-};
+void PrivateKey::SecretKeyWipe::operator()(SecretKey* p) const {
+  sodium_memzero(p->data(), p->size());
+  delete p;
+}
 
-void PrivateKey::SignerPoolFree::operator()(SignerPool* p) const { delete p; }
-
-PrivateKey::PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey, PublicKey pub)
-    : pkey_(std::move(pkey)), public_key_(std::move(pub)), signers_(new SignerPool) {}
+PrivateKey::PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey,
+                       std::unique_ptr<SecretKey, SecretKeyWipe> sk, PublicKey pub)
+    : pkey_(std::move(pkey)), secret_(std::move(sk)), public_key_(std::move(pub)) {}
 
 PrivateKey::~PrivateKey() = default;
 
@@ -142,21 +146,40 @@ Result<PrivateKey> PrivateKey::FromEvp(std::unique_ptr<EVP_PKEY, PkeyFree> pkey)
     return Fail("key.wrong_type", std::string("expected an Ed25519 private key, got ") +
                                       OBJ_nid2sn(EVP_PKEY_get_id(pkey.get())));
   }
-  std::array<uint8_t, 32> raw;
-  size_t len = raw.size();
-  if (EVP_PKEY_get_raw_public_key(pkey.get(), raw.data(), &len) != 1 || len != raw.size()) {
+  std::array<uint8_t, kEd25519SeedSize> seed;
+  size_t seed_len = seed.size();
+  if (EVP_PKEY_get_raw_private_key(pkey.get(), seed.data(), &seed_len) != 1 ||
+      seed_len != seed.size()) {
+    return Fail("key.malformed", "cannot extract the Ed25519 seed: " + OpenSslError());
+  }
+  std::array<uint8_t, kEd25519PublicKeySize> ossl_pub;
+  size_t pub_len = ossl_pub.size();
+  if (EVP_PKEY_get_raw_public_key(pkey.get(), ossl_pub.data(), &pub_len) != 1 ||
+      pub_len != ossl_pub.size()) {
+    sodium_memzero(seed.data(), seed.size());
     return Fail("key.malformed", "cannot derive the public key: " + OpenSslError());
   }
-  auto pub = PublicKey::FromRaw(raw);
-  if (!pub) return std::unexpected(pub.error());
-  return PrivateKey(std::move(pkey), std::move(*pub));
+  EnsureSodium();
+  std::unique_ptr<SecretKey, SecretKeyWipe> sk(new SecretKey);
+  std::array<uint8_t, kEd25519PublicKeySize> pub;
+  crypto_sign_seed_keypair(pub.data(), sk->data(), seed.data());
+  sodium_memzero(seed.data(), seed.size());
+  // A PKCS#8 file carries only the seed, but a PEM may also hold a stored public key; the
+  // key we sign with must be the one we announce.
+  if (pub != ossl_pub) {
+    return Fail("key.malformed", "the public key derived from the seed is " + ToHex(pub) +
+                                     ", the key file says " + ToHex(ossl_pub));
+  }
+  auto public_key = PublicKey::FromRaw(pub);
+  if (!public_key) return std::unexpected(public_key.error());
+  return PrivateKey(std::move(pkey), std::move(sk), std::move(*public_key));
 }
 
 PrivateKey PrivateKey::Generate() {
   std::array<uint8_t, kEd25519SeedSize> seed;
   RandomBytes(seed);
   auto key = FromSeed(seed);
-  OPENSSL_cleanse(seed.data(), seed.size());
+  sodium_memzero(seed.data(), seed.size());
   // A 32-byte seed is always a valid Ed25519 private key.
   if (!key) std::abort();
   return std::move(*key);
@@ -258,35 +281,10 @@ Status PrivateKey::SavePem(const std::string& path) const {
 }
 
 Bytes PrivateKey::Sign(std::span<const uint8_t> message) const {
+  assert(secret_);
   Bytes sig(kEd25519SignatureSize);
-  MdCtx ctx;
-  {
-    std::lock_guard lock(signers_->mu);
-    if (!signers_->idle.empty()) {
-      ctx = std::move(signers_->idle.back());
-      signers_->idle.pop_back();
-    }
-  }
-  auto init = [&] {
-    return EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, pkey_.get()) == 1;
-  };
-  auto sign = [&] {
-    size_t len = sig.size();
-    return EVP_DigestSign(ctx.get(), sig.data(), &len, message.data(), message.size()) == 1 &&
-           len == kEd25519SignatureSize;
-  };
-  // Signing with a valid in-memory Ed25519 key fails only on allocation failure.
-  if (!ctx) {
-    ctx.reset(EVP_MD_CTX_new());
-    if (!ctx || !init() || !sign()) std::abort();
-  } else if (!sign()) {
-    // Ed25519 is one-shot and keeps no state between messages, so OpenSSL 3.0 signs
-    // again with the same context; should a release refuse a reused one, start afresh.
-    ERR_clear_error();
-    if (!init() || !sign()) std::abort();
-  }
-  std::lock_guard lock(signers_->mu);
-  signers_->idle.push_back(std::move(ctx));
+  // With a well-formed secret key crypto_sign_detached cannot fail (it always returns 0).
+  crypto_sign_detached(sig.data(), nullptr, MessageData(message), message.size(), secret_->data());
   return sig;
 }
 

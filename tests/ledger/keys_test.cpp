@@ -196,9 +196,9 @@ BOOST_AUTO_TEST_CASE(one_public_key_verifies_concurrently_from_many_threads) {
   BOOST_TEST(rejected.load() == 200);
 }
 
-BOOST_AUTO_TEST_CASE(signatures_from_reused_contexts_equal_fresh_ones_across_threads) {
-  // Sign reuses initialised OpenSSL contexts; Ed25519 is deterministic, so every
-  // signature must equal the one a fresh key object (fresh context) makes.
+BOOST_AUTO_TEST_CASE(signatures_from_many_threads_equal_ones_from_fresh_keys) {
+  // One key signs from many threads at once; Ed25519 is deterministic, so every signature
+  // must equal the one a fresh key object makes.
   std::array<uint8_t, kEd25519SeedSize> seed{};
   seed[0] = 7;
   PrivateKey shared = PrivateKey::FromSeed(seed).value();

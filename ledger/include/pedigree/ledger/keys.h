@@ -1,5 +1,6 @@
-// Ed25519 keys through OpenSSL EVP: raw 32-byte public keys, PKCS#8 PEM private key files
-// (mode 0600), signing and verification. See ../../../../docs/ledger-format.md, "Keys".
+// Ed25519 keys: raw 32-byte public keys and PKCS#8 PEM private key files (mode 0600) through
+// OpenSSL; signing and strict verification through libsodium. See
+// ../../../../docs/ledger-format.md, "Keys".
 #pragma once
 
 #include <array>
@@ -20,9 +21,8 @@ inline constexpr size_t kEd25519PublicKeySize = 32;
 inline constexpr size_t kEd25519SignatureSize = 64;
 inline constexpr size_t kEd25519SeedSize = 32;
 
-// An Ed25519 public key. Cheap to copy: copies share one immutable OpenSSL key, so
-// verification never rebuilds it. Verify is safe to call from many threads at once.
-// A default-constructed key is empty and verifies nothing.
+// An Ed25519 public key: 32 raw bytes, cheap to copy. Verify is safe to call from many
+// threads at once. A default-constructed key is empty and verifies nothing.
 class PublicKey {
  public:
   PublicKey() = default;
@@ -32,13 +32,16 @@ class PublicKey {
   // A PEM "PUBLIC KEY" (SubjectPublicKeyInfo) block; key.malformed or key.wrong_type.
   [[nodiscard]] static Result<PublicKey> FromPem(std::string_view pem);
 
-  bool empty() const { return !pkey_; }
+  bool empty() const { return !present_; }
   const std::array<uint8_t, 32>& raw() const { return raw_; }
   // PEM SubjectPublicKeyInfo, as `openssl pkey -pubout` writes it. Requires !empty().
   std::string ToPem() const;
 
-  // Succeeds iff `signature` is a valid Ed25519 signature (RFC 8032, as OpenSSL checks it)
-  // of `message` under this key; crypto.bad_signature otherwise (also for a wrong length).
+  // Succeeds iff `signature` is a valid Ed25519 signature (RFC 8032) of `message` under this
+  // key, checked strictly (libsodium 1.0.18: cofactorless equation, canonical S < L,
+  // small-order keys and R refused); crypto.bad_signature otherwise (also for a wrong
+  // length). Whatever passes also passes OpenSSL's and Go's checks, not necessarily the
+  // reverse (docs/threat-model.md).
   [[nodiscard]] Status Verify(std::span<const uint8_t> message,
                               std::span<const uint8_t> signature) const;
   [[nodiscard]] Status Verify(std::string_view message, std::span<const uint8_t> signature) const {
@@ -53,11 +56,12 @@ class PublicKey {
 
  private:
   std::array<uint8_t, 32> raw_{};
-  std::shared_ptr<const EVP_PKEY> pkey_;
+  bool present_ = false;
 };
 
-// An Ed25519 private key. Move-only owner of the OpenSSL key; Sign is safe to call from
-// many threads at once.
+// An Ed25519 private key. Move-only owner of the OpenSSL key (for PEM) and of the 64-byte
+// libsodium secret key derived from it once (for Sign), which is wiped when the key is
+// destroyed; a moved-from key holds neither. Sign is safe to call from many threads at once.
 class PrivateKey {
  public:
   // A fresh key from the operating system's RNG.
@@ -83,7 +87,8 @@ class PrivateKey {
   std::string ToPem() const;
 
   PublicKey public_key() const { return public_key_; }
-  // The 64-byte Ed25519 signature of `message`. Deterministic (RFC 8032).
+  // The 64-byte Ed25519 signature of `message`. Deterministic (RFC 8032), byte-identical
+  // to OpenSSL's. Requires a key that was not moved from.
   Bytes Sign(std::span<const uint8_t> message) const;
   Bytes Sign(std::string_view message) const { return Sign(AsBytes(message)); }
 
@@ -91,18 +96,19 @@ class PrivateKey {
   struct PkeyFree {
     void operator()(EVP_PKEY* p) const;
   };
-  // Signing contexts already initialised with this key, reused across calls: OpenSSL
-  // 3.0's EVP_DigestSignInit looks the algorithm up in the provider on every call.
-  struct SignerPool;
-  struct SignerPoolFree {
-    void operator()(SignerPool* p) const;
+  // libsodium's secret key: seed ‖ public key. Freed by wiping it first.
+  using SecretKey = std::array<uint8_t, 64>;
+  struct SecretKeyWipe {
+    void operator()(SecretKey* p) const;
   };
-  PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey, PublicKey pub);
+  PrivateKey(std::unique_ptr<EVP_PKEY, PkeyFree> pkey, std::unique_ptr<SecretKey, SecretKeyWipe> sk,
+             PublicKey pub);
   static Result<PrivateKey> FromEvp(std::unique_ptr<EVP_PKEY, PkeyFree> pkey);
 
   std::unique_ptr<EVP_PKEY, PkeyFree> pkey_;
+  // On the heap so that a move hands the one copy over instead of leaving a second behind.
+  std::unique_ptr<SecretKey, SecretKeyWipe> secret_;
   PublicKey public_key_;
-  std::unique_ptr<SignerPool, SignerPoolFree> signers_;
 };
 
 }  // namespace pedigree::ledger
