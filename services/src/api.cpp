@@ -589,7 +589,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
   }
-  return Ok();
+  return AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes);
 }
 
 }  // namespace pedigree::services
