@@ -35,7 +35,8 @@ scanner::Dataset Slice(const scanner::Dataset& dataset, size_t first, size_t cou
 Result<SponsorStore*> TrialWorkflow::Store() {
   if (!store_) {
     return Fail(Error("trial.no_store",
-                      "this node holds no sponsor store; start it with a store file (--store)"));
+                      "this node holds no sponsor store; start it with one (pedigree serve "
+                      "--sponsor-store FILE, setting sponsor_store or PEDIGREE_SPONSOR_STORE)"));
   }
   return store_;
 }
@@ -59,7 +60,8 @@ Result<uint64_t> TrialWorkflow::SealProtocol(const TrialSigner& sponsor, std::st
                                              const std::vector<std::string>& primary,
                                              const std::vector<std::string>& secondary) {
   if (document.empty()) {
-    return Fail(Error("trial.empty_protocol", "the protocol document is empty").at_field("protocol"));
+    return Fail(
+        Error("trial.empty_protocol", "the protocol document is empty").at_field("protocol"));
   }
   auto p = JsonValue::Object();
   p.set("protocolHash", JsonValue(ToHex(Sha256(document))));
@@ -91,8 +93,8 @@ Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
         result.unchanged += count;
         continue;
       }
-      return std::unexpected(staged.error().with_context(
-          "records " + std::to_string(first + 1) + ".." + std::to_string(first + count)));
+      return std::unexpected(staged.error().with_context("records " + std::to_string(first + 1) +
+                                                         ".." + std::to_string(first + count)));
     }
     auto records = JsonValue::Array();
     uint64_t replaced = 0;
@@ -190,8 +192,7 @@ Result<CandidateCheck> TrialWorkflow::Verify(std::string_view trial_id,
 }
 
 Result<reports::Disclosure> TrialWorkflow::Disclose(std::string_view trial_id,
-                                                    std::string_view domain,
-                                                    std::string_view key) {
+                                                    std::string_view domain, std::string_view key) {
   PEDIGREE_ASSIGN(store, Store());
   PEDIGREE_ASSIGN(stored, (*store)->LatestSeal(trial_id, domain));
   if (!stored->ledger_index) {
@@ -212,8 +213,8 @@ Result<uint64_t> TrialWorkflow::Redact(const TrialSigner& sponsor, std::string_v
                                        std::string_view reason) {
   PEDIGREE_ASSIGN(store, Store());
   if (reason.empty()) {
-    return Fail(Error("trial.reason_required", "a redaction needs its justification")
-                    .at_field("reason"));
+    return Fail(
+        Error("trial.reason_required", "a redaction needs its justification").at_field("reason"));
   }
   PEDIGREE_ASSIGN(records, (*store)->CurrentRecords(trial_id, domain));
   auto it = std::find_if(records->begin(), records->end(),
@@ -242,8 +243,8 @@ Result<ledger::OutcomeDiscrepancies> TrialWorkflow::CheckOutcomes(
   PEDIGREE_ASSIGN(view, View());
   PEDIGREE_ASSIGN(protocols, (*view)->Protocols(trial_id));
   if (protocols->empty()) {
-    return Fail(Error("trial.no_protocol",
-                      "trial '" + std::string(trial_id) + "' has no sealed protocol"));
+    return Fail(
+        Error("trial.no_protocol", "trial '" + std::string(trial_id) + "' has no sealed protocol"));
   }
   const ledger::ProtocolRecord& seal = protocols->front();
   return ledger::OutcomeCheck(seal.primary, seal.secondary, reported_primary, reported_secondary);
