@@ -1,6 +1,7 @@
 #include "pedigree/services/trial_workflow.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "pedigree/ledger/bytes.h"
 
@@ -83,6 +84,21 @@ Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
     return Fail(Error("trial.wrong_study", "the dataset is for study '" + dataset.study_id +
                                                "', not trial '" + std::string(trial_id) + "'")
                     .at_field("STUDYID"));
+  }
+  // Each chunk is staged on its own, so a key repeated in two chunks would pass as a
+  // correction of the first by the second: refuse it for the whole file first.
+  if (dataset.records.size() > kRecordsPerEvent) {
+    std::unordered_map<std::string, uint64_t> lines;
+    lines.reserve(dataset.records.size());
+    for (size_t i = 0; i < dataset.records.size(); ++i) {
+      auto [it, added] = lines.emplace(scanner::RecordKey(dataset, i), dataset.records[i].line);
+      if (!added) {
+        return Fail(Error("trial.duplicate_key",
+                          "key " + it->first + " appears at line " + std::to_string(it->second) +
+                              " and again at line " + std::to_string(dataset.records[i].line))
+                        .at_line_column(dataset.records[i].line, 1));
+      }
+    }
   }
   SubmissionResult result;
   for (size_t first = 0; first < dataset.records.size(); first += kRecordsPerEvent) {

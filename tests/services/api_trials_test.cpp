@@ -10,8 +10,10 @@
 #include "http_client.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/identifiers.h"
+#include "pedigree/scanner/trial_data.h"
 #include "pedigree/services/api.h"
 #include "pedigree/services/trial_store.h"
+#include "pedigree/services/trial_workflow.h"
 
 using namespace pedigree;
 using namespace pedigree::services;
@@ -445,6 +447,48 @@ BOOST_AUTO_TEST_CASE(dataset_upload_has_its_own_body_limit) {
   Poco::StreamCopier::copyToString(api.session_->receiveResponse(response), body);
   BOOST_TEST(static_cast<int>(response.getStatus()) == 413);
   BOOST_TEST(body.find("request.too_large") != std::string::npos);
+}
+
+// `count` DM records made from the sample's first, with subjects S00000, S00001, ...
+scanner::Dataset ManySubjects(size_t count) {
+  scanner::TrialParseOptions options;
+  options.expected_study_id = kTrial;
+  scanner::Dataset dm = scanner::ParseCsv(ReadFile(kStudy + "dm.csv"), options).value();
+  size_t usubjid = 0;
+  while (dm.columns[usubjid].name != "USUBJID") ++usubjid;
+  scanner::Record first = dm.records[0];
+  dm.records.clear();
+  for (size_t i = 0; i < count; ++i) {
+    scanner::Record r = first;
+    r.values[usubjid].text = "S" + std::to_string(100000 + i).substr(1);
+    r.line = i + 2;
+    dm.records.push_back(std::move(r));
+  }
+  return dm;
+}
+
+BOOST_AUTO_TEST_CASE(large_dataset_goes_in_chunks_and_a_key_repeated_across_chunks_is_refused) {
+  TrialApi api;
+  api.TrialUnderway();
+  TrialWorkflow workflow(*api.node_, api.store_.get());
+  const TrialSigner site{"s1", "Dr Ada Site", "authorship"};
+  // Record 10,001 repeats record 1's key with another age: with a reason, chunk 2 would
+  // have replaced chunk 1's record.
+  scanner::Dataset repeated = ManySubjects(10'001);
+  repeated.records.back().values = repeated.records.front().values;
+  repeated.records.back().values[7].text = "99";
+  uint64_t size = api.LedgerSize();
+  auto refused = workflow.SubmitDataset(site, kTrial, repeated, "reason");
+  BOOST_TEST(pedigree::services::testing::CodeOf(refused) == "trial.duplicate_key");
+  BOOST_TEST(api.LedgerSize() == size);
+
+  auto chunked = workflow.SubmitDataset(site, kTrial, ManySubjects(10'001));
+  BOOST_REQUIRE_MESSAGE(chunked.has_value(), pedigree::testing::Why(chunked));
+  BOOST_TEST(chunked->indices.size() == 2u);
+  BOOST_TEST(chunked->submitted == 10'001u);
+  Reply trial = api.Call("sp", "GET", "/v1/trials/" + kTrial);
+  BOOST_TEST(TrialApi::Body(trial).find("domains")->as_array()[0].find("leafCount")->as_int() ==
+             10'001);
 }
 
 BOOST_AUTO_TEST_CASE(node_without_sponsor_store_says_so) {
