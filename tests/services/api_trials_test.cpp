@@ -124,7 +124,8 @@ class TrialApi {
     return b->find("error")->find("code")->as_string();
   }
   static std::string ErrorField(const Reply& r) {
-    const JsonValue* f = Body(r).find("error")->find("field");
+    JsonValue body = Body(r);
+    const JsonValue* f = body.find("error")->find("field");
     return f ? f->as_string() : "";
   }
 
