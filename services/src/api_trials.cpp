@@ -642,11 +642,22 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         if (!signer) return ErrorResponse(signer.error());
         auto domain = RequiredString(*body, "domain", "domain");
         if (!domain) return ErrorResponse(domain.error());
-        auto key = RequiredString(*body, "key", "key");
-        if (!key) return ErrorResponse(key.error());
         std::string reason;
         if (const JsonValue* r = body->find("reason"); r && r->is_string()) reason = r->as_string();
-        auto index = api->workflow.Redact(*signer, req.path_params.at("id"), *domain, *key, reason);
+        // `key` names the current record; `leaf` any version, e.g. one since corrected.
+        Result<uint64_t> index;
+        if (body->find("leaf")) {
+          auto hex = RequiredString(*body, "leaf", "leaf");
+          if (!hex) return ErrorResponse(hex.error());
+          auto leaf = HashParam(*hex, "leaf");
+          if (!leaf) return ErrorResponse(leaf.error());
+          index =
+              api->workflow.RedactLeaf(*signer, req.path_params.at("id"), *domain, *leaf, reason);
+        } else {
+          auto key = RequiredString(*body, "key", "key");
+          if (!key) return ErrorResponse(key.error());
+          index = api->workflow.Redact(*signer, req.path_params.at("id"), *domain, *key, reason);
+        }
         if (!index) return Refusal(index.error());
         auto o = JsonValue::Object();
         o.set("index", Int(*index));

@@ -253,6 +253,27 @@ Result<uint64_t> TrialWorkflow::Redact(const TrialSigner& sponsor, std::string_v
   return *index;
 }
 
+Result<uint64_t> TrialWorkflow::RedactLeaf(const TrialSigner& sponsor, std::string_view trial_id,
+                                           std::string_view domain, const Hash& leaf,
+                                           std::string_view reason) {
+  PEDIGREE_ASSIGN(store, Store());
+  if (reason.empty()) {
+    return Fail(
+        Error("trial.reason_required", "a redaction needs its justification").at_field("reason"));
+  }
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(domain));
+  p.set("leaf", JsonValue(ToHex(leaf)));
+  p.set("reason", JsonValue(reason));
+  PEDIGREE_ASSIGN(index, Submit(sponsor, "trial.redact", trial_id, std::move(p)));
+  if (auto ok = (*store)->Redact(trial_id, domain, leaf, reason, *index);
+      !ok && ok.error().code() != "trial.unknown_leaf") {
+    return std::unexpected(
+        ok.error().with_context("the trial.redact event is at index " + std::to_string(*index)));
+  }
+  return *index;
+}
+
 Result<ledger::OutcomeDiscrepancies> TrialWorkflow::CheckOutcomes(
     std::string_view trial_id, const std::vector<std::string>& reported_primary,
     const std::vector<std::string>& reported_secondary) {

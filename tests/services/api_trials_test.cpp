@@ -210,6 +210,13 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
   BOOST_TEST(TrialApi::Body(submitted).find("submitted")->as_int() == 240);
   BOOST_TEST(TrialApi::Body(submitted).find("indices")->size() == 1u);
 
+  std::string first_leaf;
+  const std::vector<StoredRecord> records = api.store_->CurrentRecords(kTrial, "DM").value();
+  for (const StoredRecord& r : records) {
+    if (r.key == kFirstKey) first_leaf = ToHex(r.leaf);
+  }
+  BOOST_REQUIRE(!first_leaf.empty());
+
   BOOST_REQUIRE_EQUAL(api.Lock("soft_lock").status, 201);
   // A query answered during the soft lock corrects one age, with its reason.
   const std::string corrected = EditLine(dm, 1, ",63,", ",64,");
@@ -298,6 +305,17 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
                                 .set("signature", Signature("Dr Sam Sponsor", "responsibility")));
   BOOST_REQUIRE_MESSAGE(redacted.status == 201, redacted.body);
 
+  // The version before the correction is redacted by its leaf; twice is refused.
+  auto redact_first = JsonValue::Object()
+                          .set("domain", JsonValue("DM"))
+                          .set("leaf", JsonValue(first_leaf))
+                          .set("reason", JsonValue("the same comment, before the age query"))
+                          .set("signature", Signature("Dr Sam Sponsor", "responsibility"));
+  Reply old_version = api.Post("sp", "/v1/trials/" + kTrial + "/redactions", redact_first);
+  BOOST_REQUIRE_MESSAGE(old_version.status == 201, old_version.body);
+  Reply twice = api.Post("sp", "/v1/trials/" + kTrial + "/redactions", redact_first);
+  BOOST_TEST(TrialApi::ErrorCode(twice) == "trial.already_redacted");
+
   Reply trial = api.Call("s2", "GET", "/v1/trials/" + kTrial);
   BOOST_REQUIRE_MESSAGE(trial.status == 200, trial.body);
   JsonValue t = TrialApi::Body(trial);
@@ -312,7 +330,7 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
   BOOST_TEST(domain.find("leafCount")->as_int() == 240);
   BOOST_TEST(domain.find("locks")->size() == 3u);
   BOOST_TEST(domain.find("seals")->size() == 1u);
-  BOOST_TEST(domain.find("redactions")->size() == 1u);
+  BOOST_TEST(domain.find("redactions")->size() == 2u);
   // The redacted record can no longer be disclosed.
   Reply gone = api.Call(
       "sp", "GET",
