@@ -104,8 +104,8 @@ class TrialApi {
   }
 
   Reply Call(const std::string& org, const std::string& method, const std::string& target,
-             const std::string& body = "", const std::string& type = "application/json") {
-    std::map<std::string, std::string> headers;
+             const std::string& body = "", const std::string& type = "application/json",
+             std::map<std::string, std::string> headers = {}) {
     if (!org.empty()) headers["Authorization"] = "Bearer " + token_[org];
     if (!body.empty()) headers["Content-Type"] = type;
     return Exchange(*session_, Send{method, target, body, headers});
@@ -446,6 +446,26 @@ BOOST_AUTO_TEST_CASE(refused_trial_requests_name_the_rule_and_write_nothing) {
   // The store kept the sealed records: the original file still verifies.
   Reply verified = api.Upload("sp", "/v1/trials/" + kTrial + "/verify?domain=DM", dm);
   BOOST_TEST(TrialApi::Body(verified).find("identical")->as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(replayed_trial_command_with_idempotency_key_appends_nothing) {
+  TrialApi api;
+  api.TrialUnderway();
+  auto lock = JsonValue::Object()
+                  .set("domain", JsonValue("AE"))
+                  .set("action", JsonValue("soft_lock"))
+                  .set("signature", Signature("Dr Sam Sponsor", "approval"));
+  const std::string target = "/v1/trials/" + kTrial + "/locks";
+  Reply first = api.Call("sp", "POST", target, ledger::Canonicalize(lock), "application/json",
+                         {{"Idempotency-Key", "lock-ae-1"}});
+  BOOST_REQUIRE_EQUAL(first.status, 201);
+  uint64_t size = api.LedgerSize();
+  Reply replay = api.Call("sp", "POST", target, ledger::Canonicalize(lock), "application/json",
+                          {{"Idempotency-Key", "lock-ae-1"}});
+  BOOST_TEST(replay.status == 201);
+  BOOST_TEST(TrialApi::Body(replay).find("index")->as_int() ==
+             TrialApi::Body(first).find("index")->as_int());
+  BOOST_TEST(api.LedgerSize() == size);
 }
 
 BOOST_AUTO_TEST_CASE(dataset_upload_has_its_own_body_limit) {
