@@ -12,22 +12,16 @@ namespace pedigree::ledger {
 struct ProvenanceView::Impl {
   SqliteDb owner;
   sql::Connection db;
-  explicit Impl(sqlite3* handle) : owner(handle), db(handle) {}
+  explicit Impl(SqliteDb handle) : owner(std::move(handle)), db(owner.get()) {}
 };
 
 ProvenanceView::ProvenanceView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ProvenanceView::~ProvenanceView() = default;
 
 Result<std::unique_ptr<ProvenanceView>> ProvenanceView::Open(const std::string& db_path) {
-  sqlite3* handle = nullptr;
-  int rc = sqlite3_open_v2(db_path.c_str(), &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-  auto impl = std::make_unique<Impl>(handle);
-  if (rc != SQLITE_OK) {
-    return Fail("storage.io", "cannot open " + db_path + " for reading: " + sqlite3_errstr(rc));
-  }
-  sqlite3_busy_timeout(handle, 5000);
-  return std::unique_ptr<ProvenanceView>(new ProvenanceView(std::move(impl)));
+  PEDIGREE_ASSIGN(db, OpenSqliteReadOnly(db_path));
+  return std::unique_ptr<ProvenanceView>(
+      new ProvenanceView(std::make_unique<Impl>(std::move(*db))));
 }
 
 Result<std::optional<PackView>> ProvenanceView::Pack(std::string_view gtin,

@@ -161,6 +161,18 @@ SqliteDb& SqliteDb::operator=(SqliteDb&& other) noexcept {
 SqliteDb::~SqliteDb() {
   if (db_) sqlite3_close_v2(db_);
 }
+
+Result<SqliteDb> OpenSqliteReadOnly(const std::string& path) {
+  sqlite3* handle = nullptr;
+  int rc =
+      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
+  SqliteDb db(handle);  // sqlite3_open_v2 may return a handle even when it fails
+  if (rc != SQLITE_OK) {
+    return Fail("storage.io", "cannot open " + path + " for reading: " + sqlite3_errstr(rc));
+  }
+  sqlite3_busy_timeout(handle, 5000);
+  return db;
+}
 SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
   if (this != &other) {
     if (stmt_) sqlite3_finalize(stmt_);

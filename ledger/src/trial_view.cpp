@@ -42,22 +42,15 @@ std::string NormaliseOutcome(std::string_view text) {
 struct TrialView::Impl {
   SqliteDb owner;
   sql::Connection db;
-  explicit Impl(sqlite3* handle) : owner(handle), db(handle) {}
+  explicit Impl(SqliteDb handle) : owner(std::move(handle)), db(owner.get()) {}
 };
 
 TrialView::TrialView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TrialView::~TrialView() = default;
 
 Result<std::unique_ptr<TrialView>> TrialView::Open(const std::string& db_path) {
-  sqlite3* handle = nullptr;
-  int rc = sqlite3_open_v2(db_path.c_str(), &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
-  auto impl = std::make_unique<Impl>(handle);
-  if (rc != SQLITE_OK) {
-    return Fail("storage.io", "cannot open " + db_path + " for reading: " + sqlite3_errstr(rc));
-  }
-  sqlite3_busy_timeout(handle, 5000);
-  return std::unique_ptr<TrialView>(new TrialView(std::move(impl)));
+  PEDIGREE_ASSIGN(db, OpenSqliteReadOnly(db_path));
+  return std::unique_ptr<TrialView>(new TrialView(std::make_unique<Impl>(std::move(*db))));
 }
 
 Result<std::optional<TrialRecord>> TrialView::Trial(std::string_view trial_id) {

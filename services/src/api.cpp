@@ -589,7 +589,8 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
   }
-  return AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes);
+  PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
+  return AddReportRoutes(router, node);
 }
 
 }  // namespace pedigree::services

@@ -6,6 +6,10 @@
 #include <iostream>
 #include <sstream>
 
+#include "pedigree/reports/html.h"
+#include "pedigree/reports/pack_report.h"
+#include "pedigree/reports/trial_report.h"
+
 namespace pedigree::services {
 
 Result<Args> Args::Parse(const std::vector<std::string>& args, size_t first,
@@ -76,6 +80,50 @@ std::string Args::dir() const {
 
 void PrintJson(std::ostream& out, const ledger::JsonValue& value) {
   out << ledger::Canonicalize(value) << "\n";
+}
+
+std::vector<std::string> SplitList(const std::string& text) {
+  std::vector<std::string> out;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (!item.empty()) out.push_back(item);
+  }
+  return out;
+}
+
+int EmitReport(const Args& args, const ledger::JsonValue& report, CliIo& io,
+               const std::string& default_format) {
+  const std::string format = args.get("format").value_or(default_format);
+  const ledger::JsonValue* kind = report.find("report");
+  std::string k = kind && kind->is_string() ? kind->as_string() : "";
+  std::string text;
+  if (format == "json") {
+    text = ledger::Canonicalize(report) + "\n";
+  } else if (format == "html") {
+    text = reports::RenderHtml(report);
+  } else if (format == "text") {
+    text = k == "pack"    ? reports::RenderPackText(report)
+           : k == "trial" ? reports::RenderTrialText(report)
+                          : reports::RenderText(report);
+  } else {
+    PrintError(io.err,
+               Error("cli.usage", "--format must be json, text or html, not '" + format + "'")
+                   .at_field("format"));
+    return 2;
+  }
+  std::optional<std::string> path = args.get("o") ? args.get("o") : args.get("out");
+  if (path && *path != "-") {
+    std::ofstream file(*path, std::ios::binary | std::ios::trunc);
+    if (!file || !(file << text) || !file.flush()) {
+      return PrintError(io.err, Error("cli.io", "cannot write " + *path).at_field("o"));
+    }
+  } else {
+    io.out << text;
+  }
+  const ledger::JsonValue* verdict = report.find("verdict");
+  std::string v = verdict && verdict->is_string() ? verdict->as_string() : "";
+  return v == "VERIFIED" ? 0 : v == "SUSPECT" ? 3 : 4;
 }
 
 int PrintError(std::ostream& err, const Error& error) {

@@ -52,10 +52,20 @@ struct Command {
   CommandFn run;
 };
 
+// "a,b,,c" -> {a, b, c}: a comma-separated option value, empty items dropped.
+std::vector<std::string> SplitList(const std::string& text);
+
 // Prints `value` as one line of canonical JSON.
 void PrintJson(std::ostream& out, const ledger::JsonValue& value);
 // Prints an error as JSON {"error":{code,message,field,...}} to err; returns exit code 1.
 int PrintError(std::ostream& err, const Error& error);
+// Writes a verification report (pedigree-report/v1 JSON) to `-o FILE` / `--out FILE` or
+// standard output in `--format` json, text or html (default `default_format`), and
+// returns the exit status every report command shares: 0 VERIFIED, 3 SUSPECT, 4 FAILED,
+// 2 usage, 1 when it cannot be written.
+int EmitReport(const Args& args, const ledger::JsonValue& report, CliIo& io,
+               const std::string& default_format = "json");
+
 // Reads a whole file, or standard input for "-".
 [[nodiscard]] Result<std::string> ReadInput(const std::string& path, std::istream& in);
 

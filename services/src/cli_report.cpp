@@ -1,5 +1,5 @@
 // Report commands: `report pack`, `bundle pack` and `verify-bundle`. The report is always made
-// as JSON by reports::VerifyPack; text (and HTML, once its renderer lands) are made from it.
+// as JSON by reports::VerifyPack; text and self-contained HTML are made from it.
 // Exit codes: 0 VERIFIED, 3 SUSPECT, 4 FAILED (also a bundle that does not parse), 2 usage,
 // 1 any other error (no ledger, unreadable file, unknown pack).
 #include <chrono>
@@ -10,6 +10,7 @@
 #include "cli_common.h"
 #include "pedigree/ledger/ledger.h"
 #include "pedigree/reports/bundle.h"
+#include "pedigree/reports/html.h"
 #include "pedigree/reports/pack_report.h"
 
 namespace pedigree::services {
@@ -26,29 +27,10 @@ int Error(CliIo& io, const pedigree::Error& e) {
   return e.code() == "cli.usage" ? kExitUsage : 1;
 }
 
-int VerdictExit(const JsonValue& report) {
-  const std::string& verdict = report.find("verdict")->as_string();
-  return verdict == "VERIFIED" ? 0 : verdict == "SUSPECT" ? kExitSuspect : kExitFailed;
-}
-
 int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
-}
-
-// The report in the requested format. HOOK for the HTML renderer: when
-// pedigree/reports/html.h lands, `--format html` renders `report` here, like text does.
-Result<std::string> Render(const JsonValue& report, const std::string& format) {
-  if (format == "json") return ledger::Canonicalize(report) + "\n";
-  if (format == "text") return reports::RenderPackText(report);
-  if (format == "html") {
-    return Fail(pedigree::Error("cli.usage", "--format html is not available in this build yet")
-                    .at_field("format"));
-  }
-  return Fail(
-      pedigree::Error("cli.usage", "--format must be json, text or html, not '" + format + "'")
-          .at_field("format"));
 }
 
 Status WriteOutput(const std::optional<std::string>& path, const std::string& text, CliIo& io) {
@@ -70,7 +52,7 @@ Result<std::string> OnePositional(const Args& args, const char* what) {
   return args.positionals()[0];
 }
 
-// `pedigree report pack CODE [--format json|text] [-o FILE]`
+// `pedigree report pack CODE [--format json|text|html] [-o FILE]`
 int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 2, {"dir", "format", "o", "out"});
   if (!args) return Error(io, args.error());
@@ -82,12 +64,7 @@ int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   if (!evidence) return Error(io, evidence.error());
   auto anchors = reports::LedgerTrustAnchors(**l);
   if (!anchors) return Error(io, anchors.error());
-  JsonValue report = reports::VerifyPack(*evidence, *anchors, Now());
-  auto text = Render(report, args->get("format").value_or("json"));
-  if (!text) return Error(io, text.error());
-  auto out = args->get("o") ? args->get("o") : args->get("out");
-  if (auto ok = WriteOutput(out, *text, io); !ok) return Error(io, ok.error());
-  return VerdictExit(report);
+  return EmitReport(*args, reports::VerifyPack(*evidence, *anchors, Now()), io);
 }
 
 // `pedigree bundle pack CODE -o FILE`
@@ -133,7 +110,7 @@ Result<ledger::PublicKey> AuthorityKey(const std::string& value, CliIo& io) {
 }
 
 // `pedigree verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..]
-// [--format text|json] [-o FILE]`
+// [--format text|json|html] [-o FILE]`
 int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 1, {"trust", "authority", "witness", "format", "o", "out"});
   if (!args) return Error(io, args.error());
@@ -169,12 +146,7 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
     PrintError(io.err, evidence.error());
     return kExitFailed;
   }
-  JsonValue report = reports::VerifyPack(*evidence, anchors, Now());
-  auto text = Render(report, args->get("format").value_or("text"));
-  if (!text) return Error(io, text.error());
-  auto out = args->get("o") ? args->get("o") : args->get("out");
-  if (auto ok = WriteOutput(out, *text, io); !ok) return Error(io, ok.error());
-  return VerdictExit(report);
+  return EmitReport(*args, reports::VerifyPack(*evidence, anchors, Now()), io, "text");
 }
 
 }  // namespace
@@ -182,13 +154,13 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
 std::vector<Command> ReportCommands() {
   return {
       {"report pack",
-       "report pack CODE [--format json|text] [-o FILE]   (exit 0 VERIFIED, 3 "
+       "report pack CODE [--format json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 "
        "SUSPECT, 4 FAILED)",
        ReportPack},
       {"bundle pack", "bundle pack CODE -o FILE   (offline bundle pedigree-bundle/v1)", BundlePack},
       {"verify-bundle",
        "verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..] "
-       "[--format text|json] [-o FILE]",
+       "[--format text|json|html] [-o FILE]",
        VerifyBundle},
   };
 }

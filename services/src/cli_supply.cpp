@@ -17,16 +17,6 @@ namespace {
 
 using ledger::JsonValue;
 
-std::vector<std::string> SplitList(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  std::string item;
-  while (std::getline(in, item, ',')) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 JsonValue Strings(const std::vector<std::string>& items) {
   auto a = JsonValue::Array();
   for (const auto& i : items) a.push_back(JsonValue(i));

@@ -6,6 +6,7 @@
 #include <map>
 #include <ostream>
 
+#include "demo_trial.h"
 #include "pedigree/ledger/envelope.h"
 #include "pedigree/ledger/identifiers.h"
 #include "pedigree/ledger/merkle.h"
@@ -405,7 +406,9 @@ Status Scenario::Run() {
          << " µs each (EU requirement: 300 ms)\n";
   }
 
-  out_ << "\n9. Alerts on the ledger, newest first\n";
+  PEDIGREE_TRY(RunTrialDemo(node_, authority_, options_.dir, out_));
+
+  out_ << "\n10. Alerts on the ledger, newest first\n";
   auto alerts = node_.Read([](ledger::ProvenanceView& v) { return v.Alerts("", 20); });
   if (!alerts) return std::unexpected(alerts.error());
   for (const auto& a : *alerts) {
@@ -415,7 +418,7 @@ Status Scenario::Run() {
 
   auto& ledger = node_.ledger();
   PEDIGREE_ASSIGN(checkpoint, ledger.SignCheckpoint());
-  out_ << "\n10. Anyone can check the history: signed checkpoint (C2SP signed note)\n"
+  out_ << "\n11. Anyone can check the history: signed checkpoint (C2SP signed note)\n"
        << checkpoint->note;
   PEDIGREE_ASSIGN(history, node_.Read([&](ledger::ProvenanceView& v) {
     return v.PackHistory(batches[0].product->gtin, batches[0].serials[10]);

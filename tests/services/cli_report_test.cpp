@@ -71,6 +71,11 @@ BOOST_AUTO_TEST_CASE(report_bundle_and_verify_bundle_agree_and_exit_by_verdict) 
   BOOST_TEST(report.rc == 0);
   auto json = ledger::ParseJson(report.out).value();
   BOOST_TEST(json.find("verdict")->as_string() == "VERIFIED");
+  Run html = Cli({"report", "pack", raw, "--dir", dir, "--format", "html"});
+  BOOST_TEST_INFO(html.err);
+  BOOST_TEST(html.rc == 0);
+  BOOST_TEST(html.out.starts_with("<!DOCTYPE html>"));
+  BOOST_TEST(html.out.find("VERIFIED") != std::string::npos);
 
   // The key is revoked and replaced; the events it signed before stay valid. Revocation is
   // at the second of the command, and an event in that same second counts as after it.
@@ -104,6 +109,11 @@ BOOST_AUTO_TEST_CASE(report_bundle_and_verify_bundle_agree_and_exit_by_verdict) 
           *ledger::ParseJson(Cli({"report", "pack", "(01)09506000134352(21)A1", "--dir", dir}).out)
                .value()
                .find("violations")));
+  Run verify_html = Cli({"verify-bundle", tmp / "a1.bundle.json", "--trust", dir + "/log.vkey",
+                         "--authority", authority_pub, "--format", "html"});
+  BOOST_TEST(verify_html.rc == 3);
+  BOOST_TEST(verify_html.out.starts_with("<!DOCTYPE html>"));
+  BOOST_TEST(verify_html.out.find("SUSPECT") != std::string::npos);
 
   // Another log's key: the checkpoint does not verify.
   Run other = Cli({"init", "--dir", tmp / "other", "--origin", "example.org/cli-report"});

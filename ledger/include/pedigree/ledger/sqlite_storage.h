@@ -33,6 +33,10 @@ class SqliteDb {
   sqlite3* db_ = nullptr;
 };
 
+// A read-only connection to an existing SQLite file, waiting up to 5 s on a lock, for
+// readers that must never block the writer. storage.io when the file cannot be opened.
+[[nodiscard]] Result<SqliteDb> OpenSqliteReadOnly(const std::string& path);
+
 // Move-only owner of a prepared statement; finalizes it on destruction.
 class SqliteStatement {
  public:

@@ -21,13 +21,19 @@ struct ApiOptions {
   size_t max_dataset_bytes = 256u << 20;
 };
 
-// Adds every supply-chain, clinical-trial and log route to `router`. `node` must outlive
-// the server.
+// Adds every supply-chain, clinical-trial, report and log route to `router`. `node` must
+// outlive the server.
 [[nodiscard]] Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options = {});
 
 // Adds the clinical-trial and kit routes (docs/api.md, "Clinical trials"). `node` and
 // `store` (may be null) must outlive the server; uploads may be up to `max_dataset_bytes`.
 [[nodiscard]] Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                                     size_t max_dataset_bytes = 256u << 20);
+
+// Adds the report routes (GET /v1/reports/pack, /v1/reports/batch/{gtin}/{lot},
+// /v1/reports/audit, /v1/bundles/pack) with their per-organisation access rules; called
+// by AddApiRoutes. Read-only, except that a pack report signs a checkpoint when none
+// covers the pack's newest event. `node` must outlive the server.
+[[nodiscard]] Status AddReportRoutes(Router& router, SupplyNode& node);
 
 }  // namespace pedigree::services

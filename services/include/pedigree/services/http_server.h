@@ -105,7 +105,8 @@ class Router {
 // The HTTP status for an error code. The one table every endpoint uses
 // (documented in docs/api.md, "Errors"):
 //   exact: auth.missing_token, auth.bad_token → 401; auth.forbidden_role,
-//          auth.forbidden_org → 403;
+//          auth.forbidden_org, auth.forbidden → 403; report.not_a_pack → 400;
+//          report.no_such_pack, report.no_such_batch → 404;
 //          request.not_found → 404; request.method_not_allowed → 405;
 //          request.too_large → 413; request.unsupported_media_type → 415;
 //          request.rate_limited → 429; unavailable → 503; internal → 500

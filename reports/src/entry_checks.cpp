@@ -1,0 +1,516 @@
+// The verification and gathering shared by the reports: checkpoints, the registry and each
+// entry's signature, key validity and inclusion.
+#include "entry_checks.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+
+#include "pedigree/ledger/merkle.h"
+#include "pedigree/ledger/proof.h"
+#include "pedigree/ledger/provenance.h"
+
+namespace pedigree::reports::internal {
+
+using ledger::JsonArray;
+using ledger::JsonValue;
+
+std::string Str(const JsonValue& o, const char* name) {
+  const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
+  return v && v->is_string() ? v->as_string() : std::string();
+}
+
+std::vector<std::string> StrList(const JsonValue& o, const char* name) {
+  std::vector<std::string> out;
+  const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
+  if (v && v->is_array()) {
+    for (const JsonValue& i : v->as_array()) {
+      if (i.is_string()) out.push_back(i.as_string());
+    }
+  }
+  return out;
+}
+
+JsonValue Check(std::string id, bool pass, std::string detail) {
+  return JsonValue::Object()
+      .set("id", std::move(id))
+      .set("result", pass ? "pass" : "fail")
+      .set("detail", std::move(detail));
+}
+JsonValue Warn(std::string id, std::string detail) {
+  return JsonValue::Object()
+      .set("id", std::move(id))
+      .set("result", "warn")
+      .set("detail", std::move(detail));
+}
+
+void EntryVerification::Fail(std::string code, std::string message, std::optional<uint64_t> index,
+                             std::string expected, std::string actual) {
+  auto f = JsonValue::Object().set("code", std::move(code)).set("message", std::move(message));
+  if (index) f.set("index", *index);
+  if (!expected.empty()) f.set("expected", std::move(expected));
+  if (!actual.empty()) f.set("actual", std::move(actual));
+  failures_.push_back(std::move(f));
+}
+
+void EntryVerification::VerifyCheckpoints() {
+  std::vector<ledger::NoteVerifier> verifiers{anchors_.log};
+  for (const auto& w : anchors_.witnesses) verifiers.push_back(w);
+  log_.set("verifierKey", anchors_.log.ToString());
+  log_.set("checkpoint", evidence_.checkpoint);
+  auto opened = ledger::OpenNote(evidence_.checkpoint, verifiers);
+  bool log_signed = false;
+  if (opened) {
+    for (const auto& s : opened->verified) log_signed |= s.verifier_index == 0;
+  }
+  if (!opened || !log_signed) {
+    std::string why = opened ? "no signature by the trusted log key " + anchors_.log.ToString()
+                             : opened.error().ToString();
+    checks_.push_back(Check("checkpoint.signature", false, why));
+    Fail(opened ? "note.no_verified_signature" : opened.error().code(),
+         "the checkpoint the proofs use is not signed by the trusted log key: " + why);
+  } else if (auto cp = ledger::ParseCheckpoint(opened->text); !cp) {
+    checks_.push_back(Check("checkpoint.signature", false, cp.error().ToString()));
+    Fail(cp.error().code(), "the signed checkpoint body does not parse: " + cp.error().message());
+  } else if (cp->origin != anchors_.log.name()) {
+    checks_.push_back(Check("checkpoint.signature", false,
+                            "origin '" + cp->origin + "' is not the trusted log's"));
+    Fail("checkpoint.origin", "the checkpoint names origin '" + cp->origin + "'", {},
+         anchors_.log.name(), cp->origin);
+  } else {
+    checkpoint_ = *cp;
+    log_.set("origin", cp->origin).set("treeSize", cp->size).set("rootHash", ToHex(cp->root));
+    checks_.push_back(Check(
+        "checkpoint.signature", true,
+        "signed by " + anchors_.log.name() + " (tree size " + std::to_string(cp->size) + ")"));
+  }
+
+  // Cosignatures: every signature line that is not the log's, with its time when it is a
+  // cosignature/v1 (key ID, u64 timestamp, signature = 76 bytes).
+  auto cosignatures = JsonValue::Array();
+  size_t verified = 0, listed = 0;
+  size_t sep = evidence_.checkpoint.find("\n\n");
+  if (sep != std::string::npos) {
+    std::string_view rest = std::string_view(evidence_.checkpoint).substr(sep + 2);
+    while (!rest.empty()) {
+      size_t nl = rest.find('\n');
+      std::string_view line = rest.substr(0, nl);
+      rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+      constexpr std::string_view kDash = "\xE2\x80\x94 ";
+      if (line.substr(0, kDash.size()) != kDash) continue;
+      line.remove_prefix(kDash.size());
+      size_t space = line.find(' ');
+      if (space == std::string_view::npos) continue;
+      std::string name(line.substr(0, space));
+      if (name == anchors_.log.name()) continue;
+      ++listed;
+      auto c = JsonValue::Object().set("name", name);
+      auto raw = FromBase64(line.substr(space + 1));
+      if (raw && raw->size() == 76) {
+        uint64_t t = 0;
+        for (size_t k = 4; k < 12; ++k) t = (t << 8) | (*raw)[k];
+        c.set("time", ledger::FormatUtcTime(static_cast<int64_t>(t)));
+      }
+      bool ok = false;
+      if (opened) {
+        for (const auto& s : opened->verified) ok |= s.name == name && s.verifier_index > 0;
+      }
+      verified += ok;
+      c.set("verified", ok);
+      cosignatures.push_back(std::move(c));
+    }
+  }
+  log_.set("cosignatures", std::move(cosignatures));
+  if (listed == 0) {
+    checks_.push_back(Warn("checkpoint.cosignatures", "no witness has cosigned this checkpoint"));
+  } else if (verified < listed) {
+    checks_.push_back(Warn("checkpoint.cosignatures",
+                           std::to_string(listed) + " cosignature(s), " + std::to_string(verified) +
+                               " verified; the others are by witness keys not trusted here"));
+  } else {
+    checks_.push_back(Check("checkpoint.cosignatures", true,
+                            std::to_string(verified) + " witness cosignature(s) verified"));
+  }
+
+  // Consistency with the newest checkpoint.
+  if (evidence_.latest_checkpoint.empty()) {
+    checks_.push_back(Check("checkpoint.consistency", true,
+                            "the proofs use the newest checkpoint the source holds"));
+    return;
+  }
+  auto latest_note = ledger::OpenNote(evidence_.latest_checkpoint, verifiers);
+  std::optional<ledger::Checkpoint> latest;
+  if (latest_note) {
+    if (auto cp = ledger::ParseCheckpoint(latest_note->text)) latest = *cp;
+  }
+  if (!latest || latest->origin != anchors_.log.name()) {
+    std::string why = latest_note ? "its body does not parse or names another origin"
+                                  : latest_note.error().ToString();
+    checks_.push_back(Check("checkpoint.consistency", false,
+                            "the newest checkpoint is not signed by the trusted log: " + why));
+    Fail(latest_note ? "checkpoint.origin" : latest_note.error().code(),
+         "the newest checkpoint is not signed by the trusted log: " + why);
+    return;
+  }
+  log_.set("latestTreeSize", latest->size).set("latestRootHash", ToHex(latest->root));
+  if (!checkpoint_) {
+    checks_.push_back(Check("checkpoint.consistency", false,
+                            "cannot check: the proofs' checkpoint is not verified"));
+    return;
+  }
+  auto consistent = ledger::VerifyConsistency(
+      checkpoint_->size, latest->size, evidence_.consistency, checkpoint_->root, latest->root);
+  if (!consistent) {
+    checks_.push_back(Check("checkpoint.consistency", false, consistent.error().ToString()));
+    Fail(consistent.error().code(),
+         "checkpoint of size " + std::to_string(checkpoint_->size) +
+             " is not consistent with the newest of size " + std::to_string(latest->size) + ": " +
+             consistent.error().message(),
+         checkpoint_->size);
+  } else {
+    checks_.push_back(Check("checkpoint.consistency", true,
+                            "size " + std::to_string(checkpoint_->size) + " is a prefix of size " +
+                                std::to_string(latest->size)));
+  }
+}
+
+void EntryVerification::VerifyAuthority() {
+  auto raw = FromBase64(evidence_.authority_key);
+  std::optional<ledger::PublicKey> claimed;
+  if (raw) {
+    if (auto key = ledger::PublicKey::FromRaw(*raw)) claimed = *key;
+  }
+  if (anchors_.authority) {
+    authority_ = anchors_.authority;
+    if (!claimed || !(*claimed == *anchors_.authority)) {
+      checks_.push_back(Check("registry.authority", false,
+                              "the evidence's authority key is not the trusted one"));
+      Fail("registry.authority_mismatch", "the evidence names another consortium authority key", {},
+           ToBase64(anchors_.authority->raw()), evidence_.authority_key);
+      return;
+    }
+    checks_.push_back(
+        Check("registry.authority", true,
+              "registry signed by the trusted authority key " + anchors_.authority->Fingerprint()));
+    return;
+  }
+  if (!claimed) {
+    checks_.push_back(Check("registry.authority", false, "the evidence holds no authority key"));
+    Fail("registry.authority_mismatch", "the evidence's authority key is not a valid key", {}, "",
+         evidence_.authority_key);
+    return;
+  }
+  authority_ = claimed;
+  checks_.push_back(Warn("registry.authority", "authority key " + claimed->Fingerprint() +
+                                                   " taken from the evidence, not pinned by the "
+                                                   "verifier (give the authority key to pin it)"));
+}
+
+void EntryVerification::LearnRegistry() {
+  for (size_t i = 0; i < evidence_.entries.size(); ++i) {
+    if (!opened_[i]) continue;
+    const JsonValue& p = opened_[i]->payload;
+    std::string kind = Str(p, "kind");
+    if (kind.rfind("org.", 0) != 0) continue;
+    // Only registry entries signed by the authority teach anything; KeyCheck fails the others.
+    if (!authority_ || !(opened_[i]->key == *authority_)) continue;
+    std::string id = Str(p, "id");
+    auto add_key = [&](const JsonValue& k) {
+      auto raw = FromBase64(Str(k, "key"));
+      if (!raw || raw->size() != 32) return;
+      std::array<uint8_t, 32> key{};
+      std::copy(raw->begin(), raw->end(), key.begin());
+      RegisteredKey r{id, 0, {}, {}, evidence_.entries[i].index};
+      if (auto t = ledger::ParseUtcTime(Str(k, "validFrom"))) r.valid_from = *t;
+      if (auto t = ledger::ParseUtcTime(Str(k, "validUntil"))) r.valid_until = *t;
+      keys_[key] = r;
+    };
+    if (kind == "org.register") {
+      orgs_[id] = {Str(p, "name"), StrList(p, "roles")};
+      if (const JsonValue* keys = p.find("keys"); keys && keys->is_array()) {
+        for (const JsonValue& k : keys->as_array()) add_key(k);
+      }
+    } else if (kind == "org.key_add") {
+      add_key(p);
+    } else if (kind == "org.key_revoke") {
+      auto raw = FromBase64(Str(p, "key"));
+      auto at = ledger::ParseUtcTime(Str(p, "revokedAt"));
+      if (raw && raw->size() == 32 && at) {
+        std::array<uint8_t, 32> key{};
+        std::copy(raw->begin(), raw->end(), key.begin());
+        if (auto it = keys_.find(key); it != keys_.end() && it->second.org == id) {
+          if (!it->second.revoked_at || *at < *it->second.revoked_at) it->second.revoked_at = *at;
+        }
+      }
+    }
+  }
+}
+
+JsonValue EntryVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry& opened) {
+  const JsonValue& p = opened.payload;
+  std::string kind = Str(p, "kind");
+  std::string org = Str(p, "org");
+  std::string fp = opened.key.Fingerprint();
+  auto fail = [&](std::string code, std::string message, std::string expected, std::string actual) {
+    Fail(code, "entry " + std::to_string(index) + ": " + message, index, expected, actual);
+    return Check("key.valid_at_time", false, message);
+  };
+  if (kind.rfind("org.", 0) == 0) {
+    if (!authority_ || !(opened.key == *authority_)) {
+      return fail("registry.not_authority",
+                  "registry entry " + kind + " signed by " + fp + ", not by the authority",
+                  authority_ ? authority_->Fingerprint() : "", fp);
+    }
+    return Check("key.valid_at_time", true, "consortium authority key " + fp);
+  }
+  if (kind == "alert") {
+    if (!(opened.key == anchors_.log.public_key())) {
+      return fail("registry.not_node", "alert signed by " + fp + ", not by the log's node key",
+                  anchors_.log.public_key().Fingerprint(), fp);
+    }
+    return Check("key.valid_at_time", true, "the node's own key " + fp);
+  }
+  auto time = ledger::ParseUtcTime(Str(p, "time"));
+  if (!time) return fail("registry.bad_time", "event time does not parse", "", Str(p, "time"));
+  auto it = keys_.find(opened.key.raw());
+  if (it == keys_.end()) {
+    return fail("registry.unknown_key",
+                "key " + fp + " is in no registry entry of the evidence for '" + org + "'", org,
+                "unregistered key");
+  }
+  const RegisteredKey& k = it->second;
+  std::string when = ledger::FormatUtcTime(*time);
+  if (k.org != org) {
+    return fail("registry.wrong_org",
+                "key " + fp + " belongs to '" + k.org + "', not '" + org + "'", org, k.org);
+  }
+  if (*time < k.valid_from) {
+    return fail(
+        "registry.key_not_yet_valid",
+        "key " + fp + " valid from " + ledger::FormatUtcTime(k.valid_from) + ", event at " + when,
+        "time >= " + ledger::FormatUtcTime(k.valid_from), when);
+  }
+  if (k.valid_until && *time >= *k.valid_until) {
+    return fail("registry.key_expired",
+                "key " + fp + " valid until " + ledger::FormatUtcTime(*k.valid_until) +
+                    ", event at " + when,
+                "time < " + ledger::FormatUtcTime(*k.valid_until), when);
+  }
+  if (k.revoked_at && *time >= *k.revoked_at) {
+    return fail(
+        "registry.key_revoked",
+        "key " + fp + " revoked at " + ledger::FormatUtcTime(*k.revoked_at) + ", event at " + when,
+        "time < " + ledger::FormatUtcTime(*k.revoked_at), when);
+  }
+  return Check("key.valid_at_time", true,
+               "key " + fp + " of '" + org + "' registered at entry " + std::to_string(k.index) +
+                   ", valid at " + when);
+}
+
+void EntryVerification::OpenEntries() {
+  opened_.clear();
+  opened_.reserve(evidence_.entries.size());
+  for (const auto& e : evidence_.entries) {
+    auto o = e.envelope.empty() ? Result<ledger::OpenedEntry>(std::unexpected(Error("", "")))
+                                : ledger::OpenEntry(e.envelope);
+    opened_.push_back(o ? std::optional<ledger::OpenedEntry>(std::move(*o)) : std::nullopt);
+  }
+  for (size_t i = 1; i < evidence_.entries.size(); ++i) {
+    if (evidence_.entries[i].index <= evidence_.entries[i - 1].index) {
+      Fail("evidence.order", "entries are not in strictly ascending index order",
+           evidence_.entries[i].index);
+    }
+  }
+}
+
+JsonValue EntryVerification::EntryChecks(size_t i, bool& signature_ok) {
+  const EvidenceEntry& entry = evidence_.entries[i];
+  auto checks = JsonValue::Array();
+  signature_ok = false;
+  if (entry.envelope.empty()) {
+    checks.push_back(Check("signature", false, "entry missing from the source"));
+    Fail("entry.missing",
+         "entry " + std::to_string(entry.index) + " is part of the " + what_ + " but missing",
+         entry.index);
+  } else if (!opened_[i]) {
+    auto e = ledger::OpenEntry(entry.envelope).error();
+    checks.push_back(Check("signature", false, e.ToString()));
+    Fail(e.code(), "entry " + std::to_string(entry.index) + ": " + e.message(), entry.index);
+  } else {
+    signature_ok = true;
+    checks.push_back(Check("signature", true, "Ed25519 by " + opened_[i]->key.Fingerprint()));
+  }
+  if (opened_[i]) checks.push_back(KeyCheck(entry.index, *opened_[i]));
+
+  if (!checkpoint_) {
+    checks.push_back(Check("inclusion", false, "no verified checkpoint to prove against"));
+  } else {
+    Hash leaf = ledger::LeafHash(entry.envelope);
+    auto root = ledger::RootFromInclusionProof(entry.index, checkpoint_->size, leaf, entry.proof);
+    if (!root) {
+      checks.push_back(Check("inclusion", false, root.error().ToString()));
+      Fail(root.error().code(),
+           "entry " + std::to_string(entry.index) + ": " + root.error().message(), entry.index);
+    } else if (*root != checkpoint_->root) {
+      std::string detail = "proof leads to root " + ToHex(*root) + ", checkpoint root is " +
+                           ToHex(checkpoint_->root);
+      checks.push_back(Check("inclusion", false, detail));
+      Fail("merkle.root_mismatch",
+           "entry " + std::to_string(entry.index) + " is not in the checkpointed tree of size " +
+               std::to_string(checkpoint_->size) + " (leaf hash " + ToHex(leaf) + ")",
+           entry.index, ToHex(checkpoint_->root), ToHex(*root));
+    } else {
+      checks.push_back(
+          Check("inclusion", true, "in the tree of size " + std::to_string(checkpoint_->size)));
+    }
+  }
+  return checks;
+}
+
+// ---- Gathering ----
+
+Result<LedgerQuery> LedgerQuery::Open(const std::string& path) {
+  PEDIGREE_ASSIGN(db, ledger::OpenSqliteReadOnly(path));
+  return LedgerQuery(std::move(*db));
+}
+
+namespace {
+
+// Runs `sql` with text parameters and hands each row's statement to `row`.
+template <typename Row>
+Status RunQuery(sqlite3* db, const char* sql, std::initializer_list<std::string> params, Row row) {
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
+    return pedigree::Fail("storage.io",
+                          std::string("cannot prepare registry query: ") + sqlite3_errmsg(db));
+  }
+  std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
+  int i = 1;
+  for (const std::string& p : params) {
+    sqlite3_bind_text(raw, i++, p.data(), static_cast<int>(p.size()), SQLITE_TRANSIENT);
+  }
+  int rc;
+  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
+    if (sqlite3_column_type(raw, 0) != SQLITE_NULL) row(raw);
+  }
+  if (rc != SQLITE_DONE) {
+    return pedigree::Fail("storage.io",
+                          std::string("registry query failed: ") + sqlite3_errmsg(db));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::vector<int64_t>> LedgerQuery::Integers(const char* sql,
+                                                   std::initializer_list<std::string> params) {
+  std::vector<int64_t> out;
+  PEDIGREE_TRY(RunQuery(db_.get(), sql, params,
+                        [&](sqlite3_stmt* s) { out.push_back(sqlite3_column_int64(s, 0)); }));
+  return out;
+}
+
+Result<std::vector<std::string>> LedgerQuery::Strings(const char* sql,
+                                                      std::initializer_list<std::string> params) {
+  std::vector<std::string> out;
+  PEDIGREE_TRY(RunQuery(db_.get(), sql, params, [&](sqlite3_stmt* s) {
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
+                     static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+  }));
+  return out;
+}
+
+std::string& EnvelopeCache::Read(uint64_t index) {
+  auto [it, fresh] = envelopes_.try_emplace(index);
+  if (fresh) {
+    auto entry = ledger_.storage().ReadEntry(index);
+    if (entry) it->second = std::move(*entry);
+  }
+  return it->second;
+}
+
+JsonValue EnvelopeCache::Payload(uint64_t index) {
+  auto parsed = ledger::ParseJson(Read(index), {.integers_only = true});
+  if (!parsed || !parsed->is_object()) return {};
+  const JsonValue* p = parsed->find("payload");
+  return p && p->is_object() ? *p : JsonValue();
+}
+
+Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
+                          std::set<uint64_t>& indices,
+                          std::initializer_list<const char*> org_members) {
+  std::set<std::string> orgs;
+  for (uint64_t index : indices) {
+    JsonValue payload = envelopes.Payload(index);
+    for (const char* member : org_members) {
+      std::string org = Str(payload, member);
+      if (!org.empty() && org != "node" && org != "authority") orgs.insert(org);
+    }
+  }
+  return AddRegistryEntriesOf(ledger, query, envelopes, indices, orgs);
+}
+
+Status AddRegistryEntriesOf(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
+                            std::set<uint64_t>& indices, const std::set<std::string>& orgs) {
+  PEDIGREE_ASSIGN(size, ledger.storage().Size());
+  for (const std::string& org : orgs) {
+    PEDIGREE_ASSIGN(reg, query.Integers("SELECT registered_idx FROM orgs WHERE id = ?1 UNION "
+                                        "SELECT added_idx FROM org_keys WHERE org = ?1",
+                                        {org}));
+    indices.insert(reg->begin(), reg->end());
+    // Revocations are not indexed by the model; they are rare, so look for them only when the
+    // registry says a key of this organisation was revoked.
+    PEDIGREE_ASSIGN(revoked, query.Integers("SELECT added_idx FROM org_keys WHERE org = ?1 "
+                                            "AND revoked_at IS NOT NULL",
+                                            {org}));
+    if (!revoked->empty()) {
+      uint64_t from = static_cast<uint64_t>(*std::min_element(revoked->begin(), revoked->end()));
+      for (uint64_t i = from + 1; i < *size; ++i) {
+        JsonValue payload = envelopes.Payload(i);
+        if (Str(payload, "kind") == "org.key_revoke" && Str(payload, "id") == org) {
+          indices.insert(i);
+        } else if (indices.count(i) == 0) {
+          envelopes.Forget(i);
+        }
+      }
+    }
+  }
+  return Ok();
+}
+
+Result<LogEvidence> ProveEntries(ledger::Ledger& ledger, const std::set<uint64_t>& indices,
+                                 EnvelopeCache& envelopes) {
+  // Prove against the oldest stored checkpoint that covers every entry (the one witnesses
+  // had the most time to cosign), then link it to the newest.
+  uint64_t needed = *indices.rbegin() + 1;
+  PEDIGREE_ASSIGN(sizes, ledger.storage().CheckpointSizes());
+  auto covering = std::lower_bound(sizes->begin(), sizes->end(), needed);
+  std::optional<ledger::StoredCheckpoint> checkpoint;
+  if (covering != sizes->end()) {
+    PEDIGREE_ASSIGN(stored, ledger.storage().CheckpointAt(*covering));
+    checkpoint = *stored;
+  }
+  if (!checkpoint) {
+    PEDIGREE_ASSIGN(signed_now, ledger.SignCheckpoint());
+    checkpoint = *signed_now;
+  }
+  PEDIGREE_ASSIGN(latest, ledger.LatestCheckpoint());
+  LogEvidence evidence;
+  PEDIGREE_ASSIGN(authority, ledger.storage().GetMeta("authority_key"));
+  evidence.authority_key = *authority;
+  evidence.checkpoint = checkpoint->note;
+  if (*latest && (*latest)->size != checkpoint->size) {
+    evidence.latest_checkpoint = (*latest)->note;
+    PEDIGREE_ASSIGN(consistency, ledger.ProveConsistency(checkpoint->size, (*latest)->size));
+    evidence.consistency = std::move(*consistency);
+  }
+  for (uint64_t index : indices) {
+    // From the stored hashes alone: an entry row deleted behind the ledger's back still gets
+    // its path, and the verification names it missing.
+    PEDIGREE_ASSIGN(path, ledger::InclusionProof(index, checkpoint->size, ledger.storage()));
+    evidence.entries.push_back({index, std::move(envelopes.Read(index)), std::move(*path)});
+  }
+  return evidence;
+}
+
+}  // namespace pedigree::reports::internal

@@ -1,0 +1,171 @@
+// The verification every report shares: a set of signed log entries with inclusion proofs
+// against one checkpoint, that checkpoint's signature and cosignatures, its consistency with
+// the newest, the organisation registry the entries themselves carry, and per entry the
+// signature, the signer key's validity at the event time and the inclusion. Also the
+// gathering of such evidence from a ledger. Private to reports/; docs/reports.md lists the
+// checks and codes.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <initializer_list>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/ledger/envelope.h"
+#include "pedigree/ledger/ledger.h"
+#include "pedigree/ledger/sqlite_storage.h"
+#include "pedigree/reports/pack_report.h"
+
+struct sqlite3;
+
+namespace pedigree::reports::internal {
+
+// Signed entries proved against one checkpoint, as any report's evidence holds them.
+// References into the owner's evidence, which must outlive the view.
+struct LogEvidenceView {
+  const std::string& authority_key;
+  const std::string& checkpoint;
+  const std::string& latest_checkpoint;
+  const std::vector<Hash>& consistency;
+  const std::vector<EvidenceEntry>& entries;
+};
+
+// The same members, owned (what a ledger gatherer produces).
+struct LogEvidence {
+  std::string authority_key;
+  std::string checkpoint;
+  std::string latest_checkpoint;
+  std::vector<Hash> consistency;
+  std::vector<EvidenceEntry> entries;
+
+  LogEvidenceView view() const {
+    return {authority_key, checkpoint, latest_checkpoint, consistency, entries};
+  }
+};
+
+struct OrgInfo {
+  std::string name;
+  std::vector<std::string> roles;
+};
+
+ledger::JsonValue Check(std::string id, bool pass, std::string detail);
+ledger::JsonValue Warn(std::string id, std::string detail);
+// The string member `name` of object `o`, or "" when absent or not a string.
+std::string Str(const ledger::JsonValue& o, const char* name);
+std::vector<std::string> StrList(const ledger::JsonValue& o, const char* name);
+
+// The cryptographic half of a report. Use in this order: VerifyCheckpoints, VerifyAuthority,
+// OpenEntries, LearnRegistry, then EntryChecks for each entry. Failed checks are appended to
+// failures() with the entry index and expected vs calculated values. Not thread-safe.
+class EntryVerification {
+ public:
+  // `what` names the evidence in messages ("pack's evidence").
+  EntryVerification(LogEvidenceView evidence, const TrustAnchors& anchors, std::string what)
+      : evidence_(evidence), anchors_(anchors), what_(std::move(what)) {}
+
+  // checkpoint.signature, checkpoint.cosignatures, checkpoint.consistency; fills log().
+  void VerifyCheckpoints();
+  // registry.authority.
+  void VerifyAuthority();
+  // Opens every envelope (signature verified) and checks the indices ascend.
+  void OpenEntries();
+  // Learns organisations and keys from the org.* entries signed by the authority.
+  void LearnRegistry();
+  // signature, key.valid_at_time and inclusion of entries()[i]; `signature_ok` tells
+  // whether its payload may be read.
+  ledger::JsonValue EntryChecks(size_t i, bool& signature_ok);
+
+  // The opened entry i, or nullopt when missing or failing to open.
+  const std::optional<ledger::OpenedEntry>& opened(size_t i) const { return opened_[i]; }
+  const std::vector<EvidenceEntry>& entries() const { return evidence_.entries; }
+  std::string OrgName(const std::string& org) const {
+    auto it = orgs_.find(org);
+    return it == orgs_.end() ? org : it->second.name;
+  }
+
+  void Fail(std::string code, std::string message, std::optional<uint64_t> index = {},
+            std::string expected = {}, std::string actual = {});
+
+  ledger::JsonArray& checks() { return checks_; }
+  ledger::JsonArray& failures() { return failures_; }
+  ledger::JsonValue& log() { return log_; }
+
+ private:
+  struct RegisteredKey {
+    std::string org;
+    int64_t valid_from = 0;
+    std::optional<int64_t> valid_until;
+    std::optional<int64_t> revoked_at;
+    uint64_t index = 0;  // entry that added it
+  };
+
+  ledger::JsonValue KeyCheck(uint64_t index, const ledger::OpenedEntry& opened);
+
+  LogEvidenceView evidence_;
+  const TrustAnchors& anchors_;
+  std::string what_;
+  ledger::JsonArray checks_, failures_;
+  ledger::JsonValue log_ = ledger::JsonValue::Object();
+  std::optional<ledger::Checkpoint> checkpoint_;
+  std::optional<ledger::PublicKey> authority_;
+  std::vector<std::optional<ledger::OpenedEntry>> opened_;
+  std::map<std::array<uint8_t, 32>, RegisteredKey> keys_;
+  std::map<std::string, OrgInfo> orgs_;
+};
+
+// ---- Gathering from a ledger ----
+
+// A read-only connection to the ledger's SQLite file for the lookups the views do not offer.
+class LedgerQuery {
+ public:
+  [[nodiscard]] static Result<LedgerQuery> Open(const std::string& path);
+  // Every non-null integer in the first column of `sql` run with the text parameters.
+  [[nodiscard]] Result<std::vector<int64_t>> Integers(const char* sql,
+                                                      std::initializer_list<std::string> params);
+  // Every non-null text in the first column of `sql` run with the text parameters.
+  [[nodiscard]] Result<std::vector<std::string>> Strings(const char* sql,
+                                                         std::initializer_list<std::string> params);
+
+ private:
+  explicit LedgerQuery(ledger::SqliteDb db) : db_(std::move(db)) {}
+  ledger::SqliteDb db_;
+};
+
+// Envelopes read from storage once; a missing row reads as "".
+class EnvelopeCache {
+ public:
+  explicit EnvelopeCache(ledger::Ledger& ledger) : ledger_(ledger) {}
+  std::string& Read(uint64_t index);
+  void Forget(uint64_t index) { envelopes_.erase(index); }
+  // The payload of the envelope at `index`, or null when it does not parse.
+  ledger::JsonValue Payload(uint64_t index);
+
+ private:
+  ledger::Ledger& ledger_;
+  std::map<uint64_t, std::string> envelopes_;
+};
+
+// Adds to `indices` the registry entries (org.register, org.key_add, org.key_revoke) of every
+// organisation that signed an entry of `indices` or is named in a member of `org_members`.
+[[nodiscard]] Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query,
+                                        EnvelopeCache& envelopes, std::set<uint64_t>& indices,
+                                        std::initializer_list<const char*> org_members);
+// Adds to `indices` the registry entries of the organisations `orgs`.
+[[nodiscard]] Status AddRegistryEntriesOf(ledger::Ledger& ledger, LedgerQuery& query,
+                                          EnvelopeCache& envelopes, std::set<uint64_t>& indices,
+                                          const std::set<std::string>& orgs);
+
+// The entries of `indices` (not empty) with inclusion proofs against the oldest stored
+// checkpoint that covers them all (one is signed when none does), and the consistency proof
+// from it to the newest.
+[[nodiscard]] Result<LogEvidence> ProveEntries(ledger::Ledger& ledger,
+                                               const std::set<uint64_t>& indices,
+                                               EnvelopeCache& envelopes);
+
+}  // namespace pedigree::reports::internal

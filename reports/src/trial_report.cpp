@@ -1,0 +1,707 @@
+// TrialReport: gathers a trial's entries from the ledger, verifies each with the checks every
+// report shares, and builds the report from the verified payloads.
+#include "pedigree/reports/trial_report.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "entry_checks.h"
+#include "pedigree/ledger/provenance.h"
+#include "pedigree/ledger/trial_view.h"
+
+namespace pedigree::reports {
+namespace {
+
+using internal::Check;
+using internal::Str;
+using internal::StrList;
+using internal::Warn;
+using ledger::JsonArray;
+using ledger::JsonValue;
+
+JsonValue Strings(const std::vector<std::string>& items) {
+  auto a = JsonValue::Array();
+  for (const auto& i : items) a.push_back(i);
+  return a;
+}
+
+std::string Quoted(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "\"" : ", \"") + i + "\"";
+  return out;
+}
+
+std::string Plural(size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+// Which entries a domain's history consists of, from the model's tables.
+struct DomainIndices {
+  std::string domain;
+  std::vector<uint64_t> submissions, locks, seals, redactions;
+  std::string lock_state;
+  size_t current_leaves = 0;
+  size_t redacted_leaves = 0;
+};
+
+struct TrialIndices {
+  ledger::TrialRecord trial;
+  std::vector<uint64_t> protocols;
+  ledger::EnrolmentSummary enrolments;
+  std::vector<uint64_t> alerts;  // node alerts about the trial (enrolment_before_protocol)
+  std::vector<DomainIndices> domains;
+};
+
+class TrialVerification {
+ public:
+  TrialVerification(const TrialIndices& indices, const internal::LogEvidence& evidence,
+                    const TrustAnchors& anchors, const TrialReportInputs& inputs)
+      : t_(indices),
+        evidence_(evidence),
+        inputs_(inputs),
+        v_(evidence.view(), anchors, "trial's evidence") {}
+
+  JsonValue Run();
+
+ private:
+  struct Verified {
+    JsonValue checks;
+    bool ok = false;
+    JsonValue payload;
+    std::string key;
+  };
+
+  void Violation(std::string code, std::string message, std::optional<uint64_t> index = {},
+                 std::string time = {}, std::string org = {}) {
+    auto v = JsonValue::Object().set("code", std::move(code)).set("message", std::move(message));
+    if (index) v.set("index", *index);
+    if (!time.empty()) v.set("time", std::move(time));
+    if (!org.empty()) v.set("org", std::move(org));
+    violations_.push_back(std::move(v));
+  }
+  // The entry at `index` as a report event: who signed it, the Part 11 manifestation, its
+  // checks. Fails the report when the verified entry is not the `kind` of this trial (and
+  // domain) the model's tables say it is.
+  JsonValue Event(uint64_t index, const std::string& kind, const std::string& domain = {});
+  const JsonValue& PayloadAt(uint64_t index) const {
+    static const JsonValue kNone = JsonValue::Object();
+    auto it = verified_.find(index);
+    return it == verified_.end() || !it->second.ok ? kNone : it->second.payload;
+  }
+  JsonValue Protocol();
+  JsonValue Alerts();
+  void OutcomeCheck(JsonValue& report);
+  JsonValue Domain(const DomainIndices& d);
+  void Compare(const DomainIndices& d, const DomainComparison& c, JsonValue& out);
+
+  const TrialIndices& t_;
+  const internal::LogEvidence& evidence_;
+  const TrialReportInputs& inputs_;
+  internal::EntryVerification v_;
+  std::map<uint64_t, Verified> verified_;
+  JsonArray violations_, registry_;
+};
+
+JsonValue TrialVerification::Event(uint64_t index, const std::string& kind,
+                                   const std::string& domain) {
+  auto event = JsonValue::Object().set("index", index).set("kind", kind);
+  auto it = verified_.find(index);
+  if (it == verified_.end()) return event;  // not gathered: cannot happen for our indices
+  const Verified& e = it->second;
+  if (e.ok) {
+    const JsonValue& p = e.payload;
+    std::string org = Str(p, "org");
+    const JsonValue* sig = p.find("signature");
+    std::string name = sig ? Str(*sig, "name") : "", meaning = sig ? Str(*sig, "meaning") : "";
+    event.set("time", Str(p, "time")).set("org", org).set("orgName", v_.OrgName(org));
+    event.set("key", e.key);
+    event.set(
+        "signature",
+        JsonValue::Object().set("name", name).set("meaning", meaning).set("time", Str(p, "time")));
+    event.set("manifestation", "signed by " + name + " (" + meaning + ") for " + v_.OrgName(org) +
+                                   " at " + Str(p, "time"));
+    std::string actual_kind = Str(p, "kind");
+    std::string actual_domain = Str(p, "domain");
+    if (actual_kind != kind || Str(p, "trialId") != t_.trial.id ||
+        (!domain.empty() && actual_domain != domain)) {
+      std::string expected = kind + " of " + t_.trial.id + (domain.empty() ? "" : "/" + domain);
+      std::string actual = actual_kind + " of " + Str(p, "trialId") +
+                           (actual_domain.empty() ? "" : "/" + actual_domain);
+      v_.Fail("trial.entry_mismatch",
+              "entry " + std::to_string(index) + " is a " + actual +
+                  ", but the ledger's trial tables list it as " + expected,
+              index, expected, actual);
+    }
+  }
+  event.set("checks", e.checks);
+  return event;
+}
+
+// The alerts the node recorded when it refused a command about this trial: signed by the
+// log's node key, they are evidence that someone tried (e.g. to enrol before the protocol).
+JsonValue TrialVerification::Alerts() {
+  auto out = JsonValue::Array();
+  for (uint64_t index : t_.alerts) {
+    auto alert = JsonValue::Object().set("index", index);
+    auto it = verified_.find(index);
+    if (it == verified_.end()) continue;
+    const Verified& e = it->second;
+    const JsonValue& p = e.payload;
+    if (e.ok) {
+      std::string code = Str(p, "code");
+      std::string prefix = "trial '" + t_.trial.id + "' ";
+      if (Str(p, "kind") != "alert" || Str(p, "message").rfind(prefix, 0) != 0) {
+        v_.Fail("trial.entry_mismatch",
+                "entry " + std::to_string(index) + " is not an alert about trial " + t_.trial.id +
+                    ", but the ledger's alert table lists it as one",
+                index, "alert about " + t_.trial.id, Str(p, "kind"));
+      } else {
+        Violation("alert." + code, Str(p, "message"), index, Str(p, "time"), Str(p, "subjectOrg"));
+      }
+      alert.set("code", code)
+          .set("time", Str(p, "time"))
+          .set("org", Str(p, "subjectOrg"))
+          .set("refusedKind", Str(p, "refusedKind"))
+          .set("message", Str(p, "message"))
+          .set("key", e.key);
+    }
+    alert.set("checks", e.checks);
+    out.push_back(std::move(alert));
+  }
+  return out;
+}
+
+JsonValue TrialVerification::Protocol() {
+  auto out = JsonValue::Object();
+  auto amendments = JsonValue::Array();
+  std::optional<uint64_t> seal;
+  for (uint64_t index : t_.protocols) {
+    JsonValue e = Event(index, "trial.protocol");
+    const JsonValue& p = PayloadAt(index);
+    e.set("protocolHash", Str(p, "protocolHash")).set("version", Str(p, "version"));
+    const JsonValue* outcomes = p.find("outcomes");
+    e.set("outcomes", JsonValue::Object()
+                          .set("primary", Strings(outcomes ? StrList(*outcomes, "primary")
+                                                           : std::vector<std::string>{}))
+                          .set("secondary", Strings(outcomes ? StrList(*outcomes, "secondary")
+                                                             : std::vector<std::string>{})));
+    if (!seal) {
+      seal = index;
+      out.set("seal", std::move(e));
+    } else {
+      bool after = t_.enrolments.first_index && index > *t_.enrolments.first_index;
+      e.set("afterFirstEnrolment", after);
+      amendments.push_back(std::move(e));
+    }
+  }
+  if (!seal) out.set("seal", nullptr);
+  out.set("amendments", std::move(amendments));
+
+  auto enrol = JsonValue::Object().set("count", t_.enrolments.count);
+  if (t_.enrolments.first_index) {
+    enrol.set("first", Event(*t_.enrolments.first_index, "trial.enrol"));
+  }
+  out.set("enrolments", std::move(enrol));
+
+  const char* id = "protocol.before_first_enrolment";
+  bool before = false;
+  if (!seal) {
+    if (t_.enrolments.first_index) {
+      uint64_t first = *t_.enrolments.first_index;
+      v_.checks().push_back(Check(id, false, "subjects were enrolled but no protocol is sealed"));
+      Violation("protocol.after_first_enrolment",
+                "subjects were enrolled (first at entry " + std::to_string(first) +
+                    ") but the trial has no sealed protocol",
+                first, Str(PayloadAt(first), "time"), Str(PayloadAt(first), "org"));
+    } else {
+      v_.checks().push_back(Warn(id, "no protocol sealed and nobody enrolled yet"));
+    }
+  } else if (!t_.enrolments.first_index) {
+    before = true;
+    v_.checks().push_back(Check(id, true,
+                                "protocol sealed at entry " + std::to_string(*seal) + " (" +
+                                    Str(PayloadAt(*seal), "time") + "); nobody enrolled yet"));
+  } else {
+    uint64_t first = *t_.enrolments.first_index;
+    before = *seal < first;
+    std::string detail = "protocol sealed at entry " + std::to_string(*seal) + " (" +
+                         Str(PayloadAt(*seal), "time") + "), first enrolment at entry " +
+                         std::to_string(first) + " (" + Str(PayloadAt(first), "time") + ")";
+    v_.checks().push_back(Check(id, before, detail));
+    if (!before) {
+      Violation("protocol.after_first_enrolment",
+                "the protocol was sealed after the first enrolment: " + detail, *seal,
+                Str(PayloadAt(*seal), "time"), Str(PayloadAt(*seal), "org"));
+    }
+  }
+  out.set("sealedBeforeFirstEnrolment", before);
+  return out;
+}
+
+void TrialVerification::OutcomeCheck(JsonValue& report) {
+  if (!inputs_.reported_outcomes) return;
+  const ReportedOutcomes& reported = *inputs_.reported_outcomes;
+  auto out =
+      JsonValue::Object().set("reported", JsonValue::Object()
+                                              .set("primary", Strings(reported.primary))
+                                              .set("secondary", Strings(reported.secondary)));
+  const char* id = "outcomes.match";
+  if (t_.protocols.empty()) {
+    v_.checks().push_back(Check(id, false, "no protocol is sealed to compare the outcomes with"));
+    Violation("outcomes.no_protocol", "outcomes are reported but the trial sealed no protocol");
+    report.set("outcomeCheck", std::move(out));
+    return;
+  }
+  uint64_t seal = t_.protocols.front();
+  const JsonValue& p = PayloadAt(seal);
+  const JsonValue* outcomes = p.find("outcomes");
+  std::vector<std::string> primary, secondary;
+  if (outcomes) {
+    primary = StrList(*outcomes, "primary");
+    secondary = StrList(*outcomes, "secondary");
+  }
+  auto d = ledger::OutcomeCheck(primary, secondary, reported.primary, reported.secondary);
+  out.set("sealIndex", seal)
+      .set(
+          "sealed",
+          JsonValue::Object().set("primary", Strings(primary)).set("secondary", Strings(secondary)))
+      .set("reportedNotSealed", Strings(d.reported_not_sealed))
+      .set("sealedNotReported", Strings(d.sealed_not_reported))
+      .set("moved", Strings(d.moved))
+      .set("switched", !d.empty());
+  if (d.empty()) {
+    v_.checks().push_back(
+        Check(id, true, "the reported outcomes are those sealed at entry " + std::to_string(seal)));
+  } else {
+    std::string message =
+        "outcome switching against the protocol sealed at entry " + std::to_string(seal) + ":";
+    if (!d.reported_not_sealed.empty()) {
+      message += " reported but not sealed: " + Quoted(d.reported_not_sealed) + ";";
+    }
+    if (!d.sealed_not_reported.empty()) {
+      message += " sealed but not reported: " + Quoted(d.sealed_not_reported) + ";";
+    }
+    if (!d.moved.empty()) {
+      message += " moved between primary and secondary: " + Quoted(d.moved) + ";";
+    }
+    message.pop_back();
+    v_.checks().push_back(Check(id, false, message));
+    Violation("outcomes.switched", message, seal, Str(p, "time"), Str(p, "org"));
+  }
+  report.set("outcomeCheck", std::move(out));
+}
+
+JsonValue SealJson(const SealSummary& s) {
+  return JsonValue::Object()
+      .set("root", ToHex(s.root))
+      .set("recordCount", s.record_count)
+      .set("schemaHash", s.schema_hash)
+      .set("algorithm", s.algorithm);
+}
+
+JsonValue DiffJson(const DatasetDiff& diff) {
+  auto changed = JsonValue::Array();
+  for (const ChangedRecord& c : diff.changed) {
+    auto cells = JsonValue::Array();
+    for (const CellChange& cell : c.cells) {
+      cells.push_back(
+          JsonValue::Object()
+              .set("column", cell.column)
+              .set("sealed", cell.sealed ? JsonValue(*cell.sealed) : JsonValue())
+              .set("candidate", cell.candidate ? JsonValue(*cell.candidate) : JsonValue())
+              .set("inSealed", cell.in_sealed)
+              .set("inCandidate", cell.in_candidate));
+    }
+    changed.push_back(JsonValue::Object()
+                          .set("key", c.key)
+                          .set("candidateLine", c.candidate_line)
+                          .set("valuesKnown", c.values_known)
+                          .set("cells", std::move(cells)));
+  }
+  auto keys = [](const std::vector<KeyAtLine>& list) {
+    auto a = JsonValue::Array();
+    for (const KeyAtLine& k : list) {
+      auto o = JsonValue::Object().set("key", k.key);
+      if (k.line) o.set("line", k.line);
+      a.push_back(std::move(o));
+    }
+    return a;
+  };
+  auto out = JsonValue::Object()
+                 .set("identical", diff.records_identical())
+                 .set("sealedCount", diff.sealed_count)
+                 .set("candidateCount", diff.candidate_count)
+                 .set("changed", std::move(changed))
+                 .set("added", keys(diff.added))
+                 .set("deleted", keys(diff.deleted))
+                 .set("unverifiable", keys(diff.unverifiable));
+  if (diff.file_hash) {
+    out.set("fileHash", JsonValue::Object()
+                            .set("recorded", diff.file_hash->recorded)
+                            .set("candidate", diff.file_hash->candidate)
+                            .set("matches", diff.file_hash->matches()));
+  }
+  return out;
+}
+
+void TrialVerification::Compare(const DomainIndices& d, const DomainComparison& c, JsonValue& out) {
+  auto check = [&](JsonValue v) {
+    v.set("domain", d.domain);
+    v_.checks().push_back(std::move(v));
+  };
+  const std::string file = c.candidate_file.empty() ? "the candidate" : c.candidate_file;
+  out.set("candidateFile", c.candidate_file).set("seal", SealJson(c.seal));
+  // Which seal of the ledger the comparison's seal is, if any.
+  std::optional<uint64_t> match;
+  std::string differs;
+  for (uint64_t index : d.seals) {
+    const JsonValue& p = PayloadAt(index);
+    const JsonValue* count = p.find("recordCount");
+    std::vector<std::string> diff;
+    if (Str(p, "root") != ToHex(c.seal.root)) diff.push_back("root");
+    if (!count || !count->is_int() ||
+        count->as_int() != static_cast<int64_t>(c.seal.record_count)) {
+      diff.push_back("recordCount");
+    }
+    if (Str(p, "schemaHash") != c.seal.schema_hash) diff.push_back("schemaHash");
+    if (Str(p, "algorithm") != c.seal.algorithm) diff.push_back("algorithm");
+    if (diff.empty()) match = index;
+    if (index == d.seals.back() && !diff.empty()) {
+      for (const auto& f : diff) differs += (differs.empty() ? "" : ", ") + f;
+    }
+  }
+  const char* id = "seal.matches_ledger";
+  std::optional<uint64_t> latest;
+  if (!d.seals.empty()) latest = d.seals.back();
+  if (!latest) {
+    std::string m = "the comparison for " + d.domain + " used a seal (root " + ToHex(c.seal.root) +
+                    ") but the ledger holds no seal of this domain";
+    check(Check(id, false, m));
+    Violation("seal.not_on_ledger", m);
+  } else if (match == latest) {
+    check(Check(id, true,
+                "root " + ToHex(c.seal.root) + ", " + std::to_string(c.seal.record_count) +
+                    " records: the seal at entry " + std::to_string(*latest) + " (" +
+                    Str(PayloadAt(*latest), "time") + ")"));
+  } else if (match) {
+    std::string m = "the comparison for " + d.domain + " used the seal at entry " +
+                    std::to_string(*match) + ", superseded by the seal at entry " +
+                    std::to_string(*latest);
+    check(Check(id, false, m).set("index", *latest));
+    Violation("seal.not_latest", m, *latest, Str(PayloadAt(*latest), "time"));
+  } else {
+    const JsonValue& p = PayloadAt(*latest);
+    const JsonValue* count = p.find("recordCount");
+    std::string expected = "root " + Str(p, "root") + ", " +
+                           std::to_string(count && count->is_int() ? count->as_int() : 0) +
+                           " records";
+    std::string actual =
+        "root " + ToHex(c.seal.root) + ", " + std::to_string(c.seal.record_count) + " records";
+    std::string m = "the seal the comparison for " + d.domain +
+                    " used differs from the seal at entry " + std::to_string(*latest) + " in " +
+                    differs;
+    check(
+        Check(id, false, m).set("index", *latest).set("expected", expected).set("actual", actual));
+    Violation("seal.not_on_ledger", m, *latest, Str(p, "time"));
+  }
+
+  const DatasetDiff& diff = c.diff;
+  out.set("result", DiffJson(diff));
+  id = "dataset.unchanged";
+  if (diff.records_identical()) {
+    check(Check(id, true,
+                file + ": all " + std::to_string(diff.candidate_count) +
+                    " records reproduce their sealed leaves"));
+  } else if (diff.changed.empty() && diff.added.empty() && diff.deleted.empty()) {
+    check(Warn(id, file + ": " + Plural(diff.unverifiable.size(), "record") +
+                       " cannot be checked because the sealed record was redacted; the others "
+                       "reproduce their sealed leaves"));
+  } else {
+    std::string m = "the candidate dataset " + file + " for " + d.domain +
+                    " differs from the seal: " + std::to_string(diff.changed.size()) +
+                    " changed, " + std::to_string(diff.added.size()) + " added, " +
+                    std::to_string(diff.deleted.size()) + " deleted";
+    if (!diff.changed.empty()) {
+      const ChangedRecord& first = diff.changed.front();
+      m += "; first changed record " + first.key;
+      if (!first.cells.empty()) {
+        const CellChange& cell = first.cells.front();
+        m += " column " + cell.column + ": sealed " +
+             (cell.sealed ? "'" + *cell.sealed + "'" : std::string("null")) + ", candidate " +
+             (cell.candidate ? "'" + *cell.candidate + "'" : std::string("null"));
+      }
+    }
+    check(Check(id, false, m));
+    Violation("dataset.changed", m, latest, latest ? Str(PayloadAt(*latest), "time") : "");
+  }
+  if (diff.file_hash && !diff.file_hash->matches()) {
+    check(Warn("dataset.file_hash", file + ": file SHA-256 " + diff.file_hash->candidate +
+                                        " differs from the recorded " + diff.file_hash->recorded));
+  }
+}
+
+JsonValue TrialVerification::Domain(const DomainIndices& d) {
+  auto out = JsonValue::Object()
+                 .set("domain", d.domain)
+                 .set("lockState", d.lock_state)
+                 .set("currentLeaves", d.current_leaves)
+                 .set("redactedLeaves", d.redacted_leaves);
+  auto locks = JsonValue::Array();
+  for (uint64_t index : d.locks) {
+    JsonValue e = Event(index, "trial.lock", d.domain);
+    const JsonValue& p = PayloadAt(index);
+    e.set("action", Str(p, "action"));
+    if (!Str(p, "reason").empty()) e.set("reason", Str(p, "reason"));
+    if (!Str(p, "approver").empty()) e.set("approver", Str(p, "approver"));
+    locks.push_back(std::move(e));
+  }
+  auto seals = JsonValue::Array();
+  for (uint64_t index : d.seals) {
+    JsonValue e = Event(index, "trial.seal", d.domain);
+    const JsonValue& p = PayloadAt(index);
+    const JsonValue* count = p.find("recordCount");
+    e.set("root", Str(p, "root"))
+        .set("recordCount", count && count->is_int() ? count->as_int() : 0)
+        .set("schemaHash", Str(p, "schemaHash"))
+        .set("algorithm", Str(p, "algorithm"));
+    // A seal ends with the next unlock of its domain.
+    bool current = true;
+    for (uint64_t l : d.locks) {
+      if (l > index && Str(PayloadAt(l), "action") == "unlock") current = false;
+    }
+    e.set("current", current);
+    seals.push_back(std::move(e));
+  }
+  auto redactions = JsonValue::Array();
+  for (uint64_t index : d.redactions) {
+    JsonValue e = Event(index, "trial.redact", d.domain);
+    const JsonValue& p = PayloadAt(index);
+    e.set("leaf", Str(p, "leaf")).set("reason", Str(p, "reason"));
+    redactions.push_back(std::move(e));
+  }
+  auto submissions = JsonValue::Array();
+  size_t records = 0;
+  for (uint64_t index : d.submissions) {
+    JsonValue e = Event(index, "trial.submit", d.domain);
+    const JsonValue& p = PayloadAt(index);
+    size_t n = 0, replacements = 0;
+    if (const JsonValue* r = p.find("records"); r && r->is_array()) {
+      n = r->size();
+      for (const JsonValue& rec : r->as_array()) replacements += rec.find("replaces") != nullptr;
+    }
+    records += n;
+    e.set("records", n).set("replacements", replacements);
+    if (!Str(p, "reason").empty()) e.set("reason", Str(p, "reason"));
+    submissions.push_back(std::move(e));
+  }
+  out.set("submittedRecords", records);
+  out.set("locks", std::move(locks))
+      .set("seals", std::move(seals))
+      .set("redactions", std::move(redactions))
+      .set("submissions", std::move(submissions));
+  auto comparisons = JsonValue::Array();
+  for (const DomainComparison& c : inputs_.comparisons) {
+    if (c.domain != d.domain) continue;
+    auto cmp = JsonValue::Object();
+    Compare(d, c, cmp);
+    comparisons.push_back(std::move(cmp));
+  }
+  out.set("comparisons", std::move(comparisons));
+  return out;
+}
+
+JsonValue TrialVerification::Run() {
+  v_.VerifyCheckpoints();
+  v_.VerifyAuthority();
+  v_.OpenEntries();
+  v_.LearnRegistry();
+  for (size_t i = 0; i < evidence_.entries.size(); ++i) {
+    Verified e;
+    e.checks = v_.EntryChecks(i, e.ok);
+    if (v_.opened(i)) {
+      e.payload = v_.opened(i)->payload;
+      e.key = v_.opened(i)->key.Fingerprint();
+    }
+    uint64_t index = evidence_.entries[i].index;
+    std::string kind = Str(e.payload, "kind");
+    if (kind.rfind("org.", 0) == 0) {
+      std::string org = Str(e.payload, "org");
+      std::string subject = Str(e.payload, "id");
+      registry_.push_back(JsonValue::Object()
+                              .set("index", index)
+                              .set("kind", kind)
+                              .set("time", Str(e.payload, "time"))
+                              .set("subject", subject)
+                              .set("key", e.key)
+                              .set("summary", kind + " for " + subject)
+                              .set("checks", e.checks));
+    }
+    verified_.emplace(index, std::move(e));
+  }
+
+  auto report = JsonValue::Object();
+  JsonValue registration = Event(t_.trial.index, "trial.register");
+  const JsonValue& reg = PayloadAt(t_.trial.index);
+  auto arms = JsonValue::Array();
+  if (const JsonValue* a = reg.find("arms"); a && a->is_array()) {
+    for (const JsonValue& arm : a->as_array()) {
+      arms.push_back(
+          JsonValue::Object().set("code", Str(arm, "code")).set("name", Str(arm, "name")));
+    }
+  }
+  auto subject = JsonValue::Object()
+                     .set("trialId", t_.trial.id)
+                     .set("registryId", Str(reg, "registryId"))
+                     .set("sponsor", Str(reg, "org"))
+                     .set("sponsorName", v_.OrgName(Str(reg, "org")))
+                     .set("title", Str(reg, "title"))
+                     .set("sites", Strings(StrList(reg, "sites")))
+                     .set("arms", std::move(arms));
+  JsonValue protocol = Protocol();
+  JsonValue alerts = Alerts();
+  OutcomeCheck(report);
+  auto domains = JsonValue::Array();
+  for (const DomainIndices& d : t_.domains) domains.push_back(Domain(d));
+
+  JsonArray& failures = v_.failures();
+  std::string verdict = !failures.empty()      ? "FAILED"
+                        : !violations_.empty() ? "SUSPECT"
+                                               : "VERIFIED";
+  std::string summary;
+  if (verdict == "FAILED") {
+    const JsonValue& f = failures.front();
+    summary = "The ledger evidence for trial " + t_.trial.id + " is broken (" +
+              f.find("code")->as_string() +
+              (f.find("index") ? " at entry " + std::to_string(f.find("index")->as_int()) : "") +
+              "): do not rely on its history.";
+  } else if (verdict == "SUSPECT") {
+    summary = "The ledger evidence for trial " + t_.trial.id + " is authentic, but " +
+              std::to_string(violations_.size()) +
+              " finding(s) speak against what was checked, first: " +
+              violations_.front().find("message")->as_string() + ".";
+  } else {
+    summary =
+        "Every checked event of trial " + t_.trial.id + " is signed by a valid key and logged; " +
+        (t_.protocols.empty() ? std::string("no protocol is sealed yet")
+                              : std::string("the protocol was sealed before the first enrolment"));
+    if (inputs_.reported_outcomes) summary += ", the reported outcomes are the sealed ones";
+    if (!inputs_.comparisons.empty()) summary += ", the candidate datasets equal their seals";
+    summary += ".";
+  }
+  // Members in the order of the other reports: common ones first.
+  auto out = JsonValue::Object()
+                 .set("format", "pedigree-report/v1")
+                 .set("report", "trial")
+                 .set("generatedAt", ledger::FormatUtcTime(inputs_.generated_at))
+                 .set("verdict", verdict)
+                 .set("summary", summary)
+                 .set("subject", std::move(subject))
+                 .set("log", std::move(v_.log()))
+                 .set("checks", std::move(v_.checks()))
+                 .set("registration", std::move(registration))
+                 .set("protocol", std::move(protocol));
+  if (const JsonValue* oc = report.find("outcomeCheck")) out.set("outcomeCheck", *oc);
+  return out.set("domains", std::move(domains))
+      .set("alerts", std::move(alerts))
+      .set("registry", std::move(registry_))
+      .set("failures", std::move(failures))
+      .set("violations", std::move(violations_));
+}
+
+Result<TrialIndices> GatherIndices(ledger::Ledger& ledger, internal::LedgerQuery& query,
+                                   std::string_view trial_id) {
+  PEDIGREE_ASSIGN(view, ledger::TrialView::Open(ledger.db_path()));
+  PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
+  if (!*trial) {
+    return Fail(Error("report.no_such_trial", "no trial '" + std::string(trial_id) +
+                                                  "' was ever registered on log " + ledger.origin())
+                    .at_field("trial"));
+  }
+  TrialIndices t;
+  t.trial = **trial;
+  PEDIGREE_ASSIGN(protocols, (*view)->Protocols(trial_id));
+  for (const auto& p : *protocols) t.protocols.push_back(p.index);
+  PEDIGREE_ASSIGN(enrolments, (*view)->Enrolments(trial_id));
+  t.enrolments = *enrolments;
+  std::string id(trial_id);
+  // Refusals name the trial first ("trial 'T1' has no protocol seal; …").
+  PEDIGREE_ASSIGN(alerts, query.Integers("SELECT idx FROM alerts WHERE code = "
+                                         "'enrolment_before_protocol' AND substr(message, 1, "
+                                         "length(?1)) = ?1 ORDER BY idx",
+                                         {"trial '" + id + "' "}));
+  for (int64_t i : *alerts) t.alerts.push_back(static_cast<uint64_t>(i));
+  PEDIGREE_ASSIGN(domains, query.Strings("SELECT domain FROM trial_leaves WHERE trial = ?1 UNION "
+                                         "SELECT domain FROM trial_domains WHERE trial = ?1 "
+                                         "ORDER BY 1",
+                                         {id}));
+  for (const std::string& domain : *domains) {
+    DomainIndices d;
+    d.domain = domain;
+    PEDIGREE_ASSIGN(submissions, query.Integers("SELECT DISTINCT idx FROM trial_leaves WHERE "
+                                                "trial = ?1 AND domain = ?2 ORDER BY idx",
+                                                {id, domain}));
+    for (int64_t i : *submissions) d.submissions.push_back(static_cast<uint64_t>(i));
+    PEDIGREE_ASSIGN(locks, (*view)->LockHistory(trial_id, domain));
+    for (const auto& l : *locks) d.locks.push_back(l.index);
+    PEDIGREE_ASSIGN(seals, (*view)->Seals(trial_id, domain));
+    for (const auto& s : *seals) d.seals.push_back(s.index);
+    PEDIGREE_ASSIGN(redactions, (*view)->Redactions(trial_id, domain));
+    for (const auto& r : *redactions) d.redactions.push_back(r.index);
+    std::sort(d.redactions.begin(), d.redactions.end());
+    PEDIGREE_ASSIGN(state, (*view)->LockState(trial_id, domain));
+    d.lock_state = *state;
+    // Counts only: TrialView::Leaves would read every leaf row of the domain.
+    PEDIGREE_ASSIGN(current, query.Integers("SELECT count(*) FROM trial_leaves WHERE trial = ?1 "
+                                            "AND domain = ?2 AND replaced_by IS NULL",
+                                            {id, domain}));
+    PEDIGREE_ASSIGN(redacted,
+                    query.Integers("SELECT count(*) FROM trial_redactions r JOIN trial_leaves l ON "
+                                   "l.trial = r.trial AND l.domain = r.domain AND l.leaf = r.leaf "
+                                   "WHERE r.trial = ?1 AND r.domain = ?2 AND l.replaced_by IS NULL",
+                                   {id, domain}));
+    d.current_leaves = current->empty() ? 0 : static_cast<size_t>(current->front());
+    d.redacted_leaves = redacted->empty() ? 0 : static_cast<size_t>(redacted->front());
+    t.domains.push_back(std::move(d));
+  }
+  return t;
+}
+
+}  // namespace
+
+Result<JsonValue> TrialReport(ledger::Ledger& ledger, std::string_view trial_id,
+                              const TrialReportInputs& inputs) {
+  PEDIGREE_ASSIGN(query, internal::LedgerQuery::Open(ledger.db_path()));
+  PEDIGREE_ASSIGN(t, GatherIndices(ledger, *query, trial_id));
+  for (const DomainComparison& c : inputs.comparisons) {
+    bool known = std::any_of(t->domains.begin(), t->domains.end(),
+                             [&](const DomainIndices& d) { return d.domain == c.domain; });
+    if (!known) {
+      return Fail(Error("report.unknown_domain", "trial '" + t->trial.id + "' has no domain '" +
+                                                     c.domain +
+                                                     "' to compare a candidate dataset with")
+                      .at_field("domain"));
+    }
+  }
+  std::set<uint64_t> indices{t->trial.index};
+  indices.insert(t->protocols.begin(), t->protocols.end());
+  if (t->enrolments.first_index) indices.insert(*t->enrolments.first_index);
+  indices.insert(t->alerts.begin(), t->alerts.end());
+  for (const DomainIndices& d : t->domains) {
+    for (const auto* list : {&d.submissions, &d.locks, &d.seals, &d.redactions}) {
+      indices.insert(list->begin(), list->end());
+    }
+  }
+  internal::EnvelopeCache envelopes(ledger);
+  // Only the sponsor and the trial's sites may sign trial events (the ledger's rules); an entry
+  // signed by anyone else finds no registered key here and fails registry.unknown_key. Naming
+  // them spares parsing every submission twice.
+  std::set<std::string> orgs(t->trial.sites.begin(), t->trial.sites.end());
+  orgs.insert(t->trial.sponsor);
+  PEDIGREE_TRY(internal::AddRegistryEntriesOf(ledger, *query, envelopes, indices, orgs));
+  PEDIGREE_ASSIGN(evidence, internal::ProveEntries(ledger, indices, envelopes));
+  PEDIGREE_ASSIGN(anchors, LedgerTrustAnchors(ledger));
+  return TrialVerification(*t, *evidence, *anchors, inputs).Run();
+}
+
+}  // namespace pedigree::reports
