@@ -154,6 +154,20 @@ Result<std::vector<LeafRecord>> TrialView::Leaves(std::string_view trial_id,
   return out;
 }
 
+Result<std::vector<std::string>> TrialView::Domains(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT domain FROM trial_domains WHERE trial = ?1 UNION "
+                                       "SELECT domain FROM trial_leaves WHERE trial = ?1 "
+                                       "ORDER BY 1"));
+  q->Bind(1, trial_id);
+  std::vector<std::string> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back(q->Text(0));
+  }
+  return out;
+}
+
 Result<std::string> TrialView::LockState(std::string_view trial_id, std::string_view domain) {
   PEDIGREE_ASSIGN(
       q, impl_->db.Prepare("SELECT lock FROM trial_domains WHERE trial = ?1 AND domain = ?2"));

@@ -589,6 +589,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
   }
+  PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
   return AddReportRoutes(router, node);
 }
 

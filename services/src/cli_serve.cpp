@@ -9,6 +9,7 @@
 #include "pedigree/services/auth.h"
 #include "pedigree/services/http_server.h"
 #include "pedigree/services/supply_node.h"
+#include "pedigree/services/trial_store.h"
 
 namespace pedigree::services {
 namespace {
@@ -19,9 +20,19 @@ std::string TokensPath(const std::string& dir) { return dir + "/tokens.db"; }
 // lines, # comments), PEDIGREE_<KEY> environment variables, command-line options.
 struct ServeSettings {
   std::map<std::string, std::string> values = {
-      {"bind", "127.0.0.1"}, {"port", "8080"}, {"threads", "32"}, {"max_body_bytes", "1048576"},
-      {"rate_limit", "0"},   {"tls_cert", ""}, {"tls_key", ""},   {"responder_gln", ""},
+      {"bind", "127.0.0.1"},
+      {"port", "8080"},
+      {"threads", "32"},
+      {"max_body_bytes", "1048576"},
+      {"rate_limit", "0"},
+      {"tls_cert", ""},
+      {"tls_key", ""},
+      {"responder_gln", ""},
       {"access_log", ""},
+      // The sponsor's off-ledger trial record store (SQLite file); empty = none, and the
+      // trial endpoints that need records answer 409 trial.no_store.
+      {"sponsor_store", ""},
+      {"max_dataset_bytes", "268435456"},
   };
 };
 
@@ -93,7 +104,8 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   auto port = SizeSetting(settings, "port");
   auto threads = SizeSetting(settings, "threads");
   auto max_body = SizeSetting(settings, "max_body_bytes");
-  for (auto* r : {&port, &threads, &max_body}) {
+  auto max_dataset = SizeSetting(settings, "max_dataset_bytes");
+  for (auto* r : {&port, &threads, &max_body, &max_dataset}) {
     if (!*r) return PrintError(io.err, r->error());
   }
   if (*port > 65535)
@@ -122,8 +134,18 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   if (!node) return PrintError(io.err, node.error());
   auto tokens = TokenStore::Open(TokensPath(args->dir()));
   if (!tokens) return PrintError(io.err, tokens.error());
+  std::unique_ptr<SponsorStore> sponsor_store;
+  if (!settings.values["sponsor_store"].empty()) {
+    auto opened = SponsorStore::Open(settings.values["sponsor_store"]);
+    if (!opened) return PrintError(io.err, opened.error());
+    sponsor_store = std::move(*opened);
+  }
+  ApiOptions api_options;
+  api_options.responder_gln = settings.values["responder_gln"];
+  api_options.sponsor_store = sponsor_store.get();
+  api_options.max_dataset_bytes = *max_dataset;
   Router router;
-  if (auto ok = AddApiRoutes(router, **node, ApiOptions{settings.values["responder_gln"]}); !ok) {
+  if (auto ok = AddApiRoutes(router, **node, api_options); !ok) {
     return PrintError(io.err, ok.error());
   }
   config.metrics = std::make_shared<MetricsRegistry>();
@@ -140,6 +162,7 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   io.out << "signal " << signal << ": finishing in-flight requests and commits" << std::endl;
   (*server)->Stop();
   node->reset();  // the sequencer drains its queue and commits before the ledger closes
+  sponsor_store.reset();
   io.out << "stopped" << std::endl;
   return 0;
 }

@@ -35,7 +35,7 @@ int HexValue(char c) {
 }  // namespace
 
 Status Router::Add(std::string method, std::string pattern, Access access, HttpHandler handler,
-                   BodyKind body) {
+                   BodyKind body, size_t max_body_bytes) {
   if (pattern.empty() || pattern.front() != '/') {
     return Fail("router.bad_pattern", "pattern '" + pattern + "' does not start with '/'");
   }
@@ -79,7 +79,7 @@ Status Router::Add(std::string method, std::string pattern, Access access, HttpH
     }
   }
   routes_.push_back(Route{std::move(method), std::move(pattern), std::move(access),
-                          std::move(handler), body, std::move(segments)});
+                          std::move(handler), body, std::move(segments), max_body_bytes});
   return Ok();
 }
 
@@ -147,7 +147,7 @@ int HttpStatusFor(const Error& error) {
       {".conflict", 409},
       {".already_exists", 409},
   }};
-  static const std::array<std::pair<std::string_view, int>, 14> kPrefix = {{
+  static const std::array<std::pair<std::string_view, int>, 16> kPrefix = {{
       {"idempotency.", 409},
       {"auth.", 401},
       {"request.", 400},
@@ -159,6 +159,8 @@ int HttpStatusFor(const Error& error) {
       {"entry.", 422},
       {"event.", 422},
       {"trial.", 422},
+      {"kit.", 422},
+      {"disclosure.", 422},
       {"custody.", 422},
       {"alert.", 422},
       {"storage.", 500},

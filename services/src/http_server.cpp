@@ -297,7 +297,7 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
   out.route = &route;
   request.path_params = std::move(match.path_params);
 
-  const size_t max_body = config.max_body_bytes;
+  const size_t max_body = route.max_body_bytes ? route.max_body_bytes : config.max_body_bytes;
   if (req.hasContentLength() && req.getContentLength64() > static_cast<int64_t>(max_body)) {
     out.response = Reject(
         413, Error("request.too_large", "body of " + std::to_string(req.getContentLength64()) +

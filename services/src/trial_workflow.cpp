@@ -1,6 +1,7 @@
 #include "pedigree/services/trial_workflow.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "pedigree/ledger/bytes.h"
 
@@ -35,7 +36,8 @@ scanner::Dataset Slice(const scanner::Dataset& dataset, size_t first, size_t cou
 Result<SponsorStore*> TrialWorkflow::Store() {
   if (!store_) {
     return Fail(Error("trial.no_store",
-                      "this node holds no sponsor store; start it with a store file (--store)"));
+                      "this node holds no sponsor store; start it with one (pedigree serve "
+                      "--sponsor-store FILE, setting sponsor_store or PEDIGREE_SPONSOR_STORE)"));
   }
   return store_;
 }
@@ -82,6 +84,21 @@ Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
     return Fail(Error("trial.wrong_study", "the dataset is for study '" + dataset.study_id +
                                                "', not trial '" + std::string(trial_id) + "'")
                     .at_field("STUDYID"));
+  }
+  // Each chunk is staged on its own, so a key repeated in two chunks would pass as a
+  // correction of the first by the second: refuse it for the whole file first.
+  if (dataset.records.size() > kRecordsPerEvent) {
+    std::unordered_map<std::string, uint64_t> lines;
+    lines.reserve(dataset.records.size());
+    for (size_t i = 0; i < dataset.records.size(); ++i) {
+      auto [it, added] = lines.emplace(scanner::RecordKey(dataset, i), dataset.records[i].line);
+      if (!added) {
+        return Fail(Error("trial.duplicate_key",
+                          "key " + it->first + " appears at line " + std::to_string(it->second) +
+                              " and again at line " + std::to_string(dataset.records[i].line))
+                        .at_line_column(dataset.records[i].line, 1));
+      }
+    }
   }
   SubmissionResult result;
   for (size_t first = 0; first < dataset.records.size(); first += kRecordsPerEvent) {
@@ -233,6 +250,27 @@ Result<uint64_t> TrialWorkflow::Redact(const TrialSigner& sponsor, std::string_v
   p.set("reason", JsonValue(reason));
   PEDIGREE_ASSIGN(index, Submit(sponsor, "trial.redact", trial_id, std::move(p)));
   PEDIGREE_TRY((*store)->Redact(trial_id, domain, it->leaf, reason, *index));
+  return *index;
+}
+
+Result<uint64_t> TrialWorkflow::RedactLeaf(const TrialSigner& sponsor, std::string_view trial_id,
+                                           std::string_view domain, const Hash& leaf,
+                                           std::string_view reason) {
+  PEDIGREE_ASSIGN(store, Store());
+  if (reason.empty()) {
+    return Fail(
+        Error("trial.reason_required", "a redaction needs its justification").at_field("reason"));
+  }
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(domain));
+  p.set("leaf", JsonValue(ToHex(leaf)));
+  p.set("reason", JsonValue(reason));
+  PEDIGREE_ASSIGN(index, Submit(sponsor, "trial.redact", trial_id, std::move(p)));
+  if (auto ok = (*store)->Redact(trial_id, domain, leaf, reason, *index);
+      !ok && ok.error().code() != "trial.unknown_leaf") {
+    return std::unexpected(
+        ok.error().with_context("the trial.redact event is at index " + std::to_string(*index)));
+  }
   return *index;
 }
 

@@ -121,6 +121,8 @@ class TrialView {
   // Current leaves of trial+domain in ledger order (submission index, then position).
   [[nodiscard]] Result<std::vector<LeafRecord>> Leaves(std::string_view trial_id,
                                                        std::string_view domain);
+  // The domains of the trial that have leaves or a lock history, sorted bytewise.
+  [[nodiscard]] Result<std::vector<std::string>> Domains(std::string_view trial_id);
   // "open", "soft_lock" or "hard_lock".
   [[nodiscard]] Result<std::string> LockState(std::string_view trial_id, std::string_view domain);
   [[nodiscard]] Result<std::vector<LockRecord>> LockHistory(std::string_view trial_id,

@@ -68,6 +68,9 @@ struct Route {
   HttpHandler handler;
   BodyKind body = BodyKind::kAny;
   std::vector<std::string> segments;  // The pattern split on '/'.
+  // This route's body limit in bytes, replacing ServerConfig::max_body_bytes; 0 = the
+  // server's (dataset uploads need more than commands do).
+  size_t max_body_bytes = 0;
 };
 
 // The outcome of matching a method and a decoded path against the routes.
@@ -83,8 +86,10 @@ class Router {
   // Adds a route. Errors (router.*): a pattern not starting with '/', an empty or
   // malformed {} segment, a repeated parameter name, a duplicate (method, pattern), a
   // protected route with no roles or an unknown role.
+  // `max_body_bytes` > 0 sets the route's own body limit (see Route).
   [[nodiscard]] Status Add(std::string method, std::string pattern, Access access,
-                           HttpHandler handler, BodyKind body = BodyKind::kAny);
+                           HttpHandler handler, BodyKind body = BodyKind::kAny,
+                           size_t max_body_bytes = 0);
 
   // Where several patterns match, the one with more literal segments earlier wins
   // ("/v1/packs/search" beats "/v1/packs/{id}").
@@ -107,7 +112,8 @@ class Router {
 //          request.rate_limited → 429; unavailable → 503; internal → 500
 //   suffix: *.not_found → 404; *.conflict, *.already_exists → 409
 //   prefix: idempotency. → 409; auth. → 401; request., json., gs1., scan., token.,
-//           router. → 400; entry., event., trial., custody., alert. → 422;
+//           router. → 400; entry., event., trial., kit., disclosure., custody., alert.
+//           → 422;
 //           storage. → 500
 //   anything else → 500.
 int HttpStatusFor(const Error& error);

@@ -58,8 +58,7 @@ class TrialWorkflow {
                                         std::string_view trial_id, ledger::JsonValue payload);
 
   // trial.protocol with the SHA-256 of the protocol document's bytes.
-  [[nodiscard]] Result<uint64_t> SealProtocol(const TrialSigner& sponsor,
-                                              std::string_view trial_id,
+  [[nodiscard]] Result<uint64_t> SealProtocol(const TrialSigner& sponsor, std::string_view trial_id,
                                               std::string_view document, std::string_view version,
                                               const std::vector<std::string>& primary,
                                               const std::vector<std::string>& secondary);
@@ -76,8 +75,7 @@ class TrialWorkflow {
   // trial.lock with action soft_lock, hard_lock or unlock (reason and approver for unlock).
   [[nodiscard]] Result<uint64_t> Lock(const TrialSigner& sponsor, std::string_view trial_id,
                                       std::string_view domain, std::string_view action,
-                                      std::string_view reason = {},
-                                      std::string_view approver = {});
+                                      std::string_view reason = {}, std::string_view approver = {});
 
   // Seals the store's current records of the domain and records the seal on the ledger.
   [[nodiscard]] Result<SealResult> Seal(const TrialSigner& sponsor, std::string_view trial_id,
@@ -94,14 +92,20 @@ class TrialWorkflow {
   // A disclosure file of one record under the latest seal, with the seal event's
   // inclusion proof and a checkpoint signed now.
   [[nodiscard]] Result<reports::Disclosure> Disclose(std::string_view trial_id,
-                                                     std::string_view domain,
-                                                     std::string_view key);
+                                                     std::string_view domain, std::string_view key);
 
   // Deletes a record's data and salt from the store, keeping its leaf, after the ledger
   // acknowledged the justified trial.redact event.
   [[nodiscard]] Result<uint64_t> Redact(const TrialSigner& sponsor, std::string_view trial_id,
                                         std::string_view domain, std::string_view key,
                                         std::string_view reason);
+
+  // As Redact, for the record with `leaf`, current or replaced: the earlier version of a
+  // corrected record may be the one holding the personal data. A leaf the ledger accepts
+  // but this store never held leaves nothing to delete here.
+  [[nodiscard]] Result<uint64_t> RedactLeaf(const TrialSigner& sponsor, std::string_view trial_id,
+                                            std::string_view domain, const Hash& leaf,
+                                            std::string_view reason);
 
   // The outcomes a publication reports against the trial's protocol seal.
   [[nodiscard]] Result<ledger::OutcomeDiscrepancies> CheckOutcomes(
