@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "pedigree/reports/pack_report.h"
+#include "pedigree/reports/trial_report.h"
+
 namespace pedigree::reports {
 
 using ledger::JsonArray;
@@ -597,6 +600,9 @@ void TextRows(std::string& out, const JsonArray& rows, const std::vector<std::st
 }  // namespace
 
 std::string RenderText(const JsonValue& report) {
+  // Pack and trial reports have text layouts of their own.
+  if (Str(report, "report") == "pack") return RenderPackText(report);
+  if (Str(report, "report") == "trial") return RenderTrialText(report);
   std::string out = Str(report, "verdict").empty() ? "NO VERDICT" : Str(report, "verdict");
   out += "  " + Str(report, "report") + " report, generated " + Str(report, "generatedAt") + "\n";
   out += Str(report, "summary") + "\n";

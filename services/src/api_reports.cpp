@@ -1,15 +1,18 @@
 // The report endpoints: pack, batch and audit reports as JSON, HTML or text, and the
 // offline pack bundle. Handlers decide who may see what and hand the rest to reports/;
 // nothing here verifies anything itself. See docs/api.md, "Reports".
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <vector>
 
+#include "pedigree/ledger/trial_view.h"
 #include "pedigree/reports/audit_report.h"
 #include "pedigree/reports/batch_report.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/html.h"
 #include "pedigree/reports/pack_report.h"
+#include "pedigree/reports/trial_report.h"
 #include "pedigree/services/api.h"
 
 namespace pedigree::services {
@@ -192,6 +195,35 @@ Status AddReportRoutes(Router& router, SupplyNode& node) {
         }
         auto report = node.Read(
             [&](ledger::ProvenanceView& v) { return reports::BatchReport(v, gtin, lot); });
+        if (!report) return ErrorResponse(report.error());
+        return ReportResponse(*report, *format);
+      }));
+
+  // The trial report: protocol seal, lock and seal history with every event verified. For
+  // regulators and the trial's own sponsor and sites; the record data stay in the sponsor
+  // store (candidate comparisons are POST /v1/trials/{id}/verify or the CLI).
+  PEDIGREE_TRY(router.Add(
+      "GET", "/v1/reports/trial/{id}", Access::AnyOf({"sponsor", "site", "regulator"}),
+      [&node](const HttpRequest& req) {
+        auto format = FormatOf(req);
+        if (!format) return ErrorResponse(format.error());
+        const std::string& id = req.path_params.at("id");
+        if (!IsRegulator(*req.principal)) {
+          auto view = ledger::TrialView::Open(node.ledger().db_path());
+          if (!view) return ErrorResponse(view.error());
+          auto trial = (*view)->Trial(id);
+          if (!trial) return ErrorResponse(trial.error());
+          const std::string& org = req.principal->org_id;
+          // An unknown trial answers as a foreign one does: nothing about its existence.
+          if (!*trial ||
+              ((*trial)->sponsor != org && std::find((*trial)->sites.begin(), (*trial)->sites.end(),
+                                                     org) == (*trial)->sites.end())) {
+            return ErrorResponse(Forbidden("the trial's sponsor and sites"));
+          }
+        }
+        reports::TrialReportInputs inputs;
+        inputs.generated_at = node.Now();
+        auto report = reports::TrialReport(node.ledger(), id, inputs);
         if (!report) return ErrorResponse(report.error());
         return ReportResponse(*report, *format);
       }));

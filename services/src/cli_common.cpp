@@ -7,8 +7,6 @@
 #include <sstream>
 
 #include "pedigree/reports/html.h"
-#include "pedigree/reports/pack_report.h"
-#include "pedigree/reports/trial_report.h"
 
 namespace pedigree::services {
 
@@ -95,17 +93,13 @@ std::vector<std::string> SplitList(const std::string& text) {
 int EmitReport(const Args& args, const ledger::JsonValue& report, CliIo& io,
                const std::string& default_format) {
   const std::string format = args.get("format").value_or(default_format);
-  const ledger::JsonValue* kind = report.find("report");
-  std::string k = kind && kind->is_string() ? kind->as_string() : "";
   std::string text;
   if (format == "json") {
     text = ledger::Canonicalize(report) + "\n";
   } else if (format == "html") {
     text = reports::RenderHtml(report);
   } else if (format == "text") {
-    text = k == "pack"    ? reports::RenderPackText(report)
-           : k == "trial" ? reports::RenderTrialText(report)
-                          : reports::RenderText(report);
+    text = reports::RenderText(report);
   } else {
     PrintError(io.err,
                Error("cli.usage", "--format must be json, text or html, not '" + format + "'")

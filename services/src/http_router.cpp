@@ -133,13 +133,21 @@ bool Router::HasProtectedRoutes() const {
 
 int HttpStatusFor(const Error& error) {
   static const std::map<std::string, int, std::less<>> kExact = {
-      {"auth.missing_token", 401},   {"auth.bad_token", 401},
-      {"auth.forbidden_role", 403},  {"auth.forbidden_org", 403},
-      {"auth.forbidden", 403},       {"report.not_a_pack", 400},
-      {"report.no_such_pack", 404},  {"report.no_such_batch", 404},
-      {"request.not_found", 404},    {"request.method_not_allowed", 405},
-      {"request.too_large", 413},    {"request.unsupported_media_type", 415},
-      {"request.rate_limited", 429}, {"internal", 500},
+      {"auth.missing_token", 401},
+      {"auth.bad_token", 401},
+      {"auth.forbidden_role", 403},
+      {"auth.forbidden_org", 403},
+      {"auth.forbidden", 403},
+      {"report.not_a_pack", 400},
+      {"report.no_such_pack", 404},
+      {"report.no_such_batch", 404},
+      {"report.no_such_trial", 404},
+      {"request.not_found", 404},
+      {"request.method_not_allowed", 405},
+      {"request.too_large", 413},
+      {"request.unsupported_media_type", 415},
+      {"request.rate_limited", 429},
+      {"internal", 500},
       {"unavailable", 503},
   };
   static const std::array<std::pair<std::string_view, int>, 3> kSuffix = {{

@@ -11,6 +11,7 @@
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/services/api.h"
+#include "pedigree/services/trial_workflow.h"
 
 using namespace pedigree;
 using namespace pedigree::services;
@@ -320,6 +321,50 @@ BOOST_AUTO_TEST_CASE(concurrent_report_requests_all_succeed) {
       BOOST_TEST(verdicts[t] == "VERIFIED");
     }
   }
+}
+
+BOOST_AUTO_TEST_CASE(trial_report_is_for_regulators_and_the_trials_own_sponsor_and_sites) {
+  ReportApi api;
+  api.Register("sp", "sponsor", "4000011", "4000011000002");
+  api.Register("s1", "site", "4000012", "4000012000001");
+  api.Register("s9", "site", "4000013", "4000013000000");
+  for (auto [org, role] : {std::pair{"sp", "sponsor"}, {"s1", "site"}, {"s9", "site"}}) {
+    api.token_[org] = api.tokens_->Issue(org, {role}, "test").value();
+  }
+  TrialWorkflow trial(*api.node_, nullptr);
+  TrialSigner sponsor{"sp", "Dr Ada Example", "approval"};
+  auto registered = trial.Submit(
+      sponsor, "trial.register", "T1",
+      JsonValue::Object()
+          .set("registryId", "NCT01234567")
+          .set("title", "A trial")
+          .set("sites", Strings({"s1"}))
+          .set("arms", JsonValue::Array().push_back(
+                           JsonValue::Object().set("code", "A").set("name", "Arm A"))));
+  BOOST_REQUIRE_MESSAGE(registered.has_value(), pedigree::testing::Why(registered));
+  auto sealed = trial.SealProtocol(sponsor, "T1", "protocol text", "1.0", {"Primary outcome"}, {});
+  BOOST_REQUIRE_MESSAGE(sealed.has_value(), pedigree::testing::Why(sealed));
+
+  for (const char* reader : {"regulator", "sp", "s1"}) {
+    Reply r = api.Get(reader, "/v1/reports/trial/T1");
+    BOOST_TEST_INFO(reader << ": " << r.body);
+    BOOST_TEST(r.status == 200);
+    BOOST_TEST(ReportApi::Verdict(r) == "VERIFIED");
+    BOOST_TEST(ReportApi::Body(r).find("report")->as_string() == "trial");
+  }
+  Reply html = api.Get("regulator", "/v1/reports/trial/T1?format=html");
+  BOOST_TEST(html.headers["Content-Type"] == "text/html; charset=utf-8");
+  BOOST_TEST(html.body.find("Primary outcome") != std::string::npos);
+  // A foreign site and an unknown trial get the same refusal; a regulator learns it is unknown.
+  Reply foreign = api.Get("s9", "/v1/reports/trial/T1");
+  Reply unknown = api.Get("s9", "/v1/reports/trial/T404");
+  BOOST_TEST(foreign.status == 403);
+  BOOST_TEST(ReportApi::ErrorCode(foreign) == "auth.forbidden");
+  BOOST_TEST(unknown.body == foreign.body);
+  Reply missing = api.Get("regulator", "/v1/reports/trial/T404");
+  BOOST_TEST(missing.status == 404);
+  BOOST_TEST(ReportApi::ErrorCode(missing) == "report.no_such_trial");
+  BOOST_TEST(api.Get("ph1", "/v1/reports/trial/T1").status == 403);  // no trial role
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -16,7 +16,8 @@ namespace pedigree::reports {
 std::string RenderHtml(const ledger::JsonValue& report);
 
 // The same report as plain text for a terminal: verdict and summary first, then the
-// kind's sections and every check, failure and violation, one line each.
+// kind's sections and every check, failure and violation, one line each. Pack and trial
+// reports use RenderPackText / RenderTrialText.
 std::string RenderText(const ledger::JsonValue& report);
 
 // `text` with &, <, >, " and ' replaced by character references: safe in element text
