@@ -20,9 +20,9 @@ class Stopwatch {
 };
 
 inline void Report(const std::string& figure, double value, const std::string& unit,
-                   const std::string& target, const std::string& reference) {
-  std::printf("%s: %.1f %s (target %s; reference %s)\n", figure.c_str(), value, unit.c_str(),
-              target.c_str(), reference.c_str());
+                   const std::string& target, const std::string& reference, int decimals = 1) {
+  std::printf("%s: %.*f %s (target %s; reference %s)\n", figure.c_str(), decimals, value,
+              unit.c_str(), target.c_str(), reference.c_str());
   std::fflush(stdout);
 }
 

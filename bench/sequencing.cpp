@@ -90,7 +90,7 @@ int main(int argc, char** argv) {
                 "ceiling " + std::to_string(static_cast<int>(ceiling)) +
                     "/s; Fabric 3.5k tps, Tessera 10k/s");
   bench::Report("ratio sequenced / ceiling", rate / ceiling, "x", ">= 0.9",
-                "1.0 = signature bound");
+                "1.0 = signature bound", /*decimals=*/2);
   bench::Report("storage per entry (db + wal)", static_cast<double>(db_bytes) / n, "bytes",
                 "<= 1024", "payload alone " + std::to_string(payload_bytes / n) + " bytes");
   return 0;
