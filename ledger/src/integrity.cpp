@@ -1,7 +1,10 @@
 #include "pedigree/ledger/integrity.h"
 
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -58,45 +61,80 @@ Status CheckCheckpointNote(const StoredCheckpoint& checkpoint, const NoteVerifie
 namespace {
 
 constexpr uint64_t kAuditChunk = 8192;
+// Entries a verifying thread claims at once: small, so that no thread is left with a
+// long tail at the end of a chunk while the others wait.
+constexpr size_t kVerifyBlock = 16;
 
-struct ChunkResult {
-  std::vector<Hash> leaves;
-  uint64_t verified = 0;
-  // Lowest index in the chunk the verifier refused, with its error.
-  std::optional<std::pair<uint64_t, Error>> refused;
-};
+// Verification of one chunk of entries on background threads, which take blocks from a
+// shared counter while the auditing thread hashes the same chunk and reads the next one.
+// Join() waits for them; the destructor joins too, so an early return cannot leave a
+// thread reading entries that are gone.
+class ChunkVerification {
+ public:
+  ChunkVerification(const std::vector<std::string>& entries, uint64_t first_index,
+                    const EntryVerifier& verifier, size_t threads)
+      : entries_(entries), first_index_(first_index), verifier_(verifier) {
+    if (!verifier_) return;
+    pool_.reserve(threads);
+    for (size_t t = 0; t < threads; ++t) pool_.emplace_back([this] { Work(); });
+  }
+  ~ChunkVerification() { Join(); }
+  ChunkVerification(const ChunkVerification&) = delete;
+  ChunkVerification& operator=(const ChunkVerification&) = delete;
 
-ChunkResult HashAndVerify(const std::vector<std::string>& entries, uint64_t first_index,
-                          const EntryVerifier& verifier, size_t threads) {
-  ChunkResult out;
-  out.leaves.resize(entries.size());
-  std::vector<std::optional<std::pair<uint64_t, Error>>> refused(threads);
-  std::vector<uint64_t> verified(threads, 0);
-  auto work = [&](size_t t) {
-    for (size_t i = t; i < entries.size(); i += threads) {
-      out.leaves[i] = LeafHash(AsBytes(entries[i]));
-      if (verifier && !refused[t]) {
-        if (auto st = verifier(entries[i]); !st) {
-          refused[t].emplace(first_index + i, st.error());
+  void Join() {
+    for (auto& t : pool_) {
+      if (t.joinable()) t.join();
+    }
+  }
+  // After Join(): entries accepted, and the lowest index refused with its error.
+  uint64_t verified() const { return verified_.load(); }
+  std::optional<std::pair<uint64_t, Error>>& refused() { return refused_; }
+
+ private:
+  void Work() {
+    uint64_t accepted = 0;
+    for (size_t begin = next_.fetch_add(kVerifyBlock); begin < entries_.size();
+         begin = next_.fetch_add(kVerifyBlock)) {
+      const size_t end = std::min(entries_.size(), begin + kVerifyBlock);
+      for (size_t i = begin; i < end; ++i) {
+        const uint64_t index = first_index_ + i;
+        // Past a refusal nothing is reported: stop verifying there.
+        if (index > lowest_refused_.load(std::memory_order_relaxed)) break;
+        if (auto st = verifier_(entries_[i]); !st) {
+          std::lock_guard lock(mu_);
+          if (!refused_ || index < refused_->first) {
+            refused_.emplace(index, st.error());
+            lowest_refused_.store(index, std::memory_order_relaxed);
+          }
         } else {
-          ++verified[t];
+          ++accepted;
         }
       }
     }
-  };
-  if (threads <= 1) {
-    work(0);
-  } else {
-    std::vector<std::thread> pool;
-    for (size_t t = 0; t < threads; ++t) pool.emplace_back(work, t);
-    for (auto& th : pool) th.join();
+    verified_.fetch_add(accepted);
   }
-  for (uint64_t v : verified) out.verified += v;
-  for (auto& r : refused) {
-    if (r && (!out.refused || r->first < out.refused->first)) out.refused = std::move(r);
-  }
-  return out;
-}
+
+  const std::vector<std::string>& entries_;
+  const uint64_t first_index_;
+  const EntryVerifier& verifier_;
+  std::atomic<size_t> next_{0};
+  std::atomic<uint64_t> verified_{0};
+  std::atomic<uint64_t> lowest_refused_{UINT64_MAX};
+  std::mutex mu_;
+  std::optional<std::pair<uint64_t, Error>> refused_;  // guarded by mu_ until Join()
+  std::vector<std::thread> pool_;
+};
+
+// A finding of the auditing thread while the chunk's signatures are still being checked:
+// kept until they are, since a refused signature at a lower index (or at the same index,
+// for a checkpoint found after it) comes first.
+struct TreeFinding {
+  uint64_t entry = 0;            // the entry whose processing found it
+  bool after_signature = false;  // a checkpoint check, which follows entry's signature check
+  uint64_t bad_index = 0;
+  std::string code, message, expected, calculated;
+};
 
 // The first index in [begin, end) whose entry cannot be read, when a range read failed
 // because rows are missing; nullopt when every entry reads.
@@ -138,9 +176,11 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
 
   CompactRange range;
   std::vector<StoredHash> completed;
+  Result<std::vector<std::string>> next_entries =
+      storage.ReadEntries(0, std::min<uint64_t>(*size, kAuditChunk));
   for (uint64_t begin = 0; begin < *size; begin += kAuditChunk) {
     const uint64_t end = std::min(*size, begin + kAuditChunk);
-    auto entries = storage.ReadEntries(begin, end);
+    Result<std::vector<std::string>> entries = std::move(next_entries);
     if (!entries) {
       // Rows deleted behind the log's back: name the first one instead of giving up.
       if (entries.error().code() == "storage.corrupt") {
@@ -152,42 +192,80 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
       }
       return std::unexpected(entries.error());
     }
-    ChunkResult chunk = HashAndVerify(*entries, begin, verifier, threads);
-    report.entries_verified += chunk.verified;
-    for (uint64_t i = begin; i < end; ++i) {
+    // Signatures are checked on `threads` threads while this one hashes the chunk, checks
+    // the tree and reads the next chunk: the verifying threads never wait for it.
+    ChunkVerification verification(*entries, begin, verifier, threads);
+    std::optional<TreeFinding> finding;
+    std::vector<uint64_t> checked_here;  // checkpoint sizes counted in this chunk
+    for (uint64_t i = begin; i < end && !finding; ++i) {
       completed.clear();
-      range.Append(chunk.leaves[i - begin], &completed);
+      range.Append(LeafHash(AsBytes((*entries)[i - begin])), &completed);
       for (const StoredHash& h : completed) {
         auto stored = storage.ReadHash(h.level, h.index);
         if (!stored) return std::unexpected(stored.error());
         if (*stored == h.hash) continue;
         if (h.level == 0) {
-          return found(i, "audit.leaf_mismatch",
-                       "entry " + std::to_string(i) + ": stored leaf hash " + ToHex(*stored) +
-                           ", calculated from the entry " + ToHex(h.hash),
-                       ToHex(*stored), ToHex(h.hash));
+          finding = TreeFinding{i,
+                                false,
+                                i,
+                                "audit.leaf_mismatch",
+                                "entry " + std::to_string(i) + ": stored leaf hash " +
+                                    ToHex(*stored) + ", calculated from the entry " + ToHex(h.hash),
+                                ToHex(*stored),
+                                ToHex(h.hash)};
+        } else {
+          finding = TreeFinding{i,
+                                false,
+                                i,
+                                "audit.hash_mismatch",
+                                "node (level " + std::to_string(h.level) + ", index " +
+                                    std::to_string(h.index) + ") completed by entry " +
+                                    std::to_string(i) + ": stored " + ToHex(*stored) +
+                                    ", calculated " + ToHex(h.hash),
+                                ToHex(*stored),
+                                ToHex(h.hash)};
         }
-        return found(i, "audit.hash_mismatch",
-                     "node (level " + std::to_string(h.level) + ", index " +
-                         std::to_string(h.index) + ") completed by entry " + std::to_string(i) +
-                         ": stored " + ToHex(*stored) + ", calculated " + ToHex(h.hash),
-                     ToHex(*stored), ToHex(h.hash));
+        break;
       }
-      if (chunk.refused && chunk.refused->first == i) {
-        return found(i, "audit.bad_entry",
-                     "entry " + std::to_string(i) +
-                         " refused by the verifier: " + chunk.refused->second.ToString());
-      }
+      if (finding) break;
       if (auto it = checkpoints.find(i + 1); it != checkpoints.end()) {
         const Hash root = range.Root();
         if (root != it->second) {
-          return found(i + 1, "audit.checkpoint_mismatch",
-                       "checkpoint of size " + std::to_string(i + 1) + ": stored root " +
-                           ToHex(it->second) + ", calculated from the entries " + ToHex(root),
-                       ToHex(it->second), ToHex(root));
+          finding =
+              TreeFinding{i,
+                          true,
+                          i + 1,
+                          "audit.checkpoint_mismatch",
+                          "checkpoint of size " + std::to_string(i + 1) + ": stored root " +
+                              ToHex(it->second) + ", calculated from the entries " + ToHex(root),
+                          ToHex(it->second),
+                          ToHex(root)};
+          break;
         }
         ++report.checkpoints_checked;
+        checked_here.push_back(i + 1);
       }
+    }
+    if (!finding && end < *size) {
+      next_entries = storage.ReadEntries(end, std::min(*size, end + kAuditChunk));
+    }
+    verification.Join();
+    report.entries_verified += verification.verified();
+    auto& refused = verification.refused();
+    if (refused && (!finding || refused->first < finding->entry ||
+                    (refused->first == finding->entry && finding->after_signature))) {
+      // Checkpoints counted past the refused entry were not reached in index order.
+      for (uint64_t s : checked_here) {
+        if (s > refused->first) --report.checkpoints_checked;
+      }
+      const uint64_t i = refused->first;
+      return found(
+          i, "audit.bad_entry",
+          "entry " + std::to_string(i) + " refused by the verifier: " + refused->second.ToString());
+    }
+    if (finding) {
+      return found(finding->bad_index, std::move(finding->code), std::move(finding->message),
+                   std::move(finding->expected), std::move(finding->calculated));
     }
     report.size = end;
   }

@@ -169,4 +169,42 @@ BOOST_AUTO_TEST_CASE(signature_without_domain_prefix_does_not_verify) {
   BOOST_TEST(Code(forged) == "entry.bad_signature");
 }
 
+// Envelopes signed over arbitrary payload bytes, to reach the layout-based fast path of
+// VerifyEntry with payloads SignEntry would never produce. VerifyEntry must agree with
+// OpenEntry (which always parses the whole envelope) on every one.
+std::string SignedOver(const std::string& payload) {
+  PrivateKey key = TestKey();
+  return "{\"alg\":\"Ed25519\",\"key\":\"" + ToBase64(key.public_key().raw()) +
+         "\",\"payload\":" + payload + ",\"sig\":\"" +
+         ToBase64(key.Sign(std::string(kEntrySignaturePrefix) + payload)) + "\"}";
+}
+
+std::string Nested(int depth) {
+  std::string s = "{}";
+  for (int i = 1; i < depth; ++i) s = "{\"d\":" + s + "}";
+  return s;
+}
+
+BOOST_AUTO_TEST_CASE(canonical_layout_with_non_canonical_payload_is_rejected_like_the_full_parse) {
+  const std::pair<std::string, std::string> cases[] = {
+      {SignedOver("{\"a\":1}"), "ok"},
+      {SignedOver("{\"a\":\",\\\"sig\\\":\\\"AAAA\"}"), "ok"},     // the layout inside a string
+      {SignedOver("{\"b\":1,\"a\":2}"), "entry.not_canonical"},    // members unsorted
+      {SignedOver("{\"a\": 1}"), "entry.not_canonical"},           // whitespace
+      {SignedOver("{\"a\":\"\\u0041\"}"), "entry.not_canonical"},  // needless escape
+      {SignedOver("{\"a\":1,\"a\":1}"), "entry.malformed"},        // duplicate member
+      {SignedOver("{\"a\":1.5}"), "entry.malformed"},              // not an integer
+      {SignedOver("{\"a\":1}{}"), "entry.malformed"},              // two values
+      {SignedOver("[]"), "entry.malformed"},                       // not an object
+      // The envelope adds a level: 63 levels of payload are the most the parser allows.
+      {SignedOver(Nested(63)), "ok"},
+      {SignedOver(Nested(64)), "entry.malformed"},
+  };
+  for (const auto& [envelope, code] : cases) {
+    BOOST_TEST(Code(envelope) == code, envelope);
+    auto opened = OpenEntry(envelope);
+    BOOST_TEST((opened ? std::string("ok") : opened.error().code()) == code, envelope);
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -425,6 +425,53 @@ BOOST_AUTO_TEST_CASE(audit_reports_an_entry_the_verifier_refuses) {
   BOOST_TEST(report.problem->message().find("test.bad_entry") != std::string::npos);
 }
 
+// Signatures are verified on other threads while the tree is checked: whichever problem
+// has the lower index is still the one reported, and an entry's refusal comes before a
+// wrong checkpoint that ends at it.
+BOOST_AUTO_TEST_CASE(audit_reports_the_lowest_problem_whichever_thread_finds_it) {
+  struct Case {
+    int bad_entry;              // entry the verifier refuses
+    int edited_entry;           // entry changed behind the ledger's back (-1: none)
+    uint64_t wrong_checkpoint;  // size of a checkpoint with a wrong root (0: none)
+    std::string code;
+    uint64_t index;
+  };
+  const Case cases[] = {
+      {300, 417, 0, "audit.bad_entry", 300},
+      {500, 417, 0, "audit.leaf_mismatch", 417},
+      {300, -1, 301, "audit.bad_entry", 300},
+      {300, -1, 300, "audit.checkpoint_mismatch", 300},
+  };
+  for (const Case& c : cases) {
+    TempDir dir;
+    auto storage = OpenSqlite(dir.file("log.db"));
+    {
+      auto sequencer = StartOrDie(*storage, {});
+      for (int i = 0; i < 600; ++i) {
+        BOOST_REQUIRE(
+            sequencer->Append((i == c.bad_entry ? "bad-" : "ok-") + std::to_string(i)).has_value());
+        if (uint64_t(i) + 1 == c.wrong_checkpoint) {
+          Hash wrong = sequencer->root();
+          wrong[0] ^= 1;
+          BOOST_REQUIRE(storage->StoreCheckpoint({c.wrong_checkpoint, wrong, ""}).has_value());
+        }
+      }
+    }
+    if (c.edited_entry >= 0) {
+      sqlite3* db = storage->handle();
+      BOOST_REQUIRE(sqlite3_exec(db, "DROP TRIGGER entries_no_update", nullptr, nullptr, nullptr) ==
+                    SQLITE_OK);
+      const std::string sql = "UPDATE entries SET data = CAST('ok-X' AS BLOB) WHERE idx = " +
+                              std::to_string(c.edited_entry);
+      BOOST_REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+    }
+    auto report = AuditLog(*storage, RefuseBad, 2).value();
+    BOOST_REQUIRE(!report.ok());
+    BOOST_TEST(report.problem->code() == c.code);
+    BOOST_TEST(report.bad_index.value() == c.index);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(audit_and_open_check_detect_a_wrong_checkpoint_root) {
   MemoryStorage storage;
   auto sequencer = StartOrDie(storage, {});
