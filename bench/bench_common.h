@@ -1,12 +1,18 @@
-// Tiny helpers shared by the benchmarks: a monotonic stopwatch and the report line
-// format `<figure>: <value> <unit> (target ...; reference ...)`.
+// Tiny helpers shared by the benchmarks: a monotonic stopwatch, the report line
+// format `<figure>: <value> <unit> (target ...; reference ...)` and exiting on a failed setup.
 #pragma once
 
+#include <errno.h>  // program_invocation_short_name (glibc)
 #include <time.h>
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
+#include <type_traits>
+#include <utility>
+
+#include "pedigree/ledger/error.h"
 
 namespace pedigree::bench {
 
@@ -34,6 +40,21 @@ inline void Report(const std::string& figure, double value, const std::string& u
   std::printf("%s: %.*f %s (target %s; reference %s)\n", figure.c_str(), decimals, value,
               unit.c_str(), target.c_str(), reference.c_str());
   std::fflush(stdout);
+}
+
+// Prints "<program>: <what>: <error>" to stderr and exits 1: a benchmark cannot measure
+// anything once its setup has failed.
+[[noreturn]] inline void Die(const std::string& what, const Error& e) {
+  std::fprintf(stderr, "%s: %s: %s\n", program_invocation_short_name, what.c_str(),
+               e.ToString().c_str());
+  std::exit(1);
+}
+
+// The value of a Result (nothing for a Status), or Die(what, its error).
+template <typename R>
+auto Must(R r, const std::string& what) {
+  if (!r) Die(what, r.error());
+  if constexpr (!std::is_void_v<typename R::value_type>) return std::move(*r);
 }
 
 }  // namespace pedigree::bench

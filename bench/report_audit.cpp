@@ -27,14 +27,9 @@ namespace {
 namespace fs = std::filesystem;
 using namespace pedigree;
 using ledger::JsonValue;
+using pedigree::bench::Die;
 using pedigree::bench::Report;
 using pedigree::bench::Stopwatch;
-
-[[noreturn]] void Die(const std::string& what, const Error& e) {
-  std::fprintf(stderr, "bench_report_audit: %s: %s: %s\n", what.c_str(), e.code().c_str(),
-               e.message().c_str());
-  std::exit(1);
-}
 
 struct Signed {
   ledger::PublicKey key;

@@ -24,19 +24,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace pedigree;
 using ledger::JsonValue;
+using pedigree::bench::Die;
+using pedigree::bench::Must;
 using pedigree::bench::Report;
 using pedigree::bench::Stopwatch;
-
-[[noreturn]] void Die(const std::string& what, const Error& e) {
-  std::fprintf(stderr, "bench_report_batch: %s: %s: %s\n", what.c_str(), e.code().c_str(),
-               e.message().c_str());
-  std::exit(1);
-}
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) Die(what, r.error());
-  return std::move(*r);
-}
 
 std::string WithCheckDigit(const std::string& body) {
   return body + std::to_string(ledger::Gs1CheckDigit(body));

@@ -13,17 +13,9 @@
 
 using namespace pedigree;
 using ledger::JsonValue;
+using pedigree::bench::Must;
 
 namespace {
-
-template <typename R>
-auto Must(R r, const char* what) {
-  if (!r) {
-    std::fprintf(stderr, "bench_report_pack: %s: %s\n", what, r.error().ToString().c_str());
-    std::exit(1);
-  }
-  if constexpr (!std::is_void_v<typename R::value_type>) return std::move(*r);
-}
 
 JsonValue Strings(std::initializer_list<std::string> items) {
   auto a = JsonValue::Array();

@@ -47,6 +47,8 @@ namespace fs = std::filesystem;
 using namespace pedigree;
 using namespace pedigree::services;
 using ledger::JsonValue;
+using pedigree::bench::Die;
+using pedigree::bench::Must;
 using pedigree::bench::Report;
 using pedigree::bench::Stopwatch;
 
@@ -63,20 +65,6 @@ struct Options {
   int64_t verify_packs = 20'000;
   int64_t dispense_packs = 60'000;
 };
-
-[[noreturn]] void Die(const std::string& what, const Error& e) {
-  std::fprintf(stderr, "bench_supply: %s: %s: %s\n", what.c_str(), e.code().c_str(),
-               e.message().c_str());
-  std::exit(1);
-}
-template <typename T>
-T Must(Result<T> r, const std::string& what) {
-  if (!r) Die(what, r.error());
-  return std::move(*r);
-}
-void Must(Status s, const std::string& what) {
-  if (!s) Die(what, s.error());
-}
 
 double CpuSeconds() {
   rusage u{};

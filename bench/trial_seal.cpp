@@ -23,6 +23,7 @@
 
 namespace {
 
+using pedigree::bench::Must;
 using pedigree::bench::Report;
 using pedigree::bench::Stopwatch;
 namespace ledger = pedigree::ledger;
@@ -85,15 +86,6 @@ scanner::Dataset MustParse(const std::string& csv) {
     std::exit(1);
   }
   return std::move(*ds);
-}
-
-template <typename T>
-T Must(pedigree::Result<T> r, const char* what) {
-  if (!r) {
-    std::fprintf(stderr, "%s: %s\n", what, r.error().ToString().c_str());
-    std::exit(1);
-  }
-  return std::move(*r);
 }
 
 ledger::PrivateKey Key(uint8_t first) {

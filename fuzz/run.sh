@@ -82,6 +82,15 @@ seed_corpus() {
       seed "$t" expiry "261200"
       seed "$t" status "checked_out"
       seed "$t" pem $'-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=\n-----END PUBLIC KEY-----\n' ;;
+    fuzz_bundle)
+      # A real 12-entry pack bundle (`pedigree demo`, then `pedigree bundle pack`) and one of
+      # its tlog-proofs.
+      cp "$root"/fuzz/seeds/fuzz_bundle/* "$dir/"
+      seed "$t" empty-proof $'c2sp.org/tlog-proof@v1\nindex 0\n\nexample.org/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' ;;
+    fuzz_disclosure)
+      # One AE record disclosed from a sealed fixture (tests/reports/trial_seal_test.cpp's
+      # DiscloseOneAeRecord, written with DisclosureToJson).
+      cp "$root"/fuzz/seeds/fuzz_disclosure/* "$dir/" ;;
     fuzz_merkle)
       seed "$t" tree $'\x01\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x04' ;;
   esac
@@ -91,6 +100,7 @@ max_len() {
   case $1 in
     fuzz_image) echo 32768 ;;       # the largest sample (7.jpg) is 21 kB
     fuzz_trial_data) echo 8192 ;;   # a few dozen CSV/JSON records
+    fuzz_bundle) echo 32768 ;;      # the seed bundle (12 entries with proofs) is 26.7 kB
     fuzz_merkle) echo 2700 ;;       # 25 header bytes + up to 80 proof hashes
     fuzz_fields) echo 512 ;;        # a PEM key is ~110 bytes
     *) echo 4096 ;;

@@ -328,9 +328,20 @@ Result<DatasetSeal> SealDataset(const scanner::Dataset& dataset, std::span<const
 
 Result<DatasetSeal> SealRecords(std::vector<SealedRecord> records, std::string schema_hash) {
   if (records.empty()) return Fail("trial.empty_dataset", "the dataset has no records");
-  std::stable_sort(
-      records.begin(), records.end(),
-      [](const SealedRecord& a, const SealedRecord& b) { return RecordKeyLess(a.key, b.key); });
+  // Equal keys keep their input order (the duplicate-key error names lines in that order).
+  // Not std::stable_sort: libstdc++ 12's get_temporary_buffer is deprecated under clang 19,
+  // which breaks the fuzz build (docs/fuzzing.md).
+  std::vector<size_t> order(records.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&records](size_t a, size_t b) {
+    if (RecordKeyLess(records[a].key, records[b].key)) return true;
+    if (RecordKeyLess(records[b].key, records[a].key)) return false;
+    return a < b;
+  });
+  std::vector<SealedRecord> sorted;
+  sorted.reserve(records.size());
+  for (size_t i : order) sorted.push_back(std::move(records[i]));
+  records = std::move(sorted);
   for (size_t i = 1; i < records.size(); ++i) {
     if (CompareRecordKeys(records[i - 1].key, records[i].key) == 0) {
       return Fail(DuplicateKey(records[i].key, records[i - 1].line, records[i].line));

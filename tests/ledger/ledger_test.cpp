@@ -2,13 +2,13 @@
 // prove, reopen, and detect edits made to the database file behind its back.
 #include "pedigree/ledger/ledger.h"
 
-#include <sqlite3.h>
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 
 #include "common/result.h"
+#include "common/tamper_sql.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/ledger/envelope.h"
@@ -17,6 +17,7 @@
 
 using namespace pedigree;
 using namespace pedigree::ledger;
+using pedigree::testing::TamperSql;
 using pedigree::testing::TempDir;
 
 namespace {
@@ -26,30 +27,6 @@ std::string SignedEntry(const PrivateKey& key, int64_t n) {
   payload.set("kind", JsonValue(std::string("test")));
   payload.set("n", JsonValue(n));
   return SignEntry(payload, key).value();
-}
-
-// Runs SQL on the ledger's database directly, with every trigger dropped first: what
-// an attacker with write access to the file could do.
-void TamperSql(const std::string& dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  BOOST_REQUIRE(sqlite3_open((std::filesystem::path(dir) / kLedgerDbFile).c_str(), &db) ==
-                SQLITE_OK);
-  std::vector<std::string> triggers;
-  sqlite3_exec(
-      db, "SELECT name FROM sqlite_master WHERE type='trigger'",
-      [](void* out, int, char** values, char**) {
-        static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
-        return 0;
-      },
-      &triggers, nullptr);
-  for (const auto& t : triggers)
-    sqlite3_exec(db, ("DROP TRIGGER " + t).c_str(), nullptr, nullptr, nullptr);
-  char* message = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
-  std::string text = message ? message : "";
-  sqlite3_free(message);
-  sqlite3_close(db);
-  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, sql + ": " + text);
 }
 
 }  // namespace

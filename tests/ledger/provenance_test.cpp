@@ -4,6 +4,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/provenance_ledger.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
@@ -41,17 +42,8 @@ struct Org {
 class Chain {
  public:
   Chain() {
-    LedgerOptions options;
-    options.initial_meta = {{"authority_key", ToBase64(authority_.public_key().raw())}};
-    options.attach = [this](LogStorage& storage,
-                            const PublicKey& log_key) -> Result<EntryValidator> {
-      auto& sqlite = dynamic_cast<SqliteStorage&>(storage);
-      ProvenanceConfig config{authority_.public_key(), log_key, [this] { return now_; }};
-      auto state = ProvenanceState::Attach(sqlite.handle(), std::move(config));
-      if (!state) return std::unexpected(state.error());
-      state_ = std::move(*state);
-      return EntryValidator([this](uint64_t i, std::string_view e) { return state_->Apply(i, e); });
-    };
+    const LedgerOptions options =
+        pedigree::testing::ProvenanceLedgerOptions(authority_, now_, state_);
     ledger_ = Ledger::Create(tmp_ / "ledger", "example.org/provenance-test", options).value();
     view_ = ProvenanceView::Open(ledger_->db_path()).value();
 

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/provenance_ledger.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/bytes.h"
@@ -52,17 +53,8 @@ class TrialChain {
 
   // `register_trial` registers T1 (sponsor sp, sites s1 and s2, arms A and B).
   explicit TrialChain(bool register_trial = true) {
-    LedgerOptions options;
-    options.initial_meta = {{"authority_key", ToBase64(authority_.public_key().raw())}};
-    options.attach = [this](LogStorage& storage,
-                            const PublicKey& log_key) -> Result<EntryValidator> {
-      auto& sqlite = dynamic_cast<SqliteStorage&>(storage);
-      ProvenanceConfig config{authority_.public_key(), log_key, [this] { return now_; }};
-      auto state = ProvenanceState::Attach(sqlite.handle(), std::move(config));
-      if (!state) return std::unexpected(state.error());
-      state_ = std::move(*state);
-      return EntryValidator([this](uint64_t i, std::string_view e) { return state_->Apply(i, e); });
-    };
+    const LedgerOptions options =
+        pedigree::testing::ProvenanceLedgerOptions(authority_, now_, state_);
     ledger_ = Ledger::Create(tmp_ / "ledger", "example.org/trial-test", options).value();
     view_ = TrialView::Open(ledger_->db_path()).value();
     for (auto [org, role] : {std::pair{&sponsor_, "sponsor"},

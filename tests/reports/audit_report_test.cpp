@@ -2,12 +2,11 @@
 // gives FAILED with the specific code and the first divergent index.
 #include "pedigree/reports/audit_report.h"
 
-#include <sqlite3.h>
-
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 
 #include "common/result.h"
+#include "common/tamper_sql.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/envelope.h"
 #include "pedigree/ledger/ledger.h"
@@ -16,6 +15,7 @@
 
 using namespace pedigree;
 using namespace pedigree::ledger;
+using pedigree::testing::TamperSql;
 using pedigree::testing::TempDir;
 
 namespace {
@@ -35,30 +35,6 @@ void BuildLedger(const std::string& dir) {
     if (i == 19) BOOST_REQUIRE(ledger->SignCheckpoint());
   }
   BOOST_REQUIRE(ledger->SignCheckpoint());
-}
-
-// Runs SQL on the ledger's database with every trigger dropped first: what an attacker
-// with write access to the file can do.
-void TamperSql(const std::string& dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  BOOST_REQUIRE(sqlite3_open((std::filesystem::path(dir) / kLedgerDbFile).c_str(), &db) ==
-                SQLITE_OK);
-  std::vector<std::string> triggers;
-  sqlite3_exec(
-      db, "SELECT name FROM sqlite_master WHERE type='trigger'",
-      [](void* out, int, char** values, char**) {
-        static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
-        return 0;
-      },
-      &triggers, nullptr);
-  for (const auto& t : triggers)
-    sqlite3_exec(db, ("DROP TRIGGER " + t).c_str(), nullptr, nullptr, nullptr);
-  char* message = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
-  std::string text = message ? message : "";
-  sqlite3_free(message);
-  sqlite3_close(db);
-  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, sql + ": " + text);
 }
 
 JsonValue Audit(const std::string& dir, reports::AuditOptions options = {}) {

@@ -3,8 +3,6 @@
 // on to a pharmacy; the pharmacy dispenses one. Plus the SQL tamper hook.
 #pragma once
 
-#include <sqlite3.h>
-
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <map>
@@ -12,6 +10,7 @@
 #include <string>
 
 #include "common/result.h"
+#include "common/tamper_sql.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/identifiers.h"
 #include "pedigree/services/supply_node.h"
@@ -172,28 +171,6 @@ class SupplyScenario {
   std::unique_ptr<services::SupplyNode> node_;
 };
 
-// Runs SQL on the ledger's database directly, with every trigger dropped first: what an
-// attacker with write access to the file could do.
-inline void TamperSql(const std::string& dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  BOOST_REQUIRE(sqlite3_open((std::filesystem::path(dir) / ledger::kLedgerDbFile).c_str(), &db) ==
-                SQLITE_OK);
-  std::vector<std::string> triggers;
-  sqlite3_exec(
-      db, "SELECT name FROM sqlite_master WHERE type='trigger'",
-      [](void* out, int, char** values, char**) {
-        static_cast<std::vector<std::string>*>(out)->push_back(values[0]);
-        return 0;
-      },
-      &triggers, nullptr);
-  for (const auto& t : triggers)
-    sqlite3_exec(db, ("DROP TRIGGER " + t).c_str(), nullptr, nullptr, nullptr);
-  char* message = nullptr;
-  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &message);
-  std::string text = message ? message : "";
-  sqlite3_free(message);
-  sqlite3_close(db);
-  BOOST_REQUIRE_MESSAGE(rc == SQLITE_OK, sql + ": " + text);
-}
+using pedigree::testing::TamperSql;
 
 }  // namespace pedigree::reports::testing

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/read_file.h"
 #include "common/result.h"
 #include "common/test_log.h"
 #include "pedigree/ledger/compact_range.h"
@@ -13,17 +14,11 @@
 namespace pedigree::reports {
 namespace {
 
+using pedigree::testing::ReadFile;
 using pedigree::testing::TestLog;
 using pedigree::testing::Why;
 
 const std::string kFixtures = std::string(PEDIGREE_SOURCE_DIR) + "/sample_data/trials/fixtures/";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 scanner::Dataset Parse(std::string_view csv, std::string domain = "") {
   scanner::TrialParseOptions options;

@@ -3,34 +3,19 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_run.h"
+#include "common/read_file.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/services/cli.h"
 
 using namespace pedigree;
+using pedigree::services::testing::Cli;
+using pedigree::services::testing::Run;
+using pedigree::testing::ReadFile;
 using pedigree::testing::TempDir;
 
 namespace {
-
-struct Run {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-Run Cli(std::vector<std::string> args, const std::string& stdin_text = "") {
-  std::istringstream in(stdin_text);
-  std::ostringstream out, err;
-  int rc = services::RunCli(args, in, out, err);
-  return {rc, out.str(), err.str()};
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A plain log of 5 entries with a checkpoint; returns its verifier key.
 std::string MakeLog(const std::string& dir) {

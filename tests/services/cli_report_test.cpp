@@ -6,35 +6,18 @@
 #include <sstream>
 #include <thread>
 
+#include "cli_run.h"
+#include "common/read_file.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
 #include "pedigree/services/cli.h"
 
 using namespace pedigree;
+using pedigree::services::testing::Cli;
+using pedigree::services::testing::Run;
+using pedigree::testing::ReadFile;
 using pedigree::testing::TempDir;
-
-namespace {
-
-struct Run {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-Run Cli(std::vector<std::string> args) {
-  std::istringstream in;
-  std::ostringstream out, err;
-  int rc = services::RunCli(args, in, out, err);
-  return {rc, out.str(), err.str()};
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), {}};
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(cli_report)
 
@@ -95,7 +78,7 @@ BOOST_AUTO_TEST_CASE(report_bundle_and_verify_bundle_agree_and_exit_by_verdict) 
   Run bundle = Cli({"bundle", "pack", "https://id.gs1.org/01/09506000134352/21/A1", "--dir", dir,
                     "-o", tmp / "a1.bundle.json"});
   BOOST_REQUIRE_MESSAGE(bundle.rc == 0, bundle.err);
-  std::string text = Slurp(tmp / "a1.bundle.json");
+  std::string text = ReadFile(tmp / "a1.bundle.json");
   // The registry part includes the revocation, so the verifier knows when the key stopped.
   BOOST_TEST(text.find("org.key_revoke") != std::string::npos);
   Run verify = Cli({"verify-bundle", tmp / "a1.bundle.json", "--trust", dir + "/log.vkey",

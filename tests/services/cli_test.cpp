@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <sstream>
 
+#include "cli_run.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/ledger/canonical_json.h"
@@ -14,22 +15,11 @@
 
 using namespace pedigree;
 using namespace pedigree::ledger;
+using pedigree::services::testing::Cli;
+using pedigree::services::testing::Run;
 using pedigree::testing::TempDir;
 
 namespace {
-
-struct Run {
-  int rc;
-  std::string out;
-  std::string err;
-};
-
-Run Cli(std::vector<std::string> args, const std::string& stdin_text = "") {
-  std::istringstream in(stdin_text);
-  std::ostringstream out, err;
-  int rc = services::RunCli(args, in, out, err);
-  return {rc, out.str(), err.str()};
-}
 
 std::vector<Hash> Hashes(const JsonValue& list) {
   std::vector<Hash> out;

@@ -7,24 +7,15 @@
 #include <set>
 #include <sstream>
 
+#include "common/read_file.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/scanner/trial_data.h"
 
 using namespace pedigree;
+using pedigree::testing::ReadFile;
 using pedigree::testing::TempDir;
 using pedigree::testing::Why;
-
-namespace {
-
-std::string Slurp(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-}  // namespace
 
 BOOST_AUTO_TEST_SUITE(trial_sample)
 
@@ -77,7 +68,7 @@ BOOST_AUTO_TEST_CASE(committed_sample_study_matches_the_generator) {
       std::filesystem::path(PEDIGREE_SOURCE_DIR) / "sample_data" / "trials" / "study";
   for (const char* name : {"protocol.md", "outcomes.json", "reported-outcomes.json", "dm.json",
                            "dm.csv", "ae.json", "ae.csv"}) {
-    BOOST_TEST(Slurp(dir.path() / name) == Slurp(committed / name),
+    BOOST_TEST(ReadFile(dir.path() / name) == ReadFile(committed / name),
                name << " differs from the generator: run `pedigree trial sample --out "
                        "sample_data/trials/study`");
   }

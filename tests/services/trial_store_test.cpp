@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/read_file.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "common/test_log.h"
@@ -14,19 +15,13 @@
 namespace pedigree::services {
 namespace {
 
+using pedigree::testing::ReadFile;
 using pedigree::testing::TempDir;
 using pedigree::testing::TestLog;
 using pedigree::testing::Why;
 
 const std::string kFixtures = std::string(PEDIGREE_SOURCE_DIR) + "/sample_data/trials/fixtures/";
 constexpr std::string_view kTrial = "PDG-TRIAL-01";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 scanner::Dataset Parse(std::string_view csv) {
   auto ds = scanner::ParseCsv(csv);
