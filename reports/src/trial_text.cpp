@@ -3,27 +3,15 @@
 #include <sstream>
 
 #include "pedigree/reports/trial_report.h"
+#include "report_text.h"
 
 namespace pedigree::reports {
 namespace {
 
 using ledger::JsonArray;
 using ledger::JsonValue;
-
-std::string S(const JsonValue& o, const char* name) {
-  const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
-  if (!v) return "";
-  if (v->is_string()) return v->as_string();
-  if (v->is_int()) return std::to_string(v->as_int());
-  if (v->is_bool()) return v->as_bool() ? "yes" : "no";
-  return "";
-}
-
-const JsonArray& A(const JsonValue& o, const char* name) {
-  static const JsonArray kEmpty;
-  const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
-  return v && v->is_array() ? v->as_array() : kEmpty;
-}
+using text::A;
+using text::S;
 
 const JsonValue& O(const JsonValue& o, const char* name) {
   static const JsonValue kNone = JsonValue::Object();
@@ -163,17 +151,7 @@ std::string RenderTrialText(const JsonValue& report) {
     }
   }
 
-  if (!A(report, "failures").empty()) {
-    out << "\nFailures (cryptographic evidence broken)\n";
-    for (const JsonValue& f : A(report, "failures")) {
-      out << "  " << S(f, "code") << (S(f, "index").empty() ? "" : " at #" + S(f, "index")) << ": "
-          << S(f, "message");
-      if (!S(f, "expected").empty()) {
-        out << "\n      expected " << S(f, "expected") << "\n      actual   " << S(f, "actual");
-      }
-      out << "\n";
-    }
-  }
+  text::WriteFailures(out, report);
   if (!A(report, "violations").empty()) {
     out << "\nFindings\n";
     for (const JsonValue& v : A(report, "violations")) {
