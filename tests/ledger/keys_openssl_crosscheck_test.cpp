@@ -12,6 +12,7 @@
 
 #include "pedigree/ledger/bytes.h"
 #include "pedigree/ledger/keys.h"
+#include "rfc8032_vectors.h"
 
 using namespace pedigree;
 using namespace pedigree::ledger;
@@ -71,24 +72,7 @@ BOOST_AUTO_TEST_SUITE(keys_openssl_crosscheck)
 
 // RFC 8032 §7.1 TEST 1, 2 and 3 (seed, public key, message, signature as printed there).
 BOOST_AUTO_TEST_CASE(rfc8032_signatures_are_identical_to_openssl_and_to_the_rfc) {
-  struct Vector {
-    std::string seed, pub, message, signature;
-  };
-  const Vector vectors[] = {
-      {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-       "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e3970"
-       "1cf9b46bd25bf5f0595bbe24655141438e7a100b"},
-      {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-       "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613"
-       "d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
-      {"c5aa8df43f9f837bedb7442f31dcb7b166d38535076f094b85ce3a2e0b4458f7",
-       "fc51cd8e6218a1a38da47ed00230f0580816ed13ba3303ac5deb911548908025", "af82",
-       "6291d657deec24024827e69c3abe01a30ce548a284743a445e3680d7db5ac3ac18ff9b538d16f290ae67f760"
-       "984dc6594a7c15e9716ed28dc027beceea1ec40a"},
-  };
-  for (const auto& v : vectors) {
+  for (const auto& v : pedigree::testing::Rfc8032Vectors()) {
     PrivateKey key = PrivateKey::FromSeed(Hex(v.seed)).value();
     BOOST_TEST(ToHex(key.public_key().raw()) == v.pub);
     Bytes message = Hex(v.message);

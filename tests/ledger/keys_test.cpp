@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/temp_dir.h"
+#include "rfc8032_vectors.h"
 
 using namespace pedigree;
 using namespace pedigree::ledger;
@@ -34,22 +35,9 @@ void WriteFile(const std::string& path, const std::string& text, mode_t mode) {
 
 BOOST_AUTO_TEST_SUITE(keys)
 
-// RFC 8032 §7.1, TEST 1 and TEST 2.
+// RFC 8032 §7.1, TEST 1, 2 and 3.
 BOOST_AUTO_TEST_CASE(rfc8032_vectors_sign_and_verify) {
-  struct Vector {
-    std::string seed, pub, message, signature;
-  };
-  const Vector vectors[] = {
-      {"9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60",
-       "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a", "",
-       "e5564300c360ac729086e2cc806e828a84877f1eb8e5d974d873e065224901555fb8821590a33bacc61e3970"
-       "1cf9b46bd25bf5f0595bbe24655141438e7a100b"},
-      {"4ccd089b28ff96da9db6c346ec114e0f5b8a319f35aba624da8cf6ed4fb8a6fb",
-       "3d4017c3e843895a92b70aa74d1b7ebc9c982ccf2ec4968cc0cd55f12af4660c", "72",
-       "92a009a9f0d4cab8720e820b5f642540a2b27b5416503f8fb3762223ebdb69da085ac1e43e15996e458f3613"
-       "d0f11d8c387b2eaeb4302aeeb00d291612bb0c00"},
-  };
-  for (const auto& v : vectors) {
+  for (const auto& v : pedigree::testing::Rfc8032Vectors()) {
     auto key = PrivateKey::FromSeed(Hex(v.seed));
     BOOST_REQUIRE(key.has_value());
     BOOST_TEST(ToHex(key->public_key().raw()) == v.pub);
