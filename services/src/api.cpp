@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "api_common.h"
 #include "pedigree/ledger/identifiers.h"
 #include "pedigree/ledger/merkle.h"
 #include "pedigree/ledger/tiles.h"
@@ -13,14 +14,10 @@
 namespace pedigree::services {
 namespace {
 
+using api::BodyObject;
+using api::Int;
+using api::Json;
 using ledger::JsonValue;
-
-HttpResponse Json(int status, const JsonValue& value) {
-  HttpResponse r;
-  r.status = status;
-  r.body = ledger::Canonicalize(value);
-  return r;
-}
 
 HttpResponse Text(const std::string& body, const std::string& type = "text/plain; charset=utf-8") {
   HttpResponse r;
@@ -28,8 +25,6 @@ HttpResponse Text(const std::string& body, const std::string& type = "text/plain
   r.body = body;
   return r;
 }
-
-JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }
 
 bool HasRole(const Principal& p, const char* role) { return p.roles.count(role) > 0; }
 
@@ -50,14 +45,6 @@ Result<uint64_t> NumberParam(const std::map<std::string, std::string>& m, const 
             .at_field(name));
   }
   return v;
-}
-
-Result<JsonValue> BodyObject(const HttpRequest& req) {
-  auto body = ledger::ParseJson(req.body, {.integers_only = true});
-  if (!body) return std::unexpected(body.error());
-  if (!body->is_object())
-    return Fail(Error("request.invalid_body", "the body must be a JSON object"));
-  return body;
 }
 
 JsonValue AlertJson(const ledger::Alert& a) {
@@ -93,30 +80,16 @@ JsonValue VerifyJson(const VerifyAnswer& v, int64_t now) {
 HttpHandler NodeSigned(SupplyNode& node, std::string kind,
                        std::function<Status(const HttpRequest&, JsonValue&)> shape = {}) {
   return [&node, kind, shape](const HttpRequest& req) -> HttpResponse {
-    auto body = BodyObject(req);
+    auto body = api::CommandBody(req);
     if (!body) return ErrorResponse(body.error());
     JsonValue payload = std::move(*body);
-    for (const char* reserved : {"v", "org", "time", "kind"}) {
-      if (payload.find(reserved)) {
-        return ErrorResponse(
-            Error("request.reserved_field",
-                  std::string("'") + reserved + "' is set by the node; leave it out")
-                .at_field(reserved));
-      }
-    }
     payload.set("kind", JsonValue(kind));
-    if (auto key = req.headers.find("idempotency-key"); key != req.headers.end()) {
-      payload.set("clientId", JsonValue(key->second));
-    }
     if (shape) {
       if (auto ok = shape(req, payload); !ok) return ErrorResponse(ok.error());
     }
     auto index = node.SubmitAs(req.principal->org_id, std::move(payload));
     if (!index) return ErrorResponse(index.error());
-    auto out = JsonValue::Object();
-    out.set("index", Int(*index));
-    out.set("kind", JsonValue(kind));
-    return Json(201, out);
+    return api::Created(*index, kind);
   };
 }
 

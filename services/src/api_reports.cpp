@@ -6,6 +6,7 @@
 #include <mutex>
 #include <vector>
 
+#include "api_common.h"
 #include "pedigree/ledger/trial_view.h"
 #include "pedigree/reports/audit_report.h"
 #include "pedigree/reports/batch_report.h"
@@ -18,6 +19,7 @@
 namespace pedigree::services {
 namespace {
 
+using api::RequiredQuery;
 using ledger::JsonValue;
 
 // The HTML report has inline CSS and inline SVG only: nothing else may load or run.
@@ -62,15 +64,6 @@ bool IsRegulator(const Principal& p) { return p.roles.count("regulator") > 0; }
 // packs or batches exist.
 Error Forbidden(const std::string& readers) {
   return Error("auth.forbidden", "only regulators and " + readers + " may read this report");
-}
-
-Result<std::string> RequiredQuery(const HttpRequest& req, const std::string& name) {
-  auto it = req.query.find(name);
-  if (it == req.query.end() || it->second.empty()) {
-    return Fail(
-        Error("request.missing_parameter", "parameter '" + name + "' is required").at_field(name));
-  }
-  return it->second;
 }
 
 // The `format` query parameter: json (the default), html or text.

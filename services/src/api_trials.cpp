@@ -6,6 +6,7 @@
 #include <cctype>
 #include <memory>
 
+#include "api_common.h"
 #include "pedigree/ledger/note.h"
 #include "pedigree/ledger/provenance.h"
 #include "pedigree/ledger/trial_view.h"
@@ -18,16 +19,11 @@
 namespace pedigree::services {
 namespace {
 
+using api::BodyObject;
+using api::Int;
+using api::Json;
+using api::RequiredQuery;
 using ledger::JsonValue;
-
-HttpResponse Json(int status, const JsonValue& value) {
-  HttpResponse r;
-  r.status = status;
-  r.body = ledger::Canonicalize(value);
-  return r;
-}
-
-JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }
 
 JsonValue Strings(const std::vector<std::string>& items) {
   auto a = JsonValue::Array();
@@ -48,14 +44,6 @@ struct TrialApi {
   SponsorStore* store;
 };
 
-Result<JsonValue> BodyObject(const HttpRequest& req) {
-  auto body = ledger::ParseJson(req.body, {.integers_only = true});
-  if (!body) return std::unexpected(body.error());
-  if (!body->is_object())
-    return Fail(Error("request.invalid_body", "the body must be a JSON object"));
-  return body;
-}
-
 Result<std::string> RequiredString(const JsonValue& body, const std::string& name,
                                    const std::string& field) {
   const JsonValue* v = body.find(name);
@@ -66,15 +54,6 @@ Result<std::string> RequiredString(const JsonValue& body, const std::string& nam
     return Fail(Error("request.invalid_body", "'" + field + "' must be a string").at_field(field));
   }
   return v->as_string();
-}
-
-Result<std::string> RequiredQuery(const HttpRequest& req, const std::string& name) {
-  auto it = req.query.find(name);
-  if (it == req.query.end() || it->second.empty()) {
-    return Fail(
-        Error("request.missing_parameter", "parameter '" + name + "' is required").at_field(name));
-  }
-  return it->second;
 }
 
 std::string OptionalQuery(const HttpRequest& req, const std::string& name) {
@@ -146,16 +125,8 @@ using Shape = std::function<Status(const HttpRequest&, JsonValue&)>;
 // `signature`, the client id from the Idempotency-Key header; `shape` adjusts the payload.
 HttpHandler TrialCommand(std::shared_ptr<TrialApi> api, std::string kind, Shape shape = {}) {
   return [api, kind, shape](const HttpRequest& req) -> HttpResponse {
-    auto body = BodyObject(req);
+    auto body = api::CommandBody(req);
     if (!body) return ErrorResponse(body.error());
-    for (const char* reserved : {"v", "org", "time", "kind"}) {
-      if (body->find(reserved)) {
-        return ErrorResponse(
-            Error("request.reserved_field",
-                  std::string("'") + reserved + "' is set by the node; leave it out")
-                .at_field(reserved));
-      }
-    }
     auto signer = SignerFromBody(req, *body);
     if (!signer) return ErrorResponse(signer.error());
     std::string trial_id;
@@ -174,18 +145,12 @@ HttpHandler TrialCommand(std::shared_ptr<TrialApi> api, std::string kind, Shape 
       trial_id = *id;
     }
     JsonValue payload = Without(*body, {"signature", "trialId"});
-    if (auto key = req.headers.find("idempotency-key"); key != req.headers.end()) {
-      payload.set("clientId", JsonValue(key->second));
-    }
     if (shape) {
       if (auto ok = shape(req, payload); !ok) return ErrorResponse(ok.error());
     }
     auto index = api->workflow.Submit(*signer, kind, trial_id, std::move(payload));
     if (!index) return Refusal(index.error());
-    auto out = JsonValue::Object();
-    out.set("index", Int(*index));
-    out.set("kind", JsonValue(kind));
-    return Json(201, out);
+    return api::Created(*index, kind);
   };
 }
 
