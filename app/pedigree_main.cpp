@@ -2,7 +2,7 @@
 #include <string>
 #include <vector>
 
-#include "pedigree/services/cli.h"
+#include "pedigree/cli/cli.h"
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

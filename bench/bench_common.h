@@ -12,7 +12,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "pedigree/ledger/error.h"
+#include "pedigree/base/error.h"
 
 namespace pedigree::bench {
 

@@ -10,12 +10,13 @@
 #include <thread>
 #include <vector>
 
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/keys.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/keys.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
 
 namespace {
 

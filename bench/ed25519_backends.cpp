@@ -20,13 +20,13 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "pedigree/ledger/keys.h"
+#include "pedigree/log/keys.h"
 
 namespace {
 
 using pedigree::Bytes;
-using pedigree::ledger::PrivateKey;
-using pedigree::ledger::PublicKey;
+using pedigree::log::PrivateKey;
+using pedigree::log::PublicKey;
 
 double CpuSeconds() {
   rusage u{};

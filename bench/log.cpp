@@ -15,13 +15,14 @@
 #include <string>
 #include <vector>
 
-#include "pedigree/ledger/merkle.h"
-#include "pedigree/ledger/proof.h"
-#include "pedigree/ledger/sequencer.h"
-#include "pedigree/ledger/sqlite_storage.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/log/sequencer.h"
+#include "pedigree/log/sqlite_storage.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
 using Clock = std::chrono::steady_clock;
 
 namespace {

@@ -18,21 +18,21 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/ledger.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/ledger.h"
 #include "pedigree/reports/audit_report.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace pedigree;
-using ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::bench::Die;
 using pedigree::bench::Report;
 using pedigree::bench::Stopwatch;
 
 struct Signed {
-  ledger::PublicKey key;
+  log::PublicKey key;
   std::string message;  // "pedigree/entry/v1\n" || JCS(payload)
   Bytes signature;
 };
@@ -75,8 +75,8 @@ int main(int argc, char** argv) {
   const std::string ledger_dir = (dir / "ledger").string();
 
   // Entries shaped like provenance events, signed by 16 organisations.
-  std::vector<ledger::PrivateKey> keys;
-  for (int k = 0; k < 16; ++k) keys.push_back(ledger::PrivateKey::Generate());
+  std::vector<log::PrivateKey> keys;
+  for (int k = 0; k < 16; ++k) keys.push_back(log::PrivateKey::Generate());
   std::vector<std::string> envelopes(static_cast<size_t>(entries));
   {
     Stopwatch sw;
@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
                   .set("epcs",
                        JsonValue::Array().push_back("https://id.gs1.org/01/09506001000113/21/S" +
                                                     std::to_string(i)));
-          auto env = ledger::SignEntry(payload, keys[i % keys.size()]);
+          auto env = log::SignEntry(payload, keys[i % keys.size()]);
           if (!env) Die("sign", env.error());
           envelopes[i] = std::move(*env);
         }
@@ -107,7 +107,7 @@ int main(int argc, char** argv) {
   }
   {
     Stopwatch sw;
-    auto ledger = ledger::Ledger::Create(ledger_dir, "bench.example/audit");
+    auto ledger = log::Ledger::Create(ledger_dir, "bench.example/audit");
     if (!ledger) Die("create", ledger.error());
     std::vector<std::future<Result<uint64_t>>> pending;
     for (size_t i = 0; i < envelopes.size(); ++i) {
@@ -130,10 +130,10 @@ int main(int argc, char** argv) {
   std::vector<Signed> items;
   items.reserve(envelopes.size());
   for (const std::string& e : envelopes) {
-    auto opened = ledger::OpenEntry(e);
+    auto opened = log::OpenEntry(e);
     if (!opened) Die("open entry", opened.error());
     items.push_back({opened->key,
-                     std::string(ledger::kEntrySignaturePrefix) + opened->payload_bytes,
+                     std::string(log::kEntrySignaturePrefix) + opened->payload_bytes,
                      opened->signature});
   }
   envelopes.clear();

@@ -14,23 +14,23 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "pedigree/ledger/identifiers.h"
-#include "pedigree/ledger/provenance.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/batch_report.h"
-#include "pedigree/services/supply_node.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace pedigree;
-using ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::bench::Die;
 using pedigree::bench::Must;
 using pedigree::bench::Report;
 using pedigree::bench::Stopwatch;
 
 std::string WithCheckDigit(const std::string& body) {
-  return body + std::to_string(ledger::Gs1CheckDigit(body));
+  return body + std::to_string(provenance::Gs1CheckDigit(body));
 }
 std::string Gln(const std::string& prefix) {
   return WithCheckDigit(prefix + std::string(12 - prefix.size(), '0'));
@@ -74,7 +74,7 @@ int main(int argc, char** argv) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string ledger_dir = (dir / "ledger").string();
-  auto authority = ledger::PrivateKey::Generate();
+  auto authority = log::PrivateKey::Generate();
   auto node =
       Must(services::SupplyNode::Create(ledger_dir, "bench.example/batch", authority.public_key()),
            "create");
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
                       {"ws1", "wholesaler", "4012345"},
                       {"ws2", "wholesaler", "4012346"}};
   for (const Org& o : orgs) {
-    auto key = ledger::PrivateKey::Generate();
+    auto key = log::PrivateKey::Generate();
     if (auto st = node->HoldKey(o.id, key); !st) Die("hold key", st.error());
     Must(node->RegisterOrg(
              authority,
@@ -112,7 +112,7 @@ int main(int argc, char** argv) {
     return "S" + std::string(8 - std::min<size_t>(8, s.size()), '0') + s;
   };
   auto pack_id = [&](int64_t i) {
-    return ledger::PackId(*ledger::Gtin::Parse(gtin), *ledger::Serial::Parse(serial(i)))
+    return provenance::PackId(*provenance::Gtin::Parse(gtin), *provenance::Serial::Parse(serial(i)))
         .DigitalLinkUri();
   };
   Stopwatch build;
@@ -145,7 +145,7 @@ int main(int argc, char** argv) {
     if (warm) {
       auto readings =
           JsonValue::Array().push_back(JsonValue::Object()
-                                           .set("time", ledger::FormatUtcTime(node->Now() - 60))
+                                           .set("time", pedigree::FormatUtcTime(node->Now() - 60))
                                            .set("value", 123));
       Must(node->SubmitAs("maker", JsonValue::Object()
                                        .set("kind", "sensor")
@@ -174,7 +174,7 @@ int main(int argc, char** argv) {
               build.seconds());
 
   const std::string db_path = node->ledger().db_path();
-  auto view = Must(ledger::ProvenanceView::Open(db_path), "view");
+  auto view = Must(provenance::ProvenanceView::Open(db_path), "view");
   auto run = [&] {
     Stopwatch sw;
     auto report = Must(reports::BatchReport(*view, gtin, lot), "batch report");

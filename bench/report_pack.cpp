@@ -6,13 +6,13 @@
 #include <string>
 
 #include "bench_common.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/identifiers.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/reports/pack_report.h"
-#include "pedigree/services/supply_node.h"
+#include "pedigree/usecases/supply_node.h"
 
 using namespace pedigree;
-using ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::bench::Must;
 
 namespace {
@@ -23,7 +23,7 @@ JsonValue Strings(std::initializer_list<std::string> items) {
   return a;
 }
 
-std::string WithCheck(const std::string& d) { return d + std::to_string(ledger::Gs1CheckDigit(d)); }
+std::string WithCheck(const std::string& d) { return d + std::to_string(provenance::Gs1CheckDigit(d)); }
 
 }  // namespace
 
@@ -34,13 +34,13 @@ int main() {
   const std::string mfg_gln = WithCheck("950600000000"), wh_gln = WithCheck("400000300000"),
                     ph_gln = WithCheck("400000100000"), sscc = WithCheck("09506000000000001");
   {
-    ledger::PrivateKey authority = ledger::PrivateKey::Generate();
+    log::PrivateKey authority = log::PrivateKey::Generate();
     auto node = Must(services::SupplyNode::Create(dir + "/l", "example.org/bench-report",
                                                   authority.public_key()),
                      "create");
     auto reg = [&](const std::string& id, const std::string& role, const std::string& prefix,
                    const std::string& gln) {
-      ledger::PrivateKey key = ledger::PrivateKey::Generate();
+      log::PrivateKey key = log::PrivateKey::Generate();
       Must(node->HoldKey(id, key), "hold key");
       Must(node->RegisterOrg(authority,
                              {id, id, {role}, {prefix}, {gln}, ToBase64(key.public_key().raw())}),
@@ -111,7 +111,7 @@ int main() {
     Must(node->ledger().SignCheckpoint(), "checkpoint");
   }
 
-  auto ledger = Must(ledger::Ledger::Open(dir + "/l"), "open");
+  auto ledger = Must(log::Ledger::Open(dir + "/l"), "open");
   auto anchors = Must(reports::LedgerTrustAnchors(*ledger), "anchors");
   const std::string code = "(01)" + gtin + "(21)P1";
   size_t events = 0;
@@ -143,7 +143,7 @@ int main() {
   const int kVerifies = 4000;
   std::clock_t ed_cpu0 = std::clock();
   bench::Stopwatch ed;
-  for (int i = 0; i < kVerifies; ++i) Must(ledger::VerifyEntry(entry), "verify entry");
+  for (int i = 0; i < kVerifies; ++i) Must(log::VerifyEntry(entry), "verify entry");
   double ed_us = ed.seconds() * 1e6 / kVerifies;
   double ed_cpu_us = double(std::clock() - ed_cpu0) / CLOCKS_PER_SEC * 1e6 / kVerifies;
 

@@ -7,12 +7,12 @@
 #include <string>
 
 #include "bench_common.h"
-#include "pedigree/ledger/envelope.h"
+#include "pedigree/log/envelope.h"
 #include "pedigree/reports/trial_report.h"
-#include "pedigree/services/supply_node.h"
+#include "pedigree/usecases/supply_node.h"
 
 using namespace pedigree;
-using ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::bench::Must;
 
 namespace {
@@ -28,12 +28,12 @@ int main() {
   dir = ::mkdtemp(dir.data());
   constexpr int kSubmissions = 100, kRecords = 100;
   {
-    ledger::PrivateKey authority = ledger::PrivateKey::Generate();
+    log::PrivateKey authority = log::PrivateKey::Generate();
     auto node = Must(
         services::SupplyNode::Create(dir + "/l", "example.org/bench-trial", authority.public_key()),
         "create");
     for (auto [id, role] : {std::pair{"sp", "sponsor"}, {"s1", "site"}}) {
-      ledger::PrivateKey key = ledger::PrivateKey::Generate();
+      log::PrivateKey key = log::PrivateKey::Generate();
       Must(node->HoldKey(id, key), "hold key");
       Must(node->RegisterOrg(authority, {id, id, {role}, {}, {}, ToBase64(key.public_key().raw())}),
            "register");
@@ -101,7 +101,7 @@ int main() {
     Must(node->ledger().SignCheckpoint(), "checkpoint");
   }
 
-  auto ledger = Must(ledger::Ledger::Open(dir + "/l"), "open");
+  auto ledger = Must(log::Ledger::Open(dir + "/l"), "open");
   std::string verdict;
   size_t submissions = 0;
   auto once = [&] {
@@ -122,7 +122,7 @@ int main() {
   std::string entry = Must(ledger->storage().ReadEntry(10), "read");
   const int kVerifies = 500;
   std::clock_t ed_cpu0 = std::clock();
-  for (int i = 0; i < kVerifies; ++i) Must(ledger::VerifyEntry(entry), "verify entry");
+  for (int i = 0; i < kVerifies; ++i) Must(log::VerifyEntry(entry), "verify entry");
   double ed_cpu_us = double(std::clock() - ed_cpu0) / CLOCKS_PER_SEC * 1e6 / kVerifies;
 
   // Entries verified: 2 registry + register + protocol + enrolment + submissions + 3 locks +

@@ -7,13 +7,14 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/keys.h"
-#include "pedigree/ledger/ledger.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/log/ledger.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
 
 namespace {
 

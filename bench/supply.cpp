@@ -31,22 +31,22 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/identifiers.h"
-#include "pedigree/ledger/keys.h"
-#include "pedigree/ledger/provenance.h"
-#include "pedigree/services/api.h"
-#include "pedigree/services/auth.h"
-#include "pedigree/services/http_server.h"
-#include "pedigree/services/supply_node.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/provenance/provenance.h"
+#include "pedigree/http/api.h"
+#include "pedigree/usecases/auth.h"
+#include "pedigree/http/http_server.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace pedigree;
 using namespace pedigree::services;
-using ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::bench::Die;
 using pedigree::bench::Must;
 using pedigree::bench::Report;
@@ -73,7 +73,7 @@ double CpuSeconds() {
 }
 
 std::string WithCheckDigit(const std::string& body) {
-  return body + std::to_string(ledger::Gs1CheckDigit(body));
+  return body + std::to_string(provenance::Gs1CheckDigit(body));
 }
 JsonValue Strings(const std::vector<std::string>& items) {
   auto a = JsonValue::Array();
@@ -212,7 +212,7 @@ class Chain {
 
  private:
   void Register(const Org& o) {
-    ledger::PrivateKey key = ledger::PrivateKey::Generate();
+    log::PrivateKey key = log::PrivateKey::Generate();
     Must(node_->HoldKey(o.id, key), "hold key");
     Must(node_->RegisterOrg(
              authority_,
@@ -221,7 +221,7 @@ class Chain {
   }
 
   fs::path dir_;
-  ledger::PrivateKey authority_ = ledger::PrivateKey::Generate();
+  log::PrivateKey authority_ = log::PrivateKey::Generate();
   std::unique_ptr<SupplyNode> node_;
   std::unique_ptr<TokenStore> tokens_;
   std::atomic<int> advice_counter_{0};
@@ -454,8 +454,8 @@ void BenchDispense(const Options& o) {
       static_cast<long long>(per_thread), static_cast<long long>(reference_packs), setup.seconds());
 
   // Reference 1: raw Ed25519 sign + verify of a dispense-sized message on all cores.
-  ledger::PrivateKey key = ledger::PrivateKey::Generate();
-  ledger::PublicKey pub = key.public_key();
+  log::PrivateKey key = log::PrivateKey::Generate();
+  log::PublicKey pub = key.public_key();
   const std::string message(420, 'x');
   double sign_verify_rate = 0;
   {
@@ -616,7 +616,7 @@ void BenchRecall(const Options& o) {
   auto reach = [&] {
     Stopwatch q;
     auto r =
-        chain.node().Read([&](ledger::ProvenanceView& v) { return v.RecallReach(kGtin, lot); });
+        chain.node().Read([&](provenance::ProvenanceView& v) { return v.RecallReach(kGtin, lot); });
     double s = q.seconds();
     if (!r) Die("recall reach", r.error());
     int64_t total = 0;

@@ -11,17 +11,19 @@
 #include <string>
 
 #include "bench_common.h"
-#include "pedigree/ledger/bytes.h"
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/keys.h"
-#include "pedigree/ledger/ledger.h"
-#include "pedigree/ledger/provenance.h"
-#include "pedigree/ledger/sqlite_storage.h"
-#include "pedigree/ledger/trial_view.h"
+#include "pedigree/base/bytes.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/provenance/provenance.h"
+#include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/trial_view.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
+using namespace pedigree::provenance;
 
 namespace {
 

@@ -142,7 +142,7 @@ bool Report(const char* name, const std::string& bytes,
       name, double(kRecords) / seconds, seconds, cpu, double(bytes.size()) / seconds / 1e6,
       scan_rate / 1e6, double(bytes.size()) / 1e6, lines);
 
-  const pedigree::scanner::CanonicalRecordEncoder encoder(*parsed);
+  const pedigree::provenance::CanonicalRecordEncoder encoder(*parsed);
   std::string scratch;
   size_t total = 0;
   const double encode_cpu_start = CpuSeconds();

@@ -4,7 +4,7 @@
 // entry inclusion and signature, record commitment, record inclusion). Targets: seal
 // ≤ 3 s, verify ≤ 5 s, disclosure ≤ 1 ms. In-run reference: SHA-256 over the same CSV
 // bytes (the floor of any byte-exact check).
-#include "pedigree/reports/trial_seal.h"
+#include "pedigree/provenance/trial_seal.h"
 
 #include <cstdio>
 #include <cstring>
@@ -14,11 +14,11 @@
 #include <vector>
 
 #include "bench_common.h"
-#include "pedigree/ledger/compact_range.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/merkle.h"
-#include "pedigree/ledger/note.h"
-#include "pedigree/ledger/storage.h"
+#include "pedigree/log/compact_range.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/note.h"
+#include "pedigree/log/storage.h"
 #include "pedigree/scanner/trial_data.h"
 
 namespace {
@@ -26,8 +26,8 @@ namespace {
 using pedigree::bench::Must;
 using pedigree::bench::Report;
 using pedigree::bench::Stopwatch;
-namespace ledger = pedigree::ledger;
-namespace reports = pedigree::reports;
+namespace log = pedigree::log;
+namespace provenance = pedigree::provenance;
 namespace scanner = pedigree::scanner;
 
 constexpr size_t kRecords = 1'000'000;
@@ -88,10 +88,10 @@ scanner::Dataset MustParse(const std::string& csv) {
   return std::move(*ds);
 }
 
-ledger::PrivateKey Key(uint8_t first) {
+log::PrivateKey Key(uint8_t first) {
   std::array<uint8_t, 32> seed{};
   for (size_t i = 0; i < seed.size(); ++i) seed[i] = static_cast<uint8_t>(first + i);
-  return Must(ledger::PrivateKey::FromSeed(seed), "key");
+  return Must(log::PrivateKey::FromSeed(seed), "key");
 }
 
 }  // namespace
@@ -108,7 +108,7 @@ int main() {
                 sha_s, sha_mbps);
   const std::string sha_ref = ref;
 
-  reports::DatasetSeal seal;
+  provenance::DatasetSeal seal;
   {
     Stopwatch parse_clock;
     const double parse_cpu0 = CpuSeconds();
@@ -116,7 +116,7 @@ int main() {
     const double parse_s = parse_clock.seconds(), parse_cpu = CpuSeconds() - parse_cpu0;
     Stopwatch seal_clock;
     const double seal_cpu0 = CpuSeconds();
-    seal = Must(reports::SealDataset(ds), "seal");
+    seal = Must(provenance::SealDataset(ds), "seal");
     const double seal_s = seal_clock.seconds(), seal_cpu = CpuSeconds() - seal_cpu0;
     std::snprintf(ref, sizeof ref, "CPU %.2f s on %u threads; %s", seal_cpu,
                   std::thread::hardware_concurrency(), sha_ref.c_str());
@@ -132,10 +132,10 @@ int main() {
     const double cpu0 = CpuSeconds();
     const scanner::Dataset ds = MustParse(candidate);
     const double parse_s = verify_clock.seconds();
-    reports::CompareOptions options;
+    provenance::CompareOptions options;
     options.recorded_file_hash = file_hash;
     options.candidate_bytes = candidate;
-    const reports::DatasetDiff diff = Must(reports::CompareDataset(seal, ds, options), "compare");
+    const provenance::DatasetDiff diff = Must(provenance::CompareDataset(seal, ds, options), "compare");
     const double total_s = verify_clock.seconds(), total_cpu = CpuSeconds() - cpu0;
     if (diff.changed.size() != kChanged || diff.added.size() != kAdded ||
         diff.deleted.size() != kDeleted || diff.file_hash->matches()) {
@@ -165,7 +165,7 @@ int main() {
     const double cpu0 = CpuSeconds();
     const scanner::Dataset ds = MustParse(reordered);
     const double parse_s = clock.seconds();
-    const reports::DatasetDiff diff = Must(reports::CompareDataset(seal, ds), "compare");
+    const provenance::DatasetDiff diff = Must(provenance::CompareDataset(seal, ds), "compare");
     const double total_s = clock.seconds(), total_cpu = CpuSeconds() - cpu0;
     if (!diff.records_identical()) {
       std::fprintf(stderr, "reordered copy differs: %zu changed\n", diff.changed.size());
@@ -179,18 +179,18 @@ int main() {
 
   {
     // A small log holding the seal entry among others, and a signed checkpoint over it.
-    const ledger::NoteSigner signer("log.example/trials", Key(0x10));
-    ledger::MemoryStorage storage;
-    ledger::CompactRange range;
+    const log::NoteSigner signer("log.example/trials", Key(0x10));
+    log::MemoryStorage storage;
+    log::CompactRange range;
     const auto append = [&](const std::string& entry) {
-      std::vector<ledger::StoredHash> done;
-      range.Append(ledger::LeafHash(entry), &done);
+      std::vector<log::StoredHash> done;
+      range.Append(log::LeafHash(entry), &done);
       const std::vector<std::string> entries{entry};
       if (!storage.Append(range.size() - 1, entries, {}, done)) std::exit(1);
       return range.size() - 1;
     };
     for (int i = 0; i < 1000; ++i) append("entry " + std::to_string(i));
-    const ledger::JsonValue payload = ledger::JsonValue::Object()
+    const pedigree::JsonValue payload = pedigree::JsonValue::Object()
                                           .set("v", 1)
                                           .set("kind", "trial.seal")
                                           .set("trialId", "PDG-01")
@@ -199,33 +199,33 @@ int main() {
                                           .set("recordCount", seal.summary.record_count)
                                           .set("schemaHash", seal.summary.schema_hash)
                                           .set("algorithm", seal.summary.algorithm);
-    const std::string entry = Must(ledger::SignEntry(payload, Key(0x40)), "sign");
+    const std::string entry = Must(log::SignEntry(payload, Key(0x40)), "sign");
     const uint64_t index = append(entry);
     for (int i = 0; i < 20; ++i) append("later " + std::to_string(i));
-    const std::string checkpoint = ledger::SignNote(
-        ledger::FormatCheckpoint({signer.name(), range.size(), range.Root()}), signer);
-    reports::SealEvidence evidence{
-        entry, index, Must(ledger::InclusionProof(index, range.size(), storage), "log proof"),
+    const std::string checkpoint = log::SignNote(
+        log::FormatCheckpoint({signer.name(), range.size(), range.Root()}), signer);
+    provenance::SealEvidence evidence{
+        entry, index, Must(log::InclusionProof(index, range.size(), storage), "log proof"),
         checkpoint};
     std::vector<pedigree::Hash> leaves;
     leaves.reserve(seal.records.size());
     for (const auto& r : seal.records) leaves.push_back(r.leaf);
-    const reports::SealTree tree(leaves);
-    const reports::Disclosure d =
-        Must(reports::MakeDisclosure("PDG-01", "AE", seal, tree, 123456, evidence), "disclosure");
-    const std::string json = reports::DisclosureToJson(d);
-    const std::vector<ledger::NoteVerifier> verifiers = {
-        Must(ledger::NoteVerifier::Parse(signer.VerifierKey()), "verifier")};
+    const provenance::SealTree tree(leaves);
+    const provenance::Disclosure d =
+        Must(provenance::MakeDisclosure("PDG-01", "AE", seal, tree, 123456, evidence), "disclosure");
+    const std::string json = provenance::DisclosureToJson(d);
+    const std::vector<log::NoteVerifier> verifiers = {
+        Must(log::NoteVerifier::Parse(signer.VerifierKey()), "verifier")};
 
     constexpr int kRounds = 2000;
     Stopwatch clock;
     for (int i = 0; i < kRounds; ++i) {
-      const auto parsed = Must(reports::ParseDisclosure(json), "parse disclosure");
-      Must(reports::VerifyDisclosure(parsed, verifiers), "verify disclosure");
+      const auto parsed = Must(provenance::ParseDisclosure(json), "parse disclosure");
+      Must(provenance::VerifyDisclosure(parsed, verifiers), "verify disclosure");
     }
     const double us = clock.seconds() / kRounds * 1e6;
     Stopwatch sig_clock;
-    for (int i = 0; i < kRounds; ++i) Must(ledger::OpenEntry(entry), "open entry");
+    for (int i = 0; i < kRounds; ++i) Must(log::OpenEntry(entry), "open entry");
     const double sig_us = sig_clock.seconds() / kRounds * 1e6;
     std::snprintf(ref, sizeof ref, "one Ed25519 entry verification %.1f us; file %zu bytes", sig_us,
                   json.size());

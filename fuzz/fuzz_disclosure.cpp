@@ -10,10 +10,10 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/merkle.h"
-#include "pedigree/ledger/note.h"
-#include "pedigree/ledger/proof.h"
-#include "pedigree/reports/trial_seal.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/note.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/provenance/trial_seal.h"
 
 using namespace pedigree;
 using namespace pedigree::reports;
@@ -21,10 +21,10 @@ using namespace pedigree::reports;
 namespace {
 
 struct LogKey {
-  ledger::NoteSigner signer{"example.org/fuzz-log",
-                            ledger::PrivateKey::FromSeed(Bytes(32, 7)).value()};
-  std::vector<ledger::NoteVerifier> verifiers{
-      ledger::NoteVerifier::Parse(signer.VerifierKey()).value()};
+  log::NoteSigner signer{"example.org/fuzz-log",
+                            log::PrivateKey::FromSeed(Bytes(32, 7)).value()};
+  std::vector<log::NoteVerifier> verifiers{
+      log::NoteVerifier::Parse(signer.VerifierKey()).value()};
 };
 
 const LogKey& FuzzLogKey() {
@@ -33,15 +33,15 @@ const LogKey& FuzzLogKey() {
 }
 
 // A tree size for which `proof` has the RFC 9162 length at `index`, with the root it implies.
-std::optional<ledger::Checkpoint> CheckpointFor(const SealEvidence& evidence) {
+std::optional<log::Checkpoint> CheckpointFor(const SealEvidence& evidence) {
   if (evidence.seal_index == UINT64_MAX) return std::nullopt;
-  const Hash leaf = ledger::LeafHash(evidence.seal_entry);
+  const Hash leaf = log::LeafHash(evidence.seal_entry);
   for (unsigned k = 0; k <= evidence.log_proof.size() && k < 64; ++k) {
     const uint64_t extra = k == 0 ? 0 : (uint64_t{1} << (k - 1));
     if (evidence.seal_index + 1 > UINT64_MAX - extra) break;
     const uint64_t size = evidence.seal_index + 1 + extra;
-    auto root = ledger::RootFromInclusionProof(evidence.seal_index, size, leaf, evidence.log_proof);
-    if (root) return ledger::Checkpoint{FuzzLogKey().signer.name(), size, *root};
+    auto root = log::RootFromInclusionProof(evidence.seal_index, size, leaf, evidence.log_proof);
+    if (root) return log::Checkpoint{FuzzLogKey().signer.name(), size, *root};
   }
   return std::nullopt;
 }
@@ -60,7 +60,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)VerifyDisclosure(*disclosure, key.verifiers);
   if (auto checkpoint = CheckpointFor(disclosure->evidence)) {
     disclosure->evidence.checkpoint =
-        ledger::SignNote(ledger::FormatCheckpoint(*checkpoint), key.signer);
+        log::SignNote(log::FormatCheckpoint(*checkpoint), key.signer);
     auto verified = VerifyDisclosure(*disclosure, key.verifiers);
     if (verified && verified->checkpoint != *checkpoint) std::abort();
   }

@@ -5,10 +5,12 @@
 #include <string>
 #include <string_view>
 
-#include "pedigree/ledger/envelope.h"
+#include "pedigree/log/envelope.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
+using namespace pedigree::provenance;
 
 namespace {
 

@@ -7,13 +7,15 @@
 #include <string>
 #include <string_view>
 
-#include "pedigree/ledger/identifiers.h"
-#include "pedigree/ledger/keys.h"
-#include "pedigree/ledger/pack_rules.h"
-#include "pedigree/ledger/provenance.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/provenance/pack_rules.h"
+#include "pedigree/provenance/provenance.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
+using namespace pedigree::provenance;
 
 namespace {
 

@@ -11,8 +11,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/services/http_server.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/http/http_server.h"
 
 using namespace pedigree;
 using namespace pedigree::services;
@@ -72,7 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto& at = syntax.error().location();
     if (syntax.error().code() != "request.invalid_json" || !at.line || !at.column) std::abort();
   }
-  if (ledger::ParseJson(text) && !syntax) std::abort();
+  if (pedigree::ParseJson(text) && !syntax) std::abort();
 
   const Router& router = FixedRouter();
   const auto segments = Segments(text);

@@ -5,9 +5,11 @@
 #include <string>
 #include <string_view>
 
-#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/base/canonical_json.h"
 
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
+using namespace pedigree::provenance;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

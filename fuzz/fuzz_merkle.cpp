@@ -11,12 +11,14 @@
 #include <utility>
 #include <vector>
 
-#include "pedigree/ledger/compact_range.h"
-#include "pedigree/ledger/merkle.h"
-#include "pedigree/ledger/proof.h"
+#include "pedigree/log/compact_range.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/proof.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
+using namespace pedigree::provenance;
 
 namespace {
 

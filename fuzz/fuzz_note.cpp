@@ -6,10 +6,12 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/note.h"
+#include "pedigree/log/note.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
+using namespace pedigree::provenance;
 
 namespace {
 

@@ -13,9 +13,9 @@ void Exercise(const pedigree::Result<pedigree::scanner::Dataset>& parsed) {
     (void)parsed.error().ToString();
     return;
   }
-  const pedigree::scanner::CanonicalRecordEncoder encoder(*parsed);
+  const pedigree::provenance::CanonicalRecordEncoder encoder(*parsed);
   for (size_t i = 0; i < parsed->records.size(); ++i) {
-    (void)pedigree::scanner::RecordKey(*parsed, i);
+    (void)pedigree::provenance::RecordKey(*parsed, i);
     (void)encoder.Encode(i);
   }
 }

@@ -10,11 +10,11 @@
 #include <fstream>
 #include <sstream>
 
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/integrity.h"
-#include "pedigree/ledger/ledger.h"
-#include "pedigree/ledger/note.h"
-#include "pedigree/ledger/sqlite_storage.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/integrity.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/note.h"
+#include "pedigree/log/sqlite_storage.h"
 #include "report_frame.h"
 
 namespace pedigree::reports {
@@ -22,7 +22,6 @@ namespace {
 
 using frame::Check;
 using frame::Int;
-using ledger::JsonValue;
 
 // Which audit check each AuditLog finding belongs to.
 struct CheckSpec {
@@ -68,7 +67,7 @@ Result<std::string> ReadFileText(const std::string& path) {
 
 Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions& options) {
   const auto start = std::chrono::steady_clock::now();
-  const std::string db_path = (std::filesystem::path(ledger_dir) / ledger::kLedgerDbFile).string();
+  const std::string db_path = (std::filesystem::path(ledger_dir) / log::kLedgerDbFile).string();
   std::error_code ec;
   if (!std::filesystem::exists(db_path, ec)) {
     return Fail("report.no_ledger", "no ledger database at " + db_path);
@@ -77,11 +76,11 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
   const bool key_given = !vkey_text.empty();
   if (!key_given) {
     auto text =
-        ReadFileText((std::filesystem::path(ledger_dir) / ledger::kLogVerifierKeyFile).string());
+        ReadFileText((std::filesystem::path(ledger_dir) / log::kLogVerifierKeyFile).string());
     if (!text) return std::unexpected(text.error());
     vkey_text = *text;
   }
-  auto log_key = ledger::NoteVerifier::Parse(vkey_text);
+  auto log_key = log::NoteVerifier::Parse(vkey_text);
   if (!log_key) return std::unexpected(log_key.error());
 
   JsonValue report = frame::Frame("audit");
@@ -89,29 +88,29 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
   auto failures = JsonValue::Array();
   auto log = JsonValue::Object().set("origin", log_key->name());
   auto figures = JsonValue::Object();
-  std::optional<ledger::AuditReport> outcome;
+  std::optional<log::AuditReport> outcome;
   std::optional<Error> open_failure;
   uint64_t signatures = 0;
   uint64_t checkpoint_notes = 0;
 
-  ledger::SqliteOptions storage_options;
+  log::SqliteOptions storage_options;
   storage_options.create = false;
-  auto storage = ledger::SqliteStorage::Open(db_path, storage_options);
+  auto storage = log::SqliteStorage::Open(db_path, storage_options);
   if (!storage) {
     if (storage.error().code() != "storage.corrupt") return std::unexpected(storage.error());
     open_failure = storage.error();
   } else {
     std::atomic<uint64_t> verified{0};
-    auto audited = ledger::AuditLog(
+    auto audited = log::AuditLog(
         **storage,
         [&verified](std::string_view entry) {
-          auto st = ledger::VerifyEntry(entry);
+          auto st = log::VerifyEntry(entry);
           if (st) verified.fetch_add(1, std::memory_order_relaxed);
           return st;
         },
         options.threads,
-        [&](const ledger::StoredCheckpoint& cp) {
-          auto st = ledger::CheckCheckpointNote(cp, *log_key);
+        [&](const log::StoredCheckpoint& cp) {
+          auto st = log::CheckCheckpointNote(cp, *log_key);
           if (st) ++checkpoint_notes;
           return st;
         });

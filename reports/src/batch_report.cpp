@@ -6,9 +6,9 @@
 #include <map>
 #include <sstream>
 
-#include "pedigree/ledger/ledger.h"
-#include "pedigree/ledger/proof.h"
-#include "pedigree/ledger/sqlite_storage.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/log/sqlite_storage.h"
 #include "report_frame.h"
 
 namespace pedigree::reports {
@@ -16,7 +16,6 @@ namespace {
 
 using frame::Check;
 using frame::Int;
-using ledger::JsonValue;
 
 // Tenths of a degree as the decimal string signed payloads use ("12.3", "-0.5").
 std::string Celsius(int64_t tenths) {
@@ -35,21 +34,21 @@ std::string Count(size_t n, const std::string& noun) {
 // Log facts for the report: origin, size, the newest checkpoint and the log's key, read
 // from the ledger directory without its writer lock.
 Result<JsonValue> LogFacts(const std::string& ledger_dir) {
-  ledger::SqliteOptions options;
+  log::SqliteOptions options;
   options.create = false;
   options.tile_cache_tiles = 0;
-  auto storage = ledger::SqliteStorage::Open(
-      (std::filesystem::path(ledger_dir) / ledger::kLedgerDbFile).string(), options);
+  auto storage = log::SqliteStorage::Open(
+      (std::filesystem::path(ledger_dir) / log::kLedgerDbFile).string(), options);
   if (!storage) return std::unexpected(storage.error());
   auto log = JsonValue::Object();
-  std::ifstream vkey_in(std::filesystem::path(ledger_dir) / ledger::kLogVerifierKeyFile);
+  std::ifstream vkey_in(std::filesystem::path(ledger_dir) / log::kLogVerifierKeyFile);
   std::string vkey;
   std::getline(vkey_in, vkey);
   log.set("origin", vkey.substr(0, vkey.find('+')));
   auto size = (*storage)->Size();
   if (!size) return std::unexpected(size.error());
   log.set("treeSize", Int(*size));
-  auto root = ledger::TreeRoot(*size, **storage);
+  auto root = log::TreeRoot(*size, **storage);
   if (!root) return std::unexpected(root.error());
   log.set("rootHash", ToHex(*root));
   // The newest signed checkpoint may be older than the stored tree.
@@ -65,7 +64,7 @@ Result<JsonValue> LogFacts(const std::string& ledger_dir) {
 
 }  // namespace
 
-Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gtin,
+Result<JsonValue> BatchReport(provenance::ProvenanceView& view, std::string_view gtin,
                               std::string_view lot) {
   auto batch = view.Batch(gtin, lot);
   if (!batch) return std::unexpected(batch.error());
@@ -74,7 +73,7 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                                                   std::string(gtin) + " is registered")
                     .at_field("lot"));
   }
-  const ledger::BatchView& b = **batch;
+  const provenance::BatchView& b = **batch;
   auto reach = view.RecallReach(gtin, lot);
   if (!reach) return std::unexpected(reach.error());
   auto alerts = view.BatchAlerts(gtin, lot);
@@ -83,11 +82,11 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
   if (!excursions) return std::unexpected(excursions.error());
 
   JsonValue report = frame::Frame("batch");
-  const std::string status(ledger::BatchStatusName(b.status));
+  const std::string status(provenance::BatchStatusName(b.status));
   report.set("subject", JsonValue::Object()
                             .set("gtin", b.gtin)
                             .set("lot", b.lot)
-                            .set("expiry", ledger::FormatDate(b.expiry))
+                            .set("expiry", FormatDate(b.expiry))
                             .set("productName", b.product_name)
                             .set("manufacturer", b.manufacturer)
                             .set("status", status)
@@ -115,7 +114,7 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
     alert_json.push_back(JsonValue::Object()
                              .set("index", Int(a.index))
                              .set("code", a.code)
-                             .set("time", ledger::FormatUtcTime(a.time))
+                             .set("time", FormatUtcTime(a.time))
                              .set("org", a.subject_org)
                              .set("pack", a.epc)
                              .set("message", a.message));
@@ -150,7 +149,7 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
   checks.push_back(Check("batch.registered", "pass",
                          std::to_string(commissioned) + " of " + std::to_string(b.quantity) +
                              " registered packs commissioned"));
-  const bool batch_ok = b.status == ledger::BatchStatus::kActive;
+  const bool batch_ok = b.status == provenance::BatchStatus::kActive;
   checks.push_back(Check("batch.status", batch_ok ? "pass" : "warn",
                          batch_ok
                              ? std::string("active")
@@ -175,7 +174,7 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
                              .set("code", a.code)
                              .set("message", a.message)
                              .set("index", Int(a.index))
-                             .set("time", ledger::FormatUtcTime(a.time))
+                             .set("time", FormatUtcTime(a.time))
                              .set("org", a.subject_org));
   }
   const bool suspect = !violations.as_array().empty();
@@ -200,11 +199,11 @@ Result<JsonValue> BatchReport(ledger::ProvenanceView& view, std::string_view gti
 
 Result<JsonValue> BatchReport(const std::string& ledger_dir, std::string_view gtin,
                               std::string_view lot) {
-  const std::string db = (std::filesystem::path(ledger_dir) / ledger::kLedgerDbFile).string();
+  const std::string db = (std::filesystem::path(ledger_dir) / log::kLedgerDbFile).string();
   std::error_code ec;
   if (!std::filesystem::exists(db, ec))
     return Fail("report.no_ledger", "no ledger database at " + db);
-  auto view = ledger::ProvenanceView::Open(db);
+  auto view = provenance::ProvenanceView::Open(db);
   if (!view) return std::unexpected(view.error());
   auto report = BatchReport(**view, gtin, lot);
   if (!report) return std::unexpected(report.error());

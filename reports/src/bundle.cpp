@@ -3,12 +3,11 @@
 
 #include <charconv>
 
-#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/base/canonical_json.h"
 
 namespace pedigree::reports {
 namespace {
 
-using ledger::JsonValue;
 
 Error BadProof(std::string message, uint64_t line, std::string field) {
   return Error("bundle.bad_proof", std::move(message))
@@ -105,11 +104,11 @@ std::string WriteBundle(const PackEvidence& evidence) {
         .set("consistency", std::move(consistency));
   }
   bundle.set("entries", std::move(entries));
-  return ledger::Canonicalize(bundle) + "\n";
+  return Canonicalize(bundle) + "\n";
 }
 
 Result<PackEvidence> ReadBundle(std::string_view bytes) {
-  auto parsed = ledger::ParseJson(bytes, {.integers_only = true});
+  auto parsed = ParseJson(bytes, {.integers_only = true});
   if (!parsed) {
     Error e = parsed.error();
     return Fail(
@@ -130,7 +129,7 @@ Result<PackEvidence> ReadBundle(std::string_view bytes) {
   if (!format || !format->is_string() || format->as_string() != kBundleFormat) {
     return Fail(Error("bundle.format", "format must be \"" + std::string(kBundleFormat) +
                                            "\", got " +
-                                           (format ? ledger::Canonicalize(*format) : "nothing"))
+                                           (format ? Canonicalize(*format) : "nothing"))
                     .at_field("format"));
   }
   PackEvidence evidence;

@@ -6,14 +6,12 @@
 
 #include <algorithm>
 
-#include "pedigree/ledger/merkle.h"
-#include "pedigree/ledger/proof.h"
-#include "pedigree/ledger/provenance.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/provenance/provenance.h"
 
 namespace pedigree::reports::internal {
 
-using ledger::JsonArray;
-using ledger::JsonValue;
 
 std::string Str(const JsonValue& o, const char* name) {
   const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
@@ -54,11 +52,11 @@ void EntryVerification::Fail(std::string code, std::string message, std::optiona
 }
 
 void EntryVerification::VerifyCheckpoints() {
-  std::vector<ledger::NoteVerifier> verifiers{anchors_.log};
+  std::vector<log::NoteVerifier> verifiers{anchors_.log};
   for (const auto& w : anchors_.witnesses) verifiers.push_back(w);
   log_.set("verifierKey", anchors_.log.ToString());
   log_.set("checkpoint", evidence_.checkpoint);
-  auto opened = ledger::OpenNote(evidence_.checkpoint, verifiers);
+  auto opened = log::OpenNote(evidence_.checkpoint, verifiers);
   bool log_signed = false;
   if (opened) {
     for (const auto& s : opened->verified) log_signed |= s.verifier_index == 0;
@@ -69,7 +67,7 @@ void EntryVerification::VerifyCheckpoints() {
     checks_.push_back(Check("checkpoint.signature", false, why));
     Fail(opened ? "note.no_verified_signature" : opened.error().code(),
          "the checkpoint the proofs use is not signed by the trusted log key: " + why);
-  } else if (auto cp = ledger::ParseCheckpoint(opened->text); !cp) {
+  } else if (auto cp = log::ParseCheckpoint(opened->text); !cp) {
     checks_.push_back(Check("checkpoint.signature", false, cp.error().ToString()));
     Fail(cp.error().code(), "the signed checkpoint body does not parse: " + cp.error().message());
   } else if (cp->origin != anchors_.log.name()) {
@@ -109,7 +107,7 @@ void EntryVerification::VerifyCheckpoints() {
       if (raw && raw->size() == 76) {
         uint64_t t = 0;
         for (size_t k = 4; k < 12; ++k) t = (t << 8) | (*raw)[k];
-        c.set("time", ledger::FormatUtcTime(static_cast<int64_t>(t)));
+        c.set("time", FormatUtcTime(static_cast<int64_t>(t)));
       }
       bool ok = false;
       if (opened) {
@@ -138,10 +136,10 @@ void EntryVerification::VerifyCheckpoints() {
                             "the proofs use the newest checkpoint the source holds"));
     return;
   }
-  auto latest_note = ledger::OpenNote(evidence_.latest_checkpoint, verifiers);
-  std::optional<ledger::Checkpoint> latest;
+  auto latest_note = log::OpenNote(evidence_.latest_checkpoint, verifiers);
+  std::optional<log::Checkpoint> latest;
   if (latest_note) {
-    if (auto cp = ledger::ParseCheckpoint(latest_note->text)) latest = *cp;
+    if (auto cp = log::ParseCheckpoint(latest_note->text)) latest = *cp;
   }
   if (!latest || latest->origin != anchors_.log.name()) {
     std::string why = latest_note ? "its body does not parse or names another origin"
@@ -158,7 +156,7 @@ void EntryVerification::VerifyCheckpoints() {
                             "cannot check: the proofs' checkpoint is not verified"));
     return;
   }
-  auto consistent = ledger::VerifyConsistency(
+  auto consistent = log::VerifyConsistency(
       checkpoint_->size, latest->size, evidence_.consistency, checkpoint_->root, latest->root);
   if (!consistent) {
     checks_.push_back(Check("checkpoint.consistency", false, consistent.error().ToString()));
@@ -176,9 +174,9 @@ void EntryVerification::VerifyCheckpoints() {
 
 void EntryVerification::VerifyAuthority() {
   auto raw = FromBase64(evidence_.authority_key);
-  std::optional<ledger::PublicKey> claimed;
+  std::optional<log::PublicKey> claimed;
   if (raw) {
-    if (auto key = ledger::PublicKey::FromRaw(*raw)) claimed = *key;
+    if (auto key = log::PublicKey::FromRaw(*raw)) claimed = *key;
   }
   if (anchors_.authority) {
     authority_ = anchors_.authority;
@@ -221,8 +219,8 @@ void EntryVerification::LearnRegistry() {
       std::array<uint8_t, 32> key{};
       std::copy(raw->begin(), raw->end(), key.begin());
       RegisteredKey r{id, 0, {}, {}, evidence_.entries[i].index};
-      if (auto t = ledger::ParseUtcTime(Str(k, "validFrom"))) r.valid_from = *t;
-      if (auto t = ledger::ParseUtcTime(Str(k, "validUntil"))) r.valid_until = *t;
+      if (auto t = ParseUtcTime(Str(k, "validFrom"))) r.valid_from = *t;
+      if (auto t = ParseUtcTime(Str(k, "validUntil"))) r.valid_until = *t;
       keys_[key] = r;
     };
     if (kind == "org.register") {
@@ -234,7 +232,7 @@ void EntryVerification::LearnRegistry() {
       add_key(p);
     } else if (kind == "org.key_revoke") {
       auto raw = FromBase64(Str(p, "key"));
-      auto at = ledger::ParseUtcTime(Str(p, "revokedAt"));
+      auto at = ParseUtcTime(Str(p, "revokedAt"));
       if (raw && raw->size() == 32 && at) {
         std::array<uint8_t, 32> key{};
         std::copy(raw->begin(), raw->end(), key.begin());
@@ -246,7 +244,7 @@ void EntryVerification::LearnRegistry() {
   }
 }
 
-JsonValue EntryVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry& opened) {
+JsonValue EntryVerification::KeyCheck(uint64_t index, const log::OpenedEntry& opened) {
   const JsonValue& p = opened.payload;
   std::string kind = Str(p, "kind");
   std::string org = Str(p, "org");
@@ -270,7 +268,7 @@ JsonValue EntryVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry&
     }
     return Check("key.valid_at_time", true, "the node's own key " + fp);
   }
-  auto time = ledger::ParseUtcTime(Str(p, "time"));
+  auto time = ParseUtcTime(Str(p, "time"));
   if (!time) return fail("registry.bad_time", "event time does not parse", "", Str(p, "time"));
   auto it = keys_.find(opened.key.raw());
   if (it == keys_.end()) {
@@ -279,7 +277,7 @@ JsonValue EntryVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry&
                 "unregistered key");
   }
   const RegisteredKey& k = it->second;
-  std::string when = ledger::FormatUtcTime(*time);
+  std::string when = FormatUtcTime(*time);
   if (k.org != org) {
     return fail("registry.wrong_org",
                 "key " + fp + " belongs to '" + k.org + "', not '" + org + "'", org, k.org);
@@ -287,20 +285,20 @@ JsonValue EntryVerification::KeyCheck(uint64_t index, const ledger::OpenedEntry&
   if (*time < k.valid_from) {
     return fail(
         "registry.key_not_yet_valid",
-        "key " + fp + " valid from " + ledger::FormatUtcTime(k.valid_from) + ", event at " + when,
-        "time >= " + ledger::FormatUtcTime(k.valid_from), when);
+        "key " + fp + " valid from " + FormatUtcTime(k.valid_from) + ", event at " + when,
+        "time >= " + FormatUtcTime(k.valid_from), when);
   }
   if (k.valid_until && *time >= *k.valid_until) {
     return fail("registry.key_expired",
-                "key " + fp + " valid until " + ledger::FormatUtcTime(*k.valid_until) +
+                "key " + fp + " valid until " + FormatUtcTime(*k.valid_until) +
                     ", event at " + when,
-                "time < " + ledger::FormatUtcTime(*k.valid_until), when);
+                "time < " + FormatUtcTime(*k.valid_until), when);
   }
   if (k.revoked_at && *time >= *k.revoked_at) {
     return fail(
         "registry.key_revoked",
-        "key " + fp + " revoked at " + ledger::FormatUtcTime(*k.revoked_at) + ", event at " + when,
-        "time < " + ledger::FormatUtcTime(*k.revoked_at), when);
+        "key " + fp + " revoked at " + FormatUtcTime(*k.revoked_at) + ", event at " + when,
+        "time < " + FormatUtcTime(*k.revoked_at), when);
   }
   return Check("key.valid_at_time", true,
                "key " + fp + " of '" + org + "' registered at entry " + std::to_string(k.index) +
@@ -311,9 +309,9 @@ void EntryVerification::OpenEntries() {
   opened_.clear();
   opened_.reserve(evidence_.entries.size());
   for (const auto& e : evidence_.entries) {
-    auto o = e.envelope.empty() ? Result<ledger::OpenedEntry>(std::unexpected(Error("", "")))
-                                : ledger::OpenEntry(e.envelope);
-    opened_.push_back(o ? std::optional<ledger::OpenedEntry>(std::move(*o)) : std::nullopt);
+    auto o = e.envelope.empty() ? Result<log::OpenedEntry>(std::unexpected(Error("", "")))
+                                : log::OpenEntry(e.envelope);
+    opened_.push_back(o ? std::optional<log::OpenedEntry>(std::move(*o)) : std::nullopt);
   }
   for (size_t i = 1; i < evidence_.entries.size(); ++i) {
     if (evidence_.entries[i].index <= evidence_.entries[i - 1].index) {
@@ -333,7 +331,7 @@ JsonValue EntryVerification::EntryChecks(size_t i, bool& signature_ok) {
          "entry " + std::to_string(entry.index) + " is part of the " + what_ + " but missing",
          entry.index);
   } else if (!opened_[i]) {
-    auto e = ledger::OpenEntry(entry.envelope).error();
+    auto e = log::OpenEntry(entry.envelope).error();
     checks.push_back(Check("signature", false, e.ToString()));
     Fail(e.code(), "entry " + std::to_string(entry.index) + ": " + e.message(), entry.index);
   } else {
@@ -345,8 +343,8 @@ JsonValue EntryVerification::EntryChecks(size_t i, bool& signature_ok) {
   if (!checkpoint_) {
     checks.push_back(Check("inclusion", false, "no verified checkpoint to prove against"));
   } else {
-    Hash leaf = ledger::LeafHash(entry.envelope);
-    auto root = ledger::RootFromInclusionProof(entry.index, checkpoint_->size, leaf, entry.proof);
+    Hash leaf = log::LeafHash(entry.envelope);
+    auto root = log::RootFromInclusionProof(entry.index, checkpoint_->size, leaf, entry.proof);
     if (!root) {
       checks.push_back(Check("inclusion", false, root.error().ToString()));
       Fail(root.error().code(),
@@ -370,7 +368,7 @@ JsonValue EntryVerification::EntryChecks(size_t i, bool& signature_ok) {
 // ---- Gathering ----
 
 Result<LedgerQuery> LedgerQuery::Open(const std::string& path) {
-  PEDIGREE_ASSIGN(db, ledger::OpenSqliteReadOnly(path));
+  PEDIGREE_ASSIGN(db, log::OpenSqliteReadOnly(path));
   return LedgerQuery(std::move(*db));
 }
 
@@ -381,7 +379,7 @@ template <typename Row>
 Status RunQuery(sqlite3* db, const char* sql, std::initializer_list<std::string> params, Row row) {
   sqlite3_stmt* raw = nullptr;
   if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
-    return pedigree::Fail("storage.io",
+    return Fail("storage.io",
                           std::string("cannot prepare registry query: ") + sqlite3_errmsg(db));
   }
   std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
@@ -394,7 +392,7 @@ Status RunQuery(sqlite3* db, const char* sql, std::initializer_list<std::string>
     if (sqlite3_column_type(raw, 0) != SQLITE_NULL) row(raw);
   }
   if (rc != SQLITE_DONE) {
-    return pedigree::Fail("storage.io",
+    return Fail("storage.io",
                           std::string("registry query failed: ") + sqlite3_errmsg(db));
   }
   return Ok();
@@ -430,13 +428,13 @@ std::string& EnvelopeCache::Read(uint64_t index) {
 }
 
 JsonValue EnvelopeCache::Payload(uint64_t index) {
-  auto parsed = ledger::ParseJson(Read(index), {.integers_only = true});
+  auto parsed = ParseJson(Read(index), {.integers_only = true});
   if (!parsed || !parsed->is_object()) return {};
   const JsonValue* p = parsed->find("payload");
   return p && p->is_object() ? *p : JsonValue();
 }
 
-Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
+Status AddRegistryEntries(log::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
                           std::set<uint64_t>& indices,
                           std::initializer_list<const char*> org_members) {
   std::set<std::string> orgs;
@@ -450,7 +448,7 @@ Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCa
   return AddRegistryEntriesOf(ledger, query, envelopes, indices, orgs);
 }
 
-Status AddRegistryEntriesOf(ledger::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
+Status AddRegistryEntriesOf(log::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
                             std::set<uint64_t>& indices, const std::set<std::string>& orgs) {
   PEDIGREE_ASSIGN(size, ledger.storage().Size());
   for (const std::string& org : orgs) {
@@ -478,14 +476,14 @@ Status AddRegistryEntriesOf(ledger::Ledger& ledger, LedgerQuery& query, Envelope
   return Ok();
 }
 
-Result<LogEvidence> ProveEntries(ledger::Ledger& ledger, const std::set<uint64_t>& indices,
+Result<LogEvidence> ProveEntries(log::Ledger& ledger, const std::set<uint64_t>& indices,
                                  EnvelopeCache& envelopes) {
   // Prove against the oldest stored checkpoint that covers every entry (the one witnesses
   // had the most time to cosign), then link it to the newest.
   uint64_t needed = *indices.rbegin() + 1;
   PEDIGREE_ASSIGN(sizes, ledger.storage().CheckpointSizes());
   auto covering = std::lower_bound(sizes->begin(), sizes->end(), needed);
-  std::optional<ledger::StoredCheckpoint> checkpoint;
+  std::optional<log::StoredCheckpoint> checkpoint;
   if (covering != sizes->end()) {
     PEDIGREE_ASSIGN(stored, ledger.storage().CheckpointAt(*covering));
     checkpoint = *stored;
@@ -507,7 +505,7 @@ Result<LogEvidence> ProveEntries(ledger::Ledger& ledger, const std::set<uint64_t
   for (uint64_t index : indices) {
     // From the stored hashes alone: an entry row deleted behind the ledger's back still gets
     // its path, and the verification names it missing.
-    PEDIGREE_ASSIGN(path, ledger::InclusionProof(index, checkpoint->size, ledger.storage()));
+    PEDIGREE_ASSIGN(path, log::InclusionProof(index, checkpoint->size, ledger.storage()));
     evidence.entries.push_back({index, std::move(envelopes.Read(index)), std::move(*path)});
   }
   return evidence;

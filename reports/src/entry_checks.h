@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/ledger.h"
-#include "pedigree/ledger/sqlite_storage.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/sqlite_storage.h"
 #include "pedigree/reports/pack_report.h"
 
 struct sqlite3;
@@ -54,11 +54,11 @@ struct OrgInfo {
   std::vector<std::string> roles;
 };
 
-ledger::JsonValue Check(std::string id, bool pass, std::string detail);
-ledger::JsonValue Warn(std::string id, std::string detail);
+JsonValue Check(std::string id, bool pass, std::string detail);
+JsonValue Warn(std::string id, std::string detail);
 // The string member `name` of object `o`, or "" when absent or not a string.
-std::string Str(const ledger::JsonValue& o, const char* name);
-std::vector<std::string> StrList(const ledger::JsonValue& o, const char* name);
+std::string Str(const JsonValue& o, const char* name);
+std::vector<std::string> StrList(const JsonValue& o, const char* name);
 
 // The cryptographic half of a report. Use in this order: VerifyCheckpoints, VerifyAuthority,
 // OpenEntries, LearnRegistry, then EntryChecks for each entry. Failed checks are appended to
@@ -79,10 +79,10 @@ class EntryVerification {
   void LearnRegistry();
   // signature, key.valid_at_time and inclusion of entries()[i]; `signature_ok` tells
   // whether its payload may be read.
-  ledger::JsonValue EntryChecks(size_t i, bool& signature_ok);
+  JsonValue EntryChecks(size_t i, bool& signature_ok);
 
   // The opened entry i, or nullopt when missing or failing to open.
-  const std::optional<ledger::OpenedEntry>& opened(size_t i) const { return opened_[i]; }
+  const std::optional<log::OpenedEntry>& opened(size_t i) const { return opened_[i]; }
   const std::vector<EvidenceEntry>& entries() const { return evidence_.entries; }
   std::string OrgName(const std::string& org) const {
     auto it = orgs_.find(org);
@@ -92,9 +92,9 @@ class EntryVerification {
   void Fail(std::string code, std::string message, std::optional<uint64_t> index = {},
             std::string expected = {}, std::string actual = {});
 
-  ledger::JsonArray& checks() { return checks_; }
-  ledger::JsonArray& failures() { return failures_; }
-  ledger::JsonValue& log() { return log_; }
+  JsonArray& checks() { return checks_; }
+  JsonArray& failures() { return failures_; }
+  JsonValue& log() { return log_; }
 
  private:
   struct RegisteredKey {
@@ -105,16 +105,16 @@ class EntryVerification {
     uint64_t index = 0;  // entry that added it
   };
 
-  ledger::JsonValue KeyCheck(uint64_t index, const ledger::OpenedEntry& opened);
+  JsonValue KeyCheck(uint64_t index, const log::OpenedEntry& opened);
 
   LogEvidenceView evidence_;
   const TrustAnchors& anchors_;
   std::string what_;
-  ledger::JsonArray checks_, failures_;
-  ledger::JsonValue log_ = ledger::JsonValue::Object();
-  std::optional<ledger::Checkpoint> checkpoint_;
-  std::optional<ledger::PublicKey> authority_;
-  std::vector<std::optional<ledger::OpenedEntry>> opened_;
+  JsonArray checks_, failures_;
+  JsonValue log_ = JsonValue::Object();
+  std::optional<log::Checkpoint> checkpoint_;
+  std::optional<log::PublicKey> authority_;
+  std::vector<std::optional<log::OpenedEntry>> opened_;
   std::map<std::array<uint8_t, 32>, RegisteredKey> keys_;
   std::map<std::string, OrgInfo> orgs_;
 };
@@ -133,38 +133,38 @@ class LedgerQuery {
                                                          std::initializer_list<std::string> params);
 
  private:
-  explicit LedgerQuery(ledger::SqliteDb db) : db_(std::move(db)) {}
-  ledger::SqliteDb db_;
+  explicit LedgerQuery(log::SqliteDb db) : db_(std::move(db)) {}
+  log::SqliteDb db_;
 };
 
 // Envelopes read from storage once; a missing row reads as "".
 class EnvelopeCache {
  public:
-  explicit EnvelopeCache(ledger::Ledger& ledger) : ledger_(ledger) {}
+  explicit EnvelopeCache(log::Ledger& ledger) : ledger_(ledger) {}
   std::string& Read(uint64_t index);
   void Forget(uint64_t index) { envelopes_.erase(index); }
   // The payload of the envelope at `index`, or null when it does not parse.
-  ledger::JsonValue Payload(uint64_t index);
+  JsonValue Payload(uint64_t index);
 
  private:
-  ledger::Ledger& ledger_;
+  log::Ledger& ledger_;
   std::map<uint64_t, std::string> envelopes_;
 };
 
 // Adds to `indices` the registry entries (org.register, org.key_add, org.key_revoke) of every
 // organisation that signed an entry of `indices` or is named in a member of `org_members`.
-[[nodiscard]] Status AddRegistryEntries(ledger::Ledger& ledger, LedgerQuery& query,
+[[nodiscard]] Status AddRegistryEntries(log::Ledger& ledger, LedgerQuery& query,
                                         EnvelopeCache& envelopes, std::set<uint64_t>& indices,
                                         std::initializer_list<const char*> org_members);
 // Adds to `indices` the registry entries of the organisations `orgs`.
-[[nodiscard]] Status AddRegistryEntriesOf(ledger::Ledger& ledger, LedgerQuery& query,
+[[nodiscard]] Status AddRegistryEntriesOf(log::Ledger& ledger, LedgerQuery& query,
                                           EnvelopeCache& envelopes, std::set<uint64_t>& indices,
                                           const std::set<std::string>& orgs);
 
 // The entries of `indices` (not empty) with inclusion proofs against the oldest stored
 // checkpoint that covers them all (one is signed when none does), and the consistency proof
 // from it to the newest.
-[[nodiscard]] Result<LogEvidence> ProveEntries(ledger::Ledger& ledger,
+[[nodiscard]] Result<LogEvidence> ProveEntries(log::Ledger& ledger,
                                                const std::set<uint64_t>& indices,
                                                EnvelopeCache& envelopes);
 

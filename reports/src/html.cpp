@@ -13,9 +13,6 @@
 
 namespace pedigree::reports {
 
-using ledger::JsonArray;
-using ledger::JsonObject;
-using ledger::JsonValue;
 
 std::string EscapeHtml(std::string_view text) {
   std::string out;
@@ -116,7 +113,7 @@ std::string Text(const JsonValue* v) {
   if (v->is_string()) return v->as_string();
   if (v->is_int()) return std::to_string(v->as_int());
   if (v->is_bool()) return v->as_bool() ? "yes" : "no";
-  return ledger::Canonicalize(*v);
+  return Canonicalize(*v);
 }
 std::string Text(const JsonValue& v, std::string_view key) { return Text(v.find(key)); }
 

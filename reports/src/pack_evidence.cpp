@@ -5,8 +5,8 @@
 #include <set>
 
 #include "entry_checks.h"
-#include "pedigree/ledger/proof.h"
-#include "pedigree/ledger/provenance.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/gs1.h"
 
@@ -14,7 +14,7 @@ namespace pedigree::reports {
 using internal::EnvelopeCache;
 using internal::LedgerQuery;
 
-Result<ledger::PackId> ParsePackCode(std::string_view code) {
+Result<provenance::PackId> ParsePackCode(std::string_view code) {
   PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
   auto pack = data->pack_id();
   if (!pack) {
@@ -26,42 +26,42 @@ Result<ledger::PackId> ParsePackCode(std::string_view code) {
   return *pack;
 }
 
-Result<TrustAnchors> LedgerTrustAnchors(ledger::Ledger& ledger) {
-  PEDIGREE_ASSIGN(log, ledger::NoteVerifier::Parse(ledger.VerifierKey()));
+Result<TrustAnchors> LedgerTrustAnchors(log::Ledger& ledger) {
+  PEDIGREE_ASSIGN(log, log::NoteVerifier::Parse(ledger.VerifierKey()));
   TrustAnchors anchors{*log, std::nullopt, {}};
   auto meta = ledger.storage().GetMeta("authority_key");
   if (meta) {
     PEDIGREE_ASSIGN(raw, FromBase64(*meta));
-    PEDIGREE_ASSIGN(key, ledger::PublicKey::FromRaw(*raw));
+    PEDIGREE_ASSIGN(key, log::PublicKey::FromRaw(*raw));
     anchors.authority = *key;
   }
   return anchors;
 }
 
 struct LedgerEvidenceSource::Impl {
-  ledger::Ledger& ledger;
-  std::unique_ptr<ledger::ProvenanceView> view;
+  log::Ledger& ledger;
+  std::unique_ptr<provenance::ProvenanceView> view;
   LedgerQuery registry;
 };
 
 LedgerEvidenceSource::LedgerEvidenceSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 LedgerEvidenceSource::~LedgerEvidenceSource() = default;
 
-Result<std::unique_ptr<LedgerEvidenceSource>> LedgerEvidenceSource::Open(ledger::Ledger& ledger) {
-  PEDIGREE_ASSIGN(view, ledger::ProvenanceView::Open(ledger.db_path()));
+Result<std::unique_ptr<LedgerEvidenceSource>> LedgerEvidenceSource::Open(log::Ledger& ledger) {
+  PEDIGREE_ASSIGN(view, provenance::ProvenanceView::Open(ledger.db_path()));
   PEDIGREE_ASSIGN(registry, LedgerQuery::Open(ledger.db_path()));
   return std::unique_ptr<LedgerEvidenceSource>(new LedgerEvidenceSource(
       std::make_unique<Impl>(Impl{ledger, std::move(*view), std::move(*registry)})));
 }
 
-Result<PackEvidence> GatherPackEvidence(ledger::Ledger& ledger, std::string_view code) {
+Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger, std::string_view code) {
   PEDIGREE_ASSIGN(source, LedgerEvidenceSource::Open(ledger));
   return (*source)->Gather(code);
 }
 
 Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
-  ledger::Ledger& ledger = impl_->ledger;
-  ledger::ProvenanceView* view = impl_->view.get();
+  log::Ledger& ledger = impl_->ledger;
+  provenance::ProvenanceView* view = impl_->view.get();
   LedgerQuery* registry = &impl_->registry;
   PEDIGREE_ASSIGN(pack_id, ParsePackCode(code));
   const std::string& gtin = pack_id->gtin().value();

@@ -7,11 +7,11 @@
 #include <set>
 
 #include "entry_checks.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/merkle.h"
-#include "pedigree/ledger/pack_rules.h"
-#include "pedigree/ledger/proof.h"
-#include "pedigree/ledger/provenance.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/provenance/pack_rules.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/provenance/provenance.h"
 
 namespace pedigree::reports {
 namespace {
@@ -20,8 +20,6 @@ using internal::Check;
 using internal::Str;
 using internal::StrList;
 using internal::Warn;
-using ledger::JsonArray;
-using ledger::JsonValue;
 
 std::chrono::year_month_day DayOf(int64_t unix_seconds) {
   int64_t days = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
@@ -47,7 +45,7 @@ class PackVerification {
                  .set("code", std::move(code))
                  .set("message", std::move(message))
                  .set("index", index)
-                 .set("time", ledger::FormatUtcTime(time));
+                 .set("time", FormatUtcTime(time));
     if (!org.empty()) v.set("org", org);
     if (!location.empty()) v.set("location", location);
     violations_.push_back(std::move(v));
@@ -68,7 +66,7 @@ class PackVerification {
   // Custody replay state.
   std::string gtin_, serial_;
   bool commissioned_ = false;
-  ledger::PackFacts facts_;
+  provenance::PackFacts facts_;
   std::string lot_, expiry_, product_name_, manufacturer_;
   std::set<std::string> containers_;  // SSCCs the pack is inside, innermost first
   std::string in_transit_to_, in_transit_from_, despatch_advice_;
@@ -87,7 +85,7 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
   std::string kind = Str(p, "kind");
   std::string org = Str(p, "org");
   std::string location = Str(p, "location");
-  int64_t time = ledger::ParseUtcTime(Str(p, "time")).value_or(0);
+  int64_t time = ParseUtcTime(Str(p, "time")).value_or(0);
   size_t before = violations_.size();
   auto violate = [&](std::string code, std::string message) {
     Violation("rules." + code, std::move(message), index, time, org, location);
@@ -139,14 +137,14 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
   } else if (kind == "batch.register") {
     lot_ = Str(p, "lot");
     expiry_ = Str(p, "expiry");
-    if (auto d = ledger::ParseDate(expiry_)) facts_.expiry = *d;
+    if (auto d = ParseDate(expiry_)) facts_.expiry = *d;
     summary = "batch " + lot_ + " registered, expiry " + expiry_;
   } else if (kind == "commission") {
     summary = "commissioned by " + OrgName(org) + " at " + location + ", lot " + Str(p, "lot");
     if (commissioned_) violate("commissioned_twice", "the pack was already commissioned");
     commissioned_ = true;
     facts_.holder_org = org;
-    facts_.status = ledger::PackStatus::kActive;
+    facts_.status = provenance::PackStatus::kActive;
     if (lot_.empty()) lot_ = Str(p, "lot");
   } else if (kind == "aggregate") {
     std::string parent = Str(p, "parent");
@@ -183,16 +181,16 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
       despatch_advice_.clear();
     }
   } else if (kind == "decommission") {
-    auto status = ledger::ParsePackStatus(Str(p, "status"));
+    auto status = provenance::ParsePackStatus(Str(p, "status"));
     summary = "decommissioned as " + Str(p, "status") + " by " + OrgName(org) + " at " + location;
     if (!status) {
       violate("bad_status", "unknown status '" + Str(p, "status") + "'");
     } else if (!commissioned_) {
       violate("not_commissioned", "decommission before the pack was commissioned");
     } else if (auto r =
-                   ledger::CheckDecommission(facts_, *status, {org, location, time}, DayOf(time));
+                   provenance::CheckDecommission(facts_, *status, {org, location, time}, DayOf(time));
                !r) {
-      violate(std::string(ledger::DescribeAlert(r.error().code).id), r.error().message);
+      violate(std::string(provenance::DescribeAlert(r.error().code).id), r.error().message);
     } else {
       facts_.status = *status;
       facts_.status_org = org;
@@ -201,10 +199,10 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
     }
   } else if (kind == "undo") {
     summary = "undo to active by " + OrgName(org) + " at " + location;
-    if (auto r = ledger::CheckUndo(facts_, {org, location, time}, DayOf(time)); !r) {
-      violate(std::string(ledger::DescribeAlert(r.error().code).id), r.error().message);
+    if (auto r = provenance::CheckUndo(facts_, {org, location, time}, DayOf(time)); !r) {
+      violate(std::string(provenance::DescribeAlert(r.error().code).id), r.error().message);
     } else {
-      facts_.status = ledger::PackStatus::kActive;
+      facts_.status = provenance::PackStatus::kActive;
       facts_.status_org.clear();
       facts_.status_location.clear();
       facts_.status_time = time;
@@ -213,9 +211,9 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
     std::string s = Str(p, "status");
     summary = "batch " + Str(p, "lot") + " " + s + ": " + Str(p, "reason");
     if (Str(p, "gtin") == gtin_ && Str(p, "lot") == lot_) {
-      facts_.batch_status = s == "recalled"    ? ledger::BatchStatus::kRecalled
-                            : s == "withdrawn" ? ledger::BatchStatus::kWithdrawn
-                                               : ledger::BatchStatus::kActive;
+      facts_.batch_status = s == "recalled"    ? provenance::BatchStatus::kRecalled
+                            : s == "withdrawn" ? provenance::BatchStatus::kWithdrawn
+                                               : provenance::BatchStatus::kActive;
       batch_status_index_ = index;
       batch_status_time_ = time;
       batch_status_reason_ = Str(p, "reason");
@@ -288,7 +286,7 @@ JsonValue PackVerification::Run() {
     std::string summary = signature_ok ? "" : "unreadable: the entry fails verification";
     if (signature_ok) checks.push_back(Replay(entry.index, payload, summary));
     event.set("summary", summary)
-        .set("statusAfter", commissioned_ ? std::string(ledger::PackStatusName(facts_.status))
+        .set("statusAfter", commissioned_ ? std::string(provenance::PackStatusName(facts_.status))
                                           : std::string("not commissioned"))
         .set("holderAfter", facts_.holder_org);
     event.set("checks", std::move(checks));
@@ -297,13 +295,13 @@ JsonValue PackVerification::Run() {
 
   JsonArray& failures_ = v_.failures();
   // Batch-level judgement at report time.
-  if (facts_.batch_status != ledger::BatchStatus::kActive &&
-      facts_.status != ledger::PackStatus::kDestroyed) {
-    std::string s(ledger::BatchStatusName(facts_.batch_status));
+  if (facts_.batch_status != provenance::BatchStatus::kActive &&
+      facts_.status != provenance::PackStatus::kDestroyed) {
+    std::string s(provenance::BatchStatusName(facts_.batch_status));
     Violation("rules.batch_" + s, "batch " + lot_ + " was " + s + ": " + batch_status_reason_,
               batch_status_index_, batch_status_time_, manufacturer_, "");
-  } else if (commissioned_ && facts_.status == ledger::PackStatus::kActive &&
-             ledger::IsExpired(facts_, DayOf(now_))) {
+  } else if (commissioned_ && facts_.status == provenance::PackStatus::kActive &&
+             provenance::IsExpired(facts_, DayOf(now_))) {
     Violation("rules.expired", "the pack expired on " + expiry_ + " and is still active",
               evidence_.entries.empty() ? 0 : evidence_.entries.back().index, now_, "", "");
   }
@@ -316,7 +314,7 @@ JsonValue PackVerification::Run() {
                         : !violations_.empty() ? "SUSPECT"
                                                : "VERIFIED";
   std::string status =
-      commissioned_ ? std::string(ledger::PackStatusName(facts_.status)) : std::string("unknown");
+      commissioned_ ? std::string(provenance::PackStatusName(facts_.status)) : std::string("unknown");
   std::string summary;
   if (verdict == "FAILED") {
     const JsonValue& f = failures_.front();
@@ -343,13 +341,13 @@ JsonValue PackVerification::Run() {
                      .set("status", status)
                      .set("holder", facts_.holder_org);
   if (!in_transit_to_.empty()) subject.set("inTransitTo", in_transit_to_);
-  if (facts_.batch_status != ledger::BatchStatus::kActive) {
-    subject.set("batchStatus", std::string(ledger::BatchStatusName(facts_.batch_status)));
+  if (facts_.batch_status != provenance::BatchStatus::kActive) {
+    subject.set("batchStatus", std::string(provenance::BatchStatusName(facts_.batch_status)));
   }
   return JsonValue::Object()
       .set("format", "pedigree-report/v1")
       .set("report", "pack")
-      .set("generatedAt", ledger::FormatUtcTime(now_))
+      .set("generatedAt", FormatUtcTime(now_))
       .set("verdict", verdict)
       .set("summary", summary)
       .set("subject", std::move(subject))

@@ -5,13 +5,13 @@
 #include <ostream>
 #include <string>
 
-#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/base/canonical_json.h"
 
 namespace pedigree::reports::text {
 
 // The member as text: strings as they are, integers in decimal, booleans as yes/no, else "".
-inline std::string S(const ledger::JsonValue& o, const char* name) {
-  const ledger::JsonValue* v = o.is_object() ? o.find(name) : nullptr;
+inline std::string S(const JsonValue& o, const char* name) {
+  const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
   if (!v) return "";
   if (v->is_string()) return v->as_string();
   if (v->is_int()) return std::to_string(v->as_int());
@@ -20,18 +20,18 @@ inline std::string S(const ledger::JsonValue& o, const char* name) {
 }
 
 // The member as an array, or an empty one.
-inline const ledger::JsonArray& A(const ledger::JsonValue& o, const char* name) {
-  static const ledger::JsonArray kEmpty;
-  const ledger::JsonValue* v = o.is_object() ? o.find(name) : nullptr;
+inline const JsonArray& A(const JsonValue& o, const char* name) {
+  static const JsonArray kEmpty;
+  const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
   return v && v->is_array() ? v->as_array() : kEmpty;
 }
 
 // "Failures (cryptographic evidence broken)": one line per failure with its index, and the
 // expected and actual values where the report gives them.
-inline void WriteFailures(std::ostream& out, const ledger::JsonValue& report) {
+inline void WriteFailures(std::ostream& out, const JsonValue& report) {
   if (A(report, "failures").empty()) return;
   out << "\nFailures (cryptographic evidence broken)\n";
-  for (const ledger::JsonValue& f : A(report, "failures")) {
+  for (const JsonValue& f : A(report, "failures")) {
     out << "  " << S(f, "code") << (S(f, "index").empty() ? "" : " at #" + S(f, "index")) << ": "
         << S(f, "message");
     if (!S(f, "expected").empty()) {

@@ -7,8 +7,8 @@
 #include <set>
 
 #include "entry_checks.h"
-#include "pedigree/ledger/provenance.h"
-#include "pedigree/ledger/trial_view.h"
+#include "pedigree/provenance/provenance.h"
+#include "pedigree/provenance/trial_view.h"
 
 namespace pedigree::reports {
 namespace {
@@ -17,8 +17,6 @@ using internal::Check;
 using internal::Str;
 using internal::StrList;
 using internal::Warn;
-using ledger::JsonArray;
-using ledger::JsonValue;
 
 JsonValue Strings(const std::vector<std::string>& items) {
   auto a = JsonValue::Array();
@@ -46,9 +44,9 @@ struct DomainIndices {
 };
 
 struct TrialIndices {
-  ledger::TrialRecord trial;
+  provenance::TrialRecord trial;
   std::vector<uint64_t> protocols;
-  ledger::EnrolmentSummary enrolments;
+  provenance::EnrolmentSummary enrolments;
   std::vector<uint64_t> alerts;  // node alerts about the trial (enrolment_before_protocol)
   std::vector<DomainIndices> domains;
 };
@@ -261,7 +259,7 @@ void TrialVerification::OutcomeCheck(JsonValue& report) {
     primary = StrList(*outcomes, "primary");
     secondary = StrList(*outcomes, "secondary");
   }
-  auto d = ledger::OutcomeCheck(primary, secondary, reported.primary, reported.secondary);
+  auto d = provenance::OutcomeCheck(primary, secondary, reported.primary, reported.secondary);
   out.set("sealIndex", seal)
       .set(
           "sealed",
@@ -292,7 +290,7 @@ void TrialVerification::OutcomeCheck(JsonValue& report) {
   report.set("outcomeCheck", std::move(out));
 }
 
-JsonValue SealJson(const SealSummary& s) {
+JsonValue SealJson(const provenance::SealSummary& s) {
   return JsonValue::Object()
       .set("root", ToHex(s.root))
       .set("recordCount", s.record_count)
@@ -300,11 +298,11 @@ JsonValue SealJson(const SealSummary& s) {
       .set("algorithm", s.algorithm);
 }
 
-JsonValue DiffJson(const DatasetDiff& diff) {
+JsonValue DiffJson(const provenance::DatasetDiff& diff) {
   auto changed = JsonValue::Array();
-  for (const ChangedRecord& c : diff.changed) {
+  for (const provenance::ChangedRecord& c : diff.changed) {
     auto cells = JsonValue::Array();
-    for (const CellChange& cell : c.cells) {
+    for (const provenance::CellChange& cell : c.cells) {
       cells.push_back(
           JsonValue::Object()
               .set("column", cell.column)
@@ -319,9 +317,9 @@ JsonValue DiffJson(const DatasetDiff& diff) {
                           .set("valuesKnown", c.values_known)
                           .set("cells", std::move(cells)));
   }
-  auto keys = [](const std::vector<KeyAtLine>& list) {
+  auto keys = [](const std::vector<provenance::KeyAtLine>& list) {
     auto a = JsonValue::Array();
-    for (const KeyAtLine& k : list) {
+    for (const provenance::KeyAtLine& k : list) {
       auto o = JsonValue::Object().set("key", k.key);
       if (k.line) o.set("line", k.line);
       a.push_back(std::move(o));
@@ -406,7 +404,7 @@ void TrialVerification::Compare(const DomainIndices& d, const DomainComparison& 
     Violation("seal.not_on_ledger", m, *latest, Str(p, "time"));
   }
 
-  const DatasetDiff& diff = c.diff;
+  const provenance::DatasetDiff& diff = c.diff;
   out.set("result", DiffJson(diff));
   id = "dataset.unchanged";
   if (diff.records_identical()) {
@@ -423,10 +421,10 @@ void TrialVerification::Compare(const DomainIndices& d, const DomainComparison& 
                     " changed, " + std::to_string(diff.added.size()) + " added, " +
                     std::to_string(diff.deleted.size()) + " deleted";
     if (!diff.changed.empty()) {
-      const ChangedRecord& first = diff.changed.front();
+      const provenance::ChangedRecord& first = diff.changed.front();
       m += "; first changed record " + first.key;
       if (!first.cells.empty()) {
-        const CellChange& cell = first.cells.front();
+        const provenance::CellChange& cell = first.cells.front();
         m += " column " + cell.column + ": sealed " +
              (cell.sealed ? "'" + *cell.sealed + "'" : std::string("null")) + ", candidate " +
              (cell.candidate ? "'" + *cell.candidate + "'" : std::string("null"));
@@ -593,7 +591,7 @@ JsonValue TrialVerification::Run() {
   auto out = JsonValue::Object()
                  .set("format", "pedigree-report/v1")
                  .set("report", "trial")
-                 .set("generatedAt", ledger::FormatUtcTime(inputs_.generated_at))
+                 .set("generatedAt", FormatUtcTime(inputs_.generated_at))
                  .set("verdict", verdict)
                  .set("summary", summary)
                  .set("subject", std::move(subject))
@@ -609,9 +607,9 @@ JsonValue TrialVerification::Run() {
       .set("violations", std::move(violations_));
 }
 
-Result<TrialIndices> GatherIndices(ledger::Ledger& ledger, internal::LedgerQuery& query,
+Result<TrialIndices> GatherIndices(log::Ledger& ledger, internal::LedgerQuery& query,
                                    std::string_view trial_id) {
-  PEDIGREE_ASSIGN(view, ledger::TrialView::Open(ledger.db_path()));
+  PEDIGREE_ASSIGN(view, provenance::TrialView::Open(ledger.db_path()));
   PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
   if (!*trial) {
     return Fail(Error("report.no_such_trial", "no trial '" + std::string(trial_id) +
@@ -669,7 +667,7 @@ Result<TrialIndices> GatherIndices(ledger::Ledger& ledger, internal::LedgerQuery
 
 }  // namespace
 
-Result<JsonValue> TrialReport(ledger::Ledger& ledger, std::string_view trial_id,
+Result<JsonValue> TrialReport(log::Ledger& ledger, std::string_view trial_id,
                               const TrialReportInputs& inputs) {
   PEDIGREE_ASSIGN(query, internal::LedgerQuery::Open(ledger.db_path()));
   PEDIGREE_ASSIGN(t, GatherIndices(ledger, *query, trial_id));

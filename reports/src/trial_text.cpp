@@ -8,8 +8,6 @@
 namespace pedigree::reports {
 namespace {
 
-using ledger::JsonArray;
-using ledger::JsonValue;
 using text::A;
 using text::S;
 

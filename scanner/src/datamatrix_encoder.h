@@ -7,7 +7,7 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/error.h"
+#include "pedigree/base/error.h"
 
 namespace pedigree::scanner {
 

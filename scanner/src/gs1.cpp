@@ -28,7 +28,7 @@ int ReferenceYear(const ParseOptions& options) {
   thread_local int cached_year = 0;
   std::time_t hour = std::time(nullptr) / 3600;
   if (hour != cached_hour) {
-    cached_year = ledger::CurrentUtcYear();
+    cached_year = provenance::CurrentUtcYear();
     cached_hour = hour;
   }
   return cached_year;
@@ -168,58 +168,58 @@ const Gs1Element* Gs1Data::Find(std::string_view ai) const {
   return nullptr;
 }
 
-std::optional<ledger::Gtin> Gs1Data::gtin() const {
+std::optional<provenance::Gtin> Gs1Data::gtin() const {
   const Gs1Element* e = Find("01");
   if (!e) return std::nullopt;
-  auto v = ledger::Gtin::Parse(e->value);
+  auto v = provenance::Gtin::Parse(e->value);
   return v ? std::optional(*v) : std::nullopt;
 }
 
-std::optional<ledger::Serial> Gs1Data::serial() const {
+std::optional<provenance::Serial> Gs1Data::serial() const {
   const Gs1Element* e = Find("21");
   if (!e) return std::nullopt;
-  auto v = ledger::Serial::Parse(e->value);
+  auto v = provenance::Serial::Parse(e->value);
   return v ? std::optional(*v) : std::nullopt;
 }
 
-std::optional<ledger::Lot> Gs1Data::lot() const {
+std::optional<provenance::Lot> Gs1Data::lot() const {
   const Gs1Element* e = Find("10");
   if (!e) return std::nullopt;
-  auto v = ledger::Lot::Parse(e->value);
+  auto v = provenance::Lot::Parse(e->value);
   return v ? std::optional(*v) : std::nullopt;
 }
 
-std::optional<ledger::Expiry> Gs1Data::expiry() const {
+std::optional<provenance::Expiry> Gs1Data::expiry() const {
   const Gs1Element* e = Find("17");
   if (!e) return std::nullopt;
-  auto v = reference_year ? ledger::Expiry::Parse(e->value, reference_year)
-                          : ledger::Expiry::Parse(e->value);
+  auto v = reference_year ? provenance::Expiry::Parse(e->value, reference_year)
+                          : provenance::Expiry::Parse(e->value);
   return v ? std::optional(*v) : std::nullopt;
 }
 
-std::optional<ledger::Sscc> Gs1Data::sscc() const {
+std::optional<provenance::Sscc> Gs1Data::sscc() const {
   const Gs1Element* e = Find("00");
   if (!e) return std::nullopt;
-  auto v = ledger::Sscc::Parse(e->value);
+  auto v = provenance::Sscc::Parse(e->value);
   return v ? std::optional(*v) : std::nullopt;
 }
 
-std::optional<ledger::Gln> Gs1Data::gln() const {
+std::optional<provenance::Gln> Gs1Data::gln() const {
   const Gs1Element* e = Find("414");
   for (size_t i = 0; !e && i < elements.size(); ++i) {
     const std::string& ai = elements[i].ai;
     if (ai.size() == 3 && ai[0] == '4' && ai[1] == '1') e = &elements[i];
   }
   if (!e) return std::nullopt;
-  auto v = ledger::Gln::Parse(e->value);
+  auto v = provenance::Gln::Parse(e->value);
   return v ? std::optional(*v) : std::nullopt;
 }
 
-std::optional<ledger::PackId> Gs1Data::pack_id() const {
+std::optional<provenance::PackId> Gs1Data::pack_id() const {
   auto g = gtin();
   auto s = serial();
   if (!g || !s) return std::nullopt;
-  return ledger::PackId(std::move(*g), std::move(*s));
+  return provenance::PackId(std::move(*g), std::move(*s));
 }
 
 std::string Gs1Data::ElementString() const {
@@ -255,7 +255,7 @@ Result<std::string> Gs1Data::DigitalLinkUri(std::string_view base) const {
                 "(01, 00, 414, 8006, 8003, 8004, 8018, 402, 401…)");
   }
   std::string out(base);
-  out += "/" + key->ai + "/" + ledger::PercentEncode(key->value);
+  out += "/" + key->ai + "/" + provenance::PercentEncode(key->value);
   std::string_view sequence, alternative;
   internal::DigitalLinkQualifiers(key->ai, &sequence, &alternative);
   std::vector<const Gs1Element*> in_path = {key};
@@ -263,7 +263,7 @@ Result<std::string> Gs1Data::DigitalLinkUri(std::string_view base) const {
   for (std::string_view list = sequence; !list.empty();) {
     size_t comma = list.find(',');
     if (const Gs1Element* q = Find(list.substr(0, comma))) {
-      out += "/" + q->ai + "/" + ledger::PercentEncode(q->value);
+      out += "/" + q->ai + "/" + provenance::PercentEncode(q->value);
       in_path.push_back(q);
       any = true;
     }
@@ -272,7 +272,7 @@ Result<std::string> Gs1Data::DigitalLinkUri(std::string_view base) const {
   }
   if (!any && !alternative.empty()) {
     if (const Gs1Element* q = Find(alternative)) {
-      out += "/" + q->ai + "/" + ledger::PercentEncode(q->value);
+      out += "/" + q->ai + "/" + provenance::PercentEncode(q->value);
       in_path.push_back(q);
     }
   }
@@ -280,7 +280,7 @@ Result<std::string> Gs1Data::DigitalLinkUri(std::string_view base) const {
   for (const Gs1Element* e : CanonicalOrder(elements)) {
     if (std::find(in_path.begin(), in_path.end(), e) != in_path.end()) continue;
     out.push_back(joiner);
-    out += e->ai + "=" + ledger::PercentEncode(e->value);
+    out += e->ai + "=" + provenance::PercentEncode(e->value);
     joiner = '&';
   }
   return out;

@@ -9,12 +9,12 @@
 #include <cstring>
 
 #include "gs1_internal.h"
-#include "pedigree/ledger/identifiers.h"
+#include "pedigree/provenance/identifiers.h"
 
 namespace pedigree::scanner::internal {
 namespace {
 
-using ledger::IsDigit;
+using provenance::IsDigit;
 
 constexpr std::string_view kGs1Symbologies[] = {"]d2", "]C1", "]Q3", "]e0", "]J1"};
 
@@ -115,7 +115,7 @@ Finding AppendedEan(const AiDefinition& def, std::string_view value, size_t valu
   for (char c : tail) {
     if (!IsDigit(c)) return {};
   }
-  if (ledger::Gs1CheckDigit(tail.substr(0, 12)) != tail[12] - '0') return {};
+  if (provenance::Gs1CheckDigit(tail.substr(0, 12)) != tail[12] - '0') return {};
   Finding f;
   f.kind = "appended_ean";
   f.ai = std::string(def.ai);

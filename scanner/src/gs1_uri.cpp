@@ -4,12 +4,12 @@
 #include <string>
 
 #include "gs1_internal.h"
-#include "pedigree/ledger/identifiers.h"
+#include "pedigree/provenance/identifiers.h"
 
 namespace pedigree::scanner::internal {
 namespace {
 
-using ledger::IsDigit;
+using provenance::IsDigit;
 
 bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
   if (s.size() < prefix.size()) return false;
@@ -379,7 +379,7 @@ Result<Gs1Data> ParseEpcUrn(std::string_view in, const ParseOptions& options, in
                       .at_offset(field_offsets[1]));
     }
     std::string gtin = std::string(ref.substr(0, 1)) + std::string(cp) + std::string(ref.substr(1));
-    gtin.push_back(static_cast<char>('0' + ledger::Gs1CheckDigit(gtin)));
+    gtin.push_back(static_cast<char>('0' + provenance::Gs1CheckDigit(gtin)));
     auto serial = PercentDecode(fields[2], field_offsets[2], "gs1.epc_syntax");
     if (!serial) return std::unexpected(serial.error().at_field("21"));
     data.elements.push_back({"01", std::move(gtin), field_offsets[0]});
@@ -390,11 +390,11 @@ Result<Gs1Data> ParseEpcUrn(std::string_view in, const ParseOptions& options, in
                       .at_offset(field_offsets[1]));
     }
     std::string sscc = std::string(ref.substr(0, 1)) + std::string(cp) + std::string(ref.substr(1));
-    sscc.push_back(static_cast<char>('0' + ledger::Gs1CheckDigit(sscc)));
+    sscc.push_back(static_cast<char>('0' + provenance::Gs1CheckDigit(sscc)));
     data.elements.push_back({"00", std::move(sscc), field_offsets[0]});
   } else {
     std::string gln = std::string(cp) + std::string(ref);
-    gln.push_back(static_cast<char>('0' + ledger::Gs1CheckDigit(gln)));
+    gln.push_back(static_cast<char>('0' + provenance::Gs1CheckDigit(gln)));
     data.elements.push_back({"414", std::move(gln), field_offsets[0]});
     auto ext = PercentDecode(fields[2], field_offsets[2], "gs1.epc_syntax");
     if (!ext) return std::unexpected(ext.error().at_field("254"));
@@ -415,7 +415,7 @@ Result<Gs1Data> ParseEpcUrn(std::string_view in, const ParseOptions& options, in
 
 namespace pedigree::scanner {
 
-Result<std::string> ToEpcUrn(const ledger::PackId& pack, int company_prefix_length) {
+Result<std::string> ToEpcUrn(const provenance::PackId& pack, int company_prefix_length) {
   auto ok = internal::CheckPrefixLength(company_prefix_length);
   if (!ok) return std::unexpected(ok.error());
   const std::string& g = pack.gtin().value();
@@ -424,7 +424,7 @@ Result<std::string> ToEpcUrn(const ledger::PackId& pack, int company_prefix_leng
          g.substr(1 + cpl, 12 - cpl) + "." + internal::EpcEscape(pack.serial().value());
 }
 
-Result<std::string> ToEpcUrn(const ledger::Sscc& sscc, int company_prefix_length) {
+Result<std::string> ToEpcUrn(const provenance::Sscc& sscc, int company_prefix_length) {
   auto ok = internal::CheckPrefixLength(company_prefix_length);
   if (!ok) return std::unexpected(ok.error());
   const std::string& s = sscc.value();
@@ -432,7 +432,7 @@ Result<std::string> ToEpcUrn(const ledger::Sscc& sscc, int company_prefix_length
   return "urn:epc:id:sscc:" + s.substr(1, cpl) + "." + s.substr(0, 1) + s.substr(1 + cpl, 16 - cpl);
 }
 
-Result<std::string> ToEpcUrn(const ledger::Gln& gln, int company_prefix_length) {
+Result<std::string> ToEpcUrn(const provenance::Gln& gln, int company_prefix_length) {
   auto ok = internal::CheckPrefixLength(company_prefix_length);
   if (!ok) return std::unexpected(ok.error());
   const std::string& g = gln.value();

@@ -7,12 +7,12 @@
 #include <utility>
 
 #include "gs1_internal.h"
-#include "pedigree/ledger/identifiers.h"
+#include "pedigree/provenance/identifiers.h"
 
 namespace pedigree::scanner::internal {
 namespace {
 
-using ledger::IsDigit;
+using provenance::IsDigit;
 
 struct PrefixIndex {
   // AIs are prefix-free, so each 2-, 3- or 4-digit code names at most one definition. Entries
@@ -107,7 +107,7 @@ std::string KeyName(const AiDefinition& def) {
   return "value";
 }
 
-// ledger::Gs1CheckDigit without the call; `digits` holds digits only (checked before).
+// provenance::Gs1CheckDigit without the call; `digits` holds digits only (checked before).
 int CheckDigit(std::string_view digits) {
   int sum = 0;
   int weight = 3;
@@ -119,7 +119,7 @@ int CheckDigit(std::string_view digits) {
 }
 
 // True when `yymmdd` (digits only) is a valid date in every year and every century window:
-// month 01–12 and a day the month always has. False means "ask ledger::ParseGs1Date".
+// month 01–12 and a day the month always has. False means "ask provenance::ParseGs1Date".
 bool PlainlyValidDate(std::string_view yymmdd, bool allow_day_zero) {
   if (yymmdd.size() != 6) return false;
   unsigned mm = static_cast<unsigned>((yymmdd[2] - '0') * 10 + (yymmdd[3] - '0'));
@@ -145,7 +145,7 @@ Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::
       break;
     case Charset::kCset82:
       for (size_t i = 0; i < part.size(); ++i) {
-        if (!ledger::IsCset82(part[i])) {
+        if (!provenance::IsCset82(part[i])) {
           bad = i;
           break;
         }
@@ -153,7 +153,7 @@ Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::
       break;
     case Charset::kCset39:
       for (size_t i = 0; i < part.size(); ++i) {
-        if (!ledger::IsCset39(part[i])) {
+        if (!provenance::IsCset39(part[i])) {
           bad = i;
           break;
         }
@@ -191,7 +191,7 @@ Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::
       // go through the full parse, which also builds the error.
       if (PlainlyValidDate(part, comp.check == Check::kDateDayZeroAllowed)) break;
       auto date =
-          ledger::ParseGs1Date(part, reference_year, comp.check == Check::kDateDayZeroAllowed);
+          provenance::ParseGs1Date(part, reference_year, comp.check == Check::kDateDayZeroAllowed);
       if (!date) {
         const Error& e = date.error();
         return Fail(At(Error(e.code(), Label(def) + ": " + e.message()), def,
@@ -323,12 +323,12 @@ inline bool ComponentPlainlyValid(const AiComponent& comp, std::string_view part
       break;
     case Charset::kCset82:
       for (char c : part) {
-        if (!ledger::IsCset82(c)) return false;
+        if (!provenance::IsCset82(c)) return false;
       }
       break;
     case Charset::kCset39:
       for (char c : part) {
-        if (!ledger::IsCset39(c)) return false;
+        if (!provenance::IsCset39(c)) return false;
       }
       break;
   }

@@ -8,7 +8,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/base/canonical_json.h"
 #include "trial_json.h"
 
 namespace pedigree::scanner {
@@ -1000,35 +1000,6 @@ Result<Dataset> ParseCsvImpl(std::string_view bytes, const TrialParseOptions& op
   return ds;
 }
 
-// The UTF-16 code units of UTF-8 `s`, which RFC 8785 §3.2.3 sorts member names by.
-std::u16string Utf16Units(std::string_view s) {
-  std::u16string out;
-  for (size_t i = 0; i < s.size();) {
-    const auto b = uint8_t(s[i]);
-    uint32_t cp = b;
-    size_t len = 1;
-    if (b >= 0xF0 && i + 3 < s.size()) {
-      cp = ((b & 0x07u) << 18) | ((uint8_t(s[i + 1]) & 0x3Fu) << 12) |
-           ((uint8_t(s[i + 2]) & 0x3Fu) << 6) | (uint8_t(s[i + 3]) & 0x3Fu);
-      len = 4;
-    } else if (b >= 0xE0 && i + 2 < s.size()) {
-      cp = ((b & 0x0Fu) << 12) | ((uint8_t(s[i + 1]) & 0x3Fu) << 6) | (uint8_t(s[i + 2]) & 0x3Fu);
-      len = 3;
-    } else if (b >= 0xC0 && i + 1 < s.size()) {
-      cp = ((b & 0x1Fu) << 6) | (uint8_t(s[i + 1]) & 0x3Fu);
-      len = 2;
-    }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      out.push_back(char16_t(0xD800 + (cp >> 10)));
-      out.push_back(char16_t(0xDC00 + (cp & 0x3FF)));
-    } else {
-      out.push_back(char16_t(cp));
-    }
-    i += len;
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -1077,63 +1048,6 @@ Result<Dataset> ParseTrialFile(const std::filesystem::path& path,
   }();
   if (!result) return std::unexpected(result.error().with_context(path.filename().string()));
   return result;
-}
-
-std::string RecordKey(const Dataset& dataset, size_t record) {
-  assert(record < dataset.records.size());
-  std::string key;
-  bool first = true;
-  for (size_t k : dataset.key_columns) {
-    if (!first) key.push_back('|');
-    first = false;
-    for (const char c : dataset.records[record].values[k].text) {
-      if (c == '\\' || c == '|') key.push_back('\\');
-      key.push_back(c);
-    }
-  }
-  return key;
-}
-
-CanonicalRecordEncoder::CanonicalRecordEncoder(const Dataset& dataset) : dataset_(&dataset) {
-  const size_t n = dataset.columns.size();
-  std::vector<std::u16string> units(n);
-  keys_.resize(n);
-  order_.resize(n);
-  for (size_t i = 0; i < n; ++i) {
-    units[i] = Utf16Units(dataset.columns[i].name);
-    ledger::AppendJsonString(keys_[i], dataset.columns[i].name);
-    keys_[i].push_back(':');
-    order_[i] = i;
-  }
-  std::sort(order_.begin(), order_.end(), [&](size_t a, size_t b) { return units[a] < units[b]; });
-}
-
-void CanonicalRecordEncoder::AppendTo(std::string& out, size_t record) const {
-  assert(record < dataset_->records.size());
-  const auto& values = dataset_->records[record].values;
-  out.push_back('{');
-  bool first = true;
-  for (size_t i : order_) {
-    if (!first) out.push_back(',');
-    first = false;
-    out += keys_[i];
-    if (i >= values.size() || values[i].is_null()) {
-      out += "null";
-    } else {
-      ledger::AppendJsonString(out, values[i].text);
-    }
-  }
-  out.push_back('}');
-}
-
-std::string CanonicalRecordEncoder::Encode(size_t record) const {
-  std::string out;
-  AppendTo(out, record);
-  return out;
-}
-
-std::string CanonicalRecord(const Dataset& dataset, size_t record) {
-  return CanonicalRecordEncoder(dataset).Encode(record);
 }
 
 }  // namespace pedigree::scanner

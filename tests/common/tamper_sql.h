@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "pedigree/ledger/ledger.h"
+#include "pedigree/log/ledger.h"
 
 namespace pedigree::testing {
 
@@ -16,7 +16,7 @@ namespace pedigree::testing {
 // first: what an attacker with write access to the file could do. Requires that it succeeds.
 inline void TamperSql(const std::string& dir, const std::string& sql) {
   sqlite3* db = nullptr;
-  BOOST_REQUIRE(sqlite3_open((std::filesystem::path(dir) / ledger::kLedgerDbFile).c_str(), &db) ==
+  BOOST_REQUIRE(sqlite3_open((std::filesystem::path(dir) / log::kLedgerDbFile).c_str(), &db) ==
                 SQLITE_OK);
   std::vector<std::string> triggers;
   sqlite3_exec(

@@ -8,13 +8,14 @@
 #include "common/result.h"
 #include "common/tamper_sql.h"
 #include "common/temp_dir.h"
-#include "pedigree/ledger/envelope.h"
-#include "pedigree/ledger/ledger.h"
-#include "pedigree/ledger/note.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/note.h"
 #include "pedigree/reports/html.h"
 
 using namespace pedigree;
-using namespace pedigree::ledger;
+using namespace pedigree;
+using namespace pedigree::log;
 using pedigree::testing::TamperSql;
 using pedigree::testing::TempDir;
 

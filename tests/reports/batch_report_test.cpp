@@ -7,18 +7,18 @@
 
 #include "common/result.h"
 #include "common/temp_dir.h"
-#include "pedigree/ledger/identifiers.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/reports/html.h"
-#include "pedigree/services/supply_node.h"
+#include "pedigree/usecases/supply_node.h"
 
 using namespace pedigree;
-using ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::testing::TempDir;
 
 namespace {
 
 std::string WithCheckDigit(const std::string& body) {
-  return body + std::to_string(ledger::Gs1CheckDigit(body));
+  return body + std::to_string(provenance::Gs1CheckDigit(body));
 }
 
 struct Org {
@@ -35,7 +35,7 @@ JsonValue Strings(const std::vector<std::string>& v) {
 struct Chain {
   TempDir tmp;
   std::unique_ptr<services::SupplyNode> node;
-  ledger::PrivateKey authority = ledger::PrivateKey::Generate();
+  log::PrivateKey authority = log::PrivateKey::Generate();
   Org maker{"maker", "manufacturer", "9506001"};
   Org wholesaler{"wholesaler", "wholesaler", "4012345"};
   Org pharmacy{"pharmacy", "dispenser", "4000001"};
@@ -53,7 +53,7 @@ struct Chain {
                                         authority.public_key())
                .value();
     for (const Org* o : {&maker, &wholesaler, &pharmacy}) {
-      auto key = ledger::PrivateKey::Generate();
+      auto key = log::PrivateKey::Generate();
       BOOST_REQUIRE(node->HoldKey(o->id, key));
       BOOST_REQUIRE(node->RegisterOrg(authority, {o->id,
                                                   o->id + " & <Co>",
@@ -74,7 +74,7 @@ struct Chain {
                      .set("lot", lot)
                      .set("expiry", "2028-01-31")
                      .set("quantity", 30));
-    std::vector<std::string> serials = ledger::RandomSerials(30);
+    std::vector<std::string> serials = provenance::RandomSerials(30);
     Do(maker.id, JsonValue::Object()
                      .set("kind", "commission")
                      .set("gtin", gtin)
@@ -83,7 +83,7 @@ struct Chain {
                      .set("serials", Strings(serials)));
     for (const auto& s : serials) {
       packs.push_back(
-          ledger::PackId(*ledger::Gtin::Parse(gtin), *ledger::Serial::Parse(s)).DigitalLinkUri());
+          provenance::PackId(*provenance::Gtin::Parse(gtin), *provenance::Serial::Parse(s)).DigitalLinkUri());
     }
     // 10 packs travel warm (12.3 °C against 2.0–8.0 °C).
     Do(maker.id, JsonValue::Object()
@@ -95,7 +95,7 @@ struct Chain {
     auto readings = JsonValue::Array();
     for (int64_t tenths : {45, 123}) {
       readings.push_back(JsonValue::Object()
-                             .set("time", ledger::FormatUtcTime(node->Now() - 60))
+                             .set("time", pedigree::FormatUtcTime(node->Now() - 60))
                              .set("value", tenths));
     }
     Do(maker.id, JsonValue::Object()
@@ -158,7 +158,7 @@ BOOST_AUTO_TEST_CASE(batch_report_counts_reach_alerts_and_excursions) {
   BOOST_TEST(reach["wholesaler>"] == 10);
   BOOST_TEST(reach["maker>wholesaler"] == 5);
 
-  const ledger::JsonArray& excursions = Member(r, "excursions").as_array();
+  const pedigree::JsonArray& excursions = Member(r, "excursions").as_array();
   BOOST_REQUIRE(excursions.size() == 1u);
   BOOST_TEST(Member(excursions[0], "despatchAdvice").as_string() == "DA-1");
   BOOST_TEST(Member(excursions[0], "from").as_string() == "maker");
@@ -167,7 +167,7 @@ BOOST_AUTO_TEST_CASE(batch_report_counts_reach_alerts_and_excursions) {
   BOOST_TEST(Member(excursions[0], "max").as_string() == "12.3");
   BOOST_TEST(Member(excursions[0], "packs").as_int() == 10);
 
-  const ledger::JsonArray& alerts = Member(r, "alerts").as_array();
+  const pedigree::JsonArray& alerts = Member(r, "alerts").as_array();
   BOOST_REQUIRE(alerts.size() == 1u);
   BOOST_TEST(Member(alerts[0], "code").as_string() == "temperature_excursion");
   BOOST_TEST(Member(alerts[0], "org").as_string() == "wholesaler");
@@ -200,7 +200,7 @@ BOOST_AUTO_TEST_CASE(recalled_batch_is_suspect_with_the_recall_as_violation) {
 
 BOOST_AUTO_TEST_CASE(batch_without_alerts_or_excursions_is_verified) {
   Chain chain;
-  std::vector<std::string> serials = ledger::RandomSerials(3);
+  std::vector<std::string> serials = provenance::RandomSerials(3);
   chain.Do(chain.maker.id, JsonValue::Object()
                                .set("kind", "batch.register")
                                .set("gtin", chain.gtin)

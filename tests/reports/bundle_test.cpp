@@ -4,12 +4,12 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "pedigree/ledger/envelope.h"
+#include "pedigree/log/envelope.h"
 #include "supply_scenario.h"
 
 using namespace pedigree;
 using namespace pedigree::reports;
-using ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::reports::testing::SupplyScenario;
 
 namespace {
@@ -52,7 +52,7 @@ BOOST_AUTO_TEST_CASE(bundle_and_ledger_give_the_same_report) {
   JsonValue from_ledger = VerifyPack(b.evidence, b.anchors, b.s.now());
   JsonValue from_bundle = VerifyPack(*read, b.anchors, b.s.now());
   BOOST_TEST(from_bundle.find("verdict")->as_string() == "VERIFIED");
-  BOOST_TEST(ledger::Canonicalize(from_bundle) == ledger::Canonicalize(from_ledger));
+  BOOST_TEST(pedigree::Canonicalize(from_bundle) == pedigree::Canonicalize(from_ledger));
 }
 
 BOOST_AUTO_TEST_CASE(tlog_proof_text_round_trips_and_bad_forms_are_rejected) {
@@ -90,11 +90,11 @@ BOOST_AUTO_TEST_CASE(tlog_proof_text_round_trips_and_bad_forms_are_rejected) {
 BOOST_AUTO_TEST_CASE(structural_errors_name_the_field) {
   Bundled b;
   std::string good = WriteBundle(b.evidence);
-  auto parsed = ledger::ParseJson(good).value();
+  auto parsed = pedigree::ParseJson(good).value();
   auto edited = [&](const std::function<void(JsonValue&)>& f) {
     JsonValue copy = parsed;
     f(copy);
-    return ReadBundle(ledger::Canonicalize(copy));
+    return ReadBundle(pedigree::Canonicalize(copy));
   };
   BOOST_TEST(ReadBundle("{").error().code() == "bundle.json");
   BOOST_TEST(edited([](JsonValue& v) { v.set("format", "pedigree-bundle/v0"); }).error().code() ==
@@ -132,11 +132,11 @@ BOOST_AUTO_TEST_CASE(flipped_bit_in_an_entry_signature_fails_the_signature) {
   Bundled b;
   size_t at = b.Position(b.dispense);
   JsonValue r = b.VerifyEdited([&](PackEvidence& e) {
-    JsonValue env = ledger::ParseJson(e.entries[at].envelope).value();
+    JsonValue env = pedigree::ParseJson(e.entries[at].envelope).value();
     Bytes sig = FromBase64(env.find("sig")->as_string()).value();
     sig[10] ^= 0x01;
     env.set("sig", ToBase64(sig));
-    e.entries[at].envelope = ledger::Canonicalize(env);
+    e.entries[at].envelope = pedigree::Canonicalize(env);
   });
   BOOST_TEST(r.find("verdict")->as_string() == "FAILED");
   BOOST_TEST(FirstFailure(r).find("code")->as_string() == "entry.bad_signature");
@@ -207,7 +207,7 @@ BOOST_AUTO_TEST_CASE(authentic_entry_about_another_pack_is_an_unrelated_event) {
   }
   auto anchors = LedgerTrustAnchors(s.node().ledger()).value();
   JsonValue r = VerifyPack(ReadBundle(WriteBundle(s1)).value(), anchors, s.now());
-  BOOST_TEST_INFO(ledger::Canonicalize(*r.find("failures")));
+  BOOST_TEST_INFO(pedigree::Canonicalize(*r.find("failures")));
   BOOST_TEST(r.find("verdict")->as_string() == "SUSPECT");
   BOOST_TEST(r.find("violations")->as_array().front().find("code")->as_string() ==
              "rules.unrelated_event");
@@ -217,7 +217,7 @@ BOOST_AUTO_TEST_CASE(authentic_entry_about_another_pack_is_an_unrelated_event) {
 BOOST_AUTO_TEST_CASE(untrusted_authority_key_fails_the_registry) {
   Bundled b;
   TrustAnchors other = b.anchors;
-  other.authority = ledger::PrivateKey::Generate().public_key();
+  other.authority = log::PrivateKey::Generate().public_key();
   JsonValue r = VerifyPack(ReadBundle(WriteBundle(b.evidence)).value(), other, b.s.now());
   BOOST_TEST(r.find("verdict")->as_string() == "FAILED");
   BOOST_TEST(FirstFailure(r).find("code")->as_string() == "registry.authority_mismatch");

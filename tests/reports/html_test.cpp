@@ -7,17 +7,17 @@
 #include <fstream>
 #include <sstream>
 
-using pedigree::ledger::JsonValue;
+using pedigree::JsonValue;
 using pedigree::reports::EscapeHtml;
 using pedigree::reports::RenderHtml;
 
 namespace {
 
-JsonValue SamplePackReport() {
+pedigree::JsonValue SamplePackReport() {
   std::ifstream in(std::string(PEDIGREE_SOURCE_DIR) + "/sample_data/reports/pack-report.json");
   std::stringstream text;
   text << in.rdbuf();
-  auto parsed = pedigree::ledger::ParseJson(text.str());
+  auto parsed = pedigree::ParseJson(text.str());
   BOOST_REQUIRE_MESSAGE(parsed.has_value(), "sample_data/reports/pack-report.json must parse");
   return *parsed;
 }
@@ -57,7 +57,7 @@ BOOST_AUTO_TEST_CASE(escape_replaces_the_five_html_specials) {
 }
 
 BOOST_AUTO_TEST_CASE(pack_report_shows_verdict_banner_events_and_checks) {
-  const JsonValue report = SamplePackReport();
+  const pedigree::JsonValue report = SamplePackReport();
   const std::string html = RenderHtml(report);
   BOOST_TEST(html.find("<div class=\"banner SUSPECT\"><div class=\"word\">SUSPECT</div>") !=
              std::string::npos);
@@ -79,24 +79,24 @@ BOOST_AUTO_TEST_CASE(pack_report_shows_verdict_banner_events_and_checks) {
 }
 
 BOOST_AUTO_TEST_CASE(failed_verdict_is_a_failed_banner_with_the_failure_index) {
-  auto report = JsonValue::Object()
+  auto report = pedigree::JsonValue::Object()
                     .set("format", "pedigree-report/v1")
                     .set("report", "audit")
                     .set("verdict", "FAILED")
                     .set("summary", "entry 17 was changed after it was logged")
-                    .set("audit", JsonValue::Object()
+                    .set("audit", pedigree::JsonValue::Object()
                                       .set("entriesChecked", 40)
                                       .set("signaturesChecked", 40)
                                       .set("checkpointsChecked", 1)
                                       .set("seconds", "0.01"));
-  auto failure = JsonValue::Object()
+  auto failure = pedigree::JsonValue::Object()
                      .set("code", "audit.leaf_mismatch")
                      .set("message", "stored leaf hash differs")
                      .set("index", 17)
                      .set("expected", "aa")
                      .set("actual", "bb");
-  report.set("failures", JsonValue::Array().push_back(failure));
-  report.set("checks", JsonValue::Array());
+  report.set("failures", pedigree::JsonValue::Array().push_back(failure));
+  report.set("checks", pedigree::JsonValue::Array());
   const std::string html = RenderHtml(report);
   BOOST_TEST(html.find("<div class=\"banner FAILED\">") != std::string::npos);
   BOOST_TEST(html.find("First divergent index: 17") != std::string::npos);
@@ -105,13 +105,13 @@ BOOST_AUTO_TEST_CASE(failed_verdict_is_a_failed_banner_with_the_failure_index) {
 }
 
 BOOST_AUTO_TEST_CASE(script_and_quotes_in_org_names_come_out_escaped) {
-  JsonValue report = SamplePackReport();
+  pedigree::JsonValue report = SamplePackReport();
   const std::string evil = "<script>alert(\"x\")</script>' onmouseover='x";
-  for (JsonValue& e : report.find("events")->as_array()) {
+  for (pedigree::JsonValue& e : report.find("events")->as_array()) {
     e.set("orgName", evil);
     e.set("org", evil);
     e.set("summary", evil);
-    for (JsonValue& c : e.find("checks")->as_array()) c.set("detail", evil);
+    for (pedigree::JsonValue& c : e.find("checks")->as_array()) c.set("detail", evil);
   }
   report.find("subject")->set("holder", evil);
   report.set("summary", evil);
@@ -125,13 +125,13 @@ BOOST_AUTO_TEST_CASE(script_and_quotes_in_org_names_come_out_escaped) {
 }
 
 BOOST_AUTO_TEST_CASE(unknown_report_kind_and_members_are_shown_generically) {
-  auto report = JsonValue::Object()
+  auto report = pedigree::JsonValue::Object()
                     .set("format", "pedigree-report/v1")
                     .set("report", "trial")
                     .set("verdict", "VERIFIED")
                     .set("summary", "protocol sealed before the first enrolment");
-  report.set("seals", JsonValue::Array().push_back(
-                          JsonValue::Object().set("dataset", "<ADSL>").set("records", 1200)));
+  report.set("seals", pedigree::JsonValue::Array().push_back(
+                          pedigree::JsonValue::Object().set("dataset", "<ADSL>").set("records", 1200)));
   const std::string html = RenderHtml(report);
   BOOST_TEST(html.find("<div class=\"banner VERIFIED\">") != std::string::npos);
   BOOST_TEST(html.find("<h2>seals</h2>") != std::string::npos);

@@ -9,14 +9,14 @@
 
 using namespace pedigree;
 using namespace pedigree::reports;
-using ledger::JsonArray;
-using ledger::JsonValue;
+using pedigree::JsonArray;
+using pedigree::JsonValue;
 using pedigree::reports::testing::SupplyScenario;
 using pedigree::reports::testing::TamperSql;
 
 namespace {
 
-JsonValue ReportOf(ledger::Ledger& ledger, const std::string& code, int64_t now) {
+JsonValue ReportOf(log::Ledger& ledger, const std::string& code, int64_t now) {
   auto evidence = GatherPackEvidence(ledger, code);
   BOOST_REQUIRE_MESSAGE(evidence.has_value(), pedigree::testing::Why(evidence));
   auto anchors = LedgerTrustAnchors(ledger);
@@ -25,8 +25,8 @@ JsonValue ReportOf(ledger::Ledger& ledger, const std::string& code, int64_t now)
 }
 
 // Reopens the (closed) scenario's ledger without the model: reads, proofs and checkpoints.
-std::unique_ptr<ledger::Ledger> Reopen(const SupplyScenario& s) {
-  auto l = ledger::Ledger::Open(s.dir());
+std::unique_ptr<log::Ledger> Reopen(const SupplyScenario& s) {
+  auto l = log::Ledger::Open(s.dir());
   BOOST_REQUIRE_MESSAGE(l.has_value(), pedigree::testing::Why(l));
   return std::move(*l);
 }
@@ -54,7 +54,7 @@ BOOST_AUTO_TEST_CASE(full_chain_with_case_is_verified_from_any_scanner_form) {
   for (const std::string& code : {SupplyScenario::Scan("S1"), SupplyScenario::Pack("S1"),
                                   "(01)" + SupplyScenario::kGtin + "(21)S1"}) {
     JsonValue r = ReportOf(s.node().ledger(), code, s.now());
-    BOOST_TEST_INFO(ledger::Canonicalize(r));
+    BOOST_TEST_INFO(pedigree::Canonicalize(r));
     BOOST_TEST(Verdict(r) == "VERIFIED");
     BOOST_TEST(r.find("failures")->size() == 0u);
     BOOST_TEST(r.find("violations")->size() == 0u);
@@ -210,14 +210,14 @@ BOOST_AUTO_TEST_CASE(replaced_checkpoint_fails_its_signature_check) {
   // The checkpoint the proofs use, re-signed by a key that is not the log's.
   auto l = Reopen(s);
   auto evidence = GatherPackEvidence(*l, SupplyScenario::Pack("S1")).value();
-  auto body = ledger::OpenNote(evidence.checkpoint,
-                               {{ledger::NoteVerifier::Parse(l->VerifierKey()).value()}})
+  auto body = log::OpenNote(evidence.checkpoint,
+                               {{log::NoteVerifier::Parse(l->VerifierKey()).value()}})
                   .value()
                   .text;
-  ledger::NoteSigner forger(l->origin(), ledger::PrivateKey::Generate());
-  uint64_t size = ledger::ParseCheckpoint(body).value().size;
+  log::NoteSigner forger(l->origin(), log::PrivateKey::Generate());
+  uint64_t size = log::ParseCheckpoint(body).value().size;
   l.reset();
-  TamperSql(s.dir(), "UPDATE checkpoints SET note = '" + ledger::SignNote(body, forger) +
+  TamperSql(s.dir(), "UPDATE checkpoints SET note = '" + log::SignNote(body, forger) +
                          "' WHERE size = " + std::to_string(size));
   l = Reopen(s);
   JsonValue r = ReportOf(*l, SupplyScenario::Pack("S1"), s.now());

@@ -12,15 +12,15 @@
 #include "common/result.h"
 #include "common/tamper_sql.h"
 #include "common/temp_dir.h"
-#include "pedigree/ledger/identifiers.h"
-#include "pedigree/services/supply_node.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::reports::testing {
 
-using ledger::JsonValue;
+using pedigree::JsonValue;
 
 inline std::string WithCheckDigit(const std::string& digits) {
-  return digits + std::to_string(ledger::Gs1CheckDigit(digits));
+  return digits + std::to_string(provenance::Gs1CheckDigit(digits));
 }
 
 inline JsonValue Strings(std::initializer_list<std::string> items) {
@@ -69,7 +69,7 @@ class SupplyScenario {
 
   void Register(const std::string& id, const std::string& role, const std::string& prefix,
                 const std::string& gln) {
-    ledger::PrivateKey key = ledger::PrivateKey::Generate();
+    log::PrivateKey key = log::PrivateKey::Generate();
     BOOST_REQUIRE(node_->HoldKey(id, key).has_value());
     auto index = node_->RegisterOrg(
         authority_, {id, id + " Ltd", {role}, {prefix}, {gln}, ToBase64(key.public_key().raw())});
@@ -161,12 +161,12 @@ class SupplyScenario {
   }
 
   services::SupplyNode& node() { return *node_; }
-  const ledger::PrivateKey& authority() const { return authority_; }
+  const log::PrivateKey& authority() const { return authority_; }
   int64_t now() const { return now_; }
 
  private:
   pedigree::testing::TempDir tmp_;
-  ledger::PrivateKey authority_ = ledger::PrivateKey::Generate();
+  log::PrivateKey authority_ = log::PrivateKey::Generate();
   int64_t now_ = 1'795'300'000;
   std::unique_ptr<services::SupplyNode> node_;
 };

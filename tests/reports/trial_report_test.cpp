@@ -6,12 +6,13 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "pedigree/scanner/trial_data.h"
 #include "supply_scenario.h"
 
 using namespace pedigree;
 using namespace pedigree::reports;
-using ledger::JsonArray;
-using ledger::JsonValue;
+using pedigree::JsonArray;
+using pedigree::JsonValue;
 using pedigree::reports::testing::Strings;
 using pedigree::reports::testing::TamperSql;
 
@@ -46,23 +47,23 @@ scanner::Dataset Parse(std::string_view csv) {
   return std::move(*ds);
 }
 
-Salt SaltOf(uint8_t first) {
-  Salt s;
+provenance::Salt SaltOf(uint8_t first) {
+  provenance::Salt s;
   for (size_t i = 0; i < s.size(); ++i) s[i] = static_cast<uint8_t>(first + i);
   return s;
 }
 
 // Salts per source row: rows keep their salt until they are corrected.
-DatasetSeal SealOf(std::string_view csv, std::initializer_list<uint8_t> salts) {
-  std::vector<Salt> s;
+provenance::DatasetSeal SealOf(std::string_view csv, std::initializer_list<uint8_t> salts) {
+  std::vector<provenance::Salt> s;
   for (uint8_t f : salts) s.push_back(SaltOf(f));
-  auto seal = SealDataset(Parse(csv), s);
+  auto seal = provenance::SealDataset(Parse(csv), s);
   BOOST_REQUIRE_MESSAGE(seal.has_value(), pedigree::testing::Why(seal));
   return std::move(*seal);
 }
 
-std::string LeafOf(const DatasetSeal& seal, const std::string& key) {
-  for (const SealedRecord& r : seal.records) {
+std::string LeafOf(const provenance::DatasetSeal& seal, const std::string& key) {
+  for (const provenance::SealedRecord& r : seal.records) {
     if (r.key == key) return ToHex(r.leaf);
   }
   BOOST_FAIL("no record " + key);
@@ -94,7 +95,7 @@ class TrialScenario {
   int64_t now() const { return now_; }
 
   void Register(const std::string& id, const std::string& role) {
-    ledger::PrivateKey key = ledger::PrivateKey::Generate();
+    log::PrivateKey key = log::PrivateKey::Generate();
     BOOST_REQUIRE(node_->HoldKey(id, key).has_value());
     auto index = node_->RegisterOrg(
         authority_, {id, id + " Ltd", {role}, {}, {}, ToBase64(key.public_key().raw())});
@@ -120,7 +121,7 @@ class TrialScenario {
     return Do("sp", "trial.lock", std::move(p), "Dr Ada Example", "approval");
   }
 
-  uint64_t Seal(const SealSummary& s) {
+  uint64_t Seal(const provenance::SealSummary& s) {
     return Do("sp", "trial.seal",
               JsonValue::Object()
                   .set("domain", "AE")
@@ -175,7 +176,7 @@ class TrialScenario {
                 JsonValue::Object().set("subjectRef", ToHex(Sha256("subject 1"))).set("arm", "A"),
                 "Dr Site Investigator");
     auto records = JsonValue::Array();
-    for (const SealedRecord& r : first_.records) {
+    for (const provenance::SealedRecord& r : first_.records) {
       records.push_back(JsonValue::Object().set("leaf", ToHex(r.leaf)));
     }
     submit_ =
@@ -205,21 +206,21 @@ class TrialScenario {
     node_.reset();
   }
 
-  const DatasetSeal first_ = SealOf(kAe1, {0x00, 0x10, 0x20});
-  const DatasetSeal seal1_ = SealOf(kAe2, {0x00, 0x30, 0x20});
-  const DatasetSeal seal2_ = SealOf(kAe3, {0x00, 0x30, 0x40});
+  const provenance::DatasetSeal first_ = SealOf(kAe1, {0x00, 0x10, 0x20});
+  const provenance::DatasetSeal seal1_ = SealOf(kAe2, {0x00, 0x30, 0x20});
+  const provenance::DatasetSeal seal2_ = SealOf(kAe3, {0x00, 0x30, 0x40});
   bool early_enrolment_ = false;
   uint64_t register_ = 0, protocol_ = 0, enrol_ = 0, submit_ = 0, soft_ = 0, correction_ = 0,
            seal1_index_ = 0, unlock_ = 0, seal2_index_ = 0, redact_ = 0;
 
  private:
   pedigree::testing::TempDir tmp_;
-  ledger::PrivateKey authority_ = ledger::PrivateKey::Generate();
+  log::PrivateKey authority_ = log::PrivateKey::Generate();
   int64_t now_ = 1'795'300'000;
   std::unique_ptr<services::SupplyNode> node_;
 };
 
-JsonValue ReportOf(ledger::Ledger& ledger, const TrialReportInputs& inputs = {}) {
+JsonValue ReportOf(log::Ledger& ledger, const TrialReportInputs& inputs = {}) {
   auto r = TrialReport(ledger, kTrial, inputs);
   BOOST_REQUIRE_MESSAGE(r.has_value(), pedigree::testing::Why(r));
   return std::move(*r);
@@ -263,7 +264,7 @@ BOOST_AUTO_TEST_CASE(full_trial_history_is_verified_with_every_event_and_signer)
   TrialScenario s;
   s.Run();
   JsonValue r = ReportOf(s.node().ledger(), {.generated_at = s.now()});
-  BOOST_TEST_INFO(ledger::Canonicalize(r));
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
   BOOST_TEST(Verdict(r) == "VERIFIED");
   BOOST_TEST(r.find("report")->as_string() == "trial");
   BOOST_TEST(r.find("failures")->size() == 0u);
@@ -371,7 +372,7 @@ BOOST_AUTO_TEST_CASE(enrolment_attempt_before_the_protocol_is_suspect_with_its_a
   s.early_enrolment_ = true;
   s.Run();
   JsonValue r = ReportOf(s.node().ledger());
-  BOOST_TEST_INFO(ledger::Canonicalize(r));
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
   BOOST_TEST(Verdict(r) == "SUSPECT");
   const JsonValue* v = FindCode(r, "violations", "alert.enrolment_before_protocol");
   BOOST_REQUIRE(v);
@@ -390,11 +391,11 @@ BOOST_AUTO_TEST_CASE(enrolment_attempt_before_the_protocol_is_suspect_with_its_a
 BOOST_AUTO_TEST_CASE(candidate_equal_to_the_latest_seal_is_verified) {
   TrialScenario s;
   s.Run();
-  auto diff = CompareDataset(s.seal2_, Parse(kAe3));
+  auto diff = provenance::CompareDataset(s.seal2_, Parse(kAe3));
   BOOST_REQUIRE(diff.has_value());
   JsonValue r =
       ReportOf(s.node().ledger(), {.comparisons = {{"AE", *diff, s.seal2_.summary, "ae.csv"}}});
-  BOOST_TEST_INFO(ledger::Canonicalize(r));
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
   BOOST_TEST(Verdict(r) == "VERIFIED");
   BOOST_TEST(CheckResult(r, "seal.matches_ledger") == "pass");
   BOOST_TEST(CheckResult(r, "dataset.unchanged") == "pass");
@@ -407,11 +408,11 @@ BOOST_AUTO_TEST_CASE(candidate_with_one_changed_cell_is_suspect_naming_key_and_c
   s.Run();
   std::string changed(kAe3);
   changed.replace(changed.find("Headache"), 8, "Migraine");
-  auto diff = CompareDataset(s.seal2_, Parse(changed));
+  auto diff = provenance::CompareDataset(s.seal2_, Parse(changed));
   BOOST_REQUIRE(diff.has_value());
   JsonValue r =
       ReportOf(s.node().ledger(), {.comparisons = {{"AE", *diff, s.seal2_.summary, "ae.csv"}}});
-  BOOST_TEST_INFO(ledger::Canonicalize(r));
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
   BOOST_TEST(Verdict(r) == "SUSPECT");
   BOOST_TEST(r.find("failures")->size() == 0u);
   BOOST_TEST(CheckResult(r, "seal.matches_ledger") == "pass");
@@ -435,9 +436,9 @@ BOOST_AUTO_TEST_CASE(candidate_with_one_changed_cell_is_suspect_naming_key_and_c
 BOOST_AUTO_TEST_CASE(comparison_against_a_seal_the_ledger_does_not_hold_fails_the_check) {
   TrialScenario s;
   s.Run();
-  SealSummary forged = s.seal2_.summary;
+  provenance::SealSummary forged = s.seal2_.summary;
   forged.root[0] ^= 1;
-  auto diff = CompareDataset(s.seal2_, Parse(kAe3));
+  auto diff = provenance::CompareDataset(s.seal2_, Parse(kAe3));
   BOOST_REQUIRE(diff.has_value());
   JsonValue r = ReportOf(s.node().ledger(), {.comparisons = {{"AE", *diff, forged, "ae.csv"}}});
   BOOST_TEST(Verdict(r) == "SUSPECT");
@@ -451,7 +452,7 @@ BOOST_AUTO_TEST_CASE(comparison_against_a_seal_the_ledger_does_not_hold_fails_th
 BOOST_AUTO_TEST_CASE(comparison_against_a_superseded_seal_names_both_seals) {
   TrialScenario s;
   s.Run();
-  auto diff = CompareDataset(s.seal1_, Parse(kAe2));
+  auto diff = provenance::CompareDataset(s.seal1_, Parse(kAe2));
   BOOST_REQUIRE(diff.has_value());
   JsonValue r =
       ReportOf(s.node().ledger(), {.comparisons = {{"AE", *diff, s.seal1_.summary, "old.csv"}}});
@@ -472,10 +473,10 @@ BOOST_AUTO_TEST_CASE(edited_unlock_reason_in_the_file_fails_at_its_index) {
             "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), 'late source data', "
             "'routine') AS BLOB) WHERE idx = " +
                 std::to_string(unlock));
-  auto l = ledger::Ledger::Open(s.dir());
+  auto l = log::Ledger::Open(s.dir());
   BOOST_REQUIRE_MESSAGE(l.has_value(), pedigree::testing::Why(l));
   JsonValue r = ReportOf(**l);
-  BOOST_TEST_INFO(ledger::Canonicalize(r));
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
   BOOST_TEST(Verdict(r) == "FAILED");
   const JsonValue& first = r.find("failures")->as_array().front();
   BOOST_TEST(first.find("index")->as_int() == static_cast<int64_t>(unlock));
@@ -493,7 +494,7 @@ BOOST_AUTO_TEST_CASE(trial_table_pointing_at_another_entry_fails_as_entry_mismat
   // The derived lock history edited to present a submission as the unlock.
   TamperSql(s.dir(), "UPDATE trial_locks SET idx = " + std::to_string(submit) +
                          " WHERE idx = " + std::to_string(unlock));
-  auto l = ledger::Ledger::Open(s.dir());
+  auto l = log::Ledger::Open(s.dir());
   BOOST_REQUIRE_MESSAGE(l.has_value(), pedigree::testing::Why(l));
   JsonValue r = ReportOf(**l);
   BOOST_TEST(Verdict(r) == "FAILED");
@@ -510,7 +511,7 @@ BOOST_AUTO_TEST_CASE(unknown_trial_is_no_such_trial_and_unknown_domain_is_refuse
   BOOST_REQUIRE(!r.has_value());
   BOOST_TEST(r.error().code() == "report.no_such_trial");
   BOOST_TEST(r.error().message().find("'T9'") != std::string::npos);
-  auto diff = CompareDataset(s.seal2_, Parse(kAe3)).value();
+  auto diff = provenance::CompareDataset(s.seal2_, Parse(kAe3)).value();
   auto d = TrialReport(s.node().ledger(), kTrial,
                        {.comparisons = {{"DM", diff, s.seal2_.summary, "dm.csv"}}});
   BOOST_REQUIRE(!d.has_value());

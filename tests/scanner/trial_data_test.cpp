@@ -14,14 +14,14 @@
 namespace {
 
 using pedigree::Error;
-using pedigree::scanner::CanonicalRecord;
+using pedigree::provenance::CanonicalRecord;
 using pedigree::scanner::Column;
 using pedigree::scanner::Dataset;
 using pedigree::scanner::ParseCsv;
 using pedigree::scanner::ParseDatasetJson;
 using pedigree::scanner::ParseDatasetNdjson;
 using pedigree::scanner::ParseTrialFile;
-using pedigree::scanner::RecordKey;
+using pedigree::provenance::RecordKey;
 using pedigree::scanner::TrialParseOptions;
 using pedigree::scanner::ValueType;
 

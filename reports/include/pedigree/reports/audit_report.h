@@ -7,8 +7,8 @@
 #include <cstddef>
 #include <string>
 
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/error.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error.h"
 
 namespace pedigree::reports {
 
@@ -23,7 +23,7 @@ struct AuditOptions {
 // run next to a live node. Findings (edited, swapped or deleted entries, replaced
 // checkpoints, a database that no longer opens) make a FAILED report, not an error;
 // errors are left for what stops the audit itself (no ledger there, an unreadable key).
-[[nodiscard]] Result<ledger::JsonValue> AuditReport(const std::string& ledger_dir,
+[[nodiscard]] Result<JsonValue> AuditReport(const std::string& ledger_dir,
                                                     const AuditOptions& options = {});
 
 }  // namespace pedigree::reports

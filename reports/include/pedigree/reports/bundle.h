@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/bytes.h"
-#include "pedigree/ledger/error.h"
+#include "pedigree/base/bytes.h"
+#include "pedigree/base/error.h"
 #include "pedigree/reports/pack_report.h"
 
 namespace pedigree::reports {

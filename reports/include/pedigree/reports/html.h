@@ -6,19 +6,19 @@
 #include <string>
 #include <string_view>
 
-#include "pedigree/ledger/canonical_json.h"
+#include "pedigree/base/canonical_json.h"
 
 namespace pedigree::reports {
 
 // Renders any "pedigree-report/v1" JSON (pack, batch, audit; members it does not know,
 // and unknown report kinds, are shown as generic tables). Never fails: missing members
 // are left out. Every string from the report is escaped for HTML text and attributes.
-std::string RenderHtml(const ledger::JsonValue& report);
+std::string RenderHtml(const JsonValue& report);
 
 // The same report as plain text for a terminal: verdict and summary first, then the
 // kind's sections and every check, failure and violation, one line each. Pack and trial
 // reports use RenderPackText / RenderTrialText.
-std::string RenderText(const ledger::JsonValue& report);
+std::string RenderText(const JsonValue& report);
 
 // `text` with &, <, >, " and ' replaced by character references: safe in element text
 // and in quoted attribute values.

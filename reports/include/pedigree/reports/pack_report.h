@@ -12,13 +12,13 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/bytes.h"
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/error.h"
-#include "pedigree/ledger/identifiers.h"
-#include "pedigree/ledger/keys.h"
-#include "pedigree/ledger/ledger.h"
-#include "pedigree/ledger/note.h"
+#include "pedigree/base/bytes.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/note.h"
 
 namespace pedigree::reports {
 
@@ -49,14 +49,14 @@ struct PackEvidence {
 // key (without it the evidence's own authority key is used and `registry.authority` warns) and
 // witness cosigner keys (cosignatures by other keys are listed, not verified).
 struct TrustAnchors {
-  ledger::NoteVerifier log;
-  std::optional<ledger::PublicKey> authority;
-  std::vector<ledger::NoteVerifier> witnesses;
+  log::NoteVerifier log;
+  std::optional<log::PublicKey> authority;
+  std::vector<log::NoteVerifier> witnesses;
 };
 
 // Any scanner form of a pack code (Digital Link URI, bracketed, raw with GS, with or without a
 // symbology identifier). Errors: the scanner's gs1.* codes, report.not_a_pack (no AI 01 + 21).
-[[nodiscard]] Result<ledger::PackId> ParsePackCode(std::string_view code);
+[[nodiscard]] Result<provenance::PackId> ParsePackCode(std::string_view code);
 
 // Collects the evidence for the pack named by `code` from a ledger with the provenance model:
 // the pack's history (ProvenanceView::PackHistory), its product and batch entries, the registry
@@ -65,14 +65,14 @@ struct TrustAnchors {
 // checkpoint first when no stored one covers the pack's newest event. An entry row missing from
 // storage yields an empty envelope (VerifyPack reports entry.missing). Errors:
 // report.not_a_pack, report.no_such_pack, storage.*.
-[[nodiscard]] Result<PackEvidence> GatherPackEvidence(ledger::Ledger& ledger,
+[[nodiscard]] Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger,
                                                       std::string_view code);
 
 // GatherPackEvidence with its read connections kept open between packs (a report server, the
 // benchmark). Not thread-safe: one per thread. `ledger` must outlive it.
 class LedgerEvidenceSource {
  public:
-  [[nodiscard]] static Result<std::unique_ptr<LedgerEvidenceSource>> Open(ledger::Ledger& ledger);
+  [[nodiscard]] static Result<std::unique_ptr<LedgerEvidenceSource>> Open(log::Ledger& ledger);
   ~LedgerEvidenceSource();
   [[nodiscard]] Result<PackEvidence> Gather(std::string_view code);
 
@@ -83,17 +83,17 @@ class LedgerEvidenceSource {
 };
 
 // The trust anchors a ledger itself holds: its log key and the configured authority key.
-[[nodiscard]] Result<TrustAnchors> LedgerTrustAnchors(ledger::Ledger& ledger);
+[[nodiscard]] Result<TrustAnchors> LedgerTrustAnchors(log::Ledger& ledger);
 
 // Verifies `evidence` against `anchors` and returns the pack report (REPORT_SPEC "pack";
 // docs/reports.md lists every check). Never fails: broken evidence is a FAILED verdict naming
 // the index, the check and expected vs calculated values. `generated_at` (unix seconds) is the
 // report's time, also the day expiry is judged on. Thread-safe; pure function of its inputs.
-ledger::JsonValue VerifyPack(const PackEvidence& evidence, const TrustAnchors& anchors,
+JsonValue VerifyPack(const PackEvidence& evidence, const TrustAnchors& anchors,
                              int64_t generated_at);
 
 // A readable plain-text rendering of any pack report made by VerifyPack: verdict, summary,
 // subject, one line per event with its checks, then failures, violations and report checks.
-std::string RenderPackText(const ledger::JsonValue& report);
+std::string RenderPackText(const JsonValue& report);
 
 }  // namespace pedigree::reports

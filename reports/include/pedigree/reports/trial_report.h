@@ -13,10 +13,10 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/canonical_json.h"
-#include "pedigree/ledger/error.h"
-#include "pedigree/ledger/ledger.h"
-#include "pedigree/reports/trial_seal.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/provenance/trial_seal.h"
 
 namespace pedigree::reports {
 
@@ -30,8 +30,8 @@ struct ReportedOutcomes {
 // by the sponsor's store), as the report's caller obtained it.
 struct DomainComparison {
   std::string domain;
-  DatasetDiff diff;
-  SealSummary seal;            // the seal the comparison was made against
+  provenance::DatasetDiff diff;
+  provenance::SealSummary seal;            // the seal the comparison was made against
   std::string candidate_file;  // the candidate's file name, for display only
 };
 
@@ -48,11 +48,11 @@ struct TrialReportInputs {
 // against a seal the ledger does not hold are SUSPECT. May sign a checkpoint when none covers
 // the trial's newest entry. Errors: report.no_such_trial, report.unknown_domain (a comparison
 // for a domain the trial never submitted to), storage.*.
-[[nodiscard]] Result<ledger::JsonValue> TrialReport(ledger::Ledger& ledger,
+[[nodiscard]] Result<JsonValue> TrialReport(log::Ledger& ledger,
                                                     std::string_view trial_id,
                                                     const TrialReportInputs& inputs);
 
 // A readable plain-text rendering of a trial report made by TrialReport.
-std::string RenderTrialText(const ledger::JsonValue& report);
+std::string RenderTrialText(const JsonValue& report);
 
 }  // namespace pedigree::reports

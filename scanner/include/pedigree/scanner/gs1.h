@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "pedigree/ledger/error.h"
-#include "pedigree/ledger/identifiers.h"
+#include "pedigree/base/error.h"
+#include "pedigree/provenance/identifiers.h"
 
 namespace pedigree::scanner {
 
@@ -51,15 +51,15 @@ struct Gs1Data {
   // First element with this AI, or nullptr.
   const Gs1Element* Find(std::string_view ai) const;
 
-  std::optional<ledger::Gtin> gtin() const;
-  std::optional<ledger::Serial> serial() const;
-  std::optional<ledger::Lot> lot() const;
+  std::optional<provenance::Gtin> gtin() const;
+  std::optional<provenance::Serial> serial() const;
+  std::optional<provenance::Lot> lot() const;
   // Century by the sliding window around reference_year (the current UTC year if 0).
-  std::optional<ledger::Expiry> expiry() const;
-  std::optional<ledger::Sscc> sscc() const;
+  std::optional<provenance::Expiry> expiry() const;
+  std::optional<provenance::Sscc> sscc() const;
   // The GLN of AI 414 (location), else the first of 410–417.
-  std::optional<ledger::Gln> gln() const;
-  std::optional<ledger::PackId> pack_id() const;
+  std::optional<provenance::Gln> gln() const;
+  std::optional<provenance::PackId> pack_id() const;
 
   // Canonical element string: key AIs first, then the predefined-length AIs, then the others
   // by AI number; a GS (0x1D) after each field that is not predefined-length and not last.
@@ -102,10 +102,10 @@ ParseDiagnosis DiagnoseGs1(std::string_view input, const ParseOptions& options =
 // EPC Tag Data Standard pure-identity URNs. company_prefix_length is 6..12 (the GS1 Company
 // Prefix length is not in the GTIN itself; the caller knows it from the organisation
 // registry). Fails with gs1.company_prefix_length or gs1.epc_syntax (serial not encodable).
-[[nodiscard]] Result<std::string> ToEpcUrn(const ledger::PackId& pack, int company_prefix_length);
-[[nodiscard]] Result<std::string> ToEpcUrn(const ledger::Sscc& sscc, int company_prefix_length);
+[[nodiscard]] Result<std::string> ToEpcUrn(const provenance::PackId& pack, int company_prefix_length);
+[[nodiscard]] Result<std::string> ToEpcUrn(const provenance::Sscc& sscc, int company_prefix_length);
 // A GLN without extension gets the extension "0" (TDS: SGLN with no AI 254).
-[[nodiscard]] Result<std::string> ToEpcUrn(const ledger::Gln& gln, int company_prefix_length);
+[[nodiscard]] Result<std::string> ToEpcUrn(const provenance::Gln& gln, int company_prefix_length);
 
 // The AI table as data, for docs and callers that want to describe an AI.
 enum class Charset { kNumeric, kCset82, kCset39 };

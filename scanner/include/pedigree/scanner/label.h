@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "pedigree/ledger/bytes.h"
-#include "pedigree/ledger/error.h"
+#include "pedigree/base/bytes.h"
+#include "pedigree/base/error.h"
 #include "pedigree/scanner/image.h"
 
 namespace pedigree::scanner {

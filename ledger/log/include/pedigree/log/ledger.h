@@ -1,0 +1,157 @@
+// A ledger: one verifiable log in a directory, with its own origin and signing key.
+// It ties together storage (SQLite), the sequencer (parallel signature checks, group
+// commit), and checkpoints (C2SP signed notes). See ../../../../docs/ledger-format.md.
+//
+// Directory layout:
+//   ledger.db        SQLite database (entries, tiles, checkpoints, metadata)
+//   log-key.pem      the log's Ed25519 private key, PKCS#8 PEM, mode 0600
+//   log.vkey         the log's note verifier key, for anyone who checks checkpoints
+//   lock             held with flock(LOCK_EX) while a process has the ledger open: the
+//                    sequencer keeps the tree's right edge in memory, so a second writer
+//                    would fork it
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <future>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "pedigree/base/bytes.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error.h"
+#include "pedigree/log/integrity.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/log/note.h"
+#include "pedigree/log/sequencer.h"
+#include "pedigree/log/storage.h"
+
+namespace pedigree::log {
+
+struct LedgerOptions {
+  // Called once the storage is open and before the sequencer starts; returns the rules
+  // checked on the writer thread, in index order, inside the commit's transaction (the
+  // provenance model plugs in here). May be empty.
+  std::function<Result<EntryValidator>(LogStorage& storage, const PublicKey& log_key)> attach;
+  // The model the ledger runs ("provenance/v1"), recorded by Create. A ledger recorded
+  // with a model refuses appends (ledger.model_required) when opened without `attach`,
+  // so no path bypasses the model's rules; reads, proofs and checkpoints still work.
+  std::string model;
+  // Metadata written by Create before `attach` runs (e.g. the consortium authority key).
+  std::vector<std::pair<std::string, std::string>> initial_meta;
+  size_t verify_threads = 0;  // 0 = all cores
+  size_t max_batch = 4096;
+};
+
+struct InclusionEvidence {
+  uint64_t index = 0;
+  uint64_t size = 0;
+  Hash leaf_hash{};
+  std::vector<Hash> path;
+  Hash root{};
+};
+
+// Move-only owner of a file descriptor; closes it on destruction.
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+  int get() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+};
+
+class Ledger {
+ public:
+  // Creates `dir` (mode 0700) holding a new empty log named `origin` and a fresh log
+  // key. Fails with ledger.exists if a ledger is already there.
+  [[nodiscard]] static Result<std::unique_ptr<Ledger>> Create(const std::string& dir,
+                                                              const std::string& origin,
+                                                              LedgerOptions options = {});
+  // Both fail with ledger.locked while another process has the ledger open.
+  // Opens an existing ledger and checks that its latest signed checkpoint matches the
+  // stored tree (storage.checkpoint_mismatch otherwise) and carries a valid signature.
+  [[nodiscard]] static Result<std::unique_ptr<Ledger>> Open(const std::string& dir,
+                                                            LedgerOptions options = {});
+
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  const std::string& origin() const { return origin_; }
+  const std::string& dir() const { return dir_; }
+  // The C2SP note verifier key of this log: origin+keyid+base64(0x01||pubkey).
+  std::string VerifierKey() const;
+  const PublicKey& log_public_key() const;
+
+  // Appends a signed envelope (see envelope.h); returns its index once durable. A
+  // non-empty idempotency key seen before returns the original index.
+  // `already_verified`: the caller signed (or verified) the envelope itself, so the
+  // signature check is skipped; see Sequencer::Submit.
+  [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string idempotency_key = {},
+                                        bool already_verified = false);
+  std::future<Result<uint64_t>> Submit(std::string envelope, std::string idempotency_key = {},
+                                       bool already_verified = false);
+
+  // Size and root of the committed tree. Thread-safe.
+  uint64_t size() const;
+  Hash root() const;
+
+  // Signs a checkpoint for the current committed size, stores it and returns it. If a
+  // checkpoint of this size already exists it is returned unchanged: the log never
+  // signs two checkpoints of one size.
+  [[nodiscard]] Result<StoredCheckpoint> SignCheckpoint();
+  [[nodiscard]] Result<std::optional<StoredCheckpoint>> LatestCheckpoint();
+
+  // Inclusion proof of entry `index` in the tree of `size` (default: committed size).
+  [[nodiscard]] Result<InclusionEvidence> ProveInclusion(uint64_t index,
+                                                         std::optional<uint64_t> size = {});
+  [[nodiscard]] Result<std::vector<Hash>> ProveConsistency(uint64_t size1, uint64_t size2);
+  [[nodiscard]] Result<Hash> RootAt(uint64_t size);
+  [[nodiscard]] Result<std::string> Entry(uint64_t index);
+
+  // Full audit: every leaf and stored hash recomputed, every entry's signature checked,
+  // every stored checkpoint checked against the tree and the log key.
+  [[nodiscard]] Result<AuditReport> Audit();
+
+  // Signs `payload` as the node itself (with the log key), for facts the node records
+  // such as alerts.
+  [[nodiscard]] Result<std::string> SignAsNode(const JsonValue& payload) const;
+
+  LogStorage& storage() { return *storage_; }
+  std::string db_path() const;
+
+ private:
+  Ledger(std::string dir, std::string origin, std::unique_ptr<LogStorage> storage,
+         PrivateKey log_key);
+  [[nodiscard]] Status StartSequencer(const LedgerOptions& options);
+  [[nodiscard]] Status CheckSignedCheckpoint(const StoredCheckpoint& checkpoint) const;
+
+  std::string dir_;
+  std::string origin_;
+  std::unique_ptr<LogStorage> storage_;
+  std::unique_ptr<NoteSigner> signer_;
+  std::unique_ptr<PrivateKey> node_key_;
+  PublicKey log_public_key_;
+  std::unique_ptr<Sequencer> sequencer_;
+  std::string unattached_model_;  // non-empty: appends are refused
+  std::mutex checkpoint_mutex_;
+  UniqueFd lock_;
+};
+
+// File names inside a ledger directory.
+inline constexpr const char* kLedgerDbFile = "ledger.db";
+inline constexpr const char* kLogKeyFile = "log-key.pem";
+inline constexpr const char* kLogVerifierKeyFile = "log.vkey";
+
+}  // namespace pedigree::log

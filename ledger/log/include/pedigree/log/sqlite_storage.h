@@ -1,0 +1,139 @@
+// LogStorage on one SQLite file (WAL, synchronous=FULL): the embedded default backend.
+// Schema, triggers and tile layout: ../../../../docs/merkle-log.md ("SQLite schema").
+#pragma once
+
+#include <cstdint>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "pedigree/log/storage.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace pedigree::log {
+
+// Move-only owner of an sqlite3 connection; closes it on destruction.
+class SqliteDb {
+ public:
+  SqliteDb() = default;
+  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  SqliteDb(SqliteDb&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+  SqliteDb& operator=(SqliteDb&& other) noexcept;
+  SqliteDb(const SqliteDb&) = delete;
+  SqliteDb& operator=(const SqliteDb&) = delete;
+  ~SqliteDb();
+  sqlite3* get() const { return db_; }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+// A read-only connection to an existing SQLite file, waiting up to 5 s on a lock, for
+// readers that must never block the writer. storage.io when the file cannot be opened.
+[[nodiscard]] Result<SqliteDb> OpenSqliteReadOnly(const std::string& path);
+
+// Move-only owner of a prepared statement; finalizes it on destruction.
+class SqliteStatement {
+ public:
+  SqliteStatement() = default;
+  explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
+  SqliteStatement(SqliteStatement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
+  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
+  SqliteStatement(const SqliteStatement&) = delete;
+  SqliteStatement& operator=(const SqliteStatement&) = delete;
+  ~SqliteStatement();
+  sqlite3_stmt* get() const { return stmt_; }
+
+ private:
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+struct SqliteOptions {
+  // Create the file and schema if missing; otherwise a missing file is storage.not_found.
+  bool create = false;
+  int busy_timeout_ms = 5000;
+  // SQLite page cache. The idempotency-key index takes random inserts; with SQLite's
+  // 2 MiB default its pages fall out of cache as the log grows and appends slow down.
+  int page_cache_mib = 64;
+  // Full tiles kept in memory with their interior nodes (≈16 KiB each); 4096 ≈ 64 MiB
+  // covers the level-0 tiles of 1 M entries.
+  size_t tile_cache_tiles = 4096;
+};
+
+class TileTree;
+
+class SqliteStorage final : public LogStorage {
+ public:
+  // Opens (or creates) the file, applies pending migrations in a transaction each, and
+  // checks that the stored tiles cover exactly the stored entries (storage.corrupt).
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStorage>> Open(const std::string& path,
+                                                                   SqliteOptions options);
+  ~SqliteStorage() override;
+
+  // The schema version this code writes (PRAGMA user_version after migrations).
+  static int SchemaVersion();
+
+  Result<Hash> ReadHash(uint32_t level, uint64_t index) override;
+  Result<uint64_t> Size() override;
+  Status Append(uint64_t first_index, std::span<const std::string> entries,
+                std::span<const std::string> idempotency_keys, std::span<const StoredHash> hashes,
+                const std::function<Status()>& within = {}) override;
+  Result<std::string> ReadEntry(uint64_t index) override;
+  Result<std::vector<std::string>> ReadEntries(uint64_t begin, uint64_t end) override;
+  Result<std::optional<uint64_t>> FindIdempotencyKey(std::string_view key) override;
+  Status StoreCheckpoint(const StoredCheckpoint& checkpoint) override;
+  Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override;
+  Result<std::optional<StoredCheckpoint>> CheckpointAt(uint64_t size) override;
+  Result<std::vector<uint64_t>> CheckpointSizes() override;
+  Result<std::string> GetMeta(std::string_view key) override;
+  Status SetMeta(std::string_view key, std::string_view value) override;
+
+  // The connection, for callers that keep derived tables in the same file. Use it inside
+  // an Append `within` callback (the connection lock is held there), or hold
+  // LockConnection() while using it from elsewhere.
+  sqlite3* handle() const { return db_.get(); }
+  [[nodiscard]] std::unique_lock<std::recursive_mutex> LockConnection() {
+    return std::unique_lock(db_mu_);
+  }
+
+ private:
+  explicit SqliteStorage(SqliteOptions options);
+  Status Initialise(const std::string& path);
+  Status Migrate();
+  Status PrepareStatements();
+  Status LoadTileState();
+  Status Exec(const char* sql);
+  sqlite3_stmt* Prepared(int which);
+  std::shared_ptr<const TileTree> CachedTile(uint32_t tile_level, uint64_t n);
+  void CacheTile(uint32_t tile_level, std::shared_ptr<const TileTree> tile);
+
+  SqliteOptions options_;
+  // Serialises use of the connection; recursive because `within` may call back in.
+  std::recursive_mutex db_mu_;
+  SqliteDb db_;
+  std::vector<SqliteStatement> statements_;
+  uint64_t size_ = 0;  // guarded by db_mu_
+
+  // Guards the tile state below. Never held while waiting for db_mu_.
+  std::mutex cache_mu_;
+  // The growing rightmost tile of each tile level (mirrors the partial_tiles table).
+  std::vector<std::shared_ptr<const TileTree>> partial_;
+  // LRU of full tiles keyed by (tile level, n).
+  struct TileKey {
+    uint32_t level;
+    uint64_t n;
+    bool operator==(const TileKey&) const = default;
+  };
+  struct TileKeyHash {
+    size_t operator()(const TileKey& k) const { return std::hash<uint64_t>()(k.n * 64 + k.level); }
+  };
+  std::list<std::pair<TileKey, std::shared_ptr<const TileTree>>> lru_;
+  std::unordered_map<TileKey, decltype(lru_)::iterator, TileKeyHash> lru_index_;
+};
+
+}  // namespace pedigree::log

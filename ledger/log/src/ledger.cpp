@@ -1,0 +1,302 @@
+#include "pedigree/log/ledger.h"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/log/sqlite_storage.h"
+
+namespace pedigree::log {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kMetaOrigin = "origin";
+constexpr const char* kMetaModel = "model";
+constexpr const char* kLockFile = "lock";
+
+// Takes the directory's lock for the life of the process's ledger object.
+Result<UniqueFd> LockDirectory(const std::string& dir) {
+  std::string path = (fs::path(dir) / kLockFile).string();
+  UniqueFd fd(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (fd.get() < 0) return Fail("ledger.io", "cannot open " + path);
+  if (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
+    return Fail(Error("ledger.locked", "another process has the ledger in " + dir +
+                                           " open (a running `pedigree serve`?)")
+                    .at_field("dir"));
+  }
+  return fd;
+}
+
+std::string Join(const std::string& dir, const char* file) {
+  return (fs::path(dir) / file).string();
+}
+
+Status WriteTextFile(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return Fail("ledger.io", "cannot write " + path);
+  return Ok();
+}
+
+// Rejects origins that C2SP checkpoints cannot carry: the first line of the note.
+Status CheckOrigin(const std::string& origin) {
+  if (origin.empty())
+    return Fail(Error("ledger.bad_origin", "origin must not be empty").at_field("origin"));
+  for (char c : origin) {
+    auto u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f || c == '+') {
+      return Fail(Error("ledger.bad_origin",
+                        "origin '" + origin + "' contains a space, control character or '+'")
+                      .at_field("origin"));
+    }
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Ledger::Ledger(std::string dir, std::string origin, std::unique_ptr<LogStorage> storage,
+               PrivateKey log_key)
+    : dir_(std::move(dir)),
+      origin_(std::move(origin)),
+      storage_(std::move(storage)),
+      log_public_key_(log_key.public_key()) {
+  // The same key signs checkpoints (through the note signer) and node events.
+  node_key_ = std::make_unique<PrivateKey>(PrivateKey::FromPem(log_key.ToPem()).value());
+  signer_ = std::make_unique<NoteSigner>(origin_, std::move(log_key));
+}
+
+Ledger::~Ledger() {
+  // Finish queued appends before the storage they write to goes away.
+  if (sequencer_) sequencer_->Stop();
+  sequencer_.reset();
+  storage_.reset();
+}
+
+UniqueFd& UniqueFd::operator=(UniqueFd&& o) noexcept {
+  if (this != &o) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = std::exchange(o.fd_, -1);
+  }
+  return *this;
+}
+
+UniqueFd::~UniqueFd() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std::string& origin,
+                                               LedgerOptions options) {
+  if (auto ok = CheckOrigin(origin); !ok) return std::unexpected(ok.error());
+  std::error_code ec;
+  if (fs::exists(Join(dir, kLedgerDbFile), ec)) {
+    return Fail(Error("ledger.exists", "a ledger already exists in " + dir).at_field("dir"));
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Fail("ledger.io", "cannot create directory " + dir + ": " + ec.message());
+  ::chmod(dir.c_str(), 0700);
+  auto lock = LockDirectory(dir);
+  if (!lock) return std::unexpected(lock.error());
+
+  PrivateKey key = PrivateKey::Generate();
+  if (auto saved = key.SavePem(Join(dir, kLogKeyFile)); !saved)
+    return std::unexpected(saved.error());
+  auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = true});
+  if (!storage) return std::unexpected(storage.error());
+  if (auto set = (*storage)->SetMeta(kMetaOrigin, origin); !set)
+    return std::unexpected(set.error());
+  if (!options.model.empty()) {
+    if (auto set = (*storage)->SetMeta(kMetaModel, options.model); !set)
+      return std::unexpected(set.error());
+  }
+  for (const auto& [key, value] : options.initial_meta) {
+    if (auto set = (*storage)->SetMeta(key, value); !set) return std::unexpected(set.error());
+  }
+
+  std::unique_ptr<Ledger> ledger(new Ledger(dir, origin, std::move(*storage), std::move(key)));
+  ledger->lock_ = std::move(*lock);
+  if (auto w = WriteTextFile(Join(dir, kLogVerifierKeyFile), ledger->VerifierKey() + "\n"); !w) {
+    return std::unexpected(w.error());
+  }
+  if (auto started = ledger->StartSequencer(options); !started) {
+    return std::unexpected(started.error());
+  }
+  // Checkpoint the empty tree so that even a ledger with no entries has signed state.
+  if (auto cp = ledger->SignCheckpoint(); !cp) return std::unexpected(cp.error());
+  return ledger;
+}
+
+Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptions options) {
+  std::error_code ec;
+  if (!fs::exists(Join(dir, kLedgerDbFile), ec)) {
+    return Fail(Error("ledger.not_found", "no ledger in " + dir + " (run `pedigree init`)")
+                    .at_field("dir"));
+  }
+  auto lock = LockDirectory(dir);
+  if (!lock) return std::unexpected(lock.error());
+  auto key = PrivateKey::LoadPem(Join(dir, kLogKeyFile));
+  if (!key) return std::unexpected(key.error());
+  auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = false});
+  if (!storage) return std::unexpected(storage.error());
+  auto origin = (*storage)->GetMeta(kMetaOrigin);
+  if (!origin) return std::unexpected(origin.error());
+
+  std::unique_ptr<Ledger> ledger(new Ledger(dir, *origin, std::move(*storage), std::move(*key)));
+  ledger->lock_ = std::move(*lock);
+  if (auto ok = CheckLatestCheckpoint(*ledger->storage_); !ok) return std::unexpected(ok.error());
+  auto latest = ledger->storage_->LatestCheckpoint();
+  if (!latest) return std::unexpected(latest.error());
+  if (*latest) {
+    if (auto ok = ledger->CheckSignedCheckpoint(**latest); !ok) return std::unexpected(ok.error());
+  }
+  if (auto model = ledger->storage_->GetMeta(kMetaModel); model && !options.attach) {
+    ledger->unattached_model_ = *model;
+  }
+  if (auto started = ledger->StartSequencer(options); !started) {
+    return std::unexpected(started.error());
+  }
+  return ledger;
+}
+
+Status Ledger::StartSequencer(const LedgerOptions& options) {
+  SequencerOptions seq;
+  seq.verify_threads = options.verify_threads;
+  seq.max_batch = options.max_batch;
+  seq.verifier = [](std::string_view entry) { return VerifyEntry(entry); };
+  if (options.attach) {
+    auto validator = options.attach(*storage_, log_public_key_);
+    if (!validator) return std::unexpected(validator.error());
+    seq.validator = std::move(*validator);
+  }
+  auto sequencer = Sequencer::Start(*storage_, std::move(seq));
+  if (!sequencer) return std::unexpected(sequencer.error());
+  sequencer_ = std::move(*sequencer);
+  return Ok();
+}
+
+std::string Ledger::VerifierKey() const { return signer_->VerifierKey(); }
+const PublicKey& Ledger::log_public_key() const { return log_public_key_; }
+
+Result<uint64_t> Ledger::Append(std::string envelope, std::string idempotency_key,
+                                bool already_verified) {
+  return Submit(std::move(envelope), std::move(idempotency_key), already_verified).get();
+}
+
+std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string idempotency_key,
+                                             bool already_verified) {
+  if (!unattached_model_.empty()) {
+    std::promise<Result<uint64_t>> refused;
+    refused.set_value(Fail("ledger.model_required",
+                           "this ledger runs the " + unattached_model_ +
+                               " model; append through it (e.g. the supply-chain commands), "
+                               "not as a plain log"));
+    return refused.get_future();
+  }
+  return sequencer_->Submit(std::move(envelope), std::move(idempotency_key), already_verified);
+}
+
+uint64_t Ledger::size() const { return sequencer_->size(); }
+Hash Ledger::root() const { return sequencer_->root(); }
+
+Result<StoredCheckpoint> Ledger::SignCheckpoint() {
+  std::lock_guard lock(checkpoint_mutex_);
+  // Size and root are read together from storage so they always describe one tree.
+  uint64_t size = sequencer_->size();
+  if (auto existing = storage_->CheckpointAt(size); !existing) {
+    return std::unexpected(existing.error());
+  } else if (*existing) {
+    return **existing;
+  }
+  auto root = TreeRoot(size, *storage_);
+  if (!root) return std::unexpected(root.error());
+  Checkpoint body{.origin = origin_, .size = size, .root = *root};
+  StoredCheckpoint stored{
+      .size = size, .root = *root, .note = SignNote(FormatCheckpoint(body), *signer_)};
+  if (auto ok = storage_->StoreCheckpoint(stored); !ok) return std::unexpected(ok.error());
+  return stored;
+}
+
+Result<std::optional<StoredCheckpoint>> Ledger::LatestCheckpoint() {
+  return storage_->LatestCheckpoint();
+}
+
+Status Ledger::CheckSignedCheckpoint(const StoredCheckpoint& checkpoint) const {
+  auto verifier = NoteVerifier::Parse(VerifierKey());
+  if (!verifier) return std::unexpected(verifier.error());
+  return CheckCheckpointNote(checkpoint, *verifier);
+}
+
+Result<InclusionEvidence> Ledger::ProveInclusion(uint64_t index, std::optional<uint64_t> size) {
+  uint64_t tree_size = size.value_or(sequencer_->size());
+  if (tree_size > sequencer_->size()) {
+    return Fail(Error("ledger.size_beyond_tree", "size " + std::to_string(tree_size) +
+                                                     " is beyond the committed tree size " +
+                                                     std::to_string(sequencer_->size()))
+                    .at_field("size"));
+  }
+  if (index >= tree_size) {
+    return Fail(Error("merkle.index_out_of_range", "index " + std::to_string(index) +
+                                                       " out of bounds for tree size " +
+                                                       std::to_string(tree_size))
+                    .at_field("index"));
+  }
+  auto entry = storage_->ReadEntry(index);
+  if (!entry) return std::unexpected(entry.error());
+  auto path = InclusionProof(index, tree_size, *storage_);
+  if (!path) return std::unexpected(path.error());
+  auto root = TreeRoot(tree_size, *storage_);
+  if (!root) return std::unexpected(root.error());
+  InclusionEvidence proof{.index = index,
+                          .size = tree_size,
+                          .leaf_hash = LeafHash(AsBytes(*entry)),
+                          .path = std::move(*path),
+                          .root = *root};
+  return proof;
+}
+
+Result<std::vector<Hash>> Ledger::ProveConsistency(uint64_t size1, uint64_t size2) {
+  if (size2 > sequencer_->size()) {
+    return Fail(Error("ledger.size_beyond_tree", "size " + std::to_string(size2) +
+                                                     " is beyond the committed tree size " +
+                                                     std::to_string(sequencer_->size()))
+                    .at_field("to"));
+  }
+  return ConsistencyProof(size1, size2, *storage_);
+}
+
+Result<Hash> Ledger::RootAt(uint64_t size) {
+  if (size > sequencer_->size()) {
+    return Fail(Error("ledger.size_beyond_tree", "size " + std::to_string(size) +
+                                                     " is beyond the committed tree size " +
+                                                     std::to_string(sequencer_->size()))
+                    .at_field("size"));
+  }
+  return TreeRoot(size, *storage_);
+}
+
+Result<std::string> Ledger::Entry(uint64_t index) { return storage_->ReadEntry(index); }
+
+Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
+  return SignEntry(payload, *node_key_);
+}
+
+std::string Ledger::db_path() const { return Join(dir_, kLedgerDbFile); }
+
+Result<AuditReport> Ledger::Audit() {
+  // The audit checks checkpoint roots against the tree; the signatures on them are
+  // the log's, which only the ledger knows.
+  return AuditLog(
+      *storage_, [](std::string_view entry) { return VerifyEntry(entry); }, 0,
+      [this](const StoredCheckpoint& checkpoint) { return CheckSignedCheckpoint(checkpoint); });
+}
+
+}  // namespace pedigree::log

@@ -1,0 +1,171 @@
+// The provenance model on top of the generic log: it checks each signed payload
+// against the organisation registry and the custody rules before the log sequences it,
+// and keeps derived tables (packs, batches, shipments, alerts; trials and kits, read
+// through trial_view.h) in the same SQLite transaction as the append, so the state
+// always matches the log. Payloads: ../../../../docs/events.md; alerts:
+// ../../../../docs/alerts.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error.h"
+#include "pedigree/base/time.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/provenance/pack_rules.h"
+
+struct sqlite3;
+
+namespace pedigree::provenance {
+
+
+// The lowest and highest temperature, in tenths of a degree Celsius, that a sensor
+// event's payload reports (`readings` or EPCIS `sensorElementList`); event.malformed
+// when it reports none or malformed values. The rule the ledger applies to shipments.
+[[nodiscard]] Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload);
+
+struct ProvenanceConfig {
+  log::PublicKey authority_key;  // signs org.register / key_add / key_revoke
+  log::PublicKey node_key;       // the ledger's own key: signs alert events
+  // The node's clock (unix seconds); events timed more than 5 minutes after it are refused.
+  std::function<int64_t()> now;
+};
+
+// Derived state in the ledger's SQLite file. Not thread-safe: Apply runs on the
+// sequencer's writer thread only; readers use ProvenanceView on their own connection.
+class ProvenanceState {
+ public:
+  // Creates the derived tables in `db` if missing. `db` must outlive this object.
+  [[nodiscard]] static Result<std::unique_ptr<ProvenanceState>> Attach(sqlite3* db,
+                                                                       ProvenanceConfig config);
+  ~ProvenanceState();
+
+  // The sequencer's validator: parses the envelope at `index`, checks its payload and
+  // writes the derived rows inside a savepoint, so a refusal leaves nothing behind.
+  // Refusals that are coded alerts (pack rules, enrolment before protocol, kit not
+  // received or quarantined) carry code "alert.<id>"; trial and kit kinds "trial.*" and
+  // "kit.*"; others "event.*".
+  [[nodiscard]] Status Apply(uint64_t index, std::string_view entry);
+
+  // Number of log entries the derived tables reflect.
+  [[nodiscard]] Result<uint64_t> AppliedSize();
+
+ private:
+  struct Impl;
+  explicit ProvenanceState(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// What a reader learns about one pack.
+struct PackView {
+  std::string gtin;
+  std::string serial;
+  std::string lot;
+  std::string product_name;
+  PackFacts facts;
+  std::string parent;         // SSCC of the case it is in, or empty
+  std::string in_transit_to;  // org it is shipped to and not yet received by, or empty
+  uint64_t commissioned_index = 0;
+};
+
+struct BatchView {
+  std::string gtin;
+  std::string lot;
+  std::chrono::year_month_day expiry{};
+  int64_t quantity = 0;
+  BatchStatus status = BatchStatus::kActive;
+  std::string status_reason;
+  std::string manufacturer;
+  std::string product_name;
+};
+
+struct AlertRecord {
+  uint64_t index = 0;  // ledger index of the alert event
+  std::string code;    // alert id, e.g. "recalled"
+  std::string epc;
+  std::string subject_org;
+  std::string message;
+  int64_t time = 0;
+  // Empty when the reader is the subject (or reads every alert); otherwise why the
+  // reader is concerned: "holder" (held the pack when the alert was raised) or
+  // "manufacturer" (of the pack's GTIN).
+  std::string concern;
+};
+
+struct HolderCount {
+  std::string holder;
+  std::string in_transit_to;
+  std::string status;
+  int64_t packs = 0;
+};
+
+// A sensor event on a shipment flagged with a temperature excursion, and how many packs
+// of the batch asked about it covered.
+struct ExcursionRecord {
+  uint64_t index = 0;  // ledger index of the sensor event
+  std::string from;
+  std::string despatch_advice;
+  std::string to;
+  int64_t min_tenths = 0;  // lowest and highest temperature reported, tenths of °C
+  int64_t max_tenths = 0;
+  int64_t packs = 0;
+};
+
+// Read-only queries on a connection of its own. One per thread.
+class ProvenanceView {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<ProvenanceView>> Open(const std::string& db_path);
+  ~ProvenanceView();
+
+  // pedigree.unknown_product / unknown_serial style errors come back as alert codes.
+  [[nodiscard]] Result<std::optional<PackView>> Pack(std::string_view gtin,
+                                                     std::string_view serial);
+  [[nodiscard]] Result<bool> ProductExists(std::string_view gtin);
+  [[nodiscard]] Result<std::optional<BatchView>> Batch(std::string_view gtin, std::string_view lot);
+  // Ledger indices of every event that touched the pack (directly or through a case),
+  // in order.
+  [[nodiscard]] Result<std::vector<uint64_t>> PackHistory(std::string_view gtin,
+                                                          std::string_view serial);
+  // Alerts, newest first. With a non-empty `org`: those whose subject it is, and those
+  // about a pack it held when the alert was raised or whose GTIN it manufactures.
+  [[nodiscard]] Result<std::vector<AlertRecord>> Alerts(std::string_view org, size_t limit);
+  // Who holds the batch's packs now, grouped by holder, transit and status.
+  [[nodiscard]] Result<std::vector<HolderCount>> RecallReach(std::string_view gtin,
+                                                             std::string_view lot);
+  // Alerts naming a pack of the batch, oldest first.
+  [[nodiscard]] Result<std::vector<AlertRecord>> BatchAlerts(std::string_view gtin,
+                                                             std::string_view lot);
+  // Sensor events on shipments with a temperature excursion that carried packs of the
+  // batch, in log order. Cheap when the log holds no excursion at all.
+  [[nodiscard]] Result<std::vector<ExcursionRecord>> BatchExcursions(std::string_view gtin,
+                                                                     std::string_view lot);
+  // The organisation's roles, or empty if unknown.
+  [[nodiscard]] Result<std::vector<std::string>> OrgRoles(std::string_view org);
+
+ private:
+  struct Impl;
+  explicit ProvenanceView(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pedigree::provenance
+
+namespace pedigree::provenance {
+
+// `count` random serial numbers of `length` characters drawn uniformly by the OS CSPRNG
+// from 32 symbols: digits and upper-case letters without I and O (read as 1 and 0) and
+// without Y and Z (swapped by QWERTZ keyboard wedges). 5 bits each, so 12 characters
+// give 2^60 possibilities and a guess succeeds with probability far below the EU's
+// 1/10,000. Distinct within the call; the ledger refuses a serial already commissioned
+// for the GTIN.
+std::vector<std::string> RandomSerials(size_t count, size_t length = 12);
+
+}  // namespace pedigree::provenance

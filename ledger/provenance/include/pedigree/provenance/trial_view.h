@@ -1,0 +1,163 @@
+// Read-only queries over the trial and kit tables the provenance model derives from the
+// log (payloads: ../../../../docs/events.md "Trial kinds" and "Kit kinds"), and the
+// outcome-switching check of a publication against the sealed protocol.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/base/error.h"
+
+namespace pedigree::provenance {
+
+struct TrialArm {
+  std::string code;
+  std::string name;
+};
+
+struct TrialRecord {
+  std::string id;
+  std::string registry_id;
+  std::string sponsor;
+  std::string title;
+  std::vector<std::string> sites;  // in registration order
+  std::vector<TrialArm> arms;      // in registration order
+  uint64_t index = 0;              // ledger index of trial.register
+  int64_t time = 0;
+};
+
+// One trial.protocol event. The first protocol of a trial is its seal: enrolment is
+// refused before it, so it always precedes the first patient.
+struct ProtocolRecord {
+  uint64_t index = 0;
+  int64_t time = 0;
+  std::string protocol_hash;
+  std::string version;
+  std::vector<std::string> primary;
+  std::vector<std::string> secondary;
+  std::string outcomes_json;  // {"primary":[..],"secondary":[..]}, RFC 8785 canonical
+  std::string signer_org;
+  std::string signer_name;
+  std::string meaning;
+  bool is_seal = false;                // the trial's first protocol
+  bool after_first_enrolment = false;  // an amendment made once subjects were enrolled
+};
+
+struct EnrolmentSummary {
+  int64_t count = 0;
+  std::optional<uint64_t> first_index;  // empty when nobody is enrolled
+  int64_t first_time = 0;
+};
+
+// A current (not replaced) record commitment of a trial domain.
+struct LeafRecord {
+  std::string leaf;
+  uint64_t index = 0;  // ledger index of the trial.submit that carried it
+  std::string signer_org;
+  std::string signer_name;
+  std::string meaning;
+  std::string reason;    // the submission's reason, "" for first entries
+  std::string replaces;  // the leaf it replaced, or ""
+  bool redacted = false;
+};
+
+struct LockRecord {
+  uint64_t index = 0;
+  int64_t time = 0;
+  std::string action;  // soft_lock, hard_lock, unlock
+  std::string signer_name;
+  std::string meaning;
+  std::string reason;    // "" unless given
+  std::string approver;  // "" unless given (always given for unlock)
+};
+
+struct SealRecord {
+  uint64_t index = 0;
+  int64_t time = 0;
+  std::string root;
+  int64_t record_count = 0;
+  std::string schema_hash;
+  std::string algorithm;
+  std::string signer_name;
+  std::string meaning;
+};
+
+struct RedactionRecord {
+  std::string leaf;
+  uint64_t index = 0;
+  int64_t time = 0;
+  std::string reason;
+  std::string signer_name;
+  std::string meaning;
+};
+
+struct KitRecord {
+  std::string kit;  // GS1 Digital Link pack id
+  std::string trial;
+  // registered, in_transit, available, assigned, dispensed, returned, quarantined, destroyed
+  std::string state;
+  std::string holder;         // the org that has it (the sponsor until a site receives it)
+  std::string in_transit_to;  // the addressed site while in transit, else ""
+  std::string subject_ref;    // the subject it was assigned or dispensed to, or ""
+  std::string lot;
+  std::string expiry;
+  std::vector<uint64_t> history;  // ledger indices of every kit.* event that touched it
+};
+
+// Read-only queries on a connection of its own. One per thread.
+class TrialView {
+ public:
+  [[nodiscard]] static Result<std::unique_ptr<TrialView>> Open(const std::string& db_path);
+  ~TrialView();
+
+  [[nodiscard]] Result<std::optional<TrialRecord>> Trial(std::string_view trial_id);
+  // Every trial.protocol of the trial in ledger order; the first has is_seal.
+  [[nodiscard]] Result<std::vector<ProtocolRecord>> Protocols(std::string_view trial_id);
+  [[nodiscard]] Result<EnrolmentSummary> Enrolments(std::string_view trial_id);
+  // Current leaves of trial+domain in ledger order (submission index, then position).
+  [[nodiscard]] Result<std::vector<LeafRecord>> Leaves(std::string_view trial_id,
+                                                       std::string_view domain);
+  // The domains of the trial that have leaves or a lock history, sorted bytewise.
+  [[nodiscard]] Result<std::vector<std::string>> Domains(std::string_view trial_id);
+  // "open", "soft_lock" or "hard_lock".
+  [[nodiscard]] Result<std::string> LockState(std::string_view trial_id, std::string_view domain);
+  [[nodiscard]] Result<std::vector<LockRecord>> LockHistory(std::string_view trial_id,
+                                                            std::string_view domain);
+  [[nodiscard]] Result<std::vector<SealRecord>> Seals(std::string_view trial_id,
+                                                      std::string_view domain);
+  [[nodiscard]] Result<std::vector<RedactionRecord>> Redactions(std::string_view trial_id,
+                                                                std::string_view domain);
+  [[nodiscard]] Result<std::optional<KitRecord>> Kit(std::string_view kit_id);
+
+ private:
+  struct Impl;
+  explicit TrialView(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// How the outcomes a publication reports differ from the sealed protocol's.
+struct OutcomeDiscrepancies {
+  std::vector<std::string> reported_not_sealed;  // added outcomes (reported text)
+  std::vector<std::string> sealed_not_reported;  // omitted outcomes (sealed text)
+  // Sealed as primary and reported as secondary or the reverse (sealed text).
+  std::vector<std::string> moved;
+  bool empty() const {
+    return reported_not_sealed.empty() && sealed_not_reported.empty() && moved.empty();
+  }
+};
+
+// Compares outcome texts exactly after normalising whitespace: leading and trailing
+// whitespace is removed and every inner run of whitespace (space, tab, CR, LF) becomes
+// one space; case, punctuation and wording are compared as they are, so a reworded
+// outcome counts as one added and one omitted. An outcome moved between primary and
+// secondary is listed only under `moved`. Each list keeps the order of its input.
+OutcomeDiscrepancies OutcomeCheck(const std::vector<std::string>& sealed_primary,
+                                  const std::vector<std::string>& sealed_secondary,
+                                  const std::vector<std::string>& reported_primary,
+                                  const std::vector<std::string>& reported_secondary);
+
+}  // namespace pedigree::provenance

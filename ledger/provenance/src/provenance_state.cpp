@@ -1,0 +1,1170 @@
+// ProvenanceState: the registry and custody rules applied to each payload before it is
+// sequenced, with the derived tables written in the same transaction.
+#include <algorithm>
+#include <set>
+
+#include "payload_fields.h"
+#include "pedigree/base/bytes.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/provenance/provenance.h"
+#include "provenance_rows.h"
+#include "provenance_schema.h"
+#include "pedigree/log/sql.h"
+#include "trial_rules.h"
+#include "trial_schema.h"
+
+namespace pedigree::provenance {
+using namespace fields;
+namespace {
+
+constexpr int64_t kFutureSlack = 300;  // seconds an event may lie ahead of the node's clock
+
+// GS1 keys as the ledger stores them: the canonical digits (GTIN always 14) with a
+// valid check digit. Errors are the identifier's own (gs1.*) with the payload field.
+template <typename Key>
+Status CheckGs1Key(std::string_view value, const char* field) {
+  auto key = Key::Parse(value);
+  if (!key) return Fail(key.error().at_field(field));
+  if (key->value() != value) {
+    return Fail(
+        Malformed(field, "'" + std::string(value) + "' must be written as " + key->value()));
+  }
+  return Ok();
+}
+
+// AI 21 / AI 10 values: 1–20 characters of GS1 CSET 82.
+Status CheckCset82(std::string_view value, const char* field) {
+  auto ok = CheckCset82Field(value, 20, field);
+  if (!ok) return Fail(ok.error().at_field(field));
+  return Ok();
+}
+
+std::chrono::year_month_day DayOf(int64_t unix_seconds) {
+  int64_t days = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
+  return std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{days}}};
+}
+
+std::string JoinRoles(const std::vector<std::string>& roles) {
+  std::string out;
+  for (const auto& r : roles) out += (out.empty() ? "" : ",") + r;
+  return out;
+}
+
+const std::set<std::string>& KnownRoles() {
+  static const std::set<std::string> roles = {"manufacturer", "wholesaler", "dispenser", "sponsor",
+                                              "site",         "regulator",  "witness"};
+  return roles;
+}
+
+}  // namespace
+
+Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload) {
+  return TemperatureRange(payload);
+}
+
+struct ProvenanceState::Impl {
+  log::sql::Connection db;
+  ProvenanceConfig config;
+
+  // The event being applied.
+  uint64_t index = 0;
+  std::string org;
+  int64_t time = 0;
+  std::vector<std::string> roles;
+
+  Impl(sqlite3* handle, ProvenanceConfig c) : db(handle), config(std::move(c)) {}
+
+  Status Dispatch(uint64_t idx, std::span<const uint8_t> key, const JsonValue& payload);
+  Status CheckSigner(std::span<const uint8_t> key);
+  Status RequireRole(std::initializer_list<const char*> any_of, const std::string& kind);
+  Status RecordPackEvent(const PackKey& pack);
+  Status RecordBatchEvent(const std::string& gtin, const std::string& lot);
+  Result<std::optional<PackView>> LoadPack(const PackKey& key);
+  Result<bool> OwnsProduct(const std::string& gtin);
+  Result<bool> OwnsGln(const std::string& gln);
+  // The payload's `gtin`, which must be a product of the acting manufacturer.
+  Result<std::string> OwnGtin(const JsonValue& p);
+  // The payload's `location`, which must be a GLN of the acting organisation.
+  Result<std::string> OwnLocation(const JsonValue& p);
+
+  // Every pack (and container) reached from `epcs`, cases expanded recursively.
+  struct Expansion {
+    std::vector<PackKey> packs;
+    std::vector<std::string> containers;
+  };
+  Result<Expansion> Expand(const std::vector<std::string>& epcs, bool require_top_level);
+  Status ExpandContainer(const std::string& sscc, Expansion& out, int depth);
+  // What a shipment carries now: its epcs as shipped, cases expanded.
+  Result<Expansion> ExpandShipment(const std::string& from, const std::string& advice);
+
+  Status OrgRegister(const JsonValue& p);
+  Status OrgKeyAdd(const JsonValue& p);
+  Status OrgKeyRevoke(const JsonValue& p);
+  Status ProductRegister(const JsonValue& p);
+  Status BatchRegister(const JsonValue& p);
+  Status Commission(const JsonValue& p);
+  Status Aggregate(const JsonValue& p);
+  Status Disaggregate(const JsonValue& p);
+  Status Ship(const JsonValue& p);
+  Status Receive(const JsonValue& p);
+  Status Decommission(const JsonValue& p);
+  Status Undo(const JsonValue& p);
+  Status BatchStatusChange(const JsonValue& p);
+  Status Sensor(const JsonValue& p);
+  Status VerifyRecord(const JsonValue& p);
+  Status AlertEvent(const JsonValue& p);
+};
+
+Result<std::unique_ptr<ProvenanceState>> ProvenanceState::Attach(sqlite3* db,
+                                                                 ProvenanceConfig config) {
+  if (!config.now) {
+    config.now = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  auto impl = std::make_unique<Impl>(db, std::move(config));
+  PEDIGREE_TRY(impl->db.Exec(kProvenanceSchema));
+  PEDIGREE_TRY(impl->db.Exec(kTrialSchema));
+  return std::unique_ptr<ProvenanceState>(new ProvenanceState(std::move(impl)));
+}
+
+ProvenanceState::ProvenanceState(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ProvenanceState::~ProvenanceState() = default;
+
+Result<uint64_t> ProvenanceState::AppliedSize() {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT value FROM provenance_meta WHERE key='applied'"));
+  PEDIGREE_ASSIGN(row, q->Step());
+  return *row ? static_cast<uint64_t>(q->Int(0)) : 0;
+}
+
+Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
+  // The sequencer's verifier has already checked the signature; only the parts are needed.
+  auto envelope = ParseJson(entry, {.integers_only = true});
+  if (!envelope) return std::unexpected(envelope.error());
+  const JsonValue* payload = envelope->find("payload");
+  const JsonValue* key = envelope->find("key");
+  if (!payload || !payload->is_object() || !key || !key->is_string()) {
+    return Fail("entry.malformed", "envelope lacks payload or key");
+  }
+  auto raw_key = FromBase64(key->as_string());
+  if (!raw_key) return std::unexpected(raw_key.error());
+
+  // Prepared once (Exec would parse the statement text again for every entry).
+  auto savepoint = [this](const char* sql) -> Status {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare(sql));
+    return q->Run();
+  };
+  PEDIGREE_TRY(savepoint("SAVEPOINT provenance"));
+  Status result = impl_->Dispatch(index, *raw_key, *payload);
+  if (result) {
+    auto q = impl_->db.Prepare(
+        "INSERT INTO provenance_meta(key, value) VALUES('applied', ?1) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    if (!q) return std::unexpected(q.error());
+    q->Bind(1, static_cast<int64_t>(index + 1));
+    result = q->Run();
+  }
+  if (!result) {
+    PEDIGREE_TRY(savepoint("ROLLBACK TO provenance"));
+  }
+  PEDIGREE_TRY(savepoint("RELEASE provenance"));
+  return result;
+}
+
+Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> key,
+                                       const JsonValue& p) {
+  index = idx;
+  PEDIGREE_ASSIGN(v, Int(p, "v"));
+  if (*v != 1) return Fail(Malformed("v", "unsupported payload version " + std::to_string(*v)));
+  PEDIGREE_ASSIGN(kind, Str(p, "kind"));
+  PEDIGREE_ASSIGN(actor, Str(p, "org"));
+  PEDIGREE_ASSIGN(client_id, Str(p, "clientId"));
+  PEDIGREE_ASSIGN(time_text, Str(p, "time"));
+  auto t = ParseUtcTime(*time_text);
+  if (!t) return Fail(t.error().at_field("time"));
+  int64_t now = config.now();
+  if (*t > now + kFutureSlack) {
+    return Fail(
+        Error("event.future_time",
+              "event time " + *time_text + " is ahead of the node's clock " + FormatUtcTime(now))
+            .at_field("time"));
+  }
+  org = *actor;
+  time = *t;
+  roles.clear();
+
+  // Registry and alert events are signed by the authority and the node; every other
+  // event by a key the registry gives the acting organisation.
+  if (kind->rfind("org.", 0) == 0) {
+    if (!std::equal(key.begin(), key.end(), config.authority_key.raw().begin(),
+                    config.authority_key.raw().end())) {
+      return Fail("event.not_authority", *kind + " must be signed by the consortium authority key");
+    }
+    if (*kind == "org.register") return OrgRegister(p);
+    if (*kind == "org.key_add") return OrgKeyAdd(p);
+    if (*kind == "org.key_revoke") return OrgKeyRevoke(p);
+  } else if (*kind == "alert") {
+    if (!std::equal(key.begin(), key.end(), config.node_key.raw().begin(),
+                    config.node_key.raw().end())) {
+      return Fail("event.not_node", "alert events must be signed by the node's log key");
+    }
+    return AlertEvent(p);
+  } else {
+    PEDIGREE_TRY(CheckSigner(key));
+    // Trial and kit rules live in trial_state.cpp and kit_state.cpp.
+    if (kind->rfind("trial.", 0) == 0)
+      return ApplyTrialEvent({db, index, org, time, roles}, *kind, p);
+    if (kind->rfind("kit.", 0) == 0) return ApplyKitEvent({db, index, org, time, roles}, *kind, p);
+    if (*kind == "product.register") return ProductRegister(p);
+    if (*kind == "batch.register") return BatchRegister(p);
+    if (*kind == "commission") return Commission(p);
+    if (*kind == "aggregate") return Aggregate(p);
+    if (*kind == "disaggregate") return Disaggregate(p);
+    if (*kind == "ship") return Ship(p);
+    if (*kind == "receive") return Receive(p);
+    if (*kind == "decommission") return Decommission(p);
+    if (*kind == "undo") return Undo(p);
+    if (*kind == "batch.status") return BatchStatusChange(p);
+    if (*kind == "sensor") return Sensor(p);
+    if (*kind == "verify") return VerifyRecord(p);
+  }
+  return Fail(Error("event.unknown_kind", "unknown event kind '" + *kind + "'").at_field("kind"));
+}
+
+Status ProvenanceState::Impl::CheckSigner(std::span<const uint8_t> key) {
+  PEDIGREE_ASSIGN(o, db.Prepare("SELECT roles FROM orgs WHERE id = ?1"));
+  o->Bind(1, org);
+  PEDIGREE_ASSIGN(found, o->Step());
+  if (!*found) {
+    return Fail(
+        Error("event.unknown_org", "organisation '" + org + "' is not registered").at_field("org"));
+  }
+  roles = SplitRoles(o->Text(0));
+  PEDIGREE_ASSIGN(k, db.Prepare("SELECT valid_from, valid_until, revoked_at FROM org_keys "
+                                "WHERE key = ?1 AND org = ?2"));
+  k->Bind(1, key).Bind(2, org);
+  PEDIGREE_ASSIGN(has_key, k->Step());
+  std::string fp = ToHex(Sha256(key)).substr(0, 16);
+  if (!*has_key) {
+    return Fail(
+        Error("event.unknown_key", "key " + fp + " is not a key of '" + org + "'").at_field("key"));
+  }
+  if (time < k->Int(0)) {
+    return Fail(Error("event.key_not_valid", "key " + fp + " of '" + org + "' is valid from " +
+                                                 FormatUtcTime(k->Int(0)) + ", event time is " +
+                                                 FormatUtcTime(time))
+                    .at_field("key"));
+  }
+  if (!k->IsNull(1) && time >= k->Int(1)) {
+    return Fail(Error("event.key_not_valid",
+                      "key " + fp + " of '" + org + "' expired at " + FormatUtcTime(k->Int(1)))
+                    .at_field("key"));
+  }
+  if (!k->IsNull(2) && time >= k->Int(2)) {
+    return Fail(Error("event.key_revoked", "key " + fp + " of '" + org + "' was revoked at " +
+                                               FormatUtcTime(k->Int(2)) + ", event time is " +
+                                               FormatUtcTime(time))
+                    .at_field("key"));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::RequireRole(std::initializer_list<const char*> any_of,
+                                          const std::string& kind) {
+  std::string wanted;
+  for (const char* r : any_of) {
+    if (std::find(roles.begin(), roles.end(), r) != roles.end()) return Ok();
+    wanted += (wanted.empty() ? "" : " or ") + std::string(r);
+  }
+  return Fail(Error("event.forbidden_role",
+                    kind + " needs role " + wanted + "; '" + org + "' has " + JoinRoles(roles))
+                  .at_field("org"));
+}
+
+Status ProvenanceState::Impl::RecordPackEvent(const PackKey& pack) {
+  PEDIGREE_ASSIGN(
+      q, db.Prepare("INSERT OR IGNORE INTO pack_events(gtin, serial, idx) VALUES(?1, ?2, ?3)"));
+  q->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, static_cast<int64_t>(index));
+  return q->Run();
+}
+
+Status ProvenanceState::Impl::RecordBatchEvent(const std::string& gtin, const std::string& lot) {
+  PEDIGREE_ASSIGN(
+      q, db.Prepare("INSERT OR IGNORE INTO batch_events(gtin, lot, idx) VALUES(?1, ?2, ?3)"));
+  q->Bind(1, gtin).Bind(2, lot).Bind(3, static_cast<int64_t>(index));
+  return q->Run();
+}
+
+Result<bool> ProvenanceState::Impl::OwnsProduct(const std::string& gtin) {
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT org FROM products WHERE gtin = ?1"));
+  q->Bind(1, gtin);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) {
+    return Fail(Alert{AlertCode::kUnknownProduct, "product " + gtin + " is not registered"}
+                    .ToError()
+                    .at_field("gtin"));
+  }
+  return q->Text(0) == org;
+}
+
+Result<bool> ProvenanceState::Impl::OwnsGln(const std::string& gln) {
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT org FROM org_glns WHERE gln = ?1"));
+  q->Bind(1, gln);
+  PEDIGREE_ASSIGN(row, q->Step());
+  return *row && q->Text(0) == org;
+}
+
+Result<std::string> ProvenanceState::Impl::OwnGtin(const JsonValue& p) {
+  PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
+  PEDIGREE_ASSIGN(owns, OwnsProduct(*gtin));
+  if (!*owns) {
+    return Fail(Error("event.not_owner", "product " + *gtin + " belongs to another manufacturer")
+                    .at_field("gtin"));
+  }
+  return *gtin;
+}
+
+Result<std::string> ProvenanceState::Impl::OwnLocation(const JsonValue& p) {
+  PEDIGREE_ASSIGN(location, Str(p, "location"));
+  PEDIGREE_ASSIGN(own, OwnsGln(*location));
+  if (!*own) {
+    return Fail(
+        Error("event.foreign_location", "GLN " + *location + " is not a location of '" + org + "'")
+            .at_field("location"));
+  }
+  return *location;
+}
+
+Result<std::optional<PackView>> ProvenanceState::Impl::LoadPack(const PackKey& key) {
+  PEDIGREE_ASSIGN(q, db.Prepare(kSelectPack));
+  q->Bind(1, key.gtin).Bind(2, key.serial);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) return std::optional<PackView>();
+  return std::optional<PackView>(PackFromRow(*q, key.gtin, key.serial));
+}
+
+Status ProvenanceState::Impl::ExpandContainer(const std::string& sscc, Expansion& out, int depth) {
+  if (depth > 16)
+    return Fail("event.aggregation_too_deep", "containers nest deeper than 16 levels");
+  out.containers.push_back(sscc);
+  {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT gtin, serial FROM packs WHERE parent = ?1"));
+    q->Bind(1, sscc);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      out.packs.push_back({q->Text(0), q->Text(1)});
+    }
+  }
+  std::vector<std::string> children;
+  {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT sscc FROM containers WHERE parent = ?1"));
+    q->Bind(1, sscc);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      children.push_back(q->Text(0));
+    }
+  }
+  for (const auto& child : children) PEDIGREE_TRY(ExpandContainer(child, out, depth + 1));
+  return Ok();
+}
+
+Result<ProvenanceState::Impl::Expansion> ProvenanceState::Impl::Expand(
+    const std::vector<std::string>& epcs, bool require_top_level) {
+  Expansion out;
+  for (const std::string& epc : epcs) {
+    if (auto pack = ParsePackId(epc)) {
+      PEDIGREE_ASSIGN(view, LoadPack(*pack));
+      if (!*view) {
+        return Fail(Alert{AlertCode::kUnknownSerial, "no pack " + epc + " was commissioned"}
+                        .ToError()
+                        .at_field("epcs"));
+      }
+      if (require_top_level && !(*view)->parent.empty()) {
+        return Fail(Alert{AlertCode::kAggregationConflict,
+                          epc + " is inside case " + (*view)->parent + "; unpack it first"}
+                        .ToError()
+                        .at_field("epcs"));
+      }
+      out.packs.push_back(*pack);
+    } else if (epc.size() == 18 && AllDigits(epc)) {
+      PEDIGREE_ASSIGN(q, db.Prepare("SELECT parent FROM containers WHERE sscc = ?1"));
+      q->Bind(1, epc);
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) {
+        return Fail(Error("event.unknown_container", "no case or pallet with SSCC " + epc)
+                        .at_field("epcs"));
+      }
+      if (require_top_level && !q->IsNull(0)) {
+        return Fail(Alert{AlertCode::kAggregationConflict,
+                          "SSCC " + epc + " is inside " + q->Text(0) + "; unpack it first"}
+                        .ToError()
+                        .at_field("epcs"));
+      }
+      PEDIGREE_TRY(ExpandContainer(epc, out, 0));
+    } else {
+      return Fail(Malformed(
+          "epcs",
+          "'" + epc +
+              "' is neither a pack id https://id.gs1.org/01/{gtin}/21/{serial} nor an SSCC"));
+    }
+  }
+  return out;
+}
+
+Result<ProvenanceState::Impl::Expansion> ProvenanceState::Impl::ExpandShipment(
+    const std::string& from, const std::string& advice) {
+  std::vector<std::string> items;
+  {
+    PEDIGREE_ASSIGN(
+        q,
+        db.Prepare("SELECT epc FROM shipment_items WHERE from_org = ?1 AND despatch_advice = ?2"));
+    q->Bind(1, from).Bind(2, advice);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      items.push_back(q->Text(0));
+    }
+  }
+  return Expand(items, false);
+}
+
+// --- registry ---------------------------------------------------------------------
+
+Status ProvenanceState::Impl::OrgRegister(const JsonValue& p) {
+  PEDIGREE_ASSIGN(id, Str(p, "id"));
+  if (id->size() > 63 || !std::all_of(id->begin(), id->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+      })) {
+    return Fail(Malformed("id", "'" + *id + "' must be up to 63 characters of a-z, 0-9, '.', '-'"));
+  }
+  PEDIGREE_ASSIGN(name, Str(p, "name"));
+  PEDIGREE_ASSIGN(role_list, StrList(p, "roles"));
+  for (const auto& r : *role_list) {
+    if (!KnownRoles().count(r)) return Fail(Malformed("roles", "unknown role '" + r + "'"));
+  }
+  {
+    PEDIGREE_ASSIGN(
+        q, db.Prepare("INSERT INTO orgs(id, name, roles, registered_idx) VALUES(?1, ?2, ?3, ?4)"));
+    q->Bind(1, *id)
+        .Bind(2, *name)
+        .Bind(3, JoinRoles(*role_list))
+        .Bind(4, static_cast<int64_t>(index));
+    if (auto st = q->Run(); !st) {
+      return Fail(Error("event.conflict", "organisation '" + *id + "' is already registered")
+                      .at_field("id"));
+    }
+  }
+  if (p.find("companyPrefixes")) {
+    PEDIGREE_ASSIGN(prefixes, StrList(p, "companyPrefixes"));
+    for (const auto& prefix : *prefixes) {
+      if (prefix.size() < 4 || prefix.size() > 12 || !AllDigits(prefix)) {
+        return Fail(Malformed("companyPrefixes", "'" + prefix + "' must be 4 to 12 digits"));
+      }
+      PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO org_prefixes(prefix, org) VALUES(?1, ?2)"));
+      q->Bind(1, prefix).Bind(2, *id);
+      if (!q->Run()) {
+        return Fail(
+            Error("event.conflict", "company prefix " + prefix + " belongs to another organisation")
+                .at_field("companyPrefixes"));
+      }
+    }
+  }
+  if (p.find("glns")) {
+    PEDIGREE_ASSIGN(glns, StrList(p, "glns"));
+    for (const auto& gln : *glns) {
+      PEDIGREE_TRY(CheckGs1Key<Gln>(gln, "glns"));
+      PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO org_glns(gln, org) VALUES(?1, ?2)"));
+      q->Bind(1, gln).Bind(2, *id);
+      if (!q->Run()) {
+        return Fail(Error("event.conflict", "GLN " + gln + " belongs to another organisation")
+                        .at_field("glns"));
+      }
+    }
+  }
+  const JsonValue* keys = p.find("keys");
+  if (!keys || !keys->is_array() || keys->as_array().empty()) {
+    return Fail(Malformed("keys", "at least one key {key, validFrom} is required"));
+  }
+  for (const JsonValue& k : keys->as_array()) {
+    JsonValue add = k;
+    add.set("id", JsonValue(*id));
+    PEDIGREE_TRY(OrgKeyAdd(add));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::OrgKeyAdd(const JsonValue& p) {
+  PEDIGREE_ASSIGN(id, Str(p, "id"));
+  PEDIGREE_ASSIGN(key_text, Str(p, "key"));
+  auto raw = FromBase64(*key_text);
+  if (!raw || raw->size() != 32)
+    return Fail(Malformed("key", "must be a base64 Ed25519 public key (32 bytes)"));
+  PEDIGREE_ASSIGN(from_text, Str(p, "validFrom"));
+  auto from = ParseUtcTime(*from_text);
+  if (!from) return Fail(from.error().at_field("validFrom"));
+  std::optional<int64_t> until;
+  if (std::string u = OptStr(p, "validUntil"); !u.empty()) {
+    auto t = ParseUtcTime(u);
+    if (!t) return Fail(t.error().at_field("validUntil"));
+    until = *t;
+  }
+  PEDIGREE_ASSIGN(
+      q, db.Prepare("INSERT INTO org_keys(key, org, valid_from, valid_until, added_idx) "
+                    "SELECT ?1, ?2, ?3, ?4, ?5 WHERE EXISTS (SELECT 1 FROM orgs WHERE id = ?2)"));
+  q->Bind(1, std::span<const uint8_t>(*raw))
+      .Bind(2, *id)
+      .Bind(3, *from)
+      .BindOptional(4, until)
+      .Bind(5, static_cast<int64_t>(index));
+  if (!q->Run()) return Fail(Error("event.conflict", "key is already registered").at_field("key"));
+  if (sqlite3_changes(db.get()) == 0) {
+    return Fail(
+        Error("event.unknown_org", "organisation '" + *id + "' is not registered").at_field("id"));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::OrgKeyRevoke(const JsonValue& p) {
+  PEDIGREE_ASSIGN(id, Str(p, "id"));
+  PEDIGREE_ASSIGN(key_text, Str(p, "key"));
+  auto raw = FromBase64(*key_text);
+  if (!raw) return Fail(Malformed("key", "must be base64"));
+  PEDIGREE_ASSIGN(at_text, Str(p, "revokedAt"));
+  auto at = ParseUtcTime(*at_text);
+  if (!at) return Fail(at.error().at_field("revokedAt"));
+  PEDIGREE_ASSIGN(q, db.Prepare("UPDATE org_keys SET revoked_at = ?3 WHERE key = ?1 AND org = ?2 "
+                                "AND (revoked_at IS NULL OR revoked_at > ?3)"));
+  q->Bind(1, std::span<const uint8_t>(*raw)).Bind(2, *id).Bind(3, *at);
+  PEDIGREE_TRY(q->Run());
+  if (sqlite3_changes(db.get()) == 0) {
+    return Fail(
+        Error("event.unknown_key", "'" + *id + "' has no such key, or it was revoked earlier")
+            .at_field("key"));
+  }
+  return Ok();
+}
+
+// --- master data --------------------------------------------------------------------
+
+Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer"}, "product.register"));
+  PEDIGREE_ASSIGN(gtin, Str(p, "gtin"));
+  PEDIGREE_TRY(CheckGs1Key<Gtin>(*gtin, "gtin"));
+  {
+    // The GTIN after its indicator digit starts with the company prefix.
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, "
+                                  "length(prefix)) = prefix"));
+    q->Bind(1, org).Bind(2, *gtin);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) {
+      return Fail(Error("event.foreign_prefix",
+                        "GTIN " + *gtin + " does not carry a company prefix of '" + org + "'")
+                      .at_field("gtin"));
+    }
+  }
+  PEDIGREE_ASSIGN(name, Str(p, "name"));
+  std::optional<int64_t> tmin, tmax;
+  if (p.find("tempMin")) {
+    PEDIGREE_ASSIGN(v, Int(p, "tempMin"));
+    tmin = *v;
+  }
+  if (p.find("tempMax")) {
+    PEDIGREE_ASSIGN(v, Int(p, "tempMax"));
+    tmax = *v;
+  }
+  if (tmin && tmax && *tmin > *tmax) {
+    return Fail(Malformed("tempMin", "tempMin " + std::to_string(*tmin) + " is above tempMax " +
+                                         std::to_string(*tmax)));
+  }
+  PEDIGREE_ASSIGN(
+      q, db.Prepare(
+             "INSERT INTO products(gtin, org, name, form, strength, nhrn, temp_min, temp_max, idx) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  q->Bind(1, *gtin)
+      .Bind(2, org)
+      .Bind(3, *name)
+      .Bind(4, OptStr(p, "form"))
+      .Bind(5, OptStr(p, "strength"))
+      .Bind(6, OptStr(p, "nhrn"))
+      .BindOptional(7, tmin)
+      .BindOptional(8, tmax)
+      .Bind(9, static_cast<int64_t>(index));
+  if (!q->Run())
+    return Fail(
+        Error("event.conflict", "product " + *gtin + " is already registered").at_field("gtin"));
+  return Ok();
+}
+
+Status ProvenanceState::Impl::BatchRegister(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer"}, "batch.register"));
+  PEDIGREE_ASSIGN(gtin, OwnGtin(p));
+  PEDIGREE_ASSIGN(lot, Str(p, "lot"));
+  PEDIGREE_TRY(CheckCset82(*lot, "lot"));
+  PEDIGREE_ASSIGN(expiry_text, Str(p, "expiry"));
+  auto expiry = ParseDate(*expiry_text);
+  if (!expiry) return Fail(expiry.error().at_field("expiry"));
+  PEDIGREE_ASSIGN(quantity, Int(p, "quantity"));
+  if (*quantity < 1) return Fail(Malformed("quantity", "must be at least 1"));
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO batches(gtin, lot, expiry, quantity, status, idx) "
+                                "VALUES(?1, ?2, ?3, ?4, 0, ?5)"));
+  q->Bind(1, *gtin)
+      .Bind(2, *lot)
+      .Bind(3, *expiry_text)
+      .Bind(4, *quantity)
+      .Bind(5, static_cast<int64_t>(index));
+  if (!q->Run())
+    return Fail(Error("event.conflict", "batch " + *lot + " of " + *gtin + " is already registered")
+                    .at_field("lot"));
+  return RecordBatchEvent(*gtin, *lot);
+}
+
+Status ProvenanceState::Impl::Commission(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer"}, "commission"));
+  PEDIGREE_ASSIGN(gtin, OwnGtin(p));
+  PEDIGREE_ASSIGN(lot, Str(p, "lot"));
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
+  int64_t quantity = 0, commissioned = 0;
+  {
+    // The batch row keeps the count: counting a 10^6-pack batch per event would not scale.
+    PEDIGREE_ASSIGN(
+        q, db.Prepare("SELECT quantity, commissioned FROM batches WHERE gtin = ?1 AND lot = ?2"));
+    q->Bind(1, *gtin).Bind(2, *lot);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) {
+      return Fail(
+          Alert{AlertCode::kUnknownBatch, "batch " + *lot + " of " + *gtin + " is not registered"}
+              .ToError()
+              .at_field("lot"));
+    }
+    quantity = q->Int(0);
+    commissioned = q->Int(1);
+  }
+  PEDIGREE_ASSIGN(serials, StrList(p, "serials"));
+  if (commissioned + static_cast<int64_t>(serials->size()) > quantity) {
+    return Fail(Error("event.over_quantity",
+                      "commissioning " + std::to_string(serials->size()) +
+                          " packs would exceed batch quantity " + std::to_string(quantity) + " (" +
+                          std::to_string(commissioned) + " already commissioned)")
+                    .at_field("serials"));
+  }
+  for (const std::string& serial : *serials) {
+    PEDIGREE_TRY(CheckCset82(serial, "serials"));
+    PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO packs(gtin, serial, lot, status, holder, "
+                                  "status_time, excursion, commissioned_idx) "
+                                  "VALUES(?1, ?2, ?3, 0, ?4, ?5, 0, ?6)"));
+    q->Bind(1, *gtin).Bind(2, serial).Bind(3, *lot).Bind(4, org).Bind(5, time).Bind(
+        6, static_cast<int64_t>(index));
+    if (!q->Run()) {
+      return Fail(Error("event.duplicate_serial",
+                        "serial '" + serial + "' of " + *gtin + " was already commissioned")
+                      .at_field("serials"));
+    }
+    PEDIGREE_TRY(RecordPackEvent({*gtin, serial}));
+  }
+  PEDIGREE_ASSIGN(
+      count,
+      db.Prepare(
+          "UPDATE batches SET commissioned = commissioned + ?3 WHERE gtin = ?1 AND lot = ?2"));
+  count->Bind(1, *gtin).Bind(2, *lot).Bind(3, static_cast<int64_t>(serials->size()));
+  return count->Run();
+}
+
+// --- aggregation and custody ----------------------------------------------------------
+
+Status ProvenanceState::Impl::Aggregate(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer", "wholesaler", "dispenser"}, "aggregate"));
+  PEDIGREE_ASSIGN(parent, Str(p, "parent"));
+  PEDIGREE_TRY(CheckGs1Key<Sscc>(*parent, "parent"));
+  PEDIGREE_ASSIGN(children, StrList(p, "children"));
+  {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT holder, in_transit_to FROM containers WHERE sscc = ?1"));
+    q->Bind(1, *parent);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (*row) {
+      if (q->Text(0) != org || !q->IsNull(1)) {
+        return Fail(
+            Alert{AlertCode::kNotInCustody, "case " + *parent + " is not in the custody of " + org}
+                .ToError()
+                .at_field("parent"));
+      }
+    } else {
+      PEDIGREE_ASSIGN(
+          ins, db.Prepare("INSERT INTO containers(sscc, holder, created_idx) VALUES(?1, ?2, ?3)"));
+      ins->Bind(1, *parent).Bind(2, org).Bind(3, static_cast<int64_t>(index));
+      PEDIGREE_TRY(ins->Run());
+    }
+  }
+  for (const std::string& child : *children) {
+    if (auto pack = ParsePackId(child)) {
+      PEDIGREE_ASSIGN(view, LoadPack(*pack));
+      if (!*view)
+        return Fail(Alert{AlertCode::kUnknownSerial, "no pack " + child + " was commissioned"}
+                        .ToError()
+                        .at_field("children"));
+      if ((*view)->facts.holder_org != org || !(*view)->in_transit_to.empty()) {
+        return Fail(Alert{AlertCode::kNotInCustody, child + " is not in the custody of " + org}
+                        .ToError()
+                        .at_field("children"));
+      }
+      if ((*view)->facts.status != PackStatus::kActive) {
+        return Fail(Alert{AlertCode::kAlreadyDecommissioned,
+                          child + " is " + std::string(PackStatusName((*view)->facts.status))}
+                        .ToError()
+                        .at_field("children"));
+      }
+      if (!(*view)->parent.empty()) {
+        return Fail(
+            Alert{AlertCode::kAggregationConflict, child + " is already in case " + (*view)->parent}
+                .ToError()
+                .at_field("children"));
+      }
+      PEDIGREE_ASSIGN(u,
+                      db.Prepare("UPDATE packs SET parent = ?3 WHERE gtin = ?1 AND serial = ?2"));
+      u->Bind(1, pack->gtin).Bind(2, pack->serial).Bind(3, *parent);
+      PEDIGREE_TRY(u->Run());
+      PEDIGREE_TRY(RecordPackEvent(*pack));
+    } else if (child.size() == 18 && AllDigits(child)) {
+      if (child == *parent) {
+        return Fail(
+            Alert{AlertCode::kAggregationConflict, "case " + child + " cannot contain itself"}
+                .ToError()
+                .at_field("children"));
+      }
+      // Walk up from the parent: meeting the child would close a cycle.
+      std::string up = *parent;
+      for (int depth = 0; !up.empty() && depth < 32; ++depth) {
+        if (up == child) {
+          return Fail(Alert{AlertCode::kAggregationConflict,
+                            "putting " + child + " into " + *parent + " would create a cycle"}
+                          .ToError()
+                          .at_field("children"));
+        }
+        PEDIGREE_ASSIGN(q, db.Prepare("SELECT parent FROM containers WHERE sscc = ?1"));
+        q->Bind(1, up);
+        PEDIGREE_ASSIGN(row, q->Step());
+        up = *row ? q->Text(0) : std::string();
+      }
+      PEDIGREE_ASSIGN(
+          q, db.Prepare("SELECT holder, in_transit_to, parent FROM containers WHERE sscc = ?1"));
+      q->Bind(1, child);
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row)
+        return Fail(Error("event.unknown_container", "no case or pallet with SSCC " + child)
+                        .at_field("children"));
+      if (q->Text(0) != org || !q->IsNull(1)) {
+        return Fail(
+            Alert{AlertCode::kNotInCustody, "case " + child + " is not in the custody of " + org}
+                .ToError()
+                .at_field("children"));
+      }
+      if (!q->IsNull(2)) {
+        return Fail(
+            Alert{AlertCode::kAggregationConflict, "case " + child + " is already in " + q->Text(2)}
+                .ToError()
+                .at_field("children"));
+      }
+      PEDIGREE_ASSIGN(u, db.Prepare("UPDATE containers SET parent = ?2 WHERE sscc = ?1"));
+      u->Bind(1, child).Bind(2, *parent);
+      PEDIGREE_TRY(u->Run());
+    } else {
+      return Fail(Malformed("children", "'" + child + "' is neither a pack id nor an SSCC"));
+    }
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::Disaggregate(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer", "wholesaler", "dispenser"}, "disaggregate"));
+  PEDIGREE_ASSIGN(parent, Str(p, "parent"));
+  {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT holder, in_transit_to FROM containers WHERE sscc = ?1"));
+    q->Bind(1, *parent);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row)
+      return Fail(Error("event.unknown_container", "no case or pallet with SSCC " + *parent)
+                      .at_field("parent"));
+    if (q->Text(0) != org || !q->IsNull(1)) {
+      return Fail(
+          Alert{AlertCode::kNotInCustody, "case " + *parent + " is not in the custody of " + org}
+              .ToError()
+              .at_field("parent"));
+    }
+  }
+  // Every pack below the case sees the unpacking in its history.
+  Expansion contents;
+  PEDIGREE_TRY(ExpandContainer(*parent, contents, 0));
+  for (const PackKey& pack : contents.packs) PEDIGREE_TRY(RecordPackEvent(pack));
+  if (!p.find("children")) {
+    PEDIGREE_ASSIGN(a, db.Prepare("UPDATE packs SET parent = NULL WHERE parent = ?1"));
+    a->Bind(1, *parent);
+    PEDIGREE_TRY(a->Run());
+    PEDIGREE_ASSIGN(b, db.Prepare("UPDATE containers SET parent = NULL WHERE parent = ?1"));
+    b->Bind(1, *parent);
+    return b->Run();
+  }
+  PEDIGREE_ASSIGN(children, StrList(p, "children"));
+  for (const std::string& child : *children) {
+    if (auto pack = ParsePackId(child)) {
+      PEDIGREE_ASSIGN(
+          u, db.Prepare(
+                 "UPDATE packs SET parent = NULL WHERE gtin = ?1 AND serial = ?2 AND parent = ?3"));
+      u->Bind(1, pack->gtin).Bind(2, pack->serial).Bind(3, *parent);
+      PEDIGREE_TRY(u->Run());
+    } else {
+      PEDIGREE_ASSIGN(
+          u, db.Prepare("UPDATE containers SET parent = NULL WHERE sscc = ?1 AND parent = ?2"));
+      u->Bind(1, child).Bind(2, *parent);
+      PEDIGREE_TRY(u->Run());
+    }
+    if (sqlite3_changes(db.get()) == 0) {
+      return Fail(Alert{AlertCode::kAggregationConflict, child + " is not in case " + *parent}
+                      .ToError()
+                      .at_field("children"));
+    }
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::Ship(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer", "wholesaler", "dispenser"}, "ship"));
+  PEDIGREE_ASSIGN(epcs, StrList(p, "epcs"));
+  PEDIGREE_ASSIGN(to, Str(p, "to"));
+  PEDIGREE_ASSIGN(to_location, Str(p, "toLocation"));
+  PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
+  {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_glns WHERE gln = ?1 AND org = ?2"));
+    q->Bind(1, *to_location).Bind(2, *to);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) {
+      return Fail(Error("event.unknown_destination",
+                        "GLN " + *to_location + " is not a location of '" + *to + "'")
+                      .at_field("toLocation"));
+    }
+  }
+  PEDIGREE_ASSIGN(expansion, Expand(*epcs, true));
+  for (const PackKey& pack : expansion->packs) {
+    PEDIGREE_ASSIGN(view, LoadPack(pack));
+    const PackView& v = **view;
+    if (v.facts.holder_org != org || !v.in_transit_to.empty()) {
+      return Fail(
+          Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is not in the custody of " + org}
+              .ToError()
+              .at_field("epcs"));
+    }
+    if (v.facts.status != PackStatus::kActive) {
+      return Fail(Alert{AlertCode::kAlreadyDecommissioned,
+                        PackIdOf(pack) + " is " + std::string(PackStatusName(v.facts.status))}
+                      .ToError()
+                      .at_field("epcs"));
+    }
+    PEDIGREE_ASSIGN(
+        u, db.Prepare("UPDATE packs SET in_transit_to = ?3 WHERE gtin = ?1 AND serial = ?2"));
+    u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, *to);
+    PEDIGREE_TRY(u->Run());
+    PEDIGREE_TRY(RecordPackEvent(pack));
+  }
+  for (const std::string& sscc : expansion->containers) {
+    PEDIGREE_ASSIGN(q, db.Prepare("UPDATE containers SET in_transit_to = ?2 WHERE sscc = ?1 AND "
+                                  "holder = ?3 AND in_transit_to IS NULL"));
+    q->Bind(1, sscc).Bind(2, *to).Bind(3, org);
+    PEDIGREE_TRY(q->Run());
+    if (sqlite3_changes(db.get()) == 0) {
+      return Fail(
+          Alert{AlertCode::kNotInCustody, "case " + sscc + " is not in the custody of " + org}
+              .ToError()
+              .at_field("epcs"));
+    }
+  }
+  {
+    PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO shipments(from_org, despatch_advice, to_org, "
+                                  "to_location, status, excursion, shipped_idx) "
+                                  "VALUES(?1, ?2, ?3, ?4, 'shipped', 0, ?5)"));
+    q->Bind(1, org)
+        .Bind(2, *advice)
+        .Bind(3, *to)
+        .Bind(4, *to_location)
+        .Bind(5, static_cast<int64_t>(index));
+    if (!q->Run()) {
+      return Fail(Error("event.conflict",
+                        "despatch advice '" + *advice + "' of '" + org + "' was already used")
+                      .at_field("despatchAdvice"));
+    }
+  }
+  for (const std::string& epc : *epcs) {
+    PEDIGREE_ASSIGN(
+        q, db.Prepare(
+               "INSERT INTO shipment_items(from_org, despatch_advice, epc) VALUES(?1, ?2, ?3)"));
+    q->Bind(1, org).Bind(2, *advice).Bind(3, epc);
+    PEDIGREE_TRY(q->Run());
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::Receive(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer", "wholesaler", "dispenser"}, "receive"));
+  PEDIGREE_ASSIGN(from, Str(p, "from"));
+  PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
+  {
+    PEDIGREE_ASSIGN(
+        q,
+        db.Prepare(
+            "SELECT to_org, status FROM shipments WHERE from_org = ?1 AND despatch_advice = ?2"));
+    q->Bind(1, *from).Bind(2, *advice);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row || q->Text(0) != org) {
+      return Fail(Alert{AlertCode::kReceiveBeforeShip,
+                        "'" + *from + "' recorded no shipment '" + *advice + "' to " + org}
+                      .ToError()
+                      .at_field("despatchAdvice"));
+    }
+    if (q->Text(1) != "shipped") {
+      return Fail(Error("event.conflict", "shipment '" + *advice + "' was already received")
+                      .at_field("despatchAdvice"));
+    }
+  }
+  PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
+  for (const PackKey& pack : expansion->packs) {
+    PEDIGREE_ASSIGN(
+        u,
+        db.Prepare(
+            "UPDATE packs SET holder = ?3, in_transit_to = NULL WHERE gtin = ?1 AND serial = ?2"));
+    u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, org);
+    PEDIGREE_TRY(u->Run());
+    PEDIGREE_TRY(RecordPackEvent(pack));
+  }
+  for (const std::string& sscc : expansion->containers) {
+    PEDIGREE_ASSIGN(
+        u, db.Prepare("UPDATE containers SET holder = ?2, in_transit_to = NULL WHERE sscc = ?1"));
+    u->Bind(1, sscc).Bind(2, org);
+    PEDIGREE_TRY(u->Run());
+  }
+  PEDIGREE_ASSIGN(done, db.Prepare("UPDATE shipments SET status = 'received', received_idx = ?3 "
+                                   "WHERE from_org = ?1 AND despatch_advice = ?2"));
+  done->Bind(1, *from).Bind(2, *advice).Bind(3, static_cast<int64_t>(index));
+  return done->Run();
+}
+
+// --- statuses -----------------------------------------------------------------------
+
+Status ProvenanceState::Impl::Decommission(const JsonValue& p) {
+  PEDIGREE_ASSIGN(epcs, StrList(p, "epcs"));
+  PEDIGREE_ASSIGN(status_text, Str(p, "status"));
+  auto target = ParsePackStatus(*status_text);
+  if (!target) return std::unexpected(target.error());
+  if (*target == PackStatus::kSupplied)
+    PEDIGREE_TRY(RequireRole({"dispenser", "wholesaler"}, "supply"));
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
+  PEDIGREE_ASSIGN(expansion, Expand(*epcs, false));
+  Actor actor{org, *location, time};
+  for (const PackKey& pack : expansion->packs) {
+    PEDIGREE_ASSIGN(view, LoadPack(pack));
+    const PackView& v = **view;
+    auto ok = CheckDecommission(v.facts, *target, actor, DayOf(time));
+    if (!ok) {
+      Alert alert = ok.error();
+      // Active here, but a pharmacy elsewhere holds it: the pack exists twice.
+      if (alert.code == AlertCode::kNotInCustody && v.facts.status == PackStatus::kActive) {
+        PEDIGREE_ASSIGN(other, db.Prepare("SELECT roles FROM orgs WHERE id = ?1"));
+        other->Bind(1, v.facts.holder_org);
+        PEDIGREE_ASSIGN(row, other->Step());
+        auto holder_roles = *row ? SplitRoles(other->Text(0)) : std::vector<std::string>{};
+        if (std::find(holder_roles.begin(), holder_roles.end(), "dispenser") !=
+            holder_roles.end()) {
+          alert = Alert{AlertCode::kCloneSuspected,
+                        "the pack is active in the custody of another dispenser"};
+        }
+      }
+      alert.message = PackIdOf(pack) + ": " + alert.message;
+      return Fail(alert.ToError().at_field("epcs"));
+    }
+    if (!v.in_transit_to.empty()) {
+      return Fail(
+          Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is in transit to " + v.in_transit_to}
+              .ToError()
+              .at_field("epcs"));
+    }
+    PEDIGREE_ASSIGN(
+        u,
+        db.Prepare(
+            "UPDATE packs SET status = ?3, status_org = ?4, status_location = ?5, status_time = ?6 "
+            "WHERE gtin = ?1 AND serial = ?2"));
+    u->Bind(1, pack.gtin)
+        .Bind(2, pack.serial)
+        .Bind(3, static_cast<int64_t>(*target))
+        .Bind(4, org)
+        .Bind(5, *location)
+        .Bind(6, time);
+    PEDIGREE_TRY(u->Run());
+    PEDIGREE_TRY(RecordPackEvent(pack));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::Undo(const JsonValue& p) {
+  PEDIGREE_ASSIGN(epcs, StrList(p, "epcs"));
+  PEDIGREE_ASSIGN(location, Str(p, "location"));
+  PEDIGREE_ASSIGN(expansion, Expand(*epcs, false));
+  Actor actor{org, *location, time};
+  for (const PackKey& pack : expansion->packs) {
+    PEDIGREE_ASSIGN(view, LoadPack(pack));
+    auto ok = CheckUndo((*view)->facts, actor, DayOf(time));
+    if (!ok) {
+      Alert alert = ok.error();
+      alert.message = PackIdOf(pack) + ": " + alert.message;
+      return Fail(alert.ToError().at_field("epcs"));
+    }
+    PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET status = 0, status_org = NULL, status_location "
+                                  "= NULL, status_time = ?3 "
+                                  "WHERE gtin = ?1 AND serial = ?2"));
+    u->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, time);
+    PEDIGREE_TRY(u->Run());
+    PEDIGREE_TRY(RecordPackEvent(pack));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::BatchStatusChange(const JsonValue& p) {
+  PEDIGREE_TRY(RequireRole({"manufacturer"}, "batch.status"));
+  PEDIGREE_ASSIGN(gtin, OwnGtin(p));
+  PEDIGREE_ASSIGN(lot, Str(p, "lot"));
+  PEDIGREE_ASSIGN(status_text, Str(p, "status"));
+  PEDIGREE_ASSIGN(reason, Str(p, "reason"));
+  BatchStatus status;
+  if (*status_text == "recalled")
+    status = BatchStatus::kRecalled;
+  else if (*status_text == "withdrawn")
+    status = BatchStatus::kWithdrawn;
+  else if (*status_text == "active")
+    status = BatchStatus::kActive;
+  else
+    return Fail(
+        Malformed("status", "'" + *status_text + "' must be recalled, withdrawn or active"));
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT status FROM batches WHERE gtin = ?1 AND lot = ?2"));
+  q->Bind(1, *gtin).Bind(2, *lot);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row)
+    return Fail(
+        Alert{AlertCode::kUnknownBatch, "batch " + *lot + " of " + *gtin + " is not registered"}
+            .ToError()
+            .at_field("lot"));
+  if (static_cast<BatchStatus>(q->Int(0)) == BatchStatus::kRecalled) {
+    return Fail(Error("event.batch_recalled", "batch " + *lot + " is recalled; a recall is final")
+                    .at_field("status"));
+  }
+  PEDIGREE_ASSIGN(
+      u, db.Prepare(
+             "UPDATE batches SET status = ?3, status_reason = ?4 WHERE gtin = ?1 AND lot = ?2"));
+  u->Bind(1, *gtin).Bind(2, *lot).Bind(3, static_cast<int64_t>(status)).Bind(4, *reason);
+  PEDIGREE_TRY(u->Run());
+  return RecordBatchEvent(*gtin, *lot);
+}
+
+Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
+  PEDIGREE_ASSIGN(from, Str(p, "from"));
+  PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
+  {
+    PEDIGREE_ASSIGN(
+        q, db.Prepare("SELECT to_org FROM shipments WHERE from_org = ?1 AND despatch_advice = ?2"));
+    q->Bind(1, *from).Bind(2, *advice);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row)
+      return Fail(
+          Error("event.unknown_shipment", "no shipment '" + *advice + "' from '" + *from + "'")
+              .at_field("despatchAdvice"));
+    if (org != *from && org != q->Text(0)) {
+      return Fail(
+          Error("event.not_party",
+                "'" + org + "' is neither sender nor receiver of shipment '" + *advice + "'")
+              .at_field("org"));
+    }
+  }
+  PEDIGREE_ASSIGN(range, TemperatureRange(p));
+  int64_t lowest = range->first, highest = range->second;
+  PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
+  bool any = false;
+  for (const PackKey& pack : expansion->packs) {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT temp_min, temp_max FROM products WHERE gtin = ?1"));
+    q->Bind(1, pack.gtin);
+    PEDIGREE_ASSIGN(row, q->Step());
+    bool out =
+        *row && ((!q->IsNull(0) && lowest < q->Int(0)) || (!q->IsNull(1) && highest > q->Int(1)));
+    PEDIGREE_TRY(RecordPackEvent(pack));
+    if (!out) continue;
+    any = true;
+    PEDIGREE_ASSIGN(u,
+                    db.Prepare("UPDATE packs SET excursion = 1 WHERE gtin = ?1 AND serial = ?2"));
+    u->Bind(1, pack.gtin).Bind(2, pack.serial);
+    PEDIGREE_TRY(u->Run());
+  }
+  if (any) {
+    PEDIGREE_ASSIGN(
+        u, db.Prepare(
+               "UPDATE shipments SET excursion = 1 WHERE from_org = ?1 AND despatch_advice = ?2"));
+    u->Bind(1, *from).Bind(2, *advice);
+    PEDIGREE_TRY(u->Run());
+  }
+  return Ok();
+}
+
+// A verification the caller asked to record: the fact that `org` scanned the pack at
+// `location` and what it was told. It changes no state; it joins the pack's history.
+Status ProvenanceState::Impl::VerifyRecord(const JsonValue& p) {
+  PEDIGREE_ASSIGN(epcs, StrList(p, "epcs"));
+  PEDIGREE_ASSIGN(location, OwnLocation(p));
+  const JsonValue* verified = p.find("verified");
+  if (!verified || !verified->is_bool())
+    return Fail(Malformed("verified", "must be true or false"));
+  for (const std::string& epc : *epcs) {
+    auto pack = ParsePackId(epc);
+    if (!pack) return Fail(Malformed("epcs", "'" + epc + "' is not a pack id"));
+    PEDIGREE_TRY(RecordPackEvent(*pack));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::AlertEvent(const JsonValue& p) {
+  PEDIGREE_ASSIGN(code, Str(p, "code"));
+  PEDIGREE_ASSIGN(message, Str(p, "message"));
+  PEDIGREE_ASSIGN(subject, Str(p, "subjectOrg"));
+  std::string epc = OptStr(p, "epc");
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO alerts(idx, code, epc, subject_org, message, time) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+  q->Bind(1, static_cast<int64_t>(index))
+      .Bind(2, *code)
+      .BindTextOrNull(3, epc)
+      .Bind(4, *subject)
+      .Bind(5, *message)
+      .Bind(6, time);
+  PEDIGREE_TRY(q->Run());
+  auto pack = ParsePackId(epc);
+  if (!pack) return Ok();
+  PEDIGREE_TRY(RecordPackEvent(*pack));
+  // Who else must hear of it: the pack's holder now and its manufacturer (not the
+  // subject, who sees its own alerts anyway).
+  PEDIGREE_ASSIGN(parties, db.Prepare("SELECT holder, 'holder' FROM packs WHERE gtin = ?1 AND "
+                                      "serial = ?2 UNION ALL SELECT org, 'manufacturer' FROM "
+                                      "products WHERE gtin = ?1"));
+  parties->Bind(1, pack->gtin).Bind(2, pack->serial);
+  std::vector<std::pair<std::string, std::string>> concerned;
+  while (true) {
+    PEDIGREE_ASSIGN(row, parties->Step());
+    if (!*row) break;
+    concerned.emplace_back(parties->Text(0), parties->Text(1));
+  }
+  for (const auto& [party, role] : concerned) {
+    if (party == *subject) continue;
+    PEDIGREE_ASSIGN(add, db.Prepare("INSERT OR IGNORE INTO alert_parties(org, idx, role) "
+                                    "VALUES(?1, ?2, ?3)"));
+    add->Bind(1, party).Bind(2, static_cast<int64_t>(index)).Bind(3, role);
+    PEDIGREE_TRY(add->Run());
+  }
+  return Ok();
+}
+
+}  // namespace pedigree::provenance

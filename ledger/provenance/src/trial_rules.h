@@ -1,0 +1,71 @@
+// The trial.* and kit.* rules of the provenance model (docs/events.md, "Trial kinds" and
+// "Kit kinds"). ProvenanceState checks the envelope, the signer's key and the common
+// members, then forwards the payload here inside its savepoint; a refusal rolls back
+// whatever the rule wrote.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error.h"
+#include "pedigree/log/sql.h"
+
+namespace pedigree::provenance {
+
+// The event being applied, as ProvenanceState has authenticated it. References stay
+// valid for the duration of one Apply call.
+struct EventContext {
+  log::sql::Connection& db;
+  uint64_t index;
+  const std::string& org;
+  int64_t time;  // the payload's `time`, unix seconds
+  const std::vector<std::string>& roles;
+};
+
+[[nodiscard]] Status ApplyTrialEvent(const EventContext& event, const std::string& kind,
+                                     const JsonValue& p);
+[[nodiscard]] Status ApplyKitEvent(const EventContext& event, const std::string& kind,
+                                   const JsonValue& p);
+
+// Shared by the trial and kit rules. `family` is "trial" or "kit" and prefixes the codes.
+
+// The Part 11 manifestation `signature` {name, meaning} of a trial or kit payload.
+struct Manifestation {
+  std::string name;
+  std::string meaning;
+};
+[[nodiscard]] Result<Manifestation> ReadSignature(const JsonValue& p, std::string_view family);
+
+// The trial named by the payload's `trialId`: <family>.malformed for a bad id,
+// <family>.unknown_trial when no trial.register introduced it.
+struct TrialFacts {
+  std::string id;
+  std::string sponsor;
+};
+[[nodiscard]] Result<TrialFacts> LoadTrial(const EventContext& event, const JsonValue& p,
+                                           std::string_view family);
+
+// <family>.forbidden_role unless the actor holds `role`, then <family>.not_sponsor unless
+// it is the trial's sponsor.
+[[nodiscard]] Status RequireSponsor(const EventContext& event, const TrialFacts& trial,
+                                    const std::string& kind, std::string_view family);
+// Whether `org` is a site named by the trial's registration.
+[[nodiscard]] Result<bool> IsTrialSite(const EventContext& event, const std::string& trial,
+                                       const std::string& org);
+// <family>.forbidden_role unless the actor holds role site, then <family>.not_site
+// unless the trial names it as a site.
+[[nodiscard]] Status RequireSite(const EventContext& event, const TrialFacts& trial,
+                                 const std::string& kind, std::string_view family);
+
+// For kinds open to a site of the trial or its sponsor: true for the trial's sponsor,
+// false for a site of the trial; otherwise <family>.not_site (a site of other trials),
+// <family>.not_sponsor (another sponsor) or <family>.forbidden_role.
+[[nodiscard]] Result<bool> RequireSiteOrSponsor(const EventContext& event, const TrialFacts& trial,
+                                                const std::string& kind, std::string_view family);
+
+bool HasRole(const EventContext& event, std::string_view role);
+
+}  // namespace pedigree::provenance

@@ -1,0 +1,284 @@
+// TrialView: read-only queries over the trial and kit tables on a connection of its own,
+// and the pure outcome-switching check.
+#include "pedigree/provenance/trial_view.h"
+
+#include <sqlite3.h>
+
+#include <map>
+
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/sql.h"
+
+namespace pedigree::provenance {
+namespace {
+
+std::vector<std::string> Texts(const JsonValue* list) {
+  std::vector<std::string> out;
+  if (!list || !list->is_array()) return out;
+  for (const JsonValue& v : list->as_array())
+    if (v.is_string()) out.push_back(v.as_string());
+  return out;
+}
+
+bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+std::string NormaliseOutcome(std::string_view text) {
+  std::string out;
+  bool pending_space = false;
+  for (char c : text) {
+    if (IsSpace(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out.push_back(c);
+  }
+  return out;
+}
+
+}  // namespace
+
+struct TrialView::Impl {
+  log::SqliteDb owner;
+  log::sql::Connection db;
+  explicit Impl(log::SqliteDb handle) : owner(std::move(handle)), db(owner.get()) {}
+};
+
+TrialView::TrialView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+TrialView::~TrialView() = default;
+
+Result<std::unique_ptr<TrialView>> TrialView::Open(const std::string& db_path) {
+  PEDIGREE_ASSIGN(db, log::OpenSqliteReadOnly(db_path));
+  return std::unique_ptr<TrialView>(new TrialView(std::make_unique<Impl>(std::move(*db))));
+}
+
+Result<std::optional<TrialRecord>> TrialView::Trial(std::string_view trial_id) {
+  TrialRecord t;
+  {
+    PEDIGREE_ASSIGN(q,
+                    impl_->db.Prepare(
+                        "SELECT registry_id, sponsor, title, idx, time FROM trials WHERE id = ?1"));
+    q->Bind(1, trial_id);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) return std::optional<TrialRecord>();
+    t.id = trial_id;
+    t.registry_id = q->Text(0);
+    t.sponsor = q->Text(1);
+    t.title = q->Text(2);
+    t.index = static_cast<uint64_t>(q->Int(3));
+    t.time = q->Int(4);
+  }
+  {
+    PEDIGREE_ASSIGN(
+        q, impl_->db.Prepare("SELECT site FROM trial_sites WHERE trial = ?1 ORDER BY pos"));
+    q->Bind(1, trial_id);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      t.sites.push_back(q->Text(0));
+    }
+  }
+  PEDIGREE_ASSIGN(
+      q, impl_->db.Prepare("SELECT code, name FROM trial_arms WHERE trial = ?1 ORDER BY pos"));
+  q->Bind(1, trial_id);
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    t.arms.push_back({q->Text(0), q->Text(1)});
+  }
+  return std::optional<TrialRecord>(std::move(t));
+}
+
+Result<std::vector<ProtocolRecord>> TrialView::Protocols(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(summary, Enrolments(trial_id));
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx, time, protocol_hash, version, outcomes, "
+                                       "signer_org, signer_name, meaning FROM trial_protocols "
+                                       "WHERE trial = ?1 ORDER BY idx"));
+  q->Bind(1, trial_id);
+  std::vector<ProtocolRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    ProtocolRecord p;
+    p.index = static_cast<uint64_t>(q->Int(0));
+    p.time = q->Int(1);
+    p.protocol_hash = q->Text(2);
+    p.version = q->Text(3);
+    p.outcomes_json = q->Text(4);
+    p.signer_org = q->Text(5);
+    p.signer_name = q->Text(6);
+    p.meaning = q->Text(7);
+    auto outcomes = ParseJson(p.outcomes_json);
+    if (!outcomes) return std::unexpected(outcomes.error());
+    p.primary = Texts(outcomes->find("primary"));
+    p.secondary = Texts(outcomes->find("secondary"));
+    p.is_seal = out.empty();
+    p.after_first_enrolment = summary->first_index && p.index > *summary->first_index;
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+Result<EnrolmentSummary> TrialView::Enrolments(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT COUNT(*), MIN(idx) FROM trial_enrolments "
+                                       "WHERE trial = ?1"));
+  q->Bind(1, trial_id);
+  PEDIGREE_ASSIGN(row, q->Step());
+  EnrolmentSummary s;
+  if (!*row || q->IsNull(1)) return s;
+  s.count = q->Int(0);
+  s.first_index = static_cast<uint64_t>(q->Int(1));
+  PEDIGREE_ASSIGN(
+      t, impl_->db.Prepare("SELECT time FROM trial_enrolments WHERE trial = ?1 AND idx = ?2"));
+  t->Bind(1, trial_id).Bind(2, static_cast<int64_t>(*s.first_index));
+  PEDIGREE_ASSIGN(found, t->Step());
+  if (*found) s.first_time = t->Int(0);
+  return s;
+}
+
+Result<std::vector<LeafRecord>> TrialView::Leaves(std::string_view trial_id,
+                                                  std::string_view domain) {
+  PEDIGREE_ASSIGN(
+      q, impl_->db.Prepare("SELECT leaf, idx, signer_org, signer_name, meaning, reason, replaces, "
+                           "redacted FROM trial_leaves WHERE trial = ?1 AND domain = ?2 AND "
+                           "replaced_by IS NULL ORDER BY idx, pos"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  std::vector<LeafRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back({q->Text(0), static_cast<uint64_t>(q->Int(1)), q->Text(2), q->Text(3), q->Text(4),
+                   q->Text(5), q->Text(6), q->Int(7) != 0});
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> TrialView::Domains(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT domain FROM trial_domains WHERE trial = ?1 UNION "
+                                       "SELECT domain FROM trial_leaves WHERE trial = ?1 "
+                                       "ORDER BY 1"));
+  q->Bind(1, trial_id);
+  std::vector<std::string> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back(q->Text(0));
+  }
+  return out;
+}
+
+Result<std::string> TrialView::LockState(std::string_view trial_id, std::string_view domain) {
+  PEDIGREE_ASSIGN(
+      q, impl_->db.Prepare("SELECT lock FROM trial_domains WHERE trial = ?1 AND domain = ?2"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  PEDIGREE_ASSIGN(row, q->Step());
+  return *row ? q->Text(0) : std::string("open");
+}
+
+Result<std::vector<LockRecord>> TrialView::LockHistory(std::string_view trial_id,
+                                                       std::string_view domain) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx, time, action, signer_name, meaning, reason, "
+                                       "approver FROM trial_locks WHERE trial = ?1 AND domain = "
+                                       "?2 ORDER BY idx"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  std::vector<LockRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back({static_cast<uint64_t>(q->Int(0)), q->Int(1), q->Text(2), q->Text(3), q->Text(4),
+                   q->Text(5), q->Text(6)});
+  }
+  return out;
+}
+
+Result<std::vector<SealRecord>> TrialView::Seals(std::string_view trial_id,
+                                                 std::string_view domain) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx, time, root, record_count, schema_hash, "
+                                       "algorithm, signer_name, meaning FROM trial_seals WHERE "
+                                       "trial = ?1 AND domain = ?2 ORDER BY idx"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  std::vector<SealRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back({static_cast<uint64_t>(q->Int(0)), q->Int(1), q->Text(2), q->Int(3), q->Text(4),
+                   q->Text(5), q->Text(6), q->Text(7)});
+  }
+  return out;
+}
+
+Result<std::vector<RedactionRecord>> TrialView::Redactions(std::string_view trial_id,
+                                                           std::string_view domain) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT leaf, idx, time, reason, signer_name, meaning FROM "
+                                       "trial_redactions WHERE trial = ?1 AND domain = ?2 "
+                                       "ORDER BY idx"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  std::vector<RedactionRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back({q->Text(0), static_cast<uint64_t>(q->Int(1)), q->Int(2), q->Text(3), q->Text(4),
+                   q->Text(5)});
+  }
+  return out;
+}
+
+Result<std::optional<KitRecord>> TrialView::Kit(std::string_view kit_id) {
+  KitRecord k;
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT trial, state, holder, in_transit_to, subject_ref, "
+                                         "lot, expiry FROM kits WHERE kit = ?1"));
+    q->Bind(1, kit_id);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) return std::optional<KitRecord>();
+    k.kit = kit_id;
+    k.trial = q->Text(0);
+    k.state = q->Text(1);
+    k.holder = q->Text(2);
+    k.in_transit_to = q->Text(3);
+    k.subject_ref = q->Text(4);
+    k.lot = q->Text(5);
+    k.expiry = q->Text(6);
+  }
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM kit_events WHERE kit = ?1 ORDER BY idx"));
+  q->Bind(1, kit_id);
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    k.history.push_back(static_cast<uint64_t>(q->Int(0)));
+  }
+  return std::optional<KitRecord>(std::move(k));
+}
+
+OutcomeDiscrepancies OutcomeCheck(const std::vector<std::string>& sealed_primary,
+                                  const std::vector<std::string>& sealed_secondary,
+                                  const std::vector<std::string>& reported_primary,
+                                  const std::vector<std::string>& reported_secondary) {
+  enum Place { kPrimary, kSecondary };
+  std::map<std::string, Place> sealed, reported;
+  for (const auto& s : sealed_secondary) sealed.emplace(NormaliseOutcome(s), kSecondary);
+  for (const auto& s : sealed_primary) sealed[NormaliseOutcome(s)] = kPrimary;
+  for (const auto& s : reported_secondary) reported.emplace(NormaliseOutcome(s), kSecondary);
+  for (const auto& s : reported_primary) reported[NormaliseOutcome(s)] = kPrimary;
+
+  OutcomeDiscrepancies out;
+  for (const auto* list : {&reported_primary, &reported_secondary}) {
+    for (const auto& s : *list) {
+      if (!sealed.count(NormaliseOutcome(s))) out.reported_not_sealed.push_back(s);
+    }
+  }
+  for (const auto* list : {&sealed_primary, &sealed_secondary}) {
+    for (const auto& s : *list) {
+      auto it = reported.find(NormaliseOutcome(s));
+      if (it == reported.end()) {
+        out.sealed_not_reported.push_back(s);
+      } else if (it->second != sealed.at(it->first)) {
+        out.moved.push_back(s);
+      }
+    }
+  }
+  return out;
+}
+
+}  // namespace pedigree::provenance

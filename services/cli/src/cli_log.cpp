@@ -1,0 +1,236 @@
+// `pedigree init`, `keygen` and `log ...`: the generic verifiable log from the shell.
+#include <iostream>
+
+#include "cli_common.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/usecases/supply_node.h"
+
+namespace pedigree::services {
+namespace {
+
+
+JsonValue HashJson(const Hash& h) { return JsonValue(ToBase64(h)); }
+
+JsonValue HashListJson(const std::vector<Hash>& hashes) {
+  auto list = JsonValue::Array();
+  for (const Hash& h : hashes) list.push_back(HashJson(h));
+  return list;
+}
+
+JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }
+
+#define PEDIGREE_TRY_ASSIGN(var, expr) \
+  auto var = (expr);                   \
+  if (!var) return PrintError(io.err, var.error())
+
+// A plain log by default; --supply-chain attaches the provenance model, governed by the
+// consortium authority key given (--authority-public-key) or generated here.
+int Init(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(
+      args, Args::Parse(argv, 1, {"dir", "origin", "authority-public-key"}, {"supply-chain"}));
+  PEDIGREE_TRY_ASSIGN(origin, args->required("origin"));
+  auto out = JsonValue::Object();
+  out.set("dir", JsonValue(args->dir()));
+  out.set("origin", JsonValue(*origin));
+  if (!args->has("supply-chain")) {
+    PEDIGREE_TRY_ASSIGN(created, log::Ledger::Create(args->dir(), *origin));
+    out.set("verifier_key", JsonValue((*created)->VerifierKey()));
+    PrintJson(io.out, out);
+    return 0;
+  }
+  std::optional<log::PrivateKey> generated;
+  std::optional<log::PublicKey> authority;
+  if (auto b64 = args->get("authority-public-key")) {
+    PEDIGREE_TRY_ASSIGN(raw, FromBase64(*b64));
+    PEDIGREE_TRY_ASSIGN(key, log::PublicKey::FromRaw(*raw));
+    authority = *key;
+  } else {
+    generated = log::PrivateKey::Generate();
+    authority = generated->public_key();
+  }
+  PEDIGREE_TRY_ASSIGN(node, SupplyNode::Create(args->dir(), *origin, *authority));
+  if (generated) {
+    std::string path = args->dir() + "/authority-key.pem";
+    if (auto saved = generated->SavePem(path); !saved) return PrintError(io.err, saved.error());
+    out.set("authority_key_file", JsonValue(path));
+  }
+  out.set("authority_public_key", JsonValue(ToBase64(authority->raw())));
+  out.set("verifier_key", JsonValue((*node)->ledger().VerifierKey()));
+  PrintJson(io.out, out);
+  return 0;
+}
+
+int Keygen(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"out"}));
+  PEDIGREE_TRY_ASSIGN(path, args->required("out"));
+  log::PrivateKey key = log::PrivateKey::Generate();
+  if (auto saved = key.SavePem(*path); !saved) return PrintError(io.err, saved.error());
+  auto out = JsonValue::Object();
+  out.set("private_key_file", JsonValue(*path));
+  out.set("public_key", JsonValue(ToBase64(key.public_key().raw())));
+  out.set("fingerprint", JsonValue(key.public_key().Fingerprint()));
+  PrintJson(io.out, out);
+  return 0;
+}
+
+// Payloads are one JSON object, or an array of objects appended in order.
+int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "key", "idempotency-key"}, {"signed"}));
+  std::string input_path = args->positionals().empty() ? "-" : args->positionals()[0];
+  PEDIGREE_TRY_ASSIGN(text, ReadInput(input_path, io.in));
+  bool presigned = args->has("signed");
+  std::vector<std::string> envelopes;
+  if (presigned) {
+    // Already signed envelopes, one per line, appended byte for byte.
+    size_t start = 0;
+    while (start < text->size()) {
+      size_t end = text->find('\n', start);
+      if (end == std::string::npos) end = text->size();
+      if (end > start) envelopes.push_back(text->substr(start, end - start));
+      start = end + 1;
+    }
+  } else {
+    PEDIGREE_TRY_ASSIGN(key_path, args->required("key"));
+    PEDIGREE_TRY_ASSIGN(key, log::PrivateKey::LoadPem(*key_path));
+    PEDIGREE_TRY_ASSIGN(payload, ParseJson(*text, {.integers_only = true}));
+    std::vector<const JsonValue*> payloads;
+    if (payload->is_array()) {
+      for (const JsonValue& p : payload->as_array()) payloads.push_back(&p);
+    } else {
+      payloads.push_back(&*payload);
+    }
+    for (const JsonValue* p : payloads) {
+      PEDIGREE_TRY_ASSIGN(envelope, log::SignEntry(*p, *key));
+      envelopes.push_back(std::move(*envelope));
+    }
+  }
+  if (envelopes.size() > 1 && args->has("idempotency-key")) {
+    return PrintError(io.err, Error("cli.usage", "--idempotency-key applies to a single entry")
+                                  .at_field("idempotency-key"));
+  }
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  std::vector<std::future<Result<uint64_t>>> pending;
+  for (std::string& e : envelopes) {
+    pending.push_back((*opened)->Submit(e, args->get("idempotency-key").value_or("")));
+  }
+  auto results = JsonValue::Array();
+  int rc = 0;
+  for (size_t i = 0; i < pending.size(); ++i) {
+    auto index = pending[i].get();
+    auto item = JsonValue::Object();
+    if (index) {
+      item.set("index", Int(*index));
+      item.set("leaf_hash", HashJson(log::LeafHash(AsBytes(envelopes[i]))));
+    } else {
+      item.set("error", JsonValue(index.error().ToString()));
+      rc = 1;
+    }
+    results.push_back(std::move(item));
+  }
+  auto out = JsonValue::Object();
+  out.set("appended", std::move(results));
+  out.set("size", Int((*opened)->size()));
+  PrintJson(io.out, out);
+  return rc;
+}
+
+int LogCheckpoint(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir"}));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(checkpoint, (*opened)->SignCheckpoint());
+  io.out << checkpoint->note;
+  return 0;
+}
+
+int LogProve(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index", "size"}));
+  PEDIGREE_TRY_ASSIGN(index, args->number("index"));
+  if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
+  PEDIGREE_TRY_ASSIGN(size, args->number("size"));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveInclusion(**index, *size));
+  auto out = JsonValue::Object();
+  out.set("index", Int(proof->index));
+  out.set("size", Int(proof->size));
+  out.set("leaf_hash", HashJson(proof->leaf_hash));
+  out.set("proof", HashListJson(proof->path));
+  out.set("root", HashJson(proof->root));
+  PrintJson(io.out, out);
+  return 0;
+}
+
+int LogConsistency(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "from", "to"}));
+  PEDIGREE_TRY_ASSIGN(from, args->number("from"));
+  PEDIGREE_TRY_ASSIGN(to, args->number("to"));
+  if (!*from || !*to) {
+    return PrintError(io.err, Error("cli.usage", "--from and --to are required"));
+  }
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveConsistency(**from, **to));
+  PEDIGREE_TRY_ASSIGN(root1, (*opened)->RootAt(**from));
+  PEDIGREE_TRY_ASSIGN(root2, (*opened)->RootAt(**to));
+  auto out = JsonValue::Object();
+  out.set("from", Int(**from));
+  out.set("to", Int(**to));
+  out.set("root1", HashJson(*root1));
+  out.set("root2", HashJson(*root2));
+  out.set("proof", HashListJson(*proof));
+  PrintJson(io.out, out);
+  return 0;
+}
+
+int LogEntry(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index"}));
+  PEDIGREE_TRY_ASSIGN(index, args->number("index"));
+  if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(entry, (*opened)->Entry(**index));
+  io.out << *entry << "\n";
+  return 0;
+}
+
+int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir"}));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(report, (*opened)->Audit());
+  auto out = JsonValue::Object();
+  out.set("ok", JsonValue(report->ok()));
+  out.set("entries", Int(report->size));
+  out.set("checkpoints", Int(report->checkpoints_checked));
+  if (!report->ok()) {
+    out.set("first_bad_index", Int(*report->bad_index));
+    out.set("problem", JsonValue(report->problem->ToString()));
+  }
+  PrintJson(io.out, out);
+  return report->ok() ? 0 : 1;
+}
+
+}  // namespace
+
+std::vector<Command> LedgerCommands() {
+  return {
+      {"init",
+       "init --origin NAME [--dir D] [--supply-chain [--authority-public-key B64]]  new ledger",
+       Init},
+      {"keygen", "keygen --out FILE                     new Ed25519 key (PKCS#8 PEM, mode 0600)",
+       Keygen},
+      {"log append",
+       "log append --key FILE [--idempotency-key K] [FILE|-]   sign and append JSON payload(s); "
+       "--signed appends envelopes as given",
+       LogAppend},
+      {"log checkpoint", "log checkpoint                        sign and print the checkpoint note",
+       LogCheckpoint},
+      {"log prove", "log prove --index N [--size S]        inclusion proof", LogProve},
+      {"log consistency", "log consistency --from A --to B       consistency proof",
+       LogConsistency},
+      {"log entry", "log entry --index N                   print a stored entry", LogEntry},
+      {"log audit", "log audit                             recompute and verify everything",
+       LogAudit},
+  };
+}
+
+}  // namespace pedigree::services

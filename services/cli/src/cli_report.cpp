@@ -1,0 +1,167 @@
+// Report commands: `report pack`, `bundle pack` and `verify-bundle`. The report is always made
+// as JSON by reports::VerifyPack; text and self-contained HTML are made from it.
+// Exit codes: 0 VERIFIED, 3 SUSPECT, 4 FAILED (also a bundle that does not parse), 2 usage,
+// 1 any other error (no ledger, unreadable file, unknown pack).
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "cli_common.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/reports/bundle.h"
+#include "pedigree/reports/html.h"
+#include "pedigree/reports/pack_report.h"
+
+namespace pedigree::services {
+namespace {
+
+
+constexpr int kExitSuspect = 3;
+constexpr int kExitFailed = 4;
+constexpr int kExitUsage = 2;
+
+int Error(CliIo& io, const pedigree::Error& e) {
+  PrintError(io.err, e);
+  return e.code() == "cli.usage" ? kExitUsage : 1;
+}
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+Status WriteOutput(const std::optional<std::string>& path, const std::string& text, CliIo& io) {
+  if (!path || *path == "-") {
+    io.out << text;
+    return Ok();
+  }
+  std::ofstream file(*path, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) return Fail(pedigree::Error("cli.io", "cannot write " + *path).at_field("o"));
+  return Ok();
+}
+
+Result<std::string> OnePositional(const Args& args, const char* what) {
+  if (args.positionals().size() != 1) {
+    return Fail(pedigree::Error("cli.usage", std::string("expected exactly one ") + what));
+  }
+  return args.positionals()[0];
+}
+
+// `pedigree report pack CODE [--format json|text|html] [-o FILE]`
+int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "format", "o", "out"});
+  if (!args) return Error(io, args.error());
+  auto code = OnePositional(*args, "pack code (any scanner form)");
+  if (!code) return Error(io, code.error());
+  auto l = log::Ledger::Open(args->dir());
+  if (!l) return Error(io, l.error());
+  auto evidence = reports::GatherPackEvidence(**l, *code);
+  if (!evidence) return Error(io, evidence.error());
+  auto anchors = reports::LedgerTrustAnchors(**l);
+  if (!anchors) return Error(io, anchors.error());
+  return EmitReport(*args, reports::VerifyPack(*evidence, *anchors, Now()), io);
+}
+
+// `pedigree bundle pack CODE -o FILE`
+int BundlePack(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "o", "out"});
+  if (!args) return Error(io, args.error());
+  auto code = OnePositional(*args, "pack code (any scanner form)");
+  if (!code) return Error(io, code.error());
+  auto out = args->get("o") ? args->get("o") : args->get("out");
+  if (!out) return Error(io, pedigree::Error("cli.usage", "missing -o FILE").at_field("o"));
+  auto l = log::Ledger::Open(args->dir());
+  if (!l) return Error(io, l.error());
+  auto evidence = reports::GatherPackEvidence(**l, *code);
+  if (!evidence) return Error(io, evidence.error());
+  if (auto ok = WriteOutput(out, reports::WriteBundle(*evidence), io); !ok) {
+    return Error(io, ok.error());
+  }
+  auto summary = JsonValue::Object()
+                     .set("bundle", *out)
+                     .set("pack", evidence->pack)
+                     .set("entries", evidence->entries.size());
+  if (*out != "-") PrintJson(io.out, summary);
+  return 0;
+}
+
+Result<std::string> ReadTrimmed(const std::string& path, CliIo& io) {
+  PEDIGREE_ASSIGN(text, ReadInput(path, io.in));
+  std::string t = *text;
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  return t;
+}
+
+// An authority public key: a PEM "PUBLIC KEY" file, or a file or argument holding base64.
+Result<log::PublicKey> AuthorityKey(const std::string& value, CliIo& io) {
+  std::string text = value;
+  if (std::filesystem::exists(value)) {
+    PEDIGREE_ASSIGN(t, ReadTrimmed(value, io));
+    text = *t;
+  }
+  if (text.find("BEGIN PUBLIC KEY") != std::string::npos) return log::PublicKey::FromPem(text);
+  PEDIGREE_ASSIGN(raw, FromBase64(text));
+  return log::PublicKey::FromRaw(*raw);
+}
+
+// `pedigree verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..]
+// [--format text|json|html] [-o FILE]`
+int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 1, {"trust", "authority", "witness", "format", "o", "out"});
+  if (!args) return Error(io, args.error());
+  auto file = OnePositional(*args, "bundle file");
+  if (!file) return Error(io, file.error());
+  auto trust = args->required("trust");
+  if (!trust) return Error(io, trust.error());
+  auto vkey = ReadTrimmed(*trust, io);
+  if (!vkey) return Error(io, vkey.error());
+  auto log = log::NoteVerifier::Parse(*vkey);
+  if (!log) return Error(io, log.error().with_context("--trust " + *trust));
+  reports::TrustAnchors anchors{*log, std::nullopt, {}};
+  if (auto a = args->get("authority")) {
+    auto key = AuthorityKey(*a, io);
+    if (!key) return Error(io, key.error().with_context("--authority"));
+    anchors.authority = *key;
+  }
+  if (auto w = args->get("witness")) {
+    std::stringstream list(*w);
+    std::string path;
+    while (std::getline(list, path, ',')) {
+      auto text = ReadTrimmed(path, io);
+      if (!text) return Error(io, text.error());
+      auto witness = log::NoteVerifier::Parse(*text);
+      if (!witness) return Error(io, witness.error().with_context("--witness " + path));
+      anchors.witnesses.push_back(*witness);
+    }
+  }
+  auto bytes = ReadInput(*file, io.in);
+  if (!bytes) return Error(io, bytes.error());
+  auto evidence = reports::ReadBundle(*bytes);
+  if (!evidence) {
+    PrintError(io.err, evidence.error());
+    return kExitFailed;
+  }
+  return EmitReport(*args, reports::VerifyPack(*evidence, anchors, Now()), io, "text");
+}
+
+}  // namespace
+
+std::vector<Command> ReportCommands() {
+  return {
+      {"report pack",
+       "report pack CODE [--format json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 "
+       "SUSPECT, 4 FAILED)",
+       ReportPack},
+      {"bundle pack", "bundle pack CODE -o FILE   (offline bundle pedigree-bundle/v1)", BundlePack},
+      {"verify-bundle",
+       "verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..] "
+       "[--format text|json|html] [-o FILE]",
+       VerifyBundle},
+  };
+}
+
+}  // namespace pedigree::services

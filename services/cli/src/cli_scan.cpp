@@ -1,0 +1,184 @@
+// `pedigree scan` (images or text to GS1 data) and `pedigree label` (render pack and
+// case labels). Output is JSON: every symbol with its parsed fields or its error.
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.h"
+#include "pedigree/scanner/gs1.h"
+#include "pedigree/scanner/image.h"
+#include "pedigree/scanner/label.h"
+
+namespace pedigree::services {
+namespace {
+
+
+JsonValue ErrorJson(const Error& e) {
+  auto o = JsonValue::Object();
+  o.set("code", JsonValue(e.code()));
+  o.set("message", JsonValue(e.message()));
+  if (!e.field().empty()) o.set("field", JsonValue(e.field()));
+  if (e.location().offset) o.set("offset", JsonValue(static_cast<int64_t>(*e.location().offset)));
+  return o;
+}
+
+// The GS1 reading of one scanner string, or why it has none.
+JsonValue Gs1Json(std::string_view raw) {
+  auto data = scanner::ParseGs1(raw);
+  if (!data) {
+    auto o = JsonValue::Object();
+    o.set("error", ErrorJson(data.error()));
+    auto hints = JsonValue::Array();
+    for (const auto& f : scanner::DiagnoseGs1(raw).findings) hints.push_back(JsonValue(f.message));
+    if (hints.size() > 0) o.set("hints", hints);
+    return o;
+  }
+  auto o = JsonValue::Object();
+  o.set("form", JsonValue(data->source_form));
+  if (!data->symbology.empty()) o.set("symbology", JsonValue(data->symbology));
+  auto elements = JsonValue::Array();
+  for (const auto& e : data->elements) {
+    auto el = JsonValue::Object();
+    el.set("ai", JsonValue(e.ai));
+    el.set("value", JsonValue(e.value));
+    elements.push_back(el);
+  }
+  o.set("elements", elements);
+  if (auto pack = data->pack_id()) o.set("packId", JsonValue(pack->DigitalLinkUri()));
+  if (auto expiry = data->expiry()) o.set("expiry", JsonValue(expiry->IsoDate()));
+  o.set("bracketed", JsonValue(data->BracketedString()));
+  if (auto dl = data->DigitalLinkUri(); dl) o.set("digitalLink", JsonValue(*dl));
+  auto warnings = JsonValue::Array();
+  for (const auto& w : data->warnings) warnings.push_back(JsonValue(w.message));
+  if (warnings.size() > 0) o.set("warnings", warnings);
+  return o;
+}
+
+bool LooksLikeImage(std::string_view bytes) {
+  static constexpr std::string_view kMagics[] = {"\x89PNG", "\xff\xd8\xff", "BM",
+                                                 "GIF8",    "P5",           "P6"};
+  for (auto m : kMagics) {
+    if (bytes.substr(0, m.size()) == m) return true;
+  }
+  return false;
+}
+
+int Scan(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 1, {"string"});
+  if (!args) return PrintError(io.err, args.error());
+  auto out = JsonValue::Array();
+  if (auto text = args->get("string")) {
+    auto item = JsonValue::Object();
+    item.set("input", JsonValue(*text));
+    item.set("gs1", Gs1Json(*text));
+    out.push_back(item);
+    PrintJson(io.out, out);
+    return 0;
+  }
+  if (args->positionals().empty())
+    return PrintError(io.err, Error("cli.usage", "scan FILE|- or scan --string TEXT"));
+  auto bytes = ReadInput(args->positionals()[0], io.in);
+  if (!bytes) return PrintError(io.err, bytes.error());
+  if (LooksLikeImage(*bytes)) {
+    auto image = scanner::LoadImageMemory(AsBytes(*bytes));
+    if (!image) return PrintError(io.err, image.error());
+    auto symbols = scanner::DecodeImage(*image);
+    if (!symbols) return PrintError(io.err, symbols.error());
+    for (const auto& s : *symbols) {
+      auto item = JsonValue::Object();
+      item.set("format", JsonValue(std::string(scanner::SymbologyName(s.format))));
+      item.set("symbologyIdentifier", JsonValue(s.symbology_identifier));
+      item.set("raw", JsonValue(s.raw));
+      auto corners = JsonValue::Array();
+      for (const auto& p : s.corners) {
+        auto c = JsonValue::Array();
+        c.push_back(JsonValue(int64_t{p.x}));
+        c.push_back(JsonValue(int64_t{p.y}));
+        corners.push_back(c);
+      }
+      item.set("corners", corners);
+      item.set("orientation", JsonValue(int64_t{s.orientation_degrees}));
+      if (s.error) {
+        item.set("error", ErrorJson(*s.error));
+      } else if (s.gs1) {
+        item.set("gs1", Gs1Json(s.raw));
+      } else {
+        item.set("content", JsonValue(s.content));
+      }
+      out.push_back(item);
+    }
+  } else {
+    // Text: one scanner read per line (as a keyboard-wedge scanner types them).
+    std::istringstream lines(*bytes);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      if (line.empty()) continue;
+      auto item = JsonValue::Object();
+      item.set("input", JsonValue(line));
+      item.set("gs1", Gs1Json(line));
+      out.push_back(item);
+    }
+  }
+  PrintJson(io.out, out);
+  return 0;
+}
+
+int Label(const std::vector<std::string>& argv, CliIo& io) {
+  auto args =
+      Args::Parse(argv, 1, {"gtin", "serial", "lot", "expiry", "sscc", "out", "o", "module-px"});
+  if (!args) return PrintError(io.err, args.error());
+  auto out_path = args->has("o") ? Result<std::string>(*args->get("o")) : args->required("out");
+  if (!out_path) return PrintError(io.err, out_path.error());
+  auto module = args->number("module-px");
+  if (!module) return PrintError(io.err, module.error());
+  scanner::SymbolGeometry geometry;
+  if (*module) geometry.module_px = static_cast<int>(**module);
+  Result<scanner::Image> image =
+      Fail("cli.usage", "label needs --gtin/--serial/--lot/--expiry or --sscc");
+  if (auto sscc = args->get("sscc")) {
+    geometry.quiet_zone_modules = 10;
+    if (!*module) geometry.module_px = 3;
+    image = scanner::RenderCode128("00" + *sscc, 120, geometry);
+  } else {
+    for (const char* required : {"gtin", "serial", "lot", "expiry"}) {
+      if (!args->has(required)) {
+        return PrintError(io.err,
+                          Error("cli.usage", std::string("missing required option --") + required)
+                              .at_field(required));
+      }
+    }
+    std::string expiry = *args->get("expiry");
+    // Accept YYYY-MM-DD as well as the YYMMDD the symbol carries.
+    if (expiry.size() == 10 && expiry[4] == '-' && expiry[7] == '-') {
+      expiry = expiry.substr(2, 2) + expiry.substr(5, 2) + expiry.substr(8, 2);
+    }
+    auto gtin = provenance::Gtin::Parse(*args->get("gtin"));
+    if (!gtin) return PrintError(io.err, gtin.error().at_field("gtin"));
+    image = scanner::RenderPackLabel(gtin->value(), expiry, *args->get("lot"), *args->get("serial"),
+                                     geometry);
+  }
+  if (!image) return PrintError(io.err, image.error());
+  if (auto ok = scanner::WritePng(*image, *out_path); !ok) return PrintError(io.err, ok.error());
+  auto o = JsonValue::Object();
+  o.set("file", JsonValue(*out_path));
+  o.set("width", JsonValue(int64_t{image->width}));
+  o.set("height", JsonValue(int64_t{image->height}));
+  PrintJson(io.out, o);
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Command> ScanCommands() {
+  return {
+      {"scan",
+       "scan FILE|- | scan --string TEXT       barcodes in an image, or scanner reads, as JSON",
+       Scan},
+      {"label",
+       "label --gtin G --serial S --lot L --expiry YYMMDD -o F.png | label --sscc S -o F.png",
+       Label},
+  };
+}
+
+}  // namespace pedigree::services

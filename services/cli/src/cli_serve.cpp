@@ -1,0 +1,243 @@
+// `pedigree serve` (the HTTP API over a supply-chain ledger) and `pedigree token`.
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.h"
+#include "pedigree/http/api.h"
+#include "pedigree/usecases/auth.h"
+#include "pedigree/http/http_server.h"
+#include "pedigree/usecases/supply_node.h"
+#include "pedigree/usecases/trial_store.h"
+
+namespace pedigree::services {
+namespace {
+
+std::string TokensPath(const std::string& dir) { return dir + "/tokens.db"; }
+
+// Settings come from, in rising precedence: defaults, the config file (`key = value`
+// lines, # comments), PEDIGREE_<KEY> environment variables, command-line options.
+struct ServeSettings {
+  std::map<std::string, std::string> values = {
+      {"bind", "127.0.0.1"},
+      {"port", "8080"},
+      {"threads", "32"},
+      {"max_body_bytes", "1048576"},
+      {"rate_limit", "0"},
+      {"tls_cert", ""},
+      {"tls_key", ""},
+      {"responder_gln", ""},
+      {"access_log", ""},
+      // The sponsor's off-ledger trial record store (SQLite file); empty = none, and the
+      // trial endpoints that need records answer 409 trial.no_store.
+      {"sponsor_store", ""},
+      {"max_dataset_bytes", "268435456"},
+  };
+};
+
+Status LoadConfigFile(const std::string& path, ServeSettings& s) {
+  std::ifstream in(path);
+  if (!in)
+    return Fail(Error("config.not_found", "cannot read config file " + path).at_field("config"));
+  std::string line;
+  for (uint64_t n = 1; std::getline(in, line); ++n) {
+    auto hash = line.find('#');
+    if (hash != std::string::npos) line.resize(hash);
+    auto trim = [](std::string t) {
+      t.erase(0, t.find_first_not_of(" \t\r"));
+      t.erase(t.find_last_not_of(" \t\r") + 1);
+      return t;
+    };
+    line = trim(line);
+    if (line.empty()) continue;
+    auto eq = line.find('=');
+    if (eq == std::string::npos) {
+      return Fail(Error("config.syntax", "expected 'key = value' in " + path).at_line_column(n, 1));
+    }
+    std::string key = trim(line.substr(0, eq));
+    if (!s.values.count(key)) {
+      return Fail(Error("config.unknown_key", "unknown setting '" + key + "' in " + path)
+                      .at_line_column(n, 1)
+                      .at_field(key));
+    }
+    s.values[key] = trim(line.substr(eq + 1));
+  }
+  return Ok();
+}
+
+Result<size_t> SizeSetting(const ServeSettings& s, const std::string& key) {
+  const std::string& v = s.values.at(key);
+  try {
+    size_t used = 0;
+    unsigned long long n = std::stoull(v, &used);
+    if (used == v.size()) return static_cast<size_t>(n);
+  } catch (...) {
+  }
+  return Fail(Error("config.bad_value", "setting " + key + " must be a number, got '" + v + "'")
+                  .at_field(key));
+}
+
+int Serve(const std::vector<std::string>& argv, CliIo& io) {
+  std::set<std::string> options = {"dir", "config"};
+  ServeSettings settings;
+  for (const auto& [k, v] : settings.values) {
+    std::string opt = k;
+    std::replace(opt.begin(), opt.end(), '_', '-');
+    options.insert(opt);
+  }
+  auto args = Args::Parse(argv, 1, options);
+  if (!args) return PrintError(io.err, args.error());
+  if (auto config = args->get("config")) {
+    if (auto ok = LoadConfigFile(*config, settings); !ok) return PrintError(io.err, ok.error());
+  }
+  for (auto& [k, v] : settings.values) {
+    std::string env = "PEDIGREE_" + k;
+    std::transform(env.begin(), env.end(), env.begin(), ::toupper);
+    if (const char* e = std::getenv(env.c_str())) v = e;
+    std::string opt = k;
+    std::replace(opt.begin(), opt.end(), '_', '-');
+    if (auto cli = args->get(opt)) v = *cli;
+  }
+  ServerConfig config;
+  config.bind = settings.values["bind"];
+  auto port = SizeSetting(settings, "port");
+  auto threads = SizeSetting(settings, "threads");
+  auto max_body = SizeSetting(settings, "max_body_bytes");
+  auto max_dataset = SizeSetting(settings, "max_dataset_bytes");
+  for (auto* r : {&port, &threads, &max_body, &max_dataset}) {
+    if (!*r) return PrintError(io.err, r->error());
+  }
+  if (*port > 65535)
+    return PrintError(io.err,
+                      Error("config.bad_value", "port must be at most 65535").at_field("port"));
+  config.port = static_cast<uint16_t>(*port);
+  config.threads = *threads;
+  config.max_body_bytes = *max_body;
+  config.rate_limit_per_second_per_token = std::atof(settings.values["rate_limit"].c_str());
+  if (!settings.values["tls_cert"].empty()) config.tls_cert_file = settings.values["tls_cert"];
+  if (!settings.values["tls_key"].empty()) config.tls_key_file = settings.values["tls_key"];
+  std::ofstream access_log;
+  if (!settings.values["access_log"].empty()) {
+    access_log.open(settings.values["access_log"], std::ios::app);
+    config.access_log = &access_log;
+  }
+
+  // Signals are blocked before any thread starts so that only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  auto tokens = TokenStore::Open(TokensPath(args->dir()));
+  if (!tokens) return PrintError(io.err, tokens.error());
+  std::unique_ptr<SponsorStore> sponsor_store;
+  if (!settings.values["sponsor_store"].empty()) {
+    auto opened = SponsorStore::Open(settings.values["sponsor_store"]);
+    if (!opened) return PrintError(io.err, opened.error());
+    sponsor_store = std::move(*opened);
+  }
+  ApiOptions api_options;
+  api_options.responder_gln = settings.values["responder_gln"];
+  api_options.sponsor_store = sponsor_store.get();
+  api_options.max_dataset_bytes = *max_dataset;
+  Router router;
+  if (auto ok = AddApiRoutes(router, **node, api_options); !ok) {
+    return PrintError(io.err, ok.error());
+  }
+  config.metrics = std::make_shared<MetricsRegistry>();
+  SupplyNode* n = node->get();
+  config.metrics->AddGauge("pedigree_ledger_entries", "Entries in the log",
+                           [n] { return static_cast<double>(n->ledger().size()); });
+  auto server = HttpServer::Start(config, std::move(router), tokens->get());
+  if (!server) return PrintError(io.err, server.error());
+  io.out << "pedigree serving " << args->dir() << " on " << ((*server)->tls() ? "https" : "http")
+         << "://" << config.bind << ":" << (*server)->port() << "  (log "
+         << (*node)->ledger().VerifierKey() << ")" << std::endl;
+  int signal = 0;
+  sigwait(&stop_signals, &signal);
+  io.out << "signal " << signal << ": finishing in-flight requests and commits" << std::endl;
+  (*server)->Stop();
+  node->reset();  // the sequencer drains its queue and commits before the ledger closes
+  sponsor_store.reset();
+  io.out << "stopped" << std::endl;
+  return 0;
+}
+
+int TokenIssue(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "org", "roles", "label"});
+  if (!args) return PrintError(io.err, args.error());
+  auto org = args->required("org");
+  auto roles = args->required("roles");
+  if (!org) return PrintError(io.err, org.error());
+  if (!roles) return PrintError(io.err, roles.error());
+  auto store = TokenStore::Open(TokensPath(args->dir()));
+  if (!store) return PrintError(io.err, store.error());
+  std::set<std::string> role_set;
+  std::stringstream in(*roles);
+  for (std::string r; std::getline(in, r, ',');) {
+    if (!r.empty()) role_set.insert(r);
+  }
+  auto token = (*store)->Issue(*org, role_set, args->get("label").value_or(""));
+  if (!token) return PrintError(io.err, token.error());
+  auto out = JsonValue::Object();
+  out.set("org", JsonValue(*org));
+  out.set("token", JsonValue(*token));
+  out.set("note", JsonValue("shown once; only its hash is stored"));
+  PrintJson(io.out, out);
+  return 0;
+}
+
+int TokenRevoke(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "id"});
+  if (!args) return PrintError(io.err, args.error());
+  auto id = args->required("id");
+  if (!id) return PrintError(io.err, id.error());
+  auto store = TokenStore::Open(TokensPath(args->dir()));
+  if (!store) return PrintError(io.err, store.error());
+  if (auto ok = (*store)->Revoke(*id); !ok) return PrintError(io.err, ok.error());
+  io.out << "revoked " << *id << "\n";
+  return 0;
+}
+
+int TokenList(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "org"});
+  if (!args) return PrintError(io.err, args.error());
+  auto store = TokenStore::Open(TokensPath(args->dir()));
+  if (!store) return PrintError(io.err, store.error());
+  auto list = (*store)->List(args->get("org"));
+  if (!list) return PrintError(io.err, list.error());
+  auto out = JsonValue::Array();
+  for (const auto& t : *list) {
+    auto e = JsonValue::Object();
+    e.set("id", JsonValue(t.token_id));
+    e.set("org", JsonValue(t.org_id));
+    auto roles = JsonValue::Array();
+    for (const auto& r : t.roles) roles.push_back(JsonValue(r));
+    e.set("roles", roles);
+    e.set("label", JsonValue(t.label));
+    e.set("revoked", JsonValue(t.revoked_at.has_value()));
+    out.push_back(e);
+  }
+  PrintJson(io.out, out);
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Command> ServeCommands() {
+  return {
+      {"serve",
+       "serve [--config FILE] [--bind A] [--port P] [--tls-cert F --tls-key F] ...  HTTP API",
+       Serve},
+      {"token issue", "token issue --org ORG --roles R,.. [--label L]   new API token (shown once)",
+       TokenIssue},
+      {"token revoke", "token revoke --id ID", TokenRevoke},
+      {"token list", "token list [--org ORG]", TokenList},
+  };
+}
+
+}  // namespace pedigree::services

@@ -1,0 +1,483 @@
+// Supply-chain commands on an embedded ledger: `pedigree <action> --as ORG ...` signs
+// with the organisation's key held by this node (see `pedigree org hold-key`), or
+// with --key FILE. Human output by default, --json for scripts.
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/scanner/gs1.h"
+#include "pedigree/usecases/supply_node.h"
+
+namespace pedigree::services {
+namespace {
+
+
+JsonValue Strings(const std::vector<std::string>& items) {
+  auto a = JsonValue::Array();
+  for (const auto& i : items) a.push_back(JsonValue(i));
+  return a;
+}
+
+// How one option becomes one payload member.
+enum class Field { kString, kInt, kList, kCode };
+struct OptionField {
+  const char* option;  // --option
+  const char* member;  // payload member
+  Field type;
+  bool required;
+};
+
+struct ActionSpec {
+  std::string name;
+  std::string kind;
+  std::vector<OptionField> fields;
+  std::vector<std::pair<const char*, const char*>> fixed;  // member, value
+  std::string usage;
+};
+
+const std::vector<ActionSpec>& Actions() {
+  static const std::vector<ActionSpec> actions = {
+      {"product register",
+       "product.register",
+       {{"gtin", "gtin", Field::kString, true},
+        {"name", "name", Field::kString, true},
+        {"form", "form", Field::kString, false},
+        {"strength", "strength", Field::kString, false},
+        {"nhrn", "nhrn", Field::kString, false},
+        {"temp-min", "tempMin", Field::kInt, false},
+        {"temp-max", "tempMax", Field::kInt, false}},
+       {},
+       "--gtin G --name N [--temp-min T --temp-max T (tenths °C)]"},
+      {"batch register",
+       "batch.register",
+       {{"gtin", "gtin", Field::kString, true},
+        {"lot", "lot", Field::kString, true},
+        {"expiry", "expiry", Field::kString, true},
+        {"quantity", "quantity", Field::kInt, true}},
+       {},
+       "--gtin G --lot L --expiry YYYY-MM-DD --quantity N"},
+      {"commission",
+       "commission",
+       {{"gtin", "gtin", Field::kString, true},
+        {"lot", "lot", Field::kString, true},
+        {"location", "location", Field::kString, true},
+        {"serials", "serials", Field::kList, false}},
+       {},
+       "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N)"},
+      {"aggregate",
+       "aggregate",
+       {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, true}},
+       {},
+       "--parent SSCC --children ID,ID,.."},
+      {"disaggregate",
+       "disaggregate",
+       {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, false}},
+       {},
+       "--parent SSCC [--children ID,..]"},
+      {"ship",
+       "ship",
+       {{"code", "epcs", Field::kCode, true},
+        {"to", "to", Field::kString, true},
+        {"to-location", "toLocation", Field::kString, true},
+        {"despatch-advice", "despatchAdvice", Field::kString, true}},
+       {},
+       "--code CODE[,CODE..] --to ORG --to-location GLN --despatch-advice DA"},
+      {"receive",
+       "receive",
+       {{"from", "from", Field::kString, true},
+        {"despatch-advice", "despatchAdvice", Field::kString, true},
+        {"location", "location", Field::kString, true}},
+       {},
+       "--from ORG --despatch-advice DA --location GLN"},
+      {"dispense",
+       "decommission",
+       {{"code", "epcs", Field::kCode, true}, {"location", "location", Field::kString, true}},
+       {{"status", "supplied"}},
+       "--code CODE --location GLN"},
+      {"decommission",
+       "decommission",
+       {{"code", "epcs", Field::kCode, true},
+        {"status", "status", Field::kString, true},
+        {"location", "location", Field::kString, true}},
+       {},
+       "--code CODE --status destroyed|stolen|sample|free_sample|locked|exported|checked_out "
+       "--location GLN"},
+      {"undo",
+       "undo",
+       {{"code", "epcs", Field::kCode, true}, {"location", "location", Field::kString, true}},
+       {},
+       "--code CODE --location GLN"},
+      {"recall",
+       "batch.status",
+       {{"gtin", "gtin", Field::kString, true},
+        {"lot", "lot", Field::kString, true},
+        {"reason", "reason", Field::kString, true}},
+       {{"status", "recalled"}},
+       "--gtin G --lot L --reason TEXT"},
+  };
+  return actions;
+}
+
+// A scanned code in any form, or an SSCC, as the ledger's epc.
+Result<std::string> EpcOf(const std::string& code) {
+  if (code.size() == 18 && std::all_of(code.begin(), code.end(), ::isdigit)) return code;
+  PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
+  if (auto pack = data->pack_id()) return pack->DigitalLinkUri();
+  if (auto sscc = data->sscc()) return sscc->value();
+  return Fail(Error("scan.not_a_pack", "'" + code + "' names no pack (01+21) or logistic unit (00)")
+                  .at_field("code"));
+}
+
+Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
+  auto p = JsonValue::Object();
+  p.set("kind", JsonValue(spec.kind));
+  for (const OptionField& f : spec.fields) {
+    auto value = args.get(f.option);
+    if (!value) {
+      if (f.required)
+        return Fail(Error("cli.usage", std::string("missing required option --") + f.option)
+                        .at_field(f.option));
+      continue;
+    }
+    switch (f.type) {
+      case Field::kString:
+        p.set(f.member, JsonValue(*value));
+        break;
+      case Field::kInt: {
+        PEDIGREE_ASSIGN(n, ParseJson(*value, {.integers_only = true}));
+        if (!n->is_int())
+          return Fail(Error("cli.usage", std::string("--") + f.option + " must be an integer")
+                          .at_field(f.option));
+        p.set(f.member, *n);
+        break;
+      }
+      case Field::kList:
+        p.set(f.member, Strings(SplitList(*value)));
+        break;
+      case Field::kCode: {
+        auto list = JsonValue::Array();
+        for (const std::string& code : SplitList(*value)) {
+          PEDIGREE_ASSIGN(epc, EpcOf(code));
+          list.push_back(JsonValue(*epc));
+        }
+        p.set(f.member, list);
+        break;
+      }
+    }
+  }
+  for (const auto& [member, value] : spec.fixed) p.set(member, JsonValue(value));
+  if (auto n = args.get("generate")) {
+    PEDIGREE_ASSIGN(count, args.number("generate"));
+    p.set("serials", Strings(provenance::RandomSerials(**count)));
+  }
+  if (auto id = args.get("client-id")) p.set("clientId", JsonValue(*id));
+  return p;
+}
+
+int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliIo& io) {
+  std::set<std::string> options = {"dir", "as", "key", "client-id", "generate"};
+  for (const OptionField& f : spec.fields) options.insert(f.option);
+  size_t words = spec.name.find(' ') == std::string::npos ? 1 : 2;
+  auto args = Args::Parse(argv, words, options, {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  auto org = args->required("as");
+  if (!org) return PrintError(io.err, org.error());
+  auto payload = BuildPayload(spec, *args);
+  if (!payload) return PrintError(io.err, payload.error());
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  Result<uint64_t> index = Fail("cli.internal", "not submitted");
+  if (auto key_path = args->get("key")) {
+    // Sign here with the given key file; the node only sequences.
+    auto key = log::PrivateKey::LoadPem(*key_path);
+    if (!key) return PrintError(io.err, key.error());
+    payload->set("v", JsonValue(int64_t{1}));
+    payload->set("org", JsonValue(*org));
+    payload->set("time", JsonValue(FormatUtcTime((*node)->Now())));
+    if (!payload->find("clientId")) {
+      uint8_t random[12];
+      RandomBytes(random);
+      payload->set("clientId", JsonValue("cli-" + ToHex(random)));
+    }
+    auto envelope = log::SignEntry(*payload, *key);
+    if (!envelope) return PrintError(io.err, envelope.error());
+    index = (*node)->Submit(std::move(*envelope));
+  } else {
+    index = (*node)->SubmitAs(*org, std::move(*payload));
+  }
+  if (!index) return PrintError(io.err, index.error());
+  if (args->has("json")) {
+    auto out = JsonValue::Object();
+    out.set("index", JsonValue(static_cast<int64_t>(*index)));
+    out.set("kind", JsonValue(spec.kind));
+    PrintJson(io.out, out);
+  } else {
+    io.out << spec.name << ": recorded as ledger entry " << *index << "\n";
+  }
+  return 0;
+}
+
+int Verify(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 1, {"dir", "code"}, {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  auto code = args->required("code");
+  if (!code) return PrintError(io.err, code.error());
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  auto v = (*node)->Verify(*code);
+  if (!v) return PrintError(io.err, v.error());
+  if (args->has("json")) {
+    auto o = JsonValue::Object();
+    o.set("verified", JsonValue(v->verified));
+    o.set("packId", JsonValue(v->pack_id));
+    o.set("status", JsonValue(v->status));
+    auto reasons = JsonValue::Array();
+    for (const auto& r : v->reasons) {
+      auto e = JsonValue::Object();
+      e.set("code", JsonValue(std::string(provenance::DescribeAlert(r.code).id)));
+      e.set("message", JsonValue(r.message));
+      reasons.push_back(e);
+    }
+    o.set("reasons", reasons);
+    PrintJson(io.out, o);
+  } else {
+    io.out << (v->verified ? "VERIFIED" : "NOT VERIFIED") << "  " << v->pack_id << "\n"
+           << "  product " << v->product_name << ", batch " << v->lot << ", expiry " << v->expiry
+           << ", status " << v->status << (v->holder.empty() ? "" : ", held by " + v->holder)
+           << "\n";
+    for (const auto& r : v->reasons) {
+      io.out << "  " << provenance::DescribeAlert(r.code).id << ": " << r.message
+             << "\n    next: " << provenance::DescribeAlert(r.code).next_step << "\n";
+    }
+    for (const auto& h : v->scan_hints) io.out << "  hint: " << h << "\n";
+  }
+  return v->verified ? 0 : 3;
+}
+
+int Alerts(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 1, {"dir", "org", "limit"}, {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  auto limit = args->number("limit");
+  if (!limit) return PrintError(io.err, limit.error());
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  auto alerts = (*node)->Read([&](provenance::ProvenanceView& v) {
+    return v.Alerts(args->get("org").value_or(""), limit->value_or(50));
+  });
+  if (!alerts) return PrintError(io.err, alerts.error());
+  auto list = JsonValue::Array();
+  for (const auto& a : *alerts) {
+    if (args->has("json")) {
+      auto e = JsonValue::Object();
+      e.set("index", JsonValue(static_cast<int64_t>(a.index)));
+      e.set("code", JsonValue(a.code));
+      e.set("org", JsonValue(a.subject_org));
+      e.set("message", JsonValue(a.message));
+      e.set("time", JsonValue(FormatUtcTime(a.time)));
+      list.push_back(e);
+    } else {
+      io.out << FormatUtcTime(a.time) << "  #" << a.index << "  " << std::left
+             << std::setw(24) << a.code << std::setw(18) << a.subject_org << a.message << "\n";
+    }
+  }
+  if (args->has("json")) PrintJson(io.out, list);
+  return 0;
+}
+
+int History(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 1, {"dir", "code"}, {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  auto code = args->required("code");
+  if (!code) return PrintError(io.err, code.error());
+  auto data = scanner::ParseGs1(*code);
+  if (!data) return PrintError(io.err, data.error());
+  auto pack = data->pack_id();
+  if (!pack)
+    return PrintError(io.err, Error("scan.not_a_pack", "the code names no pack").at_field("code"));
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  auto history = (*node)->Read([&](provenance::ProvenanceView& v) {
+    return v.PackHistory(pack->gtin().value(), pack->serial().value());
+  });
+  if (!history) return PrintError(io.err, history.error());
+  if (history->empty()) {
+    return PrintError(
+        io.err, Error("pack.not_found", "no pack " + pack->DigitalLinkUri() + " on this ledger"));
+  }
+  auto list = JsonValue::Array();
+  for (uint64_t index : *history) {
+    auto entry = (*node)->ledger().Entry(index);
+    if (!entry) return PrintError(io.err, entry.error());
+    auto env = ParseJson(*entry);
+    if (!env) return PrintError(io.err, env.error());
+    const JsonValue& p = *env->find("payload");
+    if (args->has("json")) {
+      auto e = JsonValue::Object();
+      e.set("index", JsonValue(static_cast<int64_t>(index)));
+      e.set("payload", p);
+      list.push_back(e);
+    } else {
+      auto str = [&p](const char* k) {
+        const JsonValue* v = p.find(k);
+        return v && v->is_string() ? v->as_string() : std::string();
+      };
+      io.out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16)
+             << str("kind") << std::setw(18) << str("org") << str("status") << str("to")
+             << str("code") << "\n";
+    }
+  }
+  if (args->has("json")) PrintJson(io.out, list);
+  return 0;
+}
+
+// The organisation key a registry command names: --key FILE (private, so --hold can keep
+// it) or --public-key BASE64.
+struct NamedKey {
+  std::string public_b64;
+  std::optional<log::PrivateKey> private_key;
+};
+
+Result<NamedKey> KeyFromArgs(const Args& args) {
+  NamedKey named;
+  if (auto k = args.get("key")) {
+    PEDIGREE_ASSIGN(loaded, log::PrivateKey::LoadPem(*k));
+    named.public_b64 = ToBase64(loaded->public_key().raw());
+    named.private_key = std::move(*loaded);
+  } else if (auto pk = args.get("public-key")) {
+    named.public_b64 = *pk;
+  } else {
+    return Fail(Error("cli.usage", "give the organisation's --key FILE or --public-key BASE64")
+                    .at_field("key"));
+  }
+  return named;
+}
+
+// Signs a registry payload with the authority key file and submits it.
+Result<uint64_t> SubmitAsAuthority(SupplyNode& node, const std::string& authority_key_path,
+                                   const std::string& kind, const std::string& client_id,
+                                   JsonValue p) {
+  PEDIGREE_ASSIGN(authority, log::PrivateKey::LoadPem(authority_key_path));
+  return node.SubmitAsAuthority(*authority, kind, client_id, std::move(p));
+}
+
+int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
+  auto args = Args::Parse(argv, 2,
+                          {"dir", "authority-key", "id", "public-key", "key", "valid-from",
+                           "valid-until", "revoked-at"},
+                          {"hold"});
+  if (!args) return PrintError(io.err, args.error());
+  for (const char* required : {"authority-key", "id"}) {
+    if (!args->has(required))
+      return PrintError(io.err,
+                        Error("cli.usage", std::string("missing required option --") + required)
+                            .at_field(required));
+  }
+  auto key = KeyFromArgs(*args);
+  if (!key) return PrintError(io.err, key.error());
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  std::string id = *args->get("id");
+  std::string now = FormatUtcTime((*node)->Now());
+  auto p = JsonValue::Object();
+  p.set("id", JsonValue(id));
+  p.set("key", JsonValue(key->public_b64));
+  if (revoke) {
+    p.set("revokedAt", JsonValue(args->get("revoked-at").value_or(now)));
+  } else {
+    p.set("validFrom", JsonValue(args->get("valid-from").value_or(now)));
+    if (auto until = args->get("valid-until")) p.set("validUntil", JsonValue(*until));
+  }
+  std::string kind = revoke ? "org.key_revoke" : "org.key_add";
+  auto index = SubmitAsAuthority(**node, *args->get("authority-key"), kind,
+                                 kind + "-" + id + "-" + key->public_b64.substr(0, 16), p);
+  if (!index) return PrintError(io.err, index.error());
+  if (!revoke && args->has("hold") && key->private_key) {
+    if (auto held = (*node)->HoldKey(id, *key->private_key); !held)
+      return PrintError(io.err, held.error());
+  }
+  io.out << kind << ": " << id << " recorded as ledger entry " << *index << "\n";
+  return 0;
+}
+
+int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2,
+                          {"dir", "authority-key", "id", "name", "roles", "prefixes", "glns",
+                           "public-key", "key", "valid-from"},
+                          {"hold"});
+  if (!args) return PrintError(io.err, args.error());
+  for (const char* required : {"authority-key", "id", "name", "roles"}) {
+    if (!args->has(required))
+      return PrintError(io.err,
+                        Error("cli.usage", std::string("missing required option --") + required)
+                            .at_field(required));
+  }
+  auto named = KeyFromArgs(*args);
+  if (!named) return PrintError(io.err, named.error());
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return PrintError(io.err, node.error());
+  auto key = JsonValue::Object();
+  key.set("key", JsonValue(named->public_b64));
+  key.set("validFrom",
+          JsonValue(args->get("valid-from").value_or(FormatUtcTime((*node)->Now()))));
+  auto keys = JsonValue::Array();
+  keys.push_back(key);
+  auto p = JsonValue::Object();
+  p.set("id", JsonValue(*args->get("id")));
+  p.set("name", JsonValue(*args->get("name")));
+  p.set("roles", Strings(SplitList(*args->get("roles"))));
+  if (auto v = args->get("prefixes")) p.set("companyPrefixes", Strings(SplitList(*v)));
+  if (auto v = args->get("glns")) p.set("glns", Strings(SplitList(*v)));
+  p.set("keys", keys);
+  auto index = SubmitAsAuthority(**node, *args->get("authority-key"), "org.register",
+                                 "register-" + *args->get("id"), p);
+  if (!index) return PrintError(io.err, index.error());
+  std::optional<log::PrivateKey>& org_key = named->private_key;
+  if (args->has("hold") && org_key) {
+    if (auto held = (*node)->HoldKey(*args->get("id"), *org_key); !held)
+      return PrintError(io.err, held.error());
+  }
+  io.out << "org register: " << *args->get("id") << " recorded as ledger entry " << *index
+         << (args->has("hold") ? "; this node holds its key" : "") << "\n";
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Command> SupplyCommands() {
+  std::vector<Command> commands;
+  for (const ActionSpec& spec : Actions()) {
+    commands.push_back({spec.name, spec.name + " --as ORG " + spec.usage + " [--key FILE] [--json]",
+                        [&spec](const std::vector<std::string>& argv, CliIo& io) {
+                          return RunAction(spec, argv, io);
+                        }});
+  }
+  commands.push_back({"org register",
+                      "org register --authority-key FILE --id ID --name N --roles R,.. [--prefixes "
+                      "P,..] [--glns G,..] "
+                      "(--key FILE [--hold] | --public-key B64)",
+                      OrgRegister});
+  commands.push_back(
+      {"org key-add",
+       "org key-add --authority-key FILE --id ID (--key FILE [--hold] | --public-key B64) "
+       "[--valid-from T] [--valid-until T]",
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, false); }});
+  commands.push_back(
+      {"org key-revoke",
+       "org key-revoke --authority-key FILE --id ID (--key FILE | --public-key B64) [--revoked-at "
+       "T]",
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, true); }});
+  commands.push_back(
+      {"verify",
+       "verify --code CODE [--json]           verdict for a scanned code (exit 3: not verified)",
+       Verify});
+  commands.push_back({"alerts", "alerts [--org ORG] [--limit N] [--json]", Alerts});
+  commands.push_back(
+      {"history", "history --code CODE [--json]          every event of a pack", History});
+  return commands;
+}
+
+}  // namespace pedigree::services

@@ -1,0 +1,551 @@
+// `pedigree trial …`: the clinical-trial workflow on an embedded ledger. Events are signed
+// with the acting organisation's key held by this node (`--as ORG`) and carry the Part 11
+// manifestation (`--name "Printed Name" --meaning authorship|review|approval|responsibility`).
+// Records and salts live in the sponsor store (`--store FILE`, default DIR/sponsor-store.sqlite).
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "cli_common.h"
+#include "pedigree/log/note.h"
+#include "pedigree/reports/trial_report.h"
+#include "pedigree/demo/trial_sample.h"
+#include "pedigree/usecases/trial_workflow.h"
+
+namespace pedigree::services {
+namespace {
+
+
+// Everything a trial command needs: parsed options, the node, the store and the signer.
+struct TrialContext {
+  Args args;
+  std::unique_ptr<SupplyNode> node;
+  std::unique_ptr<SponsorStore> store;
+  TrialSigner signer;
+  std::string trial;
+
+  TrialWorkflow workflow() { return TrialWorkflow(*node, store.get()); }
+};
+
+// Opens what `needs` asks for; `signed_command` requires --as, --name and --meaning.
+Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t words,
+                                 std::set<std::string> options, bool signed_command,
+                                 bool needs_store, std::set<std::string> flags = {}) {
+  options.insert({"dir", "trial", "store"});
+  if (signed_command) options.insert({"as", "name", "meaning"});
+  flags.insert("json");
+  PEDIGREE_ASSIGN(args, Args::Parse(argv, words, options, flags));
+  TrialContext c{std::move(*args), nullptr, nullptr, {}, {}};
+  PEDIGREE_ASSIGN(trial, c.args.required("trial"));
+  c.trial = *trial;
+  if (signed_command) {
+    PEDIGREE_ASSIGN(org, c.args.required("as"));
+    PEDIGREE_ASSIGN(name, c.args.required("name"));
+    PEDIGREE_ASSIGN(meaning, c.args.required("meaning"));
+    c.signer = TrialSigner{*org, *name, *meaning};
+  }
+  PEDIGREE_ASSIGN(node, SupplyNode::Open(c.args.dir()));
+  c.node = std::move(*node);
+  if (needs_store) {
+    std::string path = c.args.get("store").value_or(
+        (std::filesystem::path(c.args.dir()) / "sponsor-store.sqlite").string());
+    PEDIGREE_ASSIGN(store, SponsorStore::Open(path));
+    c.store = std::move(*store);
+  }
+  return c;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Fail(Error("io.read", "cannot read " + path).at_field("file"));
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// {"primary":[..],"secondary":[..]} from a file.
+Result<std::pair<std::vector<std::string>, std::vector<std::string>>> ReadOutcomes(
+    const std::string& path) {
+  PEDIGREE_ASSIGN(text, ReadFile(path));
+  auto json = ParseJson(*text);
+  if (!json) return std::unexpected(json.error().with_context(path));
+  std::pair<std::vector<std::string>, std::vector<std::string>> out;
+  for (auto [member, list] : {std::pair{"primary", &out.first}, {"secondary", &out.second}}) {
+    const JsonValue* items = json->is_object() ? json->find(member) : nullptr;
+    if (!items || !items->is_array()) {
+      return Fail(Error("trial.bad_outcomes", path + ": needs a '" + member + "' array of texts")
+                      .at_field(member));
+    }
+    for (const JsonValue& item : items->as_array()) {
+      if (!item.is_string()) {
+        return Fail(Error("trial.bad_outcomes", path + ": every outcome must be a string")
+                        .at_field(member));
+      }
+      list->push_back(item.as_string());
+    }
+  }
+  return out;
+}
+
+int Recorded(CliIo& io, const TrialContext& c, const std::string& what, uint64_t index) {
+  if (c.args.has("json")) {
+    PrintJson(io.out, JsonValue::Object().set("index", JsonValue(static_cast<int64_t>(index))));
+  } else {
+    io.out << what << ": recorded as ledger entry " << index << "\n";
+  }
+  return 0;
+}
+
+int TrialSample(const std::vector<std::string>& args, CliIo& io) {
+  auto a = Args::Parse(args, 2, {"out", "subjects", "seed"});
+  if (!a) return PrintError(io.err, a.error());
+  auto out = a->required("out");
+  if (!out) return PrintError(io.err, out.error());
+  SampleStudyOptions options;
+  auto subjects = a->number("subjects");
+  auto seed = a->number("seed");
+  if (!subjects) return PrintError(io.err, subjects.error());
+  if (!seed) return PrintError(io.err, seed.error());
+  if (*subjects) options.subjects = static_cast<size_t>(**subjects);
+  if (*seed) options.seed = **seed;
+  SampleStudy study = GenerateSampleStudy(options);
+  if (auto written = WriteSampleStudy(study, *out); !written) {
+    return PrintError(io.err, written.error());
+  }
+  io.out << "wrote study " << study.study_id << " to " << *out << ": " << study.subjects
+         << " subjects (DM), " << study.adverse_events << " adverse events (AE)\n";
+  return 0;
+}
+
+int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"registry", "title", "sites", "arms"}, true, false);
+  if (!c) return PrintError(io.err, c.error());
+  auto p = JsonValue::Object();
+  for (auto [option, member] : {std::pair{"registry", "registryId"}, {"title", "title"}}) {
+    auto v = c->args.required(option);
+    if (!v) return PrintError(io.err, v.error());
+    p.set(member, JsonValue(*v));
+  }
+  auto sites = JsonValue::Array();
+  for (const auto& s : SplitList(c->args.get("sites").value_or(""))) sites.push_back(JsonValue(s));
+  p.set("sites", std::move(sites));
+  auto arms = JsonValue::Array();
+  for (const auto& arm : SplitList(c->args.get("arms").value_or(""))) {
+    size_t colon = arm.find(':');
+    if (colon == std::string::npos) {
+      return PrintError(
+          io.err,
+          Error("cli.usage", "--arms takes CODE:Name pairs, got '" + arm + "'").at_field("arms"));
+    }
+    arms.push_back(JsonValue::Object()
+                       .set("code", JsonValue(arm.substr(0, colon)))
+                       .set("name", JsonValue(arm.substr(colon + 1))));
+  }
+  p.set("arms", std::move(arms));
+  auto index = c->workflow().Submit(c->signer, "trial.register", c->trial, std::move(p));
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "trial " + c->trial + " registered", *index);
+}
+
+int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"file", "version", "outcomes"}, true, false);
+  if (!c) return PrintError(io.err, c.error());
+  auto file = c->args.required("file");
+  auto outcomes_file = c->args.required("outcomes");
+  if (!file) return PrintError(io.err, file.error());
+  if (!outcomes_file) return PrintError(io.err, outcomes_file.error());
+  auto document = ReadFile(*file);
+  if (!document) return PrintError(io.err, document.error());
+  auto outcomes = ReadOutcomes(*outcomes_file);
+  if (!outcomes) return PrintError(io.err, outcomes.error());
+  auto index = c->workflow().SealProtocol(c->signer, c->trial, *document,
+                                          c->args.get("version").value_or("1.0"), outcomes->first,
+                                          outcomes->second);
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "protocol of " + c->trial + " sealed", *index);
+}
+
+int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"file", "domain", "reason"}, true, true);
+  if (!c) return PrintError(io.err, c.error());
+  auto file = c->args.required("file");
+  if (!file) return PrintError(io.err, file.error());
+  scanner::TrialParseOptions options;
+  options.expected_study_id = c->trial;
+  options.domain = c->args.get("domain").value_or("");
+  auto dataset = scanner::ParseTrialFile(*file, options);
+  if (!dataset) return PrintError(io.err, dataset.error().with_context(*file));
+  auto r = c->workflow().SubmitDataset(c->signer, c->trial, *dataset,
+                                       c->args.get("reason").value_or(""));
+  if (!r) return PrintError(io.err, r.error());
+  if (c->args.has("json")) {
+    auto indices = JsonValue::Array();
+    for (uint64_t i : r->indices) indices.push_back(JsonValue(static_cast<int64_t>(i)));
+    PrintJson(io.out, JsonValue::Object()
+                          .set("indices", std::move(indices))
+                          .set("submitted", JsonValue(static_cast<int64_t>(r->submitted)))
+                          .set("replaced", JsonValue(static_cast<int64_t>(r->replaced)))
+                          .set("unchanged", JsonValue(static_cast<int64_t>(r->unchanged))));
+  } else {
+    io.out << dataset->domain << ": " << r->submitted << " records submitted (" << r->replaced
+           << " replacing earlier ones, " << r->unchanged << " unchanged) in " << r->indices.size()
+           << " ledger entr" << (r->indices.size() == 1 ? "y" : "ies") << " from "
+           << r->indices.front() << "\n";
+  }
+  return 0;
+}
+
+int TrialLock(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"domain", "action", "reason", "approver"}, true, false);
+  if (!c) return PrintError(io.err, c.error());
+  auto domain = c->args.required("domain");
+  auto action = c->args.required("action");
+  if (!domain) return PrintError(io.err, domain.error());
+  if (!action) return PrintError(io.err, action.error());
+  auto index =
+      c->workflow().Lock(c->signer, c->trial, *domain, *action, c->args.get("reason").value_or(""),
+                         c->args.get("approver").value_or(""));
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, *domain + " " + *action, *index);
+}
+
+int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"domain"}, true, true);
+  if (!c) return PrintError(io.err, c.error());
+  auto domain = c->args.required("domain");
+  if (!domain) return PrintError(io.err, domain.error());
+  auto r = c->workflow().Seal(c->signer, c->trial, *domain);
+  if (!r) return PrintError(io.err, r.error());
+  if (c->args.has("json")) {
+    PrintJson(io.out,
+              JsonValue::Object()
+                  .set("index", JsonValue(static_cast<int64_t>(r->index)))
+                  .set("root", JsonValue(ToHex(r->summary.root)))
+                  .set("recordCount", JsonValue(static_cast<int64_t>(r->summary.record_count)))
+                  .set("schemaHash", JsonValue(r->summary.schema_hash))
+                  .set("algorithm", JsonValue(r->summary.algorithm)));
+  } else {
+    io.out << *domain << " sealed as ledger entry " << r->index << ": " << r->summary.record_count
+           << " records, root " << ToHex(r->summary.root) << "\n";
+  }
+  return 0;
+}
+
+JsonValue DiffJson(const CandidateCheck& check) {
+  const provenance::DatasetDiff& d = check.diff;
+  auto changed = JsonValue::Array();
+  for (const auto& c : d.changed) {
+    auto cells = JsonValue::Array();
+    for (const auto& cell : c.cells) {
+      auto o = JsonValue::Object().set("column", JsonValue(cell.column));
+      o.set("sealed", cell.sealed ? JsonValue(*cell.sealed) : JsonValue());
+      o.set("candidate", cell.candidate ? JsonValue(*cell.candidate) : JsonValue());
+      cells.push_back(std::move(o));
+    }
+    changed.push_back(JsonValue::Object()
+                          .set("key", JsonValue(c.key))
+                          .set("line", JsonValue(static_cast<int64_t>(c.candidate_line)))
+                          .set("valuesKnown", JsonValue(c.values_known))
+                          .set("columns", std::move(cells)));
+  }
+  auto keys = [](const std::vector<provenance::KeyAtLine>& list) {
+    auto a = JsonValue::Array();
+    for (const auto& k : list) {
+      auto o = JsonValue::Object().set("key", JsonValue(k.key));
+      if (k.line) o.set("line", JsonValue(static_cast<int64_t>(k.line)));
+      a.push_back(std::move(o));
+    }
+    return a;
+  };
+  bool identical = d.changed.empty() && d.added.empty() && d.deleted.empty() &&
+                   d.unverifiable.empty() && (!d.file_hash || d.file_hash->matches());
+  auto o = JsonValue::Object();
+  o.set("identical", JsonValue(identical));
+  o.set("sealIndex", JsonValue(static_cast<int64_t>(check.on_ledger.index)));
+  o.set("sealRoot", JsonValue(check.on_ledger.root));
+  o.set("sealedCount", JsonValue(static_cast<int64_t>(d.sealed_count)));
+  o.set("candidateCount", JsonValue(static_cast<int64_t>(d.candidate_count)));
+  o.set("changed", std::move(changed));
+  o.set("added", keys(d.added));
+  o.set("deleted", keys(d.deleted));
+  o.set("unverifiable", keys(d.unverifiable));
+  if (d.file_hash) {
+    o.set("fileHash", JsonValue::Object()
+                          .set("recorded", JsonValue(d.file_hash->recorded))
+                          .set("candidate", JsonValue(d.file_hash->candidate)));
+  }
+  return o;
+}
+
+int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"file", "domain", "file-hash"}, false, true);
+  if (!c) return PrintError(io.err, c.error());
+  auto file = c->args.required("file");
+  if (!file) return PrintError(io.err, file.error());
+  scanner::TrialParseOptions options;
+  options.domain = c->args.get("domain").value_or("");
+  auto dataset = scanner::ParseTrialFile(*file, options);
+  if (!dataset) return PrintError(io.err, dataset.error().with_context(*file));
+  std::optional<Hash> recorded;
+  std::string bytes;
+  if (auto hex = c->args.get("file-hash")) {
+    auto h = HashFromHex(*hex);
+    if (!h) {
+      return PrintError(
+          io.err,
+          Error("cli.usage", "--file-hash must be 64 hex characters").at_field("file-hash"));
+    }
+    recorded = *h;
+    auto read = ReadFile(*file);
+    if (!read) return PrintError(io.err, read.error());
+    bytes = std::move(*read);
+  }
+  auto check = c->workflow().Verify(c->trial, *dataset, recorded, bytes);
+  if (!check) return PrintError(io.err, check.error());
+  JsonValue report = DiffJson(*check);
+  bool identical = report.find("identical")->as_bool();
+  if (c->args.has("json")) {
+    PrintJson(io.out, report);
+  } else {
+    const provenance::DatasetDiff& d = check->diff;
+    io.out << (identical ? "IDENTICAL" : "CHANGED") << "  " << *file << " against the "
+           << dataset->domain << " seal at ledger entry " << check->on_ledger.index << " ("
+           << d.sealed_count << " records sealed, " << d.candidate_count << " in the file)\n";
+    for (const auto& ch : d.changed) {
+      io.out << "  changed  " << ch.key << " (line " << ch.candidate_line << ")";
+      if (!ch.values_known) io.out << ": values not known (redacted)";
+      io.out << "\n";
+      for (const auto& cell : ch.cells) {
+        io.out << "    " << cell.column << ": " << cell.sealed.value_or("null") << " -> "
+               << cell.candidate.value_or("null") << "\n";
+      }
+    }
+    for (const auto& k : d.added) io.out << "  added    " << k.key << " (line " << k.line << ")\n";
+    for (const auto& k : d.deleted) io.out << "  deleted  " << k.key << "\n";
+    for (const auto& k : d.unverifiable) io.out << "  redacted " << k.key << " (not checkable)\n";
+    if (d.file_hash && !d.file_hash->matches()) {
+      io.out << "  file hash " << d.file_hash->candidate << " differs from the recorded "
+             << d.file_hash->recorded << "\n";
+    }
+  }
+  return identical ? 0 : 3;
+}
+
+int TrialDisclose(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"domain", "key", "out"}, false, true);
+  if (!c) return PrintError(io.err, c.error());
+  auto domain = c->args.required("domain");
+  auto key = c->args.required("key");
+  if (!domain) return PrintError(io.err, domain.error());
+  if (!key) return PrintError(io.err, key.error());
+  auto disclosure = c->workflow().Disclose(c->trial, *domain, *key);
+  if (!disclosure) return PrintError(io.err, disclosure.error());
+  std::string json = provenance::DisclosureToJson(*disclosure);
+  if (auto out = c->args.get("out")) {
+    std::ofstream f(*out, std::ios::binary | std::ios::trunc);
+    f << json << "\n";
+    if (!f) return PrintError(io.err, Error("io.write", "cannot write " + *out));
+    io.out << "disclosure of " << *key << " written to " << *out << "\n";
+  } else {
+    io.out << json << "\n";
+  }
+  return 0;
+}
+
+int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"trust"}, {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  if (args->positionals().size() != 1) {
+    return PrintError(io.err,
+                      Error("cli.usage", "usage: trial verify-disclosure FILE --trust VKEY"));
+  }
+  auto trust = args->required("trust");
+  if (!trust) return PrintError(io.err, trust.error());
+  auto vkey_text = ReadFile(*trust);
+  if (!vkey_text) return PrintError(io.err, vkey_text.error());
+  std::string vkey = *vkey_text;
+  while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
+  auto verifier = log::NoteVerifier::Parse(vkey);
+  if (!verifier) return PrintError(io.err, verifier.error());
+  auto text = ReadInput(args->positionals()[0], io.in);
+  if (!text) return PrintError(io.err, text.error());
+  auto disclosure = provenance::ParseDisclosure(*text);
+  if (!disclosure) return PrintError(io.err, disclosure.error());
+  std::vector<log::NoteVerifier> verifiers;
+  verifiers.push_back(std::move(*verifier));
+  auto verified = provenance::VerifyDisclosure(*disclosure, verifiers);
+  if (!verified) {
+    PrintError(io.err, verified.error());
+    return 4;
+  }
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object()
+                          .set("verified", JsonValue(true))
+                          .set("key", JsonValue(verified->record_key))
+                          .set("checkpointSize",
+                               JsonValue(static_cast<int64_t>(verified->checkpoint.size))));
+  } else {
+    io.out << "VERIFIED  record " << verified->record_key << " of " << disclosure->trial_id << " "
+           << disclosure->domain << " is record " << disclosure->leaf_index + 1 << " of "
+           << disclosure->record_count << " in the seal with root " << ToHex(disclosure->seal.root)
+           << ", logged at entry " << disclosure->evidence.seal_index << " of "
+           << verified->checkpoint.origin << " (checkpoint size " << verified->checkpoint.size
+           << ")\n  " << disclosure->canonical << "\n";
+  }
+  return 0;
+}
+
+int TrialRedact(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"domain", "key", "reason"}, true, true);
+  if (!c) return PrintError(io.err, c.error());
+  auto domain = c->args.required("domain");
+  auto key = c->args.required("key");
+  auto reason = c->args.required("reason");
+  for (auto* r : {&domain, &key, &reason}) {
+    if (!*r) return PrintError(io.err, r->error());
+  }
+  auto index = c->workflow().Redact(c->signer, c->trial, *domain, *key, *reason);
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "record " + *key + " redacted", *index);
+}
+
+int TrialOutcomes(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"reported"}, false, false);
+  if (!c) return PrintError(io.err, c.error());
+  auto file = c->args.required("reported");
+  if (!file) return PrintError(io.err, file.error());
+  auto reported = ReadOutcomes(*file);
+  if (!reported) return PrintError(io.err, reported.error());
+  auto check = c->workflow().CheckOutcomes(c->trial, reported->first, reported->second);
+  if (!check) return PrintError(io.err, check.error());
+  auto list = [](const std::vector<std::string>& items) {
+    auto a = JsonValue::Array();
+    for (const auto& i : items) a.push_back(JsonValue(i));
+    return a;
+  };
+  if (c->args.has("json")) {
+    PrintJson(io.out, JsonValue::Object()
+                          .set("consistent", JsonValue(check->empty()))
+                          .set("reportedNotSealed", list(check->reported_not_sealed))
+                          .set("sealedNotReported", list(check->sealed_not_reported))
+                          .set("moved", list(check->moved)));
+  } else {
+    io.out << (check->empty() ? "CONSISTENT" : "OUTCOMES SWITCHED") << "  " << c->trial
+           << " against its protocol seal\n";
+    for (const auto& o : check->reported_not_sealed)
+      io.out << "  reported, not sealed: " << o << "\n";
+    for (const auto& o : check->sealed_not_reported)
+      io.out << "  sealed, not reported: " << o << "\n";
+    for (const auto& o : check->moved) io.out << "  moved primary/secondary: " << o << "\n";
+  }
+  return check->empty() ? 0 : 3;
+}
+
+// Any trial.* or kit.* event from a JSON body (file or -): `trial event KIND`.
+int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"kind", "body"}, true, false);
+  if (!c) return PrintError(io.err, c.error());
+  auto kind = c->args.required("kind");
+  auto body_path = c->args.required("body");
+  if (!kind) return PrintError(io.err, kind.error());
+  if (!body_path) return PrintError(io.err, body_path.error());
+  auto text = ReadInput(*body_path, io.in);
+  if (!text) return PrintError(io.err, text.error());
+  auto body = ParseJson(*text, {.integers_only = true});
+  if (!body) return PrintError(io.err, body.error());
+  if (!body->is_object()) {
+    return PrintError(io.err,
+                      Error("cli.usage", "--body must hold a JSON object").at_field("body"));
+  }
+  if (!kind->starts_with("trial.") && !kind->starts_with("kit.")) {
+    return PrintError(
+        io.err, Error("cli.usage", "--kind must be a trial.* or kit.* kind, got '" + *kind + "'")
+                    .at_field("kind"));
+  }
+  auto index = c->workflow().Submit(c->signer, *kind, c->trial, std::move(*body));
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, *kind, *index);
+}
+
+// `report trial --trial ID [--outcomes F] [--candidate FILE,..]`: the verified trial report.
+int ReportTrial(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"outcomes", "candidate", "format", "o", "out"}, false, false);
+  if (!c) return PrintError(io.err, c.error());
+  reports::TrialReportInputs inputs;
+  inputs.generated_at = c->node->Now();
+  if (auto file = c->args.get("outcomes")) {
+    auto reported = ReadOutcomes(*file);
+    if (!reported) return PrintError(io.err, reported.error());
+    inputs.reported_outcomes = reports::ReportedOutcomes{reported->first, reported->second};
+  }
+  if (auto files = c->args.get("candidate")) {
+    std::string path = c->args.get("store").value_or(
+        (std::filesystem::path(c->args.dir()) / "sponsor-store.sqlite").string());
+    auto store = SponsorStore::Open(path);
+    if (!store) return PrintError(io.err, store.error());
+    c->store = std::move(*store);
+    for (const std::string& file : SplitList(*files)) {
+      scanner::TrialParseOptions options;
+      auto dataset = scanner::ParseTrialFile(file, options);
+      if (!dataset) return PrintError(io.err, dataset.error().with_context(file));
+      auto check = c->workflow().Verify(c->trial, *dataset);
+      if (!check) return PrintError(io.err, check.error().with_context(file));
+      inputs.comparisons.push_back(
+          reports::DomainComparison{dataset->domain, std::move(check->diff), check->sealed,
+                                    std::filesystem::path(file).filename().string()});
+    }
+  }
+  auto report = reports::TrialReport(c->node->ledger(), c->trial, inputs);
+  if (!report) return PrintError(io.err, report.error());
+  return EmitReport(c->args, *report, io);
+}
+
+constexpr const char* kSigner =
+    "--as ORG --name \"Printed Name\" --meaning authorship|review|approval|responsibility";
+
+}  // namespace
+
+std::vector<Command> TrialCommands() {
+  std::string s = kSigner;
+  return {
+      {"trial sample",
+       "trial sample --out DIR [--subjects N] [--seed S]   write the synthetic study", TrialSample},
+      {"trial register",
+       "trial register --trial ID --registry EUCT|NCT --title T --sites S,S --arms CODE:Name,.. " +
+           s,
+       TrialRegister},
+      {"trial protocol",
+       "trial protocol --trial ID --file PROTOCOL --outcomes OUTCOMES.json [--version V] " + s,
+       TrialProtocol},
+      {"trial submit",
+       "trial submit --trial ID --file DATA.csv|json|ndjson [--domain D] [--reason R] " + s +
+           " [--store F]",
+       TrialSubmit},
+      {"trial lock",
+       "trial lock --trial ID --domain D --action soft_lock|hard_lock|unlock [--reason R "
+       "--approver NAME] " +
+           s,
+       TrialLock},
+      {"trial seal", "trial seal --trial ID --domain D " + s + " [--store F]", TrialSeal},
+      {"trial verify",
+       "trial verify --trial ID --file CANDIDATE [--domain D] [--file-hash HEX] [--store F]   exit "
+       "0 identical, 3 changed",
+       TrialVerify},
+      {"trial disclose", "trial disclose --trial ID --domain D --key KEY [--out FILE] [--store F]",
+       TrialDisclose},
+      {"trial verify-disclosure", "trial verify-disclosure FILE --trust LOG_VKEY",
+       TrialVerifyDisclosure},
+      {"trial redact", "trial redact --trial ID --domain D --key KEY --reason R " + s, TrialRedact},
+      {"trial outcomes",
+       "trial outcomes --trial ID --reported OUTCOMES.json   exit 0 consistent, 3 switched",
+       TrialOutcomes},
+      {"report trial",
+       "report trial --trial ID [--outcomes REPORTED.json] [--candidate FILE,..] [--format "
+       "json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 SUSPECT, 4 FAILED)",
+       ReportTrial},
+      {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent},
+  };
+}
+
+}  // namespace pedigree::services

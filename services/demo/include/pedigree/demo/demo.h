@@ -1,0 +1,25 @@
+// The end-to-end supply-chain scenario behind `pedigree demo` and the README's main
+// command: a consortium with 2 manufacturers, 2 wholesalers and 3 pharmacies, 5 products,
+// 10 batches and 10,000 packs, including a recall, a temperature excursion, a cloned
+// serial and a diverted pack. See sample_data/README.md.
+#pragma once
+
+#include <iosfwd>
+#include <string>
+
+#include "pedigree/base/error.h"
+
+namespace pedigree::services {
+
+struct DemoOptions {
+  std::string dir = "demo";
+  size_t packs_per_batch = 1000;  // 10 batches
+  size_t dispenses_per_pharmacy = 40;
+};
+
+// Runs the scenario on a fresh ledger in `options.dir` (which must not hold one) and
+// narrates it to `out`; the ledger stays for reports. Fails on the first step that
+// does not behave as the scenario expects.
+[[nodiscard]] Status RunDemo(const DemoOptions& options, std::ostream& out);
+
+}  // namespace pedigree::services

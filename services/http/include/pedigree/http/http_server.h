@@ -1,0 +1,191 @@
+// The HTTP chassis of the pedigree API: a router of (method, path pattern, access,
+// handler) routes, structured JSON errors, bearer-token authentication, per-token rate
+// limiting, /healthz, /metrics and request logging, served by POCO's HTTPServer (with
+// TLS when a certificate is configured). Endpoints plug in as Router routes. The
+// conventions clients see are in docs/api.md.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <iosfwd>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/base/error.h"
+#include "pedigree/usecases/auth.h"
+#include "pedigree/http/metrics.h"
+
+namespace pedigree::services {
+
+// One request as a handler sees it. Path segments, path parameters and query values
+// are percent-decoded; header names are lower case.
+struct HttpRequest {
+  std::string method, path;
+  std::map<std::string, std::string> query;
+  std::map<std::string, std::string> headers;
+  std::string body;
+  std::string remote;                  // "host:port" of the client.
+  std::optional<Principal> principal;  // Set when a valid bearer token came with it.
+  std::map<std::string, std::string> path_params;
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+// Handlers may run concurrently on several threads. An exception escaping a handler
+// becomes a 500 `internal` response (logged, never shown to the client).
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+// Who may call a route: anyone, or a caller holding at least one of the roles.
+struct Access {
+  bool is_public = false;
+  std::set<std::string> any_of;
+
+  static Access Public() { return Access{true, {}}; }
+  static Access AnyOf(std::set<std::string> roles) { return Access{false, std::move(roles)}; }
+};
+
+// What the chassis checks about a body before the handler runs.
+enum class BodyKind {
+  kAny,   // Passed through as bytes.
+  kJson,  // Must be well-formed JSON: otherwise 400 request.invalid_json with line/column.
+};
+
+struct Route {
+  std::string method;   // "GET", "POST", ...
+  std::string pattern;  // "/v1/packs/{id}/history": literal segments and {name} segments.
+  Access access;
+  HttpHandler handler;
+  BodyKind body = BodyKind::kAny;
+  std::vector<std::string> segments;  // The pattern split on '/'.
+  // This route's body limit in bytes, replacing ServerConfig::max_body_bytes; 0 = the
+  // server's (dataset uploads need more than commands do).
+  size_t max_body_bytes = 0;
+};
+
+// The outcome of matching a method and a decoded path against the routes.
+struct RouteMatch {
+  const Route* route = nullptr;                    // Null: not found or wrong method.
+  std::map<std::string, std::string> path_params;  // Set when route != nullptr.
+  std::vector<std::string> allowed_methods;        // Set when the path matched, the method not.
+};
+
+// A set of routes. Not thread-safe while being built; read-only once given to a server.
+class Router {
+ public:
+  // Adds a route. Errors (router.*): a pattern not starting with '/', an empty or
+  // malformed {} segment, a repeated parameter name, a duplicate (method, pattern), a
+  // protected route with no roles or an unknown role.
+  // `max_body_bytes` > 0 sets the route's own body limit (see Route).
+  [[nodiscard]] Status Add(std::string method, std::string pattern, Access access,
+                           HttpHandler handler, BodyKind body = BodyKind::kAny,
+                           size_t max_body_bytes = 0);
+
+  // Where several patterns match, the one with more literal segments earlier wins
+  // ("/v1/packs/search" beats "/v1/packs/{id}").
+  RouteMatch Match(std::string_view method, const std::vector<std::string>& segments) const;
+
+  const std::vector<Route>& routes() const { return routes_; }
+  bool HasProtectedRoutes() const;
+
+ private:
+  std::vector<Route> routes_;
+};
+
+// The HTTP status for an error code. The one table every endpoint uses
+// (documented in docs/api.md, "Errors"):
+//   exact: auth.missing_token, auth.bad_token → 401; auth.forbidden_role,
+//          auth.forbidden_org, auth.forbidden → 403; report.not_a_pack → 400;
+//          report.no_such_pack, report.no_such_batch → 404;
+//          request.not_found → 404; request.method_not_allowed → 405;
+//          request.too_large → 413; request.unsupported_media_type → 415;
+//          request.rate_limited → 429; unavailable → 503; internal → 500
+//   suffix: *.not_found → 404; *.conflict, *.already_exists → 409
+//   prefix: idempotency. → 409; auth. → 401; request., json., gs1., scan., token.,
+//           router. → 400; entry., event., trial., kit., disclosure., custody., alert.
+//           → 422;
+//           storage. → 500
+//   anything else → 500.
+int HttpStatusFor(const Error& error);
+
+// A JSON error response {"error":{"code","message","field"?,"line"?,"column"?,
+// "offset"?}} with status HttpStatusFor(error). For 5xx statuses the body says only
+// {"code":"internal","message":"internal error"}: the details belong in the log.
+HttpResponse ErrorResponse(const Error& error);
+// The same with an explicit status (for the chassis' own 405/413/429).
+HttpResponse ErrorResponse(int status, const Error& error);
+
+// `s` as a JSON string literal with quotes (RFC 8259 escaping; other bytes as is).
+std::string JsonQuote(std::string_view s);
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`, as in query strings).
+// Errors: request.bad_encoding for a truncated or non-hex escape or an encoded NUL.
+[[nodiscard]] Result<std::string> PercentDecode(std::string_view text, bool plus_is_space);
+
+// Checks JSON well-formedness (RFC 8259) without building a document.
+// Errors: request.invalid_json with line and column (1-based) of the first bad byte.
+[[nodiscard]] Status CheckJsonSyntax(std::string_view text);
+
+struct ServerConfig {
+  std::string bind = "127.0.0.1";
+  uint16_t port = 0;  // 0 = an ephemeral port; see HttpServer::port().
+  // Worker threads. POCO serves a keep-alive connection on one thread until it closes,
+  // so this bounds the concurrently open connections; more wait in the queue. Size it
+  // to the expected keep-alive clients: on 2 cores the chassis served 16 clients at
+  // ~25-30k requests/s with 32 threads (bench/http_verify_chassis.cpp).
+  size_t threads = 32;
+  size_t max_body_bytes = 1 << 20;
+  size_t max_queued = 256;  // Accepted connections waiting for a thread.
+  std::chrono::seconds keep_alive_timeout{10};
+  std::optional<std::string> tls_cert_file, tls_key_file;  // PEM; both or neither.
+  // Token bucket per token (per client address for anonymous calls); bursts up to one
+  // second's worth. 0 = off. /healthz and /metrics are exempt.
+  double rate_limit_per_second_per_token = 0;
+  // One line per request: "<method> <path>[?<query names>] <status> <µs>us", plus
+  // the reasons for 500s. Must outlive the server. Null = no log.
+  std::ostream* access_log = nullptr;
+  // Called by /healthz; an error makes it answer 503 with that error. Must be
+  // thread-safe. Empty = always healthy.
+  std::function<Status()> health_check;
+  // Registry for /metrics; the server creates one when empty.
+  std::shared_ptr<MetricsRegistry> metrics;
+};
+
+// A running HTTP(S) server. Thread-safe.
+class HttpServer {
+ public:
+  // Binds, adds GET /healthz and GET /metrics to `router`, and starts serving.
+  // `tokens` (may be null when every route is public) must outlive the server.
+  // Errors: server.config, server.bind, server.tls.
+  [[nodiscard]] static Result<std::unique_ptr<HttpServer>> Start(const ServerConfig& config,
+                                                                 Router router, TokenStore* tokens);
+  ~HttpServer();  // Stops.
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  uint16_t port() const;
+  bool tls() const;
+  MetricsRegistry& metrics();
+
+  // Graceful: stops accepting, lets in-flight requests finish and be answered, closes
+  // idle keep-alive connections, then returns. Idempotent.
+  void Stop();
+
+  struct Impl;  // Opaque; defined next to the POCO adapter.
+
+ private:
+  explicit HttpServer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace pedigree::services

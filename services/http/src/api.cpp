@@ -1,0 +1,568 @@
+// HTTP handlers: parse the request, call the SupplyNode use case, render JSON. Rules
+// and formats live below them; nothing here decides what a pack may do.
+#include "pedigree/http/api.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "api_common.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/tiles.h"
+#include "pedigree/scanner/gs1.h"
+
+namespace pedigree::services {
+namespace {
+
+using api::BodyObject;
+using api::Int;
+using api::Json;
+
+HttpResponse Text(const std::string& body, const std::string& type = "text/plain; charset=utf-8") {
+  HttpResponse r;
+  r.content_type = type;
+  r.body = body;
+  return r;
+}
+
+bool HasRole(const Principal& p, const char* role) { return p.roles.count(role) > 0; }
+
+Result<uint64_t> NumberParam(const std::map<std::string, std::string>& m, const std::string& name,
+                             std::optional<uint64_t> fallback = {}) {
+  auto it = m.find(name);
+  if (it == m.end() || it->second.empty()) {
+    if (fallback) return *fallback;
+    return Fail(
+        Error("request.missing_parameter", "parameter '" + name + "' is required").at_field(name));
+  }
+  uint64_t v = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+  if (ec != std::errc() || end != it->second.data() + it->second.size()) {
+    return Fail(
+        Error("request.bad_parameter",
+              "parameter '" + name + "' must be a non-negative integer, got '" + it->second + "'")
+            .at_field(name));
+  }
+  return v;
+}
+
+JsonValue AlertJson(const provenance::Alert& a) {
+  auto o = JsonValue::Object();
+  o.set("code", JsonValue(std::string(provenance::DescribeAlert(a.code).id)));
+  o.set("message", JsonValue(a.message));
+  o.set("nextStep", JsonValue(std::string(provenance::DescribeAlert(a.code).next_step)));
+  return o;
+}
+
+JsonValue VerifyJson(const VerifyAnswer& v, int64_t now) {
+  auto o = JsonValue::Object();
+  o.set("verified", JsonValue(v.verified));
+  o.set("packId", JsonValue(v.pack_id));
+  o.set("gtin", JsonValue(v.gtin));
+  o.set("serial", JsonValue(v.serial));
+  if (!v.lot.empty()) o.set("lot", JsonValue(v.lot));
+  if (!v.expiry.empty()) o.set("expiry", JsonValue(v.expiry));
+  if (!v.product_name.empty()) o.set("product", JsonValue(v.product_name));
+  o.set("status", JsonValue(v.status));
+  auto reasons = JsonValue::Array();
+  for (const auto& r : v.reasons) reasons.push_back(AlertJson(r));
+  o.set("reasons", reasons);
+  auto hints = JsonValue::Array();
+  for (const auto& h : v.scan_hints) hints.push_back(JsonValue(h));
+  o.set("scanHints", hints);
+  o.set("timestamp", JsonValue(FormatUtcTime(now)));
+  return o;
+}
+
+// A handler that submits a command signed with the caller's organisation key held by
+// this node. `shape` turns the request body into the event payload.
+HttpHandler NodeSigned(SupplyNode& node, std::string kind,
+                       std::function<Status(const HttpRequest&, JsonValue&)> shape = {}) {
+  return [&node, kind, shape](const HttpRequest& req) -> HttpResponse {
+    auto body = api::CommandBody(req);
+    if (!body) return ErrorResponse(body.error());
+    JsonValue payload = std::move(*body);
+    payload.set("kind", JsonValue(kind));
+    if (shape) {
+      if (auto ok = shape(req, payload); !ok) return ErrorResponse(ok.error());
+    }
+    auto index = node.SubmitAs(req.principal->org_id, std::move(payload));
+    if (!index) return ErrorResponse(index.error());
+    return api::Created(*index, kind);
+  };
+}
+
+// The pack ids a body names: `epcs` as given, or `code` in any scanner form.
+Status EpcsFromCode(const HttpRequest&, JsonValue& payload) {
+  const JsonValue* code = payload.find("code");
+  if (!code) return Ok();
+  if (!code->is_string())
+    return Fail(Error("request.invalid_body", "code must be a string").at_field("code"));
+  auto data = scanner::ParseGs1(code->as_string());
+  if (!data) return std::unexpected(data.error());
+  auto pack = data->pack_id();
+  if (!pack) {
+    if (auto sscc = data->sscc()) {
+      auto list = JsonValue::Array();
+      list.push_back(JsonValue(sscc->value()));
+      payload.set("epcs", list);
+    } else {
+      return Fail(Error("scan.not_a_pack", "the code names no pack (01+21) or logistic unit (00)")
+                      .at_field("code"));
+    }
+  } else {
+    auto list = JsonValue::Array();
+    list.push_back(JsonValue(pack->DigitalLinkUri()));
+    payload.set("epcs", list);
+  }
+  JsonValue copy = JsonValue::Object();
+  for (const auto& [k, v] : payload.as_object()) {
+    if (k != "code") copy.set(k, v);
+  }
+  payload = std::move(copy);
+  return Ok();
+}
+
+struct TileIndex {
+  uint64_t n = 0;
+  uint32_t width = log::kTileWidth;
+};
+
+// "x001","x234","067" -> 1234067; a last pair "067.p","5" marks a partial tile of width 5.
+Result<TileIndex> ParseTileIndex(std::vector<std::string> parts) {
+  auto bad = [](const std::string& why) {
+    return Fail(Error("request.bad_tile_path", "tile path: " + why).at_field("path"));
+  };
+  TileIndex index;
+  if (parts.size() >= 2 && parts[parts.size() - 2].ends_with(".p")) {
+    const std::string& w = parts.back();
+    uint32_t width = 0;
+    auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), width);
+    if (ec != std::errc() || end != w.data() + w.size() || width < 1 || width > 255) {
+      return bad("partial width '" + w + "' must be 1 to 255");
+    }
+    index.width = width;
+    parts.pop_back();
+    parts.back().resize(parts.back().size() - 2);
+  }
+  if (parts.empty()) return bad("missing index");
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string_view group = parts[i];
+    bool last = i + 1 == parts.size();
+    if (!last) {
+      if (!group.starts_with("x")) return bad("'" + parts[i] + "' must be x followed by 3 digits");
+      group.remove_prefix(1);
+    }
+    if (group.size() != 3 ||
+        !std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return bad("'" + parts[i] + "' must hold 3 digits");
+    }
+    index.n = index.n * 1000 + static_cast<uint64_t>(std::stoi(std::string(group)));
+  }
+  return index;
+}
+
+}  // namespace
+
+Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
+  const Access members =
+      Access::AnyOf({"manufacturer", "wholesaler", "dispenser", "regulator", "admin"});
+  const Access manufacturers = Access::AnyOf({"manufacturer"});
+  const Access holders = Access::AnyOf({"manufacturer", "wholesaler", "dispenser"});
+
+  // Client-signed events: the envelope is appended as signed; the token's organisation
+  // must be the payload's (a relay of someone else's events needs the admin role).
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/events", members,
+      [&node](const HttpRequest& req) {
+        auto parsed = ParseJson(req.body, {.integers_only = true});
+        if (!parsed) return ErrorResponse(parsed.error());
+        const JsonValue* payload = parsed->find("payload");
+        const JsonValue* org = payload ? payload->find("org") : nullptr;
+        if (!org || !org->is_string()) {
+          return ErrorResponse(
+              Error("entry.malformed", "envelope payload has no org").at_field("payload.org"));
+        }
+        if (org->as_string() != req.principal->org_id && !req.principal->roles.count("admin")) {
+          return ErrorResponse(
+              Error("auth.forbidden_org", "your token is for '" + req.principal->org_id +
+                                              "', the event is by '" + org->as_string() + "'"));
+        }
+        auto index = node.Submit(req.body);
+        if (!index) return ErrorResponse(index.error());
+        auto out = JsonValue::Object();
+        out.set("index", Int(*index));
+        out.set("leafHash", JsonValue(ToBase64(log::LeafHash(AsBytes(req.body)))));
+        return Json(201, out);
+      },
+      BodyKind::kJson));
+
+  // Node-signed commands for organisations whose key this node holds.
+  PEDIGREE_TRY(router.Add("POST", "/v1/products", manufacturers,
+                          NodeSigned(node, "product.register"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/batches", manufacturers, NodeSigned(node, "batch.register"),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/commission", manufacturers,
+      NodeSigned(node, "commission",
+                 [](const HttpRequest&, JsonValue& p) -> Status {
+                   // {"generate": N} asks the node for N random serials.
+                   if (const JsonValue* g = p.find("generate")) {
+                     if (!g->is_int() || g->as_int() < 1 || g->as_int() > 10000) {
+                       return Fail(Error("request.invalid_body", "generate must be 1 to 10000")
+                                       .at_field("generate"));
+                     }
+                     auto serials = JsonValue::Array();
+                     for (auto& s : provenance::RandomSerials(static_cast<size_t>(g->as_int())))
+                       serials.push_back(JsonValue(s));
+                     JsonValue copy = JsonValue::Object();
+                     for (const auto& [k, v] : p.as_object())
+                       if (k != "generate") copy.set(k, v);
+                     copy.set("serials", serials);
+                     p = std::move(copy);
+                   }
+                   return Ok();
+                 }),
+      BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/aggregate", holders, NodeSigned(node, "aggregate"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/disaggregate", holders, NodeSigned(node, "disaggregate"),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/ship", holders, NodeSigned(node, "ship", EpcsFromCode),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/receive", holders, NodeSigned(node, "receive"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/dispense", Access::AnyOf({"dispenser", "wholesaler"}),
+                          NodeSigned(node, "decommission",
+                                     [](const HttpRequest& req, JsonValue& p) -> Status {
+                                       PEDIGREE_TRY(EpcsFromCode(req, p));
+                                       p.set("status", JsonValue("supplied"));
+                                       return Ok();
+                                     }),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/decommission", holders,
+                          NodeSigned(node, "decommission", EpcsFromCode), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/undo", holders, NodeSigned(node, "undo", EpcsFromCode),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/batch-status", manufacturers,
+                          NodeSigned(node, "batch.status"), BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/sensor", holders, NodeSigned(node, "sensor"), BodyKind::kJson));
+
+  // Verification: read-only.
+  PEDIGREE_TRY(router.Add("GET", "/v1/verify", members, [&node](const HttpRequest& req) {
+    auto code = req.query.find("code");
+    if (code == req.query.end() || code->second.empty()) {
+      return ErrorResponse(
+          Error("request.missing_parameter", "parameter 'code' is required").at_field("code"));
+    }
+    auto answer = node.Verify(code->second);
+    if (!answer) return ErrorResponse(answer.error());
+    JsonValue body = VerifyJson(*answer, node.Now());
+    // Read-only unless the caller asks for the scan to be recorded on the ledger.
+    if (auto record = req.query.find("record");
+        record != req.query.end() && record->second == "true") {
+      auto location = req.query.find("location");
+      if (location == req.query.end() || location->second.empty()) {
+        return ErrorResponse(Error("request.missing_parameter", "record=true needs location=GLN")
+                                 .at_field("location"));
+      }
+      auto event = JsonValue::Object();
+      event.set("kind", JsonValue("verify"));
+      auto epcs = JsonValue::Array();
+      epcs.push_back(JsonValue(answer->pack_id));
+      event.set("epcs", epcs);
+      event.set("location", JsonValue(location->second));
+      event.set("verified", JsonValue(answer->verified));
+      auto reasons = JsonValue::Array();
+      for (const auto& r : answer->reasons)
+        reasons.push_back(JsonValue(std::string(provenance::DescribeAlert(r.code).id)));
+      event.set("reasons", reasons);
+      if (auto key = req.headers.find("idempotency-key"); key != req.headers.end()) {
+        event.set("clientId", JsonValue(key->second));
+      }
+      auto index = node.SubmitAs(req.principal->org_id, std::move(event));
+      if (!index) return ErrorResponse(index.error());
+      body.set("recordedIndex", JsonValue(static_cast<int64_t>(*index)));
+    }
+    return Json(200, body);
+  }));
+  // GS1 Lightweight Verification Messaging: a GET on the Digital Link path.
+  auto lightweight = [&node, options](const HttpRequest& req) {
+    // The router decoded the segments; the scanner reads the canonical encoded form.
+    std::string path = "/01/" + provenance::PercentEncode(req.path_params.at("gtin"));
+    if (auto lot = req.path_params.find("lot"); lot != req.path_params.end()) {
+      path += "/10/" + provenance::PercentEncode(lot->second);
+    }
+    path += "/21/" + provenance::PercentEncode(req.path_params.at("serial"));
+    auto link_type = req.query.find("linkType");
+    if (link_type == req.query.end() || (link_type->second != "verificationService" &&
+                                         link_type->second != "gs1:verificationService")) {
+      return ErrorResponse(
+          Error("request.unsupported_link_type", "only linkType=verificationService is served")
+              .at_field("linkType"));
+    }
+    std::string uri = "https://id.gs1.org" + path;
+    if (auto expiry = req.query.find("17"); expiry != req.query.end()) {
+      uri += "?17=" + provenance::PercentEncode(expiry->second);
+    }
+    auto answer = node.Verify(uri);
+    if (!answer) return ErrorResponse(answer.error());
+    auto o = JsonValue::Object();
+    o.set("verified", JsonValue(answer->verified));
+    o.set("responderGLN", JsonValue(options.responder_gln));
+    o.set("verificationTimestamp", JsonValue(FormatUtcTime(node.Now())));
+    if (!answer->verified) {
+      bool unknown = answer->status == "unknown";
+      bool lot_given = req.path_params.count("lot") > 0;
+      o.set("verificationFailureReason",
+            JsonValue(unknown ? (lot_given ? "No_match_GTIN_Serial_Lot" : "No_match_GTIN_Serial")
+                              : "No_reason_provided"));
+      auto info = JsonValue::Array();
+      for (const auto& r : answer->reasons) {
+        if (r.code == provenance::AlertCode::kRecalled) info.push_back(JsonValue("Recalled"));
+        if (r.code == provenance::AlertCode::kExpired) info.push_back(JsonValue("Expired"));
+        if (r.code == provenance::AlertCode::kBatchMismatch) {
+          o.set("verificationFailureReason", JsonValue("No_match_GTIN_Serial_Lot"));
+        }
+        if (r.code == provenance::AlertCode::kExpiryMismatch) {
+          o.set("verificationFailureReason", JsonValue("No_match_GTIN_Serial_Expiry"));
+        }
+        if (r.code == provenance::AlertCode::kAlreadyDecommissioned ||
+            r.code == provenance::AlertCode::kCloneSuspected ||
+            r.code == provenance::AlertCode::kTemperatureExcursion) {
+          info.push_back(JsonValue("Suspect"));
+        }
+      }
+      if (info.size() > 0) o.set("additionalInfo", info);
+    }
+    return Json(200, o);
+  };
+  PEDIGREE_TRY(router.Add("GET", "/01/{gtin}/21/{serial}", members, lightweight));
+  PEDIGREE_TRY(router.Add("GET", "/01/{gtin}/10/{lot}/21/{serial}", members, lightweight));
+
+  // Reads.
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/packs/{gtin}/{serial}", members, [&node](const HttpRequest& req) {
+        const std::string& gtin = req.path_params.at("gtin");
+        const std::string& serial = req.path_params.at("serial");
+        auto pack = node.Read([&](provenance::ProvenanceView& v) { return v.Pack(gtin, serial); });
+        if (!pack) return ErrorResponse(pack.error());
+        if (!*pack)
+          return ErrorResponse(
+              Error("pack.not_found", "no pack " + gtin + " / " + serial).at_field("serial"));
+        auto history =
+            node.Read([&](provenance::ProvenanceView& v) { return v.PackHistory(gtin, serial); });
+        if (!history) return ErrorResponse(history.error());
+        // Who may see a pack's history: regulators, and the organisations in it.
+        auto events = JsonValue::Array();
+        bool involved = HasRole(*req.principal, "regulator");
+        for (uint64_t index : *history) {
+          auto entry = node.ledger().Entry(index);
+          if (!entry) return ErrorResponse(entry.error());
+          auto env = ParseJson(*entry);
+          if (!env) return ErrorResponse(env.error());
+          const JsonValue* p = env->find("payload");
+          auto e = JsonValue::Object();
+          e.set("index", Int(index));
+          for (const char* k : {"kind", "org", "time", "status", "to", "despatchAdvice", "location",
+                                "toLocation", "code"}) {
+            if (const JsonValue* v = p->find(k)) e.set(k, *v);
+          }
+          if (const JsonValue* o = p->find("org");
+              o && o->is_string() && o->as_string() == req.principal->org_id)
+            involved = true;
+          events.push_back(std::move(e));
+        }
+        if (!involved) {
+          return ErrorResponse(Error(
+              "auth.forbidden_role",
+              "only regulators and organisations that handled the pack may read its history"));
+        }
+        const provenance::PackView& p = **pack;
+        auto o = JsonValue::Object();
+        o.set("packId",
+              JsonValue(provenance::PackId(*provenance::Gtin::Parse(gtin), *provenance::Serial::Parse(serial))
+                            .DigitalLinkUri()));
+        o.set("gtin", JsonValue(gtin));
+        o.set("serial", JsonValue(serial));
+        o.set("lot", JsonValue(p.lot));
+        o.set("expiry", JsonValue(FormatDate(p.facts.expiry)));
+        o.set("product", JsonValue(p.product_name));
+        o.set("status", JsonValue(std::string(provenance::PackStatusName(p.facts.status))));
+        o.set("batchStatus", JsonValue(std::string(provenance::BatchStatusName(p.facts.batch_status))));
+        o.set("holder", JsonValue(p.facts.holder_org));
+        if (!p.in_transit_to.empty()) o.set("inTransitTo", JsonValue(p.in_transit_to));
+        if (!p.parent.empty()) o.set("parent", JsonValue(p.parent));
+        o.set("temperatureExcursion", JsonValue(p.facts.temperature_excursion));
+        o.set("events", events);
+        return Json(200, o);
+      }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/batches/{gtin}/{lot}", members, [&node](const HttpRequest& req) {
+        const std::string& gtin = req.path_params.at("gtin");
+        const std::string& lot = req.path_params.at("lot");
+        auto batch = node.Read([&](provenance::ProvenanceView& v) { return v.Batch(gtin, lot); });
+        if (!batch) return ErrorResponse(batch.error());
+        if (!*batch)
+          return ErrorResponse(
+              Error("batch.not_found", "no batch " + lot + " of " + gtin).at_field("lot"));
+        bool allowed =
+            HasRole(*req.principal, "regulator") || (*batch)->manufacturer == req.principal->org_id;
+        auto o = JsonValue::Object();
+        o.set("gtin", JsonValue(gtin));
+        o.set("lot", JsonValue(lot));
+        o.set("expiry", JsonValue(FormatDate((*batch)->expiry)));
+        o.set("quantity", JsonValue((*batch)->quantity));
+        o.set("status", JsonValue(std::string(provenance::BatchStatusName((*batch)->status))));
+        if (!(*batch)->status_reason.empty())
+          o.set("statusReason", JsonValue((*batch)->status_reason));
+        o.set("manufacturer", JsonValue((*batch)->manufacturer));
+        if (allowed) {
+          // Recall reach: who holds the batch's packs now (manufacturer and regulators only).
+          auto reach =
+              node.Read([&](provenance::ProvenanceView& v) { return v.RecallReach(gtin, lot); });
+          if (!reach) return ErrorResponse(reach.error());
+          auto holders = JsonValue::Array();
+          for (const auto& h : *reach) {
+            auto e = JsonValue::Object();
+            e.set("holder", JsonValue(h.holder));
+            e.set("status", JsonValue(h.status));
+            e.set("packs", JsonValue(h.packs));
+            if (!h.in_transit_to.empty()) e.set("inTransitTo", JsonValue(h.in_transit_to));
+            holders.push_back(std::move(e));
+          }
+          o.set("reach", holders);
+        }
+        return Json(200, o);
+      }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/alerts", members, [&node](const HttpRequest& req) {
+    // Regulators see every alert; others the ones about themselves, and (without the
+    // subject's identity or its message, which may name parties) those about a pack they
+    // held when it was raised or whose GTIN they make.
+    std::string org = HasRole(*req.principal, "regulator") ? "" : req.principal->org_id;
+    auto limit = NumberParam(req.query, "limit", 100);
+    if (!limit) return ErrorResponse(limit.error());
+    auto alerts = node.Read(
+        [&](provenance::ProvenanceView& v) { return v.Alerts(org, std::min<uint64_t>(*limit, 1000)); });
+    if (!alerts) return ErrorResponse(alerts.error());
+    auto list = JsonValue::Array();
+    for (const auto& a : *alerts) {
+      auto e = JsonValue::Object();
+      e.set("index", Int(a.index));
+      e.set("code", JsonValue(a.code));
+      if (!a.epc.empty()) e.set("epc", JsonValue(a.epc));
+      if (a.concern.empty()) {
+        e.set("org", JsonValue(a.subject_org));
+        e.set("message", JsonValue(a.message));
+      } else {
+        e.set("concern", JsonValue(a.concern));
+        std::string cause = "An alert about a pack that concerns you.";
+        for (const auto& d : provenance::AllAlerts()) {
+          if (d.id == a.code) cause = d.cause;
+        }
+        e.set("message", JsonValue(cause));
+      }
+      e.set("time", JsonValue(FormatUtcTime(a.time)));
+      list.push_back(std::move(e));
+    }
+    auto o = JsonValue::Object();
+    o.set("alerts", list);
+    return Json(200, o);
+  }));
+
+  // The log: checkpoint, proofs and tiles are public (they reveal hashes only);
+  // entries carry business data and need a member token.
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/log/checkpoint", Access::Public(), [&node](const HttpRequest&) {
+        auto cp = node.ledger().SignCheckpoint();
+        if (!cp) return ErrorResponse(cp.error());
+        return Text(cp->note);
+      }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/log/proof/inclusion", Access::Public(),
+                          [&node](const HttpRequest& req) {
+                            auto index = NumberParam(req.query, "index");
+                            if (!index) return ErrorResponse(index.error());
+                            std::optional<uint64_t> size;
+                            if (req.query.count("size")) {
+                              auto s = NumberParam(req.query, "size");
+                              if (!s) return ErrorResponse(s.error());
+                              size = *s;
+                            }
+                            auto proof = node.ledger().ProveInclusion(*index, size);
+                            if (!proof) return ErrorResponse(proof.error());
+                            auto o = JsonValue::Object();
+                            o.set("index", Int(proof->index));
+                            o.set("size", Int(proof->size));
+                            o.set("leafHash", JsonValue(ToBase64(proof->leaf_hash)));
+                            auto path = JsonValue::Array();
+                            for (const Hash& h : proof->path)
+                              path.push_back(JsonValue(ToBase64(h)));
+                            o.set("proof", path);
+                            o.set("root", JsonValue(ToBase64(proof->root)));
+                            return Json(200, o);
+                          }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/log/proof/consistency", Access::Public(),
+                          [&node](const HttpRequest& req) {
+                            auto from = NumberParam(req.query, "from");
+                            auto to = NumberParam(req.query, "to");
+                            if (!from) return ErrorResponse(from.error());
+                            if (!to) return ErrorResponse(to.error());
+                            auto proof = node.ledger().ProveConsistency(*from, *to);
+                            if (!proof) return ErrorResponse(proof.error());
+                            auto o = JsonValue::Object();
+                            o.set("from", Int(*from));
+                            o.set("to", Int(*to));
+                            auto path = JsonValue::Array();
+                            for (const Hash& h : *proof) path.push_back(JsonValue(ToBase64(h)));
+                            o.set("proof", path);
+                            return Json(200, o);
+                          }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/log/entries/{index}", members, [&node](const HttpRequest& req) {
+        auto index = NumberParam(req.path_params, "index");
+        if (!index) return ErrorResponse(index.error());
+        if (*index >= node.ledger().size()) {
+          return ErrorResponse(Error("entry.not_found", "no entry " + std::to_string(*index) +
+                                                            " in a log of size " +
+                                                            std::to_string(node.ledger().size())));
+        }
+        auto entry = node.ledger().Entry(*index);
+        if (!entry) return ErrorResponse(entry.error());
+        return Json(200, *ParseJson(*entry));
+      }));
+  // C2SP tlog-tiles hash tiles: /v1/log/tile/<L>/<N>[.p/<W>], N written as x001/x234/067.
+  auto tile = [&node](const HttpRequest& req) {
+    auto level = NumberParam(req.path_params, "level");
+    if (!level || *level > 7) {
+      return ErrorResponse(
+          Error("request.bad_parameter", "tile level must be 0 to 7").at_field("level"));
+    }
+    std::vector<std::string> parts;
+    for (const char* name : {"a", "b", "c", "d", "e"}) {
+      if (auto it = req.path_params.find(name); it != req.path_params.end())
+        parts.push_back(it->second);
+    }
+    auto index = ParseTileIndex(parts);
+    if (!index) return ErrorResponse(index.error());
+    auto bytes = log::ReadTile(static_cast<uint32_t>(*level), index->n, index->width,
+                                  node.ledger().storage());
+    if (!bytes) return ErrorResponse(bytes.error());
+    HttpResponse r;
+    r.content_type = "application/octet-stream";
+    r.body.assign(bytes->begin(), bytes->end());
+    r.headers["Cache-Control"] =
+        index->width == log::kTileWidth ? "public, max-age=31536000, immutable" : "no-cache";
+    return r;
+  };
+  for (const char* pattern :
+       {"/v1/log/tile/{level}/{a}", "/v1/log/tile/{level}/{a}/{b}",
+        "/v1/log/tile/{level}/{a}/{b}/{c}", "/v1/log/tile/{level}/{a}/{b}/{c}/{d}",
+        "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
+    PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
+  }
+  PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
+  return AddReportRoutes(router, node);
+}
+
+}  // namespace pedigree::services

@@ -1,0 +1,238 @@
+// The report endpoints: pack, batch and audit reports as JSON, HTML or text, and the
+// offline pack bundle. Handlers decide who may see what and hand the rest to reports/;
+// nothing here verifies anything itself. See docs/api.md, "Reports".
+#include <algorithm>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "api_common.h"
+#include "pedigree/provenance/trial_view.h"
+#include "pedigree/reports/audit_report.h"
+#include "pedigree/reports/batch_report.h"
+#include "pedigree/reports/bundle.h"
+#include "pedigree/reports/html.h"
+#include "pedigree/reports/pack_report.h"
+#include "pedigree/reports/trial_report.h"
+#include "pedigree/http/api.h"
+
+namespace pedigree::services {
+namespace {
+
+using api::RequiredQuery;
+
+// The HTML report has inline CSS and inline SVG only: nothing else may load or run.
+constexpr const char* kHtmlPolicy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
+
+// LedgerEvidenceSources, one per concurrent report request: each holds read connections
+// of its own and is not thread-safe, so a request takes one out of the pool and puts it
+// back when done. Thread-safe.
+class EvidencePool {
+ public:
+  explicit EvidencePool(log::Ledger& ledger) : ledger_(ledger) {}
+
+  [[nodiscard]] Result<reports::PackEvidence> Gather(std::string_view code) {
+    std::unique_ptr<reports::LedgerEvidenceSource> source;
+    {
+      std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        source = std::move(idle_.back());
+        idle_.pop_back();
+      }
+    }
+    if (!source) {
+      auto opened = reports::LedgerEvidenceSource::Open(ledger_);
+      if (!opened) return std::unexpected(opened.error());
+      source = std::move(*opened);
+    }
+    auto evidence = source->Gather(code);
+    std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(source));
+    return evidence;
+  }
+
+ private:
+  log::Ledger& ledger_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<reports::LedgerEvidenceSource>> idle_;
+};
+
+bool IsRegulator(const Principal& p) { return p.roles.count("regulator") > 0; }
+
+// One answer for "not yours" and "no such thing", so that a caller cannot probe which
+// packs or batches exist.
+Error Forbidden(const std::string& readers) {
+  return Error("auth.forbidden", "only regulators and " + readers + " may read this report");
+}
+
+// The `format` query parameter: json (the default), html or text.
+Result<std::string> FormatOf(const HttpRequest& req) {
+  auto it = req.query.find("format");
+  if (it == req.query.end() || it->second.empty()) return std::string("json");
+  if (it->second == "json" || it->second == "html" || it->second == "text") return it->second;
+  return Fail(Error("request.bad_parameter",
+                    "parameter 'format' must be json, html or text, got '" + it->second + "'")
+                  .at_field("format"));
+}
+
+HttpResponse ReportResponse(const JsonValue& report, const std::string& format) {
+  HttpResponse r;
+  if (format == "html") {
+    r.content_type = "text/html; charset=utf-8";
+    r.body = reports::RenderHtml(report);
+    r.headers["Content-Security-Policy"] = kHtmlPolicy;
+  } else if (format == "text") {
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = reports::RenderText(report);
+  } else {
+    r.body = Canonicalize(report);
+  }
+  // Reports name parties and carry business data: not for shared caches.
+  r.headers["Cache-Control"] = "no-store";
+  r.headers["X-Content-Type-Options"] = "nosniff";
+  return r;
+}
+
+// Whether `org` acted in, or was the addressee ("to") of, an event of the pack's history
+// (commission, aggregation into a case, ship, receive, status changes). Recorded scans
+// ("verify") and alerts do not count: scanning a code is not handling the pack.
+Result<bool> HandledPack(SupplyNode& node, const provenance::PackId& pack, const std::string& org) {
+  auto history = node.Read([&](provenance::ProvenanceView& v) {
+    return v.PackHistory(pack.gtin().value(), pack.serial().value());
+  });
+  if (!history) return std::unexpected(history.error());
+  for (uint64_t index : *history) {
+    auto entry = node.ledger().Entry(index);
+    if (!entry) return std::unexpected(entry.error());
+    auto envelope = ParseJson(*entry);
+    if (!envelope) return std::unexpected(envelope.error());
+    const JsonValue* payload = envelope->find("payload");
+    if (!payload || !payload->is_object()) continue;
+    const JsonValue* kind = payload->find("kind");
+    if (kind && kind->is_string() &&
+        (kind->as_string() == "verify" || kind->as_string() == "alert"))
+      continue;
+    for (const char* member : {"org", "to"}) {
+      const JsonValue* v = payload->find(member);
+      if (v && v->is_string() && v->as_string() == org) return true;
+    }
+  }
+  return false;
+}
+
+// The evidence for the pack in `req`'s `code`, if the caller may see it. Errors:
+// request.missing_parameter, the scanner's gs1.*, report.not_a_pack, auth.forbidden (also
+// for an unknown pack, unless the caller is a regulator), report.no_such_pack, storage.*.
+Result<reports::PackEvidence> AuthorisedEvidence(const HttpRequest& req, SupplyNode& node,
+                                                 EvidencePool& pool) {
+  PEDIGREE_ASSIGN(code, RequiredQuery(req, "code"));
+  PEDIGREE_ASSIGN(pack, reports::ParsePackCode(*code));
+  if (!IsRegulator(*req.principal)) {
+    PEDIGREE_ASSIGN(handled, HandledPack(node, *pack, req.principal->org_id));
+    if (!*handled) return Fail(Forbidden("the organisations that handled the pack"));
+  }
+  return pool.Gather(*code);
+}
+
+}  // namespace
+
+Status AddReportRoutes(Router& router, SupplyNode& node) {
+  const Access members = Access::AnyOf({"manufacturer", "wholesaler", "dispenser", "regulator"});
+  auto pool = std::make_shared<EvidencePool>(node.ledger());
+
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/reports/pack", members, [&node, pool](const HttpRequest& req) {
+        auto format = FormatOf(req);
+        if (!format) return ErrorResponse(format.error());
+        auto evidence = AuthorisedEvidence(req, node, *pool);
+        if (!evidence) return ErrorResponse(evidence.error());
+        auto anchors = reports::LedgerTrustAnchors(node.ledger());
+        if (!anchors) return ErrorResponse(anchors.error());
+        return ReportResponse(reports::VerifyPack(*evidence, *anchors, node.Now()), *format);
+      }));
+
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/bundles/pack", members, [&node, pool](const HttpRequest& req) {
+        auto evidence = AuthorisedEvidence(req, node, *pool);
+        if (!evidence) return ErrorResponse(evidence.error());
+        auto pack = reports::ParsePackCode(evidence->pack);
+        if (!pack) return ErrorResponse(pack.error());
+        // GS1 serials may hold quotes, slashes and the like: keep the file name plain.
+        std::string name = "pedigree-bundle-" + pack->gtin().value() + "-" + pack->serial().value();
+        for (char& c : name) {
+          bool plain = (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                       c == '-';
+          if (!plain) c = '_';
+        }
+        HttpResponse r;
+        r.body = reports::WriteBundle(*evidence);
+        r.headers["Content-Disposition"] = "attachment; filename=\"" + name + ".json\"";
+        r.headers["Cache-Control"] = "no-store";
+        r.headers["X-Content-Type-Options"] = "nosniff";
+        return r;
+      }));
+
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/reports/batch/{gtin}/{lot}", members, [&node](const HttpRequest& req) {
+        auto format = FormatOf(req);
+        if (!format) return ErrorResponse(format.error());
+        const std::string& gtin = req.path_params.at("gtin");
+        const std::string& lot = req.path_params.at("lot");
+        if (!IsRegulator(*req.principal)) {
+          auto batch = node.Read([&](provenance::ProvenanceView& v) { return v.Batch(gtin, lot); });
+          if (!batch) return ErrorResponse(batch.error());
+          if (!*batch || (*batch)->manufacturer != req.principal->org_id) {
+            return ErrorResponse(Forbidden("the batch's manufacturer"));
+          }
+        }
+        auto report = node.Read(
+            [&](provenance::ProvenanceView& v) { return reports::BatchReport(v, gtin, lot); });
+        if (!report) return ErrorResponse(report.error());
+        return ReportResponse(*report, *format);
+      }));
+
+  // The trial report: protocol seal, lock and seal history with every event verified. For
+  // regulators and the trial's own sponsor and sites; the record data stay in the sponsor
+  // store (candidate comparisons are POST /v1/trials/{id}/verify or the CLI).
+  PEDIGREE_TRY(router.Add(
+      "GET", "/v1/reports/trial/{id}", Access::AnyOf({"sponsor", "site", "regulator"}),
+      [&node](const HttpRequest& req) {
+        auto format = FormatOf(req);
+        if (!format) return ErrorResponse(format.error());
+        const std::string& id = req.path_params.at("id");
+        if (!IsRegulator(*req.principal)) {
+          auto view = provenance::TrialView::Open(node.ledger().db_path());
+          if (!view) return ErrorResponse(view.error());
+          auto trial = (*view)->Trial(id);
+          if (!trial) return ErrorResponse(trial.error());
+          const std::string& org = req.principal->org_id;
+          // An unknown trial answers as a foreign one does: nothing about its existence.
+          if (!*trial ||
+              ((*trial)->sponsor != org && std::find((*trial)->sites.begin(), (*trial)->sites.end(),
+                                                     org) == (*trial)->sites.end())) {
+            return ErrorResponse(Forbidden("the trial's sponsor and sites"));
+          }
+        }
+        reports::TrialReportInputs inputs;
+        inputs.generated_at = node.Now();
+        auto report = reports::TrialReport(node.ledger(), id, inputs);
+        if (!report) return ErrorResponse(report.error());
+        return ReportResponse(*report, *format);
+      }));
+
+  PEDIGREE_TRY(router.Add("GET", "/v1/reports/audit", Access::AnyOf({"regulator", "witness"}),
+                          [&node](const HttpRequest& req) {
+                            auto format = FormatOf(req);
+                            if (!format) return ErrorResponse(format.error());
+                            // The key the running node signs with, not the log.vkey file in
+                            // its directory, which the audit would otherwise trust.
+                            reports::AuditOptions options;
+                            options.log_verifier_key = node.ledger().VerifierKey();
+                            auto report = reports::AuditReport(node.ledger().dir(), options);
+                            if (!report) return ErrorResponse(report.error());
+                            return ReportResponse(*report, *format);
+                          }));
+  return Ok();
+}
+
+}  // namespace pedigree::services

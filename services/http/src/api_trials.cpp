@@ -1,0 +1,698 @@
+// HTTP handlers of the clinical-trial and kit endpoints: parse the request, call the
+// TrialWorkflow use case, render JSON. The rules are the ledger's (trial_state.cpp,
+// kit_state.cpp); the records and salts stay in the sponsor's store. docs/api.md,
+// "Clinical trials".
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "api_common.h"
+#include "pedigree/log/note.h"
+#include "pedigree/provenance/provenance.h"
+#include "pedigree/provenance/trial_view.h"
+#include "pedigree/provenance/trial_seal.h"
+#include "pedigree/scanner/gs1.h"
+#include "pedigree/scanner/trial_data.h"
+#include "pedigree/http/api.h"
+#include "pedigree/usecases/trial_workflow.h"
+
+namespace pedigree::services {
+namespace {
+
+using api::BodyObject;
+using api::Int;
+using api::Json;
+using api::RequiredQuery;
+
+JsonValue Strings(const std::vector<std::string>& items) {
+  auto a = JsonValue::Array();
+  for (const auto& i : items) a.push_back(JsonValue(i));
+  return a;
+}
+
+// trial.no_store is the node's configuration, not the request's fault: 409 (a 503 body
+// would hide the reason).
+HttpResponse Refusal(const Error& e) {
+  if (e.code() == "trial.no_store") return ErrorResponse(409, e);
+  return ErrorResponse(e);
+}
+
+struct TrialApi {
+  SupplyNode& node;
+  TrialWorkflow workflow;
+  SponsorStore* store;
+};
+
+Result<std::string> RequiredString(const JsonValue& body, const std::string& name,
+                                   const std::string& field) {
+  const JsonValue* v = body.find(name);
+  if (!v) {
+    return Fail(Error("request.missing_field", "'" + field + "' is required").at_field(field));
+  }
+  if (!v->is_string()) {
+    return Fail(Error("request.invalid_body", "'" + field + "' must be a string").at_field(field));
+  }
+  return v->as_string();
+}
+
+std::string OptionalQuery(const HttpRequest& req, const std::string& name) {
+  auto it = req.query.find(name);
+  return it == req.query.end() ? std::string() : it->second;
+}
+
+// The Part 11 manifestation from a body's `signature` {name, meaning}; the signing
+// organisation is the token's. Whether name and meaning are acceptable is the ledger's
+// rule (trial.bad_signature); here only their presence is checked.
+Result<TrialSigner> SignerFromBody(const HttpRequest& req, const JsonValue& body) {
+  const JsonValue* sig = body.find("signature");
+  if (!sig) {
+    return Fail(Error("request.missing_field",
+                      "the Part 11 signature manifestation 'signature': {\"name\": printed name, "
+                      "\"meaning\": authorship|review|approval|responsibility} is required")
+                    .at_field("signature"));
+  }
+  if (!sig->is_object()) {
+    return Fail(Error("request.invalid_body", "'signature' must be an object {name, meaning}")
+                    .at_field("signature"));
+  }
+  PEDIGREE_ASSIGN(name, RequiredString(*sig, "name", "signature.name"));
+  PEDIGREE_ASSIGN(meaning, RequiredString(*sig, "meaning", "signature.meaning"));
+  return TrialSigner{req.principal->org_id, *name, *meaning};
+}
+
+// The manifestation of an upload, whose body is the file: query signatureName and
+// signatureMeaning.
+Result<TrialSigner> SignerFromQuery(const HttpRequest& req) {
+  auto name = req.query.find("signatureName");
+  auto meaning = req.query.find("signatureMeaning");
+  for (const auto& [it, field] :
+       {std::pair{name, "signatureName"}, {meaning, "signatureMeaning"}}) {
+    if (it == req.query.end() || it->second.empty()) {
+      return Fail(Error("request.missing_parameter",
+                        std::string("the Part 11 signature manifestation needs parameter '") +
+                            field + "' (the body is the dataset file)")
+                      .at_field(field));
+    }
+  }
+  return TrialSigner{req.principal->org_id, name->second, meaning->second};
+}
+
+// A copy of `body` without the members in `drop`.
+JsonValue Without(const JsonValue& body, std::initializer_list<std::string_view> drop) {
+  JsonValue copy = JsonValue::Object();
+  for (const auto& [k, v] : body.as_object()) {
+    if (std::find(drop.begin(), drop.end(), k) == drop.end()) copy.set(k, v);
+  }
+  return copy;
+}
+
+// The kit id a scanned code names, in canonical GS1 Digital Link form.
+Result<std::string> KitIdFromCode(std::string_view code, const std::string& field) {
+  auto data = scanner::ParseGs1(code);
+  if (!data) return std::unexpected(data.error().at_field(field));
+  auto pack = data->pack_id();
+  if (!pack) {
+    return Fail(Error("scan.not_a_pack", "the code names no kit (01+21)").at_field(field));
+  }
+  return pack->DigitalLinkUri();
+}
+
+using Shape = std::function<Status(const HttpRequest&, JsonValue&)>;
+
+// A trial.* or kit.* event signed by this node with the key of the token's organisation:
+// the trial id comes from the path ({id}) or the body (`trialId`), the manifestation from
+// `signature`, the client id from the Idempotency-Key header; `shape` adjusts the payload.
+HttpHandler TrialCommand(std::shared_ptr<TrialApi> api, std::string kind, Shape shape = {}) {
+  return [api, kind, shape](const HttpRequest& req) -> HttpResponse {
+    auto body = api::CommandBody(req);
+    if (!body) return ErrorResponse(body.error());
+    auto signer = SignerFromBody(req, *body);
+    if (!signer) return ErrorResponse(signer.error());
+    std::string trial_id;
+    if (auto it = req.path_params.find("id"); it != req.path_params.end()) {
+      trial_id = it->second;
+      const JsonValue* given = body->find("trialId");
+      if (given && !(given->is_string() && given->as_string() == trial_id)) {
+        return ErrorResponse(
+            Error("request.invalid_body",
+                  "'trialId' in the body differs from the path's '" + trial_id + "'; leave it out")
+                .at_field("trialId"));
+      }
+    } else {
+      auto id = RequiredString(*body, "trialId", "trialId");
+      if (!id) return ErrorResponse(id.error());
+      trial_id = *id;
+    }
+    JsonValue payload = Without(*body, {"signature", "trialId"});
+    if (shape) {
+      if (auto ok = shape(req, payload); !ok) return ErrorResponse(ok.error());
+    }
+    auto index = api->workflow.Submit(*signer, kind, trial_id, std::move(payload));
+    if (!index) return Refusal(index.error());
+    return api::Created(*index, kind);
+  };
+}
+
+// `document` (the protocol text, hashed here) or `protocolHash`, not both.
+Status ProtocolHash(const HttpRequest&, JsonValue& p) {
+  const JsonValue* document = p.find("document");
+  if (!document) {
+    if (!p.find("protocolHash")) {
+      return Fail(Error("request.missing_field",
+                        "give the protocol as 'document' (its text) or 'protocolHash' (hex)")
+                      .at_field("document"));
+    }
+    return Ok();
+  }
+  if (p.find("protocolHash")) {
+    return Fail(Error("request.invalid_body", "give 'document' or 'protocolHash', not both")
+                    .at_field("protocolHash"));
+  }
+  if (!document->is_string() || document->as_string().empty()) {
+    return Fail(Error("request.invalid_body", "'document' must be the non-empty protocol text")
+                    .at_field("document"));
+  }
+  std::string hash = ToHex(Sha256(document->as_string()));
+  p = Without(p, {"document"});
+  p.set("protocolHash", JsonValue(hash));
+  return Ok();
+}
+
+// `code` (any scanner form of one kit's barcode) becomes `kits`.
+Status KitsFromCode(const HttpRequest&, JsonValue& p) {
+  const JsonValue* code = p.find("code");
+  if (!code) return Ok();
+  if (!code->is_string())
+    return Fail(Error("request.invalid_body", "code must be a string").at_field("code"));
+  if (p.find("kits"))
+    return Fail(Error("request.invalid_body", "give 'code' or 'kits', not both").at_field("code"));
+  PEDIGREE_ASSIGN(kit, KitIdFromCode(code->as_string(), "code"));
+  p = Without(p, {"code"});
+  p.set("kits", JsonValue::Array().push_back(JsonValue(*kit)));
+  return Ok();
+}
+
+// The dataset in the body, parsed by Content-Type; every record's STUDYID must be the
+// trial id. Parse errors carry the line and column in the file.
+Result<scanner::Dataset> DatasetFromBody(const HttpRequest& req, const std::string& trial_id) {
+  std::string type;
+  if (auto it = req.headers.find("content-type"); it != req.headers.end()) type = it->second;
+  type = type.substr(0, type.find(';'));
+  type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return c == ' '; }),
+             type.end());
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  scanner::TrialParseOptions options;
+  options.domain = OptionalQuery(req, "domain");
+  options.expected_study_id = trial_id;
+  Result<scanner::Dataset> dataset;
+  if (type == "text/csv") {
+    dataset = scanner::ParseCsv(req.body, options);
+  } else if (type == "application/json") {
+    dataset = scanner::ParseDatasetJson(req.body, options);
+  } else if (type == "application/x-ndjson") {
+    dataset = scanner::ParseDatasetNdjson(req.body, options);
+  } else {
+    return Fail(Error("request.unsupported_media_type",
+                      "a dataset is text/csv, application/json (Dataset-JSON) or "
+                      "application/x-ndjson, not '" +
+                          type + "'")
+                    .at_field("Content-Type"));
+  }
+  return dataset;
+}
+
+// A file the parser refused is a malformed request: 400 with its position.
+HttpResponse ParseRefusal(const Error& e) {
+  int status = HttpStatusFor(e);
+  return ErrorResponse(status == 415 ? 415 : 400, e);
+}
+
+JsonValue KeyLines(const std::vector<provenance::KeyAtLine>& keys) {
+  auto a = JsonValue::Array();
+  for (const auto& k : keys) {
+    auto o = JsonValue::Object().set("key", JsonValue(k.key));
+    if (k.line) o.set("line", Int(k.line));
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
+JsonValue OptionalText(const std::optional<std::string>& s) {
+  return s ? JsonValue(*s) : JsonValue::Null();
+}
+
+JsonValue SealJson(const provenance::SealSummary& s) {
+  return JsonValue::Object()
+      .set("root", JsonValue(ToHex(s.root)))
+      .set("recordCount", Int(s.record_count))
+      .set("schemaHash", JsonValue(s.schema_hash))
+      .set("algorithm", JsonValue(s.algorithm));
+}
+
+JsonValue DiffJson(const CandidateCheck& check) {
+  const provenance::DatasetDiff& d = check.diff;
+  auto o = JsonValue::Object();
+  o.set("identical", JsonValue(d.records_identical() && (!d.file_hash || d.file_hash->matches())));
+  o.set("recordsIdentical", JsonValue(d.records_identical()));
+  o.set("sealIndex", Int(check.on_ledger.index));
+  o.set("seal", SealJson(check.sealed));
+  o.set("sealedCount", Int(d.sealed_count));
+  o.set("candidateCount", Int(d.candidate_count));
+  auto changed = JsonValue::Array();
+  for (const auto& c : d.changed) {
+    auto cells = JsonValue::Array();
+    for (const auto& cell : c.cells) {
+      auto e = JsonValue::Object();
+      e.set("column", JsonValue(cell.column));
+      e.set("sealed", OptionalText(cell.sealed));
+      e.set("candidate", OptionalText(cell.candidate));
+      if (!cell.in_sealed) e.set("inSealed", JsonValue(false));
+      if (!cell.in_candidate) e.set("inCandidate", JsonValue(false));
+      cells.push_back(std::move(e));
+    }
+    changed.push_back(JsonValue::Object()
+                          .set("key", JsonValue(c.key))
+                          .set("line", Int(c.candidate_line))
+                          .set("valuesKnown", JsonValue(c.values_known))
+                          .set("columns", std::move(cells)));
+  }
+  o.set("changed", std::move(changed));
+  o.set("added", KeyLines(d.added));
+  o.set("deleted", KeyLines(d.deleted));
+  o.set("unverifiable", KeyLines(d.unverifiable));
+  if (d.file_hash) {
+    o.set("fileHash", JsonValue::Object()
+                          .set("recorded", JsonValue(d.file_hash->recorded))
+                          .set("candidate", JsonValue(d.file_hash->candidate))
+                          .set("matches", JsonValue(d.file_hash->matches())));
+  }
+  return o;
+}
+
+Result<Hash> HashParam(const std::string& hex, const std::string& field) {
+  auto h = HashFromHex(hex);
+  if (!h) {
+    return Fail(Error("request.bad_parameter",
+                      "'" + field + "' must be a SHA-256 in 64 hex digits, got '" + hex + "'")
+                    .at_field(field));
+  }
+  return *h;
+}
+
+Result<std::vector<std::string>> StringList(const JsonValue& body, const std::string& name) {
+  std::vector<std::string> out;
+  const JsonValue* v = body.find(name);
+  if (!v) return out;
+  if (!v->is_array()) {
+    return Fail(
+        Error("request.invalid_body", "'" + name + "' must be an array of strings").at_field(name));
+  }
+  for (const auto& item : v->as_array()) {
+    if (!item.is_string()) {
+      return Fail(Error("request.invalid_body", "'" + name + "' must be an array of strings")
+                      .at_field(name));
+    }
+    out.push_back(item.as_string());
+  }
+  return out;
+}
+
+// Regulators read every trial; a sponsor or site only the trials it runs or serves.
+bool MayRead(const Principal& p, const provenance::TrialRecord& trial) {
+  if (p.roles.count("regulator")) return true;
+  if (p.org_id == trial.sponsor) return true;
+  return std::find(trial.sites.begin(), trial.sites.end(), p.org_id) != trial.sites.end();
+}
+
+Error ForbiddenTrial(const Principal& p, const std::string& trial_id) {
+  return Error("auth.forbidden_org", "organisation '" + p.org_id +
+                                         "' is neither the sponsor nor a site of trial '" +
+                                         trial_id + "', nor a regulator");
+}
+
+JsonValue TrialJson(provenance::TrialView& view, const provenance::TrialRecord& t, Error* failure) {
+  auto fail = [&](const Error& e) {
+    *failure = e;
+    return JsonValue();
+  };
+  auto o = JsonValue::Object();
+  o.set("trialId", JsonValue(t.id));
+  o.set("registryId", JsonValue(t.registry_id));
+  o.set("sponsor", JsonValue(t.sponsor));
+  o.set("title", JsonValue(t.title));
+  o.set("sites", Strings(t.sites));
+  auto arms = JsonValue::Array();
+  for (const auto& a : t.arms)
+    arms.push_back(
+        JsonValue::Object().set("code", JsonValue(a.code)).set("name", JsonValue(a.name)));
+  o.set("arms", std::move(arms));
+  o.set("index", Int(t.index));
+  o.set("time", JsonValue(FormatUtcTime(t.time)));
+
+  auto protocols = view.Protocols(t.id);
+  if (!protocols) return fail(protocols.error());
+  auto ps = JsonValue::Array();
+  for (const auto& p : *protocols) {
+    ps.push_back(JsonValue::Object()
+                     .set("index", Int(p.index))
+                     .set("time", JsonValue(FormatUtcTime(p.time)))
+                     .set("protocolHash", JsonValue(p.protocol_hash))
+                     .set("version", JsonValue(p.version))
+                     .set("primary", Strings(p.primary))
+                     .set("secondary", Strings(p.secondary))
+                     .set("signature", JsonValue::Object()
+                                           .set("org", JsonValue(p.signer_org))
+                                           .set("name", JsonValue(p.signer_name))
+                                           .set("meaning", JsonValue(p.meaning)))
+                     .set("isSeal", JsonValue(p.is_seal))
+                     .set("afterFirstEnrolment", JsonValue(p.after_first_enrolment)));
+  }
+  o.set("protocols", std::move(ps));
+
+  auto enrolled = view.Enrolments(t.id);
+  if (!enrolled) return fail(enrolled.error());
+  auto e = JsonValue::Object().set("count", JsonValue(enrolled->count));
+  if (enrolled->first_index) {
+    e.set("firstIndex", Int(*enrolled->first_index));
+    e.set("firstTime", JsonValue(FormatUtcTime(enrolled->first_time)));
+  }
+  o.set("enrolment", std::move(e));
+
+  auto domains = view.Domains(t.id);
+  if (!domains) return fail(domains.error());
+  auto ds = JsonValue::Array();
+  for (const std::string& domain : *domains) {
+    auto state = view.LockState(t.id, domain);
+    auto locks = view.LockHistory(t.id, domain);
+    auto seals = view.Seals(t.id, domain);
+    auto redactions = view.Redactions(t.id, domain);
+    auto leaves = view.Leaves(t.id, domain);
+    if (!state) return fail(state.error());
+    if (!locks) return fail(locks.error());
+    if (!seals) return fail(seals.error());
+    if (!redactions) return fail(redactions.error());
+    if (!leaves) return fail(leaves.error());
+    auto d = JsonValue::Object();
+    d.set("domain", JsonValue(domain));
+    d.set("lock", JsonValue(*state));
+    d.set("leafCount", Int(leaves->size()));
+    auto ls = JsonValue::Array();
+    for (const auto& l : *locks) {
+      auto x = JsonValue::Object()
+                   .set("index", Int(l.index))
+                   .set("time", JsonValue(FormatUtcTime(l.time)))
+                   .set("action", JsonValue(l.action))
+                   .set("signature", JsonValue::Object()
+                                         .set("name", JsonValue(l.signer_name))
+                                         .set("meaning", JsonValue(l.meaning)));
+      if (!l.reason.empty()) x.set("reason", JsonValue(l.reason));
+      if (!l.approver.empty()) x.set("approver", JsonValue(l.approver));
+      ls.push_back(std::move(x));
+    }
+    d.set("locks", std::move(ls));
+    auto ss = JsonValue::Array();
+    for (const auto& s : *seals) {
+      ss.push_back(JsonValue::Object()
+                       .set("index", Int(s.index))
+                       .set("time", JsonValue(FormatUtcTime(s.time)))
+                       .set("root", JsonValue(s.root))
+                       .set("recordCount", JsonValue(s.record_count))
+                       .set("schemaHash", JsonValue(s.schema_hash))
+                       .set("algorithm", JsonValue(s.algorithm))
+                       .set("signature", JsonValue::Object()
+                                             .set("name", JsonValue(s.signer_name))
+                                             .set("meaning", JsonValue(s.meaning))));
+    }
+    d.set("seals", std::move(ss));
+    auto rs = JsonValue::Array();
+    for (const auto& r : *redactions) {
+      rs.push_back(JsonValue::Object()
+                       .set("index", Int(r.index))
+                       .set("time", JsonValue(FormatUtcTime(r.time)))
+                       .set("leaf", JsonValue(r.leaf))
+                       .set("reason", JsonValue(r.reason))
+                       .set("signature", JsonValue::Object()
+                                             .set("name", JsonValue(r.signer_name))
+                                             .set("meaning", JsonValue(r.meaning))));
+    }
+    d.set("redactions", std::move(rs));
+    ds.push_back(std::move(d));
+  }
+  o.set("domains", std::move(ds));
+  return o;
+}
+
+HttpResponse KitResponse(SupplyNode& node, const HttpRequest& req, const std::string& code,
+                         const std::string& field) {
+  auto kit_id = KitIdFromCode(code, field);
+  if (!kit_id) return ErrorResponse(kit_id.error());
+  auto view = provenance::TrialView::Open(node.ledger().db_path());
+  if (!view) return ErrorResponse(view.error());
+  auto kit = (*view)->Kit(*kit_id);
+  if (!kit) return ErrorResponse(kit.error());
+  if (!*kit) {
+    return ErrorResponse(Error("kit.not_found", "no kit " + *kit_id).at_field(field));
+  }
+  auto trial = (*view)->Trial((*kit)->trial);
+  if (!trial) return ErrorResponse(trial.error());
+  if (!*trial || !MayRead(*req.principal, **trial)) {
+    return ErrorResponse(ForbiddenTrial(*req.principal, (*kit)->trial));
+  }
+  const provenance::KitRecord& k = **kit;
+  auto o = JsonValue::Object();
+  o.set("kit", JsonValue(k.kit));
+  o.set("trialId", JsonValue(k.trial));
+  o.set("state", JsonValue(k.state));
+  o.set("holder", JsonValue(k.holder));
+  if (!k.in_transit_to.empty()) o.set("inTransitTo", JsonValue(k.in_transit_to));
+  if (!k.subject_ref.empty()) o.set("subjectRef", JsonValue(k.subject_ref));
+  o.set("lot", JsonValue(k.lot));
+  o.set("expiry", JsonValue(k.expiry));
+  auto history = JsonValue::Array();
+  for (uint64_t i : k.history) history.push_back(Int(i));
+  o.set("history", std::move(history));
+  return Json(200, o);
+}
+
+}  // namespace
+
+Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
+                      size_t max_dataset_bytes) {
+  auto api = std::make_shared<TrialApi>(TrialApi{node, TrialWorkflow(node, store), store});
+  const Access sponsors = Access::AnyOf({"sponsor"});
+  const Access sites = Access::AnyOf({"site"});
+  const Access submitters = Access::AnyOf({"site", "sponsor"});
+  const Access readers = Access::AnyOf({"sponsor", "site", "regulator"});
+  // Verification and disclosure show record values: the store's owner and regulators.
+  const Access record_readers = Access::AnyOf({"sponsor", "regulator"});
+
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials", sponsors, TrialCommand(api, "trial.register"),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/protocol", sponsors,
+                          TrialCommand(api, "trial.protocol", ProtocolHash), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/enrol", sites, TrialCommand(api, "trial.enrol"),
+                          BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/locks", sponsors,
+                          TrialCommand(api, "trial.lock"), BodyKind::kJson));
+
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/trials/{id}/submissions", submitters,
+      [api](const HttpRequest& req) -> HttpResponse {
+        const std::string& trial_id = req.path_params.at("id");
+        auto signer = SignerFromQuery(req);
+        if (!signer) return ErrorResponse(signer.error());
+        auto dataset = DatasetFromBody(req, trial_id);
+        if (!dataset) return ParseRefusal(dataset.error());
+        auto result =
+            api->workflow.SubmitDataset(*signer, trial_id, *dataset, OptionalQuery(req, "reason"));
+        if (!result) return Refusal(result.error());
+        auto o = JsonValue::Object();
+        o.set("kind", JsonValue("trial.submit"));
+        o.set("domain", JsonValue(dataset->domain));
+        auto indices = JsonValue::Array();
+        for (uint64_t i : result->indices) indices.push_back(Int(i));
+        o.set("indices", std::move(indices));
+        o.set("submitted", Int(result->submitted));
+        o.set("replaced", Int(result->replaced));
+        o.set("unchanged", Int(result->unchanged));
+        return Json(201, o);
+      },
+      BodyKind::kAny, max_dataset_bytes));
+
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/trials/{id}/seals", sponsors,
+      [api](const HttpRequest& req) -> HttpResponse {
+        auto body = BodyObject(req);
+        if (!body) return ErrorResponse(body.error());
+        auto signer = SignerFromBody(req, *body);
+        if (!signer) return ErrorResponse(signer.error());
+        auto domain = RequiredQuery(req, "domain");
+        if (!domain) return ErrorResponse(domain.error());
+        auto sealed = api->workflow.Seal(*signer, req.path_params.at("id"), *domain);
+        if (!sealed) return Refusal(sealed.error());
+        auto o = SealJson(sealed->summary);
+        o.set("index", Int(sealed->index));
+        o.set("kind", JsonValue("trial.seal"));
+        o.set("domain", JsonValue(*domain));
+        return Json(201, o);
+      },
+      BodyKind::kJson));
+
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/trials/{id}/verify", record_readers,
+      [api](const HttpRequest& req) -> HttpResponse {
+        const std::string& trial_id = req.path_params.at("id");
+        std::optional<Hash> recorded;
+        if (std::string hex = OptionalQuery(req, "byteExact"); !hex.empty()) {
+          auto h = HashParam(hex, "byteExact");
+          if (!h) return ErrorResponse(h.error());
+          recorded = *h;
+        }
+        auto dataset = DatasetFromBody(req, trial_id);
+        if (!dataset) return ParseRefusal(dataset.error());
+        auto check = api->workflow.Verify(trial_id, *dataset, recorded,
+                                          recorded ? std::string_view(req.body) : "");
+        if (!check) return Refusal(check.error());
+        return Json(200, DiffJson(*check));
+      },
+      BodyKind::kAny, max_dataset_bytes));
+
+  PEDIGREE_TRY(router.Add("GET", "/v1/trials/{id}/disclosures", record_readers,
+                          [api](const HttpRequest& req) -> HttpResponse {
+                            auto domain = RequiredQuery(req, "domain");
+                            if (!domain) return ErrorResponse(domain.error());
+                            auto key = RequiredQuery(req, "key");
+                            if (!key) return ErrorResponse(key.error());
+                            auto d =
+                                api->workflow.Disclose(req.path_params.at("id"), *domain, *key);
+                            if (!d) return Refusal(d.error());
+                            HttpResponse r;
+                            r.body = provenance::DisclosureToJson(*d);
+                            return r;
+                          }));
+
+  // Anyone may check a disclosure against this log's key: it reveals nothing new.
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/disclosures/verify", Access::Public(),
+      [api](const HttpRequest& req) -> HttpResponse {
+        auto d = provenance::ParseDisclosure(req.body);
+        if (!d) return ErrorResponse(400, d.error());
+        auto verifier = log::NoteVerifier::Parse(api->node.ledger().VerifierKey());
+        if (!verifier) return ErrorResponse(verifier.error());
+        std::vector<log::NoteVerifier> keys{*verifier};
+        auto ok = provenance::VerifyDisclosure(*d, keys);
+        if (!ok) return ErrorResponse(422, ok.error());
+        auto o = JsonValue::Object();
+        o.set("verified", JsonValue(true));
+        o.set("trialId", JsonValue(d->trial_id));
+        o.set("domain", JsonValue(d->domain));
+        o.set("key", JsonValue(ok->record_key));
+        o.set("checkpoint", JsonValue::Object()
+                                .set("origin", JsonValue(ok->checkpoint.origin))
+                                .set("size", Int(ok->checkpoint.size)));
+        o.set("sealIndex", Int(d->evidence.seal_index));
+        o.set("signerKey", JsonValue(ok->signer_key));
+        return Json(200, o);
+      },
+      BodyKind::kJson));
+
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/trials/{id}/redactions", sponsors,
+      [api](const HttpRequest& req) -> HttpResponse {
+        auto body = BodyObject(req);
+        if (!body) return ErrorResponse(body.error());
+        auto signer = SignerFromBody(req, *body);
+        if (!signer) return ErrorResponse(signer.error());
+        auto domain = RequiredString(*body, "domain", "domain");
+        if (!domain) return ErrorResponse(domain.error());
+        std::string reason;
+        if (const JsonValue* r = body->find("reason"); r && r->is_string()) reason = r->as_string();
+        // `key` names the current record; `leaf` any version, e.g. one since corrected.
+        Result<uint64_t> index;
+        if (body->find("leaf")) {
+          auto hex = RequiredString(*body, "leaf", "leaf");
+          if (!hex) return ErrorResponse(hex.error());
+          auto leaf = HashParam(*hex, "leaf");
+          if (!leaf) return ErrorResponse(leaf.error());
+          index =
+              api->workflow.RedactLeaf(*signer, req.path_params.at("id"), *domain, *leaf, reason);
+        } else {
+          auto key = RequiredString(*body, "key", "key");
+          if (!key) return ErrorResponse(key.error());
+          index = api->workflow.Redact(*signer, req.path_params.at("id"), *domain, *key, reason);
+        }
+        if (!index) return Refusal(index.error());
+        auto o = JsonValue::Object();
+        o.set("index", Int(*index));
+        o.set("kind", JsonValue("trial.redact"));
+        return Json(201, o);
+      },
+      BodyKind::kJson));
+
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/trials/{id}/outcome-check", readers,
+      [api](const HttpRequest& req) -> HttpResponse {
+        auto body = BodyObject(req);
+        if (!body) return ErrorResponse(body.error());
+        auto primary = StringList(*body, "primary");
+        if (!primary) return ErrorResponse(primary.error());
+        auto secondary = StringList(*body, "secondary");
+        if (!secondary) return ErrorResponse(secondary.error());
+        auto d = api->workflow.CheckOutcomes(req.path_params.at("id"), *primary, *secondary);
+        if (!d) return Refusal(d.error());
+        auto o = JsonValue::Object();
+        o.set("consistent", JsonValue(d->empty()));
+        o.set("reportedNotSealed", Strings(d->reported_not_sealed));
+        o.set("sealedNotReported", Strings(d->sealed_not_reported));
+        o.set("moved", Strings(d->moved));
+        return Json(200, o);
+      },
+      BodyKind::kJson));
+
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/trials/{id}", readers, [api](const HttpRequest& req) -> HttpResponse {
+        const std::string& id = req.path_params.at("id");
+        auto view = provenance::TrialView::Open(api->node.ledger().db_path());
+        if (!view) return ErrorResponse(view.error());
+        auto trial = (*view)->Trial(id);
+        if (!trial) return ErrorResponse(trial.error());
+        if (!*trial) {
+          return ErrorResponse(Error("trial.not_found", "no trial '" + id + "'").at_field("id"));
+        }
+        if (!MayRead(*req.principal, **trial)) {
+          return ErrorResponse(ForbiddenTrial(*req.principal, id));
+        }
+        Error failure("internal", "");
+        JsonValue o = TrialJson(**view, **trial, &failure);
+        if (o.is_null()) return ErrorResponse(failure);
+        return Json(200, o);
+      }));
+
+  // Kits: the trial id is in the body (`trialId`).
+  struct KitRoute {
+    const char* action;
+    const char* kind;
+    Access access;
+  };
+  for (const KitRoute& k :
+       {KitRoute{"register", "kit.register", sponsors}, KitRoute{"ship", "kit.ship", sponsors},
+        KitRoute{"receive", "kit.receive", sites}, KitRoute{"assign", "kit.assign", sites},
+        KitRoute{"dispense", "kit.dispense", sites}, KitRoute{"return", "kit.return", sites},
+        KitRoute{"excursion", "kit.excursion", submitters},
+        KitRoute{"decision", "kit.decision", sponsors}}) {
+    PEDIGREE_TRY(router.Add("POST", std::string("/v1/kits/") + k.action, k.access,
+                            TrialCommand(api, k.kind, KitsFromCode), BodyKind::kJson));
+  }
+  PEDIGREE_TRY(router.Add("GET", "/v1/kits/{kit}", readers, [api](const HttpRequest& req) {
+    return KitResponse(api->node, req, req.path_params.at("kit"), "kit");
+  }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/kits", readers, [api](const HttpRequest& req) {
+    auto code = RequiredQuery(req, "code");
+    if (!code) return ErrorResponse(code.error());
+    return KitResponse(api->node, req, *code, "code");
+  }));
+  return Ok();
+}
+
+}  // namespace pedigree::services

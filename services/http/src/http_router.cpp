@@ -1,0 +1,265 @@
+// Transport-independent parts of the HTTP chassis: routing, error mapping, decoding.
+#include <algorithm>
+#include <array>
+#include <cstdio>
+
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/http/http_server.h"
+
+namespace pedigree::services {
+namespace {
+
+std::vector<std::string> SplitPattern(std::string_view pattern) {
+  std::vector<std::string> out;
+  size_t start = 1;
+  while (start <= pattern.size()) {
+    size_t end = pattern.find('/', start);
+    if (end == std::string_view::npos) end = pattern.size();
+    out.emplace_back(pattern.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+bool IsParam(const std::string& segment) {
+  return segment.size() >= 2 && segment.front() == '{' && segment.back() == '}';
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+}  // namespace
+
+Status Router::Add(std::string method, std::string pattern, Access access, HttpHandler handler,
+                   BodyKind body, size_t max_body_bytes) {
+  if (pattern.empty() || pattern.front() != '/') {
+    return Fail("router.bad_pattern", "pattern '" + pattern + "' does not start with '/'");
+  }
+  if (!handler) return Fail("router.no_handler", method + " " + pattern + " has no handler");
+  std::vector<std::string> segments = SplitPattern(pattern);
+  std::set<std::string> names;
+  for (const auto& s : segments) {
+    const bool braces = s.find_first_of("{}") != std::string::npos;
+    if (braces && (!IsParam(s) || s.size() == 2 ||
+                   s.substr(1, s.size() - 2).find_first_of("{}") != std::string::npos)) {
+      return Fail("router.bad_pattern", "pattern '" + pattern + "' has a malformed segment '" + s +
+                                            "'; parameters are whole segments like {id}");
+    }
+    if (IsParam(s) && !names.insert(s.substr(1, s.size() - 2)).second) {
+      return Fail("router.bad_pattern", "pattern '" + pattern + "' repeats parameter " + s);
+    }
+  }
+  if (!access.is_public) {
+    if (access.any_of.empty()) {
+      return Fail("router.no_roles",
+                  method + " " + pattern + " is neither public nor names a role that may call it");
+    }
+    for (const auto& role : access.any_of) {
+      if (!IsKnownRole(role)) {
+        return Fail("router.unknown_role",
+                    method + " " + pattern + " names unknown role '" + role + "'");
+      }
+    }
+  }
+  // Parameter names do not distinguish routes: /a/{id} and /a/{other} collide.
+  auto shape = [](const std::vector<std::string>& segs) {
+    std::vector<std::string> out;
+    for (const auto& s : segs) out.push_back(IsParam(s) ? "{}" : s);
+    return out;
+  };
+  const auto new_shape = shape(segments);
+  for (const auto& r : routes_) {
+    if (r.method == method && shape(r.segments) == new_shape) {
+      return Fail("router.duplicate",
+                  method + " " + pattern + " is already routed as " + r.method + " " + r.pattern);
+    }
+  }
+  routes_.push_back(Route{std::move(method), std::move(pattern), std::move(access),
+                          std::move(handler), body, std::move(segments), max_body_bytes});
+  return Ok();
+}
+
+RouteMatch Router::Match(std::string_view method, const std::vector<std::string>& segments) const {
+  RouteMatch out;
+  // Specificity as a literal/parameter string ('1' literal, '0' parameter) compared
+  // lexicographically: earlier literals win.
+  std::string best_rank;
+  for (const auto& r : routes_) {
+    if (r.segments.size() != segments.size()) continue;
+    std::string rank;
+    bool matches = true;
+    for (size_t i = 0; i < segments.size() && matches; ++i) {
+      if (IsParam(r.segments[i])) {
+        matches = !segments[i].empty();
+        rank += '0';
+      } else {
+        matches = r.segments[i] == segments[i];
+        rank += '1';
+      }
+    }
+    if (!matches) continue;
+    if (r.method != method) {
+      if (std::find(out.allowed_methods.begin(), out.allowed_methods.end(), r.method) ==
+          out.allowed_methods.end()) {
+        out.allowed_methods.push_back(r.method);
+      }
+      continue;
+    }
+    if (out.route == nullptr || rank > best_rank) {
+      out.route = &r;
+      best_rank = rank;
+    }
+  }
+  if (out.route != nullptr) {
+    out.allowed_methods.clear();
+    for (size_t i = 0; i < segments.size(); ++i) {
+      const std::string& s = out.route->segments[i];
+      if (IsParam(s)) out.path_params[s.substr(1, s.size() - 2)] = segments[i];
+    }
+  } else {
+    std::sort(out.allowed_methods.begin(), out.allowed_methods.end());
+  }
+  return out;
+}
+
+bool Router::HasProtectedRoutes() const {
+  return std::any_of(routes_.begin(), routes_.end(),
+                     [](const Route& r) { return !r.access.is_public; });
+}
+
+int HttpStatusFor(const Error& error) {
+  static const std::map<std::string, int, std::less<>> kExact = {
+      {"auth.missing_token", 401},
+      {"auth.bad_token", 401},
+      {"auth.forbidden_role", 403},
+      {"auth.forbidden_org", 403},
+      {"auth.forbidden", 403},
+      {"report.not_a_pack", 400},
+      {"report.no_such_pack", 404},
+      {"report.no_such_batch", 404},
+      {"report.no_such_trial", 404},
+      {"request.not_found", 404},
+      {"request.method_not_allowed", 405},
+      {"request.too_large", 413},
+      {"request.unsupported_media_type", 415},
+      {"request.rate_limited", 429},
+      {"internal", 500},
+      {"unavailable", 503},
+  };
+  static const std::array<std::pair<std::string_view, int>, 3> kSuffix = {{
+      {".not_found", 404},
+      {".conflict", 409},
+      {".already_exists", 409},
+  }};
+  static const std::array<std::pair<std::string_view, int>, 16> kPrefix = {{
+      {"idempotency.", 409},
+      {"auth.", 401},
+      {"request.", 400},
+      {"json.", 400},
+      {"gs1.", 400},
+      {"scan.", 400},
+      {"token.", 400},
+      {"router.", 400},
+      {"entry.", 422},
+      {"event.", 422},
+      {"trial.", 422},
+      {"kit.", 422},
+      {"disclosure.", 422},
+      {"custody.", 422},
+      {"alert.", 422},
+      {"storage.", 500},
+  }};
+  const std::string& code = error.code();
+  if (auto it = kExact.find(code); it != kExact.end()) return it->second;
+  for (const auto& [suffix, status] : kSuffix) {
+    if (code.ends_with(suffix)) return status;
+  }
+  for (const auto& [prefix, status] : kPrefix) {
+    if (code.starts_with(prefix)) return status;
+  }
+  return 500;
+}
+
+std::string JsonQuote(std::string_view s) {
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
+}
+
+HttpResponse ErrorResponse(int status, const Error& error) {
+  HttpResponse response;
+  response.status = status;
+  if (status >= 500) {
+    const bool unavailable = status == 503;
+    response.body =
+        std::string("{\"error\":{\"code\":") + (unavailable ? "\"unavailable\"" : "\"internal\"") +
+        ",\"message\":" + (unavailable ? "\"service unavailable\"" : "\"internal error\"") + "}}";
+    return response;
+  }
+  std::string body = "{\"error\":{\"code\":" + JsonQuote(error.code()) +
+                     ",\"message\":" + JsonQuote(error.message());
+  if (!error.field().empty()) body += ",\"field\":" + JsonQuote(error.field());
+  const Location& at = error.location();
+  if (at.line) body += ",\"line\":" + std::to_string(*at.line);
+  if (at.column) body += ",\"column\":" + std::to_string(*at.column);
+  if (at.offset) body += ",\"offset\":" + std::to_string(*at.offset);
+  body += "}}";
+  response.body = std::move(body);
+  return response;
+}
+
+HttpResponse ErrorResponse(const Error& error) {
+  return ErrorResponse(HttpStatusFor(error), error);
+}
+
+Result<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '%') {
+      const bool complete = i + 2 < text.size();
+      const int hi = complete ? HexValue(text[i + 1]) : -1;
+      const int lo = complete ? HexValue(text[i + 2]) : -1;
+      if (hi < 0 || lo < 0) {
+        return Fail(Error("request.bad_encoding", "bad percent-escape '" +
+                                                      std::string(text.substr(i, 3)) + "' in '" +
+                                                      std::string(text) + "'")
+                        .at_offset(i));
+      }
+      const char decoded = static_cast<char>(hi * 16 + lo);
+      if (decoded == '\0') {
+        return Fail(
+            Error("request.bad_encoding", "encoded NUL (%00) in '" + std::string(text) + "'")
+                .at_offset(i));
+      }
+      out += decoded;
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Status CheckJsonSyntax(std::string_view text) {
+  // The ledger's strict RFC 8259 parser; the body is parsed again by the handler that
+  // needs its values.
+  auto parsed = ParseJson(text);
+  if (parsed) return Ok();
+  const Error& e = parsed.error();
+  Error invalid("request.invalid_json", "request body is not valid JSON: " + e.message());
+  if (e.location().line && e.location().column) {
+    invalid = invalid.at_line_column(*e.location().line, *e.location().column);
+  }
+  if (e.location().offset) invalid = invalid.at_offset(*e.location().offset);
+  return Fail(invalid);
+}
+
+}  // namespace pedigree::services

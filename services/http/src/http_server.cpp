@@ -1,0 +1,658 @@
+// The POCO adapter of the HTTP chassis. Every POCO type and exception stays in this
+// file: handlers see HttpRequest/HttpResponse, and anything thrown is turned into a
+// 500 here.
+#include "pedigree/http/http_server.h"
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerParams.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SecureServerSocket.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/ThreadPool.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include <ostream>
+#include <unordered_map>
+
+namespace pedigree::services {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Latency bucket upper bounds in seconds: fine-grained below 10 ms, where the verify
+// target sits, then coarse up to 10 s.
+constexpr std::array<double, 16> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                                    0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                                    1,      2.5,     5,      10};
+
+// Request counts by status and a latency histogram for one route. Lock-free.
+struct RouteStats {
+  std::string method, route;
+  std::array<std::atomic<uint64_t>, 600> by_status{};
+  std::array<std::atomic<uint64_t>, kLatencyBuckets.size() + 1> buckets{};  // Last: +Inf.
+  std::atomic<uint64_t> sum_micros{0};
+  std::atomic<uint64_t> count{0};
+
+  void Record(int status, uint64_t micros) {
+    by_status[static_cast<size_t>(std::clamp(status, 0, 599))].fetch_add(1,
+                                                                         std::memory_order_relaxed);
+    const double seconds = static_cast<double>(micros) / 1e6;
+    size_t b = 0;
+    while (b < kLatencyBuckets.size() && seconds > kLatencyBuckets[b]) ++b;
+    buckets[b].fetch_add(1, std::memory_order_relaxed);
+    sum_micros.fetch_add(micros, std::memory_order_relaxed);
+    count.fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+std::string LabelValue(const std::string& v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out += '\\';
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
+std::string FormatBound(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
+
+// One token bucket per key, refilled continuously at `rate` per second up to `burst`.
+class RateLimiter {
+ public:
+  explicit RateLimiter(double rate) : rate_(rate), burst_(std::max(1.0, rate)) {}
+
+  // Takes a token; returns the seconds until one is available when there is none.
+  std::optional<double> Take(const std::string& key) {
+    const auto now = Clock::now();
+    std::lock_guard lock(mutex_);
+    if (buckets_.size() > kMaxKeys) Prune(now);
+    auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});
+    Bucket& b = it->second;
+    if (!fresh) {
+      const double elapsed = std::chrono::duration<double>(now - b.last).count();
+      b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
+      b.last = now;
+    }
+    if (b.tokens >= 1.0) {
+      b.tokens -= 1.0;
+      return std::nullopt;
+    }
+    return (1.0 - b.tokens) / rate_;
+  }
+
+ private:
+  static constexpr size_t kMaxKeys = 100000;
+  struct Bucket {
+    double tokens;
+    Clock::time_point last;
+  };
+  // Full buckets carry no state worth keeping.
+  void Prune(Clock::time_point now) {
+    std::erase_if(buckets_, [&](const auto& kv) {
+      const double elapsed = std::chrono::duration<double>(now - kv.second.last).count();
+      return kv.second.tokens + elapsed * rate_ >= burst_;
+    });
+  }
+  double rate_, burst_;
+  std::mutex mutex_;
+  std::unordered_map<std::string, Bucket> buckets_;
+};
+
+std::string ToLower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string JoinSet(const std::set<std::string>& items) {
+  std::string out = "[";
+  for (const auto& i : items) {
+    if (out.size() > 1) out += ", ";
+    out += i;
+  }
+  return out + "]";
+}
+
+std::once_flag ssl_initialised;
+
+}  // namespace
+
+struct HttpServer::Impl {
+  ServerConfig config;
+  Router router;
+  TokenStore* tokens = nullptr;
+  std::shared_ptr<MetricsRegistry> metrics;
+  std::unique_ptr<RateLimiter> limiter;
+  std::vector<std::unique_ptr<RouteStats>> stats;  // Index = route index; last = unmatched.
+  std::set<const Route*> rate_exempt;
+  std::atomic<int64_t> in_flight{0};
+  std::mutex log_mutex;
+  uint16_t port = 0;
+  bool tls = false;
+  std::mutex stop_mutex;
+  bool stopped = false;
+  // Declared last so they are destroyed first: the server's threads use the above.
+  std::unique_ptr<Poco::Net::ServerSocket> socket;
+  std::unique_ptr<Poco::ThreadPool> pool;
+  std::unique_ptr<Poco::Net::HTTPServer> server;
+
+  struct Outcome {
+    HttpResponse response;
+    const Route* route = nullptr;
+    bool body_read = false;
+  };
+
+  void Log(const std::string& line) {
+    if (config.access_log == nullptr) return;
+    std::lock_guard lock(log_mutex);
+    *config.access_log << line << '\n';
+  }
+
+  HttpResponse Reject(int status, Error error) { return ErrorResponse(status, error); }
+
+  Outcome Dispatch(Poco::Net::HTTPServerRequest& req, HttpRequest& request);
+  HttpResponse Healthz() const;
+  HttpResponse Metrics() const;
+};
+
+namespace {
+
+class RequestAdapter final : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit RequestAdapter(HttpServer::Impl& impl) : impl_(impl) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& req,
+                     Poco::Net::HTTPServerResponse& resp) override;
+
+ private:
+  HttpServer::Impl& impl_;
+};
+
+class AdapterFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+ public:
+  explicit AdapterFactory(HttpServer::Impl& impl) : impl_(impl) {}
+  Poco::Net::HTTPRequestHandler* createRequestHandler(
+      const Poco::Net::HTTPServerRequest&) override {
+    return new RequestAdapter(impl_);
+  }
+
+ private:
+  HttpServer::Impl& impl_;
+};
+
+// The path as logged: query values are dropped because they may carry secrets.
+std::string LoggedTarget(const std::string& uri) {
+  const size_t q = uri.find('?');
+  if (q == std::string::npos) return uri;
+  std::string out = uri.substr(0, q) + "?";
+  std::string_view query(uri);
+  query.remove_prefix(q + 1);
+  bool first = true;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    std::string_view name = pair.substr(0, pair.find('='));
+    if (!name.empty()) {
+      if (!first) out += '&';
+      out += name;
+      first = false;
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerRequest& req,
+                                                     HttpRequest& request) {
+  Outcome out;
+  request.method = req.getMethod();
+  request.remote = req.clientAddress().toString();
+  for (const auto& [name, value] : req) {
+    auto [it, fresh] = request.headers.try_emplace(ToLower(name), value);
+    if (!fresh) it->second += ", " + value;
+  }
+
+  // Request target: origin-form only ("/path?query"); fragments are never sent.
+  std::string_view target = req.getURI();
+  if (target.empty() || target.front() != '/') {
+    out.response =
+        Reject(400, Error("request.bad_target",
+                          "request target '" + std::string(target) + "' does not start with '/'"));
+    return out;
+  }
+  const size_t qmark = target.find('?');
+  const std::string_view raw_path = target.substr(0, qmark);
+  std::vector<std::string> segments;
+  for (size_t start = 1; start <= raw_path.size();) {
+    size_t end = raw_path.find('/', start);
+    if (end == std::string_view::npos) end = raw_path.size();
+    auto decoded = PercentDecode(raw_path.substr(start, end - start), false);
+    if (!decoded) {
+      out.response = ErrorResponse(400, decoded.error().at_field("path"));
+      return out;
+    }
+    request.path += "/" + *decoded;
+    segments.push_back(std::move(*decoded));
+    start = end + 1;
+  }
+  if (qmark != std::string_view::npos) {
+    std::string_view query = target.substr(qmark + 1);
+    while (!query.empty()) {
+      const size_t amp = query.find('&');
+      const std::string_view pair = query.substr(0, amp);
+      query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+      if (pair.empty()) continue;
+      const size_t eq = pair.find('=');
+      auto name = PercentDecode(pair.substr(0, eq), true);
+      auto value = PercentDecode(eq == std::string_view::npos ? "" : pair.substr(eq + 1), true);
+      if (!name || !value) {
+        out.response = ErrorResponse(
+            400, (!name ? name.error() : value.error()).at_field(std::string(pair.substr(0, eq))));
+        return out;
+      }
+      if (!request.query.emplace(*name, std::move(*value)).second) {
+        out.response = Reject(400, Error("request.duplicate_parameter",
+                                         "query parameter '" + *name + "' appears twice")
+                                       .at_field(*name));
+        return out;
+      }
+    }
+  }
+
+  RouteMatch match = router.Match(request.method, segments);
+  if (match.route == nullptr) {
+    if (match.allowed_methods.empty()) {
+      out.response = Reject(
+          404, Error("request.not_found", "no route for " + request.method + " " + request.path));
+    } else {
+      std::string allow;
+      for (const auto& m : match.allowed_methods) allow += (allow.empty() ? "" : ", ") + m;
+      out.response = Reject(
+          405, Error("request.method_not_allowed", request.method + " is not allowed on " +
+                                                       request.path + "; allowed: " + allow));
+      out.response.headers["Allow"] = allow;
+    }
+    return out;
+  }
+  const Route& route = *match.route;
+  out.route = &route;
+  request.path_params = std::move(match.path_params);
+
+  const size_t max_body = route.max_body_bytes ? route.max_body_bytes : config.max_body_bytes;
+  if (req.hasContentLength() && req.getContentLength64() > static_cast<int64_t>(max_body)) {
+    out.response = Reject(
+        413, Error("request.too_large", "body of " + std::to_string(req.getContentLength64()) +
+                                            " bytes exceeds the limit of " +
+                                            std::to_string(max_body) + " bytes"));
+    return out;
+  }
+
+  // Authentication: a token is checked whenever one is presented, even on public
+  // routes, so a client learns at once that its token is bad.
+  auto auth_header = request.headers.find("authorization");
+  if (auth_header != request.headers.end()) {
+    const std::string& value = auth_header->second;
+    if (value.size() < 7 || ToLower(value.substr(0, 7)) != "bearer ") {
+      out.response =
+          Reject(401, Error("auth.bad_token", "Authorization header must be 'Bearer <token>'"));
+      out.response.headers["WWW-Authenticate"] = "Bearer";
+      return out;
+    }
+    if (tokens == nullptr) {
+      out.response = Reject(401, Error("auth.bad_token", "this server accepts no tokens"));
+      out.response.headers["WWW-Authenticate"] = "Bearer";
+      return out;
+    }
+    std::string_view bearer(value);
+    bearer.remove_prefix(7);
+    while (!bearer.empty() && bearer.front() == ' ') bearer.remove_prefix(1);
+    auto principal = tokens->Authenticate(bearer);
+    if (!principal) {
+      if (HttpStatusFor(principal.error()) >= 500) {
+        Log("internal: " + principal.error().ToString() + " during authentication");
+      }
+      out.response = ErrorResponse(principal.error());
+      if (out.response.status == 401) {
+        out.response.headers["WWW-Authenticate"] = "Bearer error=\"invalid_token\"";
+      }
+      return out;
+    }
+    request.principal = std::move(*principal);
+  }
+  if (!route.access.is_public) {
+    if (!request.principal) {
+      out.response =
+          Reject(401, Error("auth.missing_token", route.method + " " + route.pattern +
+                                                      " needs 'Authorization: Bearer <token>'"));
+      out.response.headers["WWW-Authenticate"] = "Bearer";
+      return out;
+    }
+    const auto& held = request.principal->roles;
+    const bool allowed = std::any_of(route.access.any_of.begin(), route.access.any_of.end(),
+                                     [&](const std::string& r) { return held.contains(r); });
+    if (!allowed) {
+      out.response =
+          Reject(403, Error("auth.forbidden_role",
+                            route.method + " " + route.pattern + " needs one of the roles " +
+                                JoinSet(route.access.any_of) + "; token " +
+                                request.principal->token_id + " of organisation " +
+                                request.principal->org_id + " has " + JoinSet(held)));
+      return out;
+    }
+  }
+
+  if (limiter && !rate_exempt.contains(&route)) {
+    const std::string key = request.principal ? "token:" + request.principal->token_id
+                                              : "addr:" + req.clientAddress().host().toString();
+    if (auto wait = limiter->Take(key)) {
+      const long retry_after = std::max(1L, static_cast<long>(std::ceil(*wait)));
+      out.response =
+          Reject(429, Error("request.rate_limited",
+                            "more than " + FormatBound(config.rate_limit_per_second_per_token) +
+                                " requests per second; retry after " + std::to_string(retry_after) +
+                                " s"));
+      out.response.headers["Retry-After"] = std::to_string(retry_after);
+      return out;
+    }
+  }
+
+  // Read the body with a cap, so a chunked body cannot grow past the limit either.
+  try {
+    std::istream& in = req.stream();
+    std::array<char, 16384> chunk;
+    while (in) {
+      in.read(chunk.data(), chunk.size());
+      const auto got = static_cast<size_t>(in.gcount());
+      if (request.body.size() + got > max_body) {
+        out.response =
+            Reject(413, Error("request.too_large",
+                              "body exceeds the limit of " + std::to_string(max_body) + " bytes"));
+        return out;
+      }
+      request.body.append(chunk.data(), got);
+    }
+  } catch (const Poco::Exception& e) {
+    // Broken chunk framing, or a client that stalls past the receive timeout.
+    out.response =
+        Reject(400, Error("request.bad_body", "cannot read the request body: " + e.displayText()));
+    return out;
+  }
+  out.body_read = true;
+
+  if (route.body == BodyKind::kJson) {
+    if (auto ok = CheckJsonSyntax(request.body); !ok) {
+      out.response = ErrorResponse(400, ok.error());
+      return out;
+    }
+  }
+
+  out.response = route.handler(request);
+  return out;
+}
+
+void RequestAdapter::handleRequest(Poco::Net::HTTPServerRequest& req,
+                                   Poco::Net::HTTPServerResponse& resp) {
+  const auto start = Clock::now();
+  impl_.in_flight.fetch_add(1, std::memory_order_relaxed);
+  HttpServer::Impl::Outcome outcome;
+  HttpRequest request;
+  std::string failure;
+  try {
+    outcome = impl_.Dispatch(req, request);
+  } catch (const std::exception& e) {
+    failure = e.what();
+  } catch (...) {
+    failure = "unknown exception";
+  }
+  if (!failure.empty()) {
+    outcome.response = ErrorResponse(500, Error("internal", failure));
+  } else if (outcome.response.status >= 500) {
+    // A handler returned a 5xx: keep its details for the log, not the client.
+    if (outcome.response.status != 503) failure = "handler answered " + outcome.response.body;
+  }
+  HttpResponse& response = outcome.response;
+
+  const bool has_body =
+      req.getChunkedTransferEncoding() || (req.hasContentLength() && req.getContentLength64() > 0);
+  try {
+    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
+    resp.setContentType(response.content_type);
+    for (const auto& [name, value] : response.headers) resp.set(name, value);
+    // Unread body bytes would be parsed as the next request. Chunked bodies close
+    // the connection too: POCO 1.11 ends a body at a malformed chunk-size line
+    // without an error, and the bytes after it would be served as a second,
+    // smuggled request.
+    if ((has_body && !outcome.body_read) || req.getChunkedTransferEncoding()) {
+      resp.setKeepAlive(false);
+    }
+    resp.sendBuffer(response.body.data(), response.body.size());
+  } catch (const std::exception& e) {
+    // The client went away; nothing to answer.
+    failure += (failure.empty() ? "" : "; ") + std::string("sending the response: ") + e.what();
+  }
+
+  const auto micros = static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+  const size_t index = outcome.route != nullptr
+                           ? static_cast<size_t>(outcome.route - impl_.router.routes().data())
+                           : impl_.stats.size() - 1;
+  impl_.stats[index]->Record(response.status, micros);
+  impl_.in_flight.fetch_sub(1, std::memory_order_relaxed);
+  if (impl_.config.access_log != nullptr) {
+    std::string line = req.getMethod() + " " + LoggedTarget(req.getURI()) + " " +
+                       std::to_string(response.status) + " " + std::to_string(micros) + "us";
+    if (!failure.empty()) line += " internal: " + failure;
+    impl_.Log(line);
+  }
+}
+
+HttpResponse HttpServer::Impl::Healthz() const {
+  HttpResponse response;
+  if (config.health_check) {
+    Status health = config.health_check();
+    if (!health) {
+      response.status = 503;
+      response.body =
+          "{\"status\":\"unavailable\",\"error\":{\"code\":" + JsonQuote(health.error().code()) +
+          ",\"message\":" + JsonQuote(health.error().message()) + "}}";
+      return response;
+    }
+  }
+  response.body = "{\"status\":\"ok\"}";
+  return response;
+}
+
+HttpResponse HttpServer::Impl::Metrics() const {
+  std::string out;
+  out.reserve(8192);
+  out +=
+      "# HELP pedigree_http_requests_total HTTP requests answered, by route and status.\n"
+      "# TYPE pedigree_http_requests_total counter\n";
+  for (const auto& s : stats) {
+    for (size_t status = 0; status < s->by_status.size(); ++status) {
+      const uint64_t n = s->by_status[status].load(std::memory_order_relaxed);
+      if (n == 0) continue;
+      out += "pedigree_http_requests_total{method=\"" + LabelValue(s->method) + "\",route=\"" +
+             LabelValue(s->route) + "\",status=\"" + std::to_string(status) + "\"} " +
+             std::to_string(n) + "\n";
+    }
+  }
+  out +=
+      "# HELP pedigree_http_request_duration_seconds Time from request head to response "
+      "sent, by route.\n"
+      "# TYPE pedigree_http_request_duration_seconds histogram\n";
+  for (const auto& s : stats) {
+    const uint64_t count = s->count.load(std::memory_order_relaxed);
+    if (count == 0) continue;
+    const std::string labels =
+        "method=\"" + LabelValue(s->method) + "\",route=\"" + LabelValue(s->route) + "\"";
+    uint64_t cumulative = 0;
+    for (size_t b = 0; b <= kLatencyBuckets.size(); ++b) {
+      cumulative += s->buckets[b].load(std::memory_order_relaxed);
+      const std::string le = b < kLatencyBuckets.size() ? FormatBound(kLatencyBuckets[b]) : "+Inf";
+      out += "pedigree_http_request_duration_seconds_bucket{" + labels + ",le=\"" + le + "\"} " +
+             std::to_string(cumulative) + "\n";
+    }
+    char sum[64];
+    std::snprintf(sum, sizeof sum, "%.6f",
+                  static_cast<double>(s->sum_micros.load(std::memory_order_relaxed)) / 1e6);
+    out += "pedigree_http_request_duration_seconds_sum{" + labels + "} " + sum + "\n";
+    out += "pedigree_http_request_duration_seconds_count{" + labels + "} " +
+           std::to_string(cumulative) + "\n";
+  }
+  out +=
+      "# HELP pedigree_http_requests_in_flight Requests being handled now.\n"
+      "# TYPE pedigree_http_requests_in_flight gauge\n"
+      "pedigree_http_requests_in_flight " +
+      std::to_string(in_flight.load(std::memory_order_relaxed)) + "\n";
+  metrics->WriteText(out);
+
+  HttpResponse response;
+  response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  response.body = std::move(out);
+  return response;
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+HttpServer::~HttpServer() { Stop(); }
+
+uint16_t HttpServer::port() const { return impl_->port; }
+bool HttpServer::tls() const { return impl_->tls; }
+MetricsRegistry& HttpServer::metrics() { return *impl_->metrics; }
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config, Router router,
+                                                      TokenStore* tokens) {
+  if (config.tls_cert_file.has_value() != config.tls_key_file.has_value()) {
+    return Fail("server.config", "TLS needs both tls_cert_file and tls_key_file, or neither");
+  }
+  if (config.threads == 0 || config.max_queued == 0) {
+    return Fail("server.config", "threads and max_queued must be at least 1");
+  }
+  if (config.rate_limit_per_second_per_token < 0) {
+    return Fail("server.config", "rate_limit_per_second_per_token is negative");
+  }
+  if (tokens == nullptr && router.HasProtectedRoutes()) {
+    return Fail("server.config", "routes need roles but no TokenStore was given");
+  }
+
+  auto impl = std::make_unique<Impl>();
+  impl->config = config;
+  impl->tokens = tokens;
+  impl->metrics = config.metrics ? config.metrics : std::make_shared<MetricsRegistry>();
+  if (config.rate_limit_per_second_per_token > 0) {
+    impl->limiter = std::make_unique<RateLimiter>(config.rate_limit_per_second_per_token);
+  }
+  Impl* self = impl.get();
+  for (auto [pattern, handler] :
+       {std::pair<const char*, HttpHandler>{"/healthz",
+                                            [self](const HttpRequest&) { return self->Healthz(); }},
+        std::pair<const char*, HttpHandler>{
+            "/metrics", [self](const HttpRequest&) { return self->Metrics(); }}}) {
+    auto added = router.Add("GET", pattern, Access::Public(), std::move(handler));
+    if (!added) return Fail("server.config", added.error().message());
+  }
+  impl->router = std::move(router);
+  const auto& routes = impl->router.routes();
+  for (const auto& r : routes) {
+    if (r.pattern == "/healthz" || r.pattern == "/metrics") impl->rate_exempt.insert(&r);
+    auto s = std::make_unique<RouteStats>();
+    s->method = r.method;
+    s->route = r.pattern;
+    impl->stats.push_back(std::move(s));
+  }
+  auto unmatched = std::make_unique<RouteStats>();
+  unmatched->method = "*";
+  unmatched->route = "unmatched";
+  impl->stats.push_back(std::move(unmatched));
+
+  try {
+    const Poco::Net::SocketAddress address(config.bind, config.port);
+    std::unique_ptr<Poco::Net::ServerSocket> socket;
+    if (config.tls_cert_file) {
+      std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
+      Poco::Net::Context::Ptr context;
+      try {
+        context =
+            new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, *config.tls_key_file,
+                                   *config.tls_cert_file, "", Poco::Net::Context::VERIFY_NONE);
+        context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
+      } catch (const Poco::Exception& e) {
+        return Fail("server.tls", "cannot load certificate '" + *config.tls_cert_file +
+                                      "' / key '" + *config.tls_key_file + "': " + e.displayText());
+      }
+      socket = std::make_unique<Poco::Net::SecureServerSocket>(context);
+      impl->tls = true;
+    } else {
+      socket = std::make_unique<Poco::Net::ServerSocket>();
+    }
+    try {
+      socket->bind(address, true);
+      socket->listen(static_cast<int>(std::min<size_t>(config.max_queued, 4096)));
+    } catch (const Poco::Exception& e) {
+      return Fail("server.bind", "cannot listen on " + config.bind + ":" +
+                                     std::to_string(config.port) + ": " + e.displayText());
+    }
+    impl->port = socket->address().port();
+
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(static_cast<int>(config.threads));
+    params->setMaxQueued(static_cast<int>(config.max_queued));
+    params->setKeepAlive(true);
+    params->setMaxKeepAliveRequests(0);  // Unlimited per connection.
+    params->setKeepAliveTimeout(Poco::Timespan(config.keep_alive_timeout.count(), 0));
+    params->setTimeout(Poco::Timespan(30, 0));
+    params->setServerName("pedigree");
+    params->setSoftwareVersion("");
+
+    impl->pool = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(config.threads), 60);
+    impl->server = std::make_unique<Poco::Net::HTTPServer>(new AdapterFactory(*impl), *impl->pool,
+                                                           *socket, params);
+    impl->server->start();
+    impl->socket = std::move(socket);
+  } catch (const Poco::Exception& e) {
+    return Fail("server.bind", "cannot start the HTTP server on " + config.bind + ":" +
+                                   std::to_string(config.port) + ": " + e.displayText());
+  } catch (const std::exception& e) {
+    return Fail("server.bind", std::string("cannot start the HTTP server: ") + e.what());
+  }
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+void HttpServer::Stop() {
+  if (!impl_) return;
+  std::lock_guard lock(impl_->stop_mutex);
+  if (impl_->stopped || !impl_->server) return;
+  impl_->stopped = true;
+  try {
+    // Waits for each connection's in-flight request, then shuts its socket down so
+    // idle keep-alive connections end too.
+    impl_->server->stopAll(false);
+    impl_->pool->joinAll();
+    // TCPServer stops accepting but leaves the socket listening; close it so that new
+    // clients are refused instead of waiting in the kernel's backlog.
+    impl_->socket->close();
+  } catch (const std::exception& e) {
+    impl_->Log(std::string("internal: stopping the server: ") + e.what());
+  }
+}
+
+}  // namespace pedigree::services

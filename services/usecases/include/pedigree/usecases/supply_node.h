@@ -1,0 +1,147 @@
+// A supply-chain node: one ledger with the provenance model attached, the use cases
+// the HTTP API and the CLI share (submit a signed command, sign for an organisation
+// whose key this node holds, verify a scanned code), and the recording of refusals
+// as alert events. See docs/events.md and docs/alerts.md.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/provenance/pack_rules.h"
+#include "pedigree/provenance/provenance.h"
+
+namespace pedigree::services {
+
+// The answer to a pharmacy's scan.
+struct VerifyAnswer {
+  bool verified = false;                  // known, active, and nothing speaks against supplying it
+  std::string pack_id;                    // canonical Digital Link URI, when the code names a pack
+  std::string gtin, serial, lot, expiry;  // as registered (lot, expiry) or scanned
+  std::string product_name;
+  std::string status;                   // pack status, or "unknown"
+  std::string holder;                   // organisation with custody
+  std::vector<provenance::Alert> reasons;   // why not, most serious first
+  std::vector<std::string> scan_hints;  // the scanner's diagnosis of a damaged read
+};
+
+// What the consortium authority registers about an organisation (see org.register in
+// docs/events.md).
+struct OrgRegistration {
+  std::string id;
+  std::string name;
+  std::vector<std::string> roles;
+  std::vector<std::string> company_prefixes;
+  std::vector<std::string> glns;
+  std::string public_key;  // base64 Ed25519
+  std::string valid_from = "2026-01-01T00:00:00Z";
+};
+
+class SupplyNode {
+ public:
+  // Creates `dir` with a ledger named `origin` whose organisation registry is governed
+  // by `authority` (the consortium authority's public key).
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Create(
+      const std::string& dir, const std::string& origin, const log::PublicKey& authority);
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Open(const std::string& dir);
+  ~SupplyNode();
+
+  log::Ledger& ledger() { return *ledger_; }
+
+  // Appends a signed provenance envelope. Idempotent by (org, clientId): a replay of the
+  // same command returns the first index and appends nothing; the same clientId with a
+  // different command is idempotency.conflict (for node-signed commands the time the node
+  // filled in does not count). A refusal by the pack rules ("alert.*") is recorded on the ledger as
+  // an alert event signed by this node before the refusal is returned.
+  [[nodiscard]] Result<uint64_t> Submit(std::string envelope);
+
+  // Registry commands: fills in v, kind, org "authority", clientId and time (now), signs
+  // `payload` with the consortium authority's key and submits it.
+  [[nodiscard]] Result<uint64_t> SubmitAsAuthority(const log::PrivateKey& authority,
+                                                   const std::string& kind,
+                                                   const std::string& client_id,
+                                                   JsonValue payload);
+  // org.register for `org`, signed by `authority`; idempotent by the organisation id.
+  [[nodiscard]] Result<uint64_t> RegisterOrg(const log::PrivateKey& authority,
+                                             const OrgRegistration& org);
+
+  // Signs `payload` with the key this node holds for `org` and submits it. Fills in
+  // v, org, time (now) and clientId (random) when the payload lacks them. Idempotent as
+  // Submit is.
+  [[nodiscard]] Result<uint64_t> SubmitAs(const std::string& org, JsonValue payload);
+  // Stores `key` as the key this node signs with for `org` (keys/<org>.pem, mode 0600).
+  [[nodiscard]] Status HoldKey(const std::string& org, const log::PrivateKey& key);
+  [[nodiscard]] bool HoldsKey(const std::string& org) const;
+
+  // Read-only verification of any scanner form of a pack code.
+  [[nodiscard]] Result<VerifyAnswer> Verify(std::string_view code);
+
+  // Runs `fn` with a read view of its own (views are pooled, one per concurrent reader).
+  template <typename Fn>
+  auto Read(Fn&& fn) -> decltype(fn(std::declval<provenance::ProvenanceView&>()));
+
+  // The node's clock in unix seconds; tests may replace it.
+  void SetClock(std::function<int64_t()> now);
+  int64_t Now() const;
+
+ private:
+  SupplyNode() = default;
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(
+      const std::string& dir, std::optional<std::string> origin,
+      const log::PublicKey* authority);
+  [[nodiscard]] Result<std::unique_ptr<provenance::ProvenanceView>> AcquireView();
+  void ReleaseView(std::unique_ptr<provenance::ProvenanceView> view);
+  void RecordAlert(const Error& refusal, const JsonValue& payload);
+  // `payload` is the envelope's payload; `signed_here`: this node just signed it.
+  [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope,
+                                               const JsonValue& payload, bool signed_here);
+  // Appends and records an alert for a refusal by the rules.
+  [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string key,
+                                        const JsonValue& payload, bool signed_here);
+  // What identifies a command for idempotency: the canonical payload, less the time a
+  // node filled in (`signed_here`).
+  static std::string CommandOf(const JsonValue& payload, bool signed_here);
+  static Error IdempotencyConflict(const std::string& client_id,
+                                   std::optional<uint64_t> first_index);
+
+  std::string dir_;
+  std::function<int64_t()> now_;
+  std::unique_ptr<provenance::ProvenanceState> state_;
+  std::unique_ptr<log::Ledger> ledger_;
+  std::mutex views_mutex_;
+  std::vector<std::unique_ptr<provenance::ProvenanceView>> views_;
+  // Commands submitted and not yet answered, by idempotency key: a second use of a key
+  // while the first is in flight is compared here (the sequencer would merge them).
+  struct InFlight {
+    const JsonValue* payload;  // the first submitter's; read only while count is 1
+    std::string command;               // CommandOf(*payload), set when a second one joins
+    int count = 0;
+  };
+  std::mutex in_flight_mutex_;
+  std::unordered_map<std::string, InFlight> in_flight_;
+  mutable std::mutex keys_mutex_;
+  std::map<std::string, std::unique_ptr<log::PrivateKey>> keys_;
+};
+
+template <typename Fn>
+auto SupplyNode::Read(Fn&& fn) -> decltype(fn(std::declval<provenance::ProvenanceView&>())) {
+  auto view = AcquireView();
+  if (!view) return std::unexpected(view.error());
+  auto result = fn(**view);
+  ReleaseView(std::move(*view));
+  return result;
+}
+
+// The metadata key under which the consortium authority's public key is stored.
+inline constexpr const char* kAuthorityKeyMeta = "authority_key";
+
+}  // namespace pedigree::services

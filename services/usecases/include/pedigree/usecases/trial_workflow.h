@@ -1,0 +1,123 @@
+// The clinical-trial use cases: each one combines the sponsor's off-ledger store (records
+// and salts) with signed trial.* events on the ledger, so that the store never holds a
+// record the ledger has not acknowledged and the ledger never sees a record's data.
+// Workflow and formats: ../../../../docs/trials.md; payloads: ../../../../docs/events.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error.h"
+#include "pedigree/provenance/trial_view.h"
+#include "pedigree/provenance/trial_seal.h"
+#include "pedigree/scanner/trial_data.h"
+#include "pedigree/usecases/supply_node.h"
+#include "pedigree/usecases/trial_store.h"
+
+namespace pedigree::services {
+
+// Who signs, with the Part 11 manifestation: the organisation whose key (held by this
+// node) signs, the printed name of the person, and the meaning of the signature.
+struct TrialSigner {
+  std::string org;
+  std::string name;
+  std::string meaning;  // authorship, review, approval, responsibility
+};
+
+struct SubmissionResult {
+  std::vector<uint64_t> indices;  // one trial.submit event per chunk of ≤ 10,000 records
+  uint64_t submitted = 0;         // new and changed records
+  uint64_t replaced = 0;          // of which replace an earlier record
+  uint64_t unchanged = 0;         // identical to the current record, not resubmitted
+};
+
+struct SealResult {
+  uint64_t index = 0;  // of the trial.seal event
+  provenance::SealSummary summary;
+};
+
+// A candidate dataset compared with the latest seal of its domain, and that seal as the
+// ledger has it.
+struct CandidateCheck {
+  provenance::DatasetDiff diff;
+  provenance::SealSummary sealed;  // what the store sealed, checked against the ledger
+  provenance::SealRecord on_ledger;
+};
+
+class TrialWorkflow {
+ public:
+  // `store` may be null for nodes that hold no records (events and reads only).
+  TrialWorkflow(SupplyNode& node, SponsorStore* store) : node_(node), store_(store) {}
+
+  // Any trial.* or kit.* event: sets kind, trialId and the signature manifestation on
+  // `payload` and submits it signed by signer.org's key held by this node.
+  [[nodiscard]] Result<uint64_t> Submit(const TrialSigner& signer, std::string_view kind,
+                                        std::string_view trial_id, JsonValue payload);
+
+  // trial.protocol with the SHA-256 of the protocol document's bytes.
+  [[nodiscard]] Result<uint64_t> SealProtocol(const TrialSigner& sponsor, std::string_view trial_id,
+                                              std::string_view document, std::string_view version,
+                                              const std::vector<std::string>& primary,
+                                              const std::vector<std::string>& secondary);
+
+  // Stages the dataset's records in the store with fresh salts and submits their leaves in
+  // trial.submit events of at most 10,000 records. A chunk the ledger refuses is rolled
+  // back in the store; chunks before it stay submitted (resubmitting the same file skips
+  // them, as unchanged). `reason` is required when a record changes.
+  [[nodiscard]] Result<SubmissionResult> SubmitDataset(const TrialSigner& signer,
+                                                       std::string_view trial_id,
+                                                       const scanner::Dataset& dataset,
+                                                       std::string_view reason = {});
+
+  // trial.lock with action soft_lock, hard_lock or unlock (reason and approver for unlock).
+  [[nodiscard]] Result<uint64_t> Lock(const TrialSigner& sponsor, std::string_view trial_id,
+                                      std::string_view domain, std::string_view action,
+                                      std::string_view reason = {}, std::string_view approver = {});
+
+  // Seals the store's current records of the domain and records the seal on the ledger.
+  [[nodiscard]] Result<SealResult> Seal(const TrialSigner& sponsor, std::string_view trial_id,
+                                        std::string_view domain);
+
+  // Compares `candidate` with the latest seal of its domain, after checking that the
+  // store's seal is the one on the ledger (trial.seal_not_on_ledger otherwise).
+  // `candidate_bytes` non-empty selects byte-exact mode against `recorded_file_hash`.
+  [[nodiscard]] Result<CandidateCheck> Verify(std::string_view trial_id,
+                                              const scanner::Dataset& candidate,
+                                              std::optional<Hash> recorded_file_hash = {},
+                                              std::string_view candidate_bytes = {});
+
+  // A disclosure file of one record under the latest seal, with the seal event's
+  // inclusion proof and a checkpoint signed now.
+  [[nodiscard]] Result<provenance::Disclosure> Disclose(std::string_view trial_id,
+                                                     std::string_view domain, std::string_view key);
+
+  // Deletes a record's data and salt from the store, keeping its leaf, after the ledger
+  // acknowledged the justified trial.redact event.
+  [[nodiscard]] Result<uint64_t> Redact(const TrialSigner& sponsor, std::string_view trial_id,
+                                        std::string_view domain, std::string_view key,
+                                        std::string_view reason);
+
+  // As Redact, for the record with `leaf`, current or replaced: the earlier version of a
+  // corrected record may be the one holding the personal data. A leaf the ledger accepts
+  // but this store never held leaves nothing to delete here.
+  [[nodiscard]] Result<uint64_t> RedactLeaf(const TrialSigner& sponsor, std::string_view trial_id,
+                                            std::string_view domain, const Hash& leaf,
+                                            std::string_view reason);
+
+  // The outcomes a publication reports against the trial's protocol seal.
+  [[nodiscard]] Result<provenance::OutcomeDiscrepancies> CheckOutcomes(
+      std::string_view trial_id, const std::vector<std::string>& reported_primary,
+      const std::vector<std::string>& reported_secondary);
+
+ private:
+  Result<SponsorStore*> Store();
+  Result<std::unique_ptr<provenance::TrialView>> View();
+
+  SupplyNode& node_;
+  SponsorStore* store_;
+};
+
+}  // namespace pedigree::services

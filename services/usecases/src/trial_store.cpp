@@ -1,0 +1,661 @@
+#include "pedigree/usecases/trial_store.h"
+
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <unordered_map>
+
+namespace pedigree::services {
+namespace {
+
+using provenance::Salt;
+
+constexpr int kSchemaVersion = 1;
+
+// Record states: staged (in a submission not yet acknowledged), current, replaced.
+constexpr const char* kSchema = R"sql(
+CREATE TABLE submissions(
+  id INTEGER PRIMARY KEY,
+  trial_id TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  schema_hash TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('staged', 'confirmed')),
+  ledger_index INTEGER
+);
+CREATE TABLE records(
+  id INTEGER PRIMARY KEY,
+  trial_id TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  record_key TEXT NOT NULL,
+  canonical BLOB,
+  salt BLOB,
+  leaf BLOB NOT NULL,
+  submission_id INTEGER NOT NULL REFERENCES submissions(id),
+  replaces_id INTEGER REFERENCES records(id),
+  state TEXT NOT NULL CHECK (state IN ('staged', 'current', 'replaced')),
+  redacted INTEGER NOT NULL DEFAULT 0,
+  redaction_reason TEXT,
+  redaction_index INTEGER,
+  UNIQUE(trial_id, domain, leaf)
+);
+CREATE INDEX records_by_key ON records(trial_id, domain, record_key, state);
+CREATE INDEX records_by_submission ON records(submission_id);
+CREATE TABLE seals(
+  id INTEGER PRIMARY KEY,
+  trial_id TEXT NOT NULL,
+  domain TEXT NOT NULL,
+  root BLOB NOT NULL,
+  record_count INTEGER NOT NULL,
+  schema_hash TEXT NOT NULL,
+  algorithm TEXT NOT NULL,
+  ledger_index INTEGER
+);
+CREATE TABLE seal_records(
+  seal_id INTEGER NOT NULL REFERENCES seals(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  record_id INTEGER NOT NULL REFERENCES records(id),
+  PRIMARY KEY(seal_id, position)
+);
+)sql";
+
+std::unexpected<Error> SqlError(sqlite3* db, const std::string& step, int rc) {
+  const int primary = rc & 0xff;
+  return Fail(
+      (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt" : "storage.io",
+      step + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) + " (" + std::to_string(rc) +
+          ")");
+}
+
+Status Exec(sqlite3* db, const char* sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    std::string step(sql);
+    if (step.size() > 60) step = step.substr(0, 60) + "...";
+    return SqlError(nullptr, "SQL '" + step + "' failed: " + msg, rc);
+  }
+  return Ok();
+}
+
+// A prepared statement with positional binds (1-based) and column reads (0-based).
+class Query {
+ public:
+  static Result<Query> Prepare(sqlite3* db, const char* sql) {
+    sqlite3_stmt* raw = nullptr;
+    const int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
+    log::SqliteStatement stmt(raw);
+    if (rc != SQLITE_OK) return SqlError(db, std::string("prepare ") + sql, rc);
+    return Query(db, std::move(stmt));
+  }
+
+  Query& Bind(int i, std::string_view text) {
+    // An empty string_view may have a null data(), which SQLite would bind as NULL.
+    sqlite3_bind_text(get(), i, text.data() ? text.data() : "", static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& Bind(int i, int64_t v) {
+    sqlite3_bind_int64(get(), i, v);
+    return *this;
+  }
+  Query& BindBlob(int i, std::span<const uint8_t> bytes) {
+    sqlite3_bind_blob(get(), i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  Query& BindNull(int i) {
+    sqlite3_bind_null(get(), i);
+    return *this;
+  }
+
+  // True when a row is ready, false when done.
+  Result<bool> Step() {
+    const int rc = sqlite3_step(get());
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    return SqlError(db_, std::string("step ") + sqlite3_sql(get()), rc);
+  }
+  Status Run() {
+    PEDIGREE_ASSIGN(row, Step());
+    return Ok();
+  }
+  void Reset() {
+    sqlite3_reset(get());
+    sqlite3_clear_bindings(get());
+  }
+
+  bool IsNull(int c) { return sqlite3_column_type(get(), c) == SQLITE_NULL; }
+  int64_t Int(int c) { return sqlite3_column_int64(get(), c); }
+  std::string Text(int c) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(get(), c));
+    return p ? std::string(p, sqlite3_column_bytes(get(), c)) : std::string();
+  }
+  std::string Blob(int c) {
+    const auto* p = static_cast<const char*>(sqlite3_column_blob(get(), c));
+    return p ? std::string(p, sqlite3_column_bytes(get(), c)) : std::string();
+  }
+
+ private:
+  Query(sqlite3* db, log::SqliteStatement stmt) : db_(db), stmt_(std::move(stmt)) {}
+  sqlite3_stmt* get() { return stmt_.get(); }
+
+  sqlite3* db_;
+  log::SqliteStatement stmt_;
+};
+
+// BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(sqlite3* db) {
+    PEDIGREE_TRY(Exec(db, "BEGIN IMMEDIATE"));
+    return Transaction(db);
+  }
+  Transaction(Transaction&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
+  Transaction(const Transaction&) = delete;
+  ~Transaction() {
+    if (db_) (void)Exec(db_, "ROLLBACK");
+  }
+  Status Commit() {
+    PEDIGREE_TRY(Exec(db_, "COMMIT"));
+    db_ = nullptr;
+    return Ok();
+  }
+
+ private:
+  explicit Transaction(sqlite3* db) : db_(db) {}
+  sqlite3* db_;
+};
+
+Result<Hash> HashColumn(Query& q, int c, std::string_view what) {
+  const std::string b = q.Blob(c);
+  if (b.size() != sizeof(Hash)) {
+    return Fail("storage.corrupt",
+                std::string(what) + " has " + std::to_string(b.size()) + " bytes, expected 32");
+  }
+  Hash h;
+  std::memcpy(h.data(), b.data(), h.size());
+  return h;
+}
+
+bool IsValidTrialId(std::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+// Columns of `records` read by ReadRecord, prefixed with the row id.
+constexpr const char* kRecordColumns =
+    "id, record_key, canonical, salt, leaf, state, redacted, redaction_reason, redaction_index, "
+    "(SELECT ledger_index FROM submissions WHERE submissions.id = records.submission_id)";
+
+Result<StoredRecord> ReadRecord(Query& q, int first) {
+  StoredRecord r;
+  r.key = q.Text(first + 1);
+  if (!q.IsNull(first + 2)) r.canonical = q.Blob(first + 2);
+  if (!q.IsNull(first + 3)) {
+    const std::string salt = q.Blob(first + 3);
+    if (salt.size() != sizeof(provenance::Salt)) {
+      return Fail("storage.corrupt", "record " + r.key + ": salt has " +
+                                         std::to_string(salt.size()) + " bytes, expected 16");
+    }
+    provenance::Salt s;
+    std::memcpy(s.data(), salt.data(), s.size());
+    r.salt = s;
+  }
+  PEDIGREE_ASSIGN(leaf, HashColumn(q, first + 4, "record " + r.key + " leaf"));
+  r.leaf = *leaf;
+  r.current = q.Text(first + 5) == "current";
+  r.redacted = q.Int(first + 6) != 0;
+  r.redaction_reason = q.Text(first + 7);
+  if (!q.IsNull(first + 8)) r.redaction_index = static_cast<uint64_t>(q.Int(first + 8));
+  r.submission_index = static_cast<uint64_t>(q.Int(first + 9));
+  return r;
+}
+
+provenance::SealedRecord ToSealed(StoredRecord r) {
+  provenance::SealedRecord s;
+  s.key = std::move(r.key);
+  s.leaf = r.leaf;
+  if (!r.redacted) {
+    s.salt = r.salt;
+    s.canonical = std::move(r.canonical);
+  }
+  return s;
+}
+
+Status CheckNoPending(sqlite3* db, std::string_view trial_id, std::string_view domain) {
+  PEDIGREE_ASSIGN(q, Query::Prepare(db,
+                                    "SELECT id FROM submissions WHERE trial_id = ?1 AND "
+                                    "domain = ?2 AND state = 'staged' LIMIT 1"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (*row) {
+    return Fail("trial.submission_pending", "submission " + std::to_string(q->Int(0)) + " of " +
+                                                std::string(trial_id) + " " + std::string(domain) +
+                                                " is staged but neither confirmed nor rolled back");
+  }
+  return Ok();
+}
+
+// Current records of trial+domain with their row ids, key order.
+Result<std::vector<std::pair<int64_t, StoredRecord>>> ReadCurrent(sqlite3* db,
+                                                                  std::string_view trial_id,
+                                                                  std::string_view domain) {
+  const std::string sql = std::string("SELECT ") + kRecordColumns +
+                          " FROM records WHERE trial_id = ?1 AND domain = ?2 AND state = 'current'";
+  PEDIGREE_ASSIGN(q, Query::Prepare(db, sql.c_str()));
+  q->Bind(1, trial_id).Bind(2, domain);
+  std::vector<std::pair<int64_t, StoredRecord>> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    PEDIGREE_ASSIGN(r, ReadRecord(*q, 0));
+    out.emplace_back(q->Int(0), std::move(*r));
+  }
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+    return provenance::RecordKeyLess(a.second.key, b.second.key);
+  });
+  return out;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SponsorStore>> SponsorStore::Open(const std::string& path) {
+  // Create the file ourselves so that it is 0600 from the first byte; SQLite gives the
+  // -wal and -shm files the same mode.
+  {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Fail("storage.io", "cannot open or create " + path + ": " + std::strerror(errno));
+    }
+    ::close(fd);
+  }
+  sqlite3* raw = nullptr;
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  log::SqliteDb db(raw);
+  if (rc != SQLITE_OK) return SqlError(raw, "open " + path, rc);
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 5000);
+  // WAL for readers alongside the writer; FULL so a returned commit survives power loss.
+  PEDIGREE_TRY(Exec(raw, "PRAGMA journal_mode=WAL"));
+  PEDIGREE_TRY(Exec(raw, "PRAGMA synchronous=FULL"));
+  PEDIGREE_TRY(Exec(raw, "PRAGMA foreign_keys=ON"));
+  // A redaction must not leave the record's text in freed pages.
+  PEDIGREE_TRY(Exec(raw, "PRAGMA secure_delete=ON"));
+  PEDIGREE_ASSIGN(version_q, Query::Prepare(raw, "PRAGMA user_version"));
+  PEDIGREE_ASSIGN(has_row, version_q->Step());
+  const int64_t version = *has_row ? version_q->Int(0) : 0;
+  if (version > kSchemaVersion) {
+    return Fail("storage.schema_version", path + " has schema version " + std::to_string(version) +
+                                              ", newer than this program's " +
+                                              std::to_string(kSchemaVersion));
+  }
+  if (version == 0) {
+    PEDIGREE_ASSIGN(tx, Transaction::Begin(raw));
+    PEDIGREE_TRY(Exec(raw, kSchema));
+    PEDIGREE_TRY(Exec(raw, "PRAGMA user_version = 1"));
+    PEDIGREE_TRY(tx->Commit());
+  }
+  return std::unique_ptr<SponsorStore>(new SponsorStore(std::move(db)));
+}
+
+SponsorStore::~SponsorStore() = default;
+
+Result<StagedSubmission> SponsorStore::Stage(std::string_view trial_id,
+                                             const scanner::Dataset& dataset,
+                                             std::string_view reason) {
+  if (!IsValidTrialId(trial_id)) {
+    return Fail("trial.bad_trial_id", "trial id \"" + std::string(trial_id) +
+                                          "\" is not 1 to 64 characters of [A-Za-z0-9._-]");
+  }
+  if (dataset.records.empty()) {
+    return Fail("trial.empty_dataset", "the " + dataset.domain + " dataset has no records");
+  }
+  // Sorting, duplicate detection and the canonical forms are those of a seal.
+  PEDIGREE_ASSIGN(sealed, provenance::SealDataset(dataset));
+  const std::string schema_hash = sealed->summary.schema_hash;
+
+  std::lock_guard lock(mu_);
+  sqlite3* db = db_.get();
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  PEDIGREE_TRY(CheckNoPending(db, trial_id, dataset.domain));
+  PEDIGREE_ASSIGN(current, ReadCurrent(db, trial_id, dataset.domain));
+  std::unordered_map<std::string_view, const std::pair<int64_t, StoredRecord>*> by_key;
+  for (const auto& c : *current) by_key.emplace(c.second.key, &c);
+
+  StagedSubmission out;
+  out.trial_id = trial_id;
+  out.domain = dataset.domain;
+  out.reason = reason;
+  struct Row {
+    const provenance::SealedRecord* record;
+    const std::pair<int64_t, StoredRecord>* replaces;
+  };
+  std::vector<Row> rows;
+  for (const auto& r : sealed->records) {
+    auto it = by_key.find(r.key);
+    if (it == by_key.end()) {
+      rows.push_back({&r, nullptr});
+      continue;
+    }
+    const StoredRecord& existing = it->second->second;
+    if (existing.canonical && *existing.canonical == *r.canonical) {
+      ++out.unchanged;
+      continue;
+    }
+    if (reason.empty()) {
+      return Fail(
+          Error("trial.reason_required", "record " + r.key + " at line " + std::to_string(r.line) +
+                                             " changes the current record (leaf " +
+                                             ToHex(existing.leaf) + "); a change needs a reason")
+              .at_line_column(r.line, 1));
+    }
+    rows.push_back({&r, it->second});
+  }
+  if (rows.empty()) {
+    return Fail("trial.nothing_to_submit", "all " + std::to_string(out.unchanged) +
+                                               " records of the " + dataset.domain +
+                                               " dataset equal the current ones");
+  }
+
+  PEDIGREE_ASSIGN(sub, Query::Prepare(db,
+                                      "INSERT INTO submissions(trial_id, domain, reason, "
+                                      "schema_hash, state) VALUES(?1, ?2, ?3, ?4, 'staged')"));
+  sub->Bind(1, trial_id).Bind(2, dataset.domain).Bind(3, reason).Bind(4, schema_hash);
+  PEDIGREE_TRY(sub->Run());
+  out.submission_id = sqlite3_last_insert_rowid(db);
+
+  PEDIGREE_ASSIGN(ins, Query::Prepare(db,
+                                      "INSERT INTO records(trial_id, domain, record_key, "
+                                      "canonical, salt, leaf, submission_id, replaces_id, state) "
+                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'staged')"));
+  for (const Row& row : rows) {
+    const provenance::SealedRecord& r = *row.record;
+    ins->Reset();
+    ins->Bind(1, trial_id).Bind(2, dataset.domain).Bind(3, r.key);
+    ins->BindBlob(4, AsBytes(*r.canonical)).BindBlob(5, *r.salt).BindBlob(6, r.leaf);
+    ins->Bind(7, out.submission_id);
+    if (row.replaces) {
+      ins->Bind(8, row.replaces->first);
+    } else {
+      ins->BindNull(8);
+    }
+    PEDIGREE_TRY(ins->Run());
+    StagedLeaf leaf{r.key, r.leaf, std::nullopt};
+    if (row.replaces) leaf.replaces = row.replaces->second.leaf;
+    out.records.push_back(std::move(leaf));
+  }
+  PEDIGREE_TRY(tx->Commit());
+  return out;
+}
+
+namespace {
+
+Status CheckStaged(sqlite3* db, int64_t submission_id) {
+  PEDIGREE_ASSIGN(q, Query::Prepare(db, "SELECT state FROM submissions WHERE id = ?1"));
+  q->Bind(1, submission_id);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) {
+    return Fail("trial.unknown_submission",
+                "no submission " + std::to_string(submission_id) + " in the store");
+  }
+  if (q->Text(0) != "staged") {
+    return Fail("trial.not_staged", "submission " + std::to_string(submission_id) + " is " +
+                                        q->Text(0) + ", not staged");
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Status SponsorStore::Confirm(int64_t submission_id, uint64_t ledger_index) {
+  std::lock_guard lock(mu_);
+  sqlite3* db = db_.get();
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  PEDIGREE_TRY(CheckStaged(db, submission_id));
+  PEDIGREE_ASSIGN(replaced, Query::Prepare(db,
+                                           "UPDATE records SET state = 'replaced' WHERE id IN "
+                                           "(SELECT replaces_id FROM records WHERE "
+                                           "submission_id = ?1 AND replaces_id IS NOT NULL)"));
+  replaced->Bind(1, submission_id);
+  PEDIGREE_TRY(replaced->Run());
+  PEDIGREE_ASSIGN(current, Query::Prepare(db,
+                                          "UPDATE records SET state = 'current' WHERE "
+                                          "submission_id = ?1"));
+  current->Bind(1, submission_id);
+  PEDIGREE_TRY(current->Run());
+  PEDIGREE_ASSIGN(sub, Query::Prepare(db,
+                                      "UPDATE submissions SET state = 'confirmed', "
+                                      "ledger_index = ?2 WHERE id = ?1"));
+  sub->Bind(1, submission_id).Bind(2, static_cast<int64_t>(ledger_index));
+  PEDIGREE_TRY(sub->Run());
+  return tx->Commit();
+}
+
+Status SponsorStore::Rollback(int64_t submission_id) {
+  std::lock_guard lock(mu_);
+  sqlite3* db = db_.get();
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  PEDIGREE_TRY(CheckStaged(db, submission_id));
+  PEDIGREE_ASSIGN(rows, Query::Prepare(db, "DELETE FROM records WHERE submission_id = ?1"));
+  rows->Bind(1, submission_id);
+  PEDIGREE_TRY(rows->Run());
+  PEDIGREE_ASSIGN(sub, Query::Prepare(db, "DELETE FROM submissions WHERE id = ?1"));
+  sub->Bind(1, submission_id);
+  PEDIGREE_TRY(sub->Run());
+  return tx->Commit();
+}
+
+Result<std::vector<StoredRecord>> SponsorStore::CurrentRecords(std::string_view trial_id,
+                                                               std::string_view domain) {
+  std::lock_guard lock(mu_);
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db_.get()));
+  PEDIGREE_ASSIGN(current, ReadCurrent(db_.get(), trial_id, domain));
+  std::vector<StoredRecord> out;
+  out.reserve(current->size());
+  for (auto& c : *current) out.push_back(std::move(c.second));
+  PEDIGREE_TRY(tx->Commit());
+  return out;
+}
+
+Result<StoredSeal> SponsorStore::Seal(std::string_view trial_id, std::string_view domain) {
+  std::lock_guard lock(mu_);
+  sqlite3* db = db_.get();
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  PEDIGREE_TRY(CheckNoPending(db, trial_id, domain));
+  PEDIGREE_ASSIGN(current, ReadCurrent(db, trial_id, domain));
+  if (current->empty()) {
+    return Fail("trial.empty_dataset", std::string(trial_id) + " " + std::string(domain) +
+                                           " has no current records to seal");
+  }
+  PEDIGREE_ASSIGN(schemas, Query::Prepare(db,
+                                          "SELECT DISTINCT s.schema_hash FROM records r JOIN "
+                                          "submissions s ON s.id = r.submission_id WHERE "
+                                          "r.trial_id = ?1 AND r.domain = ?2 AND "
+                                          "r.state = 'current' ORDER BY 1"));
+  schemas->Bind(1, trial_id).Bind(2, domain);
+  std::vector<std::string> hashes;
+  while (true) {
+    PEDIGREE_ASSIGN(row, schemas->Step());
+    if (!*row) break;
+    hashes.push_back(schemas->Text(0));
+  }
+  if (hashes.size() != 1) {
+    return Fail("trial.schema_mismatch",
+                "the current " + std::string(domain) + " records were submitted with " +
+                    std::to_string(hashes.size()) + " different schemas (" + hashes.front() + ", " +
+                    hashes.back() + "); resubmit them with one schema before sealing");
+  }
+  std::vector<int64_t> ids;
+  std::vector<provenance::SealedRecord> records;
+  for (auto& [id, r] : *current) {
+    ids.push_back(id);
+    records.push_back(ToSealed(std::move(r)));
+  }
+  // ReadCurrent returns key order and SealRecords sorts stably, so positions match ids.
+  PEDIGREE_ASSIGN(sealed, provenance::SealRecords(std::move(records), hashes.front()));
+
+  PEDIGREE_ASSIGN(drop, Query::Prepare(db,
+                                       "DELETE FROM seals WHERE trial_id = ?1 AND domain = ?2 "
+                                       "AND ledger_index IS NULL"));
+  drop->Bind(1, trial_id).Bind(2, domain);
+  PEDIGREE_TRY(drop->Run());
+  PEDIGREE_ASSIGN(ins, Query::Prepare(db,
+                                      "INSERT INTO seals(trial_id, domain, root, record_count, "
+                                      "schema_hash, algorithm) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+  ins->Bind(1, trial_id).Bind(2, domain).BindBlob(3, sealed->summary.root);
+  ins->Bind(4, static_cast<int64_t>(sealed->summary.record_count));
+  ins->Bind(5, sealed->summary.schema_hash).Bind(6, sealed->summary.algorithm);
+  PEDIGREE_TRY(ins->Run());
+  const int64_t seal_id = sqlite3_last_insert_rowid(db);
+  PEDIGREE_ASSIGN(member, Query::Prepare(db,
+                                         "INSERT INTO seal_records(seal_id, position, record_id) "
+                                         "VALUES(?1, ?2, ?3)"));
+  for (size_t i = 0; i < ids.size(); ++i) {
+    member->Reset();
+    member->Bind(1, seal_id).Bind(2, static_cast<int64_t>(i)).Bind(3, ids[i]);
+    PEDIGREE_TRY(member->Run());
+  }
+  PEDIGREE_TRY(tx->Commit());
+  return StoredSeal{seal_id, std::nullopt, std::move(*sealed)};
+}
+
+Status SponsorStore::ConfirmSeal(int64_t seal_id, uint64_t ledger_index) {
+  std::lock_guard lock(mu_);
+  sqlite3* db = db_.get();
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  PEDIGREE_ASSIGN(q, Query::Prepare(db,
+                                    "UPDATE seals SET ledger_index = ?2 WHERE id = ?1 AND "
+                                    "ledger_index IS NULL"));
+  q->Bind(1, seal_id).Bind(2, static_cast<int64_t>(ledger_index));
+  PEDIGREE_TRY(q->Run());
+  if (sqlite3_changes(db) != 1) {
+    return Fail("trial.unknown_seal",
+                "no unconfirmed seal " + std::to_string(seal_id) + " in the store");
+  }
+  return tx->Commit();
+}
+
+Result<StoredSeal> SponsorStore::ReadSeal(int64_t seal_id) {
+  sqlite3* db = db_.get();
+  PEDIGREE_ASSIGN(head, Query::Prepare(db,
+                                       "SELECT root, record_count, schema_hash, algorithm, "
+                                       "ledger_index FROM seals WHERE id = ?1"));
+  head->Bind(1, seal_id);
+  PEDIGREE_ASSIGN(found, head->Step());
+  if (!*found) return Fail("trial.unknown_seal", "no seal " + std::to_string(seal_id));
+  StoredSeal out;
+  out.seal_id = seal_id;
+  PEDIGREE_ASSIGN(root, HashColumn(*head, 0, "seal root"));
+  out.seal.summary.root = *root;
+  out.seal.summary.record_count = static_cast<uint64_t>(head->Int(1));
+  out.seal.summary.schema_hash = head->Text(2);
+  out.seal.summary.algorithm = head->Text(3);
+  if (!head->IsNull(4)) out.ledger_index = static_cast<uint64_t>(head->Int(4));
+
+  const std::string sql = std::string("SELECT m.position, ") + kRecordColumns +
+                          " FROM seal_records m JOIN records ON records.id = m.record_id "
+                          "WHERE m.seal_id = ?1 ORDER BY m.position";
+  PEDIGREE_ASSIGN(q, Query::Prepare(db, sql.c_str()));
+  q->Bind(1, seal_id);
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    PEDIGREE_ASSIGN(r, ReadRecord(*q, 1));
+    out.seal.records.push_back(ToSealed(std::move(*r)));
+  }
+  return out;
+}
+
+Result<StoredSeal> SponsorStore::LatestSeal(std::string_view trial_id, std::string_view domain) {
+  std::lock_guard lock(mu_);
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db_.get()));
+  PEDIGREE_ASSIGN(q, Query::Prepare(db_.get(),
+                                    "SELECT id FROM seals WHERE trial_id = ?1 AND domain = ?2 "
+                                    "AND ledger_index IS NOT NULL ORDER BY id DESC LIMIT 1"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  PEDIGREE_ASSIGN(found, q->Step());
+  if (!*found) {
+    return Fail("trial.not_sealed", std::string(trial_id) + " " + std::string(domain) +
+                                        " has no seal acknowledged by the ledger");
+  }
+  PEDIGREE_ASSIGN(seal, ReadSeal(q->Int(0)));
+  PEDIGREE_TRY(tx->Commit());
+  return seal;
+}
+
+Result<provenance::DatasetDiff> SponsorStore::Compare(std::string_view trial_id,
+                                                   const scanner::Dataset& candidate,
+                                                   const provenance::CompareOptions& options) {
+  PEDIGREE_ASSIGN(seal, LatestSeal(trial_id, candidate.domain));
+  return provenance::CompareDataset(seal->seal, candidate, options);
+}
+
+Result<provenance::Disclosure> SponsorStore::Disclose(std::string_view trial_id,
+                                                   std::string_view domain, std::string_view key,
+                                                   provenance::SealEvidence evidence) {
+  PEDIGREE_ASSIGN(seal, LatestSeal(trial_id, domain));
+  const auto& records = seal->seal.records;
+  const auto it = std::lower_bound(records.begin(), records.end(), key,
+                                   [](const provenance::SealedRecord& r, std::string_view k) {
+                                     return provenance::RecordKeyLess(r.key, k);
+                                   });
+  if (it == records.end() || it->key != key) {
+    return Fail("trial.unknown_key", "no record " + std::string(key) + " in the sealed " +
+                                         std::string(trial_id) + " " + std::string(domain));
+  }
+  std::vector<Hash> leaves;
+  leaves.reserve(records.size());
+  for (const auto& r : records) leaves.push_back(r.leaf);
+  const provenance::SealTree tree(leaves);
+  return provenance::MakeDisclosure(std::string(trial_id), std::string(domain), seal->seal, tree,
+                                 static_cast<uint64_t>(it - records.begin()), std::move(evidence));
+}
+
+Status SponsorStore::Redact(std::string_view trial_id, std::string_view domain, const Hash& leaf,
+                            std::string_view reason, uint64_t ledger_index) {
+  if (reason.empty()) {
+    return Fail("trial.reason_required", "a redaction of leaf " + ToHex(leaf) + " needs a reason");
+  }
+  std::lock_guard lock(mu_);
+  sqlite3* db = db_.get();
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  PEDIGREE_ASSIGN(find, Query::Prepare(db,
+                                       "SELECT id, redacted, state FROM records WHERE "
+                                       "trial_id = ?1 AND domain = ?2 AND leaf = ?3"));
+  find->Bind(1, trial_id).Bind(2, domain).BindBlob(3, leaf);
+  PEDIGREE_ASSIGN(found, find->Step());
+  if (!*found || find->Text(2) == "staged") {
+    return Fail("trial.unknown_leaf", "no record with leaf " + ToHex(leaf) + " in " +
+                                          std::string(trial_id) + " " + std::string(domain));
+  }
+  if (find->Int(1) != 0) {
+    return Fail("trial.already_redacted",
+                "the record with leaf " + ToHex(leaf) + " was redacted already");
+  }
+  const int64_t id = find->Int(0);
+  PEDIGREE_ASSIGN(upd, Query::Prepare(db,
+                                      "UPDATE records SET canonical = NULL, salt = NULL, "
+                                      "redacted = 1, redaction_reason = ?2, redaction_index = ?3 "
+                                      "WHERE id = ?1"));
+  upd->Bind(1, id).Bind(2, reason).Bind(3, static_cast<int64_t>(ledger_index));
+  PEDIGREE_TRY(upd->Run());
+  PEDIGREE_TRY(tx->Commit());
+  // The old page images stay in the WAL until a checkpoint copies and truncates it; a reader
+  // holding an old snapshot can delay that, which is why this is best effort.
+  (void)Exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  return Ok();
+}
+
+}  // namespace pedigree::services

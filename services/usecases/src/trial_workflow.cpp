@@ -1,0 +1,289 @@
+#include "pedigree/usecases/trial_workflow.h"
+
+#include <algorithm>
+#include <unordered_map>
+
+#include "pedigree/base/bytes.h"
+
+namespace pedigree::services {
+namespace {
+
+
+constexpr size_t kRecordsPerEvent = 10'000;
+
+JsonValue Strings(const std::vector<std::string>& items) {
+  auto a = JsonValue::Array();
+  for (const auto& i : items) a.push_back(JsonValue(i));
+  return a;
+}
+
+// The records [first, first + count) of `dataset`, with its columns and key.
+scanner::Dataset Slice(const scanner::Dataset& dataset, size_t first, size_t count) {
+  scanner::Dataset part;
+  part.study_id = dataset.study_id;
+  part.domain = dataset.domain;
+  part.columns = dataset.columns;
+  part.key_columns = dataset.key_columns;
+  part.source_format = dataset.source_format;
+  auto begin = dataset.records.begin() + static_cast<std::ptrdiff_t>(first);
+  part.records.assign(begin, begin + static_cast<std::ptrdiff_t>(count));
+  return part;
+}
+
+}  // namespace
+
+Result<SponsorStore*> TrialWorkflow::Store() {
+  if (!store_) {
+    return Fail(Error("trial.no_store",
+                      "this node holds no sponsor store; start it with one (pedigree serve "
+                      "--sponsor-store FILE, setting sponsor_store or PEDIGREE_SPONSOR_STORE)"));
+  }
+  return store_;
+}
+
+Result<std::unique_ptr<provenance::TrialView>> TrialWorkflow::View() {
+  return provenance::TrialView::Open(node_.ledger().db_path());
+}
+
+Result<uint64_t> TrialWorkflow::Submit(const TrialSigner& signer, std::string_view kind,
+                                       std::string_view trial_id, JsonValue payload) {
+  payload.set("kind", JsonValue(kind));
+  payload.set("trialId", JsonValue(trial_id));
+  payload.set("signature", JsonValue::Object()
+                               .set("name", JsonValue(signer.name))
+                               .set("meaning", JsonValue(signer.meaning)));
+  return node_.SubmitAs(signer.org, std::move(payload));
+}
+
+Result<uint64_t> TrialWorkflow::SealProtocol(const TrialSigner& sponsor, std::string_view trial_id,
+                                             std::string_view document, std::string_view version,
+                                             const std::vector<std::string>& primary,
+                                             const std::vector<std::string>& secondary) {
+  if (document.empty()) {
+    return Fail(
+        Error("trial.empty_protocol", "the protocol document is empty").at_field("protocol"));
+  }
+  auto p = JsonValue::Object();
+  p.set("protocolHash", JsonValue(ToHex(Sha256(document))));
+  p.set("version", JsonValue(version));
+  p.set("outcomes",
+        JsonValue::Object().set("primary", Strings(primary)).set("secondary", Strings(secondary)));
+  return Submit(sponsor, "trial.protocol", trial_id, std::move(p));
+}
+
+Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
+                                                      std::string_view trial_id,
+                                                      const scanner::Dataset& dataset,
+                                                      std::string_view reason) {
+  PEDIGREE_ASSIGN(store, Store());
+  if (dataset.records.empty()) {
+    return Fail(Error("trial.empty_dataset", "the " + dataset.domain + " dataset has no records"));
+  }
+  if (dataset.study_id != trial_id) {
+    return Fail(Error("trial.wrong_study", "the dataset is for study '" + dataset.study_id +
+                                               "', not trial '" + std::string(trial_id) + "'")
+                    .at_field("STUDYID"));
+  }
+  // Each chunk is staged on its own, so a key repeated in two chunks would pass as a
+  // correction of the first by the second: refuse it for the whole file first.
+  if (dataset.records.size() > kRecordsPerEvent) {
+    std::unordered_map<std::string, uint64_t> lines;
+    lines.reserve(dataset.records.size());
+    for (size_t i = 0; i < dataset.records.size(); ++i) {
+      auto [it, added] = lines.emplace(provenance::RecordKey(dataset, i), dataset.records[i].line);
+      if (!added) {
+        return Fail(Error("trial.duplicate_key",
+                          "key " + it->first + " appears at line " + std::to_string(it->second) +
+                              " and again at line " + std::to_string(dataset.records[i].line))
+                        .at_line_column(dataset.records[i].line, 1));
+      }
+    }
+  }
+  SubmissionResult result;
+  for (size_t first = 0; first < dataset.records.size(); first += kRecordsPerEvent) {
+    size_t count = std::min(kRecordsPerEvent, dataset.records.size() - first);
+    auto staged = (*store)->Stage(trial_id, Slice(dataset, first, count), reason);
+    if (!staged) {
+      if (staged.error().code() == "trial.nothing_to_submit") {
+        result.unchanged += count;
+        continue;
+      }
+      return std::unexpected(staged.error().with_context("records " + std::to_string(first + 1) +
+                                                         ".." + std::to_string(first + count)));
+    }
+    auto records = JsonValue::Array();
+    uint64_t replaced = 0;
+    for (const StagedLeaf& leaf : staged->records) {
+      auto r = JsonValue::Object();
+      r.set("leaf", JsonValue(ToHex(leaf.leaf)));
+      if (leaf.replaces) {
+        r.set("replaces", JsonValue(ToHex(*leaf.replaces)));
+        ++replaced;
+      }
+      records.push_back(std::move(r));
+    }
+    auto p = JsonValue::Object();
+    p.set("domain", JsonValue(dataset.domain));
+    p.set("records", std::move(records));
+    if (!reason.empty()) p.set("reason", JsonValue(reason));
+    auto index = Submit(signer, "trial.submit", trial_id, std::move(p));
+    if (!index) {
+      (void)(*store)->Rollback(staged->submission_id);
+      std::string done = result.indices.empty()
+                             ? std::string("nothing was submitted")
+                             : std::to_string(result.submitted) +
+                                   " records before these were submitted; resubmitting the file "
+                                   "skips them";
+      return std::unexpected(index.error().with_context(done));
+    }
+    PEDIGREE_TRY((*store)->Confirm(staged->submission_id, *index));
+    result.indices.push_back(*index);
+    result.submitted += staged->records.size();
+    result.replaced += replaced;
+    result.unchanged += staged->unchanged;
+  }
+  if (result.indices.empty()) {
+    return Fail(Error("trial.nothing_to_submit", "every record of the " + dataset.domain +
+                                                     " dataset is already submitted unchanged"));
+  }
+  return result;
+}
+
+Result<uint64_t> TrialWorkflow::Lock(const TrialSigner& sponsor, std::string_view trial_id,
+                                     std::string_view domain, std::string_view action,
+                                     std::string_view reason, std::string_view approver) {
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(domain));
+  p.set("action", JsonValue(action));
+  if (!reason.empty()) p.set("reason", JsonValue(reason));
+  if (!approver.empty()) p.set("approver", JsonValue(approver));
+  return Submit(sponsor, "trial.lock", trial_id, std::move(p));
+}
+
+Result<SealResult> TrialWorkflow::Seal(const TrialSigner& sponsor, std::string_view trial_id,
+                                       std::string_view domain) {
+  PEDIGREE_ASSIGN(store, Store());
+  PEDIGREE_ASSIGN(stored, (*store)->Seal(trial_id, domain));
+  const provenance::SealSummary& summary = stored->seal.summary;
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(domain));
+  p.set("root", JsonValue(ToHex(summary.root)));
+  p.set("recordCount", JsonValue(static_cast<int64_t>(summary.record_count)));
+  p.set("schemaHash", JsonValue(summary.schema_hash));
+  p.set("algorithm", JsonValue(summary.algorithm));
+  PEDIGREE_ASSIGN(index, Submit(sponsor, "trial.seal", trial_id, std::move(p)));
+  PEDIGREE_TRY((*store)->ConfirmSeal(stored->seal_id, *index));
+  return SealResult{*index, summary};
+}
+
+Result<CandidateCheck> TrialWorkflow::Verify(std::string_view trial_id,
+                                             const scanner::Dataset& candidate,
+                                             std::optional<Hash> recorded_file_hash,
+                                             std::string_view candidate_bytes) {
+  PEDIGREE_ASSIGN(store, Store());
+  PEDIGREE_ASSIGN(view, View());
+  PEDIGREE_ASSIGN(seals, (*view)->Seals(trial_id, candidate.domain));
+  if (seals->empty()) {
+    return Fail(Error("trial.not_sealed", "trial '" + std::string(trial_id) + "' has no seal of " +
+                                              candidate.domain + " on the ledger"));
+  }
+  PEDIGREE_ASSIGN(stored, (*store)->LatestSeal(trial_id, candidate.domain));
+  const provenance::SealRecord& latest = seals->back();
+  const provenance::SealSummary& summary = stored->seal.summary;
+  if (ToHex(summary.root) != latest.root ||
+      static_cast<int64_t>(summary.record_count) != latest.record_count) {
+    return Fail(Error("trial.seal_not_on_ledger",
+                      "the store's latest " + candidate.domain + " seal (root " +
+                          ToHex(summary.root) + ", " + std::to_string(summary.record_count) +
+                          " records) is not the ledger's latest (index " +
+                          std::to_string(latest.index) + ", root " + latest.root + ", " +
+                          std::to_string(latest.record_count) + " records)"));
+  }
+  provenance::CompareOptions options;
+  options.recorded_file_hash = recorded_file_hash;
+  options.candidate_bytes = candidate_bytes;
+  PEDIGREE_ASSIGN(diff, (*store)->Compare(trial_id, candidate, options));
+  return CandidateCheck{std::move(*diff), summary, latest};
+}
+
+Result<provenance::Disclosure> TrialWorkflow::Disclose(std::string_view trial_id,
+                                                    std::string_view domain, std::string_view key) {
+  PEDIGREE_ASSIGN(store, Store());
+  PEDIGREE_ASSIGN(stored, (*store)->LatestSeal(trial_id, domain));
+  if (!stored->ledger_index) {
+    return Fail(Error("trial.not_sealed", "the latest seal of " + std::string(domain) +
+                                              " is not acknowledged by the ledger"));
+  }
+  log::Ledger& ledger = node_.ledger();
+  PEDIGREE_ASSIGN(checkpoint, ledger.SignCheckpoint());
+  PEDIGREE_ASSIGN(entry, ledger.Entry(*stored->ledger_index));
+  PEDIGREE_ASSIGN(proof, ledger.ProveInclusion(*stored->ledger_index, checkpoint->size));
+  provenance::SealEvidence evidence{std::move(*entry), *stored->ledger_index, std::move(proof->path),
+                                 std::move(checkpoint->note)};
+  return (*store)->Disclose(trial_id, domain, key, std::move(evidence));
+}
+
+Result<uint64_t> TrialWorkflow::Redact(const TrialSigner& sponsor, std::string_view trial_id,
+                                       std::string_view domain, std::string_view key,
+                                       std::string_view reason) {
+  PEDIGREE_ASSIGN(store, Store());
+  if (reason.empty()) {
+    return Fail(
+        Error("trial.reason_required", "a redaction needs its justification").at_field("reason"));
+  }
+  PEDIGREE_ASSIGN(records, (*store)->CurrentRecords(trial_id, domain));
+  auto it = std::find_if(records->begin(), records->end(),
+                         [&](const StoredRecord& r) { return r.key == key; });
+  if (it == records->end()) {
+    return Fail(Error("trial.unknown_key", "no current " + std::string(domain) + " record '" +
+                                               std::string(key) + "' in trial '" +
+                                               std::string(trial_id) + "'")
+                    .at_field("key"));
+  }
+  if (it->redacted) {
+    return Fail(Error("trial.already_redacted", "record '" + std::string(key) + "' is redacted"));
+  }
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(domain));
+  p.set("leaf", JsonValue(ToHex(it->leaf)));
+  p.set("reason", JsonValue(reason));
+  PEDIGREE_ASSIGN(index, Submit(sponsor, "trial.redact", trial_id, std::move(p)));
+  PEDIGREE_TRY((*store)->Redact(trial_id, domain, it->leaf, reason, *index));
+  return *index;
+}
+
+Result<uint64_t> TrialWorkflow::RedactLeaf(const TrialSigner& sponsor, std::string_view trial_id,
+                                           std::string_view domain, const Hash& leaf,
+                                           std::string_view reason) {
+  PEDIGREE_ASSIGN(store, Store());
+  if (reason.empty()) {
+    return Fail(
+        Error("trial.reason_required", "a redaction needs its justification").at_field("reason"));
+  }
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(domain));
+  p.set("leaf", JsonValue(ToHex(leaf)));
+  p.set("reason", JsonValue(reason));
+  PEDIGREE_ASSIGN(index, Submit(sponsor, "trial.redact", trial_id, std::move(p)));
+  if (auto ok = (*store)->Redact(trial_id, domain, leaf, reason, *index);
+      !ok && ok.error().code() != "trial.unknown_leaf") {
+    return std::unexpected(
+        ok.error().with_context("the trial.redact event is at index " + std::to_string(*index)));
+  }
+  return *index;
+}
+
+Result<provenance::OutcomeDiscrepancies> TrialWorkflow::CheckOutcomes(
+    std::string_view trial_id, const std::vector<std::string>& reported_primary,
+    const std::vector<std::string>& reported_secondary) {
+  PEDIGREE_ASSIGN(view, View());
+  PEDIGREE_ASSIGN(protocols, (*view)->Protocols(trial_id));
+  if (protocols->empty()) {
+    return Fail(
+        Error("trial.no_protocol", "trial '" + std::string(trial_id) + "' has no sealed protocol"));
+  }
+  const provenance::ProtocolRecord& seal = protocols->front();
+  return provenance::OutcomeCheck(seal.primary, seal.secondary, reported_primary, reported_secondary);
+}
+
+}  // namespace pedigree::services

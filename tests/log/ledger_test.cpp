@@ -1,0 +1,205 @@
+// The ledger facade end to end on SQLite: create, append signed entries, checkpoint,
+// prove, reopen, and detect edits made to the database file behind its back.
+#include "pedigree/log/ledger.h"
+
+#include <sys/stat.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "common/result.h"
+#include "common/tamper_sql.h"
+#include "common/temp_dir.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/proof.h"
+
+using namespace pedigree;
+using namespace pedigree::log;
+using pedigree::testing::TamperSql;
+using pedigree::testing::TempDir;
+
+namespace {
+
+std::string SignedEntry(const PrivateKey& key, int64_t n) {
+  auto payload = JsonValue::Object();
+  payload.set("kind", JsonValue(std::string("test")));
+  payload.set("n", JsonValue(n));
+  return SignEntry(payload, key).value();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(ledger_facade)
+
+BOOST_AUTO_TEST_CASE(appended_entries_are_provable_against_a_signed_checkpoint) {
+  TempDir tmp;
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log");
+  BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
+  PrivateKey author = PrivateKey::Generate();
+  std::vector<std::string> entries;
+  for (int i = 0; i < 13; ++i) {
+    entries.push_back(SignedEntry(author, i));
+    auto index = (*ledger)->Append(entries.back());
+    BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
+    BOOST_TEST(*index == static_cast<uint64_t>(i));
+  }
+  auto checkpoint = (*ledger)->SignCheckpoint();
+  BOOST_REQUIRE(checkpoint);
+  BOOST_TEST(checkpoint->size == 13u);
+
+  auto verifier = NoteVerifier::Parse((*ledger)->VerifierKey()).value();
+  std::vector<NoteVerifier> verifiers{verifier};
+  auto opened = OpenNote(checkpoint->note, verifiers);
+  BOOST_REQUIRE_MESSAGE(opened.has_value(), pedigree::testing::Why(opened));
+  auto body = ParseCheckpoint(opened->text).value();
+  BOOST_TEST(body.origin == "example.org/test-log");
+  BOOST_TEST(body.size == 13u);
+
+  for (uint64_t i = 0; i < 13; ++i) {
+    auto proof = (*ledger)->ProveInclusion(i);
+    BOOST_REQUIRE(proof);
+    BOOST_TEST(proof->leaf_hash == LeafHash(AsBytes(entries[i])));
+    BOOST_TEST(VerifyInclusion(i, 13, proof->leaf_hash, proof->path, body.root).has_value());
+  }
+  auto root5 = (*ledger)->RootAt(5).value();
+  auto consistency = (*ledger)->ProveConsistency(5, 13).value();
+  BOOST_TEST(VerifyConsistency(5, 13, consistency, root5, body.root).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(signing_twice_at_one_size_returns_the_same_checkpoint) {
+  TempDir tmp;
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  PrivateKey author = PrivateKey::Generate();
+  BOOST_REQUIRE(ledger->Append(SignedEntry(author, 1)));
+  auto first = ledger->SignCheckpoint().value();
+  auto second = ledger->SignCheckpoint().value();
+  BOOST_TEST(first.note == second.note);
+}
+
+BOOST_AUTO_TEST_CASE(entry_with_bad_signature_is_refused_and_takes_no_index) {
+  TempDir tmp;
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  PrivateKey author = PrivateKey::Generate();
+  std::string entry = SignedEntry(author, 7);
+  // Flip one character inside the base64 signature.
+  auto pos = entry.find("\"sig\":\"") + 8;
+  entry[pos] = entry[pos] == 'A' ? 'B' : 'A';
+  auto refused = ledger->Append(entry);
+  BOOST_REQUIRE(!refused);
+  BOOST_TEST(refused.error().code().rfind("entry.", 0) == 0u);
+  BOOST_TEST(ledger->size() == 0u);
+  BOOST_TEST(*ledger->Append(SignedEntry(author, 8)) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(idempotency_key_returns_the_first_index) {
+  TempDir tmp;
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  PrivateKey author = PrivateKey::Generate();
+  BOOST_TEST(*ledger->Append(SignedEntry(author, 1), "client-1") == 0u);
+  BOOST_TEST(*ledger->Append(SignedEntry(author, 2)) == 1u);
+  BOOST_TEST(*ledger->Append(SignedEntry(author, 1), "client-1") == 0u);
+  BOOST_TEST(ledger->size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(reopened_ledger_resumes_with_the_same_root) {
+  TempDir tmp;
+  Hash root;
+  PrivateKey author = PrivateKey::Generate();
+  {
+    auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+    for (int i = 0; i < 300; ++i) BOOST_REQUIRE(ledger->Append(SignedEntry(author, i)));
+    BOOST_REQUIRE(ledger->SignCheckpoint());
+    root = ledger->root();
+  }
+  auto ledger = Ledger::Open(tmp / "l");
+  BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
+  BOOST_TEST((*ledger)->size() == 300u);
+  BOOST_TEST((*ledger)->root() == root);
+  BOOST_TEST(*(*ledger)->Append(SignedEntry(author, 300)) == 300u);
+}
+
+BOOST_AUTO_TEST_CASE(proof_for_a_size_beyond_the_tree_is_refused) {
+  TempDir tmp;
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  PrivateKey author = PrivateKey::Generate();
+  BOOST_REQUIRE(ledger->Append(SignedEntry(author, 1)));
+  BOOST_TEST(ledger->ProveInclusion(0, 2).error().code() == "ledger.size_beyond_tree");
+  BOOST_TEST(ledger->ProveInclusion(1).error().code() == "merkle.index_out_of_range");
+  BOOST_TEST(ledger->ProveInclusion(1).error().message() ==
+             "index 1 out of bounds for tree size 1");
+}
+
+BOOST_AUTO_TEST_CASE(creating_over_an_existing_ledger_is_refused) {
+  TempDir tmp;
+  BOOST_REQUIRE(Ledger::Create(tmp / "l", "example.org/test-log"));
+  BOOST_TEST(Ledger::Create(tmp / "l", "example.org/test-log").error().code() == "ledger.exists");
+  BOOST_TEST(Ledger::Create(tmp / "m", "bad origin").error().code() == "ledger.bad_origin");
+  BOOST_TEST(Ledger::Open(tmp / "nothing").error().code() == "ledger.not_found");
+}
+
+BOOST_AUTO_TEST_CASE(log_key_is_private_and_a_world_readable_one_is_refused) {
+  TempDir tmp;
+  { BOOST_REQUIRE(Ledger::Create(tmp / "l", "example.org/test-log")); }
+  std::string key = std::filesystem::path(tmp / "l") / kLogKeyFile;
+  struct stat st {};
+  BOOST_REQUIRE(::stat(key.c_str(), &st) == 0);
+  BOOST_TEST((st.st_mode & 0777) == 0600u);
+  ::chmod(key.c_str(), 0644);
+  BOOST_TEST(Ledger::Open(tmp / "l").error().code() == "key.insecure_permissions");
+}
+
+BOOST_AUTO_TEST_CASE(audit_names_the_entry_edited_behind_the_ledgers_back) {
+  TempDir tmp;
+  PrivateKey author = PrivateKey::Generate();
+  {
+    auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+    for (int i = 0; i < 40; ++i) BOOST_REQUIRE(ledger->Append(SignedEntry(author, i)));
+    BOOST_REQUIRE(ledger->SignCheckpoint());
+    auto clean = ledger->Audit();
+    BOOST_REQUIRE_MESSAGE(clean.has_value(), pedigree::testing::Why(clean));
+    BOOST_TEST(clean->ok());
+  }
+  // Same length, one byte changed: "n":17 becomes "n":18 inside entry 17.
+  TamperSql(tmp / "l",
+            "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"n\":17', '\"n\":18') AS "
+            "BLOB) WHERE idx = 17");
+  auto ledger = Ledger::Open(tmp / "l");
+  BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
+  auto report = (*ledger)->Audit();
+  BOOST_REQUIRE_MESSAGE(report.has_value(), pedigree::testing::Why(report));
+  BOOST_TEST(!report->ok());
+  BOOST_TEST(*report->bad_index == 17u);
+}
+
+BOOST_AUTO_TEST_CASE(replaced_checkpoint_root_is_detected_on_open) {
+  TempDir tmp;
+  PrivateKey author = PrivateKey::Generate();
+  {
+    auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+    for (int i = 0; i < 10; ++i) BOOST_REQUIRE(ledger->Append(SignedEntry(author, i)));
+    BOOST_REQUIRE(ledger->SignCheckpoint());
+  }
+  TamperSql(tmp / "l", "UPDATE checkpoints SET root = zeroblob(32) WHERE size = 10");
+  auto reopened = Ledger::Open(tmp / "l");
+  BOOST_REQUIRE(!reopened);
+  BOOST_TEST(reopened.error().code() == "storage.checkpoint_mismatch");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(ledger_lock)
+
+BOOST_AUTO_TEST_CASE(second_opener_is_refused_while_the_ledger_is_open) {
+  TempDir tmp;
+  auto first = Ledger::Create(tmp / "l", "example.org/test-log");
+  BOOST_REQUIRE(first.has_value());
+  auto second = Ledger::Open(tmp / "l");
+  BOOST_REQUIRE(!second.has_value());
+  BOOST_TEST(second.error().code() == "ledger.locked");
+  first->reset();
+  BOOST_TEST(Ledger::Open(tmp / "l").has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

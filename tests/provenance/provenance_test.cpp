@@ -1,0 +1,359 @@
+// The provenance model through the real ledger: each command is a signed entry and the
+// rules decide, inside the sequencer's transaction, whether it is appended.
+#include "pedigree/provenance/provenance.h"
+
+#include <boost/test/unit_test.hpp>
+
+#include "common/provenance_ledger.h"
+#include "common/result.h"
+#include "common/temp_dir.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/sqlite_storage.h"
+
+using namespace pedigree;
+using namespace pedigree::provenance;
+using pedigree::testing::TempDir;
+
+namespace {
+
+constexpr const char* kGtin = "09506000134352";  // GS1's example GTIN, check digit 2
+constexpr const char* kMfgGln = "9506000000008";
+constexpr const char* kWsGln = "4012345000009";
+constexpr const char* kPh1Gln = "4000001000005";
+constexpr const char* kPh2Gln = "4000002000004";
+
+std::string PackId(const std::string& serial) {
+  return std::string("https://id.gs1.org/01/") + kGtin + "/21/" + serial;
+}
+
+JsonValue Strings(std::initializer_list<std::string> items) {
+  auto a = JsonValue::Array();
+  for (const auto& i : items) a.push_back(JsonValue(i));
+  return a;
+}
+
+struct Org {
+  std::string id;
+  log::PrivateKey key = log::PrivateKey::Generate();
+};
+
+class Chain {
+ public:
+  Chain() {
+    const log::LedgerOptions options =
+        pedigree::testing::ProvenanceLedgerOptions(authority_, now_, state_);
+    ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/provenance-test", options).value();
+    view_ = ProvenanceView::Open(ledger_->db_path()).value();
+
+    Register(manufacturer_, "manufacturer", "9506000", kMfgGln);
+    Register(wholesaler_, "wholesaler", "4012345", kWsGln);
+    Register(pharmacy1_, "dispenser", "4000001", kPh1Gln);
+    Register(pharmacy2_, "dispenser", "4000002", kPh2Gln);
+    Expect(Do(manufacturer_, "product.register",
+              {{"gtin", kGtin}, {"name", "Examplamab 10 mg"}, {"tempMin", 20}, {"tempMax", 80}}));
+    Expect(Do(manufacturer_, "batch.register",
+              {{"gtin", kGtin}, {"lot", "LOT1"}, {"expiry", "2028-03-31"}, {"quantity", 100}}));
+    Expect(Do(manufacturer_, "commission",
+              {{"gtin", kGtin},
+               {"lot", "LOT1"},
+               {"location", kMfgGln},
+               {"serials", Strings({"S1", "S2", "S3", "S4", "S5"})}}));
+  }
+
+  ~Chain() { ledger_.reset(); }
+
+  Status Do(const Org& org, const std::string& kind,
+            std::initializer_list<std::pair<std::string, JsonValue>> fields,
+            const log::PrivateKey* signer = nullptr, const std::string& time = "2026-11-21T10:00:00Z") {
+    auto p = JsonValue::Object();
+    p.set("v", JsonValue(int64_t{1}));
+    p.set("kind", JsonValue(kind));
+    p.set("org", JsonValue(org.id));
+    p.set("clientId", JsonValue("c" + std::to_string(++client_)));
+    p.set("time", JsonValue(time));
+    for (const auto& [k, v] : fields) p.set(k, v);
+    auto index = ledger_->Append(log::SignEntry(p, signer ? *signer : org.key).value());
+    if (!index) return std::unexpected(index.error());
+    return Ok();
+  }
+
+  void Register(const Org& org, const std::string& role, const std::string& prefix,
+                const std::string& gln) {
+    auto key = JsonValue::Object();
+    key.set("key", JsonValue(ToBase64(org.key.public_key().raw())));
+    key.set("validFrom", JsonValue("2026-01-01T00:00:00Z"));
+    auto keys = JsonValue::Array();
+    keys.push_back(key);
+    Org authority{"authority"};
+    Expect(Do(authority, "org.register",
+              {{"id", JsonValue(org.id)},
+               {"name", JsonValue(org.id)},
+               {"roles", Strings({role})},
+               {"companyPrefixes", Strings({prefix})},
+               {"glns", Strings({gln})},
+               {"keys", keys}},
+              &authority_));
+  }
+
+  static void Expect(const Status& s) {
+    BOOST_REQUIRE_MESSAGE(s.has_value(), pedigree::testing::Why(s));
+  }
+  static std::string Code(const Status& s) { return s ? "ok" : s.error().code(); }
+
+  PackView Pack(const std::string& serial) { return view_->Pack(kGtin, serial).value().value(); }
+
+  void ShipToPharmacy1(const std::string& serial, const std::string& advice) {
+    Expect(Do(manufacturer_, "ship",
+              {{"epcs", Strings({PackId(serial)})},
+               {"to", "ws"},
+               {"toLocation", kWsGln},
+               {"despatchAdvice", advice + "-a"}}));
+    Expect(Do(wholesaler_, "receive",
+              {{"from", "mfg"}, {"despatchAdvice", advice + "-a"}, {"location", kWsGln}}));
+    Expect(Do(wholesaler_, "ship",
+              {{"epcs", Strings({PackId(serial)})},
+               {"to", "ph1"},
+               {"toLocation", kPh1Gln},
+               {"despatchAdvice", advice + "-b"}}));
+    Expect(Do(pharmacy1_, "receive",
+              {{"from", "ws"}, {"despatchAdvice", advice + "-b"}, {"location", kPh1Gln}}));
+  }
+
+  TempDir tmp_;
+  log::PrivateKey authority_ = log::PrivateKey::Generate();
+  Org manufacturer_{"mfg"}, wholesaler_{"ws"}, pharmacy1_{"ph1"}, pharmacy2_{"ph2"};
+  int64_t now_ = 1'795'300'000;  // 2026-11-22; events are timed 2026-11-21
+  int client_ = 0;
+  std::unique_ptr<ProvenanceState> state_;
+  std::unique_ptr<log::Ledger> ledger_;
+  std::unique_ptr<ProvenanceView> view_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(provenance)
+
+BOOST_AUTO_TEST_CASE(pack_travels_from_manufacturer_to_patient) {
+  Chain c;
+  c.ShipToPharmacy1("S1", "DA1");
+  PackView at_pharmacy = c.Pack("S1");
+  BOOST_TEST(at_pharmacy.facts.holder_org == "ph1");
+  BOOST_TEST(at_pharmacy.in_transit_to.empty());
+  Chain::Expect(
+      c.Do(c.pharmacy1_, "decommission",
+           {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}}));
+  BOOST_TEST((c.Pack("S1").facts.status == PackStatus::kSupplied));
+  // commission, ship, receive, ship, receive, supply + batch.register
+  BOOST_TEST(c.view_->PackHistory(kGtin, "S1").value().size() == 7u);
+}
+
+BOOST_AUTO_TEST_CASE(only_the_holder_may_ship_and_refusal_appends_nothing) {
+  Chain c;
+  uint64_t before = c.ledger_->size();
+  auto s = c.Do(c.wholesaler_, "ship",
+                {{"epcs", Strings({PackId("S2")})},
+                 {"to", "ph1"},
+                 {"toLocation", kPh1Gln},
+                 {"despatchAdvice", "X"}});
+  BOOST_TEST(Chain::Code(s) == "alert.not_in_custody");
+  BOOST_TEST(c.ledger_->size() == before);
+}
+
+BOOST_AUTO_TEST_CASE(receive_before_ship_is_refused_with_alert) {
+  Chain c;
+  auto s = c.Do(c.wholesaler_, "receive",
+                {{"from", "mfg"}, {"despatchAdvice", "NOPE"}, {"location", kWsGln}});
+  BOOST_TEST(Chain::Code(s) == "alert.receive_before_ship");
+}
+
+BOOST_AUTO_TEST_CASE(dispense_after_recall_is_refused_with_alert) {
+  Chain c;
+  c.ShipToPharmacy1("S1", "DA1");
+  Chain::Expect(
+      c.Do(c.manufacturer_, "batch.status",
+           {{"gtin", kGtin}, {"lot", "LOT1"}, {"status", "recalled"}, {"reason", "sterility"}}));
+  auto s = c.Do(c.pharmacy1_, "decommission",
+                {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}});
+  BOOST_TEST(Chain::Code(s) == "alert.recalled");
+  auto reach = c.view_->RecallReach(kGtin, "LOT1").value();
+  int64_t at_ph1 = 0, total = 0;
+  for (const auto& h : reach) {
+    total += h.packs;
+    if (h.holder == "ph1") at_ph1 += h.packs;
+  }
+  BOOST_TEST(total == 5);
+  BOOST_TEST(at_ph1 == 1);
+  BOOST_TEST(Chain::Code(c.Do(
+                 c.manufacturer_, "batch.status",
+                 {{"gtin", kGtin}, {"lot", "LOT1"}, {"status", "active"}, {"reason", "oops"}})) ==
+             "event.batch_recalled");
+}
+
+BOOST_AUTO_TEST_CASE(second_pharmacy_dispensing_an_active_held_pack_is_a_clone) {
+  Chain c;
+  c.ShipToPharmacy1("S1", "DA1");
+  auto s = c.Do(c.pharmacy2_, "decommission",
+                {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh2Gln}});
+  BOOST_TEST(Chain::Code(s) == "alert.clone_suspected");
+}
+
+BOOST_AUTO_TEST_CASE(undo_by_other_pharmacy_or_after_ten_days_is_refused) {
+  Chain c;
+  c.ShipToPharmacy1("S1", "DA1");
+  Chain::Expect(
+      c.Do(c.pharmacy1_, "decommission",
+           {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}}));
+  BOOST_TEST(Chain::Code(c.Do(c.pharmacy2_, "undo",
+                              {{"epcs", Strings({PackId("S1")})}, {"location", kPh2Gln}})) ==
+             "alert.undo_other_party");
+  c.now_ += 20 * 86400;
+  BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "undo",
+                              {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}}, nullptr,
+                              "2026-12-02T10:00:01Z")) == "alert.undo_too_late");
+  Chain::Expect(c.Do(c.pharmacy1_, "undo",
+                     {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}}, nullptr,
+                     "2026-11-30T10:00:00Z"));
+  BOOST_TEST((c.Pack("S1").facts.status == PackStatus::kActive));
+}
+
+BOOST_AUTO_TEST_CASE(case_cannot_contain_itself_nor_a_child_in_two_parents) {
+  Chain c;
+  const std::string case1 = "095060000000000015", case2 = "095060000000000022";
+  Chain::Expect(c.Do(c.manufacturer_, "aggregate",
+                     {{"parent", case1}, {"children", Strings({PackId("S1"), PackId("S2")})}}));
+  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate",
+                              {{"parent", case2}, {"children", Strings({PackId("S1")})}})) ==
+             "alert.aggregation_conflict");
+  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate",
+                              {{"parent", case1}, {"children", Strings({case1})}})) ==
+             "alert.aggregation_conflict");
+  Chain::Expect(
+      c.Do(c.manufacturer_, "aggregate", {{"parent", case2}, {"children", Strings({case1})}}));
+  BOOST_TEST(Chain::Code(c.Do(c.manufacturer_, "aggregate",
+                              {{"parent", case1}, {"children", Strings({case2})}})) ==
+             "alert.aggregation_conflict");
+  // Shipping the pallet moves every pack inside it.
+  Chain::Expect(c.Do(c.manufacturer_, "ship",
+                     {{"epcs", Strings({case2})},
+                      {"to", "ws"},
+                      {"toLocation", kWsGln},
+                      {"despatchAdvice", "P1"}}));
+  Chain::Expect(c.Do(c.wholesaler_, "receive",
+                     {{"from", "mfg"}, {"despatchAdvice", "P1"}, {"location", kWsGln}}));
+  BOOST_TEST(c.Pack("S2").facts.holder_org == "ws");
+  BOOST_TEST(c.Pack("S3").facts.holder_org == "mfg");
+}
+
+BOOST_AUTO_TEST_CASE(temperature_excursion_blocks_dispense_of_that_shipment) {
+  Chain c;
+  Chain::Expect(c.Do(c.manufacturer_, "ship",
+                     {{"epcs", Strings({PackId("S4")})},
+                      {"to", "ph1"},
+                      {"toLocation", kPh1Gln},
+                      {"despatchAdvice", "COLD"}}));
+  auto reading = JsonValue::Object();
+  reading.set("time", JsonValue("2026-11-21T09:00:00Z"));
+  reading.set("value", JsonValue(int64_t{123}));  // 12.3 °C, above 8.0 °C
+  auto readings = JsonValue::Array();
+  readings.push_back(reading);
+  Chain::Expect(c.Do(c.manufacturer_, "sensor",
+                     {{"from", "mfg"}, {"despatchAdvice", "COLD"}, {"readings", readings}}));
+  Chain::Expect(c.Do(c.pharmacy1_, "receive",
+                     {{"from", "mfg"}, {"despatchAdvice", "COLD"}, {"location", kPh1Gln}}));
+  BOOST_TEST(c.Pack("S4").facts.temperature_excursion);
+  BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "decommission",
+                              {{"epcs", Strings({PackId("S4")})},
+                               {"status", "supplied"},
+                               {"location", kPh1Gln}})) == "alert.temperature_excursion");
+}
+
+BOOST_AUTO_TEST_CASE(key_revoked_at_t_invalidates_later_events_only) {
+  Chain c;
+  auto revoke = [&](const std::string& at) {
+    Org authority{"authority"};
+    return c.Do(authority, "org.key_revoke",
+                {{"id", "mfg"},
+                 {"key", ToBase64(c.manufacturer_.key.public_key().raw())},
+                 {"revokedAt", at}},
+                &c.authority_);
+  };
+  Chain::Expect(revoke("2026-11-21T12:00:00Z"));
+  Chain::Expect(c.Do(c.manufacturer_, "batch.register",
+                     {{"gtin", kGtin}, {"lot", "EARLY"}, {"expiry", "2028-01-31"}, {"quantity", 1}},
+                     nullptr, "2026-11-21T11:59:59Z"));
+  BOOST_TEST(Chain::Code(
+                 c.Do(c.manufacturer_, "batch.register",
+                      {{"gtin", kGtin}, {"lot", "LATE"}, {"expiry", "2028-01-31"}, {"quantity", 1}},
+                      nullptr, "2026-11-21T12:00:00Z")) == "event.key_revoked");
+}
+
+BOOST_AUTO_TEST_CASE(registry_entries_need_the_authority_and_events_a_registered_key) {
+  Chain c;
+  Org rogue{"rogue"};
+  BOOST_TEST(
+      Chain::Code(c.Do(rogue, "org.register",
+                       {{"id", "rogue"}, {"name", "x"}, {"roles", Strings({"manufacturer"})}})) ==
+      "event.not_authority");
+  Org impostor{"mfg"};  // claims to be the manufacturer with another key
+  BOOST_TEST(Chain::Code(c.Do(
+                 impostor, "batch.register",
+                 {{"gtin", kGtin}, {"lot", "FAKE"}, {"expiry", "2028-01-31"}, {"quantity", 1}})) ==
+             "event.unknown_key");
+  BOOST_TEST(Chain::Code(c.Do(
+                 c.pharmacy1_, "batch.register",
+                 {{"gtin", kGtin}, {"lot", "P"}, {"expiry", "2028-01-31"}, {"quantity", 1}})) ==
+             "event.forbidden_role");
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
+  Chain c;
+  uint64_t before = c.ledger_->size();
+  struct Case {
+    std::string code;
+    Status status;
+  };
+  const Case cases[] = {
+      {"event.duplicate_serial", c.Do(c.manufacturer_, "commission",
+                                      {{"gtin", kGtin},
+                                       {"lot", "LOT1"},
+                                       {"location", kMfgGln},
+                                       {"serials", Strings({"S9", "S1"})}})},
+      {"gs1.check_digit",
+       c.Do(c.manufacturer_, "product.register", {{"gtin", "09506000134353"}, {"name", "x"}})},
+      {"event.malformed", c.Do(c.manufacturer_, "batch.register",
+                               {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-03-31"}})},
+      {"ledger.bad_date",
+       c.Do(c.manufacturer_, "batch.register",
+            {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-02-30"}, {"quantity", 1}})},
+      {"event.future_time",
+       c.Do(c.manufacturer_, "batch.register",
+            {{"gtin", kGtin}, {"lot", "L3"}, {"expiry", "2028-02-28"}, {"quantity", 1}}, nullptr,
+            "2027-01-01T00:00:00Z")},
+      {"event.unknown_kind", c.Do(c.manufacturer_, "teleport", {})},
+      {"alert.unknown_serial", c.Do(c.manufacturer_, "ship",
+                                    {{"epcs", Strings({PackId("NOPE")})},
+                                     {"to", "ws"},
+                                     {"toLocation", kWsGln},
+                                     {"despatchAdvice", "Z"}})},
+      {"event.over_quantity",
+       c.Do(c.manufacturer_, "batch.register",
+            {{"gtin", kGtin}, {"lot", "TINY"}, {"expiry", "2028-01-31"}, {"quantity", 1}})},
+  };
+  // The TINY batch registration above succeeds; commissioning two packs into it does not.
+  auto over = c.Do(c.manufacturer_, "commission",
+                   {{"gtin", kGtin},
+                    {"lot", "TINY"},
+                    {"location", kMfgGln},
+                    {"serials", Strings({"T1", "T2"})}});
+  BOOST_TEST(Chain::Code(over) == "event.over_quantity");
+  for (const Case& k : cases) {
+    if (k.code == "event.over_quantity") continue;
+    BOOST_TEST_CONTEXT(k.code) { BOOST_TEST(Chain::Code(k.status) == k.code); }
+  }
+  BOOST_TEST(c.ledger_->size() == before + 1);  // only the TINY batch
+  BOOST_TEST(!c.view_->Pack(kGtin, "S9").value().has_value());
+}
+
+BOOST_AUTO_TEST_SUITE_END()

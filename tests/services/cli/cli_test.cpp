@@ -1,0 +1,231 @@
+// The `pedigree` CLI in-process: what a script sees on stdout, stderr and the exit code.
+#include "pedigree/cli/cli.h"
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <sstream>
+
+#include "cli_run.h"
+#include "common/result.h"
+#include "common/temp_dir.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/note.h"
+#include "pedigree/log/proof.h"
+
+using namespace pedigree;
+using namespace pedigree;
+using namespace pedigree::log;
+using pedigree::services::testing::Cli;
+using pedigree::services::testing::Run;
+using pedigree::testing::TempDir;
+
+namespace {
+
+std::vector<Hash> Hashes(const JsonValue& list) {
+  std::vector<Hash> out;
+  for (const JsonValue& h : list.as_array()) out.push_back(HashFromBase64(h.as_string()).value());
+  return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli)
+
+BOOST_AUTO_TEST_CASE(init_append_checkpoint_and_prove_round_trip) {
+  TempDir tmp;
+  std::string dir = tmp / "ledger";
+  Run init = Cli({"init", "--dir", dir, "--origin", "example.org/cli-test"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  auto vkey = ParseJson(init.out).value().find("verifier_key")->as_string();
+
+  Run keygen = Cli({"keygen", "--out", tmp / "author.pem"});
+  BOOST_REQUIRE_MESSAGE(keygen.rc == 0, keygen.err);
+
+  Run append = Cli({"log", "append", "--dir", dir, "--key", tmp / "author.pem", "-"},
+                   R"([{"a":1},{"a":2},{"a":3},{"a":4},{"a":5}])");
+  BOOST_REQUIRE_MESSAGE(append.rc == 0, append.err);
+  BOOST_TEST(ParseJson(append.out).value().find("size")->as_int() == 5);
+
+  Run checkpoint = Cli({"log", "checkpoint", "--dir", dir});
+  BOOST_REQUIRE_MESSAGE(checkpoint.rc == 0, checkpoint.err);
+  std::vector<NoteVerifier> verifiers{NoteVerifier::Parse(vkey).value()};
+  auto note = OpenNote(checkpoint.out, verifiers);
+  BOOST_REQUIRE_MESSAGE(note.has_value(), pedigree::testing::Why(note));
+  Checkpoint body = ParseCheckpoint(note->text).value();
+  BOOST_TEST(body.size == 5u);
+
+  Run prove = Cli({"log", "prove", "--dir", dir, "--index", "3"});
+  BOOST_REQUIRE_MESSAGE(prove.rc == 0, prove.err);
+  JsonValue proof = ParseJson(prove.out).value();
+  Run entry = Cli({"log", "entry", "--dir", dir, "--index", "3"});
+  std::string entry_bytes = entry.out.substr(0, entry.out.size() - 1);
+  BOOST_TEST(
+      VerifyInclusion(3, 5, LeafHash(AsBytes(entry_bytes)), Hashes(*proof.find("proof")), body.root)
+          .has_value());
+
+  Run consistency = Cli({"log", "consistency", "--dir", dir, "--from", "2", "--to", "5"});
+  BOOST_REQUIRE_MESSAGE(consistency.rc == 0, consistency.err);
+  JsonValue c = ParseJson(consistency.out).value();
+  BOOST_TEST(VerifyConsistency(2, 5, Hashes(*c.find("proof")),
+                               HashFromBase64(c.find("root1")->as_string()).value(), body.root)
+                 .has_value());
+
+  Run audit = Cli({"log", "audit", "--dir", dir});
+  BOOST_TEST(audit.rc == 0);
+  BOOST_TEST(ParseJson(audit.out).value().find("ok")->as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(errors_are_json_with_code_and_nonzero_exit) {
+  TempDir tmp;
+  Run missing = Cli({"log", "checkpoint", "--dir", tmp / "none"});
+  BOOST_TEST(missing.rc == 1);
+  JsonValue parsed = ParseJson(missing.err).value();
+  const JsonValue* error = parsed.find("error");
+  BOOST_REQUIRE(error);
+  BOOST_TEST(error->find("code")->as_string() == "ledger.not_found");
+
+  Run bad_option = Cli({"log", "prove", "--dir", tmp.path(), "--index", "x"});
+  BOOST_TEST(bad_option.rc == 1);
+  BOOST_TEST(ParseJson(bad_option.err).value().find("error")->find("field")->as_string() ==
+             "index");
+
+  BOOST_TEST(Cli({"frobnicate"}).rc == 2);
+  BOOST_TEST(Cli({}).rc == 2);
+}
+
+BOOST_AUTO_TEST_CASE(float_in_payload_is_refused_before_anything_is_written) {
+  TempDir tmp;
+  std::string dir = tmp / "ledger";
+  BOOST_REQUIRE(Cli({"init", "--dir", dir, "--origin", "example.org/cli-test"}).rc == 0);
+  BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "k.pem"}).rc == 0);
+  Run append = Cli({"log", "append", "--dir", dir, "--key", tmp / "k.pem", "-"}, R"({"dose":2.5})");
+  BOOST_TEST(append.rc == 1);
+  BOOST_TEST(append.err.find("json.") != std::string::npos);
+  Run checkpoint = Cli({"log", "checkpoint", "--dir", dir});
+  BOOST_TEST(checkpoint.out.find("\n0\n") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_scan)
+
+BOOST_AUTO_TEST_CASE(rendered_pack_label_scans_back_to_the_same_pack) {
+  TempDir tmp;
+  Run label = Cli({"label", "--gtin", "09506000134352", "--serial", "SN123", "--lot", "LOT42",
+                   "--expiry", "2028-03-31", "-o", tmp / "pack.png"});
+  BOOST_REQUIRE_MESSAGE(label.rc == 0, label.err);
+  Run scan = Cli({"scan", tmp / "pack.png"});
+  BOOST_REQUIRE_MESSAGE(scan.rc == 0, scan.err);
+  JsonValue symbols = ParseJson(scan.out).value();
+  BOOST_REQUIRE(symbols.size() == 1u);
+  const JsonValue& gs1 = *symbols.as_array()[0].find("gs1");
+  BOOST_TEST(gs1.find("packId")->as_string() == "https://id.gs1.org/01/09506000134352/21/SN123");
+  BOOST_TEST(gs1.find("expiry")->as_string() == "2028-03-31");
+  BOOST_TEST(symbols.as_array()[0].find("symbologyIdentifier")->as_string() == "]d2");
+}
+
+BOOST_AUTO_TEST_CASE(text_reads_are_parsed_per_line_with_precise_errors) {
+  Run scan = Cli({"scan", "-"}, "(01)09506000134352(21)A1\r\n(01)09506000134353(21)X\n");
+  BOOST_REQUIRE(scan.rc == 0);
+  JsonValue items = ParseJson(scan.out).value();
+  BOOST_REQUIRE(items.size() == 2u);
+  BOOST_TEST(items.as_array()[0].find("gs1")->find("packId")->as_string() ==
+             "https://id.gs1.org/01/09506000134352/21/A1");
+  const JsonValue* error = items.as_array()[1].find("gs1")->find("error");
+  BOOST_REQUIRE(error);
+  BOOST_TEST(error->find("code")->as_string() == "gs1.check_digit");
+  BOOST_TEST(error->find("field")->as_string() == "01");
+}
+
+BOOST_AUTO_TEST_CASE(label_with_bad_gtin_writes_no_file) {
+  TempDir tmp;
+  Run label = Cli({"label", "--gtin", "09506000134353", "--serial", "S", "--lot", "L", "--expiry",
+                   "280331", "-o", tmp / "bad.png"});
+  BOOST_TEST(label.rc == 1);
+  BOOST_TEST(label.err.find("gs1.check_digit") != std::string::npos);
+  BOOST_TEST(!std::filesystem::exists(tmp / "bad.png"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(cli_supply)
+
+BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_from_the_shell) {
+  TempDir tmp;
+  std::string dir = tmp / "node";
+  Run init = Cli({"init", "--dir", dir, "--origin", "example.org/cli-supply", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "mfg.pem"}).rc == 0);
+  BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "ph.pem"}).rc == 0);
+  Run reg = Cli({"org",
+                 "register",
+                 "--dir",
+                 dir,
+                 "--authority-key",
+                 authority,
+                 "--id",
+                 "mfg",
+                 "--name",
+                 "Maker",
+                 "--roles",
+                 "manufacturer,dispenser",
+                 "--prefixes",
+                 "9506000",
+                 "--glns",
+                 "9506000000008",
+                 "--key",
+                 tmp / "mfg.pem",
+                 "--hold",
+                 "--valid-from",
+                 "2026-01-01T00:00:00Z"});
+  BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+  auto run = [&](std::vector<std::string> args) {
+    args.insert(args.end(), {"--dir", dir});
+    Run r = Cli(args);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+    return r;
+  };
+  run({"product", "register", "--as", "mfg", "--gtin", "09506000134352", "--name", "Examplamab"});
+  run({"batch", "register", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--expiry",
+       "2028-03-31", "--quantity", "10"});
+  run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--location",
+       "9506000000008", "--serials", "A1,A2"});
+  Run commissioned = run({"commission", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1",
+                          "--location", "9506000000008", "--generate", "3", "--json"});
+  BOOST_TEST(ParseJson(commissioned.out).value().find("kind")->as_string() == "commission");
+
+  Run verify = Cli({"verify", "--dir", dir, "--code", "(01)09506000134352(17)280331(10)L1(21)A1"});
+  BOOST_TEST(verify.rc == 0);
+  BOOST_TEST(verify.out.find("VERIFIED") == 0u);
+  run({"dispense", "--as", "mfg", "--code", "(01)09506000134352(21)A1", "--location",
+       "9506000000008"});
+  Run again = Cli({"dispense", "--dir", dir, "--as", "mfg", "--code", "(01)09506000134352(21)A1",
+                   "--location", "9506000000008"});
+  BOOST_TEST(again.rc == 1);
+  BOOST_TEST(again.err.find("alert.already_decommissioned") != std::string::npos);
+  Run not_verified = Cli({"verify", "--dir", dir, "--code", "(01)09506000134352(21)A1", "--json"});
+  BOOST_TEST(not_verified.rc == 3);
+  BOOST_TEST(!ParseJson(not_verified.out).value().find("verified")->as_bool());
+  Run alerts = Cli({"alerts", "--dir", dir, "--json"});
+  BOOST_TEST(ParseJson(alerts.out).value().size() == 1u);
+  Run history = Cli({"history", "--dir", dir, "--code", "(01)09506000134352(21)A1", "--json"});
+  BOOST_TEST(ParseJson(history.out).value().size() == 4u);  // batch, commission, supply, alert
+
+  // Revoke the manufacturer's key: its next event is refused.
+  Run revoke = Cli({"org", "key-revoke", "--dir", dir, "--authority-key", authority, "--id", "mfg",
+                    "--key", tmp / "mfg.pem"});
+  BOOST_REQUIRE_MESSAGE(revoke.rc == 0, revoke.err);
+  Run late = Cli({"recall", "--dir", dir, "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1",
+                  "--reason", "x"});
+  BOOST_TEST(late.rc == 1);
+  BOOST_TEST(late.err.find("event.key_revoked") != std::string::npos);
+  Run added = Cli({"org", "key-add", "--dir", dir, "--authority-key", authority, "--id", "mfg",
+                   "--key", tmp / "ph.pem", "--valid-from", "2026-01-01T00:00:00Z"});
+  BOOST_REQUIRE_MESSAGE(added.rc == 0, added.err);
+  run({"recall", "--as", "mfg", "--key", tmp / "ph.pem", "--gtin", "09506000134352", "--lot", "L1",
+       "--reason", "x"});
+}
+
+BOOST_AUTO_TEST_SUITE_END()

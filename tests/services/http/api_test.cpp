@@ -1,0 +1,507 @@
+// The supply-chain HTTP API over a real socket on an ephemeral port: every action and
+// every refusal, as a client sees it.
+#include "pedigree/http/api.h"
+
+#include <boost/test/unit_test.hpp>
+#include <thread>
+
+#include "common/result.h"
+#include "common/temp_dir.h"
+#include "http_client.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/log/merkle.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/log/tiles.h"
+
+using namespace pedigree;
+using namespace pedigree::services;
+using pedigree::JsonValue;
+using pedigree::services::testing::Exchange;
+using pedigree::services::testing::Reply;
+using pedigree::services::testing::Send;
+
+namespace {
+
+const std::string kGtin = "09506000134352";
+const std::string kMfgGln = "9506000000008", kPh1Gln = "4000001000005", kPh2Gln = "4000002000004";
+
+JsonValue Strings(std::initializer_list<std::string> items) {
+  auto a = JsonValue::Array();
+  for (const auto& i : items) a.push_back(JsonValue(i));
+  return a;
+}
+
+std::string PackCode(const std::string& serial) {
+  return "]d201" + kGtin +
+         "17280331"
+         "10LOT1\x1d"
+         "21" +
+         serial;
+}
+
+class Api {
+ public:
+  Api() {
+    node_ = SupplyNode::Create(tmp_ / "ledger", "example.org/api-test", authority_.public_key())
+                .value();
+    now_ = 1'795'300'000;  // 2026-11-22T...
+    node_->SetClock([this] { return now_; });
+    Register("mfg", "manufacturer", "9506000", kMfgGln);
+    Register("ph1", "dispenser", "4000001", kPh1Gln);
+    Register("ph2", "dispenser", "4000002", kPh2Gln);
+    Register("regulator", "regulator", "4000009", "4000009000007");
+    auto product = JsonValue::Object();
+    product.set("kind", JsonValue("product.register"));
+    product.set("gtin", JsonValue(kGtin));
+    product.set("name", JsonValue("Examplamab"));
+    BOOST_REQUIRE(node_->SubmitAs("mfg", product).has_value());
+    auto batch = JsonValue::Object();
+    batch.set("kind", JsonValue("batch.register"));
+    batch.set("gtin", JsonValue(kGtin));
+    batch.set("lot", JsonValue("LOT1"));
+    batch.set("expiry", JsonValue("2028-03-31"));
+    batch.set("quantity", JsonValue(int64_t{10}));
+    BOOST_REQUIRE(node_->SubmitAs("mfg", batch).has_value());
+
+    tokens_ = TokenStore::Open(tmp_ / "tokens.db").value();
+    for (auto [org, role] : {std::pair{"mfg", "manufacturer"},
+                             {"ph1", "dispenser"},
+                             {"ph2", "dispenser"},
+                             {"regulator", "regulator"}}) {
+      token_[org] = tokens_->Issue(org, {role}, "test").value();
+    }
+    Router router;
+    BOOST_REQUIRE(AddApiRoutes(router, *node_, ApiOptions{"4000009000007"}).has_value());
+    ServerConfig config;
+    config.threads = 4;
+    config.max_body_bytes = 64 * 1024;
+    server_ = HttpServer::Start(config, std::move(router), tokens_.get()).value();
+    session_ = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", server_->port());
+  }
+
+  void Register(const std::string& id, const std::string& role, const std::string& prefix,
+                const std::string& gln) {
+    log::PrivateKey key = log::PrivateKey::Generate();
+    BOOST_REQUIRE(node_->HoldKey(id, key).has_value());
+    keys_.emplace(id, log::PrivateKey::FromPem(key.ToPem()).value());
+    auto index = node_->RegisterOrg(
+        authority_, {id, id, {role}, {prefix}, {gln}, ToBase64(key.public_key().raw())});
+    BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
+  }
+
+  Reply Call(const std::string& org, const std::string& method, const std::string& target,
+             const std::string& body = "", std::map<std::string, std::string> headers = {}) {
+    if (!org.empty()) headers["Authorization"] = "Bearer " + token_[org];
+    if (!body.empty()) headers["Content-Type"] = "application/json";
+    return Exchange(*session_, Send{method, target, body, headers});
+  }
+  static JsonValue Body(const Reply& r) { return pedigree::ParseJson(r.body).value(); }
+  static std::string ErrorCode(const Reply& r) {
+    auto b = pedigree::ParseJson(r.body);
+    if (!b || !b->find("error")) return "";
+    return b->find("error")->find("code")->as_string();
+  }
+  // Commission serials, then ship them mfg -> ph1 and receive.
+  void PacksAtPharmacy1(std::initializer_list<std::string> serials, const std::string& advice) {
+    auto c = JsonValue::Object();
+    c.set("gtin", JsonValue(kGtin));
+    c.set("lot", JsonValue("LOT1"));
+    c.set("location", JsonValue(kMfgGln));
+    c.set("serials", Strings(serials));
+    BOOST_REQUIRE_EQUAL(Call("mfg", "POST", "/v1/commission", pedigree::Canonicalize(c)).status, 201);
+    auto epcs = JsonValue::Array();
+    for (const auto& s : serials)
+      epcs.push_back(JsonValue("https://id.gs1.org/01/" + kGtin + "/21/" + s));
+    auto ship = JsonValue::Object();
+    ship.set("epcs", epcs);
+    ship.set("to", JsonValue("ph1"));
+    ship.set("toLocation", JsonValue(kPh1Gln));
+    ship.set("despatchAdvice", JsonValue(advice));
+    BOOST_REQUIRE_EQUAL(Call("mfg", "POST", "/v1/ship", pedigree::Canonicalize(ship)).status, 201);
+    auto receive = JsonValue::Object();
+    receive.set("from", JsonValue("mfg"));
+    receive.set("despatchAdvice", JsonValue(advice));
+    receive.set("location", JsonValue(kPh1Gln));
+    BOOST_REQUIRE_EQUAL(Call("ph1", "POST", "/v1/receive", pedigree::Canonicalize(receive)).status,
+                        201);
+  }
+  std::string DispenseBody(const std::string& serial, const std::string& gln) {
+    auto d = JsonValue::Object();
+    d.set("code", JsonValue(PackCode(serial)));
+    d.set("location", JsonValue(gln));
+    return pedigree::Canonicalize(d);
+  }
+
+  pedigree::testing::TempDir tmp_;
+  log::PrivateKey authority_ = log::PrivateKey::Generate();
+  int64_t now_;
+  std::map<std::string, log::PrivateKey> keys_;
+  std::map<std::string, std::string> token_;
+  std::unique_ptr<SupplyNode> node_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
+std::string UrlEncode(const std::string& s) { return provenance::PercentEncode(s); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api)
+
+BOOST_AUTO_TEST_CASE(verify_then_dispense_then_second_dispense_is_an_alert) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  Reply v = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1")));
+  BOOST_TEST(v.status == 200);
+  BOOST_TEST(Api::Body(v).find("verified")->as_bool());
+  Reply d = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln));
+  BOOST_TEST(d.status == 201);
+  Reply again = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln));
+  BOOST_TEST(again.status == 422);
+  BOOST_TEST(Api::ErrorCode(again) == "alert.already_decommissioned");
+  // The refusal is on the ledger and the pharmacy sees it.
+  Reply alerts = api.Call("ph1", "GET", "/v1/alerts");
+  BOOST_TEST(alerts.status == 200);
+  BOOST_TEST(Api::Body(alerts).find("alerts")->size() == 1u);
+  Reply after = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1")));
+  BOOST_TEST(!Api::Body(after).find("verified")->as_bool());
+  BOOST_TEST(Api::Body(after).find("status")->as_string() == "supplied");
+}
+
+BOOST_AUTO_TEST_CASE(replayed_idempotency_key_returns_first_index_and_appends_nothing) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  auto first = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                        {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_REQUIRE_EQUAL(first.status, 201);
+  uint64_t size = api.node_->ledger().size();
+  auto replay = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                         {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_TEST(replay.status == 201);
+  BOOST_TEST(Api::Body(replay).find("index")->as_int() == Api::Body(first).find("index")->as_int());
+  BOOST_TEST(api.node_->ledger().size() == size);
+}
+
+BOOST_AUTO_TEST_CASE(idempotency_key_reused_with_a_different_body_is_a_conflict) {
+  Api api;
+  api.PacksAtPharmacy1({"S1", "S2"}, "DA1");
+  auto first = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                        {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_REQUIRE_EQUAL(first.status, 201);
+  uint64_t size = api.node_->ledger().size();
+  // A retry a minute later: the node fills in a new time, but it is the same command.
+  api.now_ += 60;
+  auto replay = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln),
+                         {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_TEST(replay.status == 201);
+  BOOST_TEST(Api::Body(replay).find("index")->as_int() == Api::Body(first).find("index")->as_int());
+  // The same key on another pack is a different command.
+  auto other = api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S2", kPh1Gln),
+                        {{"Idempotency-Key", "till-7-0001"}});
+  BOOST_TEST(other.status == 409);
+  BOOST_TEST(Api::ErrorCode(other) == "idempotency.conflict");
+  BOOST_TEST(Api::Body(other).find("error")->find("message")->as_string().find("'till-7-0001'") !=
+             std::string::npos);
+  BOOST_TEST(api.node_->ledger().size() == size);
+  Reply s2 = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S2")));
+  BOOST_TEST(Api::Body(s2).find("status")->as_string() == "active");
+  // Client-signed: the clientId in the payload is the key, and the time is the client's.
+  auto p = JsonValue::Object();
+  p.set("v", JsonValue(int64_t{1}));
+  p.set("kind", JsonValue("batch.register"));
+  p.set("org", JsonValue("mfg"));
+  p.set("clientId", JsonValue("erp-42"));
+  p.set("time", JsonValue("2026-11-21T10:00:00Z"));
+  p.set("gtin", JsonValue(kGtin));
+  p.set("lot", JsonValue("LOT2"));
+  p.set("expiry", JsonValue("2028-05-31"));
+  p.set("quantity", JsonValue(int64_t{5}));
+  std::string envelope = log::SignEntry(p, api.keys_.at("mfg")).value();
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/events", envelope).status, 201);
+  BOOST_TEST(api.Call("mfg", "POST", "/v1/events", envelope).status == 201);
+  p.set("quantity", JsonValue(int64_t{6}));
+  Reply changed =
+      api.Call("mfg", "POST", "/v1/events", log::SignEntry(p, api.keys_.at("mfg")).value());
+  BOOST_TEST(changed.status == 409);
+  BOOST_TEST(Api::ErrorCode(changed) == "idempotency.conflict");
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+}
+
+BOOST_AUTO_TEST_CASE(concurrent_uses_of_one_key_with_different_bodies_append_one) {
+  Api api;
+  constexpr int kThreads = 8;
+  std::vector<Result<uint64_t>> results(kThreads, Fail("test.unset", "not run"));
+  uint64_t size = api.node_->ledger().size();
+  std::vector<std::thread> pool;
+  for (int t = 0; t < kThreads; ++t) {
+    pool.emplace_back([&, t] {
+      auto b = JsonValue::Object();
+      b.set("kind", JsonValue("batch.register"));
+      b.set("clientId", JsonValue("same-key"));
+      b.set("gtin", JsonValue(kGtin));
+      b.set("lot", JsonValue("L" + std::to_string(t)));
+      b.set("expiry", JsonValue("2028-03-31"));
+      b.set("quantity", JsonValue(int64_t{1}));
+      results[t] = api.node_->SubmitAs("mfg", std::move(b));
+    });
+  }
+  for (auto& t : pool) t.join();
+  int appended = 0, conflicts = 0;
+  for (const auto& r : results) {
+    if (r) ++appended;
+    if (!r && r.error().code() == "idempotency.conflict") ++conflicts;
+  }
+  BOOST_TEST(appended == 1);
+  BOOST_TEST(conflicts == kThreads - 1);
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+}
+
+BOOST_AUTO_TEST_CASE(clone_alert_reaches_the_holder_and_manufacturer_without_naming_the_scanner) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  Reply clone = api.Call("ph2", "POST", "/v1/dispense", api.DispenseBody("S1", kPh2Gln));
+  BOOST_REQUIRE_EQUAL(Api::ErrorCode(clone), "alert.clone_suspected");
+  const std::string epc = "https://id.gs1.org/01/" + kGtin + "/21/S1";
+  // The subject sees its own alert in full.
+  JsonValue own = Api::Body(api.Call("ph2", "GET", "/v1/alerts"));
+  BOOST_REQUIRE_EQUAL(own.find("alerts")->size(), 1u);
+  BOOST_TEST(own.find("alerts")->as_array()[0].find("org")->as_string() == "ph2");
+  // The holder of the genuine pack and the manufacturer see it, without ph2's identity.
+  for (auto [org, concern] : {std::pair{"ph1", "holder"}, {"mfg", "manufacturer"}}) {
+    Reply r = api.Call(org, "GET", "/v1/alerts");
+    BOOST_TEST_CONTEXT(org) {
+      BOOST_TEST(r.status == 200);
+      JsonValue alerts = *Api::Body(r).find("alerts");
+      BOOST_REQUIRE_EQUAL(alerts.size(), 1u);
+      const JsonValue& a = alerts.as_array()[0];
+      BOOST_TEST(a.find("code")->as_string() == "clone_suspected");
+      BOOST_TEST(a.find("epc")->as_string() == epc);
+      BOOST_TEST(a.find("concern")->as_string() == concern);
+      BOOST_TEST(!a.find("org"));
+      BOOST_TEST(r.body.find("ph2") == std::string::npos);
+    }
+  }
+  // The regulator sees the subject.
+  BOOST_TEST(Api::Body(api.Call("regulator", "GET", "/v1/alerts"))
+                 .find("alerts")
+                 ->as_array()[0]
+                 .find("org")
+                 ->as_string() == "ph2");
+}
+
+BOOST_AUTO_TEST_CASE(recalled_pack_fails_verification_and_dispense_both_ways) {
+  Api api;
+  api.PacksAtPharmacy1({"S1", "S2"}, "DA1");
+  auto recall = JsonValue::Object();
+  recall.set("gtin", JsonValue(kGtin));
+  recall.set("lot", JsonValue("LOT1"));
+  recall.set("status", JsonValue("recalled"));
+  recall.set("reason", JsonValue("sterility"));
+  BOOST_REQUIRE_EQUAL(
+      api.Call("mfg", "POST", "/v1/batch-status", pedigree::Canonicalize(recall)).status, 201);
+  BOOST_TEST(Api::ErrorCode(api.Call("ph1", "POST", "/v1/dispense",
+                                     api.DispenseBody("S2", kPh1Gln))) == "alert.recalled");
+  // GS1 Lightweight Verification on the Digital Link path.
+  Reply lw = api.Call("ph1", "GET",
+                      "/01/" + kGtin + "/10/LOT1/21/S2?linkType=verificationService&17=280331");
+  BOOST_TEST(lw.status == 200);
+  JsonValue answer = Api::Body(lw);
+  BOOST_TEST(!answer.find("verified")->as_bool());
+  BOOST_TEST(answer.find("responderGLN")->as_string() == "4000009000007");
+  BOOST_TEST(answer.find("additionalInfo")->as_array()[0].as_string() == "Recalled");
+  Reply unknown = api.Call("ph1", "GET", "/01/" + kGtin + "/21/NOPE?linkType=verificationService");
+  BOOST_TEST(Api::Body(unknown).find("verificationFailureReason")->as_string() ==
+             "No_match_GTIN_Serial");
+  // Recall reach for the manufacturer.
+  Reply batch = api.Call("mfg", "GET", "/v1/batches/" + kGtin + "/LOT1");
+  BOOST_TEST(batch.status == 200);
+  BOOST_TEST(Api::Body(batch).find("status")->as_string() == "recalled");
+  BOOST_TEST(Api::Body(batch).find("reach")->as_array()[0].find("holder")->as_string() == "ph1");
+}
+
+BOOST_AUTO_TEST_CASE(wrong_role_missing_token_and_foreign_history_are_refused) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  Reply wrong_role =
+      api.Call("ph1", "POST", "/v1/products", R"({"gtin":"09506000134352","name":"x"})");
+  BOOST_TEST(wrong_role.status == 403);
+  BOOST_TEST(Api::ErrorCode(wrong_role) == "auth.forbidden_role");
+  BOOST_TEST(api.Call("", "GET", "/v1/verify?code=x").status == 401);
+  BOOST_TEST(api.Call("ph2", "GET", "/v1/packs/" + kGtin + "/S1").status == 403);
+  Reply regulator = api.Call("regulator", "GET", "/v1/packs/" + kGtin + "/S1");
+  BOOST_TEST(regulator.status == 200);
+  BOOST_TEST(Api::Body(regulator).find("events")->size() ==
+             3u + 1u);  // batch, commission, ship, receive
+  BOOST_TEST(api.Call("ph1", "GET", "/v1/packs/" + kGtin + "/S1").status == 200);
+}
+
+BOOST_AUTO_TEST_CASE(client_signed_events_must_verify_and_match_the_token) {
+  Api api;
+  auto p = JsonValue::Object();
+  p.set("v", JsonValue(int64_t{1}));
+  p.set("kind", JsonValue("batch.register"));
+  p.set("org", JsonValue("mfg"));
+  p.set("clientId", JsonValue("c-1"));
+  p.set("time", JsonValue("2026-11-21T10:00:00Z"));
+  p.set("gtin", JsonValue(kGtin));
+  p.set("lot", JsonValue("LOT2"));
+  p.set("expiry", JsonValue("2028-05-31"));
+  p.set("quantity", JsonValue(int64_t{5}));
+  std::string envelope = log::SignEntry(p, api.keys_.at("mfg")).value();
+  BOOST_TEST(api.Call("ph1", "POST", "/v1/events", envelope).status ==
+             403);  // ph1's token, mfg's event
+  std::string forged = envelope;
+  size_t sig = forged.find("\"sig\":\"") + 10;
+  forged[sig] = forged[sig] == 'A' ? 'B' : 'A';
+  Reply bad = api.Call("mfg", "POST", "/v1/events", forged);
+  BOOST_TEST(bad.status == 422);
+  BOOST_TEST(Api::ErrorCode(bad).rfind("entry.", 0) == 0u);
+  std::string wrong_key = log::SignEntry(p, api.keys_.at("ph1")).value();
+  BOOST_TEST(Api::ErrorCode(api.Call("mfg", "POST", "/v1/events", wrong_key)) ==
+             "event.unknown_key");
+  Reply good = api.Call("mfg", "POST", "/v1/events", envelope);
+  BOOST_TEST(good.status == 201);
+  BOOST_TEST(Api::Body(good).find("leafHash")->as_string() ==
+             ToBase64(log::LeafHash(AsBytes(envelope))));
+}
+
+BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  uint64_t size = api.node_->ledger().size();
+  struct Case {
+    std::string org, target, body, code;
+    int status;
+  };
+  const Case cases[] = {
+      {"ph1", "/v1/dispense", "{not json", "request.invalid_json", 400},
+      {"ph1", "/v1/dispense", R"({"code":"]d20109506000134353212","location":"4000001000005"})",
+       "gs1.check_digit", 400},
+      {"ph1", "/v1/dispense",
+       R"({"code":"(01)09506000134352(21)S1","location":"4000001000005","org":"mfg"})",
+       "request.reserved_field", 400},
+      {"ph1", "/v1/receive",
+       R"({"from":"mfg","despatchAdvice":"GHOST","location":"4000001000005"})",
+       "alert.receive_before_ship", 422},
+      {"ph2", "/v1/dispense", R"({"code":"(01)09506000134352(21)S1","location":"4000002000004"})",
+       "alert.clone_suspected", 422},
+      {"ph1", "/v1/dispense", R"({"code":"(01)09506000134352(21)S1","location":"4000002000004"})",
+       "event.foreign_location", 422},
+      {"mfg", "/v1/aggregate",
+       R"({"parent":"095060000000000015","children":["095060000000000015"]})",
+       "alert.aggregation_conflict", 422},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.code) {
+      Reply r = api.Call(c.org, "POST", c.target, c.body);
+      BOOST_TEST(r.status == c.status);
+      BOOST_TEST(Api::ErrorCode(r) == c.code);
+    }
+  }
+  // Refusals by the rules append their alert events, nothing else.
+  uint64_t alerts = 3;
+  BOOST_TEST(api.node_->ledger().size() == size + alerts);
+  // Oversized bodies (413) are the chassis' job: http_server_test covers them.
+}
+
+BOOST_AUTO_TEST_CASE(undo_after_ten_days_is_refused) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  BOOST_REQUIRE_EQUAL(
+      api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln)).status, 201);
+  api.now_ += 11 * 86400;
+  Reply undo = api.Call("ph1", "POST", "/v1/undo", api.DispenseBody("S1", kPh1Gln));
+  BOOST_TEST(undo.status == 422);
+  BOOST_TEST(Api::ErrorCode(undo) == "alert.undo_too_late");
+}
+
+BOOST_AUTO_TEST_CASE(log_proofs_and_tiles_verify_against_the_public_checkpoint) {
+  Api api;
+  api.PacksAtPharmacy1({"S1", "S2", "S3"}, "DA1");
+  Reply cp = api.Call("", "GET", "/v1/log/checkpoint");
+  BOOST_REQUIRE_EQUAL(cp.status, 200);
+  std::vector<log::NoteVerifier> verifiers{
+      log::NoteVerifier::Parse(api.node_->ledger().VerifierKey()).value()};
+  auto note = log::OpenNote(cp.body, verifiers);
+  BOOST_REQUIRE(note.has_value());
+  auto body = log::ParseCheckpoint(note->text).value();
+  Reply proof =
+      api.Call("", "GET", "/v1/log/proof/inclusion?index=2&size=" + std::to_string(body.size));
+  BOOST_REQUIRE_EQUAL(proof.status, 200);
+  JsonValue p = Api::Body(proof);
+  std::vector<Hash> path;
+  for (const auto& h : p.find("proof")->as_array())
+    path.push_back(HashFromBase64(h.as_string()).value());
+  Reply entry = api.Call("regulator", "GET", "/v1/log/entries/2");
+  BOOST_REQUIRE_EQUAL(entry.status, 200);
+  BOOST_TEST(
+      log::VerifyInclusion(2, body.size, log::LeafHash(AsBytes(entry.body)), path, body.root)
+          .has_value());
+  Reply tile = api.Call("", "GET", "/v1/log/tile/0/000.p/" + std::to_string(body.size));
+  BOOST_TEST(tile.status == 200);
+  BOOST_TEST(tile.body.size() == body.size * 32);
+  BOOST_TEST(api.Call("", "GET", "/v1/log/tile/0/x1/000").status == 400);
+  BOOST_TEST(api.Call("", "GET", "/v1/log/entries/2").status == 401);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(api_records)
+
+BOOST_AUTO_TEST_CASE(verify_writes_nothing_unless_asked_to_record) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  uint64_t size = api.node_->ledger().size();
+  BOOST_TEST(api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1"))).status == 200);
+  BOOST_TEST(api.node_->ledger().size() == size);
+  Reply recorded =
+      api.Call("ph1", "GET",
+               "/v1/verify?record=true&location=" + kPh1Gln + "&code=" + UrlEncode(PackCode("S1")));
+  BOOST_REQUIRE_EQUAL(recorded.status, 200);
+  BOOST_TEST(Api::Body(recorded).find("recordedIndex")->as_int() == static_cast<int64_t>(size));
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+  BOOST_TEST(
+      api.Call("ph1", "GET", "/v1/verify?record=true&code=" + UrlEncode(PackCode("S1"))).status ==
+      400);
+}
+
+BOOST_AUTO_TEST_CASE(epcis_sensor_element_list_marks_an_excursion) {
+  Api api;
+  // A cold product: 2.0–8.0 °C.
+  auto product = JsonValue::Object();
+  product.set("kind", JsonValue("product.register"));
+  product.set("gtin", JsonValue("09506000134369"));
+  product.set("name", JsonValue("Cold"));
+  product.set("tempMin", JsonValue(int64_t{20}));
+  product.set("tempMax", JsonValue(int64_t{80}));
+  BOOST_REQUIRE(api.node_->SubmitAs("mfg", product).has_value());
+  std::string commission =
+      R"({"gtin":"09506000134369","lot":"C1","expiry":"2028-03-31","quantity":5})";
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/batches", commission).status, 201);
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/commission",
+                               R"({"gtin":"09506000134369","lot":"C1","location":")" + kMfgGln +
+                                   R"(","serials":["K1"]})")
+                          .status,
+                      201);
+  BOOST_REQUIRE_EQUAL(
+      api.Call(
+             "mfg", "POST", "/v1/ship",
+             R"({"epcs":["https://id.gs1.org/01/09506000134369/21/K1"],"to":"ph1","toLocation":")" +
+                 kPh1Gln + R"(","despatchAdvice":"COLD1"})")
+          .status,
+      201);
+  std::string sensor =
+      R"({"from":"mfg","despatchAdvice":"COLD1","sensorElementList":[{"sensorMetadata":{"time":"2026-11-21T09:00:00Z"},"sensorReport":[{"type":"Temperature","minValue":"3.5","maxValue":"8.4","uom":"CEL"},{"type":"RelativeHumidity","value":"40"}]}]})";
+  BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/sensor", sensor).status, 201);
+  std::string bad =
+      R"({"from":"mfg","despatchAdvice":"COLD1","sensorElementList":[{"sensorReport":[{"type":"Temperature","value":8.4}]}]})";
+  Reply refused = api.Call("mfg", "POST", "/v1/sensor", bad);
+  BOOST_TEST(refused.status == 400);  // a float: refused before it could be signed
+  Reply v = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode("(01)09506000134369(21)K1"));
+  BOOST_TEST(Api::Body(v).find("reasons")->as_array()[0].find("code")->as_string() ==
+             "temperature_excursion");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,632 @@
+// The clinical-trial and kit HTTP API over a real socket on an ephemeral port: the whole
+// sponsor/site workflow from registration to redaction with the sample study, every
+// refusal as a client sees it, and the investigational-product kit journey.
+#include <boost/test/unit_test.hpp>
+#include <fstream>
+#include <sstream>
+
+#include "common/result.h"
+#include "common/temp_dir.h"
+#include "http_client.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/scanner/trial_data.h"
+#include "pedigree/http/api.h"
+#include "pedigree/usecases/trial_store.h"
+#include "pedigree/usecases/trial_workflow.h"
+
+using namespace pedigree;
+using namespace pedigree::services;
+using pedigree::JsonValue;
+using pedigree::services::testing::Exchange;
+using pedigree::services::testing::Reply;
+using pedigree::services::testing::Send;
+
+namespace {
+
+const std::string kTrial = "PDG-CT-2026-01";
+const std::string kStudy = std::string(PEDIGREE_SOURCE_DIR) + "/sample_data/trials/study/";
+const std::string kSignature = "&signatureName=Dr%20Ada%20Site&signatureMeaning=authorship";
+// DM keys are STUDYID|USUBJID (docs/trial-data.md).
+const std::string kFirstKey = kTrial + "|" + kTrial + "-701-0001";
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  BOOST_REQUIRE_MESSAGE(in, "cannot read " + path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+JsonValue Strings(std::initializer_list<std::string> items) {
+  auto a = JsonValue::Array();
+  for (const auto& i : items) a.push_back(JsonValue(i));
+  return a;
+}
+
+JsonValue Signature(const std::string& name, const std::string& meaning = "authorship") {
+  return JsonValue::Object().set("name", JsonValue(name)).set("meaning", JsonValue(meaning));
+}
+
+std::string SubjectRef(const std::string& subject) { return ToHex(Sha256("salt:" + subject)); }
+
+std::string Kit(const std::string& serial) {
+  return "https://id.gs1.org/01/09506000134352/21/" + serial;
+}
+
+// `csv` with the first occurrence of `from` on data line `line` (1 = the first record)
+// replaced by `to`.
+std::string EditLine(const std::string& csv, size_t line, const std::string& from,
+                     const std::string& to) {
+  size_t start = 0;
+  for (size_t i = 0; i < line; ++i) start = csv.find('\n', start) + 1;
+  size_t end = csv.find('\n', start);
+  size_t at = csv.find(from, start);
+  BOOST_REQUIRE(at != std::string::npos && at < end);
+  return csv.substr(0, at) + to + csv.substr(at + from.size());
+}
+
+// The first data line of `csv`, with its line end.
+std::string FirstRecord(const std::string& csv) {
+  size_t start = csv.find('\n') + 1;
+  return csv.substr(start, csv.find('\n', start) + 1 - start);
+}
+
+class TrialApi {
+ public:
+  explicit TrialApi(bool with_store = true, size_t max_dataset_bytes = 1 << 20) {
+    node_ =
+        SupplyNode::Create(tmp_ / "ledger", "example.org/trial-api-test", authority_.public_key())
+            .value();
+    node_->SetClock([this] { return now_; });
+    tokens_ = TokenStore::Open(tmp_ / "tokens.db").value();
+    for (auto [org, role] :
+         {std::pair{"sp", "sponsor"}, {"s1", "site"}, {"s2", "site"}, {"reg", "regulator"}}) {
+      log::PrivateKey key = log::PrivateKey::Generate();
+      BOOST_REQUIRE(node_->HoldKey(org, key).has_value());
+      auto index = node_->RegisterOrg(authority_,
+                                      {org, org, {role}, {}, {}, ToBase64(key.public_key().raw())});
+      BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
+      token_[org] = tokens_->Issue(org, {role}, "test").value();
+    }
+    if (with_store) store_ = SponsorStore::Open(tmp_ / "sponsor.db").value();
+    Router router;
+    ApiOptions options;
+    options.sponsor_store = store_.get();
+    options.max_dataset_bytes = max_dataset_bytes;
+    BOOST_REQUIRE(AddApiRoutes(router, *node_, options).has_value());
+    ServerConfig config;
+    config.threads = 2;
+    // Below the DM file's 33 kB: uploads pass only through their route's own limit.
+    config.max_body_bytes = 16 * 1024;
+    server_ = HttpServer::Start(config, std::move(router), tokens_.get()).value();
+    session_ = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", server_->port());
+  }
+
+  Reply Call(const std::string& org, const std::string& method, const std::string& target,
+             const std::string& body = "", const std::string& type = "application/json",
+             std::map<std::string, std::string> headers = {}) {
+    if (!org.empty()) headers["Authorization"] = "Bearer " + token_[org];
+    if (!body.empty()) headers["Content-Type"] = type;
+    return Exchange(*session_, Send{method, target, body, headers});
+  }
+  Reply Post(const std::string& org, const std::string& target, const JsonValue& body) {
+    return Call(org, "POST", target, pedigree::Canonicalize(body));
+  }
+  Reply Upload(const std::string& org, const std::string& target, const std::string& file,
+               const std::string& type = "text/csv") {
+    return Call(org, "POST", target, file, type);
+  }
+  static JsonValue Body(const Reply& r) { return pedigree::ParseJson(r.body).value(); }
+  static std::string ErrorCode(const Reply& r) {
+    auto b = pedigree::ParseJson(r.body);
+    if (!b || !b->find("error")) return "";
+    return b->find("error")->find("code")->as_string();
+  }
+  static std::string ErrorField(const Reply& r) {
+    JsonValue body = Body(r);
+    const JsonValue* f = body.find("error")->find("field");
+    return f ? f->as_string() : "";
+  }
+
+  Reply RegisterTrial() {
+    auto arms = JsonValue::Array();
+    for (auto [code, name] :
+         {std::pair{"PBO", "Placebo"}, {"LOW", "Pedigrenol 10 mg"}, {"HIGH", "Pedigrenol 20 mg"}}) {
+      arms.push_back(JsonValue::Object().set("code", JsonValue(code)).set("name", JsonValue(name)));
+    }
+    return Post("sp", "/v1/trials",
+                JsonValue::Object()
+                    .set("trialId", JsonValue(kTrial))
+                    .set("registryId", JsonValue("2026-500123-41-00"))
+                    .set("title", JsonValue("Pedigrenol in type 2 diabetes"))
+                    .set("sites", Strings({"s1", "s2"}))
+                    .set("arms", arms)
+                    .set("signature", Signature("Dr Sam Sponsor", "responsibility")));
+  }
+  Reply SealProtocol() {
+    auto outcomes = pedigree::ParseJson(ReadFile(kStudy + "outcomes.json")).value();
+    return Post("sp", "/v1/trials/" + kTrial + "/protocol",
+                JsonValue::Object()
+                    .set("document", JsonValue(ReadFile(kStudy + "protocol.md")))
+                    .set("version", JsonValue("1.0"))
+                    .set("outcomes", outcomes)
+                    .set("signature", Signature("Dr Sam Sponsor", "approval")));
+  }
+  Reply Enrol(const std::string& site, const std::string& subject) {
+    return Post(site, "/v1/trials/" + kTrial + "/enrol",
+                JsonValue::Object()
+                    .set("subjectRef", JsonValue(SubjectRef(subject)))
+                    .set("signature", Signature("Dr Ada Site")));
+  }
+  Reply Lock(const std::string& action, const std::string& domain = "DM",
+             const std::string& reason = "", const std::string& approver = "") {
+    auto body = JsonValue::Object()
+                    .set("domain", JsonValue(domain))
+                    .set("action", JsonValue(action))
+                    .set("signature", Signature("Dr Sam Sponsor", "approval"));
+    if (!reason.empty()) body.set("reason", JsonValue(reason));
+    if (!approver.empty()) body.set("approver", JsonValue(approver));
+    return Post("sp", "/v1/trials/" + kTrial + "/locks", body);
+  }
+  Reply Seal(const std::string& org = "sp") {
+    return Post(org, "/v1/trials/" + kTrial + "/seals?domain=DM",
+                JsonValue::Object().set("signature", Signature("Dr Sam Sponsor", "approval")));
+  }
+  Reply Submit(const std::string& file, const std::string& extra = "") {
+    return Upload("s1", "/v1/trials/" + kTrial + "/submissions?domain=DM" + kSignature + extra,
+                  file);
+  }
+  // Registered trial with its protocol and one subject enrolled at s1.
+  void TrialUnderway() {
+    BOOST_REQUIRE_EQUAL(RegisterTrial().status, 201);
+    BOOST_REQUIRE_EQUAL(SealProtocol().status, 201);
+    BOOST_REQUIRE_EQUAL(Enrol("s1", "001").status, 201);
+  }
+  uint64_t LedgerSize() { return node_->ledger().size(); }
+
+  pedigree::testing::TempDir tmp_;
+  log::PrivateKey authority_ = log::PrivateKey::Generate();
+  int64_t now_ = 1'795'300'000;  // 2026-11-22
+  std::map<std::string, std::string> token_;
+  std::unique_ptr<SupplyNode> node_;
+  std::unique_ptr<TokenStore> tokens_;
+  std::unique_ptr<SponsorStore> store_;
+  std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<Poco::Net::HTTPClientSession> session_;
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(api_trials)
+
+BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_redaction) {
+  TrialApi api;
+  api.TrialUnderway();
+  const std::string dm = ReadFile(kStudy + "dm.csv");
+
+  Reply submitted = api.Submit(dm);
+  BOOST_REQUIRE_MESSAGE(submitted.status == 201, submitted.body);
+  BOOST_TEST(TrialApi::Body(submitted).find("submitted")->as_int() == 240);
+  BOOST_TEST(TrialApi::Body(submitted).find("indices")->size() == 1u);
+
+  std::string first_leaf;
+  const std::vector<StoredRecord> records = api.store_->CurrentRecords(kTrial, "DM").value();
+  for (const StoredRecord& r : records) {
+    if (r.key == kFirstKey) first_leaf = ToHex(r.leaf);
+  }
+  BOOST_REQUIRE(!first_leaf.empty());
+
+  BOOST_REQUIRE_EQUAL(api.Lock("soft_lock").status, 201);
+  // A query answered during the soft lock corrects one age, with its reason.
+  const std::string corrected = EditLine(dm, 1, ",63,", ",64,");
+  Reply correction =
+      api.Submit(corrected, "&reason=" + provenance::PercentEncode("query Q-17: age from source"));
+  BOOST_REQUIRE_MESSAGE(correction.status == 201, correction.body);
+  BOOST_TEST(TrialApi::Body(correction).find("replaced")->as_int() == 1);
+  BOOST_TEST(TrialApi::Body(correction).find("unchanged")->as_int() == 239);
+
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  Reply sealed = api.Seal();
+  BOOST_REQUIRE_MESSAGE(sealed.status == 201, sealed.body);
+  BOOST_TEST(TrialApi::Body(sealed).find("recordCount")->as_int() == 240);
+  BOOST_TEST(TrialApi::Body(sealed).find("algorithm")->as_string() == "pedigree-trial-seal/v1");
+
+  // The corrected file verifies, also with CRLF line ends; one changed cell is named.
+  const std::string verify = "/v1/trials/" + kTrial + "/verify?domain=DM";
+  Reply same = api.Upload("reg", verify, corrected);
+  BOOST_REQUIRE_MESSAGE(same.status == 200, same.body);
+  BOOST_TEST(TrialApi::Body(same).find("identical")->as_bool());
+  BOOST_TEST(TrialApi::Body(same).find("sealedCount")->as_int() == 240);
+  std::string crlf;
+  for (char c : corrected) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  BOOST_TEST(TrialApi::Body(api.Upload("sp", verify, crlf)).find("identical")->as_bool());
+
+  Reply edited = api.Upload("reg", verify, EditLine(corrected, 1, ",M,", ",F,"));
+  BOOST_REQUIRE_EQUAL(edited.status, 200);
+  JsonValue diff = TrialApi::Body(edited);
+  BOOST_TEST(!diff.find("identical")->as_bool());
+  BOOST_REQUIRE_EQUAL(diff.find("changed")->size(), 1u);
+  const JsonValue& change = diff.find("changed")->as_array()[0];
+  BOOST_TEST(change.find("key")->as_string() == kFirstKey);
+  BOOST_TEST(change.find("line")->as_int() == 2);
+  BOOST_REQUIRE_EQUAL(change.find("columns")->size(), 1u);
+  const JsonValue& cell = change.find("columns")->as_array()[0];
+  BOOST_TEST(cell.find("column")->as_string() == "SEX");
+  BOOST_TEST(cell.find("sealed")->as_string() == "M");
+  BOOST_TEST(cell.find("candidate")->as_string() == "F");
+  BOOST_TEST(diff.find("added")->size() == 0u);
+  BOOST_TEST(diff.find("deleted")->size() == 0u);
+
+  // Byte-exact mode names both file hashes.
+  const std::string recorded = ToHex(Sha256(corrected));
+  JsonValue exact = TrialApi::Body(api.Upload("reg", verify + "&byteExact=" + recorded, crlf));
+  BOOST_TEST(exact.find("recordsIdentical")->as_bool());
+  BOOST_TEST(!exact.find("identical")->as_bool());
+  BOOST_TEST(exact.find("fileHash")->find("recorded")->as_string() == recorded);
+  BOOST_TEST(!exact.find("fileHash")->find("matches")->as_bool());
+
+  // One record disclosed, checked by anyone with only this log's key.
+  Reply disclosure = api.Call(
+      "reg", "GET",
+      "/v1/trials/" + kTrial + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
+  BOOST_REQUIRE_MESSAGE(disclosure.status == 200, disclosure.body);
+  Reply checked = api.Call("", "POST", "/v1/disclosures/verify", disclosure.body);
+  BOOST_REQUIRE_MESSAGE(checked.status == 200, checked.body);
+  BOOST_TEST(TrialApi::Body(checked).find("verified")->as_bool());
+  BOOST_TEST(TrialApi::Body(checked).find("key")->as_string() == kFirstKey);
+  BOOST_TEST(TrialApi::Body(checked).find("checkpoint")->find("size")->as_int() > 0);
+  JsonValue tampered = TrialApi::Body(disclosure);
+  std::string salt = tampered.find("salt")->as_string();
+  salt[0] = salt[0] == '0' ? '1' : '0';
+  tampered.set("salt", JsonValue(salt));
+  Reply flipped = api.Call("", "POST", "/v1/disclosures/verify", pedigree::Canonicalize(tampered));
+  BOOST_TEST(flipped.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(flipped) == "disclosure.leaf_mismatch");
+
+  // The publication dropped a sealed outcome and added another.
+  Reply outcomes = api.Call("reg", "POST", "/v1/trials/" + kTrial + "/outcome-check",
+                            ReadFile(kStudy + "reported-outcomes.json"));
+  BOOST_REQUIRE_MESSAGE(outcomes.status == 200, outcomes.body);
+  JsonValue o = TrialApi::Body(outcomes);
+  BOOST_TEST(!o.find("consistent")->as_bool());
+  BOOST_TEST(pedigree::Canonicalize(*o.find("sealedNotReported")) ==
+             R"(["Proportion of subjects with HbA1c below 7.0% at week 24"])");
+  BOOST_TEST(pedigree::Canonicalize(*o.find("reportedNotSealed")) ==
+             R"(["Change from baseline in body weight at week 12"])");
+
+  // Unlock (reason and a second person approving), then a justified redaction.
+  BOOST_TEST(api.Lock("unlock", "DM", "late AE reconciliation", "Dr Ben Approver").status == 201);
+  Reply redacted = api.Post("sp", "/v1/trials/" + kTrial + "/redactions",
+                            JsonValue::Object()
+                                .set("domain", JsonValue("DM"))
+                                .set("key", JsonValue(kFirstKey))
+                                .set("reason", JsonValue("subject name typed into a comment"))
+                                .set("signature", Signature("Dr Sam Sponsor", "responsibility")));
+  BOOST_REQUIRE_MESSAGE(redacted.status == 201, redacted.body);
+
+  // The version before the correction is redacted by its leaf; twice is refused.
+  auto redact_first = JsonValue::Object()
+                          .set("domain", JsonValue("DM"))
+                          .set("leaf", JsonValue(first_leaf))
+                          .set("reason", JsonValue("the same comment, before the age query"))
+                          .set("signature", Signature("Dr Sam Sponsor", "responsibility"));
+  Reply old_version = api.Post("sp", "/v1/trials/" + kTrial + "/redactions", redact_first);
+  BOOST_REQUIRE_MESSAGE(old_version.status == 201, old_version.body);
+  Reply twice = api.Post("sp", "/v1/trials/" + kTrial + "/redactions", redact_first);
+  BOOST_TEST(TrialApi::ErrorCode(twice) == "trial.already_redacted");
+
+  Reply trial = api.Call("s2", "GET", "/v1/trials/" + kTrial);
+  BOOST_REQUIRE_MESSAGE(trial.status == 200, trial.body);
+  JsonValue t = TrialApi::Body(trial);
+  BOOST_TEST(t.find("sponsor")->as_string() == "sp");
+  BOOST_TEST(t.find("protocols")->size() == 1u);
+  BOOST_TEST(t.find("protocols")->as_array()[0].find("isSeal")->as_bool());
+  BOOST_TEST(t.find("enrolment")->find("count")->as_int() == 1);
+  BOOST_REQUIRE_EQUAL(t.find("domains")->size(), 1u);
+  const JsonValue& domain = t.find("domains")->as_array()[0];
+  BOOST_TEST(domain.find("domain")->as_string() == "DM");
+  BOOST_TEST(domain.find("lock")->as_string() == "open");
+  BOOST_TEST(domain.find("leafCount")->as_int() == 240);
+  BOOST_TEST(domain.find("locks")->size() == 3u);
+  BOOST_TEST(domain.find("seals")->size() == 1u);
+  BOOST_TEST(domain.find("redactions")->size() == 2u);
+  // The redacted record can no longer be disclosed.
+  Reply gone = api.Call(
+      "sp", "GET",
+      "/v1/trials/" + kTrial + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
+  BOOST_TEST(gone.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(gone) == "trial.redacted");
+}
+
+BOOST_AUTO_TEST_CASE(refused_trial_requests_name_the_rule_and_write_nothing) {
+  TrialApi api;
+  BOOST_REQUIRE_EQUAL(api.RegisterTrial().status, 201);
+  const std::string dm = ReadFile(kStudy + "dm.csv");
+
+  Reply early = api.Enrol("s1", "001");
+  BOOST_TEST(early.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(early) == "alert.enrolment_before_protocol");
+  BOOST_REQUIRE_EQUAL(api.SealProtocol().status, 201);
+
+  struct Case {
+    std::string what;
+    std::function<Reply()> call;
+    int status;
+    std::string code;
+  };
+  const std::string submissions = "/v1/trials/" + kTrial + "/submissions?domain=DM";
+  const std::vector<Case> before_data = {
+      {"no signature manifestation",
+       [&] {
+         return api.Post("s1", "/v1/trials/" + kTrial + "/enrol",
+                         JsonValue::Object().set("subjectRef", JsonValue(SubjectRef("002"))));
+       },
+       400, "request.missing_field"},
+      {"upload without signature parameters", [&] { return api.Upload("s1", submissions, dm); },
+       400, "request.missing_parameter"},
+      {"site sealing", [&] { return api.Seal("s1"); }, 403, "auth.forbidden_role"},
+      {"wrong study id", [&] { return api.Submit(EditLine(dm, 3, kTrial + ",", "PDG-OTHER-01,")); },
+       400, "trial.wrong_study"},
+      {"empty dataset", [&] { return api.Submit(dm.substr(0, dm.find('\n') + 1)); }, 400,
+       "trial.empty_dataset"},
+      {"duplicate key", [&] { return api.Submit(dm + FirstRecord(dm)); }, 400,
+       "trial.duplicate_key"},
+      {"unknown media type",
+       [&] { return api.Upload("s1", submissions + kSignature, dm, "text/plain"); }, 415,
+       "request.unsupported_media_type"},
+  };
+  for (const Case& c : before_data) {
+    BOOST_TEST_CONTEXT(c.what) {
+      uint64_t size = api.LedgerSize();
+      Reply r = c.call();
+      BOOST_TEST(r.status == c.status);
+      BOOST_TEST(TrialApi::ErrorCode(r) == c.code);
+      BOOST_TEST(api.LedgerSize() == size);
+    }
+  }
+  Reply unsigned_enrol =
+      api.Post("s1", "/v1/trials/" + kTrial + "/enrol",
+               JsonValue::Object().set("subjectRef", JsonValue(SubjectRef("2"))));
+  BOOST_TEST(TrialApi::ErrorField(unsigned_enrol) == "signature");
+
+  // A Latin-1 byte (É as 0xC9) is located in the file.
+  Reply latin1 = api.Submit(EditLine(dm, 2, "YEARS",
+                                     "ANN\xC9"
+                                     "ES"));
+  BOOST_TEST(latin1.status == 400);
+  BOOST_TEST(TrialApi::ErrorCode(latin1) == "trial.invalid_utf8");
+  JsonValue where = *TrialApi::Body(latin1).find("error");
+  BOOST_TEST(where.find("line")->as_int() == 3);
+  BOOST_TEST(where.find("column")->as_int() > 1);
+
+  BOOST_REQUIRE_EQUAL(api.Submit(dm).status, 201);
+  const std::string edited = EditLine(dm, 1, ",63,", ",64,");
+  std::vector<Case> with_data = {
+      {"edit without reason", [&] { return api.Submit(edited); }, 422, "trial.reason_required"},
+      {"seal while open", [&] { return api.Seal(); }, 422, "trial.not_locked"},
+  };
+  for (const Case& c : with_data) {
+    BOOST_TEST_CONTEXT(c.what) {
+      uint64_t size = api.LedgerSize();
+      Reply r = c.call();
+      BOOST_TEST(r.status == c.status);
+      BOOST_TEST(TrialApi::ErrorCode(r) == c.code);
+      BOOST_TEST(api.LedgerSize() == size);
+    }
+  }
+
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  BOOST_REQUIRE_EQUAL(api.Seal().status, 201);
+  std::vector<Case> after_seal = {
+      {"submission after hard lock", [&] { return api.Submit(edited, "&reason=late%20query"); },
+       422, "trial.locked"},
+      {"seal twice", [&] { return api.Seal(); }, 422, "trial.already_sealed"},
+      {"unlock without approver", [&] { return api.Lock("unlock", "DM", "why"); }, 422,
+       "trial.approver_required"},
+      {"redaction without reason",
+       [&] {
+         return api.Post("sp", "/v1/trials/" + kTrial + "/redactions",
+                         JsonValue::Object()
+                             .set("domain", JsonValue("DM"))
+                             .set("key", JsonValue(kFirstKey))
+                             .set("signature", Signature("Dr Sam Sponsor")));
+       },
+       422, "trial.reason_required"},
+  };
+  for (const Case& c : after_seal) {
+    BOOST_TEST_CONTEXT(c.what) {
+      uint64_t size = api.LedgerSize();
+      Reply r = c.call();
+      BOOST_TEST(r.status == c.status);
+      BOOST_TEST(TrialApi::ErrorCode(r) == c.code);
+      BOOST_TEST(api.LedgerSize() == size);
+    }
+  }
+  // The store kept the sealed records: the original file still verifies.
+  Reply verified = api.Upload("sp", "/v1/trials/" + kTrial + "/verify?domain=DM", dm);
+  BOOST_TEST(TrialApi::Body(verified).find("identical")->as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(replayed_trial_command_with_idempotency_key_appends_nothing) {
+  TrialApi api;
+  api.TrialUnderway();
+  auto lock = JsonValue::Object()
+                  .set("domain", JsonValue("AE"))
+                  .set("action", JsonValue("soft_lock"))
+                  .set("signature", Signature("Dr Sam Sponsor", "approval"));
+  const std::string target = "/v1/trials/" + kTrial + "/locks";
+  Reply first = api.Call("sp", "POST", target, pedigree::Canonicalize(lock), "application/json",
+                         {{"Idempotency-Key", "lock-ae-1"}});
+  BOOST_REQUIRE_EQUAL(first.status, 201);
+  uint64_t size = api.LedgerSize();
+  Reply replay = api.Call("sp", "POST", target, pedigree::Canonicalize(lock), "application/json",
+                          {{"Idempotency-Key", "lock-ae-1"}});
+  BOOST_TEST(replay.status == 201);
+  BOOST_TEST(TrialApi::Body(replay).find("index")->as_int() ==
+             TrialApi::Body(first).find("index")->as_int());
+  BOOST_TEST(api.LedgerSize() == size);
+}
+
+BOOST_AUTO_TEST_CASE(dataset_upload_has_its_own_body_limit) {
+  TrialApi api(/*with_store=*/true, /*max_dataset_bytes=*/40 * 1024);
+  api.TrialUnderway();
+  // 33 kB passes, over the server's 16 kB limit for other bodies.
+  BOOST_TEST(api.Submit(ReadFile(kStudy + "dm.csv")).status == 201);
+  // A declared 41 kB is refused before any of it is sent (sending it into a closing
+  // connection would be reset).
+  Poco::Net::HTTPRequest request(
+      "POST", "/v1/trials/" + kTrial + "/submissions?domain=DM" + kSignature, "HTTP/1.1");
+  request.set("Authorization", "Bearer " + api.token_["s1"]);
+  request.setContentType("text/csv");
+  request.setContentLength(41 * 1024);
+  api.session_->sendRequest(request);
+  Poco::Net::HTTPResponse response;
+  std::string body;
+  Poco::StreamCopier::copyToString(api.session_->receiveResponse(response), body);
+  BOOST_TEST(static_cast<int>(response.getStatus()) == 413);
+  BOOST_TEST(body.find("request.too_large") != std::string::npos);
+}
+
+// `count` DM records made from the sample's first, with subjects S00000, S00001, ...
+scanner::Dataset ManySubjects(size_t count) {
+  scanner::TrialParseOptions options;
+  options.expected_study_id = kTrial;
+  scanner::Dataset dm = scanner::ParseCsv(ReadFile(kStudy + "dm.csv"), options).value();
+  size_t usubjid = 0;
+  while (dm.columns[usubjid].name != "USUBJID") ++usubjid;
+  scanner::Record first = dm.records[0];
+  dm.records.clear();
+  for (size_t i = 0; i < count; ++i) {
+    scanner::Record r = first;
+    r.values[usubjid].text = "S" + std::to_string(100000 + i).substr(1);
+    r.line = i + 2;
+    dm.records.push_back(std::move(r));
+  }
+  return dm;
+}
+
+BOOST_AUTO_TEST_CASE(large_dataset_goes_in_chunks_and_a_key_repeated_across_chunks_is_refused) {
+  TrialApi api;
+  api.TrialUnderway();
+  TrialWorkflow workflow(*api.node_, api.store_.get());
+  const TrialSigner site{"s1", "Dr Ada Site", "authorship"};
+  // Record 10,001 repeats record 1's key with another age: with a reason, chunk 2 would
+  // have replaced chunk 1's record.
+  scanner::Dataset repeated = ManySubjects(10'001);
+  repeated.records.back().values = repeated.records.front().values;
+  repeated.records.back().values[7].text = "99";
+  uint64_t size = api.LedgerSize();
+  auto refused = workflow.SubmitDataset(site, kTrial, repeated, "reason");
+  BOOST_TEST(pedigree::services::testing::CodeOf(refused) == "trial.duplicate_key");
+  BOOST_TEST(api.LedgerSize() == size);
+
+  auto chunked = workflow.SubmitDataset(site, kTrial, ManySubjects(10'001));
+  BOOST_REQUIRE_MESSAGE(chunked.has_value(), pedigree::testing::Why(chunked));
+  BOOST_TEST(chunked->indices.size() == 2u);
+  BOOST_TEST(chunked->submitted == 10'001u);
+  Reply trial = api.Call("sp", "GET", "/v1/trials/" + kTrial);
+  BOOST_TEST(TrialApi::Body(trial).find("domains")->as_array()[0].find("leafCount")->as_int() ==
+             10'001);
+}
+
+BOOST_AUTO_TEST_CASE(node_without_sponsor_store_says_so) {
+  TrialApi api(/*with_store=*/false);
+  api.TrialUnderway();
+  Reply r = api.Submit(ReadFile(kStudy + "dm.csv"));
+  BOOST_TEST(r.status == 409);
+  BOOST_TEST(TrialApi::ErrorCode(r) == "trial.no_store");
+}
+
+BOOST_AUTO_TEST_CASE(kit_is_received_before_dispensing_and_quarantined_until_released) {
+  TrialApi api;
+  api.TrialUnderway();
+  auto kit_event = [&](const std::string& org, const std::string& action, JsonValue body) {
+    body.set("trialId", JsonValue(kTrial));
+    body.set("signature", Signature(org == "sp" ? "Dr Sam Sponsor" : "Dr Ada Site"));
+    return api.Post(org, "/v1/kits/" + action, body);
+  };
+  auto kits = [](std::initializer_list<std::string> serials) {
+    auto a = JsonValue::Array();
+    for (const auto& s : serials) a.push_back(JsonValue(Kit(s)));
+    return a;
+  };
+  auto dispense = [&](const std::string& serial) {
+    // Scanned from the kit label, in bracketed GS1 form.
+    return kit_event("s1", "dispense",
+                     JsonValue::Object()
+                         .set("code", JsonValue("(01)09506000134352(21)" + serial))
+                         .set("subjectRef", JsonValue(SubjectRef("001"))));
+  };
+  auto state = [&](const std::string& serial) {
+    Reply r = api.Call("reg", "GET", "/v1/kits/" + provenance::PercentEncode(Kit(serial)));
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+    return TrialApi::Body(r).find("state")->as_string();
+  };
+
+  BOOST_REQUIRE_EQUAL(kit_event("sp", "register",
+                                JsonValue::Object()
+                                    .set("kits", kits({"K1", "K2", "K3"}))
+                                    .set("lot", JsonValue("IMP-001"))
+                                    .set("expiry", JsonValue("2027-12-31"))
+                                    .set("tempMin", JsonValue(20))
+                                    .set("tempMax", JsonValue(80)))
+                          .status,
+                      201);
+  BOOST_REQUIRE_EQUAL(kit_event("sp", "ship",
+                                JsonValue::Object()
+                                    .set("kits", kits({"K1", "K2"}))
+                                    .set("to", JsonValue("s1"))
+                                    .set("despatchAdvice", JsonValue("DA1")))
+                          .status,
+                      201);
+  BOOST_TEST(state("K1") == "in_transit");
+
+  Reply early = dispense("K1");
+  BOOST_TEST(early.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(early) == "alert.kit_not_received");
+
+  BOOST_REQUIRE_EQUAL(
+      kit_event("s1", "receive", JsonValue::Object().set("despatchAdvice", JsonValue("DA1")))
+          .status,
+      201);
+  Reply by_code =
+      api.Call("s1", "GET", "/v1/kits?code=" + provenance::PercentEncode("(01)09506000134352(21)K1"));
+  BOOST_REQUIRE_EQUAL(by_code.status, 200);
+  BOOST_TEST(TrialApi::Body(by_code).find("state")->as_string() == "available");
+  BOOST_TEST(TrialApi::Body(by_code).find("holder")->as_string() == "s1");
+  BOOST_TEST(dispense("K1").status == 201);
+  BOOST_TEST(state("K1") == "dispensed");
+
+  auto reading = JsonValue::Object()
+                     .set("time", JsonValue("2026-11-21T09:00:00Z"))
+                     .set("value", JsonValue(125));
+  BOOST_REQUIRE_EQUAL(kit_event("s1", "excursion",
+                                JsonValue::Object()
+                                    .set("kits", kits({"K2"}))
+                                    .set("readings", JsonValue::Array().push_back(reading)))
+                          .status,
+                      201);
+  BOOST_TEST(state("K2") == "quarantined");
+  Reply quarantined = dispense("K2");
+  BOOST_TEST(quarantined.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(quarantined) == "alert.kit_quarantined");
+
+  Reply site_decides = kit_event("s1", "decision",
+                                 JsonValue::Object()
+                                     .set("kits", kits({"K2"}))
+                                     .set("decision", JsonValue("release"))
+                                     .set("reason", JsonValue("stability data")));
+  BOOST_TEST(site_decides.status == 403);
+  BOOST_REQUIRE_EQUAL(kit_event("sp", "decision",
+                                JsonValue::Object()
+                                    .set("kits", kits({"K2"}))
+                                    .set("decision", JsonValue("release"))
+                                    .set("reason", JsonValue("stability data cover 12.5 °C")))
+                          .status,
+                      201);
+  BOOST_TEST(state("K2") == "available");
+  BOOST_TEST(dispense("K2").status == 201);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
