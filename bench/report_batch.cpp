@@ -36,12 +36,6 @@ std::string Gln(const std::string& prefix) {
   return WithCheckDigit(prefix + std::string(12 - prefix.size(), '0'));
 }
 
-JsonValue Strings(const std::vector<std::string>& v) {
-  auto a = JsonValue::Array();
-  for (const auto& s : v) a.push_back(s);
-  return a;
-}
-
 // count(*) of the batch's packs through the same index the report uses.
 double CountSeconds(const std::string& db_path, const std::string& gtin, const std::string& lot,
                     int64_t* count) {
@@ -125,7 +119,7 @@ int main(int argc, char** argv) {
                                      .set("gtin", gtin)
                                      .set("lot", lot)
                                      .set("location", Gln("9506001"))
-                                     .set("serials", Strings(serials))),
+                                     .set("serials", JsonValue::Strings(serials))),
          "commission");
   }
   // 10% to ws1 (received), the first 1000 of them warm; 1000 in transit to ws2.
@@ -137,7 +131,7 @@ int main(int argc, char** argv) {
     const std::string da = "DA-" + std::to_string(++advice);
     Must(node->SubmitAs("maker", JsonValue::Object()
                                      .set("kind", "ship")
-                                     .set("epcs", Strings(epcs))
+                                     .set("epcs", JsonValue::Strings(epcs))
                                      .set("to", org)
                                      .set("toLocation", Gln(prefix))
                                      .set("despatchAdvice", da)),

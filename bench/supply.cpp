@@ -39,6 +39,7 @@
 #include "pedigree/http/api.h"
 #include "pedigree/usecases/auth.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
 
 namespace {
@@ -74,11 +75,6 @@ double CpuSeconds() {
 
 std::string WithCheckDigit(const std::string& body) {
   return body + std::to_string(provenance::Gs1CheckDigit(body));
-}
-JsonValue Strings(const std::vector<std::string>& items) {
-  auto a = JsonValue::Array();
-  for (const auto& i : items) a.push_back(JsonValue(i));
-  return a;
 }
 JsonValue Event(const std::string& kind) {
   auto p = JsonValue::Object();
@@ -142,7 +138,7 @@ class Chain {
     c.set("gtin", JsonValue(kGtin));
     c.set("lot", JsonValue(lot));
     c.set("location", JsonValue(kMfg.gln()));
-    c.set("serials", Strings(serials));
+    c.set("serials", JsonValue::Strings(serials));
     Must(node_->SubmitAs(kMfg.id, c), "commission");
   }
   void Ship(const std::vector<std::string>& serials, const Org& to, bool receive) {
@@ -151,7 +147,7 @@ class Chain {
     for (const auto& s : serials) epcs.push_back(PackUri(s));
     std::string advice = "DA-" + std::to_string(++advice_counter_);
     auto ship = Event("ship");
-    ship.set("epcs", Strings(epcs));
+    ship.set("epcs", JsonValue::Strings(epcs));
     ship.set("to", JsonValue(to.id));
     ship.set("toLocation", JsonValue(to.gln()));
     ship.set("despatchAdvice", JsonValue(advice));
@@ -504,10 +500,7 @@ void BenchDispense(const Options& o) {
         while (true) {
           int64_t i = next++;
           if (i >= reference_packs) break;
-          auto d = Event("decommission");
-          d.set("epcs", Strings({PackUri("R" + std::to_string(i))}));
-          d.set("status", JsonValue("supplied"));
-          d.set("location", JsonValue(kPharmacy.gln()));
+          auto d = DispensePayload({PackUri("R" + std::to_string(i))}, kPharmacy.gln());
           if (!chain.node().SubmitAs(kPharmacy.id, d)) ++failed;
         }
       });

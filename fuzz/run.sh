@@ -88,7 +88,7 @@ seed_corpus() {
       cp "$root"/fuzz/seeds/fuzz_bundle/* "$dir/"
       seed "$t" empty-proof $'c2sp.org/tlog-proof@v1\nindex 0\n\nexample.org/log\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n' ;;
     fuzz_disclosure)
-      # One AE record disclosed from a sealed fixture (tests/reports/trial_seal_test.cpp's
+      # One AE record disclosed from a sealed fixture (tests/provenance/trial_seal_test.cpp's
       # DiscloseOneAeRecord, written with DisclosureToJson).
       cp "$root"/fuzz/seeds/fuzz_disclosure/* "$dir/" ;;
     fuzz_merkle)

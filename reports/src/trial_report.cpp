@@ -18,12 +18,6 @@ using internal::Str;
 using internal::StrList;
 using internal::Warn;
 
-JsonValue Strings(const std::vector<std::string>& items) {
-  auto a = JsonValue::Array();
-  for (const auto& i : items) a.push_back(i);
-  return a;
-}
-
 std::string Quoted(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& i : items) out += (out.empty() ? "\"" : ", \"") + i + "\"";
@@ -180,9 +174,9 @@ JsonValue TrialVerification::Protocol() {
     e.set("protocolHash", Str(p, "protocolHash")).set("version", Str(p, "version"));
     const JsonValue* outcomes = p.find("outcomes");
     e.set("outcomes", JsonValue::Object()
-                          .set("primary", Strings(outcomes ? StrList(*outcomes, "primary")
+                          .set("primary", JsonValue::Strings(outcomes ? StrList(*outcomes, "primary")
                                                            : std::vector<std::string>{}))
-                          .set("secondary", Strings(outcomes ? StrList(*outcomes, "secondary")
+                          .set("secondary", JsonValue::Strings(outcomes ? StrList(*outcomes, "secondary")
                                                              : std::vector<std::string>{})));
     if (!seal) {
       seal = index;
@@ -242,8 +236,8 @@ void TrialVerification::OutcomeCheck(JsonValue& report) {
   const ReportedOutcomes& reported = *inputs_.reported_outcomes;
   auto out =
       JsonValue::Object().set("reported", JsonValue::Object()
-                                              .set("primary", Strings(reported.primary))
-                                              .set("secondary", Strings(reported.secondary)));
+                                              .set("primary", JsonValue::Strings(reported.primary))
+                                              .set("secondary", JsonValue::Strings(reported.secondary)));
   const char* id = "outcomes.match";
   if (t_.protocols.empty()) {
     v_.checks().push_back(Check(id, false, "no protocol is sealed to compare the outcomes with"));
@@ -263,10 +257,10 @@ void TrialVerification::OutcomeCheck(JsonValue& report) {
   out.set("sealIndex", seal)
       .set(
           "sealed",
-          JsonValue::Object().set("primary", Strings(primary)).set("secondary", Strings(secondary)))
-      .set("reportedNotSealed", Strings(d.reported_not_sealed))
-      .set("sealedNotReported", Strings(d.sealed_not_reported))
-      .set("moved", Strings(d.moved))
+          JsonValue::Object().set("primary", JsonValue::Strings(primary)).set("secondary", JsonValue::Strings(secondary)))
+      .set("reportedNotSealed", JsonValue::Strings(d.reported_not_sealed))
+      .set("sealedNotReported", JsonValue::Strings(d.sealed_not_reported))
+      .set("moved", JsonValue::Strings(d.moved))
       .set("switched", !d.empty());
   if (d.empty()) {
     v_.checks().push_back(
@@ -554,7 +548,7 @@ JsonValue TrialVerification::Run() {
                      .set("sponsor", Str(reg, "org"))
                      .set("sponsorName", v_.OrgName(Str(reg, "org")))
                      .set("title", Str(reg, "title"))
-                     .set("sites", Strings(StrList(reg, "sites")))
+                     .set("sites", JsonValue::Strings(StrList(reg, "sites")))
                      .set("arms", std::move(arms));
   JsonValue protocol = Protocol();
   JsonValue alerts = Alerts();

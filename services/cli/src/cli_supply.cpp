@@ -10,20 +10,15 @@
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/scanner/gs1.h"
+#include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
 namespace {
 
 
-JsonValue Strings(const std::vector<std::string>& items) {
-  auto a = JsonValue::Array();
-  for (const auto& i : items) a.push_back(JsonValue(i));
-  return a;
-}
-
 // How one option becomes one payload member.
-enum class Field { kString, kInt, kList, kCode };
+enum class Field { kString, kInt, kList };
 struct OptionField {
   const char* option;  // --option
   const char* member;  // payload member
@@ -31,18 +26,16 @@ struct OptionField {
   bool required;
 };
 
+// The CLI's options for one supply action (pedigree/usecases/supply_actions.h).
 struct ActionSpec {
-  std::string name;
-  std::string kind;
+  std::string name;  // SupplyAction::name
   std::vector<OptionField> fields;
-  std::vector<std::pair<const char*, const char*>> fixed;  // member, value
   std::string usage;
 };
 
 const std::vector<ActionSpec>& Actions() {
   static const std::vector<ActionSpec> actions = {
       {"product register",
-       "product.register",
        {{"gtin", "gtin", Field::kString, true},
         {"name", "name", Field::kString, true},
         {"form", "form", Field::kString, false},
@@ -50,91 +43,59 @@ const std::vector<ActionSpec>& Actions() {
         {"nhrn", "nhrn", Field::kString, false},
         {"temp-min", "tempMin", Field::kInt, false},
         {"temp-max", "tempMax", Field::kInt, false}},
-       {},
        "--gtin G --name N [--temp-min T --temp-max T (tenths °C)]"},
       {"batch register",
-       "batch.register",
        {{"gtin", "gtin", Field::kString, true},
         {"lot", "lot", Field::kString, true},
         {"expiry", "expiry", Field::kString, true},
         {"quantity", "quantity", Field::kInt, true}},
-       {},
        "--gtin G --lot L --expiry YYYY-MM-DD --quantity N"},
       {"commission",
-       "commission",
        {{"gtin", "gtin", Field::kString, true},
         {"lot", "lot", Field::kString, true},
         {"location", "location", Field::kString, true},
         {"serials", "serials", Field::kList, false}},
-       {},
        "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N)"},
       {"aggregate",
-       "aggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, true}},
-       {},
        "--parent SSCC --children ID,ID,.."},
       {"disaggregate",
-       "disaggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, false}},
-       {},
        "--parent SSCC [--children ID,..]"},
       {"ship",
-       "ship",
-       {{"code", "epcs", Field::kCode, true},
+       {{"code", "code", Field::kList, true},
         {"to", "to", Field::kString, true},
         {"to-location", "toLocation", Field::kString, true},
         {"despatch-advice", "despatchAdvice", Field::kString, true}},
-       {},
        "--code CODE[,CODE..] --to ORG --to-location GLN --despatch-advice DA"},
       {"receive",
-       "receive",
        {{"from", "from", Field::kString, true},
         {"despatch-advice", "despatchAdvice", Field::kString, true},
         {"location", "location", Field::kString, true}},
-       {},
        "--from ORG --despatch-advice DA --location GLN"},
       {"dispense",
-       "decommission",
-       {{"code", "epcs", Field::kCode, true}, {"location", "location", Field::kString, true}},
-       {{"status", "supplied"}},
+       {{"code", "code", Field::kList, true}, {"location", "location", Field::kString, true}},
        "--code CODE --location GLN"},
       {"decommission",
-       "decommission",
-       {{"code", "epcs", Field::kCode, true},
+       {{"code", "code", Field::kList, true},
         {"status", "status", Field::kString, true},
         {"location", "location", Field::kString, true}},
-       {},
        "--code CODE --status destroyed|stolen|sample|free_sample|locked|exported|checked_out "
        "--location GLN"},
       {"undo",
-       "undo",
-       {{"code", "epcs", Field::kCode, true}, {"location", "location", Field::kString, true}},
-       {},
+       {{"code", "code", Field::kList, true}, {"location", "location", Field::kString, true}},
        "--code CODE --location GLN"},
       {"recall",
-       "batch.status",
        {{"gtin", "gtin", Field::kString, true},
         {"lot", "lot", Field::kString, true},
         {"reason", "reason", Field::kString, true}},
-       {{"status", "recalled"}},
        "--gtin G --lot L --reason TEXT"},
   };
   return actions;
 }
 
-// A scanned code in any form, or an SSCC, as the ledger's epc.
-Result<std::string> EpcOf(const std::string& code) {
-  if (code.size() == 18 && std::all_of(code.begin(), code.end(), ::isdigit)) return code;
-  PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
-  if (auto pack = data->pack_id()) return pack->DigitalLinkUri();
-  if (auto sscc = data->sscc()) return sscc->value();
-  return Fail(Error("scan.not_a_pack", "'" + code + "' names no pack (01+21) or logistic unit (00)")
-                  .at_field("code"));
-}
-
 Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
   auto p = JsonValue::Object();
-  p.set("kind", JsonValue(spec.kind));
   for (const OptionField& f : spec.fields) {
     auto value = args.get(f.option);
     if (!value) {
@@ -156,26 +117,16 @@ Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
         break;
       }
       case Field::kList:
-        p.set(f.member, Strings(SplitList(*value)));
+        p.set(f.member, JsonValue::Strings(SplitList(*value)));
         break;
-      case Field::kCode: {
-        auto list = JsonValue::Array();
-        for (const std::string& code : SplitList(*value)) {
-          PEDIGREE_ASSIGN(epc, EpcOf(code));
-          list.push_back(JsonValue(*epc));
-        }
-        p.set(f.member, list);
-        break;
-      }
     }
   }
-  for (const auto& [member, value] : spec.fixed) p.set(member, JsonValue(value));
-  if (auto n = args.get("generate")) {
+  if (args.get("generate")) {
     PEDIGREE_ASSIGN(count, args.number("generate"));
-    p.set("serials", Strings(provenance::RandomSerials(**count)));
+    p.set("generate", JsonValue(static_cast<int64_t>(**count)));
   }
   if (auto id = args.get("client-id")) p.set("clientId", JsonValue(*id));
-  return p;
+  return ActionPayload(ActionNamed(spec.name), std::move(p));
 }
 
 int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliIo& io) {
@@ -195,15 +146,7 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
     // Sign here with the given key file; the node only sequences.
     auto key = log::PrivateKey::LoadPem(*key_path);
     if (!key) return PrintError(io.err, key.error());
-    payload->set("v", JsonValue(int64_t{1}));
-    payload->set("org", JsonValue(*org));
-    payload->set("time", JsonValue(FormatUtcTime((*node)->Now())));
-    if (!payload->find("clientId")) {
-      uint8_t random[12];
-      RandomBytes(random);
-      payload->set("clientId", JsonValue("cli-" + ToHex(random)));
-    }
-    auto envelope = log::SignEntry(*payload, *key);
+    auto envelope = SignCommand(*payload, *org, *key, (*node)->Now(), "cli-");
     if (!envelope) return PrintError(io.err, envelope.error());
     index = (*node)->Submit(std::move(*envelope));
   } else {
@@ -213,7 +156,7 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
   if (args->has("json")) {
     auto out = JsonValue::Object();
     out.set("index", JsonValue(static_cast<int64_t>(*index)));
-    out.set("kind", JsonValue(spec.kind));
+    out.set("kind", JsonValue(ActionNamed(spec.name).kind));
     PrintJson(io.out, out);
   } else {
     io.out << spec.name << ": recorded as ledger entry " << *index << "\n";
@@ -231,18 +174,7 @@ int Verify(const std::vector<std::string>& argv, CliIo& io) {
   auto v = (*node)->Verify(*code);
   if (!v) return PrintError(io.err, v.error());
   if (args->has("json")) {
-    auto o = JsonValue::Object();
-    o.set("verified", JsonValue(v->verified));
-    o.set("packId", JsonValue(v->pack_id));
-    o.set("status", JsonValue(v->status));
-    auto reasons = JsonValue::Array();
-    for (const auto& r : v->reasons) {
-      auto e = JsonValue::Object();
-      e.set("code", JsonValue(std::string(provenance::DescribeAlert(r.code).id)));
-      e.set("message", JsonValue(r.message));
-      reasons.push_back(e);
-    }
-    o.set("reasons", reasons);
+    auto o = VerifyAnswerJson(*v, (*node)->Now());
     PrintJson(io.out, o);
   } else {
     io.out << (v->verified ? "VERIFIED" : "NOT VERIFIED") << "  " << v->pack_id << "\n"
@@ -428,9 +360,9 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   auto p = JsonValue::Object();
   p.set("id", JsonValue(*args->get("id")));
   p.set("name", JsonValue(*args->get("name")));
-  p.set("roles", Strings(SplitList(*args->get("roles"))));
-  if (auto v = args->get("prefixes")) p.set("companyPrefixes", Strings(SplitList(*v)));
-  if (auto v = args->get("glns")) p.set("glns", Strings(SplitList(*v)));
+  p.set("roles", JsonValue::Strings(SplitList(*args->get("roles"))));
+  if (auto v = args->get("prefixes")) p.set("companyPrefixes", JsonValue::Strings(SplitList(*v)));
+  if (auto v = args->get("glns")) p.set("glns", JsonValue::Strings(SplitList(*v)));
   p.set("keys", keys);
   auto index = SubmitAsAuthority(**node, *args->get("authority-key"), "org.register",
                                  "register-" + *args->get("id"), p);

@@ -232,52 +232,6 @@ int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
-JsonValue DiffJson(const CandidateCheck& check) {
-  const provenance::DatasetDiff& d = check.diff;
-  auto changed = JsonValue::Array();
-  for (const auto& c : d.changed) {
-    auto cells = JsonValue::Array();
-    for (const auto& cell : c.cells) {
-      auto o = JsonValue::Object().set("column", JsonValue(cell.column));
-      o.set("sealed", cell.sealed ? JsonValue(*cell.sealed) : JsonValue());
-      o.set("candidate", cell.candidate ? JsonValue(*cell.candidate) : JsonValue());
-      cells.push_back(std::move(o));
-    }
-    changed.push_back(JsonValue::Object()
-                          .set("key", JsonValue(c.key))
-                          .set("line", JsonValue(static_cast<int64_t>(c.candidate_line)))
-                          .set("valuesKnown", JsonValue(c.values_known))
-                          .set("columns", std::move(cells)));
-  }
-  auto keys = [](const std::vector<provenance::KeyAtLine>& list) {
-    auto a = JsonValue::Array();
-    for (const auto& k : list) {
-      auto o = JsonValue::Object().set("key", JsonValue(k.key));
-      if (k.line) o.set("line", JsonValue(static_cast<int64_t>(k.line)));
-      a.push_back(std::move(o));
-    }
-    return a;
-  };
-  bool identical = d.changed.empty() && d.added.empty() && d.deleted.empty() &&
-                   d.unverifiable.empty() && (!d.file_hash || d.file_hash->matches());
-  auto o = JsonValue::Object();
-  o.set("identical", JsonValue(identical));
-  o.set("sealIndex", JsonValue(static_cast<int64_t>(check.on_ledger.index)));
-  o.set("sealRoot", JsonValue(check.on_ledger.root));
-  o.set("sealedCount", JsonValue(static_cast<int64_t>(d.sealed_count)));
-  o.set("candidateCount", JsonValue(static_cast<int64_t>(d.candidate_count)));
-  o.set("changed", std::move(changed));
-  o.set("added", keys(d.added));
-  o.set("deleted", keys(d.deleted));
-  o.set("unverifiable", keys(d.unverifiable));
-  if (d.file_hash) {
-    o.set("fileHash", JsonValue::Object()
-                          .set("recorded", JsonValue(d.file_hash->recorded))
-                          .set("candidate", JsonValue(d.file_hash->candidate)));
-  }
-  return o;
-}
-
 int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(argv, 2, {"file", "domain", "file-hash"}, false, true);
   if (!c) return PrintError(io.err, c.error());
@@ -303,7 +257,7 @@ int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto check = c->workflow().Verify(c->trial, *dataset, recorded, bytes);
   if (!check) return PrintError(io.err, check.error());
-  JsonValue report = DiffJson(*check);
+  JsonValue report = CandidateCheckJson(*check);
   bool identical = report.find("identical")->as_bool();
   if (c->args.has("json")) {
     PrintJson(io.out, report);

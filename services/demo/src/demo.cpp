@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <span>
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -12,6 +13,7 @@
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/note.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
@@ -21,12 +23,6 @@ namespace fs = std::filesystem;
 
 std::string WithCheckDigit(const std::string& body) {
   return body + std::to_string(provenance::Gs1CheckDigit(body));
-}
-
-JsonValue Strings(const std::vector<std::string>& items) {
-  auto a = JsonValue::Array();
-  for (const auto& i : items) a.push_back(JsonValue(i));
-  return a;
 }
 
 struct OrgSpec {
@@ -93,7 +89,7 @@ class Scenario {
   Status Ship(const OrgSpec& from, const OrgSpec& to, const std::vector<std::string>& epcs,
               const std::string& advice) {
     auto ship = Event("ship");
-    ship.set("epcs", Strings(epcs));
+    ship.set("epcs", JsonValue::Strings(epcs));
     ship.set("to", JsonValue(to.id));
     ship.set("toLocation", JsonValue(to.gln()));
     ship.set("despatchAdvice", JsonValue(advice));
@@ -109,11 +105,7 @@ class Scenario {
     return Ok();
   }
   JsonValue Dispense(const OrgSpec& pharmacy, const std::string& pack_id) {
-    auto d = Event("decommission");
-    d.set("epcs", Strings({pack_id}));
-    d.set("status", JsonValue("supplied"));
-    d.set("location", JsonValue(pharmacy.gln()));
-    return d;
+    return DispensePayload({pack_id}, pharmacy.gln());
   }
   // The raw string a DataMatrix scanner sends for the pack: ]d2 01 17 10 <GS> 21.
   std::string ScannerString(const Batch& b, size_t i) const {
@@ -213,8 +205,8 @@ Status Scenario::Run() {
         c.set("lot", JsonValue(batch.lot));
         c.set("location", JsonValue(maker.gln()));
         c.set("serials",
-              Strings({batch.serials.begin() + from,
-                       batch.serials.begin() + std::min(from + 500, batch.serials.size())}));
+              JsonValue::Strings(std::span(batch.serials)
+                                     .subspan(from, std::min<size_t>(500, batch.serials.size() - from))));
         PEDIGREE_TRY(Do(maker.id, c));
       }
       batches.push_back(std::move(batch));
@@ -234,13 +226,13 @@ Status Scenario::Run() {
       auto agg = Event("aggregate");
       b.cases.push_back(Sscc(maker));
       agg.set("parent", JsonValue(b.cases.back()));
-      agg.set("children", Strings(children));
+      agg.set("children", JsonValue::Strings(children));
       PEDIGREE_TRY(Do(maker.id, agg));
     }
     auto pallet = Event("aggregate");
     b.pallet = Sscc(maker);
     pallet.set("parent", JsonValue(b.pallet));
-    pallet.set("children", Strings(b.cases));
+    pallet.set("children", JsonValue::Strings(b.cases));
     PEDIGREE_TRY(Do(maker.id, pallet));
   }
   int advice = 0;
@@ -310,7 +302,7 @@ Status Scenario::Run() {
   PrintVerify("a dispensed pack, scanned again", ScannerString(first, 10));
   {
     auto undo = Event("undo");
-    undo.set("epcs", Strings({PackId(first, 10)}));
+    undo.set("epcs", JsonValue::Strings({PackId(first, 10)}));
     undo.set("location", JsonValue(ph1.gln()));
     PEDIGREE_TRY(Do(ph1.id, undo));
     out_ << "  apotheke-1 undid that dispense within 10 days: the pack is active again\n";
@@ -368,7 +360,7 @@ Status Scenario::Run() {
                        Dispense(ph1, PackId(batches[0], 11)), "alert.already_decommissioned"));
   {
     auto undo = Event("undo");
-    undo.set("epcs", Strings({PackId(batches[0], 11)}));
+    undo.set("epcs", JsonValue::Strings({PackId(batches[0], 11)}));
     undo.set("location", JsonValue(ph2.gln()));
     PEDIGREE_TRY(
         Refused("apotheke-2 undoes apotheke-1's dispense", ph2.id, undo, "alert.undo_other_party"));
@@ -376,7 +368,7 @@ Status Scenario::Run() {
   {
     auto cycle = Event("aggregate");
     cycle.set("parent", JsonValue(batches[0].cases[9]));
-    cycle.set("children", Strings({batches[0].cases[9]}));
+    cycle.set("children", JsonValue::Strings({batches[0].cases[9]}));
     PEDIGREE_TRY(
         Refused("a case that contains itself", north.id, cycle, "alert.aggregation_conflict"));
   }

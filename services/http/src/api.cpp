@@ -9,7 +9,7 @@
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/tiles.h"
-#include "pedigree/scanner/gs1.h"
+#include "pedigree/usecases/supply_actions.h"
 
 namespace pedigree::services {
 namespace {
@@ -46,81 +46,19 @@ Result<uint64_t> NumberParam(const std::map<std::string, std::string>& m, const 
   return v;
 }
 
-JsonValue AlertJson(const provenance::Alert& a) {
-  auto o = JsonValue::Object();
-  o.set("code", JsonValue(std::string(provenance::DescribeAlert(a.code).id)));
-  o.set("message", JsonValue(a.message));
-  o.set("nextStep", JsonValue(std::string(provenance::DescribeAlert(a.code).next_step)));
-  return o;
-}
-
-JsonValue VerifyJson(const VerifyAnswer& v, int64_t now) {
-  auto o = JsonValue::Object();
-  o.set("verified", JsonValue(v.verified));
-  o.set("packId", JsonValue(v.pack_id));
-  o.set("gtin", JsonValue(v.gtin));
-  o.set("serial", JsonValue(v.serial));
-  if (!v.lot.empty()) o.set("lot", JsonValue(v.lot));
-  if (!v.expiry.empty()) o.set("expiry", JsonValue(v.expiry));
-  if (!v.product_name.empty()) o.set("product", JsonValue(v.product_name));
-  o.set("status", JsonValue(v.status));
-  auto reasons = JsonValue::Array();
-  for (const auto& r : v.reasons) reasons.push_back(AlertJson(r));
-  o.set("reasons", reasons);
-  auto hints = JsonValue::Array();
-  for (const auto& h : v.scan_hints) hints.push_back(JsonValue(h));
-  o.set("scanHints", hints);
-  o.set("timestamp", JsonValue(FormatUtcTime(now)));
-  return o;
-}
-
-// A handler that submits a command signed with the caller's organisation key held by
-// this node. `shape` turns the request body into the event payload.
-HttpHandler NodeSigned(SupplyNode& node, std::string kind,
-                       std::function<Status(const HttpRequest&, JsonValue&)> shape = {}) {
-  return [&node, kind, shape](const HttpRequest& req) -> HttpResponse {
+// A handler that submits `action` signed with the caller's organisation key held by this
+// node; the request body holds the action's members (see ActionPayload).
+HttpHandler NodeSigned(SupplyNode& node, std::string_view action_name) {
+  const SupplyAction& action = ActionNamed(action_name);
+  return [&node, &action](const HttpRequest& req) -> HttpResponse {
     auto body = api::CommandBody(req);
     if (!body) return ErrorResponse(body.error());
-    JsonValue payload = std::move(*body);
-    payload.set("kind", JsonValue(kind));
-    if (shape) {
-      if (auto ok = shape(req, payload); !ok) return ErrorResponse(ok.error());
-    }
-    auto index = node.SubmitAs(req.principal->org_id, std::move(payload));
+    auto payload = ActionPayload(action, std::move(*body));
+    if (!payload) return ErrorResponse(payload.error());
+    auto index = node.SubmitAs(req.principal->org_id, std::move(*payload));
     if (!index) return ErrorResponse(index.error());
-    return api::Created(*index, kind);
+    return api::Created(*index, std::string(action.kind));
   };
-}
-
-// The pack ids a body names: `epcs` as given, or `code` in any scanner form.
-Status EpcsFromCode(const HttpRequest&, JsonValue& payload) {
-  const JsonValue* code = payload.find("code");
-  if (!code) return Ok();
-  if (!code->is_string())
-    return Fail(Error("request.invalid_body", "code must be a string").at_field("code"));
-  auto data = scanner::ParseGs1(code->as_string());
-  if (!data) return std::unexpected(data.error());
-  auto pack = data->pack_id();
-  if (!pack) {
-    if (auto sscc = data->sscc()) {
-      auto list = JsonValue::Array();
-      list.push_back(JsonValue(sscc->value()));
-      payload.set("epcs", list);
-    } else {
-      return Fail(Error("scan.not_a_pack", "the code names no pack (01+21) or logistic unit (00)")
-                      .at_field("code"));
-    }
-  } else {
-    auto list = JsonValue::Array();
-    list.push_back(JsonValue(pack->DigitalLinkUri()));
-    payload.set("epcs", list);
-  }
-  JsonValue copy = JsonValue::Object();
-  for (const auto& [k, v] : payload.as_object()) {
-    if (k != "code") copy.set(k, v);
-  }
-  payload = std::move(copy);
-  return Ok();
 }
 
 struct TileIndex {
@@ -199,53 +137,27 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
 
   // Node-signed commands for organisations whose key this node holds.
   PEDIGREE_TRY(router.Add("POST", "/v1/products", manufacturers,
-                          NodeSigned(node, "product.register"), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/batches", manufacturers, NodeSigned(node, "batch.register"),
+                          NodeSigned(node, "product register"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/batches", manufacturers, NodeSigned(node, "batch register"),
                           BodyKind::kJson));
-  PEDIGREE_TRY(router.Add(
-      "POST", "/v1/commission", manufacturers,
-      NodeSigned(node, "commission",
-                 [](const HttpRequest&, JsonValue& p) -> Status {
-                   // {"generate": N} asks the node for N random serials.
-                   if (const JsonValue* g = p.find("generate")) {
-                     if (!g->is_int() || g->as_int() < 1 || g->as_int() > 10000) {
-                       return Fail(Error("request.invalid_body", "generate must be 1 to 10000")
-                                       .at_field("generate"));
-                     }
-                     auto serials = JsonValue::Array();
-                     for (auto& s : provenance::RandomSerials(static_cast<size_t>(g->as_int())))
-                       serials.push_back(JsonValue(s));
-                     JsonValue copy = JsonValue::Object();
-                     for (const auto& [k, v] : p.as_object())
-                       if (k != "generate") copy.set(k, v);
-                     copy.set("serials", serials);
-                     p = std::move(copy);
-                   }
-                   return Ok();
-                 }),
-      BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/commission", manufacturers, NodeSigned(node, "commission"),
+                          BodyKind::kJson));
   PEDIGREE_TRY(
       router.Add("POST", "/v1/aggregate", holders, NodeSigned(node, "aggregate"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/disaggregate", holders, NodeSigned(node, "disaggregate"),
                           BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/ship", holders, NodeSigned(node, "ship", EpcsFromCode),
-                          BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/ship", holders, NodeSigned(node, "ship"), BodyKind::kJson));
   PEDIGREE_TRY(
       router.Add("POST", "/v1/receive", holders, NodeSigned(node, "receive"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/dispense", Access::AnyOf({"dispenser", "wholesaler"}),
-                          NodeSigned(node, "decommission",
-                                     [](const HttpRequest& req, JsonValue& p) -> Status {
-                                       PEDIGREE_TRY(EpcsFromCode(req, p));
-                                       p.set("status", JsonValue("supplied"));
-                                       return Ok();
-                                     }),
+                          NodeSigned(node, "dispense"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/decommission", holders, NodeSigned(node, "decommission"),
                           BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/decommission", holders,
-                          NodeSigned(node, "decommission", EpcsFromCode), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/undo", holders, NodeSigned(node, "undo", EpcsFromCode),
-                          BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("POST", "/v1/undo", holders, NodeSigned(node, "undo"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/batch-status", manufacturers,
-                          NodeSigned(node, "batch.status"), BodyKind::kJson));
+                          NodeSigned(node, "batch status"), BodyKind::kJson));
   PEDIGREE_TRY(
       router.Add("POST", "/v1/sensor", holders, NodeSigned(node, "sensor"), BodyKind::kJson));
 
@@ -258,7 +170,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     }
     auto answer = node.Verify(code->second);
     if (!answer) return ErrorResponse(answer.error());
-    JsonValue body = VerifyJson(*answer, node.Now());
+    JsonValue body = VerifyAnswerJson(*answer, node.Now());
     // Read-only unless the caller asks for the scan to be recorded on the ledger.
     if (auto record = req.query.find("record");
         record != req.query.end() && record->second == "true") {

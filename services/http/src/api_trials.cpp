@@ -24,12 +24,6 @@ using api::Int;
 using api::Json;
 using api::RequiredQuery;
 
-JsonValue Strings(const std::vector<std::string>& items) {
-  auto a = JsonValue::Array();
-  for (const auto& i : items) a.push_back(JsonValue(i));
-  return a;
-}
-
 // trial.no_store is the node's configuration, not the request's fault: 409 (a 503 body
 // would hide the reason).
 HttpResponse Refusal(const Error& e) {
@@ -228,68 +222,6 @@ HttpResponse ParseRefusal(const Error& e) {
   return ErrorResponse(status == 415 ? 415 : 400, e);
 }
 
-JsonValue KeyLines(const std::vector<provenance::KeyAtLine>& keys) {
-  auto a = JsonValue::Array();
-  for (const auto& k : keys) {
-    auto o = JsonValue::Object().set("key", JsonValue(k.key));
-    if (k.line) o.set("line", Int(k.line));
-    a.push_back(std::move(o));
-  }
-  return a;
-}
-
-JsonValue OptionalText(const std::optional<std::string>& s) {
-  return s ? JsonValue(*s) : JsonValue::Null();
-}
-
-JsonValue SealJson(const provenance::SealSummary& s) {
-  return JsonValue::Object()
-      .set("root", JsonValue(ToHex(s.root)))
-      .set("recordCount", Int(s.record_count))
-      .set("schemaHash", JsonValue(s.schema_hash))
-      .set("algorithm", JsonValue(s.algorithm));
-}
-
-JsonValue DiffJson(const CandidateCheck& check) {
-  const provenance::DatasetDiff& d = check.diff;
-  auto o = JsonValue::Object();
-  o.set("identical", JsonValue(d.records_identical() && (!d.file_hash || d.file_hash->matches())));
-  o.set("recordsIdentical", JsonValue(d.records_identical()));
-  o.set("sealIndex", Int(check.on_ledger.index));
-  o.set("seal", SealJson(check.sealed));
-  o.set("sealedCount", Int(d.sealed_count));
-  o.set("candidateCount", Int(d.candidate_count));
-  auto changed = JsonValue::Array();
-  for (const auto& c : d.changed) {
-    auto cells = JsonValue::Array();
-    for (const auto& cell : c.cells) {
-      auto e = JsonValue::Object();
-      e.set("column", JsonValue(cell.column));
-      e.set("sealed", OptionalText(cell.sealed));
-      e.set("candidate", OptionalText(cell.candidate));
-      if (!cell.in_sealed) e.set("inSealed", JsonValue(false));
-      if (!cell.in_candidate) e.set("inCandidate", JsonValue(false));
-      cells.push_back(std::move(e));
-    }
-    changed.push_back(JsonValue::Object()
-                          .set("key", JsonValue(c.key))
-                          .set("line", Int(c.candidate_line))
-                          .set("valuesKnown", JsonValue(c.values_known))
-                          .set("columns", std::move(cells)));
-  }
-  o.set("changed", std::move(changed));
-  o.set("added", KeyLines(d.added));
-  o.set("deleted", KeyLines(d.deleted));
-  o.set("unverifiable", KeyLines(d.unverifiable));
-  if (d.file_hash) {
-    o.set("fileHash", JsonValue::Object()
-                          .set("recorded", JsonValue(d.file_hash->recorded))
-                          .set("candidate", JsonValue(d.file_hash->candidate))
-                          .set("matches", JsonValue(d.file_hash->matches())));
-  }
-  return o;
-}
-
 Result<Hash> HashParam(const std::string& hex, const std::string& field) {
   auto h = HashFromHex(hex);
   if (!h) {
@@ -341,7 +273,7 @@ JsonValue TrialJson(provenance::TrialView& view, const provenance::TrialRecord& 
   o.set("registryId", JsonValue(t.registry_id));
   o.set("sponsor", JsonValue(t.sponsor));
   o.set("title", JsonValue(t.title));
-  o.set("sites", Strings(t.sites));
+  o.set("sites", JsonValue::Strings(t.sites));
   auto arms = JsonValue::Array();
   for (const auto& a : t.arms)
     arms.push_back(
@@ -359,8 +291,8 @@ JsonValue TrialJson(provenance::TrialView& view, const provenance::TrialRecord& 
                      .set("time", JsonValue(FormatUtcTime(p.time)))
                      .set("protocolHash", JsonValue(p.protocol_hash))
                      .set("version", JsonValue(p.version))
-                     .set("primary", Strings(p.primary))
-                     .set("secondary", Strings(p.secondary))
+                     .set("primary", JsonValue::Strings(p.primary))
+                     .set("secondary", JsonValue::Strings(p.secondary))
                      .set("signature", JsonValue::Object()
                                            .set("org", JsonValue(p.signer_org))
                                            .set("name", JsonValue(p.signer_name))
@@ -531,7 +463,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         if (!domain) return ErrorResponse(domain.error());
         auto sealed = api->workflow.Seal(*signer, req.path_params.at("id"), *domain);
         if (!sealed) return Refusal(sealed.error());
-        auto o = SealJson(sealed->summary);
+        auto o = SealSummaryJson(sealed->summary);
         o.set("index", Int(sealed->index));
         o.set("kind", JsonValue("trial.seal"));
         o.set("domain", JsonValue(*domain));
@@ -554,7 +486,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         auto check = api->workflow.Verify(trial_id, *dataset, recorded,
                                           recorded ? std::string_view(req.body) : "");
         if (!check) return Refusal(check.error());
-        return Json(200, DiffJson(*check));
+        return Json(200, CandidateCheckJson(*check));
       },
       BodyKind::kAny, max_dataset_bytes));
 
@@ -643,9 +575,9 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         if (!d) return Refusal(d.error());
         auto o = JsonValue::Object();
         o.set("consistent", JsonValue(d->empty()));
-        o.set("reportedNotSealed", Strings(d->reported_not_sealed));
-        o.set("sealedNotReported", Strings(d->sealed_not_reported));
-        o.set("moved", Strings(d->moved));
+        o.set("reportedNotSealed", JsonValue::Strings(d->reported_not_sealed));
+        o.set("sealedNotReported", JsonValue::Strings(d->sealed_not_reported));
+        o.set("moved", JsonValue::Strings(d->moved));
         return Json(200, o);
       },
       BodyKind::kJson));

@@ -1,5 +1,7 @@
 #include "pedigree/usecases/supply_node.h"
 
+#include "pedigree/usecases/supply_actions.h"
+
 #include <filesystem>
 
 #include "pedigree/log/envelope.h"
@@ -233,22 +235,14 @@ void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
 Result<uint64_t> SupplyNode::SubmitAsAuthority(const log::PrivateKey& authority,
                                                const std::string& kind,
                                                const std::string& client_id, JsonValue payload) {
-  payload.set("v", JsonValue(int64_t{1}));
   payload.set("kind", JsonValue(kind));
-  payload.set("org", JsonValue("authority"));
   payload.set("clientId", JsonValue(client_id));
-  payload.set("time", JsonValue(FormatUtcTime(Now())));
-  PEDIGREE_ASSIGN(envelope, log::SignEntry(payload, authority));
+  PEDIGREE_ASSIGN(envelope, SignCommand(payload, "authority", authority, Now(), ""));
   return Submit(std::move(*envelope));
 }
 
 Result<uint64_t> SupplyNode::RegisterOrg(const log::PrivateKey& authority,
                                          const OrgRegistration& org) {
-  auto strings = [](const std::vector<std::string>& items) {
-    auto a = JsonValue::Array();
-    for (const auto& i : items) a.push_back(JsonValue(i));
-    return a;
-  };
   auto key = JsonValue::Object();
   key.set("key", JsonValue(org.public_key));
   key.set("validFrom", JsonValue(org.valid_from));
@@ -257,9 +251,9 @@ Result<uint64_t> SupplyNode::RegisterOrg(const log::PrivateKey& authority,
   auto p = JsonValue::Object();
   p.set("id", JsonValue(org.id));
   p.set("name", JsonValue(org.name));
-  p.set("roles", strings(org.roles));
-  if (!org.company_prefixes.empty()) p.set("companyPrefixes", strings(org.company_prefixes));
-  if (!org.glns.empty()) p.set("glns", strings(org.glns));
+  p.set("roles", JsonValue::Strings(org.roles));
+  if (!org.company_prefixes.empty()) p.set("companyPrefixes", JsonValue::Strings(org.company_prefixes));
+  if (!org.glns.empty()) p.set("glns", JsonValue::Strings(org.glns));
   p.set("keys", keys);
   return SubmitAsAuthority(authority, "org.register", "register-" + org.id, std::move(p));
 }
@@ -300,15 +294,7 @@ Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload)
     }
     key = it->second.get();
   }
-  if (!payload.find("v")) payload.set("v", JsonValue(int64_t{1}));
-  payload.set("org", JsonValue(org));
-  if (!payload.find("time")) payload.set("time", JsonValue(FormatUtcTime(Now())));
-  if (!payload.find("clientId")) {
-    uint8_t random[12];
-    RandomBytes(random);
-    payload.set("clientId", JsonValue("node-" + ToHex(random)));
-  }
-  PEDIGREE_ASSIGN(envelope, log::SignEntry(payload, *key));
+  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, Now(), "node-"));
   // The payload is at hand: no need to parse the envelope back.
   return SubmitChecked(std::move(*envelope), payload, true);
 }
@@ -363,6 +349,38 @@ Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {
   answer.reasons = provenance::CheckScan(p.facts, p.lot, lot_view, expiry_view, Today(now));
   answer.verified = answer.reasons.empty();
   return answer;
+}
+
+namespace {
+
+JsonValue AlertJson(const provenance::Alert& a) {
+  auto o = JsonValue::Object();
+  o.set("code", JsonValue(std::string(provenance::DescribeAlert(a.code).id)));
+  o.set("message", JsonValue(a.message));
+  o.set("nextStep", JsonValue(std::string(provenance::DescribeAlert(a.code).next_step)));
+  return o;
+}
+
+}  // namespace
+
+JsonValue VerifyAnswerJson(const VerifyAnswer& v, int64_t now) {
+  auto o = JsonValue::Object();
+  o.set("verified", JsonValue(v.verified));
+  o.set("packId", JsonValue(v.pack_id));
+  o.set("gtin", JsonValue(v.gtin));
+  o.set("serial", JsonValue(v.serial));
+  if (!v.lot.empty()) o.set("lot", JsonValue(v.lot));
+  if (!v.expiry.empty()) o.set("expiry", JsonValue(v.expiry));
+  if (!v.product_name.empty()) o.set("product", JsonValue(v.product_name));
+  o.set("status", JsonValue(v.status));
+  auto reasons = JsonValue::Array();
+  for (const auto& r : v.reasons) reasons.push_back(AlertJson(r));
+  o.set("reasons", reasons);
+  auto hints = JsonValue::Array();
+  for (const auto& h : v.scan_hints) hints.push_back(JsonValue(h));
+  o.set("scanHints", hints);
+  o.set("timestamp", JsonValue(FormatUtcTime(now)));
+  return o;
 }
 
 }  // namespace pedigree::services

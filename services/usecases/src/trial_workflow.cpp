@@ -11,12 +11,6 @@ namespace {
 
 constexpr size_t kRecordsPerEvent = 10'000;
 
-JsonValue Strings(const std::vector<std::string>& items) {
-  auto a = JsonValue::Array();
-  for (const auto& i : items) a.push_back(JsonValue(i));
-  return a;
-}
-
 // The records [first, first + count) of `dataset`, with its columns and key.
 scanner::Dataset Slice(const scanner::Dataset& dataset, size_t first, size_t count) {
   scanner::Dataset part;
@@ -67,7 +61,7 @@ Result<uint64_t> TrialWorkflow::SealProtocol(const TrialSigner& sponsor, std::st
   p.set("protocolHash", JsonValue(ToHex(Sha256(document))));
   p.set("version", JsonValue(version));
   p.set("outcomes",
-        JsonValue::Object().set("primary", Strings(primary)).set("secondary", Strings(secondary)));
+        JsonValue::Object().set("primary", JsonValue::Strings(primary)).set("secondary", JsonValue::Strings(secondary)));
   return Submit(sponsor, "trial.protocol", trial_id, std::move(p));
 }
 
@@ -284,6 +278,75 @@ Result<provenance::OutcomeDiscrepancies> TrialWorkflow::CheckOutcomes(
   }
   const provenance::ProtocolRecord& seal = protocols->front();
   return provenance::OutcomeCheck(seal.primary, seal.secondary, reported_primary, reported_secondary);
+}
+
+namespace {
+
+JsonValue Count(uint64_t n) { return JsonValue(static_cast<int64_t>(n)); }
+
+JsonValue KeyLines(const std::vector<provenance::KeyAtLine>& keys) {
+  auto a = JsonValue::Array();
+  for (const auto& k : keys) {
+    auto o = JsonValue::Object().set("key", JsonValue(k.key));
+    if (k.line) o.set("line", Count(k.line));
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
+JsonValue OptionalText(const std::optional<std::string>& s) {
+  return s ? JsonValue(*s) : JsonValue::Null();
+}
+
+}  // namespace
+
+JsonValue SealSummaryJson(const provenance::SealSummary& s) {
+  return JsonValue::Object()
+      .set("root", JsonValue(ToHex(s.root)))
+      .set("recordCount", Count(s.record_count))
+      .set("schemaHash", JsonValue(s.schema_hash))
+      .set("algorithm", JsonValue(s.algorithm));
+}
+
+JsonValue CandidateCheckJson(const CandidateCheck& check) {
+  const provenance::DatasetDiff& d = check.diff;
+  auto o = JsonValue::Object();
+  o.set("identical", JsonValue(d.records_identical() && (!d.file_hash || d.file_hash->matches())));
+  o.set("recordsIdentical", JsonValue(d.records_identical()));
+  o.set("sealIndex", Count(check.on_ledger.index));
+  o.set("sealRoot", JsonValue(check.on_ledger.root));
+  o.set("seal", SealSummaryJson(check.sealed));
+  o.set("sealedCount", Count(d.sealed_count));
+  o.set("candidateCount", Count(d.candidate_count));
+  auto changed = JsonValue::Array();
+  for (const auto& c : d.changed) {
+    auto cells = JsonValue::Array();
+    for (const auto& cell : c.cells) {
+      auto e = JsonValue::Object();
+      e.set("column", JsonValue(cell.column));
+      e.set("sealed", OptionalText(cell.sealed));
+      e.set("candidate", OptionalText(cell.candidate));
+      if (!cell.in_sealed) e.set("inSealed", JsonValue(false));
+      if (!cell.in_candidate) e.set("inCandidate", JsonValue(false));
+      cells.push_back(std::move(e));
+    }
+    changed.push_back(JsonValue::Object()
+                          .set("key", JsonValue(c.key))
+                          .set("line", Count(c.candidate_line))
+                          .set("valuesKnown", JsonValue(c.values_known))
+                          .set("columns", std::move(cells)));
+  }
+  o.set("changed", std::move(changed));
+  o.set("added", KeyLines(d.added));
+  o.set("deleted", KeyLines(d.deleted));
+  o.set("unverifiable", KeyLines(d.unverifiable));
+  if (d.file_hash) {
+    o.set("fileHash", JsonValue::Object()
+                          .set("recorded", JsonValue(d.file_hash->recorded))
+                          .set("candidate", JsonValue(d.file_hash->candidate))
+                          .set("matches", JsonValue(d.file_hash->matches())));
+  }
+  return o;
 }
 
 }  // namespace pedigree::services

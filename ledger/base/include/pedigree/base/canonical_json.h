@@ -7,6 +7,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -52,6 +53,16 @@ class JsonValue {
   static JsonValue String(std::string s) { return JsonValue(std::move(s)); }
   static JsonValue Array() { return JsonValue(JsonArray{}); }
   static JsonValue Object() { return JsonValue(JsonObject{}); }
+  // An array of strings, in order.
+  template <typename Range>
+  static JsonValue Strings(const Range& items) {
+    JsonArray a;
+    for (const auto& s : items) a.emplace_back(std::string(s));
+    return JsonValue(std::move(a));
+  }
+  static JsonValue Strings(std::initializer_list<std::string> items) {
+    return Strings<std::initializer_list<std::string>>(items);
+  }
 
   Kind kind() const { return static_cast<Kind>(value_.index()); }
   bool is_null() const { return kind() == Kind::kNull; }

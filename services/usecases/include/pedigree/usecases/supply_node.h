@@ -34,6 +34,10 @@ struct VerifyAnswer {
   std::vector<std::string> scan_hints;  // the scanner's diagnosis of a damaged read
 };
 
+// The answer as JSON, the same for the HTTP API and `pedigree verify --json` (docs/api.md,
+// GET /v1/verify); `now` (unix seconds) is the answer's timestamp.
+JsonValue VerifyAnswerJson(const VerifyAnswer& answer, int64_t now);
+
 // What the consortium authority registers about an organisation (see org.register in
 // docs/events.md).
 struct OrgRegistration {

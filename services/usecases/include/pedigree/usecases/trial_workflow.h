@@ -47,6 +47,14 @@ struct CandidateCheck {
   provenance::SealRecord on_ledger;
 };
 
+// A seal's summary as JSON: root (hex), recordCount, schemaHash, algorithm.
+JsonValue SealSummaryJson(const provenance::SealSummary& summary);
+// A candidate comparison as JSON, the same for the HTTP API and `pedigree trial verify
+// --json`: identical, recordsIdentical, the seal, every changed record by key and column
+// with both values, added, deleted and unverifiable keys with lines, the file hash check.
+// Format: docs/api.md (POST /v1/trials/{id}/verify).
+JsonValue CandidateCheckJson(const CandidateCheck& check);
+
 class TrialWorkflow {
  public:
   // `store` may be null for nodes that hold no records (events and reads only).
