@@ -30,13 +30,6 @@ JsonValue Strings(const std::vector<std::string>& items) {
   return a;
 }
 
-// trial.no_store is the node's configuration, not the request's fault: 409 (a 503 body
-// would hide the reason).
-HttpResponse Refusal(const Error& e) {
-  if (e.code() == "trial.no_store") return ErrorResponse(409, e);
-  return ErrorResponse(e);
-}
-
 struct TrialApi {
   SupplyNode& node;
   TrialWorkflow workflow;
@@ -148,7 +141,7 @@ HttpHandler TrialCommand(std::shared_ptr<TrialApi> api, std::string kind, Shape 
       if (auto ok = shape(req, payload); !ok) return ErrorResponse(ok.error());
     }
     auto index = api->workflow.Submit(*signer, kind, trial_id, std::move(payload));
-    if (!index) return Refusal(index.error());
+    if (!index) return ErrorResponse(index.error());
     return api::Created(*index, kind);
   };
 }
@@ -506,7 +499,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         if (!dataset) return ParseRefusal(dataset.error());
         auto result =
             api->workflow.SubmitDataset(*signer, trial_id, *dataset, OptionalQuery(req, "reason"));
-        if (!result) return Refusal(result.error());
+        if (!result) return ErrorResponse(result.error());
         auto o = JsonValue::Object();
         o.set("kind", JsonValue("trial.submit"));
         o.set("domain", JsonValue(dataset->domain));
@@ -530,7 +523,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         auto domain = RequiredQuery(req, "domain");
         if (!domain) return ErrorResponse(domain.error());
         auto sealed = api->workflow.Seal(*signer, req.path_params.at("id"), *domain);
-        if (!sealed) return Refusal(sealed.error());
+        if (!sealed) return ErrorResponse(sealed.error());
         auto o = SealJson(sealed->summary);
         o.set("index", Int(sealed->index));
         o.set("kind", JsonValue("trial.seal"));
@@ -553,7 +546,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         if (!dataset) return ParseRefusal(dataset.error());
         auto check = api->workflow.Verify(trial_id, *dataset, recorded,
                                           recorded ? std::string_view(req.body) : "");
-        if (!check) return Refusal(check.error());
+        if (!check) return ErrorResponse(check.error());
         return Json(200, DiffJson(*check));
       },
       BodyKind::kAny, max_dataset_bytes));
@@ -566,7 +559,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                             if (!key) return ErrorResponse(key.error());
                             auto d =
                                 api->workflow.Disclose(req.path_params.at("id"), *domain, *key);
-                            if (!d) return Refusal(d.error());
+                            if (!d) return ErrorResponse(d.error());
                             HttpResponse r;
                             r.body = provenance::DisclosureToJson(*d);
                             return r;
@@ -622,7 +615,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
           if (!key) return ErrorResponse(key.error());
           index = api->workflow.Redact(*signer, req.path_params.at("id"), *domain, *key, reason);
         }
-        if (!index) return Refusal(index.error());
+        if (!index) return ErrorResponse(index.error());
         auto o = JsonValue::Object();
         o.set("index", Int(*index));
         o.set("kind", JsonValue("trial.redact"));
@@ -640,7 +633,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         auto secondary = StringList(*body, "secondary");
         if (!secondary) return ErrorResponse(secondary.error());
         auto d = api->workflow.CheckOutcomes(req.path_params.at("id"), *primary, *secondary);
-        if (!d) return Refusal(d.error());
+        if (!d) return ErrorResponse(d.error());
         auto o = JsonValue::Object();
         o.set("consistent", JsonValue(d->empty()));
         o.set("reportedNotSealed", Strings(d->reported_not_sealed));
