@@ -24,13 +24,6 @@ using api::Int;
 using api::Json;
 using api::RequiredQuery;
 
-// trial.no_store is the node's configuration, not the request's fault: 409 (a 503 body
-// would hide the reason).
-HttpResponse Refusal(const Error& e) {
-  if (e.code() == "trial.no_store") return ErrorResponse(409, e);
-  return ErrorResponse(e);
-}
-
 struct TrialApi {
   SupplyNode& node;
   TrialWorkflow workflow;
@@ -142,7 +135,7 @@ HttpHandler TrialCommand(std::shared_ptr<TrialApi> api, std::string kind, Shape 
       if (auto ok = shape(req, payload); !ok) return ErrorResponse(ok.error());
     }
     auto index = api->workflow.Submit(*signer, kind, trial_id, std::move(payload));
-    if (!index) return Refusal(index.error());
+    if (!index) return ErrorResponse(index.error());
     return api::Created(*index, kind);
   };
 }
@@ -438,7 +431,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         if (!dataset) return ParseRefusal(dataset.error());
         auto result =
             api->workflow.SubmitDataset(*signer, trial_id, *dataset, OptionalQuery(req, "reason"));
-        if (!result) return Refusal(result.error());
+        if (!result) return ErrorResponse(result.error());
         auto o = JsonValue::Object();
         o.set("kind", JsonValue("trial.submit"));
         o.set("domain", JsonValue(dataset->domain));
@@ -462,7 +455,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         auto domain = RequiredQuery(req, "domain");
         if (!domain) return ErrorResponse(domain.error());
         auto sealed = api->workflow.Seal(*signer, req.path_params.at("id"), *domain);
-        if (!sealed) return Refusal(sealed.error());
+        if (!sealed) return ErrorResponse(sealed.error());
         auto o = SealSummaryJson(sealed->summary);
         o.set("index", Int(sealed->index));
         o.set("kind", JsonValue("trial.seal"));
@@ -485,7 +478,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         if (!dataset) return ParseRefusal(dataset.error());
         auto check = api->workflow.Verify(trial_id, *dataset, recorded,
                                           recorded ? std::string_view(req.body) : "");
-        if (!check) return Refusal(check.error());
+        if (!check) return ErrorResponse(check.error());
         return Json(200, CandidateCheckJson(*check));
       },
       BodyKind::kAny, max_dataset_bytes));
@@ -498,7 +491,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                             if (!key) return ErrorResponse(key.error());
                             auto d =
                                 api->workflow.Disclose(req.path_params.at("id"), *domain, *key);
-                            if (!d) return Refusal(d.error());
+                            if (!d) return ErrorResponse(d.error());
                             HttpResponse r;
                             r.body = provenance::DisclosureToJson(*d);
                             return r;
@@ -554,7 +547,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
           if (!key) return ErrorResponse(key.error());
           index = api->workflow.Redact(*signer, req.path_params.at("id"), *domain, *key, reason);
         }
-        if (!index) return Refusal(index.error());
+        if (!index) return ErrorResponse(index.error());
         auto o = JsonValue::Object();
         o.set("index", Int(*index));
         o.set("kind", JsonValue("trial.redact"));
@@ -572,7 +565,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         auto secondary = StringList(*body, "secondary");
         if (!secondary) return ErrorResponse(secondary.error());
         auto d = api->workflow.CheckOutcomes(req.path_params.at("id"), *primary, *secondary);
-        if (!d) return Refusal(d.error());
+        if (!d) return ErrorResponse(d.error());
         auto o = JsonValue::Object();
         o.set("consistent", JsonValue(d->empty()));
         o.set("reportedNotSealed", JsonValue::Strings(d->reported_not_sealed));

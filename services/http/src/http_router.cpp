@@ -1,9 +1,10 @@
 // Transport-independent parts of the HTTP chassis: routing, error mapping, decoding.
 #include <algorithm>
-#include <array>
 #include <cstdio>
+#include <mutex>
 
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error_codes.h"
 #include "pedigree/http/http_server.h"
 
 namespace pedigree::services {
@@ -132,54 +133,17 @@ bool Router::HasProtectedRoutes() const {
 }
 
 int HttpStatusFor(const Error& error) {
-  static const std::map<std::string, int, std::less<>> kExact = {
-      {"auth.missing_token", 401},
-      {"auth.bad_token", 401},
-      {"auth.forbidden_role", 403},
-      {"auth.forbidden_org", 403},
-      {"auth.forbidden", 403},
-      {"report.not_a_pack", 400},
-      {"report.no_such_pack", 404},
-      {"report.no_such_batch", 404},
-      {"report.no_such_trial", 404},
-      {"request.not_found", 404},
-      {"request.method_not_allowed", 405},
-      {"request.too_large", 413},
-      {"request.unsupported_media_type", 415},
-      {"request.rate_limited", 429},
-      {"internal", 500},
-      {"unavailable", 503},
-  };
-  static const std::array<std::pair<std::string_view, int>, 3> kSuffix = {{
-      {".not_found", 404},
-      {".conflict", 409},
-      {".already_exists", 409},
-  }};
-  static const std::array<std::pair<std::string_view, int>, 16> kPrefix = {{
-      {"idempotency.", 409},
-      {"auth.", 401},
-      {"request.", 400},
-      {"json.", 400},
-      {"gs1.", 400},
-      {"scan.", 400},
-      {"token.", 400},
-      {"router.", 400},
-      {"entry.", 422},
-      {"event.", 422},
-      {"trial.", 422},
-      {"kit.", 422},
-      {"disclosure.", 422},
-      {"custody.", 422},
-      {"alert.", 422},
-      {"storage.", 500},
-  }};
-  const std::string& code = error.code();
-  if (auto it = kExact.find(code); it != kExact.end()) return it->second;
-  for (const auto& [suffix, status] : kSuffix) {
-    if (code.ends_with(suffix)) return status;
-  }
-  for (const auto& [prefix, status] : kPrefix) {
-    if (code.starts_with(prefix)) return status;
+  if (const ErrorCodeInfo* info = FindErrorCode(error.code())) return info->http_status;
+  // An undeclared code is a bug in pedigree, not the client's: say so once per code, so
+  // a busy server does not flood its log, and answer 500 internal.
+  static std::mutex mutex;
+  static std::set<std::string, std::less<>> reported;
+  std::lock_guard lock(mutex);
+  if (reported.insert(error.code()).second) {
+    std::fprintf(stderr,
+                 "pedigree: error code '%s' is not declared in ledger/base/src/error_codes.cpp; "
+                 "answering 500 internal (%s)\n",
+                 error.code().c_str(), error.message().c_str());
   }
   return 500;
 }

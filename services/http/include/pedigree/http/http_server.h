@@ -102,20 +102,10 @@ class Router {
   std::vector<Route> routes_;
 };
 
-// The HTTP status for an error code. The one table every endpoint uses
-// (documented in docs/api.md, "Errors"):
-//   exact: auth.missing_token, auth.bad_token → 401; auth.forbidden_role,
-//          auth.forbidden_org, auth.forbidden → 403; report.not_a_pack → 400;
-//          report.no_such_pack, report.no_such_batch → 404;
-//          request.not_found → 404; request.method_not_allowed → 405;
-//          request.too_large → 413; request.unsupported_media_type → 415;
-//          request.rate_limited → 429; unavailable → 503; internal → 500
-//   suffix: *.not_found → 404; *.conflict, *.already_exists → 409
-//   prefix: idempotency. → 409; auth. → 401; request., json., gs1., scan., token.,
-//           router. → 400; entry., event., trial., kit., disclosure., custody., alert.
-//           → 422;
-//           storage. → 500
-//   anything else → 500.
+// The HTTP status for an error code: the status its entry in the error-code registry
+// declares (pedigree/base/error_codes.h; the table is in docs/api.md, "Errors"). An
+// undeclared code is a programming error: it is reported once per code on stderr and
+// answers 500.
 int HttpStatusFor(const Error& error);
 
 // A JSON error response {"error":{"code","message","field"?,"line"?,"column"?,
