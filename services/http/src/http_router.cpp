@@ -162,6 +162,7 @@ HttpResponse ErrorResponse(int status, const Error& error) {
     response.body =
         std::string("{\"error\":{\"code\":") + (unavailable ? "\"unavailable\"" : "\"internal\"") +
         ",\"message\":" + (unavailable ? "\"service unavailable\"" : "\"internal error\"") + "}}";
+    response.internal_cause = error.ToString();
     return response;
   }
   std::string body = "{\"error\":{\"code\":" + JsonQuote(error.code()) +

@@ -162,7 +162,8 @@ struct HttpServer::Impl {
   void Log(const std::string& line) {
     if (config.access_log == nullptr) return;
     std::lock_guard lock(log_mutex);
-    *config.access_log << line << '\n';
+    // One flushed line per request: a crash loses no line already answered.
+    *config.access_log << line << std::endl;
   }
 
   HttpResponse Reject(int status, Error error) { return ErrorResponse(status, error); }
@@ -460,6 +461,12 @@ void RequestAdapter::handleRequest(Poco::Net::HTTPServerRequest& req,
   if (impl_.config.access_log != nullptr) {
     std::string line = req.getMethod() + " " + LoggedTarget(req.getURI()) + " " +
                        std::to_string(response.status) + " " + std::to_string(micros) + "us";
+    if (request.principal) {
+      line += " token=" + request.principal->token_id + " org=" + request.principal->org_id;
+    }
+    if (!response.internal_cause.empty()) {
+      failure = response.internal_cause + (failure.empty() ? "" : "; " + failure);
+    }
     if (!failure.empty()) line += " internal: " + failure;
     impl_.Log(line);
   }
@@ -605,7 +612,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
       socket = std::make_unique<Poco::Net::ServerSocket>();
     }
     try {
-      socket->bind(address, true);
+      // SO_REUSEADDR (restart while old connections linger) but never SO_REUSEPORT:
+      // a second server on a port in use must fail, not silently share its traffic.
+      socket->bind(address, true, false);
       socket->listen(static_cast<int>(std::min<size_t>(config.max_queued, 4096)));
     } catch (const Poco::Exception& e) {
       return Fail("server.bind", "cannot listen on " + config.bind + ":" +

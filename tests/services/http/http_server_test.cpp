@@ -319,6 +319,23 @@ BOOST_AUTO_TEST_CASE(exceptions_and_5xx_errors_reach_the_log_not_the_client) {
   BOOST_TEST(Exchange(session, {.target = "/v1/packs/1"}).status == 200);
   f.server->Stop();
   BOOST_TEST(f.log.str().find("hunter2") != std::string::npos);
+  // The cause of a 5xx is logged with its code, so an operator can act on it.
+  BOOST_TEST(f.log.str().find("GET /v1/storage 500 ") != std::string::npos, f.log.str());
+  BOOST_TEST(f.log.str().find("storage.sqlite: disk I/O error in /var/lib/pedigree/ledger.db") !=
+                 std::string::npos,
+             f.log.str());
+}
+
+BOOST_AUTO_TEST_CASE(a_second_server_on_a_port_in_use_does_not_start) {
+  ServerFixture first;
+  ServerConfig config;
+  config.port = first.server->port();
+  auto second = HttpServer::Start(config, DemoRouter(), nullptr);
+  BOOST_REQUIRE(!second.has_value());
+  BOOST_TEST(second.error().code() == "server.bind");
+  // The first one still answers every request.
+  auto session = first.Session();
+  for (int i = 0; i < 8; ++i) BOOST_TEST(Exchange(session, {.target = "/v1/packs/1"}).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(percent_encoded_digital_link_round_trips_through_the_query) {

@@ -203,6 +203,10 @@ BOOST_AUTO_TEST_CASE(http_routes_check_tokens_and_roles) {
   BOOST_TEST(allowed.body == "{\"org\":\"org-acme\"}");
   (*started)->Stop();
   BOOST_TEST(log.str().find(SecretOf(maker)) == std::string::npos);
+  // The access log names who acted: the token id and its organisation, never the secret.
+  BOOST_TEST(log.str().find("POST /v1/batches 200 ") != std::string::npos, log.str());
+  BOOST_TEST(log.str().find(" org=org-acme") != std::string::npos, log.str());
+  BOOST_TEST(log.str().find(" token=") != std::string::npos, log.str());
 }
 
 BOOST_AUTO_TEST_CASE(protected_routes_without_a_token_store_do_not_start) {

@@ -40,6 +40,9 @@ struct HttpResponse {
   std::string content_type = "application/json";
   std::string body;
   std::map<std::string, std::string> headers;
+  // For a 5xx: the error behind it ("code: message"), written to the access log and never
+  // sent to the client.
+  std::string internal_cause;
 };
 
 // Handlers may run concurrently on several threads. An exception escaping a handler
