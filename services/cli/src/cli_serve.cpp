@@ -1,4 +1,9 @@
 // `pedigree serve` (the HTTP API over a supply-chain ledger) and `pedigree token`.
+#include <algorithm>
+#include <cassert>
+#include <cctype>
+#include <charconv>
+#include <cmath>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -36,6 +41,12 @@ struct ServeSettings {
   };
 };
 
+std::string SettingNames(const ServeSettings& s) {
+  std::string names;
+  for (const auto& [k, v] : s.values) names += (names.empty() ? "" : ", ") + k;
+  return names;
+}
+
 Status LoadConfigFile(const std::string& path, ServeSettings& s) {
   std::ifstream in(path);
   if (!in)
@@ -57,7 +68,8 @@ Status LoadConfigFile(const std::string& path, ServeSettings& s) {
     }
     std::string key = trim(line.substr(0, eq));
     if (!s.values.count(key)) {
-      return Fail(Error("config.unknown_key", "unknown setting '" + key + "' in " + path)
+      return Fail(Error("config.unknown_key", "unknown setting '" + key + "' in " + path +
+                                                  "; the settings are " + SettingNames(s))
                       .at_line_column(n, 1)
                       .at_field(key));
     }
@@ -66,16 +78,57 @@ Status LoadConfigFile(const std::string& path, ServeSettings& s) {
   return Ok();
 }
 
-Result<size_t> SizeSetting(const ServeSettings& s, const std::string& key) {
-  const std::string& v = s.values.at(key);
-  try {
-    size_t used = 0;
-    unsigned long long n = std::stoull(v, &used);
-    if (used == v.size()) return static_cast<size_t>(n);
-  } catch (...) {
+// The numeric settings and the values each accepts; every other setting is text.
+struct NumberRule {
+  const char* key;
+  double min, max;
+  bool whole;  // an integer, written with digits only
+};
+constexpr NumberRule kNumberRules[] = {
+    {"port", 0, 65535, true},
+    {"threads", 1, 1024, true},
+    {"max_body_bytes", 1, 1LL << 30, true},
+    {"max_dataset_bytes", 1, 1LL << 34, true},
+    {"rate_limit", 0, 1e6, false},
+};
+
+Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
+  return Error("config.bad_value", "setting " + std::string(rule.key) + " is '" + value +
+                                       "'; expected " + expected)
+      .at_field(rule.key);
+}
+
+// The setting as a number within its rule's range: digits only for whole numbers, a plain
+// decimal (no sign, exponent, nan or inf) otherwise.
+Result<double> NumberSetting(const ServeSettings& s, const std::string& key) {
+  const NumberRule* rule = nullptr;
+  for (const auto& r : kNumberRules) {
+    if (key == r.key) rule = &r;
   }
-  return Fail(Error("config.bad_value", "setting " + key + " must be a number, got '" + v + "'")
-                  .at_field(key));
+  assert(rule != nullptr);
+  const std::string& v = s.values.at(key);
+  const std::string range = std::to_string(static_cast<long long>(rule->min)) + " to " +
+                            std::to_string(static_cast<long long>(rule->max));
+  const std::string expected = (rule->whole ? "a whole number from " : "a number from ") + range;
+  const bool digits_only = !v.empty() && std::all_of(v.begin(), v.end(), [&](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) || (!rule->whole && c == '.');
+  });
+  if (!digits_only || v.front() == '.' || v.back() == '.' ||
+      std::count(v.begin(), v.end(), '.') > 1) {
+    return Fail(BadValue(*rule, v, expected));
+  }
+  double n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (ec != std::errc() || end != v.data() + v.size() || !std::isfinite(n) || n < rule->min ||
+      n > rule->max) {
+    return Fail(BadValue(*rule, v, expected));
+  }
+  return n;
+}
+
+Result<size_t> SizeSetting(const ServeSettings& s, const std::string& key) {
+  PEDIGREE_ASSIGN(n, NumberSetting(s, key));
+  return static_cast<size_t>(*n);
 }
 
 int Serve(const std::vector<std::string>& argv, CliIo& io) {
@@ -108,13 +161,12 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   for (auto* r : {&port, &threads, &max_body, &max_dataset}) {
     if (!*r) return PrintError(io.err, r->error());
   }
-  if (*port > 65535)
-    return PrintError(io.err,
-                      Error("config.bad_value", "port must be at most 65535").at_field("port"));
+  auto rate_limit = NumberSetting(settings, "rate_limit");
+  if (!rate_limit) return PrintError(io.err, rate_limit.error());
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
   config.max_body_bytes = *max_body;
-  config.rate_limit_per_second_per_token = std::atof(settings.values["rate_limit"].c_str());
+  config.rate_limit_per_second_per_token = *rate_limit;
   if (!settings.values["tls_cert"].empty()) config.tls_cert_file = settings.values["tls_cert"];
   if (!settings.values["tls_key"].empty()) config.tls_key_file = settings.values["tls_key"];
   std::ofstream access_log;

@@ -2,6 +2,7 @@
 #include "pedigree/cli/cli.h"
 
 #include <boost/test/unit_test.hpp>
+#include <fstream>
 #include <filesystem>
 #include <sstream>
 
@@ -92,6 +93,54 @@ BOOST_AUTO_TEST_CASE(errors_are_json_with_code_and_nonzero_exit) {
 
   BOOST_TEST(Cli({"frobnicate"}).rc == 2);
   BOOST_TEST(Cli({}).rc == 2);
+}
+
+BOOST_AUTO_TEST_CASE(serve_settings_are_parsed_strictly_and_name_the_setting) {
+  TempDir tmp;
+  struct Case {
+    std::vector<std::string> args;
+    const char* code;
+    const char* field;
+  };
+  const Case cases[] = {
+      {{"--rate-limit", "ten"}, "config.bad_value", "rate_limit"},
+      {{"--rate-limit", "nan"}, "config.bad_value", "rate_limit"},
+      {{"--rate-limit", "inf"}, "config.bad_value", "rate_limit"},
+      {{"--rate-limit", "1e999"}, "config.bad_value", "rate_limit"},
+      {{"--rate-limit", "-1"}, "config.bad_value", "rate_limit"},
+      {{"--max-body-bytes", "-1"}, "config.bad_value", "max_body_bytes"},
+      {{"--max-body-bytes", " 5"}, "config.bad_value", "max_body_bytes"},
+      {{"--max-body-bytes", "0"}, "config.bad_value", "max_body_bytes"},
+      {{"--threads", "100000"}, "config.bad_value", "threads"},
+      {{"--threads", "0"}, "config.bad_value", "threads"},
+      {{"--port", "65536"}, "config.bad_value", "port"},
+      {{"--port", "+80"}, "config.bad_value", "port"},
+  };
+  for (const auto& c : cases) {
+    std::vector<std::string> argv = {"serve", "--dir", tmp / "none"};
+    argv.insert(argv.end(), c.args.begin(), c.args.end());
+    Run r = Cli(argv);
+    BOOST_TEST_INFO(c.args[0] << " " << c.args[1]);
+    BOOST_TEST(r.rc != 0);
+    auto parsed = ParseJson(r.err);
+    BOOST_REQUIRE_MESSAGE(parsed.has_value(), r.err);
+    const JsonValue* error = parsed->find("error");
+    BOOST_REQUIRE(error);
+    BOOST_TEST(error->find("code")->as_string() == c.code);
+    BOOST_TEST(error->find("field")->as_string() == c.field);
+    BOOST_TEST(error->find("message")->as_string().find(c.args[1]) != std::string::npos);
+  }
+  // An unknown key in the config file names the settings that exist.
+  const std::string config = tmp / "pedigree.conf";
+  std::ofstream(config) << "# comment\nport = 8080\nrate_limit_per_second_per_token = 5\n";
+  Run unknown = Cli({"serve", "--dir", tmp / "none", "--config", config});
+  auto parsed = ParseJson(unknown.err);
+  BOOST_REQUIRE_MESSAGE(parsed.has_value(), unknown.err);
+  const JsonValue* error = parsed->find("error");
+  BOOST_TEST(error->find("code")->as_string() == "config.unknown_key");
+  BOOST_TEST(error->find("line")->as_int() == 3);
+  BOOST_TEST(error->find("message")->as_string().find("rate_limit, responder_gln") !=
+             std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(float_in_payload_is_refused_before_anything_is_written) {
