@@ -5,6 +5,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "pedigree/reports/bundle.h"
 #include "supply_scenario.h"
 
 using namespace pedigree;
@@ -74,6 +75,34 @@ BOOST_AUTO_TEST_CASE(full_chain_with_case_is_verified_from_any_scanner_form) {
     }
     BOOST_TEST(r.find("registry")->size() == 3u);  // org.register of mfg, wh and ph1
   }
+}
+
+BOOST_AUTO_TEST_CASE(pack_that_travelled_in_a_case_on_a_pallet_is_verified_online_and_offline) {
+  SupplyScenario s;
+  s.RunPalletChain();
+  JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Scan("S1"), s.now());
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
+  BOOST_TEST(Verdict(r) == "VERIFIED");
+  BOOST_TEST(r.find("violations")->size() == 0u);
+  BOOST_TEST(r.find("subject")->find("holder")->as_string() == "ph1");
+  // product, batch, commission, case, pallet, ship, receive, unpack pallet, unpack case,
+  // ship, receive, dispense: the pallet's own aggregation is in the pack's history.
+  const JsonArray& events = r.find("events")->as_array();
+  BOOST_REQUIRE(events.size() == 12u);
+  BOOST_TEST(events[4].find("kind")->as_string() == "aggregate");
+  BOOST_TEST(events[7].find("kind")->as_string() == "disaggregate");
+  // The offline bundle holds the same evidence and gives the same verdict.
+  auto evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S1"));
+  BOOST_REQUIRE(evidence.has_value());
+  auto read = ReadBundle(WriteBundle(*evidence));
+  BOOST_REQUIRE_MESSAGE(read.has_value(), pedigree::testing::Why(read));
+  JsonValue offline = VerifyPack(*read, LedgerTrustAnchors(s.node().ledger()).value(), s.now());
+  BOOST_TEST(pedigree::Canonicalize(offline) == pedigree::Canonicalize(r));
+  // The sibling that stayed at the wholesaler is verified too, held by wh.
+  JsonValue sibling = ReportOf(s.node().ledger(), SupplyScenario::Pack("S2"), s.now());
+  BOOST_TEST_INFO(pedigree::Canonicalize(sibling));
+  BOOST_TEST(Verdict(sibling) == "VERIFIED");
+  BOOST_TEST(sibling.find("subject")->find("holder")->as_string() == "wh");
 }
 
 BOOST_AUTO_TEST_CASE(proofs_use_the_oldest_covering_checkpoint_and_link_it_to_the_newest) {

@@ -37,6 +37,7 @@ class SupplyScenario {
   const std::string ph1_gln = WithCheckDigit("400000100000");
   const std::string ph2_gln = WithCheckDigit("400000200000");
   const std::string sscc = WithCheckDigit("09506000000000001");
+  const std::string pallet = WithCheckDigit("09506000000000002");
 
   SupplyScenario() {
     node_ = services::SupplyNode::Create(dir(), "example.org/report-test", authority_.public_key())
@@ -109,6 +110,33 @@ class SupplyScenario {
     // A checkpoint here, so that later ones must be proved consistent with it.
     BOOST_REQUIRE(node_->ledger().SignCheckpoint().has_value());
     Ship("wh", {Pack("S1"), Pack("S2")}, "ph1", ph1_gln, "DA-2");
+    Receive("ph1", "wh", "DA-2", ph1_gln);
+    return Decommission("ph1", "S1", "supplied", ph1_gln);
+  }
+
+  // commission S1,S2 -> a case -> the case onto a pallet -> ship the pallet to wh -> receive
+  // -> unpack the pallet -> unpack the case -> ship S1 to ph1 -> receive -> dispense S1.
+  // Returns the index of the dispense.
+  uint64_t RunPalletChain() {
+    Submit("mfg", JsonValue::Object()
+                      .set("kind", "commission")
+                      .set("gtin", kGtin)
+                      .set("lot", "LOT1")
+                      .set("location", mfg_gln)
+                      .set("serials", Strings({"S1", "S2"})));
+    Submit("mfg", JsonValue::Object()
+                      .set("kind", "aggregate")
+                      .set("parent", sscc)
+                      .set("children", Strings({Pack("S1"), Pack("S2")})));
+    Submit("mfg", JsonValue::Object()
+                      .set("kind", "aggregate")
+                      .set("parent", pallet)
+                      .set("children", Strings({sscc})));
+    Ship("mfg", {pallet}, "wh", wh_gln, "DA-P");
+    Receive("wh", "mfg", "DA-P", wh_gln);
+    Submit("wh", JsonValue::Object().set("kind", "disaggregate").set("parent", pallet));
+    Submit("wh", JsonValue::Object().set("kind", "disaggregate").set("parent", sscc));
+    Ship("wh", {Pack("S1")}, "ph1", ph1_gln, "DA-2");
     Receive("ph1", "wh", "DA-2", ph1_gln);
     return Decommission("ph1", "S1", "supplied", ph1_gln);
   }

@@ -771,6 +771,11 @@ Status ProvenanceState::Impl::Aggregate(const JsonValue& p) {
       PEDIGREE_ASSIGN(u, db.Prepare("UPDATE containers SET parent = ?2 WHERE sscc = ?1"));
       u->Bind(1, child).Bind(2, *parent);
       PEDIGREE_TRY(u->Run());
+      // Every pack inside the case sees it go onto the pallet: without this entry in its
+      // history a later shipment of the pallet would not be explained by the pack's evidence.
+      Expansion contents;
+      PEDIGREE_TRY(ExpandContainer(child, contents, 0));
+      for (const PackKey& pack : contents.packs) PEDIGREE_TRY(RecordPackEvent(pack));
     } else {
       return Fail(Malformed("children", "'" + child + "' is neither a pack id nor an SSCC"));
     }
