@@ -19,6 +19,7 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
+#include "pedigree/log/sql.h"
 #include "pedigree/log/sqlite_storage.h"
 #include "pedigree/reports/pack_report.h"
 
@@ -133,8 +134,8 @@ class LedgerQuery {
                                                          std::initializer_list<std::string> params);
 
  private:
-  explicit LedgerQuery(log::SqliteDb db) : db_(std::move(db)) {}
-  log::SqliteDb db_;
+  explicit LedgerQuery(log::sql::Connection db) : db_(std::move(db)) {}
+  log::sql::Connection db_;
 };
 
 // Envelopes read from storage once; a missing row reads as "".

@@ -1,9 +1,6 @@
 #include "pedigree/log/sqlite_storage.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -14,48 +11,44 @@ namespace {
 
 constexpr uint32_t kTileBits = 8;  // tile level L holds level 8·L hashes
 
-enum Stmt : int {
-  kBegin,
-  kCommit,
-  kRollback,
-  kInsertEntry,
-  kInsertKey,
-  kInsertTile,
-  kUpsertPartial,
-  kSelectEntry,
-  kSelectEntries,
-  kSelectKey,
-  kSelectTile,
-  kInsertCheckpoint,
-  kSelectCheckpoint,
-  kSelectLatestCheckpoint,
-  kSelectCheckpointSizes,
-  kSelectMeta,
-  kUpsertMeta,
-  kStmtCount,
-};
-
-// Index = Stmt value. Parameterised SQL only.
-constexpr const char* kStatements[kStmtCount] = {
-    "BEGIN IMMEDIATE",
-    "COMMIT",
-    "ROLLBACK",
-    "INSERT INTO entries(idx, data) VALUES(?1, ?2)",
-    "INSERT INTO idempotency(key, idx) VALUES(?1, ?2)",
-    "INSERT INTO tiles(level, n, hashes) VALUES(?1, ?2, ?3)",
+// Parameterised SQL only. Prepared once at open (the Connection caches them by address).
+constexpr const char* kInsertEntry = "INSERT INTO entries(idx, data) VALUES(?1, ?2)";
+constexpr const char* kInsertKey = "INSERT INTO idempotency(key, idx) VALUES(?1, ?2)";
+constexpr const char* kInsertTile = "INSERT INTO tiles(level, n, hashes) VALUES(?1, ?2, ?3)";
+constexpr const char* kUpsertPartial =
     "INSERT INTO partial_tiles(level, n, hashes) VALUES(?1, ?2, ?3) "
-    "ON CONFLICT(level) DO UPDATE SET n = excluded.n, hashes = excluded.hashes",
-    "SELECT data FROM entries WHERE idx = ?1",
-    "SELECT idx, data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx",
-    "SELECT idx FROM idempotency WHERE key = ?1",
-    "SELECT hashes FROM tiles WHERE level = ?1 AND n = ?2",
-    "INSERT INTO checkpoints(size, root, note) VALUES(?1, ?2, ?3)",
-    "SELECT size, root, note FROM checkpoints WHERE size = ?1",
-    "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1",
-    "SELECT size FROM checkpoints ORDER BY size",
-    "SELECT value FROM meta WHERE key = ?1",
+    "ON CONFLICT(level) DO UPDATE SET n = excluded.n, hashes = excluded.hashes";
+constexpr const char* kSelectEntry = "SELECT data FROM entries WHERE idx = ?1";
+constexpr const char* kSelectEntries =
+    "SELECT idx, data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
+constexpr const char* kSelectKey = "SELECT idx FROM idempotency WHERE key = ?1";
+constexpr const char* kSelectTile = "SELECT hashes FROM tiles WHERE level = ?1 AND n = ?2";
+constexpr const char* kInsertCheckpoint =
+    "INSERT INTO checkpoints(size, root, note) VALUES(?1, ?2, ?3)";
+constexpr const char* kSelectCheckpoint =
+    "SELECT size, root, note FROM checkpoints WHERE size = ?1";
+constexpr const char* kSelectLatestCheckpoint =
+    "SELECT size, root, note FROM checkpoints ORDER BY size DESC LIMIT 1";
+constexpr const char* kSelectCheckpointSizes = "SELECT size FROM checkpoints ORDER BY size";
+constexpr const char* kSelectMeta = "SELECT value FROM meta WHERE key = ?1";
+constexpr const char* kUpsertMeta =
     "INSERT INTO meta(key, value) VALUES(?1, ?2) "
-    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+    "ON CONFLICT(key) DO UPDATE SET value = excluded.value";
+constexpr const char* kStatements[] = {
+    kInsertEntry,
+    kInsertKey,
+    kInsertTile,
+    kUpsertPartial,
+    kSelectEntry,
+    kSelectEntries,
+    kSelectKey,
+    kSelectTile,
+    kInsertCheckpoint,
+    kSelectCheckpoint,
+    kSelectLatestCheckpoint,
+    kSelectCheckpointSizes,
+    kSelectMeta,
+    kUpsertMeta,
 };
 
 // Each migration moves the schema from version i to i+1, inside one transaction.
@@ -105,91 +98,19 @@ CREATE TRIGGER partial_tiles_no_delete BEFORE DELETE ON partial_tiles
 )sql",
 };
 
-std::unexpected<Error> SqlError(sqlite3* db, const std::string& step, int rc) {
-  const int primary = rc & 0xff;
-  const std::string code =
-      (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt" : "storage.io";
-  const char* msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-  return Fail(code, "SQL step '" + step + "' failed: " + msg + " (" + std::to_string(rc) + ")");
-}
-
 std::unexpected<Error> NotFound(const std::string& what) { return Fail("storage.not_found", what); }
 
-// Resets a cached statement and clears its bindings when the scope ends.
-class Bound {
- public:
-  explicit Bound(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  ~Bound() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  Bound(const Bound&) = delete;
-  Bound& operator=(const Bound&) = delete;
-  sqlite3_stmt* get() const { return stmt_; }
-  void Int(int i, uint64_t v) { sqlite3_bind_int64(stmt_, i, static_cast<sqlite3_int64>(v)); }
-  void Blob(int i, std::span<const uint8_t> b) {
-    sqlite3_bind_blob(stmt_, i, b.empty() ? "" : static_cast<const void*>(b.data()),
-                      static_cast<int>(b.size()), SQLITE_STATIC);
-  }
-  void Text(int i, std::string_view t) {
-    sqlite3_bind_text(stmt_, i, t.data(), static_cast<int>(t.size()), SQLITE_STATIC);
-  }
+std::string ColumnString(const sql::Query& q, int col) { return std::string(AsText(q.Blob(col))); }
 
- private:
-  sqlite3_stmt* stmt_;
-};
+uint64_t ColumnU64(const sql::Query& q, int col) { return static_cast<uint64_t>(q.Int(col)); }
 
-std::string ColumnText(sqlite3_stmt* stmt, int col) {
-  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt, col));
-  const int n = sqlite3_column_bytes(stmt, col);
-  return p ? std::string(p, static_cast<size_t>(n)) : std::string();
-}
-
-uint64_t ColumnU64(sqlite3_stmt* stmt, int col) {
-  return static_cast<uint64_t>(sqlite3_column_int64(stmt, col));
-}
+int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
 }  // namespace
 
-SqliteDb& SqliteDb::operator=(SqliteDb&& other) noexcept {
-  if (this != &other) {
-    if (db_) sqlite3_close_v2(db_);
-    db_ = std::exchange(other.db_, nullptr);
-  }
-  return *this;
-}
-SqliteDb::~SqliteDb() {
-  if (db_) sqlite3_close_v2(db_);
-}
-
-Result<SqliteDb> OpenSqliteReadOnly(const std::string& path) {
-  sqlite3* handle = nullptr;
-  int rc =
-      sqlite3_open_v2(path.c_str(), &handle, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr);
-  SqliteDb db(handle);  // sqlite3_open_v2 may return a handle even when it fails
-  if (rc != SQLITE_OK) {
-    return Fail("storage.io", "cannot open " + path + " for reading: " + sqlite3_errstr(rc));
-  }
-  sqlite3_busy_timeout(handle, 5000);
-  return db;
-}
-SqliteStatement& SqliteStatement::operator=(SqliteStatement&& other) noexcept {
-  if (this != &other) {
-    if (stmt_) sqlite3_finalize(stmt_);
-    stmt_ = std::exchange(other.stmt_, nullptr);
-  }
-  return *this;
-}
-SqliteStatement::~SqliteStatement() {
-  if (stmt_) sqlite3_finalize(stmt_);
-}
-
 SqliteStorage::SqliteStorage(SqliteOptions options) : options_(options) {}
 
-SqliteStorage::~SqliteStorage() {
-  // Statements must be finalized before the connection closes.
-  statements_.clear();
-}
+SqliteStorage::~SqliteStorage() = default;
 
 int SqliteStorage::SchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
@@ -200,122 +121,81 @@ Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const std::string& pa
   return storage;
 }
 
-Status SqliteStorage::Exec(const char* sql) {
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, &err);
-  if (rc != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errstr(rc);
-    sqlite3_free(err);
-    std::string step(sql);
-    if (step.size() > 60) step = step.substr(0, 60) + "...";
-    const int primary = rc & 0xff;
-    return Fail(
-        (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt" : "storage.io",
-        "SQL step '" + step + "' failed: " + msg + " (" + std::to_string(rc) + ")");
-  }
-  return Ok();
-}
-
 Status SqliteStorage::Initialise(const std::string& path) {
   std::error_code ec;
   if (!options_.create && !std::filesystem::exists(path, ec)) {
     return NotFound("no ledger database at " + path);
   }
-  sqlite3* raw = nullptr;
-  const int flags =
-      SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX | (options_.create ? SQLITE_OPEN_CREATE : 0);
-  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
-  db_ = SqliteDb(raw);  // owns the handle even when opening failed
-  if (rc != SQLITE_OK) return SqlError(raw, "open " + path, rc);
-  sqlite3_extended_result_codes(db_.get(), 1);
-  sqlite3_busy_timeout(db_.get(), options_.busy_timeout_ms);
+  PEDIGREE_ASSIGN(db, sql::Connection::Open(path, {.create = options_.create,
+                                                   .busy_timeout_ms = options_.busy_timeout_ms}));
+  db_ = std::move(*db);
   // WAL for concurrent readers; FULL so that a returned commit survives power loss.
-  if (auto st = Exec("PRAGMA journal_mode=WAL"); !st) return st;
-  if (auto st = Exec("PRAGMA synchronous=FULL"); !st) return st;
-  if (auto st = Exec("PRAGMA foreign_keys=ON"); !st) return st;
-  const std::string cache = "PRAGMA cache_size=-" + std::to_string(options_.page_cache_mib * 1024);
-  if (auto st = Exec(cache.c_str()); !st) return st;
-  if (auto st = Migrate(); !st) return st;
-  if (auto st = PrepareStatements(); !st) return st;
+  PEDIGREE_TRY(db_.Exec("PRAGMA journal_mode=WAL"));
+  PEDIGREE_TRY(db_.Exec("PRAGMA synchronous=FULL"));
+  PEDIGREE_TRY(db_.Exec("PRAGMA foreign_keys=ON"));
+  PEDIGREE_TRY(db_.Exec("PRAGMA cache_size=-" + std::to_string(options_.page_cache_mib * 1024)));
+  PEDIGREE_TRY(Migrate());
+  PEDIGREE_TRY(PrepareStatements());
   return LoadTileState();
 }
 
 Status SqliteStorage::Migrate() {
-  sqlite3_stmt* raw = nullptr;
-  int rc = sqlite3_prepare_v2(db_.get(), "PRAGMA user_version", -1, &raw, nullptr);
-  SqliteStatement stmt(raw);
-  if (rc != SQLITE_OK) return SqlError(db_.get(), "PRAGMA user_version", rc);
-  rc = sqlite3_step(raw);
-  if (rc != SQLITE_ROW) return SqlError(db_.get(), "PRAGMA user_version", rc);
-  const int version = sqlite3_column_int(raw, 0);
+  int64_t version = 0;
+  {
+    PEDIGREE_ASSIGN(q, db_.Prepare("PRAGMA user_version"));
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (*row) version = q->Int(0);
+  }
   if (version > SchemaVersion()) {
     return Fail("storage.schema_version", "database schema version " + std::to_string(version) +
                                               " is newer than this program's " +
                                               std::to_string(SchemaVersion()));
   }
-  for (int v = version; v < SchemaVersion(); ++v) {
-    if (auto st = Exec("BEGIN IMMEDIATE"); !st) return st;
-    auto st = Exec(kMigrations[v]);
-    if (st) {
-      const std::string bump = "PRAGMA user_version = " + std::to_string(v + 1);
-      st = Exec(bump.c_str());
-    }
-    if (st) st = Exec("COMMIT");
-    if (!st) {
-      (void)Exec("ROLLBACK");
+  for (int v = static_cast<int>(version); v < SchemaVersion(); ++v) {
+    auto migrated = [&]() -> Status {
+      PEDIGREE_ASSIGN(tx, sql::Transaction::Begin(db_));
+      PEDIGREE_TRY(db_.Exec(kMigrations[v]));
+      PEDIGREE_TRY(db_.Exec("PRAGMA user_version = " + std::to_string(v + 1)));
+      return tx->Commit();
+    }();
+    if (!migrated) {
       return std::unexpected(
-          st.error().with_context("migration to schema version " + std::to_string(v + 1)));
+          migrated.error().with_context("migration to schema version " + std::to_string(v + 1)));
     }
   }
   return Ok();
 }
 
+// At open, so that a statement the schema cannot take fails the open and not an append.
 Status SqliteStorage::PrepareStatements() {
-  statements_.clear();
-  for (int i = 0; i < kStmtCount; ++i) {
-    sqlite3_stmt* raw = nullptr;
-    const int rc =
-        sqlite3_prepare_v3(db_.get(), kStatements[i], -1, SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
-    statements_.emplace_back(raw);
-    if (rc != SQLITE_OK) return SqlError(db_.get(), std::string("prepare ") + kStatements[i], rc);
+  for (const char* text : kStatements) {
+    PEDIGREE_ASSIGN(q, db_.Prepare(text));
   }
   return Ok();
 }
-
-sqlite3_stmt* SqliteStorage::Prepared(int which) { return statements_[which].get(); }
 
 Status SqliteStorage::LoadTileState() {
   std::lock_guard lock(db_mu_);
   {
-    sqlite3_stmt* raw = nullptr;
-    const char* sql = "SELECT coalesce(max(idx) + 1, 0) FROM entries";
-    int rc = sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr);
-    SqliteStatement stmt(raw);
-    if (rc != SQLITE_OK || (rc = sqlite3_step(raw)) != SQLITE_ROW) {
-      return SqlError(db_.get(), sql, rc);
-    }
-    size_ = ColumnU64(raw, 0);
+    PEDIGREE_ASSIGN(q, db_.Prepare("SELECT coalesce(max(idx) + 1, 0) FROM entries"));
+    PEDIGREE_ASSIGN(row, q->Step());
+    size_ = *row ? ColumnU64(*q, 0) : 0;
   }
   std::vector<std::shared_ptr<const TileTree>> partial;
   {
-    sqlite3_stmt* raw = nullptr;
-    const char* sql = "SELECT level, n, hashes FROM partial_tiles ORDER BY level";
-    int rc = sqlite3_prepare_v2(db_.get(), sql, -1, &raw, nullptr);
-    SqliteStatement stmt(raw);
-    if (rc != SQLITE_OK) return SqlError(db_.get(), sql, rc);
-    while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-      const uint64_t level = ColumnU64(raw, 0);
-      const uint64_t n = ColumnU64(raw, 1);
-      const auto* blob = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 2));
-      const auto bytes = static_cast<size_t>(sqlite3_column_bytes(raw, 2));
-      if (level != partial.size() || bytes % sizeof(Hash) != 0) {
+    PEDIGREE_ASSIGN(q, db_.Prepare("SELECT level, n, hashes FROM partial_tiles ORDER BY level"));
+    PEDIGREE_TRY(q->ForEachRow([&](const sql::Query& row) -> Status {
+      const uint64_t level = ColumnU64(row, 0);
+      const uint64_t n = ColumnU64(row, 1);
+      const std::span<const uint8_t> blob = row.Blob(2);
+      if (level != partial.size() || blob.size() % sizeof(Hash) != 0) {
         return Fail("storage.corrupt", "partial tile row at level " + std::to_string(level) +
-                                           " with " + std::to_string(bytes) +
+                                           " with " + std::to_string(blob.size()) +
                                            " bytes is out of place");
       }
-      partial.push_back(std::make_shared<const TileTree>(TileTree::FromBlob(n, {blob, bytes})));
-    }
-    if (rc != SQLITE_DONE) return SqlError(db_.get(), sql, rc);
+      partial.push_back(std::make_shared<const TileTree>(TileTree::FromBlob(n, blob)));
+      return Ok();
+    }));
   }
   // The tiles must cover exactly the stored entries at every tile level.
   for (size_t level = 0; level < 8; ++level) {
@@ -382,23 +262,20 @@ Result<Hash> SqliteStorage::ReadHash(uint32_t level, uint64_t index) {
   std::shared_ptr<const TileTree> tile;
   {
     std::lock_guard lock(db_mu_);
-    Bound q(Prepared(kSelectTile));
-    q.Int(1, tile_level);
-    q.Int(2, n);
-    const int rc = sqlite3_step(q.get());
-    if (rc == SQLITE_DONE) {
+    PEDIGREE_ASSIGN(q, db_.Prepare(kSelectTile));
+    q->Bind(1, I64(tile_level)).Bind(2, I64(n));
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) {
       return Fail("storage.corrupt", "full tile " + std::to_string(tile_level) + "/" +
                                          std::to_string(n) + " is missing");
     }
-    if (rc != SQLITE_ROW) return SqlError(db_.get(), kStatements[kSelectTile], rc);
-    const auto* blob = static_cast<const uint8_t*>(sqlite3_column_blob(q.get(), 0));
-    const auto bytes = static_cast<size_t>(sqlite3_column_bytes(q.get(), 0));
-    if (bytes != 256 * sizeof(Hash)) {
+    const std::span<const uint8_t> blob = q->Blob(0);
+    if (blob.size() != 256 * sizeof(Hash)) {
       return Fail("storage.corrupt", "full tile " + std::to_string(tile_level) + "/" +
-                                         std::to_string(n) + " has " + std::to_string(bytes) +
+                                         std::to_string(n) + " has " + std::to_string(blob.size()) +
                                          " bytes");
     }
-    tile = std::make_shared<const TileTree>(TileTree::FromBlob(n, {blob, bytes}));
+    tile = std::make_shared<const TileTree>(TileTree::FromBlob(n, blob));
   }
   tile->Get(k, in_tile, &out);
   std::lock_guard lock(cache_mu_);
@@ -451,65 +328,43 @@ Status SqliteStorage::Append(uint64_t first_index, std::span<const std::string> 
     }
   }
 
-  sqlite3* db = db_.get();
+  // Every write below binds without copying: entries, keys and blobs outlive the statements.
   auto run = [&]() -> Status {
+    PEDIGREE_ASSIGN(insert_entry, db_.Prepare(kInsertEntry));
+    PEDIGREE_ASSIGN(insert_key, db_.Prepare(kInsertKey));
     for (size_t i = 0; i < entries.size(); ++i) {
-      Bound q(Prepared(kInsertEntry));
-      q.Int(1, first_index + i);
-      q.Blob(2, AsBytes(entries[i]));
-      if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
-        return SqlError(db, "INSERT INTO entries (index " + std::to_string(first_index + i) + ")",
-                        rc);
+      insert_entry->Bind(1, I64(first_index + i)).BindUncopied(2, AsBytes(entries[i]));
+      if (auto st = insert_entry->Run(); !st) {
+        return std::unexpected(st.error().with_context("entry " + std::to_string(first_index + i)));
       }
+      insert_entry->Reset();
       if (!idempotency_keys.empty() && !idempotency_keys[i].empty()) {
-        Bound k(Prepared(kInsertKey));
-        k.Text(1, idempotency_keys[i]);
-        k.Int(2, first_index + i);
-        if (int rc = sqlite3_step(k.get()); rc != SQLITE_DONE) {
-          return SqlError(db, "INSERT INTO idempotency", rc);
-        }
+        insert_key->BindUncopied(1, idempotency_keys[i]).Bind(2, I64(first_index + i));
+        PEDIGREE_TRY(insert_key->Run());
+        insert_key->Reset();
       }
     }
     for (const auto& [tile_level, tile] : completed) {
       const Bytes blob = tile->Blob();
-      Bound q(Prepared(kInsertTile));
-      q.Int(1, tile_level);
-      q.Int(2, tile->n());
-      q.Blob(3, blob);
-      if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
-        return SqlError(db, "INSERT INTO tiles", rc);
-      }
+      PEDIGREE_ASSIGN(q, db_.Prepare(kInsertTile));
+      q->Bind(1, I64(tile_level)).Bind(2, I64(tile->n())).BindUncopied(3, blob);
+      PEDIGREE_TRY(q->Run());
     }
     for (size_t level = 0; level < touched.size(); ++level) {
       if (!touched[level]) continue;
       const Bytes blob = staged[level]->Blob();
-      Bound q(Prepared(kUpsertPartial));
-      q.Int(1, level);
-      q.Int(2, staged[level]->n());
-      q.Blob(3, blob);
-      if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
-        return SqlError(db, "UPSERT partial_tiles", rc);
-      }
+      PEDIGREE_ASSIGN(q, db_.Prepare(kUpsertPartial));
+      q->Bind(1, I64(level)).Bind(2, I64(staged[level]->n())).BindUncopied(3, blob);
+      PEDIGREE_TRY(q->Run());
     }
     if (within) return within();
     return Ok();
   };
 
   {
-    Bound q(Prepared(kBegin));
-    if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) return SqlError(db, "BEGIN", rc);
-  }
-  Status st = run();
-  if (st) {
-    Bound q(Prepared(kCommit));
-    if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) st = SqlError(db, "COMMIT", rc);
-  }
-  if (!st) {
-    if (!sqlite3_get_autocommit(db)) {
-      Bound q(Prepared(kRollback));
-      sqlite3_step(q.get());
-    }
-    return st;
+    PEDIGREE_ASSIGN(tx, sql::Transaction::Begin(db_));
+    PEDIGREE_TRY(run());
+    PEDIGREE_TRY(tx->Commit());
   }
   size_ += entries.size();
   std::lock_guard cache_lock(cache_mu_);
@@ -520,12 +375,11 @@ Status SqliteStorage::Append(uint64_t first_index, std::span<const std::string> 
 
 Result<std::string> SqliteStorage::ReadEntry(uint64_t index) {
   std::lock_guard lock(db_mu_);
-  Bound q(Prepared(kSelectEntry));
-  q.Int(1, index);
-  const int rc = sqlite3_step(q.get());
-  if (rc == SQLITE_DONE) return NotFound("no entry " + std::to_string(index));
-  if (rc != SQLITE_ROW) return SqlError(db_.get(), kStatements[kSelectEntry], rc);
-  return ColumnText(q.get(), 0);
+  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectEntry));
+  q->Bind(1, I64(index));
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) return NotFound("no entry " + std::to_string(index));
+  return ColumnString(*q, 0);
 }
 
 Result<std::vector<std::string>> SqliteStorage::ReadEntries(uint64_t begin, uint64_t end) {
@@ -535,17 +389,15 @@ Result<std::vector<std::string>> SqliteStorage::ReadEntries(uint64_t begin, uint
   }
   std::vector<std::string> out;
   out.reserve(end - begin);
-  Bound q(Prepared(kSelectEntries));
-  q.Int(1, begin);
-  q.Int(2, end);
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) {
-    if (ColumnU64(q.get(), 0) != begin + out.size()) {
+  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectEntries));
+  q->Bind(1, I64(begin)).Bind(2, I64(end));
+  PEDIGREE_TRY(q->ForEachRow([&](const sql::Query& row) -> Status {
+    if (ColumnU64(row, 0) != begin + out.size()) {
       return Fail("storage.corrupt", "entry " + std::to_string(begin + out.size()) + " is missing");
     }
-    out.push_back(ColumnText(q.get(), 1));
-  }
-  if (rc != SQLITE_DONE) return SqlError(db_.get(), kStatements[kSelectEntries], rc);
+    out.push_back(ColumnString(row, 1));
+    return Ok();
+  }));
   if (out.size() != end - begin) {
     return Fail("storage.corrupt", "entry " + std::to_string(begin + out.size()) + " is missing");
   }
@@ -554,101 +406,89 @@ Result<std::vector<std::string>> SqliteStorage::ReadEntries(uint64_t begin, uint
 
 Result<std::optional<uint64_t>> SqliteStorage::FindIdempotencyKey(std::string_view key) {
   std::lock_guard lock(db_mu_);
-  Bound q(Prepared(kSelectKey));
-  q.Text(1, key);
-  const int rc = sqlite3_step(q.get());
-  if (rc == SQLITE_DONE) return std::optional<uint64_t>();
-  if (rc != SQLITE_ROW) return SqlError(db_.get(), kStatements[kSelectKey], rc);
-  return std::optional<uint64_t>(ColumnU64(q.get(), 0));
+  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectKey));
+  q->BindUncopied(1, key);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) return std::optional<uint64_t>();
+  return std::optional<uint64_t>(ColumnU64(*q, 0));
 }
 
 namespace {
-Result<std::optional<StoredCheckpoint>> ReadCheckpointRow(sqlite3* db, sqlite3_stmt* stmt,
-                                                          const char* sql) {
-  const int rc = sqlite3_step(stmt);
-  if (rc == SQLITE_DONE) return std::optional<StoredCheckpoint>();
-  if (rc != SQLITE_ROW) return SqlError(db, sql, rc);
+Result<std::optional<StoredCheckpoint>> ReadCheckpointRow(sql::Query& q) {
+  PEDIGREE_ASSIGN(row, q.Step());
+  if (!*row) return std::optional<StoredCheckpoint>();
   StoredCheckpoint cp;
-  cp.size = ColumnU64(stmt, 0);
-  const auto* root = static_cast<const uint8_t*>(sqlite3_column_blob(stmt, 1));
-  if (sqlite3_column_bytes(stmt, 1) != static_cast<int>(sizeof(Hash))) {
+  cp.size = ColumnU64(q, 0);
+  const std::span<const uint8_t> root = q.Blob(1);
+  if (root.size() != sizeof(Hash)) {
     return Fail("storage.corrupt",
                 "checkpoint " + std::to_string(cp.size) + " root is not 32 bytes");
   }
-  std::copy_n(root, sizeof(Hash), cp.root.begin());
-  cp.note = ColumnText(stmt, 2);
+  std::copy(root.begin(), root.end(), cp.root.begin());
+  cp.note = ColumnString(q, 2);
   return std::optional<StoredCheckpoint>(std::move(cp));
 }
 }  // namespace
 
 Status SqliteStorage::StoreCheckpoint(const StoredCheckpoint& checkpoint) {
   std::lock_guard lock(db_mu_);
-  auto existing = [&]() -> Result<std::optional<StoredCheckpoint>> {
-    Bound q(Prepared(kSelectCheckpoint));
-    q.Int(1, checkpoint.size);
-    return ReadCheckpointRow(db_.get(), q.get(), kStatements[kSelectCheckpoint]);
-  }();
-  if (!existing) return std::unexpected(existing.error());
-  if (*existing) {
-    if ((*existing)->root != checkpoint.root) {
+  std::optional<StoredCheckpoint> existing;
+  {
+    PEDIGREE_ASSIGN(q, db_.Prepare(kSelectCheckpoint));
+    q->Bind(1, I64(checkpoint.size));
+    PEDIGREE_ASSIGN(row, ReadCheckpointRow(*q));
+    existing = std::move(*row);
+  }
+  if (existing) {
+    if (existing->root != checkpoint.root) {
       return Fail("storage.checkpoint_conflict",
                   "checkpoint of size " + std::to_string(checkpoint.size) + " has root " +
-                      ToHex((*existing)->root) + ", refused " + ToHex(checkpoint.root));
+                      ToHex(existing->root) + ", refused " + ToHex(checkpoint.root));
     }
     return Ok();
   }
-  Bound q(Prepared(kInsertCheckpoint));
-  q.Int(1, checkpoint.size);
-  q.Blob(2, checkpoint.root);
-  q.Text(3, checkpoint.note);
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
-    return SqlError(db_.get(), "INSERT INTO checkpoints", rc);
-  }
-  return Ok();
+  PEDIGREE_ASSIGN(q, db_.Prepare(kInsertCheckpoint));
+  q->Bind(1, I64(checkpoint.size))
+      .BindUncopied(2, checkpoint.root)
+      .BindUncopied(3, checkpoint.note);
+  return q->Run();
 }
 
 Result<std::optional<StoredCheckpoint>> SqliteStorage::LatestCheckpoint() {
   std::lock_guard lock(db_mu_);
-  Bound q(Prepared(kSelectLatestCheckpoint));
-  return ReadCheckpointRow(db_.get(), q.get(), kStatements[kSelectLatestCheckpoint]);
+  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectLatestCheckpoint));
+  return ReadCheckpointRow(*q);
 }
 
 Result<std::optional<StoredCheckpoint>> SqliteStorage::CheckpointAt(uint64_t size) {
   std::lock_guard lock(db_mu_);
-  Bound q(Prepared(kSelectCheckpoint));
-  q.Int(1, size);
-  return ReadCheckpointRow(db_.get(), q.get(), kStatements[kSelectCheckpoint]);
+  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectCheckpoint));
+  q->Bind(1, I64(size));
+  return ReadCheckpointRow(*q);
 }
 
 Result<std::vector<uint64_t>> SqliteStorage::CheckpointSizes() {
   std::lock_guard lock(db_mu_);
-  Bound q(Prepared(kSelectCheckpointSizes));
+  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectCheckpointSizes));
   std::vector<uint64_t> sizes;
-  int rc;
-  while ((rc = sqlite3_step(q.get())) == SQLITE_ROW) sizes.push_back(ColumnU64(q.get(), 0));
-  if (rc != SQLITE_DONE) return SqlError(db_.get(), kStatements[kSelectCheckpointSizes], rc);
+  PEDIGREE_TRY(q->ForEachRow([&](const sql::Query& row) { sizes.push_back(ColumnU64(row, 0)); }));
   return sizes;
 }
 
 Result<std::string> SqliteStorage::GetMeta(std::string_view key) {
   std::lock_guard lock(db_mu_);
-  Bound q(Prepared(kSelectMeta));
-  q.Text(1, key);
-  const int rc = sqlite3_step(q.get());
-  if (rc == SQLITE_DONE) return NotFound("no meta key " + std::string(key));
-  if (rc != SQLITE_ROW) return SqlError(db_.get(), kStatements[kSelectMeta], rc);
-  return ColumnText(q.get(), 0);
+  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectMeta));
+  q->BindUncopied(1, key);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) return NotFound("no meta key " + std::string(key));
+  return ColumnString(*q, 0);
 }
 
 Status SqliteStorage::SetMeta(std::string_view key, std::string_view value) {
   std::lock_guard lock(db_mu_);
-  Bound q(Prepared(kUpsertMeta));
-  q.Text(1, key);
-  q.Text(2, value);
-  if (int rc = sqlite3_step(q.get()); rc != SQLITE_DONE) {
-    return SqlError(db_.get(), "UPSERT meta", rc);
-  }
-  return Ok();
+  PEDIGREE_ASSIGN(q, db_.Prepare(kUpsertMeta));
+  q->BindUncopied(1, key).BindUncopied(2, value);
+  return q->Run();
 }
 
 }  // namespace pedigree::log

@@ -152,12 +152,8 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
   auto raw_key = FromBase64(key->as_string());
   if (!raw_key) return std::unexpected(raw_key.error());
 
-  // Prepared once (Exec would parse the statement text again for every entry).
-  auto savepoint = [this](const char* sql) -> Status {
-    PEDIGREE_ASSIGN(q, impl_->db.Prepare(sql));
-    return q->Run();
-  };
-  PEDIGREE_TRY(savepoint("SAVEPOINT provenance"));
+  // A refusal leaves nothing behind; the savepoint's statements are cached, not re-parsed.
+  PEDIGREE_ASSIGN(savepoint, log::sql::Savepoint::Begin(impl_->db));
   Status result = impl_->Dispatch(index, *raw_key, *payload);
   if (result) {
     auto q = impl_->db.Prepare(
@@ -168,10 +164,10 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
     result = q->Run();
   }
   if (!result) {
-    PEDIGREE_TRY(savepoint("ROLLBACK TO provenance"));
+    PEDIGREE_TRY(savepoint->Rollback());
+    return result;
   }
-  PEDIGREE_TRY(savepoint("RELEASE provenance"));
-  return result;
+  return savepoint->Release();
 }
 
 Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> key,
@@ -522,7 +518,7 @@ Status ProvenanceState::Impl::OrgKeyAdd(const JsonValue& p) {
       .BindOptional(4, until)
       .Bind(5, static_cast<int64_t>(index));
   if (!q->Run()) return Fail(Error("event.conflict", "key is already registered").at_field("key"));
-  if (sqlite3_changes(db.get()) == 0) {
+  if (db.Changes() == 0) {
     return Fail(
         Error("event.unknown_org", "organisation '" + *id + "' is not registered").at_field("id"));
   }
@@ -541,7 +537,7 @@ Status ProvenanceState::Impl::OrgKeyRevoke(const JsonValue& p) {
                                 "AND (revoked_at IS NULL OR revoked_at > ?3)"));
   q->Bind(1, std::span<const uint8_t>(*raw)).Bind(2, *id).Bind(3, *at);
   PEDIGREE_TRY(q->Run());
-  if (sqlite3_changes(db.get()) == 0) {
+  if (db.Changes() == 0) {
     return Fail(
         Error("event.unknown_key", "'" + *id + "' has no such key, or it was revoked earlier")
             .at_field("key"));
@@ -826,7 +822,7 @@ Status ProvenanceState::Impl::Disaggregate(const JsonValue& p) {
       u->Bind(1, child).Bind(2, *parent);
       PEDIGREE_TRY(u->Run());
     }
-    if (sqlite3_changes(db.get()) == 0) {
+    if (db.Changes() == 0) {
       return Fail(Alert{AlertCode::kAggregationConflict, child + " is not in case " + *parent}
                       .ToError()
                       .at_field("children"));
@@ -878,7 +874,7 @@ Status ProvenanceState::Impl::Ship(const JsonValue& p) {
                                   "holder = ?3 AND in_transit_to IS NULL"));
     q->Bind(1, sscc).Bind(2, *to).Bind(3, org);
     PEDIGREE_TRY(q->Run());
-    if (sqlite3_changes(db.get()) == 0) {
+    if (db.Changes() == 0) {
       return Fail(
           Alert{AlertCode::kNotInCustody, "case " + sscc + " is not in the custody of " + org}
               .ToError()

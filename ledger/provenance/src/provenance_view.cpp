@@ -1,7 +1,5 @@
 // ProvenanceView: read-only queries over the derived tables on a connection of its own,
 // so that readers (verify requests, reports) never wait for the sequencer's writer.
-#include <sqlite3.h>
-
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/provenance/provenance.h"
 #include "provenance_rows.h"
@@ -10,9 +8,8 @@
 namespace pedigree::provenance {
 
 struct ProvenanceView::Impl {
-  log::SqliteDb owner;
   log::sql::Connection db;
-  explicit Impl(log::SqliteDb handle) : owner(std::move(handle)), db(owner.get()) {}
+  explicit Impl(log::sql::Connection connection) : db(std::move(connection)) {}
 };
 
 ProvenanceView::ProvenanceView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

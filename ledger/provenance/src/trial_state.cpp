@@ -534,7 +534,7 @@ Status TrialRules::Redact(const JsonValue& p) {
                                    "domain = ?2 AND leaf = ?3"));
     q->Bind(1, trial->id).Bind(2, *domain).Bind(3, *leaf);
     PEDIGREE_TRY(q->Run());
-    if (sqlite3_changes(db_.get()) == 0) {
+    if (db_.Changes() == 0) {
       return Fail(Error("trial.unknown_leaf",
                         "leaf: " + *leaf + " is not a leaf of " + trial->id + "/" + *domain)
                       .at_field("leaf"));

@@ -2,8 +2,6 @@
 // and the pure outcome-switching check.
 #include "pedigree/provenance/trial_view.h"
 
-#include <sqlite3.h>
-
 #include <map>
 
 #include "pedigree/base/canonical_json.h"
@@ -40,9 +38,8 @@ std::string NormaliseOutcome(std::string_view text) {
 }  // namespace
 
 struct TrialView::Impl {
-  log::SqliteDb owner;
   log::sql::Connection db;
-  explicit Impl(log::SqliteDb handle) : owner(std::move(handle)), db(owner.get()) {}
+  explicit Impl(log::sql::Connection connection) : db(std::move(connection)) {}
 };
 
 TrialView::TrialView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

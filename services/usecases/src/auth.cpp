@@ -1,7 +1,6 @@
 #include "pedigree/usecases/auth.h"
 
 #include <openssl/crypto.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <chrono>
@@ -11,6 +10,7 @@
 #include <unordered_map>
 
 #include "pedigree/base/bytes.h"
+#include "pedigree/log/sql.h"
 
 namespace pedigree::services {
 namespace {
@@ -20,76 +20,19 @@ constexpr size_t kTokenIdBytes = 8;
 constexpr size_t kSecretBytes = 32;
 constexpr size_t kMaxCachedTokens = 100000;
 
-struct ConnectionCloser {
-  void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
-};
-using OwnedConnection = std::unique_ptr<sqlite3, ConnectionCloser>;
+using log::sql::Connection;
+using log::sql::Query;
 
-std::unexpected<Error> SqliteFailure(sqlite3* db, const std::string& what) {
-  return Fail("storage.sqlite", what + ": " + sqlite3_errmsg(db));
-}
-
-// A prepared statement, finalised on destruction.
-class Statement {
- public:
-  static Result<Statement> Prepare(sqlite3* db, std::string_view sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr) !=
-        SQLITE_OK) {
-      return SqliteFailure(db, "prepare");
-    }
-    return Statement(db, stmt);
-  }
-  Statement(Statement&& other) noexcept
-      : db_(other.db_), stmt_(std::exchange(other.stmt_, nullptr)) {}
-  Statement& operator=(Statement&&) = delete;
-  ~Statement() { sqlite3_finalize(stmt_); }
-
-  void Bind(int index, std::string_view text) {
-    sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-  }
-  void Bind(int index, const Hash& blob) {
-    sqlite3_bind_blob(stmt_, index, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-  }
-  void Bind(int index, int64_t value) { sqlite3_bind_int64(stmt_, index, value); }
-
-  // True when a row is available, false when done.
-  Result<bool> Step() {
-    int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqliteFailure(db_, "step");
-  }
-  std::string Text(int column) const {
-    const auto* p = sqlite3_column_text(stmt_, column);
-    return p ? std::string(reinterpret_cast<const char*>(p),
-                           static_cast<size_t>(sqlite3_column_bytes(stmt_, column)))
-             : std::string();
-  }
-  std::span<const uint8_t> Blob(int column) const {
-    const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, column));
-    return {p, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
-  }
-  // Makes the statement reusable: unbinds and rewinds it.
-  void Reset() {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
-  }
-  int64_t Int(int column) const { return sqlite3_column_int64(stmt_, column); }
-  bool IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
-
- private:
-  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
-  sqlite3* db_;
-  sqlite3_stmt* stmt_;
-};
-
-Status Execute(sqlite3* db, std::string_view sql) {
-  auto stmt = Statement::Prepare(db, sql);
-  if (!stmt) return std::unexpected(stmt.error());
-  auto row = stmt->Step();
-  if (!row) return std::unexpected(row.error());
-  return Ok();
+Status CreateTable(Connection& db) {
+  return db.Exec(
+      "CREATE TABLE IF NOT EXISTS api_tokens ("
+      " token_id TEXT PRIMARY KEY,"
+      " org_id TEXT NOT NULL,"
+      " roles TEXT NOT NULL,"
+      " label TEXT NOT NULL,"
+      " secret_sha256 BLOB NOT NULL,"
+      " created_at INTEGER NOT NULL,"
+      " revoked_at INTEGER)");
 }
 
 std::string JoinRoles(const std::set<std::string>& roles) {
@@ -126,13 +69,13 @@ bool IsKnownRole(std::string_view role) {
 }
 
 struct TokenStore::State {
-  OwnedConnection owned;  // Empty when attached to a caller's connection.
-  sqlite3* db = nullptr;
+  explicit State(Connection connection) : db(std::move(connection)) {}
+
+  // Owned (Open) or the caller's (Attach). It caches prepared statements: Authenticate runs
+  // on every request, and preparing its query each time cost half the throughput of a
+  // token-checked GET (bench/http_verify_chassis.cpp).
+  Connection db;
   std::mutex mutex;
-  // Authenticate runs on every request: preparing its query each time cost half the
-  // throughput of a token-checked GET (bench/http_verify_chassis.cpp). Declared after
-  // `owned` so it is finalised before the connection closes.
-  std::optional<Statement> lookup;
 
   struct CachedToken {
     Hash secret_sha256;
@@ -151,37 +94,16 @@ TokenStore::TokenStore(std::unique_ptr<State> state) : state_(std::move(state)) 
 TokenStore::~TokenStore() = default;
 
 Result<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& db_path) {
-  sqlite3* raw = nullptr;
-  int rc =
-      sqlite3_open_v2(db_path.c_str(), &raw,
-                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  OwnedConnection owned(raw);
-  if (rc != SQLITE_OK) {
-    return Fail("storage.sqlite", "cannot open '" + db_path +
-                                      "': " + (raw ? sqlite3_errmsg(raw) : sqlite3_errstr(rc)));
-  }
-  // Another process (the CLI revoking a token) may hold the write lock briefly.
-  sqlite3_busy_timeout(raw, 5000);
-  auto store = Attach(raw);
-  if (!store) return store;
-  (*store)->state_->owned = std::move(owned);
-  return store;
+  // Another process (the CLI revoking a token) may hold the write lock briefly: wait 5 s.
+  PEDIGREE_ASSIGN(db, Connection::Open(db_path, {.create = true, .busy_timeout_ms = 5000}));
+  PEDIGREE_TRY(CreateTable(*db));
+  return std::unique_ptr<TokenStore>(new TokenStore(std::make_unique<State>(std::move(*db))));
 }
 
 Result<std::unique_ptr<TokenStore>> TokenStore::Attach(sqlite3* db) {
-  auto created = Execute(db,
-                         "CREATE TABLE IF NOT EXISTS api_tokens ("
-                         " token_id TEXT PRIMARY KEY,"
-                         " org_id TEXT NOT NULL,"
-                         " roles TEXT NOT NULL,"
-                         " label TEXT NOT NULL,"
-                         " secret_sha256 BLOB NOT NULL,"
-                         " created_at INTEGER NOT NULL,"
-                         " revoked_at INTEGER)");
-  if (!created) return std::unexpected(created.error());
-  auto state = std::make_unique<State>();
-  state->db = db;
-  return std::unique_ptr<TokenStore>(new TokenStore(std::move(state)));
+  Connection borrowed(db);
+  PEDIGREE_TRY(CreateTable(borrowed));
+  return std::unique_ptr<TokenStore>(new TokenStore(std::make_unique<State>(std::move(borrowed))));
 }
 
 Result<std::string> TokenStore::Issue(const std::string& org_id, const std::set<std::string>& roles,
@@ -207,18 +129,16 @@ Result<std::string> TokenStore::Issue(const std::string& org_id, const std::set<
   const std::string secret = ToHex(secret_bytes);
 
   std::lock_guard lock(state_->mutex);
-  auto stmt = Statement::Prepare(state_->db,
-                                 "INSERT INTO api_tokens (token_id, org_id, roles, label, "
-                                 "secret_sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->Bind(1, token_id);
-  stmt->Bind(2, org_id);
-  stmt->Bind(3, JoinRoles(roles));
-  stmt->Bind(4, label);
-  stmt->Bind(5, Sha256(secret));
-  stmt->Bind(6, NowSeconds());
-  auto done = stmt->Step();
-  if (!done) return std::unexpected(done.error());
+  PEDIGREE_ASSIGN(q, state_->db.Prepare("INSERT INTO api_tokens (token_id, org_id, roles, label, "
+                                        "secret_sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5, "
+                                        "?6)"));
+  q->Bind(1, token_id)
+      .Bind(2, org_id)
+      .Bind(3, JoinRoles(roles))
+      .Bind(4, label)
+      .Bind(5, Sha256(secret))
+      .Bind(6, NowSeconds());
+  PEDIGREE_TRY(q->Run());
   return std::string(kTokenPrefix) + token_id + "_" + secret;
 }
 
@@ -272,22 +192,12 @@ void TokenStore::SetCacheTtl(std::chrono::milliseconds ttl) {
 
 Result<std::optional<TokenStore::State::CachedToken>> TokenStore::State::ReadToken(
     std::string_view token_id) {
-  if (!lookup) {
-    auto prepared = Statement::Prepare(
-        db, "SELECT org_id, roles, secret_sha256, revoked_at FROM api_tokens WHERE token_id = ?1");
-    if (!prepared) return std::unexpected(prepared.error());
-    lookup.emplace(std::move(*prepared));
-  }
-  Statement* stmt = &*lookup;
-  struct Rewind {
-    Statement* stmt;
-    ~Rewind() { stmt->Reset(); }
-  } rewind{stmt};
-  stmt->Bind(1, token_id);
-  auto row = stmt->Step();
-  if (!row) return std::unexpected(row.error());
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT org_id, roles, secret_sha256, revoked_at FROM api_tokens "
+                                "WHERE token_id = ?1"));
+  q->Bind(1, token_id);
+  PEDIGREE_ASSIGN(row, q->Step());
   if (!*row) return std::optional<CachedToken>();
-  auto stored = stmt->Blob(2);
+  const std::span<const uint8_t> stored = q->Blob(2);
   CachedToken token;
   if (stored.size() != token.secret_sha256.size()) {
     return Fail("storage.corrupt", "api_tokens row " + std::string(token_id) + " has a " +
@@ -295,23 +205,21 @@ Result<std::optional<TokenStore::State::CachedToken>> TokenStore::State::ReadTok
                                        "-byte secret hash, expected 32");
   }
   std::copy(stored.begin(), stored.end(), token.secret_sha256.begin());
-  token.principal = Principal{stmt->Text(0), SplitRoles(stmt->Text(1)), std::string(token_id)};
-  token.revoked = !stmt->IsNull(3);
+  token.principal = Principal{q->Text(0), SplitRoles(q->Text(1)), std::string(token_id)};
+  token.revoked = !q->IsNull(3);
   return std::optional<CachedToken>(std::move(token));
 }
 
 Status TokenStore::Revoke(const std::string& token_id) {
   std::lock_guard lock(state_->mutex);
-  auto stmt = Statement::Prepare(state_->db,
-                                 "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?2) "
-                                 "WHERE token_id = ?1");
-  if (!stmt) return std::unexpected(stmt.error());
-  stmt->Bind(1, token_id);
-  stmt->Bind(2, NowSeconds());
-  auto done = stmt->Step();
-  if (!done) return std::unexpected(done.error());
+  {
+    PEDIGREE_ASSIGN(q, state_->db.Prepare("UPDATE api_tokens SET revoked_at = "
+                                          "COALESCE(revoked_at, ?2) WHERE token_id = ?1"));
+    q->Bind(1, token_id).Bind(2, NowSeconds());
+    PEDIGREE_TRY(q->Run());
+  }
   state_->cache.erase(token_id);
-  if (sqlite3_changes(state_->db) == 0) {
+  if (state_->db.Changes() == 0) {
     return Fail(
         Error("token.not_found", "no token with id '" + token_id + "'").at_field("token_id"));
   }
@@ -320,22 +228,19 @@ Status TokenStore::Revoke(const std::string& token_id) {
 
 Result<std::vector<TokenInfo>> TokenStore::List(const std::optional<std::string>& org_id) {
   std::lock_guard lock(state_->mutex);
-  auto stmt = Statement::Prepare(state_->db,
-                                 "SELECT token_id, org_id, roles, label, created_at, revoked_at "
-                                 "FROM api_tokens WHERE ?1 IS NULL OR org_id = ?1 "
-                                 "ORDER BY created_at, rowid");
-  if (!stmt) return std::unexpected(stmt.error());
-  if (org_id) stmt->Bind(1, *org_id);
-  std::vector<TokenInfo> out;
-  for (;;) {
-    auto row = stmt->Step();
-    if (!row) return std::unexpected(row.error());
-    if (!*row) break;
-    TokenInfo info{stmt->Text(0), stmt->Text(1), SplitRoles(stmt->Text(2)),
-                   stmt->Text(3), stmt->Int(4),  std::nullopt};
-    if (!stmt->IsNull(5)) info.revoked_at = stmt->Int(5);
-    out.push_back(std::move(info));
+  PEDIGREE_ASSIGN(q, state_->db.Prepare("SELECT token_id, org_id, roles, label, created_at, "
+                                        "revoked_at FROM api_tokens WHERE ?1 IS NULL OR "
+                                        "org_id = ?1 ORDER BY created_at, rowid"));
+  if (org_id) {
+    q->Bind(1, *org_id);
+  } else {
+    q->BindNull(1);
   }
+  std::vector<TokenInfo> out;
+  PEDIGREE_TRY(q->ForEachRow([&](const Query& row) {
+    out.push_back(TokenInfo{row.Text(0), row.Text(1), SplitRoles(row.Text(2)), row.Text(3),
+                            row.Int(4), row.OptionalInt(5)});
+  }));
   return out;
 }
 

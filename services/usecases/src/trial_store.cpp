@@ -1,7 +1,6 @@
 #include "pedigree/usecases/trial_store.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,9 +10,14 @@
 #include <map>
 #include <unordered_map>
 
+#include "pedigree/log/sql.h"
+
 namespace pedigree::services {
 namespace {
 
+using log::sql::Connection;
+using log::sql::Query;
+using log::sql::Transaction;
 using provenance::Salt;
 
 constexpr int kSchemaVersion = 1;
@@ -65,123 +69,14 @@ CREATE TABLE seal_records(
 );
 )sql";
 
-std::unexpected<Error> SqlError(sqlite3* db, const std::string& step, int rc) {
-  const int primary = rc & 0xff;
-  return Fail(
-      (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt" : "storage.io",
-      step + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)) + " (" + std::to_string(rc) +
-          ")");
-}
-
-Status Exec(sqlite3* db, const char* sql) {
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql, nullptr, nullptr, &err);
-  if (rc != SQLITE_OK) {
-    std::string msg = err ? err : sqlite3_errstr(rc);
-    sqlite3_free(err);
-    std::string step(sql);
-    if (step.size() > 60) step = step.substr(0, 60) + "...";
-    return SqlError(nullptr, "SQL '" + step + "' failed: " + msg, rc);
-  }
-  return Ok();
-}
-
-// A prepared statement with positional binds (1-based) and column reads (0-based).
-class Query {
- public:
-  static Result<Query> Prepare(sqlite3* db, const char* sql) {
-    sqlite3_stmt* raw = nullptr;
-    const int rc = sqlite3_prepare_v2(db, sql, -1, &raw, nullptr);
-    log::SqliteStatement stmt(raw);
-    if (rc != SQLITE_OK) return SqlError(db, std::string("prepare ") + sql, rc);
-    return Query(db, std::move(stmt));
-  }
-
-  Query& Bind(int i, std::string_view text) {
-    // An empty string_view may have a null data(), which SQLite would bind as NULL.
-    sqlite3_bind_text(get(), i, text.data() ? text.data() : "", static_cast<int>(text.size()),
-                      SQLITE_TRANSIENT);
-    return *this;
-  }
-  Query& Bind(int i, int64_t v) {
-    sqlite3_bind_int64(get(), i, v);
-    return *this;
-  }
-  Query& BindBlob(int i, std::span<const uint8_t> bytes) {
-    sqlite3_bind_blob(get(), i, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  Query& BindNull(int i) {
-    sqlite3_bind_null(get(), i);
-    return *this;
-  }
-
-  // True when a row is ready, false when done.
-  Result<bool> Step() {
-    const int rc = sqlite3_step(get());
-    if (rc == SQLITE_ROW) return true;
-    if (rc == SQLITE_DONE) return false;
-    return SqlError(db_, std::string("step ") + sqlite3_sql(get()), rc);
-  }
-  Status Run() {
-    PEDIGREE_ASSIGN(row, Step());
-    return Ok();
-  }
-  void Reset() {
-    sqlite3_reset(get());
-    sqlite3_clear_bindings(get());
-  }
-
-  bool IsNull(int c) { return sqlite3_column_type(get(), c) == SQLITE_NULL; }
-  int64_t Int(int c) { return sqlite3_column_int64(get(), c); }
-  std::string Text(int c) {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(get(), c));
-    return p ? std::string(p, sqlite3_column_bytes(get(), c)) : std::string();
-  }
-  std::string Blob(int c) {
-    const auto* p = static_cast<const char*>(sqlite3_column_blob(get(), c));
-    return p ? std::string(p, sqlite3_column_bytes(get(), c)) : std::string();
-  }
-
- private:
-  Query(sqlite3* db, log::SqliteStatement stmt) : db_(db), stmt_(std::move(stmt)) {}
-  sqlite3_stmt* get() { return stmt_.get(); }
-
-  sqlite3* db_;
-  log::SqliteStatement stmt_;
-};
-
-// BEGIN IMMEDIATE ... COMMIT; rolls back when destroyed uncommitted.
-class Transaction {
- public:
-  static Result<Transaction> Begin(sqlite3* db) {
-    PEDIGREE_TRY(Exec(db, "BEGIN IMMEDIATE"));
-    return Transaction(db);
-  }
-  Transaction(Transaction&& o) noexcept : db_(std::exchange(o.db_, nullptr)) {}
-  Transaction(const Transaction&) = delete;
-  ~Transaction() {
-    if (db_) (void)Exec(db_, "ROLLBACK");
-  }
-  Status Commit() {
-    PEDIGREE_TRY(Exec(db_, "COMMIT"));
-    db_ = nullptr;
-    return Ok();
-  }
-
- private:
-  explicit Transaction(sqlite3* db) : db_(db) {}
-  sqlite3* db_;
-};
-
-Result<Hash> HashColumn(Query& q, int c, std::string_view what) {
-  const std::string b = q.Blob(c);
+Result<Hash> HashColumn(const Query& q, int c, std::string_view what) {
+  const std::span<const uint8_t> b = q.Blob(c);
   if (b.size() != sizeof(Hash)) {
     return Fail("storage.corrupt",
                 std::string(what) + " has " + std::to_string(b.size()) + " bytes, expected 32");
   }
   Hash h;
-  std::memcpy(h.data(), b.data(), h.size());
+  std::copy(b.begin(), b.end(), h.begin());
   return h;
 }
 
@@ -198,18 +93,18 @@ constexpr const char* kRecordColumns =
     "id, record_key, canonical, salt, leaf, state, redacted, redaction_reason, redaction_index, "
     "(SELECT ledger_index FROM submissions WHERE submissions.id = records.submission_id)";
 
-Result<StoredRecord> ReadRecord(Query& q, int first) {
+Result<StoredRecord> ReadRecord(const Query& q, int first) {
   StoredRecord r;
   r.key = q.Text(first + 1);
-  if (!q.IsNull(first + 2)) r.canonical = q.Blob(first + 2);
+  if (!q.IsNull(first + 2)) r.canonical = std::string(AsText(q.Blob(first + 2)));
   if (!q.IsNull(first + 3)) {
-    const std::string salt = q.Blob(first + 3);
+    const std::span<const uint8_t> salt = q.Blob(first + 3);
     if (salt.size() != sizeof(provenance::Salt)) {
       return Fail("storage.corrupt", "record " + r.key + ": salt has " +
                                          std::to_string(salt.size()) + " bytes, expected 16");
     }
     provenance::Salt s;
-    std::memcpy(s.data(), salt.data(), s.size());
+    std::copy(salt.begin(), salt.end(), s.begin());
     r.salt = s;
   }
   PEDIGREE_ASSIGN(leaf, HashColumn(q, first + 4, "record " + r.key + " leaf"));
@@ -233,10 +128,10 @@ provenance::SealedRecord ToSealed(StoredRecord r) {
   return s;
 }
 
-Status CheckNoPending(sqlite3* db, std::string_view trial_id, std::string_view domain) {
-  PEDIGREE_ASSIGN(q, Query::Prepare(db,
-                                    "SELECT id FROM submissions WHERE trial_id = ?1 AND "
-                                    "domain = ?2 AND state = 'staged' LIMIT 1"));
+Status CheckNoPending(Connection& db, std::string_view trial_id, std::string_view domain) {
+  PEDIGREE_ASSIGN(q,
+                  db.Prepare("SELECT id FROM submissions WHERE trial_id = ?1 AND domain = ?2 AND "
+                             "state = 'staged' LIMIT 1"));
   q->Bind(1, trial_id).Bind(2, domain);
   PEDIGREE_ASSIGN(row, q->Step());
   if (*row) {
@@ -248,20 +143,21 @@ Status CheckNoPending(sqlite3* db, std::string_view trial_id, std::string_view d
 }
 
 // Current records of trial+domain with their row ids, key order.
-Result<std::vector<std::pair<int64_t, StoredRecord>>> ReadCurrent(sqlite3* db,
+Result<std::vector<std::pair<int64_t, StoredRecord>>> ReadCurrent(Connection& db,
                                                                   std::string_view trial_id,
                                                                   std::string_view domain) {
-  const std::string sql = std::string("SELECT ") + kRecordColumns +
-                          " FROM records WHERE trial_id = ?1 AND domain = ?2 AND state = 'current'";
-  PEDIGREE_ASSIGN(q, Query::Prepare(db, sql.c_str()));
+  // Static: the connection caches statements by the address of their text.
+  static const std::string sql =
+      std::string("SELECT ") + kRecordColumns +
+      " FROM records WHERE trial_id = ?1 AND domain = ?2 AND state = 'current'";
+  PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
   q->Bind(1, trial_id).Bind(2, domain);
   std::vector<std::pair<int64_t, StoredRecord>> out;
-  while (true) {
-    PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) break;
-    PEDIGREE_ASSIGN(r, ReadRecord(*q, 0));
-    out.emplace_back(q->Int(0), std::move(*r));
-  }
+  PEDIGREE_TRY(q->ForEachRow([&](const Query& row) -> Status {
+    PEDIGREE_ASSIGN(r, ReadRecord(row, 0));
+    out.emplace_back(row.Int(0), std::move(*r));
+    return Ok();
+  }));
   std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
     return provenance::RecordKeyLess(a.second.key, b.second.key);
   });
@@ -280,36 +176,35 @@ Result<std::unique_ptr<SponsorStore>> SponsorStore::Open(const std::string& path
     }
     ::close(fd);
   }
-  sqlite3* raw = nullptr;
-  const int rc =
-      sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_FULLMUTEX, nullptr);
-  log::SqliteDb db(raw);
-  if (rc != SQLITE_OK) return SqlError(raw, "open " + path, rc);
-  sqlite3_extended_result_codes(raw, 1);
-  sqlite3_busy_timeout(raw, 5000);
+  PEDIGREE_ASSIGN(opened, Connection::Open(path, {.busy_timeout_ms = 5000}));
+  auto db = std::make_unique<Connection>(std::move(*opened));
   // WAL for readers alongside the writer; FULL so a returned commit survives power loss.
-  PEDIGREE_TRY(Exec(raw, "PRAGMA journal_mode=WAL"));
-  PEDIGREE_TRY(Exec(raw, "PRAGMA synchronous=FULL"));
-  PEDIGREE_TRY(Exec(raw, "PRAGMA foreign_keys=ON"));
+  PEDIGREE_TRY(db->Exec("PRAGMA journal_mode=WAL"));
+  PEDIGREE_TRY(db->Exec("PRAGMA synchronous=FULL"));
+  PEDIGREE_TRY(db->Exec("PRAGMA foreign_keys=ON"));
   // A redaction must not leave the record's text in freed pages.
-  PEDIGREE_TRY(Exec(raw, "PRAGMA secure_delete=ON"));
-  PEDIGREE_ASSIGN(version_q, Query::Prepare(raw, "PRAGMA user_version"));
-  PEDIGREE_ASSIGN(has_row, version_q->Step());
-  const int64_t version = *has_row ? version_q->Int(0) : 0;
+  PEDIGREE_TRY(db->Exec("PRAGMA secure_delete=ON"));
+  int64_t version = 0;
+  {
+    PEDIGREE_ASSIGN(q, db->Prepare("PRAGMA user_version"));
+    PEDIGREE_ASSIGN(has_row, q->Step());
+    if (*has_row) version = q->Int(0);
+  }
   if (version > kSchemaVersion) {
     return Fail("storage.schema_version", path + " has schema version " + std::to_string(version) +
                                               ", newer than this program's " +
                                               std::to_string(kSchemaVersion));
   }
   if (version == 0) {
-    PEDIGREE_ASSIGN(tx, Transaction::Begin(raw));
-    PEDIGREE_TRY(Exec(raw, kSchema));
-    PEDIGREE_TRY(Exec(raw, "PRAGMA user_version = 1"));
+    PEDIGREE_ASSIGN(tx, Transaction::Begin(*db));
+    PEDIGREE_TRY(db->Exec(kSchema));
+    PEDIGREE_TRY(db->Exec("PRAGMA user_version = 1"));
     PEDIGREE_TRY(tx->Commit());
   }
   return std::unique_ptr<SponsorStore>(new SponsorStore(std::move(db)));
 }
 
+SponsorStore::SponsorStore(std::unique_ptr<Connection> db) : db_(std::move(db)) {}
 SponsorStore::~SponsorStore() = default;
 
 Result<StagedSubmission> SponsorStore::Stage(std::string_view trial_id,
@@ -327,7 +222,7 @@ Result<StagedSubmission> SponsorStore::Stage(std::string_view trial_id,
   const std::string schema_hash = sealed->summary.schema_hash;
 
   std::lock_guard lock(mu_);
-  sqlite3* db = db_.get();
+  Connection& db = *db_;
   PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
   PEDIGREE_TRY(CheckNoPending(db, trial_id, dataset.domain));
   PEDIGREE_ASSIGN(current, ReadCurrent(db, trial_id, dataset.domain));
@@ -369,22 +264,19 @@ Result<StagedSubmission> SponsorStore::Stage(std::string_view trial_id,
                                                " dataset equal the current ones");
   }
 
-  PEDIGREE_ASSIGN(sub, Query::Prepare(db,
-                                      "INSERT INTO submissions(trial_id, domain, reason, "
-                                      "schema_hash, state) VALUES(?1, ?2, ?3, ?4, 'staged')"));
+  PEDIGREE_ASSIGN(sub, db.Prepare("INSERT INTO submissions(trial_id, domain, reason, "
+                                  "schema_hash, state) VALUES(?1, ?2, ?3, ?4, 'staged')"));
   sub->Bind(1, trial_id).Bind(2, dataset.domain).Bind(3, reason).Bind(4, schema_hash);
   PEDIGREE_TRY(sub->Run());
-  out.submission_id = sqlite3_last_insert_rowid(db);
+  out.submission_id = db.LastInsertRowid();
 
-  PEDIGREE_ASSIGN(ins, Query::Prepare(db,
-                                      "INSERT INTO records(trial_id, domain, record_key, "
-                                      "canonical, salt, leaf, submission_id, replaces_id, state) "
-                                      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'staged')"));
   for (const Row& row : rows) {
     const provenance::SealedRecord& r = *row.record;
-    ins->Reset();
+    PEDIGREE_ASSIGN(ins, db.Prepare("INSERT INTO records(trial_id, domain, record_key, canonical, "
+                                    "salt, leaf, submission_id, replaces_id, state) "
+                                    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'staged')"));
     ins->Bind(1, trial_id).Bind(2, dataset.domain).Bind(3, r.key);
-    ins->BindBlob(4, AsBytes(*r.canonical)).BindBlob(5, *r.salt).BindBlob(6, r.leaf);
+    ins->Bind(4, AsBytes(*r.canonical)).Bind(5, *r.salt).Bind(6, r.leaf);
     ins->Bind(7, out.submission_id);
     if (row.replaces) {
       ins->Bind(8, row.replaces->first);
@@ -402,8 +294,8 @@ Result<StagedSubmission> SponsorStore::Stage(std::string_view trial_id,
 
 namespace {
 
-Status CheckStaged(sqlite3* db, int64_t submission_id) {
-  PEDIGREE_ASSIGN(q, Query::Prepare(db, "SELECT state FROM submissions WHERE id = ?1"));
+Status CheckStaged(Connection& db, int64_t submission_id) {
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT state FROM submissions WHERE id = ?1"));
   q->Bind(1, submission_id);
   PEDIGREE_ASSIGN(row, q->Step());
   if (!*row) {
@@ -421,23 +313,20 @@ Status CheckStaged(sqlite3* db, int64_t submission_id) {
 
 Status SponsorStore::Confirm(int64_t submission_id, uint64_t ledger_index) {
   std::lock_guard lock(mu_);
-  sqlite3* db = db_.get();
+  Connection& db = *db_;
   PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
   PEDIGREE_TRY(CheckStaged(db, submission_id));
-  PEDIGREE_ASSIGN(replaced, Query::Prepare(db,
-                                           "UPDATE records SET state = 'replaced' WHERE id IN "
-                                           "(SELECT replaces_id FROM records WHERE "
-                                           "submission_id = ?1 AND replaces_id IS NOT NULL)"));
+  PEDIGREE_ASSIGN(replaced, db.Prepare("UPDATE records SET state = 'replaced' WHERE id IN "
+                                       "(SELECT replaces_id FROM records WHERE "
+                                       "submission_id = ?1 AND replaces_id IS NOT NULL)"));
   replaced->Bind(1, submission_id);
   PEDIGREE_TRY(replaced->Run());
-  PEDIGREE_ASSIGN(current, Query::Prepare(db,
-                                          "UPDATE records SET state = 'current' WHERE "
-                                          "submission_id = ?1"));
+  PEDIGREE_ASSIGN(current, db.Prepare("UPDATE records SET state = 'current' WHERE "
+                                      "submission_id = ?1"));
   current->Bind(1, submission_id);
   PEDIGREE_TRY(current->Run());
-  PEDIGREE_ASSIGN(sub, Query::Prepare(db,
-                                      "UPDATE submissions SET state = 'confirmed', "
-                                      "ledger_index = ?2 WHERE id = ?1"));
+  PEDIGREE_ASSIGN(sub, db.Prepare("UPDATE submissions SET state = 'confirmed', "
+                                  "ledger_index = ?2 WHERE id = ?1"));
   sub->Bind(1, submission_id).Bind(2, static_cast<int64_t>(ledger_index));
   PEDIGREE_TRY(sub->Run());
   return tx->Commit();
@@ -445,13 +334,13 @@ Status SponsorStore::Confirm(int64_t submission_id, uint64_t ledger_index) {
 
 Status SponsorStore::Rollback(int64_t submission_id) {
   std::lock_guard lock(mu_);
-  sqlite3* db = db_.get();
+  Connection& db = *db_;
   PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
   PEDIGREE_TRY(CheckStaged(db, submission_id));
-  PEDIGREE_ASSIGN(rows, Query::Prepare(db, "DELETE FROM records WHERE submission_id = ?1"));
+  PEDIGREE_ASSIGN(rows, db.Prepare("DELETE FROM records WHERE submission_id = ?1"));
   rows->Bind(1, submission_id);
   PEDIGREE_TRY(rows->Run());
-  PEDIGREE_ASSIGN(sub, Query::Prepare(db, "DELETE FROM submissions WHERE id = ?1"));
+  PEDIGREE_ASSIGN(sub, db.Prepare("DELETE FROM submissions WHERE id = ?1"));
   sub->Bind(1, submission_id);
   PEDIGREE_TRY(sub->Run());
   return tx->Commit();
@@ -460,8 +349,8 @@ Status SponsorStore::Rollback(int64_t submission_id) {
 Result<std::vector<StoredRecord>> SponsorStore::CurrentRecords(std::string_view trial_id,
                                                                std::string_view domain) {
   std::lock_guard lock(mu_);
-  PEDIGREE_ASSIGN(tx, Transaction::Begin(db_.get()));
-  PEDIGREE_ASSIGN(current, ReadCurrent(db_.get(), trial_id, domain));
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(*db_));
+  PEDIGREE_ASSIGN(current, ReadCurrent(*db_, trial_id, domain));
   std::vector<StoredRecord> out;
   out.reserve(current->size());
   for (auto& c : *current) out.push_back(std::move(c.second));
@@ -471,7 +360,7 @@ Result<std::vector<StoredRecord>> SponsorStore::CurrentRecords(std::string_view 
 
 Result<StoredSeal> SponsorStore::Seal(std::string_view trial_id, std::string_view domain) {
   std::lock_guard lock(mu_);
-  sqlite3* db = db_.get();
+  Connection& db = *db_;
   PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
   PEDIGREE_TRY(CheckNoPending(db, trial_id, domain));
   PEDIGREE_ASSIGN(current, ReadCurrent(db, trial_id, domain));
@@ -479,11 +368,10 @@ Result<StoredSeal> SponsorStore::Seal(std::string_view trial_id, std::string_vie
     return Fail("trial.empty_dataset", std::string(trial_id) + " " + std::string(domain) +
                                            " has no current records to seal");
   }
-  PEDIGREE_ASSIGN(schemas, Query::Prepare(db,
-                                          "SELECT DISTINCT s.schema_hash FROM records r JOIN "
-                                          "submissions s ON s.id = r.submission_id WHERE "
-                                          "r.trial_id = ?1 AND r.domain = ?2 AND "
-                                          "r.state = 'current' ORDER BY 1"));
+  PEDIGREE_ASSIGN(schemas, db.Prepare("SELECT DISTINCT s.schema_hash FROM records r JOIN "
+                                      "submissions s ON s.id = r.submission_id WHERE "
+                                      "r.trial_id = ?1 AND r.domain = ?2 AND "
+                                      "r.state = 'current' ORDER BY 1"));
   schemas->Bind(1, trial_id).Bind(2, domain);
   std::vector<std::string> hashes;
   while (true) {
@@ -506,24 +394,20 @@ Result<StoredSeal> SponsorStore::Seal(std::string_view trial_id, std::string_vie
   // ReadCurrent returns key order and SealRecords sorts stably, so positions match ids.
   PEDIGREE_ASSIGN(sealed, provenance::SealRecords(std::move(records), hashes.front()));
 
-  PEDIGREE_ASSIGN(drop, Query::Prepare(db,
-                                       "DELETE FROM seals WHERE trial_id = ?1 AND domain = ?2 "
-                                       "AND ledger_index IS NULL"));
+  PEDIGREE_ASSIGN(drop, db.Prepare("DELETE FROM seals WHERE trial_id = ?1 AND domain = ?2 "
+                                   "AND ledger_index IS NULL"));
   drop->Bind(1, trial_id).Bind(2, domain);
   PEDIGREE_TRY(drop->Run());
-  PEDIGREE_ASSIGN(ins, Query::Prepare(db,
-                                      "INSERT INTO seals(trial_id, domain, root, record_count, "
-                                      "schema_hash, algorithm) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
-  ins->Bind(1, trial_id).Bind(2, domain).BindBlob(3, sealed->summary.root);
+  PEDIGREE_ASSIGN(ins, db.Prepare("INSERT INTO seals(trial_id, domain, root, record_count, "
+                                  "schema_hash, algorithm) VALUES(?1, ?2, ?3, ?4, ?5, ?6)"));
+  ins->Bind(1, trial_id).Bind(2, domain).Bind(3, sealed->summary.root);
   ins->Bind(4, static_cast<int64_t>(sealed->summary.record_count));
   ins->Bind(5, sealed->summary.schema_hash).Bind(6, sealed->summary.algorithm);
   PEDIGREE_TRY(ins->Run());
-  const int64_t seal_id = sqlite3_last_insert_rowid(db);
-  PEDIGREE_ASSIGN(member, Query::Prepare(db,
-                                         "INSERT INTO seal_records(seal_id, position, record_id) "
-                                         "VALUES(?1, ?2, ?3)"));
+  const int64_t seal_id = db.LastInsertRowid();
   for (size_t i = 0; i < ids.size(); ++i) {
-    member->Reset();
+    PEDIGREE_ASSIGN(member, db.Prepare("INSERT INTO seal_records(seal_id, position, record_id) "
+                                       "VALUES(?1, ?2, ?3)"));
     member->Bind(1, seal_id).Bind(2, static_cast<int64_t>(i)).Bind(3, ids[i]);
     PEDIGREE_TRY(member->Run());
   }
@@ -533,14 +417,13 @@ Result<StoredSeal> SponsorStore::Seal(std::string_view trial_id, std::string_vie
 
 Status SponsorStore::ConfirmSeal(int64_t seal_id, uint64_t ledger_index) {
   std::lock_guard lock(mu_);
-  sqlite3* db = db_.get();
+  Connection& db = *db_;
   PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
-  PEDIGREE_ASSIGN(q, Query::Prepare(db,
-                                    "UPDATE seals SET ledger_index = ?2 WHERE id = ?1 AND "
-                                    "ledger_index IS NULL"));
+  PEDIGREE_ASSIGN(q, db.Prepare("UPDATE seals SET ledger_index = ?2 WHERE id = ?1 AND "
+                                "ledger_index IS NULL"));
   q->Bind(1, seal_id).Bind(2, static_cast<int64_t>(ledger_index));
   PEDIGREE_TRY(q->Run());
-  if (sqlite3_changes(db) != 1) {
+  if (db.Changes() != 1) {
     return Fail("trial.unknown_seal",
                 "no unconfirmed seal " + std::to_string(seal_id) + " in the store");
   }
@@ -548,10 +431,9 @@ Status SponsorStore::ConfirmSeal(int64_t seal_id, uint64_t ledger_index) {
 }
 
 Result<StoredSeal> SponsorStore::ReadSeal(int64_t seal_id) {
-  sqlite3* db = db_.get();
-  PEDIGREE_ASSIGN(head, Query::Prepare(db,
-                                       "SELECT root, record_count, schema_hash, algorithm, "
-                                       "ledger_index FROM seals WHERE id = ?1"));
+  Connection& db = *db_;
+  PEDIGREE_ASSIGN(head, db.Prepare("SELECT root, record_count, schema_hash, algorithm, "
+                                   "ledger_index FROM seals WHERE id = ?1"));
   head->Bind(1, seal_id);
   PEDIGREE_ASSIGN(found, head->Step());
   if (!*found) return Fail("trial.unknown_seal", "no seal " + std::to_string(seal_id));
@@ -564,26 +446,25 @@ Result<StoredSeal> SponsorStore::ReadSeal(int64_t seal_id) {
   out.seal.summary.algorithm = head->Text(3);
   if (!head->IsNull(4)) out.ledger_index = static_cast<uint64_t>(head->Int(4));
 
-  const std::string sql = std::string("SELECT m.position, ") + kRecordColumns +
-                          " FROM seal_records m JOIN records ON records.id = m.record_id "
-                          "WHERE m.seal_id = ?1 ORDER BY m.position";
-  PEDIGREE_ASSIGN(q, Query::Prepare(db, sql.c_str()));
+  // Static: the connection caches statements by the address of their text.
+  static const std::string sql = std::string("SELECT m.position, ") + kRecordColumns +
+                                 " FROM seal_records m JOIN records ON records.id = m.record_id "
+                                 "WHERE m.seal_id = ?1 ORDER BY m.position";
+  PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
   q->Bind(1, seal_id);
-  while (true) {
-    PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) break;
-    PEDIGREE_ASSIGN(r, ReadRecord(*q, 1));
+  PEDIGREE_TRY(q->ForEachRow([&](const Query& row) -> Status {
+    PEDIGREE_ASSIGN(r, ReadRecord(row, 1));
     out.seal.records.push_back(ToSealed(std::move(*r)));
-  }
+    return Ok();
+  }));
   return out;
 }
 
 Result<StoredSeal> SponsorStore::LatestSeal(std::string_view trial_id, std::string_view domain) {
   std::lock_guard lock(mu_);
-  PEDIGREE_ASSIGN(tx, Transaction::Begin(db_.get()));
-  PEDIGREE_ASSIGN(q, Query::Prepare(db_.get(),
-                                    "SELECT id FROM seals WHERE trial_id = ?1 AND domain = ?2 "
-                                    "AND ledger_index IS NOT NULL ORDER BY id DESC LIMIT 1"));
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(*db_));
+  PEDIGREE_ASSIGN(q, db_->Prepare("SELECT id FROM seals WHERE trial_id = ?1 AND domain = ?2 "
+                                  "AND ledger_index IS NOT NULL ORDER BY id DESC LIMIT 1"));
   q->Bind(1, trial_id).Bind(2, domain);
   PEDIGREE_ASSIGN(found, q->Step());
   if (!*found) {
@@ -629,12 +510,11 @@ Status SponsorStore::Redact(std::string_view trial_id, std::string_view domain, 
     return Fail("trial.reason_required", "a redaction of leaf " + ToHex(leaf) + " needs a reason");
   }
   std::lock_guard lock(mu_);
-  sqlite3* db = db_.get();
+  Connection& db = *db_;
   PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
-  PEDIGREE_ASSIGN(find, Query::Prepare(db,
-                                       "SELECT id, redacted, state FROM records WHERE "
-                                       "trial_id = ?1 AND domain = ?2 AND leaf = ?3"));
-  find->Bind(1, trial_id).Bind(2, domain).BindBlob(3, leaf);
+  PEDIGREE_ASSIGN(find, db.Prepare("SELECT id, redacted, state FROM records WHERE "
+                                   "trial_id = ?1 AND domain = ?2 AND leaf = ?3"));
+  find->Bind(1, trial_id).Bind(2, domain).Bind(3, leaf);
   PEDIGREE_ASSIGN(found, find->Step());
   if (!*found || find->Text(2) == "staged") {
     return Fail("trial.unknown_leaf", "no record with leaf " + ToHex(leaf) + " in " +
@@ -645,16 +525,15 @@ Status SponsorStore::Redact(std::string_view trial_id, std::string_view domain, 
                 "the record with leaf " + ToHex(leaf) + " was redacted already");
   }
   const int64_t id = find->Int(0);
-  PEDIGREE_ASSIGN(upd, Query::Prepare(db,
-                                      "UPDATE records SET canonical = NULL, salt = NULL, "
-                                      "redacted = 1, redaction_reason = ?2, redaction_index = ?3 "
-                                      "WHERE id = ?1"));
+  PEDIGREE_ASSIGN(upd, db.Prepare("UPDATE records SET canonical = NULL, salt = NULL, "
+                                  "redacted = 1, redaction_reason = ?2, redaction_index = ?3 "
+                                  "WHERE id = ?1"));
   upd->Bind(1, id).Bind(2, reason).Bind(3, static_cast<int64_t>(ledger_index));
   PEDIGREE_TRY(upd->Run());
   PEDIGREE_TRY(tx->Commit());
   // The old page images stay in the WAL until a checkpoint copies and truncates it; a reader
   // holding an old snapshot can delay that, which is why this is best effort.
-  (void)Exec(db, "PRAGMA wal_checkpoint(TRUNCATE)");
+  (void)db.Exec("PRAGMA wal_checkpoint(TRUNCATE)");
   return Ok();
 }
 

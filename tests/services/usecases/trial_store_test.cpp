@@ -11,6 +11,7 @@
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "common/test_log.h"
+#include "pedigree/log/sql.h"
 
 namespace pedigree::services {
 namespace {

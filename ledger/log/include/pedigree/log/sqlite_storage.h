@@ -10,48 +10,10 @@
 #include <string>
 #include <unordered_map>
 
+#include "pedigree/log/sql.h"
 #include "pedigree/log/storage.h"
 
-struct sqlite3;
-struct sqlite3_stmt;
-
 namespace pedigree::log {
-
-// Move-only owner of an sqlite3 connection; closes it on destruction.
-class SqliteDb {
- public:
-  SqliteDb() = default;
-  explicit SqliteDb(sqlite3* db) : db_(db) {}
-  SqliteDb(SqliteDb&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
-  SqliteDb& operator=(SqliteDb&& other) noexcept;
-  SqliteDb(const SqliteDb&) = delete;
-  SqliteDb& operator=(const SqliteDb&) = delete;
-  ~SqliteDb();
-  sqlite3* get() const { return db_; }
-
- private:
-  sqlite3* db_ = nullptr;
-};
-
-// A read-only connection to an existing SQLite file, waiting up to 5 s on a lock, for
-// readers that must never block the writer. storage.io when the file cannot be opened.
-[[nodiscard]] Result<SqliteDb> OpenSqliteReadOnly(const std::string& path);
-
-// Move-only owner of a prepared statement; finalizes it on destruction.
-class SqliteStatement {
- public:
-  SqliteStatement() = default;
-  explicit SqliteStatement(sqlite3_stmt* stmt) : stmt_(stmt) {}
-  SqliteStatement(SqliteStatement&& other) noexcept : stmt_(std::exchange(other.stmt_, nullptr)) {}
-  SqliteStatement& operator=(SqliteStatement&& other) noexcept;
-  SqliteStatement(const SqliteStatement&) = delete;
-  SqliteStatement& operator=(const SqliteStatement&) = delete;
-  ~SqliteStatement();
-  sqlite3_stmt* get() const { return stmt_; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 struct SqliteOptions {
   // Create the file and schema if missing; otherwise a missing file is storage.not_found.
@@ -107,16 +69,13 @@ class SqliteStorage final : public LogStorage {
   Status Migrate();
   Status PrepareStatements();
   Status LoadTileState();
-  Status Exec(const char* sql);
-  sqlite3_stmt* Prepared(int which);
   std::shared_ptr<const TileTree> CachedTile(uint32_t tile_level, uint64_t n);
   void CacheTile(uint32_t tile_level, std::shared_ptr<const TileTree> tile);
 
   SqliteOptions options_;
   // Serialises use of the connection; recursive because `within` may call back in.
   std::recursive_mutex db_mu_;
-  SqliteDb db_;
-  std::vector<SqliteStatement> statements_;
+  sql::Connection db_{nullptr};  // opened by Initialise
   uint64_t size_ = 0;  // guarded by db_mu_
 
   // Guards the tile state below. Never held while waiting for db_mu_.

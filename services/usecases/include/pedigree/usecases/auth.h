@@ -57,13 +57,13 @@ class TokenStore {
 
   // Creates a token for `org_id` with `roles` (each one of kRoles, at least one) and
   // returns the full token text. This is the only time the secret is visible.
-  // Errors: token.invalid_org, token.unknown_role, token.no_roles, storage.sqlite.
+  // Errors: token.invalid_org, token.unknown_role, token.no_roles, storage.io.
   [[nodiscard]] Result<std::string> Issue(const std::string& org_id,
                                           const std::set<std::string>& roles,
                                           const std::string& label);
 
   // Checks a bearer token. Errors: auth.bad_token (malformed, unknown, wrong secret,
-  // revoked), storage.sqlite. Known tokens are cached for the cache TTL, so a
+  // revoked), storage.io. Known tokens are cached for the cache TTL, so a
   // revocation made through another TokenStore (another process) takes effect within
   // that time; one made through this store takes effect at once.
   [[nodiscard]] Result<Principal> Authenticate(std::string_view bearer);
@@ -73,7 +73,7 @@ class TokenStore {
   // token-checked GET far below the 10k requests/s verify target.
   void SetCacheTtl(std::chrono::milliseconds ttl);
 
-  // Refuses the token from now on. Errors: token.not_found, storage.sqlite. Revoking
+  // Refuses the token from now on. Errors: token.not_found, storage.io. Revoking
   // a revoked token succeeds and keeps the first revocation time.
   [[nodiscard]] Status Revoke(const std::string& token_id);
 

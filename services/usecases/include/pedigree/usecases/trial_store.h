@@ -15,9 +15,12 @@
 
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/error.h"
-#include "pedigree/log/sqlite_storage.h"
 #include "pedigree/provenance/trial_seal.h"
 #include "pedigree/scanner/trial_data.h"
+
+namespace pedigree::log::sql {
+class Connection;
+}  // namespace pedigree::log::sql
 
 namespace pedigree::services {
 
@@ -117,11 +120,11 @@ class SponsorStore {
                               std::string_view reason, uint64_t ledger_index);
 
  private:
-  explicit SponsorStore(log::SqliteDb db) : db_(std::move(db)) {}
+  explicit SponsorStore(std::unique_ptr<log::sql::Connection> db);
   Result<StoredSeal> ReadSeal(int64_t seal_id);
 
   std::mutex mu_;
-  log::SqliteDb db_;
+  std::unique_ptr<log::sql::Connection> db_;
 };
 
 }  // namespace pedigree::services
