@@ -14,8 +14,12 @@ constexpr std::string_view kBeforeSig = ",\"sig\":\"";
 constexpr std::string_view kTail = "\"}";
 constexpr int64_t kMaxSafeInteger = (int64_t{1} << 53) - 1;
 
-// Finds the first number a signed payload may not carry; `path` names it.
+// Finds the first number a signed payload may not carry and appends its path below `v`
+// to `path`; leaves `path` as it was when there is none. The path grows by appending
+// and shrinks back on the way out: prepending with `"[" + ... + path` made GCC 12 report
+// a false -Wrestrict at -O3, which broke Release builds with warnings as errors.
 bool FindForbiddenNumber(const JsonValue& v, std::string& path) {
+  const size_t mark = path.size();
   switch (v.kind()) {
     case JsonValue::Kind::kDouble:
       return true;
@@ -23,18 +27,19 @@ bool FindForbiddenNumber(const JsonValue& v, std::string& path) {
       return v.as_int() > kMaxSafeInteger || v.as_int() < -kMaxSafeInteger;
     case JsonValue::Kind::kArray:
       for (size_t i = 0; i < v.as_array().size(); ++i) {
-        if (FindForbiddenNumber(v.as_array()[i], path)) {
-          path = "[" + std::to_string(i) + "]" + path;
-          return true;
-        }
+        path += '[';
+        path += std::to_string(i);
+        path += ']';
+        if (FindForbiddenNumber(v.as_array()[i], path)) return true;
+        path.resize(mark);
       }
       return false;
     case JsonValue::Kind::kObject:
       for (const auto& [key, member] : v.as_object()) {
-        if (FindForbiddenNumber(member, path)) {
-          path = "." + key + path;
-          return true;
-        }
+        path += '.';
+        path += key;
+        if (FindForbiddenNumber(member, path)) return true;
+        path.resize(mark);
       }
       return false;
     default:

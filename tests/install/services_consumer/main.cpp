@@ -1,0 +1,11 @@
+// The `pedigree` command line, built from the installed pedigree::cli.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <pedigree/cli/cli.h>
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  return pedigree::services::RunCli(args, std::cin, std::cout, std::cerr);
+}
