@@ -148,9 +148,13 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
     if (lot_.empty()) lot_ = Str(p, "lot");
   } else if (kind == "aggregate") {
     std::string parent = Str(p, "parent");
-    summary = "packed into case " + parent + " by " + OrgName(org);
+    auto children = StrList(p, "children");
+    const bool direct =
+        std::find(children.begin(), children.end(), evidence_.pack) != children.end();
+    summary = (direct ? "packed into case " : "its case packed into ") + parent + " by " +
+              OrgName(org);
     need_custody("aggregation");
-    if (ConcernsPack(StrList(p, "children"))) containers_.insert(parent);
+    if (ConcernsPack(children)) containers_.insert(parent);
   } else if (kind == "disaggregate") {
     std::string parent = Str(p, "parent");
     summary = "unpacked from case " + parent + " by " + OrgName(org);
