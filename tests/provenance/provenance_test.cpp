@@ -4,13 +4,12 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "common/provenance_ledger.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
-#include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/provenance_ledger.h"
 
 using namespace pedigree;
 using namespace pedigree::provenance;
@@ -42,8 +41,8 @@ struct Org {
 class Chain {
  public:
   Chain() {
-    const log::LedgerOptions options =
-        pedigree::testing::ProvenanceLedgerOptions(authority_, now_, state_);
+    const log::LedgerOptions options = ProvenanceLedgerOptions(
+        state_, [this] { return now_; }, authority_.public_key());
     ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/provenance-test", options).value();
     view_ = ProvenanceView::Open(ledger_->db_path()).value();
 
