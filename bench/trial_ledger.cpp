@@ -17,7 +17,7 @@
 #include "pedigree/log/keys.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/provenance/provenance.h"
-#include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/provenance/trial_view.h"
 
 using namespace pedigree;
@@ -117,16 +117,8 @@ int main() {
   if (!mkdtemp(tmpl)) return 1;
   Bench b;
   b.dir = tmpl;
-  LedgerOptions options;
-  options.initial_meta = {{"authority_key", ToBase64(b.authority.public_key().raw())}};
-  options.attach = [&b](LogStorage& storage, const PublicKey& log_key) -> Result<EntryValidator> {
-    auto& sqlite = dynamic_cast<SqliteStorage&>(storage);
-    auto state = ProvenanceState::Attach(sqlite.handle(), {b.authority.public_key(), log_key,
-                                                           [] { return int64_t{1'795'300'000}; }});
-    if (!state) return std::unexpected(state.error());
-    b.state = std::move(*state);
-    return EntryValidator([&b](uint64_t i, std::string_view e) { return b.state->Apply(i, e); });
-  };
+  const LedgerOptions options = ProvenanceLedgerOptions(
+      b.state, [] { return int64_t{1'795'300'000}; }, b.authority.public_key());
   b.ledger = Ledger::Create(b.dir / "ledger", "example.org/bench-trial", options).value();
   b.Register("sp", "sponsor", b.sponsor);
   b.Register("s1", "site", b.site);

@@ -14,7 +14,6 @@
 #include "pedigree/log/integrity.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/note.h"
-#include "pedigree/log/sqlite_storage.h"
 #include "report_frame.h"
 
 namespace pedigree::reports {
@@ -93,9 +92,7 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
   uint64_t signatures = 0;
   uint64_t checkpoint_notes = 0;
 
-  log::SqliteOptions storage_options;
-  storage_options.create = false;
-  auto storage = log::SqliteStorage::Open(db_path, storage_options);
+  auto storage = log::OpenLedgerStorage(ledger_dir);
   if (!storage) {
     if (storage.error().code() != "storage.corrupt") return std::unexpected(storage.error());
     open_failure = storage.error();

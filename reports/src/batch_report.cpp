@@ -8,7 +8,6 @@
 
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/proof.h"
-#include "pedigree/log/sqlite_storage.h"
 #include "report_frame.h"
 
 namespace pedigree::reports {
@@ -34,11 +33,8 @@ std::string Count(size_t n, const std::string& noun) {
 // Log facts for the report: origin, size, the newest checkpoint and the log's key, read
 // from the ledger directory without its writer lock.
 Result<JsonValue> LogFacts(const std::string& ledger_dir) {
-  log::SqliteOptions options;
-  options.create = false;
-  options.tile_cache_tiles = 0;
-  auto storage = log::SqliteStorage::Open(
-      (std::filesystem::path(ledger_dir) / log::kLedgerDbFile).string(), options);
+  // One root computation: no tile is read twice, so none is cached.
+  auto storage = log::OpenLedgerStorage(ledger_dir, /*tile_cache_tiles=*/0);
   if (!storage) return std::unexpected(storage.error());
   auto log = JsonValue::Object();
   std::ifstream vkey_in(std::filesystem::path(ledger_dir) / log::kLogVerifierKeyFile);

@@ -2,8 +2,6 @@
 // entry's signature, key validity and inclusion.
 #include "entry_checks.h"
 
-#include <sqlite3.h>
-
 #include <algorithm>
 
 #include "pedigree/log/merkle.h"
@@ -367,57 +365,6 @@ JsonValue EntryVerification::EntryChecks(size_t i, bool& signature_ok) {
 
 // ---- Gathering ----
 
-Result<LedgerQuery> LedgerQuery::Open(const std::string& path) {
-  PEDIGREE_ASSIGN(db, log::OpenSqliteReadOnly(path));
-  return LedgerQuery(std::move(*db));
-}
-
-namespace {
-
-// Runs `sql` with text parameters and hands each row's statement to `row`.
-template <typename Row>
-Status RunQuery(sqlite3* db, const char* sql, std::initializer_list<std::string> params, Row row) {
-  sqlite3_stmt* raw = nullptr;
-  if (sqlite3_prepare_v2(db, sql, -1, &raw, nullptr) != SQLITE_OK) {
-    return Fail("storage.io",
-                          std::string("cannot prepare registry query: ") + sqlite3_errmsg(db));
-  }
-  std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, &sqlite3_finalize);
-  int i = 1;
-  for (const std::string& p : params) {
-    sqlite3_bind_text(raw, i++, p.data(), static_cast<int>(p.size()), SQLITE_TRANSIENT);
-  }
-  int rc;
-  while ((rc = sqlite3_step(raw)) == SQLITE_ROW) {
-    if (sqlite3_column_type(raw, 0) != SQLITE_NULL) row(raw);
-  }
-  if (rc != SQLITE_DONE) {
-    return Fail("storage.io",
-                          std::string("registry query failed: ") + sqlite3_errmsg(db));
-  }
-  return Ok();
-}
-
-}  // namespace
-
-Result<std::vector<int64_t>> LedgerQuery::Integers(const char* sql,
-                                                   std::initializer_list<std::string> params) {
-  std::vector<int64_t> out;
-  PEDIGREE_TRY(RunQuery(db_.get(), sql, params,
-                        [&](sqlite3_stmt* s) { out.push_back(sqlite3_column_int64(s, 0)); }));
-  return out;
-}
-
-Result<std::vector<std::string>> LedgerQuery::Strings(const char* sql,
-                                                      std::initializer_list<std::string> params) {
-  std::vector<std::string> out;
-  PEDIGREE_TRY(RunQuery(db_.get(), sql, params, [&](sqlite3_stmt* s) {
-    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(s, 0)),
-                     static_cast<size_t>(sqlite3_column_bytes(s, 0)));
-  }));
-  return out;
-}
-
 std::string& EnvelopeCache::Read(uint64_t index) {
   auto [it, fresh] = envelopes_.try_emplace(index);
   if (fresh) {
@@ -434,8 +381,8 @@ JsonValue EnvelopeCache::Payload(uint64_t index) {
   return p && p->is_object() ? *p : JsonValue();
 }
 
-Status AddRegistryEntries(log::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
-                          std::set<uint64_t>& indices,
+Status AddRegistryEntries(log::Ledger& ledger, provenance::ProvenanceView& view,
+                          EnvelopeCache& envelopes, std::set<uint64_t>& indices,
                           std::initializer_list<const char*> org_members) {
   std::set<std::string> orgs;
   for (uint64_t index : indices) {
@@ -445,25 +392,21 @@ Status AddRegistryEntries(log::Ledger& ledger, LedgerQuery& query, EnvelopeCache
       if (!org.empty() && org != "node" && org != "authority") orgs.insert(org);
     }
   }
-  return AddRegistryEntriesOf(ledger, query, envelopes, indices, orgs);
+  return AddRegistryEntriesOf(ledger, view, envelopes, indices, orgs);
 }
 
-Status AddRegistryEntriesOf(log::Ledger& ledger, LedgerQuery& query, EnvelopeCache& envelopes,
-                            std::set<uint64_t>& indices, const std::set<std::string>& orgs) {
+Status AddRegistryEntriesOf(log::Ledger& ledger, provenance::ProvenanceView& view,
+                            EnvelopeCache& envelopes, std::set<uint64_t>& indices,
+                            const std::set<std::string>& orgs) {
   PEDIGREE_ASSIGN(size, ledger.storage().Size());
   for (const std::string& org : orgs) {
-    PEDIGREE_ASSIGN(reg, query.Integers("SELECT registered_idx FROM orgs WHERE id = ?1 UNION "
-                                        "SELECT added_idx FROM org_keys WHERE org = ?1",
-                                        {org}));
-    indices.insert(reg->begin(), reg->end());
+    PEDIGREE_ASSIGN(registry, view.OrgRegistry(org));
+    indices.insert(registry->entries.begin(), registry->entries.end());
     // Revocations are not indexed by the model; they are rare, so look for them only when the
-    // registry says a key of this organisation was revoked.
-    PEDIGREE_ASSIGN(revoked, query.Integers("SELECT added_idx FROM org_keys WHERE org = ?1 "
-                                            "AND revoked_at IS NOT NULL",
-                                            {org}));
-    if (!revoked->empty()) {
-      uint64_t from = static_cast<uint64_t>(*std::min_element(revoked->begin(), revoked->end()));
-      for (uint64_t i = from + 1; i < *size; ++i) {
+    // registry says a key of this organisation was revoked, after the first such key's entry.
+    const std::vector<uint64_t>& revoked = registry->revoked_key_entries;
+    if (!revoked.empty()) {
+      for (uint64_t i = revoked.front() + 1; i < *size; ++i) {
         JsonValue payload = envelopes.Payload(i);
         if (Str(payload, "kind") == "org.key_revoke" && Str(payload, "id") == org) {
           indices.insert(i);

@@ -19,11 +19,8 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
-#include "pedigree/log/sql.h"
-#include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/pack_report.h"
-
-struct sqlite3;
 
 namespace pedigree::reports::internal {
 
@@ -122,22 +119,6 @@ class EntryVerification {
 
 // ---- Gathering from a ledger ----
 
-// A read-only connection to the ledger's SQLite file for the lookups the views do not offer.
-class LedgerQuery {
- public:
-  [[nodiscard]] static Result<LedgerQuery> Open(const std::string& path);
-  // Every non-null integer in the first column of `sql` run with the text parameters.
-  [[nodiscard]] Result<std::vector<int64_t>> Integers(const char* sql,
-                                                      std::initializer_list<std::string> params);
-  // Every non-null text in the first column of `sql` run with the text parameters.
-  [[nodiscard]] Result<std::vector<std::string>> Strings(const char* sql,
-                                                         std::initializer_list<std::string> params);
-
- private:
-  explicit LedgerQuery(log::sql::Connection db) : db_(std::move(db)) {}
-  log::sql::Connection db_;
-};
-
 // Envelopes read from storage once; a missing row reads as "".
 class EnvelopeCache {
  public:
@@ -154,11 +135,11 @@ class EnvelopeCache {
 
 // Adds to `indices` the registry entries (org.register, org.key_add, org.key_revoke) of every
 // organisation that signed an entry of `indices` or is named in a member of `org_members`.
-[[nodiscard]] Status AddRegistryEntries(log::Ledger& ledger, LedgerQuery& query,
+[[nodiscard]] Status AddRegistryEntries(log::Ledger& ledger, provenance::ProvenanceView& view,
                                         EnvelopeCache& envelopes, std::set<uint64_t>& indices,
                                         std::initializer_list<const char*> org_members);
 // Adds to `indices` the registry entries of the organisations `orgs`.
-[[nodiscard]] Status AddRegistryEntriesOf(log::Ledger& ledger, LedgerQuery& query,
+[[nodiscard]] Status AddRegistryEntriesOf(log::Ledger& ledger, provenance::ProvenanceView& view,
                                           EnvelopeCache& envelopes, std::set<uint64_t>& indices,
                                           const std::set<std::string>& orgs);
 

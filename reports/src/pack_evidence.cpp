@@ -12,7 +12,6 @@
 
 namespace pedigree::reports {
 using internal::EnvelopeCache;
-using internal::LedgerQuery;
 
 Result<provenance::PackId> ParsePackCode(std::string_view code) {
   PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
@@ -41,7 +40,6 @@ Result<TrustAnchors> LedgerTrustAnchors(log::Ledger& ledger) {
 struct LedgerEvidenceSource::Impl {
   log::Ledger& ledger;
   std::unique_ptr<provenance::ProvenanceView> view;
-  LedgerQuery registry;
 };
 
 LedgerEvidenceSource::LedgerEvidenceSource(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -49,9 +47,8 @@ LedgerEvidenceSource::~LedgerEvidenceSource() = default;
 
 Result<std::unique_ptr<LedgerEvidenceSource>> LedgerEvidenceSource::Open(log::Ledger& ledger) {
   PEDIGREE_ASSIGN(view, provenance::ProvenanceView::Open(ledger.db_path()));
-  PEDIGREE_ASSIGN(registry, LedgerQuery::Open(ledger.db_path()));
-  return std::unique_ptr<LedgerEvidenceSource>(new LedgerEvidenceSource(
-      std::make_unique<Impl>(Impl{ledger, std::move(*view), std::move(*registry)})));
+  return std::unique_ptr<LedgerEvidenceSource>(
+      new LedgerEvidenceSource(std::make_unique<Impl>(Impl{ledger, std::move(*view)})));
 }
 
 Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger, std::string_view code) {
@@ -62,7 +59,6 @@ Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger, std::string_view co
 Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
   log::Ledger& ledger = impl_->ledger;
   provenance::ProvenanceView* view = impl_->view.get();
-  LedgerQuery* registry = &impl_->registry;
   PEDIGREE_ASSIGN(pack_id, ParsePackCode(code));
   const std::string& gtin = pack_id->gtin().value();
   const std::string& serial = pack_id->serial().value();
@@ -75,16 +71,14 @@ Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
   PEDIGREE_ASSIGN(history, view->PackHistory(gtin, serial));
 
   std::set<uint64_t> indices(history->begin(), history->end());
-  PEDIGREE_ASSIGN(product, registry->Integers("SELECT idx FROM products WHERE gtin = ?1", {gtin}));
-  PEDIGREE_ASSIGN(batch, registry->Integers("SELECT idx FROM batch_events WHERE gtin = ?1 AND "
-                                            "lot = ?2",
-                                            {gtin, (*pack)->lot}));
+  PEDIGREE_ASSIGN(product, view->ProductEntries(gtin));
+  PEDIGREE_ASSIGN(batch, view->BatchEntries(gtin, (*pack)->lot));
   indices.insert(product->begin(), product->end());
   indices.insert(batch->begin(), batch->end());
 
   EnvelopeCache envelopes(ledger);
   // Organisations whose registry entries are needed: every signer and every recipient.
-  PEDIGREE_TRY(internal::AddRegistryEntries(ledger, *registry, envelopes, indices, {"org", "to"}));
+  PEDIGREE_TRY(internal::AddRegistryEntries(ledger, *view, envelopes, indices, {"org", "to"}));
   PEDIGREE_ASSIGN(proved, internal::ProveEntries(ledger, indices, envelopes));
   PackEvidence evidence;
   evidence.pack = pack_id->DigitalLinkUri();

@@ -601,8 +601,7 @@ JsonValue TrialVerification::Run() {
       .set("violations", std::move(violations_));
 }
 
-Result<TrialIndices> GatherIndices(log::Ledger& ledger, internal::LedgerQuery& query,
-                                   std::string_view trial_id) {
+Result<TrialIndices> GatherIndices(log::Ledger& ledger, std::string_view trial_id) {
   PEDIGREE_ASSIGN(view, provenance::TrialView::Open(ledger.db_path()));
   PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
   if (!*trial) {
@@ -616,24 +615,14 @@ Result<TrialIndices> GatherIndices(log::Ledger& ledger, internal::LedgerQuery& q
   for (const auto& p : *protocols) t.protocols.push_back(p.index);
   PEDIGREE_ASSIGN(enrolments, (*view)->Enrolments(trial_id));
   t.enrolments = *enrolments;
-  std::string id(trial_id);
-  // Refusals name the trial first ("trial 'T1' has no protocol seal; …").
-  PEDIGREE_ASSIGN(alerts, query.Integers("SELECT idx FROM alerts WHERE code = "
-                                         "'enrolment_before_protocol' AND substr(message, 1, "
-                                         "length(?1)) = ?1 ORDER BY idx",
-                                         {"trial '" + id + "' "}));
-  for (int64_t i : *alerts) t.alerts.push_back(static_cast<uint64_t>(i));
-  PEDIGREE_ASSIGN(domains, query.Strings("SELECT domain FROM trial_leaves WHERE trial = ?1 UNION "
-                                         "SELECT domain FROM trial_domains WHERE trial = ?1 "
-                                         "ORDER BY 1",
-                                         {id}));
+  PEDIGREE_ASSIGN(alerts, (*view)->EnrolmentRefusals(trial_id));
+  t.alerts = std::move(*alerts);
+  PEDIGREE_ASSIGN(domains, (*view)->Domains(trial_id));
   for (const std::string& domain : *domains) {
     DomainIndices d;
     d.domain = domain;
-    PEDIGREE_ASSIGN(submissions, query.Integers("SELECT DISTINCT idx FROM trial_leaves WHERE "
-                                                "trial = ?1 AND domain = ?2 ORDER BY idx",
-                                                {id, domain}));
-    for (int64_t i : *submissions) d.submissions.push_back(static_cast<uint64_t>(i));
+    PEDIGREE_ASSIGN(submissions, (*view)->Submissions(trial_id, domain));
+    d.submissions = std::move(*submissions);
     PEDIGREE_ASSIGN(locks, (*view)->LockHistory(trial_id, domain));
     for (const auto& l : *locks) d.locks.push_back(l.index);
     PEDIGREE_ASSIGN(seals, (*view)->Seals(trial_id, domain));
@@ -644,16 +633,9 @@ Result<TrialIndices> GatherIndices(log::Ledger& ledger, internal::LedgerQuery& q
     PEDIGREE_ASSIGN(state, (*view)->LockState(trial_id, domain));
     d.lock_state = *state;
     // Counts only: TrialView::Leaves would read every leaf row of the domain.
-    PEDIGREE_ASSIGN(current, query.Integers("SELECT count(*) FROM trial_leaves WHERE trial = ?1 "
-                                            "AND domain = ?2 AND replaced_by IS NULL",
-                                            {id, domain}));
-    PEDIGREE_ASSIGN(redacted,
-                    query.Integers("SELECT count(*) FROM trial_redactions r JOIN trial_leaves l ON "
-                                   "l.trial = r.trial AND l.domain = r.domain AND l.leaf = r.leaf "
-                                   "WHERE r.trial = ?1 AND r.domain = ?2 AND l.replaced_by IS NULL",
-                                   {id, domain}));
-    d.current_leaves = current->empty() ? 0 : static_cast<size_t>(current->front());
-    d.redacted_leaves = redacted->empty() ? 0 : static_cast<size_t>(redacted->front());
+    PEDIGREE_ASSIGN(counts, (*view)->CountLeaves(trial_id, domain));
+    d.current_leaves = counts->current;
+    d.redacted_leaves = counts->redacted;
     t.domains.push_back(std::move(d));
   }
   return t;
@@ -663,8 +645,7 @@ Result<TrialIndices> GatherIndices(log::Ledger& ledger, internal::LedgerQuery& q
 
 Result<JsonValue> TrialReport(log::Ledger& ledger, std::string_view trial_id,
                               const TrialReportInputs& inputs) {
-  PEDIGREE_ASSIGN(query, internal::LedgerQuery::Open(ledger.db_path()));
-  PEDIGREE_ASSIGN(t, GatherIndices(ledger, *query, trial_id));
+  PEDIGREE_ASSIGN(t, GatherIndices(ledger, trial_id));
   for (const DomainComparison& c : inputs.comparisons) {
     bool known = std::any_of(t->domains.begin(), t->domains.end(),
                              [&](const DomainIndices& d) { return d.domain == c.domain; });
@@ -690,7 +671,8 @@ Result<JsonValue> TrialReport(log::Ledger& ledger, std::string_view trial_id,
   // them spares parsing every submission twice.
   std::set<std::string> orgs(t->trial.sites.begin(), t->trial.sites.end());
   orgs.insert(t->trial.sponsor);
-  PEDIGREE_TRY(internal::AddRegistryEntriesOf(ledger, *query, envelopes, indices, orgs));
+  PEDIGREE_ASSIGN(registry, provenance::ProvenanceView::Open(ledger.db_path()));
+  PEDIGREE_TRY(internal::AddRegistryEntriesOf(ledger, **registry, envelopes, indices, orgs));
   PEDIGREE_ASSIGN(evidence, internal::ProveEntries(ledger, indices, envelopes));
   PEDIGREE_ASSIGN(anchors, LedgerTrustAnchors(ledger));
   return TrialVerification(*t, *evidence, *anchors, inputs).Run();

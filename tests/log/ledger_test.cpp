@@ -202,4 +202,25 @@ BOOST_AUTO_TEST_CASE(second_opener_is_refused_while_the_ledger_is_open) {
   BOOST_TEST(Ledger::Open(tmp / "l").has_value());
 }
 
+BOOST_AUTO_TEST_CASE(storage_is_read_next_to_the_open_ledger_without_its_lock) {
+  TempDir tmp;
+  auto missing = OpenLedgerStorage(tmp / "nothing");
+  BOOST_REQUIRE(!missing.has_value());
+  BOOST_TEST(missing.error().code() == "storage.not_found");
+
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  PrivateKey author = PrivateKey::Generate();
+  const std::string entry = SignedEntry(author, 1);
+  BOOST_REQUIRE(ledger->Append(entry).has_value());
+  auto checkpoint = ledger->SignCheckpoint().value();
+  for (size_t tiles : {size_t{4096}, size_t{0}}) {
+    auto storage = OpenLedgerStorage(tmp / "l", tiles);
+    BOOST_REQUIRE_MESSAGE(storage.has_value(), pedigree::testing::Why(storage));
+    BOOST_TEST((*storage)->Size().value() == 1u);
+    BOOST_TEST((*storage)->ReadEntry(0).value() == entry);
+    BOOST_TEST((*storage)->LatestCheckpoint().value().value().note == checkpoint.note);
+    BOOST_TEST(ToHex(TreeRoot(1, **storage).value()) == ToHex(ledger->root()));
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -4,13 +4,12 @@
 
 #include <boost/test/unit_test.hpp>
 
-#include "common/provenance_ledger.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
-#include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/provenance_ledger.h"
 
 using namespace pedigree;
 using namespace pedigree::provenance;
@@ -42,8 +41,8 @@ struct Org {
 class Chain {
  public:
   Chain() {
-    const log::LedgerOptions options =
-        pedigree::testing::ProvenanceLedgerOptions(authority_, now_, state_);
+    const log::LedgerOptions options = ProvenanceLedgerOptions(
+        state_, [this] { return now_; }, authority_.public_key());
     ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/provenance-test", options).value();
     view_ = ProvenanceView::Open(ledger_->db_path()).value();
 
@@ -354,6 +353,56 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
   }
   BOOST_TEST(c.ledger_->size() == before + 1);  // only the TINY batch
   BOOST_TEST(!c.view_->Pack(kGtin, "S9").value().has_value());
+}
+
+BOOST_AUTO_TEST_CASE(registry_product_and_batch_entries_are_found_by_ledger_index) {
+  Chain c;
+  // The chain appends mfg, ws, ph1, ph2 (0-3), the product (4), the batch (5), a commission (6).
+  using Indices = std::vector<uint64_t>;
+  BOOST_TEST(c.view_->OrgRegistry("mfg").value().entries == Indices{0},
+             boost::test_tools::per_element());
+  BOOST_TEST(c.view_->OrgRegistry("ph2").value().entries == Indices{3},
+             boost::test_tools::per_element());
+  BOOST_TEST(c.view_->OrgRegistry("mfg").value().revoked_key_entries.empty());
+  BOOST_TEST(c.view_->ProductEntries(kGtin).value() == Indices{4},
+             boost::test_tools::per_element());
+  BOOST_TEST(c.view_->BatchEntries(kGtin, "LOT1").value() == Indices{5},
+             boost::test_tools::per_element());
+
+  // A second key for mfg, then its revocation: the entry that added the key joins mfg's
+  // registry entries and is named as revoked; the revocation is found by reading on from it.
+  log::PrivateKey second = log::PrivateKey::Generate();
+  Org authority{"authority"};
+  Chain::Expect(c.Do(authority, "org.key_add",
+                     {{"id", "mfg"},
+                      {"key", ToBase64(second.public_key().raw())},
+                      {"validFrom", "2026-01-01T00:00:00Z"}},
+                     &c.authority_));
+  const uint64_t added = c.ledger_->size() - 1;
+  Chain::Expect(c.Do(authority, "org.key_revoke",
+                     {{"id", "mfg"},
+                      {"key", ToBase64(second.public_key().raw())},
+                      {"revokedAt", "2026-11-21T12:00:00Z"}},
+                     &c.authority_));
+  const OrgRegistryEntries mfg = c.view_->OrgRegistry("mfg").value();
+  BOOST_TEST(mfg.entries == (Indices{0, added}), boost::test_tools::per_element());
+  BOOST_TEST(mfg.revoked_key_entries == Indices{added}, boost::test_tools::per_element());
+  BOOST_TEST(c.view_->OrgRegistry("ws").value().entries == Indices{1},
+             boost::test_tools::per_element());
+
+  // A status change is an entry of the batch too.
+  Chain::Expect(
+      c.Do(c.manufacturer_, "batch.status",
+           {{"gtin", kGtin}, {"lot", "LOT1"}, {"status", "recalled"}, {"reason", "sterility"}}));
+  BOOST_TEST(c.view_->BatchEntries(kGtin, "LOT1").value() == (Indices{5, c.ledger_->size() - 1}),
+             boost::test_tools::per_element());
+
+  // Unknown organisations, products and batches have no entries.
+  const OrgRegistryEntries nobody = c.view_->OrgRegistry("nobody").value();
+  BOOST_TEST(nobody.entries.empty());
+  BOOST_TEST(nobody.revoked_key_entries.empty());
+  BOOST_TEST(c.view_->ProductEntries("09506000134369").value().empty());
+  BOOST_TEST(c.view_->BatchEntries(kGtin, "LOT2").value().empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

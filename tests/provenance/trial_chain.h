@@ -9,7 +9,6 @@
 #include <utility>
 #include <vector>
 
-#include "common/provenance_ledger.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/bytes.h"
@@ -17,7 +16,7 @@
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/provenance/provenance.h"
-#include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/provenance/trial_view.h"
 
 namespace pedigree::provenance::testing {
@@ -53,8 +52,8 @@ class TrialChain {
 
   // `register_trial` registers T1 (sponsor sp, sites s1 and s2, arms A and B).
   explicit TrialChain(bool register_trial = true) {
-    const log::LedgerOptions options =
-        pedigree::testing::ProvenanceLedgerOptions(authority_, now_, state_);
+    const log::LedgerOptions options = ProvenanceLedgerOptions(
+        state_, [this] { return now_; }, authority_.public_key());
     ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/trial-test", options).value();
     view_ = TrialView::Open(ledger_->db_path()).value();
     for (auto [org, role] : {std::pair{&sponsor_, "sponsor"},

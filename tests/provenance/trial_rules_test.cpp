@@ -492,6 +492,57 @@ BOOST_AUTO_TEST_CASE(redaction_keeps_the_leaf_and_records_the_reason) {
              "trial.forbidden_role");
 }
 
+BOOST_AUTO_TEST_CASE(submissions_and_leaf_counts_are_read_without_the_leaf_rows) {
+  C c;
+  C::Expect(c.Protocol());
+  uint64_t first = c.Submit(c.site1_, C::Records({{"r1", ""}, {"r2", ""}})).value();
+  uint64_t second = c.Submit(c.site2_, C::Records({{"r1b", "r1"}}), "transcription error").value();
+  auto redact = [&](const std::string& leaf_seed) {
+    return c.Do(c.sponsor_, "trial.redact",
+                {{"domain", "AE"}, {"leaf", HashOf(leaf_seed)}, {"reason", "PII"}});
+  };
+  C::Expect(redact("r2"));  // current
+  C::Expect(redact("r1"));  // replaced by r1b
+  BOOST_TEST(c.view_->Submissions("T1", "AE").value() == (std::vector<uint64_t>{first, second}),
+             boost::test_tools::per_element());
+  const LeafCounts counts = c.view_->CountLeaves("T1", "AE").value();
+  BOOST_TEST(counts.current == 2u);   // r2 and r1b
+  BOOST_TEST(counts.redacted == 1u);  // r2: the redacted r1 is no longer current
+  BOOST_TEST(counts.current == c.view_->Leaves("T1", "AE").value().size());
+  BOOST_TEST(c.view_->Submissions("T1", "DM").value().empty());
+  const LeafCounts none = c.view_->CountLeaves("T1", "DM").value();
+  BOOST_TEST(none.current == 0u);
+  BOOST_TEST(none.redacted == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(enrolment_refusals_are_the_node_alerts_that_name_the_trial) {
+  C c;
+  // What the node appends when the rules refuse an enrolment (SupplyNode::RecordAlert).
+  int n = 0;
+  auto alert = [&](const std::string& code, const std::string& message) {
+    auto p = JsonValue::Object();
+    p.set("v", JsonValue(int64_t{1}));
+    p.set("kind", JsonValue("alert"));
+    p.set("org", JsonValue("node"));
+    p.set("clientId", JsonValue("alert/s1/" + std::to_string(++n)));
+    p.set("time", JsonValue(C::kTime));
+    p.set("code", JsonValue(code));
+    p.set("subjectOrg", JsonValue("s1"));
+    p.set("message", JsonValue(message));
+    return c.ledger_->Append(c.ledger_->SignAsNode(p).value(), "", true);
+  };
+  const std::string refused = " has no protocol seal; subject 5f0c… cannot be enrolled";
+  uint64_t t1 = alert("enrolment_before_protocol", "trial 'T1'" + refused).value();
+  uint64_t t10 = alert("enrolment_before_protocol", "trial 'T10'" + refused).value();
+  C::Expect(alert("kit_not_received", "trial 'T1' kit K1 was not received"));
+  uint64_t again = alert("enrolment_before_protocol", "trial 'T1'" + refused).value();
+  BOOST_TEST(c.view_->EnrolmentRefusals("T1").value() == (std::vector<uint64_t>{t1, again}),
+             boost::test_tools::per_element());
+  BOOST_TEST(c.view_->EnrolmentRefusals("T10").value() == (std::vector<uint64_t>{t10}),
+             boost::test_tools::per_element());
+  BOOST_TEST(c.view_->EnrolmentRefusals("T2").value().empty());
+}
+
 BOOST_AUTO_TEST_CASE(signature_manifestation_is_required) {
   C c;
   C::Expect(c.Protocol());

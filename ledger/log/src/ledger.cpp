@@ -167,6 +167,14 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   return ledger;
 }
 
+Result<std::unique_ptr<LogStorage>> OpenLedgerStorage(const std::string& dir,
+                                                      size_t tile_cache_tiles) {
+  PEDIGREE_ASSIGN(storage,
+                  SqliteStorage::Open(Join(dir, kLedgerDbFile),
+                                      {.create = false, .tile_cache_tiles = tile_cache_tiles}));
+  return std::unique_ptr<LogStorage>(std::move(*storage));
+}
+
 Status Ledger::StartSequencer(const LedgerOptions& options) {
   SequencerOptions seq;
   seq.verify_threads = options.verify_threads;

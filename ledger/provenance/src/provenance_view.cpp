@@ -214,4 +214,47 @@ Result<std::vector<std::string>> ProvenanceView::OrgRoles(std::string_view org) 
   return SplitRoles(q->Text(0));
 }
 
+namespace {
+
+Result<std::vector<uint64_t>> Indices(log::sql::Query& q) {
+  std::vector<uint64_t> out;
+  PEDIGREE_TRY(q.ForEachRow(
+      [&](const log::sql::Query& row) { out.push_back(static_cast<uint64_t>(row.Int(0))); }));
+  return out;
+}
+
+}  // namespace
+
+Result<OrgRegistryEntries> ProvenanceView::OrgRegistry(std::string_view org) {
+  OrgRegistryEntries out;
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT registered_idx FROM orgs WHERE id = ?1 UNION "
+                                         "SELECT added_idx FROM org_keys WHERE org = ?1 "
+                                         "ORDER BY 1"));
+    q->Bind(1, org);
+    PEDIGREE_ASSIGN(entries, Indices(*q));
+    out.entries = std::move(*entries);
+  }
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT added_idx FROM org_keys WHERE org = ?1 AND "
+                                       "revoked_at IS NOT NULL ORDER BY 1"));
+  q->Bind(1, org);
+  PEDIGREE_ASSIGN(revoked, Indices(*q));
+  out.revoked_key_entries = std::move(*revoked);
+  return out;
+}
+
+Result<std::vector<uint64_t>> ProvenanceView::ProductEntries(std::string_view gtin) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM products WHERE gtin = ?1"));
+  q->Bind(1, gtin);
+  return Indices(*q);
+}
+
+Result<std::vector<uint64_t>> ProvenanceView::BatchEntries(std::string_view gtin,
+                                                           std::string_view lot) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare(
+                         "SELECT idx FROM batch_events WHERE gtin = ?1 AND lot = ?2 ORDER BY idx"));
+  q->Bind(1, gtin).Bind(2, lot);
+  return Indices(*q);
+}
+
 }  // namespace pedigree::provenance

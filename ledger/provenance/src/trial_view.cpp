@@ -165,6 +165,49 @@ Result<std::vector<std::string>> TrialView::Domains(std::string_view trial_id) {
   return out;
 }
 
+Result<std::vector<uint64_t>> TrialView::Submissions(std::string_view trial_id,
+                                                     std::string_view domain) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT DISTINCT idx FROM trial_leaves WHERE trial = ?1 "
+                                       "AND domain = ?2 ORDER BY idx"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  std::vector<uint64_t> out;
+  PEDIGREE_TRY(q->ForEachRow(
+      [&](const log::sql::Query& row) { out.push_back(static_cast<uint64_t>(row.Int(0))); }));
+  return out;
+}
+
+Result<LeafCounts> TrialView::CountLeaves(std::string_view trial_id, std::string_view domain) {
+  LeafCounts counts;
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT count(*) FROM trial_leaves WHERE trial = ?1 AND "
+                                         "domain = ?2 AND replaced_by IS NULL"));
+    q->Bind(1, trial_id).Bind(2, domain);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (*row) counts.current = static_cast<size_t>(q->Int(0));
+  }
+  PEDIGREE_ASSIGN(
+      q, impl_->db.Prepare("SELECT count(*) FROM trial_redactions r JOIN trial_leaves l ON "
+                           "l.trial = r.trial AND l.domain = r.domain AND l.leaf = r.leaf "
+                           "WHERE r.trial = ?1 AND r.domain = ?2 AND l.replaced_by IS NULL"));
+  q->Bind(1, trial_id).Bind(2, domain);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (*row) counts.redacted = static_cast<size_t>(q->Int(0));
+  return counts;
+}
+
+Result<std::vector<uint64_t>> TrialView::EnrolmentRefusals(std::string_view trial_id) {
+  // The refusal's message names the trial first: "trial 'T1' has no protocol seal; …"
+  // (trial_state.cpp), and the node records it as the alert's message.
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM alerts WHERE code = "
+                                       "'enrolment_before_protocol' AND substr(message, 1, "
+                                       "length(?1)) = ?1 ORDER BY idx"));
+  q->Bind(1, "trial '" + std::string(trial_id) + "' ");
+  std::vector<uint64_t> out;
+  PEDIGREE_TRY(q->ForEachRow(
+      [&](const log::sql::Query& row) { out.push_back(static_cast<uint64_t>(row.Int(0))); }));
+  return out;
+}
+
 Result<std::string> TrialView::LockState(std::string_view trial_id, std::string_view domain) {
   PEDIGREE_ASSIGN(
       q, impl_->db.Prepare("SELECT lock FROM trial_domains WHERE trial = ?1 AND domain = ?2"));

@@ -5,15 +5,13 @@
 #include <filesystem>
 
 #include "pedigree/log/envelope.h"
-#include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/scanner/gs1.h"
 
 namespace pedigree::services {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kModel = "provenance/v1";
 
 std::string KeyPath(const std::string& dir, const std::string& org) {
   return (fs::path(dir) / "keys" / (org + ".pem")).string();
@@ -64,36 +62,9 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
         .count();
   };
   SupplyNode* self = node.get();
-  log::LedgerOptions options;
-  options.model = kModel;
-  if (authority) options.initial_meta = {{kAuthorityKeyMeta, ToBase64(authority->raw())}};
-  options.attach = [self](log::LogStorage& storage,
-                          const log::PublicKey& log_key) -> Result<log::EntryValidator> {
-    auto model = storage.GetMeta("model");
-    if (!model || *model != kModel) {
-      return Fail("node.not_supply_chain",
-                  "this ledger was created as a plain log, not a supply-chain ledger");
-    }
-    PEDIGREE_ASSIGN(meta, storage.GetMeta(kAuthorityKeyMeta));
-    PEDIGREE_ASSIGN(raw, FromBase64(*meta));
-    PEDIGREE_ASSIGN(authority_key, log::PublicKey::FromRaw(*raw));
-    auto* sqlite = dynamic_cast<log::SqliteStorage*>(&storage);
-    if (!sqlite) return Fail("node.storage", "the provenance model needs SQLite storage");
-    provenance::ProvenanceConfig config{*authority_key, log_key, [self] { return self->Now(); }};
-    PEDIGREE_ASSIGN(state, provenance::ProvenanceState::Attach(sqlite->handle(), std::move(config)));
-    PEDIGREE_ASSIGN(applied, (*state)->AppliedSize());
-    PEDIGREE_ASSIGN(size, storage.Size());
-    // Both are written in one transaction, so they can only differ if the file was
-    // edited or the tables were dropped behind our back.
-    if (*applied != *size && *applied != 0) {
-      return Fail("node.state_mismatch", "derived tables reflect " + std::to_string(*applied) +
-                                             " entries but the log holds " + std::to_string(*size));
-    }
-    self->state_ = std::move(*state);
-    provenance::ProvenanceState* st = self->state_.get();
-    return log::EntryValidator(
-        [st](uint64_t index, std::string_view entry) { return st->Apply(index, entry); });
-  };
+  log::LedgerOptions options = provenance::ProvenanceLedgerOptions(
+      node->state_, [self] { return self->Now(); },
+      authority ? std::optional<log::PublicKey>(*authority) : std::nullopt);
   Result<std::unique_ptr<log::Ledger>> ledger =
       origin ? log::Ledger::Create(dir, *origin, options) : log::Ledger::Open(dir, options);
   if (!ledger) return std::unexpected(ledger.error());

@@ -154,4 +154,11 @@ inline constexpr const char* kLedgerDbFile = "ledger.db";
 inline constexpr const char* kLogKeyFile = "log-key.pem";
 inline constexpr const char* kLogVerifierKeyFile = "log.vkey";
 
+// The storage of the ledger in `dir`, opened without the ledger's lock so that audits and
+// reports can read next to a live node; `tile_cache_tiles` as in SqliteOptions.
+// storage.not_found when there is no ledger database; storage.corrupt when its tiles do not
+// cover exactly its entries.
+[[nodiscard]] Result<std::unique_ptr<LogStorage>> OpenLedgerStorage(const std::string& dir,
+                                                                    size_t tile_cache_tiles = 4096);
+
 }  // namespace pedigree::log

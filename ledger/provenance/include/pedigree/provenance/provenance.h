@@ -119,6 +119,15 @@ struct ExcursionRecord {
   int64_t packs = 0;
 };
 
+// Where the registry entries about one organisation are in the log.
+struct OrgRegistryEntries {
+  // Its org.register entry and every entry that added one of its keys, ascending.
+  std::vector<uint64_t> entries;
+  // The entries that added its keys revoked since, ascending. Revocations themselves are
+  // not indexed: each org.key_revoke comes after the entry that added its key.
+  std::vector<uint64_t> revoked_key_entries;
+};
+
 // Read-only queries on a connection of its own. One per thread.
 class ProvenanceView {
  public:
@@ -149,6 +158,13 @@ class ProvenanceView {
                                                                      std::string_view lot);
   // The organisation's roles, or empty if unknown.
   [[nodiscard]] Result<std::vector<std::string>> OrgRoles(std::string_view org);
+  // Both lists empty when the organisation is unknown.
+  [[nodiscard]] Result<OrgRegistryEntries> OrgRegistry(std::string_view org);
+  // Ledger index of the product.register of the GTIN, or empty if unknown.
+  [[nodiscard]] Result<std::vector<uint64_t>> ProductEntries(std::string_view gtin);
+  // Ledger indices of the batch's batch.register and batch.status events, ascending.
+  [[nodiscard]] Result<std::vector<uint64_t>> BatchEntries(std::string_view gtin,
+                                                           std::string_view lot);
 
  private:
   struct Impl;

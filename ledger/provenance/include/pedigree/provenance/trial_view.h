@@ -108,6 +108,12 @@ struct KitRecord {
   std::vector<uint64_t> history;  // ledger indices of every kit.* event that touched it
 };
 
+// How many leaves of a trial domain are current, and how many of those are redacted.
+struct LeafCounts {
+  size_t current = 0;
+  size_t redacted = 0;
+};
+
 // Read-only queries on a connection of its own. One per thread.
 class TrialView {
  public:
@@ -123,6 +129,15 @@ class TrialView {
                                                        std::string_view domain);
   // The domains of the trial that have leaves or a lock history, sorted bytewise.
   [[nodiscard]] Result<std::vector<std::string>> Domains(std::string_view trial_id);
+  // Ledger indices of the trial.submit events that carried leaves of trial+domain,
+  // including leaves replaced since, ascending.
+  [[nodiscard]] Result<std::vector<uint64_t>> Submissions(std::string_view trial_id,
+                                                          std::string_view domain);
+  // The counts of Leaves and of its redacted ones, without reading the rows.
+  [[nodiscard]] Result<LeafCounts> CountLeaves(std::string_view trial_id, std::string_view domain);
+  // Ledger indices of the enrolment_before_protocol alerts the node recorded for the trial
+  // (enrolments refused before its protocol seal), ascending.
+  [[nodiscard]] Result<std::vector<uint64_t>> EnrolmentRefusals(std::string_view trial_id);
   // "open", "soft_lock" or "hard_lock".
   [[nodiscard]] Result<std::string> LockState(std::string_view trial_id, std::string_view domain);
   [[nodiscard]] Result<std::vector<LockRecord>> LockHistory(std::string_view trial_id,
