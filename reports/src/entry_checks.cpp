@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/provenance.h"
@@ -437,7 +438,7 @@ Result<LogEvidence> ProveEntries(log::Ledger& ledger, const std::set<uint64_t>& 
   }
   PEDIGREE_ASSIGN(latest, ledger.LatestCheckpoint());
   LogEvidence evidence;
-  PEDIGREE_ASSIGN(authority, ledger.storage().GetMeta("authority_key"));
+  PEDIGREE_ASSIGN(authority, ledger.storage().GetMeta(provenance::kAuthorityKeyMeta));
   evidence.authority_key = *authority;
   evidence.checkpoint = checkpoint->note;
   if (*latest && (*latest)->size != checkpoint->size) {

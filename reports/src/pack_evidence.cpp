@@ -5,6 +5,7 @@
 #include <set>
 
 #include "entry_checks.h"
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/pack_report.h"
@@ -28,7 +29,7 @@ Result<provenance::PackId> ParsePackCode(std::string_view code) {
 Result<TrustAnchors> LedgerTrustAnchors(log::Ledger& ledger) {
   PEDIGREE_ASSIGN(log, log::NoteVerifier::Parse(ledger.VerifierKey()));
   TrustAnchors anchors{*log, std::nullopt, {}};
-  auto meta = ledger.storage().GetMeta("authority_key");
+  auto meta = ledger.storage().GetMeta(provenance::kAuthorityKeyMeta);
   if (meta) {
     PEDIGREE_ASSIGN(raw, FromBase64(*meta));
     PEDIGREE_ASSIGN(key, log::PublicKey::FromRaw(*raw));

@@ -145,7 +145,5 @@ auto SupplyNode::Read(Fn&& fn) -> decltype(fn(std::declval<provenance::Provenanc
   return result;
 }
 
-// The metadata key under which the consortium authority's public key is stored.
-inline constexpr const char* kAuthorityKeyMeta = "authority_key";
 
 }  // namespace pedigree::services
