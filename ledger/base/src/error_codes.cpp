@@ -384,9 +384,14 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "an entry is longer than 65535 bytes and does not fit an entry bundle"},
     {"tile.invalid_width", 400, "a tile width is not 1 to 256"},
 
-    {"token.invalid_org", 400, "a token's organisation id is empty"},
+    {"token.invalid_org", 400,
+     "a token's organisation id is not a registry id (1-63 characters of a-z, 0-9, '.', '-')"},
     {"token.no_roles", 400, "a token needs at least one role"},
     {"token.not_found", 404, "no token has this id"},
+    {"token.role_not_registered", 422,
+     "a token asks for a role its organisation does not hold in the registry (the message "
+     "names the roles it holds); admin only for the node's operator organisation"},
+    {"token.unknown_org", 404, "a token's organisation is not registered on this ledger"},
     {"token.unknown_role", 400, "a token names a role pedigree does not know"},
 
     {"trial.already_redacted", 422, "the record version is already redacted"},

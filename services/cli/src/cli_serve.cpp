@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <csignal>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -13,7 +14,10 @@
 #include "pedigree/http/api.h"
 #include "pedigree/usecases/auth.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/usecases/supply_node.h"
+#include "pedigree/usecases/token_grants.h"
 #include "pedigree/usecases/trial_store.h"
 
 namespace pedigree::services {
@@ -38,6 +42,9 @@ struct ServeSettings {
       // trial endpoints that need records answer 409 trial.no_store.
       {"sponsor_store", ""},
       {"max_dataset_bytes", "268435456"},
+      // The organisation that runs this node: the only one whose tokens may hold the
+      // node-local role admin (docs/api.md, "Authentication"); empty = nobody.
+      {"operator_org", ""},
   };
 };
 
@@ -131,6 +138,27 @@ Result<size_t> SizeSetting(const ServeSettings& s, const std::string& key) {
   return static_cast<size_t>(*n);
 }
 
+// The settings from the config file (--config), the environment and those of `args`'
+// options that name a setting; options not parsed into `args` are simply absent.
+Status LoadSettings(const Args& args, ServeSettings& settings) {
+  if (auto config = args.get("config")) PEDIGREE_TRY(LoadConfigFile(*config, settings));
+  for (auto& [k, v] : settings.values) {
+    std::string env = "PEDIGREE_" + k;
+    std::transform(env.begin(), env.end(), env.begin(), ::toupper);
+    if (const char* e = std::getenv(env.c_str())) v = e;
+    std::string opt = k;
+    std::replace(opt.begin(), opt.end(), '_', '-');
+    if (auto cli = args.get(opt)) v = *cli;
+  }
+  const std::string& op = settings.values["operator_org"];
+  if (!op.empty() && !IsRegistryOrgId(op)) {
+    return Fail(Error("config.bad_value", "setting operator_org is '" + op +
+                                              "'; expected a registry organisation id")
+                    .at_field("operator_org"));
+  }
+  return Ok();
+}
+
 int Serve(const std::vector<std::string>& argv, CliIo& io) {
   std::set<std::string> options = {"dir", "config"};
   ServeSettings settings;
@@ -141,17 +169,7 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto args = Args::Parse(argv, 1, options);
   if (!args) return PrintError(io.err, args.error());
-  if (auto config = args->get("config")) {
-    if (auto ok = LoadConfigFile(*config, settings); !ok) return PrintError(io.err, ok.error());
-  }
-  for (auto& [k, v] : settings.values) {
-    std::string env = "PEDIGREE_" + k;
-    std::transform(env.begin(), env.end(), env.begin(), ::toupper);
-    if (const char* e = std::getenv(env.c_str())) v = e;
-    std::string opt = k;
-    std::replace(opt.begin(), opt.end(), '_', '-');
-    if (auto cli = args->get(opt)) v = *cli;
-  }
+  if (auto ok = LoadSettings(*args, settings); !ok) return PrintError(io.err, ok.error());
   ServerConfig config;
   config.bind = settings.values["bind"];
   auto port = SizeSetting(settings, "port");
@@ -200,6 +218,7 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   if (auto ok = AddApiRoutes(router, **node, api_options); !ok) {
     return PrintError(io.err, ok.error());
   }
+  config.granted_roles = RegistryGrants(**node, settings.values["operator_org"]);
   config.metrics = std::make_shared<MetricsRegistry>();
   SupplyNode* n = node->get();
   config.metrics->AddGauge("pedigree_ledger_entries", "Entries in the log",
@@ -219,20 +238,46 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// The registry roles of `org` on the node's ledger, read without opening the ledger for
+// writing (a running `serve` holds it). An organisation the registry does not know has none.
+Result<std::vector<std::string>> RegistryRoles(const std::string& dir, const std::string& org) {
+  const std::string db = dir + "/" + log::kLedgerDbFile;
+  if (!std::filesystem::exists(db)) {
+    return Fail(Error("storage.io", "no supply-chain ledger in " + dir).at_field("dir"));
+  }
+  PEDIGREE_ASSIGN(view, provenance::ProvenanceView::Open(db));
+  return (*view)->OrgRoles(org);
+}
+
 int TokenIssue(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "org", "roles", "label"});
+  auto args =
+      Args::Parse(argv, 2, {"dir", "org", "roles", "label", "config", "operator-org"});
   if (!args) return PrintError(io.err, args.error());
   auto org = args->required("org");
   auto roles = args->required("roles");
   if (!org) return PrintError(io.err, org.error());
   if (!roles) return PrintError(io.err, roles.error());
-  auto store = TokenStore::Open(TokensPath(args->dir()));
-  if (!store) return PrintError(io.err, store.error());
+  ServeSettings settings;
+  if (auto ok = LoadSettings(*args, settings); !ok) return PrintError(io.err, ok.error());
   std::set<std::string> role_set;
   std::stringstream in(*roles);
   for (std::string r; std::getline(in, r, ',');) {
     if (!r.empty()) role_set.insert(r);
   }
+  // Everything is checked against the registry before the token store is even opened,
+  // so a refused request writes nothing; the id is checked before it reaches a query.
+  std::vector<std::string> registry_roles;
+  if (IsRegistryOrgId(*org)) {
+    auto read = RegistryRoles(args->dir(), *org);
+    if (!read) return PrintError(io.err, read.error());
+    registry_roles = std::move(*read);
+  }
+  if (auto ok = CheckTokenGrant(*org, role_set, registry_roles, settings.values["operator_org"]);
+      !ok) {
+    return PrintError(io.err, ok.error());
+  }
+  auto store = TokenStore::Open(TokensPath(args->dir()));
+  if (!store) return PrintError(io.err, store.error());
   auto token = (*store)->Issue(*org, role_set, args->get("label").value_or(""));
   if (!token) return PrintError(io.err, token.error());
   auto out = JsonValue::Object();
@@ -285,7 +330,9 @@ std::vector<Command> ServeCommands() {
       {"serve",
        "serve [--config FILE] [--bind A] [--port P] [--tls-cert F --tls-key F] ...  HTTP API",
        Serve},
-      {"token issue", "token issue --org ORG --roles R,.. [--label L]   new API token (shown once)",
+      {"token issue",
+       "token issue --org ORG --roles R,.. [--label L] [--operator-org ORG]   new API token "
+       "(shown once) for roles the registry grants ORG",
        TokenIssue},
       {"token revoke", "token revoke --id ID", TokenRevoke},
       {"token list", "token list [--org ORG]", TokenList},

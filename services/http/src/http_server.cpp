@@ -337,6 +337,32 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
       }
       return out;
     }
+    if (config.granted_roles) {
+      auto granted = config.granted_roles(principal->org_id);
+      if (!granted) {
+        if (HttpStatusFor(granted.error()) >= 500) {
+          Log("internal: " + granted.error().ToString() + " reading the registry");
+        }
+        out.response = ErrorResponse(granted.error());
+        return out;
+      }
+      // The registry is the authority on roles; the token only narrows them. A role the
+      // registry no longer lists drops out here, whatever the token row says.
+      std::set<std::string> effective;
+      for (const auto& r : principal->roles) {
+        if (granted->contains(r)) effective.insert(r);
+      }
+      if (effective.empty()) {
+        out.response = Reject(
+            403, Error("auth.forbidden_role",
+                       "token " + principal->token_id + " of organisation " + principal->org_id +
+                           " holds " + JoinSet(principal->roles) +
+                           ", none of which the registry grants it now (it grants " +
+                           JoinSet(*granted) + ")"));
+        return out;
+      }
+      principal->roles = std::move(effective);
+    }
     request.principal = std::move(*principal);
   }
   if (!route.access.is_public) {

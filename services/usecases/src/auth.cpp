@@ -11,6 +11,7 @@
 
 #include "pedigree/base/bytes.h"
 #include "pedigree/log/sql.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
 namespace {
@@ -109,6 +110,10 @@ Result<std::unique_ptr<TokenStore>> TokenStore::Attach(sqlite3* db) {
 Result<std::string> TokenStore::Issue(const std::string& org_id, const std::set<std::string>& roles,
                                       const std::string& label) {
   if (org_id.empty()) return Fail(Error("token.invalid_org", "org_id is empty").at_field("org_id"));
+  if (!IsRegistryOrgId(org_id)) {
+    return Fail(Error("token.invalid_org", "org_id '" + org_id + "' is not a registry id")
+                    .at_field("org_id"));
+  }
   if (roles.empty()) {
     return Fail(Error("token.no_roles", "a token needs at least one role").at_field("roles"));
   }

@@ -18,12 +18,7 @@ std::string KeyPath(const std::string& dir, const std::string& org) {
 }
 
 // Org ids are registry identifiers ([a-z0-9.-]); anything else must not reach a path.
-bool SafeOrgId(const std::string& org) {
-  return !org.empty() && org.size() <= 63 && org[0] != '.' &&
-         std::all_of(org.begin(), org.end(), [](char c) {
-           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
-         });
-}
+bool SafeOrgId(const std::string& org) { return IsRegistryOrgId(org); }
 
 std::string StringMember(const JsonValue& obj, const char* name) {
   const JsonValue* v = obj.find(name);
@@ -35,6 +30,13 @@ std::chrono::year_month_day Today(int64_t now) {
 }
 
 }  // namespace
+
+bool IsRegistryOrgId(std::string_view org) {
+  return !org.empty() && org.size() <= 63 && org[0] != '.' &&
+         std::all_of(org.begin(), org.end(), [](char c) {
+           return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
+         });
+}
 
 SupplyNode::~SupplyNode() {
   // The sequencer calls into state_; stop it first.

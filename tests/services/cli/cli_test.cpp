@@ -5,6 +5,7 @@
 #include <fstream>
 #include <filesystem>
 #include <sstream>
+#include <tuple>
 
 #include "cli_run.h"
 #include "common/result.h"
@@ -115,6 +116,7 @@ BOOST_AUTO_TEST_CASE(serve_settings_are_parsed_strictly_and_name_the_setting) {
       {{"--threads", "0"}, "config.bad_value", "threads"},
       {{"--port", "65536"}, "config.bad_value", "port"},
       {{"--port", "+80"}, "config.bad_value", "port"},
+      {{"--operator-org", "Evil Org/../x"}, "config.bad_value", "operator_org"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {"serve", "--dir", tmp / "none"};
@@ -275,6 +277,62 @@ BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_fr
   BOOST_REQUIRE_MESSAGE(added.rc == 0, added.err);
   run({"recall", "--as", "mfg", "--key", tmp / "ph.pem", "--gtin", "09506000134352", "--lot", "L1",
        "--reason", "x"});
+}
+
+// A token carries only roles the consortium registry grants its organisation; `admin` is
+// node-local and only the configured operator organisation may hold it.
+BOOST_AUTO_TEST_CASE(token_issue_is_bound_to_the_registry_and_refusals_write_nothing) {
+  TempDir tmp;
+  std::string dir = tmp / "node";
+  Run init = Cli({"init", "--dir", dir, "--origin", "example.org/cli-tokens", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  for (auto [id, roles, key] : {std::tuple{"apotheke-1", "dispenser", "ph.pem"},
+                                {"operator", "witness", "op.pem"}}) {
+    BOOST_REQUIRE(Cli({"keygen", "--out", tmp / key}).rc == 0);
+    Run reg = Cli({"org", "register", "--dir", dir, "--authority-key", authority, "--id", id,
+                   "--name", id, "--roles", roles, "--key", tmp / key, "--valid-from",
+                   "2026-01-01T00:00:00Z"});
+    BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+  }
+  struct Case {
+    std::string org, roles, code, named;  // `named`: text the message must contain
+  };
+  const Case refused[] = {
+      {"no-such-org", "dispenser", "token.unknown_org", "no-such-org"},
+      {"Evil Org/../x", "dispenser", "token.invalid_org", "Evil Org/../x"},
+      {"apotheke-1", "regulator", "token.role_not_registered", "its registered roles are dispenser"},
+      {"apotheke-1", "dispenser,regulator,admin,witness", "token.role_not_registered",
+       "dispenser"},
+      {"apotheke-1", "admin", "token.role_not_registered", "operator organisation (none"},
+      {"apotheke-1", "pharmacist", "token.unknown_role", "pharmacist"},
+  };
+  for (const auto& c : refused) {
+    BOOST_TEST_INFO(c.org << " " << c.roles);
+    Run r = Cli({"token", "issue", "--dir", dir, "--org", c.org, "--roles", c.roles});
+    BOOST_TEST(r.rc == 1);
+    auto error = ParseJson(r.err);
+    BOOST_REQUIRE_MESSAGE(error.has_value(), r.err);
+    BOOST_TEST(error->find("error")->find("code")->as_string() == c.code);
+    BOOST_TEST(error->find("error")->find("message")->as_string().find(c.named) !=
+               std::string::npos);
+  }
+  // Nothing was written: not even the token database was created.
+  BOOST_TEST(!std::filesystem::exists(dir + "/tokens.db"));
+
+  Run ok = Cli({"token", "issue", "--dir", dir, "--org", "apotheke-1", "--roles", "dispenser"});
+  BOOST_REQUIRE_MESSAGE(ok.rc == 0, ok.err);
+  // Admin for another organisation than the operator is still refused; for the operator
+  // it is granted on top of its registry roles.
+  Run not_operator = Cli({"token", "issue", "--dir", dir, "--org", "apotheke-1", "--roles",
+                          "admin", "--operator-org", "operator"});
+  BOOST_TEST(not_operator.err.find("token.role_not_registered") != std::string::npos);
+  Run admin = Cli({"token", "issue", "--dir", dir, "--org", "operator", "--roles",
+                   "admin,witness", "--operator-org", "operator"});
+  BOOST_REQUIRE_MESSAGE(admin.rc == 0, admin.err);
+  Run list = Cli({"token", "list", "--dir", dir});
+  BOOST_REQUIRE_MESSAGE(list.rc == 0, list.err);
+  BOOST_TEST(ParseJson(list.out).value().size() == 2u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

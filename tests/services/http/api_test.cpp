@@ -13,6 +13,7 @@
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/log/tiles.h"
+#include "pedigree/usecases/token_grants.h"
 
 using namespace pedigree;
 using namespace pedigree::services;
@@ -76,6 +77,7 @@ class Api {
     ServerConfig config;
     config.threads = 4;
     config.max_body_bytes = 64 * 1024;
+    config.granted_roles = RegistryGrants(*node_, "");  // as `pedigree serve` sets it
     server_ = HttpServer::Start(config, std::move(router), tokens_.get()).value();
     session_ = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", server_->port());
   }
@@ -335,6 +337,36 @@ BOOST_AUTO_TEST_CASE(wrong_role_missing_token_and_foreign_history_are_refused) {
   BOOST_TEST(Api::Body(regulator).find("events")->size() ==
              3u + 1u);  // batch, commission, ship, receive
   BOOST_TEST(api.Call("ph1", "GET", "/v1/packs/" + kGtin + "/S1").status == 200);
+}
+
+// The registry, not the token row, decides a request's roles. The rules have no event that
+// removes a role (docs/events.md), so these tokens are written straight through
+// TokenStore, as a token issued before `token issue` checked the registry would be.
+BOOST_AUTO_TEST_CASE(roles_the_registry_does_not_grant_do_not_work_at_request_time) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  const std::string pack = "/v1/packs/" + kGtin + "/S1";
+  // A pharmacy that minted itself regulator, admin and witness reads only as a pharmacy.
+  api.token_["ph2"] =
+      api.tokens_->Issue("ph2", {"dispenser", "regulator", "admin", "witness"}, "old").value();
+  Reply foreign = api.Call("ph2", "GET", pack);
+  BOOST_TEST(foreign.status == 403);
+  BOOST_TEST(api.Call("ph2", "GET", "/v1/verify?code=x").status != 403);
+  // With nothing the registry grants left, every request is refused, naming what it holds.
+  api.token_["ph2"] = api.tokens_->Issue("ph2", {"regulator", "admin"}, "old").value();
+  Reply none = api.Call("ph2", "GET", pack);
+  BOOST_TEST(none.status == 403);
+  BOOST_TEST(Api::ErrorCode(none) == "auth.forbidden_role");
+  const std::string message = Api::Body(none).find("error")->find("message")->as_string();
+  BOOST_TEST(message.find("[admin, regulator]") != std::string::npos, message);
+  BOOST_TEST(message.find("grants it now (it grants [dispenser])") != std::string::npos, message);
+  // An organisation the registry does not know gets nothing either.
+  api.token_["ghost"] = api.tokens_->Issue("no-such-org", {"regulator"}, "old").value();
+  Reply ghost = api.Call("ghost", "GET", pack);
+  BOOST_TEST(ghost.status == 403);
+  BOOST_TEST(Api::ErrorCode(ghost) == "auth.forbidden_role");
+  // The registry's own regulator still reads the pack.
+  BOOST_TEST(api.Call("regulator", "GET", pack).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(client_signed_events_must_verify_and_match_the_token) {

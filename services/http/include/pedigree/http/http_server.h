@@ -150,6 +150,12 @@ struct ServerConfig {
   // Called by /healthz; an error makes it answer 503 with that error. Must be
   // thread-safe. Empty = always healthy.
   std::function<Status()> health_check;
+  // The roles an organisation's tokens may carry now (token_grants.h: RegistryGrants).
+  // Called on every authenticated request and must be thread-safe and cheap. The
+  // principal's roles become the token's roles it returns; a token left with none is
+  // refused with 403 auth.forbidden_role, an error answers 500. Empty = the roles the
+  // token was issued with (for a chassis without a registry; `pedigree serve` sets it).
+  std::function<Result<std::set<std::string>>(const std::string& org)> granted_roles;
   // Registry for /metrics; the server creates one when empty.
   std::shared_ptr<MetricsRegistry> metrics;
 };

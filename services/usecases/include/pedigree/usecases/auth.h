@@ -19,7 +19,8 @@ struct sqlite3;
 namespace pedigree::services {
 
 // The roles a token can carry. A route names the roles it admits; `admin` is an
-// ordinary role and does not imply the others.
+// ordinary role and does not imply the others. Which of them an organisation may hold
+// is the registry's answer, see token_grants.h.
 inline constexpr std::string_view kRoles[] = {"manufacturer", "wholesaler", "dispenser", "sponsor",
                                               "site",         "regulator",  "witness",   "admin"};
 bool IsKnownRole(std::string_view role);
@@ -27,6 +28,8 @@ bool IsKnownRole(std::string_view role);
 // The authenticated caller of a request.
 struct Principal {
   std::string org_id;
+  // After HttpServer's check (ServerConfig::granted_roles): the token's roles that the
+  // registry still grants org_id, not the roles it was issued with.
   std::set<std::string> roles;
   std::string token_id;
 };
@@ -57,6 +60,8 @@ class TokenStore {
 
   // Creates a token for `org_id` with `roles` (each one of kRoles, at least one) and
   // returns the full token text. This is the only time the secret is visible.
+  // The store checks only the form (org_id a registry id, see IsRegistryOrgId); whether
+  // the registry grants the roles is CheckTokenGrant's question, asked by the caller.
   // Errors: token.invalid_org, token.unknown_role, token.no_roles, storage.io.
   [[nodiscard]] Result<std::string> Issue(const std::string& org_id,
                                           const std::set<std::string>& roles,

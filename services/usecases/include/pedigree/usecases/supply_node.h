@@ -11,6 +11,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct VerifyAnswer {
 // The answer as JSON, the same for the HTTP API and `pedigree verify --json` (docs/api.md,
 // GET /v1/verify); `now` (unix seconds) is the answer's timestamp.
 JsonValue VerifyAnswerJson(const VerifyAnswer& answer, int64_t now);
+
+// True when `org` is a registry organisation id: 1-63 characters of a-z, 0-9, '.', '-',
+// not starting with '.'. Anything else is refused before it reaches a path or a table.
+[[nodiscard]] bool IsRegistryOrgId(std::string_view org);
 
 // What the consortium authority registers about an organisation (see org.register in
 // docs/events.md).
