@@ -7,8 +7,9 @@
 #                       match the installed `pedigree` binary's.
 # It proves that find_package(pedigree) gives working targets: headers, C++23, and the
 # static libraries' private link dependencies. Downloads nothing. CTest runs it as
-# `install`.
+# `install`. CMAKE names the cmake to use (CTest passes the one that built BUILD_DIR).
 set -euo pipefail
+cmake=${CMAKE:-cmake}
 build=$1
 work=$2
 shift 2
@@ -17,7 +18,7 @@ stage=$work/stage
 
 rm -rf "$work"
 mkdir -p "$work"
-cmake --install "$build" --prefix "$stage" >"$work/install.log" 2>&1 ||
+"$cmake" --install "$build" --prefix "$stage" >"$work/install.log" 2>&1 ||
   { cat "$work/install.log"; exit 1; }
 
 # configure_and_build <project>: builds tests/install/<project> in WORK_DIR/<project>.
@@ -25,7 +26,7 @@ configure_and_build() {
   local project=$1 dir=$work/$1
   shift
   # The stage is searched first; the check below makes sure it is what was found.
-  cmake -S "$here/$project" -B "$dir" "$@" \
+  "$cmake" -S "$here/$project" -B "$dir" "$@" \
     -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; return 1; }
   local found
@@ -34,7 +35,7 @@ configure_and_build() {
     "$stage"/*) ;;
     *) echo "$project: pedigree found outside the stage: '$found'" >&2; return 1 ;;
   esac
-  cmake --build "$dir"
+  "$cmake" --build "$dir"
 }
 
 configure_and_build consumer "$@"
