@@ -6,7 +6,8 @@
 #   services_consumer/  pedigree::cli from the `services` component, whose `help` must
 #                       match the installed `pedigree` binary's.
 # It proves that find_package(pedigree) gives working targets: headers, C++23, and the
-# static libraries' private link dependencies. Downloads nothing. CTest runs it as
+# static libraries' private link dependencies, and that docs/building.md shows
+# consumer/CMakeLists.txt as it is. Downloads nothing. CTest runs it as
 # `install`. CMAKE names the cmake to use (CTest passes the one that built BUILD_DIR).
 set -euo pipefail
 cmake=${CMAKE:-cmake}
@@ -15,6 +16,14 @@ work=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 stage=$work/stage
+
+# docs/building.md shows consumer/CMakeLists.txt as the find_package example: keep it true.
+doc=$(<"$here/../../docs/building.md")
+example=$(<"$here/consumer/CMakeLists.txt")
+if [[ $doc != *"$example"* ]]; then
+  echo "docs/building.md no longer shows tests/install/consumer/CMakeLists.txt verbatim" >&2
+  exit 1
+fi
 
 rm -rf "$work"
 mkdir -p "$work"
