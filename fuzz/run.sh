@@ -35,7 +35,8 @@ else
 fi
 
 CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$build" -G Ninja \
-  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEDIGREE_FUZZ=ON -DPEDIGREE_BENCH=OFF >/dev/null
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEDIGREE_FUZZ=ON -DPEDIGREE_BENCH=OFF \
+  -DPEDIGREE_WERROR=ON >/dev/null
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 
 # Seeds: real inputs from sample_data and a few strings from the tests. libFuzzer keeps

@@ -6,18 +6,28 @@
 #   services_consumer/  pedigree::cli from the `services` component, whose `help` must
 #                       match the installed `pedigree` binary's.
 # It proves that find_package(pedigree) gives working targets: headers, C++23, and the
-# static libraries' private link dependencies. Downloads nothing. CTest runs it as
-# `install`.
+# static libraries' private link dependencies, and that docs/building.md shows
+# consumer/CMakeLists.txt as it is. Downloads nothing. CTest runs it as
+# `install`. CMAKE names the cmake to use (CTest passes the one that built BUILD_DIR).
 set -euo pipefail
+cmake=${CMAKE:-cmake}
 build=$1
 work=$2
 shift 2
 here=$(cd "$(dirname "$0")" && pwd)
 stage=$work/stage
 
+# docs/building.md shows consumer/CMakeLists.txt as the find_package example: keep it true.
+doc=$(<"$here/../../docs/building.md")
+example=$(<"$here/consumer/CMakeLists.txt")
+if [[ $doc != *"$example"* ]]; then
+  echo "docs/building.md no longer shows tests/install/consumer/CMakeLists.txt verbatim" >&2
+  exit 1
+fi
+
 rm -rf "$work"
 mkdir -p "$work"
-cmake --install "$build" --prefix "$stage" >"$work/install.log" 2>&1 ||
+"$cmake" --install "$build" --prefix "$stage" >"$work/install.log" 2>&1 ||
   { cat "$work/install.log"; exit 1; }
 
 # configure_and_build <project>: builds tests/install/<project> in WORK_DIR/<project>.
@@ -25,7 +35,7 @@ configure_and_build() {
   local project=$1 dir=$work/$1
   shift
   # The stage is searched first; the check below makes sure it is what was found.
-  cmake -S "$here/$project" -B "$dir" "$@" \
+  "$cmake" -S "$here/$project" -B "$dir" "$@" \
     -DCMAKE_PREFIX_PATH="$stage" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; return 1; }
   local found
@@ -34,7 +44,7 @@ configure_and_build() {
     "$stage"/*) ;;
     *) echo "$project: pedigree found outside the stage: '$found'" >&2; return 1 ;;
   esac
-  cmake --build "$dir"
+  "$cmake" --build "$dir"
 }
 
 configure_and_build consumer "$@"
