@@ -33,8 +33,8 @@
 #include <thread>
 #include <vector>
 
-#include "pedigree/usecases/auth.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/usecases/auth.h"
 
 namespace {
 

@@ -132,8 +132,7 @@ int main(int argc, char** argv) {
   for (const std::string& e : envelopes) {
     auto opened = log::OpenEntry(e);
     if (!opened) Die("open entry", opened.error());
-    items.push_back({opened->key,
-                     std::string(log::kEntrySignaturePrefix) + opened->payload_bytes,
+    items.push_back({opened->key, std::string(log::kEntrySignaturePrefix) + opened->payload_bytes,
                      opened->signature});
   }
   envelopes.clear();

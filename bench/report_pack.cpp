@@ -23,7 +23,9 @@ JsonValue Strings(std::initializer_list<std::string> items) {
   return a;
 }
 
-std::string WithCheck(const std::string& d) { return d + std::to_string(provenance::Gs1CheckDigit(d)); }
+std::string WithCheck(const std::string& d) {
+  return d + std::to_string(provenance::Gs1CheckDigit(d));
+}
 
 }  // namespace
 

@@ -32,13 +32,13 @@
 
 #include "bench_common.h"
 #include "pedigree/base/canonical_json.h"
-#include "pedigree/log/envelope.h"
-#include "pedigree/provenance/identifiers.h"
-#include "pedigree/log/keys.h"
-#include "pedigree/provenance/provenance.h"
 #include "pedigree/http/api.h"
-#include "pedigree/usecases/auth.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/provenance/provenance.h"
+#include "pedigree/usecases/auth.h"
 #include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
 

@@ -135,7 +135,8 @@ int main() {
     provenance::CompareOptions options;
     options.recorded_file_hash = file_hash;
     options.candidate_bytes = candidate;
-    const provenance::DatasetDiff diff = Must(provenance::CompareDataset(seal, ds, options), "compare");
+    const provenance::DatasetDiff diff =
+        Must(provenance::CompareDataset(seal, ds, options), "compare");
     const double total_s = verify_clock.seconds(), total_cpu = CpuSeconds() - cpu0;
     if (diff.changed.size() != kChanged || diff.added.size() != kAdded ||
         diff.deleted.size() != kDeleted || diff.file_hash->matches()) {
@@ -191,19 +192,19 @@ int main() {
     };
     for (int i = 0; i < 1000; ++i) append("entry " + std::to_string(i));
     const pedigree::JsonValue payload = pedigree::JsonValue::Object()
-                                          .set("v", 1)
-                                          .set("kind", "trial.seal")
-                                          .set("trialId", "PDG-01")
-                                          .set("domain", "AE")
-                                          .set("root", pedigree::ToHex(seal.summary.root))
-                                          .set("recordCount", seal.summary.record_count)
-                                          .set("schemaHash", seal.summary.schema_hash)
-                                          .set("algorithm", seal.summary.algorithm);
+                                            .set("v", 1)
+                                            .set("kind", "trial.seal")
+                                            .set("trialId", "PDG-01")
+                                            .set("domain", "AE")
+                                            .set("root", pedigree::ToHex(seal.summary.root))
+                                            .set("recordCount", seal.summary.record_count)
+                                            .set("schemaHash", seal.summary.schema_hash)
+                                            .set("algorithm", seal.summary.algorithm);
     const std::string entry = Must(log::SignEntry(payload, Key(0x40)), "sign");
     const uint64_t index = append(entry);
     for (int i = 0; i < 20; ++i) append("later " + std::to_string(i));
-    const std::string checkpoint = log::SignNote(
-        log::FormatCheckpoint({signer.name(), range.size(), range.Root()}), signer);
+    const std::string checkpoint =
+        log::SignNote(log::FormatCheckpoint({signer.name(), range.size(), range.Root()}), signer);
     provenance::SealEvidence evidence{
         entry, index, Must(log::InclusionProof(index, range.size(), storage), "log proof"),
         checkpoint};
@@ -211,8 +212,8 @@ int main() {
     leaves.reserve(seal.records.size());
     for (const auto& r : seal.records) leaves.push_back(r.leaf);
     const provenance::SealTree tree(leaves);
-    const provenance::Disclosure d =
-        Must(provenance::MakeDisclosure("PDG-01", "AE", seal, tree, 123456, evidence), "disclosure");
+    const provenance::Disclosure d = Must(
+        provenance::MakeDisclosure("PDG-01", "AE", seal, tree, 123456, evidence), "disclosure");
     const std::string json = provenance::DisclosureToJson(d);
     const std::vector<log::NoteVerifier> verifiers = {
         Must(log::NoteVerifier::Parse(signer.VerifierKey()), "verifier")};

@@ -21,10 +21,8 @@ using namespace pedigree::reports;
 namespace {
 
 struct LogKey {
-  log::NoteSigner signer{"example.org/fuzz-log",
-                            log::PrivateKey::FromSeed(Bytes(32, 7)).value()};
-  std::vector<log::NoteVerifier> verifiers{
-      log::NoteVerifier::Parse(signer.VerifierKey()).value()};
+  log::NoteSigner signer{"example.org/fuzz-log", log::PrivateKey::FromSeed(Bytes(32, 7)).value()};
+  std::vector<log::NoteVerifier> verifiers{log::NoteVerifier::Parse(signer.VerifierKey()).value()};
 };
 
 const LogKey& FuzzLogKey() {
@@ -59,8 +57,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const LogKey& key = FuzzLogKey();
   (void)VerifyDisclosure(*disclosure, key.verifiers);
   if (auto checkpoint = CheckpointFor(disclosure->evidence)) {
-    disclosure->evidence.checkpoint =
-        log::SignNote(log::FormatCheckpoint(*checkpoint), key.signer);
+    disclosure->evidence.checkpoint = log::SignNote(log::FormatCheckpoint(*checkpoint), key.signer);
     auto verified = VerifyDisclosure(*disclosure, key.verifiers);
     if (verified && verified->checkpoint != *checkpoint) std::abort();
   }

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "pedigree/provenance/identifiers.h"
 #include "pedigree/log/keys.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/provenance/pack_rules.h"
 #include "pedigree/provenance/provenance.h"
 

@@ -8,7 +8,6 @@
 namespace pedigree::reports {
 namespace {
 
-
 Error BadProof(std::string message, uint64_t line, std::string field) {
   return Error("bundle.bad_proof", std::move(message))
       .at_line_column(line, 1)

@@ -4,13 +4,12 @@
 
 #include <algorithm>
 
-#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/provenance.h"
+#include "pedigree/provenance/provenance_ledger.h"
 
 namespace pedigree::reports::internal {
-
 
 std::string Str(const JsonValue& o, const char* name) {
   const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
@@ -155,8 +154,8 @@ void EntryVerification::VerifyCheckpoints() {
                             "cannot check: the proofs' checkpoint is not verified"));
     return;
   }
-  auto consistent = log::VerifyConsistency(
-      checkpoint_->size, latest->size, evidence_.consistency, checkpoint_->root, latest->root);
+  auto consistent = log::VerifyConsistency(checkpoint_->size, latest->size, evidence_.consistency,
+                                           checkpoint_->root, latest->root);
   if (!consistent) {
     checks_.push_back(Check("checkpoint.consistency", false, consistent.error().ToString()));
     Fail(consistent.error().code(),
@@ -282,22 +281,20 @@ JsonValue EntryVerification::KeyCheck(uint64_t index, const log::OpenedEntry& op
                 "key " + fp + " belongs to '" + k.org + "', not '" + org + "'", org, k.org);
   }
   if (*time < k.valid_from) {
-    return fail(
-        "registry.key_not_yet_valid",
-        "key " + fp + " valid from " + FormatUtcTime(k.valid_from) + ", event at " + when,
-        "time >= " + FormatUtcTime(k.valid_from), when);
+    return fail("registry.key_not_yet_valid",
+                "key " + fp + " valid from " + FormatUtcTime(k.valid_from) + ", event at " + when,
+                "time >= " + FormatUtcTime(k.valid_from), when);
   }
   if (k.valid_until && *time >= *k.valid_until) {
-    return fail("registry.key_expired",
-                "key " + fp + " valid until " + FormatUtcTime(*k.valid_until) +
-                    ", event at " + when,
-                "time < " + FormatUtcTime(*k.valid_until), when);
+    return fail(
+        "registry.key_expired",
+        "key " + fp + " valid until " + FormatUtcTime(*k.valid_until) + ", event at " + when,
+        "time < " + FormatUtcTime(*k.valid_until), when);
   }
   if (k.revoked_at && *time >= *k.revoked_at) {
-    return fail(
-        "registry.key_revoked",
-        "key " + fp + " revoked at " + FormatUtcTime(*k.revoked_at) + ", event at " + when,
-        "time < " + FormatUtcTime(*k.revoked_at), when);
+    return fail("registry.key_revoked",
+                "key " + fp + " revoked at " + FormatUtcTime(*k.revoked_at) + ", event at " + when,
+                "time < " + FormatUtcTime(*k.revoked_at), when);
   }
   return Check("key.valid_at_time", true,
                "key " + fp + " of '" + org + "' registered at entry " + std::to_string(k.index) +

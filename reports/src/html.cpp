@@ -13,7 +13,6 @@
 
 namespace pedigree::reports {
 
-
 std::string EscapeHtml(std::string_view text) {
   std::string out;
   out.reserve(text.size() + 16);

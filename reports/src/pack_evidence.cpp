@@ -5,9 +5,9 @@
 #include <set>
 
 #include "entry_checks.h"
-#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/provenance.h"
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/gs1.h"
 

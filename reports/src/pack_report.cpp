@@ -9,8 +9,8 @@
 #include "entry_checks.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
-#include "pedigree/provenance/pack_rules.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/provenance/pack_rules.h"
 #include "pedigree/provenance/provenance.h"
 
 namespace pedigree::reports {
@@ -151,8 +151,8 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
     auto children = StrList(p, "children");
     const bool direct =
         std::find(children.begin(), children.end(), evidence_.pack) != children.end();
-    summary = (direct ? "packed into case " : "its case packed into ") + parent + " by " +
-              OrgName(org);
+    summary =
+        (direct ? "packed into case " : "its case packed into ") + parent + " by " + OrgName(org);
     need_custody("aggregation");
     if (ConcernsPack(children)) containers_.insert(parent);
   } else if (kind == "disaggregate") {
@@ -191,8 +191,8 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
       violate("bad_status", "unknown status '" + Str(p, "status") + "'");
     } else if (!commissioned_) {
       violate("not_commissioned", "decommission before the pack was commissioned");
-    } else if (auto r =
-                   provenance::CheckDecommission(facts_, *status, {org, location, time}, DayOf(time));
+    } else if (auto r = provenance::CheckDecommission(facts_, *status, {org, location, time},
+                                                      DayOf(time));
                !r) {
       violate(std::string(provenance::DescribeAlert(r.error().code).id), r.error().message);
     } else {
@@ -317,8 +317,8 @@ JsonValue PackVerification::Run() {
   std::string verdict = !failures_.empty()     ? "FAILED"
                         : !violations_.empty() ? "SUSPECT"
                                                : "VERIFIED";
-  std::string status =
-      commissioned_ ? std::string(provenance::PackStatusName(facts_.status)) : std::string("unknown");
+  std::string status = commissioned_ ? std::string(provenance::PackStatusName(facts_.status))
+                                     : std::string("unknown");
   std::string summary;
   if (verdict == "FAILED") {
     const JsonValue& f = failures_.front();

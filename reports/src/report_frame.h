@@ -15,8 +15,8 @@ namespace pedigree::reports::frame {
 
 inline std::string NowUtc() {
   return FormatUtcTime(std::chrono::duration_cast<std::chrono::seconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count());
 }
 
 // {"format","report","generatedAt"}; the caller adds verdict, summary and the rest.
@@ -28,10 +28,7 @@ inline JsonValue Frame(std::string_view kind) {
 }
 
 inline JsonValue Check(std::string_view id, std::string_view result, std::string detail) {
-  return JsonValue::Object()
-      .set("id", id)
-      .set("result", result)
-      .set("detail", std::move(detail));
+  return JsonValue::Object().set("id", id).set("result", result).set("detail", std::move(detail));
 }
 
 inline JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }

@@ -173,11 +173,12 @@ JsonValue TrialVerification::Protocol() {
     const JsonValue& p = PayloadAt(index);
     e.set("protocolHash", Str(p, "protocolHash")).set("version", Str(p, "version"));
     const JsonValue* outcomes = p.find("outcomes");
-    e.set("outcomes", JsonValue::Object()
-                          .set("primary", JsonValue::Strings(outcomes ? StrList(*outcomes, "primary")
-                                                           : std::vector<std::string>{}))
-                          .set("secondary", JsonValue::Strings(outcomes ? StrList(*outcomes, "secondary")
-                                                             : std::vector<std::string>{})));
+    e.set("outcomes",
+          JsonValue::Object()
+              .set("primary", JsonValue::Strings(outcomes ? StrList(*outcomes, "primary")
+                                                          : std::vector<std::string>{}))
+              .set("secondary", JsonValue::Strings(outcomes ? StrList(*outcomes, "secondary")
+                                                            : std::vector<std::string>{})));
     if (!seal) {
       seal = index;
       out.set("seal", std::move(e));
@@ -234,10 +235,10 @@ JsonValue TrialVerification::Protocol() {
 void TrialVerification::OutcomeCheck(JsonValue& report) {
   if (!inputs_.reported_outcomes) return;
   const ReportedOutcomes& reported = *inputs_.reported_outcomes;
-  auto out =
-      JsonValue::Object().set("reported", JsonValue::Object()
-                                              .set("primary", JsonValue::Strings(reported.primary))
-                                              .set("secondary", JsonValue::Strings(reported.secondary)));
+  auto out = JsonValue::Object().set("reported",
+                                     JsonValue::Object()
+                                         .set("primary", JsonValue::Strings(reported.primary))
+                                         .set("secondary", JsonValue::Strings(reported.secondary)));
   const char* id = "outcomes.match";
   if (t_.protocols.empty()) {
     v_.checks().push_back(Check(id, false, "no protocol is sealed to compare the outcomes with"));
@@ -255,9 +256,9 @@ void TrialVerification::OutcomeCheck(JsonValue& report) {
   }
   auto d = provenance::OutcomeCheck(primary, secondary, reported.primary, reported.secondary);
   out.set("sealIndex", seal)
-      .set(
-          "sealed",
-          JsonValue::Object().set("primary", JsonValue::Strings(primary)).set("secondary", JsonValue::Strings(secondary)))
+      .set("sealed", JsonValue::Object()
+                         .set("primary", JsonValue::Strings(primary))
+                         .set("secondary", JsonValue::Strings(secondary)))
       .set("reportedNotSealed", JsonValue::Strings(d.reported_not_sealed))
       .set("sealedNotReported", JsonValue::Strings(d.sealed_not_reported))
       .set("moved", JsonValue::Strings(d.moved))

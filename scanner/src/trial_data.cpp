@@ -1000,7 +1000,6 @@ Result<Dataset> ParseCsvImpl(std::string_view bytes, const TrialParseOptions& op
   return ds;
 }
 
-
 }  // namespace
 
 Result<Dataset> ParseDatasetJson(std::string_view bytes, const TrialParseOptions& options) {

@@ -42,28 +42,28 @@ class TestLog {
   static std::string SealEntry(const std::string& trial_id, const std::string& domain,
                                const provenance::SealSummary& seal) {
     pedigree::JsonValue payload = pedigree::JsonValue::Object()
-                                    .set("v", 1)
-                                    .set("kind", "trial.seal")
-                                    .set("org", "sponsor-one")
-                                    .set("clientId", "seal-" + domain)
-                                    .set("time", "2026-11-21T08:00:00Z")
-                                    .set("trialId", trial_id)
-                                    .set("domain", domain)
-                                    .set("root", ToHex(seal.root))
-                                    .set("recordCount", seal.record_count)
-                                    .set("schemaHash", seal.schema_hash)
-                                    .set("algorithm", seal.algorithm)
-                                    .set("signature", pedigree::JsonValue::Object()
-                                                          .set("name", "Dr. A. Sponsor")
-                                                          .set("meaning", "approval"));
+                                      .set("v", 1)
+                                      .set("kind", "trial.seal")
+                                      .set("org", "sponsor-one")
+                                      .set("clientId", "seal-" + domain)
+                                      .set("time", "2026-11-21T08:00:00Z")
+                                      .set("trialId", trial_id)
+                                      .set("domain", domain)
+                                      .set("root", ToHex(seal.root))
+                                      .set("recordCount", seal.record_count)
+                                      .set("schemaHash", seal.schema_hash)
+                                      .set("algorithm", seal.algorithm)
+                                      .set("signature", pedigree::JsonValue::Object()
+                                                            .set("name", "Dr. A. Sponsor")
+                                                            .set("meaning", "approval"));
     auto env = log::SignEntry(payload, SeededKey(0x40));
     BOOST_REQUIRE(env.has_value());
     return *env;
   }
 
   std::string SignedCheckpoint() const {
-    return log::SignNote(
-        log::FormatCheckpoint({signer_.name(), range_.size(), range_.Root()}), signer_);
+    return log::SignNote(log::FormatCheckpoint({signer_.name(), range_.size(), range_.Root()}),
+                         signer_);
   }
 
   provenance::SealEvidence Evidence(uint64_t index) {
@@ -84,7 +84,7 @@ class TestLog {
   void AppendFiller(int n) {
     for (int i = 0; i < n; ++i) {
       auto env = log::SignEntry(pedigree::JsonValue::Object().set("kind", "filler").set("n", i),
-                                   SeededKey(0x70));
+                                SeededKey(0x70));
       BOOST_REQUIRE(env.has_value());
       Append(*env);
     }

@@ -65,7 +65,8 @@ class Chain {
 
   Status Do(const Org& org, const std::string& kind,
             std::initializer_list<std::pair<std::string, JsonValue>> fields,
-            const log::PrivateKey* signer = nullptr, const std::string& time = "2026-11-21T10:00:00Z") {
+            const log::PrivateKey* signer = nullptr,
+            const std::string& time = "2026-11-21T10:00:00Z") {
     auto p = JsonValue::Object();
     p.set("v", JsonValue(int64_t{1}));
     p.set("kind", JsonValue(kind));

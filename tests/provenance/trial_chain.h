@@ -71,7 +71,8 @@ class TrialChain {
 
   // Appends a payload of `kind` signed by `org`; returns the ledger index.
   Result<uint64_t> Append(const TrialOrg& org, const std::string& kind, JsonValue p,
-                          const log::PrivateKey* signer = nullptr, const std::string& time = kTime) {
+                          const log::PrivateKey* signer = nullptr,
+                          const std::string& time = kTime) {
     p.set("v", JsonValue(int64_t{1}));
     p.set("kind", JsonValue(kind));
     p.set("org", JsonValue(org.id));

@@ -66,7 +66,8 @@ BOOST_AUTO_TEST_SUITE(trial_seal)
 BOOST_AUTO_TEST_CASE(three_record_seal_matches_independently_computed_root) {
   const scanner::Dataset ds = Parse(kThree, "AE");
   // Salts in source order: 00..0f for AESEQ 10, 10..1f for AESEQ 2, 20..2f for AESEQ 1.
-  const std::vector<provenance::Salt> salts = {CountingSalt(0x00), CountingSalt(0x10), CountingSalt(0x20)};
+  const std::vector<provenance::Salt> salts = {CountingSalt(0x00), CountingSalt(0x10),
+                                               CountingSalt(0x20)};
   auto seal = provenance::SealDataset(ds, salts);
   BOOST_REQUIRE_MESSAGE(seal.has_value(), Why(seal));
 
@@ -87,8 +88,8 @@ BOOST_AUTO_TEST_CASE(three_record_seal_matches_independently_computed_root) {
   BOOST_TEST(ToHex(seal->records[2].leaf) == ToHex(c10));
 
   // RFC 6962 MTH of three leaves: NODE(NODE(L(c1), L(c2)), L(c10)).
-  const Hash expected = log::NodeHash(
-      log::NodeHash(log::LeafHash(c1), log::LeafHash(c2)), log::LeafHash(c10));
+  const Hash expected =
+      log::NodeHash(log::NodeHash(log::LeafHash(c1), log::LeafHash(c2)), log::LeafHash(c10));
   BOOST_TEST(ToHex(seal->summary.root) == ToHex(expected));
   // The same root from python hashlib: sha256(b"\1" + sha256(b"\1" + sha256(b"\0"+c1) +
   // sha256(b"\0"+c2)) + sha256(b"\0"+c10)).
@@ -175,9 +176,8 @@ BOOST_AUTO_TEST_CASE(seal_tree_matches_compact_range_and_its_proofs_verify) {
     for (uint64_t i = 0; i < n; ++i) {
       auto proof = tree.InclusionProof(i);
       BOOST_REQUIRE(proof.has_value());
-      BOOST_TEST(
-          log::VerifyInclusion(i, n, log::LeafHash(commitments[i]), *proof, tree.Root())
-              .has_value());
+      BOOST_TEST(log::VerifyInclusion(i, n, log::LeafHash(commitments[i]), *proof, tree.Root())
+                     .has_value());
     }
     BOOST_TEST(tree.InclusionProof(n).error().code() == "merkle.index_out_of_range");
   }
@@ -201,12 +201,14 @@ BOOST_AUTO_TEST_CASE(threaded_seal_and_compare_agree_with_a_sequential_computati
 
   std::vector<std::pair<std::string, size_t>> keyed;
   for (size_t i = 0; i < kRecords; ++i) keyed.emplace_back(provenance::RecordKey(ds, i), i);
-  std::sort(keyed.begin(), keyed.end(),
-            [](const auto& a, const auto& b) { return provenance::RecordKeyLess(a.first, b.first); });
+  std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
+    return provenance::RecordKeyLess(a.first, b.first);
+  });
   log::CompactRange range;
   for (const auto& [key, i] : keyed) {
-    range.Append(log::LeafHash(provenance::RecordCommitment(salts[i], provenance::CanonicalRecord(ds, i))),
-                 nullptr);
+    range.Append(
+        log::LeafHash(provenance::RecordCommitment(salts[i], provenance::CanonicalRecord(ds, i))),
+        nullptr);
   }
   BOOST_TEST(ToHex(seal->summary.root) == ToHex(range.Root()));
   BOOST_TEST(seal->records.front().key == "S1|S1-0|1");
@@ -396,7 +398,8 @@ BOOST_AUTO_TEST_CASE(tampered_disclosures_fail_with_their_code) {
   const DatasetSeal& seal = base->seal;
   const Case cases[] = {
       {"wrong salt", [](provenance::Disclosure& d) { d.salt[0] ^= 1; }, "disclosure.leaf_mismatch"},
-      {"wrong record", [&seal](provenance::Disclosure& d) { d.canonical = *seal.records[5].canonical; },
+      {"wrong record",
+       [&seal](provenance::Disclosure& d) { d.canonical = *seal.records[5].canonical; },
        "disclosure.leaf_mismatch"},
       {"other record's salt and text",
        [&seal](provenance::Disclosure& d) {
@@ -404,12 +407,14 @@ BOOST_AUTO_TEST_CASE(tampered_disclosures_fail_with_their_code) {
          d.salt = *seal.records[5].salt;
        },
        "disclosure.leaf_mismatch"},
-      {"wrong index", [](provenance::Disclosure& d) { d.leaf_index = 5; }, "disclosure.proof_invalid"},
+      {"wrong index", [](provenance::Disclosure& d) { d.leaf_index = 5; },
+       "disclosure.proof_invalid"},
       {"index beyond the count", [](provenance::Disclosure& d) { d.leaf_index = 7; },
        "disclosure.index_out_of_range"},
       {"proof for a larger tree", [](provenance::Disclosure& d) { d.record_count = 8; },
        "disclosure.tree_size_mismatch"},
-      {"proof hash flipped", [](provenance::Disclosure& d) { d.proof[0][5] ^= 1; }, "disclosure.proof_invalid"},
+      {"proof hash flipped", [](provenance::Disclosure& d) { d.proof[0][5] ^= 1; },
+       "disclosure.proof_invalid"},
       {"seal root swapped in the file", [](provenance::Disclosure& d) { d.seal.root[0] ^= 1; },
        "disclosure.seal_mismatch"},
       {"seal count raised in the file and the proof",
@@ -418,14 +423,16 @@ BOOST_AUTO_TEST_CASE(tampered_disclosures_fail_with_their_code) {
          d.record_count = 9;
        },
        "disclosure.seal_mismatch"},
-      {"other domain", [](provenance::Disclosure& d) { d.domain = "DM"; }, "disclosure.seal_mismatch"},
+      {"other domain", [](provenance::Disclosure& d) { d.domain = "DM"; },
+       "disclosure.seal_mismatch"},
       {"tampered checkpoint",
        [](provenance::Disclosure& d) {
          const size_t at = d.evidence.checkpoint.find('\n') + 1;
          d.evidence.checkpoint[at] = '9';  // the size line
        },
        "disclosure.bad_checkpoint"},
-      {"seal index beyond the checkpoint", [](provenance::Disclosure& d) { d.evidence.seal_index = 8; },
+      {"seal index beyond the checkpoint",
+       [](provenance::Disclosure& d) { d.evidence.seal_index = 8; },
        "disclosure.seal_index_out_of_range"},
       {"seal entry at another index", [](provenance::Disclosure& d) { d.evidence.seal_index = 4; },
        "disclosure.seal_not_included"},
@@ -451,7 +458,8 @@ BOOST_AUTO_TEST_CASE(tampered_disclosures_fail_with_their_code) {
       log::NoteSigner("log.example/trials", pedigree::testing::SeededKey(0x55)).VerifierKey());
   BOOST_REQUIRE(wrong_key.has_value());
   const std::vector<log::NoteVerifier> wrong = {*wrong_key};
-  BOOST_TEST(provenance::VerifyDisclosure(good, wrong).error().code() == "disclosure.bad_checkpoint");
+  BOOST_TEST(provenance::VerifyDisclosure(good, wrong).error().code() ==
+             "disclosure.bad_checkpoint");
 }
 
 BOOST_AUTO_TEST_CASE(a_seal_entry_that_is_not_a_trial_seal_is_refused) {

@@ -83,7 +83,8 @@ struct Chain {
                      .set("serials", Strings(serials)));
     for (const auto& s : serials) {
       packs.push_back(
-          provenance::PackId(*provenance::Gtin::Parse(gtin), *provenance::Serial::Parse(s)).DigitalLinkUri());
+          provenance::PackId(*provenance::Gtin::Parse(gtin), *provenance::Serial::Parse(s))
+              .DigitalLinkUri());
     }
     // 10 packs travel warm (12.3 °C against 2.0–8.0 °C).
     Do(maker.id, JsonValue::Object()

@@ -130,8 +130,9 @@ BOOST_AUTO_TEST_CASE(unknown_report_kind_and_members_are_shown_generically) {
                     .set("report", "trial")
                     .set("verdict", "VERIFIED")
                     .set("summary", "protocol sealed before the first enrolment");
-  report.set("seals", pedigree::JsonValue::Array().push_back(
-                          pedigree::JsonValue::Object().set("dataset", "<ADSL>").set("records", 1200)));
+  report.set("seals",
+             pedigree::JsonValue::Array().push_back(
+                 pedigree::JsonValue::Object().set("dataset", "<ADSL>").set("records", 1200)));
   const std::string html = RenderHtml(report);
   BOOST_TEST(html.find("<div class=\"banner VERIFIED\">") != std::string::npos);
   BOOST_TEST(html.find("<h2>seals</h2>") != std::string::npos);

@@ -239,10 +239,10 @@ BOOST_AUTO_TEST_CASE(replaced_checkpoint_fails_its_signature_check) {
   // The checkpoint the proofs use, re-signed by a key that is not the log's.
   auto l = Reopen(s);
   auto evidence = GatherPackEvidence(*l, SupplyScenario::Pack("S1")).value();
-  auto body = log::OpenNote(evidence.checkpoint,
-                               {{log::NoteVerifier::Parse(l->VerifierKey()).value()}})
-                  .value()
-                  .text;
+  auto body =
+      log::OpenNote(evidence.checkpoint, {{log::NoteVerifier::Parse(l->VerifierKey()).value()}})
+          .value()
+          .text;
   log::NoteSigner forger(l->origin(), log::PrivateKey::Generate());
   uint64_t size = log::ParseCheckpoint(body).value().size;
   l.reset();

@@ -15,13 +15,13 @@ namespace {
 
 using pedigree::Error;
 using pedigree::provenance::CanonicalRecord;
+using pedigree::provenance::RecordKey;
 using pedigree::scanner::Column;
 using pedigree::scanner::Dataset;
 using pedigree::scanner::ParseCsv;
 using pedigree::scanner::ParseDatasetJson;
 using pedigree::scanner::ParseDatasetNdjson;
 using pedigree::scanner::ParseTrialFile;
-using pedigree::provenance::RecordKey;
 using pedigree::scanner::TrialParseOptions;
 using pedigree::scanner::ValueType;
 

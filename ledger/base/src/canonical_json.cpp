@@ -527,7 +527,6 @@ class Parser {
 // ---------------------------------------------------------------------------------------
 // Canonical writer
 
-
 }  // namespace
 
 void AppendJsonString(std::string& out, std::string_view s) {

@@ -1,6 +1,6 @@
-#include <cstdio>
-
 #include "pedigree/base/time.h"
+
+#include <cstdio>
 
 namespace pedigree {
 namespace {

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "pedigree/provenance/provenance.h"
 #include "pedigree/log/sql.h"
+#include "pedigree/provenance/provenance.h"
 
 namespace pedigree::provenance {
 
@@ -17,7 +17,8 @@ inline constexpr const char* kSelectPack =
     "JOIN batches b ON b.gtin = p.gtin AND b.lot = p.lot JOIN products pr ON pr.gtin = p.gtin "
     "WHERE p.gtin = ?1 AND p.serial = ?2";
 
-inline PackView PackFromRow(const log::sql::Query& q, std::string_view gtin, std::string_view serial) {
+inline PackView PackFromRow(const log::sql::Query& q, std::string_view gtin,
+                            std::string_view serial) {
   PackView v;
   v.gtin = gtin;
   v.serial = serial;

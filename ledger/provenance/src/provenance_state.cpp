@@ -6,11 +6,11 @@
 #include "payload_fields.h"
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/log/sql.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/provenance/provenance.h"
 #include "provenance_rows.h"
 #include "provenance_schema.h"
-#include "pedigree/log/sql.h"
 #include "trial_rules.h"
 #include "trial_schema.h"
 

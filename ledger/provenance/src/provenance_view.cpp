@@ -1,9 +1,9 @@
 // ProvenanceView: read-only queries over the derived tables on a connection of its own,
 // so that readers (verify requests, reports) never wait for the sequencer's writer.
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/log/sql.h"
 #include "pedigree/provenance/provenance.h"
 #include "provenance_rows.h"
-#include "pedigree/log/sql.h"
 
 namespace pedigree::provenance {
 

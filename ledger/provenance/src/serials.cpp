@@ -1,8 +1,7 @@
-#include "pedigree/provenance/provenance.h"
-
 #include <unordered_set>
 
 #include "pedigree/base/bytes.h"
+#include "pedigree/provenance/provenance.h"
 
 namespace pedigree::provenance {
 

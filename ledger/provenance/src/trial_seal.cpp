@@ -14,7 +14,6 @@
 namespace pedigree::provenance {
 namespace {
 
-
 unsigned ThreadCount(unsigned requested, size_t work) {
   unsigned n = requested ? requested : std::max(1u, std::thread::hardware_concurrency());
   // Below a few thousand items a thread costs more than it saves.
@@ -138,8 +137,8 @@ Result<std::vector<size_t>> UniqueKeyOrder(const std::vector<std::string>& keys,
 
 // RecordCommitment of record `i` without a second copy: `buffer` ends up holding
 // salt || CanonicalRecord(i), so the canonical bytes are buffer.substr(sizeof(Salt)).
-Hash SaltedCommitment(std::string& buffer, const Salt& salt,
-                      const CanonicalRecordEncoder& encoder, size_t i) {
+Hash SaltedCommitment(std::string& buffer, const Salt& salt, const CanonicalRecordEncoder& encoder,
+                      size_t i) {
   buffer.assign(reinterpret_cast<const char*>(salt.data()), salt.size());
   encoder.AppendTo(buffer, i);
   return Sha256(std::string_view(buffer));
@@ -233,8 +232,7 @@ SealTree::SealTree(std::span<const Hash> commitments, unsigned threads) {
     const auto& below = levels_.back();
     std::vector<Hash> level(below.size() / 2);
     ParallelFor(level.size(), threads, [&](size_t begin, size_t end) {
-      for (size_t i = begin; i < end; ++i)
-        level[i] = log::NodeHash(below[2 * i], below[2 * i + 1]);
+      for (size_t i = begin; i < end; ++i) level[i] = log::NodeHash(below[2 * i], below[2 * i + 1]);
     });
     levels_.push_back(std::move(level));
   }
@@ -762,9 +760,8 @@ Result<VerifiedDisclosure> VerifyDisclosure(const Disclosure& d,
                           std::to_string(checkpoint->size))
                     .at_field("sealIndex"));
   }
-  if (auto st =
-          log::VerifyInclusion(ev.seal_index, checkpoint->size, log::LeafHash(ev.seal_entry),
-                                  ev.log_proof, checkpoint->root);
+  if (auto st = log::VerifyInclusion(ev.seal_index, checkpoint->size, log::LeafHash(ev.seal_entry),
+                                     ev.log_proof, checkpoint->root);
       !st) {
     return Fail(Error("disclosure.seal_not_included",
                       "sealEntry is not included at index " + std::to_string(ev.seal_index) +
@@ -831,8 +828,8 @@ Result<VerifiedDisclosure> VerifyDisclosure(const Disclosure& d,
                           std::to_string(d.record_count) + " records")
                     .at_field("leafIndex"));
   }
-  auto implied = log::RootFromInclusionProof(d.leaf_index, d.record_count,
-                                                log::LeafHash(d.leaf), d.proof);
+  auto implied =
+      log::RootFromInclusionProof(d.leaf_index, d.record_count, log::LeafHash(d.leaf), d.proof);
   if (!implied || *implied != d.seal.root) {
     return Fail(Error("disclosure.proof_invalid",
                       "the proof puts leaf " + ToHex(d.leaf) + " at index " +

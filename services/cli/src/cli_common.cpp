@@ -76,9 +76,7 @@ std::string Args::dir() const {
   return "pedigree-data";
 }
 
-void PrintJson(std::ostream& out, const JsonValue& value) {
-  out << Canonicalize(value) << "\n";
-}
+void PrintJson(std::ostream& out, const JsonValue& value) { out << Canonicalize(value) << "\n"; }
 
 std::vector<std::string> SplitList(const std::string& text) {
   std::vector<std::string> out;

@@ -11,7 +11,6 @@
 namespace pedigree::services {
 namespace {
 
-
 JsonValue HashJson(const Hash& h) { return JsonValue(ToBase64(h)); }
 
 JsonValue HashListJson(const std::vector<Hash>& hashes) {

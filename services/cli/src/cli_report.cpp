@@ -16,7 +16,6 @@
 namespace pedigree::services {
 namespace {
 
-
 constexpr int kExitSuspect = 3;
 constexpr int kExitFailed = 4;
 constexpr int kExitUsage = 2;

@@ -11,7 +11,6 @@
 namespace pedigree::services {
 namespace {
 
-
 #define PEDIGREE_TRY_ASSIGN(var, expr) \
   auto var = (expr);                   \
   if (!var) return PrintError(io.err, var.error())

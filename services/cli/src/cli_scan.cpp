@@ -12,7 +12,6 @@
 namespace pedigree::services {
 namespace {
 
-
 JsonValue ErrorJson(const Error& e) {
   auto o = JsonValue::Object();
   o.set("code", JsonValue(e.code()));

@@ -12,10 +12,10 @@
 
 #include "cli_common.h"
 #include "pedigree/http/api.h"
-#include "pedigree/usecases/auth.h"
 #include "pedigree/http/http_server.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/provenance/provenance.h"
+#include "pedigree/usecases/auth.h"
 #include "pedigree/usecases/supply_node.h"
 #include "pedigree/usecases/token_grants.h"
 #include "pedigree/usecases/trial_store.h"
@@ -100,8 +100,8 @@ constexpr NumberRule kNumberRules[] = {
 };
 
 Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
-  return Error("config.bad_value", "setting " + std::string(rule.key) + " is '" + value +
-                                       "'; expected " + expected)
+  return Error("config.bad_value",
+               "setting " + std::string(rule.key) + " is '" + value + "'; expected " + expected)
       .at_field(rule.key);
 }
 
@@ -152,8 +152,8 @@ Status LoadSettings(const Args& args, ServeSettings& settings) {
   }
   const std::string& op = settings.values["operator_org"];
   if (!op.empty() && !IsRegistryOrgId(op)) {
-    return Fail(Error("config.bad_value", "setting operator_org is '" + op +
-                                              "'; expected a registry organisation id")
+    return Fail(Error("config.bad_value",
+                      "setting operator_org is '" + op + "'; expected a registry organisation id")
                     .at_field("operator_org"));
   }
   return Ok();
@@ -250,8 +250,7 @@ Result<std::vector<std::string>> RegistryRoles(const std::string& dir, const std
 }
 
 int TokenIssue(const std::vector<std::string>& argv, CliIo& io) {
-  auto args =
-      Args::Parse(argv, 2, {"dir", "org", "roles", "label", "config", "operator-org"});
+  auto args = Args::Parse(argv, 2, {"dir", "org", "roles", "label", "config", "operator-org"});
   if (!args) return PrintError(io.err, args.error());
   auto org = args->required("org");
   auto roles = args->required("roles");

@@ -16,7 +16,6 @@
 namespace pedigree::services {
 namespace {
 
-
 // How one option becomes one payload member.
 enum class Field { kString, kInt, kList };
 struct OptionField {
@@ -212,8 +211,8 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
       e.set("time", JsonValue(FormatUtcTime(a.time)));
       list.push_back(e);
     } else {
-      io.out << FormatUtcTime(a.time) << "  #" << a.index << "  " << std::left
-             << std::setw(24) << a.code << std::setw(18) << a.subject_org << a.message << "\n";
+      io.out << FormatUtcTime(a.time) << "  #" << a.index << "  " << std::left << std::setw(24)
+             << a.code << std::setw(18) << a.subject_org << a.message << "\n";
     }
   }
   if (args->has("json")) PrintJson(io.out, list);
@@ -353,8 +352,7 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   if (!node) return PrintError(io.err, node.error());
   auto key = JsonValue::Object();
   key.set("key", JsonValue(named->public_b64));
-  key.set("validFrom",
-          JsonValue(args->get("valid-from").value_or(FormatUtcTime((*node)->Now()))));
+  key.set("validFrom", JsonValue(args->get("valid-from").value_or(FormatUtcTime((*node)->Now()))));
   auto keys = JsonValue::Array();
   keys.push_back(key);
   auto p = JsonValue::Object();

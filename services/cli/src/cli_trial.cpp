@@ -8,14 +8,13 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "pedigree/demo/trial_sample.h"
 #include "pedigree/log/note.h"
 #include "pedigree/reports/trial_report.h"
-#include "pedigree/demo/trial_sample.h"
 #include "pedigree/usecases/trial_workflow.h"
 
 namespace pedigree::services {
 namespace {
-
 
 // Everything a trial command needs: parsed options, the node, the store and the signer.
 struct TrialContext {

@@ -2,17 +2,17 @@
 
 #include <chrono>
 #include <filesystem>
-#include <span>
 #include <iomanip>
 #include <map>
 #include <ostream>
+#include <span>
 
 #include "demo_trial.h"
 #include "pedigree/log/envelope.h"
-#include "pedigree/provenance/identifiers.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/note.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
 
@@ -77,7 +77,7 @@ class Scenario {
   }
   std::string PackId(const Batch& b, size_t i) const {
     return provenance::PackId(*provenance::Gtin::Parse(b.product->gtin),
-                          *provenance::Serial::Parse(b.serials[i]))
+                              *provenance::Serial::Parse(b.serials[i]))
         .DigitalLinkUri();
   }
   std::string Sscc(const OrgSpec& org) {
@@ -205,8 +205,9 @@ Status Scenario::Run() {
         c.set("lot", JsonValue(batch.lot));
         c.set("location", JsonValue(maker.gln()));
         c.set("serials",
-              JsonValue::Strings(std::span(batch.serials)
-                                     .subspan(from, std::min<size_t>(500, batch.serials.size() - from))));
+              JsonValue::Strings(
+                  std::span(batch.serials)
+                      .subspan(from, std::min<size_t>(500, batch.serials.size() - from))));
         PEDIGREE_TRY(Do(maker.id, c));
       }
       batches.push_back(std::move(batch));
@@ -423,7 +424,7 @@ Status Scenario::Run() {
     PEDIGREE_ASSIGN(opened, log::OpenEntry(*entry));
     PEDIGREE_ASSIGN(proof, ledger.ProveInclusion(index, body->size));
     PEDIGREE_TRY(log::VerifyInclusion(index, body->size, log::LeafHash(AsBytes(*entry)),
-                                         proof->path, body->root));
+                                      proof->path, body->root));
     ++proven;
   }
   out_ << "  pack " << PackId(batches[0], 10) << ": " << proven

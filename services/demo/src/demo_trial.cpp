@@ -6,9 +6,9 @@
 #include <map>
 #include <ostream>
 
-#include "pedigree/provenance/identifiers.h"
-#include "pedigree/log/note.h"
 #include "pedigree/demo/trial_sample.h"
+#include "pedigree/log/note.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/usecases/trial_workflow.h"
 
 namespace pedigree::services {
@@ -220,8 +220,7 @@ Status TrialScenario::Run() {
     std::ofstream f(disclosure_path, std::ios::binary | std::ios::trunc);
     f << provenance::DisclosureToJson(*disclosure) << "\n";
   }
-  std::vector<log::NoteVerifier> verifiers{
-      *log::NoteVerifier::Parse(node_.ledger().VerifierKey())};
+  std::vector<log::NoteVerifier> verifiers{*log::NoteVerifier::Parse(node_.ledger().VerifierKey())};
   PEDIGREE_ASSIGN(verified, provenance::VerifyDisclosure(*disclosure, verifiers));
   out_ << "  AE record " << verified->record_key << " disclosed alone (" << disclosure_path
        << "): verified with only the log's key against the seal\n";

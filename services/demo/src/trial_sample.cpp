@@ -177,9 +177,8 @@ std::string OutcomesJson(const std::vector<std::string>& primary,
   JsonValue p = JsonValue::Array(), s = JsonValue::Array();
   for (const auto& o : primary) p.push_back(o);
   for (const auto& o : secondary) s.push_back(o);
-  return Canonicalize(JsonValue::Object()
-                                  .set("primary", std::move(p))
-                                  .set("secondary", std::move(s))) +
+  return Canonicalize(
+             JsonValue::Object().set("primary", std::move(p)).set("secondary", std::move(s))) +
          "\n";
 }
 

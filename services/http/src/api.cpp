@@ -6,9 +6,9 @@
 #include <charconv>
 
 #include "api_common.h"
-#include "pedigree/provenance/identifiers.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/tiles.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/usecases/supply_actions.h"
 
 namespace pedigree::services {
@@ -146,16 +146,14 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
       router.Add("POST", "/v1/aggregate", holders, NodeSigned(node, "aggregate"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/disaggregate", holders, NodeSigned(node, "disaggregate"),
                           BodyKind::kJson));
-  PEDIGREE_TRY(
-      router.Add("POST", "/v1/ship", holders, NodeSigned(node, "ship"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/ship", holders, NodeSigned(node, "ship"), BodyKind::kJson));
   PEDIGREE_TRY(
       router.Add("POST", "/v1/receive", holders, NodeSigned(node, "receive"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/dispense", Access::AnyOf({"dispenser", "wholesaler"}),
                           NodeSigned(node, "dispense"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/decommission", holders, NodeSigned(node, "decommission"),
                           BodyKind::kJson));
-  PEDIGREE_TRY(
-      router.Add("POST", "/v1/undo", holders, NodeSigned(node, "undo"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/undo", holders, NodeSigned(node, "undo"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/batch-status", manufacturers,
                           NodeSigned(node, "batch status"), BodyKind::kJson));
   PEDIGREE_TRY(
@@ -293,16 +291,17 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         }
         const provenance::PackView& p = **pack;
         auto o = JsonValue::Object();
-        o.set("packId",
-              JsonValue(provenance::PackId(*provenance::Gtin::Parse(gtin), *provenance::Serial::Parse(serial))
-                            .DigitalLinkUri()));
+        o.set("packId", JsonValue(provenance::PackId(*provenance::Gtin::Parse(gtin),
+                                                     *provenance::Serial::Parse(serial))
+                                      .DigitalLinkUri()));
         o.set("gtin", JsonValue(gtin));
         o.set("serial", JsonValue(serial));
         o.set("lot", JsonValue(p.lot));
         o.set("expiry", JsonValue(FormatDate(p.facts.expiry)));
         o.set("product", JsonValue(p.product_name));
         o.set("status", JsonValue(std::string(provenance::PackStatusName(p.facts.status))));
-        o.set("batchStatus", JsonValue(std::string(provenance::BatchStatusName(p.facts.batch_status))));
+        o.set("batchStatus",
+              JsonValue(std::string(provenance::BatchStatusName(p.facts.batch_status))));
         o.set("holder", JsonValue(p.facts.holder_org));
         if (!p.in_transit_to.empty()) o.set("inTransitTo", JsonValue(p.in_transit_to));
         if (!p.parent.empty()) o.set("parent", JsonValue(p.parent));
@@ -355,8 +354,9 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     std::string org = HasRole(*req.principal, "regulator") ? "" : req.principal->org_id;
     auto limit = NumberParam(req.query, "limit", 100);
     if (!limit) return ErrorResponse(limit.error());
-    auto alerts = node.Read(
-        [&](provenance::ProvenanceView& v) { return v.Alerts(org, std::min<uint64_t>(*limit, 1000)); });
+    auto alerts = node.Read([&](provenance::ProvenanceView& v) {
+      return v.Alerts(org, std::min<uint64_t>(*limit, 1000));
+    });
     if (!alerts) return ErrorResponse(alerts.error());
     auto list = JsonValue::Array();
     for (const auto& a : *alerts) {
@@ -458,7 +458,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     auto index = ParseTileIndex(parts);
     if (!index) return ErrorResponse(index.error());
     auto bytes = log::ReadTile(static_cast<uint32_t>(*level), index->n, index->width,
-                                  node.ledger().storage());
+                               node.ledger().storage());
     if (!bytes) return ErrorResponse(bytes.error());
     HttpResponse r;
     r.content_type = "application/octet-stream";

@@ -2,7 +2,6 @@
 
 namespace pedigree::services::api {
 
-
 HttpResponse Json(int status, const JsonValue& value) {
   HttpResponse r;
   r.status = status;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api_common.h"
+#include "pedigree/http/api.h"
 #include "pedigree/provenance/trial_view.h"
 #include "pedigree/reports/audit_report.h"
 #include "pedigree/reports/batch_report.h"
@@ -14,7 +15,6 @@
 #include "pedigree/reports/html.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/reports/trial_report.h"
-#include "pedigree/http/api.h"
 
 namespace pedigree::services {
 namespace {

@@ -7,13 +7,13 @@
 #include <memory>
 
 #include "api_common.h"
+#include "pedigree/http/api.h"
 #include "pedigree/log/note.h"
 #include "pedigree/provenance/provenance.h"
-#include "pedigree/provenance/trial_view.h"
 #include "pedigree/provenance/trial_seal.h"
+#include "pedigree/provenance/trial_view.h"
 #include "pedigree/scanner/gs1.h"
 #include "pedigree/scanner/trial_data.h"
-#include "pedigree/http/api.h"
 #include "pedigree/usecases/trial_workflow.h"
 
 namespace pedigree::services {

@@ -353,12 +353,12 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
         if (granted->contains(r)) effective.insert(r);
       }
       if (effective.empty()) {
-        out.response = Reject(
-            403, Error("auth.forbidden_role",
-                       "token " + principal->token_id + " of organisation " + principal->org_id +
-                           " holds " + JoinSet(principal->roles) +
-                           ", none of which the registry grants it now (it grants " +
-                           JoinSet(*granted) + ")"));
+        out.response =
+            Reject(403, Error("auth.forbidden_role",
+                              "token " + principal->token_id + " of organisation " +
+                                  principal->org_id + " holds " + JoinSet(principal->roles) +
+                                  ", none of which the registry grants it now (it grants " +
+                                  JoinSet(*granted) + ")"));
         return out;
       }
       principal->roles = std::move(effective);

@@ -1,12 +1,11 @@
 #include "pedigree/usecases/supply_node.h"
 
-#include "pedigree/usecases/supply_actions.h"
-
 #include <filesystem>
 
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/scanner/gs1.h"
+#include "pedigree/usecases/supply_actions.h"
 
 namespace pedigree::services {
 namespace fs = std::filesystem;
@@ -225,7 +224,8 @@ Result<uint64_t> SupplyNode::RegisterOrg(const log::PrivateKey& authority,
   p.set("id", JsonValue(org.id));
   p.set("name", JsonValue(org.name));
   p.set("roles", JsonValue::Strings(org.roles));
-  if (!org.company_prefixes.empty()) p.set("companyPrefixes", JsonValue::Strings(org.company_prefixes));
+  if (!org.company_prefixes.empty())
+    p.set("companyPrefixes", JsonValue::Strings(org.company_prefixes));
   if (!org.glns.empty()) p.set("glns", JsonValue::Strings(org.glns));
   p.set("keys", keys);
   return SubmitAsAuthority(authority, "org.register", "register-" + org.id, std::move(p));
@@ -239,8 +239,7 @@ Status SupplyNode::HoldKey(const std::string& org, const log::PrivateKey& key) {
   if (ec) return Fail("node.io", "cannot create " + dir_ + "/keys: " + ec.message());
   PEDIGREE_TRY(key.SavePem(KeyPath(dir_, org)));
   std::lock_guard lock(keys_mutex_);
-  keys_[org] =
-      std::make_unique<log::PrivateKey>(log::PrivateKey::FromPem(key.ToPem()).value());
+  keys_[org] = std::make_unique<log::PrivateKey>(log::PrivateKey::FromPem(key.ToPem()).value());
   return Ok();
 }
 
@@ -290,18 +289,19 @@ Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {
   if (scanned_lot) answer.lot = scanned_lot->value();
   if (scanned_expiry) answer.expiry = scanned_expiry->IsoDate();
   int64_t now = Now();
-  auto found = Read([&](provenance::ProvenanceView& view) -> Result<std::optional<provenance::PackView>> {
-    auto p = view.Pack(answer.gtin, answer.serial);
-    if (!p || *p) return p;
-    PEDIGREE_ASSIGN(known, view.ProductExists(answer.gtin));
-    answer.reasons.push_back(*known
-                                 ? provenance::Alert{provenance::AlertCode::kUnknownSerial,
-                                                 "no pack with serial '" + answer.serial +
-                                                     "' was commissioned for " + answer.gtin}
-                                 : provenance::Alert{provenance::AlertCode::kUnknownProduct,
-                                                 "product " + answer.gtin + " is not registered"});
-    return p;
-  });
+  auto found =
+      Read([&](provenance::ProvenanceView& view) -> Result<std::optional<provenance::PackView>> {
+        auto p = view.Pack(answer.gtin, answer.serial);
+        if (!p || *p) return p;
+        PEDIGREE_ASSIGN(known, view.ProductExists(answer.gtin));
+        answer.reasons.push_back(
+            *known ? provenance::Alert{provenance::AlertCode::kUnknownSerial,
+                                       "no pack with serial '" + answer.serial +
+                                           "' was commissioned for " + answer.gtin}
+                   : provenance::Alert{provenance::AlertCode::kUnknownProduct,
+                                       "product " + answer.gtin + " is not registered"});
+        return p;
+      });
   if (!found) return std::unexpected(found.error());
   if (!*found) {
     answer.status = "unknown";

@@ -49,9 +49,9 @@ Status CheckTokenGrant(const std::string& org, const std::set<std::string>& role
     }
   }
   if (registry_roles.empty()) {
-    return Fail(Error("token.unknown_org",
-                      "organisation '" + org + "' is not registered on this ledger")
-                    .at_field("org"));
+    return Fail(
+        Error("token.unknown_org", "organisation '" + org + "' is not registered on this ledger")
+            .at_field("org"));
   }
   const std::set<std::string> granted = GrantedRoles(org, registry_roles, operator_org);
   for (const auto& role : roles) {

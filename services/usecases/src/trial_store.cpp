@@ -477,15 +477,15 @@ Result<StoredSeal> SponsorStore::LatestSeal(std::string_view trial_id, std::stri
 }
 
 Result<provenance::DatasetDiff> SponsorStore::Compare(std::string_view trial_id,
-                                                   const scanner::Dataset& candidate,
-                                                   const provenance::CompareOptions& options) {
+                                                      const scanner::Dataset& candidate,
+                                                      const provenance::CompareOptions& options) {
   PEDIGREE_ASSIGN(seal, LatestSeal(trial_id, candidate.domain));
   return provenance::CompareDataset(seal->seal, candidate, options);
 }
 
 Result<provenance::Disclosure> SponsorStore::Disclose(std::string_view trial_id,
-                                                   std::string_view domain, std::string_view key,
-                                                   provenance::SealEvidence evidence) {
+                                                      std::string_view domain, std::string_view key,
+                                                      provenance::SealEvidence evidence) {
   PEDIGREE_ASSIGN(seal, LatestSeal(trial_id, domain));
   const auto& records = seal->seal.records;
   const auto it = std::lower_bound(records.begin(), records.end(), key,
@@ -501,7 +501,8 @@ Result<provenance::Disclosure> SponsorStore::Disclose(std::string_view trial_id,
   for (const auto& r : records) leaves.push_back(r.leaf);
   const provenance::SealTree tree(leaves);
   return provenance::MakeDisclosure(std::string(trial_id), std::string(domain), seal->seal, tree,
-                                 static_cast<uint64_t>(it - records.begin()), std::move(evidence));
+                                    static_cast<uint64_t>(it - records.begin()),
+                                    std::move(evidence));
 }
 
 Status SponsorStore::Redact(std::string_view trial_id, std::string_view domain, const Hash& leaf,

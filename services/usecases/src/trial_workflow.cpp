@@ -8,7 +8,6 @@
 namespace pedigree::services {
 namespace {
 
-
 constexpr size_t kRecordsPerEvent = 10'000;
 
 // The records [first, first + count) of `dataset`, with its columns and key.
@@ -60,8 +59,9 @@ Result<uint64_t> TrialWorkflow::SealProtocol(const TrialSigner& sponsor, std::st
   auto p = JsonValue::Object();
   p.set("protocolHash", JsonValue(ToHex(Sha256(document))));
   p.set("version", JsonValue(version));
-  p.set("outcomes",
-        JsonValue::Object().set("primary", JsonValue::Strings(primary)).set("secondary", JsonValue::Strings(secondary)));
+  p.set("outcomes", JsonValue::Object()
+                        .set("primary", JsonValue::Strings(primary))
+                        .set("secondary", JsonValue::Strings(secondary)));
   return Submit(sponsor, "trial.protocol", trial_id, std::move(p));
 }
 
@@ -201,7 +201,8 @@ Result<CandidateCheck> TrialWorkflow::Verify(std::string_view trial_id,
 }
 
 Result<provenance::Disclosure> TrialWorkflow::Disclose(std::string_view trial_id,
-                                                    std::string_view domain, std::string_view key) {
+                                                       std::string_view domain,
+                                                       std::string_view key) {
   PEDIGREE_ASSIGN(store, Store());
   PEDIGREE_ASSIGN(stored, (*store)->LatestSeal(trial_id, domain));
   if (!stored->ledger_index) {
@@ -212,8 +213,8 @@ Result<provenance::Disclosure> TrialWorkflow::Disclose(std::string_view trial_id
   PEDIGREE_ASSIGN(checkpoint, ledger.SignCheckpoint());
   PEDIGREE_ASSIGN(entry, ledger.Entry(*stored->ledger_index));
   PEDIGREE_ASSIGN(proof, ledger.ProveInclusion(*stored->ledger_index, checkpoint->size));
-  provenance::SealEvidence evidence{std::move(*entry), *stored->ledger_index, std::move(proof->path),
-                                 std::move(checkpoint->note)};
+  provenance::SealEvidence evidence{std::move(*entry), *stored->ledger_index,
+                                    std::move(proof->path), std::move(checkpoint->note)};
   return (*store)->Disclose(trial_id, domain, key, std::move(evidence));
 }
 
@@ -277,7 +278,8 @@ Result<provenance::OutcomeDiscrepancies> TrialWorkflow::CheckOutcomes(
         Error("trial.no_protocol", "trial '" + std::string(trial_id) + "' has no sealed protocol"));
   }
   const provenance::ProtocolRecord& seal = protocols->front();
-  return provenance::OutcomeCheck(seal.primary, seal.secondary, reported_primary, reported_secondary);
+  return provenance::OutcomeCheck(seal.primary, seal.secondary, reported_primary,
+                                  reported_secondary);
 }
 
 namespace {

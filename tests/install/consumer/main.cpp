@@ -2,11 +2,6 @@
 // signature (libsodium, linked through pedigree::log), and a GS1 DataMatrix rendered,
 // read back (ZXing, linked through pedigree::scanner) and parsed. Exits 0 when every
 // check passes, 1 with one line per failed check otherwise.
-#include <cstdio>
-#include <string>
-#include <string_view>
-#include <vector>
-
 #include <pedigree/base/bytes.h>
 #include <pedigree/log/keys.h>
 #include <pedigree/log/merkle.h>
@@ -14,6 +9,11 @@
 #include <pedigree/scanner/gs1.h>
 #include <pedigree/scanner/image.h>
 #include <pedigree/scanner/label.h>
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
 
 namespace {
 
@@ -68,7 +68,11 @@ int main() {
   }
 
   // GS1's example GTIN, expiry 2026-03-31, lot LOT42, serial SER1.
-  const std::string elements = "0109506000134352" "17260331" "10LOT42\x1d" "21SER1";
+  const std::string elements =
+      "0109506000134352"
+      "17260331"
+      "10LOT42\x1d"
+      "21SER1";
   auto symbol = scanner::RenderDataMatrix(elements);
   Check(symbol.has_value(), "RenderDataMatrix");
   if (symbol) {

@@ -1,9 +1,9 @@
 // The `pedigree` command line, built from the installed pedigree::cli.
+#include <pedigree/cli/cli.h>
+
 #include <iostream>
 #include <string>
 #include <vector>
-
-#include <pedigree/cli/cli.h>
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);

@@ -86,12 +86,12 @@ BOOST_AUTO_TEST_CASE(report_bundle_and_verify_bundle_agree_and_exit_by_verdict) 
   BOOST_TEST(verify.rc == 3);
   auto verified = pedigree::ParseJson(verify.out).value();
   BOOST_TEST(verified.find("verdict")->as_string() == "SUSPECT");
-  BOOST_TEST(
-      pedigree::Canonicalize(*verified.find("violations")) ==
-      pedigree::Canonicalize(
-          *pedigree::ParseJson(Cli({"report", "pack", "(01)09506000134352(21)A1", "--dir", dir}).out)
-               .value()
-               .find("violations")));
+  BOOST_TEST(pedigree::Canonicalize(*verified.find("violations")) ==
+             pedigree::Canonicalize(
+                 *pedigree::ParseJson(
+                      Cli({"report", "pack", "(01)09506000134352(21)A1", "--dir", dir}).out)
+                      .value()
+                      .find("violations")));
   Run verify_html = Cli({"verify-bundle", tmp / "a1.bundle.json", "--trust", dir + "/log.vkey",
                          "--authority", authority_pub, "--format", "html"});
   BOOST_TEST(verify_html.rc == 3);

@@ -2,8 +2,8 @@
 #include "pedigree/cli/cli.h"
 
 #include <boost/test/unit_test.hpp>
-#include <fstream>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <tuple>
 
@@ -287,12 +287,12 @@ BOOST_AUTO_TEST_CASE(token_issue_is_bound_to_the_registry_and_refusals_write_not
   Run init = Cli({"init", "--dir", dir, "--origin", "example.org/cli-tokens", "--supply-chain"});
   BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
   std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
-  for (auto [id, roles, key] : {std::tuple{"apotheke-1", "dispenser", "ph.pem"},
-                                {"operator", "witness", "op.pem"}}) {
+  for (auto [id, roles, key] :
+       {std::tuple{"apotheke-1", "dispenser", "ph.pem"}, {"operator", "witness", "op.pem"}}) {
     BOOST_REQUIRE(Cli({"keygen", "--out", tmp / key}).rc == 0);
-    Run reg = Cli({"org", "register", "--dir", dir, "--authority-key", authority, "--id", id,
-                   "--name", id, "--roles", roles, "--key", tmp / key, "--valid-from",
-                   "2026-01-01T00:00:00Z"});
+    Run reg =
+        Cli({"org", "register", "--dir", dir, "--authority-key", authority, "--id", id, "--name",
+             id, "--roles", roles, "--key", tmp / key, "--valid-from", "2026-01-01T00:00:00Z"});
     BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
   }
   struct Case {
@@ -301,9 +301,9 @@ BOOST_AUTO_TEST_CASE(token_issue_is_bound_to_the_registry_and_refusals_write_not
   const Case refused[] = {
       {"no-such-org", "dispenser", "token.unknown_org", "no-such-org"},
       {"Evil Org/../x", "dispenser", "token.invalid_org", "Evil Org/../x"},
-      {"apotheke-1", "regulator", "token.role_not_registered", "its registered roles are dispenser"},
-      {"apotheke-1", "dispenser,regulator,admin,witness", "token.role_not_registered",
-       "dispenser"},
+      {"apotheke-1", "regulator", "token.role_not_registered",
+       "its registered roles are dispenser"},
+      {"apotheke-1", "dispenser,regulator,admin,witness", "token.role_not_registered", "dispenser"},
       {"apotheke-1", "admin", "token.role_not_registered", "operator organisation (none"},
       {"apotheke-1", "pharmacist", "token.unknown_role", "pharmacist"},
   };
@@ -324,11 +324,11 @@ BOOST_AUTO_TEST_CASE(token_issue_is_bound_to_the_registry_and_refusals_write_not
   BOOST_REQUIRE_MESSAGE(ok.rc == 0, ok.err);
   // Admin for another organisation than the operator is still refused; for the operator
   // it is granted on top of its registry roles.
-  Run not_operator = Cli({"token", "issue", "--dir", dir, "--org", "apotheke-1", "--roles",
-                          "admin", "--operator-org", "operator"});
+  Run not_operator = Cli({"token", "issue", "--dir", dir, "--org", "apotheke-1", "--roles", "admin",
+                          "--operator-org", "operator"});
   BOOST_TEST(not_operator.err.find("token.role_not_registered") != std::string::npos);
-  Run admin = Cli({"token", "issue", "--dir", dir, "--org", "operator", "--roles",
-                   "admin,witness", "--operator-org", "operator"});
+  Run admin = Cli({"token", "issue", "--dir", dir, "--org", "operator", "--roles", "admin,witness",
+                   "--operator-org", "operator"});
   BOOST_REQUIRE_MESSAGE(admin.rc == 0, admin.err);
   Run list = Cli({"token", "list", "--dir", dir});
   BOOST_REQUIRE_MESSAGE(list.rc == 0, list.err);

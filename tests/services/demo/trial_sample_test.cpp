@@ -45,7 +45,8 @@ BOOST_AUTO_TEST_CASE(dm_and_ae_parse_as_dataset_json_and_csv_with_the_same_recor
     BOOST_TEST_REQUIRE(from_json->records.size() == from_csv->records.size());
     std::set<std::string> keys;
     for (size_t i = 0; i < from_json->records.size(); ++i) {
-      BOOST_TEST(provenance::CanonicalRecord(*from_json, i) == provenance::CanonicalRecord(*from_csv, i));
+      BOOST_TEST(provenance::CanonicalRecord(*from_json, i) ==
+                 provenance::CanonicalRecord(*from_csv, i));
       keys.insert(provenance::RecordKey(*from_json, i));
     }
     BOOST_TEST(keys.size() == from_json->records.size());  // keys are unique

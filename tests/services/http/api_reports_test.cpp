@@ -7,10 +7,10 @@
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "http_client.h"
+#include "pedigree/http/api.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/pack_report.h"
-#include "pedigree/http/api.h"
 #include "pedigree/usecases/trial_workflow.h"
 
 using namespace pedigree;
@@ -303,8 +303,9 @@ BOOST_AUTO_TEST_CASE(concurrent_report_requests_all_succeed) {
       const std::string org = t % 2 ? "ph1" : "regulator";
       const std::string token = api.token_.at(org);
       for (int i = 0; i < 6; ++i) {
-        std::string target = i % 3 == 2 ? "/v1/bundles/pack?code=" + provenance::PercentEncode(kPack)
-                                        : ReportApi::PackTarget(kPack, i % 3 ? "html" : "json");
+        std::string target = i % 3 == 2
+                                 ? "/v1/bundles/pack?code=" + provenance::PercentEncode(kPack)
+                                 : ReportApi::PackTarget(kPack, i % 3 ? "html" : "json");
         Reply r =
             Exchange(*session, Send{"GET", target, "", {{"Authorization", "Bearer " + token}}});
         statuses[t].push_back(r.status);

@@ -9,10 +9,10 @@
 #include "common/temp_dir.h"
 #include "http_client.h"
 #include "pedigree/log/envelope.h"
-#include "pedigree/provenance/identifiers.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/log/tiles.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/usecases/token_grants.h"
 
 using namespace pedigree;
@@ -111,7 +111,8 @@ class Api {
     c.set("lot", JsonValue("LOT1"));
     c.set("location", JsonValue(kMfgGln));
     c.set("serials", Strings(serials));
-    BOOST_REQUIRE_EQUAL(Call("mfg", "POST", "/v1/commission", pedigree::Canonicalize(c)).status, 201);
+    BOOST_REQUIRE_EQUAL(Call("mfg", "POST", "/v1/commission", pedigree::Canonicalize(c)).status,
+                        201);
     auto epcs = JsonValue::Array();
     for (const auto& s : serials)
       epcs.push_back(JsonValue("https://id.gs1.org/01/" + kGtin + "/21/" + s));
@@ -468,9 +469,8 @@ BOOST_AUTO_TEST_CASE(log_proofs_and_tiles_verify_against_the_public_checkpoint) 
     path.push_back(HashFromBase64(h.as_string()).value());
   Reply entry = api.Call("regulator", "GET", "/v1/log/entries/2");
   BOOST_REQUIRE_EQUAL(entry.status, 200);
-  BOOST_TEST(
-      log::VerifyInclusion(2, body.size, log::LeafHash(AsBytes(entry.body)), path, body.root)
-          .has_value());
+  BOOST_TEST(log::VerifyInclusion(2, body.size, log::LeafHash(AsBytes(entry.body)), path, body.root)
+                 .has_value());
   Reply tile = api.Call("", "GET", "/v1/log/tile/0/000.p/" + std::to_string(body.size));
   BOOST_TEST(tile.status == 200);
   BOOST_TEST(tile.body.size() == body.size * 32);

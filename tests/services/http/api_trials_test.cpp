@@ -9,9 +9,9 @@
 #include "common/temp_dir.h"
 #include "http_client.h"
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/http/api.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/scanner/trial_data.h"
-#include "pedigree/http/api.h"
 #include "pedigree/usecases/trial_store.h"
 #include "pedigree/usecases/trial_workflow.h"
 
@@ -267,9 +267,9 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
   BOOST_TEST(!exact.find("fileHash")->find("matches")->as_bool());
 
   // One record disclosed, checked by anyone with only this log's key.
-  Reply disclosure = api.Call(
-      "reg", "GET",
-      "/v1/trials/" + kTrial + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
+  Reply disclosure = api.Call("reg", "GET",
+                              "/v1/trials/" + kTrial + "/disclosures?domain=DM&key=" +
+                                  provenance::PercentEncode(kFirstKey));
   BOOST_REQUIRE_MESSAGE(disclosure.status == 200, disclosure.body);
   Reply checked = api.Call("", "POST", "/v1/disclosures/verify", disclosure.body);
   BOOST_REQUIRE_MESSAGE(checked.status == 200, checked.body);
@@ -332,9 +332,9 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
   BOOST_TEST(domain.find("seals")->size() == 1u);
   BOOST_TEST(domain.find("redactions")->size() == 2u);
   // The redacted record can no longer be disclosed.
-  Reply gone = api.Call(
-      "sp", "GET",
-      "/v1/trials/" + kTrial + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
+  Reply gone = api.Call("sp", "GET",
+                        "/v1/trials/" + kTrial +
+                            "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
   BOOST_TEST(gone.status == 422);
   BOOST_TEST(TrialApi::ErrorCode(gone) == "trial.redacted");
 }
@@ -590,8 +590,8 @@ BOOST_AUTO_TEST_CASE(kit_is_received_before_dispensing_and_quarantined_until_rel
       kit_event("s1", "receive", JsonValue::Object().set("despatchAdvice", JsonValue("DA1")))
           .status,
       201);
-  Reply by_code =
-      api.Call("s1", "GET", "/v1/kits?code=" + provenance::PercentEncode("(01)09506000134352(21)K1"));
+  Reply by_code = api.Call(
+      "s1", "GET", "/v1/kits?code=" + provenance::PercentEncode("(01)09506000134352(21)K1"));
   BOOST_REQUIRE_EQUAL(by_code.status, 200);
   BOOST_TEST(TrialApi::Body(by_code).find("state")->as_string() == "available");
   BOOST_TEST(TrialApi::Body(by_code).find("holder")->as_string() == "s1");

@@ -335,7 +335,8 @@ BOOST_AUTO_TEST_CASE(a_second_server_on_a_port_in_use_does_not_start) {
   BOOST_TEST(second.error().code() == "server.bind");
   // The first one still answers every request.
   auto session = first.Session();
-  for (int i = 0; i < 8; ++i) BOOST_TEST(Exchange(session, {.target = "/v1/packs/1"}).status == 200);
+  for (int i = 0; i < 8; ++i)
+    BOOST_TEST(Exchange(session, {.target = "/v1/packs/1"}).status == 200);
 }
 
 BOOST_AUTO_TEST_CASE(percent_encoded_digital_link_round_trips_through_the_query) {

@@ -24,6 +24,6 @@ struct AuditOptions {
 // checkpoints, a database that no longer opens) make a FAILED report, not an error;
 // errors are left for what stops the audit itself (no ledger there, an unreadable key).
 [[nodiscard]] Result<JsonValue> AuditReport(const std::string& ledger_dir,
-                                                    const AuditOptions& options = {});
+                                            const AuditOptions& options = {});
 
 }  // namespace pedigree::reports

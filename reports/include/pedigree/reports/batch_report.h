@@ -16,10 +16,10 @@ namespace pedigree::reports {
 // the batch is not registered. Verdict: SUSPECT when the batch is recalled, withdrawn or
 // expired, or any alert or excursion concerns it; VERIFIED otherwise (the batch report
 // reads state; the audit report is what checks the log underneath).
-[[nodiscard]] Result<JsonValue> BatchReport(provenance::ProvenanceView& view,
-                                                    std::string_view gtin, std::string_view lot);
+[[nodiscard]] Result<JsonValue> BatchReport(provenance::ProvenanceView& view, std::string_view gtin,
+                                            std::string_view lot);
 // The same over the ledger in `ledger_dir`, read-only (a live node may hold it open).
-[[nodiscard]] Result<JsonValue> BatchReport(const std::string& ledger_dir,
-                                                    std::string_view gtin, std::string_view lot);
+[[nodiscard]] Result<JsonValue> BatchReport(const std::string& ledger_dir, std::string_view gtin,
+                                            std::string_view lot);
 
 }  // namespace pedigree::reports

@@ -15,10 +15,10 @@
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/base/error.h"
-#include "pedigree/provenance/identifiers.h"
 #include "pedigree/log/keys.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/note.h"
+#include "pedigree/provenance/identifiers.h"
 
 namespace pedigree::reports {
 
@@ -65,8 +65,7 @@ struct TrustAnchors {
 // checkpoint first when no stored one covers the pack's newest event. An entry row missing from
 // storage yields an empty envelope (VerifyPack reports entry.missing). Errors:
 // report.not_a_pack, report.no_such_pack, storage.*.
-[[nodiscard]] Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger,
-                                                      std::string_view code);
+[[nodiscard]] Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger, std::string_view code);
 
 // GatherPackEvidence with its read connections kept open between packs (a report server, the
 // benchmark). Not thread-safe: one per thread. `ledger` must outlive it.
@@ -90,7 +89,7 @@ class LedgerEvidenceSource {
 // the index, the check and expected vs calculated values. `generated_at` (unix seconds) is the
 // report's time, also the day expiry is judged on. Thread-safe; pure function of its inputs.
 JsonValue VerifyPack(const PackEvidence& evidence, const TrustAnchors& anchors,
-                             int64_t generated_at);
+                     int64_t generated_at);
 
 // A readable plain-text rendering of any pack report made by VerifyPack: verdict, summary,
 // subject, one line per event with its checks, then failures, violations and report checks.

@@ -31,8 +31,8 @@ struct ReportedOutcomes {
 struct DomainComparison {
   std::string domain;
   provenance::DatasetDiff diff;
-  provenance::SealSummary seal;            // the seal the comparison was made against
-  std::string candidate_file;  // the candidate's file name, for display only
+  provenance::SealSummary seal;  // the seal the comparison was made against
+  std::string candidate_file;    // the candidate's file name, for display only
 };
 
 struct TrialReportInputs {
@@ -48,9 +48,8 @@ struct TrialReportInputs {
 // against a seal the ledger does not hold are SUSPECT. May sign a checkpoint when none covers
 // the trial's newest entry. Errors: report.no_such_trial, report.unknown_domain (a comparison
 // for a domain the trial never submitted to), storage.*.
-[[nodiscard]] Result<JsonValue> TrialReport(log::Ledger& ledger,
-                                                    std::string_view trial_id,
-                                                    const TrialReportInputs& inputs);
+[[nodiscard]] Result<JsonValue> TrialReport(log::Ledger& ledger, std::string_view trial_id,
+                                            const TrialReportInputs& inputs);
 
 // A readable plain-text rendering of a trial report made by TrialReport.
 std::string RenderTrialText(const JsonValue& report);

@@ -102,7 +102,8 @@ ParseDiagnosis DiagnoseGs1(std::string_view input, const ParseOptions& options =
 // EPC Tag Data Standard pure-identity URNs. company_prefix_length is 6..12 (the GS1 Company
 // Prefix length is not in the GTIN itself; the caller knows it from the organisation
 // registry). Fails with gs1.company_prefix_length or gs1.epc_syntax (serial not encodable).
-[[nodiscard]] Result<std::string> ToEpcUrn(const provenance::PackId& pack, int company_prefix_length);
+[[nodiscard]] Result<std::string> ToEpcUrn(const provenance::PackId& pack,
+                                           int company_prefix_length);
 [[nodiscard]] Result<std::string> ToEpcUrn(const provenance::Sscc& sscc, int company_prefix_length);
 // A GLN without extension gets the extension "0" (TDS: SGLN with no AI 254).
 [[nodiscard]] Result<std::string> ToEpcUrn(const provenance::Gln& gln, int company_prefix_length);

@@ -76,7 +76,7 @@ class SqliteStorage final : public LogStorage {
   // Serialises use of the connection; recursive because `within` may call back in.
   std::recursive_mutex db_mu_;
   sql::Connection db_{nullptr};  // opened by Initialise
-  uint64_t size_ = 0;  // guarded by db_mu_
+  uint64_t size_ = 0;            // guarded by db_mu_
 
   // Guards the tile state below. Never held while waiting for db_mu_.
   std::mutex cache_mu_;

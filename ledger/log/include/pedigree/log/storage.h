@@ -14,8 +14,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "pedigree/log/compact_range.h"
 #include "pedigree/base/error.h"
+#include "pedigree/log/compact_range.h"
 #include "pedigree/log/proof.h"
 
 namespace pedigree::log {

@@ -26,7 +26,6 @@ struct sqlite3;
 
 namespace pedigree::provenance {
 
-
 // The lowest and highest temperature, in tenths of a degree Celsius, that a sensor
 // event's payload reports (`readings` or EPCIS `sensorElementList`); event.malformed
 // when it reports none or malformed values. The rule the ledger applies to shipments.

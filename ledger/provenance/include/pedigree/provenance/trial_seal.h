@@ -81,8 +81,7 @@ struct DatasetSeal {
 [[nodiscard]] Result<DatasetSeal> SealDataset(const Dataset& dataset);
 // As above with given salts: salts[i] salts dataset.records[i] (source order). Requires
 // salts.size() == dataset.records.size() (trial.salt_count otherwise).
-[[nodiscard]] Result<DatasetSeal> SealDataset(const Dataset& dataset,
-                                              std::span<const Salt> salts);
+[[nodiscard]] Result<DatasetSeal> SealDataset(const Dataset& dataset, std::span<const Salt> salts);
 // Seals records that already carry their leaves (e.g. read from a store, redacted ones
 // included): sorts them into key order and computes the root. Records with a salt and a
 // canonical form must reproduce their leaf (trial.leaf_mismatch). Errors as SealDataset.
@@ -177,8 +176,7 @@ struct CompareOptions {
 // trial.seal_root_mismatch (the sealed leaves in key order do not give summary.root; both
 // roots named), trial.count_mismatch, trial.unsorted_seal, trial.leaf_mismatch (a sealed
 // record's own salt and text do not give its leaf: the seal store is damaged).
-[[nodiscard]] Result<DatasetDiff> CompareDataset(const DatasetSeal& seal,
-                                                 const Dataset& candidate,
+[[nodiscard]] Result<DatasetDiff> CompareDataset(const DatasetSeal& seal, const Dataset& candidate,
                                                  const CompareOptions& options = {});
 
 // ---- Disclosure (pedigree-disclosure/v1) ----

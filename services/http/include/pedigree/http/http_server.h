@@ -18,8 +18,8 @@
 #include <vector>
 
 #include "pedigree/base/error.h"
-#include "pedigree/usecases/auth.h"
 #include "pedigree/http/metrics.h"
+#include "pedigree/usecases/auth.h"
 
 namespace pedigree::services {
 

@@ -29,10 +29,10 @@ struct VerifyAnswer {
   std::string pack_id;                    // canonical Digital Link URI, when the code names a pack
   std::string gtin, serial, lot, expiry;  // as registered (lot, expiry) or scanned
   std::string product_name;
-  std::string status;                   // pack status, or "unknown"
-  std::string holder;                   // organisation with custody
-  std::vector<provenance::Alert> reasons;   // why not, most serious first
-  std::vector<std::string> scan_hints;  // the scanner's diagnosis of a damaged read
+  std::string status;                      // pack status, or "unknown"
+  std::string holder;                      // organisation with custody
+  std::vector<provenance::Alert> reasons;  // why not, most serious first
+  std::vector<std::string> scan_hints;     // the scanner's diagnosis of a damaged read
 };
 
 // The answer as JSON, the same for the HTTP API and `pedigree verify --json` (docs/api.md,
@@ -59,8 +59,9 @@ class SupplyNode {
  public:
   // Creates `dir` with a ledger named `origin` whose organisation registry is governed
   // by `authority` (the consortium authority's public key).
-  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Create(
-      const std::string& dir, const std::string& origin, const log::PublicKey& authority);
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Create(const std::string& dir,
+                                                                  const std::string& origin,
+                                                                  const log::PublicKey& authority);
   [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Open(const std::string& dir);
   ~SupplyNode();
 
@@ -77,8 +78,7 @@ class SupplyNode {
   // `payload` with the consortium authority's key and submits it.
   [[nodiscard]] Result<uint64_t> SubmitAsAuthority(const log::PrivateKey& authority,
                                                    const std::string& kind,
-                                                   const std::string& client_id,
-                                                   JsonValue payload);
+                                                   const std::string& client_id, JsonValue payload);
   // org.register for `org`, signed by `authority`; idempotent by the organisation id.
   [[nodiscard]] Result<uint64_t> RegisterOrg(const log::PrivateKey& authority,
                                              const OrgRegistration& org);
@@ -104,15 +104,15 @@ class SupplyNode {
 
  private:
   SupplyNode() = default;
-  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(
-      const std::string& dir, std::optional<std::string> origin,
-      const log::PublicKey* authority);
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(const std::string& dir,
+                                                                 std::optional<std::string> origin,
+                                                                 const log::PublicKey* authority);
   [[nodiscard]] Result<std::unique_ptr<provenance::ProvenanceView>> AcquireView();
   void ReleaseView(std::unique_ptr<provenance::ProvenanceView> view);
   void RecordAlert(const Error& refusal, const JsonValue& payload);
   // `payload` is the envelope's payload; `signed_here`: this node just signed it.
-  [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope,
-                                               const JsonValue& payload, bool signed_here);
+  [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope, const JsonValue& payload,
+                                               bool signed_here);
   // Appends and records an alert for a refusal by the rules.
   [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string key,
                                         const JsonValue& payload, bool signed_here);
@@ -132,7 +132,7 @@ class SupplyNode {
   // while the first is in flight is compared here (the sequencer would merge them).
   struct InFlight {
     const JsonValue* payload;  // the first submitter's; read only while count is 1
-    std::string command;               // CommandOf(*payload), set when a second one joins
+    std::string command;       // CommandOf(*payload), set when a second one joins
     int count = 0;
   };
   std::mutex in_flight_mutex_;
@@ -149,6 +149,5 @@ auto SupplyNode::Read(Fn&& fn) -> decltype(fn(std::declval<provenance::Provenanc
   ReleaseView(std::move(*view));
   return result;
 }
-
 
 }  // namespace pedigree::services

@@ -102,16 +102,17 @@ class SponsorStore {
   [[nodiscard]] Result<StoredSeal> LatestSeal(std::string_view trial_id, std::string_view domain);
 
   // Compares a candidate file with the latest confirmed seal (provenance::CompareDataset).
-  [[nodiscard]] Result<provenance::DatasetDiff> Compare(std::string_view trial_id,
-                                                     const scanner::Dataset& candidate,
-                                                     const provenance::CompareOptions& options = {});
+  [[nodiscard]] Result<provenance::DatasetDiff> Compare(
+      std::string_view trial_id, const scanner::Dataset& candidate,
+      const provenance::CompareOptions& options = {});
 
   // A disclosure of the record `key` under the latest confirmed seal of trial+domain, with
   // the ledger evidence for that seal's event supplied by the caller. Errors:
   // trial.not_sealed, trial.unknown_key, trial.redacted.
   [[nodiscard]] Result<provenance::Disclosure> Disclose(std::string_view trial_id,
-                                                     std::string_view domain, std::string_view key,
-                                                     provenance::SealEvidence evidence);
+                                                        std::string_view domain,
+                                                        std::string_view key,
+                                                        provenance::SealEvidence evidence);
 
   // Deletes the text and salt of the record with `leaf` in trial+domain, keeping the leaf,
   // `reason` and the trial.redact event's `ledger_index`. Errors: trial.reason_required,

@@ -11,8 +11,8 @@
 
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/base/error.h"
-#include "pedigree/provenance/trial_view.h"
 #include "pedigree/provenance/trial_seal.h"
+#include "pedigree/provenance/trial_view.h"
 #include "pedigree/scanner/trial_data.h"
 #include "pedigree/usecases/supply_node.h"
 #include "pedigree/usecases/trial_store.h"
@@ -100,7 +100,8 @@ class TrialWorkflow {
   // A disclosure file of one record under the latest seal, with the seal event's
   // inclusion proof and a checkpoint signed now.
   [[nodiscard]] Result<provenance::Disclosure> Disclose(std::string_view trial_id,
-                                                     std::string_view domain, std::string_view key);
+                                                        std::string_view domain,
+                                                        std::string_view key);
 
   // Deletes a record's data and salt from the store, keeping its leaf, after the ledger
   // acknowledged the justified trial.redact event.
