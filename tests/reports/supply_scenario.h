@@ -91,9 +91,8 @@ class SupplyScenario {
     return index.error().code();
   }
 
-  // commission S1,S2 -> aggregate into a case -> ship case to wh -> receive -> disaggregate ->
-  // ship S1,S2 to ph1 -> receive -> dispense S1. Returns the index of the dispense.
-  uint64_t RunChain() {
+  // commission S1,S2 -> aggregate both into the case `sscc`.
+  void CommissionIntoCase() {
     Submit("mfg", JsonValue::Object()
                       .set("kind", "commission")
                       .set("gtin", kGtin)
@@ -104,6 +103,12 @@ class SupplyScenario {
                       .set("kind", "aggregate")
                       .set("parent", sscc)
                       .set("children", Strings({Pack("S1"), Pack("S2")})));
+  }
+
+  // commission S1,S2 -> aggregate into a case -> ship case to wh -> receive -> disaggregate ->
+  // ship S1,S2 to ph1 -> receive -> dispense S1. Returns the index of the dispense.
+  uint64_t RunChain() {
+    CommissionIntoCase();
     Ship("mfg", {sscc}, "wh", wh_gln, "DA-1");
     Receive("wh", "mfg", "DA-1", wh_gln);
     Submit("wh", JsonValue::Object().set("kind", "disaggregate").set("parent", sscc));
@@ -118,16 +123,7 @@ class SupplyScenario {
   // -> unpack the pallet -> unpack the case -> ship S1 to ph1 -> receive -> dispense S1.
   // Returns the index of the dispense.
   uint64_t RunPalletChain() {
-    Submit("mfg", JsonValue::Object()
-                      .set("kind", "commission")
-                      .set("gtin", kGtin)
-                      .set("lot", "LOT1")
-                      .set("location", mfg_gln)
-                      .set("serials", Strings({"S1", "S2"})));
-    Submit("mfg", JsonValue::Object()
-                      .set("kind", "aggregate")
-                      .set("parent", sscc)
-                      .set("children", Strings({Pack("S1"), Pack("S2")})));
+    CommissionIntoCase();
     Submit("mfg", JsonValue::Object()
                       .set("kind", "aggregate")
                       .set("parent", pallet)
