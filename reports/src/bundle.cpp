@@ -91,8 +91,9 @@ std::string WriteBundle(const PackEvidence& evidence) {
             .set("entry", e.envelope)
             .set("proof", FormatTlogProof({{}, e.index, e.proof, evidence.checkpoint})));
   }
+  const bool v2 = !evidence.evidence_index.empty();
   auto bundle = JsonValue::Object()
-                    .set("format", std::string(kBundleFormat))
+                    .set("format", std::string(v2 ? kBundleFormat : kBundleFormatV1))
                     .set("pack", evidence.pack)
                     .set("authorityKey", evidence.authority_key)
                     .set("checkpoint", evidence.checkpoint);
@@ -101,6 +102,10 @@ std::string WriteBundle(const PackEvidence& evidence) {
     for (const Hash& h : evidence.consistency) consistency.push_back(ToBase64(h));
     bundle.set("latestCheckpoint", evidence.latest_checkpoint)
         .set("consistency", std::move(consistency));
+  }
+  if (v2) {
+    bundle.set("evidenceIndex", evidence.evidence_index)
+        .set("evidenceIndexSignature", evidence.evidence_index_signature);
   }
   bundle.set("entries", std::move(entries));
   return Canonicalize(bundle) + "\n";
@@ -125,13 +130,30 @@ Result<PackEvidence> ReadBundle(std::string_view bytes) {
     return v->as_string();
   };
   const JsonValue* format = b.find("format");
-  if (!format || !format->is_string() || format->as_string() != kBundleFormat) {
+  const bool v2 = format && format->is_string() && format->as_string() == kBundleFormat;
+  const bool v1 = format && format->is_string() && format->as_string() == kBundleFormatV1;
+  if (!v1 && !v2) {
     return Fail(Error("bundle.format", "format must be \"" + std::string(kBundleFormat) +
-                                           "\", got " +
+                                           "\" (or \"" + std::string(kBundleFormatV1) +
+                                           "\"), got " +
                                            (format ? Canonicalize(*format) : "nothing"))
                     .at_field("format"));
   }
   PackEvidence evidence;
+  if (v2) {
+    PEDIGREE_ASSIGN(index, string(b, "evidenceIndex", "evidenceIndex"));
+    PEDIGREE_ASSIGN(signature, string(b, "evidenceIndexSignature", "evidenceIndexSignature"));
+    if (index->empty()) return Fail(Bad("evidenceIndex", "must not be empty"));
+    evidence.evidence_index = *index;
+    evidence.evidence_index_signature = *signature;
+  } else if (b.find("evidenceIndex") || b.find("evidenceIndexSignature")) {
+    // Relabelling a v2 bundle as v1 must not make its index disappear silently either way.
+    return Fail(Error("bundle.format",
+                      "a pedigree-bundle/v1 carries no evidence index; this one "
+                      "does: its format should be " +
+                          std::string(kBundleFormat))
+                    .at_field("format"));
+  }
   PEDIGREE_ASSIGN(pack, string(b, "pack", "pack"));
   PEDIGREE_ASSIGN(authority, string(b, "authorityKey", "authorityKey"));
   PEDIGREE_ASSIGN(checkpoint, string(b, "checkpoint", "checkpoint"));

@@ -381,7 +381,8 @@ JsonValue EnvelopeCache::Payload(uint64_t index) {
 
 Status AddRegistryEntries(log::Ledger& ledger, provenance::ProvenanceView& view,
                           EnvelopeCache& envelopes, std::set<uint64_t>& indices,
-                          std::initializer_list<const char*> org_members) {
+                          std::initializer_list<const char*> org_members,
+                          std::optional<uint64_t> limit) {
   std::set<std::string> orgs;
   for (uint64_t index : indices) {
     JsonValue payload = envelopes.Payload(index);
@@ -390,21 +391,24 @@ Status AddRegistryEntries(log::Ledger& ledger, provenance::ProvenanceView& view,
       if (!org.empty() && org != "node" && org != "authority") orgs.insert(org);
     }
   }
-  return AddRegistryEntriesOf(ledger, view, envelopes, indices, orgs);
+  return AddRegistryEntriesOf(ledger, view, envelopes, indices, orgs, limit);
 }
 
 Status AddRegistryEntriesOf(log::Ledger& ledger, provenance::ProvenanceView& view,
                             EnvelopeCache& envelopes, std::set<uint64_t>& indices,
-                            const std::set<std::string>& orgs) {
-  PEDIGREE_ASSIGN(size, ledger.storage().Size());
+                            const std::set<std::string>& orgs, std::optional<uint64_t> limit) {
+  PEDIGREE_ASSIGN(stored, ledger.storage().Size());
+  const uint64_t size = std::min(*stored, limit.value_or(*stored));
   for (const std::string& org : orgs) {
     PEDIGREE_ASSIGN(registry, view.OrgRegistry(org));
-    indices.insert(registry->entries.begin(), registry->entries.end());
+    for (uint64_t i : registry->entries) {
+      if (i < size) indices.insert(i);
+    }
     // Revocations are not indexed by the model; they are rare, so look for them only when the
     // registry says a key of this organisation was revoked, after the first such key's entry.
     const std::vector<uint64_t>& revoked = registry->revoked_key_entries;
     if (!revoked.empty()) {
-      for (uint64_t i = revoked.front() + 1; i < *size; ++i) {
+      for (uint64_t i = revoked.front() + 1; i < size; ++i) {
         JsonValue payload = envelopes.Payload(i);
         if (Str(payload, "kind") == "org.key_revoke" && Str(payload, "id") == org) {
           indices.insert(i);
@@ -438,6 +442,7 @@ Result<LogEvidence> ProveEntries(log::Ledger& ledger, const std::set<uint64_t>& 
   PEDIGREE_ASSIGN(authority, ledger.storage().GetMeta(provenance::kAuthorityKeyMeta));
   evidence.authority_key = *authority;
   evidence.checkpoint = checkpoint->note;
+  evidence.checkpoint_size = checkpoint->size;
   if (*latest && (*latest)->size != checkpoint->size) {
     evidence.latest_checkpoint = (*latest)->note;
     PEDIGREE_ASSIGN(consistency, ledger.ProveConsistency(checkpoint->size, (*latest)->size));

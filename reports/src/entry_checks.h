@@ -41,6 +41,7 @@ struct LogEvidence {
   std::string latest_checkpoint;
   std::vector<Hash> consistency;
   std::vector<EvidenceEntry> entries;
+  uint64_t checkpoint_size = 0;  // the size of `checkpoint`
 
   LogEvidenceView view() const {
     return {authority_key, checkpoint, latest_checkpoint, consistency, entries};
@@ -93,6 +94,8 @@ class EntryVerification {
   JsonArray& checks() { return checks_; }
   JsonArray& failures() { return failures_; }
   JsonValue& log() { return log_; }
+  // The proofs' checkpoint once VerifyCheckpoints verified it.
+  const std::optional<log::Checkpoint>& checkpoint() const { return checkpoint_; }
 
  private:
   struct RegisteredKey {
@@ -117,6 +120,14 @@ class EntryVerification {
   std::map<std::string, OrgInfo> orgs_;
 };
 
+// evidence.complete: the log's signed evidence index (evidence_index.h; empty for v1 evidence)
+// against v.entries(), for the report whose subject is `subject` (`what`: "pack",
+// "container"). Appends the check and the failures to `v` and sets log.evidenceIndex; true when
+// completeness is proven. Call after VerifyCheckpoints.
+bool CheckCompleteness(EntryVerification& v, const TrustAnchors& anchors,
+                       const std::string& subject, const std::string& index_text,
+                       const std::string& signature, const std::string& what);
+
 // ---- Gathering from a ledger ----
 
 // Envelopes read from storage once; a missing row reads as "".
@@ -133,15 +144,18 @@ class EnvelopeCache {
   std::map<uint64_t, std::string> envelopes_;
 };
 
-// Adds to `indices` the registry entries (org.register, org.key_add, org.key_revoke) of every
-// organisation that signed an entry of `indices` or is named in a member of `org_members`.
+// Adds to `indices` the registry entries (org.register, org.key_add, org.key_revoke) below
+// `limit` (default: all) of every organisation that signed an entry of `indices` or is named in
+// a member of `org_members`.
 [[nodiscard]] Status AddRegistryEntries(log::Ledger& ledger, provenance::ProvenanceView& view,
                                         EnvelopeCache& envelopes, std::set<uint64_t>& indices,
-                                        std::initializer_list<const char*> org_members);
-// Adds to `indices` the registry entries of the organisations `orgs`.
+                                        std::initializer_list<const char*> org_members,
+                                        std::optional<uint64_t> limit = {});
+// Adds to `indices` the registry entries below `limit` of the organisations `orgs`.
 [[nodiscard]] Status AddRegistryEntriesOf(log::Ledger& ledger, provenance::ProvenanceView& view,
                                           EnvelopeCache& envelopes, std::set<uint64_t>& indices,
-                                          const std::set<std::string>& orgs);
+                                          const std::set<std::string>& orgs,
+                                          std::optional<uint64_t> limit = {});
 
 // The entries of `indices` (not empty) with inclusion proofs against the oldest stored
 // checkpoint that covers them all (one is signed when none does), and the consistency proof

@@ -8,6 +8,7 @@
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/provenance_ledger.h"
+#include "pedigree/reports/evidence_index.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/gs1.h"
 
@@ -24,6 +25,21 @@ Result<provenance::PackId> ParsePackCode(std::string_view code) {
                     .at_field("code"));
   }
   return *pack;
+}
+
+Result<provenance::Sscc> ParseContainerCode(std::string_view code) {
+  if (code.size() == 18 &&
+      std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return provenance::Sscc::Parse(code);
+  }
+  PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
+  auto sscc = data->sscc();
+  if (!sscc) {
+    return Fail(Error("report.not_a_container",
+                      "'" + std::string(code) + "' names no case or pallet: it needs an SSCC (00)")
+                    .at_field("code"));
+  }
+  return *sscc;
 }
 
 Result<TrustAnchors> LedgerTrustAnchors(log::Ledger& ledger) {
@@ -57,30 +73,70 @@ Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger, std::string_view co
   return (*source)->Gather(code);
 }
 
-Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
-  log::Ledger& ledger = impl_->ledger;
-  provenance::ProvenanceView* view = impl_->view.get();
+namespace {
+
+// The one selection of a pack's evidence among the first `limit` entries (all when empty): its
+// history, its product and batch entries, and the registry entries of every organisation that
+// signed or received one of them. GatherPackEvidence proves it; the evidence index lists it.
+Result<std::set<uint64_t>> SelectEntries(log::Ledger& ledger, provenance::ProvenanceView& view,
+                                         EnvelopeCache& envelopes, std::string_view code,
+                                         std::optional<uint64_t> limit) {
   PEDIGREE_ASSIGN(pack_id, ParsePackCode(code));
   const std::string& gtin = pack_id->gtin().value();
   const std::string& serial = pack_id->serial().value();
-  PEDIGREE_ASSIGN(pack, view->Pack(gtin, serial));
-  if (!*pack) {
-    return Fail(Error("report.no_such_pack", "no pack " + pack_id->DigitalLinkUri() +
-                                                 " was ever commissioned on log " + ledger.origin())
-                    .at_field("code"));
+  PEDIGREE_ASSIGN(pack, view.Pack(gtin, serial));
+  if (!*pack || (limit && (*pack)->commissioned_index >= *limit)) {
+    return Fail(
+        Error("report.no_such_pack",
+              "no pack " + pack_id->DigitalLinkUri() + " was ever commissioned on log " +
+                  ledger.origin() +
+                  (limit && *pack ? " before entry " + std::to_string(*limit) : std::string()))
+            .at_field("code"));
   }
-  PEDIGREE_ASSIGN(history, view->PackHistory(gtin, serial));
-
-  std::set<uint64_t> indices(history->begin(), history->end());
-  PEDIGREE_ASSIGN(product, view->ProductEntries(gtin));
-  PEDIGREE_ASSIGN(batch, view->BatchEntries(gtin, (*pack)->lot));
-  indices.insert(product->begin(), product->end());
-  indices.insert(batch->begin(), batch->end());
-
-  EnvelopeCache envelopes(ledger);
+  PEDIGREE_ASSIGN(history, view.PackHistory(gtin, serial));
+  PEDIGREE_ASSIGN(product, view.ProductEntries(gtin));
+  PEDIGREE_ASSIGN(batch, view.BatchEntries(gtin, (*pack)->lot));
+  std::set<uint64_t> indices;
+  for (const auto* list : {&*history, &*product, &*batch}) {
+    for (uint64_t i : *list) {
+      if (!limit || i < *limit) indices.insert(i);
+    }
+  }
   // Organisations whose registry entries are needed: every signer and every recipient.
-  PEDIGREE_TRY(internal::AddRegistryEntries(ledger, *view, envelopes, indices, {"org", "to"}));
-  PEDIGREE_ASSIGN(proved, internal::ProveEntries(ledger, indices, envelopes));
+  PEDIGREE_TRY(
+      internal::AddRegistryEntries(ledger, view, envelopes, indices, {"org", "to"}, limit));
+  return indices;
+}
+
+}  // namespace
+
+Result<std::vector<uint64_t>> SelectPackEvidence(log::Ledger& ledger, std::string_view code,
+                                                 uint64_t size) {
+  PEDIGREE_ASSIGN(view, provenance::ProvenanceView::Open(ledger.db_path()));
+  EnvelopeCache envelopes(ledger);
+  PEDIGREE_ASSIGN(indices, SelectEntries(ledger, **view, envelopes, code, size));
+  return std::vector<uint64_t>(indices->begin(), indices->end());
+}
+
+Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
+  log::Ledger& ledger = impl_->ledger;
+  PEDIGREE_ASSIGN(pack_id, ParsePackCode(code));
+  EnvelopeCache envelopes(ledger);
+  PEDIGREE_ASSIGN(indices, SelectEntries(ledger, *impl_->view, envelopes, code, std::nullopt));
+  PEDIGREE_ASSIGN(proved, internal::ProveEntries(ledger, *indices, envelopes));
+  // The index must be the selection at the checkpoint's size exactly. An event about the pack
+  // appended (and checkpointed) while this gathered would be missing from it: select again at
+  // that size and prove that selection when it differs.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    // ProveEntries moved the envelopes out of the cache: select with a fresh one.
+    EnvelopeCache fresh(ledger);
+    PEDIGREE_ASSIGN(at_size,
+                    SelectEntries(ledger, *impl_->view, fresh, code, proved->checkpoint_size));
+    if (*at_size == *indices) break;
+    indices = std::move(at_size);
+    PEDIGREE_ASSIGN(again, internal::ProveEntries(ledger, *indices, fresh));
+    proved = std::move(again);
+  }
   PackEvidence evidence;
   evidence.pack = pack_id->DigitalLinkUri();
   evidence.authority_key = std::move(proved->authority_key);
@@ -88,6 +144,12 @@ Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
   evidence.latest_checkpoint = std::move(proved->latest_checkpoint);
   evidence.consistency = std::move(proved->consistency);
   evidence.entries = std::move(proved->entries);
+  // Every selected index is below the checkpoint's size, and nothing at or above the newest
+  // selected index concerns the pack, so the selection is the pack's evidence at that size.
+  evidence.evidence_index =
+      FormatEvidenceIndex({ledger.origin(), proved->checkpoint_size, evidence.pack,
+                           std::vector<uint64_t>(indices->begin(), indices->end())});
+  evidence.evidence_index_signature = SignEvidenceIndex(ledger, evidence.evidence_index);
   return evidence;
 }
 

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <iterator>
 #include <map>
 #include <set>
 
@@ -12,6 +13,7 @@
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/pack_rules.h"
 #include "pedigree/provenance/provenance.h"
+#include "pedigree/reports/evidence_index.h"
 
 namespace pedigree::reports {
 namespace {
@@ -31,6 +33,7 @@ class PackVerification {
  public:
   PackVerification(const PackEvidence& evidence, const TrustAnchors& anchors, int64_t now)
       : evidence_(evidence),
+        anchors_(anchors),
         now_(now),
         v_({evidence.authority_key, evidence.checkpoint, evidence.latest_checkpoint,
             evidence.consistency, evidence.entries},
@@ -39,6 +42,9 @@ class PackVerification {
   JsonValue Run();
 
  private:
+  // evidence.complete: the log's signed evidence index against the entries at hand.
+  void CheckCompleteness();
+
   void Violation(std::string code, std::string message, uint64_t index, int64_t time,
                  const std::string& org, const std::string& location) {
     auto v = JsonValue::Object()
@@ -58,17 +64,30 @@ class PackVerification {
   std::string OrgName(const std::string& org) const { return v_.OrgName(org); }
 
   const PackEvidence& evidence_;
+  const TrustAnchors& anchors_;
   int64_t now_;
   internal::EntryVerification v_;
 
   JsonArray violations_, events_, alerts_, registry_;
+  bool completeness_proven_ = false;
 
   // Custody replay state.
   std::string gtin_, serial_;
   bool commissioned_ = false;
   provenance::PackFacts facts_;
   std::string lot_, expiry_, product_name_, manufacturer_;
-  std::set<std::string> containers_;  // SSCCs the pack is inside, innermost first
+  // Nesting as the replay learns it: the case the pack is directly in, and the parent of every
+  // container seen; containers_ is the chain from the pack's case up to the outermost.
+  std::string pack_parent_;
+  std::map<std::string, std::string> container_parent_;
+  std::set<std::string> containers_;
+  void UpdateChain() {
+    containers_.clear();
+    for (std::string c = pack_parent_; !c.empty() && containers_.insert(c).second;) {
+      auto it = container_parent_.find(c);
+      c = it == container_parent_.end() ? std::string() : it->second;
+    }
+  }
   std::string in_transit_to_, in_transit_from_, despatch_advice_;
   uint64_t batch_status_index_ = 0;
   int64_t batch_status_time_ = 0;
@@ -154,13 +173,35 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
     summary =
         (direct ? "packed into case " : "its case packed into ") + parent + " by " + OrgName(org);
     need_custody("aggregation");
-    if (ConcernsPack(children)) containers_.insert(parent);
+    for (const std::string& child : children) {
+      if (child == evidence_.pack) {
+        pack_parent_ = parent;
+      } else if (containers_.count(child) > 0) {
+        container_parent_[child] = parent;
+      }
+    }
+    UpdateChain();
   } else if (kind == "disaggregate") {
     std::string parent = Str(p, "parent");
-    summary = "unpacked from case " + parent + " by " + OrgName(org);
+    const bool direct = parent == pack_parent_;
+    summary = (direct ? "unpacked from case " : "its case unpacked from ") + parent + " by " +
+              OrgName(org);
     need_custody("disaggregation");
     auto children = StrList(p, "children");
-    if (children.empty() || ConcernsPack(children)) containers_.erase(parent);
+    if (children.empty()) {
+      // Everything directly in the parent comes out.
+      if (pack_parent_ == parent) pack_parent_.clear();
+      for (auto& [child, up] : container_parent_) {
+        if (up == parent) up.clear();
+      }
+    } else {
+      for (const std::string& child : children) {
+        if (child == evidence_.pack && pack_parent_ == parent) pack_parent_.clear();
+        auto it = container_parent_.find(child);
+        if (it != container_parent_.end() && it->second == parent) it->second.clear();
+      }
+    }
+    UpdateChain();
   } else if (kind == "ship") {
     std::string to = Str(p, "to");
     summary = "shipped to " + OrgName(to) + ", advice " + Str(p, "despatchAdvice");
@@ -248,6 +289,12 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
   return Check("rules", false, violations_.back().find("message")->as_string());
 }
 
+void PackVerification::CheckCompleteness() {
+  completeness_proven_ =
+      internal::CheckCompleteness(v_, anchors_, evidence_.pack, evidence_.evidence_index,
+                                  evidence_.evidence_index_signature, "pack");
+}
+
 JsonValue PackVerification::Run() {
   auto id = ParsePackCode(evidence_.pack);
   if (id) {
@@ -259,6 +306,7 @@ JsonValue PackVerification::Run() {
   v_.VerifyCheckpoints();
   v_.VerifyAuthority();
   v_.OpenEntries();
+  CheckCompleteness();
   v_.LearnRegistry();
   for (size_t i = 0; i < evidence_.entries.size(); ++i) {
     if (!v_.opened(i)) continue;
@@ -332,7 +380,11 @@ JsonValue PackVerification::Run() {
   } else {
     summary = "Every event of this pack is signed, logged and follows the custody rules; it is " +
               status + (facts_.holder_org.empty() ? "" : " with " + OrgName(facts_.holder_org)) +
-              ".";
+              "." +
+              (completeness_proven_
+                   ? ""
+                   : " Completeness is not proven: the evidence has no evidence index signed by "
+                     "the log, so an entry left out would go unnoticed.");
   }
   auto subject = JsonValue::Object()
                      .set("pack", evidence_.pack)

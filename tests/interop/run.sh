@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Interop: pedigree writes a log, Go's golang.org/x/mod/sumdb verifies it; then a small supply
-# chain's offline bundle (pedigree-bundle/v1) is verified by Go as well.
+# chain's offline bundle (pedigree-bundle/v2) is verified by Go as well.
 # Usage: run.sh PEDIGREE_BINARY INTEROP_SOURCE_DIR
 set -euo pipefail
 pedigree=$1

@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "pedigree/log/envelope.h"
+#include "pedigree/reports/evidence_index.h"
 #include "supply_scenario.h"
 
 using namespace pedigree;
@@ -172,7 +173,7 @@ BOOST_AUTO_TEST_CASE(flipped_bit_in_the_checkpoint_signature_fails_the_checkpoin
   BOOST_TEST(r.find("checks")->as_array()[0].find("id")->as_string() == "checkpoint.signature");
 }
 
-BOOST_AUTO_TEST_CASE(bundle_that_omits_a_receipt_is_suspect_by_the_custody_replay) {
+BOOST_AUTO_TEST_CASE(bundle_that_omits_a_receipt_is_incomplete_and_breaks_the_custody_replay) {
   Bundled b;
   uint64_t receive = 0;
   JsonValue r = b.VerifyEdited([&](PackEvidence& e) {
@@ -185,16 +186,19 @@ BOOST_AUTO_TEST_CASE(bundle_that_omits_a_receipt_is_suspect_by_the_custody_repla
     }
   });
   BOOST_REQUIRE(receive != 0u);
-  // Every remaining entry is authentic, so the verdict is not FAILED, but the story no
-  // longer holds: the wholesaler unpacks a case still in transit to it.
-  BOOST_TEST(r.find("verdict")->as_string() == "SUSPECT");
+  // The log's signed evidence index lists the receipt: the omission itself is the failure.
+  BOOST_TEST(r.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST(FirstFailure(r).find("code")->as_string() == "bundle.incomplete");
+  BOOST_TEST(FirstFailure(r).find("index")->as_int() == static_cast<int64_t>(receive));
+  BOOST_TEST(r.find("failures")->size() == 1u);
+  // And the story no longer holds: the wholesaler unpacks a case still in transit to it.
   const JsonValue& v = r.find("violations")->as_array().front();
   BOOST_TEST(v.find("code")->as_string() == "rules.not_in_custody");
   BOOST_TEST(v.find("org")->as_string() == "wh");
   BOOST_TEST(v.find("index")->as_int() > static_cast<int64_t>(receive));
 }
 
-BOOST_AUTO_TEST_CASE(authentic_entry_about_another_pack_is_an_unrelated_event) {
+BOOST_AUTO_TEST_CASE(authentic_entry_about_another_pack_is_unlisted_and_an_unrelated_event) {
   SupplyScenario s;
   s.RunChain();
   uint64_t other = s.Decommission("ph1", "S2", "destroyed", s.ph1_gln);
@@ -208,10 +212,18 @@ BOOST_AUTO_TEST_CASE(authentic_entry_about_another_pack_is_an_unrelated_event) {
   auto anchors = LedgerTrustAnchors(s.node().ledger()).value();
   JsonValue r = VerifyPack(ReadBundle(WriteBundle(s1)).value(), anchors, s.now());
   BOOST_TEST_INFO(pedigree::Canonicalize(*r.find("failures")));
-  BOOST_TEST(r.find("verdict")->as_string() == "SUSPECT");
+  BOOST_TEST(r.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST(FirstFailure(r).find("code")->as_string() == "bundle.unlisted_entry");
+  BOOST_TEST(FirstFailure(r).find("index")->as_int() == static_cast<int64_t>(other));
+  BOOST_TEST(r.find("failures")->size() == 1u);
   BOOST_TEST(r.find("violations")->as_array().front().find("code")->as_string() ==
              "rules.unrelated_event");
   BOOST_TEST(r.find("subject")->find("status")->as_string() == "supplied");
+  // Without the index (v1) the replay alone still flags it.
+  s1.evidence_index.clear();
+  s1.evidence_index_signature.clear();
+  r = VerifyPack(ReadBundle(WriteBundle(s1)).value(), anchors, s.now());
+  BOOST_TEST(r.find("verdict")->as_string() == "SUSPECT");
 }
 
 BOOST_AUTO_TEST_CASE(untrusted_authority_key_fails_the_registry) {
@@ -225,6 +237,225 @@ BOOST_AUTO_TEST_CASE(untrusted_authority_key_fails_the_registry) {
   other.authority.reset();
   r = VerifyPack(b.evidence, other, b.s.now());
   BOOST_TEST(r.find("verdict")->as_string() == "VERIFIED");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+namespace {
+
+// A chain with a recall and a revoked registry key: the wholesaler is given a second key, which
+// the authority then revokes. Every omission below is of an entry the pack's evidence needs.
+struct Recalled {
+  SupplyScenario s;
+  uint64_t dispense = s.RunChain();
+  uint64_t key_add = 0, revoke = 0, recall = 0;
+  PackEvidence evidence;
+  TrustAnchors anchors = LedgerTrustAnchors(s.node().ledger()).value();
+
+  Recalled() {
+    std::string key = ToBase64(log::PrivateKey::Generate().public_key().raw());
+    key_add = s.node()
+                  .SubmitAsAuthority(s.authority(), "org.key_add", "add-wh-2",
+                                     JsonValue::Object()
+                                         .set("id", "wh")
+                                         .set("key", key)
+                                         .set("validFrom", FormatUtcTime(s.now())))
+                  .value();
+    revoke = s.node()
+                 .SubmitAsAuthority(s.authority(), "org.key_revoke", "revoke-wh-2",
+                                    JsonValue::Object()
+                                        .set("id", "wh")
+                                        .set("key", key)
+                                        .set("revokedAt", FormatUtcTime(s.now())))
+                 .value();
+    s.Recall();
+    recall = s.node().ledger().size() - 1;
+    evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S1")).value();
+  }
+  // The bundle without the entries `dropped`, verified as a reader would.
+  JsonValue Without(std::initializer_list<uint64_t> dropped) const {
+    PackEvidence e = ReadBundle(WriteBundle(evidence)).value();
+    std::erase_if(e.entries, [&](const EvidenceEntry& x) {
+      return std::find(dropped.begin(), dropped.end(), x.index) != dropped.end();
+    });
+    return VerifyPack(ReadBundle(WriteBundle(e)).value(), anchors, s.now());
+  }
+  static std::vector<uint64_t> Missing(const JsonValue& r) {
+    std::vector<uint64_t> out;
+    for (const JsonValue& f : r.find("failures")->as_array()) {
+      if (f.find("code")->as_string() == "bundle.incomplete") {
+        out.push_back(static_cast<uint64_t>(f.find("index")->as_int()));
+      }
+    }
+    return out;
+  }
+};
+
+const JsonValue* CheckNamed(const JsonValue& r, const std::string& id) {
+  for (const JsonValue& c : r.find("checks")->as_array()) {
+    if (c.find("id")->as_string() == id) return &c;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(evidence_index)
+
+BOOST_AUTO_TEST_CASE(whole_bundle_proves_its_completeness) {
+  Recalled r;
+  auto index = ParseEvidenceIndex(r.evidence.evidence_index);
+  BOOST_REQUIRE_MESSAGE(index.has_value(), pedigree::testing::Why(index));
+  BOOST_TEST(index->subject == SupplyScenario::Pack("S1"));
+  BOOST_TEST(index->origin == r.s.node().ledger().origin());
+  BOOST_TEST(index->entries.size() == r.evidence.entries.size());
+  for (uint64_t i : {r.dispense, r.key_add, r.revoke, r.recall}) {
+    BOOST_TEST(std::count(index->entries.begin(), index->entries.end(), i) == 1);
+  }
+  JsonValue report = r.Without({});
+  BOOST_TEST(report.find("verdict")->as_string() == "SUSPECT");  // recalled, and supplied
+  BOOST_TEST(report.find("failures")->size() == 0u);
+  BOOST_TEST(CheckNamed(report, "evidence.complete")->find("result")->as_string() == "pass");
+  BOOST_TEST(report.find("log")->find("evidenceIndex")->as_string() == "signed");
+}
+
+BOOST_AUTO_TEST_CASE(bundle_without_the_recall_and_the_dispense_is_incomplete_naming_both) {
+  Recalled r;
+  JsonValue report = r.Without({r.recall, r.dispense});
+  // What the attack wanted: an active, genuine pack. What it gets: FAILED, naming the entries.
+  BOOST_TEST(report.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST(report.find("subject")->find("status")->as_string() == "active");
+  BOOST_TEST((Recalled::Missing(report) == std::vector<uint64_t>{r.dispense, r.recall}));
+  BOOST_TEST(FirstFailure(report).find("code")->as_string() == "bundle.incomplete");
+  BOOST_TEST(CheckNamed(report, "evidence.complete")->find("result")->as_string() == "fail");
+}
+
+BOOST_AUTO_TEST_CASE(bundle_without_the_recall_alone_is_incomplete) {
+  Recalled r;
+  JsonValue report = r.Without({r.recall});
+  BOOST_TEST(report.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST((Recalled::Missing(report) == std::vector<uint64_t>{r.recall}));
+}
+
+BOOST_AUTO_TEST_CASE(bundle_without_a_registry_revocation_is_incomplete) {
+  Recalled r;
+  JsonValue report = r.Without({r.revoke});
+  BOOST_TEST(report.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST((Recalled::Missing(report) == std::vector<uint64_t>{r.revoke}));
+}
+
+BOOST_AUTO_TEST_CASE(tampered_index_or_signature_fails_the_signature) {
+  Recalled r;
+  auto verify = [&](const std::function<void(PackEvidence&)>& edit) {
+    PackEvidence e = ReadBundle(WriteBundle(r.evidence)).value();
+    edit(e);
+    return VerifyPack(ReadBundle(WriteBundle(e)).value(), r.anchors, r.s.now());
+  };
+  JsonValue flipped = verify([](PackEvidence& e) {
+    Bytes sig = FromBase64(e.evidence_index_signature).value();
+    sig[7] ^= 0x04;
+    e.evidence_index_signature = ToBase64(sig);
+  });
+  BOOST_TEST(flipped.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST(FirstFailure(flipped).find("code")->as_string() == "bundle.index_signature");
+  // Dropping the recall from the bundle and from its index: the signature no longer holds.
+  JsonValue rewritten = verify([&](PackEvidence& e) {
+    EvidenceIndex index = ParseEvidenceIndex(e.evidence_index).value();
+    std::erase(index.entries, r.recall);
+    e.evidence_index = FormatEvidenceIndex(index);
+    std::erase_if(e.entries, [&](const EvidenceEntry& x) { return x.index == r.recall; });
+  });
+  BOOST_TEST(rewritten.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST(FirstFailure(rewritten).find("code")->as_string() == "bundle.index_signature");
+  // An index signed by another key (a forger's own log key).
+  JsonValue forged = verify([&](PackEvidence& e) {
+    log::PrivateKey other = log::PrivateKey::Generate();
+    e.evidence_index_signature =
+        ToBase64(other.Sign(std::string(kEvidenceIndexPrefix) + e.evidence_index));
+  });
+  BOOST_TEST(FirstFailure(forged).find("code")->as_string() == "bundle.index_signature");
+}
+
+BOOST_AUTO_TEST_CASE(index_signed_for_another_pack_is_a_mismatch) {
+  Recalled r;
+  PackEvidence s2 = GatherPackEvidence(r.s.node().ledger(), SupplyScenario::Pack("S2")).value();
+  PackEvidence e = r.evidence;
+  e.evidence_index = s2.evidence_index;
+  e.evidence_index_signature = s2.evidence_index_signature;
+  JsonValue report = VerifyPack(e, r.anchors, r.s.now());
+  BOOST_TEST(report.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST(FirstFailure(report).find("code")->as_string() == "bundle.index_mismatch");
+}
+
+BOOST_AUTO_TEST_CASE(v1_bundle_verifies_with_a_warning_that_completeness_is_not_proven) {
+  Bundled b;
+  PackEvidence v1 = b.evidence;
+  v1.evidence_index.clear();
+  v1.evidence_index_signature.clear();
+  std::string text = WriteBundle(v1);
+  BOOST_TEST(text.find("\"format\":\"pedigree-bundle/v1\"") != std::string::npos);
+  JsonValue report = VerifyPack(ReadBundle(text).value(), b.anchors, b.s.now());
+  BOOST_TEST(report.find("verdict")->as_string() == "VERIFIED");
+  BOOST_TEST(CheckNamed(report, "evidence.complete")->find("result")->as_string() == "warn");
+  BOOST_TEST(report.find("log")->find("evidenceIndex")->as_string() == "absent");
+  BOOST_TEST(report.find("summary")->as_string().find("Completeness is not proven") !=
+             std::string::npos);
+  // A v1 label on a bundle that carries an index is refused rather than read without it.
+  auto relabelled = pedigree::ParseJson(WriteBundle(b.evidence)).value();
+  relabelled.set("format", "pedigree-bundle/v1");
+  BOOST_TEST(ReadBundle(pedigree::Canonicalize(relabelled)).error().code() == "bundle.format");
+}
+
+BOOST_AUTO_TEST_CASE(evidence_index_has_one_canonical_form) {
+  EvidenceIndex index{"example.org/log", 10, "https://id.gs1.org/01/x/21/y", {1, 4, 9}};
+  std::string text = FormatEvidenceIndex(index);
+  BOOST_TEST(text ==
+             "{\"entries\":[1,4,9],\"origin\":\"example.org/log\",\"size\":10,"
+             "\"subject\":\"https://id.gs1.org/01/x/21/y\"}");
+  BOOST_TEST(ParseEvidenceIndex(text).value().entries == index.entries);
+  for (const std::string& bad : {
+           std::string("{\"entries\":[4,1],\"origin\":\"o\",\"size\":10,\"subject\":\"s\"}"),
+           std::string("{\"entries\":[10],\"origin\":\"o\",\"size\":10,\"subject\":\"s\"}"),
+           std::string("{\"origin\":\"o\",\"size\":10,\"subject\":\"s\",\"entries\":[]}"),
+           std::string(
+               "{\"entries\":[],\"extra\":1,\"origin\":\"o\",\"size\":1,\"subject\":\"s\"}"),
+       }) {
+    BOOST_TEST_INFO(bad);
+    BOOST_TEST(ParseEvidenceIndex(bad).error().code() == "bundle.bad_index");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(signed_index_is_checked_against_the_log_and_a_false_one_is_caught) {
+  Recalled r;
+  log::Ledger& ledger = r.s.node().ledger();
+  auto honest =
+      CheckEvidenceIndex(ledger, r.evidence.evidence_index, r.evidence.evidence_index_signature);
+  BOOST_REQUIRE_MESSAGE(honest.has_value(), pedigree::testing::Why(honest));
+  BOOST_TEST(honest->holds());
+  // Later entries do not change what the index had to list at its size.
+  r.s.Decommission("ph1", "S2", "destroyed", r.s.ph1_gln);
+  BOOST_TEST(
+      CheckEvidenceIndex(ledger, r.evidence.evidence_index, r.evidence.evidence_index_signature)
+          ->holds());
+  // The operator signs an index without the recall: a bundle made with it verifies complete
+  // offline, but the signed index is proof of the omission to anyone holding the log.
+  EvidenceIndex index = ParseEvidenceIndex(r.evidence.evidence_index).value();
+  std::erase(index.entries, r.recall);
+  PackEvidence lying = r.evidence;
+  lying.evidence_index = FormatEvidenceIndex(index);
+  lying.evidence_index_signature = SignEvidenceIndex(ledger, lying.evidence_index);
+  std::erase_if(lying.entries, [&](const EvidenceEntry& x) { return x.index == r.recall; });
+  JsonValue offline = VerifyPack(ReadBundle(WriteBundle(lying)).value(), r.anchors, r.s.now());
+  BOOST_TEST(CheckNamed(offline, "evidence.complete")->find("result")->as_string() == "pass");
+  auto caught = CheckEvidenceIndex(ledger, lying.evidence_index, lying.evidence_index_signature);
+  BOOST_REQUIRE(caught.has_value());
+  BOOST_TEST(!caught->holds());
+  BOOST_TEST((caught->omitted == std::vector<uint64_t>{r.recall}));
+  // Not signed by this log: refused, not judged.
+  BOOST_TEST(CheckEvidenceIndex(ledger, r.evidence.evidence_index,
+                                ToBase64(log::PrivateKey::Generate().Sign("x")))
+                 .error()
+                 .code() == "bundle.index_signature");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

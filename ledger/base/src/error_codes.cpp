@@ -79,14 +79,25 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"batch.not_found", 404, "no batch with this GTIN and lot is registered"},
 
     {"bundle.bad_field", 400, "a bundle member has the wrong type or value"},
+    {"bundle.bad_index", 400,
+     "the evidence index is not the canonical JSON of an origin, a size, a subject and ascending "
+     "entries below the size"},
     {"bundle.bad_proof", 400, "an entry's inclusion proof in the bundle does not parse"},
-    {"bundle.format", 400, "the file is not a pedigree-bundle/v1 bundle"},
+    {"bundle.format", 400, "the file is not a pedigree-bundle/v2 (or v1) bundle"},
+    {"bundle.incomplete", 422,
+     "an entry the log's signed evidence index lists is missing from the evidence; the failure "
+     "names its index"},
+    {"bundle.index_mismatch", 422,
+     "the signed evidence index names another log origin, size or subject than the evidence"},
+    {"bundle.index_signature", 422, "the evidence index is not signed by the trusted log key"},
     {"bundle.json", 400, "the bundle is not valid JSON"},
     {"bundle.missing_field", 400, "a required bundle member is missing"},
     {"bundle.order", 400, "the bundle's entries are not in strictly ascending index order"},
     {"bundle.proof_checkpoint", 400,
      "an entry's proof ends in another checkpoint than the bundle's"},
     {"bundle.proof_index", 400, "an entry's proof is for another index than the entry's"},
+    {"bundle.unlisted_entry", 422,
+     "the evidence holds an entry the log's signed evidence index does not list"},
 
     {"checkpoint.bad_root", 400, "the checkpoint's root line is not a base64 SHA-256 hash"},
     {"checkpoint.malformed", 400, "the checkpoint body is not origin, size and root lines"},
@@ -100,6 +111,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"config.not_found", 500, "the server's configuration file cannot be read"},
     {"config.syntax", 500, "a line of the server's configuration file is not 'key = value'"},
     {"config.unknown_key", 500, "the server's configuration file names an unknown setting"},
+
+    {"container.not_found", 404, "no case or pallet with this SSCC was aggregated on this ledger"},
 
     {"crypto.bad_signature", 422, "an Ed25519 signature has the wrong size or does not verify"},
 
@@ -321,8 +334,11 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"report.no_ledger", 404, "no ledger database exists at the path"},
     {"report.no_such_batch", 404, "no batch with this GTIN and lot was registered on the log"},
+    {"report.no_such_container", 404,
+     "no case or pallet with this SSCC was ever aggregated on the log"},
     {"report.no_such_pack", 404, "no pack with this code was ever commissioned on the log"},
     {"report.no_such_trial", 404, "no trial with this id was ever registered on the log"},
+    {"report.not_a_container", 400, "the code carries no SSCC (AI 00) of a case or pallet"},
     {"report.not_a_pack", 400, "the code carries no GTIN and serial (AI 01 + 21)"},
     {"report.unknown_domain", 404, "the trial has no data domain of this name"},
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cassert>
 #include <filesystem>
 #include <fstream>
 
@@ -295,6 +296,11 @@ Result<std::string> Ledger::Entry(uint64_t index) { return storage_->ReadEntry(i
 
 Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
   return SignEntry(payload, *node_key_);
+}
+
+Bytes Ledger::SignStatement(std::string_view message) const {
+  assert(message.starts_with("pedigree/") && !message.starts_with(kEntrySignaturePrefix));
+  return node_key_->Sign(message);
 }
 
 std::string Ledger::db_path() const { return Join(dir_, kLedgerDbFile); }

@@ -43,6 +43,8 @@ CREATE INDEX IF NOT EXISTS shipment_items_by_shipment ON shipment_items(from_org
 CREATE TABLE IF NOT EXISTS pack_events(
   gtin TEXT NOT NULL, serial TEXT NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY(gtin, serial, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS container_events(
+  sscc TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(sscc, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batch_events(
   gtin TEXT NOT NULL, lot TEXT NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY(gtin, lot, idx)) WITHOUT ROWID;

@@ -80,6 +80,10 @@ struct ProvenanceState::Impl {
   Status RequireRole(std::initializer_list<const char*> any_of, const std::string& kind);
   Status RecordPackEvent(const PackKey& pack);
   Status RecordBatchEvent(const std::string& gtin, const std::string& lot);
+  // The entry concerns the container `sscc` (its history: ProvenanceView::ContainerHistory).
+  Status RecordContainerEvent(const std::string& sscc);
+  // RecordContainerEvent for `sscc` and every container it is (transitively) inside.
+  Status RecordContainerChain(const std::string& sscc);
   Result<std::optional<PackView>> LoadPack(const PackKey& key);
   Result<bool> OwnsProduct(const std::string& gtin);
   Result<bool> OwnsGln(const std::string& gln);
@@ -292,6 +296,25 @@ Status ProvenanceState::Impl::RecordBatchEvent(const std::string& gtin, const st
       q, db.Prepare("INSERT OR IGNORE INTO batch_events(gtin, lot, idx) VALUES(?1, ?2, ?3)"));
   q->Bind(1, gtin).Bind(2, lot).Bind(3, static_cast<int64_t>(index));
   return q->Run();
+}
+
+Status ProvenanceState::Impl::RecordContainerEvent(const std::string& sscc) {
+  PEDIGREE_ASSIGN(q,
+                  db.Prepare("INSERT OR IGNORE INTO container_events(sscc, idx) VALUES(?1, ?2)"));
+  q->Bind(1, sscc).Bind(2, static_cast<int64_t>(index));
+  return q->Run();
+}
+
+Status ProvenanceState::Impl::RecordContainerChain(const std::string& sscc) {
+  std::string up = sscc;
+  for (int depth = 0; !up.empty() && depth < 32; ++depth) {
+    PEDIGREE_TRY(RecordContainerEvent(up));
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT parent FROM containers WHERE sscc = ?1"));
+    q->Bind(1, up);
+    PEDIGREE_ASSIGN(row, q->Step());
+    up = *row && !q->IsNull(0) ? q->Text(0) : std::string();
+  }
+  return Ok();
 }
 
 Result<bool> ProvenanceState::Impl::OwnsProduct(const std::string& gtin) {
@@ -772,11 +795,15 @@ Status ProvenanceState::Impl::Aggregate(const JsonValue& p) {
       Expansion contents;
       PEDIGREE_TRY(ExpandContainer(child, contents, 0));
       for (const PackKey& pack : contents.packs) PEDIGREE_TRY(RecordPackEvent(pack));
+      for (const std::string& inner : contents.containers) {
+        PEDIGREE_TRY(RecordContainerEvent(inner));
+      }
     } else {
       return Fail(Malformed("children", "'" + child + "' is neither a pack id nor an SSCC"));
     }
   }
-  return Ok();
+  // The parent and every container it is in see their contents change.
+  return RecordContainerChain(*parent);
 }
 
 Status ProvenanceState::Impl::Disaggregate(const JsonValue& p) {
@@ -800,6 +827,9 @@ Status ProvenanceState::Impl::Disaggregate(const JsonValue& p) {
   Expansion contents;
   PEDIGREE_TRY(ExpandContainer(*parent, contents, 0));
   for (const PackKey& pack : contents.packs) PEDIGREE_TRY(RecordPackEvent(pack));
+  // Every container below the parent, the parent and those it is in, before it changes.
+  for (const std::string& inner : contents.containers) PEDIGREE_TRY(RecordContainerEvent(inner));
+  PEDIGREE_TRY(RecordContainerChain(*parent));
   if (!p.find("children")) {
     PEDIGREE_ASSIGN(a, db.Prepare("UPDATE packs SET parent = NULL WHERE parent = ?1"));
     a->Bind(1, *parent);
@@ -870,6 +900,7 @@ Status ProvenanceState::Impl::Ship(const JsonValue& p) {
     PEDIGREE_TRY(RecordPackEvent(pack));
   }
   for (const std::string& sscc : expansion->containers) {
+    PEDIGREE_TRY(RecordContainerEvent(sscc));
     PEDIGREE_ASSIGN(q, db.Prepare("UPDATE containers SET in_transit_to = ?2 WHERE sscc = ?1 AND "
                                   "holder = ?3 AND in_transit_to IS NULL"));
     q->Bind(1, sscc).Bind(2, *to).Bind(3, org);
@@ -940,6 +971,7 @@ Status ProvenanceState::Impl::Receive(const JsonValue& p) {
     PEDIGREE_TRY(RecordPackEvent(pack));
   }
   for (const std::string& sscc : expansion->containers) {
+    PEDIGREE_TRY(RecordContainerEvent(sscc));
     PEDIGREE_ASSIGN(
         u, db.Prepare("UPDATE containers SET holder = ?2, in_transit_to = NULL WHERE sscc = ?1"));
     u->Bind(1, sscc).Bind(2, org);

@@ -2,6 +2,7 @@
 // so that readers (verify requests, reports) never wait for the sequencer's writer.
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/sql.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/provenance/provenance.h"
 #include "provenance_rows.h"
 
@@ -28,6 +29,53 @@ Result<std::optional<PackView>> ProvenanceView::Pack(std::string_view gtin,
   PEDIGREE_ASSIGN(row, q->Step());
   if (!*row) return std::optional<PackView>();
   return std::optional<PackView>(PackFromRow(*q, gtin, serial));
+}
+
+Result<std::optional<ContainerView>> ProvenanceView::Container(std::string_view sscc) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT holder, COALESCE(parent, ''), "
+                                       "COALESCE(in_transit_to, ''), created_idx FROM containers "
+                                       "WHERE sscc = ?1"));
+  q->Bind(1, sscc);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) return std::optional<ContainerView>();
+  ContainerView c{std::string(sscc),
+                  q->Text(0),
+                  q->Text(1),
+                  q->Text(2),
+                  static_cast<uint64_t>(q->Int(3)),
+                  {},
+                  {}};
+  PEDIGREE_ASSIGN(packs, impl_->db.Prepare("SELECT gtin, serial FROM packs WHERE parent = ?1 "
+                                           "ORDER BY gtin, serial"));
+  packs->Bind(1, sscc);
+  while (true) {
+    PEDIGREE_ASSIGN(more, packs->Step());
+    if (!*more) break;
+    c.packs.push_back("https://id.gs1.org/01/" + packs->Text(0) + "/21/" +
+                      PercentEncode(packs->Text(1)));
+  }
+  PEDIGREE_ASSIGN(inner,
+                  impl_->db.Prepare("SELECT sscc FROM containers WHERE parent = ?1 ORDER BY sscc"));
+  inner->Bind(1, sscc);
+  while (true) {
+    PEDIGREE_ASSIGN(more, inner->Step());
+    if (!*more) break;
+    c.containers.push_back(inner->Text(0));
+  }
+  return std::optional<ContainerView>(std::move(c));
+}
+
+Result<std::vector<uint64_t>> ProvenanceView::ContainerHistory(std::string_view sscc) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM container_events WHERE sscc = ?1 "
+                                       "ORDER BY idx"));
+  q->Bind(1, sscc);
+  std::vector<uint64_t> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back(static_cast<uint64_t>(q->Int(0)));
+  }
+  return out;
 }
 
 Result<bool> ProvenanceView::ProductExists(std::string_view gtin) {

@@ -1,4 +1,5 @@
-// Report commands: `report pack`, `bundle pack` and `verify-bundle`. The report is always made
+// Report commands: `report pack|container`, `bundle pack|container`, `verify-bundle` and
+// `log check-index`. The report is always made
 // as JSON by reports::VerifyPack; text and self-contained HTML are made from it.
 // Exit codes: 0 VERIFIED, 3 SUSPECT, 4 FAILED (also a bundle that does not parse), 2 usage,
 // 1 any other error (no ledger, unreadable file, unknown pack).
@@ -10,6 +11,8 @@
 #include "cli_common.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/reports/bundle.h"
+#include "pedigree/reports/container_report.h"
+#include "pedigree/reports/evidence_index.h"
 #include "pedigree/reports/html.h"
 #include "pedigree/reports/pack_report.h"
 
@@ -65,17 +68,34 @@ int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   return EmitReport(*args, reports::VerifyPack(*evidence, *anchors, Now()), io);
 }
 
-// `pedigree bundle pack CODE -o FILE`
-int BundlePack(const std::vector<std::string>& argv, CliIo& io) {
+// `pedigree report container CODE [--format json|text|html] [-o FILE]`: a case or pallet.
+int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "format", "o", "out"});
+  if (!args) return Error(io, args.error());
+  auto code = OnePositional(*args, "SSCC (any scanner form)");
+  if (!code) return Error(io, code.error());
+  auto l = log::Ledger::Open(args->dir());
+  if (!l) return Error(io, l.error());
+  auto evidence = reports::GatherContainerEvidence(**l, *code);
+  if (!evidence) return Error(io, evidence.error());
+  auto anchors = reports::LedgerTrustAnchors(**l);
+  if (!anchors) return Error(io, anchors.error());
+  return EmitReport(*args, reports::VerifyContainer(*evidence, *anchors, Now()), io);
+}
+
+// `pedigree bundle pack|container CODE -o FILE`
+int Bundle(const std::vector<std::string>& argv, CliIo& io, bool container) {
   auto args = Args::Parse(argv, 2, {"dir", "o", "out"});
   if (!args) return Error(io, args.error());
-  auto code = OnePositional(*args, "pack code (any scanner form)");
+  auto code =
+      OnePositional(*args, container ? "SSCC (any scanner form)" : "pack code (any scanner form)");
   if (!code) return Error(io, code.error());
   auto out = args->get("o") ? args->get("o") : args->get("out");
   if (!out) return Error(io, pedigree::Error("cli.usage", "missing -o FILE").at_field("o"));
   auto l = log::Ledger::Open(args->dir());
   if (!l) return Error(io, l.error());
-  auto evidence = reports::GatherPackEvidence(**l, *code);
+  auto evidence = container ? reports::GatherContainerEvidence(**l, *code)
+                            : reports::GatherPackEvidence(**l, *code);
   if (!evidence) return Error(io, evidence.error());
   if (auto ok = WriteOutput(out, reports::WriteBundle(*evidence), io); !ok) {
     return Error(io, ok.error());
@@ -144,7 +164,56 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
     PrintError(io.err, evidence.error());
     return kExitFailed;
   }
-  return EmitReport(*args, reports::VerifyPack(*evidence, anchors, Now()), io, "text");
+  // A container's bundle names its SSCC's Digital Link URI as the subject.
+  const bool container = evidence->pack.starts_with("https://id.gs1.org/00/");
+  return EmitReport(*args,
+                    container ? reports::VerifyContainer(*evidence, anchors, Now())
+                              : reports::VerifyPack(*evidence, anchors, Now()),
+                    io, "text");
+}
+
+// `pedigree log check-index FILE [--dir DIR]`: holds the evidence index signed in FILE (a bundle,
+// or any JSON object with its members evidenceIndex and evidenceIndexSignature) against this
+// ledger. Exit 0 when the index lists exactly the entries the log selects for its subject at its
+// size, 4 when the log key signed a false index (omitted entries: the operator's misbehaviour,
+// provable by this signed file), 1 on other errors (also a signature not by this log's key).
+int LogCheckIndex(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir"});
+  if (!args) return Error(io, args.error());
+  auto file = OnePositional(*args, "file holding a signed evidence index (a bundle)");
+  if (!file) return Error(io, file.error());
+  auto bytes = ReadInput(*file, io.in);
+  if (!bytes) return Error(io, bytes.error());
+  auto json = ParseJson(*bytes, {.integers_only = true});
+  if (!json || !json->is_object()) {
+    return Error(io, pedigree::Error("bundle.json", *file + " is not a JSON object"));
+  }
+  const JsonValue* index = json->find("evidenceIndex");
+  const JsonValue* signature = json->find("evidenceIndexSignature");
+  if (!index || !index->is_string() || !signature || !signature->is_string()) {
+    return Error(io, pedigree::Error("bundle.missing_field",
+                                     *file + " holds no evidenceIndex and evidenceIndexSignature "
+                                             "(a pedigree-bundle/v1 has none)")
+                         .at_field("evidenceIndex"));
+  }
+  auto l = log::Ledger::Open(args->dir());
+  if (!l) return Error(io, l.error());
+  auto check = reports::CheckEvidenceIndex(**l, index->as_string(), signature->as_string());
+  if (!check) return Error(io, check.error());
+  auto list = [](const std::vector<uint64_t>& v) {
+    auto a = JsonValue::Array();
+    for (uint64_t i : v) a.push_back(i);
+    return a;
+  };
+  PrintJson(io.out, JsonValue::Object()
+                        .set("result", check->holds() ? "HOLDS" : "FALSE")
+                        .set("subject", check->index.subject)
+                        .set("origin", check->index.origin)
+                        .set("size", check->index.size)
+                        .set("listed", check->index.entries.size())
+                        .set("omitted", list(check->omitted))
+                        .set("unselected", list(check->unselected)));
+  return check->holds() ? 0 : kExitFailed;
 }
 
 }  // namespace
@@ -155,11 +224,22 @@ std::vector<Command> ReportCommands() {
        "report pack CODE [--format json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 "
        "SUSPECT, 4 FAILED)",
        ReportPack},
-      {"bundle pack", "bundle pack CODE -o FILE   (offline bundle pedigree-bundle/v1)", BundlePack},
+      {"report container",
+       "report container SSCC [--format json|text|html] [-o FILE]   (a case or pallet; exit "
+       "codes as report pack)",
+       ReportContainer},
+      {"bundle pack", "bundle pack CODE -o FILE   (offline bundle pedigree-bundle/v2)",
+       [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, false); }},
+      {"bundle container", "bundle container SSCC -o FILE   (a case's or pallet's offline bundle)",
+       [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, true); }},
       {"verify-bundle",
        "verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..] "
        "[--format text|json|html] [-o FILE]",
        VerifyBundle},
+      {"log check-index",
+       "log check-index FILE   hold a bundle's signed evidence index against this ledger (exit 0 "
+       "it holds, 4 the log signed a false index)",
+       LogCheckIndex},
   };
 }
 

@@ -9,6 +9,7 @@
 #include "cli_common.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/identifiers.h"
+#include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/gs1.h"
 #include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
@@ -219,25 +220,44 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// `pedigree history CODE` (or --code CODE): a pack's events, or with an SSCC in any scanner
+// form a case's or pallet's (its aggregations, contents changes and shipments at any depth).
 int History(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 1, {"dir", "code"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
-  auto code = args->required("code");
-  if (!code) return PrintError(io.err, code.error());
+  std::optional<std::string> code = args->get("code");
+  if (!code && args->positionals().size() == 1) code = args->positionals()[0];
+  if (!code || args->positionals().size() > (args->has("code") ? 0u : 1u)) {
+    return PrintError(io.err,
+                      Error("cli.usage", "history needs one pack code or SSCC").at_field("code"));
+  }
+  std::optional<provenance::Sscc> sscc;
+  std::optional<provenance::PackId> pack;
   auto data = scanner::ParseGs1(*code);
-  if (!data) return PrintError(io.err, data.error());
-  auto pack = data->pack_id();
-  if (!pack)
-    return PrintError(io.err, Error("scan.not_a_pack", "the code names no pack").at_field("code"));
+  if (data && data->pack_id()) {
+    pack = data->pack_id();
+  } else if (auto container = reports::ParseContainerCode(*code)) {
+    sscc = *container;
+  } else if (container.error().code() != "report.not_a_container") {
+    return PrintError(io.err, container.error());  // also a bad SSCC check digit
+  } else {
+    return PrintError(
+        io.err,
+        Error("scan.not_a_pack", "the code names no pack, case or pallet").at_field("code"));
+  }
   auto node = SupplyNode::Open(args->dir());
   if (!node) return PrintError(io.err, node.error());
   auto history = (*node)->Read([&](provenance::ProvenanceView& v) {
-    return v.PackHistory(pack->gtin().value(), pack->serial().value());
+    return sscc ? v.ContainerHistory(sscc->value())
+                : v.PackHistory(pack->gtin().value(), pack->serial().value());
   });
   if (!history) return PrintError(io.err, history.error());
   if (history->empty()) {
     return PrintError(
-        io.err, Error("pack.not_found", "no pack " + pack->DigitalLinkUri() + " on this ledger"));
+        io.err,
+        sscc
+            ? Error("container.not_found", "no case or pallet " + sscc->value() + " on this ledger")
+            : Error("pack.not_found", "no pack " + pack->DigitalLinkUri() + " on this ledger"));
   }
   auto list = JsonValue::Array();
   for (uint64_t index : *history) {
@@ -258,7 +278,7 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
       };
       io.out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16)
              << str("kind") << std::setw(18) << str("org") << str("status") << str("to")
-             << str("code") << "\n";
+             << str("code") << str("parent") << "\n";
     }
   }
   if (args->has("json")) PrintJson(io.out, list);
@@ -405,8 +425,9 @@ std::vector<Command> SupplyCommands() {
        "verify --code CODE [--json]           verdict for a scanned code (exit 3: not verified)",
        Verify});
   commands.push_back({"alerts", "alerts [--org ORG] [--limit N] [--json]", Alerts});
-  commands.push_back(
-      {"history", "history --code CODE [--json]          every event of a pack", History});
+  commands.push_back({"history",
+                      "history CODE [--json]                every event of a pack, case or pallet",
+                      History});
   return commands;
 }
 

@@ -1,6 +1,7 @@
-// The report endpoints: pack, batch and audit reports as JSON, HTML or text, and the
-// offline pack bundle. Handlers decide who may see what and hand the rest to reports/;
-// nothing here verifies anything itself. See docs/api.md, "Reports".
+// The report endpoints: pack, container, batch and audit reports as JSON, HTML or text, the
+// offline pack and container bundles, and a container's state and history. Handlers decide who may
+// see what and hand the rest to reports/; nothing here verifies anything itself. See docs/api.md,
+// "Reports".
 #include <algorithm>
 #include <memory>
 #include <mutex>
@@ -12,6 +13,7 @@
 #include "pedigree/reports/audit_report.h"
 #include "pedigree/reports/batch_report.h"
 #include "pedigree/reports/bundle.h"
+#include "pedigree/reports/container_report.h"
 #include "pedigree/reports/html.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/reports/trial_report.h"
@@ -134,6 +136,44 @@ Result<reports::PackEvidence> AuthorisedEvidence(const HttpRequest& req, SupplyN
   return pool.Gather(*code);
 }
 
+// The container's history (entry indices) and whether `org` (empty: nobody) signed or was the
+// addressee of one of its entries.
+Result<std::pair<std::vector<uint64_t>, bool>> ContainerHistory(SupplyNode& node,
+                                                                const provenance::Sscc& sscc,
+                                                                const std::string& org) {
+  auto history =
+      node.Read([&](provenance::ProvenanceView& v) { return v.ContainerHistory(sscc.value()); });
+  if (!history) return std::unexpected(history.error());
+  bool handled = false;
+  for (uint64_t index : *history) {
+    if (handled || org.empty()) break;
+    auto entry = node.ledger().Entry(index);
+    if (!entry) return std::unexpected(entry.error());
+    auto envelope = ParseJson(*entry);
+    if (!envelope) return std::unexpected(envelope.error());
+    const JsonValue* payload = envelope->find("payload");
+    if (!payload || !payload->is_object()) continue;
+    for (const char* member : {"org", "to"}) {
+      const JsonValue* v = payload->find(member);
+      handled |= v && v->is_string() && v->as_string() == org;
+    }
+  }
+  return std::make_pair(std::move(*history), handled);
+}
+
+// The evidence for the container in `req`'s `code`, if the caller may see it (regulators and
+// the organisations in its history; auth.forbidden for others, also for an unknown SSCC).
+Result<reports::PackEvidence> AuthorisedContainerEvidence(const HttpRequest& req,
+                                                          SupplyNode& node) {
+  PEDIGREE_ASSIGN(code, RequiredQuery(req, "code"));
+  PEDIGREE_ASSIGN(sscc, reports::ParseContainerCode(*code));
+  if (!IsRegulator(*req.principal)) {
+    PEDIGREE_ASSIGN(history, ContainerHistory(node, *sscc, req.principal->org_id));
+    if (!history->second) return Fail(Forbidden("the organisations that handled the container"));
+  }
+  return reports::GatherContainerEvidence(node.ledger(), *code);
+}
+
 }  // namespace
 
 Status AddReportRoutes(Router& router, SupplyNode& node) {
@@ -150,6 +190,74 @@ Status AddReportRoutes(Router& router, SupplyNode& node) {
         if (!anchors) return ErrorResponse(anchors.error());
         return ReportResponse(reports::VerifyPack(*evidence, *anchors, node.Now()), *format);
       }));
+
+  PEDIGREE_TRY(router.Add("GET", "/v1/reports/container", members, [&node](const HttpRequest& req) {
+    auto format = FormatOf(req);
+    if (!format) return ErrorResponse(format.error());
+    auto evidence = AuthorisedContainerEvidence(req, node);
+    if (!evidence) return ErrorResponse(evidence.error());
+    auto anchors = reports::LedgerTrustAnchors(node.ledger());
+    if (!anchors) return ErrorResponse(anchors.error());
+    return ReportResponse(reports::VerifyContainer(*evidence, *anchors, node.Now()), *format);
+  }));
+
+  PEDIGREE_TRY(router.Add("GET", "/v1/bundles/container", members, [&node](const HttpRequest& req) {
+    auto evidence = AuthorisedContainerEvidence(req, node);
+    if (!evidence) return ErrorResponse(evidence.error());
+    HttpResponse r;
+    r.body = reports::WriteBundle(*evidence);
+    r.headers["Content-Disposition"] = "attachment; filename=\"pedigree-bundle-" +
+                                       evidence->pack.substr(evidence->pack.rfind('/') + 1) +
+                                       ".json\"";
+    r.headers["Cache-Control"] = "no-store";
+    r.headers["X-Content-Type-Options"] = "nosniff";
+    return r;
+  }));
+
+  // A case's or pallet's state and history (SSCC in any scanner form, percent-encoded).
+  PEDIGREE_TRY(router.Add("GET", "/v1/containers/{sscc}", members, [&node](const HttpRequest& req) {
+    auto sscc = reports::ParseContainerCode(req.path_params.at("sscc"));
+    if (!sscc) return ErrorResponse(sscc.error().at_field("sscc"));
+    auto container =
+        node.Read([&](provenance::ProvenanceView& v) { return v.Container(sscc->value()); });
+    if (!container) return ErrorResponse(container.error());
+    auto history = ContainerHistory(node, *sscc, req.principal->org_id);
+    if (!history) return ErrorResponse(history.error());
+    if (!*container || (!IsRegulator(*req.principal) && !history->second)) {
+      return ErrorResponse(Error("auth.forbidden",
+                                 "only regulators and the organisations that handled the "
+                                 "container may read its history"));
+    }
+    auto events = JsonValue::Array();
+    for (uint64_t index : history->first) {
+      auto entry = node.ledger().Entry(index);
+      if (!entry) return ErrorResponse(entry.error());
+      auto env = ParseJson(*entry);
+      if (!env) return ErrorResponse(env.error());
+      const JsonValue* p = env->find("payload");
+      auto e = JsonValue::Object().set("index", index);
+      for (const char* k : {"kind", "org", "time", "parent", "children", "epcs", "to",
+                            "despatchAdvice", "location", "toLocation"}) {
+        if (const JsonValue* v = p ? p->find(k) : nullptr) e.set(k, *v);
+      }
+      events.push_back(std::move(e));
+    }
+    const provenance::ContainerView& c = **container;
+    auto packs = JsonValue::Array();
+    for (const std::string& x : c.packs) packs.push_back(x);
+    auto inner = JsonValue::Array();
+    for (const std::string& x : c.containers) inner.push_back(x);
+    auto o = JsonValue::Object()
+                 .set("sscc", c.sscc)
+                 .set("containerId", reports::ContainerUri(*sscc))
+                 .set("holder", c.holder)
+                 .set("packs", std::move(packs))
+                 .set("containers", std::move(inner));
+    if (!c.parent.empty()) o.set("parent", c.parent);
+    if (!c.in_transit_to.empty()) o.set("inTransitTo", c.in_transit_to);
+    o.set("events", std::move(events));
+    return api::Json(200, o);
+  }));
 
   PEDIGREE_TRY(
       router.Add("GET", "/v1/bundles/pack", members, [&node, pool](const HttpRequest& req) {

@@ -1,8 +1,10 @@
-// Verifies a pedigree-bundle/v1 file with Go's golang.org/x/mod/sumdb/{note,tlog}, code we did
+// Verifies a pedigree-bundle/v2 file with Go's golang.org/x/mod/sumdb/{note,tlog}, code we did
 // not write: the checkpoint's signature under the trusted log key, every entry's C2SP
-// tlog-proof against that checkpoint, every entry's Ed25519 signature, and the consistency
-// proof to the newest checkpoint when the bundle has one. A flipped bit in a proof must be
-// refused. Usage: go run verify_bundle.go BUNDLE LOG_VKEY_FILE
+// tlog-proof against that checkpoint, every entry's Ed25519 signature, the consistency
+// proof to the newest checkpoint when the bundle has one, and the evidence index: signed by the
+// log key over "pedigree/evidence-index/v1\n" + its bytes, naming the checkpoint's origin and
+// size and the bundle's pack, and listing exactly the bundle's entries. A flipped bit in a proof
+// must be refused. Usage: go run verify_bundle.go BUNDLE LOG_VKEY_FILE
 package main
 
 import (
@@ -26,6 +28,8 @@ type bundle struct {
 	Checkpoint       string   `json:"checkpoint"`
 	LatestCheckpoint string   `json:"latestCheckpoint"`
 	Consistency      []string `json:"consistency"`
+	EvidenceIndex    string   `json:"evidenceIndex"`
+	EvidenceIndexSig string   `json:"evidenceIndexSignature"`
 	Entries          []struct {
 		Index int64  `json:"index"`
 		Entry string `json:"entry"`
@@ -109,7 +113,7 @@ func main() {
 	if err := dec.Decode(&b); err != nil {
 		fail("bundle JSON: %v", err)
 	}
-	if b.Format != "pedigree-bundle/v1" {
+	if b.Format != "pedigree-bundle/v2" {
 		fail("format %q", b.Format)
 	}
 	verifier, err := note.NewVerifier(strings.TrimSpace(string(vkey)))
@@ -165,6 +169,40 @@ func main() {
 		}
 		fmt.Printf("ok: checkpoint %d is consistent with the newest, %d\n", size, latestSize)
 	}
+	// The evidence index: Ed25519 by the log key (the note verifier key's 0x01-prefixed key).
+	vparts := strings.Split(strings.TrimSpace(string(vkey)), "+")
+	vraw, err := base64.StdEncoding.DecodeString(vparts[len(vparts)-1])
+	if err != nil || len(vraw) != 1+ed25519.PublicKeySize || vraw[0] != 1 {
+		fail("log verifier key is not an Ed25519 note key")
+	}
+	isig, _ := base64.StdEncoding.DecodeString(b.EvidenceIndexSig)
+	imsg := append([]byte("pedigree/evidence-index/v1\n"), b.EvidenceIndex...)
+	if !ed25519.Verify(ed25519.PublicKey(vraw[1:]), imsg, isig) {
+		fail("evidence index signature does not verify under the log key")
+	}
+	var index struct {
+		Entries []int64 `json:"entries"`
+		Origin  string  `json:"origin"`
+		Size    int64   `json:"size"`
+		Subject string  `json:"subject"`
+	}
+	if err := json.Unmarshal([]byte(b.EvidenceIndex), &index); err != nil {
+		fail("evidence index JSON: %v", err)
+	}
+	if index.Origin != verifier.Name() || index.Size != size || index.Subject != b.Pack {
+		fail("evidence index names %s/%d/%s", index.Origin, index.Size, index.Subject)
+	}
+	if len(index.Entries) != len(b.Entries) {
+		fail("evidence index lists %d entries, the bundle holds %d", len(index.Entries),
+			len(b.Entries))
+	}
+	for i, e := range b.Entries {
+		if index.Entries[i] != e.Index {
+			fail("evidence index lists %d where the bundle holds %d", index.Entries[i], e.Index)
+		}
+	}
+	fmt.Printf("ok: evidence index signed by the log: the bundle holds all %d entries\n",
+		len(index.Entries))
 	fmt.Printf("ok: bundle for %s, %d entries proved against checkpoint %d\n", b.Pack,
 		len(b.Entries), size)
 }

@@ -7,7 +7,10 @@
 
 #include "common/result.h"
 #include "common/temp_dir.h"
+#include "pedigree/base/canonical_json.h"
 #include "pedigree/provenance/trial_view.h"
+#include "pedigree/reports/bundle.h"
+#include "pedigree/reports/pack_report.h"
 #include "pedigree/usecases/supply_node.h"
 
 using namespace pedigree;
@@ -40,6 +43,32 @@ BOOST_AUTO_TEST_CASE(demo_runs_end_to_end_and_leaves_an_auditable_ledger) {
   BOOST_TEST_REQUIRE(enrolments.has_value(), Why(enrolments));
   BOOST_TEST(enrolments->count == 240);
   BOOST_TEST(std::filesystem::exists(dir.path() / "demo" / "sponsor-store.sqlite"));
+
+  // The showcase pack (the one whose proofs step 11 prints) travelled in a case on a pallet,
+  // was dispensed and the dispense undone: its report and its offline bundle are VERIFIED.
+  const std::string marker = "  pack https://id.gs1.org/01/";
+  size_t at = text.find(marker);
+  BOOST_TEST_REQUIRE(at != std::string::npos);
+  std::string pack = text.substr(at + 7, text.find(':', at + 13) - at - 7);
+  auto node = services::SupplyNode::Open((dir.path() / "demo" / "ledger").string());
+  BOOST_TEST_REQUIRE(node.has_value(), Why(node));
+  auto evidence = reports::GatherPackEvidence((*node)->ledger(), pack);
+  BOOST_TEST_REQUIRE(evidence.has_value(), Why(evidence));
+  auto anchors = reports::LedgerTrustAnchors((*node)->ledger()).value();
+  JsonValue online = reports::VerifyPack(*evidence, anchors, (*node)->Now());
+  BOOST_TEST_INFO(pedigree::Canonicalize(*online.find("violations")));
+  BOOST_TEST(online.find("verdict")->as_string() == "VERIFIED");
+  BOOST_TEST(online.find("subject")->find("status")->as_string() == "active");
+  bool nested = false;
+  for (const JsonValue& e : online.find("events")->as_array()) {
+    nested |= e.find("summary")->as_string().starts_with("its case packed into ");
+  }
+  BOOST_TEST(nested, "the showcase pack's case is put onto a pallet");
+  auto bundle = reports::ReadBundle(reports::WriteBundle(*evidence));
+  BOOST_TEST_REQUIRE(bundle.has_value(), Why(bundle));
+  JsonValue offline = reports::VerifyPack(*bundle, anchors, (*node)->Now());
+  BOOST_TEST(offline.find("verdict")->as_string() == "VERIFIED");
+  BOOST_TEST(pedigree::Canonicalize(offline) == pedigree::Canonicalize(online));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

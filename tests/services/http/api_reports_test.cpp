@@ -154,6 +154,15 @@ BOOST_AUTO_TEST_CASE(regulator_gets_a_verified_pack_report_as_json_and_html) {
   BOOST_TEST(json.headers["Content-Type"] == "application/json");
   BOOST_TEST(ReportApi::Verdict(json) == "VERIFIED");
   BOOST_TEST(ReportApi::Body(json).find("report")->as_string() == "pack");
+  // The online report runs the same completeness check as verify-bundle: the node's evidence
+  // carries the index its log key signed.
+  bool complete = false;
+  const JsonValue body = ReportApi::Body(json);
+  for (const JsonValue& c : body.find("checks")->as_array()) {
+    complete |=
+        c.find("id")->as_string() == "evidence.complete" && c.find("result")->as_string() == "pass";
+  }
+  BOOST_TEST(complete);
 
   Reply html = api.Get("regulator", ReportApi::PackTarget(kPack, "html"));
   BOOST_TEST(html.status == 200);
@@ -366,6 +375,69 @@ BOOST_AUTO_TEST_CASE(trial_report_is_for_regulators_and_the_trials_own_sponsor_a
   BOOST_TEST(missing.status == 404);
   BOOST_TEST(ReportApi::ErrorCode(missing) == "report.no_such_trial");
   BOOST_TEST(api.Get("ph1", "/v1/reports/trial/T1").status == 403);  // no trial role
+}
+
+BOOST_AUTO_TEST_CASE(case_on_a_pallet_reads_the_same_in_pack_container_and_report_answers) {
+  ReportApi api;
+  const std::string box = "095060000000000015", pallet = "095060000000000022";
+  const std::string s2 = "https://id.gs1.org/01/" + kGtin + "/21/S2";
+  api.Submit("mfg", JsonValue::Object()
+                        .set("kind", "aggregate")
+                        .set("parent", box)
+                        .set("children", Strings({s2})));
+  api.Submit("mfg", JsonValue::Object()
+                        .set("kind", "aggregate")
+                        .set("parent", pallet)
+                        .set("children", Strings({box})));
+  api.Submit("mfg", JsonValue::Object()
+                        .set("kind", "ship")
+                        .set("epcs", Strings({pallet}))
+                        .set("to", "wh1")
+                        .set("toLocation", kWhGln)
+                        .set("despatchAdvice", "DA-P"));
+  api.Submit("wh1", JsonValue::Object()
+                        .set("kind", "receive")
+                        .set("from", "mfg")
+                        .set("despatchAdvice", "DA-P")
+                        .set("location", kWhGln));
+  api.Submit("wh1", JsonValue::Object()
+                        .set("kind", "disaggregate")
+                        .set("parent", pallet)
+                        .set("children", Strings({box})));
+
+  // The pack: held by the wholesaler that received the pallet, still in its case.
+  Reply pack = api.Get("wh1", "/v1/packs/" + kGtin + "/S2");
+  BOOST_TEST_INFO(pack.body);
+  BOOST_REQUIRE(pack.status == 200);
+  BOOST_TEST(ReportApi::Body(pack).find("holder")->as_string() == "wh1");
+  BOOST_TEST(ReportApi::Body(pack).find("parent")->as_string() == box);
+  // batch, commission, into the case, the case onto the pallet, ship, receive, off the pallet.
+  BOOST_TEST(ReportApi::Body(pack).find("events")->size() == 7u);
+
+  // The case: its own state and history, for those who handled it.
+  Reply c = api.Get("wh1", "/v1/containers/" + box);
+  BOOST_TEST_INFO(c.body);
+  BOOST_REQUIRE(c.status == 200);
+  JsonValue container = ReportApi::Body(c);
+  BOOST_TEST(container.find("holder")->as_string() == "wh1");
+  BOOST_TEST(!container.find("parent"));
+  BOOST_TEST(container.find("packs")->as_array()[0].as_string() == s2);
+  BOOST_TEST(container.find("events")->size() == 5u);
+  BOOST_TEST(api.Get("ph2", "/v1/containers/" + box).status == 403);
+  Reply bad = api.Get("regulator", "/v1/containers/095060000000000010");
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(ReportApi::ErrorCode(bad) == "gs1.check_digit");
+
+  // The container report, from the bracketed form.
+  Reply report =
+      api.Get("wh1", "/v1/reports/container?code=" + provenance::PercentEncode("(00)" + box));
+  BOOST_TEST_INFO(report.body);
+  BOOST_REQUIRE(report.status == 200);
+  BOOST_TEST(ReportApi::Verdict(report) == "VERIFIED");
+  BOOST_TEST(ReportApi::Body(report).find("subject")->find("holder")->as_string() == "wh1");
+  BOOST_TEST(api.Get("ph2", "/v1/reports/container?code=" + box).status == 403);
+  Reply pack_report = api.Get("wh1", ReportApi::PackTarget(s2));
+  BOOST_TEST(ReportApi::Verdict(pack_report) == "VERIFIED");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -43,6 +43,12 @@ struct PackEvidence {
   // Registry (org.*), product, batch and batch status entries, the pack's history (custody,
   // aggregation of its cases, status changes, scans) and alerts about it; ascending index.
   std::vector<EvidenceEntry> entries;
+  // The log's signed statement of which entries `entries` must be (evidence_index.h): the
+  // canonical JSON text and the base64 Ed25519 signature by the log key over
+  // kEvidenceIndexPrefix + text. Both empty for evidence without one (a v1 bundle), whose
+  // completeness VerifyPack cannot prove and says so.
+  std::string evidence_index;
+  std::string evidence_index_signature;
 };
 
 // What the verifier trusts: the log's note verifier key, optionally the consortium authority's
@@ -58,13 +64,20 @@ struct TrustAnchors {
 // symbology identifier). Errors: the scanner's gs1.* codes, report.not_a_pack (no AI 01 + 21).
 [[nodiscard]] Result<provenance::PackId> ParsePackCode(std::string_view code);
 
+// Any scanner form of a case's or pallet's SSCC: element string "00" + 18 digits, bracketed
+// "(00)…", with a symbology identifier (]C1, ]d2, ]Q3), a GS1 Digital Link URI ".../00/…", or
+// the bare 18 digits. Errors: the scanner's gs1.* codes (gs1.check_digit for a wrong check
+// digit), report.not_a_container (the code carries no AI 00).
+[[nodiscard]] Result<provenance::Sscc> ParseContainerCode(std::string_view code);
+
 // Collects the evidence for the pack named by `code` from a ledger with the provenance model:
 // the pack's history (ProvenanceView::PackHistory), its product and batch entries, the registry
 // entries of every organisation that signed or received them, inclusion proofs against the
-// oldest stored checkpoint covering them all and a consistency proof to the newest. Signs a
-// checkpoint first when no stored one covers the pack's newest event. An entry row missing from
-// storage yields an empty envelope (VerifyPack reports entry.missing). Errors:
-// report.not_a_pack, report.no_such_pack, storage.*.
+// oldest stored checkpoint covering them all and a consistency proof to the newest, and the
+// evidence index listing exactly those entries, signed by the log key. Signs a checkpoint first
+// when no stored one covers the pack's newest event. An entry row missing from storage yields an
+// empty envelope (VerifyPack reports entry.missing). Errors: report.not_a_pack,
+// report.no_such_pack, storage.*.
 [[nodiscard]] Result<PackEvidence> GatherPackEvidence(log::Ledger& ledger, std::string_view code);
 
 // GatherPackEvidence with its read connections kept open between packs (a report server, the
@@ -80,6 +93,13 @@ class LedgerEvidenceSource {
   explicit LedgerEvidenceSource(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// The indices GatherPackEvidence selects for the pack named by `code` among the first `size`
+// entries of the ledger's log, ascending: what a signed evidence index for the pack at that
+// size must list. Errors as GatherPackEvidence.
+[[nodiscard]] Result<std::vector<uint64_t>> SelectPackEvidence(log::Ledger& ledger,
+                                                               std::string_view code,
+                                                               uint64_t size);
 
 // The trust anchors a ledger itself holds: its log key and the configured authority key.
 [[nodiscard]] Result<TrustAnchors> LedgerTrustAnchors(log::Ledger& ledger);

@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -127,6 +128,11 @@ class Ledger {
   // Signs `payload` as the node itself (with the log key), for facts the node records
   // such as alerts.
   [[nodiscard]] Result<std::string> SignAsNode(const JsonValue& payload) const;
+  // Signs `message` with the log key (the key that signs checkpoints) for statements the log
+  // makes about itself, e.g. a report's evidence index. `message` must start with a domain
+  // prefix of its own ("pedigree/<statement>/vN\n"; asserted to start with "pedigree/" and not
+  // with the entry prefix) so the signature can never pass for a checkpoint or an entry's.
+  Bytes SignStatement(std::string_view message) const;
 
   LogStorage& storage() { return *storage_; }
   std::string db_path() const;

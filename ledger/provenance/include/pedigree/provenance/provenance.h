@@ -75,6 +75,17 @@ struct PackView {
   uint64_t commissioned_index = 0;
 };
 
+// What a reader learns about one case or pallet (SSCC).
+struct ContainerView {
+  std::string sscc;
+  std::string holder;                   // organisation with custody
+  std::string parent;                   // SSCC of the pallet (or case) it is on, or empty
+  std::string in_transit_to;            // org it is shipped to and not yet received by, or empty
+  uint64_t created_index = 0;           // the aggregation that first named it
+  std::vector<std::string> packs;       // packs directly inside (Digital Link URIs), sorted
+  std::vector<std::string> containers;  // cases directly inside, sorted
+};
+
 struct BatchView {
   std::string gtin;
   std::string lot;
@@ -142,6 +153,11 @@ class ProvenanceView {
   // in order.
   [[nodiscard]] Result<std::vector<uint64_t>> PackHistory(std::string_view gtin,
                                                           std::string_view serial);
+  [[nodiscard]] Result<std::optional<ContainerView>> Container(std::string_view sscc);
+  // Ledger indices of every event that touched the container: its aggregations and
+  // disaggregations (as parent, as a child, or of a container above or below it), shipments
+  // and receipts of it or of a container holding it; ascending.
+  [[nodiscard]] Result<std::vector<uint64_t>> ContainerHistory(std::string_view sscc);
   // Alerts, newest first. With a non-empty `org`: those whose subject it is, and those
   // about a pack it held when the alert was raised or whose GTIN it manufactures.
   [[nodiscard]] Result<std::vector<AlertRecord>> Alerts(std::string_view org, size_t limit);
