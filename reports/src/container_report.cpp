@@ -35,7 +35,15 @@ Result<std::set<uint64_t>> SelectEntries(log::Ledger& ledger, provenance::Proven
   PEDIGREE_ASSIGN(history, view.ContainerHistory(sscc.value()));
   std::set<uint64_t> indices;
   for (uint64_t i : *history) {
-    if (!limit || i < *limit) indices.insert(i);
+    if (limit && i >= *limit) break;
+    indices.insert(i);
+    // Where the pallet it is put onto already was (its older aggregations).
+    JsonValue p = envelopes.Payload(i);
+    auto children = StrList(p, "children");
+    if (Str(p, "kind") == "aggregate" &&
+        std::find(children.begin(), children.end(), sscc.value()) != children.end()) {
+      PEDIGREE_TRY(internal::AddNestingContext(view, envelopes, Str(p, "parent"), i, indices));
+    }
   }
   PEDIGREE_TRY(
       internal::AddRegistryEntries(ledger, view, envelopes, indices, {"org", "to"}, limit));
@@ -139,7 +147,11 @@ JsonValue ContainerVerification::Replay(uint64_t index, const JsonValue& p, std:
       }
       summary = "the container holding it put onto " + parent + " by " + v_.OrgName(org);
     } else {
-      summary = "contents of " + parent + " inside it changed by " + v_.OrgName(org);
+      // Below it, or context: where a pallet it later goes onto already was.
+      for (const std::string& c : children) {
+        if (provenance::Sscc::Parse(c)) up_[c] = parent;
+      }
+      summary = "contents of " + parent + " changed by " + v_.OrgName(org);
     }
   } else if (kind == "disaggregate") {
     if (parent == me_) {

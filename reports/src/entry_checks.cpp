@@ -421,6 +421,46 @@ Status AddRegistryEntriesOf(log::Ledger& ledger, provenance::ProvenanceView& vie
   return Ok();
 }
 
+// Adds to `indices` what explains where the container `sscc` was at entry `time`: the latest
+// earlier aggregation putting it onto a parent, unless a later one (still before `time`) took
+// it off again, and the same for that parent, up the chain. A pack packed into a case that is
+// already on a pallet needs the case's older aggregation to make sense of the pallet's later
+// shipment. Uses only entries before `time`, so the selection at a size never changes later.
+Status AddNestingContext(provenance::ProvenanceView& view, EnvelopeCache& envelopes,
+                         std::string sscc, uint64_t time, std::set<uint64_t>& indices) {
+  for (int depth = 0; depth < 16 && !sscc.empty(); ++depth) {
+    PEDIGREE_ASSIGN(history, view.ContainerHistory(sscc));
+    std::string parent;
+    uint64_t put_on = 0;
+    for (auto it = history->rbegin(); it != history->rend(); ++it) {
+      if (*it >= time) continue;
+      JsonValue p = envelopes.Payload(*it);
+      auto children = StrList(p, "children");
+      bool named = std::find(children.begin(), children.end(), sscc) != children.end();
+      if (Str(p, "kind") == "aggregate" && named) {
+        parent = Str(p, "parent");
+        put_on = *it;
+        break;
+      }
+    }
+    if (parent.empty()) return Ok();
+    // Taken off again before `time`?
+    for (uint64_t i : *history) {
+      if (i <= put_on || i >= time) continue;
+      JsonValue p = envelopes.Payload(i);
+      auto children = StrList(p, "children");
+      if (Str(p, "kind") == "disaggregate" && Str(p, "parent") == parent &&
+          (children.empty() ||
+           std::find(children.begin(), children.end(), sscc) != children.end())) {
+        return Ok();
+      }
+    }
+    indices.insert(put_on);
+    sscc = parent;
+  }
+  return Ok();
+}
+
 Result<LogEvidence> ProveEntries(log::Ledger& ledger, const std::set<uint64_t>& indices,
                                  EnvelopeCache& envelopes) {
   // Prove against the oldest stored checkpoint that covers every entry (the one witnesses

@@ -157,6 +157,14 @@ class EnvelopeCache {
                                           const std::set<std::string>& orgs,
                                           std::optional<uint64_t> limit = {});
 
+// Adds to `indices` what explains where the container `sscc` was at entry `time`: the latest
+// earlier aggregation putting it onto a parent (unless it was taken off again before `time`),
+// and the same for that parent, up the chain. Only entries before `time` are used, so a
+// selection at a given log size never changes as the log grows.
+[[nodiscard]] Status AddNestingContext(provenance::ProvenanceView& view, EnvelopeCache& envelopes,
+                                       std::string sscc, uint64_t time,
+                                       std::set<uint64_t>& indices);
+
 // The entries of `indices` (not empty) with inclusion proofs against the oldest stored
 // checkpoint that covers them all (one is signed when none does), and the consistency proof
 // from it to the newest.

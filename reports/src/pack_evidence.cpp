@@ -102,6 +102,15 @@ Result<std::set<uint64_t>> SelectEntries(log::Ledger& ledger, provenance::Proven
       if (!limit || i < *limit) indices.insert(i);
     }
   }
+  // Where each container the pack (or a case holding it) was packed into already was.
+  for (uint64_t i : *history) {
+    if (limit && i >= *limit) break;
+    JsonValue p = envelopes.Payload(i);
+    if (internal::Str(p, "kind") == "aggregate") {
+      PEDIGREE_TRY(
+          internal::AddNestingContext(view, envelopes, internal::Str(p, "parent"), i, indices));
+    }
+  }
   // Organisations whose registry entries are needed: every signer and every recipient.
   PEDIGREE_TRY(
       internal::AddRegistryEntries(ledger, view, envelopes, indices, {"org", "to"}, limit));

@@ -11,6 +11,7 @@
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/provenance/pack_rules.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/evidence_index.h"
@@ -22,6 +23,12 @@ using internal::Check;
 using internal::Str;
 using internal::StrList;
 using internal::Warn;
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& i : items) out += (out.empty() ? "" : ", ") + i;
+  return out;
+}
 
 std::chrono::year_month_day DayOf(int64_t unix_seconds) {
   int64_t days = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
@@ -141,6 +148,19 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
       summary = kind + " of other packs";
       return Check("rules", false, violations_.back().find("message")->as_string());
     }
+  } else if (kind == "aggregate" && !containers_.count(Str(p, "parent")) &&
+             !ConcernsPack(StrList(p, "children")) && !StrList(p, "children").empty() &&
+             std::ranges::all_of(StrList(p, "children"), [](const std::string& c) {
+               return provenance::Sscc::Parse(c).has_value();
+             })) {
+    // Context: where a case was before this pack went into it (a case already on a pallet).
+    // Nothing about the pack changes; the nesting is remembered for when it does.
+    std::string parent = Str(p, "parent");
+    for (const std::string& child : StrList(p, "children")) container_parent_[child] = parent;
+    UpdateChain();
+    summary = "case " + Join(StrList(p, "children")) + " put onto " + parent + " by " +
+              OrgName(org) + " (before this pack was inside)";
+    return Check("rules", true, "nesting context; the pack's custody is unchanged");
   } else if (kind == "aggregate" || kind == "disaggregate") {
     auto children = StrList(p, "children");
     bool related =

@@ -210,4 +210,48 @@ BOOST_AUTO_TEST_CASE(partial_unpacking_at_every_depth_keeps_every_read_consisten
   BOOST_TEST((view.packs == std::vector<std::string>{SupplyScenario::Pack("S2")}));
 }
 
+// Filling a case that is already on a pallet: the case's older aggregation onto the pallet is
+// not in the pack's history, but its evidence carries it as context, so the pallet's shipment
+// explains the pack's custody.
+BOOST_AUTO_TEST_CASE(pack_packed_into_a_case_already_on_a_pallet_is_verified) {
+  SupplyScenario s;
+  s.Submit("mfg", JsonValue::Object()
+                      .set("kind", "commission")
+                      .set("gtin", SupplyScenario::kGtin)
+                      .set("lot", "LOT1")
+                      .set("location", s.mfg_gln)
+                      .set("serials", Strings({"S1", "S2"})));
+  s.Submit("mfg", JsonValue::Object()
+                      .set("kind", "aggregate")
+                      .set("parent", s.sscc)
+                      .set("children", Strings({SupplyScenario::Pack("S1")})));
+  uint64_t onto_pallet = s.Submit("mfg", JsonValue::Object()
+                                             .set("kind", "aggregate")
+                                             .set("parent", s.pallet)
+                                             .set("children", Strings({s.sscc})));
+  s.Submit("mfg", JsonValue::Object()
+                      .set("kind", "aggregate")
+                      .set("parent", s.sscc)
+                      .set("children", Strings({SupplyScenario::Pack("S2")})));
+  s.Ship("mfg", {s.pallet}, "wh", s.wh_gln, "DA-P");
+  s.Receive("wh", "mfg", "DA-P", s.wh_gln);
+
+  PackEvidence evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S2")).value();
+  bool context = false;
+  for (const EvidenceEntry& e : evidence.entries) context |= e.index == onto_pallet;
+  BOOST_TEST(context, "the case's aggregation onto the pallet is in the evidence");
+  auto anchors = LedgerTrustAnchors(s.node().ledger()).value();
+  JsonValue r = VerifyPack(ReadBundle(WriteBundle(evidence)).value(), anchors, s.now());
+  BOOST_TEST(Verdict(r) == "VERIFIED");
+  BOOST_TEST(r.find("subject")->find("holder")->as_string() == "wh");
+  BOOST_TEST(CheckEvidenceIndex(s.node().ledger(), evidence.evidence_index,
+                                evidence.evidence_index_signature)
+                 ->holds());
+  // The case itself, and a pack packed before the pallet, read the same.
+  BOOST_TEST(Verdict(PackReport(s, "S1")) == "VERIFIED");
+  JsonValue box = ContainerReport(s, s.sscc);
+  BOOST_TEST(Verdict(box) == "VERIFIED");
+  BOOST_TEST(Contents(box).size() == 2u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
