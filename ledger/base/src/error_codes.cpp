@@ -109,6 +109,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the disclosure's checkpoint does not verify with the log key or is not a checkpoint"},
     {"disclosure.index_out_of_range", 422,
      "the disclosed leaf index is not below the sealed record count"},
+    {"disclosure.key_mismatch", 422,
+     "the disclosure's key is not made of the disclosed record's values (it names another "
+     "subject or record)"},
     {"disclosure.leaf_mismatch", 422,
      "the disclosed salt and record do not hash to the disclosed leaf"},
     {"disclosure.malformed", 400, "the file is not a well-formed pedigree-disclosure/v1 file"},
