@@ -113,7 +113,13 @@ Result<JsonValue> BatchReport(provenance::ProvenanceView& view, std::string_view
                              .set("time", FormatUtcTime(a.time))
                              .set("org", a.subject_org)
                              .set("pack", a.epc)
-                             .set("message", a.message));
+                             .set("message", a.message)
+                             .set("class", a.alert_class)
+                             .set("state", a.state)
+                             .set("classification", a.classification)
+                             .set("reason", a.reason)
+                             .set("suppressed", a.suppressed)
+                             .set("weighs", a.Weighs()));
   }
   auto excursion_json = JsonValue::Array();
   auto violations = JsonValue::Array();
@@ -165,7 +171,9 @@ Result<JsonValue> BatchReport(provenance::ProvenanceView& view, std::string_view
                  "batch is " + status + (b.status_reason.empty() ? "" : ": " + b.status_reason))
             .set("org", b.manufacturer));
   }
+  // Only open falsification signals and confirmed falsifications weigh (docs/alerts.md).
   for (const auto& a : *alerts) {
+    if (!a.Weighs()) continue;
     violations.push_back(JsonValue::Object()
                              .set("code", a.code)
                              .set("message", a.message)

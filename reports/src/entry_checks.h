@@ -6,6 +6,7 @@
 // checks and codes.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <initializer_list>
@@ -86,6 +87,13 @@ class EntryVerification {
   std::string OrgName(const std::string& org) const {
     auto it = orgs_.find(org);
     return it == orgs_.end() ? org : it->second.name;
+  }
+
+  // Whether the registry entries of the evidence give `org` the role.
+  bool HasRole(const std::string& org, std::string_view role) const {
+    auto it = orgs_.find(org);
+    return it != orgs_.end() && std::find(it->second.roles.begin(), it->second.roles.end(), role) !=
+                                    it->second.roles.end();
   }
 
   void Fail(std::string code, std::string message, std::optional<uint64_t> index = {},

@@ -8,12 +8,15 @@
 #include <string>
 #include <vector>
 
+#include "pedigree/base/printable.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/reports/trial_report.h"
 
 namespace pedigree::reports {
 
-std::string EscapeHtml(std::string_view text) {
+std::string EscapeHtml(std::string_view raw) {
+  // Control characters first: a page must not carry what a terminal or a copy-paste acts on.
+  const std::string text = Printable(raw);
   std::string out;
   out.reserve(text.size() + 16);
   for (char c : text) {
@@ -414,7 +417,12 @@ void AlertsSection(Page& page, const JsonValue& report) {
                {"time", "time"},
                {"code", "code"},
                {"org", "organisation"},
-               {"message", "message"}},
+               {"message", "message"},
+               {"class", "class"},
+               {"state", "state"},
+               {"classification", "closed as"},
+               {"reason", "reason"},
+               {"weighs", "weighs on the verdict"}},
               "alert-row alert", "no alerts");
 }
 
@@ -582,11 +590,15 @@ std::string RenderHtml(const JsonValue& report) {
 
 namespace {
 
+// A member as the text renderings show it: control characters escaped (docs/reports.md).
+std::string Shown(const JsonValue* v) { return Printable(Text(v)); }
+std::string Shown(const JsonValue& v, std::string_view key) { return Printable(Text(v, key)); }
+
 void TextRows(std::string& out, const JsonArray& rows, const std::vector<std::string>& members) {
   for (const JsonValue& row : rows) {
     out += " ";
     for (const std::string& m : members) {
-      std::string v = Text(row, m);
+      std::string v = Shown(row, m);
       if (!v.empty()) out += " " + v;
     }
     out += "\n";
@@ -597,11 +609,12 @@ void TextRows(std::string& out, const JsonArray& rows, const std::vector<std::st
 
 std::string RenderText(const JsonValue& report) {
   // Pack and trial reports have text layouts of their own.
-  if (Str(report, "report") == "pack") return RenderPackText(report);
-  if (Str(report, "report") == "trial") return RenderTrialText(report);
-  std::string out = Str(report, "verdict").empty() ? "NO VERDICT" : Str(report, "verdict");
-  out += "  " + Str(report, "report") + " report, generated " + Str(report, "generatedAt") + "\n";
-  out += Str(report, "summary") + "\n";
+  if (Shown(report, "report") == "pack") return RenderPackText(report);
+  if (Shown(report, "report") == "trial") return RenderTrialText(report);
+  std::string out = Shown(report, "verdict").empty() ? "NO VERDICT" : Shown(report, "verdict");
+  out +=
+      "  " + Shown(report, "report") + " report, generated " + Shown(report, "generatedAt") + "\n";
+  out += Shown(report, "summary") + "\n";
   std::set<std::string> shown = {"format", "report",   "generatedAt", "verdict", "summary",
                                  "checks", "failures", "violations",  "log"};
   auto section = [&](const std::string& title) { out += "\n" + title + ":\n"; };
@@ -616,9 +629,10 @@ std::string RenderText(const JsonValue& report) {
   if (report.is_object()) {
     for (const auto& [k, v] : report.as_object()) {
       if (shown.count(k)) continue;
-      section(k);
+      section(Printable(k));
       if (v.is_object()) {
-        for (const auto& [mk, mv] : v.as_object()) out += "  " + mk + ": " + Text(&mv) + "\n";
+        for (const auto& [mk, mv] : v.as_object())
+          out += "  " + Printable(mk) + ": " + Shown(&mv) + "\n";
       } else if (v.is_array()) {
         if (v.size() == 0) out += "  none\n";
         std::vector<std::string> members;
@@ -626,24 +640,24 @@ std::string RenderText(const JsonValue& report) {
         if (k == "events") members = {"index", "time", "kind", "org", "summary", "statusAfter"};
         TextRows(out, v.as_array(), members);
       } else {
-        out += "  " + Text(&v) + "\n";
+        out += "  " + Shown(&v) + "\n";
       }
     }
   }
   section("checks");
   for (const JsonValue& c : Arr(report, "checks")) {
-    std::string result = Str(c, "result");
+    std::string result = Shown(c, "result");
     for (char& ch : result) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
-    out += "  [" + result + "] " + Str(c, "id") + ": " + Str(c, "detail");
-    if (c.find("index")) out += " (index " + Text(c, "index") + ")";
+    out += "  [" + result + "] " + Shown(c, "id") + ": " + Shown(c, "detail");
+    if (c.find("index")) out += " (index " + Shown(c, "index") + ")";
     if (c.find("expected"))
-      out += "\n         expected " + Text(c, "expected") + ", calculated " + Text(c, "actual");
+      out += "\n         expected " + Shown(c, "expected") + ", calculated " + Shown(c, "actual");
     out += "\n";
   }
   if (const JsonValue* log = report.find("log"); log && log->is_object()) {
     section("log");
     for (const char* k : {"origin", "treeSize", "rootHash", "verifierKey"}) {
-      if (log->find(k)) out += std::string("  ") + k + ": " + Text(*log, k) + "\n";
+      if (log->find(k)) out += std::string("  ") + k + ": " + Shown(*log, k) + "\n";
     }
   }
   return out;

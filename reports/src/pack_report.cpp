@@ -96,6 +96,13 @@ class PackVerification {
     }
   }
   std::string in_transit_to_, in_transit_from_, despatch_advice_;
+  std::map<std::string, std::string> batch_expiry_;  // lot -> expiry, of this GTIN
+  // The alerts about the pack, by ledger index: their position in alerts_ and when raised.
+  struct RaisedAlert {
+    size_t at = 0;
+    int64_t time = 0;
+  };
+  std::map<uint64_t, RaisedAlert> raised_;
   uint64_t batch_status_index_ = 0;
   int64_t batch_status_time_ = 0;
   std::string batch_status_reason_;
@@ -174,17 +181,30 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
   if (kind == "product.register") {
     summary = "product " + Str(p, "gtin") + " registered: " + Str(p, "name");
   } else if (kind == "batch.register") {
-    lot_ = Str(p, "lot");
-    expiry_ = Str(p, "expiry");
-    if (auto d = ParseDate(expiry_)) facts_.expiry = *d;
-    summary = "batch " + lot_ + " registered, expiry " + expiry_;
+    // Lot and expiry shown and judged are those of the batch the commissioning names, never
+    // of another product's batch a bundle might carry.
+    summary = "batch " + Str(p, "lot") + " registered, expiry " + Str(p, "expiry");
+    if (!unrelated(Str(p, "gtin") == gtin_)) {
+      batch_expiry_[Str(p, "lot")] = Str(p, "expiry");
+      if (commissioned_ && Str(p, "lot") == lot_) {
+        expiry_ = Str(p, "expiry");
+        if (auto d = ParseDate(expiry_)) facts_.expiry = *d;
+      }
+    } else {
+      summary = "batch of another product";
+    }
   } else if (kind == "commission") {
     summary = "commissioned by " + OrgName(org) + " at " + location + ", lot " + Str(p, "lot");
     if (commissioned_) violate("commissioned_twice", "the pack was already commissioned");
+    if (!commissioned_) {
+      lot_ = Str(p, "lot");
+      auto registered = batch_expiry_.find(lot_);
+      expiry_ = registered == batch_expiry_.end() ? std::string() : registered->second;
+      if (auto d = ParseDate(expiry_)) facts_.expiry = *d;
+    }
     commissioned_ = true;
     facts_.holder_org = org;
     facts_.status = provenance::PackStatus::kActive;
-    if (lot_.empty()) lot_ = Str(p, "lot");
   } else if (kind == "aggregate") {
     std::string parent = Str(p, "parent");
     auto children = StrList(p, "children");
@@ -293,18 +313,58 @@ JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::stri
     std::string code = Str(p, "code");
     std::string subject = Str(p, "subjectOrg");
     summary = "alert " + code + " raised against " + OrgName(subject) + ": " + Str(p, "message");
-    alerts_.push_back(JsonValue::Object()
-                          .set("index", index)
-                          .set("code", code)
-                          .set("time", Str(p, "time"))
-                          .set("org", subject)
-                          .set("message", Str(p, "message")));
-    Violation("alert." + code, Str(p, "message"), index, time, subject, "");
+    // Classed as the rules class it, from the pack as it is when the alert is raised.
+    const auto alert_code = provenance::AlertCodeNamed(code);
+    const auto cls = alert_code ? provenance::ClassifyAlert(
+                                      *alert_code, commissioned_ && facts_.status_org == subject)
+                                : provenance::AlertClass::kFalsificationSignal;
+    auto a = JsonValue::Object()
+                 .set("index", index)
+                 .set("code", code)
+                 .set("class", std::string(provenance::AlertClassName(cls)))
+                 .set("state", std::string(provenance::kAlertOpen))
+                 .set("time", Str(p, "time"))
+                 .set("org", subject)
+                 .set("message", Str(p, "message"));
+    if (const JsonValue* n = p.find("suppressed"); n && n->is_int() && n->as_int() > 0) {
+      a.set("suppressed", n->as_int());
+    }
+    raised_[index] = {alerts_.size(), time};
+    alerts_.push_back(std::move(a));
+  } else if (kind == "alert.investigate" || kind == "alert.close") {
+    const JsonValue* n = p.find("alert");
+    const uint64_t alert =
+        n && n->is_int() && n->as_int() >= 0 ? static_cast<uint64_t>(n->as_int()) : 0;
+    auto it = n && n->is_int() ? raised_.find(alert) : raised_.end();
+    const bool closing = kind == "alert.close";
+    summary = "alert #" + std::to_string(alert) + (closing ? " closed" : " under investigation") +
+              " by " + OrgName(org) +
+              (closing ? " as " + Str(p, "classification") + ": " + Str(p, "reason") : "");
+    if (unrelated(it != raised_.end())) {
+      summary = kind + " of an alert not in the evidence";
+    } else if (org != manufacturer_ && !v_.HasRole(org, "regulator")) {
+      violate("alert_forbidden", "'" + org + "' is neither the manufacturer nor a regulator");
+    } else {
+      JsonValue& a = alerts_[it->second.at];
+      if (Str(a, "state") == provenance::kAlertClosed) {
+        violate("alert_closed", "alert #" + std::to_string(alert) + " was already closed");
+      } else {
+        a.set("state",
+              std::string(closing ? provenance::kAlertClosed : provenance::kAlertInvestigating))
+            .set("actor", org)
+            .set("changedAt", index);
+        if (closing) {
+          a.set("classification", Str(p, "classification")).set("reason", Str(p, "reason"));
+        }
+      }
+    }
   } else {
     summary = kind;
   }
   size_t added = violations_.size() - before;
-  if (kind == "alert") return Warn("rules", "the log recorded a refusal about this pack");
+  if (kind == "alert" && added == 0) {
+    return Warn("rules", "the log recorded a refusal about this pack");
+  }
   if (added == 0) return Check("rules", true, "custody rules hold");
   return Check("rules", false, violations_.back().find("message")->as_string());
 }
@@ -363,6 +423,19 @@ JsonValue PackVerification::Run() {
         .set("holderAfter", facts_.holder_org);
     event.set("checks", std::move(checks));
     events_.push_back(std::move(event));
+  }
+
+  // An alert weighs by its state at the end: open falsification signals and confirmed
+  // falsifications; slips, technical alerts and alerts closed as errors are listed only.
+  for (auto& [index, raised] : raised_) {
+    JsonValue& a = alerts_[raised.at];
+    const bool weighs =
+        provenance::AlertWeighs(Str(a, "class"), Str(a, "state"), Str(a, "classification"));
+    a.set("weighs", weighs);
+    if (weighs) {
+      Violation("alert." + Str(a, "code"), Str(a, "message"), index, raised.time, Str(a, "org"),
+                "");
+    }
   }
 
   JsonArray& failures_ = v_.failures();

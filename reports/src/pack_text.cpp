@@ -55,6 +55,19 @@ std::string RenderPackText(const JsonValue& report) {
           << "\n";
     }
   }
+  if (!A(report, "alerts").empty()) {
+    out << "\nAlerts (refusals recorded about this pack, with their state)\n";
+    for (const JsonValue& a : A(report, "alerts")) {
+      out << "  #" << S(a, "index") << " " << S(a, "time") << " " << S(a, "code") << " by "
+          << S(a, "org") << ": " << S(a, "message") << "\n      " << S(a, "class") << ", "
+          << S(a, "state")
+          << (S(a, "classification").empty() ? "" : " as " + S(a, "classification"))
+          << (S(a, "reason").empty() ? "" : ": " + S(a, "reason"))
+          << (S(a, "weighs") == "yes" ? "; weighs on the verdict"
+                                      : "; does not weigh on the verdict")
+          << "\n";
+    }
+  }
   out << "\nChecks\n";
   for (const JsonValue& c : A(report, "checks")) {
     out << "  " << Mark(S(c, "result")) << " " << S(c, "id") << ": " << S(c, "detail") << "\n";

@@ -6,14 +6,16 @@
 #include <string>
 
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/base/printable.h"
 
 namespace pedigree::reports::text {
 
-// The member as text: strings as they are, integers in decimal, booleans as yes/no, else "".
+// The member as text: strings with control characters escaped (pedigree/base/printable.h),
+// integers in decimal, booleans as yes/no, else "".
 inline std::string S(const JsonValue& o, const char* name) {
   const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
   if (!v) return "";
-  if (v->is_string()) return v->as_string();
+  if (v->is_string()) return Printable(v->as_string());
   if (v->is_int()) return std::to_string(v->as_int());
   if (v->is_bool()) return v->as_bool() ? "yes" : "no";
   return "";

@@ -24,7 +24,7 @@ std::string Mark(const std::string& result) {
 std::string Join(const JsonArray& items, const char* sep = "; ") {
   std::string out;
   for (const JsonValue& i : items) {
-    if (i.is_string()) out += (out.empty() ? "" : sep) + i.as_string();
+    if (i.is_string()) out += (out.empty() ? "" : sep) + Printable(i.as_string());
   }
   return out;
 }
@@ -136,8 +136,10 @@ std::string RenderTrialText(const JsonValue& report) {
           const JsonValue* sealed = cell.find("sealed");
           const JsonValue* cand = cell.find("candidate");
           out << "\n      " << S(cell, "column") << ": "
-              << (sealed && sealed->is_string() ? "'" + sealed->as_string() + "'" : "null")
-              << " -> " << (cand && cand->is_string() ? "'" + cand->as_string() + "'" : "null");
+              << (sealed && sealed->is_string() ? "'" + Printable(sealed->as_string()) + "'"
+                                                : "null")
+              << " -> "
+              << (cand && cand->is_string() ? "'" + Printable(cand->as_string()) + "'" : "null");
         }
         out << "\n";
       }

@@ -175,6 +175,7 @@ BOOST_AUTO_TEST_CASE(status_names_round_trip) {
 BOOST_AUTO_TEST_SUITE_END()
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 BOOST_AUTO_TEST_CASE(docs_alerts_md_lists_every_alert_id) {
@@ -187,6 +188,58 @@ BOOST_AUTO_TEST_CASE(docs_alerts_md_lists_every_alert_id) {
       BOOST_TEST(text.str().find("`" + std::string(d.id) + "`") != std::string::npos);
     }
   }
+}
+
+// Each row of the alert table names the class ClassifyAlert gives (already_decommissioned
+// by another organisation; by the one that set the status it is a slip, said in the text).
+BOOST_AUTO_TEST_CASE(docs_alerts_md_gives_every_alert_its_class) {
+  std::ifstream doc(std::string(PEDIGREE_SOURCE_DIR) + "/docs/alerts.md");
+  BOOST_REQUIRE(doc);
+  std::string line;
+  std::map<std::string, std::string> rows;
+  while (std::getline(doc, line)) {
+    if (line.rfind("| `", 0) == 0) rows[line.substr(3, line.find('`', 3) - 3)] = line;
+  }
+  for (const AlertDefinition& d : AllAlerts()) {
+    BOOST_TEST_CONTEXT(d.id) {
+      const std::string cls(AlertClassName(ClassifyAlert(d.code, false)));
+      BOOST_TEST(rows[std::string(d.id)].find("| " + cls + " |") != std::string::npos);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(alerts_weigh_by_class_state_and_classification) {
+  BOOST_TEST(AlertClassName(ClassifyAlert(AlertCode::kAlreadyDecommissioned, true)) == "slip");
+  BOOST_TEST(AlertClassName(ClassifyAlert(AlertCode::kAlreadyDecommissioned, false)) ==
+             "falsification_signal");
+  BOOST_TEST(AlertClassName(ClassifyAlert(AlertCode::kUndoOtherParty, false)) == "slip");
+  BOOST_TEST(AlertClassName(ClassifyAlert(AlertCode::kRecalled, false)) == "technical");
+  struct Row {
+    const char* cls;
+    const char* state;
+    const char* classification;
+    bool weighs;
+  };
+  const Row rows[] = {
+      {"falsification_signal", "open", "", true},
+      {"falsification_signal", "investigating", "", true},
+      {"falsification_signal", "closed", "technical_error", false},
+      {"falsification_signal", "closed", "process_error", false},
+      {"falsification_signal", "closed", "confirmed_falsification", true},
+      {"slip", "open", "", false},
+      {"slip", "investigating", "", false},
+      {"slip", "closed", "confirmed_falsification", true},
+      {"technical", "open", "", false},
+      {"technical", "closed", "confirmed_falsification", true},
+      {"", "open", "", true},  // an unknown class fails safe
+  };
+  for (const Row& r : rows) {
+    BOOST_TEST_CONTEXT(r.cls << " " << r.state << " " << r.classification) {
+      BOOST_TEST(AlertWeighs(r.cls, r.state, r.classification) == r.weighs);
+    }
+  }
+  BOOST_TEST((AlertCodeNamed("undo_too_late") == AlertCode::kUndoTooLate));
+  BOOST_TEST(!AlertCodeNamed("no_such_alert").has_value());
 }
 
 #include "pedigree/provenance/provenance.h"

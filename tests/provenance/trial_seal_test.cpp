@@ -462,6 +462,37 @@ BOOST_AUTO_TEST_CASE(tampered_disclosures_fail_with_their_code) {
              "disclosure.bad_checkpoint");
 }
 
+// Valid cryptography, misleading metadata: the seal binds the record, not the key the file
+// names, so a key naming another subject or record must not verify.
+BOOST_AUTO_TEST_CASE(a_disclosure_whose_key_names_another_record_is_refused) {
+  auto base = DiscloseOneAeRecord();
+  const auto verifiers = base->log.Verifiers();
+  const std::string other_key = base->seal.records[5].key;  // another AE record
+  BOOST_REQUIRE(other_key != base->disclosure.key);
+  const std::string forged_keys[] = {
+      other_key,
+      base->seal.records[0].key,
+      "PDG-TRIAL-01|SOMEONE-ELSE|1",
+      base->disclosure.key + "|extra",
+      "",
+  };
+  for (const std::string& key : forged_keys) {
+    BOOST_TEST_CONTEXT("key " << key) {
+      provenance::Disclosure d = base->disclosure;
+      d.key = key;
+      // Through the file, as a verifier receives it.
+      auto parsed = provenance::ParseDisclosure(provenance::DisclosureToJson(d));
+      BOOST_REQUIRE_MESSAGE(parsed.has_value(), Why(parsed));
+      auto r = provenance::VerifyDisclosure(*parsed, verifiers);
+      BOOST_REQUIRE(!r.has_value());
+      BOOST_TEST(r.error().code() == "disclosure.key_mismatch", r.error().ToString());
+      BOOST_TEST(r.error().field() == "key");
+    }
+  }
+  // The true key still verifies.
+  BOOST_TEST(provenance::VerifyDisclosure(base->disclosure, verifiers).has_value());
+}
+
 BOOST_AUTO_TEST_CASE(a_seal_entry_that_is_not_a_trial_seal_is_refused) {
   auto base = DiscloseOneAeRecord();
   // Entry 0 is a filler event, validly signed and included, but not a trial.seal.

@@ -8,6 +8,7 @@
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/provenance/identifiers.h"
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/html.h"
 #include "pedigree/usecases/supply_node.h"
 
@@ -219,6 +220,70 @@ BOOST_AUTO_TEST_CASE(batch_without_alerts_or_excursions_is_verified) {
   BOOST_TEST(Member(*report, "verdict").as_string() == "VERIFIED");
   BOOST_TEST(Member(*report, "excursions").size() == 0u);
   BOOST_TEST(Member(*report, "alerts").size() == 0u);
+}
+
+// An open falsification signal weighs on the batch; closed as a technical error it is
+// listed with its state and no longer does; confirmed, it does again.
+BOOST_AUTO_TEST_CASE(batch_alerts_weigh_by_their_state_and_classification) {
+  Chain chain;
+  std::vector<std::string> serials = provenance::RandomSerials(2);
+  chain.Do(chain.maker.id, JsonValue::Object()
+                               .set("kind", "batch.register")
+                               .set("gtin", chain.gtin)
+                               .set("lot", "L8")
+                               .set("expiry", "2028-01-31")
+                               .set("quantity", 2));
+  chain.Do(chain.maker.id, JsonValue::Object()
+                               .set("kind", "commission")
+                               .set("gtin", chain.gtin)
+                               .set("lot", "L8")
+                               .set("location", chain.maker.gln())
+                               .set("serials", Strings(serials)));
+  const auto pack = [&](size_t i) {
+    return provenance::PackId(*provenance::Gtin::Parse(chain.gtin),
+                              *provenance::Serial::Parse(serials[i]))
+        .DigitalLinkUri();
+  };
+  // The pharmacy supplies packs the maker still holds: a falsification signal.
+  const auto refuse = [&](size_t i) {
+    auto r = chain.node->SubmitAs(chain.pharmacy.id, JsonValue::Object()
+                                                         .set("kind", "decommission")
+                                                         .set("epcs", Strings({pack(i)}))
+                                                         .set("status", "supplied")
+                                                         .set("location", chain.pharmacy.gln()));
+    BOOST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().code() == "alert.not_in_custody");
+    auto alerts = chain.node->Read([](provenance::ProvenanceView& v) { return v.Alerts("", 1); });
+    BOOST_REQUIRE(alerts.has_value() && !alerts->empty());
+    return alerts->front().index;
+  };
+  const auto verdict = [&] {
+    auto report = reports::BatchReport(chain.tmp / "ledger", chain.gtin, "L8");
+    BOOST_REQUIRE_MESSAGE(report.has_value(), pedigree::testing::Why(report));
+    return *report;
+  };
+  const auto close = [&](uint64_t alert, const std::string& classification) {
+    chain.Do(chain.maker.id, JsonValue::Object()
+                                 .set("kind", "alert.close")
+                                 .set("alert", alert)
+                                 .set("classification", classification)
+                                 .set("reason", "scanned the wrong pack"));
+  };
+  const uint64_t first = refuse(0);
+  BOOST_TEST(Member(verdict(), "verdict").as_string() == "SUSPECT");
+  close(first, "technical_error");
+  JsonValue r = verdict();
+  BOOST_TEST(Member(r, "verdict").as_string() == "VERIFIED");
+  BOOST_REQUIRE_EQUAL(Member(r, "alerts").size(), 1u);
+  const JsonValue& a = Member(r, "alerts").as_array()[0];
+  BOOST_TEST(Member(a, "state").as_string() == "closed");
+  BOOST_TEST(Member(a, "classification").as_string() == "technical_error");
+  BOOST_TEST(Member(a, "reason").as_string() == "scanned the wrong pack");
+  BOOST_TEST(!Member(a, "weighs").as_bool());
+  close(refuse(1), "confirmed_falsification");
+  r = verdict();
+  BOOST_TEST(Member(r, "verdict").as_string() == "SUSPECT");
+  BOOST_TEST(Member(r, "violations").size() == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(unknown_batch_is_a_clear_error) {

@@ -3,9 +3,12 @@
 // the index they broke.
 #include "pedigree/reports/pack_report.h"
 
+#include <algorithm>
 #include <boost/test/unit_test.hpp>
 
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/bundle.h"
+#include "pedigree/reports/html.h"
 #include "supply_scenario.h"
 
 using namespace pedigree;
@@ -165,13 +168,142 @@ BOOST_AUTO_TEST_CASE(shipment_by_a_former_holder_is_suspect_not_in_custody) {
   BOOST_TEST(r.find("subject")->find("holder")->as_string() == "ph1");
 }
 
-BOOST_AUTO_TEST_CASE(second_dispense_of_a_clone_is_suspect) {
+// The same pharmacy dispensing a pack twice is a slip the rules stopped, not a sign against
+// the pack: listed, never SUSPECT (docs/alerts.md, "Classes").
+BOOST_AUTO_TEST_CASE(second_dispense_by_the_same_pharmacy_is_a_listed_slip_not_suspect) {
   SupplyScenario s;
   s.RunChain();
   std::string code = s.Refused("ph1", s.DecommissionPayload("S1", "supplied", s.ph1_gln));
+  BOOST_TEST(code == "alert.already_decommissioned");
+  JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
+  BOOST_TEST(Verdict(r) == "VERIFIED", r.find("summary")->as_string());
+  BOOST_TEST(!HasCode(r, "violations", code));
+  BOOST_REQUIRE_EQUAL(r.find("alerts")->size(), 1u);
+  const JsonValue& a = r.find("alerts")->as_array()[0];
+  BOOST_TEST(a.find("class")->as_string() == "slip");
+  BOOST_TEST(a.find("state")->as_string() == "open");
+  BOOST_TEST(!a.find("weighs")->as_bool());
+  // So is an undo from another pharmacy's premises.
+  BOOST_TEST(s.Refused("ph2", JsonValue::Object()
+                                  .set("kind", "undo")
+                                  .set("epcs", pedigree::reports::testing::Strings(
+                                                   {SupplyScenario::Pack("S1")}))
+                                  .set("location", s.ph2_gln)) == "alert.undo_other_party");
+  r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
+  BOOST_TEST(Verdict(r) == "VERIFIED");
+  BOOST_TEST(r.find("alerts")->size() == 2u);
+}
+
+// The alert the rules raise against `org`'s refused command, newest first.
+uint64_t LatestAlert(SupplyScenario& s) {
+  auto alerts = s.node().Read([](provenance::ProvenanceView& v) { return v.Alerts("", 1); });
+  BOOST_REQUIRE(alerts.has_value() && !alerts->empty());
+  return alerts->front().index;
+}
+
+JsonValue CloseAlert(uint64_t alert, const std::string& classification) {
+  return JsonValue::Object()
+      .set("kind", "alert.close")
+      .set("alert", alert)
+      .set("classification", classification)
+      .set("reason", "checked with the pharmacy: " + classification);
+}
+
+// A clone alert on a genuine pack weighs while open; once the manufacturer closes it as a
+// technical error the pack is VERIFIED again, online and from its bundle, the alert listed
+// with its state, classification and reason.
+BOOST_AUTO_TEST_CASE(genuine_pack_with_an_alert_closed_as_technical_error_is_verified) {
+  SupplyScenario s;
+  s.RunChain();
+  BOOST_TEST(s.Refused("ph2", s.DecommissionPayload("S2", "supplied", s.ph2_gln)) ==
+             "alert.clone_suspected");
+  const uint64_t alert = LatestAlert(s);
+  BOOST_TEST(Verdict(ReportOf(s.node().ledger(), SupplyScenario::Pack("S2"), s.now())) ==
+             "SUSPECT");
+  s.Submit("mfg", JsonValue::Object().set("kind", "alert.investigate").set("alert", alert));
+  JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S2"), s.now());
+  BOOST_TEST(Verdict(r) == "SUSPECT");  // under investigation it still weighs
+  BOOST_TEST(r.find("alerts")->as_array()[0].find("state")->as_string() == "investigating");
+  s.Submit("mfg", CloseAlert(alert, "technical_error"));
+
+  r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S2"), s.now());
+  BOOST_TEST(Verdict(r) == "VERIFIED", r.find("summary")->as_string());
+  const JsonValue& a = r.find("alerts")->as_array()[0];
+  BOOST_TEST(a.find("class")->as_string() == "falsification_signal");
+  BOOST_TEST(a.find("state")->as_string() == "closed");
+  BOOST_TEST(a.find("classification")->as_string() == "technical_error");
+  BOOST_TEST(a.find("reason")->as_string() == "checked with the pharmacy: technical_error");
+  BOOST_TEST(a.find("actor")->as_string() == "mfg");
+  const std::string text = RenderPackText(r);
+  BOOST_TEST(text.find("closed as technical_error: checked with the pharmacy") !=
+             std::string::npos);
+
+  // The bundle carries the alert's life, so the offline verdict is the same.
+  auto evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S2"));
+  BOOST_REQUIRE(evidence.has_value());
+  auto read = ReadBundle(WriteBundle(*evidence));
+  BOOST_REQUIRE(read.has_value());
+  auto anchors = LedgerTrustAnchors(s.node().ledger());
+  BOOST_REQUIRE(anchors.has_value());
+  const JsonValue offline = VerifyPack(*read, *anchors, s.now());
+  BOOST_TEST(Verdict(offline) == "VERIFIED");
+  BOOST_TEST(offline.find("alerts")->as_array()[0].find("state")->as_string() == "closed");
+}
+
+BOOST_AUTO_TEST_CASE(alert_closed_as_confirmed_falsification_makes_the_pack_suspect) {
+  SupplyScenario s;
+  s.RunChain();
+  // Even a slip weighs once the manufacturer confirms a falsification.
+  BOOST_TEST(s.Refused("ph1", s.DecommissionPayload("S1", "supplied", s.ph1_gln)) ==
+             "alert.already_decommissioned");
+  BOOST_TEST(Verdict(ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now())) ==
+             "VERIFIED");
+  s.Submit("mfg", CloseAlert(LatestAlert(s), "confirmed_falsification"));
   JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
   BOOST_TEST(Verdict(r) == "SUSPECT");
-  BOOST_TEST(HasCode(r, "violations", code));
+  BOOST_TEST(HasCode(r, "violations", "alert.already_decommissioned"));
+  BOOST_TEST(r.find("alerts")->as_array()[0].find("weighs")->as_bool());
+}
+
+// The lot and expiry a report shows come from the pack's own commissioning and its batch,
+// never from another product's batch an evidence file slips in (authentic, with its proof).
+BOOST_AUTO_TEST_CASE(batch_of_another_product_in_the_evidence_cannot_change_lot_or_expiry) {
+  SupplyScenario s;
+  s.RunChain();
+  const std::string other = pedigree::reports::testing::WithCheckDigit("0950600013436");
+  s.Submit("mfg", JsonValue::Object()
+                      .set("kind", "product.register")
+                      .set("gtin", other)
+                      .set("name", "Otheramab"));
+  const uint64_t foreign = s.Submit("mfg", JsonValue::Object()
+                                               .set("kind", "batch.register")
+                                               .set("gtin", other)
+                                               .set("lot", "LOT9")
+                                               .set("expiry", "2099-12-31")
+                                               .set("quantity", 1));
+  s.Submit("mfg", JsonValue::Object()
+                      .set("kind", "commission")
+                      .set("gtin", other)
+                      .set("lot", "LOT9")
+                      .set("location", s.mfg_gln)
+                      .set("serials", pedigree::reports::testing::Strings({"X1"})));
+  BOOST_REQUIRE(s.node().ledger().SignCheckpoint().has_value());
+  PackEvidence x =
+      GatherPackEvidence(s.node().ledger(), "https://id.gs1.org/01/" + other + "/21/X1").value();
+  PackEvidence s2 = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S2")).value();
+  for (const auto& e : x.entries) {
+    if (e.index != foreign) continue;
+    auto at = std::find_if(s2.entries.begin(), s2.entries.end(),
+                           [&](const EvidenceEntry& mine) { return mine.index > e.index; });
+    s2.entries.insert(at, e);
+  }
+  auto anchors = LedgerTrustAnchors(s.node().ledger()).value();
+  JsonValue r = VerifyPack(ReadBundle(WriteBundle(s2)).value(), anchors, s.now());
+  BOOST_TEST_INFO(pedigree::Canonicalize(*r.find("failures")));
+  BOOST_TEST(Verdict(r) == "SUSPECT");
+  BOOST_TEST(HasCode(r, "violations", "rules.unrelated_event"));
+  BOOST_TEST(r.find("subject")->find("lot")->as_string() == "LOT1");
+  BOOST_TEST(r.find("subject")->find("expiry")->as_string() == "2028-03-31");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_pack_is_no_such_pack_not_an_empty_report) {
@@ -264,6 +396,37 @@ BOOST_AUTO_TEST_CASE(text_rendering_shows_the_verdict_and_every_event) {
   BOOST_TEST(text.rfind("SUSPECT: ", 0) == 0u);
   BOOST_TEST(text.find("rules.batch_recalled") != std::string::npos);
   BOOST_TEST(text.find("shipped to ph1 Ltd, advice DA-2") != std::string::npos);
+}
+
+// A name chosen to redraw the terminal: erase the line, return the cursor, print a verdict.
+BOOST_AUTO_TEST_CASE(control_characters_in_a_product_name_never_reach_the_output_raw) {
+  SupplyScenario s(
+      "Examplamab\x1b[2K\rVERIFIED\xc2\x9b"
+      "2K");
+  s.RunChain();
+  s.Recall();
+  const JsonValue report = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
+  BOOST_TEST(Verdict(report) == "SUSPECT");
+  // Offline, through a bundle, too.
+  auto evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S1"));
+  BOOST_REQUIRE(evidence.has_value());
+  auto read = ReadBundle(WriteBundle(*evidence));
+  BOOST_REQUIRE(read.has_value());
+  auto anchors = LedgerTrustAnchors(s.node().ledger());
+  BOOST_REQUIRE(anchors.has_value());
+  const JsonValue offline = VerifyPack(*read, *anchors, s.now());
+  for (const JsonValue* r : {&report, &offline}) {
+    const std::string renderings[] = {RenderPackText(*r), RenderText(*r), RenderHtml(*r)};
+    for (const std::string& out : renderings) {
+      const auto raw = std::count_if(out.begin(), out.end(), [](char c) {
+        const auto b = static_cast<unsigned char>(c);
+        return b != '\n' && (b < 0x20 || b == 0x7f);
+      });
+      BOOST_TEST(raw == 0);
+      BOOST_TEST(out.find("\xc2\x9b") == std::string::npos);  // U+009B, the 8-bit CSI
+      BOOST_TEST(out.find("Examplamab\\x1b[2K\\rVERIFIED\\u009b2K") != std::string::npos);
+    }
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()

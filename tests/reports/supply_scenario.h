@@ -39,7 +39,7 @@ class SupplyScenario {
   const std::string sscc = WithCheckDigit("09506000000000001");
   const std::string pallet = WithCheckDigit("09506000000000002");
 
-  SupplyScenario() {
+  explicit SupplyScenario(const std::string& product_name = "Examplamab 40 mg") {
     node_ = services::SupplyNode::Create(dir(), "example.org/report-test", authority_.public_key())
                 .value();
     node_->SetClock([this] { return now_; });
@@ -50,7 +50,7 @@ class SupplyScenario {
     Submit("mfg", JsonValue::Object()
                       .set("kind", "product.register")
                       .set("gtin", kGtin)
-                      .set("name", "Examplamab 40 mg"));
+                      .set("name", product_name));
     Submit("mfg", JsonValue::Object()
                       .set("kind", "batch.register")
                       .set("gtin", kGtin)

@@ -49,6 +49,16 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"alert.unknown_product", 422, "the GTIN is not registered by any manufacturer"},
     {"alert.unknown_serial", 422, "no pack with this serial was commissioned for the product"},
     {"alert.withdrawn", 422, "the manufacturer withdrew the batch from the market"},
+    {"alert_lifecycle.bad_classification", 422,
+     "an alert.close classification is none of technical_error, process_error, "
+     "confirmed_falsification"},
+    {"alert_lifecycle.bad_reason", 422,
+     "an alert.close reason is empty, longer than 1000 bytes or holds a control character"},
+    {"alert_lifecycle.closed", 409, "the alert is already closed; a closed alert stays closed"},
+    {"alert_lifecycle.forbidden", 403,
+     "only the manufacturer of the alert's pack (its marketing-authorisation holder) or a "
+     "regulator may investigate or close it"},
+    {"alert_lifecycle.unknown_alert", 404, "the ledger entry named is not an alert"},
 
     {"audit.bad_entry", 500,
      "the audit found a stored entry that does not open or whose signature does not verify"},
@@ -122,6 +132,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the disclosure's checkpoint does not verify with the log key or is not a checkpoint"},
     {"disclosure.index_out_of_range", 422,
      "the disclosed leaf index is not below the sealed record count"},
+    {"disclosure.key_mismatch", 422,
+     "the disclosure's key is not made of the disclosed record's values (it names another "
+     "subject or record)"},
     {"disclosure.leaf_mismatch", 422,
      "the disclosed salt and record do not hash to the disclosed leaf"},
     {"disclosure.malformed", 400, "the file is not a well-formed pedigree-disclosure/v1 file"},

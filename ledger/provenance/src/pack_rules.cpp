@@ -136,6 +136,64 @@ const AlertDefinition& DescribeAlert(AlertCode code) { return kAlerts[static_cas
 
 std::span<const AlertDefinition> AllAlerts() { return kAlerts; }
 
+std::optional<AlertCode> AlertCodeNamed(std::string_view id) {
+  for (const AlertDefinition& a : kAlerts) {
+    if (a.id == id) return a.code;
+  }
+  return std::nullopt;
+}
+
+std::string_view AlertClassName(AlertClass cls) {
+  switch (cls) {
+    case AlertClass::kFalsificationSignal:
+      return "falsification_signal";
+    case AlertClass::kSlip:
+      return "slip";
+    case AlertClass::kTechnical:
+      return "technical";
+  }
+  return "?";
+}
+
+AlertClass ClassifyAlert(AlertCode code, bool by_status_setter) {
+  switch (code) {
+    case AlertCode::kAlreadyDecommissioned:
+      return by_status_setter ? AlertClass::kSlip : AlertClass::kFalsificationSignal;
+    case AlertCode::kUndoTooLate:
+    case AlertCode::kUndoOtherParty:
+    case AlertCode::kUndoForbidden:
+    case AlertCode::kUndoNotApplicable:
+    case AlertCode::kReceiveBeforeShip:
+    case AlertCode::kAggregationConflict:
+    case AlertCode::kEnrolmentBeforeProtocol:
+    case AlertCode::kKitNotReceived:
+      return AlertClass::kSlip;
+    case AlertCode::kExpired:
+    case AlertCode::kRecalled:
+    case AlertCode::kWithdrawn:
+    case AlertCode::kTemperatureExcursion:
+    case AlertCode::kKitQuarantined:
+      return AlertClass::kTechnical;
+    case AlertCode::kUnknownProduct:
+    case AlertCode::kUnknownBatch:
+    case AlertCode::kUnknownSerial:
+    case AlertCode::kBatchMismatch:
+    case AlertCode::kExpiryMismatch:
+    case AlertCode::kNotInCustody:
+    case AlertCode::kCloneSuspected:
+      return AlertClass::kFalsificationSignal;
+  }
+  return AlertClass::kFalsificationSignal;
+}
+
+bool AlertWeighs(std::string_view alert_class, std::string_view state,
+                 std::string_view classification) {
+  if (classification == "confirmed_falsification") return true;
+  if (state == kAlertClosed) return false;
+  return alert_class != AlertClassName(AlertClass::kSlip) &&
+         alert_class != AlertClassName(AlertClass::kTechnical);
+}
+
 Error Alert::ToError() const {
   return Error("alert." + std::string(DescribeAlert(code).id), message);
 }

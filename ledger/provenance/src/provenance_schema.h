@@ -57,6 +57,14 @@ CREATE INDEX IF NOT EXISTS alerts_by_org ON alerts(subject_org, idx);
 CREATE TABLE IF NOT EXISTS alert_parties(
   org TEXT NOT NULL, idx INTEGER NOT NULL, role TEXT NOT NULL,
   PRIMARY KEY(org, idx)) WITHOUT ROWID;
+-- The life of each alert (docs/alerts.md, "Lifecycle"), written by the alert and
+-- alert.investigate / alert.close rules: its class when raised, its state, who acted last
+-- and at which entry, a close's classification and reason, and how many refusals like it
+-- the node answered without recording (rate limit) before it.
+CREATE TABLE IF NOT EXISTS alert_status(
+  idx INTEGER PRIMARY KEY, class TEXT NOT NULL, state TEXT NOT NULL,
+  classification TEXT, reason TEXT, actor TEXT, changed_idx INTEGER,
+  suppressed INTEGER NOT NULL DEFAULT 0);
 )sql";
 
 }  // namespace pedigree::provenance

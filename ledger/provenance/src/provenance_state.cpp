@@ -18,7 +18,8 @@ namespace pedigree::provenance {
 using namespace fields;
 namespace {
 
-constexpr int64_t kFutureSlack = 300;  // seconds an event may lie ahead of the node's clock
+constexpr int64_t kFutureSlack = 300;     // seconds an event may lie ahead of the node's clock
+constexpr size_t kMaxAlertReason = 1000;  // bytes of an alert.close reason
 
 // GS1 keys as the ledger stores them: the canonical digits (GTIN always 14) with a
 // valid check digit. Errors are the identifier's own (gs1.*) with the payload field.
@@ -118,6 +119,7 @@ struct ProvenanceState::Impl {
   Status Sensor(const JsonValue& p);
   Status VerifyRecord(const JsonValue& p);
   Status AlertEvent(const JsonValue& p);
+  Status AlertLifecycle(const std::string& kind, const JsonValue& p);
 };
 
 Result<std::unique_ptr<ProvenanceState>> ProvenanceState::Attach(sqlite3* db,
@@ -230,6 +232,7 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
     if (*kind == "batch.status") return BatchStatusChange(p);
     if (*kind == "sensor") return Sensor(p);
     if (*kind == "verify") return VerifyRecord(p);
+    if (*kind == "alert.investigate" || *kind == "alert.close") return AlertLifecycle(*kind, p);
   }
   return Fail(Error("event.unknown_kind", "unknown event kind '" + *kind + "'").at_field("kind"));
 }
@@ -1176,6 +1179,30 @@ Status ProvenanceState::Impl::AlertEvent(const JsonValue& p) {
       .Bind(6, time);
   PEDIGREE_TRY(q->Run());
   auto pack = ParsePackId(epc);
+  // The class is fixed when the alert is raised, from the pack as it is then.
+  bool by_status_setter = false;
+  if (pack) {
+    PEDIGREE_ASSIGN(setter, db.Prepare("SELECT 1 FROM packs WHERE gtin = ?1 AND serial = ?2 AND "
+                                       "status_org = ?3"));
+    setter->Bind(1, pack->gtin).Bind(2, pack->serial).Bind(3, *subject);
+    PEDIGREE_ASSIGN(found, setter->Step());
+    by_status_setter = *found;
+  }
+  const auto alert_code = AlertCodeNamed(*code);
+  const std::string_view cls = alert_code
+                                   ? AlertClassName(ClassifyAlert(*alert_code, by_status_setter))
+                                   : AlertClassName(AlertClass::kFalsificationSignal);
+  const JsonValue* suppressed = p.find("suppressed");
+  if (suppressed && (!suppressed->is_int() || suppressed->as_int() < 0)) {
+    return Fail(Malformed("suppressed", "must be a non-negative integer"));
+  }
+  PEDIGREE_ASSIGN(status, db.Prepare("INSERT INTO alert_status(idx, class, state, suppressed) "
+                                     "VALUES(?1, ?2, ?3, ?4)"));
+  status->Bind(1, static_cast<int64_t>(index))
+      .Bind(2, cls)
+      .Bind(3, kAlertOpen)
+      .Bind(4, suppressed ? suppressed->as_int() : int64_t{0});
+  PEDIGREE_TRY(status->Run());
   if (!pack) return Ok();
   PEDIGREE_TRY(RecordPackEvent(*pack));
   // Who else must hear of it: the pack's holder now and its manufacturer (not the
@@ -1197,6 +1224,98 @@ Status ProvenanceState::Impl::AlertEvent(const JsonValue& p) {
     add->Bind(1, party).Bind(2, static_cast<int64_t>(index)).Bind(3, role);
     PEDIGREE_TRY(add->Run());
   }
+  return Ok();
+}
+
+// alert.investigate and alert.close: the EU hub's alert management on the ledger. The
+// marketing-authorisation holder (manufacturer of the pack's GTIN) or a regulator moves an
+// alert from open to investigating and closes it with a classification and a reason.
+Status ProvenanceState::Impl::AlertLifecycle(const std::string& kind, const JsonValue& p) {
+  PEDIGREE_ASSIGN(alert, Int(p, "alert"));
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT a.epc, COALESCE(s.state, 'open'), s.class FROM alerts a "
+                                "LEFT JOIN alert_status s ON s.idx = a.idx WHERE a.idx = ?1"));
+  q->Bind(1, *alert);
+  PEDIGREE_ASSIGN(found, q->Step());
+  if (!*found) {
+    return Fail(Error("alert_lifecycle.unknown_alert",
+                      "entry " + std::to_string(*alert) + " is not an alert")
+                    .at_field("alert"));
+  }
+  const std::string epc = q->IsNull(0) ? std::string() : q->Text(0);
+  const std::string state = q->Text(1);
+  const bool has_status_row = !q->IsNull(2);
+  const auto pack = ParsePackId(epc);
+  bool allowed = std::find(roles.begin(), roles.end(), "regulator") != roles.end();
+  if (!allowed && pack) {
+    PEDIGREE_ASSIGN(owner, db.Prepare("SELECT 1 FROM products WHERE gtin = ?1 AND org = ?2"));
+    owner->Bind(1, pack->gtin).Bind(2, org);
+    PEDIGREE_ASSIGN(owns, owner->Step());
+    allowed = *owns;
+  }
+  if (!allowed) {
+    return Fail(Error("alert_lifecycle.forbidden",
+                      kind + " of alert " + std::to_string(*alert) + " needs the manufacturer of " +
+                          (pack ? "GTIN " + pack->gtin : std::string("its pack")) +
+                          " or a regulator; '" + org + "' is neither")
+                    .at_field("org"));
+  }
+  if (state == kAlertClosed) {
+    return Fail(
+        Error("alert_lifecycle.closed",
+              "alert " + std::to_string(*alert) + " is already closed; a closed alert stays closed")
+            .at_field("alert"));
+  }
+  std::string next_state(kAlertInvestigating);
+  std::string classification, reason;
+  if (kind == "alert.close") {
+    next_state = kAlertClosed;
+    classification = OptStr(p, "classification");
+    if (std::find(std::begin(kAlertClassifications), std::end(kAlertClassifications),
+                  classification) == std::end(kAlertClassifications)) {
+      return Fail(Error("alert_lifecycle.bad_classification",
+                        "classification '" + classification +
+                            "' is none of technical_error, process_error, confirmed_falsification")
+                      .at_field("classification"));
+    }
+    reason = OptStr(p, "reason");
+    const auto control = std::find_if(reason.begin(), reason.end(), [](char c) {
+      return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+    });
+    if (reason.empty() || reason.size() > kMaxAlertReason || control != reason.end()) {
+      return Fail(Error("alert_lifecycle.bad_reason",
+                        reason.empty() ? std::string("a close needs a reason")
+                        : control != reason.end()
+                            ? "the reason holds control character " +
+                                  std::to_string(static_cast<unsigned char>(*control)) +
+                                  " at offset " + std::to_string(control - reason.begin())
+                            : "the reason has " + std::to_string(reason.size()) +
+                                  " bytes, at most " + std::to_string(kMaxAlertReason))
+                      .at_field("reason"));
+    }
+  }
+  if (!has_status_row) {
+    // An alert recorded before alert_status existed: it was open, of its code's class.
+    PEDIGREE_ASSIGN(code, db.Prepare("SELECT code FROM alerts WHERE idx = ?1"));
+    code->Bind(1, *alert);
+    PEDIGREE_ASSIGN(row, code->Step());
+    const auto c = *row ? AlertCodeNamed(code->Text(0)) : std::nullopt;
+    PEDIGREE_ASSIGN(add, db.Prepare("INSERT INTO alert_status(idx, class, state) VALUES(?1, ?2, "
+                                    "'open')"));
+    add->Bind(1, *alert).Bind(2, c ? AlertClassName(ClassifyAlert(*c, false))
+                                   : AlertClassName(AlertClass::kFalsificationSignal));
+    PEDIGREE_TRY(add->Run());
+  }
+  PEDIGREE_ASSIGN(u, db.Prepare("UPDATE alert_status SET state = ?2, classification = ?3, "
+                                "reason = ?4, actor = ?5, changed_idx = ?6 WHERE idx = ?1"));
+  u->Bind(1, *alert)
+      .Bind(2, next_state)
+      .BindTextOrNull(3, classification)
+      .BindTextOrNull(4, reason)
+      .Bind(5, org)
+      .Bind(6, static_cast<int64_t>(index));
+  PEDIGREE_TRY(u->Run());
+  // The pack's history (and so its report and bundle) holds the alert's life.
+  if (pack) PEDIGREE_TRY(RecordPackEvent(*pack));
   return Ok();
 }
 

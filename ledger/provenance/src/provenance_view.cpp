@@ -123,11 +123,40 @@ Result<std::vector<uint64_t>> ProvenanceView::PackHistory(std::string_view gtin,
   return out;
 }
 
+namespace {
+
+// The alert_status columns every alert query selects after its own, from alias s (a
+// literal: statements are cached by the address of their text).
+#define PEDIGREE_ALERT_STATUS_COLUMNS                                                  \
+  "COALESCE(s.class, ''), COALESCE(s.state, 'open'), COALESCE(s.classification, ''), " \
+  "COALESCE(s.reason, ''), COALESCE(s.actor, ''), COALESCE(s.suppressed, 0)"
+
+void ReadAlertStatus(log::sql::Query& q, int first, AlertRecord& a) {
+  a.alert_class = q.Text(first);
+  a.state = q.Text(first + 1);
+  a.classification = q.Text(first + 2);
+  a.reason = q.Text(first + 3);
+  a.actor = q.Text(first + 4);
+  a.suppressed = q.Int(first + 5);
+  if (a.alert_class.empty()) {
+    // Recorded before alert_status existed: the class of its code.
+    const auto code = AlertCodeNamed(a.code);
+    a.alert_class =
+        AlertClassName(code ? ClassifyAlert(*code, false) : AlertClass::kFalsificationSignal);
+  }
+}
+
+}  // namespace
+
+bool AlertRecord::Weighs() const { return AlertWeighs(alert_class, state, classification); }
+
 Result<std::vector<AlertRecord>> ProvenanceView::Alerts(std::string_view org, size_t limit) {
   PEDIGREE_ASSIGN(q, impl_->db.Prepare(
                          "SELECT a.idx, a.code, a.epc, a.subject_org, a.message, a.time, "
-                         "CASE WHEN ?1 = '' OR a.subject_org = ?1 THEN '' ELSE p.role END "
-                         "FROM alerts a LEFT JOIN alert_parties p ON p.org = ?1 AND p.idx = a.idx "
+                         "CASE WHEN ?1 = '' OR a.subject_org = ?1 THEN '' ELSE p.role "
+                         "END, " PEDIGREE_ALERT_STATUS_COLUMNS
+                         " FROM alerts a LEFT JOIN alert_parties p ON p.org = ?1 AND p.idx = a.idx "
+                         "LEFT JOIN alert_status s ON s.idx = a.idx "
                          "WHERE ?1 = '' OR a.subject_org = ?1 OR p.org IS NOT NULL "
                          "ORDER BY a.idx DESC LIMIT ?2"));
   q->Bind(1, org).Bind(2, static_cast<int64_t>(limit));
@@ -135,10 +164,26 @@ Result<std::vector<AlertRecord>> ProvenanceView::Alerts(std::string_view org, si
   while (true) {
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) break;
-    out.push_back({static_cast<uint64_t>(q->Int(0)), q->Text(1), q->Text(2), q->Text(3), q->Text(4),
-                   q->Int(5), q->Text(6)});
+    AlertRecord a{static_cast<uint64_t>(q->Int(0)),
+                  q->Text(1),
+                  q->Text(2),
+                  q->Text(3),
+                  q->Text(4),
+                  q->Int(5),
+                  q->Text(6)};
+    ReadAlertStatus(*q, 7, a);
+    out.push_back(std::move(a));
   }
   return out;
+}
+
+Result<int64_t> ProvenanceView::AlertsSince(std::string_view org, std::string_view code,
+                                            int64_t since) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT COUNT(*) FROM alerts WHERE subject_org = ?1 AND "
+                                       "code = ?2 AND time >= ?3"));
+  q->Bind(1, org).Bind(2, code).Bind(3, since);
+  PEDIGREE_ASSIGN(row, q->Step());
+  return *row ? q->Int(0) : 0;
 }
 
 Result<std::vector<HolderCount>> ProvenanceView::RecallReach(std::string_view gtin,
@@ -163,9 +208,10 @@ Result<std::vector<AlertRecord>> ProvenanceView::BatchAlerts(std::string_view gt
   // Alerts name packs by Digital Link URI: the GTIN prefix narrows them (alerts are few
   // next to packs), the pack's own row decides the lot.
   const std::string prefix = "https://id.gs1.org/01/" + std::string(gtin) + "/21/";
-  PEDIGREE_ASSIGN(q,
-                  impl_->db.Prepare("SELECT idx, code, epc, subject_org, message, time FROM alerts "
-                                    "WHERE substr(epc, 1, length(?1)) = ?1 ORDER BY idx"));
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT a.idx, a.code, a.epc, a.subject_org, a.message, "
+                                       "a.time, '', " PEDIGREE_ALERT_STATUS_COLUMNS
+                                       " FROM alerts a LEFT JOIN alert_status s ON s.idx = a.idx "
+                                       "WHERE substr(a.epc, 1, length(?1)) = ?1 ORDER BY a.idx"));
   q->Bind(1, prefix);
   std::vector<AlertRecord> out;
   while (true) {
@@ -177,6 +223,7 @@ Result<std::vector<AlertRecord>> ProvenanceView::BatchAlerts(std::string_view gt
                   q->Text(3),
                   q->Text(4),
                   q->Int(5)};
+    ReadAlertStatus(*q, 7, a);
     std::string serial;
     const std::string encoded = a.epc.substr(prefix.size());
     auto hex = [](char c) -> int {

@@ -644,6 +644,63 @@ Status OnlyMembers(const JsonValue& o, std::initializer_list<std::string_view> n
   return Ok();
 }
 
+// The components of a record key ("a|b\\|c" -> a, b|c).
+std::vector<std::string> KeyComponents(std::string_view key) {
+  std::vector<std::string> out;
+  size_t begin = 0;
+  while (true) {
+    bool escaped = false;
+    const size_t end = ComponentEnd(key, begin, escaped);
+    const std::string_view raw = key.substr(begin, end - begin);
+    out.push_back(escaped ? Unescape(raw) : std::string(raw));
+    if (end >= key.size()) return out;
+    begin = end + 1;
+  }
+}
+
+// The seal commits to the record, not to the key the file names, so the key is only
+// shown once it is made of the record's own values: every component is the text of a
+// distinct column, and the record's STUDYID, USUBJID and <domain>SEQ (the subject and
+// the record the key claims) are among them. Requires `canonical` to be the verified
+// record bytes.
+Status CheckDisclosedKey(const Disclosure& d) {
+  auto record = ParseJson(d.canonical);
+  if (!record || !record->is_object()) {
+    return Fail(
+        Error("disclosure.key_mismatch", "the record is not a JSON object").at_field("key"));
+  }
+  std::vector<std::pair<std::string, std::string>> columns;
+  for (const auto& [name, value] : record->as_object()) {
+    if (value.is_string()) columns.emplace_back(name, value.as_string());
+  }
+  std::vector<bool> used(columns.size(), false);
+  const std::vector<std::string> components = KeyComponents(d.key);
+  for (size_t i = 0; i < components.size(); ++i) {
+    size_t c = 0;
+    while (c < columns.size() && (used[c] || columns[c].second != components[i])) ++c;
+    if (c == columns.size()) {
+      return Fail(Error("disclosure.key_mismatch",
+                        "key " + Quote(d.key) + ": component " + std::to_string(i + 1) + " " +
+                            Quote(components[i]) + " is not a value of the disclosed record")
+                      .at_field("key"));
+    }
+    used[c] = true;
+  }
+  for (const std::string& column :
+       {std::string("STUDYID"), std::string("USUBJID"), d.domain + "SEQ"}) {
+    const auto it = std::find_if(columns.begin(), columns.end(),
+                                 [&](const auto& col) { return col.first == column; });
+    if (it == columns.end()) continue;
+    if (!used[static_cast<size_t>(it - columns.begin())]) {
+      return Fail(Error("disclosure.key_mismatch", "key " + Quote(d.key) +
+                                                       " does not name the record's " + column +
+                                                       " " + Quote(it->second))
+                      .at_field("key"));
+    }
+  }
+  return Ok();
+}
+
 }  // namespace
 
 std::string DisclosureToJson(const Disclosure& d) {
@@ -822,6 +879,7 @@ Result<VerifiedDisclosure> VerifyDisclosure(const Disclosure& d,
                                                       ": wrong salt or altered record")
                     .at_field("record"));
   }
+  PEDIGREE_TRY(CheckDisclosedKey(d));
   if (d.leaf_index >= d.record_count) {
     return Fail(Error("disclosure.index_out_of_range",
                       "leafIndex " + std::to_string(d.leaf_index) + " out of bounds for " +

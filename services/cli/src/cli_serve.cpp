@@ -45,6 +45,9 @@ struct ServeSettings {
       // The organisation that runs this node: the only one whose tokens may hold the
       // node-local role admin (docs/api.md, "Authentication"); empty = nobody.
       {"operator_org", ""},
+      // Alerts recorded per (refused organisation, alert code) per hour (docs/alerts.md,
+      // "Rate limit"); further refusals are answered but not recorded.
+      {"alert_limit", "10"},
   };
 };
 
@@ -97,6 +100,7 @@ constexpr NumberRule kNumberRules[] = {
     {"max_body_bytes", 1, 1LL << 30, true},
     {"max_dataset_bytes", 1, 1LL << 34, true},
     {"rate_limit", 0, 1e6, false},
+    {"alert_limit", 0, 1e6, true},
 };
 
 Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
@@ -181,6 +185,8 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto rate_limit = NumberSetting(settings, "rate_limit");
   if (!rate_limit) return PrintError(io.err, rate_limit.error());
+  auto alert_limit = NumberSetting(settings, "alert_limit");
+  if (!alert_limit) return PrintError(io.err, alert_limit.error());
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
   config.max_body_bytes = *max_body;
@@ -202,6 +208,7 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
 
   auto node = SupplyNode::Open(args->dir());
   if (!node) return PrintError(io.err, node.error());
+  (*node)->SetAlertLimit(static_cast<int64_t>(*alert_limit));
   auto tokens = TokenStore::Open(TokensPath(args->dir()));
   if (!tokens) return PrintError(io.err, tokens.error());
   std::unique_ptr<SponsorStore> sponsor_store;

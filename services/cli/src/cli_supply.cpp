@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "pedigree/base/printable.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/reports/pack_report.h"
@@ -90,6 +91,13 @@ const std::vector<ActionSpec>& Actions() {
         {"lot", "lot", Field::kString, true},
         {"reason", "reason", Field::kString, true}},
        "--gtin G --lot L --reason TEXT"},
+      {"alert investigate", {{"alert", "alert", Field::kInt, true}}, "--alert INDEX"},
+      {"alert close",
+       {{"alert", "alert", Field::kInt, true},
+        {"classification", "classification", Field::kString, true},
+        {"reason", "reason", Field::kString, true}},
+       "--alert INDEX --classification technical_error|process_error|confirmed_falsification "
+       "--reason TEXT"},
   };
   return actions;
 }
@@ -177,15 +185,16 @@ int Verify(const std::vector<std::string>& argv, CliIo& io) {
     auto o = VerifyAnswerJson(*v, (*node)->Now());
     PrintJson(io.out, o);
   } else {
-    io.out << (v->verified ? "VERIFIED" : "NOT VERIFIED") << "  " << v->pack_id << "\n"
-           << "  product " << v->product_name << ", batch " << v->lot << ", expiry " << v->expiry
-           << ", status " << v->status << (v->holder.empty() ? "" : ", held by " + v->holder)
-           << "\n";
+    // What the scan and the ledger's payloads say reaches the terminal escaped.
+    io.out << (v->verified ? "VERIFIED" : "NOT VERIFIED") << "  " << Printable(v->pack_id) << "\n"
+           << "  product " << Printable(v->product_name) << ", batch " << Printable(v->lot)
+           << ", expiry " << Printable(v->expiry) << ", status " << v->status
+           << (v->holder.empty() ? "" : ", held by " + Printable(v->holder)) << "\n";
     for (const auto& r : v->reasons) {
-      io.out << "  " << provenance::DescribeAlert(r.code).id << ": " << r.message
+      io.out << "  " << provenance::DescribeAlert(r.code).id << ": " << Printable(r.message)
              << "\n    next: " << provenance::DescribeAlert(r.code).next_step << "\n";
     }
-    for (const auto& h : v->scan_hints) io.out << "  hint: " << h << "\n";
+    for (const auto& h : v->scan_hints) io.out << "  hint: " << Printable(h) << "\n";
   }
   return v->verified ? 0 : 3;
 }
@@ -210,10 +219,25 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
       e.set("org", JsonValue(a.subject_org));
       e.set("message", JsonValue(a.message));
       e.set("time", JsonValue(FormatUtcTime(a.time)));
+      e.set("class", JsonValue(a.alert_class));
+      e.set("state", JsonValue(a.state));
+      if (!a.classification.empty()) e.set("classification", JsonValue(a.classification));
+      if (!a.reason.empty()) e.set("reason", JsonValue(a.reason));
+      if (a.suppressed > 0) e.set("suppressed", JsonValue(a.suppressed));
+      e.set("weighs", JsonValue(a.Weighs()));
       list.push_back(e);
     } else {
+      // "open", "investigating" or "closed as <classification>: <reason>".
+      std::string state = Printable(a.state);
+      if (!a.classification.empty()) state += " as " + Printable(a.classification);
       io.out << FormatUtcTime(a.time) << "  #" << a.index << "  " << std::left << std::setw(24)
-             << a.code << std::setw(18) << a.subject_org << a.message << "\n";
+             << Printable(a.code) << std::setw(18) << Printable(a.subject_org)
+             << Printable(a.message) << "\n      " << Printable(a.alert_class) << ", " << state
+             << (a.reason.empty() ? "" : ": " + Printable(a.reason))
+             << (a.suppressed > 0
+                     ? " (" + std::to_string(a.suppressed) + " like it before were not recorded)"
+                     : "")
+             << "\n";
     }
   }
   if (args->has("json")) PrintJson(io.out, list);
@@ -274,7 +298,7 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
     } else {
       auto str = [&p](const char* k) {
         const JsonValue* v = p.find(k);
-        return v && v->is_string() ? v->as_string() : std::string();
+        return v && v->is_string() ? Printable(v->as_string()) : std::string();
       };
       io.out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16)
              << str("kind") << std::setw(18) << str("org") << str("status") << str("to")

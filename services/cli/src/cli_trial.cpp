@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "pedigree/base/printable.h"
 #include "pedigree/demo/trial_sample.h"
 #include "pedigree/log/note.h"
 #include "pedigree/reports/trial_report.h"
@@ -339,12 +340,15 @@ int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
                           .set("checkpointSize",
                                JsonValue(static_cast<int64_t>(verified->checkpoint.size))));
   } else {
-    io.out << "VERIFIED  record " << verified->record_key << " of " << disclosure->trial_id << " "
-           << disclosure->domain << " is record " << disclosure->leaf_index + 1 << " of "
-           << disclosure->record_count << " in the seal with root " << ToHex(disclosure->seal.root)
-           << ", logged at entry " << disclosure->evidence.seal_index << " of "
-           << verified->checkpoint.origin << " (checkpoint size " << verified->checkpoint.size
-           << ")\n  " << disclosure->canonical << "\n";
+    // Every value shown is bound by the seal entry, the proofs or the checkpoint
+    // signature (VerifyDisclosure), and is shown escaped.
+    io.out << "VERIFIED  record " << Printable(verified->record_key) << " of "
+           << Printable(disclosure->trial_id) << " " << Printable(disclosure->domain)
+           << " is record " << disclosure->leaf_index + 1 << " of " << disclosure->record_count
+           << " in the seal with root " << ToHex(disclosure->seal.root) << ", logged at entry "
+           << disclosure->evidence.seal_index << " of " << Printable(verified->checkpoint.origin)
+           << " (checkpoint size " << verified->checkpoint.size << ")\n  "
+           << Printable(disclosure->canonical) << "\n";
   }
   return 0;
 }

@@ -61,6 +61,29 @@ HttpHandler NodeSigned(SupplyNode& node, std::string_view action_name) {
   };
 }
 
+// alert.investigate / alert.close of the alert at ledger index {index}: the body holds the
+// other members (classification, reason); the index comes from the path only.
+HttpHandler AlertAction(SupplyNode& node, std::string_view action_name) {
+  const SupplyAction& action = ActionNamed(action_name);
+  return [&node, &action](const HttpRequest& req) -> HttpResponse {
+    auto index = NumberParam(req.path_params, "index");
+    if (!index) return ErrorResponse(index.error());
+    auto body = api::CommandBody(req);
+    if (!body) return ErrorResponse(body.error());
+    if (body->find("alert")) {
+      return ErrorResponse(
+          Error("request.invalid_body", "the path names the alert; leave 'alert' out")
+              .at_field("alert"));
+    }
+    body->set("alert", Int(*index));
+    auto payload = ActionPayload(action, std::move(*body));
+    if (!payload) return ErrorResponse(payload.error());
+    auto submitted = node.SubmitAs(req.principal->org_id, std::move(*payload));
+    if (!submitted) return ErrorResponse(submitted.error());
+    return api::Created(*submitted, std::string(action.kind));
+  };
+}
+
 struct TileIndex {
   uint64_t n = 0;
   uint32_t width = log::kTileWidth;
@@ -376,12 +399,27 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         e.set("message", JsonValue(cause));
       }
       e.set("time", JsonValue(FormatUtcTime(a.time)));
+      // Its life (docs/alerts.md): a close's reason is the actor's words, shown in full only.
+      e.set("class", JsonValue(a.alert_class));
+      e.set("state", JsonValue(a.state));
+      if (!a.classification.empty()) e.set("classification", JsonValue(a.classification));
+      if (a.concern.empty() && !a.reason.empty()) e.set("reason", JsonValue(a.reason));
+      if (a.suppressed > 0) e.set("suppressed", Int(static_cast<uint64_t>(a.suppressed)));
+      e.set("weighs", JsonValue(a.Weighs()));
       list.push_back(std::move(e));
     }
     auto o = JsonValue::Object();
     o.set("alerts", list);
     return Json(200, o);
   }));
+
+  // Alert management: the manufacturer of the alert's pack or a regulator (the rules check
+  // which manufacturer).
+  const Access alert_managers = Access::AnyOf({"manufacturer", "regulator"});
+  PEDIGREE_TRY(router.Add("POST", "/v1/alerts/{index}/investigate", alert_managers,
+                          AlertAction(node, "alert investigate"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/alerts/{index}/close", alert_managers,
+                          AlertAction(node, "alert close"), BodyKind::kJson));
 
   // The log: checkpoint, proofs and tiles are public (they reveal hashes only);
   // entries carry business data and need a member token.

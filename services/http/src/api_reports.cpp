@@ -97,7 +97,8 @@ HttpResponse ReportResponse(const JsonValue& report, const std::string& format) 
 
 // Whether `org` acted in, or was the addressee ("to") of, an event of the pack's history
 // (commission, aggregation into a case, ship, receive, status changes). Recorded scans
-// ("verify") and alerts do not count: scanning a code is not handling the pack.
+// ("verify"), alerts and their investigation and closing do not count: scanning a code or
+// judging an alert is not handling the pack.
 Result<bool> HandledPack(SupplyNode& node, const provenance::PackId& pack, const std::string& org) {
   auto history = node.Read([&](provenance::ProvenanceView& v) {
     return v.PackHistory(pack.gtin().value(), pack.serial().value());
@@ -112,7 +113,7 @@ Result<bool> HandledPack(SupplyNode& node, const provenance::PackId& pack, const
     if (!payload || !payload->is_object()) continue;
     const JsonValue* kind = payload->find("kind");
     if (kind && kind->is_string() &&
-        (kind->as_string() == "verify" || kind->as_string() == "alert"))
+        (kind->as_string() == "verify" || kind->as_string().rfind("alert", 0) == 0))
       continue;
     for (const char* member : {"org", "to"}) {
       const JsonValue* v = payload->find(member);

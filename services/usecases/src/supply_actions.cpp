@@ -30,6 +30,8 @@ constexpr SupplyAction kActions[] = {
     {"batch status", "batch.status", {}},
     {"recall", "batch.status", kRecalled},
     {"sensor", "sensor", {}},
+    {"alert investigate", "alert.investigate", {}},
+    {"alert close", "alert.close", {}},
 };
 
 Error InvalidBody(const std::string& field, std::string message) {

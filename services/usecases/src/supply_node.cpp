@@ -176,17 +176,36 @@ Error SupplyNode::IdempotencyConflict(const std::string& client_id,
       .at_field("clientId");
 }
 
+void SupplyNode::SetAlertLimit(int64_t max_alerts, int64_t window_seconds) {
+  std::lock_guard lock(alerts_mutex_);
+  alert_limit_ = std::max<int64_t>(0, max_alerts);
+  alert_window_ = std::max<int64_t>(1, window_seconds);
+}
+
 void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
   std::string org = StringMember(payload, "org");
   std::string client_id = StringMember(payload, "clientId");
+  const std::string subject = org.empty() ? std::string("unknown") : org;
+  const std::string code = refusal.code().substr(std::string_view("alert.").size());
+  std::lock_guard lock(alerts_mutex_);
+  const int64_t now = Now();
+  auto recent = Read([&](provenance::ProvenanceView& v) {
+    return v.AlertsSince(subject, code, now - alert_window_ + 1);
+  });
+  int64_t& suppressed = suppressed_alerts_[{subject, code}];
+  if (!recent || *recent >= alert_limit_) {
+    ++suppressed;
+    return;
+  }
   auto alert = JsonValue::Object();
   alert.set("v", JsonValue(int64_t{1}));
   alert.set("kind", JsonValue("alert"));
   alert.set("org", JsonValue("node"));
   alert.set("clientId", JsonValue("alert/" + org + "/" + client_id));
-  alert.set("time", JsonValue(FormatUtcTime(Now())));
-  alert.set("code", JsonValue(refusal.code().substr(std::string_view("alert.").size())));
-  alert.set("subjectOrg", JsonValue(org.empty() ? std::string("unknown") : org));
+  alert.set("time", JsonValue(FormatUtcTime(now)));
+  alert.set("code", JsonValue(code));
+  alert.set("subjectOrg", JsonValue(subject));
+  if (suppressed > 0) alert.set("suppressed", JsonValue(suppressed));
   alert.set("message", JsonValue(refusal.message()));
   alert.set("refusedKind", JsonValue(StringMember(payload, "kind")));
   // The pack the refusal names: the rules start such messages with "<pack id>: ".
@@ -201,7 +220,9 @@ void SupplyNode::RecordAlert(const Error& refusal, const JsonValue& payload) {
   auto envelope = ledger_->SignAsNode(alert);
   if (!envelope) return;
   // A replay of the same refused command records its alert once.
-  (void)ledger_->Append(std::move(*envelope), "node\nalert/" + org + "/" + client_id, true);
+  auto recorded =
+      ledger_->Append(std::move(*envelope), "node\nalert/" + org + "/" + client_id, true);
+  if (recorded) suppressed = 0;
 }
 
 Result<uint64_t> SupplyNode::SubmitAsAuthority(const log::PrivateKey& authority,

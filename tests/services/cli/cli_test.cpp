@@ -264,6 +264,22 @@ BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_fr
   Run history = Cli({"history", "--dir", dir, "--code", "(01)09506000134352(21)A1", "--json"});
   BOOST_TEST(ParseJson(history.out).value().size() == 4u);  // batch, commission, supply, alert
 
+  // The manufacturer investigates the alert and closes it as the slip it was.
+  const std::string alert =
+      std::to_string(ParseJson(alerts.out).value().as_array()[0].find("index")->as_int());
+  BOOST_TEST(ParseJson(alerts.out).value().as_array()[0].find("class")->as_string() == "slip");
+  run({"alert", "investigate", "--as", "mfg", "--alert", alert});
+  Run bad = Cli({"alert", "close", "--dir", dir, "--as", "mfg", "--alert", alert,
+                 "--classification", "fine", "--reason", "x"});
+  BOOST_TEST(bad.rc == 1);
+  BOOST_TEST(bad.err.find("alert_lifecycle.bad_classification") != std::string::npos);
+  run({"alert", "close", "--as", "mfg", "--alert", alert, "--classification", "process_error",
+       "--reason", "scanned twice at the till"});
+  Run listed = Cli({"alerts", "--dir", dir});
+  BOOST_TEST(listed.out.find("slip, closed as process_error: scanned twice at the till") !=
+                 std::string::npos,
+             listed.out);
+
   // Revoke the manufacturer's key: its next event is refused.
   Run revoke = Cli({"org", "key-revoke", "--dir", dir, "--authority-key", authority, "--id", "mfg",
                     "--key", tmp / "mfg.pem"});

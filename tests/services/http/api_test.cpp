@@ -294,6 +294,164 @@ BOOST_AUTO_TEST_CASE(clone_alert_reaches_the_holder_and_manufacturer_without_nam
                  ->as_string() == "ph2");
 }
 
+// The EU hub's alert management: the manufacturer (marketing-authorisation holder of the
+// pack's GTIN) investigates the alert and closes it with a classification and a reason.
+BOOST_AUTO_TEST_CASE(manufacturer_investigates_and_closes_an_alert) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  BOOST_REQUIRE_EQUAL(
+      Api::ErrorCode(api.Call("ph2", "POST", "/v1/dispense", api.DispenseBody("S1", kPh2Gln))),
+      "alert.clone_suspected");
+  const auto alert = [&] {
+    return Api::Body(api.Call("regulator", "GET", "/v1/alerts")).find("alerts")->as_array()[0];
+  };
+  const int64_t index = alert().find("index")->as_int();
+  BOOST_TEST(alert().find("state")->as_string() == "open");
+  BOOST_TEST(alert().find("class")->as_string() == "falsification_signal");
+  BOOST_TEST(alert().find("weighs")->as_bool());
+  const std::string path = "/v1/alerts/" + std::to_string(index);
+
+  Reply investigate = api.Call("mfg", "POST", path + "/investigate", "{}");
+  BOOST_TEST(investigate.status == 201, investigate.body);
+  BOOST_TEST(Api::Body(investigate).find("kind")->as_string() == "alert.investigate");
+  BOOST_TEST(alert().find("state")->as_string() == "investigating");
+  BOOST_TEST(alert().find("weighs")->as_bool());
+
+  Reply close = api.Call("mfg", "POST", path + "/close",
+                         R"({"classification":"technical_error","reason":"scanner misread"})");
+  BOOST_TEST(close.status == 201, close.body);
+  const JsonValue closed = alert();
+  BOOST_TEST(closed.find("state")->as_string() == "closed");
+  BOOST_TEST(closed.find("classification")->as_string() == "technical_error");
+  BOOST_TEST(closed.find("reason")->as_string() == "scanner misread");
+  BOOST_TEST(!closed.find("weighs")->as_bool());
+  // The holder sees the outcome but not the closer's words, which may name parties.
+  const JsonValue held =
+      Api::Body(api.Call("ph1", "GET", "/v1/alerts")).find("alerts")->as_array()[0];
+  BOOST_TEST(held.find("classification")->as_string() == "technical_error");
+  BOOST_TEST(!held.find("reason"));
+  // Both lifecycle entries are in the pack's history.
+  auto history =
+      api.node_->Read([&](provenance::ProvenanceView& v) { return v.PackHistory(kGtin, "S1"); });
+  BOOST_REQUIRE(history.has_value());
+  BOOST_TEST(history->back() == static_cast<uint64_t>(Api::Body(close).find("index")->as_int()));
+}
+
+BOOST_AUTO_TEST_CASE(alert_lifecycle_refusals_have_their_code_and_write_nothing) {
+  Api api;
+  api.Register("mfg2", "manufacturer", "9506001", "9506001000007");
+  api.token_["mfg2"] = api.tokens_->Issue("mfg2", {"manufacturer"}, "test").value();
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  BOOST_REQUIRE_EQUAL(
+      Api::ErrorCode(api.Call("ph2", "POST", "/v1/dispense", api.DispenseBody("S1", kPh2Gln))),
+      "alert.clone_suspected");
+  const int64_t index = Api::Body(api.Call("regulator", "GET", "/v1/alerts"))
+                            .find("alerts")
+                            ->as_array()[0]
+                            .find("index")
+                            ->as_int();
+  const std::string path = "/v1/alerts/" + std::to_string(index);
+  struct Case {
+    const char* name;
+    const char* org;
+    std::string target;
+    std::string body;
+    int status;
+    const char* code;
+  };
+  const std::string entry_of_a_product = "/v1/alerts/4";  // product.register, not an alert
+  const Case cases[] = {
+      {"another manufacturer", "mfg2", path + "/investigate", "{}", 403,
+       "alert_lifecycle.forbidden"},
+      {"a pharmacy", "ph1", path + "/close", R"({"classification":"technical_error","reason":"x"})",
+       403, "auth.forbidden_role"},
+      {"an entry that is no alert", "mfg", entry_of_a_product + "/investigate", "{}", 404,
+       "alert_lifecycle.unknown_alert"},
+      {"an index beyond the log", "mfg", "/v1/alerts/99999/close",
+       R"({"classification":"technical_error","reason":"x"})", 404,
+       "alert_lifecycle.unknown_alert"},
+      {"no classification", "mfg", path + "/close", R"({"reason":"x"})", 422,
+       "alert_lifecycle.bad_classification"},
+      {"an unknown classification", "mfg", path + "/close",
+       R"({"classification":"fine","reason":"x"})", 422, "alert_lifecycle.bad_classification"},
+      {"no reason", "mfg", path + "/close", R"({"classification":"process_error"})", 422,
+       "alert_lifecycle.bad_reason"},
+      {"an empty reason", "mfg", path + "/close",
+       R"({"classification":"process_error","reason":""})", 422, "alert_lifecycle.bad_reason"},
+      {"a reason with an escape", "mfg", path + "/close",
+       "{\"classification\":\"process_error\",\"reason\":\"ok\\u001b[2K\"}", 422,
+       "alert_lifecycle.bad_reason"},
+      {"a reason with a carriage return", "mfg", path + "/close",
+       "{\"classification\":\"process_error\",\"reason\":\"ok\\rfine\"}", 422,
+       "alert_lifecycle.bad_reason"},
+      {"the alert named twice", "mfg", path + "/investigate", R"({"alert":1})", 400,
+       "request.invalid_body"},
+      {"a bad index", "mfg", "/v1/alerts/x1/investigate", "{}", 400, "request.bad_parameter"},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      const uint64_t size = api.node_->ledger().size();
+      Reply r = api.Call(c.org, "POST", c.target, c.body);
+      BOOST_TEST(r.status == c.status, r.body);
+      BOOST_TEST(Api::ErrorCode(r) == c.code);
+      BOOST_TEST(api.node_->ledger().size() == size);
+    }
+  }
+  // A regulator may close it too; once closed it stays closed.
+  Reply close = api.Call("regulator", "POST", path + "/close",
+                         R"({"classification":"confirmed_falsification","reason":"seized"})");
+  BOOST_TEST(close.status == 201, close.body);
+  const uint64_t size = api.node_->ledger().size();
+  for (const char* action : {"/investigate", "/close"}) {
+    Reply again = api.Call("mfg", "POST", path + action,
+                           R"({"classification":"technical_error","reason":"oops"})");
+    BOOST_TEST(again.status == 409);
+    BOOST_TEST(Api::ErrorCode(again) == "alert_lifecycle.closed");
+  }
+  BOOST_TEST(api.node_->ledger().size() == size);
+}
+
+// One pharmacy repeating a refused command cannot grow the ledger (or taint a pack) without
+// bound: past the limit the refusal is still answered with its alert code, but only the next
+// recorded alert, after the window, says how many were left out.
+BOOST_AUTO_TEST_CASE(repeated_refusals_are_recorded_at_most_the_alert_limit) {
+  Api api;
+  api.node_->SetAlertLimit(3, 3600);
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  const uint64_t before = api.node_->ledger().size();
+  const auto clone_attempt = [&] {
+    api.now_ += 1;
+    Reply r = api.Call("ph2", "POST", "/v1/dispense", api.DispenseBody("S1", kPh2Gln));
+    BOOST_TEST(r.status == 422);
+    BOOST_TEST(Api::ErrorCode(r) == "alert.clone_suspected");
+  };
+  for (int i = 0; i < 10; ++i) clone_attempt();
+  BOOST_TEST(api.node_->ledger().size() == before + 3);
+  const auto newest = [&] {
+    return Api::Body(api.Call("regulator", "GET", "/v1/alerts")).find("alerts")->as_array()[0];
+  };
+  BOOST_TEST(!newest().find("suppressed"));
+  // An hour after the first, the next one is recorded with the count it stands for.
+  api.now_ += 3600;
+  clone_attempt();
+  BOOST_TEST(api.node_->ledger().size() == before + 4);
+  BOOST_TEST(newest().find("suppressed")->as_int() == 7);
+  clone_attempt();
+  BOOST_TEST(!newest().find("suppressed"));
+  auto clones = api.node_->Read(
+      [](provenance::ProvenanceView& v) { return v.AlertsSince("ph2", "clone_suspected", 0); });
+  BOOST_REQUIRE(clones.has_value());
+  BOOST_TEST(*clones == 5);
+  // Another organisation has a budget of its own.
+  BOOST_TEST(api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln)).status ==
+             201);
+  BOOST_TEST(
+      Api::ErrorCode(api.Call("ph1", "POST", "/v1/dispense", api.DispenseBody("S1", kPh1Gln))) ==
+      "alert.already_decommissioned");
+  BOOST_TEST(newest().find("org")->as_string() == "ph1");
+  BOOST_TEST(api.node_->ledger().size() == before + 7);
+}
+
 BOOST_AUTO_TEST_CASE(recalled_pack_fails_verification_and_dispense_both_ways) {
   Api api;
   api.PacksAtPharmacy1({"S1", "S2"}, "DA1");

@@ -77,6 +77,43 @@ struct AlertDefinition {
 const AlertDefinition& DescribeAlert(AlertCode code);
 std::span<const AlertDefinition> AllAlerts();
 
+// The alert called `id` ("unknown_serial"), or nothing for an unknown id.
+std::optional<AlertCode> AlertCodeNamed(std::string_view id);
+
+// What a recorded alert says about the pack it names (docs/alerts.md, "Classes").
+enum class AlertClass : uint8_t {
+  // May mean a falsified or diverted pack: weighs on the pack's verdict while open.
+  kFalsificationSignal,
+  // A member's own process mistake that the rules stopped (dispensing a pack twice, an undo
+  // from the wrong place or too late): listed, never weighs unless confirmed.
+  kSlip,
+  // Restates a status the ledger already holds (expired, recalled, withdrawn, excursion),
+  // which the verdict weighs by itself: listed, never weighs unless confirmed.
+  kTechnical,
+};
+
+// "falsification_signal", "slip", "technical".
+std::string_view AlertClassName(AlertClass cls);
+
+// The class of an alert with `code`. `by_status_setter`: the refused organisation is the
+// one that set the pack's current status, which makes already_decommissioned a slip (the
+// same organisation dispensing twice) rather than a second pack with the same code.
+AlertClass ClassifyAlert(AlertCode code, bool by_status_setter);
+
+// The lifecycle of a recorded alert (alert.investigate, alert.close): its states and the
+// classifications a close must give.
+inline constexpr std::string_view kAlertOpen = "open";
+inline constexpr std::string_view kAlertInvestigating = "investigating";
+inline constexpr std::string_view kAlertClosed = "closed";
+inline constexpr std::string_view kAlertClassifications[] = {"technical_error", "process_error",
+                                                             "confirmed_falsification"};
+
+// Whether an alert weighs on the verdict of the pack or batch it names: a confirmed
+// falsification always; an alert closed otherwise never; an open or investigated one
+// when its class is falsification_signal. Unknown classes weigh (fail safe).
+bool AlertWeighs(std::string_view alert_class, std::string_view state,
+                 std::string_view classification);
+
 // A refusal by the rules: the alert code and a message naming the values involved.
 struct Alert {
   AlertCode code;

@@ -108,6 +108,17 @@ struct AlertRecord {
   // reader is concerned: "holder" (held the pack when the alert was raised) or
   // "manufacturer" (of the pack's GTIN).
   std::string concern;
+  // Its life (docs/alerts.md, "Lifecycle"): class "falsification_signal", "slip" or
+  // "technical"; state "open", "investigating" or "closed"; a close's classification and
+  // reason; who acted last; refusals like it answered but not recorded before it.
+  std::string alert_class;
+  std::string state;
+  std::string classification;
+  std::string reason;
+  std::string actor;
+  int64_t suppressed = 0;
+  // Whether it weighs on the verdict of its pack or batch (AlertWeighs).
+  bool Weighs() const;
 };
 
 struct HolderCount {
@@ -161,6 +172,10 @@ class ProvenanceView {
   // Alerts, newest first. With a non-empty `org`: those whose subject it is, and those
   // about a pack it held when the alert was raised or whose GTIN it manufactures.
   [[nodiscard]] Result<std::vector<AlertRecord>> Alerts(std::string_view org, size_t limit);
+  // How many alerts with `code` against `org` were recorded at or after `since` (unix
+  // seconds): the node's rate limit (SupplyNode::SetAlertLimit).
+  [[nodiscard]] Result<int64_t> AlertsSince(std::string_view org, std::string_view code,
+                                            int64_t since);
   // Who holds the batch's packs now, grouped by holder, transit and status.
   [[nodiscard]] Result<std::vector<HolderCount>> RecallReach(std::string_view gtin,
                                                              std::string_view lot);

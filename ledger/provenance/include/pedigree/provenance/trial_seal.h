@@ -231,6 +231,9 @@ struct VerifiedDisclosure {
 //   disclosure.unsupported_algorithm algorithm is not pedigree-trial-seal/v1;
 //   disclosure.tree_size_mismatch    recordCount differs from the sealed recordCount;
 //   disclosure.leaf_mismatch         SHA-256(salt || record) != leaf (wrong salt or record);
+//   disclosure.key_mismatch          the key is not made of the record's values: a component
+//                                    is no value of the record, or the record's STUDYID,
+//                                    USUBJID or <domain>SEQ is not in it;
 //   disclosure.index_out_of_range    leafIndex >= recordCount;
 //   disclosure.proof_invalid         the proof does not put leaf at leafIndex in the root.
 [[nodiscard]] Result<VerifiedDisclosure> VerifyDisclosure(

@@ -71,7 +71,9 @@ class SupplyNode {
   // same command returns the first index and appends nothing; the same clientId with a
   // different command is idempotency.conflict (for node-signed commands the time the node
   // filled in does not count). A refusal by the pack rules ("alert.*") is recorded on the ledger as
-  // an alert event signed by this node before the refusal is returned.
+  // an alert event signed by this node before the refusal is returned, unless the alert
+  // limit (SetAlertLimit) is reached: then the refusal is returned all the same and the
+  // next recorded alert of that organisation and code carries the count it left out.
   [[nodiscard]] Result<uint64_t> Submit(std::string envelope);
 
   // Registry commands: fills in v, kind, org "authority", clientId and time (now), signs
@@ -97,6 +99,14 @@ class SupplyNode {
   // Runs `fn` with a read view of its own (views are pooled, one per concurrent reader).
   template <typename Fn>
   auto Read(Fn&& fn) -> decltype(fn(std::declval<provenance::ProvenanceView&>()));
+
+  // At most `max_alerts` recorded alerts per (refused organisation, alert code) in any
+  // `window_seconds` (by the alerts' recorded times), so that no member can grow the
+  // ledger or taint others' packs without bound; max_alerts 0 records none. Default
+  // kDefaultAlertLimit per hour. The count of refusals left out lives in memory: a restart
+  // forgets it (the refusals themselves were answered).
+  static constexpr int64_t kDefaultAlertLimit = 10;
+  void SetAlertLimit(int64_t max_alerts, int64_t window_seconds = 3600);
 
   // The node's clock in unix seconds; tests may replace it.
   void SetClock(std::function<int64_t()> now);
@@ -139,6 +149,11 @@ class SupplyNode {
   std::unordered_map<std::string, InFlight> in_flight_;
   mutable std::mutex keys_mutex_;
   std::map<std::string, std::unique_ptr<log::PrivateKey>> keys_;
+  // The alert rate limit; alerts_mutex_ makes count-then-append exact.
+  std::mutex alerts_mutex_;
+  int64_t alert_limit_ = kDefaultAlertLimit;
+  int64_t alert_window_ = 3600;
+  std::map<std::pair<std::string, std::string>, int64_t> suppressed_alerts_;
 };
 
 template <typename Fn>
