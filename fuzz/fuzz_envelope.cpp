@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.integers_only = true;
   auto payload = ParseJson(text, options);
   if (payload && payload->is_object()) {
-    auto envelope = SignEntry(*payload, FuzzKey());
+    auto envelope = SignEntry(*payload, FuzzKey(), "fuzz.example/log");
     if (!envelope) std::abort();
     auto reopened = OpenEntry(*envelope);
     if (!reopened) std::abort();

@@ -56,7 +56,7 @@ class TestLog {
                                       .set("signature", pedigree::JsonValue::Object()
                                                             .set("name", "Dr. A. Sponsor")
                                                             .set("meaning", "approval"));
-    auto env = log::SignEntry(payload, SeededKey(0x40));
+    auto env = log::SignEntry(payload, SeededKey(0x40), "log.example/trials");
     BOOST_REQUIRE(env.has_value());
     return *env;
   }
@@ -84,7 +84,7 @@ class TestLog {
   void AppendFiller(int n) {
     for (int i = 0; i < n; ++i) {
       auto env = log::SignEntry(pedigree::JsonValue::Object().set("kind", "filler").set("n", i),
-                                SeededKey(0x70));
+                                SeededKey(0x70), "log.example/trials");
       BOOST_REQUIRE(env.has_value());
       Append(*env);
     }

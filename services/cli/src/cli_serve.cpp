@@ -45,6 +45,10 @@ struct ServeSettings {
       // The organisation that runs this node: the only one whose tokens may hold the
       // node-local role admin (docs/api.md, "Authentication"); empty = nobody.
       {"operator_org", ""},
+      // How far an event's own time may lie ahead of / behind the log's sequencing time
+      // (docs/operations.md, "Event time"), in seconds.
+      {"time_future_skew", "300"},
+      {"time_offline_buffer", "259200"},
   };
 };
 
@@ -97,6 +101,8 @@ constexpr NumberRule kNumberRules[] = {
     {"max_body_bytes", 1, 1LL << 30, true},
     {"max_dataset_bytes", 1, 1LL << 34, true},
     {"rate_limit", 0, 1e6, false},
+    {"time_future_skew", 0, 86400, true},
+    {"time_offline_buffer", 0, 366 * 86400, true},
 };
 
 Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
@@ -181,6 +187,11 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto rate_limit = NumberSetting(settings, "rate_limit");
   if (!rate_limit) return PrintError(io.err, rate_limit.error());
+  auto future_skew = SizeSetting(settings, "time_future_skew");
+  auto offline_buffer = SizeSetting(settings, "time_offline_buffer");
+  for (auto* r : {&future_skew, &offline_buffer}) {
+    if (!*r) return PrintError(io.err, r->error());
+  }
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
   config.max_body_bytes = *max_body;
@@ -200,7 +211,9 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto node = SupplyNode::Open(args->dir());
+  auto node =
+      SupplyNode::Open(args->dir(), {.future_skew = static_cast<int64_t>(*future_skew),
+                                     .offline_buffer = static_cast<int64_t>(*offline_buffer)});
   if (!node) return PrintError(io.err, node.error());
   auto tokens = TokenStore::Open(TokensPath(args->dir()));
   if (!tokens) return PrintError(io.err, tokens.error());
