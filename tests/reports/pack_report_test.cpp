@@ -5,7 +5,9 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "pedigree/base/time.h"
 #include "pedigree/reports/bundle.h"
+#include "pedigree/reports/html.h"
 #include "supply_scenario.h"
 
 using namespace pedigree;
@@ -264,6 +266,32 @@ BOOST_AUTO_TEST_CASE(text_rendering_shows_the_verdict_and_every_event) {
   BOOST_TEST(text.rfind("SUSPECT: ", 0) == 0u);
   BOOST_TEST(text.find("rules.batch_recalled") != std::string::npos);
   BOOST_TEST(text.find("shipped to ph1 Ltd, advice DA-2") != std::string::npos);
+}
+
+// An event replayed from an offline buffer is shown with the time its author claims and the
+// time the log sequenced it, in every rendering.
+BOOST_AUTO_TEST_CASE(each_event_shows_its_claimed_and_its_logged_time) {
+  SupplyScenario s;
+  s.RunChain();
+  const int64_t dispensed = s.now();
+  const uint64_t undo =
+      s.Submit("ph1", JsonValue::Object()
+                          .set("kind", "undo")
+                          .set("epcs", JsonValue::Strings({SupplyScenario::Pack("S1")}))
+                          .set("location", s.ph1_gln)
+                          .set("time", FormatUtcTime(dispensed + 30)));
+  JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
+  BOOST_TEST(Verdict(r) == "VERIFIED");
+  const JsonValue& last = r.find("events")->as_array().back();
+  BOOST_TEST(last.find("index")->as_int() == static_cast<int64_t>(undo));
+  const std::string claimed = FormatUtcTime(dispensed + 30), logged = FormatUtcTime(s.now());
+  BOOST_TEST(last.find("time")->as_string() == claimed);
+  BOOST_TEST(last.find("sequencedTime")->as_string() == logged);
+  const std::string text = RenderPackText(r);
+  BOOST_TEST(text.find(claimed + " (logged " + logged + ")") != std::string::npos);
+  const std::string html = RenderHtml(r);
+  BOOST_TEST(html.find(claimed + "<br><small>logged " + logged + "</small>") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -123,7 +123,10 @@ int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
     auto item = JsonValue::Object();
     if (index) {
       item.set("index", Int(*index));
-      item.set("leaf_hash", HashJson(log::LeafHash(AsBytes(envelopes[i]))));
+      // The stored leaf, which carries the log's sequencing time.
+      auto leaf = (*opened)->Entry(*index);
+      if (!leaf) return PrintError(io.err, leaf.error());
+      item.set("leaf_hash", HashJson(log::LeafHash(AsBytes(*leaf))));
     } else {
       item.set("error", JsonValue(index.error().ToString()));
       rc = 1;

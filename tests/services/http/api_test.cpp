@@ -396,8 +396,19 @@ BOOST_AUTO_TEST_CASE(client_signed_events_must_verify_and_match_the_token) {
              "event.unknown_key");
   Reply good = api.Call("mfg", "POST", "/v1/events", envelope);
   BOOST_TEST(good.status == 201);
+  const uint64_t index = static_cast<uint64_t>(Api::Body(good).find("index")->as_int());
+  const std::string leaf = api.node_->ledger().Entry(index).value();
   BOOST_TEST(Api::Body(good).find("leafHash")->as_string() ==
-             ToBase64(log::LeafHash(AsBytes(envelope))));
+             ToBase64(log::LeafHash(AsBytes(leaf))));
+  BOOST_TEST(Api::Body(good).find("sequencedTime")->as_string() ==
+             log::OpenEntry(leaf).value().sequenced_text);
+  // Signed for another log (a shard, another consortium's ledger): refused, not appended.
+  p.set("clientId", JsonValue("c-2"));
+  Reply replayed =
+      api.Call("mfg", "POST", "/v1/events",
+               log::SignEntry(p, api.keys_.at("mfg"), "example.org/another-ledger").value());
+  BOOST_TEST(replayed.status == 422);
+  BOOST_TEST(Api::ErrorCode(replayed) == "entry.wrong_log");
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {
