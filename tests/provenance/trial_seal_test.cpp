@@ -462,6 +462,20 @@ BOOST_AUTO_TEST_CASE(tampered_disclosures_fail_with_their_code) {
              "disclosure.bad_checkpoint");
 }
 
+// A seal signed for another log (another shard's) is not evidence about this one, even when
+// this log happens to hold it.
+BOOST_AUTO_TEST_CASE(a_seal_entry_signed_for_another_log_is_refused) {
+  auto base = DiscloseOneAeRecord();
+  const uint64_t index = base->log.Append(
+      TestLog::SealEntry("PDG-TRIAL-01", "AE", base->seal.summary, "log.example/other-shard"));
+  provenance::Disclosure d = base->disclosure;
+  d.evidence = base->log.Evidence(index);
+  auto r = provenance::VerifyDisclosure(d, base->log.Verifiers());
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code() == "disclosure.seal_entry_invalid");
+  BOOST_TEST(r.error().message().find("log.example/other-shard") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_seal_entry_that_is_not_a_trial_seal_is_refused) {
   auto base = DiscloseOneAeRecord();
   // Entry 0 is a filler event, validly signed and included, but not a trial.seal.
