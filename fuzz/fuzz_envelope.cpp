@@ -8,9 +8,7 @@
 #include "pedigree/log/envelope.h"
 
 using namespace pedigree;
-using namespace pedigree;
 using namespace pedigree::log;
-using namespace pedigree::provenance;
 
 namespace {
 

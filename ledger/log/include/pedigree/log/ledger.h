@@ -124,8 +124,10 @@ class Ledger {
   [[nodiscard]] Result<Hash> RootAt(uint64_t size);
   [[nodiscard]] Result<std::string> Entry(uint64_t index);
 
-  // Full audit: every leaf and stored hash recomputed, every entry's signature checked,
-  // every stored checkpoint checked against the tree and the log key.
+  // Full audit: every leaf and stored hash recomputed, every entry's signature checked
+  // (VerifyLeaf: a version 2 leaf must name this log and carry its sequencing time; version 1
+  // leaves verify as they were signed), every stored checkpoint checked against the tree and
+  // the log key.
   [[nodiscard]] Result<AuditReport> Audit();
 
   // Signs `payload` as the node itself (with the log key) for this log, for facts the node
