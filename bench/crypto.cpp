@@ -92,12 +92,13 @@ int main() {
   for (uint64_t i = 0; i < 1024; ++i) {
     const PrivateKey& key = keys[i % keys.size()];
     JsonValue payload = EventPayload(i);
-    auto envelope = SignEntry(payload, key);
+    auto envelope = SignEntry(payload, key, "bench.example/crypto");
     if (!envelope) return 1;
     payload_bytes += Canonicalize(payload).size();
     envelope_bytes += envelope->size();
     envelopes.push_back(std::move(*envelope));
-    messages.push_back(std::string(kEntrySignaturePrefix) + Canonicalize(payload));
+    messages.push_back(std::string(kEntrySignaturePrefixV2) + "bench.example/crypto\n" +
+                       Canonicalize(payload));
     signatures.push_back(key.Sign(messages.back()));
     publics.push_back(key.public_key());
   }

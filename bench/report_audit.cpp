@@ -96,7 +96,7 @@ int main(int argc, char** argv) {
                   .set("epcs",
                        JsonValue::Array().push_back("https://id.gs1.org/01/09506001000113/21/S" +
                                                     std::to_string(i)));
-          auto env = log::SignEntry(payload, keys[i % keys.size()]);
+          auto env = log::SignEntry(payload, keys[i % keys.size()], "bench.example/audit");
           if (!env) Die("sign", env.error());
           envelopes[i] = std::move(*env);
         }
@@ -132,8 +132,7 @@ int main(int argc, char** argv) {
   for (const std::string& e : envelopes) {
     auto opened = log::OpenEntry(e);
     if (!opened) Die("open entry", opened.error());
-    items.push_back({opened->key, std::string(log::kEntrySignaturePrefix) + opened->payload_bytes,
-                     opened->signature});
+    items.push_back({opened->key, log::SignedMessage(*opened), opened->signature});
   }
   envelopes.clear();
   envelopes.shrink_to_fit();

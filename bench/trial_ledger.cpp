@@ -46,7 +46,7 @@ struct Bench {
     p.set("org", JsonValue(org));
     p.set("clientId", JsonValue("c" + std::to_string(++client)));
     p.set("time", JsonValue("2026-11-21T10:00:00Z"));
-    auto index = ledger->Append(SignEntry(p, key).value());
+    auto index = ledger->Append(SignEntry(p, key, ledger->origin()).value());
     if (!index) {
       std::fprintf(stderr, "%s refused: %s\n", kind.c_str(), index.error().ToString().c_str());
       std::exit(1);
@@ -155,7 +155,7 @@ int main() {
     p.set("org", JsonValue("s1"));
     p.set("clientId", JsonValue("submit" + std::to_string(e)));
     p.set("time", JsonValue("2026-11-21T10:00:00Z"));
-    envelopes.push_back(SignEntry(p, b.site).value());
+    envelopes.push_back(SignEntry(p, b.site, b.ledger->origin()).value());
   }
   bench::Stopwatch submit;
   for (auto& envelope : envelopes) {

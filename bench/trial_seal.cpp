@@ -200,7 +200,8 @@ int main() {
                                             .set("recordCount", seal.summary.record_count)
                                             .set("schemaHash", seal.summary.schema_hash)
                                             .set("algorithm", seal.summary.algorithm);
-    const std::string entry = Must(log::SignEntry(payload, Key(0x40)), "sign");
+    const std::string entry =
+        Must(log::SignEntry(payload, Key(0x40), "log.example/trials"), "sign");
     const uint64_t index = append(entry);
     for (int i = 0; i < 20; ++i) append("later " + std::to_string(i));
     const std::string checkpoint =

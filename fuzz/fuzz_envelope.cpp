@@ -8,9 +8,7 @@
 #include "pedigree/log/envelope.h"
 
 using namespace pedigree;
-using namespace pedigree;
 using namespace pedigree::log;
-using namespace pedigree::provenance;
 
 namespace {
 
@@ -34,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   options.integers_only = true;
   auto payload = ParseJson(text, options);
   if (payload && payload->is_object()) {
-    auto envelope = SignEntry(*payload, FuzzKey());
+    auto envelope = SignEntry(*payload, FuzzKey(), "fuzz.example/log");
     if (!envelope) std::abort();
     auto reopened = OpenEntry(*envelope);
     if (!reopened) std::abort();

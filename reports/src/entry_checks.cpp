@@ -266,7 +266,10 @@ JsonValue EntryVerification::KeyCheck(uint64_t index, const log::OpenedEntry& op
     }
     return Check("key.valid_at_time", true, "the node's own key " + fp);
   }
-  auto time = ParseUtcTime(Str(p, "time"));
+  // The log's sequencing time when the leaf carries one: the time the ledger's rules judged
+  // the key by; version 1 leaves have only the time their author claimed.
+  Result<int64_t> time =
+      opened.sequenced_at ? Result<int64_t>(*opened.sequenced_at) : ParseUtcTime(Str(p, "time"));
   if (!time) return fail("registry.bad_time", "event time does not parse", "", Str(p, "time"));
   auto it = keys_.find(opened.key.raw());
   if (it == keys_.end()) {
@@ -333,6 +336,14 @@ JsonValue EntryVerification::EntryChecks(size_t i, bool& signature_ok) {
   } else {
     signature_ok = true;
     checks.push_back(Check("signature", true, "Ed25519 by " + opened_[i]->key.Fingerprint()));
+  }
+  if (opened_[i] && opened_[i]->version >= 2 && opened_[i]->log != anchors_.log.name()) {
+    // Signed for another log: an entry replayed from elsewhere.
+    checks.push_back(Check("log", false, "signed for the log '" + opened_[i]->log + "'"));
+    Fail("entry.wrong_log",
+         "entry " + std::to_string(entry.index) + " is signed for the log '" + opened_[i]->log +
+             "', not '" + anchors_.log.name() + "'",
+         entry.index, anchors_.log.name(), opened_[i]->log);
   }
   if (opened_[i]) checks.push_back(KeyCheck(entry.index, *opened_[i]));
 

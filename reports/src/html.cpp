@@ -341,14 +341,19 @@ void EventsTable(Page& page, const JsonArray& events, const std::set<int64_t>& a
     return;
   }
   std::string h =
-      "<table><thead><tr><th>#</th><th>time</th><th>event</th><th>organisation</th>"
+      "<table><thead><tr><th>#</th><th>time claimed / "
+      "logged</th><th>event</th><th>organisation</th>"
       "<th>key</th><th>status after</th><th>checks</th></tr></thead><tbody>\n";
   for (const JsonValue& e : events) {
     const JsonValue* index = e.find("index");
     const bool alert = index && index->is_int() && alert_indices.count(index->as_int()) > 0;
     h += alert ? "<tr class=\"event-row alert\">" : "<tr class=\"event-row\">";
     h += "<td class=\"num\">" + EscapeHtml(Text(e, "index")) + "</td>";
-    h += "<td class=\"mono\">" + EscapeHtml(Str(e, "time")) + "</td>";
+    h += "<td class=\"mono\">" + EscapeHtml(Str(e, "time"));
+    // The log's sequencing time, which the rules judged by (absent for version 1 leaves).
+    if (!Str(e, "sequencedTime").empty())
+      h += "<br><small>logged " + EscapeHtml(Str(e, "sequencedTime")) + "</small>";
+    h += "</td>";
     h += "<td><strong>" + EscapeHtml(Str(e, "kind")) + "</strong><br>" +
          EscapeHtml(Str(e, "summary")) + "</td>";
     h += "<td>" + EscapeHtml(Str(e, "orgName").empty() ? Str(e, "org") : Str(e, "orgName"));
@@ -637,7 +642,8 @@ std::string RenderText(const JsonValue& report) {
         if (v.size() == 0) out += "  none\n";
         std::vector<std::string> members;
         for (const Column& c : ColumnsOf(v.as_array())) members.push_back(c.member);
-        if (k == "events") members = {"index", "time", "kind", "org", "summary", "statusAfter"};
+        if (k == "events")
+          members = {"index", "time", "sequencedTime", "kind", "org", "summary", "statusAfter"};
         TextRows(out, v.as_array(), members);
       } else {
         out += "  " + Shown(&v) + "\n";

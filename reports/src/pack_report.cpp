@@ -66,7 +66,10 @@ class PackVerification {
 
   // Replays the custody rules for one verified event; returns the rules check and fills
   // the event's summary.
-  JsonValue Replay(uint64_t index, const JsonValue& payload, std::string& summary);
+  // `sequenced_at`: the leaf's sequencing time, which the rules judge by; without one
+  // (version 1 leaves) the payload's claimed time.
+  JsonValue Replay(uint64_t index, const JsonValue& payload, std::optional<int64_t> sequenced_at,
+                   std::string& summary);
   bool ConcernsPack(const std::vector<std::string>& epcs) const;
   std::string OrgName(const std::string& org) const { return v_.OrgName(org); }
 
@@ -114,11 +117,12 @@ bool PackVerification::ConcernsPack(const std::vector<std::string>& epcs) const 
   });
 }
 
-JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p, std::string& summary) {
+JsonValue PackVerification::Replay(uint64_t index, const JsonValue& p,
+                                   std::optional<int64_t> sequenced_at, std::string& summary) {
   std::string kind = Str(p, "kind");
   std::string org = Str(p, "org");
   std::string location = Str(p, "location");
-  int64_t time = ParseUtcTime(Str(p, "time")).value_or(0);
+  int64_t time = sequenced_at ? *sequenced_at : ParseUtcTime(Str(p, "time")).value_or(0);
   size_t before = violations_.size();
   auto violate = [&](std::string code, std::string message) {
     Violation("rules." + code, std::move(message), index, time, org, location);
@@ -405,7 +409,11 @@ JsonValue PackVerification::Run() {
     std::string kind = Str(payload, "kind");
     std::string org = Str(payload, "org");
     auto event = JsonValue::Object().set("index", entry.index).set("kind", kind);
-    event.set("time", Str(payload, "time")).set("org", org).set("orgName", OrgName(org));
+    // Both times: the one the author claims and the log's own (empty for version 1 leaves).
+    event.set("time", Str(payload, "time"))
+        .set("sequencedTime", v_.opened(i) ? v_.opened(i)->sequenced_text : std::string())
+        .set("org", org)
+        .set("orgName", OrgName(org));
     if (!Str(payload, "location").empty()) event.set("location", Str(payload, "location"));
     event.set("key", v_.opened(i) ? v_.opened(i)->key.Fingerprint() : std::string());
     if (kind.rfind("org.", 0) == 0) {
@@ -416,7 +424,8 @@ JsonValue PackVerification::Run() {
       continue;
     }
     std::string summary = signature_ok ? "" : "unreadable: the entry fails verification";
-    if (signature_ok) checks.push_back(Replay(entry.index, payload, summary));
+    if (signature_ok)
+      checks.push_back(Replay(entry.index, payload, v_.opened(i)->sequenced_at, summary));
     event.set("summary", summary)
         .set("statusAfter", commissioned_ ? std::string(provenance::PackStatusName(facts_.status))
                                           : std::string("not commissioned"))

@@ -40,8 +40,10 @@ std::string RenderPackText(const JsonValue& report) {
     for (const JsonValue& c : A(e, "checks")) {
       if (S(c, "result") != "pass") failed += " " + S(c, "id") + "=" + S(c, "result");
     }
-    out << "  #" << S(e, "index") << "  " << S(e, "time") << "  " << S(e, "kind") << "  "
-        << S(e, "summary") << "  [" << S(e, "statusAfter")
+    // The claimed time, then the log's sequencing time when the entry has one.
+    out << "  #" << S(e, "index") << "  " << S(e, "time")
+        << (S(e, "sequencedTime").empty() ? "" : " (logged " + S(e, "sequencedTime") + ")") << "  "
+        << S(e, "kind") << "  " << S(e, "summary") << "  [" << S(e, "statusAfter")
         << (S(e, "holderAfter").empty() ? "" : ", " + S(e, "holderAfter")) << "]"
         << (failed.empty() ? "  checks ok" : "  checks:" + failed) << "\n";
   }

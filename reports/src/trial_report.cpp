@@ -62,6 +62,7 @@ class TrialVerification {
     bool ok = false;
     JsonValue payload;
     std::string key;
+    std::string sequenced_time;  // the log's time; empty for version 1 leaves
   };
 
   void Violation(std::string code, std::string message, std::optional<uint64_t> index = {},
@@ -106,7 +107,11 @@ JsonValue TrialVerification::Event(uint64_t index, const std::string& kind,
     std::string org = Str(p, "org");
     const JsonValue* sig = p.find("signature");
     std::string name = sig ? Str(*sig, "name") : "", meaning = sig ? Str(*sig, "meaning") : "";
-    event.set("time", Str(p, "time")).set("org", org).set("orgName", v_.OrgName(org));
+    // The claimed time and the log's sequencing time (empty for version 1 leaves).
+    event.set("time", Str(p, "time"))
+        .set("sequencedTime", e.sequenced_time)
+        .set("org", org)
+        .set("orgName", v_.OrgName(org));
     event.set("key", e.key);
     event.set(
         "signature",
@@ -515,6 +520,7 @@ JsonValue TrialVerification::Run() {
     if (v_.opened(i)) {
       e.payload = v_.opened(i)->payload;
       e.key = v_.opened(i)->key.Fingerprint();
+      e.sequenced_time = v_.opened(i)->sequenced_text;
     }
     uint64_t index = evidence_.entries[i].index;
     std::string kind = Str(e.payload, "kind");

@@ -36,6 +36,7 @@ std::string EventLine(const JsonValue& e) {
     if (S(c, "result") != "pass") failed += " " + S(c, "id") + "=" + S(c, "result");
   }
   return "#" + S(e, "index") + "  " + S(e, "manifestation") +
+         (S(e, "sequencedTime").empty() ? "" : " (logged " + S(e, "sequencedTime") + ")") +
          (failed.empty() ? "  [checks ok]" : "  [checks:" + failed + "]");
 }
 

@@ -38,9 +38,10 @@ class TestLog {
     return index;
   }
 
-  // A trial.seal envelope signed by the sponsor key.
+  // A trial.seal envelope signed by the sponsor key for the log `origin` (this log's).
   static std::string SealEntry(const std::string& trial_id, const std::string& domain,
-                               const provenance::SealSummary& seal) {
+                               const provenance::SealSummary& seal,
+                               const std::string& origin = "log.example/trials") {
     pedigree::JsonValue payload = pedigree::JsonValue::Object()
                                       .set("v", 1)
                                       .set("kind", "trial.seal")
@@ -56,7 +57,7 @@ class TestLog {
                                       .set("signature", pedigree::JsonValue::Object()
                                                             .set("name", "Dr. A. Sponsor")
                                                             .set("meaning", "approval"));
-    auto env = log::SignEntry(payload, SeededKey(0x40));
+    auto env = log::SignEntry(payload, SeededKey(0x40), origin);
     BOOST_REQUIRE(env.has_value());
     return *env;
   }
@@ -84,7 +85,7 @@ class TestLog {
   void AppendFiller(int n) {
     for (int i = 0; i < n; ++i) {
       auto env = log::SignEntry(pedigree::JsonValue::Object().set("kind", "filler").set("n", i),
-                                SeededKey(0x70));
+                                SeededKey(0x70), "log.example/trials");
       BOOST_REQUIRE(env.has_value());
       Append(*env);
     }

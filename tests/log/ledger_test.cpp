@@ -11,9 +11,11 @@
 #include "common/tamper_sql.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/log/compact_range.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/log/sqlite_storage.h"
 
 using namespace pedigree;
 using namespace pedigree::log;
@@ -26,7 +28,14 @@ std::string SignedEntry(const PrivateKey& key, int64_t n) {
   auto payload = JsonValue::Object();
   payload.set("kind", JsonValue(std::string("test")));
   payload.set("n", JsonValue(n));
-  return SignEntry(payload, key).value();
+  return SignEntry(payload, key, "example.org/test-log").value();
+}
+
+// The envelope that was submitted for a stored leaf: the leaf less its "seq" member.
+std::string Unsequenced(std::string leaf) {
+  const size_t at = leaf.rfind(",\"seq\":{");
+  BOOST_REQUIRE(at != std::string::npos);
+  return leaf.erase(at, leaf.find('}', at) + 1 - at);
 }
 
 }  // namespace
@@ -60,7 +69,9 @@ BOOST_AUTO_TEST_CASE(appended_entries_are_provable_against_a_signed_checkpoint) 
   for (uint64_t i = 0; i < 13; ++i) {
     auto proof = (*ledger)->ProveInclusion(i);
     BOOST_REQUIRE(proof);
-    BOOST_TEST(proof->leaf_hash == LeafHash(AsBytes(entries[i])));
+    const std::string leaf = (*ledger)->Entry(i).value();
+    BOOST_TEST(Unsequenced(leaf) == entries[i]);
+    BOOST_TEST(proof->leaf_hash == LeafHash(AsBytes(leaf)));
     BOOST_TEST(VerifyInclusion(i, 13, proof->leaf_hash, proof->path, body.root).has_value());
   }
   auto root5 = (*ledger)->RootAt(5).value();
@@ -76,6 +87,106 @@ BOOST_AUTO_TEST_CASE(signing_twice_at_one_size_returns_the_same_checkpoint) {
   auto first = ledger->SignCheckpoint().value();
   auto second = ledger->SignCheckpoint().value();
   BOOST_TEST(first.note == second.note);
+}
+
+// The log's own time is in every leaf (the leaf hash commits it), never decreases along the
+// log even when the clock steps back, and resumes from the last leaf after a restart.
+BOOST_AUTO_TEST_CASE(sequencing_time_is_in_every_leaf_and_never_decreases) {
+  TempDir tmp;
+  int64_t now = 1'795'300'000;
+  LedgerOptions options;
+  options.clock = [&now] { return now; };
+  PrivateKey author = PrivateKey::Generate();
+  auto time_of = [](Ledger& l, uint64_t i) {
+    auto opened = OpenEntry(l.Entry(i).value());
+    BOOST_REQUIRE(opened.has_value());
+    BOOST_REQUIRE(opened->sequenced_at.has_value());
+    return *opened->sequenced_at;
+  };
+  {
+    auto ledger = Ledger::Create(tmp / "l", "example.org/test-log", options).value();
+    BOOST_REQUIRE(ledger->Append(SignedEntry(author, 0)));
+    BOOST_TEST(time_of(*ledger, 0) == 1'795'300'000);
+    now -= 3600;  // the clock steps back an hour
+    BOOST_REQUIRE(ledger->Append(SignedEntry(author, 1)));
+    BOOST_TEST(time_of(*ledger, 1) == 1'795'300'000);
+    now += 7200;
+    BOOST_REQUIRE(ledger->Append(SignedEntry(author, 2)));
+    BOOST_TEST(time_of(*ledger, 2) == 1'795'303'600);
+    auto proof = ledger->ProveInclusion(2).value();
+    BOOST_TEST(proof.leaf_hash == LeafHash(AsBytes(ledger->Entry(2).value())));
+    BOOST_TEST(ledger->Audit().value().ok());
+  }
+  now = 1'000'000'000;  // reopened with a clock far behind
+  auto ledger = Ledger::Open(tmp / "l", options).value();
+  BOOST_REQUIRE(ledger->Append(SignedEntry(author, 3)));
+  BOOST_TEST(time_of(*ledger, 3) == 1'795'303'600);
+}
+
+// An organisation's entry signed for one log (or shard) cannot be replayed into another,
+// neither as submitted nor as the other log's stored leaf.
+BOOST_AUTO_TEST_CASE(entry_for_another_log_is_refused_with_entry_wrong_log) {
+  TempDir tmp;
+  auto shard1 = Ledger::Create(tmp / "a", "example.org/shard-2026").value();
+  auto shard2 = Ledger::Create(tmp / "b", "example.org/shard-2027").value();
+  PrivateKey author = PrivateKey::Generate();
+  auto payload = JsonValue::Object().set("kind", "test").set("n", 1);
+  const std::string entry = SignEntry(payload, author, "example.org/shard-2026").value();
+  BOOST_REQUIRE(shard1->Append(entry).has_value());
+  auto replayed = shard2->Append(entry);
+  BOOST_REQUIRE(!replayed.has_value());
+  BOOST_TEST(replayed.error().code() == "entry.wrong_log");
+  BOOST_TEST(replayed.error().field() == "log");
+  auto leaf = shard2->Append(shard1->Entry(0).value());
+  BOOST_REQUIRE(!leaf.has_value());
+  BOOST_TEST(leaf.error().code() == "entry.wrong_log");
+  BOOST_TEST(shard2->size() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(v1_and_presequenced_submissions_are_refused) {
+  TempDir tmp;
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  PrivateKey author = PrivateKey::Generate();
+  auto payload = JsonValue::Object().set("kind", "test").set("n", 1);
+  auto v1 = ledger->Append(SignEntryV1(payload, author).value());
+  BOOST_REQUIRE(!v1.has_value());
+  BOOST_TEST(v1.error().code() == "entry.version_unsupported");
+  std::string stamped = SignEntry(payload, author, "example.org/test-log").value();
+  BOOST_REQUIRE(StampEntry(stamped, 0));  // a client claiming the log's time
+  auto pre = ledger->Append(stamped);
+  BOOST_REQUIRE(!pre.has_value());
+  BOOST_TEST(pre.error().code() == "entry.sequenced");
+  BOOST_TEST(ledger->size() == 0u);
+}
+
+// A ledger written before envelopes named their log holds version 1 leaves: it opens,
+// audits and grows as before.
+BOOST_AUTO_TEST_CASE(ledger_holding_v1_leaves_opens_audits_and_appends) {
+  TempDir tmp;
+  PrivateKey author = PrivateKey::Generate();
+  { BOOST_REQUIRE(Ledger::Create(tmp / "l", "example.org/test-log")); }
+  {
+    auto storage = SqliteStorage::Open(tmp / "l/ledger.db", {}).value();
+    CompactRange range;
+    std::vector<StoredHash> hashes;
+    std::vector<std::string> old;
+    for (int i = 0; i < 3; ++i) {
+      old.push_back(
+          SignEntryV1(JsonValue::Object().set("kind", "old").set("n", i), author).value());
+      range.Append(LeafHash(AsBytes(old.back())), &hashes);
+    }
+    BOOST_REQUIRE(storage->Append(0, old, {}, hashes).has_value());
+  }
+  auto ledger = Ledger::Open(tmp / "l");
+  BOOST_REQUIRE_MESSAGE(ledger.has_value(), pedigree::testing::Why(ledger));
+  BOOST_REQUIRE((*ledger)->Append(SignedEntry(author, 3)).has_value());
+  BOOST_REQUIRE((*ledger)->SignCheckpoint());
+  auto audit = (*ledger)->Audit();
+  BOOST_REQUIRE(audit.has_value());
+  BOOST_TEST(audit->ok());
+  BOOST_TEST(audit->size == 4u);
+  BOOST_TEST(OpenEntry((*ledger)->Entry(0).value()).value().version == 1);
+  BOOST_TEST(OpenEntry((*ledger)->Entry(3).value()).value().sequenced_at.has_value());
 }
 
 BOOST_AUTO_TEST_CASE(entry_with_bad_signature_is_refused_and_takes_no_index) {
@@ -217,7 +328,7 @@ BOOST_AUTO_TEST_CASE(storage_is_read_next_to_the_open_ledger_without_its_lock) {
     auto storage = OpenLedgerStorage(tmp / "l", tiles);
     BOOST_REQUIRE_MESSAGE(storage.has_value(), pedigree::testing::Why(storage));
     BOOST_TEST((*storage)->Size().value() == 1u);
-    BOOST_TEST((*storage)->ReadEntry(0).value() == entry);
+    BOOST_TEST(Unsequenced((*storage)->ReadEntry(0).value()) == entry);
     BOOST_TEST((*storage)->LatestCheckpoint().value().value().note == checkpoint.note);
     BOOST_TEST(ToHex(TreeRoot(1, **storage).value()) == ToHex(ledger->root()));
   }

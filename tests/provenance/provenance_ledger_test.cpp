@@ -41,7 +41,7 @@ std::string OrgRegister(const log::PrivateKey& signer, const std::string& id,
   p.set("name", JsonValue(id));
   p.set("roles", roles);
   p.set("keys", keys);
-  return log::SignEntry(p, signer).value();
+  return log::SignEntry(p, signer, "example.org/attach-test").value();
 }
 
 std::string Code(const Result<uint64_t>& r) { return r ? "ok" : r.error().code(); }
@@ -68,10 +68,11 @@ BOOST_AUTO_TEST_CASE(created_and_reopened_ledgers_run_the_rules_with_the_recorde
     // The rules run: the authority may register, anyone else is refused and takes no index.
     BOOST_TEST(Code((*ledger)->Append(OrgRegister(authority, "mfg"))) == "ok");
     BOOST_TEST(Code((*ledger)->Append(OrgRegister(other, "rogue"))) == "event.not_authority");
-    // The clock is `now`: an event more than five minutes ahead of it is refused.
+    // The clock is `now`, the log's sequencing time: an event more than five minutes ahead
+    // of it is refused.
     const std::string tomorrow = "2026-11-22T22:00:00Z";
     BOOST_TEST(Code((*ledger)->Append(OrgRegister(authority, "early", tomorrow))) ==
-               "event.future_time");
+               "event.time_skew");
     now = kNow + 86400;
     BOOST_TEST(Code((*ledger)->Append(OrgRegister(authority, "early", tomorrow))) == "ok");
     BOOST_TEST((*ledger)->size() == 2u);

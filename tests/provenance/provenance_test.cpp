@@ -7,6 +7,7 @@
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/base/time.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/provenance/provenance_ledger.h"
@@ -40,9 +41,9 @@ struct Org {
 
 class Chain {
  public:
-  Chain() {
+  explicit Chain(TimeBounds bounds = {}) {
     const log::LedgerOptions options = ProvenanceLedgerOptions(
-        state_, [this] { return now_; }, authority_.public_key());
+        state_, [this] { return now_; }, authority_.public_key(), bounds);
     ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/provenance-test", options).value();
     view_ = ProvenanceView::Open(ledger_->db_path()).value();
 
@@ -74,7 +75,8 @@ class Chain {
     p.set("clientId", JsonValue("c" + std::to_string(++client_)));
     p.set("time", JsonValue(time));
     for (const auto& [k, v] : fields) p.set(k, v);
-    auto index = ledger_->Append(log::SignEntry(p, signer ? *signer : org.key).value());
+    auto index =
+        ledger_->Append(log::SignEntry(p, signer ? *signer : org.key, ledger_->origin()).value());
     if (!index) return std::unexpected(index.error());
     return Ok();
   }
@@ -124,7 +126,7 @@ class Chain {
   TempDir tmp_;
   log::PrivateKey authority_ = log::PrivateKey::Generate();
   Org manufacturer_{"mfg"}, wholesaler_{"ws"}, pharmacy1_{"ph1"}, pharmacy2_{"ph2"};
-  int64_t now_ = 1'795'300'000;  // 2026-11-22; events are timed 2026-11-21
+  int64_t now_ = 1'795'300'000;  // 2026-11-21T22:26:40Z; events are timed 2026-11-21T10:00
   int client_ = 0;
   std::unique_ptr<ProvenanceState> state_;
   std::unique_ptr<log::Ledger> ledger_;
@@ -208,14 +210,132 @@ BOOST_AUTO_TEST_CASE(undo_by_other_pharmacy_or_after_ten_days_is_refused) {
   BOOST_TEST(Chain::Code(c.Do(c.pharmacy2_, "undo",
                               {{"epcs", Strings({PackId("S1")})}, {"location", kPh2Gln}})) ==
              "alert.undo_other_party");
-  c.now_ += 20 * 86400;
+  c.now_ = ParseUtcTime("2026-12-02T10:00:01Z").value();
   BOOST_TEST(Chain::Code(c.Do(c.pharmacy1_, "undo",
                               {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}}, nullptr,
                               "2026-12-02T10:00:01Z")) == "alert.undo_too_late");
+}
+
+BOOST_AUTO_TEST_CASE(undo_within_ten_days_is_accepted) {
+  Chain c;
+  c.ShipToPharmacy1("S1", "DA1");
+  Chain::Expect(
+      c.Do(c.pharmacy1_, "decommission",
+           {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}}));
+  c.now_ = ParseUtcTime("2026-11-30T10:00:00Z").value();
   Chain::Expect(c.Do(c.pharmacy1_, "undo",
                      {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}}, nullptr,
                      "2026-11-30T10:00:00Z"));
   BOOST_TEST((c.Pack("S1").facts.status == PackStatus::kActive));
+}
+
+// --- time that cannot be rewound ---------------------------------------------------------
+// The rules judge each entry by the log's sequencing time; the time the client writes is
+// only accepted within a bounded skew of it, and never before the pack's previous event.
+
+// Attack: a dispense 30 days old is undone by dating the undo 29 days ago (the window is
+// 10 days).
+BOOST_AUTO_TEST_CASE(backdated_undo_of_an_old_dispense_is_refused) {
+  for (const bool wide_buffer : {false, true}) {
+    BOOST_TEST_CONTEXT("offline buffer of " << (wide_buffer ? "40 days" : "72 hours")) {
+      Chain c(wide_buffer ? TimeBounds{.offline_buffer = 40 * 86400} : TimeBounds{});
+      c.ShipToPharmacy1("S1", "DA1");
+      const int64_t dispensed = c.now_;
+      Chain::Expect(
+          c.Do(c.pharmacy1_, "decommission",
+               {{"epcs", Strings({PackId("S1")})}, {"status", "supplied"}, {"location", kPh1Gln}},
+               nullptr, FormatUtcTime(dispensed)));
+      c.now_ = dispensed + 30 * 86400;
+      auto undo =
+          c.Do(c.pharmacy1_, "undo", {{"epcs", Strings({PackId("S1")})}, {"location", kPh1Gln}},
+               nullptr, FormatUtcTime(dispensed + 86400));
+      // With the default bound the claimed time is out of bounds; with a bound wide
+      // enough to accept it the rules still judge the undo by the log's time.
+      BOOST_TEST(Chain::Code(undo) == (wide_buffer ? "alert.undo_too_late" : "event.time_skew"));
+      if (!wide_buffer) {
+        BOOST_TEST(undo.error().field() == "time");
+        BOOST_TEST(undo.error().message().find("259200 s") != std::string::npos);
+      }
+      BOOST_TEST((c.Pack("S1").facts.status == PackStatus::kSupplied));
+    }
+  }
+}
+
+// Attack: an event signed with a revoked key and dated an hour before the revocation.
+BOOST_AUTO_TEST_CASE(event_signed_after_revocation_but_dated_before_it_is_refused) {
+  Chain c;
+  const int64_t revoked = c.now_;
+  Org authority{"authority"};
+  Chain::Expect(c.Do(authority, "org.key_revoke",
+                     {{"id", "mfg"},
+                      {"key", ToBase64(c.manufacturer_.key.public_key().raw())},
+                      {"revokedAt", FormatUtcTime(revoked)}},
+                     &c.authority_, FormatUtcTime(revoked)));
+  c.now_ = revoked + 60;
+  auto late = c.Do(c.manufacturer_, "batch.register",
+                   {{"gtin", kGtin}, {"lot", "LATE"}, {"expiry", "2028-01-31"}, {"quantity", 1}},
+                   nullptr, FormatUtcTime(revoked - 3600));
+  BOOST_TEST(Chain::Code(late) == "event.key_revoked");
+  BOOST_TEST(late.error().message().find(FormatUtcTime(revoked + 60)) != std::string::npos);
+}
+
+// Attack: an expired pack is dispensed by dating the dispense before its expiry (and
+// before its own receipt).
+BOOST_AUTO_TEST_CASE(backdated_dispense_of_an_expired_pack_is_refused) {
+  Chain c(TimeBounds{.offline_buffer = 30 * 86400});
+  Chain::Expect(
+      c.Do(c.manufacturer_, "batch.register",
+           {{"gtin", kGtin}, {"lot", "SHORT"}, {"expiry", "2026-11-30"}, {"quantity", 5}}));
+  Chain::Expect(c.Do(
+      c.manufacturer_, "commission",
+      {{"gtin", kGtin}, {"lot", "SHORT"}, {"location", kMfgGln}, {"serials", Strings({"X1"})}}));
+  c.ShipToPharmacy1("X1", "DAX");  // received 2026-11-21T10:00:00Z
+  c.now_ = ParseUtcTime("2026-12-05T09:00:00Z").value();
+  auto dispense = [&](const std::string& time) {
+    return c.Do(c.pharmacy1_, "decommission",
+                {{"epcs", Strings({PackId("X1")})}, {"status", "supplied"}, {"location", kPh1Gln}},
+                nullptr, time);
+  };
+  // Dated before the expiry, after the receipt: the log's time says it is expired.
+  BOOST_TEST(Chain::Code(dispense("2026-11-25T09:00:00Z")) == "alert.expired");
+  // Dated before its own receipt.
+  auto before_receipt = dispense("2026-11-20T09:00:00Z");
+  BOOST_TEST(Chain::Code(before_receipt) == "event.time_before_previous");
+  BOOST_TEST(before_receipt.error().field() == "time");
+  BOOST_TEST(before_receipt.error().message().find("2026-11-21T10:00:00Z") != std::string::npos);
+  BOOST_TEST((c.Pack("X1").facts.status == PackStatus::kActive));
+}
+
+BOOST_AUTO_TEST_CASE(claimed_time_is_bounded_by_the_sequencing_time) {
+  // 13 hours: the chain's own set-up events are dated 12.5 hours before its clock.
+  Chain c(TimeBounds{.future_skew = 60, .offline_buffer = 13 * 3600});
+  const int64_t seq = c.now_;
+  auto batch = [&](const std::string& lot, int64_t time) {
+    return Chain::Code(
+        c.Do(c.manufacturer_, "batch.register",
+             {{"gtin", kGtin}, {"lot", lot}, {"expiry", "2028-01-31"}, {"quantity", 1}}, nullptr,
+             FormatUtcTime(time)));
+  };
+  BOOST_TEST(batch("F1", seq + 61) == "event.time_skew");
+  BOOST_TEST(batch("F2", seq + 60) == "ok");
+  BOOST_TEST(batch("P1", seq - 13 * 3600 - 1) == "event.time_skew");
+  BOOST_TEST(batch("P2", seq - 13 * 3600) == "ok");
+}
+
+// An offline buffer replays events later than they happened: accepted within the bound, in
+// the order they happened on each pack, never before the pack's previous event.
+BOOST_AUTO_TEST_CASE(offline_replay_is_accepted_but_never_before_the_previous_event) {
+  Chain c;
+  c.ShipToPharmacy1("S2", "DA2");  // received 2026-11-21T10:00:00Z
+  c.now_ += 48 * 3600;
+  BOOST_TEST(Chain::Code(c.Do(
+                 c.pharmacy1_, "decommission",
+                 {{"epcs", Strings({PackId("S2")})}, {"status", "supplied"}, {"location", kPh1Gln}},
+                 nullptr, "2026-11-21T09:59:59Z")) == "event.time_before_previous");
+  Chain::Expect(
+      c.Do(c.pharmacy1_, "decommission",
+           {{"epcs", Strings({PackId("S2")})}, {"status", "supplied"}, {"location", kPh1Gln}},
+           nullptr, "2026-11-21T10:00:00Z"));
 }
 
 BOOST_AUTO_TEST_CASE(case_cannot_contain_itself_nor_a_child_in_two_parents) {
@@ -279,14 +399,17 @@ BOOST_AUTO_TEST_CASE(key_revoked_at_t_invalidates_later_events_only) {
                  {"revokedAt", at}},
                 &c.authority_);
   };
-  Chain::Expect(revoke("2026-11-21T12:00:00Z"));
+  // Events are judged by the log's time: before the revocation time, the key still signs.
+  c.now_ = ParseUtcTime("2026-11-22T11:59:59Z").value();
+  Chain::Expect(revoke("2026-11-22T12:00:00Z"));
   Chain::Expect(c.Do(c.manufacturer_, "batch.register",
                      {{"gtin", kGtin}, {"lot", "EARLY"}, {"expiry", "2028-01-31"}, {"quantity", 1}},
-                     nullptr, "2026-11-21T11:59:59Z"));
+                     nullptr, "2026-11-22T11:59:59Z"));
+  c.now_ = ParseUtcTime("2026-11-22T12:00:00Z").value();
   BOOST_TEST(Chain::Code(
                  c.Do(c.manufacturer_, "batch.register",
                       {{"gtin", kGtin}, {"lot", "LATE"}, {"expiry", "2028-01-31"}, {"quantity", 1}},
-                      nullptr, "2026-11-21T12:00:00Z")) == "event.key_revoked");
+                      nullptr, "2026-11-22T12:00:00Z")) == "event.key_revoked");
 }
 
 BOOST_AUTO_TEST_CASE(registry_entries_need_the_authority_and_events_a_registered_key) {
@@ -327,7 +450,7 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
       {"ledger.bad_date",
        c.Do(c.manufacturer_, "batch.register",
             {{"gtin", kGtin}, {"lot", "L2"}, {"expiry", "2028-02-30"}, {"quantity", 1}})},
-      {"event.future_time",
+      {"event.time_skew",
        c.Do(c.manufacturer_, "batch.register",
             {{"gtin", kGtin}, {"lot", "L3"}, {"expiry", "2028-02-28"}, {"quantity", 1}}, nullptr,
             "2027-01-01T00:00:00Z")},

@@ -78,7 +78,8 @@ class TrialChain {
     p.set("org", JsonValue(org.id));
     p.set("clientId", JsonValue("c" + std::to_string(++client_)));
     p.set("time", JsonValue(time));
-    return ledger_->Append(log::SignEntry(p, signer ? *signer : org.key).value());
+    return ledger_->Append(
+        log::SignEntry(p, signer ? *signer : org.key, ledger_->origin()).value());
   }
 
   // A trial or kit payload: trialId T1 and a signature unless `fields` give their own (a

@@ -205,14 +205,15 @@ BOOST_AUTO_TEST_CASE(protocol_seal_and_first_enrolment_are_read_back) {
   BOOST_TEST(protocols[0].signer_org == "sp");
   BOOST_TEST(protocols[0].signer_name == "Dr Ada Example");
   BOOST_TEST(protocols[0].meaning == "authorship");
-  BOOST_TEST(protocols[0].time == ParseUtcTime(C::kTime).value());
+  // The rules record the log's sequencing time (the chain's clock), not the claimed one.
+  BOOST_TEST(protocols[0].time == c.now_);
   BOOST_TEST(protocols[1].index == amended);
   BOOST_TEST(!protocols[1].is_seal);
   BOOST_TEST(protocols[1].after_first_enrolment);
   auto enrolled = c.view_->Enrolments("T1").value();
   BOOST_TEST(enrolled.count == 2);
   BOOST_TEST(enrolled.first_index.value() == first);
-  BOOST_TEST(enrolled.first_time == ParseUtcTime("2026-11-21T11:00:00Z").value());
+  BOOST_TEST(enrolled.first_time == c.now_);
 }
 
 BOOST_AUTO_TEST_CASE(sites_and_sponsor_submit_and_leaves_read_back_in_ledger_order) {
@@ -387,7 +388,7 @@ BOOST_AUTO_TEST_CASE(unlock_needs_a_reason_and_a_second_person) {
   BOOST_TEST(history[1].meaning == "approval");
   BOOST_TEST(history[1].reason == "query");
   BOOST_TEST(history[1].approver == "Dr Bo Second");
-  BOOST_TEST(history[1].time == ParseUtcTime(C::kTime).value());
+  BOOST_TEST(history[1].time == c.now_);
   BOOST_TEST(c.view_->LockState("T1", "AE").value() == "open");
   BOOST_TEST(C::Code(c.Do(c.sponsor2_, "trial.lock",
                           {{"domain", "AE"}, {"action", "hard_lock"}})) == "trial.not_sponsor");
@@ -420,7 +421,7 @@ BOOST_AUTO_TEST_CASE(seal_needs_a_hard_locked_domain_with_that_many_current_reco
   auto seals = c.view_->Seals("T1", "AE").value();
   BOOST_REQUIRE(seals.size() == 1u);
   BOOST_TEST(seals[0].index == sealed);
-  BOOST_TEST(seals[0].time == ParseUtcTime(C::kTime).value());
+  BOOST_TEST(seals[0].time == c.now_);
   BOOST_TEST(seals[0].root == HashOf("root"));
   BOOST_TEST(seals[0].record_count == 2);
   BOOST_TEST(seals[0].schema_hash == HashOf("schema"));
@@ -583,14 +584,18 @@ BOOST_AUTO_TEST_CASE(key_revoked_before_the_event_time_is_refused) {
   auto revoke = JsonValue::Object();
   revoke.set("id", JsonValue("s1"));
   revoke.set("key", JsonValue(ToBase64(c.site1_.key.public_key().raw())));
-  revoke.set("revokedAt", JsonValue("2026-11-21T12:00:00Z"));
+  revoke.set("revokedAt", JsonValue("2026-11-22T12:00:00Z"));
+  // Judged by the log's time: the key signs until the log's clock reaches the revocation,
+  // whatever time the site writes.
+  c.now_ = ParseUtcTime("2026-11-22T11:59:59Z").value();
   C::Expect(c.Append(TrialOrg{"authority"}, "org.key_revoke", revoke, &c.authority_));
   C::Expect(c.Do(c.site1_, "trial.submit",
                  {{"domain", "AE"}, {"records", C::Records({{"r1", ""}})}},
-                 "2026-11-21T11:59:59Z"));
+                 "2026-11-22T11:59:59Z"));
+  c.now_ = ParseUtcTime("2026-11-22T12:00:00Z").value();
   BOOST_TEST(C::Code(c.Do(c.site1_, "trial.submit",
                           {{"domain", "AE"}, {"records", C::Records({{"r2", ""}})}},
-                          "2026-11-21T12:00:00Z")) == "event.key_revoked");
+                          "2026-11-22T11:00:00Z")) == "event.key_revoked");
 }
 
 BOOST_AUTO_TEST_CASE(future_timestamp_is_refused) {
@@ -599,7 +604,7 @@ BOOST_AUTO_TEST_CASE(future_timestamp_is_refused) {
                           {{"protocolHash", HashOf("p")},
                            {"version", "1"},
                            {"outcomes", C::Outcomes({"death"}, {})}},
-                          "2026-11-23T00:00:00Z")) == "event.future_time");
+                          "2026-11-23T00:00:00Z")) == "event.time_skew");
   BOOST_TEST(c.view_->Protocols("T1").value().empty());
 }
 

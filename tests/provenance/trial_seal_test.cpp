@@ -493,6 +493,20 @@ BOOST_AUTO_TEST_CASE(a_disclosure_whose_key_names_another_record_is_refused) {
   BOOST_TEST(provenance::VerifyDisclosure(base->disclosure, verifiers).has_value());
 }
 
+// A seal signed for another log (another shard's) is not evidence about this one, even when
+// this log happens to hold it.
+BOOST_AUTO_TEST_CASE(a_seal_entry_signed_for_another_log_is_refused) {
+  auto base = DiscloseOneAeRecord();
+  const uint64_t index = base->log.Append(
+      TestLog::SealEntry("PDG-TRIAL-01", "AE", base->seal.summary, "log.example/other-shard"));
+  provenance::Disclosure d = base->disclosure;
+  d.evidence = base->log.Evidence(index);
+  auto r = provenance::VerifyDisclosure(d, base->log.Verifiers());
+  BOOST_REQUIRE(!r.has_value());
+  BOOST_TEST(r.error().code() == "disclosure.seal_entry_invalid");
+  BOOST_TEST(r.error().message().find("log.example/other-shard") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(a_seal_entry_that_is_not_a_trial_seal_is_refused) {
   auto base = DiscloseOneAeRecord();
   // Entry 0 is a filler event, validly signed and included, but not a trial.seal.

@@ -24,7 +24,7 @@ namespace {
 constexpr const char* kOrigin = "example.org/audit-log";
 
 std::string SignedEntry(const PrivateKey& key, int64_t n) {
-  return SignEntry(JsonValue::Object().set("kind", "test").set("n", n), key).value();
+  return SignEntry(JsonValue::Object().set("kind", "test").set("n", n), key, kOrigin).value();
 }
 
 // 40 signed entries with checkpoints at 20 and 40.

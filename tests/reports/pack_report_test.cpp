@@ -7,6 +7,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "pedigree/provenance/provenance.h"
+#include "pedigree/base/time.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/html.h"
 #include "supply_scenario.h"
@@ -430,6 +431,32 @@ BOOST_AUTO_TEST_CASE(control_characters_in_a_product_name_never_reach_the_output
       BOOST_TEST(out.find("Examplamab\\x1b[2K\\rVERIFIED\\u009b2K") != std::string::npos);
     }
   }
+}
+
+// An event replayed from an offline buffer is shown with the time its author claims and the
+// time the log sequenced it, in every rendering.
+BOOST_AUTO_TEST_CASE(each_event_shows_its_claimed_and_its_logged_time) {
+  SupplyScenario s;
+  s.RunChain();
+  const int64_t dispensed = s.now();
+  const uint64_t undo =
+      s.Submit("ph1", JsonValue::Object()
+                          .set("kind", "undo")
+                          .set("epcs", JsonValue::Strings({SupplyScenario::Pack("S1")}))
+                          .set("location", s.ph1_gln)
+                          .set("time", FormatUtcTime(dispensed + 30)));
+  JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
+  BOOST_TEST(Verdict(r) == "VERIFIED");
+  const JsonValue& last = r.find("events")->as_array().back();
+  BOOST_TEST(last.find("index")->as_int() == static_cast<int64_t>(undo));
+  const std::string claimed = FormatUtcTime(dispensed + 30), logged = FormatUtcTime(s.now());
+  BOOST_TEST(last.find("time")->as_string() == claimed);
+  BOOST_TEST(last.find("sequencedTime")->as_string() == logged);
+  const std::string text = RenderPackText(r);
+  BOOST_TEST(text.find(claimed + " (logged " + logged + ")") != std::string::npos);
+  const std::string html = RenderHtml(r);
+  BOOST_TEST(html.find(claimed + "<br><small>logged " + logged + "</small>") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "pedigree/base/time.h"
 #include "pedigree/scanner/trial_data.h"
 #include "supply_scenario.h"
 
@@ -329,8 +330,15 @@ BOOST_AUTO_TEST_CASE(full_trial_history_is_verified_with_every_event_and_signer)
   BOOST_TEST(r.find("alerts")->size() == 0u);
   BOOST_TEST(r.find("registry")->size() == 2u);  // org.register of sp and s1
 
+  // Each event shows the time its signer claims and the log's sequencing time.
+  BOOST_TEST(!seal.find("time")->as_string().empty());
+  const std::string logged = seal.find("sequencedTime")->as_string();
+  BOOST_TEST(ParseUtcTime(logged).has_value());
+  BOOST_TEST(ParseUtcTime(logged).value() <= s.now());
+
   std::string text = RenderTrialText(r);
   BOOST_TEST(text.rfind("VERIFIED: ", 0) == 0u);
+  BOOST_TEST(text.find("(logged " + logged + ")") != std::string::npos);
   BOOST_TEST(text.find("unlock") != std::string::npos);
   BOOST_TEST(text.find("approver: Dr Bea Reviewer") != std::string::npos);
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cassert>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -180,7 +181,23 @@ Status Ledger::StartSequencer(const LedgerOptions& options) {
   SequencerOptions seq;
   seq.verify_threads = options.verify_threads;
   seq.max_batch = options.max_batch;
-  seq.verifier = [](std::string_view entry) { return VerifyEntry(entry); };
+  seq.verifier = [origin = origin_](std::string_view entry) {
+    return VerifySubmission(entry, origin);
+  };
+  seq.clock = options.clock;
+  if (!seq.clock) {
+    seq.clock = [] {
+      return std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+          .count();
+    };
+  }
+  // Times never decrease along the log, across restarts too.
+  PEDIGREE_ASSIGN(size, storage_->Size());
+  if (*size > 0) {
+    PEDIGREE_ASSIGN(last, storage_->ReadEntry(*size - 1));
+    seq.last_time = LeafSequencingTime(*last).value_or(0);
+  }
   if (options.attach) {
     auto validator = options.attach(*storage_, log_public_key_);
     if (!validator) return std::unexpected(validator.error());
@@ -295,7 +312,7 @@ Result<Hash> Ledger::RootAt(uint64_t size) {
 Result<std::string> Ledger::Entry(uint64_t index) { return storage_->ReadEntry(index); }
 
 Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
-  return SignEntry(payload, *node_key_);
+  return SignEntry(payload, *node_key_, origin_);
 }
 
 Bytes Ledger::SignStatement(std::string_view message) const {
@@ -309,7 +326,7 @@ Result<AuditReport> Ledger::Audit() {
   // The audit checks checkpoint roots against the tree; the signatures on them are
   // the log's, which only the ledger knows.
   return AuditLog(
-      *storage_, [](std::string_view entry) { return VerifyEntry(entry); }, 0,
+      *storage_, [this](std::string_view entry) { return VerifyLeaf(entry, origin_); }, 0,
       [this](const StoredCheckpoint& checkpoint) { return CheckSignedCheckpoint(checkpoint); });
 }
 

@@ -4,6 +4,7 @@
 #include <optional>
 #include <unordered_map>
 
+#include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
 
 namespace pedigree::log {
@@ -31,6 +32,7 @@ Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage, Sequenc
 Sequencer::Sequencer(LogStorage& storage, SequencerOptions options, CompactRange range)
     : storage_(storage), options_(std::move(options)), range_(std::move(range)) {
   root_ = range_.Root();
+  last_time_ = options_.last_time;
   if (options_.verifier) {
     size_t threads = options_.verify_threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -65,7 +67,7 @@ std::future<Result<uint64_t>> Sequencer::Submit(std::string entry, std::string i
   auto future = item->promise.get_future();
   // Hash on the submitting thread: submitters run in parallel, the writer does not.
   const bool skip_verifier = !options_.verifier || already_verified;
-  if (skip_verifier) item->leaf_hash = LeafHash(AsBytes(item->entry));
+  if (skip_verifier && !options_.clock) item->leaf_hash = LeafHash(AsBytes(item->entry));
   std::unique_lock lock(mu_);
   not_full_.wait(lock, [&] { return stopping_ || queue_.size() < options_.queue_capacity; });
   if (stopping_) {
@@ -129,7 +131,7 @@ void Sequencer::VerifyLoop() {
       // ones; Submit has hashed them.
       if (item->already_verified) continue;
       item->verdict = options_.verifier(item->entry);
-      if (item->verdict) item->leaf_hash = LeafHash(AsBytes(item->entry));
+      if (item->verdict && !options_.clock) item->leaf_hash = LeafHash(AsBytes(item->entry));
     }
     lock.lock();
     for (Item* item : claimed) item->verified = true;
@@ -202,6 +204,22 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
       batch_keys.emplace(item.key, i);
     }
     accepted.push_back(i);
+  }
+  if (options_.clock && !accepted.empty()) {
+    // One reading per batch: the entries of a commit share its time. The leaf is hashed
+    // here, after the splice, so the hash commits the time.
+    last_time_ = std::max(last_time_, options_.clock());
+    std::erase_if(accepted, [&](size_t i) {
+      Item& item = *batch[i];
+      if (!StampEntry(item.entry, last_time_)) {
+        results[i] = Fail(Error("entry.version_unsupported",
+                                "only an unsequenced version 2 envelope can be sequenced")
+                              .at_field("log"));
+        return true;
+      }
+      item.leaf_hash = LeafHash(AsBytes(item.entry));
+      return false;
+    });
   }
 
   // Commit in segments: a validator rejection rolls the transaction back, then the

@@ -7,11 +7,13 @@ namespace pedigree::provenance {
 
 log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& state,
                                            std::function<int64_t()> now,
-                                           std::optional<log::PublicKey> authority) {
+                                           std::optional<log::PublicKey> authority,
+                                           TimeBounds bounds) {
   log::LedgerOptions options;
+  options.clock = now;
   options.model = kModelName;
   if (authority) options.initial_meta = {{kAuthorityKeyMeta, ToBase64(authority->raw())}};
-  options.attach = [&state, now = std::move(now)](
+  options.attach = [&state, now = std::move(now), bounds](
                        log::LogStorage& storage,
                        const log::PublicKey& log_key) -> Result<log::EntryValidator> {
     auto model = storage.GetMeta("model");
@@ -25,8 +27,8 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
     // The derived tables live in the ledger's own file, written in the append's transaction.
     auto* sqlite = dynamic_cast<log::SqliteStorage*>(&storage);
     if (!sqlite) return Fail("node.storage", "the provenance model needs SQLite storage");
-    PEDIGREE_ASSIGN(attached,
-                    ProvenanceState::Attach(sqlite->handle(), {*authority_key, log_key, now}));
+    PEDIGREE_ASSIGN(attached, ProvenanceState::Attach(sqlite->handle(),
+                                                      {*authority_key, log_key, now, bounds}));
     PEDIGREE_ASSIGN(applied, (*attached)->AppliedSize());
     PEDIGREE_ASSIGN(size, storage.Size());
     // Both are written in one transaction, so they can only differ if the file was

@@ -45,6 +45,11 @@ CREATE TABLE IF NOT EXISTS pack_events(
   PRIMARY KEY(gtin, serial, idx)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS container_events(
   sscc TEXT NOT NULL, idx INTEGER NOT NULL, PRIMARY KEY(sscc, idx)) WITHOUT ROWID;
+-- The latest claimed (client) time of an event on each pack, for the rule that an event is
+-- never dated before the previous one on the same pack (sequenced entries only).
+CREATE TABLE IF NOT EXISTS pack_times(
+  gtin TEXT NOT NULL, serial TEXT NOT NULL, time INTEGER NOT NULL,
+  PRIMARY KEY(gtin, serial)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS batch_events(
   gtin TEXT NOT NULL, lot TEXT NOT NULL, idx INTEGER NOT NULL,
   PRIMARY KEY(gtin, lot, idx)) WITHOUT ROWID;

@@ -71,12 +71,17 @@ struct ProvenanceState::Impl {
   // The event being applied.
   uint64_t index = 0;
   std::string org;
-  int64_t time = 0;
+  int64_t time = 0;          // the time the rules use: the sequencing time, if the leaf has one
+  int64_t claimed_time = 0;  // the payload's own "time"
+  bool sequenced = false;
   std::vector<std::string> roles;
 
   Impl(sqlite3* handle, ProvenanceConfig c) : db(handle), config(std::move(c)) {}
 
-  Status Dispatch(uint64_t idx, std::span<const uint8_t> key, const JsonValue& payload);
+  Status Dispatch(uint64_t idx, std::span<const uint8_t> key, const JsonValue& payload,
+                  std::optional<int64_t> sequenced_at);
+  Status CheckClaimedTime(const std::string& time_text, std::optional<int64_t> sequenced_at);
+  Status CheckClaimedOrder(const PackKey& pack);
   Status CheckSigner(std::span<const uint8_t> key);
   Status RequireRole(std::initializer_list<const char*> any_of, const std::string& kind);
   Status RecordPackEvent(const PackKey& pack);
@@ -157,10 +162,18 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
   }
   auto raw_key = FromBase64(key->as_string());
   if (!raw_key) return std::unexpected(raw_key.error());
+  // The log's own time, spliced in by the sequencer (version 2 leaves); see envelope.h.
+  std::optional<int64_t> sequenced_at;
+  if (const JsonValue* seq = envelope->find("seq")) {
+    const JsonValue* t = seq->is_object() ? seq->find("time") : nullptr;
+    if (!t || !t->is_string()) return Fail("entry.malformed", "envelope's seq lacks a time");
+    PEDIGREE_ASSIGN(at, ParseUtcTime(t->as_string()));
+    sequenced_at = *at;
+  }
 
   // A refusal leaves nothing behind; the savepoint's statements are cached, not re-parsed.
   PEDIGREE_ASSIGN(savepoint, log::sql::Savepoint::Begin(impl_->db));
-  Status result = impl_->Dispatch(index, *raw_key, *payload);
+  Status result = impl_->Dispatch(index, *raw_key, *payload, sequenced_at);
   if (result) {
     auto q = impl_->db.Prepare(
         "INSERT INTO provenance_meta(key, value) VALUES('applied', ?1) "
@@ -176,8 +189,63 @@ Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
   return savepoint->Release();
 }
 
+Status ProvenanceState::Impl::CheckClaimedTime(const std::string& time_text,
+                                               std::optional<int64_t> sequenced_at) {
+  auto t = ParseUtcTime(time_text);
+  if (!t) return Fail(t.error().at_field("time"));
+  claimed_time = *t;
+  sequenced = sequenced_at.has_value();
+  if (!sequenced_at) {
+    // A version 1 leaf has no log time: the rules judge it by its claimed time, as they
+    // did when it was appended.
+    int64_t now = config.now();
+    if (*t > now + kFutureSlack) {
+      return Fail(
+          Error("event.future_time",
+                "event time " + time_text + " is ahead of the node's clock " + FormatUtcTime(now))
+              .at_field("time"));
+    }
+    time = *t;
+    return Ok();
+  }
+  const TimeBounds& bounds = config.time_bounds;
+  const int64_t seq = *sequenced_at;
+  if (*t > seq + bounds.future_skew) {
+    return Fail(
+        Error("event.time_skew", "event time " + time_text + " is " + std::to_string(*t - seq) +
+                                     " s ahead of the log's sequencing time " + FormatUtcTime(seq) +
+                                     "; the bound is " + std::to_string(bounds.future_skew) + " s")
+            .at_field("time"));
+  }
+  if (*t < seq - bounds.offline_buffer) {
+    return Fail(Error("event.time_skew", "event time " + time_text + " is " +
+                                             std::to_string(seq - *t) +
+                                             " s before the log's sequencing time " +
+                                             FormatUtcTime(seq) + "; the offline-buffer bound is " +
+                                             std::to_string(bounds.offline_buffer) + " s")
+                    .at_field("time"));
+  }
+  time = seq;
+  return Ok();
+}
+
+Status ProvenanceState::Impl::CheckClaimedOrder(const PackKey& pack) {
+  if (!sequenced) return Ok();
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT time FROM pack_times WHERE gtin = ?1 AND serial = ?2"));
+  q->Bind(1, pack.gtin).Bind(2, pack.serial);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (*row && claimed_time < q->Int(0)) {
+    return Fail(Error("event.time_before_previous", "event time " + FormatUtcTime(claimed_time) +
+                                                        " is before " + FormatUtcTime(q->Int(0)) +
+                                                        ", the time of the previous event on " +
+                                                        PackIdOf(pack))
+                    .at_field("time"));
+  }
+  return Ok();
+}
+
 Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> key,
-                                       const JsonValue& p) {
+                                       const JsonValue& p, std::optional<int64_t> sequenced_at) {
   index = idx;
   PEDIGREE_ASSIGN(v, Int(p, "v"));
   if (*v != 1) return Fail(Malformed("v", "unsupported payload version " + std::to_string(*v)));
@@ -185,17 +253,8 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
   PEDIGREE_ASSIGN(actor, Str(p, "org"));
   PEDIGREE_ASSIGN(client_id, Str(p, "clientId"));
   PEDIGREE_ASSIGN(time_text, Str(p, "time"));
-  auto t = ParseUtcTime(*time_text);
-  if (!t) return Fail(t.error().at_field("time"));
-  int64_t now = config.now();
-  if (*t > now + kFutureSlack) {
-    return Fail(
-        Error("event.future_time",
-              "event time " + *time_text + " is ahead of the node's clock " + FormatUtcTime(now))
-            .at_field("time"));
-  }
+  PEDIGREE_TRY(CheckClaimedTime(*time_text, sequenced_at));
   org = *actor;
-  time = *t;
   roles.clear();
 
   // Registry and alert events are signed by the authority and the node; every other
@@ -288,6 +347,11 @@ Status ProvenanceState::Impl::RequireRole(std::initializer_list<const char*> any
 }
 
 Status ProvenanceState::Impl::RecordPackEvent(const PackKey& pack) {
+  PEDIGREE_TRY(CheckClaimedOrder(pack));
+  PEDIGREE_ASSIGN(t, db.Prepare("INSERT INTO pack_times(gtin, serial, time) VALUES(?1, ?2, ?3) "
+                                "ON CONFLICT(gtin, serial) DO UPDATE SET time = excluded.time"));
+  t->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, claimed_time);
+  PEDIGREE_TRY(t->Run());
   PEDIGREE_ASSIGN(
       q, db.Prepare("INSERT OR IGNORE INTO pack_events(gtin, serial, idx) VALUES(?1, ?2, ?3)"));
   q->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, static_cast<int64_t>(index));
@@ -361,6 +425,8 @@ Result<std::string> ProvenanceState::Impl::OwnLocation(const JsonValue& p) {
 }
 
 Result<std::optional<PackView>> ProvenanceState::Impl::LoadPack(const PackKey& key) {
+  // Before any rule judges the pack, so that a backdated event is named as such.
+  PEDIGREE_TRY(CheckClaimedOrder(key));
   PEDIGREE_ASSIGN(q, db.Prepare(kSelectPack));
   q->Bind(1, key.gtin).Bind(2, key.serial);
   PEDIGREE_ASSIGN(row, q->Step());

@@ -832,6 +832,12 @@ Result<VerifiedDisclosure> VerifyDisclosure(const Disclosure& d,
                       "sealEntry is not a valid signed entry: " + entry.error().ToString())
                     .at_field("sealEntry"));
   }
+  if (entry->version >= 2 && entry->log != checkpoint->origin) {
+    return Fail(Error("disclosure.seal_entry_invalid", "sealEntry is signed for the log '" +
+                                                           entry->log + "', the checkpoint is '" +
+                                                           checkpoint->origin + "'")
+                    .at_field("sealEntry"));
+  }
   const JsonValue& p = entry->payload;
   const auto text = [&p](std::string_view name) -> std::string {
     const JsonValue* v = p.find(name);

@@ -81,6 +81,8 @@ int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
   std::string input_path = args->positionals().empty() ? "-" : args->positionals()[0];
   PEDIGREE_TRY_ASSIGN(text, ReadInput(input_path, io.in));
   bool presigned = args->has("signed");
+  // Opened first: entries are signed for this ledger's origin.
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
   std::vector<std::string> envelopes;
   if (presigned) {
     // Already signed envelopes, one per line, appended byte for byte.
@@ -102,7 +104,7 @@ int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
       payloads.push_back(&*payload);
     }
     for (const JsonValue* p : payloads) {
-      PEDIGREE_TRY_ASSIGN(envelope, log::SignEntry(*p, *key));
+      PEDIGREE_TRY_ASSIGN(envelope, log::SignEntry(*p, *key, (*opened)->origin()));
       envelopes.push_back(std::move(*envelope));
     }
   }
@@ -110,7 +112,6 @@ int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
     return PrintError(io.err, Error("cli.usage", "--idempotency-key applies to a single entry")
                                   .at_field("idempotency-key"));
   }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
   std::vector<std::future<Result<uint64_t>>> pending;
   for (std::string& e : envelopes) {
     pending.push_back((*opened)->Submit(e, args->get("idempotency-key").value_or("")));
@@ -122,7 +123,10 @@ int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
     auto item = JsonValue::Object();
     if (index) {
       item.set("index", Int(*index));
-      item.set("leaf_hash", HashJson(log::LeafHash(AsBytes(envelopes[i]))));
+      // The stored leaf, which carries the log's sequencing time.
+      auto leaf = (*opened)->Entry(*index);
+      if (!leaf) return PrintError(io.err, leaf.error());
+      item.set("leaf_hash", HashJson(log::LeafHash(AsBytes(*leaf))));
     } else {
       item.set("error", JsonValue(index.error().ToString()));
       rc = 1;

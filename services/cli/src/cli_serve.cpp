@@ -48,6 +48,10 @@ struct ServeSettings {
       // Alerts recorded per (refused organisation, alert code) per hour (docs/alerts.md,
       // "Rate limit"); further refusals are answered but not recorded.
       {"alert_limit", "10"},
+      // How far an event's own time may lie ahead of / behind the log's sequencing time
+      // (docs/operations.md, "Event time"), in seconds.
+      {"time_future_skew", "300"},
+      {"time_offline_buffer", "259200"},
   };
 };
 
@@ -101,6 +105,8 @@ constexpr NumberRule kNumberRules[] = {
     {"max_dataset_bytes", 1, 1LL << 34, true},
     {"rate_limit", 0, 1e6, false},
     {"alert_limit", 0, 1e6, true},
+    {"time_future_skew", 0, 86400, true},
+    {"time_offline_buffer", 0, 366 * 86400, true},
 };
 
 Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
@@ -187,6 +193,11 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   if (!rate_limit) return PrintError(io.err, rate_limit.error());
   auto alert_limit = NumberSetting(settings, "alert_limit");
   if (!alert_limit) return PrintError(io.err, alert_limit.error());
+  auto future_skew = SizeSetting(settings, "time_future_skew");
+  auto offline_buffer = SizeSetting(settings, "time_offline_buffer");
+  for (auto* r : {&future_skew, &offline_buffer}) {
+    if (!*r) return PrintError(io.err, r->error());
+  }
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
   config.max_body_bytes = *max_body;
@@ -206,7 +217,9 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
-  auto node = SupplyNode::Open(args->dir());
+  auto node =
+      SupplyNode::Open(args->dir(), {.future_skew = static_cast<int64_t>(*future_skew),
+                                     .offline_buffer = static_cast<int64_t>(*offline_buffer)});
   if (!node) return PrintError(io.err, node.error());
   (*node)->SetAlertLimit(static_cast<int64_t>(*alert_limit));
   auto tokens = TokenStore::Open(TokensPath(args->dir()));

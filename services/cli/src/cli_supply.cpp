@@ -154,7 +154,8 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
     // Sign here with the given key file; the node only sequences.
     auto key = log::PrivateKey::LoadPem(*key_path);
     if (!key) return PrintError(io.err, key.error());
-    auto envelope = SignCommand(*payload, *org, *key, (*node)->Now(), "cli-");
+    auto envelope =
+        SignCommand(*payload, *org, *key, (*node)->Now(), "cli-", (*node)->ledger().origin());
     if (!envelope) return PrintError(io.err, envelope.error());
     index = (*node)->Submit(std::move(*envelope));
   } else {

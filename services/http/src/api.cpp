@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "api_common.h"
+#include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/tiles.h"
 #include "pedigree/provenance/identifiers.h"
@@ -151,9 +152,16 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         }
         auto index = node.Submit(req.body);
         if (!index) return ErrorResponse(index.error());
+        // The stored leaf carries the log's sequencing time, so its hash is not the
+        // submitted envelope's.
+        auto leaf = node.ledger().Entry(*index);
+        if (!leaf) return ErrorResponse(leaf.error());
         auto out = JsonValue::Object();
         out.set("index", Int(*index));
-        out.set("leafHash", JsonValue(ToBase64(log::LeafHash(AsBytes(req.body)))));
+        out.set("leafHash", JsonValue(ToBase64(log::LeafHash(AsBytes(*leaf)))));
+        if (auto at = log::LeafSequencingTime(*leaf)) {
+          out.set("sequencedTime", JsonValue(FormatUtcTime(*at)));
+        }
         return Json(201, out);
       },
       BodyKind::kJson));

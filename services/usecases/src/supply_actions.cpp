@@ -136,7 +136,7 @@ JsonValue DispensePayload(std::vector<std::string> epcs, std::string location) {
 
 Result<std::string> SignCommand(JsonValue& payload, const std::string& org,
                                 const log::PrivateKey& key, int64_t now,
-                                std::string_view client_prefix) {
+                                std::string_view client_prefix, std::string_view origin) {
   if (!payload.find("v")) payload.set("v", JsonValue(int64_t{1}));
   payload.set("org", JsonValue(org));
   if (!payload.find("time")) payload.set("time", JsonValue(FormatUtcTime(now)));
@@ -145,7 +145,7 @@ Result<std::string> SignCommand(JsonValue& payload, const std::string& org,
     RandomBytes(random);
     payload.set("clientId", JsonValue(std::string(client_prefix) + ToHex(random)));
   }
-  return log::SignEntry(payload, key);
+  return log::SignEntry(payload, key, origin);
 }
 
 }  // namespace pedigree::services

@@ -44,17 +44,20 @@ SupplyNode::~SupplyNode() {
 
 Result<std::unique_ptr<SupplyNode>> SupplyNode::Create(const std::string& dir,
                                                        const std::string& origin,
-                                                       const log::PublicKey& authority) {
-  return Start(dir, origin, &authority);
+                                                       const log::PublicKey& authority,
+                                                       provenance::TimeBounds bounds) {
+  return Start(dir, origin, &authority, bounds);
 }
 
-Result<std::unique_ptr<SupplyNode>> SupplyNode::Open(const std::string& dir) {
-  return Start(dir, std::nullopt, nullptr);
+Result<std::unique_ptr<SupplyNode>> SupplyNode::Open(const std::string& dir,
+                                                     provenance::TimeBounds bounds) {
+  return Start(dir, std::nullopt, nullptr, bounds);
 }
 
 Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
                                                       std::optional<std::string> origin,
-                                                      const log::PublicKey* authority) {
+                                                      const log::PublicKey* authority,
+                                                      provenance::TimeBounds bounds) {
   std::unique_ptr<SupplyNode> node(new SupplyNode());
   node->dir_ = dir;
   node->now_ = [] {
@@ -65,7 +68,7 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
   SupplyNode* self = node.get();
   log::LedgerOptions options = provenance::ProvenanceLedgerOptions(
       node->state_, [self] { return self->Now(); },
-      authority ? std::optional<log::PublicKey>(*authority) : std::nullopt);
+      authority ? std::optional<log::PublicKey>(*authority) : std::nullopt, bounds);
   Result<std::unique_ptr<log::Ledger>> ledger =
       origin ? log::Ledger::Create(dir, *origin, options) : log::Ledger::Open(dir, options);
   if (!ledger) return std::unexpected(ledger.error());
@@ -230,7 +233,8 @@ Result<uint64_t> SupplyNode::SubmitAsAuthority(const log::PrivateKey& authority,
                                                const std::string& client_id, JsonValue payload) {
   payload.set("kind", JsonValue(kind));
   payload.set("clientId", JsonValue(client_id));
-  PEDIGREE_ASSIGN(envelope, SignCommand(payload, "authority", authority, Now(), ""));
+  PEDIGREE_ASSIGN(envelope,
+                  SignCommand(payload, "authority", authority, Now(), "", ledger_->origin()));
   return Submit(std::move(*envelope));
 }
 
@@ -287,7 +291,7 @@ Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload)
     }
     key = it->second.get();
   }
-  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, Now(), "node-"));
+  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, Now(), "node-", ledger_->origin()));
   // The payload is at hand: no need to parse the envelope back.
   return SubmitChecked(std::move(*envelope), payload, true);
 }

@@ -138,22 +138,40 @@ func main() {
 				fail("CheckRecord accepted a flipped proof for index %d", index)
 			}
 		}
-		// The envelope is canonical JSON {"alg","key","payload","sig"}: the signed payload bytes
-		// are exactly the text between "payload": and ,"sig":.
+		// The envelope is canonical JSON: version 2 {"alg","key","log","payload","seq","sig"}
+		// (seq, the log's sequencing time, is outside the signature) or version 1
+		// {"alg","key","payload","sig"}. The signed payload bytes are exactly the text after
+		// "payload": up to ,"seq": (or ,"sig": without seq).
 		var env struct {
 			Alg     string          `json:"alg"`
 			Key     string          `json:"key"`
+			Log     *string         `json:"log"`
 			Payload json.RawMessage `json:"payload"`
-			Sig     string          `json:"sig"`
+			Seq     *struct {
+				Time string `json:"time"`
+			} `json:"seq"`
+			Sig string `json:"sig"`
 		}
 		if err := json.Unmarshal([]byte(e.Entry), &env); err != nil || env.Alg != "Ed25519" {
 			fail("entry %d: envelope %v", index, err)
 		}
 		start := strings.Index(e.Entry, `,"payload":`) + len(`,"payload":`)
 		end := strings.LastIndex(e.Entry, `,"sig":`)
+		if env.Seq != nil {
+			end = strings.LastIndex(e.Entry[:end], `,"seq":`)
+		}
 		key, _ := base64.StdEncoding.DecodeString(env.Key)
 		sig, _ := base64.StdEncoding.DecodeString(env.Sig)
 		msg := append([]byte("pedigree/entry/v1\n"), e.Entry[start:end]...)
+		if env.Log != nil {
+			if *env.Log != verifier.Name() {
+				fail("entry %d: signed for the log %q, not %q", index, *env.Log, verifier.Name())
+			}
+			if env.Seq == nil {
+				fail("entry %d: a version 2 leaf without its sequencing time", index)
+			}
+			msg = append([]byte("pedigree/entry/v2\n"+*env.Log+"\n"), e.Entry[start:end]...)
+		}
 		if len(key) != ed25519.PublicKeySize || !ed25519.Verify(key, msg, sig) {
 			fail("entry %d: Ed25519 signature does not verify", index)
 		}

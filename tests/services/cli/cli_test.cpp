@@ -117,6 +117,10 @@ BOOST_AUTO_TEST_CASE(serve_settings_are_parsed_strictly_and_name_the_setting) {
       {{"--port", "65536"}, "config.bad_value", "port"},
       {{"--port", "+80"}, "config.bad_value", "port"},
       {{"--operator-org", "Evil Org/../x"}, "config.bad_value", "operator_org"},
+      {{"--time-future-skew", "-5"}, "config.bad_value", "time_future_skew"},
+      {{"--time-future-skew", "90000"}, "config.bad_value", "time_future_skew"},
+      {{"--time-offline-buffer", "72h"}, "config.bad_value", "time_offline_buffer"},
+      {{"--time-offline-buffer", "99999999"}, "config.bad_value", "time_offline_buffer"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {"serve", "--dir", tmp / "none"};

@@ -221,12 +221,12 @@ BOOST_AUTO_TEST_CASE(idempotency_key_reused_with_a_different_body_is_a_conflict)
   p.set("lot", JsonValue("LOT2"));
   p.set("expiry", JsonValue("2028-05-31"));
   p.set("quantity", JsonValue(int64_t{5}));
-  std::string envelope = log::SignEntry(p, api.keys_.at("mfg")).value();
+  std::string envelope = log::SignEntry(p, api.keys_.at("mfg"), "example.org/api-test").value();
   BOOST_REQUIRE_EQUAL(api.Call("mfg", "POST", "/v1/events", envelope).status, 201);
   BOOST_TEST(api.Call("mfg", "POST", "/v1/events", envelope).status == 201);
   p.set("quantity", JsonValue(int64_t{6}));
-  Reply changed =
-      api.Call("mfg", "POST", "/v1/events", log::SignEntry(p, api.keys_.at("mfg")).value());
+  Reply changed = api.Call("mfg", "POST", "/v1/events",
+                           log::SignEntry(p, api.keys_.at("mfg"), "example.org/api-test").value());
   BOOST_TEST(changed.status == 409);
   BOOST_TEST(Api::ErrorCode(changed) == "idempotency.conflict");
   BOOST_TEST(api.node_->ledger().size() == size + 1);
@@ -540,7 +540,7 @@ BOOST_AUTO_TEST_CASE(client_signed_events_must_verify_and_match_the_token) {
   p.set("lot", JsonValue("LOT2"));
   p.set("expiry", JsonValue("2028-05-31"));
   p.set("quantity", JsonValue(int64_t{5}));
-  std::string envelope = log::SignEntry(p, api.keys_.at("mfg")).value();
+  std::string envelope = log::SignEntry(p, api.keys_.at("mfg"), "example.org/api-test").value();
   BOOST_TEST(api.Call("ph1", "POST", "/v1/events", envelope).status ==
              403);  // ph1's token, mfg's event
   std::string forged = envelope;
@@ -549,13 +549,24 @@ BOOST_AUTO_TEST_CASE(client_signed_events_must_verify_and_match_the_token) {
   Reply bad = api.Call("mfg", "POST", "/v1/events", forged);
   BOOST_TEST(bad.status == 422);
   BOOST_TEST(Api::ErrorCode(bad).rfind("entry.", 0) == 0u);
-  std::string wrong_key = log::SignEntry(p, api.keys_.at("ph1")).value();
+  std::string wrong_key = log::SignEntry(p, api.keys_.at("ph1"), "example.org/api-test").value();
   BOOST_TEST(Api::ErrorCode(api.Call("mfg", "POST", "/v1/events", wrong_key)) ==
              "event.unknown_key");
   Reply good = api.Call("mfg", "POST", "/v1/events", envelope);
   BOOST_TEST(good.status == 201);
+  const uint64_t index = static_cast<uint64_t>(Api::Body(good).find("index")->as_int());
+  const std::string leaf = api.node_->ledger().Entry(index).value();
   BOOST_TEST(Api::Body(good).find("leafHash")->as_string() ==
-             ToBase64(log::LeafHash(AsBytes(envelope))));
+             ToBase64(log::LeafHash(AsBytes(leaf))));
+  BOOST_TEST(Api::Body(good).find("sequencedTime")->as_string() ==
+             log::OpenEntry(leaf).value().sequenced_text);
+  // Signed for another log (a shard, another consortium's ledger): refused, not appended.
+  p.set("clientId", JsonValue("c-2"));
+  Reply replayed =
+      api.Call("mfg", "POST", "/v1/events",
+               log::SignEntry(p, api.keys_.at("mfg"), "example.org/another-ledger").value());
+  BOOST_TEST(replayed.status == 422);
+  BOOST_TEST(Api::ErrorCode(replayed) == "entry.wrong_log");
 }
 
 BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {

@@ -126,7 +126,8 @@ BOOST_AUTO_TEST_CASE(commission_generates_distinct_serials_when_asked) {
 BOOST_AUTO_TEST_CASE(sign_command_fills_what_the_envelope_needs_and_keeps_what_is_given) {
   const auto key = log::PrivateKey::Generate();
   auto payload = DispensePayload({kPackUri}, "9506000134376");
-  auto envelope = SignCommand(payload, "apotheke-1", key, 1'800'000'000, "t-");
+  auto envelope =
+      SignCommand(payload, "apotheke-1", key, 1'800'000'000, "t-", "example.org/pharmacy-log");
   BOOST_REQUIRE_MESSAGE(envelope.has_value(), Why(envelope));
   BOOST_TEST(payload.find("org")->as_string() == "apotheke-1");
   BOOST_TEST(payload.find("time")->as_string() == "2027-01-15T08:00:00Z");
@@ -134,11 +135,15 @@ BOOST_AUTO_TEST_CASE(sign_command_fills_what_the_envelope_needs_and_keeps_what_i
   BOOST_TEST(payload.find("clientId")->as_string().starts_with("t-"));
   auto opened = log::OpenEntry(*envelope);
   BOOST_REQUIRE_MESSAGE(opened.has_value(), Why(opened));
+  BOOST_TEST(opened->version == 2);
+  BOOST_TEST(opened->log == "example.org/pharmacy-log");
 
   auto given = DispensePayload({kPackUri}, "9506000134376");
   given.set("clientId", JsonValue("mine-1"));
   given.set("time", JsonValue("2026-01-01T00:00:00Z"));
-  BOOST_REQUIRE(SignCommand(given, "apotheke-1", key, 1'800'000'000, "t-").has_value());
+  BOOST_REQUIRE(
+      SignCommand(given, "apotheke-1", key, 1'800'000'000, "t-", "example.org/pharmacy-log")
+          .has_value());
   BOOST_TEST(given.find("clientId")->as_string() == "mine-1");
   BOOST_TEST(given.find("time")->as_string() == "2026-01-01T00:00:00Z");
 }

@@ -44,6 +44,9 @@ struct LedgerOptions {
   std::string model;
   // Metadata written by Create before `attach` runs (e.g. the consortium authority key).
   std::vector<std::pair<std::string, std::string>> initial_meta;
+  // The log's clock (unix seconds): the sequencing time recorded in every entry (see
+  // SequencerOptions::clock). Empty = the system clock.
+  std::function<int64_t()> clock;
   size_t verify_threads = 0;  // 0 = all cores
   size_t max_batch = 4096;
 };
@@ -95,8 +98,9 @@ class Ledger {
   std::string VerifierKey() const;
   const PublicKey& log_public_key() const;
 
-  // Appends a signed envelope (see envelope.h); returns its index once durable. A
-  // non-empty idempotency key seen before returns the original index.
+  // Appends a signed version 2 envelope naming this log (see envelope.h and
+  // VerifySubmission); returns its index once durable. The stored leaf carries the log's
+  // sequencing time. A non-empty idempotency key seen before returns the original index.
   // `already_verified`: the caller signed (or verified) the envelope itself, so the
   // signature check is skipped; see Sequencer::Submit.
   [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string idempotency_key = {},
@@ -121,12 +125,14 @@ class Ledger {
   [[nodiscard]] Result<Hash> RootAt(uint64_t size);
   [[nodiscard]] Result<std::string> Entry(uint64_t index);
 
-  // Full audit: every leaf and stored hash recomputed, every entry's signature checked,
-  // every stored checkpoint checked against the tree and the log key.
+  // Full audit: every leaf and stored hash recomputed, every entry's signature checked
+  // (VerifyLeaf: a version 2 leaf must name this log and carry its sequencing time; version 1
+  // leaves verify as they were signed), every stored checkpoint checked against the tree and
+  // the log key.
   [[nodiscard]] Result<AuditReport> Audit();
 
-  // Signs `payload` as the node itself (with the log key), for facts the node records
-  // such as alerts.
+  // Signs `payload` as the node itself (with the log key) for this log, for facts the node
+  // records such as alerts.
   [[nodiscard]] Result<std::string> SignAsNode(const JsonValue& payload) const;
   // Signs `message` with the log key (the key that signs checkpoints) for statements the log
   // makes about itself, e.g. a report's evidence index. `message` must start with a domain

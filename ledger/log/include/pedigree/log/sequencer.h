@@ -39,6 +39,13 @@ struct SequencerOptions {
   std::chrono::milliseconds max_batch_delay{2};
   EntryVerifier verifier;    // empty = accept all
   EntryValidator validator;  // empty = accept all
+  // When set, the writer thread records the log's own time in every entry it sequences
+  // (StampEntry, see envelope.h) before the leaf is hashed and the validator runs: the time
+  // is max(clock(), the previous entry's), so times never decrease along the log;
+  // `last_time` is the previous entry's time when resuming. An entry that cannot carry one
+  // (not an unsequenced version 2 envelope) is refused with entry.version_unsupported.
+  std::function<int64_t()> clock;  // unix seconds
+  int64_t last_time = 0;
 };
 
 class Sequencer {
@@ -94,7 +101,8 @@ class Sequencer {
   bool stopping_ = false;
 
   mutable std::mutex state_mu_;
-  CompactRange range_;  // committed tree; written only by the writer thread
+  CompactRange range_;     // committed tree; written only by the writer thread
+  int64_t last_time_ = 0;  // the latest sequencing time given; writer thread only
   Hash root_;
 
   std::vector<std::thread> verifiers_;

@@ -31,11 +31,20 @@ namespace pedigree::provenance {
 // when it reports none or malformed values. The rule the ledger applies to shipments.
 [[nodiscard]] Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload);
 
+// How far an event's own (claimed) "time" may lie from the log's sequencing time of its
+// entry. The rules use the sequencing time; the claimed time is only recorded and shown.
+struct TimeBounds {
+  int64_t future_skew = 300;           // seconds the claimed time may be ahead
+  int64_t offline_buffer = 72 * 3600;  // seconds it may be behind (offline replay)
+};
+
 struct ProvenanceConfig {
   log::PublicKey authority_key;  // signs org.register / key_add / key_revoke
   log::PublicKey node_key;       // the ledger's own key: signs alert events
-  // The node's clock (unix seconds); events timed more than 5 minutes after it are refused.
+  // The node's clock (unix seconds). Entries without a sequencing time (version 1 leaves)
+  // are judged by their claimed time, and refused when it is more than 5 minutes after it.
   std::function<int64_t()> now;
+  TimeBounds time_bounds;
 };
 
 // Derived state in the ledger's SQLite file. Not thread-safe: Apply runs on the

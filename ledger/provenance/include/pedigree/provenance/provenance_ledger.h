@@ -22,13 +22,15 @@ inline constexpr const char* kAuthorityKeyMeta = "authority_key";
 // model and, when given, `authority` as the consortium authority key. On Create and Open the
 // model is attached to the ledger's SQLite connection with the authority key read back from
 // the ledger's metadata, the log key as the node key that signs alerts, and `now` as the
-// node's clock (unix seconds); every entry then passes ProvenanceState::Apply inside its
+// node's clock (unix seconds), which is also the log's sequencing clock, and `bounds` for
+// the skew allowed between an event's claimed time and its sequencing time; every entry
+// then passes ProvenanceState::Apply inside its
 // commit. The attached state is put in `state`, which must outlive the ledger (its sequencer
 // calls into it). Opening fails with node.not_supply_chain when the ledger records no model
 // or another one, node.storage when its storage is not SQLite, and node.state_mismatch when
 // the derived tables reflect some entries but not as many as the log holds.
 [[nodiscard]] log::LedgerOptions ProvenanceLedgerOptions(
     std::unique_ptr<ProvenanceState>& state, std::function<int64_t()> now,
-    std::optional<log::PublicKey> authority = std::nullopt);
+    std::optional<log::PublicKey> authority = std::nullopt, TimeBounds bounds = {});
 
 }  // namespace pedigree::provenance

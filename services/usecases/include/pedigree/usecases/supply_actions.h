@@ -53,9 +53,11 @@ inline constexpr int64_t kMaxGeneratedSerials = 10000;
 
 // Fills in what a command needs to be signed — v 1, org, time (`now`, unix seconds) unless
 // present, clientId (`client_prefix` + 96 random bits) unless present — and signs it with
-// `key` as docs/ledger-format.md describes. The envelope is ready for SupplyNode::Submit.
+// `key` for the log named `origin` as docs/ledger-format.md describes (version 2 envelope).
+// The envelope is ready for SupplyNode::Submit on that log.
 [[nodiscard]] Result<std::string> SignCommand(JsonValue& payload, const std::string& org,
                                               const log::PrivateKey& key, int64_t now,
-                                              std::string_view client_prefix);
+                                              std::string_view client_prefix,
+                                              std::string_view origin);
 
 }  // namespace pedigree::services

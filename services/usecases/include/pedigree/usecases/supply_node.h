@@ -58,11 +58,13 @@ struct OrgRegistration {
 class SupplyNode {
  public:
   // Creates `dir` with a ledger named `origin` whose organisation registry is governed
-  // by `authority` (the consortium authority's public key).
-  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Create(const std::string& dir,
-                                                                  const std::string& origin,
-                                                                  const log::PublicKey& authority);
-  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Open(const std::string& dir);
+  // by `authority` (the consortium authority's public key). `bounds`: how far an event's
+  // own time may lie from the log's sequencing time (provenance::TimeBounds).
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Create(
+      const std::string& dir, const std::string& origin, const log::PublicKey& authority,
+      provenance::TimeBounds bounds = {});
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Open(const std::string& dir,
+                                                                provenance::TimeBounds bounds = {});
   ~SupplyNode();
 
   log::Ledger& ledger() { return *ledger_; }
@@ -116,7 +118,8 @@ class SupplyNode {
   SupplyNode() = default;
   [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(const std::string& dir,
                                                                  std::optional<std::string> origin,
-                                                                 const log::PublicKey* authority);
+                                                                 const log::PublicKey* authority,
+                                                                 provenance::TimeBounds bounds);
   [[nodiscard]] Result<std::unique_ptr<provenance::ProvenanceView>> AcquireView();
   void ReleaseView(std::unique_ptr<provenance::ProvenanceView> view);
   void RecordAlert(const Error& refusal, const JsonValue& payload);
