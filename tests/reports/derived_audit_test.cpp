@@ -159,6 +159,23 @@ BOOST_AUTO_TEST_CASE(each_update_of_a_derived_table_fails_the_audit_naming_table
   }
 }
 
+BOOST_AUTO_TEST_CASE(idempotency_key_pointed_at_another_entry_fails_the_audit) {
+  ClosedLedger l;
+  TamperSql(l.s.dir(),
+            "UPDATE idempotency SET idx = idx + 1 WHERE key = (SELECT key FROM idempotency "
+            "WHERE instr(key, char(10)) > 0 ORDER BY idx LIMIT 1)");
+  provenance::DerivedAuditReport replay = Replay(l.s.dir());
+  BOOST_REQUIRE(!replay.ok());
+  BOOST_TEST(replay.problem->code() == "audit.idempotency_mismatch");
+  BOOST_REQUIRE(replay.bad_index.has_value());
+  BOOST_TEST(replay.problem->message().find("entry " + std::to_string(*replay.bad_index)) !=
+             std::string::npos);
+  JsonValue r = AuditOf(l.s.dir());
+  BOOST_TEST(Verdict(r) == "FAILED");
+  BOOST_TEST(FirstFailure(r).find("code")->as_string() == "audit.idempotency_mismatch");
+  BOOST_TEST(FirstFailure(r).find("table")->as_string() == "idempotency");
+}
+
 BOOST_AUTO_TEST_CASE(injected_org_key_signs_nothing_and_the_audit_names_it) {
   SupplyScenario s;
   s.CommissionIntoCase();
