@@ -219,6 +219,24 @@ BOOST_AUTO_TEST_CASE(injected_org_key_signs_nothing_and_the_audit_names_it) {
   BOOST_TEST(reopened.error().message().find("org_keys") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(injected_gln_is_no_destination_while_the_node_runs) {
+  SupplyScenario s;
+  s.CommissionIntoCase();
+  const std::string gln = reports::testing::WithCheckDigit("400000200001");
+  TamperSql(s.dir(), "INSERT INTO org_glns(gln, org) VALUES('" + gln + "', 'ph2')");
+  auto list = JsonValue::Array();
+  list.push_back(s.sscc);
+  auto shipped = s.node().SubmitAs("mfg", JsonValue::Object()
+                                              .set("kind", "ship")
+                                              .set("epcs", list)
+                                              .set("to", "ph2")
+                                              .set("toLocation", gln)
+                                              .set("despatchAdvice", "DA-X"));
+  BOOST_REQUIRE(!shipped.has_value());
+  BOOST_TEST(shipped.error().code() == "state.tampered");
+  BOOST_TEST(shipped.error().message().find("org_glns") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(node_refuses_to_start_on_an_edited_registry_or_authority_key) {
   const std::pair<const char*, std::string> tampers[] = {
       {"orgs", "UPDATE orgs SET roles = 'dispenser,manufacturer' WHERE id = 'ph1'"},

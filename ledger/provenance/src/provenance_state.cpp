@@ -508,9 +508,12 @@ Result<bool> ProvenanceState::Impl::OwnsProduct(const std::string& gtin) {
 }
 
 Result<bool> ProvenanceState::Impl::OwnsGln(const std::string& gln) {
-  PEDIGREE_ASSIGN(q, db.Prepare("SELECT org FROM org_glns WHERE gln = ?1"));
+  static const std::string sql =
+      "SELECT org, " + SealedTextSql(kSealedTables[3]) + " FROM org_glns WHERE gln = ?1";
+  PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
   q->Bind(1, gln);
   PEDIGREE_ASSIGN(row, q->Step());
+  if (*row && sealed()) PEDIGREE_TRY(CheckMac("org_glns", gln, q->Text(1)));
   return *row && q->Text(0) == org;
 }
 
@@ -754,10 +757,13 @@ Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
   PEDIGREE_TRY(CheckGs1Key<Gtin>(*gtin, "gtin"));
   {
     // The GTIN after its indicator digit starts with the company prefix.
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, "
-                                  "length(prefix)) = prefix"));
+    static const std::string sql = "SELECT prefix, " + SealedTextSql(kSealedTables[2]) +
+                                   " FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, "
+                                   "length(prefix)) = prefix";
+    PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
     q->Bind(1, org).Bind(2, *gtin);
     PEDIGREE_ASSIGN(row, q->Step());
+    if (*row && sealed()) PEDIGREE_TRY(CheckMac("org_prefixes", q->Text(0), q->Text(1)));
     if (!*row) {
       return Fail(Error("event.foreign_prefix",
                         "GTIN " + *gtin + " does not carry a company prefix of '" + org + "'")
@@ -1039,9 +1045,12 @@ Status ProvenanceState::Impl::Ship(const JsonValue& p) {
   PEDIGREE_ASSIGN(to_location, Str(p, "toLocation"));
   PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
   {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_glns WHERE gln = ?1 AND org = ?2"));
+    static const std::string sql =
+        "SELECT " + SealedTextSql(kSealedTables[3]) + " FROM org_glns WHERE gln = ?1 AND org = ?2";
+    PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
     q->Bind(1, *to_location).Bind(2, *to);
     PEDIGREE_ASSIGN(row, q->Step());
+    if (*row && sealed()) PEDIGREE_TRY(CheckMac("org_glns", *to_location, q->Text(0)));
     if (!*row) {
       return Fail(Error("event.unknown_destination",
                         "GLN " + *to_location + " is not a location of '" + *to + "'")
