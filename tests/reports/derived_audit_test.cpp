@@ -287,6 +287,27 @@ BOOST_AUTO_TEST_CASE(ledger_without_a_seal_is_sealed_on_open_only_if_the_log_rep
   BOOST_TEST(!std::filesystem::exists(key_file));
 }
 
+BOOST_AUTO_TEST_CASE(ledger_created_again_in_its_directory_replaces_the_stale_seal_key) {
+  SupplyScenario s;
+  s.Close();
+  const auto key_file = std::filesystem::path(s.dir()) / provenance::kRegistryMacKeyFile;
+  BOOST_REQUIRE(std::filesystem::exists(key_file));
+  // The ledger wiped (database and log key) but the seal key left behind.
+  std::filesystem::remove(std::filesystem::path(s.dir()) / log::kLogKeyFile);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::filesystem::remove(std::filesystem::path(s.dir()) /
+                            (std::string(log::kLedgerDbFile) + suffix));
+  }
+  const log::PrivateKey authority = log::PrivateKey::Generate();
+  {
+    auto created =
+        services::SupplyNode::Create(s.dir(), "example.org/again", authority.public_key());
+    BOOST_REQUIRE_MESSAGE(created.has_value(), pedigree::testing::Why(created));
+  }
+  auto reopened = services::SupplyNode::Open(s.dir());
+  BOOST_REQUIRE_MESSAGE(reopened.has_value(), pedigree::testing::Why(reopened));
+}
+
 BOOST_AUTO_TEST_CASE(edited_entry_is_never_served_and_stops_the_node_from_starting) {
   SupplyScenario s;
   const uint64_t dispense = s.RunChain();

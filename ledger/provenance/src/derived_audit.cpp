@@ -12,6 +12,7 @@
 #include <map>
 
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
 #include "pedigree/log/sql.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/provenance_ledger.h"
@@ -232,6 +233,15 @@ Result<DerivedAuditReport> AuditDerivedState(log::LogStorage& storage, const std
         const JsonValue* payload = parsed ? parsed->find("payload") : nullptr;
         const JsonValue* kind = payload && payload->is_object() ? payload->find("kind") : nullptr;
         if (!kind || !kind->is_string() || !kind->as_string().starts_with("org.")) continue;
+        // Alone, this replay is what vouches for the registry (a ledger sealed for the first
+        // time): the authority's signatures are checked here, not left to a log audit.
+        if (auto st = log::VerifyEntry(entry); !st) {
+          report.problem =
+              Error("audit.replay_refused", "registry entry " + std::to_string(i) +
+                                                " does not verify: " + st.error().ToString());
+          report.bad_index = i;
+          break;
+        }
       }
       if (auto st = (*state)->Apply(i, entry); !st) {
         report.problem =

@@ -74,8 +74,14 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
     const std::string key_path =
         (std::filesystem::path(db_path).parent_path() / kRegistryMacKeyFile).string();
     ProvenanceConfig config{*authority_key, log_key, now, {}};
+    // Being created: an empty log without even the empty tree's checkpoint. A key file
+    // found then is a stale one (a ledger.db deleted and created again) and is replaced.
+    PEDIGREE_ASSIGN(latest, storage.LatestCheckpoint());
+    PEDIGREE_ASSIGN(stored_size, storage.Size());
+    const bool creating = *stored_size == 0 && !*latest;
     std::error_code ec;
-    const bool have_key = std::filesystem::exists(key_path, ec);
+    const bool have_key = !creating && std::filesystem::exists(key_path, ec);
+    if (creating) std::filesystem::remove(key_path, ec);
     if (have_key) {
       PEDIGREE_ASSIGN(key, ReadMacKey(key_path));
       config.registry_mac_key = std::move(*key);

@@ -48,7 +48,8 @@ struct DerivedAuditOptions {
   // Compare only these tables (empty: every derived table). Entries of other kinds are
   // still replayed unless `registry_only`.
   std::vector<std::string> tables;
-  // Replay only the registry events (org.*): what the registry tables depend on.
+  // Replay only the registry events (org.*): what the registry tables depend on. Their
+  // signatures are verified too (audit.replay_refused), since no log audit precedes it.
   bool registry_only = false;
   // Compare the idempotency keys with the entries they name.
   bool idempotency = true;
