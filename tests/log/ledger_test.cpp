@@ -284,6 +284,35 @@ BOOST_AUTO_TEST_CASE(audit_names_the_entry_edited_behind_the_ledgers_back) {
   BOOST_TEST(*report->bad_index == 17u);
 }
 
+BOOST_AUTO_TEST_CASE(entry_edited_behind_the_ledgers_back_is_never_read_back) {
+  TempDir tmp;
+  PrivateKey author = PrivateKey::Generate();
+  auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  for (int i = 0; i < 100; ++i) BOOST_REQUIRE(ledger->Append(SignedEntry(author, i)));
+  BOOST_REQUIRE(CheckTailEntries(ledger->storage()));
+  // Unparsable bytes in entry 90 and a one-byte change in entry 17, while the ledger is open.
+  TamperSql(tmp / "l", "UPDATE entries SET data = CAST('{\"payload\":' AS BLOB) WHERE idx = 90");
+  TamperSql(tmp / "l",
+            "UPDATE entries SET data = CAST(replace(CAST(data AS TEXT), '\"n\":17', '\"n\":18') AS "
+            "BLOB) WHERE idx = 17");
+  for (uint64_t index : {17u, 90u}) {
+    auto entry = ledger->Entry(index);
+    BOOST_REQUIRE(!entry.has_value());
+    BOOST_TEST(entry.error().code() == "storage.corrupt");
+    BOOST_TEST(entry.error().message().find("entry " + std::to_string(index) + " ") !=
+               std::string::npos);
+    auto proof = ledger->ProveInclusion(index);
+    BOOST_REQUIRE(!proof.has_value());
+    BOOST_TEST(proof.error().code() == "storage.corrupt");
+  }
+  BOOST_TEST(ledger->Entry(18).has_value());
+  // The start-up check reads the newest 64: it names 90, not 17 (the full audit's job).
+  auto tail = CheckTailEntries(ledger->storage());
+  BOOST_REQUIRE(!tail.has_value());
+  BOOST_TEST(tail.error().code() == "storage.corrupt");
+  BOOST_TEST(tail.error().message().find("entry 90 ") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(replaced_checkpoint_root_is_detected_on_open) {
   TempDir tmp;
   PrivateKey author = PrivateKey::Generate();

@@ -66,13 +66,20 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the audit found a stored checkpoint whose size or root does not match the stored tree"},
     {"audit.checkpoint_signature", 500,
      "the audit found a stored checkpoint whose signature does not verify under the log key"},
+    {"audit.derived_mismatch", 500,
+     "the audit found a derived row (pack, custody, batch, registry, alert, trial, kit) that "
+     "differs from a replay of the rules over the log"},
     {"audit.hash_mismatch", 500,
      "the audit found a stored tree hash that differs from the one recomputed from the entries"},
+    {"audit.idempotency_mismatch", 500,
+     "the audit found an idempotency key naming an entry that does not carry it"},
     {"audit.inconsistent", 500,
      "the audit found two stored checkpoints whose trees are not consistent"},
     {"audit.leaf_mismatch", 500,
      "the audit found a stored leaf hash that differs from the hash of its entry"},
     {"audit.missing_entry", 500, "the audit found an entry missing below the stored log size"},
+    {"audit.replay_refused", 500,
+     "the audit found a stored entry that the rules refuse when the log is replayed"},
 
     {"auth.bad_token", 401,
      "the bearer token is malformed, unknown, revoked or not a Bearer token"},
@@ -406,6 +413,10 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"server.bind", 500, "the server cannot listen on its address and port"},
     {"server.config", 500, "the server's settings are inconsistent"},
     {"server.tls", 500, "the server cannot load its TLS certificate or key"},
+
+    {"state.tampered", 500,
+     "a registry row or the authority key does not match its MAC: the database was edited "
+     "behind the log"},
 
     {"storage.append_gap", 500, "an append does not start at the stored log size"},
     {"storage.checkpoint_conflict", 500,

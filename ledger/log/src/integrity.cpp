@@ -38,6 +38,39 @@ Status CheckLatestCheckpoint(LogStorage& storage) {
   return Ok();
 }
 
+Status CheckStoredEntry(LogStorage& storage, uint64_t index, std::string_view entry) {
+  auto stored = storage.ReadHash(0, index);
+  if (!stored) return std::unexpected(stored.error());
+  const Hash calculated = LeafHash(AsBytes(entry));
+  if (*stored != calculated) {
+    return Fail("storage.corrupt", "entry " + std::to_string(index) +
+                                       " does not match its leaf hash: stored " + ToHex(*stored) +
+                                       ", calculated from the stored entry " + ToHex(calculated) +
+                                       " (the entry was edited in the database)");
+  }
+  return Ok();
+}
+
+Result<std::string> ReadCheckedEntry(LogStorage& storage, uint64_t index) {
+  auto entry = storage.ReadEntry(index);
+  if (!entry) return std::unexpected(entry.error());
+  if (auto st = CheckStoredEntry(storage, index, *entry); !st) return std::unexpected(st.error());
+  return entry;
+}
+
+Status CheckTailEntries(LogStorage& storage, uint64_t tail) {
+  auto size = storage.Size();
+  if (!size) return std::unexpected(size.error());
+  const uint64_t begin = *size > tail ? *size - tail : 0;
+  if (begin == *size) return Ok();
+  auto entries = storage.ReadEntries(begin, *size);
+  if (!entries) return std::unexpected(entries.error());
+  for (uint64_t i = begin; i < *size; ++i) {
+    if (auto st = CheckStoredEntry(storage, i, (*entries)[i - begin]); !st) return st;
+  }
+  return Ok();
+}
+
 Status CheckCheckpointNote(const StoredCheckpoint& checkpoint, const NoteVerifier& log_key) {
   std::vector<NoteVerifier> verifiers{log_key};
   auto opened = OpenNote(checkpoint.note, verifiers);

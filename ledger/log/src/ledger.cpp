@@ -275,7 +275,7 @@ Result<InclusionEvidence> Ledger::ProveInclusion(uint64_t index, std::optional<u
                                                        std::to_string(tree_size))
                     .at_field("index"));
   }
-  auto entry = storage_->ReadEntry(index);
+  auto entry = ReadCheckedEntry(*storage_, index);
   if (!entry) return std::unexpected(entry.error());
   auto path = InclusionProof(index, tree_size, *storage_);
   if (!path) return std::unexpected(path.error());
@@ -309,7 +309,7 @@ Result<Hash> Ledger::RootAt(uint64_t size) {
   return TreeRoot(size, *storage_);
 }
 
-Result<std::string> Ledger::Entry(uint64_t index) { return storage_->ReadEntry(index); }
+Result<std::string> Ledger::Entry(uint64_t index) { return ReadCheckedEntry(*storage_, index); }
 
 Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
   return SignEntry(payload, *node_key_, origin_);

@@ -1,9 +1,50 @@
 #include "pedigree/provenance/provenance_ledger.h"
 
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include "pedigree/base/bytes.h"
+#include "pedigree/log/integrity.h"
+#include "pedigree/log/sql.h"
 #include "pedigree/log/sqlite_storage.h"
+#include "pedigree/provenance/derived_audit.h"
 
 namespace pedigree::provenance {
+namespace {
+
+constexpr size_t kMacKeySize = 32;
+
+Result<std::vector<uint8_t>> ReadMacKey(const std::string& path) {
+  std::ifstream in(path);
+  std::string hex;
+  if (!in || !std::getline(in, hex)) return Fail("ledger.io", "cannot read " + path);
+  auto key = FromHex(hex);
+  if (!key || key->size() != kMacKeySize) {
+    return Fail("state.tampered", path + " does not hold a " + std::to_string(kMacKeySize) +
+                                      "-byte hex registry MAC key");
+  }
+  return std::vector<uint8_t>(key->begin(), key->end());
+}
+
+// Creates the key file, mode 0600, refusing to overwrite one.
+Result<std::vector<uint8_t>> CreateMacKey(const std::string& path) {
+  std::vector<uint8_t> key(kMacKeySize);
+  RandomBytes(key);
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail("ledger.io", "cannot create " + path);
+  const std::string text = ToHex(key) + "\n";
+  const bool written = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  const bool synced = ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || !synced) return Fail("ledger.io", "cannot write " + path);
+  return key;
+}
+
+}  // namespace
 
 log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& state,
                                            std::function<int64_t()> now,
@@ -27,8 +68,27 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
     // The derived tables live in the ledger's own file, written in the append's transaction.
     auto* sqlite = dynamic_cast<log::SqliteStorage*>(&storage);
     if (!sqlite) return Fail("node.storage", "the provenance model needs SQLite storage");
-    PEDIGREE_ASSIGN(attached, ProvenanceState::Attach(sqlite->handle(),
-                                                      {*authority_key, log_key, now, bounds}));
+    // The node's start-up check (the ledger has checked its latest checkpoint against the
+    // tree): the newest entries against their leaf hashes, then the registry seal below.
+    PEDIGREE_TRY(log::CheckTailEntries(storage));
+    const char* file = sqlite3_db_filename(sqlite->handle(), "main");
+    const std::string db_path = file ? file : "";
+    const std::string key_path =
+        (std::filesystem::path(db_path).parent_path() / kRegistryMacKeyFile).string();
+    ProvenanceConfig config{*authority_key, log_key, now, bounds, {}};
+    // Being created: an empty log without even the empty tree's checkpoint. A key file
+    // found then is a stale one (a ledger.db deleted and created again) and is replaced.
+    PEDIGREE_ASSIGN(latest, storage.LatestCheckpoint());
+    PEDIGREE_ASSIGN(stored_size, storage.Size());
+    const bool creating = *stored_size == 0 && !*latest;
+    std::error_code ec;
+    const bool have_key = !creating && std::filesystem::exists(key_path, ec);
+    if (creating) std::filesystem::remove(key_path, ec);
+    if (have_key) {
+      PEDIGREE_ASSIGN(key, ReadMacKey(key_path));
+      config.registry_mac_key = std::move(*key);
+    }
+    PEDIGREE_ASSIGN(attached, ProvenanceState::Attach(sqlite->handle(), config));
     PEDIGREE_ASSIGN(applied, (*attached)->AppliedSize());
     PEDIGREE_ASSIGN(size, storage.Size());
     // Both are written in one transaction, so they can only differ if the file was
@@ -36,6 +96,38 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
     if (*applied != *size && *applied != 0) {
       return Fail("node.state_mismatch", "derived tables reflect " + std::to_string(*applied) +
                                              " entries but the log holds " + std::to_string(*size));
+    }
+    if (have_key) {
+      // The registry decides whose signatures count: refuse to run on one edited behind
+      // the log's back.
+      PEDIGREE_TRY((*attached)->VerifyRegistry());
+    } else {
+      // First open since the registry seal exists (or a new ledger): seal the registry, but
+      // only once a replay of the log's registry events has reproduced it row for row.
+      PEDIGREE_ASSIGN(has_registry, (*attached)->HasRegistry());
+      if (*has_registry) {
+        DerivedAuditOptions registry;
+        registry.tables = RegistryTables();
+        registry.registry_only = true;
+        registry.idempotency = false;
+        PEDIGREE_ASSIGN(audit, AuditDerivedState(storage, db_path, log_key, registry));
+        if (!audit->ok()) {
+          return Fail("state.tampered",
+                      "refusing to seal a registry that differs from the log's registry events: " +
+                          audit->problem->message());
+        }
+      }
+      PEDIGREE_ASSIGN(key, CreateMacKey(key_path));
+      config.registry_mac_key = std::move(*key);
+      attached = ProvenanceState::Attach(sqlite->handle(), config);
+      if (!attached) return std::unexpected(attached.error());
+      log::sql::Connection conn(sqlite->handle());
+      PEDIGREE_TRY(conn.Exec("BEGIN IMMEDIATE"));
+      if (auto sealed = (*attached)->SealRegistry(); !sealed) {
+        (void)conn.Exec("ROLLBACK");
+        return std::unexpected(sealed.error());
+      }
+      PEDIGREE_TRY(conn.Exec("COMMIT"));
     }
     state = std::move(*attached);
     ProvenanceState* rules = state.get();

@@ -1,5 +1,9 @@
 // ProvenanceState: the registry and custody rules applied to each payload before it is
 // sequenced, with the derived tables written in the same transaction.
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
 #include <algorithm>
 #include <set>
 
@@ -58,6 +62,76 @@ const std::set<std::string>& KnownRoles() {
   return roles;
 }
 
+// The registry rows the seal covers. A row's sealed text is "table(v1,v2,…)" with every
+// column as SQL quote() renders it, an unambiguous literal list; its MAC is keyed by
+// (table, row key) in registry_macs.
+struct SealedTable {
+  const char* name;
+  const char* row_key;  // SQL expression naming the row
+  const char* columns;  // every column, in table order
+  const char* org;      // the column naming the organisation
+};
+constexpr SealedTable kSealedTables[] = {
+    {"orgs", "id", "id, name, roles, registered_idx", "id"},
+    {"org_keys", "hex(key)", "key, org, valid_from, valid_until, revoked_at, added_idx", "org"},
+    {"org_prefixes", "prefix", "prefix, org", "org"},
+    {"org_glns", "gln", "gln, org", "org"},
+};
+constexpr const char* kRegistryMacSchema = R"sql(
+CREATE TABLE IF NOT EXISTS registry_macs(
+  tbl TEXT NOT NULL, row TEXT NOT NULL, mac BLOB NOT NULL, PRIMARY KEY(tbl, row)) WITHOUT ROWID;
+)sql";
+
+// "'orgs(' || quote(id) || ',' || quote(name) || … || ')'"
+std::string SealedTextSql(const SealedTable& t) {
+  std::string out = std::string("'") + t.name + "(' || ";
+  std::string cols = t.columns;
+  size_t pos = 0;
+  bool first = true;
+  while (pos <= cols.size()) {
+    size_t comma = cols.find(',', pos);
+    if (comma == std::string::npos) comma = cols.size();
+    std::string c = cols.substr(pos, comma - pos);
+    while (!c.empty() && c.front() == ' ') c.erase(c.begin());
+    out += std::string(first ? "" : "',' || ") + "quote(" + c + ") || ";
+    first = false;
+    pos = comma + 1;
+  }
+  return out + "')'";
+}
+
+// Per table: SELECT row key, sealed text of the rows of one organisation (?1), or of all.
+struct SealQueries {
+  std::string of_org[std::size(kSealedTables)];
+  std::string all[std::size(kSealedTables)];
+};
+const SealQueries& Queries() {
+  static const SealQueries q = [] {
+    SealQueries out;
+    for (size_t i = 0; i < std::size(kSealedTables); ++i) {
+      const SealedTable& t = kSealedTables[i];
+      const std::string select =
+          std::string("SELECT ") + t.row_key + ", " + SealedTextSql(t) + " FROM " + t.name;
+      out.of_org[i] = select + " WHERE " + t.org + " = ?1";
+      out.all[i] = select;
+    }
+    return out;
+  }();
+  return q;
+}
+
+Hash RowMac(std::span<const uint8_t> key, std::string_view text) {
+  Hash out{};
+  unsigned int len = 0;
+  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+       reinterpret_cast<const unsigned char*>(text.data()), text.size(), out.data(), &len);
+  return out;
+}
+
+std::string AuthoritySealText(const log::PublicKey& key) {
+  return "authority_key(" + ToBase64(key.raw()) + ")";
+}
+
 }  // namespace
 
 Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload) {
@@ -83,6 +157,13 @@ struct ProvenanceState::Impl {
   Status CheckClaimedTime(const std::string& time_text, std::optional<int64_t> sequenced_at);
   Status CheckClaimedOrder(const PackKey& pack);
   Status CheckSigner(std::span<const uint8_t> key);
+  bool sealed() const { return !config.registry_mac_key.empty(); }
+  // Writes the MAC of one registry row.
+  Status WriteMac(const char* table, const std::string& row, std::string_view text);
+  // Checks the MAC of one registry row: state.tampered when it is missing or wrong.
+  Status CheckMac(const char* table, const std::string& row, std::string_view text);
+  // Rewrites the MACs of every registry row of `org`.
+  Status SealOrg(const std::string& org);
   Status RequireRole(std::initializer_list<const char*> any_of, const std::string& kind);
   Status RecordPackEvent(const PackKey& pack);
   Status RecordBatchEvent(const std::string& gtin, const std::string& lot);
@@ -139,7 +220,110 @@ Result<std::unique_ptr<ProvenanceState>> ProvenanceState::Attach(sqlite3* db,
   auto impl = std::make_unique<Impl>(db, std::move(config));
   PEDIGREE_TRY(impl->db.Exec(kProvenanceSchema));
   PEDIGREE_TRY(impl->db.Exec(kTrialSchema));
+  if (impl->sealed()) PEDIGREE_TRY(impl->db.Exec(kRegistryMacSchema));
   return std::unique_ptr<ProvenanceState>(new ProvenanceState(std::move(impl)));
+}
+
+Status ProvenanceState::Impl::WriteMac(const char* table, const std::string& row,
+                                       std::string_view text) {
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT OR REPLACE INTO registry_macs(tbl, row, mac) "
+                                "VALUES(?1, ?2, ?3)"));
+  const Hash mac = RowMac(config.registry_mac_key, text);
+  q->Bind(1, table).Bind(2, row).Bind(3, std::span<const uint8_t>(mac));
+  return q->Run();
+}
+
+Status ProvenanceState::Impl::CheckMac(const char* table, const std::string& row,
+                                       std::string_view text) {
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT mac FROM registry_macs WHERE tbl = ?1 AND row = ?2"));
+  q->Bind(1, table).Bind(2, row);
+  PEDIGREE_ASSIGN(found, q->Step());
+  if (!*found) {
+    return Fail("state.tampered", std::string("table ") + table + ", row '" + row +
+                                      "' has no registry MAC: it was not written by the rules");
+  }
+  const Hash mac = RowMac(config.registry_mac_key, text);
+  const auto stored = q->Blob(0);
+  if (stored.size() != mac.size() || CRYPTO_memcmp(stored.data(), mac.data(), mac.size()) != 0) {
+    return Fail("state.tampered", std::string("table ") + table + ", row '" + row + "': the row " +
+                                      std::string(text) +
+                                      " does not match its registry MAC (edited behind the log)");
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::SealOrg(const std::string& id) {
+  for (size_t i = 0; i < std::size(kSealedTables); ++i) {
+    PEDIGREE_ASSIGN(q, db.Prepare(Queries().of_org[i].c_str()));
+    q->Bind(1, id);
+    std::vector<std::pair<std::string, std::string>> rows;
+    PEDIGREE_TRY(q->ForEachRow(
+        [&](const log::sql::Query& row) { rows.emplace_back(row.Text(0), row.Text(1)); }));
+    for (const auto& [key, text] : rows) PEDIGREE_TRY(WriteMac(kSealedTables[i].name, key, text));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::SealRegistry() {
+  if (!impl_->sealed()) return Ok();
+  for (size_t i = 0; i < std::size(kSealedTables); ++i) {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare(Queries().all[i].c_str()));
+    std::vector<std::pair<std::string, std::string>> rows;
+    PEDIGREE_TRY(q->ForEachRow(
+        [&](const log::sql::Query& row) { rows.emplace_back(row.Text(0), row.Text(1)); }));
+    for (const auto& [key, text] : rows) {
+      PEDIGREE_TRY(impl_->WriteMac(kSealedTables[i].name, key, text));
+    }
+  }
+  return impl_->WriteMac("meta", "authority_key", AuthoritySealText(impl_->config.authority_key));
+}
+
+Status ProvenanceState::VerifyRegistry() {
+  if (!impl_->sealed()) return Ok();
+  if (auto authority =
+          impl_->CheckMac("meta", "authority_key", AuthoritySealText(impl_->config.authority_key));
+      !authority) {
+    return Fail("state.tampered",
+                "the authority key in the ledger's metadata is not the sealed one (metadata "
+                "edited behind the log): " +
+                    authority.error().message());
+  }
+  uint64_t rows = 1;  // the authority key's
+  for (size_t i = 0; i < std::size(kSealedTables); ++i) {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare(Queries().all[i].c_str()));
+    PEDIGREE_TRY(q->ForEachRow([&](const log::sql::Query& row) -> Status {
+      ++rows;
+      return impl_->CheckMac(kSealedTables[i].name, row.Text(0), row.Text(1));
+    }));
+  }
+  // A MAC without its row: a registry row deleted behind the log's back.
+  PEDIGREE_ASSIGN(macs, impl_->db.Prepare("SELECT count(*) FROM registry_macs"));
+  PEDIGREE_TRY(macs->Step());
+  if (static_cast<uint64_t>(macs->Int(0)) != rows) {
+    PEDIGREE_ASSIGN(
+        orphan,
+        impl_->db.Prepare(
+            "SELECT tbl, row FROM registry_macs m WHERE NOT ("
+            "(tbl = 'meta' AND row = 'authority_key') OR "
+            "(tbl = 'orgs' AND EXISTS (SELECT 1 FROM orgs WHERE id = m.row)) OR "
+            "(tbl = 'org_keys' AND EXISTS (SELECT 1 FROM org_keys WHERE hex(key) = m.row)) OR "
+            "(tbl = 'org_prefixes' AND EXISTS (SELECT 1 FROM org_prefixes WHERE prefix = m.row)) "
+            "OR (tbl = 'org_glns' AND EXISTS (SELECT 1 FROM org_glns WHERE gln = m.row))) "
+            "LIMIT 1"));
+    PEDIGREE_ASSIGN(found, orphan->Step());
+    if (*found) {
+      return Fail("state.tampered", "table " + orphan->Text(0) + ", row '" + orphan->Text(1) +
+                                        "' is sealed but missing (deleted behind the log)");
+    }
+  }
+  return Ok();
+}
+
+Result<bool> ProvenanceState::HasRegistry() {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT EXISTS (SELECT 1 FROM orgs) OR "
+                                       "EXISTS (SELECT 1 FROM org_keys)"));
+  PEDIGREE_TRY(q->Step());
+  return q->Int(0) != 0;
 }
 
 ProvenanceState::ProvenanceState(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -264,9 +448,18 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
                     config.authority_key.raw().end())) {
       return Fail("event.not_authority", *kind + " must be signed by the consortium authority key");
     }
-    if (*kind == "org.register") return OrgRegister(p);
-    if (*kind == "org.key_add") return OrgKeyAdd(p);
-    if (*kind == "org.key_revoke") return OrgKeyRevoke(p);
+    Status applied =
+        *kind == "org.register"  ? OrgRegister(p)
+        : *kind == "org.key_add" ? OrgKeyAdd(p)
+        : *kind == "org.key_revoke"
+            ? OrgKeyRevoke(p)
+            : Status(Fail(Error("event.unknown_kind", "unknown event kind '" + *kind + "'")
+                              .at_field("kind")));
+    if (applied && sealed()) {
+      PEDIGREE_ASSIGN(id, Str(p, "id"));
+      PEDIGREE_TRY(SealOrg(*id));
+    }
+    return applied;
   } else if (*kind == "alert") {
     if (!std::equal(key.begin(), key.end(), config.node_key.raw().begin(),
                     config.node_key.raw().end())) {
@@ -297,16 +490,22 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
 }
 
 Status ProvenanceState::Impl::CheckSigner(std::span<const uint8_t> key) {
-  PEDIGREE_ASSIGN(o, db.Prepare("SELECT roles FROM orgs WHERE id = ?1"));
+  // The organisation's row and the key's row, each with its sealed text (kSealedTables).
+  static const std::string org_sql =
+      "SELECT roles, " + SealedTextSql(kSealedTables[0]) + " FROM orgs WHERE id = ?1";
+  static const std::string key_sql = "SELECT valid_from, valid_until, revoked_at, " +
+                                     SealedTextSql(kSealedTables[1]) +
+                                     ", hex(key) FROM org_keys WHERE key = ?1 AND org = ?2";
+  PEDIGREE_ASSIGN(o, db.Prepare(org_sql.c_str()));
   o->Bind(1, org);
   PEDIGREE_ASSIGN(found, o->Step());
   if (!*found) {
     return Fail(
         Error("event.unknown_org", "organisation '" + org + "' is not registered").at_field("org"));
   }
+  if (sealed()) PEDIGREE_TRY(CheckMac("orgs", org, o->Text(1)));
   roles = SplitRoles(o->Text(0));
-  PEDIGREE_ASSIGN(k, db.Prepare("SELECT valid_from, valid_until, revoked_at FROM org_keys "
-                                "WHERE key = ?1 AND org = ?2"));
+  PEDIGREE_ASSIGN(k, db.Prepare(key_sql.c_str()));
   k->Bind(1, key).Bind(2, org);
   PEDIGREE_ASSIGN(has_key, k->Step());
   std::string fp = ToHex(Sha256(key)).substr(0, 16);
@@ -314,6 +513,8 @@ Status ProvenanceState::Impl::CheckSigner(std::span<const uint8_t> key) {
     return Fail(
         Error("event.unknown_key", "key " + fp + " is not a key of '" + org + "'").at_field("key"));
   }
+  // A key row the rules did not write (or edited since) is not a key of anyone's.
+  if (sealed()) PEDIGREE_TRY(CheckMac("org_keys", k->Text(4), k->Text(3)));
   if (time < k->Int(0)) {
     return Fail(Error("event.key_not_valid", "key " + fp + " of '" + org + "' is valid from " +
                                                  FormatUtcTime(k->Int(0)) + ", event time is " +
@@ -397,9 +598,12 @@ Result<bool> ProvenanceState::Impl::OwnsProduct(const std::string& gtin) {
 }
 
 Result<bool> ProvenanceState::Impl::OwnsGln(const std::string& gln) {
-  PEDIGREE_ASSIGN(q, db.Prepare("SELECT org FROM org_glns WHERE gln = ?1"));
+  static const std::string sql =
+      "SELECT org, " + SealedTextSql(kSealedTables[3]) + " FROM org_glns WHERE gln = ?1";
+  PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
   q->Bind(1, gln);
   PEDIGREE_ASSIGN(row, q->Step());
+  if (*row && sealed()) PEDIGREE_TRY(CheckMac("org_glns", gln, q->Text(1)));
   return *row && q->Text(0) == org;
 }
 
@@ -645,10 +849,13 @@ Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
   PEDIGREE_TRY(CheckGs1Key<Gtin>(*gtin, "gtin"));
   {
     // The GTIN after its indicator digit starts with the company prefix.
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, "
-                                  "length(prefix)) = prefix"));
+    static const std::string sql = "SELECT prefix, " + SealedTextSql(kSealedTables[2]) +
+                                   " FROM org_prefixes WHERE org = ?1 AND substr(?2, 2, "
+                                   "length(prefix)) = prefix";
+    PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
     q->Bind(1, org).Bind(2, *gtin);
     PEDIGREE_ASSIGN(row, q->Step());
+    if (*row && sealed()) PEDIGREE_TRY(CheckMac("org_prefixes", q->Text(0), q->Text(1)));
     if (!*row) {
       return Fail(Error("event.foreign_prefix",
                         "GTIN " + *gtin + " does not carry a company prefix of '" + org + "'")
@@ -937,9 +1144,12 @@ Status ProvenanceState::Impl::Ship(const JsonValue& p) {
   PEDIGREE_ASSIGN(to_location, Str(p, "toLocation"));
   PEDIGREE_ASSIGN(advice, Str(p, "despatchAdvice"));
   {
-    PEDIGREE_ASSIGN(q, db.Prepare("SELECT 1 FROM org_glns WHERE gln = ?1 AND org = ?2"));
+    static const std::string sql =
+        "SELECT " + SealedTextSql(kSealedTables[3]) + " FROM org_glns WHERE gln = ?1 AND org = ?2";
+    PEDIGREE_ASSIGN(q, db.Prepare(sql.c_str()));
     q->Bind(1, *to_location).Bind(2, *to);
     PEDIGREE_ASSIGN(row, q->Step());
+    if (*row && sealed()) PEDIGREE_TRY(CheckMac("org_glns", *to_location, q->Text(0)));
     if (!*row) {
       return Fail(Error("event.unknown_destination",
                         "GLN " + *to_location + " is not a location of '" + *to + "'")

@@ -485,9 +485,17 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
                                                             " in a log of size " +
                                                             std::to_string(node.ledger().size())));
         }
+        // Checked against its leaf hash: an entry edited in the database is a 500
+        // (storage.corrupt, logged), never served.
         auto entry = node.ledger().Entry(*index);
         if (!entry) return ErrorResponse(entry.error());
-        return Json(200, *ParseJson(*entry));
+        auto parsed = ParseJson(*entry);
+        if (!parsed) {
+          return ErrorResponse(
+              Error("storage.corrupt", "stored entry " + std::to_string(*index) +
+                                           " does not parse: " + parsed.error().ToString()));
+        }
+        return Json(200, *parsed);
       }));
   // C2SP tlog-tiles hash tiles: /v1/log/tile/<L>/<N>[.p/<W>], N written as x001/x234/067.
   auto tile = [&node](const HttpRequest& req) {

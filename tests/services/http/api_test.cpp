@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "common/result.h"
+#include "common/tamper_sql.h"
 #include "common/temp_dir.h"
 #include "http_client.h"
 #include "pedigree/log/envelope.h"
@@ -645,6 +646,21 @@ BOOST_AUTO_TEST_CASE(log_proofs_and_tiles_verify_against_the_public_checkpoint) 
   BOOST_TEST(tile.body.size() == body.size * 32);
   BOOST_TEST(api.Call("", "GET", "/v1/log/tile/0/x1/000").status == 400);
   BOOST_TEST(api.Call("", "GET", "/v1/log/entries/2").status == 401);
+}
+
+BOOST_AUTO_TEST_CASE(entry_edited_in_the_database_is_a_server_error_not_an_answer) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  // Unparsable bytes in entry 2, written behind the running node's back.
+  pedigree::testing::TamperSql(api.node_->ledger().dir(),
+                               "UPDATE entries SET data = CAST('{\"payload\":' AS BLOB) "
+                               "WHERE idx = 2");
+  Reply entry = api.Call("regulator", "GET", "/v1/log/entries/2");
+  BOOST_TEST(entry.status == 500);
+  BOOST_TEST(entry.body.find("\"internal\"") != std::string::npos);
+  BOOST_TEST(api.Call("regulator", "GET", "/v1/log/entries/3").status == 200);
+  Reply proof = api.Call("", "GET", "/v1/log/proof/inclusion?index=2");
+  BOOST_TEST(proof.status != 200);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -19,6 +19,19 @@ namespace pedigree::log {
 // and its size must not exceed the stored size. Ok when there is no checkpoint.
 [[nodiscard]] Status CheckLatestCheckpoint(LogStorage& storage);
 
+// `entry`, read back from storage at `index`, must hash to the stored leaf hash of that
+// index: storage.corrupt naming the index and both hashes otherwise (an entry edited in
+// the database). Every entry that is served or used passes this check.
+[[nodiscard]] Status CheckStoredEntry(LogStorage& storage, uint64_t index, std::string_view entry);
+
+// Reads entry `index` and checks it with CheckStoredEntry.
+[[nodiscard]] Result<std::string> ReadCheckedEntry(LogStorage& storage, uint64_t index);
+
+// The start-up check of a node (milliseconds at any size): the latest checkpoint's root
+// recomputed from the stored hashes (CheckLatestCheckpoint) and the last `tail` entries
+// checked against their leaf hashes (storage.corrupt naming the first bad index).
+[[nodiscard]] Status CheckTailEntries(LogStorage& storage, uint64_t tail = 64);
+
 // The stored checkpoint's note carries a valid signature by `log_key` and its body names
 // the log key's name as origin and the row's size and root; storage.checkpoint_mismatch
 // (both sides named) or the note's error otherwise.

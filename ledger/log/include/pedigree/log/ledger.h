@@ -123,6 +123,7 @@ class Ledger {
                                                          std::optional<uint64_t> size = {});
   [[nodiscard]] Result<std::vector<Hash>> ProveConsistency(uint64_t size1, uint64_t size2);
   [[nodiscard]] Result<Hash> RootAt(uint64_t size);
+  // The stored entry, checked against its leaf hash (storage.corrupt when it was edited).
   [[nodiscard]] Result<std::string> Entry(uint64_t index);
 
   // Full audit: every leaf and stored hash recomputed, every entry's signature checked

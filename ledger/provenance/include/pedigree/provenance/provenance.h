@@ -45,6 +45,12 @@ struct ProvenanceConfig {
   // are judged by their claimed time, and refused when it is more than 5 minutes after it.
   std::function<int64_t()> now;
   TimeBounds time_bounds;
+  // Secret key of the registry seal (docs/threat-model.md, "An insider with the database"):
+  // when set, every registry row (orgs, org_keys, org_prefixes, org_glns) and the
+  // authority key carry an HMAC-SHA256 under it in table registry_macs, written by the
+  // rules and checked when a signer's organisation and key are used. Empty: no seal (a
+  // replay into a scratch database).
+  std::vector<uint8_t> registry_mac_key;
 };
 
 // Derived state in the ledger's SQLite file. Not thread-safe: Apply runs on the
@@ -65,6 +71,16 @@ class ProvenanceState {
 
   // Number of log entries the derived tables reflect.
   [[nodiscard]] Result<uint64_t> AppliedSize();
+
+  // With a registry MAC key: writes the MAC of every registry row and of the authority key
+  // (a ledger sealed for the first time). Without one: does nothing.
+  [[nodiscard]] Status SealRegistry();
+  // With a registry MAC key: checks the MAC of every registry row and of the authority
+  // key, and that no MAC is left without its row; state.tampered naming the table and row
+  // otherwise. Without one: does nothing.
+  [[nodiscard]] Status VerifyRegistry();
+  // Whether the registry holds any row (a ledger that has registered organisations).
+  [[nodiscard]] Result<bool> HasRegistry();
 
  private:
   struct Impl;

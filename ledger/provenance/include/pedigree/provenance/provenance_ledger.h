@@ -17,6 +17,9 @@ namespace pedigree::provenance {
 inline constexpr const char* kModelName = "provenance/v1";
 // The ledger metadata key holding the consortium authority's public key (raw, base64).
 inline constexpr const char* kAuthorityKeyMeta = "authority_key";
+// The file in the ledger directory holding the registry seal's secret key (hex, mode 0600),
+// outside the database (docs/threat-model.md, "An insider with the database").
+inline constexpr const char* kRegistryMacKeyFile = "registry-mac.key";
 
 // Options for log::Ledger::Create and Open that run the provenance model. Create records the
 // model and, when given, `authority` as the consortium authority key. On Create and Open the
@@ -28,7 +31,11 @@ inline constexpr const char* kAuthorityKeyMeta = "authority_key";
 // commit. The attached state is put in `state`, which must outlive the ledger (its sequencer
 // calls into it). Opening fails with node.not_supply_chain when the ledger records no model
 // or another one, node.storage when its storage is not SQLite, and node.state_mismatch when
-// the derived tables reflect some entries but not as many as the log holds.
+// the derived tables reflect some entries but not as many as the log holds. The registry
+// rows are sealed with a MAC under the key in kRegistryMacKeyFile: Open refuses with
+// state.tampered when a row, or the authority key, does not match its MAC; a ledger without
+// the key file (created before the seal) is sealed on its first open, after a replay of
+// its registry events has reproduced the registry (state.tampered otherwise).
 [[nodiscard]] log::LedgerOptions ProvenanceLedgerOptions(
     std::unique_ptr<ProvenanceState>& state, std::function<int64_t()> now,
     std::optional<log::PublicKey> authority = std::nullopt, TimeBounds bounds = {});
