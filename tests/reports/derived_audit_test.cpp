@@ -194,7 +194,7 @@ BOOST_AUTO_TEST_CASE(injected_org_key_signs_nothing_and_the_audit_names_it) {
                      .set("lot", "LOT1")
                      .set("location", s.mfg_gln)
                      .set("serials", reports::testing::Strings({"S9"}));
-  auto forged = s.node().Submit(log::SignEntry(payload, attacker).value());
+  auto forged = s.node().Submit(log::SignEntry(payload, attacker, s.node().ledger().origin()).value());
   BOOST_REQUIRE(!forged.has_value());
   BOOST_TEST(forged.error().code() == "state.tampered");
   BOOST_TEST(forged.error().message().find("org_keys") != std::string::npos);
