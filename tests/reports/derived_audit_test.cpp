@@ -9,9 +9,12 @@
 #include <fstream>
 
 #include "pedigree/base/time.h"
+#include "pedigree/log/compact_range.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
+#include "pedigree/log/merkle.h"
 #include "pedigree/log/note.h"
+#include "pedigree/log/sqlite_storage.h"
 #include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/reports/audit_report.h"
 #include "pedigree/reports/pack_report.h"
@@ -159,6 +162,37 @@ BOOST_AUTO_TEST_CASE(each_update_of_a_derived_table_fails_the_audit_naming_table
   }
 }
 
+// The rules judge by the log's sequencing time, so an operator who writes a leaf stamped
+// earlier than the one before it (to slip an event under a revocation or an undo window)
+// is named by the replay audit, though every hash and signature checks out.
+BOOST_AUTO_TEST_CASE(leaf_sequenced_before_its_predecessor_fails_the_audit) {
+  SupplyScenario s;
+  s.RunChain();
+  const std::string origin = s.node().ledger().origin();
+  const int64_t now = s.now();
+  s.Close();
+  uint64_t appended = 0;
+  {
+    auto storage =
+        log::SqliteStorage::Open((std::filesystem::path(s.dir()) / log::kLedgerDbFile).string(), {})
+            .value();
+    appended = storage->Size().value();
+    auto range = log::CompactRange::FromStorage(appended, *storage).value();
+    std::string leaf = log::SignEntry(JsonValue::Object().set("kind", "filler"),
+                                      log::PrivateKey::Generate(), origin)
+                           .value();
+    BOOST_REQUIRE(log::StampEntry(leaf, now - 3600));
+    std::vector<log::StoredHash> hashes;
+    range.Append(log::LeafHash(AsBytes(leaf)), &hashes);
+    const std::vector<std::string> entries = {leaf};
+    BOOST_REQUIRE(storage->Append(appended, entries, {}, hashes).has_value());
+  }
+  provenance::DerivedAuditReport replay = Replay(s.dir());
+  BOOST_REQUIRE(!replay.ok());
+  BOOST_TEST(replay.problem->code() == "audit.time_order");
+  BOOST_TEST(replay.bad_index.value_or(0) == appended);
+}
+
 BOOST_AUTO_TEST_CASE(idempotency_key_pointed_at_another_entry_fails_the_audit) {
   ClosedLedger l;
   TamperSql(l.s.dir(),
@@ -194,7 +228,8 @@ BOOST_AUTO_TEST_CASE(injected_org_key_signs_nothing_and_the_audit_names_it) {
                      .set("lot", "LOT1")
                      .set("location", s.mfg_gln)
                      .set("serials", reports::testing::Strings({"S9"}));
-  auto forged = s.node().Submit(log::SignEntry(payload, attacker, s.node().ledger().origin()).value());
+  auto forged =
+      s.node().Submit(log::SignEntry(payload, attacker, s.node().ledger().origin()).value());
   BOOST_REQUIRE(!forged.has_value());
   BOOST_TEST(forged.error().code() == "state.tampered");
   BOOST_TEST(forged.error().message().find("org_keys") != std::string::npos);

@@ -80,6 +80,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"audit.missing_entry", 500, "the audit found an entry missing below the stored log size"},
     {"audit.replay_refused", 500,
      "the audit found a stored entry that the rules refuse when the log is replayed"},
+    {"audit.time_order", 500,
+     "the audit found an entry the log sequenced at an earlier time than the entry before it"},
 
     {"auth.bad_token", 401,
      "the bearer token is malformed, unknown, revoked or not a Bearer token"},

@@ -12,6 +12,7 @@
 #include <map>
 
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/base/time.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/sql.h"
 #include "pedigree/provenance/provenance.h"
@@ -230,11 +231,17 @@ Result<DerivedAuditReport> AuditDerivedState(log::LogStorage& storage, const std
   // in the leaf (key validity, undo window, expiry, custody order) replays exactly. Version 1
   // leaves carry no sequencing time: their future-time rule is left to the node too.
   constexpr int64_t kUnbounded = INT64_MAX / 4;
-  PEDIGREE_ASSIGN(state, ProvenanceState::Attach(
-                             (*db)->conn.get(), {*authority, node_key, [] { return kUnbounded; },
-                                                 TimeBounds{kUnbounded, kUnbounded}, {}}));
+  PEDIGREE_ASSIGN(state,
+                  ProvenanceState::Attach((*db)->conn.get(), {*authority,
+                                                              node_key,
+                                                              [] { return kUnbounded; },
+                                                              TimeBounds{kUnbounded, kUnbounded},
+                                                              {}}));
   PEDIGREE_ASSIGN(size, storage.Size());
 
+  // The log's sequencing times never decrease along the log (the sequencer clamps them);
+  // the rules judge by them, so a leaf out of order is reported before its rules replay.
+  int64_t last_sequenced = INT64_MIN;
   for (uint64_t begin = 0; begin < *size && !report.problem; begin += kReplayChunk) {
     const uint64_t end = std::min(*size, begin + kReplayChunk);
     PEDIGREE_ASSIGN(entries, storage.ReadEntries(begin, end));
@@ -254,6 +261,19 @@ Result<DerivedAuditReport> AuditDerivedState(log::LogStorage& storage, const std
                                                 " does not verify: " + st.error().ToString());
           report.bad_index = i;
           break;
+        }
+      }
+      if (!options.registry_only) {
+        if (auto t = log::LeafSequencingTime(entry)) {
+          if (*t < last_sequenced) {
+            report.problem =
+                Error("audit.time_order", "entry " + std::to_string(i) + " was sequenced at " +
+                                              FormatUtcTime(*t) + ", before the previous entry's " +
+                                              FormatUtcTime(last_sequenced));
+            report.bad_index = i;
+            break;
+          }
+          last_sequenced = *t;
         }
       }
       if (auto st = (*state)->Apply(i, entry); !st) {
