@@ -188,8 +188,12 @@ func main() {
 		fmt.Printf("ok: checkpoint %d is consistent with the newest, %d\n", size, latestSize)
 	}
 	// The evidence index: Ed25519 by the log key (the note verifier key's 0x01-prefixed key).
-	vparts := strings.Split(strings.TrimSpace(string(vkey)), "+")
-	vraw, err := base64.StdEncoding.DecodeString(vparts[len(vparts)-1])
+	// name+hash+base64: the name holds no '+' and the hash is hex, but base64 may hold '+'.
+	vparts := strings.SplitN(strings.TrimSpace(string(vkey)), "+", 3)
+	if len(vparts) != 3 {
+		fail("log verifier key is not name+hash+key")
+	}
+	vraw, err := base64.StdEncoding.DecodeString(vparts[2])
 	if err != nil || len(vraw) != 1+ed25519.PublicKeySize || vraw[0] != 1 {
 		fail("log verifier key is not an Ed25519 note key")
 	}
