@@ -8,21 +8,36 @@
 namespace pedigree::services {
 namespace {
 
+// A usage error exits 2, as docs/cli.md says; any other failure 1.
+int Failed(CliIo& io, const Error& e) {
+  PrintError(io.err, e);
+  return e.code() == "cli.usage" ? 2 : 1;
+}
+
 int Demo(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 1, {"dir", "packs-per-batch"});
-  if (!args) return PrintError(io.err, args.error());
+  if (!args) return Failed(io, args.error());
   DemoOptions options;
   options.dir = args->get("dir").value_or("demo");
   auto packs = args->number("packs-per-batch");
-  if (!packs) return PrintError(io.err, packs.error());
-  if (*packs) options.packs_per_batch = std::max<uint64_t>(**packs, 400);
+  if (!packs) return Failed(io, packs.error());
+  if (*packs) {
+    if (**packs < kMinPacksPerBatch || **packs > kMaxPacksPerBatch) {
+      return Failed(io, Error("cli.usage", "--packs-per-batch " + std::to_string(**packs) +
+                                               " is outside the accepted range " +
+                                               std::to_string(kMinPacksPerBatch) + ".." +
+                                               std::to_string(kMaxPacksPerBatch))
+                            .at_field("packs-per-batch"));
+    }
+    options.packs_per_batch = **packs;
+  }
   if (std::filesystem::exists(std::filesystem::path(options.dir) / "ledger")) {
-    return PrintError(io.err, Error("cli.usage", "a demo ledger already exists in " + options.dir +
-                                                     "; remove it or pass --dir")
-                                  .at_field("dir"));
+    return Failed(io, Error("cli.usage", "a demo ledger already exists in " + options.dir +
+                                             "; remove it or pass --dir")
+                          .at_field("dir"));
   }
   auto done = RunDemo(options, io.out);
-  if (!done) return PrintError(io.err, done.error());
+  if (!done) return Failed(io, done.error());
   return 0;
 }
 

@@ -1,9 +1,12 @@
 // Supply-chain commands on an embedded ledger: `pedigree <action> --as ORG ...` signs
 // with the organisation's key held by this node (see `pedigree org hold-key`), or
 // with --key FILE. Human output by default, --json for scripts.
+#include <cstdio>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <sstream>
 
 #include "cli_common.h"
@@ -56,7 +59,7 @@ const std::vector<ActionSpec>& Actions() {
         {"lot", "lot", Field::kString, true},
         {"location", "location", Field::kString, true},
         {"serials", "serials", Field::kList, false}},
-       "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N)"},
+       "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N [--serials-out FILE])"},
       {"aggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, true}},
        "--parent SSCC --children ID,ID,.."},
@@ -138,7 +141,7 @@ Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
 }
 
 int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliIo& io) {
-  std::set<std::string> options = {"dir", "as", "key", "client-id", "generate"};
+  std::set<std::string> options = {"dir", "as", "key", "client-id", "generate", "serials-out"};
   for (const OptionField& f : spec.fields) options.insert(f.option);
   size_t words = spec.name.find(' ') == std::string::npos ? 1 : 2;
   auto args = Args::Parse(argv, words, options, {"json"});
@@ -147,6 +150,34 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
   if (!org) return PrintError(io.err, org.error());
   auto payload = BuildPayload(spec, *args);
   if (!payload) return PrintError(io.err, payload.error());
+  // The serials `--generate N` drew; the user needs them to print labels.
+  std::vector<std::string> generated;
+  if (args->get("generate")) {
+    if (const JsonValue* serials = payload->find("serials"); serials && serials->is_array()) {
+      for (const JsonValue& s : serials->as_array()) generated.push_back(s.as_string());
+    }
+  }
+  std::optional<std::string> serials_out = args->get("serials-out");
+  if (serials_out && !args->get("generate")) {
+    return PrintError(
+        io.err, Error("cli.usage", "--serials-out needs --generate N").at_field("serials-out"));
+  }
+  // Created (exclusively) before the event is submitted: an existing file is refused and a
+  // file that cannot be created stops the command before anything reaches the ledger.
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> serials_file(nullptr, &std::fclose);
+  if (serials_out) {
+    if (std::filesystem::exists(*serials_out) || std::filesystem::is_symlink(*serials_out)) {
+      return PrintError(io.err, Error("cli.usage", "--serials-out " + *serials_out +
+                                                       " already exists; it is not overwritten")
+                                    .at_field("serials-out"));
+    }
+    serials_file.reset(std::fopen(serials_out->c_str(), "wx"));
+    if (!serials_file) {
+      return PrintError(
+          io.err,
+          Error("cli.io", "cannot create --serials-out " + *serials_out).at_field("serials-out"));
+    }
+  }
   auto node = SupplyNode::Open(args->dir());
   if (!node) return PrintError(io.err, node.error());
   Result<uint64_t> index = Fail("cli.internal", "not submitted");
@@ -161,14 +192,39 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
   } else {
     index = (*node)->SubmitAs(*org, std::move(*payload));
   }
-  if (!index) return PrintError(io.err, index.error());
+  if (!index) {
+    if (serials_file) {
+      serials_file.reset();
+      std::filesystem::remove(*serials_out);
+    }
+    return PrintError(io.err, index.error());
+  }
+  if (serials_file) {
+    std::string lines;
+    for (const std::string& s : generated) lines += s + "\n";
+    if (std::fwrite(lines.data(), 1, lines.size(), serials_file.get()) != lines.size() ||
+        std::fclose(serials_file.release()) != 0) {
+      return PrintError(io.err, Error("cli.io", "entry " + std::to_string(*index) +
+                                                    " is recorded but --serials-out " +
+                                                    *serials_out + " could not be written")
+                                    .at_field("serials-out"));
+    }
+  }
   if (args->has("json")) {
     auto out = JsonValue::Object();
     out.set("index", JsonValue(static_cast<int64_t>(*index)));
     out.set("kind", JsonValue(ActionNamed(spec.name).kind));
+    if (!generated.empty()) out.set("serials", JsonValue::Strings(generated));
     PrintJson(io.out, out);
   } else {
     io.out << spec.name << ": recorded as ledger entry " << *index << "\n";
+    if (serials_out) {
+      io.out << "  " << generated.size() << " generated serials written to " << *serials_out
+             << "\n";
+    } else if (!generated.empty()) {
+      io.out << "  " << generated.size() << " generated serials:\n";
+      for (const std::string& s : generated) io.out << "  " << s << "\n";
+    }
   }
   return 0;
 }

@@ -28,10 +28,20 @@ struct TrialContext {
   TrialWorkflow workflow() { return TrialWorkflow(*node, store.get()); }
 };
 
-// Opens what `needs` asks for; `signed_command` requires --as, --name and --meaning.
+// What a command does with the sponsor store: a command that only reads it never creates
+// one (a missing store is trial.store_not_found naming the file looked for).
+enum class StoreUse { kNone, kRead, kWrite };
+
+// The sponsor store's path: --store FILE, else DIR/sponsor-store.sqlite.
+std::string StorePath(const Args& args) {
+  return args.get("store").value_or(
+      (std::filesystem::path(args.dir()) / "sponsor-store.sqlite").string());
+}
+
+// Opens what `store` asks for; `signed_command` requires --as, --name and --meaning.
 Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t words,
                                  std::set<std::string> options, bool signed_command,
-                                 bool needs_store, std::set<std::string> flags = {}) {
+                                 StoreUse store_use, std::set<std::string> flags = {}) {
   options.insert({"dir", "trial", "store"});
   if (signed_command) options.insert({"as", "name", "meaning"});
   flags.insert("json");
@@ -47,10 +57,10 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
   }
   PEDIGREE_ASSIGN(node, SupplyNode::Open(c.args.dir()));
   c.node = std::move(*node);
-  if (needs_store) {
-    std::string path = c.args.get("store").value_or(
-        (std::filesystem::path(c.args.dir()) / "sponsor-store.sqlite").string());
-    PEDIGREE_ASSIGN(store, SponsorStore::Open(path));
+  if (store_use != StoreUse::kNone) {
+    const std::string path = StorePath(c.args);
+    PEDIGREE_ASSIGN(store, store_use == StoreUse::kWrite ? SponsorStore::Open(path)
+                                                         : SponsorStore::OpenExisting(path));
     c.store = std::move(*store);
   }
   return c;
@@ -119,7 +129,7 @@ int TrialSample(const std::vector<std::string>& args, CliIo& io) {
 }
 
 int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"registry", "title", "sites", "arms"}, true, false);
+  auto c = OpenContext(argv, 2, {"registry", "title", "sites", "arms"}, true, StoreUse::kNone);
   if (!c) return PrintError(io.err, c.error());
   auto p = JsonValue::Object();
   for (auto [option, member] : {std::pair{"registry", "registryId"}, {"title", "title"}}) {
@@ -149,7 +159,7 @@ int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "version", "outcomes"}, true, false);
+  auto c = OpenContext(argv, 2, {"file", "version", "outcomes"}, true, StoreUse::kNone);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   auto outcomes_file = c->args.required("outcomes");
@@ -167,7 +177,7 @@ int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "domain", "reason"}, true, true);
+  auto c = OpenContext(argv, 2, {"file", "domain", "reason"}, true, StoreUse::kWrite);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   if (!file) return PrintError(io.err, file.error());
@@ -197,7 +207,7 @@ int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialLock(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "action", "reason", "approver"}, true, false);
+  auto c = OpenContext(argv, 2, {"domain", "action", "reason", "approver"}, true, StoreUse::kNone);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto action = c->args.required("action");
@@ -211,7 +221,7 @@ int TrialLock(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain"}, true, true);
+  auto c = OpenContext(argv, 2, {"domain"}, true, StoreUse::kWrite);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   if (!domain) return PrintError(io.err, domain.error());
@@ -233,7 +243,7 @@ int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "domain", "file-hash"}, false, true);
+  auto c = OpenContext(argv, 2, {"file", "domain", "file-hash"}, false, StoreUse::kRead);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   if (!file) return PrintError(io.err, file.error());
@@ -287,7 +297,7 @@ int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialDisclose(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "key", "out"}, false, true);
+  auto c = OpenContext(argv, 2, {"domain", "key", "out"}, false, StoreUse::kRead);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto key = c->args.required("key");
@@ -354,7 +364,7 @@ int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialRedact(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "key", "reason"}, true, true);
+  auto c = OpenContext(argv, 2, {"domain", "key", "reason"}, true, StoreUse::kWrite);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto key = c->args.required("key");
@@ -368,7 +378,7 @@ int TrialRedact(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialOutcomes(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"reported"}, false, false);
+  auto c = OpenContext(argv, 2, {"reported"}, false, StoreUse::kNone);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("reported");
   if (!file) return PrintError(io.err, file.error());
@@ -401,7 +411,7 @@ int TrialOutcomes(const std::vector<std::string>& argv, CliIo& io) {
 
 // Any trial.* or kit.* event from a JSON body (file or -): `trial event KIND`.
 int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"kind", "body"}, true, false);
+  auto c = OpenContext(argv, 2, {"kind", "body"}, true, StoreUse::kNone);
   if (!c) return PrintError(io.err, c.error());
   auto kind = c->args.required("kind");
   auto body_path = c->args.required("body");
@@ -427,7 +437,8 @@ int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
 
 // `report trial --trial ID [--outcomes F] [--candidate FILE,..]`: the verified trial report.
 int ReportTrial(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"outcomes", "candidate", "format", "o", "out"}, false, false);
+  auto c =
+      OpenContext(argv, 2, {"outcomes", "candidate", "format", "o", "out"}, false, StoreUse::kNone);
   if (!c) return PrintError(io.err, c.error());
   reports::TrialReportInputs inputs;
   inputs.generated_at = c->node->Now();
@@ -437,9 +448,7 @@ int ReportTrial(const std::vector<std::string>& argv, CliIo& io) {
     inputs.reported_outcomes = reports::ReportedOutcomes{reported->first, reported->second};
   }
   if (auto files = c->args.get("candidate")) {
-    std::string path = c->args.get("store").value_or(
-        (std::filesystem::path(c->args.dir()) / "sponsor-store.sqlite").string());
-    auto store = SponsorStore::Open(path);
+    auto store = SponsorStore::OpenExisting(StorePath(c->args));
     if (!store) return PrintError(io.err, store.error());
     c->store = std::move(*store);
     for (const std::string& file : SplitList(*files)) {

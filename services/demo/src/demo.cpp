@@ -1,5 +1,6 @@
 #include "pedigree/demo/demo.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <iomanip>
@@ -39,18 +40,32 @@ struct Batch {
   const Product* product;
   std::string lot, expiry;
   std::vector<std::string> serials;
-  std::vector<std::string> cases;  // SSCCs, 100 packs each
+  std::vector<std::string> cases;  // SSCCs, CaseSize(packs per batch) packs each
   std::string pallet;
 };
+
+// The case layout every step relies on: case t (t < 3) of a batch goes to pharmacy t, case 3
+// onwards stays with the wholesaler. In each case the first `per_product` packs are dispensed
+// (for the products a pharmacy dispenses) and the last two stay active for the refusals.
+size_t CaseSize(size_t packs_per_batch) {
+  return std::max<size_t>(5, std::min<size_t>(100, (packs_per_batch + 9) / 10));
+}
 
 class Scenario {
  public:
   Scenario(SupplyNode& node, log::PrivateKey& authority, std::ostream& out, const DemoOptions& o)
-      : node_(node), authority_(authority), out_(out), options_(o) {}
+      : node_(node),
+        authority_(authority),
+        out_(out),
+        options_(o),
+        case_size_(CaseSize(o.packs_per_batch)),
+        per_product_(std::clamp<size_t>((o.dispenses_per_pharmacy + 4) / 5, 2, case_size_ - 2)) {}
 
   Status Run();
 
  private:
+  // Pack `offset` of case `c` of a batch.
+  size_t At(size_t c, size_t offset) const { return c * case_size_ + offset; }
   // A step that must succeed.
   Result<uint64_t> Do(const std::string& org, JsonValue payload) {
     auto r = node_.SubmitAs(org, std::move(payload));
@@ -132,6 +147,8 @@ class Scenario {
   log::PrivateKey& authority_;
   std::ostream& out_;
   DemoOptions options_;
+  size_t case_size_;    // packs per case
+  size_t per_product_;  // packs of each product a pharmacy dispenses, from the front of its case
   size_t events_ = 0;
   int sscc_counter_ = 0;
 };
@@ -216,13 +233,14 @@ Status Scenario::Run() {
   out_ << "  e.g. " << products[0].name << ": GTIN " << products[0].gtin << ", batch "
        << batches[0].lot << ", first pack " << PackId(batches[0], 0) << "\n";
 
-  out_ << "\n3. Packs go into cases of 100, cases onto one pallet per batch; pallets ship to "
+  out_ << "\n3. Packs go into cases of " << case_size_
+       << ", cases onto one pallet per batch; pallets ship to "
           "wholesalers\n";
   for (Batch& b : batches) {
     const OrgSpec& maker = b.product->maker == alpha.id ? alpha : beta;
-    for (size_t from = 0; from < b.serials.size(); from += 100) {
+    for (size_t from = 0; from < b.serials.size(); from += case_size_) {
       std::vector<std::string> children;
-      for (size_t i = from; i < std::min(from + 100, b.serials.size()); ++i)
+      for (size_t i = from; i < std::min(from + case_size_, b.serials.size()); ++i)
         children.push_back(PackId(b, i));
       auto agg = Event("aggregate");
       b.cases.push_back(Sscc(maker));
@@ -281,15 +299,14 @@ Status Scenario::Run() {
     }
   }
 
-  out_ << "\n5. Pharmacies scan and dispense (" << options_.dispenses_per_pharmacy
-       << " packs each)\n";
+  out_ << "\n5. Pharmacies scan and dispense (" << 5 * per_product_ << " packs each)\n";
   const OrgSpec* pharmacies[] = {&ph1, &ph2, &ph3};
   size_t dispensed = 0;
   for (int t = 0; t < 3; ++t) {
-    for (size_t k = 0; k < options_.dispenses_per_pharmacy; ++k) {
+    for (size_t k = 0; k < 5 * per_product_; ++k) {
       const Batch& b = batches[(k % 5) * 2];                        // first batch of each product
       if (b.product->gtin == products[3].gtin && t == 2) continue;  // the warm shipment
-      size_t pack = t * 100 + 10 + k / 5;
+      size_t pack = At(t, k / 5);
       auto v = node_.Verify(ScannerString(b, pack));
       if (!v) return std::unexpected(v.error());
       if (!v->verified)
@@ -300,17 +317,17 @@ Status Scenario::Run() {
   }
   out_ << "  " << dispensed << " packs verified and dispensed, each a signed event\n";
   const Batch& first = batches[0];
-  PrintVerify("a dispensed pack, scanned again", ScannerString(first, 10));
+  PrintVerify("a dispensed pack, scanned again", ScannerString(first, At(0, 0)));
   {
     auto undo = Event("undo");
-    undo.set("epcs", JsonValue::Strings({PackId(first, 10)}));
+    undo.set("epcs", JsonValue::Strings({PackId(first, At(0, 0))}));
     undo.set("location", JsonValue(ph1.gln()));
     PEDIGREE_TRY(Do(ph1.id, undo));
     out_ << "  apotheke-1 undid that dispense within 10 days: the pack is active again\n";
   }
   {
     // Replaying an offline buffer: same clientId, nothing new appended.
-    auto d = Dispense(ph1, PackId(first, 60));
+    auto d = Dispense(ph1, PackId(first, At(0, case_size_ - 2)));
     d.set("clientId", JsonValue("offline-buffer-0001"));
     PEDIGREE_ASSIGN(a, Do(ph1.id, d));
     PEDIGREE_ASSIGN(b, Do(ph1.id, d));
@@ -341,14 +358,15 @@ Status Scenario::Run() {
 
   out_ << "\n7. What the rules refuse (each refusal is recorded as a signed alert event)\n";
   PEDIGREE_TRY(Refused("dispense a pack of the recalled batch", ph1.id,
-                       Dispense(ph1, PackId(batches[2], 20)), "alert.recalled"));
-  std::string warm_pack = PackId(batches[6], 200);  // case 2 of the first insulin batch
+                       Dispense(ph1, PackId(batches[2], At(0, case_size_ - 1))), "alert.recalled"));
+  std::string warm_pack = PackId(batches[6], At(2, 0));  // case 2 of the first insulin batch
   PEDIGREE_TRY(Refused("dispense insulin from the warm shipment", ph3.id, Dispense(ph3, warm_pack),
                        "alert.temperature_excursion"));
   PEDIGREE_TRY(Refused("apotheke-2 dispenses a pack active at apotheke-1", ph2.id,
-                       Dispense(ph2, PackId(batches[0], 30)), "alert.clone_suspected"));
+                       Dispense(ph2, PackId(batches[0], At(0, case_size_ - 1))),
+                       "alert.clone_suspected"));
   PEDIGREE_TRY(Refused("hospital-3 dispenses a pack held by north-wholesale", ph3.id,
-                       Dispense(ph3, PackId(batches[0], 900)), "alert.not_in_custody"));
+                       Dispense(ph3, PackId(batches[0], At(3, 0))), "alert.not_in_custody"));
   {
     auto ghost = Event("receive");
     ghost.set("from", JsonValue(north.id));
@@ -358,39 +376,42 @@ Status Scenario::Run() {
                          "alert.receive_before_ship"));
   }
   PEDIGREE_TRY(Refused("apotheke-1 dispenses the same pack twice", ph1.id,
-                       Dispense(ph1, PackId(batches[0], 11)), "alert.already_decommissioned"));
+                       Dispense(ph1, PackId(batches[0], At(0, 1))),
+                       "alert.already_decommissioned"));
   {
     auto undo = Event("undo");
-    undo.set("epcs", JsonValue::Strings({PackId(batches[0], 11)}));
+    undo.set("epcs", JsonValue::Strings({PackId(batches[0], At(0, 1))}));
     undo.set("location", JsonValue(ph2.gln()));
     PEDIGREE_TRY(
         Refused("apotheke-2 undoes apotheke-1's dispense", ph2.id, undo, "alert.undo_other_party"));
   }
   {
     auto cycle = Event("aggregate");
-    cycle.set("parent", JsonValue(batches[0].cases[9]));
-    cycle.set("children", JsonValue::Strings({batches[0].cases[9]}));
+    cycle.set("parent", JsonValue(batches[0].cases.back()));
+    cycle.set("children", JsonValue::Strings({batches[0].cases.back()}));
     PEDIGREE_TRY(
         Refused("a case that contains itself", north.id, cycle, "alert.aggregation_conflict"));
   }
 
   out_ << "\n8. Pharmacy scans: verdicts in microseconds, with reasons\n";
-  PrintVerify("an active pack (DataMatrix, ]d2 + GS)", ScannerString(batches[4], 150));
-  PrintVerify("a pack of the recalled batch", ScannerString(batches[2], 120));
-  PrintVerify("insulin from the warm shipment", ScannerString(batches[6], 201));
-  PrintVerify(
-      "a pack with a wrong batch printed",
-      "(01)" + batches[4].product->gtin + "(17)280331(10)L9999999(21)" + batches[4].serials[151]);
+  PrintVerify("an active pack (DataMatrix, ]d2 + GS)",
+              ScannerString(batches[4], At(1, case_size_ - 1)));
+  PrintVerify("a pack of the recalled batch", ScannerString(batches[2], At(1, case_size_ - 1)));
+  PrintVerify("insulin from the warm shipment", ScannerString(batches[6], At(2, 1)));
+  PrintVerify("a pack with a wrong batch printed", "(01)" + batches[4].product->gtin +
+                                                       "(17)280331(10)L9999999(21)" +
+                                                       batches[4].serials[At(1, case_size_ - 2)]);
   PrintVerify("a counterfeit serial", "(01)" + products[0].gtin + "(21)FAKE0000001");
   {
-    std::string s = ScannerString(batches[4], 152);
+    std::string s = ScannerString(batches[4], At(1, case_size_ - 1));
     s.erase(s.find('\x1d'), 1);  // a scanner that drops the group separator
     PrintVerify("a read that lost its group separator", s);
   }
   {
     auto timer = std::chrono::steady_clock::now();
     const int n = 2000;
-    for (int i = 0; i < n; ++i) (void)node_.Verify(ScannerString(batches[8], 100 + i % 800));
+    for (int i = 0; i < n; ++i)
+      (void)node_.Verify(ScannerString(batches[8], i % batches[8].serials.size()));
     double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - timer)
                     .count() /
                 n;
@@ -413,7 +434,7 @@ Status Scenario::Run() {
   out_ << "\n11. Anyone can check the history: signed checkpoint (C2SP signed note)\n"
        << checkpoint->note;
   PEDIGREE_ASSIGN(history, node_.Read([&](provenance::ProvenanceView& v) {
-    return v.PackHistory(batches[0].product->gtin, batches[0].serials[10]);
+    return v.PackHistory(batches[0].product->gtin, batches[0].serials[At(0, 0)]);
   }));
   std::vector<log::NoteVerifier> verifiers{*log::NoteVerifier::Parse(ledger.VerifierKey())};
   PEDIGREE_ASSIGN(note, log::OpenNote(checkpoint->note, verifiers));
@@ -427,7 +448,7 @@ Status Scenario::Run() {
                                       proof->path, body->root));
     ++proven;
   }
-  out_ << "  pack " << PackId(batches[0], 10) << ": " << proven
+  out_ << "  pack " << PackId(batches[0], At(0, 0)) << ": " << proven
        << " events, each signature and inclusion proof verified against that checkpoint\n";
   PEDIGREE_ASSIGN(audit, ledger.Audit());
   if (!audit->ok()) return Fail(*audit->problem);
@@ -443,6 +464,12 @@ Status Scenario::Run() {
 }  // namespace
 
 Status RunDemo(const DemoOptions& options, std::ostream& out) {
+  if (options.packs_per_batch < kMinPacksPerBatch || options.packs_per_batch > kMaxPacksPerBatch) {
+    return Fail(Error("cli.usage", "--packs-per-batch " + std::to_string(options.packs_per_batch) +
+                                       " is outside " + std::to_string(kMinPacksPerBatch) + ".." +
+                                       std::to_string(kMaxPacksPerBatch))
+                    .at_field("packs-per-batch"));
+  }
   std::error_code ec;
   fs::create_directories(options.dir, ec);
   std::string authority_path = (fs::path(options.dir) / "authority-key.pem").string();

@@ -166,6 +166,18 @@ Result<std::vector<std::pair<int64_t, StoredRecord>>> ReadCurrent(Connection& db
 
 }  // namespace
 
+Result<std::unique_ptr<SponsorStore>> SponsorStore::OpenExisting(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return Fail(Error("trial.store_not_found",
+                      "no sponsor store at " + path +
+                          " (pass --store FILE, or run the command in the ledger directory "
+                          "whose sponsor-store.sqlite holds the records)")
+                    .at_field("store"));
+  }
+  return Open(path);
+}
+
 Result<std::unique_ptr<SponsorStore>> SponsorStore::Open(const std::string& path) {
   // Create the file ourselves so that it is 0600 from the first byte; SQLite gives the
   // -wal and -shm files the same mode.

@@ -206,6 +206,130 @@ BOOST_AUTO_TEST_SUITE_END()
 
 BOOST_AUTO_TEST_SUITE(cli_supply)
 
+// A manufacturer "mfg" (key held) with product 09506000134352 and batch L1 of 10 packs.
+static std::string SupplyNodeWithBatch(TempDir& tmp) {
+  std::string dir = tmp / "node";
+  Run init = Cli({"init", "--dir", dir, "--origin", "example.org/cli-supply", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  BOOST_REQUIRE(Cli({"keygen", "--out", tmp / "mfg.pem"}).rc == 0);
+  for (std::vector<std::string> args :
+       {std::vector<std::string>{"org", "register", "--authority-key", authority, "--id", "mfg",
+                                 "--name", "Maker", "--roles", "manufacturer,dispenser",
+                                 "--prefixes", "9506000", "--glns", "9506000000008", "--key",
+                                 tmp / "mfg.pem", "--hold", "--valid-from", "2026-01-01T00:00:00Z"},
+        {"product", "register", "--as", "mfg", "--gtin", "09506000134352", "--name", "Examplamab"},
+        {"batch", "register", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--expiry",
+         "2028-03-31", "--quantity", "10"}}) {
+    args.insert(args.end(), {"--dir", dir});
+    Run r = Cli(args);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  }
+  return dir;
+}
+
+// The serials `commission --generate N` drew are what the manufacturer prints on the packs:
+// the command returns them (JSON, text, --serials-out FILE) and each one verifies.
+BOOST_AUTO_TEST_CASE(commission_generate_returns_the_generated_serials) {
+  TempDir tmp;
+  std::string dir = SupplyNodeWithBatch(tmp);
+  const std::vector<std::string> commission = {
+      "commission",     "--dir", dir,  "--as",       "mfg",          "--gtin",
+      "09506000134352", "--lot", "L1", "--location", "9506000000008"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = commission;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return Cli(args);
+  };
+  auto verifies = [&](const std::string& serial) {
+    Run v = Cli({"verify", "--dir", dir, "--code", "(01)09506000134352(21)" + serial});
+    BOOST_TEST(v.rc == 0, serial << ": " << v.out << v.err);
+  };
+
+  Run json = with({"--generate", "3", "--json"});
+  BOOST_REQUIRE_MESSAGE(json.rc == 0, json.err);
+  const JsonValue answer = ParseJson(json.out).value();
+  const JsonValue* serials = answer.find("serials");
+  BOOST_REQUIRE(serials != nullptr);
+  BOOST_TEST_REQUIRE(serials->as_array().size() == 3u);
+  for (const JsonValue& s : serials->as_array()) verifies(s.as_string());
+
+  Run text = with({"--generate", "2"});
+  BOOST_REQUIRE_MESSAGE(text.rc == 0, text.err);
+  BOOST_TEST(text.out.find("2 generated serials:") != std::string::npos, text.out);
+  std::istringstream lines(text.out.substr(text.out.find("serials:\n") + 9));
+  std::vector<std::string> printed;
+  for (std::string line; std::getline(lines, line);) printed.push_back(line.substr(2));
+  BOOST_TEST_REQUIRE(printed.size() == 2u);
+  for (const std::string& s : printed) verifies(s);
+
+  const std::string file = tmp / "serials.txt";
+  Run out = with({"--generate", "4", "--serials-out", file});
+  BOOST_REQUIRE_MESSAGE(out.rc == 0, out.err);
+  BOOST_TEST(out.out.find("4 generated serials written to " + file) != std::string::npos);
+  std::ifstream in(file);
+  std::vector<std::string> written;
+  for (std::string line; std::getline(in, line);) written.push_back(line);
+  BOOST_TEST_REQUIRE(written.size() == 4u);
+  for (const std::string& s : written) verifies(s);
+
+  // An existing file is never overwritten, and nothing is commissioned (1 pack is left).
+  Run exists = with({"--generate", "1", "--serials-out", file, "--json"});
+  BOOST_TEST(exists.rc != 0);
+  BOOST_TEST(exists.err.find("\"field\":\"serials-out\"") != std::string::npos, exists.err);
+  BOOST_TEST(exists.err.find(file) != std::string::npos, exists.err);
+  std::ifstream again(file);
+  size_t count = 0;
+  for (std::string line; std::getline(again, line);) ++count;
+  BOOST_TEST(count == 4u);
+  Run without = with({"--serials", "A1", "--serials-out", tmp / "other.txt"});
+  BOOST_TEST(without.rc != 0);
+  BOOST_TEST(without.err.find("cli.usage") != std::string::npos, without.err);
+  BOOST_TEST(!std::filesystem::exists(tmp / "other.txt"));
+  Run last = with({"--generate", "1", "--json"});
+  BOOST_TEST(last.rc == 0, last.err);
+}
+
+// Reading trial records never creates a sponsor store: a missing one is named, and the
+// directory is left as it was (an empty store created by a read once hid the real one).
+BOOST_AUTO_TEST_CASE(trial_reads_never_create_a_sponsor_store_and_name_the_missing_file) {
+  TempDir tmp;
+  std::string dir = SupplyNodeWithBatch(tmp);
+  const std::string candidate = tmp / "ae.ndjson";
+  std::ofstream(candidate) << "{}\n";
+  const std::string default_store = (std::filesystem::path(dir) / "sponsor-store.sqlite").string();
+  const std::string elsewhere = (std::filesystem::path(tmp / "nowhere") / "store.sqlite").string();
+  struct Case {
+    std::vector<std::string> args;
+    std::string looked_for;
+  };
+  const std::vector<Case> cases = {
+      {{"trial", "verify", "--dir", dir, "--trial", "T1", "--file", candidate}, default_store},
+      {{"trial", "verify", "--dir", dir, "--trial", "T1", "--file", candidate, "--domain", "AE",
+        "--store", tmp / "other.sqlite"},
+       tmp / "other.sqlite"},
+      {{"trial", "disclose", "--dir", dir, "--trial", "T1", "--domain", "AE", "--key", "S1"},
+       default_store},
+      {{"trial", "disclose", "--dir", dir, "--trial", "T1", "--domain", "AE", "--key", "S1",
+        "--store", elsewhere},
+       elsewhere},
+      {{"report", "trial", "--dir", dir, "--trial", "T1", "--candidate", candidate}, default_store},
+  };
+  for (const Case& c : cases) {
+    Run run = Cli(c.args);
+    BOOST_TEST(run.rc != 0, c.args[1]);
+    BOOST_TEST(run.err.find("\"code\":\"trial.store_not_found\"") != std::string::npos, run.err);
+    BOOST_TEST(run.err.find("\"field\":\"store\"") != std::string::npos, run.err);
+    BOOST_TEST(run.err.find(c.looked_for) != std::string::npos, run.err);
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    BOOST_TEST(entry.path().filename().string().find("sponsor-store") == std::string::npos,
+               entry.path());
+  }
+  BOOST_TEST(!std::filesystem::exists(tmp / "other.sqlite"));
+  BOOST_TEST(!std::filesystem::exists(tmp / "nowhere"));
+}
+
 BOOST_AUTO_TEST_CASE(a_pack_is_registered_commissioned_verified_and_dispensed_from_the_shell) {
   TempDir tmp;
   std::string dir = tmp / "node";

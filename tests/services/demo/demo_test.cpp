@@ -5,6 +5,7 @@
 #include <boost/test/unit_test.hpp>
 #include <sstream>
 
+#include "../cli/cli_run.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/canonical_json.h"
@@ -69,6 +70,51 @@ BOOST_AUTO_TEST_CASE(demo_runs_end_to_end_and_leaves_an_auditable_ledger) {
   JsonValue offline = reports::VerifyPack(*bundle, anchors, (*node)->Now());
   BOOST_TEST(offline.find("verdict")->as_string() == "VERIFIED");
   BOOST_TEST(pedigree::Canonicalize(offline) == pedigree::Canonicalize(online));
+}
+
+// Every batch size the CLI accepts runs the whole scenario: the steps used fixed pack
+// indices (up to 900) and case 9, so anything under 901 packs per batch failed with
+// demo.unexpected, and the CLI silently raised 20 to 400.
+BOOST_AUTO_TEST_CASE(demo_runs_with_small_batches_down_to_the_minimum) {
+  for (size_t packs :
+       {services::kMinPacksPerBatch, size_t{21}, size_t{49}, size_t{51}, size_t{237}}) {
+    TempDir dir;
+    std::ostringstream out;
+    services::DemoOptions options;
+    options.dir = (dir.path() / "demo").string();
+    options.packs_per_batch = packs;
+    auto ran = services::RunDemo(options, out);
+    BOOST_TEST_REQUIRE(ran.has_value(), packs << " packs per batch: " << Why(ran) << "\n"
+                                              << out.str());
+    const std::string text = out.str();
+    BOOST_TEST(text.find("commission " + std::to_string(10 * packs) + " packs") !=
+               std::string::npos);
+    for (const char* expected :
+         {"alert.recalled", "alert.temperature_excursion", "alert.clone_suspected",
+          "alert.not_in_custody", "alert.already_decommissioned", "alert.undo_other_party",
+          "alert.aggregation_conflict", "nothing appended", "no problem found"}) {
+      BOOST_TEST(text.find(expected) != std::string::npos,
+                 packs << " packs per batch: demo output lacks '" << expected << "'");
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(demo_cli_runs_20_packs_per_batch_and_refuses_sizes_it_cannot_run) {
+  using services::testing::Cli;
+  TempDir dir;
+  auto small = Cli({"demo", "--dir", (dir.path() / "small").string(), "--packs-per-batch", "20"});
+  BOOST_TEST(small.rc == 0, small.err);
+  BOOST_TEST(small.out.find("commission 200 packs") != std::string::npos);
+  for (const char* bad : {"0", "19", "10001"}) {
+    auto run = Cli({"demo", "--dir", (dir.path() / bad).string(), "--packs-per-batch", bad});
+    BOOST_TEST(run.rc == 2, bad << ": " << run.err);
+    BOOST_TEST(run.err.find("\"code\":\"cli.usage\"") != std::string::npos, run.err);
+    BOOST_TEST(run.err.find("\"field\":\"packs-per-batch\"") != std::string::npos, run.err);
+    BOOST_TEST(run.err.find("20..10000") != std::string::npos, run.err);
+    BOOST_TEST(!std::filesystem::exists(dir.path() / bad / "ledger"), "no ledger for " << bad);
+  }
+  auto word = Cli({"demo", "--dir", (dir.path() / "w").string(), "--packs-per-batch", "ten"});
+  BOOST_TEST(word.rc == 2, word.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

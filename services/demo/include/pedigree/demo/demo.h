@@ -11,15 +11,22 @@
 
 namespace pedigree::services {
 
+// The batch sizes the scenario runs with: at least 4 cases per batch (one for each pharmacy
+// and one that stays with the wholesaler), each with room for the packs it dispenses and two
+// that stay active for the refusals; at most 10,000 packs per batch (100,000 in all).
+inline constexpr size_t kMinPacksPerBatch = 20;
+inline constexpr size_t kMaxPacksPerBatch = 10000;
+
 struct DemoOptions {
   std::string dir = "demo";
-  size_t packs_per_batch = 1000;  // 10 batches
+  size_t packs_per_batch = 1000;  // 10 batches; kMinPacksPerBatch..kMaxPacksPerBatch
   size_t dispenses_per_pharmacy = 40;
 };
 
 // Runs the scenario on a fresh ledger in `options.dir` (which must not hold one) and
-// narrates it to `out`; the ledger stays for reports. Fails on the first step that
-// does not behave as the scenario expects.
+// narrates it to `out`; the ledger stays for reports. Refuses packs_per_batch outside
+// kMinPacksPerBatch..kMaxPacksPerBatch (cli.usage); fails on the first step that does not
+// behave as the scenario expects.
 [[nodiscard]] Status RunDemo(const DemoOptions& options, std::ostream& out);
 
 }  // namespace pedigree::services

@@ -67,6 +67,10 @@ class SponsorStore {
   // Opens or creates the file (mode 0600 when created), WAL, synchronous=FULL. Errors:
   // storage.io, storage.corrupt, storage.schema_version.
   [[nodiscard]] static Result<std::unique_ptr<SponsorStore>> Open(const std::string& path);
+  // Opens a store that exists, for commands that only read it (verify, disclose, report):
+  // a missing file is trial.store_not_found (field "store", naming `path`), never a new,
+  // empty store. Otherwise as Open.
+  [[nodiscard]] static Result<std::unique_ptr<SponsorStore>> OpenExisting(const std::string& path);
   ~SponsorStore();
 
   // Stages the records of `dataset` for trial `trial_id` (domain = dataset.domain) with fresh
