@@ -157,6 +157,23 @@ BOOST_AUTO_TEST_CASE(readings_within_range_change_nothing_but_join_the_history) 
   BOOST_TEST(C::Code(c.Do(c.site1_, "kit.excursion", {{"kits", Kits({"K1"})}})) == "kit.malformed");
 }
 
+// A kit excursion's readings are sensor values like a shipment's: physically impossible
+// ones are refused (docs/events.md, "Payload form") and leave the kit as it was.
+BOOST_AUTO_TEST_CASE(physically_impossible_readings_are_refused) {
+  KitChain c;
+  C::Expect(c.Receive(c.site1_));
+  for (int64_t tenths : {int64_t{-2732}, int64_t{10001}}) {
+    auto refused = c.Excursion("K1", {50, tenths});
+    BOOST_TEST_CONTEXT(tenths) {
+      BOOST_TEST(C::Code(refused) == "event.sensor_out_of_bounds");
+      BOOST_TEST((!refused && refused.error().field() == "readings[1].value"));
+    }
+  }
+  BOOST_TEST(c.View("K1").state == "available");
+  C::Expect(c.Excursion("K1", {-2731, 10000}));  // the bounds themselves
+  BOOST_TEST(c.View("K1").state == "quarantined");
+}
+
 BOOST_AUTO_TEST_CASE(excursion_in_transit_quarantines_the_shipment_until_released) {
   KitChain c;
   // EPCIS 2.0 sensorElementList, temperatures as decimal strings.

@@ -7,6 +7,7 @@
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/base/error_codes.h"
 #include "pedigree/base/time.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
@@ -477,6 +478,171 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
   }
   BOOST_TEST(c.ledger_->size() == before + 1);  // only the TINY batch
   BOOST_TEST(!c.view_->Pack(kGtin, "S9").value().has_value());
+}
+
+// docs/events.md's payload rules, one row per bad input: a 4xx code from the registry,
+// the field as the payload names it, the offending value in the message, nothing written.
+BOOST_AUTO_TEST_CASE(payloads_are_refused_where_events_md_says_they_are_invalid) {
+  Chain c;
+  // A shipment for the sensor rows, and a batch that expired the day before the log's
+  // time (2026-11-21T22:26:40Z) for the commissioning row.
+  Chain::Expect(c.Do(c.manufacturer_, "ship",
+                     {{"epcs", Strings({PackId("S5")})},
+                      {"to", "ph1"},
+                      {"toLocation", kPh1Gln},
+                      {"despatchAdvice", "SENS"}}));
+  Chain::Expect(c.Do(c.manufacturer_, "batch.register",
+                     {{"gtin", kGtin}, {"lot", "OLD"}, {"expiry", "2026-11-20"}, {"quantity", 5}}));
+  const uint64_t before = c.ledger_->size();
+
+  auto reading = [](int64_t tenths) {
+    auto r = JsonValue::Object();
+    r.set("time", JsonValue("2026-11-21T09:00:00Z"));
+    r.set("value", JsonValue(tenths));
+    auto list = JsonValue::Array();
+    list.push_back(JsonValue::Object().set("time", "2026-11-21T09:00:00Z").set("value", 40));
+    list.push_back(r);
+    return list;
+  };
+  auto report = [](const std::string& type, const std::string& value) {
+    auto r = JsonValue::Object();
+    r.set("type", JsonValue(type));
+    r.set("value", JsonValue(value));
+    auto reports = JsonValue::Array();
+    reports.push_back(JsonValue::Object().set("type", "Temperature").set("value", "5.0"));
+    reports.push_back(r);
+    auto list = JsonValue::Array();
+    list.push_back(JsonValue::Object().set("sensorReport", reports));
+    return list;
+  };
+  auto sensor = [&](const std::string& member, JsonValue v) {
+    return c.Do(c.manufacturer_, "sensor",
+                {{"from", "mfg"}, {"despatchAdvice", "SENS"}, {member, std::move(v)}});
+  };
+  // A second product of the manufacturer (the chain registered kGtin already).
+  constexpr const char* kOtherGtin = "09506000134369";
+  auto product = [&](const std::string& member, const std::string& text) {
+    if (member == "name")
+      return c.Do(c.manufacturer_, "product.register", {{"gtin", kOtherGtin}, {"name", text}});
+    return c.Do(c.manufacturer_, "product.register",
+                {{"gtin", kOtherGtin}, {"name", "Examplamab"}, {member, text}});
+  };
+  auto recall = [&](const std::string& reason) {
+    return c.Do(c.manufacturer_, "batch.status",
+                {{"gtin", kGtin}, {"lot", "LOT1"}, {"status", "recalled"}, {"reason", reason}});
+  };
+  auto with_client_id = [&](const std::string& id) {
+    return c.Do(c.manufacturer_, "verify",
+                {{"epcs", Strings({PackId("S1")})},
+                 {"location", kMfgGln},
+                 {"verified", true},
+                 {"reasons", JsonValue::Array()},
+                 {"clientId", id}});
+  };
+  Org authority{"authority"};
+  const std::string nul("Exampla\0mab", 11);
+
+  struct Case {
+    std::string what, code, field, value;  // value: text the message must name
+    Status status;
+  };
+  const Case cases[] = {
+      // 1. clientId: 1–128 printable ASCII.
+      {"empty clientId", "event.bad_client_id", "clientId", "is empty", with_client_id("")},
+      {"129-byte clientId", "event.bad_client_id", "clientId", "129 bytes",
+       with_client_id(std::string(129, 'a'))},
+      {"clientId with a space", "event.bad_client_id", "clientId", "0x20", with_client_id("a b")},
+      {"clientId with a tab", "event.bad_client_id", "clientId", "0x09", with_client_id("a\tb")},
+      {"clientId with DEL", "event.bad_client_id", "clientId", "0x7F", with_client_id("a\x7f")},
+      {"non-ASCII clientId", "event.bad_client_id", "clientId", "0xC3",
+       with_client_id("caf\xc3\xa9")},
+      // 2. Unknown members.
+      {"unknown commission member", "event.unknown_member", "colour", "'colour'",
+       c.Do(c.manufacturer_, "commission",
+            {{"gtin", kGtin},
+             {"lot", "LOT1"},
+             {"location", kMfgGln},
+             {"serials", Strings({"U1"})},
+             {"colour", "red"}})},
+      {"unknown ship member", "event.unknown_member", "note", "toLocation",
+       c.Do(c.manufacturer_, "ship",
+            {{"epcs", Strings({PackId("S2")})},
+             {"to", "ws"},
+             {"toLocation", kWsGln},
+             {"despatchAdvice", "UM"},
+             {"note", "fragile"}})},
+      {"misspelt receive member", "event.unknown_member", "despatchadvice", "'despatchadvice'",
+       c.Do(c.wholesaler_, "receive",
+            {{"from", "mfg"},
+             {"despatchAdvice", "SENS"},
+             {"despatchadvice", "SENS"},
+             {"location", kWsGln}})},
+      {"unknown registry member", "event.unknown_member", "admin", "'admin'",
+       c.Do(authority, "org.key_revoke",
+            {{"id", "mfg"},
+             {"key", ToBase64(c.manufacturer_.key.public_key().raw())},
+             {"revokedAt", "2026-11-21T10:00:00Z"},
+             {"admin", true}},
+            &c.authority_)},
+      // 3. No NUL or control character in names and reasons.
+      {"NUL in a product name", "event.control_character", "name", "U+0000", product("name", nul)},
+      {"LF in a product name", "event.control_character", "name", "U+000A",
+       product("name", "Examplamab\nRecalled")},
+      {"DEL in a product form", "event.control_character", "form", "U+007F",
+       product("form", "tablet\x7f")},
+      {"C1 NEL in a product strength", "event.control_character", "strength", "U+0085",
+       product("strength", "10\xc2\x85mg")},
+      {"ESC in a recall reason", "event.control_character", "reason", "U+001B",
+       recall("\x1b[31mcontaminated")},
+      {"control character in an organisation name", "event.control_character", "name", "U+0007",
+       c.Do(authority, "org.register",
+            {{"id", "bell"},
+             {"name", "Bell\aCo"},
+             {"roles", Strings({"witness"})},
+             {"keys", JsonValue::Array()}},
+            &c.authority_)},
+      // 4. Sensor values within physical bounds.
+      {"reading below absolute zero", "event.sensor_out_of_bounds", "readings[1].value", "-2800",
+       sensor("readings", reading(-2800))},
+      {"reading above 1000 degrees", "event.sensor_out_of_bounds", "readings[1].value", "10001",
+       sensor("readings", reading(10001))},
+      {"EPCIS temperature below absolute zero", "event.sensor_out_of_bounds",
+       "sensorElementList[0].sensorReport[1].value", "-273.2",
+       sensor("sensorElementList", report("Temperature", "-273.2"))},
+      {"EPCIS humidity above 100 percent", "event.sensor_out_of_bounds",
+       "sensorElementList[0].sensorReport[1].value", "100.1",
+       sensor("sensorElementList", report("RelativeHumidity", "100.1"))},
+      {"EPCIS negative humidity", "event.sensor_out_of_bounds",
+       "sensorElementList[0].sensorReport[1].value", "-1",
+       sensor("sensorElementList", report("gs1:RelativeHumidity", "-1"))},
+      // 5. No commissioning into an expired batch.
+      {"commissioning into an expired batch", "event.batch_expired", "lot", "2026-11-20",
+       c.Do(
+           c.manufacturer_, "commission",
+           {{"gtin", kGtin}, {"lot", "OLD"}, {"location", kMfgGln}, {"serials", Strings({"E1"})}})},
+  };
+  for (const Case& k : cases) {
+    BOOST_TEST_CONTEXT(k.what) {
+      BOOST_TEST(Chain::Code(k.status) == k.code);
+      if (k.status) continue;
+      BOOST_TEST(k.status.error().field() == k.field);
+      BOOST_TEST(k.status.error().message().find(k.value) != std::string::npos,
+                 k.status.error().message());
+      const ErrorCodeInfo* info = FindErrorCode(k.status.error().code());
+      BOOST_TEST_REQUIRE(info != nullptr);
+      BOOST_TEST(info->http_status / 100 == 4);
+    }
+  }
+  BOOST_TEST(c.ledger_->size() == before);
+  BOOST_TEST(!c.view_->Pack(kGtin, "U1").value().has_value());
+  BOOST_TEST(!c.view_->Pack(kGtin, "E1").value().has_value());
+
+  // The bounds themselves, and ordinary text, are accepted.
+  Chain::Expect(sensor("readings", reading(-2731)));
+  Chain::Expect(sensor("readings", reading(10000)));
+  Chain::Expect(sensor("sensorElementList", report("RelativeHumidity", "100")));
+  Chain::Expect(product("strength", "10 mg/ml, Lösung"));
+  Chain::Expect(with_client_id(std::string(128, '~')));
 }
 
 BOOST_AUTO_TEST_CASE(registry_product_and_batch_entries_are_found_by_ledger_index) {

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 
-#include "pedigree/provenance/provenance.h"
 #include "pedigree/base/time.h"
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/html.h"
 #include "supply_scenario.h"
@@ -402,17 +402,26 @@ BOOST_AUTO_TEST_CASE(text_rendering_shows_the_verdict_and_every_event) {
   BOOST_TEST(text.find("shipped to ph1 Ltd, advice DA-2") != std::string::npos);
 }
 
-// A name chosen to redraw the terminal: erase the line, return the cursor, print a verdict.
-BOOST_AUTO_TEST_CASE(control_characters_in_a_product_name_never_reach_the_output_raw) {
-  SupplyScenario s(
+// Text chosen to redraw the terminal: erase the line, return the cursor, print a verdict.
+BOOST_AUTO_TEST_CASE(control_characters_in_payload_text_never_reach_the_output_raw) {
+  const std::string hostile =
       "Examplamab\x1b[2K\rVERIFIED\xc2\x9b"
-      "2K");
+      "2K";
+  SupplyScenario s;
   s.RunChain();
+  // The rules refuse such a product name (docs/events.md, "Payload form"); text they do
+  // not restrict, such as a despatch advice, and entries of ledgers written before that
+  // check, still reach the renderers, which must escape it.
+  BOOST_TEST(s.Refused("mfg", JsonValue::Object()
+                                  .set("kind", "product.register")
+                                  .set("gtin", "09506000134369")
+                                  .set("name", hostile)) == "event.control_character");
+  s.Ship("ph1", {SupplyScenario::Pack("S2")}, "ph2", s.ph2_gln, hostile);
   s.Recall();
-  const JsonValue report = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
+  const JsonValue report = ReportOf(s.node().ledger(), SupplyScenario::Pack("S2"), s.now());
   BOOST_TEST(Verdict(report) == "SUSPECT");
   // Offline, through a bundle, too.
-  auto evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S1"));
+  auto evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S2"));
   BOOST_REQUIRE(evidence.has_value());
   auto read = ReadBundle(WriteBundle(*evidence));
   BOOST_REQUIRE(read.has_value());

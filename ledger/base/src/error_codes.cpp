@@ -179,8 +179,14 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"entry.wrong_log", 422, "the envelope is signed for another log (its \"log\" origin)"},
 
     {"event.aggregation_too_deep", 422, "containers would nest deeper than 16 levels"},
+    {"event.bad_client_id", 422,
+     "the clientId is not 1 to 128 printable ASCII characters (0x21-0x7E)"},
+    {"event.batch_expired", 422,
+     "the batch expired before the sequencing time of the commissioning into it"},
     {"event.batch_recalled", 422, "the batch is recalled and a recall is final"},
     {"event.conflict", 409, "the organisation or key is already registered"},
+    {"event.control_character", 422,
+     "a name or reason holds a NUL or control character (C0, DEL or C1)"},
     {"event.duplicate_serial", 422, "the serial was already commissioned for the GTIN"},
     {"event.forbidden_role", 422,
      "the signing organisation does not hold the role the event kind needs"},
@@ -199,6 +205,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"event.not_owner", 422, "the product belongs to another manufacturer"},
     {"event.not_party", 422, "the organisation is neither sender nor receiver of the shipment"},
     {"event.over_quantity", 422, "commissioning would exceed the batch quantity"},
+    {"event.sensor_out_of_bounds", 422,
+     "a sensor reading is physically impossible (temperature outside -273.1 to 1000 degrees "
+     "Celsius, relative humidity outside 0 to 100 percent)"},
     {"event.time_before_previous", 422,
      "the event's time is earlier than the time of the previous event on the same pack"},
     {"event.time_skew", 422,
@@ -208,6 +217,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the destination GLN is not a location of the receiving organisation"},
     {"event.unknown_key", 422, "the signing key is not a key of the organisation"},
     {"event.unknown_kind", 422, "the event kind is not one the ledger knows"},
+    {"event.unknown_member", 422,
+     "the payload holds a member its kind does not define (docs/events.md lists them)"},
     {"event.unknown_org", 422, "the organisation is not registered"},
     {"event.unknown_shipment", 422, "no shipment has this despatch advice from this sender"},
 

@@ -408,6 +408,7 @@ Status KitRules::Excursion(const JsonValue& p) {
     }
   }
   PEDIGREE_ASSIGN(range, TemperatureRange(p, kMalformed));
+  PEDIGREE_TRY(CheckSensorBounds(p, kMalformed));
   for (const std::string& id : ids) {
     PEDIGREE_ASSIGN(kit, Load(trial->id, id));
     if (!sponsor && p.find("kits") && (kit->holder != e_.org || !kit->in_transit_to.empty())) {

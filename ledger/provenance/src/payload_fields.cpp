@@ -165,6 +165,76 @@ Result<std::pair<int64_t, int64_t>> TemperatureRange(const JsonValue& p, const c
   return std::pair{lowest, highest};
 }
 
+namespace {
+// Physical bounds of sensor readings: absolute zero (−273.15 °C, in whole tenths −273.1)
+// to +1000 °C; relative humidity 0–100 %.
+constexpr int64_t kMinTenthsCelsius = -2731;
+constexpr int64_t kMaxTenthsCelsius = 10000;
+constexpr int64_t kMaxTenthsHumidity = 1000;
+
+}  // namespace
+
+// Sensor values within physical bounds: temperatures (both payload forms) and relative
+// humidity reports of an EPCIS sensorElementList.
+Status CheckSensorBounds(const JsonValue& p, const char* code) {
+  auto out_of_bounds = [](const std::string& field, const std::string& value, const char* what,
+                          const char* expected) {
+    return Fail(Error("event.sensor_out_of_bounds", field + " " + value +
+                                                        " is not a physically possible " + what +
+                                                        "; expected " + expected)
+                    .at_field(field));
+  };
+  auto tenths_text = [](int64_t t) {
+    std::string sign = t < 0 ? "-" : "";
+    int64_t a = t < 0 ? -t : t;
+    return sign + std::to_string(a / 10) + "." + std::to_string(a % 10);
+  };
+  constexpr const char* kTempRange = "-273.1 to 1000.0 degrees Celsius";
+  if (const JsonValue* readings = p.find("readings"); readings && readings->is_array()) {
+    const JsonArray& list = readings->as_array();
+    for (size_t i = 0; i < list.size(); ++i) {
+      const JsonValue* v = list[i].is_object() ? list[i].find("value") : nullptr;
+      if (!v || !v->is_int()) continue;  // TemperatureRange reports it
+      int64_t t = v->as_int();
+      if (t < kMinTenthsCelsius || t > kMaxTenthsCelsius) {
+        return out_of_bounds("readings[" + std::to_string(i) + "].value",
+                             std::to_string(t) + " (tenths, " + tenths_text(t) + " degrees C)",
+                             "temperature", "-2731 to 10000 tenths of a degree Celsius");
+      }
+    }
+  }
+  const JsonValue* elements = p.find("sensorElementList");
+  if (!elements || !elements->is_array()) return Ok();
+  const JsonArray& list = elements->as_array();
+  for (size_t i = 0; i < list.size(); ++i) {
+    const JsonValue* reports = list[i].is_object() ? list[i].find("sensorReport") : nullptr;
+    if (!reports || !reports->is_array()) continue;
+    const JsonArray& rs = reports->as_array();
+    for (size_t j = 0; j < rs.size(); ++j) {
+      const JsonValue* type = rs[j].is_object() ? rs[j].find("type") : nullptr;
+      if (!type || !type->is_string()) continue;
+      const std::string& t = type->as_string();
+      const bool temperature = t == "Temperature" || t == "gs1:Temperature";
+      const bool humidity = t == "RelativeHumidity" || t == "gs1:RelativeHumidity";
+      if (!temperature && !humidity) continue;
+      for (const char* k : {"value", "minValue", "maxValue"}) {
+        const JsonValue* v = rs[j].find(k);
+        if (!v) continue;
+        const std::string field = "sensorElementList[" + std::to_string(i) + "].sensorReport[" +
+                                  std::to_string(j) + "]." + k;
+        PEDIGREE_ASSIGN(tenths, TenthsOfDegree(*v, field.c_str(), code));
+        const std::string shown =
+            v->is_string() ? "\"" + v->as_string() + "\"" : tenths_text(*tenths);
+        if (temperature && (*tenths < kMinTenthsCelsius || *tenths > kMaxTenthsCelsius))
+          return out_of_bounds(field, shown, "temperature", kTempRange);
+        if (humidity && (*tenths < 0 || *tenths > kMaxTenthsHumidity))
+          return out_of_bounds(field, shown, "relative humidity", "0 to 100 percent");
+      }
+    }
+  }
+  return Ok();
+}
+
 bool IsLowerHex64(std::string_view s) {
   return s.size() == 64 && std::all_of(s.begin(), s.end(), [](char c) {
            return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');

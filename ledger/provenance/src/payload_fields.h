@@ -64,4 +64,10 @@ std::string PackIdOf(const PackKey& k);
 [[nodiscard]] Result<std::pair<int64_t, int64_t>> TemperatureRange(const JsonValue& p,
                                                                    const char* code = kMalformed);
 
+// docs/events.md's physical bounds of sensor values: a temperature from -273.1 to 1000.0
+// degrees Celsius (readings -2731..10000 tenths, or sensorElementList Temperature reports), a
+// RelativeHumidity report from 0 to 100 %. event.sensor_out_of_bounds at the reading's path
+// ("readings[1].value"); `code` for a value that does not parse.
+[[nodiscard]] Status CheckSensorBounds(const JsonValue& p, const char* code = kMalformed);
+
 }  // namespace pedigree::provenance::fields

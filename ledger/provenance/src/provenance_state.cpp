@@ -5,6 +5,8 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <map>
 #include <set>
 
 #include "payload_fields.h"
@@ -42,6 +44,122 @@ Status CheckGs1Key(std::string_view value, const char* field) {
 Status CheckCset82(std::string_view value, const char* field) {
   auto ok = CheckCset82Field(value, 20, field);
   if (!ok) return Fail(ok.error().at_field(field));
+  return Ok();
+}
+
+// Payload form rules of docs/events.md that hold for every kind.
+constexpr size_t kMaxClientId = 128;
+// `text` in single quotes for an error message, control bytes written as \xNN so that
+// the message itself stays one printable line.
+std::string QuoteForMessage(std::string_view text) {
+  std::string out = "'";
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const bool c1 = c == 0xC2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c < 0x20 || c == 0x7F || c1) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", c1 ? static_cast<unsigned char>(text[++i]) : c);
+      out += hex;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "'";
+}
+
+// `clientId`: 1–128 printable ASCII characters (0x21–0x7E), no space.
+Status CheckClientId(const JsonValue& p) {
+  const JsonValue* v = p.find("clientId");
+  if (!v || !v->is_string()) return Ok();  // Str() reports it as event.malformed
+  const std::string& id = v->as_string();
+  auto bad = [&](const std::string& why) {
+    return Fail(Error("event.bad_client_id",
+                      "clientId " + QuoteForMessage(id) + " " + why +
+                          "; expected 1 to 128 printable ASCII characters (0x21-0x7E)")
+                    .at_field("clientId"));
+  };
+  if (id.empty()) return bad("is empty");
+  if (id.size() > kMaxClientId) return bad("is " + std::to_string(id.size()) + " bytes long");
+  for (size_t i = 0; i < id.size(); ++i) {
+    const auto c = static_cast<unsigned char>(id[i]);
+    if (c < 0x21 || c > 0x7E) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02X", c);
+      return bad("holds byte " + std::string(hex) + " at offset " + std::to_string(i));
+    }
+  }
+  return Ok();
+}
+
+// The members each supply, registry and alert kind defines (docs/events.md, "Kinds"),
+// beside the common ones. Trial and kit kinds check their own members.
+const std::set<std::string>* KnownMembers(const std::string& kind) {
+  using Members = std::set<std::string>;
+  static const std::map<std::string, Members> table = {
+      {"org.register", {"id", "name", "roles", "companyPrefixes", "glns", "keys"}},
+      {"org.key_add", {"id", "key", "validFrom", "validUntil"}},
+      {"org.key_revoke", {"id", "key", "revokedAt"}},
+      {"product.register", {"gtin", "name", "form", "strength", "nhrn", "tempMin", "tempMax"}},
+      {"batch.register", {"gtin", "lot", "expiry", "quantity"}},
+      {"commission", {"gtin", "lot", "serials", "location"}},
+      {"aggregate", {"parent", "children"}},
+      {"disaggregate", {"parent", "children"}},
+      {"ship", {"epcs", "to", "toLocation", "despatchAdvice"}},
+      {"receive", {"from", "despatchAdvice", "location"}},
+      {"decommission", {"epcs", "status", "location"}},
+      {"undo", {"epcs", "location"}},
+      {"batch.status", {"gtin", "lot", "status", "reason"}},
+      {"sensor", {"from", "despatchAdvice", "sensorElementList", "readings"}},
+      {"verify", {"epcs", "location", "verified", "reasons"}},
+      {"alert", {"code", "epc", "subjectOrg", "message", "refusedKind", "suppressed"}},
+      {"alert.investigate", {"alert"}},
+      {"alert.close", {"alert", "classification", "reason"}},
+  };
+  auto it = table.find(kind);
+  return it == table.end() ? nullptr : &it->second;
+}
+
+Status CheckMembers(const std::string& kind, const JsonValue& p) {
+  const std::set<std::string>* known = KnownMembers(kind);
+  if (!known) return Ok();
+  static const std::set<std::string> common = {"v", "kind", "org", "clientId", "time"};
+  for (const auto& [name, value] : p.as_object()) {
+    if (common.count(name) || known->count(name)) continue;
+    std::string valid;
+    for (const std::string& m : *known) valid += (valid.empty() ? "" : ", ") + m;
+    return Fail(Error("event.unknown_member", "'" + kind + "' has no member " +
+                                                  QuoteForMessage(name) + "; its members are " +
+                                                  valid + " and v, kind, org, clientId, time")
+                    .at_field(name));
+  }
+  return Ok();
+}
+
+// A name or reason: no NUL or control character (C0 U+0000–U+001F, DEL U+007F, C1
+// U+0080–U+009F, which UTF-8 writes as C2 80 … C2 9F). JSON text is valid UTF-8 already.
+Status CheckNoControl(const JsonValue& p, const char* field) {
+  const JsonValue* v = p.find(field);
+  if (!v || !v->is_string()) return Ok();
+  const std::string& text = v->as_string();
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    unsigned code = 0x100;
+    if (c < 0x20 || c == 0x7F) code = c;
+    if (c == 0xC2 && i + 1 < text.size()) {
+      const auto next = static_cast<unsigned char>(text[i + 1]);
+      if (next >= 0x80 && next <= 0x9F) code = next;
+    }
+    if (code == 0x100) continue;
+    char u[8];
+    std::snprintf(u, sizeof u, "U+%04X", code);
+    return Fail(Error("event.control_character",
+                      std::string(field) + " " + QuoteForMessage(text) +
+                          " holds control character " + u + " at byte " + std::to_string(i) +
+                          "; expected text without NUL or control characters (C0, DEL, C1)")
+                    .at_field(field));
+  }
   return Ok();
 }
 
@@ -435,7 +553,10 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
   if (*v != 1) return Fail(Malformed("v", "unsupported payload version " + std::to_string(*v)));
   PEDIGREE_ASSIGN(kind, Str(p, "kind"));
   PEDIGREE_ASSIGN(actor, Str(p, "org"));
+  // The node's own alert ids ("alert/<org>/<clientId>") derive from a valid clientId.
+  if (*kind != "alert") PEDIGREE_TRY(CheckClientId(p));
   PEDIGREE_ASSIGN(client_id, Str(p, "clientId"));
+  PEDIGREE_TRY(CheckMembers(*kind, p));
   PEDIGREE_ASSIGN(time_text, Str(p, "time"));
   PEDIGREE_TRY(CheckClaimedTime(*time_text, sequenced_at));
   org = *actor;
@@ -735,6 +856,7 @@ Status ProvenanceState::Impl::OrgRegister(const JsonValue& p) {
     return Fail(Malformed("id", "'" + *id + "' must be up to 63 characters of a-z, 0-9, '.', '-'"));
   }
   PEDIGREE_ASSIGN(name, Str(p, "name"));
+  PEDIGREE_TRY(CheckNoControl(p, "name"));
   PEDIGREE_ASSIGN(role_list, StrList(p, "roles"));
   for (const auto& r : *role_list) {
     if (!KnownRoles().count(r)) return Fail(Malformed("roles", "unknown role '" + r + "'"));
@@ -863,6 +985,8 @@ Status ProvenanceState::Impl::ProductRegister(const JsonValue& p) {
     }
   }
   PEDIGREE_ASSIGN(name, Str(p, "name"));
+  for (const char* text : {"name", "form", "strength", "nhrn"})
+    PEDIGREE_TRY(CheckNoControl(p, text));
   std::optional<int64_t> tmin, tmax;
   if (p.find("tempMin")) {
     PEDIGREE_ASSIGN(v, Int(p, "tempMin"));
@@ -924,10 +1048,12 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
   PEDIGREE_ASSIGN(location, OwnLocation(p));
   int64_t quantity = 0, commissioned = 0;
+  std::string expiry;
   {
     // The batch row keeps the count: counting a 10^6-pack batch per event would not scale.
     PEDIGREE_ASSIGN(
-        q, db.Prepare("SELECT quantity, commissioned FROM batches WHERE gtin = ?1 AND lot = ?2"));
+        q, db.Prepare(
+               "SELECT quantity, commissioned, expiry FROM batches WHERE gtin = ?1 AND lot = ?2"));
     q->Bind(1, *gtin).Bind(2, *lot);
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) {
@@ -938,6 +1064,18 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
     }
     quantity = q->Int(0);
     commissioned = q->Int(1);
+    expiry = q->Text(2);
+  }
+  // No pack is born expired: the batch is usable through its expiry day (as for dispense),
+  // judged by the sequencing time.
+  if (auto day = ParseDate(expiry);
+      day && std::chrono::sys_days(DayOf(time)) > std::chrono::sys_days(*day)) {
+    return Fail(Error("event.batch_expired",
+                      "batch " + *lot + " of " + *gtin + " expired on " + expiry +
+                          ", before the commissioning's sequencing time " + FormatUtcTime(time) +
+                          "; expected a batch whose expiry is on or after " +
+                          FormatDate(DayOf(time)))
+                    .at_field("lot"));
   }
   PEDIGREE_ASSIGN(serials, StrList(p, "serials"));
   if (commissioned + static_cast<int64_t>(serials->size()) > quantity) {
@@ -1347,6 +1485,7 @@ Status ProvenanceState::Impl::BatchStatusChange(const JsonValue& p) {
   PEDIGREE_ASSIGN(lot, Str(p, "lot"));
   PEDIGREE_ASSIGN(status_text, Str(p, "status"));
   PEDIGREE_ASSIGN(reason, Str(p, "reason"));
+  PEDIGREE_TRY(CheckNoControl(p, "reason"));
   BatchStatus status;
   if (*status_text == "recalled")
     status = BatchStatus::kRecalled;
@@ -1397,6 +1536,7 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
     }
   }
   PEDIGREE_ASSIGN(range, TemperatureRange(p));
+  PEDIGREE_TRY(CheckSensorBounds(p));
   int64_t lowest = range->first, highest = range->second;
   PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
   bool any = false;

@@ -64,8 +64,7 @@ class ErrorApi {
   }
 
   Reply Call(const std::string& org, const std::string& method, const std::string& target,
-             const std::string& body = "") {
-    std::map<std::string, std::string> headers;
+             const std::string& body = "", std::map<std::string, std::string> headers = {}) {
     if (!org.empty()) headers["Authorization"] = "Bearer " + token_[org];
     if (!body.empty()) headers["Content-Type"] = "application/json";
     return Exchange(*session_, Send{method, target, body, headers});
@@ -140,6 +139,51 @@ BOOST_AUTO_TEST_CASE(client_mistakes_answer_their_registered_4xx_and_write_nothi
       api.Call("mfg", "POST", "/v1/decommission",
                R"({"code":")" + pack + R"(","status":"destroyed","location":")" + kMfgGln + "\"}")
           .status == 201);
+}
+
+// docs/events.md's payload rules reach the client as 422 with the code, the field as the
+// body (or the Idempotency-Key header, which becomes clientId) named it, and the value.
+BOOST_AUTO_TEST_CASE(invalid_payloads_answer_422_with_field_and_write_nothing) {
+  ErrorApi api;
+  const uint64_t size = api.LedgerSize();
+  struct Case {
+    std::string target, body, idempotency_key, code, field, value;
+  };
+  const std::string commission =
+      R"({"gtin":")" + kGtin + R"(","lot":"LOT1","location":")" + kMfgGln + R"(","serials":["S7"])";
+  const Case cases[] = {
+      {"/v1/commission", commission + "}", "key with spaces", "event.bad_client_id", "clientId",
+       "0x20"},
+      {"/v1/commission", commission + R"(,"colour":"red"})", "", "event.unknown_member", "colour",
+       "'colour'"},
+      {"/v1/products", R"({"gtin":"09506000134369","name":"Exampla\u0000mab"})", "",
+       "event.control_character", "name", "U+0000"},
+      {"/v1/batch-status",
+       R"({"gtin":")" + kGtin + R"(","lot":"LOT1","status":"recalled","reason":"bad\u009bbatch"})",
+       "", "event.control_character", "reason", "U+009B"},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.target << " " << c.body) {
+      std::map<std::string, std::string> headers;
+      if (!c.idempotency_key.empty()) headers["Idempotency-Key"] = c.idempotency_key;
+      Reply r = api.Call("mfg", "POST", c.target, c.body, headers);
+      BOOST_TEST(r.status == 422);
+      BOOST_TEST(ErrorCode(r) == c.code);
+      auto body = ParseJson(r.body);
+      BOOST_TEST_REQUIRE(body.has_value());
+      const JsonValue* error = body->find("error");
+      BOOST_TEST_REQUIRE(error != nullptr);
+      const JsonValue* field = error->find("field");
+      BOOST_TEST((field && field->is_string() && field->as_string() == c.field));
+      BOOST_TEST(error->find("message")->as_string().find(c.value) != std::string::npos,
+                 error->find("message")->as_string());
+    }
+  }
+  BOOST_TEST(api.LedgerSize() == size);
+  // The same commission with a valid key and only its own members is appended.
+  BOOST_TEST(api.Call("mfg", "POST", "/v1/commission", commission + "}",
+                      {{"Idempotency-Key", "commission-S7"}})
+                 .status == 201);
 }
 
 // An undeclared code is a bug of pedigree's: 500 with the generic body, never the
