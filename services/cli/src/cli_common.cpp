@@ -130,7 +130,8 @@ int PrintError(std::ostream& err, const Error& error) {
   auto wrapper = JsonValue::Object();
   wrapper.set("error", std::move(e));
   PrintJson(err, wrapper);
-  return 1;
+  // docs/cli.md: exit 2 for a usage error, whichever command finds it; 1 for a failed operation.
+  return error.code() == "cli.usage" ? 2 : 1;
 }
 
 Result<std::string> ReadInput(const std::string& path, std::istream& in) {

@@ -91,7 +91,7 @@ BOOST_AUTO_TEST_CASE(report_batch_names_an_unknown_batch_and_bad_usage) {
   BOOST_TEST(unknown.rc == 1);
   BOOST_TEST(unknown.err.find("report.no_such_batch") != std::string::npos);
   Run usage = Cli({"report", "batch", "09506001000113", "--dir", dir});
-  BOOST_TEST(usage.rc == 1);
+  BOOST_TEST(usage.rc == 2);
   BOOST_TEST(usage.err.find("cli.usage") != std::string::npos);
   Run format = Cli({"report", "audit", "--dir", dir, "--format", "pdf"});
   BOOST_TEST(format.rc == 2);

@@ -88,7 +88,7 @@ BOOST_AUTO_TEST_CASE(errors_are_json_with_code_and_nonzero_exit) {
   BOOST_TEST(error->find("code")->as_string() == "ledger.not_found");
 
   Run bad_option = Cli({"log", "prove", "--dir", tmp.path(), "--index", "x"});
-  BOOST_TEST(bad_option.rc == 1);
+  BOOST_TEST(bad_option.rc == 2);  // a malformed argument is a usage error
   BOOST_TEST(ParseJson(bad_option.err).value().find("error")->find("field")->as_string() ==
              "index");
 
