@@ -258,9 +258,7 @@ JsonValue ContainerVerification::Run() {
                               .set("index", 0)
                               .set("time", FormatUtcTime(now_)));
   }
-  std::string verdict = !failures.empty()      ? "FAILED"
-                        : !violations_.empty() ? "SUSPECT"
-                                               : "VERIFIED";
+  std::string verdict = internal::VerdictOf(failures, violations_);
   std::string summary;
   if (verdict == "FAILED") {
     const JsonValue& f = failures.front();
@@ -326,30 +324,10 @@ Result<std::vector<uint64_t>> SelectContainerEvidence(log::Ledger& ledger, std::
 Result<PackEvidence> GatherContainerEvidence(log::Ledger& ledger, std::string_view code) {
   PEDIGREE_ASSIGN(sscc, ParseContainerCode(code));
   PEDIGREE_ASSIGN(view, provenance::ProvenanceView::Open(ledger.db_path()));
-  EnvelopeCache envelopes(ledger);
-  PEDIGREE_ASSIGN(indices, SelectEntries(ledger, **view, envelopes, *sscc, std::nullopt));
-  PEDIGREE_ASSIGN(proved, internal::ProveEntries(ledger, *indices, envelopes));
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    // ProveEntries moved the envelopes out of the cache: select with a fresh one.
-    EnvelopeCache fresh(ledger);
-    PEDIGREE_ASSIGN(at_size, SelectEntries(ledger, **view, fresh, *sscc, proved->checkpoint_size));
-    if (*at_size == *indices) break;
-    indices = std::move(at_size);
-    PEDIGREE_ASSIGN(again, internal::ProveEntries(ledger, *indices, fresh));
-    proved = std::move(again);
-  }
-  PackEvidence evidence;
-  evidence.pack = ContainerUri(*sscc);
-  evidence.authority_key = std::move(proved->authority_key);
-  evidence.checkpoint = std::move(proved->checkpoint);
-  evidence.latest_checkpoint = std::move(proved->latest_checkpoint);
-  evidence.consistency = std::move(proved->consistency);
-  evidence.entries = std::move(proved->entries);
-  evidence.evidence_index =
-      FormatEvidenceIndex({ledger.origin(), proved->checkpoint_size, evidence.pack,
-                           std::vector<uint64_t>(indices->begin(), indices->end())});
-  evidence.evidence_index_signature = SignEvidenceIndex(ledger, evidence.evidence_index);
-  return evidence;
+  return internal::ProveEvidence(ledger, ContainerUri(*sscc),
+                                 [&](EnvelopeCache& envelopes, std::optional<uint64_t> limit) {
+                                   return SelectEntries(ledger, **view, envelopes, *sscc, limit);
+                                 });
 }
 
 JsonValue VerifyContainer(const PackEvidence& evidence, const TrustAnchors& anchors,

@@ -8,6 +8,7 @@
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/provenance_ledger.h"
+#include "pedigree/reports/evidence_index.h"
 
 namespace pedigree::reports::internal {
 
@@ -505,6 +506,36 @@ Result<LogEvidence> ProveEntries(log::Ledger& ledger, const std::set<uint64_t>& 
     PEDIGREE_ASSIGN(path, log::InclusionProof(index, checkpoint->size, ledger.storage()));
     evidence.entries.push_back({index, std::move(envelopes.Read(index)), std::move(*path)});
   }
+  return evidence;
+}
+
+Result<PackEvidence> ProveEvidence(log::Ledger& ledger, std::string subject,
+                                   const EvidenceSelector& select) {
+  EnvelopeCache envelopes(ledger);
+  PEDIGREE_ASSIGN(indices, select(envelopes, std::nullopt));
+  PEDIGREE_ASSIGN(proved, ProveEntries(ledger, *indices, envelopes));
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    // ProveEntries moved the envelopes out of the cache: select with a fresh one.
+    EnvelopeCache fresh(ledger);
+    PEDIGREE_ASSIGN(at_size, select(fresh, proved->checkpoint_size));
+    if (*at_size == *indices) break;
+    indices = std::move(at_size);
+    PEDIGREE_ASSIGN(again, ProveEntries(ledger, *indices, fresh));
+    proved = std::move(again);
+  }
+  PackEvidence evidence;
+  evidence.pack = std::move(subject);
+  evidence.authority_key = std::move(proved->authority_key);
+  evidence.checkpoint = std::move(proved->checkpoint);
+  evidence.latest_checkpoint = std::move(proved->latest_checkpoint);
+  evidence.consistency = std::move(proved->consistency);
+  evidence.entries = std::move(proved->entries);
+  // Every selected index is below the checkpoint's size, and nothing at or above the newest
+  // selected index concerns the subject, so the selection is its evidence at that size.
+  evidence.evidence_index =
+      FormatEvidenceIndex({ledger.origin(), proved->checkpoint_size, evidence.pack,
+                           std::vector<uint64_t>(indices->begin(), indices->end())});
+  evidence.evidence_index_signature = SignEvidenceIndex(ledger, evidence.evidence_index);
   return evidence;
 }
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <map>
 #include <memory>
@@ -179,5 +180,24 @@ class EnvelopeCache {
 [[nodiscard]] Result<LogEvidence> ProveEntries(log::Ledger& ledger,
                                                const std::set<uint64_t>& indices,
                                                EnvelopeCache& envelopes);
+
+// The verdict rule of every report: a broken proof (failures) is FAILED whatever the rules
+// say; authentic evidence that breaks a rule (violations) is SUSPECT; otherwise VERIFIED.
+inline std::string VerdictOf(const JsonArray& failures, const JsonArray& violations) {
+  return !failures.empty() ? "FAILED" : !violations.empty() ? "SUSPECT" : "VERIFIED";
+}
+
+// Which entries the evidence about a subject must hold among the log's first `limit` entries
+// (all when empty), reading payloads through `envelopes`.
+using EvidenceSelector = std::function<Result<std::set<uint64_t>>(EnvelopeCache& envelopes,
+                                                                  std::optional<uint64_t> limit)>;
+
+// The evidence about `subject` (its id as the bundle names it): the selection proved against a
+// checkpoint, with the evidence index of that selection signed by the log key. The index must
+// be the selection at the checkpoint's size exactly: an event about the subject appended (and
+// checkpointed) while this gathered would be missing from it, so it selects again at that size
+// and proves that selection when it differs.
+[[nodiscard]] Result<PackEvidence> ProveEvidence(log::Ledger& ledger, std::string subject,
+                                                 const EvidenceSelector& select);
 
 }  // namespace pedigree::reports::internal

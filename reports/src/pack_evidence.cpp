@@ -130,36 +130,11 @@ Result<std::vector<uint64_t>> SelectPackEvidence(log::Ledger& ledger, std::strin
 Result<PackEvidence> LedgerEvidenceSource::Gather(std::string_view code) {
   log::Ledger& ledger = impl_->ledger;
   PEDIGREE_ASSIGN(pack_id, ParsePackCode(code));
-  EnvelopeCache envelopes(ledger);
-  PEDIGREE_ASSIGN(indices, SelectEntries(ledger, *impl_->view, envelopes, code, std::nullopt));
-  PEDIGREE_ASSIGN(proved, internal::ProveEntries(ledger, *indices, envelopes));
-  // The index must be the selection at the checkpoint's size exactly. An event about the pack
-  // appended (and checkpointed) while this gathered would be missing from it: select again at
-  // that size and prove that selection when it differs.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    // ProveEntries moved the envelopes out of the cache: select with a fresh one.
-    EnvelopeCache fresh(ledger);
-    PEDIGREE_ASSIGN(at_size,
-                    SelectEntries(ledger, *impl_->view, fresh, code, proved->checkpoint_size));
-    if (*at_size == *indices) break;
-    indices = std::move(at_size);
-    PEDIGREE_ASSIGN(again, internal::ProveEntries(ledger, *indices, fresh));
-    proved = std::move(again);
-  }
-  PackEvidence evidence;
-  evidence.pack = pack_id->DigitalLinkUri();
-  evidence.authority_key = std::move(proved->authority_key);
-  evidence.checkpoint = std::move(proved->checkpoint);
-  evidence.latest_checkpoint = std::move(proved->latest_checkpoint);
-  evidence.consistency = std::move(proved->consistency);
-  evidence.entries = std::move(proved->entries);
-  // Every selected index is below the checkpoint's size, and nothing at or above the newest
-  // selected index concerns the pack, so the selection is the pack's evidence at that size.
-  evidence.evidence_index =
-      FormatEvidenceIndex({ledger.origin(), proved->checkpoint_size, evidence.pack,
-                           std::vector<uint64_t>(indices->begin(), indices->end())});
-  evidence.evidence_index_signature = SignEvidenceIndex(ledger, evidence.evidence_index);
-  return evidence;
+  provenance::ProvenanceView& view = *impl_->view;
+  return internal::ProveEvidence(ledger, pack_id->DigitalLinkUri(),
+                                 [&](EnvelopeCache& envelopes, std::optional<uint64_t> limit) {
+                                   return SelectEntries(ledger, view, envelopes, code, limit);
+                                 });
 }
 
 }  // namespace pedigree::reports

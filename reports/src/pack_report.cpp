@@ -464,9 +464,7 @@ JsonValue PackVerification::Run() {
               "", "");
   }
 
-  std::string verdict = !failures_.empty()     ? "FAILED"
-                        : !violations_.empty() ? "SUSPECT"
-                                               : "VERIFIED";
+  std::string verdict = internal::VerdictOf(failures_, violations_);
   std::string status = commissioned_ ? std::string(provenance::PackStatusName(facts_.status))
                                      : std::string("unknown");
   std::string summary;

@@ -564,9 +564,7 @@ JsonValue TrialVerification::Run() {
   for (const DomainIndices& d : t_.domains) domains.push_back(Domain(d));
 
   JsonArray& failures = v_.failures();
-  std::string verdict = !failures.empty()      ? "FAILED"
-                        : !violations_.empty() ? "SUSPECT"
-                                               : "VERIFIED";
+  std::string verdict = internal::VerdictOf(failures, violations_);
   std::string summary;
   if (verdict == "FAILED") {
     const JsonValue& f = failures.front();
