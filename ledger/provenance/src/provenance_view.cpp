@@ -8,6 +8,18 @@
 
 namespace pedigree::provenance {
 
+namespace {
+
+// The first column of every row of `q`, as entry indices.
+Result<std::vector<uint64_t>> Indices(log::sql::Query& q) {
+  std::vector<uint64_t> out;
+  PEDIGREE_TRY(q.ForEachRow(
+      [&](const log::sql::Query& row) { out.push_back(static_cast<uint64_t>(row.Int(0))); }));
+  return out;
+}
+
+}  // namespace
+
 struct ProvenanceView::Impl {
   log::sql::Connection db;
   explicit Impl(log::sql::Connection connection) : db(std::move(connection)) {}
@@ -69,13 +81,7 @@ Result<std::vector<uint64_t>> ProvenanceView::ContainerHistory(std::string_view 
   PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM container_events WHERE sscc = ?1 "
                                        "ORDER BY idx"));
   q->Bind(1, sscc);
-  std::vector<uint64_t> out;
-  while (true) {
-    PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) break;
-    out.push_back(static_cast<uint64_t>(q->Int(0)));
-  }
-  return out;
+  return Indices(*q);
 }
 
 Result<bool> ProvenanceView::ProductExists(std::string_view gtin) {
@@ -114,13 +120,7 @@ Result<std::vector<uint64_t>> ProvenanceView::PackHistory(std::string_view gtin,
                       "ON p.gtin = be.gtin AND p.lot = be.lot WHERE p.gtin = ?1 AND p.serial = ?2 "
                       "ORDER BY 1"));
   q->Bind(1, gtin).Bind(2, serial);
-  std::vector<uint64_t> out;
-  while (true) {
-    PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) break;
-    out.push_back(static_cast<uint64_t>(q->Int(0)));
-  }
-  return out;
+  return Indices(*q);
 }
 
 namespace {
@@ -308,17 +308,6 @@ Result<std::vector<std::string>> ProvenanceView::OrgRoles(std::string_view org) 
   if (!*row) return std::vector<std::string>();
   return SplitRoles(q->Text(0));
 }
-
-namespace {
-
-Result<std::vector<uint64_t>> Indices(log::sql::Query& q) {
-  std::vector<uint64_t> out;
-  PEDIGREE_TRY(q.ForEachRow(
-      [&](const log::sql::Query& row) { out.push_back(static_cast<uint64_t>(row.Int(0))); }));
-  return out;
-}
-
-}  // namespace
 
 Result<OrgRegistryEntries> ProvenanceView::OrgRegistry(std::string_view org) {
   OrgRegistryEntries out;
