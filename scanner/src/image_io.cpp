@@ -1,9 +1,11 @@
 // Image file codecs through stb_image / stb_image_write. The implementations are
 // compiled here, with static linkage, so no other copy of stb in the process collides.
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -216,18 +218,47 @@ Result<Bytes> EncodeJpeg(const Image& image, int quality) {
   return out;
 }
 
-Status WritePng(const Image& image, const std::string& path) {
-  auto png = EncodePng(image);
-  if (!png) return std::unexpected(png.error());
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (out)
-    out.write(reinterpret_cast<const char*>(png->data()),
-              static_cast<std::streamsize>(png->size()));
-  if (!out) {
+namespace {
+
+Status WriteBytes(const Bytes& bytes, const std::string& path, bool exclusive) {
+  // "x": the file is created, never replaced (C11 fopen exclusive mode).
+  std::FILE* f = std::fopen(path.c_str(), exclusive ? "wbx" : "wb");
+  if (!f) {
+    const std::string reason =
+        exclusive && errno == EEXIST ? "it exists and is not overwritten" : std::strerror(errno);
+    return Fail(Error("image.write", "cannot write " + path + ": " + reason).at_field("path"));
+  }
+  const bool written = std::fwrite(bytes.data(), 1, bytes.size(), f) == bytes.size();
+  if (std::fclose(f) != 0 || !written) {
     return Fail(Error("image.write", "cannot write " + path + ": " + std::strerror(errno))
                     .at_field("path"));
   }
   return Ok();
+}
+
+}  // namespace
+
+Status WritePng(const Image& image, const std::string& path) {
+  auto png = EncodePng(image);
+  if (!png) return std::unexpected(png.error());
+  return WriteBytes(*png, path, false);
+}
+
+Status WriteImageFile(const Image& image, const std::string& path, bool exclusive) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  Result<Bytes> bytes = Fail("image.format", "");
+  if (ext == ".png") {
+    bytes = EncodePng(image);
+  } else if (ext == ".jpg" || ext == ".jpeg") {
+    bytes = EncodeJpeg(image, 95);
+  } else {
+    return Fail(Error("image.format", "cannot tell the format of " + path +
+                                          " from its extension: use .png, .jpg or .jpeg")
+                    .at_field("path"));
+  }
+  if (!bytes) return std::unexpected(bytes.error());
+  return WriteBytes(*bytes, path, exclusive);
 }
 
 }  // namespace pedigree::scanner

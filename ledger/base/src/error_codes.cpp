@@ -247,6 +247,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"image.decoder", 500, "the barcode decoder failed unexpectedly"},
     {"image.encode", 500, "the PNG encoder failed"},
+    {"image.format", 400, "the image file's extension names no format the writer knows"},
     {"image.invalid", 400, "the pixel buffer's size does not match its width and height"},
     {"image.not_found", 404, "the image file does not exist or cannot be opened"},
     {"image.symbol_checksum", 422,
@@ -322,6 +323,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"label.invalid_character", 400,
      "the element string holds a character Data Matrix cannot encode here"},
     {"label.lot", 400, "the label's lot is not 1 to 20 characters"},
+    {"label.not_commission", 400, "the ledger entry named for labels is not a commission"},
     {"label.serial", 400, "the label's serial is not 1 to 20 characters"},
     {"label.too_long", 422, "the element string needs more codewords than the symbol holds"},
 

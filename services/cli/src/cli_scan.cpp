@@ -1,13 +1,19 @@
 // `pedigree scan` (images or text to GS1 data) and `pedigree label` (render pack and
 // case labels). Output is JSON: every symbol with its parsed fields or its error.
+#include <cctype>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "cli_common.h"
+#include "pedigree/base/printable.h"
 #include "pedigree/scanner/gs1.h"
 #include "pedigree/scanner/image.h"
 #include "pedigree/scanner/label.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
 namespace {
@@ -123,9 +129,132 @@ int Scan(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// The image formats `label -o` writes, by file extension.
+constexpr const char* kLabelFormats = ".png, .jpg or .jpeg";
+
+bool IsLabelExtension(const std::string& path) {
+  std::string ext = std::filesystem::path(path).extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".png" || ext == ".jpg" || ext == ".jpeg";
+}
+
+// A serial as a file name: [A-Za-z0-9_-] kept, every other byte (GS1 serials may hold
+// "/", "." and other punctuation) as %XX, so distinct serials give distinct names.
+std::string SerialFileName(std::string_view serial) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  for (char ch : serial) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '_' || c == '-') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+JsonValue LabelJson(const std::string& file, const scanner::Image& image) {
+  auto o = JsonValue::Object();
+  o.set("file", JsonValue(file));
+  o.set("width", JsonValue(int64_t{image.width}));
+  o.set("height", JsonValue(int64_t{image.height}));
+  return o;
+}
+
+// `label --from-commission INDEX -o DIR`: one pack label per serial of the commission
+// entry at INDEX, named <serial>.<format> in DIR (created if missing). Every file is
+// checked before any is written: none is overwritten, and a refusal writes nothing.
+int LabelsFromCommission(const Args& args, const std::string& index_text,
+                         const std::string& out_dir, const scanner::SymbolGeometry& geometry,
+                         CliIo& io) {
+  auto index = args.number("from-commission");
+  if (!index) return PrintError(io.err, index.error());
+  const std::string format = args.get("format").value_or("png");
+  if (format != "png" && format != "jpg" && format != "jpeg") {
+    return PrintError(io.err,
+                      Error("cli.usage", "--format \"" + format + "\" is not one of png, jpg, jpeg")
+                          .at_field("format"));
+  }
+  auto node = SupplyNode::Open(args.dir());
+  if (!node) return PrintError(io.err, node.error());
+  auto entry = (*node)->ledger().Entry(**index);
+  if (!entry) return PrintError(io.err, entry.error().at_field("from-commission"));
+  auto envelope = ParseJson(*entry);
+  if (!envelope) return PrintError(io.err, envelope.error());
+  const JsonValue* payload = envelope->find("payload");
+  const JsonValue* kind = payload ? payload->find("kind") : nullptr;
+  if (!kind || !kind->is_string() || kind->as_string() != "commission") {
+    return PrintError(io.err, Error("label.not_commission",
+                                    "ledger entry " + index_text + " is " +
+                                        (kind && kind->is_string()
+                                             ? "a " + Printable(kind->as_string()) + " entry"
+                                             : "not a supply-chain event") +
+                                        ", not a commission")
+                                  .at_field("from-commission"));
+  }
+  const JsonValue* gtin = payload->find("gtin");
+  const JsonValue* lot = payload->find("lot");
+  const JsonValue* serials = payload->find("serials");
+  if (!gtin || !gtin->is_string() || !lot || !lot->is_string() || !serials ||
+      !serials->is_array()) {
+    return PrintError(io.err, Error("label.not_commission",
+                                    "ledger entry " + index_text + " has no gtin, lot and serials")
+                                  .at_field("from-commission"));
+  }
+  auto batch = (*node)->Read(
+      [&](provenance::ProvenanceView& v) { return v.Batch(gtin->as_string(), lot->as_string()); });
+  if (!batch) return PrintError(io.err, batch.error());
+  if (!*batch) {
+    return PrintError(io.err, Error("cli.internal", "commission " + index_text + " names batch " +
+                                                        lot->as_string() + " the ledger lacks"));
+  }
+  const std::chrono::year_month_day expiry = (*batch)->expiry;
+  auto two = [](int n) { return std::string(1, char('0' + n / 10 % 10)) + char('0' + n % 10); };
+  const std::string yymmdd = two(static_cast<int>(expiry.year()) % 100) +
+                             two(static_cast<int>(static_cast<unsigned>(expiry.month()))) +
+                             two(static_cast<int>(static_cast<unsigned>(expiry.day())));
+  std::vector<std::pair<std::string, std::string>> jobs;  // serial, file
+  for (const JsonValue& serial : serials->as_array()) {
+    const std::string file =
+        (std::filesystem::path(out_dir) / (SerialFileName(serial.as_string()) + "." + format))
+            .string();
+    if (std::filesystem::exists(file) || std::filesystem::is_symlink(file)) {
+      return PrintError(io.err, Error("cli.usage", file + " already exists; labels are not "
+                                                          "overwritten (nothing was written)")
+                                    .at_field("out"));
+    }
+    jobs.emplace_back(serial.as_string(), file);
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(out_dir, ec);
+  if (ec) {
+    return PrintError(
+        io.err, Error("cli.io", "cannot create " + out_dir + ": " + ec.message()).at_field("out"));
+  }
+  auto files = JsonValue::Array();
+  for (const auto& [serial, file] : jobs) {
+    auto image =
+        scanner::RenderFmdPackLabel(gtin->as_string(), yymmdd, lot->as_string(), serial, geometry);
+    if (!image) return PrintError(io.err, image.error());
+    if (auto ok = scanner::WriteImageFile(*image, file, /*exclusive=*/true); !ok) {
+      return PrintError(io.err, ok.error());
+    }
+    files.push_back(LabelJson(file, *image));
+  }
+  auto o = JsonValue::Object();
+  o.set("commission", JsonValue(static_cast<int64_t>(**index)));
+  o.set("labels", files);
+  PrintJson(io.out, o);
+  return 0;
+}
+
 int Label(const std::vector<std::string>& argv, CliIo& io) {
-  auto args =
-      Args::Parse(argv, 1, {"gtin", "serial", "lot", "expiry", "sscc", "out", "o", "module-px"});
+  auto args = Args::Parse(argv, 1,
+                          {"gtin", "serial", "lot", "expiry", "sscc", "out", "o", "module-px",
+                           "from-commission", "dir", "format"});
   if (!args) return PrintError(io.err, args.error());
   auto out_path = args->has("o") ? Result<std::string>(*args->get("o")) : args->required("out");
   if (!out_path) return PrintError(io.err, out_path.error());
@@ -133,12 +262,22 @@ int Label(const std::vector<std::string>& argv, CliIo& io) {
   if (!module) return PrintError(io.err, module.error());
   scanner::SymbolGeometry geometry;
   if (*module) geometry.module_px = static_cast<int>(**module);
+  if (auto index = args->get("from-commission")) {
+    return LabelsFromCommission(*args, *index, *out_path, geometry, io);
+  }
+  if (!IsLabelExtension(*out_path)) {
+    return PrintError(io.err, Error("cli.usage", "-o " + *out_path +
+                                                     ": the extension names the image format, "
+                                                     "one of " +
+                                                     kLabelFormats)
+                                  .at_field("out"));
+  }
   Result<scanner::Image> image =
-      Fail("cli.usage", "label needs --gtin/--serial/--lot/--expiry or --sscc");
+      Fail("cli.usage", "label needs --gtin/--serial/--lot/--expiry, --sscc or --from-commission");
   if (auto sscc = args->get("sscc")) {
     geometry.quiet_zone_modules = 10;
     if (!*module) geometry.module_px = 3;
-    image = scanner::RenderCode128("00" + *sscc, 120, geometry);
+    image = scanner::RenderSsccLabel(*sscc, geometry);
   } else {
     for (const char* required : {"gtin", "serial", "lot", "expiry"}) {
       if (!args->has(required)) {
@@ -154,16 +293,14 @@ int Label(const std::vector<std::string>& argv, CliIo& io) {
     }
     auto gtin = provenance::Gtin::Parse(*args->get("gtin"));
     if (!gtin) return PrintError(io.err, gtin.error().at_field("gtin"));
-    image = scanner::RenderPackLabel(gtin->value(), expiry, *args->get("lot"), *args->get("serial"),
-                                     geometry);
+    image = scanner::RenderFmdPackLabel(gtin->value(), expiry, *args->get("lot"),
+                                        *args->get("serial"), geometry);
   }
   if (!image) return PrintError(io.err, image.error());
-  if (auto ok = scanner::WritePng(*image, *out_path); !ok) return PrintError(io.err, ok.error());
-  auto o = JsonValue::Object();
-  o.set("file", JsonValue(*out_path));
-  o.set("width", JsonValue(int64_t{image->width}));
-  o.set("height", JsonValue(int64_t{image->height}));
-  PrintJson(io.out, o);
+  if (auto ok = scanner::WriteImageFile(*image, *out_path); !ok) {
+    return PrintError(io.err, ok.error());
+  }
+  PrintJson(io.out, LabelJson(*out_path, *image));
   return 0;
 }
 
@@ -175,7 +312,8 @@ std::vector<Command> ScanCommands() {
        "scan FILE|- | scan --string TEXT       barcodes in an image, or scanner reads, as JSON",
        Scan},
       {"label",
-       "label --gtin G --serial S --lot L --expiry YYMMDD -o F.png | label --sscc S -o F.png",
+       "label --gtin G --serial S --lot L --expiry YYMMDD -o F.png|.jpg | label --sscc S -o F.png"
+       " | label --from-commission INDEX -o DIR [--format png|jpg]",
        Label},
   };
 }

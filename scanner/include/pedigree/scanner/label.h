@@ -5,6 +5,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/error.h"
@@ -52,6 +53,37 @@ struct SymbolGeometry {
                                             std::string_view lot, std::string_view serial,
                                             const SymbolGeometry& geometry = {});
 
+// Human-readable text (HRI) in a vector font (stb_easy_font) drawn at `scale` pixels per
+// font unit: each line is 12 units high, black on white; printable ASCII only
+// (label.invalid_character, label.geometry for a scale outside 1..64).
+[[nodiscard]] Result<Image> RenderText(std::string_view text, int scale);
+
+// The lines printed beside an EU FMD pack code (Delegated Regulation (EU) 2016/161
+// Art. 7 for product code and serial, Directive 2001/83/EC Art. 54 for batch and
+// expiry): "PC: <GTIN>", "SN: <serial>", "Batch: <lot>", "Exp: YYYY-MM-DD" (YYYY-MM when
+// the day is 00).
+[[nodiscard]] std::vector<std::string> FmdHumanReadableLines(std::string_view gtin14,
+                                                             std::string_view expiry_yymmdd,
+                                                             std::string_view lot,
+                                                             std::string_view serial);
+
+// The text scale the labels below use for a geometry: max(2, (module_px + 1) / 2).
+[[nodiscard]] int HriTextScale(const SymbolGeometry& geometry);
+
+// A printable pack label: RenderPackLabel's DataMatrix with FmdHumanReadableLines to its
+// right, each line RenderText(line, HriTextScale(geometry)), vertically centred. Same
+// errors as RenderPackLabel.
+[[nodiscard]] Result<Image> RenderFmdPackLabel(std::string_view gtin14,
+                                               std::string_view expiry_yymmdd, std::string_view lot,
+                                               std::string_view serial,
+                                               const SymbolGeometry& geometry = {});
+
+// A case or pallet label: the SSCC as GS1-128 (AI 00) with "(00) <18 digits>" centred
+// under the bars (RenderText at HriTextScale(geometry) + 1). Errors: those of
+// provenance::Sscc::Parse (field "sscc"), and those of RenderCode128.
+[[nodiscard]] Result<Image> RenderSsccLabel(std::string_view sscc18,
+                                            const SymbolGeometry& geometry = {3, 10});
+
 // 8-bit grayscale PNG (colour type 0). Errors: image.invalid, image.encode,
 // image.write (path cannot be written; OS reason attached).
 [[nodiscard]] Result<Bytes> EncodePng(const Image& image);
@@ -59,5 +91,12 @@ struct SymbolGeometry {
 
 // Baseline JPEG, quality 1..100 (lossy: for fixtures that mimic camera output).
 [[nodiscard]] Result<Bytes> EncodeJpeg(const Image& image, int quality);
+
+// An image file in the format of its name: ".png", or ".jpg"/".jpeg" (baseline JPEG,
+// quality 95; case-insensitive). With exclusive, an existing file is not replaced
+// (image.write). Errors: image.format (any other extension, naming the accepted ones),
+// and those of WritePng.
+[[nodiscard]] Status WriteImageFile(const Image& image, const std::string& path,
+                                    bool exclusive = false);
 
 }  // namespace pedigree::scanner
