@@ -19,6 +19,7 @@
 #include "pedigree/usecases/supply_node.h"
 #include "pedigree/usecases/token_grants.h"
 #include "pedigree/usecases/trial_store.h"
+#include "pedigree/usecases/trial_workflow.h"
 
 namespace pedigree::services {
 namespace {
@@ -229,6 +230,9 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
     auto opened = SponsorStore::Open(settings.values["sponsor_store"]);
     if (!opened) return PrintError(io.err, opened.error());
     sponsor_store = std::move(*opened);
+    // Before any request: settle submissions a crash left staged (docs/trials.md).
+    auto settled = TrialWorkflow(**node, sponsor_store.get()).Reconcile();
+    if (!settled) return PrintError(io.err, settled.error());
   }
   ApiOptions api_options;
   api_options.responder_gln = settings.values["responder_gln"];

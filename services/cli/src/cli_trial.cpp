@@ -62,6 +62,9 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     PEDIGREE_ASSIGN(store, store_use == StoreUse::kWrite ? SponsorStore::Open(path)
                                                          : SponsorStore::OpenExisting(path));
     c.store = std::move(*store);
+    // A submission a crash left staged is settled against the ledger before any write
+    // (docs/trials.md, "Crash recovery"); reads leave the store as it is.
+    if (store_use == StoreUse::kWrite) PEDIGREE_TRY(c.workflow().Reconcile());
   }
   return c;
 }

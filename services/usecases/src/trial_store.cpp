@@ -358,6 +358,45 @@ Status SponsorStore::Rollback(int64_t submission_id) {
   return tx->Commit();
 }
 
+Result<std::vector<StagedSubmission>> SponsorStore::StagedSubmissions() {
+  std::lock_guard lock(mu_);
+  Connection& db = *db_;
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  PEDIGREE_ASSIGN(subs, db.Prepare("SELECT id, trial_id, domain, reason FROM submissions WHERE "
+                                   "state = 'staged' ORDER BY id"));
+  std::vector<StagedSubmission> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, subs->Step());
+    if (!*row) break;
+    StagedSubmission s;
+    s.submission_id = subs->Int(0);
+    s.trial_id = subs->Text(1);
+    s.domain = subs->Text(2);
+    s.reason = subs->Text(3);
+    out.push_back(std::move(s));
+  }
+  for (StagedSubmission& s : out) {
+    PEDIGREE_ASSIGN(q, db.Prepare("SELECT r.record_key, r.leaf, p.leaf FROM records r LEFT JOIN "
+                                  "records p ON p.id = r.replaces_id WHERE r.submission_id = ?1 "
+                                  "ORDER BY r.record_key"));
+    q->Bind(1, s.submission_id);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      StagedLeaf leaf;
+      leaf.key = q->Text(0);
+      PEDIGREE_ASSIGN(hash, HashColumn(*q, 1, "staged leaf"));
+      leaf.leaf = *hash;
+      if (!q->IsNull(2)) {
+        PEDIGREE_ASSIGN(replaced, HashColumn(*q, 2, "replaced leaf"));
+        leaf.replaces = *replaced;
+      }
+      s.records.push_back(std::move(leaf));
+    }
+  }
+  return out;
+}
+
 Result<std::vector<StoredRecord>> SponsorStore::CurrentRecords(std::string_view trial_id,
                                                                std::string_view domain) {
   std::lock_guard lock(mu_);

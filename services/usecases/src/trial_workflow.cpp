@@ -1,6 +1,8 @@
 #include "pedigree/usecases/trial_workflow.h"
 
 #include <algorithm>
+#include <optional>
+#include <set>
 #include <unordered_map>
 
 #include "pedigree/base/bytes.h"
@@ -36,6 +38,52 @@ Result<SponsorStore*> TrialWorkflow::Store() {
 
 Result<std::unique_ptr<provenance::TrialView>> TrialWorkflow::View() {
   return provenance::TrialView::Open(node_.ledger().db_path());
+}
+
+Result<ReconcileResult> TrialWorkflow::Reconcile() {
+  PEDIGREE_ASSIGN(store, Store());
+  PEDIGREE_ASSIGN(staged, (*store)->StagedSubmissions());
+  ReconcileResult result;
+  if (staged->empty()) return result;
+  PEDIGREE_ASSIGN(view, View());
+  for (const StagedSubmission& sub : *staged) {
+    std::set<std::string> leaves;
+    for (const StagedLeaf& l : sub.records) leaves.insert(ToHex(l.leaf));
+    PEDIGREE_ASSIGN(indices, (*view)->Submissions(sub.trial_id, sub.domain));
+    std::optional<uint64_t> found;
+    // Newest first: a crash leaves at most one submission per trial+domain staged, and it
+    // is the latest that trial+domain saw.
+    for (auto it = indices->rbegin(); it != indices->rend() && !found; ++it) {
+      PEDIGREE_ASSIGN(entry, node_.ledger().Entry(*it));
+      PEDIGREE_ASSIGN(envelope, ParseJson(*entry));
+      const JsonValue* payload = envelope->find("payload");
+      const JsonValue* records = payload ? payload->find("records") : nullptr;
+      if (!records || !records->is_array()) continue;
+      std::set<std::string> on_ledger;
+      for (const JsonValue& r : records->as_array()) {
+        if (const JsonValue* leaf = r.find("leaf"); leaf && leaf->is_string()) {
+          on_ledger.insert(leaf->as_string());
+        }
+      }
+      if (on_ledger == leaves) {
+        found = *it;
+      } else if (std::any_of(on_ledger.begin(), on_ledger.end(),
+                             [&](const std::string& l) { return leaves.count(l) > 0; })) {
+        return Fail("storage.corrupt", "staged submission " + std::to_string(sub.submission_id) +
+                                           " of " + sub.trial_id + " " + sub.domain +
+                                           " shares leaves with ledger entry " +
+                                           std::to_string(*it) + " but not all of them");
+      }
+    }
+    if (found) {
+      PEDIGREE_TRY((*store)->Confirm(sub.submission_id, *found));
+      result.confirmed.push_back(*found);
+    } else {
+      PEDIGREE_TRY((*store)->Rollback(sub.submission_id));
+      ++result.discarded;
+    }
+  }
+  return result;
 }
 
 Result<uint64_t> TrialWorkflow::Submit(const TrialSigner& signer, std::string_view kind,
@@ -130,6 +178,7 @@ Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
                                    "skips them";
       return std::unexpected(index.error().with_context(done));
     }
+    if (after_submit_hook_) after_submit_hook_(*index);
     PEDIGREE_TRY((*store)->Confirm(staged->submission_id, *index));
     result.indices.push_back(*index);
     result.submitted += staged->records.size();

@@ -88,6 +88,10 @@ class SponsorStore {
   [[nodiscard]] Status Confirm(int64_t submission_id, uint64_t ledger_index);
   // Forgets a staged submission (the ledger refused the event). Same errors as Confirm.
   [[nodiscard]] Status Rollback(int64_t submission_id);
+  // The submissions staged and neither confirmed nor rolled back, oldest first, each with
+  // its leaves in key order (`unchanged` is 0: the store does not keep it). After a crash
+  // between the ledger's acknowledgement and Confirm, TrialWorkflow::Reconcile settles them.
+  [[nodiscard]] Result<std::vector<StagedSubmission>> StagedSubmissions();
 
   // The current records of trial+domain in key order (redacted ones included).
   [[nodiscard]] Result<std::vector<StoredRecord>> CurrentRecords(std::string_view trial_id,

@@ -4,6 +4,7 @@
 // Workflow and formats: ../../../../docs/trials.md; payloads: ../../../../docs/events.md.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,12 @@ struct SubmissionResult {
   uint64_t submitted = 0;         // new and changed records
   uint64_t replaced = 0;          // of which replace an earlier record
   uint64_t unchanged = 0;         // identical to the current record, not resubmitted
+};
+
+// What Reconcile did with the store's staged submissions.
+struct ReconcileResult {
+  std::vector<uint64_t> confirmed;  // ledger indices of the trial.submit events found
+  uint64_t discarded = 0;           // staged submissions the ledger never took
 };
 
 struct SealResult {
@@ -80,6 +87,26 @@ class TrialWorkflow {
                                                        const scanner::Dataset& dataset,
                                                        std::string_view reason = {});
 
+  // Settles every submission the store holds staged against the ledger, as after a crash
+  // between the ledger's acknowledgement of a trial.submit and the store's Confirm: a
+  // submission whose leaves a trial.submit event of its trial+domain carries (exactly
+  // that set) is confirmed at that event's index; one the ledger does not hold is
+  // discarded (its rows deleted, as Rollback does), so the caller may submit again.
+  // Staged submissions are not resubmitted: the signer's manifestation (name, meaning)
+  // applies to a submission the person made, and the client that lost its answer
+  // resubmits the file. A trial.submit that carries only some of the staged leaves cannot
+  // come from this store and is storage.corrupt. Run only when no submission is in flight:
+  // when a sponsor store is opened for writing (CLI trial commands, `pedigree serve`
+  // start), which the ledger directory's lock makes one process at a time. Run while
+  // another thread submits, it would discard that thread's staged rows.
+  [[nodiscard]] Result<ReconcileResult> Reconcile();
+
+  // Test hook: called with the index of each trial.submit the ledger acknowledged, before
+  // the store confirms it (the crash window Reconcile closes).
+  void SetAfterSubmitHookForTesting(std::function<void(uint64_t index)> hook) {
+    after_submit_hook_ = std::move(hook);
+  }
+
   // trial.lock with action soft_lock, hard_lock or unlock (reason and approver for unlock).
   [[nodiscard]] Result<uint64_t> Lock(const TrialSigner& sponsor, std::string_view trial_id,
                                       std::string_view domain, std::string_view action,
@@ -127,6 +154,7 @@ class TrialWorkflow {
 
   SupplyNode& node_;
   SponsorStore* store_;
+  std::function<void(uint64_t)> after_submit_hook_;
 };
 
 }  // namespace pedigree::services
