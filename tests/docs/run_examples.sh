@@ -54,11 +54,17 @@ run_blocks() {
       fi
       continue
     fi
-    if (cd "$work" && bash -euo pipefail "$block") >"$block.log" 2>&1; then
+    # In a process group of its own, so that whatever it left running (a server started
+    # with &) is stopped once it ends, however it ends.
+    local rc=0
+    (cd "$work" && setsid -w bash -c 'echo $$ >"$1.pgid"; exec bash -euo pipefail "$1"' _ \
+      "$block") >"$block.log" 2>&1 || rc=$?
+    kill -TERM -- "-$(cat "$block.pgid")" 2>/dev/null || true
+    if [[ $rc -eq 0 ]]; then
       echo "ok   $where"
       ran=$((ran + 1))
     else
-      echo "FAIL $where (exit $?):"
+      echo "FAIL $where (exit $rc):"
       sed 's/^/    | /' "$block"
       echo "    output:"
       tail -n 20 "$block.log" | sed 's/^/    > /'
