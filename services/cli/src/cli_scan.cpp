@@ -187,13 +187,13 @@ int LabelsFromCommission(const Args& args, const std::string& index_text,
   const JsonValue* payload = envelope->find("payload");
   const JsonValue* kind = payload ? payload->find("kind") : nullptr;
   if (!kind || !kind->is_string() || kind->as_string() != "commission") {
-    return PrintError(io.err, Error("label.not_commission",
-                                    "ledger entry " + index_text + " is " +
-                                        (kind && kind->is_string()
-                                             ? "a " + Printable(kind->as_string()) + " entry"
-                                             : "not a supply-chain event") +
-                                        ", not a commission")
-                                  .at_field("from-commission"));
+    return PrintError(io.err,
+                      Error("label.not_commission",
+                            "ledger entry " + index_text + " is " +
+                                (kind && kind->is_string() ? "kind " + Printable(kind->as_string())
+                                                           : "not a supply-chain event") +
+                                ", not a commission")
+                          .at_field("from-commission"));
   }
   const JsonValue* gtin = payload->find("gtin");
   const JsonValue* lot = payload->find("lot");
