@@ -179,6 +179,20 @@ ScopeCheck TrialScope(SupplyNode& node, TrialParties parties) {
   };
 }
 
+ScopeCheck TrialInBodyScope(SupplyNode& node, TrialParties parties) {
+  return [&node, parties](const HttpRequest& req) -> Status {
+    auto body = ParseJson(req.body);
+    const JsonValue* id = body && body->is_object() ? body->find("trialId") : nullptr;
+    if (!id || !id->is_string()) return Ok();
+    PEDIGREE_ASSIGN(party, TrialParty(node, *req.principal, id->as_string(), parties));
+    if (!*party) {
+      return Fail(
+          Error("trial.not_found", "no trial '" + id->as_string() + "'").at_field("trialId"));
+    }
+    return Ok();
+  };
+}
+
 ScopeCheck KitScope(SupplyNode& node, NamedBy named_by) {
   return [&node, named_by](const HttpRequest& req) -> Status {
     const char* field = FieldOf(named_by, "kit");

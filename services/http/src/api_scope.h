@@ -43,6 +43,10 @@ enum class TrialParties {
 // Everyone else sees no such trial: trial.not_found.
 [[nodiscard]] ScopeCheck TrialScope(SupplyNode& node, TrialParties parties);
 
+// The same for a trial named by the JSON body's `trialId` (kit commands). A body without
+// one passes, for the handler to refuse.
+[[nodiscard]] ScopeCheck TrialInBodyScope(SupplyNode& node, TrialParties parties);
+
 // A kit ({kit} or `code`) is visible to those who may read its trial. Not found:
 // kit.not_found.
 [[nodiscard]] ScopeCheck KitScope(SupplyNode& node, NamedBy named_by);

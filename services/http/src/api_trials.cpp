@@ -587,14 +587,19 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
     const char* action;
     const char* kind;
     Access access;
+    api::TrialParties parties;
   };
-  for (const KitRoute& k :
-       {KitRoute{"register", "kit.register", sponsors}, KitRoute{"ship", "kit.ship", sponsors},
-        KitRoute{"receive", "kit.receive", sites}, KitRoute{"assign", "kit.assign", sites},
-        KitRoute{"dispense", "kit.dispense", sites}, KitRoute{"return", "kit.return", sites},
-        KitRoute{"excursion", "kit.excursion", submitters},
-        KitRoute{"decision", "kit.decision", sponsors}}) {
-    PEDIGREE_TRY(router.Add("POST", std::string("/v1/kits/") + k.action, k.access,
+  for (const KitRoute& k : {KitRoute{"register", "kit.register", sponsors, kSponsor},
+                            KitRoute{"ship", "kit.ship", sponsors, kSponsor},
+                            KitRoute{"receive", "kit.receive", sites, kParties},
+                            KitRoute{"assign", "kit.assign", sites, kParties},
+                            KitRoute{"dispense", "kit.dispense", sites, kParties},
+                            KitRoute{"return", "kit.return", sites, kParties},
+                            KitRoute{"excursion", "kit.excursion", submitters, kParties},
+                            KitRoute{"decision", "kit.decision", sponsors, kSponsor}}) {
+    const Access access = k.access.Scoped(k.parties == kSponsor ? "trial-sponsor" : "trial",
+                                          api::TrialInBodyScope(node, k.parties));
+    PEDIGREE_TRY(router.Add("POST", std::string("/v1/kits/") + k.action, access,
                             TrialCommand(api, k.kind, KitsFromCode), BodyKind::kJson));
   }
   PEDIGREE_TRY(router.Add("GET", "/v1/kits/{kit}",
