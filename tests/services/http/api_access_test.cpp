@@ -585,6 +585,9 @@ BOOST_AUTO_TEST_CASE(a_recorded_scan_is_no_part_in_a_pack) {
   // The wholesaler that received S1 inside the case sees it; so does the pharmacy.
   BOOST_TEST(s.Call("wh-a", "GET", "/v1/packs/" + s.a_.gtin + "/S1").status == 200);
   BOOST_TEST(s.Call("dsp-a", "GET", "/v1/packs/" + s.a_.gtin + "/S1").status == 200);
+  // S2 reached the wholesaler only inside the case, and stayed there.
+  BOOST_TEST(s.Call("wh-a", "GET", "/v1/packs/" + s.a_.gtin + "/S2").status == 200);
+  BOOST_TEST(s.Call("dsp-a", "GET", "/v1/packs/" + s.a_.gtin + "/S2").status == 404);
 }
 
 BOOST_AUTO_TEST_CASE(log_entries_are_for_their_parties_and_regulators) {
