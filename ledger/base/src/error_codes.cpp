@@ -415,6 +415,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the body's Content-Type is not one the endpoint accepts"},
 
     {"router.bad_pattern", 500, "a route pattern is malformed (server setup)"},
+    {"router.bad_scope", 500,
+     "a route has a scope name without its check, or the reverse, or a scope on a public route "
+     "(server setup)"},
     {"router.duplicate", 500, "a route is registered twice (server setup)"},
     {"router.no_handler", 500, "a route has no handler (server setup)"},
     {"router.no_roles", 500, "a protected route names no role (server setup)"},

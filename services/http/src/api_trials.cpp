@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "api_common.h"
+#include "api_scope.h"
 #include "pedigree/http/api.h"
 #include "pedigree/log/note.h"
 #include "pedigree/provenance/provenance.h"
@@ -243,19 +244,6 @@ Result<std::vector<std::string>> StringList(const JsonValue& body, const std::st
   return out;
 }
 
-// Regulators read every trial; a sponsor or site only the trials it runs or serves.
-bool MayRead(const Principal& p, const provenance::TrialRecord& trial) {
-  if (p.roles.count("regulator")) return true;
-  if (p.org_id == trial.sponsor) return true;
-  return std::find(trial.sites.begin(), trial.sites.end(), p.org_id) != trial.sites.end();
-}
-
-Error ForbiddenTrial(const Principal& p, const std::string& trial_id) {
-  return Error("auth.forbidden_org", "organisation '" + p.org_id +
-                                         "' is neither the sponsor nor a site of trial '" +
-                                         trial_id + "', nor a regulator");
-}
-
 JsonValue TrialJson(provenance::TrialView& view, const provenance::TrialRecord& t, Error* failure) {
   auto fail = [&](const Error& e) {
     *failure = e;
@@ -368,8 +356,7 @@ JsonValue TrialJson(provenance::TrialView& view, const provenance::TrialRecord& 
   return o;
 }
 
-HttpResponse KitResponse(SupplyNode& node, const HttpRequest& req, const std::string& code,
-                         const std::string& field) {
+HttpResponse KitResponse(SupplyNode& node, const std::string& code, const std::string& field) {
   auto kit_id = KitIdFromCode(code, field);
   if (!kit_id) return ErrorResponse(kit_id.error());
   auto view = provenance::TrialView::Open(node.ledger().db_path());
@@ -378,11 +365,6 @@ HttpResponse KitResponse(SupplyNode& node, const HttpRequest& req, const std::st
   if (!kit) return ErrorResponse(kit.error());
   if (!*kit) {
     return ErrorResponse(Error("kit.not_found", "no kit " + *kit_id).at_field(field));
-  }
-  auto trial = (*view)->Trial((*kit)->trial);
-  if (!trial) return ErrorResponse(trial.error());
-  if (!*trial || !MayRead(*req.principal, **trial)) {
-    return ErrorResponse(ForbiddenTrial(*req.principal, (*kit)->trial));
   }
   const provenance::KitRecord& k = **kit;
   auto o = JsonValue::Object();
@@ -411,18 +393,26 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
   const Access readers = Access::AnyOf({"sponsor", "site", "regulator"});
   // Verification and disclosure show record values: the store's owner and regulators.
   const Access record_readers = Access::AnyOf({"sponsor", "regulator"});
+  // On a trial named in the path, only its parties (api_scope.h); for everyone else it
+  // does not exist.
+  auto of_trial = [&node](const Access& roles, api::TrialParties parties) {
+    return roles.Scoped(parties == api::TrialParties::kSponsor ? "trial-sponsor" : "trial",
+                        api::TrialScope(node, parties));
+  };
+  const auto kSponsor = api::TrialParties::kSponsor;
+  const auto kParties = api::TrialParties::kSponsorSites;
 
   PEDIGREE_TRY(router.Add("POST", "/v1/trials", sponsors, TrialCommand(api, "trial.register"),
                           BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/protocol", sponsors,
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/protocol", of_trial(sponsors, kSponsor),
                           TrialCommand(api, "trial.protocol", ProtocolHash), BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/enrol", sites, TrialCommand(api, "trial.enrol"),
-                          BodyKind::kJson));
-  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/locks", sponsors,
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/enrol", of_trial(sites, kParties),
+                          TrialCommand(api, "trial.enrol"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/locks", of_trial(sponsors, kSponsor),
                           TrialCommand(api, "trial.lock"), BodyKind::kJson));
 
   PEDIGREE_TRY(router.Add(
-      "POST", "/v1/trials/{id}/submissions", submitters,
+      "POST", "/v1/trials/{id}/submissions", of_trial(submitters, kParties),
       [api](const HttpRequest& req) -> HttpResponse {
         const std::string& trial_id = req.path_params.at("id");
         auto signer = SignerFromQuery(req);
@@ -446,7 +436,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
       BodyKind::kAny, max_dataset_bytes));
 
   PEDIGREE_TRY(router.Add(
-      "POST", "/v1/trials/{id}/seals", sponsors,
+      "POST", "/v1/trials/{id}/seals", of_trial(sponsors, kSponsor),
       [api](const HttpRequest& req) -> HttpResponse {
         auto body = BodyObject(req);
         if (!body) return ErrorResponse(body.error());
@@ -465,7 +455,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
       BodyKind::kJson));
 
   PEDIGREE_TRY(router.Add(
-      "POST", "/v1/trials/{id}/verify", record_readers,
+      "POST", "/v1/trials/{id}/verify", of_trial(record_readers, kSponsor),
       [api](const HttpRequest& req) -> HttpResponse {
         const std::string& trial_id = req.path_params.at("id");
         std::optional<Hash> recorded;
@@ -483,7 +473,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
       },
       BodyKind::kAny, max_dataset_bytes));
 
-  PEDIGREE_TRY(router.Add("GET", "/v1/trials/{id}/disclosures", record_readers,
+  PEDIGREE_TRY(router.Add("GET", "/v1/trials/{id}/disclosures", of_trial(record_readers, kSponsor),
                           [api](const HttpRequest& req) -> HttpResponse {
                             auto domain = RequiredQuery(req, "domain");
                             if (!domain) return ErrorResponse(domain.error());
@@ -523,7 +513,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
       BodyKind::kJson));
 
   PEDIGREE_TRY(router.Add(
-      "POST", "/v1/trials/{id}/redactions", sponsors,
+      "POST", "/v1/trials/{id}/redactions", of_trial(sponsors, kSponsor),
       [api](const HttpRequest& req) -> HttpResponse {
         auto body = BodyObject(req);
         if (!body) return ErrorResponse(body.error());
@@ -556,7 +546,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
       BodyKind::kJson));
 
   PEDIGREE_TRY(router.Add(
-      "POST", "/v1/trials/{id}/outcome-check", readers,
+      "POST", "/v1/trials/{id}/outcome-check", of_trial(readers, kParties),
       [api](const HttpRequest& req) -> HttpResponse {
         auto body = BodyObject(req);
         if (!body) return ErrorResponse(body.error());
@@ -575,48 +565,55 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
       },
       BodyKind::kJson));
 
-  PEDIGREE_TRY(
-      router.Add("GET", "/v1/trials/{id}", readers, [api](const HttpRequest& req) -> HttpResponse {
-        const std::string& id = req.path_params.at("id");
-        auto view = provenance::TrialView::Open(api->node.ledger().db_path());
-        if (!view) return ErrorResponse(view.error());
-        auto trial = (*view)->Trial(id);
-        if (!trial) return ErrorResponse(trial.error());
-        if (!*trial) {
-          return ErrorResponse(Error("trial.not_found", "no trial '" + id + "'").at_field("id"));
-        }
-        if (!MayRead(*req.principal, **trial)) {
-          return ErrorResponse(ForbiddenTrial(*req.principal, id));
-        }
-        Error failure("internal", "");
-        JsonValue o = TrialJson(**view, **trial, &failure);
-        if (o.is_null()) return ErrorResponse(failure);
-        return Json(200, o);
-      }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/trials/{id}", of_trial(readers, kParties),
+                          [api](const HttpRequest& req) -> HttpResponse {
+                            const std::string& id = req.path_params.at("id");
+                            auto view = provenance::TrialView::Open(api->node.ledger().db_path());
+                            if (!view) return ErrorResponse(view.error());
+                            auto trial = (*view)->Trial(id);
+                            if (!trial) return ErrorResponse(trial.error());
+                            if (!*trial) {
+                              return ErrorResponse(
+                                  Error("trial.not_found", "no trial '" + id + "'").at_field("id"));
+                            }
+                            Error failure("internal", "");
+                            JsonValue o = TrialJson(**view, **trial, &failure);
+                            if (o.is_null()) return ErrorResponse(failure);
+                            return Json(200, o);
+                          }));
 
   // Kits: the trial id is in the body (`trialId`).
   struct KitRoute {
     const char* action;
     const char* kind;
     Access access;
+    api::TrialParties parties;
   };
-  for (const KitRoute& k :
-       {KitRoute{"register", "kit.register", sponsors}, KitRoute{"ship", "kit.ship", sponsors},
-        KitRoute{"receive", "kit.receive", sites}, KitRoute{"assign", "kit.assign", sites},
-        KitRoute{"dispense", "kit.dispense", sites}, KitRoute{"return", "kit.return", sites},
-        KitRoute{"excursion", "kit.excursion", submitters},
-        KitRoute{"decision", "kit.decision", sponsors}}) {
-    PEDIGREE_TRY(router.Add("POST", std::string("/v1/kits/") + k.action, k.access,
+  for (const KitRoute& k : {KitRoute{"register", "kit.register", sponsors, kSponsor},
+                            KitRoute{"ship", "kit.ship", sponsors, kSponsor},
+                            KitRoute{"receive", "kit.receive", sites, kParties},
+                            KitRoute{"assign", "kit.assign", sites, kParties},
+                            KitRoute{"dispense", "kit.dispense", sites, kParties},
+                            KitRoute{"return", "kit.return", sites, kParties},
+                            KitRoute{"excursion", "kit.excursion", submitters, kParties},
+                            KitRoute{"decision", "kit.decision", sponsors, kSponsor}}) {
+    const Access access = k.access.Scoped(k.parties == kSponsor ? "trial-sponsor" : "trial",
+                                          api::TrialInBodyScope(node, k.parties));
+    PEDIGREE_TRY(router.Add("POST", std::string("/v1/kits/") + k.action, access,
                             TrialCommand(api, k.kind, KitsFromCode), BodyKind::kJson));
   }
-  PEDIGREE_TRY(router.Add("GET", "/v1/kits/{kit}", readers, [api](const HttpRequest& req) {
-    return KitResponse(api->node, req, req.path_params.at("kit"), "kit");
-  }));
-  PEDIGREE_TRY(router.Add("GET", "/v1/kits", readers, [api](const HttpRequest& req) {
-    auto code = RequiredQuery(req, "code");
-    if (!code) return ErrorResponse(code.error());
-    return KitResponse(api->node, req, *code, "code");
-  }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/kits/{kit}",
+                          readers.Scoped("kit", api::KitScope(node, api::NamedBy::kPath)),
+                          [api](const HttpRequest& req) {
+                            return KitResponse(api->node, req.path_params.at("kit"), "kit");
+                          }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/kits",
+                          readers.Scoped("kit", api::KitScope(node, api::NamedBy::kQueryCode)),
+                          [api](const HttpRequest& req) {
+                            auto code = RequiredQuery(req, "code");
+                            if (!code) return ErrorResponse(code.error());
+                            return KitResponse(api->node, *code, "code");
+                          }));
   return Ok();
 }
 

@@ -66,6 +66,11 @@ Status Router::Add(std::string method, std::string pattern, Access access, HttpH
       }
     }
   }
+  if (access.scope.empty() != !access.check || (access.is_public && access.check)) {
+    return Fail("router.bad_scope", method + " " + pattern +
+                                        " needs both a scope name and its check, on a route "
+                                        "that is not public");
+  }
   // Parameter names do not distinguish routes: /a/{id} and /a/{other} collide.
   auto shape = [](const std::vector<std::string>& segs) {
     std::vector<std::string> out;

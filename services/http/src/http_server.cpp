@@ -432,6 +432,16 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
     }
   }
 
+  // The route's organisation scope, in this one place for every route that has one.
+  if (route.access.check) {
+    if (auto visible = route.access.check(request); !visible) {
+      if (HttpStatusFor(visible.error()) >= 500) {
+        Log("internal: " + visible.error().ToString() + " checking the scope of " + route.pattern);
+      }
+      out.response = ErrorResponse(visible.error());
+      return out;
+    }
+  }
   out.response = route.handler(request);
   return out;
 }

@@ -198,12 +198,12 @@ BOOST_AUTO_TEST_CASE(pack_report_is_for_regulators_and_organisations_that_handle
            {"ph1", kPack, 200, ""},  // received and dispensed it
            {"mfg", kPack, 200, ""},  // commissioned and shipped it
            {"mfg", s2, 200, ""},     // commissioned, still holds it
-           {"ph1", s2, 403, "auth.forbidden"},
-           {"wh1", kPack, 403, "auth.forbidden"},
-           {"ph2", kPack, 403, "auth.forbidden"},
-           // An unknown pack looks the same as someone else's to non-regulators.
-           {"wh1", unknown, 403, "auth.forbidden"},
-           {"regulator", unknown, 404, "report.no_such_pack"},
+           // Someone else's pack answers as an unknown one does (docs/api.md, "Access rules").
+           {"ph1", s2, 404, "pack.not_found"},
+           {"wh1", kPack, 404, "pack.not_found"},
+           {"ph2", kPack, 404, "pack.not_found"},
+           {"wh1", unknown, 404, "pack.not_found"},
+           {"regulator", unknown, 404, "pack.not_found"},
            // Bad codes are rejected before any access decision, with the scanner's code.
            {"wh1", "(01)09506000134353(21)S1", 400, "gs1.check_digit"},
            {"regulator", "(01)" + kGtin, 400, "report.not_a_pack"},
@@ -214,9 +214,10 @@ BOOST_AUTO_TEST_CASE(pack_report_is_for_regulators_and_organisations_that_handle
       BOOST_TEST(ReportApi::ErrorCode(r) == c.error);
     }
   }
-  // Both 403 answers are byte for byte the same.
-  BOOST_TEST(api.Get("wh1", ReportApi::PackTarget(unknown)).body ==
-             api.Get("wh1", ReportApi::PackTarget(kPack)).body);
+  // Both 404 answers are byte for byte the same but for the serial the request named.
+  std::string unknown_body = api.Get("wh1", ReportApi::PackTarget(unknown)).body;
+  unknown_body.replace(unknown_body.find("NEVER"), 5, "S1");
+  BOOST_TEST(unknown_body == api.Get("wh1", ReportApi::PackTarget(kPack)).body);
   Reply bad_format = api.Get("regulator", ReportApi::PackTarget(kPack, "pdf"));
   BOOST_TEST(bad_format.status == 400);
   BOOST_TEST(ReportApi::ErrorCode(bad_format) == "request.bad_parameter");
@@ -239,13 +240,14 @@ BOOST_AUTO_TEST_CASE(batch_report_is_for_regulators_and_the_batch_manufacturer) 
   BOOST_TEST(html.headers["Content-Security-Policy"] ==
              "default-src 'none'; style-src 'unsafe-inline'; img-src data:");
   Reply ph1 = api.Get("ph1", target);
-  BOOST_TEST(ph1.status == 403);
-  BOOST_TEST(ReportApi::ErrorCode(ph1) == "auth.forbidden");
+  BOOST_TEST(ph1.status == 404);
+  BOOST_TEST(ReportApi::ErrorCode(ph1) == "batch.not_found");
   Reply unknown_mfg = api.Get("mfg", "/v1/reports/batch/" + kGtin + "/NOLOT");
-  BOOST_TEST(unknown_mfg.status == 403);
+  BOOST_TEST(unknown_mfg.status == 404);
+  BOOST_TEST(ReportApi::ErrorCode(unknown_mfg) == "batch.not_found");
   Reply unknown_reg = api.Get("regulator", "/v1/reports/batch/" + kGtin + "/NOLOT");
   BOOST_TEST(unknown_reg.status == 404);
-  BOOST_TEST(ReportApi::ErrorCode(unknown_reg) == "report.no_such_batch");
+  BOOST_TEST(ReportApi::ErrorCode(unknown_reg) == "batch.not_found");
 }
 
 BOOST_AUTO_TEST_CASE(audit_report_is_for_regulators_and_witnesses) {
@@ -283,8 +285,8 @@ BOOST_AUTO_TEST_CASE(downloaded_bundle_verifies_offline) {
   JsonValue report = reports::VerifyPack(*evidence, anchors, 1'795'300'000);
   BOOST_TEST(report.find("verdict")->as_string() == "VERIFIED");
   Reply other = api.Get("wh1", "/v1/bundles/pack?code=" + provenance::PercentEncode(kPack));
-  BOOST_TEST(other.status == 403);
-  BOOST_TEST(ReportApi::ErrorCode(other) == "auth.forbidden");
+  BOOST_TEST(other.status == 404);
+  BOOST_TEST(ReportApi::ErrorCode(other) == "pack.not_found");
 }
 
 BOOST_AUTO_TEST_CASE(concurrent_report_requests_all_succeed) {
@@ -365,15 +367,15 @@ BOOST_AUTO_TEST_CASE(trial_report_is_for_regulators_and_the_trials_own_sponsor_a
   Reply html = api.Get("regulator", "/v1/reports/trial/T1?format=html");
   BOOST_TEST(html.headers["Content-Type"] == "text/html; charset=utf-8");
   BOOST_TEST(html.body.find("Primary outcome") != std::string::npos);
-  // A foreign site and an unknown trial get the same refusal; a regulator learns it is unknown.
+  // A foreign site and an unknown trial get the same answer, naming the trial asked for.
   Reply foreign = api.Get("s9", "/v1/reports/trial/T1");
   Reply unknown = api.Get("s9", "/v1/reports/trial/T404");
-  BOOST_TEST(foreign.status == 403);
-  BOOST_TEST(ReportApi::ErrorCode(foreign) == "auth.forbidden");
-  BOOST_TEST(unknown.body == foreign.body);
+  BOOST_TEST(foreign.status == 404);
+  BOOST_TEST(ReportApi::ErrorCode(foreign) == "trial.not_found");
+  BOOST_TEST(unknown.body.replace(unknown.body.find("T404"), 4, "T1") == foreign.body);
   Reply missing = api.Get("regulator", "/v1/reports/trial/T404");
   BOOST_TEST(missing.status == 404);
-  BOOST_TEST(ReportApi::ErrorCode(missing) == "report.no_such_trial");
+  BOOST_TEST(ReportApi::ErrorCode(missing) == "trial.not_found");
   BOOST_TEST(api.Get("ph1", "/v1/reports/trial/T1").status == 403);  // no trial role
 }
 
@@ -423,7 +425,7 @@ BOOST_AUTO_TEST_CASE(case_on_a_pallet_reads_the_same_in_pack_container_and_repor
   BOOST_TEST(!container.find("parent"));
   BOOST_TEST(container.find("packs")->as_array()[0].as_string() == s2);
   BOOST_TEST(container.find("events")->size() == 5u);
-  BOOST_TEST(api.Get("ph2", "/v1/containers/" + box).status == 403);
+  BOOST_TEST(api.Get("ph2", "/v1/containers/" + box).status == 404);
   Reply bad = api.Get("regulator", "/v1/containers/095060000000000010");
   BOOST_TEST(bad.status == 400);
   BOOST_TEST(ReportApi::ErrorCode(bad) == "gs1.check_digit");
@@ -435,7 +437,7 @@ BOOST_AUTO_TEST_CASE(case_on_a_pallet_reads_the_same_in_pack_container_and_repor
   BOOST_REQUIRE(report.status == 200);
   BOOST_TEST(ReportApi::Verdict(report) == "VERIFIED");
   BOOST_TEST(ReportApi::Body(report).find("subject")->find("holder")->as_string() == "wh1");
-  BOOST_TEST(api.Get("ph2", "/v1/reports/container?code=" + box).status == 403);
+  BOOST_TEST(api.Get("ph2", "/v1/reports/container?code=" + box).status == 404);
   Reply pack_report = api.Get("wh1", ReportApi::PackTarget(s2));
   BOOST_TEST(ReportApi::Verdict(pack_report) == "VERIFIED");
 }

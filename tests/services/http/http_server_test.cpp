@@ -126,6 +126,15 @@ BOOST_AUTO_TEST_CASE(malformed_patterns_are_refused_with_a_router_code) {
              "router.no_roles");
   BOOST_TEST(testing::CodeOf(router.Add("GET", "/v1/b", Access::AnyOf({"pharmacist"}), handler)) ==
              "router.unknown_role");
+  // A scope needs its check, and a public route can have none (nobody to scope).
+  const ScopeCheck all = [](const HttpRequest&) { return Ok(); };
+  BOOST_TEST(testing::CodeOf(router.Add("GET", "/v1/c", Access::Public().Scoped("pack", all),
+                                        handler)) == "router.bad_scope");
+  BOOST_TEST(testing::CodeOf(router.Add(
+                 "GET", "/v1/c", Access::AnyOf({"regulator"}).Scoped("pack", nullptr), handler)) ==
+             "router.bad_scope");
+  BOOST_TEST(testing::CodeOf(router.Add(
+                 "GET", "/v1/c", Access::AnyOf({"regulator"}).Scoped("pack", all), handler)) == "");
 }
 
 BOOST_AUTO_TEST_CASE(error_codes_map_to_statuses_through_the_registry) {

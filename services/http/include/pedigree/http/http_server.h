@@ -49,13 +49,34 @@ struct HttpResponse {
 // becomes a 500 `internal` response (logged, never shown to the client).
 using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
 
-// Who may call a route: anyone, or a caller holding at least one of the roles.
+// Which object a caller may reach through a route: Ok when the object the request names is
+// visible to the caller's organisation, otherwise the error to answer. A check answers an
+// object the caller may not see exactly as an unknown one (404 with the object's not_found
+// code, naming what the request named), so that nobody can probe what exists. Must be
+// thread-safe.
+using ScopeCheck = std::function<Status(const HttpRequest&)>;
+
+// Who may call a route: anyone, or a caller holding at least one of the roles, and then
+// (for a route with a scope) only on the objects the scope check lets it see. The chassis
+// evaluates both, in that order, after reading the body and before the handler runs; the
+// rules themselves are the table "Access rules" in docs/api.md.
 struct Access {
   bool is_public = false;
   std::set<std::string> any_of;
+  std::string scope;  // The rule's name in docs/api.md, e.g. "pack"; empty = roles only.
+  ScopeCheck check;
 
-  static Access Public() { return Access{true, {}}; }
-  static Access AnyOf(std::set<std::string> roles) { return Access{false, std::move(roles)}; }
+  static Access Public() { return Access{true, {}, {}, {}}; }
+  static Access AnyOf(std::set<std::string> roles) {
+    return Access{false, std::move(roles), {}, {}};
+  }
+  // These roles, narrowed to the objects `check` lets the caller see.
+  Access Scoped(std::string rule, ScopeCheck scope_check) const {
+    Access a = *this;
+    a.scope = std::move(rule);
+    a.check = std::move(scope_check);
+    return a;
+  }
 };
 
 // What the chassis checks about a body before the handler runs.
@@ -88,7 +109,8 @@ class Router {
  public:
   // Adds a route. Errors (router.*): a pattern not starting with '/', an empty or
   // malformed {} segment, a repeated parameter name, a duplicate (method, pattern), a
-  // protected route with no roles or an unknown role.
+  // protected route with no roles or an unknown role, a scope without a check or on a
+  // public route.
   // `max_body_bytes` > 0 sets the route's own body limit (see Route).
   [[nodiscard]] Status Add(std::string method, std::string pattern, Access access,
                            HttpHandler handler, BodyKind body = BodyKind::kAny,
