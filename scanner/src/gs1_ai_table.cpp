@@ -58,6 +58,15 @@ constexpr LinterName kLinters[] = {
     {"packagetype", Check::kPackageType},
     {"yesno", Check::kYesNo},
     {"hyphen", Check::kHyphen},
+    {"key", Check::kKey},
+    {"keyoff1", Check::kKeyOff1},
+    {"hhmm", Check::kHhmm},
+    {"mm", Check::kMm},
+    {"yyyymmd0", Check::kYyyymmd0},
+    {"yymmddhh", Check::kYymmddhh},
+    {"mmoptss", Check::kMmOptSs},
+    {"iso3166list", Check::kIso3166List},
+    {"latlong", Check::kLatLong},
 };
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r'; }

@@ -192,8 +192,15 @@ std::optional<LintFault> DateYymmdd(std::string_view s, bool allow_day_zero, int
   return std::nullopt;
 }
 
-std::optional<LintFault> DateYyyymmdd(std::string_view s) {
+std::optional<LintFault> DateYyyymmdd(std::string_view s, bool allow_day_zero = false) {
   if (s.size() != 8 || !AllDigits(s)) return Fault("gs1.date", "is not a YYYYMMDD date", 0);
+  if (allow_day_zero && s.substr(6) == "00") {
+    int month = Number(s.substr(4, 2));
+    if (month < 1 || month > 12) {
+      return Fault("gs1.date", "has month " + std::string(s.substr(4, 2)) + ", not 01 to 12", 4);
+    }
+    return std::nullopt;
+  }
   int y = Number(s.substr(0, 4)), m = Number(s.substr(4, 2)), d = Number(s.substr(6, 2));
   static constexpr int kDays[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m < 1 || m > 12)
@@ -529,6 +536,54 @@ std::optional<LintFault> RunLinter(Check check, std::string_view s, int referenc
     case Check::kHyphen:
       if (s.find_first_not_of('-') != std::string_view::npos)
         return Fault("gs1.invalid_value", "must be '-'", 0);
+      return std::nullopt;
+    case Check::kKey:
+      return Gcp(s, 0);
+    case Check::kKeyOff1:
+      return Gcp(s, 1);
+    case Check::kHhmm:
+      return RunLinter(Check::kHhmi, s, reference_year);
+    case Check::kMm:
+      if (s.size() != 2 || !AllDigits(s) || Number(s) < 1 || Number(s) > 12) {
+        return Fault("gs1.date", "is not a month (01 to 12)", 0);
+      }
+      return std::nullopt;
+    case Check::kYyyymmd0:
+      return DateYyyymmdd(s, true);
+    case Check::kYymmddhh:
+      if (s.size() != 8) return Fault("gs1.date", "is not a YYMMDDHH date and hour", 0);
+      if (auto f = DateYymmdd(s.substr(0, 6), false, reference_year)) return f;
+      if (auto f = TwoDigitsAtMost(s.substr(6), 23, "hour")) return Fault(f->code, f->message, 6);
+      return std::nullopt;
+    case Check::kMmOptSs:
+      if (s.size() != 2 && s.size() != 4) return Fault("gs1.date", "is not MM or MMSS", 0);
+      if (auto f = TwoDigitsAtMost(s.substr(0, 2), 59, "minute")) return f;
+      if (s.size() == 4) {
+        if (auto f = TwoDigitsAtMost(s.substr(2), 59, "second"))
+          return Fault(f->code, f->message, 2);
+      }
+      return std::nullopt;
+    case Check::kIso3166List:
+      if (s.empty() || s.size() % 3 || s.size() > 15) {
+        return Fault("gs1.invalid_value", "is not a list of one to five 3-digit country codes", 0);
+      }
+      for (size_t i = 0; i < s.size(); i += 3) {
+        if (!InSortedList(kIso3166, s.substr(i, 3))) {
+          return Fault(
+              "gs1.invalid_value",
+              "holds '" + std::string(s.substr(i, 3)) + "', not an ISO 3166 numeric country code",
+              i);
+        }
+      }
+      return std::nullopt;
+    case Check::kLatLong:
+      if (s.size() != 20) {
+        return Fault("gs1.invalid_value", "is not a latitude and longitude (20 digits)", 0);
+      }
+      if (auto f = RunLinter(Check::kLatitude, s.substr(0, 10), reference_year)) return f;
+      if (auto f = RunLinter(Check::kLongitude, s.substr(10), reference_year)) {
+        return Fault(f->code, f->message, 10);
+      }
       return std::nullopt;
   }
   return std::nullopt;

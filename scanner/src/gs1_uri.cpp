@@ -402,6 +402,13 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
       std::string_view pair = body.substr(p, amp - p);
       size_t eq = pair.find('=');
       std::string_view k = pair.substr(0, eq);
+      if (eq == 0) {
+        return Fail(Error("gs1.dl_syntax",
+                          "the Digital Link query has a parameter with an "
+                          "empty name at byte " +
+                              std::to_string(p))
+                        .at_offset(p));
+      }
       if (pair.empty() || eq == std::string_view::npos || !AllDigits(k)) {
         // Empty parameters, parameters without a value and non-numeric keys (linkType,
         // context…) are not AI data: reported, not used.
@@ -459,6 +466,12 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
       }
       auto value = DlDecode(v, voffset, /*query=*/true, k);
       if (!value) return std::unexpected(value.error());
+      // As the GS1 Syntax Engine does for a GTIN in the query: GTIN-8/12/13 are
+      // right-justified to 14 digits.
+      if (def->ai == "01" && AllDigits(*value) &&
+          (value->size() == 8 || value->size() == 12 || value->size() == 13)) {
+        value->insert(0, 14 - value->size(), '0');
+      }
       data.elements.emplace_back(StringFrom{def->ai}, std::move(*value), voffset);
       p = amp + 1;
     }

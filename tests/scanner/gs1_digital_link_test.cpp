@@ -128,8 +128,11 @@ BOOST_AUTO_TEST_CASE(uri_syntax_rules) {
       // GTIN in the path has 14 digits (zero-suppressed GTINs are a legacy option).
       {"https://id.gs1.org/01/9506000134352", "gs1.length", "GTIN-13 in /01/"},
       // Query: only data attributes ('?' flag); other parameters ignored.
-      {"https://id.gs1.org/01/09506000134352?17=260331&linkType=all&foo&&=x", "",
+      {"https://id.gs1.org/01/09506000134352?17=260331&linkType=all&foo&&x=", "",
        "non-AI parameters ignored"},
+      {"https://id.gs1.org/01/09506000134352?=x", "gs1.dl_syntax", "empty parameter name"},
+      {"https://id.gs1.org/00/095060001343520000?01=9506000134352", "",
+       "a GTIN-13 in the query is right-justified"},
       {"https://id.gs1.org/01/09506000134352?23=5", "gs1.unknown_ai", "numeric non-AI"},
       {"https://id.gs1.org/01/09506000134352?254=X", "gs1.dl_syntax", "254 has no '?' flag"},
       {"https://id.gs1.org/01/09506000134352?17=", "gs1.length", "empty value"},

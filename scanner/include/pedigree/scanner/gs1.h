@@ -150,6 +150,17 @@ enum class Check : unsigned char {
   kPackageType,     // PackageTypeCode
   kYesNo,           // 0 or 1
   kHyphen,          // "-"
+  // Named by other releases of the dictionary; implemented so that an update using them
+  // keeps working.
+  kKey,          // older name of gcppos1
+  kKeyOff1,      // older name of gcppos2
+  kHhmm,         // HHMM
+  kMm,           // MM month 01-12
+  kYyyymmd0,     // YYYYMMDD, DD may be 00
+  kYymmddhh,     // YYMMDDHH
+  kMmOptSs,      // MM minutes, optionally followed by SS seconds
+  kIso3166List,  // one to five ISO 3166 numeric codes
+  kLatLong,      // latitude (N10) then longitude (N10)
 };
 struct AiComponent {
   Charset charset = Charset::kNumeric;
