@@ -100,7 +100,9 @@ std::string KeyName(const AiDefinition& def) {
   if (def.ai == "00") return "SSCC";
   if (def.ai.size() == 3 && def.ai[0] == '4' && def.ai[1] == '1') return "GLN";
   if (def.ai == "402") return "GSIN";
-  if (def.ai == "8018") return "GSRN";
+  if (def.ai == "8017" || def.ai == "8018") return "GSRN";
+  if (def.ai == "253") return "GDTI";
+  if (def.ai == "255") return "GCN";
   if (def.ai == "8003") return "GRAI";
   if (def.ai == "8006") return "ITIP";
   return "value";
