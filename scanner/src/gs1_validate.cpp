@@ -145,11 +145,19 @@ Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::
       break;
     }
   }
-  // CSET 64 (base64url) allows '=' only as padding at the end.
+  // CSET 64 (base64url) allows '=' only as padding at the end: at most two, and a padded
+  // value's length is a multiple of 3 (the syntax tests' cset64 rule).
   if (bad == part.size() && comp.charset == Charset::kCset64) {
+    size_t pads = 0;
+    while (pads < part.size() && part[part.size() - 1 - pads] == '=') ++pads;
     size_t eq = part.find('=');
-    if (eq != std::string_view::npos && part.find_first_not_of('=', eq) != std::string_view::npos) {
+    if (eq < part.size() - pads) {
       bad = eq;
+    } else if (pads > 2 || (pads > 0 && part.size() % 3 != 0)) {
+      return Fail(At(Error("gs1.charset", Label(def) + ": '" + std::string(part) +
+                                              "' has bad base64url padding: at most two '=' "
+                                              "and a padded length that is a multiple of 3"),
+                     def, offset + part.size() - pads));
     }
   }
   if (bad != part.size()) {
