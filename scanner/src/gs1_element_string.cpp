@@ -146,6 +146,69 @@ Error TooLong(const AiDefinition& def, std::string_view value, size_t value_offs
 
 namespace {
 
+bool IsHttpUri(std::string_view s) {
+  for (std::string_view scheme : {"https://", "HTTPS://", "http://", "HTTP://"}) {
+    if (s.substr(0, scheme.size()) == scheme) return true;
+  }
+  return false;
+}
+
+// ISO/IEC 15424 symbology identifiers ]E0 (EAN-13, and UPC-A/UPC-E sent as 13 digits) and
+// ]E4 (EAN-8): the digits are a GTIN-13 or GTIN-8, read as AI 01 with leading zeros
+// (GenSpecs §3.3.2: a GTIN is right-justified in the 14-digit field).
+Status ParseEanInto(std::string_view in, int reference_year, Gs1Data& data) {
+  std::string_view sym = in.substr(0, 3);
+  std::string_view digits = in.substr(3);
+  size_t want = sym == "]E0" ? 13 : 8;
+  const char* name = sym == "]E0" ? "EAN-13 / UPC-A" : "EAN-8";
+  data.source_form = "raw";
+  data.symbology = std::string(sym);
+  size_t bad = digits.size();
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (!provenance::IsDigit(digits[i])) {
+      bad = i;
+      break;
+    }
+  }
+  if (bad != digits.size()) {
+    return Fail(Error("gs1.charset", std::string("an ") + name + " read (" + std::string(sym) +
+                                         ") carries digits only, found '" +
+                                         std::string(1, digits[bad]) + "' at byte " +
+                                         std::to_string(3 + bad))
+                    .at_field("01")
+                    .at_offset(3 + bad));
+  }
+  if (digits.size() != want) {
+    return Fail(Error("gs1.length", std::string("an ") + name + " read (" + std::string(sym) +
+                                        ") carries " + std::to_string(want) + " digits, got " +
+                                        std::to_string(digits.size()))
+                    .at_field("01")
+                    .at_offset(3));
+  }
+  std::string gtin = std::string(14 - want, '0') + std::string(digits);
+  size_t pad = 14 - want;
+  auto ok = ValidateValue(*FindAiByCode("01"), gtin, pad <= 3 ? 3 - pad : 0, reference_year);
+  if (!ok) return ok;
+  data.elements.push_back({"01", std::move(gtin), 3});
+  return Ok();
+}
+
+// A GS1 Digital Link carried in a plain QR Code (]Q1) or Data Matrix (]d1): the data after
+// the symbology identifier is the URI; offsets count from the start of the read.
+Status ParseCarriedDigitalLinkInto(std::string_view in, const ParseOptions& options,
+                                   int reference_year, std::vector<Finding>* findings,
+                                   Gs1Data& data) {
+  auto dl = ParseDigitalLink(in.substr(3), options, reference_year, findings);
+  if (!dl) {
+    Error e = dl.error();
+    return Fail(e.at_offset(e.location().offset.value_or(0) + 3));
+  }
+  data = std::move(*dl);
+  data.symbology = std::string(in.substr(0, 3));
+  for (auto& e : data.elements) e.offset += 3;
+  return Ok();
+}
+
 // ParseRaw's body, filling `data`.
 Status ParseRawInto(std::string_view in, const ParseOptions& options, int reference_year,
                     std::vector<Finding>* findings, Gs1Data& data) {
@@ -153,6 +216,10 @@ Status ParseRawInto(std::string_view in, const ParseOptions& options, int refere
   size_t pos = 0;
   if (!in.empty() && (in[0] == ']' || in[0] == '+') && in.size() >= 3) {
     std::string_view sym = in.substr(0, 3);
+    if (sym == "]E0" || sym == "]E4") return ParseEanInto(in, reference_year, data);
+    if ((sym == "]Q1" || sym == "]d1") && IsHttpUri(in.substr(3))) {
+      return ParseCarriedDigitalLinkInto(in, options, reference_year, findings, data);
+    }
     if (in[0] == ']' && IsGs1Symbology(sym)) {
       data.symbology = std::string(sym);
       pos = 3;

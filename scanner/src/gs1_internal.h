@@ -1,6 +1,7 @@
 // Pieces shared by the GS1 parsers of each input form (private to pedigree::scanner).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +49,16 @@ Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string
 // Parses a bare element string (no symbology, separators as GS only) from `text`; used by the
 // diagnosis to test whether a tail of a value is itself valid GS1 data.
 bool IsCompleteElementString(std::string_view text, int reference_year);
+
+// A linter's finding: the error code, what is wrong (a phrase following "the value …"),
+// and the position of the fault in the component.
+struct LintFault {
+  std::string_view code;
+  std::string message;
+  size_t pos = 0;
+};
+// Applies one of the dictionary's linters to one component; nullopt when it passes.
+std::optional<LintFault> RunLinter(Check check, std::string_view component, int reference_year);
 
 // FindAi's answer: the definition of `ai` (2 to 4 digits), or nullptr.
 const AiDefinition* FindAiByCode(std::string_view ai);

@@ -1,5 +1,6 @@
 // GS1 Digital Link URIs (GS1 Digital Link Standard: URI Syntax 1.x, uncompressed form) and EPC
 // pure-identity URNs (EPC Tag Data Standard §6: sgtin, sscc, sgln).
+#include <cstdio>
 #include <span>
 #include <string>
 
@@ -10,16 +11,6 @@ namespace pedigree::scanner::internal {
 namespace {
 
 using provenance::IsDigit;
-
-bool StartsWithNoCase(std::string_view s, std::string_view prefix) {
-  if (s.size() < prefix.size()) return false;
-  for (size_t i = 0; i < prefix.size(); ++i) {
-    char a = s[i];
-    if (a >= 'A' && a <= 'Z') a = static_cast<char>(a - 'A' + 'a');
-    if (a != prefix[i]) return false;
-  }
-  return true;
-}
 
 bool AllDigits(std::string_view s) {
   if (s.empty()) return false;
@@ -58,6 +49,90 @@ Result<std::string> PercentDecode(std::string_view s, size_t offset, const char*
     i += 2;
   }
   return out;
+}
+
+// GS1 Digital Link URI value decoding (RFC 3986 §2.1): "%XX" with two hex digits is the
+// byte XX, any other '%' stays literal (it is then judged by the AI's character set); in a
+// query value '+' is a space (form encoding), in a path segment it is itself. A decoded
+// NUL is refused.
+Result<std::string> DlDecode(std::string_view s, size_t offset, bool query, std::string_view ai) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%' && i + 2 < s.size() && HexValue(s[i + 1]) >= 0 && HexValue(s[i + 2]) >= 0) {
+      char decoded = static_cast<char>(HexValue(s[i + 1]) * 16 + HexValue(s[i + 2]));
+      if (decoded == '\0') {
+        return Fail(Error("gs1.dl_syntax", "the value of AI " + std::string(ai) +
+                                               " decodes to a NUL byte (%00) at byte " +
+                                               std::to_string(offset + i))
+                        .at_field(std::string(ai))
+                        .at_offset(offset + i));
+      }
+      out.push_back(decoded);
+      i += 2;
+    } else if (c == '+' && query) {
+      out.push_back(' ');
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+// RFC 3986 §2: the characters a URI may hold (unreserved, reserved and '%').
+bool IsUriChar(char c) {
+  if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
+  return std::string_view("-._~:/?#[]@!$&'()*+,;=%").find(c) != std::string_view::npos;
+}
+
+// The authority of a Digital Link: a host name (letters, digits, '-', '.'), an IPv4
+// address, or an IPv6 literal in brackets, optionally followed by ":port". No user info.
+// Returns the offset of the first bad character relative to `host`, or npos.
+size_t BadHostAt(std::string_view host) {
+  if (host.empty()) return 0;
+  std::string_view port;
+  if (host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos || close == 1) return 0;
+    for (size_t i = 1; i < close; ++i) {
+      char c = host[i];
+      bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') ||
+                c == ':' || c == '.';
+      if (!ok) return i;
+    }
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') return close + 1;
+      port = host.substr(close + 2);
+      if (port.empty()) return close + 1;
+    }
+  } else {
+    size_t colon = host.find(':');
+    std::string_view name = host.substr(0, colon);
+    if (colon != std::string_view::npos) {
+      port = host.substr(colon + 1);
+      if (port.empty()) return colon;
+    }
+    if (name.empty()) return 0;
+    size_t label_start = 0;
+    for (size_t i = 0; i <= name.size(); ++i) {
+      if (i == name.size() || name[i] == '.') {
+        // An empty label is allowed only as the root's trailing dot ("example.com.").
+        if (i == label_start && !(i == name.size() && i > 0)) return i;
+        if (i > label_start && (name[label_start] == '-' || name[i - 1] == '-')) return label_start;
+        label_start = i + 1;
+        continue;
+      }
+      char c = name[i];
+      bool ok =
+          (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-';
+      if (!ok) return i;
+    }
+  }
+  for (size_t i = 0; i < port.size(); ++i) {
+    if (!IsDigit(port[i]) || i >= 5) return static_cast<size_t>(port.data() - host.data()) + i;
+  }
+  return std::string_view::npos;
 }
 
 struct Segment {
@@ -131,36 +206,53 @@ Status CheckPrefixLength(int company_prefix_length) {
 }  // namespace
 
 bool IsDigitalLinkKey(std::string_view ai) {
-  static constexpr std::string_view kKeys[] = {"00",   "01",   "253",  "255",  "401",
-                                               "402",  "414",  "417",  "8003", "8004",
-                                               "8006", "8010", "8013", "8017", "8018"};
-  for (auto k : kKeys) {
-    if (AiEquals(k, ai)) return true;
-  }
-  return false;
+  const AiDefinition* def = FindAiByCode(ai);
+  return def && def->dl_primary_key;
 }
 
 void DigitalLinkQualifiers(std::string_view key, std::string_view* sequence,
                            std::string_view* alternative) {
   *sequence = "";
   *alternative = "";
-  if (key == "01") {
-    *sequence = "22,10,21";
-    *alternative = "235";
-  } else if (key == "8006") {
-    *sequence = "22,10,21";
-  } else if (key == "414") {
-    *sequence = "254";
-    *alternative = "7040";
-  } else if (key == "417" || key == "8004") {
-    *sequence = "7040";
-  } else if (key == "8010") {
-    *sequence = "8011";
-  } else if (key == "8017" || key == "8018") {
-    *sequence = "8019";
+  const AiDefinition* def = FindAiByCode(key);
+  if (!def || !def->dl_primary_key) return;
+  std::string_view q = def->dl_qualifiers;
+  size_t bar = q.find('|');
+  *sequence = q.substr(0, bar);
+  if (bar != std::string_view::npos) *alternative = q.substr(bar + 1);
+}
+
+namespace {
+
+// True when `ais` (the path's AIs after the key) is an ordered selection from one of the
+// key's qualifier sequences ("dlpkey=22,10,21|235": 22/10/21 in that order, or 235).
+bool IsValidQualifierSequence(const AiDefinition& key, std::span<const std::string_view> ais) {
+  if (ais.empty()) return true;
+  std::string_view alternatives = key.dl_qualifiers;
+  while (true) {
+    size_t bar = alternatives.find('|');
+    std::string_view sequence = alternatives.substr(0, bar);
+    size_t next = 0;
+    bool ok = true;
+    for (std::string_view ai : ais) {
+      int index = IndexInList(sequence, ai);
+      if (index < 0 || static_cast<size_t>(index) < next) {
+        ok = false;
+        break;
+      }
+      next = static_cast<size_t>(index) + 1;
+    }
+    if (ok && !sequence.empty()) return true;
+    if (bar == std::string_view::npos) return false;
+    alternatives.remove_prefix(bar + 1);
   }
 }
 
+}  // namespace
+
+// GS1 Digital Link URI Syntax (uncompressed): scheme, domain, optional stem, then the
+// rightmost primary key's "/AI/value" with its qualifiers in the dictionary's order, then
+// data attributes ("?" flag) as query parameters.
 Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& options,
                                  int reference_year, std::vector<Finding>* findings) {
   (void)options;
@@ -168,9 +260,36 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
   Gs1Data data;
   data.source_form = "digital_link";
   data.elements.reserve(6);
-  size_t scheme_end = StartsWithNoCase(in, "https://") ? 8 : 7;
+  // RFC 3986 §2: a character no URI may hold is refused (a space, '"', '<', '{', '|'…).
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (!IsUriChar(in[i])) {
+      unsigned char u = static_cast<unsigned char>(in[i]);
+      char shown[16];
+      std::snprintf(shown, sizeof shown, u >= 0x21 && u < 0x7f ? "'%c'" : "byte 0x%02X",
+                    u >= 0x21 && u < 0x7f ? in[i] : u);
+      return Fail(Error("gs1.dl_syntax", std::string("the Digital Link holds ") +
+                                             (u == ' ' ? std::string("a space") : shown) +
+                                             " at byte " + std::to_string(i) +
+                                             ", which a URI cannot carry unencoded")
+                      .at_offset(i));
+    }
+  }
+  // The scheme is http or https, in lower or upper case (not mixed).
+  size_t scheme_end = 0;
+  for (std::string_view scheme : {"https://", "HTTPS://", "http://", "HTTP://"}) {
+    if (in.substr(0, scheme.size()) == scheme) {
+      scheme_end = scheme.size();
+      break;
+    }
+  }
+  if (scheme_end == 0) {
+    return Fail(Error("gs1.dl_syntax",
+                      "a Digital Link starts with http:// or https:// in lower or upper case, "
+                      "got '" +
+                          std::string(in.substr(0, std::min<size_t>(in.size(), 8))) + "'")
+                    .at_offset(0));
+  }
   bool scheme_upper = in[0] == 'H';
-  // Hand loops: string_view::find_first_of calls memchr on the set once per input byte.
   size_t auth_end = scheme_end;
   while (auth_end < in.size() && in[auth_end] != '/' && in[auth_end] != '?' &&
          in[auth_end] != '#') {
@@ -179,14 +298,22 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
   if (auth_end == scheme_end) {
     return Fail(Error("gs1.dl_syntax", "the Digital Link has no domain").at_offset(scheme_end));
   }
-  size_t path_end = auth_end;
-  while (path_end < in.size() && in[path_end] != '?' && in[path_end] != '#') ++path_end;
-  size_t query_end =
-      path_end < in.size() && in[path_end] == '?' ? in.find('#', path_end) : path_end;
-  if (query_end == std::string_view::npos) query_end = in.size();
+  std::string_view host = in.substr(scheme_end, auth_end - scheme_end);
+  if (size_t bad = BadHostAt(host); bad != std::string_view::npos) {
+    return Fail(Error("gs1.dl_syntax", "the Digital Link's domain '" + std::string(host) +
+                                           "' is not a host name, IP address or [IPv6] with an "
+                                           "optional :port")
+                    .at_offset(scheme_end + std::min(bad, host.size())));
+  }
+  if (auth_end == in.size() || in[auth_end] != '/') {
+    return Fail(Error("gs1.dl_syntax", "the Digital Link has no path after its domain")
+                    .at_offset(auth_end));
+  }
+  size_t frag = in.find('#', auth_end);
+  std::string_view body = in.substr(0, frag);
+  size_t path_end = body.find('?', auth_end);
+  if (path_end == std::string_view::npos) path_end = body.size();
 
-  // A fixed array keeps the common case allocation-free; real links have a handful of
-  // segments, so a path with more is refused rather than parsed.
   constexpr size_t kMaxSegments = 32;
   Segment seg_store[kMaxSegments];
   size_t seg_count = 0;
@@ -194,30 +321,34 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
     size_t start = p + 1;  // in[p] == '/'
     size_t slash = in.find('/', start);
     if (slash == std::string_view::npos || slash > path_end) slash = path_end;
-    if (slash > start) {
-      if (seg_count == kMaxSegments) {
-        return Fail(Error("gs1.dl_syntax", "the Digital Link path has more than " +
-                                               std::to_string(kMaxSegments) + " segments")
-                        .at_offset(start));
-      }
-      seg_store[seg_count++] = {in.substr(start, slash - start), start};
+    if (slash == start) {
+      return Fail(Error("gs1.dl_syntax",
+                        "the Digital Link path has an empty segment ('//' or "
+                        "a trailing '/') at byte " +
+                            std::to_string(start))
+                      .at_offset(start));
     }
+    if (seg_count == kMaxSegments) {
+      return Fail(Error("gs1.dl_syntax", "the Digital Link path has more than " +
+                                             std::to_string(kMaxSegments) + " segments")
+                      .at_offset(start));
+    }
+    seg_store[seg_count++] = {in.substr(start, slash - start), start};
     p = slash;
   }
   std::span<const Segment> segs(seg_store, seg_count);
+  // The primary key is found from the right: /AI/value pairs are walked back while the AI
+  // is a known AI, up to the first that is a primary key; what precedes it is the stem.
   size_t key_index = segs.size();
-  for (size_t i = 0; i < segs.size(); ++i) {
-    if (!IsDigitalLinkKey(segs[i].text) || (segs.size() - i) % 2 != 0) continue;
-    bool all_ais = true;
-    for (size_t k = i; k < segs.size(); k += 2) {
-      if (!AllDigits(segs[k].text) || !FindAi(segs[k].text)) {
-        all_ais = false;
+  if (segs.size() >= 2) {
+    for (size_t i = segs.size() - 2;; i -= 2) {
+      const AiDefinition* def = AllDigits(segs[i].text) ? FindAiByCode(segs[i].text) : nullptr;
+      if (!def) break;
+      if (def->dl_primary_key) {
+        key_index = i;
         break;
       }
-    }
-    if (all_ais) {
-      key_index = i;
-      break;
+      if (i < 2) break;
     }
   }
   if (key_index == segs.size()) {
@@ -236,22 +367,17 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
                     .at_offset(auth_end));
   }
 
-  std::string_view key = segs[key_index].text;
-  std::string_view sequence, alternative;
-  DigitalLinkQualifiers(key, &sequence, &alternative);
-  int last_position = -1;
-  bool used_sequence = false, used_alternative = false;
+  const AiDefinition* key_def = FindAiByCode(segs[key_index].text);
+  std::string_view key = key_def->ai;
+  std::string_view path_ais_store[kMaxSegments];
+  size_t path_ai_count = 0;
   for (size_t k = key_index; k < segs.size(); k += 2) {
     std::string_view ai = segs[k].text;
     if (k > key_index) {
-      int index = IndexInList(sequence, ai);
-      bool alt = ListContains(alternative, ai);
-      if (index > last_position && !used_alternative) {
-        last_position = index;
-        used_sequence = true;
-      } else if (alt && !used_sequence && !used_alternative) {
-        used_alternative = true;
-      } else {
+      path_ais_store[path_ai_count++] = ai;
+      if (!IsValidQualifierSequence(*key_def, std::span(path_ais_store, path_ai_count))) {
+        std::string_view sequence, alternative;
+        DigitalLinkQualifiers(key, &sequence, &alternative);
         std::string rule = sequence.empty() ? "none" : std::string(sequence);
         return Fail(Error("gs1.dl_syntax",
                           "/" + std::string(ai) + "/ is not allowed at this place after /" +
@@ -262,45 +388,91 @@ Result<Gs1Data> ParseDigitalLink(std::string_view in, const ParseOptions& option
                         .at_offset(segs[k].offset));
       }
     }
-    auto value = PercentDecode(segs[k + 1].text, segs[k + 1].offset, "gs1.dl_syntax");
-    if (!value) return std::unexpected(value.error().at_field(std::string(ai)));
-    if (ai == "01" && AllDigits(*value) &&
-        (value->size() == 8 || value->size() == 12 || value->size() == 13)) {
-      value->insert(0, 14 - value->size(), '0');
-    }
+    auto value = DlDecode(segs[k + 1].text, segs[k + 1].offset, /*query=*/false, ai);
+    if (!value) return std::unexpected(value.error());
     data.elements.emplace_back(StringFrom{ai}, std::move(*value), segs[k + 1].offset);
   }
+  std::span<const std::string_view> path_qualifiers(path_ais_store, path_ai_count);
 
-  if (path_end < in.size() && in[path_end] == '?') {
+  if (path_end < body.size()) {
     size_t p = path_end + 1;
-    while (p <= query_end && p < in.size()) {
-      size_t amp = in.find('&', p);
-      if (amp == std::string_view::npos || amp > query_end) amp = query_end;
-      std::string_view pair = in.substr(p, amp - p);
+    while (p < body.size()) {
+      size_t amp = body.find('&', p);
+      if (amp == std::string_view::npos) amp = body.size();
+      std::string_view pair = body.substr(p, amp - p);
       size_t eq = pair.find('=');
       std::string_view k = pair.substr(0, eq);
-      std::string_view v = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-      size_t voffset = p + (eq == std::string_view::npos ? pair.size() : eq + 1);
-      if (!k.empty() && AllDigits(k)) {
-        if (!FindAi(k)) {
-          return Fail(Error("gs1.unknown_ai", "query attribute '" + std::string(k) +
-                                                  "' is not a known Application Identifier")
-                          .at_field(std::string(k))
-                          .at_offset(p));
-        }
-        if (IsDigitalLinkKey(k)) {
-          return Fail(Error("gs1.dl_syntax", "AI " + std::string(k) +
-                                                 " is a primary key and belongs in the path, "
-                                                 "not in the query")
-                          .at_field(std::string(k))
-                          .at_offset(p));
-        }
-        auto value = PercentDecode(v, voffset, "gs1.dl_syntax");
-        if (!value) return std::unexpected(value.error().at_field(std::string(k)));
-        data.elements.emplace_back(StringFrom{k}, std::move(*value), voffset);
-      } else if (!k.empty()) {
-        data.ignored_query_keys.emplace_back(k);
+      if (eq == 0) {
+        return Fail(Error("gs1.dl_syntax",
+                          "the Digital Link query has a parameter with an "
+                          "empty name at byte " +
+                              std::to_string(p))
+                        .at_offset(p));
       }
+      if (pair.empty() || eq == std::string_view::npos || !AllDigits(k)) {
+        // Empty parameters, parameters without a value and non-numeric keys (linkType,
+        // context…) are not AI data: reported, not used.
+        if (!k.empty()) data.ignored_query_keys.emplace_back(k);
+        p = amp + 1;
+        continue;
+      }
+      std::string_view v = pair.substr(eq + 1);
+      size_t voffset = p + eq + 1;
+      const AiDefinition* def = FindAiByCode(k);
+      if (!def) {
+        return Fail(Error("gs1.unknown_ai", "query attribute '" + std::string(k) +
+                                                "' is not a known Application Identifier")
+                        .at_field(std::string(k))
+                        .at_offset(p));
+      }
+      if (v.empty()) {
+        return Fail(Error("gs1.length", "query attribute " + std::string(k) + " has no value")
+                        .at_field(std::string(k))
+                        .at_offset(voffset));
+      }
+      if (!def->dl_data_attribute) {
+        return Fail(Error("gs1.dl_syntax",
+                          "AI " + std::string(k) +
+                              " is not a Digital Link data attribute (the syntax dictionary "
+                              "gives it no '?' flag), so it cannot be a query parameter")
+                        .at_field(std::string(k))
+                        .at_offset(p));
+      }
+      for (const Gs1Element& e : data.elements) {
+        if (e.ai == k) {
+          return Fail(Error("gs1.duplicate_ai", "AI " + std::string(k) +
+                                                    " appears twice in the Digital Link; an AI "
+                                                    "may appear once, in the path or the query")
+                          .at_field(std::string(k))
+                          .at_offset(p));
+        }
+      }
+      // A key qualifier belongs in the path: refused when the AI would form a valid
+      // key-qualifier sequence at some place of the path.
+      for (size_t at = 0; at <= path_qualifiers.size(); ++at) {
+        std::string_view trial[kMaxSegments + 1];
+        size_t n = 0;
+        for (size_t i = 0; i < at; ++i) trial[n++] = path_qualifiers[i];
+        trial[n++] = def->ai;
+        for (size_t i = at; i < path_qualifiers.size(); ++i) trial[n++] = path_qualifiers[i];
+        if (IsValidQualifierSequence(*key_def, std::span(trial, n)) &&
+            !key_def->dl_qualifiers.empty()) {
+          return Fail(Error("gs1.dl_syntax", "AI " + std::string(k) + " is a key qualifier of /" +
+                                                 std::string(key) +
+                                                 "/ and belongs in the path, not in the query")
+                          .at_field(std::string(k))
+                          .at_offset(p));
+        }
+      }
+      auto value = DlDecode(v, voffset, /*query=*/true, k);
+      if (!value) return std::unexpected(value.error());
+      // As the GS1 Syntax Engine does for a GTIN in the query: GTIN-8/12/13 are
+      // right-justified to 14 digits.
+      if (def->ai == "01" && AllDigits(*value) &&
+          (value->size() == 8 || value->size() == 12 || value->size() == 13)) {
+        value->insert(0, 14 - value->size(), '0');
+      }
+      data.elements.emplace_back(StringFrom{def->ai}, std::move(*value), voffset);
       p = amp + 1;
     }
   }

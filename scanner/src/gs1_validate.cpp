@@ -1,6 +1,5 @@
 // Value and combination rules of the AI table, and the AI lookup by prefix.
 #include <array>
-#include <bitset>
 #include <cassert>
 #include <cstdint>
 #include <cstdio>
@@ -16,10 +15,10 @@ using provenance::IsDigit;
 
 struct PrefixIndex {
   // AIs are prefix-free, so each 2-, 3- or 4-digit code names at most one definition. Entries
-  // are table index + 1 (0 = none) in bytes, so the three tables stay cache-resident (11 KB).
-  std::array<uint8_t, 100> by2{};
-  std::array<uint8_t, 1000> by3{};
-  std::array<uint8_t, 10000> by4{};
+  // are table index + 1 (0 = none) in 16 bits: the dictionary has several hundred AIs.
+  std::array<uint16_t, 100> by2{};
+  std::array<uint16_t, 1000> by3{};
+  std::array<uint16_t, 10000> by4{};
   const AiDefinition* table = nullptr;
   // Out of line: it runs once, and inlined it would stop Index() from being inlined.
   [[gnu::noinline]] PrefixIndex() {
@@ -28,7 +27,7 @@ struct PrefixIndex {
     for (size_t i = 0; i < defs.size(); ++i) {
       int code = 0;
       for (char c : defs[i].ai) code = code * 10 + (c - '0');
-      auto slot = static_cast<uint8_t>(i + 1);
+      auto slot = static_cast<uint16_t>(i + 1);
       switch (defs[i].ai.size()) {
         case 2:
           by2[code] = slot;
@@ -62,7 +61,7 @@ inline const AiDefinition* DefinitionOf(std::string_view ai) {
     if (!IsDigit(c)) return nullptr;
     code = code * 10 + (c - '0');
   }
-  uint8_t slot = 0;
+  uint16_t slot = 0;
   switch (ai.size()) {
     case 2:
       slot = index.by2[code];
@@ -101,21 +100,12 @@ std::string KeyName(const AiDefinition& def) {
   if (def.ai == "00") return "SSCC";
   if (def.ai.size() == 3 && def.ai[0] == '4' && def.ai[1] == '1') return "GLN";
   if (def.ai == "402") return "GSIN";
-  if (def.ai == "8018") return "GSRN";
+  if (def.ai == "8017" || def.ai == "8018") return "GSRN";
+  if (def.ai == "253") return "GDTI";
+  if (def.ai == "255") return "GCN";
   if (def.ai == "8003") return "GRAI";
   if (def.ai == "8006") return "ITIP";
   return "value";
-}
-
-// provenance::Gs1CheckDigit without the call; `digits` holds digits only (checked before).
-int CheckDigit(std::string_view digits) {
-  int sum = 0;
-  int weight = 3;
-  for (size_t i = digits.size(); i-- > 0;) {
-    sum += (digits[i] - '0') * weight;
-    weight = 4 - weight;
-  }
-  return (10 - sum % 10) % 10;
 }
 
 // True when `yymmdd` (digits only) is a valid date in every year and every century window:
@@ -130,92 +120,68 @@ bool PlainlyValidDate(std::string_view yymmdd, bool allow_day_zero) {
   return dd <= kShortest[mm];
 }
 
+bool InCharset(Charset charset, char c) {
+  switch (charset) {
+    case Charset::kNumeric:
+      return IsDigit(c);
+    case Charset::kCset82:
+      return provenance::IsCset82(c);
+    case Charset::kCset39:
+      return provenance::IsCset39(c);
+    case Charset::kCset64:
+      return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+             c == '-' || c == '_' || c == '=';
+  }
+  return false;
+}
+
 // `offset` is the part's byte offset in the input, `pos` its position in the value.
 Status ValidateComponent(const AiDefinition& def, const AiComponent& comp, std::string_view part,
                          size_t offset, size_t pos, int reference_year) {
   size_t bad = part.size();
-  switch (comp.charset) {
-    case Charset::kNumeric:
-      for (size_t i = 0; i < part.size(); ++i) {
-        if (!IsDigit(part[i])) {
-          bad = i;
-          break;
-        }
-      }
+  for (size_t i = 0; i < part.size(); ++i) {
+    if (!InCharset(comp.charset, part[i])) {
+      bad = i;
       break;
-    case Charset::kCset82:
-      for (size_t i = 0; i < part.size(); ++i) {
-        if (!provenance::IsCset82(part[i])) {
-          bad = i;
-          break;
-        }
-      }
-      break;
-    case Charset::kCset39:
-      for (size_t i = 0; i < part.size(); ++i) {
-        if (!provenance::IsCset39(part[i])) {
-          bad = i;
-          break;
-        }
-      }
-      break;
+    }
+  }
+  // CSET 64 (base64url) allows '=' only as padding at the end: at most two, and a padded
+  // value's length is a multiple of 3 (the syntax tests' cset64 rule).
+  if (bad == part.size() && comp.charset == Charset::kCset64) {
+    size_t pads = 0;
+    while (pads < part.size() && part[part.size() - 1 - pads] == '=') ++pads;
+    size_t eq = part.find('=');
+    if (eq < part.size() - pads) {
+      bad = eq;
+    } else if (pads > 2 || (pads > 0 && part.size() % 3 != 0)) {
+      return Fail(At(Error("gs1.charset", Label(def) + ": '" + std::string(part) +
+                                              "' has bad base64url padding: at most two '=' "
+                                              "and a padded length that is a multiple of 3"),
+                     def, offset + part.size() - pads));
+    }
   }
   if (bad != part.size()) {
     const char* set = comp.charset == Charset::kNumeric  ? "digits only"
                       : comp.charset == Charset::kCset82 ? "GS1 CSET 82 characters"
-                                                         : "GS1 CSET 39 characters";
+                      : comp.charset == Charset::kCset39 ? "GS1 CSET 39 characters"
+                                                         : "base64url characters (CSET 64)";
     return Fail(At(
         Error("gs1.charset", Label(def) + " allows " + set + ", found " + ShowChar(part[bad]) +
                                  " at position " + std::to_string(pos + bad + 1) + " of the value"),
         def, offset + bad));
   }
-  switch (comp.check) {
-    case Check::kNone:
-      break;
-    case Check::kCheckDigit: {
-      int expected = CheckDigit(part.substr(0, part.size() - 1));
-      int actual = part.back() - '0';
-      if (expected != actual) {
-        return Fail(
-            At(Error("gs1.check_digit", Label(def) + ": " + KeyName(def) + " " + std::string(part) +
-                                            " has check digit " + std::to_string(actual) +
-                                            ", expected " + std::to_string(expected) +
-                                            "; the code is misread or misprinted, scan it again"),
-               def, offset + part.size() - 1));
-      }
-      break;
+  for (Check check : comp.checks) {
+    if (check == Check::kNone) break;
+    auto fault = RunLinter(check, part, reference_year);
+    if (!fault) continue;
+    std::string message;
+    if (check == Check::kCsum) {
+      message = Label(def) + ": " + KeyName(def) + " " + std::string(part) + " " + fault->message +
+                "; the code is misread or misprinted, scan it again";
+    } else {
+      message = Label(def) + ": '" + std::string(part) + "' " + fault->message;
     }
-    case Check::kDateDayZeroAllowed:
-    case Check::kDate: {
-      // Most dates are plainly valid; only the doubtful ones (day 00, 29–31, wrong length)
-      // go through the full parse, which also builds the error.
-      if (PlainlyValidDate(part, comp.check == Check::kDateDayZeroAllowed)) break;
-      auto date =
-          provenance::ParseGs1Date(part, reference_year, comp.check == Check::kDateDayZeroAllowed);
-      if (!date) {
-        const Error& e = date.error();
-        return Fail(At(Error(e.code(), Label(def) + ": " + e.message()), def,
-                       offset + e.location().offset.value_or(0)));
-      }
-      break;
-    }
-    case Check::kTime: {
-      int hh = (part[0] - '0') * 10 + (part[1] - '0');
-      int mm = (part[2] - '0') * 10 + (part[3] - '0');
-      if (hh > 23 || mm > 59) {
-        return Fail(At(Error("gs1.date", Label(def) + ": time " + std::string(part) +
-                                             " is not a valid hhmm (00:00 to 23:59)"),
-                       def, offset));
-      }
-      break;
-    }
-    case Check::kZero:
-      if (part != "0") {
-        return Fail(At(Error("gs1.charset", Label(def) + " must start with the digit 0, found '" +
-                                                std::string(part) + "'"),
-                       def, offset));
-      }
-      break;
+    return Fail(At(Error(std::string(fault->code), message), def, offset + fault->pos));
   }
   return Ok();
 }
@@ -277,19 +243,19 @@ const AiDefinition* LookupAiAt(std::string_view text, size_t pos, size_t* ai_len
   static const PrefixIndex& index = Index();
   if (pos + 2 > text.size() || !IsDigit(text[pos]) || !IsDigit(text[pos + 1])) return nullptr;
   int code = (text[pos] - '0') * 10 + (text[pos + 1] - '0');
-  if (uint8_t slot = index.by2[code]) {
+  if (uint16_t slot = index.by2[code]) {
     *ai_length = 2;
     return index.table + slot - 1;
   }
   if (pos + 3 > text.size() || !IsDigit(text[pos + 2])) return nullptr;
   code = code * 10 + (text[pos + 2] - '0');
-  if (uint8_t slot = index.by3[code]) {
+  if (uint16_t slot = index.by3[code]) {
     *ai_length = 3;
     return index.table + slot - 1;
   }
   if (pos + 4 > text.size() || !IsDigit(text[pos + 3])) return nullptr;
   code = code * 10 + (text[pos + 3] - '0');
-  if (uint8_t slot = index.by4[code]) {
+  if (uint16_t slot = index.by4[code]) {
     *ai_length = 4;
     return index.table + slot - 1;
   }
@@ -301,7 +267,7 @@ namespace {
 // The success path of ValidateComponent without its error building: true when the part is
 // certainly valid, false when it is invalid or needs the full check (e.g. 29 February).
 inline bool ComponentPlainlyValid(const AiComponent& comp, std::string_view part) {
-  if (comp.check == Check::kCheckDigit) {
+  if (comp.checks[0] == Check::kCsum && comp.checks[1] != Check::kCsum) {
     // Digits and the check digit in one pass (GS1 weights 3,1,3… from the right).
     if (part.empty()) return false;
     int sum = 0;
@@ -313,58 +279,79 @@ inline bool ComponentPlainlyValid(const AiComponent& comp, std::string_view part
       weight = 4 - weight;
     }
     unsigned check = static_cast<unsigned>(part.back() - '0');
-    return check <= 9 && static_cast<int>(check) == (10 - sum % 10) % 10;
+    if (check > 9 || static_cast<int>(check) != (10 - sum % 10) % 10) return false;
+    // gcppos1/gcppos2 on an all-digit key of 13+ digits always hold.
+    for (Check c : comp.checks) {
+      if (c != Check::kNone && c != Check::kCsum && c != Check::kGcpPos1 && c != Check::kGcpPos2) {
+        return false;
+      }
+    }
+    return part.size() >= 5;
   }
-  switch (comp.charset) {
-    case Charset::kNumeric:
-      for (char c : part) {
-        if (!IsDigit(c)) return false;
-      }
-      break;
-    case Charset::kCset82:
-      for (char c : part) {
-        if (!provenance::IsCset82(c)) return false;
-      }
-      break;
-    case Charset::kCset39:
-      for (char c : part) {
-        if (!provenance::IsCset39(c)) return false;
-      }
-      break;
+  for (char c : part) {
+    if (!InCharset(comp.charset, c)) return false;
   }
-  switch (comp.check) {
-    case Check::kNone:
-      return true;
-    case Check::kCheckDigit:
-      return CheckDigit(part.substr(0, part.size() - 1)) == part.back() - '0';
-    case Check::kDateDayZeroAllowed:
-    case Check::kDate:
-      return PlainlyValidDate(part, comp.check == Check::kDateDayZeroAllowed);
-    case Check::kTime:
+  if (comp.charset == Charset::kCset64) return false;  // padding rule: the full check
+  for (Check c : comp.checks) {
+    switch (c) {
+      case Check::kNone:
+        break;
+      case Check::kYymmd0:
+      case Check::kYymmdd:
+        if (!PlainlyValidDate(part, c == Check::kYymmd0)) return false;
+        break;
+      default:
+        return false;  // rare linters: the full check answers
+    }
+  }
+  return true;
+}
+
+// Splits `value` into the definition's components ("each component of the format
+// specification is applied to the given data, consuming prefixes of the prescribed length;
+// optional components may be ignored after the given data is exhausted"). Calls
+// f(index, part, position) for each present component; returns false (with the position of
+// the fault in *bad) when the value is too short or too long for the specification.
+template <typename F>
+inline bool SplitValue(const AiDefinition& def, std::string_view value, size_t* bad, F&& f) {
+  size_t pos = 0;
+  for (int i = 0; i < def.component_count; ++i) {
+    const AiComponent& comp = def.components[i];
+    size_t left = value.size() - pos;
+    if (left == 0 && comp.optional) break;
+    size_t len;
+    if (comp.min_length == comp.max_length) {
+      if (left < comp.max_length) {
+        *bad = value.size();
+        return false;
+      }
+      len = comp.max_length;
+    } else {
+      if (left < comp.min_length || left > comp.max_length) {
+        *bad = left < comp.min_length ? value.size() : pos + comp.max_length;
+        return false;
+      }
+      len = left;
+    }
+    if (!f(i, value.substr(pos, len), pos)) {
+      *bad = pos;
       return false;
-    case Check::kZero:
-      return part == "0";
+    }
+    pos += len;
   }
-  return false;
+  if (pos != value.size()) {
+    *bad = pos;
+    return false;
+  }
+  return true;
 }
 
 // ValidateValue's success path: true when the value is certainly valid.
 inline bool ValuePlainlyValid(const AiDefinition& def, std::string_view value) {
-  size_t min_length = 0, max_length = 0;
-  for (int i = 0; i < def.component_count; ++i) {
-    min_length += def.components[i].min_length;
-    max_length += def.components[i].max_length;
-  }
-  if (value.size() < min_length || value.size() > max_length) return false;
-  size_t pos = 0;
-  for (int i = 0; i < def.component_count; ++i) {
-    const AiComponent& comp = def.components[i];
-    size_t len = comp.min_length == comp.max_length ? comp.max_length : value.size() - pos;
-    if (len == 0) continue;
-    if (!ComponentPlainlyValid(comp, value.substr(pos, len))) return false;
-    pos += len;
-  }
-  return true;
+  size_t bad = 0;
+  return SplitValue(def, value, &bad, [&](int i, std::string_view part, size_t) {
+    return ComponentPlainlyValid(def.components[i], part);
+  });
 }
 
 // ValidateValue as a yes/no answer, building an error only in the rare doubtful case.
@@ -374,30 +361,40 @@ bool IsValidValue(const AiDefinition& def, std::string_view value, int reference
 
 [[gnu::noinline]] Status ValidateValueInFull(const AiDefinition& def, std::string_view value,
                                              size_t value_offset, int reference_year) {
-  size_t min_length = 0, max_length = 0;
-  for (int i = 0; i < def.component_count; ++i) {
-    min_length += def.components[i].min_length;
-    max_length += def.components[i].max_length;
-  }
-  if (value.size() < min_length || value.size() > max_length) {
+  size_t bad = 0;
+  bool shaped = SplitValue(def, value, &bad, [](int, std::string_view, size_t) { return true; });
+  if (!shaped) {
     std::string want = def.fixed_length() ? "exactly " + std::to_string(def.max_length())
                                           : std::to_string(def.min_length()) + " to " +
                                                 std::to_string(def.max_length());
-    return Fail(At(Error("gs1.length", Label(def) + " must have " + want + " characters, got " +
-                                           std::to_string(value.size())),
+    std::string shape;
+    if (def.component_count > 1) {
+      shape = " (";
+      for (int i = 0; i < def.component_count; ++i) {
+        const AiComponent& c = def.components[i];
+        if (i) shape += " ";
+        if (c.optional) shape += "[";
+        shape += c.charset == Charset::kNumeric  ? "N"
+                 : c.charset == Charset::kCset82 ? "X"
+                 : c.charset == Charset::kCset39 ? "Y"
+                                                 : "Z";
+        if (c.min_length != c.max_length) shape += "..";
+        shape += std::to_string(c.max_length);
+        if (c.optional) shape += "]";
+      }
+      shape += ")";
+    }
+    return Fail(At(Error("gs1.length", Label(def) + " must have " + want + " characters" + shape +
+                                           ", got " + std::to_string(value.size())),
                    def, value_offset));
   }
-  size_t pos = 0;
-  for (int i = 0; i < def.component_count; ++i) {
-    const AiComponent& comp = def.components[i];
-    size_t len = comp.min_length == comp.max_length ? comp.max_length : value.size() - pos;
-    if (len == 0) continue;  // an absent optional trailing component
-    auto ok = ValidateComponent(def, comp, value.substr(pos, len), value_offset + pos, pos,
-                                reference_year);
-    if (!ok) return ok;
-    pos += len;
-  }
-  return Ok();
+  Status result = Ok();
+  SplitValue(def, value, &bad, [&](int i, std::string_view part, size_t pos) {
+    result =
+        ValidateComponent(def, def.components[i], part, value_offset + pos, pos, reference_year);
+    return result.has_value();
+  });
+  return result;
 }
 
 }  // namespace
@@ -410,70 +407,59 @@ Status ValidateValue(const AiDefinition& def, std::string_view value, size_t val
 
 namespace {
 
-// The pairing rules of the table as bitsets over definition indexes, so that checking a read
-// costs a few word operations instead of string scans. AIs named in a rule but absent from
-// our table can never be present in parsed data, so leaving them out changes nothing.
-constexpr size_t kMaxAis = 128;
-struct PairingRules {
-  std::vector<std::bitset<kMaxAis>> excludes;
-  std::vector<std::array<std::bitset<kMaxAis>, 2>> requires_one_of;
-  std::vector<std::array<bool, 2>> has_requirement;
-  PairingRules() {
-    const auto& table = AiTable();
-    assert(table.size() <= kMaxAis);
-    excludes.resize(table.size());
-    requires_one_of.resize(table.size());
-    has_requirement.resize(table.size());
-    auto fill = [](std::string_view list, std::bitset<kMaxAis>& bits) {
-      while (!list.empty()) {
-        size_t comma = list.find(',');
-        if (const AiDefinition* d = FindAi(list.substr(0, comma))) bits.set(d - AiTable().data());
-        if (comma == std::string_view::npos) break;
-        list.remove_prefix(comma + 1);
-      }
-    };
-    for (size_t i = 0; i < table.size(); ++i) {
-      fill(table[i].excludes, excludes[i]);
-      for (int k = 0; k < 2; ++k) {
-        has_requirement[i][k] = !table[i].requires_one_of[k].empty();
-        fill(table[i].requires_one_of[k], requires_one_of[i][k]);
-      }
-    }
+// True when `pattern` ("31nn", "01") names `ai`: same length, 'n' matches any digit.
+bool PatternMatches(std::string_view pattern, std::string_view ai) {
+  if (pattern.size() != ai.size()) return false;
+  for (size_t i = 0; i < ai.size(); ++i) {
+    if (pattern[i] != ai[i] && !(pattern[i] == 'n' && IsDigit(ai[i]))) return false;
   }
-};
-
-const PairingRules& Rules() {
-  static const PairingRules rules;
-  return rules;
+  return true;
 }
 
-size_t DefinitionIndex(std::string_view ai, const AiDefinition* table) {
-  const AiDefinition* d = DefinitionOf(ai);
-  return d ? static_cast<size_t>(d - table) : kMaxAis;
+// Calls f(item) for each `sep`-separated item of `list` until f returns true; returns whether
+// one did.
+template <typename F>
+bool AnyItem(std::string_view list, char sep, F&& f) {
+  while (true) {
+    size_t p = list.find(sep);
+    if (f(list.substr(0, p))) return true;
+    if (p == std::string_view::npos) return false;
+    list.remove_prefix(p + 1);
+  }
+}
+
+// The index of an element other than `self` whose AI matches `pattern`, or -1.
+int FindMatching(const std::vector<Gs1Element>& els, size_t self, std::string_view pattern) {
+  for (size_t j = 0; j < els.size(); ++j) {
+    if (j != self && PatternMatches(pattern, els[j].ai)) return static_cast<int>(j);
+  }
+  return -1;
+}
+
+// "01+21,02" as "AI 01 with AI 21, or AI 02".
+std::string DescribeRequirement(std::string_view requirement) {
+  std::string out;
+  AnyItem(requirement, ',', [&](std::string_view alternative) {
+    if (!out.empty()) out += ", or ";
+    bool first = true;
+    AnyItem(alternative, '+', [&](std::string_view ai) {
+      out += first ? "AI " : " with AI ";
+      out += ai;
+      first = false;
+      return false;
+    });
+    return false;
+  });
+  return out;
 }
 
 }  // namespace
 
 Status CheckCombination(const Gs1Data& data, bool check_associations) {
   const auto& els = data.elements;
-  const PairingRules& rules = Rules();
-  const AiDefinition* table = AiTable().data();
-  constexpr size_t kInline = 16;
-  size_t inline_index[kInline];
-  std::vector<size_t> heap_index;
-  size_t* index = inline_index;
-  if (els.size() > kInline) {
-    heap_index.resize(els.size());
-    index = heap_index.data();
-  }
-  std::bitset<kMaxAis> present;
-  for (size_t i = 0; i < els.size(); ++i) {
-    index[i] = DefinitionIndex(els[i].ai, table);
-    if (index[i] < kMaxAis) present.set(index[i]);
-  }
   for (size_t i = 0; i < els.size(); ++i) {
     for (size_t j = i + 1; j < els.size(); ++j) {
-      if (index[i] == index[j] && els[i].ai == els[j].ai && els[i].value != els[j].value) {
+      if (els[i].ai == els[j].ai && els[i].value != els[j].value) {
         return Fail(Error("gs1.duplicate_ai", "AI " + els[i].ai +
                                                   " appears twice with different "
                                                   "values, '" +
@@ -485,30 +471,44 @@ Status CheckCombination(const Gs1Data& data, bool check_associations) {
     }
   }
   for (size_t i = 0; i < els.size(); ++i) {
-    if (index[i] >= kMaxAis) continue;
     const Gs1Element& e = els[i];
-    const AiDefinition& def = table[index[i]];
-    if ((rules.excludes[index[i]] & present).any()) {
-      for (size_t j = 0; j < els.size(); ++j) {
-        if (index[j] < kMaxAis && rules.excludes[index[i]].test(index[j])) {
-          const Gs1Element& other = els[j];
-          return Fail(Error("gs1.invalid_pair", "AI " + e.ai + " and AI " + other.ai +
-                                                    " must not appear together in GS1 data")
-                          .at_field(e.ai)
-                          .at_offset(std::max(e.offset, other.offset)));
+    const AiDefinition* def = DefinitionOf(e.ai);
+    if (!def) continue;
+    // "ex=": invalid to pair with any listed AI or pattern; "an AI is not exclusive of
+    // itself even if it matches a pattern".
+    for (int k = 0; k < def->exclusion_count; ++k) {
+      int clash = -1;
+      AnyItem(def->exclusions[k], ',', [&](std::string_view pattern) {
+        for (size_t j = 0; j < els.size(); ++j) {
+          if (els[j].ai != e.ai && PatternMatches(pattern, els[j].ai)) {
+            clash = static_cast<int>(j);
+            return true;
+          }
         }
+        return false;
+      });
+      if (clash >= 0) {
+        const Gs1Element& other = els[static_cast<size_t>(clash)];
+        return Fail(Error("gs1.invalid_pair", "AI " + e.ai + " and AI " + other.ai +
+                                                  " must not appear together in GS1 data (AI " +
+                                                  e.ai + " excludes " +
+                                                  std::string(def->exclusions[k]) + ")")
+                        .at_field(e.ai)
+                        .at_offset(std::max(e.offset, other.offset)));
       }
     }
     if (!check_associations) continue;
-    for (int k = 0; k < 2; ++k) {
-      if (!rules.has_requirement[index[i]][k]) continue;
-      if ((rules.requires_one_of[index[i]][k] & present).any()) continue;
-      std::string list(def.requires_one_of[k]);
-      for (auto& c : list) {
-        if (c == ',') c = '/';
-      }
-      return Fail(Error("gs1.missing_association", Label(def) + " is only valid together with AI " +
-                                                       list + ", which this read does not contain")
+    // "req=": mandatory association with one of the listed AIs or '+' groups.
+    for (int k = 0; k < def->requirement_count; ++k) {
+      bool met = AnyItem(def->requirements[k], ',', [&](std::string_view alternative) {
+        return !AnyItem(alternative, '+', [&](std::string_view pattern) {
+          return FindMatching(els, i, pattern) < 0;  // true = this part is missing
+        });
+      });
+      if (met) continue;
+      return Fail(Error("gs1.missing_association", Label(*def) + " is only valid together with " +
+                                                       DescribeRequirement(def->requirements[k]) +
+                                                       ", which this read does not contain")
                       .at_field(e.ai)
                       .at_offset(e.offset));
     }
@@ -557,8 +557,8 @@ Finding SwallowedAi(const Gs1Data* context, const AiDefinition& def, std::string
     size_t ai_len = 0;
     const AiDefinition* tail_def = LookupAiAt(value, i, &ai_len);
     if (!tail_def) continue;
-    bool is_date = tail_def->components[0].check == Check::kDateDayZeroAllowed ||
-                   tail_def->components[0].check == Check::kDate;
+    bool is_date =
+        tail_def->components[0].Has(Check::kYymmd0) || tail_def->components[0].Has(Check::kYymmdd);
     if (!is_date && !AiEquals(tail_def->ai, "10") && !AiEquals(tail_def->ai, "21")) continue;
     if (context && context->Find(tail_def->ai)) continue;
     int kind = is_date ? 0 : 1;

@@ -10,6 +10,7 @@
 
 #include "cli_common.h"
 #include "pedigree/base/printable.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/scanner/gs1.h"
 #include "pedigree/scanner/image.h"
 #include "pedigree/scanner/label.h"
@@ -304,6 +305,115 @@ int Label(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// `pedigree gs1 …`: GS1 key helpers (GenSpecs §7.9.1 check digit; §2.2.1 SSCC; §2.4.1 GLN).
+bool AllDigits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+char CheckDigitOf(std::string_view digits) {
+  return static_cast<char>('0' + provenance::Gs1CheckDigit(digits));
+}
+
+Error Usage(const std::string& message) { return Error("cli.usage", message); }
+
+// Prints `key` alone, or {"key":…, plus `extra`} with --json.
+int PrintKey(const Args& args, CliIo& io, const std::string& key, JsonValue extra) {
+  if (args.has("json")) {
+    extra.set("key", JsonValue(key));
+    PrintJson(io.out, extra);
+  } else {
+    io.out << key << "\n";
+  }
+  return 0;
+}
+
+int Gs1CheckDigit(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {}, {"verify", "json"});
+  if (!args) return PrintError(io.err, args.error());
+  if (args->positionals().size() != 1) {
+    return PrintError(io.err, Usage("gs1 check-digit DIGITS [--verify] [--json]"));
+  }
+  const std::string& digits = args->positionals()[0];
+  // GS1 keys with a mod-10 check digit have 8 (GTIN-8) to 18 (SSCC, GSRN) digits.
+  const size_t min = args->has("verify") ? 2 : 1, max = args->has("verify") ? 18 : 17;
+  if (!AllDigits(digits) || digits.size() < min || digits.size() > max) {
+    return PrintError(io.err, Usage("gs1 check-digit takes " + std::to_string(min) + " to " +
+                                    std::to_string(max) + " digits, got '" + digits + "'")
+                                  .at_field("DIGITS"));
+  }
+  if (!args->has("verify")) {
+    auto extra = JsonValue::Object();
+    extra.set("checkDigit", JsonValue(std::string(1, CheckDigitOf(digits))));
+    return PrintKey(*args, io, digits + CheckDigitOf(digits), extra);
+  }
+  std::string_view body(digits.data(), digits.size() - 1);
+  char expected = CheckDigitOf(body);
+  if (expected != digits.back()) {
+    return PrintError(io.err, Error("gs1.check_digit", "'" + digits + "' has check digit " +
+                                                           std::string(1, digits.back()) +
+                                                           ", expected " + std::string(1, expected))
+                                  .at_field("DIGITS")
+                                  .at_offset(digits.size() - 1));
+  }
+  auto extra = JsonValue::Object();
+  extra.set("valid", JsonValue(true));
+  return PrintKey(*args, io, digits, extra);
+}
+
+// GS1 Company Prefix (4 to 12 digits: GenSpecs §1.4.4) plus a reference of the digits left
+// in a key of `body_length` digits before the check digit, left-padded with zeros.
+Result<std::string> KeyBody(const Args& args, const std::string& reference_option,
+                            size_t body_length, size_t key_length, const std::string& what) {
+  auto prefix = args.required("prefix");
+  if (!prefix) return std::unexpected(prefix.error());
+  auto reference = args.required(reference_option);
+  if (!reference) return std::unexpected(reference.error());
+  if (!AllDigits(*prefix) || prefix->size() < 4 || prefix->size() > 12) {
+    return Fail(
+        Usage("--prefix must be a GS1 Company Prefix of 4 to 12 digits, got '" + *prefix + "'")
+            .at_field("prefix"));
+  }
+  size_t room = body_length - prefix->size();
+  if (!AllDigits(*reference) || reference->size() > room) {
+    return Fail(Usage("--" + reference_option + " must be 1 to " + std::to_string(room) +
+                      " digits with a " + std::to_string(prefix->size()) + "-digit prefix (the " +
+                      what + " has " + std::to_string(key_length) + " digits), got '" + *reference +
+                      "'")
+                    .at_field(reference_option));
+  }
+  return *prefix + std::string(room - reference->size(), '0') + *reference;
+}
+
+int Gs1Sscc(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"prefix", "serial", "extension"}, {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  std::string extension = args->get("extension").value_or("0");
+  if (extension.size() != 1 || !AllDigits(extension)) {
+    return PrintError(
+        io.err,
+        Usage("--extension must be one digit, got '" + extension + "'").at_field("extension"));
+  }
+  auto body = KeyBody(*args, "serial", 16, 18, "SSCC");
+  if (!body) return PrintError(io.err, body.error());
+  std::string sscc = extension + *body;
+  sscc.push_back(CheckDigitOf(sscc));
+  return PrintKey(*args, io, sscc, JsonValue::Object());
+}
+
+int Gs1Gln(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"prefix", "location"}, {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  auto body = KeyBody(*args, "location", 12, 13, "GLN");
+  if (!body) return PrintError(io.err, body.error());
+  std::string gln = *body;
+  gln.push_back(CheckDigitOf(gln));
+  return PrintKey(*args, io, gln, JsonValue::Object());
+}
+
 }  // namespace
 
 std::vector<Command> ScanCommands() {
@@ -315,6 +425,11 @@ std::vector<Command> ScanCommands() {
        "label --gtin G --serial S --lot L --expiry YYMMDD -o F.png|.jpg | label --sscc S -o F.png"
        " | label --from-commission INDEX -o DIR [--format png|jpg]",
        Label},
+      {"gs1 check-digit", "gs1 check-digit DIGITS [--verify] [--json]   GS1 mod-10 check digit",
+       Gs1CheckDigit},
+      {"gs1 sscc", "gs1 sscc --prefix GCP --serial N [--extension D] [--json]   build an SSCC",
+       Gs1Sscc},
+      {"gs1 gln", "gs1 gln --prefix GCP --location N [--json]   build a GLN", Gs1Gln},
   };
 }
 

@@ -108,29 +108,101 @@ ParseDiagnosis DiagnoseGs1(std::string_view input, const ParseOptions& options =
 // A GLN without extension gets the extension "0" (TDS: SGLN with no AI 254).
 [[nodiscard]] Result<std::string> ToEpcUrn(const provenance::Gln& gln, int company_prefix_length);
 
-// The AI table as data, for docs and callers that want to describe an AI.
-enum class Charset { kNumeric, kCset82, kCset39 };
-enum class Check { kNone, kCheckDigit, kDateDayZeroAllowed, kDate, kTime, kZero };
+// The AI table as data, for docs and callers that want to describe an AI. It is parsed from
+// the GS1 Barcode Syntax Dictionary (scanner/data/gs1-syntax-dictionary.txt) embedded in the
+// build: one definition per AI (ranges such as 3100-3105 are expanded).
+// N = digits, X = CSET 82, Y = CSET 39, Z = CSET 64 (base64url).
+enum class Charset : unsigned char { kNumeric, kCset82, kCset39, kCset64 };
+// The dictionary's linters ("syntax tests"), each applied to one component.
+enum class Check : unsigned char {
+  kNone,
+  kCsum,            // GS1 mod-10 check digit
+  kCsumAlpha,       // GMN check character pair
+  kGcpPos1,         // starts with a GS1 Company Prefix (4 digits at least)
+  kGcpPos2,         // the same after the first character
+  kYymmd0,          // YYMMDD, DD may be 00
+  kYymmdd,          // YYMMDD
+  kYyyymmdd,        // YYYYMMDD
+  kHhmi,            // HHMI
+  kHh,              // HH
+  kMi,              // MI
+  kSs,              // SS
+  kIso3166,         // ISO 3166 numeric country code
+  kIso3166999,      // the same, or 999
+  kIso3166Alpha2,   // ISO 3166 alpha-2 country code
+  kIso4217,         // ISO 4217 numeric currency code
+  kIso5218,         // 0, 1, 2 or 9
+  kIban,            // ISO 13616 IBAN with its mod-97 check
+  kPcenc,           // valid percent-encoding
+  kPieceOfTotal,    // PPTT: non-zero piece not above the non-zero total
+  kPosInSeqSlash,   // "pos/end"
+  kWinding,         // 0, 1 or 9
+  kZero,            // "0"
+  kNonZero,         // not all zeros
+  kNoZeroPrefix,    // no leading zero unless "0"
+  kMediaType,       // AIDC media type 01-10, 80-99
+  kLatitude,        // 0 to 1800000000
+  kLongitude,       // 0 to 3600000000
+  kCouponCode,      // North American coupon code (AI 8110)
+  kCouponPosOffer,  // positive offer file coupon (AI 8112)
+  kHasNonDigit,     // at least one non-digit
+  kImporterIdx,     // one importer-index character
+  kPackageType,     // PackageTypeCode
+  kYesNo,           // 0 or 1
+  kHyphen,          // "-"
+  // Named by other releases of the dictionary; implemented so that an update using them
+  // keeps working.
+  kKey,          // older name of gcppos1
+  kKeyOff1,      // older name of gcppos2
+  kHhmm,         // HHMM
+  kMm,           // MM month 01-12
+  kYyyymmd0,     // YYYYMMDD, DD may be 00
+  kYymmddhh,     // YYMMDDHH
+  kMmOptSs,      // MM minutes, optionally followed by SS seconds
+  kIso3166List,  // one to five ISO 3166 numeric codes
+  kLatLong,      // latitude (N10) then longitude (N10)
+};
 struct AiComponent {
   Charset charset = Charset::kNumeric;
   unsigned char min_length = 0;
   unsigned char max_length = 0;  // == min_length for fixed-length components
-  Check check = Check::kNone;
+  bool optional = false;         // "[...]": may be absent once the data is exhausted
+  Check checks[4] = {Check::kNone, Check::kNone, Check::kNone, Check::kNone};
+  bool Has(Check c) const {
+    for (Check k : checks) {
+      if (k == c) return true;
+    }
+    return false;
+  }
 };
 struct AiDefinition {
   std::string_view ai;
   std::string_view title;
-  // True when the AI's first two digits are in GS1's predefined-length table (GenSpecs
-  // Figure 7.8.5-2): such a field never needs a separator after it.
+  // "*" flag: a predefined-length AI that never needs a separator after it.
   bool predefined_length = false;
-  AiComponent components[3];
+  // "?" flag: allowed as a GS1 Digital Link data attribute (query parameter).
+  bool dl_data_attribute = false;
+  static constexpr int kMaxComponents = 5;
+  AiComponent components[kMaxComponents];
   int component_count = 1;
-  // Each non-empty string is a comma list; the data must contain one AI from every list.
-  std::string_view requires_one_of[2];
-  std::string_view excludes;  // comma list of AIs that must not appear with this one
+  // Each req= attribute as written ("01+21,02,35nn"): one of its comma-separated
+  // alternatives must be present, an alternative being AIs or patterns joined by '+'
+  // ('n' = any digit). Every attribute must hold.
+  std::string_view requirements[3];
+  int requirement_count = 0;
+  // Each ex= attribute ("390n,8111"): none of these AIs or patterns may appear with this one
+  // (an AI never excludes itself).
+  std::string_view exclusions[2];
+  int exclusion_count = 0;
+  // "dlpkey": a Digital Link primary key; dl_qualifiers holds the value ("22,10,21|235"),
+  // empty when the key takes no qualifier.
+  bool dl_primary_key = false;
+  std::string_view dl_qualifiers;
   size_t min_length() const {
     size_t n = 0;
-    for (int i = 0; i < component_count; ++i) n += components[i].min_length;
+    for (int i = 0; i < component_count; ++i) {
+      if (!components[i].optional) n += components[i].min_length;
+    }
     return n;
   }
   size_t max_length() const {
@@ -140,6 +212,11 @@ struct AiDefinition {
   }
   bool fixed_length() const { return min_length() == max_length(); }
 };
+// The dictionary text embedded in the build, and its parse: fails (gs1.dictionary) on a
+// line it cannot read, an unknown flag, linter or attribute, so that a dictionary update
+// with something new stops the build's tests instead of being skipped silently.
+std::string_view SyntaxDictionaryText();
+[[nodiscard]] Result<std::vector<AiDefinition>> ParseSyntaxDictionary(std::string_view text);
 // The definition of `ai`, or nullptr when the AI is unknown.
 const AiDefinition* FindAi(std::string_view ai);
 // All definitions in AI order.
