@@ -255,8 +255,9 @@ std::string AuthoritySealText(const log::PublicKey& key) {
 // its batch's recall or withdrawal with the reason and the batch.status entry.
 Error Explain(Error e, AlertCode code, const PackView& v) {
   switch (code) {
+    // Not for clone_suspected: the other pharmacy holding an active copy is not named to
+    // the scanner (as the alert does not name the scanner to it).
     case AlertCode::kNotInCustody:
-    case AlertCode::kCloneSuspected:
       e = e.with_detail("holder", v.facts.holder_org);
       if (!v.in_transit_to.empty()) e = e.with_detail("inTransitTo", v.in_transit_to);
       break;

@@ -21,7 +21,8 @@ using pedigree::services::testing::Send;
 namespace {
 
 const std::string kGtin = "09506000134352";
-const std::string kMfgGln = "9506000000008", kWsGln = "4000003000003", kPh1Gln = "4000001000005";
+const std::string kMfgGln = "9506000000008", kWsGln = "4000003000003", kPh1Gln = "4000001000005",
+                  kPh2Gln = "4000002000004";
 
 // A manufacturer, a wholesaler and a pharmacy whose keys the node holds; one product, one
 // batch of 20 and packs S1..S4 at the manufacturer.
@@ -34,6 +35,7 @@ class AnswersApi {
     Register("mfg", "manufacturer", "9506000", kMfgGln);
     Register("north-wholesale", "wholesaler", "4000003", kWsGln);
     Register("ph1", "dispenser", "4000001", kPh1Gln);
+    Register("ph2", "dispenser", "4000002", kPh2Gln);
     Submit("mfg", R"({"kind":"product.register","gtin":")" + kGtin + R"(","name":"Examplamab"})");
     Submit("mfg", R"({"kind":"batch.register","gtin":")" + kGtin +
                       R"(","lot":"LOT1","expiry":"2028-03-31","quantity":20})");
@@ -42,7 +44,8 @@ class AnswersApi {
     tokens_ = TokenStore::Open(tmp_ / "tokens.db").value();
     for (auto [org, role] : {std::pair{"mfg", "manufacturer"},
                              {"north-wholesale", "wholesaler"},
-                             {"ph1", "dispenser"}}) {
+                             {"ph1", "dispenser"},
+                             {"ph2", "dispenser"}}) {
       token_[org] = tokens_->Issue(org, {role}, "test").value();
     }
     Router router;
@@ -155,6 +158,13 @@ BOOST_AUTO_TEST_CASE(dispensing_a_pack_another_organisation_holds_names_the_hold
       api.Call("ph1", "POST", "/v1/dispense", AnswersApi::Dispense("S3", kPh1Gln)));
   BOOST_TEST(AnswersApi::Member(t, "holder") == "mfg");
   BOOST_TEST(AnswersApi::Member(t, "inTransitTo") == "ph1");
+  // An active copy at another pharmacy is a suspected clone: that pharmacy is not named.
+  api.Ship("S1", "ph1", kPh1Gln, "DA1", true);
+  JsonValue clone = AnswersApi::Error(
+      api.Call("ph2", "POST", "/v1/dispense", AnswersApi::Dispense("S1", kPh2Gln)));
+  BOOST_TEST(AnswersApi::Member(clone, "code") == "alert.clone_suspected");
+  BOOST_TEST(clone.find("holder") == nullptr);
+  BOOST_TEST(!AnswersApi::Member(clone, "nextStep").empty());
 }
 
 BOOST_AUTO_TEST_CASE(dispensing_a_pack_twice_names_who_dispensed_it_and_when) {
