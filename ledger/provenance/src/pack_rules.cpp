@@ -3,6 +3,8 @@
 #include <array>
 #include <cstdio>
 
+#include "pedigree/base/error_codes.h"
+
 namespace pedigree::provenance {
 namespace {
 
@@ -10,73 +12,55 @@ constexpr std::array<std::string_view, 9> kPackStatusNames = {"active", "supplie
                                                               "stolen", "sample",   "free_sample",
                                                               "locked", "exported", "checked_out"};
 
+// The alerts without their next steps, which the error registry holds beside each
+// "alert.<id>" code (ledger/base/src/error_codes.cpp); DescribeAlert fills them in.
 constexpr std::array<AlertDefinition, 21> kAlerts = {{
     {AlertCode::kUnknownProduct, "unknown_product", "",
-     "The product code (GTIN) is not registered by any manufacturer.",
-     "Check the scan; if the code is right, quarantine the pack and report it."},
+     "The product code (GTIN) is not registered by any manufacturer.", ""},
     {AlertCode::kUnknownBatch, "unknown_batch", "A2 / NMVS_FE_LOT_03",
-     "The product is known but the batch number is not registered for it.",
-     "Re-scan (a missing group separator often glues the batch to the next field); if it persists, "
-     "quarantine the pack."},
+     "The product is known but the batch number is not registered for it.", ""},
     {AlertCode::kUnknownSerial, "unknown_serial", "A3 / NMVS_NC_PC_02",
-     "No pack with this serial number was commissioned for the product.",
-     "Re-scan with the scanner's keyboard layout and Caps Lock checked (most A3 alerts are scan "
-     "errors); if it persists, quarantine the pack: it may be falsified."},
+     "No pack with this serial number was commissioned for the product.", ""},
     {AlertCode::kAlreadyDecommissioned, "already_decommissioned", "A24",
-     "The pack is no longer active; the answer names its status.",
-     "Do not supply the pack. If your organisation set the status within 10 days, undo it."},
+     "The pack is no longer active; the answer names its status.", ""},
     {AlertCode::kBatchMismatch, "batch_mismatch", "A68 / NMVS_FE_LOT_13",
-     "The batch on the pack differs from the batch the serial was commissioned in.",
-     "Quarantine the pack: the code may have been copied onto another pack."},
+     "The batch on the pack differs from the batch the serial was commissioned in.", ""},
     {AlertCode::kExpiryMismatch, "expiry_mismatch", "NMVS_FE_LOT_12",
-     "The expiry date on the pack differs from the one registered for its batch.",
-     "Quarantine the pack and report it to the manufacturer."},
-    {AlertCode::kExpired, "expired", "", "The batch's expiry date has passed.",
-     "Do not supply; destroy or return the pack."},
-    {AlertCode::kRecalled, "recalled", "", "The manufacturer recalled the batch.",
-     "Do not supply; follow the recall notice."},
+     "The expiry date on the pack differs from the one registered for its batch.", ""},
+    {AlertCode::kExpired, "expired", "", "The batch's expiry date has passed.", ""},
+    {AlertCode::kRecalled, "recalled", "", "The manufacturer recalled the batch.", ""},
     {AlertCode::kWithdrawn, "withdrawn", "", "The manufacturer withdrew the batch from the market.",
-     "Do not supply; return the pack."},
+     ""},
     {AlertCode::kNotInCustody, "not_in_custody", "",
      "The pack is held by another organisation; only the holder may ship, supply or decommission "
      "it.",
-     "Record the receipt first, or check that the pack was shipped to you."},
+     ""},
     {AlertCode::kCloneSuspected, "clone_suspected", "",
-     "The same serial was scanned as active in two places.",
-     "Quarantine the pack; the other party is alerted too."},
+     "The same serial was scanned as active in two places.", ""},
     {AlertCode::kReceiveBeforeShip, "receive_before_ship", "",
-     "A receipt was recorded for a pack that was never shipped to the receiver.",
-     "Ask the sender to record the shipment, then record the receipt again."},
+     "A receipt was recorded for a pack that was never shipped to the receiver.", ""},
     {AlertCode::kAggregationConflict, "aggregation_conflict", "",
-     "The aggregation would put a child in two parents or create a cycle.",
-     "Unpack the child from its current parent first; a case cannot contain itself."},
+     "The aggregation would put a child in two parents or create a cycle.", ""},
     {AlertCode::kTemperatureExcursion, "temperature_excursion", "",
-     "A shipment that carried the pack left the product's allowed temperature range.",
-     "Do not supply; quarantine until the manufacturer releases or destroys the stock."},
+     "A shipment that carried the pack left the product's allowed temperature range.", ""},
     {AlertCode::kUndoTooLate, "undo_too_late", "NMVS_NC_PCK_20",
-     "The status was set more than 10 days ago.", "The pack cannot return to saleable stock."},
+     "The status was set more than 10 days ago.", ""},
     {AlertCode::kUndoOtherParty, "undo_other_party", "NMVS_NC_PCK_21",
-     "Only the organisation that set the status, at the same location, may undo it.",
-     "Ask that organisation, or treat the pack as decommissioned."},
+     "Only the organisation that set the status, at the same location, may undo it.", ""},
     {AlertCode::kUndoForbidden, "undo_forbidden", "NMVS_NC_PCK_22",
      "Destroyed and stolen packs, and packs of recalled, withdrawn or expired batches, never "
      "return to active.",
-     "The pack cannot return to saleable stock."},
+     ""},
     {AlertCode::kUndoNotApplicable, "undo_not_applicable", "NMVS_NC_PCK_06",
-     "The pack is active; there is nothing to undo.", "Check that the right pack was scanned."},
+     "The pack is active; there is nothing to undo.", ""},
     {AlertCode::kEnrolmentBeforeProtocol, "enrolment_before_protocol", "",
      "A site enrolled a subject in a trial whose sponsor has not yet sealed a protocol with its "
      "outcomes on the ledger.",
-     "Ask the sponsor to record trial.protocol first, then record the enrolment again; do not "
-     "dose the subject before."},
+     ""},
     {AlertCode::kKitNotReceived, "kit_not_received", "",
-     "The kit was dispensed or assigned before the site recorded the receipt of its shipment.",
-     "Record kit.receive for the shipment (check the kit is physically there and intact), then "
-     "dispense again."},
+     "The kit was dispensed or assigned before the site recorded the receipt of its shipment.", ""},
     {AlertCode::kKitQuarantined, "kit_quarantined", "",
-     "The kit is quarantined after a temperature excursion and awaits the sponsor's decision.",
-     "Do not dispense; give the subject another kit and ask the sponsor for a release or destroy "
-     "decision."},
+     "The kit is quarantined after a temperature excursion and awaits the sponsor's decision.", ""},
 }};
 
 Alert Make(AlertCode code, std::string message) { return Alert{code, std::move(message)}; }
@@ -132,9 +116,22 @@ std::string_view BatchStatusName(BatchStatus status) {
   return "?";
 }
 
-const AlertDefinition& DescribeAlert(AlertCode code) { return kAlerts[static_cast<size_t>(code)]; }
+namespace {
 
-std::span<const AlertDefinition> AllAlerts() { return kAlerts; }
+const std::array<AlertDefinition, 21>& Alerts() {
+  static const std::array<AlertDefinition, 21> table = [] {
+    std::array<AlertDefinition, 21> t = kAlerts;
+    for (AlertDefinition& a : t) a.next_step = NextStepFor("alert." + std::string(a.id));
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace
+
+const AlertDefinition& DescribeAlert(AlertCode code) { return Alerts()[static_cast<size_t>(code)]; }
+
+std::span<const AlertDefinition> AllAlerts() { return Alerts(); }
 
 std::optional<AlertCode> AlertCodeNamed(std::string_view id) {
   for (const AlertDefinition& a : kAlerts) {

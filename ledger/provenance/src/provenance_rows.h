@@ -13,7 +13,11 @@ namespace pedigree::provenance {
 // Binds ?1 = gtin, ?2 = serial; the columns are what PackFromRow reads.
 inline constexpr const char* kSelectPack =
     "SELECT p.lot, p.status, p.holder, p.status_org, p.status_location, p.status_time, p.parent, "
-    "p.in_transit_to, p.excursion, b.expiry, b.status, p.commissioned_idx, pr.name FROM packs p "
+    "p.in_transit_to, p.excursion, b.expiry, b.status, p.commissioned_idx, pr.name, "
+    // The reason and entry of a recall or withdrawal: batch_events holds the batch's
+    // register and status entries only, so the newest is the status in force.
+    "COALESCE(b.status_reason, ''), CASE WHEN b.status <> 0 THEN (SELECT MAX(be.idx) FROM "
+    "batch_events be WHERE be.gtin = p.gtin AND be.lot = p.lot) ELSE 0 END FROM packs p "
     "JOIN batches b ON b.gtin = p.gtin AND b.lot = p.lot JOIN products pr ON pr.gtin = p.gtin "
     "WHERE p.gtin = ?1 AND p.serial = ?2";
 
@@ -35,6 +39,10 @@ inline PackView PackFromRow(const log::sql::Query& q, std::string_view gtin,
   v.facts.batch_status = static_cast<BatchStatus>(q.Int(10));
   v.commissioned_index = static_cast<uint64_t>(q.Int(11));
   v.product_name = q.Text(12);
+  if (v.facts.batch_status != BatchStatus::kActive) {
+    v.batch_status_reason = q.Text(13);
+    v.batch_status_index = static_cast<uint64_t>(q.Int(14));
+  }
   return v;
 }
 

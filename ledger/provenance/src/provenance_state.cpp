@@ -250,6 +250,40 @@ std::string AuthoritySealText(const log::PublicKey& key) {
   return "authority_key(" + ToBase64(key.raw()) + ")";
 }
 
+// The facts on the ledger behind a refusal about pack `v`, as details of the error the
+// user acts on (docs/api.md, "Errors"): who holds the pack, who set its status and when,
+// its batch's recall or withdrawal with the reason and the batch.status entry.
+Error Explain(Error e, AlertCode code, const PackView& v) {
+  switch (code) {
+    // Not for clone_suspected: the other pharmacy holding an active copy is not named to
+    // the scanner (as the alert does not name the scanner to it).
+    case AlertCode::kNotInCustody:
+      e = e.with_detail("holder", v.facts.holder_org);
+      if (!v.in_transit_to.empty()) e = e.with_detail("inTransitTo", v.in_transit_to);
+      break;
+    case AlertCode::kAlreadyDecommissioned:
+      e = e.with_detail("status", std::string(PackStatusName(v.facts.status)));
+      if (!v.facts.status_org.empty()) {
+        e = e.with_detail("statusOrg", v.facts.status_org)
+                .with_detail("statusTime", FormatUtcTime(v.facts.status_time));
+      }
+      break;
+    case AlertCode::kExpired:
+      e = e.with_detail("expiry", FormatDate(v.facts.expiry));
+      break;
+    default:
+      break;
+  }
+  if ((code == AlertCode::kRecalled || code == AlertCode::kWithdrawn ||
+       code == AlertCode::kUndoForbidden) &&
+      v.facts.batch_status != BatchStatus::kActive) {
+    e = e.with_detail("batchStatus", std::string(BatchStatusName(v.facts.batch_status)))
+            .with_detail("reason", v.batch_status_reason)
+            .with_detail("reasonEntry", static_cast<int64_t>(v.batch_status_index));
+  }
+  return e;
+}
+
 }  // namespace
 
 Result<std::pair<int64_t, int64_t>> SensorTemperatureRange(const JsonValue& payload) {
@@ -1052,8 +1086,9 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
   {
     // The batch row keeps the count: counting a 10^6-pack batch per event would not scale.
     PEDIGREE_ASSIGN(
-        q, db.Prepare(
-               "SELECT quantity, commissioned, expiry FROM batches WHERE gtin = ?1 AND lot = ?2"));
+        q, db.Prepare("SELECT quantity, commissioned, expiry, status, COALESCE(status_reason, ''), "
+                      "(SELECT MAX(idx) FROM batch_events be WHERE be.gtin = ?1 AND be.lot = ?2) "
+                      "FROM batches WHERE gtin = ?1 AND lot = ?2"));
     q->Bind(1, *gtin).Bind(2, *lot);
     PEDIGREE_ASSIGN(row, q->Step());
     if (!*row) {
@@ -1065,6 +1100,17 @@ Status ProvenanceState::Impl::Commission(const JsonValue& p) {
     quantity = q->Int(0);
     commissioned = q->Int(1);
     expiry = q->Text(2);
+    // A recall is final: no new pack joins the recalled stock.
+    if (static_cast<BatchStatus>(q->Int(3)) == BatchStatus::kRecalled) {
+      return Fail(Error("event.batch_recalled", "batch " + *lot + " of " + *gtin +
+                                                    " is recalled (" + QuoteForMessage(q->Text(4)) +
+                                                    ", entry " + std::to_string(q->Int(5)) +
+                                                    "); expected a batch that is not recalled")
+                      .at_field("lot")
+                      .with_detail("batchStatus", "recalled")
+                      .with_detail("reason", q->Text(4))
+                      .with_detail("reasonEntry", q->Int(5)));
+    }
   }
   // No pack is born expired: the batch is usable through its expiry day (as for dispense),
   // judged by the sequencing time.
@@ -1140,15 +1186,19 @@ Status ProvenanceState::Impl::Aggregate(const JsonValue& p) {
                         .ToError()
                         .at_field("children"));
       if ((*view)->facts.holder_org != org || !(*view)->in_transit_to.empty()) {
-        return Fail(Alert{AlertCode::kNotInCustody, child + " is not in the custody of " + org}
+        return Fail(
+            Explain(Alert{AlertCode::kNotInCustody, child + " is not in the custody of " + org}
                         .ToError()
-                        .at_field("children"));
+                        .at_field("children"),
+                    AlertCode::kNotInCustody, **view));
       }
       if ((*view)->facts.status != PackStatus::kActive) {
-        return Fail(Alert{AlertCode::kAlreadyDecommissioned,
+        return Fail(
+            Explain(Alert{AlertCode::kAlreadyDecommissioned,
                           child + " is " + std::string(PackStatusName((*view)->facts.status))}
                         .ToError()
-                        .at_field("children"));
+                        .at_field("children"),
+                    AlertCode::kAlreadyDecommissioned, **view));
       }
       if (!(*view)->parent.empty()) {
         return Fail(
@@ -1299,16 +1349,19 @@ Status ProvenanceState::Impl::Ship(const JsonValue& p) {
     PEDIGREE_ASSIGN(view, LoadPack(pack));
     const PackView& v = **view;
     if (v.facts.holder_org != org || !v.in_transit_to.empty()) {
-      return Fail(
+      return Fail(Explain(
           Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is not in the custody of " + org}
               .ToError()
-              .at_field("epcs"));
+              .at_field("epcs"),
+          AlertCode::kNotInCustody, v));
     }
     if (v.facts.status != PackStatus::kActive) {
-      return Fail(Alert{AlertCode::kAlreadyDecommissioned,
+      return Fail(
+          Explain(Alert{AlertCode::kAlreadyDecommissioned,
                         PackIdOf(pack) + " is " + std::string(PackStatusName(v.facts.status))}
                       .ToError()
-                      .at_field("epcs"));
+                      .at_field("epcs"),
+                  AlertCode::kAlreadyDecommissioned, v));
     }
     PEDIGREE_ASSIGN(
         u, db.Prepare("UPDATE packs SET in_transit_to = ?3 WHERE gtin = ?1 AND serial = ?2"));
@@ -1431,13 +1484,14 @@ Status ProvenanceState::Impl::Decommission(const JsonValue& p) {
         }
       }
       alert.message = PackIdOf(pack) + ": " + alert.message;
-      return Fail(alert.ToError().at_field("epcs"));
+      return Fail(Explain(alert.ToError().at_field("epcs"), alert.code, v));
     }
     if (!v.in_transit_to.empty()) {
-      return Fail(
+      return Fail(Explain(
           Alert{AlertCode::kNotInCustody, PackIdOf(pack) + " is in transit to " + v.in_transit_to}
               .ToError()
-              .at_field("epcs"));
+              .at_field("epcs"),
+          AlertCode::kNotInCustody, v));
     }
     PEDIGREE_ASSIGN(
         u,
@@ -1467,7 +1521,7 @@ Status ProvenanceState::Impl::Undo(const JsonValue& p) {
     if (!ok) {
       Alert alert = ok.error();
       alert.message = PackIdOf(pack) + ": " + alert.message;
-      return Fail(alert.ToError().at_field("epcs"));
+      return Fail(Explain(alert.ToError().at_field("epcs"), alert.code, **view));
     }
     PEDIGREE_ASSIGN(u, db.Prepare("UPDATE packs SET status = 0, status_org = NULL, status_location "
                                   "= NULL, status_time = ?3 "
@@ -1496,7 +1550,10 @@ Status ProvenanceState::Impl::BatchStatusChange(const JsonValue& p) {
   else
     return Fail(
         Malformed("status", "'" + *status_text + "' must be recalled, withdrawn or active"));
-  PEDIGREE_ASSIGN(q, db.Prepare("SELECT status FROM batches WHERE gtin = ?1 AND lot = ?2"));
+  PEDIGREE_ASSIGN(
+      q, db.Prepare("SELECT status, COALESCE(status_reason, ''), (SELECT MAX(idx) FROM "
+                    "batch_events be WHERE be.gtin = ?1 AND be.lot = ?2) FROM batches WHERE gtin "
+                    "= ?1 AND lot = ?2"));
   q->Bind(1, *gtin).Bind(2, *lot);
   PEDIGREE_ASSIGN(row, q->Step());
   if (!*row)
@@ -1505,8 +1562,13 @@ Status ProvenanceState::Impl::BatchStatusChange(const JsonValue& p) {
             .ToError()
             .at_field("lot"));
   if (static_cast<BatchStatus>(q->Int(0)) == BatchStatus::kRecalled) {
-    return Fail(Error("event.batch_recalled", "batch " + *lot + " is recalled; a recall is final")
-                    .at_field("status"));
+    return Fail(Error("event.batch_recalled",
+                      "batch " + *lot + " is recalled (" + QuoteForMessage(q->Text(1)) +
+                          ", entry " + std::to_string(q->Int(2)) + "); a recall is final")
+                    .at_field("status")
+                    .with_detail("batchStatus", "recalled")
+                    .with_detail("reason", q->Text(1))
+                    .with_detail("reasonEntry", q->Int(2)));
   }
   PEDIGREE_ASSIGN(
       u, db.Prepare(

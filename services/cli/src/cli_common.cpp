@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "pedigree/base/error_codes.h"
 #include "pedigree/reports/html.h"
 
 namespace pedigree::services {
@@ -127,6 +128,10 @@ int PrintError(std::ostream& err, const Error& error) {
   if (loc.line) e.set("line", JsonValue(static_cast<int64_t>(*loc.line)));
   if (loc.column) e.set("column", JsonValue(static_cast<int64_t>(*loc.column)));
   if (loc.offset) e.set("offset", JsonValue(static_cast<int64_t>(*loc.offset)));
+  if (std::string_view next = NextStepFor(error.code()); !next.empty())
+    e.set("nextStep", JsonValue(std::string(next)));
+  for (const ErrorDetail& d : error.details())
+    e.set(d.name, d.number ? JsonValue(*d.number) : JsonValue(d.text));
   auto wrapper = JsonValue::Object();
   wrapper.set("error", std::move(e));
   PrintJson(err, wrapper);

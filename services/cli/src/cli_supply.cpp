@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "cli_lists.h"
 #include "pedigree/base/printable.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/identifiers.h"
@@ -62,16 +63,16 @@ const std::vector<ActionSpec>& Actions() {
        "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N [--serials-out FILE])"},
       {"aggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, true}},
-       "--parent SSCC --children ID,ID,.."},
+       "--parent SSCC --children CODE,CODE,..|@FILE"},
       {"disaggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, false}},
-       "--parent SSCC [--children ID,..]"},
+       "--parent SSCC [--children CODE,..|@FILE]"},
       {"ship",
        {{"code", "code", Field::kList, true},
         {"to", "to", Field::kString, true},
         {"to-location", "toLocation", Field::kString, true},
         {"despatch-advice", "despatchAdvice", Field::kString, true}},
-       "--code CODE[,CODE..] --to ORG --to-location GLN --despatch-advice DA"},
+       "--code CODE[,CODE..]|@FILE --to ORG --to-location GLN --despatch-advice DA"},
       {"receive",
        {{"from", "from", Field::kString, true},
         {"despatch-advice", "despatchAdvice", Field::kString, true},
@@ -128,7 +129,16 @@ Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
         break;
       }
       case Field::kList:
-        p.set(f.member, JsonValue::Strings(SplitList(*value)));
+        // Codes in any scanner form, comma- or newline-separated or @FILE (cli_lists.h).
+        if (std::string_view(f.member) == "serials") {
+          PEDIGREE_ASSIGN(items, ReadListOption(f.option, *value));
+          std::vector<std::string> serials;
+          for (const ListItem& item : *items) serials.push_back(item.text);
+          p.set(f.member, JsonValue::Strings(serials));
+        } else {
+          PEDIGREE_ASSIGN(epcs, ReadEpcListOption(f.option, *value));
+          p.set(f.member, JsonValue::Strings(*epcs));
+        }
         break;
     }
   }
@@ -230,13 +240,21 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
 }
 
 int Verify(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 1, {"dir", "code"}, {"json"});
+  auto args = Args::Parse(argv, 1, {"dir", "code", "as"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
   auto code = args->required("code");
   if (!code) return PrintError(io.err, code.error());
+  // The custody hint is relative to --as ORG; without it the answer has none.
+  const std::string as = args->get("as").value_or("");
+  if (!as.empty() && !IsRegistryOrgId(as)) {
+    return PrintError(io.err, Error("cli.usage", "--as '" + as +
+                                                     "' is not an organisation id (a-z, 0-9, '.', "
+                                                     "'-', 1 to 63 characters)")
+                                  .at_field("as"));
+  }
   auto node = SupplyNode::Open(args->dir());
   if (!node) return PrintError(io.err, node.error());
-  auto v = (*node)->Verify(*code);
+  auto v = (*node)->Verify(*code, as);
   if (!v) return PrintError(io.err, v.error());
   if (args->has("json")) {
     auto o = VerifyAnswerJson(*v, (*node)->Now());
@@ -247,6 +265,15 @@ int Verify(const std::vector<std::string>& argv, CliIo& io) {
            << "  product " << Printable(v->product_name) << ", batch " << Printable(v->lot)
            << ", expiry " << Printable(v->expiry) << ", status " << v->status
            << (v->holder.empty() ? "" : ", held by " + Printable(v->holder)) << "\n";
+    if (!v->batch_status.empty()) {
+      io.out << "  batch " << v->batch_status;
+      if (v->batch_status != "active") {
+        io.out << ": " << Printable(v->batch_status_reason) << " (batch.status entry "
+               << v->batch_status_index << ")";
+      }
+      io.out << "\n";
+    }
+    if (!v->custody_hint.empty()) io.out << "  custody: " << Printable(v->custody_hint) << "\n";
     for (const auto& r : v->reasons) {
       io.out << "  " << provenance::DescribeAlert(r.code).id << ": " << Printable(r.message)
              << "\n    next: " << provenance::DescribeAlert(r.code).next_step << "\n";

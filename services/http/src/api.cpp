@@ -55,10 +55,19 @@ HttpHandler NodeSigned(SupplyNode& node, std::string_view action_name) {
   return [&node, &action](const HttpRequest& req) -> HttpResponse {
     auto body = api::CommandBody(req);
     if (!body) return ErrorResponse(body.error());
+    // The serials a commission's `generate: N` drew: the caller needs them for its labels.
+    const bool generated = action.kind == "commission" && body->find("generate");
     auto payload = ActionPayload(action, std::move(*body));
     if (!payload) return ErrorResponse(payload.error());
+    JsonValue serials = generated ? *payload->find("serials") : JsonValue();
     auto index = node.SubmitAs(req.principal->org_id, std::move(*payload));
     if (!index) return ErrorResponse(index.error());
+    if (generated) {
+      return Json(201, JsonValue::Object()
+                           .set("index", Int(*index))
+                           .set("kind", JsonValue(std::string(action.kind)))
+                           .set("serials", std::move(serials)));
+    }
     return api::Created(*index, std::string(action.kind));
   };
 }
@@ -205,7 +214,8 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
       return ErrorResponse(
           Error("request.missing_parameter", "parameter 'code' is required").at_field("code"));
     }
-    auto answer = node.Verify(code->second);
+    // The custody hint is relative to the token's organisation.
+    auto answer = node.Verify(code->second, req.principal->org_id);
     if (!answer) return ErrorResponse(answer.error());
     JsonValue body = VerifyAnswerJson(*answer, node.Now());
     // Read-only unless the caller asks for the scan to be recorded on the ledger.

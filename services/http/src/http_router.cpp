@@ -177,6 +177,12 @@ HttpResponse ErrorResponse(int status, const Error& error) {
   if (at.line) body += ",\"line\":" + std::to_string(*at.line);
   if (at.column) body += ",\"column\":" + std::to_string(*at.column);
   if (at.offset) body += ",\"offset\":" + std::to_string(*at.offset);
+  if (std::string_view next = NextStepFor(error.code()); !next.empty())
+    body += ",\"nextStep\":" + JsonQuote(next);
+  for (const ErrorDetail& d : error.details()) {
+    body +=
+        "," + JsonQuote(d.name) + ":" + (d.number ? std::to_string(*d.number) : JsonQuote(d.text));
+  }
   body += "}}";
   response.body = std::move(body);
   return response;

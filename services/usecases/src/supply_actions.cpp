@@ -99,10 +99,41 @@ Result<JsonValue> ActionPayload(const SupplyAction& action, JsonValue fields) {
       payload.set("epcs", JsonValue(std::move(epcs)));
       continue;
     }
+    // Containers and their children in any scanner form, as for `code`.
+    if ((action.kind == "aggregate" || action.kind == "disaggregate") &&
+        (member == "children" || member == "parent")) {
+      if (member == "parent" && value.is_string()) {
+        PEDIGREE_ASSIGN(epc, EpcOfCode(value.as_string()));
+        payload.set("parent", JsonValue(std::move(*epc)));
+        continue;
+      }
+      if (member == "children" && value.is_array()) {
+        JsonArray epcs;
+        for (size_t i = 0; i < value.as_array().size(); ++i) {
+          const JsonValue& c = value.as_array()[i];
+          if (!c.is_string()) return Fail(InvalidBody("children", "every child must be a string"));
+          auto epc = EpcOfCode(c.as_string());
+          if (!epc) {
+            return Fail(
+                epc.error().with_context("child " + std::to_string(i + 1)).at_field("children"));
+          }
+          epcs.emplace_back(std::move(*epc));
+        }
+        payload.set("children", JsonValue(std::move(epcs)));
+        continue;
+      }
+    }
     if (member == "generate" && action.kind == "commission") {
-      if (!value.is_int() || value.as_int() < 1 || value.as_int() > kMaxGeneratedSerials) {
+      if (!value.is_int()) {
         return Fail(InvalidBody("generate", "generate must be an integer from 1 to " +
                                                 std::to_string(kMaxGeneratedSerials)));
+      }
+      if (value.as_int() < 1 || value.as_int() > kMaxGeneratedSerials) {
+        return Fail(Error("request.generate_over_limit",
+                          "generate " + std::to_string(value.as_int()) + " is outside 1 to " +
+                              std::to_string(kMaxGeneratedSerials) +
+                              ", the most serials one commission may generate")
+                        .at_field("generate"));
       }
       if (fields.find("serials")) {
         return Fail(InvalidBody("generate", "give either serials or generate, not both"));

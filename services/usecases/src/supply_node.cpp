@@ -296,7 +296,43 @@ Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload)
   return SubmitChecked(std::move(*envelope), payload, true);
 }
 
-Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {
+namespace {
+
+// Where the pack is, relative to `caller` (VerifyAnswer::custody).
+void DescribeCustody(const provenance::PackView& p, std::string_view caller, VerifyAnswer& a) {
+  using provenance::PackStatus;
+  if (p.facts.status != PackStatus::kActive) {
+    a.custody = "decommissioned";
+    const std::string what = p.facts.status == PackStatus::kSupplied
+                                 ? std::string("dispensed")
+                                 : std::string(provenance::PackStatusName(p.facts.status));
+    a.custody_hint = what + (p.facts.status_org.empty() ? "" : " by " + p.facts.status_org) +
+                     " on " + FormatDate(Today(p.facts.status_time));
+    if (!caller.empty() && p.facts.status_org == caller) a.custody_hint += " (by you)";
+    return;
+  }
+  if (caller.empty()) return;
+  const std::string& holder = p.facts.holder_org;
+  if (!p.in_transit_to.empty()) {
+    if (p.in_transit_to == caller) {
+      a.custody = "shipped_to_you";
+      a.custody_hint = "shipped to you by " + holder + ", not yet received: receive it first";
+    } else {
+      a.custody = "in_transit";
+      a.custody_hint = "in transit from " + holder + " to " + p.in_transit_to + ", not to you";
+    }
+  } else if (holder == caller) {
+    a.custody = "yours";
+    a.custody_hint = "in your custody";
+  } else {
+    a.custody = "held_by_other";
+    a.custody_hint = "held by " + holder + ", not by you: receive it first";
+  }
+}
+
+}  // namespace
+
+Result<VerifyAnswer> SupplyNode::Verify(std::string_view code, std::string_view caller_org) {
   PEDIGREE_ASSIGN(data, scanner::ParseGs1(code));
   VerifyAnswer answer;
   for (const auto& w : data->warnings) answer.scan_hints.push_back(w.message);
@@ -340,11 +376,25 @@ Result<VerifyAnswer> SupplyNode::Verify(std::string_view code) {
   answer.product_name = p.product_name;
   answer.status = std::string(provenance::PackStatusName(p.facts.status));
   answer.holder = p.facts.holder_org;
+  answer.in_transit_to = p.in_transit_to;
+  answer.batch_status = std::string(provenance::BatchStatusName(p.facts.batch_status));
+  answer.batch_status_reason = p.batch_status_reason;
+  answer.batch_status_index = p.batch_status_index;
+  answer.status_org = p.facts.status_org;
+  answer.status_time = p.facts.status_time;
+  DescribeCustody(p, caller_org, answer);
   std::optional<std::string_view> lot_view;
   if (scanned_lot) lot_view = scanned_lot->value();
   std::optional<std::chrono::year_month_day> expiry_view;
   if (scanned_expiry) expiry_view = scanned_expiry->date();
   answer.reasons = provenance::CheckScan(p.facts, p.lot, lot_view, expiry_view, Today(now));
+  // A recall or withdrawal names the manufacturer's reason and the entry that recorded it.
+  for (provenance::Alert& r : answer.reasons) {
+    if (r.code == provenance::AlertCode::kRecalled || r.code == provenance::AlertCode::kWithdrawn) {
+      r.message = answer.batch_status + ": " + answer.batch_status_reason +
+                  " (batch.status entry " + std::to_string(answer.batch_status_index) + ")";
+    }
+  }
   answer.verified = answer.reasons.empty();
   return answer;
 }
@@ -371,6 +421,21 @@ JsonValue VerifyAnswerJson(const VerifyAnswer& v, int64_t now) {
   if (!v.expiry.empty()) o.set("expiry", JsonValue(v.expiry));
   if (!v.product_name.empty()) o.set("product", JsonValue(v.product_name));
   o.set("status", JsonValue(v.status));
+  if (!v.batch_status.empty()) {
+    o.set("batchStatus", JsonValue(v.batch_status));
+    if (v.batch_status != "active") {
+      o.set("batchStatusReason", JsonValue(v.batch_status_reason));
+      o.set("batchStatusEntry", JsonValue(static_cast<int64_t>(v.batch_status_index)));
+    }
+  }
+  if (!v.holder.empty()) o.set("holder", JsonValue(v.holder));
+  if (!v.in_transit_to.empty()) o.set("inTransitTo", JsonValue(v.in_transit_to));
+  if (!v.status_org.empty()) {
+    o.set("statusBy", JsonValue(v.status_org));
+    o.set("statusTime", JsonValue(FormatUtcTime(v.status_time)));
+  }
+  if (!v.custody.empty()) o.set("custody", JsonValue(v.custody));
+  if (!v.custody_hint.empty()) o.set("custodyHint", JsonValue(v.custody_hint));
   auto reasons = JsonValue::Array();
   for (const auto& r : v.reasons) reasons.push_back(AlertJson(r));
   o.set("reasons", reasons);

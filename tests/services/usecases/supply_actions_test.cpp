@@ -92,8 +92,6 @@ BOOST_AUTO_TEST_CASE(a_member_that_contradicts_the_action_is_refused) {
        Object({{"code", JsonValue(kPackUri)}, {"epcs", JsonValue::Strings({kPackUri})}}), "code"},
       {"ship", Object({{"code", JsonValue(int64_t{5})}}), "code"},
       {"ship", Object({{"code", JsonValue::Array()}}), "code"},
-      {"commission", Object({{"generate", JsonValue(int64_t{0})}}), "generate"},
-      {"commission", Object({{"generate", JsonValue(kMaxGeneratedSerials + 1)}}), "generate"},
       {"commission", Object({{"generate", JsonValue("3")}}), "generate"},
       {"commission",
        Object({{"generate", JsonValue(int64_t{2})}, {"serials", JsonValue::Strings({"A"})}}),
@@ -107,6 +105,20 @@ BOOST_AUTO_TEST_CASE(a_member_that_contradicts_the_action_is_refused) {
     BOOST_TEST(payload.error().field() == c.field);
   }
   BOOST_TEST(!ActionPayload(ActionNamed("ship"), JsonValue("x")).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(generate_outside_one_to_the_limit_is_refused_with_the_code_naming_the_limit) {
+  for (int64_t n : {int64_t{0}, int64_t{-1}, kMaxGeneratedSerials + 1}) {
+    auto payload = ActionPayload(ActionNamed("commission"), Object({{"generate", JsonValue(n)}}));
+    BOOST_TEST_INFO("generate " << n);
+    BOOST_REQUIRE(!payload.has_value());
+    BOOST_TEST(payload.error().code() == "request.generate_over_limit");
+    BOOST_TEST(payload.error().field() == "generate");
+    BOOST_TEST(payload.error().message().find("10000") != std::string::npos);
+  }
+  BOOST_TEST(ActionPayload(ActionNamed("commission"),
+                           Object({{"generate", JsonValue(kMaxGeneratedSerials)}}))
+                 .has_value());
 }
 
 BOOST_AUTO_TEST_CASE(commission_generates_distinct_serials_when_asked) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace pedigree {
 
@@ -17,6 +18,16 @@ struct Location {
   std::optional<uint64_t> line;
   std::optional<uint64_t> column;
   std::optional<uint64_t> offset;
+};
+
+// A fact the ledger holds that explains a refusal, for the user to act on: the holder of
+// a pack ("holder": "north-wholesale"), a recall's reason and the index of its
+// batch.status entry ("reason", "reasonEntry"). Rendered as a member of the error object
+// (HTTP body, CLI JSON); `number` when it is an integer, else `text`.
+struct ErrorDetail {
+  std::string name;
+  std::string text;
+  std::optional<int64_t> number;
 };
 
 // A stable machine-readable code ("merkle.root_mismatch", "gs1.check_digit",
@@ -31,6 +42,7 @@ class Error {
   const std::string& message() const { return message_; }
   const std::string& field() const { return field_; }
   const Location& location() const { return location_; }
+  const std::vector<ErrorDetail>& details() const { return details_; }
 
   // Builders return a copy so that `return Error(...).at_field("gtin");` reads well.
   [[nodiscard]] Error at_field(std::string field) const {
@@ -49,6 +61,13 @@ class Error {
     e.location_.column = column;
     return e;
   }
+  // Adds a detail; a second one with the same name replaces the first.
+  [[nodiscard]] Error with_detail(std::string name, std::string text) const {
+    return WithDetail({std::move(name), std::move(text), std::nullopt});
+  }
+  [[nodiscard]] Error with_detail(std::string name, int64_t number) const {
+    return WithDetail({std::move(name), std::string(), number});
+  }
   // Prefixes the message with context, keeping the code: "entry 12: ...".
   [[nodiscard]] Error with_context(const std::string& context) const {
     Error e = *this;
@@ -60,10 +79,23 @@ class Error {
   std::string ToString() const;
 
  private:
+  Error WithDetail(ErrorDetail detail) const {
+    Error e = *this;
+    for (ErrorDetail& d : e.details_) {
+      if (d.name == detail.name) {
+        d = std::move(detail);
+        return e;
+      }
+    }
+    e.details_.push_back(std::move(detail));
+    return e;
+  }
+
   std::string code_;
   std::string message_;
   std::string field_;
   Location location_;
+  std::vector<ErrorDetail> details_;
 };
 
 template <typename T>

@@ -21,11 +21,18 @@ struct ErrorCodeInfo {
   int http_status;
   // One line for people, no '|', '<' or '>' (it is rendered into a Markdown table).
   std::string_view meaning;
+  // What the user should do when refused with this code, for people (rendered as
+  // "nextStep" in HTTP and CLI error answers); empty when the message says it all. The
+  // one source of next steps: provenance's alert table (DescribeAlert) reads alert.* here.
+  std::string_view next_step = {};
 };
 
 // The entry for `code`, or nullptr when it is not declared, which is a programming
 // error. Thread-safe; entries live as long as the program.
 [[nodiscard]] const ErrorCodeInfo* FindErrorCode(std::string_view code);
+
+// The next step declared for `code`, or "" (also for an undeclared code).
+[[nodiscard]] std::string_view NextStepFor(std::string_view code);
 
 // Every declared code, sorted by code (so each family is contiguous).
 [[nodiscard]] std::span<const ErrorCodeInfo> AllErrorCodes();

@@ -98,6 +98,10 @@ struct PackView {
   std::string parent;         // SSCC of the case it is in, or empty
   std::string in_transit_to;  // org it is shipped to and not yet received by, or empty
   uint64_t commissioned_index = 0;
+  // When the batch is recalled or withdrawn: the reason its batch.status entry gives, and
+  // that entry's index (both empty / 0 while the batch is active).
+  std::string batch_status_reason;
+  uint64_t batch_status_index = 0;
 };
 
 // What a reader learns about one case or pallet (SSCC).

@@ -29,8 +29,23 @@ struct VerifyAnswer {
   std::string pack_id;                    // canonical Digital Link URI, when the code names a pack
   std::string gtin, serial, lot, expiry;  // as registered (lot, expiry) or scanned
   std::string product_name;
-  std::string status;                      // pack status, or "unknown"
-  std::string holder;                      // organisation with custody
+  std::string status;         // pack status, or "unknown"
+  std::string holder;         // organisation with custody
+  std::string in_transit_to;  // organisation it is shipped to, not yet received
+  // The batch's status ("active", "recalled", "withdrawn") and, when not active, the
+  // reason its batch.status entry gives and that entry's index.
+  std::string batch_status;
+  std::string batch_status_reason;
+  uint64_t batch_status_index = 0;
+  // Who set a decommissioned pack's status and when (unix seconds).
+  std::string status_org;
+  int64_t status_time = 0;
+  // Where the pack is, for the caller: "yours", "shipped_to_you", "held_by_other",
+  // "in_transit", "decommissioned" (empty without a caller's organisation for an active
+  // pack, and for an unknown one), and the sentence a person reads
+  // ("held by north-wholesale, not by you: receive it first").
+  std::string custody;
+  std::string custody_hint;
   std::vector<provenance::Alert> reasons;  // why not, most serious first
   std::vector<std::string> scan_hints;     // the scanner's diagnosis of a damaged read
 };
@@ -95,8 +110,11 @@ class SupplyNode {
   [[nodiscard]] Status HoldKey(const std::string& org, const log::PrivateKey& key);
   [[nodiscard]] bool HoldsKey(const std::string& org) const;
 
-  // Read-only verification of any scanner form of a pack code.
-  [[nodiscard]] Result<VerifyAnswer> Verify(std::string_view code);
+  // Read-only verification of any scanner form of a pack code. `caller_org`: the
+  // organisation asking (a token's, `verify --as`), for the custody hint relative to it;
+  // empty for none. One indexed read of the derived tables, no scan of the log.
+  [[nodiscard]] Result<VerifyAnswer> Verify(std::string_view code,
+                                            std::string_view caller_org = {});
 
   // Runs `fn` with a read view of its own (views are pooled, one per concurrent reader).
   template <typename Fn>
