@@ -1,0 +1,248 @@
+#include "pedigree/log/witness.h"
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+
+#include "common/result.h"
+#include "common/temp_dir.h"
+#include "common/witness_testing.h"
+
+using namespace pedigree;
+using namespace pedigree::log;
+using pedigree::testing::SigningLog;
+using pedigree::testing::TempDir;
+using pedigree::testing::Why;
+
+namespace {
+
+struct Fixture {
+  TempDir tmp;
+  std::string dir = tmp / "witness";
+  SigningLog log;
+  uint64_t now = 1'800'000'000;
+  std::string vkey;
+  std::unique_ptr<Witness> witness;
+
+  Fixture() {
+    auto v = Witness::Init(dir, "witness.example/w1");
+    BOOST_REQUIRE_MESSAGE(v.has_value(), Why(v));
+    vkey = *v;
+    Reopen(0);
+  }
+  void Reopen(double rate) {
+    witness.reset();
+    auto l = ParseWitnessedLog(log.vkey(), "", rate > 0 ? std::to_string(rate) : "");
+    BOOST_REQUIRE(l.has_value());
+    auto w = Witness::Open(dir, {*l}, Witness::Options{[this] { return now; }});
+    BOOST_REQUIRE_MESSAGE(w.has_value(), Why(w));
+    witness = std::move(*w);
+  }
+  std::string Add(const std::string& body) {
+    auto out = witness->AddCheckpoint(body);
+    return out.cosignature ? std::string() : out.cosignature.error().code();
+  }
+  uint64_t StoredSize() {
+    auto s = witness->Latest(log.origin());
+    BOOST_REQUIRE(s.has_value());
+    return *s ? (*s)->size : 0;
+  }
+  size_t EvidenceCount() {
+    auto e = witness->Evidence();
+    BOOST_REQUIRE(e.has_value());
+    return e->size();
+  }
+};
+
+std::string Replace(std::string s, const std::string& from, const std::string& to) {
+  auto at = s.find(from);
+  BOOST_REQUIRE(at != std::string::npos);
+  return s.replace(at, from.size(), to);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(witness)
+
+BOOST_FIXTURE_TEST_CASE(cosigns_consistent_checkpoints_of_a_growing_log, Fixture) {
+  auto verifier = NoteVerifier::Parse(vkey);
+  BOOST_REQUIRE(verifier.has_value());
+  BOOST_TEST((verifier->type() == NoteKeyType::kCosignatureV1));
+  BOOST_TEST(vkey.starts_with("witness.example/w1+"));
+  uint64_t old = 0;
+  for (uint64_t size : {3, 3, 8, 13, 64, 79}) {
+    ++now;
+    auto out = witness->AddCheckpoint(log.Body(old, size));
+    BOOST_REQUIRE_MESSAGE(out.cosignature.has_value(), Why(out.cosignature));
+    // The line verifies with note.h's verifier over the log's checkpoint, with our time.
+    auto cosigned = AddSignatureLines(log.Note(size), *out.cosignature);
+    BOOST_REQUIRE(cosigned.has_value());
+    std::vector<NoteVerifier> both{*verifier, *NoteVerifier::Parse(log.vkey())};
+    auto opened = OpenNote(*cosigned, both);
+    BOOST_REQUIRE_MESSAGE(opened.has_value(), Why(opened));
+    BOOST_TEST(opened->verified.size() == 2u);
+    BOOST_TEST(opened->verified[1].verifier_index == 0u);  // ours, after the log's line
+    BOOST_TEST(opened->verified[1].timestamp.value_or(0) == now);
+    BOOST_TEST(StoredSize() == size);
+    old = size;
+  }
+  auto evidence = witness->Evidence(log.origin());
+  BOOST_REQUIRE(evidence.has_value());
+  BOOST_REQUIRE(evidence->size() == 6u);
+  BOOST_TEST(evidence->back().note == log.Note(79));
+  BOOST_TEST(evidence->back().size == 79u);
+  // The monitoring view carries the checkpoint, the log's line and ours, and verifies.
+  auto latest = witness->Latest(log.origin());
+  BOOST_REQUIRE(latest.has_value() && latest->has_value());
+  std::vector<NoteVerifier> both{*verifier, *NoteVerifier::Parse(log.vkey())};
+  auto opened = OpenNote((*latest)->cosigned_note, both);
+  BOOST_REQUIRE(opened.has_value());
+  BOOST_TEST(opened->verified.size() == 2u);
+  BOOST_TEST(opened->unverified_count == 0u);
+}
+
+BOOST_FIXTURE_TEST_CASE(state_and_evidence_survive_a_restart, Fixture) {
+  BOOST_REQUIRE(Add(log.Body(0, 10)).empty());
+  Reopen(0);
+  BOOST_TEST(StoredSize() == 10u);
+  BOOST_TEST(Add(log.Body(0, 12)) == "witness.conflict");
+  BOOST_TEST(Add(log.Body(10, 12)).empty());
+  BOOST_TEST(EvidenceCount() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(conflict_names_the_size_the_witness_holds, Fixture) {
+  // First checkpoint for a log: old must be 0.
+  auto first = witness->AddCheckpoint(log.Body(5, 10));
+  BOOST_TEST(first.cosignature.error().code() == "witness.conflict");
+  BOOST_TEST(first.latest_size.value_or(99) == 0u);
+  BOOST_REQUIRE(Add(log.Body(0, 10)).empty());
+  auto stale = witness->AddCheckpoint(log.Body(4, 20));
+  BOOST_TEST(stale.cosignature.error().code() == "witness.conflict");
+  BOOST_TEST(stale.latest_size.value_or(0) == 10u);
+  // Replaying an old checkpoint is a conflict too.
+  BOOST_TEST(Add(log.Body(0, 10)) == "witness.conflict");
+  BOOST_TEST(StoredSize() == 10u);
+  BOOST_TEST(EvidenceCount() == 1u);
+}
+
+BOOST_FIXTURE_TEST_CASE(same_size_same_root_is_cosigned_again_another_root_refused, Fixture) {
+  BOOST_REQUIRE(Add(log.Body(0, 10)).empty());
+  BOOST_TEST(Add(log.Body(10, 10)).empty());
+  // A fork: the log signs another tree of the size it already showed the witness.
+  Checkpoint forked{log.origin(), 10, Sha256(std::string_view("another tree"))};
+  std::string fork = SignNote(FormatCheckpoint(forked), log.signer());
+  BOOST_TEST(Add(FormatAddCheckpoint(10, {}, fork)) == "witness.inconsistent");
+  // The same size with a (non-empty) proof is no proof of equality either.
+  auto body = FormatAddCheckpoint(10, log.Proof(5, 10), log.Note(10));
+  BOOST_TEST(Add(body) == "witness.inconsistent");
+  BOOST_TEST(StoredSize() == 10u);
+  BOOST_TEST(EvidenceCount() == 2u);
+}
+
+BOOST_FIXTURE_TEST_CASE(every_refusal_has_its_code_and_stores_nothing, Fixture) {
+  BOOST_REQUIRE(Add(log.Body(0, 8)).empty());
+  const std::string good = log.Body(8, 20);
+  SigningLog stranger("example.org/other-log", 0x40);
+  SigningLog impostor("example.org/witnessed-log", 0x60);  // the right name, another key
+  const std::vector<Hash> proof_8_20 = log.Proof(8, 20);
+  std::string proof_line = ToBase64(proof_8_20[0]);
+  std::string many_lines = "old 8\n";
+  for (int i = 0; i < 64; ++i) many_lines += proof_line + "\n";
+  many_lines += "\n" + log.Note(20);
+  auto forged_sig = log.Note(20);
+  forged_sig[forged_sig.size() - 10] = forged_sig[forged_sig.size() - 10] == 'A' ? 'B' : 'A';
+  auto wrong_root = FormatAddCheckpoint(
+      8, log.Proof(8, 20),
+      SignNote(FormatCheckpoint(Checkpoint{log.origin(), 20, log.Root(19)}), log.signer()));
+
+  struct Bad {
+    std::string name, body, code;
+  };
+  const std::vector<Bad> table{
+      {"empty", "", "witness.malformed"},
+      {"no old line", "size 8\n\n" + log.Note(20), "witness.malformed"},
+      {"old with leading zero", Replace(good, "old 8\n", "old 08\n"), "witness.malformed"},
+      {"old not a number", Replace(good, "old 8\n", "old eight\n"), "witness.malformed"},
+      {"old beyond 64 bits", Replace(good, "old 8\n", "old 18446744073709551616\n"),
+       "witness.malformed"},
+      {"bad base64 proof", Replace(good, proof_line, "not base64!"), "witness.malformed"},
+      {"short proof hash", Replace(good, proof_line, "AAAA"), "witness.malformed"},
+      {"no blank line", Replace(good, "\n\n" + log.Text(20), "\n" + log.Text(20)),
+       "witness.malformed"},
+      {"64 proof lines", many_lines, "witness.too_many_proof_lines"},
+      {"oversized", good + std::string(kWitnessMaxBodyBytes, 'x'), "witness.body_too_large"},
+      {"control character in note", Replace(good, log.origin() + "\n", log.origin() + "\r\n"),
+       "witness.bad_note"},
+      {"note without signatures", FormatAddCheckpoint(8, log.Proof(8, 20), log.Text(20) + "\n"),
+       "witness.bad_note"},
+      {"not a checkpoint", FormatAddCheckpoint(8, {}, SignNote("hello\nworld\n", log.signer())),
+       "witness.bad_checkpoint"},
+      {"unknown origin", stranger.Body(0, 5), "witness.unknown_log"},
+      {"no trusted signature", impostor.Body(8, 20), "witness.bad_signature"},
+      {"trusted key fails", FormatAddCheckpoint(8, log.Proof(8, 20), forged_sig),
+       "witness.bad_signature"},
+      {"old above size", FormatAddCheckpoint(21, {}, log.Note(20)), "witness.old_too_large"},
+      {"stale old", log.Body(5, 20), "witness.conflict"},
+      {"proof for other sizes", FormatAddCheckpoint(8, log.Proof(9, 20), log.Note(20)),
+       "witness.inconsistent"},
+      {"truncated proof", FormatAddCheckpoint(8, std::span(proof_8_20).first(1), log.Note(20)),
+       "witness.inconsistent"},
+      {"signed root that is not the tree's", wrong_root, "witness.inconsistent"},
+  };
+  for (const Bad& bad : table) {
+    BOOST_TEST_CONTEXT(bad.name) {
+      BOOST_TEST(Add(bad.body) == bad.code);
+      BOOST_TEST(StoredSize() == 8u);
+      BOOST_TEST(EvidenceCount() == 1u);
+    }
+  }
+  BOOST_TEST(Add(good).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(cosignature_times_never_go_backwards, Fixture) {
+  BOOST_REQUIRE(Add(log.Body(0, 4)).empty());
+  now -= 3600;  // the clock is set back an hour
+  auto out = witness->AddCheckpoint(log.Body(4, 6));
+  BOOST_REQUIRE(out.cosignature.has_value());
+  auto latest = witness->Latest(log.origin());
+  BOOST_TEST((*latest)->timestamp == now + 3600);
+}
+
+BOOST_FIXTURE_TEST_CASE(a_log_over_its_rate_is_refused, Fixture) {
+  Reopen(0.001);  // one request, then one per ~17 minutes
+  BOOST_TEST(Add(log.Body(0, 4)).empty());
+  BOOST_TEST(Add(log.Body(4, 6)) == "witness.rate_limited");
+  BOOST_TEST(StoredSize() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(init_refuses_an_existing_directory_and_keeps_the_key_private) {
+  TempDir tmp;
+  const std::string dir = tmp / "w";
+  auto vkey = Witness::Init(dir, "w.example/one");
+  BOOST_REQUIRE(vkey.has_value());
+  auto perms = std::filesystem::status(dir + "/witness-key.pem").permissions();
+  BOOST_TEST(((perms & (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) ==
+              std::filesystem::perms::none));
+  auto again = Witness::Init(dir, "w.example/one");
+  BOOST_TEST(again.error().code() == "witness.exists");
+  BOOST_TEST(Witness::Init(tmp / "x", "bad name").error().code() == "witness.config");
+  // Opening needs a log.
+  BOOST_TEST(Witness::Open(dir, {}).error().code() == "witness.config");
+}
+
+BOOST_AUTO_TEST_CASE(config_lines_give_key_origin_and_rate) {
+  SigningLog a("example.org/a", 0x01), b("example.org/b", 0x02);
+  auto logs = ParseWitnessConfig("# logs\nlog " + a.vkey() + "\n\nlog " + b.vkey() +
+                                 " example.org/b-origin 5.5  # trailing\n");
+  BOOST_REQUIRE_MESSAGE(logs.has_value(), Why(logs));
+  BOOST_REQUIRE(logs->size() == 2u);
+  BOOST_TEST((*logs)[0].origin == "example.org/a");
+  BOOST_TEST((*logs)[1].origin == "example.org/b-origin");
+  BOOST_TEST((*logs)[1].rate_per_second == 5.5);
+  BOOST_TEST(ParseWitnessConfig("lug " + a.vkey()).error().code() == "witness.config");
+  BOOST_TEST(ParseWitnessConfig("log nonsense").error().code() == "witness.config");
+  BOOST_TEST(ParseWitnessConfig("log " + a.vkey() + " o -1").error().code() == "witness.config");
+  auto line = ParseWitnessConfig("\nlog " + a.vkey() + " bad+origin");
+  BOOST_TEST(line.error().location().line.value_or(0) == 2u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
