@@ -84,13 +84,6 @@ int WitnessServe(const std::vector<std::string>& argv, CliIo& io) {
     config.access_log = &access_log;
   }
 
-  // Signals are blocked before any thread starts so that only sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
   auto witness = log::Witness::Open(*dir, std::move(logs));
   if (!witness) return PrintError(io.err, witness.error());
   Router router;
@@ -98,8 +91,18 @@ int WitnessServe(const std::vector<std::string>& argv, CliIo& io) {
   if (auto ok = AddWitnessRoutes(router, **witness, prefix); !ok) {
     return PrintError(io.err, ok.error()), 2;
   }
+  // Signals are blocked before any thread starts so that only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
   auto server = HttpServer::Start(config, std::move(router), nullptr);
-  if (!server) return PrintError(io.err, server.error());
+  if (!server) {
+    pthread_sigmask(SIG_UNBLOCK, &stop_signals, nullptr);
+    return PrintError(io.err, server.error());
+  }
   io.out << "witness " << (*witness)->VerifierKey() << " serving "
          << ((*server)->tls() ? "https" : "http") << "://" << config.bind << ":"
          << (*server)->port() << prefix << "/add-checkpoint for";
