@@ -2,6 +2,8 @@
 
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
+#include <latch>
+#include <thread>
 
 #include "common/result.h"
 #include "common/temp_dir.h"
@@ -196,6 +198,41 @@ BOOST_FIXTURE_TEST_CASE(every_refusal_has_its_code_and_stores_nothing, Fixture) 
     }
   }
   BOOST_TEST(Add(good).empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(two_witness_processes_on_one_directory_cannot_both_cosign, Fixture) {
+  // Two Witness objects on the same directory hold separate SQLite connections, as two
+  // `witness serve` processes would: only the transaction serialises them.
+  BOOST_REQUIRE(Add(log.Body(0, 10)).empty());
+  auto l = ParseWitnessedLog(log.vkey());
+  BOOST_REQUIRE(l.has_value());
+  auto other = Witness::Open(dir, {*l});
+  BOOST_REQUIRE(other.has_value());
+  for (int round = 0; round < 5; ++round) {
+    const uint64_t old = StoredSize();
+    const std::string a = log.Body(old, old + 2), b = log.Body(old, old + 4);
+    std::latch start(2);
+    AddCheckpointOutcome ra, rb;
+    std::thread ta([&] {
+      start.arrive_and_wait();
+      ra = witness->AddCheckpoint(a);
+    });
+    std::thread tb([&] {
+      start.arrive_and_wait();
+      rb = (*other)->AddCheckpoint(b);
+    });
+    ta.join();
+    tb.join();
+    BOOST_TEST_CONTEXT("round " << round) {
+      BOOST_REQUIRE((ra.cosignature.has_value() != rb.cosignature.has_value()));
+      const AddCheckpointOutcome& lost = ra.cosignature ? rb : ra;
+      BOOST_TEST(lost.cosignature.error().code() == "witness.conflict");
+      const uint64_t won = ra.cosignature ? old + 2 : old + 4;
+      BOOST_TEST(lost.latest_size.value_or(0) == won);
+      BOOST_TEST(StoredSize() == won);
+    }
+  }
+  BOOST_TEST(EvidenceCount() == 6u);
 }
 
 BOOST_FIXTURE_TEST_CASE(cosignature_times_never_go_backwards, Fixture) {
