@@ -8,6 +8,9 @@
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "common/witness_testing.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/ledger.h"
 
 using namespace pedigree;
 using namespace pedigree::log;
@@ -233,6 +236,60 @@ BOOST_FIXTURE_TEST_CASE(two_witness_processes_on_one_directory_cannot_both_cosig
     }
   }
   BOOST_TEST(EvidenceCount() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(a_real_ledger_is_cosigned_and_its_fork_refused) {
+  TempDir tmp;
+  auto main = Ledger::Create(tmp / "main", "example.org/forked-log");
+  BOOST_REQUIRE_MESSAGE(main.has_value(), Why(main));
+  PrivateKey author = PrivateKey::Generate();
+  auto append = [&](Ledger& ledger, int from, int to) {
+    for (int i = from; i < to; ++i) {
+      auto payload = JsonValue::Object();
+      payload.set("kind", JsonValue(std::string("test")));
+      payload.set("n", JsonValue(static_cast<int64_t>(i)));
+      payload.set("branch", JsonValue(ledger.dir()));
+      BOOST_REQUIRE(ledger.Append(SignEntry(payload, author, ledger.origin()).value()));
+    }
+  };
+  append(**main, 0, 5);
+  auto cp5 = (*main)->SignCheckpoint();
+  BOOST_REQUIRE(cp5.has_value());
+  const std::string log_vkey = (*main)->VerifierKey();
+  // The operator copies the ledger at size 5 and grows the copy differently: a fork
+  // under the same key.
+  main->reset();
+  std::filesystem::copy(tmp / "main", tmp / "fork", std::filesystem::copy_options::recursive);
+  main = Ledger::Open(tmp / "main");
+  auto fork = Ledger::Open(tmp / "fork");
+  BOOST_REQUIRE(main.has_value() && fork.has_value());
+  append(**main, 5, 12);
+  append(**fork, 5, 12);
+  auto main12 = (*main)->SignCheckpoint(), fork12 = (*fork)->SignCheckpoint();
+  BOOST_REQUIRE(main12.has_value() && fork12.has_value());
+  BOOST_REQUIRE(main12->root != fork12->root);
+
+  BOOST_REQUIRE(Witness::Init(tmp / "w", "witness.example/w").has_value());
+  auto witness = Witness::Open(tmp / "w", {ParseWitnessedLog(log_vkey).value()});
+  BOOST_REQUIRE(witness.has_value());
+  auto add = [&](uint64_t old, Ledger& ledger, const StoredCheckpoint& cp) {
+    std::vector<Hash> proof;
+    if (old > 0 && old < cp.size) proof = ledger.ProveConsistency(old, cp.size).value();
+    auto out = (*witness)->AddCheckpoint(FormatAddCheckpoint(old, proof, cp.note));
+    return out.cosignature ? std::string() : out.cosignature.error().code();
+  };
+  BOOST_TEST(add(0, **main, *cp5).empty());
+  BOOST_TEST(add(5, **main, *main12).empty());
+  // The fork's checkpoint, with its own valid proof from the size both share: the witness
+  // already holds 12, and the same size with another root is refused.
+  BOOST_TEST(add(5, **fork, *fork12) == "witness.conflict");
+  BOOST_TEST(add(12, **fork, *fork12) == "witness.inconsistent");
+  // Had the fork reached the witness first, the main line would be refused instead: a
+  // witness keeps one history.
+  auto evidence = (*witness)->Evidence();
+  BOOST_REQUIRE(evidence.has_value());
+  BOOST_REQUIRE(evidence->size() == 2u);
+  BOOST_TEST(evidence->back().note == main12->note);
 }
 
 BOOST_FIXTURE_TEST_CASE(cosignature_times_never_go_backwards, Fixture) {
