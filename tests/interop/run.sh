@@ -33,6 +33,24 @@ done
 cd "$src"
 GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$work/gocache" go run verify.go "$work"
 
+# A witness: pedigree's C2SP tlog-witness server cosigns the two checkpoints above; a Go client
+# written from the specs drives it and checks the cosignatures with crypto/ed25519.
+"$pedigree" witness init --dir "$work/witness" --name witness.example/interop >"$work/witness.vkey"
+"$pedigree" witness serve --dir "$work/witness" --port 0 --log "$(cat "$work/log.vkey")" \
+  >"$work/witness.out" 2>&1 &
+witness_pid=$!
+trap 'kill "$witness_pid" 2>/dev/null || true; rm -rf "$work"' EXIT
+for ((i = 0; i < 100; i++)); do
+  grep -qs serving "$work/witness.out" && break
+  sleep 0.1
+done
+witness_url=$(sed -n 's|.* serving \(http://[^ ]*\)/add-checkpoint .*|\1|p' "$work/witness.out")
+[ -n "$witness_url" ] || { cat "$work/witness.out" >&2; exit 1; }
+GO111MODULE=off GOPATH=/usr/share/gocode GOCACHE="$work/gocache" \
+  go run witness/witness_client.go "$witness_url" "$work"
+kill "$witness_pid"
+wait "$witness_pid" || true
+
 # A supply chain through the CLI, one pack's offline bundle, checked by Go and by verify-bundle.
 sc=$work/supply
 run() { "$pedigree" "$@" --dir "$sc" >/dev/null; }

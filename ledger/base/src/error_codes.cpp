@@ -586,6 +586,33 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"unavailable", 503, "the server cannot answer now (e.g. its database is busy); retry later"},
 
     {"verify.not_a_pack", 400, "the code carries no GTIN and serial (AI 01 + 21) to verify"},
+
+    {"witness.bad_checkpoint", 400,
+     "the add-checkpoint note's text is not a checkpoint (origin, size, root lines)"},
+    {"witness.bad_note", 400,
+     "the add-checkpoint note is not a signed note (control characters, invalid UTF-8, no blank "
+     "line or signature lines)"},
+    {"witness.bad_signature", 403,
+     "the checkpoint carries no valid signature by a key the witness trusts for its origin, or a "
+     "trusted key's signature fails"},
+    {"witness.body_too_large", 400, "the add-checkpoint body is larger than 16 KiB"},
+    {"witness.config", 500,
+     "the witness configuration is wrong (a log key, origin or rate, or a witness name)"},
+    {"witness.conflict", 409,
+     "old is not the size the witness last cosigned for the log; the body is that size "
+     "(text/x.tlog.size)"},
+    {"witness.exists", 409, "the witness directory already exists; init never overwrites it"},
+    {"witness.inconsistent", 422,
+     "the consistency proof does not link the last cosigned checkpoint to the new one, or the same "
+     "size comes with another root"},
+    {"witness.io", 500, "the witness cannot read or write its directory"},
+    {"witness.malformed", 400,
+     "the add-checkpoint body is not \"old N\", base64 proof lines, an empty line and a note"},
+    {"witness.no_checkpoint", 404, "the witness has cosigned no checkpoint for this log"},
+    {"witness.old_too_large", 400, "old is above the checkpoint's size"},
+    {"witness.rate_limited", 429, "the log sent more add-checkpoint requests than its rate allows"},
+    {"witness.too_many_proof_lines", 400, "the consistency proof has more than 63 lines"},
+    {"witness.unknown_log", 404, "the witness is not configured for the checkpoint's origin"},
 });
 
 constexpr bool SortedAndUnique() {

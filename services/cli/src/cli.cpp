@@ -16,6 +16,7 @@ std::vector<Command> AllCommands() {
   for (Command& c : TrialCommands()) all.push_back(std::move(c));
   for (Command& c : ReportCommands()) all.push_back(std::move(c));
   for (Command& c : LedgerReportCommands()) all.push_back(std::move(c));
+  for (Command& c : WitnessCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -78,5 +78,6 @@ std::vector<Command> ScanCommands();
 std::vector<Command> TrialCommands();
 std::vector<Command> ReportCommands();
 std::vector<Command> LedgerReportCommands();
+std::vector<Command> WitnessCommands();
 
 }  // namespace pedigree::services
