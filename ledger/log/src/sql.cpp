@@ -1,5 +1,7 @@
 #include "pedigree/log/sql.h"
 
+#include <cerrno>
+
 namespace pedigree::log {
 namespace sql {
 
@@ -11,13 +13,22 @@ std::string DatabasePath(sqlite3* db) {
   return path ? std::string(path) : std::string();
 }
 
+// Whether the failed system call behind the connection's latest error ran out of space.
+bool OutOfSpace(sqlite3* db) {
+  if (!db) return false;
+  const int err = sqlite3_system_errno(db);
+  return err == ENOSPC || err == EDQUOT;
+}
+
 Error Failure(sqlite3* db, int rc, std::string_view step, std::string_view why) {
   const int primary = rc & 0xff;
   std::string shown(step.substr(0, 60));
   if (step.size() > 60) shown += "...";
-  if (primary == SQLITE_FULL) {
+  if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && OutOfSpace(db))) {
     // A full disk (or SQLite's page limit): the operator frees space and the same write
     // succeeds; nothing of the failed transaction is kept. The message names the file.
+    // SQLite reports ENOSPC as SQLITE_FULL from its writes, but as an I/O error from
+    // others, e.g. SQLITE_IOERR_SHMSIZE when a new connection cannot size the WAL index.
     const std::string path = DatabasePath(db);
     return Error("storage.full", "no space left for " +
                                      (path.empty() ? std::string("the database") : path) +
