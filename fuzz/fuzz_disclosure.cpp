@@ -16,7 +16,7 @@
 #include "pedigree/provenance/trial_seal.h"
 
 using namespace pedigree;
-using namespace pedigree::reports;
+using namespace pedigree::provenance;
 
 namespace {
 

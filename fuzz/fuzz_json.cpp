@@ -8,8 +8,6 @@
 #include "pedigree/base/canonical_json.h"
 
 using namespace pedigree;
-using namespace pedigree::log;
-using namespace pedigree::provenance;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -16,9 +16,7 @@
 #include "pedigree/log/proof.h"
 
 using namespace pedigree;
-using namespace pedigree;
 using namespace pedigree::log;
-using namespace pedigree::provenance;
 
 namespace {
 

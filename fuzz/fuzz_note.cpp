@@ -9,9 +9,7 @@
 #include "pedigree/log/note.h"
 
 using namespace pedigree;
-using namespace pedigree;
 using namespace pedigree::log;
-using namespace pedigree::provenance;
 
 namespace {
 

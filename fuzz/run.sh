@@ -34,9 +34,13 @@ else
   for src in "$root"/fuzz/*.cpp; do targets+=("$(basename "$src" .cpp)"); done
 fi
 
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
 CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$build" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPEDIGREE_FUZZ=ON -DPEDIGREE_BENCH=OFF \
-  -DPEDIGREE_WERROR=ON >/dev/null
+  -DPEDIGREE_WERROR=ON "${launcher[@]}" >/dev/null
 cmake --build "$build" -j "$jobs" --target "${targets[@]}"
 
 # Seeds: real inputs from sample_data and a few strings from the tests. libFuzzer keeps

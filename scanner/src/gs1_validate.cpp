@@ -56,6 +56,9 @@ struct PrefixIndex {
 // with a length comparison.
 inline const AiDefinition* DefinitionOf(std::string_view ai) {
   const PrefixIndex& index = Index();
+  // Callers pass any text (a Digital Link path segment, FindAiByCode's argument): a long
+  // run of digits would overflow `code` before the switch below refused its length.
+  if (ai.size() < 2 || ai.size() > 4) return nullptr;
   int code = 0;
   for (char c : ai) {
     if (!IsDigit(c)) return nullptr;

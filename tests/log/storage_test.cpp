@@ -11,6 +11,7 @@
 #include "pedigree/log/compact_range.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/log/sql.h"
 #include "pedigree/log/sqlite_storage.h"
 #include "pedigree/log/tiles.h"
 
@@ -226,6 +227,54 @@ BOOST_AUTO_TEST_CASE(sqlite_open_detects_tiles_that_do_not_cover_the_entries) {
   auto s = SqliteStorage::Open(dir.file("log.db"), SqliteOptions{});
   BOOST_REQUIRE(!s.has_value());
   BOOST_TEST(s.error().code() == "storage.corrupt");
+}
+
+// SQLITE_FULL (here from SQLite's page limit, which SQLite reports exactly as a full disk)
+// on the entry, tile, derived-state and checkpoint writes is storage.full naming the database file;
+// the failed append keeps nothing and the same append succeeds once there is room again.
+// tests/durability/disk_full.py does the same with a real full filesystem.
+BOOST_AUTO_TEST_CASE(sqlite_full_database_is_storage_full_and_recovers) {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  auto storage = OpenSqlite(path);
+  CompactRange range;
+  BOOST_REQUIRE(AppendRange(*storage, range, 10).has_value());
+  sqlite3* db = storage->handle();
+  BOOST_REQUIRE(ExecError(db, "PRAGMA wal_checkpoint(TRUNCATE)") == "");
+  BOOST_REQUIRE(ExecError(db, "PRAGMA max_page_count = 1") == "");  // clamps to the size now
+
+  CompactRange attempt = range;
+  auto full = AppendRange(*storage, attempt, 2000);  // new entry and full-tile pages
+  BOOST_REQUIRE(!full.has_value());
+  BOOST_TEST(full.error().code() == "storage.full");
+  BOOST_TEST(full.error().message().find(path) != std::string::npos, full.error().message());
+  BOOST_TEST(storage->Size().value() == 10u);
+  BOOST_TEST(!storage->FindIdempotencyKey("key-10").value().has_value());
+  const std::string big_note(20000, 'n');
+  auto checkpoint = storage->StoreCheckpoint({10, range.Root(), big_note});
+  BOOST_REQUIRE(!checkpoint.has_value());
+  BOOST_TEST(checkpoint.error().code() == "storage.full");
+
+  // A write of derived state inside the append's transaction (as the rules make): the
+  // same code, and the entry goes too.
+  BOOST_REQUIRE(ExecError(db, "PRAGMA max_page_count = 1073741823") == "");
+  BOOST_REQUIRE(ExecError(db, "CREATE TABLE derived(v BLOB)") == "");
+  BOOST_REQUIRE(ExecError(db, "PRAGMA wal_checkpoint(TRUNCATE)") == "");
+  BOOST_REQUIRE(ExecError(db, "PRAGMA max_page_count = 1") == "");
+  sql::Connection rules(db);
+  attempt = range;
+  auto derived = AppendRange(*storage, attempt, 1, [&] {
+    return rules.Exec("INSERT INTO derived VALUES(zeroblob(100000))");
+  });
+  BOOST_REQUIRE(!derived.has_value());
+  BOOST_TEST(derived.error().code() == "storage.full");
+  BOOST_TEST(storage->Size().value() == 10u);
+  BOOST_TEST(storage->ReadEntry(10).error().code() == "storage.not_found");
+
+  BOOST_REQUIRE(ExecError(db, "PRAGMA max_page_count = 1073741823") == "");
+  BOOST_REQUIRE(AppendRange(*storage, range, 2000).has_value());
+  BOOST_REQUIRE(storage->StoreCheckpoint({2010, range.Root(), big_note}).has_value());
+  CheckAgainstReference(*storage, 2010);
 }
 
 BOOST_AUTO_TEST_CASE(tile_paths_follow_c2sp_tlog_tiles) {

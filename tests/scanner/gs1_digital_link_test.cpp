@@ -165,6 +165,19 @@ BOOST_AUTO_TEST_CASE(uri_syntax_rules) {
   BOOST_TEST(stem->elements.size() == 2u);
 }
 
+// fuzz_gs1 (CI's fuzz step): a long run of digits where the walk from the right expects an
+// AI overflowed an int while being read as an AI code (UBSan: signed integer overflow).
+// It is no AI, so the link has no primary key.
+BOOST_AUTO_TEST_CASE(a_long_digit_segment_in_an_ai_position_is_no_ai) {
+  for (const char* in : {"https://id.gs1.org/01/09506000134352910/A@C%2F1?34=261231",
+                         "https://id.gs1.org/01/99999999999999999999999/S"}) {
+    BOOST_TEST_CONTEXT(in) {
+      auto d = ParseGs1(in, Opts());
+      BOOST_TEST(!d.has_value());
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(digital_links_in_plain_qr_and_data_matrix_are_read) {
   // ISO/IEC 15424: ]Q1 = QR Code, ]d1 = Data Matrix, neither announcing GS1 element strings;
   // data starting http:// or https:// is a GS1 Digital Link.

@@ -481,6 +481,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"storage.checkpoint_mismatch", 500, "the stored checkpoint does not match the stored tree"},
     {"storage.constraint", 500, "a database constraint refused a write"},
     {"storage.corrupt", 500, "the database is damaged or its rows are inconsistent"},
+    {"storage.full", 507,
+     "the disk holding the ledger is full: nothing of the write was kept; retry when space "
+     "is freed"},
     {"storage.hash_order", 500, "tree hashes are written out of order"},
     {"storage.invalid_argument", 500, "the storage layer was called with inconsistent arguments"},
     {"storage.io", 500, "a database operation failed"},

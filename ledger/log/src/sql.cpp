@@ -1,14 +1,40 @@
 #include "pedigree/log/sql.h"
 
+#include <cerrno>
+
 namespace pedigree::log {
 namespace sql {
 
 namespace {
 
-Error Failure(int rc, std::string_view step, std::string_view why) {
+// The database file of `db`, for messages; empty for a temporary or in-memory database.
+std::string DatabasePath(sqlite3* db) {
+  const char* path = db ? sqlite3_db_filename(db, "main") : nullptr;
+  return path ? std::string(path) : std::string();
+}
+
+// Whether the failed system call behind the connection's latest error ran out of space.
+bool OutOfSpace(sqlite3* db) {
+  if (!db) return false;
+  const int err = sqlite3_system_errno(db);
+  return err == ENOSPC || err == EDQUOT;
+}
+
+Error Failure(sqlite3* db, int rc, std::string_view step, std::string_view why) {
   const int primary = rc & 0xff;
   std::string shown(step.substr(0, 60));
   if (step.size() > 60) shown += "...";
+  if (primary == SQLITE_FULL || (primary == SQLITE_IOERR && OutOfSpace(db))) {
+    // A full disk (or SQLite's page limit): the operator frees space and the same write
+    // succeeds; nothing of the failed transaction is kept. The message names the file.
+    // SQLite reports ENOSPC as SQLITE_FULL from its writes, but as an I/O error from
+    // others, e.g. SQLITE_IOERR_SHMSIZE when a new connection cannot size the WAL index.
+    const std::string path = DatabasePath(db);
+    return Error("storage.full", "no space left for " +
+                                     (path.empty() ? std::string("the database") : path) +
+                                     ": SQL step '" + shown + "' failed: " + std::string(why) +
+                                     " (" + std::to_string(rc) + ")");
+  }
   return Error(
       (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) ? "storage.corrupt" : "storage.io",
       "SQL step '" + shown + "' failed: " + std::string(why) + " (" + std::to_string(rc) + ")");
@@ -18,7 +44,7 @@ Error Failure(int rc, std::string_view step, std::string_view why) {
 
 Error SqlError(sqlite3* db, int rc, std::string_view step) {
   // errmsg describes the connection's latest failure, which is this one for the callers here.
-  return Failure(rc, step, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  return Failure(db, rc, step, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 }
 
 Result<Connection> Connection::Open(const std::string& path, OpenOptions options) {
@@ -51,7 +77,7 @@ Status Connection::Exec(const char* text) {
   if (rc == SQLITE_OK) return Ok();
   const std::string why = message ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
-  return std::unexpected(Failure(rc, text, why));
+  return std::unexpected(Failure(db_, rc, text, why));
 }
 
 Result<Transaction> Transaction::Begin(Connection& db) {

@@ -306,9 +306,20 @@ Result<DerivedAuditReport> AuditDerivedState(log::LogStorage& storage, const std
     report.mismatch_count += *differing;
     report.tables_compared.push_back(table);
   }
-  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
-    return a.index.value_or(UINT64_MAX) < b.index.value_or(UINT64_MAX);
+  // By index, ties in the order found. Not std::stable_sort: clang 19 deprecates the
+  // std::get_temporary_buffer it uses in libstdc++ 12, which breaks the -Werror fuzz build
+  // (docs/fuzzing.md); a sort of positions with a position tie-break is stable too.
+  std::vector<size_t> order(found.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    const uint64_t ia = found[a].index.value_or(UINT64_MAX);
+    const uint64_t ib = found[b].index.value_or(UINT64_MAX);
+    return ia != ib ? ia < ib : a < b;
   });
+  std::vector<DerivedMismatch> sorted;
+  sorted.reserve(found.size());
+  for (size_t i : order) sorted.push_back(std::move(found[i]));
+  found = std::move(sorted);
   if (found.size() > kMaxListedMismatches) found.resize(kMaxListedMismatches);
   report.mismatches = std::move(found);
 

@@ -19,7 +19,7 @@
 namespace pedigree::services {
 namespace {
 
-constexpr int kExitSuspect = 3;
+// 3 SUSPECT is returned by EmitReport (cli_common.h), which every report command shares.
 constexpr int kExitFailed = 4;
 constexpr int kExitUsage = 2;
 

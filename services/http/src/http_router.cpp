@@ -162,6 +162,14 @@ std::string JsonQuote(std::string_view s) {
 HttpResponse ErrorResponse(int status, const Error& error) {
   HttpResponse response;
   response.status = status;
+  if (status == 507) {
+    // storage.full: the client may retry later; the path stays in the server's log.
+    response.body = "{\"error\":{\"code\":" + JsonQuote(error.code()) +
+                    ",\"message\":\"the ledger's disk is full; nothing was recorded; retry "
+                    "later\"}}";
+    response.internal_cause = error.ToString();
+    return response;
+  }
   if (status >= 500) {
     const bool unavailable = status == 503;
     response.body =

@@ -81,6 +81,9 @@ Router DemoRouter() {
   BOOST_REQUIRE(router.Add("GET", "/v1/storage", Access::Public(), [](const HttpRequest&) {
     return ErrorResponse(Error("storage.sqlite", "disk I/O error in /var/lib/pedigree/ledger.db"));
   }));
+  BOOST_REQUIRE(router.Add("POST", "/v1/full", Access::Public(), [](const HttpRequest&) {
+    return ErrorResponse(Error("storage.full", "no space left for /var/lib/pedigree/ledger.db"));
+  }));
   return router;
 }
 
@@ -331,6 +334,22 @@ BOOST_AUTO_TEST_CASE(exceptions_and_5xx_errors_reach_the_log_not_the_client) {
   // The cause of a 5xx is logged with its code, so an operator can act on it.
   BOOST_TEST(f.log.str().find("GET /v1/storage 500 ") != std::string::npos, f.log.str());
   BOOST_TEST(f.log.str().find("storage.sqlite: disk I/O error in /var/lib/pedigree/ledger.db") !=
+                 std::string::npos,
+             f.log.str());
+}
+
+// A full disk is the operator's to fix and the client's to retry: 507 storage.full says so,
+// the path stays in the log.
+BOOST_AUTO_TEST_CASE(a_full_disk_is_507_storage_full_with_the_path_only_in_the_log) {
+  ServerFixture f;
+  auto session = f.Session();
+  Reply full = Exchange(session, {.method = "POST", .target = "/v1/full", .body = "{}"});
+  BOOST_TEST(full.status == 507);
+  BOOST_TEST(ErrorCode(full) == "storage.full");
+  BOOST_TEST(full.body.find("/var/lib") == std::string::npos, full.body);
+  f.server->Stop();
+  BOOST_TEST(f.log.str().find("POST /v1/full 507 ") != std::string::npos, f.log.str());
+  BOOST_TEST(f.log.str().find("storage.full: no space left for /var/lib/pedigree/ledger.db") !=
                  std::string::npos,
              f.log.str());
 }

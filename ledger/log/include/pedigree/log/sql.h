@@ -3,8 +3,8 @@
 // (one execution of a cached statement: bind by position, step, read columns), and
 // transactions and savepoints that roll back unless committed. Every SQLite failure becomes
 // an Error naming the SQL that failed: storage.corrupt for SQLITE_CORRUPT / SQLITE_NOTADB,
-// storage.io otherwise. Not thread-safe: a Connection is used by one thread at a time (its
-// owner's lock or one per thread).
+// storage.full for SQLITE_FULL (naming the database file), storage.io otherwise. Not thread-safe: a
+// Connection is used by one thread at a time (its owner's lock or one per thread).
 #pragma once
 
 #include <sqlite3.h>
@@ -73,8 +73,9 @@ class SqliteStatement {
 namespace sql {
 
 // The Error for SQLite result code `rc` of the SQL `step` on `db` (may be null):
-// storage.corrupt for SQLITE_CORRUPT and SQLITE_NOTADB, storage.io otherwise; the message
-// names the step (its first 60 characters), SQLite's reason and the code.
+// storage.corrupt for SQLITE_CORRUPT and SQLITE_NOTADB, storage.full for SQLITE_FULL (the
+// message names the database file), storage.io otherwise; the message names the step (its first 60
+// characters), SQLite's reason and the code.
 [[nodiscard]] Error SqlError(sqlite3* db, int rc, std::string_view step);
 
 // One execution of a cached statement: bind, then step. Resets the statement and clears
