@@ -69,7 +69,7 @@ constexpr SettingHelp kSettingHelp[] = {
     {"tls_key", "PEM private key of tls_cert"},
     {"max_body_bytes", "largest request body accepted"},
     {"max_dataset_bytes", "largest trial dataset upload accepted"},
-    {"rate_limit", "requests per second per token or address (0: unlimited)"},
+    {"rate_limit", "requests per second per token, burst one second (0: off)"},
     {"access_log", "file to append one line per request to (empty: none)"},
     {"responder_gln", "GLN this node answers verification requests as"},
     {"sponsor_store", "the sponsor's trial record store, SQLite (empty: none)"},
