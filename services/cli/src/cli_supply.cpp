@@ -463,11 +463,12 @@ int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
   // A revocation takes no validity period and holds no key.
   auto args =
       revoke
-          ? Args::Parse(argv, 2, {"dir", "authority-key", "id", "public-key", "key", "revoked-at"})
+          ? Args::Parse(argv, 2, {"dir", "authority-key", "id", "public-key", "key", "revoked-at"},
+                        {"json"})
           : Args::Parse(
                 argv, 2,
                 {"dir", "authority-key", "id", "public-key", "key", "valid-from", "valid-until"},
-                {"hold"});
+                {"hold", "json"});
   if (!args) return PrintError(io.err, args.error());
   for (const char* required : {"authority-key", "id"}) {
     if (!args->has(required))
@@ -498,6 +499,13 @@ int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
     if (auto held = (*node)->HoldKey(id, *key->private_key); !held)
       return PrintError(io.err, held.error());
   }
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object()
+                          .set("kind", JsonValue(kind))
+                          .set("id", JsonValue(id))
+                          .set("index", JsonValue(static_cast<int64_t>(*index))));
+    return 0;
+  }
   io.out << kind << ": " << id << " recorded as ledger entry " << *index << "\n";
   return 0;
 }
@@ -506,7 +514,7 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 2,
                           {"dir", "authority-key", "id", "name", "roles", "prefixes", "glns",
                            "public-key", "key", "valid-from"},
-                          {"hold"});
+                          {"hold", "json"});
   if (!args) return PrintError(io.err, args.error());
   for (const char* required : {"authority-key", "id", "name", "roles"}) {
     if (!args->has(required))
@@ -537,6 +545,14 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   if (args->has("hold") && org_key) {
     if (auto held = (*node)->HoldKey(*args->get("id"), *org_key); !held)
       return PrintError(io.err, held.error());
+  }
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object()
+                          .set("kind", JsonValue("org.register"))
+                          .set("id", JsonValue(*args->get("id")))
+                          .set("index", JsonValue(static_cast<int64_t>(*index)))
+                          .set("held", JsonValue(args->has("hold"))));
+    return 0;
   }
   io.out << "org register: " << *args->get("id") << " recorded as ledger entry " << *index
          << (args->has("hold") ? "; this node holds its key" : "") << "\n";
@@ -572,7 +588,7 @@ std::vector<Command> SupplyCommands() {
                       "  --public-key B64\n"
                       "                 its public key, when the node does not hold the key\n"
                       "  --valid-from T the key's start, RFC 3339 (default: now)\n" +
-                          kDirHelp,
+                          kDirHelp + kJsonHelp,
                       "org register --authority-key authority-key.pem --id acme --name \"Acme "
                       "Pharma\" --roles manufacturer --prefixes 9506000 --key acme.pem --hold"});
   commands.push_back(
@@ -590,7 +606,7 @@ std::vector<Command> SupplyCommands() {
        "  --valid-from T the key's start, RFC 3339 (default: now)\n"
        "  --valid-until T\n"
        "                 the key's end (default: none)\n" +
-           kDirHelp,
+           kDirHelp + kJsonHelp,
        "org key-add --authority-key authority-key.pem --id acme --key acme-2027.pem --hold"});
   commands.push_back(
       {"org key-revoke",
@@ -604,7 +620,7 @@ std::vector<Command> SupplyCommands() {
        "  --public-key B64\n"
        "                 the public key to revoke\n"
        "  --revoked-at T when it stops being valid, RFC 3339 (default: now)\n" +
-           kDirHelp,
+           kDirHelp + kJsonHelp,
        "org key-revoke --authority-key authority-key.pem --id acme --public-key "
        "MCowBQYDK2VwAyEA..."});
   commands.push_back(

@@ -139,6 +139,19 @@ BOOST_AUTO_TEST_CASE(json_and_format_json_print_the_same_bytes) {
       BOOST_TEST(json.out == inline_format.out);
     }
   }
+  // The registry commands, which print a line for people by default.
+  Run registered =
+      Cli({"org", "register", "--dir", dir, "--authority-key", dir + "/authority-key.pem", "--id",
+           "acme", "--name", "Acme", "--roles", "manufacturer", "--key", key, "--json"});
+  BOOST_REQUIRE_MESSAGE(registered.rc == 0, registered.err);
+  BOOST_TEST(ParseJson(registered.out).value().find("kind")->as_string() == "org.register");
+  const std::string key2 = tmp / "k2.pem";
+  BOOST_REQUIRE(Cli({"keygen", "--out", key2}).rc == 0);
+  Run added = Cli({"org", "key-add", "--dir", dir, "--authority-key", dir + "/authority-key.pem",
+                   "--id", "acme", "--key", key2, "--format", "json"});
+  BOOST_REQUIRE_MESSAGE(added.rc == 0, added.err);
+  BOOST_TEST(ParseJson(added.out).value().find("kind")->as_string() == "org.key_add");
+
   // Where --json is the switch, --format takes only json.
   Run text = Cli({"gs1", "check-digit", "950600013435", "--format", "text"});
   BOOST_TEST(text.rc == 2);
