@@ -243,7 +243,7 @@ int LogConsistency(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int LogEntry(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index"}, {"json"}));
   PEDIGREE_TRY_ASSIGN(index, args->number("index"));
   if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
   PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
@@ -255,7 +255,7 @@ int LogEntry(const std::vector<std::string>& argv, CliIo& io) {
 // Read-only and without the writer lock, like `report audit`: a database that a node would
 // refuse to open (an edited entry, a tampered registry) is what this must describe.
 int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir"}, {"json"}));
   std::ifstream vkey_file(std::filesystem::path(args->dir()) / log::kLogVerifierKeyFile);
   std::string vkey_text;
   if (!vkey_file || !std::getline(vkey_file, vkey_text)) {
@@ -364,10 +364,14 @@ std::vector<Command> LedgerCommands() {
            kDirHelp,
        "log consistency --from 10 --to 42"},
       {"log entry", "log entry --index N                   print a stored entry", LogEntry,
-       "  --index N      the entry's index (required)\n" + kDirHelp, "log entry --index 0"},
+       "  --index N      the entry's index (required)\n"
+       "  --json         accepted; the output is the entry, a JSON envelope\n" +
+           kDirHelp,
+       "log entry --index 0"},
       {"log audit",
        "log audit                             recompute and verify everything, replay the rules",
-       LogAudit, kDirHelp, "log audit --dir ./ledger"},
+       LogAudit, "  --json         accepted; the output is always JSON\n" + kDirHelp,
+       "log audit --dir ./ledger"},
   };
 }
 

@@ -85,7 +85,7 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
 
 // `pedigree bundle pack|container CODE -o FILE`
 int Bundle(const std::vector<std::string>& argv, CliIo& io, bool container) {
-  auto args = Args::Parse(argv, 2, {"dir", "o", "out"});
+  auto args = Args::Parse(argv, 2, {"dir", "o", "out"}, {"json"});
   if (!args) return Error(io, args.error());
   auto code =
       OnePositional(*args, container ? "SSCC (any scanner form)" : "pack code (any scanner form)");
@@ -178,7 +178,7 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
 // size, 4 when the log key signed a false index (omitted entries: the operator's misbehaviour,
 // provable by this signed file), 1 on other errors (also a signature not by this log's key).
 int LogCheckIndex(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir"});
+  auto args = Args::Parse(argv, 2, {"dir"}, {"json"});
   if (!args) return Error(io, args.error());
   auto file = OnePositional(*args, "file holding a signed evidence index (a bundle)");
   if (!file) return Error(io, file.error());
@@ -238,14 +238,16 @@ std::vector<Command> ReportCommands() {
        [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, false); },
        "  CODE           the pack's code in any scanner form\n"
        "  -o FILE, --out FILE\n"
-       "                 where to write the bundle (default: standard output)\n" +
+       "                 where to write the bundle (default: standard output)\n"
+       "  --json         accepted; the output is always JSON\n" +
            kDirHelp,
        "bundle pack '(01)09506000134352(21)A1' -o a1.bundle.json"},
       {"bundle container", "bundle container SSCC -o FILE   (a case's or pallet's offline bundle)",
        [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, true); },
        "  SSCC           the case's or pallet's SSCC in any scanner form\n"
        "  -o FILE, --out FILE\n"
-       "                 where to write the bundle (default: standard output)\n" +
+       "                 where to write the bundle (default: standard output)\n"
+       "  --json         accepted; the output is always JSON\n" +
            kDirHelp,
        "bundle container '(00)095060001000000017' -o pallet.bundle.json"},
       {"verify-bundle",
@@ -266,7 +268,8 @@ std::vector<Command> ReportCommands() {
        "log check-index FILE   hold a bundle's signed evidence index against this ledger (exit 0 "
        "it holds, 4 the log signed a false index)",
        LogCheckIndex,
-       "  FILE           a bundle, or a JSON object with evidenceIndex and its signature\n" +
+       "  FILE           a bundle, or a JSON object with evidenceIndex and its signature\n"
+       "  --json         accepted; the output is always JSON\n" +
            kDirHelp,
        "log check-index a1.bundle.json --dir ./ledger"},
   };

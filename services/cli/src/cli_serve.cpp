@@ -341,14 +341,18 @@ int TokenIssue(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TokenRevoke(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "id"});
+  auto args = Args::Parse(argv, 2, {"dir", "id"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
   auto id = args->required("id");
   if (!id) return PrintError(io.err, id.error());
   auto store = TokenStore::Open(TokensPath(args->dir()));
   if (!store) return PrintError(io.err, store.error());
   if (auto ok = (*store)->Revoke(*id); !ok) return PrintError(io.err, ok.error());
-  io.out << "revoked " << *id << "\n";
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object().set("revoked", JsonValue(*id)));
+  } else {
+    io.out << "revoked " << *id << "\n";
+  }
   return 0;
 }
 
@@ -434,7 +438,8 @@ std::vector<Command> ServeCommands() {
            kDirHelp,
        "token issue --org acme --roles manufacturer --label line-1"},
       {"token revoke", "token revoke --id ID", TokenRevoke,
-       "  --id ID        the token's id, as token list shows it (required)\n" + kDirHelp,
+       "  --id ID        the token's id, as token list shows it (required)\n" + kDirHelp +
+           kJsonHelp,
        "token revoke --id 3f9c2a"},
       {"token list", "token list [--org ORG]", TokenList,
        "  --org ORG      only this organisation's tokens (default: all)\n"

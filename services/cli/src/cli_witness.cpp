@@ -14,7 +14,7 @@ namespace pedigree::services {
 namespace {
 
 int WitnessInit(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "name"});
+  auto args = Args::Parse(argv, 2, {"dir", "name"}, {"json"});
   if (!args) return PrintError(io.err, args.error()), 2;
   auto dir = args->required("dir");
   if (!dir) return PrintError(io.err, dir.error()), 2;
@@ -22,7 +22,11 @@ int WitnessInit(const std::vector<std::string>& argv, CliIo& io) {
   if (!name) return PrintError(io.err, name.error()), 2;
   auto vkey = log::Witness::Init(*dir, *name);
   if (!vkey) return PrintError(io.err, vkey.error());
-  io.out << *vkey << "\n";
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object().set("verifier_key", JsonValue(*vkey)));
+  } else {
+    io.out << *vkey << "\n";
+  }
   return 0;
 }
 
@@ -124,7 +128,8 @@ std::vector<Command> WitnessCommands() {
        "witness init --dir D --name NAME   new witness key and state; prints its verifier key",
        WitnessInit,
        "  --dir D        the witness's directory (required)\n"
-       "  --name NAME    the witness's key name, as in its verifier key (required)\n",
+       "  --name NAME    the witness's key name, as in its verifier key (required)\n"
+       "  --json         print {\"verifier_key\"} instead of the bare key\n",
        "witness init --dir ./witness --name witness.example.org"},
       {"witness serve",
        "witness serve --dir D [--port P] [--bind A] --log VKEY [--log VKEY..] [--config FILE] "
