@@ -45,3 +45,30 @@ install(FILES
   ${CMAKE_CURRENT_BINARY_DIR}/pedigreeConfig.cmake
   ${CMAKE_CURRENT_BINARY_DIR}/pedigreeConfigVersion.cmake
   DESTINATION ${pedigree_cmake_dir})
+
+# What an operator installs besides the binary, made from the CLI's own command table at
+# build time (one source of truth; tests/services/cli/cli_help_test.cpp holds the table to
+# the parsers): the man page, bash completion and the example `serve` settings, plus the
+# systemd unit. tests/install/run.sh checks them (docs/building.md, docs/operations.md).
+set(pedigree_generated ${CMAKE_CURRENT_BINARY_DIR}/generated)
+add_custom_command(
+  OUTPUT ${pedigree_generated}/pedigree.1 ${pedigree_generated}/completion/pedigree
+    ${pedigree_generated}/pedigree.conf.example
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${pedigree_generated}/completion
+  COMMAND pedigree help --man > ${pedigree_generated}/pedigree.1
+  COMMAND pedigree help --completion bash > ${pedigree_generated}/completion/pedigree
+  COMMAND pedigree help --config-example > ${pedigree_generated}/pedigree.conf.example
+  DEPENDS pedigree
+  COMMENT "Generating pedigree.1, bash completion and pedigree.conf.example from the CLI"
+  VERBATIM)
+add_custom_target(pedigree_operator_files ALL
+  DEPENDS ${pedigree_generated}/pedigree.1 ${pedigree_generated}/completion/pedigree
+    ${pedigree_generated}/pedigree.conf.example)
+configure_file(packaging/pedigree.service.in ${pedigree_generated}/pedigree.service @ONLY)
+
+install(FILES ${pedigree_generated}/pedigree.1 DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${pedigree_generated}/completion/pedigree
+  DESTINATION ${CMAKE_INSTALL_DATAROOTDIR}/bash-completion/completions)
+install(FILES ${pedigree_generated}/pedigree.conf.example DESTINATION ${CMAKE_INSTALL_DOCDIR})
+install(FILES ${pedigree_generated}/pedigree.service
+  DESTINATION lib/systemd/system)

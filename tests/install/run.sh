@@ -5,6 +5,9 @@
 #   consumer/           pedigree::log and pedigree::scanner (the docs/building.md example);
 #   services_consumer/  pedigree::cli from the `services` component, whose `help` must
 #                       match the installed `pedigree` binary's.
+# and checks the operator files installed with the binary: the man page renders, the bash
+# completion completes, the example settings (uncommented) are accepted by `serve --check`
+# and `systemd-analyze verify` accepts the unit (each tool's check is skipped without it).
 # It proves that find_package(pedigree) gives working targets: headers, C++23, and the
 # static libraries' private link dependencies, and that docs/building.md shows
 # consumer/CMakeLists.txt as it is. Downloads nothing. CTest runs it as
@@ -53,3 +56,54 @@ configure_and_build consumer "$@"
 configure_and_build services_consumer "$@"
 diff <("$stage/bin/pedigree" help 2>&1) <("$work/services_consumer/services_consumer" help 2>&1)
 echo "ok   services_consumer help = installed pedigree help"
+
+# The operator files (cmake/PedigreeInstall.cmake).
+man_page=$stage/share/man/man1/pedigree.1
+completion=$stage/share/bash-completion/completions/pedigree
+config_example=$stage/share/doc/pedigree/pedigree.conf.example
+unit=$stage/lib/systemd/system/pedigree.service
+for f in "$man_page" "$completion" "$config_example" "$unit"; do
+  [[ -s $f ]] || { echo "not installed: $f" >&2; exit 1; }
+done
+echo "ok   man page, bash completion, pedigree.conf.example and pedigree.service installed"
+
+if command -v man >/dev/null; then
+  rendered=$(MANWIDTH=80 man -l "$man_page" 2>"$work/man.err")
+elif command -v nroff >/dev/null; then
+  rendered=$(nroff -man "$man_page" 2>"$work/man.err")
+else
+  rendered=
+  echo "skip man page rendering: neither man nor nroff"
+fi
+if [[ -n ${rendered:-} || -s $work/man.err ]]; then
+  if [[ -s $work/man.err || $rendered != *"log audit"* ]]; then
+    cat "$work/man.err" >&2
+    echo "pedigree.1 does not render" >&2
+    exit 1
+  fi
+  echo "ok   pedigree.1 renders"
+fi
+
+completed=$(bash -c 'source "$1"; COMP_WORDS=(pedigree ver); COMP_CWORD=1; _pedigree
+  echo "${COMPREPLY[*]}"; COMP_WORDS=(pedigree log prove --in); COMP_CWORD=3; _pedigree
+  echo "${COMPREPLY[*]}"' _ "$completion")
+if [[ $completed != *verify* || $completed != *--index* ]]; then
+  echo "bash completion: 'pedigree ver' and 'log prove --in' gave: $completed" >&2
+  exit 1
+fi
+echo "ok   bash completion: pedigree ver -> verify"
+
+# Every setting of the example, uncommented, is one serve accepts.
+sed 's/^# //' "$config_example" >"$work/pedigree.conf"
+"$stage/bin/pedigree" serve --dir "$work/no-ledger" --config "$work/pedigree.conf" --check
+echo "ok   pedigree.conf.example uncommented passes serve --check"
+
+if command -v systemd-analyze >/dev/null; then
+  # The unit names the configured prefix's binary; verify it against the staged one.
+  bindir=$(sed -n 's|^ExecStart=\(.*\)/pedigree serve .*|\1|p' "$unit")
+  sed "s|$bindir/pedigree|$stage/bin/pedigree|g" "$unit" >"$work/pedigree.service"
+  systemd-analyze verify --man=no "$work/pedigree.service"
+  echo "ok   systemd-analyze verify pedigree.service"
+else
+  echo "skip systemd-analyze verify: no systemd-analyze"
+fi

@@ -2,17 +2,25 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "pedigree/base/error_codes.h"
+#include "pedigree/log/note.h"
 #include "pedigree/reports/html.h"
 
 namespace pedigree::services {
+namespace {
+thread_local Args::Accepted* accepted_sink = nullptr;
+}  // namespace
+
+void Args::RecordAccepted(Accepted* sink) { accepted_sink = sink; }
 
 Result<Args> Args::Parse(const std::vector<std::string>& args, size_t first,
                          const std::set<std::string>& options, const std::set<std::string>& flags) {
+  if (accepted_sink) *accepted_sink = Accepted{options, flags};
   Args parsed;
   for (size_t i = first; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -27,6 +35,29 @@ Result<Args> Args::Parse(const std::vector<std::string>& args, size_t first,
       }
       if (flags.count(name)) {
         parsed.values_[name] = "true";
+        continue;
+      }
+      // One machine-output convention (docs/cli.md): --json and --format json mean the same.
+      if (name == "json" && options.count("format")) {
+        parsed.values_["format"] = "json";
+        continue;
+      }
+      if (name == "format" && flags.count("json") && !options.count("format")) {
+        std::string value;
+        if (inline_value) {
+          value = *inline_value;
+        } else if (i + 1 < args.size()) {
+          value = args[++i];
+        } else {
+          return Fail(Error("cli.usage", "option --format needs a value").at_field(name));
+        }
+        if (value != "json") {
+          return Fail(
+              Error("cli.usage",
+                    "--format here accepts only json (alias of --json), not '" + value + "'")
+                  .at_field(name));
+        }
+        parsed.values_["json"] = "true";
         continue;
       }
       if (!options.count(name)) {
@@ -137,6 +168,39 @@ int PrintError(std::ostream& err, const Error& error) {
   PrintJson(err, wrapper);
   // docs/cli.md: exit 2 for a usage error, whichever command finds it; 1 for a failed operation.
   return error.code() == "cli.usage" ? 2 : 1;
+}
+
+std::string CommandHelp(const Command& c) {
+  std::string text = "usage: pedigree " + c.usage + "\n\noptions:\n" + c.options +
+                     "  -h, --help     print this help\n";
+  if (!c.example.empty()) text += "\nexample:\n  pedigree " + c.example + "\n";
+  return text;
+}
+
+Result<std::string> ResolveVerifierKey(const std::string& value, const std::string& option) {
+  std::error_code ec;
+  if (std::filesystem::is_regular_file(value, ec)) {
+    std::ifstream file(value, std::ios::binary);
+    std::ostringstream buffer;
+    if (!file || !(buffer << file.rdbuf())) {
+      return Fail(Error("cli.io", "cannot read " + value).at_field(option));
+    }
+    std::string text = buffer.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' '))
+      text.pop_back();
+    if (auto parsed = log::NoteVerifier::Parse(text); !parsed) {
+      return Fail(parsed.error().with_context("--" + option + " file " + value));
+    }
+    return text;
+  }
+  if (auto parsed = log::NoteVerifier::Parse(value); !parsed) {
+    return Fail(Error("cli.usage", "--" + option + " '" + value +
+                                       "' is neither a readable file nor a verifier key "
+                                       "(name+hex+base64): " +
+                                       parsed.error().message())
+                    .at_field(option));
+  }
+  return value;
 }
 
 Result<std::string> ReadInput(const std::string& path, std::istream& in) {

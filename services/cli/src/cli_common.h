@@ -33,6 +33,14 @@ class Args {
   // The ledger directory: --dir, else $PEDIGREE_DIR, else ./pedigree-data.
   std::string dir() const;
 
+  // What one Parse call accepts; the help test compares it with each command's help.
+  struct Accepted {
+    std::set<std::string> options;
+    std::set<std::string> flags;
+  };
+  // While set (tests), every Parse on this thread records what it accepts into `*sink`.
+  static void RecordAccepted(Accepted* sink);
+
  private:
   std::map<std::string, std::string> values_;
   std::vector<std::string> positionals_;
@@ -50,7 +58,31 @@ struct Command {
   std::string name;   // "log append"
   std::string usage;  // one line of help
   CommandFn run;
+  // `pedigree CMD --help`, the man page and the bash completion are made from these:
+  // `options` has one line per option ("  --name V   meaning (default: ...)"), `example`
+  // one invocation without the leading "pedigree ".
+  std::string options = {};
+  std::string example = {};
 };
+
+// Option help lines many commands share.
+inline const std::string kDirHelp =
+    "  --dir D        ledger directory (default: $PEDIGREE_DIR, else ./pedigree-data)\n";
+inline const std::string kJsonHelp =
+    "  --json         machine output, one line of JSON (alias: --format json)\n";
+inline const std::string kReportHelp =
+    "  --format F     json, text or html (--json: alias for --format json)\n"
+    "  -o FILE, --out FILE\n"
+    "                 write the report to FILE (default: standard output)\n";
+
+// The text `pedigree CMD --help` prints.
+std::string CommandHelp(const Command& command);
+
+// A log verifier key given to --trust (or --witness): the contents of the file named, when
+// there is one, else the argument itself as a note verifier key (name+hex+base64). A value
+// that is neither is a usage error naming both readings.
+[[nodiscard]] Result<std::string> ResolveVerifierKey(const std::string& value,
+                                                     const std::string& option);
 
 // "a,b,,c" -> {a, b, c}: a comma-separated option value, empty items dropped.
 std::vector<std::string> SplitList(const std::string& text);
@@ -68,6 +100,9 @@ int EmitReport(const Args& args, const JsonValue& report, CliIo& io,
 
 // Reads a whole file, or standard input for "-".
 [[nodiscard]] Result<std::string> ReadInput(const std::string& path, std::istream& in);
+
+// `pedigree help --config-example`: every `serve` setting, commented, with its default.
+std::string ServeConfigExample();
 
 // Commands contributed by each area; cli.cpp gathers them.
 std::vector<Command> LedgerCommands();

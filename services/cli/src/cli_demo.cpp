@@ -44,7 +44,11 @@ int Demo(const std::vector<std::string>& argv, CliIo& io) {
 }  // namespace
 
 std::vector<Command> DemoCommands() {
-  return {{"demo", "demo [--dir D] [--packs-per-batch N]  end-to-end supply-chain scenario", Demo}};
+  return {{"demo", "demo [--dir D] [--packs-per-batch N]  end-to-end supply-chain scenario", Demo,
+           "  --dir D        where to create the demo ledger (default: ./demo)\n"
+           "  --packs-per-batch N\n"
+           "                 packs commissioned per batch (default: the scenario's own)\n",
+           "demo --dir /tmp/pedigree-demo"}};
 }
 
 }  // namespace pedigree::services

@@ -34,8 +34,8 @@ JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }
 // A plain log by default; --supply-chain attaches the provenance model, governed by the
 // consortium authority key given (--authority-public-key) or generated here.
 int Init(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(
-      args, Args::Parse(argv, 1, {"dir", "origin", "authority-public-key"}, {"supply-chain"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"dir", "origin", "authority-public-key"},
+                                        {"supply-chain", "json"}));
   PEDIGREE_TRY_ASSIGN(origin, args->required("origin"));
   auto out = JsonValue::Object();
   out.set("dir", JsonValue(args->dir()));
@@ -69,7 +69,7 @@ int Init(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int Keygen(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"out"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"out"}, {"json"}));
   PEDIGREE_TRY_ASSIGN(path, args->required("out"));
   log::PrivateKey key = log::PrivateKey::Generate();
   if (auto saved = key.SavePem(*path); !saved) return PrintError(io.err, saved.error());
@@ -81,9 +81,59 @@ int Keygen(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// `key show FILE [--name N] [--json]`: the public half of a PEM key, and with --name its note
+// verifier key (what --trust and witnesses take). Works on any readable key; a private key
+// readable by others than its owner is shown with a warning on standard error.
+int KeyShow(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"name"}, {"json"}));
+  if (args->positionals().size() != 1) {
+    return PrintError(io.err, Error("cli.usage", "usage: key show FILE [--name N] [--json]"));
+  }
+  const std::string& path = args->positionals()[0];
+  PEDIGREE_TRY_ASSIGN(text, ReadInput(path, io.in));
+  std::optional<log::PublicKey> key;
+  if (text->find("PRIVATE KEY") != std::string::npos) {
+    PEDIGREE_TRY_ASSIGN(priv, log::PrivateKey::FromPem(*text));
+    key = priv->public_key();
+    std::error_code ec;
+    auto perms = std::filesystem::status(path, ec).permissions();
+    using P = std::filesystem::perms;
+    if (!ec && path != "-" && (perms & (P::group_all | P::others_all)) != P::none) {
+      io.err << "pedigree: warning: private key " << path
+             << " is readable by others than its owner (chmod 600 it)\n";
+    }
+  } else {
+    PEDIGREE_TRY_ASSIGN(pub, log::PublicKey::FromPem(*text));
+    key = *pub;
+  }
+  std::optional<std::string> verifier;
+  if (auto name = args->get("name")) {
+    if (!log::IsValidNoteKeyName(*name)) {
+      return PrintError(io.err, Error("cli.usage", "--name '" + *name +
+                                                       "' is not a note key name (non-empty, "
+                                                       "no spaces, no '+')")
+                                    .at_field("name"));
+    }
+    verifier = log::NoteVerifier(*name, log::NoteKeyType::kEd25519, *key).ToString();
+  }
+  if (args->has("json")) {
+    auto out = JsonValue::Object();
+    out.set("public_key", JsonValue(ToBase64(key->raw())));
+    out.set("fingerprint", JsonValue(key->Fingerprint()));
+    if (verifier) out.set("verifier_key", JsonValue(*verifier));
+    PrintJson(io.out, out);
+    return 0;
+  }
+  io.out << "public key:   " << ToBase64(key->raw()) << "\n"
+         << "fingerprint:  " << key->Fingerprint() << "\n";
+  if (verifier) io.out << "verifier key: " << *verifier << "\n";
+  return 0;
+}
+
 // Payloads are one JSON object, or an array of objects appended in order.
 int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "key", "idempotency-key"}, {"signed"}));
+  PEDIGREE_TRY_ASSIGN(args,
+                      Args::Parse(argv, 2, {"dir", "key", "idempotency-key"}, {"signed", "json"}));
   std::string input_path = args->positionals().empty() ? "-" : args->positionals()[0];
   PEDIGREE_TRY_ASSIGN(text, ReadInput(input_path, io.in));
   bool presigned = args->has("signed");
@@ -155,7 +205,7 @@ int LogCheckpoint(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int LogProve(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index", "size"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index", "size"}, {"json"}));
   PEDIGREE_TRY_ASSIGN(index, args->number("index"));
   if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
   PEDIGREE_TRY_ASSIGN(size, args->number("size"));
@@ -172,7 +222,7 @@ int LogProve(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int LogConsistency(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "from", "to"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "from", "to"}, {"json"}));
   PEDIGREE_TRY_ASSIGN(from, args->number("from"));
   PEDIGREE_TRY_ASSIGN(to, args->number("to"));
   if (!*from || !*to) {
@@ -193,7 +243,7 @@ int LogConsistency(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int LogEntry(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index"}, {"json"}));
   PEDIGREE_TRY_ASSIGN(index, args->number("index"));
   if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
   PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
@@ -205,7 +255,7 @@ int LogEntry(const std::vector<std::string>& argv, CliIo& io) {
 // Read-only and without the writer lock, like `report audit`: a database that a node would
 // refuse to open (an edited entry, a tampered registry) is what this must describe.
 int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir"}, {"json"}));
   std::ifstream vkey_file(std::filesystem::path(args->dir()) / log::kLogVerifierKeyFile);
   std::string vkey_text;
   if (!vkey_file || !std::getline(vkey_file, vkey_text)) {
@@ -266,22 +316,62 @@ std::vector<Command> LedgerCommands() {
   return {
       {"init",
        "init --origin NAME [--dir D] [--supply-chain [--authority-public-key B64]]  new ledger",
-       Init},
+       Init,
+       "  --origin NAME  the log's origin line, signed into every checkpoint (required)\n" +
+           kDirHelp +
+           "  --supply-chain attach the provenance model (default: a plain log)\n"
+           "  --authority-public-key B64\n"
+           "                 the consortium authority's Ed25519 public key (default: generate\n"
+           "                 one and save it as DIR/authority-key.pem)\n"
+           "  --json         accepted; the output is always JSON\n",
+       "init --origin example.org/pedigree --dir ./ledger --supply-chain"},
       {"keygen", "keygen --out FILE                     new Ed25519 key (PKCS#8 PEM, mode 0600)",
-       Keygen},
+       Keygen,
+       "  --out FILE     where to write the private key (required)\n"
+       "  --json         accepted; the output is always JSON\n",
+       "keygen --out acme.pem"},
+      {"key show",
+       "key show FILE [--name N] [--json]     public key (and note verifier key) of a PEM key",
+       KeyShow,
+       "  FILE           an Ed25519 key in PEM, private (PKCS#8) or public\n"
+       "  --name N       also print the note verifier key for the key name N\n" +
+           kJsonHelp,
+       "key show ./ledger/log-key.pem --name example.org/pedigree"},
       {"log append",
        "log append --key FILE [--idempotency-key K] [FILE|-]   sign and append JSON payload(s); "
        "--signed appends envelopes as given",
-       LogAppend},
+       LogAppend,
+       "  FILE|-         a JSON payload object or array of them (default: standard input)\n"
+       "  --key FILE     the signer's private key in PEM (required without --signed)\n"
+       "  --signed       the input is signed envelopes, one per line, appended as given\n"
+       "  --idempotency-key K\n"
+       "                 a retry with the same key returns the first index (single entry)\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "log append --key acme.pem payload.json"},
       {"log checkpoint", "log checkpoint                        sign and print the checkpoint note",
-       LogCheckpoint},
-      {"log prove", "log prove --index N [--size S]        inclusion proof", LogProve},
-      {"log consistency", "log consistency --from A --to B       consistency proof",
-       LogConsistency},
-      {"log entry", "log entry --index N                   print a stored entry", LogEntry},
+       LogCheckpoint, kDirHelp, "log checkpoint --dir ./ledger"},
+      {"log prove", "log prove --index N [--size S]        inclusion proof", LogProve,
+       "  --index N      the entry's index (required)\n"
+       "  --size S       the tree size to prove against (default: the current size)\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "log prove --index 3"},
+      {"log consistency", "log consistency --from A --to B       consistency proof", LogConsistency,
+       "  --from A       the older tree size (required)\n"
+       "  --to B         the newer tree size (required)\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "log consistency --from 10 --to 42"},
+      {"log entry", "log entry --index N                   print a stored entry", LogEntry,
+       "  --index N      the entry's index (required)\n"
+       "  --json         accepted; the output is the entry, a JSON envelope\n" +
+           kDirHelp,
+       "log entry --index 0"},
       {"log audit",
        "log audit                             recompute and verify everything, replay the rules",
-       LogAudit},
+       LogAudit, "  --json         accepted; the output is always JSON\n" + kDirHelp,
+       "log audit --dir ./ledger"},
   };
 }
 

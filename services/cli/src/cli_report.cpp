@@ -85,7 +85,7 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
 
 // `pedigree bundle pack|container CODE -o FILE`
 int Bundle(const std::vector<std::string>& argv, CliIo& io, bool container) {
-  auto args = Args::Parse(argv, 2, {"dir", "o", "out"});
+  auto args = Args::Parse(argv, 2, {"dir", "o", "out"}, {"json"});
   if (!args) return Error(io, args.error());
   auto code =
       OnePositional(*args, container ? "SSCC (any scanner form)" : "pack code (any scanner form)");
@@ -136,7 +136,7 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
   if (!file) return Error(io, file.error());
   auto trust = args->required("trust");
   if (!trust) return Error(io, trust.error());
-  auto vkey = ReadTrimmed(*trust, io);
+  auto vkey = ResolveVerifierKey(*trust, "trust");
   if (!vkey) return Error(io, vkey.error());
   auto log = log::NoteVerifier::Parse(*vkey);
   if (!log) return Error(io, log.error().with_context("--trust " + *trust));
@@ -150,7 +150,7 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
     std::stringstream list(*w);
     std::string path;
     while (std::getline(list, path, ',')) {
-      auto text = ReadTrimmed(path, io);
+      auto text = ResolveVerifierKey(path, "witness");
       if (!text) return Error(io, text.error());
       auto witness = log::NoteVerifier::Parse(*text);
       if (!witness) return Error(io, witness.error().with_context("--witness " + path));
@@ -178,7 +178,7 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
 // size, 4 when the log key signed a false index (omitted entries: the operator's misbehaviour,
 // provable by this signed file), 1 on other errors (also a signature not by this log's key).
 int LogCheckIndex(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir"});
+  auto args = Args::Parse(argv, 2, {"dir"}, {"json"});
   if (!args) return Error(io, args.error());
   auto file = OnePositional(*args, "file holding a signed evidence index (a bundle)");
   if (!file) return Error(io, file.error());
@@ -223,23 +223,55 @@ std::vector<Command> ReportCommands() {
       {"report pack",
        "report pack CODE [--format json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 "
        "SUSPECT, 4 FAILED)",
-       ReportPack},
+       ReportPack,
+       "  CODE           the pack's code in any scanner form (GS1 element string, Digital Link)\n" +
+           kReportHelp + kDirHelp,
+       "report pack '(01)09506000134352(21)A1' --format text"},
       {"report container",
        "report container SSCC [--format json|text|html] [-o FILE]   (a case or pallet; exit "
        "codes as report pack)",
-       ReportContainer},
+       ReportContainer,
+       "  SSCC           the case's or pallet's SSCC in any scanner form\n" + kReportHelp +
+           kDirHelp,
+       "report container '(00)095060001000000017' --format html -o pallet.html"},
       {"bundle pack", "bundle pack CODE -o FILE   (offline bundle pedigree-bundle/v2)",
-       [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, false); }},
+       [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, false); },
+       "  CODE           the pack's code in any scanner form\n"
+       "  -o FILE, --out FILE\n"
+       "                 where to write the bundle (default: standard output)\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "bundle pack '(01)09506000134352(21)A1' -o a1.bundle.json"},
       {"bundle container", "bundle container SSCC -o FILE   (a case's or pallet's offline bundle)",
-       [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, true); }},
+       [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, true); },
+       "  SSCC           the case's or pallet's SSCC in any scanner form\n"
+       "  -o FILE, --out FILE\n"
+       "                 where to write the bundle (default: standard output)\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "bundle container '(00)095060001000000017' -o pallet.bundle.json"},
       {"verify-bundle",
-       "verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..] "
+       "verify-bundle FILE --trust LOG_VKEY [--authority PUB] [--witness VKEY,..] "
        "[--format text|json|html] [-o FILE]",
-       VerifyBundle},
+       VerifyBundle,
+       "  FILE           the bundle (- for standard input)\n"
+       "  --trust VKEY   the log's verifier key, or a file holding it (required)\n"
+       "  --authority PUB\n"
+       "                 the consortium authority's public key: PEM or base64, or a file\n"
+       "  --witness VKEY,..\n"
+       "                 witness verifier keys (or files) whose cosignatures must be present\n"
+       "  --format F     text, json or html (default: text; --json: alias for --format json)\n"
+       "  -o FILE, --out FILE\n"
+       "                 write the report to FILE (default: standard output)\n",
+       "verify-bundle a1.bundle.json --trust ledger/log.vkey"},
       {"log check-index",
        "log check-index FILE   hold a bundle's signed evidence index against this ledger (exit 0 "
        "it holds, 4 the log signed a false index)",
-       LogCheckIndex},
+       LogCheckIndex,
+       "  FILE           a bundle, or a JSON object with evidenceIndex and its signature\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "log check-index a1.bundle.json --dir ./ledger"},
   };
 }
 

@@ -16,7 +16,7 @@ namespace {
   if (!var) return PrintError(io.err, var.error())
 
 int Batch(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "format", "o"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "format", "o", "out"}));
   if (args->positionals().size() != 2) {
     return PrintError(io.err, Error("cli.usage", "usage: report batch GTIN LOT"));
   }
@@ -26,9 +26,13 @@ int Batch(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int Audit(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "format", "o", "trust", "threads"}));
+  PEDIGREE_TRY_ASSIGN(args,
+                      Args::Parse(argv, 2, {"dir", "format", "o", "out", "trust", "threads"}));
   reports::AuditOptions options;
-  options.log_verifier_key = args->get("trust").value_or("");
+  if (auto trust = args->get("trust")) {
+    PEDIGREE_TRY_ASSIGN(vkey, ResolveVerifierKey(*trust, "trust"));
+    options.log_verifier_key = *vkey;
+  }
   PEDIGREE_TRY_ASSIGN(threads, args->number("threads"));
   if (*threads) options.threads = static_cast<size_t>(**threads);
   PEDIGREE_TRY_ASSIGN(report, reports::AuditReport(args->dir(), options));
@@ -36,7 +40,7 @@ int Audit(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int Render(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"format", "o"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"format", "o", "out"}));
   if (args->positionals().size() != 1) {
     return PrintError(io.err, Error("cli.usage", "usage: report render REPORT.json"));
   }
@@ -52,15 +56,26 @@ std::vector<Command> LedgerReportCommands() {
       {"report batch",
        "report batch GTIN LOT [--format json|html|text] [-o FILE]   counts, alerts, recall "
        "reach, excursions",
-       Batch},
+       Batch, "  GTIN LOT       the batch\n" + kReportHelp + kDirHelp,
+       "report batch 09506000134352 L001 --format text"},
       {"report audit",
        "report audit [--trust LOG_VKEY] [--format json|html|text] [-o FILE]   recompute and "
        "verify the whole ledger",
-       Audit},
+       Audit,
+       "  --trust VKEY   the log verifier key to hold the ledger to, or a file holding it\n"
+       "                 (default: the ledger's own DIR/log.vkey)\n"
+       "  --threads N    verification threads (default: the machine's cores)\n" +
+           kReportHelp + kDirHelp,
+       "report audit --trust ledger/log.vkey --format html -o audit.html"},
       {"report render",
        "report render REPORT.json [--format html|text|json] [-o FILE]   render a saved report "
        "(html by default)",
-       Render},
+       Render,
+       "  REPORT.json    a report saved with --format json\n"
+       "  --format F     html, text or json (default: html; --json: alias for --format json)\n"
+       "  -o FILE, --out FILE\n"
+       "                 write to FILE (default: standard output)\n",
+       "report render audit.json -o audit.html"},
   };
 }
 

@@ -70,7 +70,8 @@ bool LooksLikeImage(std::string_view bytes) {
 }
 
 int Scan(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 1, {"string"});
+  // Output is always JSON; --json is accepted for the one convention (docs/cli.md).
+  auto args = Args::Parse(argv, 1, {"string"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
   auto out = JsonValue::Array();
   if (auto text = args->get("string")) {
@@ -255,7 +256,8 @@ int LabelsFromCommission(const Args& args, const std::string& index_text,
 int Label(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 1,
                           {"gtin", "serial", "lot", "expiry", "sscc", "out", "o", "module-px",
-                           "from-commission", "dir", "format"});
+                           "from-commission", "dir", "format"},
+                          {"json"});
   if (!args) return PrintError(io.err, args.error());
   auto out_path = args->has("o") ? Result<std::string>(*args->get("o")) : args->required("out");
   if (!out_path) return PrintError(io.err, out_path.error());
@@ -420,16 +422,47 @@ std::vector<Command> ScanCommands() {
   return {
       {"scan",
        "scan FILE|- | scan --string TEXT       barcodes in an image, or scanner reads, as JSON",
-       Scan},
+       Scan,
+       "  FILE|-         an image (PNG, JPEG, BMP, GIF, PGM/PPM) or text, one scanner read\n"
+       "                 per line (- for standard input)\n"
+       "  --string TEXT  parse one scanner read given here instead\n"
+       "  --json         accepted; the output is always JSON\n",
+       "scan label.png"},
       {"label",
        "label --gtin G --serial S --lot L --expiry YYMMDD -o F.png|.jpg | label --sscc S -o F.png"
        " | label --from-commission INDEX -o DIR [--format png|jpg]",
-       Label},
+       Label,
+       "  --gtin G --serial S --lot L --expiry YYMMDD|YYYY-MM-DD\n"
+       "                 a pack's GS1 DataMatrix label\n"
+       "  --sscc S       a case's or pallet's GS1-128 label instead\n"
+       "  --from-commission INDEX\n"
+       "                 one label per pack of the commission entry at INDEX (needs --dir)\n"
+       "  -o FILE, --out FILE\n"
+       "                 the image (.png or .jpg), or a directory with --from-commission\n"
+       "                 (required)\n"
+       "  --format F     png or jpg, for --from-commission (default: png)\n"
+       "  --module-px N  pixels per module (default: 4 for DataMatrix, 3 for GS1-128)\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "label --gtin 09506000134352 --serial A1 --lot L001 --expiry 2027-12-31 -o a1.png"},
       {"gs1 check-digit", "gs1 check-digit DIGITS [--verify] [--json]   GS1 mod-10 check digit",
-       Gs1CheckDigit},
+       Gs1CheckDigit,
+       "  DIGITS         a GS1 key without its check digit (or with it, for --verify)\n"
+       "  --verify       check the last digit instead of computing one (exit 1 if wrong)\n" +
+           kJsonHelp,
+       "gs1 check-digit 950600013435"},
       {"gs1 sscc", "gs1 sscc --prefix GCP --serial N [--extension D] [--json]   build an SSCC",
-       Gs1Sscc},
-      {"gs1 gln", "gs1 gln --prefix GCP --location N [--json]   build a GLN", Gs1Gln},
+       Gs1Sscc,
+       "  --prefix GCP   the GS1 company prefix (required)\n"
+       "  --serial N     the serial reference, padded to fill the key (required)\n"
+       "  --extension D  the extension digit (default: 0)\n" +
+           kJsonHelp,
+       "gs1 sscc --prefix 9506000 --serial 17"},
+      {"gs1 gln", "gs1 gln --prefix GCP --location N [--json]   build a GLN", Gs1Gln,
+       "  --prefix GCP   the GS1 company prefix (required)\n"
+       "  --location N   the location reference, padded to fill the key (required)\n" +
+           kJsonHelp,
+       "gs1 gln --prefix 9506000 --location 1"},
   };
 }
 

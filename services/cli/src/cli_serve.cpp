@@ -56,6 +56,29 @@ struct ServeSettings {
   };
 };
 
+// What each setting means, for `serve --help` and pedigree.conf.example (in the order shown).
+struct SettingHelp {
+  const char* key;
+  const char* meaning;
+};
+constexpr SettingHelp kSettingHelp[] = {
+    {"bind", "address to listen on"},
+    {"port", "TCP port (0: any free port)"},
+    {"threads", "request threads, 1..1024"},
+    {"tls_cert", "PEM certificate chain; with tls_key serves HTTPS"},
+    {"tls_key", "PEM private key of tls_cert"},
+    {"max_body_bytes", "largest request body accepted"},
+    {"max_dataset_bytes", "largest trial dataset upload accepted"},
+    {"rate_limit", "requests per second per token, burst one second (0: off)"},
+    {"access_log", "file to append one line per request to (empty: none)"},
+    {"responder_gln", "GLN this node answers verification requests as"},
+    {"sponsor_store", "the sponsor's trial record store, SQLite (empty: none)"},
+    {"operator_org", "registry organisation whose tokens may hold the admin role"},
+    {"alert_limit", "alerts recorded per refused organisation and code per hour"},
+    {"time_future_skew", "seconds an event's time may lie ahead of the log's"},
+    {"time_offline_buffer", "seconds an event's time may lie behind the log's"},
+};
+
 std::string SettingNames(const ServeSettings& s) {
   std::string names;
   for (const auto& [k, v] : s.values) names += (names.empty() ? "" : ", ") + k;
@@ -178,7 +201,7 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
     std::replace(opt.begin(), opt.end(), '_', '-');
     options.insert(opt);
   }
-  auto args = Args::Parse(argv, 1, options);
+  auto args = Args::Parse(argv, 1, options, {"check"});
   if (!args) return PrintError(io.err, args.error());
   if (auto ok = LoadSettings(*args, settings); !ok) return PrintError(io.err, ok.error());
   ServerConfig config;
@@ -209,6 +232,11 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   if (!settings.values["access_log"].empty()) {
     access_log.open(settings.values["access_log"], std::ios::app);
     config.access_log = &access_log;
+  }
+  // --check: the settings are valid; serve nothing (what an operator runs after an edit).
+  if (args->has("check")) {
+    io.out << "pedigree serve: settings valid\n";
+    return 0;
   }
 
   // Signals are blocked before any thread starts so that only sigwait below sees them.
@@ -274,7 +302,8 @@ Result<std::vector<std::string>> RegistryRoles(const std::string& dir, const std
 }
 
 int TokenIssue(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "org", "roles", "label", "config", "operator-org"});
+  auto args =
+      Args::Parse(argv, 2, {"dir", "org", "roles", "label", "config", "operator-org"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
   auto org = args->required("org");
   auto roles = args->required("roles");
@@ -312,19 +341,23 @@ int TokenIssue(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TokenRevoke(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "id"});
+  auto args = Args::Parse(argv, 2, {"dir", "id"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
   auto id = args->required("id");
   if (!id) return PrintError(io.err, id.error());
   auto store = TokenStore::Open(TokensPath(args->dir()));
   if (!store) return PrintError(io.err, store.error());
   if (auto ok = (*store)->Revoke(*id); !ok) return PrintError(io.err, ok.error());
-  io.out << "revoked " << *id << "\n";
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object().set("revoked", JsonValue(*id)));
+  } else {
+    io.out << "revoked " << *id << "\n";
+  }
   return 0;
 }
 
 int TokenList(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "org"});
+  auto args = Args::Parse(argv, 2, {"dir", "org"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
   auto store = TokenStore::Open(TokensPath(args->dir()));
   if (!store) return PrintError(io.err, store.error());
@@ -346,19 +379,73 @@ int TokenList(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// `serve --help`: every setting as its option, with its default.
+std::string ServeOptionsHelp() {
+  ServeSettings defaults;
+  std::string text = kDirHelp +
+                     "  --config FILE  settings file, 'key = value' lines, # comments\n"
+                     "                 (see pedigree.conf.example)\n"
+                     "  --check        check the settings and exit, serving nothing\n";
+  for (const SettingHelp& h : kSettingHelp) {
+    std::string opt = h.key;
+    std::replace(opt.begin(), opt.end(), '_', '-');
+    std::string env = "PEDIGREE_" + std::string(h.key);
+    std::transform(env.begin(), env.end(), env.begin(), ::toupper);
+    const std::string& d = defaults.values.at(h.key);
+    text += "  --" + opt + " V\n                 " + h.meaning + "; $" + env +
+            " (default: " + (d.empty() ? "empty" : d) + ")\n";
+  }
+  return text;
+}
+
 }  // namespace
+
+std::string ServeConfigExample() {
+  ServeSettings defaults;
+  std::string text =
+      "## pedigree serve settings: pedigree serve --config /etc/pedigree/pedigree.conf\n"
+      "## One 'key = value' a line; # starts a comment. Precedence, rising: defaults, this\n"
+      "## file, PEDIGREE_<KEY> environment variables, --key-name options (docs/operations.md).\n"
+      "## Every setting is shown with its default: remove the leading '# ' to set it.\n"
+      "## Check an edit with: pedigree serve --config FILE --check\n\n";
+  for (const SettingHelp& h : kSettingHelp) {
+    std::string line = "# " + std::string(h.key) + " = " + defaults.values.at(h.key);
+    line.resize(std::max<size_t>(line.size() + 2, 34), ' ');
+    text += line + "# " + h.meaning + "\n";
+  }
+  return text;
+}
 
 std::vector<Command> ServeCommands() {
   return {
       {"serve",
        "serve [--config FILE] [--bind A] [--port P] [--tls-cert F --tls-key F] ...  HTTP API",
-       Serve},
+       Serve, ServeOptionsHelp(),
+       "serve --dir /var/lib/pedigree --config /etc/pedigree/pedigree.conf"},
       {"token issue",
        "token issue --org ORG --roles R,.. [--label L] [--operator-org ORG]   new API token "
        "(shown once) for roles the registry grants ORG",
-       TokenIssue},
-      {"token revoke", "token revoke --id ID", TokenRevoke},
-      {"token list", "token list [--org ORG]", TokenList},
+       TokenIssue,
+       "  --org ORG      the registry organisation the token acts for (required)\n"
+       "  --roles R,..   roles the registry grants ORG (admin: only the operator's)\n"
+       "                 (required)\n"
+       "  --label L      a note to tell tokens apart (default: empty)\n"
+       "  --operator-org ORG\n"
+       "                 the node's operator organisation (default: the operator_org\n"
+       "                 setting of --config)\n"
+       "  --config FILE  serve settings to read operator_org from\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "token issue --org acme --roles manufacturer --label line-1"},
+      {"token revoke", "token revoke --id ID", TokenRevoke,
+       "  --id ID        the token's id, as token list shows it (required)\n" + kDirHelp +
+           kJsonHelp,
+       "token revoke --id 3f9c2a"},
+      {"token list", "token list [--org ORG]", TokenList,
+       "  --org ORG      only this organisation's tokens (default: all)\n"
+       "  --json         accepted; the output is always JSON\n" +
+           kDirHelp,
+       "token list --org acme"},
   };
 }
 

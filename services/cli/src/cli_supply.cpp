@@ -36,6 +36,7 @@ struct ActionSpec {
   std::string name;  // SupplyAction::name
   std::vector<OptionField> fields;
   std::string usage;
+  std::string example;  // arguments after "pedigree NAME --as ORG"
 };
 
 const std::vector<ActionSpec>& Actions() {
@@ -48,60 +49,74 @@ const std::vector<ActionSpec>& Actions() {
         {"nhrn", "nhrn", Field::kString, false},
         {"temp-min", "tempMin", Field::kInt, false},
         {"temp-max", "tempMax", Field::kInt, false}},
-       "--gtin G --name N [--temp-min T --temp-max T (tenths °C)]"},
+       "--gtin G --name N [--temp-min T --temp-max T (tenths °C)]",
+       "--gtin 09506000134352 --name \"Amoxicillin 500 mg\" --temp-min 20 --temp-max 250"},
       {"batch register",
        {{"gtin", "gtin", Field::kString, true},
         {"lot", "lot", Field::kString, true},
         {"expiry", "expiry", Field::kString, true},
         {"quantity", "quantity", Field::kInt, true}},
-       "--gtin G --lot L --expiry YYYY-MM-DD --quantity N"},
+       "--gtin G --lot L --expiry YYYY-MM-DD --quantity N",
+       "--gtin 09506000134352 --lot L001 --expiry 2027-12-31 --quantity 1000"},
       {"commission",
        {{"gtin", "gtin", Field::kString, true},
         {"lot", "lot", Field::kString, true},
         {"location", "location", Field::kString, true},
         {"serials", "serials", Field::kList, false}},
-       "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N [--serials-out FILE])"},
+       "--gtin G --lot L --location GLN (--serials A,B,.. | --generate N [--serials-out FILE])",
+       "--gtin 09506000134352 --lot L001 --location 9506000000018 --generate 10 "
+       "--serials-out serials.txt"},
       {"aggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, true}},
-       "--parent SSCC --children CODE,CODE,..|@FILE"},
+       "--parent SSCC --children CODE,CODE,..|@FILE",
+       "--parent 095060001000000017 --children @serials.txt"},
       {"disaggregate",
        {{"parent", "parent", Field::kString, true}, {"children", "children", Field::kList, false}},
-       "--parent SSCC [--children CODE,..|@FILE]"},
+       "--parent SSCC [--children CODE,..|@FILE]",
+       "--parent 095060001000000017"},
       {"ship",
        {{"code", "code", Field::kList, true},
         {"to", "to", Field::kString, true},
         {"to-location", "toLocation", Field::kString, true},
         {"despatch-advice", "despatchAdvice", Field::kString, true}},
-       "--code CODE[,CODE..]|@FILE --to ORG --to-location GLN --despatch-advice DA"},
+       "--code CODE[,CODE..]|@FILE --to ORG --to-location GLN --despatch-advice DA",
+       "--code 095060001000000017 --to wholesaler --to-location 9506000000025 "
+       "--despatch-advice DA-1"},
       {"receive",
        {{"from", "from", Field::kString, true},
         {"despatch-advice", "despatchAdvice", Field::kString, true},
         {"location", "location", Field::kString, true}},
-       "--from ORG --despatch-advice DA --location GLN"},
+       "--from ORG --despatch-advice DA --location GLN",
+       "--from acme --despatch-advice DA-1 --location 9506000000025"},
       {"dispense",
        {{"code", "code", Field::kList, true}, {"location", "location", Field::kString, true}},
-       "--code CODE --location GLN"},
+       "--code CODE --location GLN",
+       "--code '(01)09506000134352(21)A1' --location 9506000000032"},
       {"decommission",
        {{"code", "code", Field::kList, true},
         {"status", "status", Field::kString, true},
         {"location", "location", Field::kString, true}},
        "--code CODE --status destroyed|stolen|sample|free_sample|locked|exported|checked_out "
-       "--location GLN"},
+       "--location GLN",
+       "--code '(01)09506000134352(21)A1' --status destroyed --location 9506000000032"},
       {"undo",
        {{"code", "code", Field::kList, true}, {"location", "location", Field::kString, true}},
-       "--code CODE --location GLN"},
+       "--code CODE --location GLN",
+       "--code '(01)09506000134352(21)A1' --location 9506000000032"},
       {"recall",
        {{"gtin", "gtin", Field::kString, true},
         {"lot", "lot", Field::kString, true},
         {"reason", "reason", Field::kString, true}},
-       "--gtin G --lot L --reason TEXT"},
-      {"alert investigate", {{"alert", "alert", Field::kInt, true}}, "--alert INDEX"},
+       "--gtin G --lot L --reason TEXT",
+       "--gtin 09506000134352 --lot L001 --reason \"out of specification\""},
+      {"alert investigate", {{"alert", "alert", Field::kInt, true}}, "--alert INDEX", "--alert 42"},
       {"alert close",
        {{"alert", "alert", Field::kInt, true},
         {"classification", "classification", Field::kString, true},
         {"reason", "reason", Field::kString, true}},
        "--alert INDEX --classification technical_error|process_error|confirmed_falsification "
-       "--reason TEXT"},
+       "--reason TEXT",
+       "--alert 42 --classification technical_error --reason \"misread label\""},
   };
   return actions;
 }
@@ -148,6 +163,27 @@ Result<JsonValue> BuildPayload(const ActionSpec& spec, const Args& args) {
   }
   if (auto id = args.get("client-id")) p.set("clientId", JsonValue(*id));
   return ActionPayload(ActionNamed(spec.name), std::move(p));
+}
+
+// An action's help, from its option table: every payload option, then those all actions take.
+std::string ActionOptionsHelp(const ActionSpec& spec) {
+  std::string text = "  --as ORG       the acting organisation (required)\n";
+  for (const OptionField& f : spec.fields) {
+    std::string line = "  --" + std::string(f.option) + " V";
+    line.resize(std::max<size_t>(line.size() + 1, 17), ' ');
+    text += line + "payload member " + f.member +
+            (f.type == Field::kInt    ? ", an integer"
+             : f.type == Field::kList ? ", a list: A,B,.. or @FILE"
+                                      : "") +
+            (f.required ? " (required)" : "") + "\n";
+  }
+  return text +
+         "  --key FILE     sign with this PEM key (default: the key this node holds for ORG)\n"
+         "  --client-id ID the request's idempotency id (default: none)\n"
+         "  --generate N   generate N serials (commission; default: none)\n"
+         "  --serials-out FILE\n"
+         "                 write the generated serials to FILE, one a line\n" +
+         kDirHelp + kJsonHelp;
 }
 
 int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliIo& io) {
@@ -424,10 +460,15 @@ Result<uint64_t> SubmitAsAuthority(SupplyNode& node, const std::string& authorit
 }
 
 int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
-  auto args = Args::Parse(argv, 2,
-                          {"dir", "authority-key", "id", "public-key", "key", "valid-from",
-                           "valid-until", "revoked-at"},
-                          {"hold"});
+  // A revocation takes no validity period and holds no key.
+  auto args =
+      revoke
+          ? Args::Parse(argv, 2, {"dir", "authority-key", "id", "public-key", "key", "revoked-at"},
+                        {"json"})
+          : Args::Parse(
+                argv, 2,
+                {"dir", "authority-key", "id", "public-key", "key", "valid-from", "valid-until"},
+                {"hold", "json"});
   if (!args) return PrintError(io.err, args.error());
   for (const char* required : {"authority-key", "id"}) {
     if (!args->has(required))
@@ -458,6 +499,13 @@ int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
     if (auto held = (*node)->HoldKey(id, *key->private_key); !held)
       return PrintError(io.err, held.error());
   }
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object()
+                          .set("kind", JsonValue(kind))
+                          .set("id", JsonValue(id))
+                          .set("index", JsonValue(static_cast<int64_t>(*index))));
+    return 0;
+  }
   io.out << kind << ": " << id << " recorded as ledger entry " << *index << "\n";
   return 0;
 }
@@ -466,7 +514,7 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 2,
                           {"dir", "authority-key", "id", "name", "roles", "prefixes", "glns",
                            "public-key", "key", "valid-from"},
-                          {"hold"});
+                          {"hold", "json"});
   if (!args) return PrintError(io.err, args.error());
   for (const char* required : {"authority-key", "id", "name", "roles"}) {
     if (!args->has(required))
@@ -498,6 +546,14 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
     if (auto held = (*node)->HoldKey(*args->get("id"), *org_key); !held)
       return PrintError(io.err, held.error());
   }
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object()
+                          .set("kind", JsonValue("org.register"))
+                          .set("id", JsonValue(*args->get("id")))
+                          .set("index", JsonValue(static_cast<int64_t>(*index)))
+                          .set("held", JsonValue(args->has("hold"))));
+    return 0;
+  }
   io.out << "org register: " << *args->get("id") << " recorded as ledger entry " << *index
          << (args->has("hold") ? "; this node holds its key" : "") << "\n";
   return 0;
@@ -511,31 +567,82 @@ std::vector<Command> SupplyCommands() {
     commands.push_back({spec.name, spec.name + " --as ORG " + spec.usage + " [--key FILE] [--json]",
                         [&spec](const std::vector<std::string>& argv, CliIo& io) {
                           return RunAction(spec, argv, io);
-                        }});
+                        },
+                        ActionOptionsHelp(spec), spec.name + " --as acme " + spec.example});
   }
   commands.push_back({"org register",
                       "org register --authority-key FILE --id ID --name N --roles R,.. [--prefixes "
                       "P,..] [--glns G,..] "
                       "(--key FILE [--hold] | --public-key B64)",
-                      OrgRegister});
+                      OrgRegister,
+                      "  --authority-key FILE\n"
+                      "                 the consortium authority's private key, PEM (required)\n"
+                      "  --id ID        the organisation's registry id (required)\n"
+                      "  --name N       its legal name (required)\n"
+                      "  --roles R,..   its roles, e.g. manufacturer,wholesaler (required)\n"
+                      "  --prefixes P,..\n"
+                      "                 GS1 company prefixes it may commission under\n"
+                      "  --glns G,..    its locations\n"
+                      "  --key FILE     its signing key, PEM (or --public-key)\n"
+                      "  --hold         this node keeps --key to sign for the organisation\n"
+                      "  --public-key B64\n"
+                      "                 its public key, when the node does not hold the key\n"
+                      "  --valid-from T the key's start, RFC 3339 (default: now)\n" +
+                          kDirHelp + kJsonHelp,
+                      "org register --authority-key authority-key.pem --id acme --name \"Acme "
+                      "Pharma\" --roles manufacturer --prefixes 9506000 --key acme.pem --hold"});
   commands.push_back(
       {"org key-add",
        "org key-add --authority-key FILE --id ID (--key FILE [--hold] | --public-key B64) "
        "[--valid-from T] [--valid-until T]",
-       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, false); }});
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, false); },
+       "  --authority-key FILE\n"
+       "                 the consortium authority's private key, PEM (required)\n"
+       "  --id ID        the organisation (required)\n"
+       "  --key FILE     the new key, PEM (or --public-key)\n"
+       "  --hold         this node keeps --key to sign for the organisation\n"
+       "  --public-key B64\n"
+       "                 the new public key\n"
+       "  --valid-from T the key's start, RFC 3339 (default: now)\n"
+       "  --valid-until T\n"
+       "                 the key's end (default: none)\n" +
+           kDirHelp + kJsonHelp,
+       "org key-add --authority-key authority-key.pem --id acme --key acme-2027.pem --hold"});
   commands.push_back(
       {"org key-revoke",
        "org key-revoke --authority-key FILE --id ID (--key FILE | --public-key B64) [--revoked-at "
        "T]",
-       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, true); }});
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgKey(a, io, true); },
+       "  --authority-key FILE\n"
+       "                 the consortium authority's private key, PEM (required)\n"
+       "  --id ID        the organisation (required)\n"
+       "  --key FILE     the key to revoke, PEM (or --public-key)\n"
+       "  --public-key B64\n"
+       "                 the public key to revoke\n"
+       "  --revoked-at T when it stops being valid, RFC 3339 (default: now)\n" +
+           kDirHelp + kJsonHelp,
+       "org key-revoke --authority-key authority-key.pem --id acme --public-key "
+       "MCowBQYDK2VwAyEA..."});
   commands.push_back(
       {"verify",
        "verify --code CODE [--json]           verdict for a scanned code (exit 3: not verified)",
-       Verify});
-  commands.push_back({"alerts", "alerts [--org ORG] [--limit N] [--json]", Alerts});
+       Verify,
+       "  --code CODE    the scanned code in any scanner form (required)\n"
+       "  --as ORG       the asking organisation, for its custody hint (default: none)\n" +
+           kDirHelp + kJsonHelp,
+       "verify --code '(01)09506000134352(21)A1(10)L001(17)271231'"});
+  commands.push_back({"alerts", "alerts [--org ORG] [--limit N] [--json]", Alerts,
+                      "  --org ORG      only alerts about this organisation (default: all)\n"
+                      "  --limit N      at most N alerts, newest first (default: 50)\n" +
+                          kDirHelp + kJsonHelp,
+                      "alerts --org acme --limit 10 --json"});
   commands.push_back({"history",
                       "history CODE [--json]                every event of a pack, case or pallet",
-                      History});
+                      History,
+                      "  CODE, --code CODE\n"
+                      "                 the pack, case or pallet in any scanner form\n" +
+                          kDirHelp + kJsonHelp,
+                      "history '(00)095060001000000017'"});
   return commands;
 }
 

@@ -329,10 +329,9 @@ int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto trust = args->required("trust");
   if (!trust) return PrintError(io.err, trust.error());
-  auto vkey_text = ReadFile(*trust);
+  auto vkey_text = ResolveVerifierKey(*trust, "trust");
   if (!vkey_text) return PrintError(io.err, vkey_text.error());
   std::string vkey = *vkey_text;
-  while (!vkey.empty() && (vkey.back() == '\n' || vkey.back() == '\r')) vkey.pop_back();
   auto verifier = log::NoteVerifier::Parse(vkey);
   if (!verifier) return PrintError(io.err, verifier.error());
   auto text = ReadInput(args->positionals()[0], io.in);
@@ -477,43 +476,121 @@ constexpr const char* kSigner =
 
 std::vector<Command> TrialCommands() {
   std::string s = kSigner;
+  // Every trial command but sample takes these.
+  const std::string common =
+      "  --trial ID     the trial (required)\n"
+      "  --store F      the sponsor store (default: DIR/sponsor-store.sqlite)\n" +
+      kDirHelp + kJsonHelp;
+  const std::string signer =
+      "  --as ORG       the signing organisation; this node holds its key (required)\n"
+      "  --name N       the signer's printed name (required)\n"
+      "  --meaning M    authorship, review, approval or responsibility (required)\n";
   return {
       {"trial sample",
-       "trial sample --out DIR [--subjects N] [--seed S]   write the synthetic study", TrialSample},
+       "trial sample --out DIR [--subjects N] [--seed S]   write the synthetic study", TrialSample,
+       "  --out DIR      where to write the study's files (required)\n"
+       "  --subjects N   number of subjects, spread over three sites (default: 240)\n"
+       "  --seed S       random seed (default: 20261121)\n",
+       "trial sample --out ./study --subjects 60"},
       {"trial register",
        "trial register --trial ID --registry EUCT|NCT --title T --sites S,S --arms CODE:Name,.. " +
            s,
-       TrialRegister},
+       TrialRegister,
+       "  --registry R   EUCT or NCT, the public registry of the trial id\n"
+       "  --title T      the trial's title\n"
+       "  --sites S,..   the sites' ids\n"
+       "  --arms CODE:Name,..\n"
+       "                 the treatment arms\n" +
+           signer + common,
+       "trial register --trial 2026-500001-12-00 --registry EUCT --title Study --sites S1,S2 "
+       "--arms A:Active,P:Placebo --as sponsor --name \"Dr A\" --meaning approval"},
       {"trial protocol",
        "trial protocol --trial ID --file PROTOCOL --outcomes OUTCOMES.json [--version V] " + s,
-       TrialProtocol},
+       TrialProtocol,
+       "  --file F       the protocol document, hashed into the ledger (required)\n"
+       "  --outcomes F   the pre-registered outcomes, JSON (required)\n"
+       "  --version V    the protocol version (default: 1.0)\n" +
+           signer + common,
+       "trial protocol --trial T1 --file protocol.pdf --outcomes outcomes.json --as sponsor "
+       "--name \"Dr A\" --meaning approval"},
       {"trial submit",
        "trial submit --trial ID --file DATA.csv|json|ndjson [--domain D] [--reason R] " + s +
            " [--store F]",
-       TrialSubmit},
+       TrialSubmit,
+       "  --file F       the dataset: CSV, JSON or NDJSON (required)\n"
+       "  --domain D     the dataset's domain, e.g. DM or AE (default: from the file)\n"
+       "  --reason R     why a changed row changed (default: empty)\n" +
+           signer + common,
+       "trial submit --trial T1 --file study/dm.csv --domain DM --as site1 --name \"Dr B\" "
+       "--meaning authorship"},
       {"trial lock",
        "trial lock --trial ID --domain D --action soft_lock|hard_lock|unlock [--reason R "
        "--approver NAME] " +
            s,
-       TrialLock},
-      {"trial seal", "trial seal --trial ID --domain D " + s + " [--store F]", TrialSeal},
+       TrialLock,
+       "  --domain D     the domain to lock (required)\n"
+       "  --action A     soft_lock, hard_lock or unlock (required)\n"
+       "  --reason R     why (required to unlock)\n"
+       "  --approver NAME\n"
+       "                 who approved an unlock\n" +
+           signer + common,
+       "trial lock --trial T1 --domain DM --action hard_lock --as sponsor --name \"Dr A\" "
+       "--meaning approval"},
+      {"trial seal", "trial seal --trial ID --domain D " + s + " [--store F]", TrialSeal,
+       "  --domain D     the locked domain to seal (required)\n" + signer + common,
+       "trial seal --trial T1 --domain DM --as sponsor --name \"Dr A\" --meaning approval"},
       {"trial verify",
        "trial verify --trial ID --file CANDIDATE [--domain D] [--file-hash HEX] [--store F]   exit "
        "0 identical, 3 changed",
-       TrialVerify},
+       TrialVerify,
+       "  --file F       the candidate dataset to hold against the sealed one (required)\n"
+       "  --domain D     the domain (default: from the file)\n"
+       "  --file-hash HEX\n"
+       "                 the sealed file's hash, when the store is not at hand\n" +
+           common,
+       "trial verify --trial T1 --file dm-received.csv --domain DM"},
       {"trial disclose", "trial disclose --trial ID --domain D --key KEY [--out FILE] [--store F]",
-       TrialDisclose},
+       TrialDisclose,
+       "  --domain D     the sealed domain (required)\n"
+       "  --key KEY      the record's key (required)\n"
+       "  --out FILE     where to write the disclosure (default: standard output)\n" +
+           common,
+       "trial disclose --trial T1 --domain AE --key S1-001-AE1 --out ae1.disclosure.json"},
       {"trial verify-disclosure", "trial verify-disclosure FILE --trust LOG_VKEY",
-       TrialVerifyDisclosure},
-      {"trial redact", "trial redact --trial ID --domain D --key KEY --reason R " + s, TrialRedact},
+       TrialVerifyDisclosure,
+       "  FILE           the disclosure (- for standard input)\n"
+       "  --trust VKEY   the log's verifier key, or a file holding it (required)\n" +
+           kJsonHelp,
+       "trial verify-disclosure ae1.disclosure.json --trust ledger/log.vkey"},
+      {"trial redact", "trial redact --trial ID --domain D --key KEY --reason R " + s, TrialRedact,
+       "  --domain D     the sealed domain (required)\n"
+       "  --key KEY      the record to redact (required)\n"
+       "  --reason R     why, recorded on the ledger\n" +
+           signer + common,
+       "trial redact --trial T1 --domain AE --key S1-001-AE1 --reason \"subject withdrew\" --as "
+       "sponsor --name \"Dr A\" --meaning responsibility"},
       {"trial outcomes",
        "trial outcomes --trial ID --reported OUTCOMES.json   exit 0 consistent, 3 switched",
-       TrialOutcomes},
+       TrialOutcomes, "  --reported F   the outcomes as published, JSON (required)\n" + common,
+       "trial outcomes --trial T1 --reported published-outcomes.json"},
       {"report trial",
        "report trial --trial ID [--outcomes REPORTED.json] [--candidate FILE,..] [--format "
        "json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 SUSPECT, 4 FAILED)",
-       ReportTrial},
-      {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent},
+       ReportTrial,
+       "  --outcomes F   the outcomes as published, to compare with the registered ones\n"
+       "  --candidate FILE,..\n"
+       "                 datasets to hold against the sealed ones\n" +
+           kReportHelp +
+           "  --trial ID     the trial (required)\n"
+           "  --store F      the sponsor store (default: DIR/sponsor-store.sqlite)\n" +
+           kDirHelp,
+       "report trial --trial T1 --format html -o trial.html"},
+      {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent,
+       "  --kind K       the event kind, trial.* or kit.* (required)\n"
+       "  --body F       the event's body, JSON (- for standard input) (required)\n" +
+           signer + common,
+       "trial event --trial T1 --kind kit.shipped --body kit.json --as depot --name \"C D\" "
+       "--meaning responsibility"},
   };
 }
 

@@ -14,7 +14,7 @@ namespace pedigree::services {
 namespace {
 
 int WitnessInit(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "name"});
+  auto args = Args::Parse(argv, 2, {"dir", "name"}, {"json"});
   if (!args) return PrintError(io.err, args.error()), 2;
   auto dir = args->required("dir");
   if (!dir) return PrintError(io.err, dir.error()), 2;
@@ -22,7 +22,11 @@ int WitnessInit(const std::vector<std::string>& argv, CliIo& io) {
   if (!name) return PrintError(io.err, name.error()), 2;
   auto vkey = log::Witness::Init(*dir, *name);
   if (!vkey) return PrintError(io.err, vkey.error());
-  io.out << *vkey << "\n";
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object().set("verifier_key", JsonValue(*vkey)));
+  } else {
+    io.out << *vkey << "\n";
+  }
   return 0;
 }
 
@@ -122,11 +126,27 @@ std::vector<Command> WitnessCommands() {
   return {
       {"witness init",
        "witness init --dir D --name NAME   new witness key and state; prints its verifier key",
-       WitnessInit},
+       WitnessInit,
+       "  --dir D        the witness's directory (required)\n"
+       "  --name NAME    the witness's key name, as in its verifier key (required)\n"
+       "  --json         print {\"verifier_key\"} instead of the bare key\n",
+       "witness init --dir ./witness --name witness.example.org"},
       {"witness serve",
        "witness serve --dir D [--port P] [--bind A] --log VKEY [--log VKEY..] [--config FILE] "
        "[--prefix /p] [--rate N]   C2SP tlog-witness server",
-       WitnessServe},
+       WitnessServe,
+       "  --dir D        the witness's directory, from witness init (required)\n"
+       "  --log VKEY     a log to cosign, by its verifier key; repeat for more\n"
+       "  --config FILE  more logs, in the C2SP witness configuration format\n"
+       "  --bind A       address to listen on (default: 127.0.0.1)\n"
+       "  --port P       TCP port (default: 0, any free port)\n"
+       "  --prefix /p    URL path prefix of the witness endpoints (default: none)\n"
+       "  --rate N       cosignatures per second per log (default: unlimited)\n"
+       "  --threads N    request threads (default: 32)\n"
+       "  --tls-cert F --tls-key F\n"
+       "                 serve HTTPS with this PEM certificate chain and key\n"
+       "  --access-log F append one line per request to F (default: none)\n",
+       "witness serve --dir ./witness --port 8443 --log \"$(cat ledger/log.vkey)\""},
   };
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <iosfwd>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -13,5 +14,13 @@ namespace pedigree::services {
 // 1 the operation failed (error printed), 2 usage error.
 int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream& out,
            std::ostream& err);
+
+// Every registered command's name ("log append"), in `pedigree help` order.
+std::vector<std::string> CliCommandNames();
+
+// The options and switches (without "--"; "o" for -o) the command's parser accepts,
+// learned by running it with one unknown option, which every command refuses before it
+// does anything. Lets tests hold each command's --help to its parser.
+std::set<std::string> CliAcceptedOptions(const std::string& name);
 
 }  // namespace pedigree::services
