@@ -170,7 +170,8 @@ HttpResponse ErrorResponse(int status, const Error& error) {
     response.internal_cause = error.ToString();
     return response;
   }
-  if (status >= 500) {
+  // 505 is the client's mistake (an HTTP version we do not speak): its details are safe.
+  if (status >= 500 && status != 505) {
     const bool unavailable = status == 503;
     response.body =
         std::string("{\"error\":{\"code\":") + (unavailable ? "\"unavailable\"" : "\"internal\"") +

@@ -3,16 +3,22 @@
 // 500 here.
 #include "pedigree/http/http_server.h"
 
+#include <Poco/BasicEvent.h>
+#include <Poco/Delegate.h>
 #include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPRequestHandler.h>
-#include <Poco/Net/HTTPRequestHandlerFactory.h>
-#include <Poco/Net/HTTPServer.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/HTTPServerResponseImpl.h>
+#include <Poco/Net/HTTPServerSession.h>
+#include <Poco/Net/NetException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnection.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
 #include <Poco/ThreadPool.h>
 
 #include <algorithm>
@@ -151,7 +157,9 @@ struct HttpServer::Impl {
   // Declared last so they are destroyed first: the server's threads use the above.
   std::unique_ptr<Poco::Net::ServerSocket> socket;
   std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
+  std::unique_ptr<Poco::Net::TCPServer> server;
+  // Owned by `server`; tells open connections that the server stops.
+  Poco::BasicEvent<const bool>* server_stopped = nullptr;
 
   struct Outcome {
     HttpResponse response;
@@ -168,33 +176,221 @@ struct HttpServer::Impl {
 
   HttpResponse Reject(int status, Error error) { return ErrorResponse(status, error); }
 
-  Outcome Dispatch(Poco::Net::HTTPServerRequest& req, HttpRequest& request);
+  Outcome Dispatch(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp,
+                   HttpRequest& request);
+  void Handle(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp);
   HttpResponse Healthz() const;
   HttpResponse Metrics() const;
 };
 
 namespace {
 
-class RequestAdapter final : public Poco::Net::HTTPRequestHandler {
- public:
-  explicit RequestAdapter(HttpServer::Impl& impl) : impl_(impl) {}
-  void handleRequest(Poco::Net::HTTPServerRequest& req,
-                     Poco::Net::HTTPServerResponse& resp) override;
+bool IsTokenChar(unsigned char c) {
+  return std::isalnum(c) ||
+         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
+}
 
- private:
-  HttpServer::Impl& impl_;
-};
+std::string Printable(std::string_view v) {
+  std::string out;
+  for (unsigned char c : v.substr(0, 64)) {
+    if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", c);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
 
-class AdapterFactory final : public Poco::Net::HTTPRequestHandlerFactory {
+// RFC 9112 framing rules checked on the head POCO parsed. POCO keeps repeated names and
+// the raw name (so a space before the colon stays in it), which is what these need.
+// What POCO's parser drops before we see it (lines without a colon, obs-fold, bare LF)
+// cannot be checked here; see docs/api.md.
+std::optional<std::pair<int, Error>> CheckFraming(const Poco::Net::HTTPServerRequest& req) {
+  const std::string& version = req.getVersion();
+  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
+    return std::pair{505, Error("request.http_version", "HTTP version '" + Printable(version) +
+                                                            "' is not served here; use HTTP/1.1")};
+  }
+  auto bad = [](const std::string& field, std::string message) {
+    return std::pair{400, Error("request.bad_framing", std::move(message)).at_field(field)};
+  };
+  std::vector<std::string> lengths, encodings;
+  for (const auto& [name, value] : req) {
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return IsTokenChar(static_cast<unsigned char>(c));
+        })) {
+      return bad(Printable(name), "header name '" + Printable(name) +
+                                      "' is not a token (a space before the colon, or a "
+                                      "character a header name cannot hold)");
+    }
+    for (unsigned char c : value) {
+      if ((c < 0x20 && c != '\t') || c == 0x7f) {
+        return bad(name, "header " + name + " holds the control character " +
+                             Printable(std::string(1, static_cast<char>(c))));
+      }
+    }
+    const std::string lower = ToLower(name);
+    if (lower == "content-length") lengths.push_back(value);
+    if (lower == "transfer-encoding") encodings.push_back(value);
+  }
+  for (const auto& v : lengths) {
+    if (v.empty() ||
+        !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return bad("Content-Length", "Content-Length '" + Printable(v) + "' is not a decimal number");
+    }
+    if (v != lengths.front()) {
+      return bad("Content-Length",
+                 "two different Content-Length values, '" + lengths.front() + "' and '" + v + "'");
+    }
+  }
+  if (!encodings.empty()) {
+    if (encodings.size() > 1 || ToLower(encodings.front()) != "chunked") {
+      std::string all;
+      for (const auto& e : encodings) all += (all.empty() ? "" : ", ") + Printable(e);
+      return bad("Transfer-Encoding", "Transfer-Encoding '" + all +
+                                          "' is not exactly 'chunked', the only coding served");
+    }
+    if (!lengths.empty()) {
+      return bad("Transfer-Encoding", "Transfer-Encoding and Content-Length together");
+    }
+  }
+  return std::nullopt;
+}
+
+// Answers with our JSON error and closes: after a framing error the rest of the stream
+// cannot be trusted to start a request.
+void SendRefusal(Poco::Net::HTTPServerResponseImpl& response, int status, const Error& error) {
+  HttpResponse body = ErrorResponse(status, error);
+  response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
+  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(body.status));
+  response.setContentType(body.content_type);
+  response.setKeepAlive(false);
+  response.setContentLength(static_cast<std::streamsize>(body.body.size()));
+  response.send() << body.body << std::flush;
+}
+
+class ConnectionFactory;
+
+// POCO's HTTPServerConnection, with the request head checked before any handler runs and
+// the parser's own refusals (and a malformed Content-Length, which POCO 1.11 lets escape
+// as a SyntaxException and a silent close) answered with our JSON error body.
+class FramingConnection final : public Poco::Net::TCPServerConnection {
  public:
-  explicit AdapterFactory(HttpServer::Impl& impl) : impl_(impl) {}
-  Poco::Net::HTTPRequestHandler* createRequestHandler(
-      const Poco::Net::HTTPServerRequest&) override {
-    return new RequestAdapter(impl_);
+  FramingConnection(const Poco::Net::StreamSocket& socket, HttpServer::Impl& impl,
+                    Poco::Net::HTTPServerParams::Ptr params, Poco::BasicEvent<const bool>& stopped)
+      : TCPServerConnection(socket), impl_(impl), params_(std::move(params)), event_(stopped) {
+    event_ += Poco::delegate(this, &FramingConnection::OnServerStopped);
+  }
+  ~FramingConnection() override {
+    try {
+      event_ -= Poco::delegate(this, &FramingConnection::OnServerStopped);
+    } catch (...) {
+    }
+  }
+
+  void run() override {
+    Poco::Net::HTTPServerSession session(socket(), params_);
+    while (!stopped_ && session.hasMoreRequests()) {
+      try {
+        std::lock_guard lock(mutex_);
+        if (stopped_) break;
+        Poco::Net::HTTPServerResponseImpl response(session);
+        std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
+        try {
+          request =
+              std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
+        } catch (const Poco::Net::NoMessageException&) {
+          break;  // The client closed between requests.
+        } catch (const Poco::Net::MessageException& e) {
+          Refuse(session, 400,
+                 Error("request.bad_framing", "malformed request head: " + e.message()));
+          break;
+        } catch (const Poco::SyntaxException& e) {
+          // The only number POCO parses while reading the head.
+          Refuse(
+              session, 400,
+              Error("request.bad_framing", "Content-Length is not a decimal number: " + e.message())
+                  .at_field("Content-Length"));
+          break;
+        }
+        response.setDate(Poco::Timestamp());
+        response.setVersion(request->getVersion());
+        response.setKeepAlive(params_->getKeepAlive() && request->getKeepAlive() &&
+                              session.canKeepAlive());
+        if (auto refusal = CheckFraming(*request)) {
+          Refuse(session, refusal->first, refusal->second);
+          break;
+        }
+        impl_.Handle(*request, response);
+        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() &&
+                             session.canKeepAlive());
+      } catch (const Poco::Exception&) {
+        break;  // The peer went away or stalled past the timeout.
+      }
+    }
   }
 
  private:
+  // A fresh response: after a parse failure the first one points at the request that
+  // failed to construct.
+  void Refuse(Poco::Net::HTTPServerSession& session, int status, const Error& error) {
+    try {
+      Poco::Net::HTTPServerResponseImpl response(session);
+      SendRefusal(response, status, error);
+      // Half-close and drain a little, so that unread request bytes do not turn the
+      // close into a reset that destroys the answer before the client reads it.
+      socket().shutdownSend();
+      socket().setReceiveTimeout(Poco::Timespan(1, 0));
+      std::array<char, 4096> sink;
+      for (size_t drained = 0; drained < 65536;) {
+        const int n = socket().receiveBytes(sink.data(), static_cast<int>(sink.size()));
+        if (n <= 0) break;
+        drained += static_cast<size_t>(n);
+      }
+    } catch (const Poco::Exception&) {
+    }
+    impl_.stats.back()->Record(status, 0);
+    impl_.Log("- - " + std::to_string(status) + " 0us refused: " + error.message());
+  }
+
+  void OnServerStopped(const bool& abort_current) {
+    stopped_ = true;
+    if (abort_current) {
+      try {
+        socket().shutdown();
+      } catch (...) {
+      }
+      return;
+    }
+    std::lock_guard lock(mutex_);  // Lets the request in flight finish.
+    try {
+      socket().shutdown();
+    } catch (...) {
+    }
+  }
+
   HttpServer::Impl& impl_;
+  Poco::Net::HTTPServerParams::Ptr params_;
+  Poco::BasicEvent<const bool>& event_;
+  std::atomic<bool> stopped_{false};
+  std::mutex mutex_;
+};
+
+class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  ConnectionFactory(HttpServer::Impl& impl, Poco::Net::HTTPServerParams::Ptr params)
+      : impl_(impl), params_(std::move(params)) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new FramingConnection(socket, impl_, params_, stopped);
+  }
+  Poco::BasicEvent<const bool> stopped;
+
+ private:
+  HttpServer::Impl& impl_;
+  Poco::Net::HTTPServerParams::Ptr params_;
 };
 
 // The path as logged: query values are dropped because they may carry secrets.
@@ -223,6 +419,7 @@ std::string LoggedTarget(const std::string& uri) {
 }  // namespace
 
 HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerRequest& req,
+                                                     Poco::Net::HTTPServerResponse& resp,
                                                      HttpRequest& request) {
   Outcome out;
   request.method = req.getMethod();
@@ -404,6 +601,9 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
 
   // Read the body with a cap, so a chunked body cannot grow past the limit either.
   try {
+    // 100 Continue only now, once every check that can refuse without the body passed:
+    // a client announcing an over-limit body gets the 413 and never sends it.
+    if (req.getExpectContinue()) resp.sendContinue();
     std::istream& in = req.stream();
     std::array<char, 16384> chunk;
     while (in) {
@@ -446,15 +646,16 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
   return out;
 }
 
-void RequestAdapter::handleRequest(Poco::Net::HTTPServerRequest& req,
-                                   Poco::Net::HTTPServerResponse& resp) {
+void HttpServer::Impl::Handle(Poco::Net::HTTPServerRequest& req,
+                              Poco::Net::HTTPServerResponse& resp) {
+  Impl& impl_ = *this;
   const auto start = Clock::now();
   impl_.in_flight.fetch_add(1, std::memory_order_relaxed);
   HttpServer::Impl::Outcome outcome;
   HttpRequest request;
   std::string failure;
   try {
-    outcome = impl_.Dispatch(req, request);
+    outcome = impl_.Dispatch(req, resp, request);
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
@@ -669,8 +870,9 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
     params->setSoftwareVersion("");
 
     impl->pool = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(config.threads), 60);
-    impl->server = std::make_unique<Poco::Net::HTTPServer>(new AdapterFactory(*impl), *impl->pool,
-                                                           *socket, params);
+    auto* factory = new ConnectionFactory(*impl, params);
+    impl->server_stopped = &factory->stopped;
+    impl->server = std::make_unique<Poco::Net::TCPServer>(factory, *impl->pool, *socket, params);
     impl->server->start();
     impl->socket = std::move(socket);
   } catch (const Poco::Exception& e) {
@@ -690,7 +892,8 @@ void HttpServer::Stop() {
   try {
     // Waits for each connection's in-flight request, then shuts its socket down so
     // idle keep-alive connections end too.
-    impl_->server->stopAll(false);
+    impl_->server->stop();
+    impl_->server_stopped->notify(this, false);
     impl_->pool->joinAll();
     // TCPServer stops accepting but leaves the socket listening; close it so that new
     // clients are refused instead of waiting in the kernel's backlog.

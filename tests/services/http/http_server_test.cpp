@@ -316,6 +316,117 @@ BOOST_AUTO_TEST_CASE(chunked_request_closes_the_connection_so_bad_framing_smuggl
   BOOST_TEST(answer.find("HTTP/1.1", 1) == std::string::npos, "two responses: " << answer);
 }
 
+// Sends raw bytes (client libraries normalise framing) and reads until the server closes
+// or a generous receive timeout; `closed` says which.
+struct RawAnswer {
+  std::string text;
+  bool closed = false;
+  int status() const { return text.size() >= 12 ? std::atoi(text.substr(9, 3).c_str()) : 0; }
+  std::string code() const {
+    const size_t body = text.find("\r\n\r\n");
+    if (body == std::string::npos) return "";
+    return ParseObject(text.substr(body + 4))->getObject("error")->getValue<std::string>("code");
+  }
+};
+
+RawAnswer SendRaw(uint16_t port, const std::string& raw) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", port));
+  socket.setReceiveTimeout(Poco::Timespan(10, 0));
+  socket.sendBytes(raw.data(), static_cast<int>(raw.size()));
+  RawAnswer answer;
+  std::array<char, 4096> buf;
+  try {
+    for (int n; (n = socket.receiveBytes(buf.data(), static_cast<int>(buf.size()))) > 0;) {
+      answer.text.append(buf.data(), static_cast<size_t>(n));
+    }
+    answer.closed = true;
+  } catch (const Poco::TimeoutException&) {
+  } catch (const Poco::Net::ConnectionResetException&) {
+    answer.closed = true;
+  }
+  return answer;
+}
+
+BOOST_AUTO_TEST_CASE(request_smuggling_primitives_are_refused_and_the_connection_closed) {
+  ServerFixture f;
+  // Each head is followed by a well-formed request; a server that kept the connection
+  // would answer it too.
+  const std::string next = "GET /v1/packs/smuggled HTTP/1.1\r\nHost: x\r\n\r\n";
+  struct Case {
+    std::string name, head, body;
+    int status;
+    std::string code;
+  };
+  const std::vector<Case> cases = {
+      {"two Content-Length values",
+       "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n", "hello!",
+       400, "request.bad_framing"},
+      {"Content-Length list", "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5, 6\r\n",
+       "hello!", 400, "request.bad_framing"},
+      {"Content-Length not digits", "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5x\r\n",
+       "hello", 400, "request.bad_framing"},
+      {"Content-Length with a sign", "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: +5\r\n",
+       "hello", 400, "request.bad_framing"},
+      {"Transfer-Encoding identity, chunked",
+       "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: identity, chunked\r\n",
+       "5\r\nhello\r\n0\r\n\r\n", 400, "request.bad_framing"},
+      {"Transfer-Encoding chunked, identity",
+       "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, identity\r\n",
+       "5\r\nhello\r\n0\r\n\r\n", 400, "request.bad_framing"},
+      {"Transfer-Encoding xchunked",
+       "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: xchunked\r\n",
+       "5\r\nhello\r\n0\r\n\r\n", 400, "request.bad_framing"},
+      {"two Transfer-Encoding headers",
+       "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: "
+       "chunked\r\n",
+       "5\r\nhello\r\n0\r\n\r\n", 400, "request.bad_framing"},
+      {"Transfer-Encoding with Content-Length",
+       "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 15\r\n",
+       "5\r\nhello\r\n0\r\n\r\n", 400, "request.bad_framing"},
+      {"space before the colon",
+       "POST /v1/echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding : chunked\r\n",
+       "5\r\nhello\r\n0\r\n\r\n", 400, "request.bad_framing"},
+      {"NUL in a value",
+       "GET /v1/packs/1 HTTP/1.1\r\nHost: x\r\nX-A: a" + std::string(1, '\0') + "b\r\n", "", 400,
+       "request.bad_framing"},
+      {"control character in a value", "GET /v1/packs/1 HTTP/1.1\r\nHost: x\r\nX-A: a\x01b\r\n", "",
+       400, "request.bad_framing"},
+      {"HTTP/2.0 on the HTTP/1 port", "GET /v1/packs/1 HTTP/2.0\r\nHost: x\r\n", "", 505,
+       "request.http_version"},
+      {"HTTP/1.2", "GET /v1/packs/1 HTTP/1.2\r\nHost: x\r\n", "", 505, "request.http_version"},
+      {"HTTP/3", "GET /v1/packs/1 HTTP/3\r\nHost: x\r\n", "", 505, "request.http_version"},
+      {"head line POCO refuses",
+       "GET /v1/packs/1 HTTP/1.1\r\nHost: x\r\n" + std::string(300, 'n') + ": v\r\n", "", 400,
+       "request.bad_framing"},
+  };
+  for (const auto& c : cases) {
+    BOOST_TEST_CONTEXT(c.name) {
+      const RawAnswer answer = SendRaw(f.server->port(), c.head + "\r\n" + c.body + next);
+      BOOST_TEST(answer.status() == c.status, answer.text);
+      BOOST_TEST(answer.code() == c.code, answer.text);
+      BOOST_TEST(answer.closed);
+      BOOST_TEST(answer.text.find("smuggled") == std::string::npos, answer.text);
+      BOOST_TEST(answer.text.find("HTTP/1.1 ", 1) == std::string::npos, answer.text);
+    }
+  }
+  // The rules refuse nothing well-formed: a plain request on the same server still works.
+  const RawAnswer ok = SendRaw(
+      f.server->port(),
+      "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello");
+  BOOST_TEST(ok.status() == 200, ok.text);
+}
+
+BOOST_AUTO_TEST_CASE(expect_continue_with_an_over_limit_length_gets_413_without_100_continue) {
+  ServerFixture f;  // max_body_bytes = 1024
+  const RawAnswer answer = SendRaw(f.server->port(),
+                                   "POST /v1/echo HTTP/1.1\r\nHost: x\r\nContent-Length: 4096\r\n"
+                                   "Expect: 100-continue\r\n\r\n");
+  BOOST_TEST(answer.status() == 413, answer.text);
+  BOOST_TEST(answer.code() == "request.too_large", answer.text);
+  BOOST_TEST(answer.text.find("100 Continue") == std::string::npos, answer.text);
+  BOOST_TEST(answer.closed);
+}
+
 BOOST_AUTO_TEST_CASE(exceptions_and_5xx_errors_reach_the_log_not_the_client) {
   ServerFixture f;
   auto session = f.Session();
