@@ -185,6 +185,8 @@ struct HttpServer::Impl {
 
 namespace {
 
+std::string LoggedTarget(const std::string& uri);
+
 bool IsTokenChar(unsigned char c) {
   return std::isalnum(c) ||
          std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
@@ -321,7 +323,9 @@ class FramingConnection final : public Poco::Net::TCPServerConnection {
         response.setKeepAlive(params_->getKeepAlive() && request->getKeepAlive() &&
                               session.canKeepAlive());
         if (auto refusal = CheckFraming(*request)) {
-          Refuse(session, refusal->first, refusal->second);
+          Refuse(
+              session, refusal->first, refusal->second,
+              Printable(request->getMethod()) + " " + Printable(LoggedTarget(request->getURI())));
           break;
         }
         impl_.Handle(*request, response);
@@ -336,7 +340,9 @@ class FramingConnection final : public Poco::Net::TCPServerConnection {
  private:
   // A fresh response: after a parse failure the first one points at the request that
   // failed to construct.
-  void Refuse(Poco::Net::HTTPServerSession& session, int status, const Error& error) {
+  // `what` is the method and target when the head parsed far enough to have them.
+  void Refuse(Poco::Net::HTTPServerSession& session, int status, const Error& error,
+              const std::string& what = "- -") {
     try {
       Poco::Net::HTTPServerResponseImpl response(session);
       SendRefusal(response, status, error);
@@ -353,7 +359,7 @@ class FramingConnection final : public Poco::Net::TCPServerConnection {
     } catch (const Poco::Exception&) {
     }
     impl_.stats.back()->Record(status, 0);
-    impl_.Log("- - " + std::to_string(status) + " 0us refused: " + error.message());
+    impl_.Log(what + " " + std::to_string(status) + " 0us refused: " + error.message());
   }
 
   void OnServerStopped(const bool& abort_current) {

@@ -409,6 +409,10 @@ BOOST_AUTO_TEST_CASE(request_smuggling_primitives_are_refused_and_the_connection
       BOOST_TEST(answer.text.find("HTTP/1.1 ", 1) == std::string::npos, answer.text);
     }
   }
+  // Refusals reach the access log, with method and target when the head had them.
+  BOOST_TEST(f.log.str().find("POST /v1/echo 400 0us refused: two different Content-Length") !=
+                 std::string::npos,
+             f.log.str());
   // The rules refuse nothing well-formed: a plain request on the same server still works.
   const RawAnswer ok = SendRaw(
       f.server->port(),
