@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "pedigree/base/rate_limiter.h"
 #include "pedigree/log/keys.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/log/sql.h"
@@ -68,12 +69,6 @@ uint64_t SystemClock() {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
-
-// The token bucket of one log.
-struct Bucket {
-  double tokens = 0;
-  std::chrono::steady_clock::time_point last{};
-};
 
 }  // namespace
 
@@ -212,9 +207,9 @@ struct Witness::Impl {
   std::map<std::string, size_t, std::less<>> by_origin;
   std::map<std::string, std::string, std::less<>> origin_by_hash;
   std::function<uint64_t()> clock;
-  std::mutex mu;  // guards db and buckets
+  std::mutex mu;  // guards db
   sql::Connection db{nullptr};
-  std::vector<Bucket> buckets;
+  std::vector<std::unique_ptr<RateLimiter>> limiters;  // one per log, null when unlimited
 };
 
 Witness::Witness(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -282,8 +277,8 @@ Result<std::unique_ptr<Witness>> Witness::Open(const std::string& dir,
     }
     impl->by_origin.emplace(log.origin, impl->logs.size());
     impl->origin_by_hash.emplace(ToHex(Sha256(log.origin)), log.origin);
-    impl->buckets.push_back(
-        Bucket{std::max(1.0, log.rate_per_second), std::chrono::steady_clock::now()});
+    impl->limiters.push_back(
+        log.rate_per_second > 0 ? std::make_unique<RateLimiter>(log.rate_per_second) : nullptr);
     impl->logs.push_back(std::move(log));
   }
   const std::string db_path = (fs::path(dir) / kDbFile).string();
@@ -409,19 +404,10 @@ AddCheckpointOutcome Witness::AddCheckpoint(std::string_view body) {
   const std::string served = VerifiedLines(note, *opened);
 
   std::lock_guard lock(impl_->mu);
-  if (log.rate_per_second > 0) {
-    Bucket& b = impl_->buckets[log_index];
-    auto now = std::chrono::steady_clock::now();
-    b.tokens = std::min(
-        std::max(1.0, log.rate_per_second),
-        b.tokens + std::chrono::duration<double>(now - b.last).count() * log.rate_per_second);
-    b.last = now;
-    if (b.tokens < 1) {
-      return fail(Error("witness.rate_limited", "more than " + std::to_string(log.rate_per_second) +
-                                                    " add-checkpoint requests per second for " +
-                                                    log.origin + "; retry later"));
-    }
-    b.tokens -= 1;
+  if (const auto& limiter = impl_->limiters[log_index]; limiter && limiter->Take(log.origin)) {
+    return fail(Error("witness.rate_limited", "more than " + std::to_string(log.rate_per_second) +
+                                                  " add-checkpoint requests per second for " +
+                                                  log.origin + "; retry later"));
   }
 
   auto tx = sql::Transaction::Begin(impl_->db);

@@ -29,6 +29,8 @@
 #include <ostream>
 #include <unordered_map>
 
+#include "pedigree/base/rate_limiter.h"
+
 namespace pedigree::services {
 namespace {
 
@@ -78,48 +80,6 @@ std::string FormatBound(double v) {
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
-
-// One token bucket per key, refilled continuously at `rate` per second up to `burst`.
-class RateLimiter {
- public:
-  explicit RateLimiter(double rate) : rate_(rate), burst_(std::max(1.0, rate)) {}
-
-  // Takes a token; returns the seconds until one is available when there is none.
-  std::optional<double> Take(const std::string& key) {
-    const auto now = Clock::now();
-    std::lock_guard lock(mutex_);
-    if (buckets_.size() > kMaxKeys) Prune(now);
-    auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});
-    Bucket& b = it->second;
-    if (!fresh) {
-      const double elapsed = std::chrono::duration<double>(now - b.last).count();
-      b.tokens = std::min(burst_, b.tokens + elapsed * rate_);
-      b.last = now;
-    }
-    if (b.tokens >= 1.0) {
-      b.tokens -= 1.0;
-      return std::nullopt;
-    }
-    return (1.0 - b.tokens) / rate_;
-  }
-
- private:
-  static constexpr size_t kMaxKeys = 100000;
-  struct Bucket {
-    double tokens;
-    Clock::time_point last;
-  };
-  // Full buckets carry no state worth keeping.
-  void Prune(Clock::time_point now) {
-    std::erase_if(buckets_, [&](const auto& kv) {
-      const double elapsed = std::chrono::duration<double>(now - kv.second.last).count();
-      return kv.second.tokens + elapsed * rate_ >= burst_;
-    });
-  }
-  double rate_, burst_;
-  std::mutex mutex_;
-  std::unordered_map<std::string, Bucket> buckets_;
-};
 
 std::string ToLower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(),
