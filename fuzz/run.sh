@@ -54,6 +54,9 @@ seed_corpus() {
   case $t in
     fuzz_image)
       cp "$root"/sample_data/barcodes/*.png "$root"/sample_data/barcodes/*.jpg "$dir/" ;;
+    fuzz_image_body)
+      # A tiny pack label as PNG and as JPEG, each after its Content-Type selector byte.
+      cp "$root"/fuzz/seeds/fuzz_image_body/* "$dir/" ;;
     fuzz_trial_data)
       cp "$root"/sample_data/trials/fixtures/* "$dir/" ;;
     fuzz_gs1)
@@ -108,6 +111,7 @@ seed_corpus() {
 max_len() {
   case $1 in
     fuzz_image) echo 32768 ;;       # the largest sample (7.jpg) is 21 kB
+    fuzz_image_body) echo 32768 ;;  # selector byte + image; the seeds are 1.3 kB (PNG) and 12 kB (JPEG)
     fuzz_trial_data) echo 8192 ;;   # a few dozen CSV/JSON records
     fuzz_bundle) echo 32768 ;;      # the seed bundle (12 entries with proofs) is 26.7 kB
     fuzz_merkle) echo 2700 ;;       # 25 header bytes + up to 80 proof hashes

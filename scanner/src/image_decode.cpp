@@ -306,7 +306,8 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     // sweep again on our own binarisations for low-contrast labels.
     hints.setTryHarder(thorough);
     for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
-    if (fallbacks && datamatrix_missing()) {
+    if (fallbacks &&
+        (datamatrix_missing() || (options.all_symbols && want_datamatrix && !enough()))) {
       SweepDataMatrix(view, hints, ZXing::Binarizer::LocalAverage, options.max_symbols, symbols);
     }
     // tryHarder changes nothing for Data Matrix in ZXing 1.4, so skip it for DM alone.

@@ -151,10 +151,36 @@ Status CheckJpegHuffmanTables(std::span<const uint8_t> bytes) {
 
 }  // namespace
 
+std::string_view SniffImageType(std::span<const uint8_t> bytes) {
+  struct Magic {
+    std::string_view bytes, type;
+  };
+  static constexpr Magic kMagics[] = {
+      {"\x89PNG", "image/png"},
+      {"\xff\xd8\xff", "image/jpeg"},
+      {"BM", "image/bmp"},
+      {"GIF8", "image/gif"},
+      {"P5", "image/x-portable-graymap"},
+      {"P6", "image/x-portable-pixmap"},
+  };
+  for (const Magic& m : kMagics) {
+    if (bytes.size() >= m.bytes.size() &&
+        std::equal(m.bytes.begin(), m.bytes.end(), bytes.begin(),
+                   [](char a, uint8_t b) { return static_cast<uint8_t>(a) == b; })) {
+      return m.type;
+    }
+  }
+  return {};
+}
+
 Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& limits) {
   if (bytes.empty()) return Fail("image.unreadable", "image data is empty");
-  if (bytes.size() > static_cast<size_t>(INT32_MAX)) {
-    return Fail("image.too_large", "image data is " + std::to_string(bytes.size()) + " bytes");
+  const int64_t max_bytes = std::min<int64_t>(limits.max_bytes, INT32_MAX);
+  if (bytes.size() > static_cast<uint64_t>(max_bytes)) {
+    return Fail(Error("image.too_large", "image data is " + std::to_string(bytes.size()) +
+                                             " bytes, limit " + std::to_string(max_bytes))
+                    .with_detail("limit", max_bytes)
+                    .with_detail("value", static_cast<int64_t>(bytes.size())));
   }
   if (auto ok = CheckPngChunks(bytes); !ok) return std::unexpected(ok.error());
   if (auto ok = CheckPnmHeader(bytes); !ok) return std::unexpected(ok.error());
@@ -167,9 +193,12 @@ Result<Image> LoadImageMemory(std::span<const uint8_t> bytes, const LoadLimits& 
   }
   const int64_t pixels = int64_t{width} * int64_t{height};
   if (pixels > limits.max_pixels) {
-    return Fail("image.too_large", "image is " + std::to_string(width) + "x" +
-                                       std::to_string(height) + " = " + std::to_string(pixels) +
-                                       " pixels, limit " + std::to_string(limits.max_pixels));
+    return Fail(Error("image.too_large", "image is " + std::to_string(width) + "x" +
+                                             std::to_string(height) + " = " +
+                                             std::to_string(pixels) + " pixels, limit " +
+                                             std::to_string(limits.max_pixels))
+                    .with_detail("limit", limits.max_pixels)
+                    .with_detail("value", pixels));
   }
   StbiPixels data(stbi_load_from_memory(bytes.data(), len, &width, &height, &channels, 1));
   if (!data) {

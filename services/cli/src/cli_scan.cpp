@@ -14,60 +14,11 @@
 #include "pedigree/scanner/gs1.h"
 #include "pedigree/scanner/image.h"
 #include "pedigree/scanner/label.h"
+#include "pedigree/usecases/image_scan.h"
 #include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
 namespace {
-
-JsonValue ErrorJson(const Error& e) {
-  auto o = JsonValue::Object();
-  o.set("code", JsonValue(e.code()));
-  o.set("message", JsonValue(e.message()));
-  if (!e.field().empty()) o.set("field", JsonValue(e.field()));
-  if (e.location().offset) o.set("offset", JsonValue(static_cast<int64_t>(*e.location().offset)));
-  return o;
-}
-
-// The GS1 reading of one scanner string, or why it has none.
-JsonValue Gs1Json(std::string_view raw) {
-  auto data = scanner::ParseGs1(raw);
-  if (!data) {
-    auto o = JsonValue::Object();
-    o.set("error", ErrorJson(data.error()));
-    auto hints = JsonValue::Array();
-    for (const auto& f : scanner::DiagnoseGs1(raw).findings) hints.push_back(JsonValue(f.message));
-    if (hints.size() > 0) o.set("hints", hints);
-    return o;
-  }
-  auto o = JsonValue::Object();
-  o.set("form", JsonValue(data->source_form));
-  if (!data->symbology.empty()) o.set("symbology", JsonValue(data->symbology));
-  auto elements = JsonValue::Array();
-  for (const auto& e : data->elements) {
-    auto el = JsonValue::Object();
-    el.set("ai", JsonValue(e.ai));
-    el.set("value", JsonValue(e.value));
-    elements.push_back(el);
-  }
-  o.set("elements", elements);
-  if (auto pack = data->pack_id()) o.set("packId", JsonValue(pack->DigitalLinkUri()));
-  if (auto expiry = data->expiry()) o.set("expiry", JsonValue(expiry->IsoDate()));
-  o.set("bracketed", JsonValue(data->BracketedString()));
-  if (auto dl = data->DigitalLinkUri(); dl) o.set("digitalLink", JsonValue(*dl));
-  auto warnings = JsonValue::Array();
-  for (const auto& w : data->warnings) warnings.push_back(JsonValue(w.message));
-  if (warnings.size() > 0) o.set("warnings", warnings);
-  return o;
-}
-
-bool LooksLikeImage(std::string_view bytes) {
-  static constexpr std::string_view kMagics[] = {"\x89PNG", "\xff\xd8\xff", "BM",
-                                                 "GIF8",    "P5",           "P6"};
-  for (auto m : kMagics) {
-    if (bytes.substr(0, m.size()) == m) return true;
-  }
-  return false;
-}
 
 int Scan(const std::vector<std::string>& argv, CliIo& io) {
   // Output is always JSON; --json is accepted for the one convention (docs/cli.md).
@@ -77,7 +28,7 @@ int Scan(const std::vector<std::string>& argv, CliIo& io) {
   if (auto text = args->get("string")) {
     auto item = JsonValue::Object();
     item.set("input", JsonValue(*text));
-    item.set("gs1", Gs1Json(*text));
+    item.set("gs1", Gs1ReadingJson(*text));
     out.push_back(item);
     PrintJson(io.out, out);
     return 0;
@@ -86,34 +37,12 @@ int Scan(const std::vector<std::string>& argv, CliIo& io) {
     return PrintError(io.err, Error("cli.usage", "scan FILE|- or scan --string TEXT"));
   auto bytes = ReadInput(args->positionals()[0], io.in);
   if (!bytes) return PrintError(io.err, bytes.error());
-  if (LooksLikeImage(*bytes)) {
+  if (!scanner::SniffImageType(AsBytes(*bytes)).empty()) {
     auto image = scanner::LoadImageMemory(AsBytes(*bytes));
     if (!image) return PrintError(io.err, image.error());
-    auto symbols = scanner::DecodeImage(*image);
+    auto symbols = scanner::DecodeImage(*image, ScanDecodeOptions());
     if (!symbols) return PrintError(io.err, symbols.error());
-    for (const auto& s : *symbols) {
-      auto item = JsonValue::Object();
-      item.set("format", JsonValue(std::string(scanner::SymbologyName(s.format))));
-      item.set("symbologyIdentifier", JsonValue(s.symbology_identifier));
-      item.set("raw", JsonValue(s.raw));
-      auto corners = JsonValue::Array();
-      for (const auto& p : s.corners) {
-        auto c = JsonValue::Array();
-        c.push_back(JsonValue(int64_t{p.x}));
-        c.push_back(JsonValue(int64_t{p.y}));
-        corners.push_back(c);
-      }
-      item.set("corners", corners);
-      item.set("orientation", JsonValue(int64_t{s.orientation_degrees}));
-      if (s.error) {
-        item.set("error", ErrorJson(*s.error));
-      } else if (s.gs1) {
-        item.set("gs1", Gs1Json(s.raw));
-      } else {
-        item.set("content", JsonValue(s.content));
-      }
-      out.push_back(item);
-    }
+    for (const auto& s : *symbols) out.push_back(DecodedSymbolJson(s));
   } else {
     // Text: one scanner read per line (as a keyboard-wedge scanner types them).
     std::istringstream lines(*bytes);
@@ -123,7 +52,7 @@ int Scan(const std::vector<std::string>& argv, CliIo& io) {
       if (line.empty()) continue;
       auto item = JsonValue::Object();
       item.set("input", JsonValue(line));
-      item.set("gs1", Gs1Json(line));
+      item.set("gs1", Gs1ReadingJson(line));
       out.push_back(item);
     }
   }

@@ -226,21 +226,9 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         return ErrorResponse(Error("request.missing_parameter", "record=true needs location=GLN")
                                  .at_field("location"));
       }
-      auto event = JsonValue::Object();
-      event.set("kind", JsonValue("verify"));
-      auto epcs = JsonValue::Array();
-      epcs.push_back(JsonValue(answer->pack_id));
-      event.set("epcs", epcs);
-      event.set("location", JsonValue(location->second));
-      event.set("verified", JsonValue(answer->verified));
-      auto reasons = JsonValue::Array();
-      for (const auto& r : answer->reasons)
-        reasons.push_back(JsonValue(std::string(provenance::DescribeAlert(r.code).id)));
-      event.set("reasons", reasons);
-      if (auto key = req.headers.find("idempotency-key"); key != req.headers.end()) {
-        event.set("clientId", JsonValue(key->second));
-      }
-      auto index = node.SubmitAs(req.principal->org_id, std::move(event));
+      auto key = req.headers.find("idempotency-key");
+      auto index = api::RecordVerify(node, req, *answer, location->second,
+                                     key != req.headers.end() ? key->second : std::string());
       if (!index) return ErrorResponse(index.error());
       body.set("recordedIndex", JsonValue(static_cast<int64_t>(*index)));
     }
@@ -540,6 +528,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
   }
   PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
+  PEDIGREE_TRY(AddImageRoutes(router, node, options));
   return AddReportRoutes(router, node);
 }
 

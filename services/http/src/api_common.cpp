@@ -1,5 +1,7 @@
 #include "api_common.h"
 
+#include "pedigree/provenance/pack_rules.h"
+
 namespace pedigree::services::api {
 
 HttpResponse Json(int status, const JsonValue& value) {
@@ -45,6 +47,23 @@ Result<std::string> RequiredQuery(const HttpRequest& req, const std::string& nam
         Error("request.missing_parameter", "parameter '" + name + "' is required").at_field(name));
   }
   return it->second;
+}
+
+Result<uint64_t> RecordVerify(SupplyNode& node, const HttpRequest& req, const VerifyAnswer& answer,
+                              const std::string& location, const std::string& client_id) {
+  auto event = JsonValue::Object();
+  event.set("kind", JsonValue("verify"));
+  auto epcs = JsonValue::Array();
+  epcs.push_back(JsonValue(answer.pack_id));
+  event.set("epcs", epcs);
+  event.set("location", JsonValue(location));
+  event.set("verified", JsonValue(answer.verified));
+  auto reasons = JsonValue::Array();
+  for (const auto& r : answer.reasons)
+    reasons.push_back(JsonValue(std::string(provenance::DescribeAlert(r.code).id)));
+  event.set("reasons", reasons);
+  if (!client_id.empty()) event.set("clientId", JsonValue(client_id));
+  return node.SubmitAs(req.principal->org_id, std::move(event));
 }
 
 }  // namespace pedigree::services::api

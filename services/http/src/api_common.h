@@ -7,6 +7,7 @@
 
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services::api {
 
@@ -28,5 +29,11 @@ HttpResponse Created(uint64_t index, const std::string& kind);
 
 // A non-empty query parameter: request.missing_parameter otherwise.
 [[nodiscard]] Result<std::string> RequiredQuery(const HttpRequest& req, const std::string& name);
+
+// Records a verify scan of `answer`'s pack as a `verify` event signed for the caller's
+// organisation at `location` (a GLN), with `client_id` when not empty; its ledger index.
+[[nodiscard]] Result<uint64_t> RecordVerify(SupplyNode& node, const HttpRequest& req,
+                                            const VerifyAnswer& answer, const std::string& location,
+                                            const std::string& client_id);
 
 }  // namespace pedigree::services::api

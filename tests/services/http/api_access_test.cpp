@@ -315,6 +315,9 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
       {"POST /v1/batch-status", {{"manufacturer"}, "", "", "/v1/batch-status", "", {}}},
       {"POST /v1/sensor", {kHolders, "", "", "/v1/sensor", "", {}}},
       {"GET /v1/verify", {kMembers, "", "", "/v1/verify?code=" + pack_code, "", {}}},
+      // Images (the body "{}" is refused 415; the access checks come first).
+      {"POST /v1/verify", {kMembers, "", "", "/v1/verify", "", {}}},
+      {"POST /v1/scan", {kMembers, "", "", "/v1/scan", "", {}}},
       {"GET /01/{gtin}/21/{serial}",
        {kMembers, "", "", "/01/" + a.gtin + "/21/S1?linkType=gs1:verificationService", "", {}}},
       {"GET /01/{gtin}/10/{lot}/21/{serial}",

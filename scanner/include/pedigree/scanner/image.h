@@ -29,15 +29,23 @@ struct Image {
 };
 
 // Upper bounds applied before any pixel is decoded, so a hostile header cannot make us
-// allocate gigabytes.
+// allocate gigabytes. The one definition of the image limits: `pedigree scan` and the
+// HTTP image endpoints (POST /v1/scan, POST /v1/verify) use the defaults.
 struct LoadLimits {
   int64_t max_pixels = 40'000'000;  // 40 MP: a large phone photo fits, a bomb does not.
+  int64_t max_bytes = 32 << 20;     // 32 MiB: a 40 MP JPEG is 10-20 MB.
 };
+
+// The media type the leading bytes say the data is: "image/png", "image/jpeg",
+// "image/bmp", "image/gif", "image/x-portable-graymap" (P5) or
+// "image/x-portable-pixmap" (P6); "" for anything else.
+[[nodiscard]] std::string_view SniffImageType(std::span<const uint8_t> bytes);
 
 // Reads a PNG, JPEG or BMP (also GIF, TGA, PNM: whatever stb_image 2.27 reads) and
 // converts it to luminance. Errors: image.not_found (cannot open), image.too_large
-// (width*height over the limit, checked from the header), image.unreadable (decoder
-// message from stb_image attached).
+// (more bytes than limits.max_bytes, or width*height over limits.max_pixels, checked from
+// the header; details "limit" and "value" name the limit and the image's figure),
+// image.unreadable (decoder message from stb_image attached).
 [[nodiscard]] Result<Image> LoadImageFile(const std::string& path, const LoadLimits& limits = {});
 [[nodiscard]] Result<Image> LoadImageMemory(std::span<const uint8_t> bytes,
                                             const LoadLimits& limits = {});
@@ -82,6 +90,10 @@ struct DecodeOptions {
   int max_symbols = 255;
   // Report symbols that were located but failed to decode (error set, raw empty).
   bool include_failures = true;
+  // Sweep the image for further Data Matrix symbols after one was found (a photo of
+  // several packs). Off, the sweep runs only while none is found, which keeps the common
+  // one-pack photo fast; on, every image pays one band sweep (not with kFast).
+  bool all_symbols = false;
 };
 
 // One symbol found in an image.

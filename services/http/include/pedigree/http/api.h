@@ -2,6 +2,7 @@
 // routes over a SupplyNode. Every endpoint, with an example: docs/api.md.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 #include "pedigree/base/error.h"
@@ -19,6 +20,12 @@ struct ApiOptions {
   SponsorStore* sponsor_store = nullptr;
   // Body limit of the dataset upload routes (trial submissions and verification).
   size_t max_dataset_bytes = 256u << 20;
+  // The image endpoints (POST /v1/scan, POST /v1/verify): decoder threads (0 = one per
+  // hardware thread), images that may wait for one (0 = 4 per thread; more are refused
+  // 503 image.busy at once), and how long a request waits for its decode (then 503).
+  size_t image_decoders = 0;
+  size_t image_queue = 0;
+  std::chrono::milliseconds image_time_limit{10'000};
 };
 
 // Adds every supply-chain, clinical-trial, report and log route to `router`. `node` must
@@ -29,6 +36,11 @@ struct ApiOptions {
 // `store` (may be null) must outlive the server; uploads may be up to `max_dataset_bytes`.
 [[nodiscard]] Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                                     size_t max_dataset_bytes = 256u << 20);
+
+// Adds the image routes (POST /v1/scan; POST /v1/verify with an image body: docs/api.md,
+// "Images"), decoding on a pool of options.image_decoders threads; called by AddApiRoutes.
+// `node` must outlive the server.
+[[nodiscard]] Status AddImageRoutes(Router& router, SupplyNode& node, const ApiOptions& options);
 
 // Adds the report routes (GET /v1/reports/pack, /v1/reports/batch/{gtin}/{lot},
 // /v1/reports/audit, /v1/bundles/pack) with their per-organisation access rules; called
