@@ -56,3 +56,33 @@ std::string HashIdOfPreHash(std::string_view pre_hash);
 std::string NormaliseEpc(std::string_view uri);
 
 }  // namespace pedigree::scanner::epcis
+
+namespace pedigree::scanner::epcis {
+
+// pedigree's own JSON-LD namespace for the extension members of exported events
+// ("pedigree:ledgerIndex", "pedigree:org", "pedigree:status"; docs/epcis.md).
+inline constexpr std::string_view kPedigreePrefix = "pedigree";
+inline constexpr std::string_view kPedigreeNamespace = "urn:pedigree:epcis:";
+// The member that carries an exported event's ledger index. It is left out of the Event Hash
+// ID, so the same event has the same ID whether or not it travelled through an export.
+inline constexpr std::string_view kLedgerIndexMember = "pedigree:ledgerIndex";
+
+// HashOptions for events of documents pedigree exports (its prefix, the ledger index left out).
+HashOptions PedigreeHashOptions(HashProfile profile = HashProfile::kCbv20);
+
+// One signed log entry as the export reads it.
+struct LedgerEvent {
+  uint64_t index = 0;
+  JsonValue payload;         // the signed payload (docs/events.md)
+  int64_t sequenced_at = 0;  // the log's sequencing time (unix seconds), 0 when unknown
+};
+
+// An EPCIS 2.0 JSON-LD EPCISDocument of the supply events among `entries` (ascending index),
+// mapped as docs/epcis.md's table says; the registry (org.register: the GLNs of parties) and
+// batch entries (batch.register: expiry for ilmd) among them are read, not exported. Each
+// event carries its eventID (EventHashId, kCbv20) and its ledger index. `creation_time` is
+// the document's creationDate (unix seconds).
+[[nodiscard]] Result<JsonValue> ExportDocument(const std::vector<LedgerEvent>& entries,
+                                               int64_t creation_time);
+
+}  // namespace pedigree::scanner::epcis
