@@ -8,34 +8,11 @@
 #include <vector>
 
 #include "cli_common.h"
-#include "pedigree/log/envelope.h"
+#include "pedigree/http/api.h"
 #include "pedigree/log/ledger.h"
-#include "pedigree/reports/container_report.h"
-#include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/epcis.h"
 
 namespace pedigree::services {
-
-// The EPCISDocument of the history of the pack, case or pallet named by `code` (any scanner
-// form): the entries GatherPackEvidence / GatherContainerEvidence select, mapped by
-// scanner::epcis::ExportDocument. Shared with the HTTP binding.
-Result<JsonValue> ExportEpcisHistory(log::Ledger& ledger, std::string_view code,
-                                     int64_t creation_time);
-
-Result<JsonValue> ExportEpcisHistory(log::Ledger& ledger, std::string_view code,
-                                     int64_t creation_time) {
-  Result<reports::PackEvidence> evidence = reports::ParsePackCode(code).has_value()
-                                               ? reports::GatherPackEvidence(ledger, code)
-                                               : reports::GatherContainerEvidence(ledger, code);
-  if (!evidence) return std::unexpected(evidence.error());
-  std::vector<scanner::epcis::LedgerEvent> entries;
-  for (const reports::EvidenceEntry& e : evidence->entries) {
-    if (e.envelope.empty()) continue;
-    PEDIGREE_ASSIGN(opened, log::OpenEntry(e.envelope));
-    entries.push_back({e.index, opened->payload, opened->sequenced_at.value_or(0)});
-  }
-  return scanner::epcis::ExportDocument(entries, creation_time);
-}
 
 namespace {
 

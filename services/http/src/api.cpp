@@ -540,6 +540,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
   }
   PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
+  PEDIGREE_TRY(AddEpcisRoutes(router, node));
   return AddReportRoutes(router, node);
 }
 

@@ -446,6 +446,10 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
       {"GET /v1/reports/pack",
        {kReportMembers, "pack", "pack.not_found", "/v1/reports/pack?code=" + pack_code,
         "/v1/reports/pack?code=" + unknown_code, pack_parties}},
+      // EPCIS export: a pack by the pack rule, a case or pallet by the container rule.
+      {"GET /v1/epcis/events",
+       {kReportMembers, "epc", "pack.not_found", "/v1/epcis/events?epc=" + pack_code,
+        "/v1/epcis/events?epc=" + unknown_code, pack_parties}},
       {"GET /v1/bundles/pack",
        {kReportMembers, "pack", "pack.not_found", "/v1/bundles/pack?code=" + pack_code,
         "/v1/bundles/pack?code=" + unknown_code, pack_parties}},
