@@ -312,6 +312,8 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
       {"POST /v1/dispense", {{"dispenser", "wholesaler"}, "", "", "/v1/dispense", "", {}}},
       {"POST /v1/decommission", {kHolders, "", "", "/v1/decommission", "", {}}},
       {"POST /v1/undo", {kHolders, "", "", "/v1/undo", "", {}}},
+      {"POST /v1/epcis/events", {kHolders, "", "", "/v1/epcis/events", "", {}}},
+      {"POST /v1/epcis/capture", {kHolders, "", "", "/v1/epcis/capture", "", {}}},
       {"POST /v1/batch-status", {{"manufacturer"}, "", "", "/v1/batch-status", "", {}}},
       {"POST /v1/sensor", {kHolders, "", "", "/v1/sensor", "", {}}},
       {"GET /v1/verify", {kMembers, "", "", "/v1/verify?code=" + pack_code, "", {}}},

@@ -86,3 +86,26 @@ struct LedgerEvent {
                                                int64_t creation_time);
 
 }  // namespace pedigree::scanner::epcis
+
+namespace pedigree::scanner::epcis {
+
+// One captured EPCIS event as the unsigned pedigree payload it means (docs/epcis.md,
+// "Capture"): `kind`, the kind's members, `time` (eventTime in UTC, whole seconds) and
+// `clientId` "epcis-<hex of the hash ID>", so that the same event captured twice, in any
+// member order or EPC form, is the same command and appends nothing the second time.
+struct ImportedEvent {
+  std::string event_id;  // ni:///sha-256;…?ver=CBV2.0
+  JsonValue payload;
+};
+
+// Maps one EPCIS 2.0 JSON event. `pointer` prefixes the JSON pointer of every error field
+// (e.g. "/epcisBody/eventList/3"). Supported: ObjectEvent ADD commissioning (commission;
+// ilmd cbvmda:lotNumber), AggregationEvent ADD/DELETE (aggregate/disaggregate), ObjectEvent
+// OBSERVE with a decommissioning disposition or pedigree:status (decommission). Errors:
+// epcis.invalid_event (malformed, the pointer of the member), epcis.unsupported (valid
+// EPCIS without a pedigree meaning yet, e.g. shipping and receiving, whose parties would
+// need a GLN -> organisation lookup).
+[[nodiscard]] Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& options,
+                                                std::string_view pointer = "");
+
+}  // namespace pedigree::scanner::epcis
