@@ -90,6 +90,9 @@ scanner::epcis::HashOptions OptionsFor(const JsonValue& carrier) {
 
 // The most events one document may carry (GS1-EPCIS-Capture-Limit).
 constexpr size_t kCaptureLimit = 10000;
+// The capture route's body limit (a 10,000-event document is several MiB; the server's default
+// limit is for commands).
+constexpr size_t kCaptureBodyLimit = 64u << 20;
 
 }  // namespace
 
@@ -170,7 +173,7 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         r.headers["GS1-EPCIS-Capture-Limit"] = std::to_string(kCaptureLimit);
         return r;
       },
-      BodyKind::kJson));
+      BodyKind::kJson, kCaptureBodyLimit));
 
   return router.Add("GET", "/v1/epcis/events", readers, [&node](const HttpRequest& req) {
     auto doc = ExportEpcisHistory(node.ledger(), req.query.at("epc"), node.Now());
