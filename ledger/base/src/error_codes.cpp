@@ -204,6 +204,13 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the envelope is version 1 (it names no log); new entries must be version 2 envelopes"},
     {"entry.wrong_log", 422, "the envelope is signed for another log (its \"log\" origin)"},
 
+    {"epcis.invalid_event", 400,
+     "an EPCIS event or document is malformed; the field is the JSON pointer of the member",
+     "Fix the member named by the pointer; docs/epcis.md lists what pedigree reads."},
+    {"epcis.unsupported", 422,
+     "the EPCIS event is valid but has no pedigree meaning yet (type, action or bizStep)",
+     "docs/epcis.md's mapping table lists the events pedigree records."},
+
     {"event.aggregation_too_deep", 422, "containers would nest deeper than 16 levels"},
     {"event.bad_client_id", 422,
      "the clientId is not 1 to 128 printable ASCII characters (0x21-0x7E)"},

@@ -529,6 +529,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
   }
   PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
   PEDIGREE_TRY(AddImageRoutes(router, node, options));
+  PEDIGREE_TRY(AddEpcisRoutes(router, node));
   return AddReportRoutes(router, node);
 }
 

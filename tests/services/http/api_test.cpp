@@ -727,3 +727,89 @@ BOOST_AUTO_TEST_CASE(epcis_sensor_element_list_marks_an_excursion) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// EPCIS capture (docs/epcis.md, "Capture"): events become signed pedigree commands, the
+// Event Hash ID is the idempotency key, errors are EPCIS exceptions with a JSON pointer.
+BOOST_AUTO_TEST_SUITE(api_epcis_capture)
+
+namespace {
+std::string CommissionEvent(const std::string& serial, bool reordered = false) {
+  const std::string epc = "https://id.gs1.org/01/" + kGtin + "/21/" + serial;
+  const std::string urn = "urn:epc:id:sgtin:9506000.013435." + serial;
+  if (reordered) {
+    return R"({"ilmd":{"cbvmda:lotNumber":"LOT1"},"bizLocation":{"id":"urn:epc:id:sgln:9506000.00000.0"},
+      "disposition":"https://ref.gs1.org/cbv/Disp-active","bizStep":"urn:epcglobal:cbv:bizstep:commissioning",
+      "action":"ADD","epcList":[")" +
+           urn + R"("],"eventTimeZoneOffset":"+01:00","eventTime":"2026-11-21T23:16:40+01:00",
+      "type":"ObjectEvent"})";
+  }
+  return R"({"type":"ObjectEvent","eventTime":"2026-11-21T22:16:40Z","eventTimeZoneOffset":"+01:00",
+    "epcList":[")" +
+         epc + R"("],"action":"ADD","bizStep":"commissioning","disposition":"active",
+    "bizLocation":{"id":"https://id.gs1.org/414/9506000000008"},"ilmd":{"cbvmda:lotNumber":"LOT1"}})";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(same_event_in_another_serialisation_appends_nothing_and_returns_first_index) {
+  Api api;
+  Reply first = api.Call("mfg", "POST", "/v1/epcis/events", CommissionEvent("E1"));
+  BOOST_REQUIRE_EQUAL(first.status, 201);
+  BOOST_TEST(Api::Body(first).find("kind")->as_string() == "commission");
+  const std::string id = Api::Body(first).find("eventID")->as_string();
+  BOOST_TEST(id.starts_with("ni:///sha-256;"));
+  uint64_t size = api.node_->ledger().size();
+  Reply again = api.Call("mfg", "POST", "/v1/epcis/events", CommissionEvent("E1", true));
+  BOOST_REQUIRE_EQUAL(again.status, 201);
+  BOOST_TEST(Api::Body(again).find("eventID")->as_string() == id);
+  BOOST_TEST(Api::Body(again).find("index")->as_int() == Api::Body(first).find("index")->as_int());
+  BOOST_TEST(api.node_->ledger().size() == size);
+  // The pack is commissioned, signed by the token's organisation.
+  Reply v = api.Call("mfg", "GET", "/v1/verify?code=" + UrlEncode(PackCode("E1")));
+  BOOST_TEST(Api::Body(v).find("verified")->as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(malformed_event_is_a_validation_exception_with_its_json_pointer) {
+  Api api;
+  std::string no_lot = CommissionEvent("E2");
+  no_lot.replace(no_lot.find("\"cbvmda:lotNumber\":\"LOT1\""), 25, "\"cbvmda:bestBefore\":\"x\"");
+  Reply r = api.Call("mfg", "POST", "/v1/epcis/events", no_lot);
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(r.headers["Content-Type"].starts_with("application/problem+json"));
+  JsonValue b = Api::Body(r);
+  BOOST_TEST(b.find("type")->as_string() == "epcisException:ValidationException");
+  BOOST_TEST(b.find("code")->as_string() == "epcis.invalid_event");
+  BOOST_TEST(b.find("pointer")->as_string() == "/ilmd/cbvmda:lotNumber");
+  std::string shipping = R"({"type":"ObjectEvent","eventTime":"2026-11-21T23:06:40Z",
+    "eventTimeZoneOffset":"+00:00","epcList":[],"action":"OBSERVE","bizStep":"shipping"})";
+  Reply u = api.Call("mfg", "POST", "/v1/epcis/events", shipping);
+  BOOST_TEST(u.status == 422);
+  BOOST_TEST(Api::Body(u).find("code")->as_string() == "epcis.unsupported");
+}
+
+BOOST_AUTO_TEST_CASE(document_with_one_bad_event_writes_nothing) {
+  Api api;
+  uint64_t size = api.node_->ledger().size();
+  std::string bad = CommissionEvent("E4");
+  bad.replace(bad.find("\"ADD\""), 5, "\"NOPE\"");
+  std::string doc =
+      R"({"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+    "type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-22T00:00:00Z",
+    "epcisBody":{"eventList":[)" +
+      CommissionEvent("E3") + "," + bad + "]}}";
+  Reply r = api.Call("mfg", "POST", "/v1/epcis/capture", doc);
+  BOOST_TEST(r.status == 422);
+  BOOST_TEST(Api::Body(r).find("pointer")->as_string() == "/epcisBody/eventList/1/type");
+  BOOST_TEST(api.node_->ledger().size() == size);
+  // Without the bad event, both are captured, with per-event results.
+  std::string good =
+      R"({"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+    "type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-22T00:00:00Z",
+    "epcisBody":{"eventList":[)" +
+      CommissionEvent("E3") + "," + CommissionEvent("E5") + "]}}";
+  Reply ok = api.Call("mfg", "POST", "/v1/epcis/capture", good);
+  BOOST_REQUIRE_EQUAL(ok.status, 201);
+  BOOST_TEST(Api::Body(ok).find("events")->size() == 2u);
+  BOOST_TEST(api.node_->ledger().size() == size + 2);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

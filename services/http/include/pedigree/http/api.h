@@ -4,9 +4,13 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string_view>
 
+#include "pedigree/base/canonical_json.h"
 #include "pedigree/base/error.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/log/ledger.h"
 #include "pedigree/usecases/supply_node.h"
 #include "pedigree/usecases/trial_store.h"
 
@@ -47,5 +51,17 @@ struct ApiOptions {
 // by AddApiRoutes. Read-only, except that a pack report signs a checkpoint when none
 // covers the pack's newest event. `node` must outlive the server.
 [[nodiscard]] Status AddReportRoutes(Router& router, SupplyNode& node);
+
+// Adds the EPCIS 2.0 routes (docs/epcis.md): GET /v1/epcis/events?epc=CODE, a pack's, case's
+// or pallet's history as an EPCIS 2.0 JSON-LD document, with the pack report's access rules
+// (containers: the container report's). Called by AddApiRoutes.
+[[nodiscard]] Status AddEpcisRoutes(Router& router, SupplyNode& node);
+
+// The EPCISDocument of the history of the pack, case or pallet named by `code` (any scanner
+// form): the entries its pack or container report selects, mapped by
+// scanner::epcis::ExportDocument; `creation_time` is the creationDate. Errors as
+// GatherPackEvidence / GatherContainerEvidence.
+[[nodiscard]] Result<JsonValue> ExportEpcisHistory(log::Ledger& ledger, std::string_view code,
+                                                   int64_t creation_time);
 
 }  // namespace pedigree::services

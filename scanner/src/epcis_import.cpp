@@ -1,0 +1,194 @@
+// EPCIS 2.0 JSON events as unsigned pedigree payloads (docs/epcis.md, "Capture"). The event
+// hash ID becomes the command's clientId: the ledger's idempotency by (org, clientId) then
+// makes a captured event appear once, whatever its serialisation.
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pedigree/provenance/identifiers.h"
+#include "pedigree/scanner/epcis.h"
+#include "pedigree/scanner/gs1.h"
+
+namespace pedigree::scanner::epcis {
+namespace {
+
+Error Invalid(const std::string& message, const std::string& pointer) {
+  return Error("epcis.invalid_event", message).at_field(pointer);
+}
+
+// "shipping", "urn:epcglobal:cbv:bizstep:shipping", "cbv:BizStep-shipping" or
+// "https://ref.gs1.org/cbv/BizStep-shipping" -> "shipping".
+std::string CbvWord(const JsonValue* v, std::string_view kind, std::string_view urn_kind) {
+  if (v == nullptr || !v->is_string()) return "";
+  std::string s = v->as_string();
+  for (std::string prefix :
+       {"https://ref.gs1.org/cbv/" + std::string(kind) + "-", "cbv:" + std::string(kind) + "-",
+        "urn:epcglobal:cbv:" + std::string(urn_kind) + ":"}) {
+    if (s.starts_with(prefix)) return s.substr(prefix.size());
+  }
+  return s;
+}
+
+// A pack (Digital Link URI) or a case or pallet (18-digit SSCC) from any EPC form.
+Result<std::string> PedigreeEpc(const JsonValue& v, const std::string& pointer) {
+  if (!v.is_string()) return Fail(Invalid("an EPC must be a string", pointer));
+  ParseOptions options;
+  options.check_associations = false;
+  auto data = ParseGs1(v.as_string(), options);
+  if (!data) {
+    return Fail(
+        Invalid("'" + v.as_string() + "' is no GS1 EPC: " + data.error().message(), pointer));
+  }
+  if (auto pack = data->pack_id()) return pack->DigitalLinkUri();
+  if (auto sscc = data->sscc()) return sscc->value();
+  return Fail(Error("epcis.unsupported", "'" + v.as_string() +
+                                             "' is neither a pack (SGTIN) nor a case or pallet "
+                                             "(SSCC)")
+                  .at_field(pointer));
+}
+
+Result<JsonValue> EpcList(const JsonValue* list, const std::string& pointer) {
+  if (list == nullptr || !list->is_array() || list->as_array().empty()) {
+    return Fail(Invalid("a non-empty list of EPCs is needed", pointer));
+  }
+  JsonValue out = JsonValue::Array();
+  size_t i = 0;
+  for (const JsonValue& e : list->as_array()) {
+    PEDIGREE_ASSIGN(epc, PedigreeEpc(e, pointer + "/" + std::to_string(i++)));
+    out.push_back(*epc);
+  }
+  return out;
+}
+
+// The GLN of bizLocation (else readPoint): an SGLN URN or a Digital Link with AI 414.
+Result<std::string> Location(const JsonValue& event, const std::string& pointer) {
+  for (const char* member : {"bizLocation", "readPoint"}) {
+    const JsonValue* loc = event.find(member);
+    if (loc == nullptr) continue;
+    const JsonValue* id = loc->find("id");
+    std::string p = pointer + "/" + member + "/id";
+    if (id == nullptr || !id->is_string()) return Fail(Invalid("the location needs an id", p));
+    ParseOptions options;
+    options.check_associations = false;
+    auto data = ParseGs1(id->as_string(), options);
+    if (!data || !data->gln()) {
+      return Fail(Invalid("'" + id->as_string() + "' is no GLN location (sgln or .../414/...)", p));
+    }
+    return data->gln()->value();
+  }
+  return Fail(
+      Invalid("the event needs a bizLocation or readPoint (a GLN)", pointer + "/readPoint"));
+}
+
+std::string StatusOf(const std::string& disposition) {
+  if (disposition == "dispensed") return "supplied";
+  if (disposition == "destroyed") return "destroyed";
+  if (disposition == "stolen") return "stolen";
+  return "";
+}
+
+}  // namespace
+
+Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& options,
+                                  std::string_view pointer_prefix) {
+  const std::string ptr(pointer_prefix);
+  auto hash = EventHashId(event, options);
+  if (!hash) return Fail(hash.error().at_field(ptr + hash.error().field()));
+  const std::string type = event.find("type")->as_string();
+  const JsonValue* action_v = event.find("action");
+  const std::string action =
+      action_v != nullptr && action_v->is_string() ? action_v->as_string() : "";
+  const std::string step = CbvWord(event.find("bizStep"), "BizStep", "bizstep");
+  const std::string disposition = CbvWord(event.find("disposition"), "Disp", "disp");
+
+  const JsonValue* time = event.find("eventTime");
+  std::string utc;
+  if (time == nullptr || !time->is_string()) {
+    return Fail(Invalid("eventTime is required", ptr + "/eventTime"));
+  }
+  {
+    // The hash normalisation gives UTC milliseconds; pedigree's times are whole seconds.
+    JsonValue probe = JsonValue::Object().set("type", "x").set("eventTime", *time);
+    auto pre = EventPreHash(probe, options);
+    const std::string marker = "eventTime=";
+    size_t at = pre ? pre->find(marker) : std::string::npos;
+    if (at == std::string::npos || pre->size() < at + marker.size() + 24) {
+      return Fail(
+          Invalid("eventTime '" + time->as_string() + "' is no date-time", ptr + "/eventTime"));
+    }
+    std::string ms = pre->substr(at + marker.size(), 24);
+    if (ms.size() != 24 || ms[23] != 'Z') {
+      return Fail(
+          Invalid("eventTime '" + time->as_string() + "' is no date-time", ptr + "/eventTime"));
+    }
+    utc = ms.substr(0, 19) + "Z";
+  }
+
+  JsonValue payload = JsonValue::Object();
+  if (type == "ObjectEvent" && action == "ADD" && step == "commissioning") {
+    PEDIGREE_ASSIGN(epcs, EpcList(event.find("epcList"), ptr + "/epcList"));
+    std::string gtin;
+    JsonValue serials = JsonValue::Array();
+    size_t i = 0;
+    for (const JsonValue& e : epcs->as_array()) {
+      std::string p = ptr + "/epcList/" + std::to_string(i++);
+      auto data = ParseGs1(e.as_string());
+      auto pack = data ? data->pack_id() : std::nullopt;
+      if (!pack) return Fail(Invalid("commissioning takes packs (SGTIN) only", p));
+      if (!gtin.empty() && pack->gtin().value() != gtin) {
+        return Fail(Invalid("all EPCs of one commissioning must share the GTIN " + gtin, p));
+      }
+      gtin = pack->gtin().value();
+      serials.push_back(pack->serial().value());
+    }
+    const JsonValue* ilmd = event.find("ilmd");
+    const JsonValue* lot = ilmd != nullptr ? ilmd->find("cbvmda:lotNumber") : nullptr;
+    if (lot == nullptr || !lot->is_string() || lot->as_string().empty()) {
+      return Fail(Invalid("commissioning needs ilmd cbvmda:lotNumber (the batch)",
+                          ptr + "/ilmd/cbvmda:lotNumber"));
+    }
+    PEDIGREE_ASSIGN(location, Location(event, ptr));
+    payload.set("kind", "commission")
+        .set("gtin", gtin)
+        .set("lot", lot->as_string())
+        .set("serials", std::move(serials))
+        .set("location", *location);
+  } else if (type == "AggregationEvent" && (action == "ADD" || action == "DELETE")) {
+    const JsonValue* parent = event.find("parentID");
+    if (parent == nullptr)
+      return Fail(Invalid("parentID (an SSCC) is required", ptr + "/parentID"));
+    PEDIGREE_ASSIGN(p, PedigreeEpc(*parent, ptr + "/parentID"));
+    if (p->size() != 18) return Fail(Invalid("parentID must be an SSCC", ptr + "/parentID"));
+    payload.set("kind", action == "ADD" ? "aggregate" : "disaggregate").set("parent", *p);
+    const JsonValue* children = event.find("childEPCs");
+    if (action == "ADD" || (children != nullptr && !children->as_array().empty())) {
+      PEDIGREE_ASSIGN(c, EpcList(children, ptr + "/childEPCs"));
+      payload.set("children", *c);
+    }
+  } else if (type == "ObjectEvent" && action == "OBSERVE" &&
+             (event.find("pedigree:status") != nullptr || !StatusOf(disposition).empty())) {
+    const JsonValue* own = event.find("pedigree:status");
+    std::string status =
+        own != nullptr && own->is_string() ? own->as_string() : StatusOf(disposition);
+    if (status == "undo") {
+      payload.set("kind", "undo");
+    } else {
+      payload.set("kind", "decommission").set("status", status);
+    }
+    PEDIGREE_ASSIGN(epcs, EpcList(event.find("epcList"), ptr + "/epcList"));
+    PEDIGREE_ASSIGN(location, Location(event, ptr));
+    payload.set("epcs", *epcs).set("location", *location);
+  } else {
+    return Fail(Error("epcis.unsupported",
+                      "pedigree records no " + type + " " + action +
+                          (step.empty() ? "" : " with bizStep " + step) +
+                          (disposition.empty() ? "" : " and disposition " + disposition) +
+                          " yet (docs/epcis.md lists what it captures)")
+                    .at_field(ptr.empty() ? "/type" : ptr + "/type"));
+  }
+  payload.set("time", utc);
+  payload.set("clientId", "epcis-" + hash->substr(std::string_view("ni:///sha-256;").size(), 64));
+  return ImportedEvent{*hash, std::move(payload)};
+}
+
+}  // namespace pedigree::scanner::epcis

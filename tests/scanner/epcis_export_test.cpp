@@ -1,0 +1,180 @@
+// pedigree events as an EPCIS 2.0 document: the mapping table of docs/epcis.md, the event
+// hash IDs and the ledger index. Independent validators run in tests/epcis (CTest
+// epcis_interop).
+#include <boost/test/unit_test.hpp>
+#include <string>
+#include <vector>
+
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/scanner/epcis.h"
+
+using namespace pedigree;
+using namespace pedigree::scanner::epcis;
+
+namespace {
+
+JsonValue P(const std::string& text) {
+  auto v = ParseJson(text);
+  BOOST_REQUIRE(v.has_value());
+  return *v;
+}
+
+std::vector<LedgerEvent> Chain() {
+  return {
+      {1, P(R"({"kind":"org.register","id":"alpha","glns":["9506001000007"]})"), 100},
+      {2, P(R"({"kind":"org.register","id":"north","glns":["4012345000009"]})"), 100},
+      {3,
+       P(R"({"kind":"batch.register","org":"alpha","gtin":"09506001000113","lot":"L1","expiry":"2028-03-31","time":"2026-01-01T00:00:00Z"})"),
+       101},
+      {4,
+       P(R"({"kind":"commission","org":"alpha","gtin":"09506001000113","lot":"L1","serials":["A1","A2"],"location":"9506001000007","time":"2026-01-01T00:00:01Z"})"),
+       102},
+      {5,
+       P(R"({"kind":"aggregate","org":"alpha","parent":"095060010000000014","children":["https://id.gs1.org/01/09506001000113/21/A1"],"time":"2026-01-01T00:00:02Z"})"),
+       103},
+      {6,
+       P(R"({"kind":"ship","org":"alpha","epcs":["095060010000000014"],"to":"north","toLocation":"4012345000009","despatchAdvice":"DA-1","time":"2026-01-01T00:00:03Z"})"),
+       104},
+      {7,
+       P(R"({"kind":"receive","org":"north","from":"alpha","despatchAdvice":"DA-1","location":"4012345000009","time":"2026-01-01T00:00:04Z"})"),
+       105},
+      {8,
+       P(R"({"kind":"sensor","org":"north","from":"alpha","despatchAdvice":"DA-1","readings":[{"time":"2026-01-01T00:00:03Z","value":45}],"time":"2026-01-01T00:00:05Z"})"),
+       106},
+      {9,
+       P(R"({"kind":"decommission","org":"north","epcs":["https://id.gs1.org/01/09506001000113/21/A1"],"status":"destroyed","location":"4012345000009","time":"2026-01-01T00:00:06Z"})"),
+       107},
+      {10, P(R"({"kind":"alert","org":"node","code":"x","time":"2026-01-01T00:00:07Z"})"), 108},
+  };
+}
+
+const JsonValue& Events(const JsonValue& doc) { return *doc.find("epcisBody")->find("eventList"); }
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(epcis_export)
+
+BOOST_AUTO_TEST_CASE(document_has_the_standard_header_and_one_event_per_supply_entry) {
+  auto doc = ExportDocument(Chain(), 1767225600);
+  BOOST_REQUIRE(doc.has_value());
+  BOOST_TEST(doc->find("type")->as_string() == "EPCISDocument");
+  BOOST_TEST(doc->find("schemaVersion")->as_string() == "2.0");
+  BOOST_TEST(doc->find("creationDate")->as_string() == "2026-01-01T00:00:00Z");
+  BOOST_TEST(doc->find("@context")->as_array()[0].as_string() == kEpcisContextUrl);
+  // Registry, batch and alert entries are read, not exported.
+  BOOST_TEST(Events(*doc).size() == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(commission_ship_receive_sensor_decommission_map_to_cbv) {
+  auto doc = ExportDocument(Chain(), 0);
+  BOOST_REQUIRE(doc.has_value());
+  const JsonArray& ev = Events(*doc).as_array();
+  const JsonValue& commission = ev[0];
+  BOOST_TEST(commission.find("action")->as_string() == "ADD");
+  BOOST_TEST(commission.find("bizStep")->as_string() == "commissioning");
+  BOOST_TEST(commission.find("disposition")->as_string() == "active");
+  BOOST_TEST(commission.find("epcList")->as_array()[1].as_string() ==
+             "https://id.gs1.org/01/09506001000113/21/A2");
+  BOOST_TEST(commission.find("ilmd")->find("cbvmda:itemExpirationDate")->as_string() ==
+             "2028-03-31");
+  BOOST_TEST(commission.find("ilmd")->find("cbvmda:lotNumber")->as_string() == "L1");
+
+  const JsonValue& pack = ev[1];
+  BOOST_TEST(pack.find("type")->as_string() == "AggregationEvent");
+  BOOST_TEST(pack.find("parentID")->as_string() == "https://id.gs1.org/00/095060010000000014");
+
+  const JsonValue& ship = ev[2];
+  BOOST_TEST(ship.find("bizStep")->as_string() == "shipping");
+  BOOST_TEST(ship.find("disposition")->as_string() == "in_transit");
+  BOOST_TEST(ship.find("bizTransactionList")->as_array()[0].find("bizTransaction")->as_string() ==
+             "urn:epcglobal:cbv:bt:9506001000007:DA-1");
+  BOOST_TEST(ship.find("sourceList")->as_array()[0].find("source")->as_string() ==
+             "https://id.gs1.org/417/9506001000007");
+  BOOST_TEST(ship.find("destinationList")->as_array().size() == 2u);
+
+  const JsonValue& receive = ev[3];
+  BOOST_TEST(receive.find("bizStep")->as_string() == "receiving");
+  BOOST_TEST(receive.find("disposition")->as_string() == "in_progress");
+  // The receipt names no EPCs; the shipment it closes does.
+  BOOST_TEST(Canonicalize(*receive.find("epcList")) == Canonicalize(*ship.find("epcList")));
+
+  const JsonValue& sensor = ev[4];
+  const JsonValue& report =
+      sensor.find("sensorElementList")->as_array()[0].find("sensorReport")->as_array()[0];
+  BOOST_TEST(report.find("value")->as_double() == 4.5);
+  BOOST_TEST(report.find("uom")->as_string() == "CEL");
+
+  const JsonValue& destroyed = ev[5];
+  BOOST_TEST(destroyed.find("bizStep")->as_string() == "destroying");
+  BOOST_TEST(destroyed.find("disposition")->as_string() == "destroyed");
+  BOOST_TEST(destroyed.find("pedigree:status")->as_string() == "destroyed");
+}
+
+BOOST_AUTO_TEST_CASE(event_id_is_the_hash_without_the_ledger_index) {
+  auto doc = ExportDocument(Chain(), 0);
+  BOOST_REQUIRE(doc.has_value());
+  for (const JsonValue& e : Events(*doc).as_array()) {
+    JsonValue copy = JsonValue::Object();
+    for (const auto& [k, v] : e.as_object()) {
+      if (k != kLedgerIndexMember) copy.set(k, v);
+    }
+    auto plain = EventHashId(copy, PedigreeHashOptions());
+    BOOST_REQUIRE(plain.has_value());
+    BOOST_TEST(e.find("eventID")->as_string() == *plain);
+    BOOST_TEST(e.find(kLedgerIndexMember)->is_int());
+  }
+  BOOST_TEST(Events(*doc).as_array()[0].find(kLedgerIndexMember)->as_int() == 4);
+}
+
+BOOST_AUTO_TEST_CASE(exported_aggregation_and_decommission_events_import_as_the_same_commands) {
+  auto doc = ExportDocument(Chain(), 0);
+  BOOST_REQUIRE(doc.has_value());
+  const JsonArray& ev = Events(*doc).as_array();
+  auto pack = ImportEvent(ev[1], PedigreeHashOptions(), "/epcisBody/eventList/1");
+  BOOST_REQUIRE_MESSAGE(pack.has_value(), (pack ? std::string() : pack.error().ToString()));
+  BOOST_TEST(pack->payload.find("kind")->as_string() == "aggregate");
+  BOOST_TEST(pack->payload.find("parent")->as_string() == "095060010000000014");
+  BOOST_TEST(pack->payload.find("children")->as_array()[0].as_string() ==
+             "https://id.gs1.org/01/09506001000113/21/A1");
+  BOOST_TEST(pack->payload.find("clientId")->as_string() ==
+             "epcis-" + pack->event_id.substr(14, 64));
+  auto destroyed = ImportEvent(ev[5], PedigreeHashOptions());
+  BOOST_REQUIRE(destroyed.has_value());
+  BOOST_TEST(destroyed->payload.find("kind")->as_string() == "decommission");
+  BOOST_TEST(destroyed->payload.find("status")->as_string() == "destroyed");
+  BOOST_TEST(destroyed->payload.find("location")->as_string() == "4012345000009");
+  BOOST_TEST(destroyed->payload.find("time")->as_string() == "2026-01-01T00:00:06Z");
+  // Shipping needs an organisation lookup by GLN: not captured yet, and said so.
+  auto ship = ImportEvent(ev[2], PedigreeHashOptions(), "/epcisBody/eventList/2");
+  BOOST_REQUIRE(!ship.has_value());
+  BOOST_TEST(ship.error().code() == "epcis.unsupported");
+  BOOST_TEST(ship.error().field() == "/epcisBody/eventList/2/type");
+}
+
+BOOST_AUTO_TEST_CASE(commissioning_with_urns_and_digital_links_is_one_command) {
+  JsonValue dl = P(R"({"type":"ObjectEvent","eventTime":"2026-01-01T01:00:00.4+01:00",
+    "eventTimeZoneOffset":"+01:00","action":"ADD","bizStep":"commissioning",
+    "epcList":["https://id.gs1.org/01/10614141073464/21/2017"],
+    "bizLocation":{"id":"https://id.gs1.org/414/0614141073467"},"ilmd":{"cbvmda:lotNumber":"L9"}})");
+  JsonValue urn =
+      P(R"({"ilmd":{"cbvmda:lotNumber":"L9"},"bizLocation":{"id":"urn:epc:id:sgln:0614141.07346.0"},
+    "epcList":["urn:epc:id:sgtin:0614141.107346.2017"],"bizStep":"urn:epcglobal:cbv:bizstep:commissioning",
+    "action":"ADD","eventTimeZoneOffset":"+01:00","eventTime":"2026-01-01T00:00:00.400Z","type":"ObjectEvent"})");
+  auto a = ImportEvent(dl, {});
+  auto b = ImportEvent(urn, {});
+  BOOST_REQUIRE_MESSAGE(a.has_value(), (a ? std::string() : a.error().ToString()));
+  BOOST_REQUIRE_MESSAGE(b.has_value(), (b ? std::string() : b.error().ToString()));
+  BOOST_TEST(a->event_id == b->event_id);
+  BOOST_TEST(Canonicalize(a->payload) == Canonicalize(b->payload));
+  BOOST_TEST(a->payload.find("gtin")->as_string() == "10614141073464");
+  BOOST_TEST(a->payload.find("location")->as_string() == "0614141073467");
+  BOOST_TEST(a->payload.find("time")->as_string() == "2026-01-01T00:00:00Z");
+  JsonValue no_lot = dl;
+  no_lot.set("ilmd", JsonValue::Object());
+  auto refused = ImportEvent(no_lot, {}, "/e");
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "epcis.invalid_event");
+  BOOST_TEST(refused.error().field() == "/e/ilmd/cbvmda:lotNumber");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
