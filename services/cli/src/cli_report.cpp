@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/container_report.h"
@@ -59,6 +60,9 @@ int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   if (!args) return Error(io, args.error());
   auto code = OnePositional(*args, "pack code (any scanner form)");
   if (!code) return Error(io, code.error());
+  if (io.remote) {
+    return RemoteReport(*io.remote, "/v1/reports/pack?code=" + QueryEncode(*code), *args, io);
+  }
   auto l = log::Ledger::Open(args->dir());
   if (!l) return Error(io, l.error());
   auto evidence = reports::GatherPackEvidence(**l, *code);
@@ -74,6 +78,10 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
   if (!args) return Error(io, args.error());
   auto code = OnePositional(*args, "SSCC (any scanner form)");
   if (!code) return Error(io, code.error());
+  if (io.remote) {
+    return RemoteReport(*io.remote, "/v1/reports/container?code=" + QueryEncode(*code), *args,
+                        io);
+  }
   auto l = log::Ledger::Open(args->dir());
   if (!l) return Error(io, l.error());
   auto evidence = reports::GatherContainerEvidence(**l, *code);
@@ -81,6 +89,32 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
   auto anchors = reports::LedgerTrustAnchors(**l);
   if (!anchors) return Error(io, anchors.error());
   return EmitReport(*args, reports::VerifyContainer(*evidence, *anchors, Now()), io);
+}
+
+// The bundle the node serves (GET /v1/bundles/pack|container), written as it came; the
+// summary names the pack and counts the entries as a local bundle's does.
+int RemoteBundle(const RemoteOptions& options, bool container, const std::string& code,
+                 const std::string& out, CliIo& io) {
+  auto client = RemoteClient::Make(options);
+  if (!client) return Error(io, client.error());
+  auto reply = client->Get(std::string(container ? "/v1/bundles/container" : "/v1/bundles/pack") +
+                           "?code=" + QueryEncode(code));
+  if (!reply) return Error(io, reply.error());
+  auto bundle = ParseJson(reply->body);
+  const JsonValue* pack = bundle ? bundle->find("pack") : nullptr;
+  const JsonValue* entries = bundle ? bundle->find("entries") : nullptr;
+  if (!pack || !pack->is_string() || !entries || !entries->is_array()) {
+    return Error(io, pedigree::Error("client.bad_response", "the node's bundle for '" + code +
+                                                                "' is not a pedigree bundle")
+                         .at_field("server"));
+  }
+  if (auto ok = WriteOutput(out, reply->body, io); !ok) return Error(io, ok.error());
+  auto summary = JsonValue::Object()
+                     .set("bundle", out)
+                     .set("pack", pack->as_string())
+                     .set("entries", entries->as_array().size());
+  if (out != "-") PrintJson(io.out, summary);
+  return 0;
 }
 
 // `pedigree bundle pack|container CODE -o FILE`
@@ -92,6 +126,7 @@ int Bundle(const std::vector<std::string>& argv, CliIo& io, bool container) {
   if (!code) return Error(io, code.error());
   auto out = args->get("o") ? args->get("o") : args->get("out");
   if (!out) return Error(io, pedigree::Error("cli.usage", "missing -o FILE").at_field("o"));
+  if (io.remote) return RemoteBundle(*io.remote, container, *code, *out, io);
   auto l = log::Ledger::Open(args->dir());
   if (!l) return Error(io, l.error());
   auto evidence = container ? reports::GatherContainerEvidence(**l, *code)
