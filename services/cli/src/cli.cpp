@@ -30,9 +30,9 @@ std::vector<Command> AllCommands() {
 // node"); any other command refuses --server.
 bool WorksRemotely(const std::string& name) {
   static const std::set<std::string> reads = {
-      "verify",           "history",      "alerts",        "report pack",    "report container",
-      "report batch",     "report trial", "bundle pack",   "bundle container", "log checkpoint",
-      "log prove",        "log entry"};
+      "verify",           "history",        "alerts",       "report pack",
+      "report container", "report batch",   "report trial", "bundle pack",
+      "bundle container", "log checkpoint", "log prove",    "log entry"};
   if (reads.count(name)) return true;
   for (const SupplyAction& a : SupplyActions()) {
     if (a.name == name) return true;

@@ -1,7 +1,5 @@
 #include "cli_remote.h"
 
-#include "cli_common.h"
-
 #include <Poco/Exception.h>
 #include <Poco/Net/Context.h>
 #include <Poco/Net/HTTPClientSession.h>
@@ -23,6 +21,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+
+#include "cli_common.h"
 
 namespace pedigree::services {
 namespace {
@@ -121,7 +121,8 @@ Result<std::optional<RemoteOptions>> TakeRemoteOptions(std::vector<std::string>&
   } else if (const char* env = std::getenv("PEDIGREE_SERVER"); env && *env) {
     // An explicit --dir names a local ledger, whatever the environment says.
     bool dir_given = false;
-    for (const std::string& a : rest) dir_given = dir_given || a == "--dir" || a.rfind("--dir=", 0) == 0;
+    for (const std::string& a : rest)
+      dir_given = dir_given || a == "--dir" || a.rfind("--dir=", 0) == 0;
     if (!dir_given) {
       server = env;
       from_env = true;
@@ -130,8 +131,8 @@ Result<std::optional<RemoteOptions>> TakeRemoteOptions(std::vector<std::string>&
   if (!server) {
     for (const char* name : {"token", "token-file", "ca", "timeout"}) {
       if (given.count(name))
-        return Fail(Usage(name, std::string("--") + name +
-                                    " needs --server URL (or $PEDIGREE_SERVER)"));
+        return Fail(
+            Usage(name, std::string("--") + name + " needs --server URL (or $PEDIGREE_SERVER)"));
     }
     if (insecure) return Fail(Usage("insecure-http", "--insecure-http needs --server URL"));
     args = std::move(rest);
@@ -179,8 +180,8 @@ Result<RemoteClient> RemoteClient::Make(const RemoteOptions& options) {
     return Fail(Usage("server", "--server '" + options.server + "' is not a URL: " + e.message()));
   }
   if ((client.scheme_ != "http" && client.scheme_ != "https") || client.host_.empty()) {
-    return Fail(Usage("server", "--server '" + options.server +
-                                    "' must be http(s)://HOST[:PORT][/PATH]"));
+    return Fail(
+        Usage("server", "--server '" + options.server + "' must be http(s)://HOST[:PORT][/PATH]"));
   }
   while (!client.prefix_.empty() && client.prefix_.back() == '/') client.prefix_.pop_back();
   if (client.scheme_ == "http" && !options.insecure_http && !IsLoopback(client.host_)) {
@@ -201,9 +202,9 @@ Result<RemoteReply> RemoteClient::Exchange(const std::string& method, const std:
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
     if (scheme_ == "https") {
       // The system CA store, and --ca when given; the host name is checked.
-      Poco::Net::Context::Ptr context = new Poco::Net::Context(
-          Poco::Net::Context::TLS_CLIENT_USE, "", "", options_.ca_file,
-          Poco::Net::Context::VERIFY_RELAXED, 9, /*loadDefaultCAs=*/true);
+      Poco::Net::Context::Ptr context =
+          new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", options_.ca_file,
+                                 Poco::Net::Context::VERIFY_RELAXED, 9, /*loadDefaultCAs=*/true);
       context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
       session = std::make_unique<Poco::Net::HTTPSClientSession>(host_, port_, context);
     } else {
@@ -235,9 +236,9 @@ Result<RemoteReply> RemoteClient::Exchange(const std::string& method, const std:
     return Fail(Error("client.tls", "TLS with " + where + " failed: " + e.displayText())
                     .at_field("server"));
   } catch (const Poco::Net::MessageException& e) {
-    return Fail(Error("client.bad_response", where + " sent no valid HTTP answer: " +
-                                                 e.displayText())
-                    .at_field("server"));
+    return Fail(
+        Error("client.bad_response", where + " sent no valid HTTP answer: " + e.displayText())
+            .at_field("server"));
   } catch (const Poco::Net::NoMessageException& e) {
     return Fail(Error("client.bad_response", where + " closed the connection without an answer")
                     .at_field("server"));
@@ -245,8 +246,8 @@ Result<RemoteReply> RemoteClient::Exchange(const std::string& method, const std:
     return Fail(Error("client.unreachable", "cannot reach " + where + ": " + e.displayText())
                     .at_field("server"));
   } catch (const std::exception& e) {
-    return Fail(Error("client.unreachable", "cannot reach " + where + ": " + e.what())
-                    .at_field("server"));
+    return Fail(
+        Error("client.unreachable", "cannot reach " + where + ": " + e.what()).at_field("server"));
   }
 }
 
@@ -283,14 +284,16 @@ Error RemoteError(int status, const std::string& body) {
 
 Result<RemoteReply> RemoteClient::Get(const std::string& target) const {
   PEDIGREE_ASSIGN(reply, Exchange("GET", target, "", ""));
-  if (reply->status < 200 || reply->status > 299) return Fail(RemoteError(reply->status, reply->body));
+  if (reply->status < 200 || reply->status > 299)
+    return Fail(RemoteError(reply->status, reply->body));
   return *reply;
 }
 
 Result<RemoteReply> RemoteClient::Post(const std::string& target, const std::string& body,
                                        const std::string& content_type) const {
   PEDIGREE_ASSIGN(reply, Exchange("POST", target, body, content_type));
-  if (reply->status < 200 || reply->status > 299) return Fail(RemoteError(reply->status, reply->body));
+  if (reply->status < 200 || reply->status > 299)
+    return Fail(RemoteError(reply->status, reply->body));
   return *reply;
 }
 
@@ -330,8 +333,8 @@ int RemoteReport(const RemoteOptions& options, const std::string& target, const 
                  CliIo& io) {
   auto client = RemoteClient::Make(options);
   if (!client) return PrintError(io.err, client.error());
-  auto report = client->GetJson(target + (target.find('?') == std::string::npos ? "?" : "&") +
-                                "format=json");
+  auto report =
+      client->GetJson(target + (target.find('?') == std::string::npos ? "?" : "&") + "format=json");
   if (!report) return PrintError(io.err, report.error());
   return EmitReport(args, *report, io);
 }

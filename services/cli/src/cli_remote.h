@@ -26,7 +26,8 @@ struct RemoteOptions {
 };
 
 // Removes the global remote options from `args` (anywhere after args[0]) and returns them
-// when a server is named (--server, else $PEDIGREE_SERVER unless --dir is given). Token: --token, else
+// when a server is named (--server, else $PEDIGREE_SERVER unless --dir is given). Token: --token,
+// else
 // --token-file (refused with client.token_file_permissions when group or others may read
 // it), else $PEDIGREE_TOKEN. cli.usage for a missing value or both --token and --token-file.
 [[nodiscard]] Result<std::optional<RemoteOptions>> TakeRemoteOptions(

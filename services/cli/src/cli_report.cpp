@@ -79,8 +79,7 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
   auto code = OnePositional(*args, "SSCC (any scanner form)");
   if (!code) return Error(io, code.error());
   if (io.remote) {
-    return RemoteReport(*io.remote, "/v1/reports/container?code=" + QueryEncode(*code), *args,
-                        io);
+    return RemoteReport(*io.remote, "/v1/reports/container?code=" + QueryEncode(*code), *args, io);
   }
   auto l = log::Ledger::Open(args->dir());
   if (!l) return Error(io, l.error());

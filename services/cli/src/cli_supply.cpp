@@ -325,9 +325,9 @@ void PrintVerifyText(std::ostream& out, const JsonValue& v) {
   const JsonValue* verified = v.find("verified");
   out << (verified && verified->is_bool() && verified->as_bool() ? "VERIFIED" : "NOT VERIFIED")
       << "  " << str("packId") << "\n"
-      << "  product " << str("product") << ", batch " << str("lot") << ", expiry "
-      << str("expiry") << ", status " << str("status")
-      << (str("holder").empty() ? "" : ", held by " + str("holder")) << "\n";
+      << "  product " << str("product") << ", batch " << str("lot") << ", expiry " << str("expiry")
+      << ", status " << str("status") << (str("holder").empty() ? "" : ", held by " + str("holder"))
+      << "\n";
   if (!str("batchStatus").empty()) {
     out << "  batch " << str("batchStatus");
     if (str("batchStatus") != "active") {
@@ -432,8 +432,9 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
     if (!answer) return PrintError(io.err, answer.error());
     const JsonValue* alerts = answer->find("alerts");
     if (!alerts || !alerts->is_array()) {
-      return PrintError(io.err, Error("client.bad_response", "GET /v1/alerts answered no alerts")
-                                    .at_field("server"));
+      return PrintError(
+          io.err,
+          Error("client.bad_response", "GET /v1/alerts answered no alerts").at_field("server"));
     }
     const std::string org = args->get("org").value_or("");
     for (const JsonValue& a : alerts->as_array()) {
@@ -488,16 +489,16 @@ void PrintHistory(std::ostream& out, const std::vector<std::pair<uint64_t, JsonV
         return v && v->is_string() ? Printable(v->as_string()) : std::string();
       };
       out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16)
-          << str("kind") << std::setw(18) << str("org") << str("status") << str("to")
-          << str("code") << str("parent") << "\n";
+          << str("kind") << std::setw(18) << str("org") << str("status") << str("to") << str("code")
+          << str("parent") << "\n";
     }
   }
   if (json) PrintJson(out, list);
 }
 
-// `history` against a remote node: the pack's or container's events
-// (GET /v1/packs/{gtin}/{serial}, GET /v1/containers/{sscc}), each entry's full payload
-// from GET /v1/log/entries/{index}; who may see them is the node's rule.
+// `history` against a remote node: the pack's or container's events as the node shows
+// them (GET /v1/packs/{gtin}/{serial}, GET /v1/containers/{sscc}: index, kind, org, time
+// and the members that say where the pack went); who may see them is the node's rule.
 int RemoteHistory(const RemoteOptions& options, const Args& args,
                   const std::optional<provenance::Sscc>& sscc,
                   const std::optional<provenance::PackId>& pack, CliIo& io) {
@@ -509,26 +510,24 @@ int RemoteHistory(const RemoteOptions& options, const Args& args,
   if (!answer) return PrintError(io.err, answer.error());
   const JsonValue* listed = answer->find("events");
   if (!listed || !listed->is_array()) {
-    return PrintError(io.err, Error("client.bad_response", "the node's history has no events")
-                                  .at_field("server"));
+    return PrintError(
+        io.err,
+        Error("client.bad_response", "the node's history has no events").at_field("server"));
   }
   std::vector<std::pair<uint64_t, JsonValue>> events;
   for (const JsonValue& e : listed->as_array()) {
     const JsonValue* index = e.find("index");
     if (!index || !index->is_int() || index->as_int() < 0) {
-      return PrintError(io.err, Error("client.bad_response", "a history event has no index")
-                                    .at_field("server"));
+      return PrintError(
+          io.err, Error("client.bad_response", "a history event has no index").at_field("server"));
     }
-    auto entry = client->GetJson("/v1/log/entries/" + std::to_string(index->as_int()));
-    if (!entry) return PrintError(io.err, entry.error());
-    const JsonValue* payload = entry->find("payload");
-    if (!payload) {
-      return PrintError(io.err, Error("client.bad_response", "entry " +
-                                                                 std::to_string(index->as_int()) +
-                                                                 " has no payload")
-                                    .at_field("server"));
+    // The node's summary of the event (its members the caller may see); a member's own
+    // entry is GET /v1/log/entries/{index} (`log entry`), which shows only entries naming it.
+    JsonValue payload = JsonValue::Object();
+    for (const auto& [name, value] : e.as_object()) {
+      if (name != "index") payload.set(name, value);
     }
-    events.emplace_back(static_cast<uint64_t>(index->as_int()), *payload);
+    events.emplace_back(static_cast<uint64_t>(index->as_int()), std::move(payload));
   }
   PrintHistory(io.out, events, args.has("json"));
   return 0;

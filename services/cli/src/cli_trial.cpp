@@ -442,9 +442,9 @@ int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
 int ReportTrial(const std::vector<std::string>& argv, CliIo& io) {
   if (io.remote) {
     // GET /v1/reports/trial/{id}: the ledger's part; comparisons need the sponsor store.
-    auto args = Args::Parse(argv, 2, {"dir", "trial", "store", "outcomes", "candidate", "format",
-                                      "o", "out"},
-                            {"json"});
+    auto args = Args::Parse(
+        argv, 2, {"dir", "trial", "store", "outcomes", "candidate", "format", "o", "out"},
+        {"json"});
     if (!args) return PrintError(io.err, args.error());
     for (const char* local : {"outcomes", "candidate", "store"}) {
       if (args->has(local)) {
