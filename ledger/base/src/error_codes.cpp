@@ -389,6 +389,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"ledger.model_required", 409,
      "the ledger runs a model (e.g. the supply chain) and must be appended through it"},
     {"ledger.not_found", 404, "no ledger exists in the directory"},
+    {"ledger.read_only", 500, "an append was tried on a ledger opened read-only for a read"},
     {"ledger.size_beyond_tree", 400, "a requested tree size is beyond the log's committed size"},
 
     {"merkle.index_out_of_range", 400, "a leaf index is not below the tree size it is proved in"},
@@ -507,6 +508,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"storage.invalid_argument", 500, "the storage layer was called with inconsistent arguments"},
     {"storage.io", 500, "a database operation failed"},
     {"storage.not_found", 404, "the requested entry, hash, tile or database is not stored"},
+    {"storage.schema_not_migrated", 503,
+     "a read-only open found an older database schema, which only a writer's open migrates",
+     "Open the ledger once for writing (restart `pedigree serve`), then read again."},
     {"storage.schema_version", 500, "the database schema is newer than this program"},
     {"storage.sqlite", 500, "the token database failed"},
 

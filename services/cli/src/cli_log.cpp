@@ -205,7 +205,7 @@ int LogCheckpoint(const std::vector<std::string>& argv, CliIo& io) {
     io.out << reply->body;
     return 0;
   }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(checkpoint, (*opened)->SignCheckpoint());
   io.out << checkpoint->note;
   return 0;
@@ -235,7 +235,7 @@ int LogProve(const std::vector<std::string>& argv, CliIo& io) {
     PrintJson(io.out, out);
     return 0;
   }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveInclusion(**index, *size));
   auto out = JsonValue::Object();
   out.set("index", Int(proof->index));
@@ -254,7 +254,7 @@ int LogConsistency(const std::vector<std::string>& argv, CliIo& io) {
   if (!*from || !*to) {
     return PrintError(io.err, Error("cli.usage", "--from and --to are required"));
   }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveConsistency(**from, **to));
   PEDIGREE_TRY_ASSIGN(root1, (*opened)->RootAt(**from));
   PEDIGREE_TRY_ASSIGN(root2, (*opened)->RootAt(**to));
@@ -278,7 +278,7 @@ int LogEntry(const std::vector<std::string>& argv, CliIo& io) {
     PrintJson(io.out, *entry);
     return 0;
   }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(entry, (*opened)->Entry(**index));
   io.out << *entry << "\n";
   return 0;

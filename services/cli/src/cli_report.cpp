@@ -23,6 +23,8 @@ namespace {
 // 3 SUSPECT is returned by EmitReport (cli_common.h), which every report command shares.
 constexpr int kExitFailed = 4;
 constexpr int kExitUsage = 2;
+// Reports and bundles read: they work beside a running `pedigree serve`.
+const log::LedgerOptions kReadOnly{.read_only = true};
 
 int Error(CliIo& io, const pedigree::Error& e) {
   PrintError(io.err, e);
@@ -63,7 +65,7 @@ int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   if (io.remote) {
     return RemoteReport(*io.remote, "/v1/reports/pack?code=" + QueryEncode(*code), *args, io);
   }
-  auto l = log::Ledger::Open(args->dir());
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto evidence = reports::GatherPackEvidence(**l, *code);
   if (!evidence) return Error(io, evidence.error());
@@ -81,7 +83,7 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
   if (io.remote) {
     return RemoteReport(*io.remote, "/v1/reports/container?code=" + QueryEncode(*code), *args, io);
   }
-  auto l = log::Ledger::Open(args->dir());
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto evidence = reports::GatherContainerEvidence(**l, *code);
   if (!evidence) return Error(io, evidence.error());
@@ -126,7 +128,7 @@ int Bundle(const std::vector<std::string>& argv, CliIo& io, bool container) {
   auto out = args->get("o") ? args->get("o") : args->get("out");
   if (!out) return Error(io, pedigree::Error("cli.usage", "missing -o FILE").at_field("o"));
   if (io.remote) return RemoteBundle(*io.remote, container, *code, *out, io);
-  auto l = log::Ledger::Open(args->dir());
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto evidence = container ? reports::GatherContainerEvidence(**l, *code)
                             : reports::GatherPackEvidence(**l, *code);
@@ -230,7 +232,7 @@ int LogCheckIndex(const std::vector<std::string>& argv, CliIo& io) {
                                              "(a pedigree-bundle/v1 has none)")
                          .at_field("evidenceIndex"));
   }
-  auto l = log::Ledger::Open(args->dir());
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto check = reports::CheckEvidenceIndex(**l, index->as_string(), signature->as_string());
   if (!check) return Error(io, check.error());

@@ -181,7 +181,7 @@ std::string ActionOptionsHelp(const ActionSpec& spec) {
   }
   return text +
          "  --key FILE     sign with this PEM key (default: the key this node holds for ORG;\n"
-         "                 required with --server)\n"
+         "                 required in remote mode, docs/cli.md)\n"
          "  --client-id ID the request's idempotency id (default: none)\n"
          "  --generate N   generate N serials (commission; default: none)\n"
          "  --serials-out FILE\n"
@@ -381,7 +381,7 @@ int Verify(const std::vector<std::string>& argv, CliIo& io) {
     if (!client) return PrintError(io.err, client.error());
     answer = client->GetJson("/v1/verify?code=" + QueryEncode(*code));
   } else {
-    auto node = SupplyNode::Open(args->dir());
+    auto node = SupplyNode::OpenReadOnly(args->dir());
     if (!node) return PrintError(io.err, node.error());
     auto v = (*node)->Verify(*code, as);
     if (!v) return PrintError(io.err, v.error());
@@ -443,7 +443,7 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
       list.push_back(a);
     }
   } else {
-    auto node = SupplyNode::Open(args->dir());
+    auto node = SupplyNode::OpenReadOnly(args->dir());
     if (!node) return PrintError(io.err, node.error());
     auto alerts = (*node)->Read([&](provenance::ProvenanceView& v) {
       return v.Alerts(args->get("org").value_or(""), limit->value_or(50));
@@ -559,7 +559,7 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
         Error("scan.not_a_pack", "the code names no pack, case or pallet").at_field("code"));
   }
   if (io.remote) return RemoteHistory(*io.remote, *args, sscc, pack, io);
-  auto node = SupplyNode::Open(args->dir());
+  auto node = SupplyNode::OpenReadOnly(args->dir());
   if (!node) return PrintError(io.err, node.error());
   auto history = (*node)->Read([&](provenance::ProvenanceView& v) {
     return sscc ? v.ContainerHistory(sscc->value())

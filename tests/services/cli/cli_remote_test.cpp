@@ -20,6 +20,9 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/keys.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/sql.h"
+#include "pedigree/log/sqlite_storage.h"
 
 extern char** environ;
 
@@ -283,6 +286,54 @@ BOOST_AUTO_TEST_CASE(remote_refusals_are_coded_errors) {
   Run local_only = Cli({"log", "audit", "--server", url});
   BOOST_TEST(local_only.rc == 2);
   BOOST_TEST(ErrorCode(local_only) == "cli.usage");
+}
+
+// Reads open the ledger read-only, without the lock `serve` holds; writes still take it.
+BOOST_AUTO_TEST_CASE(local_reads_work_beside_a_running_serve_and_never_migrate) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  const std::string db = n.node + "/" + log::kLedgerDbFile;
+  {
+    Served served(n.node);
+    Run product = Remote(served.url(), n.mfg_token,
+                         {"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "X"},
+                         n.client + "/mfg.pem");
+    BOOST_REQUIRE_MESSAGE(product.rc == 0, product.err);
+    Run verify = Cli({"verify", "--dir", n.node, "--code",
+                      std::string("(01)") + kGtin + "(21)NOPE", "--json"});
+    BOOST_TEST(verify.rc == 3, verify.err);  // answered: an unknown pack, not ledger.locked
+    BOOST_TEST(ParseJson(verify.out).value().find("status")->as_string() == "unknown");
+    Run alerts = Cli({"alerts", "--dir", n.node, "--json"});
+    BOOST_TEST(alerts.rc == 0, alerts.err);
+    Run checkpoint = Cli({"log", "checkpoint", "--dir", n.node});
+    BOOST_TEST(checkpoint.rc == 0, checkpoint.err);
+    BOOST_TEST(checkpoint.out.find("example.org/remote\n3\n") == 0u, checkpoint.out);
+    Run entry = Cli({"log", "entry", "--dir", n.node, "--index", "2"});
+    BOOST_TEST(entry.rc == 0, entry.err);
+    Run prove = Cli({"log", "prove", "--dir", n.node, "--index", "2"});
+    BOOST_TEST(prove.rc == 0, prove.err);
+    // A write still needs the lock.
+    Run write = Cli({"product", "register", "--dir", n.node, "--as", "mfg", "--gtin", kGtin,
+                     "--name", "Y", "--key", n.client + "/mfg.pem"});
+    BOOST_TEST(write.rc == 1);
+    BOOST_TEST(ErrorCode(write) == "ledger.locked");
+  }
+  // An older schema is not migrated by a reader: a coded error, and the file is untouched.
+  const int current = log::SqliteStorage::SchemaVersion();
+  {
+    auto db_rw = log::sql::Connection::Open(db, {});
+    BOOST_REQUIRE(db_rw.has_value());
+    BOOST_REQUIRE(db_rw->Exec("PRAGMA user_version = " + std::to_string(current - 1)).has_value());
+  }
+  Run old = Cli({"verify", "--dir", n.node, "--code", std::string("(01)") + kGtin + "(21)A1"});
+  BOOST_TEST(old.rc == 1);
+  BOOST_TEST(ErrorCode(old) == "storage.schema_not_migrated");
+  auto db_ro = log::OpenSqliteReadOnly(db);
+  BOOST_REQUIRE(db_ro.has_value());
+  auto q = db_ro->Prepare("PRAGMA user_version");
+  BOOST_REQUIRE(q.has_value());
+  BOOST_REQUIRE(q->Step().value());
+  BOOST_TEST(q->Int(0) == current - 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
