@@ -152,8 +152,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   }
   auto key = PrivateKey::LoadPem(Join(dir, kLogKeyFile));
   if (!key) return std::unexpected(key.error());
-  auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile),
-                                     SqliteOptions{.create = false, .read_only = options.read_only});
+  auto storage = SqliteStorage::Open(
+      Join(dir, kLedgerDbFile), SqliteOptions{.create = false, .read_only = options.read_only});
   if (!storage) return std::unexpected(storage.error());
   auto origin = (*storage)->GetMeta(kMetaOrigin);
   if (!origin) return std::unexpected(origin.error());
@@ -185,9 +185,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   return ledger;
 }
 
-uint64_t Ledger::CommittedSize() const {
-  return read_only_ ? read_only_size_ : sequencer_->size();
-}
+uint64_t Ledger::CommittedSize() const { return read_only_ ? read_only_size_ : sequencer_->size(); }
 
 Result<std::unique_ptr<LogStorage>> OpenLedgerStorage(const std::string& dir,
                                                       size_t tile_cache_tiles) {
@@ -241,8 +239,8 @@ std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string i
                                              bool already_verified) {
   if (read_only_) {
     std::promise<Result<uint64_t>> refused;
-    refused.set_value(Fail(Error("ledger.read_only",
-                                 "the ledger in " + dir_ + " was opened read-only for a read")));
+    refused.set_value(Fail(
+        Error("ledger.read_only", "the ledger in " + dir_ + " was opened read-only for a read")));
     return refused.get_future();
   }
   if (!unattached_model_.empty()) {

@@ -160,15 +160,15 @@ Status SqliteStorage::CheckSchemaForReading(const std::string& path) {
     if (*row) version = q->Int(0);
   }
   if (version != SchemaVersion()) {
-    return Fail(Error(version < SchemaVersion() ? "storage.schema_not_migrated"
-                                                : "storage.schema_version",
-                      "database " + path + " has schema version " + std::to_string(version) +
-                          ", this program reads version " + std::to_string(SchemaVersion()) +
-                          (version < SchemaVersion()
-                               ? "; a read-only open does not migrate: open it once for writing "
-                                 "(e.g. restart `pedigree serve`)"
-                               : "; use the newer program that wrote it"))
-                    .at_field("dir"));
+    return Fail(
+        Error(version < SchemaVersion() ? "storage.schema_not_migrated" : "storage.schema_version",
+              "database " + path + " has schema version " + std::to_string(version) +
+                  ", this program reads version " + std::to_string(SchemaVersion()) +
+                  (version < SchemaVersion()
+                       ? "; a read-only open does not migrate: open it once for writing "
+                         "(e.g. restart `pedigree serve`)"
+                       : "; use the newer program that wrote it"))
+            .at_field("dir"));
   }
   return Ok();
 }

@@ -114,6 +114,10 @@ void PrintManPage(std::ostream& out, const std::vector<Command>& commands) {
   }
   out << ".SH ENVIRONMENT\n.TP\n.B PEDIGREE_DIR\nthe ledger directory when \\fB\\-\\-dir\\fR "
          "is not given\n"
+         ".TP\n.B PEDIGREE_SERVER\nthe node to work against when \\fB\\-\\-server\\fR is "
+         "not given (remote mode, see docs/cli.md)\n"
+         ".TP\n.B PEDIGREE_TOKEN\nthe API token when neither \\fB\\-\\-token\\fR nor "
+         "\\fB\\-\\-token\\-file\\fR is given\n"
          ".SH FILES\n.TP\n.I /etc/pedigree/pedigree.conf\nsettings of \\fBpedigree serve\\fR "
          "(see share/doc/pedigree/pedigree.conf.example)\n"
          ".SH SEE ALSO\ndocs/cli.md, docs/operations.md\n";

@@ -38,7 +38,7 @@ constexpr const char* kGtin = "09506000134352";
 // `pedigree serve --port 0` as a child process; stopped (SIGTERM, waited for) on destruction.
 class Served {
  public:
-  explicit Served(const std::string& dir) {
+  explicit Served(const std::string& dir, std::vector<std::string> extra = {}) {
     int fds[2];
     BOOST_REQUIRE(::pipe(fds) == 0);
     posix_spawn_file_actions_t actions;
@@ -54,12 +54,13 @@ class Served {
     posix_spawn_file_actions_destroy(&actions);
     ::close(fds[1]);
     BOOST_REQUIRE(rc == 0);
-    // "pedigree serving DIR on http://127.0.0.1:PORT  (log ...)"
+    // "pedigree serving DIR on http(s)://127.0.0.1:PORT  (log ...)"
     std::string line;
     char c;
     while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
     ::close(fds[0]);
-    auto at = line.find("http://");
+    auto at = line.find(" on http");
+    if (at != std::string::npos) at += 4;
     BOOST_REQUIRE_MESSAGE(at != std::string::npos, "serve said: " + line);
     auto end = line.find(' ', at);
     url_ = line.substr(at, end - at);
@@ -288,6 +289,29 @@ BOOST_AUTO_TEST_CASE(remote_refusals_are_coded_errors) {
   BOOST_TEST(ErrorCode(local_only) == "cli.usage");
 }
 
+// TLS: the node's certificate must chain to the system store or to --ca.
+BOOST_AUTO_TEST_CASE(tls_needs_a_trusted_certificate) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  const std::string key = tmp / "tls-key.pem", cert = tmp / "tls-cert.pem";
+  const std::string command =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+      "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  BOOST_REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "openssl CLI failed: " + command);
+  Served served(n.node, {"--tls-cert", cert, "--tls-key", key});
+  BOOST_REQUIRE(served.url().rfind("https://", 0) == 0u);
+  Run untrusted = Cli({"log", "checkpoint", "--server", served.url()});
+  BOOST_TEST(untrusted.rc == 1);
+  BOOST_TEST(ErrorCode(untrusted) == "client.tls", untrusted.err);
+  Run trusted = Cli({"log", "checkpoint", "--server", served.url(), "--ca", cert});
+  BOOST_TEST(trusted.rc == 0, trusted.err);
+  BOOST_TEST(trusted.out.find("example.org/remote\n") == 0u);
+  Run verify = Remote(served.url(), n.pharmacy_token,
+                      {"verify", "--code", std::string("(01)") + kGtin + "(21)A1", "--ca", cert});
+  BOOST_TEST(verify.rc == 3, verify.err);  // answered over TLS: not a known pack
+}
+
 // Reads open the ledger read-only, without the lock `serve` holds; writes still take it.
 BOOST_AUTO_TEST_CASE(local_reads_work_beside_a_running_serve_and_never_migrate) {
   TempDir tmp;
@@ -299,8 +323,8 @@ BOOST_AUTO_TEST_CASE(local_reads_work_beside_a_running_serve_and_never_migrate) 
                          {"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "X"},
                          n.client + "/mfg.pem");
     BOOST_REQUIRE_MESSAGE(product.rc == 0, product.err);
-    Run verify = Cli({"verify", "--dir", n.node, "--code",
-                      std::string("(01)") + kGtin + "(21)NOPE", "--json"});
+    Run verify = Cli(
+        {"verify", "--dir", n.node, "--code", std::string("(01)") + kGtin + "(21)NOPE", "--json"});
     BOOST_TEST(verify.rc == 3, verify.err);  // answered: an unknown pack, not ledger.locked
     BOOST_TEST(ParseJson(verify.out).value().find("status")->as_string() == "unknown");
     Run alerts = Cli({"alerts", "--dir", n.node, "--json"});
