@@ -277,6 +277,12 @@ Result<StoredCheckpoint> Ledger::SignCheckpoint() {
 }
 
 Result<std::optional<StoredCheckpoint>> Ledger::LatestCheckpoint() {
+  // A reader's tree is the one committed at open: its latest checkpoint is the one of that
+  // size (stored, or signed now as the writer would), never a newer size it cannot prove.
+  if (read_only_) {
+    PEDIGREE_ASSIGN(signed_now, SignCheckpoint());
+    return std::optional<StoredCheckpoint>(*signed_now);
+  }
   return storage_->LatestCheckpoint();
 }
 

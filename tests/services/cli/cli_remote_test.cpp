@@ -47,6 +47,7 @@ class Served {
     posix_spawn_file_actions_addclose(&actions, fds[0]);
     std::vector<std::string> args = {PEDIGREE_BINARY, "serve", "--dir",     dir,
                                      "--port",        "0",     "--threads", "4"};
+    args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
