@@ -56,7 +56,9 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     PEDIGREE_ASSIGN(meaning, c.args.required("meaning"));
     c.signer = TrialSigner{*org, *name, *meaning};
   }
-  PEDIGREE_ASSIGN(node, SupplyNode::Open(c.args.dir()));
+  // Commands that sign nothing only read the ledger: they work beside a running serve.
+  PEDIGREE_ASSIGN(node, signed_command ? SupplyNode::Open(c.args.dir())
+                                       : SupplyNode::OpenReadOnly(c.args.dir()));
   c.node = std::move(*node);
   if (store_use != StoreUse::kNone) {
     const std::string path = StorePath(c.args);
