@@ -143,17 +143,23 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
     return Fail(Error("ledger.not_found", "no ledger in " + dir + " (run `pedigree init`)")
                     .at_field("dir"));
   }
-  auto lock = LockDirectory(dir);
-  if (!lock) return std::unexpected(lock.error());
+  // A reader beside a running writer takes no lock (SQLite WAL readers).
+  UniqueFd lock;
+  if (!options.read_only) {
+    auto locked = LockDirectory(dir);
+    if (!locked) return std::unexpected(locked.error());
+    lock = std::move(*locked);
+  }
   auto key = PrivateKey::LoadPem(Join(dir, kLogKeyFile));
   if (!key) return std::unexpected(key.error());
-  auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = false});
+  auto storage = SqliteStorage::Open(
+      Join(dir, kLedgerDbFile), SqliteOptions{.create = false, .read_only = options.read_only});
   if (!storage) return std::unexpected(storage.error());
   auto origin = (*storage)->GetMeta(kMetaOrigin);
   if (!origin) return std::unexpected(origin.error());
 
   std::unique_ptr<Ledger> ledger(new Ledger(dir, *origin, std::move(*storage), std::move(*key)));
-  ledger->lock_ = std::move(*lock);
+  ledger->lock_ = std::move(lock);
   if (auto ok = CheckLatestCheckpoint(*ledger->storage_); !ok) return std::unexpected(ok.error());
   auto latest = ledger->storage_->LatestCheckpoint();
   if (!latest) return std::unexpected(latest.error());
@@ -163,11 +169,23 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   if (auto model = ledger->storage_->GetMeta(kMetaModel); model && !options.attach) {
     ledger->unattached_model_ = *model;
   }
+  if (options.read_only) {
+    ledger->read_only_ = true;
+    auto size = ledger->storage_->Size();
+    if (!size) return std::unexpected(size.error());
+    auto root = TreeRoot(*size, *ledger->storage_);
+    if (!root) return std::unexpected(root.error());
+    ledger->read_only_size_ = *size;
+    ledger->read_only_root_ = *root;
+    return ledger;
+  }
   if (auto started = ledger->StartSequencer(options); !started) {
     return std::unexpected(started.error());
   }
   return ledger;
 }
+
+uint64_t Ledger::CommittedSize() const { return read_only_ ? read_only_size_ : sequencer_->size(); }
 
 Result<std::unique_ptr<LogStorage>> OpenLedgerStorage(const std::string& dir,
                                                       size_t tile_cache_tiles) {
@@ -219,6 +237,12 @@ Result<uint64_t> Ledger::Append(std::string envelope, std::string idempotency_ke
 
 std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string idempotency_key,
                                              bool already_verified) {
+  if (read_only_) {
+    std::promise<Result<uint64_t>> refused;
+    refused.set_value(Fail(
+        Error("ledger.read_only", "the ledger in " + dir_ + " was opened read-only for a read")));
+    return refused.get_future();
+  }
   if (!unattached_model_.empty()) {
     std::promise<Result<uint64_t>> refused;
     refused.set_value(Fail("ledger.model_required",
@@ -230,13 +254,13 @@ std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string i
   return sequencer_->Submit(std::move(envelope), std::move(idempotency_key), already_verified);
 }
 
-uint64_t Ledger::size() const { return sequencer_->size(); }
-Hash Ledger::root() const { return sequencer_->root(); }
+uint64_t Ledger::size() const { return CommittedSize(); }
+Hash Ledger::root() const { return read_only_ ? read_only_root_ : sequencer_->root(); }
 
 Result<StoredCheckpoint> Ledger::SignCheckpoint() {
   std::lock_guard lock(checkpoint_mutex_);
   // Size and root are read together from storage so they always describe one tree.
-  uint64_t size = sequencer_->size();
+  uint64_t size = CommittedSize();
   if (auto existing = storage_->CheckpointAt(size); !existing) {
     return std::unexpected(existing.error());
   } else if (*existing) {
@@ -247,11 +271,18 @@ Result<StoredCheckpoint> Ledger::SignCheckpoint() {
   Checkpoint body{.origin = origin_, .size = size, .root = *root};
   StoredCheckpoint stored{
       .size = size, .root = *root, .note = SignNote(FormatCheckpoint(body), *signer_)};
+  if (read_only_) return stored;  // the writer stores the same note when it signs this size
   if (auto ok = storage_->StoreCheckpoint(stored); !ok) return std::unexpected(ok.error());
   return stored;
 }
 
 Result<std::optional<StoredCheckpoint>> Ledger::LatestCheckpoint() {
+  // A reader's tree is the one committed at open: its latest checkpoint is the one of that
+  // size (stored, or signed now as the writer would), never a newer size it cannot prove.
+  if (read_only_) {
+    PEDIGREE_ASSIGN(signed_now, SignCheckpoint());
+    return std::optional<StoredCheckpoint>(*signed_now);
+  }
   return storage_->LatestCheckpoint();
 }
 
@@ -262,11 +293,11 @@ Status Ledger::CheckSignedCheckpoint(const StoredCheckpoint& checkpoint) const {
 }
 
 Result<InclusionEvidence> Ledger::ProveInclusion(uint64_t index, std::optional<uint64_t> size) {
-  uint64_t tree_size = size.value_or(sequencer_->size());
-  if (tree_size > sequencer_->size()) {
+  uint64_t tree_size = size.value_or(CommittedSize());
+  if (tree_size > CommittedSize()) {
     return Fail(Error("ledger.size_beyond_tree", "size " + std::to_string(tree_size) +
                                                      " is beyond the committed tree size " +
-                                                     std::to_string(sequencer_->size()))
+                                                     std::to_string(CommittedSize()))
                     .at_field("size"));
   }
   if (index >= tree_size) {
@@ -290,20 +321,20 @@ Result<InclusionEvidence> Ledger::ProveInclusion(uint64_t index, std::optional<u
 }
 
 Result<std::vector<Hash>> Ledger::ProveConsistency(uint64_t size1, uint64_t size2) {
-  if (size2 > sequencer_->size()) {
+  if (size2 > CommittedSize()) {
     return Fail(Error("ledger.size_beyond_tree", "size " + std::to_string(size2) +
                                                      " is beyond the committed tree size " +
-                                                     std::to_string(sequencer_->size()))
+                                                     std::to_string(CommittedSize()))
                     .at_field("to"));
   }
   return ConsistencyProof(size1, size2, *storage_);
 }
 
 Result<Hash> Ledger::RootAt(uint64_t size) {
-  if (size > sequencer_->size()) {
+  if (size > CommittedSize()) {
     return Fail(Error("ledger.size_beyond_tree", "size " + std::to_string(size) +
                                                      " is beyond the committed tree size " +
-                                                     std::to_string(sequencer_->size()))
+                                                     std::to_string(CommittedSize()))
                     .at_field("size"));
   }
   return TreeRoot(size, *storage_);

@@ -126,6 +126,19 @@ Status SqliteStorage::Initialise(const std::string& path) {
   if (!options_.create && !std::filesystem::exists(path, ec)) {
     return NotFound("no ledger database at " + path);
   }
+  if (options_.read_only) {
+    PEDIGREE_ASSIGN(db, sql::Connection::Open(path, {.read_only = true,
+                                                     .busy_timeout_ms = options_.busy_timeout_ms}));
+    db_ = std::move(*db);
+    PEDIGREE_TRY(CheckSchemaForReading(path));
+    PEDIGREE_TRY(db_.Exec("PRAGMA cache_size=-" + std::to_string(options_.page_cache_mib * 1024)));
+    // One snapshot: a writer's commit between the queries would make the tiles and the
+    // entries disagree.
+    PEDIGREE_TRY(db_.Exec("BEGIN"));
+    Status loaded = LoadTileState();
+    PEDIGREE_TRY(db_.Exec("COMMIT"));
+    return loaded;
+  }
   PEDIGREE_ASSIGN(db, sql::Connection::Open(path, {.create = options_.create,
                                                    .busy_timeout_ms = options_.busy_timeout_ms}));
   db_ = std::move(*db);
@@ -137,6 +150,27 @@ Status SqliteStorage::Initialise(const std::string& path) {
   PEDIGREE_TRY(Migrate());
   PEDIGREE_TRY(PrepareStatements());
   return LoadTileState();
+}
+
+Status SqliteStorage::CheckSchemaForReading(const std::string& path) {
+  int64_t version = 0;
+  {
+    PEDIGREE_ASSIGN(q, db_.Prepare("PRAGMA user_version"));
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (*row) version = q->Int(0);
+  }
+  if (version != SchemaVersion()) {
+    return Fail(
+        Error(version < SchemaVersion() ? "storage.schema_not_migrated" : "storage.schema_version",
+              "database " + path + " has schema version " + std::to_string(version) +
+                  ", this program reads version " + std::to_string(SchemaVersion()) +
+                  (version < SchemaVersion()
+                       ? "; a read-only open does not migrate: open it once for writing "
+                         "(e.g. restart `pedigree serve`)"
+                       : "; use the newer program that wrote it"))
+            .at_field("dir"));
+  }
+  return Ok();
 }
 
 Status SqliteStorage::Migrate() {

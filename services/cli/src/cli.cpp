@@ -7,6 +7,8 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "cli_remote.h"
+#include "pedigree/usecases/supply_actions.h"
 
 namespace pedigree::services {
 namespace {
@@ -25,11 +27,27 @@ std::vector<Command> AllCommands() {
   return all;
 }
 
+// The commands that work against a remote node (docs/cli.md, "Working against a remote
+// node"); any other command refuses --server.
+bool WorksRemotely(const std::string& name) {
+  static const std::set<std::string> reads = {
+      "verify",           "history",        "alerts",       "report pack",
+      "report container", "report batch",   "report trial", "bundle pack",
+      "bundle container", "log checkpoint", "log prove",    "log entry"};
+  if (reads.count(name)) return true;
+  for (const SupplyAction& a : SupplyActions()) {
+    if (a.name == name) return true;
+  }
+  return false;
+}
+
 void PrintUsage(std::ostream& out, const std::vector<Command>& commands) {
   out << "usage: pedigree <command> [options]   (--dir D or $PEDIGREE_DIR selects the ledger)\n\n"
          "commands:\n";
   for (const Command& c : commands) out << "  " << c.usage << "\n";
-  out << "  version\n  help [COMMAND]   (or pedigree COMMAND --help)\n";
+  out << "  version\n  help [COMMAND]   (or pedigree COMMAND --help)\n\n"
+         "remote mode (writes sign locally with --key FILE; reads need no local ledger):\n"
+      << kRemoteOptionsHelp;
 }
 
 // The command args[first..] names: two words ("log append") take precedence over one.
@@ -97,6 +115,10 @@ void PrintManPage(std::ostream& out, const std::vector<Command>& commands) {
   }
   out << ".SH ENVIRONMENT\n.TP\n.B PEDIGREE_DIR\nthe ledger directory when \\fB\\-\\-dir\\fR "
          "is not given\n"
+         ".TP\n.B PEDIGREE_SERVER\nthe node to work against when \\fB\\-\\-server\\fR is "
+         "not given (remote mode, see docs/cli.md)\n"
+         ".TP\n.B PEDIGREE_TOKEN\nthe API token when neither \\fB\\-\\-token\\fR nor "
+         "\\fB\\-\\-token\\-file\\fR is given\n"
          ".SH FILES\n.TP\n.I /etc/pedigree/pedigree.conf\nsettings of \\fBpedigree serve\\fR "
          "(see share/doc/pedigree/pedigree.conf.example)\n"
          ".SH SEE ALSO\ndocs/cli.md, docs/operations.md\n";
@@ -212,7 +234,11 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
     out << "pedigree 0.1.0\n";
     return 0;
   }
-  const Command* match = FindCommand(commands, args, 0);
+  // Global remote options, anywhere on the line; the command parses the rest.
+  std::vector<std::string> rest = args;
+  auto remote = TakeRemoteOptions(rest);
+  if (!remote) return PrintError(err, remote.error());
+  const Command* match = FindCommand(commands, rest, 0);
   if (!match) {
     err << "pedigree: unknown command '" << args[0] << (args.size() > 1 ? " " + args[1] : "")
         << "'\n";
@@ -221,14 +247,26 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   }
   // `pedigree CMD --help` (or -h) anywhere after the command's words prints its help.
   size_t words = match->name.find(' ') == std::string::npos ? 1 : 2;
-  for (size_t i = words; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
+  for (size_t i = words; i < rest.size(); ++i) {
+    if (rest[i] == "--help" || rest[i] == "-h") {
       out << CommandHelp(*match);
       return 0;
     }
   }
   CliIo io{in, out, err};
-  int rc = match->run(args, io);
+  if (*remote && (*remote)->from_environment && !WorksRemotely(match->name)) {
+    remote->reset();  // $PEDIGREE_SERVER: local-only commands stay local
+  }
+  if (*remote) {
+    if (!WorksRemotely(match->name)) {
+      return PrintError(err, Error("cli.usage", "'" + match->name +
+                                                    "' works on a local ledger only; drop --server "
+                                                    "(and unset $PEDIGREE_SERVER)")
+                                 .at_field("server"));
+    }
+    io.remote = &**remote;
+  }
+  int rc = match->run(rest, io);
   // Usage errors exit 2 so scripts can tell them from failed operations.
   return rc;
 }

@@ -46,10 +46,15 @@ class Args {
   std::vector<std::string> positionals_;
 };
 
+struct RemoteOptions;  // cli_remote.h
+
 struct CliIo {
   std::istream& in;
   std::ostream& out;
   std::ostream& err;
+  // Set when the command works against a remote node (--server or $PEDIGREE_SERVER);
+  // only commands RunCli lets work remotely see it.
+  const RemoteOptions* remote = nullptr;
 };
 
 using CommandFn = std::function<int(const std::vector<std::string>& args, CliIo& io)>;

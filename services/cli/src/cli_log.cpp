@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/integrity.h"
 #include "pedigree/log/keys.h"
@@ -198,7 +199,13 @@ int LogAppend(const std::vector<std::string>& argv, CliIo& io) {
 
 int LogCheckpoint(const std::vector<std::string>& argv, CliIo& io) {
   PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir"}));
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  if (io.remote) {
+    PEDIGREE_TRY_ASSIGN(client, RemoteClient::Make(*io.remote));
+    PEDIGREE_TRY_ASSIGN(reply, client->Get("/v1/log/checkpoint"));
+    io.out << reply->body;
+    return 0;
+  }
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(checkpoint, (*opened)->SignCheckpoint());
   io.out << checkpoint->note;
   return 0;
@@ -209,7 +216,26 @@ int LogProve(const std::vector<std::string>& argv, CliIo& io) {
   PEDIGREE_TRY_ASSIGN(index, args->number("index"));
   if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
   PEDIGREE_TRY_ASSIGN(size, args->number("size"));
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  if (io.remote) {
+    // GET /v1/log/proof/inclusion, printed as the local proof is (leaf_hash).
+    PEDIGREE_TRY_ASSIGN(client, RemoteClient::Make(*io.remote));
+    std::string target = "/v1/log/proof/inclusion?index=" + std::to_string(**index);
+    if (*size) target += "&size=" + std::to_string(**size);
+    PEDIGREE_TRY_ASSIGN(answer, client->GetJson(target));
+    auto out = JsonValue::Object();
+    for (const char* k : {"index", "size", "leafHash", "proof", "root"}) {
+      const JsonValue* v = answer->find(k);
+      if (!v) {
+        return PrintError(io.err, Error("client.bad_response",
+                                        std::string("the node's inclusion proof has no ") + k)
+                                      .at_field("server"));
+      }
+      out.set(std::string_view(k) == "leafHash" ? "leaf_hash" : k, *v);
+    }
+    PrintJson(io.out, out);
+    return 0;
+  }
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveInclusion(**index, *size));
   auto out = JsonValue::Object();
   out.set("index", Int(proof->index));
@@ -228,7 +254,7 @@ int LogConsistency(const std::vector<std::string>& argv, CliIo& io) {
   if (!*from || !*to) {
     return PrintError(io.err, Error("cli.usage", "--from and --to are required"));
   }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveConsistency(**from, **to));
   PEDIGREE_TRY_ASSIGN(root1, (*opened)->RootAt(**from));
   PEDIGREE_TRY_ASSIGN(root2, (*opened)->RootAt(**to));
@@ -246,7 +272,13 @@ int LogEntry(const std::vector<std::string>& argv, CliIo& io) {
   PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index"}, {"json"}));
   PEDIGREE_TRY_ASSIGN(index, args->number("index"));
   if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir()));
+  if (io.remote) {
+    PEDIGREE_TRY_ASSIGN(client, RemoteClient::Make(*io.remote));
+    PEDIGREE_TRY_ASSIGN(entry, client->GetJson("/v1/log/entries/" + std::to_string(**index)));
+    PrintJson(io.out, *entry);
+    return 0;
+  }
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(entry, (*opened)->Entry(**index));
   io.out << *entry << "\n";
   return 0;

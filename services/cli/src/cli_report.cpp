@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/container_report.h"
@@ -22,6 +23,8 @@ namespace {
 // 3 SUSPECT is returned by EmitReport (cli_common.h), which every report command shares.
 constexpr int kExitFailed = 4;
 constexpr int kExitUsage = 2;
+// Reports and bundles read: they work beside a running `pedigree serve`.
+const log::LedgerOptions kReadOnly{.read_only = true};
 
 int Error(CliIo& io, const pedigree::Error& e) {
   PrintError(io.err, e);
@@ -59,7 +62,10 @@ int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   if (!args) return Error(io, args.error());
   auto code = OnePositional(*args, "pack code (any scanner form)");
   if (!code) return Error(io, code.error());
-  auto l = log::Ledger::Open(args->dir());
+  if (io.remote) {
+    return RemoteReport(*io.remote, "/v1/reports/pack?code=" + QueryEncode(*code), *args, io);
+  }
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto evidence = reports::GatherPackEvidence(**l, *code);
   if (!evidence) return Error(io, evidence.error());
@@ -74,13 +80,42 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
   if (!args) return Error(io, args.error());
   auto code = OnePositional(*args, "SSCC (any scanner form)");
   if (!code) return Error(io, code.error());
-  auto l = log::Ledger::Open(args->dir());
+  if (io.remote) {
+    return RemoteReport(*io.remote, "/v1/reports/container?code=" + QueryEncode(*code), *args, io);
+  }
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto evidence = reports::GatherContainerEvidence(**l, *code);
   if (!evidence) return Error(io, evidence.error());
   auto anchors = reports::LedgerTrustAnchors(**l);
   if (!anchors) return Error(io, anchors.error());
   return EmitReport(*args, reports::VerifyContainer(*evidence, *anchors, Now()), io);
+}
+
+// The bundle the node serves (GET /v1/bundles/pack|container), written as it came; the
+// summary names the pack and counts the entries as a local bundle's does.
+int RemoteBundle(const RemoteOptions& options, bool container, const std::string& code,
+                 const std::string& out, CliIo& io) {
+  auto client = RemoteClient::Make(options);
+  if (!client) return Error(io, client.error());
+  auto reply = client->Get(std::string(container ? "/v1/bundles/container" : "/v1/bundles/pack") +
+                           "?code=" + QueryEncode(code));
+  if (!reply) return Error(io, reply.error());
+  auto bundle = ParseJson(reply->body);
+  const JsonValue* pack = bundle ? bundle->find("pack") : nullptr;
+  const JsonValue* entries = bundle ? bundle->find("entries") : nullptr;
+  if (!pack || !pack->is_string() || !entries || !entries->is_array()) {
+    return Error(io, pedigree::Error("client.bad_response", "the node's bundle for '" + code +
+                                                                "' is not a pedigree bundle")
+                         .at_field("server"));
+  }
+  if (auto ok = WriteOutput(out, reply->body, io); !ok) return Error(io, ok.error());
+  auto summary = JsonValue::Object()
+                     .set("bundle", out)
+                     .set("pack", pack->as_string())
+                     .set("entries", entries->as_array().size());
+  if (out != "-") PrintJson(io.out, summary);
+  return 0;
 }
 
 // `pedigree bundle pack|container CODE -o FILE`
@@ -92,7 +127,8 @@ int Bundle(const std::vector<std::string>& argv, CliIo& io, bool container) {
   if (!code) return Error(io, code.error());
   auto out = args->get("o") ? args->get("o") : args->get("out");
   if (!out) return Error(io, pedigree::Error("cli.usage", "missing -o FILE").at_field("o"));
-  auto l = log::Ledger::Open(args->dir());
+  if (io.remote) return RemoteBundle(*io.remote, container, *code, *out, io);
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto evidence = container ? reports::GatherContainerEvidence(**l, *code)
                             : reports::GatherPackEvidence(**l, *code);
@@ -196,7 +232,7 @@ int LogCheckIndex(const std::vector<std::string>& argv, CliIo& io) {
                                              "(a pedigree-bundle/v1 has none)")
                          .at_field("evidenceIndex"));
   }
-  auto l = log::Ledger::Open(args->dir());
+  auto l = log::Ledger::Open(args->dir(), kReadOnly);
   if (!l) return Error(io, l.error());
   auto check = reports::CheckEvidenceIndex(**l, index->as_string(), signature->as_string());
   if (!check) return Error(io, check.error());

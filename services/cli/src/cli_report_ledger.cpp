@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "pedigree/reports/audit_report.h"
 #include "pedigree/reports/batch_report.h"
 #include "pedigree/reports/html.h"
@@ -19,6 +20,12 @@ int Batch(const std::vector<std::string>& argv, CliIo& io) {
   PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "format", "o", "out"}));
   if (args->positionals().size() != 2) {
     return PrintError(io.err, Error("cli.usage", "usage: report batch GTIN LOT"));
+  }
+  if (io.remote) {
+    return RemoteReport(*io.remote,
+                        "/v1/reports/batch/" + QueryEncode(args->positionals()[0]) + "/" +
+                            QueryEncode(args->positionals()[1]),
+                        *args, io);
   }
   PEDIGREE_TRY_ASSIGN(
       report, reports::BatchReport(args->dir(), args->positionals()[0], args->positionals()[1]));

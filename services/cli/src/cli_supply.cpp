@@ -1,6 +1,7 @@
 // Supply-chain commands on an embedded ledger: `pedigree <action> --as ORG ...` signs
 // with the organisation's key held by this node (see `pedigree org hold-key`), or
 // with --key FILE. Human output by default, --json for scripts.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <iomanip>
@@ -11,6 +12,7 @@
 
 #include "cli_common.h"
 #include "cli_lists.h"
+#include "cli_remote.h"
 #include "pedigree/base/printable.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/identifiers.h"
@@ -178,12 +180,35 @@ std::string ActionOptionsHelp(const ActionSpec& spec) {
             (f.required ? " (required)" : "") + "\n";
   }
   return text +
-         "  --key FILE     sign with this PEM key (default: the key this node holds for ORG)\n"
+         "  --key FILE     sign with this PEM key (default: the key this node holds for ORG;\n"
+         "                 required in remote mode, docs/cli.md)\n"
          "  --client-id ID the request's idempotency id (default: none)\n"
          "  --generate N   generate N serials (commission; default: none)\n"
          "  --serials-out FILE\n"
          "                 write the generated serials to FILE, one a line\n" +
          kDirHelp + kJsonHelp;
+}
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// Signs `payload` here with the key in `key_path` for the remote node's log (its origin,
+// from its checkpoint) and posts the envelope to POST /v1/events; the entry's index.
+Result<uint64_t> SubmitRemote(const RemoteClient& remote, JsonValue& payload,
+                              const std::string& org, const std::string& key_path) {
+  PEDIGREE_ASSIGN(key, log::PrivateKey::LoadPem(key_path));
+  PEDIGREE_ASSIGN(origin, remote.Origin());
+  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, NowSeconds(), "cli-", *origin));
+  PEDIGREE_ASSIGN(answer, remote.PostJson("/v1/events", *envelope));
+  const JsonValue* index = answer->find("index");
+  if (!index || !index->is_int() || index->as_int() < 0) {
+    return Fail(Error("client.bad_response", "the node's answer to POST /v1/events has no index")
+                    .at_field("server"));
+  }
+  return static_cast<uint64_t>(index->as_int());
 }
 
 int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliIo& io) {
@@ -194,6 +219,19 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
   if (!args) return PrintError(io.err, args.error());
   auto org = args->required("as");
   if (!org) return PrintError(io.err, org.error());
+  // Against a remote node the organisation signs here: the node never sees its key.
+  std::optional<RemoteClient> remote;
+  if (io.remote) {
+    if (!args->get("key")) {
+      return PrintError(io.err, Error("cli.usage", "with --server, " + spec.name +
+                                                       " is signed here: give the organisation's "
+                                                       "--key FILE (the node does not hold it)")
+                                    .at_field("key"));
+    }
+    auto client = RemoteClient::Make(*io.remote);
+    if (!client) return PrintError(io.err, client.error());
+    remote = std::move(*client);
+  }
   auto payload = BuildPayload(spec, *args);
   if (!payload) return PrintError(io.err, payload.error());
   // The serials `--generate N` drew; the user needs them to print labels.
@@ -224,10 +262,12 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
           Error("cli.io", "cannot create --serials-out " + *serials_out).at_field("serials-out"));
     }
   }
-  auto node = SupplyNode::Open(args->dir());
-  if (!node) return PrintError(io.err, node.error());
   Result<uint64_t> index = Fail("cli.internal", "not submitted");
-  if (auto key_path = args->get("key")) {
+  if (remote) {
+    index = SubmitRemote(*remote, *payload, *org, *args->get("key"));
+  } else if (auto node = SupplyNode::Open(args->dir()); !node) {
+    index = std::unexpected(node.error());
+  } else if (auto key_path = args->get("key")) {
     // Sign here with the given key file; the node only sequences.
     auto key = log::PrivateKey::LoadPem(*key_path);
     if (!key) return PrintError(io.err, key.error());
@@ -275,6 +315,46 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
   return 0;
 }
 
+// A verify answer (VerifyAnswerJson, the same locally and from GET /v1/verify) for people.
+// What the scan and the ledger's payloads say reaches the terminal escaped.
+void PrintVerifyText(std::ostream& out, const JsonValue& v) {
+  auto str = [&v](const char* k) {
+    const JsonValue* x = v.find(k);
+    return x && x->is_string() ? Printable(x->as_string()) : std::string();
+  };
+  const JsonValue* verified = v.find("verified");
+  out << (verified && verified->is_bool() && verified->as_bool() ? "VERIFIED" : "NOT VERIFIED")
+      << "  " << str("packId") << "\n"
+      << "  product " << str("product") << ", batch " << str("lot") << ", expiry " << str("expiry")
+      << ", status " << str("status") << (str("holder").empty() ? "" : ", held by " + str("holder"))
+      << "\n";
+  if (!str("batchStatus").empty()) {
+    out << "  batch " << str("batchStatus");
+    if (str("batchStatus") != "active") {
+      const JsonValue* entry = v.find("batchStatusEntry");
+      out << ": " << str("batchStatusReason") << " (batch.status entry "
+          << (entry && entry->is_int() ? entry->as_int() : 0) << ")";
+    }
+    out << "\n";
+  }
+  if (!str("custodyHint").empty()) out << "  custody: " << str("custodyHint") << "\n";
+  if (const JsonValue* reasons = v.find("reasons"); reasons && reasons->is_array()) {
+    for (const JsonValue& r : reasons->as_array()) {
+      auto rs = [&r](const char* k) {
+        const JsonValue* x = r.find(k);
+        return x && x->is_string() ? Printable(x->as_string()) : std::string();
+      };
+      out << "  " << rs("code") << ": " << rs("message") << "\n    next: " << rs("nextStep")
+          << "\n";
+    }
+  }
+  if (const JsonValue* hints = v.find("scanHints"); hints && hints->is_array()) {
+    for (const JsonValue& h : hints->as_array()) {
+      if (h.is_string()) out << "  hint: " << Printable(h.as_string()) << "\n";
+    }
+  }
+}
+
 int Verify(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 1, {"dir", "code", "as"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
@@ -288,35 +368,54 @@ int Verify(const std::vector<std::string>& argv, CliIo& io) {
                                                      "'-', 1 to 63 characters)")
                                   .at_field("as"));
   }
-  auto node = SupplyNode::Open(args->dir());
-  if (!node) return PrintError(io.err, node.error());
-  auto v = (*node)->Verify(*code, as);
-  if (!v) return PrintError(io.err, v.error());
-  if (args->has("json")) {
-    auto o = VerifyAnswerJson(*v, (*node)->Now());
-    PrintJson(io.out, o);
+  Result<JsonValue> answer = Fail("cli.internal", "not verified");
+  if (io.remote) {
+    // The node answers for the token's organisation; --as is not another's to claim.
+    if (!as.empty()) {
+      return PrintError(io.err, Error("cli.usage",
+                                      "with --server the custody hint is for your token's "
+                                      "organisation; drop --as")
+                                    .at_field("as"));
+    }
+    auto client = RemoteClient::Make(*io.remote);
+    if (!client) return PrintError(io.err, client.error());
+    answer = client->GetJson("/v1/verify?code=" + QueryEncode(*code));
   } else {
-    // What the scan and the ledger's payloads say reaches the terminal escaped.
-    io.out << (v->verified ? "VERIFIED" : "NOT VERIFIED") << "  " << Printable(v->pack_id) << "\n"
-           << "  product " << Printable(v->product_name) << ", batch " << Printable(v->lot)
-           << ", expiry " << Printable(v->expiry) << ", status " << v->status
-           << (v->holder.empty() ? "" : ", held by " + Printable(v->holder)) << "\n";
-    if (!v->batch_status.empty()) {
-      io.out << "  batch " << v->batch_status;
-      if (v->batch_status != "active") {
-        io.out << ": " << Printable(v->batch_status_reason) << " (batch.status entry "
-               << v->batch_status_index << ")";
-      }
-      io.out << "\n";
-    }
-    if (!v->custody_hint.empty()) io.out << "  custody: " << Printable(v->custody_hint) << "\n";
-    for (const auto& r : v->reasons) {
-      io.out << "  " << provenance::DescribeAlert(r.code).id << ": " << Printable(r.message)
-             << "\n    next: " << provenance::DescribeAlert(r.code).next_step << "\n";
-    }
-    for (const auto& h : v->scan_hints) io.out << "  hint: " << Printable(h) << "\n";
+    auto node = SupplyNode::OpenReadOnly(args->dir());
+    if (!node) return PrintError(io.err, node.error());
+    auto v = (*node)->Verify(*code, as);
+    if (!v) return PrintError(io.err, v.error());
+    answer = VerifyAnswerJson(*v, (*node)->Now());
   }
-  return v->verified ? 0 : 3;
+  if (!answer) return PrintError(io.err, answer.error());
+  if (args->has("json")) {
+    PrintJson(io.out, *answer);
+  } else {
+    PrintVerifyText(io.out, *answer);
+  }
+  const JsonValue* verified = answer->find("verified");
+  return verified && verified->is_bool() && verified->as_bool() ? 0 : 3;
+}
+
+// One alert as `pedigree alerts` shows it: "open", "investigating" or "closed as
+// <classification>: <reason>".
+void PrintAlertText(std::ostream& out, const JsonValue& a) {
+  auto str = [&a](const char* k) {
+    const JsonValue* x = a.find(k);
+    return x && x->is_string() ? Printable(x->as_string()) : std::string();
+  };
+  const JsonValue* index = a.find("index");
+  const JsonValue* suppressed = a.find("suppressed");
+  int64_t left_out = suppressed && suppressed->is_int() ? suppressed->as_int() : 0;
+  std::string state = str("state");
+  if (!str("classification").empty()) state += " as " + str("classification");
+  out << str("time") << "  #" << (index && index->is_int() ? index->as_int() : 0) << "  "
+      << std::left << std::setw(24) << str("code") << std::setw(18)
+      << (str("org").empty() ? str("concern") : str("org")) << str("message") << "\n      "
+      << str("class") << ", " << state << (str("reason").empty() ? "" : ": " + str("reason"))
+      << (left_out > 0 ? " (" + std::to_string(left_out) + " like it before were not recorded)"
+                       : "")
+      << "\n";
 }
 
 int Alerts(const std::vector<std::string>& argv, CliIo& io) {
@@ -324,15 +423,33 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
   if (!args) return PrintError(io.err, args.error());
   auto limit = args->number("limit");
   if (!limit) return PrintError(io.err, limit.error());
-  auto node = SupplyNode::Open(args->dir());
-  if (!node) return PrintError(io.err, node.error());
-  auto alerts = (*node)->Read([&](provenance::ProvenanceView& v) {
-    return v.Alerts(args->get("org").value_or(""), limit->value_or(50));
-  });
-  if (!alerts) return PrintError(io.err, alerts.error());
   auto list = JsonValue::Array();
-  for (const auto& a : *alerts) {
-    if (args->has("json")) {
+  if (io.remote) {
+    // The node shows what the token's roles allow (GET /v1/alerts); --org filters that.
+    auto client = RemoteClient::Make(*io.remote);
+    if (!client) return PrintError(io.err, client.error());
+    auto answer = client->GetJson("/v1/alerts?limit=" + std::to_string(limit->value_or(50)));
+    if (!answer) return PrintError(io.err, answer.error());
+    const JsonValue* alerts = answer->find("alerts");
+    if (!alerts || !alerts->is_array()) {
+      return PrintError(
+          io.err,
+          Error("client.bad_response", "GET /v1/alerts answered no alerts").at_field("server"));
+    }
+    const std::string org = args->get("org").value_or("");
+    for (const JsonValue& a : alerts->as_array()) {
+      const JsonValue* about = a.find("org");
+      if (!org.empty() && !(about && about->is_string() && about->as_string() == org)) continue;
+      list.push_back(a);
+    }
+  } else {
+    auto node = SupplyNode::OpenReadOnly(args->dir());
+    if (!node) return PrintError(io.err, node.error());
+    auto alerts = (*node)->Read([&](provenance::ProvenanceView& v) {
+      return v.Alerts(args->get("org").value_or(""), limit->value_or(50));
+    });
+    if (!alerts) return PrintError(io.err, alerts.error());
+    for (const auto& a : *alerts) {
       auto e = JsonValue::Object();
       e.set("index", JsonValue(static_cast<int64_t>(a.index)));
       e.set("code", JsonValue(a.code));
@@ -346,21 +463,73 @@ int Alerts(const std::vector<std::string>& argv, CliIo& io) {
       if (a.suppressed > 0) e.set("suppressed", JsonValue(a.suppressed));
       e.set("weighs", JsonValue(a.Weighs()));
       list.push_back(e);
-    } else {
-      // "open", "investigating" or "closed as <classification>: <reason>".
-      std::string state = Printable(a.state);
-      if (!a.classification.empty()) state += " as " + Printable(a.classification);
-      io.out << FormatUtcTime(a.time) << "  #" << a.index << "  " << std::left << std::setw(24)
-             << Printable(a.code) << std::setw(18) << Printable(a.subject_org)
-             << Printable(a.message) << "\n      " << Printable(a.alert_class) << ", " << state
-             << (a.reason.empty() ? "" : ": " + Printable(a.reason))
-             << (a.suppressed > 0
-                     ? " (" + std::to_string(a.suppressed) + " like it before were not recorded)"
-                     : "")
-             << "\n";
     }
   }
-  if (args->has("json")) PrintJson(io.out, list);
+  if (args->has("json")) {
+    PrintJson(io.out, list);
+  } else {
+    for (const JsonValue& a : list.as_array()) PrintAlertText(io.out, a);
+  }
+  return 0;
+}
+
+// The events of a history (index, payload): one line each, or --json [{index, payload}].
+void PrintHistory(std::ostream& out, const std::vector<std::pair<uint64_t, JsonValue>>& events,
+                  bool json) {
+  auto list = JsonValue::Array();
+  for (const auto& [index, p] : events) {
+    if (json) {
+      auto e = JsonValue::Object();
+      e.set("index", JsonValue(static_cast<int64_t>(index)));
+      e.set("payload", p);
+      list.push_back(e);
+    } else {
+      auto str = [&p](const char* k) {
+        const JsonValue* v = p.find(k);
+        return v && v->is_string() ? Printable(v->as_string()) : std::string();
+      };
+      out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16)
+          << str("kind") << std::setw(18) << str("org") << str("status") << str("to") << str("code")
+          << str("parent") << "\n";
+    }
+  }
+  if (json) PrintJson(out, list);
+}
+
+// `history` against a remote node: the pack's or container's events as the node shows
+// them (GET /v1/packs/{gtin}/{serial}, GET /v1/containers/{sscc}: index, kind, org, time
+// and the members that say where the pack went); who may see them is the node's rule.
+int RemoteHistory(const RemoteOptions& options, const Args& args,
+                  const std::optional<provenance::Sscc>& sscc,
+                  const std::optional<provenance::PackId>& pack, CliIo& io) {
+  auto client = RemoteClient::Make(options);
+  if (!client) return PrintError(io.err, client.error());
+  auto answer = sscc ? client->GetJson("/v1/containers/" + QueryEncode(sscc->value()))
+                     : client->GetJson("/v1/packs/" + QueryEncode(pack->gtin().value()) + "/" +
+                                       QueryEncode(pack->serial().value()));
+  if (!answer) return PrintError(io.err, answer.error());
+  const JsonValue* listed = answer->find("events");
+  if (!listed || !listed->is_array()) {
+    return PrintError(
+        io.err,
+        Error("client.bad_response", "the node's history has no events").at_field("server"));
+  }
+  std::vector<std::pair<uint64_t, JsonValue>> events;
+  for (const JsonValue& e : listed->as_array()) {
+    const JsonValue* index = e.find("index");
+    if (!index || !index->is_int() || index->as_int() < 0) {
+      return PrintError(
+          io.err, Error("client.bad_response", "a history event has no index").at_field("server"));
+    }
+    // The node's summary of the event (its members the caller may see); a member's own
+    // entry is GET /v1/log/entries/{index} (`log entry`), which shows only entries naming it.
+    JsonValue payload = JsonValue::Object();
+    for (const auto& [name, value] : e.as_object()) {
+      if (name != "index") payload.set(name, value);
+    }
+    events.emplace_back(static_cast<uint64_t>(index->as_int()), std::move(payload));
+  }
+  PrintHistory(io.out, events, args.has("json"));
   return 0;
 }
 
@@ -389,7 +558,8 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
         io.err,
         Error("scan.not_a_pack", "the code names no pack, case or pallet").at_field("code"));
   }
-  auto node = SupplyNode::Open(args->dir());
+  if (io.remote) return RemoteHistory(*io.remote, *args, sscc, pack, io);
+  auto node = SupplyNode::OpenReadOnly(args->dir());
   if (!node) return PrintError(io.err, node.error());
   auto history = (*node)->Read([&](provenance::ProvenanceView& v) {
     return sscc ? v.ContainerHistory(sscc->value())
@@ -403,29 +573,15 @@ int History(const std::vector<std::string>& argv, CliIo& io) {
             ? Error("container.not_found", "no case or pallet " + sscc->value() + " on this ledger")
             : Error("pack.not_found", "no pack " + pack->DigitalLinkUri() + " on this ledger"));
   }
-  auto list = JsonValue::Array();
+  std::vector<std::pair<uint64_t, JsonValue>> events;
   for (uint64_t index : *history) {
     auto entry = (*node)->ledger().Entry(index);
     if (!entry) return PrintError(io.err, entry.error());
     auto env = ParseJson(*entry);
     if (!env) return PrintError(io.err, env.error());
-    const JsonValue& p = *env->find("payload");
-    if (args->has("json")) {
-      auto e = JsonValue::Object();
-      e.set("index", JsonValue(static_cast<int64_t>(index)));
-      e.set("payload", p);
-      list.push_back(e);
-    } else {
-      auto str = [&p](const char* k) {
-        const JsonValue* v = p.find(k);
-        return v && v->is_string() ? Printable(v->as_string()) : std::string();
-      };
-      io.out << "#" << std::left << std::setw(7) << index << str("time") << "  " << std::setw(16)
-             << str("kind") << std::setw(18) << str("org") << str("status") << str("to")
-             << str("code") << str("parent") << "\n";
-    }
+    events.emplace_back(index, *env->find("payload"));
   }
-  if (args->has("json")) PrintJson(io.out, list);
+  PrintHistory(io.out, events, args->has("json"));
   return 0;
 }
 

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "pedigree/base/printable.h"
 #include "pedigree/demo/trial_sample.h"
 #include "pedigree/log/note.h"
@@ -55,7 +56,9 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     PEDIGREE_ASSIGN(meaning, c.args.required("meaning"));
     c.signer = TrialSigner{*org, *name, *meaning};
   }
-  PEDIGREE_ASSIGN(node, SupplyNode::Open(c.args.dir()));
+  // Commands that sign nothing only read the ledger: they work beside a running serve.
+  PEDIGREE_ASSIGN(node, signed_command ? SupplyNode::Open(c.args.dir())
+                                       : SupplyNode::OpenReadOnly(c.args.dir()));
   c.node = std::move(*node);
   if (store_use != StoreUse::kNone) {
     const std::string path = StorePath(c.args);
@@ -439,6 +442,25 @@ int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
 
 // `report trial --trial ID [--outcomes F] [--candidate FILE,..]`: the verified trial report.
 int ReportTrial(const std::vector<std::string>& argv, CliIo& io) {
+  if (io.remote) {
+    // GET /v1/reports/trial/{id}: the ledger's part; comparisons need the sponsor store.
+    auto args = Args::Parse(
+        argv, 2, {"dir", "trial", "store", "outcomes", "candidate", "format", "o", "out"},
+        {"json"});
+    if (!args) return PrintError(io.err, args.error());
+    for (const char* local : {"outcomes", "candidate", "store"}) {
+      if (args->has(local)) {
+        return PrintError(io.err, Error("cli.usage", std::string("--") + local +
+                                                         " reads local files; with --server the "
+                                                         "report is the node's (drop --" +
+                                                         local + ")")
+                                      .at_field(local));
+      }
+    }
+    auto trial = args->required("trial");
+    if (!trial) return PrintError(io.err, trial.error());
+    return RemoteReport(*io.remote, "/v1/reports/trial/" + QueryEncode(*trial), *args, io);
+  }
   auto c =
       OpenContext(argv, 2, {"outcomes", "candidate", "format", "o", "out"}, false, StoreUse::kNone);
   if (!c) return PrintError(io.err, c.error());

@@ -76,6 +76,20 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
   return node;
 }
 
+Result<std::unique_ptr<SupplyNode>> SupplyNode::OpenReadOnly(const std::string& dir) {
+  std::unique_ptr<SupplyNode> node(new SupplyNode());
+  node->dir_ = dir;
+  node->now_ = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  // No model attached: the rules run on the writer, and a read-only ledger refuses appends.
+  PEDIGREE_ASSIGN(ledger, log::Ledger::Open(dir, log::LedgerOptions{.read_only = true}));
+  node->ledger_ = std::move(*ledger);
+  return node;
+}
+
 void SupplyNode::SetClock(std::function<int64_t()> now) { now_ = std::move(now); }
 int64_t SupplyNode::Now() const { return now_(); }
 

@@ -49,6 +49,12 @@ struct LedgerOptions {
   std::function<int64_t()> clock;
   size_t verify_threads = 0;  // 0 = all cores
   size_t max_batch = 4096;
+  // Open (never Create) for reading beside a running writer: no directory lock, no
+  // sequencer, a read-only SQLite connection that neither migrates nor writes; the tree is
+  // the one committed at open. Appends are ledger.read_only; SignCheckpoint returns the
+  // stored checkpoint of that size or signs one without storing it (Ed25519 is
+  // deterministic: the same note the writer would store).
+  bool read_only = false;
 };
 
 struct InclusionEvidence {
@@ -157,6 +163,11 @@ class Ledger {
   std::unique_ptr<PrivateKey> node_key_;
   PublicKey log_public_key_;
   std::unique_ptr<Sequencer> sequencer_;
+  // Read-only opens: the tree committed at open (no sequencer).
+  bool read_only_ = false;
+  uint64_t read_only_size_ = 0;
+  Hash read_only_root_{};
+  uint64_t CommittedSize() const;
   std::string unattached_model_;  // non-empty: appends are refused
   std::mutex checkpoint_mutex_;
   UniqueFd lock_;

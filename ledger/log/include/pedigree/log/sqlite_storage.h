@@ -25,6 +25,9 @@ struct SqliteOptions {
   // Full tiles kept in memory with their interior nodes (≈16 KiB each); 4096 ≈ 64 MiB
   // covers the level-0 tiles of 1 M entries.
   size_t tile_cache_tiles = 4096;
+  // A reader's connection: nothing is written or migrated; a schema older or newer than
+  // this program's is storage.schema_version (a writer's open migrates an older one).
+  bool read_only = false;
 };
 
 class TileTree;
@@ -67,6 +70,8 @@ class SqliteStorage final : public LogStorage {
   explicit SqliteStorage(SqliteOptions options);
   Status Initialise(const std::string& path);
   Status Migrate();
+  // A read-only open: the schema must be exactly this program's.
+  Status CheckSchemaForReading(const std::string& path);
   Status PrepareStatements();
   Status LoadTileState();
   std::shared_ptr<const TileTree> CachedTile(uint32_t tile_level, uint64_t n);

@@ -80,6 +80,10 @@ class SupplyNode {
       provenance::TimeBounds bounds = {});
   [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Open(const std::string& dir,
                                                                 provenance::TimeBounds bounds = {});
+  // Opens `dir` for reading beside a running writer (`pedigree serve`): no lock, nothing
+  // written or migrated (log::LedgerOptions::read_only). Verify, Read and the ledger's
+  // reads work on the tree committed at open; submissions fail with ledger.read_only.
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> OpenReadOnly(const std::string& dir);
   ~SupplyNode();
 
   log::Ledger& ledger() { return *ledger_; }

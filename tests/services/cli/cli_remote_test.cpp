@@ -1,0 +1,364 @@
+// The CLI against a running `pedigree serve` over a real socket: organisations that the
+// node knows only by their public keys work from another directory with a token and their
+// own key; reads are fetched, refusals and transport failures are coded errors.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/test/unit_test.hpp>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "cli_run.h"
+#include "common/temp_dir.h"
+#include "pedigree/base/bytes.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/sql.h"
+#include "pedigree/log/sqlite_storage.h"
+
+extern char** environ;
+
+using namespace pedigree;
+using pedigree::services::testing::Cli;
+using pedigree::services::testing::Run;
+using pedigree::testing::TempDir;
+
+namespace {
+
+constexpr const char* kGtin = "09506000134352";
+
+// `pedigree serve --port 0` as a child process; stopped (SIGTERM, waited for) on destruction.
+class Served {
+ public:
+  explicit Served(const std::string& dir, std::vector<std::string> extra = {}) {
+    int fds[2];
+    BOOST_REQUIRE(::pipe(fds) == 0);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], 1);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<std::string> args = {PEDIGREE_BINARY, "serve", "--dir",     dir,
+                                     "--port",        "0",     "--threads", "4"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid_, PEDIGREE_BINARY, &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    BOOST_REQUIRE(rc == 0);
+    // "pedigree serving DIR on http(s)://127.0.0.1:PORT  (log ...)"
+    std::string line;
+    char c;
+    while (::read(fds[0], &c, 1) == 1 && c != '\n') line += c;
+    ::close(fds[0]);
+    auto at = line.find(" on http");
+    if (at != std::string::npos) at += 4;
+    BOOST_REQUIRE_MESSAGE(at != std::string::npos, "serve said: " + line);
+    auto end = line.find(' ', at);
+    url_ = line.substr(at, end - at);
+  }
+  ~Served() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGTERM);
+      int status = 0;
+      ::waitpid(pid_, &status, 0);
+    }
+  }
+  const std::string& url() const { return url_; }
+
+ private:
+  pid_t pid_ = -1;
+  std::string url_;
+};
+
+std::string PublicKeyB64(const std::string& pem) {
+  return ToBase64(log::PrivateKey::LoadPem(pem).value().public_key().raw());
+}
+
+// A supply-chain node in `node` whose registry knows "mfg" (manufacturer) and "pharmacy"
+// (dispenser) by public key only; their keys are made in `client`, and each gets a token.
+struct Network {
+  std::string node, client, mfg_token, pharmacy_token;
+};
+
+Network MakeNetwork(TempDir& tmp) {
+  Network n{tmp / "node", tmp / "client", "", ""};
+  std::filesystem::create_directories(n.client);
+  Run init = Cli({"init", "--dir", n.node, "--origin", "example.org/remote", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  for (auto [id, roles, gln] : {std::tuple{"mfg", "manufacturer", "9506000000008"},
+                                {"pharmacy", "dispenser", "9506000000015"}}) {
+    std::string pem = n.client + "/" + id + ".pem";
+    BOOST_REQUIRE(Cli({"keygen", "--out", pem}).rc == 0);
+    std::vector<std::string> args = {"org",
+                                     "register",
+                                     "--dir",
+                                     n.node,
+                                     "--authority-key",
+                                     authority,
+                                     "--id",
+                                     id,
+                                     "--name",
+                                     id,
+                                     "--roles",
+                                     roles,
+                                     "--glns",
+                                     gln,
+                                     "--public-key",
+                                     PublicKeyB64(pem),
+                                     "--valid-from",
+                                     "2026-01-01T00:00:00Z"};
+    if (std::string(id) == "mfg") args.insert(args.end(), {"--prefixes", "9506000"});
+    Run reg = Cli(args);
+    BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+    Run token = Cli({"token", "issue", "--dir", n.node, "--org", id, "--roles", roles, "--json"});
+    BOOST_REQUIRE_MESSAGE(token.rc == 0, token.err);
+    (std::string(id) == "mfg" ? n.mfg_token : n.pharmacy_token) =
+        ParseJson(token.out).value().find("token")->as_string();
+  }
+  return n;
+}
+
+// `pedigree ARGS --server URL --token T [--key K]`, run from the client's directory only.
+Run Remote(const std::string& url, const std::string& token, std::vector<std::string> args,
+           const std::string& key = "") {
+  args.insert(args.end(), {"--server", url, "--token", token});
+  if (!key.empty()) args.insert(args.end(), {"--key", key});
+  return Cli(args);
+}
+
+std::string ErrorCode(const Run& r) {
+  auto parsed = ParseJson(r.err);
+  if (!parsed || !parsed->find("error")) return "";
+  return parsed->find("error")->find("code")->as_string();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(cli_remote)
+
+BOOST_AUTO_TEST_CASE(organisations_sign_locally_and_the_node_only_sequences) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string mfg_key = n.client + "/mfg.pem";
+  const std::string ph_key = n.client + "/pharmacy.pem";
+  auto mfg = [&](std::vector<std::string> args) {
+    Run r = Remote(url, n.mfg_token, args, mfg_key);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+    return r;
+  };
+  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
+  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
+       "--quantity", "10"});
+  Run commissioned = mfg({"commission", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--location",
+                          "9506000000008", "--generate", "2", "--json"});
+  JsonValue c = ParseJson(commissioned.out).value();
+  BOOST_TEST(c.find("kind")->as_string() == "commission");
+  std::vector<std::string> serials;
+  for (const JsonValue& s : c.find("serials")->as_array()) serials.push_back(s.as_string());
+  BOOST_REQUIRE(serials.size() == 2u);
+  const std::string a = std::string("(01)") + kGtin + "(21)" + serials[0];
+  const std::string b = std::string("(01)") + kGtin + "(21)" + serials[1];
+
+  // The commission entry is signed by the manufacturer's own key, which the node never had.
+  Run entry = Remote(url, n.mfg_token,
+                     {"log", "entry", "--index", std::to_string(c.find("index")->as_int())});
+  BOOST_REQUIRE_MESSAGE(entry.rc == 0, entry.err);
+  std::string envelope = entry.out.substr(0, entry.out.size() - 1);
+  auto opened = log::OpenEntry(envelope);
+  BOOST_REQUIRE(opened.has_value());
+  BOOST_TEST(ToBase64(opened->key.raw()) == PublicKeyB64(mfg_key));
+  BOOST_TEST(!std::filesystem::exists(n.node + "/keys/mfg.pem"));
+
+  mfg({"ship", "--as", "mfg", "--code", a + "," + b, "--to", "pharmacy", "--to-location",
+       "9506000000015", "--despatch-advice", "DA-1"});
+  Run received = Remote(url, n.pharmacy_token,
+                        {"receive", "--as", "pharmacy", "--from", "mfg", "--despatch-advice",
+                         "DA-1", "--location", "9506000000015"},
+                        ph_key);
+  BOOST_REQUIRE_MESSAGE(received.rc == 0, received.err);
+  BOOST_TEST(received.out.find("receive: recorded as ledger entry ") == 0u);
+
+  Run verified = Remote(url, n.pharmacy_token, {"verify", "--code", a});
+  BOOST_TEST(verified.rc == 0);
+  BOOST_TEST(verified.out.find("VERIFIED") == 0u);
+  BOOST_TEST(verified.out.find("product Examplamab, batch L1") != std::string::npos);
+
+  auto dispense = [&] {
+    return Remote(url, n.pharmacy_token,
+                  {"dispense", "--as", "pharmacy", "--code", a, "--location", "9506000000015"},
+                  ph_key);
+  };
+  Run dispensed = dispense();
+  BOOST_REQUIRE_MESSAGE(dispensed.rc == 0, dispensed.err);
+  // A refusal by the rules is the node's error, shown and exited with as locally.
+  Run again = dispense();
+  BOOST_TEST(again.rc == 1);
+  BOOST_TEST(ErrorCode(again) == "alert.already_decommissioned");
+  BOOST_TEST(again.err.find("nextStep") != std::string::npos);
+
+  Run not_verified = Remote(url, n.pharmacy_token, {"verify", "--code", a, "--json"});
+  BOOST_TEST(not_verified.rc == 3);
+  BOOST_TEST(!ParseJson(not_verified.out).value().find("verified")->as_bool());
+
+  Run history = Remote(url, n.pharmacy_token, {"history", a, "--json"});
+  BOOST_REQUIRE_MESSAGE(history.rc == 0, history.err);
+  // commission, ship, receive, supply (the alert of the second dispense is the pharmacy's)
+  BOOST_TEST(ParseJson(history.out).value().size() >= 4u);
+
+  Run alerts = Remote(url, n.pharmacy_token, {"alerts", "--json"});
+  BOOST_REQUIRE_MESSAGE(alerts.rc == 0, alerts.err);
+  BOOST_TEST(ParseJson(alerts.out).value().size() == 1u);
+
+  // Reports are fetched as JSON and rendered here; bundles are written as served and
+  // verify offline against the log key.
+  Run report = Remote(url, n.pharmacy_token, {"report", "pack", b, "--format", "text"});
+  BOOST_TEST_MESSAGE(report.err);
+  BOOST_TEST(report.rc == 0);
+  BOOST_TEST(report.out.find("VERIFIED") != std::string::npos);
+  const std::string bundle = n.client + "/bundle.json";
+  Run bundled = Remote(url, n.pharmacy_token, {"bundle", "pack", b, "-o", bundle});
+  BOOST_REQUIRE_MESSAGE(bundled.rc == 0, bundled.err);
+  Run checkpoint = Remote(url, n.pharmacy_token, {"log", "checkpoint"});
+  BOOST_REQUIRE(checkpoint.rc == 0);
+  BOOST_TEST(checkpoint.out.find("example.org/remote\n") == 0u);
+  Run offline = Cli({"verify-bundle", bundle, "--trust", n.node + "/log.vkey", "--format", "json"});
+  BOOST_TEST(offline.rc == 0, offline.out + offline.err);
+  Run prove = Remote(url, n.pharmacy_token, {"log", "prove", "--index", "3"});
+  BOOST_REQUIRE_MESSAGE(prove.rc == 0, prove.err);
+  BOOST_TEST(ParseJson(prove.out).value().find("leaf_hash") != nullptr);
+}
+
+BOOST_AUTO_TEST_CASE(remote_refusals_are_coded_errors) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string mfg_key = n.client + "/mfg.pem";
+  std::vector<std::string> product = {"product", "register", "--as",   "mfg",
+                                      "--gtin",  kGtin,      "--name", "X"};
+
+  // A write without the organisation's key: the node holds none, so it is a usage error.
+  Run keyless = Remote(url, n.mfg_token, product);
+  BOOST_TEST(keyless.rc == 2);
+  BOOST_TEST(ErrorCode(keyless) == "cli.usage");
+  BOOST_TEST(keyless.err.find("--key") != std::string::npos);
+
+  Run wrong_token = Remote(url, "pdg_not-a-token", product, mfg_key);
+  BOOST_TEST(wrong_token.rc == 1);
+  BOOST_TEST(ErrorCode(wrong_token) == "auth.bad_token");
+
+  // The pharmacy's token cannot post the manufacturer's events.
+  Run other_org = Remote(url, n.pharmacy_token, product, mfg_key);
+  BOOST_TEST(other_org.rc == 1);
+  BOOST_TEST(ErrorCode(other_org).rfind("auth.", 0) == 0u);
+
+  Run unreachable = Cli({"verify", "--code", "(01)09506000134352(21)A1", "--server",
+                         "http://127.0.0.1:1", "--token", n.mfg_token});
+  BOOST_TEST(unreachable.rc == 1);
+  BOOST_TEST(ErrorCode(unreachable) == "client.unreachable");
+
+  Run plain = Cli({"verify", "--code", "(01)09506000134352(21)A1", "--server",
+                   "http://example.org:8080", "--token", n.mfg_token});
+  BOOST_TEST(ErrorCode(plain) == "client.insecure_http");
+
+  // A token file others may read is refused like a private key; 0600 works.
+  const std::string token_file = n.client + "/token";
+  std::ofstream(token_file) << n.mfg_token << "\n";
+  ::chmod(token_file.c_str(), 0644);
+  Run loose = Cli({"alerts", "--server", url, "--token-file", token_file});
+  BOOST_TEST(ErrorCode(loose) == "client.token_file_permissions");
+  ::chmod(token_file.c_str(), 0600);
+  Run tight = Cli({"alerts", "--server", url, "--token-file", token_file, "--json"});
+  BOOST_TEST(tight.rc == 0, tight.err);
+
+  // Commands that need the ledger's directory say so instead of ignoring --server.
+  Run local_only = Cli({"log", "audit", "--server", url});
+  BOOST_TEST(local_only.rc == 2);
+  BOOST_TEST(ErrorCode(local_only) == "cli.usage");
+}
+
+// TLS: the node's certificate must chain to the system store or to --ca.
+BOOST_AUTO_TEST_CASE(tls_needs_a_trusted_certificate) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  const std::string key = tmp / "tls-key.pem", cert = tmp / "tls-cert.pem";
+  const std::string command =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 "
+      "-subj /CN=localhost -addext subjectAltName=DNS:localhost,IP:127.0.0.1 -keyout " +
+      key + " -out " + cert + " >/dev/null 2>&1";
+  BOOST_REQUIRE_MESSAGE(std::system(command.c_str()) == 0, "openssl CLI failed: " + command);
+  Served served(n.node, {"--tls-cert", cert, "--tls-key", key});
+  BOOST_REQUIRE(served.url().rfind("https://", 0) == 0u);
+  Run untrusted = Cli({"log", "checkpoint", "--server", served.url()});
+  BOOST_TEST(untrusted.rc == 1);
+  BOOST_TEST(ErrorCode(untrusted) == "client.tls", untrusted.err);
+  Run trusted = Cli({"log", "checkpoint", "--server", served.url(), "--ca", cert});
+  BOOST_TEST(trusted.rc == 0, trusted.err);
+  BOOST_TEST(trusted.out.find("example.org/remote\n") == 0u);
+  Run verify = Remote(served.url(), n.pharmacy_token,
+                      {"verify", "--code", std::string("(01)") + kGtin + "(21)A1", "--ca", cert});
+  BOOST_TEST(verify.rc == 3, verify.err);  // answered over TLS: not a known pack
+}
+
+// Reads open the ledger read-only, without the lock `serve` holds; writes still take it.
+BOOST_AUTO_TEST_CASE(local_reads_work_beside_a_running_serve_and_never_migrate) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  const std::string db = n.node + "/" + log::kLedgerDbFile;
+  {
+    Served served(n.node);
+    Run product = Remote(served.url(), n.mfg_token,
+                         {"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "X"},
+                         n.client + "/mfg.pem");
+    BOOST_REQUIRE_MESSAGE(product.rc == 0, product.err);
+    Run verify = Cli(
+        {"verify", "--dir", n.node, "--code", std::string("(01)") + kGtin + "(21)NOPE", "--json"});
+    BOOST_TEST(verify.rc == 3, verify.err);  // answered: an unknown pack, not ledger.locked
+    BOOST_TEST(ParseJson(verify.out).value().find("status")->as_string() == "unknown");
+    Run alerts = Cli({"alerts", "--dir", n.node, "--json"});
+    BOOST_TEST(alerts.rc == 0, alerts.err);
+    Run checkpoint = Cli({"log", "checkpoint", "--dir", n.node});
+    BOOST_TEST(checkpoint.rc == 0, checkpoint.err);
+    BOOST_TEST(checkpoint.out.find("example.org/remote\n3\n") == 0u, checkpoint.out);
+    Run entry = Cli({"log", "entry", "--dir", n.node, "--index", "2"});
+    BOOST_TEST(entry.rc == 0, entry.err);
+    Run prove = Cli({"log", "prove", "--dir", n.node, "--index", "2"});
+    BOOST_TEST(prove.rc == 0, prove.err);
+    // A write still needs the lock.
+    Run write = Cli({"product", "register", "--dir", n.node, "--as", "mfg", "--gtin", kGtin,
+                     "--name", "Y", "--key", n.client + "/mfg.pem"});
+    BOOST_TEST(write.rc == 1);
+    BOOST_TEST(ErrorCode(write) == "ledger.locked");
+  }
+  // An older schema is not migrated by a reader: a coded error, and the file is untouched.
+  const int current = log::SqliteStorage::SchemaVersion();
+  {
+    auto db_rw = log::sql::Connection::Open(db, {});
+    BOOST_REQUIRE(db_rw.has_value());
+    BOOST_REQUIRE(db_rw->Exec("PRAGMA user_version = " + std::to_string(current - 1)).has_value());
+  }
+  Run old = Cli({"verify", "--dir", n.node, "--code", std::string("(01)") + kGtin + "(21)A1"});
+  BOOST_TEST(old.rc == 1);
+  BOOST_TEST(ErrorCode(old) == "storage.schema_not_migrated");
+  auto db_ro = log::OpenSqliteReadOnly(db);
+  BOOST_REQUIRE(db_ro.has_value());
+  auto q = db_ro->Prepare("PRAGMA user_version");
+  BOOST_REQUIRE(q.has_value());
+  BOOST_REQUIRE(q->Step().value());
+  BOOST_TEST(q->Int(0) == current - 1);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
