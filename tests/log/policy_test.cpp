@@ -4,6 +4,7 @@
 
 #include "common/result.h"
 #include "common/witness_testing.h"
+#include "pedigree/log/storage.h"
 
 using namespace pedigree;
 using namespace pedigree::log;
@@ -221,6 +222,35 @@ BOOST_AUTO_TEST_CASE(evaluate_quorum_verifies_each_cosignature_of_a_checkpoint_n
   auto forged = EvaluateQuorum(*p, pasted);
   BOOST_REQUIRE(!forged.has_value());
   BOOST_TEST(forged.error().code() == "note.bad_signature");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(stored_cosignatures)
+
+BOOST_AUTO_TEST_CASE(merged_lines_ride_on_the_stored_note_one_per_cosigner_latest_wins) {
+  Keys k;
+  MemoryStorage storage;
+  std::string note = k.log.Note(0);
+  BOOST_REQUIRE(storage.StoreCheckpoint({0, k.log.Root(0), note}).has_value());
+  std::string text = k.log.Text(0);
+  std::string a1 = CosignatureLine(text, k.w1, 100);
+  std::string a2 = CosignatureLine(text, k.w1, 200);
+  std::string b = CosignatureLine(text, k.w2, 150);
+  BOOST_REQUIRE(MergeCosignatures(storage, 0, a1 + b).has_value());
+  BOOST_REQUIRE(MergeCosignatures(storage, 0, a2).has_value());
+  auto stored = storage.CheckpointAt(0).value().value();
+  BOOST_TEST(stored.note == note + a2 + b);
+  BOOST_TEST(storage.LatestCheckpoint().value().value().note == stored.note);
+  auto opened = OpenNote(
+      stored.note, std::vector<NoteVerifier>{NoteVerifier::Parse(k.log.vkey()).value(),
+                                             NoteVerifier::Parse(k.w1.VerifierKey()).value(),
+                                             NoteVerifier::Parse(k.w2.VerifierKey()).value()});
+  BOOST_REQUIRE_MESSAGE(opened.has_value(), Why(opened));
+  BOOST_TEST(opened->verified.size() == 3u);
+  auto bad = MergeCosignatures(storage, 0, "not a line\n");
+  BOOST_REQUIRE(!bad.has_value());
+  BOOST_TEST(bad.error().code() == "note.malformed");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
