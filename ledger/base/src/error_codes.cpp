@@ -146,6 +146,10 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"checkpoint.bad_root", 400, "the checkpoint's root line is not a base64 SHA-256 hash"},
     {"checkpoint.malformed", 400, "the checkpoint body is not origin, size and root lines"},
+    {"checkpoint.not_witnessed", 503,
+     "the node has a witness policy and no checkpoint has met its quorum yet",
+     "Retry later; the operator checks that the policy's witnesses are reachable "
+     "(pedigree_witness_errors_total)."},
     {"checkpoint.origin", 422, "the checkpoint names another log origin than the trusted log key"},
     {"checkpoint.quorum", 422,
      "the checkpoint's witness cosignatures do not meet the quorum of the witness policy",
