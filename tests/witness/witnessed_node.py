@@ -6,6 +6,8 @@ three `pedigree witness serve`, a node `pedigree serve` with a 2-of-3 witness po
    two cosignatures, and the pack's bundle verifies offline with `verify-bundle --policy`.
 2. Two witnesses are stopped; the next checkpoint cannot meet the quorum, so the endpoint
    keeps answering the older witnessed checkpoint, and the errors are counted in /metrics.
+   Restarted with witness_fail_open, the node publishes the newest checkpoint marked
+   Pedigree-Witnessed: false, and still knows the witnessed size.
 3. A fork: a second checkpoint of an already witnessed size with another root, signed with
    the log's own key (openssl), posted straight to the remaining witness, is refused
    (409 or 422).
@@ -189,6 +191,21 @@ def main():
                     "size %d" % (s, size_of(note), witnessed_size))
         print("two witnesses down: the endpoint still answers witnessed size %d (entry %d is "
               "not witnessed)" % (witnessed_size, second))
+
+        # 2b. Restarted fail-open: the newest checkpoint is published, marked unwitnessed;
+        # the witnessed size persisted across the restart.
+        node.stop()
+        node = fx.Server(binary, dict(node_env, PEDIGREE_WITNESS_FAIL_OPEN="true"),
+                         os.path.join(work, "node-open.log"))
+        node.start()
+        s, note, header = checkpoint(node.port)
+        if s != 200 or header != "false" or size_of(note) <= second:
+            fx.fail("fail-open answered %d %r size %d" % (s, header, size_of(note)))
+        s, metrics = fx.request(node.port, "GET", "/metrics")
+        if "pedigree_witness_witnessed_size %d" % witnessed_size not in metrics.decode():
+            fx.fail("the witnessed size %d did not survive the restart" % witnessed_size)
+        print("fail-open: newest size %d published with Pedigree-Witnessed: false" %
+              size_of(note))
 
         # 3. A fork of a size w1 has cosigned, signed with the log key, is refused.
         monitor = "/%s/checkpoint" % hashlib.sha256(origin.encode()).hexdigest()
