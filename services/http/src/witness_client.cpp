@@ -202,7 +202,9 @@ struct WitnessClient::Impl {
       }
       std::string status = a.status == 0 ? "unreachable" : std::to_string(a.status);
       Error(w, status, a.status == 0 ? a.failure : a.body.substr(0, 200));
-      if (a.status == 0 || a.status == 429 || a.status >= 500) BackOff(w);
+      // 429, 5xx and no answer are what back-off is for; a refusal (403, 404, 422) is an
+      // error to alert on, and is not repeated every poll either.
+      BackOff(w);
       return std::nullopt;
     }
     return std::nullopt;

@@ -29,6 +29,7 @@ struct WitnessClientOptions {
   bool fail_open = false;
   // Counters pedigree_witness_errors_total{witness,status}, gauges
   // pedigree_witness_witnessed_size and pedigree_checkpoint_witnessed (0/1). May be null.
+  // The gauges read the client: stop serving the registry before destroying the client.
   std::shared_ptr<MetricsRegistry> metrics;
   // One line per refused or failed request. May be null. Written from the client's thread.
   std::ostream* log = nullptr;
@@ -65,8 +66,9 @@ class WitnessClient {
   // consistency proof from the size the witness last cosigned, then the checkpoint. 200: its
   // cosignature is verified with the witness's policy key and merged into the stored note.
   // 409: the text/x.tlog.size body is read, the proof rebuilt and the request retried once.
-  // 429 and 5xx (and timeouts): the witness is left alone for a back-off that doubles up to
-  // 60 s. 403, 404, 422 and anything else: logged and counted. Returns whether the
+  // Any failure is logged and counted, and the witness is left alone for a back-off of 1 s
+  // that doubles up to 60 s (429, 5xx and timeouts are retried that way; 403, 404 and 422
+  // are errors for the operator, not repeated every poll either). Returns whether the
   // checkpoint meets the quorum. Errors: storage.* only.
   [[nodiscard]] Result<bool> RunRound();
 
