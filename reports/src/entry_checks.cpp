@@ -53,6 +53,9 @@ void EntryVerification::Fail(std::string code, std::string message, std::optiona
 void EntryVerification::VerifyCheckpoints() {
   std::vector<log::NoteVerifier> verifiers{anchors_.log};
   for (const auto& w : anchors_.witnesses) verifiers.push_back(w);
+  if (anchors_.policy) {
+    for (const auto& w : anchors_.policy->witnesses) verifiers.push_back(w.key);
+  }
   log_.set("verifierKey", anchors_.log.ToString());
   log_.set("checkpoint", evidence_.checkpoint);
   auto opened = log::OpenNote(evidence_.checkpoint, verifiers);
@@ -129,11 +132,15 @@ void EntryVerification::VerifyCheckpoints() {
                             std::to_string(verified) + " witness cosignature(s) verified"));
   }
 
-  // Consistency with the newest checkpoint.
+  bool latest_consistent = VerifyLatestConsistency(verifiers);
+  if (anchors_.policy) VerifyQuorum(latest_consistent);
+}
+
+bool EntryVerification::VerifyLatestConsistency(std::span<const log::NoteVerifier> verifiers) {
   if (evidence_.latest_checkpoint.empty()) {
     checks_.push_back(Check("checkpoint.consistency", true,
                             "the proofs use the newest checkpoint the source holds"));
-    return;
+    return false;
   }
   auto latest_note = log::OpenNote(evidence_.latest_checkpoint, verifiers);
   std::optional<log::Checkpoint> latest;
@@ -147,13 +154,13 @@ void EntryVerification::VerifyCheckpoints() {
                             "the newest checkpoint is not signed by the trusted log: " + why));
     Fail(latest_note ? "checkpoint.origin" : latest_note.error().code(),
          "the newest checkpoint is not signed by the trusted log: " + why);
-    return;
+    return false;
   }
   log_.set("latestTreeSize", latest->size).set("latestRootHash", ToHex(latest->root));
   if (!checkpoint_) {
     checks_.push_back(Check("checkpoint.consistency", false,
                             "cannot check: the proofs' checkpoint is not verified"));
-    return;
+    return false;
   }
   auto consistent = log::VerifyConsistency(checkpoint_->size, latest->size, evidence_.consistency,
                                            checkpoint_->root, latest->root);
@@ -164,11 +171,57 @@ void EntryVerification::VerifyCheckpoints() {
              " is not consistent with the newest of size " + std::to_string(latest->size) + ": " +
              consistent.error().message(),
          checkpoint_->size);
-  } else {
-    checks_.push_back(Check("checkpoint.consistency", true,
-                            "size " + std::to_string(checkpoint_->size) + " is a prefix of size " +
-                                std::to_string(latest->size)));
+    return false;
   }
+  checks_.push_back(Check("checkpoint.consistency", true,
+                          "size " + std::to_string(checkpoint_->size) + " is a prefix of size " +
+                              std::to_string(latest->size)));
+  return true;
+}
+
+void EntryVerification::VerifyQuorum(bool latest_consistent) {
+  const log::Policy& policy = *anchors_.policy;
+  auto list = [](const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+    return out.empty() ? std::string("no policy witness") : out;
+  };
+  auto proofs = log::EvaluateQuorum(policy, evidence_.checkpoint);
+  if (!proofs) {
+    checks_.push_back(Check("checkpoint.quorum", false, proofs.error().ToString()));
+    Fail("checkpoint.quorum",
+         "the checkpoint's cosignatures do not verify: " + proofs.error().message());
+    return;
+  }
+  auto cosigned = JsonValue::Array();
+  for (const auto& n : proofs->cosigned) cosigned.push_back(n);
+  log_.set("quorum", JsonValue::Object()
+                         .set("requirement", proofs->requirement)
+                         .set("cosignedBy", std::move(cosigned))
+                         .set("met", proofs->met));
+  if (proofs->met) {
+    checks_.push_back(Check(
+        "checkpoint.quorum", true,
+        "cosigned by " + list(proofs->cosigned) + "; the policy needs " + proofs->requirement));
+    return;
+  }
+  // A witnessed newer checkpoint that is proved to extend this one vouches for it too.
+  if (latest_consistent) {
+    auto latest = log::EvaluateQuorum(policy, evidence_.latest_checkpoint);
+    if (latest && latest->met) {
+      checks_.push_back(Check("checkpoint.quorum", true,
+                              "the newest checkpoint, which extends the proofs' checkpoint, is "
+                              "cosigned by " +
+                                  list(latest->cosigned) + "; the policy needs " +
+                                  latest->requirement));
+      return;
+    }
+  }
+  std::string why =
+      "cosigned by " + list(proofs->cosigned) + "; the policy needs " + proofs->requirement;
+  checks_.push_back(Check("checkpoint.quorum", false, why));
+  Fail("checkpoint.quorum", "the checkpoint does not meet the witness policy's quorum: " + why, {},
+       proofs->requirement, list(proofs->cosigned));
 }
 
 void EntryVerification::VerifyAuthority() {

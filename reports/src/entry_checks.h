@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -70,7 +71,8 @@ class EntryVerification {
   EntryVerification(LogEvidenceView evidence, const TrustAnchors& anchors, std::string what)
       : evidence_(evidence), anchors_(anchors), what_(std::move(what)) {}
 
-  // checkpoint.signature, checkpoint.cosignatures, checkpoint.consistency; fills log().
+  // checkpoint.signature, checkpoint.cosignatures, checkpoint.consistency and, with a
+  // policy, checkpoint.quorum; fills log().
   void VerifyCheckpoints();
   // registry.authority.
   void VerifyAuthority();
@@ -107,6 +109,10 @@ class EntryVerification {
   const std::optional<log::Checkpoint>& checkpoint() const { return checkpoint_; }
 
  private:
+  // checkpoint.consistency; whether the newest checkpoint is proved to extend checkpoint_.
+  bool VerifyLatestConsistency(std::span<const log::NoteVerifier> verifiers);
+  void VerifyQuorum(bool latest_consistent);
+
   struct RegisteredKey {
     std::string org;
     int64_t valid_from = 0;

@@ -146,7 +146,15 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"checkpoint.bad_root", 400, "the checkpoint's root line is not a base64 SHA-256 hash"},
     {"checkpoint.malformed", 400, "the checkpoint body is not origin, size and root lines"},
+    {"checkpoint.not_witnessed", 503,
+     "the node has a witness policy and no checkpoint has met its quorum yet",
+     "Retry later; the operator checks that the policy's witnesses are reachable "
+     "(pedigree_witness_errors_total)."},
     {"checkpoint.origin", 422, "the checkpoint names another log origin than the trusted log key"},
+    {"checkpoint.quorum", 422,
+     "the checkpoint's witness cosignatures do not meet the quorum of the witness policy",
+     "Fetch a newer checkpoint once enough witnesses have cosigned it, or check the policy's "
+     "witness keys."},
 
     {"cli.internal", 500, "the command failed in a way the CLI does not expect"},
     {"cli.io", 500, "the CLI cannot write its output file"},
@@ -432,6 +440,20 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"pack.unknown_status", 400,
      "the status is not one of active, supplied, destroyed, stolen, sample, free_sample, locked, "
      "exported, checked_out"},
+
+    {"policy.bad_key", 400,
+     "a witness policy's verifier key does not parse or has the wrong type for its line",
+     "Log keys are signed-note Ed25519 (type 0x01) vkeys; witness keys are cosignature/v1 (type "
+     "0x04) vkeys, as `pedigree witness init` prints them."},
+    {"policy.bad_threshold", 400,
+     "a witness policy group's threshold is not all, any or a number from 1 to its member count"},
+    {"policy.duplicate_name", 400,
+     "a witness policy defines a name twice, or lists a member twice in one group"},
+    {"policy.malformed", 400,
+     "a witness policy line is not log, witness, group or quorum with the fields they take"},
+    {"policy.quorum", 400, "a witness policy has no quorum line, or more than one"},
+    {"policy.unknown_name", 400,
+     "a witness policy names a witness or group that is not defined on an earlier line"},
 
     {"registry.authority_mismatch", 422,
      "the evidence's authority key is not the trusted consortium authority"},

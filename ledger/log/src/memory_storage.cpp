@@ -119,16 +119,21 @@ Status MemoryStorage::StoreCheckpoint(const StoredCheckpoint& checkpoint) {
 }
 
 Result<std::optional<StoredCheckpoint>> MemoryStorage::LatestCheckpoint() {
-  std::lock_guard lock(mu_);
-  if (checkpoints_.empty()) return std::optional<StoredCheckpoint>();
-  return std::optional<StoredCheckpoint>(checkpoints_.rbegin()->second);
+  std::optional<StoredCheckpoint> checkpoint;
+  {
+    std::lock_guard lock(mu_);
+    if (!checkpoints_.empty()) checkpoint = checkpoints_.rbegin()->second;
+  }
+  return WithStoredCosignatures(*this, std::move(checkpoint));
 }
 
 Result<std::optional<StoredCheckpoint>> MemoryStorage::CheckpointAt(uint64_t size) {
-  std::lock_guard lock(mu_);
-  auto it = checkpoints_.find(size);
-  if (it == checkpoints_.end()) return std::optional<StoredCheckpoint>();
-  return std::optional<StoredCheckpoint>(it->second);
+  std::optional<StoredCheckpoint> checkpoint;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = checkpoints_.find(size); it != checkpoints_.end()) checkpoint = it->second;
+  }
+  return WithStoredCosignatures(*this, std::move(checkpoint));
 }
 
 Result<std::vector<uint64_t>> MemoryStorage::CheckpointSizes() {

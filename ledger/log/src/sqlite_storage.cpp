@@ -489,16 +489,26 @@ Status SqliteStorage::StoreCheckpoint(const StoredCheckpoint& checkpoint) {
 }
 
 Result<std::optional<StoredCheckpoint>> SqliteStorage::LatestCheckpoint() {
-  std::lock_guard lock(db_mu_);
-  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectLatestCheckpoint));
-  return ReadCheckpointRow(*q);
+  std::optional<StoredCheckpoint> checkpoint;
+  {
+    std::lock_guard lock(db_mu_);
+    PEDIGREE_ASSIGN(q, db_.Prepare(kSelectLatestCheckpoint));
+    PEDIGREE_ASSIGN(row, ReadCheckpointRow(*q));
+    checkpoint = std::move(*row);
+  }
+  return WithStoredCosignatures(*this, std::move(checkpoint));
 }
 
 Result<std::optional<StoredCheckpoint>> SqliteStorage::CheckpointAt(uint64_t size) {
-  std::lock_guard lock(db_mu_);
-  PEDIGREE_ASSIGN(q, db_.Prepare(kSelectCheckpoint));
-  q->Bind(1, I64(size));
-  return ReadCheckpointRow(*q);
+  std::optional<StoredCheckpoint> checkpoint;
+  {
+    std::lock_guard lock(db_mu_);
+    PEDIGREE_ASSIGN(q, db_.Prepare(kSelectCheckpoint));
+    q->Bind(1, I64(size));
+    PEDIGREE_ASSIGN(row, ReadCheckpointRow(*q));
+    checkpoint = std::move(*row);
+  }
+  return WithStoredCosignatures(*this, std::move(checkpoint));
 }
 
 Result<std::vector<uint64_t>> SqliteStorage::CheckpointSizes() {

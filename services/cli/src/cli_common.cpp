@@ -177,6 +177,15 @@ std::string CommandHelp(const Command& c) {
   return text;
 }
 
+Result<std::optional<log::Policy>> PolicyOption(const Args& args, CliIo& io) {
+  auto path = args.get("policy");
+  if (!path) return std::optional<log::Policy>();
+  PEDIGREE_ASSIGN(text, ReadInput(*path, io.in));
+  auto policy = log::ParsePolicy(*text);
+  if (!policy) return std::unexpected(policy.error().at_field("policy").with_context(*path));
+  return std::optional<log::Policy>(*std::move(policy));
+}
+
 Result<std::string> ResolveVerifierKey(const std::string& value, const std::string& option) {
   std::error_code ec;
   if (std::filesystem::is_regular_file(value, ec)) {

@@ -12,6 +12,7 @@
 
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/base/error.h"
+#include "pedigree/log/policy.h"
 
 namespace pedigree::services {
 
@@ -88,6 +89,14 @@ std::string CommandHelp(const Command& command);
 // that is neither is a usage error naming both readings.
 [[nodiscard]] Result<std::string> ResolveVerifierKey(const std::string& value,
                                                      const std::string& option);
+
+// The witness policy (C2SP tlog-policy) in the file named by --policy; nullopt without the
+// option. Errors: the file's (cli.io) or the parser's policy.* naming line and column, with
+// the file name as context.
+[[nodiscard]] Result<std::optional<log::Policy>> PolicyOption(const Args& args, CliIo& io);
+inline const std::string kPolicyHelp =
+    "  --policy FILE  witness policy (C2SP tlog-policy): its witnesses' cosignatures are\n"
+    "                 verified and VERIFIED needs its quorum (check checkpoint.quorum)\n";
 
 // "a,b,,c" -> {a, b, c}: a comma-separated option value, empty items dropped.
 std::vector<std::string> SplitList(const std::string& text);

@@ -331,6 +331,14 @@ Result<std::string> RemoteClient::Origin() const {
 
 int RemoteReport(const RemoteOptions& options, const std::string& target, const Args& args,
                  CliIo& io) {
+  // A remote report is the node's own account; a quorum is checked only on evidence
+  // verified here, so --policy belongs to `bundle … -o F` + `verify-bundle F --policy`.
+  if (args.has("policy")) {
+    return PrintError(io.err, Error("cli.usage",
+                                    "--policy is not checked on a report fetched from a node: "
+                                    "fetch a bundle and run verify-bundle --policy")
+                                  .at_field("policy"));
+  }
   auto client = RemoteClient::Make(options);
   if (!client) return PrintError(io.err, client.error());
   auto report =

@@ -3,6 +3,7 @@
 // as JSON by reports::VerifyPack; text and self-contained HTML are made from it.
 // Exit codes: 0 VERIFIED, 3 SUSPECT, 4 FAILED (also a bundle that does not parse), 2 usage,
 // 1 any other error (no ledger, unreadable file, unknown pack).
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -58,7 +59,7 @@ Result<std::string> OnePositional(const Args& args, const char* what) {
 
 // `pedigree report pack CODE [--format json|text|html] [-o FILE]`
 int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "format", "o", "out"});
+  auto args = Args::Parse(argv, 2, {"dir", "format", "o", "out", "policy"});
   if (!args) return Error(io, args.error());
   auto code = OnePositional(*args, "pack code (any scanner form)");
   if (!code) return Error(io, code.error());
@@ -71,12 +72,15 @@ int ReportPack(const std::vector<std::string>& argv, CliIo& io) {
   if (!evidence) return Error(io, evidence.error());
   auto anchors = reports::LedgerTrustAnchors(**l);
   if (!anchors) return Error(io, anchors.error());
+  auto policy = PolicyOption(*args, io);
+  if (!policy) return Error(io, policy.error());
+  anchors->policy = *policy;
   return EmitReport(*args, reports::VerifyPack(*evidence, *anchors, Now()), io);
 }
 
 // `pedigree report container CODE [--format json|text|html] [-o FILE]`: a case or pallet.
 int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "format", "o", "out"});
+  auto args = Args::Parse(argv, 2, {"dir", "format", "o", "out", "policy"});
   if (!args) return Error(io, args.error());
   auto code = OnePositional(*args, "SSCC (any scanner form)");
   if (!code) return Error(io, code.error());
@@ -89,6 +93,9 @@ int ReportContainer(const std::vector<std::string>& argv, CliIo& io) {
   if (!evidence) return Error(io, evidence.error());
   auto anchors = reports::LedgerTrustAnchors(**l);
   if (!anchors) return Error(io, anchors.error());
+  auto policy = PolicyOption(*args, io);
+  if (!policy) return Error(io, policy.error());
+  anchors->policy = *policy;
   return EmitReport(*args, reports::VerifyContainer(*evidence, *anchors, Now()), io);
 }
 
@@ -166,17 +173,38 @@ Result<log::PublicKey> AuthorityKey(const std::string& value, CliIo& io) {
 // `pedigree verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..]
 // [--format text|json|html] [-o FILE]`
 int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 1, {"trust", "authority", "witness", "format", "o", "out"});
+  auto args =
+      Args::Parse(argv, 1, {"trust", "authority", "witness", "policy", "format", "o", "out"});
   if (!args) return Error(io, args.error());
   auto file = OnePositional(*args, "bundle file");
   if (!file) return Error(io, file.error());
-  auto trust = args->required("trust");
-  if (!trust) return Error(io, trust.error());
-  auto vkey = ResolveVerifierKey(*trust, "trust");
-  if (!vkey) return Error(io, vkey.error());
-  auto log = log::NoteVerifier::Parse(*vkey);
-  if (!log) return Error(io, log.error().with_context("--trust " + *trust));
-  reports::TrustAnchors anchors{*log, std::nullopt, {}};
+  auto policy = PolicyOption(*args, io);
+  if (!policy) return Error(io, policy.error());
+  // A policy naming one log stands in for --trust; with --trust, the key must be one of its
+  // logs when it names any.
+  std::optional<log::NoteVerifier> log;
+  if (auto trust = args->get("trust")) {
+    auto vkey = ResolveVerifierKey(*trust, "trust");
+    if (!vkey) return Error(io, vkey.error());
+    auto parsed = log::NoteVerifier::Parse(*vkey);
+    if (!parsed) return Error(io, parsed.error().with_context("--trust " + *trust));
+    log = *parsed;
+  } else if (*policy && (*policy)->logs.size() == 1) {
+    log = (*policy)->logs[0].key;
+  } else {
+    return Error(io, pedigree::Error("cli.usage",
+                                     "missing --trust LOG_VKEY (or a --policy with "
+                                     "exactly one log line)")
+                         .at_field("trust"));
+  }
+  if (*policy && !(*policy)->logs.empty() &&
+      std::none_of((*policy)->logs.begin(), (*policy)->logs.end(),
+                   [&](const log::PolicyLog& l) { return l.key.ToString() == log->ToString(); })) {
+    return Error(io, pedigree::Error("cli.usage", "the --trust key " + log->ToString() +
+                                                      " is not one of the --policy file's logs")
+                         .at_field("trust"));
+  }
+  reports::TrustAnchors anchors{*log, std::nullopt, {}, *policy};
   if (auto a = args->get("authority")) {
     auto key = AuthorityKey(*a, io);
     if (!key) return Error(io, key.error().with_context("--authority"));
@@ -257,18 +285,18 @@ int LogCheckIndex(const std::vector<std::string>& argv, CliIo& io) {
 std::vector<Command> ReportCommands() {
   return {
       {"report pack",
-       "report pack CODE [--format json|text|html] [-o FILE]   (exit 0 VERIFIED, 3 "
-       "SUSPECT, 4 FAILED)",
+       "report pack CODE [--policy FILE] [--format json|text|html] [-o FILE]   (exit 0 "
+       "VERIFIED, 3 SUSPECT, 4 FAILED)",
        ReportPack,
        "  CODE           the pack's code in any scanner form (GS1 element string, Digital Link)\n" +
-           kReportHelp + kDirHelp,
+           kPolicyHelp + kReportHelp + kDirHelp,
        "report pack '(01)09506000134352(21)A1' --format text"},
       {"report container",
-       "report container SSCC [--format json|text|html] [-o FILE]   (a case or pallet; exit "
-       "codes as report pack)",
+       "report container SSCC [--policy FILE] [--format json|text|html] [-o FILE]   (a case or "
+       "pallet; exit codes as report pack)",
        ReportContainer,
-       "  SSCC           the case's or pallet's SSCC in any scanner form\n" + kReportHelp +
-           kDirHelp,
+       "  SSCC           the case's or pallet's SSCC in any scanner form\n" + kPolicyHelp +
+           kReportHelp + kDirHelp,
        "report container '(00)095060001000000017' --format html -o pallet.html"},
       {"bundle pack", "bundle pack CODE -o FILE   (offline bundle pedigree-bundle/v2)",
        [](const std::vector<std::string>& argv, CliIo& io) { return Bundle(argv, io, false); },
@@ -287,18 +315,20 @@ std::vector<Command> ReportCommands() {
            kDirHelp,
        "bundle container '(00)095060001000000017' -o pallet.bundle.json"},
       {"verify-bundle",
-       "verify-bundle FILE --trust LOG_VKEY [--authority PUB] [--witness VKEY,..] "
-       "[--format text|json|html] [-o FILE]",
+       "verify-bundle FILE --trust LOG_VKEY [--policy FILE] [--authority PUB] [--witness "
+       "VKEY,..] [--format text|json|html] [-o FILE]",
        VerifyBundle,
        "  FILE           the bundle (- for standard input)\n"
-       "  --trust VKEY   the log's verifier key, or a file holding it (required)\n"
+       "  --trust VKEY   the log's verifier key, or a file holding it (required unless the\n"
+       "                 --policy file has exactly one log line)\n"
        "  --authority PUB\n"
        "                 the consortium authority's public key: PEM or base64, or a file\n"
        "  --witness VKEY,..\n"
        "                 witness verifier keys (or files) whose cosignatures must be present\n"
        "  --format F     text, json or html (default: text; --json: alias for --format json)\n"
        "  -o FILE, --out FILE\n"
-       "                 write the report to FILE (default: standard output)\n",
+       "                 write the report to FILE (default: standard output)\n" +
+           kPolicyHelp,
        "verify-bundle a1.bundle.json --trust ledger/log.vkey"},
       {"log check-index",
        "log check-index FILE   hold a bundle's signed evidence index against this ledger (exit 0 "

@@ -8,6 +8,7 @@
 #include "pedigree/reports/audit_report.h"
 #include "pedigree/reports/batch_report.h"
 #include "pedigree/reports/html.h"
+#include "pedigree/reports/quorum_check.h"
 
 namespace pedigree::services {
 namespace {
@@ -17,7 +18,7 @@ namespace {
   if (!var) return PrintError(io.err, var.error())
 
 int Batch(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "format", "o", "out"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "format", "o", "out", "policy"}));
   if (args->positionals().size() != 2) {
     return PrintError(io.err, Error("cli.usage", "usage: report batch GTIN LOT"));
   }
@@ -27,14 +28,17 @@ int Batch(const std::vector<std::string>& argv, CliIo& io) {
                             QueryEncode(args->positionals()[1]),
                         *args, io);
   }
+  PEDIGREE_TRY_ASSIGN(policy, PolicyOption(*args, io));
   PEDIGREE_TRY_ASSIGN(
       report, reports::BatchReport(args->dir(), args->positionals()[0], args->positionals()[1]));
+  if (*policy) reports::AddQuorumCheck(*report, **policy);
   return EmitReport(*args, *report, io);
 }
 
 int Audit(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args,
-                      Args::Parse(argv, 2, {"dir", "format", "o", "out", "trust", "threads"}));
+  PEDIGREE_TRY_ASSIGN(
+      args, Args::Parse(argv, 2, {"dir", "format", "o", "out", "trust", "threads", "policy"}));
+  PEDIGREE_TRY_ASSIGN(policy, PolicyOption(*args, io));
   reports::AuditOptions options;
   if (auto trust = args->get("trust")) {
     PEDIGREE_TRY_ASSIGN(vkey, ResolveVerifierKey(*trust, "trust"));
@@ -43,6 +47,7 @@ int Audit(const std::vector<std::string>& argv, CliIo& io) {
   PEDIGREE_TRY_ASSIGN(threads, args->number("threads"));
   if (*threads) options.threads = static_cast<size_t>(**threads);
   PEDIGREE_TRY_ASSIGN(report, reports::AuditReport(args->dir(), options));
+  if (*policy) reports::AddQuorumCheck(*report, **policy);
   return EmitReport(*args, *report, io);
 }
 
@@ -61,18 +66,18 @@ int Render(const std::vector<std::string>& argv, CliIo& io) {
 std::vector<Command> LedgerReportCommands() {
   return {
       {"report batch",
-       "report batch GTIN LOT [--format json|html|text] [-o FILE]   counts, alerts, recall "
-       "reach, excursions",
-       Batch, "  GTIN LOT       the batch\n" + kReportHelp + kDirHelp,
+       "report batch GTIN LOT [--policy FILE] [--format json|html|text] [-o FILE]   counts, "
+       "alerts, recall reach, excursions",
+       Batch, "  GTIN LOT       the batch\n" + kPolicyHelp + kReportHelp + kDirHelp,
        "report batch 09506000134352 L001 --format text"},
       {"report audit",
-       "report audit [--trust LOG_VKEY] [--format json|html|text] [-o FILE]   recompute and "
-       "verify the whole ledger",
+       "report audit [--trust LOG_VKEY] [--policy FILE] [--format json|html|text] [-o FILE]   "
+       "recompute and verify the whole ledger",
        Audit,
        "  --trust VKEY   the log verifier key to hold the ledger to, or a file holding it\n"
        "                 (default: the ledger's own DIR/log.vkey)\n"
        "  --threads N    verification threads (default: the machine's cores)\n" +
-           kReportHelp + kDirHelp,
+           kPolicyHelp + kReportHelp + kDirHelp,
        "report audit --trust ledger/log.vkey --format html -o audit.html"},
       {"report render",
        "report render REPORT.json [--format html|text|json] [-o FILE]   render a saved report "

@@ -13,6 +13,7 @@
 #include "cli_common.h"
 #include "pedigree/http/api.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/http/witness_client.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/usecases/auth.h"
@@ -53,6 +54,11 @@ struct ServeSettings {
       // (docs/operations.md, "Event time"), in seconds.
       {"time_future_skew", "300"},
       {"time_offline_buffer", "259200"},
+      // A C2SP tlog-policy file: the witnesses to ask for cosignatures and the quorum a
+      // checkpoint needs before GET /v1/log/checkpoint publishes it (docs/witness.md).
+      {"witness_policy", ""},
+      {"witness_timeout_ms", "1000"},
+      {"witness_fail_open", "false"},
   };
 };
 
@@ -77,6 +83,9 @@ constexpr SettingHelp kSettingHelp[] = {
     {"alert_limit", "alerts recorded per refused organisation and code per hour"},
     {"time_future_skew", "seconds an event's time may lie ahead of the log's"},
     {"time_offline_buffer", "seconds an event's time may lie behind the log's"},
+    {"witness_policy", "C2SP tlog-policy file of the witnesses to ask (empty: none)"},
+    {"witness_timeout_ms", "timeout of each add-checkpoint request, milliseconds"},
+    {"witness_fail_open", "true: publish checkpoints without quorum, saying so"},
 };
 
 std::string SettingNames(const ServeSettings& s) {
@@ -131,6 +140,7 @@ constexpr NumberRule kNumberRules[] = {
     {"alert_limit", 0, 1e6, true},
     {"time_future_skew", 0, 86400, true},
     {"time_offline_buffer", 0, 366 * 86400, true},
+    {"witness_timeout_ms", 1, 60000, true},
 };
 
 Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
@@ -184,6 +194,12 @@ Status LoadSettings(const Args& args, ServeSettings& settings) {
     std::replace(opt.begin(), opt.end(), '_', '-');
     if (auto cli = args.get(opt)) v = *cli;
   }
+  const std::string& fail_open = settings.values["witness_fail_open"];
+  if (fail_open != "true" && fail_open != "false") {
+    return Fail(Error("config.bad_value",
+                      "setting witness_fail_open is '" + fail_open + "'; expected true or false")
+                    .at_field("witness_fail_open"));
+  }
   const std::string& op = settings.values["operator_org"];
   if (!op.empty() && !IsRegistryOrgId(op)) {
     return Fail(Error("config.bad_value",
@@ -219,7 +235,8 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   if (!alert_limit) return PrintError(io.err, alert_limit.error());
   auto future_skew = SizeSetting(settings, "time_future_skew");
   auto offline_buffer = SizeSetting(settings, "time_offline_buffer");
-  for (auto* r : {&future_skew, &offline_buffer}) {
+  auto witness_timeout = SizeSetting(settings, "witness_timeout_ms");
+  for (auto* r : {&future_skew, &offline_buffer, &witness_timeout}) {
     if (!*r) return PrintError(io.err, r->error());
   }
   config.port = static_cast<uint16_t>(*port);
@@ -232,6 +249,16 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   if (!settings.values["access_log"].empty()) {
     access_log.open(settings.values["access_log"], std::ios::app);
     config.access_log = &access_log;
+  }
+  std::optional<log::Policy> witness_policy;
+  if (const std::string& path = settings.values["witness_policy"]; !path.empty()) {
+    auto text = ReadInput(path, io.in);
+    if (!text) return PrintError(io.err, text.error());
+    auto parsed = log::ParsePolicy(*text);
+    if (!parsed) {
+      return PrintError(io.err, parsed.error().at_field("witness_policy").with_context(path));
+    }
+    witness_policy = std::move(*parsed);
   }
   // --check: the settings are valid; serve nothing (what an operator runs after an edit).
   if (args->has("check")) {
@@ -266,12 +293,35 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   api_options.responder_gln = settings.values["responder_gln"];
   api_options.sponsor_store = sponsor_store.get();
   api_options.max_dataset_bytes = *max_dataset;
+  config.metrics = std::make_shared<MetricsRegistry>();
+  // Off the write path: its own thread asks the witnesses and never holds up an append.
+  std::unique_ptr<WitnessClient> witness_client;
+  if (witness_policy) {
+    const std::string vkey = (*node)->ledger().VerifierKey();
+    if (!witness_policy->logs.empty() &&
+        std::none_of(witness_policy->logs.begin(), witness_policy->logs.end(),
+                     [&](const log::PolicyLog& l) { return l.key.ToString() == vkey; })) {
+      return PrintError(io.err,
+                        Error("config.bad_value",
+                              "no log line of the witness_policy names this log's key " + vkey)
+                            .at_field("witness_policy"));
+    }
+    WitnessClientOptions wo;
+    wo.policy = *std::move(witness_policy);
+    wo.timeout = std::chrono::milliseconds(*witness_timeout);
+    wo.fail_open = settings.values["witness_fail_open"] == "true";
+    wo.metrics = config.metrics;
+    wo.log = &std::cerr;
+    auto started = WitnessClient::Start((*node)->ledger(), std::move(wo));
+    if (!started) return PrintError(io.err, started.error());
+    witness_client = std::move(*started);
+    api_options.witness_client = witness_client.get();
+  }
   Router router;
   if (auto ok = AddApiRoutes(router, **node, api_options); !ok) {
     return PrintError(io.err, ok.error());
   }
   config.granted_roles = RegistryGrants(**node, settings.values["operator_org"]);
-  config.metrics = std::make_shared<MetricsRegistry>();
   SupplyNode* n = node->get();
   config.metrics->AddGauge("pedigree_ledger_entries", "Entries in the log",
                            [n] { return static_cast<double>(n->ledger().size()); });
@@ -284,6 +334,7 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   sigwait(&stop_signals, &signal);
   io.out << "signal " << signal << ": finishing in-flight requests and commits" << std::endl;
   (*server)->Stop();
+  witness_client.reset();
   node->reset();  // the sequencer drains its queue and commits before the ledger closes
   sponsor_store.reset();
   io.out << "stopped" << std::endl;

@@ -324,12 +324,14 @@ int TrialDisclose(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"trust"}, {"json"});
+  auto args = Args::Parse(argv, 2, {"trust", "policy"}, {"json"});
   if (!args) return PrintError(io.err, args.error());
   if (args->positionals().size() != 1) {
     return PrintError(io.err,
                       Error("cli.usage", "usage: trial verify-disclosure FILE --trust VKEY"));
   }
+  auto policy = PolicyOption(*args, io);
+  if (!policy) return PrintError(io.err, policy.error());
   auto trust = args->required("trust");
   if (!trust) return PrintError(io.err, trust.error());
   auto vkey_text = ResolveVerifierKey(*trust, "trust");
@@ -348,12 +350,40 @@ int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
     PrintError(io.err, verified.error());
     return 4;
   }
+  std::optional<log::QuorumEvaluation> quorum;
+  if (*policy) {
+    auto q = log::EvaluateQuorum(**policy, disclosure->evidence.checkpoint);
+    if (!q) {
+      PrintError(io.err, Error("checkpoint.quorum",
+                               "the disclosure's checkpoint cosignatures do "
+                               "not verify: " +
+                                   q.error().ToString()));
+      return 4;
+    }
+    if (!q->met) {
+      std::string names;
+      for (const auto& n : q->cosigned) names += (names.empty() ? "" : ", ") + n;
+      PrintError(io.err, Error("checkpoint.quorum",
+                               "FAILED: the disclosure's checkpoint is cosigned by " +
+                                   (names.empty() ? std::string("no policy witness") : names) +
+                                   "; the witness policy needs " + q->requirement));
+      return 4;
+    }
+    quorum = *q;
+  }
   if (args->has("json")) {
-    PrintJson(io.out, JsonValue::Object()
-                          .set("verified", JsonValue(true))
-                          .set("key", JsonValue(verified->record_key))
-                          .set("checkpointSize",
-                               JsonValue(static_cast<int64_t>(verified->checkpoint.size))));
+    auto json =
+        JsonValue::Object()
+            .set("verified", JsonValue(true))
+            .set("key", JsonValue(verified->record_key))
+            .set("checkpointSize", JsonValue(static_cast<int64_t>(verified->checkpoint.size)));
+    if (quorum) {
+      json.set("quorum", JsonValue::Object()
+                             .set("requirement", quorum->requirement)
+                             .set("cosignedBy", JsonValue::Strings(quorum->cosigned))
+                             .set("met", true));
+    }
+    PrintJson(io.out, json);
   } else {
     // Every value shown is bound by the seal entry, the proofs or the checkpoint
     // signature (VerifyDisclosure), and is shown escaped.
@@ -364,6 +394,10 @@ int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
            << disclosure->evidence.seal_index << " of " << Printable(verified->checkpoint.origin)
            << " (checkpoint size " << verified->checkpoint.size << ")\n  "
            << Printable(disclosure->canonical) << "\n";
+    if (quorum) {
+      io.out << "  witnessed: the checkpoint meets the policy's quorum " << quorum->requirement
+             << "\n";
+    }
   }
   return 0;
 }
@@ -578,11 +612,11 @@ std::vector<Command> TrialCommands() {
        "  --out FILE     where to write the disclosure (default: standard output)\n" +
            common,
        "trial disclose --trial T1 --domain AE --key S1-001-AE1 --out ae1.disclosure.json"},
-      {"trial verify-disclosure", "trial verify-disclosure FILE --trust LOG_VKEY",
+      {"trial verify-disclosure", "trial verify-disclosure FILE --trust LOG_VKEY [--policy FILE]",
        TrialVerifyDisclosure,
        "  FILE           the disclosure (- for standard input)\n"
        "  --trust VKEY   the log's verifier key, or a file holding it (required)\n" +
-           kJsonHelp,
+           kPolicyHelp + kJsonHelp,
        "trial verify-disclosure ae1.disclosure.json --trust ledger/log.vkey"},
       {"trial redact", "trial redact --trial ID --domain D --key KEY --reason R " + s, TrialRedact,
        "  --domain D     the sealed domain (required)\n"

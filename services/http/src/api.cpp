@@ -7,6 +7,7 @@
 
 #include "api_common.h"
 #include "api_scope.h"
+#include "pedigree/http/witness_client.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/tiles.h"
@@ -430,12 +431,32 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
 
   // The log: checkpoint, proofs and tiles are public (they reveal hashes only);
   // entries carry business data and need a member token.
-  PEDIGREE_TRY(
-      router.Add("GET", "/v1/log/checkpoint", Access::Public(), [&node](const HttpRequest&) {
-        auto cp = node.ledger().SignCheckpoint();
-        if (!cp) return ErrorResponse(cp.error());
-        return Text(cp->note);
-      }));
+  PEDIGREE_TRY(router.Add("GET", "/v1/log/checkpoint", Access::Public(),
+                          [&node, witnesses = options.witness_client](const HttpRequest&) {
+                            if (witnesses) witnesses->Notify();
+                            if (witnesses && !witnesses->fail_open()) {
+                              auto witnessed = witnesses->Witnessed();
+                              if (!witnessed) return ErrorResponse(witnessed.error());
+                              if (!*witnessed) {
+                                return ErrorResponse(
+                                    Error("checkpoint.not_witnessed",
+                                          "no checkpoint has met the witness policy's "
+                                          "quorum yet"));
+                              }
+                              HttpResponse r = Text((*witnessed)->note);
+                              r.headers["Pedigree-Witnessed"] = "true";
+                              return r;
+                            }
+                            auto cp = node.ledger().SignCheckpoint();
+                            if (!cp) return ErrorResponse(cp.error());
+                            HttpResponse r = Text(cp->note);
+                            if (witnesses) {
+                              auto witnessed = witnesses->Witnessed();
+                              bool ok = witnessed && *witnessed && (*witnessed)->size == cp->size;
+                              r.headers["Pedigree-Witnessed"] = ok ? "true" : "false";
+                            }
+                            return r;
+                          }));
   PEDIGREE_TRY(router.Add("GET", "/v1/log/proof/inclusion", Access::Public(),
                           [&node](const HttpRequest& req) {
                             auto index = NumberParam(req.query, "index");

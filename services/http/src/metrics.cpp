@@ -54,6 +54,18 @@ Counter& MetricsRegistry::AddCounter(const std::string& name, const std::string&
   return *f.counter;
 }
 
+Counter& MetricsRegistry::AddCounter(const std::string& name, const std::string& help,
+                                     const std::string& labels) {
+  assert(IsMetricName(name));
+  std::lock_guard lock(mutex_);
+  Family& f = families_[name];
+  assert(!f.counter && !f.gauge && "a plain metric of that name exists");
+  f.help = help;
+  auto& c = f.labelled[labels];
+  if (!c) c = std::make_unique<Counter>();
+  return *c;
+}
+
 void MetricsRegistry::AddGauge(const std::string& name, const std::string& help,
                                std::function<double()> read) {
   assert(IsMetricName(name));
@@ -68,7 +80,12 @@ void MetricsRegistry::WriteText(std::string& out) const {
   std::lock_guard lock(mutex_);
   for (const auto& [name, f] : families_) {
     out += "# HELP " + name + " " + EscapeHelp(f.help) + "\n";
-    if (f.counter) {
+    if (!f.labelled.empty()) {
+      out += "# TYPE " + name + " counter\n";
+      for (const auto& [labels, c] : f.labelled) {
+        out += name + "{" + labels + "} " + std::to_string(c->value()) + "\n";
+      }
+    } else if (f.counter) {
       out += "# TYPE " + name + " counter\n";
       out += name + " " + std::to_string(f.counter->value()) + "\n";
     } else {

@@ -18,6 +18,7 @@
 #include "pedigree/log/keys.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/note.h"
+#include "pedigree/log/policy.h"
 #include "pedigree/provenance/identifiers.h"
 
 namespace pedigree::reports {
@@ -53,11 +54,15 @@ struct PackEvidence {
 
 // What the verifier trusts: the log's note verifier key, optionally the consortium authority's
 // key (without it the evidence's own authority key is used and `registry.authority` warns) and
-// witness cosigner keys (cosignatures by other keys are listed, not verified).
+// witness cosigner keys (cosignatures by other keys are listed, not verified). With a witness
+// policy (C2SP tlog-policy), its witnesses' cosignatures are verified too and its quorum must
+// be met (check checkpoint.quorum, a failure when it is not): by the checkpoint the proofs
+// use, or by the newest checkpoint when that one is proved consistent with it.
 struct TrustAnchors {
   log::NoteVerifier log;
   std::optional<log::PublicKey> authority;
   std::vector<log::NoteVerifier> witnesses;
+  std::optional<log::Policy> policy;
 };
 
 // Any scanner form of a pack code (Digital Link URI, bracketed, raw with GS, with or without a

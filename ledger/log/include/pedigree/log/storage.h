@@ -68,6 +68,19 @@ class LogStorage : public HashReader {
   virtual Status SetMeta(std::string_view key, std::string_view value) = 0;
 };
 
+// Witness cosignatures of stored checkpoints (docs/witness.md, "The node as witness client").
+// The checkpoints table is append-only, so the cosignature lines a witness returned live beside
+// it, in meta "cosignatures/<size>", one line per cosigner name (the latest replaces an
+// earlier one); LatestCheckpoint and CheckpointAt return the note with them appended, so
+// every reader (the checkpoint endpoint, reports, bundles, disclosures) carries them.
+// `lines` are complete note signature lines ("— name base64\n"...). One writer at a time
+// (the witness client). Errors: note.malformed (a line that is not a signature line),
+// storage.*.
+[[nodiscard]] Status MergeCosignatures(LogStorage& storage, uint64_t size, std::string_view lines);
+// `checkpoint`'s note with the stored cosignature lines of its size appended.
+[[nodiscard]] Result<std::optional<StoredCheckpoint>> WithStoredCosignatures(
+    LogStorage& storage, std::optional<StoredCheckpoint> checkpoint);
+
 // Everything in process memory, every level of hashes kept. For tests and tools; not
 // durable. Fault injection: FailNextAppend makes the next Append fail with storage.io.
 class MemoryStorage final : public LogStorage {

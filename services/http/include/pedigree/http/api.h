@@ -16,6 +16,8 @@
 
 namespace pedigree::services {
 
+class WitnessClient;
+
 struct ApiOptions {
   // The GLN this node answers GS1 Lightweight Verification requests as (responderGLN).
   std::string responder_gln;
@@ -30,6 +32,11 @@ struct ApiOptions {
   size_t image_decoders = 0;
   size_t image_queue = 0;
   std::chrono::milliseconds image_time_limit{10'000};
+  // The witness client of a node with a witness policy; null = none, and GET
+  // /v1/log/checkpoint answers the newest checkpoint. With one, it answers the newest
+  // witnessed checkpoint (503 checkpoint.not_witnessed before the first), or with fail-open
+  // the newest one and a Pedigree-Witnessed header. Must outlive the server.
+  WitnessClient* witness_client = nullptr;
 };
 
 // Adds every supply-chain, clinical-trial, report and log route to `router`. `node` must

@@ -31,6 +31,10 @@ class MetricsRegistry {
   // Returns the counter called `name`, creating it with `help` on first use. The
   // reference stays valid for the registry's lifetime.
   Counter& AddCounter(const std::string& name, const std::string& help);
+  // The counter of family `name` with the label set `labels`, already formatted and escaped
+  // (`witness="w1",status="422"`), created on first use; one family holds either plain or
+  // labelled counters.
+  Counter& AddCounter(const std::string& name, const std::string& help, const std::string& labels);
   // Registers (or replaces) a gauge whose value is read by calling `read` at scrape
   // time; `read` must be thread-safe and must not call back into the registry.
   void AddGauge(const std::string& name, const std::string& help, std::function<double()> read);
@@ -41,8 +45,9 @@ class MetricsRegistry {
  private:
   struct Family {
     std::string help;
-    std::unique_ptr<Counter> counter;  // Set for counters.
-    std::function<double()> gauge;     // Set for gauges.
+    std::unique_ptr<Counter> counter;                          // Set for counters.
+    std::function<double()> gauge;                             // Set for gauges.
+    std::map<std::string, std::unique_ptr<Counter>> labelled;  // labels -> counter
   };
   mutable std::mutex mutex_;
   std::map<std::string, Family> families_;
