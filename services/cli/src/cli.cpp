@@ -21,6 +21,7 @@ std::vector<Command> AllCommands() {
   for (Command& c : ReportCommands()) all.push_back(std::move(c));
   for (Command& c : LedgerReportCommands()) all.push_back(std::move(c));
   for (Command& c : WitnessCommands()) all.push_back(std::move(c));
+  for (Command& c : MonitorCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -114,5 +114,6 @@ std::vector<Command> TrialCommands();
 std::vector<Command> ReportCommands();
 std::vector<Command> LedgerReportCommands();
 std::vector<Command> WitnessCommands();
+std::vector<Command> MonitorCommands();
 
 }  // namespace pedigree::services
