@@ -323,6 +323,32 @@ BOOST_AUTO_TEST_CASE(a_smaller_forged_checkpoint_fails_the_logs_consistency_proo
   BOOST_TEST(proof->find("failure")->as_string().find("merkle.root_mismatch") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(the_kept_state_is_checked_against_every_later_round) {
+  TempDir tmp;
+  Ledger ledger(tmp);
+  const std::string state = tmp / "state";
+  // A first round saw (only) a forked log and kept its checkpoint.
+  FakeMirror fork(ledger.Forged(2));
+  auto first =
+      Cli({"monitor", "--log", fork.url(), "--log-key", ledger.vkey, "--state", state, "--once"});
+  BOOST_REQUIRE_MESSAGE(first.rc == 0, first.err);
+  // The real log, later, at the same size: the kept checkpoint and the new one conflict.
+  Process node({"serve", "--dir", ledger.dir, "--port", "0"}, tmp / "node.out");
+  const std::string node_url = node.AwaitOutput(R"(on (http://127\.0\.0\.1:\d+))");
+  Process monitor(
+      {"monitor", "--log", node_url, "--log-key", ledger.vkey, "--state", state, "--once"},
+      tmp / "monitor.out");
+  BOOST_TEST_REQUIRE(monitor.Wait() == 4, monitor.Output());
+  auto files = EvidenceFiles(state + "/evidence");
+  BOOST_REQUIRE_EQUAL(files.size(), 1u);
+  auto json = ParseJson(Slurp(files[0]));
+  BOOST_REQUIRE(json.has_value());
+  BOOST_TEST(json->find("kind")->as_string() == "two_roots_for_one_size");
+  const std::string sources =
+      json->find("a")->find("source")->as_string() + json->find("b")->find("source")->as_string();
+  BOOST_TEST(sources.find("state (log)") != std::string::npos, sources);
+}
+
 BOOST_AUTO_TEST_CASE(refusals_are_coded_and_unreachable_sources_are_not_evidence) {
   TempDir tmp;
   Ledger ledger(tmp);
