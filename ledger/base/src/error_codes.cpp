@@ -420,6 +420,24 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"merkle.size_zero", 400, "a proof is asked for in, or from, an empty tree"},
     {"merkle.wrong_proof_size", 422, "a proof has more or fewer hashes than its shape needs"},
 
+    {"monitor.bad_log_key", 400, "--log-key is not an Ed25519 note verifier key (name+keyid+key)",
+     "Pass the log's verifier key: the text of its log.vkey file, or the file's path."},
+    {"monitor.bad_note", 422,
+     "a fetched checkpoint is malformed, names another origin or does not verify under the log "
+     "key",
+     "The source serves a checkpoint the log did not sign: report it to the source's operator."},
+    {"monitor.bad_response", 502,
+     "a source answered, but not with what the protocol prescribes (status, body or proof syntax)"},
+    {"monitor.bad_source", 400,
+     "a --witness, --mirror, --log or --webhook value is not NAME=URL or an http(s) URL"},
+    {"monitor.split_view", 409,
+     "two signed checkpoints of the log are inconsistent: two roots for one size, or a "
+     "consistency proof that fails",
+     "Keep the evidence file: it proves the log showed two histories. Alert the consortium."},
+    {"monitor.state", 500, "the monitor cannot read or write its state or evidence directory"},
+    {"monitor.unreachable", 502, "a source could not be fetched (connection, timeout or non-200)",
+     "Check the URL and that the source is up; an unreachable source is not evidence."},
+
     {"node.bad_org", 400, "the organisation id is not a safe identifier"},
     {"node.io", 500, "the node cannot create its key directory"},
     {"node.no_key", 409,
@@ -551,7 +569,13 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"tile.entry_too_long", 500,
      "an entry is longer than 65535 bytes and does not fit an entry bundle"},
+    {"tile.export_conflict", 409,
+     "the export directory holds a checkpoint of another log, a larger one, or another root",
+     "Export into an empty directory, or the one this log was exported to before."},
     {"tile.invalid_width", 400, "a tile width is not 1 to 256"},
+    {"tile.io", 500, "a static tile file cannot be written"},
+    {"tile.mismatch", 422,
+     "a static tile, entry bundle or checkpoint does not match the others or the tree"},
 
     {"token.invalid_org", 400,
      "a token's organisation id is not a registry id (1-63 characters of a-z, 0-9, '.', '-')"},

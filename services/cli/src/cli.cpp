@@ -24,6 +24,7 @@ std::vector<Command> AllCommands() {
   for (Command& c : LedgerReportCommands()) all.push_back(std::move(c));
   for (Command& c : WitnessCommands()) all.push_back(std::move(c));
   for (Command& c : EpcisCommands()) all.push_back(std::move(c));
+  for (Command& c : MonitorCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -129,5 +129,6 @@ std::vector<Command> ReportCommands();
 std::vector<Command> LedgerReportCommands();
 std::vector<Command> WitnessCommands();
 std::vector<Command> EpcisCommands();
+std::vector<Command> MonitorCommands();
 
 }  // namespace pedigree::services
