@@ -6,6 +6,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 
 #include "cli_common.h"
@@ -181,17 +182,41 @@ int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "domain", "reason"}, true, StoreUse::kWrite);
+  auto c = OpenContext(argv, 2, {"file", "domain", "reason", "subjects"}, true, StoreUse::kWrite);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   if (!file) return PrintError(io.err, file.error());
+  TrialWorkflow workflow = c->workflow();
+  if (auto subjects_file = c->args.get("subjects")) {
+    // USUBJID,subjectRef per line: the site's salted references, as enrolled.
+    auto text = ReadFile(*subjects_file);
+    if (!text) return PrintError(io.err, text.error());
+    auto refs = std::make_shared<std::map<std::string, std::string>>();
+    std::istringstream lines(*text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t comma = line.find(',');
+      if (line.empty()) continue;
+      if (comma == std::string::npos) {
+        return PrintError(
+            io.err, Error("cli.usage", "--subjects: line '" + line + "' is not USUBJID,subjectRef")
+                        .at_field("subjects"));
+      }
+      (*refs)[line.substr(0, comma)] = line.substr(comma + 1);
+    }
+    workflow.SetSubjectRefs([refs](std::string_view usubjid) {
+      auto it = refs->find(std::string(usubjid));
+      return it == refs->end() ? std::string() : it->second;
+    });
+  }
   scanner::TrialParseOptions options;
   options.expected_study_id = c->trial;
   options.domain = c->args.get("domain").value_or("");
   auto dataset = scanner::ParseTrialFile(*file, options);
   if (!dataset) return PrintError(io.err, dataset.error().with_context(*file));
-  auto r = c->workflow().SubmitDataset(c->signer, c->trial, *dataset,
-                                       c->args.get("reason").value_or(""));
+  auto r =
+      workflow.SubmitDataset(c->signer, c->trial, *dataset, c->args.get("reason").value_or(""));
   if (!r) return PrintError(io.err, r.error());
   if (c->args.has("json")) {
     auto indices = JsonValue::Array();
@@ -574,7 +599,7 @@ int TrialHonourWithdrawals(const std::vector<std::string>& argv, CliIo& io) {
   auto done = c->workflow().HonourWithdrawals(c->signer, c->trial);
   if (!done) return PrintError(io.err, done.error());
   if (c->args.has("json")) {
-    io.out << Canonicalize(JsonValue::Object().set("redacted", JsonValue(int64_t(*done)))) << "\n";
+    PrintJson(io.out, JsonValue::Object().set("redacted", JsonValue(static_cast<int64_t>(*done))));
   } else {
     io.out << *done << " records redacted for withdrawals that chose redaction\n";
   }
@@ -631,7 +656,9 @@ std::vector<Command> TrialCommands() {
        TrialSubmit,
        "  --file F       the dataset: CSV, JSON or NDJSON (required)\n"
        "  --domain D     the dataset's domain, e.g. DM or AE (default: from the file)\n"
-       "  --reason R     why a changed row changed (default: empty)\n" +
+       "  --reason R     why a changed row changed (default: empty)\n"
+       "  --subjects F   USUBJID,subjectRef lines: name each record's subject (required by a\n"
+       "                 trial with consent forms)\n" +
            signer + common,
        "trial submit --trial T1 --file study/dm.csv --domain DM --as site1 --name \"Dr B\" "
        "--meaning authorship"},

@@ -178,7 +178,11 @@ Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
     for (const StagedLeaf& leaf : staged->records) {
       auto r = JsonValue::Object();
       r.set("leaf", JsonValue(ToHex(leaf.leaf)));
-      if (subject_ref_) r.set("subjectRef", JsonValue(subject_ref_(KeySubject(leaf.key))));
+      if (subject_ref_) {
+        // A USUBJID the mapping does not know goes without: a governed trial refuses it.
+        std::string subject = subject_ref_(KeySubject(leaf.key));
+        if (!subject.empty()) r.set("subjectRef", JsonValue(subject));
+      }
       if (leaf.replaces) {
         r.set("replaces", JsonValue(ToHex(*leaf.replaces)));
         ++replaced;
