@@ -43,6 +43,10 @@ struct TrialIndices {
   provenance::EnrolmentSummary enrolments;
   std::vector<uint64_t> alerts;  // node alerts about the trial (enrolment_before_protocol)
   std::vector<DomainIndices> domains;
+  // Consent (docs/consent.md): ledger indices of the consent forms, consents, withdrawals.
+  std::vector<uint64_t> consent_forms;
+  std::vector<uint64_t> consents;
+  std::vector<uint64_t> withdrawals;
 };
 
 class TrialVerification {
@@ -86,6 +90,7 @@ class TrialVerification {
   JsonValue Alerts();
   void OutcomeCheck(JsonValue& report);
   JsonValue Domain(const DomainIndices& d);
+  JsonValue Consent();
   void Compare(const DomainIndices& d, const DomainComparison& c, JsonValue& out);
 
   const TrialIndices& t_;
@@ -562,6 +567,7 @@ JsonValue TrialVerification::Run() {
   OutcomeCheck(report);
   auto domains = JsonValue::Array();
   for (const DomainIndices& d : t_.domains) domains.push_back(Domain(d));
+  JsonValue consent = Consent();
 
   JsonArray& failures = v_.failures();
   std::string verdict = internal::VerdictOf(failures, violations_);
@@ -600,10 +606,177 @@ JsonValue TrialVerification::Run() {
                  .set("protocol", std::move(protocol));
   if (const JsonValue* oc = report.find("outcomeCheck")) out.set("outcomeCheck", *oc);
   return out.set("domains", std::move(domains))
+      .set("consent", std::move(consent))
       .set("alerts", std::move(alerts))
       .set("registry", std::move(registry_))
       .set("failures", std::move(failures))
       .set("violations", std::move(violations_));
+}
+
+// The consent section, computed from the verified payloads of the consent, withdrawal,
+// submission and redaction entries (not from the model's tables): the forms, consents per
+// version, each withdrawal and whether its redaction is done, and the records accepted
+// without a valid consent (must be none). The recount checks, in log order from the
+// trial's first consent form, that each record names a subject with an earlier consent, no
+// earlier withdrawal, and a granted scope covering the domain; the mandatory re-consent
+// rule, which depends on the log's time, is left to the replay audit.
+JsonValue TrialVerification::Consent() {
+  auto out = JsonValue::Object();
+  auto forms = JsonValue::Array();
+  std::map<std::string, std::map<std::string, std::vector<std::string>>> scopes;  // version
+  std::map<std::string, int64_t> per_version;
+  for (uint64_t index : t_.consent_forms) {
+    JsonValue e = Event(index, "trial.consent_form");
+    const JsonValue& p = PayloadAt(index);
+    const std::string version = Str(p, "version");
+    if (const JsonValue* sc = p.find("scopes"); sc && sc->is_object()) {
+      for (const auto& [name, domains] : sc->as_object()) {
+        scopes[version][name] =
+            domains.is_array() ? StrList(*sc, name.c_str()) : std::vector<std::string>{};
+      }
+      e.set("scopes", *sc);
+    }
+    const JsonValue* mandatory = p.find("mandatory");
+    e.set("version", version)
+        .set("documentHash", Str(p, "documentHash"))
+        .set("country", Str(p, "country"))
+        .set("language", Str(p, "language"))
+        .set("ethicsRef", Str(p, "ethicsRef"))
+        .set("approved", Str(p, "approved"))
+        .set("effective", Str(p, "effective"))
+        .set("mandatory", mandatory && mandatory->is_bool() && mandatory->as_bool());
+    per_version[version] = 0;
+    forms.push_back(std::move(e));
+  }
+  // Log-order events per subject: consents (granted domains) and withdrawals.
+  struct Act {
+    uint64_t index;
+    bool withdrawal;
+    std::set<std::string> domains;
+  };
+  std::map<std::string, std::vector<Act>> acts;
+  std::set<std::string> consented;
+  for (uint64_t index : t_.consents) {
+    const JsonValue& p = PayloadAt(index);
+    const std::string version = Str(p, "icfVersion");
+    ++per_version[version];
+    consented.insert(Str(p, "subjectRef"));
+    Act a{index, false, {}};
+    for (const std::string& scope : StrList(p, "scopesGranted")) {
+      for (const std::string& d : scopes[version][scope]) a.domains.insert(d);
+    }
+    acts[Str(p, "subjectRef")].push_back(std::move(a));
+  }
+  for (uint64_t index : t_.withdrawals) {
+    acts[Str(PayloadAt(index), "subjectRef")].push_back({index, true, {}});
+  }
+  for (auto& [subject, list] : acts) {
+    std::sort(list.begin(), list.end(),
+              [](const Act& a, const Act& b) { return a.index < b.index; });
+  }
+  std::set<std::pair<std::string, std::string>> redacted;  // domain, leaf
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> leaves_of;
+  const uint64_t governed_from =
+      t_.consent_forms.empty()
+          ? UINT64_MAX
+          : *std::min_element(t_.consent_forms.begin(), t_.consent_forms.end());
+  auto without = JsonValue::Array();
+  int64_t without_count = 0;
+  for (const DomainIndices& d : t_.domains) {
+    for (uint64_t index : d.redactions) redacted.insert({d.domain, Str(PayloadAt(index), "leaf")});
+    for (uint64_t index : d.submissions) {
+      const JsonValue* records = PayloadAt(index).find("records");
+      if (!records || !records->is_array()) continue;
+      for (const JsonValue& r : records->as_array()) {
+        const std::string subject = Str(r, "subjectRef"), leaf = Str(r, "leaf");
+        if (!subject.empty()) leaves_of[subject].emplace_back(d.domain, leaf);
+        if (index < governed_from) continue;
+        std::string why;
+        const Act* latest_consent = nullptr;
+        bool withdrawn = false;
+        if (auto it = acts.find(subject); it != acts.end()) {
+          for (const Act& a : it->second) {
+            if (a.index > index) break;
+            if (a.withdrawal) {
+              withdrawn = true;
+            } else {
+              latest_consent = &a;
+            }
+          }
+        }
+        if (subject.empty()) {
+          why = "names no subject";
+        } else if (withdrawn) {
+          why = "after the subject's withdrawal";
+        } else if (!latest_consent) {
+          why = "without a consent";
+        } else if (!latest_consent->domains.count(d.domain)) {
+          why = "outside the granted scopes";
+        }
+        if (why.empty()) continue;
+        if (++without_count <= 50) {
+          without.push_back(JsonValue::Object()
+                                .set("index", index)
+                                .set("domain", d.domain)
+                                .set("leaf", leaf)
+                                .set("reason", why));
+        }
+        Violation("consent.record_without_consent",
+                  d.domain + " record " + leaf.substr(0, 16) + "… at entry " +
+                      std::to_string(index) + " was accepted " + why,
+                  index, Str(PayloadAt(index), "time"));
+      }
+    }
+  }
+  auto withdrawals = JsonValue::Array();
+  int64_t pending = 0;
+  for (uint64_t index : t_.withdrawals) {
+    JsonValue e = Event(index, "trial.withdraw");
+    const JsonValue& p = PayloadAt(index);
+    const std::string subject = Str(p, "subjectRef"), choice = Str(p, "dataChoice");
+    int64_t total = 0, done = 0;
+    for (const auto& [domain, leaf] : leaves_of[subject]) {
+      ++total;
+      if (redacted.count({domain, leaf})) ++done;
+    }
+    e.set("subjectRef", subject)
+        .set("withdrawalTime", Str(p, "withdrawalTime"))
+        .set("dataChoice", choice)
+        .set("records", total)
+        .set("recordsRedacted", done);
+    if (choice == "redact") {
+      e.set("redactionDone", done == total);
+      if (done != total) ++pending;
+    }
+    withdrawals.push_back(std::move(e));
+  }
+  auto versions = JsonValue::Object();
+  for (const auto& [version, n] : per_version) versions.set(version, n);
+  if (!t_.consent_forms.empty()) {
+    const char* id = "consent.records_consented";
+    if (without_count == 0) {
+      v_.checks().push_back(Check(id, true,
+                                  "every record since the first consent form names a subject "
+                                  "whose consent covers it"));
+    } else {
+      v_.checks().push_back(Check(id, false,
+                                  Plural(static_cast<size_t>(without_count), "record") +
+                                      " accepted without a valid consent"));
+    }
+    if (pending > 0) {
+      v_.checks().push_back(
+          Warn("consent.redactions_done", Plural(static_cast<size_t>(pending), "withdrawal") +
+                                              " chose redaction that is not carried out yet"));
+    }
+  }
+  return out.set("governed", !t_.consent_forms.empty())
+      .set("forms", std::move(forms))
+      .set("consents", static_cast<int64_t>(t_.consents.size()))
+      .set("subjectsConsented", static_cast<int64_t>(consented.size()))
+      .set("consentsPerVersion", std::move(versions))
+      .set("withdrawals", std::move(withdrawals))
+      .set("recordsWithoutConsent", without_count)
+      .set("recordsWithoutConsentListed", std::move(without));
 }
 
 Result<TrialIndices> GatherIndices(log::Ledger& ledger, std::string_view trial_id) {
@@ -643,6 +816,12 @@ Result<TrialIndices> GatherIndices(log::Ledger& ledger, std::string_view trial_i
     d.redacted_leaves = counts->redacted;
     t.domains.push_back(std::move(d));
   }
+  PEDIGREE_ASSIGN(forms, (*view)->ConsentForms(trial_id));
+  for (const auto& f : *forms) t.consent_forms.push_back(f.index);
+  PEDIGREE_ASSIGN(consents, (*view)->Consents(trial_id));
+  for (const auto& c : *consents) t.consents.push_back(c.index);
+  PEDIGREE_ASSIGN(withdrawals, (*view)->Withdrawals(trial_id));
+  for (const auto& w : *withdrawals) t.withdrawals.push_back(w.index);
   return t;
 }
 
@@ -669,6 +848,9 @@ Result<JsonValue> TrialReport(log::Ledger& ledger, std::string_view trial_id,
     for (const auto* list : {&d.submissions, &d.locks, &d.seals, &d.redactions}) {
       indices.insert(list->begin(), list->end());
     }
+  }
+  for (const auto* list : {&t->consent_forms, &t->consents, &t->withdrawals}) {
+    indices.insert(list->begin(), list->end());
   }
   internal::EnvelopeCache envelopes(ledger);
   // Only the sponsor and the trial's sites may sign trial events (the ledger's rules); an entry

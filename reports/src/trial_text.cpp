@@ -152,6 +152,31 @@ std::string RenderTrialText(const JsonValue& report) {
     }
   }
 
+  const JsonValue& consent = O(report, "consent");
+  if (S(consent, "governed") == "yes") {
+    out << "\nConsent\n";
+    for (const JsonValue& f : A(consent, "forms")) {
+      out << "  form " << S(f, "version") << " (" << S(f, "country") << "/" << S(f, "language")
+          << ", ethics " << S(f, "ethicsRef") << " approved " << S(f, "approved") << ", effective "
+          << S(f, "effective") << (S(f, "mandatory") == "yes" ? ", mandatory" : "") << ")  "
+          << EventLine(f) << "\n      document SHA-256 " << S(f, "documentHash") << "; "
+          << S(O(consent, "consentsPerVersion"), S(f, "version").c_str()) << " consent(s)\n";
+    }
+    out << "  " << S(consent, "subjectsConsented") << " subjects consented, "
+        << S(consent, "consents")
+        << " consent events; records without valid consent: " << S(consent, "recordsWithoutConsent")
+        << "\n";
+    for (const JsonValue& w : A(consent, "withdrawals")) {
+      out << "  withdrawal of " << S(w, "subjectRef").substr(0, 16) << "…  " << EventLine(w)
+          << "\n      data: " << S(w, "dataChoice") << "; " << S(w, "recordsRedacted") << " of "
+          << S(w, "records") << " records redacted"
+          << (S(w, "dataChoice") == "redact"
+                  ? (S(w, "redactionDone") == "yes" ? " (done)" : " (PENDING)")
+                  : "")
+          << "\n";
+    }
+  }
+
   text::WriteFailures(out, report);
   if (!A(report, "violations").empty()) {
     out << "\nFindings\n";

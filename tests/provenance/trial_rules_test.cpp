@@ -652,8 +652,9 @@ BOOST_AUTO_TEST_CASE(docs_events_md_lists_every_trial_and_kit_kind) {
   text << doc.rdbuf();
   for (const char* kind :
        {"trial.register", "trial.protocol", "trial.enrol", "trial.submit", "trial.lock",
-        "trial.seal", "trial.redact", "kit.register", "kit.ship", "kit.receive", "kit.assign",
-        "kit.dispense", "kit.return", "kit.excursion", "kit.decision"}) {
+        "trial.seal", "trial.redact", "trial.consent_form", "trial.consent", "trial.withdraw",
+        "kit.register", "kit.ship", "kit.receive", "kit.assign", "kit.dispense", "kit.return",
+        "kit.excursion", "kit.decision"}) {
     BOOST_TEST_CONTEXT(kind) {
       BOOST_TEST(text.str().find("`" + std::string(kind) + "`") != std::string::npos);
     }

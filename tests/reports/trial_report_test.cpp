@@ -512,6 +512,74 @@ BOOST_AUTO_TEST_CASE(trial_table_pointing_at_another_entry_fails_as_entry_mismat
   BOOST_TEST(f->find("actual")->as_string() == "trial.submit of T1/AE");
 }
 
+// The consent section recounts from the verified consent payloads, not the derived
+// tables: a consent row widened in the database lets a declined sub-study's record in, and
+// the report names that record.
+BOOST_AUTO_TEST_CASE(record_let_in_by_an_edited_consent_row_is_suspect_in_the_consent_section) {
+  TrialScenario s;
+  const std::string subject = ToHex(Sha256("subject 1"));
+  s.Do("sp", "trial.register",
+       JsonValue::Object()
+           .set("registryId", "2026-500123-45-00")
+           .set("title", "A trial of examplamab")
+           .set("sites", Strings({"s1"}))
+           .set("arms", JsonValue::Array().push_back(
+                            JsonValue::Object().set("code", "A").set("name", "Examplamab"))),
+       "Dr Ada Example", "responsibility");
+  s.Do("sp", "trial.protocol",
+       JsonValue::Object()
+           .set("protocolHash", ToHex(Sha256("protocol v1")))
+           .set("version", "1.0")
+           .set("outcomes", JsonValue::Object()
+                                .set("primary", Strings({"HbA1c change at week 26"}))
+                                .set("secondary", Strings({}))),
+       "Dr Ada Example", "approval");
+  s.Do("s1", "trial.enrol", JsonValue::Object().set("subjectRef", subject), "Dr Site");
+  s.Do(
+      "sp", "trial.consent_form",
+      JsonValue::Object()
+          .set("documentHash", ToHex(Sha256("ICF 1.0")))
+          .set("version", "1.0")
+          .set("country", "DE")
+          .set("language", "de")
+          .set("ethicsRef", "EK-117")
+          .set("approved", "2026-10-01")
+          .set("effective", "2026-10-15")
+          .set(
+              "scopes",
+              JsonValue::Object().set("core", Strings({"AE"})).set("substudy_pk", Strings({"PK"}))),
+      "Dr Ada Example", "approval");
+  s.Do("s1", "trial.consent",
+       JsonValue::Object()
+           .set("subjectRef", subject)
+           .set("icfVersion", "1.0")
+           .set("consentTime", "2026-10-20T09:00:00Z")
+           .set("scopesGranted", Strings({"core"}))
+           .set("scopesDeclined", Strings({"substudy_pk"})),
+       "Dr Site");
+  auto record = [&](const std::string& domain, const std::string& leaf) {
+    auto records = JsonValue::Array();
+    records.push_back(
+        JsonValue::Object().set("leaf", ToHex(Sha256(leaf))).set("subjectRef", subject));
+    return JsonValue::Object().set("domain", domain).set("records", records);
+  };
+  s.Do("s1", "trial.submit", record("AE", "ae 1"), "Dr Site");
+  JsonValue clean = ReportOf(s.node().ledger());
+  BOOST_TEST(Verdict(clean) == "VERIFIED");
+  BOOST_TEST(CheckResult(clean, "consent.records_consented") == "pass");
+  BOOST_TEST(clean.find("consent")->find("subjectsConsented")->as_int() == 1);
+
+  TamperSql(s.dir(), "UPDATE trial_consents SET granted = '[\"core\",\"substudy_pk\"]'");
+  uint64_t pk = s.Do("s1", "trial.submit", record("PK", "pk 1"), "Dr Site");
+  JsonValue r = ReportOf(s.node().ledger());
+  BOOST_TEST(Verdict(r) == "SUSPECT");
+  BOOST_TEST(CheckResult(r, "consent.records_consented") == "fail");
+  BOOST_TEST(r.find("consent")->find("recordsWithoutConsent")->as_int() == 1);
+  const JsonValue* v = FindCode(r, "violations", "consent.record_without_consent");
+  BOOST_REQUIRE(v);
+  BOOST_TEST(v->find("index")->as_int() == static_cast<int64_t>(pk));
+}
+
 BOOST_AUTO_TEST_CASE(unknown_trial_is_no_such_trial_and_unknown_domain_is_refused) {
   TrialScenario s;
   s.Run();

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,5 +68,39 @@ struct TrialFacts {
                                                 const std::string& kind, std::string_view family);
 
 bool HasRole(const EventContext& event, std::string_view role);
+
+// trial.consent_form, trial.consent and trial.withdraw (consent_state.cpp), for a trial
+// LoadTrial found.
+[[nodiscard]] Status ApplyConsentEvent(const EventContext& event, const TrialFacts& trial,
+                                       const std::string& kind, const JsonValue& p);
+
+// What trial.submit checks of each record's subject (docs/consent.md "Enforcement"). A
+// trial is governed once it has a consent form; before that a record may name its subject
+// (`subjectRef`) and only withdrawal is checked.
+class ConsentGate {
+ public:
+  [[nodiscard]] static Result<ConsentGate> Open(const EventContext& event, const std::string& trial,
+                                                const std::string& domain);
+  bool governed() const { return governed_; }
+  // The record's `subjectRef` ("" when absent and the trial is not governed), checked:
+  // enrolled (trial.unknown_subject), not withdrawn (trial.withdrawn), and for a governed
+  // trial consented (trial.no_consent), to a version no mandatory form in effect supersedes
+  // (trial.reconsent_required), with a granted scope covering the domain
+  // (trial.scope_not_consented). `field` is "records[i]".
+  [[nodiscard]] Result<std::string> Subject(const JsonValue& record, const std::string& field);
+  // Remembers which subject a leaf belongs to (nothing for "").
+  [[nodiscard]] Status Note(const std::string& subject, const std::string& leaf);
+
+ private:
+  ConsentGate(const EventContext& event, std::string trial, std::string domain, bool governed)
+      : e_(event), trial_(std::move(trial)), domain_(std::move(domain)), governed_(governed) {}
+  Status Check(const std::string& subject, const std::string& field);
+
+  const EventContext& e_;
+  std::string trial_;
+  std::string domain_;
+  bool governed_;
+  std::set<std::string> checked_;
+};
 
 }  // namespace pedigree::provenance

@@ -49,6 +49,28 @@ CREATE TABLE IF NOT EXISTS trial_redactions(
   trial TEXT NOT NULL, domain TEXT NOT NULL, leaf TEXT NOT NULL, idx INTEGER NOT NULL,
   time INTEGER NOT NULL, reason TEXT NOT NULL, signer_name TEXT NOT NULL, meaning TEXT NOT NULL,
   PRIMARY KEY(trial, domain, leaf)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trial_consent_forms(
+  trial TEXT NOT NULL, version TEXT NOT NULL, idx INTEGER NOT NULL, time INTEGER NOT NULL,
+  document_hash TEXT NOT NULL, country TEXT NOT NULL, language TEXT NOT NULL,
+  ethics_ref TEXT NOT NULL, approved TEXT NOT NULL, effective TEXT NOT NULL,
+  approved_time INTEGER NOT NULL, effective_time INTEGER NOT NULL, mandatory INTEGER NOT NULL,
+  scopes TEXT NOT NULL, signer_name TEXT NOT NULL, meaning TEXT NOT NULL,
+  PRIMARY KEY(trial, version)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trial_consents(
+  trial TEXT NOT NULL, subject_ref TEXT NOT NULL, idx INTEGER NOT NULL, time INTEGER NOT NULL,
+  consent_time INTEGER NOT NULL, version TEXT NOT NULL, granted TEXT NOT NULL,
+  declined TEXT NOT NULL, site TEXT NOT NULL, signer_name TEXT NOT NULL, meaning TEXT NOT NULL,
+  witness TEXT, representative TEXT,
+  PRIMARY KEY(trial, subject_ref, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trial_withdrawals(
+  trial TEXT NOT NULL, subject_ref TEXT NOT NULL, idx INTEGER NOT NULL, time INTEGER NOT NULL,
+  withdrawal_time INTEGER NOT NULL, data_choice TEXT NOT NULL, site TEXT NOT NULL,
+  signer_name TEXT NOT NULL, meaning TEXT NOT NULL,
+  PRIMARY KEY(trial, subject_ref)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trial_subject_leaves(
+  trial TEXT NOT NULL, subject_ref TEXT NOT NULL, domain TEXT NOT NULL, leaf TEXT NOT NULL,
+  idx INTEGER NOT NULL, time INTEGER NOT NULL,
+  PRIMARY KEY(trial, subject_ref, domain, leaf)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS kits(
   kit TEXT PRIMARY KEY, trial TEXT NOT NULL, state TEXT NOT NULL, usable_state TEXT,
   holder TEXT NOT NULL, in_transit_to TEXT, shipment TEXT, subject_ref TEXT, lot TEXT NOT NULL,

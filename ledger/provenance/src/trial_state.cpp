@@ -306,7 +306,9 @@ Status TrialRules::Submit(const JsonValue& p) {
   struct Record {
     std::string leaf;
     std::string replaces;
+    std::string subject;
   };
+  PEDIGREE_ASSIGN(gate, ConsentGate::Open(e_, trial->id, *domain));
   std::vector<Record> parsed;
   parsed.reserve(n);
   bool any_replacement = false;
@@ -324,7 +326,9 @@ Status TrialRules::Submit(const JsonValue& p) {
       return Fail(
           Malformed(field + ".replaces", "must be 64 lowercase hex characters", kMalformed));
     }
-    parsed.push_back({leaf->as_string(), replaces ? replaces->as_string() : std::string()});
+    PEDIGREE_ASSIGN(subject, gate->Subject(r, field));
+    parsed.push_back(
+        {leaf->as_string(), replaces ? replaces->as_string() : std::string(), std::move(*subject)});
     any_replacement = any_replacement || replaces;
   }
   std::string reason = OptStr(p, "reason");
@@ -369,6 +373,7 @@ Status TrialRules::Submit(const JsonValue& p) {
                         .at_field(field + ".leaf"));
       }
     }
+    PEDIGREE_TRY(gate->Note(r.subject, r.leaf));
     if (r.replaces.empty()) continue;
     PEDIGREE_ASSIGN(
         q, db_.Prepare("SELECT replaced_by FROM trial_leaves WHERE trial = ?1 AND domain = ?2 AND "
@@ -667,6 +672,10 @@ Status ApplyTrialEvent(const EventContext& event, const std::string& kind, const
   if (kind == "trial.lock") return rules.Lock(p);
   if (kind == "trial.seal") return rules.Seal(p);
   if (kind == "trial.redact") return rules.Redact(p);
+  if (kind == "trial.consent_form" || kind == "trial.consent" || kind == "trial.withdraw") {
+    PEDIGREE_ASSIGN(trial, LoadTrial(event, p, "trial"));
+    return ApplyConsentEvent(event, *trial, kind, p);
+  }
   return Fail(Error("event.unknown_kind", "unknown event kind '" + kind + "'").at_field("kind"));
 }
 

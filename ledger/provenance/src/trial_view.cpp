@@ -264,6 +264,92 @@ Result<std::vector<RedactionRecord>> TrialView::Redactions(std::string_view tria
   return out;
 }
 
+namespace {
+std::vector<std::string> JsonStrings(const std::string& text) {
+  std::vector<std::string> out;
+  auto v = ParseJson(text);
+  if (v && v->is_array()) {
+    for (const JsonValue& s : v->as_array())
+      if (s.is_string()) out.push_back(s.as_string());
+  }
+  return out;
+}
+}  // namespace
+
+Result<std::vector<ConsentFormRecord>> TrialView::ConsentForms(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT version, idx, time, document_hash, country, "
+                                       "language, ethics_ref, approved, effective, mandatory, "
+                                       "scopes, signer_name, meaning FROM trial_consent_forms "
+                                       "WHERE trial = ?1 ORDER BY idx"));
+  q->Bind(1, trial_id);
+  std::vector<ConsentFormRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back({q->Text(0), static_cast<uint64_t>(q->Int(1)), q->Int(2), q->Text(3), q->Text(4),
+                   q->Text(5), q->Text(6), q->Text(7), q->Text(8), q->Int(9) != 0, q->Text(10),
+                   q->Text(11), q->Text(12)});
+  }
+  return out;
+}
+
+Result<std::vector<ConsentRecord>> TrialView::Consents(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT subject_ref, idx, time, consent_time, version, "
+                                       "granted, declined, site, signer_name, meaning, witness, "
+                                       "representative FROM trial_consents WHERE trial = ?1 "
+                                       "ORDER BY idx"));
+  q->Bind(1, trial_id);
+  std::vector<ConsentRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    out.push_back({q->Text(0), static_cast<uint64_t>(q->Int(1)), q->Int(2), q->Int(3), q->Text(4),
+                   JsonStrings(q->Text(5)), JsonStrings(q->Text(6)), q->Text(7), q->Text(8),
+                   q->Text(9), q->IsNull(10) ? "" : q->Text(10), q->IsNull(11) ? "" : q->Text(11)});
+  }
+  return out;
+}
+
+Result<std::vector<WithdrawalRecord>> TrialView::Withdrawals(std::string_view trial_id) {
+  std::vector<WithdrawalRecord> out;
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT subject_ref, idx, time, withdrawal_time, "
+                                         "data_choice, site, signer_name, meaning FROM "
+                                         "trial_withdrawals WHERE trial = ?1 ORDER BY idx"));
+    q->Bind(1, trial_id);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      WithdrawalRecord w;
+      w.subject_ref = q->Text(0);
+      w.index = static_cast<uint64_t>(q->Int(1));
+      w.time = q->Int(2);
+      w.withdrawal_time = q->Int(3);
+      w.data_choice = q->Text(4);
+      w.site = q->Text(5);
+      w.signer_name = q->Text(6);
+      w.meaning = q->Text(7);
+      out.push_back(std::move(w));
+    }
+  }
+  for (WithdrawalRecord& w : out) {
+    PEDIGREE_ASSIGN(
+        q, impl_->db.Prepare("SELECT s.domain, s.leaf, s.idx, COALESCE(l.redacted, 0) FROM "
+                             "trial_subject_leaves s LEFT JOIN trial_leaves l ON l.trial = s.trial "
+                             "AND l.domain = s.domain AND l.leaf = s.leaf WHERE s.trial = ?1 AND "
+                             "s.subject_ref = ?2 ORDER BY s.idx, s.domain, s.leaf"));
+    q->Bind(1, trial_id).Bind(2, w.subject_ref);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      w.leaves.push_back(
+          {q->Text(0), q->Text(1), static_cast<uint64_t>(q->Int(2)), q->Int(3) != 0});
+      if (w.leaves.back().redacted) ++w.redacted;
+    }
+  }
+  return out;
+}
+
 Result<std::optional<KitRecord>> TrialView::Kit(std::string_view kit_id) {
   KitRecord k;
   {

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include "cli_common.h"
@@ -183,17 +185,41 @@ int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "domain", "reason"}, true, StoreUse::kWrite);
+  auto c = OpenContext(argv, 2, {"file", "domain", "reason", "subjects"}, true, StoreUse::kWrite);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   if (!file) return PrintError(io.err, file.error());
+  TrialWorkflow workflow = c->workflow();
+  if (auto subjects_file = c->args.get("subjects")) {
+    // USUBJID,subjectRef per line: the site's salted references, as enrolled.
+    auto text = ReadFile(*subjects_file);
+    if (!text) return PrintError(io.err, text.error());
+    auto refs = std::make_shared<std::map<std::string, std::string>>();
+    std::istringstream lines(*text);
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      size_t comma = line.find(',');
+      if (line.empty()) continue;
+      if (comma == std::string::npos) {
+        return PrintError(
+            io.err, Error("cli.usage", "--subjects: line '" + line + "' is not USUBJID,subjectRef")
+                        .at_field("subjects"));
+      }
+      (*refs)[line.substr(0, comma)] = line.substr(comma + 1);
+    }
+    workflow.SetSubjectRefs([refs](std::string_view usubjid) {
+      auto it = refs->find(std::string(usubjid));
+      return it == refs->end() ? std::string() : it->second;
+    });
+  }
   scanner::TrialParseOptions options;
   options.expected_study_id = c->trial;
   options.domain = c->args.get("domain").value_or("");
   auto dataset = scanner::ParseTrialFile(*file, options);
   if (!dataset) return PrintError(io.err, dataset.error().with_context(*file));
-  auto r = c->workflow().SubmitDataset(c->signer, c->trial, *dataset,
-                                       c->args.get("reason").value_or(""));
+  auto r =
+      workflow.SubmitDataset(c->signer, c->trial, *dataset, c->args.get("reason").value_or(""));
   if (!r) return PrintError(io.err, r.error());
   if (c->args.has("json")) {
     auto indices = JsonValue::Array();
@@ -525,6 +551,117 @@ int ReportTrial(const std::vector<std::string>& argv, CliIo& io) {
   return EmitReport(c->args, *report, io);
 }
 
+// --scopes "core:DM,AE;substudy_pk:PK;future_research" as {scope: [domains]}.
+Result<JsonValue> ParseScopes(const std::string& text) {
+  auto scopes = JsonValue::Object();
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(';', start);
+    if (end == std::string::npos) end = text.size();
+    std::string part = text.substr(start, end - start);
+    start = end + 1;
+    if (part.empty()) continue;
+    size_t colon = part.find(':');
+    std::string name = part.substr(0, colon);
+    if (name.empty()) {
+      return Fail(Error("cli.usage", "--scopes: '" + part + "' needs a scope name before ':'")
+                      .at_field("scopes"));
+    }
+    scopes.set(name,
+               JsonValue::Strings(colon == std::string::npos ? std::vector<std::string>{}
+                                                             : SplitList(part.substr(colon + 1))));
+  }
+  return scopes;
+}
+
+int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(
+      argv, 2,
+      {"file", "version", "country", "language", "ethics-ref", "approved", "effective", "scopes"},
+      true, StoreUse::kNone, {"mandatory"});
+  if (!c) return PrintError(io.err, c.error());
+  std::map<std::string, std::string> v;
+  for (const char* name : {"file", "version", "country", "language", "ethics-ref", "approved",
+                           "effective", "scopes"}) {
+    auto value = c->args.required(name);
+    if (!value) return PrintError(io.err, value.error());
+    v[name] = *value;
+  }
+  auto document = ReadFile(v["file"]);
+  if (!document) return PrintError(io.err, document.error());
+  auto scopes = ParseScopes(v["scopes"]);
+  if (!scopes) return PrintError(io.err, scopes.error());
+  TrialWorkflow::ConsentForm form{v["version"],
+                                  v["country"],
+                                  v["language"],
+                                  v["ethics-ref"],
+                                  v["approved"],
+                                  v["effective"],
+                                  c->args.has("mandatory"),
+                                  std::move(*scopes)};
+  auto index = c->workflow().RecordConsentForm(c->signer, c->trial, *document, form);
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "consent form " + form.version + " of " + c->trial + " recorded", *index);
+}
+
+int TrialConsent(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2,
+                       {"subject", "icf-version", "consent-time", "granted", "declined", "witness",
+                        "representative"},
+                       true, StoreUse::kNone);
+  if (!c) return PrintError(io.err, c.error());
+  auto subject = c->args.required("subject");
+  auto version = c->args.required("icf-version");
+  auto at = c->args.required("consent-time");
+  auto granted = c->args.required("granted");
+  for (auto* r : {&subject, &version, &at, &granted}) {
+    if (!*r) return PrintError(io.err, r->error());
+  }
+  auto p = JsonValue::Object();
+  p.set("subjectRef", JsonValue(*subject));
+  p.set("icfVersion", JsonValue(*version));
+  p.set("consentTime", JsonValue(*at));
+  p.set("scopesGranted", JsonValue::Strings(SplitList(*granted)));
+  p.set("scopesDeclined", JsonValue::Strings(SplitList(c->args.get("declined").value_or(""))));
+  for (const char* name : {"witness", "representative"}) {
+    if (auto value = c->args.get(name)) p.set(name, JsonValue(*value));
+  }
+  auto index = c->workflow().Submit(c->signer, "trial.consent", c->trial, std::move(p));
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "consent to " + *version + " recorded", *index);
+}
+
+int TrialWithdraw(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"subject", "time", "data"}, true, StoreUse::kNone);
+  if (!c) return PrintError(io.err, c.error());
+  auto subject = c->args.required("subject");
+  auto at = c->args.required("time");
+  auto data = c->args.required("data");
+  for (auto* r : {&subject, &at, &data}) {
+    if (!*r) return PrintError(io.err, r->error());
+  }
+  auto p = JsonValue::Object();
+  p.set("subjectRef", JsonValue(*subject));
+  p.set("withdrawalTime", JsonValue(*at));
+  p.set("dataChoice", JsonValue(*data));
+  auto index = c->workflow().Submit(c->signer, "trial.withdraw", c->trial, std::move(p));
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "withdrawal recorded (data: " + *data + ")", *index);
+}
+
+int TrialHonourWithdrawals(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {}, true, StoreUse::kWrite);
+  if (!c) return PrintError(io.err, c.error());
+  auto done = c->workflow().HonourWithdrawals(c->signer, c->trial);
+  if (!done) return PrintError(io.err, done.error());
+  if (c->args.has("json")) {
+    PrintJson(io.out, JsonValue::Object().set("redacted", JsonValue(static_cast<int64_t>(*done))));
+  } else {
+    io.out << *done << " records redacted for withdrawals that chose redaction\n";
+  }
+  return 0;
+}
+
 constexpr const char* kSigner =
     "--as ORG --name \"Printed Name\" --meaning authorship|review|approval|responsibility";
 
@@ -575,7 +712,9 @@ std::vector<Command> TrialCommands() {
        TrialSubmit,
        "  --file F       the dataset: CSV, JSON or NDJSON (required)\n"
        "  --domain D     the dataset's domain, e.g. DM or AE (default: from the file)\n"
-       "  --reason R     why a changed row changed (default: empty)\n" +
+       "  --reason R     why a changed row changed (default: empty)\n"
+       "  --subjects F   USUBJID,subjectRef lines: name each record's subject (required by a\n"
+       "                 trial with consent forms)\n" +
            signer + common,
        "trial submit --trial T1 --file study/dm.csv --domain DM --as site1 --name \"Dr B\" "
        "--meaning authorship"},
@@ -641,6 +780,60 @@ std::vector<Command> TrialCommands() {
            "  --store F      the sponsor store (default: DIR/sponsor-store.sqlite)\n" +
            kDirHelp,
        "report trial --trial T1 --format html -o trial.html"},
+      {"trial consent-form",
+       "trial consent-form --trial ID --file ICF --version V --country CC --language ll "
+       "--ethics-ref R --approved YYYY-MM-DD --effective YYYY-MM-DD --scopes "
+       "core:DOM,..;SCOPE:DOM,..;SCOPE [--mandatory] " +
+           s,
+       TrialConsentForm,
+       "  --file F       the informed consent form document, hashed into the ledger\n"
+       "  --version V    the form's version, unique in the trial (e.g. DE-2.0)\n"
+       "  --country CC   ISO 3166-1 alpha-2 country, e.g. DE\n"
+       "  --language ll  ISO 639 language, e.g. de\n"
+       "  --ethics-ref R the ethics committee's approval reference\n"
+       "  --approved D   the approval date; --effective D the date it takes effect\n"
+       "  --scopes S     scopes and the domains each covers: core:DM,AE;substudy_pk:PK;samples\n"
+       "  --mandatory    every participant must re-consent to this version from --effective\n" +
+           signer + common,
+       "trial consent-form --trial T1 --file icf-2.0.pdf --version 2.0 --country DE --language "
+       "de --ethics-ref EK-117 --approved 2026-10-01 --effective 2026-10-15 --scopes "
+       "\"core:DM,AE;substudy_pk:PK;samples\" --mandatory --as sponsor --name \"Dr A\" "
+       "--meaning approval"},
+      {"trial consent",
+       "trial consent --trial ID --subject REF --icf-version V --consent-time T --granted "
+       "core,.. [--declined S,..] [--witness N] [--representative N] " +
+           s,
+       TrialConsent,
+       "  --subject REF  the subject's salted reference, as enrolled (64 hex)\n"
+       "  --icf-version V\n"
+       "                 the consent form version signed\n"
+       "  --consent-time T\n"
+       "                 when the participant consented, YYYY-MM-DDThh:mm:ssZ\n"
+       "  --granted S,.. the scopes granted (core among them)\n"
+       "  --declined S,..\n"
+       "                 the scopes declined; every scope of the form is one or the other\n"
+       "  --witness N    printed name of an impartial witness\n"
+       "  --representative N\n"
+       "                 printed name of a legally authorised representative\n" +
+           signer + common,
+       "trial consent --trial T1 --subject 3f2a… --icf-version 2.0 --consent-time "
+       "2026-10-20T09:00:00Z --granted core,samples --declined substudy_pk --as site1 --name "
+       "\"Dr B\" --meaning authorship"},
+      {"trial withdraw",
+       "trial withdraw --trial ID --subject REF --time T --data retain|redact " + s, TrialWithdraw,
+       "  --subject REF  the subject's salted reference (64 hex)\n"
+       "  --time T       when the participant withdrew, YYYY-MM-DDThh:mm:ssZ\n"
+       "  --data C       the participant's choice for collected data: retain or redact\n" +
+           signer + common,
+       "trial withdraw --trial T1 --subject 3f2a… --time 2026-11-20T16:00:00Z --data redact --as "
+       "site1 --name \"Dr B\" --meaning authorship"},
+      {"trial honour-withdrawals", "trial honour-withdrawals --trial ID " + s + " [--store F]",
+       TrialHonourWithdrawals,
+       "  Redacts (trial.redact, signed by the sponsor) every record of each participant who\n"
+       "  withdrew and chose redaction, and deletes its data and salt from the store.\n" +
+           signer + common,
+       "trial honour-withdrawals --trial T1 --as sponsor --name \"Dr A\" --meaning "
+       "responsibility"},
       {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent,
        "  --kind K       the event kind, trial.* or kit.* (required)\n"
        "  --body F       the event's body, JSON (- for standard input) (required)\n" +

@@ -140,9 +140,45 @@ Status TrialScenario::Run() {
   out_ << "  protocol sealed at entry " << *protocol << ": SHA-256 "
        << ToHex(Sha256(study.protocol)).substr(0, 16) << "…, " << study.primary_outcomes.size()
        << " primary and " << study.secondary_outcomes.size() << " secondary outcomes\n";
-  for (size_t i = 0; i < dm->records.size(); ++i) PEDIGREE_TRY(enrol(i));
+  // The informed consent form: core covers the domains the demo collects; the optional
+  // pharmacokinetic sub-study (PK) and future research are asked for separately.
+  const int64_t now = node_.Now();
+  TrialWorkflow::ConsentForm icf{"1.0",
+                                 "DE",
+                                 "de",
+                                 "EK-2026-117",
+                                 FormatUtcTime(now - 40 * 86400).substr(0, 10),
+                                 FormatUtcTime(now - 30 * 86400).substr(0, 10),
+                                 true,
+                                 JsonValue::Object()
+                                     .set("core", JsonValue::Strings({"DM", "AE"}))
+                                     .set("substudy_pk", JsonValue::Strings({"PK"}))
+                                     .set("future_research", JsonValue::Strings({}))};
+  PEDIGREE_ASSIGN(form, trial.RecordConsentForm(
+                            Sponsor(), id, "Informed consent form, version 1.0 (synthetic)", icf));
+  out_ << "  consent form 1.0 (DE/de, ethics " << icf.ethics_ref << ", effective " << icf.effective
+       << ") at entry " << *form << ": scopes core [DM, AE], substudy_pk [PK], future_research\n";
+  trial.SetSubjectRefs(
+      [this](std::string_view usubjid) { return SubjectRef(std::string(usubjid)); });
+  auto consent = [&](size_t record) {
+    const auto& r = dm->records[record];
+    auto p = JsonValue::Object();
+    p.set("subjectRef", JsonValue(SubjectRef(r.values[usubjid].text)));
+    p.set("icfVersion", JsonValue("1.0"));
+    p.set("consentTime", JsonValue(FormatUtcTime(now - 3600)));
+    bool pk = record % 3 == 0;  // every third participant joins the sub-study
+    p.set("scopesGranted",
+          pk ? JsonValue::Strings({"core", "substudy_pk"}) : JsonValue::Strings({"core"}));
+    p.set("scopesDeclined", pk ? JsonValue::Strings({"future_research"})
+                               : JsonValue::Strings({"substudy_pk", "future_research"}));
+    return trial.Submit(Site(r.values[siteid].text), "trial.consent", id, std::move(p));
+  };
+  for (size_t i = 0; i < dm->records.size(); ++i) {
+    PEDIGREE_TRY(enrol(i));
+    PEDIGREE_TRY(consent(i));
+  }
   out_ << "  " << dm->records.size()
-       << " subjects enrolled by their sites (salted subject refs only)\n";
+       << " subjects enrolled and consented by their sites (salted subject refs only)\n";
 
   for (const auto& site : study.site_ids) {
     for (const scanner::Dataset* d : {&*dm, &*ae}) {
@@ -245,6 +281,25 @@ Status TrialScenario::Run() {
   out_ << "  record " << redact_key << " redacted at entry " << *redacted
        << " (data and salt deleted, leaf kept): the seal still verifies, "
        << after->diff.unverifiable.size() << " record now not checkable\n";
+
+  // A participant withdraws and chooses to have the collected data redacted.
+  {
+    size_t last = dm->records.size() - 1;
+    const auto& r = dm->records[last];
+    auto p = JsonValue::Object();
+    p.set("subjectRef", JsonValue(SubjectRef(r.values[usubjid].text)));
+    p.set("withdrawalTime", JsonValue(FormatUtcTime(node_.Now() - 60)));
+    p.set("dataChoice", JsonValue("redact"));
+    PEDIGREE_ASSIGN(withdrawn,
+                    trial.Submit(Site(r.values[siteid].text), "trial.withdraw", id, std::move(p)));
+    out_ << "  " << r.values[usubjid].text << " withdraws consent at entry " << *withdrawn
+         << " and chooses redaction of the collected data\n";
+    PEDIGREE_TRY(
+        Refused("a new consent of the withdrawn participant", consent(last), "trial.withdrawn"));
+    PEDIGREE_ASSIGN(honoured, trial.HonourWithdrawals(Sponsor("responsibility"), id));
+    out_ << "  the sponsor carries the withdrawal out: " << *honoured
+         << " records redacted (data and salt deleted, leaves kept)\n";
+  }
 
   // Investigational product kits.
   std::vector<std::string> kits;

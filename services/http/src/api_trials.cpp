@@ -410,6 +410,26 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                           TrialCommand(api, "trial.enrol"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/locks", of_trial(sponsors, kSponsor),
                           TrialCommand(api, "trial.lock"), BodyKind::kJson));
+  // Consent (docs/consent.md): the ICF's SHA-256 comes as `documentHash`, hashed by the
+  // client from the file.
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/consent-forms", of_trial(sponsors, kSponsor),
+                          TrialCommand(api, "trial.consent_form"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/consents", of_trial(sites, kParties),
+                          TrialCommand(api, "trial.consent"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/withdrawals", of_trial(sites, kParties),
+                          TrialCommand(api, "trial.withdraw"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/trials/{id}/withdrawals/honour", of_trial(sponsors, kSponsor),
+      [api](const HttpRequest& req) -> HttpResponse {
+        auto body = BodyObject(req);
+        if (!body) return ErrorResponse(body.error());
+        auto signer = SignerFromBody(req, *body);
+        if (!signer) return ErrorResponse(signer.error());
+        auto done = api->workflow.HonourWithdrawals(*signer, req.path_params.at("id"));
+        if (!done) return ErrorResponse(done.error());
+        return Json(200, JsonValue::Object().set("redacted", Int(*done)));
+      },
+      BodyKind::kJson));
 
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/trials/{id}/submissions", of_trial(submitters, kParties),

@@ -10,6 +10,26 @@
 namespace pedigree::services {
 namespace {
 
+// The USUBJID of a record key STUDYID|USUBJID|...: its second component, unescaped.
+std::string KeySubject(std::string_view key) {
+  std::string out;
+  int component = 0;
+  for (size_t i = 0; i < key.size(); ++i) {
+    char c = key[i];
+    if (c == '\\' && i + 1 < key.size()) {
+      if (component == 1) out.push_back(key[i + 1]);
+      ++i;
+      continue;
+    }
+    if (c == '|') {
+      if (++component > 1) break;
+      continue;
+    }
+    if (component == 1) out.push_back(c);
+  }
+  return out;
+}
+
 constexpr size_t kRecordsPerEvent = 10'000;
 
 // The records [first, first + count) of `dataset`, with its columns and key.
@@ -158,6 +178,11 @@ Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
     for (const StagedLeaf& leaf : staged->records) {
       auto r = JsonValue::Object();
       r.set("leaf", JsonValue(ToHex(leaf.leaf)));
+      if (subject_ref_) {
+        // A USUBJID the mapping does not know goes without: a governed trial refuses it.
+        std::string subject = subject_ref_(KeySubject(leaf.key));
+        if (!subject.empty()) r.set("subjectRef", JsonValue(subject));
+      }
       if (leaf.replaces) {
         r.set("replaces", JsonValue(ToHex(*leaf.replaces)));
         ++replaced;
@@ -294,6 +319,46 @@ Result<uint64_t> TrialWorkflow::Redact(const TrialSigner& sponsor, std::string_v
   PEDIGREE_ASSIGN(index, Submit(sponsor, "trial.redact", trial_id, std::move(p)));
   PEDIGREE_TRY((*store)->Redact(trial_id, domain, it->leaf, reason, *index));
   return *index;
+}
+
+Result<uint64_t> TrialWorkflow::RecordConsentForm(const TrialSigner& sponsor,
+                                                  std::string_view trial_id,
+                                                  std::string_view document,
+                                                  const ConsentForm& form) {
+  if (document.empty()) {
+    return Fail(
+        Error("trial.empty_protocol", "the consent form document is empty").at_field("file"));
+  }
+  auto p = JsonValue::Object();
+  p.set("documentHash", JsonValue(ToHex(Sha256(document))));
+  p.set("version", JsonValue(form.version));
+  p.set("country", JsonValue(form.country));
+  p.set("language", JsonValue(form.language));
+  p.set("ethicsRef", JsonValue(form.ethics_ref));
+  p.set("approved", JsonValue(form.approved));
+  p.set("effective", JsonValue(form.effective));
+  p.set("mandatory", JsonValue(form.mandatory));
+  p.set("scopes", form.scopes);
+  return Submit(sponsor, "trial.consent_form", trial_id, std::move(p));
+}
+
+Result<uint64_t> TrialWorkflow::HonourWithdrawals(const TrialSigner& sponsor,
+                                                  std::string_view trial_id) {
+  PEDIGREE_ASSIGN(view, View());
+  PEDIGREE_ASSIGN(withdrawals, (*view)->Withdrawals(trial_id));
+  uint64_t done = 0;
+  for (const provenance::WithdrawalRecord& w : *withdrawals) {
+    if (w.data_choice != "redact") continue;
+    for (const provenance::SubjectLeaf& leaf : w.leaves) {
+      if (leaf.redacted) continue;
+      PEDIGREE_ASSIGN(hash, HashFromHex(leaf.leaf));
+      PEDIGREE_TRY(RedactLeaf(sponsor, trial_id, leaf.domain, *hash,
+                              "the participant withdrew consent (ledger entry " +
+                                  std::to_string(w.index) + ") and chose redaction"));
+      ++done;
+    }
+  }
+  return done;
 }
 
 Result<uint64_t> TrialWorkflow::RedactLeaf(const TrialSigner& sponsor, std::string_view trial_id,

@@ -32,7 +32,7 @@ BOOST_AUTO_TEST_CASE(demo_runs_end_to_end_and_leaves_an_auditable_ledger) {
        {"alert.enrolment_before_protocol", "trial.reason_required", "trial.locked",
         "trial.already_sealed", "IDENTICAL", "AESEV: ", "disclosure.leaf_mismatch",
         "reported, never sealed", "alert.kit_not_received", "alert.kit_quarantined",
-        "no problem found"}) {
+        "trial.withdrawn", "no problem found"}) {
     BOOST_TEST(text.find(expected) != std::string::npos, "demo output lacks '" << expected << "'");
   }
   auto view = provenance::TrialView::Open((dir.path() / "demo" / "ledger" / "ledger.db").string());
@@ -43,6 +43,15 @@ BOOST_AUTO_TEST_CASE(demo_runs_end_to_end_and_leaves_an_auditable_ledger) {
   auto enrolments = (*view)->Enrolments("PDG-CT-2026-01");
   BOOST_TEST_REQUIRE(enrolments.has_value(), Why(enrolments));
   BOOST_TEST(enrolments->count == 240);
+  // Every subject consented; the one who withdrew chose redaction, which the sponsor did.
+  auto consents = (*view)->Consents("PDG-CT-2026-01");
+  BOOST_TEST_REQUIRE(consents.has_value(), Why(consents));
+  BOOST_TEST(consents->size() == 240u);
+  auto withdrawals = (*view)->Withdrawals("PDG-CT-2026-01");
+  BOOST_TEST_REQUIRE(withdrawals.has_value(), Why(withdrawals));
+  BOOST_TEST_REQUIRE(withdrawals->size() == 1u);
+  BOOST_TEST(!(*withdrawals)[0].leaves.empty());
+  BOOST_TEST((*withdrawals)[0].redaction_done());
   BOOST_TEST(std::filesystem::exists(dir.path() / "demo" / "sponsor-store.sqlite"));
 
   // The showcase pack (the one whose proofs step 11 prints) travelled in a case on a pallet,

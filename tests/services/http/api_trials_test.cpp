@@ -630,3 +630,99 @@ BOOST_AUTO_TEST_CASE(kit_is_received_before_dispensing_and_quarantined_until_rel
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(api_consent)
+
+// Consent forms, consents and withdrawals over the socket; each refusal is the ledger's
+// rule with its code and field, and writes nothing.
+BOOST_AUTO_TEST_CASE(consent_form_consent_and_withdrawal_with_their_refusals) {
+  TrialApi api;
+  api.TrialUnderway();
+  const std::string base = "/v1/trials/" + kTrial;
+  auto form = JsonValue::Object()
+                  .set("documentHash", JsonValue(ToHex(Sha256("ICF 1.0"))))
+                  .set("version", JsonValue("1.0"))
+                  .set("country", JsonValue("DE"))
+                  .set("language", JsonValue("de"))
+                  .set("ethicsRef", JsonValue("EK-2026-117"))
+                  .set("approved", JsonValue("2026-10-01"))
+                  .set("effective", JsonValue("2026-10-15"))
+                  .set("mandatory", JsonValue(true))
+                  .set("scopes", JsonValue::Object()
+                                     .set("core", Strings({"DM", "AE"}))
+                                     .set("substudy_pk", Strings({"PK"})))
+                  .set("signature", Signature("Dr Sam Sponsor", "approval"));
+  Reply r = api.Post("sp", base + "/consent-forms", form);
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  BOOST_TEST(TrialApi::Body(r).find("kind")->as_string() == "trial.consent_form");
+
+  auto consent = [&](const std::string& version, JsonValue granted, JsonValue declined) {
+    return JsonValue::Object()
+        .set("subjectRef", JsonValue(SubjectRef("001")))
+        .set("icfVersion", JsonValue(version))
+        .set("consentTime", JsonValue("2026-10-20T09:00:00Z"))
+        .set("scopesGranted", std::move(granted))
+        .set("scopesDeclined", std::move(declined))
+        .set("witness", JsonValue("Nurse Ben Example"))
+        .set("signature", Signature("Dr Ada Site"));
+  };
+  uint64_t size = api.LedgerSize();
+  struct Case {
+    JsonValue body;
+    std::string code;
+    std::string field;
+  };
+  std::vector<Case> cases = {
+      {consent("9.9", Strings({"core"}), Strings({"substudy_pk"})), "trial.unknown_icf_version",
+       "icfVersion"},
+      {consent("1.0", Strings({"substudy_pk"}), Strings({"core"})), "trial.core_declined",
+       "scopesGranted"},
+      {consent("1.0", Strings({"core", "samples"}), Strings({"substudy_pk"})),
+       "trial.unknown_scope", "scopesGranted"},
+  };
+  for (const Case& k : cases) {
+    Reply refused = api.Post("s1", base + "/consents", k.body);
+    BOOST_TEST_CONTEXT(k.code) {
+      BOOST_TEST(refused.status == 422);
+      BOOST_TEST(TrialApi::ErrorCode(refused) == k.code);
+      BOOST_TEST(TrialApi::ErrorField(refused) == k.field);
+    }
+  }
+  BOOST_TEST(api.LedgerSize() == size);
+  r = api.Post("s1", base + "/consents",
+               consent("1.0", Strings({"core"}), Strings({"substudy_pk"})));
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  BOOST_TEST(TrialApi::Body(r).find("kind")->as_string() == "trial.consent");
+
+  // A dataset upload names no subjects: a trial with consent forms refuses it.
+  size = api.LedgerSize();
+  Reply upload = api.Submit(ReadFile(kStudy + "dm.csv"));
+  BOOST_TEST(upload.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(upload) == "trial.no_consent");
+  BOOST_TEST(api.LedgerSize() == size);
+
+  auto withdraw = JsonValue::Object()
+                      .set("subjectRef", JsonValue(SubjectRef("001")))
+                      .set("withdrawalTime", JsonValue("2026-11-21T08:00:00Z"))
+                      .set("dataChoice", JsonValue("redact"))
+                      .set("signature", Signature("Dr Ada Site"));
+  r = api.Post("s1", base + "/withdrawals", withdraw);
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  r = api.Post("s1", base + "/withdrawals", withdraw);
+  BOOST_TEST(r.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(r) == "trial.already_withdrawn");
+  r = api.Post("s1", base + "/consents",
+               consent("1.0", Strings({"core"}), Strings({"substudy_pk"})));
+  BOOST_TEST(TrialApi::ErrorCode(r) == "trial.withdrawn");
+  // Nothing of the subject was submitted, so there is nothing to redact.
+  r = api.Post("sp", base + "/withdrawals/honour",
+               JsonValue::Object().set("signature", Signature("Dr Sam Sponsor", "responsibility")));
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(TrialApi::Body(r).find("redacted")->as_int() == 0);
+  // Only the sponsor honours withdrawals; a site is refused by role.
+  r = api.Post("s1", base + "/withdrawals/honour",
+               JsonValue::Object().set("signature", Signature("Dr Ada Site")));
+  BOOST_TEST(r.status == 403);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -108,6 +108,63 @@ struct KitRecord {
   std::vector<uint64_t> history;  // ledger indices of every kit.* event that touched it
 };
 
+// One trial.consent_form: an informed consent form version (docs/consent.md).
+struct ConsentFormRecord {
+  std::string version;
+  uint64_t index = 0;
+  int64_t time = 0;
+  std::string document_hash;
+  std::string country;
+  std::string language;
+  std::string ethics_ref;
+  std::string approved;   // YYYY-MM-DD
+  std::string effective;  // YYYY-MM-DD
+  bool mandatory = false;
+  std::string scopes_json;  // {"core":["DM",..],..}, RFC 8785 canonical
+  std::string signer_name;
+  std::string meaning;
+};
+
+// One trial.consent.
+struct ConsentRecord {
+  std::string subject_ref;
+  uint64_t index = 0;
+  int64_t time = 0;          // the event's time
+  int64_t consent_time = 0;  // when the participant consented
+  std::string version;
+  std::vector<std::string> granted;
+  std::vector<std::string> declined;
+  std::string site;
+  std::string signer_name;
+  std::string meaning;
+  std::string witness;         // "" unless given
+  std::string representative;  // "" unless given
+};
+
+// A leaf of one subject, as trial.submit named it.
+struct SubjectLeaf {
+  std::string domain;
+  std::string leaf;
+  uint64_t index = 0;
+  bool redacted = false;
+};
+
+// One trial.withdraw, with the subject's leaves and how many of them are redacted.
+struct WithdrawalRecord {
+  std::string subject_ref;
+  uint64_t index = 0;
+  int64_t time = 0;
+  int64_t withdrawal_time = 0;
+  std::string data_choice;  // retain, redact
+  std::string site;
+  std::string signer_name;
+  std::string meaning;
+  std::vector<SubjectLeaf> leaves;  // submitted before the withdrawal, ledger order
+  size_t redacted = 0;
+  // A `redact` choice is carried out when every leaf of the subject is redacted.
+  bool redaction_done() const { return data_choice == "redact" && redacted == leaves.size(); }
+};
+
 // How many leaves of a trial domain are current, and how many of those are redacted.
 struct LeafCounts {
   size_t current = 0;
@@ -147,6 +204,12 @@ class TrialView {
   [[nodiscard]] Result<std::vector<RedactionRecord>> Redactions(std::string_view trial_id,
                                                                 std::string_view domain);
   [[nodiscard]] Result<std::optional<KitRecord>> Kit(std::string_view kit_id);
+  // Consent forms in ledger order.
+  [[nodiscard]] Result<std::vector<ConsentFormRecord>> ConsentForms(std::string_view trial_id);
+  // Consents in ledger order.
+  [[nodiscard]] Result<std::vector<ConsentRecord>> Consents(std::string_view trial_id);
+  // Withdrawals in ledger order, each with the subject's leaves.
+  [[nodiscard]] Result<std::vector<WithdrawalRecord>> Withdrawals(std::string_view trial_id);
 
  private:
   struct Impl;

@@ -101,6 +101,37 @@ class TrialWorkflow {
   // another thread submits, it would discard that thread's staged rows.
   [[nodiscard]] Result<ReconcileResult> Reconcile();
 
+  // The salted subject reference of a USUBJID, as the site enrolled it. When set,
+  // SubmitDataset names each record's subject (`subjectRef`), which a trial with consent
+  // forms requires (docs/consent.md). The USUBJID is the second component of the record key.
+  void SetSubjectRefs(std::function<std::string(std::string_view usubjid)> subject_ref) {
+    subject_ref_ = std::move(subject_ref);
+  }
+
+  // trial.consent_form for the ICF document's bytes (its SHA-256 goes on the ledger).
+  // `scopes` is {"core": [domains], "<scope>": [domains], ...}; dates are YYYY-MM-DD.
+  struct ConsentForm {
+    std::string version;
+    std::string country;   // ISO 3166-1 alpha-2, e.g. DE
+    std::string language;  // ISO 639, e.g. de
+    std::string ethics_ref;
+    std::string approved;
+    std::string effective;
+    bool mandatory = false;
+    JsonValue scopes;
+  };
+  [[nodiscard]] Result<uint64_t> RecordConsentForm(const TrialSigner& sponsor,
+                                                   std::string_view trial_id,
+                                                   std::string_view document,
+                                                   const ConsentForm& form);
+
+  // Carries out every withdrawal whose participant chose `redact`: each leaf the subject's
+  // records carried that is not redacted yet gets a trial.redact signed by the sponsor and
+  // its record and salt are deleted from the store (RedactLeaf). Returns the number of
+  // leaves redacted now. Run by the sponsor (`pedigree trial honour-withdrawals`, the demo).
+  [[nodiscard]] Result<uint64_t> HonourWithdrawals(const TrialSigner& sponsor,
+                                                   std::string_view trial_id);
+
   // Test hook: called with the index of each trial.submit the ledger acknowledged, before
   // the store confirms it (the crash window Reconcile closes).
   void SetAfterSubmitHookForTesting(std::function<void(uint64_t index)> hook) {
@@ -155,6 +186,7 @@ class TrialWorkflow {
   SupplyNode& node_;
   SponsorStore* store_;
   std::function<void(uint64_t)> after_submit_hook_;
+  std::function<std::string(std::string_view)> subject_ref_;
 };
 
 }  // namespace pedigree::services
