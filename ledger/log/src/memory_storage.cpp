@@ -34,6 +34,11 @@ Status MemoryStorage::Append(uint64_t first_index, std::span<const std::string> 
     fail_next_append_ = false;
     return Fail("storage.io", "injected failure of Append");
   }
+  if (first_index < entries_.size()) {
+    return Fail("storage.append_conflict", "append at index " + std::to_string(first_index) +
+                                               ", but the log already holds " +
+                                               std::to_string(entries_.size()) + " entries");
+  }
   if (first_index != entries_.size()) {
     return Fail("storage.append_gap", "append at index " + std::to_string(first_index) +
                                           ", stored size is " + std::to_string(entries_.size()));

@@ -43,7 +43,9 @@ class LogStorage : public HashReader {
   // atomically and durably: the call returns only after the commit is on disk.
   // `within` is called inside the same transaction after the log rows are written and
   // before commit, so a caller can write derived rows; if it fails, nothing is written
-  // and its error is returned. Requires first_index == Size() (storage.append_gap).
+  // and its error is returned. Requires first_index == Size(): storage.append_gap when
+  // it is larger, storage.append_conflict when smaller (the indices are taken, e.g. by
+  // another writer on a shared database; checked inside the transaction).
   virtual Status Append(uint64_t first_index, std::span<const std::string> entries,
                         std::span<const std::string> idempotency_keys,
                         std::span<const StoredHash> hashes,
