@@ -10,6 +10,7 @@
 
 #include "common/pg_cluster.h"
 #include "common/temp_dir.h"
+#include "pedigree/log/sequencer.h"
 #include "storage_testing.h"
 
 using namespace pedigree;
@@ -343,6 +344,45 @@ BOOST_AUTO_TEST_CASE(postgres_disk_full_is_storage_full_and_keeps_nothing) {
   BOOST_TEST(storage->ReadEntry(3).error().code() == "storage.not_found");
   BOOST_REQUIRE(AppendRange(*storage, range, 2).has_value());
   CheckAgainstReference(*storage, 5);
+}
+
+// The Sequencer on PostgreSQL: batches commit, a validator's refusal inside the
+// transaction takes no index, idempotency keys survive a restart, and the tree resumes.
+BOOST_AUTO_TEST_CASE(postgres_sequencer_sequences_refuses_and_resumes) {
+  const std::string uri = PgCluster::Shared().NewDatabase();
+  Hash root;
+  {
+    auto storage = OpenPg(uri);
+    SequencerOptions options;
+    options.validator = [](uint64_t, std::string_view entry) -> Status {
+      if (entry == "refused") return Fail("test.refused", "refused by the rules");
+      return Ok();
+    };
+    auto sequencer = Sequencer::Start(*storage, options).value();
+    std::vector<std::future<Result<uint64_t>>> futures;
+    for (int i = 0; i < 300; ++i) {
+      futures.push_back(sequencer->Submit(i == 150 ? "refused" : EntryText(i < 150 ? i : i - 1),
+                                          "k" + std::to_string(i)));
+    }
+    for (int i = 0; i < 300; ++i) {
+      auto r = futures[i].get();
+      if (i == 150) {
+        BOOST_TEST(r.error().code() == "test.refused");
+      } else {
+        BOOST_TEST(r.value() == static_cast<uint64_t>(i < 150 ? i : i - 1));
+      }
+    }
+    sequencer->Stop();
+    BOOST_TEST(storage->Size().value() == 299u);
+    root = sequencer->root();
+  }
+  auto storage = OpenPg(uri);
+  auto sequencer = Sequencer::Start(*storage, SequencerOptions{}).value();
+  BOOST_TEST(sequencer->root() == root);
+  BOOST_TEST(sequencer->Append("again", "k7").value() == 7u);  // the key's original index
+  BOOST_TEST(sequencer->Append(EntryText(299), "k300").value() == 299u);
+  sequencer->Stop();
+  CheckAgainstReference(*storage, 300);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -67,6 +67,10 @@ inline void StorageContract(LogStorage& storage) {
   BOOST_TEST(storage.ReadEntries(1000, 1101).error().code() == "storage.not_found");
   BOOST_TEST(storage.FindIdempotencyKey("key-300").value().value() == 300u);
   BOOST_TEST(!storage.FindIdempotencyKey("key-x").value().has_value());
+  const std::vector<std::string_view> lookup = {"key-300", "key-x", "key-0", "key-1099"};
+  BOOST_TEST(storage.FindIdempotencyKeys(lookup).value() ==
+             (std::vector<std::optional<uint64_t>>{300, std::nullopt, 0, 1099}));
+  BOOST_TEST(storage.FindIdempotencyKeys({}).value().empty());
   // An append that does not start at the end is refused.
   std::vector<std::string> one = {"x"};
   BOOST_TEST(storage.Append(5, one, {}, {}).error().code() == "storage.append_conflict");

@@ -7,6 +7,17 @@ namespace pedigree::log {
 
 LogStorage::~LogStorage() = default;
 
+Result<std::vector<std::optional<uint64_t>>> LogStorage::FindIdempotencyKeys(
+    std::span<const std::string_view> keys) {
+  std::vector<std::optional<uint64_t>> out;
+  out.reserve(keys.size());
+  for (std::string_view key : keys) {
+    PEDIGREE_ASSIGN(found, FindIdempotencyKey(key));
+    out.push_back(*found);
+  }
+  return out;
+}
+
 namespace {
 std::unexpected<Error> NotFound(const std::string& what) { return Fail("storage.not_found", what); }
 }  // namespace

@@ -11,6 +11,7 @@ constexpr Oid kInt8Oid = 20;
 constexpr Oid kInt2Oid = 21;
 constexpr Oid kInt4Oid = 23;
 constexpr Oid kTextOid = 25;
+constexpr Oid kTextArrayOid = 1009;
 
 using ResultPtr = std::unique_ptr<PGresult, ResultDeleter>;
 
@@ -89,6 +90,24 @@ Params& Params::Bytes(std::span<const uint8_t> v) {
 }
 
 Params& Params::Text(std::string_view v) { return Add(kTextOid, v.data(), v.size()); }
+
+// The binary array format (array_send): dimensions, null flag, element type, then per
+// dimension its length and lower bound, then each element as a length and its bytes.
+Params& Params::TextArray(std::span<const std::string_view> v) {
+  std::string& b = buffers_.emplace_back();
+  PutBigEndian<int32_t>(b, v.empty() ? 0 : 1);
+  PutBigEndian<int32_t>(b, 0);
+  PutBigEndian<int32_t>(b, static_cast<int32_t>(kTextOid));
+  if (!v.empty()) {
+    PutBigEndian<int32_t>(b, static_cast<int32_t>(v.size()));
+    PutBigEndian<int32_t>(b, 1);
+  }
+  for (std::string_view s : v) {
+    PutBigEndian<int32_t>(b, static_cast<int32_t>(s.size()));
+    b.append(s);
+  }
+  return Add(kTextArrayOid, b.data(), b.size());
+}
 
 Result<int64_t> Rows::Int(int row, int col) const {
   PGresult* r = r_.get();

@@ -95,6 +95,7 @@ constexpr const char* kSelectHashesEnd =
     "SELECT coalesce(max(idx) + 1, 0) FROM hashes WHERE level = $1";
 constexpr const char* kCountHashesFrom = "SELECT count(*) FROM hashes WHERE level >= $1";
 constexpr const char* kSelectKey = "SELECT idx FROM idempotency WHERE key = $1";
+constexpr const char* kSelectKeys = "SELECT key, idx FROM idempotency WHERE key = ANY($1)";
 constexpr const char* kInsertCheckpoint =
     "INSERT INTO checkpoints(size, root, note) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING";
 constexpr const char* kSelectCheckpoint =
@@ -362,6 +363,23 @@ Result<std::optional<uint64_t>> PostgresStorage::FindIdempotencyKey(std::string_
   if (rows->size() == 0) return std::optional<uint64_t>();
   PEDIGREE_ASSIGN(idx, rows->Int(0, 0));
   return std::optional<uint64_t>(static_cast<uint64_t>(*idx));
+}
+
+Result<std::vector<std::optional<uint64_t>>> PostgresStorage::FindIdempotencyKeys(
+    std::span<const std::string_view> keys) {
+  std::lock_guard lock(mu_);
+  std::vector<std::optional<uint64_t>> out(keys.size());
+  if (keys.empty()) return out;
+  PEDIGREE_ASSIGN(rows, db_.Exec(kSelectKeys, pg::Params().TextArray(keys)));
+  std::unordered_map<std::string, uint64_t> stored;
+  for (int r = 0; r < rows->size(); ++r) {
+    PEDIGREE_ASSIGN(idx, rows->Int(r, 1));
+    stored.emplace(rows->Text(r, 0), static_cast<uint64_t>(*idx));
+  }
+  for (size_t i = 0; i < keys.size(); ++i) {
+    if (auto it = stored.find(std::string(keys[i])); it != stored.end()) out[i] = it->second;
+  }
+  return out;
 }
 
 Status PostgresStorage::StoreCheckpoint(const StoredCheckpoint& checkpoint) {

@@ -40,10 +40,11 @@ class Params {
   Params(const Params&) = delete;
   Params& operator=(const Params&) = delete;
 
-  Params& Int(int64_t v);                     // int8
-  Params& Int16(int16_t v);                   // int2
-  Params& Bytes(std::span<const uint8_t> v);  // bytea
-  Params& Text(std::string_view v);           // text (UTF-8, no NUL)
+  Params& Int(int64_t v);                                  // int8
+  Params& Int16(int16_t v);                                // int2
+  Params& Bytes(std::span<const uint8_t> v);               // bytea
+  Params& Text(std::string_view v);                        // text (UTF-8, no NUL)
+  Params& TextArray(std::span<const std::string_view> v);  // text[] (copied)
 
   int size() const { return static_cast<int>(types_.size()); }
   const Oid* types() const { return types_.data(); }
@@ -59,6 +60,7 @@ class Params {
   std::vector<int> lengths_;
   std::vector<int> formats_;
   std::deque<std::array<char, 8>> numbers_;  // integers in network order; stable addresses
+  std::deque<std::string> buffers_;          // encoded arrays; stable addresses
 };
 
 // The rows of a successful statement, binary format. Columns are 0-based.

@@ -46,6 +46,9 @@ class PostgresStorage final : public LogStorage {
   Result<std::string> ReadEntry(uint64_t index) override;
   Result<std::vector<std::string>> ReadEntries(uint64_t begin, uint64_t end) override;
   Result<std::optional<uint64_t>> FindIdempotencyKey(std::string_view key) override;
+  // One query (key = ANY($1)) for the whole batch.
+  Result<std::vector<std::optional<uint64_t>>> FindIdempotencyKeys(
+      std::span<const std::string_view> keys) override;
   Status StoreCheckpoint(const StoredCheckpoint& checkpoint) override;
   Result<std::optional<StoredCheckpoint>> LatestCheckpoint() override;
   Result<std::optional<StoredCheckpoint>> CheckpointAt(uint64_t size) override;

@@ -56,6 +56,10 @@ class LogStorage : public HashReader {
   // Entries [begin, end); storage.not_found unless begin <= end <= Size().
   virtual Result<std::vector<std::string>> ReadEntries(uint64_t begin, uint64_t end) = 0;
   virtual Result<std::optional<uint64_t>> FindIdempotencyKey(std::string_view key) = 0;
+  // FindIdempotencyKey for each of `keys` (non-empty), in order. The default asks one at
+  // a time; a backend across a network answers in one round trip.
+  virtual Result<std::vector<std::optional<uint64_t>>> FindIdempotencyKeys(
+      std::span<const std::string_view> keys);
 
   // Stores a checkpoint; storing the same (size, root) again is a no-op. Refuses
   // (storage.checkpoint_conflict) a second checkpoint of the same size with another root.
