@@ -1,7 +1,10 @@
 // Verifiable log benchmark: append throughput through the Sequencer into SqliteStorage
 // at 10 k and at the final size, proof generation + verification time at the final size,
-// and storage bytes per entry.
+// and storage bytes per entry; then, when PEDIGREE_BENCH_PG names a PostgreSQL database
+// (bench/run.sh starts a throwaway cluster and sets it), the same appends through the
+// Sequencer into PostgresStorage, beside the SQLite rate of the same run.
 // Usage: bench_log [--entries N (default 1000000)] [--entry-bytes B] [--keys 0|1]
+//                  [--pg-entries N (default 100000)]
 #include <sqlite3.h>
 
 #include <chrono>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "pedigree/log/merkle.h"
+#include "pedigree/log/postgres_storage.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/log/sequencer.h"
 #include "pedigree/log/sqlite_storage.h"
@@ -38,14 +42,48 @@ std::string MakeEntry(uint64_t i, size_t bytes) {
   return e;
 }
 
+// Appends `count` entries through a Sequencer into `storage` (32 k in flight, as above)
+// and returns the rate over the whole run in entries/s.
+double SequencedAppendRate(LogStorage& storage, uint64_t count, size_t entry_bytes, bool keys) {
+  SequencerOptions options;
+  options.verifier = [](std::string_view) { return Ok(); };
+  auto started = Sequencer::Start(storage, options);
+  if (!started) {
+    std::fprintf(stderr, "start: %s\n", started.error().ToString().c_str());
+    std::exit(1);
+  }
+  std::deque<std::future<Result<uint64_t>>> inflight;
+  auto resolve_one = [&] {
+    auto r = inflight.front().get();
+    inflight.pop_front();
+    if (!r) {
+      std::fprintf(stderr, "append: %s\n", r.error().ToString().c_str());
+      std::exit(1);
+    }
+  };
+  const auto t0 = Clock::now();
+  for (uint64_t i = 0; i < count; ++i) {
+    inflight.push_back((*started)->Submit(MakeEntry(i, entry_bytes),
+                                          keys ? "cmd-" + std::to_string(i) : std::string()));
+    if (inflight.size() >= 32768) resolve_one();
+  }
+  while (!inflight.empty()) resolve_one();
+  const double rate = static_cast<double>(count) / Seconds(t0, Clock::now());
+  (*started)->Stop();
+  return rate;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   uint64_t total = 1'000'000;
   size_t entry_bytes = 300;
   bool keys = true;
+  uint64_t pg_total = 100'000;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--entries") == 0) total = std::strtoull(argv[i + 1], nullptr, 10);
+    if (std::strcmp(argv[i], "--pg-entries") == 0)
+      pg_total = std::strtoull(argv[i + 1], nullptr, 10);
     if (std::strcmp(argv[i], "--keys") == 0) keys = std::strcmp(argv[i + 1], "0") != 0;
     if (std::strcmp(argv[i], "--entry-bytes") == 0)
       entry_bytes = std::strtoull(argv[i + 1], nullptr, 10);
@@ -198,5 +236,24 @@ int main(int argc, char** argv) {
       static_cast<double>(bytes) / static_cast<double>(n), entry_bytes);
   opened->reset();
   std::filesystem::remove_all(dir);
+
+  // PostgreSQL on the same machine (it shares the cores with this process).
+  const char* pg = std::getenv("PEDIGREE_BENCH_PG");
+  if (!pg || !*pg) {
+    std::printf(
+        "PostgreSQL append rate: skipped (PEDIGREE_BENCH_PG unset; bench/run.sh starts a "
+        "throwaway cluster)\n");
+    return 0;
+  }
+  auto pg_storage = PostgresStorage::Open(pg);
+  if (!pg_storage) {
+    std::fprintf(stderr, "open PostgreSQL: %s\n", pg_storage.error().ToString().c_str());
+    return 1;
+  }
+  const double pg_rate = SequencedAppendRate(**pg_storage, pg_total, entry_bytes, keys);
+  std::printf(
+      "PostgreSQL append rate, %llu entries (synchronous_commit=on, binary COPY): %.0f "
+      "entries/s (target n/a; reference SQLite whole run %.0f entries/s)\n",
+      static_cast<unsigned long long>(pg_total), pg_rate, rate_all);
   return 0;
 }

@@ -5,6 +5,15 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${1:-$root/build}
 "$root/scripts/build.sh" "$build" >/dev/null
+# A throwaway PostgreSQL cluster (Unix socket only, fsync on) for the PostgreSQL figures
+# of bench_log; stopped and deleted on exit (and by its watchdog if this script dies).
+if pg_dir=$("$root/tests/common/pg_cluster.sh" start --fsync on --watch $$); then
+  trap '"$root/tests/common/pg_cluster.sh" stop "$pg_dir"' EXIT
+  psql -q "postgresql:///postgres?host=$pg_dir&user=pedigree" -c "CREATE DATABASE bench"
+  export PEDIGREE_BENCH_PG="postgresql:///bench?host=$pg_dir&user=pedigree"
+else
+  echo "no PostgreSQL cluster: the PostgreSQL figures are skipped" >&2
+fi
 echo "# pedigree benchmarks — $(date -u +%F) — $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 for b in "$build"/bench/bench_*; do
   [ -x "$b" ] || continue

@@ -2,45 +2,31 @@
 
 #include <sqlite3.h>
 
+#include <boost/test/data/monomorphic.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <random>
 
+#include "common/pg_cluster.h"
 #include "common/temp_dir.h"
 #include "merkle_testing.h"
 #include "pedigree/log/compact_range.h"
 #include "pedigree/log/merkle.h"
+#include "pedigree/log/postgres_storage.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/log/sql.h"
 #include "pedigree/log/sqlite_storage.h"
 #include "pedigree/log/tiles.h"
+#include "storage_testing.h"
 
 using namespace pedigree;
 using namespace pedigree::log;
-using pedigree::log::testing::ReferenceTree;
-
+using namespace pedigree::log::testing;
+using pedigree::testing::PgCluster;
 using pedigree::testing::TempDir;
 
 namespace {
-
-std::string EntryText(uint64_t i) { return "entry-" + std::to_string(i); }
-
-// Appends entries [size, size+count) in one Append call, keyed "key-<i>".
-Status AppendRange(LogStorage& storage, CompactRange& range, uint64_t count,
-                   const std::function<Status()>& within = {}) {
-  std::vector<std::string> entries, keys;
-  std::vector<StoredHash> hashes;
-  const uint64_t first = range.size();
-  CompactRange next = range;
-  for (uint64_t i = first; i < first + count; ++i) {
-    entries.push_back(EntryText(i));
-    keys.push_back("key-" + std::to_string(i));
-    next.Append(LeafHash(AsBytes(entries.back())), &hashes);
-  }
-  auto st = storage.Append(first, entries, keys, hashes, within);
-  if (st) range = next;
-  return st;
-}
 
 std::unique_ptr<SqliteStorage> OpenSqlite(const std::string& path, bool create = true,
                                           size_t cache = 4096) {
@@ -57,82 +43,84 @@ std::string ExecError(sqlite3* db, const std::string& sql) {
   return msg;
 }
 
-// Checks every stored hash, root and proof of `storage` against the RFC definitions.
-void CheckAgainstReference(LogStorage& storage, uint64_t size) {
-  std::vector<Hash> leaves;
-  for (uint64_t i = 0; i < size; ++i) leaves.push_back(LeafHash(AsBytes(EntryText(i))));
-  ReferenceTree reference(leaves);
-  BOOST_REQUIRE(TreeRoot(size, storage).value() == reference.Mth(0, size));
-  for (uint64_t n : {uint64_t{1}, size / 3 + 1, size / 2 + 1, size - 1, size}) {
-    if (n == 0 || n > size) continue;
-    for (uint64_t i = 0; i < n; i += 1 + n / 40) {
-      BOOST_REQUIRE(InclusionProof(i, n, storage).value() == reference.Path(i, 0, n));
-    }
-    BOOST_REQUIRE(ConsistencyProof(n, size, storage).value() == reference.Proof(n, size));
+// One backend under test: a fresh, empty store of that kind, which Open (again) returns
+// with everything committed so far ("memory" forgets, so it is not durable).
+class Backend {
+ public:
+  explicit Backend(const std::string& name) : name_(name) {
+    if (name == "postgres") conninfo_ = PgCluster::Shared().NewDatabase();
   }
-}
+  bool durable() const { return name_ != "memory"; }
+  std::unique_ptr<LogStorage> Open() {
+    if (name_ == "memory") return std::make_unique<MemoryStorage>();
+    if (name_ == "sqlite") return OpenSqlite(dir_.file("log.db"));
+    auto s = PostgresStorage::Open(conninfo_);
+    BOOST_REQUIRE_MESSAGE(s.has_value(), (s ? "" : s.error().ToString()));
+    return std::move(*s);
+  }
 
-void StorageContract(LogStorage& storage) {
-  CompactRange range;
-  BOOST_TEST(storage.Size().value() == 0u);
-  BOOST_TEST(TreeRoot(0, storage).value() == EmptyRoot());
-  // Batches that straddle tile boundaries: 1, 255, 1, 300, ... up to 1100 entries.
-  for (uint64_t count : {1, 255, 1, 300, 243, 300}) {
-    BOOST_REQUIRE(AppendRange(storage, range, count).has_value());
-  }
-  BOOST_TEST(storage.Size().value() == 1100u);
-  CheckAgainstReference(storage, 1100);
-  BOOST_TEST(storage.ReadEntry(7).value() == "entry-7");
-  BOOST_TEST(storage.ReadEntry(1100).error().code() == "storage.not_found");
-  auto some = storage.ReadEntries(254, 258).value();
-  BOOST_TEST(some ==
-             (std::vector<std::string>{"entry-254", "entry-255", "entry-256", "entry-257"}));
-  BOOST_TEST(storage.ReadEntries(1000, 1101).error().code() == "storage.not_found");
-  BOOST_TEST(storage.FindIdempotencyKey("key-300").value().value() == 300u);
-  BOOST_TEST(!storage.FindIdempotencyKey("key-x").value().has_value());
-  // An append that does not start at the end is refused.
-  std::vector<std::string> one = {"x"};
-  BOOST_TEST(storage.Append(5, one, {}, {}).error().code() == "storage.append_gap");
-  // A failing `within` writes nothing.
-  auto failed = AppendRange(storage, range, 3, [] { return Status(Fail("test.refused", "no")); });
-  BOOST_TEST(failed.error().code() == "test.refused");
-  BOOST_TEST(storage.Size().value() == 1100u);
-  BOOST_TEST(!storage.FindIdempotencyKey("key-1100").value().has_value());
-  BOOST_TEST(storage.ReadHash(0, 1100).error().code() == "storage.not_found");
-  // Checkpoints: same root again is fine, another root for the same size is refused.
-  const Hash root = range.Root();
-  BOOST_TEST(!storage.LatestCheckpoint().value().has_value());
-  BOOST_REQUIRE(storage.StoreCheckpoint({1100, root, "note"}).has_value());
-  BOOST_REQUIRE(storage.StoreCheckpoint({1100, root, "note"}).has_value());
-  BOOST_REQUIRE(storage.StoreCheckpoint({3, TreeRoot(3, storage).value(), "n3"}).has_value());
-  Hash other = root;
-  other[0] ^= 1;
-  BOOST_TEST(storage.StoreCheckpoint({1100, other, "x"}).error().code() ==
-             "storage.checkpoint_conflict");
-  BOOST_TEST(storage.LatestCheckpoint().value()->size == 1100u);
-  BOOST_TEST(storage.CheckpointAt(3).value()->note == "n3");
-  BOOST_TEST(!storage.CheckpointAt(4).value().has_value());
-  BOOST_TEST(storage.CheckpointSizes().value() == (std::vector<uint64_t>{3, 1100}));
-  // Meta.
-  BOOST_TEST(storage.GetMeta("origin").error().code() == "storage.not_found");
-  BOOST_REQUIRE(storage.SetMeta("origin", "example.org/log").has_value());
-  BOOST_REQUIRE(storage.SetMeta("origin", "example.org/log2").has_value());
-  BOOST_TEST(storage.GetMeta("origin").value() == "example.org/log2");
-}
+ private:
+  std::string name_;
+  TempDir dir_;
+  std::string conninfo_;
+};
+
+const std::vector<std::string> kBackends = {"memory", "sqlite", "postgres"};
+const std::vector<std::string> kDurableBackends = {"sqlite", "postgres"};
 
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(storage)
 
-BOOST_AUTO_TEST_CASE(memory_storage_meets_the_storage_contract) {
-  MemoryStorage storage;
-  StorageContract(storage);
+// The same contract on every backend (PostgreSQL on a throwaway cluster,
+// tests/common/pg_cluster.sh).
+BOOST_DATA_TEST_CASE(every_backend_meets_the_storage_contract,
+                     boost::unit_test::data::make(kBackends), backend_name) {
+  Backend backend(backend_name);
+  auto storage = backend.Open();
+  StorageContract(*storage);
 }
 
-BOOST_AUTO_TEST_CASE(sqlite_storage_meets_the_storage_contract) {
-  TempDir dir;
-  auto storage = OpenSqlite(dir.file("log.db"));
-  StorageContract(*storage);
+BOOST_DATA_TEST_CASE(every_durable_backend_reopens_with_the_same_tree,
+                     boost::unit_test::data::make(kDurableBackends), backend_name) {
+  Backend backend(backend_name);
+  Hash root;
+  {
+    auto storage = backend.Open();
+    CompactRange range;
+    BOOST_REQUIRE(AppendRange(*storage, range, 517).has_value());
+    BOOST_REQUIRE(storage->StoreCheckpoint({517, range.Root(), "n"}).has_value());
+    BOOST_REQUIRE(storage->SetMeta("origin", "example.org/log").has_value());
+    root = range.Root();
+    // A failed append (gap) leaves nothing behind for the reopen to trip on.
+    std::vector<std::string> one = {"x"};
+    BOOST_TEST(storage->Append(900, one, {}, {}).error().code() == "storage.append_gap");
+  }
+  auto storage = backend.Open();
+  BOOST_TEST(storage->Size().value() == 517u);
+  BOOST_TEST(TreeRoot(517, *storage).value() == root);
+  BOOST_TEST(storage->LatestCheckpoint().value()->root == root);
+  BOOST_TEST(storage->GetMeta("origin").value() == "example.org/log");
+  BOOST_TEST(storage->FindIdempotencyKey("key-516").value().value() == 516u);
+  auto range = CompactRange::FromStorage(517, *storage).value();
+  BOOST_TEST(range.Root() == root);
+  BOOST_REQUIRE(AppendRange(*storage, range, 300).has_value());
+  CheckAgainstReference(*storage, 817);
+}
+
+// Hashes must continue each level where the stored tree ends, on every backend.
+BOOST_DATA_TEST_CASE(every_backend_refuses_hashes_out_of_order,
+                     boost::unit_test::data::make(kBackends), backend_name) {
+  Backend backend(backend_name);
+  auto storage = backend.Open();
+  CompactRange range;
+  BOOST_REQUIRE(AppendRange(*storage, range, 4).has_value());
+  std::vector<std::string> one = {"entry-4"};
+  std::vector<StoredHash> skipped = {{0, 5, LeafHash(AsBytes(one[0]))}};
+  BOOST_TEST(storage->Append(4, one, {}, skipped).error().code() == "storage.hash_order");
+  BOOST_TEST(storage->Size().value() == 4u);
+  BOOST_REQUIRE(AppendRange(*storage, range, 3).has_value());
+  CheckAgainstReference(*storage, 7);
 }
 
 BOOST_AUTO_TEST_CASE(sqlite_storage_without_tile_cache_reads_tiles_from_disk) {
@@ -191,27 +179,6 @@ BOOST_AUTO_TEST_CASE(update_and_delete_of_log_rows_are_refused_by_triggers) {
     BOOST_TEST_CONTEXT(sql) { BOOST_TEST(ExecError(db, sql) == message); }
   }
   CheckAgainstReference(*storage, 300);
-}
-
-BOOST_AUTO_TEST_CASE(sqlite_storage_survives_reopen_with_the_same_tree) {
-  TempDir dir;
-  Hash root;
-  {
-    auto storage = OpenSqlite(dir.file("log.db"));
-    CompactRange range;
-    BOOST_REQUIRE(AppendRange(*storage, range, 517).has_value());
-    root = range.Root();
-    // A failed append (gap) leaves nothing behind for the reopen to trip on.
-    std::vector<std::string> one = {"x"};
-    BOOST_TEST(!storage->Append(900, one, {}, {}).has_value());
-  }
-  auto storage = OpenSqlite(dir.file("log.db"), false);
-  BOOST_TEST(storage->Size().value() == 517u);
-  BOOST_TEST(TreeRoot(517, *storage).value() == root);
-  auto range = CompactRange::FromStorage(517, *storage).value();
-  BOOST_TEST(range.Root() == root);
-  BOOST_REQUIRE(AppendRange(*storage, range, 300).has_value());
-  CheckAgainstReference(*storage, 817);
 }
 
 BOOST_AUTO_TEST_CASE(sqlite_open_detects_tiles_that_do_not_cover_the_entries) {

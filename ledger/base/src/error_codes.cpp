@@ -548,6 +548,10 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "a registry row or the authority key does not match its MAC: the database was edited "
      "behind the log"},
 
+    {"storage.append_conflict", 503,
+     "the indices of an append are already taken: another writer (a second sequencer on one "
+     "database) appended first; nothing of this append was kept",
+     "Retry: the entry was not recorded."},
     {"storage.append_gap", 500, "an append does not start at the stored log size"},
     {"storage.checkpoint_conflict", 500,
      "a checkpoint conflicts with the stored checkpoint of the same size"},
@@ -566,6 +570,10 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "Open the ledger once for writing (restart `pedigree serve`), then read again."},
     {"storage.schema_version", 500, "the database schema is newer than this program"},
     {"storage.sqlite", 500, "the token database failed"},
+    {"storage.unavailable", 503,
+     "the database server (PostgreSQL) cannot be reached or closed the connection; the message "
+     "names it",
+     "Retry later; the operator checks that the named database server is running."},
 
     {"tile.entry_too_long", 500,
      "an entry is longer than 65535 bytes and does not fit an entry bundle"},

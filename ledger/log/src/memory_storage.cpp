@@ -7,6 +7,17 @@ namespace pedigree::log {
 
 LogStorage::~LogStorage() = default;
 
+Result<std::vector<std::optional<uint64_t>>> LogStorage::FindIdempotencyKeys(
+    std::span<const std::string_view> keys) {
+  std::vector<std::optional<uint64_t>> out;
+  out.reserve(keys.size());
+  for (std::string_view key : keys) {
+    PEDIGREE_ASSIGN(found, FindIdempotencyKey(key));
+    out.push_back(*found);
+  }
+  return out;
+}
+
 namespace {
 std::unexpected<Error> NotFound(const std::string& what) { return Fail("storage.not_found", what); }
 }  // namespace
@@ -33,6 +44,11 @@ Status MemoryStorage::Append(uint64_t first_index, std::span<const std::string> 
   if (fail_next_append_) {
     fail_next_append_ = false;
     return Fail("storage.io", "injected failure of Append");
+  }
+  if (first_index < entries_.size()) {
+    return Fail("storage.append_conflict", "append at index " + std::to_string(first_index) +
+                                               ", but the log already holds " +
+                                               std::to_string(entries_.size()) + " entries");
   }
   if (first_index != entries_.size()) {
     return Fail("storage.append_gap", "append at index " + std::to_string(first_index) +

@@ -179,31 +179,39 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
   std::vector<std::optional<Result<uint64_t>>> results(count);
   std::vector<size_t> duplicate_of(count, SIZE_MAX);
   std::unordered_map<std::string_view, size_t> batch_keys;
-  std::vector<size_t> accepted;
-  accepted.reserve(count);
+  // The first submission of each key in the batch is looked up in storage, all in one
+  // call (one round trip on a networked backend); later ones share its outcome.
+  std::vector<size_t> looked_up;
+  std::vector<std::string_view> lookup_keys;
   for (size_t i = 0; i < count; ++i) {
     Item& item = *batch[i];
     if (!item.verdict) {
       results[i] = std::unexpected(item.verdict.error());
       continue;
     }
-    if (!item.key.empty()) {
-      if (auto it = batch_keys.find(item.key); it != batch_keys.end()) {
-        duplicate_of[i] = it->second;
-        continue;
-      }
-      auto found = storage_.FindIdempotencyKey(item.key);
-      if (!found) {
-        results[i] = std::unexpected(found.error());
-        continue;
-      }
-      if (*found) {
-        results[i] = **found;
-        continue;
-      }
-      batch_keys.emplace(item.key, i);
+    if (item.key.empty()) continue;
+    if (auto it = batch_keys.find(item.key); it != batch_keys.end()) {
+      duplicate_of[i] = it->second;
+      continue;
     }
-    accepted.push_back(i);
+    batch_keys.emplace(item.key, i);
+    looked_up.push_back(i);
+    lookup_keys.push_back(item.key);
+  }
+  if (!lookup_keys.empty()) {
+    auto found = storage_.FindIdempotencyKeys(lookup_keys);
+    for (size_t j = 0; j < looked_up.size(); ++j) {
+      if (!found) {
+        results[looked_up[j]] = std::unexpected(found.error());
+      } else if ((*found)[j]) {
+        results[looked_up[j]] = *(*found)[j];
+      }
+    }
+  }
+  std::vector<size_t> accepted;
+  accepted.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    if (!results[i] && duplicate_of[i] == SIZE_MAX) accepted.push_back(i);
   }
   if (options_.clock && !accepted.empty()) {
     // One reading per batch: the entries of a commit share its time. The leaf is hashed

@@ -327,6 +327,11 @@ Status SqliteStorage::Append(uint64_t first_index, std::span<const std::string> 
                              std::span<const StoredHash> hashes,
                              const std::function<Status()>& within) {
   std::lock_guard lock(db_mu_);
+  if (first_index < size_) {
+    return Fail("storage.append_conflict", "append at index " + std::to_string(first_index) +
+                                               ", but the log already holds " +
+                                               std::to_string(size_) + " entries");
+  }
   if (first_index != size_) {
     return Fail("storage.append_gap", "append at index " + std::to_string(first_index) +
                                           ", stored size is " + std::to_string(size_));

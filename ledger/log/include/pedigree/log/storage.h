@@ -43,7 +43,9 @@ class LogStorage : public HashReader {
   // atomically and durably: the call returns only after the commit is on disk.
   // `within` is called inside the same transaction after the log rows are written and
   // before commit, so a caller can write derived rows; if it fails, nothing is written
-  // and its error is returned. Requires first_index == Size() (storage.append_gap).
+  // and its error is returned. Requires first_index == Size(): storage.append_gap when
+  // it is larger, storage.append_conflict when smaller (the indices are taken, e.g. by
+  // another writer on a shared database; checked inside the transaction).
   virtual Status Append(uint64_t first_index, std::span<const std::string> entries,
                         std::span<const std::string> idempotency_keys,
                         std::span<const StoredHash> hashes,
@@ -54,6 +56,10 @@ class LogStorage : public HashReader {
   // Entries [begin, end); storage.not_found unless begin <= end <= Size().
   virtual Result<std::vector<std::string>> ReadEntries(uint64_t begin, uint64_t end) = 0;
   virtual Result<std::optional<uint64_t>> FindIdempotencyKey(std::string_view key) = 0;
+  // FindIdempotencyKey for each of `keys` (non-empty), in order. The default asks one at
+  // a time; a backend across a network answers in one round trip.
+  virtual Result<std::vector<std::optional<uint64_t>>> FindIdempotencyKeys(
+      std::span<const std::string_view> keys);
 
   // Stores a checkpoint; storing the same (size, root) again is a no-op. Refuses
   // (storage.checkpoint_conflict) a second checkpoint of the same size with another root.
