@@ -235,10 +235,23 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
     out << "pedigree 0.1.0\n";
     return 0;
   }
-  // Global remote options, anywhere on the line; the command parses the rest.
+  // Global remote options, anywhere on the line; the command parses the rest. A command
+  // that works on a local ledger only owns all its options (monitor has its own --timeout).
   std::vector<std::string> rest = args;
-  auto remote = TakeRemoteOptions(rest);
-  if (!remote) return PrintError(err, remote.error());
+  Result<std::optional<RemoteOptions>> remote = std::optional<RemoteOptions>();
+  if (const Command* local = FindCommand(commands, args, 0); local && !WorksRemotely(local->name)) {
+    for (const std::string& a : args) {
+      if (a == "--server" || a.rfind("--server=", 0) == 0) {
+        return PrintError(err, Error("cli.usage", "'" + local->name +
+                                                      "' works on a local ledger only; drop "
+                                                      "--server (and unset $PEDIGREE_SERVER)")
+                                   .at_field("server"));
+      }
+    }
+  } else {
+    remote = TakeRemoteOptions(rest);
+    if (!remote) return PrintError(err, remote.error());
+  }
   const Command* match = FindCommand(commands, rest, 0);
   if (!match) {
     err << "pedigree: unknown command '" << args[0] << (args.size() > 1 ? " " + args[1] : "")

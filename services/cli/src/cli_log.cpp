@@ -205,7 +205,14 @@ int LogCheckpoint(const std::vector<std::string>& argv, CliIo& io) {
     io.out << reply->body;
     return 0;
   }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
+  // The writer's open stores the checkpoint it signs (what `tiles export` and a witness
+  // then publish); beside a running serve, which stores its own, a read-only open signs
+  // the same note for its snapshot's size without storing it.
+  auto opened = log::Ledger::Open(args->dir());
+  if (!opened && opened.error().code() == "ledger.locked") {
+    opened = log::Ledger::Open(args->dir(), {.read_only = true});
+  }
+  if (!opened) return PrintError(io.err, opened.error());
   PEDIGREE_TRY_ASSIGN(checkpoint, (*opened)->SignCheckpoint());
   io.out << checkpoint->note;
   return 0;
