@@ -4,7 +4,9 @@
 // "Clinical trials".
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "api_common.h"
 #include "api_scope.h"
@@ -180,34 +182,109 @@ Status KitsFromCode(const HttpRequest&, JsonValue& p) {
   return Ok();
 }
 
-// The dataset in the body, parsed by Content-Type; every record's STUDYID must be the
-// trial id. Parse errors carry the line and column in the file.
-Result<scanner::Dataset> DatasetFromBody(const HttpRequest& req, const std::string& trial_id) {
-  std::string type;
-  if (auto it = req.headers.find("content-type"); it != req.headers.end()) type = it->second;
+// A media type without parameters or spaces, in lower case.
+std::string MediaType(std::string type) {
   type = type.substr(0, type.find(';'));
   type.erase(std::remove_if(type.begin(), type.end(), [](unsigned char c) { return c == ' '; }),
              type.end());
   std::transform(type.begin(), type.end(), type.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return type;
+}
+
+// The dataset in `body`, parsed by its media type; every record's STUDYID must be the
+// trial id. Parse errors carry the line and column in the file.
+Result<scanner::Dataset> ParseDataset(const HttpRequest& req, const std::string& type,
+                                      std::string_view body, const std::string& trial_id,
+                                      const std::string& type_field = "Content-Type") {
   scanner::TrialParseOptions options;
   options.domain = OptionalQuery(req, "domain");
   options.expected_study_id = trial_id;
   Result<scanner::Dataset> dataset;
   if (type == "text/csv") {
-    dataset = scanner::ParseCsv(req.body, options);
+    dataset = scanner::ParseCsv(body, options);
   } else if (type == "application/json") {
-    dataset = scanner::ParseDatasetJson(req.body, options);
+    dataset = scanner::ParseDatasetJson(body, options);
   } else if (type == "application/x-ndjson") {
-    dataset = scanner::ParseDatasetNdjson(req.body, options);
+    dataset = scanner::ParseDatasetNdjson(body, options);
   } else {
     return Fail(Error("request.unsupported_media_type",
                       "a dataset is text/csv, application/json (Dataset-JSON) or "
                       "application/x-ndjson, not '" +
                           type + "'")
-                    .at_field("Content-Type"));
+                    .at_field(type_field));
   }
   return dataset;
+}
+
+Result<scanner::Dataset> DatasetFromBody(const HttpRequest& req, const std::string& trial_id) {
+  std::string type;
+  if (auto it = req.headers.find("content-type"); it != req.headers.end()) type = it->second;
+  return ParseDataset(req, MediaType(type), req.body, trial_id);
+}
+
+// The media type of a dataset upload that names its records' subjects (docs/api.md,
+// "Dataset uploads with subjects"): {"subjects": {USUBJID: subjectRef}, "contentType":
+// the file's media type, "data": the file's text}.
+constexpr std::string_view kSubmissionType = "application/vnd.pedigree.submission+json";
+
+struct Upload {
+  scanner::Dataset dataset;
+  // USUBJID -> subjectRef, when the upload carries the mapping.
+  std::shared_ptr<std::map<std::string, std::string>> subjects;
+};
+
+Result<std::shared_ptr<std::map<std::string, std::string>>> SubjectMap(const JsonValue& body) {
+  const JsonValue* v = body.find("subjects");
+  if (!v) {
+    return Fail(
+        Error("request.missing_field", "'subjects' ({USUBJID: subjectRef}) is required in a " +
+                                           std::string(kSubmissionType) + " upload")
+            .at_field("subjects"));
+  }
+  if (!v->is_object()) {
+    return Fail(Error("request.invalid_body", "'subjects' must be an object {USUBJID: subjectRef}")
+                    .at_field("subjects"));
+  }
+  auto refs = std::make_shared<std::map<std::string, std::string>>();
+  for (const auto& [usubjid, ref] : v->as_object()) {
+    if (!ref.is_string() || ref.as_string().empty()) {
+      return Fail(Error("request.invalid_body", "'subjects' maps USUBJID '" + usubjid +
+                                                    "' to something other than a "
+                                                    "non-empty subjectRef string")
+                      .at_field("subjects." + usubjid));
+    }
+    (*refs)[usubjid] = ref.as_string();
+  }
+  return refs;
+}
+
+// The file of an upload: the body itself, or the `data` of a submission envelope with
+// the subjects' mapping.
+Result<Upload> UploadFromBody(const HttpRequest& req, const std::string& trial_id) {
+  std::string type;
+  if (auto it = req.headers.find("content-type"); it != req.headers.end()) type = it->second;
+  type = MediaType(type);
+  if (type != kSubmissionType) {
+    PEDIGREE_ASSIGN(dataset, ParseDataset(req, type, req.body, trial_id));
+    return Upload{std::move(*dataset), nullptr};
+  }
+  auto body = ParseJson(req.body);
+  if (!body) {
+    return Fail(Error("request.invalid_json",
+                      std::string(kSubmissionType) + " must be JSON: " + body.error().message()));
+  }
+  if (!body->is_object()) {
+    return Fail(
+        Error("request.invalid_body",
+              std::string(kSubmissionType) + " must be an object {subjects, contentType, data}"));
+  }
+  PEDIGREE_ASSIGN(subjects, SubjectMap(*body));
+  PEDIGREE_ASSIGN(file_type, RequiredString(*body, "contentType", "contentType"));
+  PEDIGREE_ASSIGN(data, RequiredString(*body, "data", "data"));
+  PEDIGREE_ASSIGN(dataset,
+                  ParseDataset(req, MediaType(*file_type), *data, trial_id, "contentType"));
+  return Upload{std::move(*dataset), std::move(*subjects)};
 }
 
 // A file the parser refused is a malformed request: 400 with its position.
@@ -382,6 +459,184 @@ HttpResponse KitResponse(SupplyNode& node, const std::string& code, const std::s
   return Json(200, o);
 }
 
+// What of a trial's consents a caller sees (docs/api.md, "Access rules"): its sponsor
+// every subject, a site its own subjects, a regulator counts. Participants appear by
+// subjectRef only; witness and representative names stay off the API.
+enum class ConsentAudience { kSponsor, kSite, kRegulator };
+
+struct ConsentReader {
+  std::unique_ptr<provenance::TrialView> view;
+  ConsentAudience audience = ConsentAudience::kRegulator;
+  std::string site;  // the sites shown: the caller's own for a site, else `site=` or all
+};
+
+Result<ConsentReader> OpenConsentReader(SupplyNode& node, const HttpRequest& req) {
+  const std::string& id = req.path_params.at("id");
+  PEDIGREE_ASSIGN(view, provenance::TrialView::Open(node.ledger().db_path()));
+  PEDIGREE_ASSIGN(trial, (*view)->Trial(id));
+  if (!*trial) return Fail(Error("trial.not_found", "no trial '" + id + "'").at_field("id"));
+  const std::string& org = req.principal->org_id;
+  ConsentReader r;
+  r.site = OptionalQuery(req, "site");
+  if ((*trial)->sponsor == org) {
+    r.audience = ConsentAudience::kSponsor;
+  } else if (std::find((*trial)->sites.begin(), (*trial)->sites.end(), org) !=
+             (*trial)->sites.end()) {
+    r.audience = ConsentAudience::kSite;
+    if (!r.site.empty() && r.site != org) {
+      return Fail(Error("auth.forbidden_org", "a site reads its own subjects only: site '" +
+                                                  r.site + "' is not '" + org + "'")
+                      .at_field("site"));
+    }
+    r.site = org;
+  }
+  r.view = std::move(*view);
+  return r;
+}
+
+JsonValue SignatureJson(const std::string& name, const std::string& meaning) {
+  return JsonValue::Object().set("name", JsonValue(name)).set("meaning", JsonValue(meaning));
+}
+
+HttpResponse ConsentFormsResponse(SupplyNode& node, const HttpRequest& req) {
+  auto view = provenance::TrialView::Open(node.ledger().db_path());
+  if (!view) return ErrorResponse(view.error());
+  const std::string& id = req.path_params.at("id");
+  auto forms = (*view)->ConsentForms(id);
+  if (!forms) return ErrorResponse(forms.error());
+  auto list = JsonValue::Array();
+  for (const auto& f : *forms) {
+    auto scopes = ParseJson(f.scopes_json);
+    if (!scopes) return ErrorResponse(scopes.error());
+    list.push_back(JsonValue::Object()
+                       .set("version", JsonValue(f.version))
+                       .set("index", Int(f.index))
+                       .set("time", JsonValue(FormatUtcTime(f.time)))
+                       .set("documentHash", JsonValue(f.document_hash))
+                       .set("country", JsonValue(f.country))
+                       .set("language", JsonValue(f.language))
+                       .set("ethicsRef", JsonValue(f.ethics_ref))
+                       .set("approved", JsonValue(f.approved))
+                       .set("effective", JsonValue(f.effective))
+                       .set("mandatory", JsonValue(f.mandatory))
+                       .set("scopes", std::move(*scopes))
+                       .set("signature", SignatureJson(f.signer_name, f.meaning)));
+  }
+  return Json(
+      200, JsonValue::Object().set("trialId", JsonValue(id)).set("consentForms", std::move(list)));
+}
+
+// Counts of `items` by the string `key` gives each.
+template <typename T, typename Key>
+JsonValue CountBy(const std::vector<T>& items, Key key) {
+  std::map<std::string, int64_t> counts;
+  for (const T& item : items) ++counts[key(item)];
+  auto o = JsonValue::Object();
+  for (const auto& [k, n] : counts) o.set(k, JsonValue(n));
+  return o;
+}
+
+HttpResponse ConsentsResponse(SupplyNode& node, const HttpRequest& req) {
+  auto reader = OpenConsentReader(node, req);
+  if (!reader) return ErrorResponse(reader.error());
+  const std::string& id = req.path_params.at("id");
+  auto all = reader->view->Consents(id);
+  if (!all) return ErrorResponse(all.error());
+  std::vector<provenance::ConsentRecord> consents;
+  for (auto& c : *all) {
+    if (reader->site.empty() || c.site == reader->site) consents.push_back(std::move(c));
+  }
+  auto o = JsonValue::Object().set("trialId", JsonValue(id));
+  if (!reader->site.empty()) o.set("site", JsonValue(reader->site));
+  if (reader->audience == ConsentAudience::kRegulator) {
+    // Counts only: how many consents, of how many subjects, per site, ICF version and
+    // scope granted or declined.
+    std::set<std::string> subjects;
+    std::map<std::string, int64_t> granted, declined;
+    for (const auto& c : consents) {
+      subjects.insert(c.subject_ref);
+      for (const auto& s : c.granted) ++granted[s];
+      for (const auto& s : c.declined) ++declined[s];
+    }
+    auto counts = [](const std::map<std::string, int64_t>& m) {
+      auto x = JsonValue::Object();
+      for (const auto& [k, n] : m) x.set(k, JsonValue(n));
+      return x;
+    };
+    o.set("consents", Int(consents.size()));
+    o.set("subjects", Int(subjects.size()));
+    o.set("bySite", CountBy(consents, [](const auto& c) { return c.site; }));
+    o.set("byVersion", CountBy(consents, [](const auto& c) { return c.version; }));
+    o.set("scopesGranted", counts(granted));
+    o.set("scopesDeclined", counts(declined));
+    return Json(200, o);
+  }
+  auto list = JsonValue::Array();
+  for (const auto& c : consents) {
+    list.push_back(JsonValue::Object()
+                       .set("subjectRef", JsonValue(c.subject_ref))
+                       .set("index", Int(c.index))
+                       .set("time", JsonValue(FormatUtcTime(c.time)))
+                       .set("consentTime", JsonValue(FormatUtcTime(c.consent_time)))
+                       .set("icfVersion", JsonValue(c.version))
+                       .set("scopesGranted", JsonValue::Strings(c.granted))
+                       .set("scopesDeclined", JsonValue::Strings(c.declined))
+                       .set("site", JsonValue(c.site))
+                       .set("signature", SignatureJson(c.signer_name, c.meaning))
+                       .set("witnessed", JsonValue(!c.witness.empty()))
+                       .set("representative", JsonValue(!c.representative.empty())));
+  }
+  o.set("consents", std::move(list));
+  return Json(200, o);
+}
+
+// not_requested (retain), pending or done.
+std::string RedactionStatus(const provenance::WithdrawalRecord& w) {
+  if (w.data_choice != "redact") return "not_requested";
+  return w.redaction_done() ? "done" : "pending";
+}
+
+HttpResponse WithdrawalsResponse(SupplyNode& node, const HttpRequest& req) {
+  auto reader = OpenConsentReader(node, req);
+  if (!reader) return ErrorResponse(reader.error());
+  const std::string& id = req.path_params.at("id");
+  auto all = reader->view->Withdrawals(id);
+  if (!all) return ErrorResponse(all.error());
+  const bool regulator = reader->audience == ConsentAudience::kRegulator;
+  auto list = JsonValue::Array();
+  for (const auto& w : *all) {
+    if (!reader->site.empty() && w.site != reader->site) continue;
+    auto x = JsonValue::Object();
+    // A regulator checks that each choice was honoured, not whose it was.
+    if (!regulator) x.set("subjectRef", JsonValue(w.subject_ref));
+    x.set("index", Int(w.index))
+        .set("time", JsonValue(FormatUtcTime(w.time)))
+        .set("withdrawalTime", JsonValue(FormatUtcTime(w.withdrawal_time)))
+        .set("dataChoice", JsonValue(w.data_choice))
+        .set("site", JsonValue(w.site))
+        .set("signature", SignatureJson(w.signer_name, w.meaning))
+        .set("redaction", JsonValue(RedactionStatus(w)))
+        .set("leafCount", Int(w.leaves.size()))
+        .set("redactedCount", Int(w.redacted));
+    if (!regulator) {
+      auto leaves = JsonValue::Array();
+      for (const auto& l : w.leaves) {
+        leaves.push_back(JsonValue::Object()
+                             .set("domain", JsonValue(l.domain))
+                             .set("leaf", JsonValue(l.leaf))
+                             .set("index", Int(l.index))
+                             .set("redacted", JsonValue(l.redacted)));
+      }
+      x.set("leaves", std::move(leaves));
+    }
+    list.push_back(std::move(x));
+  }
+  auto o = JsonValue::Object().set("trialId", JsonValue(id));
+  if (!reader->site.empty()) o.set("site", JsonValue(reader->site));
+  o.set("withdrawals", std::move(list));
+  return Json(200, o);
+}
+
 }  // namespace
 
 Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
@@ -418,6 +673,16 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                           TrialCommand(api, "trial.consent"), BodyKind::kJson));
   PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/withdrawals", of_trial(sites, kParties),
                           TrialCommand(api, "trial.withdraw"), BodyKind::kJson));
+  // Reads (docs/api.md, "Access rules"): subjects by subjectRef only.
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/trials/{id}/consent-forms", of_trial(readers, kParties),
+                 [api](const HttpRequest& req) { return ConsentFormsResponse(api->node, req); }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/trials/{id}/consents", of_trial(readers, kParties),
+                 [api](const HttpRequest& req) { return ConsentsResponse(api->node, req); }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/trials/{id}/withdrawals", of_trial(readers, kParties),
+                 [api](const HttpRequest& req) { return WithdrawalsResponse(api->node, req); }));
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/trials/{id}/withdrawals/honour", of_trial(sponsors, kSponsor),
       [api](const HttpRequest& req) -> HttpResponse {
@@ -437,14 +702,23 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         const std::string& trial_id = req.path_params.at("id");
         auto signer = SignerFromQuery(req);
         if (!signer) return ErrorResponse(signer.error());
-        auto dataset = DatasetFromBody(req, trial_id);
-        if (!dataset) return ParseRefusal(dataset.error());
+        auto upload = UploadFromBody(req, trial_id);
+        if (!upload) return ParseRefusal(upload.error());
+        // A copy per request: the mapping is this upload's.
+        TrialWorkflow workflow = api->workflow;
+        if (auto refs = upload->subjects) {
+          workflow.SetSubjectRefs([refs](std::string_view usubjid) {
+            auto it = refs->find(std::string(usubjid));
+            return it == refs->end() ? std::string() : it->second;
+          });
+        }
+        const scanner::Dataset& dataset = upload->dataset;
         auto result =
-            api->workflow.SubmitDataset(*signer, trial_id, *dataset, OptionalQuery(req, "reason"));
+            workflow.SubmitDataset(*signer, trial_id, dataset, OptionalQuery(req, "reason"));
         if (!result) return ErrorResponse(result.error());
         auto o = JsonValue::Object();
         o.set("kind", JsonValue("trial.submit"));
-        o.set("domain", JsonValue(dataset->domain));
+        o.set("domain", JsonValue(dataset.domain));
         auto indices = JsonValue::Array();
         for (uint64_t i : result->indices) indices.push_back(Int(i));
         o.set("indices", std::move(indices));

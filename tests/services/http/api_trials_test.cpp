@@ -694,7 +694,8 @@ BOOST_AUTO_TEST_CASE(consent_form_consent_and_withdrawal_with_their_refusals) {
   BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
   BOOST_TEST(TrialApi::Body(r).find("kind")->as_string() == "trial.consent");
 
-  // A dataset upload names no subjects: a trial with consent forms refuses it.
+  // A plain dataset upload names no subjects: a trial with consent forms refuses it
+  // (the submission envelope names them, below).
   size = api.LedgerSize();
   Reply upload = api.Submit(ReadFile(kStudy + "dm.csv"));
   BOOST_TEST(upload.status == 422);
@@ -723,6 +724,185 @@ BOOST_AUTO_TEST_CASE(consent_form_consent_and_withdrawal_with_their_refusals) {
   r = api.Post("s1", base + "/withdrawals/honour",
                JsonValue::Object().set("signature", Signature("Dr Ada Site")));
   BOOST_TEST(r.status == 403);
+}
+
+// A consent trial's dataset upload over HTTP names its subjects with the USUBJID ->
+// subjectRef map in a submission envelope; the ledger then takes consented records and
+// refuses the unconsented and the withdrawn. The reads show each party what it needs and
+// subjects by subjectRef only.
+BOOST_AUTO_TEST_CASE(upload_with_subjects_and_consent_reads_per_party) {
+  TrialApi api;
+  api.TrialUnderway();  // 001 at s1
+  BOOST_REQUIRE_EQUAL(api.Enrol("s2", "002").status, 201);
+  BOOST_REQUIRE_EQUAL(api.Enrol("s1", "003").status, 201);  // never consents
+  const std::string base = "/v1/trials/" + kTrial;
+  Reply r = api.Post("sp", base + "/consent-forms",
+                     JsonValue::Object()
+                         .set("documentHash", JsonValue(ToHex(Sha256("ICF 1.0"))))
+                         .set("version", JsonValue("1.0"))
+                         .set("country", JsonValue("DE"))
+                         .set("language", JsonValue("de"))
+                         .set("ethicsRef", JsonValue("EK-2026-117"))
+                         .set("approved", JsonValue("2026-10-01"))
+                         .set("effective", JsonValue("2026-10-15"))
+                         .set("scopes", JsonValue::Object()
+                                            .set("core", Strings({"DM", "AE"}))
+                                            .set("substudy_pk", Strings({"PK"})))
+                         .set("signature", Signature("Dr Sam Sponsor", "approval")));
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  auto consent = [&](const std::string& site, const std::string& subject) {
+    return api.Post(site, base + "/consents",
+                    JsonValue::Object()
+                        .set("subjectRef", JsonValue(SubjectRef(subject)))
+                        .set("icfVersion", JsonValue("1.0"))
+                        .set("consentTime", JsonValue("2026-10-20T09:00:00Z"))
+                        .set("scopesGranted", Strings({"core"}))
+                        .set("scopesDeclined", Strings({"substudy_pk"}))
+                        .set("witness", JsonValue("Nurse Ben Example"))
+                        .set("representative", JsonValue("Carla Relative"))
+                        .set("signature", Signature("Dr Ada Site")));
+  };
+  BOOST_REQUIRE_EQUAL(consent("s1", "001").status, 201);
+  BOOST_REQUIRE_EQUAL(consent("s2", "002").status, 201);
+
+  const std::string dm = ReadFile(kStudy + "dm.csv");
+  const std::string header = dm.substr(0, dm.find('\n') + 1);
+  const std::string line1 = FirstRecord(dm);  // PDG-CT-2026-01-701-0001
+  const std::string usubjid1 = kTrial + "-701-0001";
+  auto envelope = [&](const std::string& file, JsonValue subjects) {
+    return pedigree::Canonicalize(JsonValue::Object()
+                                      .set("subjects", std::move(subjects))
+                                      .set("contentType", JsonValue("text/csv"))
+                                      .set("data", JsonValue(file)));
+  };
+  const std::string type = "application/vnd.pedigree.submission+json";
+  const std::string target = base + "/submissions?domain=DM" + kSignature;
+  auto map1 = JsonValue::Object().set(usubjid1, JsonValue(SubjectRef("001")));
+  // A correction needs its reason (the ledger checks the reason before the subject).
+  const std::string correct = target + "&reason=query%20Q-17";
+
+  // The plain upload names no subjects and is refused; the envelope's is taken.
+  uint64_t size = api.LedgerSize();
+  BOOST_TEST(TrialApi::ErrorCode(api.Submit(header + line1)) == "trial.no_consent");
+  BOOST_TEST(api.LedgerSize() == size);
+  r = api.Upload("s1", target, envelope(header + line1, map1), type);
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  BOOST_TEST(TrialApi::Body(r).find("submitted")->as_int() == 1);
+
+  // An enrolled subject without consent, and a USUBJID the map does not know.
+  size = api.LedgerSize();
+  const std::string corrected = EditLine(header + line1, 1, ",63,", ",64,");
+  r = api.Upload("s1", correct,
+                 envelope(corrected, JsonValue::Object().set(usubjid1, SubjectRef("003"))), type);
+  BOOST_TEST(r.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(r) == "trial.no_consent");
+  r = api.Upload("s1", correct, envelope(corrected, JsonValue::Object()), type);
+  BOOST_TEST(TrialApi::ErrorCode(r) == "trial.no_consent");
+  // A malformed envelope is the client's mistake, before the ledger.
+  r = api.Upload("s1", target, pedigree::Canonicalize(JsonValue::Object().set("data", "x")), type);
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(TrialApi::ErrorCode(r) == "request.missing_field");
+  BOOST_TEST(TrialApi::ErrorField(r) == "subjects");
+  r = api.Upload("s1", target,
+                 pedigree::Canonicalize(JsonValue::Object()
+                                            .set("subjects", JsonValue::Object().set("X", 1))
+                                            .set("contentType", "text/csv")
+                                            .set("data", corrected)),
+                 type);
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(TrialApi::ErrorField(r) == "subjects.X");
+  r = api.Upload("s1", target,
+                 pedigree::Canonicalize(JsonValue::Object()
+                                            .set("subjects", map1)
+                                            .set("contentType", "text/plain")
+                                            .set("data", corrected)),
+                 type);
+  BOOST_TEST(r.status == 415);
+  BOOST_TEST(TrialApi::ErrorField(r) == "contentType");
+  BOOST_TEST(api.LedgerSize() == size);
+
+  // Withdrawn with redaction: a correction of the subject's record is refused.
+  r = api.Post("s1", base + "/withdrawals",
+               JsonValue::Object()
+                   .set("subjectRef", JsonValue(SubjectRef("001")))
+                   .set("withdrawalTime", JsonValue("2026-11-21T08:00:00Z"))
+                   .set("dataChoice", JsonValue("redact"))
+                   .set("signature", Signature("Dr Ada Site")));
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  size = api.LedgerSize();
+  r = api.Upload("s1", correct, envelope(corrected, map1), type);
+  BOOST_TEST(r.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(r) == "trial.withdrawn");
+  BOOST_TEST(api.LedgerSize() == size);
+
+  // Reads. No body carries a participant's name, nor a witness's or representative's.
+  auto get = [&](const std::string& org, const std::string& path) {
+    Reply reply = api.Call(org, "GET", base + path);
+    BOOST_TEST(reply.body.find("Nurse Ben") == std::string::npos);
+    BOOST_TEST(reply.body.find("Carla") == std::string::npos);
+    return reply;
+  };
+  for (const char* org : {"sp", "s2", "reg"}) {
+    r = get(org, "/consent-forms");
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+    const JsonValue body = TrialApi::Body(r);
+    const JsonValue& form = body.find("consentForms")->as_array().at(0);
+    BOOST_TEST(form.find("version")->as_string() == "1.0");
+    BOOST_TEST(form.find("scopes")->find("substudy_pk")->as_array().at(0).as_string() == "PK");
+  }
+  // The sponsor sees every subject; a site its own; a regulator counts.
+  r = get("sp", "/consents");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(TrialApi::Body(r).find("consents")->size() == 2u);
+  r = get("sp", "/consents?site=s2");
+  BOOST_REQUIRE_EQUAL(TrialApi::Body(r).find("consents")->size(), 1u);
+  const std::string other =
+      TrialApi::Body(r).find("consents")->as_array()[0].find("subjectRef")->as_string();
+  BOOST_TEST(other == SubjectRef("002"));
+  r = get("s1", "/consents");
+  BOOST_REQUIRE_EQUAL(TrialApi::Body(r).find("consents")->size(), 1u);
+  const JsonValue own = TrialApi::Body(r).find("consents")->as_array()[0];
+  BOOST_TEST(own.find("subjectRef")->as_string() == SubjectRef("001"));
+  BOOST_TEST(own.find("witnessed")->as_bool());
+  BOOST_TEST(own.find("representative")->as_bool());
+  BOOST_TEST(own.find("scopesDeclined")->as_array().at(0).as_string() == "substudy_pk");
+  r = get("s1", "/consents?site=s2");
+  BOOST_TEST(r.status == 403);
+  BOOST_TEST(TrialApi::ErrorCode(r) == "auth.forbidden_org");
+  r = get("reg", "/consents");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(r.body.find(SubjectRef("001")) == std::string::npos);
+  BOOST_TEST(TrialApi::Body(r).find("consents")->as_int() == 2);
+  BOOST_TEST(TrialApi::Body(r).find("subjects")->as_int() == 2);
+  BOOST_TEST(TrialApi::Body(r).find("bySite")->find("s1")->as_int() == 1);
+  BOOST_TEST(TrialApi::Body(r).find("scopesDeclined")->find("substudy_pk")->as_int() == 2);
+
+  // Withdrawals with the redaction's progress.
+  auto withdrawal = [&](const std::string& org) {
+    Reply reply = get(org, "/withdrawals");
+    BOOST_REQUIRE_MESSAGE(reply.status == 200, reply.body);
+    return TrialApi::Body(reply).find("withdrawals")->as_array();
+  };
+  BOOST_TEST(withdrawal("s2").empty());
+  auto w = withdrawal("sp");
+  BOOST_REQUIRE_EQUAL(w.size(), 1u);
+  BOOST_TEST(w[0].find("subjectRef")->as_string() == SubjectRef("001"));
+  BOOST_TEST(w[0].find("redaction")->as_string() == "pending");
+  BOOST_TEST(w[0].find("leafCount")->as_int() == 1);
+  BOOST_TEST(w[0].find("leaves")->size() == 1u);
+  r = api.Post("sp", base + "/withdrawals/honour",
+               JsonValue::Object().set("signature", Signature("Dr Sam Sponsor", "responsibility")));
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(TrialApi::Body(r).find("redacted")->as_int() == 1);
+  w = withdrawal("s1");
+  BOOST_REQUIRE_EQUAL(w.size(), 1u);
+  BOOST_TEST(w[0].find("redaction")->as_string() == "done");
+  w = withdrawal("reg");
+  BOOST_REQUIRE_EQUAL(w.size(), 1u);
+  BOOST_TEST(w[0].find("redaction")->as_string() == "done");
+  BOOST_TEST(w[0].find("redactedCount")->as_int() == 1);
+  BOOST_TEST(!w[0].find("subjectRef"));
+  BOOST_TEST(!w[0].find("leaves"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()
