@@ -113,7 +113,8 @@ Result<JsonValue> AuditReport(const std::string& ledger_dir, const AuditOptions&
           auto st = log::CheckCheckpointNote(cp, *log_key);
           if (st) ++checkpoint_notes;
           return st;
-        });
+        },
+        options.progress);
     if (!audited) {
       if (audited.error().code() != "storage.corrupt") return std::unexpected(audited.error());
       open_failure = audited.error();

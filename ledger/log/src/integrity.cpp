@@ -181,7 +181,8 @@ std::optional<uint64_t> FirstUnreadable(LogStorage& storage, uint64_t begin, uin
 }  // namespace
 
 Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier, size_t threads,
-                             const CheckpointVerifier& checkpoint_verifier) {
+                             const CheckpointVerifier& checkpoint_verifier,
+                             const AuditProgress& progress) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   AuditReport report;
   auto size = storage.Size();
@@ -301,6 +302,7 @@ Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
                    std::move(finding->expected), std::move(finding->calculated));
     }
     report.size = end;
+    if (progress) progress(end, *size);
   }
   report.size = *size;
   report.root = range.Root();

@@ -48,7 +48,8 @@ void PrintUsage(std::ostream& out, const std::vector<Command>& commands) {
   for (const Command& c : commands) out << "  " << c.usage << "\n";
   out << "  version\n  help [COMMAND]   (or pedigree COMMAND --help)\n\n"
          "remote mode (writes sign locally with --key FILE; reads need no local ledger):\n"
-      << kRemoteOptionsHelp;
+      << kRemoteOptionsHelp
+      << "\n  --quiet        no progress line on a terminal (or set $PEDIGREE_NO_PROGRESS)\n";
 }
 
 // The command args[first..] names: two words ("log append") take precedence over one.
@@ -120,6 +121,8 @@ void PrintManPage(std::ostream& out, const std::vector<Command>& commands) {
          "not given (remote mode, see docs/cli.md)\n"
          ".TP\n.B PEDIGREE_TOKEN\nthe API token when neither \\fB\\-\\-token\\fR nor "
          "\\fB\\-\\-token\\-file\\fR is given\n"
+         ".TP\n.B PEDIGREE_NO_PROGRESS\nwhen set and not empty, no progress line on a terminal "
+         "(as the global \\fB\\-\\-quiet\\fR)\n"
          ".SH FILES\n.TP\n.I /etc/pedigree/pedigree.conf\nsettings of \\fBpedigree serve\\fR "
          "(see share/doc/pedigree/pedigree.conf.example)\n"
          ".SH SEE ALSO\ndocs/cli.md, docs/operations.md\n";
@@ -238,6 +241,8 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
   // Global remote options, anywhere on the line; the command parses the rest. A command
   // that works on a local ledger only owns all its options (monitor has its own --timeout).
   std::vector<std::string> rest = args;
+  // Global --quiet, anywhere on the line: no progress line on a terminal.
+  const bool quiet = std::erase(rest, std::string("--quiet")) > 0;
   Result<std::optional<RemoteOptions>> remote = std::optional<RemoteOptions>();
   if (const Command* local = FindCommand(commands, args, 0); local && !WorksRemotely(local->name)) {
     for (const std::string& a : args) {
@@ -268,6 +273,7 @@ int RunCli(const std::vector<std::string>& args, std::istream& in, std::ostream&
     }
   }
   CliIo io{in, out, err};
+  io.progress = ProgressWanted(err, quiet);
   if (*remote && (*remote)->from_environment && !WorksRemotely(match->name)) {
     remote->reset();  // $PEDIGREE_SERVER: local-only commands stay local
   }

@@ -12,6 +12,7 @@
 
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/base/error.h"
+#include "pedigree/cli/progress.h"
 #include "pedigree/log/policy.h"
 
 namespace pedigree::services {
@@ -56,6 +57,8 @@ struct CliIo {
   // Set when the command works against a remote node (--server or $PEDIGREE_SERVER);
   // only commands RunCli lets work remotely see it.
   const RemoteOptions* remote = nullptr;
+  // Show a progress line on `err` (a terminal, no --quiet, no $PEDIGREE_NO_PROGRESS).
+  bool progress = false;
 };
 
 using CommandFn = std::function<int(const std::vector<std::string>& args, CliIo& io)>;

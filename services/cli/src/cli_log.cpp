@@ -304,11 +304,13 @@ int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
   }
   PEDIGREE_TRY_ASSIGN(log_key, log::NoteVerifier::Parse(vkey_text));
   PEDIGREE_TRY_ASSIGN(storage, log::OpenLedgerStorage(args->dir()));
+  Progress progress(io.err, io.progress, "log audit: entries verified");
   PEDIGREE_TRY_ASSIGN(
       report,
       log::AuditLog(
           **storage, [](std::string_view entry) { return log::VerifyEntry(entry); }, 0,
-          [&](const log::StoredCheckpoint& cp) { return log::CheckCheckpointNote(cp, *log_key); }));
+          [&](const log::StoredCheckpoint& cp) { return log::CheckCheckpointNote(cp, *log_key); },
+          [&](uint64_t done, uint64_t total) { progress.Update(done, total); }));
   auto out = JsonValue::Object();
   bool ok = report->ok();
   out.set("entries", Int(report->size));
@@ -319,6 +321,7 @@ int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
     out.set("problem", JsonValue(report->problem->ToString()));
   } else if (auto model = (*storage)->GetMeta("model"); model && *model == provenance::kModelName) {
     // The derived tables, replayed from the log and compared row by row.
+    progress.Phase("log audit: replaying the rules");
     PEDIGREE_TRY_ASSIGN(
         derived, provenance::AuditDerivedState(
                      **storage, (std::filesystem::path(args->dir()) / log::kLedgerDbFile).string(),
@@ -345,6 +348,7 @@ int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
     }
   }
   out.set("ok", JsonValue(ok));
+  progress.Finish();
   PrintJson(io.out, out);
   return ok ? 0 : 1;
 }

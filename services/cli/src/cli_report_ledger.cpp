@@ -46,7 +46,10 @@ int Audit(const std::vector<std::string>& argv, CliIo& io) {
   }
   PEDIGREE_TRY_ASSIGN(threads, args->number("threads"));
   if (*threads) options.threads = static_cast<size_t>(**threads);
+  Progress progress(io.err, io.progress, "report audit: entries verified");
+  options.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
   PEDIGREE_TRY_ASSIGN(report, reports::AuditReport(args->dir(), options));
+  progress.Finish();
   if (*policy) reports::AddQuorumCheck(*report, **policy);
   return EmitReport(*args, *report, io);
 }

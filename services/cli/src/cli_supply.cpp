@@ -263,6 +263,12 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
     }
   }
   Result<uint64_t> index = Fail("cli.internal", "not submitted");
+  // Commissioning 10^6 generated serials takes seconds: a progress line on a terminal.
+  Progress progress(
+      io.err, io.progress,
+      spec.name + ": signing and appending" +
+          (generated.empty() ? "" : " " + std::to_string(generated.size()) + " packs"));
+  std::optional<ProgressTicker> ticker(std::in_place, progress);
   if (remote) {
     index = SubmitRemote(*remote, *payload, *org, *args->get("key"));
   } else if (auto node = SupplyNode::Open(args->dir()); !node) {
@@ -278,6 +284,8 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
   } else {
     index = (*node)->SubmitAs(*org, std::move(*payload));
   }
+  ticker.reset();
+  progress.Finish();
   if (!index) {
     if (serials_file) {
       serials_file.reset();

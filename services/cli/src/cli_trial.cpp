@@ -216,10 +216,22 @@ int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
   scanner::TrialParseOptions options;
   options.expected_study_id = c->trial;
   options.domain = c->args.get("domain").value_or("");
+  // Parsing and signing a large file take seconds: a progress line on a terminal, cleared
+  // before anything else is printed.
+  Progress progress(io.err, io.progress, "trial submit: parsing " + *file);
+  std::optional<ProgressTicker> ticker(std::in_place, progress);
   auto dataset = scanner::ParseTrialFile(*file, options);
+  std::optional<Result<SubmissionResult>> submitted;
+  if (dataset) {
+    progress.Phase("trial submit: signing and submitting " +
+                   std::to_string(dataset->records.size()) + " records");
+    submitted.emplace(
+        workflow.SubmitDataset(c->signer, c->trial, *dataset, c->args.get("reason").value_or("")));
+  }
+  ticker.reset();
+  progress.Finish();
   if (!dataset) return PrintError(io.err, dataset.error().with_context(*file));
-  auto r =
-      workflow.SubmitDataset(c->signer, c->trial, *dataset, c->args.get("reason").value_or(""));
+  auto& r = *submitted;
   if (!r) return PrintError(io.err, r.error());
   if (c->args.has("json")) {
     auto indices = JsonValue::Array();

@@ -5,6 +5,8 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
 
 #include "pedigree/base/canonical_json.h"
@@ -17,6 +19,8 @@ struct AuditOptions {
   // directory's log.vkey (the report then says the key was not given independently).
   std::string log_verifier_key;
   size_t threads = 0;  // signature checks; 0 = all cores
+  // Told entries audited of the total after each chunk of entries (for a progress line).
+  std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
 // Audits the ledger in `ledger_dir` read-only, without taking its writer lock, so it can

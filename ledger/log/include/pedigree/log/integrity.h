@@ -63,13 +63,19 @@ struct AuditReport {
 // stored size and root); the audit calls it for every stored checkpoint.
 using CheckpointVerifier = std::function<Status(const StoredCheckpoint& checkpoint)>;
 
+// Told how many of `total` entries are audited so far, once per chunk of entries (not per
+// entry), on the calling thread; for a progress line.
+using AuditProgress = std::function<void(uint64_t done, uint64_t total)>;
+
 // Recomputes every leaf hash from the entries and every stored hash from those,
 // verifies every entry with `verifier` (if set) on `threads` threads (0 = all cores),
 // and checks every stored checkpoint's root, its note with `checkpoint_verifier` (if
 // set), the consistency of consecutive checkpoints and of each with the newest. Storage
-// failures are returned as errors; findings go in the report.
+// failures are returned as errors; findings go in the report. `progress` (if set) is told
+// after each chunk of entries.
 [[nodiscard]] Result<AuditReport> AuditLog(LogStorage& storage, const EntryVerifier& verifier,
                                            size_t threads = 0,
-                                           const CheckpointVerifier& checkpoint_verifier = {});
+                                           const CheckpointVerifier& checkpoint_verifier = {},
+                                           const AuditProgress& progress = {});
 
 }  // namespace pedigree::log
