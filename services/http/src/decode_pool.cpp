@@ -40,8 +40,19 @@ Status DecodePool::Wait(Job& job, std::chrono::milliseconds time_limit) {
   std::unique_lock lock(job.mutex);
   if (job.finished.wait_for(lock, time_limit, [&] { return job.done; })) return Ok();
   job.abandoned = true;
+  lock.unlock();
+  {
+    // A job that has not started gives its queue place back at once.
+    std::lock_guard queue_lock(mutex_);
+    std::erase_if(queue_, [&](const std::shared_ptr<Job>& queued) { return queued.get() == &job; });
+  }
   return Fail("image.busy", "the image was not decoded within the time limit of " +
                                 std::to_string(time_limit.count()) + " ms");
+}
+
+size_t DecodePool::queued() {
+  std::lock_guard lock(mutex_);
+  return queue_.size();
 }
 
 void DecodePool::Work() {

@@ -311,7 +311,8 @@ BOOST_AUTO_TEST_CASE(decode_pool_refuses_when_full_and_drops_abandoned_work) {
         std::chrono::hours(1));
   });
   started.wait();
-  // The worker is busy: a task queues, and its caller stops waiting at its time limit.
+  // The worker is busy: a task queues, and its caller stops waiting at its time limit;
+  // the abandoned task gives its queue place back.
   bool abandoned_ran = false;
   auto late = pool.Run<int>(
       [&]() -> Result<int> {
@@ -320,14 +321,22 @@ BOOST_AUTO_TEST_CASE(decode_pool_refuses_when_full_and_drops_abandoned_work) {
       },
       std::chrono::milliseconds(0));
   BOOST_TEST(CodeOf(late) == "image.busy");
-  // The queue (one place) is full: refused at once.
-  auto full = pool.Run<int>([]() -> Result<int> { return 3; }, std::chrono::hours(1));
+  BOOST_TEST(pool.queued() == 0u);
+  // A patient task takes the one queue place ...
+  Result<int> waiting = 0;
+  std::thread w(
+      [&] { waiting = pool.Run<int>([]() -> Result<int> { return 3; }, std::chrono::hours(1)); });
+  while (pool.queued() == 0) std::this_thread::yield();
+  // ... so the next is refused at once.
+  auto full = pool.Run<int>([]() -> Result<int> { return 5; }, std::chrono::hours(1));
   BOOST_TEST(CodeOf(full) == "image.busy");
   BOOST_TEST(full.error().message().find("waiting") != std::string::npos);
   release.count_down();
   t.join();
+  w.join();
   BOOST_TEST(first.value() == 1);
-  // The abandoned task is dropped, the next one runs.
+  BOOST_TEST(waiting.value() == 3);
+  // The abandoned task never ran; the next one runs.
   auto next = pool.Run<int>([]() -> Result<int> { return 4; }, std::chrono::hours(1));
   BOOST_TEST(next.value() == 4);
   BOOST_TEST(!abandoned_ran);

@@ -33,11 +33,13 @@ class DecodePool {
   DecodePool& operator=(const DecodePool&) = delete;
 
   size_t threads() const { return workers_.size(); }
+  // Tasks waiting for a worker now.
+  size_t queued();
 
   // Runs `task` on a worker and waits at most `time_limit` for its result. Errors:
   // image.busy when max_queued tasks already wait, or when the task has not finished in
-  // time (a task not yet started is then dropped; a started one runs to its end on its
-  // worker and its result is discarded); image.decoder when the task throws.
+  // time (a task not yet started is then dropped and frees its queue place; a started one runs to
+  // its end on its worker and its result is discarded); image.decoder when the task throws.
   template <typename T>
   [[nodiscard]] Result<T> Run(std::function<Result<T>()> task,
                               std::chrono::milliseconds time_limit) {
