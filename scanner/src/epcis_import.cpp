@@ -1,6 +1,7 @@
 // EPCIS 2.0 JSON events as unsigned pedigree payloads (docs/epcis.md, "Capture"). The event
 // hash ID becomes the command's clientId: the ledger's idempotency by (org, clientId) then
 // makes a captured event appear once, whatever its serialisation.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -80,6 +81,124 @@ Result<std::string> Location(const JsonValue& event, const std::string& pointer)
       Invalid("the event needs a bizLocation or readPoint (a GLN)", pointer + "/readPoint"));
 }
 
+// The GLN of a party or location id: a Digital Link (414, 417), an sgln or pgln URN.
+std::optional<std::string> GlnOf(const std::string& id) {
+  ParseOptions options;
+  options.check_associations = false;
+  auto data = ParseGs1(NormaliseEpc(id), options);
+  if (!data || !data->gln()) return std::nullopt;
+  return data->gln()->value();
+}
+
+// "%2F" -> "/": our exports percent-encode org ids and despatch advices inside URIs.
+std::string PercentDecoded(std::string_view s) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
+      out.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// The organisation of the first party of `member` (sourceList, destinationList) whose type is
+// owning_party, else possessing_party: a party GLN the registry resolves, or pedigree's own
+// "urn:pedigree:epcis:org:{id}" for an organisation without GLNs. `gln` receives the GLN.
+Result<std::string> PartyOrg(const JsonValue& event, const char* member, const char* key,
+                             const std::string& pointer, const GlnOwner& owner,
+                             std::string* gln = nullptr) {
+  const JsonValue* list = event.find(member);
+  std::string p = pointer + "/" + member;
+  if (list == nullptr || !list->is_array()) {
+    return Fail(Invalid(std::string(member) + " with an owning_party is required", p));
+  }
+  for (const char* wanted : {"owning_party", "possessing_party"}) {
+    size_t i = 0;
+    for (const JsonValue& e : list->as_array()) {
+      std::string at = p + "/" + std::to_string(i++) + "/" + key;
+      const JsonValue* type = e.find("type");
+      if (type == nullptr || !type->is_string()) continue;
+      if (CbvWord(type, "SDT", "sdt") != wanted) continue;
+      const JsonValue* id = e.find(key);
+      if (id == nullptr || !id->is_string()) return Fail(Invalid("the party needs an id", at));
+      const std::string& uri = id->as_string();
+      const std::string own = std::string(kPedigreeNamespace) + "org:";
+      if (uri.starts_with(own) && uri.size() > own.size()) {
+        return PercentDecoded(std::string_view(uri).substr(own.size()));
+      }
+      std::optional<std::string> g = GlnOf(uri);
+      if (!g) return Fail(Invalid("'" + uri + "' is no party GLN (pgln or .../417/...)", at));
+      PEDIGREE_ASSIGN(org, owner(*g));
+      if (!*org) {
+        return Fail(Error("event.unknown_org",
+                          "GLN " + *g + " (" + uri + ") is registered by no organisation")
+                        .at_field(at));
+      }
+      if (gln != nullptr) *gln = *g;
+      return **org;
+    }
+  }
+  return Fail(Invalid(std::string(member) + " names no owning_party or possessing_party", p));
+}
+
+// The location GLN of destinationList (type location), empty when it names none.
+Result<std::string> DestinationLocation(const JsonValue& event, const std::string& pointer) {
+  const JsonValue* list = event.find("destinationList");
+  size_t i = 0;
+  for (const JsonValue& e : list->as_array()) {
+    std::string at = pointer + "/destinationList/" + std::to_string(i++) + "/destination";
+    const JsonValue* type = e.find("type");
+    if (type == nullptr || CbvWord(type, "SDT", "sdt") != "location") continue;
+    const JsonValue* id = e.find("destination");
+    std::optional<std::string> g =
+        id != nullptr && id->is_string() ? GlnOf(id->as_string()) : std::nullopt;
+    if (!g)
+      return Fail(Invalid("the destination location must be a GLN (sgln or .../414/...)", at));
+    return *g;
+  }
+  return std::string();
+}
+
+// The despatch advice of the desadv bizTransaction: "urn:epcglobal:cbv:bt:{GLN}:{advice}",
+// pedigree's "urn:pedigree:epcis:desadv:{org}:{advice}", else the whole identifier.
+Result<std::string> DespatchAdvice(const JsonValue& event, const std::string& pointer) {
+  const JsonValue* list = event.find("bizTransactionList");
+  std::string p = pointer + "/bizTransactionList";
+  if (list != nullptr && list->is_array()) {
+    size_t i = 0;
+    for (const JsonValue& e : list->as_array()) {
+      std::string at = p + "/" + std::to_string(i++) + "/bizTransaction";
+      const JsonValue* type = e.find("type");
+      if (type == nullptr || CbvWord(type, "BTT", "btt") != "desadv") continue;
+      const JsonValue* id = e.find("bizTransaction");
+      if (id == nullptr || !id->is_string() || id->as_string().empty()) {
+        return Fail(Invalid("the desadv needs an identifier", at));
+      }
+      std::string_view s = id->as_string();
+      for (std::string_view prefix : {std::string_view("urn:epcglobal:cbv:bt:"),
+                                      std::string_view("urn:pedigree:epcis:desadv:")}) {
+        if (!s.starts_with(prefix)) continue;
+        size_t colon = s.find(':', prefix.size());
+        if (colon == std::string_view::npos || colon + 1 == s.size()) {
+          return Fail(Invalid("'" + std::string(s) + "' names no document after the party", at));
+        }
+        return PercentDecoded(s.substr(colon + 1));
+      }
+      return std::string(s);
+    }
+  }
+  return Fail(Invalid("a bizTransaction of type desadv (the despatch advice) is required", p));
+}
+
 std::string StatusOf(const std::string& disposition) {
   if (disposition == "dispensed") return "supplied";
   if (disposition == "destroyed") return "destroyed";
@@ -90,7 +209,7 @@ std::string StatusOf(const std::string& disposition) {
 }  // namespace
 
 Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& options,
-                                  std::string_view pointer_prefix) {
+                                  std::string_view pointer_prefix, const GlnOwner& gln_owner) {
   const std::string ptr(pointer_prefix);
   auto hash = EventHashId(event, options);
   if (!hash) return Fail(hash.error().at_field(ptr + hash.error().field()));
@@ -164,6 +283,33 @@ Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& opt
     if (action == "ADD" || (children != nullptr && !children->as_array().empty())) {
       PEDIGREE_ASSIGN(c, EpcList(children, ptr + "/childEPCs"));
       payload.set("children", *c);
+    }
+  } else if (type == "ObjectEvent" && action == "OBSERVE" &&
+             (step == "shipping" || step == "receiving") && gln_owner) {
+    PEDIGREE_ASSIGN(advice, DespatchAdvice(event, ptr));
+    if (step == "shipping") {
+      PEDIGREE_ASSIGN(epcs, EpcList(event.find("epcList"), ptr + "/epcList"));
+      std::string party_gln;
+      PEDIGREE_ASSIGN(
+          to, PartyOrg(event, "destinationList", "destination", ptr, gln_owner, &party_gln));
+      PEDIGREE_ASSIGN(location, DestinationLocation(event, ptr));
+      // No location: the receiving party's own GLN (registry GLNs name parties and places).
+      std::string to_location = location->empty() ? party_gln : *location;
+      if (to_location.empty()) {
+        return Fail(Invalid("destinationList needs a location GLN", ptr + "/destinationList"));
+      }
+      payload.set("kind", "ship")
+          .set("epcs", *epcs)
+          .set("to", *to)
+          .set("toLocation", to_location)
+          .set("despatchAdvice", *advice);
+    } else {
+      PEDIGREE_ASSIGN(from, PartyOrg(event, "sourceList", "source", ptr, gln_owner));
+      PEDIGREE_ASSIGN(location, Location(event, ptr));
+      payload.set("kind", "receive")
+          .set("from", *from)
+          .set("despatchAdvice", *advice)
+          .set("location", *location);
     }
   } else if (type == "ObjectEvent" && action == "OBSERVE" &&
              (event.find("pedigree:status") != nullptr || !StatusOf(disposition).empty())) {

@@ -327,6 +327,14 @@ Result<OrgRegistryEntries> ProvenanceView::OrgRegistry(std::string_view org) {
   return out;
 }
 
+Result<std::optional<std::string>> ProvenanceView::OrgOfGln(std::string_view gln) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT org FROM org_glns WHERE gln = ?1"));
+  q->Bind(1, gln);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(q->Text(0));
+}
+
 Result<std::vector<uint64_t>> ProvenanceView::ProductEntries(std::string_view gtin) {
   PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM products WHERE gtin = ?1"));
   q->Bind(1, gtin);

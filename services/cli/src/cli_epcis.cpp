@@ -115,23 +115,28 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
   if (!doc) return Refuse(io, doc.error());
   scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions();
   for (auto& p : scanner::epcis::ContextPrefixes(*doc)) options.context.push_back(p);
+  auto node = SupplyNode::Open(args->dir());
+  if (!node) return Refuse(io, node.error());
+  // Party GLNs of shipping and receiving events, resolved through the node's registry.
+  const scanner::epcis::GlnOwner owner =
+      [&node](std::string_view gln) -> Result<std::optional<std::string>> {
+    return (*node)->Read([&](provenance::ProvenanceView& v) { return v.OrgOfGln(gln); });
+  };
   std::vector<scanner::epcis::ImportedEvent> imported;
   const JsonValue* body = doc->find("epcisBody");
   const JsonValue* list = body != nullptr ? body->find("eventList") : nullptr;
   if (list != nullptr && list->is_array()) {
     for (size_t i = 0; i < list->as_array().size(); ++i) {
       auto one = scanner::epcis::ImportEvent(list->as_array()[i], options,
-                                             "/epcisBody/eventList/" + std::to_string(i));
+                                             "/epcisBody/eventList/" + std::to_string(i), owner);
       if (!one) return Refuse(io, one.error());
       imported.push_back(std::move(*one));
     }
   } else {
-    auto one = scanner::epcis::ImportEvent(*doc, options);
+    auto one = scanner::epcis::ImportEvent(*doc, options, "", owner);
     if (!one) return Refuse(io, one.error());
     imported.push_back(std::move(*one));
   }
-  auto node = SupplyNode::Open(args->dir());
-  if (!node) return Refuse(io, node.error());
   std::optional<log::PrivateKey> key;
   if (auto key_path = args->get("key")) {
     auto loaded = log::PrivateKey::LoadPem(*key_path);

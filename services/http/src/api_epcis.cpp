@@ -88,6 +88,13 @@ scanner::epcis::HashOptions OptionsFor(const JsonValue& carrier) {
   return o;
 }
 
+// Party GLNs of captured shipping and receiving events, resolved through the registry.
+scanner::epcis::GlnOwner GlnOwnerOf(SupplyNode& node) {
+  return [&node](std::string_view gln) -> Result<std::optional<std::string>> {
+    return node.Read([&](provenance::ProvenanceView& v) { return v.OrgOfGln(gln); });
+  };
+}
+
 // The most events one document may carry (GS1-EPCIS-Capture-Limit).
 constexpr size_t kCaptureLimit = 10000;
 // The capture route's body limit (a 10,000-event document is several MiB; the server's default
@@ -108,7 +115,8 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         auto event = ParseJson(req.body);
         if (!event)
           return Problem(Error("epcis.invalid_event", event.error().message()).at_field(""));
-        auto imported = scanner::epcis::ImportEvent(*event, OptionsFor(*event));
+        auto imported =
+            scanner::epcis::ImportEvent(*event, OptionsFor(*event), "", GlnOwnerOf(node));
         if (!imported) return Problem(imported.error());
         auto index = node.SubmitAs(req.principal->org_id, imported->payload);
         if (!index) return Problem(index.error());
@@ -145,10 +153,11 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
                              .at_field("/epcisBody/eventList"));
         }
         scanner::epcis::HashOptions options = OptionsFor(*doc);
+        const scanner::epcis::GlnOwner owner = GlnOwnerOf(node);
         std::vector<scanner::epcis::ImportedEvent> imported;
         for (size_t i = 0; i < list->as_array().size(); ++i) {
-          auto one = scanner::epcis::ImportEvent(list->as_array()[i], options,
-                                                 "/epcisBody/eventList/" + std::to_string(i));
+          auto one = scanner::epcis::ImportEvent(
+              list->as_array()[i], options, "/epcisBody/eventList/" + std::to_string(i), owner);
           if (!one) return Problem(one.error());
           imported.push_back(std::move(*one));
         }

@@ -779,11 +779,75 @@ BOOST_AUTO_TEST_CASE(malformed_event_is_a_validation_exception_with_its_json_poi
   BOOST_TEST(b.find("type")->as_string() == "epcisException:ValidationException");
   BOOST_TEST(b.find("code")->as_string() == "epcis.invalid_event");
   BOOST_TEST(b.find("pointer")->as_string() == "/ilmd/cbvmda:lotNumber");
-  std::string shipping = R"({"type":"ObjectEvent","eventTime":"2026-11-21T23:06:40Z",
-    "eventTimeZoneOffset":"+00:00","epcList":[],"action":"OBSERVE","bizStep":"shipping"})";
-  Reply u = api.Call("mfg", "POST", "/v1/epcis/events", shipping);
+  std::string sensor = R"({"type":"ObjectEvent","eventTime":"2026-11-21T23:06:40Z",
+    "eventTimeZoneOffset":"+00:00","epcList":[],"action":"OBSERVE","bizStep":"sensor_reporting"})";
+  Reply u = api.Call("mfg", "POST", "/v1/epcis/events", sensor);
   BOOST_TEST(u.status == 422);
   BOOST_TEST(Api::Body(u).find("code")->as_string() == "epcis.unsupported");
+}
+
+namespace {
+std::string Document(const std::string& events) {
+  return R"({"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"],
+    "type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-22T00:00:00Z",
+    "epcisBody":{"eventList":[)" +
+         events + "]}}";
+}
+// mfg ships the pack to ph1; `party` names the receiver (a pgln URN or a 417 Digital Link).
+std::string ShippingEvent(const std::string& serial, const std::string& party) {
+  return R"({"type":"ObjectEvent","eventTime":"2026-11-21T22:18:00Z","eventTimeZoneOffset":"+00:00",
+    "epcList":["https://id.gs1.org/01/)" +
+         kGtin + "/21/" + serial + R"("],"action":"OBSERVE","bizStep":"shipping",
+    "disposition":"in_transit","bizTransactionList":[{"type":"desadv",
+    "bizTransaction":"urn:epcglobal:cbv:bt:9506000000008:DA-)" +
+         serial +
+         R"("}],"sourceList":[{"type":"owning_party","source":"https://id.gs1.org/417/9506000000008"}],
+    "destinationList":[{"type":"owning_party","destination":")" +
+         party + R"("},{"type":"location","destination":"https://id.gs1.org/414/4000001000005"}]})";
+}
+std::string ReceivingEvent(const std::string& serial) {
+  return R"({"type":"ObjectEvent","eventTime":"2026-11-21T22:20:00Z","eventTimeZoneOffset":"+00:00",
+    "epcList":["https://id.gs1.org/01/)" +
+         kGtin + "/21/" + serial + R"("],"action":"OBSERVE","bizStep":"receiving",
+    "disposition":"in_progress","bizLocation":{"id":"https://id.gs1.org/414/4000001000005"},
+    "bizTransactionList":[{"type":"desadv","bizTransaction":"urn:epcglobal:cbv:bt:9506000000008:DA-)" +
+         serial +
+         R"("}],"sourceList":[{"type":"owning_party","source":"urn:epc:id:pgln:9506000.00000"}],
+    "destinationList":[{"type":"owning_party","destination":"https://id.gs1.org/417/4000001000005"}]})";
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(commission_ship_and_receive_captured_as_epcis_move_custody) {
+  Api api;
+  Reply sent = api.Call(
+      "mfg", "POST", "/v1/epcis/capture",
+      Document(CommissionEvent("S1") + "," + ShippingEvent("S1", "urn:epc:id:pgln:4000001.00000")));
+  BOOST_REQUIRE_MESSAGE(sent.status == 201, sent.body);
+  BOOST_TEST(Api::Body(sent).find("events")->as_array()[1].find("kind")->as_string() == "ship");
+  Reply moving = api.Call("mfg", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1")));
+  BOOST_TEST(Api::Body(moving).find("inTransitTo")->as_string() == "ph1");
+  Reply got = api.Call("ph1", "POST", "/v1/epcis/capture", Document(ReceivingEvent("S1")));
+  BOOST_REQUIRE_MESSAGE(got.status == 201, got.body);
+  BOOST_TEST(Api::Body(got).find("events")->as_array()[0].find("kind")->as_string() == "receive");
+  Reply v = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1")));
+  BOOST_TEST(Api::Body(v).find("verified")->as_bool());
+  BOOST_TEST(Api::Body(v).find("holder")->as_string() == "ph1");
+}
+
+BOOST_AUTO_TEST_CASE(shipping_to_an_unregistered_gln_is_refused_at_the_party) {
+  Api api;
+  uint64_t size = api.node_->ledger().size();
+  Reply r = api.Call("mfg", "POST", "/v1/epcis/capture",
+                     Document(CommissionEvent("S2") + "," +
+                              ShippingEvent("S2", "https://id.gs1.org/417/4000003000003")));
+  BOOST_TEST(r.status == 422);
+  JsonValue b = Api::Body(r);
+  BOOST_TEST(b.find("type")->as_string() == "epcisException:ValidationException");
+  BOOST_TEST(b.find("code")->as_string() == "event.unknown_org");
+  BOOST_TEST(b.find("pointer")->as_string() ==
+             "/epcisBody/eventList/1/destinationList/0/destination");
+  BOOST_TEST(b.find("detail")->as_string().find("4000003000003") != std::string::npos);
+  BOOST_TEST(api.node_->ledger().size() == size);
 }
 
 BOOST_AUTO_TEST_CASE(document_with_one_bad_event_writes_nothing) {

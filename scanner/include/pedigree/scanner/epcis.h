@@ -4,6 +4,8 @@
 // documented in docs/epcis.md, "Event Hash ID".
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -98,14 +100,21 @@ struct ImportedEvent {
   JsonValue payload;
 };
 
+// The organisation that registered a GLN (the registry's org.register `glns`), or empty when
+// none did. Capture of shipping and receiving resolves their parties with it.
+using GlnOwner = std::function<Result<std::optional<std::string>>(std::string_view gln)>;
+
 // Maps one EPCIS 2.0 JSON event. `pointer` prefixes the JSON pointer of every error field
 // (e.g. "/epcisBody/eventList/3"). Supported: ObjectEvent ADD commissioning (commission;
 // ilmd cbvmda:lotNumber), AggregationEvent ADD/DELETE (aggregate/disaggregate), ObjectEvent
-// OBSERVE with a decommissioning disposition or pedigree:status (decommission). Errors:
-// epcis.invalid_event (malformed, the pointer of the member), epcis.unsupported (valid
-// EPCIS without a pedigree meaning yet, e.g. shipping and receiving, whose parties would
-// need a GLN -> organisation lookup).
+// OBSERVE with a decommissioning disposition or pedigree:status (decommission), ObjectEvent
+// OBSERVE bizStep shipping (ship: destinationList party and location, desadv) and receiving
+// (receive: sourceList party, desadv, location), whose party GLNs `gln_owner` resolves.
+// Errors: epcis.invalid_event (malformed, the pointer of the member), event.unknown_org (a
+// party GLN no organisation registered, the pointer of the party), epcis.unsupported (valid
+// EPCIS without a pedigree meaning yet; shipping and receiving without a `gln_owner`).
 [[nodiscard]] Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& options,
-                                                std::string_view pointer = "");
+                                                std::string_view pointer = "",
+                                                const GlnOwner& gln_owner = {});
 
 }  // namespace pedigree::scanner::epcis

@@ -219,6 +219,8 @@ class ProvenanceView {
   [[nodiscard]] Result<std::vector<std::string>> OrgRoles(std::string_view org);
   // Both lists empty when the organisation is unknown.
   [[nodiscard]] Result<OrgRegistryEntries> OrgRegistry(std::string_view org);
+  // The organisation that registered the GLN (org.register `glns`), or empty if none did.
+  [[nodiscard]] Result<std::optional<std::string>> OrgOfGln(std::string_view gln);
   // Ledger index of the product.register of the GTIN, or empty if unknown.
   [[nodiscard]] Result<std::vector<uint64_t>> ProductEntries(std::string_view gtin);
   // Ledger indices of the batch's batch.register and batch.status events, ascending.
