@@ -62,6 +62,7 @@ class Scenario {
         per_product_(std::clamp<size_t>((o.dispenses_per_pharmacy + 4) / 5, 2, case_size_ - 2)) {}
 
   Status Run();
+  const DemoOutcome& outcome() const { return outcome_; }
 
  private:
   // Pack `offset` of case `c` of a batch.
@@ -151,6 +152,7 @@ class Scenario {
   size_t per_product_;  // packs of each product a pharmacy dispenses, from the front of its case
   size_t events_ = 0;
   int sscc_counter_ = 0;
+  DemoOutcome outcome_;
 };
 
 Status Scenario::Run() {
@@ -448,6 +450,8 @@ Status Scenario::Run() {
                                       proof->path, body->root));
     ++proven;
   }
+  outcome_ = {"(01)" + batches[0].product->gtin + "(21)" + batches[0].serials[At(0, 0)],
+              batches[0].product->maker};
   out_ << "  pack " << PackId(batches[0], At(0, 0)) << ": " << proven
        << " events, each signature and inclusion proof verified against that checkpoint\n";
   PEDIGREE_ASSIGN(audit, ledger.Audit());
@@ -463,7 +467,7 @@ Status Scenario::Run() {
 
 }  // namespace
 
-Status RunDemo(const DemoOptions& options, std::ostream& out) {
+Result<DemoLedger> CreateDemoLedger(const DemoOptions& options, std::ostream& out) {
   if (options.packs_per_batch < kMinPacksPerBatch || options.packs_per_batch > kMaxPacksPerBatch) {
     return Fail(Error("cli.usage", "--packs-per-batch " + std::to_string(options.packs_per_batch) +
                                        " is outside " + std::to_string(kMinPacksPerBatch) + ".." +
@@ -475,13 +479,25 @@ Status RunDemo(const DemoOptions& options, std::ostream& out) {
   std::string authority_path = (fs::path(options.dir) / "authority-key.pem").string();
   log::PrivateKey authority = log::PrivateKey::Generate();
   PEDIGREE_TRY(authority.SavePem(authority_path));
-  out << "== pedigree demo: a national supply chain on one embedded SQLite ledger\n"
-      << "consortium authority key " << authority.public_key().Fingerprint() << " in "
+  out << "consortium authority key " << authority.public_key().Fingerprint() << " in "
       << authority_path << " (mode 0600)\n";
   PEDIGREE_ASSIGN(node, SupplyNode::Create((fs::path(options.dir) / "ledger").string(),
                                            "demo.pedigree.example/supply", authority.public_key()));
-  Scenario scenario(**node, authority, out, options);
-  return scenario.Run();
+  return DemoLedger{std::move(authority), *std::move(node)};
+}
+
+Result<DemoOutcome> RunScenario(DemoLedger& ledger, const DemoOptions& options,
+                                std::ostream& out) {
+  Scenario scenario(*ledger.node, ledger.authority, out, options);
+  PEDIGREE_TRY(scenario.Run());
+  return scenario.outcome();
+}
+
+Status RunDemo(const DemoOptions& options, std::ostream& out) {
+  out << "== pedigree demo: a national supply chain on one embedded SQLite ledger\n";
+  PEDIGREE_ASSIGN(ledger, CreateDemoLedger(options, out));
+  PEDIGREE_TRY(RunScenario(*ledger, options, out));
+  return Ok();
 }
 
 }  // namespace pedigree::services

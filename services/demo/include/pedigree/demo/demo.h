@@ -5,9 +5,12 @@
 #pragma once
 
 #include <iosfwd>
+#include <memory>
 #include <string>
 
 #include "pedigree/base/error.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
 
@@ -28,5 +31,23 @@ struct DemoOptions {
 // kMinPacksPerBatch..kMaxPacksPerBatch (cli.usage); fails on the first step that does not
 // behave as the scenario expects.
 [[nodiscard]] Status RunDemo(const DemoOptions& options, std::ostream& out);
+
+// The pieces RunDemo is made of, for `pedigree demo --network`, which serves the node over
+// HTTP to witnesses and a monitor while the scenario runs on it.
+struct DemoLedger {
+  log::PrivateKey authority;  // the consortium authority, saved in dir/authority-key.pem
+  std::unique_ptr<SupplyNode> node;  // a fresh ledger in dir/ledger
+};
+// Creates the authority key and the ledger in `options.dir` as RunDemo does (same checks).
+[[nodiscard]] Result<DemoLedger> CreateDemoLedger(const DemoOptions& options, std::ostream& out);
+// What the scenario leaves for later steps: a pack with a full history (commissioned,
+// shipped, dispensed, undone; active again) and the organisation that made it.
+struct DemoOutcome {
+  std::string pack_code;  // GS1 element string "(01)GTIN(21)SERIAL"
+  std::string pack_maker;
+};
+// Runs the scenario on `ledger` and narrates it to `out`.
+[[nodiscard]] Result<DemoOutcome> RunScenario(DemoLedger& ledger, const DemoOptions& options,
+                                              std::ostream& out);
 
 }  // namespace pedigree::services
