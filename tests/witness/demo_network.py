@@ -47,7 +47,8 @@ def main():
         fail("expected w1, w2 and w3 to refuse with 409 or 422, saw %r" % refusals)
 
     # The evidence file the demo names: a split view of one size, with both signed notes.
-    paths = re.findall(r"evidence (\S+\.json)$", run.stdout, re.M)
+    paths = re.findall(r"^  monitor exit 4: split view .*; evidence (\S+\.json)$", run.stdout,
+                       re.M)
     if len(paths) != 1 or not os.path.isfile(paths[0]):
         fail("expected one evidence file named in the output, saw %r" % paths)
     evidence = json.load(open(paths[0]))

@@ -486,8 +486,7 @@ Result<DemoLedger> CreateDemoLedger(const DemoOptions& options, std::ostream& ou
   return DemoLedger{std::move(authority), *std::move(node)};
 }
 
-Result<DemoOutcome> RunScenario(DemoLedger& ledger, const DemoOptions& options,
-                                std::ostream& out) {
+Result<DemoOutcome> RunScenario(DemoLedger& ledger, const DemoOptions& options, std::ostream& out) {
   Scenario scenario(*ledger.node, ledger.authority, out, options);
   PEDIGREE_TRY(scenario.Run());
   return scenario.outcome();

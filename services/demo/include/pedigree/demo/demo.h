@@ -35,7 +35,7 @@ struct DemoOptions {
 // The pieces RunDemo is made of, for `pedigree demo --network`, which serves the node over
 // HTTP to witnesses and a monitor while the scenario runs on it.
 struct DemoLedger {
-  log::PrivateKey authority;  // the consortium authority, saved in dir/authority-key.pem
+  log::PrivateKey authority;         // the consortium authority, saved in dir/authority-key.pem
   std::unique_ptr<SupplyNode> node;  // a fresh ledger in dir/ledger
 };
 // Creates the authority key and the ledger in `options.dir` as RunDemo does (same checks).
