@@ -126,4 +126,23 @@ BOOST_AUTO_TEST_CASE(demo_cli_runs_20_packs_per_batch_and_refuses_sizes_it_canno
   BOOST_TEST(word.rc == 2, word.err);
 }
 
+// `demo --network` shares the demo's checks: a size it cannot run, or a directory that already
+// holds a demo, is refused before any witness, server or file is made. (The run itself is the
+// CTest test demo_network, tests/witness/demo_network.py.)
+BOOST_AUTO_TEST_CASE(demo_network_refuses_a_bad_size_or_a_used_directory_before_starting) {
+  using services::testing::Cli;
+  TempDir dir;
+  auto bad =
+      Cli({"demo", "--network", "--dir", (dir.path() / "bad").string(), "--packs-per-batch", "19"});
+  BOOST_TEST(bad.rc == 2, bad.err);
+  BOOST_TEST(bad.err.find("\"field\":\"packs-per-batch\"") != std::string::npos, bad.err);
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "bad"));
+  std::filesystem::create_directories(dir.path() / "used" / "ledger");
+  auto used = Cli({"demo", "--network", "--dir", (dir.path() / "used").string()});
+  BOOST_TEST(used.rc == 2, used.err);
+  BOOST_TEST(used.err.find("\"field\":\"dir\"") != std::string::npos, used.err);
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "used" / "witness-1"));
+  BOOST_TEST(!std::filesystem::exists(dir.path() / "used" / "policy.txt"));
+}
+
 BOOST_AUTO_TEST_SUITE_END()
