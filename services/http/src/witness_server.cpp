@@ -22,8 +22,7 @@ Status AddWitnessRoutes(Router& router, log::Witness& witness, const std::string
                     .at_field("prefix"));
   }
   PEDIGREE_TRY(router.Add(
-      "POST", prefix + "/add-checkpoint", Access::Public(),
-      [&witness](const HttpRequest& request) {
+      "POST", prefix + "/add-checkpoint", Access::Public(), [&witness](const HttpRequest& request) {
         log::AddCheckpointOutcome out = witness.AddCheckpoint(request.body);
         if (out.cosignature) return Text(200, *std::move(out.cosignature));
         const Error& error = out.cosignature.error();
@@ -32,10 +31,7 @@ Status AddWitnessRoutes(Router& router, log::Witness& witness, const std::string
           return Text(409, std::to_string(*out.latest_size) + "\n", "text/x.tlog.size");
         }
         return ErrorResponse(error);
-      },
-      // The witness's own limit, so that the chassis refuses an oversized body by its
-      // Content-Length (413 request.too_large) before reading it.
-      BodyKind::kAny, log::kWitnessMaxBodyBytes));
+      }));
   PEDIGREE_TRY(router.Add(
       "GET", prefix + "/{origin_hash}/checkpoint", Access::Public(),
       [&witness](const HttpRequest& request) {

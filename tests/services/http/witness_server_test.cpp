@@ -167,8 +167,8 @@ BOOST_FIXTURE_TEST_CASE(every_status_of_the_spec_and_nothing_stored, WitnessServ
        "old 8\n" + ToBase64(std::span(proof[0]).first(31)) + "\n\n" + log.Note(20), 400,
        "witness.malformed"},
       {"old with a leading zero", "old 08\n\n" + log.Note(8), 400, "witness.malformed"},
-      // Over the 16 KiB limit (far over: below, announced and never sent).
-      {"oversized", log.Body(8, 20) + std::string(20000, 'x'), 413, "request.too_large"},
+      // Over the 16 KiB limit (far over the chassis's 1 MiB: below, announced, never sent).
+      {"oversized", log.Body(8, 20) + std::string(20000, 'x'), 413, "witness.body_too_large"},
       {"control character", control, 400, "witness.bad_note"},
       {"not a checkpoint", log::FormatAddCheckpoint(8, {}, log::SignNote("hi\n", log.signer())),
        400, "witness.bad_checkpoint"},
@@ -193,7 +193,7 @@ BOOST_FIXTURE_TEST_CASE(every_status_of_the_spec_and_nothing_stored, WitnessServ
     }
   }
   {
-    // A body announced far over the limit is refused by its Content-Length, unread.
+    // A body announced far over the chassis's limit is refused by its Content-Length, unread.
     auto session = Session();
     Poco::Net::HTTPRequest request("POST", prefix + "/add-checkpoint",
                                    Poco::Net::HTTPMessage::HTTP_1_1);
