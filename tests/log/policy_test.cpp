@@ -4,6 +4,7 @@
 
 #include "common/result.h"
 #include "common/witness_testing.h"
+#include "pedigree/base/error_codes.h"
 #include "pedigree/log/storage.h"
 
 using namespace pedigree;
@@ -202,26 +203,56 @@ BOOST_AUTO_TEST_CASE(evaluate_quorum_verifies_each_cosignature_of_a_checkpoint_n
   BOOST_TEST(!none->met);
   BOOST_TEST(none->requirement == "2 of {alpha, beta, gamma}");
 
-  auto one = Cosign(note, k.w3, 1'800'000'000).value();
+  auto one = Cosign(note, k.w3, 1'700'000'000).value();
   // A cosignature by a witness the policy does not know is ignored.
-  auto stranger = Cosign(one, Cosigner("stranger.example", 0x77), 1'800'000'000).value();
+  auto stranger = Cosign(one, Cosigner("stranger.example", 0x77), 1'700'000'000).value();
   auto e1 = EvaluateQuorum(*p, stranger);
   BOOST_REQUIRE(e1.has_value());
   BOOST_TEST(e1->cosigned == std::vector<std::string>{"gamma"});
   BOOST_TEST(!e1->met);
 
-  auto two = Cosign(stranger, k.w1, 1'800'000'001).value();
+  auto two = Cosign(stranger, k.w1, 1'700'000'001).value();
   auto e2 = EvaluateQuorum(*p, two);
   BOOST_REQUIRE(e2.has_value());
   BOOST_TEST((e2->cosigned == std::vector<std::string>{"alpha", "gamma"}));
   BOOST_TEST(e2->met);
 
   // beta's cosignature of another checkpoint pasted under this one: rejected, not ignored.
-  std::string other = Cosign(k.log.Note(6), k.w2, 1'800'000'000).value();
+  std::string other = Cosign(k.log.Note(6), k.w2, 1'700'000'000).value();
   std::string pasted = two + other.substr(other.rfind("\xE2\x80\x94 w2"));
   auto forged = EvaluateQuorum(*p, pasted);
   BOOST_REQUIRE(!forged.has_value());
   BOOST_TEST(forged.error().code() == "note.bad_signature");
+}
+
+BOOST_AUTO_TEST_CASE(a_cosignature_more_than_ten_minutes_ahead_of_the_verifier_is_refused) {
+  Keys k;
+  auto p = ParsePolicy(k.TwoOfThree());
+  BOOST_REQUIRE(p.has_value());
+  const uint64_t now = 1'700'000'000;
+  const std::string note = Cosign(k.log.Note(5), k.w3, now).value();
+  // Clock skew up to the limit is tolerated.
+  auto skewed =
+      EvaluateQuorum(*p, Cosign(note, k.w1, now + kMaxCosignatureFutureSeconds).value(), now);
+  BOOST_REQUIRE_MESSAGE(skewed.has_value(), Why(skewed));
+  BOOST_TEST(skewed->met);
+  // One second more, by a policy witness: the whole note is refused, naming the witness.
+  auto ahead =
+      EvaluateQuorum(*p, Cosign(note, k.w1, now + kMaxCosignatureFutureSeconds + 1).value(), now);
+  BOOST_REQUIRE(!ahead.has_value());
+  BOOST_TEST(ahead.error().code() == "note.future_cosignature");
+  BOOST_TEST(ahead.error().message().find("alpha") != std::string::npos, ahead.error().message());
+  BOOST_REQUIRE(FindErrorCode("note.future_cosignature") != nullptr);
+  BOOST_TEST(FindErrorCode("note.future_cosignature")->http_status == 422);
+  // A stranger's line from the future is not ours to judge: ignored like any unknown key.
+  auto stranger = EvaluateQuorum(
+      *p, Cosign(note, Cosigner("stranger.example", 0x77), now + 86400).value(), now);
+  BOOST_REQUIRE(stranger.has_value());
+  BOOST_TEST(stranger->cosigned == std::vector<std::string>{"gamma"});
+  // Without an explicit clock the system clock is the verifier's: a cosignature dated a
+  // year from now is refused, one from 2023 is not.
+  BOOST_TEST(!EvaluateQuorum(*p, Cosign(note, k.w1, now + 10 * 365 * 86400ull).value()));
+  BOOST_TEST(EvaluateQuorum(*p, note).has_value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -203,6 +203,63 @@ BOOST_FIXTURE_TEST_CASE(every_refusal_has_its_code_and_stores_nothing, Fixture) 
   BOOST_TEST(Add(good).empty());
 }
 
+BOOST_AUTO_TEST_CASE(concurrent_requests_share_commits_and_each_is_answered_on_its_own_merits) {
+  // Four logs grow one leaf per request on four threads while a fifth thread keeps sending
+  // a fork of a fifth log: requests that meet in one group commit must each get their own
+  // answer, the forks refused and nothing of theirs stored.
+  TempDir tmp;
+  BOOST_REQUIRE(Witness::Init(tmp / "w", "witness.example/group").has_value());
+  std::vector<std::unique_ptr<SigningLog>> logs;
+  std::vector<WitnessedLog> witnessed;
+  for (int i = 0; i < 5; ++i) {
+    logs.push_back(std::make_unique<SigningLog>("example.org/log-" + std::to_string(i),
+                                                static_cast<uint8_t>(0x10 * (i + 1))));
+    witnessed.push_back(ParseWitnessedLog(logs.back()->vkey()).value());
+  }
+  auto witness = Witness::Open(tmp / "w", witnessed);
+  BOOST_REQUIRE_MESSAGE(witness.has_value(), Why(witness));
+  SigningLog& forked = *logs[4];
+  BOOST_REQUIRE((*witness)->AddCheckpoint(forked.Body(0, 8)).cosignature.has_value());
+  const std::string fork = FormatAddCheckpoint(
+      8, {},
+      SignNote(FormatCheckpoint({forked.origin(), 8, Sha256(std::string_view("other"))}),
+               forked.signer()));
+  constexpr uint64_t kSteps = 40;
+  std::vector<std::string> failures(5);
+  std::latch start(5);
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      start.arrive_and_wait();
+      for (uint64_t size = 1; size <= kSteps; ++size) {
+        auto out = (*witness)->AddCheckpoint(logs[t]->Body(size - 1, size));
+        if (!out.cosignature) failures[t] += out.cosignature.error().ToString() + "; ";
+      }
+    });
+  }
+  threads.emplace_back([&] {
+    start.arrive_and_wait();
+    for (uint64_t i = 0; i < kSteps; ++i) {
+      auto out = (*witness)->AddCheckpoint(fork);
+      if (out.cosignature || out.cosignature.error().code() != "witness.inconsistent") {
+        failures[4] += "the fork was not refused as inconsistent; ";
+      }
+    }
+  });
+  for (auto& t : threads) t.join();
+  for (size_t t = 0; t < 5; ++t)
+    BOOST_TEST(failures[t].empty(), "thread " << t << ": " << failures[t]);
+  for (size_t t = 0; t < 4; ++t) {
+    auto latest = (*witness)->Latest(logs[t]->origin());
+    BOOST_REQUIRE(latest.has_value() && latest->has_value());
+    BOOST_TEST((**latest).size == kSteps);
+    BOOST_TEST((**latest).root == logs[t]->Root(kSteps));
+    BOOST_TEST((*witness)->Evidence(logs[t]->origin()).value().size() == kSteps);
+  }
+  BOOST_TEST((*witness)->Latest(forked.origin()).value()->root == forked.Root(8));
+  BOOST_TEST((*witness)->Evidence(forked.origin()).value().size() == 1u);
+}
+
 BOOST_FIXTURE_TEST_CASE(two_witness_processes_on_one_directory_cannot_both_cosign, Fixture) {
   // Two Witness objects on the same directory hold separate SQLite connections, as two
   // `witness serve` processes would: only the transaction serialises them.

@@ -35,7 +35,7 @@ struct Witnessed {
   }
   std::string CosignedBy(std::initializer_list<const log::NoteSigner*> signers) const {
     std::string note = evidence.checkpoint;
-    for (const auto* w : signers) note = log::Cosign(note, *w, 1'800'000'000).value();
+    for (const auto* w : signers) note = log::Cosign(note, *w, 1'700'000'000).value();
     return note;
   }
 };

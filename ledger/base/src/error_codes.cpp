@@ -450,6 +450,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"note.bad_signature", 422, "a signed note's signature has the wrong size or does not verify"},
     {"note.bad_verifier_key", 400, "a note verifier key is not name+keyid+key"},
+    {"note.future_cosignature", 422,
+     "a witness's cosignature is timestamped more than 10 minutes after the verifier's clock"},
     {"note.malformed", 400, "the signed note is malformed"},
     {"note.no_verified_signature", 422, "none of the note's signatures is by a trusted key"},
     {"note.unsupported_key_type", 400, "a verifier key's type is not Ed25519 (0x01)"},
@@ -725,7 +727,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"witness.bad_signature", 403,
      "the checkpoint carries no valid signature by a key the witness trusts for its origin, or a "
      "trusted key's signature fails"},
-    {"witness.body_too_large", 400, "the add-checkpoint body is larger than 16 KiB"},
+    {"witness.body_too_large", 413, "the add-checkpoint body is larger than 16 KiB"},
     {"witness.config", 500,
      "the witness configuration is wrong (a log key, origin or rate, or a witness name)"},
     {"witness.conflict", 409,

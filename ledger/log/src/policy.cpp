@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 namespace pedigree::log {
 namespace {
@@ -282,14 +283,31 @@ std::string DescribeQuorum(const Policy& policy) {
   return Describe(policy, *policy.quorum, 0);
 }
 
-Result<QuorumEvaluation> EvaluateQuorum(const Policy& policy, std::string_view note) {
+Result<QuorumEvaluation> EvaluateQuorum(const Policy& policy, std::string_view note,
+                                        std::optional<uint64_t> now) {
   QuorumEvaluation out;
   out.requirement = DescribeQuorum(policy);
   std::vector<NoteVerifier> keys = policy.WitnessKeys();
   auto opened = OpenNote(note, keys);
   std::set<std::string> cosigned;
   if (opened) {
-    for (const auto& s : opened->verified) cosigned.insert(policy.witnesses[s.verifier_index].name);
+    const uint64_t clock =
+        now ? *now
+            : static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                        std::chrono::system_clock::now().time_since_epoch())
+                                        .count());
+    for (const auto& s : opened->verified) {
+      const std::string& name = policy.witnesses[s.verifier_index].name;
+      if (s.timestamp && *s.timestamp > clock + kMaxCosignatureFutureSeconds) {
+        return Fail(
+            Error("note.future_cosignature",
+                  "witness " + name + "'s cosignature is timestamped " +
+                      std::to_string(*s.timestamp) + ", " + std::to_string(*s.timestamp - clock) +
+                      " s after this verifier's clock (" + std::to_string(clock) + "); more than " +
+                      std::to_string(kMaxCosignatureFutureSeconds) + " s ahead is refused"));
+      }
+      cosigned.insert(name);
+    }
   } else if (opened.error().code() != "note.no_verified_signature") {
     return std::unexpected(opened.error());
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -199,6 +200,29 @@ Result<std::vector<WitnessedLog>> ParseWitnessConfig(std::string_view text) {
   return logs;
 }
 
+namespace {
+
+// A request that passed every check needing no state: what the transaction works on.
+struct Prepared {
+  AddCheckpointRequest request;
+  Checkpoint checkpoint;
+  OpenedNote opened;
+  size_t log_index = 0;
+  std::string served;  // the checkpoint text and the log's verified signature lines
+};
+
+AddCheckpointOutcome Refused(Error e) { return {std::unexpected(std::move(e)), {}}; }
+
+// One request waiting for the group commit (AddCheckpoint): its input, then its outcome.
+struct Pending {
+  Prepared* prepared = nullptr;
+  AddCheckpointOutcome outcome{std::unexpected(Error("internal", "not processed")), {}};
+  bool stores = false;  // it wrote state and evidence inside the batch's transaction
+  bool done = false;
+};
+
+}  // namespace
+
 struct Witness::Impl {
   Impl(NoteSigner s, std::function<uint64_t()> c) : signer(std::move(s)), clock(std::move(c)) {}
 
@@ -210,6 +234,11 @@ struct Witness::Impl {
   std::mutex mu;  // guards db
   sql::Connection db{nullptr};
   std::vector<std::unique_ptr<RateLimiter>> limiters;  // one per log, null when unlimited
+  // The group commit's queue (AddCheckpoint); queue_mu is never held while mu is taken.
+  std::mutex queue_mu;
+  std::condition_variable queue_cv;
+  std::vector<Pending*> queue;
+  bool committing = false;  // a batch is being applied and committed
 };
 
 Witness::Witness(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -361,126 +390,189 @@ Result<std::optional<WitnessState>> Witness::Latest(std::string_view origin) {
   return ReadState(impl_->db, origin);
 }
 
-AddCheckpointOutcome Witness::AddCheckpoint(std::string_view body) {
-  auto fail = [](Error e) { return AddCheckpointOutcome{std::unexpected(std::move(e)), {}}; };
-  auto request = ParseAddCheckpoint(body);
-  if (!request) return fail(request.error());
-  const std::string& note = request->note;
+namespace {
 
-  // Note syntax (UTF-8, no control characters, a blank line, signature lines) before we
-  // trust any of its text.
-  if (auto syntax = OpenNote(note, {}); !syntax && syntax.error().code() == "note.malformed") {
-    return fail(Error("witness.bad_note", "the checkpoint note: " + syntax.error().message())
-                    .at_field("checkpoint"));
+// The stateful checks and the write of one request, inside the batch's open transaction
+// (the caller holds `mu`): what an earlier request of the batch stored is visible here, so
+// a batch behaves exactly as its requests one after another.
+AddCheckpointOutcome Apply(Witness::Impl& impl, Prepared& in, bool& stores) {
+  stores = false;
+  const WitnessedLog& log = impl.logs[in.log_index];
+  const Checkpoint& checkpoint = in.checkpoint;
+  const AddCheckpointRequest& request = in.request;
+  if (const auto& limiter = impl.limiters[in.log_index]; limiter && limiter->Take(log.origin)) {
+    return Refused(Error("witness.rate_limited", "more than " +
+                                                     std::to_string(log.rate_per_second) +
+                                                     " add-checkpoint requests per second for " +
+                                                     log.origin + "; retry later"));
   }
-  const std::string_view text = std::string_view(note).substr(0, note.rfind("\n\n") + 1);
-  auto checkpoint = ParseCheckpoint(text);
-  if (!checkpoint) {
-    return fail(Error("witness.bad_checkpoint",
-                      "the note is not a checkpoint: " + checkpoint.error().message())
-                    .at_field("checkpoint"));
-  }
-  auto found = impl_->by_origin.find(checkpoint->origin);
-  if (found == impl_->by_origin.end()) {
-    return fail(Error("witness.unknown_log",
-                      "this witness does not witness the log \"" + checkpoint->origin + "\"")
-                    .at_field("origin"));
-  }
-  const size_t log_index = found->second;
-  const WitnessedLog& log = impl_->logs[log_index];
-  auto opened = OpenNote(note, log.keys);
-  if (!opened) {
-    return fail(Error("witness.bad_signature",
-                      "the checkpoint of " + log.origin +
-                          " is not signed by its trusted key: " + opened.error().message())
-                    .at_field("checkpoint"));
-  }
-  if (request->old_size > checkpoint->size) {
-    return fail(Error("witness.old_too_large", "old size " + std::to_string(request->old_size) +
-                                                   " is above the checkpoint's size " +
-                                                   std::to_string(checkpoint->size))
-                    .at_field("old"));
-  }
-  const std::string served = VerifiedLines(note, *opened);
-
-  std::lock_guard lock(impl_->mu);
-  if (const auto& limiter = impl_->limiters[log_index]; limiter && limiter->Take(log.origin)) {
-    return fail(Error("witness.rate_limited", "more than " + std::to_string(log.rate_per_second) +
-                                                  " add-checkpoint requests per second for " +
-                                                  log.origin + "; retry later"));
-  }
-
-  auto tx = sql::Transaction::Begin(impl_->db);
-  if (!tx) return fail(tx.error());
-  auto current =
-      ReadState(impl_->db, log.origin);  // inside our transaction: no one can change it now
-  if (!current) return fail(current.error());
+  auto current = ReadState(impl.db, log.origin);  // no one else can change it now
+  if (!current) return Refused(current.error());
   const uint64_t stored_size = *current ? (*current)->size : 0;
-  if (request->old_size != stored_size) {
+  if (request.old_size != stored_size) {
     return AddCheckpointOutcome{
         std::unexpected(
-            Error("witness.conflict", "old size " + std::to_string(request->old_size) +
+            Error("witness.conflict", "old size " + std::to_string(request.old_size) +
                                           " is not the size this witness last cosigned for " +
                                           log.origin + ", " + std::to_string(stored_size))
                 .at_field("old")),
         stored_size};
   }
-  const auto& proof = request->proof;
-  if (!*current || request->old_size == 0) {
+  const auto& proof = request.proof;
+  if (!*current || request.old_size == 0) {
     // Nothing to link to (a new log, or the empty tree): the proof must be empty.
     if (!proof.empty()) {
-      return fail(Error("witness.inconsistent", "a proof from size 0 must be empty, it has " +
-                                                    std::to_string(proof.size()) + " hashes")
-                      .at_field("proof"));
+      return Refused(Error("witness.inconsistent", "a proof from size 0 must be empty, it has " +
+                                                       std::to_string(proof.size()) + " hashes")
+                         .at_field("proof"));
     }
-    if (*current && checkpoint->size == 0 && checkpoint->root != (*current)->root) {
-      return fail(Error("witness.inconsistent", "the empty tree of " + log.origin +
-                                                    " with another root than the one " +
-                                                    "this witness cosigned")
-                      .at_field("checkpoint"));
+    if (*current && checkpoint.size == 0 && checkpoint.root != (*current)->root) {
+      return Refused(Error("witness.inconsistent", "the empty tree of " + log.origin +
+                                                       " with another root than the one " +
+                                                       "this witness cosigned")
+                         .at_field("checkpoint"));
     }
-  } else if (auto ok = VerifyConsistency(request->old_size, checkpoint->size, proof,
-                                         (*current)->root, checkpoint->root);
+  } else if (auto ok = VerifyConsistency(request.old_size, checkpoint.size, proof, (*current)->root,
+                                         checkpoint.root);
              !ok) {
-    return fail(
+    return Refused(
         Error("witness.inconsistent", "the checkpoint of " + log.origin + " at size " +
-                                          std::to_string(checkpoint->size) +
+                                          std::to_string(checkpoint.size) +
                                           " is not consistent with the one cosigned at size " +
                                           std::to_string(stored_size) + ": " + ok.error().message())
             .at_field("proof"));
   }
 
-  uint64_t timestamp = impl_->clock();
+  uint64_t timestamp = impl.clock();
   if (*current) timestamp = std::max(timestamp, (*current)->timestamp);
-  const std::string line = CosignatureLine(opened->text, impl_->signer, timestamp);
+  const std::string line = CosignatureLine(in.opened.text, impl.signer, timestamp);
+  // A savepoint per request: a storage error undoes this request's writes only.
   auto store = [&]() -> Status {
+    PEDIGREE_ASSIGN(savepoint, sql::Savepoint::Begin(impl.db));
     {
       PEDIGREE_ASSIGN(
           q,
-          impl_->db.Prepare("INSERT INTO witness_state(origin, size, root, timestamp, "
-                            "cosigned_note) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(origin) DO "
-                            "UPDATE SET size = ?2, root = ?3, timestamp = ?4, cosigned_note = ?5"));
+          impl.db.Prepare("INSERT INTO witness_state(origin, size, root, timestamp, "
+                          "cosigned_note) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(origin) DO "
+                          "UPDATE SET size = ?2, root = ?3, timestamp = ?4, cosigned_note = ?5"));
       q->Bind(1, log.origin)
-          .Bind(2, static_cast<int64_t>(checkpoint->size))
-          .Bind(3, std::span<const uint8_t>(checkpoint->root))
+          .Bind(2, static_cast<int64_t>(checkpoint.size))
+          .Bind(3, std::span<const uint8_t>(checkpoint.root))
           .Bind(4, static_cast<int64_t>(timestamp))
-          .Bind(5, served + line);
+          .Bind(5, in.served + line);
       PEDIGREE_TRY(q->Run());
     }
     PEDIGREE_ASSIGN(
-        q, impl_->db.Prepare("INSERT INTO witness_evidence(origin, size, root, timestamp, note, "
-                             "cosignature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+        q, impl.db.Prepare("INSERT INTO witness_evidence(origin, size, root, timestamp, note, "
+                           "cosignature) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
     q->Bind(1, log.origin)
-        .Bind(2, static_cast<int64_t>(checkpoint->size))
-        .Bind(3, std::span<const uint8_t>(checkpoint->root))
+        .Bind(2, static_cast<int64_t>(checkpoint.size))
+        .Bind(3, std::span<const uint8_t>(checkpoint.root))
         .Bind(4, static_cast<int64_t>(timestamp))
-        .Bind(5, note)
+        .Bind(5, in.request.note)
         .Bind(6, line);
     PEDIGREE_TRY(q->Run());
-    return tx->Commit();
+    return savepoint->Release();
   };
-  if (auto st = store(); !st) return fail(st.error());
+  if (auto st = store(); !st) return Refused(st.error());
+  stores = true;
   return AddCheckpointOutcome{line, {}};
+}
+
+void CommitBatch(Witness::Impl& impl, std::vector<Pending*>& batch) {
+  std::lock_guard lock(impl.mu);
+  auto tx = sql::Transaction::Begin(impl.db);
+  if (!tx) {
+    for (Pending* p : batch) p->outcome = Refused(tx.error());
+    return;
+  }
+  bool any_stores = false;
+  for (Pending* p : batch) {
+    p->outcome = Apply(impl, *p->prepared, p->stores);
+    any_stores |= p->stores;
+  }
+  if (!any_stores) return;  // refusals only: nothing to commit (the destructor rolls back)
+  if (auto committed = tx->Commit(); !committed) {
+    // Nothing of the batch is stored, so no answer may rest on it: a 409 naming a size a
+    // neighbour just failed to store would be as wrong as its 200.
+    for (Pending* p : batch) p->outcome = Refused(committed.error());
+  }
+}
+
+}  // namespace
+
+AddCheckpointOutcome Witness::AddCheckpoint(std::string_view body) {
+  auto parsed = ParseAddCheckpoint(body);
+  if (!parsed) return Refused(parsed.error());
+  Prepared in;
+  in.request = *std::move(parsed);
+  const std::string& note = in.request.note;
+
+  // Note syntax (UTF-8, no control characters, a blank line, signature lines) before we
+  // trust any of its text.
+  if (auto syntax = OpenNote(note, {}); !syntax && syntax.error().code() == "note.malformed") {
+    return Refused(Error("witness.bad_note", "the checkpoint note: " + syntax.error().message())
+                       .at_field("checkpoint"));
+  }
+  const std::string_view text = std::string_view(note).substr(0, note.rfind("\n\n") + 1);
+  auto checkpoint = ParseCheckpoint(text);
+  if (!checkpoint) {
+    return Refused(Error("witness.bad_checkpoint",
+                         "the note is not a checkpoint: " + checkpoint.error().message())
+                       .at_field("checkpoint"));
+  }
+  in.checkpoint = *std::move(checkpoint);
+  auto found = impl_->by_origin.find(in.checkpoint.origin);
+  if (found == impl_->by_origin.end()) {
+    return Refused(Error("witness.unknown_log",
+                         "this witness does not witness the log \"" + in.checkpoint.origin + "\"")
+                       .at_field("origin"));
+  }
+  in.log_index = found->second;
+  const WitnessedLog& log = impl_->logs[in.log_index];
+  auto opened = OpenNote(note, log.keys);
+  if (!opened) {
+    return Refused(Error("witness.bad_signature",
+                         "the checkpoint of " + log.origin +
+                             " is not signed by its trusted key: " + opened.error().message())
+                       .at_field("checkpoint"));
+  }
+  in.opened = *std::move(opened);
+  if (in.request.old_size > in.checkpoint.size) {
+    return Refused(Error("witness.old_too_large", "old size " +
+                                                      std::to_string(in.request.old_size) +
+                                                      " is above the checkpoint's size " +
+                                                      std::to_string(in.checkpoint.size))
+                       .at_field("old"));
+  }
+  in.served = VerifiedLines(note, in.opened);
+
+  // Group commit: the commit's fsync (synchronous=FULL) costs milliseconds on a virtual
+  // disk, the checks and the signature tens of microseconds. Requests that arrive while a
+  // batch is committing queue up; whichever of them finds no batch running takes the whole
+  // queue and commits it as one transaction, one fsync. Every answer still waits for the
+  // commit that made its state durable.
+  Pending pending;
+  pending.prepared = &in;
+  std::unique_lock queue_lock(impl_->queue_mu);
+  impl_->queue.push_back(&pending);
+  while (!pending.done) {
+    if (impl_->committing) {
+      impl_->queue_cv.wait(queue_lock);
+      continue;
+    }
+    // Not done and no batch running: `pending` is still in the queue.
+    impl_->committing = true;
+    std::vector<Pending*> batch;
+    batch.swap(impl_->queue);
+    queue_lock.unlock();
+    CommitBatch(*impl_, batch);
+    queue_lock.lock();
+    for (Pending* p : batch) p->done = true;
+    impl_->committing = false;
+    impl_->queue_cv.notify_all();
+  }
+  return std::move(pending.outcome);
 }
 
 Result<std::vector<WitnessEvidence>> Witness::Evidence(std::string_view origin) {

@@ -174,6 +174,22 @@ struct WitnessClient::Impl {
           Error(w, "bad_cosignature", opened.error().ToString());
           return std::nullopt;
         }
+        // A cosignature from too far in the future would make every verifier refuse the
+        // published note (policy.h, EvaluateQuorum): keep it out and alert, the witness's
+        // clock is wrong.
+        const uint64_t now =
+            static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::seconds>(
+                                      std::chrono::system_clock::now().time_since_epoch())
+                                      .count());
+        for (const log::VerifiedSignature& v : opened->verified) {
+          if (v.timestamp && *v.timestamp > now + log::kMaxCosignatureFutureSeconds) {
+            Error(w, "future_cosignature",
+                  "cosignature timestamped " + std::to_string(*v.timestamp) + ", " +
+                      std::to_string(*v.timestamp - now) + " s ahead of our clock");
+            BackOff(w);
+            return std::nullopt;
+          }
+        }
         std::string mine;
         std::string_view rest = a.body;
         const std::string prefix = "\xE2\x80\x94 " + w.policy->key.name() + " ";

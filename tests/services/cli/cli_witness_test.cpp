@@ -98,8 +98,8 @@ BOOST_AUTO_TEST_CASE(verify_bundle_and_report_with_a_policy_need_its_quorum) {
 
   // Both witnesses cosign the bundle's checkpoint: VERIFIED.
   auto evidence = reports::ReadBundle(pedigree::testing::ReadFile(tmp / "a1.json")).value();
-  evidence.checkpoint = log::Cosign(evidence.checkpoint, a, 1'800'000'000).value();
-  evidence.checkpoint = log::Cosign(evidence.checkpoint, b, 1'800'000'000).value();
+  evidence.checkpoint = log::Cosign(evidence.checkpoint, a, 1'700'000'000).value();
+  evidence.checkpoint = log::Cosign(evidence.checkpoint, b, 1'700'000'000).value();
   std::ofstream(tmp / "a1-cosigned.json") << reports::WriteBundle(evidence);
   auto witnessed = Cli({"verify-bundle", tmp / "a1-cosigned.json", "--policy", policy});
   BOOST_TEST(witnessed.rc == 0, witnessed.out + witnessed.err);

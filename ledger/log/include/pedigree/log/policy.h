@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
@@ -73,10 +74,19 @@ struct QuorumEvaluation {
   std::string requirement;  // DescribeQuorum(policy)
 };
 
+// How far ahead of the verifier's clock a cosignature's timestamp may be. A witness signs
+// with its own clock, so a little skew is normal; a timestamp beyond this is a witness whose
+// clock is wrong or a cosignature made for a future that has not happened, and is refused.
+inline constexpr uint64_t kMaxCosignatureFutureSeconds = 10 * 60;
+
 // Verifies the cosignature/v1 lines of `note` by the policy's witnesses (lines by other keys
 // are ignored) and evaluates the quorum. Does not check the log's own signature: the caller
-// trusts a log key of its own. Errors: note.malformed, note.bad_signature (a line by a policy
-// witness's name and key ID fails to verify: the whole note is rejected, as signed-note says).
-[[nodiscard]] Result<QuorumEvaluation> EvaluateQuorum(const Policy& policy, std::string_view note);
+// trusts a log key of its own. `now` is the verifier's clock in Unix seconds (the system
+// clock when empty). Errors: note.malformed, note.bad_signature (a line by a policy
+// witness's name and key ID fails to verify: the whole note is rejected, as signed-note
+// says), note.future_cosignature (a policy witness's valid cosignature is timestamped more
+// than kMaxCosignatureFutureSeconds after `now`: rejected likewise, naming the witness).
+[[nodiscard]] Result<QuorumEvaluation> EvaluateQuorum(const Policy& policy, std::string_view note,
+                                                      std::optional<uint64_t> now = std::nullopt);
 
 }  // namespace pedigree::log

@@ -23,7 +23,7 @@ namespace pedigree::log {
 // The spec's limit on consistency-proof lines in an add-checkpoint body.
 inline constexpr size_t kWitnessMaxProofLines = 63;
 // The largest add-checkpoint body the witness reads (63 proof lines take < 3 KiB; a
-// checkpoint with a few dozen signatures fits easily). Larger: witness.body_too_large.
+// checkpoint with a few dozen signatures fits easily). Larger: witness.body_too_large (413).
 inline constexpr size_t kWitnessMaxBodyBytes = 16 * 1024;
 
 // An add-checkpoint body: "old <size>\n", up to 63 base64 proof hashes one per line, an
@@ -34,7 +34,7 @@ struct AddCheckpointRequest {
   std::string note;
 };
 
-// Strict parse. Errors (all 400): witness.body_too_large, witness.malformed (with line:
+// Strict parse. Errors: witness.body_too_large (413); (400) witness.malformed (with line:
 // no "old N" line, a size with leading zeros or beyond 64 bits, a proof line that is not
 // base64 of 32 bytes, no empty line before the note), witness.too_many_proof_lines.
 [[nodiscard]] Result<AddCheckpointRequest> ParseAddCheckpoint(std::string_view body);
@@ -92,8 +92,11 @@ struct AddCheckpointOutcome {
 };
 
 // A witness over a directory holding witness-key.pem (0600), witness.vkey and witness.db.
-// Thread-safe: requests for any origin are serialised around one SQLite transaction
-// (BEGIN IMMEDIATE, so other processes on the same file serialise too).
+// Thread-safe: requests for any origin are applied one after another inside SQLite
+// transactions (BEGIN IMMEDIATE, so other processes on the same file serialise too).
+// Concurrent requests share a transaction and its fsync (group commit): each is checked
+// against the state the requests before it left, and none is answered before the commit
+// that makes its outcome durable.
 class Witness {
  public:
   struct Options {
@@ -118,13 +121,13 @@ class Witness {
   const std::vector<WitnessedLog>& logs() const;
 
   // Handles one add-checkpoint body as C2SP tlog-witness says, in this order:
-  //   body syntax (400 witness.body_too_large / malformed / too_many_proof_lines);
+  //   body syntax (413 witness.body_too_large, 400 malformed / too_many_proof_lines);
   //   note syntax and checkpoint (400 witness.bad_note, witness.bad_checkpoint);
   //   origin configured (404 witness.unknown_log);
   //   a trusted key's signature, none failing (403 witness.bad_signature);
   //   old <= size (400 witness.old_too_large); the log's rate (429 witness.rate_limited);
-  //   then in one transaction: old == the stored size, 0 for a new log (409
-  //   witness.conflict); the proof links the stored root to the new root, or equal sizes
+  //   then in a transaction (shared with concurrent requests): old == the stored size, 0 for a new
+  //   log (409 witness.conflict); the proof links the stored root to the new root, or equal sizes
   //   have equal roots and an empty proof (422 witness.inconsistent); sign with a timestamp
   //   that never goes below the last one; store state and evidence; commit.
   // Nothing is stored on any refusal. storage.* errors (5xx) leave the state unchanged.

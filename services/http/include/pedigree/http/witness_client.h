@@ -65,6 +65,9 @@ class WitnessClient {
   // witness with a URL that is behind it and not backing off, in parallel: "old N", the
   // consistency proof from the size the witness last cosigned, then the checkpoint. 200: its
   // cosignature is verified with the witness's policy key and merged into the stored note.
+  // A cosignature timestamped more than log::kMaxCosignatureFutureSeconds ahead of our
+  // clock is not merged (every verifier would refuse the note): counted as
+  // status="future_cosignature" and backed off like a refusal.
   // 409: the text/x.tlog.size body is read, the proof rebuilt and the request retried once.
   // Any failure is logged and counted, and the witness is left alone for a back-off of 1 s
   // that doubles up to 60 s (429, 5xx and timeouts are retried that way; 403, 404 and 422

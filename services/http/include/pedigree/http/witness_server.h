@@ -1,7 +1,7 @@
 // The HTTP face of a C2SP tlog-witness (pedigree/log/witness.h) on the HTTP chassis:
 //   POST <prefix>/add-checkpoint            -> 200 cosignature line(s) as text/plain;
 //                                              409 "<size>\n" as text/x.tlog.size;
-//                                              400/403/404/422/429 our JSON error.
+//                                              400/403/404/413/422/429 our JSON error.
 //   GET  <prefix>/<hex SHA-256(origin)>/checkpoint
 //                                           -> the latest cosigned checkpoint (the log's
 //                                              signature lines and the witness's), text/plain.
