@@ -71,12 +71,13 @@ th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid
 th{color:var(--mute);font-weight:600}
 td{overflow-wrap:anywhere}
 .id{white-space:nowrap}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 table.kv>tbody>tr>th{width:28%;overflow-wrap:normal}
 table.kv table.kv>tbody>tr>th{width:35%}
 table.kv td>table{font-size:inherit}
 code,pre,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:12px}
 code.hash,code.token,td.wrap{overflow-wrap:anywhere;word-break:normal}
+ul.list{margin:0;padding-left:1.1em}
 .time,td.time{white-space:nowrap;font-variant-numeric:tabular-nums}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f6f9;padding:8px;border-radius:4px;
 margin:0}
@@ -86,7 +87,9 @@ text-transform:uppercase;border:1px solid;margin:1px 2px 1px 0;white-space:nowra
 .badge.fail{color:var(--bad);border:2px solid var(--bad);background:#fdecea}
 .badge.warn{color:var(--warn);border:1px dashed var(--warn);background:#fff6e0}
 .badge.status{color:var(--ink);border-color:var(--mute);background:#eef1f6}
-td.checks .badge{display:block;width:max-content;text-transform:none}
+td.checks .badge{display:block;width:fit-content;white-space:normal;overflow-wrap:normal;
+text-transform:none}
+table.entries table.kv>tbody>tr>th{width:auto}
 tr.alert td{background:#fdecea}
 tr.alert td:first-child{border-left:4px solid var(--bad)}
 .figures{display:flex;flex-wrap:wrap;gap:12px}
@@ -280,6 +283,34 @@ bool IsHexToken(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c) != 0; });
 }
 
+// Text for reading: escaped, with every short hyphenated word (a date, a time, an advice
+// number such as DA-10001, a trial id) kept on one line, since a browser would otherwise
+// break it after a hyphen and a reader would copy half of it.
+std::string Prose(std::string_view text) {
+  std::string out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    if (word.find('-') != std::string_view::npos && word.size() <= 24) {
+      out += "<span class=\"id\">" + EscapeHtml(word) + "</span>";
+    } else {
+      out += EscapeHtml(word);
+    }
+    if (end < text.size()) out += ' ';
+    start = end + 1;
+  }
+  return out;
+}
+
+// Short tokens (a key fingerprint, a GLN, an organisation id) never break; long ones (a
+// pack id, a hash) break anywhere and stay whole.
+std::string Token(std::string_view s, std::string_view cls = "token") {
+  return "<code class=\"" + std::string(s.size() <= 24 ? "id" : cls) + "\">" + EscapeHtml(s) +
+         "</code>";
+}
+
 // One scalar string as it is printed. Times never wrap; hashes, keys, pack ids and other
 // long tokens are monospace and may break anywhere (a reader compares them character by
 // character, and the whole value stays on the page); prose wraps at spaces.
@@ -288,10 +319,10 @@ std::string StringCell(std::string_view key, const std::string& s) {
   if (IsHexToken(s)) return "<code class=\"hash\">" + EscapeHtml(s) + "</code>";
   const bool spaced = s.find(' ') != std::string::npos;
   if (!spaced && (s.size() > 24 || key == "key" || key == "pack" || key == "location"))
-    return "<code class=\"token\">" + EscapeHtml(s) + "</code>";
+    return Token(s);
   // Codes and identifiers ("rules.batch_recalled", a lot, a domain) are read as one word.
   if (!spaced) return "<span class=\"id\">" + EscapeHtml(s) + "</span>";
-  return EscapeHtml(s);
+  return Prose(s);
 }
 
 bool IsScalar(const JsonValue& v) { return !v.is_object() && !v.is_array(); }
@@ -341,14 +372,18 @@ std::string Cell(std::string_view key, const JsonValue& v) {
   if (v.is_int() || v.is_bool()) return EscapeHtml(Text(&v));
   if (v.is_array() && v.size() == 0) return "<span class=\"empty\">none</span>";
   if (v.is_array() && std::all_of(v.as_array().begin(), v.as_array().end(), IsScalar)) {
+    const JsonArray& items = v.as_array();
+    const bool long_items = std::any_of(
+        items.begin(), items.end(), [](const JsonValue& item) { return Text(&item).size() > 20; });
     std::string h;
-    for (const JsonValue& item : v.as_array()) {
-      h += (h.empty()                                 ? ""
-            : v.size() > 1 && Text(&item).size() > 20 ? "<br>"
-                                                      : ", ") +
-           Cell(key, item);
+    for (const JsonValue& item : items) {
+      if (long_items) {
+        h += "<li>" + Cell(key, item) + "</li>";
+      } else {
+        h += (h.empty() ? "" : ", ") + Cell(key, item);
+      }
     }
-    return h;
+    return long_items ? "<ul class=\"list\">" + h + "</ul>" : h;
   }
   return Nested(key, v);
 }
@@ -447,18 +482,27 @@ std::string EntryTableHtml(const JsonArray& rows) {
     if (!Str(e, "kind").empty()) h += "<strong>" + EscapeHtml(Str(e, "kind")) + "</strong>";
     auto details = JsonValue::Object();
     for (const auto& [k, v] : e.as_object()) {
-      static const std::set<std::string> kShown = {"index", "time",    "sequencedTime", "kind",
-                                                   "org",   "orgName", "key",           "checks"};
+      static const std::set<std::string> kShown = {
+          "index", "time", "sequencedTime", "kind", "org", "orgName", "key", "checks", "signature"};
       if (!kShown.count(k)) details.set(k, v);
     }
     if (details.size() > 0) h += KeyValueHtml(details);
     h += "</td><td>";
     const std::string& org = Str(e, "org");
     h += EscapeHtml(Str(e, "orgName").empty() ? org : Str(e, "orgName"));
-    if (!Str(e, "orgName").empty() && !org.empty())
-      h += "<br><code class=\"token\">" + EscapeHtml(org) + "</code>";
-    if (!Str(e, "key").empty())
-      h += "<br>key <code class=\"hash\">" + EscapeHtml(Str(e, "key")) + "</code>";
+    if (!Str(e, "orgName").empty() && !org.empty()) h += "<br>" + Token(org);
+    if (!Str(e, "key").empty()) h += "<br>key " + Token(Str(e, "key"), "hash");
+    // The Part 11 signature manifestation belongs with the signer.
+    if (const JsonValue* sig = e.find("signature"); sig && sig->is_object()) {
+      h += "<br>" + EscapeHtml(Str(*sig, "name"));
+      if (!Str(*sig, "meaning").empty()) h += " (" + EscapeHtml(Str(*sig, "meaning")) + ")";
+      if (!Str(*sig, "time").empty())
+        h += "<br><span class=\"time\">" + EscapeHtml(Str(*sig, "time")) + "</span>";
+      for (const auto& [k, v] : sig->as_object()) {
+        if (k != "name" && k != "meaning" && k != "time")
+          h += "<br>" + EscapeHtml(Label(k)) + ": " + Cell(k, v);
+      }
+    }
     h += "</td><td class=\"checks\">" + CheckBadges(Arr(e, "checks")) + "</td></tr>\n";
   }
   return h + "</tbody></table>\n";
@@ -625,20 +669,16 @@ void EventsTable(Page& page, const JsonArray& events, const std::set<int64_t>& a
     if (!Str(e, "sequencedTime").empty())
       h += "<br><small>logged " + EscapeHtml(Str(e, "sequencedTime")) + "</small>";
     h += "</td>";
-    h += "<td><strong>" + EscapeHtml(Str(e, "kind")) + "</strong><br>" +
-         EscapeHtml(Str(e, "summary"));
+    h += "<td><strong>" + EscapeHtml(Str(e, "kind")) + "</strong><br>" + Prose(Str(e, "summary"));
     if (!Str(e, "statusAfter").empty())
       h += "<br>status after " + StatusBadge(Str(e, "statusAfter"));
     if (!Str(e, "holderAfter").empty())
       h += "<br>holder after " + EscapeHtml(Str(e, "holderAfter"));
     h += "</td>";
     h += "<td>" + EscapeHtml(Str(e, "orgName").empty() ? Str(e, "org") : Str(e, "orgName"));
-    if (!Str(e, "orgName").empty())
-      h += "<br><code class=\"token\">" + EscapeHtml(Str(e, "org")) + "</code>";
-    if (!Str(e, "location").empty())
-      h += "<br>at <code class=\"token\">" + EscapeHtml(Str(e, "location")) + "</code>";
-    if (!Str(e, "key").empty())
-      h += "<br>key <code class=\"hash\">" + EscapeHtml(Str(e, "key")) + "</code>";
+    if (!Str(e, "orgName").empty()) h += "<br>" + Token(Str(e, "org"));
+    if (!Str(e, "location").empty()) h += "<br>at " + Token(Str(e, "location"));
+    if (!Str(e, "key").empty()) h += "<br>key " + Token(Str(e, "key"), "hash");
     h += "</td><td class=\"checks\">" + CheckBadges(Arr(e, "checks")) + "</td></tr>\n";
   }
   page.Raw(h + "</tbody></table>\n");
@@ -695,10 +735,9 @@ void AlertsSection(Page& page, const JsonValue& report) {
   for (const JsonValue& a : alerts) {
     h += "<tr class=\"alert-row alert\"><td class=\"num\">" + EscapeHtml(Text(a, "index")) +
          "</td><td class=\"time\">" + EscapeHtml(Str(a, "time")) + "</td><td><strong>" +
-         EscapeHtml(Str(a, "code")) + "</strong><br>" + EscapeHtml(Str(a, "message"));
+         EscapeHtml(Str(a, "code")) + "</strong><br>" + Prose(Str(a, "message"));
     if (!Str(a, "reason").empty()) h += "<br>reason: " + EscapeHtml(Str(a, "reason"));
-    if (!Str(a, "pack").empty())
-      h += "<br><code class=\"token\">" + EscapeHtml(Str(a, "pack")) + "</code>";
+    if (!Str(a, "pack").empty()) h += "<br>" + Token(Str(a, "pack"));
     h += "</td><td>" + EscapeHtml(Str(a, "org")) + "</td><td>" + EscapeHtml(Str(a, "class"));
     if (!Str(a, "state").empty()) h += "<br>" + StatusBadge(Str(a, "state"));
     if (!Str(a, "classification").empty())
@@ -850,7 +889,7 @@ std::string RenderHtml(const JsonValue& report) {
   html += "<div class=\"meta\">generated " + EscapeHtml(Str(report, "generatedAt")) + " \xC2\xB7 " +
           EscapeHtml(Str(report, "format")) + "</div></header>\n";
   html += "<div class=\"banner " + banner_class + "\"><div class=\"word\">" + EscapeHtml(verdict) +
-          "</div><div class=\"summary\">" + EscapeHtml(Str(report, "summary")) + "</div></div>\n";
+          "</div><div class=\"summary\">" + Prose(Str(report, "summary")) + "</div></div>\n";
 
   Page page;
   std::set<std::string> shown = {"format", "report", "generatedAt", "verdict",   "summary",
