@@ -286,6 +286,17 @@ bool IsHexToken(std::string_view s) {
 // Text for reading: escaped, with every short hyphenated word (a date, a time, an advice
 // number such as DA-10001, a trial id) kept on one line, since a browser would otherwise
 // break it after a hyphen and a reader would copy half of it.
+// A URL (a GS1 Digital Link pack id) with a break opportunity after each path separator, so
+// a narrow cell breaks it between GTIN, AI and serial rather than inside one of them.
+std::string Url(std::string_view url) {
+  std::string out;
+  for (size_t i = 0; i < url.size(); ++i) {
+    out += EscapeHtml(url.substr(i, 1));
+    if (url[i] == '/' && i + 1 < url.size() && url[i + 1] != '/') out += "<wbr>";
+  }
+  return out;
+}
+
 std::string Prose(std::string_view text) {
   std::string out;
   size_t start = 0;
@@ -295,6 +306,8 @@ std::string Prose(std::string_view text) {
     const std::string_view word = text.substr(start, end - start);
     if (word.find('-') != std::string_view::npos && word.size() <= 24) {
       out += "<span class=\"id\">" + EscapeHtml(word) + "</span>";
+    } else if (word.starts_with("https://")) {
+      out += Url(word);
     } else {
       out += EscapeHtml(word);
     }
@@ -307,8 +320,8 @@ std::string Prose(std::string_view text) {
 // Short tokens (a key fingerprint, a GLN, an organisation id) never break; long ones (a
 // pack id, a hash) break anywhere and stay whole.
 std::string Token(std::string_view s, std::string_view cls = "token") {
-  return "<code class=\"" + std::string(s.size() <= 24 ? "id" : cls) + "\">" + EscapeHtml(s) +
-         "</code>";
+  return "<code class=\"" + std::string(s.size() <= 24 ? "id" : cls) + "\">" +
+         (s.starts_with("https://") ? Url(s) : EscapeHtml(s)) + "</code>";
 }
 
 // One scalar string as it is printed. Times never wrap; hashes, keys, pack ids and other
@@ -738,7 +751,8 @@ void AlertsSection(Page& page, const JsonValue& report) {
          EscapeHtml(Str(a, "code")) + "</strong><br>" + Prose(Str(a, "message"));
     if (!Str(a, "reason").empty()) h += "<br>reason: " + EscapeHtml(Str(a, "reason"));
     if (!Str(a, "pack").empty()) h += "<br>" + Token(Str(a, "pack"));
-    h += "</td><td>" + EscapeHtml(Str(a, "org")) + "</td><td>" + EscapeHtml(Str(a, "class"));
+    h += "</td><td>" + EscapeHtml(Str(a, "org")) + "</td><td><span class=\"id\">" +
+         EscapeHtml(Str(a, "class")) + "</span>";
     if (!Str(a, "state").empty()) h += "<br>" + StatusBadge(Str(a, "state"));
     if (!Str(a, "classification").empty())
       h += "<br>closed as " + EscapeHtml(Str(a, "classification"));

@@ -40,12 +40,15 @@ export PEDIGREE_NO_PROGRESS=1
 # Supply chain: the smallest demo still has every kind of event, alert and a recall.
 "$pedigree" demo --dir "$work/demo" --packs-per-batch 20 >"$work/demo.txt"
 supply="$work/demo/ledger"
-# The pack with the longest history the demo names (most rows in the event table).
-best="" best_n=0
+# The pack with the longest history (most rows in the event table) and the one with the
+# most alerts and violations (the alert and violation tables), and the latter's batch.
+best="" best_n=0 worst="" worst_n=-1
 while read -r code; do
-  n=$("$pedigree" report pack "$code" --dir "$supply" --format json 2>/dev/null |
-    grep -o '"kind":' | wc -l) || true
+  json=$("$pedigree" report pack "$code" --dir "$supply" --format json 2>/dev/null) || true
+  n=$(grep -o '"kind":' <<<"$json" | wc -l) || true
+  bad=$(grep -o '"code":' <<<"$json" | wc -l) || true
   if [ "$n" -gt "$best_n" ]; then best=$code best_n=$n; fi
+  if [ "$bad" -gt "$worst_n" ]; then worst=$code worst_n=$bad; fi
 done < <(grep -o 'https://id\.gs1\.org/01/[0-9]*/21/[A-Z0-9]*' "$work/demo.txt" | sort -u)
 if [ -z "$best" ]; then
   echo "FAIL: the demo output names no pack" >&2
@@ -61,9 +64,10 @@ report() {  # report NAME ARGS...: the HTML report; exit 3/4 (SUSPECT/FAILED) ar
   fi
 }
 report pack pack "$best" --dir "$supply"
-gtin=$(echo "$best" | sed 's|.*/01/\([0-9]*\)/21/.*|\1|')
-lot=$(grep -o '"lot":"[^"]*"' <("$pedigree" report pack "$best" --dir "$supply" --format json) |
-  head -1 | cut -d'"' -f4) || true
+report pack-alerts pack "$worst" --dir "$supply"
+gtin=$(echo "$worst" | sed 's|.*/01/\([0-9]*\)/21/.*|\1|')
+lot=$("$pedigree" report pack "$worst" --dir "$supply" --format json |
+  grep -o '"lot":"[^"]*"' | head -1 | cut -d'"' -f4) || true
 report batch batch "$gtin" "$lot" --dir "$supply"
 report audit audit --dir "$supply"
 
@@ -108,8 +112,9 @@ report trial trial --trial "$trial" --dir "$t" --outcomes "$study/reported-outco
 
 rc=0
 NODE_PATH="$node_dir/node_modules" node "$here/print_check.js" "$chromium" "$out" \
-  "$out"/pack.html "$out"/batch.html "$out"/audit.html "$out"/trial.html || rc=$?
-for name in pack batch audit trial; do
+  "$out"/pack.html "$out"/pack-alerts.html "$out"/batch.html "$out"/audit.html \
+  "$out"/trial.html || rc=$?
+for name in pack pack-alerts batch audit trial; do
   if [ ! -s "$out/$name.pdf" ]; then
     echo "FAIL: no PDF of the $name report" >&2
     rc=1
