@@ -283,9 +283,6 @@ bool IsHexToken(std::string_view s) {
          std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c) != 0; });
 }
 
-// Text for reading: escaped, with every short hyphenated word (a date, a time, an advice
-// number such as DA-10001, a trial id) kept on one line, since a browser would otherwise
-// break it after a hyphen and a reader would copy half of it.
 // A URL (a GS1 Digital Link pack id) with a break opportunity after each path separator, so
 // a narrow cell breaks it between GTIN, AI and serial rather than inside one of them.
 std::string Url(std::string_view url) {
@@ -297,6 +294,10 @@ std::string Url(std::string_view url) {
   return out;
 }
 
+// Text for reading: escaped, with every short hyphenated word (a date, a time, an advice
+// number such as DA-10001, a trial id) kept on one line, since a browser would otherwise
+// break it after a hyphen and a reader would copy half of it. A longer one made of parts
+// (a record key "STUDY|SUBJECT") may break only between its parts.
 std::string Prose(std::string_view text) {
   std::string out;
   size_t start = 0;
@@ -306,6 +307,16 @@ std::string Prose(std::string_view text) {
     const std::string_view word = text.substr(start, end - start);
     if (word.find('-') != std::string_view::npos && word.size() <= 24) {
       out += "<span class=\"id\">" + EscapeHtml(word) + "</span>";
+    } else if (word.find('-') != std::string_view::npos && word.find('|') != std::string::npos) {
+      for (size_t at = 0; at < word.size();) {
+        size_t bar = word.find('|', at);
+        bar = bar == std::string_view::npos ? word.size() : bar + 1;
+        const std::string_view part = word.substr(at, bar - at);
+        out += (at ? "<wbr>" : "") + (part.size() <= 24
+                                          ? "<span class=\"id\">" + EscapeHtml(part) + "</span>"
+                                          : EscapeHtml(part));
+        at = bar;
+      }
     } else if (word.starts_with("https://")) {
       out += Url(word);
     } else {

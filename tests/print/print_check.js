@@ -6,7 +6,7 @@
 // element's box and every line of text is measured; anything whose right edge lies past that
 // width is reported with a selector and its text. The page is then written with
 // page.pdf({format: 'A4'}) to OUT_DIR/NAME.pdf (the report's own @page rule sets the margins)
-// and page 1 as a PNG to OUT_DIR/NAME.png (for docs/img).
+// and page 1 (the A4 sheet with its margins) as a PNG to OUT_DIR/NAME.png (for docs/img).
 //
 // usage: node print_check.js CHROMIUM OUT_DIR REPORT.html...
 'use strict';
@@ -96,9 +96,10 @@ async function main() {
         console.log(`ok ${name}: fits ${kPrintableWidthPx}px`);
       }
       await page.pdf({path: path.join(outDir, name + '.pdf'), format: 'A4', printBackground: false});
-      // Page 1 as printed: the page box less the 15 mm margins, at twice the resolution.
-      await page.setViewport({width: kPrintableWidthPx, height: kA4HeightPx - 113,
-                              deviceScaleFactor: 2});
+      // Page 1 as printed: the whole A4 sheet with its 15 mm (57 px) margins.
+      await page.addStyleTag({content: 'html{padding:57px;background:#fff}'});
+      await page.setViewport({width: kPrintableWidthPx + 2 * 57, height: kA4HeightPx,
+                              deviceScaleFactor: 1.5});
       await page.screenshot({path: path.join(outDir, name + '.png')});
       await page.close();
     }

@@ -121,7 +121,7 @@ for name in pack pack-alerts batch audit trial; do
   fi
 done
 if [ "$rc" -eq 0 ] && [ "${PEDIGREE_UPDATE_DOCS:-}" = 1 ]; then
-  cp "$out/pack.png" "$root/docs/img/print-pack.png"
+  cp "$out/pack-alerts.png" "$root/docs/img/print-pack.png"
   cp "$out/trial.png" "$root/docs/img/print-trial.png"
 fi
 exit "$rc"
