@@ -70,6 +70,26 @@ lot=$("$pedigree" report pack "$worst" --dir "$supply" --format json |
   grep -o '"lot":"[^"]*"' | head -1 | cut -d'"' -f4) || true
 report batch batch "$gtin" "$lot" --dir "$supply"
 report audit audit --dir "$supply"
+# A FAILED pack report (failures with expected and calculated hashes): the longest pack's
+# bundle with one consistency hash and one inclusion proof hash changed.
+"$pedigree" bundle pack "$best" --dir "$supply" -o "$work/pack.bundle.json" >/dev/null
+node -e '
+  const fs = require("fs");
+  const b = JSON.parse(fs.readFileSync(process.argv[1]));
+  const flip = (h) => (h[0] === "A" ? "B" : "A") + h.slice(1);
+  b.consistency[0] = flip(b.consistency[0]);
+  const lines = b.entries[3].proof.split("\n");  // tlog-proof: header, index, hashes
+  lines[2] = flip(lines[2]);
+  b.entries[3].proof = lines.join("\n");
+  fs.writeFileSync(process.argv[2], JSON.stringify(b));
+' "$work/pack.bundle.json" "$work/tampered.bundle.json"
+rc=0
+"$pedigree" verify-bundle "$work/tampered.bundle.json" --trust "$supply/log.vkey" --format html \
+  -o "$out/pack-failed.html" || rc=$?
+if [ "$rc" -ne 4 ]; then
+  echo "FAIL: the tampered bundle was not FAILED (exit $rc, expected 4)" >&2
+  exit 1
+fi
 
 # A trial: registration, protocol, enrolment, DM and AE submitted, a correction with its
 # reason, a lock and an unlock, seals; the report compares a candidate and the outcomes.
@@ -112,9 +132,9 @@ report trial trial --trial "$trial" --dir "$t" --outcomes "$study/reported-outco
 
 rc=0
 NODE_PATH="$node_dir/node_modules" node "$here/print_check.js" "$chromium" "$out" \
-  "$out"/pack.html "$out"/pack-alerts.html "$out"/batch.html "$out"/audit.html \
-  "$out"/trial.html || rc=$?
-for name in pack pack-alerts batch audit trial; do
+  "$out"/pack.html "$out"/pack-alerts.html "$out"/pack-failed.html "$out"/batch.html \
+  "$out"/audit.html "$out"/trial.html || rc=$?
+for name in pack pack-alerts pack-failed batch audit trial; do
   if [ ! -s "$out/$name.pdf" ]; then
     echo "FAIL: no PDF of the $name report" >&2
     rc=1
