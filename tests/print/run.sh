@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Reports people print (docs/reports.md, "Printing to PDF"): makes a pack, batch, audit and
+# Reports people print (docs/reports.md, "Printing to PDF"): makes pack reports (the longest
+# history, the most alerts, a FAILED one from a tampered bundle), a batch, an audit and a
 # trial report as HTML with the CLI, then has print_check.js print each in headless Chromium
 # through puppeteer-core (pinned in package.json, installed into the build tree from npm)
 # and fail when anything is wider than the A4 printable width. One PDF and one PNG of page 1
