@@ -285,13 +285,18 @@ bool IsHexToken(std::string_view s) {
 
 // A URL (a GS1 Digital Link pack id) with a break opportunity after each path separator, so
 // a narrow cell breaks it between GTIN, AI and serial rather than inside one of them.
+// Segments are escaped whole, so a multi-byte character or a control character in one is
+// escaped as EscapeHtml does for any text.
 std::string Url(std::string_view url) {
   std::string out;
+  size_t start = 0;
   for (size_t i = 0; i < url.size(); ++i) {
-    out += EscapeHtml(url.substr(i, 1));
-    if (url[i] == '/' && i + 1 < url.size() && url[i + 1] != '/') out += "<wbr>";
+    if (url[i] == '/' && i + 1 < url.size() && url[i + 1] != '/') {
+      out += EscapeHtml(url.substr(start, i + 1 - start)) + "<wbr>";
+      start = i + 1;
+    }
   }
-  return out;
+  return out + EscapeHtml(url.substr(start));
 }
 
 // Text for reading: escaped, with every short hyphenated word (a date, a time, an advice

@@ -233,4 +233,34 @@ BOOST_AUTO_TEST_CASE(trial_report_has_labels_and_tables_instead_of_json) {
   RequireSelfContained(html);
 }
 
+// Long tokens break where a reader expects: a pack id after a "/", a record key at its "|";
+// dates, times and hyphenated ids never; and the text itself is unchanged (escaped whole).
+BOOST_AUTO_TEST_CASE(long_tokens_break_only_between_their_parts) {
+  const std::string pack = "https://id.gs1.org/01/09506000134352/21/\xC3\x84<b>";
+  auto report = pedigree::JsonValue::Object()
+                    .set("format", "pedigree-report/v1")
+                    .set("report", "batch")
+                    .set("verdict", "SUSPECT")
+                    .set("summary", "advice DA-10001 of 2026-11-21 names " + pack)
+                    .set("subject", pedigree::JsonValue::Object().set("pack", pack));
+  report.set("violations",
+             pedigree::JsonValue::Array().push_back(
+                 pedigree::JsonValue::Object()
+                     .set("code", "dataset.changed")
+                     .set("message", "first changed record STUDY-01|STUDY-01-701-0001 column AGE")
+                     .set("time", "2026-11-21T07:49:59Z")));
+  const std::string html = RenderHtml(report);
+  const std::string broken =
+      "https://<wbr>id.gs1.org/<wbr>01/<wbr>09506000134352/<wbr>21/<wbr>\xC3\x84&lt;b&gt;";
+  BOOST_TEST(html.find("<code class=\"token\">" + broken + "</code>") != std::string::npos);
+  BOOST_TEST(html.find("names " + broken + "</div>") != std::string::npos);
+  BOOST_TEST(html.find("advice <span class=\"id\">DA-10001</span> of <span "
+                       "class=\"id\">2026-11-21</span>") != std::string::npos);
+  BOOST_TEST(html.find("<span class=\"id\">STUDY-01|</span><wbr><span "
+                       "class=\"id\">STUDY-01-701-0001</span>") != std::string::npos);
+  BOOST_TEST(html.find("<span class=\"time\">2026-11-21T07:49:59Z</span>") != std::string::npos);
+  BOOST_TEST(html.find("<b>") == std::string::npos);
+  RequireSelfContained(html);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
