@@ -41,16 +41,29 @@ export PEDIGREE_NO_PROGRESS=1
 # Supply chain: the smallest demo still has every kind of event, alert and a recall.
 "$pedigree" demo --dir "$work/demo" --packs-per-batch 20 >"$work/demo.txt"
 supply="$work/demo/ledger"
-# The pack with the longest history (most rows in the event table) and the one with the
-# most alerts and violations (the alert and violation tables), and the latter's batch.
-best="" best_n=0 worst="" worst_n=-1
+# The pack with the longest history (most rows in the event table), the one with the most
+# alerts and violations (the alert and violation tables), and of the batches of the packs the
+# demo names one with a temperature excursion and the most alerts and violations.
+best="" best_n=0 worst="" worst_n=-1 batch="" batch_n=-1
+declare -A batches=()
 while read -r code; do
   json=$("$pedigree" report pack "$code" --dir "$supply" --format json 2>/dev/null) || true
   n=$(grep -o '"kind":' <<<"$json" | wc -l) || true
   bad=$(grep -o '"code":' <<<"$json" | wc -l) || true
   if [ "$n" -gt "$best_n" ]; then best=$code best_n=$n; fi
   if [ "$bad" -gt "$worst_n" ]; then worst=$code worst_n=$bad; fi
+  gtin=$(sed 's|.*/01/\([0-9]*\)/21/.*|\1|' <<<"$code")
+  lot=$(grep -o '"lot":"[^"]*"' <<<"$json" | head -1 | cut -d'"' -f4) || true
+  [ -n "$lot" ] && batches["$gtin $lot"]=1
 done < <(grep -o 'https://id\.gs1\.org/01/[0-9]*/21/[A-Z0-9]*' "$work/demo.txt" | sort -u)
+for b in "${!batches[@]}"; do
+  # shellcheck disable=SC2086 # "GTIN LOT" splits into the two arguments
+  json=$("$pedigree" report batch $b --dir "$supply" --format json 2>/dev/null) || true
+  rows=$(grep -o '"index":' <<<"$json" | wc -l) || true
+  excursions=$(grep -o '"despatchAdvice":' <<<"$json" | wc -l) || true
+  n=$((rows + 100 * excursions))  # the excursion table is the widest
+  if [ "$n" -gt "$batch_n" ]; then batch=$b batch_n=$n; fi
+done
 if [ -z "$best" ]; then
   echo "FAIL: the demo output names no pack" >&2
   exit 1
@@ -66,10 +79,8 @@ report() {  # report NAME ARGS...: the HTML report; exit 3/4 (SUSPECT/FAILED) ar
 }
 report pack pack "$best" --dir "$supply"
 report pack-alerts pack "$worst" --dir "$supply"
-gtin=$(echo "$worst" | sed 's|.*/01/\([0-9]*\)/21/.*|\1|')
-lot=$("$pedigree" report pack "$worst" --dir "$supply" --format json |
-  grep -o '"lot":"[^"]*"' | head -1 | cut -d'"' -f4) || true
-report batch batch "$gtin" "$lot" --dir "$supply"
+# shellcheck disable=SC2086 # "GTIN LOT"
+report batch batch $batch --dir "$supply"
 report audit audit --dir "$supply"
 # A FAILED pack report (failures with expected and calculated hashes): the longest pack's
 # bundle with one consistency hash and one inclusion proof hash changed.
@@ -130,6 +141,15 @@ as sponsor approval lock --domain AE --action hard_lock
 as sponsor approval seal --domain AE
 report trial trial --trial "$trial" --dir "$t" --outcomes "$study/reported-outcomes.json" \
   --candidate "$study/dm.csv,$study/ae.csv"
+
+# The widest tables must be there to be measured.
+for want in "batch.html:excursion-row" "pack-alerts.html:alert-row" "pack-failed.html:failure-row" \
+  "trial.html:entry-row"; do
+  if ! grep -q "class=\"${want#*:}" "$out/${want%%:*}"; then
+    echo "FAIL: ${want%%:*} has no ${want#*:} (the demo or the trial scenario changed?)" >&2
+    exit 1
+  fi
+done
 
 rc=0
 NODE_PATH="$node_dir/node_modules" node "$here/print_check.js" "$chromium" "$out" \
