@@ -52,7 +52,8 @@ while read -r code; do
   bad=$(grep -o '"code":' <<<"$json" | wc -l) || true
   if [ "$n" -gt "$best_n" ]; then best=$code best_n=$n; fi
   if [ "$bad" -gt "$worst_n" ]; then worst=$code worst_n=$bad; fi
-  gtin=$(sed 's|.*/01/\([0-9]*\)/21/.*|\1|' <<<"$code")
+  gtin=${code#*/01/}
+  gtin=${gtin%%/*}
   lot=$(grep -o '"lot":"[^"]*"' <<<"$json" | head -1 | cut -d'"' -f4) || true
   [ -n "$lot" ] && batches["$gtin $lot"]=1
 done < <(grep -o 'https://id\.gs1\.org/01/[0-9]*/21/[A-Z0-9]*' "$work/demo.txt" | sort -u)
