@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Reports people print (docs/reports.md, "Printing to PDF"): makes pack reports (the longest
-# history, the most alerts, a FAILED one from a tampered bundle), a batch, an audit and a
-# trial report as HTML with the CLI, then has print_check.js print each in headless Chromium
-# through puppeteer-core (pinned in package.json, installed into the build tree from npm)
-# and fail when anything is wider than the A4 printable width. One PDF and one PNG of page 1
+# history, the most alerts, a FAILED one from a tampered bundle), a container, a batch, an
+# audit and a trial report as HTML with the CLI, then has print_check.js print each in
+# headless Chromium through puppeteer-core (pinned in package.json, installed into the build
+# tree from npm) and fail when anything is wider than the A4 printable width. One PDF and one PNG of page 1
 # per report stay in WORK_DIR/out as artefacts. The supply ledger is a small demo; the trial
 # ledger is sample_data/trials/study registered, submitted, locked and sealed by the CLI.
 # Skips (exit 77) only when Chromium is absent; fails without node/npm.
@@ -83,6 +83,14 @@ report pack-alerts pack "$worst" --dir "$supply"
 # shellcheck disable=SC2086 # "GTIN LOT"
 report batch batch $batch --dir "$supply"
 report audit audit --dir "$supply"
+# The last case or pallet the longest pack was packed into.
+sscc=$("$pedigree" report pack "$best" --dir "$supply" --format json |
+  grep -o 'into [0-9]\{18\}' | tail -1 | cut -d' ' -f2) || true
+if [ -z "$sscc" ]; then
+  echo "FAIL: the pack $best was never packed into a case" >&2
+  exit 1
+fi
+report container container "$sscc" --dir "$supply"
 # A FAILED pack report (failures with expected and calculated hashes): the longest pack's
 # bundle with one consistency hash and one inclusion proof hash changed.
 "$pedigree" bundle pack "$best" --dir "$supply" -o "$work/pack.bundle.json" >/dev/null
@@ -154,9 +162,9 @@ done
 
 rc=0
 NODE_PATH="$node_dir/node_modules" node "$here/print_check.js" "$chromium" "$out" \
-  "$out"/pack.html "$out"/pack-alerts.html "$out"/pack-failed.html "$out"/batch.html \
-  "$out"/audit.html "$out"/trial.html || rc=$?
-for name in pack pack-alerts pack-failed batch audit trial; do
+  "$out"/pack.html "$out"/pack-alerts.html "$out"/pack-failed.html "$out"/container.html \
+  "$out"/batch.html "$out"/audit.html "$out"/trial.html || rc=$?
+for name in pack pack-alerts pack-failed container batch audit trial; do
   if [ ! -s "$out/$name.pdf" ]; then
     echo "FAIL: no PDF of the $name report" >&2
     rc=1
