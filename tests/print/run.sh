@@ -3,8 +3,8 @@
 # history, the most alerts, a FAILED one from a tampered bundle), a container, a batch, an
 # audit and a trial report as HTML with the CLI, then has print_check.js print each in
 # headless Chromium through puppeteer-core (pinned in package.json, installed into the build
-# tree from npm) and fail when anything is wider than the A4 printable width. One PDF and one PNG of page 1
-# per report stay in WORK_DIR/out as artefacts. The supply ledger is a small demo; the trial
+# tree from npm) and fail when anything is wider than the A4 printable width. One PDF and
+# one PNG of page 1 per report stay in WORK_DIR/out as artefacts. The supply ledger is a small demo; the trial
 # ledger is sample_data/trials/study registered, submitted, locked and sealed by the CLI.
 # Skips (exit 77) only when Chromium is absent; fails without node/npm.
 # With PEDIGREE_UPDATE_DOCS=1 the pack and trial PNGs are copied to docs/img/print-*.png.
