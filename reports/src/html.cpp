@@ -55,51 +55,76 @@ color:var(--ink);margin:0;background:#f4f6f9}
 main{max-width:1120px;margin:0 auto;padding:24px}
 header h1{font-size:20px;margin:0 0 4px}
 header .meta{color:var(--mute);font-size:12px}
+header .subject{overflow-wrap:anywhere}
 .banner{margin:16px 0;padding:18px 24px;border-radius:8px;color:#fff;border:4px solid transparent}
 .banner .word{font-size:34px;font-weight:800;letter-spacing:.06em}
-.banner .summary{font-size:16px;margin-top:4px}
+.banner .summary{font-size:16px;margin-top:4px;overflow-wrap:anywhere}
 .banner.VERIFIED{background:var(--ok)}.banner.SUSPECT{background:var(--warn)}
 .banner.FAILED{background:var(--bad)}.banner.UNKNOWN{background:var(--mute)}
 section{background:#fff;border:1px solid var(--line);border-radius:8px;padding:16px 20px;
 margin:16px 0}
 section h2{font-size:16px;margin:0 0 10px}
+h3{font-size:14px;margin:14px 0 6px}
+h4{font-size:13px;margin:10px 0 4px;color:var(--mute)}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{text-align:left;vertical-align:top;padding:5px 8px;border-bottom:1px solid var(--line)}
 th{color:var(--mute);font-weight:600}
-td.num{text-align:right;font-variant-numeric:tabular-nums}
+td{overflow-wrap:anywhere}
+.id{white-space:nowrap}
+td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+table.kv>tbody>tr>th{width:28%;overflow-wrap:normal}
+table.kv table.kv>tbody>tr>th{width:35%}
+table.kv td>table{font-size:inherit}
 code,pre,.mono{font-family:ui-monospace,"SFMono-Regular",Menlo,Consolas,monospace;font-size:12px}
-td.mono,td code{white-space:nowrap}
-td.wrap,pre{word-break:break-all;white-space:pre-wrap}
-pre{white-space:pre-wrap;background:#f4f6f9;padding:8px;border-radius:4px;margin:0}
+code.hash,code.token,td.wrap{overflow-wrap:anywhere;word-break:normal}
+ul.list{margin:0;padding-left:1.1em}
+.time,td.time{white-space:nowrap;font-variant-numeric:tabular-nums}
+pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f4f6f9;padding:8px;border-radius:4px;
+margin:0}
 .badge{display:inline-block;padding:1px 7px;border-radius:10px;font-size:11px;font-weight:700;
 text-transform:uppercase;border:1px solid;margin:1px 2px 1px 0;white-space:nowrap}
 .badge.pass{color:var(--ok);border-color:var(--ok);background:#e8f5ec}
 .badge.fail{color:var(--bad);border:2px solid var(--bad);background:#fdecea}
 .badge.warn{color:var(--warn);border:1px dashed var(--warn);background:#fff6e0}
 .badge.status{color:var(--ink);border-color:var(--mute);background:#eef1f6}
+td.checks .badge{display:block;width:fit-content;white-space:normal;overflow-wrap:normal;
+text-transform:none}
+table.entries table.kv>tbody>tr>th{width:auto}
 tr.alert td{background:#fdecea}
 tr.alert td:first-child{border-left:4px solid var(--bad)}
 .figures{display:flex;flex-wrap:wrap;gap:12px}
-.figure{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:160px}
+.figure{border:1px solid var(--line);border-radius:6px;padding:8px 14px;min-width:140px}
 .figure .v{font-size:22px;font-weight:700}.figure .k{color:var(--mute);font-size:12px}
+.item{border-left:3px solid var(--line);padding-left:10px;margin:10px 0}
 svg.timeline{width:100%;height:auto;display:block}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif}
 .empty{color:var(--mute);font-style:italic}
+@page{size:A4 portrait;margin:15mm}
 @media print{
- body{background:none;color:#000;font-size:11pt}
+ body{background:none;color:#000;font-size:10pt}
  main{max-width:none;padding:0}
- section{border:none;border-top:1px solid #000;border-radius:0;padding:8px 0;margin:0;
-  break-before:page;page-break-before:always}
- section.first{break-before:auto;page-break-before:auto}
- tr,.figure{break-inside:avoid;page-break-inside:avoid}
+ header h1{font-size:15pt}
+ .banner{margin:8px 0;padding:8px 14px}
+ .banner .word{font-size:22pt}
+ .banner .summary{font-size:11pt}
+ section{border:none;border-top:1px solid #000;border-radius:0;padding:6px 0;margin:10px 0 0}
+ h2,h3,h4{break-after:avoid;page-break-after:avoid}
+ table{font-size:8.5pt}
+ th,td{padding:2px 3px}
+ .item{padding-left:6px;border-left-width:2px}
+ code,pre,.mono{font-size:8pt}
+ thead{display:table-header-group}
+ tr,.figure,.item>table{break-inside:avoid;page-break-inside:avoid}
  .banner{background:none!important;color:#000;border:4px solid #000;border-radius:0}
  .banner.FAILED{border-style:double;border-width:6px}
  .banner.SUSPECT{border-style:dashed}
- .badge{background:none!important;color:#000!important;border-color:#000!important}
+ .badge{background:none!important;color:#000!important;border-color:#000!important;font-size:7.5pt;
+  padding:0 4px}
  tr.alert td{background:none}
  tr.alert td:first-child{border-left:4px solid #000}
  pre{background:none;border:1px solid #000}
  th{color:#000}
+ .figure{padding:4px 8px;min-width:110px}.figure .v{font-size:14pt}
 }
 )css";
 
@@ -160,6 +185,238 @@ class Page {
   bool open_ = false;
 };
 
+// Human labels for the report's member names. A printed report is read by pharmacists,
+// inspectors and journal editors, not by programmers: members not listed here are
+// de-camelCased ("recordCount" -> "record count"), which is right for most of them.
+std::string Label(std::string_view key) {
+  static const std::pair<std::string_view, std::string_view> kLabels[] = {
+      {"gtin", "GTIN"},
+      {"sscc", "SSCC"},
+      {"org", "organisation"},
+      {"orgName", "organisation name"},
+      {"sequencedTime", "logged at"},
+      {"time", "time"},
+      {"statusAfter", "status after"},
+      {"holderAfter", "holder after"},
+      {"inTransitTo", "in transit to"},
+      {"productName", "product"},
+      {"key", "signing key"},
+      {"treeSize", "tree size"},
+      {"rootHash", "root hash"},
+      {"verifierKey", "verifier key"},
+      {"trialId", "trial"},
+      {"registryId", "registry number"},
+      {"sponsorName", "sponsor name"},
+      {"protocolHash", "protocol SHA-256"},
+      {"documentHash", "document SHA-256"},
+      {"schemaHash", "schema hash"},
+      {"fileHash", "file SHA-256"},
+      {"root", "Merkle root"},
+      {"leaf", "leaf hash"},
+      {"sealIndex", "seal entry"},
+      {"afterFirstEnrolment", "after the first enrolment"},
+      {"sealedBeforeFirstEnrolment", "protocol sealed before the first enrolment"},
+      {"outcomeCheck", "outcome check"},
+      {"reportedNotSealed", "reported but not pre-specified"},
+      {"sealedNotReported", "pre-specified but not reported"},
+      {"moved", "moved between primary and secondary"},
+      {"switched", "outcome switching"},
+      {"lockState", "lock state"},
+      {"currentLeaves", "current records"},
+      {"redactedLeaves", "redacted records"},
+      {"submittedRecords", "submitted records"},
+      {"candidateFile", "candidate file"},
+      {"candidateLine", "line in the candidate"},
+      {"valuesKnown", "values known"},
+      {"inSealed", "in the sealed dataset"},
+      {"inCandidate", "in the candidate"},
+      {"sealedCount", "sealed records"},
+      {"candidateCount", "candidate records"},
+      {"refusedKind", "refused event"},
+      {"ethicsRef", "ethics reference"},
+      {"subjectRef", "subject"},
+      {"recordsRedacted", "records redacted"},
+      {"redactionDone", "redaction done"},
+      {"dataChoice", "data choice"},
+      {"despatchAdvice", "despatch advice"},
+      {"statusReason", "status reason"},
+      {"batchStatus", "batch status"},
+      {"evidenceIndex", "evidence index"},
+      {"classification", "closed as"},
+      {"weighs", "weighs on the verdict"},
+      {"domains", "datasets by domain"},
+      {"registry", "registry entries used to judge keys"},
+  };
+  for (const auto& [k, label] : kLabels) {
+    if (k == key) return std::string(label);
+  }
+  std::string out;
+  for (size_t i = 0; i < key.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(key[i]);
+    if (std::isupper(c)) {
+      // An acronym inside a name ("schemaURL") stays one word.
+      const bool run = i > 0 && std::isupper(static_cast<unsigned char>(key[i - 1]));
+      if (i > 0 && !run) out += ' ';
+      out += run ? static_cast<char>(c) : static_cast<char>(std::tolower(c));
+    } else {
+      out += key[i] == '_' ? ' ' : static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// A section or sub-heading title: the label with its first letter capitalised.
+std::string Title(std::string_view key) {
+  std::string t = Label(key);
+  if (!t.empty()) t[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(t[0])));
+  return t;
+}
+
+bool IsTimeValue(std::string_view s) {
+  // RFC 3339 as the reports write it: 2026-11-21T07:49:59Z.
+  return s.size() >= 20 && s.size() <= 35 && s[4] == '-' && s[7] == '-' && s[10] == 'T' &&
+         std::isdigit(static_cast<unsigned char>(s[0]));
+}
+
+bool IsHexToken(std::string_view s) {
+  return s.size() >= 16 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return std::isxdigit(c) != 0; });
+}
+
+// A URL (a GS1 Digital Link pack id) with a break opportunity after each path separator, so
+// a narrow cell breaks it between GTIN, AI and serial rather than inside one of them.
+// Segments are escaped whole, so a multi-byte character or a control character in one is
+// escaped as EscapeHtml does for any text.
+std::string Url(std::string_view url) {
+  std::string out;
+  size_t start = 0;
+  for (size_t i = 0; i < url.size(); ++i) {
+    if (url[i] == '/' && i + 1 < url.size() && url[i + 1] != '/') {
+      out += EscapeHtml(url.substr(start, i + 1 - start)) + "<wbr>";
+      start = i + 1;
+    }
+  }
+  return out + EscapeHtml(url.substr(start));
+}
+
+// Text for reading: escaped, with every short hyphenated word (a date, a time, an advice
+// number such as DA-10001, a trial id) kept on one line, since a browser would otherwise
+// break it after a hyphen and a reader would copy half of it. A longer one made of parts
+// (a record key "STUDY|SUBJECT") may break only between its parts.
+std::string Prose(std::string_view text) {
+  std::string out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t end = text.find(' ', start);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view word = text.substr(start, end - start);
+    if (word.find('-') != std::string_view::npos && word.size() <= 24) {
+      out += "<span class=\"id\">" + EscapeHtml(word) + "</span>";
+    } else if (word.find('-') != std::string_view::npos && word.find('|') != std::string::npos) {
+      for (size_t at = 0; at < word.size();) {
+        size_t bar = word.find('|', at);
+        bar = bar == std::string_view::npos ? word.size() : bar + 1;
+        const std::string_view part = word.substr(at, bar - at);
+        out += (at ? "<wbr>" : "") + (part.size() <= 24
+                                          ? "<span class=\"id\">" + EscapeHtml(part) + "</span>"
+                                          : EscapeHtml(part));
+        at = bar;
+      }
+    } else if (word.starts_with("https://")) {
+      out += Url(word);
+    } else {
+      out += EscapeHtml(word);
+    }
+    if (end < text.size()) out += ' ';
+    start = end + 1;
+  }
+  return out;
+}
+
+// Short tokens (a key fingerprint, a GLN, an organisation id) never break; long ones (a
+// pack id, a hash) break anywhere and stay whole.
+std::string Token(std::string_view s, std::string_view cls = "token") {
+  return "<code class=\"" + std::string(s.size() <= 24 ? "id" : cls) + "\">" +
+         (s.starts_with("https://") ? Url(s) : EscapeHtml(s)) + "</code>";
+}
+
+// One scalar string as it is printed. Times never wrap; hashes, keys, pack ids and other
+// long tokens are monospace and may break anywhere (a reader compares them character by
+// character, and the whole value stays on the page); prose wraps at spaces.
+std::string StringCell(std::string_view key, const std::string& s) {
+  if (IsTimeValue(s)) return "<span class=\"time\">" + EscapeHtml(s) + "</span>";
+  if (IsHexToken(s)) return "<code class=\"hash\">" + EscapeHtml(s) + "</code>";
+  const bool spaced = s.find(' ') != std::string::npos;
+  if (!spaced && (s.size() > 24 || key == "key" || key == "pack" || key == "location"))
+    return Token(s);
+  // Codes and identifiers ("rules.batch_recalled", a lot, a domain) are read as one word.
+  if (!spaced) return "<span class=\"id\">" + EscapeHtml(s) + "</span>";
+  return Prose(s);
+}
+
+bool IsScalar(const JsonValue& v) { return !v.is_object() && !v.is_array(); }
+
+bool AllScalarObjects(const JsonArray& rows) {
+  return std::all_of(rows.begin(), rows.end(), [](const JsonValue& r) {
+    if (!r.is_object()) return false;
+    for (const auto& [k, v] : r.as_object()) {
+      if (!IsScalar(v)) return false;
+    }
+    return true;
+  });
+}
+
+bool IsCheckList(const JsonArray& rows) {
+  return !rows.empty() && std::all_of(rows.begin(), rows.end(), [](const JsonValue& r) {
+    return r.is_object() && r.find("id") && r.find("result");
+  });
+}
+
+// Per-entry checks as one badge each ("signature pass"), with a failure's detail under it.
+std::string CheckBadges(const JsonArray& checks) {
+  std::string h;
+  for (const JsonValue& c : checks) {
+    const std::string& result = Str(c, "result");
+    std::string cls = result == "pass" || result == "fail" || result == "warn" ? result : "status";
+    h += "<span class=\"badge " + EscapeHtml(cls) + "\" title=\"" + EscapeHtml(Str(c, "detail")) +
+         "\">" + EscapeHtml(Str(c, "id")) + " " + EscapeHtml(result) + "</span>";
+    if (result == "fail" && !Str(c, "detail").empty())
+      h += "<small>" + EscapeHtml(Str(c, "detail")) + "</small><br>";
+  }
+  return h;
+}
+
+std::string Nested(std::string_view key, const JsonValue& value);
+
+// Any value inside a cell: scalars as text (see StringCell), arrays of scalars as a list,
+// objects as nested label/value tables, arrays of objects as tables or one block each.
+std::string Cell(std::string_view key, const JsonValue& v) {
+  if (v.is_null()) return "<span class=\"empty\">none</span>";
+  if (v.is_string()) {
+    if (key == "status" || key == "statusAfter" || key == "lockState") {
+      return StatusBadge(v.as_string());
+    }
+    return StringCell(key, v.as_string());
+  }
+  if (v.is_int() || v.is_bool()) return EscapeHtml(Text(&v));
+  if (v.is_array() && v.size() == 0) return "<span class=\"empty\">none</span>";
+  if (v.is_array() && std::all_of(v.as_array().begin(), v.as_array().end(), IsScalar)) {
+    const JsonArray& items = v.as_array();
+    const bool long_items = std::any_of(
+        items.begin(), items.end(), [](const JsonValue& item) { return Text(&item).size() > 20; });
+    std::string h;
+    for (const JsonValue& item : items) {
+      if (long_items) {
+        h += "<li>" + Cell(key, item) + "</li>";
+      } else {
+        h += (h.empty() ? "" : ", ") + Cell(key, item);
+      }
+    }
+    return long_items ? "<ul class=\"list\">" + h + "</ul>" : h;
+  }
+  return Nested(key, v);
+}
+
 // A table of objects: one row per element, the given columns (member, heading); the
 // row gets class `row_class` (and "alert" when `highlight` says so).
 struct Column {
@@ -168,12 +425,8 @@ struct Column {
   bool numeric = false;
 };
 
-void ObjectTable(Page& page, const JsonArray& rows, const std::vector<Column>& columns,
-                 std::string_view row_class, std::string_view empty_text) {
-  if (rows.empty()) {
-    page.Empty(empty_text);
-    return;
-  }
+std::string ObjectTableHtml(const JsonArray& rows, const std::vector<Column>& columns,
+                            std::string_view row_class) {
   std::string h = "<table><thead><tr>";
   for (const Column& c : columns) h += "<th>" + EscapeHtml(c.heading) + "</th>";
   h += "</tr></thead><tbody>\n";
@@ -181,19 +434,26 @@ void ObjectTable(Page& page, const JsonArray& rows, const std::vector<Column>& c
     h += "<tr class=\"" + EscapeHtml(row_class) + "\">";
     for (const Column& c : columns) {
       h += c.numeric ? "<td class=\"num\">" : "<td>";
+      const JsonValue* v = row.find(c.member);
       if (c.member == "result") {
         h += ResultBadge(Str(row, "result"));
-      } else if (c.member == "status" || c.member == "statusAfter") {
-        h += StatusBadge(Text(row, c.member));
-      } else {
-        h += EscapeHtml(Text(row, c.member));
+      } else if (v) {
+        h += Cell(c.member, *v);
       }
       h += "</td>";
     }
     h += "</tr>\n";
   }
-  h += "</tbody></table>\n";
-  page.Raw(h);
+  return h + "</tbody></table>\n";
+}
+
+void ObjectTable(Page& page, const JsonArray& rows, const std::vector<Column>& columns,
+                 std::string_view row_class, std::string_view empty_text) {
+  if (rows.empty()) {
+    page.Empty(empty_text);
+    return;
+  }
+  page.Raw(ObjectTableHtml(rows, columns, row_class));
 }
 
 // Columns for an array of objects whose members are not known in advance.
@@ -203,45 +463,128 @@ std::vector<Column> ColumnsOf(const JsonArray& rows) {
   for (const JsonValue& row : rows) {
     if (!row.is_object()) continue;
     for (const auto& [k, v] : row.as_object()) {
-      if (seen.insert(k).second) columns.push_back({k, k, v.is_int()});
+      if (seen.insert(k).second) columns.push_back({k, Label(k), v.is_int()});
     }
   }
   return columns;
 }
 
-// Key/value table of an object's scalar members (nested values as compact JSON).
-void KeyValueTable(Page& page, const JsonValue& object) {
-  if (!object.is_object() || object.size() == 0) {
-    page.Empty("none");
-    return;
-  }
-  std::string h = "<table><tbody>\n";
+// Label/value table of an object's members, nested values rendered in place.
+// Lists of objects (a domain's locks, seals, submissions) would be squeezed into the value
+// column; they follow the table at full width under a heading of their own.
+std::string KeyValueHtml(const JsonValue& object) {
+  if (!object.is_object() || object.size() == 0) return "<p class=\"empty\">none</p>\n";
+  std::string h = "<table class=\"kv\"><tbody>\n", after;
   for (const auto& [k, v] : object.as_object()) {
-    h += "<tr><th>" + EscapeHtml(k) + "</th><td>";
-    h += k == "status" ? StatusBadge(Text(&v)) : EscapeHtml(Text(&v));
-    h += "</td></tr>\n";
+    const bool wide = v.is_array() && v.size() > 0 && !IsCheckList(v.as_array()) &&
+                      std::any_of(v.as_array().begin(), v.as_array().end(),
+                                  [](const JsonValue& r) { return r.is_object(); });
+    if (wide) {
+      after += "<h4>" + EscapeHtml(Title(k)) + "</h4>\n" + Nested(k, v);
+    } else {
+      h += "<tr><th>" + EscapeHtml(Label(k)) + "</th><td>" + Cell(k, v) + "</td></tr>\n";
+    }
   }
-  h += "</tbody></table>\n";
-  page.Raw(h);
+  return h + "</tbody></table>\n" + after;
 }
 
-// Anything: object → key/value table, array of objects → table, scalar → text.
-void Generic(Page& page, const JsonValue& value) {
-  if (value.is_object()) {
-    KeyValueTable(page, value);
-  } else if (value.is_array()) {
-    const JsonArray& rows = value.as_array();
-    bool objects =
-        std::all_of(rows.begin(), rows.end(), [](const JsonValue& r) { return r.is_object(); });
-    if (objects) {
-      ObjectTable(page, rows, ColumnsOf(rows), "row", "none");
-    } else {
-      std::string h = "<ul>";
-      for (const JsonValue& r : rows) h += "<li>" + EscapeHtml(Text(&r)) + "</li>";
-      page.Raw(h + "</ul>\n");
+void KeyValueTable(Page& page, const JsonValue& object) { page.Raw(KeyValueHtml(object)); }
+
+// A signed entry as the trial report lists it (index, kind, time, organisation, key, checks
+// and what the entry says): one row each, its own details as a nested label/value table.
+bool IsEntryList(const JsonArray& rows) {
+  return !rows.empty() && std::all_of(rows.begin(), rows.end(), [](const JsonValue& r) {
+    return r.is_object() && r.find("index") && r.find("checks");
+  });
+}
+
+std::string EntryTableHtml(const JsonArray& rows) {
+  std::string h =
+      "<table class=\"entries\"><thead><tr><th>#</th><th>time claimed / logged</th>"
+      "<th>entry</th><th>signed by</th><th>checks</th></tr></thead><tbody>\n";
+  for (const JsonValue& e : rows) {
+    h += "<tr class=\"entry-row\"><td class=\"num\">" + EscapeHtml(Text(e, "index")) + "</td>";
+    h += "<td class=\"time\">" + EscapeHtml(Str(e, "time"));
+    if (!Str(e, "sequencedTime").empty())
+      h += "<br><small>logged " + EscapeHtml(Str(e, "sequencedTime")) + "</small>";
+    h += "</td><td>";
+    if (!Str(e, "kind").empty()) h += "<strong>" + EscapeHtml(Str(e, "kind")) + "</strong>";
+    auto details = JsonValue::Object();
+    for (const auto& [k, v] : e.as_object()) {
+      static const std::set<std::string> kShown = {
+          "index", "time", "sequencedTime", "kind", "org", "orgName", "key", "checks", "signature"};
+      if (!kShown.count(k)) details.set(k, v);
     }
+    if (details.size() > 0) h += KeyValueHtml(details);
+    h += "</td><td>";
+    const std::string& org = Str(e, "org");
+    h += EscapeHtml(Str(e, "orgName").empty() ? org : Str(e, "orgName"));
+    if (!Str(e, "orgName").empty() && !org.empty()) h += "<br>" + Token(org);
+    if (!Str(e, "key").empty()) h += "<br>key " + Token(Str(e, "key"), "hash");
+    // The Part 11 signature manifestation belongs with the signer.
+    if (const JsonValue* sig = e.find("signature"); sig && sig->is_object()) {
+      h += "<br>" + EscapeHtml(Str(*sig, "name"));
+      if (!Str(*sig, "meaning").empty()) h += " (" + EscapeHtml(Str(*sig, "meaning")) + ")";
+      if (!Str(*sig, "time").empty())
+        h += "<br><span class=\"time\">" + EscapeHtml(Str(*sig, "time")) + "</span>";
+      for (const auto& [k, v] : sig->as_object()) {
+        if (k != "name" && k != "meaning" && k != "time")
+          h += "<br>" + EscapeHtml(Label(k)) + ": " + Cell(k, v);
+      }
+    }
+    h += "</td><td class=\"checks\">" + CheckBadges(Arr(e, "checks")) + "</td></tr>\n";
+  }
+  return h + "</tbody></table>\n";
+}
+
+// An array of objects: signed entries as the entry table; a few scalar columns as a table;
+// anything wider or deeper as one label/value block per element, so no table outgrows a
+// printed page and no cell holds raw JSON.
+std::string ArrayOfObjectsHtml(std::string_view key, const JsonArray& rows) {
+  if (IsCheckList(rows)) return "<div class=\"checks\">" + CheckBadges(rows) + "</div>";
+  if (IsEntryList(rows)) return EntryTableHtml(rows);
+  const std::vector<Column> columns = ColumnsOf(rows);
+  if (AllScalarObjects(rows) && columns.size() <= 5) {
+    return ObjectTableHtml(rows, columns, "row");
+  }
+  std::string h;
+  for (const JsonValue& row : rows) {
+    h += "<div class=\"item\">";
+    // A member naming the element ("domain": "DM") heads its block.
+    for (const char* name : {"domain", "code", "id", "version"}) {
+      if (!Str(row, name).empty()) {
+        h += "<h3>" + EscapeHtml(Title(name)) + " " + EscapeHtml(Str(row, name)) + "</h3>";
+        break;
+      }
+    }
+    h += row.is_object() ? KeyValueHtml(row) : Cell(key, row);
+    h += "</div>\n";
+  }
+  return h;
+}
+
+std::string Nested(std::string_view key, const JsonValue& value) {
+  if (value.is_object()) return KeyValueHtml(value);
+  if (value.is_array()) {
+    const JsonArray& rows = value.as_array();
+    if (rows.empty()) return "<span class=\"empty\">none</span>";
+    if (std::all_of(rows.begin(), rows.end(), [](const JsonValue& r) { return r.is_object(); }))
+      return ArrayOfObjectsHtml(key, rows);
+    std::string h = "<ul>";
+    for (const JsonValue& r : rows) h += "<li>" + Cell(key, r) + "</li>";
+    return h + "</ul>\n";
+  }
+  return Cell(key, value);
+}
+
+// Anything: object -> label/value table, array of objects -> table or blocks, scalar -> text.
+void Generic(Page& page, std::string_view key, const JsonValue& value) {
+  if (IsScalar(value)) {
+    page.Raw("<p>" + Cell(key, value) + "</p>\n");
+  } else if (value.is_array() && value.size() == 0) {
+    page.Empty("none");
   } else {
-    page.Raw("<p>" + EscapeHtml(Text(&value)) + "</p>\n");
+    page.Raw(Nested(key, value));
   }
 }
 
@@ -335,46 +678,37 @@ std::string Timeline(const JsonArray& events, const std::set<int64_t>& alert_ind
   return s + "</svg>\n";
 }
 
+// Five columns so that the table fits a portrait A4 page: the key fingerprint goes with the
+// organisation that signed, the status after the event with the event.
 void EventsTable(Page& page, const JsonArray& events, const std::set<int64_t>& alert_indices) {
   if (events.empty()) {
     page.Empty("no events");
     return;
   }
   std::string h =
-      "<table><thead><tr><th>#</th><th>time claimed / "
-      "logged</th><th>event</th><th>organisation</th>"
-      "<th>key</th><th>status after</th><th>checks</th></tr></thead><tbody>\n";
+      "<table class=\"entries\"><thead><tr><th>#</th><th>time claimed / logged</th>"
+      "<th>event</th><th>organisation and key</th><th>checks</th></tr></thead><tbody>\n";
   for (const JsonValue& e : events) {
     const JsonValue* index = e.find("index");
     const bool alert = index && index->is_int() && alert_indices.count(index->as_int()) > 0;
     h += alert ? "<tr class=\"event-row alert\">" : "<tr class=\"event-row\">";
     h += "<td class=\"num\">" + EscapeHtml(Text(e, "index")) + "</td>";
-    h += "<td class=\"mono\">" + EscapeHtml(Str(e, "time"));
+    h += "<td class=\"time\">" + EscapeHtml(Str(e, "time"));
     // The log's sequencing time, which the rules judged by (absent for version 1 leaves).
     if (!Str(e, "sequencedTime").empty())
       h += "<br><small>logged " + EscapeHtml(Str(e, "sequencedTime")) + "</small>";
     h += "</td>";
-    h += "<td><strong>" + EscapeHtml(Str(e, "kind")) + "</strong><br>" +
-         EscapeHtml(Str(e, "summary")) + "</td>";
-    h += "<td>" + EscapeHtml(Str(e, "orgName").empty() ? Str(e, "org") : Str(e, "orgName"));
-    if (!Str(e, "orgName").empty()) h += "<br><code>" + EscapeHtml(Str(e, "org")) + "</code>";
-    if (!Str(e, "location").empty())
-      h += "<br>at <code>" + EscapeHtml(Str(e, "location")) + "</code>";
+    h += "<td><strong>" + EscapeHtml(Str(e, "kind")) + "</strong><br>" + Prose(Str(e, "summary"));
+    if (!Str(e, "statusAfter").empty())
+      h += "<br>status after " + StatusBadge(Str(e, "statusAfter"));
+    if (!Str(e, "holderAfter").empty())
+      h += "<br>holder after " + EscapeHtml(Str(e, "holderAfter"));
     h += "</td>";
-    h += "<td><code>" + EscapeHtml(Str(e, "key")) + "</code></td>";
-    h += "<td>" + StatusBadge(Str(e, "statusAfter"));
-    if (!Str(e, "holderAfter").empty()) h += "<br>" + EscapeHtml(Str(e, "holderAfter"));
-    h += "</td><td>";
-    for (const JsonValue& c : Arr(e, "checks")) {
-      const std::string& result = Str(c, "result");
-      std::string cls =
-          result == "pass" || result == "fail" || result == "warn" ? result : "status";
-      h += "<span class=\"badge " + EscapeHtml(cls) + "\" title=\"" + EscapeHtml(Str(c, "detail")) +
-           "\">" + EscapeHtml(Str(c, "id")) + " " + EscapeHtml(result) + "</span>";
-      if (result == "fail" && !Str(c, "detail").empty())
-        h += "<br><small>" + EscapeHtml(Str(c, "detail")) + "</small><br>";
-    }
-    h += "</td></tr>\n";
+    h += "<td>" + EscapeHtml(Str(e, "orgName").empty() ? Str(e, "org") : Str(e, "orgName"));
+    if (!Str(e, "orgName").empty()) h += "<br>" + Token(Str(e, "org"));
+    if (!Str(e, "location").empty()) h += "<br>at " + Token(Str(e, "location"));
+    if (!Str(e, "key").empty()) h += "<br>key " + Token(Str(e, "key"), "hash");
+    h += "</td><td class=\"checks\">" + CheckBadges(Arr(e, "checks")) + "</td></tr>\n";
   }
   page.Raw(h + "</tbody></table>\n");
 }
@@ -415,31 +749,50 @@ void FailuresAndViolations(Page& page, const JsonValue& report) {
   }
 }
 
+// Alerts have ten members; five columns fit the page, the rest go with the alert they
+// qualify (its message and reason with the code, its state and closing with its class).
 void AlertsSection(Page& page, const JsonValue& report) {
   page.Section("Alerts");
-  ObjectTable(page, Arr(report, "alerts"),
-              {{"index", "index", true},
-               {"time", "time"},
-               {"code", "code"},
-               {"org", "organisation"},
-               {"message", "message"},
-               {"class", "class"},
-               {"state", "state"},
-               {"classification", "closed as"},
-               {"reason", "reason"},
-               {"weighs", "weighs on the verdict"}},
-              "alert-row alert", "no alerts");
+  const JsonArray& alerts = Arr(report, "alerts");
+  if (alerts.empty()) {
+    page.Empty("no alerts");
+    return;
+  }
+  std::string h =
+      "<table><thead><tr><th>#</th><th>time</th><th>alert</th><th>organisation</th>"
+      "<th>class and state</th></tr></thead><tbody>\n";
+  for (const JsonValue& a : alerts) {
+    h += "<tr class=\"alert-row alert\"><td class=\"num\">" + EscapeHtml(Text(a, "index")) +
+         "</td><td class=\"time\">" + EscapeHtml(Str(a, "time")) + "</td><td><strong>" +
+         EscapeHtml(Str(a, "code")) + "</strong><br>" + Prose(Str(a, "message"));
+    if (!Str(a, "reason").empty()) h += "<br>reason: " + EscapeHtml(Str(a, "reason"));
+    if (!Str(a, "pack").empty()) h += "<br>" + Token(Str(a, "pack"));
+    h += "</td><td>" + EscapeHtml(Str(a, "org")) + "</td><td><span class=\"id\">" +
+         EscapeHtml(Str(a, "class")) + "</span>";
+    if (!Str(a, "state").empty()) h += "<br>" + StatusBadge(Str(a, "state"));
+    if (!Str(a, "classification").empty())
+      h += "<br>closed as " + EscapeHtml(Str(a, "classification"));
+    if (!Str(a, "actor").empty()) h += "<br>by " + EscapeHtml(Str(a, "actor"));
+    if (!Str(a, "changedAt").empty())
+      h += "<br>at <span class=\"time\">" + EscapeHtml(Str(a, "changedAt")) + "</span>";
+    if (const JsonValue* w = a.find("weighs"); w && w->is_bool())
+      h += w->as_bool() ? "<br>weighs on the verdict" : "<br>does not weigh on the verdict";
+    if (const JsonValue* s = a.find("suppressed"); s && s->is_bool() && s->as_bool())
+      h += "<br>suppressed";
+    h += "</td></tr>\n";
+  }
+  page.Raw(h + "</tbody></table>\n");
 }
 
 void LogSection(Page& page, const JsonValue& report) {
   const JsonValue* log = report.find("log");
   if (!log || !log->is_object()) return;
   page.Section("Log and checkpoint");
-  std::string h = "<table><tbody>\n";
+  std::string h = "<table class=\"kv\"><tbody>\n";
   for (const char* k : {"origin", "treeSize", "rootHash", "verifierKey"}) {
     if (!log->find(k)) continue;
-    h += std::string("<tr><th>") + k + "</th><td class=\"mono wrap\">" + EscapeHtml(Text(*log, k)) +
-         "</td></tr>\n";
+    h += "<tr><th>" + EscapeHtml(Label(k)) + "</th><td class=\"mono wrap\">" +
+         EscapeHtml(Text(*log, k)) + "</td></tr>\n";
   }
   const JsonArray& cosigs = Arr(*log, "cosignatures");
   h += "<tr><th>cosignatures</th><td>";
@@ -551,7 +904,7 @@ std::string RenderHtml(const JsonValue& report) {
   std::string title = kind.empty() ? "pedigree report" : "pedigree " + kind + " report";
   std::string subject_line;
   if (const JsonValue* subject = report.find("subject"); subject && subject->is_object()) {
-    for (const char* k : {"pack", "productName", "gtin", "lot"}) {
+    for (const char* k : {"pack", "container", "productName", "gtin", "lot", "trialId", "title"}) {
       if (!Str(*subject, k).empty())
         subject_line += (subject_line.empty() ? "" : " \xC2\xB7 ") + Str(*subject, k);
     }
@@ -561,11 +914,12 @@ std::string RenderHtml(const JsonValue& report) {
   html += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   html += "<title>" + EscapeHtml(title) + "</title>\n<style>" + kStyle + "</style>\n</head>\n";
   html += "<body><main>\n<header><h1>" + EscapeHtml(title) + "</h1>";
-  if (!subject_line.empty()) html += "<div>" + EscapeHtml(subject_line) + "</div>";
+  if (!subject_line.empty())
+    html += "<div class=\"subject\">" + EscapeHtml(subject_line) + "</div>";
   html += "<div class=\"meta\">generated " + EscapeHtml(Str(report, "generatedAt")) + " \xC2\xB7 " +
           EscapeHtml(Str(report, "format")) + "</div></header>\n";
   html += "<div class=\"banner " + banner_class + "\"><div class=\"word\">" + EscapeHtml(verdict) +
-          "</div><div class=\"summary\">" + EscapeHtml(Str(report, "summary")) + "</div></div>\n";
+          "</div><div class=\"summary\">" + Prose(Str(report, "summary")) + "</div></div>\n";
 
   Page page;
   std::set<std::string> shown = {"format", "report", "generatedAt", "verdict",   "summary",
@@ -577,14 +931,24 @@ std::string RenderHtml(const JsonValue& report) {
     Batch(page, report, shown);
   } else if (kind == "audit") {
     Audit(page, report, shown);
+  } else if (kind == "trial") {
+    // What a reader asks first, in that order; the registry entries come after the checks.
+    for (const char* k :
+         {"subject", "registration", "protocol", "outcomeCheck", "domains", "consent", "alerts"}) {
+      const JsonValue* v = report.find(k);
+      if (!v) continue;
+      page.Section(std::string_view(k) == "subject" ? "Trial" : Title(k));
+      Generic(page, k, *v);
+      shown.insert(k);
+    }
   }
   ChecksSection(page, report);
   // Members this renderer has no layout for (new report kinds such as "trial") still show.
   if (report.is_object()) {
     for (const auto& [k, v] : report.as_object()) {
       if (shown.count(k)) continue;
-      page.Section(k);
-      Generic(page, v);
+      page.Section(kind == "trial" && k == "subject" ? "Trial" : Title(k));
+      Generic(page, k, v);
     }
   }
   LogSection(page, report);
