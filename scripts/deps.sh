@@ -8,6 +8,8 @@ packages=(build-essential cmake ninja-build pkg-config
   libpq-dev postgresql-15)
 # The EPCIS interop test (tests/epcis) installs its validators with npm.
 command -v node >/dev/null || packages+=(nodejs npm)
+# The web app test (tests/browser) drives the system Chromium headless.
+packages+=(chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
