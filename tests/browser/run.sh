@@ -32,7 +32,7 @@ if ! cmp -s "$here/package.json" "$node_dir/package.json" ||
 fi
 
 d="$work/ledger"
-rm -rf "$d" "$work/downloads" "$work/shots" "$work"/*.pem "$work/A2.png"
+rm -rf "$d" "$work/downloads" "$work/shots" "$work"/*.pem "$work"/A2.*
 mkdir -p "$work/downloads" "$work/shots"
 p() { "$pedigree" "$@" --dir "$d" --quiet >/dev/null; }
 "$pedigree" init --dir "$d" --origin example.org/web-app --supply-chain --quiet >/dev/null
@@ -54,6 +54,11 @@ p receive --as apotheke-1 --from mfg --despatch-advice DA-1 --location 950600000
 # The label of pack A2, for the photo upload.
 "$pedigree" label --gtin 09506000134352 --serial A2 --lot L1 --expiry 2028-03-31 \
   -o "$work/A2.png" >/dev/null
+# The same label as Chromium's fake camera (an MJPEG stream of one JPEG frame), larger:
+# 4-pixel modules do not survive the camera's YUV 4:2:0, and an odd width gives no video.
+"$pedigree" label --gtin 09506000134352 --serial A2 --lot L1 --expiry 2028-03-31 \
+  --module-px 8 -o "$work/A2.jpg" >/dev/null
+cp "$work/A2.jpg" "$work/A2.mjpeg"
 pharmacy_token=$("$pedigree" token issue --dir "$d" --org apotheke-1 --roles dispenser --json |
   sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 regulator_token=$("$pedigree" token issue --dir "$d" --org inspectorate --roles regulator --json |
@@ -77,7 +82,7 @@ base=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/serve.out" | head -1)
 shots="$work/shots"
 [ "${PEDIGREE_UPDATE_DOCS:-}" = 1 ] && shots="$here/../../docs/img"
 BASE_URL=$base CHROMIUM=$chromium PHARMACY_TOKEN=$pharmacy_token REGULATOR_TOKEN=$regulator_token \
-  PHARMACY_GLN=9506000000039 PHOTO="$work/A2.png" DOWNLOADS="$work/downloads" SHOTS=$shots \
+  PHARMACY_GLN=9506000000039 PHOTO="$work/A2.png" CAMERA="$work/A2.mjpeg" DOWNLOADS="$work/downloads" SHOTS=$shots \
   NODE_PATH="$node_dir/node_modules" node "$here/web_app.js"
 
 bundle=$(ls "$work"/downloads/*.json)

@@ -1,7 +1,7 @@
 // Drives the pedigree web app in headless Chromium (run.sh prepares the ledger and the
 // server). Fails with a message naming the step on the first thing that is not as
 // docs/web.md says. Environment: BASE_URL, CHROMIUM, PHARMACY_TOKEN, REGULATOR_TOKEN,
-// PHARMACY_GLN, PHOTO (a label of pack A2), DOWNLOADS (directory for the bundle), SHOTS (directory for screenshots).
+// PHARMACY_GLN, PHOTO (a label of pack A2), CAMERA (the same as MJPEG), DOWNLOADS (directory for the bundle), SHOTS (directory for screenshots).
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -20,6 +20,7 @@ const GS = '\u001d';
 const scanA1 = '0109506000134352' + '17280331' + '10L1' + GS + '21A1';
 
 let step = 'start';
+let currentPage = null;  // For the page's state in a failure message.
 async function shot(page, name, fullPage = false) {
   await page.screenshot({ path: path.join(env('SHOTS'), 'web-' + name + '.png'), fullPage });
 }
@@ -44,10 +45,17 @@ async function main() {
   const browser = await puppeteer.launch({
     executablePath: env('CHROMIUM'),
     headless: true,
-    args: process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : [],
+    args: [
+      // getUserMedia answered by a fake camera that films the label of pack A2, and granted
+      // without a prompt.
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      '--use-file-for-fake-video-capture=' + env('CAMERA'),
+    ].concat(process.getuid && process.getuid() === 0 ? ['--no-sandbox'] : []),
   });
   try {
     const page = await browser.newPage();
+    currentPage = page;
     const violations = [];
     page.on('console', (m) => {
       if (/Content Security Policy|Refused to/.test(m.text())) violations.push(m.text());
@@ -138,6 +146,16 @@ async function main() {
     await page.waitForFunction(() => document.getElementById('pack-code').value.endsWith('21A2'));
     assert.equal(await verdict(page), 'VERIFIED');
 
+    step = 'the camera (getUserMedia) takes a photo that the node decodes and verifies';
+    await page.$eval('#pack-code', (e) => { e.value = ''; });
+    await page.click('#camera-start');
+    await page.waitForSelector('#camera-shoot', { visible: true });
+    // As a person would: the preview has shown a few frames before the shutter is pressed.
+    await page.waitForFunction(() => document.getElementById('camera').currentTime > 0.5);
+    await page.click('#camera-shoot');
+    await page.waitForFunction(() => document.getElementById('pack-code').value.endsWith('21A2'));
+    assert.equal(await verdict(page), 'VERIFIED');
+
     step = 'sign-out ends the session';
     await page.click('#sign-out');
     await page.waitForSelector('#signin-view:not([hidden])');
@@ -177,6 +195,13 @@ async function main() {
     step = 'no CSP violation and no script error on the way';
     assert.deepEqual(violations, []);
     console.log('web app: every step passed');
+  } catch (e) {
+    if (currentPage) {
+      const seen = await currentPage.evaluate(() => ['pharmacy-status', 'verdict-word', 'reasons', 'report-error', 'signin-error']
+        .map((id) => id + ': ' + (document.getElementById(id) || {}).textContent).join('\n')).catch(() => '');
+      e.message += '\npage state:\n' + seen;
+    }
+    throw e;
   } finally {
     await browser.close();
   }
