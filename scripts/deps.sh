@@ -6,7 +6,7 @@ packages=(build-essential cmake ninja-build pkg-config
   libpoco-dev libsqlite3-dev libssl-dev libzxing-dev libboost-test-dev libstb-dev libsodium-dev
   golang-go golang-golang-x-mod-dev sqlite3 wrk python3
   libpq-dev postgresql-15
-  chromium) # headless, for the report print test (tests/print)
+  chromium) # headless: the report print test (tests/print) and the web app test (tests/browser)
 # The EPCIS interop test (tests/epcis) installs its validators with npm.
 command -v node >/dev/null || packages+=(nodejs npm)
 missing=()

@@ -111,6 +111,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"auth.bad_token", 401,
      "the bearer token is malformed, unknown, revoked or not a Bearer token"},
+    {"auth.csrf", 403,
+     "a state-changing request authenticated by the web session cookie lacks the session's "
+     "X-CSRF-Token header (or carries another one), or a sign-in came from another origin"},
     {"auth.forbidden", 403,
      "the caller may not read this report (not a regulator nor a party to the pack, batch or "
      "trial)"},
@@ -120,6 +123,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the token holds none of the roles the endpoint or the data requires"},
     {"auth.missing_token", 401,
      "a protected endpoint was called without an Authorization: Bearer token"},
+    {"auth.session_expired", 401,
+     "the web session cookie names no live session: it expired (idle or absolute), was signed "
+     "out, or its token was revoked; sign in again"},
 
     {"batch.not_found", 404, "no batch with this GTIN and lot is registered"},
 

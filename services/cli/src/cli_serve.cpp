@@ -321,6 +321,8 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   if (auto ok = AddApiRoutes(router, **node, api_options); !ok) {
     return PrintError(io.err, ok.error());
   }
+  if (auto ok = AddWebAppRoutes(router); !ok) return PrintError(io.err, ok.error());
+  config.sessions = SessionPolicy{};
   config.granted_roles = RegistryGrants(**node, settings.values["operator_org"]);
   SupplyNode* n = node->get();
   config.metrics->AddGauge("pedigree_ledger_entries", "Entries in the log",

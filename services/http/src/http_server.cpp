@@ -29,7 +29,9 @@
 #include <ostream>
 #include <unordered_map>
 
+#include "pedigree/base/canonical_json.h"
 #include "pedigree/base/rate_limiter.h"
+#include "sessions.h"
 
 namespace pedigree::services {
 namespace {
@@ -106,6 +108,7 @@ struct HttpServer::Impl {
   TokenStore* tokens = nullptr;
   std::shared_ptr<MetricsRegistry> metrics;
   std::unique_ptr<RateLimiter> limiter;
+  std::unique_ptr<SessionStore> sessions;          // Set when config.sessions is.
   std::vector<std::unique_ptr<RouteStats>> stats;  // Index = route index; last = unmatched.
   std::set<const Route*> rate_exempt;
   std::atomic<int64_t> in_flight{0};
@@ -135,6 +138,14 @@ struct HttpServer::Impl {
   }
 
   HttpResponse Reject(int status, Error error) { return ErrorResponse(status, error); }
+
+  // Sets request.principal from a bearer token (with the registry's current roles), or
+  // returns the refusal to answer.
+  std::optional<HttpResponse> Authenticate(std::string_view bearer, HttpRequest& request);
+  // The same from the session cookie, with the CSRF check for a state-changing request.
+  std::optional<HttpResponse> AuthenticateSession(HttpRequest& request);
+  [[nodiscard]] Status AddSessionRoutes(Router& router);
+  std::string SessionCookie(std::string_view value, std::chrono::seconds max_age) const;
 
   Outcome Dispatch(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp,
                    HttpRequest& request);
@@ -384,6 +395,217 @@ std::string LoggedTarget(const std::string& uri) {
 
 }  // namespace
 
+namespace {
+
+constexpr std::string_view kSessionCookie = "pedigree_session";
+
+bool SafeMethod(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS";
+}
+
+// Compares without an early exit, so the time taken does not tell how much of a guessed
+// CSRF token was right.
+bool SameSecret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string HeaderOf(const HttpRequest& request, const std::string& name) {
+  auto it = request.headers.find(name);
+  return it == request.headers.end() ? std::string() : it->second;
+}
+
+}  // namespace
+
+std::optional<HttpResponse> HttpServer::Impl::Authenticate(std::string_view bearer,
+                                                           HttpRequest& request) {
+  if (tokens == nullptr) {
+    HttpResponse r = Reject(401, Error("auth.bad_token", "this server accepts no tokens"));
+    r.headers["WWW-Authenticate"] = "Bearer";
+    return r;
+  }
+  auto principal = tokens->Authenticate(bearer);
+  if (!principal) {
+    if (HttpStatusFor(principal.error()) >= 500) {
+      Log("internal: " + principal.error().ToString() + " during authentication");
+    }
+    HttpResponse r = ErrorResponse(principal.error());
+    if (r.status == 401) r.headers["WWW-Authenticate"] = "Bearer error=\"invalid_token\"";
+    return r;
+  }
+  if (config.granted_roles) {
+    auto granted = config.granted_roles(principal->org_id);
+    if (!granted) {
+      if (HttpStatusFor(granted.error()) >= 500) {
+        Log("internal: " + granted.error().ToString() + " reading the registry");
+      }
+      return ErrorResponse(granted.error());
+    }
+    // The registry is the authority on roles; the token only narrows them. A role the
+    // registry no longer lists drops out here, whatever the token row says.
+    std::set<std::string> effective;
+    for (const auto& r : principal->roles) {
+      if (granted->contains(r)) effective.insert(r);
+    }
+    if (effective.empty()) {
+      return Reject(403, Error("auth.forbidden_role",
+                               "token " + principal->token_id + " of organisation " +
+                                   principal->org_id + " holds " + JoinSet(principal->roles) +
+                                   ", none of which the registry grants it now (it grants " +
+                                   JoinSet(*granted) + ")"));
+    }
+    principal->roles = std::move(effective);
+  }
+  request.principal = std::move(*principal);
+  return std::nullopt;
+}
+
+std::string HttpServer::Impl::SessionCookie(std::string_view value,
+                                            std::chrono::seconds max_age) const {
+  // SameSite=Strict: no other site can make the browser send it (the first CSRF guard);
+  // HttpOnly: no script, ours included, can read it.
+  return std::string(kSessionCookie) + "=" + std::string(value) +
+         "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age.count()) +
+         (tls ? "; Secure" : "");
+}
+
+std::optional<HttpResponse> HttpServer::Impl::AuthenticateSession(HttpRequest& request) {
+  const std::string id = CookieValue(HeaderOf(request, "cookie"), kSessionCookie);
+  if (id.empty()) return std::nullopt;  // The route's own check answers auth.missing_token.
+  auto ended = [&](const std::string& why) {
+    HttpResponse r = Reject(401, Error("auth.session_expired", why + "; sign in again"));
+    r.headers["Set-Cookie"] = SessionCookie("", std::chrono::seconds(0));
+    return r;
+  };
+  auto session = sessions->Use(id);
+  if (!session) return ended("the session has expired or was signed out");
+  if (auto refusal = Authenticate(session->bearer, request)) {
+    // A revoked token ends its sessions; a storage failure is no reason to sign out.
+    if (refusal->status != 401) return refusal;
+    sessions->Close(id);
+    return ended("the token this session was opened with is no longer valid");
+  }
+  request.session_id = id;
+  // The second CSRF guard: a page of another origin cannot read the token to send it.
+  if (!SafeMethod(request.method) &&
+      !SameSecret(HeaderOf(request, "x-csrf-token"), session->csrf)) {
+    request.principal.reset();
+    return Reject(403, Error("auth.csrf", request.method + " " + request.path +
+                                              " with a session cookie needs the session's "
+                                              "X-CSRF-Token header")
+                           .at_field("X-CSRF-Token"));
+  }
+  return std::nullopt;
+}
+
+Status HttpServer::Impl::AddSessionRoutes(Router& router) {
+  std::set<std::string> all_roles;
+  for (std::string_view r : kRoles) all_roles.emplace(r);
+  const Access signed_in = Access::AnyOf(all_roles);
+  auto describe = [this](const HttpRequest& request, const std::string& csrf) {
+    auto roles = JsonValue::Array();
+    for (const auto& r : request.principal->roles) roles.push_back(JsonValue(r));
+    auto o = JsonValue::Object()
+                 .set("org", JsonValue(request.principal->org_id))
+                 .set("tokenId", JsonValue(request.principal->token_id))
+                 .set("roles", std::move(roles));
+    if (!csrf.empty()) o.set("csrfToken", JsonValue(csrf));
+    o.set("idleTimeoutSeconds",
+          JsonValue(static_cast<int64_t>(sessions->policy().idle_timeout.count())));
+    HttpResponse r;
+    r.body = Canonicalize(o);
+    r.headers["Cache-Control"] = "no-store";
+    return r;
+  };
+
+  // Sign-in: the token in a JSON body {"token": ...} or a form field token=...
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/session", Access::Public(),
+      [this, describe](const HttpRequest& request) {
+        // Login CSRF: a form on another site could sign the browser in as the attacker's
+        // organisation. Browsers name the page's origin on every cross-origin POST.
+        if (std::string origin = HeaderOf(request, "origin"); !origin.empty()) {
+          const size_t scheme = origin.find("://");
+          const std::string host = scheme == std::string::npos ? "" : origin.substr(scheme + 3);
+          if (host != HeaderOf(request, "host")) {
+            return Reject(403, Error("auth.csrf", "sign-in from the page of another origin ('" +
+                                                      origin + "') is refused")
+                                   .at_field("Origin"));
+          }
+        }
+        std::string type = ToLower(HeaderOf(request, "content-type"));
+        type = type.substr(0, type.find(';'));
+        while (!type.empty() && type.back() == ' ') type.pop_back();
+        std::string token;
+        if (type == "application/json") {
+          auto body = ParseJson(request.body);
+          if (!body) return ErrorResponse(body.error());
+          const JsonValue* t = body->is_object() ? body->find("token") : nullptr;
+          if (t == nullptr || !t->is_string() || t->as_string().empty()) {
+            return ErrorResponse(Error("request.invalid_body",
+                                       "the body needs a member 'token' holding an API token")
+                                     .at_field("token"));
+          }
+          token = t->as_string();
+        } else if (type == "application/x-www-form-urlencoded") {
+          std::string_view form = request.body;
+          while (!form.empty()) {
+            const size_t amp = form.find('&');
+            std::string_view pair = form.substr(0, amp);
+            form = amp == std::string_view::npos ? std::string_view() : form.substr(amp + 1);
+            if (pair.substr(0, pair.find('=')) != "token" || pair.find('=') == pair.npos) continue;
+            auto value = PercentDecode(pair.substr(pair.find('=') + 1), true);
+            if (!value) return ErrorResponse(value.error().at_field("token"));
+            token = std::move(*value);
+          }
+          if (token.empty()) {
+            return ErrorResponse(
+                Error("request.invalid_body", "the form needs a field 'token' holding an API token")
+                    .at_field("token"));
+          }
+        } else {
+          return ErrorResponse(Error("request.unsupported_media_type",
+                                     "POST /v1/session takes application/json or "
+                                     "application/x-www-form-urlencoded, got '" +
+                                         type + "'")
+                                   .at_field("Content-Type"));
+        }
+        HttpRequest signed_in_request = request;
+        if (auto refusal = Authenticate(token, signed_in_request)) return *refusal;
+        // A sign-in always starts a fresh session, so an id planted before it is worthless.
+        if (std::string old = CookieValue(HeaderOf(request, "cookie"), kSessionCookie);
+            !old.empty()) {
+          sessions->Close(old);
+        }
+        SessionStore::Opened opened = sessions->Open(std::move(token));
+        HttpResponse r = describe(signed_in_request, opened.csrf);
+        r.status = 201;
+        r.headers["Set-Cookie"] = SessionCookie(opened.id, sessions->policy().lifetime);
+        return r;
+      },
+      BodyKind::kAny, 16384));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/session", signed_in, [this, describe](const HttpRequest& request) {
+        std::string csrf;
+        if (!request.session_id.empty()) {
+          if (auto s = sessions->Use(request.session_id)) csrf = s->csrf;
+        }
+        return describe(request, csrf);
+      }));
+  PEDIGREE_TRY(router.Add("DELETE", "/v1/session", signed_in, [this](const HttpRequest& request) {
+    if (!request.session_id.empty()) sessions->Close(request.session_id);
+    HttpResponse r;
+    r.status = 204;
+    r.content_type.clear();
+    r.headers["Set-Cookie"] = SessionCookie("", std::chrono::seconds(0));
+    r.headers["Cache-Control"] = "no-store";
+    return r;
+  }));
+  return Ok();
+}
+
 HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerRequest& req,
                                                      Poco::Net::HTTPServerResponse& resp,
                                                      HttpRequest& request) {
@@ -471,7 +693,8 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
   }
 
   // Authentication: a token is checked whenever one is presented, even on public
-  // routes, so a client learns at once that its token is bad.
+  // routes, so a client learns at once that its token is bad. A session cookie is read
+  // only where a route needs a caller, and only when no Authorization header came.
   auto auth_header = request.headers.find("authorization");
   if (auth_header != request.headers.end()) {
     const std::string& value = auth_header->second;
@@ -481,52 +704,18 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
       out.response.headers["WWW-Authenticate"] = "Bearer";
       return out;
     }
-    if (tokens == nullptr) {
-      out.response = Reject(401, Error("auth.bad_token", "this server accepts no tokens"));
-      out.response.headers["WWW-Authenticate"] = "Bearer";
-      return out;
-    }
     std::string_view bearer(value);
     bearer.remove_prefix(7);
     while (!bearer.empty() && bearer.front() == ' ') bearer.remove_prefix(1);
-    auto principal = tokens->Authenticate(bearer);
-    if (!principal) {
-      if (HttpStatusFor(principal.error()) >= 500) {
-        Log("internal: " + principal.error().ToString() + " during authentication");
-      }
-      out.response = ErrorResponse(principal.error());
-      if (out.response.status == 401) {
-        out.response.headers["WWW-Authenticate"] = "Bearer error=\"invalid_token\"";
-      }
+    if (auto refusal = Authenticate(bearer, request)) {
+      out.response = std::move(*refusal);
       return out;
     }
-    if (config.granted_roles) {
-      auto granted = config.granted_roles(principal->org_id);
-      if (!granted) {
-        if (HttpStatusFor(granted.error()) >= 500) {
-          Log("internal: " + granted.error().ToString() + " reading the registry");
-        }
-        out.response = ErrorResponse(granted.error());
-        return out;
-      }
-      // The registry is the authority on roles; the token only narrows them. A role the
-      // registry no longer lists drops out here, whatever the token row says.
-      std::set<std::string> effective;
-      for (const auto& r : principal->roles) {
-        if (granted->contains(r)) effective.insert(r);
-      }
-      if (effective.empty()) {
-        out.response =
-            Reject(403, Error("auth.forbidden_role",
-                              "token " + principal->token_id + " of organisation " +
-                                  principal->org_id + " holds " + JoinSet(principal->roles) +
-                                  ", none of which the registry grants it now (it grants " +
-                                  JoinSet(*granted) + ")"));
-        return out;
-      }
-      principal->roles = std::move(effective);
+  } else if (sessions && !route.access.is_public) {
+    if (auto refusal = AuthenticateSession(request)) {
+      out.response = std::move(*refusal);
+      return out;
     }
-    request.principal = std::move(*principal);
   }
   if (!route.access.is_public) {
     if (!request.principal) {
@@ -639,7 +828,7 @@ void HttpServer::Impl::Handle(Poco::Net::HTTPServerRequest& req,
       req.getChunkedTransferEncoding() || (req.hasContentLength() && req.getContentLength64() > 0);
   try {
     resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
-    resp.setContentType(response.content_type);
+    if (!response.content_type.empty()) resp.setContentType(response.content_type);
     for (const auto& [name, value] : response.headers) resp.set(name, value);
     // Unread body bytes would be parsed as the next request. Chunked bodies close
     // the connection too: POCO 1.11 ends a body at a malformed chunk-size line
@@ -772,6 +961,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
     impl->limiter = std::make_unique<RateLimiter>(config.rate_limit_per_second_per_token);
   }
   Impl* self = impl.get();
+  if (config.sessions) {
+    if (tokens == nullptr) return Fail("server.config", "sessions need a TokenStore");
+    impl->sessions = std::make_unique<SessionStore>(*config.sessions);
+    auto added = impl->AddSessionRoutes(router);
+    if (!added) return Fail("server.config", added.error().message());
+  }
   for (auto [pattern, handler] :
        {std::pair<const char*, HttpHandler>{"/healthz",
                                             [self](const HttpRequest&) { return self->Healthz(); }},

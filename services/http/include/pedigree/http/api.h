@@ -43,6 +43,11 @@ struct ApiOptions {
 // outlive the server.
 [[nodiscard]] Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options = {});
 
+// Adds the web app's files (docs/web.md): GET / (the app's page) and GET /app/{file}, all
+// public, with a strict Content-Security-Policy. Its sign-in is the server's session
+// routes (ServerConfig::sessions). Error: server.config when the build embedded no page.
+[[nodiscard]] Status AddWebAppRoutes(Router& router);
+
 // Adds the clinical-trial and kit routes (docs/api.md, "Clinical trials"). `node` and
 // `store` (may be null) must outlive the server; uploads may be up to `max_dataset_bytes`.
 [[nodiscard]] Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,

@@ -32,6 +32,8 @@ struct HttpRequest {
   std::string body;
   std::string remote;                  // "host:port" of the client.
   std::optional<Principal> principal;  // Set when a valid bearer token came with it.
+  // The session cookie's value when the principal came from a web session (docs/web.md).
+  std::string session_id;
   std::map<std::string, std::string> path_params;
 };
 
@@ -151,6 +153,19 @@ std::string JsonQuote(std::string_view s);
 // Errors: request.invalid_json with line and column (1-based) of the first bad byte.
 [[nodiscard]] Status CheckJsonSyntax(std::string_view text);
 
+// The web app's sessions (docs/web.md, "Sessions"). A session ends when it has not been
+// used for `idle_timeout`, `lifetime` after it was opened, on sign-out, when its token is
+// revoked, and when the server restarts.
+struct SessionPolicy {
+  using Clock = std::chrono::steady_clock;
+  std::chrono::seconds idle_timeout{30 * 60};
+  std::chrono::seconds lifetime{12 * 60 * 60};
+  // Open sessions at most; opening one more drops the least recently used. 0 = no limit.
+  size_t max_sessions = 10000;
+  // The time sessions expire by; empty = Clock::now (tests pass a clock they advance).
+  std::function<Clock::time_point()> clock;
+};
+
 struct ServerConfig {
   std::string bind = "127.0.0.1";
   uint16_t port = 0;  // 0 = an ephemeral port; see HttpServer::port().
@@ -178,6 +193,11 @@ struct ServerConfig {
   // refused with 403 auth.forbidden_role, an error answers 500. Empty = the roles the
   // token was issued with (for a chassis without a registry; `pedigree serve` sets it).
   std::function<Result<std::set<std::string>>(const std::string& org)> granted_roles;
+  // Set: the server adds POST, GET and DELETE /v1/session, and a `pedigree_session`
+  // cookie authenticates requests as the token its session was opened with; a cookie
+  // request that changes state (not GET/HEAD/OPTIONS) on a protected route must carry the
+  // session's X-CSRF-Token header (403 auth.csrf otherwise). Unset: no cookies are read.
+  std::optional<SessionPolicy> sessions;
   // Registry for /metrics; the server creates one when empty.
   std::shared_ptr<MetricsRegistry> metrics;
 };
@@ -185,7 +205,8 @@ struct ServerConfig {
 // A running HTTP(S) server. Thread-safe.
 class HttpServer {
  public:
-  // Binds, adds GET /healthz and GET /metrics to `router`, and starts serving.
+  // Binds, adds GET /healthz and GET /metrics (and the session routes when
+  // config.sessions is set) to `router`, and starts serving.
   // `tokens` (may be null when every route is public) must outlive the server.
   // Errors: server.config, server.bind, server.tls.
   [[nodiscard]] static Result<std::unique_ptr<HttpServer>> Start(const ServerConfig& config,
