@@ -431,6 +431,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "behind); the message names its size"},
     {"mirror.exists", 409, "a mirror already exists in the directory; init never overwrites it"},
     {"mirror.io", 500, "the mirror cannot read or write its directory"},
+    {"mirror.no_checkpoint", 404,
+     "the mirror holds no checkpoint of its log yet (before its first sync)"},
     {"mirror.not_found", 404, "no mirror in the directory (run `pedigree mirror init`)"},
     {"mirror.root_mismatch", 422,
      "the entries do not hash to the root of the log's signed checkpoint (both roots named); "
@@ -438,6 +440,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"mirror.rules_refused", 422,
      "an entry of the log breaks the ledger model's rules (index and the rule's code named); the "
      "mirror stops there and stores nothing of the batch"},
+    {"mirror.unknown_log", 404, "the mirror holds no log whose origin has this SHA-256"},
     {"mirror.untrusted_checkpoint", 403,
      "the checkpoint carries no valid signature by the mirrored log's key, or names another "
      "origin"},
