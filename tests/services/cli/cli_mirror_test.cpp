@@ -13,9 +13,12 @@
 #include "pedigree/http/api.h"
 #include "pedigree/http/http_server.h"
 #include "pedigree/http/mirror_server.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/proof.h"
 #include "pedigree/log/replica.h"
 #include "pedigree/log/tiles.h"
 #include "pedigree/provenance/derived_audit.h"
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/usecases/auth.h"
 #include "pedigree/usecases/supply_node.h"
 #include "pedigree/usecases/token_grants.h"
@@ -266,6 +269,82 @@ BOOST_AUTO_TEST_CASE(a_served_mirror_answers_c2sp_clients_and_the_monitor) {
   auto monitor = Cli({"monitor", "--log", n.Url(), "--log-key", n.VerifierKey(), "--mirror", url,
                       "--state", n.tmp / "monitor", "--once"});
   BOOST_TEST(monitor.rc == 0, monitor.out << monitor.err);
+}
+
+// The demo's supply chain and trials (every kind of entry the rules know), copied batch by
+// batch into a replica that runs the provenance rules: every entry is accepted, and the copy's
+// derived tables equal a fresh replay.
+BOOST_AUTO_TEST_CASE(a_replica_replays_the_demo_ledger_under_the_provenance_rules) {
+  TempDir tmp;
+  auto demo = Cli({"demo", "--dir", tmp / "demo"});
+  BOOST_REQUIRE_MESSAGE(demo.rc == 0, demo.err);
+  auto node = log::OpenLedgerStorage(tmp / "demo/ledger").value();
+  const std::string node_vkey = [&] {
+    std::ifstream in(tmp / "demo/ledger/log.vkey");
+    std::string line;
+    std::getline(in, line);
+    return line;
+  }();
+  auto authority_raw = FromBase64(node->GetMeta(provenance::kAuthorityKeyMeta).value()).value();
+  auto authority = log::PublicKey::FromRaw(authority_raw).value();
+  auto checkpoint = node->LatestCheckpoint().value().value();
+
+  std::unique_ptr<provenance::ProvenanceState> state;
+  log::LedgerOptions rules = provenance::ProvenanceLedgerOptions(
+      state, [] { return int64_t{2'000'000'000}; }, authority);
+  log::ReplicaOptions options;
+  options.attach = rules.attach;
+  options.model = rules.model;
+  options.initial_meta = rules.initial_meta;
+  auto replica = log::Replica::Create(tmp / "mirror", "mirror.example/m1", node_vkey, options);
+  BOOST_REQUIRE_MESSAGE(replica.has_value(), pedigree::testing::Why(replica));
+  for (uint64_t at = 0; at < checkpoint.size;) {
+    const uint64_t end = std::min<uint64_t>(at + 256, checkpoint.size);
+    auto leaves = node->ReadEntries(at, end).value();
+    std::vector<Hash> proof;
+    if (end < checkpoint.size) proof = log::ConsistencyProof(end, checkpoint.size, *node).value();
+    auto appended = (*replica)->AppendBatch(leaves, checkpoint.note, proof);
+    BOOST_REQUIRE_MESSAGE(appended.has_value(), pedigree::testing::Why(appended));
+    at = appended->size;
+  }
+  BOOST_TEST(checkpoint.size > 800u);
+  auto replay = provenance::AuditDerivedState((*replica)->storage(), tmp / "mirror/ledger.db",
+                                              log::NoteVerifier::Parse(node_vkey)->public_key());
+  BOOST_REQUIRE_MESSAGE(replay.has_value(), pedigree::testing::Why(replay));
+  BOOST_TEST(replay->ok());
+}
+
+// A log whose tree and signatures are sound but whose entry breaks the provenance rules (a
+// registry event not signed by the consortium authority) stops the mirror at that entry.
+BOOST_AUTO_TEST_CASE(a_log_breaking_the_provenance_rules_is_refused_at_its_entry) {
+  TempDir tmp;
+  auto node = log::Ledger::Create(tmp / "plain", kOrigin).value();
+  log::PrivateKey impostor = log::PrivateKey::Generate();
+  auto payload = JsonValue::Object()
+                     .set("kind", "org.register")
+                     .set("id", "acme")
+                     .set("name", "Acme")
+                     .set("roles", JsonValue::Array().push_back(JsonValue("manufacturer")));
+  BOOST_REQUIRE(node->Append(log::SignEntry(payload, impostor, kOrigin).value()).has_value());
+  auto checkpoint = node->SignCheckpoint().value();
+
+  std::unique_ptr<provenance::ProvenanceState> state;
+  log::LedgerOptions rules = provenance::ProvenanceLedgerOptions(
+      state, [] { return int64_t{2'000'000'000}; }, log::PrivateKey::Generate().public_key());
+  log::ReplicaOptions options;
+  options.attach = rules.attach;
+  options.model = rules.model;
+  options.initial_meta = rules.initial_meta;
+  auto replica =
+      log::Replica::Create(tmp / "mirror", "mirror.example/m1", node->VerifierKey(), options);
+  BOOST_REQUIRE_MESSAGE(replica.has_value(), pedigree::testing::Why(replica));
+  auto refused =
+      (*replica)->AppendBatch(node->storage().ReadEntries(0, 1).value(), checkpoint.note);
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "mirror.rules_refused");
+  BOOST_TEST(refused.error().message().find("entry 0") != std::string::npos,
+             refused.error().message());
+  BOOST_TEST((*replica)->storage().Size().value() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
