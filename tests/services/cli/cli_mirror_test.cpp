@@ -23,6 +23,7 @@
 #include "pedigree/usecases/supply_node.h"
 #include "pedigree/usecases/token_grants.h"
 #include "services/cli/cli_run.h"
+#include "services/cli/process.h"
 #include "services/http/http_client.h"
 
 namespace pedigree::services {
@@ -269,6 +270,29 @@ BOOST_AUTO_TEST_CASE(a_served_mirror_answers_c2sp_clients_and_the_monitor) {
   auto monitor = Cli({"monitor", "--log", n.Url(), "--log-key", n.VerifierKey(), "--mirror", url,
                       "--state", n.tmp / "monitor", "--once"});
   BOOST_TEST(monitor.rc == 0, monitor.out << monitor.err);
+}
+
+// `pedigree mirror serve --pull` as its own process: it syncs at start and at each interval,
+// serves what it holds, and stops on SIGTERM.
+BOOST_AUTO_TEST_CASE(mirror_serve_pulls_at_each_interval_and_serves_the_copy) {
+  Node n;
+  n.Register("mirror-org", "mirror");
+  const std::string dir = n.tmp / "mirror";
+  BOOST_REQUIRE(Cli({"mirror", "init", "--dir", dir, "--name", "mirror.example/m1", "--log",
+                     n.VerifierKey(), "--authority-public-key", n.AuthorityB64()})
+                    .rc == 0);
+  testing::Process serve({"mirror", "serve", "--dir", dir, "--port", "0", "--pull", n.Url(),
+                          "--token-file", n.TokenFile("mirror-org", "mirror"), "--interval", "1"},
+                         n.tmp / "serve.out");
+  const std::string url = serve.AwaitOutput(R"(serving (http://127\.0\.0\.1:\d+))");
+  serve.AwaitOutput(R"((size 0 -> 1 ))");
+  n.Grow(2);
+  serve.AwaitOutput(R"((size 1 -> 3 ))");
+  Poco::Net::HTTPClientSession session("127.0.0.1",
+                                       static_cast<uint16_t>(std::stoi(url.substr(17))));
+  testing::Reply checkpoint = testing::Exchange(session, {.target = "/checkpoint"});
+  BOOST_TEST(checkpoint.status == 200);
+  BOOST_TEST(checkpoint.body.starts_with(std::string(kOrigin) + "\n3\n"), checkpoint.body);
 }
 
 // The demo's supply chain and trials (every kind of entry the rules know), copied batch by
