@@ -426,6 +426,30 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"merkle.size_zero", 400, "a proof is asked for in, or from, an empty tree"},
     {"merkle.wrong_proof_size", 422, "a proof has more or fewer hashes than its shape needs"},
 
+    {"mirror.bad_entry", 422,
+     "an entry the mirror was given is not a validly signed leaf of the log; nothing of its batch "
+     "is stored"},
+    {"mirror.batch_beyond_checkpoint", 400,
+     "the entries reach past the size of the checkpoint they are checked against"},
+    {"mirror.config", 400, "a mirror name or log verifier key is not valid"},
+    {"mirror.conflict", 409,
+     "the checkpoint or entries do not start at the size the mirror holds (the mirror is ahead or "
+     "behind); the message names its size"},
+    {"mirror.exists", 409, "a mirror already exists in the directory; init never overwrites it"},
+    {"mirror.io", 500, "the mirror cannot read or write its directory"},
+    {"mirror.no_checkpoint", 404,
+     "the mirror holds no checkpoint of its log yet (before its first sync)"},
+    {"mirror.not_found", 404, "no mirror in the directory (run `pedigree mirror init`)"},
+    {"mirror.root_mismatch", 422,
+     "the entries do not hash to the root of the log's signed checkpoint (both roots named); "
+     "nothing of the batch is stored"},
+    {"mirror.rules_refused", 422,
+     "an entry of the log breaks the ledger model's rules (index and the rule's code named); the "
+     "mirror stops there and stores nothing of the batch"},
+    {"mirror.unknown_log", 404, "the mirror holds no log whose origin has this SHA-256"},
+    {"mirror.untrusted_checkpoint", 403,
+     "the checkpoint carries no valid signature by the mirrored log's key, or names another "
+     "origin"},
     {"monitor.bad_log_key", 400, "--log-key is not an Ed25519 note verifier key (name+keyid+key)",
      "Pass the log's verifier key: the text of its log.vkey file, or the file's path."},
     {"monitor.bad_note", 422,

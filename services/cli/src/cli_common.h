@@ -133,5 +133,6 @@ std::vector<Command> LedgerReportCommands();
 std::vector<Command> WitnessCommands();
 std::vector<Command> EpcisCommands();
 std::vector<Command> MonitorCommands();
+std::vector<Command> MirrorCommands();
 
 }  // namespace pedigree::services

@@ -9,6 +9,7 @@
 #include "api_scope.h"
 #include "pedigree/http/witness_client.h"
 #include "pedigree/log/envelope.h"
+#include "pedigree/log/integrity.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/tiles.h"
 #include "pedigree/provenance/identifiers.h"
@@ -101,45 +102,6 @@ HttpHandler AlertAction(SupplyNode& node, std::string_view action_name) {
     if (!submitted) return ErrorResponse(submitted.error());
     return api::Created(*submitted, std::string(action.kind));
   };
-}
-
-struct TileIndex {
-  uint64_t n = 0;
-  uint32_t width = log::kTileWidth;
-};
-
-// "x001","x234","067" -> 1234067; a last pair "067.p","5" marks a partial tile of width 5.
-Result<TileIndex> ParseTileIndex(std::vector<std::string> parts) {
-  auto bad = [](const std::string& why) {
-    return Fail(Error("request.bad_tile_path", "tile path: " + why).at_field("path"));
-  };
-  TileIndex index;
-  if (parts.size() >= 2 && parts[parts.size() - 2].ends_with(".p")) {
-    const std::string& w = parts.back();
-    uint32_t width = 0;
-    auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), width);
-    if (ec != std::errc() || end != w.data() + w.size() || width < 1 || width > 255) {
-      return bad("partial width '" + w + "' must be 1 to 255");
-    }
-    index.width = width;
-    parts.pop_back();
-    parts.back().resize(parts.back().size() - 2);
-  }
-  if (parts.empty()) return bad("missing index");
-  for (size_t i = 0; i < parts.size(); ++i) {
-    std::string_view group = parts[i];
-    bool last = i + 1 == parts.size();
-    if (!last) {
-      if (!group.starts_with("x")) return bad("'" + parts[i] + "' must be x followed by 3 digits");
-      group.remove_prefix(1);
-    }
-    if (group.size() != 3 ||
-        !std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return bad("'" + parts[i] + "' must hold 3 digits");
-    }
-    index.n = index.n * 1000 + static_cast<uint64_t>(std::stoi(std::string(group)));
-  }
-  return index;
 }
 
 }  // namespace
@@ -496,8 +458,11 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
                             o.set("proof", path);
                             return Json(200, o);
                           }));
+  // A mirror (docs/mirror.md) reads every entry, like a regulator.
+  const Access entry_readers =
+      Access::AnyOf({"manufacturer", "wholesaler", "dispenser", "regulator", "admin", "mirror"});
   PEDIGREE_TRY(router.Add(
-      "GET", "/v1/log/entries/{index}", members.Scoped("entry", api::EntryScope(node)),
+      "GET", "/v1/log/entries/{index}", entry_readers.Scoped("entry", api::EntryScope(node)),
       [&node](const HttpRequest& req) {
         auto index = NumberParam(req.path_params, "index");
         if (!index) return ErrorResponse(index.error());
@@ -530,23 +495,34 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
       if (auto it = req.path_params.find(name); it != req.path_params.end())
         parts.push_back(it->second);
     }
-    auto index = ParseTileIndex(parts);
+    auto index = api::ParseTileIndex(parts);
     if (!index) return ErrorResponse(index.error());
-    auto bytes = log::ReadTile(static_cast<uint32_t>(*level), index->n, index->width,
-                               node.ledger().storage());
-    if (!bytes) return ErrorResponse(bytes.error());
-    HttpResponse r;
-    r.content_type = "application/octet-stream";
-    r.body.assign(bytes->begin(), bytes->end());
-    r.headers["Cache-Control"] =
-        index->width == log::kTileWidth ? "public, max-age=31536000, immutable" : "no-cache";
-    return r;
+    return api::TileResponse(static_cast<uint32_t>(*level), *index, node.ledger().storage());
   };
   for (const char* pattern :
        {"/v1/log/tile/{level}/{a}", "/v1/log/tile/{level}/{a}/{b}",
         "/v1/log/tile/{level}/{a}/{b}/{c}", "/v1/log/tile/{level}/{a}/{b}/{c}/{d}",
         "/v1/log/tile/{level}/{a}/{b}/{c}/{d}/{e}"}) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::Public(), tile));
+  }
+  // C2SP tlog-tiles entry bundles: /v1/log/tile/entries/<N>[.p/<W>]. A bundle holds every
+  // entry in full, whoever it names, so only the roles that may read every entry get it:
+  // mirrors and regulators (docs/mirror.md, docs/threat-model.md).
+  auto entry_bundle = [&node](const HttpRequest& req) {
+    std::vector<std::string> parts;
+    for (const char* name : {"a", "b", "c", "d", "e"}) {
+      if (auto it = req.path_params.find(name); it != req.path_params.end())
+        parts.push_back(it->second);
+    }
+    auto index = api::ParseTileIndex(parts);
+    if (!index) return ErrorResponse(index.error());
+    return api::EntryBundleResponse(*index, node.ledger().size(), node.ledger().storage());
+  };
+  for (const char* pattern :
+       {"/v1/log/tile/entries/{a}", "/v1/log/tile/entries/{a}/{b}",
+        "/v1/log/tile/entries/{a}/{b}/{c}", "/v1/log/tile/entries/{a}/{b}/{c}/{d}",
+        "/v1/log/tile/entries/{a}/{b}/{c}/{d}/{e}"}) {
+    PEDIGREE_TRY(router.Add("GET", pattern, Access::AnyOf({"mirror", "regulator"}), entry_bundle));
   }
   PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
   PEDIGREE_TRY(AddImageRoutes(router, node, options));

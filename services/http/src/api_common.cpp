@@ -1,5 +1,10 @@
 #include "api_common.h"
 
+#include <algorithm>
+#include <charconv>
+
+#include "pedigree/log/integrity.h"
+#include "pedigree/log/tiles.h"
 #include "pedigree/provenance/pack_rules.h"
 
 namespace pedigree::services::api {
@@ -64,6 +69,74 @@ Result<uint64_t> RecordVerify(SupplyNode& node, const HttpRequest& req, const Ve
   event.set("reasons", reasons);
   if (!client_id.empty()) event.set("clientId", JsonValue(client_id));
   return node.SubmitAs(req.principal->org_id, std::move(event));
+}
+
+Result<TileIndex> ParseTileIndex(std::vector<std::string> parts) {
+  auto bad = [](const std::string& why) {
+    return Fail(Error("request.bad_tile_path", "tile path: " + why).at_field("path"));
+  };
+  TileIndex index;
+  if (parts.size() >= 2 && parts[parts.size() - 2].ends_with(".p")) {
+    const std::string& w = parts.back();
+    uint32_t width = 0;
+    auto [end, ec] = std::from_chars(w.data(), w.data() + w.size(), width);
+    if (ec != std::errc() || end != w.data() + w.size() || width < 1 || width > 255) {
+      return bad("partial width '" + w + "' must be 1 to 255");
+    }
+    index.width = width;
+    parts.pop_back();
+    parts.back().resize(parts.back().size() - 2);
+  }
+  if (parts.empty()) return bad("missing index");
+  for (size_t i = 0; i < parts.size(); ++i) {
+    std::string_view group = parts[i];
+    bool last = i + 1 == parts.size();
+    if (!last) {
+      if (!group.starts_with("x")) return bad("'" + parts[i] + "' must be x followed by 3 digits");
+      group.remove_prefix(1);
+    }
+    if (group.size() != 3 ||
+        !std::all_of(group.begin(), group.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+      return bad("'" + parts[i] + "' must hold 3 digits");
+    }
+    index.n = index.n * 1000 + static_cast<uint64_t>(std::stoi(std::string(group)));
+  }
+  return index;
+}
+
+HttpResponse TileResponse(uint32_t level, const TileIndex& index, log::LogStorage& storage) {
+  auto bytes = log::ReadTile(level, index.n, index.width, storage);
+  if (!bytes) return ErrorResponse(bytes.error());
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.body.assign(bytes->begin(), bytes->end());
+  r.headers["Cache-Control"] =
+      index.width == log::kTileWidth ? "public, max-age=31536000, immutable" : "no-cache";
+  return r;
+}
+
+HttpResponse EntryBundleResponse(const TileIndex& index, uint64_t size, log::LogStorage& storage) {
+  const uint64_t begin = index.n * log::kTileWidth;
+  const uint64_t end = begin + index.width;
+  if (end > size) {
+    return ErrorResponse(Error("entry.not_found", "entry bundle " + std::to_string(index.n) +
+                                                      " of width " + std::to_string(index.width) +
+                                                      " reaches past the log's size " +
+                                                      std::to_string(size)));
+  }
+  auto entries = storage.ReadEntries(begin, end);
+  if (!entries) return ErrorResponse(entries.error());
+  for (uint64_t i = begin; i < end; ++i) {
+    if (auto ok = log::CheckStoredEntry(storage, i, (*entries)[i - begin]); !ok)
+      return ErrorResponse(ok.error());
+  }
+  auto bytes = log::EncodeEntryBundle(*entries);
+  if (!bytes) return ErrorResponse(bytes.error());
+  HttpResponse r;
+  r.content_type = "application/octet-stream";
+  r.body.assign(bytes->begin(), bytes->end());
+  r.headers["Cache-Control"] = "private, no-store";
+  return r;
 }
 
 }  // namespace pedigree::services::api

@@ -4,9 +4,11 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/log/storage.h"
 #include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services::api {
@@ -35,5 +37,23 @@ HttpResponse Created(uint64_t index, const std::string& kind);
 [[nodiscard]] Result<uint64_t> RecordVerify(SupplyNode& node, const HttpRequest& req,
                                             const VerifyAnswer& answer, const std::string& location,
                                             const std::string& client_id);
+
+// A tile's index and width from the path segments after "tile/<L>/" or "tile/entries/"
+// (C2SP tlog-tiles): "x001","x234","067" -> 1234067; a last pair "067.p","5" marks a partial
+// tile of width 5. request.bad_tile_path otherwise.
+struct TileIndex {
+  uint64_t n = 0;
+  uint32_t width = 256;
+};
+[[nodiscard]] Result<TileIndex> ParseTileIndex(std::vector<std::string> parts);
+
+// A hash tile (level-`level` tile `index`) read from `storage`, as
+// application/octet-stream; full tiles are immutable and cacheable.
+HttpResponse TileResponse(uint32_t level, const TileIndex& index, log::LogStorage& storage);
+
+// A C2SP entry bundle of a log of `size` entries: 404 entry.not_found past the end; every
+// entry checked against its leaf hash (storage.corrupt, never served otherwise); never cached
+// by shared caches (it holds entries in full).
+HttpResponse EntryBundleResponse(const TileIndex& index, uint64_t size, log::LogStorage& storage);
 
 }  // namespace pedigree::services::api

@@ -2,7 +2,7 @@
 // object of the caller's own organisation or of another (docs/api.md, "Access rules"). The
 // routes come from the router itself, so a route added without a row in the table below
 // fails this test. Two organisations per role: side A and side B run the same supply chain
-// and the same trial; the regulator, admin and witness stand alone.
+// and the same trial; the regulator, admin, witness and mirror stand alone.
 #include <boost/test/unit_test.hpp>
 #include <set>
 
@@ -83,6 +83,7 @@ class Scenario {
     // admin is node-local: the registry grants it to this node's operator only (below).
     Register("adm", "witness", {}, {}, "admin");
     Register("wit", "witness", {}, {});
+    Register("mir", "mirror", {}, {});
 
     Router router;
     ApiOptions options;
@@ -360,12 +361,23 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
        {{}, "", "", "/v1/log/proof/consistency?from=1&to=2", "", {}}},
       // Side A's shipment of the case: its sender and its addressee.
       {"GET /v1/log/entries/{index}",
-       {kMembers,
+       {{"manufacturer", "wholesaler", "dispenser", "regulator", "admin", "mirror"},
         "entry",
         "entry.not_found",
         "/v1/log/entries/" + std::to_string(a.ship_entry),
         "/v1/log/entries/999999",
-        {"mfg-a", "wh-a", "reg"}}},
+        {"mfg-a", "wh-a", "reg", "mir"}}},
+      // Entry bundles hold every entry: mirrors and regulators only.
+      {"GET /v1/log/tile/entries/{a}",
+       {{"mirror", "regulator"}, "", "", "/v1/log/tile/entries/000", "", {}}},
+      {"GET /v1/log/tile/entries/{a}/{b}",
+       {{"mirror", "regulator"}, "", "", "/v1/log/tile/entries/000.p/3", "", {}}},
+      {"GET /v1/log/tile/entries/{a}/{b}/{c}",
+       {{"mirror", "regulator"}, "", "", "/v1/log/tile/entries/x001/x000/000", "", {}}},
+      {"GET /v1/log/tile/entries/{a}/{b}/{c}/{d}",
+       {{"mirror", "regulator"}, "", "", "/v1/log/tile/entries/x001/x000/x000/000", "", {}}},
+      {"GET /v1/log/tile/entries/{a}/{b}/{c}/{d}/{e}",
+       {{"mirror", "regulator"}, "", "", "/v1/log/tile/entries/x001/x000/x000/x000/000", "", {}}},
       {"GET /v1/log/tile/{level}/{a}", {{}, "", "", "/v1/log/tile/0/000", "", {}}},
       {"GET /v1/log/tile/{level}/{a}/{b}", {{}, "", "", "/v1/log/tile/0/000.p/5", "", {}}},
       {"GET /v1/log/tile/{level}/{a}/{b}/{c}",
@@ -634,7 +646,7 @@ BOOST_AUTO_TEST_CASE(a_recorded_scan_is_no_part_in_a_pack) {
 BOOST_AUTO_TEST_CASE(log_entries_are_for_their_parties_and_regulators) {
   Scenario s;
   const std::string entry = "/v1/log/entries/" + std::to_string(s.a_.ship_entry);
-  for (const char* org : {"mfg-a", "wh-a", "reg"})
+  for (const char* org : {"mfg-a", "wh-a", "reg", "mir"})
     BOOST_TEST(s.Call(org, "GET", entry).status == 200);
   for (const char* org : {"mfg-b", "wh-b", "dsp-a", "adm"}) {
     Reply r = s.Call(org, "GET", entry);

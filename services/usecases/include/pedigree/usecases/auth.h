@@ -21,8 +21,11 @@ namespace pedigree::services {
 // The roles a token can carry. A route names the roles it admits; `admin` is an
 // ordinary role and does not imply the others. Which of them an organisation may hold
 // is the registry's answer, see token_grants.h.
-inline constexpr std::string_view kRoles[] = {"manufacturer", "wholesaler", "dispenser", "sponsor",
-                                              "site",         "regulator",  "witness",   "admin"};
+// `mirror`: a member that keeps a verified copy of the log (docs/mirror.md); it reads every
+// entry, nothing else.
+inline constexpr std::string_view kRoles[] = {"manufacturer", "wholesaler", "dispenser",
+                                              "sponsor",      "site",       "regulator",
+                                              "witness",      "mirror",     "admin"};
 bool IsKnownRole(std::string_view role);
 
 // The authenticated caller of a request.

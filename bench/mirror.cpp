@@ -1,0 +1,130 @@
+// Mirror catch-up benchmark: the rate at which a fresh log::Replica copies a log of N signed
+// entries (16 entry bundles of 256 per batch, read from the node's storage, each leaf's signature
+// verified, each bundle's root proved against the log's checkpoint, committed durably), against the
+// rate of Ledger::Audit over the same log (which also recomputes every hash and verifies every
+// signature), measured in the same run, interleaved round by round so that the machine's load
+// weighs on both alike. Reported as a ratio (issue 14 target: >= 0.9).
+// Not measured here: HTTP transfer (`mirror sync` fetches the same bundles over the node's
+// API) and the provenance rules (a plain log: the audit does not replay them either).
+// Usage: bench_mirror [--entries N (default 1000000)] [--rounds R (default 3)]
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <deque>
+#include <filesystem>
+#include <future>
+#include <string>
+#include <vector>
+
+#include "bench_common.h"
+#include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
+#include "pedigree/log/ledger.h"
+#include "pedigree/log/proof.h"
+#include "pedigree/log/replica.h"
+#include "pedigree/log/tiles.h"
+
+using namespace pedigree;
+using namespace pedigree::log;
+using bench::Must;
+using bench::Stopwatch;
+
+namespace {
+
+constexpr const char* kOrigin = "bench.example/mirrored";
+
+// Appends `count` signed entries (signed on all cores, 16 k in flight).
+void Fill(Ledger& node, uint64_t count) {
+  PrivateKey author = PrivateKey::Generate();
+  std::deque<std::future<Result<uint64_t>>> inflight;
+  for (uint64_t i = 0; i < count; ++i) {
+    auto payload = JsonValue::Object();
+    payload.set("kind", JsonValue(std::string("bench")));
+    payload.set("n", JsonValue(static_cast<int64_t>(i)));
+    payload.set("pad", JsonValue(std::string(160, 'p')));
+    inflight.push_back(node.Submit(Must(SignEntry(payload, author, kOrigin), "sign")));
+    if (inflight.size() >= 16384) {
+      Must(inflight.front().get(), "append");
+      inflight.pop_front();
+    }
+  }
+  while (!inflight.empty()) {
+    Must(inflight.front().get(), "append");
+    inflight.pop_front();
+  }
+}
+
+// A fresh replica catches up with `node` up to `checkpoint`; returns entries/s.
+double CatchUp(Ledger& node, const StoredCheckpoint& checkpoint, const std::string& dir) {
+  std::filesystem::remove_all(dir);
+  auto replica = Must(Replica::Create(dir, "bench.example/mirror", node.VerifierKey()), "replica");
+  Stopwatch watch;
+  for (uint64_t at = 0; at < checkpoint.size;) {
+    // As `mirror sync` commits: 16 bundles of 256 per batch.
+    const uint64_t end = std::min<uint64_t>(at + 16 * kTileWidth, checkpoint.size);
+    auto leaves = Must(node.storage().ReadEntries(at, end), "read bundle");
+    std::vector<Hash> proof;
+    if (end < checkpoint.size) proof = Must(node.ProveConsistency(end, checkpoint.size), "proof");
+    at = Must(replica->AppendBatch(leaves, checkpoint.note, proof), "append batch").size;
+  }
+  const double seconds = watch.seconds();
+  if (replica->root() != checkpoint.root) {
+    std::fprintf(stderr, "replica root differs from the checkpoint's\n");
+    std::exit(1);
+  }
+  return static_cast<double>(checkpoint.size) / seconds;
+}
+
+double AuditRate(Ledger& node) {
+  Stopwatch watch;
+  auto report = Must(node.Audit(), "audit");
+  const double seconds = watch.seconds();
+  if (!report.ok()) bench::Die("audit", *report.problem);
+  return static_cast<double>(report.size) / seconds;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t entries = 1'000'000;
+  int rounds = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--entries") == 0) entries = std::stoull(argv[i + 1]);
+    if (std::strcmp(argv[i], "--rounds") == 0) rounds = std::max(1, std::stoi(argv[i + 1]));
+  }
+  const std::string tmp =
+      (std::filesystem::temp_directory_path() / ("bench_mirror." + std::to_string(::getpid())))
+          .string();
+  std::filesystem::remove_all(tmp);
+  {
+    auto node = Must(Ledger::Create(tmp + "/node", kOrigin), "create node");
+    Stopwatch fill;
+    Fill(*node, entries);
+    std::printf("# %llu entries appended in %.1f s\n", static_cast<unsigned long long>(entries),
+                fill.seconds());
+    const StoredCheckpoint checkpoint = Must(node->SignCheckpoint(), "checkpoint");
+    std::vector<double> audit, mirror;
+    for (int r = 0; r < rounds; ++r) {
+      audit.push_back(AuditRate(*node));
+      mirror.push_back(CatchUp(*node, checkpoint, tmp + "/mirror"));
+      std::printf("# round %d: audit %.0f entries/s, mirror catch-up %.0f entries/s\n", r + 1,
+                  audit.back(), mirror.back());
+    }
+    const std::string n = std::to_string(entries);
+    bench::Report("audit rate (" + n + " entries, median of " + std::to_string(rounds) + ")",
+                  Median(audit), "entries/s", "-", "the mirror's reference", 0);
+    bench::Report("mirror catch-up rate (" + n + " entries, batches of 16 bundles, no HTTP)",
+                  Median(mirror), "entries/s", "-", "audit rate above", 0);
+    bench::Report("mirror catch-up / audit", Median(mirror) / Median(audit), "x", ">= 0.9",
+                  "audit rate of the same log in this run", 2);
+  }
+  std::filesystem::remove_all(tmp);
+  return 0;
+}
