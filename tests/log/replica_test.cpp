@@ -203,7 +203,7 @@ BOOST_AUTO_TEST_CASE(a_log_breaking_the_models_rules_stops_the_mirror_at_that_en
   options.attach = [](LogStorage&, const PublicKey&) -> Result<EntryValidator> {
     return EntryValidator([](uint64_t, std::string_view entry) -> Status {
       if (entry.find("\"n\":7") != std::string_view::npos) {
-        return Fail("rule.no_seven", "seven is not allowed");
+        return Fail("test.no_seven", "seven is not allowed");
       }
       return Ok();
     });
@@ -212,7 +212,7 @@ BOOST_AUTO_TEST_CASE(a_log_breaking_the_models_rules_stops_the_mirror_at_that_en
   auto refused = f.replica->AppendBatch(f.Leaves(0, 10), f.Checkpoint());
   BOOST_TEST(Code(refused) == "mirror.rules_refused");
   BOOST_TEST(refused.error().message().find("entry 7") != std::string::npos);
-  BOOST_TEST(refused.error().message().find("rule.no_seven") != std::string::npos);
+  BOOST_TEST(refused.error().message().find("test.no_seven") != std::string::npos);
   BOOST_TEST(f.replica->storage().Size().value() == 0u);
   // Without the rules attached, a replica that records a model refuses to append at all.
   f.replica.reset();

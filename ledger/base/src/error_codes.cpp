@@ -439,7 +439,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"mirror.io", 500, "the mirror cannot read or write its directory"},
     {"mirror.no_checkpoint", 404,
      "the mirror holds no checkpoint of its log yet (before its first sync)"},
-    {"mirror.not_found", 404, "no mirror in the directory (run `pedigree mirror init`)"},
+    {"mirror.not_found", 404, "no mirror in the directory (run pedigree mirror init)"},
     {"mirror.root_mismatch", 422,
      "the entries do not hash to the root of the log's signed checkpoint (both roots named); "
      "nothing of the batch is stored"},
