@@ -322,15 +322,20 @@ Status GrantRules::Access(const JsonValue& p) {
                       "domain: '" + *domain + "' must match [A-Z][A-Z0-9]{1,7}, e.g. DM or AE")
                     .at_field("domain"));
   }
-  PEDIGREE_ASSIGN(purpose, Str(p, "purpose", kMalformed));
-  if (!IsPurpose(*purpose)) {
-    return Fail(Malformed("purpose",
-                          "'" + *purpose + "' must be monitor, auditor, regulator or data_manager",
-                          kMalformed));
-  }
   PEDIGREE_ASSIGN(outcome, Str(p, "outcome", kMalformed));
   if (*outcome != "granted" && *outcome != "refused") {
     return Fail(Malformed("outcome", "'" + *outcome + "' must be granted or refused", kMalformed));
+  }
+  // A read refused for want of a grant has no purpose to name.
+  std::string purpose;
+  if (*outcome == "granted" || p.find("purpose")) {
+    PEDIGREE_ASSIGN(given, Str(p, "purpose", kMalformed));
+    if (!IsPurpose(*given)) {
+      return Fail(Malformed("purpose",
+                            "'" + *given + "' must be monitor, auditor, regulator or data_manager",
+                            kMalformed));
+    }
+    purpose = *given;
   }
   PEDIGREE_ASSIGN(leaves, OptDistinct(p, "leaves"));
   if (leaves->size() > kMaxLeaves) {
@@ -375,9 +380,9 @@ Status GrantRules::Access(const JsonValue& p) {
     if (std::find(grant->domains.begin(), grant->domains.end(), *domain) == grant->domains.end()) {
       return outside("domain", "grant '" + grant_id + "' does not cover domain " + *domain);
     }
-    if (grant->purpose != *purpose) {
+    if (grant->purpose != purpose) {
       return outside("purpose",
-                     "grant '" + grant_id + "' is for " + grant->purpose + ", not " + *purpose);
+                     "grant '" + grant_id + "' is for " + grant->purpose + ", not " + purpose);
     }
     PEDIGREE_ASSIGN(q, db_.Prepare("SELECT 1 FROM trial_leaves WHERE trial = ?1 AND domain = ?2 "
                                    "AND leaf = ?3"));
@@ -406,7 +411,7 @@ Status GrantRules::Access(const JsonValue& p) {
       .Bind(3, e_.time)
       .Bind(4, *reader)
       .BindTextOrNull(5, grant_id)
-      .Bind(6, *purpose)
+      .Bind(6, purpose)
       .Bind(7, *domain)
       .Bind(8, *outcome)
       .BindTextOrNull(9, refusal)
