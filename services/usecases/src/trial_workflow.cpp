@@ -313,10 +313,20 @@ Result<std::optional<TrialWorkflow::ReadGrant>> TrialWorkflow::AuthoriseRead(
   if ((*trial)->sponsor == reader) return std::optional<ReadGrant>();
   PEDIGREE_ASSIGN(grants, (*view)->Grants(trial_id));
   const int64_t now = node_.Now();
+  // A grant without a sites/subjects restriction first: it covers any record the read
+  // returns, where a restricted one may not.
+  const provenance::GrantRecord* chosen = nullptr;
   for (const provenance::GrantRecord& g : *grants) {
     if (g.grantee != reader || !g.valid_at(now)) continue;
     if (std::find(g.domains.begin(), g.domains.end(), domain) == g.domains.end()) continue;
-    return std::optional<ReadGrant>(ReadGrant{(*trial)->sponsor, g.grant_id, g.purpose});
+    const bool restricted = !g.sites.empty() || !g.subjects.empty();
+    if (!chosen || (!restricted && (!chosen->sites.empty() || !chosen->subjects.empty()))) {
+      chosen = &g;
+    }
+  }
+  if (chosen) {
+    return std::optional<ReadGrant>(
+        ReadGrant{(*trial)->sponsor, chosen->grant_id, chosen->purpose});
   }
   return Fail(RefuseRead(ReadGrant{(*trial)->sponsor, "", ""}, reader, trial_id, domain,
                          "holds no grant of trial '" + std::string(trial_id) +

@@ -411,6 +411,66 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
   BOOST_TEST(TrialApi::ErrorCode(gone) == "trial.redacted");
 }
 
+// A grant is checked at the node's time of each read: bad grants are refused with their
+// codes and write nothing; inside the period the grantee reads, after the expiry the read
+// is refused and the refusal recorded.
+BOOST_AUTO_TEST_CASE(grant_refusals_and_a_read_after_expiry) {
+  TrialApi api;
+  api.TrialUnderway();
+  BOOST_REQUIRE_EQUAL(api.Submit(ReadFile(kStudy + "dm.csv")).status, 201);
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  BOOST_REQUIRE_EQUAL(api.Seal().status, 201);
+  const std::string grants = "/v1/trials/" + kTrial + "/grants";
+  auto grant = [](const std::string& grantee, const std::string& expiry) {
+    return JsonValue::Object()
+        .set("grantId", JsonValue("REG-1"))
+        .set("grantee", JsonValue(grantee))
+        .set("purpose", JsonValue("regulator"))
+        .set("domains", JsonValue::Strings({"DM"}))
+        .set("start", JsonValue("2026-11-01T00:00:00Z"))
+        .set("expiry", JsonValue(expiry))
+        .set("signature", Signature("Dr Sam Sponsor", "approval"));
+  };
+  const uint64_t before = api.LedgerSize();
+  struct Case {
+    JsonValue body;
+    std::string code, field;
+  };
+  for (const Case& k :
+       {Case{grant("nobody", "2026-11-23T00:00:00Z"), "trial.unknown_grantee", "grantee"},
+        Case{grant("reg", "2026-10-01T00:00:00Z"), "trial.bad_grant", "expiry"}}) {
+    Reply r = api.Post("sp", grants, k.body);
+    BOOST_TEST_CONTEXT(k.code) {
+      BOOST_TEST(r.status == 422);
+      BOOST_TEST(TrialApi::ErrorCode(r) == k.code);
+      BOOST_TEST(TrialApi::ErrorField(r) == k.field);
+    }
+  }
+  BOOST_TEST(api.Post("s1", grants, grant("reg", "2026-11-23T00:00:00Z")).status == 403);
+  BOOST_TEST(api.LedgerSize() == before);
+  BOOST_REQUIRE_EQUAL(api.Post("sp", grants, grant("reg", "2026-11-23T00:00:00Z")).status, 201);
+  Reply unknown =
+      api.Post("sp", grants + "/REG-9/revoke",
+               JsonValue::Object().set("signature", Signature("Dr Sam Sponsor", "approval")));
+  BOOST_TEST(TrialApi::ErrorCode(unknown) == "trial.unknown_grant");
+
+  const std::string disclose =
+      "/v1/trials/" + kTrial + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey);
+  BOOST_REQUIRE_EQUAL(api.Call("reg", "GET", disclose).status, 200);
+  api.now_ = 1'795'395'600;  // 2026-11-23T01:00:00Z, after the expiry
+  Reply expired = api.Call("reg", "GET", disclose);
+  BOOST_TEST(expired.status == 403);
+  BOOST_TEST(TrialApi::ErrorCode(expired) == "trial.no_grant");
+  auto view = provenance::TrialView::Open(api.node_->ledger().db_path()).value();
+  auto accesses = view->Accesses(kTrial).value();
+  BOOST_REQUIRE_EQUAL(accesses.size(), 2u);
+  BOOST_TEST(accesses[0].outcome == "granted");
+  BOOST_TEST(accesses[0].leaves.size() == 1u);
+  BOOST_TEST(accesses[1].outcome == "refused");
+  JsonValue listed = TrialApi::Body(api.Call("sp", "GET", grants));
+  BOOST_TEST(!listed.find("grants")->as_array().at(0).find("validNow")->as_bool());
+}
+
 BOOST_AUTO_TEST_CASE(refused_trial_requests_name_the_rule_and_write_nothing) {
   TrialApi api;
   BOOST_REQUIRE_EQUAL(api.RegisterTrial().status, 201);
