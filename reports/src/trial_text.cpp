@@ -191,7 +191,7 @@ std::string RenderTrialText(const JsonValue& report) {
     for (const JsonValue& r : A(access, "revocations")) {
       out << "  revoked " << S(r, "grantId") << "  " << EventLine(r) << "\n";
     }
-    out << "  " << S(access, "accessesGranted") << " accesses recorded, "
+    out << "  accesses recorded: " << S(access, "accessesGranted") << " granted, "
         << S(access, "accessesRefused")
         << " refused; accesses outside grants: " << S(access, "accessesOutsideGrants") << "\n";
   }

@@ -129,6 +129,13 @@ BOOST_AUTO_TEST_CASE(a_monitors_read_is_recorded_under_its_grant_and_refused_aft
   BOOST_TEST(after.find("grants")->as_array()[0].find("revoked")->is_int());
   Run text = n.Do({"trial", "grants", "--trial", kTrial});
   BOOST_TEST(text.out.find("MON-1  mon (monitor) DM") != std::string::npos, text.out);
+  // The trial report recounts them: one read, two refusals, none outside a grant.
+  Run report = n.Do({"report", "trial", "--trial", kTrial, "--format", "text"});
+  BOOST_TEST(
+      report.out.find("accesses recorded: 1 granted, 2 refused; accesses outside grants: 0") !=
+          std::string::npos,
+      report.out);
+  BOOST_TEST(report.out.find("revoked MON-1") != std::string::npos, report.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
