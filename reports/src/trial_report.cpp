@@ -7,6 +7,7 @@
 #include <set>
 
 #include "entry_checks.h"
+#include "pedigree/base/time.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/trial_view.h"
 
@@ -47,6 +48,10 @@ struct TrialIndices {
   std::vector<uint64_t> consent_forms;
   std::vector<uint64_t> consents;
   std::vector<uint64_t> withdrawals;
+  // Access grants and the access record: ledger indices of the grants, revocations, accesses.
+  std::vector<uint64_t> grants;
+  std::vector<uint64_t> revocations;
+  std::vector<uint64_t> accesses;
 };
 
 class TrialVerification {
@@ -91,6 +96,7 @@ class TrialVerification {
   void OutcomeCheck(JsonValue& report);
   JsonValue Domain(const DomainIndices& d);
   JsonValue Consent();
+  JsonValue Access();
   void Compare(const DomainIndices& d, const DomainComparison& c, JsonValue& out);
 
   const TrialIndices& t_;
@@ -568,6 +574,7 @@ JsonValue TrialVerification::Run() {
   auto domains = JsonValue::Array();
   for (const DomainIndices& d : t_.domains) domains.push_back(Domain(d));
   JsonValue consent = Consent();
+  consent.set("access", Access());
 
   JsonArray& failures = v_.failures();
   std::string verdict = internal::VerdictOf(failures, violations_);
@@ -779,6 +786,120 @@ JsonValue TrialVerification::Consent() {
       .set("recordsWithoutConsentListed", std::move(without));
 }
 
+// The grant history and the access record, recounted from the verified payloads of the
+// grant, revocation and access entries: each granted access must follow a grant of the
+// trial to its reader, for its purpose and domain, not revoked before it, and fall in
+// [start, expiry) at the log's time of the access (the claimed time for version 1
+// leaves). Accesses outside grants must be none. The sites/subjects restriction, which
+// needs each leaf's subject, is left to the replay audit.
+JsonValue TrialVerification::Access() {
+  struct GrantTerms {
+    uint64_t index = 0;
+    std::string grantee, purpose;
+    std::vector<std::string> domains;
+    int64_t start = 0, expiry = 0;
+    std::optional<uint64_t> revoked;
+  };
+  std::map<std::string, GrantTerms> terms;
+  auto when = [](const std::string& text) { return ParseUtcTime(text).value_or(INT64_MIN); };
+  auto grants = JsonValue::Array();
+  for (uint64_t index : t_.grants) {
+    JsonValue e = Event(index, "trial.grant");
+    const JsonValue& p = PayloadAt(index);
+    GrantTerms g{index,
+                 Str(p, "grantee"),
+                 Str(p, "purpose"),
+                 StrList(p, "domains"),
+                 when(Str(p, "start")),
+                 when(Str(p, "expiry")),
+                 {}};
+    terms[Str(p, "grantId")] = g;
+    e.set("grantId", Str(p, "grantId"))
+        .set("grantee", g.grantee)
+        .set("purpose", g.purpose)
+        .set("domains", JsonValue::Strings(g.domains))
+        .set("sites", JsonValue::Strings(StrList(p, "sites")))
+        .set("subjectCount", static_cast<int64_t>(StrList(p, "subjects").size()))
+        .set("start", Str(p, "start"))
+        .set("expiry", Str(p, "expiry"));
+    grants.push_back(std::move(e));
+  }
+  auto revocations = JsonValue::Array();
+  for (uint64_t index : t_.revocations) {
+    JsonValue e = Event(index, "trial.revoke_grant");
+    const JsonValue& p = PayloadAt(index);
+    const std::string id = Str(p, "grantId");
+    if (auto it = terms.find(id); it != terms.end()) it->second.revoked = index;
+    e.set("grantId", id).set("reason", Str(p, "reason"));
+    revocations.push_back(std::move(e));
+  }
+  int64_t granted = 0, refused = 0, outside_count = 0;
+  std::map<std::string, int64_t> per_reader;
+  auto outside = JsonValue::Array();
+  for (uint64_t index : t_.accesses) {
+    JsonValue e = Event(index, "trial.access");
+    const JsonValue& p = PayloadAt(index);
+    const std::string reader = Str(p, "reader"), id = Str(p, "grantId"), domain = Str(p, "domain");
+    if (Str(p, "outcome") != "granted") {
+      ++refused;
+      continue;
+    }
+    ++granted;
+    ++per_reader[reader];
+    auto it = verified_.find(index);
+    const std::string at_text = it != verified_.end() && !it->second.sequenced_time.empty()
+                                    ? it->second.sequenced_time
+                                    : Str(p, "time");
+    const int64_t at = when(at_text);
+    std::string why;
+    auto g = terms.find(id);
+    if (g == terms.end() || g->second.index > index) {
+      why = "under no earlier grant '" + id + "'";
+    } else if (g->second.grantee != reader) {
+      why = "by " + reader + " under grant '" + id + "' to " + g->second.grantee;
+    } else if (g->second.revoked && *g->second.revoked < index) {
+      why = "after grant '" + id + "' was revoked at entry " + std::to_string(*g->second.revoked);
+    } else if (at < g->second.start || at >= g->second.expiry) {
+      why = "at " + at_text + ", outside grant '" + id + "''s period";
+    } else if (std::find(g->second.domains.begin(), g->second.domains.end(), domain) ==
+               g->second.domains.end()) {
+      why = "of domain " + domain + ", which grant '" + id + "' does not cover";
+    } else if (g->second.purpose != Str(p, "purpose")) {
+      why = "for " + Str(p, "purpose") + " under grant '" + id + "' for " + g->second.purpose;
+    }
+    if (why.empty()) continue;
+    if (++outside_count <= 50) {
+      outside.push_back(
+          JsonValue::Object().set("index", index).set("reader", reader).set("reason", why));
+    }
+    Violation("consent.access_outside_grant",
+              "the access recorded at entry " + std::to_string(index) + " was " + why, index,
+              at_text, reader);
+  }
+  if (!t_.grants.empty() || !t_.accesses.empty()) {
+    const char* id = "consent.accesses_within_grants";
+    if (outside_count == 0) {
+      v_.checks().push_back(
+          Check(id, true, "every recorded access lies inside a grant valid at its time"));
+    } else {
+      v_.checks().push_back(Check(id, false,
+                                  std::to_string(outside_count) +
+                                      (outside_count == 1 ? " access" : " accesses") +
+                                      " recorded outside a valid grant"));
+    }
+  }
+  auto readers = JsonValue::Object();
+  for (const auto& [reader, n] : per_reader) readers.set(reader, n);
+  return JsonValue::Object()
+      .set("grants", std::move(grants))
+      .set("revocations", std::move(revocations))
+      .set("accessesGranted", granted)
+      .set("accessesRefused", refused)
+      .set("accessesByReader", std::move(readers))
+      .set("accessesOutsideGrants", outside_count)
+      .set("accessesOutsideGrantsListed", std::move(outside));
+}
+
 Result<TrialIndices> GatherIndices(log::Ledger& ledger, std::string_view trial_id) {
   PEDIGREE_ASSIGN(view, provenance::TrialView::Open(ledger.db_path()));
   PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
@@ -822,6 +943,14 @@ Result<TrialIndices> GatherIndices(log::Ledger& ledger, std::string_view trial_i
   for (const auto& c : *consents) t.consents.push_back(c.index);
   PEDIGREE_ASSIGN(withdrawals, (*view)->Withdrawals(trial_id));
   for (const auto& w : *withdrawals) t.withdrawals.push_back(w.index);
+  PEDIGREE_ASSIGN(grants, (*view)->Grants(trial_id));
+  for (const auto& g : *grants) {
+    t.grants.push_back(g.index);
+    if (g.revoked_index) t.revocations.push_back(*g.revoked_index);
+  }
+  std::sort(t.revocations.begin(), t.revocations.end());
+  PEDIGREE_ASSIGN(accesses, (*view)->Accesses(trial_id));
+  for (const auto& a : *accesses) t.accesses.push_back(a.index);
   return t;
 }
 
@@ -849,7 +978,8 @@ Result<JsonValue> TrialReport(log::Ledger& ledger, std::string_view trial_id,
       indices.insert(list->begin(), list->end());
     }
   }
-  for (const auto* list : {&t->consent_forms, &t->consents, &t->withdrawals}) {
+  for (const auto* list : {&t->consent_forms, &t->consents, &t->withdrawals, &t->grants,
+                           &t->revocations, &t->accesses}) {
     indices.insert(list->begin(), list->end());
   }
   internal::EnvelopeCache envelopes(ledger);

@@ -176,6 +176,25 @@ std::string RenderTrialText(const JsonValue& report) {
           << "\n";
     }
   }
+  const JsonValue& access = O(consent, "access");
+  if (!A(access, "grants").empty() || S(access, "accessesRefused") != "0") {
+    out << "\nAccess grants and accesses\n";
+    for (const JsonValue& g : A(access, "grants")) {
+      std::string domains;
+      for (const JsonValue& d : A(g, "domains")) {
+        domains += (domains.empty() ? "" : ",") + d.as_string();
+      }
+      out << "  grant " << S(g, "grantId") << " to " << S(g, "grantee") << " (" << S(g, "purpose")
+          << ") " << domains << " " << S(g, "start") << " to " << S(g, "expiry") << "  "
+          << EventLine(g) << "\n";
+    }
+    for (const JsonValue& r : A(access, "revocations")) {
+      out << "  revoked " << S(r, "grantId") << "  " << EventLine(r) << "\n";
+    }
+    out << "  accesses recorded: " << S(access, "accessesGranted") << " granted, "
+        << S(access, "accessesRefused")
+        << " refused; accesses outside grants: " << S(access, "accessesOutsideGrants") << "\n";
+  }
 
   text::WriteFailures(out, report);
   if (!A(report, "violations").empty()) {

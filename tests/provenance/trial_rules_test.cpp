@@ -650,11 +650,12 @@ BOOST_AUTO_TEST_CASE(docs_events_md_lists_every_trial_and_kit_kind) {
   BOOST_REQUIRE(doc);
   std::stringstream text;
   text << doc.rdbuf();
-  for (const char* kind :
-       {"trial.register", "trial.protocol", "trial.enrol", "trial.submit", "trial.lock",
-        "trial.seal", "trial.redact", "trial.consent_form", "trial.consent", "trial.withdraw",
-        "kit.register", "kit.ship", "kit.receive", "kit.assign", "kit.dispense", "kit.return",
-        "kit.excursion", "kit.decision"}) {
+  for (const char* kind : {"trial.register", "trial.protocol", "trial.enrol",  "trial.submit",
+                           "trial.lock",     "trial.seal",     "trial.redact", "trial.consent_form",
+                           "trial.consent",  "trial.withdraw", "trial.grant",  "trial.revoke_grant",
+                           "trial.access",   "kit.register",   "kit.ship",     "kit.receive",
+                           "kit.assign",     "kit.dispense",   "kit.return",   "kit.excursion",
+                           "kit.decision"}) {
     BOOST_TEST_CONTEXT(kind) {
       BOOST_TEST(text.str().find("`" + std::string(kind) + "`") != std::string::npos);
     }

@@ -580,6 +580,71 @@ BOOST_AUTO_TEST_CASE(record_let_in_by_an_edited_consent_row_is_suspect_in_the_co
   BOOST_TEST(v->find("index")->as_int() == static_cast<int64_t>(pk));
 }
 
+// The access section recounts from the verified grant, revocation and access payloads: a
+// grant row whose grantee was edited in the database lets another organisation's read be
+// recorded, and the report names it as an access outside its grant.
+BOOST_AUTO_TEST_CASE(access_let_in_by_an_edited_grant_row_is_suspect) {
+  TrialScenario s;
+  s.Register("mon", "site");
+  s.Do("sp", "trial.register",
+       JsonValue::Object()
+           .set("registryId", "2026-500123-45-00")
+           .set("title", "A trial of examplamab")
+           .set("sites", Strings({"s1"}))
+           .set("arms", JsonValue::Array().push_back(
+                            JsonValue::Object().set("code", "A").set("name", "Examplamab"))),
+       "Dr Ada Example", "responsibility");
+  auto records = JsonValue::Array();
+  records.push_back(JsonValue::Object().set("leaf", ToHex(Sha256("ae 1"))));
+  s.Do("s1", "trial.submit", JsonValue::Object().set("domain", "AE").set("records", records),
+       "Dr Site");
+  s.Do("sp", "trial.grant",
+       JsonValue::Object()
+           .set("grantId", "MON-1")
+           .set("grantee", "mon")
+           .set("purpose", "monitor")
+           .set("domains", Strings({"AE"}))
+           .set("start", "2020-01-01T00:00:00Z")
+           .set("expiry", "2040-01-01T00:00:00Z"),
+       "Dr Ada Example", "approval");
+  auto access = JsonValue::Object()
+                    .set("reader", "mon")
+                    .set("grantId", "MON-1")
+                    .set("purpose", "monitor")
+                    .set("domain", "AE")
+                    .set("outcome", "granted")
+                    .set("leaves", Strings({ToHex(Sha256("ae 1"))}));
+  s.Do("sp", "trial.access", access, "pedigree sponsor store (access record)", "responsibility");
+  s.Do("sp", "trial.access",
+       JsonValue::Object()
+           .set("reader", "s1")
+           .set("domain", "AE")
+           .set("outcome", "refused")
+           .set("refusal", "trial.no_grant")
+           .set("leaves", JsonValue::Array()),
+       "pedigree sponsor store (access record)", "responsibility");
+  JsonValue clean = ReportOf(s.node().ledger());
+  BOOST_TEST(Verdict(clean) == "VERIFIED");
+  BOOST_TEST(CheckResult(clean, "consent.accesses_within_grants") == "pass");
+  const JsonValue& section = *clean.find("consent")->find("access");
+  BOOST_TEST(section.find("grants")->size() == 1u);
+  BOOST_TEST(section.find("accessesGranted")->as_int() == 1);
+  BOOST_TEST(section.find("accessesRefused")->as_int() == 1);
+  BOOST_TEST(section.find("accessesOutsideGrants")->as_int() == 0);
+
+  TamperSql(s.dir(), "UPDATE trial_grants SET grantee = 's1'");
+  access.set("reader", "s1");
+  uint64_t late = s.Do("sp", "trial.access", access, "pedigree sponsor store (access record)",
+                       "responsibility");
+  JsonValue r = ReportOf(s.node().ledger());
+  BOOST_TEST(Verdict(r) == "SUSPECT");
+  BOOST_TEST(CheckResult(r, "consent.accesses_within_grants") == "fail");
+  BOOST_TEST(r.find("consent")->find("access")->find("accessesOutsideGrants")->as_int() == 1);
+  const JsonValue* v = FindCode(r, "violations", "consent.access_outside_grant");
+  BOOST_REQUIRE(v);
+  BOOST_TEST(v->find("index")->as_int() == static_cast<int64_t>(late));
+}
+
 BOOST_AUTO_TEST_CASE(unknown_trial_is_no_such_trial_and_unknown_domain_is_refused) {
   TrialScenario s;
   s.Run();

@@ -627,6 +627,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"token.unknown_org", 404, "a token's organisation is not registered on this ledger"},
     {"token.unknown_role", 400, "a token names a role pedigree does not know"},
 
+    {"trial.access_outside_grant", 422,
+     "the recorded access is outside its grant: another reader, revoked, not yet started or "
+     "expired, another domain or purpose, or a site or subject the grant does not name"},
     {"trial.already_redacted", 422, "the record version is already redacted"},
     {"trial.already_registered", 422, "a trial with this id is already registered"},
     {"trial.already_sealed", 422, "the domain is already sealed; unlock it to seal again"},
@@ -638,6 +641,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "its ethics approval"},
     {"trial.bad_domain", 422,
      "the domain name is not 2 to 8 upper-case letters and digits, starting with a letter"},
+    {"trial.bad_grant", 422, "the grant's expiry is not after its start"},
     {"trial.bad_lock_transition", 422, "the lock action is not allowed in the domain's lock state"},
     {"trial.bad_metadata", 400, "the Dataset-JSON metadata is malformed"},
     {"trial.bad_outcomes", 400, "the outcomes file lacks a primary or secondary array of texts"},
@@ -662,6 +666,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the record count differs from the seal's or the domain's current count"},
     {"trial.duplicate_arm", 422, "an arm code is listed twice"},
     {"trial.duplicate_column", 400, "a dataset column appears twice"},
+    {"trial.duplicate_grant", 422, "the trial already has a grant with this id"},
     {"trial.duplicate_icf_version", 422, "the trial already has a consent form with this version"},
     {"trial.duplicate_key", 422,
      "two dataset records have the same key (400 when the parser finds it)"},
@@ -675,6 +680,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "a ledger entry differs from what the ledger's trial tables say about it"},
     {"trial.forbidden_role", 422,
      "the signing organisation does not hold the role the trial event needs"},
+    {"trial.grant_revoked", 422, "the grant is already revoked"},
     {"trial.icf_not_effective", 422,
      "the consent is dated before the consent form's effective date",
      "Use the form version in effect at the consent time, or record the consent again with the "
@@ -692,6 +698,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "a record names no subject, or a subject without a recorded consent, in a trial with "
      "consent forms",
      "Record the subject's trial.consent first (site), and name each record's subjectRef."},
+    {"trial.no_grant", 403,
+     "the reader holds no grant valid now for this trial domain; the refusal is recorded",
+     "Ask the sponsor for a grant (trial.grant) covering the domain, or renew an expired one."},
     {"trial.no_protocol", 422, "the trial has no sealed protocol"},
     {"trial.no_store", 409, "this node holds no sponsor store (start it with sponsor_store)"},
     {"trial.not_found", 404, "no trial has this id"},
@@ -728,6 +737,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the subject was enrolled by another site; consent and withdrawal are its site's acts"},
     {"trial.submission_pending", 422, "a submission of the domain is still staged"},
     {"trial.unknown_arm", 422, "the arm is not an arm of the trial"},
+    {"trial.unknown_grant", 422, "the trial has no grant with this id"},
+    {"trial.unknown_grantee", 422, "the grantee or reader is not a registered organisation",
+     "Register the organisation (org.register) before granting it access."},
     {"trial.unknown_icf_version", 422, "the trial has no consent form with this version",
      "Ask the sponsor to record the consent form (trial.consent_form) first."},
     {"trial.unknown_key", 404, "no current or sealed record has this key"},

@@ -74,6 +74,11 @@ bool HasRole(const EventContext& event, std::string_view role);
 [[nodiscard]] Status ApplyConsentEvent(const EventContext& event, const TrialFacts& trial,
                                        const std::string& kind, const JsonValue& p);
 
+// trial.grant, trial.revoke_grant and trial.access (grant_state.cpp), for a trial LoadTrial
+// found.
+[[nodiscard]] Status ApplyGrantEvent(const EventContext& event, const TrialFacts& trial,
+                                     const std::string& kind, const JsonValue& p);
+
 // What trial.submit checks of each record's subject (docs/consent.md "Enforcement"). A
 // trial is governed once it has a consent form; before that a record may name its subject
 // (`subjectRef`) and only withdrawal is checked.

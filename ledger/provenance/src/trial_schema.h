@@ -71,6 +71,23 @@ CREATE TABLE IF NOT EXISTS trial_subject_leaves(
   trial TEXT NOT NULL, subject_ref TEXT NOT NULL, domain TEXT NOT NULL, leaf TEXT NOT NULL,
   idx INTEGER NOT NULL, time INTEGER NOT NULL,
   PRIMARY KEY(trial, subject_ref, domain, leaf)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trial_grants(
+  trial TEXT NOT NULL, grant_id TEXT NOT NULL, idx INTEGER NOT NULL, time INTEGER NOT NULL,
+  grantee TEXT NOT NULL, purpose TEXT NOT NULL, domains TEXT NOT NULL, sites TEXT NOT NULL,
+  subjects TEXT NOT NULL, start_time INTEGER NOT NULL, expiry_time INTEGER NOT NULL,
+  signer_name TEXT NOT NULL, meaning TEXT NOT NULL, revoked_idx INTEGER, revoked_time INTEGER,
+  revoke_reason TEXT, revoked_by TEXT,
+  PRIMARY KEY(trial, grant_id)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trial_accesses(
+  trial TEXT NOT NULL, idx INTEGER NOT NULL, time INTEGER NOT NULL, reader TEXT NOT NULL,
+  grant_id TEXT, purpose TEXT NOT NULL, domain TEXT NOT NULL, outcome TEXT NOT NULL,
+  refusal TEXT, leaf_count INTEGER NOT NULL, signer_name TEXT NOT NULL,
+  PRIMARY KEY(trial, idx)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS trial_access_leaves(
+  trial TEXT NOT NULL, idx INTEGER NOT NULL, pos INTEGER NOT NULL, domain TEXT NOT NULL,
+  leaf TEXT NOT NULL,
+  PRIMARY KEY(trial, idx, pos)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS trial_access_leaves_by_leaf ON trial_access_leaves(trial, leaf);
 CREATE TABLE IF NOT EXISTS kits(
   kit TEXT PRIMARY KEY, trial TEXT NOT NULL, state TEXT NOT NULL, usable_state TEXT,
   holder TEXT NOT NULL, in_transit_to TEXT, shipment TEXT, subject_ref TEXT, lot TEXT NOT NULL,

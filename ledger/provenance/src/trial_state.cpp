@@ -676,6 +676,10 @@ Status ApplyTrialEvent(const EventContext& event, const std::string& kind, const
     PEDIGREE_ASSIGN(trial, LoadTrial(event, p, "trial"));
     return ApplyConsentEvent(event, *trial, kind, p);
   }
+  if (kind == "trial.grant" || kind == "trial.revoke_grant" || kind == "trial.access") {
+    PEDIGREE_ASSIGN(trial, LoadTrial(event, p, "trial"));
+    return ApplyGrantEvent(event, *trial, kind, p);
+  }
   return Fail(Error("event.unknown_kind", "unknown event kind '" + kind + "'").at_field("kind"));
 }
 

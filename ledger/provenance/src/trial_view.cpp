@@ -407,4 +407,73 @@ OutcomeDiscrepancies OutcomeCheck(const std::vector<std::string>& sealed_primary
   return out;
 }
 
+Result<std::vector<GrantRecord>> TrialView::Grants(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT grant_id, idx, time, grantee, purpose, domains, "
+                                       "sites, subjects, start_time, expiry_time, signer_name, "
+                                       "meaning, revoked_idx, revoked_time, revoke_reason FROM "
+                                       "trial_grants WHERE trial = ?1 ORDER BY idx"));
+  q->Bind(1, trial_id);
+  std::vector<GrantRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) break;
+    GrantRecord g{q->Text(0),
+                  static_cast<uint64_t>(q->Int(1)),
+                  q->Int(2),
+                  q->Text(3),
+                  q->Text(4),
+                  JsonStrings(q->Text(5)),
+                  JsonStrings(q->Text(6)),
+                  JsonStrings(q->Text(7)),
+                  q->Int(8),
+                  q->Int(9),
+                  q->Text(10),
+                  q->Text(11),
+                  {},
+                  0,
+                  q->IsNull(14) ? "" : q->Text(14)};
+    if (!q->IsNull(12)) {
+      g.revoked_index = static_cast<uint64_t>(q->Int(12));
+      g.revoked_time = q->Int(13);
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+Result<std::vector<AccessRecord>> TrialView::Accesses(std::string_view trial_id) {
+  std::vector<AccessRecord> out;
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx, time, reader, grant_id, purpose, domain, "
+                                         "outcome, refusal FROM trial_accesses WHERE trial = ?1 "
+                                         "ORDER BY idx"));
+    q->Bind(1, trial_id);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      out.push_back({static_cast<uint64_t>(q->Int(0)),
+                     q->Int(1),
+                     q->Text(2),
+                     q->IsNull(3) ? "" : q->Text(3),
+                     q->Text(4),
+                     q->Text(5),
+                     q->Text(6),
+                     q->IsNull(7) ? "" : q->Text(7),
+                     {}});
+    }
+  }
+  PEDIGREE_ASSIGN(leaves, impl_->db.Prepare("SELECT leaf FROM trial_access_leaves WHERE trial = "
+                                            "?1 AND idx = ?2 ORDER BY pos"));
+  for (AccessRecord& a : out) {
+    leaves->Reset();
+    leaves->Bind(1, trial_id).Bind(2, static_cast<int64_t>(a.index));
+    while (true) {
+      PEDIGREE_ASSIGN(row, leaves->Step());
+      if (!*row) break;
+      a.leaves.push_back(leaves->Text(0));
+    }
+  }
+  return out;
+}
+
 }  // namespace pedigree::provenance

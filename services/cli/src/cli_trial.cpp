@@ -12,6 +12,7 @@
 #include "cli_common.h"
 #include "cli_remote.h"
 #include "pedigree/base/printable.h"
+#include "pedigree/base/time.h"
 #include "pedigree/demo/trial_sample.h"
 #include "pedigree/log/note.h"
 #include "pedigree/reports/trial_report.h"
@@ -59,8 +60,10 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     c.signer = TrialSigner{*org, *name, *meaning};
   }
   // Commands that sign nothing only read the ledger: they work beside a running serve.
-  PEDIGREE_ASSIGN(node, signed_command ? SupplyNode::Open(c.args.dir())
-                                       : SupplyNode::OpenReadOnly(c.args.dir()));
+  // A read for another organisation (--for) appends its access record.
+  const bool appends = signed_command || c.args.get("for").has_value();
+  PEDIGREE_ASSIGN(
+      node, appends ? SupplyNode::Open(c.args.dir()) : SupplyNode::OpenReadOnly(c.args.dir()));
   c.node = std::move(*node);
   if (store_use != StoreUse::kNone) {
     const std::string path = StorePath(c.args);
@@ -287,7 +290,7 @@ int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "domain", "file-hash"}, false, StoreUse::kRead);
+  auto c = OpenContext(argv, 2, {"file", "domain", "file-hash", "for"}, false, StoreUse::kRead);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   if (!file) return PrintError(io.err, file.error());
@@ -309,7 +312,9 @@ int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
     if (!read) return PrintError(io.err, read.error());
     bytes = std::move(*read);
   }
-  auto check = c->workflow().Verify(c->trial, *dataset, recorded, bytes);
+  auto check = c->args.get("for") ? c->workflow().VerifyFor(*c->args.get("for"), c->trial, *dataset,
+                                                            recorded, bytes)
+                                  : c->workflow().Verify(c->trial, *dataset, recorded, bytes);
   if (!check) return PrintError(io.err, check.error());
   JsonValue report = CandidateCheckJson(*check);
   bool identical = report.find("identical")->as_bool();
@@ -341,13 +346,15 @@ int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialDisclose(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "key", "out"}, false, StoreUse::kRead);
+  auto c = OpenContext(argv, 2, {"domain", "key", "out", "for"}, false, StoreUse::kRead);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto key = c->args.required("key");
   if (!domain) return PrintError(io.err, domain.error());
   if (!key) return PrintError(io.err, key.error());
-  auto disclosure = c->workflow().Disclose(c->trial, *domain, *key);
+  auto disclosure = c->args.get("for")
+                        ? c->workflow().DiscloseFor(*c->args.get("for"), c->trial, *domain, *key)
+                        : c->workflow().Disclose(c->trial, *domain, *key);
   if (!disclosure) return PrintError(io.err, disclosure.error());
   std::string json = provenance::DisclosureToJson(*disclosure);
   if (auto out = c->args.get("out")) {
@@ -674,6 +681,113 @@ int TrialHonourWithdrawals(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+int TrialGrant(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(
+      argv, 2, {"grant", "grantee", "purpose", "domains", "sites", "subjects", "start", "expiry"},
+      true, StoreUse::kNone);
+  if (!c) return PrintError(io.err, c.error());
+  auto p = JsonValue::Object();
+  for (auto [option, member] : {std::pair{"grant", "grantId"},
+                                {"grantee", "grantee"},
+                                {"purpose", "purpose"},
+                                {"start", "start"},
+                                {"expiry", "expiry"}}) {
+    auto value = c->args.required(option);
+    if (!value) return PrintError(io.err, value.error());
+    p.set(member, JsonValue(*value));
+  }
+  auto domains = c->args.required("domains");
+  if (!domains) return PrintError(io.err, domains.error());
+  p.set("domains", JsonValue::Strings(SplitList(*domains)));
+  for (const char* name : {"sites", "subjects"}) {
+    if (auto value = c->args.get(name)) p.set(name, JsonValue::Strings(SplitList(*value)));
+  }
+  const std::string id = *c->args.get("grant");
+  auto index = c->workflow().Submit(c->signer, "trial.grant", c->trial, std::move(p));
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "grant " + id + " to " + *c->args.get("grantee") + " recorded", *index);
+}
+
+int TrialRevokeGrant(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {"grant", "reason"}, true, StoreUse::kNone);
+  if (!c) return PrintError(io.err, c.error());
+  auto id = c->args.required("grant");
+  if (!id) return PrintError(io.err, id.error());
+  auto p = JsonValue::Object();
+  p.set("grantId", JsonValue(*id));
+  if (auto reason = c->args.get("reason")) p.set("reason", JsonValue(*reason));
+  auto index = c->workflow().Submit(c->signer, "trial.revoke_grant", c->trial, std::move(p));
+  if (!index) return PrintError(io.err, index.error());
+  return Recorded(io, *c, "grant " + *id + " revoked", *index);
+}
+
+// The grant history and the access record, from the ledger alone.
+int TrialGrants(const std::vector<std::string>& argv, CliIo& io) {
+  auto c = OpenContext(argv, 2, {}, false, StoreUse::kNone);
+  if (!c) return PrintError(io.err, c.error());
+  auto view = provenance::TrialView::Open(c->node->ledger().db_path());
+  if (!view) return PrintError(io.err, view.error());
+  auto grants = (*view)->Grants(c->trial);
+  auto accesses =
+      grants ? (*view)->Accesses(c->trial) : Result<std::vector<provenance::AccessRecord>>();
+  if (!grants) return PrintError(io.err, grants.error());
+  if (!accesses) return PrintError(io.err, accesses.error());
+  const int64_t now = c->node->Now();
+  if (c->args.has("json")) {
+    auto g = JsonValue::Array();
+    for (const auto& x : *grants) {
+      g.push_back(JsonValue::Object()
+                      .set("grantId", JsonValue(x.grant_id))
+                      .set("index", JsonValue(static_cast<int64_t>(x.index)))
+                      .set("grantee", JsonValue(x.grantee))
+                      .set("purpose", JsonValue(x.purpose))
+                      .set("domains", JsonValue::Strings(x.domains))
+                      .set("start", JsonValue(FormatUtcTime(x.start)))
+                      .set("expiry", JsonValue(FormatUtcTime(x.expiry)))
+                      .set("validNow", JsonValue(x.valid_at(now)))
+                      .set("revoked", x.revoked_index
+                                          ? JsonValue(static_cast<int64_t>(*x.revoked_index))
+                                          : JsonValue()));
+    }
+    auto a = JsonValue::Array();
+    for (const auto& x : *accesses) {
+      a.push_back(JsonValue::Object()
+                      .set("index", JsonValue(static_cast<int64_t>(x.index)))
+                      .set("time", JsonValue(FormatUtcTime(x.time)))
+                      .set("reader", JsonValue(x.reader))
+                      .set("grantId", x.grant_id.empty() ? JsonValue() : JsonValue(x.grant_id))
+                      .set("domain", JsonValue(x.domain))
+                      .set("outcome", JsonValue(x.outcome))
+                      .set("leaves", JsonValue::Strings(x.leaves)));
+    }
+    PrintJson(io.out,
+              JsonValue::Object().set("grants", std::move(g)).set("accesses", std::move(a)));
+    return 0;
+  }
+  io.out << grants->size() << " grants\n";
+  for (const auto& x : *grants) {
+    std::string domains;
+    for (const auto& d : x.domains) domains += (domains.empty() ? "" : ",") + d;
+    io.out << "  " << Printable(x.grant_id) << "  " << Printable(x.grantee) << " (" << x.purpose
+           << ") " << domains << "  " << FormatUtcTime(x.start) << " to " << FormatUtcTime(x.expiry)
+           << (x.revoked_index ? "  revoked at entry " + std::to_string(*x.revoked_index)
+                               : std::string(x.valid_at(now) ? "  valid now" : ""))
+           << "  (entry " << x.index << ")\n";
+  }
+  io.out << accesses->size() << " accesses\n";
+  for (const auto& x : *accesses) {
+    io.out << "  entry " << x.index << "  " << FormatUtcTime(x.time) << "  " << Printable(x.reader)
+           << "  " << x.domain << "  " << x.outcome
+           << (x.grant_id.empty() ? "" : " under " + Printable(x.grant_id)) << "  "
+           << x.leaves.size() << " records\n";
+  }
+  return 0;
+}
+
+const std::string kForHelp =
+    "  --for ORG      read for another organisation: checked against its grants and recorded\n"
+    "                 as trial.access before anything is shown (default: the sponsor's own read)\n";
+
 constexpr const char* kSigner =
     "--as ORG --name \"Printed Name\" --meaning authorship|review|approval|responsibility";
 
@@ -754,14 +868,15 @@ std::vector<Command> TrialCommands() {
        "  --domain D     the domain (default: from the file)\n"
        "  --file-hash HEX\n"
        "                 the sealed file's hash, when the store is not at hand\n" +
-           common,
+           kForHelp + common,
        "trial verify --trial T1 --file dm-received.csv --domain DM"},
-      {"trial disclose", "trial disclose --trial ID --domain D --key KEY [--out FILE] [--store F]",
+      {"trial disclose",
+       "trial disclose --trial ID --domain D --key KEY [--out FILE] [--for ORG] [--store F]",
        TrialDisclose,
        "  --domain D     the sealed domain (required)\n"
        "  --key KEY      the record's key (required)\n"
        "  --out FILE     where to write the disclosure (default: standard output)\n" +
-           common,
+           kForHelp + common,
        "trial disclose --trial T1 --domain AE --key S1-001-AE1 --out ae1.disclosure.json"},
       {"trial verify-disclosure", "trial verify-disclosure FILE --trust LOG_VKEY [--policy FILE]",
        TrialVerifyDisclosure,
@@ -846,6 +961,33 @@ std::vector<Command> TrialCommands() {
            signer + common,
        "trial honour-withdrawals --trial T1 --as sponsor --name \"Dr A\" --meaning "
        "responsibility"},
+      {"trial grant",
+       "trial grant --trial ID --grant G --grantee ORG --purpose P --domains D,.. --start T "
+       "--expiry T [--sites S,..] [--subjects REF,..] " +
+           s,
+       TrialGrant,
+       "  --grant G      the grant's id, unique in the trial\n"
+       "  --grantee ORG  the registered organisation given read access\n"
+       "  --purpose P    monitor, auditor, regulator or data_manager\n"
+       "  --domains D,.. the domains it may read\n"
+       "  --start T, --expiry T\n"
+       "                 the period it is valid, YYYY-MM-DDThh:mm:ssZ (expiry after start)\n"
+       "  --sites S,..   only the records of subjects enrolled at these sites\n"
+       "  --subjects REF,..\n"
+       "                 only the records of these subjects (salted references)\n" +
+           signer + common,
+       "trial grant --trial T1 --grant MON-1 --grantee cro --purpose monitor --domains DM,AE "
+       "--start 2026-11-01T00:00:00Z --expiry 2027-02-01T00:00:00Z --as sponsor --name \"Dr A\" "
+       "--meaning approval"},
+      {"trial revoke-grant", "trial revoke-grant --trial ID --grant G [--reason R] " + s,
+       TrialRevokeGrant,
+       "  --grant G      the grant to revoke\n"
+       "  --reason R     why, recorded on the ledger\n" +
+           signer + common,
+       "trial revoke-grant --trial T1 --grant MON-1 --reason \"monitoring visit over\" --as "
+       "sponsor --name \"Dr A\" --meaning approval"},
+      {"trial grants", "trial grants --trial ID   the grant history and the access record",
+       TrialGrants, common, "trial grants --trial T1"},
       {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent,
        "  --kind K       the event kind, trial.* or kit.* (required)\n"
        "  --body F       the event's body, JSON (- for standard input) (required)\n" +

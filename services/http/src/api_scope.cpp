@@ -164,6 +164,11 @@ Result<bool> TrialParty(SupplyNode& node, const Principal& p, const std::string&
   PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
   if (!*trial) return false;
   if (IsRegulator(p) || (*trial)->sponsor == p.org_id) return true;
+  if (parties == TrialParties::kSponsorGrantees) {
+    PEDIGREE_ASSIGN(grants, (*view)->Grants(trial_id));
+    return std::any_of(grants->begin(), grants->end(),
+                       [&](const provenance::GrantRecord& g) { return g.grantee == p.org_id; });
+  }
   return parties == TrialParties::kSponsorSites &&
          std::find((*trial)->sites.begin(), (*trial)->sites.end(), p.org_id) !=
              (*trial)->sites.end();

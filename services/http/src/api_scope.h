@@ -39,6 +39,9 @@ enum class NamedBy {
 enum class TrialParties {
   kSponsor,       // Its sponsor (and regulators, where the route's roles admit them).
   kSponsorSites,  // Its sponsor and its sites (and regulators, where admitted).
+  // Its sponsor and the organisations it granted access (trial.grant, valid or not: the
+  // handler refuses and records a read without a valid grant), and regulators.
+  kSponsorGrantees,
 };
 // Everyone else sees no such trial: trial.not_found.
 [[nodiscard]] ScopeCheck TrialScope(SupplyNode& node, TrialParties parties);

@@ -637,6 +637,75 @@ HttpResponse WithdrawalsResponse(SupplyNode& node, const HttpRequest& req) {
   return Json(200, o);
 }
 
+// The grant named by the path ({gid}), for trial.revoke_grant.
+Status GrantFromPath(const HttpRequest& req, JsonValue& p) {
+  const JsonValue* given = p.find("grantId");
+  const std::string& gid = req.path_params.at("gid");
+  if (given && !(given->is_string() && given->as_string() == gid)) {
+    return Fail(Error("request.invalid_body",
+                      "'grantId' in the body differs from the path's '" + gid + "'; leave it out")
+                    .at_field("grantId"));
+  }
+  p.set("grantId", JsonValue(gid));
+  return Ok();
+}
+
+// Grants of a trial: every grant to its sponsor and regulators, its own to a grantee
+// (docs/api.md). A regulator sees how many subjects a grant names, not which.
+HttpResponse GrantsResponse(SupplyNode& node, const HttpRequest& req) {
+  const std::string& id = req.path_params.at("id");
+  auto view = provenance::TrialView::Open(node.ledger().db_path());
+  if (!view) return ErrorResponse(view.error());
+  auto trial = (*view)->Trial(id);
+  if (!trial) return ErrorResponse(trial.error());
+  if (!*trial)
+    return ErrorResponse(Error("trial.not_found", "no trial '" + id + "'").at_field("id"));
+  const std::string& org = req.principal->org_id;
+  const bool sponsor = (*trial)->sponsor == org;
+  const bool regulator = !sponsor && api::IsRegulator(*req.principal);
+  auto grants = (*view)->Grants(id);
+  if (!grants) return ErrorResponse(grants.error());
+  auto accesses = (*view)->Accesses(id);
+  if (!accesses) return ErrorResponse(accesses.error());
+  const int64_t now = node.Now();
+  auto list = JsonValue::Array();
+  for (const auto& g : *grants) {
+    if (!sponsor && !regulator && g.grantee != org) continue;
+    int64_t reads = 0;
+    for (const auto& a : *accesses) reads += a.grant_id == g.grant_id && a.outcome == "granted";
+    auto x = JsonValue::Object()
+                 .set("grantId", JsonValue(g.grant_id))
+                 .set("index", Int(g.index))
+                 .set("time", JsonValue(FormatUtcTime(g.time)))
+                 .set("grantee", JsonValue(g.grantee))
+                 .set("purpose", JsonValue(g.purpose))
+                 .set("domains", JsonValue::Strings(g.domains))
+                 .set("sites", JsonValue::Strings(g.sites));
+    if (regulator) {
+      x.set("subjectCount", Int(g.subjects.size()));
+    } else {
+      x.set("subjects", JsonValue::Strings(g.subjects));
+    }
+    x.set("start", JsonValue(FormatUtcTime(g.start)))
+        .set("expiry", JsonValue(FormatUtcTime(g.expiry)))
+        .set("validNow", JsonValue(g.valid_at(now)))
+        .set("signature", SignatureJson(g.signer_name, g.meaning))
+        .set("accesses", Int(reads));
+    if (g.revoked_index) {
+      auto r = JsonValue::Object()
+                   .set("index", Int(*g.revoked_index))
+                   .set("time", JsonValue(FormatUtcTime(g.revoked_time)));
+      if (!g.revoke_reason.empty()) r.set("reason", JsonValue(g.revoke_reason));
+      x.set("revoked", std::move(r));
+    } else {
+      x.set("revoked", JsonValue());
+    }
+    list.push_back(std::move(x));
+  }
+  return Json(200,
+              JsonValue::Object().set("trialId", JsonValue(id)).set("grants", std::move(list)));
+}
+
 }  // namespace
 
 Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
@@ -646,8 +715,10 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
   const Access sites = Access::AnyOf({"site"});
   const Access submitters = Access::AnyOf({"site", "sponsor"});
   const Access readers = Access::AnyOf({"sponsor", "site", "regulator"});
-  // Verification and disclosure show record values: the store's owner and regulators.
-  const Access record_readers = Access::AnyOf({"sponsor", "regulator"});
+  // Verification and disclosure show record values: the store's owner, and the
+  // organisations it granted access (a read without a valid grant is refused and recorded;
+  // docs/consent.md "The access record").
+  const Access record_readers = Access::AnyOf({"sponsor", "site", "regulator"});
   // On a trial named in the path, only its parties (api_scope.h); for everyone else it
   // does not exist.
   auto of_trial = [&node](const Access& roles, api::TrialParties parties) {
@@ -656,6 +727,9 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
   };
   const auto kSponsor = api::TrialParties::kSponsor;
   const auto kParties = api::TrialParties::kSponsorSites;
+  auto of_grant = [&node](const Access& roles) {
+    return roles.Scoped("trial-grant", api::TrialScope(node, api::TrialParties::kSponsorGrantees));
+  };
 
   PEDIGREE_TRY(router.Add("POST", "/v1/trials", sponsors, TrialCommand(api, "trial.register"),
                           BodyKind::kJson));
@@ -683,6 +757,15 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
   PEDIGREE_TRY(
       router.Add("GET", "/v1/trials/{id}/withdrawals", of_trial(readers, kParties),
                  [api](const HttpRequest& req) { return WithdrawalsResponse(api->node, req); }));
+  // Access grants (docs/consent.md "Access grants").
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/grants", of_trial(sponsors, kSponsor),
+                          TrialCommand(api, "trial.grant"), BodyKind::kJson));
+  PEDIGREE_TRY(router.Add("POST", "/v1/trials/{id}/grants/{gid}/revoke",
+                          of_trial(sponsors, kSponsor),
+                          TrialCommand(api, "trial.revoke_grant", GrantFromPath), BodyKind::kJson));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/trials/{id}/grants", of_grant(readers),
+                 [api](const HttpRequest& req) { return GrantsResponse(api->node, req); }));
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/trials/{id}/withdrawals/honour", of_trial(sponsors, kSponsor),
       [api](const HttpRequest& req) -> HttpResponse {
@@ -749,7 +832,7 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
       BodyKind::kJson));
 
   PEDIGREE_TRY(router.Add(
-      "POST", "/v1/trials/{id}/verify", of_trial(record_readers, kSponsor),
+      "POST", "/v1/trials/{id}/verify", of_grant(record_readers),
       [api](const HttpRequest& req) -> HttpResponse {
         const std::string& trial_id = req.path_params.at("id");
         std::optional<Hash> recorded;
@@ -760,21 +843,21 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         }
         auto dataset = DatasetFromBody(req, trial_id);
         if (!dataset) return ParseRefusal(dataset.error());
-        auto check = api->workflow.Verify(trial_id, *dataset, recorded,
-                                          recorded ? std::string_view(req.body) : "");
+        auto check = api->workflow.VerifyFor(req.principal->org_id, trial_id, *dataset, recorded,
+                                             recorded ? std::string_view(req.body) : "");
         if (!check) return ErrorResponse(check.error());
         return Json(200, CandidateCheckJson(*check));
       },
       BodyKind::kAny, max_dataset_bytes));
 
-  PEDIGREE_TRY(router.Add("GET", "/v1/trials/{id}/disclosures", of_trial(record_readers, kSponsor),
+  PEDIGREE_TRY(router.Add("GET", "/v1/trials/{id}/disclosures", of_grant(record_readers),
                           [api](const HttpRequest& req) -> HttpResponse {
                             auto domain = RequiredQuery(req, "domain");
                             if (!domain) return ErrorResponse(domain.error());
                             auto key = RequiredQuery(req, "key");
                             if (!key) return ErrorResponse(key.error());
-                            auto d =
-                                api->workflow.Disclose(req.path_params.at("id"), *domain, *key);
+                            auto d = api->workflow.DiscloseFor(
+                                req.principal->org_id, req.path_params.at("id"), *domain, *key);
                             if (!d) return ErrorResponse(d.error());
                             HttpResponse r;
                             r.body = provenance::DisclosureToJson(*d);

@@ -292,6 +292,126 @@ Result<provenance::Disclosure> TrialWorkflow::Disclose(std::string_view trial_id
   return (*store)->Disclose(trial_id, domain, key, std::move(evidence));
 }
 
+namespace {
+
+constexpr size_t kLeavesPerAccess = 10'000;
+
+// The manifestation on the access records the sponsor's store appends by itself: the
+// sponsor's organisation takes responsibility for its store's account of reads.
+constexpr const char* kAccessRecorder = "pedigree sponsor store (access record)";
+
+}  // namespace
+
+Result<std::optional<TrialWorkflow::ReadGrant>> TrialWorkflow::AuthoriseRead(
+    std::string_view reader, std::string_view trial_id, std::string_view domain) {
+  PEDIGREE_ASSIGN(view, View());
+  PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
+  if (!*trial) {
+    return Fail(
+        Error("trial.not_found", "no trial '" + std::string(trial_id) + "'").at_field("id"));
+  }
+  if ((*trial)->sponsor == reader) return std::optional<ReadGrant>();
+  PEDIGREE_ASSIGN(grants, (*view)->Grants(trial_id));
+  const int64_t now = node_.Now();
+  // A grant without a sites/subjects restriction first: it covers any record the read
+  // returns, where a restricted one may not.
+  const provenance::GrantRecord* chosen = nullptr;
+  for (const provenance::GrantRecord& g : *grants) {
+    if (g.grantee != reader || !g.valid_at(now)) continue;
+    if (std::find(g.domains.begin(), g.domains.end(), domain) == g.domains.end()) continue;
+    const bool restricted = !g.sites.empty() || !g.subjects.empty();
+    if (!chosen || (!restricted && (!chosen->sites.empty() || !chosen->subjects.empty()))) {
+      chosen = &g;
+    }
+  }
+  if (chosen) {
+    return std::optional<ReadGrant>(
+        ReadGrant{(*trial)->sponsor, chosen->grant_id, chosen->purpose});
+  }
+  return Fail(RefuseRead(ReadGrant{(*trial)->sponsor, "", ""}, reader, trial_id, domain,
+                         "holds no grant of trial '" + std::string(trial_id) +
+                             "' valid now for domain " + std::string(domain)));
+}
+
+Error TrialWorkflow::RefuseRead(const ReadGrant& grant, std::string_view reader,
+                                std::string_view trial_id, std::string_view domain,
+                                const std::string& why) {
+  // The refusal is on the ledger too, so the account of attempted reads is complete.
+  auto p = JsonValue::Object();
+  p.set("reader", JsonValue(reader));
+  if (!grant.grant_id.empty()) p.set("grantId", JsonValue(grant.grant_id));
+  p.set("domain", JsonValue(domain));
+  p.set("outcome", JsonValue("refused"));
+  p.set("refusal", JsonValue("trial.no_grant"));
+  p.set("leaves", JsonValue::Array());
+  auto recorded = Submit(TrialSigner{grant.sponsor, kAccessRecorder, "responsibility"},
+                         "trial.access", trial_id, std::move(p));
+  if (!recorded) return recorded.error();
+  return Error("trial.no_grant", "'" + std::string(reader) + "' " + why +
+                                     "; the refusal is recorded at ledger entry " +
+                                     std::to_string(*recorded))
+      .at_field("domain");
+}
+
+Status TrialWorkflow::RecordAccess(const ReadGrant& grant, std::string_view reader,
+                                   std::string_view trial_id, std::string_view domain,
+                                   const std::vector<std::string>& leaves) {
+  size_t first = 0;
+  do {
+    const size_t count = std::min(kLeavesPerAccess, leaves.size() - first);
+    auto p = JsonValue::Object();
+    p.set("reader", JsonValue(reader));
+    p.set("grantId", JsonValue(grant.grant_id));
+    p.set("purpose", JsonValue(grant.purpose));
+    p.set("domain", JsonValue(domain));
+    p.set("outcome", JsonValue("granted"));
+    auto list = JsonValue::Array();
+    for (size_t i = first; i < first + count; ++i) list.push_back(JsonValue(leaves[i]));
+    p.set("leaves", std::move(list));
+    auto recorded = Submit(TrialSigner{grant.sponsor, kAccessRecorder, "responsibility"},
+                           "trial.access", trial_id, std::move(p));
+    if (!recorded) {
+      // Records of sites or subjects the grant does not name: refused like no grant.
+      if (recorded.error().code() != "trial.access_outside_grant") return Fail(recorded.error());
+      return Fail(RefuseRead(grant, reader, trial_id, domain,
+                             "asked for records outside grant '" + grant.grant_id +
+                                 "': " + recorded.error().message()));
+    }
+    first += count;
+  } while (first < leaves.size());
+  return Ok();
+}
+
+Result<CandidateCheck> TrialWorkflow::VerifyFor(std::string_view reader, std::string_view trial_id,
+                                                const scanner::Dataset& candidate,
+                                                std::optional<Hash> recorded_file_hash,
+                                                std::string_view candidate_bytes) {
+  PEDIGREE_ASSIGN(grant, AuthoriseRead(reader, trial_id, candidate.domain));
+  PEDIGREE_ASSIGN(check, Verify(trial_id, candidate, recorded_file_hash, candidate_bytes));
+  if (!*grant) return check;
+  PEDIGREE_ASSIGN(store, Store());
+  PEDIGREE_ASSIGN(stored, (*store)->LatestSeal(trial_id, candidate.domain));
+  std::unordered_map<std::string, std::string> leaf_of;
+  for (const provenance::SealedRecord& r : stored->seal.records) leaf_of[r.key] = ToHex(r.leaf);
+  std::vector<std::string> leaves;
+  for (const auto& c : check->diff.changed) leaves.push_back(leaf_of[c.key]);
+  for (const auto& d : check->diff.deleted) leaves.push_back(leaf_of[d.key]);
+  PEDIGREE_TRY(RecordAccess(**grant, reader, trial_id, candidate.domain, leaves));
+  return check;
+}
+
+Result<provenance::Disclosure> TrialWorkflow::DiscloseFor(std::string_view reader,
+                                                          std::string_view trial_id,
+                                                          std::string_view domain,
+                                                          std::string_view key) {
+  PEDIGREE_ASSIGN(grant, AuthoriseRead(reader, trial_id, domain));
+  PEDIGREE_ASSIGN(disclosure, Disclose(trial_id, domain, key));
+  if (*grant) {
+    PEDIGREE_TRY(RecordAccess(**grant, reader, trial_id, domain, {ToHex(disclosure->leaf)}));
+  }
+  return disclosure;
+}
+
 Result<uint64_t> TrialWorkflow::Redact(const TrialSigner& sponsor, std::string_view trial_id,
                                        std::string_view domain, std::string_view key,
                                        std::string_view reason) {

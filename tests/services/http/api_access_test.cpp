@@ -429,6 +429,23 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
         t + "/withdrawals",
         tu + "/withdrawals",
         trial_parties}},
+      {"POST /v1/trials/{id}/grants",
+       {{"sponsor"},
+        "trial-sponsor",
+        "trial.not_found",
+        t + "/grants",
+        tu + "/grants",
+        trial_sponsor}},
+      {"POST /v1/trials/{id}/grants/{gid}/revoke",
+       {{"sponsor"},
+        "trial-sponsor",
+        "trial.not_found",
+        t + "/grants/G1/revoke",
+        tu + "/grants/G1/revoke",
+        trial_sponsor}},
+      {"GET /v1/trials/{id}/grants",
+       {kTrialReaders, "trial-grant", "trial.not_found", t + "/grants", tu + "/grants",
+        trial_sponsor}},
       {"POST /v1/trials/{id}/withdrawals/honour",
        {{"sponsor"},
         "trial-sponsor",
@@ -451,19 +468,11 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
         tu + "/seals",
         trial_sponsor}},
       {"POST /v1/trials/{id}/verify",
-       {{"sponsor", "regulator"},
-        "trial-sponsor",
-        "trial.not_found",
-        t + "/verify",
-        tu + "/verify",
+       {kTrialReaders, "trial-grant", "trial.not_found", t + "/verify", tu + "/verify",
         trial_sponsor}},
       {"GET /v1/trials/{id}/disclosures",
-       {{"sponsor", "regulator"},
-        "trial-sponsor",
-        "trial.not_found",
-        t + "/disclosures?domain=DM&key=x",
-        tu + "/disclosures?domain=DM&key=x",
-        trial_sponsor}},
+       {kTrialReaders, "trial-grant", "trial.not_found", t + "/disclosures?domain=DM&key=x",
+        tu + "/disclosures?domain=DM&key=x", trial_sponsor}},
       {"POST /v1/disclosures/verify", {{}, "", "", "/v1/disclosures/verify", "", {}}},
       {"POST /v1/trials/{id}/redactions",
        {{"sponsor"},
@@ -591,6 +600,9 @@ BOOST_AUTO_TEST_CASE(every_route_by_every_role_on_its_own_and_a_foreign_object) 
         }
         if (rule.not_found.empty() || rule.sees.contains(org)) {
           // Allowed: whatever the handler answers to this request, but no refusal of access.
+          // A record read refused for want of a trial grant is the handler's answer (and is
+          // recorded on the ledger), not the access layer's.
+          if (rule.scope == "trial-grant" && Scenario::ErrorCode(r) == "trial.no_grant") continue;
           BOOST_TEST(r.status != 401);
           BOOST_TEST(r.status != 403);
           BOOST_TEST(r.status < 500);

@@ -232,8 +232,26 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
   BOOST_TEST(TrialApi::Body(sealed).find("recordCount")->as_int() == 240);
   BOOST_TEST(TrialApi::Body(sealed).find("algorithm")->as_string() == "pedigree-trial-seal/v1");
 
-  // The corrected file verifies, also with CRLF line ends; one changed cell is named.
+  // A regulator reads record contents only under a grant: without one the read is refused
+  // and the refusal recorded.
   const std::string verify = "/v1/trials/" + kTrial + "/verify?domain=DM";
+  Reply ungranted = api.Upload("reg", verify, corrected);
+  BOOST_TEST(ungranted.status == 403);
+  BOOST_TEST(TrialApi::ErrorCode(ungranted) == "trial.no_grant");
+  const std::string grants = "/v1/trials/" + kTrial + "/grants";
+  auto grant = JsonValue::Object()
+                   .set("grantId", JsonValue("REG-1"))
+                   .set("grantee", JsonValue("reg"))
+                   .set("purpose", JsonValue("regulator"))
+                   .set("domains", JsonValue::Strings({"DM"}))
+                   .set("start", JsonValue("2026-11-01T00:00:00Z"))
+                   .set("expiry", JsonValue("2026-11-23T00:00:00Z"))
+                   .set("signature", Signature("Dr Sam Sponsor", "approval"));
+  Reply granted = api.Post("sp", grants, grant);
+  BOOST_REQUIRE_MESSAGE(granted.status == 201, granted.body);
+  BOOST_TEST(TrialApi::Body(granted).find("kind")->as_string() == "trial.grant");
+
+  // The corrected file verifies, also with CRLF line ends; one changed cell is named.
   Reply same = api.Upload("reg", verify, corrected);
   BOOST_REQUIRE_MESSAGE(same.status == 200, same.body);
   BOOST_TEST(TrialApi::Body(same).find("identical")->as_bool());
@@ -283,6 +301,60 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
   Reply flipped = api.Call("", "POST", "/v1/disclosures/verify", pedigree::Canonicalize(tampered));
   BOOST_TEST(flipped.status == 422);
   BOOST_TEST(TrialApi::ErrorCode(flipped) == "disclosure.leaf_mismatch");
+
+  // Every read by the regulator is on the ledger, with the leaves whose contents it got;
+  // the sponsor's own reads are not. The grant lists its reads.
+  {
+    auto view = provenance::TrialView::Open(api.node_->ledger().db_path()).value();
+    auto accesses = view->Accesses(kTrial).value();
+    BOOST_REQUIRE_EQUAL(accesses.size(), 5u);
+    BOOST_TEST(accesses[0].outcome == "refused");
+    BOOST_TEST(accesses[0].refusal == "trial.no_grant");
+    const std::string leaf = TrialApi::Body(disclosure).find("leaf")->as_string();
+    const std::vector<size_t> leaf_counts = {0, 1, 0, 1};
+    for (size_t i = 1; i < accesses.size(); ++i) {
+      BOOST_TEST_CONTEXT("access " << i) {
+        BOOST_TEST(accesses[i].reader == "reg");
+        BOOST_TEST(accesses[i].grant_id == "REG-1");
+        BOOST_TEST(accesses[i].outcome == "granted");
+        BOOST_REQUIRE_EQUAL(accesses[i].leaves.size(), leaf_counts[i - 1]);
+        if (!accesses[i].leaves.empty()) BOOST_TEST(accesses[i].leaves[0] == leaf);
+      }
+    }
+  }
+  Reply listed = api.Call("reg", "GET", grants);
+  BOOST_REQUIRE_MESSAGE(listed.status == 200, listed.body);
+  const JsonValue listed_body = TrialApi::Body(listed);
+  const JsonValue& listed_grant = listed_body.find("grants")->as_array().at(0);
+  BOOST_TEST(listed_grant.find("accesses")->as_int() == 4);
+  BOOST_TEST(listed_grant.find("validNow")->as_bool());
+  BOOST_TEST(listed_grant.find("subjectCount")->as_int() == 0);
+  // A site without a grant sees no grants at all.
+  BOOST_TEST(api.Call("s1", "GET", grants).status == 404);
+
+  // Revoked, the grant covers nothing more; the refusal is recorded.
+  Reply revoked = api.Post("sp", grants + "/REG-1/revoke",
+                           JsonValue::Object()
+                               .set("reason", JsonValue("inspection closed"))
+                               .set("signature", Signature("Dr Sam Sponsor", "approval")));
+  BOOST_REQUIRE_MESSAGE(revoked.status == 201, revoked.body);
+  Reply again =
+      api.Post("sp", grants + "/REG-1/revoke",
+               JsonValue::Object().set("signature", Signature("Dr Sam Sponsor", "approval")));
+  BOOST_TEST(again.status == 422);
+  BOOST_TEST(TrialApi::ErrorCode(again) == "trial.grant_revoked");
+  Reply after = api.Call("reg", "GET",
+                         "/v1/trials/" + kTrial +
+                             "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
+  BOOST_TEST(after.status == 403);
+  BOOST_TEST(TrialApi::ErrorCode(after) == "trial.no_grant");
+  {
+    auto view = provenance::TrialView::Open(api.node_->ledger().db_path()).value();
+    auto accesses = view->Accesses(kTrial).value();
+    BOOST_REQUIRE_EQUAL(accesses.size(), 6u);
+    BOOST_TEST(accesses.back().outcome == "refused");
+    BOOST_TEST(accesses.back().grant_id.empty());
+  }
 
   // The publication dropped a sealed outcome and added another.
   Reply outcomes = api.Call("reg", "POST", "/v1/trials/" + kTrial + "/outcome-check",
@@ -337,6 +409,66 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
                             "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
   BOOST_TEST(gone.status == 422);
   BOOST_TEST(TrialApi::ErrorCode(gone) == "trial.redacted");
+}
+
+// A grant is checked at the node's time of each read: bad grants are refused with their
+// codes and write nothing; inside the period the grantee reads, after the expiry the read
+// is refused and the refusal recorded.
+BOOST_AUTO_TEST_CASE(grant_refusals_and_a_read_after_expiry) {
+  TrialApi api;
+  api.TrialUnderway();
+  BOOST_REQUIRE_EQUAL(api.Submit(ReadFile(kStudy + "dm.csv")).status, 201);
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  BOOST_REQUIRE_EQUAL(api.Seal().status, 201);
+  const std::string grants = "/v1/trials/" + kTrial + "/grants";
+  auto grant = [](const std::string& grantee, const std::string& expiry) {
+    return JsonValue::Object()
+        .set("grantId", JsonValue("REG-1"))
+        .set("grantee", JsonValue(grantee))
+        .set("purpose", JsonValue("regulator"))
+        .set("domains", JsonValue::Strings({"DM"}))
+        .set("start", JsonValue("2026-11-01T00:00:00Z"))
+        .set("expiry", JsonValue(expiry))
+        .set("signature", Signature("Dr Sam Sponsor", "approval"));
+  };
+  const uint64_t before = api.LedgerSize();
+  struct Case {
+    JsonValue body;
+    std::string code, field;
+  };
+  for (const Case& k :
+       {Case{grant("nobody", "2026-11-23T00:00:00Z"), "trial.unknown_grantee", "grantee"},
+        Case{grant("reg", "2026-10-01T00:00:00Z"), "trial.bad_grant", "expiry"}}) {
+    Reply r = api.Post("sp", grants, k.body);
+    BOOST_TEST_CONTEXT(k.code) {
+      BOOST_TEST(r.status == 422);
+      BOOST_TEST(TrialApi::ErrorCode(r) == k.code);
+      BOOST_TEST(TrialApi::ErrorField(r) == k.field);
+    }
+  }
+  BOOST_TEST(api.Post("s1", grants, grant("reg", "2026-11-23T00:00:00Z")).status == 403);
+  BOOST_TEST(api.LedgerSize() == before);
+  BOOST_REQUIRE_EQUAL(api.Post("sp", grants, grant("reg", "2026-11-23T00:00:00Z")).status, 201);
+  Reply unknown =
+      api.Post("sp", grants + "/REG-9/revoke",
+               JsonValue::Object().set("signature", Signature("Dr Sam Sponsor", "approval")));
+  BOOST_TEST(TrialApi::ErrorCode(unknown) == "trial.unknown_grant");
+
+  const std::string disclose =
+      "/v1/trials/" + kTrial + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey);
+  BOOST_REQUIRE_EQUAL(api.Call("reg", "GET", disclose).status, 200);
+  api.now_ = 1'795'395'600;  // 2026-11-23T01:00:00Z, after the expiry
+  Reply expired = api.Call("reg", "GET", disclose);
+  BOOST_TEST(expired.status == 403);
+  BOOST_TEST(TrialApi::ErrorCode(expired) == "trial.no_grant");
+  auto view = provenance::TrialView::Open(api.node_->ledger().db_path()).value();
+  auto accesses = view->Accesses(kTrial).value();
+  BOOST_REQUIRE_EQUAL(accesses.size(), 2u);
+  BOOST_TEST(accesses[0].outcome == "granted");
+  BOOST_TEST(accesses[0].leaves.size() == 1u);
+  BOOST_TEST(accesses[1].outcome == "refused");
+  JsonValue listed = TrialApi::Body(api.Call("sp", "GET", grants));
+  BOOST_TEST(!listed.find("grants")->as_array().at(0).find("validNow")->as_bool());
 }
 
 BOOST_AUTO_TEST_CASE(refused_trial_requests_name_the_rule_and_write_nothing) {

@@ -165,6 +165,43 @@ struct WithdrawalRecord {
   bool redaction_done() const { return data_choice == "redact" && redacted == leaves.size(); }
 };
 
+// One trial.grant, with its revocation when there is one.
+struct GrantRecord {
+  std::string grant_id;
+  uint64_t index = 0;
+  int64_t time = 0;
+  std::string grantee;
+  std::string purpose;  // monitor, auditor, regulator, data_manager
+  std::vector<std::string> domains;
+  std::vector<std::string> sites;     // empty: every site
+  std::vector<std::string> subjects;  // empty: every subject
+  int64_t start = 0;
+  int64_t expiry = 0;  // exclusive
+  std::string signer_name;
+  std::string meaning;
+  std::optional<uint64_t> revoked_index;
+  int64_t revoked_time = 0;
+  std::string revoke_reason;
+  // Whether an access at `t` (unix seconds) falls inside the grant.
+  bool valid_at(int64_t t) const {
+    return t >= start && t < expiry && (!revoked_index || t < revoked_time);
+  }
+};
+
+// One trial.access: a read of record contents from the sponsor's store, answered
+// (`granted`, naming the leaves returned) or refused (`refusal` holds the code).
+struct AccessRecord {
+  uint64_t index = 0;
+  int64_t time = 0;
+  std::string reader;
+  std::string grant_id;  // "" for a refusal without a grant
+  std::string purpose;
+  std::string domain;
+  std::string outcome;  // granted, refused
+  std::string refusal;
+  std::vector<std::string> leaves;
+};
+
 // How many leaves of a trial domain are current, and how many of those are redacted.
 struct LeafCounts {
   size_t current = 0;
@@ -210,6 +247,11 @@ class TrialView {
   [[nodiscard]] Result<std::vector<ConsentRecord>> Consents(std::string_view trial_id);
   // Withdrawals in ledger order, each with the subject's leaves.
   [[nodiscard]] Result<std::vector<WithdrawalRecord>> Withdrawals(std::string_view trial_id);
+
+  // Grants in ledger order.
+  [[nodiscard]] Result<std::vector<GrantRecord>> Grants(std::string_view trial_id);
+  // Accesses in ledger order, each with the leaves it returned.
+  [[nodiscard]] Result<std::vector<AccessRecord>> Accesses(std::string_view trial_id);
 
  private:
   struct Impl;

@@ -161,6 +161,25 @@ class TrialWorkflow {
                                                         std::string_view domain,
                                                         std::string_view key);
 
+  // Reads of record contents by `reader`, the authenticated organisation (docs/consent.md,
+  // "The access record"). The trial's sponsor reads its own store unchecked and unrecorded.
+  // Anyone else needs a grant of the trial to `reader` covering the domain, not revoked and
+  // valid at the node's time: without one a refused trial.access is appended and
+  // trial.no_grant (403) returned. With one, the read is made and a trial.access naming the
+  // leaves whose contents it returns is appended, acknowledged by the ledger (durable)
+  // before anything is returned; one event per request (a chunk of 10,000 leaves per event
+  // beyond that). If the ledger refuses the record, the read returns nothing.
+  // Verify returns the contents of the changed records and the keys of the deleted ones:
+  // their leaves are named.
+  [[nodiscard]] Result<CandidateCheck> VerifyFor(std::string_view reader, std::string_view trial_id,
+                                                 const scanner::Dataset& candidate,
+                                                 std::optional<Hash> recorded_file_hash = {},
+                                                 std::string_view candidate_bytes = {});
+  [[nodiscard]] Result<provenance::Disclosure> DiscloseFor(std::string_view reader,
+                                                           std::string_view trial_id,
+                                                           std::string_view domain,
+                                                           std::string_view key);
+
   // Deletes a record's data and salt from the store, keeping its leaf, after the ledger
   // acknowledged the justified trial.redact event.
   [[nodiscard]] Result<uint64_t> Redact(const TrialSigner& sponsor, std::string_view trial_id,
@@ -180,6 +199,19 @@ class TrialWorkflow {
       const std::vector<std::string>& reported_secondary);
 
  private:
+  // The grant a read by `reader` is made under; nullopt for the sponsor's own reads.
+  struct ReadGrant {
+    std::string sponsor;
+    std::string grant_id;
+    std::string purpose;
+  };
+  Result<std::optional<ReadGrant>> AuthoriseRead(std::string_view reader, std::string_view trial_id,
+                                                 std::string_view domain);
+  // Appends the refused trial.access and returns trial.no_grant saying `why`.
+  Error RefuseRead(const ReadGrant& grant, std::string_view reader, std::string_view trial_id,
+                   std::string_view domain, const std::string& why);
+  Status RecordAccess(const ReadGrant& grant, std::string_view reader, std::string_view trial_id,
+                      std::string_view domain, const std::vector<std::string>& leaves);
   Result<SponsorStore*> Store();
   Result<std::unique_ptr<provenance::TrialView>> View();
 
