@@ -455,6 +455,7 @@ Result<MirrorReport> StartMirror(Consortium& c, const fs::path& dir, uint64_t wi
   auto mirror_view = provenance::ProvenanceView::Open((mirror_dir / log::kLedgerDbFile).string());
   bool rules_agree = false;
   size_t pack_events = 0;
+  std::string mirror_roles = "none";
   if (node_view && mirror_view) {
     auto node_history = (*node_view)->PackHistory(gtin, serial);
     auto mirror_history = (*mirror_view)->PackHistory(gtin, serial);
@@ -462,6 +463,10 @@ Result<MirrorReport> StartMirror(Consortium& c, const fs::path& dir, uint64_t wi
     rules_agree = node_history && mirror_history && *node_history == *mirror_history &&
                   !mirror_history->empty() && roles && *roles == std::vector<std::string>{"mirror"};
     pack_events = mirror_history ? mirror_history->size() : 0;
+    if (roles && !roles->empty()) {
+      mirror_roles.clear();
+      for (const std::string& r : *roles) mirror_roles += (mirror_roles.empty() ? "" : ", ") + r;
+    }
   }
   report.verified =
       report.size == witnessed_size && latest && *latest && cosigned && same_tree && rules_agree;
@@ -471,7 +476,7 @@ Result<MirrorReport> StartMirror(Consortium& c, const fs::path& dir, uint64_t wi
       << "    provenance rules replayed over all " << report.size << " entries: "
       << (rules_agree ? "its state agrees with the node's" : "its state does NOT agree")
       << " (pack " << pack_code << ": " << pack_events << " events; " << kMirrorOrg
-      << " has role mirror)\n"
+      << " has roles: " << mirror_roles << ")\n"
       << "    serves the witnessed checkpoint " << (same_tree ? "" : "NOT ") << "with its "
       << (cosigned ? "valid " : "MISSING ") << "cosignature:\n"
       << "      " << (cosignature.empty() ? "(none)" : cosignature) << "\n";
@@ -534,8 +539,9 @@ int Run(const DemoOptions& options, CliIo& io) {
   if (!outcome) return fail("step 2 (the scenario)", outcome.error());
   // The mirror's organisation joins the registry before the checkpoint the witnesses cosign,
   // so the mirror's copy of that checkpoint holds its own registration.
-  if (auto ok = RegisterMirrorOrg(c); !ok)
+  if (auto ok = RegisterMirrorOrg(c); !ok) {
     return fail("step 2 (the mirror's organisation)", ok.error());
+  }
   out << "  the consortium authority registers " << kMirrorOrg << " with the role mirror\n";
   const uint64_t size = c.tlog().size();
   auto witnessed = AwaitWitnessed(c, size);
