@@ -8,13 +8,17 @@
 // back from a child's output, nothing is left running when a step fails (the destructors
 // stop every server in order), and the scenario drives the very SupplyNode the HTTP API
 // serves. The protocol is still the real one: the node's witness client, the monitor and
-// the fork attempt all talk HTTP to the witnesses, as separate processes would.
+// the fork attempt all talk HTTP to the witnesses, as separate processes would. The mirror is
+// made and synchronised by the CLI's own `mirror init` / `mirror sync` (over HTTP from the
+// node, with a token of its role), then served from this process as `mirror serve` would.
 #include "cli_demo_network.h"
 
 #include <Poco/Exception.h>
 #include <Poco/Net/HTTPClientSession.h>
 #include <Poco/Net/HTTPRequest.h>
 #include <Poco/Net/HTTPResponse.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -23,8 +27,10 @@
 #include <sstream>
 #include <thread>
 
+#include "pedigree/base/bytes.h"
 #include "pedigree/http/api.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/http/mirror_server.h"
 #include "pedigree/http/witness_client.h"
 #include "pedigree/http/witness_server.h"
 #include "pedigree/log/ledger.h"
@@ -32,7 +38,10 @@
 #include "pedigree/log/note.h"
 #include "pedigree/log/policy.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/log/replica.h"
 #include "pedigree/log/witness.h"
+#include "pedigree/provenance/provenance.h"
+#include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/usecases/auth.h"
 
 namespace pedigree::services {
@@ -104,12 +113,14 @@ std::string Indent(const std::string& text, const std::string& by = "    ") {
   return out;
 }
 
-// Runs one of the CLI's own commands in this process (the same code as `pedigree NAME ...`)
-// and returns its exit status, with what it printed in `printed`.
+// Runs one of the CLI's own commands in this process (the same code as `pedigree NAME ...`;
+// a two-word command such as "mirror sync" is matched on argv's first two words, as the CLI
+// does) and returns its exit status, with what it printed in `printed`.
 int RunCommand(const std::vector<Command>& commands, const std::vector<std::string>& argv,
                std::string& printed) {
   for (const Command& c : commands) {
-    if (c.name != argv.front()) continue;
+    const bool two_words = argv.size() >= 2 && c.name == argv[0] + " " + argv[1];
+    if (c.name != argv.front() && !two_words) continue;
     std::istringstream in;
     std::ostringstream out, err;
     CliIo io{in, out, err};
@@ -150,9 +161,15 @@ struct Consortium {
   log::Policy policy;
   std::unique_ptr<WitnessClient> client;
   std::unique_ptr<HttpServer> node_server;
+  // The mirror (step 2): the replayed provenance state its rules keep, the copy, its token
+  // store and its server, declared so that the server stops before the copy closes.
+  std::unique_ptr<provenance::ProvenanceState> mirror_state;
+  std::unique_ptr<log::Replica> mirror;
+  std::unique_ptr<TokenStore> mirror_tokens;
+  std::unique_ptr<HttpServer> mirror_server;
   std::unique_ptr<HttpServer> rogue_server;  // serves the forked checkpoint (step 5)
   // Base URLs of mirrors holding a copy of the log: the monitor reads their checkpoints
-  // (steps 4 and 5). None yet: see "MIRROR:" in Run.
+  // (steps 4 and 5) beside the log and the witnesses.
   std::vector<std::string> mirror_urls;
 
   log::Ledger& tlog() { return ledger.node->ledger(); }
@@ -285,6 +302,220 @@ std::vector<fs::path> EvidenceFiles(const fs::path& dir) {
   return files;
 }
 
+// The mirror's organisation in the registry and its cosigner key name.
+constexpr const char* kMirrorOrg = "audit-mirror";
+constexpr const char* kMirrorName = "mirror.demo.pedigree.example";
+
+// Registers the mirror's organisation with the role `mirror`, signed by the consortium
+// authority as the scenario registers the others: the node grants a token only roles the
+// registry gives, and the mirror, replaying the registry, knows itself by this entry.
+Status RegisterMirrorOrg(Consortium& c) {
+  log::PrivateKey key = log::PrivateKey::Generate();
+  PEDIGREE_TRY(c.ledger.node->HoldKey(kMirrorOrg, key));
+  PEDIGREE_ASSIGN(
+      index, c.ledger.node->RegisterOrg(c.ledger.authority, {kMirrorOrg,
+                                                             "Consortium audit mirror",
+                                                             {"mirror"},
+                                                             {},
+                                                             {},
+                                                             ToBase64(key.public_key().raw())}));
+  (void)index;
+  return Ok();
+}
+
+// `text` in a new file `path` of mode 0600 (a token: readable by its owner only from the
+// start, as the remote client's --token-file check demands).
+Status WriteSecret(const fs::path& path, const std::string& text) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(Error("cli.io", "cannot create " + path.string()).at_field("dir"));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (!ok) return Fail(Error("cli.io", "cannot write " + path.string()).at_field("dir"));
+  return Ok();
+}
+
+// The replica's options for the supply-chain log, as `mirror serve` opens it: the provenance
+// rules (their state in c.mirror_state), the authority key read from the replica's own
+// metadata, recorded by `mirror init`.
+log::ReplicaOptions MirrorOptions(Consortium& c) {
+  log::LedgerOptions rules = provenance::ProvenanceLedgerOptions(c.mirror_state, [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  });
+  log::ReplicaOptions options;
+  options.attach = std::move(rules.attach);
+  options.model = rules.model;
+  return options;
+}
+
+// What the mirror showed once synchronised (step 2).
+struct MirrorReport {
+  uint64_t size = 0;
+  bool verified = false;  // holds the witnessed size, cosigned it, serves it, rules agree
+};
+
+// "(01)GTIN(21)SERIAL" -> {GTIN, SERIAL}; empty when the code has another form.
+std::pair<std::string, std::string> GtinAndSerial(const std::string& code) {
+  if (!code.starts_with("(01)")) return {};
+  const size_t serial = code.find("(21)");
+  if (serial == std::string::npos) return {};
+  return {code.substr(4, serial - 4), code.substr(serial + 4)};
+}
+
+// Step 2, the mirror: `mirror init` in dir/mirror with the authority's public key (so it
+// replays the provenance rules), `mirror sync` from the node with a token of the mirror role,
+// then the copy opened and served on loopback as `mirror serve` serves it. Checks that it
+// holds and cosigns `witnessed_size`, that its replayed state agrees with the node's for
+// `pack_code`, and that it serves the log's checkpoint with its cosignature; adds its URL to
+// c.mirror_urls. An error only when a step cannot run at all; a mirror that runs but
+// disagrees is reported as not verified.
+Result<MirrorReport> StartMirror(Consortium& c, const fs::path& dir, uint64_t witnessed_size,
+                                 const std::string& witnessed_note, const std::string& pack_code,
+                                 std::ostream& out) {
+  const fs::path mirror_dir = dir / "mirror";
+  const fs::path token_path = dir / "mirror.token";
+  PEDIGREE_ASSIGN(token, c.tokens->Issue(kMirrorOrg, {"mirror"}, "demo --network mirror"));
+  PEDIGREE_TRY(WriteSecret(token_path, *token));
+  out << "  the node issues " << kMirrorOrg << " a token of role mirror: " << token_path.string()
+      << " (mode 0600)\n";
+
+  const std::string authority = ToBase64(c.ledger.authority.public_key().raw());
+  std::string printed;
+  const std::vector<std::string> init = {"mirror",
+                                         "init",
+                                         "--dir",
+                                         mirror_dir.string(),
+                                         "--name",
+                                         kMirrorName,
+                                         "--log",
+                                         (fs::path(c.tlog().dir()) / "log.vkey").string(),
+                                         "--authority-public-key",
+                                         authority};
+  int rc = RunCommand(MirrorCommands(), init, printed);
+  out << "  $ pedigree mirror init --dir " << mirror_dir.string() << " --name " << kMirrorName
+      << " --log " << init[7] << " --authority-public-key " << authority << "   (exit " << rc
+      << ")\n"
+      << Indent(printed);
+  if (rc != 0) return Fail("demo.unexpected", "mirror init failed: " + printed);
+  const std::string mirror_vkey = printed.substr(0, printed.find('\n'));
+
+  const std::vector<std::string> sync = {"mirror",       "sync",
+                                         "--dir",        mirror_dir.string(),
+                                         "--from",       Url(c.node_port()),
+                                         "--token-file", token_path.string()};
+  rc = RunCommand(MirrorCommands(), sync, printed);
+  out << "  $ pedigree mirror sync --dir " << mirror_dir.string() << " --from "
+      << Url(c.node_port()) << " --token-file " << token_path.string() << "   (exit " << rc << ")\n"
+      << Indent(printed);
+  if (rc != 0) return Fail("demo.unexpected", "mirror sync failed: " + printed);
+
+  // Open the copy as `mirror serve` does: the model its database records, with the rules.
+  PEDIGREE_ASSIGN(replica, log::Replica::Open(mirror_dir.string(), MirrorOptions(c)));
+  c.mirror = *std::move(replica);
+  PEDIGREE_ASSIGN(latest, c.mirror->LatestCheckpoint());
+  PEDIGREE_ASSIGN(tokens, TokenStore::Open((mirror_dir / "tokens.db").string()));
+  c.mirror_tokens = *std::move(tokens);
+  Router router;
+  PEDIGREE_TRY(AddMirrorRoutes(router, *c.mirror));
+  PEDIGREE_ASSIGN(server,
+                  HttpServer::Start(LoopbackConfig(4), std::move(router), c.mirror_tokens.get()));
+  c.mirror_server = *std::move(server);
+  const std::string url = Url(c.mirror_server->port());
+  c.mirror_urls.push_back(url);
+
+  MirrorReport report;
+  report.size = c.mirror->size();
+  // Its cosignature: the served checkpoint must be the witnessed tree, signed by the log and
+  // cosigned by the mirror's key (cosignature/v1).
+  auto served = Http("GET", c.mirror_server->port(), "/v1/log/checkpoint");
+  PEDIGREE_ASSIGN(log_key, log::NoteVerifier::Parse(c.tlog().VerifierKey()));
+  PEDIGREE_ASSIGN(mirror_key, log::NoteVerifier::Parse(mirror_vkey));
+  const std::vector<log::NoteVerifier> keys = {*log_key, *mirror_key};
+  bool cosigned = false, same_tree = false;
+  std::string cosignature;
+  if (served && served->status == 200) {
+    if (auto opened = log::OpenNote(served->body, keys)) {
+      for (const log::VerifiedSignature& v : opened->verified) {
+        cosigned = cosigned || (v.verifier_index == 1 && v.timestamp.has_value());
+      }
+      same_tree = opened->text == witnessed_note.substr(0, witnessed_note.find("\n\n") + 1);
+    }
+    std::istringstream lines(served->body);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.starts_with(std::string("\u2014 ") + kMirrorName + " ")) cosignature = line;
+    }
+  }
+  // The rules replayed: the mirror's derived tables, built by its own run of the provenance
+  // rules over every entry, agree with the node's for the scenario's pack and name the
+  // mirror's organisation with its role.
+  const auto [gtin, serial] = GtinAndSerial(pack_code);
+  auto node_view =
+      provenance::ProvenanceView::Open((fs::path(c.tlog().dir()) / log::kLedgerDbFile).string());
+  auto mirror_view = provenance::ProvenanceView::Open((mirror_dir / log::kLedgerDbFile).string());
+  bool rules_agree = false;
+  size_t pack_events = 0;
+  std::string mirror_roles = "none";
+  if (node_view && mirror_view) {
+    auto node_history = (*node_view)->PackHistory(gtin, serial);
+    auto mirror_history = (*mirror_view)->PackHistory(gtin, serial);
+    auto roles = (*mirror_view)->OrgRoles(kMirrorOrg);
+    rules_agree = node_history && mirror_history && *node_history == *mirror_history &&
+                  !mirror_history->empty() && roles && *roles == std::vector<std::string>{"mirror"};
+    pack_events = mirror_history ? mirror_history->size() : 0;
+    if (roles && !roles->empty()) {
+      mirror_roles.clear();
+      for (const std::string& r : *roles) mirror_roles += (mirror_roles.empty() ? "" : ", ") + r;
+    }
+  }
+  report.verified =
+      report.size == witnessed_size && latest && *latest && cosigned && same_tree && rules_agree;
+  out << "  mirror " << url << " (served from " << mirror_dir.string() << ")\n"
+      << "    holds " << report.size << " entries: every entry's signature and the tree checked "
+      << "against the log's checkpoint of size " << witnessed_size << "\n"
+      << "    provenance rules replayed over all " << report.size << " entries: "
+      << (rules_agree ? "its state agrees with the node's" : "its state does NOT agree")
+      << " (pack " << pack_code << ": " << pack_events << " events; " << kMirrorOrg
+      << " has roles: " << mirror_roles << ")\n"
+      << "    serves the witnessed checkpoint " << (same_tree ? "" : "NOT ") << "with its "
+      << (cosigned ? "valid " : "MISSING ") << "cosignature:\n"
+      << "      " << (cosignature.empty() ? "(none)" : cosignature) << "\n";
+  return report;
+}
+
+// Step 5, the mirror's side: it is closed (the copy's lock released, as `mirror serve` stops)
+// and `mirror sync` is run from the rogue copy serving the fork. The mirror must refuse with
+// mirror.root_mismatch or mirror.conflict and keep its copy: reopened, the same size and root.
+// True when it did.
+bool MirrorRefusesFork(Consortium& c, const fs::path& dir, std::ostream& out) {
+  const fs::path mirror_dir = dir / "mirror";
+  const uint64_t size = c.mirror->size();
+  const Hash root = c.mirror->root();
+  c.mirror_server->Stop();
+  c.mirror_server.reset();
+  c.mirror.reset();
+  std::string printed;
+  const std::string rogue = Url(c.rogue_server->port());
+  const int rc = RunCommand(MirrorCommands(),
+                            {"mirror", "sync", "--dir", mirror_dir.string(), "--from", rogue,
+                             "--token-file", (dir / "mirror.token").string()},
+                            printed);
+  out << "  $ pedigree mirror sync --dir " << mirror_dir.string() << " --from " << rogue
+      << " --token-file " << (dir / "mirror.token").string() << "   (exit " << rc << ")\n"
+      << "    " << Summary(printed) << "\n";
+  // The error the sync failed with, by its code: the fork's root against the mirror's tree.
+  const std::string error = Summary(printed);
+  const bool refused = rc != 0 && (error.starts_with("mirror.root_mismatch: ") ||
+                                   error.starts_with("mirror.conflict: "));
+  auto reopened = log::Replica::Open(mirror_dir.string(), MirrorOptions(c));
+  const bool kept = reopened && (*reopened)->size() == size && (*reopened)->root() == root;
+  out << "  the mirror " << (refused ? "refused the fork" : "did NOT refuse the fork")
+      << "; its copy " << (kept ? "is unchanged" : "CHANGED or cannot be opened") << " (size "
+      << size << ")\n";
+  if (reopened) c.mirror = *std::move(reopened);
+  return refused && kept;
+}
+
 int Run(const DemoOptions& options, CliIo& io) {
   std::ostream& out = io.out;
   const fs::path dir = options.dir;
@@ -306,6 +537,12 @@ int Run(const DemoOptions& options, CliIo& io) {
   auto outcome = RunScenario(c.ledger, options, narration);
   out << Indent(narration.str(), "  | ");
   if (!outcome) return fail("step 2 (the scenario)", outcome.error());
+  // The mirror's organisation joins the registry before the checkpoint the witnesses cosign,
+  // so the mirror's copy of that checkpoint holds its own registration.
+  if (auto ok = RegisterMirrorOrg(c); !ok) {
+    return fail("step 2 (the mirror's organisation)", ok.error());
+  }
+  out << "  the consortium authority registers " << kMirrorOrg << " with the role mirror\n";
   const uint64_t size = c.tlog().size();
   auto witnessed = AwaitWitnessed(c, size);
   if (!witnessed) return fail("step 2 (waiting for the quorum)", witnessed.error());
@@ -328,11 +565,13 @@ int Run(const DemoOptions& options, CliIo& io) {
       << cosigners << " (" << quorum.cosigned.size() << " of 3, quorum " << quorum.requirement
       << ")\n";
 
-  // MIRROR: the one place `pedigree mirror` joins when it lands. Start it on loopback (a
-  // consortium member with the mirror role, pulling tiles and entries from the node or pushed
-  // to by it), wait until it holds `witnessed_size`, and add its base URL to c.mirror_urls:
-  // the monitor then reads it in steps 4 and 5 beside the log and the witnesses.
-  out << "  mirrors: none yet (a `pedigree mirror` joins here when it lands)\n";
+  // The mirror: a consortium member's verified copy, synchronised from the node to the
+  // witnessed size and served on loopback; the monitor reads it in steps 4 and 5.
+  out << "  a mirror joins: its own verified copy of the log\n";
+  auto mirror = StartMirror(c, dir, witnessed_size, note, outcome->pack_code, out);
+  if (!mirror) return fail("step 2 (the mirror)", mirror.error());
+  out << "  mirror holds " << mirror->size << " entries, verified "
+      << (mirror->verified ? "\u2713" : "\u2717") << "\n";
 
   // 3. The cosigned checkpoint, and a bundle verified offline against the policy.
   out << "\n3. The cosigned checkpoint (GET /v1/log/checkpoint) and offline verification\n"
@@ -424,7 +663,8 @@ int Run(const DemoOptions& options, CliIo& io) {
       !ok) {
     return fail("step 5", ok.error());
   }
-  auto rogue_server = HttpServer::Start(LoopbackConfig(2), std::move(rogue), nullptr);
+  // It knows the node's tokens (it is the operator's own), so the mirror's token opens it.
+  auto rogue_server = HttpServer::Start(LoopbackConfig(2), std::move(rogue), c.tokens.get());
   if (!rogue_server) return fail("step 5 (the rogue copy)", rogue_server.error());
   c.rogue_server = *std::move(rogue_server);
   out << "  a rogue copy at " << Url(c.rogue_server->port())
@@ -459,18 +699,28 @@ int Run(const DemoOptions& options, CliIo& io) {
     }
   }
   if (!evidence_ok) out << "  monitor exit " << rc << ": NO split-view evidence of the fork\n";
+  out << "  the rogue copy offered to the mirror as the node it syncs from:\n";
+  const bool mirror_refused = MirrorRefusesFork(c, dir, out);
 
   // 6. Stop everything (in the order Consortium declares), then the verdict.
   c.rogue_server.reset();
+  if (c.mirror_server) c.mirror_server->Stop();
+  c.mirror.reset();
   c.node_server->Stop();
   for (DemoWitness& w : c.witnesses) w.server->Stop();
   out << "\n6. Every server stopped\n";
   auto mark = [](bool ok) { return ok ? "\u2713" : "\u2717"; };
+  const size_t sources = 1 + c.witnesses.size() + c.mirror_urls.size();
   out << "witnessed " << quorum.cosigned.size() << "-of-3 " << mark(witnessed_ok)
-      << ", offline verification " << mark(offline_ok) << ", fork refused by " << refused << "/3 "
-      << mark(refused == 3) << ", monitor consistent " << mark(consistent) << ", monitor evidence "
-      << mark(evidence_ok) << "\n";
-  return witnessed_ok && offline_ok && refused == 3 && consistent && evidence_ok ? 0 : 1;
+      << ", offline verification " << mark(offline_ok) << ", mirror holds " << mirror->size
+      << " entries, verified " << mark(mirror->verified) << ", fork refused by " << refused << "/3 "
+      << mark(refused == 3) << " and the mirror " << mark(mirror_refused)
+      << ", monitor consistent over " << sources << " sources " << mark(consistent)
+      << ", monitor evidence " << mark(evidence_ok) << "\n";
+  return witnessed_ok && offline_ok && mirror->verified && refused == 3 && mirror_refused &&
+                 consistent && evidence_ok
+             ? 0
+             : 1;
 }
 
 }  // namespace
