@@ -420,8 +420,8 @@ Result<std::string> Ledger::Entry(uint64_t index) { return ReadCheckedEntry(*sto
 
 Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
   if (!node_key_) {
-    return Fail(Error("ledger.read_only", "the mirror in " + dir_ +
-                                              " holds no log key: it signs nothing as the log"));
+    return Fail(Error("ledger.read_only",
+                      "the mirror in " + dir_ + " holds no log key: it signs nothing as the log"));
   }
   return SignEntry(payload, *node_key_, origin_);
 }

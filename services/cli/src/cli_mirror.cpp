@@ -386,7 +386,7 @@ std::vector<Command> MirrorCommands() {
        "mirror sync --dir ./mirror --from https://node.example.org --token-file mirror.token"},
       {"mirror serve",
        "mirror serve --dir D [--port P] [--bind A] [--pull URL --token-file F [--interval S]]   "
-       "serve the copy as C2SP tiles; optionally keep pulling",
+       "serve the copy as C2SP tiles and the node's read-only API; optionally keep pulling",
        MirrorServe,
        "  --dir D        the mirror's directory, from mirror init (required)\n"
        "  --bind A       address to listen on (default: 127.0.0.1)\n"

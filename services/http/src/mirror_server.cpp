@@ -4,8 +4,8 @@
 #include <charconv>
 
 #include "api_common.h"
-#include "pedigree/http/api.h"
 #include "pedigree/base/bytes.h"
+#include "pedigree/http/api.h"
 #include "pedigree/log/tiles.h"
 
 namespace pedigree::services {
@@ -93,8 +93,7 @@ Status AddMirrorApiRoutes(Router& router, SupplyNode& node, const std::string& m
   Router node_routes;
   PEDIGREE_TRY(AddApiRoutes(node_routes, node));
   // POST routes whose handlers only read: their bodies are images or documents to check.
-  const std::set<std::string> reading_posts = {"/v1/scan", "/v1/verify",
-                                               "/v1/disclosures/verify"};
+  const std::set<std::string> reading_posts = {"/v1/scan", "/v1/verify", "/v1/disclosures/verify"};
   auto held = [&router](const Route& r) {
     return std::any_of(router.routes().begin(), router.routes().end(), [&r](const Route& mine) {
       return mine.method == r.method && mine.pattern == r.pattern;
@@ -121,14 +120,13 @@ Status AddMirrorApiRoutes(Router& router, SupplyNode& node, const std::string& m
         response.headers["Pedigree-Mirror"] = mirror_vkey;
         return response;
       };
-      PEDIGREE_TRY(router.Add(r.method, r.pattern, r.access, std::move(handler), r.body,
-                              r.max_body_bytes));
+      PEDIGREE_TRY(
+          router.Add(r.method, r.pattern, r.access, std::move(handler), r.body, r.max_body_bytes));
       continue;
     }
     // Public, so that the answer is the same for every caller: this is not the node, whoever
     // asks. The body is not even looked at.
-    HttpHandler refuse = [pattern = r.pattern, method = r.method,
-                          mirror_vkey](const HttpRequest&) {
+    HttpHandler refuse = [pattern = r.pattern, method = r.method, mirror_vkey](const HttpRequest&) {
       HttpResponse response = ErrorResponse(Error(
           "mirror.read_only", method + " " + pattern +
                                   " is a write: this mirror answers reads from its verified "

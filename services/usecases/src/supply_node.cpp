@@ -99,8 +99,8 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::OpenMirror(const std::string& di
         .count();
   };
   // The mirror's rules ran when it replayed each entry (Replica::Append); reads need none.
-  PEDIGREE_ASSIGN(ledger, log::Ledger::Open(dir, log::LedgerOptions{.read_only = true,
-                                                                    .replica = true}));
+  PEDIGREE_ASSIGN(ledger,
+                  log::Ledger::Open(dir, log::LedgerOptions{.read_only = true, .replica = true}));
   node->ledger_ = std::move(*ledger);
   return node;
 }

@@ -187,8 +187,8 @@ BOOST_AUTO_TEST_CASE(a_mirror_answers_verify_and_bundles_from_its_copy_and_refus
   BOOST_REQUIRE_MESSAGE(bundle.status == 200, bundle.body);
   const std::string bundle_file = n.tmp / "mirror.bundle.json";
   std::ofstream(bundle_file) << bundle.body;
-  auto offline = Cli({"verify-bundle", bundle_file, "--trust", n.tmp / "ledger/log.vkey",
-                      "--format", "json"});
+  auto offline =
+      Cli({"verify-bundle", bundle_file, "--trust", n.tmp / "ledger/log.vkey", "--format", "json"});
   BOOST_TEST(offline.rc == 0, offline.out << offline.err);
   // A bundle checked against another log's key is refused: the mirror signed nothing as the
   // log, the log's signatures are what verifies.
@@ -202,12 +202,12 @@ BOOST_AUTO_TEST_CASE(a_mirror_answers_verify_and_bundles_from_its_copy_and_refus
   BOOST_TEST(forged.rc != 0, forged.out);
 
   // Writes are refused with the mirror's code, whoever asks; recording a scan is a write too.
-  testing::Reply ship = testing::Exchange(
-      mirror, {.method = "POST",
-               .target = "/v1/ship",
-               .body = "{}",
-               .headers = {{"Authorization", "Bearer " + regulator},
-                           {"Content-Type", "application/json"}}});
+  testing::Reply ship =
+      testing::Exchange(mirror, {.method = "POST",
+                                 .target = "/v1/ship",
+                                 .body = "{}",
+                                 .headers = {{"Authorization", "Bearer " + regulator},
+                                             {"Content-Type", "application/json"}}});
   BOOST_TEST(ship.status == 405);
   BOOST_TEST(ErrorCode(ship) == "mirror.read_only", ship.body);
   testing::Reply record = get(mirror, verify("S2") + "&record=true&location=" + kPhGln, regulator);
