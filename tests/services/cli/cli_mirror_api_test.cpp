@@ -181,6 +181,16 @@ BOOST_AUTO_TEST_CASE(a_mirror_answers_verify_and_bundles_from_its_copy_and_refus
   // Roles come from the mirror's token store: without a token, none.
   BOOST_TEST(testing::Exchange(mirror, {.target = verify("S2")}).status == 401);
 
+  // The pack report: the node's verdict, reached on the mirror's copy.
+  const std::string report = "/v1/reports/pack?code=" + provenance::PercentEncode(Pack("S1"));
+  testing::Reply mirrored_report = get(mirror, report, regulator);
+  testing::Reply node_report = get(node, report, node_regulator);
+  BOOST_REQUIRE_MESSAGE(mirrored_report.status == 200, mirrored_report.body);
+  BOOST_REQUIRE_MESSAGE(node_report.status == 200, node_report.body);
+  BOOST_TEST(Body(mirrored_report).find("verdict")->as_string() ==
+             Body(node_report).find("verdict")->as_string());
+  BOOST_TEST(mirrored_report.headers["Pedigree-Mirror"] == mirror_vkey);
+
   // A bundle served by the mirror verifies offline against the log's key, as the node's does.
   testing::Reply bundle =
       get(mirror, "/v1/bundles/pack?code=" + provenance::PercentEncode(Pack("S1")), regulator);
