@@ -585,6 +585,9 @@ Result<PackEvidence> ProveEvidence(log::Ledger& ledger, std::string subject,
   evidence.entries = std::move(proved->entries);
   // Every selected index is below the checkpoint's size, and nothing at or above the newest
   // selected index concerns the subject, so the selection is its evidence at that size.
+  // Only the log may sign it: a mirror (no log key) answers without one, and verifiers then
+  // warn that completeness is not proven rather than trust a signature that is not the log's.
+  if (!ledger.holds_log_key()) return evidence;
   evidence.evidence_index =
       FormatEvidenceIndex({ledger.origin(), proved->checkpoint_size, evidence.pack,
                            std::vector<uint64_t>(indices->begin(), indices->end())});

@@ -79,6 +79,26 @@ BOOST_AUTO_TEST_CASE(appended_entries_are_provable_against_a_signed_checkpoint) 
   BOOST_TEST(VerifyConsistency(5, 13, consistency, root5, body.root).has_value());
 }
 
+// A reader beside the writer answers on the tree it opened on until it refreshes; then on
+// the writer's newer tree, hashes and proofs included (a mirror's view after each pull).
+BOOST_AUTO_TEST_CASE(a_read_only_open_follows_the_writer_after_refresh) {
+  TempDir tmp;
+  auto writer = Ledger::Create(tmp / "l", "example.org/test-log").value();
+  PrivateKey author = PrivateKey::Generate();
+  for (int i = 0; i < 3; ++i) BOOST_REQUIRE(writer->Append(SignedEntry(author, i)).has_value());
+  auto reader = Ledger::Open(tmp / "l", {.read_only = true});
+  BOOST_REQUIRE_MESSAGE(reader.has_value(), pedigree::testing::Why(reader));
+  for (int i = 3; i < 300; ++i) BOOST_REQUIRE(writer->Append(SignedEntry(author, i)).has_value());
+  BOOST_TEST((*reader)->size() == 3u);
+  BOOST_TEST((*reader)->ProveInclusion(200).error().code() == "merkle.index_out_of_range");
+  BOOST_REQUIRE((*reader)->Refresh().has_value());
+  BOOST_TEST((*reader)->size() == 300u);
+  BOOST_TEST(((*reader)->root() == writer->root()));
+  auto proof = (*reader)->ProveInclusion(299);
+  BOOST_REQUIRE_MESSAGE(proof.has_value(), pedigree::testing::Why(proof));
+  BOOST_TEST((proof->root == writer->root()));
+}
+
 BOOST_AUTO_TEST_CASE(signing_twice_at_one_size_returns_the_same_checkpoint) {
   TempDir tmp;
   auto ledger = Ledger::Create(tmp / "l", "example.org/test-log").value();

@@ -75,7 +75,15 @@ Ledger::Ledger(std::string dir, std::string origin, std::unique_ptr<LogStorage> 
   // The same key signs checkpoints (through the note signer) and node events.
   node_key_ = std::make_unique<PrivateKey>(PrivateKey::FromPem(log_key.ToPem()).value());
   signer_ = std::make_unique<NoteSigner>(origin_, std::move(log_key));
+  verifier_key_ = signer_->VerifierKey();
 }
+
+Ledger::Ledger(std::string dir, std::unique_ptr<LogStorage> storage, const NoteVerifier& log_key)
+    : dir_(std::move(dir)),
+      origin_(log_key.name()),
+      storage_(std::move(storage)),
+      log_public_key_(log_key.public_key()),
+      verifier_key_(log_key.ToString()) {}
 
 Ledger::~Ledger() {
   // Finish queued appends before the storage they write to goes away.
@@ -150,6 +158,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
     if (!locked) return std::unexpected(locked.error());
     lock = std::move(*locked);
   }
+  if (options.replica) return OpenReplica(dir, options);
   auto key = PrivateKey::LoadPem(Join(dir, kLogKeyFile));
   if (!key) return std::unexpected(key.error());
   auto storage = SqliteStorage::Open(
@@ -171,12 +180,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   }
   if (options.read_only) {
     ledger->read_only_ = true;
-    auto size = ledger->storage_->Size();
-    if (!size) return std::unexpected(size.error());
-    auto root = TreeRoot(*size, *ledger->storage_);
-    if (!root) return std::unexpected(root.error());
-    ledger->read_only_size_ = *size;
-    ledger->read_only_root_ = *root;
+    PEDIGREE_TRY(ledger->Refresh());
     return ledger;
   }
   if (auto started = ledger->StartSequencer(options); !started) {
@@ -185,7 +189,70 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   return ledger;
 }
 
-uint64_t Ledger::CommittedSize() const { return read_only_ ? read_only_size_ : sequencer_->size(); }
+Result<std::unique_ptr<Ledger>> Ledger::OpenReplica(const std::string& dir,
+                                                    const LedgerOptions& options) {
+  std::string vkey_path = Join(dir, kLogVerifierKeyFile);
+  std::ifstream in(vkey_path);
+  std::string vkey_line;
+  if (!in || !std::getline(in, vkey_line)) {
+    return Fail(Error("ledger.not_found", "no log verifier key " + vkey_path + " in the mirror " +
+                                              dir + " (run `pedigree mirror init`)")
+                    .at_field("dir"));
+  }
+  PEDIGREE_ASSIGN(log_key, NoteVerifier::Parse(vkey_line));
+  PEDIGREE_ASSIGN(storage, SqliteStorage::Open(Join(dir, kLedgerDbFile),
+                                               SqliteOptions{.create = false, .read_only = true}));
+  PEDIGREE_ASSIGN(origin, (*storage)->GetMeta(kMetaOrigin));
+  if (*origin != log_key->name()) {
+    return Fail("mirror.config", "the mirror's database holds " + *origin + " but " + vkey_path +
+                                     " names " + log_key->name());
+  }
+  std::unique_ptr<Ledger> ledger(new Ledger(dir, std::move(*storage), *log_key));
+  PEDIGREE_TRY(CheckLatestCheckpoint(*ledger->storage_));
+  PEDIGREE_ASSIGN(latest, ledger->storage_->LatestCheckpoint());
+  if (*latest) PEDIGREE_TRY(ledger->CheckSignedCheckpoint(**latest));
+  // Like any read-only open: no rules attached, appends are ledger.read_only.
+  (void)options;
+  ledger->read_only_ = true;
+  ledger->replica_ = true;
+  PEDIGREE_TRY(ledger->Refresh());
+  return ledger;
+}
+
+Status Ledger::Refresh() {
+  if (!read_only_) return Ok();
+  // The storage keeps the tree's size and partial tiles in memory from its open.
+  if (auto* sqlite = dynamic_cast<SqliteStorage*>(storage_.get())) PEDIGREE_TRY(sqlite->Reload());
+  uint64_t size = 0;
+  Hash root{};
+  if (replica_) {
+    // Only what a signed (and, by the mirror, cosigned) checkpoint covers: entries a sync
+    // stored beyond it are not yet verified against the log's root.
+    PEDIGREE_ASSIGN(latest, storage_->LatestCheckpoint());
+    if (*latest) {
+      size = (*latest)->size;
+      root = (*latest)->root;
+    } else {
+      PEDIGREE_ASSIGN(empty, TreeRoot(0, *storage_));
+      root = *empty;
+    }
+  } else {
+    PEDIGREE_ASSIGN(stored, storage_->Size());
+    PEDIGREE_ASSIGN(at, TreeRoot(*stored, *storage_));
+    size = *stored;
+    root = *at;
+  }
+  std::lock_guard lock(read_only_mutex_);
+  read_only_size_ = size;
+  read_only_root_ = root;
+  return Ok();
+}
+
+uint64_t Ledger::CommittedSize() const {
+  if (!read_only_) return sequencer_->size();
+  std::lock_guard lock(read_only_mutex_);
+  return read_only_size_;
+}
 
 Result<std::unique_ptr<LogStorage>> OpenLedgerStorage(const std::string& dir,
                                                       size_t tile_cache_tiles) {
@@ -227,7 +294,7 @@ Status Ledger::StartSequencer(const LedgerOptions& options) {
   return Ok();
 }
 
-std::string Ledger::VerifierKey() const { return signer_->VerifierKey(); }
+std::string Ledger::VerifierKey() const { return verifier_key_; }
 const PublicKey& Ledger::log_public_key() const { return log_public_key_; }
 
 Result<uint64_t> Ledger::Append(std::string envelope, std::string idempotency_key,
@@ -255,7 +322,11 @@ std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string i
 }
 
 uint64_t Ledger::size() const { return CommittedSize(); }
-Hash Ledger::root() const { return read_only_ ? read_only_root_ : sequencer_->root(); }
+Hash Ledger::root() const {
+  if (!read_only_) return sequencer_->root();
+  std::lock_guard lock(read_only_mutex_);
+  return read_only_root_;
+}
 
 Result<StoredCheckpoint> Ledger::SignCheckpoint() {
   std::lock_guard lock(checkpoint_mutex_);
@@ -265,6 +336,11 @@ Result<StoredCheckpoint> Ledger::SignCheckpoint() {
     return std::unexpected(existing.error());
   } else if (*existing) {
     return **existing;
+  }
+  if (replica_) {
+    // A mirror signs nothing as the log: its tree is that of a stored checkpoint, so only
+    // an empty mirror (never synced) gets here.
+    return Fail("mirror.no_checkpoint", "the mirror in " + dir_ + " holds no checkpoint yet");
   }
   auto root = TreeRoot(size, *storage_);
   if (!root) return std::unexpected(root.error());
@@ -343,11 +419,16 @@ Result<Hash> Ledger::RootAt(uint64_t size) {
 Result<std::string> Ledger::Entry(uint64_t index) { return ReadCheckedEntry(*storage_, index); }
 
 Result<std::string> Ledger::SignAsNode(const JsonValue& payload) const {
+  if (!node_key_) {
+    return Fail(Error("ledger.read_only",
+                      "the mirror in " + dir_ + " holds no log key: it signs nothing as the log"));
+  }
   return SignEntry(payload, *node_key_, origin_);
 }
 
 Bytes Ledger::SignStatement(std::string_view message) const {
   assert(message.starts_with("pedigree/") && !message.starts_with(kEntrySignaturePrefix));
+  assert(node_key_ != nullptr);
   return node_key_->Sign(message);
 }
 

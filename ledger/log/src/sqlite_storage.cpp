@@ -248,6 +248,15 @@ Status SqliteStorage::LoadTileState() {
   return Ok();
 }
 
+Status SqliteStorage::Reload() {
+  std::lock_guard lock(db_mu_);
+  // One snapshot: a writer's commit between the size and the tiles would not match.
+  PEDIGREE_TRY(db_.Exec("BEGIN"));
+  Status loaded = LoadTileState();
+  if (auto ended = db_.Exec("COMMIT"); !ended && loaded) return ended;
+  return loaded;
+}
+
 std::shared_ptr<const TileTree> SqliteStorage::CachedTile(uint32_t tile_level, uint64_t n) {
   auto it = lru_index_.find(TileKey{tile_level, n});
   if (it == lru_index_.end()) return nullptr;

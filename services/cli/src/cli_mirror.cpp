@@ -282,6 +282,16 @@ int MirrorServe(const std::vector<std::string>& argv, CliIo& io) {
   }
   Router router;
   if (auto ok = AddMirrorRoutes(router, **replica); !ok) return PrintError(io.err, ok.error());
+  // A supply-chain mirror also answers the node's read-only API from its copy (verify,
+  // reports, bundles), as a reader beside the replica that writes it.
+  std::unique_ptr<SupplyNode> api_node;
+  if (!model->empty()) {
+    PEDIGREE_TRY_ASSIGN(opened, SupplyNode::OpenMirror(*dir));
+    api_node = std::move(*opened);
+    if (auto ok = AddMirrorApiRoutes(router, *api_node, (*replica)->VerifierKey()); !ok) {
+      return PrintError(io.err, ok.error());
+    }
+  }
 
   // Signals are blocked before any thread starts so that only sigwait below sees them.
   sigset_t stop_signals;
@@ -314,6 +324,12 @@ int MirrorServe(const std::vector<std::string>& argv, CliIo& io) {
         const double seconds =
             std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
         lock.lock();
+        // The API's view adopts the newly cosigned checkpoint, so its answers follow the copy.
+        if (stats && api_node) {
+          if (auto refreshed = api_node->ledger().Refresh(); !refreshed) {
+            stats = std::unexpected(refreshed.error());
+          }
+        }
         if (stats) {
           io.out << SyncLine(**replica, *stats, seconds) << std::endl;
         } else {
@@ -370,7 +386,7 @@ std::vector<Command> MirrorCommands() {
        "mirror sync --dir ./mirror --from https://node.example.org --token-file mirror.token"},
       {"mirror serve",
        "mirror serve --dir D [--port P] [--bind A] [--pull URL --token-file F [--interval S]]   "
-       "serve the copy as C2SP tiles; optionally keep pulling",
+       "serve the copy as C2SP tiles and the node's read-only API; optionally keep pulling",
        MirrorServe,
        "  --dir D        the mirror's directory, from mirror init (required)\n"
        "  --bind A       address to listen on (default: 127.0.0.1)\n"

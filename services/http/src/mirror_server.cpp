@@ -1,9 +1,11 @@
 #include "pedigree/http/mirror_server.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "api_common.h"
 #include "pedigree/base/bytes.h"
+#include "pedigree/http/api.h"
 #include "pedigree/log/tiles.h"
 
 namespace pedigree::services {
@@ -80,6 +82,60 @@ Status AddMirrorRoutes(Router& router, log::Replica& replica) {
       PEDIGREE_TRY(router.Add("GET", prefix + "/tile/{level}" + rest, Access::Public(), tile));
       PEDIGREE_TRY(router.Add("GET", prefix + "/tile/entries" + rest, readers, bundle));
     }
+  }
+  return Ok();
+}
+
+Status AddMirrorApiRoutes(Router& router, SupplyNode& node, const std::string& mirror_vkey) {
+  // The node's routes are built once, then sorted: reads are kept, writes refused. Building
+  // them from AddApiRoutes (rather than a list of reads here) keeps a new read route of the
+  // node answered by mirrors too, and a new write refused.
+  Router node_routes;
+  PEDIGREE_TRY(AddApiRoutes(node_routes, node));
+  // POST routes whose handlers only read: their bodies are images or documents to check.
+  const std::set<std::string> reading_posts = {"/v1/scan", "/v1/verify", "/v1/disclosures/verify"};
+  auto held = [&router](const Route& r) {
+    return std::any_of(router.routes().begin(), router.routes().end(), [&r](const Route& mine) {
+      return mine.method == r.method && mine.pattern == r.pattern;
+    });
+  };
+  for (const Route& r : node_routes.routes()) {
+    if (held(r)) continue;
+    const bool reads = r.method == "GET" || r.method == "HEAD" ||
+                       (r.method == "POST" && reading_posts.contains(r.pattern));
+    if (reads) {
+      // GET /v1/verify?record=true records the scan on the ledger: a write.
+      const bool may_record = r.method == "GET" && r.pattern == "/v1/verify";
+      HttpHandler handler = [inner = r.handler, mirror_vkey, may_record](const HttpRequest& req) {
+        HttpResponse response;
+        if (auto record = req.query.find("record");
+            may_record && record != req.query.end() && record->second == "true") {
+          response = ErrorResponse(Error("mirror.read_only",
+                                         "record=true records the scan on the ledger: this "
+                                         "mirror answers reads only; send it to the node")
+                                       .at_field("record"));
+        } else {
+          response = inner(req);
+        }
+        response.headers["Pedigree-Mirror"] = mirror_vkey;
+        return response;
+      };
+      PEDIGREE_TRY(
+          router.Add(r.method, r.pattern, r.access, std::move(handler), r.body, r.max_body_bytes));
+      continue;
+    }
+    // Public, so that the answer is the same for every caller: this is not the node, whoever
+    // asks. The body is not even looked at.
+    HttpHandler refuse = [pattern = r.pattern, method = r.method, mirror_vkey](const HttpRequest&) {
+      HttpResponse response = ErrorResponse(Error(
+          "mirror.read_only", method + " " + pattern +
+                                  " is a write: this mirror answers reads from its verified "
+                                  "copy of the log and takes no submission; send it to the node"));
+      response.headers["Pedigree-Mirror"] = mirror_vkey;
+      response.headers["Allow"] = "GET";
+      return response;
+    };
+    PEDIGREE_TRY(router.Add(r.method, r.pattern, Access::Public(), std::move(refuse)));
   }
   return Ok();
 }

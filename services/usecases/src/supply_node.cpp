@@ -90,6 +90,21 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::OpenReadOnly(const std::string& 
   return node;
 }
 
+Result<std::unique_ptr<SupplyNode>> SupplyNode::OpenMirror(const std::string& dir) {
+  std::unique_ptr<SupplyNode> node(new SupplyNode());
+  node->dir_ = dir;
+  node->now_ = [] {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  // The mirror's rules ran when it replayed each entry (Replica::Append); reads need none.
+  PEDIGREE_ASSIGN(ledger,
+                  log::Ledger::Open(dir, log::LedgerOptions{.read_only = true, .replica = true}));
+  node->ledger_ = std::move(*ledger);
+  return node;
+}
+
 void SupplyNode::SetClock(std::function<int64_t()> now) { now_ = std::move(now); }
 int64_t SupplyNode::Now() const { return now_(); }
 

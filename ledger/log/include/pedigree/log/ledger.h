@@ -55,6 +55,14 @@ struct LedgerOptions {
   // stored checkpoint of that size or signs one without storing it (Ed25519 is
   // deterministic: the same note the writer would store).
   bool read_only = false;
+  // Open a mirror's copy (replica.h) as a read-only ledger (implies read_only). A mirror never
+  // holds the log's private key: the public key comes from log.vkey, log-key.pem is never
+  // read. The tree is the one of the newest stored checkpoint (the log's note, cosigned by
+  // the mirror once every entry of it was verified), not the storage's size: a sync stores
+  // entries before the checkpoint that covers them. SignCheckpoint and LatestCheckpoint
+  // return that note; SignAsNode is ledger.read_only; holds_log_key() is false and
+  // SignStatement must not be called (reports leave their evidence index unsigned).
+  bool replica = false;
 };
 
 struct InclusionEvidence {
@@ -103,6 +111,12 @@ class Ledger {
   // The C2SP note verifier key of this log: origin+keyid+base64(0x01||pubkey).
   std::string VerifierKey() const;
   const PublicKey& log_public_key() const;
+  // False for a replica open (LedgerOptions::replica): nothing can be signed as the log.
+  bool holds_log_key() const { return node_key_ != nullptr; }
+  // Read-only opens: adopts the tree committed since (a replica: the newest stored
+  // checkpoint's), so answers follow a writer or a mirror's pulls. Thread-safe; a no-op for a
+  // writer. Errors: storage.*.
+  [[nodiscard]] Status Refresh();
 
   // Appends a signed version 2 envelope naming this log (see envelope.h and
   // VerifySubmission); returns its index once durable. The stored leaf carries the log's
@@ -145,6 +159,7 @@ class Ledger {
   // makes about itself, e.g. a report's evidence index. `message` must start with a domain
   // prefix of its own ("pedigree/<statement>/vN\n"; asserted to start with "pedigree/" and not
   // with the entry prefix) so the signature can never pass for a checkpoint or an entry's.
+  // Requires holds_log_key() (asserted).
   Bytes SignStatement(std::string_view message) const;
 
   LogStorage& storage() { return *storage_; }
@@ -153,6 +168,10 @@ class Ledger {
  private:
   Ledger(std::string dir, std::string origin, std::unique_ptr<LogStorage> storage,
          PrivateKey log_key);
+  // A replica: the log's public key only.
+  Ledger(std::string dir, std::unique_ptr<LogStorage> storage, const NoteVerifier& log_key);
+  [[nodiscard]] static Result<std::unique_ptr<Ledger>> OpenReplica(const std::string& dir,
+                                                                   const LedgerOptions& options);
   [[nodiscard]] Status StartSequencer(const LedgerOptions& options);
   [[nodiscard]] Status CheckSignedCheckpoint(const StoredCheckpoint& checkpoint) const;
 
@@ -163,8 +182,12 @@ class Ledger {
   std::unique_ptr<PrivateKey> node_key_;
   PublicKey log_public_key_;
   std::unique_ptr<Sequencer> sequencer_;
-  // Read-only opens: the tree committed at open (no sequencer).
+  std::string verifier_key_;
+  // Read-only opens: the tree committed at open or at the last Refresh (no sequencer),
+  // guarded by read_only_mutex_ so that size and root always describe one tree.
   bool read_only_ = false;
+  bool replica_ = false;
+  mutable std::mutex read_only_mutex_;
   uint64_t read_only_size_ = 0;
   Hash read_only_root_{};
   uint64_t CommittedSize() const;

@@ -58,6 +58,12 @@ class SqliteStorage final : public LogStorage {
   Result<std::string> GetMeta(std::string_view key) override;
   Status SetMeta(std::string_view key, std::string_view value) override;
 
+  // A reader's connection (read_only): re-reads the size and the partial tiles, which Open
+  // loaded once, as another connection has committed them since, in one read transaction, so
+  // that hashes, proofs and entries up to the new size are served (Ledger::Refresh).
+  // storage.corrupt when the tiles do not cover exactly the entries.
+  [[nodiscard]] Status Reload();
+
   // The connection, for callers that keep derived tables in the same file. Use it inside
   // an Append `within` callback (the connection lock is held there), or hold
   // LockConnection() while using it from elsewhere.

@@ -9,17 +9,34 @@
 //   GET /<hex>/tile/entries/<N>[.p/<W>], GET /v1/log/tile/entries/<N>[.p/<W>]
 //       -> entry bundles, to tokens with the mirror or regulator role only: they hold every
 //          entry in full, the consortium's commercial data.
+// AddMirrorApiRoutes adds the node's read-only API answered from the copy (verify, pack,
+// container, batch, trial and audit reports, bundles, entries, proofs).
 // See ../../../../docs/mirror.md.
 #pragma once
+
+#include <string>
 
 #include "pedigree/base/error.h"
 #include "pedigree/http/http_server.h"
 #include "pedigree/log/replica.h"
+#include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
 
 // `replica` must outlive the server; it may be appended to (a pull loop) while serving.
 // Errors: router.*.
 [[nodiscard]] Status AddMirrorRoutes(Router& router, log::Replica& replica);
+
+// The node's API (AddApiRoutes) over `node`, a SupplyNode::OpenMirror of the mirror's
+// directory, reduced to what a copy can answer without being the log: every GET route that
+// `router` does not already hold (the mirror's own checkpoint and tile routes win), with the
+// node's access rules (roles from the mirror's replayed registry), and the POST routes that
+// only read (POST /v1/scan, POST /v1/verify with an image, POST /v1/disclosures/verify). Every
+// other route of the node, a write, answers 405 mirror.read_only to anyone: a mirror takes no
+// submission. Every answer carries the header `Pedigree-Mirror: <mirror_vkey>` naming who
+// answered. Call node.ledger().Refresh() after each pull so answers follow the copy.
+// `node` must outlive the server. Errors: router.*.
+[[nodiscard]] Status AddMirrorApiRoutes(Router& router, SupplyNode& node,
+                                        const std::string& mirror_vkey);
 
 }  // namespace pedigree::services

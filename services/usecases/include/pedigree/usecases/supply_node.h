@@ -84,6 +84,12 @@ class SupplyNode {
   // written or migrated (log::LedgerOptions::read_only). Verify, Read and the ledger's
   // reads work on the tree committed at open; submissions fail with ledger.read_only.
   [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> OpenReadOnly(const std::string& dir);
+  // Opens a mirror's directory (`pedigree mirror init`, log/replica.h) the same way, with
+  // the log's public key only (log::LedgerOptions::replica): the tree is the mirror's newest
+  // cosigned checkpoint; ledger().Refresh() adopts a later one after a pull. Nothing can be
+  // signed as the log: reports carry no evidence index signature, node alerts are not
+  // recorded.
+  [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> OpenMirror(const std::string& dir);
   ~SupplyNode();
 
   log::Ledger& ledger() { return *ledger_; }
