@@ -207,7 +207,9 @@ BOOST_AUTO_TEST_CASE(mirror_info_round_trips_and_is_strict) {
   BOOST_TEST(ParseMirrorInfo("5\n0\n\n").value().ticket.empty());
   for (const char* bad : {"", "5\n0\n", "5\n0\n\nx\n", "05\n0\n\n", "-5\n0\n\n", "5\n0\n!!\n",
                           "5\n0\n\n\n", "5\n0"}) {
-    BOOST_TEST_CONTEXT(bad) { BOOST_TEST(ParseMirrorInfo(bad).error().code() == "mirror.malformed"); }
+    BOOST_TEST_CONTEXT(bad) {
+      BOOST_TEST(ParseMirrorInfo(bad).error().code() == "mirror.malformed");
+    }
   }
 }
 
@@ -257,21 +259,21 @@ BOOST_AUTO_TEST_CASE(subtree_proofs_verify_and_every_tampering_fails) {
           }
           std::vector<Hash> longer = *proof;
           longer.push_back(root);
-          BOOST_TEST(VerifySubtreeConsistency(start, end, size, longer, node, root)
-                         .error()
-                         .code() == "merkle.wrong_proof_size");
+          BOOST_TEST(
+              VerifySubtreeConsistency(start, end, size, longer, node, root).error().code() ==
+              "merkle.wrong_proof_size");
           if (!proof->empty()) {
             std::vector<Hash> shorter(proof->begin(), proof->end() - 1);
             BOOST_TEST(!VerifySubtreeConsistency(start, end, size, shorter, node, root));
           }
           Hash other = node;
           other[31] ^= 1;
-          BOOST_TEST(VerifySubtreeConsistency(start, end, size, *proof, other, root)
-                         .error()
-                         .code() == "merkle.root_mismatch");
-          BOOST_TEST(VerifySubtreeConsistency(start, end, size, *proof, node, other)
-                         .error()
-                         .code() == "merkle.root_mismatch");
+          BOOST_TEST(
+              VerifySubtreeConsistency(start, end, size, *proof, other, root).error().code() ==
+              "merkle.root_mismatch");
+          BOOST_TEST(
+              VerifySubtreeConsistency(start, end, size, *proof, node, other).error().code() ==
+              "merkle.root_mismatch");
         }
       }
     }

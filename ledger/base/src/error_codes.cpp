@@ -435,6 +435,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "tree"},
     {"mirror.batch_beyond_checkpoint", 400,
      "the entries reach past the size of the checkpoint they are checked against"},
+    {"mirror.body_too_large", 413,
+     "an add-entries body inflates to more than the mirror reads in one request; send fewer "
+     "packages"},
     {"mirror.config", 400, "a mirror name or log verifier key is not valid"},
     {"mirror.conflict", 409,
      "the checkpoint or entries do not start at the size the mirror holds (the mirror is ahead or "
@@ -459,6 +462,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "an entry of the log breaks the ledger model's rules (index and the rule's code named); the "
      "mirror stops there and stores nothing of the batch"},
     {"mirror.unknown_log", 404, "the mirror holds no log whose origin has this SHA-256"},
+    {"mirror.unknown_origin", 404, "an add-entries body names a log this mirror does not mirror"},
     {"mirror.untrusted_checkpoint", 403,
      "the checkpoint carries no valid signature by the mirrored log's key, or names another "
      "origin"},

@@ -10,7 +10,8 @@ namespace pedigree::log {
 namespace {
 
 std::unexpected<Error> Malformed(std::string field, std::string message, uint64_t offset) {
-  return Fail(Error("mirror.malformed", std::move(message)).at_field(std::move(field)).at_offset(offset));
+  return Fail(
+      Error("mirror.malformed", std::move(message)).at_field(std::move(field)).at_offset(offset));
 }
 
 // A big-endian reader over the body that reports where it stopped.
@@ -65,8 +66,8 @@ Result<uint64_t> ParseDecimal(std::string_view text, const char* field) {
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
       (text.size() > 1 && text[0] == '0')) {
-    return Fail(Error("mirror.malformed", std::string(field) + " \"" + std::string(text) +
-                                              "\" is not a decimal number")
+    return Fail(Error("mirror.malformed",
+                      std::string(field) + " \"" + std::string(text) + "\" is not a decimal number")
                     .at_field(field));
   }
   return v;
@@ -162,9 +163,8 @@ PackageRange CanonicalPackage(uint64_t upload_start, uint64_t upload_end, uint64
   const uint64_t end = upload_end - subtree_start < kMirrorPackageEntries
                            ? upload_end
                            : subtree_start + kMirrorPackageEntries;
-  return {.subtree_start = subtree_start,
-          .start = std::max(upload_start, subtree_start),
-          .end = end};
+  return {
+      .subtree_start = subtree_start, .start = std::max(upload_start, subtree_start), .end = end};
 }
 
 Result<ParsedHeader> ParseAddEntriesHeader(std::span<const uint8_t> body) {
@@ -178,8 +178,8 @@ Result<ParsedHeader> ParseAddEntriesHeader(std::span<const uint8_t> body) {
   if (origin_len == 0) return Malformed("log_origin", "the origin is empty", r.offset());
   if (!r.ReadBytes(origin_len, origin)) {
     return Malformed("log_origin",
-                     "the origin's length is " + std::to_string(origin_len) +
-                         " bytes but only " + std::to_string(r.left()) + " follow",
+                     "the origin's length is " + std::to_string(origin_len) + " bytes but only " +
+                         std::to_string(r.left()) + " follow",
                      r.offset());
   }
   out.header.origin = std::string(AsText(origin));
@@ -254,9 +254,8 @@ Result<ParsedPackages> ParseEntryPackages(const AddEntriesHeader& header,
     if (!whole) {
       if (out.packages.empty()) {
         return Malformed("entries",
-                         "the body ends inside package 0 (entries [" +
-                             std::to_string(range.start) + ", " + std::to_string(range.end) +
-                             ")): no whole package",
+                         "the body ends inside package 0 (entries [" + std::to_string(range.start) +
+                             ", " + std::to_string(range.end) + ")): no whole package",
                          r.offset());
       }
       out.discarded = body.size() - package_offset;
@@ -284,12 +283,12 @@ Result<ParsedPackages> ParseEntryPackages(const AddEntriesHeader& header,
 
 Result<Bytes> EncodeAddEntriesHeader(const AddEntriesHeader& header) {
   if (header.origin.empty() || header.origin.size() > 0xffff) {
-    return Fail(Error("mirror.malformed", "the origin must be 1 to 65535 bytes")
-                    .at_field("log_origin"));
+    return Fail(
+        Error("mirror.malformed", "the origin must be 1 to 65535 bytes").at_field("log_origin"));
   }
   if (header.ticket.size() > 0xffff) {
-    return Fail(Error("mirror.malformed", "the ticket must be at most 65535 bytes")
-                    .at_field("ticket"));
+    return Fail(
+        Error("mirror.malformed", "the ticket must be at most 65535 bytes").at_field("ticket"));
   }
   Bytes out;
   PutU16(out, static_cast<uint16_t>(header.origin.size()));
@@ -344,8 +343,7 @@ Result<MirrorInfo> ParseMirrorInfo(std::string_view text) {
     text.remove_prefix(nl + 1);
   }
   if (lines.size() != 3) {
-    return Fail(Error("mirror.malformed", "a mirror-info body has " +
-                                              std::to_string(lines.size()) +
+    return Fail(Error("mirror.malformed", "a mirror-info body has " + std::to_string(lines.size()) +
                                               " lines; it must have 3")
                     .at_field("mirror-info"));
   }

@@ -107,14 +107,13 @@ bool IsValidSubtree(uint64_t start, uint64_t end);
 // must be complete in it). Requires IsValidSubtree(start, end) and end <= size
 // (mirror.bad_subtree otherwise).
 [[nodiscard]] Result<std::vector<Hash>> SubtreeConsistencyProof(uint64_t start, uint64_t end,
-                                                                uint64_t size,
-                                                                HashReader& reader);
+                                                                uint64_t size, HashReader& reader);
 // Verifies that `proof` shows the subtree [start, end), whose hash is `subtree_hash`, to be
 // that part of the tree of size `size` whose root is `root`. Errors: mirror.bad_subtree
 // (not a subtree, or end > size), merkle.wrong_proof_size (too few or too many hashes),
 // merkle.root_mismatch.
 [[nodiscard]] Status VerifySubtreeConsistency(uint64_t start, uint64_t end, uint64_t size,
-                                              std::span<const Hash> proof,
-                                              const Hash& subtree_hash, const Hash& root);
+                                              std::span<const Hash> proof, const Hash& subtree_hash,
+                                              const Hash& root);
 
 }  // namespace pedigree::log
