@@ -303,6 +303,8 @@ Result<ReplicaAppend> Replica::Append(std::span<const std::string> leaves, std::
     }
   } else if (end > 0) {
     if (auto consistent = check_tree(end, new_root, *checkpoint); !consistent) {
+      // A proof that fails is the entries' fault; a bad request or storage error is not.
+      if (!consistent.error().code().starts_with("merkle.")) return Fail(consistent.error());
       return Fail(Error("mirror.root_mismatch",
                         "the entries up to size " + std::to_string(end) + " hash to root " +
                             ToHex(new_root) + ", which the log's checkpoint of size " +

@@ -100,9 +100,10 @@ Status PushCheckpoint(log::Ledger& ledger, const log::StoredCheckpoint& checkpoi
 Result<PushStats> Push(log::Ledger& ledger, const RemoteClient& mirror) {
   PEDIGREE_ASSIGN(latest, ledger.LatestCheckpoint());
   if (!*latest) {
-    return Fail(Error("mirror.no_checkpoint",
-                      "the ledger holds no signed checkpoint to push (run `pedigree log "
-                      "checkpoint`)"));
+    return Fail(Error("storage.not_found",
+                      "the ledger holds no signed checkpoint to push yet: run `pedigree log "
+                      "checkpoint` first")
+                    .at_field("dir"));
   }
   const log::StoredCheckpoint& checkpoint = **latest;
   const uint64_t end = checkpoint.size;
