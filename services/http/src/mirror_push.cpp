@@ -48,6 +48,14 @@ class PushState {
     if (!parsed) return ErrorResponse(parsed.error());
     auto checkpoint = replica_.VerifyCheckpoint(parsed->note);
     if (!checkpoint) return ErrorResponse(checkpoint.error());
+    if (parsed->old_size > checkpoint->size) {
+      // As a witness answers it: the request contradicts itself, whatever the mirror holds.
+      return ErrorResponse(Error("witness.old_too_large", "old size " +
+                                                              std::to_string(parsed->old_size) +
+                                                              " is above the checkpoint's size " +
+                                                              std::to_string(checkpoint->size))
+                               .at_field("old"));
+    }
     std::lock_guard lock(mu_);
     auto current = Current();
     if (!current) return ErrorResponse(current.error());

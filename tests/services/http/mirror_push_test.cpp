@@ -216,6 +216,10 @@ BOOST_AUTO_TEST_CASE(a_replayed_or_misplaced_upload_is_409_with_the_mirrors_stat
   Reply stale = f.AddCheckpoint(0);  // not the pending size
   BOOST_TEST(stale.status == 409);
   BOOST_TEST(stale.body == "1000\n");
+  Reply contradictory = f.Post("/add-checkpoint",
+                               log::FormatAddCheckpoint(2000, std::vector<Hash>{}, f.Checkpoint()));
+  BOOST_TEST(contradictory.status == 400);
+  BOOST_TEST(ErrorCode(contradictory) == "witness.old_too_large");
   BOOST_REQUIRE(f.AddCheckpoint(1000).status == 200);
   BOOST_TEST(f.AddEntries(all).status == 409);
   Reply unknown_end = f.AddEntries(f.Body(1000, 1050, 0, 1));

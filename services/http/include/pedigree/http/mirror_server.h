@@ -30,7 +30,7 @@ inline constexpr size_t kMirrorMaxAddEntriesBytes = 64u << 20;
 //       -> a witness's add-checkpoint body ("old N", consistency proof, blank line, signed
 //          checkpoint): sets the pending checkpoint. 200 (empty body); 409 text/x.tlog.size
 //          with the pending size when N is not it; 422 mirror.root_mismatch for a bad proof;
-//          403 mirror.untrusted_checkpoint; 400 witness.malformed.
+//          403 mirror.untrusted_checkpoint; 400 witness.malformed, witness.old_too_large.
 //   POST <prefix>/add-entries
 //       -> application/octet-stream, Content-Encoding gzip accepted: entry packages of the
 //          range [upload_start, upload_end) of a pending checkpoint, each authenticated by
