@@ -11,6 +11,7 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/ledger.h"
+#include "pedigree/log/mirror_protocol.h"
 
 using namespace pedigree;
 using namespace pedigree::log;
@@ -106,6 +107,36 @@ BOOST_AUTO_TEST_CASE(a_copied_log_has_the_nodes_leaves_root_and_a_mirror_cosigna
   BOOST_REQUIRE(audit.has_value());
   BOOST_TEST(audit->ok());
   BOOST_TEST(audit->entries_verified == 600u);
+}
+
+// Push mode: packages proved by subtree consistency proofs, the first one unaligned (its
+// subtree starts at entries the replica already holds).
+BOOST_AUTO_TEST_CASE(packages_are_appended_on_their_subtree_consistency_proofs) {
+  Fixture f(600);
+  const std::string note = f.Checkpoint();
+  auto first = f.replica->AppendBatch(f.Leaves(0, 100), note, f.Proof(100, 600));
+  BOOST_REQUIRE_MESSAGE(first.has_value(), Why(first));
+  // [100, 256) completes the subtree [0, 256): its hash needs the held [0, 100).
+  auto proof = SubtreeConsistencyProof(0, 256, 600, f.node->storage());
+  BOOST_REQUIRE(proof.has_value());
+  // Another subtree start than the package's is refused before anything is stored.
+  BOOST_TEST(Code(f.replica->AppendPackage(f.Leaves(100, 256), note, 128, *proof)) ==
+             "mirror.bad_subtree");
+  std::vector<Hash> bad = *proof;
+  bad.front()[0] ^= 1;
+  BOOST_TEST(Code(f.replica->AppendPackage(f.Leaves(100, 256), note, 0, bad)) ==
+             "mirror.root_mismatch");
+  BOOST_TEST(f.replica->size() == 100u);
+  auto second = f.replica->AppendPackage(f.Leaves(100, 256), note, 0, *proof);
+  BOOST_REQUIRE_MESSAGE(second.has_value(), Why(second));
+  BOOST_TEST(!second->cosigned_note.has_value());
+  auto p2 = SubtreeConsistencyProof(256, 512, 600, f.node->storage()).value();
+  BOOST_REQUIRE(f.replica->AppendPackage(f.Leaves(256, 512), note, 256, p2).has_value());
+  auto p3 = SubtreeConsistencyProof(512, 600, 600, f.node->storage()).value();
+  auto last = f.replica->AppendPackage(f.Leaves(512, 600), note, 512, p3);
+  BOOST_REQUIRE_MESSAGE(last.has_value(), Why(last));
+  BOOST_TEST(last->cosigned_note.has_value());
+  BOOST_TEST((f.replica->root() == f.node->root()));
 }
 
 BOOST_AUTO_TEST_CASE(a_replica_reopens_and_continues_where_it_stopped) {

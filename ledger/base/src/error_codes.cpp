@@ -429,20 +429,35 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"mirror.bad_entry", 422,
      "an entry the mirror was given is not a validly signed leaf of the log; nothing of its batch "
      "is stored"},
+    {"mirror.bad_subtree", 400,
+     "a subtree consistency proof is asked for, or checked, over a range that is not a subtree "
+     "(its start is not a multiple of its size rounded up to a power of two) or that ends past the "
+     "tree"},
     {"mirror.batch_beyond_checkpoint", 400,
      "the entries reach past the size of the checkpoint they are checked against"},
+    {"mirror.body_too_large", 413,
+     "an add-entries body inflates to more than the mirror reads in one request; send fewer "
+     "packages"},
     {"mirror.config", 400, "a mirror name or log verifier key is not valid"},
     {"mirror.conflict", 409,
      "the checkpoint or entries do not start at the size the mirror holds (the mirror is ahead or "
      "behind); the message names its size"},
+    {"mirror.entry_too_long", 400,
+     "an entry is longer than the 65535 bytes an add-entries package can carry"},
     {"mirror.exists", 409, "a mirror already exists in the directory; init never overwrites it"},
     {"mirror.io", 500, "the mirror cannot read or write its directory"},
+    {"mirror.malformed", 400,
+     "an add-entries body or a mirror-info body does not follow C2SP tlog-mirror (field and byte "
+     "offset named: truncated header or first package, empty origin, upload_start beyond "
+     "upload_end, bytes after the last package)"},
     {"mirror.no_checkpoint", 404,
      "the mirror holds no checkpoint of its log yet (before its first sync)"},
     {"mirror.not_found", 404, "no mirror in the directory (run pedigree mirror init)"},
     {"mirror.read_only", 405,
      "a write was sent to a mirror: it answers the node's read-only endpoints from its copy and "
      "takes no submission (send it to the node)"},
+    {"mirror.proof_too_long", 400,
+     "an add-entries package announces more than 63 subtree consistency proof hashes"},
     {"mirror.root_mismatch", 422,
      "the entries do not hash to the root of the log's signed checkpoint (both roots named); "
      "nothing of the batch is stored"},
@@ -450,6 +465,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "an entry of the log breaks the ledger model's rules (index and the rule's code named); the "
      "mirror stops there and stores nothing of the batch"},
     {"mirror.unknown_log", 404, "the mirror holds no log whose origin has this SHA-256"},
+    {"mirror.unknown_origin", 404, "an add-entries body names a log this mirror does not mirror"},
     {"mirror.untrusted_checkpoint", 403,
      "the checkpoint carries no valid signature by the mirrored log's key, or names another "
      "origin"},

@@ -14,6 +14,7 @@
 
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
+#include "pedigree/log/mirror_protocol.h"
 #include "pedigree/log/sqlite_storage.h"
 
 namespace pedigree::log {
@@ -232,6 +233,34 @@ Result<Checkpoint> Replica::VerifyCheckpoint(std::string_view note) const {
 
 Result<ReplicaAppend> Replica::AppendBatch(std::span<const std::string> leaves,
                                            std::string_view note, std::span<const Hash> proof) {
+  return Append(leaves, note, [proof](uint64_t end, const Hash& new_root, const Checkpoint& cp) {
+    return VerifyConsistency(end, cp.size, proof, new_root, cp.root);
+  });
+}
+
+Result<ReplicaAppend> Replica::AppendPackage(std::span<const std::string> leaves,
+                                             std::string_view note, uint64_t subtree_start,
+                                             std::span<const Hash> subtree_proof) {
+  return Append(leaves, note, [&](uint64_t end, const Hash&, const Checkpoint& cp) -> Status {
+    // The subtree [subtree_start, end): the entries the mirror already holds from
+    // subtree_start on (fewer than 256: the package's own earlier part), then the new ones.
+    const uint64_t first = end - leaves.size();
+    if (subtree_start > first || !IsValidSubtree(subtree_start, end)) {
+      return Fail("mirror.bad_subtree", "[" + std::to_string(subtree_start) + ", " +
+                                            std::to_string(end) +
+                                            ") is not a subtree ending at the package's end");
+    }
+    PEDIGREE_ASSIGN(held, storage_->ReadEntries(subtree_start, first));
+    CompactRange subtree;
+    for (const std::string& leaf : *held) subtree.Append(LeafHash(AsBytes(leaf)), nullptr);
+    for (const std::string& leaf : leaves) subtree.Append(LeafHash(AsBytes(leaf)), nullptr);
+    return VerifySubtreeConsistency(subtree_start, end, cp.size, subtree_proof, subtree.Root(),
+                                    cp.root);
+  });
+}
+
+Result<ReplicaAppend> Replica::Append(std::span<const std::string> leaves, std::string_view note,
+                                      const TreeCheck& check_tree) {
   std::lock_guard append_lock(append_mu_);
   if (!unattached_model_.empty() && !leaves.empty()) {
     return Fail("ledger.model_required", "this mirror replays the " + unattached_model_ +
@@ -273,9 +302,9 @@ Result<ReplicaAppend> Replica::AppendBatch(std::span<const std::string> leaves,
                       .with_detail("expected", ToHex(checkpoint->root)));
     }
   } else if (end > 0) {
-    if (auto consistent =
-            VerifyConsistency(end, checkpoint->size, proof, new_root, checkpoint->root);
-        !consistent) {
+    if (auto consistent = check_tree(end, new_root, *checkpoint); !consistent) {
+      // A proof that fails is the entries' fault; a bad request or storage error is not.
+      if (!consistent.error().code().starts_with("merkle.")) return Fail(consistent.error());
       return Fail(Error("mirror.root_mismatch",
                         "the entries up to size " + std::to_string(end) + " hash to root " +
                             ToHex(new_root) + ", which the log's checkpoint of size " +

@@ -26,6 +26,7 @@ std::vector<Command> AllCommands() {
   for (Command& c : EpcisCommands()) all.push_back(std::move(c));
   for (Command& c : MonitorCommands()) all.push_back(std::move(c));
   for (Command& c : MirrorCommands()) all.push_back(std::move(c));
+  for (Command& c : MirrorPushCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -134,5 +134,6 @@ std::vector<Command> WitnessCommands();
 std::vector<Command> EpcisCommands();
 std::vector<Command> MonitorCommands();
 std::vector<Command> MirrorCommands();
+std::vector<Command> MirrorPushCommands();
 
 }  // namespace pedigree::services

@@ -292,6 +292,8 @@ int MirrorServe(const std::vector<std::string>& argv, CliIo& io) {
       return PrintError(io.err, ok.error());
     }
   }
+  // C2SP tlog-mirror push mode (add-checkpoint, add-entries): docs/mirror.md "Push mode".
+  if (auto ok = AddMirrorPushRoutes(router, **replica); !ok) return PrintError(io.err, ok.error());
 
   // Signals are blocked before any thread starts so that only sigwait below sees them.
   sigset_t stop_signals;

@@ -194,9 +194,9 @@ Result<RemoteClient> RemoteClient::Make(const RemoteOptions& options) {
   return client;
 }
 
-Result<RemoteReply> RemoteClient::Exchange(const std::string& method, const std::string& target,
-                                           const std::string& body,
-                                           const std::string& content_type) const {
+Result<RemoteReply> RemoteClient::Exchange(
+    const std::string& method, const std::string& target, const std::string& body,
+    const std::string& content_type, const std::map<std::string, std::string>& headers) const {
   const std::string where = options_.server;
   try {
     std::unique_ptr<Poco::Net::HTTPClientSession> session;
@@ -215,6 +215,7 @@ Result<RemoteReply> RemoteClient::Exchange(const std::string& method, const std:
     request.setKeepAlive(false);
     if (!options_.token.empty()) request.set("Authorization", "Bearer " + options_.token);
     request.set("Accept", "application/json");
+    for (const auto& [name, value] : headers) request.set(name, value);
     if (method == "POST") {
       request.setContentType(content_type);
       request.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -295,6 +296,12 @@ Result<RemoteReply> RemoteClient::Post(const std::string& target, const std::str
   if (reply->status < 200 || reply->status > 299)
     return Fail(RemoteError(reply->status, reply->body));
   return *reply;
+}
+
+Result<RemoteReply> RemoteClient::PostRaw(const std::string& target, const std::string& body,
+                                          const std::string& content_type,
+                                          const std::map<std::string, std::string>& headers) const {
+  return Exchange("POST", target, body, content_type, headers);
 }
 
 Result<JsonValue> RemoteClient::GetJson(const std::string& target) const {

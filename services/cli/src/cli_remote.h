@@ -56,6 +56,11 @@ class RemoteClient {
   [[nodiscard]] Result<RemoteReply> Get(const std::string& target) const;
   [[nodiscard]] Result<RemoteReply> Post(const std::string& target, const std::string& body,
                                          const std::string& content_type) const;
+  // Any status, the body as it came, with extra request headers (C2SP endpoints such as a
+  // mirror's answer 202/409 with bodies the caller reads).
+  [[nodiscard]] Result<RemoteReply> PostRaw(
+      const std::string& target, const std::string& body, const std::string& content_type,
+      const std::map<std::string, std::string>& headers = {}) const;
   // A 2xx JSON body, parsed.
   [[nodiscard]] Result<JsonValue> GetJson(const std::string& target) const;
   [[nodiscard]] Result<JsonValue> PostJson(const std::string& target,
@@ -65,9 +70,10 @@ class RemoteClient {
   [[nodiscard]] Result<std::string> Origin() const;
 
  private:
-  [[nodiscard]] Result<RemoteReply> Exchange(const std::string& method, const std::string& target,
-                                             const std::string& body,
-                                             const std::string& content_type) const;
+  [[nodiscard]] Result<RemoteReply> Exchange(
+      const std::string& method, const std::string& target, const std::string& body,
+      const std::string& content_type,
+      const std::map<std::string, std::string>& headers = {}) const;
   RemoteOptions options_;
   std::string scheme_, host_, prefix_;
   uint16_t port_ = 0;

@@ -111,6 +111,15 @@ class Replica {
                                                   std::string_view note,
                                                   std::span<const Hash> proof = {});
 
+  // As AppendBatch, for a C2SP tlog-mirror add-entries package (mirror_protocol.h): when the
+  // leaves end before the checkpoint's size they are authenticated by `subtree_proof`, the
+  // subtree consistency proof of [subtree_start, size()+n) in the checkpoint's tree, whose
+  // hash is computed from the entries the replica holds from subtree_start on and `leaves`.
+  // Same errors as AppendBatch, plus mirror.bad_subtree (subtree_start above size(), or not
+  // a subtree's start).
+  [[nodiscard]] Result<ReplicaAppend> AppendPackage(std::span<const std::string> leaves,
+                                                    std::string_view note, uint64_t subtree_start,
+                                                    std::span<const Hash> subtree_proof);
   // The latest stored checkpoint with its cosignatures (the mirror's included); nullopt
   // before the first synchronisation.
   [[nodiscard]] Result<std::optional<StoredCheckpoint>> LatestCheckpoint();
@@ -121,6 +130,11 @@ class Replica {
  private:
   Replica() = default;
   [[nodiscard]] Status Attach(const ReplicaOptions& options);
+  // Checks that the batch's root at `end` (< the checkpoint's size) belongs to the checkpoint.
+  using TreeCheck =
+      std::function<Status(uint64_t end, const Hash& new_root, const Checkpoint& checkpoint)>;
+  [[nodiscard]] Result<ReplicaAppend> Append(std::span<const std::string> leaves,
+                                             std::string_view note, const TreeCheck& check_tree);
 
   std::string dir_;
   std::optional<NoteVerifier> log_key_;

@@ -14,6 +14,7 @@
 // See ../../../../docs/mirror.md.
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "pedigree/base/error.h"
@@ -22,6 +23,31 @@
 #include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services {
+
+// The largest add-entries body read (before inflating): 32 packages of 256 entries of a few
+// KiB each fit with room to spare.
+inline constexpr size_t kMirrorMaxAddEntriesBytes = 64u << 20;
+
+// C2SP tlog-mirror push mode (services/http/src/mirror_push.cpp, docs/mirror.md "Push mode"):
+//   POST <prefix>/add-checkpoint
+//       -> a witness's add-checkpoint body ("old N", consistency proof, blank line, signed
+//          checkpoint): sets the pending checkpoint. 200 (empty body); 409 text/x.tlog.size
+//          with the pending size when N is not it; 422 mirror.root_mismatch for a bad proof;
+//          403 mirror.untrusted_checkpoint; 400 witness.malformed, witness.old_too_large.
+//   POST <prefix>/add-entries
+//       -> application/octet-stream, Content-Encoding gzip accepted: entry packages of the
+//          range [upload_start, upload_end) of a pending checkpoint, each authenticated by
+//          its subtree consistency proof and appended to the replica. 200 with the mirror's
+//          cosignature line once the checkpoint is stored; 202 text/x.tlog.mirror-info after
+//          a prefix; 409 text/x.tlog.mirror-info (unknown or old upload_end, a start the
+//          mirror cannot continue from); 422 mirror.root_mismatch / mirror.bad_entry /
+//          mirror.rules_refused (nothing of the package stored); 400 mirror.malformed /
+//          mirror.proof_too_long; 404 mirror.unknown_origin.
+// Both are public, as a witness's add-checkpoint is: everything is checked against the log's
+// key and rules, so a pusher can only hand the mirror what it would have pulled. `prefix` is
+// "" or starts with '/' and does not end with one (mirror.config otherwise). Errors: router.*.
+[[nodiscard]] Status AddMirrorPushRoutes(Router& router, log::Replica& replica,
+                                         const std::string& prefix = "");
 
 // `replica` must outlive the server; it may be appended to (a pull loop) while serving.
 // Errors: router.*.
