@@ -139,6 +139,21 @@ BOOST_AUTO_TEST_CASE(packages_are_appended_on_their_subtree_consistency_proofs) 
   BOOST_TEST((f.replica->root() == f.node->root()));
 }
 
+// A pull that finds nothing new (an empty batch up to the checkpoint it already holds) keeps
+// the cosignature given when the tree was stored: one per size, not one per interval.
+BOOST_AUTO_TEST_CASE(an_idle_pull_keeps_the_cosignature_of_the_size_it_holds) {
+  Fixture f(10);
+  const std::string note = f.Checkpoint();
+  auto first = f.replica->AppendBatch(f.Leaves(0, 10), note);
+  BOOST_REQUIRE_MESSAGE(first.has_value(), Why(first));
+  BOOST_REQUIRE(first->cosigned_note.has_value());
+  f.now += 60;
+  auto idle = f.replica->AppendBatch({}, note);
+  BOOST_REQUIRE_MESSAGE(idle.has_value(), Why(idle));
+  BOOST_REQUIRE(idle->cosigned_note.has_value());
+  BOOST_TEST(*idle->cosigned_note == *first->cosigned_note);
+}
+
 BOOST_AUTO_TEST_CASE(a_replica_reopens_and_continues_where_it_stopped) {
   Fixture f(10);
   BOOST_REQUIRE(f.replica->AppendBatch(f.Leaves(0, 10), f.Checkpoint()).has_value());

@@ -453,11 +453,11 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"mirror.no_checkpoint", 404,
      "the mirror holds no checkpoint of its log yet (before its first sync)"},
     {"mirror.not_found", 404, "no mirror in the directory (run pedigree mirror init)"},
+    {"mirror.proof_too_long", 400,
+     "an add-entries package announces more than 63 subtree consistency proof hashes"},
     {"mirror.read_only", 405,
      "a write was sent to a mirror: it answers the node's read-only endpoints from its copy and "
      "takes no submission (send it to the node)"},
-    {"mirror.proof_too_long", 400,
-     "an add-entries package announces more than 63 subtree consistency proof hashes"},
     {"mirror.root_mismatch", 422,
      "the entries do not hash to the root of the log's signed checkpoint (both roots named); "
      "nothing of the batch is stored"},

@@ -345,8 +345,14 @@ Result<ReplicaAppend> Replica::Append(std::span<const std::string> leaves, std::
     StoredCheckpoint stored{.size = end, .root = new_root, .note = std::string(note)};
     PEDIGREE_TRY(storage_->StoreCheckpoint(stored));
     PEDIGREE_ASSIGN(opened, OpenNote(note, std::span<const NoteVerifier>(&*log_key_, 1)));
-    PEDIGREE_TRY(
-        MergeCosignatures(*storage_, end, CosignatureLine(opened->text, *cosigner_, clock_())));
+    // One cosignature per size: an idle pull (no new entries) keeps the one the mirror gave
+    // when it stored the tree, rather than adding a fresh timestamp every interval.
+    PEDIGREE_ASSIGN(held, storage_->CheckpointAt(end));
+    const std::string own_line = "\n\xE2\x80\x94 " + cosigner_->name() + " ";
+    if (!*held || (*held)->note.find(own_line) == std::string::npos) {
+      PEDIGREE_TRY(
+          MergeCosignatures(*storage_, end, CosignatureLine(opened->text, *cosigner_, clock_())));
+    }
     PEDIGREE_ASSIGN(latest, storage_->CheckpointAt(end));
     if (*latest) out.cosigned_note = (*latest)->note;
   }
