@@ -12,24 +12,9 @@ set -euo pipefail
 pedigree=$1
 here=$2
 work=$3
-chromium=${PEDIGREE_CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$chromium" ]; then
-  echo "SKIP: no Chromium at $chromium (scripts/deps.sh installs the Debian package chromium)"
-  exit 77
-fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "FAIL: node and npm are needed for the browser test (scripts/deps.sh installs them)" >&2
-  exit 1
-fi
-mkdir -p "$work"
-node_dir="$work/node"
-if ! cmp -s "$here/package.json" "$node_dir/package.json" ||
-  [ ! -f "$node_dir/node_modules/puppeteer-core/package.json" ]; then
-  rm -rf "$node_dir"
-  mkdir -p "$node_dir"
-  cp "$here/package.json" "$node_dir/"
-  (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error)
-fi
+# shellcheck source=tests/common/browser.sh
+source "$here/../common/browser.sh"
+browser_setup "$here" "$work" "browser test"
 
 d="$work/ledger"
 rm -rf "$d" "$work/downloads" "$work/shots" "$work"/*.pem "$work"/A2.*

@@ -14,24 +14,9 @@ pedigree=$1
 here=$2
 work=$3
 root=$(cd "$here/../.." && pwd)
-chromium=${PEDIGREE_CHROMIUM:-/usr/bin/chromium}
-if [ ! -x "$chromium" ]; then
-  echo "SKIP: no Chromium at $chromium (scripts/deps.sh installs the Debian package chromium)"
-  exit 77
-fi
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  echo "FAIL: node and npm are needed for the print test (scripts/deps.sh installs them)" >&2
-  exit 1
-fi
-mkdir -p "$work"
-node_dir="$work/node"
-if ! cmp -s "$here/package.json" "$node_dir/package.json" ||
-  [ ! -f "$node_dir/node_modules/puppeteer-core/package.json" ]; then
-  rm -rf "$node_dir"
-  mkdir -p "$node_dir"
-  cp "$here/package.json" "$node_dir/"
-  (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error)
-fi
+# shellcheck source=tests/common/browser.sh
+source "$here/../common/browser.sh"
+browser_setup "$here" "$work" "print test"
 out="$work/out"
 rm -rf "$work/demo" "$work/trial" "$work/keys" "$out"
 mkdir -p "$work/keys"

@@ -175,9 +175,8 @@ std::string JoinRoles(const std::vector<std::string>& roles) {
 }
 
 const std::set<std::string>& KnownRoles() {
-  static const std::set<std::string> roles = {"manufacturer", "wholesaler", "dispenser",
-                                              "sponsor",      "site",       "regulator",
-                                              "witness",      "mirror"};
+  static const std::set<std::string> roles = {"manufacturer", "wholesaler", "dispenser", "sponsor",
+                                              "site",         "regulator",  "witness",   "mirror"};
   return roles;
 }
 
