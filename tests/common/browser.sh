@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the tests that drive headless Chromium (tests/browser, tests/print):
 #   browser_setup PACKAGE_DIR WORK_DIR WHAT
 # Exits 77 (skipped) when Chromium is absent, 1 without node/npm; otherwise installs the
