@@ -118,21 +118,26 @@ int main(int argc, char** argv) {
     Fill(*node, entries);
     std::printf("# %llu entries appended in %.1f s\n", static_cast<unsigned long long>(entries),
                 fill.seconds());
+    std::fflush(stdout);
     const StoredCheckpoint checkpoint = Must(node->SignCheckpoint(), "checkpoint");
-    std::vector<double> audit, mirror;
+    // The ratio is taken per round (audit and catch-up back to back), then the median of the
+    // rounds' ratios: load that comes and goes weighs on both sides of each pair alike.
+    std::vector<double> audit, mirror, ratio;
     for (int r = 0; r < rounds; ++r) {
       audit.push_back(AuditRate(*node));
       mirror.push_back(CatchUp(*node, checkpoint, tmp + "/mirror"));
-      std::printf("# round %d: audit %.0f entries/s, mirror catch-up %.0f entries/s\n", r + 1,
-                  audit.back(), mirror.back());
+      ratio.push_back(mirror.back() / audit.back());
+      std::printf("# round %d: audit %.0f entries/s, mirror catch-up %.0f entries/s, ratio %.2f\n",
+                  r + 1, audit.back(), mirror.back(), ratio.back());
+      std::fflush(stdout);
     }
     const std::string n = std::to_string(entries);
     bench::Report("audit rate (" + n + " entries, median of " + std::to_string(rounds) + ")",
                   Median(audit), "entries/s", "-", "the mirror's reference", 0);
     bench::Report("mirror catch-up rate (" + n + " entries, batches of 16 bundles, no HTTP)",
                   Median(mirror), "entries/s", "-", "audit rate above", 0);
-    bench::Report("mirror catch-up / audit", Median(mirror) / Median(audit), "x", ">= 0.9",
-                  "audit rate of the same log in this run", 2);
+    bench::Report("mirror catch-up / audit (median of the rounds' ratios)", Median(ratio), "x",
+                  ">= 0.9", "audit rate of the same log in the same round", 2);
   }
   std::filesystem::remove_all(tmp);
   return 0;
