@@ -28,6 +28,13 @@ std::chrono::year_month_day Today(int64_t now) {
   return std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{now / 86400}}};
 }
 
+// The node's clock unless SetClock replaces it: unix seconds.
+int64_t SystemNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 }  // namespace
 
 bool IsRegistryOrgId(std::string_view org) {
@@ -60,11 +67,7 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
                                                       provenance::TimeBounds bounds) {
   std::unique_ptr<SupplyNode> node(new SupplyNode());
   node->dir_ = dir;
-  node->now_ = [] {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  node->now_ = SystemNow;
   SupplyNode* self = node.get();
   log::LedgerOptions options = provenance::ProvenanceLedgerOptions(
       node->state_, [self] { return self->Now(); },
@@ -79,11 +82,7 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
 Result<std::unique_ptr<SupplyNode>> SupplyNode::OpenReadOnly(const std::string& dir) {
   std::unique_ptr<SupplyNode> node(new SupplyNode());
   node->dir_ = dir;
-  node->now_ = [] {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  node->now_ = SystemNow;
   // No model attached: the rules run on the writer, and a read-only ledger refuses appends.
   PEDIGREE_ASSIGN(ledger, log::Ledger::Open(dir, log::LedgerOptions{.read_only = true}));
   node->ledger_ = std::move(*ledger);
@@ -93,11 +92,7 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::OpenReadOnly(const std::string& 
 Result<std::unique_ptr<SupplyNode>> SupplyNode::OpenMirror(const std::string& dir) {
   std::unique_ptr<SupplyNode> node(new SupplyNode());
   node->dir_ = dir;
-  node->now_ = [] {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  node->now_ = SystemNow;
   // The mirror's rules ran when it replayed each entry (Replica::Append); reads need none.
   PEDIGREE_ASSIGN(ledger,
                   log::Ledger::Open(dir, log::LedgerOptions{.read_only = true, .replica = true}));
