@@ -18,7 +18,8 @@ source "$here/../common/browser.sh"
 browser_setup "$here" "$work" "browser test"
 
 d="$work/ledger"
-rm -rf "$d" "$work/downloads" "$work/shots" "$work"/*.pem "$work"/A2.* "$work/sponsor.db" "$work"/*.csv
+rm -rf "$d" "$work/downloads" "$work/shots" "$work"/*.pem "$work"/A2.* "$work/sponsor.db" "$work"/*.csv \
+  "$work/label.png"
 mkdir -p "$work/downloads" "$work/shots"
 p() { "$pedigree" "$@" --dir "$d" --quiet >/dev/null; }
 "$pedigree" init --dir "$d" --origin example.org/web-app --supply-chain --quiet >/dev/null
@@ -106,5 +107,10 @@ serial=$(sed -n '2p' "$csv" | cut -d, -f4 | tr -d '\r')
 element=$(sed -n '2p' "$csv" | cut -d, -f5 | tr -d '\r')
 case $element in "(01)09506000134352(17)280331(10)L7(21)$serial") ;;
   *) echo "FAIL: element string '$element' of serial $serial" >&2; exit 1 ;; esac
+# The label the labels page showed for that pack, as PNG from the node, reads back as its code.
+curl -fsS -H "Authorization: Bearer $manufacturer_token" -o "$work/label.png" \
+  "$base/v1/labels/pack/09506000134352/$serial"
+"$pedigree" scan "$work/label.png" | grep -q "\"packId\":\"https://id.gs1.org/01/09506000134352/21/$serial\"" ||
+  { echo "FAIL: the label of $serial does not scan as its pack" >&2; "$pedigree" scan "$work/label.png" >&2; exit 1; }
 "$pedigree" verify-bundle "$bundle" --trust "$d/log.vkey"
 echo "PASS: web app flows in $chromium; bundle $(basename "$bundle") verified"

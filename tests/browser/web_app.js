@@ -280,6 +280,9 @@ async function main() {
     assert.equal(await page.$eval('body', (b) => b.dataset.printed), 'yes');
     const labels = await page.$$eval('#labels .label code', (codes) => codes.map((c) => c.textContent));
     assert.deepEqual(labels, serials.map((x) => '(01)09506000134352(17)280331(10)L7(21)' + x));
+    // Each label's DataMatrix is the node's PNG (GET /v1/labels/pack), loaded with the session.
+    await page.waitForFunction(() => [...document.querySelectorAll('#labels img')]
+      .every((img) => img.complete && img.naturalWidth > 0));
     await page.emulateMediaType('print');
     assert.equal(await page.$eval('header', (e) => getComputedStyle(e).display), 'none');
     await shot(page, 'labels');

@@ -407,24 +407,22 @@ async function commission(event) {
   carryBatch(gtin, lot);
 }
 
-// The labels of the last commissioning on a page of their own, laid out for printing.
+// The labels of the last commissioning on a page of their own, laid out for printing: each
+// the node's rendering (GET /v1/labels/pack: the GS1 DataMatrix with the human-readable
+// lines) and the element string it holds as text.
 function showLabels() {
   const sheet = $('labels');
   sheet.replaceChildren();
+  const { gtin, lot, expiry } = commissioned;
   for (const serial of commissioned.serials) {
     const li = document.createElement('li');
     li.className = 'label';
-    const rows = [['GTIN', commissioned.gtin], ['LOT', commissioned.lot], ['EXP', commissioned.expiry || '—'], ['SN', serial]];
-    for (const [k, v] of rows) {
-      const p = document.createElement('p');
-      const b = document.createElement('b');
-      b.textContent = k + ' ';
-      p.append(b, document.createTextNode(v));
-      li.append(p);
-    }
+    const img = document.createElement('img');
+    img.src = '/v1/labels/pack/' + path(gtin) + '/' + path(serial) + '?module=4';
+    img.alt = 'GS1 DataMatrix label: GTIN ' + gtin + ', serial ' + serial + ', lot ' + lot + ', expiry ' + (expiry || 'unknown');
     const code = document.createElement('code');
-    code.textContent = elementString(commissioned.gtin, commissioned.lot, commissioned.expiry, serial);
-    li.append(code);
+    code.textContent = elementString(gtin, lot, expiry, serial);
+    li.append(img, code);
     sheet.append(li);
   }
   show('labels');
