@@ -45,6 +45,14 @@ async function signOut(page) {
   await page.click('#sign-out');
   await page.waitForSelector('#signin-view:not([hidden])');
 }
+// A phone's width: the page must not scroll sideways (wide tables scroll in their own box).
+async function fitsPhone(page) {
+  const desktop = page.viewport();
+  await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 1 });
+  const widths = await page.evaluate(() => [document.documentElement.scrollWidth, window.innerWidth]);
+  await page.setViewport(desktop);
+  assert.ok(widths[0] <= widths[1], 'the page is ' + widths[0] + ' px wide on a ' + widths[1] + ' px screen');
+}
 async function waitForDownload(pattern) {
   for (let i = 0; i < 100; i++) {
     const file = fs.readdirSync(env('DOWNLOADS')).find((f) => pattern.test(f));
@@ -91,6 +99,10 @@ async function main() {
     await page.waitForSelector('#signin-view:not([hidden])');
     assert.equal(await page.$eval('#nav', (e) => getComputedStyle(e).display), 'none');
     await shot(page, 'signin');
+    // Every form control of every page has a label a screen reader announces.
+    const unlabelled = await page.$$eval('input, select, textarea', (controls) =>
+      controls.filter((c) => c.labels.length === 0 && !c.getAttribute('aria-label')).map((c) => c.id));
+    assert.deepEqual(unlabelled, []);
 
     step = 'a wrong token is refused with a message';
     await page.type('#token', 'pdg_wrong_wrong');
@@ -232,6 +244,20 @@ async function main() {
     assert.match(await statusMatches(page, 'report-error', /batch\.not_found/), /No report/);
     assert.equal(await page.$eval('#report-frame', (e) => e.hidden), true);
 
+    step = 'the regulator searches a trial and sees its report inline';
+    await page.select('#report-kind', 'trial');
+    await page.waitForSelector('#report-lot', { hidden: true });
+    await page.$eval('#report-code', (e) => { e.value = ''; });
+    await page.type('#report-code', 'PDG-CT-2026-01');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#report-frame:not([hidden])');
+    assert.notEqual(await text(page, '#report-summary'), '');
+    const trialFrame = await (await page.$('#report-frame')).contentFrame();
+    await trialFrame.waitForFunction(() => /PDG-CT-2026-01/.test(document.body ? document.body.textContent : ''));
+
+    step = 'the regulator page fits a phone';
+    await fitsPhone(page);
+
     step = 'the regulator runs the audit: a running state, then the result';
     await page.click('#audit-run');
     await page.waitForSelector('#audit-result:not([hidden])');
@@ -300,6 +326,9 @@ async function main() {
     const reach = await page.$$eval('#reach tbody tr', (rows) => rows.map((r) => [...r.cells].map((c) => c.textContent)));
     assert.deepEqual(reach, [['mfg', '—', 'active', '3']]);
     await shot(page, 'manufacturer-recall', true);
+
+    step = 'the manufacturer\'s page fits a phone';
+    await fitsPhone(page);
 
     step = 'a second recall of the same batch is refused in words';
     await page.click('#recall-form button[type=submit]');
@@ -395,6 +424,9 @@ async function main() {
     await page.click('#grants button[aria-label="Revoke grant G-1"]');
     await statusMatches(page, 'grants-status', /Grant G-1 revoked/);
     assert.match(await text(page, '#grants tbody'), /revoked/);
+
+    step = 'the trials page fits a phone';
+    await fitsPhone(page);
 
     step = 'no CSP violation and no script error on the way';
     assert.deepEqual(violations, []);
