@@ -4,7 +4,7 @@
 # dispenser token, a regulator with its token, a registered trial with its protocol and the
 # sponsor's token), serves it with `pedigree serve` (a sponsor store, session timeouts set),
 # and has web_app.js drive headless Chromium through puppeteer-core (pinned in package.json,
-# installed into the build tree from npm): the pharmacy, regulator, manufacturer and sponsor
+# installed into the build tree from npm): the pharmacy, regulator, manufacturer, sponsor and site
 # flows, CSRF and sign-out. The downloaded bundle is then checked with `pedigree verify-bundle`.
 # Skips (exit 77) only when Chromium is absent; fails without node/npm.
 # With PEDIGREE_UPDATE_DOCS=1 the screenshots are written to docs/img/web-*.png.
@@ -71,8 +71,10 @@ manufacturer_token=$("$pedigree" token issue --dir "$d" --org mfg --roles manufa
   sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 sponsor_token=$("$pedigree" token issue --dir "$d" --org sponsor --roles sponsor --json |
   sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
+site_token=$("$pedigree" token issue --dir "$d" --org site-701 --roles site --json |
+  sed -n 's/.*"token":"\([^"]*\)".*/\1/p')
 if [ -z "$pharmacy_token" ] || [ -z "$regulator_token" ] || [ -z "$manufacturer_token" ] ||
-  [ -z "$sponsor_token" ]; then
+  [ -z "$sponsor_token" ] || [ -z "$site_token" ]; then
   echo "FAIL: token issue printed no token" >&2
   exit 1
 fi
@@ -93,7 +95,8 @@ base=$(grep -o 'http://[0-9.]*:[0-9]*' "$work/serve.out" | head -1)
 shots="$work/shots"
 [ "${PEDIGREE_UPDATE_DOCS:-}" = 1 ] && shots="$here/../../docs/img"
 BASE_URL=$base CHROMIUM=$chromium PHARMACY_TOKEN=$pharmacy_token REGULATOR_TOKEN=$regulator_token \
-  MANUFACTURER_TOKEN=$manufacturer_token SPONSOR_TOKEN=$sponsor_token DATASET="$work/dm.csv" \
+  MANUFACTURER_TOKEN=$manufacturer_token SPONSOR_TOKEN=$sponsor_token SITE_TOKEN=$site_token \
+  DATASET="$work/dm.csv" \
   CANDIDATE="$work/dm-changed.csv" IDLE_TIMEOUT=900 LIFETIME=3600 \
   PHARMACY_GLN=9506000000039 PHOTO="$work/A2.png" CAMERA="$work/A2.mjpeg" DOWNLOADS="$work/downloads" SHOTS=$shots \
   NODE_PATH="$node_dir/node_modules" node "$here/web_app.js"

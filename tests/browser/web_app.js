@@ -1,7 +1,7 @@
 // Drives the pedigree web app in headless Chromium (run.sh prepares the ledger and the
 // server). Fails with a message naming the step on the first thing that is not as
 // docs/web.md says. Environment: BASE_URL, CHROMIUM, PHARMACY_TOKEN, REGULATOR_TOKEN,
-// MANUFACTURER_TOKEN, SPONSOR_TOKEN, PHARMACY_GLN, PHOTO (a label of pack A2), CAMERA (the
+// MANUFACTURER_TOKEN, SPONSOR_TOKEN, SITE_TOKEN, PHARMACY_GLN, PHOTO (a label of pack A2), CAMERA (the
 // same as MJPEG), DOWNLOADS (directory for the bundle and the serials), SHOTS (directory for
 // screenshots), DATASET (trial PDG-CT-2026-01's DM as CSV), CANDIDATE (the same with one
 // record changed), IDLE_TIMEOUT and LIFETIME (the session settings the server runs with).
@@ -428,6 +428,28 @@ async function main() {
     step = 'the trials page fits a phone';
     await fitsPhone(page);
 
+    step = 'the site signs in and is offered its own forms, not the sponsor\'s';
+    await signOut(page);
+    await signIn(page, env('SITE_TOKEN'));
+    await page.waitForSelector('#trials-view:not([hidden])');
+    assert.equal(await page.$eval('#consent-form', (e) => e.hidden), false);
+    assert.equal(await page.$eval('#withdraw-form', (e) => e.hidden), false);
+    assert.equal(await page.$eval('#lock-form', (e) => e.hidden), true, 'locks are the sponsor\'s');
+    assert.equal(await page.$eval('#grant-form', (e) => e.offsetParent === null), true, 'grants are the sponsor\'s');
+
+    step = 'a consent for a subject the trial has not enrolled is refused in words, naming the field';
+    await page.type('#trial-id', 'PDG-CT-2026-01');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#trial-box:not([hidden])');
+    await page.$eval('#sig-name', (e) => { e.value = ''; });
+    await page.type('#sig-name', 'Dr Ada Site');
+    await page.type('#consent-subject', 'ab'.repeat(32));
+    await page.type('#consent-icf', '9.9');
+    await page.type('#consent-time', '2026-05-13T09:30:00Z');
+    await page.type('#consent-granted', 'core');
+    await page.click('#consent-form button[type=submit]');
+    await statusMatches(page, 'consent-status', /Refused: .*\(trial\.unknown_subject, field subjectRef\)/);
+
     step = 'no CSP violation and no script error on the way';
     assert.deepEqual(violations, []);
     console.log('web app: every step passed');
@@ -435,7 +457,7 @@ async function main() {
     if (currentPage) {
       const seen = await currentPage.evaluate(() => ['pharmacy-status', 'verdict-word', 'reasons', 'report-error', 'signin-error',
         'batch-status', 'commission-status', 'recall-status', 'audit-error', 'trial-error', 'upload-status', 'lock-status',
-        'seal-status', 'check-status', 'disclose-status', 'grant-status', 'grants-status']
+        'seal-status', 'check-status', 'disclose-status', 'grant-status', 'grants-status', 'consent-status']
         .map((id) => id + ': ' + (document.getElementById(id) || {}).textContent).join('\n')).catch(() => '');
       e.message += '\npage state:\n' + seen;
     }

@@ -252,12 +252,12 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   }
   // An idle timeout past the lifetime would never apply: most likely the two were swapped.
   if (*session_idle > *session_lifetime) {
-    return PrintError(io.err, Error("config.bad_value",
-                                    "setting session_idle_timeout is '" +
-                                        settings.values["session_idle_timeout"] +
-                                        "'; expected at most session_lifetime (" +
-                                        settings.values["session_lifetime"] + ")")
-                                  .at_field("session_idle_timeout"));
+    return PrintError(io.err,
+                      Error("config.bad_value", "setting session_idle_timeout is '" +
+                                                    settings.values["session_idle_timeout"] +
+                                                    "'; expected at most session_lifetime (" +
+                                                    settings.values["session_lifetime"] + ")")
+                          .at_field("session_idle_timeout"));
   }
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;

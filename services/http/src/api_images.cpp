@@ -10,9 +10,9 @@
 #include <thread>
 
 #include "api_common.h"
+#include "pedigree/base/time.h"
 #include "pedigree/http/api.h"
 #include "pedigree/http/decode_pool.h"
-#include "pedigree/base/time.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/scanner/gs1.h"
 #include "pedigree/scanner/label.h"

@@ -115,6 +115,11 @@ function signedOut(message) {
   for (const id of ['serials-box', 'reach-box', 'audit-result', 'trial-box', 'grants', 'disclose-download']) $(id).hidden = true;
   for (const e of document.querySelectorAll('.result, #report-summary')) e.textContent = '';
   $('labels').replaceChildren();
+  // Nor what they typed (subject references, reasons); the device's own settings come back.
+  for (const form of document.forms) form.reset();
+  $('sig-name').value = '';
+  $('location').value = localStorage.getItem('pedigree.location') || '';
+  onReportKind();
   $('signin-error').textContent = message || '';
   show('signin');
 }

@@ -28,8 +28,7 @@ namespace synthetic = pedigree::scanner::synthetic;
 namespace {
 
 const std::string kGtin = "09506000134352";
-const std::string kMfgGln = "9506000000008", kPh1Gln = "4000001000005",
-                  kMfg2Gln = "4000002000004";
+const std::string kMfgGln = "9506000000008", kPh1Gln = "4000001000005", kMfg2Gln = "4000002000004";
 
 std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
