@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The web app in a real browser (docs/web.md, "Tests"): prepares a ledger with the CLI (a
-# manufacturer, a batch, commissioned packs shipped to a pharmacy, a pharmacy with a
+# manufacturer, a batch, commissioned packs shipped to a pharmacy, a case holding another, a pharmacy with a
 # dispenser token, a regulator with its token, a registered trial with its protocol and the
 # sponsor's token), serves it with `pedigree serve` (a sponsor store, session timeouts set),
 # and has web_app.js drive headless Chromium through puppeteer-core (pinned in package.json,
@@ -43,6 +43,9 @@ p commission --as mfg --gtin 09506000134352 --lot L1 --serials A1,A2 --location 
 p ship --as mfg --code '(01)09506000134352(21)A1,(01)09506000134352(21)A2' --to apotheke-1 \
   --to-location 9506000000039 --despatch-advice DA-1
 p receive --as apotheke-1 --from mfg --despatch-advice DA-1 --location 9506000000039
+# A case at the manufacturer holding pack A3, for the regulator's case/pallet search.
+p commission --as mfg --gtin 09506000134352 --lot L1 --serials A3 --location 9506000000008
+p aggregate --as mfg --parent 095060000000000015 --children '(01)09506000134352(21)A3'
 # The label of pack A2, for the photo upload.
 "$pedigree" label --gtin 09506000134352 --serial A2 --lot L1 --expiry 2028-03-31 \
   -o "$work/A2.png" >/dev/null

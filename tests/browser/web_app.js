@@ -224,6 +224,17 @@ async function main() {
     const bundle = JSON.parse(fs.readFileSync(path.join(env('DOWNLOADS'), file), 'utf8'));
     assert.match(String(bundle.format || bundle.version || ''), /pedigree-bundle/);
 
+    step = 'the regulator searches a case by its SSCC: the report inline and its bundle';
+    await page.select('#report-kind', 'container');
+    assert.equal(await text(page, '#report-code-label'), 'SSCC');
+    await page.$eval('#report-code', (e) => { e.value = ''; });
+    await page.type('#report-code', '095060000000000015');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#report-frame:not([hidden])');
+    assert.match(await page.$eval('#bundle-link', (e) => e.getAttribute('href')), /^\/v1\/bundles\/container\?code=095060000000000015$/);
+    const caseFrame = await (await page.$('#report-frame')).contentFrame();
+    await caseFrame.waitForFunction(() => /095060000000000015/.test(document.body ? document.body.textContent : ''));
+
     step = 'the regulator searches a batch and sees its report inline';
     await page.select('#report-kind', 'batch');
     await page.waitForSelector('#report-lot', { visible: true });
