@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The web app in a real browser (docs/web.md, "Tests"): prepares a ledger with the CLI (a
-# manufacturer, a batch, commissioned packs shipped to a pharmacy, a case holding another, a pharmacy with a
-# dispenser token, a regulator with its token, a registered trial with its protocol and the
-# sponsor's token), serves it with `pedigree serve` (a sponsor store, session timeouts set),
-# and has web_app.js drive headless Chromium through puppeteer-core (pinned in package.json,
-# installed into the build tree from npm): the pharmacy, regulator, manufacturer, sponsor and site
-# flows, CSRF and sign-out. The downloaded bundle is then checked with `pedigree verify-bundle`.
+# manufacturer, a batch, commissioned packs shipped to a pharmacy, a case holding another, a
+# pharmacy with a dispenser token, a regulator with its token, a registered trial with its
+# protocol and the sponsor's and site's tokens), serves it with `pedigree serve` (a sponsor
+# store, session timeouts set), and has web_app.js drive headless Chromium through
+# puppeteer-core (pinned in package.json, installed into the build tree from npm): the
+# pharmacy, regulator, manufacturer, sponsor and site flows, CSRF and sign-out. The
+# downloaded bundle is then checked with `pedigree verify-bundle`, the serials CSV and a
+# label from the node as described at their checks below.
 # Skips (exit 77) only when Chromium is absent; fails without node/npm.
 # With PEDIGREE_UPDATE_DOCS=1 the screenshots are written to docs/img/web-*.png.
 # Usage: run.sh PEDIGREE_BINARY THIS_DIR WORK_DIR
