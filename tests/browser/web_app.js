@@ -314,12 +314,14 @@ async function main() {
     await page.evaluate(() => { window.print = () => { document.body.dataset.printed = 'yes'; }; });
     await page.click('#labels-print');
     await page.waitForSelector('#labels-view:not([hidden])');
-    assert.equal(await page.$eval('body', (b) => b.dataset.printed), 'yes');
+    // The print dialog opens once the sheet's images are in: each label's DataMatrix is the
+    // node's PNG (GET /v1/labels/pack), loaded with the session.
+    await page.waitForFunction(() => document.body.dataset.printed === 'yes');
+    assert.ok(await page.$$eval('#labels img', (imgs) => imgs.length === 3 && imgs.every((img) => img.complete && img.naturalWidth > 0)));
     const labels = await page.$$eval('#labels .label code', (codes) => codes.map((c) => c.textContent));
     assert.deepEqual(labels, serials.map((x) => '(01)09506000134352(17)280331(10)L7(21)' + x));
-    // Each label's DataMatrix is the node's PNG (GET /v1/labels/pack), loaded with the session.
-    await page.waitForFunction(() => [...document.querySelectorAll('#labels img')]
-      .every((img) => img.complete && img.naturalWidth > 0));
+    assert.equal(await text(page, '#labels-sheet'), 'Sheet 1 of 1: labels 1 to 3 of 3 (batch L7).');
+    assert.deepEqual(await page.$$eval('#labels-previous, #labels-next', (b) => b.map((x) => x.hidden)), [true, true]);
     await page.emulateMediaType('print');
     assert.equal(await page.$eval('header', (e) => getComputedStyle(e).display), 'none');
     await shot(page, 'labels');

@@ -95,6 +95,8 @@ function signedIn(session) {
   // A sponsor and a site share the trials page; each sees only the forms of its role.
   for (const e of document.querySelectorAll('.sponsor-only')) e.hidden = !hasRole('sponsor');
   for (const e of document.querySelectorAll('.site-only')) e.hidden = !hasRole('site');
+  // A witness may run the audit and read no report.
+  for (const e of document.querySelectorAll('.regulator-only')) e.hidden = !hasRole('regulator');
   const name = localStorage.getItem('pedigree.signatureName');
   if (name && !$('sig-name').value) $('sig-name').value = name;
   route();
@@ -412,27 +414,46 @@ async function commission(event) {
   carryBatch(gtin, lot);
 }
 
-// The labels of the last commissioning on a page of their own, laid out for printing: each
-// the node's rendering (GET /v1/labels/pack: the GS1 DataMatrix with the human-readable
-// lines) and the element string it holds as text.
-function showLabels() {
+// Labels per printed sheet: a commissioning of up to 10,000 packs is printed sheet by
+// sheet, so the page never asks the node for thousands of images at once.
+const labelsPerSheet = 60;
+let labelSheet = 0;
+
+// One sheet of the labels of the last commissioning, on a page of its own laid out for
+// printing: each label the node's rendering (GET /v1/labels/pack: the GS1 DataMatrix with
+// the human-readable lines) and the element string it holds as text. The print dialog
+// opens once every image of the sheet has loaded (or failed: its alt text is printed).
+async function showLabelSheet(sheetIndex) {
+  const { gtin, lot, expiry, serials } = commissioned;
+  const sheets = Math.max(1, Math.ceil(serials.length / labelsPerSheet));
+  labelSheet = Math.min(Math.max(0, sheetIndex), sheets - 1);
+  const first = labelSheet * labelsPerSheet;
+  const onSheet = serials.slice(first, first + labelsPerSheet);
   const sheet = $('labels');
   sheet.replaceChildren();
-  const { gtin, lot, expiry } = commissioned;
-  for (const serial of commissioned.serials) {
+  const images = [];
+  for (const serial of onSheet) {
     const li = document.createElement('li');
     li.className = 'label';
     const img = document.createElement('img');
     img.src = '/v1/labels/pack/' + path(gtin) + '/' + path(serial) + '?module=4';
     img.alt = 'GS1 DataMatrix label: GTIN ' + gtin + ', serial ' + serial + ', lot ' + lot + ', expiry ' + (expiry || 'unknown');
+    images.push(img);
     const code = document.createElement('code');
     code.textContent = elementString(gtin, lot, expiry, serial);
     li.append(img, code);
     sheet.append(li);
   }
+  $('labels-sheet').textContent = 'Sheet ' + (labelSheet + 1) + ' of ' + sheets + ': labels ' + (first + 1) +
+    ' to ' + (first + onSheet.length) + ' of ' + serials.length + ' (batch ' + lot + ').';
+  $('labels-previous').hidden = labelSheet === 0;
+  $('labels-next').hidden = labelSheet === sheets - 1;
   show('labels');
+  await Promise.all(images.map((img) => img.decode().catch(() => {})));
   window.print();
 }
+
+function showLabels() { return showLabelSheet(0); }
 
 function renderReach(batch) {
   const reach = batch.recallReach || [];
@@ -745,6 +766,8 @@ async function start() {
   $('commission-form').addEventListener('submit', commission);
   $('labels-print').addEventListener('click', showLabels);
   $('labels-print-again').addEventListener('click', () => window.print());
+  $('labels-previous').addEventListener('click', () => showLabelSheet(labelSheet - 1));
+  $('labels-next').addEventListener('click', () => showLabelSheet(labelSheet + 1));
   $('labels-back').addEventListener('click', () => show('manufacturer'));
   $('recall-form').addEventListener('submit', recall);
   $('reach-show').addEventListener('click', reachOnly);
