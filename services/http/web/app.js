@@ -115,7 +115,10 @@ function signedOut(message) {
   $('bundle-link').hidden = true;
   // Nothing of the last user's work stays on the screen for the next one.
   for (const id of ['serials-box', 'reach-box', 'audit-result', 'trial-box', 'grants', 'disclose-download']) $(id).hidden = true;
-  for (const e of document.querySelectorAll('.result, #report-summary')) e.textContent = '';
+  for (const e of document.querySelectorAll('.result, #report-summary')) {
+    e.textContent = '';
+    e.classList.remove('error');
+  }
   $('labels').replaceChildren();
   // Nor what they typed (subject references, reasons); the device's own settings come back.
   for (const form of document.forms) form.reset();
