@@ -346,6 +346,31 @@ async function main() {
     step = 'a second recall of the same batch is refused in words';
     await page.click('#recall-form button[type=submit]');
     await statusMatches(page, 'recall-status', /Refused: .*\(/);
+
+    step = 'labels of 61 packs come in two sheets';
+    for (const id of ['batch-lot', 'batch-quantity', 'commission-lot', 'commission-count']) {
+      await page.$eval('#' + id, (e) => { e.value = ''; });
+    }
+    await page.type('#batch-lot', 'L8');
+    await page.type('#batch-quantity', '61');
+    await page.click('#batch-form button[type=submit]');
+    await statusMatches(page, 'batch-status', /Batch L8 registered/);
+    assert.equal(await page.$eval('#commission-lot', (e) => e.value), 'L8');  // carried over
+    await page.type('#commission-count', '61');
+    await page.click('#commission-form button[type=submit]');
+    await statusMatches(page, 'commission-status', /61 packs commissioned/);
+    await page.evaluate(() => { delete document.body.dataset.printed; });
+    await page.click('#labels-print');
+    await page.waitForFunction(() => document.body.dataset.printed === 'yes');
+    assert.equal(await text(page, '#labels-sheet'), 'Sheet 1 of 2: labels 1 to 60 of 61 (batch L8).');
+    assert.equal(await page.$$eval('#labels img', (imgs) => imgs.length), 60);
+    await page.evaluate(() => { delete document.body.dataset.printed; });
+    await page.click('#labels-next');
+    await page.waitForFunction(() => document.body.dataset.printed === 'yes');
+    assert.equal(await text(page, '#labels-sheet'), 'Sheet 2 of 2: labels 61 to 61 of 61 (batch L8).');
+    assert.deepEqual(await page.$$eval('#labels-previous, #labels-next', (b) => b.map((x) => x.hidden)), [false, true]);
+    assert.ok(await page.$$eval('#labels img', (imgs) => imgs.length === 1 && imgs[0].naturalWidth > 0));
+    await page.click('#labels-back');
     await signOut(page);
 
     step = 'the sponsor signs in; the session lasts as the server is set';
