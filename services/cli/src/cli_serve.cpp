@@ -59,6 +59,10 @@ struct ServeSettings {
       {"witness_policy", ""},
       {"witness_timeout_ms", "1000"},
       {"witness_fail_open", "false"},
+      // The web app's sessions (docs/web.md, "Sessions"), in seconds: ended after this
+      // long without a request, and this long after sign-in whatever the use.
+      {"session_idle_timeout", "1800"},
+      {"session_lifetime", "43200"},
   };
 };
 
@@ -86,6 +90,8 @@ constexpr SettingHelp kSettingHelp[] = {
     {"witness_policy", "C2SP tlog-policy file of the witnesses to ask (empty: none)"},
     {"witness_timeout_ms", "timeout of each add-checkpoint request, milliseconds"},
     {"witness_fail_open", "true: publish checkpoints without quorum, saying so"},
+    {"session_idle_timeout", "web app session ends after this many seconds unused"},
+    {"session_lifetime", "web app session ends this many seconds after sign-in"},
 };
 
 std::string SettingNames(const ServeSettings& s) {
@@ -141,6 +147,8 @@ constexpr NumberRule kNumberRules[] = {
     {"time_future_skew", 0, 86400, true},
     {"time_offline_buffer", 0, 366 * 86400, true},
     {"witness_timeout_ms", 1, 60000, true},
+    {"session_idle_timeout", 60, 86400, true},
+    {"session_lifetime", 60, 30 * 86400, true},
 };
 
 Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
@@ -236,8 +244,20 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   auto future_skew = SizeSetting(settings, "time_future_skew");
   auto offline_buffer = SizeSetting(settings, "time_offline_buffer");
   auto witness_timeout = SizeSetting(settings, "witness_timeout_ms");
-  for (auto* r : {&future_skew, &offline_buffer, &witness_timeout}) {
+  auto session_idle = SizeSetting(settings, "session_idle_timeout");
+  auto session_lifetime = SizeSetting(settings, "session_lifetime");
+  for (auto* r :
+       {&future_skew, &offline_buffer, &witness_timeout, &session_idle, &session_lifetime}) {
     if (!*r) return PrintError(io.err, r->error());
+  }
+  // An idle timeout past the lifetime would never apply: most likely the two were swapped.
+  if (*session_idle > *session_lifetime) {
+    return PrintError(io.err,
+                      Error("config.bad_value", "setting session_idle_timeout is '" +
+                                                    settings.values["session_idle_timeout"] +
+                                                    "'; expected at most session_lifetime (" +
+                                                    settings.values["session_lifetime"] + ")")
+                          .at_field("session_idle_timeout"));
   }
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
@@ -322,7 +342,8 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
     return PrintError(io.err, ok.error());
   }
   if (auto ok = AddWebAppRoutes(router); !ok) return PrintError(io.err, ok.error());
-  config.sessions = SessionPolicy{};
+  config.sessions = SessionPolicy{.idle_timeout = std::chrono::seconds(*session_idle),
+                                  .lifetime = std::chrono::seconds(*session_lifetime)};
   config.granted_roles = RegistryGrants(**node, settings.values["operator_org"]);
   SupplyNode* n = node->get();
   config.metrics->AddGauge("pedigree_ledger_entries", "Entries in the log",

@@ -1,16 +1,21 @@
 // The image endpoints: POST /v1/scan (every symbol in a PNG or JPEG with its GS1 reading,
 // the JSON `pedigree scan` prints) and POST /v1/verify with an image body (a verdict per
 // pack symbol, as GET /v1/verify gives). Decoding runs on a DecodePool so that large images
-// cannot starve other requests. See docs/api.md, "Images".
+// cannot starve other requests. And the other way round, GET /v1/labels/pack/{gtin}/{serial}:
+// a commissioned pack's printable label as PNG, for its manufacturer. See docs/api.md, "Images".
 #include <algorithm>
+#include <charconv>
 #include <map>
 #include <memory>
 #include <thread>
 
 #include "api_common.h"
+#include "pedigree/base/time.h"
 #include "pedigree/http/api.h"
 #include "pedigree/http/decode_pool.h"
+#include "pedigree/provenance/provenance.h"
 #include "pedigree/scanner/gs1.h"
+#include "pedigree/scanner/label.h"
 #include "pedigree/usecases/image_scan.h"
 
 namespace pedigree::services {
@@ -50,6 +55,55 @@ HttpResponse Refusal(const Error& e) {
 std::string CodeOf(const scanner::DecodedSymbol& s) {
   if (s.error) return {};
   return s.gs1 ? s.raw : s.content;
+}
+
+// `module` of the label route: the module size in pixels, 1 to 16 (default 4).
+Result<int> ModulePx(const HttpRequest& req) {
+  auto it = req.query.find("module");
+  if (it == req.query.end()) return 4;
+  const std::string& v = it->second;
+  int n = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size() || n < 1 || n > 16) {
+    return Fail(Error("request.bad_parameter",
+                      "module is '" + v + "'; expected a module size in pixels from 1 to 16")
+                    .at_field("module"));
+  }
+  return n;
+}
+
+// The printable label of a commissioned pack: its EU FMD DataMatrix ((01) GTIN, (17) the
+// batch's expiry, (10) lot, (21) serial) with the human-readable lines beside it. Only the
+// manufacturer of the pack's batch gets it; for anyone else, as for an unknown pack,
+// 404 pack.not_found, so the route tells nobody which packs exist.
+HttpResponse PackLabel(SupplyNode& node, const HttpRequest& req) {
+  const std::string& gtin = req.path_params.at("gtin");
+  const std::string& serial = req.path_params.at("serial");
+  auto module_px = ModulePx(req);
+  if (!module_px) return ErrorResponse(module_px.error());
+  const Error not_found =
+      Error("pack.not_found", "no pack " + gtin + " / " + serial + " of yours").at_field("serial");
+  auto pack = node.Read([&](provenance::ProvenanceView& v) { return v.Pack(gtin, serial); });
+  if (!pack) return ErrorResponse(pack.error());
+  if (!*pack) return ErrorResponse(not_found);
+  auto batch =
+      node.Read([&](provenance::ProvenanceView& v) { return v.Batch(gtin, (*pack)->lot); });
+  if (!batch) return ErrorResponse(batch.error());
+  if (!*batch || (*batch)->manufacturer != req.principal->org_id) return ErrorResponse(not_found);
+  // YYYY-MM-DD as the label's YYMMDD.
+  const std::string date = FormatDate((*batch)->expiry);
+  const std::string yymmdd = date.substr(2, 2) + date.substr(5, 2) + date.substr(8, 2);
+  auto image = scanner::RenderFmdPackLabel(gtin, yymmdd, (*pack)->lot, serial,
+                                           {.module_px = *module_px, .quiet_zone_modules = 2});
+  if (!image) return ErrorResponse(image.error());
+  auto png = scanner::EncodePng(*image);
+  if (!png) return ErrorResponse(png.error());
+  HttpResponse r;
+  r.content_type = "image/png";
+  r.body.assign(png->begin(), png->end());
+  // The label of one organisation's pack: no shared cache keeps it.
+  r.headers["Cache-Control"] = "private, max-age=3600";
+  return r;
 }
 
 }  // namespace
@@ -156,7 +210,9 @@ Status AddImageRoutes(Router& router, SupplyNode& node, const ApiOptions& option
         return api::Json(200, out);
       },
       BodyKind::kAny, max_bytes));
-  return Ok();
+
+  return router.Add("GET", "/v1/labels/pack/{gtin}/{serial}", Access::AnyOf({"manufacturer"}),
+                    [&node](const HttpRequest& req) { return PackLabel(node, req); });
 }
 
 }  // namespace pedigree::services

@@ -1,5 +1,7 @@
-// The pedigree web app (docs/web.md): sign-in, the pharmacy's verify / dispense / undo and
-// the regulator's pack report and bundle. Every call goes to this node's API with the
+// The pedigree web app (docs/web.md): sign-in, the pharmacy's verify / dispense / undo, the
+// manufacturer's batches, packs, labels and recalls, the regulator's reports, bundles and
+// audit, the sponsor's and site's trial pages. Which pages a user is offered follows the
+// session's roles; the API decides what each call may do. Every call goes to this node's API with the
 // session cookie; state-changing calls carry the session's CSRF token. No framework, no
 // third-party code: the Content-Security-Policy allows this file and nothing else.
 'use strict';
@@ -29,7 +31,7 @@ async function api(method, path, body, contentType) {
   if (res.status === 401 && path !== '/v1/session') {
     signedOut('Your session has ended; sign in again.');
   }
-  return { ok: res.ok, status: res.status, data };
+  return { ok: res.ok, status: res.status, data, text };
 }
 
 function errorOf(r) {
@@ -39,31 +41,46 @@ function errorOf(r) {
 
 // ---- Views ------------------------------------------------------------------------------
 
-const views = ['signin', 'pharmacy', 'regulator'];
+const pages = ['pharmacy', 'manufacturer', 'regulator', 'trials'];
+const views = ['signin', ...pages, 'labels'];
+// The roles each page is offered to (docs/web.md, "Pages"). Verify is open to every member
+// role, so a user with none of these roles (admin) gets the pharmacy page.
+const pageRoles = {
+  pharmacy: ['dispenser', 'wholesaler'],
+  manufacturer: ['manufacturer'],
+  regulator: ['regulator', 'witness'],
+  trials: ['sponsor', 'site'],
+};
+const firstField = {
+  signin: 'token', pharmacy: 'pack-code', manufacturer: 'batch-gtin', regulator: 'report-code',
+  trials: 'trial-id',
+};
+
+function roles() { return (state.session && state.session.roles) || []; }
+function hasRole(...wanted) { return wanted.some((r) => roles().includes(r)); }
+
+function allowedPages() {
+  const allowed = pages.filter((p) => hasRole(...pageRoles[p]));
+  return allowed.length ? allowed : ['pharmacy'];
+}
 
 function show(view) {
   for (const v of views) $(v + '-view').hidden = v !== view;
-  for (const v of ['pharmacy', 'regulator']) {
+  for (const v of pages) {
     const link = $('nav-' + v);
     if (v === view) link.setAttribute('aria-current', 'page');
     else link.removeAttribute('aria-current');
   }
   const heading = $(view + '-title');
   if (heading) heading.focus();
-  const first = { signin: 'token', pharmacy: 'pack-code', regulator: 'report-code' }[view];
-  if (first) $(first).focus();
-}
-
-function defaultView() {
-  const roles = (state.session && state.session.roles) || [];
-  if (roles.includes('regulator') && !roles.includes('dispenser')) return 'regulator';
-  return 'pharmacy';
+  if (firstField[view]) $(firstField[view]).focus();
 }
 
 function route() {
   if (!state.session) { show('signin'); return; }
   const wanted = location.hash.replace('#', '');
-  show(wanted === 'pharmacy' || wanted === 'regulator' ? wanted : defaultView());
+  const allowed = allowedPages();
+  show(allowed.includes(wanted) ? wanted : allowed[0]);
 }
 
 function signedIn(session) {
@@ -73,6 +90,15 @@ function signedIn(session) {
   $('sign-out').hidden = false;
   $('who').hidden = false;
   $('who').textContent = session.org + ' (' + session.roles.join(', ') + ')';
+  const allowed = allowedPages();
+  for (const p of pages) $('nav-' + p).hidden = !allowed.includes(p);
+  // A sponsor and a site share the trials page; each sees only the forms of its role.
+  for (const e of document.querySelectorAll('.sponsor-only')) e.hidden = !hasRole('sponsor');
+  for (const e of document.querySelectorAll('.site-only')) e.hidden = !hasRole('site');
+  // A witness may run the audit and read no report.
+  for (const e of document.querySelectorAll('.regulator-only')) e.hidden = !hasRole('regulator');
+  const name = localStorage.getItem('pedigree.signatureName');
+  if (name && !$('sig-name').value) $('sig-name').value = name;
   route();
 }
 
@@ -87,6 +113,18 @@ function signedOut(message) {
   $('report-frame').hidden = true;
   $('report-frame').removeAttribute('src');
   $('bundle-link').hidden = true;
+  // Nothing of the last user's work stays on the screen for the next one.
+  for (const id of ['serials-box', 'reach-box', 'audit-result', 'trial-box', 'grants', 'disclose-download']) $(id).hidden = true;
+  for (const e of document.querySelectorAll('.result, #report-summary')) {
+    e.textContent = '';
+    e.classList.remove('error');
+  }
+  $('labels').replaceChildren();
+  // Nor what they typed (subject references, reasons); the device's own settings come back.
+  for (const form of document.forms) form.reset();
+  $('sig-name').value = '';
+  $('location').value = localStorage.getItem('pedigree.location') || '';
+  onReportKind();
   $('signin-error').textContent = message || '';
   show('signin');
 }
@@ -268,28 +306,448 @@ function shootCamera() {
   canvas.toBlob((blob) => { if (blob) verifyImage(blob); }, 'image/png');
 }
 
-// ---- Regulator --------------------------------------------------------------------------
+// ---- Shared helpers for the forms ---------------------------------------------------------
+
+function refusal(r) {
+  const e = errorOf(r);
+  return e.message + ' (' + e.code + (e.field ? ', field ' + e.field : '') + ')';
+}
+
+// Writes the outcome of a call to a status line: `ok` words on success, the node's refusal
+// (code, message, field) otherwise. Answers whether the call succeeded.
+function report(id, r, ok) {
+  if (r.status === 401) return false;
+  $(id).textContent = r.ok ? ok : 'Refused: ' + refusal(r);
+  $(id).classList.toggle('error', !r.ok);
+  return r.ok;
+}
+
+function cell(row, text) {
+  const td = document.createElement('td');
+  td.textContent = text === undefined || text === null || text === '' ? '—' : String(text);
+  row.append(td);
+  return td;
+}
+
+function fillTable(id, rows, columns) {
+  const body = $(id).querySelector('tbody');
+  body.replaceChildren();
+  for (const row of rows) {
+    const tr = document.createElement('tr');
+    for (const c of columns) cell(tr, typeof c === 'function' ? c(row) : row[c]);
+    body.append(tr);
+  }
+}
+
+// A download of text made in the page (a blob: URL on a link with `download`).
+function offerDownload(link, text, type, name) {
+  if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+  link.href = URL.createObjectURL(new Blob([text], { type }));
+  link.download = name;
+  link.hidden = false;
+}
+
+const value = (id) => $(id).value.trim();
+const list = (id) => value(id).split(',').map((x) => x.trim()).filter(Boolean);
+const path = (x) => encodeURIComponent(x);
+
+// ---- Manufacturer -------------------------------------------------------------------------
+
+// The last commissioning, for the CSV and the labels: product, lot, expiry, serials.
+const commissioned = { gtin: '', lot: '', expiry: '', serials: [] };
+
+// A batch's GTIN and lot typed once carry over to the next forms.
+function carryBatch(gtin, lot) {
+  for (const f of ['commission', 'recall']) {
+    if (!$(f + '-gtin').value) $(f + '-gtin').value = gtin;
+    if (!$(f + '-lot').value) $(f + '-lot').value = lot;
+  }
+}
+
+async function registerBatch(event) {
+  event.preventDefault();
+  const body = { gtin: value('batch-gtin'), lot: value('batch-lot'), expiry: value('batch-expiry'),
+    quantity: Number(value('batch-quantity')) };
+  const r = await api('POST', '/v1/batches', body);
+  if (report('batch-status', r, 'Batch ' + body.lot + ' registered (ledger entry ' + (r.data && r.data.index) + ').')) {
+    carryBatch(body.gtin, body.lot);
+    commissioned.expiry = body.expiry;
+  }
+}
+
+// GS1 element strings of a pack, as printed in human-readable form under its Data Matrix:
+// GTIN (01), expiry (17, YYMMDD) when known, lot (10), serial (21).
+function elementString(gtin, lot, expiry, serial) {
+  const yymmdd = /^\d{4}-\d{2}-\d{2}$/.test(expiry) ? expiry.slice(2, 4) + expiry.slice(5, 7) + expiry.slice(8, 10) : '';
+  return '(01)' + gtin + (yymmdd ? '(17)' + yymmdd : '') + '(10)' + lot + '(21)' + serial;
+}
+
+function csvField(x) { return /[",\r\n]/.test(x) ? '"' + x.replace(/"/g, '""') + '"' : x; }
+
+async function commission(event) {
+  event.preventDefault();
+  const gtin = value('commission-gtin');
+  const lot = value('commission-lot');
+  const body = { gtin, lot, location: value('commission-location'), generate: Number(value('commission-count')) };
+  $('serials-box').hidden = true;
+  $('commission-status').textContent = 'Commissioning…';
+  const r = await api('POST', '/v1/commission', body);
+  const serials = (r.ok && r.data && r.data.serials) || [];
+  if (!report('commission-status', r, serials.length + ' packs commissioned (ledger entry ' + (r.data && r.data.index) + ').')) return;
+  // The expiry is the batch's: from the registration above, else from the batch itself.
+  let expiry = commissioned.gtin === gtin && commissioned.lot === lot ? commissioned.expiry : '';
+  if (!expiry && value('batch-gtin') === gtin && value('batch-lot') === lot) expiry = value('batch-expiry');
+  if (!expiry) {
+    const b = await api('GET', '/v1/batches/' + path(gtin) + '/' + path(lot));
+    if (b.ok && b.data) expiry = b.data.expiry || '';
+  }
+  Object.assign(commissioned, { gtin, lot, expiry, serials });
+  const ol = $('serials');
+  ol.replaceChildren();
+  for (const serial of serials) {
+    const li = document.createElement('li');
+    li.textContent = serial;
+    ol.append(li);
+  }
+  const csv = ['gtin,lot,expiry,serial,element_string']
+    .concat(serials.map((x) => [gtin, lot, expiry, x, elementString(gtin, lot, expiry, x)].map(csvField).join(',')))
+    .join('\r\n') + '\r\n';
+  offerDownload($('serials-download'), csv, 'text/csv', 'serials-' + gtin + '-' + lot + '.csv');
+  $('serials-box').hidden = false;
+  carryBatch(gtin, lot);
+}
+
+// Labels per printed sheet: a commissioning of up to 10,000 packs is printed sheet by
+// sheet, so the page never asks the node for thousands of images at once.
+const labelsPerSheet = 60;
+let labelSheet = 0;
+
+// One sheet of the labels of the last commissioning, on a page of its own laid out for
+// printing: each label the node's rendering (GET /v1/labels/pack: the GS1 DataMatrix with
+// the human-readable lines) and the element string it holds as text. The print dialog
+// opens once every image of the sheet has loaded (or failed: its alt text is printed).
+async function showLabelSheet(sheetIndex) {
+  const { gtin, lot, expiry, serials } = commissioned;
+  const sheets = Math.max(1, Math.ceil(serials.length / labelsPerSheet));
+  labelSheet = Math.min(Math.max(0, sheetIndex), sheets - 1);
+  const first = labelSheet * labelsPerSheet;
+  const onSheet = serials.slice(first, first + labelsPerSheet);
+  const sheet = $('labels');
+  sheet.replaceChildren();
+  const images = [];
+  for (const serial of onSheet) {
+    const li = document.createElement('li');
+    li.className = 'label';
+    const img = document.createElement('img');
+    img.src = '/v1/labels/pack/' + path(gtin) + '/' + path(serial) + '?module=4';
+    img.alt = 'GS1 DataMatrix label: GTIN ' + gtin + ', serial ' + serial + ', lot ' + lot + ', expiry ' + (expiry || 'unknown');
+    images.push(img);
+    const code = document.createElement('code');
+    code.textContent = elementString(gtin, lot, expiry, serial);
+    li.append(img, code);
+    sheet.append(li);
+  }
+  $('labels-sheet').textContent = 'Sheet ' + (labelSheet + 1) + ' of ' + sheets + ': labels ' + (first + 1) +
+    ' to ' + (first + onSheet.length) + ' of ' + serials.length + ' (batch ' + lot + ').';
+  $('labels-previous').hidden = labelSheet === 0;
+  $('labels-next').hidden = labelSheet === sheets - 1;
+  show('labels');
+  await Promise.all(images.map((img) => img.decode().catch(() => {})));
+  window.print();
+}
+
+function showLabels() { return showLabelSheet(0); }
+
+function renderReach(batch) {
+  const reach = batch.recallReach || [];
+  const packs = reach.reduce((n, r) => n + (r.packs || 0), 0);
+  const holders = new Set(reach.map((r) => r.holder)).size;
+  $('reach-summary').textContent = 'Batch ' + batch.subject.lot + ' (' + batch.subject.status +
+    (batch.subject.statusReason ? ': ' + batch.subject.statusReason : '') + '): ' + packs +
+    ' packs with ' + holders + (holders === 1 ? ' holder.' : ' holders.');
+  fillTable('reach', reach, ['holder', 'inTransitTo', 'status', 'packs']);
+  $('reach-box').hidden = false;
+}
+
+async function showReach(gtin, lot) {
+  const r = await api('GET', '/v1/reports/batch/' + path(gtin) + '/' + path(lot));
+  if (!r.ok) { report('recall-status', r, ''); return; }
+  renderReach(r.data);
+}
+
+async function recall(event) {
+  event.preventDefault();
+  const gtin = value('recall-gtin');
+  const lot = value('recall-lot');
+  $('reach-box').hidden = true;
+  const r = await api('POST', '/v1/batch-status', { gtin, lot, status: 'recalled', reason: value('recall-reason') });
+  if (report('recall-status', r, 'Batch ' + lot + ' recalled (ledger entry ' + (r.data && r.data.index) + ').')) await showReach(gtin, lot);
+}
+
+async function reachOnly() {
+  const gtin = value('recall-gtin');
+  const lot = value('recall-lot');
+  $('recall-status').textContent = '';
+  if (!gtin || !lot) { $('recall-status').textContent = 'Enter the GTIN and the lot first.'; return; }
+  await showReach(gtin, lot);
+}
+
+// ---- Regulator ----------------------------------------------------------------------------
+
+const reportKinds = {
+  pack: { label: 'Pack code', hint: 'As scanned or typed: GS1 element strings, bracketed AIs or a Digital Link URL.',
+    report: (c) => '/v1/reports/pack?code=' + path(c), bundle: (c) => '/v1/bundles/pack?code=' + path(c) },
+  container: { label: 'SSCC', hint: 'The 18 digits of the case or pallet, or its label as scanned.',
+    report: (c) => '/v1/reports/container?code=' + path(c), bundle: (c) => '/v1/bundles/container?code=' + path(c) },
+  batch: { label: 'GTIN', hint: 'The product\'s 14-digit GTIN; the lot below.',
+    report: (c, lot) => '/v1/reports/batch/' + path(c) + '/' + path(lot) },
+  trial: { label: 'Trial id', hint: 'As registered, e.g. PDG-CT-2026-01.',
+    report: (c) => '/v1/reports/trial/' + path(c) },
+};
+
+function onReportKind() {
+  const kind = reportKinds[$('report-kind').value];
+  $('report-code-label').textContent = kind.label;
+  $('report-code-hint').textContent = kind.hint;
+  $('report-lot-box').hidden = $('report-kind').value !== 'batch';
+}
 
 async function openReport(event) {
   event.preventDefault();
+  const kindName = $('report-kind').value;
+  const kind = reportKinds[kindName];
   const code = cleanCode($('report-code').value);
+  const lot = value('report-lot');
   $('report-error').textContent = '';
+  $('report-summary').textContent = '';
   $('bundle-link').hidden = true;
   $('report-frame').hidden = true;
-  if (!code) { $('report-error').textContent = 'Enter a pack code.'; return; }
-  const query = 'code=' + encodeURIComponent(code);
+  if (!code) { $('report-error').textContent = 'Enter a ' + kind.label.toLowerCase() + '.'; return; }
+  if (kindName === 'batch' && !lot) { $('report-error').textContent = 'Enter the lot.'; $('report-lot').focus(); return; }
+  const url = kind.report(code, lot);
   // Asked as JSON first, so a refusal is shown as words rather than as a framed error.
-  const r = await api('GET', '/v1/reports/pack?' + query);
+  const r = await api('GET', url);
   if (!r.ok) {
-    if (r.status !== 401) $('report-error').textContent = 'No report: ' + errorOf(r).message + ' (' + errorOf(r).code + ')';
+    if (r.status !== 401) $('report-error').textContent = 'No report: ' + refusal(r);
     return;
   }
+  if (r.data && r.data.verdict) $('report-summary').textContent = r.data.verdict + ': ' + (r.data.summary || '');
   const frame = $('report-frame');
-  frame.src = '/v1/reports/pack?format=html&' + query;
+  frame.src = url + (url.includes('?') ? '&' : '?') + 'format=html';
   frame.hidden = false;
-  const link = $('bundle-link');
-  link.href = '/v1/bundles/pack?' + query;
-  link.hidden = false;
+  if (kind.bundle) {
+    const link = $('bundle-link');
+    link.href = kind.bundle(code);
+    link.hidden = false;
+  }
+}
+
+// The API answers the audit in one response, with no progress to poll: the page says it
+// is running (an indeterminate progress bar) until the result arrives.
+async function runAudit() {
+  $('audit-run').disabled = true;
+  $('audit-result').hidden = true;
+  $('audit-error').textContent = '';
+  $('audit-running').hidden = false;
+  const r = await api('GET', '/v1/reports/audit');
+  $('audit-running').hidden = true;
+  $('audit-run').disabled = false;
+  if (!r.ok) { if (r.status !== 401) $('audit-error').textContent = 'No audit: ' + refusal(r); return; }
+  const a = r.data;
+  $('audit-verdict').textContent = a.verdict;
+  $('audit-verdict').className = 'verdict small ' + (a.verdict === 'VERIFIED' ? 'ok' : 'bad');
+  $('audit-summary').textContent = a.summary + (a.audit && a.audit.seconds ? ' (' + a.audit.seconds + ' s)' : '');
+  fillTable('audit-checks', a.checks || [], ['id', 'result', 'detail']);
+  $('audit-result').hidden = false;
+}
+
+// ---- Trials (sponsor and site) ---------------------------------------------------------------
+
+function trialPath(suffix) { return '/v1/trials/' + path(value('trial-id')) + (suffix || ''); }
+
+function needTrial(statusId) {
+  if (value('trial-id')) return true;
+  $(statusId).textContent = 'Enter the trial id at the top of the page first.';
+  $('trial-id').focus();
+  return false;
+}
+
+// The Part 11 signature manifestation every trial command carries.
+function signature(statusId) {
+  const name = value('sig-name');
+  if (!name) {
+    $(statusId).textContent = 'Enter your printed name under "Your signature" first.';
+    $('sig-name').focus();
+    return null;
+  }
+  localStorage.setItem('pedigree.signatureName', name);
+  return { name, meaning: $('sig-meaning').value };
+}
+
+function short(hex) { return hex ? hex.slice(0, 12) + '…' : ''; }
+
+async function showTrial(event) {
+  if (event) event.preventDefault();
+  $('trial-error').textContent = '';
+  const r = await api('GET', trialPath());
+  if (!r.ok) { $('trial-box').hidden = true; if (r.status !== 401) $('trial-error').textContent = 'No trial: ' + refusal(r); return; }
+  const t = r.data;
+  $('trial-name').textContent = t.trialId + ': ' + t.title;
+  setText('trial-sponsor', t.sponsor);
+  setText('trial-sites', (t.sites || []).join(', '));
+  setText('trial-registry', t.registryId);
+  const protocol = (t.protocols || []).at(-1);
+  setText('trial-protocol', protocol ? 'version ' + protocol.version + ', sealed ' + protocol.time : 'not sealed');
+  setText('trial-enrolled', String((t.enrolment && t.enrolment.count) || 0));
+  const domains = t.domains || [];
+  $('domains-empty').hidden = domains.length > 0;
+  fillTable('trial-domains', domains, ['domain', 'leafCount', (d) => (d.lock || 'open').replace('_', ' '),
+    (d) => { const s = (d.seals || []).at(-1); return s ? s.recordCount + ' records, root ' + short(s.root) + ', ' + s.time : 'not sealed'; },
+    (d) => (d.redactions || []).length]);
+  $('trial-box').hidden = false;
+}
+
+const datasetTypes = { csv: 'text/csv', json: 'application/json', ndjson: 'application/x-ndjson' };
+function datasetType(file) {
+  const ext = file.name.split('.').pop().toLowerCase();
+  return datasetTypes[ext] || (file.type === 'application/json' ? 'application/json' : 'text/csv');
+}
+
+async function upload(event) {
+  event.preventDefault();
+  const file = $('upload-file').files[0];
+  const sig = needTrial('upload-status') && signature('upload-status');
+  if (!sig || !file) return;
+  const q = new URLSearchParams({ domain: value('upload-domain'), signatureName: sig.name, signatureMeaning: sig.meaning });
+  if (value('upload-reason')) q.set('reason', value('upload-reason'));
+  $('upload-status').textContent = 'Uploading ' + file.name + '…';
+  const r = await api('POST', trialPath('/submissions?' + q), file, datasetType(file));
+  if (report('upload-status', r, r.ok ? r.data.domain + ': ' + r.data.submitted + ' records submitted, ' +
+      r.data.replaced + ' replaced, ' + r.data.unchanged + ' unchanged (ledger entries ' + r.data.indices.join(', ') + ').' : '')) {
+    await showTrial();
+  }
+}
+
+async function lock(event) {
+  event.preventDefault();
+  const sig = needTrial('lock-status') && signature('lock-status');
+  if (!sig) return;
+  const body = { domain: value('lock-domain'), action: $('lock-action').value, signature: sig };
+  if (value('lock-reason')) body.reason = value('lock-reason');
+  if (value('lock-approver')) body.approver = value('lock-approver');
+  const r = await api('POST', trialPath('/locks'), body);
+  if (report('lock-status', r, body.domain + ': ' + body.action.replace('_', ' ') + ' recorded (ledger entry ' + (r.data && r.data.index) + ').')) await showTrial();
+}
+
+async function seal(event) {
+  event.preventDefault();
+  const sig = needTrial('seal-status') && signature('seal-status');
+  if (!sig) return;
+  const domain = value('seal-domain');
+  const r = await api('POST', trialPath('/seals?domain=' + path(domain)), { signature: sig });
+  if (report('seal-status', r, r.ok ? domain + ' sealed: ' + r.data.recordCount + ' records, root ' + r.data.root + ' (ledger entry ' + r.data.index + ').' : '')) await showTrial();
+}
+
+async function checkCandidate(event) {
+  event.preventDefault();
+  const file = $('check-file').files[0];
+  if (!needTrial('check-status') || !file) return;
+  $('check-status').textContent = 'Comparing ' + file.name + ' with the seal…';
+  const r = await api('POST', trialPath('/verify?domain=' + path(value('check-domain'))), file, datasetType(file));
+  if (!r.ok) { report('check-status', r, ''); return; }
+  const v = r.data;
+  const words = v.recordsIdentical
+    ? 'IDENTICAL to the seal: ' + v.candidateCount + ' records, root ' + short(v.sealRoot) + '.'
+    : 'DIFFERS from the seal: ' + (v.changed || []).length + ' changed, ' + (v.added || []).length + ' added, ' +
+      (v.deleted || []).length + ' deleted of ' + v.sealedCount + ' sealed records.';
+  report('check-status', r, words);
+  $('check-status').classList.toggle('error', !v.recordsIdentical);
+}
+
+async function disclose(event) {
+  event.preventDefault();
+  $('disclose-download').hidden = true;
+  if (!needTrial('disclose-status')) return;
+  const domain = value('disclose-domain');
+  const q = new URLSearchParams({ domain, key: value('disclose-key') });
+  const r = await api('GET', trialPath('/disclosures?' + q));
+  if (!report('disclose-status', r, 'Disclosure of ' + value('disclose-key') + ' made.')) return;
+  // The node's bytes as they came: the file is canonical JSON (RFC 8785), not to be re-serialised.
+  offerDownload($('disclose-download'), r.text, 'application/json',
+    'disclosure-' + value('trial-id') + '-' + domain + '.json');
+}
+
+async function consent(event) {
+  event.preventDefault();
+  const sig = needTrial('consent-status') && signature('consent-status');
+  if (!sig) return;
+  const body = { subjectRef: value('consent-subject'), icfVersion: value('consent-icf'), consentTime: value('consent-time'),
+    scopesGranted: list('consent-granted'), scopesDeclined: list('consent-declined'), signature: sig };
+  const r = await api('POST', trialPath('/consents'), body);
+  report('consent-status', r, 'Consent recorded (ledger entry ' + (r.data && r.data.index) + ').');
+}
+
+async function withdraw(event) {
+  event.preventDefault();
+  const sig = needTrial('withdraw-status') && signature('withdraw-status');
+  if (!sig) return;
+  const body = { subjectRef: value('withdraw-subject'), withdrawalTime: value('withdraw-time'),
+    dataChoice: $('withdraw-choice').value, signature: sig };
+  const r = await api('POST', trialPath('/withdrawals'), body);
+  report('withdraw-status', r, 'Withdrawal recorded (ledger entry ' + (r.data && r.data.index) + ').');
+}
+
+async function loadGrants() {
+  if (!needTrial('grants-status')) return;
+  const r = await api('GET', trialPath('/grants'));
+  if (!r.ok) { report('grants-status', r, ''); return; }
+  const grants = r.data.grants || [];
+  $('grants-status').textContent = grants.length ? '' : 'No grants in this trial.';
+  const body = $('grants').querySelector('tbody');
+  body.replaceChildren();
+  for (const g of grants) {
+    const tr = document.createElement('tr');
+    cell(tr, g.grantId);
+    cell(tr, g.grantee);
+    cell(tr, g.purpose);
+    cell(tr, (g.domains || []).join(', '));
+    cell(tr, g.revoked ? 'revoked ' + g.revoked.time : (g.validNow ? 'yes, ' : 'no, ') + g.start + ' to ' + g.expiry);
+    cell(tr, Array.isArray(g.accesses) ? g.accesses.length : g.accesses);
+    const td = cell(tr, '');
+    td.textContent = '';
+    if (!g.revoked) {
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = 'quiet';
+      button.textContent = 'Revoke';
+      button.setAttribute('aria-label', 'Revoke grant ' + g.grantId);
+      button.addEventListener('click', () => revoke(g.grantId));
+      td.append(button);
+    }
+    body.append(tr);
+  }
+  $('grants').hidden = grants.length === 0;
+}
+
+async function grant(event) {
+  event.preventDefault();
+  const sig = needTrial('grant-status') && signature('grant-status');
+  if (!sig) return;
+  const body = { grantId: value('grant-id'), grantee: value('grant-grantee'), purpose: $('grant-purpose').value,
+    domains: list('grant-domains'), start: value('grant-start'), expiry: value('grant-expiry'), signature: sig };
+  const r = await api('POST', trialPath('/grants'), body);
+  if (report('grant-status', r, 'Grant ' + body.grantId + ' recorded (ledger entry ' + (r.data && r.data.index) + ').')) await loadGrants();
+}
+
+async function revoke(grantId) {
+  const sig = signature('grants-status');
+  if (!sig) return;
+  const r = await api('POST', trialPath('/grants/' + path(grantId) + '/revoke'), { signature: sig });
+  if (report('grants-status', r, 'Grant ' + grantId + ' revoked (ledger entry ' + (r.data && r.data.index) + ').')) {
+    const status = $('grants-status').textContent;
+    await loadGrants();
+    $('grants-status').textContent = status;
+  }
 }
 
 // ---- Start ------------------------------------------------------------------------------
@@ -305,6 +763,27 @@ async function start() {
   $('dispense').addEventListener('click', () => recordAction('/v1/dispense', 'Dispense'));
   $('undo').addEventListener('click', () => recordAction('/v1/undo', 'Undo'));
   $('report-form').addEventListener('submit', openReport);
+  $('report-kind').addEventListener('change', onReportKind);
+  $('audit-run').addEventListener('click', runAudit);
+  $('batch-form').addEventListener('submit', registerBatch);
+  $('commission-form').addEventListener('submit', commission);
+  $('labels-print').addEventListener('click', showLabels);
+  $('labels-print-again').addEventListener('click', () => window.print());
+  $('labels-previous').addEventListener('click', () => showLabelSheet(labelSheet - 1));
+  $('labels-next').addEventListener('click', () => showLabelSheet(labelSheet + 1));
+  $('labels-back').addEventListener('click', () => show('manufacturer'));
+  $('recall-form').addEventListener('submit', recall);
+  $('reach-show').addEventListener('click', reachOnly);
+  $('trial-form').addEventListener('submit', showTrial);
+  $('upload-form').addEventListener('submit', upload);
+  $('lock-form').addEventListener('submit', lock);
+  $('seal-form').addEventListener('submit', seal);
+  $('check-form').addEventListener('submit', checkCandidate);
+  $('disclose-form').addEventListener('submit', disclose);
+  $('consent-form').addEventListener('submit', consent);
+  $('withdraw-form').addEventListener('submit', withdraw);
+  $('grants-load').addEventListener('click', loadGrants);
+  $('grant-form').addEventListener('submit', grant);
   $('location').value = localStorage.getItem('pedigree.location') || '';
   window.addEventListener('hashchange', route);
   // A reload keeps the session (the cookie) and asks for its CSRF token again.

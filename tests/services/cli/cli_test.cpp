@@ -121,6 +121,15 @@ BOOST_AUTO_TEST_CASE(serve_settings_are_parsed_strictly_and_name_the_setting) {
       {{"--time-future-skew", "90000"}, "config.bad_value", "time_future_skew"},
       {{"--time-offline-buffer", "72h"}, "config.bad_value", "time_offline_buffer"},
       {{"--time-offline-buffer", "99999999"}, "config.bad_value", "time_offline_buffer"},
+      {{"--session-idle-timeout", "30m"}, "config.bad_value", "session_idle_timeout"},
+      {{"--session-idle-timeout", "59"}, "config.bad_value", "session_idle_timeout"},
+      {{"--session-idle-timeout", "86401"}, "config.bad_value", "session_idle_timeout"},
+      {{"--session-lifetime", "-3600"}, "config.bad_value", "session_lifetime"},
+      {{"--session-lifetime", "2592001"}, "config.bad_value", "session_lifetime"},
+      // An idle timeout longer than the lifetime would never apply.
+      {{"--session-idle-timeout", "7200", "--session-lifetime", "3600"},
+       "config.bad_value",
+       "session_idle_timeout"},
   };
   for (const auto& c : cases) {
     std::vector<std::string> argv = {"serve", "--dir", tmp / "none"};
@@ -136,6 +145,11 @@ BOOST_AUTO_TEST_CASE(serve_settings_are_parsed_strictly_and_name_the_setting) {
     BOOST_TEST(error->find("field")->as_string() == c.field);
     BOOST_TEST(error->find("message")->as_string().find(c.args[1]) != std::string::npos);
   }
+  // The session timeouts within their ranges are accepted.
+  Run sessions = Cli({"serve", "--dir", tmp / "none", "--session-idle-timeout", "900",
+                      "--session-lifetime", "3600", "--check"});
+  BOOST_TEST(sessions.rc == 0, sessions.err);
+  BOOST_TEST(sessions.out == "pedigree serve: settings valid\n");
   // An unknown key in the config file names the settings that exist.
   const std::string config = tmp / "pedigree.conf";
   std::ofstream(config) << "# comment\nport = 8080\nrate_limit_per_second_per_token = 5\n";

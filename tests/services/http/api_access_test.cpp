@@ -321,6 +321,14 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
       // Images (the body "{}" is refused 415; the access checks come first).
       {"POST /v1/verify", {kMembers, "", "", "/v1/verify", "", {}}},
       {"POST /v1/scan", {kMembers, "", "", "/v1/scan", "", {}}},
+      // A pack's label: its manufacturer only (the handler's check, not a route scope).
+      {"GET /v1/labels/pack/{gtin}/{serial}",
+       {{"manufacturer"},
+        "",
+        "pack.not_found",
+        "/v1/labels/pack/" + pack,
+        "/v1/labels/pack/" + a.gtin + "/NOSUCH",
+        {"mfg-a"}}},
       {"GET /01/{gtin}/21/{serial}",
        {kMembers, "", "", "/01/" + a.gtin + "/21/S1?linkType=gs1:verificationService", "", {}}},
       {"GET /01/{gtin}/10/{lot}/21/{serial}",

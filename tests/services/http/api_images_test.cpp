@@ -1,6 +1,7 @@
 // The image endpoints over a real socket: POST /v1/scan and POST /v1/verify with PNG and
 // JPEG bodies rendered by the label renderer (and composed into photo-like frames), and
-// every refusal of a bad body as a coded 4xx. Also the DecodePool's bounds.
+// every refusal of a bad body as a coded 4xx. Also the DecodePool's bounds, and
+// GET /v1/labels/pack: a pack's label for its manufacturer only, read back by the decoder.
 #include <boost/test/unit_test.hpp>
 #include <latch>
 #include <thread>
@@ -27,7 +28,7 @@ namespace synthetic = pedigree::scanner::synthetic;
 namespace {
 
 const std::string kGtin = "09506000134352";
-const std::string kMfgGln = "9506000000008", kPh1Gln = "4000001000005";
+const std::string kMfgGln = "9506000000008", kPh1Gln = "4000001000005", kMfg2Gln = "4000002000004";
 
 std::string AsString(const Bytes& b) { return std::string(b.begin(), b.end()); }
 
@@ -60,6 +61,7 @@ class ImageApi {
     node_->SetClock([] { return int64_t{1'795'300'000}; });
     Register("mfg", "manufacturer", "9506000", kMfgGln);
     Register("ph1", "dispenser", "4000001", kPh1Gln);
+    Register("mfg2", "manufacturer", "4000002", kMfg2Gln);
     Submit("mfg", {{"kind", "product.register"}, {"gtin", kGtin}, {"name", "Examplamab"}});
     auto batch = Object(
         {{"kind", "batch.register"}, {"gtin", kGtin}, {"lot", "LOT1"}, {"expiry", "2028-03-31"}});
@@ -75,6 +77,7 @@ class ImageApi {
     tokens_ = TokenStore::Open(tmp_ / "tokens.db").value();
     token_["mfg"] = tokens_->Issue("mfg", {"manufacturer"}, "test").value();
     token_["ph1"] = tokens_->Issue("ph1", {"dispenser"}, "test").value();
+    token_["mfg2"] = tokens_->Issue("mfg2", {"manufacturer"}, "test").value();
     Router router;
     ApiOptions options{"4000009000007"};
     options.image_decoders = 2;
@@ -109,6 +112,10 @@ class ImageApi {
     std::map<std::string, std::string> headers{{"Authorization", "Bearer " + token_[org]}};
     if (!type.empty()) headers["Content-Type"] = type;
     return Exchange(*session_, Send{"POST", target, body, headers});
+  }
+  Reply Get(const std::string& target, const std::string& org = "mfg") {
+    return Exchange(*session_,
+                    Send{"GET", target, "", {{"Authorization", "Bearer " + token_[org]}}});
   }
   static JsonValue Body(const Reply& r) { return pedigree::ParseJson(r.body).value(); }
   static std::string ErrorCode(const Reply& r) {
@@ -340,6 +347,51 @@ BOOST_AUTO_TEST_CASE(decode_pool_refuses_when_full_and_drops_abandoned_work) {
   auto next = pool.Run<int>([]() -> Result<int> { return 4; }, std::chrono::hours(1));
   BOOST_TEST(next.value() == 4);
   BOOST_TEST(!abandoned_ran);
+}
+
+BOOST_AUTO_TEST_CASE(pack_label_is_a_png_its_manufacturer_gets_and_the_decoder_reads_back) {
+  ImageApi api;
+  Reply r = api.Get("/v1/labels/pack/" + kGtin + "/S2");
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(r.headers["Content-Type"] == "image/png");
+  auto image = scanner::LoadImageMemory(AsBytes(r.body));
+  BOOST_REQUIRE_MESSAGE(image.has_value(), pedigree::testing::Why(image));
+  auto symbols = scanner::DecodeImage(*image, ScanDecodeOptions()).value();
+  BOOST_REQUIRE(symbols.size() == 1u);
+  // GTIN, the batch's expiry, lot and serial as the ledger has them.
+  BOOST_TEST(symbols[0].raw == "]d201" + kGtin + "17280331" + "10LOT1\x1d" + "21S2");
+  // A larger module makes a larger image of the same code.
+  Reply big = api.Get("/v1/labels/pack/" + kGtin + "/S2?module=8");
+  BOOST_REQUIRE_MESSAGE(big.status == 200, big.body);
+  auto big_image = scanner::LoadImageMemory(AsBytes(big.body)).value();
+  BOOST_TEST(big_image.width > image->width);
+  BOOST_TEST(scanner::DecodeImage(big_image, ScanDecodeOptions()).value().at(0).raw ==
+             symbols[0].raw);
+}
+
+BOOST_AUTO_TEST_CASE(pack_label_refusals_are_coded_and_tell_no_one_else_which_packs_exist) {
+  ImageApi api;
+  // Another manufacturer's request answers exactly as for a pack that does not exist.
+  Reply other = api.Get("/v1/labels/pack/" + kGtin + "/S1", "mfg2");
+  BOOST_TEST(other.status == 404);
+  BOOST_TEST(ImageApi::ErrorCode(other) == "pack.not_found");
+  Reply unknown = api.Get("/v1/labels/pack/" + kGtin + "/NOPE");
+  BOOST_TEST(unknown.status == 404);
+  BOOST_TEST(ImageApi::ErrorCode(unknown) == "pack.not_found");
+  // A pharmacy prints no labels.
+  Reply pharmacy = api.Get("/v1/labels/pack/" + kGtin + "/S1", "ph1");
+  BOOST_TEST(pharmacy.status == 403);
+  BOOST_TEST(ImageApi::ErrorCode(pharmacy) == "auth.forbidden_role");
+  for (const char* module : {"0", "17", "-4", "4px", "", "99999999999"}) {
+    Reply bad = api.Get("/v1/labels/pack/" + kGtin + "/S1?module=" + module);
+    BOOST_TEST_INFO("module=" << module);
+    BOOST_TEST(bad.status == 400);
+    BOOST_TEST(ImageApi::ErrorCode(bad) == "request.bad_parameter");
+    auto body = ImageApi::Body(bad);
+    BOOST_TEST(body.find("error")->find("field")->as_string() == "module");
+    BOOST_TEST(body.find("error")->find("message")->as_string().find("'" + std::string(module) +
+                                                                     "'") != std::string::npos);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
