@@ -1,9 +1,18 @@
 // What the access record adds to a record read (issue 17: ≤ 1 ms p99): a grantee's
 // disclosure of one DM record (DiscloseFor: the grant looked up, the read, a trial.access
 // naming the leaf signed, checked by the rules and durably committed before the answer)
-// against the sponsor's own disclosure of the same record (Disclose: no grant, no record)
-// in the same run. DM has 100 sealed records; the figures are the p99 of each and their
-// difference.
+// against the sponsor's own disclosure of the same record (Disclose: no grant, no record,
+// nothing written) in the same run. DM has 100 sealed records.
+//
+// The access record must be durable before the answer, so one durable commit (fsync) is
+// its floor; the target assumes this disk's quiet 0.5 ms p99 fsync. On a loaded machine an
+// fsync costs many times that, so the run also measures, interleaved with the two reads so
+// that the load hits all three alike, the in-run reference: one durable SQLite commit (WAL,
+// synchronous=FULL, like the ledger's) of a small row in a file of its own in the same
+// directory. What the access record costs beyond that one commit is the figure the product
+// controls.
+//
+// usage: bench_trial_access [reads=1000]
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -12,6 +21,7 @@
 #include <vector>
 
 #include "bench_common.h"
+#include "pedigree/log/sql.h"
 #include "pedigree/scanner/trial_data.h"
 #include "pedigree/usecases/supply_node.h"
 #include "pedigree/usecases/trial_workflow.h"
@@ -29,7 +39,8 @@ double P99(std::vector<double> ms) {
 
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  const int reads = argc > 1 ? std::max(100, std::atoi(argv[1])) : 1000;
   std::string dir = (std::filesystem::temp_directory_path() / "pedigree-bench-access-XXXXXX");
   dir = ::mkdtemp(dir.data());
   log::PrivateKey authority = log::PrivateKey::Generate();
@@ -77,27 +88,62 @@ int main() {
                            .set("expiry", "2100-01-01T00:00:00Z")),
        "grant");
 
-  constexpr int kReads = 300;
-  std::vector<double> own, granted;
-  for (int i = 0; i < kReads; ++i) {
+  // The in-run reference: one small durable commit, as the ledger commits.
+  auto reference_db = Must(log::sql::Connection::Open(dir + "/reference.sqlite", {.create = true}),
+                           "reference database");
+  Must(reference_db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                         "CREATE TABLE t(i INTEGER PRIMARY KEY, v TEXT NOT NULL)"),
+       "reference schema");
+
+  std::vector<double> own, granted, commit;
+  // CPU seconds of the whole process (the ledger's writer thread included) spent in each
+  // kind of read: unlike wall time, barely inflated by other processes' load.
+  double own_cpu = 0, granted_cpu = 0;
+  for (int i = 0; i < reads; ++i) {
     const std::string key = "T1|T1-" + std::to_string(1000 + i % kRecords);
+    const double cpu0 = bench::ProcessCpuSeconds();
     bench::Stopwatch a;
     Must(workflow.Disclose("T1", "DM", key), "disclose");
     own.push_back(a.seconds() * 1e3);
+    const double cpu1 = bench::ProcessCpuSeconds();
     bench::Stopwatch b;
     Must(workflow.DiscloseFor("mon", "T1", "DM", key), "disclose for mon");
     granted.push_back(b.seconds() * 1e3);
+    const double cpu2 = bench::ProcessCpuSeconds();
+    own_cpu += cpu1 - cpu0;
+    granted_cpu += cpu2 - cpu1;
+    bench::Stopwatch c;
+    {
+      auto q = Must(reference_db.Prepare("INSERT INTO t(v) VALUES(?1)"), "reference insert");
+      q.Bind(1, key);
+      Must(q.Run(), "reference commit");
+    }
+    commit.push_back(c.seconds() * 1e3);
   }
-  const double own_p99 = P99(own), granted_p99 = P99(granted);
-  char own_text[32];
-  std::snprintf(own_text, sizeof own_text, "%.2f ms", own_p99);
-  bench::Report("sponsor's own disclosure p99", own_p99, "ms", "none",
-                "it is the reference (one checkpoint signed per disclosure)", 2);
+  const double own_p99 = P99(own), granted_p99 = P99(granted), commit_p99 = P99(commit);
+  const double added = granted_p99 - own_p99;
+  auto ms = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f ms", v);
+    return std::string(text);
+  };
+  const std::string n = std::to_string(reads) + " reads";
+  bench::Report("sponsor's own disclosure p99 (" + n + ")", own_p99, "ms", "none",
+                "it is the reference (a read: nothing written)", 2);
   bench::Report("grantee's recorded disclosure p99", granted_p99, "ms", "none",
-                std::string("sponsor's own ") + own_text, 2);
-  // Dominated by the durable commit of the trial.access entry before the answer.
-  bench::Report("access recording added to a read, p99", granted_p99 - own_p99, "ms", "≤ 1 ms",
-                std::string("sponsor's own read ") + own_text, 2);
+                "sponsor's own " + ms(own_p99), 2);
+  bench::Report("one durable SQLite commit p99 (in-run reference)", commit_p99, "ms",
+                "none (0.5 ms on this disk when quiet)", "the access record's floor", 2);
+  bench::Report("access recording added to a read, p99", added, "ms", "≤ 1 ms",
+                "one durable commit " + ms(commit_p99) + " in this run", 2);
+  const double cpu_added_ms = (granted_cpu - own_cpu) / reads * 1e3;
+  bench::Report("CPU the access record adds to a read, mean", cpu_added_ms, "ms", "≤ 0.5 ms",
+                "sponsor's own read " + ms(own_cpu / reads * 1e3) + " CPU", 2);
+  // The part the product controls: grant check, signing, rules, the ledger's commit beyond
+  // a bare one. ≤ 0.5 ms here is ≤ 1 ms with the quiet disk's 0.5 ms p99 fsync.
+  bench::Report("access recording beyond one durable commit, p99", added - commit_p99, "ms",
+                "≤ 0.5 ms (1 ms less a quiet 0.5 ms fsync)",
+                "added " + ms(added) + " − commit " + ms(commit_p99), 2);
   std::filesystem::remove_all(dir);
   return 0;
 }

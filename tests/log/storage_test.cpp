@@ -155,6 +155,39 @@ BOOST_AUTO_TEST_CASE(sqlite_schema_is_versioned_and_configured) {
   BOOST_TEST(pragma("PRAGMA foreign_keys") == "1");
 }
 
+// The writer's commits never run a WAL checkpoint (SQLite's automatic one would make the
+// commit that crosses the threshold wait for a database write and fsync); a thread of the
+// storage's own does, so the WAL stays near the threshold instead of growing with the log.
+BOOST_AUTO_TEST_CASE(sqlite_wal_is_checkpointed_off_the_commit_path) {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  constexpr int kPages = 8;
+  {
+    auto opened =
+        SqliteStorage::Open(path, SqliteOptions{.create = true, .checkpoint_pages = kPages});
+    BOOST_REQUIRE_MESSAGE(opened.has_value(), (opened ? "" : opened.error().ToString()));
+    SqliteStorage& storage = **opened;
+    sqlite3_stmt* stmt = nullptr;
+    sqlite3_prepare_v2(storage.handle(), "PRAGMA wal_autocheckpoint", -1, &stmt, nullptr);
+    BOOST_REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    BOOST_TEST(sqlite3_column_int(stmt, 0) == 0);  // no automatic checkpoint on commit
+    sqlite3_finalize(stmt);
+
+    CompactRange range;
+    for (int i = 0; i < 200; ++i) {
+      BOOST_REQUIRE(AppendRange(storage, range, 1).has_value());
+      storage.WaitForCheckpoints();
+    }
+    // Unchecked, 200 commits of several pages each would leave hundreds of frames.
+    const auto wal_bytes = std::filesystem::file_size(path + "-wal");
+    BOOST_TEST(wal_bytes < 64u * (4096 + 24), wal_bytes << " bytes of WAL");
+    BOOST_TEST(storage.Size().value() == 200u);
+  }
+  auto reopened = OpenSqlite(path, false);
+  BOOST_TEST(reopened->Size().value() == 200u);
+  CheckAgainstReference(*reopened, 200);
+}
+
 BOOST_AUTO_TEST_CASE(update_and_delete_of_log_rows_are_refused_by_triggers) {
   TempDir dir;
   auto storage = OpenSqlite(dir.file("log.db"));

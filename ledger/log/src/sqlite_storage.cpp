@@ -1,8 +1,11 @@
 #include "pedigree/log/sqlite_storage.h"
 
 #include <algorithm>
+#include <condition_variable>
 #include <filesystem>
+#include <optional>
 #include <string>
+#include <thread>
 
 #include "tile_tree.h"
 
@@ -108,9 +111,96 @@ int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
 }  // namespace
 
+// The writer's WAL checkpoints, on a thread and connection of their own (started on first
+// use, so a storage that never fills its WAL starts none). A PASSIVE checkpoint copies the
+// committed WAL pages no reader still needs into the database and fsyncs it, beside the
+// writer's commits; once it has copied them all, the writer's next commit starts the WAL
+// over. Failures are left alone: a checkpoint moves data already durable in the WAL, so a
+// missed one only lets the WAL grow until the next succeeds.
+class SqliteStorage::Checkpointer {
+ public:
+  Checkpointer(std::string path, int pages) : path_(std::move(path)), pages_(pages) {}
+  ~Checkpointer() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // sqlite3_wal_hook: called by SQLite after each commit of the writer's connection, with
+  // the pages now in the WAL.
+  static int Hook(void* self, sqlite3* db, const char* schema, int pages) {
+    auto& c = *static_cast<Checkpointer*>(self);
+    if (pages >= c.pages_) c.Request();
+    // Safety valve: a checkpointer far behind (its thread starved, a reader pinning the WAL)
+    // must not let the WAL grow without bound; checkpoint here as SQLite would by itself.
+    if (pages >= 16 * c.pages_) {
+      sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    return SQLITE_OK;
+  }
+
+  void Wait() {
+    std::unique_lock lock(mu_);
+    idle_.wait(lock, [&] { return !requested_ && !running_; });
+  }
+
+ private:
+  void Request() {
+    std::lock_guard lock(mu_);
+    requested_ = true;
+    if (!thread_.joinable()) thread_ = std::thread([this] { Run(); });
+    wake_.notify_one();
+  }
+
+  void Run() {
+    std::optional<sql::Connection> db;
+    std::unique_lock lock(mu_);
+    for (;;) {
+      wake_.wait(lock, [&] { return stopping_ || requested_; });
+      if (stopping_) break;
+      requested_ = false;
+      running_ = true;
+      lock.unlock();
+      if (!db) {
+        auto opened = sql::Connection::Open(path_, {});
+        // synchronous=FULL: the checkpoint fsyncs the database before the WAL may be reused.
+        if (opened && opened->Exec("PRAGMA synchronous=FULL")) db = std::move(*opened);
+      }
+      if (db)
+        sqlite3_wal_checkpoint_v2(db->get(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+      lock.lock();
+      running_ = false;
+      idle_.notify_all();
+    }
+    running_ = false;
+    requested_ = false;
+    idle_.notify_all();
+  }
+
+  const std::string path_;
+  const int pages_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::condition_variable idle_;
+  bool requested_ = false;
+  bool running_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
 SqliteStorage::SqliteStorage(SqliteOptions options) : options_(options) {}
 
-SqliteStorage::~SqliteStorage() = default;
+SqliteStorage::~SqliteStorage() {
+  // No commit may call the hook of a checkpointer being destroyed.
+  if (checkpointer_ && db_.get()) sqlite3_wal_hook(db_.get(), nullptr, nullptr);
+}
+
+void SqliteStorage::WaitForCheckpoints() {
+  if (checkpointer_) checkpointer_->Wait();
+}
 
 int SqliteStorage::SchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
@@ -149,6 +239,11 @@ Status SqliteStorage::Initialise(const std::string& path) {
   PEDIGREE_TRY(db_.Exec("PRAGMA cache_size=-" + std::to_string(options_.page_cache_mib * 1024)));
   PEDIGREE_TRY(Migrate());
   PEDIGREE_TRY(PrepareStatements());
+  if (options_.checkpoint_pages > 0) {
+    // Replaces SQLite's automatic checkpoint (itself a WAL hook) on this connection.
+    checkpointer_ = std::make_unique<Checkpointer>(path, options_.checkpoint_pages);
+    sqlite3_wal_hook(db_.get(), &Checkpointer::Hook, checkpointer_.get());
+  }
   return LoadTileState();
 }
 

@@ -56,8 +56,23 @@ Result<SponsorStore*> TrialWorkflow::Store() {
   return store_;
 }
 
-Result<std::unique_ptr<provenance::TrialView>> TrialWorkflow::View() {
-  return provenance::TrialView::Open(node_.ledger().db_path());
+TrialWorkflow::PooledView::~PooledView() {
+  if (!view_) return;  // moved from
+  std::lock_guard lock(pool_->mutex);
+  pool_->idle.push_back(std::move(view_));
+}
+
+Result<TrialWorkflow::PooledView> TrialWorkflow::View() {
+  {
+    std::lock_guard lock(views_->mutex);
+    if (!views_->idle.empty()) {
+      auto view = std::move(views_->idle.back());
+      views_->idle.pop_back();
+      return PooledView(views_, std::move(view));
+    }
+  }
+  PEDIGREE_ASSIGN(view, provenance::TrialView::Open(node_.ledger().db_path()));
+  return PooledView(views_, std::move(*view));
 }
 
 Result<ReconcileResult> TrialWorkflow::Reconcile() {
@@ -284,11 +299,22 @@ Result<provenance::Disclosure> TrialWorkflow::Disclose(std::string_view trial_id
                                               " is not acknowledged by the ledger"));
   }
   log::Ledger& ledger = node_.ledger();
-  PEDIGREE_ASSIGN(checkpoint, ledger.SignCheckpoint());
+  // Any signed checkpoint that covers the seal proves it; the newest stored one (with the
+  // witnesses' cosignatures when there are any) serves, so a read writes nothing. Only when
+  // none covers the seal yet is one signed and stored (a commit, fsync). Signing one per
+  // read would put a durable write on every read, and after a trial.access two.
+  PEDIGREE_ASSIGN(latest, ledger.LatestCheckpoint());
+  log::StoredCheckpoint checkpoint;
+  if (*latest && (*latest)->size > *stored->ledger_index) {
+    checkpoint = std::move(**latest);
+  } else {
+    PEDIGREE_ASSIGN(signed_now, ledger.SignCheckpoint());
+    checkpoint = std::move(*signed_now);
+  }
   PEDIGREE_ASSIGN(entry, ledger.Entry(*stored->ledger_index));
-  PEDIGREE_ASSIGN(proof, ledger.ProveInclusion(*stored->ledger_index, checkpoint->size));
+  PEDIGREE_ASSIGN(proof, ledger.ProveInclusion(*stored->ledger_index, checkpoint.size));
   provenance::SealEvidence evidence{std::move(*entry), *stored->ledger_index,
-                                    std::move(proof->path), std::move(checkpoint->note)};
+                                    std::move(proof->path), std::move(checkpoint.note)};
   return (*store)->Disclose(trial_id, domain, key, std::move(evidence));
 }
 

@@ -28,6 +28,12 @@ struct SqliteOptions {
   // A reader's connection: nothing is written or migrated; a schema older or newer than
   // this program's is storage.schema_version (a writer's open migrates an older one).
   bool read_only = false;
+  // A writer's WAL is copied back into the database (a WAL checkpoint: up to this many
+  // pages written and the database fsynced) by a thread of its own with its own connection,
+  // once a commit leaves at least this many pages in the WAL: never by the commit itself,
+  // which SQLite's automatic checkpoint would make wait for it (milliseconds, a latency
+  // spike every few hundred appends). Commits are durable in the WAL either way.
+  int checkpoint_pages = 1000;
 };
 
 class TileTree;
@@ -64,6 +70,10 @@ class SqliteStorage final : public LogStorage {
   // storage.corrupt when the tiles do not cover exactly the entries.
   [[nodiscard]] Status Reload();
 
+  // Blocks until the background WAL checkpoint (SqliteOptions::checkpoint_pages) asked for
+  // by the commits so far has run; returns at once when none was asked for. For tests.
+  void WaitForCheckpoints();
+
   // The connection, for callers that keep derived tables in the same file. Use it inside
   // an Append `within` callback (the connection lock is held there), or hold
   // LockConnection() while using it from elsewhere.
@@ -83,7 +93,12 @@ class SqliteStorage final : public LogStorage {
   std::shared_ptr<const TileTree> CachedTile(uint32_t tile_level, uint64_t n);
   void CacheTile(uint32_t tile_level, std::shared_ptr<const TileTree> tile);
 
+  class Checkpointer;
+
   SqliteOptions options_;
+  // Writers only: runs the WAL checkpoints off the commit path. Declared before db_ so that
+  // it stops after the connection's WAL hook is gone (see ~SqliteStorage).
+  std::unique_ptr<Checkpointer> checkpointer_;
   // Serialises use of the connection; recursive because `within` may call back in.
   std::recursive_mutex db_mu_;
   sql::Connection db_{nullptr};  // opened by Initialise
