@@ -133,8 +133,13 @@ int main() {
   for (int i = 0; i < kRuns; ++i) build();
   const double build_ms = b.seconds() * 1e3 / kRuns;
   bench::Stopwatch v;
+  const double verify_cpu0 = bench::ProcessCpuSeconds();
   for (int i = 0; i < kRuns; ++i) verify();
   const double verify_ms = v.seconds() * 1e3 / kRuns;
+  const double verify_cpu_ms = (bench::ProcessCpuSeconds() - verify_cpu0) * 1e3 / kRuns;
+  bench::Stopwatch p;
+  for (int i = 0; i < kRuns; ++i) Must(reports::ReadReceipt(file), "read");
+  const double parse_ms = p.seconds() * 1e3 / kRuns;
 
   // References: reading the receipt's entries from storage, and verifying their signatures.
   auto parsed = Must(reports::ReadReceipt(file), "read");
@@ -147,6 +152,10 @@ int main() {
   bench::Stopwatch ed;
   for (const auto& e : parsed.evidence.entries) Must(log::VerifyEntry(e.envelope), "verify");
   const double ed_ms = ed.seconds() * 1e3;
+  // The machine is shared: CPU time says what the wall time would be on idle cores.
+  const double ed_cpu0 = bench::ProcessCpuSeconds();
+  for (const auto& e : parsed.evidence.entries) Must(log::VerifyEntry(e.envelope), "verify");
+  const double ed_cpu_ms = (bench::ProcessCpuSeconds() - ed_cpu0) * 1e3;
 
   std::printf("# subject with %zu accesses among %d, receipt of %zu entries (%zu KB), verdict %s\n",
               accesses, kAccesses + kOtherAccesses, entries, file.size() / 1024, verdict.c_str());
@@ -158,6 +167,12 @@ int main() {
                 entries, ed_ms, verify_ms / ed_ms);
   bench::Report("receipt of a subject with 1,000 accesses, verified", verify_ms, "ms", "≤ 100 ms",
                 ref);
+  std::snprintf(ref, sizeof ref, "Ed25519 verification of its %zu entries %.1f ms CPU: ratio %.2f",
+                entries, ed_cpu_ms, verify_cpu_ms / ed_cpu_ms);
+  bench::Report("receipt of a subject with 1,000 accesses, verified, CPU time", verify_cpu_ms, "ms",
+                "≤ 100 ms", ref);
+  std::printf("# of the verification, reading the %zu KB file: %.1f ms\n", file.size() / 1024,
+              parse_ms);
   std::filesystem::remove_all(dir);
   return verdict == "VERIFIED" && accesses == kAccesses ? 0 : 1;
 }

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "bundle_json.h"
 #include "entry_checks.h"
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/time.h"
@@ -131,7 +132,7 @@ Result<Receipt> ReadReceipt(std::string_view bytes) {
             .at_offset(e.location().offset.value_or(0))
             .at_line_column(e.location().line.value_or(0), e.location().column.value_or(0)));
   }
-  const JsonValue& j = *parsed;
+  JsonValue& j = *parsed;
   if (!j.is_object()) return Fail(Bad("(top level)", "must be a JSON object"));
   const JsonValue* format = j.find("format");
   if (!format || !format->is_string() || format->as_string() != kReceiptFormat) {
@@ -179,9 +180,9 @@ Result<Receipt> ReadReceipt(std::string_view bytes) {
       JsonValue::Object().set("format", std::string(kBundleFormatV1)).set("pack", r.subject_ref);
   for (const char* member :
        {"authorityKey", "checkpoint", "latestCheckpoint", "consistency", "entries"}) {
-    if (const JsonValue* v = j.find(member)) bundle.set(member, *v);
+    if (JsonValue* v = j.find(member)) bundle.set(member, std::move(*v));
   }
-  PEDIGREE_ASSIGN(evidence, ReadBundle(Canonicalize(bundle)));
+  PEDIGREE_ASSIGN(evidence, internal::ReadBundleJson(bundle));
   r.evidence = std::move(*evidence);
   return r;
 }
