@@ -6,6 +6,9 @@
 #include <boost/test/unit_test.hpp>
 
 #include "pedigree/base/time.h"
+#include "pedigree/log/note.h"
+#include "pedigree/log/policy.h"
+#include "pedigree/log/storage.h"
 #include "supply_scenario.h"
 
 using namespace pedigree;
@@ -301,6 +304,40 @@ BOOST_AUTO_TEST_CASE(entry_of_another_subject_slipped_in_fails_as_not_about_subj
   JsonValue report = VerifyReceipt(RoundTrip(r), Anchors(s.ledger()), kSecret1, 1'795'400'000);
   BOOST_TEST(Verdict(report) == "FAILED");
   BOOST_TEST(FailureCodes(report) == std::vector<std::string>{"receipt.not_about_subject"},
+             boost::test_tools::per_element());
+}
+
+// The node stores the cosignatures its witnesses returned beside the checkpoint; the receipt's
+// checkpoint carries them, and a witness policy's quorum is checked on it.
+BOOST_AUTO_TEST_CASE(receipt_checkpoint_carries_witness_cosignatures_and_meets_the_quorum) {
+  ReceiptScenario s;
+  log::NoteSigner a{"a.example/witness", log::PrivateKey::Generate(),
+                    log::NoteKeyType::kCosignatureV1};
+  log::NoteSigner b{"b.example/witness", log::PrivateKey::Generate(),
+                    log::NoteKeyType::kCosignatureV1};
+  auto checkpoint = s.ledger().SignCheckpoint();
+  BOOST_REQUIRE(checkpoint.has_value());
+  std::string cosigned = checkpoint->note;
+  for (const auto* w : {&a, &b}) cosigned = log::Cosign(cosigned, *w, 1'795'400'000).value();
+  BOOST_REQUIRE(log::MergeCosignatures(s.ledger().storage(), checkpoint->size,
+                                       cosigned.substr(checkpoint->note.size()))
+                    .has_value());
+  TrustAnchors anchors = Anchors(s.ledger());
+  anchors.policy =
+      log::ParsePolicy("log " + anchors.log.ToString() + "\nwitness a " + a.VerifierKey() +
+                       "\nwitness b " + b.VerifierKey() + "\ngroup q 2 a b\nquorum q\n")
+          .value();
+  Receipt r = RoundTrip(Gather(s.ledger(), kSecret1));
+  BOOST_TEST(r.evidence.checkpoint == cosigned);
+  JsonValue report = VerifyReceipt(r, anchors, kSecret1, 1'795'400'000);
+  BOOST_TEST(Verdict(report) == "VERIFIED", Canonicalize(report));
+  BOOST_TEST(report.find("log")->find("quorum")->find("met")->as_bool());
+
+  // The same receipt with the witnesses' lines dropped misses the quorum.
+  r.evidence.checkpoint = checkpoint->note;
+  JsonValue bare = VerifyReceipt(RoundTrip(r), anchors, kSecret1, 1'795'400'000);
+  BOOST_TEST(Verdict(bare) == "FAILED");
+  BOOST_TEST(FailureCodes(bare) == std::vector<std::string>{"checkpoint.quorum"},
              boost::test_tools::per_element());
 }
 
