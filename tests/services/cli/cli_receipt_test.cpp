@@ -135,6 +135,12 @@ BOOST_AUTO_TEST_CASE(participant_receipt_is_written_and_verifies_offline_with_th
   JsonValue report = ParseJson(json.out).value();
   BOOST_TEST(report.find("report")->as_string() == "receipt");
   BOOST_TEST(report.find("events")->size() == 3u);  // enrolment, consent, the monitor's read
+
+  const std::string html = n.tmp / "receipt.html";
+  Run printed =
+      Cli({"trial", "verify-receipt", receipt, "--trust", vkey, "--format", "html", "-o", html});
+  BOOST_TEST(printed.rc == 0, printed.err);
+  BOOST_TEST(Slurp(html).find("pedigree receipt report") != std::string::npos);
 }
 
 BOOST_AUTO_TEST_CASE(wrong_secret_writes_nothing_and_another_subjects_secret_fails_the_receipt) {
