@@ -4,6 +4,7 @@
 #include "pedigree/reports/receipt.h"
 
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <sstream>
 
@@ -42,6 +43,81 @@ Error Bad(const std::string& field, const std::string& what) {
 
 std::string SubjectRefFromSecret(std::string_view secret) { return ToHex(Sha256(secret)); }
 
+std::string ReceiptSubjectId(std::string_view trial_id, std::string_view subject_ref) {
+  return "urn:pedigree:trial:" + std::string(trial_id) + ":subject:" + std::string(subject_ref);
+}
+
+namespace {
+
+// The views a receipt's selection reads, opened once per gathering or check.
+struct ReceiptSource {
+  log::Ledger& ledger;
+  std::string trial_id;
+  std::string subject;
+  std::unique_ptr<provenance::TrialView> view;
+  std::unique_ptr<provenance::ProvenanceView> registry;
+  std::set<std::string> orgs;  // the trial's sponsor and sites: who signs a receipt's entries
+
+  // Errors: trial.not_found, trial.receipt_subject_unknown (field subjectSecret), storage.*.
+  static Result<ReceiptSource> Open(log::Ledger& ledger, std::string_view trial_id,
+                                    const std::string& subject) {
+    PEDIGREE_ASSIGN(view, provenance::TrialView::Open(ledger.db_path()));
+    PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
+    if (!*trial) {
+      return Fail(Error("trial.not_found", "no trial has the id '" + std::string(trial_id) + "'")
+                      .at_field("trialId"));
+    }
+    PEDIGREE_ASSIGN(history, (*view)->Subject(trial_id, subject));
+    if (!history->enrolment) {
+      return Fail(Error("trial.receipt_subject_unknown",
+                        "no subject of trial '" + std::string(trial_id) +
+                            "' has the reference the secret gives (SHA-256 of the secret: " +
+                            subject + "); check the secret, byte for byte")
+                      .at_field("subjectSecret"));
+    }
+    PEDIGREE_ASSIGN(registry, provenance::ProvenanceView::Open(ledger.db_path()));
+    std::set<std::string> orgs((*trial)->sites.begin(), (*trial)->sites.end());
+    orgs.insert((*trial)->sponsor);
+    return ReceiptSource{ledger,           std::string(trial_id), subject,
+                         std::move(*view), std::move(*registry),  std::move(orgs)};
+  }
+
+  // The entries of the subject's receipt among the log's first `limit` (all when empty): its
+  // enrolment, consents, withdrawal, the accesses naming its leaves and the signers' registry
+  // entries; `leaves` gets the subject's leaves submitted below `limit`. Asked again at the
+  // checkpoint's size by ProveEvidence, so that an access recorded meanwhile is either in the
+  // receipt and its signed index or in neither. The subject's rows only ever grow, so its
+  // selection at size N is today's below N.
+  Result<std::set<uint64_t>> Select(internal::EnvelopeCache& envelopes,
+                                    std::optional<uint64_t> limit,
+                                    std::vector<provenance::SubjectLeaf>* leaves) {
+    PEDIGREE_ASSIGN(h, view->Subject(trial_id, subject));
+    const uint64_t below = limit.value_or(UINT64_MAX);
+    std::set<uint64_t> indices;
+    auto add = [&](uint64_t i) {
+      if (i < below) indices.insert(i);
+    };
+    if (h->enrolment) add(*h->enrolment);
+    for (uint64_t i : h->consents) add(i);
+    if (h->withdrawal) add(*h->withdrawal);
+    for (const auto& a : h->accesses) add(a.index);
+    if (leaves) {
+      leaves->clear();
+      for (const auto& l : h->leaves) {
+        if (l.index < below) leaves->push_back(l);
+      }
+    }
+    PEDIGREE_TRY(
+        internal::AddRegistryEntriesOf(ledger, *registry, envelopes, indices, orgs, limit));
+    return indices;
+  }
+};
+
+constexpr std::string_view kSubjectIdPrefix = "urn:pedigree:trial:";
+constexpr std::string_view kSubjectIdMiddle = ":subject:";
+
+}  // namespace
+
 Result<Receipt> GatherReceipt(log::Ledger& ledger, std::string_view trial_id,
                               std::string_view secret) {
   // Never echo the secret: the message names the field and what is wrong with it only.
@@ -52,44 +128,38 @@ Result<Receipt> GatherReceipt(log::Ledger& ledger, std::string_view trial_id,
                     .at_field("subjectSecret"));
   }
   const std::string subject = SubjectRefFromSecret(secret);
-  PEDIGREE_ASSIGN(view, provenance::TrialView::Open(ledger.db_path()));
-  PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
-  if (!*trial) {
-    return Fail(Error("trial.not_found", "no trial has the id '" + std::string(trial_id) + "'")
-                    .at_field("trialId"));
-  }
-  PEDIGREE_ASSIGN(history, (*view)->Subject(trial_id, subject));
-  if (!history->enrolment) {
-    return Fail(Error("trial.receipt_subject_unknown",
-                      "no subject of trial '" + std::string(trial_id) +
-                          "' has the reference the secret gives (SHA-256 of the secret: " +
-                          subject + "); check the secret, byte for byte")
-                    .at_field("subjectSecret"));
-  }
-  std::set<uint64_t> indices{*history->enrolment};
-  indices.insert(history->consents.begin(), history->consents.end());
-  if (history->withdrawal) indices.insert(*history->withdrawal);
-  for (const auto& a : history->accesses) indices.insert(a.index);
-
-  internal::EnvelopeCache envelopes(ledger);
-  // Only the sponsor (access records) and the trial's sites (enrolment, consent, withdrawal)
-  // sign these entries; their registry entries let the verifier check each signer's key.
-  std::set<std::string> orgs((*trial)->sites.begin(), (*trial)->sites.end());
-  orgs.insert((*trial)->sponsor);
-  PEDIGREE_ASSIGN(registry, provenance::ProvenanceView::Open(ledger.db_path()));
-  PEDIGREE_TRY(internal::AddRegistryEntriesOf(ledger, **registry, envelopes, indices, orgs));
-  PEDIGREE_ASSIGN(proved, internal::ProveEntries(ledger, indices, envelopes));
-
+  PEDIGREE_ASSIGN(source, ReceiptSource::Open(ledger, trial_id, subject));
+  std::vector<provenance::SubjectLeaf> leaves;
+  PEDIGREE_ASSIGN(evidence,
+                  internal::ProveEvidence(
+                      ledger, ReceiptSubjectId(trial_id, subject),
+                      [&](internal::EnvelopeCache& envelopes, std::optional<uint64_t> limit) {
+                        return source->Select(envelopes, limit, &leaves);
+                      }));
   Receipt r;
   r.trial_id = std::string(trial_id);
   r.subject_ref = subject;
-  for (const auto& l : history->leaves) r.leaves.push_back({l.domain, l.leaf, l.index});
-  r.evidence.authority_key = std::move(proved->authority_key);
-  r.evidence.checkpoint = std::move(proved->checkpoint);
-  r.evidence.latest_checkpoint = std::move(proved->latest_checkpoint);
-  r.evidence.consistency = std::move(proved->consistency);
-  r.evidence.entries = std::move(proved->entries);
+  for (const auto& l : leaves) r.leaves.push_back({l.domain, l.leaf, l.index});
+  r.evidence = std::move(*evidence);
   return r;
+}
+
+Result<std::vector<uint64_t>> SelectReceiptEvidence(log::Ledger& ledger,
+                                                    std::string_view subject_id, uint64_t size) {
+  const size_t middle = subject_id.find(kSubjectIdMiddle);
+  if (!subject_id.starts_with(kSubjectIdPrefix) || middle == std::string_view::npos) {
+    return Fail(Error("bundle.bad_index", "'" + std::string(subject_id) +
+                                              "' is no receipt subject (urn:pedigree:trial:"
+                                              "<trialId>:subject:<subjectRef>)")
+                    .at_field("subject"));
+  }
+  const std::string trial(
+      subject_id.substr(kSubjectIdPrefix.size(), middle - kSubjectIdPrefix.size()));
+  const std::string subject(subject_id.substr(middle + kSubjectIdMiddle.size()));
+  PEDIGREE_ASSIGN(source, ReceiptSource::Open(ledger, trial, subject));
+  internal::EnvelopeCache envelopes(ledger);
+  PEDIGREE_ASSIGN(indices, source->Select(envelopes, size, nullptr));
+  return std::vector<uint64_t>(indices->begin(), indices->end());
 }
 
 std::string WriteReceipt(const Receipt& receipt) {
@@ -118,6 +188,10 @@ std::string WriteReceipt(const Receipt& receipt) {
     auto consistency = JsonValue::Array();
     for (const Hash& h : e.consistency) consistency.push_back(ToBase64(h));
     out.set("latestCheckpoint", e.latest_checkpoint).set("consistency", std::move(consistency));
+  }
+  if (!e.evidence_index.empty()) {
+    out.set("evidenceIndex", e.evidence_index)
+        .set("evidenceIndexSignature", e.evidence_index_signature);
   }
   out.set("entries", std::move(entries));
   return Canonicalize(out) + "\n";
@@ -176,10 +250,12 @@ Result<Receipt> ReadReceipt(std::string_view bytes) {
     r.leaves.push_back({*domain, *leaf, static_cast<uint64_t>(index->as_int())});
   }
   // The evidence members have a bundle's exact shape: read them with the bundle's reader.
-  auto bundle =
-      JsonValue::Object().set("format", std::string(kBundleFormatV1)).set("pack", r.subject_ref);
-  for (const char* member :
-       {"authorityKey", "checkpoint", "latestCheckpoint", "consistency", "entries"}) {
+  const bool indexed = j.find("evidenceIndex") || j.find("evidenceIndexSignature");
+  auto bundle = JsonValue::Object()
+                    .set("format", std::string(indexed ? kBundleFormat : kBundleFormatV1))
+                    .set("pack", ReceiptSubjectId(r.trial_id, r.subject_ref));
+  for (const char* member : {"authorityKey", "checkpoint", "latestCheckpoint", "consistency",
+                             "evidenceIndex", "evidenceIndexSignature", "entries"}) {
     if (JsonValue* v = j.find(member)) bundle.set(member, std::move(*v));
   }
   PEDIGREE_ASSIGN(evidence, internal::ReadBundleJson(bundle));
@@ -194,6 +270,7 @@ class ReceiptVerification {
   ReceiptVerification(const Receipt& receipt, const TrustAnchors& anchors,
                       const std::optional<std::string>& secret, int64_t now)
       : receipt_(receipt),
+        anchors_(anchors),
         secret_(secret),
         now_(now),
         v_(internal::LogEvidenceView{receipt.evidence.authority_key, receipt.evidence.checkpoint,
@@ -211,6 +288,7 @@ class ReceiptVerification {
   std::optional<JsonValue> Describe(uint64_t index, const log::OpenedEntry& opened);
 
   const Receipt& receipt_;
+  const TrustAnchors& anchors_;
   const std::optional<std::string>& secret_;
   int64_t now_;
   internal::EntryVerification v_;
@@ -294,6 +372,9 @@ JsonValue ReceiptVerification::Run() {
   v_.VerifyCheckpoints();
   v_.VerifyAuthority();
   v_.OpenEntries();
+  internal::CheckCompleteness(
+      v_, anchors_, ReceiptSubjectId(receipt_.trial_id, receipt_.subject_ref),
+      receipt_.evidence.evidence_index, receipt_.evidence.evidence_index_signature, "participant");
   v_.LearnRegistry();
   auto subject_check = JsonValue::Object();
   if (secret_) {

@@ -201,6 +201,7 @@ BOOST_AUTO_TEST_CASE(receipt_holds_the_subjects_consent_withdrawal_and_accesses_
   JsonValue report = VerifyReceipt(r, Anchors(s.ledger()), kSecret1, 1'795'400'000);
   BOOST_TEST_INFO(Canonicalize(report));
   BOOST_TEST(Verdict(report) == "VERIFIED");
+  BOOST_TEST(report.find("log")->find("evidenceIndex")->as_string() == "signed");
   std::vector<uint64_t> shown;
   for (const JsonValue& e : report.find("events")->as_array()) {
     shown.push_back(static_cast<uint64_t>(e.find("index")->as_int()));
@@ -303,8 +304,25 @@ BOOST_AUTO_TEST_CASE(entry_of_another_subject_slipped_in_fails_as_not_about_subj
   entries.insert(at, *theirs);
   JsonValue report = VerifyReceipt(RoundTrip(r), Anchors(s.ledger()), kSecret1, 1'795'400'000);
   BOOST_TEST(Verdict(report) == "FAILED");
-  BOOST_TEST(FailureCodes(report) == std::vector<std::string>{"receipt.not_about_subject"},
+  BOOST_TEST(FailureCodes(report) ==
+                 (std::vector<std::string>{"bundle.unlisted_entry", "receipt.not_about_subject"}),
              boost::test_tools::per_element());
+}
+
+// The log signs which entries the receipt holds: an access left out is caught offline.
+BOOST_AUTO_TEST_CASE(access_left_out_of_the_receipt_fails_as_incomplete) {
+  ReceiptScenario s;
+  Receipt r = RoundTrip(Gather(s.ledger(), kSecret1));
+  BOOST_REQUIRE(!r.evidence.evidence_index.empty());
+  auto& entries = r.evidence.entries;
+  entries.erase(std::find_if(entries.begin(), entries.end(),
+                             [&](const EvidenceEntry& e) { return e.index == s.both; }));
+  JsonValue report = VerifyReceipt(RoundTrip(r), Anchors(s.ledger()), kSecret1, 1'795'400'000);
+  BOOST_TEST(Verdict(report) == "FAILED");
+  BOOST_TEST(FailureCodes(report) == std::vector<std::string>{"bundle.incomplete"},
+             boost::test_tools::per_element());
+  BOOST_TEST(report.find("failures")->as_array()[0].find("index")->as_int() ==
+             static_cast<int64_t>(s.both));
 }
 
 // The node stores the cosignatures its witnesses returned beside the checkpoint; the receipt's

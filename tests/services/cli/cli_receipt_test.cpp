@@ -136,6 +136,11 @@ BOOST_AUTO_TEST_CASE(participant_receipt_is_written_and_verifies_offline_with_th
   BOOST_TEST(report.find("report")->as_string() == "receipt");
   BOOST_TEST(report.find("events")->size() == 3u);  // enrolment, consent, the monitor's read
 
+  // The log's signed list of the receipt's entries holds against the ledger.
+  Run index = n.Do({"log", "check-index", receipt});
+  BOOST_TEST(index.rc == 0, index.out << index.err);
+  BOOST_TEST(index.out.find("\"result\":\"HOLDS\"") != std::string::npos, index.out);
+
   const std::string html = n.tmp / "receipt.html";
   Run printed =
       Cli({"trial", "verify-receipt", receipt, "--trust", vkey, "--format", "html", "-o", html});

@@ -27,6 +27,10 @@ inline constexpr std::string_view kReceiptFormat = "pedigree-receipt/v1";
 // SHA-256(secret), the same derivation as every subjectRef on the ledger.
 std::string SubjectRefFromSecret(std::string_view secret);
 
+// The subject a receipt's signed evidence index names: "urn:pedigree:trial:<trialId>:subject:
+// <subjectRef>".
+std::string ReceiptSubjectId(std::string_view trial_id, std::string_view subject_ref);
+
 // A leaf of the subject's records as the node attributes it: the trial.submit at `index`
 // named it with the subject's reference. Not proved by the receipt (that entry names other
 // subjects too, so it is left out).
@@ -36,7 +40,8 @@ struct ReceiptLeaf {
   uint64_t index = 0;
 };
 
-// Everything VerifyReceipt needs. `evidence.pack` is unused; `evidence` holds no evidence index.
+// Everything VerifyReceipt needs. `evidence.pack` is the ReceiptSubjectId; its evidence index,
+// when the log signed one, lists exactly the entries of the receipt.
 struct Receipt {
   std::string trial_id;
   std::string subject_ref;
@@ -45,12 +50,22 @@ struct Receipt {
 };
 
 // The receipt of the subject whose reference `secret` gives, from a ledger with the provenance
-// model, through the trial view's indexes by subject and by leaf (no scan of the trial). Signs a
-// checkpoint when no stored one covers the newest entry. Errors: trial.bad_subject_secret (empty
-// or longer than 1024 bytes), trial.not_found, trial.receipt_subject_unknown (no subject of the
-// trial has that reference: a wrong secret), storage.*. Writes nothing but a checkpoint.
+// model, through the trial view's indexes by subject and by leaf (no scan of the trial), with the
+// evidence index of exactly those entries signed by the log key (not on a mirror, which holds
+// none). Signs a checkpoint when no stored one covers the newest entry. Errors:
+// trial.bad_subject_secret (empty or longer than 1024 bytes), trial.not_found,
+// trial.receipt_subject_unknown (no subject of the trial has that reference: a wrong secret),
+// storage.*. Writes nothing but a checkpoint.
 [[nodiscard]] Result<Receipt> GatherReceipt(log::Ledger& ledger, std::string_view trial_id,
                                             std::string_view secret);
+
+// The indices a receipt of the subject named by `subject_id` (ReceiptSubjectId) selects among
+// the log's first `size` entries, ascending: what its signed evidence index must list (`pedigree
+// log check-index`). Errors: bundle.bad_index (not a receipt subject), trial.not_found,
+// trial.receipt_subject_unknown, storage.*.
+[[nodiscard]] Result<std::vector<uint64_t>> SelectReceiptEvidence(log::Ledger& ledger,
+                                                                  std::string_view subject_id,
+                                                                  uint64_t size);
 
 // The receipt file: canonical JSON and a newline.
 std::string WriteReceipt(const Receipt& receipt);
@@ -61,7 +76,8 @@ std::string WriteReceipt(const Receipt& receipt);
 [[nodiscard]] Result<Receipt> ReadReceipt(std::string_view bytes);
 
 // Verifies `receipt` against `anchors` and returns the report (format "pedigree-report/v1",
-// report "receipt"): the checkpoint's signature, cosignatures, consistency and quorum, and per
+// report "receipt"): the checkpoint's signature, cosignatures, consistency and quorum, the signed
+// evidence index (check evidence.complete: bundle.incomplete for an entry left out), and per
 // entry its signature, its signer's registered key at the log's time and its inclusion, as for a
 // bundle; then that `secret` (when given) gives the receipt's subjectRef (receipt.wrong_subject),
 // that every entry other than the registry's is of the receipt's trial (receipt.wrong_trial) and
