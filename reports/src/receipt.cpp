@@ -1,5 +1,5 @@
 // A participant's receipt: gathered through the trial view's per-subject indexes, proved with
-// the reports' shared evidence code (ProveEntries, the bundle's tlog-proofs) and verified with
+// the reports' shared evidence code (ProveEvidence, the bundle's tlog-proofs) and verified with
 // the same EntryVerification as a bundle, plus the checks that tie each entry to the subject.
 #include "pedigree/reports/receipt.h"
 
@@ -21,6 +21,9 @@ namespace {
 
 using internal::Str;
 using internal::StrList;
+
+constexpr std::string_view kSubjectIdPrefix = "urn:pedigree:trial:";
+constexpr std::string_view kSubjectIdMiddle = ":subject:";
 
 // A secret longer than this is no reference secret a site hands out; refusing it early keeps a
 // request from hashing megabytes.
@@ -44,7 +47,9 @@ Error Bad(const std::string& field, const std::string& what) {
 std::string SubjectRefFromSecret(std::string_view secret) { return ToHex(Sha256(secret)); }
 
 std::string ReceiptSubjectId(std::string_view trial_id, std::string_view subject_ref) {
-  return "urn:pedigree:trial:" + std::string(trial_id) + ":subject:" + std::string(subject_ref);
+  std::string id(kSubjectIdPrefix);
+  id.append(trial_id).append(kSubjectIdMiddle).append(subject_ref);
+  return id;
 }
 
 namespace {
@@ -112,9 +117,6 @@ struct ReceiptSource {
     return indices;
   }
 };
-
-constexpr std::string_view kSubjectIdPrefix = "urn:pedigree:trial:";
-constexpr std::string_view kSubjectIdMiddle = ":subject:";
 
 }  // namespace
 
