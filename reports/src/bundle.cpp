@@ -3,6 +3,7 @@
 
 #include <charconv>
 
+#include "bundle_json.h"
 #include "pedigree/base/canonical_json.h"
 
 namespace pedigree::reports {
@@ -120,7 +121,10 @@ Result<PackEvidence> ReadBundle(std::string_view bytes) {
             .at_offset(e.location().offset.value_or(0))
             .at_line_column(e.location().line.value_or(0), e.location().column.value_or(0)));
   }
-  const JsonValue& b = *parsed;
+  return internal::ReadBundleJson(*parsed);
+}
+
+Result<PackEvidence> internal::ReadBundleJson(const JsonValue& b) {
   if (!b.is_object()) return Fail(Bad("(top level)", "must be a JSON object"));
   auto string = [&](const JsonValue& o, const char* name,
                     const std::string& field) -> Result<std::string> {

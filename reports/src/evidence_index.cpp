@@ -11,6 +11,7 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/reports/container_report.h"
 #include "pedigree/reports/pack_report.h"
+#include "pedigree/reports/receipt.h"
 
 namespace pedigree::reports {
 namespace {
@@ -120,6 +121,8 @@ Result<EvidenceIndexCheck> CheckEvidenceIndex(log::Ledger& ledger, std::string_v
   }
   auto selected = index->subject.starts_with("https://id.gs1.org/00/")
                       ? SelectContainerEvidence(ledger, index->subject, index->size)
+                  : index->subject.starts_with("urn:pedigree:trial:")
+                      ? SelectReceiptEvidence(ledger, index->subject, index->size)
                       : SelectPackEvidence(ledger, index->subject, index->size);
   if (!selected) return Fail(selected.error());
   EvidenceIndexCheck check;

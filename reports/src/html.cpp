@@ -10,6 +10,7 @@
 
 #include "pedigree/base/printable.h"
 #include "pedigree/reports/pack_report.h"
+#include "pedigree/reports/receipt.h"
 #include "pedigree/reports/trial_report.h"
 
 namespace pedigree::reports {
@@ -977,9 +978,10 @@ void TextRows(std::string& out, const JsonArray& rows, const std::vector<std::st
 }  // namespace
 
 std::string RenderText(const JsonValue& report) {
-  // Pack and trial reports have text layouts of their own.
+  // Pack, trial and receipt reports have text layouts of their own.
   if (Shown(report, "report") == "pack") return RenderPackText(report);
   if (Shown(report, "report") == "trial") return RenderTrialText(report);
+  if (Shown(report, "report") == "receipt") return RenderReceiptText(report);
   std::string out = Shown(report, "verdict").empty() ? "NO VERDICT" : Shown(report, "verdict");
   out +=
       "  " + Shown(report, "report") + " report, generated " + Shown(report, "generatedAt") + "\n";

@@ -268,4 +268,38 @@ BOOST_FIXTURE_TEST_CASE(grant_tables_equal_a_replay_of_the_log, Granted) {
   }
 }
 
+// What a participant's receipt is made of: one subject's entries, each access with only that
+// subject's leaves among those it read.
+BOOST_FIXTURE_TEST_CASE(subject_history_lists_only_the_accesses_to_its_own_leaves, Granted) {
+  C::Expect(c.Do(c.sponsor_, "trial.grant", GrantFields()));
+  auto both = c.Do(c.sponsor_, "trial.access", AccessFields({"a", "b"}));
+  auto only_b = c.Do(c.sponsor_, "trial.access", AccessFields({"b"}));
+  auto only_a = c.Do(c.sponsor_, "trial.access", AccessFields({"a"}));
+  C::Expect(both);
+  C::Expect(only_b);
+  C::Expect(only_a);
+  SubjectHistory h = c.view_->Subject("T1", Subject("1")).value();
+  BOOST_REQUIRE(h.enrolment.has_value());
+  BOOST_TEST(h.consents.empty());
+  BOOST_TEST(!h.withdrawal.has_value());
+  BOOST_REQUIRE(h.leaves.size() == 1u);
+  BOOST_TEST(h.leaves[0].leaf == HashOf("a"));
+  BOOST_TEST(h.leaves[0].domain == "AE");
+  BOOST_REQUIRE(h.accesses.size() == 2u);
+  BOOST_TEST(h.accesses[0].index == *both);
+  BOOST_TEST(h.accesses[1].index == *only_a);
+  for (const SubjectAccess& a : h.accesses) {
+    BOOST_REQUIRE(a.leaves.size() == 1u);
+    BOOST_TEST(a.leaves[0].leaf == HashOf("a"));
+  }
+  SubjectHistory two = c.view_->Subject("T1", Subject("2")).value();
+  BOOST_REQUIRE(two.accesses.size() == 2u);
+  BOOST_TEST(two.accesses[1].index == *only_b);
+  // Not enrolled in this trial: nothing at all.
+  SubjectHistory none = c.view_->Subject("T1", Subject("9")).value();
+  BOOST_TEST(!none.enrolment.has_value());
+  BOOST_TEST(none.accesses.empty());
+  BOOST_TEST(!c.view_->Subject("T2", Subject("1")).value().enrolment.has_value());
+}
+
 BOOST_AUTO_TEST_SUITE_END()

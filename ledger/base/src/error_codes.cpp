@@ -524,6 +524,18 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"policy.unknown_name", 400,
      "a witness policy names a witness or group that is not defined on an earlier line"},
 
+    {"receipt.bad_field", 400, "a receipt member has the wrong type or value"},
+    {"receipt.format", 400, "the file is not a pedigree-receipt/v1 participant receipt"},
+    {"receipt.json", 400, "the receipt is not valid JSON"},
+    {"receipt.missing_field", 400, "a required receipt member is missing"},
+    {"receipt.not_about_subject", 422,
+     "a receipt entry does not concern the receipt's subject: it names another subjectRef, none "
+     "of the subject's leaves, or is of a kind a receipt does not hold"},
+    {"receipt.wrong_subject", 422,
+     "the subject secret given does not give the receipt's subjectRef: the receipt is another "
+     "subject's"},
+    {"receipt.wrong_trial", 422, "a receipt entry is about another trial than the receipt's"},
+
     {"registry.authority_mismatch", 422,
      "the evidence's authority key is not the trusted consortium authority"},
     {"registry.bad_time", 422, "an entry's event time does not parse"},
@@ -671,6 +683,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the trial event's signature manifestation (name, meaning) is refused"},
     {"trial.bad_site", 422,
      "a listed site is not a registered organisation with role site, or is listed twice"},
+    {"trial.bad_subject_secret", 400, "the subject secret is empty or longer than 1024 bytes"},
     {"trial.bad_trial_id", 422, "the trial id is not 1 to 64 characters of A-Z a-z 0-9 . _ -"},
     {"trial.bad_value", 400, "a dataset value does not match its column's data type"},
     {"trial.consent_after_record", 422,
@@ -731,6 +744,10 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"trial.nothing_to_submit", 422, "every record of the file was already submitted unchanged"},
     {"trial.ragged_row", 400, "a dataset row has more or fewer fields than the header"},
     {"trial.reason_required", 422, "the change needs a reason"},
+    {"trial.receipt_subject_unknown", 404,
+     "no subject of the trial has the reference the subject secret gives (a wrong secret)",
+     "Check the secret byte for byte (no added newline or spaces) against what the site handed "
+     "out."},
     {"trial.reconsent_required", 422,
      "a mandatory consent form version is in effect and the subject's latest consent is to an "
      "older version",

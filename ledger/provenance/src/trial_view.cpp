@@ -476,4 +476,65 @@ Result<std::vector<AccessRecord>> TrialView::Accesses(std::string_view trial_id)
   return out;
 }
 
+Result<SubjectHistory> TrialView::Subject(std::string_view trial_id, std::string_view subject_ref) {
+  SubjectHistory h;
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM trial_enrolments WHERE trial = ?1 AND "
+                                         "subject_ref = ?2"));
+    q->Bind(1, trial_id).Bind(2, subject_ref);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (!*row) return h;
+    h.enrolment = static_cast<uint64_t>(q->Int(0));
+  }
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM trial_consents WHERE trial = ?1 AND "
+                                         "subject_ref = ?2 ORDER BY idx"));
+    q->Bind(1, trial_id).Bind(2, subject_ref);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      h.consents.push_back(static_cast<uint64_t>(q->Int(0)));
+    }
+  }
+  {
+    PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT idx FROM trial_withdrawals WHERE trial = ?1 AND "
+                                         "subject_ref = ?2"));
+    q->Bind(1, trial_id).Bind(2, subject_ref);
+    PEDIGREE_ASSIGN(row, q->Step());
+    if (*row) h.withdrawal = static_cast<uint64_t>(q->Int(0));
+  }
+  {
+    PEDIGREE_ASSIGN(
+        q, impl_->db.Prepare("SELECT s.domain, s.leaf, s.idx, COALESCE(l.redacted, 0) FROM "
+                             "trial_subject_leaves s LEFT JOIN trial_leaves l ON l.trial = s.trial "
+                             "AND l.domain = s.domain AND l.leaf = s.leaf WHERE s.trial = ?1 AND "
+                             "s.subject_ref = ?2 ORDER BY s.idx, s.domain, s.leaf"));
+    q->Bind(1, trial_id).Bind(2, subject_ref);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      h.leaves.push_back(
+          {q->Text(0), q->Text(1), static_cast<uint64_t>(q->Int(2)), q->Int(3) != 0});
+    }
+  }
+  {
+    // trial_access_leaves_by_leaf: one index probe per leaf of the subject.
+    PEDIGREE_ASSIGN(
+        q, impl_->db.Prepare("SELECT a.idx, a.domain, a.leaf, s.idx FROM trial_subject_leaves s "
+                             "JOIN trial_access_leaves a ON a.trial = s.trial AND a.leaf = s.leaf "
+                             "AND a.domain = s.domain WHERE s.trial = ?1 AND s.subject_ref = ?2 "
+                             "ORDER BY a.idx, a.pos"));
+    q->Bind(1, trial_id).Bind(2, subject_ref);
+    while (true) {
+      PEDIGREE_ASSIGN(row, q->Step());
+      if (!*row) break;
+      const auto index = static_cast<uint64_t>(q->Int(0));
+      if (h.accesses.empty() || h.accesses.back().index != index) h.accesses.push_back({index, {}});
+      h.accesses.back().leaves.push_back(
+          {q->Text(1), q->Text(2), static_cast<uint64_t>(q->Int(3)), false});
+    }
+  }
+  return h;
+}
+
 }  // namespace pedigree::provenance

@@ -11,6 +11,7 @@
 
 #include "cli_common.h"
 #include "cli_remote.h"
+#include "cli_trust.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/container_report.h"
@@ -170,6 +171,56 @@ Result<log::PublicKey> AuthorityKey(const std::string& value, CliIo& io) {
   return log::PublicKey::FromRaw(*raw);
 }
 
+}  // namespace
+
+Result<reports::TrustAnchors> TrustAnchorsOption(const Args& args, CliIo& io) {
+  PEDIGREE_ASSIGN(policy, PolicyOption(args, io));
+  // A policy naming one log stands in for --trust; with --trust, the key must be one of its
+  // logs when it names any.
+  std::optional<log::NoteVerifier> log;
+  if (auto trust = args.get("trust")) {
+    auto vkey = ResolveVerifierKey(*trust, "trust");
+    if (!vkey) return Fail(vkey.error());
+    auto parsed = log::NoteVerifier::Parse(*vkey);
+    if (!parsed) return Fail(parsed.error().with_context("--trust " + *trust));
+    log = *parsed;
+  } else if (*policy && (*policy)->logs.size() == 1) {
+    log = (*policy)->logs[0].key;
+  } else {
+    return Fail(pedigree::Error("cli.usage",
+                                "missing --trust LOG_VKEY (or a --policy with "
+                                "exactly one log line)")
+                    .at_field("trust"));
+  }
+  if (*policy && !(*policy)->logs.empty() &&
+      std::none_of((*policy)->logs.begin(), (*policy)->logs.end(),
+                   [&](const log::PolicyLog& l) { return l.key.ToString() == log->ToString(); })) {
+    return Fail(pedigree::Error("cli.usage", "the --trust key " + log->ToString() +
+                                                 " is not one of the --policy file's logs")
+                    .at_field("trust"));
+  }
+  reports::TrustAnchors anchors{*log, std::nullopt, {}, *policy};
+  if (auto a = args.get("authority")) {
+    auto key = AuthorityKey(*a, io);
+    if (!key) return Fail(key.error().with_context("--authority"));
+    anchors.authority = *key;
+  }
+  if (auto w = args.get("witness")) {
+    std::stringstream list(*w);
+    std::string path;
+    while (std::getline(list, path, ',')) {
+      auto text = ResolveVerifierKey(path, "witness");
+      if (!text) return Fail(text.error());
+      auto witness = log::NoteVerifier::Parse(*text);
+      if (!witness) return Fail(witness.error().with_context("--witness " + path));
+      anchors.witnesses.push_back(*witness);
+    }
+  }
+  return anchors;
+}
+
+namespace {
+
 // `pedigree verify-bundle FILE --trust LOG_VKEY_FILE [--authority PUB] [--witness VKEY_FILE,..]
 // [--format text|json|html] [-o FILE]`
 int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
@@ -178,49 +229,8 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
   if (!args) return Error(io, args.error());
   auto file = OnePositional(*args, "bundle file");
   if (!file) return Error(io, file.error());
-  auto policy = PolicyOption(*args, io);
-  if (!policy) return Error(io, policy.error());
-  // A policy naming one log stands in for --trust; with --trust, the key must be one of its
-  // logs when it names any.
-  std::optional<log::NoteVerifier> log;
-  if (auto trust = args->get("trust")) {
-    auto vkey = ResolveVerifierKey(*trust, "trust");
-    if (!vkey) return Error(io, vkey.error());
-    auto parsed = log::NoteVerifier::Parse(*vkey);
-    if (!parsed) return Error(io, parsed.error().with_context("--trust " + *trust));
-    log = *parsed;
-  } else if (*policy && (*policy)->logs.size() == 1) {
-    log = (*policy)->logs[0].key;
-  } else {
-    return Error(io, pedigree::Error("cli.usage",
-                                     "missing --trust LOG_VKEY (or a --policy with "
-                                     "exactly one log line)")
-                         .at_field("trust"));
-  }
-  if (*policy && !(*policy)->logs.empty() &&
-      std::none_of((*policy)->logs.begin(), (*policy)->logs.end(),
-                   [&](const log::PolicyLog& l) { return l.key.ToString() == log->ToString(); })) {
-    return Error(io, pedigree::Error("cli.usage", "the --trust key " + log->ToString() +
-                                                      " is not one of the --policy file's logs")
-                         .at_field("trust"));
-  }
-  reports::TrustAnchors anchors{*log, std::nullopt, {}, *policy};
-  if (auto a = args->get("authority")) {
-    auto key = AuthorityKey(*a, io);
-    if (!key) return Error(io, key.error().with_context("--authority"));
-    anchors.authority = *key;
-  }
-  if (auto w = args->get("witness")) {
-    std::stringstream list(*w);
-    std::string path;
-    while (std::getline(list, path, ',')) {
-      auto text = ResolveVerifierKey(path, "witness");
-      if (!text) return Error(io, text.error());
-      auto witness = log::NoteVerifier::Parse(*text);
-      if (!witness) return Error(io, witness.error().with_context("--witness " + path));
-      anchors.witnesses.push_back(*witness);
-    }
-  }
+  auto anchors = TrustAnchorsOption(*args, io);
+  if (!anchors) return Error(io, anchors.error());
   auto bytes = ReadInput(*file, io.in);
   if (!bytes) return Error(io, bytes.error());
   auto evidence = reports::ReadBundle(*bytes);
@@ -231,8 +241,8 @@ int VerifyBundle(const std::vector<std::string>& argv, CliIo& io) {
   // A container's bundle names its SSCC's Digital Link URI as the subject.
   const bool container = evidence->pack.starts_with("https://id.gs1.org/00/");
   return EmitReport(*args,
-                    container ? reports::VerifyContainer(*evidence, anchors, Now())
-                              : reports::VerifyPack(*evidence, anchors, Now()),
+                    container ? reports::VerifyContainer(*evidence, *anchors, Now())
+                              : reports::VerifyPack(*evidence, *anchors, Now()),
                     io, "text");
 }
 

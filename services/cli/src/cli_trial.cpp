@@ -11,6 +11,8 @@
 
 #include "cli_common.h"
 #include "cli_remote.h"
+#include "cli_trial_receipt.h"
+#include "cli_trust.h"
 #include "pedigree/base/printable.h"
 #include "pedigree/base/time.h"
 #include "pedigree/demo/trial_sample.h"
@@ -988,6 +990,29 @@ std::vector<Command> TrialCommands() {
        "sponsor --name \"Dr A\" --meaning approval"},
       {"trial grants", "trial grants --trial ID   the grant history and the access record",
        TrialGrants, common, "trial grants --trial T1"},
+      {"trial receipt", "trial receipt --trial ID --secret-file FILE|- [-o FILE]", TrialReceipt,
+       "  --trial ID     the trial (required)\n"
+       "  --secret-file F\n"
+       "                 the file holding the participant's subject reference secret, as the\n"
+       "                 site handed it out (- for standard input; a final line break is not\n"
+       "                 part of it) (required)\n"
+       "  -o FILE, --out FILE\n"
+       "                 where to write the receipt (default: standard output)\n" +
+           kDirHelp,
+       "trial receipt --trial T1 --secret-file subject.secret -o receipt.json"},
+      {"trial verify-receipt",
+       "trial verify-receipt FILE --trust LOG_VKEY [--secret-file F] [--policy FILE] "
+       "[--authority PUB] [--witness VKEY,..] [--format text|json|html] [-o FILE]   (exit 0 "
+       "VERIFIED, 4 FAILED)",
+       TrialVerifyReceipt,
+       "  FILE           the receipt (- for standard input)\n"
+       "  --secret-file F\n"
+       "                 the participant's secret: the receipt must be this subject's\n" +
+           kTrustHelp + kPolicyHelp +
+           "  --format F     text, json or html (default: text)\n"
+           "  -o FILE, --out FILE\n"
+           "                 write the report to FILE (default: standard output)\n",
+       "trial verify-receipt receipt.json --trust ledger/log.vkey --secret-file subject.secret"},
       {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent,
        "  --kind K       the event kind, trial.* or kit.* (required)\n"
        "  --body F       the event's body, JSON (- for standard input) (required)\n" +

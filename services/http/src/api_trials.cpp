@@ -15,6 +15,7 @@
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/trial_seal.h"
 #include "pedigree/provenance/trial_view.h"
+#include "pedigree/reports/receipt.h"
 #include "pedigree/scanner/gs1.h"
 #include "pedigree/scanner/trial_data.h"
 #include "pedigree/usecases/trial_workflow.h"
@@ -919,6 +920,25 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         o.set("index", Int(*index));
         o.set("kind", JsonValue("trial.redact"));
         return Json(201, o);
+      },
+      BodyKind::kJson));
+
+  // A participant's receipt (docs/consent.md "Participant receipts"): the secret is the
+  // capability and travels in the body, never in the URL (which access logs keep).
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/trials/{id}/receipts", of_trial(readers, kParties),
+      [api](const HttpRequest& req) -> HttpResponse {
+        auto body = BodyObject(req);
+        if (!body) return ErrorResponse(body.error());
+        auto secret = RequiredString(*body, "subjectSecret", "subjectSecret");
+        if (!secret) return ErrorResponse(secret.error());
+        auto receipt =
+            reports::GatherReceipt(api->node.ledger(), req.path_params.at("id"), *secret);
+        if (!receipt) return ErrorResponse(receipt.error());
+        HttpResponse r;
+        r.status = 200;
+        r.body = reports::WriteReceipt(*receipt);
+        return r;
       },
       BodyKind::kJson));
 

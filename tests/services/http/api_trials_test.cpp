@@ -11,6 +11,7 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/http/api.h"
 #include "pedigree/provenance/identifiers.h"
+#include "pedigree/reports/receipt.h"
 #include "pedigree/scanner/trial_data.h"
 #include "pedigree/usecases/trial_store.h"
 #include "pedigree/usecases/trial_workflow.h"
@@ -1035,6 +1036,51 @@ BOOST_AUTO_TEST_CASE(upload_with_subjects_and_consent_reads_per_party) {
   BOOST_TEST(w[0].find("redactedCount")->as_int() == 1);
   BOOST_TEST(!w[0].find("subjectRef"));
   BOOST_TEST(!w[0].find("leaves"));
+}
+
+// A participant's receipt over the socket: the secret goes in the body (SubjectRef("001") is
+// SHA-256 of "salt:001", so that is the secret the site handed out); the answer is the receipt
+// file, which verifies offline; a wrong or malformed secret is refused, nothing appended.
+BOOST_AUTO_TEST_CASE(participant_receipt_is_answered_for_the_secret_in_the_body) {
+  TrialApi api;
+  api.TrialUnderway();  // 001 at s1
+  BOOST_REQUIRE_EQUAL(api.Enrol("s1", "002").status, 201);
+  const std::string target = "/v1/trials/" + kTrial + "/receipts";
+  Reply r = api.Post("s1", target, JsonValue::Object().set("subjectSecret", "salt:001"));
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(r.body.find(SubjectRef("002")) == std::string::npos);
+  auto receipt = pedigree::reports::ReadReceipt(r.body);
+  BOOST_REQUIRE_MESSAGE(receipt.has_value(), pedigree::testing::Why(receipt));
+  BOOST_TEST(receipt->subject_ref == SubjectRef("001"));
+  auto anchors = pedigree::reports::LedgerTrustAnchors(api.node_->ledger());
+  BOOST_REQUIRE(anchors.has_value());
+  JsonValue report =
+      pedigree::reports::VerifyReceipt(*receipt, *anchors, std::string("salt:001"), api.now_);
+  BOOST_TEST(report.find("verdict")->as_string() == "VERIFIED", pedigree::Canonicalize(report));
+  BOOST_TEST(report.find("events")->size() == 1u);  // the enrolment
+
+  struct Case {
+    std::string body;
+    int status;
+    std::string code;
+    std::string field;
+  };
+  const uint64_t size = api.LedgerSize();
+  for (const Case& c : {
+           Case{R"({"subjectSecret":"salt:009"})", 404, "trial.receipt_subject_unknown",
+                "subjectSecret"},
+           Case{R"({"subjectSecret":""})", 400, "trial.bad_subject_secret", "subjectSecret"},
+           Case{R"({"subjectSecret":17})", 400, "request.invalid_body", "subjectSecret"},
+           Case{R"({"secret":"salt:001"})", 400, "request.missing_field", "subjectSecret"},
+       }) {
+    Reply refused = api.Call("s1", "POST", target, c.body);
+    BOOST_TEST_INFO(c.body);
+    BOOST_TEST(refused.status == c.status);
+    BOOST_TEST(TrialApi::ErrorCode(refused) == c.code);
+    BOOST_TEST(TrialApi::ErrorField(refused) == c.field);
+    BOOST_TEST(refused.body.find("salt:") == std::string::npos, refused.body);
+  }
+  BOOST_TEST(api.LedgerSize() == size);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -52,7 +52,8 @@ struct EvidenceIndexCheck {
 };
 
 // Verifies the signature with the ledger's log key, then recomputes the entries the evidence for
-// the index's subject must hold at the index's size (SelectPackEvidence) and compares. Errors:
+// the index's subject must hold at the index's size (SelectPackEvidence, SelectContainerEvidence
+// or, for a participant's receipt, SelectReceiptEvidence) and compares. Errors:
 // bundle.index_signature, bundle.bad_index, bundle.index_mismatch (another origin, or a size
 // beyond the ledger's), report.*, storage.*.
 [[nodiscard]] Result<EvidenceIndexCheck> CheckEvidenceIndex(log::Ledger& ledger,

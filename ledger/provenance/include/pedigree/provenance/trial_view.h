@@ -202,6 +202,22 @@ struct AccessRecord {
   std::vector<std::string> leaves;
 };
 
+// An access that named leaves of one subject: its ledger index and those leaves only.
+struct SubjectAccess {
+  uint64_t index = 0;
+  std::vector<SubjectLeaf> leaves;  // of the subject, in the access event's order
+};
+
+// What the ledger holds about one subject of a trial, by its salted reference: the entries a
+// participant's receipt is made of (docs/consent.md, "Participant receipts").
+struct SubjectHistory {
+  std::optional<uint64_t> enrolment;  // index of trial.enrol; empty: not enrolled
+  std::vector<uint64_t> consents;     // trial.consent indices, ascending
+  std::optional<uint64_t> withdrawal;
+  std::vector<SubjectLeaf> leaves;      // every leaf trial.submit named for the subject
+  std::vector<SubjectAccess> accesses;  // trial.access naming any of them, ascending
+};
+
 // How many leaves of a trial domain are current, and how many of those are redacted.
 struct LeafCounts {
   size_t current = 0;
@@ -252,6 +268,11 @@ class TrialView {
   [[nodiscard]] Result<std::vector<GrantRecord>> Grants(std::string_view trial_id);
   // Accesses in ledger order, each with the leaves it returned.
   [[nodiscard]] Result<std::vector<AccessRecord>> Accesses(std::string_view trial_id);
+  // The subject's enrolment, consents, withdrawal, leaves and the accesses to them, through
+  // the indexes by subject and by leaf (no scan of the trial's accesses). A subject never
+  // enrolled has no enrolment and nothing else.
+  [[nodiscard]] Result<SubjectHistory> Subject(std::string_view trial_id,
+                                               std::string_view subject_ref);
 
  private:
   struct Impl;
