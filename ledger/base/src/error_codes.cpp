@@ -232,6 +232,10 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "the envelope is version 1 (it names no log); new entries must be version 2 envelopes"},
     {"entry.wrong_log", 422, "the envelope is signed for another log (its \"log\" origin)"},
 
+    {"epcis.bad_header", 400,
+     "an EPCIS header has a value pedigree does not support; the field names the header"},
+    {"epcis.capture_not_found", 404,
+     "the caller's organisation has no capture job with this captureID (jobs live in memory)"},
     {"epcis.invalid_event", 400,
      "an EPCIS event or document is malformed; the field is the JSON pointer of the member",
      "Fix the member named by the pointer; docs/epcis.md lists what pedigree reads."},

@@ -4,15 +4,22 @@
 // REST paths that fix one of them, named queries). The mapping itself is
 // scanner::epcis::ExportDocument; the query engine epcis_query.h.
 #include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api_scope.h"
 #include "epcis_query.h"
+#include "pedigree/base/bytes.h"
 #include "pedigree/base/error_codes.h"
+#include "pedigree/base/time.h"
 #include "pedigree/http/api.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/identifiers.h"
@@ -75,9 +82,10 @@ ScopeCheck EpcPathScope(SupplyNode& node) {
   };
 }
 
-// An error as RFC 7807 application/problem+json with the EPCIS exception type (EPCIS 2.0 REST
-// bindings), our registered code and the JSON pointer of the offending member.
-HttpResponse Problem(const Error& e, std::vector<std::pair<std::string, JsonValue>> extra = {}) {
+// An error as the body of an RFC 7807 application/problem+json answer with the EPCIS
+// exception type (EPCIS 2.0 REST bindings), our registered code and the JSON pointer of the
+// offending member; `status` is set to its HTTP status.
+JsonValue ProblemBody(const Error& e, int* status_out = nullptr) {
   const ErrorCodeInfo* info = FindErrorCode(e.code());
   int status = info != nullptr ? info->http_status : 500;
   std::string type = "epcisException:ImplementationException";
@@ -103,6 +111,13 @@ HttpResponse Problem(const Error& e, std::vector<std::pair<std::string, JsonValu
           .set("detail", status >= 500 ? std::string("internal error") : e.message())
           .set("code", e.code());
   if (!e.field().empty()) body.set("pointer", e.field());
+  if (status_out != nullptr) *status_out = status;
+  return body;
+}
+
+HttpResponse Problem(const Error& e, std::vector<std::pair<std::string, JsonValue>> extra = {}) {
+  int status = 500;
+  JsonValue body = ProblemBody(e, &status);
   for (auto& [k, v] : extra) body.set(k, std::move(v));
   HttpResponse r;
   r.status = status;
@@ -124,6 +139,146 @@ scanner::epcis::GlnOwner GlnOwnerOf(SupplyNode& node) {
     return node.Read([&](provenance::ProvenanceView& v) { return v.OrgOfGln(gln); });
   };
 }
+
+// The asynchronous capture jobs of POST /v1/epcis/capture (docs/epcis.md, "Capture"): one
+// worker thread appends the documents' events in the order the documents came, and each job's
+// status (GET /v1/epcis/capture/{captureID}) follows event by event. Jobs live in memory: a
+// restart forgets their status, never the events they wrote. The most recent kKeptJobs are
+// kept. Thread-safe; the destructor finishes the queued jobs first.
+class CaptureJobs {
+ public:
+  enum class OnError { kRollback, kProceed };
+  // One event of a document: mapped (event), or refused by the mapping (error).
+  struct Item {
+    std::optional<scanner::epcis::ImportedEvent> event;
+    std::optional<Error> error;
+  };
+  static constexpr size_t kKeptJobs = 1000;
+
+  explicit CaptureJobs(SupplyNode& node) : node_(node), worker_([this] { Work(); }) {}
+  ~CaptureJobs() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    worker_.join();
+  }
+
+  // Queues a job for `org`'s document and returns its captureID.
+  std::string Start(const std::string& org, OnError on_error, std::vector<Item> items) {
+    std::array<uint8_t, 16> id{};
+    RandomBytes(id);
+    auto job = std::make_shared<Job>();
+    job->id = ToHex(id);
+    job->org = org;
+    job->on_error = on_error;
+    job->items = std::move(items);
+    job->status =
+        JsonValue::Object()
+            .set("captureID", job->id)
+            .set("createdAt", FormatUtcTime(node_.Now()))
+            .set("running", true)
+            .set("success", false)
+            .set("status", "running")
+            .set("captureErrorBehaviour", on_error == OnError::kRollback ? "rollback" : "proceed")
+            .set("events", JsonValue::Array())
+            .set("errors", JsonValue::Array());
+    {
+      std::lock_guard lock(mutex_);
+      jobs_[job->id] = job;
+      order_.push_back(job->id);
+      while (order_.size() > kKeptJobs) {
+        auto oldest = jobs_.find(order_.front());
+        if (oldest != jobs_.end() && oldest->second->status.find("running")->as_bool()) break;
+        jobs_.erase(order_.front());
+        order_.pop_front();
+      }
+      queue_.push_back(job);
+    }
+    wake_.notify_all();
+    return job->id;
+  }
+
+  // The job's status for `org`, or nothing when it has no such job (another organisation's
+  // job is none of its business).
+  std::optional<JsonValue> Status(const std::string& id, const std::string& org) const {
+    std::lock_guard lock(mutex_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second->org != org) return std::nullopt;
+    return it->second->status;
+  }
+
+ private:
+  struct Job {
+    std::string id, org;
+    OnError on_error = OnError::kRollback;
+    std::vector<Item> items;
+    JsonValue status;  // guarded by CaptureJobs::mutex_
+  };
+
+  void Work() {
+    while (true) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = queue_.front();
+        queue_.pop_front();
+      }
+      Run(*job);
+    }
+  }
+
+  void Run(Job& job) {
+    bool failed = false, stopped = false;
+    for (size_t i = 0; i < job.items.size(); ++i) {
+      Item& item = job.items[i];
+      const std::string pointer = "/epcisBody/eventList/" + std::to_string(i);
+      JsonValue result = JsonValue::Object();
+      if (item.event) result.set("eventID", item.event->event_id);
+      std::optional<Error> error = item.error;
+      if (stopped) {
+        result.set("captured", false).set("skipped", true);
+      } else if (!error) {
+        auto index = node_.SubmitAs(job.org, item.event->payload);
+        if (index) {
+          result.set("captured", true)
+              .set("index", static_cast<int64_t>(*index))
+              .set("kind", *item.event->payload.find("kind"));
+        } else {
+          Error e = index.error();
+          error = e.at_field(pointer + (e.field().empty() ? "" : "/" + e.field()));
+        }
+      }
+      if (error) {
+        failed = true;
+        JsonValue problem = ProblemBody(*error);
+        result.set("captured", false).set("error", problem);
+        stopped = job.on_error == OnError::kRollback;
+      }
+      std::lock_guard lock(mutex_);
+      job.status.find("events")->push_back(std::move(result));
+      if (error) job.status.find("errors")->push_back(ProblemBody(*error));
+    }
+    std::lock_guard lock(mutex_);
+    job.status.set("running", false)
+        .set("success", !failed)
+        .set("status", failed ? "failure" : "success")
+        .set("finishedAt", FormatUtcTime(node_.Now()));
+    job.items.clear();
+  }
+
+  SupplyNode& node_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::map<std::string, std::shared_ptr<Job>> jobs_;
+  std::deque<std::string> order_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::thread worker_;  // last: started once the members above exist
+};
 
 // The most events one document may carry (GS1-EPCIS-Capture-Limit).
 constexpr size_t kCaptureLimit = 10000;
@@ -250,13 +405,28 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         return r;
       },
       BodyKind::kJson));
-  // A document, answered synchronously (no capture job yet): every event is mapped first and
-  // one malformed or unsupported event writes nothing; then they are appended in order, and a
-  // rule's refusal of event k stops there (events before k stay written: no transaction spans
-  // several entries yet) and names them.
+  // A document, as an asynchronous capture job (202 + Location). Every event is mapped first:
+  // with rollback (the default) one malformed or unsupported event is answered at once and
+  // writes nothing; with proceed it is listed in the job and the others are captured. The job
+  // then appends the events in order; a rule's refusal of event k stops a rollback job there
+  // (events before k stay written: no transaction spans several entries yet) and is listed
+  // and passed over by a proceed job.
+  auto jobs = std::make_shared<CaptureJobs>(node);
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/epcis/capture", holders,
-      [&node](const HttpRequest& req) {
+      [&node, jobs](const HttpRequest& req) {
+        CaptureJobs::OnError on_error = CaptureJobs::OnError::kRollback;
+        if (auto h = req.headers.find("gs1-capture-error-behaviour"); h != req.headers.end()) {
+          if (h->second == "proceed") {
+            on_error = CaptureJobs::OnError::kProceed;
+          } else if (h->second != "rollback") {
+            return Problem(Error("epcis.bad_header",
+                                 "GS1-Capture-Error-Behaviour must be "
+                                 "rollback or proceed, got '" +
+                                     h->second + "'")
+                               .at_field("GS1-Capture-Error-Behaviour"));
+          }
+        }
         auto doc = ParseJson(req.body);
         if (!doc) return Problem(Error("epcis.invalid_event", doc.error().message()).at_field(""));
         const JsonValue* body = doc->find("epcisBody");
@@ -273,35 +443,43 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         }
         scanner::epcis::HashOptions options = OptionsFor(*doc);
         const scanner::epcis::GlnOwner owner = GlnOwnerOf(node);
-        std::vector<scanner::epcis::ImportedEvent> imported;
+        std::vector<CaptureJobs::Item> items;
         for (size_t i = 0; i < list->as_array().size(); ++i) {
           auto one = scanner::epcis::ImportEvent(
               list->as_array()[i], options, "/epcisBody/eventList/" + std::to_string(i), owner);
-          if (!one) return Problem(one.error());
-          imported.push_back(std::move(*one));
-        }
-        JsonValue results = JsonValue::Array();
-        for (size_t i = 0; i < imported.size(); ++i) {
-          auto index = node.SubmitAs(req.principal->org_id, imported[i].payload);
-          if (!index) {
-            Error e = index.error();
-            return Problem(e.at_field("/epcisBody/eventList/" + std::to_string(i) +
-                                      (e.field().empty() ? "" : "/" + e.field())),
-                           {{"written", std::move(results)}});
+          if (!one && on_error == CaptureJobs::OnError::kRollback) return Problem(one.error());
+          CaptureJobs::Item item;
+          if (one) {
+            item.event = std::move(*one);
+          } else {
+            item.error = one.error();
           }
-          results.push_back(JsonValue::Object()
-                                .set("eventID", imported[i].event_id)
-                                .set("index", static_cast<int64_t>(*index))
-                                .set("kind", *imported[i].payload.find("kind")));
+          items.push_back(std::move(item));
         }
+        const std::string id = jobs->Start(req.principal->org_id, on_error, std::move(items));
         HttpResponse r;
-        r.status = 201;
-        r.body = Canonicalize(JsonValue::Object().set("events", std::move(results)));
+        r.status = 202;
+        r.body = Canonicalize(JsonValue::Object().set("captureID", id));
+        r.headers["Location"] = "/v1/epcis/capture/" + id;
         r.headers["GS1-EPCIS-Version"] = "2.0.0";
         r.headers["GS1-EPCIS-Capture-Limit"] = std::to_string(kCaptureLimit);
         return r;
       },
       BodyKind::kJson, kCaptureBodyLimit));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/epcis/capture/{captureID}", holders, [jobs](const HttpRequest& req) {
+        const std::string& id = req.path_params.at("captureID");
+        auto status = jobs->Status(id, req.principal->org_id);
+        if (!status) {
+          return Problem(Error("epcis.capture_not_found", "no capture job '" + id + "'")
+                             .at_field("captureID"));
+        }
+        HttpResponse r;
+        r.body = Canonicalize(*status);
+        r.headers["GS1-EPCIS-Version"] = "2.0.0";
+        r.headers["Cache-Control"] = "no-store";
+        return r;
+      }));
 
   // Shared by the query routes: the page-token key and the named queries (in memory: a
   // restart forgets both; docs/epcis.md, "Query").

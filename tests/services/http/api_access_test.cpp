@@ -315,6 +315,9 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
       {"POST /v1/undo", {kHolders, "", "", "/v1/undo", "", {}}},
       {"POST /v1/epcis/events", {kHolders, "", "", "/v1/epcis/events", "", {}}},
       {"POST /v1/epcis/capture", {kHolders, "", "", "/v1/epcis/capture", "", {}}},
+      // A capture job is its organisation's: others get epcis.capture_not_found.
+      {"GET /v1/epcis/capture/{captureID}",
+       {kHolders, "", "", "/v1/epcis/capture/0123456789abcdef0123456789abcdef", "", {}}},
       {"POST /v1/batch-status", {{"manufacturer"}, "", "", "/v1/batch-status", "", {}}},
       {"POST /v1/sensor", {kHolders, "", "", "/v1/sensor", "", {}}},
       {"GET /v1/verify", {kMembers, "", "", "/v1/verify?code=" + pack_code, "", {}}},
