@@ -288,7 +288,9 @@ constexpr size_t kCaptureBodyLimit = 64u << 20;
 
 // What the query routes share: the page-token key and the named queries (name -> parameters).
 struct QueryState {
+  explicit QueryState(SupplyNode& node) : ships(node.ledger().db_path()) {}
   epcis_query::PageTokens tokens;
+  epcis_query::ShipmentViews ships;
   std::mutex mutex;
   std::map<std::string, std::map<std::string, std::string>> named;
 };
@@ -321,7 +323,7 @@ std::string NextPageTarget(const HttpRequest& req, const std::string& token) {
 
 // One page of the query `params` (the request's, or a named query's with the request's
 // perPage and nextPageToken) as an EPCISQueryDocument; the next page in a Link header.
-HttpResponse RunQuery(SupplyNode& node, const QueryState& state, const HttpRequest& req,
+HttpResponse RunQuery(SupplyNode& node, QueryState& state, const HttpRequest& req,
                       const std::map<std::string, std::string>& params,
                       const std::string& query_name) {
   auto query = epcis_query::ParseEventQuery(params);
@@ -333,7 +335,7 @@ HttpResponse RunQuery(SupplyNode& node, const QueryState& state, const HttpReque
     if (!checked) return Problem(checked.error());
     after = *checked;
   }
-  auto page = epcis_query::RunEventQuery(node, *req.principal, *query, after);
+  auto page = epcis_query::RunEventQuery(node, state.ships, *req.principal, *query, after);
   if (!page) return Problem(page.error());
   JsonValue doc = epcis_query::QueryDocument(std::move(page->events), node.Now());
   if (!query_name.empty()) {
@@ -355,7 +357,7 @@ HttpResponse RunQuery(SupplyNode& node, const QueryState& state, const HttpReque
 
 // A REST path that fixes `param` to `value` (the path segment `field`); the same parameter in
 // the query string as well is refused.
-HttpResponse RunFixed(SupplyNode& node, const QueryState& state, const HttpRequest& req,
+HttpResponse RunFixed(SupplyNode& node, QueryState& state, const HttpRequest& req,
                       const std::string& param, const std::string& value,
                       const std::string& field) {
   if (req.query.contains(param)) {
@@ -483,7 +485,7 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
 
   // Shared by the query routes: the page-token key and the named queries (in memory: a
   // restart forgets both; docs/epcis.md, "Query").
-  auto state = std::make_shared<QueryState>();
+  auto state = std::make_shared<QueryState>(node);
   PEDIGREE_TRY(
       router.Add("GET", "/v1/epcis/events", readers, [&node, state](const HttpRequest& req) {
         if (!req.query.contains("epc")) return RunQuery(node, *state, req, req.query, "");

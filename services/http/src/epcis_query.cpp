@@ -199,8 +199,12 @@ const std::set<std::string>& EventKinds() {
 // registry entries of its parties, its batch, the shipment a receipt closes). One per request.
 class Renderer {
  public:
-  Renderer(SupplyNode& node, std::unique_ptr<provenance::ShipmentView> ships)
-      : node_(node), ships_(std::move(ships)) {}
+  Renderer(SupplyNode& node, ShipmentViews& ships) : node_(node), pool_(ships) {}
+  ~Renderer() {
+    if (ships_) pool_.Release(std::move(ships_));
+  }
+  Renderer(const Renderer&) = delete;
+  Renderer& operator=(const Renderer&) = delete;
 
   // The entry's EPCIS event, or nothing when its kind is none (registry, alerts, …).
   Result<std::optional<JsonValue>> Render(uint64_t index) {
@@ -228,6 +232,11 @@ class Renderer {
       const std::string* from = Text(p, "from");
       const std::string* advice = Text(p, "despatchAdvice");
       if (from != nullptr && advice != nullptr) {
+        // Opened on first use: most queries meet no receipt or sensor report.
+        if (!ships_) {
+          PEDIGREE_ASSIGN(opened, pool_.Acquire());
+          ships_ = std::move(*opened);
+        }
         PEDIGREE_ASSIGN(ship, ships_->ShippedEntry(*from, *advice));
         if (*ship) context.insert(**ship);
       }
@@ -280,6 +289,7 @@ class Renderer {
   }
 
   SupplyNode& node_;
+  ShipmentViews& pool_;
   std::unique_ptr<provenance::ShipmentView> ships_;
   std::unordered_map<uint64_t, scanner::epcis::LedgerEvent> loaded_;
   std::unordered_map<std::string, std::optional<uint64_t>> org_register_;
@@ -536,10 +546,27 @@ std::string Binding(const HttpRequest& req) {
   return out;
 }
 
-Result<EventPage> RunEventQuery(SupplyNode& node, const Principal& caller, const EventQuery& q,
-                                std::optional<uint64_t> after) {
-  PEDIGREE_ASSIGN(ships, provenance::ShipmentView::Open(node.ledger().db_path()));
-  Renderer renderer(node, std::move(*ships));
+Result<std::unique_ptr<provenance::ShipmentView>> ShipmentViews::Acquire() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!free_.empty()) {
+      auto view = std::move(free_.back());
+      free_.pop_back();
+      return view;
+    }
+  }
+  return provenance::ShipmentView::Open(db_path_);
+}
+
+void ShipmentViews::Release(std::unique_ptr<provenance::ShipmentView> view) {
+  std::lock_guard lock(mutex_);
+  // As many as requests ran at once, and no more than a server's threads would use.
+  if (free_.size() < 16) free_.push_back(std::move(view));
+}
+
+Result<EventPage> RunEventQuery(SupplyNode& node, ShipmentViews& ships, const Principal& caller,
+                                const EventQuery& q, std::optional<uint64_t> after) {
+  Renderer renderer(node, ships);
   Visibility visibility(node, caller);
   EventPage page;
 

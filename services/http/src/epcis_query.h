@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,6 +16,7 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/base/error.h"
 #include "pedigree/http/http_server.h"
+#include "pedigree/provenance/shipment_view.h"
 #include "pedigree/usecases/supply_node.h"
 
 namespace pedigree::services::epcis_query {
@@ -65,6 +68,20 @@ class PageTokens {
 // nextPageToken and perPage.
 std::string Binding(const HttpRequest& req);
 
+// Read connections for the shipment lookups, kept between requests (opening one reads the
+// whole schema). Thread-safe; must not outlive the ledger's database file's users.
+class ShipmentViews {
+ public:
+  explicit ShipmentViews(std::string db_path) : db_path_(std::move(db_path)) {}
+  [[nodiscard]] Result<std::unique_ptr<provenance::ShipmentView>> Acquire();
+  void Release(std::unique_ptr<provenance::ShipmentView> view);
+
+ private:
+  std::string db_path_;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<provenance::ShipmentView>> free_;
+};
+
 struct EventPage {
   JsonValue events = JsonValue::Array();  // rendered events, with pedigree:ledgerIndex/proof
   std::optional<uint64_t> next_after;     // set when more may follow
@@ -73,8 +90,8 @@ struct EventPage {
 // Runs `query` for `caller` (regulators see every event; others the events they signed or are
 // named in, and the events naming a pack, case or pallet they handled). `after`: the index the
 // previous page ended at. Errors: storage.* only.
-[[nodiscard]] Result<EventPage> RunEventQuery(SupplyNode& node, const Principal& caller,
-                                              const EventQuery& query,
+[[nodiscard]] Result<EventPage> RunEventQuery(SupplyNode& node, ShipmentViews& ships,
+                                              const Principal& caller, const EventQuery& query,
                                               std::optional<uint64_t> after);
 
 // An EPCISQueryDocument around `events`.
