@@ -8,6 +8,7 @@
 #include "http_client.h"
 #include "pedigree/http/api.h"
 #include "pedigree/provenance/identifiers.h"
+#include "pedigree/scanner/epcis.h"
 #include "pedigree/usecases/token_grants.h"
 
 using namespace pedigree;
@@ -176,6 +177,10 @@ BOOST_AUTO_TEST_CASE(events_of_an_epc_carry_their_index_a_proof_link_and_the_exp
     BOOST_TEST(events[i].find("eventID")->as_string() == listed[i].find("eventID")->as_string());
     const int64_t index = events[i].find("pedigree:ledgerIndex")->as_int();
     BOOST_TEST(index == listed[i].find("pedigree:ledgerIndex")->as_int());
+    // Neither extension is part of the hash ID: recomputed from the answer, it is the eventID.
+    BOOST_TEST(
+        scanner::epcis::EventHashId(events[i], scanner::epcis::PedigreeHashOptions()).value() ==
+        events[i].find("eventID")->as_string());
     const std::string proof = events[i].find("pedigree:proof")->as_string();
     BOOST_TEST(proof == "/v1/log/proof/inclusion?index=" + std::to_string(index));
     Reply p = api.Call("", "GET", proof);
