@@ -311,7 +311,7 @@ HashOptions PedigreeHashOptions(HashProfile profile) {
   HashOptions o;
   o.profile = profile;
   o.context = {{std::string(kPedigreePrefix), std::string(kPedigreeNamespace)}};
-  o.ignore = {std::string(kLedgerIndexMember)};
+  o.ignore = {std::string(kLedgerIndexMember), std::string(kProofMember)};
   return o;
 }
 

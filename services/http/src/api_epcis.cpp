@@ -1,13 +1,28 @@
-// The EPCIS 2.0 binding (docs/epcis.md): `GET /v1/epcis/events?epc=CODE`, the history of a
-// pack, case or pallet as an EPCIS 2.0 JSON-LD EPCISDocument, for those who may read its
-// report. The mapping itself is scanner::epcis::ExportDocument.
+// The EPCIS 2.0 binding (docs/epcis.md): capture, `GET /v1/epcis/events?epc=CODE` (the history
+// of a pack, case or pallet as an EPCIS 2.0 JSON-LD EPCISDocument, for those who may read its
+// report) and the query interface (GET /v1/epcis/events with the standard parameters, the
+// REST paths that fix one of them, named queries). The mapping itself is
+// scanner::epcis::ExportDocument; the query engine epcis_query.h.
+#include <algorithm>
+#include <array>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "api_scope.h"
+#include "epcis_query.h"
+#include "pedigree/base/bytes.h"
 #include "pedigree/base/error_codes.h"
+#include "pedigree/base/time.h"
 #include "pedigree/http/api.h"
 #include "pedigree/log/envelope.h"
+#include "pedigree/provenance/identifiers.h"
 #include "pedigree/reports/container_report.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/epcis.h"
@@ -38,9 +53,10 @@ ScopeCheck EpcScope(SupplyNode& node) {
   ScopeCheck container = api::ContainerScope(node, api::NamedBy::kQueryCode);
   return [pack, container](const HttpRequest& req) -> Status {
     auto it = req.query.find("epc");
-    if (it == req.query.end() || it->second.empty()) {
-      return Fail(
-          Error("request.missing_parameter", "parameter 'epc' is required").at_field("epc"));
+    // Without `epc` the route is the query interface, which applies the rule event by event.
+    if (it == req.query.end()) return Ok();
+    if (it->second.empty()) {
+      return Fail(Error("request.missing_parameter", "parameter 'epc' is empty").at_field("epc"));
     }
     HttpRequest named = req;
     named.query["code"] = it->second;
@@ -50,9 +66,26 @@ ScopeCheck EpcScope(SupplyNode& node) {
   };
 }
 
-// An error as RFC 7807 application/problem+json with the EPCIS exception type (EPCIS 2.0 REST
-// bindings), our registered code and the JSON pointer of the offending member.
-HttpResponse Problem(const Error& e, std::vector<std::pair<std::string, JsonValue>> extra = {}) {
+// The `{epc}` of /v1/epcis/epcs/{epc}/events under the same rules. An EPC that is no pack or
+// SSCC passes, for the handler to refuse as a QueryParameterException.
+ScopeCheck EpcPathScope(SupplyNode& node) {
+  ScopeCheck pack = api::PackScope(node, api::NamedBy::kQueryCode);
+  ScopeCheck container = api::ContainerScope(node, api::NamedBy::kQueryCode);
+  return [pack, container](const HttpRequest& req) -> Status {
+    auto epc = epcis_query::CanonicalEpc(req.path_params.at("epc"));
+    if (!epc) return Ok();
+    HttpRequest named = req;
+    named.query["code"] = *epc;
+    Status s = reports::ParsePackCode(*epc).has_value() ? pack(named) : container(named);
+    if (!s) return Fail(s.error().at_field("epc"));
+    return s;
+  };
+}
+
+// An error as the body of an RFC 7807 application/problem+json answer with the EPCIS
+// exception type (EPCIS 2.0 REST bindings), our registered code and the JSON pointer of the
+// offending member; `status` is set to its HTTP status.
+JsonValue ProblemBody(const Error& e, int* status_out = nullptr) {
   const ErrorCodeInfo* info = FindErrorCode(e.code());
   int status = info != nullptr ? info->http_status : 500;
   std::string type = "epcisException:ImplementationException";
@@ -62,6 +95,11 @@ HttpResponse Problem(const Error& e, std::vector<std::pair<std::string, JsonValu
     type = "epcisException:SecurityException";
   } else if (status == 404) {
     type = "epcisException:NoSuchResourceException";
+  }
+  if (e.code() == "epcis.query_parameter") {
+    type = "epcisException:QueryParameterException";
+  } else if (e.code() == "epcis.query_not_found") {
+    type = "epcisException:NoSuchNameException";
   } else if (status == 413) {
     type = "epcisException:CaptureLimitExceededException";
   }
@@ -73,6 +111,13 @@ HttpResponse Problem(const Error& e, std::vector<std::pair<std::string, JsonValu
           .set("detail", status >= 500 ? std::string("internal error") : e.message())
           .set("code", e.code());
   if (!e.field().empty()) body.set("pointer", e.field());
+  if (status_out != nullptr) *status_out = status;
+  return body;
+}
+
+HttpResponse Problem(const Error& e, std::vector<std::pair<std::string, JsonValue>> extra = {}) {
+  int status = 500;
+  JsonValue body = ProblemBody(e, &status);
   for (auto& [k, v] : extra) body.set(k, std::move(v));
   HttpResponse r;
   r.status = status;
@@ -95,12 +140,243 @@ scanner::epcis::GlnOwner GlnOwnerOf(SupplyNode& node) {
   };
 }
 
+// The asynchronous capture jobs of POST /v1/epcis/capture (docs/epcis.md, "Capture"): one
+// worker thread appends the documents' events in the order the documents came, and each job's
+// status (GET /v1/epcis/capture/{captureID}) follows event by event. Jobs live in memory: a
+// restart forgets their status, never the events they wrote. The most recent kKeptJobs are
+// kept. Thread-safe; the destructor finishes the queued jobs first.
+class CaptureJobs {
+ public:
+  enum class OnError { kRollback, kProceed };
+  // One event of a document: mapped (event), or refused by the mapping (error).
+  struct Item {
+    std::optional<scanner::epcis::ImportedEvent> event;
+    std::optional<Error> error;
+  };
+  static constexpr size_t kKeptJobs = 1000;
+
+  explicit CaptureJobs(SupplyNode& node) : node_(node), worker_([this] { Work(); }) {}
+  ~CaptureJobs() {
+    {
+      std::lock_guard lock(mutex_);
+      stop_ = true;
+    }
+    wake_.notify_all();
+    worker_.join();
+  }
+
+  // Queues a job for `org`'s document and returns its captureID.
+  std::string Start(const std::string& org, OnError on_error, std::vector<Item> items) {
+    std::array<uint8_t, 16> id{};
+    RandomBytes(id);
+    auto job = std::make_shared<Job>();
+    job->id = ToHex(id);
+    job->org = org;
+    job->on_error = on_error;
+    job->items = std::move(items);
+    job->status =
+        JsonValue::Object()
+            .set("captureID", job->id)
+            .set("createdAt", FormatUtcTime(node_.Now()))
+            .set("running", true)
+            .set("success", false)
+            .set("status", "running")
+            .set("captureErrorBehaviour", on_error == OnError::kRollback ? "rollback" : "proceed")
+            .set("events", JsonValue::Array())
+            .set("errors", JsonValue::Array());
+    {
+      std::lock_guard lock(mutex_);
+      jobs_[job->id] = job;
+      order_.push_back(job->id);
+      while (order_.size() > kKeptJobs) {
+        auto oldest = jobs_.find(order_.front());
+        if (oldest != jobs_.end() && oldest->second->status.find("running")->as_bool()) break;
+        jobs_.erase(order_.front());
+        order_.pop_front();
+      }
+      queue_.push_back(job);
+    }
+    wake_.notify_all();
+    return job->id;
+  }
+
+  // The job's status for `org`, or nothing when it has no such job (another organisation's
+  // job is none of its business).
+  std::optional<JsonValue> Status(const std::string& id, const std::string& org) const {
+    std::lock_guard lock(mutex_);
+    auto it = jobs_.find(id);
+    if (it == jobs_.end() || it->second->org != org) return std::nullopt;
+    return it->second->status;
+  }
+
+ private:
+  struct Job {
+    std::string id, org;
+    OnError on_error = OnError::kRollback;
+    std::vector<Item> items;
+    JsonValue status;  // guarded by CaptureJobs::mutex_
+  };
+
+  void Work() {
+    while (true) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock lock(mutex_);
+        wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = queue_.front();
+        queue_.pop_front();
+      }
+      Run(*job);
+    }
+  }
+
+  void Run(Job& job) {
+    bool failed = false, stopped = false;
+    for (size_t i = 0; i < job.items.size(); ++i) {
+      Item& item = job.items[i];
+      const std::string pointer = "/epcisBody/eventList/" + std::to_string(i);
+      JsonValue result = JsonValue::Object();
+      if (item.event) result.set("eventID", item.event->event_id);
+      std::optional<Error> error = item.error;
+      if (stopped) {
+        result.set("captured", false).set("skipped", true);
+      } else if (!error) {
+        auto index = node_.SubmitAs(job.org, item.event->payload);
+        if (index) {
+          result.set("captured", true)
+              .set("index", static_cast<int64_t>(*index))
+              .set("kind", *item.event->payload.find("kind"));
+        } else {
+          Error e = index.error();
+          error = e.at_field(pointer + (e.field().empty() ? "" : "/" + e.field()));
+        }
+      }
+      if (error) {
+        failed = true;
+        JsonValue problem = ProblemBody(*error);
+        result.set("captured", false).set("error", problem);
+        stopped = job.on_error == OnError::kRollback;
+      }
+      std::lock_guard lock(mutex_);
+      job.status.find("events")->push_back(std::move(result));
+      if (error) job.status.find("errors")->push_back(ProblemBody(*error));
+    }
+    std::lock_guard lock(mutex_);
+    job.status.set("running", false)
+        .set("success", !failed)
+        .set("status", failed ? "failure" : "success")
+        .set("finishedAt", FormatUtcTime(node_.Now()));
+    job.items.clear();
+  }
+
+  SupplyNode& node_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stop_ = false;
+  std::map<std::string, std::shared_ptr<Job>> jobs_;
+  std::deque<std::string> order_;
+  std::deque<std::shared_ptr<Job>> queue_;
+  std::thread worker_;  // last: started once the members above exist
+};
+
 // The most events one document may carry (GS1-EPCIS-Capture-Limit).
 constexpr size_t kCaptureLimit = 10000;
 // The capture route's body limit (a 10,000-event document is several MiB; the server's default
 // limit is for commands).
 constexpr size_t kCaptureBodyLimit = 64u << 20;
 
+// What the query routes share: the page-token key and the named queries (name -> parameters).
+struct QueryState {
+  explicit QueryState(SupplyNode& node) : ships(node.ledger().db_path()) {}
+  epcis_query::PageTokens tokens;
+  epcis_query::ShipmentViews ships;
+  std::mutex mutex;
+  std::map<std::string, std::map<std::string, std::string>> named;
+};
+
+bool ValidQueryName(const std::string& name) {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_';
+  });
+}
+
+// The target of the next page: this request's path and parameters with the new token.
+std::string NextPageTarget(const HttpRequest& req, const std::string& token) {
+  std::string target;
+  size_t start = 1;
+  while (start <= req.path.size()) {
+    size_t end = req.path.find('/', start);
+    if (end == std::string::npos) end = req.path.size();
+    target += "/" + provenance::PercentEncode(req.path.substr(start, end - start));
+    start = end + 1;
+  }
+  char sep = '?';
+  for (const auto& [k, v] : req.query) {
+    if (k == "nextPageToken") continue;
+    target += sep + provenance::PercentEncode(k) + "=" + provenance::PercentEncode(v);
+    sep = '&';
+  }
+  return target + sep + "nextPageToken=" + token;
+}
+
+// One page of the query `params` (the request's, or a named query's with the request's
+// perPage and nextPageToken) as an EPCISQueryDocument; the next page in a Link header.
+HttpResponse RunQuery(SupplyNode& node, QueryState& state, const HttpRequest& req,
+                      const std::map<std::string, std::string>& params,
+                      const std::string& query_name) {
+  auto query = epcis_query::ParseEventQuery(params);
+  if (!query) return Problem(query.error());
+  const std::string binding = epcis_query::Binding(req);
+  std::optional<uint64_t> after;
+  if (!query->page_token.empty()) {
+    auto checked = state.tokens.Check(query->page_token, binding);
+    if (!checked) return Problem(checked.error());
+    after = *checked;
+  }
+  auto page = epcis_query::RunEventQuery(node, state.ships, *req.principal, *query, after);
+  if (!page) return Problem(page.error());
+  JsonValue doc = epcis_query::QueryDocument(std::move(page->events), node.Now());
+  if (!query_name.empty()) {
+    doc.find("epcisBody")->find("queryResults")->set("queryName", query_name);
+  }
+  HttpResponse r;
+  r.content_type = "application/ld+json";
+  r.body = Canonicalize(doc);
+  r.headers["GS1-EPCIS-Version"] = "2.0.0";
+  r.headers["GS1-CBV-Version"] = "2.0.0";
+  r.headers["GS1-EPC-Format"] = "Always_GS1_Digital_Link";
+  r.headers["Cache-Control"] = "no-store";
+  if (page->next_after) {
+    const std::string token = state.tokens.Issue(*page->next_after, binding);
+    r.headers["Link"] = "<" + NextPageTarget(req, token) + ">; rel=\"next\"";
+  }
+  return r;
+}
+
+// A REST path that fixes `param` to `value` (the path segment `field`); the same parameter in
+// the query string as well is refused.
+HttpResponse RunFixed(SupplyNode& node, QueryState& state, const HttpRequest& req,
+                      const std::string& param, const std::string& value,
+                      const std::string& field) {
+  if (req.query.contains(param)) {
+    return Problem(Error("epcis.query_parameter",
+                         "parameter '" + param + "' is fixed by the path to '" + value + "'")
+                       .at_field(param));
+  }
+  std::map<std::string, std::string> params = req.query;
+  params[param] = value;
+  auto parsed = epcis_query::ParseEventQuery(params);
+  if (!parsed && parsed.error().field() == param) {
+    std::string message = parsed.error().message();
+    const std::string named = "parameter '" + param + "'";
+    if (message.starts_with(named))
+      message = "path segment {" + field + "}" + message.substr(named.size());
+    return Problem(Error(parsed.error().code(), message).at_field(field));
+  }
+  return RunQuery(node, state, req, params, "");
+}
 }  // namespace
 
 Status AddEpcisRoutes(Router& router, SupplyNode& node) {
@@ -131,13 +407,28 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         return r;
       },
       BodyKind::kJson));
-  // A document, answered synchronously (no capture job yet): every event is mapped first and
-  // one malformed or unsupported event writes nothing; then they are appended in order, and a
-  // rule's refusal of event k stops there (events before k stay written: no transaction spans
-  // several entries yet) and names them.
+  // A document, as an asynchronous capture job (202 + Location). Every event is mapped first:
+  // with rollback (the default) one malformed or unsupported event is answered at once and
+  // writes nothing; with proceed it is listed in the job and the others are captured. The job
+  // then appends the events in order; a rule's refusal of event k stops a rollback job there
+  // (events before k stay written: no transaction spans several entries yet) and is listed
+  // and passed over by a proceed job.
+  auto jobs = std::make_shared<CaptureJobs>(node);
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/epcis/capture", holders,
-      [&node](const HttpRequest& req) {
+      [&node, jobs](const HttpRequest& req) {
+        CaptureJobs::OnError on_error = CaptureJobs::OnError::kRollback;
+        if (auto h = req.headers.find("gs1-capture-error-behaviour"); h != req.headers.end()) {
+          if (h->second == "proceed") {
+            on_error = CaptureJobs::OnError::kProceed;
+          } else if (h->second != "rollback") {
+            return Problem(Error("epcis.bad_header",
+                                 "GS1-Capture-Error-Behaviour must be "
+                                 "rollback or proceed, got '" +
+                                     h->second + "'")
+                               .at_field("GS1-Capture-Error-Behaviour"));
+          }
+        }
         auto doc = ParseJson(req.body);
         if (!doc) return Problem(Error("epcis.invalid_event", doc.error().message()).at_field(""));
         const JsonValue* body = doc->find("epcisBody");
@@ -154,48 +445,181 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         }
         scanner::epcis::HashOptions options = OptionsFor(*doc);
         const scanner::epcis::GlnOwner owner = GlnOwnerOf(node);
-        std::vector<scanner::epcis::ImportedEvent> imported;
+        std::vector<CaptureJobs::Item> items;
         for (size_t i = 0; i < list->as_array().size(); ++i) {
           auto one = scanner::epcis::ImportEvent(
               list->as_array()[i], options, "/epcisBody/eventList/" + std::to_string(i), owner);
-          if (!one) return Problem(one.error());
-          imported.push_back(std::move(*one));
-        }
-        JsonValue results = JsonValue::Array();
-        for (size_t i = 0; i < imported.size(); ++i) {
-          auto index = node.SubmitAs(req.principal->org_id, imported[i].payload);
-          if (!index) {
-            Error e = index.error();
-            return Problem(e.at_field("/epcisBody/eventList/" + std::to_string(i) +
-                                      (e.field().empty() ? "" : "/" + e.field())),
-                           {{"written", std::move(results)}});
+          if (!one && on_error == CaptureJobs::OnError::kRollback) return Problem(one.error());
+          CaptureJobs::Item item;
+          if (one) {
+            item.event = std::move(*one);
+          } else {
+            item.error = one.error();
           }
-          results.push_back(JsonValue::Object()
-                                .set("eventID", imported[i].event_id)
-                                .set("index", static_cast<int64_t>(*index))
-                                .set("kind", *imported[i].payload.find("kind")));
+          items.push_back(std::move(item));
         }
+        const std::string id = jobs->Start(req.principal->org_id, on_error, std::move(items));
         HttpResponse r;
-        r.status = 201;
-        r.body = Canonicalize(JsonValue::Object().set("events", std::move(results)));
+        r.status = 202;
+        r.body = Canonicalize(JsonValue::Object().set("captureID", id));
+        r.headers["Location"] = "/v1/epcis/capture/" + id;
         r.headers["GS1-EPCIS-Version"] = "2.0.0";
         r.headers["GS1-EPCIS-Capture-Limit"] = std::to_string(kCaptureLimit);
         return r;
       },
       BodyKind::kJson, kCaptureBodyLimit));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/epcis/capture/{captureID}", holders, [jobs](const HttpRequest& req) {
+        const std::string& id = req.path_params.at("captureID");
+        auto status = jobs->Status(id, req.principal->org_id);
+        if (!status) {
+          return Problem(Error("epcis.capture_not_found", "no capture job '" + id + "'")
+                             .at_field("captureID"));
+        }
+        HttpResponse r;
+        r.body = Canonicalize(*status);
+        r.headers["GS1-EPCIS-Version"] = "2.0.0";
+        r.headers["Cache-Control"] = "no-store";
+        return r;
+      }));
 
-  return router.Add("GET", "/v1/epcis/events", readers, [&node](const HttpRequest& req) {
-    auto doc = ExportEpcisHistory(node.ledger(), req.query.at("epc"), node.Now());
-    if (!doc) return ErrorResponse(doc.error());
-    HttpResponse r;
-    r.content_type = "application/ld+json";
-    r.body = Canonicalize(*doc);
-    r.headers["GS1-EPCIS-Version"] = "2.0.0";
-    r.headers["GS1-CBV-Version"] = "2.0.0";
-    r.headers["GS1-EPC-Format"] = "Always_GS1_Digital_Link";
-    r.headers["Cache-Control"] = "no-store";
-    return r;
-  });
+  // Shared by the query routes: the page-token key and the named queries (in memory: a
+  // restart forgets both; docs/epcis.md, "Query").
+  auto state = std::make_shared<QueryState>(node);
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/epcis/events", readers, [&node, state](const HttpRequest& req) {
+        if (!req.query.contains("epc")) return RunQuery(node, *state, req, req.query, "");
+        if (req.query.size() > 1) {
+          const std::string other = req.query.begin()->first != "epc"
+                                        ? req.query.begin()->first
+                                        : std::next(req.query.begin())->first;
+          return Problem(Error("epcis.query_parameter",
+                               "parameter '" + other +
+                                   "' cannot be combined with 'epc' (the whole history of one "
+                                   "code); use MATCH_anyEPC to filter")
+                             .at_field(other));
+        }
+        auto doc = ExportEpcisHistory(node.ledger(), req.query.at("epc"), node.Now());
+        if (!doc) return ErrorResponse(doc.error());
+        HttpResponse r;
+        r.content_type = "application/ld+json";
+        r.body = Canonicalize(*doc);
+        r.headers["GS1-EPCIS-Version"] = "2.0.0";
+        r.headers["GS1-CBV-Version"] = "2.0.0";
+        r.headers["GS1-EPC-Format"] = "Always_GS1_Digital_Link";
+        r.headers["Cache-Control"] = "no-store";
+        return r;
+      }));
+
+  // The REST paths that fix one query parameter: /v1/epcis/{collection}/{value}/events.
+  const Access members = Access::AnyOf({"manufacturer", "wholesaler", "dispenser", "regulator"});
+  struct FixedPath {
+    const char* collection;
+    const char* param;
+  };
+  for (FixedPath f :
+       {FixedPath{"eventTypes", "eventType"}, FixedPath{"bizSteps", "EQ_bizStep"},
+        FixedPath{"bizLocations", "EQ_bizLocation"}, FixedPath{"readPoints", "EQ_readPoint"},
+        FixedPath{"dispositions", "EQ_disposition"}}) {
+    const std::string param = f.param;
+    PEDIGREE_TRY(router.Add("GET", std::string("/v1/epcis/") + f.collection + "/{value}/events",
+                            members, [&node, state, param](const HttpRequest& req) {
+                              return RunFixed(node, *state, req, param, req.path_params.at("value"),
+                                              param);
+                            }));
+  }
+  PEDIGREE_TRY(router.Add(
+      "GET", "/v1/epcis/epcs/{epc}/events", members.Scoped("epc", EpcPathScope(node)),
+      [&node, state](const HttpRequest& req) {
+        return RunFixed(node, *state, req, "MATCH_anyEPC", req.path_params.at("epc"), "epc");
+      }));
+
+  // Named queries: POST a definition, then run it by name.
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/epcis/queries", members,
+      [state](const HttpRequest& req) {
+        auto body = ParseJson(req.body);
+        const JsonValue* name = body && body->is_object() ? body->find("name") : nullptr;
+        const JsonValue* query = body && body->is_object() ? body->find("query") : nullptr;
+        if (name == nullptr || !name->is_string() || !ValidQueryName(name->as_string())) {
+          return Problem(Error("epcis.query_parameter",
+                               "member 'name' must be 1 to 64 letters, digits, '-' or '_'")
+                             .at_field("/name"));
+        }
+        if (query == nullptr || !query->is_object()) {
+          return Problem(
+              Error("epcis.query_parameter", "member 'query' must be an object of parameters")
+                  .at_field("/query"));
+        }
+        std::map<std::string, std::string> params;
+        for (const auto& [k, v] : query->as_object()) {
+          std::string joined;
+          bool ok = v.is_string();
+          if (ok) joined = v.as_string();
+          if (v.is_array()) {
+            ok = !v.as_array().empty();
+            for (const JsonValue& item : v.as_array()) {
+              ok = ok && item.is_string();
+              if (ok) joined += (joined.empty() ? "" : ",") + item.as_string();
+            }
+          }
+          if (!ok || k == "nextPageToken" || k == "perPage") {
+            return Problem(Error("epcis.query_parameter",
+                                 "query member '" + k +
+                                     "' must be a filter with a string or a list of strings")
+                               .at_field("/query/" + k));
+          }
+          params[k] = joined;
+        }
+        auto parsed = epcis_query::ParseEventQuery(params);
+        if (!parsed) {
+          Error e = parsed.error();
+          return Problem(e.at_field("/query/" + e.field()));
+        }
+        {
+          std::lock_guard lock(state->mutex);
+          auto [it, inserted] = state->named.emplace(name->as_string(), params);
+          if (!inserted && it->second != params) {
+            return Problem(Error("epcis.query_name", "a query named '" + name->as_string() +
+                                                         "' exists with another definition")
+                               .at_field("/name"));
+          }
+        }
+        HttpResponse r;
+        r.status = 201;
+        r.body =
+            Canonicalize(JsonValue::Object().set("name", name->as_string()).set("query", *query));
+        r.headers["Location"] = "/v1/epcis/queries/" + provenance::PercentEncode(name->as_string());
+        r.headers["GS1-EPCIS-Version"] = "2.0.0";
+        return r;
+      },
+      BodyKind::kJson));
+  PEDIGREE_TRY(router.Add(
+      "GET", "/v1/epcis/queries/{name}/events", members, [&node, state](const HttpRequest& req) {
+        const std::string& name = req.path_params.at("name");
+        std::map<std::string, std::string> params;
+        {
+          std::lock_guard lock(state->mutex);
+          auto it = state->named.find(name);
+          if (it == state->named.end()) {
+            return Problem(
+                Error("epcis.query_not_found", "no query named '" + name + "'").at_field("name"));
+          }
+          params = it->second;
+        }
+        for (const auto& [k, v] : req.query) {
+          if (k != "perPage" && k != "nextPageToken") {
+            return Problem(Error("epcis.query_parameter",
+                                 "parameter '" + k +
+                                     "' cannot be added to a named query (only perPage and "
+                                     "nextPageToken)")
+                               .at_field(k));
+          }
+          params[k] = v;
+        }
+        return RunQuery(node, *state, req, params, name);
+      }));
+  return Ok();
 }
 
 }  // namespace pedigree::services

@@ -3,6 +3,7 @@
 #include "pedigree/http/api.h"
 
 #include <boost/test/unit_test.hpp>
+#include <chrono>
 #include <thread>
 
 #include "common/result.h"
@@ -817,18 +818,47 @@ std::string ReceivingEvent(const std::string& serial) {
 }
 }  // namespace
 
+namespace {
+// Posts a document for capture (202 + Location) and follows the job until it has finished;
+// returns its final status.
+JsonValue Captured(Api& api, const std::string& org, const std::string& doc,
+                   const std::string& behaviour = "") {
+  std::map<std::string, std::string> headers;
+  if (!behaviour.empty()) headers["GS1-Capture-Error-Behaviour"] = behaviour;
+  Reply sent = api.Call(org, "POST", "/v1/epcis/capture", doc, headers);
+  BOOST_REQUIRE_MESSAGE(sent.status == 202, sent.body);
+  const std::string location = sent.headers["Location"];
+  BOOST_TEST(location == "/v1/epcis/capture/" + Api::Body(sent).find("captureID")->as_string());
+  for (int polls = 0; polls < 3000; ++polls) {
+    Reply job = api.Call(org, "GET", location);
+    BOOST_REQUIRE_MESSAGE(job.status == 200, job.body);
+    JsonValue status = Api::Body(job);
+    if (!status.find("running")->as_bool()) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_FAIL("the capture job did not finish");
+  return JsonValue();
+}
+}  // namespace
+
 BOOST_AUTO_TEST_CASE(commission_ship_and_receive_captured_as_epcis_move_custody) {
   Api api;
-  Reply sent = api.Call(
-      "mfg", "POST", "/v1/epcis/capture",
+  JsonValue sent = Captured(
+      api, "mfg",
       Document(CommissionEvent("S1") + "," + ShippingEvent("S1", "urn:epc:id:pgln:4000001.00000")));
-  BOOST_REQUIRE_MESSAGE(sent.status == 201, sent.body);
-  BOOST_TEST(Api::Body(sent).find("events")->as_array()[1].find("kind")->as_string() == "ship");
+  BOOST_TEST(sent.find("status")->as_string() == "success");
+  BOOST_TEST(sent.find("success")->as_bool());
+  BOOST_TEST(sent.find("captureErrorBehaviour")->as_string() == "rollback");
+  BOOST_TEST(sent.find("events")->as_array()[1].find("kind")->as_string() == "ship");
   Reply moving = api.Call("mfg", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1")));
   BOOST_TEST(Api::Body(moving).find("inTransitTo")->as_string() == "ph1");
-  Reply got = api.Call("ph1", "POST", "/v1/epcis/capture", Document(ReceivingEvent("S1")));
-  BOOST_REQUIRE_MESSAGE(got.status == 201, got.body);
-  BOOST_TEST(Api::Body(got).find("events")->as_array()[0].find("kind")->as_string() == "receive");
+  JsonValue got = Captured(api, "ph1", Document(ReceivingEvent("S1")));
+  BOOST_TEST(got.find("events")->as_array()[0].find("kind")->as_string() == "receive");
+  // A job is its organisation's only.
+  const std::string id = got.find("captureID")->as_string();
+  Reply foreign = api.Call("mfg", "GET", "/v1/epcis/capture/" + id);
+  BOOST_TEST(foreign.status == 404);
+  BOOST_TEST(Api::Body(foreign).find("code")->as_string() == "epcis.capture_not_found");
   Reply v = api.Call("ph1", "GET", "/v1/verify?code=" + UrlEncode(PackCode("S1")));
   BOOST_TEST(Api::Body(v).find("verified")->as_bool());
   BOOST_TEST(Api::Body(v).find("holder")->as_string() == "ph1");
@@ -870,10 +900,64 @@ BOOST_AUTO_TEST_CASE(document_with_one_bad_event_writes_nothing) {
     "type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-11-22T00:00:00Z",
     "epcisBody":{"eventList":[)" +
       CommissionEvent("E3") + "," + CommissionEvent("E5") + "]}}";
-  Reply ok = api.Call("mfg", "POST", "/v1/epcis/capture", good);
-  BOOST_REQUIRE_EQUAL(ok.status, 201);
-  BOOST_TEST(Api::Body(ok).find("events")->size() == 2u);
+  JsonValue ok = Captured(api, "mfg", good);
+  BOOST_TEST(ok.find("events")->size() == 2u);
   BOOST_TEST(api.node_->ledger().size() == size + 2);
+}
+
+BOOST_AUTO_TEST_CASE(proceed_captures_the_good_events_and_lists_the_bad_ones) {
+  Api api;
+  uint64_t size = api.node_->ledger().size();
+  std::string bad = CommissionEvent("P2");
+  bad.replace(bad.find("\"ADD\""), 5, "\"NOPE\"");
+  // P1 twice in one document: the second is the same command, captured once.
+  // P3 is shipped before anyone commissioned it: the rules refuse it.
+  JsonValue job = Captured(
+      api, "mfg",
+      Document(CommissionEvent("P1") + "," + bad + "," +
+               ShippingEvent("P3", "urn:epc:id:pgln:4000001.00000") + "," + CommissionEvent("P4")),
+      "proceed");
+  BOOST_TEST(job.find("status")->as_string() == "failure");
+  BOOST_TEST(job.find("captureErrorBehaviour")->as_string() == "proceed");
+  const auto& events = job.find("events")->as_array();
+  BOOST_REQUIRE_EQUAL(events.size(), 4u);
+  BOOST_TEST(events[0].find("captured")->as_bool());
+  BOOST_TEST(!events[1].find("captured")->as_bool());
+  BOOST_TEST(events[1].find("error")->find("pointer")->as_string() ==
+             "/epcisBody/eventList/1/type");
+  BOOST_TEST(events[1].find("error")->find("type")->as_string() ==
+             "epcisException:ValidationException");
+  BOOST_TEST(!events[2].find("captured")->as_bool());
+  BOOST_TEST(
+      events[2].find("error")->find("pointer")->as_string().starts_with("/epcisBody/eventList/2"));
+  BOOST_TEST(events[3].find("captured")->as_bool());
+  BOOST_TEST(job.find("errors")->size() == 2u);
+  // P1 and P4, and the alert the refused shipment recorded.
+  BOOST_TEST(api.node_->ledger().size() >= size + 2);
+  Reply p4 = api.Call("mfg", "GET", "/v1/verify?code=" + UrlEncode(PackCode("P4")));
+  BOOST_TEST(Api::Body(p4).find("verified")->as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(rollback_stops_at_a_refused_event_and_skips_the_rest) {
+  Api api;
+  JsonValue job = Captured(
+      api, "mfg",
+      Document(CommissionEvent("R1") + "," + ShippingEvent("R3", "urn:epc:id:pgln:4000001.00000") +
+               "," + CommissionEvent("R4")),
+      "rollback");
+  BOOST_TEST(job.find("status")->as_string() == "failure");
+  const auto& events = job.find("events")->as_array();
+  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_TEST(events[0].find("captured")->as_bool());
+  BOOST_TEST(!events[1].find("captured")->as_bool());
+  BOOST_TEST(events[2].find("skipped")->as_bool());
+  Reply r4 = api.Call("mfg", "GET", "/v1/verify?code=" + UrlEncode(PackCode("R4")));
+  BOOST_TEST(!Api::Body(r4).find("verified")->as_bool());
+  // An unknown behaviour is refused before anything is queued.
+  Reply bad = api.Call("mfg", "POST", "/v1/epcis/capture", Document(CommissionEvent("R5")),
+                       {{"GS1-Capture-Error-Behaviour", "maybe"}});
+  BOOST_TEST(bad.status == 400);
+  BOOST_TEST(Api::Body(bad).find("code")->as_string() == "epcis.bad_header");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -68,8 +68,12 @@ inline constexpr std::string_view kPedigreeNamespace = "urn:pedigree:epcis:";
 // The member that carries an exported event's ledger index. It is left out of the Event Hash
 // ID, so the same event has the same ID whether or not it travelled through an export.
 inline constexpr std::string_view kLedgerIndexMember = "pedigree:ledgerIndex";
+// The member that carries the path of a queried event's inclusion proof
+// (/v1/log/proof/inclusion?index=N; docs/epcis.md, "Query"); left out of the hash ID as well.
+inline constexpr std::string_view kProofMember = "pedigree:proof";
 
-// HashOptions for events of documents pedigree exports (its prefix, the ledger index left out).
+// HashOptions for events of documents pedigree exports (its prefix, the ledger index and the
+// proof link left out).
 HashOptions PedigreeHashOptions(HashProfile profile = HashProfile::kCbv20);
 
 // One signed log entry as the export reads it.

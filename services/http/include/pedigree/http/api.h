@@ -66,7 +66,10 @@ struct ApiOptions {
 
 // Adds the EPCIS 2.0 routes (docs/epcis.md): GET /v1/epcis/events?epc=CODE, a pack's, case's
 // or pallet's history as an EPCIS 2.0 JSON-LD document, with the pack report's access rules
-// (containers: the container report's). Called by AddApiRoutes.
+// (containers: the container report's); the query interface (GET /v1/epcis/events with the
+// EPCIS query parameters, /v1/epcis/{epcs,eventTypes,bizSteps,…}/{x}/events, named queries);
+// capture (POST /v1/epcis/events, asynchronous POST /v1/epcis/capture jobs and their status).
+// Named queries, page-token keys and capture jobs live in memory. Called by AddApiRoutes.
 [[nodiscard]] Status AddEpcisRoutes(Router& router, SupplyNode& node);
 
 // The EPCISDocument of the history of the pack, case or pallet named by `code` (any scanner
