@@ -150,7 +150,7 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
   constexpr int kStep = 48;
   constexpr int kBand = 2 * 200;
   hints.setFormats(ZXing::BarcodeFormat::DataMatrix)
-      .setTryDownscale(true)
+      .setTryDownscale(binarizer != ZXing::Binarizer::FixedThreshold)
       .setTryHarder(false)
       .setTryRotate(true)
       .setBinarizer(binarizer);
