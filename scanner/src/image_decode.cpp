@@ -367,14 +367,35 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     // Cheapest first: one pass over the whole image, then the Data Matrix band sweep
     // (the pack case), then ZXing's exhaustive mode for the other formats, then the
     // sweep again on our own binarisations for low-contrast labels.
+    // The matrix readers binarise the whole image with ZXing's LocalAverage, the band
+    // sweep and the failure pass need the same binarisation: compute it once, read it with
+    // ZXing's fixed threshold. (Linear readers threshold each scan row themselves and
+    // never asked for the matrix.)
+    std::vector<uint8_t> binary;
+    const auto binary_view = [&] {
+      if (binary.empty()) binary = HybridBinarize(image);
+      return ZXing::ImageView(binary.data(), image.width, image.height, ZXing::ImageFormat::Lum);
+    };
     hints.setTryHarder(thorough);
-    for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
+    const ZXing::BarcodeFormats wanted = ToZXing(options.formats);
+    const ZXing::BarcodeFormats linear = wanted & ZXing::BarcodeFormat::LinearCodes;
+    const ZXing::BarcodeFormats matrix = wanted & ZXing::BarcodeFormat::MatrixCodes;
+    if (!thorough && !linear.empty() && !matrix.empty()) {
+      // The same two reader sets, in the order ZXing runs them: linear, then matrix.
+      ZXing::DecodeHints split = hints;
+      for (const auto& r : ZXing::ReadBarcodes(view, split.setFormats(linear))) {
+        Add(symbols, Convert(r, {0, 0}));
+      }
+      split.setFormats(matrix).setBinarizer(ZXing::Binarizer::FixedThreshold);
+      for (const auto& r : ZXing::ReadBarcodes(binary_view(), split)) {
+        Add(symbols, Convert(r, {0, 0}));
+      }
+    } else {
+      for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
+    }
     if (fallbacks &&
         (datamatrix_missing() || (options.all_symbols && want_datamatrix && !enough()))) {
-      const std::vector<uint8_t> binary = HybridBinarize(image);
-      const ZXing::ImageView binary_view(binary.data(), image.width, image.height,
-                                         ZXing::ImageFormat::Lum);
-      SweepDataMatrix(binary_view, hints, ZXing::Binarizer::FixedThreshold, options.max_symbols,
+      SweepDataMatrix(binary_view(), hints, ZXing::Binarizer::FixedThreshold, options.max_symbols,
                       symbols);
     }
     // tryHarder changes nothing for Data Matrix in ZXing 1.4, so skip it for DM alone.
@@ -390,7 +411,10 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
                                          ZXing::ImageFormat::Lum);
       SweepDataMatrix(binary_view, hints, ZXing::Binarizer::BoolCast, options.max_symbols, symbols);
     }
-    if (options.include_failures && fallbacks) AddFailures(view, hints, options, symbols);
+    if (options.include_failures && fallbacks) {
+      AddFailures(binary_view(), hints.setBinarizer(ZXing::Binarizer::FixedThreshold), options,
+                  symbols);
+    }
   } catch (const std::exception& e) {
     // ZXing 1.4 documents no throwing reader, but a library exception must not cross us.
     return Fail("image.decoder", std::string("barcode decoder failed: ") + e.what());
