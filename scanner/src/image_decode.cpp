@@ -228,6 +228,13 @@ std::vector<uint8_t> AdaptiveThreshold(const Image& image, int radius) {
   return out;
 }
 
+constexpr int kHybridBlock = 8;
+
+// ZXing's HybridBinarizer works on images of at least 5 x 5 blocks.
+bool HybridBinarizes(const Image& image) {
+  return image.width >= 5 * kHybridBlock && image.height >= 5 * kHybridBlock;
+}
+
 // ZXing 1.4's HybridBinarizer ("LocalAverage") over the whole image once, output 0 = dark,
 // 255 = light: a black point per 8x8 block (its mean, or half its minimum when the block is
 // flat, unless darker than its neighbours' black points), each block thresholded at the
@@ -235,11 +242,11 @@ std::vector<uint8_t> AdaptiveThreshold(const Image& image, int radius) {
 // overlapping bands of the image, and ZXing binarised every band afresh: 80% of a sweep's
 // time went to binarising each pixel some 16 times. Bands of this image, read with
 // ZXing's fixed threshold, see the same black and white as ZXing would (block edges aside).
+// Precondition: HybridBinarizes(image).
 std::vector<uint8_t> HybridBinarize(const Image& image) {
-  constexpr int kBlock = 8;
+  constexpr int kBlock = kHybridBlock;
   constexpr int kMinDynamicRange = 24;
   const int w = image.width, h = image.height;
-  if (w < 5 * kBlock || h < 5 * kBlock) return image.gray;  // ZXing binarises these itself
   const int sub_w = (w + kBlock - 1) / kBlock, sub_h = (h + kBlock - 1) / kBlock;
   const uint8_t* lum = image.gray.data();
   std::vector<int> black(static_cast<size_t>(sub_w) * sub_h);
@@ -371,8 +378,14 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     // sweep and the failure pass need the same binarisation: compute it once, read it with
     // ZXing's fixed threshold. (Linear readers threshold each scan row themselves and
     // never asked for the matrix.)
+    // An image under 40 px on a side is left to ZXing, which binarises it with a global
+    // histogram instead (as its HybridBinarizer does for such images).
+    const bool prebinarise = HybridBinarizes(image);
+    const ZXing::Binarizer binarised =
+        prebinarise ? ZXing::Binarizer::FixedThreshold : ZXing::Binarizer::LocalAverage;
     std::vector<uint8_t> binary;
     const auto binary_view = [&] {
+      if (!prebinarise) return view;
       if (binary.empty()) binary = HybridBinarize(image);
       return ZXing::ImageView(binary.data(), image.width, image.height, ZXing::ImageFormat::Lum);
     };
@@ -381,22 +394,23 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     const ZXing::BarcodeFormats linear = wanted & ZXing::BarcodeFormat::LinearCodes;
     const ZXing::BarcodeFormats matrix = wanted & ZXing::BarcodeFormat::MatrixCodes;
     if (!thorough && !linear.empty() && !matrix.empty()) {
-      // The same two reader sets, in the order ZXing runs them: linear, then matrix.
+      // Both reader sets, their results ordered as one ZXing call orders them: by the
+      // top-left corner, top to bottom, then left to right.
       ZXing::DecodeHints split = hints;
-      for (const auto& r : ZXing::ReadBarcodes(view, split.setFormats(linear))) {
-        Add(symbols, Convert(r, {0, 0}));
-      }
-      split.setFormats(matrix).setBinarizer(ZXing::Binarizer::FixedThreshold);
-      for (const auto& r : ZXing::ReadBarcodes(binary_view(), split)) {
-        Add(symbols, Convert(r, {0, 0}));
-      }
+      ZXing::Results results = ZXing::ReadBarcodes(view, split.setFormats(linear));
+      split.setFormats(matrix).setBinarizer(binarised);
+      for (auto& r : ZXing::ReadBarcodes(binary_view(), split)) results.push_back(std::move(r));
+      std::ranges::stable_sort(results, [](const ZXing::Result& a, const ZXing::Result& b) {
+        const auto pa = a.position().topLeft(), pb = b.position().topLeft();
+        return pa.y < pb.y || (pa.y == pb.y && pa.x < pb.x);
+      });
+      for (const auto& r : results) Add(symbols, Convert(r, {0, 0}));
     } else {
       for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
     }
     if (fallbacks &&
         (datamatrix_missing() || (options.all_symbols && want_datamatrix && !enough()))) {
-      SweepDataMatrix(binary_view(), hints, ZXing::Binarizer::FixedThreshold, options.max_symbols,
-                      symbols);
+      SweepDataMatrix(binary_view(), hints, binarised, options.max_symbols, symbols);
     }
     // tryHarder changes nothing for Data Matrix in ZXing 1.4, so skip it for DM alone.
     if (options.effort == DecodeEffort::kFastThenThorough && !only_datamatrix &&
@@ -412,8 +426,7 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
       SweepDataMatrix(binary_view, hints, ZXing::Binarizer::BoolCast, options.max_symbols, symbols);
     }
     if (options.include_failures && fallbacks) {
-      AddFailures(binary_view(), hints.setBinarizer(ZXing::Binarizer::FixedThreshold), options,
-                  symbols);
+      AddFailures(binary_view(), hints.setBinarizer(binarised), options, symbols);
     }
   } catch (const std::exception& e) {
     // ZXing 1.4 documents no throwing reader, but a library exception must not cross us.
