@@ -383,11 +383,11 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     const bool prebinarise = HybridBinarizes(image);
     const ZXing::Binarizer binarised =
         prebinarise ? ZXing::Binarizer::FixedThreshold : ZXing::Binarizer::LocalAverage;
-    std::vector<uint8_t> binary;
-    const auto binary_view = [&] {
+    std::vector<uint8_t> hybrid;
+    const auto hybrid_view = [&] {
       if (!prebinarise) return view;
-      if (binary.empty()) binary = HybridBinarize(image);
-      return ZXing::ImageView(binary.data(), image.width, image.height, ZXing::ImageFormat::Lum);
+      if (hybrid.empty()) hybrid = HybridBinarize(image);
+      return ZXing::ImageView(hybrid.data(), image.width, image.height, ZXing::ImageFormat::Lum);
     };
     hints.setTryHarder(thorough);
     const ZXing::BarcodeFormats wanted = ToZXing(options.formats);
@@ -399,18 +399,22 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
       ZXing::DecodeHints split = hints;
       ZXing::Results results = ZXing::ReadBarcodes(view, split.setFormats(linear));
       split.setFormats(matrix).setBinarizer(binarised);
-      for (auto& r : ZXing::ReadBarcodes(binary_view(), split)) results.push_back(std::move(r));
-      std::ranges::stable_sort(results, [](const ZXing::Result& a, const ZXing::Result& b) {
-        const auto pa = a.position().topLeft(), pb = b.position().topLeft();
-        return pa.y < pb.y || (pa.y == pb.y && pa.x < pb.x);
+      for (auto& r : ZXing::ReadBarcodes(hybrid_view(), split)) results.push_back(std::move(r));
+      // A stable order without std::stable_sort (its temporary buffer is a deprecation
+      // error under clang 19 -Werror, the fuzz build): sort indices, ties by index.
+      std::vector<size_t> order(results.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::ranges::sort(order, [&](size_t a, size_t b) {
+        const auto pa = results[a].position().topLeft(), pb = results[b].position().topLeft();
+        return std::tie(pa.y, pa.x, a) < std::tie(pb.y, pb.x, b);
       });
-      for (const auto& r : results) Add(symbols, Convert(r, {0, 0}));
+      for (const size_t i : order) Add(symbols, Convert(results[i], {0, 0}));
     } else {
       for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
     }
     if (fallbacks &&
         (datamatrix_missing() || (options.all_symbols && want_datamatrix && !enough()))) {
-      SweepDataMatrix(binary_view(), hints, binarised, options.max_symbols, symbols);
+      SweepDataMatrix(hybrid_view(), hints, binarised, options.max_symbols, symbols);
     }
     // tryHarder changes nothing for Data Matrix in ZXing 1.4, so skip it for DM alone.
     if (options.effort == DecodeEffort::kFastThenThorough && !only_datamatrix &&
@@ -426,7 +430,7 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
       SweepDataMatrix(binary_view, hints, ZXing::Binarizer::BoolCast, options.max_symbols, symbols);
     }
     if (options.include_failures && fallbacks) {
-      AddFailures(binary_view(), hints.setBinarizer(binarised), options, symbols);
+      AddFailures(hybrid_view(), hints.setBinarizer(binarised), options, symbols);
     }
   } catch (const std::exception& e) {
     // ZXing 1.4 documents no throwing reader, but a library exception must not cross us.
