@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
         return [&] {
           auto image = scanner::LoadImageMemory(AsBytes(photo));
           if (!image) return false;
-          auto symbols = scanner::DecodeImage(*image, services::ScanDecodeOptions());
+          auto symbols = scanner::DecodeImage(*image, services::VerifyDecodeOptions());
           return symbols && symbols->size() == 1 && !(*symbols)[0].error;
         };
       },

@@ -20,3 +20,9 @@ for b in "$build"/bench/bench_*; do
   echo "## $(basename "$b")"
   "$b"
 done
+# The verify round trips through a real `pedigree serve` process (issue 13): the remote CLI
+# and the web page in headless Chromium (skipped, exit 77, without Chromium).
+echo "## cli_remote_verify"
+"$root/bench/cli_remote_verify.sh" "$build/app/pedigree"
+echo "## web_verify"
+"$root/bench/web_verify.sh" "$build/app/pedigree" || [ $? -eq 77 ]

@@ -4,6 +4,7 @@
 set -euo pipefail
 packages=(build-essential cmake ninja-build pkg-config
   libpoco-dev libsqlite3-dev libssl-dev libzxing-dev libboost-test-dev libstb-dev libsodium-dev
+  libturbojpeg0-dev
   golang-go golang-golang-x-mod-dev sqlite3 wrk python3
   libpq-dev postgresql-15
   chromium) # headless: the report print test (tests/print) and the web app test (tests/browser)

@@ -150,7 +150,7 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
   constexpr int kStep = 48;
   constexpr int kBand = 2 * 200;
   hints.setFormats(ZXing::BarcodeFormat::DataMatrix)
-      .setTryDownscale(true)
+      .setTryDownscale(binarizer != ZXing::Binarizer::FixedThreshold)
       .setTryHarder(false)
       .setTryRotate(true)
       .setBinarizer(binarizer);
@@ -223,6 +223,76 @@ std::vector<uint8_t> AdaptiveThreshold(const Image& image, int radius) {
       const uint32_t sum = bottom[x1] - bottom[x0] - top[x1] + top[x0];
       const uint32_t count = static_cast<uint32_t>((x1 - x0) * (y1 - y0));
       dst[x] = (src[x] + kBias) * count < sum ? 0 : 255;
+    }
+  }
+  return out;
+}
+
+constexpr int kHybridBlock = 8;
+
+// ZXing's HybridBinarizer works on images of at least 5 x 5 blocks.
+bool HybridBinarizes(const Image& image) {
+  return image.width >= 5 * kHybridBlock && image.height >= 5 * kHybridBlock;
+}
+
+// ZXing 1.4's HybridBinarizer ("LocalAverage") over the whole image once, output 0 = dark,
+// 255 = light: a black point per 8x8 block (its mean, or half its minimum when the block is
+// flat, unless darker than its neighbours' black points), each block thresholded at the
+// mean black point of the 5x5 blocks around it. The Data Matrix sweep hands ZXing
+// overlapping bands of the image, and ZXing binarised every band afresh: 80% of a sweep's
+// time went to binarising each pixel some 16 times. Bands of this image, read with
+// ZXing's fixed threshold, see the same black and white as ZXing would (block edges aside).
+// Precondition: HybridBinarizes(image).
+std::vector<uint8_t> HybridBinarize(const Image& image) {
+  constexpr int kBlock = kHybridBlock;
+  constexpr int kMinDynamicRange = 24;
+  const int w = image.width, h = image.height;
+  const int sub_w = (w + kBlock - 1) / kBlock, sub_h = (h + kBlock - 1) / kBlock;
+  const uint8_t* lum = image.gray.data();
+  std::vector<int> black(static_cast<size_t>(sub_w) * sub_h);
+  const auto at = [&](int x, int y) -> int& { return black[static_cast<size_t>(y) * sub_w + x]; };
+  for (int y = 0; y < sub_h; ++y) {
+    const int y0 = std::min(y * kBlock, h - kBlock);
+    for (int x = 0; x < sub_w; ++x) {
+      const int x0 = std::min(x * kBlock, w - kBlock);
+      int sum = 0, lo = 255, hi = 0;
+      for (int yy = 0; yy < kBlock; ++yy) {
+        const uint8_t* row = lum + static_cast<size_t>(y0 + yy) * w + x0;
+        for (int xx = 0; xx < kBlock; ++xx) {
+          sum += row[xx];
+          lo = std::min<int>(lo, row[xx]);
+          hi = std::max<int>(hi, row[xx]);
+        }
+      }
+      int average = sum / (kBlock * kBlock);
+      if (hi - lo <= kMinDynamicRange) {
+        average = lo / 2;
+        if (y > 0 && x > 0) {
+          const int neighbours = (at(x, y - 1) + 2 * at(x - 1, y) + at(x - 1, y - 1)) / 4;
+          if (lo < neighbours) average = neighbours;
+        }
+      }
+      at(x, y) = average;
+    }
+  }
+  std::vector<uint8_t> out(static_cast<size_t>(w) * h);
+  for (int y = 0; y < sub_h; ++y) {
+    const int y0 = std::min(y * kBlock, h - kBlock);
+    const int top = std::clamp(y, 2, sub_h - 3);
+    for (int x = 0; x < sub_w; ++x) {
+      const int x0 = std::min(x * kBlock, w - kBlock);
+      const int left = std::clamp(x, 2, sub_w - 3);
+      int sum = 0;
+      for (int dy = -2; dy <= 2; ++dy) {
+        for (int dx = -2; dx <= 2; ++dx) sum += at(left + dx, top + dy);
+      }
+      const int threshold = sum / 25;
+      for (int yy = 0; yy < kBlock; ++yy) {
+        const size_t offset = static_cast<size_t>(y0 + yy) * w + x0;
+        for (int xx = 0; xx < kBlock; ++xx) {
+          out[offset + xx] = lum[offset + xx] <= threshold ? 0 : 255;
+        }
+      }
     }
   }
   return out;
@@ -304,11 +374,47 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     // Cheapest first: one pass over the whole image, then the Data Matrix band sweep
     // (the pack case), then ZXing's exhaustive mode for the other formats, then the
     // sweep again on our own binarisations for low-contrast labels.
+    // The matrix readers binarise the whole image with ZXing's LocalAverage, the band
+    // sweep and the failure pass need the same binarisation: compute it once, read it with
+    // ZXing's fixed threshold. (Linear readers threshold each scan row themselves and
+    // never asked for the matrix.)
+    // An image under 40 px on a side is left to ZXing, which binarises it with a global
+    // histogram instead (as its HybridBinarizer does for such images).
+    const bool prebinarise = HybridBinarizes(image);
+    const ZXing::Binarizer binarised =
+        prebinarise ? ZXing::Binarizer::FixedThreshold : ZXing::Binarizer::LocalAverage;
+    std::vector<uint8_t> hybrid;
+    const auto hybrid_view = [&] {
+      if (!prebinarise) return view;
+      if (hybrid.empty()) hybrid = HybridBinarize(image);
+      return ZXing::ImageView(hybrid.data(), image.width, image.height, ZXing::ImageFormat::Lum);
+    };
     hints.setTryHarder(thorough);
-    for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
+    const ZXing::BarcodeFormats wanted = ToZXing(options.formats);
+    const ZXing::BarcodeFormats linear = wanted & ZXing::BarcodeFormat::LinearCodes;
+    const ZXing::BarcodeFormats matrix = wanted & ZXing::BarcodeFormat::MatrixCodes;
+    if (!thorough && !linear.empty() && !matrix.empty()) {
+      // Both reader sets, their results ordered as one ZXing call orders them: by the
+      // top-left corner, top to bottom, then left to right.
+      ZXing::DecodeHints split = hints;
+      ZXing::Results results = ZXing::ReadBarcodes(view, split.setFormats(linear));
+      split.setFormats(matrix).setBinarizer(binarised);
+      for (auto& r : ZXing::ReadBarcodes(hybrid_view(), split)) results.push_back(std::move(r));
+      // A stable order without std::stable_sort (its temporary buffer is a deprecation
+      // error under clang 19 -Werror, the fuzz build): sort indices, ties by index.
+      std::vector<size_t> order(results.size());
+      for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+      std::ranges::sort(order, [&](size_t a, size_t b) {
+        const auto pa = results[a].position().topLeft(), pb = results[b].position().topLeft();
+        return std::tie(pa.y, pa.x, a) < std::tie(pb.y, pb.x, b);
+      });
+      for (const size_t i : order) Add(symbols, Convert(results[i], {0, 0}));
+    } else {
+      for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
+    }
     if (fallbacks &&
         (datamatrix_missing() || (options.all_symbols && want_datamatrix && !enough()))) {
-      SweepDataMatrix(view, hints, ZXing::Binarizer::LocalAverage, options.max_symbols, symbols);
+      SweepDataMatrix(hybrid_view(), hints, binarised, options.max_symbols, symbols);
     }
     // tryHarder changes nothing for Data Matrix in ZXing 1.4, so skip it for DM alone.
     if (options.effort == DecodeEffort::kFastThenThorough && !only_datamatrix &&
@@ -323,7 +429,9 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
                                          ZXing::ImageFormat::Lum);
       SweepDataMatrix(binary_view, hints, ZXing::Binarizer::BoolCast, options.max_symbols, symbols);
     }
-    if (options.include_failures && fallbacks) AddFailures(view, hints, options, symbols);
+    if (options.include_failures && fallbacks) {
+      AddFailures(hybrid_view(), hints.setBinarizer(binarised), options, symbols);
+    }
   } catch (const std::exception& e) {
     // ZXing 1.4 documents no throwing reader, but a library exception must not cross us.
     return Fail("image.decoder", std::string("barcode decoder failed: ") + e.what());

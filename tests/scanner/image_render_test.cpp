@@ -1,4 +1,6 @@
 // Renderers and decoder checked against each other and against known answers.
+#include <turbojpeg.h>
+
 #include <boost/test/unit_test.hpp>
 #include <string>
 
@@ -225,6 +227,46 @@ BOOST_AUTO_TEST_CASE(png_and_jpeg_round_trip_through_the_loader) {
   BOOST_REQUIRE(from_jpg.has_value());
   BOOST_TEST(RawOf(*from_jpg) == std::vector<std::string>{"]d20109506000134352"},
              boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(colour_jpeg_loads_as_its_luma_and_a_damaged_one_is_unreadable) {
+  // What a phone sends: a YCbCr 4:2:0 JPEG. The loader asks libjpeg-turbo for grey, i.e. the
+  // luma plane alone: the label on a tinted ground keeps its dimensions and still reads.
+  const Image label = RenderPackLabel("09506000134352", "280331", "L1", "C1", {4, 4}).value();
+  std::vector<unsigned char> rgb(label.gray.size() * 3);
+  for (size_t i = 0; i < label.gray.size(); ++i) {
+    rgb[3 * i] = label.gray[i];
+    rgb[3 * i + 1] = static_cast<unsigned char>(label.gray[i] * 9 / 10);
+    rgb[3 * i + 2] = static_cast<unsigned char>(label.gray[i] * 8 / 10 + 20);
+  }
+  tjhandle compressor = tjInitCompress();
+  BOOST_REQUIRE(compressor);
+  unsigned char* out = nullptr;
+  unsigned long out_size = 0;
+  const int rc = tjCompress2(compressor, rgb.data(), label.width, 0, label.height, TJPF_RGB, &out,
+                             &out_size, TJSAMP_420, 92, 0);
+  const Bytes jpeg(out, out + out_size);
+  tjFree(out);
+  tjDestroy(compressor);
+  BOOST_REQUIRE(rc == 0);
+  auto loaded = LoadImageMemory(jpeg);
+  BOOST_REQUIRE_MESSAGE(loaded.has_value(), loaded.error().message());
+  BOOST_TEST(loaded->width == label.width);
+  BOOST_TEST(loaded->height == label.height);
+  BOOST_TEST(RawOf(*loaded) == std::vector<std::string>{"]d2010950600013435217280331"
+                                                        "10L1\x1d"
+                                                        "21C1"},
+             boost::test_tools::per_element());
+  // A JPEG cut short decodes with a libjpeg warning: that is a damaged image, refused.
+  const Bytes truncated(jpeg.begin(), jpeg.begin() + static_cast<std::ptrdiff_t>(jpeg.size() / 2));
+  auto cut = LoadImageMemory(truncated);
+  BOOST_REQUIRE(!cut.has_value());
+  BOOST_TEST(cut.error().code() == "image.unreadable");
+  // The pixel limit holds before any pixel is decoded, as for the other formats.
+  auto big = LoadImageMemory(jpeg, {.max_pixels = 100});
+  BOOST_REQUIRE(!big.has_value());
+  BOOST_TEST(big.error().code() == "image.too_large");
+  BOOST_TEST(big.error().message().starts_with("image is " + std::to_string(label.width) + "x"));
 }
 
 BOOST_AUTO_TEST_CASE(loader_errors_have_specific_codes) {

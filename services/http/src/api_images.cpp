@@ -31,15 +31,16 @@ std::string ContentType(const HttpRequest& req) {
 // The body's symbols, decoded on the pool within the time limit. The cheap checks (media
 // type, magic bytes, byte limit) run first, on the request's thread.
 Result<Symbols> DecodeBody(DecodePool& pool, const HttpRequest& req,
-                           std::chrono::milliseconds time_limit) {
+                           std::chrono::milliseconds time_limit,
+                           const scanner::DecodeOptions& options) {
   PEDIGREE_TRY(CheckImageBody(ContentType(req), req.body));
   // The task may outlive the request (a decode past the time limit runs to its end on
   // its worker), so it holds a copy of the bytes, not the request.
   auto body = std::make_shared<const std::string>(req.body);
   return pool.Run<Symbols>(
-      [body]() -> Result<Symbols> {
+      [body, options]() -> Result<Symbols> {
         PEDIGREE_ASSIGN(image, scanner::LoadImageMemory(AsBytes(*body)));
-        return scanner::DecodeImage(*image, ScanDecodeOptions());
+        return scanner::DecodeImage(*image, options);
       },
       time_limit);
 }
@@ -122,7 +123,7 @@ Status AddImageRoutes(Router& router, SupplyNode& node, const ApiOptions& option
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/scan", members,
       [pool, time_limit](const HttpRequest& req) {
-        auto symbols = DecodeBody(*pool, req, time_limit);
+        auto symbols = DecodeBody(*pool, req, time_limit, ScanDecodeOptions());
         if (!symbols) return Refusal(symbols.error());
         auto out = JsonValue::Array();
         for (const auto& s : *symbols) out.push_back(DecodedSymbolJson(s));
@@ -152,7 +153,7 @@ Status AddImageRoutes(Router& router, SupplyNode& node, const ApiOptions& option
           }
           location = it->second;
         }
-        auto symbols = DecodeBody(*pool, req, time_limit);
+        auto symbols = DecodeBody(*pool, req, time_limit, VerifyDecodeOptions());
         if (!symbols) return Refusal(symbols.error());
         if (symbols->empty()) {
           return ErrorResponse(Error(

@@ -93,6 +93,13 @@ scanner::DecodeOptions ScanDecodeOptions() {
   return options;
 }
 
+scanner::DecodeOptions VerifyDecodeOptions() {
+  scanner::DecodeOptions options = ScanDecodeOptions();
+  options.formats = {scanner::Symbology::kDataMatrix, scanner::Symbology::kQrCode,
+                     scanner::Symbology::kCode128, scanner::Symbology::kDataBarExpanded};
+  return options;
+}
+
 bool IsImageContentType(std::string_view content_type) {
   return MediaType(content_type).starts_with("image/");
 }

@@ -4,6 +4,7 @@
 // GET /v1/labels/pack: a pack's label for its manufacturer only, read back by the decoder.
 #include <boost/test/unit_test.hpp>
 #include <latch>
+#include <set>
 #include <thread>
 
 #include "common/result.h"
@@ -202,6 +203,32 @@ BOOST_AUTO_TEST_CASE(photo_with_two_packs_gives_two_verdicts) {
   // S9 was never commissioned: NOT VERIFIED, with its reason.
   BOOST_TEST(!verdicts[PackId("S9")].find("verified")->as_bool());
   BOOST_TEST(verdicts[PackId("S9")].find("status")->as_string() == "unknown");
+}
+
+BOOST_AUTO_TEST_CASE(verify_lists_only_symbologies_that_can_carry_a_pack_scan_lists_all) {
+  // An EAN-13 holds a GTIN alone, never a pack: POST /v1/verify does not search for it
+  // (VerifyDecodeOptions), POST /v1/scan still lists it.
+  ImageApi api;
+  scanner::Image sheet = synthetic::Blank(900, 400);
+  synthetic::Paste(sheet, Label("S1"), 150, 120);
+  synthetic::Paste(sheet, scanner::RenderEan13("9506000134352", 60).value(), 400, 100);
+  const std::string photo = Png(sheet);
+  Reply verify = api.Post("/v1/verify", photo, "image/png");
+  BOOST_REQUIRE_MESSAGE(verify.status == 200, verify.body);
+  const JsonValue answer = ImageApi::Body(verify);
+  BOOST_TEST(answer.find("packs")->as_int() == 1);
+  for (const auto& s : answer.find("symbols")->as_array()) {
+    BOOST_TEST(s.find("format")->as_string() != "EAN13");
+  }
+  Reply scan = api.Post("/v1/scan", photo, "image/png");
+  BOOST_REQUIRE_MESSAGE(scan.status == 200, scan.body);
+  const JsonValue scanned = ImageApi::Body(scan);
+  std::set<std::string> formats;
+  for (const auto& s : scanned.as_array()) {
+    formats.insert(s.find("format")->as_string());
+  }
+  BOOST_TEST(formats.count("EAN13") == 1u);
+  BOOST_TEST(formats.count("DataMatrix") == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(recorded_image_verify_writes_one_verify_event_per_pack) {
