@@ -42,6 +42,9 @@ struct ServeSettings {
       {"header_timeout", "10"},
       {"body_timeout", "60"},
       {"max_connections_per_address", "256"},
+      // Audits, report builds and dataset uploads run on their own small pool.
+      {"expensive_threads", "2"},
+      {"expensive_queued", "8"},
       {"max_body_bytes", "1048576"},
       {"rate_limit", "0"},
       {"tls_cert", ""},
@@ -84,6 +87,8 @@ constexpr SettingHelp kSettingHelp[] = {
     {"header_timeout", "seconds a request head may take to arrive (408 after)"},
     {"body_timeout", "seconds a request body may take to arrive (408 after)"},
     {"max_connections_per_address", "open connections per client address (0: no cap)"},
+    {"expensive_threads", "threads for audits, report builds and dataset uploads"},
+    {"expensive_queued", "expensive requests waiting; one more gets 503 (1..1000000)"},
     {"tls_cert", "PEM certificate chain; with tls_key serves HTTPS"},
     {"tls_key", "PEM private key of tls_cert"},
     {"max_body_bytes", "largest request body accepted"},
@@ -152,6 +157,8 @@ constexpr NumberRule kNumberRules[] = {
     {"header_timeout", 1, 3600, true},
     {"body_timeout", 1, 86400, true},
     {"max_connections_per_address", 0, 1e6, true},
+    {"expensive_threads", 1, 256, true},
+    {"expensive_queued", 1, 1e6, true},
     {"max_body_bytes", 1, 1LL << 30, true},
     {"max_dataset_bytes", 1, 1LL << 34, true},
     {"rate_limit", 0, 1e6, false},
@@ -262,9 +269,14 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   auto header_timeout = SizeSetting(settings, "header_timeout");
   auto body_timeout = SizeSetting(settings, "body_timeout");
   auto per_address = SizeSetting(settings, "max_connections_per_address");
-  for (auto* r : {&max_queued, &io_threads, &header_timeout, &body_timeout, &per_address}) {
+  auto expensive_threads = SizeSetting(settings, "expensive_threads");
+  auto expensive_queued = SizeSetting(settings, "expensive_queued");
+  for (auto* r : {&max_queued, &io_threads, &header_timeout, &body_timeout, &per_address,
+                  &expensive_threads, &expensive_queued}) {
     if (!*r) return PrintError(io.err, r->error());
   }
+  config.expensive_threads = *expensive_threads;
+  config.expensive_queued = *expensive_queued;
   config.max_queued = *max_queued;
   config.io_threads = *io_threads;
   config.header_timeout = std::chrono::seconds(*header_timeout);

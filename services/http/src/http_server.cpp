@@ -1082,7 +1082,9 @@ class ConnectionBase {
 class AsioFront {
  public:
   explicit AsioFront(HttpServer::Impl& impl)
-      : impl_(impl), workers_(impl.config.threads, impl.config.max_queued) {}
+      : impl_(impl),
+        workers_(impl.config.threads, impl.config.max_queued),
+        expensive_(impl.config.expensive_threads, impl.config.expensive_queued) {}
   ~AsioFront() { Stop(); }
 
   // Binds and listens; the event loops start in Run. Errors: server.tls, server.bind.
@@ -1092,6 +1094,7 @@ class AsioFront {
 
   HttpServer::Impl& impl() { return impl_; }
   WorkerPool& workers() { return workers_; }
+  WorkerPool& expensive() { return expensive_; }
   bool stopping() const { return stopping_.load(std::memory_order_acquire); }
   HeadLimits limits;
 
@@ -1118,6 +1121,7 @@ class AsioFront {
   std::atomic<bool> stopping_{false};
   bool stopped_ = false;
   WorkerPool workers_;
+  WorkerPool expensive_;                   // Routes marked expensive (Router::MarkExpensive).
   std::optional<asio::ssl::context> tls_;  // Outlives the connections' TLS streams.
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
@@ -1163,6 +1167,10 @@ class Connection final : public ConnectionBase,
       outcome_.response.headers["Retry-After"] = "1";
       impl_.RecordRefusal(503, Error("server.busy", "connection cap for " + host_), "- -");
       WriteRefusal();
+      return;
+    }
+    if (front_.stopping()) {
+      Close();  // Accepted while the server stopped: StopWhenIdle ran before this.
       return;
     }
     Arm(Config().header_timeout, Wait::kHead);
@@ -1334,15 +1342,35 @@ class Connection final : public ConnectionBase,
           },
           self->outcome_, self->failure_);
       if (self->outcome_.proceed && !self->body_expected_) {
-        // No body to wait for: the handler runs in the same turn of the worker.
+        // No body to wait for: the handler runs in the same turn of the worker, unless
+        // it is expensive work, which waits for its own pool.
         self->outcome_.proceed = false;
         self->outcome_.body_read = true;
+        if (self->outcome_.route->expensive) {
+          self->FinishOn(self->front_.expensive());
+          return;
+        }
         impl.Guarded([&] { impl.Finish(self->request_, self->outcome_); }, self->outcome_,
                      self->failure_);
       }
       asio::post(self->stream_.get_executor(), [self] { self->AfterPrepare(); });
     });
-    if (!queued) Busy();
+    if (!queued) Busy(front_.workers());
+  }
+
+  // Runs Finish on `pool`, then answers on the loop; a full pool is answered 503. Called
+  // on the loop or on the worker that ran Prepare (it touches no member then but posts).
+  void FinishOn(WorkerPool& pool) {
+    auto self = this->shared_from_this();
+    const bool queued = pool.TryPost([self] {
+      HttpServer::Impl& impl = self->impl_;
+      impl.Guarded([&] { impl.Finish(self->request_, self->outcome_); }, self->outcome_,
+                   self->failure_);
+      asio::post(self->stream_.get_executor(), [self] { self->Respond(true); });
+    });
+    if (!queued) {
+      asio::post(stream_.get_executor(), [self, &pool] { self->Busy(pool); });
+    }
   }
 
   void AfterPrepare() {
@@ -1412,22 +1440,17 @@ class Connection final : public ConnectionBase,
     outcome_.body_read = true;
     outcome_.proceed = false;
     phase_ = Phase::kHandling;
-    auto self = this->shared_from_this();
-    const bool queued = front_.workers().TryPost([self] {
-      HttpServer::Impl& impl = self->impl_;
-      impl.Guarded([&] { impl.Finish(self->request_, self->outcome_); }, self->outcome_,
-                   self->failure_);
-      asio::post(self->stream_.get_executor(), [self] { self->Respond(true); });
-    });
-    if (!queued) Busy();
+    FinishOn(outcome_.route->expensive ? front_.expensive() : front_.workers());
   }
 
-  // Every worker busy and the queue full: 503 with Retry-After, never a silent close.
-  void Busy() {
-    outcome_.response =
-        ErrorResponse(503, Error("server.busy", "every worker is busy and " +
-                                                    std::to_string(front_.workers().max_queued()) +
-                                                    " requests wait"));
+  // Every thread of `pool` busy and its queue full: 503 with Retry-After, never a silent
+  // close.
+  void Busy(WorkerPool& pool) {
+    const std::string who =
+        &pool == &front_.expensive() ? "every expensive-work thread" : "every worker";
+    outcome_.response = ErrorResponse(
+        503, Error("server.busy",
+                   who + " is busy and " + std::to_string(pool.max_queued()) + " requests wait"));
     outcome_.response.headers["Retry-After"] = "1";
     Respond(!body_expected_ || outcome_.body_read);
   }
@@ -1686,6 +1709,7 @@ void AsioFront::Stop() {
     closed_.wait_for(lock, std::chrono::seconds(60), [&] { return open_.empty(); });
   }
   workers_.Stop();
+  expensive_.Stop();
   for (auto& guard : guards_) guard.reset();
   for (auto& context : contexts_) context->stop();
   for (auto& t : threads_) {
@@ -1705,8 +1729,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
   if (config.tls_cert_file.has_value() != config.tls_key_file.has_value()) {
     return Fail("server.config", "TLS needs both tls_cert_file and tls_key_file, or neither");
   }
-  if (config.threads == 0 || config.max_queued == 0) {
-    return Fail("server.config", "threads and max_queued must be at least 1");
+  if (config.threads == 0 || config.max_queued == 0 || config.expensive_threads == 0 ||
+      config.expensive_queued == 0) {
+    return Fail("server.config",
+                "threads, max_queued, expensive_threads and expensive_queued must be at least 1");
   }
   if (config.rate_limit_per_second_per_token < 0) {
     return Fail("server.config", "rate_limit_per_second_per_token is negative");

@@ -205,6 +205,78 @@ BOOST_AUTO_TEST_CASE(a_full_worker_queue_answers_503_with_retry_after_not_a_clos
   BOOST_TEST(f.log.str().find("internal: server.busy") != std::string::npos, f.log.str());
 }
 
+BOOST_AUTO_TEST_CASE(expensive_routes_wait_for_their_own_pool_and_healthz_still_answers) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  int entered = 0;
+  bool release = false;
+  Router router = PackRouter();
+  BOOST_REQUIRE(router.Add("GET", "/v1/audit", Access::Public(), [&](const HttpRequest&) {
+    std::unique_lock lock(mutex);
+    ++entered;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    return Text("audited");
+  }));
+  BOOST_TEST(testing::CodeOf(router.MarkExpensive("GET", "/v1/nothing")) == "router.unknown_route");
+  BOOST_REQUIRE(router.MarkExpensive("GET", "/v1/audit"));
+  ServerConfig config;
+  config.threads = 2;
+  config.expensive_threads = 1;
+  config.expensive_queued = 1;
+  Front f(config, std::move(router));
+
+  const std::string audit = "GET /v1/audit HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+  Answer first;
+  std::thread holder([&] { first = SendRaw(f.port(), audit); });
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return entered == 1; });
+  }
+  // One audit runs, so of two more one waits and the other finds the queue full.
+  std::vector<Answer> answers(2);
+  int answered = 0;
+  std::vector<std::thread> clients;
+  for (size_t i = 0; i < 2; ++i) {
+    clients.emplace_back([&, i] {
+      Answer a = SendRaw(f.port(), audit);
+      std::lock_guard lock(mutex);
+      answers[i] = std::move(a);
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return answered >= 1; });
+  }
+  // The workers every other request needs are free while the audits hold their pool.
+  Poco::Net::HTTPClientSession session("127.0.0.1", f.port());
+  BOOST_TEST(Exchange(session, {.target = "/healthz"}).status == 200);
+  BOOST_TEST(Exchange(session, {.target = "/v1/verify?code=x"}).body == "verified x");
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& c : clients) c.join();
+  holder.join();
+  BOOST_TEST(first.status() == 200, first.text);
+  int busy = 0;
+  for (const auto& a : answers) {
+    if (a.status() == 503) {
+      ++busy;
+      BOOST_TEST(a.text.find("\r\nRetry-After: 1\r\n") != std::string::npos, a.text);
+    } else {
+      BOOST_TEST(a.status() == 200, a.text);
+    }
+  }
+  BOOST_TEST(busy == 1);
+  BOOST_TEST(
+      f.log.str().find("server.busy: every expensive-work thread is busy") != std::string::npos,
+      f.log.str());
+}
+
 BOOST_AUTO_TEST_CASE(pipelined_requests_are_answered_in_order) {
   Front f;
   // Sent in one write, the body of the POST in the middle included, before any answer.

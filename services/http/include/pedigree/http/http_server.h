@@ -97,6 +97,9 @@ struct Route {
   // This route's body limit in bytes, replacing ServerConfig::max_body_bytes; 0 = the
   // server's (dataset uploads need more than commands do).
   size_t max_body_bytes = 0;
+  // Set by Router::MarkExpensive: the handler runs on the server's small pool for
+  // expensive work (ServerConfig::expensive_threads), after the checks that need no body.
+  bool expensive = false;
 };
 
 // The outcome of matching a method and a decoded path against the routes.
@@ -121,6 +124,11 @@ class Router {
   // Where several patterns match, the one with more literal segments earlier wins
   // ("/v1/packs/search" beats "/v1/packs/{id}").
   RouteMatch Match(std::string_view method, const std::vector<std::string>& segments) const;
+
+  // Marks a route added before as expensive (audits, report builds, dataset uploads), so
+  // that many of them cannot take the workers every other request needs.
+  // Errors: router.unknown_route when no route has this method and pattern.
+  [[nodiscard]] Status MarkExpensive(std::string_view method, std::string_view pattern);
 
   const std::vector<Route>& routes() const { return routes_; }
   bool HasProtectedRoutes() const;
@@ -185,6 +193,10 @@ struct ServerConfig {
   std::chrono::seconds body_timeout{60};
   // Open connections per client address; one more is answered 503 and closed. 0 = none.
   size_t max_connections_per_address = 256;
+  // The pool for routes marked expensive, and the requests that may wait for it; one more
+  // is answered 503 with Retry-After.
+  size_t expensive_threads = 2;
+  size_t expensive_queued = 8;
   std::optional<std::string> tls_cert_file, tls_key_file;  // PEM; both or neither.
   // Token bucket per token (per client address for anonymous calls); bursts up to one
   // second's worth. 0 = off. /healthz and /metrics are exempt.
