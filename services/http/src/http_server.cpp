@@ -1,25 +1,7 @@
-// The POCO adapter of the HTTP chassis. Every POCO type and exception stays in this
-// file: handlers see HttpRequest/HttpResponse, and anything thrown is turned into a
-// 500 here.
+// The HTTP chassis' dispatch (target, route, authentication, roles, rate, body checks,
+// handler) and its event-driven network front on Boost.Asio. Handlers see
+// HttpRequest/HttpResponse only, and anything thrown is turned into a 500 here.
 #include "pedigree/http/http_server.h"
-
-#include <Poco/BasicEvent.h>
-#include <Poco/Delegate.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/HTTPServerResponseImpl.h>
-#include <Poco/Net/HTTPServerSession.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
-#include <Poco/ThreadPool.h>
 
 #include <algorithm>
 #include <array>
@@ -107,8 +89,6 @@ std::string JoinSet(const std::set<std::string>& items) {
   return out + "]";
 }
 
-std::once_flag ssl_initialised;
-
 }  // namespace
 
 class AsioFront;
@@ -129,13 +109,7 @@ struct HttpServer::Impl {
   std::mutex stop_mutex;
   bool stopped = false;
   // Declared last so they are destroyed first: the server's threads use the above.
-  std::unique_ptr<AsioFront> front;  // The event-driven front; the POCO members below are
-                                     // the old one, set when PEDIGREE_HTTP_FRONT=poco.
-  std::unique_ptr<Poco::Net::ServerSocket> socket;
-  std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::TCPServer> server;
-  // Owned by `server`; tells open connections that the server stops.
-  Poco::BasicEvent<const bool>* server_stopped = nullptr;
+  std::unique_ptr<AsioFront> front;
 
   struct Outcome {
     HttpResponse response;
@@ -178,21 +152,11 @@ struct HttpServer::Impl {
               const std::string& target, Clock::time_point start, std::string failure);
   // A head refused for its framing: counted as unmatched and logged as "refused".
   void RecordRefusal(int status, const Error& error, const std::string& what);
-  Outcome Dispatch(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp,
-                   HttpRequest& request);
-  void Handle(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp);
   HttpResponse Healthz() const;
   HttpResponse Metrics() const;
 };
 
 namespace {
-
-std::string LoggedTarget(const std::string& uri);
-
-bool IsTokenChar(unsigned char c) {
-  return std::isalnum(c) ||
-         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
 
 std::string Printable(std::string_view v) {
   std::string out;
@@ -207,198 +171,6 @@ std::string Printable(std::string_view v) {
   }
   return out;
 }
-
-// RFC 9112 framing rules checked on the head POCO parsed. POCO keeps repeated names and
-// the raw name (so a space before the colon stays in it), which is what these need.
-// What POCO's parser drops before we see it (lines without a colon, obs-fold, bare LF)
-// cannot be checked here; see docs/api.md.
-std::optional<std::pair<int, Error>> CheckFraming(const Poco::Net::HTTPServerRequest& req) {
-  const std::string& version = req.getVersion();
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
-    return std::pair{505, Error("request.http_version", "HTTP version '" + Printable(version) +
-                                                            "' is not served here; use HTTP/1.1")};
-  }
-  auto bad = [](const std::string& field, std::string message) {
-    return std::pair{400, Error("request.bad_framing", std::move(message)).at_field(field)};
-  };
-  std::vector<std::string> lengths, encodings;
-  for (const auto& [name, value] : req) {
-    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
-          return IsTokenChar(static_cast<unsigned char>(c));
-        })) {
-      return bad(Printable(name), "header name '" + Printable(name) +
-                                      "' is not a token (a space before the colon, or a "
-                                      "character a header name cannot hold)");
-    }
-    for (unsigned char c : value) {
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
-        return bad(name, "header " + name + " holds the control character " +
-                             Printable(std::string(1, static_cast<char>(c))));
-      }
-    }
-    const std::string lower = ToLower(name);
-    if (lower == "content-length") lengths.push_back(value);
-    if (lower == "transfer-encoding") encodings.push_back(value);
-  }
-  for (const auto& v : lengths) {
-    if (v.empty() ||
-        !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return bad("Content-Length", "Content-Length '" + Printable(v) + "' is not a decimal number");
-    }
-    if (v != lengths.front()) {
-      return bad("Content-Length",
-                 "two different Content-Length values, '" + lengths.front() + "' and '" + v + "'");
-    }
-  }
-  if (!encodings.empty()) {
-    if (encodings.size() > 1 || ToLower(encodings.front()) != "chunked") {
-      std::string all;
-      for (const auto& e : encodings) all += (all.empty() ? "" : ", ") + Printable(e);
-      return bad("Transfer-Encoding", "Transfer-Encoding '" + all +
-                                          "' is not exactly 'chunked', the only coding served");
-    }
-    if (!lengths.empty()) {
-      return bad("Transfer-Encoding", "Transfer-Encoding and Content-Length together");
-    }
-  }
-  return std::nullopt;
-}
-
-// Answers with our JSON error and closes: after a framing error the rest of the stream
-// cannot be trusted to start a request.
-void SendRefusal(Poco::Net::HTTPServerResponseImpl& response, int status, const Error& error) {
-  HttpResponse body = ErrorResponse(status, error);
-  response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(body.status));
-  response.setContentType(body.content_type);
-  response.setKeepAlive(false);
-  response.setContentLength(static_cast<std::streamsize>(body.body.size()));
-  response.send() << body.body << std::flush;
-}
-
-class ConnectionFactory;
-
-// POCO's HTTPServerConnection, with the request head checked before any handler runs and
-// the parser's own refusals (and a malformed Content-Length, which POCO 1.11 lets escape
-// as a SyntaxException and a silent close) answered with our JSON error body.
-class FramingConnection final : public Poco::Net::TCPServerConnection {
- public:
-  FramingConnection(const Poco::Net::StreamSocket& socket, HttpServer::Impl& impl,
-                    Poco::Net::HTTPServerParams::Ptr params, Poco::BasicEvent<const bool>& stopped)
-      : TCPServerConnection(socket), impl_(impl), params_(std::move(params)), event_(stopped) {
-    event_ += Poco::delegate(this, &FramingConnection::OnServerStopped);
-  }
-  ~FramingConnection() override {
-    try {
-      event_ -= Poco::delegate(this, &FramingConnection::OnServerStopped);
-    } catch (...) {
-    }
-  }
-
-  void run() override {
-    Poco::Net::HTTPServerSession session(socket(), params_);
-    while (!stopped_ && session.hasMoreRequests()) {
-      try {
-        std::lock_guard lock(mutex_);
-        if (stopped_) break;
-        Poco::Net::HTTPServerResponseImpl response(session);
-        std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
-        try {
-          request =
-              std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
-        } catch (const Poco::Net::NoMessageException&) {
-          break;  // The client closed between requests.
-        } catch (const Poco::Net::MessageException& e) {
-          Refuse(session, 400,
-                 Error("request.bad_framing", "malformed request head: " + e.message()));
-          break;
-        } catch (const Poco::SyntaxException& e) {
-          // The only number POCO parses while reading the head.
-          Refuse(
-              session, 400,
-              Error("request.bad_framing", "Content-Length is not a decimal number: " + e.message())
-                  .at_field("Content-Length"));
-          break;
-        }
-        response.setDate(Poco::Timestamp());
-        response.setVersion(request->getVersion());
-        response.setKeepAlive(params_->getKeepAlive() && request->getKeepAlive() &&
-                              session.canKeepAlive());
-        if (auto refusal = CheckFraming(*request)) {
-          Refuse(
-              session, refusal->first, refusal->second,
-              Printable(request->getMethod()) + " " + Printable(LoggedTarget(request->getURI())));
-          break;
-        }
-        impl_.Handle(*request, response);
-        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() &&
-                             session.canKeepAlive());
-      } catch (const Poco::Exception&) {
-        break;  // The peer went away or stalled past the timeout.
-      }
-    }
-  }
-
- private:
-  // A fresh response: after a parse failure the first one points at the request that
-  // failed to construct.
-  // `what` is the method and target when the head parsed far enough to have them.
-  void Refuse(Poco::Net::HTTPServerSession& session, int status, const Error& error,
-              const std::string& what = "- -") {
-    try {
-      Poco::Net::HTTPServerResponseImpl response(session);
-      SendRefusal(response, status, error);
-      // Half-close and drain a little, so that unread request bytes do not turn the
-      // close into a reset that destroys the answer before the client reads it.
-      socket().shutdownSend();
-      socket().setReceiveTimeout(Poco::Timespan(1, 0));
-      std::array<char, 4096> sink;
-      for (size_t drained = 0; drained < 65536;) {
-        const int n = socket().receiveBytes(sink.data(), static_cast<int>(sink.size()));
-        if (n <= 0) break;
-        drained += static_cast<size_t>(n);
-      }
-    } catch (const Poco::Exception&) {
-    }
-    impl_.RecordRefusal(status, error, what);
-  }
-
-  void OnServerStopped(const bool& abort_current) {
-    stopped_ = true;
-    if (abort_current) {
-      try {
-        socket().shutdown();
-      } catch (...) {
-      }
-      return;
-    }
-    std::lock_guard lock(mutex_);  // Lets the request in flight finish.
-    try {
-      socket().shutdown();
-    } catch (...) {
-    }
-  }
-
-  HttpServer::Impl& impl_;
-  Poco::Net::HTTPServerParams::Ptr params_;
-  Poco::BasicEvent<const bool>& event_;
-  std::atomic<bool> stopped_{false};
-  std::mutex mutex_;
-};
-
-class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
- public:
-  ConnectionFactory(HttpServer::Impl& impl, Poco::Net::HTTPServerParams::Ptr params)
-      : impl_(impl), params_(std::move(params)) {}
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new FramingConnection(socket, impl_, params_, stopped);
-  }
-  Poco::BasicEvent<const bool> stopped;
-
- private:
-  HttpServer::Impl& impl_;
-  Poco::Net::HTTPServerParams::Ptr params_;
-};
 
 // The path as logged: query values are dropped because they may carry secrets.
 std::string LoggedTarget(const std::string& uri) {
@@ -636,52 +408,6 @@ Status HttpServer::Impl::AddSessionRoutes(Router& router) {
   return Ok();
 }
 
-HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerRequest& req,
-                                                     Poco::Net::HTTPServerResponse& resp,
-                                                     HttpRequest& request) {
-  request.method = req.getMethod();
-  request.remote = req.clientAddress().toString();
-  for (const auto& [name, value] : req) {
-    auto [it, fresh] = request.headers.try_emplace(ToLower(name), value);
-    if (!fresh) it->second += ", " + value;
-  }
-  Outcome out =
-      Prepare(request, req.getURI(),
-              req.hasContentLength()
-                  ? std::optional<uint64_t>(static_cast<uint64_t>(req.getContentLength64()))
-                  : std::nullopt,
-              req.clientAddress().host().toString());
-  if (!out.proceed) return out;
-  const size_t max_body = out.max_body;
-  // Read the body with a cap, so a chunked body cannot grow past the limit either.
-  try {
-    // 100 Continue only now, once every check that can refuse without the body passed:
-    // a client announcing an over-limit body gets the 413 and never sends it.
-    if (req.getExpectContinue()) resp.sendContinue();
-    std::istream& in = req.stream();
-    std::array<char, 16384> chunk;
-    while (in) {
-      in.read(chunk.data(), chunk.size());
-      const auto got = static_cast<size_t>(in.gcount());
-      if (request.body.size() + got > max_body) {
-        out.response =
-            Reject(413, Error("request.too_large",
-                              "body exceeds the limit of " + std::to_string(max_body) + " bytes"));
-        return out;
-      }
-      request.body.append(chunk.data(), got);
-    }
-  } catch (const Poco::Exception& e) {
-    // Broken chunk framing, or a client that stalls past the receive timeout.
-    out.response =
-        Reject(400, Error("request.bad_body", "cannot read the request body: " + e.displayText()));
-    return out;
-  }
-  out.body_read = true;
-  Finish(request, out);
-  return out;
-}
-
 HttpServer::Impl::Outcome HttpServer::Impl::Prepare(HttpRequest& request, std::string_view target,
                                                     std::optional<uint64_t> content_length,
                                                     const std::string& client_host) {
@@ -896,38 +622,6 @@ void HttpServer::Impl::Record(const Outcome& outcome, const HttpRequest& request
 void HttpServer::Impl::RecordRefusal(int status, const Error& error, const std::string& what) {
   stats.back()->Record(status, 0);
   Log(what + " " + std::to_string(status) + " 0us refused: " + error.message());
-}
-
-void HttpServer::Impl::Handle(Poco::Net::HTTPServerRequest& req,
-                              Poco::Net::HTTPServerResponse& resp) {
-  const auto start = Clock::now();
-  in_flight.fetch_add(1, std::memory_order_relaxed);
-  Outcome outcome;
-  HttpRequest request;
-  std::string failure;
-  Guarded([&] { outcome = Dispatch(req, resp, request); }, outcome, failure);
-  outcome.proceed = false;
-  HttpResponse& response = outcome.response;
-
-  const bool has_body =
-      req.getChunkedTransferEncoding() || (req.hasContentLength() && req.getContentLength64() > 0);
-  try {
-    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
-    if (!response.content_type.empty()) resp.setContentType(response.content_type);
-    for (const auto& [name, value] : response.headers) resp.set(name, value);
-    // Unread body bytes would be parsed as the next request. Chunked bodies close
-    // the connection too: POCO 1.11 ends a body at a malformed chunk-size line
-    // without an error, and the bytes after it would be served as a second,
-    // smuggled request.
-    if ((has_body && !outcome.body_read) || req.getChunkedTransferEncoding()) {
-      resp.setKeepAlive(false);
-    }
-    resp.sendBuffer(response.body.data(), response.body.size());
-  } catch (const std::exception& e) {
-    // The client went away; nothing to answer.
-    failure += (failure.empty() ? "" : "; ") + std::string("sending the response: ") + e.what();
-  }
-  Record(outcome, request, req.getMethod(), req.getURI(), start, std::move(failure));
 }
 
 HttpResponse HttpServer::Impl::Healthz() const {
@@ -1777,96 +1471,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
   unmatched->route = "unmatched";
   impl->stats.push_back(std::move(unmatched));
 
-  // PEDIGREE_HTTP_FRONT=poco serves with the old thread-per-connection POCO front, kept
-  // for one release as a fallback; its framing gaps are listed in docs/api.md.
-  const char* front_choice = std::getenv("PEDIGREE_HTTP_FRONT");
-  if (front_choice == nullptr || std::string_view(front_choice) != "poco") {
-    impl->front = std::make_unique<AsioFront>(*impl);
-    PEDIGREE_ASSIGN(port, impl->front->Listen());
-    impl->port = *port;
-    impl->tls = config.tls_cert_file.has_value();
-    impl->front->Run();
-    return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
-  }
-  try {
-    const Poco::Net::SocketAddress address(config.bind, config.port);
-    std::unique_ptr<Poco::Net::ServerSocket> socket;
-    if (config.tls_cert_file) {
-      std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
-      Poco::Net::Context::Ptr context;
-      try {
-        context =
-            new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, *config.tls_key_file,
-                                   *config.tls_cert_file, "", Poco::Net::Context::VERIFY_NONE);
-        context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-      } catch (const Poco::Exception& e) {
-        return Fail("server.tls", "cannot load certificate '" + *config.tls_cert_file +
-                                      "' / key '" + *config.tls_key_file + "': " + e.displayText());
-      }
-      socket = std::make_unique<Poco::Net::SecureServerSocket>(context);
-      impl->tls = true;
-    } else {
-      socket = std::make_unique<Poco::Net::ServerSocket>();
-    }
-    try {
-      // SO_REUSEADDR (restart while old connections linger) but never SO_REUSEPORT:
-      // a second server on a port in use must fail, not silently share its traffic.
-      socket->bind(address, true, false);
-      socket->listen(static_cast<int>(std::min<size_t>(config.max_queued, 4096)));
-    } catch (const Poco::Exception& e) {
-      return Fail("server.bind", "cannot listen on " + config.bind + ":" +
-                                     std::to_string(config.port) + ": " + e.displayText());
-    }
-    impl->port = socket->address().port();
-
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(static_cast<int>(config.threads));
-    params->setMaxQueued(static_cast<int>(config.max_queued));
-    params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);  // Unlimited per connection.
-    params->setKeepAliveTimeout(Poco::Timespan(config.keep_alive_timeout.count(), 0));
-    params->setTimeout(Poco::Timespan(30, 0));
-    params->setServerName("pedigree");
-    params->setSoftwareVersion("");
-
-    impl->pool = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(config.threads), 60);
-    auto* factory = new ConnectionFactory(*impl, params);
-    impl->server_stopped = &factory->stopped;
-    impl->server = std::make_unique<Poco::Net::TCPServer>(factory, *impl->pool, *socket, params);
-    impl->server->start();
-    impl->socket = std::move(socket);
-  } catch (const Poco::Exception& e) {
-    return Fail("server.bind", "cannot start the HTTP server on " + config.bind + ":" +
-                                   std::to_string(config.port) + ": " + e.displayText());
-  } catch (const std::exception& e) {
-    return Fail("server.bind", std::string("cannot start the HTTP server: ") + e.what());
-  }
+  impl->front = std::make_unique<AsioFront>(*impl);
+  PEDIGREE_ASSIGN(port, impl->front->Listen());
+  impl->port = *port;
+  impl->tls = config.tls_cert_file.has_value();
+  impl->front->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 void HttpServer::Stop() {
   if (!impl_) return;
   std::lock_guard lock(impl_->stop_mutex);
-  if (impl_->stopped) return;
-  if (impl_->front) {
-    impl_->stopped = true;
-    impl_->front->Stop();
-    return;
-  }
-  if (!impl_->server) return;
+  if (impl_->stopped || !impl_->front) return;
   impl_->stopped = true;
-  try {
-    // Waits for each connection's in-flight request, then shuts its socket down so
-    // idle keep-alive connections end too.
-    impl_->server->stop();
-    impl_->server_stopped->notify(this, false);
-    impl_->pool->joinAll();
-    // TCPServer stops accepting but leaves the socket listening; close it so that new
-    // clients are refused instead of waiting in the kernel's backlog.
-    impl_->socket->close();
-  } catch (const std::exception& e) {
-    impl_->Log(std::string("internal: stopping the server: ") + e.what());
-  }
+  impl_->front->Stop();
 }
 
 }  // namespace pedigree::services
