@@ -170,6 +170,8 @@ int main(int argc, char** argv) {
   if (argc == 3 && std::string(argv[1]) == "--serve") {
     ServerConfig config;
     config.threads = 64;
+    // Every load generator is on loopback: one address, so no per-address cap.
+    config.max_connections_per_address = 0;
     auto server = HttpServer::Start(config, VerifyRouter(), nullptr);
     if (!server) {
       std::cerr << server.error().ToString() << "\n";

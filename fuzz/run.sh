@@ -103,6 +103,10 @@ seed_corpus() {
       # add-checkpoint bodies: no proof, three proof lines, a cosigned note at size 2^64-1.
       cp "$root"/fuzz/seeds/fuzz_witness/* "$dir/"
       seed "$t" no-blank-line $'old 1\nexample.org/log\n' ;;
+    fuzz_http_parser)
+      # Request heads: plain, chunked with a trailer and a pipelined request, and four of
+      # the smuggling heads the parser refuses.
+      cp "$root"/fuzz/seeds/fuzz_http_parser/* "$dir/" ;;
     fuzz_merkle)
       seed "$t" tree $'\x01\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x04' ;;
   esac
@@ -116,7 +120,8 @@ max_len() {
     fuzz_bundle) echo 32768 ;;      # the seed bundle (12 entries with proofs) is 26.7 kB
     fuzz_merkle) echo 2700 ;;       # 25 header bytes + up to 80 proof hashes
     fuzz_fields) echo 512 ;;        # a PEM key is ~110 bytes
-    fuzz_witness) echo 17408 ;;     # just past the 16 KiB body limit (witness.body_too_large)
+    fuzz_witness) echo 17408 ;;
+    fuzz_http_parser) echo 20480 ;;  # just past the 16 KiB head limit (request.header_too_large)     # just past the 16 KiB body limit (witness.body_too_large)
     *) echo 4096 ;;
   esac
 }

@@ -578,10 +578,18 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"request.bad_target", 400, "the request target is not a path"},
     {"request.bad_tile_path", 400,
      "the tile path is not L/N or L/N.p/W with N written in three-digit groups"},
+    {"request.body_timeout", 408,
+     "the request body did not arrive in full within the server's body deadline; the "
+     "connection is closed"},
     {"request.duplicate_parameter", 400, "a query parameter appears twice"},
     {"request.generate_over_limit", 400,
      "a commission's generate is not a count from 1 to the limit of 10000 serials per command",
      "Ask for at most 10000 serials per commission; send several commissions for more."},
+    {"request.header_timeout", 408,
+     "the request head did not arrive in full within the server's header deadline; the "
+     "connection is closed"},
+    {"request.header_too_large", 431,
+     "the request head is larger than the server's limit; the connection is closed"},
     {"request.http_version", 505, "the request line names an HTTP version other than 1.0 or 1.1"},
     {"request.invalid_body", 400,
      "the JSON body is not an object or a member has the wrong type or value"},
@@ -608,6 +616,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"router.no_handler", 500, "a route has no handler (server setup)"},
     {"router.no_roles", 500, "a protected route names no role (server setup)"},
     {"router.unknown_role", 500, "a route names an unknown role (server setup)"},
+    {"router.unknown_route", 500, "a route to mark expensive was never added (server setup)"},
 
     {"scan.not_a_pack", 400, "the code names no pack (01 + 21) or logistic unit (00)"},
 
@@ -615,6 +624,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"sequencer.stopped", 503, "the sequencer is stopping and takes no more entries"},
 
     {"server.bind", 500, "the server cannot listen on its address and port"},
+    {"server.busy", 503,
+     "every worker is busy and the request queue is full; answered as unavailable with "
+     "Retry-After"},
     {"server.config", 500, "the server's settings are inconsistent"},
     {"server.tls", 500, "the server cannot load its TLS certificate or key"},
 

@@ -34,6 +34,17 @@ struct ServeSettings {
       {"bind", "127.0.0.1"},
       {"port", "8080"},
       {"threads", "32"},
+      // The event-driven front (docs/api.md, "Limits"): requests waiting for a worker
+      // thread, event loops (0: one per core), the request deadlines in seconds and the
+      // open connections per client address (0: no cap).
+      {"max_queued", "256"},
+      {"io_threads", "0"},
+      {"header_timeout", "10"},
+      {"body_timeout", "60"},
+      {"max_connections_per_address", "256"},
+      // Audits, report builds and dataset uploads run on their own small pool.
+      {"expensive_threads", "2"},
+      {"expensive_queued", "8"},
       {"max_body_bytes", "1048576"},
       {"rate_limit", "0"},
       {"tls_cert", ""},
@@ -74,7 +85,14 @@ struct SettingHelp {
 constexpr SettingHelp kSettingHelp[] = {
     {"bind", "address to listen on"},
     {"port", "TCP port (0: any free port)"},
-    {"threads", "request threads, 1..1024"},
+    {"threads", "worker threads running requests, 1..1024"},
+    {"max_queued", "requests waiting for a worker; one more gets 503 (1..1000000)"},
+    {"io_threads", "event loops serving the connections (0: one per core)"},
+    {"header_timeout", "seconds a request head may take to arrive (408 after)"},
+    {"body_timeout", "seconds a request body may take to arrive (408 after)"},
+    {"max_connections_per_address", "open connections per client address (0: no cap)"},
+    {"expensive_threads", "threads for audits, report builds and dataset uploads"},
+    {"expensive_queued", "expensive requests waiting; one more gets 503 (1..1000000)"},
     {"tls_cert", "PEM certificate chain; with tls_key serves HTTPS"},
     {"tls_key", "PEM private key of tls_cert"},
     {"max_body_bytes", "largest request body accepted"},
@@ -140,6 +158,13 @@ struct NumberRule {
 constexpr NumberRule kNumberRules[] = {
     {"port", 0, 65535, true},
     {"threads", 1, 1024, true},
+    {"max_queued", 1, 1e6, true},
+    {"io_threads", 0, 256, true},
+    {"header_timeout", 1, 3600, true},
+    {"body_timeout", 1, 86400, true},
+    {"max_connections_per_address", 0, 1e6, true},
+    {"expensive_threads", 1, 256, true},
+    {"expensive_queued", 1, 1e6, true},
     {"max_body_bytes", 1, 1LL << 30, true},
     {"max_dataset_bytes", 1, 1LL << 34, true},
     {"rate_limit", 0, 1e6, false},
@@ -259,6 +284,24 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
                                                     settings.values["session_lifetime"] + ")")
                           .at_field("session_idle_timeout"));
   }
+  auto max_queued = SizeSetting(settings, "max_queued");
+  auto io_threads = SizeSetting(settings, "io_threads");
+  auto header_timeout = SizeSetting(settings, "header_timeout");
+  auto body_timeout = SizeSetting(settings, "body_timeout");
+  auto per_address = SizeSetting(settings, "max_connections_per_address");
+  auto expensive_threads = SizeSetting(settings, "expensive_threads");
+  auto expensive_queued = SizeSetting(settings, "expensive_queued");
+  for (auto* r : {&max_queued, &io_threads, &header_timeout, &body_timeout, &per_address,
+                  &expensive_threads, &expensive_queued}) {
+    if (!*r) return PrintError(io.err, r->error());
+  }
+  config.expensive_threads = *expensive_threads;
+  config.expensive_queued = *expensive_queued;
+  config.max_queued = *max_queued;
+  config.io_threads = *io_threads;
+  config.header_timeout = std::chrono::seconds(*header_timeout);
+  config.body_timeout = std::chrono::seconds(*body_timeout);
+  config.max_connections_per_address = *per_address;
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
   config.max_body_bytes = *max_body;

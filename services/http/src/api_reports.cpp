@@ -246,6 +246,11 @@ Status AddReportRoutes(Router& router, SupplyNode& node) {
                             if (!report) return ErrorResponse(report.error());
                             return ReportResponse(*report, *format);
                           }));
+  // Whole-ledger and whole-batch work: on the server's expensive pool, so that concurrent
+  // audits cannot starve /healthz and verify (docs/api.md, "Limits").
+  PEDIGREE_TRY(router.MarkExpensive("GET", "/v1/reports/audit"));
+  PEDIGREE_TRY(router.MarkExpensive("GET", "/v1/reports/trial/{id}"));
+  PEDIGREE_TRY(router.MarkExpensive("GET", "/v1/reports/batch/{gtin}/{lot}"));
   return Ok();
 }
 

@@ -1011,6 +1011,9 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                             if (!code) return ErrorResponse(code.error());
                             return KitResponse(api->node, *code, "code");
                           }));
+  // Dataset uploads parse and compare whole files: on the server's expensive pool.
+  PEDIGREE_TRY(router.MarkExpensive("POST", "/v1/trials/{id}/submissions"));
+  PEDIGREE_TRY(router.MarkExpensive("POST", "/v1/trials/{id}/verify"));
   return Ok();
 }
 

@@ -35,6 +35,17 @@ int HexValue(char c) {
 
 }  // namespace
 
+Status Router::MarkExpensive(std::string_view method, std::string_view pattern) {
+  for (auto& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      r.expensive = true;
+      return Ok();
+    }
+  }
+  return Fail("router.unknown_route", "no route " + std::string(method) + " " +
+                                          std::string(pattern) + " to mark expensive");
+}
+
 Status Router::Add(std::string method, std::string pattern, Access access, HttpHandler handler,
                    BodyKind body, size_t max_body_bytes) {
   if (pattern.empty() || pattern.front() != '/') {

@@ -1,36 +1,27 @@
-// The POCO adapter of the HTTP chassis. Every POCO type and exception stays in this
-// file: handlers see HttpRequest/HttpResponse, and anything thrown is turned into a
-// 500 here.
+// The HTTP chassis' dispatch (target, route, authentication, roles, rate, body checks,
+// handler) and its event-driven network front on Boost.Asio. Handlers see
+// HttpRequest/HttpResponse only, and anything thrown is turned into a 500 here.
 #include "pedigree/http/http_server.h"
-
-#include <Poco/BasicEvent.h>
-#include <Poco/Delegate.h>
-#include <Poco/Net/Context.h>
-#include <Poco/Net/HTTPServerParams.h>
-#include <Poco/Net/HTTPServerRequest.h>
-#include <Poco/Net/HTTPServerRequestImpl.h>
-#include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/HTTPServerResponseImpl.h>
-#include <Poco/Net/HTTPServerSession.h>
-#include <Poco/Net/NetException.h>
-#include <Poco/Net/SSLManager.h>
-#include <Poco/Net/SecureServerSocket.h>
-#include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServer.h>
-#include <Poco/Net/TCPServerConnection.h>
-#include <Poco/Net/TCPServerConnectionFactory.h>
-#include <Poco/ThreadPool.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <cmath>
+#include <condition_variable>
+#include <cstdlib>
+#include <deque>
+#include <future>
 #include <mutex>
 #include <ostream>
+#include <thread>
+#include <type_traits>
 #include <unordered_map>
 
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/base/rate_limiter.h"
+#include "pedigree/http/http_parser.h"
 #include "sessions.h"
 
 namespace pedigree::services {
@@ -98,9 +89,9 @@ std::string JoinSet(const std::set<std::string>& items) {
   return out + "]";
 }
 
-std::once_flag ssl_initialised;
-
 }  // namespace
+
+class AsioFront;
 
 struct HttpServer::Impl {
   ServerConfig config;
@@ -118,16 +109,16 @@ struct HttpServer::Impl {
   std::mutex stop_mutex;
   bool stopped = false;
   // Declared last so they are destroyed first: the server's threads use the above.
-  std::unique_ptr<Poco::Net::ServerSocket> socket;
-  std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::TCPServer> server;
-  // Owned by `server`; tells open connections that the server stops.
-  Poco::BasicEvent<const bool>* server_stopped = nullptr;
+  std::unique_ptr<AsioFront> front;
 
   struct Outcome {
     HttpResponse response;
     const Route* route = nullptr;
     bool body_read = false;
+    // Set by Prepare: every check that needs no body passed; read at most max_body bytes
+    // of body, then Finish.
+    bool proceed = false;
+    size_t max_body = 0;
   };
 
   void Log(const std::string& line) {
@@ -147,21 +138,25 @@ struct HttpServer::Impl {
   [[nodiscard]] Status AddSessionRoutes(Router& router);
   std::string SessionCookie(std::string_view value, std::chrono::seconds max_age) const;
 
-  Outcome Dispatch(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp,
-                   HttpRequest& request);
-  void Handle(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp);
+  // The checks that need no body, in order: target, route, declared length, token or
+  // session, roles, rate. `request` has method, remote and headers; `client_host` keys
+  // the anonymous rate bucket.
+  Outcome Prepare(HttpRequest& request, std::string_view target,
+                  std::optional<uint64_t> content_length, const std::string& client_host);
+  // With the body read: JSON syntax, the route's scope, then the handler.
+  void Finish(HttpRequest& request, Outcome& out);
+  // Prepare and Finish with exceptions turned into a 500; `failure` gets the reason.
+  void Guarded(const std::function<void()>& step, Outcome& out, std::string& failure);
+  // Counts the answer in /metrics and writes the access-log line.
+  void Record(const Outcome& outcome, const HttpRequest& request, const std::string& method,
+              const std::string& target, Clock::time_point start, std::string failure);
+  // A head refused for its framing: counted as unmatched and logged as "refused".
+  void RecordRefusal(int status, const Error& error, const std::string& what);
   HttpResponse Healthz() const;
   HttpResponse Metrics() const;
 };
 
 namespace {
-
-std::string LoggedTarget(const std::string& uri);
-
-bool IsTokenChar(unsigned char c) {
-  return std::isalnum(c) ||
-         std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
 
 std::string Printable(std::string_view v) {
   std::string out;
@@ -176,199 +171,6 @@ std::string Printable(std::string_view v) {
   }
   return out;
 }
-
-// RFC 9112 framing rules checked on the head POCO parsed. POCO keeps repeated names and
-// the raw name (so a space before the colon stays in it), which is what these need.
-// What POCO's parser drops before we see it (lines without a colon, obs-fold, bare LF)
-// cannot be checked here; see docs/api.md.
-std::optional<std::pair<int, Error>> CheckFraming(const Poco::Net::HTTPServerRequest& req) {
-  const std::string& version = req.getVersion();
-  if (version != "HTTP/1.1" && version != "HTTP/1.0") {
-    return std::pair{505, Error("request.http_version", "HTTP version '" + Printable(version) +
-                                                            "' is not served here; use HTTP/1.1")};
-  }
-  auto bad = [](const std::string& field, std::string message) {
-    return std::pair{400, Error("request.bad_framing", std::move(message)).at_field(field)};
-  };
-  std::vector<std::string> lengths, encodings;
-  for (const auto& [name, value] : req) {
-    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
-          return IsTokenChar(static_cast<unsigned char>(c));
-        })) {
-      return bad(Printable(name), "header name '" + Printable(name) +
-                                      "' is not a token (a space before the colon, or a "
-                                      "character a header name cannot hold)");
-    }
-    for (unsigned char c : value) {
-      if ((c < 0x20 && c != '\t') || c == 0x7f) {
-        return bad(name, "header " + name + " holds the control character " +
-                             Printable(std::string(1, static_cast<char>(c))));
-      }
-    }
-    const std::string lower = ToLower(name);
-    if (lower == "content-length") lengths.push_back(value);
-    if (lower == "transfer-encoding") encodings.push_back(value);
-  }
-  for (const auto& v : lengths) {
-    if (v.empty() ||
-        !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-      return bad("Content-Length", "Content-Length '" + Printable(v) + "' is not a decimal number");
-    }
-    if (v != lengths.front()) {
-      return bad("Content-Length",
-                 "two different Content-Length values, '" + lengths.front() + "' and '" + v + "'");
-    }
-  }
-  if (!encodings.empty()) {
-    if (encodings.size() > 1 || ToLower(encodings.front()) != "chunked") {
-      std::string all;
-      for (const auto& e : encodings) all += (all.empty() ? "" : ", ") + Printable(e);
-      return bad("Transfer-Encoding", "Transfer-Encoding '" + all +
-                                          "' is not exactly 'chunked', the only coding served");
-    }
-    if (!lengths.empty()) {
-      return bad("Transfer-Encoding", "Transfer-Encoding and Content-Length together");
-    }
-  }
-  return std::nullopt;
-}
-
-// Answers with our JSON error and closes: after a framing error the rest of the stream
-// cannot be trusted to start a request.
-void SendRefusal(Poco::Net::HTTPServerResponseImpl& response, int status, const Error& error) {
-  HttpResponse body = ErrorResponse(status, error);
-  response.setVersion(Poco::Net::HTTPMessage::HTTP_1_1);
-  response.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(body.status));
-  response.setContentType(body.content_type);
-  response.setKeepAlive(false);
-  response.setContentLength(static_cast<std::streamsize>(body.body.size()));
-  response.send() << body.body << std::flush;
-}
-
-class ConnectionFactory;
-
-// POCO's HTTPServerConnection, with the request head checked before any handler runs and
-// the parser's own refusals (and a malformed Content-Length, which POCO 1.11 lets escape
-// as a SyntaxException and a silent close) answered with our JSON error body.
-class FramingConnection final : public Poco::Net::TCPServerConnection {
- public:
-  FramingConnection(const Poco::Net::StreamSocket& socket, HttpServer::Impl& impl,
-                    Poco::Net::HTTPServerParams::Ptr params, Poco::BasicEvent<const bool>& stopped)
-      : TCPServerConnection(socket), impl_(impl), params_(std::move(params)), event_(stopped) {
-    event_ += Poco::delegate(this, &FramingConnection::OnServerStopped);
-  }
-  ~FramingConnection() override {
-    try {
-      event_ -= Poco::delegate(this, &FramingConnection::OnServerStopped);
-    } catch (...) {
-    }
-  }
-
-  void run() override {
-    Poco::Net::HTTPServerSession session(socket(), params_);
-    while (!stopped_ && session.hasMoreRequests()) {
-      try {
-        std::lock_guard lock(mutex_);
-        if (stopped_) break;
-        Poco::Net::HTTPServerResponseImpl response(session);
-        std::unique_ptr<Poco::Net::HTTPServerRequestImpl> request;
-        try {
-          request =
-              std::make_unique<Poco::Net::HTTPServerRequestImpl>(response, session, params_.get());
-        } catch (const Poco::Net::NoMessageException&) {
-          break;  // The client closed between requests.
-        } catch (const Poco::Net::MessageException& e) {
-          Refuse(session, 400,
-                 Error("request.bad_framing", "malformed request head: " + e.message()));
-          break;
-        } catch (const Poco::SyntaxException& e) {
-          // The only number POCO parses while reading the head.
-          Refuse(
-              session, 400,
-              Error("request.bad_framing", "Content-Length is not a decimal number: " + e.message())
-                  .at_field("Content-Length"));
-          break;
-        }
-        response.setDate(Poco::Timestamp());
-        response.setVersion(request->getVersion());
-        response.setKeepAlive(params_->getKeepAlive() && request->getKeepAlive() &&
-                              session.canKeepAlive());
-        if (auto refusal = CheckFraming(*request)) {
-          Refuse(
-              session, refusal->first, refusal->second,
-              Printable(request->getMethod()) + " " + Printable(LoggedTarget(request->getURI())));
-          break;
-        }
-        impl_.Handle(*request, response);
-        session.setKeepAlive(params_->getKeepAlive() && response.getKeepAlive() &&
-                             session.canKeepAlive());
-      } catch (const Poco::Exception&) {
-        break;  // The peer went away or stalled past the timeout.
-      }
-    }
-  }
-
- private:
-  // A fresh response: after a parse failure the first one points at the request that
-  // failed to construct.
-  // `what` is the method and target when the head parsed far enough to have them.
-  void Refuse(Poco::Net::HTTPServerSession& session, int status, const Error& error,
-              const std::string& what = "- -") {
-    try {
-      Poco::Net::HTTPServerResponseImpl response(session);
-      SendRefusal(response, status, error);
-      // Half-close and drain a little, so that unread request bytes do not turn the
-      // close into a reset that destroys the answer before the client reads it.
-      socket().shutdownSend();
-      socket().setReceiveTimeout(Poco::Timespan(1, 0));
-      std::array<char, 4096> sink;
-      for (size_t drained = 0; drained < 65536;) {
-        const int n = socket().receiveBytes(sink.data(), static_cast<int>(sink.size()));
-        if (n <= 0) break;
-        drained += static_cast<size_t>(n);
-      }
-    } catch (const Poco::Exception&) {
-    }
-    impl_.stats.back()->Record(status, 0);
-    impl_.Log(what + " " + std::to_string(status) + " 0us refused: " + error.message());
-  }
-
-  void OnServerStopped(const bool& abort_current) {
-    stopped_ = true;
-    if (abort_current) {
-      try {
-        socket().shutdown();
-      } catch (...) {
-      }
-      return;
-    }
-    std::lock_guard lock(mutex_);  // Lets the request in flight finish.
-    try {
-      socket().shutdown();
-    } catch (...) {
-    }
-  }
-
-  HttpServer::Impl& impl_;
-  Poco::Net::HTTPServerParams::Ptr params_;
-  Poco::BasicEvent<const bool>& event_;
-  std::atomic<bool> stopped_{false};
-  std::mutex mutex_;
-};
-
-class ConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
- public:
-  ConnectionFactory(HttpServer::Impl& impl, Poco::Net::HTTPServerParams::Ptr params)
-      : impl_(impl), params_(std::move(params)) {}
-  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
-    return new FramingConnection(socket, impl_, params_, stopped);
-  }
-  Poco::BasicEvent<const bool> stopped;
-
- private:
-  HttpServer::Impl& impl_;
-  Poco::Net::HTTPServerParams::Ptr params_;
-};
 
 // The path as logged: query values are dropped because they may carry secrets.
 std::string LoggedTarget(const std::string& uri) {
@@ -606,19 +408,11 @@ Status HttpServer::Impl::AddSessionRoutes(Router& router) {
   return Ok();
 }
 
-HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerRequest& req,
-                                                     Poco::Net::HTTPServerResponse& resp,
-                                                     HttpRequest& request) {
+HttpServer::Impl::Outcome HttpServer::Impl::Prepare(HttpRequest& request, std::string_view target,
+                                                    std::optional<uint64_t> content_length,
+                                                    const std::string& client_host) {
   Outcome out;
-  request.method = req.getMethod();
-  request.remote = req.clientAddress().toString();
-  for (const auto& [name, value] : req) {
-    auto [it, fresh] = request.headers.try_emplace(ToLower(name), value);
-    if (!fresh) it->second += ", " + value;
-  }
-
   // Request target: origin-form only ("/path?query"); fragments are never sent.
-  std::string_view target = req.getURI();
   if (target.empty() || target.front() != '/') {
     out.response =
         Reject(400, Error("request.bad_target",
@@ -684,11 +478,11 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
   request.path_params = std::move(match.path_params);
 
   const size_t max_body = route.max_body_bytes ? route.max_body_bytes : config.max_body_bytes;
-  if (req.hasContentLength() && req.getContentLength64() > static_cast<int64_t>(max_body)) {
-    out.response = Reject(
-        413, Error("request.too_large", "body of " + std::to_string(req.getContentLength64()) +
-                                            " bytes exceeds the limit of " +
-                                            std::to_string(max_body) + " bytes"));
+  if (content_length && *content_length > max_body) {
+    out.response =
+        Reject(413, Error("request.too_large", "body of " + std::to_string(*content_length) +
+                                                   " bytes exceeds the limit of " +
+                                                   std::to_string(max_body) + " bytes"));
     return out;
   }
 
@@ -740,8 +534,8 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
   }
 
   if (limiter && !rate_exempt.contains(&route)) {
-    const std::string key = request.principal ? "token:" + request.principal->token_id
-                                              : "addr:" + req.clientAddress().host().toString();
+    const std::string key =
+        request.principal ? "token:" + request.principal->token_id : "addr:" + client_host;
     if (auto wait = limiter->Take(key)) {
       const long retry_after = std::max(1L, static_cast<long>(std::ceil(*wait)));
       out.response =
@@ -754,36 +548,18 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
     }
   }
 
-  // Read the body with a cap, so a chunked body cannot grow past the limit either.
-  try {
-    // 100 Continue only now, once every check that can refuse without the body passed:
-    // a client announcing an over-limit body gets the 413 and never sends it.
-    if (req.getExpectContinue()) resp.sendContinue();
-    std::istream& in = req.stream();
-    std::array<char, 16384> chunk;
-    while (in) {
-      in.read(chunk.data(), chunk.size());
-      const auto got = static_cast<size_t>(in.gcount());
-      if (request.body.size() + got > max_body) {
-        out.response =
-            Reject(413, Error("request.too_large",
-                              "body exceeds the limit of " + std::to_string(max_body) + " bytes"));
-        return out;
-      }
-      request.body.append(chunk.data(), got);
-    }
-  } catch (const Poco::Exception& e) {
-    // Broken chunk framing, or a client that stalls past the receive timeout.
-    out.response =
-        Reject(400, Error("request.bad_body", "cannot read the request body: " + e.displayText()));
-    return out;
-  }
-  out.body_read = true;
+  out.proceed = true;
+  out.max_body = max_body;
+  return out;
+}
+
+void HttpServer::Impl::Finish(HttpRequest& request, Outcome& out) {
+  const Route& route = *out.route;
 
   if (route.body == BodyKind::kJson) {
     if (auto ok = CheckJsonSyntax(request.body); !ok) {
       out.response = ErrorResponse(400, ok.error());
-      return out;
+      return;
     }
   }
 
@@ -794,65 +570,44 @@ HttpServer::Impl::Outcome HttpServer::Impl::Dispatch(Poco::Net::HTTPServerReques
         Log("internal: " + visible.error().ToString() + " checking the scope of " + route.pattern);
       }
       out.response = ErrorResponse(visible.error());
-      return out;
+      return;
     }
   }
   out.response = route.handler(request);
-  return out;
 }
 
-void HttpServer::Impl::Handle(Poco::Net::HTTPServerRequest& req,
-                              Poco::Net::HTTPServerResponse& resp) {
-  Impl& impl_ = *this;
-  const auto start = Clock::now();
-  impl_.in_flight.fetch_add(1, std::memory_order_relaxed);
-  HttpServer::Impl::Outcome outcome;
-  HttpRequest request;
-  std::string failure;
+void HttpServer::Impl::Guarded(const std::function<void()>& step, Outcome& out,
+                               std::string& failure) {
   try {
-    outcome = impl_.Dispatch(req, resp, request);
+    step();
   } catch (const std::exception& e) {
     failure = e.what();
   } catch (...) {
     failure = "unknown exception";
   }
   if (!failure.empty()) {
-    outcome.response = ErrorResponse(500, Error("internal", failure));
-  } else if (outcome.response.status >= 500) {
+    out.response = ErrorResponse(500, Error("internal", failure));
+    out.proceed = false;
+  } else if (out.response.status >= 500) {
     // A handler returned a 5xx: keep its details for the log, not the client.
-    if (outcome.response.status != 503) failure = "handler answered " + outcome.response.body;
+    if (out.response.status != 503) failure = "handler answered " + out.response.body;
   }
-  HttpResponse& response = outcome.response;
+}
 
-  const bool has_body =
-      req.getChunkedTransferEncoding() || (req.hasContentLength() && req.getContentLength64() > 0);
-  try {
-    resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(response.status));
-    if (!response.content_type.empty()) resp.setContentType(response.content_type);
-    for (const auto& [name, value] : response.headers) resp.set(name, value);
-    // Unread body bytes would be parsed as the next request. Chunked bodies close
-    // the connection too: POCO 1.11 ends a body at a malformed chunk-size line
-    // without an error, and the bytes after it would be served as a second,
-    // smuggled request.
-    if ((has_body && !outcome.body_read) || req.getChunkedTransferEncoding()) {
-      resp.setKeepAlive(false);
-    }
-    resp.sendBuffer(response.body.data(), response.body.size());
-  } catch (const std::exception& e) {
-    // The client went away; nothing to answer.
-    failure += (failure.empty() ? "" : "; ") + std::string("sending the response: ") + e.what();
-  }
-
+void HttpServer::Impl::Record(const Outcome& outcome, const HttpRequest& request,
+                              const std::string& method, const std::string& target,
+                              Clock::time_point start, std::string failure) {
+  const HttpResponse& response = outcome.response;
   const auto micros = static_cast<uint64_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
   const size_t index = outcome.route != nullptr
-                           ? static_cast<size_t>(outcome.route - impl_.router.routes().data())
-                           : impl_.stats.size() - 1;
-  impl_.stats[index]->Record(response.status, micros);
-  impl_.in_flight.fetch_sub(1, std::memory_order_relaxed);
-  if (impl_.config.access_log != nullptr) {
-    std::string line = req.getMethod() + " " + LoggedTarget(req.getURI()) + " " +
-                       std::to_string(response.status) + " " + std::to_string(micros) + "us";
+                           ? static_cast<size_t>(outcome.route - router.routes().data())
+                           : stats.size() - 1;
+  stats[index]->Record(response.status, micros);
+  in_flight.fetch_sub(1, std::memory_order_relaxed);
+  if (config.access_log != nullptr) {
+    std::string line = method + " " + LoggedTarget(target) + " " + std::to_string(response.status) +
+                       " " + std::to_string(micros) + "us";
     if (request.principal) {
       line += " token=" + request.principal->token_id + " org=" + request.principal->org_id;
     }
@@ -860,8 +615,13 @@ void HttpServer::Impl::Handle(Poco::Net::HTTPServerRequest& req,
       failure = response.internal_cause + (failure.empty() ? "" : "; " + failure);
     }
     if (!failure.empty()) line += " internal: " + failure;
-    impl_.Log(line);
+    Log(line);
   }
+}
+
+void HttpServer::Impl::RecordRefusal(int status, const Error& error, const std::string& what) {
+  stats.back()->Record(status, 0);
+  Log(what + " " + std::to_string(status) + " 0us refused: " + error.message());
 }
 
 HttpResponse HttpServer::Impl::Healthz() const {
@@ -931,6 +691,746 @@ HttpResponse HttpServer::Impl::Metrics() const {
   return response;
 }
 
+// ---------------------------------------------------------------------------------------
+// The event-driven front (issue 18). `io_threads` event loops, each an io_context run by
+// one thread (one epoll instance; a socket is registered once for its whole life);
+// accepted connections are dealt round-robin. A connection costs its buffers, never a
+// thread: heads are parsed by http_parser.h on the loop, and everything that may block
+// (authentication, handlers) runs on a bounded worker pool, whose full queue is answered
+// 503 with Retry-After. One request per connection is handled at a time, so pipelined
+// requests are answered in order.
+// ---------------------------------------------------------------------------------------
+
+namespace {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+// Handlers run here: a fixed set of threads and a bounded queue. TryPost refuses a job when
+// the queue is full, so that the caller answers 503 instead of queueing without bound.
+class WorkerPool {
+ public:
+  WorkerPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+    for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  ~WorkerPool() { Stop(); }
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  [[nodiscard]] bool TryPost(std::function<void()> job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || queue_.size() >= max_queued_) return false;
+      queue_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+    return true;
+  }
+  size_t max_queued() const { return max_queued_; }
+
+  // Runs the jobs already queued, then joins. Idempotent.
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    cv_.notify_all();
+    for (auto& t : threads_) {
+      if (t.joinable()) t.join();
+    }
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      std::function<void()> job;
+      {
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        if (queue_.empty()) return;
+        job = std::move(queue_.front());
+        queue_.pop_front();
+      }
+      job();
+    }
+  }
+
+  const size_t max_queued_;
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+class ConnectionBase {
+ public:
+  virtual ~ConnectionBase() = default;
+  // From any thread: closes the connection if it is between requests; a request in
+  // flight is answered first (with Connection: close).
+  virtual void StopWhenIdle() = 0;
+};
+
+}  // namespace
+
+class AsioFront {
+ public:
+  explicit AsioFront(HttpServer::Impl& impl)
+      : impl_(impl),
+        workers_(impl.config.threads, impl.config.max_queued),
+        expensive_(impl.config.expensive_threads, impl.config.expensive_queued) {}
+  ~AsioFront() { Stop(); }
+
+  // Binds and listens; the event loops start in Run. Errors: server.tls, server.bind.
+  [[nodiscard]] Result<uint16_t> Listen();
+  void Run();
+  void Stop();
+
+  HttpServer::Impl& impl() { return impl_; }
+  WorkerPool& workers() { return workers_; }
+  WorkerPool& expensive() { return expensive_; }
+  bool stopping() const { return stopping_.load(std::memory_order_acquire); }
+  HeadLimits limits;
+
+  // Called by a connection's destructor.
+  void Forget(ConnectionBase* connection, const std::string& host) {
+    std::lock_guard lock(mutex_);
+    open_.erase(connection);
+    if (auto it = per_address_.find(host); it != per_address_.end() && --it->second == 0) {
+      per_address_.erase(it);
+    }
+    if (open_.empty()) closed_.notify_all();
+  }
+
+ private:
+  void Accept();
+  void Open(tcp::socket socket);
+
+  HttpServer::Impl& impl_;
+  // Declared before the loops: connections destroyed with them call Forget.
+  std::mutex mutex_;
+  std::condition_variable closed_;
+  std::unordered_map<ConnectionBase*, std::weak_ptr<ConnectionBase>> open_;
+  std::unordered_map<std::string, size_t> per_address_;
+  std::atomic<bool> stopping_{false};
+  bool stopped_ = false;
+  WorkerPool workers_;
+  WorkerPool expensive_;                   // Routes marked expensive (Router::MarkExpensive).
+  std::optional<asio::ssl::context> tls_;  // Outlives the connections' TLS streams.
+  std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
+  std::unique_ptr<tcp::acceptor> acceptor_;
+  std::unique_ptr<asio::steady_timer> accept_retry_;
+  size_t next_context_ = 0;  // Touched only by the accept loop (context 0).
+  std::vector<std::thread> threads_;
+};
+
+namespace {
+
+constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+
+// One client connection over `Stream` (a TCP socket, or a TLS stream over one). Every
+// member is touched only on the connection's event loop, except while a worker runs its
+// request: then the loop holds no operation on it and the worker posts back when done.
+template <class Stream>
+class Connection final : public ConnectionBase,
+                         public std::enable_shared_from_this<Connection<Stream>> {
+ public:
+  static constexpr bool kTls = !std::is_same_v<Stream, tcp::socket>;
+
+  template <class... TlsArgs>
+  Connection(AsioFront& front, tcp::socket socket, std::string host, std::string remote,
+             bool over_cap, TlsArgs&... tls)
+      : front_(front),
+        impl_(front.impl()),
+        stream_(std::move(socket), tls...),
+        timer_(stream_.get_executor()),
+        host_(std::move(host)),
+        remote_(std::move(remote)),
+        over_cap_(over_cap) {}
+  ~Connection() override { front_.Forget(this, host_); }
+
+  void Start() {
+    if (over_cap_) {
+      // Answered before anything is read: the cap protects the loop from one address.
+      phase_ = Phase::kWriting;
+      outcome_.response = ErrorResponse(
+          503,
+          Error("server.busy", "more than " + std::to_string(Config().max_connections_per_address) +
+                                   " open connections from " + host_));
+      outcome_.response.headers["Retry-After"] = "1";
+      impl_.RecordRefusal(503, Error("server.busy", "connection cap for " + host_), "- -");
+      WriteRefusal();
+      return;
+    }
+    if (front_.stopping()) {
+      Close();  // Accepted while the server stopped: StopWhenIdle ran before this.
+      return;
+    }
+    Arm(Config().header_timeout, Wait::kHead);
+    if constexpr (kTls) {
+      phase_ = Phase::kHandshake;
+      stream_.async_handshake(
+          asio::ssl::stream_base::server,
+          [self = this->shared_from_this()](const boost::system::error_code& ec) {
+            if (ec) {
+              self->Close();
+              return;
+            }
+            self->ReadHead();
+          });
+    } else {
+      ReadHead();
+    }
+  }
+
+  void StopWhenIdle() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->phase_ == Phase::kHead || self->phase_ == Phase::kHandshake) {
+        self->wait_ = Wait::kStop;
+        self->Cancel();
+      }
+    });
+  }
+
+ private:
+  enum class Phase { kHandshake, kHead, kHandling, kBody, kWriting, kClosing, kClosed };
+  // What the timer, when it fires, ends.
+  enum class Wait { kNone, kHead, kBody, kWrite, kLinger, kStop };
+
+  const ServerConfig& Config() const { return impl_.config; }
+  tcp::socket& Tcp() {
+    if constexpr (kTls) {
+      return stream_.next_layer();
+    } else {
+      return stream_;
+    }
+  }
+
+  void Arm(std::chrono::steady_clock::duration after, Wait what) {
+    wait_ = Wait::kNone;
+    const uint64_t generation = ++timer_generation_;
+    timer_.expires_after(after);
+    timer_.async_wait(
+        [self = this->shared_from_this(), generation, what](const boost::system::error_code& ec) {
+          if (ec || generation != self->timer_generation_) return;
+          self->wait_ = what;
+          self->Cancel();
+        });
+  }
+  void Disarm() {
+    wait_ = Wait::kNone;
+    ++timer_generation_;
+    timer_.cancel();
+  }
+  void Cancel() {
+    boost::system::error_code ignored;
+    Tcp().cancel(ignored);
+  }
+
+  // Reads what is available (at most `max` bytes) onto the end of in_, then `next`.
+  void ReadSome(size_t max, void (Connection::*next)()) {
+    const size_t old = in_.size();
+    in_.resize(old + max);
+    stream_.async_read_some(asio::buffer(in_.data() + old, max),
+                            [self = this->shared_from_this(), old, next](
+                                const boost::system::error_code& ec, size_t n) {
+                              self->in_.resize(old + n);
+                              if (ec) {
+                                self->OnReadError();
+                                return;
+                              }
+                              ((*self).*next)();
+                            });
+  }
+
+  void OnReadError() {
+    const Wait why = std::exchange(wait_, Wait::kNone);
+    if (phase_ == Phase::kHead && why == Wait::kHead && !in_.empty()) {
+      Refuse(408,
+             Error("request.header_timeout", "the request head did not arrive within " +
+                                                 std::to_string(Config().header_timeout.count()) +
+                                                 " s"),
+             "- -");
+      return;
+    }
+    if (phase_ == Phase::kBody) {
+      // A request in flight: answered 408 when its time ran out, otherwise only counted
+      // (the client went away mid-body).
+      if (why == Wait::kBody) {
+        outcome_.response =
+            ErrorResponse(408, Error("request.body_timeout",
+                                     "the request body did not arrive within " +
+                                         std::to_string(Config().body_timeout.count()) + " s"));
+        Respond(false);
+        return;
+      }
+      outcome_.response = ErrorResponse(
+          400, Error("request.bad_body", "the client closed the connection mid-body"));
+      impl_.Record(outcome_, request_, head_.method, head_.target, start_,
+                   "the client closed the connection mid-body");
+    }
+    Close();
+  }
+
+  // Parses what is buffered; reads more while the head is incomplete.
+  void ReadHead() {
+    phase_ = Phase::kHead;
+    if (!in_.empty()) {
+      if (!head_timed_) {
+        // The first byte of a head after a response: the head deadline starts now.
+        head_timed_ = true;
+        Arm(Config().header_timeout, Wait::kHead);
+      }
+      HeadParse parsed = ParseRequestHead(in_, front_.limits);
+      if (parsed.state == HeadParse::State::kRefused) {
+        const HeadRefusal& r = *parsed.refusal;
+        Refuse(r.status, r.error,
+               r.method.empty() ? "- -"
+                                : Printable(r.method) + " " + Printable(LoggedTarget(r.target)));
+        return;
+      }
+      if (parsed.state == HeadParse::State::kComplete) {
+        in_.erase(0, parsed.consumed);
+        head_ = std::move(parsed.head);
+        OnHead();
+        return;
+      }
+    } else if (front_.stopping()) {
+      Close();
+      return;
+    } else if (answered_ && !head_timed_) {
+      // Idle keep-alive: costs its buffers only, and ends quietly after the timeout.
+      if (in_.capacity() > 65536) std::string().swap(in_);
+      Arm(Config().keep_alive_timeout, Wait::kHead);
+    }
+    // Small reads while waiting for a head: an idle connection's buffer is its main cost.
+    ReadSome(in_.empty() ? 4096 : 16384, &Connection::ReadHead);
+  }
+
+  void OnHead() {
+    Disarm();
+    head_timed_ = false;
+    start_ = Clock::now();
+    impl_.in_flight.fetch_add(1, std::memory_order_relaxed);
+    request_ = HttpRequest{};
+    outcome_ = HttpServer::Impl::Outcome{};
+    failure_.clear();
+    chunked_ = ChunkedDecoder{};
+    request_.method = head_.method;
+    request_.remote = remote_;
+    for (const auto& [name, value] : head_.fields) {
+      auto [it, fresh] = request_.headers.try_emplace(ToLower(name), value);
+      if (!fresh) it->second += ", " + value;
+    }
+    body_expected_ = head_.chunked || (head_.content_length && *head_.content_length > 0);
+    body_left_ = head_.content_length.value_or(0);
+    phase_ = Phase::kHandling;
+    if (RunsInline()) {
+      // Pure CPU, microseconds: answered on the loop, without two thread hand-offs.
+      impl_.Guarded([&] { outcome_ = impl_.Prepare(request_, head_.target, std::nullopt, host_); },
+                    outcome_, failure_);
+      if (outcome_.proceed) {
+        outcome_.proceed = false;
+        outcome_.body_read = true;
+        impl_.Guarded([&] { impl_.Finish(request_, outcome_); }, outcome_, failure_);
+      }
+      AfterPrepare();
+      return;
+    }
+    auto self = this->shared_from_this();
+    const bool queued = front_.workers().TryPost([self] {
+      HttpServer::Impl& impl = self->impl_;
+      impl.Guarded(
+          [&] {
+            self->outcome_ = impl.Prepare(self->request_, self->head_.target,
+                                          self->head_.content_length, self->host_);
+          },
+          self->outcome_, self->failure_);
+      if (self->outcome_.proceed && !self->body_expected_) {
+        // No body to wait for: the handler runs in the same turn of the worker, unless
+        // it is expensive work, which waits for its own pool.
+        self->outcome_.proceed = false;
+        self->outcome_.body_read = true;
+        if (self->outcome_.route->expensive) {
+          self->FinishOn(self->front_.expensive());
+          return;
+        }
+        impl.Guarded([&] { impl.Finish(self->request_, self->outcome_); }, self->outcome_,
+                     self->failure_);
+      }
+      asio::post(self->stream_.get_executor(), [self] { self->AfterPrepare(); });
+    });
+    if (!queued) Busy(front_.workers());
+  }
+
+  // GET /healthz without a health check and without a token: nothing in its path can
+  // block (a token would be checked against SQLite), so it is answered on the loop and
+  // stays cheap however busy the workers are.
+  bool RunsInline() const {
+    return !body_expected_ && !Config().health_check && head_.method == "GET" &&
+           head_.target == "/healthz" && !request_.headers.contains("authorization");
+  }
+
+  // Runs Finish on `pool`, then answers on the loop; a full pool is answered 503. Called
+  // on the loop or on the worker that ran Prepare (it touches no member then but posts).
+  void FinishOn(WorkerPool& pool) {
+    auto self = this->shared_from_this();
+    const bool queued = pool.TryPost([self] {
+      HttpServer::Impl& impl = self->impl_;
+      impl.Guarded([&] { impl.Finish(self->request_, self->outcome_); }, self->outcome_,
+                   self->failure_);
+      asio::post(self->stream_.get_executor(), [self] { self->Respond(true); });
+    });
+    if (!queued) {
+      asio::post(stream_.get_executor(), [self, &pool] { self->Busy(pool); });
+    }
+  }
+
+  void AfterPrepare() {
+    if (!outcome_.proceed) {
+      // Answered without the body: the unread bytes would be read as the next request.
+      Respond(!body_expected_ || outcome_.body_read);
+      return;
+    }
+    phase_ = Phase::kBody;
+    Arm(Config().body_timeout, Wait::kBody);
+    if (head_.expect_continue) {
+      // Only now, once every check that can refuse without the body passed: a client
+      // announcing an over-limit body got its 413 and never sends it.
+      asio::async_write(
+          stream_, asio::buffer(kContinue.data(), kContinue.size()),
+          [self = this->shared_from_this()](const boost::system::error_code& ec, size_t) {
+            if (ec) {
+              self->OnReadError();
+              return;
+            }
+            self->ReadBody();
+          });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    if (head_.chunked) {
+      auto step = chunked_.Feed(in_, request_.body);
+      if (!step) {
+        outcome_.response = ErrorResponse(400, step.error());
+        Respond(false);
+        return;
+      }
+      in_.erase(0, step->consumed);
+      if (request_.body.size() > outcome_.max_body) {
+        TooLarge();
+        return;
+      }
+      if (step->done) {
+        BodyDone();
+        return;
+      }
+    } else {
+      const size_t take = static_cast<size_t>(std::min<uint64_t>(body_left_, in_.size()));
+      request_.body.append(in_, 0, take);
+      in_.erase(0, take);
+      body_left_ -= take;
+      if (body_left_ == 0) {
+        BodyDone();
+        return;
+      }
+    }
+    ReadSome(65536, &Connection::ReadBody);
+  }
+
+  void TooLarge() {
+    outcome_.response = ErrorResponse(
+        413, Error("request.too_large",
+                   "body exceeds the limit of " + std::to_string(outcome_.max_body) + " bytes"));
+    Respond(false);
+  }
+
+  void BodyDone() {
+    Disarm();
+    outcome_.body_read = true;
+    outcome_.proceed = false;
+    phase_ = Phase::kHandling;
+    FinishOn(outcome_.route->expensive ? front_.expensive() : front_.workers());
+  }
+
+  // Every thread of `pool` busy and its queue full: 503 with Retry-After, never a silent
+  // close.
+  void Busy(WorkerPool& pool) {
+    const std::string who =
+        &pool == &front_.expensive() ? "every expensive-work thread" : "every worker";
+    outcome_.response = ErrorResponse(
+        503, Error("server.busy",
+                   who + " is busy and " + std::to_string(pool.max_queued()) + " requests wait"));
+    outcome_.response.headers["Retry-After"] = "1";
+    Respond(!body_expected_ || outcome_.body_read);
+  }
+
+  // Sends outcome_.response; then reads the next request or closes.
+  void Respond(bool may_keep_alive) {
+    const bool keep = may_keep_alive && head_.keep_alive && !front_.stopping();
+    const HttpResponse& r = outcome_.response;
+    out_head_ = ResponseHead(r.status, r.content_type, r.headers, r.body.size(), keep);
+    phase_ = Phase::kWriting;
+    Arm(Config().body_timeout, Wait::kWrite);
+    const bool head_only = head_.method == "HEAD";
+    const std::array<asio::const_buffer, 2> buffers = {
+        asio::buffer(out_head_), head_only ? asio::const_buffer() : asio::buffer(r.body)};
+    asio::async_write(
+        stream_, buffers,
+        [self = this->shared_from_this(), keep](const boost::system::error_code& ec, size_t) {
+          self->Disarm();
+          std::string failure = std::move(self->failure_);
+          if (ec) {
+            failure += (failure.empty() ? "" : "; ") + std::string("sending the response: ") +
+                       ec.message();
+          }
+          self->impl_.Record(self->outcome_, self->request_, self->head_.method, self->head_.target,
+                             self->start_, std::move(failure));
+          self->request_ = HttpRequest{};
+          self->outcome_.response = HttpResponse{};
+          if (ec) {
+            self->Close();
+          } else if (!keep) {
+            self->Linger();
+          } else {
+            self->answered_ = true;
+            self->ReadHead();
+          }
+        });
+  }
+
+  // A head refused for its framing or its deadline: our JSON error, Connection: close,
+  // and nothing more read from the connection.
+  void Refuse(int status, const Error& error, const std::string& what) {
+    Disarm();
+    impl_.RecordRefusal(status, error, what);
+    outcome_.response = ErrorResponse(status, error);
+    WriteRefusal();
+  }
+
+  void WriteRefusal() {
+    const HttpResponse& r = outcome_.response;
+    out_head_ = ResponseHead(r.status, r.content_type, r.headers, r.body.size(), false);
+    phase_ = Phase::kWriting;
+    Arm(Config().body_timeout, Wait::kWrite);
+    const std::array<asio::const_buffer, 2> buffers = {asio::buffer(out_head_),
+                                                       asio::buffer(r.body)};
+    asio::async_write(
+        stream_, buffers,
+        [self = this->shared_from_this()](const boost::system::error_code& ec, size_t) {
+          self->Disarm();
+          if (ec) {
+            self->Close();
+          } else {
+            self->Linger();
+          }
+        });
+  }
+
+  // Half-closes and drains a little, so that unread request bytes do not turn the close
+  // into a reset that destroys the answer before the client reads it.
+  void Linger() {
+    phase_ = Phase::kClosing;
+    boost::system::error_code ignored;
+    Tcp().shutdown(tcp::socket::shutdown_send, ignored);
+    drained_ = 0;
+    in_.clear();
+    Arm(std::chrono::seconds(1), Wait::kLinger);
+    Drain();
+  }
+  void Drain() {
+    in_.resize(4096);
+    Tcp().async_read_some(
+        asio::buffer(in_.data(), in_.size()),
+        [self = this->shared_from_this()](const boost::system::error_code& ec, size_t n) {
+          self->drained_ += n;
+          if (ec || self->drained_ > 65536) {
+            self->Close();
+            return;
+          }
+          self->Drain();
+        });
+  }
+
+  void Close() {
+    if (phase_ == Phase::kClosed) return;
+    phase_ = Phase::kClosed;
+    Disarm();
+    boost::system::error_code ignored;
+    Tcp().close(ignored);
+  }
+
+  AsioFront& front_;
+  HttpServer::Impl& impl_;
+  Stream stream_;
+  asio::steady_timer timer_;
+  uint64_t timer_generation_ = 0;
+  Wait wait_ = Wait::kNone;
+  const std::string host_, remote_;
+  const bool over_cap_;
+  Phase phase_ = Phase::kHandshake;
+  std::string in_;
+  bool answered_ = false;   // A response was sent: the next wait is keep-alive idle.
+  bool head_timed_ = true;  // The head deadline runs (from the opening for the first).
+  RequestHead head_;
+  HttpRequest request_;
+  HttpServer::Impl::Outcome outcome_;
+  std::string failure_;
+  ChunkedDecoder chunked_;
+  bool body_expected_ = false;
+  uint64_t body_left_ = 0;
+  Clock::time_point start_;
+  std::string out_head_;
+  size_t drained_ = 0;
+};
+
+}  // namespace
+
+Result<uint16_t> AsioFront::Listen() {
+  const ServerConfig& config = impl_.config;
+  if (config.tls_cert_file) {
+    boost::system::error_code ec;
+    tls_.emplace(asio::ssl::context::tls_server);
+    tls_->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                          asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                          asio::ssl::context::no_tlsv1_1,
+                      ec);
+    if (!ec) tls_->use_certificate_chain_file(*config.tls_cert_file, ec);
+    if (!ec) tls_->use_private_key_file(*config.tls_key_file, asio::ssl::context::pem, ec);
+    if (ec) {
+      return Fail("server.tls", "cannot load certificate '" + *config.tls_cert_file + "' / key '" +
+                                    *config.tls_key_file + "': " + ec.message());
+    }
+  }
+  const size_t loops = config.io_threads != 0
+                           ? config.io_threads
+                           : std::max<size_t>(1, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < loops; ++i) {
+    // Concurrency hint 1: each loop is run by exactly one thread, so Asio skips locking.
+    contexts_.push_back(std::make_unique<asio::io_context>(1));
+    guards_.push_back(asio::make_work_guard(*contexts_.back()));
+  }
+  const std::string where = config.bind + ":" + std::to_string(config.port);
+  boost::system::error_code ec;
+  tcp::resolver resolver(*contexts_[0]);
+  auto endpoints = resolver.resolve(config.bind, std::to_string(config.port),
+                                    tcp::resolver::passive | tcp::resolver::numeric_service, ec);
+  if (ec || endpoints.empty()) {
+    return Fail("server.bind", "cannot resolve " + where + ": " + ec.message());
+  }
+  const tcp::endpoint endpoint = endpoints.begin()->endpoint();
+  acceptor_ = std::make_unique<tcp::acceptor>(*contexts_[0]);
+  // SO_REUSEADDR (restart while old connections linger) but never SO_REUSEPORT: a second
+  // server on a port in use must fail, not silently share its traffic.
+  acceptor_->open(endpoint.protocol(), ec);
+  if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec) acceptor_->bind(endpoint, ec);
+  if (!ec) acceptor_->listen(4096, ec);
+  if (ec) return Fail("server.bind", "cannot listen on " + where + ": " + ec.message());
+  accept_retry_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
+  return acceptor_->local_endpoint().port();
+}
+
+void AsioFront::Run() {
+  Accept();
+  for (auto& context : contexts_) {
+    threads_.emplace_back([c = context.get()] { c->run(); });
+  }
+}
+
+void AsioFront::Accept() {
+  asio::io_context& target = *contexts_[next_context_++ % contexts_.size()];
+  acceptor_->async_accept(target, [this](const boost::system::error_code& ec, tcp::socket socket) {
+    if (stopping()) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      // Out of descriptors or memory: try again shortly rather than spin.
+      accept_retry_->expires_after(std::chrono::milliseconds(50));
+      accept_retry_->async_wait([this](const boost::system::error_code& wait_ec) {
+        if (!wait_ec && !stopping()) Accept();
+      });
+      return;
+    }
+    Open(std::move(socket));
+    Accept();
+  });
+}
+
+void AsioFront::Open(tcp::socket socket) {
+  boost::system::error_code ec;
+  const tcp::endpoint peer = socket.remote_endpoint(ec);
+  if (ec) return;  // Gone already.
+  socket.set_option(tcp::no_delay(true), ec);
+  const auto executor = socket.get_executor();  // The loop the socket was accepted onto.
+  const std::string host = peer.address().to_string();
+  const std::string remote =
+      (peer.address().is_v6() ? "[" + host + "]" : host) + ":" + std::to_string(peer.port());
+  const size_t cap = impl_.config.max_connections_per_address;
+  std::shared_ptr<ConnectionBase> connection;
+  std::function<void()> start;
+  std::lock_guard lock(mutex_);
+  const bool over_cap = cap != 0 && per_address_[host] >= cap;
+  ++per_address_[host];
+  if (tls_) {
+    auto c = std::make_shared<Connection<asio::ssl::stream<tcp::socket>>>(
+        *this, std::move(socket), host, remote, over_cap, *tls_);
+    start = [c] { c->Start(); };
+    connection = c;
+  } else {
+    auto c =
+        std::make_shared<Connection<tcp::socket>>(*this, std::move(socket), host, remote, over_cap);
+    start = [c] { c->Start(); };
+    connection = c;
+  }
+  open_.emplace(connection.get(), connection);
+  // Started on its own loop, which may be another thread than this accept loop.
+  asio::post(executor, std::move(start));
+}
+
+void AsioFront::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+  }
+  stopping_.store(true, std::memory_order_release);
+  if (!contexts_.empty() && !threads_.empty()) {
+    // Stop accepting, on the accept loop's own thread; then new clients are refused.
+    std::promise<void> closed;
+    asio::post(*contexts_[0], [&] {
+      boost::system::error_code ignored;
+      if (acceptor_) acceptor_->close(ignored);
+      if (accept_retry_) accept_retry_->cancel();
+      closed.set_value();
+    });
+    closed.get_future().wait();
+    // Idle connections close now; one with a request in flight answers it first.
+    std::vector<std::shared_ptr<ConnectionBase>> live;
+    {
+      std::lock_guard lock(mutex_);
+      for (auto& [raw, weak] : open_) {
+        if (auto c = weak.lock()) live.push_back(std::move(c));
+      }
+    }
+    for (auto& c : live) c->StopWhenIdle();
+    live.clear();  // Outside the lock: the last reference may be dropped here.
+    std::unique_lock lock(mutex_);
+    // Bounded, so that a handler that never returns cannot hang shutdown forever.
+    closed_.wait_for(lock, std::chrono::seconds(60), [&] { return open_.empty(); });
+  }
+  workers_.Stop();
+  expensive_.Stop();
+  for (auto& guard : guards_) guard.reset();
+  for (auto& context : contexts_) context->stop();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
 HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 HttpServer::~HttpServer() { Stop(); }
 
@@ -943,8 +1443,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
   if (config.tls_cert_file.has_value() != config.tls_key_file.has_value()) {
     return Fail("server.config", "TLS needs both tls_cert_file and tls_key_file, or neither");
   }
-  if (config.threads == 0 || config.max_queued == 0) {
-    return Fail("server.config", "threads and max_queued must be at least 1");
+  if (config.threads == 0 || config.max_queued == 0 || config.expensive_threads == 0 ||
+      config.expensive_queued == 0) {
+    return Fail("server.config",
+                "threads, max_queued, expensive_threads and expensive_queued must be at least 1");
   }
   if (config.rate_limit_per_second_per_token < 0) {
     return Fail("server.config", "rate_limit_per_second_per_token is negative");
@@ -989,79 +1491,20 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
   unmatched->route = "unmatched";
   impl->stats.push_back(std::move(unmatched));
 
-  try {
-    const Poco::Net::SocketAddress address(config.bind, config.port);
-    std::unique_ptr<Poco::Net::ServerSocket> socket;
-    if (config.tls_cert_file) {
-      std::call_once(ssl_initialised, [] { Poco::Net::initializeSSL(); });
-      Poco::Net::Context::Ptr context;
-      try {
-        context =
-            new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, *config.tls_key_file,
-                                   *config.tls_cert_file, "", Poco::Net::Context::VERIFY_NONE);
-        context->requireMinimumProtocol(Poco::Net::Context::PROTO_TLSV1_2);
-      } catch (const Poco::Exception& e) {
-        return Fail("server.tls", "cannot load certificate '" + *config.tls_cert_file +
-                                      "' / key '" + *config.tls_key_file + "': " + e.displayText());
-      }
-      socket = std::make_unique<Poco::Net::SecureServerSocket>(context);
-      impl->tls = true;
-    } else {
-      socket = std::make_unique<Poco::Net::ServerSocket>();
-    }
-    try {
-      // SO_REUSEADDR (restart while old connections linger) but never SO_REUSEPORT:
-      // a second server on a port in use must fail, not silently share its traffic.
-      socket->bind(address, true, false);
-      socket->listen(static_cast<int>(std::min<size_t>(config.max_queued, 4096)));
-    } catch (const Poco::Exception& e) {
-      return Fail("server.bind", "cannot listen on " + config.bind + ":" +
-                                     std::to_string(config.port) + ": " + e.displayText());
-    }
-    impl->port = socket->address().port();
-
-    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(static_cast<int>(config.threads));
-    params->setMaxQueued(static_cast<int>(config.max_queued));
-    params->setKeepAlive(true);
-    params->setMaxKeepAliveRequests(0);  // Unlimited per connection.
-    params->setKeepAliveTimeout(Poco::Timespan(config.keep_alive_timeout.count(), 0));
-    params->setTimeout(Poco::Timespan(30, 0));
-    params->setServerName("pedigree");
-    params->setSoftwareVersion("");
-
-    impl->pool = std::make_unique<Poco::ThreadPool>(2, static_cast<int>(config.threads), 60);
-    auto* factory = new ConnectionFactory(*impl, params);
-    impl->server_stopped = &factory->stopped;
-    impl->server = std::make_unique<Poco::Net::TCPServer>(factory, *impl->pool, *socket, params);
-    impl->server->start();
-    impl->socket = std::move(socket);
-  } catch (const Poco::Exception& e) {
-    return Fail("server.bind", "cannot start the HTTP server on " + config.bind + ":" +
-                                   std::to_string(config.port) + ": " + e.displayText());
-  } catch (const std::exception& e) {
-    return Fail("server.bind", std::string("cannot start the HTTP server: ") + e.what());
-  }
+  impl->front = std::make_unique<AsioFront>(*impl);
+  PEDIGREE_ASSIGN(port, impl->front->Listen());
+  impl->port = *port;
+  impl->tls = config.tls_cert_file.has_value();
+  impl->front->Run();
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
 void HttpServer::Stop() {
   if (!impl_) return;
   std::lock_guard lock(impl_->stop_mutex);
-  if (impl_->stopped || !impl_->server) return;
+  if (impl_->stopped || !impl_->front) return;
   impl_->stopped = true;
-  try {
-    // Waits for each connection's in-flight request, then shuts its socket down so
-    // idle keep-alive connections end too.
-    impl_->server->stop();
-    impl_->server_stopped->notify(this, false);
-    impl_->pool->joinAll();
-    // TCPServer stops accepting but leaves the socket listening; close it so that new
-    // clients are refused instead of waiting in the kernel's backlog.
-    impl_->socket->close();
-  } catch (const std::exception& e) {
-    impl_->Log(std::string("internal: stopping the server: ") + e.what());
-  }
+  impl_->front->Stop();
 }
 
 }  // namespace pedigree::services

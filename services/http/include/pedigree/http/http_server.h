@@ -1,8 +1,8 @@
 // The HTTP chassis of the pedigree API: a router of (method, path pattern, access,
 // handler) routes, structured JSON errors, bearer-token authentication, per-token rate
-// limiting, /healthz, /metrics and request logging, served by POCO's HTTPServer (with
-// TLS when a certificate is configured). Endpoints plug in as Router routes. The
-// conventions clients see are in docs/api.md.
+// limiting, /healthz, /metrics and request logging, served by an event-driven HTTP/1.1
+// front (Boost.Asio, our strict parser http_parser.h; TLS when a certificate is configured).
+// Endpoints plug in as Router routes. The conventions clients see are in docs/api.md.
 #pragma once
 
 #include <chrono>
@@ -97,6 +97,9 @@ struct Route {
   // This route's body limit in bytes, replacing ServerConfig::max_body_bytes; 0 = the
   // server's (dataset uploads need more than commands do).
   size_t max_body_bytes = 0;
+  // Set by Router::MarkExpensive: the handler runs on the server's small pool for
+  // expensive work (ServerConfig::expensive_threads), after the checks that need no body.
+  bool expensive = false;
 };
 
 // The outcome of matching a method and a decoded path against the routes.
@@ -121,6 +124,11 @@ class Router {
   // Where several patterns match, the one with more literal segments earlier wins
   // ("/v1/packs/search" beats "/v1/packs/{id}").
   RouteMatch Match(std::string_view method, const std::vector<std::string>& segments) const;
+
+  // Marks a route added before as expensive (audits, report builds, dataset uploads), so
+  // that many of them cannot take the workers every other request needs.
+  // Errors: router.unknown_route when no route has this method and pattern.
+  [[nodiscard]] Status MarkExpensive(std::string_view method, std::string_view pattern);
 
   const std::vector<Route>& routes() const { return routes_; }
   bool HasProtectedRoutes() const;
@@ -169,14 +177,26 @@ struct SessionPolicy {
 struct ServerConfig {
   std::string bind = "127.0.0.1";
   uint16_t port = 0;  // 0 = an ephemeral port; see HttpServer::port().
-  // Worker threads. POCO serves a keep-alive connection on one thread until it closes,
-  // so this bounds the concurrently open connections; more wait in the queue. Size it
-  // to the expected keep-alive clients: on 2 cores the chassis served 16 clients at
-  // ~25-30k requests/s with 32 threads (bench/http_verify_chassis.cpp).
+  // Worker threads running handlers (which may block on SQLite or signing). Connections
+  // cost no thread: `io_threads` event loops read and write them.
   size_t threads = 32;
   size_t max_body_bytes = 1 << 20;
-  size_t max_queued = 256;  // Accepted connections waiting for a thread.
+  // Requests waiting for a worker; one more is answered 503 with Retry-After.
+  size_t max_queued = 256;
   std::chrono::seconds keep_alive_timeout{10};
+  // Event loops (one epoll instance each); 0 = one per core.
+  size_t io_threads = 0;
+  // The whole request head must arrive within header_timeout of its first byte (of the
+  // connection's opening for the first request), the body within body_timeout of the
+  // head: 408 and close past either, so that slow clients cannot hold connections.
+  std::chrono::seconds header_timeout{10};
+  std::chrono::seconds body_timeout{60};
+  // Open connections per client address; one more is answered 503 and closed. 0 = none.
+  size_t max_connections_per_address = 256;
+  // The pool for routes marked expensive, and the requests that may wait for it; one more
+  // is answered 503 with Retry-After.
+  size_t expensive_threads = 2;
+  size_t expensive_queued = 8;
   std::optional<std::string> tls_cert_file, tls_key_file;  // PEM; both or neither.
   // Token bucket per token (per client address for anonymous calls); bursts up to one
   // second's worth. 0 = off. /healthz and /metrics are exempt.
@@ -223,7 +243,7 @@ class HttpServer {
   // idle keep-alive connections, then returns. Idempotent.
   void Stop();
 
-  struct Impl;  // Opaque; defined next to the POCO adapter.
+  struct Impl;  // Opaque; defined next to the network front.
 
  private:
   explicit HttpServer(std::unique_ptr<Impl> impl);
