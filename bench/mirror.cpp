@@ -3,7 +3,10 @@
 // verified, each bundle's root proved against the log's checkpoint, committed durably), against the
 // rate of Ledger::Audit over the same log (which also recomputes every hash and verifies every
 // signature), measured in the same run, interleaved round by round so that the machine's load
-// weighs on both alike. Reported as a ratio (issue 14 target: >= 0.9).
+// weighs on both alike. Reported as a ratio (issue 14 target: >= 0.9). The replica is driven
+// through Replica::AppendBatches, the pipelined path `mirror sync` takes. Each round also
+// prints both sides' CPU per entry (all threads): on a shared machine it shows whether one
+// side does more work when the wall-clock ratio swings with other processes' load.
 // Not measured here: HTTP transfer (`mirror sync` fetches the same bundles over the node's
 // API) and the provenance rules (a plain log: the audit does not replay them either).
 // Usage: bench_mirror [--entries N (default 1000000)] [--rounds R (default 3)]
