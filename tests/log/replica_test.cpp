@@ -68,6 +68,37 @@ std::string Code(const Result<ReplicaAppend>& r) {
   return r.has_value() ? std::string() : r.error().code();
 }
 
+// The numeric detail `name` of `e`; -1 when it has none.
+int64_t Detail(const Error& e, const std::string& name) {
+  for (const ErrorDetail& d : e.details()) {
+    if (d.name == name && d.number) return *d.number;
+  }
+  return -1;
+}
+
+// A batch source for AppendBatches over the fixture's node: `width` entries per batch (to
+// the checkpoint of size `size`), each leaf passed through `edit` (index, leaf) on the way;
+// records the indexes it was asked for.
+struct Source {
+  Fixture& f;
+  uint64_t size;
+  uint64_t width;
+  std::function<void(uint64_t, std::string&)> edit = [](uint64_t, std::string&) {};
+  std::vector<uint64_t> asked;
+
+  ReplicaBatchSource Fetch() {
+    return [this](uint64_t at) -> Result<ReplicaBatch> {
+      asked.push_back(at);
+      const uint64_t end = std::min(at + width, size);
+      ReplicaBatch batch;
+      batch.leaves = f.Leaves(at, end);
+      for (uint64_t i = at; i < end; ++i) edit(i, batch.leaves[i - at]);
+      if (end < size) batch.proof = f.Proof(end, size);
+      return batch;
+    };
+  }
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(replica)
@@ -266,6 +297,127 @@ BOOST_AUTO_TEST_CASE(a_log_breaking_the_models_rules_stops_the_mirror_at_that_en
   BOOST_REQUIRE(bare.has_value());
   BOOST_TEST(Code((*bare)->AppendBatch(f.Leaves(0, 10), f.Checkpoint())) ==
              "ledger.model_required");
+}
+
+// The pipelined catch-up (batch k+1 fetched and checked while batch k commits) gives the same
+// copy as batch after batch, and asks for each batch once, in index order.
+BOOST_AUTO_TEST_CASE(a_pipelined_catch_up_copies_the_log_and_cosigns_its_checkpoint) {
+  Fixture f(600);
+  const std::string note = f.Checkpoint();
+  Source source{f, 600, 100};
+  auto appended = f.replica->AppendBatches(note, source.Fetch());
+  BOOST_REQUIRE_MESSAGE(appended.has_value(), Why(appended));
+  BOOST_TEST(appended->first == 0u);
+  BOOST_TEST(appended->size == 600u);
+  BOOST_REQUIRE(appended->cosigned_note.has_value());
+  BOOST_TEST(appended->cosigned_note->starts_with(note));
+  BOOST_TEST(source.asked == (std::vector<uint64_t>{0, 100, 200, 300, 400, 500}));
+  BOOST_TEST((f.replica->root() == f.node->root()));
+  BOOST_TEST(f.replica->storage().Size().value() == 600u);
+  auto audit = f.replica->Audit();
+  BOOST_REQUIRE(audit.has_value());
+  BOOST_TEST(audit->ok());
+  BOOST_TEST(audit->entries_verified == 600u);
+  // Caught up: nothing is fetched, the same root is confirmed, the cosignature kept.
+  f.now += 60;
+  Source idle{f, 600, 100};
+  auto again = f.replica->AppendBatches(note, idle.Fetch());
+  BOOST_REQUIRE_MESSAGE(again.has_value(), Why(again));
+  BOOST_TEST(idle.asked.empty());
+  BOOST_TEST(again->size == 600u);
+  BOOST_TEST((again->cosigned_note == appended->cosigned_note));
+}
+
+// Batches 0-1 pass and are committed; batch 2 carries an edited leaf: it is refused naming the
+// entry while batch 1 may still be committing, and nothing of it (nor of batch 3, fetched
+// ahead) is stored. A later catch-up resumes at the first refused batch.
+BOOST_AUTO_TEST_CASE(a_pipelined_batch_refused_after_earlier_ones_leaves_exactly_those_stored) {
+  Fixture f(400);
+  const std::string note = f.Checkpoint();
+  Source source{f, 400, 100};
+  source.edit = [](uint64_t i, std::string& leaf) {
+    if (i != 250) return;
+    const size_t at = leaf.find("\"n\":250");
+    BOOST_REQUIRE(at != std::string::npos);
+    leaf.replace(at, 7, "\"n\":251");
+  };
+  auto refused = f.replica->AppendBatches(note, source.Fetch());
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "mirror.bad_entry");
+  BOOST_TEST(refused.error().field() == "index");
+  BOOST_TEST(Detail(refused.error(), "index") == 250);
+  BOOST_TEST(refused.error().message().find("entry 250") != std::string::npos,
+             refused.error().message());
+  BOOST_TEST(f.replica->size() == 200u);
+  BOOST_TEST(f.replica->storage().Size().value() == 200u);
+  auto none = f.replica->LatestCheckpoint();
+  BOOST_REQUIRE(none.has_value());
+  BOOST_TEST(!none->has_value());
+  // The stored part is the node's own prefix.
+  BOOST_TEST(f.replica->storage().ReadEntry(199).value() == f.node->Entry(199).value());
+
+  Source clean{f, 400, 100};
+  auto resumed = f.replica->AppendBatches(note, clean.Fetch());
+  BOOST_REQUIRE_MESSAGE(resumed.has_value(), Why(resumed));
+  BOOST_TEST(clean.asked.front() == 200u);
+  BOOST_TEST(resumed->first == 200u);
+  BOOST_TEST(resumed->size == 400u);
+  BOOST_TEST((f.replica->root() == f.node->root()));
+}
+
+// A genuine leaf out of place in a later batch: every signature holds, the tree does not.
+BOOST_AUTO_TEST_CASE(a_pipelined_batch_outside_the_tree_is_a_root_mismatch_after_the_stored_ones) {
+  Fixture f(300);
+  const std::string note = f.Checkpoint();
+  Source source{f, 300, 100};
+  const std::string other = f.Leaves(10, 11)[0];
+  source.edit = [&other](uint64_t i, std::string& leaf) {
+    if (i == 150) leaf = other;
+  };
+  auto refused = f.replica->AppendBatches(note, source.Fetch());
+  BOOST_TEST(Code(refused) == "mirror.root_mismatch");
+  BOOST_TEST(refused.error().message().find("up to size 200") != std::string::npos,
+             refused.error().message());
+  BOOST_TEST(f.replica->storage().Size().value() == 100u);
+}
+
+// The rules run inside the commit, on the background thread: a refusal there stops the
+// catch-up at that batch although the next one has already passed its checks.
+BOOST_AUTO_TEST_CASE(a_rule_refusal_during_a_pipelined_commit_stores_nothing_after_it) {
+  ReplicaOptions options;
+  options.model = "test/no-150";
+  options.attach = [](LogStorage&, const PublicKey&) -> Result<EntryValidator> {
+    return EntryValidator([](uint64_t, std::string_view entry) -> Status {
+      if (entry.find("\"n\":150") != std::string_view::npos) {
+        return Fail("test.no_150", "150 is not allowed");
+      }
+      return Ok();
+    });
+  };
+  Fixture f(400, options);
+  Source source{f, 400, 100};
+  auto refused = f.replica->AppendBatches(f.Checkpoint(), source.Fetch());
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "mirror.rules_refused");
+  BOOST_TEST(Detail(refused.error(), "index") == 150);
+  BOOST_TEST(f.replica->storage().Size().value() == 100u);
+  BOOST_TEST(f.replica->size() == 100u);
+}
+
+// A source that fails (a node that stops answering) after two batches: they stay committed,
+// its error is returned as it is.
+BOOST_AUTO_TEST_CASE(a_fetch_error_during_a_pipelined_catch_up_keeps_the_batches_before_it) {
+  Fixture f(400);
+  Source source{f, 400, 100};
+  auto fetch = source.Fetch();
+  auto failing = [&fetch](uint64_t at) -> Result<ReplicaBatch> {
+    if (at == 200) return Fail("client.unreachable", "the node went away");
+    return fetch(at);
+  };
+  auto refused = f.replica->AppendBatches(f.Checkpoint(), failing);
+  BOOST_TEST(Code(refused) == "client.unreachable");
+  BOOST_TEST(f.replica->storage().Size().value() == 200u);
+  BOOST_TEST(f.replica->size() == 200u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

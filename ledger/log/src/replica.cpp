@@ -6,9 +6,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <sstream>
 #include <thread>
 
@@ -59,32 +61,72 @@ Result<UniqueFd> LockReplica(const std::string& dir) {
   return fd;
 }
 
-// Runs VerifyLeaf over `leaves` on up to `threads` threads; the first failure in index order.
-Status VerifyLeaves(std::span<const std::string> leaves, const std::string& origin,
-                    uint64_t first_index, size_t threads) {
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  threads = std::min(threads, std::max<size_t>(1, leaves.size() / 32));
-  std::vector<Status> results(leaves.size(), Ok());
-  auto work = [&](size_t t) {
-    for (size_t i = t; i < leaves.size(); i += threads) results[i] = VerifyLeaf(leaves[i], origin);
-  };
-  std::vector<std::thread> pool;
-  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
-  work(0);
-  for (auto& th : pool) th.join();
-  for (size_t i = 0; i < results.size(); ++i) {
-    if (!results[i]) {
-      const Error& e = results[i].error();
-      return Fail(Error("mirror.bad_entry", "entry " + std::to_string(first_index + i) +
-                                                " is not a valid leaf of " + origin + ": " +
-                                                e.code() + ": " + e.message())
-                      .at_field("index")
-                      .with_detail("index", static_cast<int64_t>(first_index + i))
-                      .with_detail("cause", e.code()));
+// Entries a verifying thread claims at once, as the audit's: small, so that no thread is left
+// with a long tail at the end of a batch while the others wait.
+constexpr size_t kVerifyBlock = 16;
+
+// VerifyLeaf over a batch on `threads` background threads (the audit's count: all cores by
+// default), which claim blocks from a shared counter while the calling thread hashes the
+// same leaves. Join() waits for them; the destructor joins too, so an early return cannot
+// leave a thread reading leaves that are gone.
+class LeafVerification {
+ public:
+  LeafVerification(std::span<const std::string> leaves, const std::string& origin,
+                   uint64_t first_index, size_t threads)
+      : leaves_(leaves), origin_(origin), first_index_(first_index) {
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    threads = std::min(threads, (leaves.size() + kVerifyBlock - 1) / kVerifyBlock);
+    pool_.reserve(threads);
+    for (size_t t = 0; t < threads; ++t) pool_.emplace_back([this] { Work(); });
+  }
+  ~LeafVerification() { Join(); }
+  LeafVerification(const LeafVerification&) = delete;
+  LeafVerification& operator=(const LeafVerification&) = delete;
+
+  // Waits for the threads; then the lowest refused leaf as mirror.bad_entry, if any.
+  Status Join() {
+    for (auto& t : pool_) {
+      if (t.joinable()) t.join();
+    }
+    if (!refused_) return Ok();
+    const auto& [index, e] = *refused_;
+    return Fail(Error("mirror.bad_entry", "entry " + std::to_string(index) +
+                                              " is not a valid leaf of " + origin_ + ": " +
+                                              e.code() + ": " + e.message())
+                    .at_field("index")
+                    .with_detail("index", static_cast<int64_t>(index))
+                    .with_detail("cause", e.code()));
+  }
+
+ private:
+  void Work() {
+    for (size_t begin = next_.fetch_add(kVerifyBlock); begin < leaves_.size();
+         begin = next_.fetch_add(kVerifyBlock)) {
+      const size_t end = std::min(leaves_.size(), begin + kVerifyBlock);
+      for (size_t i = begin; i < end; ++i) {
+        const uint64_t index = first_index_ + i;
+        // Only the lowest refusal is reported: nothing past one needs checking.
+        if (index > lowest_refused_.load(std::memory_order_relaxed)) return;
+        if (auto st = VerifyLeaf(leaves_[i], origin_); !st) {
+          std::lock_guard lock(mu_);
+          if (!refused_ || index < refused_->first) {
+            refused_.emplace(index, st.error());
+            lowest_refused_.store(index, std::memory_order_relaxed);
+          }
+        }
+      }
     }
   }
-  return Ok();
-}
+
+  const std::span<const std::string> leaves_;
+  const std::string& origin_;
+  const uint64_t first_index_;
+  std::atomic<size_t> next_{0};
+  std::atomic<uint64_t> lowest_refused_{UINT64_MAX};
+  std::mutex mu_;
+  std::optional<std::pair<uint64_t, Error>> refused_;  // guarded by mu_ until Join()
+  std::vector<std::thread> pool_;
+};
 
 }  // namespace
 
@@ -272,77 +314,163 @@ Result<ReplicaAppend> Replica::Append(std::span<const std::string> leaves, std::
     std::lock_guard lock(mu_);
     range = range_;
   }
+  PEDIGREE_ASSIGN(checked, Check(leaves, range, *checkpoint, check_tree, {}));
+  PEDIGREE_TRY(Commit(*checked));
+  return Finish(range.size(), checked->range, *checkpoint, note);
+}
+
+Result<ReplicaAppend> Replica::AppendBatches(std::string_view note,
+                                             const ReplicaBatchSource& fetch) {
+  std::lock_guard append_lock(append_mu_);
+  PEDIGREE_ASSIGN(checkpoint, VerifyCheckpoint(note));
+  CompactRange range;
+  {
+    std::lock_guard lock(mu_);
+    range = range_;
+  }
+  const uint64_t first = range.size();
+  if (first >= checkpoint->size) {
+    // Nothing to fetch: the same size must have the same root (or the log went back).
+    PEDIGREE_ASSIGN(same, Check({}, range, *checkpoint, {}, {}));
+    return Finish(first, same->range, *checkpoint, note);
+  }
+  if (!unattached_model_.empty()) {
+    return Fail("ledger.model_required", "this mirror replays the " + unattached_model_ +
+                                             " model; open it with the model's rules attached");
+  }
+  // At most one commit runs beside the checks; its result is taken before the next commit
+  // starts and before any error of a later batch is returned (an earlier batch's error comes
+  // first, and no commit may still be running when this returns).
+  std::future<Status> committing;
+  auto committed = [&]() -> Status {
+    if (!committing.valid()) return Ok();
+    return committing.get();
+  };
+  auto fail = [&](const Error& e) -> Result<ReplicaAppend> {
+    PEDIGREE_TRY(committed());
+    return Fail(e);
+  };
+  Result<ReplicaBatch> next = fetch(first);
+  for (uint64_t at = first; at < checkpoint->size;) {
+    if (!next) return fail(next.error());
+    ReplicaBatch batch = std::move(*next);
+    if (batch.leaves.empty()) break;
+    const uint64_t end = at + batch.leaves.size();
+    auto check_tree = [&batch](uint64_t batch_end, const Hash& new_root, const Checkpoint& cp) {
+      return VerifyConsistency(batch_end, cp.size, batch.proof, new_root, cp.root);
+    };
+    // The next batch is fetched while this one's signatures are being checked.
+    auto prefetch = [&] {
+      if (end < checkpoint->size) next = fetch(end);
+    };
+    auto checked = Check(batch.leaves, range, *checkpoint, check_tree, prefetch);
+    if (!checked) return fail(checked.error());
+    checked->owned = std::move(batch.leaves);
+    range = checked->range;
+    PEDIGREE_TRY(committed());
+    committing = std::async(std::launch::async, [this, c = std::move(*checked)]() mutable {
+      c.leaves = c.owned;
+      return Commit(c);
+    });
+    at = end;
+  }
+  PEDIGREE_TRY(committed());
+  if (range.size() < checkpoint->size) {
+    return ReplicaAppend{.first = first, .size = range.size(), .cosigned_note = std::nullopt};
+  }
+  return Finish(first, range, *checkpoint, note);
+}
+
+Result<Replica::CheckedBatch> Replica::Check(std::span<const std::string> leaves,
+                                             const CompactRange& range,
+                                             const Checkpoint& checkpoint,
+                                             const TreeCheck& check_tree,
+                                             const std::function<void()>& meanwhile) {
   const uint64_t first = range.size();
   const uint64_t end = first + leaves.size();
-  if (checkpoint->size < first) {
+  if (checkpoint.size < first) {
     return Fail(Error("mirror.conflict", "the checkpoint's size " +
-                                             std::to_string(checkpoint->size) +
+                                             std::to_string(checkpoint.size) +
                                              " is below the mirror's size " + std::to_string(first))
                     .with_detail("size", static_cast<int64_t>(first)));
   }
-  if (end > checkpoint->size) {
-    return Fail(Error("mirror.batch_beyond_checkpoint", "entries [" + std::to_string(first) + ", " +
-                                                            std::to_string(end) +
-                                                            ") reach past the checkpoint's size " +
-                                                            std::to_string(checkpoint->size)));
+  if (end > checkpoint.size) {
+    return Fail(Error("mirror.batch_beyond_checkpoint",
+                      "entries [" + std::to_string(first) + ", " + std::to_string(end) +
+                          ") reach past the checkpoint's size " + std::to_string(checkpoint.size)));
   }
 
-  PEDIGREE_TRY(VerifyLeaves(leaves, origin(), first, verify_threads_));
-  std::vector<StoredHash> hashes;
-  hashes.reserve(leaves.size() * 2 + 1);
-  for (const std::string& leaf : leaves) range.Append(LeafHash(AsBytes(leaf)), &hashes);
-  const Hash new_root = range.Root();
-  if (end == checkpoint->size) {
-    if (new_root != checkpoint->root) {
+  CheckedBatch out{.first = first, .owned = {}, .leaves = leaves, .hashes = {}, .range = range};
+  {
+    // Signatures on the worker threads while this thread hashes the leaves and runs
+    // `meanwhile`: the workers never wait for it.
+    LeafVerification verification(leaves, origin(), first, verify_threads_);
+    out.hashes.reserve(leaves.size() * 2 + 1);
+    for (const std::string& leaf : leaves) out.range.Append(LeafHash(AsBytes(leaf)), &out.hashes);
+    if (meanwhile) meanwhile();
+    // A bad signature comes first: it names the entry, the tree only the batch.
+    PEDIGREE_TRY(verification.Join());
+  }
+  const Hash new_root = out.range.Root();
+  if (end == checkpoint.size) {
+    if (new_root != checkpoint.root) {
       return Fail(Error("mirror.root_mismatch",
                         "the entries up to size " + std::to_string(end) + " hash to root " +
                             ToHex(new_root) + " but the log's checkpoint of that size has root " +
-                            ToHex(checkpoint->root))
+                            ToHex(checkpoint.root))
                       .with_detail("calculated", ToHex(new_root))
-                      .with_detail("expected", ToHex(checkpoint->root)));
+                      .with_detail("expected", ToHex(checkpoint.root)));
     }
   } else if (end > 0) {
-    if (auto consistent = check_tree(end, new_root, *checkpoint); !consistent) {
+    if (auto consistent = check_tree(end, new_root, checkpoint); !consistent) {
       // A proof that fails is the entries' fault; a bad request or storage error is not.
       if (!consistent.error().code().starts_with("merkle.")) return Fail(consistent.error());
       return Fail(Error("mirror.root_mismatch",
                         "the entries up to size " + std::to_string(end) + " hash to root " +
                             ToHex(new_root) + ", which the log's checkpoint of size " +
-                            std::to_string(checkpoint->size) + " (root " + ToHex(checkpoint->root) +
+                            std::to_string(checkpoint.size) + " (root " + ToHex(checkpoint.root) +
                             ") does not extend: " + consistent.error().code() + ": " +
                             consistent.error().message())
                       .with_detail("calculated", ToHex(new_root))
-                      .with_detail("expected", ToHex(checkpoint->root)));
+                      .with_detail("expected", ToHex(checkpoint.root)));
     }
   }
+  return out;
+}
 
-  if (!leaves.empty()) {
-    std::function<Status()> within;
-    if (validator_) {
-      within = [&]() -> Status {
-        for (size_t i = 0; i < leaves.size(); ++i) {
-          if (auto ok = validator_(first + i, leaves[i]); !ok) {
-            const Error& e = ok.error();
-            return Fail(Error("mirror.rules_refused", "entry " + std::to_string(first + i) +
-                                                          " breaks the rules: " + e.code() + ": " +
-                                                          e.message())
-                            .at_field("index")
-                            .with_detail("index", static_cast<int64_t>(first + i))
-                            .with_detail("rule", e.code()));
-          }
+Status Replica::Commit(const CheckedBatch& batch) {
+  if (batch.leaves.empty()) return Ok();
+  const uint64_t first = batch.first;
+  std::function<Status()> within;
+  if (validator_) {
+    within = [&]() -> Status {
+      for (size_t i = 0; i < batch.leaves.size(); ++i) {
+        if (auto ok = validator_(first + i, batch.leaves[i]); !ok) {
+          const Error& e = ok.error();
+          return Fail(Error("mirror.rules_refused", "entry " + std::to_string(first + i) +
+                                                        " breaks the rules: " + e.code() + ": " +
+                                                        e.message())
+                          .at_field("index")
+                          .with_detail("index", static_cast<int64_t>(first + i))
+                          .with_detail("rule", e.code()));
         }
-        return Ok();
-      };
-    }
-    PEDIGREE_TRY(storage_->Append(first, leaves, {}, hashes, within));
-    std::lock_guard lock(mu_);
-    range_ = range;
+      }
+      return Ok();
+    };
   }
+  PEDIGREE_TRY(storage_->Append(first, batch.leaves, {}, batch.hashes, within));
+  std::lock_guard lock(mu_);
+  range_ = batch.range;
+  return Ok();
+}
 
+Result<ReplicaAppend> Replica::Finish(uint64_t first, const CompactRange& range,
+                                      const Checkpoint& checkpoint, std::string_view note) {
+  const uint64_t end = range.size();
   ReplicaAppend out{.first = first, .size = end, .cosigned_note = std::nullopt};
-  if (end == checkpoint->size) {
+  if (end == checkpoint.size) {
     // Only now that the entries are durable does the mirror vouch for the checkpoint.
-    StoredCheckpoint stored{.size = end, .root = new_root, .note = std::string(note)};
+    StoredCheckpoint stored{.size = end, .root = range.Root(), .note = std::string(note)};
     PEDIGREE_TRY(storage_->StoreCheckpoint(stored));
     PEDIGREE_ASSIGN(opened, OpenNote(note, std::span<const NoteVerifier>(&*log_key_, 1)));
     // One cosignature per size: an idle pull (no new entries) keeps the one the mirror gave

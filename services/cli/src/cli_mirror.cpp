@@ -119,7 +119,7 @@ struct SyncStats {
 };
 
 // Pulls the node's latest checkpoint and every entry the replica lacks, in entry bundles of
-// 256, each batch of bundles checked by Replica::AppendBatch against the checkpoint (the
+// 256, each batch of bundles checked by Replica::AppendBatches against the checkpoint (the
 // consistency proof from the batch's end is computed from the node's hash tiles: untrusted,
 // verified).
 Result<SyncStats> Sync(log::Replica& replica, const RemoteClient& node) {
@@ -136,17 +136,13 @@ Result<SyncStats> Sync(log::Replica& replica, const RemoteClient& node) {
         return Bytes(tile->body.begin(), tile->body.end());
       },
       checkpoint->size);
-  uint64_t at = replica.size();
-  if (at >= checkpoint->size) {
-    // Nothing to fetch: the same size must have the same root (or the node went back).
-    PEDIGREE_ASSIGN(same, replica.AppendBatch({}, note));
-    (void)same;
-  }
   // Bundles are fetched one request each and committed 16 at a time: one transaction (and
-  // one fsync) per 4096 entries instead of per 256, all checked as one batch.
+  // one fsync) per 4096 entries instead of per 256, all checked as one batch. AppendBatches
+  // fetches the next batch and checks it while the previous one commits; with nothing to
+  // fetch it checks that the node's tree of the mirror's size has the mirror's root.
   constexpr uint64_t kBundlesPerBatch = 16;
-  while (at < checkpoint->size) {
-    std::vector<std::string> batch;
+  auto fetch = [&](uint64_t at) -> Result<log::ReplicaBatch> {
+    log::ReplicaBatch batch;
     uint64_t end = at;
     for (uint64_t b = 0; b < kBundlesPerBatch && end < checkpoint->size; ++b) {
       const uint64_t n = end / log::kTileWidth;
@@ -159,18 +155,18 @@ Result<SyncStats> Sync(log::Replica& replica, const RemoteClient& node) {
       // A first bundle the mirror holds part of (it stopped mid-bundle): only the rest.
       const auto skip = static_cast<ptrdiff_t>(end - n * log::kTileWidth);
       for (auto it = entries->begin() + skip; it != entries->end(); ++it) {
-        batch.push_back(std::move(*it));
+        batch.leaves.push_back(std::move(*it));
       }
       end = bundle_end;
     }
-    std::vector<Hash> proof;
     if (end < checkpoint->size) {
       PEDIGREE_ASSIGN(p, log::ConsistencyProof(end, checkpoint->size, tiles));
-      proof = std::move(*p);
+      batch.proof = std::move(*p);
     }
-    PEDIGREE_ASSIGN(appended, replica.AppendBatch(batch, note, proof));
-    at = appended->size;
-  }
+    return batch;
+  };
+  PEDIGREE_ASSIGN(appended, replica.AppendBatches(note, fetch));
+  (void)appended;
   stats.size = replica.size();
   return stats;
 }

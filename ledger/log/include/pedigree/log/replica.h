@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "pedigree/base/error.h"
+#include "pedigree/log/compact_range.h"
 #include "pedigree/log/integrity.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/note.h"
@@ -59,7 +60,17 @@ struct ReplicaOptions {
   size_t verify_threads = 0;  // leaf signature checks; 0 = all cores
 };
 
-// What one AppendBatch did.
+// One batch of a pipelined catch-up (Replica::AppendBatches).
+struct ReplicaBatch {
+  std::vector<std::string> leaves;  // the log's entries from the index asked for, in order
+  // The consistency proof from the batch's end to the checkpoint's size, empty when the batch
+  // ends at it; untrusted, as AppendBatch's `proof`.
+  std::vector<Hash> proof;
+};
+// Fetches the batch that begins at index `at` (e.g. 16 entry bundles from the node).
+using ReplicaBatchSource = std::function<Result<ReplicaBatch>(uint64_t at)>;
+
+// What one AppendBatch (or AppendBatches) did.
 struct ReplicaAppend {
   uint64_t first = 0;  // index of the first entry of the batch
   uint64_t size = 0;   // replica size after the batch
@@ -111,6 +122,22 @@ class Replica {
                                                   std::string_view note,
                                                   std::span<const Hash> proof = {});
 
+  // Catches up to the signed checkpoint `note`: fetches batches with `fetch` from size() on
+  // until the checkpoint's size, each checked exactly as AppendBatch checks one and committed
+  // in a transaction of its own. Pipelined: while batch k commits (inserts, rules, fsync) on
+  // a background thread, batch k+1 is checked (signatures on verify_threads worker threads,
+  // the tree on the calling thread) and batch k+2 fetched, so checks and durable commits
+  // overlap instead of alternating. A batch is committed only once its own checks and every
+  // earlier batch's commit have succeeded: on an error the batches before the failing one stay
+  // committed (size() says how far), nothing of it or after it is stored, and the error is
+  // the earliest batch's (AppendBatch's codes, naming the index or size concerned, or
+  // fetch's own). `fetch` is called on the calling thread, one call at a time, in index order,
+  // possibly for a batch after one that then fails. An empty batch before the checkpoint's
+  // size ends the catch-up there without a cosignature. Returns first = the size before, size
+  // = the size after, cosigned_note as AppendBatch when the checkpoint's size is reached.
+  [[nodiscard]] Result<ReplicaAppend> AppendBatches(std::string_view note,
+                                                    const ReplicaBatchSource& fetch);
+
   // As AppendBatch, for a C2SP tlog-mirror add-entries package (mirror_protocol.h): when the
   // leaves end before the checkpoint's size they are authenticated by `subtree_proof`, the
   // subtree consistency proof of [subtree_start, size()+n) in the checkpoint's tree, whose
@@ -133,8 +160,28 @@ class Replica {
   // Checks that the batch's root at `end` (< the checkpoint's size) belongs to the checkpoint.
   using TreeCheck =
       std::function<Status(uint64_t end, const Hash& new_root, const Checkpoint& checkpoint)>;
+  // A batch whose signatures and tree passed, ready to commit.
+  struct CheckedBatch {
+    uint64_t first = 0;
+    std::vector<std::string> owned;  // the leaves when AppendBatches holds them
+    std::span<const std::string> leaves;
+    std::vector<StoredHash> hashes;  // completed by the leaves, for the storage
+    CompactRange range;              // the tree once the batch is appended
+  };
   [[nodiscard]] Result<ReplicaAppend> Append(std::span<const std::string> leaves,
                                              std::string_view note, const TreeCheck& check_tree);
+  // The checks before a batch's commit: the checkpoint's bounds, every leaf's signature (on
+  // worker threads, while this thread hashes the leaves and then runs `meanwhile`) and the
+  // tree. `range` is the tree before the batch.
+  [[nodiscard]] Result<CheckedBatch> Check(std::span<const std::string> leaves,
+                                           const CompactRange& range, const Checkpoint& checkpoint,
+                                           const TreeCheck& check_tree,
+                                           const std::function<void()>& meanwhile);
+  // Stores a checked batch in one transaction, the rules run inside it.
+  [[nodiscard]] Status Commit(const CheckedBatch& batch);
+  // Once the entries up to the checkpoint's size are durable: stores the note and cosigns it.
+  [[nodiscard]] Result<ReplicaAppend> Finish(uint64_t first, const CompactRange& range,
+                                             const Checkpoint& checkpoint, std::string_view note);
 
   std::string dir_;
   std::optional<NoteVerifier> log_key_;
