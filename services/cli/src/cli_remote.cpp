@@ -62,6 +62,18 @@ Result<std::string> ReadTokenFile(const std::string& path) {
   if (text.empty()) {
     return Fail(Error("cli.usage", "--token-file " + path + " is empty").at_field("token-file"));
   }
+  // `pedigree token issue > F` writes its JSON answer; the token is its "token" member.
+  if (text.front() == '{') {
+    auto doc = ParseJson(text);
+    const JsonValue* token = doc && doc->is_object() ? doc->find("token") : nullptr;
+    if (!token || !token->is_string() || token->as_string().empty()) {
+      return Fail(Error("cli.usage", "--token-file " + path +
+                                         " holds JSON without a \"token\" string (the output of "
+                                         "`pedigree token issue`, or the bare token, is expected)")
+                      .at_field("token-file"));
+    }
+    return token->as_string();
+  }
   return text;
 }
 

@@ -283,6 +283,17 @@ BOOST_AUTO_TEST_CASE(remote_refusals_are_coded_errors) {
   ::chmod(token_file.c_str(), 0600);
   Run tight = Cli({"alerts", "--server", url, "--token-file", token_file, "--json"});
   BOOST_TEST(tight.rc == 0, tight.err);
+  // What `token issue > F` writes (its JSON answer) serves as a token file too; JSON
+  // without a token is a usage error naming the option.
+  std::ofstream(token_file, std::ios::trunc)
+      << R"({"note":"shown once","org":"mfg","token":")" << n.mfg_token << "\"}\n";
+  Run issued = Cli({"alerts", "--server", url, "--token-file", token_file, "--json"});
+  BOOST_TEST(issued.rc == 0, issued.err);
+  std::ofstream(token_file, std::ios::trunc) << R"({"org":"mfg"})";
+  Run tokenless = Cli({"alerts", "--server", url, "--token-file", token_file});
+  BOOST_TEST(tokenless.rc == 2);
+  BOOST_TEST(ErrorCode(tokenless) == "cli.usage");
+  BOOST_TEST(tokenless.err.find("token-file") != std::string::npos);
 
   // Commands that need the ledger's directory say so instead of ignoring --server.
   Run local_only = Cli({"log", "audit", "--server", url});
