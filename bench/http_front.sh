@@ -3,9 +3,10 @@
 # settings (-t2 -c32 --latency): an nginx static 200 on loopback (started here, with its
 # own conf in a temp dir, not as a service), then the chassis' GET /healthz and GET
 # /v1/verify (bench_http_verify_chassis --serve: the full chassis — parser, router, query
-# decoding, worker pool, metrics — with a trivial verify handler, so the figure is what
-# the front costs, not the ledger). Rounds alternate nginx / pedigree so that machine
-# noise lands on both sides of each ratio; the ratio printed is the median of the rounds.
+# decoding, metrics, verify marked inline as the API marks it — with a trivial verify
+# handler, so the figure is what the front costs, not the ledger). Rounds alternate
+# nginx / pedigree so that machine noise lands on both sides of each ratio; the ratio
+# printed is the median of the rounds.
 # Targets (issue 18): /healthz >= 0.8 x nginx, /v1/verify >= 0.7 x nginx, p99 <= 10 ms.
 #
 # Usage: bench/http_front.sh [BUILD_DIR=build] [SECONDS_PER_RUN=5] [ROUNDS=3]

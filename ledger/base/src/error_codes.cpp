@@ -616,7 +616,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"router.no_handler", 500, "a route has no handler (server setup)"},
     {"router.no_roles", 500, "a protected route names no role (server setup)"},
     {"router.unknown_role", 500, "a route names an unknown role (server setup)"},
-    {"router.unknown_route", 500, "a route to mark expensive was never added (server setup)"},
+    {"router.unknown_route", 500,
+     "a route to mark expensive or inline was never added (server setup)"},
 
     {"scan.not_a_pack", 400, "the code names no pack (01 + 21) or logistic unit (00)"},
 

@@ -197,6 +197,12 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     }
     return Json(200, body);
   }));
+  // A verify is a few SQLite reads on a pooled read connection (tens of µs): answered on
+  // the event loop, unless it records the scan, which appends and waits for the commit.
+  PEDIGREE_TRY(router.MarkInline("GET", "/v1/verify", [](const HttpRequest& req) {
+    auto record = req.query.find("record");
+    return record == req.query.end() || record->second != "true";
+  }));
   // GS1 Lightweight Verification Messaging: a GET on the Digital Link path.
   auto lightweight = [&node, options](const HttpRequest& req) {
     // The router decoded the segments; the scanner reads the canonical encoded form.

@@ -46,6 +46,19 @@ Status Router::MarkExpensive(std::string_view method, std::string_view pattern) 
                                           std::string(pattern) + " to mark expensive");
 }
 
+Status Router::MarkInline(std::string_view method, std::string_view pattern,
+                          std::function<bool(const HttpRequest&)> when) {
+  if (!when) when = [](const HttpRequest&) { return true; };
+  for (auto& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      r.runs_inline = std::move(when);
+      return Ok();
+    }
+  }
+  return Fail("router.unknown_route",
+              "no route " + std::string(method) + " " + std::string(pattern) + " to mark inline");
+}
+
 Status Router::Add(std::string method, std::string pattern, Access access, HttpHandler handler,
                    BodyKind body, size_t max_body_bytes) {
   if (pattern.empty() || pattern.front() != '/') {

@@ -1026,50 +1026,40 @@ class Connection final : public ConnectionBase,
     body_expected_ = head_.chunked || (head_.content_length && *head_.content_length > 0);
     body_left_ = head_.content_length.value_or(0);
     phase_ = Phase::kHandling;
-    if (RunsInline()) {
-      // Pure CPU, microseconds: answered on the loop, without two thread hand-offs.
-      impl_.Guarded([&] { outcome_ = impl_.Prepare(request_, head_.target, std::nullopt, host_); },
-                    outcome_, failure_);
-      if (outcome_.proceed) {
-        outcome_.proceed = false;
-        outcome_.body_read = true;
-        impl_.Guarded([&] { impl_.Finish(request_, outcome_); }, outcome_, failure_);
-      }
-      AfterPrepare();
+    // The checks that need no body run here on the loop: they are pure CPU but for a
+    // token or a registry grant missing from its cache (one SQLite read, tens of µs, at
+    // most once per token per cache TTL and per org per ledger append). Handing them to a
+    // worker cost two thread hand-offs per request, the front's largest cost.
+    impl_.Guarded(
+        [&] { outcome_ = impl_.Prepare(request_, head_.target, head_.content_length, host_); },
+        outcome_, failure_);
+    if (outcome_.proceed && !body_expected_) {
+      outcome_.proceed = false;
+      outcome_.body_read = true;
+      Handle();
       return;
     }
-    auto self = this->shared_from_this();
-    const bool queued = front_.workers().TryPost([self] {
-      HttpServer::Impl& impl = self->impl_;
-      impl.Guarded(
-          [&] {
-            self->outcome_ = impl.Prepare(self->request_, self->head_.target,
-                                          self->head_.content_length, self->host_);
-          },
-          self->outcome_, self->failure_);
-      if (self->outcome_.proceed && !self->body_expected_) {
-        // No body to wait for: the handler runs in the same turn of the worker, unless
-        // it is expensive work, which waits for its own pool.
-        self->outcome_.proceed = false;
-        self->outcome_.body_read = true;
-        if (self->outcome_.route->expensive) {
-          self->FinishOn(self->front_.expensive());
-          return;
-        }
-        impl.Guarded([&] { impl.Finish(self->request_, self->outcome_); }, self->outcome_,
-                     self->failure_);
-      }
-      asio::post(self->stream_.get_executor(), [self] { self->AfterPrepare(); });
-    });
-    if (!queued) Busy(front_.workers());
+    AfterPrepare();
   }
 
-  // GET /healthz without a health check and without a token: nothing in its path can
-  // block (a token would be checked against SQLite), so it is answered on the loop and
-  // stays cheap however busy the workers are.
-  bool RunsInline() const {
-    return !body_expected_ && !Config().health_check && head_.method == "GET" &&
-           head_.target == "/healthz" && !request_.headers.contains("authorization");
+  // With every check passed and the body read: the handler runs here on the loop when its
+  // route is marked inline for this request (Router::MarkInline), otherwise on its pool.
+  void Handle() {
+    const Route& route = *outcome_.route;
+    bool inline_here = false;
+    if (route.runs_inline) {
+      impl_.Guarded([&] { inline_here = route.runs_inline(request_); }, outcome_, failure_);
+      if (!failure_.empty()) {
+        Respond(true);  // The 500 Guarded made of the throw.
+        return;
+      }
+    }
+    if (!inline_here) {
+      FinishOn(route.expensive ? front_.expensive() : front_.workers());
+      return;
+    }
+    impl_.Guarded([&] { impl_.Finish(request_, outcome_); }, outcome_, failure_);
+    Respond(true);
   }
 
   // Runs Finish on `pool`, then answers on the loop; a full pool is answered 503. Called
@@ -1154,7 +1144,7 @@ class Connection final : public ConnectionBase,
     outcome_.body_read = true;
     outcome_.proceed = false;
     phase_ = Phase::kHandling;
-    FinishOn(outcome_.route->expensive ? front_.expensive() : front_.workers());
+    Handle();
   }
 
   // Every thread of `pool` busy and its queue full: 503 with Retry-After, never a silent
@@ -1476,6 +1466,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const ServerConfig& config
             "/metrics", [self](const HttpRequest&) { return self->Metrics(); }}}) {
     auto added = router.Add("GET", pattern, Access::Public(), std::move(handler));
     if (!added) return Fail("server.config", added.error().message());
+  }
+  if (!config.health_check) {
+    // Nothing in /healthz can block then, so it stays cheap however busy the workers are.
+    auto marked = router.MarkInline("GET", "/healthz");
+    if (!marked) return Fail("server.config", marked.error().message());
   }
   impl->router = std::move(router);
   const auto& routes = impl->router.routes();

@@ -212,6 +212,95 @@ BOOST_AUTO_TEST_CASE(a_full_worker_queue_answers_503_with_retry_after_not_a_clos
   BOOST_TEST(f.log.str().find("internal: server.busy") != std::string::npos, f.log.str());
 }
 
+BOOST_AUTO_TEST_CASE(inline_routes_answer_on_the_loop_while_every_worker_is_held) {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool entered = false, release = false;
+  Router router = PackRouter();
+  BOOST_REQUIRE(router.Add("GET", "/block", Access::Public(), [&](const HttpRequest&) {
+    std::unique_lock lock(mutex);
+    entered = true;
+    cv.notify_all();
+    cv.wait(lock, [&] { return release; });
+    return Text("released");
+  }));
+  BOOST_TEST(testing::CodeOf(router.MarkInline("GET", "/v1/nothing")) == "router.unknown_route");
+  // Inline unless the request asks to record, as the API marks GET /v1/verify.
+  BOOST_REQUIRE(router.MarkInline(
+      "GET", "/v1/verify", [](const HttpRequest& r) { return !r.query.contains("record"); }));
+  BOOST_REQUIRE(router.MarkInline("POST", "/v1/echo"));
+  ServerConfig config;
+  config.threads = 1;
+  config.max_queued = 1;
+  Front f(config, std::move(router));
+
+  Answer blocked;
+  std::thread holder([&] {
+    blocked = SendRaw(f.port(), "GET /block HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  });
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return entered; });
+  }
+  // The one worker is held: of two pooled requests one waits in the queue, the other is
+  // answered 503 at once.
+  std::vector<Answer> pooled(2);
+  int answered = 0;
+  std::vector<std::thread> clients;
+  for (int i = 0; i < 2; ++i) {
+    clients.emplace_back([&, i] {
+      Answer a = SendRaw(f.port(), "GET /v1/packs/" + std::to_string(i) +
+                                       " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+      std::lock_guard lock(mutex);
+      pooled[static_cast<size_t>(i)] = std::move(a);
+      ++answered;
+      cv.notify_all();
+    });
+  }
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return answered >= 1; });
+  }
+  // Pool saturated: inline routes still answer, with and without a body, keep-alive.
+  Poco::Net::HTTPClientSession session("127.0.0.1", f.port());
+  session.setKeepAlive(true);
+  const Reply verified = Exchange(session, {.target = "/v1/verify?code=x"});
+  BOOST_TEST(verified.status == 200);
+  BOOST_TEST(verified.body == "verified x");
+  const Reply echoed =
+      Exchange(session, {.method = "POST", .target = "/v1/echo", .body = "inline body"});
+  BOOST_TEST(echoed.status == 200);
+  BOOST_TEST(echoed.body == "inline body");
+  BOOST_TEST(Exchange(session, {.target = "/healthz"}).status == 200);
+  // A request the route's predicate declines goes to the (full) pool like any other.
+  const Answer declined =
+      SendRaw(f.port(),
+              "GET /v1/verify?code=y&record=true HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+  BOOST_TEST(declined.status() == 503, declined.text);
+  BOOST_TEST(declined.code() == "unavailable", declined.text);
+  {
+    std::lock_guard lock(mutex);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto& c : clients) c.join();
+  holder.join();
+  BOOST_TEST(blocked.status() == 200, blocked.text);
+  // The queued pooled request is answered once the worker is free.
+  int busy = 0, served = 0;
+  for (const auto& a : pooled) {
+    if (a.status() == 503) {
+      ++busy;
+      BOOST_TEST(a.text.find("\r\nRetry-After: 1\r\n") != std::string::npos, a.text);
+    } else {
+      BOOST_TEST(a.status() == 200, a.text);
+      ++served;
+    }
+  }
+  BOOST_TEST(busy == 1);
+  BOOST_TEST(served == 1);
+}
+
 BOOST_AUTO_TEST_CASE(expensive_routes_wait_for_their_own_pool_and_healthz_still_answers) {
   std::mutex mutex;
   std::condition_variable cv;

@@ -100,6 +100,9 @@ struct Route {
   // Set by Router::MarkExpensive: the handler runs on the server's small pool for
   // expensive work (ServerConfig::expensive_threads), after the checks that need no body.
   bool expensive = false;
+  // Set by Router::MarkInline: the handler runs on the event loop that read the request,
+  // without the two thread hand-offs of the worker pool, for requests this says yes to.
+  std::function<bool(const HttpRequest&)> runs_inline;
 };
 
 // The outcome of matching a method and a decoded path against the routes.
@@ -129,6 +132,13 @@ class Router {
   // that many of them cannot take the workers every other request needs.
   // Errors: router.unknown_route when no route has this method and pattern.
   [[nodiscard]] Status MarkExpensive(std::string_view method, std::string_view pattern);
+
+  // Marks a route added before as short (a read of tens of µs, nothing that waits on a
+  // lock held across I/O or on signing): its handler runs on the event loop, for the
+  // requests `when` says yes to (empty = all), while the loop's other connections wait.
+  // Errors: router.unknown_route when no route has this method and pattern.
+  [[nodiscard]] Status MarkInline(std::string_view method, std::string_view pattern,
+                                  std::function<bool(const HttpRequest&)> when = {});
 
   const std::vector<Route>& routes() const { return routes_; }
   bool HasProtectedRoutes() const;
