@@ -30,6 +30,9 @@ struct TrialContext {
   std::unique_ptr<SponsorStore> store;
   TrialSigner signer;
   std::string trial;
+  // Set with --server: the node is remote, nothing is opened here, and events are signed
+  // here with --key (SubmitEvent).
+  std::optional<RemoteClient> remote;
 
   TrialWorkflow workflow() { return TrialWorkflow(*node, store.get()); }
 };
@@ -47,12 +50,16 @@ std::string StorePath(const Args& args) {
 // Opens what `store` asks for; `signed_command` requires --as, --name and --meaning.
 Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t words,
                                  std::set<std::string> options, bool signed_command,
-                                 StoreUse store_use, std::set<std::string> flags = {}) {
+                                 StoreUse store_use, std::set<std::string> flags = {},
+                                 const CliIo* remote_io = nullptr) {
+  const bool remote = remote_io && remote_io->remote;
   options.insert({"dir", "trial", "store"});
   if (signed_command) options.insert({"as", "name", "meaning"});
+  // Remotely the organisation signs here, with its own key.
+  if (remote && signed_command) options.insert("key");
   flags.insert("json");
   PEDIGREE_ASSIGN(args, Args::Parse(argv, words, options, flags));
-  TrialContext c{std::move(*args), nullptr, nullptr, {}, {}};
+  TrialContext c{std::move(*args), nullptr, nullptr, {}, {}, std::nullopt};
   PEDIGREE_ASSIGN(trial, c.args.required("trial"));
   c.trial = *trial;
   if (signed_command) {
@@ -60,6 +67,16 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     PEDIGREE_ASSIGN(name, c.args.required("name"));
     PEDIGREE_ASSIGN(meaning, c.args.required("meaning"));
     c.signer = TrialSigner{*org, *name, *meaning};
+  }
+  if (remote) {
+    if (signed_command && !c.args.get("key")) {
+      std::string command = argv[0];
+      for (size_t i = 1; i < words && i < argv.size(); ++i) command += " " + argv[i];
+      return Fail(RemoteKeyRequired(command));
+    }
+    PEDIGREE_ASSIGN(client, RemoteClient::Make(*remote_io->remote));
+    c.remote = std::move(*client);
+    return c;
   }
   // Commands that sign nothing only read the ledger: they work beside a running serve.
   // A read for another organisation (--for) appends its access record.
@@ -120,6 +137,20 @@ int Recorded(CliIo& io, const TrialContext& c, const std::string& what, uint64_t
   return 0;
 }
 
+// A ledger-only event (kind, trialId and signature set here): remotely signed with --key and
+// posted as any other remote write; locally signed with the key this node holds.
+Result<uint64_t> SubmitEvent(TrialContext& c, std::string_view kind, JsonValue payload) {
+  if (!c.remote) return c.workflow().Submit(c.signer, kind, c.trial, std::move(payload));
+  JsonValue event = TrialWorkflow::EventPayload(c.signer, kind, c.trial, std::move(payload));
+  return SubmitRemote(*c.remote, event, c.signer.org, *c.args.get("key"));
+}
+
+// A payload built with TrialWorkflow's builders, remotely or on this node.
+Result<uint64_t> SubmitBuilt(TrialContext& c, JsonValue event) {
+  if (!c.remote) return c.node->SubmitAs(c.signer.org, std::move(event));
+  return SubmitRemote(*c.remote, event, c.signer.org, *c.args.get("key"));
+}
+
 int TrialSample(const std::vector<std::string>& args, CliIo& io) {
   auto a = Args::Parse(args, 2, {"out", "subjects", "seed"});
   if (!a) return PrintError(io.err, a.error());
@@ -142,7 +173,8 @@ int TrialSample(const std::vector<std::string>& args, CliIo& io) {
 }
 
 int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"registry", "title", "sites", "arms"}, true, StoreUse::kNone);
+  auto c =
+      OpenContext(argv, 2, {"registry", "title", "sites", "arms"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto p = JsonValue::Object();
   for (auto [option, member] : {std::pair{"registry", "registryId"}, {"title", "title"}}) {
@@ -166,13 +198,13 @@ int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
                        .set("name", JsonValue(arm.substr(colon + 1))));
   }
   p.set("arms", std::move(arms));
-  auto index = c->workflow().Submit(c->signer, "trial.register", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.register", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "trial " + c->trial + " registered", *index);
 }
 
 int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "version", "outcomes"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"file", "version", "outcomes"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   auto outcomes_file = c->args.required("outcomes");
@@ -182,9 +214,11 @@ int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
   if (!document) return PrintError(io.err, document.error());
   auto outcomes = ReadOutcomes(*outcomes_file);
   if (!outcomes) return PrintError(io.err, outcomes.error());
-  auto index = c->workflow().SealProtocol(c->signer, c->trial, *document,
-                                          c->args.get("version").value_or("1.0"), outcomes->first,
-                                          outcomes->second);
+  auto event = TrialWorkflow::ProtocolPayload(c->signer, c->trial, *document,
+                                              c->args.get("version").value_or("1.0"),
+                                              outcomes->first, outcomes->second);
+  if (!event) return PrintError(io.err, event.error());
+  auto index = SubmitBuilt(*c, std::move(*event));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "protocol of " + c->trial + " sealed", *index);
 }
@@ -497,7 +531,7 @@ int TrialOutcomes(const std::vector<std::string>& argv, CliIo& io) {
 
 // Any trial.* or kit.* event from a JSON body (file or -): `trial event KIND`.
 int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"kind", "body"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"kind", "body"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto kind = c->args.required("kind");
   auto body_path = c->args.required("body");
@@ -516,7 +550,7 @@ int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
         io.err, Error("cli.usage", "--kind must be a trial.* or kit.* kind, got '" + *kind + "'")
                     .at_field("kind"));
   }
-  auto index = c->workflow().Submit(c->signer, *kind, c->trial, std::move(*body));
+  auto index = SubmitEvent(*c, *kind, std::move(*body));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, *kind, *index);
 }
@@ -599,7 +633,7 @@ int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(
       argv, 2,
       {"file", "version", "country", "language", "ethics-ref", "approved", "effective", "scopes"},
-      true, StoreUse::kNone, {"mandatory"});
+      true, StoreUse::kNone, {"mandatory"}, &io);
   if (!c) return PrintError(io.err, c.error());
   std::map<std::string, std::string> v;
   for (const char* name : {"file", "version", "country", "language", "ethics-ref", "approved",
@@ -620,7 +654,9 @@ int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
                                   v["effective"],
                                   c->args.has("mandatory"),
                                   std::move(*scopes)};
-  auto index = c->workflow().RecordConsentForm(c->signer, c->trial, *document, form);
+  auto event = TrialWorkflow::ConsentFormPayload(c->signer, c->trial, *document, form);
+  if (!event) return PrintError(io.err, event.error());
+  auto index = SubmitBuilt(*c, std::move(*event));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "consent form " + form.version + " of " + c->trial + " recorded", *index);
 }
@@ -629,7 +665,7 @@ int TrialConsent(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(argv, 2,
                        {"subject", "icf-version", "consent-time", "granted", "declined", "witness",
                         "representative"},
-                       true, StoreUse::kNone);
+                       true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto subject = c->args.required("subject");
   auto version = c->args.required("icf-version");
@@ -647,13 +683,13 @@ int TrialConsent(const std::vector<std::string>& argv, CliIo& io) {
   for (const char* name : {"witness", "representative"}) {
     if (auto value = c->args.get(name)) p.set(name, JsonValue(*value));
   }
-  auto index = c->workflow().Submit(c->signer, "trial.consent", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.consent", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "consent to " + *version + " recorded", *index);
 }
 
 int TrialWithdraw(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"subject", "time", "data"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"subject", "time", "data"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto subject = c->args.required("subject");
   auto at = c->args.required("time");
@@ -665,7 +701,7 @@ int TrialWithdraw(const std::vector<std::string>& argv, CliIo& io) {
   p.set("subjectRef", JsonValue(*subject));
   p.set("withdrawalTime", JsonValue(*at));
   p.set("dataChoice", JsonValue(*data));
-  auto index = c->workflow().Submit(c->signer, "trial.withdraw", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.withdraw", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "withdrawal recorded (data: " + *data + ")", *index);
 }
@@ -686,7 +722,7 @@ int TrialHonourWithdrawals(const std::vector<std::string>& argv, CliIo& io) {
 int TrialGrant(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(
       argv, 2, {"grant", "grantee", "purpose", "domains", "sites", "subjects", "start", "expiry"},
-      true, StoreUse::kNone);
+      true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto p = JsonValue::Object();
   for (auto [option, member] : {std::pair{"grant", "grantId"},
@@ -705,20 +741,20 @@ int TrialGrant(const std::vector<std::string>& argv, CliIo& io) {
     if (auto value = c->args.get(name)) p.set(name, JsonValue::Strings(SplitList(*value)));
   }
   const std::string id = *c->args.get("grant");
-  auto index = c->workflow().Submit(c->signer, "trial.grant", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.grant", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "grant " + id + " to " + *c->args.get("grantee") + " recorded", *index);
 }
 
 int TrialRevokeGrant(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"grant", "reason"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"grant", "reason"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto id = c->args.required("grant");
   if (!id) return PrintError(io.err, id.error());
   auto p = JsonValue::Object();
   p.set("grantId", JsonValue(*id));
   if (auto reason = c->args.get("reason")) p.set("reason", JsonValue(*reason));
-  auto index = c->workflow().Submit(c->signer, "trial.revoke_grant", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.revoke_grant", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "grant " + *id + " revoked", *index);
 }
