@@ -38,10 +38,13 @@ bool WorksRemotely(const std::string& name) {
       "report container", "report batch",   "report trial", "bundle pack",
       "bundle container", "log checkpoint", "log prove",    "log entry"};
   if (reads.count(name)) return true;
-  // Trial events the client builds alone (docs/cli.md): signed here with --key.
+  // Trial events the client builds alone (docs/cli.md): signed here with --key; and trial
+  // reads the node serves.
   static const std::set<std::string> trial_events = {
       "trial register", "trial protocol", "trial consent-form", "trial consent",
-      "trial withdraw", "trial grant",    "trial revoke-grant", "trial event"};
+      "trial withdraw", "trial grant",    "trial revoke-grant", "trial event",
+      // Reads with an HTTP route.
+      "trial grants",   "trial receipt"};
   if (trial_events.count(name)) return true;
   for (const SupplyAction& a : SupplyActions()) {
     if (a.name == name) return true;

@@ -759,10 +759,56 @@ int TrialRevokeGrant(const std::vector<std::string>& argv, CliIo& io) {
   return Recorded(io, *c, "grant " + *id + " revoked", *index);
 }
 
+// `trial grants --server`: GET /v1/trials/{id}/grants, the grants this caller may see (the
+// sponsor and regulators all, a grantee its own; docs/api.md). --json prints the node's
+// answer; the access record itself is not served, each grant's read count is.
+int RemoteGrants(TrialContext& c, CliIo& io) {
+  auto answer = c.remote->GetJson("/v1/trials/" + QueryEncode(c.trial) + "/grants");
+  if (!answer) return PrintError(io.err, answer.error());
+  if (c.args.has("json")) {
+    PrintJson(io.out, *answer);
+    return 0;
+  }
+  const JsonValue* grants = answer->find("grants");
+  if (!grants || !grants->is_array()) {
+    return PrintError(io.err, Error("client.bad_response", "the node's grants answer has no grants")
+                                  .at_field("server"));
+  }
+  auto text = [](const JsonValue& g, const char* member) {
+    const JsonValue* v = g.find(member);
+    return v && v->is_string() ? v->as_string() : std::string();
+  };
+  auto number = [](const JsonValue& g, const char* member) -> int64_t {
+    const JsonValue* v = g.find(member);
+    return v && v->is_int() ? v->as_int() : 0;
+  };
+  io.out << grants->as_array().size() << " grants\n";
+  for (const JsonValue& g : grants->as_array()) {
+    if (!g.is_object()) continue;
+    std::string domains;
+    if (const JsonValue* d = g.find("domains"); d && d->is_array()) {
+      for (const JsonValue& x : d->as_array())
+        if (x.is_string()) domains += (domains.empty() ? "" : ",") + x.as_string();
+    }
+    const JsonValue* revoked = g.find("revoked");
+    const JsonValue* valid = g.find("validNow");
+    io.out << "  " << Printable(text(g, "grantId")) << "  " << Printable(text(g, "grantee"))
+           << " (" << Printable(text(g, "purpose")) << ") " << Printable(domains) << "  "
+           << text(g, "start") << " to " << text(g, "expiry")
+           << (revoked && revoked->is_object()
+                   ? "  revoked at entry " + std::to_string(number(*revoked, "index"))
+                   : std::string(valid && valid->is_bool() && valid->as_bool() ? "  valid now"
+                                                                               : ""))
+           << "  (entry " << number(g, "index") << ", " << number(g, "accesses") << " reads)\n";
+  }
+  return 0;
+}
+
 // The grant history and the access record, from the ledger alone.
 int TrialGrants(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {}, false, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {}, false, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
+  if (c->remote) return RemoteGrants(*c, io);
   auto view = provenance::TrialView::Open(c->node->ledger().db_path());
   if (!view) return PrintError(io.err, view.error());
   auto grants = (*view)->Grants(c->trial);
