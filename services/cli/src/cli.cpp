@@ -41,10 +41,10 @@ bool WorksRemotely(const std::string& name) {
   // Trial events the client builds alone (docs/cli.md): signed here with --key; and trial
   // reads the node serves.
   static const std::set<std::string> trial_events = {
-      "trial register", "trial protocol", "trial consent-form", "trial consent",
-      "trial withdraw", "trial grant",    "trial revoke-grant", "trial event",
+      "trial register", "trial protocol", "trial consent-form", "trial consent", "trial withdraw",
+      "trial grant", "trial revoke-grant", "trial event",
       // Reads with an HTTP route.
-      "trial grants",   "trial receipt"};
+      "trial grants", "trial receipt"};
   if (trial_events.count(name)) return true;
   for (const SupplyAction& a : SupplyActions()) {
     if (a.name == name) return true;

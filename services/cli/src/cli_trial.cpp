@@ -16,8 +16,10 @@
 #include "pedigree/base/printable.h"
 #include "pedigree/base/time.h"
 #include "pedigree/demo/trial_sample.h"
+#include "pedigree/log/keys.h"
 #include "pedigree/log/note.h"
 #include "pedigree/reports/trial_report.h"
+#include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/trial_workflow.h"
 
 namespace pedigree::services {
@@ -53,10 +55,11 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
                                  StoreUse store_use, std::set<std::string> flags = {},
                                  const CliIo* remote_io = nullptr) {
   const bool remote = remote_io && remote_io->remote;
+  // The commands whose event the client builds alone take --key FILE: they sign here, with
+  // the organisation's own key (required remotely).
+  const bool signs_here = signed_command && options.count("key");
   options.insert({"dir", "trial", "store"});
   if (signed_command) options.insert({"as", "name", "meaning"});
-  // Remotely the organisation signs here, with its own key.
-  if (remote && signed_command) options.insert("key");
   flags.insert("json");
   PEDIGREE_ASSIGN(args, Args::Parse(argv, words, options, flags));
   TrialContext c{std::move(*args), nullptr, nullptr, {}, {}, std::nullopt};
@@ -69,7 +72,11 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     c.signer = TrialSigner{*org, *name, *meaning};
   }
   if (remote) {
-    if (signed_command && !c.args.get("key")) {
+    if (signed_command && !signs_here) {
+      return Fail(
+          Error("cli.usage", "this trial command works on a local ledger only").at_field("server"));
+    }
+    if (signs_here && !c.args.get("key")) {
       std::string command = argv[0];
       for (size_t i = 1; i < words && i < argv.size(); ++i) command += " " + argv[i];
       return Fail(RemoteKeyRequired(command));
@@ -137,18 +144,22 @@ int Recorded(CliIo& io, const TrialContext& c, const std::string& what, uint64_t
   return 0;
 }
 
-// A ledger-only event (kind, trialId and signature set here): remotely signed with --key and
-// posted as any other remote write; locally signed with the key this node holds.
-Result<uint64_t> SubmitEvent(TrialContext& c, std::string_view kind, JsonValue payload) {
-  if (!c.remote) return c.workflow().Submit(c.signer, kind, c.trial, std::move(payload));
-  JsonValue event = TrialWorkflow::EventPayload(c.signer, kind, c.trial, std::move(payload));
-  return SubmitRemote(*c.remote, event, c.signer.org, *c.args.get("key"));
+// An event built with TrialWorkflow's builders: remotely signed with --key and posted as any
+// other remote write; locally signed with --key when given (the node only sequences, as for
+// supply actions), else with the key this node holds for the organisation.
+Result<uint64_t> SubmitBuilt(TrialContext& c, JsonValue event) {
+  const std::optional<std::string> key_path = c.args.get("key");
+  if (c.remote) return SubmitRemote(*c.remote, event, c.signer.org, *key_path);
+  if (!key_path) return c.node->SubmitAs(c.signer.org, std::move(event));
+  PEDIGREE_ASSIGN(key, log::PrivateKey::LoadPem(*key_path));
+  PEDIGREE_ASSIGN(envelope, SignCommand(event, c.signer.org, *key, c.node->Now(), "cli-",
+                                        c.node->ledger().origin()));
+  return c.node->Submit(std::move(*envelope));
 }
 
-// A payload built with TrialWorkflow's builders, remotely or on this node.
-Result<uint64_t> SubmitBuilt(TrialContext& c, JsonValue event) {
-  if (!c.remote) return c.node->SubmitAs(c.signer.org, std::move(event));
-  return SubmitRemote(*c.remote, event, c.signer.org, *c.args.get("key"));
+// A ledger-only event: kind, trialId and the signature manifestation set as the node sets them.
+Result<uint64_t> SubmitEvent(TrialContext& c, std::string_view kind, JsonValue payload) {
+  return SubmitBuilt(c, TrialWorkflow::EventPayload(c.signer, kind, c.trial, std::move(payload)));
 }
 
 int TrialSample(const std::vector<std::string>& args, CliIo& io) {
@@ -173,8 +184,8 @@ int TrialSample(const std::vector<std::string>& args, CliIo& io) {
 }
 
 int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
-  auto c =
-      OpenContext(argv, 2, {"registry", "title", "sites", "arms"}, true, StoreUse::kNone, {}, &io);
+  auto c = OpenContext(argv, 2, {"registry", "title", "sites", "arms", "key"}, true,
+                       StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto p = JsonValue::Object();
   for (auto [option, member] : {std::pair{"registry", "registryId"}, {"title", "title"}}) {
@@ -204,7 +215,8 @@ int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "version", "outcomes"}, true, StoreUse::kNone, {}, &io);
+  auto c =
+      OpenContext(argv, 2, {"file", "version", "outcomes", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   auto outcomes_file = c->args.required("outcomes");
@@ -531,7 +543,7 @@ int TrialOutcomes(const std::vector<std::string>& argv, CliIo& io) {
 
 // Any trial.* or kit.* event from a JSON body (file or -): `trial event KIND`.
 int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"kind", "body"}, true, StoreUse::kNone, {}, &io);
+  auto c = OpenContext(argv, 2, {"kind", "body", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto kind = c->args.required("kind");
   auto body_path = c->args.required("body");
@@ -630,10 +642,10 @@ Result<JsonValue> ParseScopes(const std::string& text) {
 }
 
 int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(
-      argv, 2,
-      {"file", "version", "country", "language", "ethics-ref", "approved", "effective", "scopes"},
-      true, StoreUse::kNone, {"mandatory"}, &io);
+  auto c = OpenContext(argv, 2,
+                       {"file", "version", "country", "language", "ethics-ref", "approved",
+                        "effective", "scopes", "key"},
+                       true, StoreUse::kNone, {"mandatory"}, &io);
   if (!c) return PrintError(io.err, c.error());
   std::map<std::string, std::string> v;
   for (const char* name : {"file", "version", "country", "language", "ethics-ref", "approved",
@@ -664,7 +676,7 @@ int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
 int TrialConsent(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(argv, 2,
                        {"subject", "icf-version", "consent-time", "granted", "declined", "witness",
-                        "representative"},
+                        "representative", "key"},
                        true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto subject = c->args.required("subject");
@@ -689,7 +701,7 @@ int TrialConsent(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialWithdraw(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"subject", "time", "data"}, true, StoreUse::kNone, {}, &io);
+  auto c = OpenContext(argv, 2, {"subject", "time", "data", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto subject = c->args.required("subject");
   auto at = c->args.required("time");
@@ -721,7 +733,8 @@ int TrialHonourWithdrawals(const std::vector<std::string>& argv, CliIo& io) {
 
 int TrialGrant(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(
-      argv, 2, {"grant", "grantee", "purpose", "domains", "sites", "subjects", "start", "expiry"},
+      argv, 2,
+      {"grant", "grantee", "purpose", "domains", "sites", "subjects", "start", "expiry", "key"},
       true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto p = JsonValue::Object();
@@ -747,7 +760,7 @@ int TrialGrant(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialRevokeGrant(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"grant", "reason"}, true, StoreUse::kNone, {}, &io);
+  auto c = OpenContext(argv, 2, {"grant", "reason", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto id = c->args.required("grant");
   if (!id) return PrintError(io.err, id.error());
@@ -771,8 +784,9 @@ int RemoteGrants(TrialContext& c, CliIo& io) {
   }
   const JsonValue* grants = answer->find("grants");
   if (!grants || !grants->is_array()) {
-    return PrintError(io.err, Error("client.bad_response", "the node's grants answer has no grants")
-                                  .at_field("server"));
+    return PrintError(
+        io.err,
+        Error("client.bad_response", "the node's grants answer has no grants").at_field("server"));
   }
   auto text = [](const JsonValue& g, const char* member) {
     const JsonValue* v = g.find(member);
@@ -792,8 +806,8 @@ int RemoteGrants(TrialContext& c, CliIo& io) {
     }
     const JsonValue* revoked = g.find("revoked");
     const JsonValue* valid = g.find("validNow");
-    io.out << "  " << Printable(text(g, "grantId")) << "  " << Printable(text(g, "grantee"))
-           << " (" << Printable(text(g, "purpose")) << ") " << Printable(domains) << "  "
+    io.out << "  " << Printable(text(g, "grantId")) << "  " << Printable(text(g, "grantee")) << " ("
+           << Printable(text(g, "purpose")) << ") " << Printable(domains) << "  "
            << text(g, "start") << " to " << text(g, "expiry")
            << (revoked && revoked->is_object()
                    ? "  revoked at entry " + std::to_string(number(*revoked, "index"))
@@ -888,6 +902,11 @@ std::vector<Command> TrialCommands() {
       "  --as ORG       the signing organisation; this node holds its key (required)\n"
       "  --name N       the signer's printed name (required)\n"
       "  --meaning M    authorship, review, approval or responsibility (required)\n";
+  // The events a client builds alone: signed here with --key, as remotely (docs/cli.md).
+  const std::string remote_signer =
+      signer +
+      "  --key FILE     sign here with ORG's own key, PEM (default: the key this node holds\n"
+      "                 for ORG; required with --server, docs/cli.md)\n";
   return {
       {"trial sample",
        "trial sample --out DIR [--subjects N] [--seed S]   write the synthetic study", TrialSample,
@@ -904,7 +923,7 @@ std::vector<Command> TrialCommands() {
        "  --sites S,..   the sites' ids\n"
        "  --arms CODE:Name,..\n"
        "                 the treatment arms\n" +
-           signer + common,
+           remote_signer + common,
        "trial register --trial 2026-500001-12-00 --registry EUCT --title Study --sites S1,S2 "
        "--arms A:Active,P:Placebo --as sponsor --name \"Dr A\" --meaning approval"},
       {"trial protocol",
@@ -913,7 +932,7 @@ std::vector<Command> TrialCommands() {
        "  --file F       the protocol document, hashed into the ledger (required)\n"
        "  --outcomes F   the pre-registered outcomes, JSON (required)\n"
        "  --version V    the protocol version (default: 1.0)\n" +
-           signer + common,
+           remote_signer + common,
        "trial protocol --trial T1 --file protocol.pdf --outcomes outcomes.json --as sponsor "
        "--name \"Dr A\" --meaning approval"},
       {"trial submit",
@@ -1005,7 +1024,7 @@ std::vector<Command> TrialCommands() {
        "  --approved D   the approval date; --effective D the date it takes effect\n"
        "  --scopes S     scopes and the domains each covers: core:DM,AE;substudy_pk:PK;samples\n"
        "  --mandatory    every participant must re-consent to this version from --effective\n" +
-           signer + common,
+           remote_signer + common,
        "trial consent-form --trial T1 --file icf-2.0.pdf --version 2.0 --country DE --language "
        "de --ethics-ref EK-117 --approved 2026-10-01 --effective 2026-10-15 --scopes "
        "\"core:DM,AE;substudy_pk:PK;samples\" --mandatory --as sponsor --name \"Dr A\" "
@@ -1026,7 +1045,7 @@ std::vector<Command> TrialCommands() {
        "  --witness N    printed name of an impartial witness\n"
        "  --representative N\n"
        "                 printed name of a legally authorised representative\n" +
-           signer + common,
+           remote_signer + common,
        "trial consent --trial T1 --subject 3f2a… --icf-version 2.0 --consent-time "
        "2026-10-20T09:00:00Z --granted core,samples --declined substudy_pk --as site1 --name "
        "\"Dr B\" --meaning authorship"},
@@ -1035,7 +1054,7 @@ std::vector<Command> TrialCommands() {
        "  --subject REF  the subject's salted reference (64 hex)\n"
        "  --time T       when the participant withdrew, YYYY-MM-DDThh:mm:ssZ\n"
        "  --data C       the participant's choice for collected data: retain or redact\n" +
-           signer + common,
+           remote_signer + common,
        "trial withdraw --trial T1 --subject 3f2a… --time 2026-11-20T16:00:00Z --data redact --as "
        "site1 --name \"Dr B\" --meaning authorship"},
       {"trial honour-withdrawals", "trial honour-withdrawals --trial ID " + s + " [--store F]",
@@ -1059,7 +1078,7 @@ std::vector<Command> TrialCommands() {
        "  --sites S,..   only the records of subjects enrolled at these sites\n"
        "  --subjects REF,..\n"
        "                 only the records of these subjects (salted references)\n" +
-           signer + common,
+           remote_signer + common,
        "trial grant --trial T1 --grant MON-1 --grantee cro --purpose monitor --domains DM,AE "
        "--start 2026-11-01T00:00:00Z --expiry 2027-02-01T00:00:00Z --as sponsor --name \"Dr A\" "
        "--meaning approval"},
@@ -1067,7 +1086,7 @@ std::vector<Command> TrialCommands() {
        TrialRevokeGrant,
        "  --grant G      the grant to revoke\n"
        "  --reason R     why, recorded on the ledger\n" +
-           signer + common,
+           remote_signer + common,
        "trial revoke-grant --trial T1 --grant MON-1 --reason \"monitoring visit over\" --as "
        "sponsor --name \"Dr A\" --meaning approval"},
       {"trial grants", "trial grants --trial ID   the grant history and the access record",
@@ -1098,7 +1117,7 @@ std::vector<Command> TrialCommands() {
       {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent,
        "  --kind K       the event kind, trial.* or kit.* (required)\n"
        "  --body F       the event's body, JSON (- for standard input) (required)\n" +
-           signer + common,
+           remote_signer + common,
        "trial event --trial T1 --kind kit.shipped --body kit.json --as depot --name \"C D\" "
        "--meaning responsibility"},
   };

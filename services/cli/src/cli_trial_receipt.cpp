@@ -43,10 +43,10 @@ int TrialReceipt(const std::vector<std::string>& argv, CliIo& io) {
     // the receipt from its ledger and the answer is checked to be one before it is written.
     auto client = RemoteClient::Make(*io.remote);
     if (!client) return PrintError(io.err, client.error());
-    auto reply = client->Post(
-        "/v1/trials/" + QueryEncode(*trial) + "/receipts",
-        Canonicalize(JsonValue::Object().set("subjectSecret", JsonValue(*secret))),
-        "application/json");
+    auto reply =
+        client->Post("/v1/trials/" + QueryEncode(*trial) + "/receipts",
+                     Canonicalize(JsonValue::Object().set("subjectSecret", JsonValue(*secret))),
+                     "application/json");
     if (!reply) return PrintError(io.err, reply.error());
     file = std::move(reply->body);
     receipt = reports::ReadReceipt(file);

@@ -132,10 +132,12 @@ class TrialWorkflow {
   // signs is exactly the one this node would have built.
   [[nodiscard]] static JsonValue EventPayload(const TrialSigner& signer, std::string_view kind,
                                               std::string_view trial_id, JsonValue payload);
-  [[nodiscard]] static Result<JsonValue> ProtocolPayload(
-      const TrialSigner& sponsor, std::string_view trial_id, std::string_view document,
-      std::string_view version, const std::vector<std::string>& primary,
-      const std::vector<std::string>& secondary);
+  [[nodiscard]] static Result<JsonValue> ProtocolPayload(const TrialSigner& sponsor,
+                                                         std::string_view trial_id,
+                                                         std::string_view document,
+                                                         std::string_view version,
+                                                         const std::vector<std::string>& primary,
+                                                         const std::vector<std::string>& secondary);
   [[nodiscard]] static Result<JsonValue> ConsentFormPayload(const TrialSigner& sponsor,
                                                             std::string_view trial_id,
                                                             std::string_view document,
