@@ -906,7 +906,7 @@ std::vector<Command> TrialCommands() {
   const std::string remote_signer =
       signer +
       "  --key FILE     sign here with ORG's own key, PEM (default: the key this node holds\n"
-      "                 for ORG; required with --server, docs/cli.md)\n";
+      "                 for ORG; required in remote mode, docs/cli.md)\n";
   return {
       {"trial sample",
        "trial sample --out DIR [--subjects N] [--seed S]   write the synthetic study", TrialSample,
