@@ -42,7 +42,7 @@ bool WorksRemotely(const std::string& name) {
   // reads the node serves.
   static const std::set<std::string> trial_events = {
       "trial register", "trial protocol", "trial consent-form", "trial consent", "trial withdraw",
-      "trial grant", "trial revoke-grant", "trial event",
+      "trial grant", "trial revoke-grant", "trial event", "trial lock",
       // Reads with an HTTP route.
       "trial grants", "trial receipt"};
   if (trial_events.count(name)) return true;

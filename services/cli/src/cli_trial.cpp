@@ -302,15 +302,21 @@ int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialLock(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "action", "reason", "approver"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"domain", "action", "reason", "approver", "key"}, true,
+                       StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto action = c->args.required("action");
   if (!domain) return PrintError(io.err, domain.error());
   if (!action) return PrintError(io.err, action.error());
-  auto index =
-      c->workflow().Lock(c->signer, c->trial, *domain, *action, c->args.get("reason").value_or(""),
-                         c->args.get("approver").value_or(""));
+  // A lock is a ledger event only (TrialWorkflow::Lock's members): it signs here as well.
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(*domain));
+  p.set("action", JsonValue(*action));
+  for (const char* name : {"reason", "approver"}) {
+    if (auto value = c->args.get(name); value && !value->empty()) p.set(name, JsonValue(*value));
+  }
+  auto index = SubmitEvent(*c, "trial.lock", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, *domain + " " + *action, *index);
 }
@@ -957,7 +963,7 @@ std::vector<Command> TrialCommands() {
        "  --reason R     why (required to unlock)\n"
        "  --approver NAME\n"
        "                 who approved an unlock\n" +
-           signer + common,
+           remote_signer + common,
        "trial lock --trial T1 --domain DM --action hard_lock --as sponsor --name \"Dr A\" "
        "--meaning approval"},
       {"trial seal", "trial seal --trial ID --domain D " + s + " [--store F]", TrialSeal,

@@ -543,10 +543,17 @@ BOOST_AUTO_TEST_CASE(remote_trial_refusals_are_coded) {
   BOOST_TEST(!ErrorCode(no_receipt).empty(), no_receipt.err);
   BOOST_TEST(!std::filesystem::exists(n.client + "/r.json"));
 
-  // Commands that need the sponsor's record store stay local.
+  // A lock is a ledger event: the sponsor signs it here; a site may not lock.
   Run lock = TrialAs(n, url, "sp", {"lock", "--domain", "DM", "--action", "hard_lock"});
-  BOOST_TEST(lock.rc == 2);
-  BOOST_TEST(ErrorCode(lock) == "cli.usage");
+  BOOST_TEST(lock.rc == 0, lock.err);
+  Run site_locks = TrialAs(n, url, "s1", {"lock", "--domain", "DM", "--action", "unlock"});
+  BOOST_TEST(site_locks.rc == 1);
+  BOOST_TEST(ErrorCode(site_locks) == "trial.forbidden_role", site_locks.err);
+
+  // Commands that need the sponsor's record store stay local.
+  Run seal = TrialAs(n, url, "sp", {"seal", "--domain", "DM"});
+  BOOST_TEST(seal.rc == 2);
+  BOOST_TEST(ErrorCode(seal) == "cli.usage");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
