@@ -43,6 +43,8 @@ bool WorksRemotely(const std::string& name) {
   static const std::set<std::string> trial_events = {
       "trial register", "trial protocol", "trial consent-form", "trial consent", "trial withdraw",
       "trial grant", "trial revoke-grant", "trial event", "trial lock",
+      // The node signs with the key it holds (node-held-key mode).
+      "trial seal",
       // Reads with an HTTP route.
       "trial grants", "trial receipt"};
   if (trial_events.count(name)) return true;

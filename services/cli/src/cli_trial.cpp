@@ -71,11 +71,10 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     PEDIGREE_ASSIGN(meaning, c.args.required("meaning"));
     c.signer = TrialSigner{*org, *name, *meaning};
   }
+  // Only commands that handle c.remote pass `remote_io` (and only those WorksRemotely
+  // names reach here with --server). A signed command without --key then goes to the node's
+  // route, which signs with the key it holds for the token's organisation.
   if (remote) {
-    if (signed_command && !signs_here) {
-      return Fail(
-          Error("cli.usage", "this trial command works on a local ledger only").at_field("server"));
-    }
     if (signs_here && !c.args.get("key")) {
       std::string command = argv[0];
       for (size_t i = 1; i < words && i < argv.size(); ++i) command += " " + argv[i];
@@ -322,10 +321,37 @@ int TrialLock(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain"}, true, StoreUse::kWrite);
+  auto c = OpenContext(argv, 2, {"domain"}, true, StoreUse::kWrite, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   if (!domain) return PrintError(io.err, domain.error());
+  if (c->remote) {
+    // The records are in the node's sponsor store: POST /v1/trials/{id}/seals, signed by the
+    // node with the key it holds for the token's organisation (node-held-key mode).
+    auto answer = c->remote->PostJson(
+        "/v1/trials/" + QueryEncode(c->trial) + "/seals?domain=" + QueryEncode(*domain),
+        Canonicalize(JsonValue::Object().set("signature",
+                                             JsonValue::Object()
+                                                 .set("name", JsonValue(c->signer.name))
+                                                 .set("meaning", JsonValue(c->signer.meaning)))));
+    if (!answer) return PrintError(io.err, answer.error());
+    auto member = [&](const char* name) {
+      const JsonValue* v = answer->find(name);
+      return v ? *v : JsonValue();
+    };
+    if (c->args.has("json")) {
+      auto out = JsonValue::Object();
+      for (const char* name : {"index", "root", "recordCount", "schemaHash", "algorithm"})
+        out.set(name, member(name));
+      PrintJson(io.out, out);
+    } else {
+      const JsonValue index = member("index"), count = member("recordCount"), root = member("root");
+      io.out << *domain << " sealed as ledger entry " << (index.is_int() ? index.as_int() : -1)
+             << ": " << (count.is_int() ? count.as_int() : 0) << " records, root "
+             << (root.is_string() ? root.as_string() : std::string("?")) << "\n";
+    }
+    return 0;
+  }
   auto r = c->workflow().Seal(c->signer, c->trial, *domain);
   if (!r) return PrintError(io.err, r.error());
   if (c->args.has("json")) {
@@ -967,7 +993,9 @@ std::vector<Command> TrialCommands() {
        "trial lock --trial T1 --domain DM --action hard_lock --as sponsor --name \"Dr A\" "
        "--meaning approval"},
       {"trial seal", "trial seal --trial ID --domain D " + s + " [--store F]", TrialSeal,
-       "  --domain D     the locked domain to seal (required)\n" + signer + common,
+       "  --domain D     the locked domain to seal (required)\n" + signer + common +
+           "  remote mode: the node's sponsor store is sealed and the node signs with the key\n"
+           "  it holds for the token's organisation (docs/cli.md)\n",
        "trial seal --trial T1 --domain DM --as sponsor --name \"Dr A\" --meaning approval"},
       {"trial verify",
        "trial verify --trial ID --file CANDIDATE [--domain D] [--file-hash HEX] [--store F]   exit "

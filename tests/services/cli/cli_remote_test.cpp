@@ -550,10 +550,63 @@ BOOST_AUTO_TEST_CASE(remote_trial_refusals_are_coded) {
   BOOST_TEST(site_locks.rc == 1);
   BOOST_TEST(ErrorCode(site_locks) == "trial.forbidden_role", site_locks.err);
 
-  // Commands that need the sponsor's record store stay local.
-  Run seal = TrialAs(n, url, "sp", {"seal", "--domain", "DM"});
-  BOOST_TEST(seal.rc == 2);
-  BOOST_TEST(ErrorCode(seal) == "cli.usage");
+  // A seal is the node's work on its sponsor store: this node has none.
+  Run seal = TrialAs(n, url, "sp", {"seal", "--domain", "DM"}, /*signed_here=*/false);
+  BOOST_TEST(seal.rc == 1);
+  BOOST_TEST(ErrorCode(seal) == "trial.no_store", seal.err);
+  // Commands that read or write records through the store stay local.
+  Run submit = TrialAs(n, url, "s1", {"submit", "--file", n.client + "/dm.csv"}, false);
+  BOOST_TEST(submit.rc == 2);
+  BOOST_TEST(ErrorCode(submit) == "cli.usage");
+}
+
+// `trial seal --server`: the records are in the node's sponsor store, so the node seals them
+// and signs with the key it holds for the sponsor (node-held-key mode).
+BOOST_AUTO_TEST_CASE(a_remote_seal_is_signed_by_the_node_with_the_key_it_holds) {
+  TempDir tmp;
+  const std::string node = tmp / "node", store = tmp / "sponsor-store.sqlite";
+  Run init = Cli({"init", "--dir", node, "--origin", "example.org/trial-seal", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  for (auto [org, role] : {std::pair{"sp", "sponsor"}, {"s1", "site"}}) {
+    std::string key = tmp / (std::string(org) + ".pem");
+    BOOST_REQUIRE(Cli({"keygen", "--out", key}).rc == 0);
+    Run reg =
+        Cli({"org", "register", "--dir", node, "--authority-key", authority, "--id", org, "--name",
+             org, "--roles", role, "--key", key, "--hold", "--valid-from", "2026-01-01T00:00:00Z"});
+    BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+  }
+  std::ofstream(tmp / "dm.csv") << "STUDYID,DOMAIN,USUBJID,AGE\n"
+                                << kTrial << ",DM," << kTrial << "-001,54\n";
+  auto local = [&](const std::string& org, std::vector<std::string> args) {
+    args.insert(args.begin(), "trial");
+    args.insert(args.end(), {"--dir", node, "--store", store, "--trial", kTrial, "--as", org,
+                             "--name", "Dr " + org, "--meaning", "approval"});
+    Run r = Cli(args);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, args[1] << ": " << r.err);
+  };
+  local("sp", {"register", "--registry", kTrial, "--title", "Study", "--sites", "s1", "--arms",
+               "A:Active"});
+  local("s1", {"submit", "--file", tmp / "dm.csv"});
+  local("sp", {"lock", "--domain", "DM", "--action", "hard_lock"});
+  Run token = Cli({"token", "issue", "--dir", node, "--org", "sp", "--roles", "sponsor", "--json"});
+  BOOST_REQUIRE_MESSAGE(token.rc == 0, token.err);
+  const std::string sp_token = ParseJson(token.out).value().find("token")->as_string();
+
+  Served served(node, {"--sponsor-store", store});
+  Run sealed = Remote(served.url(), sp_token,
+                      {"trial", "seal", "--trial", kTrial, "--domain", "DM", "--as", "sp", "--name",
+                       "Dr A", "--meaning", "approval", "--json"});
+  BOOST_REQUIRE_MESSAGE(sealed.rc == 0, sealed.err);
+  JsonValue seal = ParseJson(sealed.out).value();
+  BOOST_TEST(seal.find("recordCount")->as_int() == 1);
+  BOOST_TEST(seal.find("root")->as_string().size() == 64u);
+  // Sealed once: the node refuses a second seal of the unchanged domain.
+  Run again = Remote(served.url(), sp_token,
+                     {"trial", "seal", "--trial", kTrial, "--domain", "DM", "--as", "sp", "--name",
+                      "Dr A", "--meaning", "approval"});
+  BOOST_TEST(again.rc == 1);
+  BOOST_TEST(ErrorCode(again) == "trial.already_sealed", again.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
