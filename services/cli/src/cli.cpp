@@ -46,7 +46,7 @@ bool WorksRemotely(const std::string& name) {
       // The node signs with the key it holds (node-held-key mode).
       "trial seal",
       // Reads with an HTTP route.
-      "trial grants", "trial receipt"};
+      "trial grants", "trial receipt", "trial outcomes"};
   if (trial_events.count(name)) return true;
   for (const SupplyAction& a : SupplyActions()) {
     if (a.name == name) return true;

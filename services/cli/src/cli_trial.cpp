@@ -542,35 +542,58 @@ int TrialRedact(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialOutcomes(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"reported"}, false, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"reported"}, false, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("reported");
   if (!file) return PrintError(io.err, file.error());
   auto reported = ReadOutcomes(*file);
   if (!reported) return PrintError(io.err, reported.error());
-  auto check = c->workflow().CheckOutcomes(c->trial, reported->first, reported->second);
-  if (!check) return PrintError(io.err, check.error());
-  auto list = [](const std::vector<std::string>& items) {
-    auto a = JsonValue::Array();
-    for (const auto& i : items) a.push_back(JsonValue(i));
-    return a;
-  };
+  std::vector<std::string> reported_not_sealed, sealed_not_reported, moved;
+  if (c->remote) {
+    // POST /v1/trials/{id}/outcome-check: the node compares with the protocol seal.
+    auto answer = c->remote->PostJson(
+        "/v1/trials/" + QueryEncode(c->trial) + "/outcome-check",
+        Canonicalize(JsonValue::Object()
+                         .set("primary", JsonValue::Strings(reported->first))
+                         .set("secondary", JsonValue::Strings(reported->second))));
+    if (!answer) return PrintError(io.err, answer.error());
+    for (auto [member, out] : {std::pair{"reportedNotSealed", &reported_not_sealed},
+                               {"sealedNotReported", &sealed_not_reported},
+                               {"moved", &moved}}) {
+      const JsonValue* items = answer->find(member);
+      if (!items || !items->is_array()) {
+        return PrintError(io.err, Error("client.bad_response", std::string("the node's outcome "
+                                                                           "check has no ") +
+                                                                   member)
+                                      .at_field("server"));
+      }
+      for (const JsonValue& item : items->as_array()) {
+        if (item.is_string()) out->push_back(item.as_string());
+      }
+    }
+  } else {
+    auto check = c->workflow().CheckOutcomes(c->trial, reported->first, reported->second);
+    if (!check) return PrintError(io.err, check.error());
+    reported_not_sealed = check->reported_not_sealed;
+    sealed_not_reported = check->sealed_not_reported;
+    moved = check->moved;
+  }
+  const bool consistent =
+      reported_not_sealed.empty() && sealed_not_reported.empty() && moved.empty();
   if (c->args.has("json")) {
     PrintJson(io.out, JsonValue::Object()
-                          .set("consistent", JsonValue(check->empty()))
-                          .set("reportedNotSealed", list(check->reported_not_sealed))
-                          .set("sealedNotReported", list(check->sealed_not_reported))
-                          .set("moved", list(check->moved)));
+                          .set("consistent", JsonValue(consistent))
+                          .set("reportedNotSealed", JsonValue::Strings(reported_not_sealed))
+                          .set("sealedNotReported", JsonValue::Strings(sealed_not_reported))
+                          .set("moved", JsonValue::Strings(moved)));
   } else {
-    io.out << (check->empty() ? "CONSISTENT" : "OUTCOMES SWITCHED") << "  " << c->trial
+    io.out << (consistent ? "CONSISTENT" : "OUTCOMES SWITCHED") << "  " << c->trial
            << " against its protocol seal\n";
-    for (const auto& o : check->reported_not_sealed)
-      io.out << "  reported, not sealed: " << o << "\n";
-    for (const auto& o : check->sealed_not_reported)
-      io.out << "  sealed, not reported: " << o << "\n";
-    for (const auto& o : check->moved) io.out << "  moved primary/secondary: " << o << "\n";
+    for (const auto& o : reported_not_sealed) io.out << "  reported, not sealed: " << o << "\n";
+    for (const auto& o : sealed_not_reported) io.out << "  sealed, not reported: " << o << "\n";
+    for (const auto& o : moved) io.out << "  moved primary/secondary: " << o << "\n";
   }
-  return check->empty() ? 0 : 3;
+  return consistent ? 0 : 3;
 }
 
 // Any trial.* or kit.* event from a JSON body (file or -): `trial event KIND`.

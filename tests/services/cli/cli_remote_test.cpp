@@ -452,6 +452,19 @@ BOOST_AUTO_TEST_CASE(trial_parties_sign_locally_and_a_remote_receipt_verifies_of
   BOOST_TEST(ToBase64(opened->key.raw()) == PublicKeyB64(n.Key("sp")));
   BOOST_TEST(!std::filesystem::exists(n.node + "/keys/sp.pem"));
 
+  // A reader checks a publication's outcomes against the protocol seal on the node.
+  std::ofstream(c + "/switched.json") << R"({"primary":[],"secondary":["HbA1c"]})";
+  Run consistent =
+      Remote(url, n.tokens.at("s1"),
+             {"trial", "outcomes", "--trial", kTrial, "--reported", c + "/outcomes.json"});
+  BOOST_TEST(consistent.rc == 0, consistent.err);
+  BOOST_TEST(consistent.out.find("CONSISTENT") == 0u, consistent.out);
+  Run switched = Remote(
+      url, n.tokens.at("s1"),
+      {"trial", "outcomes", "--trial", kTrial, "--reported", c + "/switched.json", "--json"});
+  BOOST_TEST(switched.rc == 3, switched.err);
+  BOOST_TEST(ParseJson(switched.out).value().find("moved")->as_array().size() == 1u);
+
   // The site enrols and records consent.
   ok("s1", {"event", "--kind", "trial.enrol", "--body", c + "/enrol.json"});
   ok("s1", {"consent", "--subject", subject, "--icf-version", "2.0", "--consent-time",
