@@ -38,6 +38,16 @@ bool WorksRemotely(const std::string& name) {
       "report container", "report batch",   "report trial", "bundle pack",
       "bundle container", "log checkpoint", "log prove",    "log entry"};
   if (reads.count(name)) return true;
+  // Trial events the client builds alone (docs/cli.md): signed here with --key; and trial
+  // reads the node serves.
+  static const std::set<std::string> trial_events = {
+      "trial register", "trial protocol", "trial consent-form", "trial consent", "trial withdraw",
+      "trial grant", "trial revoke-grant", "trial event", "trial lock",
+      // The node signs with the key it holds (node-held-key mode).
+      "trial seal",
+      // Reads with an HTTP route.
+      "trial grants", "trial receipt", "trial outcomes"};
+  if (trial_events.count(name)) return true;
   for (const SupplyAction& a : SupplyActions()) {
     if (a.name == name) return true;
   }

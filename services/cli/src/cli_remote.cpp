@@ -17,12 +17,15 @@
 
 #include <cerrno>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
 
 #include "cli_common.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/usecases/supply_actions.h"
 
 namespace pedigree::services {
 namespace {
@@ -364,6 +367,30 @@ int RemoteReport(const RemoteOptions& options, const std::string& target, const 
       client->GetJson(target + (target.find('?') == std::string::npos ? "?" : "&") + "format=json");
   if (!report) return PrintError(io.err, report.error());
   return EmitReport(args, *report, io);
+}
+
+Result<uint64_t> SubmitRemote(const RemoteClient& remote, JsonValue& payload,
+                              const std::string& org, const std::string& key_path) {
+  PEDIGREE_ASSIGN(key, log::PrivateKey::LoadPem(key_path));
+  PEDIGREE_ASSIGN(origin, remote.Origin());
+  const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
+                          std::chrono::system_clock::now().time_since_epoch())
+                          .count();
+  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, now, "cli-", *origin));
+  PEDIGREE_ASSIGN(answer, remote.PostJson("/v1/events", *envelope));
+  const JsonValue* index = answer->find("index");
+  if (!index || !index->is_int() || index->as_int() < 0) {
+    return Fail(Error("client.bad_response", "the node's answer to POST /v1/events has no index")
+                    .at_field("server"));
+  }
+  return static_cast<uint64_t>(index->as_int());
+}
+
+Error RemoteKeyRequired(const std::string& command) {
+  return Error("cli.usage", "with --server, " + command +
+                                " is signed here: give the organisation's --key FILE (the node "
+                                "does not hold it)")
+      .at_field("key");
 }
 
 std::string QueryEncode(const std::string& value) {

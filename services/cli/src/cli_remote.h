@@ -86,6 +86,15 @@ struct CliIo;
 int RemoteReport(const RemoteOptions& options, const std::string& target, const Args& args,
                  CliIo& io);
 
+// Signs `payload` here with the PEM key in `key_path` for the remote node's log (its origin,
+// from its checkpoint) and posts the envelope to POST /v1/events; the entry's index. What
+// every write does with --server: the organisation's key never leaves the client.
+[[nodiscard]] Result<uint64_t> SubmitRemote(const RemoteClient& remote, JsonValue& payload,
+                                            const std::string& org, const std::string& key_path);
+
+// The cli.usage refusal (field "key") of a write `command` given --server without --key.
+Error RemoteKeyRequired(const std::string& command);
+
 // A query parameter's value, percent-encoded (RFC 3986 unreserved characters kept).
 std::string QueryEncode(const std::string& value);
 

@@ -189,28 +189,6 @@ std::string ActionOptionsHelp(const ActionSpec& spec) {
          kDirHelp + kJsonHelp;
 }
 
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-// Signs `payload` here with the key in `key_path` for the remote node's log (its origin,
-// from its checkpoint) and posts the envelope to POST /v1/events; the entry's index.
-Result<uint64_t> SubmitRemote(const RemoteClient& remote, JsonValue& payload,
-                              const std::string& org, const std::string& key_path) {
-  PEDIGREE_ASSIGN(key, log::PrivateKey::LoadPem(key_path));
-  PEDIGREE_ASSIGN(origin, remote.Origin());
-  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, NowSeconds(), "cli-", *origin));
-  PEDIGREE_ASSIGN(answer, remote.PostJson("/v1/events", *envelope));
-  const JsonValue* index = answer->find("index");
-  if (!index || !index->is_int() || index->as_int() < 0) {
-    return Fail(Error("client.bad_response", "the node's answer to POST /v1/events has no index")
-                    .at_field("server"));
-  }
-  return static_cast<uint64_t>(index->as_int());
-}
-
 int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliIo& io) {
   std::set<std::string> options = {"dir", "as", "key", "client-id", "generate", "serials-out"};
   for (const OptionField& f : spec.fields) options.insert(f.option);
@@ -223,10 +201,7 @@ int RunAction(const ActionSpec& spec, const std::vector<std::string>& argv, CliI
   std::optional<RemoteClient> remote;
   if (io.remote) {
     if (!args->get("key")) {
-      return PrintError(io.err, Error("cli.usage", "with --server, " + spec.name +
-                                                       " is signed here: give the organisation's "
-                                                       "--key FILE (the node does not hold it)")
-                                    .at_field("key"));
+      return PrintError(io.err, RemoteKeyRequired(spec.name));
     }
     auto client = RemoteClient::Make(*io.remote);
     if (!client) return PrintError(io.err, client.error());

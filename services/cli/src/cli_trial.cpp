@@ -16,8 +16,10 @@
 #include "pedigree/base/printable.h"
 #include "pedigree/base/time.h"
 #include "pedigree/demo/trial_sample.h"
+#include "pedigree/log/keys.h"
 #include "pedigree/log/note.h"
 #include "pedigree/reports/trial_report.h"
+#include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/trial_workflow.h"
 
 namespace pedigree::services {
@@ -30,6 +32,9 @@ struct TrialContext {
   std::unique_ptr<SponsorStore> store;
   TrialSigner signer;
   std::string trial;
+  // Set with --server: the node is remote, nothing is opened here, and events are signed
+  // here with --key (SubmitEvent).
+  std::optional<RemoteClient> remote;
 
   TrialWorkflow workflow() { return TrialWorkflow(*node, store.get()); }
 };
@@ -47,12 +52,17 @@ std::string StorePath(const Args& args) {
 // Opens what `store` asks for; `signed_command` requires --as, --name and --meaning.
 Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t words,
                                  std::set<std::string> options, bool signed_command,
-                                 StoreUse store_use, std::set<std::string> flags = {}) {
+                                 StoreUse store_use, std::set<std::string> flags = {},
+                                 const CliIo* remote_io = nullptr) {
+  const bool remote = remote_io && remote_io->remote;
+  // The commands whose event the client builds alone take --key FILE: they sign here, with
+  // the organisation's own key (required remotely).
+  const bool signs_here = signed_command && options.count("key");
   options.insert({"dir", "trial", "store"});
   if (signed_command) options.insert({"as", "name", "meaning"});
   flags.insert("json");
   PEDIGREE_ASSIGN(args, Args::Parse(argv, words, options, flags));
-  TrialContext c{std::move(*args), nullptr, nullptr, {}, {}};
+  TrialContext c{std::move(*args), nullptr, nullptr, {}, {}, std::nullopt};
   PEDIGREE_ASSIGN(trial, c.args.required("trial"));
   c.trial = *trial;
   if (signed_command) {
@@ -60,6 +70,19 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
     PEDIGREE_ASSIGN(name, c.args.required("name"));
     PEDIGREE_ASSIGN(meaning, c.args.required("meaning"));
     c.signer = TrialSigner{*org, *name, *meaning};
+  }
+  // Only commands that handle c.remote pass `remote_io` (and only those WorksRemotely
+  // names reach here with --server). A signed command without --key then goes to the node's
+  // route, which signs with the key it holds for the token's organisation.
+  if (remote) {
+    if (signs_here && !c.args.get("key")) {
+      std::string command = argv[0];
+      for (size_t i = 1; i < words && i < argv.size(); ++i) command += " " + argv[i];
+      return Fail(RemoteKeyRequired(command));
+    }
+    PEDIGREE_ASSIGN(client, RemoteClient::Make(*remote_io->remote));
+    c.remote = std::move(*client);
+    return c;
   }
   // Commands that sign nothing only read the ledger: they work beside a running serve.
   // A read for another organisation (--for) appends its access record.
@@ -120,6 +143,24 @@ int Recorded(CliIo& io, const TrialContext& c, const std::string& what, uint64_t
   return 0;
 }
 
+// An event built with TrialWorkflow's builders: remotely signed with --key and posted as any
+// other remote write; locally signed with --key when given (the node only sequences, as for
+// supply actions), else with the key this node holds for the organisation.
+Result<uint64_t> SubmitBuilt(TrialContext& c, JsonValue event) {
+  const std::optional<std::string> key_path = c.args.get("key");
+  if (c.remote) return SubmitRemote(*c.remote, event, c.signer.org, *key_path);
+  if (!key_path) return c.node->SubmitAs(c.signer.org, std::move(event));
+  PEDIGREE_ASSIGN(key, log::PrivateKey::LoadPem(*key_path));
+  PEDIGREE_ASSIGN(envelope, SignCommand(event, c.signer.org, *key, c.node->Now(), "cli-",
+                                        c.node->ledger().origin()));
+  return c.node->Submit(std::move(*envelope));
+}
+
+// A ledger-only event: kind, trialId and the signature manifestation set as the node sets them.
+Result<uint64_t> SubmitEvent(TrialContext& c, std::string_view kind, JsonValue payload) {
+  return SubmitBuilt(c, TrialWorkflow::EventPayload(c.signer, kind, c.trial, std::move(payload)));
+}
+
 int TrialSample(const std::vector<std::string>& args, CliIo& io) {
   auto a = Args::Parse(args, 2, {"out", "subjects", "seed"});
   if (!a) return PrintError(io.err, a.error());
@@ -142,7 +183,8 @@ int TrialSample(const std::vector<std::string>& args, CliIo& io) {
 }
 
 int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"registry", "title", "sites", "arms"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"registry", "title", "sites", "arms", "key"}, true,
+                       StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto p = JsonValue::Object();
   for (auto [option, member] : {std::pair{"registry", "registryId"}, {"title", "title"}}) {
@@ -166,13 +208,14 @@ int TrialRegister(const std::vector<std::string>& argv, CliIo& io) {
                        .set("name", JsonValue(arm.substr(colon + 1))));
   }
   p.set("arms", std::move(arms));
-  auto index = c->workflow().Submit(c->signer, "trial.register", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.register", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "trial " + c->trial + " registered", *index);
 }
 
 int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "version", "outcomes"}, true, StoreUse::kNone);
+  auto c =
+      OpenContext(argv, 2, {"file", "version", "outcomes", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   auto outcomes_file = c->args.required("outcomes");
@@ -182,9 +225,11 @@ int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
   if (!document) return PrintError(io.err, document.error());
   auto outcomes = ReadOutcomes(*outcomes_file);
   if (!outcomes) return PrintError(io.err, outcomes.error());
-  auto index = c->workflow().SealProtocol(c->signer, c->trial, *document,
-                                          c->args.get("version").value_or("1.0"), outcomes->first,
-                                          outcomes->second);
+  auto event = TrialWorkflow::ProtocolPayload(c->signer, c->trial, *document,
+                                              c->args.get("version").value_or("1.0"),
+                                              outcomes->first, outcomes->second);
+  if (!event) return PrintError(io.err, event.error());
+  auto index = SubmitBuilt(*c, std::move(*event));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "protocol of " + c->trial + " sealed", *index);
 }
@@ -256,24 +301,57 @@ int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialLock(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "action", "reason", "approver"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"domain", "action", "reason", "approver", "key"}, true,
+                       StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto action = c->args.required("action");
   if (!domain) return PrintError(io.err, domain.error());
   if (!action) return PrintError(io.err, action.error());
-  auto index =
-      c->workflow().Lock(c->signer, c->trial, *domain, *action, c->args.get("reason").value_or(""),
-                         c->args.get("approver").value_or(""));
+  // A lock is a ledger event only (TrialWorkflow::Lock's members): it signs here as well.
+  auto p = JsonValue::Object();
+  p.set("domain", JsonValue(*domain));
+  p.set("action", JsonValue(*action));
+  for (const char* name : {"reason", "approver"}) {
+    if (auto value = c->args.get(name); value && !value->empty()) p.set(name, JsonValue(*value));
+  }
+  auto index = SubmitEvent(*c, "trial.lock", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, *domain + " " + *action, *index);
 }
 
 int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain"}, true, StoreUse::kWrite);
+  auto c = OpenContext(argv, 2, {"domain"}, true, StoreUse::kWrite, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   if (!domain) return PrintError(io.err, domain.error());
+  if (c->remote) {
+    // The records are in the node's sponsor store: POST /v1/trials/{id}/seals, signed by the
+    // node with the key it holds for the token's organisation (node-held-key mode).
+    auto answer = c->remote->PostJson(
+        "/v1/trials/" + QueryEncode(c->trial) + "/seals?domain=" + QueryEncode(*domain),
+        Canonicalize(JsonValue::Object().set("signature",
+                                             JsonValue::Object()
+                                                 .set("name", JsonValue(c->signer.name))
+                                                 .set("meaning", JsonValue(c->signer.meaning)))));
+    if (!answer) return PrintError(io.err, answer.error());
+    auto member = [&](const char* name) {
+      const JsonValue* v = answer->find(name);
+      return v ? *v : JsonValue();
+    };
+    if (c->args.has("json")) {
+      auto out = JsonValue::Object();
+      for (const char* name : {"index", "root", "recordCount", "schemaHash", "algorithm"})
+        out.set(name, member(name));
+      PrintJson(io.out, out);
+    } else {
+      const JsonValue index = member("index"), count = member("recordCount"), root = member("root");
+      io.out << *domain << " sealed as ledger entry " << (index.is_int() ? index.as_int() : -1)
+             << ": " << (count.is_int() ? count.as_int() : 0) << " records, root "
+             << (root.is_string() ? root.as_string() : std::string("?")) << "\n";
+    }
+    return 0;
+  }
   auto r = c->workflow().Seal(c->signer, c->trial, *domain);
   if (!r) return PrintError(io.err, r.error());
   if (c->args.has("json")) {
@@ -464,40 +542,63 @@ int TrialRedact(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialOutcomes(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"reported"}, false, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"reported"}, false, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("reported");
   if (!file) return PrintError(io.err, file.error());
   auto reported = ReadOutcomes(*file);
   if (!reported) return PrintError(io.err, reported.error());
-  auto check = c->workflow().CheckOutcomes(c->trial, reported->first, reported->second);
-  if (!check) return PrintError(io.err, check.error());
-  auto list = [](const std::vector<std::string>& items) {
-    auto a = JsonValue::Array();
-    for (const auto& i : items) a.push_back(JsonValue(i));
-    return a;
-  };
+  std::vector<std::string> reported_not_sealed, sealed_not_reported, moved;
+  if (c->remote) {
+    // POST /v1/trials/{id}/outcome-check: the node compares with the protocol seal.
+    auto answer = c->remote->PostJson(
+        "/v1/trials/" + QueryEncode(c->trial) + "/outcome-check",
+        Canonicalize(JsonValue::Object()
+                         .set("primary", JsonValue::Strings(reported->first))
+                         .set("secondary", JsonValue::Strings(reported->second))));
+    if (!answer) return PrintError(io.err, answer.error());
+    for (auto [member, out] : {std::pair{"reportedNotSealed", &reported_not_sealed},
+                               {"sealedNotReported", &sealed_not_reported},
+                               {"moved", &moved}}) {
+      const JsonValue* items = answer->find(member);
+      if (!items || !items->is_array()) {
+        return PrintError(io.err, Error("client.bad_response", std::string("the node's outcome "
+                                                                           "check has no ") +
+                                                                   member)
+                                      .at_field("server"));
+      }
+      for (const JsonValue& item : items->as_array()) {
+        if (item.is_string()) out->push_back(item.as_string());
+      }
+    }
+  } else {
+    auto check = c->workflow().CheckOutcomes(c->trial, reported->first, reported->second);
+    if (!check) return PrintError(io.err, check.error());
+    reported_not_sealed = check->reported_not_sealed;
+    sealed_not_reported = check->sealed_not_reported;
+    moved = check->moved;
+  }
+  const bool consistent =
+      reported_not_sealed.empty() && sealed_not_reported.empty() && moved.empty();
   if (c->args.has("json")) {
     PrintJson(io.out, JsonValue::Object()
-                          .set("consistent", JsonValue(check->empty()))
-                          .set("reportedNotSealed", list(check->reported_not_sealed))
-                          .set("sealedNotReported", list(check->sealed_not_reported))
-                          .set("moved", list(check->moved)));
+                          .set("consistent", JsonValue(consistent))
+                          .set("reportedNotSealed", JsonValue::Strings(reported_not_sealed))
+                          .set("sealedNotReported", JsonValue::Strings(sealed_not_reported))
+                          .set("moved", JsonValue::Strings(moved)));
   } else {
-    io.out << (check->empty() ? "CONSISTENT" : "OUTCOMES SWITCHED") << "  " << c->trial
+    io.out << (consistent ? "CONSISTENT" : "OUTCOMES SWITCHED") << "  " << c->trial
            << " against its protocol seal\n";
-    for (const auto& o : check->reported_not_sealed)
-      io.out << "  reported, not sealed: " << o << "\n";
-    for (const auto& o : check->sealed_not_reported)
-      io.out << "  sealed, not reported: " << o << "\n";
-    for (const auto& o : check->moved) io.out << "  moved primary/secondary: " << o << "\n";
+    for (const auto& o : reported_not_sealed) io.out << "  reported, not sealed: " << o << "\n";
+    for (const auto& o : sealed_not_reported) io.out << "  sealed, not reported: " << o << "\n";
+    for (const auto& o : moved) io.out << "  moved primary/secondary: " << o << "\n";
   }
-  return check->empty() ? 0 : 3;
+  return consistent ? 0 : 3;
 }
 
 // Any trial.* or kit.* event from a JSON body (file or -): `trial event KIND`.
 int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"kind", "body"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"kind", "body", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto kind = c->args.required("kind");
   auto body_path = c->args.required("body");
@@ -516,7 +617,7 @@ int TrialEvent(const std::vector<std::string>& argv, CliIo& io) {
         io.err, Error("cli.usage", "--kind must be a trial.* or kit.* kind, got '" + *kind + "'")
                     .at_field("kind"));
   }
-  auto index = c->workflow().Submit(c->signer, *kind, c->trial, std::move(*body));
+  auto index = SubmitEvent(*c, *kind, std::move(*body));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, *kind, *index);
 }
@@ -596,10 +697,10 @@ Result<JsonValue> ParseScopes(const std::string& text) {
 }
 
 int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(
-      argv, 2,
-      {"file", "version", "country", "language", "ethics-ref", "approved", "effective", "scopes"},
-      true, StoreUse::kNone, {"mandatory"});
+  auto c = OpenContext(argv, 2,
+                       {"file", "version", "country", "language", "ethics-ref", "approved",
+                        "effective", "scopes", "key"},
+                       true, StoreUse::kNone, {"mandatory"}, &io);
   if (!c) return PrintError(io.err, c.error());
   std::map<std::string, std::string> v;
   for (const char* name : {"file", "version", "country", "language", "ethics-ref", "approved",
@@ -620,7 +721,9 @@ int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
                                   v["effective"],
                                   c->args.has("mandatory"),
                                   std::move(*scopes)};
-  auto index = c->workflow().RecordConsentForm(c->signer, c->trial, *document, form);
+  auto event = TrialWorkflow::ConsentFormPayload(c->signer, c->trial, *document, form);
+  if (!event) return PrintError(io.err, event.error());
+  auto index = SubmitBuilt(*c, std::move(*event));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "consent form " + form.version + " of " + c->trial + " recorded", *index);
 }
@@ -628,8 +731,8 @@ int TrialConsentForm(const std::vector<std::string>& argv, CliIo& io) {
 int TrialConsent(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(argv, 2,
                        {"subject", "icf-version", "consent-time", "granted", "declined", "witness",
-                        "representative"},
-                       true, StoreUse::kNone);
+                        "representative", "key"},
+                       true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto subject = c->args.required("subject");
   auto version = c->args.required("icf-version");
@@ -647,13 +750,13 @@ int TrialConsent(const std::vector<std::string>& argv, CliIo& io) {
   for (const char* name : {"witness", "representative"}) {
     if (auto value = c->args.get(name)) p.set(name, JsonValue(*value));
   }
-  auto index = c->workflow().Submit(c->signer, "trial.consent", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.consent", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "consent to " + *version + " recorded", *index);
 }
 
 int TrialWithdraw(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"subject", "time", "data"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"subject", "time", "data", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto subject = c->args.required("subject");
   auto at = c->args.required("time");
@@ -665,7 +768,7 @@ int TrialWithdraw(const std::vector<std::string>& argv, CliIo& io) {
   p.set("subjectRef", JsonValue(*subject));
   p.set("withdrawalTime", JsonValue(*at));
   p.set("dataChoice", JsonValue(*data));
-  auto index = c->workflow().Submit(c->signer, "trial.withdraw", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.withdraw", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "withdrawal recorded (data: " + *data + ")", *index);
 }
@@ -685,8 +788,9 @@ int TrialHonourWithdrawals(const std::vector<std::string>& argv, CliIo& io) {
 
 int TrialGrant(const std::vector<std::string>& argv, CliIo& io) {
   auto c = OpenContext(
-      argv, 2, {"grant", "grantee", "purpose", "domains", "sites", "subjects", "start", "expiry"},
-      true, StoreUse::kNone);
+      argv, 2,
+      {"grant", "grantee", "purpose", "domains", "sites", "subjects", "start", "expiry", "key"},
+      true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto p = JsonValue::Object();
   for (auto [option, member] : {std::pair{"grant", "grantId"},
@@ -705,28 +809,75 @@ int TrialGrant(const std::vector<std::string>& argv, CliIo& io) {
     if (auto value = c->args.get(name)) p.set(name, JsonValue::Strings(SplitList(*value)));
   }
   const std::string id = *c->args.get("grant");
-  auto index = c->workflow().Submit(c->signer, "trial.grant", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.grant", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "grant " + id + " to " + *c->args.get("grantee") + " recorded", *index);
 }
 
 int TrialRevokeGrant(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"grant", "reason"}, true, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {"grant", "reason", "key"}, true, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto id = c->args.required("grant");
   if (!id) return PrintError(io.err, id.error());
   auto p = JsonValue::Object();
   p.set("grantId", JsonValue(*id));
   if (auto reason = c->args.get("reason")) p.set("reason", JsonValue(*reason));
-  auto index = c->workflow().Submit(c->signer, "trial.revoke_grant", c->trial, std::move(p));
+  auto index = SubmitEvent(*c, "trial.revoke_grant", std::move(p));
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "grant " + *id + " revoked", *index);
 }
 
+// `trial grants --server`: GET /v1/trials/{id}/grants, the grants this caller may see (the
+// sponsor and regulators all, a grantee its own; docs/api.md). --json prints the node's
+// answer; the access record itself is not served, each grant's read count is.
+int RemoteGrants(TrialContext& c, CliIo& io) {
+  auto answer = c.remote->GetJson("/v1/trials/" + QueryEncode(c.trial) + "/grants");
+  if (!answer) return PrintError(io.err, answer.error());
+  if (c.args.has("json")) {
+    PrintJson(io.out, *answer);
+    return 0;
+  }
+  const JsonValue* grants = answer->find("grants");
+  if (!grants || !grants->is_array()) {
+    return PrintError(
+        io.err,
+        Error("client.bad_response", "the node's grants answer has no grants").at_field("server"));
+  }
+  auto text = [](const JsonValue& g, const char* member) {
+    const JsonValue* v = g.find(member);
+    return v && v->is_string() ? v->as_string() : std::string();
+  };
+  auto number = [](const JsonValue& g, const char* member) -> int64_t {
+    const JsonValue* v = g.find(member);
+    return v && v->is_int() ? v->as_int() : 0;
+  };
+  io.out << grants->as_array().size() << " grants\n";
+  for (const JsonValue& g : grants->as_array()) {
+    if (!g.is_object()) continue;
+    std::string domains;
+    if (const JsonValue* d = g.find("domains"); d && d->is_array()) {
+      for (const JsonValue& x : d->as_array())
+        if (x.is_string()) domains += (domains.empty() ? "" : ",") + x.as_string();
+    }
+    const JsonValue* revoked = g.find("revoked");
+    const JsonValue* valid = g.find("validNow");
+    io.out << "  " << Printable(text(g, "grantId")) << "  " << Printable(text(g, "grantee")) << " ("
+           << Printable(text(g, "purpose")) << ") " << Printable(domains) << "  "
+           << text(g, "start") << " to " << text(g, "expiry")
+           << (revoked && revoked->is_object()
+                   ? "  revoked at entry " + std::to_string(number(*revoked, "index"))
+                   : std::string(valid && valid->is_bool() && valid->as_bool() ? "  valid now"
+                                                                               : ""))
+           << "  (entry " << number(g, "index") << ", " << number(g, "accesses") << " reads)\n";
+  }
+  return 0;
+}
+
 // The grant history and the access record, from the ledger alone.
 int TrialGrants(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {}, false, StoreUse::kNone);
+  auto c = OpenContext(argv, 2, {}, false, StoreUse::kNone, {}, &io);
   if (!c) return PrintError(io.err, c.error());
+  if (c->remote) return RemoteGrants(*c, io);
   auto view = provenance::TrialView::Open(c->node->ledger().db_path());
   if (!view) return PrintError(io.err, view.error());
   auto grants = (*view)->Grants(c->trial);
@@ -806,6 +957,11 @@ std::vector<Command> TrialCommands() {
       "  --as ORG       the signing organisation; this node holds its key (required)\n"
       "  --name N       the signer's printed name (required)\n"
       "  --meaning M    authorship, review, approval or responsibility (required)\n";
+  // The events a client builds alone: signed here with --key, as remotely (docs/cli.md).
+  const std::string remote_signer =
+      signer +
+      "  --key FILE     sign here with ORG's own key, PEM (default: the key this node holds\n"
+      "                 for ORG; required in remote mode, docs/cli.md)\n";
   return {
       {"trial sample",
        "trial sample --out DIR [--subjects N] [--seed S]   write the synthetic study", TrialSample,
@@ -822,7 +978,7 @@ std::vector<Command> TrialCommands() {
        "  --sites S,..   the sites' ids\n"
        "  --arms CODE:Name,..\n"
        "                 the treatment arms\n" +
-           signer + common,
+           remote_signer + common,
        "trial register --trial 2026-500001-12-00 --registry EUCT --title Study --sites S1,S2 "
        "--arms A:Active,P:Placebo --as sponsor --name \"Dr A\" --meaning approval"},
       {"trial protocol",
@@ -831,7 +987,7 @@ std::vector<Command> TrialCommands() {
        "  --file F       the protocol document, hashed into the ledger (required)\n"
        "  --outcomes F   the pre-registered outcomes, JSON (required)\n"
        "  --version V    the protocol version (default: 1.0)\n" +
-           signer + common,
+           remote_signer + common,
        "trial protocol --trial T1 --file protocol.pdf --outcomes outcomes.json --as sponsor "
        "--name \"Dr A\" --meaning approval"},
       {"trial submit",
@@ -856,11 +1012,13 @@ std::vector<Command> TrialCommands() {
        "  --reason R     why (required to unlock)\n"
        "  --approver NAME\n"
        "                 who approved an unlock\n" +
-           signer + common,
+           remote_signer + common,
        "trial lock --trial T1 --domain DM --action hard_lock --as sponsor --name \"Dr A\" "
        "--meaning approval"},
       {"trial seal", "trial seal --trial ID --domain D " + s + " [--store F]", TrialSeal,
-       "  --domain D     the locked domain to seal (required)\n" + signer + common,
+       "  --domain D     the locked domain to seal (required)\n" + signer + common +
+           "  remote mode: the node's sponsor store is sealed and the node signs with the key\n"
+           "  it holds for the token's organisation (docs/cli.md)\n",
        "trial seal --trial T1 --domain DM --as sponsor --name \"Dr A\" --meaning approval"},
       {"trial verify",
        "trial verify --trial ID --file CANDIDATE [--domain D] [--file-hash HEX] [--store F]   exit "
@@ -923,7 +1081,7 @@ std::vector<Command> TrialCommands() {
        "  --approved D   the approval date; --effective D the date it takes effect\n"
        "  --scopes S     scopes and the domains each covers: core:DM,AE;substudy_pk:PK;samples\n"
        "  --mandatory    every participant must re-consent to this version from --effective\n" +
-           signer + common,
+           remote_signer + common,
        "trial consent-form --trial T1 --file icf-2.0.pdf --version 2.0 --country DE --language "
        "de --ethics-ref EK-117 --approved 2026-10-01 --effective 2026-10-15 --scopes "
        "\"core:DM,AE;substudy_pk:PK;samples\" --mandatory --as sponsor --name \"Dr A\" "
@@ -944,7 +1102,7 @@ std::vector<Command> TrialCommands() {
        "  --witness N    printed name of an impartial witness\n"
        "  --representative N\n"
        "                 printed name of a legally authorised representative\n" +
-           signer + common,
+           remote_signer + common,
        "trial consent --trial T1 --subject 3f2a… --icf-version 2.0 --consent-time "
        "2026-10-20T09:00:00Z --granted core,samples --declined substudy_pk --as site1 --name "
        "\"Dr B\" --meaning authorship"},
@@ -953,7 +1111,7 @@ std::vector<Command> TrialCommands() {
        "  --subject REF  the subject's salted reference (64 hex)\n"
        "  --time T       when the participant withdrew, YYYY-MM-DDThh:mm:ssZ\n"
        "  --data C       the participant's choice for collected data: retain or redact\n" +
-           signer + common,
+           remote_signer + common,
        "trial withdraw --trial T1 --subject 3f2a… --time 2026-11-20T16:00:00Z --data redact --as "
        "site1 --name \"Dr B\" --meaning authorship"},
       {"trial honour-withdrawals", "trial honour-withdrawals --trial ID " + s + " [--store F]",
@@ -977,7 +1135,7 @@ std::vector<Command> TrialCommands() {
        "  --sites S,..   only the records of subjects enrolled at these sites\n"
        "  --subjects REF,..\n"
        "                 only the records of these subjects (salted references)\n" +
-           signer + common,
+           remote_signer + common,
        "trial grant --trial T1 --grant MON-1 --grantee cro --purpose monitor --domains DM,AE "
        "--start 2026-11-01T00:00:00Z --expiry 2027-02-01T00:00:00Z --as sponsor --name \"Dr A\" "
        "--meaning approval"},
@@ -985,7 +1143,7 @@ std::vector<Command> TrialCommands() {
        TrialRevokeGrant,
        "  --grant G      the grant to revoke\n"
        "  --reason R     why, recorded on the ledger\n" +
-           signer + common,
+           remote_signer + common,
        "trial revoke-grant --trial T1 --grant MON-1 --reason \"monitoring visit over\" --as "
        "sponsor --name \"Dr A\" --meaning approval"},
       {"trial grants", "trial grants --trial ID   the grant history and the access record",
@@ -1016,7 +1174,7 @@ std::vector<Command> TrialCommands() {
       {"trial event", "trial event --trial ID --kind trial.*|kit.* --body FILE|- " + s, TrialEvent,
        "  --kind K       the event kind, trial.* or kit.* (required)\n"
        "  --body F       the event's body, JSON (- for standard input) (required)\n" +
-           signer + common,
+           remote_signer + common,
        "trial event --trial T1 --kind kit.shipped --body kit.json --as depot --name \"C D\" "
        "--meaning responsibility"},
   };

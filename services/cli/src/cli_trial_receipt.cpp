@@ -5,6 +5,7 @@
 #include <chrono>
 #include <fstream>
 
+#include "cli_remote.h"
 #include "cli_trust.h"
 #include "pedigree/reports/receipt.h"
 #include "pedigree/usecases/supply_node.h"
@@ -35,11 +36,32 @@ int TrialReceipt(const std::vector<std::string>& argv, CliIo& io) {
   if (!path) return PrintError(io.err, path.error());
   auto secret = SecretFromFile(*path, io);
   if (!secret) return PrintError(io.err, secret.error());
-  auto node = SupplyNode::OpenReadOnly(args->dir());
-  if (!node) return PrintError(io.err, node.error());
-  auto receipt = reports::GatherReceipt((*node)->ledger(), *trial, *secret);
-  if (!receipt) return PrintError(io.err, receipt.error());
-  const std::string file = reports::WriteReceipt(*receipt);
+  std::string file;
+  Result<reports::Receipt> receipt = Fail("cli.internal", "no receipt");
+  if (io.remote) {
+    // The secret travels in the body (the node's access logs keep URLs); the node gathers
+    // the receipt from its ledger and the answer is checked to be one before it is written.
+    auto client = RemoteClient::Make(*io.remote);
+    if (!client) return PrintError(io.err, client.error());
+    auto reply =
+        client->Post("/v1/trials/" + QueryEncode(*trial) + "/receipts",
+                     Canonicalize(JsonValue::Object().set("subjectSecret", JsonValue(*secret))),
+                     "application/json");
+    if (!reply) return PrintError(io.err, reply.error());
+    file = std::move(reply->body);
+    receipt = reports::ReadReceipt(file);
+    if (!receipt) {
+      return PrintError(io.err, Error("client.bad_response", "the node's answer is no receipt: " +
+                                                                 receipt.error().message())
+                                    .at_field("server"));
+    }
+  } else {
+    auto node = SupplyNode::OpenReadOnly(args->dir());
+    if (!node) return PrintError(io.err, node.error());
+    receipt = reports::GatherReceipt((*node)->ledger(), *trial, *secret);
+    if (!receipt) return PrintError(io.err, receipt.error());
+    file = reports::WriteReceipt(*receipt);
+  }
   std::optional<std::string> out = args->get("o") ? args->get("o") : args->get("out");
   if (!out || *out == "-") {
     io.out << file;

@@ -113,9 +113,13 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
   const Access holders = Access::AnyOf({"manufacturer", "wholesaler", "dispenser"});
 
   // Client-signed events: the envelope is appended as signed; the token's organisation
-  // must be the payload's (a relay of someone else's events needs the admin role).
+  // must be the payload's (a relay of someone else's events needs the admin role). Trial
+  // parties sign their trial.* and kit.* events here too (`pedigree trial … --server`);
+  // as for supply events, the ledger's rules decide what the signer may do.
+  const Access event_signers = Access::AnyOf(
+      {"manufacturer", "wholesaler", "dispenser", "regulator", "admin", "sponsor", "site"});
   PEDIGREE_TRY(router.Add(
-      "POST", "/v1/events", members,
+      "POST", "/v1/events", event_signers,
       [&node](const HttpRequest& req) {
         auto parsed = ParseJson(req.body, {.integers_only = true});
         if (!parsed) return ErrorResponse(parsed.error());

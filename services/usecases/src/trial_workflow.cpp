@@ -121,20 +121,27 @@ Result<ReconcileResult> TrialWorkflow::Reconcile() {
   return result;
 }
 
-Result<uint64_t> TrialWorkflow::Submit(const TrialSigner& signer, std::string_view kind,
-                                       std::string_view trial_id, JsonValue payload) {
+JsonValue TrialWorkflow::EventPayload(const TrialSigner& signer, std::string_view kind,
+                                      std::string_view trial_id, JsonValue payload) {
   payload.set("kind", JsonValue(kind));
   payload.set("trialId", JsonValue(trial_id));
   payload.set("signature", JsonValue::Object()
                                .set("name", JsonValue(signer.name))
                                .set("meaning", JsonValue(signer.meaning)));
-  return node_.SubmitAs(signer.org, std::move(payload));
+  return payload;
 }
 
-Result<uint64_t> TrialWorkflow::SealProtocol(const TrialSigner& sponsor, std::string_view trial_id,
-                                             std::string_view document, std::string_view version,
-                                             const std::vector<std::string>& primary,
-                                             const std::vector<std::string>& secondary) {
+Result<uint64_t> TrialWorkflow::Submit(const TrialSigner& signer, std::string_view kind,
+                                       std::string_view trial_id, JsonValue payload) {
+  return node_.SubmitAs(signer.org, EventPayload(signer, kind, trial_id, std::move(payload)));
+}
+
+Result<JsonValue> TrialWorkflow::ProtocolPayload(const TrialSigner& sponsor,
+                                                 std::string_view trial_id,
+                                                 std::string_view document,
+                                                 std::string_view version,
+                                                 const std::vector<std::string>& primary,
+                                                 const std::vector<std::string>& secondary) {
   if (document.empty()) {
     return Fail(
         Error("trial.empty_protocol", "the protocol document is empty").at_field("protocol"));
@@ -145,7 +152,16 @@ Result<uint64_t> TrialWorkflow::SealProtocol(const TrialSigner& sponsor, std::st
   p.set("outcomes", JsonValue::Object()
                         .set("primary", JsonValue::Strings(primary))
                         .set("secondary", JsonValue::Strings(secondary)));
-  return Submit(sponsor, "trial.protocol", trial_id, std::move(p));
+  return EventPayload(sponsor, "trial.protocol", trial_id, std::move(p));
+}
+
+Result<uint64_t> TrialWorkflow::SealProtocol(const TrialSigner& sponsor, std::string_view trial_id,
+                                             std::string_view document, std::string_view version,
+                                             const std::vector<std::string>& primary,
+                                             const std::vector<std::string>& secondary) {
+  PEDIGREE_ASSIGN(payload,
+                  ProtocolPayload(sponsor, trial_id, document, version, primary, secondary));
+  return node_.SubmitAs(sponsor.org, std::move(*payload));
 }
 
 Result<SubmissionResult> TrialWorkflow::SubmitDataset(const TrialSigner& signer,
@@ -467,10 +483,10 @@ Result<uint64_t> TrialWorkflow::Redact(const TrialSigner& sponsor, std::string_v
   return *index;
 }
 
-Result<uint64_t> TrialWorkflow::RecordConsentForm(const TrialSigner& sponsor,
-                                                  std::string_view trial_id,
-                                                  std::string_view document,
-                                                  const ConsentForm& form) {
+Result<JsonValue> TrialWorkflow::ConsentFormPayload(const TrialSigner& sponsor,
+                                                    std::string_view trial_id,
+                                                    std::string_view document,
+                                                    const ConsentForm& form) {
   if (document.empty()) {
     return Fail(
         Error("trial.empty_protocol", "the consent form document is empty").at_field("file"));
@@ -485,7 +501,15 @@ Result<uint64_t> TrialWorkflow::RecordConsentForm(const TrialSigner& sponsor,
   p.set("effective", JsonValue(form.effective));
   p.set("mandatory", JsonValue(form.mandatory));
   p.set("scopes", form.scopes);
-  return Submit(sponsor, "trial.consent_form", trial_id, std::move(p));
+  return EventPayload(sponsor, "trial.consent_form", trial_id, std::move(p));
+}
+
+Result<uint64_t> TrialWorkflow::RecordConsentForm(const TrialSigner& sponsor,
+                                                  std::string_view trial_id,
+                                                  std::string_view document,
+                                                  const ConsentForm& form) {
+  PEDIGREE_ASSIGN(payload, ConsentFormPayload(sponsor, trial_id, document, form));
+  return node_.SubmitAs(sponsor.org, std::move(*payload));
 }
 
 Result<uint64_t> TrialWorkflow::HonourWithdrawals(const TrialSigner& sponsor,

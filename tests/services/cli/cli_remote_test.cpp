@@ -11,6 +11,7 @@
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -370,6 +371,255 @@ BOOST_AUTO_TEST_CASE(local_reads_work_beside_a_running_serve_and_never_migrate) 
   BOOST_REQUIRE(q.has_value());
   BOOST_REQUIRE(q->Step().value());
   BOOST_TEST(q->Int(0) == current - 1);
+}
+
+// A trial network: the sponsor "sp", the site "s1" and the monitor "mon" (role site), known
+// to the node by public key only; keys in the client directory, a token each.
+struct TrialNetwork {
+  std::string node, client;
+  std::map<std::string, std::string> tokens;
+  std::string Key(const std::string& org) const { return client + "/" + org + ".pem"; }
+};
+
+TrialNetwork MakeTrialNetwork(TempDir& tmp) {
+  TrialNetwork n{tmp / "node", tmp / "client", {}};
+  std::filesystem::create_directories(n.client);
+  Run init =
+      Cli({"init", "--dir", n.node, "--origin", "example.org/trial-remote", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  for (auto [org, role] : {std::pair{"sp", "sponsor"}, {"s1", "site"}, {"mon", "site"}}) {
+    BOOST_REQUIRE(Cli({"keygen", "--out", n.Key(org)}).rc == 0);
+    Run reg = Cli({"org", "register", "--dir", n.node, "--authority-key", authority, "--id", org,
+                   "--name", org, "--roles", role, "--public-key", PublicKeyB64(n.Key(org)),
+                   "--valid-from", "2026-01-01T00:00:00Z"});
+    BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+    Run token = Cli({"token", "issue", "--dir", n.node, "--org", org, "--roles", role, "--json"});
+    BOOST_REQUIRE_MESSAGE(token.rc == 0, token.err);
+    n.tokens[org] = ParseJson(token.out).value().find("token")->as_string();
+  }
+  return n;
+}
+
+const std::string kTrial = "2026-500001-12-00";
+
+// `trial ARGS --trial T --as ORG --name … --meaning …` against the node with ORG's token and,
+// when `signed_here`, ORG's key.
+Run TrialAs(const TrialNetwork& n, const std::string& url, const std::string& org,
+            std::vector<std::string> args, bool signed_here = true) {
+  args.insert(args.begin(), "trial");
+  args.insert(args.end(), {"--trial", kTrial, "--as", org, "--name", "Dr " + org, "--meaning",
+                           org == "sp" ? "approval" : "authorship"});
+  return Remote(url, n.tokens.at(org), args, signed_here ? n.Key(org) : "");
+}
+
+BOOST_AUTO_TEST_CASE(trial_parties_sign_locally_and_a_remote_receipt_verifies_offline) {
+  TempDir tmp;
+  TrialNetwork n = MakeTrialNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  auto ok = [&](const std::string& org, std::vector<std::string> args) {
+    Run r = TrialAs(n, url, org, args);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, args[0] << ": " << r.err);
+    return r;
+  };
+  const std::string c = n.client;
+  std::ofstream(c + "/protocol.md") << "# Protocol\n";
+  std::ofstream(c + "/outcomes.json") << R"({"primary":["HbA1c"],"secondary":[]})";
+  std::ofstream(c + "/icf.txt") << "Informed consent form, version 2.0\n";
+  const std::string secret = "c0ffee5a1t-remote-subject-001";
+  const std::string subject = ToHex(Sha256(secret));
+  std::ofstream(c + "/subject.secret") << secret << "\n";
+  std::ofstream(c + "/enrol.json") << R"({"subjectRef":")" << subject << R"("})";
+
+  // The sponsor sets the trial up from its own directory.
+  ok("sp",
+     {"register", "--registry", kTrial, "--title", "Study", "--sites", "s1", "--arms", "A:Active"});
+  ok("sp", {"protocol", "--file", c + "/protocol.md", "--outcomes", c + "/outcomes.json"});
+  ok("sp", {"consent-form", "--file", c + "/icf.txt", "--version", "2.0", "--country", "DE",
+            "--language", "de", "--ethics-ref", "EC-1", "--approved", "2026-01-01", "--effective",
+            "2026-01-01", "--scopes", "core:DM,AE", "--mandatory"});
+  Run granted = ok("sp", {"grant", "--grant", "MON-1", "--grantee", "mon", "--purpose", "monitor",
+                          "--domains", "DM", "--start", "2026-01-01T00:00:00Z", "--expiry",
+                          "2099-01-01T00:00:00Z", "--json"});
+  // The grant is signed by the sponsor's own key, which the node never had (read from the
+  // node's ledger beside the running serve: the log entry route is not a sponsor's).
+  const int64_t grant_index = ParseJson(granted.out).value().find("index")->as_int();
+  Run entry = Cli({"log", "entry", "--dir", n.node, "--index", std::to_string(grant_index)});
+  BOOST_REQUIRE_MESSAGE(entry.rc == 0, entry.err);
+  auto opened = log::OpenEntry(entry.out.substr(0, entry.out.size() - 1));
+  BOOST_REQUIRE(opened.has_value());
+  BOOST_TEST(ToBase64(opened->key.raw()) == PublicKeyB64(n.Key("sp")));
+  BOOST_TEST(!std::filesystem::exists(n.node + "/keys/sp.pem"));
+
+  // A reader checks a publication's outcomes against the protocol seal on the node.
+  std::ofstream(c + "/switched.json") << R"({"primary":[],"secondary":["HbA1c"]})";
+  Run consistent =
+      Remote(url, n.tokens.at("s1"),
+             {"trial", "outcomes", "--trial", kTrial, "--reported", c + "/outcomes.json"});
+  BOOST_TEST(consistent.rc == 0, consistent.err);
+  BOOST_TEST(consistent.out.find("CONSISTENT") == 0u, consistent.out);
+  Run switched = Remote(
+      url, n.tokens.at("s1"),
+      {"trial", "outcomes", "--trial", kTrial, "--reported", c + "/switched.json", "--json"});
+  BOOST_TEST(switched.rc == 3, switched.err);
+  BOOST_TEST(ParseJson(switched.out).value().find("moved")->as_array().size() == 1u);
+
+  // The site enrols and records consent.
+  ok("s1", {"event", "--kind", "trial.enrol", "--body", c + "/enrol.json"});
+  ok("s1", {"consent", "--subject", subject, "--icf-version", "2.0", "--consent-time",
+            "2026-02-01T10:00:00Z", "--granted", "core"});
+
+  // The grantee sees its grant; the sponsor all, here the same one.
+  Run grants = Remote(url, n.tokens.at("mon"), {"trial", "grants", "--trial", kTrial, "--json"});
+  BOOST_REQUIRE_MESSAGE(grants.rc == 0, grants.err);
+  JsonValue g = ParseJson(grants.out).value();
+  BOOST_REQUIRE(g.find("grants")->as_array().size() == 1u);
+  BOOST_TEST(g.find("grants")->as_array()[0].find("grantId")->as_string() == "MON-1");
+  Run text = Remote(url, n.tokens.at("sp"), {"trial", "grants", "--trial", kTrial});
+  BOOST_REQUIRE_MESSAGE(text.rc == 0, text.err);
+  BOOST_TEST(text.out.find("1 grants\n  MON-1  mon (monitor) DM") == 0u, text.out);
+  ok("sp", {"revoke-grant", "--grant", "MON-1", "--reason", "visit over"});
+  Run revoked = Remote(url, n.tokens.at("sp"), {"trial", "grants", "--trial", kTrial});
+  BOOST_TEST(revoked.out.find("revoked at entry") != std::string::npos, revoked.out);
+
+  // The site fetches the participant's receipt; it verifies offline with the log's key.
+  const std::string receipt = c + "/receipt.json";
+  Run made = Remote(url, n.tokens.at("s1"),
+                    {"trial", "receipt", "--trial", kTrial, "--secret-file", c + "/subject.secret",
+                     "-o", receipt});
+  BOOST_REQUIRE_MESSAGE(made.rc == 0, made.err);
+  BOOST_TEST(made.out.find("receipt of subject " + subject) == 0u, made.out);
+  Run checked = Cli({"trial", "verify-receipt", receipt, "--trust", n.node + "/log.vkey",
+                     "--secret-file", c + "/subject.secret"});
+  BOOST_TEST(checked.rc == 0, checked.out + checked.err);
+
+  // The withdrawal, last: after it nothing more is recorded for the subject.
+  ok("s1",
+     {"withdraw", "--subject", subject, "--time", "2026-03-01T10:00:00Z", "--data", "retain"});
+}
+
+BOOST_AUTO_TEST_CASE(remote_trial_refusals_are_coded) {
+  TempDir tmp;
+  TrialNetwork n = MakeTrialNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  std::vector<std::string> grant = {"grant",
+                                    "--grant",
+                                    "MON-1",
+                                    "--grantee",
+                                    "mon",
+                                    "--purpose",
+                                    "monitor",
+                                    "--domains",
+                                    "DM",
+                                    "--start",
+                                    "2026-01-01T00:00:00Z",
+                                    "--expiry",
+                                    "2099-01-01T00:00:00Z"};
+  Run registered = TrialAs(n, url, "sp",
+                           {"register", "--registry", kTrial, "--title", "Study", "--sites", "s1",
+                            "--arms", "A:Active"});
+  BOOST_REQUIRE_MESSAGE(registered.rc == 0, registered.err);
+
+  // Without the organisation's key: a usage error, nothing sent.
+  Run keyless = TrialAs(n, url, "sp", grant, /*signed_here=*/false);
+  BOOST_TEST(keyless.rc == 2);
+  BOOST_TEST(ErrorCode(keyless) == "cli.usage");
+  BOOST_TEST(keyless.err.find("--key") != std::string::npos);
+
+  // A site may not grant: the ledger's rules refuse the event it signed.
+  Run site_grants = TrialAs(n, url, "s1", grant);
+  BOOST_TEST(site_grants.rc == 1);
+  BOOST_TEST(ErrorCode(site_grants) == "trial.forbidden_role", site_grants.err);
+
+  // The site's token cannot carry the sponsor's signed event.
+  Run relayed = Remote(
+      url, n.tokens.at("s1"),
+      [&] {
+        std::vector<std::string> a = {"trial"};
+        a.insert(a.end(), grant.begin(), grant.end());
+        a.insert(a.end(),
+                 {"--trial", kTrial, "--as", "sp", "--name", "Dr A", "--meaning", "approval"});
+        return a;
+      }(),
+      n.Key("sp"));
+  BOOST_TEST(ErrorCode(relayed) == "auth.forbidden_org", relayed.err);
+
+  // A receipt for a secret that names no subject writes nothing.
+  const std::string wrong = n.client + "/wrong.secret";
+  std::ofstream(wrong) << "no-such-subject\n";
+  Run no_receipt = Remote(
+      url, n.tokens.at("s1"),
+      {"trial", "receipt", "--trial", kTrial, "--secret-file", wrong, "-o", n.client + "/r.json"});
+  BOOST_TEST(no_receipt.rc == 1);
+  BOOST_TEST(!ErrorCode(no_receipt).empty(), no_receipt.err);
+  BOOST_TEST(!std::filesystem::exists(n.client + "/r.json"));
+
+  // A lock is a ledger event: the sponsor signs it here; a site may not lock.
+  Run lock = TrialAs(n, url, "sp", {"lock", "--domain", "DM", "--action", "hard_lock"});
+  BOOST_TEST(lock.rc == 0, lock.err);
+  Run site_locks = TrialAs(n, url, "s1", {"lock", "--domain", "DM", "--action", "unlock"});
+  BOOST_TEST(site_locks.rc == 1);
+  BOOST_TEST(ErrorCode(site_locks) == "trial.forbidden_role", site_locks.err);
+
+  // A seal is the node's work on its sponsor store: this node has none.
+  Run seal = TrialAs(n, url, "sp", {"seal", "--domain", "DM"}, /*signed_here=*/false);
+  BOOST_TEST(seal.rc == 1);
+  BOOST_TEST(ErrorCode(seal) == "trial.no_store", seal.err);
+  // Commands that read or write records through the store stay local.
+  Run submit = TrialAs(n, url, "s1", {"submit", "--file", n.client + "/dm.csv"}, false);
+  BOOST_TEST(submit.rc == 2);
+  BOOST_TEST(ErrorCode(submit) == "cli.usage");
+}
+
+// `trial seal --server`: the records are in the node's sponsor store, so the node seals them
+// and signs with the key it holds for the sponsor (node-held-key mode).
+BOOST_AUTO_TEST_CASE(a_remote_seal_is_signed_by_the_node_with_the_key_it_holds) {
+  TempDir tmp;
+  const std::string node = tmp / "node", store = tmp / "sponsor-store.sqlite";
+  Run init = Cli({"init", "--dir", node, "--origin", "example.org/trial-seal", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  for (auto [org, role] : {std::pair{"sp", "sponsor"}, {"s1", "site"}}) {
+    std::string key = tmp / (std::string(org) + ".pem");
+    BOOST_REQUIRE(Cli({"keygen", "--out", key}).rc == 0);
+    Run reg =
+        Cli({"org", "register", "--dir", node, "--authority-key", authority, "--id", org, "--name",
+             org, "--roles", role, "--key", key, "--hold", "--valid-from", "2026-01-01T00:00:00Z"});
+    BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+  }
+  std::ofstream(tmp / "dm.csv") << "STUDYID,DOMAIN,USUBJID,AGE\n"
+                                << kTrial << ",DM," << kTrial << "-001,54\n";
+  auto local = [&](const std::string& org, std::vector<std::string> args) {
+    args.insert(args.begin(), "trial");
+    args.insert(args.end(), {"--dir", node, "--store", store, "--trial", kTrial, "--as", org,
+                             "--name", "Dr " + org, "--meaning", "approval"});
+    Run r = Cli(args);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, args[1] << ": " << r.err);
+  };
+  local("sp", {"register", "--registry", kTrial, "--title", "Study", "--sites", "s1", "--arms",
+               "A:Active"});
+  local("s1", {"submit", "--file", tmp / "dm.csv"});
+  local("sp", {"lock", "--domain", "DM", "--action", "hard_lock"});
+  Run token = Cli({"token", "issue", "--dir", node, "--org", "sp", "--roles", "sponsor", "--json"});
+  BOOST_REQUIRE_MESSAGE(token.rc == 0, token.err);
+  const std::string sp_token = ParseJson(token.out).value().find("token")->as_string();
+
+  Served served(node, {"--sponsor-store", store});
+  Run sealed = Remote(served.url(), sp_token,
+                      {"trial", "seal", "--trial", kTrial, "--domain", "DM", "--as", "sp", "--name",
+                       "Dr A", "--meaning", "approval", "--json"});
+  BOOST_REQUIRE_MESSAGE(sealed.rc == 0, sealed.err);
+  JsonValue seal = ParseJson(sealed.out).value();
+  BOOST_TEST(seal.find("recordCount")->as_int() == 1);
+  BOOST_TEST(seal.find("root")->as_string().size() == 64u);
+  // Sealed once: the node refuses a second seal of the unchanged domain.
+  Run again = Remote(served.url(), sp_token,
+                     {"trial", "seal", "--trial", kTrial, "--domain", "DM", "--as", "sp", "--name",
+                      "Dr A", "--meaning", "approval"});
+  BOOST_TEST(again.rc == 1);
+  BOOST_TEST(ErrorCode(again) == "trial.already_sealed", again.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -302,7 +302,13 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
   const std::set<std::string> trial_parties = {"sp-a", "site-a", "reg"};
   const std::string t = "/v1/trials/" + a.trial, tu = "/v1/trials/NO-SUCH-TRIAL";
   std::map<std::string, Rule> rules = {
-      {"POST /v1/events", {kMembers, "", "", "/v1/events", "", {}}},
+      {"POST /v1/events",
+       {{"manufacturer", "wholesaler", "dispenser", "regulator", "admin", "sponsor", "site"},
+        "",
+        "",
+        "/v1/events",
+        "",
+        {}}},
       {"POST /v1/products", {{"manufacturer"}, "", "", "/v1/products", "", {}}},
       {"POST /v1/batches", {{"manufacturer"}, "", "", "/v1/batches", "", {}}},
       {"POST /v1/commission", {{"manufacturer"}, "", "", "/v1/commission", "", {}}},

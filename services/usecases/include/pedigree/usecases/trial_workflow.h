@@ -127,6 +127,22 @@ class TrialWorkflow {
                                                    std::string_view document,
                                                    const ConsentForm& form);
 
+  // The unsigned payloads Submit, SealProtocol and RecordConsentForm send, for a client that
+  // signs with its own key against a remote node (`pedigree trial … --server`): the event it
+  // signs is exactly the one this node would have built.
+  [[nodiscard]] static JsonValue EventPayload(const TrialSigner& signer, std::string_view kind,
+                                              std::string_view trial_id, JsonValue payload);
+  [[nodiscard]] static Result<JsonValue> ProtocolPayload(const TrialSigner& sponsor,
+                                                         std::string_view trial_id,
+                                                         std::string_view document,
+                                                         std::string_view version,
+                                                         const std::vector<std::string>& primary,
+                                                         const std::vector<std::string>& secondary);
+  [[nodiscard]] static Result<JsonValue> ConsentFormPayload(const TrialSigner& sponsor,
+                                                            std::string_view trial_id,
+                                                            std::string_view document,
+                                                            const ConsentForm& form);
+
   // Carries out every withdrawal whose participant chose `redact`: each leaf the subject's
   // records carried that is not redacted yet gets a trial.redact signed by the sponsor and
   // its record and salt are deleted from the store (RedactLeaf). Returns the number of
