@@ -11,6 +11,7 @@
 #include "pedigree/http/api.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/scanner/epcis.h"
+#include "pedigree/scanner/epcis_xml.h"
 #include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
 
@@ -29,6 +30,25 @@ int64_t Now() {
   return std::chrono::duration_cast<std::chrono::seconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
+}
+
+// An EPCIS document file as the EPCIS 2.0 JSON-LD document: XML (2.0 or 1.2, detected by its
+// first character '<') through ParseEpcisXml, JSON as it is. `xml` receives the XML's element
+// map, so that later errors name the XML line.
+Result<JsonValue> ReadDocument(const std::string& text,
+                               std::optional<scanner::epcis::XmlDocument>& xml) {
+  if (scanner::epcis::LooksLikeXml(text)) {
+    PEDIGREE_ASSIGN(parsed, scanner::epcis::ParseEpcisXml(text));
+    JsonValue doc = parsed->document;
+    xml = std::move(*parsed);
+    return doc;
+  }
+  return ParseJson(text);
+}
+
+pedigree::Error Located(const std::optional<scanner::epcis::XmlDocument>& xml,
+                        const pedigree::Error& e) {
+  return xml ? xml->Locate(e) : e;
 }
 
 // `pedigree epcis export CODE [-o FILE]`
@@ -72,7 +92,8 @@ int EpcisHash(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto text = ReadInput(args->positionals()[0], io.in);
   if (!text) return Refuse(io, text.error());
-  auto doc = ParseJson(*text);
+  std::optional<scanner::epcis::XmlDocument> xml;
+  auto doc = ReadDocument(*text, xml);
   if (!doc) return Refuse(io, doc.error());
   scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions(
       profile == "epcis2.js" ? scanner::epcis::HashProfile::kEpcis2Js
@@ -91,7 +112,8 @@ int EpcisHash(const std::vector<std::string>& argv, CliIo& io) {
     auto pre = scanner::epcis::EventPreHash(*events[i], options);
     if (!pre) {
       pedigree::Error e = pre.error();
-      return Refuse(io, e.at_field("/epcisBody/eventList/" + std::to_string(i) + e.field()));
+      return Refuse(
+          io, Located(xml, e.at_field("/epcisBody/eventList/" + std::to_string(i) + e.field())));
     }
     io.out << (args->has("prehash") ? *pre : scanner::epcis::HashIdOfPreHash(*pre)) << "\n";
   }
@@ -111,7 +133,8 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
   if (!org) return Refuse(io, org.error());
   auto text = ReadInput(args->positionals()[0], io.in);
   if (!text) return Refuse(io, text.error());
-  auto doc = ParseJson(*text);
+  std::optional<scanner::epcis::XmlDocument> xml;
+  auto doc = ReadDocument(*text, xml);
   if (!doc) return Refuse(io, doc.error());
   scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions();
   for (auto& p : scanner::epcis::ContextPrefixes(*doc)) options.context.push_back(p);
@@ -129,7 +152,7 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
     for (size_t i = 0; i < list->as_array().size(); ++i) {
       auto one = scanner::epcis::ImportEvent(list->as_array()[i], options,
                                              "/epcisBody/eventList/" + std::to_string(i), owner);
-      if (!one) return Refuse(io, one.error());
+      if (!one) return Refuse(io, Located(xml, one.error()));
       imported.push_back(std::move(*one));
     }
   } else {
@@ -181,10 +204,12 @@ std::vector<Command> EpcisCommands() {
            kDirHelp,
        "epcis export '(01)09506000134352(21)A1' -o a1.epcis.jsonld"},
       {"epcis capture",
-       "epcis capture FILE --as ORG [--key FILE]   (EPCIS 2.0 JSON events as signed pedigree "
-       "events; a re-sent event appends nothing)",
+       "epcis capture FILE --as ORG [--key FILE]   (EPCIS 2.0 JSON or XML or 1.2 XML events as "
+       "signed pedigree events; a re-sent event appends nothing)",
        EpcisCapture,
-       "  FILE           an EPCIS 2.0 JSON-LD document or one event (- for standard input)\n"
+       "  FILE           an EPCIS 2.0 JSON-LD document or one event, or an EPCIS 2.0 or 1.2 XML\n"
+       "                 EPCISDocument (detected by its first character '<'; - for standard "
+       "input)\n"
        "  --as ORG       the organisation recording the events\n"
        "  --key FILE     sign with this PEM key (default: the key this node holds for ORG)\n" +
            kDirHelp,
