@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(bad_xml_is_refused_with_line_column_and_element_path) {
   const std::string head =
       "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\">\n<EPCISBody>\n<EventList>\n";
   const std::string tail = "</EventList>\n</EPCISBody>\n</epcis:EPCISDocument>\n";
-  const std::vector<BadXml> cases = {
+  std::vector<BadXml> cases = {
       {"unclosed element", head + "<ObjectEvent>\n<action>ADD</actio>\n</ObjectEvent>\n" + tail, 5,
        "", "not well-formed"},
       {"external entity (XXE)",
@@ -166,6 +166,9 @@ BOOST_AUTO_TEST_CASE(bad_xml_is_refused_with_line_column_and_element_path) {
            tail,
        6, "", "'many' is no number"},
   };
+  std::string deep = head + "<ObjectEvent><a:x xmlns:a=\"urn:x\">";
+  for (int i = 0; i < 70; ++i) deep += "<a:y>";
+  cases.push_back({"nesting too deep", deep, 4, "", "nests deeper than 64"});
   for (const BadXml& c : cases) {
     BOOST_TEST_CONTEXT(c.name) {
       auto r = ParseEpcisXml(c.xml);
