@@ -630,3 +630,301 @@ Result<XmlDocument> ParseEpcisXml(std::string_view xml) {
 }
 
 }  // namespace pedigree::scanner::epcis
+
+namespace pedigree::scanner::epcis {
+namespace {
+
+std::string Escaped(std::string_view s, bool attribute) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += attribute ? "&quot;" : "\"";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string Scalar(const JsonValue& v) {
+  if (v.is_string()) return v.as_string();
+  if (v.is_int()) return std::to_string(v.as_int());
+  if (v.is_bool()) return v.as_bool() ? "true" : "false";
+  std::string c = Canonicalize(v);
+  return c;
+}
+
+// A compact CBV word as its URN (the XML binding's usual form); URIs are kept.
+std::string CbvUrn(const JsonValue& v, std::string_view urn_kind) {
+  std::string s = Scalar(v);
+  if (s.empty() || s.find(':') != std::string::npos) return s;
+  return "urn:epcglobal:cbv:" + std::string(urn_kind) + ":" + s;
+}
+
+class XmlWriter {
+ public:
+  explicit XmlWriter(std::map<std::string, std::string> prefixes)
+      : prefixes_(std::move(prefixes)) {}
+
+  Status CheckName(const std::string& name, const std::string& pointer) {
+    size_t colon = name.find(':');
+    if (colon == std::string::npos) return {};
+    std::string prefix = name.substr(0, colon);
+    if (!prefixes_.contains(prefix)) {
+      return Fail(Error("epcis.invalid_event", "the extension prefix '" + prefix + "' of '" + name +
+                                                   "' is defined by no @context")
+                      .at_field(pointer));
+    }
+    used_.insert(prefix);
+    return {};
+  }
+
+  // A member of no special form: text, or nested elements for objects and arrays.
+  Status Generic(const std::string& name, const JsonValue& v, const std::string& pointer,
+                 int indent) {
+    PEDIGREE_TRY(CheckName(name, pointer));
+    const std::string pad(static_cast<size_t>(indent) * 2, ' ');
+    if (v.is_array()) {
+      size_t i = 0;
+      for (const JsonValue& e : v.as_array()) {
+        PEDIGREE_TRY(Generic(name, e, pointer + "/" + std::to_string(i++), indent));
+      }
+      return {};
+    }
+    if (v.is_object()) {
+      out_ += pad + "<" + name + ">\n";
+      for (const auto& [k, m] : v.as_object()) {
+        if (k.starts_with("@")) continue;
+        PEDIGREE_TRY(Generic(k, m, pointer + "/" + k, indent + 1));
+      }
+      out_ += pad + "</" + name + ">\n";
+      return {};
+    }
+    out_ += pad + "<" + name + ">" + Escaped(Scalar(v), false) + "</" + name + ">\n";
+    return {};
+  }
+
+  void Texts(const std::string& name, std::string_view item, const JsonValue& v, int indent) {
+    const std::string pad(static_cast<size_t>(indent) * 2, ' ');
+    out_ += pad + "<" + name + ">\n";
+    if (v.is_array()) {
+      for (const JsonValue& e : v.as_array()) {
+        out_ += pad + "  <" + std::string(item) + ">" + Escaped(Scalar(e), false) + "</" +
+                std::string(item) + ">\n";
+      }
+    }
+    out_ += pad + "</" + name + ">\n";
+  }
+
+  void Typed(const std::string& name, const std::string& item, std::string_view urn_kind,
+             const JsonValue& v, int indent) {
+    const std::string pad(static_cast<size_t>(indent) * 2, ' ');
+    out_ += pad + "<" + name + ">\n";
+    if (v.is_array()) {
+      for (const JsonValue& e : v.as_array()) {
+        const JsonValue* type = e.find("type");
+        const JsonValue* id = e.find(item);
+        out_ += pad + "  <" + item;
+        if (type != nullptr) out_ += " type=\"" + Escaped(CbvUrn(*type, urn_kind), true) + "\"";
+        out_ += ">" + Escaped(id != nullptr ? Scalar(*id) : "", false) + "</" + item + ">\n";
+      }
+    }
+    out_ += pad + "</" + name + ">\n";
+  }
+
+  Status Attributes(const std::string& name, const JsonValue& v, const std::string& pointer,
+                    int indent) {
+    out_ += std::string(static_cast<size_t>(indent) * 2, ' ') + "<" + name;
+    if (v.is_object()) {
+      for (const auto& [k, m] : v.as_object()) {
+        PEDIGREE_TRY(CheckName(k, pointer + "/" + k));
+        out_ += " " + k + "=\"" + Escaped(Scalar(m), true) + "\"";
+      }
+    }
+    out_ += "/>\n";
+    return {};
+  }
+
+  Status Event(const JsonValue& e, const std::string& pointer) {
+    const JsonValue* type = e.find("type");
+    if (type == nullptr || !type->is_string()) {
+      return Fail(
+          Error("epcis.invalid_event", "the event has no type").at_field(pointer + "/type"));
+    }
+    const std::string& t = type->as_string();
+    out_ += "      <" + t + ">\n";
+    static const std::vector<std::string> kOrder = {"eventTime",
+                                                    "recordTime",
+                                                    "eventTimeZoneOffset",
+                                                    "certificationInfo",
+                                                    "eventID",
+                                                    "errorDeclaration",
+                                                    "parentID",
+                                                    "epcList",
+                                                    "childEPCs",
+                                                    "inputEPCList",
+                                                    "inputQuantityList",
+                                                    "outputEPCList",
+                                                    "outputQuantityList",
+                                                    "transformationID",
+                                                    "action",
+                                                    "bizStep",
+                                                    "disposition",
+                                                    "persistentDisposition",
+                                                    "readPoint",
+                                                    "bizLocation",
+                                                    "bizTransactionList",
+                                                    "quantityList",
+                                                    "childQuantityList",
+                                                    "sourceList",
+                                                    "destinationList",
+                                                    "sensorElementList",
+                                                    "ilmd"};
+    std::set<std::string> done = {"type"};
+    for (const std::string& name : kOrder) {
+      const JsonValue* v = e.find(name);
+      if (v == nullptr) continue;
+      done.insert(name);
+      PEDIGREE_TRY(Member(name, *v, pointer + "/" + name));
+    }
+    for (const auto& [name, v] : e.as_object()) {
+      if (done.contains(name) || name.starts_with("@")) continue;
+      PEDIGREE_TRY(Generic(name, v, pointer + "/" + name, 4));
+    }
+    out_ += "      </" + t + ">\n";
+    return {};
+  }
+
+  Status Member(const std::string& name, const JsonValue& v, const std::string& pointer) {
+    const int in = 4;
+    const std::string pad(static_cast<size_t>(in) * 2, ' ');
+    if (name == "epcList" || name == "childEPCs" || name == "inputEPCList" ||
+        name == "outputEPCList") {
+      Texts(name, "epc", v, in);
+    } else if (name == "bizStep") {
+      out_ += pad + "<bizStep>" + Escaped(CbvUrn(v, "bizstep"), false) + "</bizStep>\n";
+    } else if (name == "disposition") {
+      out_ += pad + "<disposition>" + Escaped(CbvUrn(v, "disp"), false) + "</disposition>\n";
+    } else if (name == "bizTransactionList") {
+      Typed(name, "bizTransaction", "btt", v, in);
+    } else if (name == "sourceList") {
+      Typed(name, "source", "sdt", v, in);
+    } else if (name == "destinationList") {
+      Typed(name, "destination", "sdt", v, in);
+    } else if (name.ends_with("uantityList")) {
+      out_ += pad + "<" + name + ">\n";
+      size_t i = 0;
+      for (const JsonValue& q : v.is_array() ? v.as_array() : JsonArray{}) {
+        PEDIGREE_TRY(Generic("quantityElement", q, pointer + "/" + std::to_string(i++), in + 1));
+      }
+      out_ += pad + "</" + name + ">\n";
+    } else if (name == "persistentDisposition") {
+      out_ += pad + "<persistentDisposition>\n";
+      for (const char* k : {"set", "unset"}) {
+        const JsonValue* list = v.find(k);
+        if (list == nullptr || !list->is_array()) continue;
+        for (const JsonValue& d : list->as_array()) {
+          out_ += pad + "  <" + k + ">" + Escaped(CbvUrn(d, "disp"), false) + "</" + k + ">\n";
+        }
+      }
+      out_ += pad + "</persistentDisposition>\n";
+    } else if (name == "errorDeclaration") {
+      out_ += pad + "<errorDeclaration>\n";
+      for (const auto& [k, m] : v.is_object() ? v.as_object() : JsonObject{}) {
+        if (k == "correctiveEventIDs") {
+          Texts(k, "correctiveEventID", m, in + 1);
+        } else {
+          PEDIGREE_TRY(Generic(k, m, pointer + "/" + k, in + 1));
+        }
+      }
+      out_ += pad + "</errorDeclaration>\n";
+    } else if (name == "sensorElementList") {
+      out_ += pad + "<sensorElementList>\n";
+      size_t i = 0;
+      for (const JsonValue& se : v.is_array() ? v.as_array() : JsonArray{}) {
+        std::string at = pointer + "/" + std::to_string(i++);
+        out_ += pad + "  <sensorElement>\n";
+        if (const JsonValue* meta = se.find("sensorMetadata")) {
+          PEDIGREE_TRY(Attributes("sensorMetadata", *meta, at + "/sensorMetadata", in + 2));
+        }
+        if (const JsonValue* reports = se.find("sensorReport"); reports && reports->is_array()) {
+          size_t j = 0;
+          for (const JsonValue& r : reports->as_array()) {
+            PEDIGREE_TRY(
+                Attributes("sensorReport", r, at + "/sensorReport/" + std::to_string(j++), in + 2));
+          }
+        }
+        for (const auto& [k, m] : se.is_object() ? se.as_object() : JsonObject{}) {
+          if (k == "sensorMetadata" || k == "sensorReport") continue;
+          PEDIGREE_TRY(Generic(k, m, at + "/" + k, in + 2));
+        }
+        out_ += pad + "  </sensorElement>\n";
+      }
+      out_ += pad + "</sensorElementList>\n";
+    } else {
+      // eventTime, ids, readPoint/bizLocation, ilmd and the other plain members.
+      PEDIGREE_TRY(Generic(name, v, pointer, in));
+    }
+    return {};
+  }
+
+  std::string Declarations() const {
+    std::string out;
+    for (const std::string& p : used_) {
+      std::string ns = prefixes_.at(p);
+      // The CBV master-data namespace is written without the JSON-LD context's trailing colon,
+      // as the XML binding and ParseEpcisXml have it.
+      if (p == "cbvmda" && ns.ends_with(":")) ns.pop_back();
+      out += " xmlns:" + p + "=\"" + Escaped(ns, true) + "\"";
+    }
+    return out;
+  }
+
+  std::string& out() { return out_; }
+
+ private:
+  std::map<std::string, std::string> prefixes_;
+  std::set<std::string> used_;
+  std::string out_;
+};
+
+}  // namespace
+
+Result<std::string> DocumentToXml(const JsonValue& document) {
+  const JsonValue* body = document.find("epcisBody");
+  const JsonValue* list = body != nullptr ? body->find("eventList") : nullptr;
+  if (list == nullptr || !list->is_array()) {
+    return Fail(Error("epcis.invalid_event", "an EPCISDocument with epcisBody.eventList")
+                    .at_field("/epcisBody/eventList"));
+  }
+  std::map<std::string, std::string> prefixes = {
+      {"cbvmda", "urn:epcglobal:cbv:mda:"},
+      {"gs1", "https://gs1.org/voc/"},
+      {std::string(kPedigreePrefix), std::string(kPedigreeNamespace)}};
+  for (auto& [p, iri] : ContextPrefixes(document)) prefixes[p] = iri;
+  XmlWriter writer(std::move(prefixes));
+  for (size_t i = 0; i < list->as_array().size(); ++i) {
+    PEDIGREE_TRY(writer.Event(list->as_array()[i], "/epcisBody/eventList/" + std::to_string(i)));
+  }
+  std::string head =
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<epcis:EPCISDocument xmlns:epcis=\"" +
+      std::string(kEpcis20XmlNamespace) + "\"" + writer.Declarations() + " schemaVersion=\"2.0\"";
+  if (const JsonValue* created = document.find("creationDate"); created && created->is_string()) {
+    head += " creationDate=\"" + Escaped(created->as_string(), true) + "\"";
+  }
+  head += ">\n  <EPCISBody>\n    <EventList>\n";
+  return head + writer.out() + "    </EventList>\n  </EPCISBody>\n</epcis:EPCISDocument>\n";
+}
+
+}  // namespace pedigree::scanner::epcis

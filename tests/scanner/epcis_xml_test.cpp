@@ -212,3 +212,54 @@ BOOST_AUTO_TEST_CASE(json_is_not_taken_for_xml) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(epcis_xml_export)
+
+// JSON -> XML -> JSON keeps every event's Event Hash ID: the export and the import are one
+// binding, and CBV words written as URNs hash as the words.
+BOOST_AUTO_TEST_CASE(exported_xml_reads_back_to_the_same_event_hashes) {
+  std::vector<JsonValue> documents;
+  auto vector_doc =
+      ParseJson(Slurp(kScannerTests / "epcis_vectors" / "epcisDocWithSingleEvent.jsonld"));
+  BOOST_REQUIRE(vector_doc);
+  documents.push_back(*vector_doc);
+  auto shipment = ParseEpcisXml(Slurp(kScannerTests / "epcis_xml" / "dscsa-shipment-1.2.xml"));
+  BOOST_REQUIRE(shipment);
+  documents.push_back(shipment->document);
+  for (const JsonValue& doc : documents) {
+    auto xml = DocumentToXml(doc);
+    BOOST_REQUIRE_MESSAGE(xml.has_value(), (xml ? std::string() : xml.error().ToString()));
+    auto back = ParseEpcisXml(*xml);
+    BOOST_REQUIRE_MESSAGE(back.has_value(), (back ? std::string() : back.error().ToString())
+                                                << *xml);
+    BOOST_TEST(back->schema_version == "2.0");
+    const JsonArray& before = doc.find("epcisBody")->find("eventList")->as_array();
+    const JsonArray& after = back->document.find("epcisBody")->find("eventList")->as_array();
+    BOOST_REQUIRE_EQUAL(before.size(), after.size());
+    for (size_t i = 0; i < before.size(); ++i) {
+      auto a = EventHashId(before[i], OptionsOf(doc));
+      auto b = EventHashId(after[i], OptionsOf(back->document));
+      BOOST_REQUIRE(a);
+      BOOST_REQUIRE(b);
+      BOOST_TEST(*a == *b, "event " << i << " of\n" << *xml);
+    }
+  }
+}
+
+BOOST_AUTO_TEST_CASE(export_escapes_markup_in_values) {
+  auto doc = ParseJson(R"({"epcisBody":{"eventList":[{"type":"ObjectEvent","action":"OBSERVE",
+    "eventTime":"2026-01-01T00:00:00Z","eventTimeZoneOffset":"+00:00","epcList":[],
+    "bizTransactionList":[{"type":"po","bizTransaction":"urn:x:<a>&\"b\""}]}]}})");
+  BOOST_REQUIRE(doc);
+  auto xml = DocumentToXml(*doc);
+  BOOST_REQUIRE(xml);
+  auto back = ParseEpcisXml(*xml);
+  BOOST_REQUIRE(back);
+  BOOST_TEST(Event(*back, 0)
+                 .find("bizTransactionList")
+                 ->as_array()[0]
+                 .find("bizTransaction")
+                 ->as_string() == "urn:x:<a>&\"b\"");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

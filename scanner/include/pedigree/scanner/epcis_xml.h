@@ -51,4 +51,13 @@ bool LooksLikeXml(std::string_view text);
 // declaration, an unknown root, namespace or EPCIS element, nesting deeper than 64).
 [[nodiscard]] Result<XmlDocument> ParseEpcisXml(std::string_view xml);
 
+// An EPCIS 2.0 JSON-LD EPCISDocument (what ExportDocument writes) in the EPCIS 2.0 XML binding:
+// the members ParseEpcisXml reads, in the XSD's order, CBV words as their URNs
+// ("shipping" -> urn:epcglobal:cbv:bizstep:shipping), "prefix:name" members as elements of the
+// namespace the document's @context (or the EPCIS defaults) gives the prefix. Reading the
+// result back with ParseEpcisXml yields events with the same Event Hash IDs. Errors:
+// epcis.invalid_event (no epcisBody.eventList, an event without type, a prefix no context
+// defines; field the JSON pointer).
+[[nodiscard]] Result<std::string> DocumentToXml(const JsonValue& document);
+
 }  // namespace pedigree::scanner::epcis
