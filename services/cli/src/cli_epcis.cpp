@@ -51,19 +51,31 @@ pedigree::Error Located(const std::optional<scanner::epcis::XmlDocument>& xml,
   return xml ? xml->Locate(e) : e;
 }
 
-// `pedigree epcis export CODE [-o FILE]`
+// `pedigree epcis export CODE [-o FILE] [--format json|xml]`
 int EpcisExport(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "o", "out"});
+  auto args = Args::Parse(argv, 2, {"dir", "o", "out", "format"});
   if (!args) return Refuse(io, args.error());
   if (args->positionals().size() != 1) {
     return Refuse(io,
                   pedigree::Error("cli.usage", "expected exactly one pack, case or pallet code"));
   }
+  const std::string format = args->get("format").value_or("json");
+  if (format != "json" && format != "xml") {
+    return Refuse(io, pedigree::Error("cli.usage", "--format is json or xml, not '" + format + "'")
+                          .at_field("format"));
+  }
   auto l = log::Ledger::Open(args->dir());
   if (!l) return Refuse(io, l.error());
   auto doc = ExportEpcisHistory(**l, args->positionals()[0], Now());
   if (!doc) return Refuse(io, doc.error());
-  std::string text = Canonicalize(*doc) + "\n";
+  std::string text;
+  if (format == "xml") {
+    auto xml = scanner::epcis::DocumentToXml(*doc);
+    if (!xml) return Refuse(io, xml.error());
+    text = std::move(*xml);
+  } else {
+    text = Canonicalize(*doc) + "\n";
+  }
   std::optional<std::string> out = args->get("o");
   if (!out) out = args->get("out");
   if (!out || *out == "-") {
@@ -195,10 +207,11 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
 std::vector<Command> EpcisCommands() {
   return {
       {"epcis export",
-       "epcis export CODE [-o FILE]   (a pack's, case's or pallet's history as an EPCIS 2.0 "
-       "JSON-LD document)",
+       "epcis export CODE [-o FILE] [--format json|xml]   (a pack's, case's or pallet's history "
+       "as an EPCIS 2.0 JSON-LD or XML document)",
        EpcisExport,
        "  CODE           the pack's code or the case's or pallet's SSCC, in any scanner form\n"
+       "  --format F     json (EPCIS 2.0 JSON-LD, the default) or xml (the EPCIS 2.0 XML binding)\n"
        "  -o FILE, --out FILE\n"
        "                 where to write the document (default: standard output)\n" +
            kDirHelp,

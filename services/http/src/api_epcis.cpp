@@ -168,6 +168,17 @@ bool IsXmlContentType(const HttpRequest& req) {
   return type == "application/xml" || type == "text/xml";
 }
 
+// An Accept header naming application/xml or text/xml before any JSON type.
+bool WantsXml(const HttpRequest& req) {
+  auto h = req.headers.find("accept");
+  if (h == req.headers.end()) return false;
+  std::string accept = h->second;
+  for (char& c : accept) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t xml = std::min(accept.find("application/xml"), accept.find("text/xml"));
+  size_t json = accept.find("json");
+  return xml != std::string::npos && (json == std::string::npos || xml < json);
+}
+
 Result<CaptureBody> ReadCaptureBody(const HttpRequest& req) {
   CaptureBody out;
   if (IsXmlContentType(req) || scanner::epcis::LooksLikeXml(req.body)) {
@@ -565,8 +576,17 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         auto doc = ExportEpcisHistory(node.ledger(), req.query.at("epc"), node.Now());
         if (!doc) return ErrorResponse(doc.error());
         HttpResponse r;
-        r.content_type = "application/ld+json";
-        r.body = Canonicalize(*doc);
+        // Partners whose systems read only the XML binding ask for it with Accept.
+        if (WantsXml(req)) {
+          auto xml = scanner::epcis::DocumentToXml(*doc);
+          if (!xml) return Problem(xml.error());
+          r.content_type = "application/xml";
+          r.body = std::move(*xml);
+        } else {
+          r.content_type = "application/ld+json";
+          r.body = Canonicalize(*doc);
+        }
+        r.headers["Vary"] = "Accept";
         r.headers["GS1-EPCIS-Version"] = "2.0.0";
         r.headers["GS1-CBV-Version"] = "2.0.0";
         r.headers["GS1-EPC-Format"] = "Always_GS1_Digital_Link";

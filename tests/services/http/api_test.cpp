@@ -15,6 +15,8 @@
 #include "pedigree/log/proof.h"
 #include "pedigree/log/tiles.h"
 #include "pedigree/provenance/identifiers.h"
+#include "pedigree/scanner/epcis.h"
+#include "pedigree/scanner/epcis_xml.h"
 #include "pedigree/usecases/token_grants.h"
 
 using namespace pedigree;
@@ -1039,6 +1041,37 @@ BOOST_AUTO_TEST_CASE(xml_with_an_external_entity_is_refused) {
     BOOST_TEST(Api::Body(r).find("code")->as_string() == "epcis.invalid_event");
     BOOST_TEST(Api::Body(r).find("line")->as_int() == 2);
     BOOST_TEST(r.body.find("root:") == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(history_is_exported_as_xml_when_accept_asks_for_it) {
+  Api api;
+  Reply sent = api.Call("mfg", "POST", "/v1/epcis/events", XmlDocument("X5"), kXml);
+  BOOST_REQUIRE_MESSAGE(sent.status == 201, sent.body);
+  const std::string target = "/v1/epcis/events?epc=" + UrlEncode(PackCode("X5"));
+  Reply r = api.Call("mfg", "GET", target, "", {{"Accept", "application/xml"}});
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(r.headers["Content-Type"].starts_with("application/xml"));
+  auto xml = pedigree::scanner::epcis::ParseEpcisXml(r.body);
+  BOOST_REQUIRE_MESSAGE(xml.has_value(), r.body);
+  // Without Accept: JSON-LD as before, the same events.
+  Reply json = api.Call("mfg", "GET", target);
+  BOOST_TEST(json.headers["Content-Type"].starts_with("application/ld+json"));
+  const JsonValue json_doc = Api::Body(json);
+  const JsonArray& json_events = json_doc.find("epcisBody")->find("eventList")->as_array();
+  const JsonArray& xml_events = xml->document.find("epcisBody")->find("eventList")->as_array();
+  BOOST_REQUIRE_EQUAL(xml_events.size(), json_events.size());
+  pedigree::scanner::epcis::HashOptions options = pedigree::scanner::epcis::PedigreeHashOptions();
+  for (auto& p : pedigree::scanner::epcis::ContextPrefixes(xml->document)) {
+    options.context.push_back(p);
+  }
+  for (size_t i = 0; i < xml_events.size(); ++i) {
+    // Each XML event hashes to the eventID the export wrote for it (that of the JSON-LD one).
+    const std::string exported = json_events[i].find("eventID")->as_string();
+    BOOST_TEST(xml_events[i].find("eventID")->as_string() == exported);
+    auto id = pedigree::scanner::epcis::EventHashId(xml_events[i], options);
+    BOOST_REQUIRE(id);
+    BOOST_TEST(*id == exported);
   }
 }
 
