@@ -107,6 +107,10 @@ seed_corpus() {
       # Request heads: plain, chunked with a trailer and a pipelined request, and four of
       # the smuggling heads the parser refuses.
       cp "$root"/fuzz/seeds/fuzz_http_parser/* "$dir/" ;;
+    fuzz_epcis_xml)
+      # The XML test documents: the 2.0 twin of the hash vector and a DSCSA-style 1.2 shipment.
+      cp "$root"/tests/scanner/epcis_xml/*.xml "$dir/"
+      seed "$t" dtd $'<!DOCTYPE d [<!ENTITY x "y">]><d>&x;</d>' ;;
     fuzz_merkle)
       seed "$t" tree $'\x01\x00\x00\x00\x00\x00\x00\x00\x07\x00\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x00\x00\x00\x00\x04' ;;
   esac
@@ -117,6 +121,7 @@ max_len() {
     fuzz_image) echo 32768 ;;       # the largest sample (7.jpg) is 21 kB
     fuzz_image_body) echo 32768 ;;  # selector byte + image; the seeds are 1.3 kB (PNG) and 12 kB (JPEG)
     fuzz_trial_data) echo 8192 ;;   # a few dozen CSV/JSON records
+    fuzz_epcis_xml) echo 8192 ;;    # the 1.2 shipment seed is 3.3 kB
     fuzz_bundle) echo 32768 ;;      # the seed bundle (12 entries with proofs) is 26.7 kB
     fuzz_merkle) echo 2700 ;;       # 25 header bytes + up to 80 proof hashes
     fuzz_fields) echo 512 ;;        # a PEM key is ~110 bytes

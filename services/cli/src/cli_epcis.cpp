@@ -11,6 +11,7 @@
 #include "pedigree/http/api.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/scanner/epcis.h"
+#include "pedigree/scanner/epcis_xml.h"
 #include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
 
@@ -31,19 +32,50 @@ int64_t Now() {
       .count();
 }
 
-// `pedigree epcis export CODE [-o FILE]`
+// An EPCIS document file as the EPCIS 2.0 JSON-LD document: XML (2.0 or 1.2, detected by its
+// first character '<') through ParseEpcisXml, JSON as it is. `xml` receives the XML's element
+// map, so that later errors name the XML line.
+Result<JsonValue> ReadDocument(const std::string& text,
+                               std::optional<scanner::epcis::XmlDocument>& xml) {
+  if (scanner::epcis::LooksLikeXml(text)) {
+    PEDIGREE_ASSIGN(parsed, scanner::epcis::ParseEpcisXml(text));
+    JsonValue doc = parsed->document;
+    xml = std::move(*parsed);
+    return doc;
+  }
+  return ParseJson(text);
+}
+
+pedigree::Error Located(const std::optional<scanner::epcis::XmlDocument>& xml,
+                        const pedigree::Error& e) {
+  return xml ? xml->Locate(e) : e;
+}
+
+// `pedigree epcis export CODE [-o FILE] [--format json|xml]`
 int EpcisExport(const std::vector<std::string>& argv, CliIo& io) {
-  auto args = Args::Parse(argv, 2, {"dir", "o", "out"});
+  auto args = Args::Parse(argv, 2, {"dir", "o", "out", "format"});
   if (!args) return Refuse(io, args.error());
   if (args->positionals().size() != 1) {
     return Refuse(io,
                   pedigree::Error("cli.usage", "expected exactly one pack, case or pallet code"));
   }
+  const std::string format = args->get("format").value_or("json");
+  if (format != "json" && format != "xml") {
+    return Refuse(io, pedigree::Error("cli.usage", "--format is json or xml, not '" + format + "'")
+                          .at_field("format"));
+  }
   auto l = log::Ledger::Open(args->dir());
   if (!l) return Refuse(io, l.error());
   auto doc = ExportEpcisHistory(**l, args->positionals()[0], Now());
   if (!doc) return Refuse(io, doc.error());
-  std::string text = Canonicalize(*doc) + "\n";
+  std::string text;
+  if (format == "xml") {
+    auto xml = scanner::epcis::DocumentToXml(*doc);
+    if (!xml) return Refuse(io, xml.error());
+    text = std::move(*xml);
+  } else {
+    text = Canonicalize(*doc) + "\n";
+  }
   std::optional<std::string> out = args->get("o");
   if (!out) out = args->get("out");
   if (!out || *out == "-") {
@@ -72,7 +104,8 @@ int EpcisHash(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto text = ReadInput(args->positionals()[0], io.in);
   if (!text) return Refuse(io, text.error());
-  auto doc = ParseJson(*text);
+  std::optional<scanner::epcis::XmlDocument> xml;
+  auto doc = ReadDocument(*text, xml);
   if (!doc) return Refuse(io, doc.error());
   scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions(
       profile == "epcis2.js" ? scanner::epcis::HashProfile::kEpcis2Js
@@ -91,7 +124,8 @@ int EpcisHash(const std::vector<std::string>& argv, CliIo& io) {
     auto pre = scanner::epcis::EventPreHash(*events[i], options);
     if (!pre) {
       pedigree::Error e = pre.error();
-      return Refuse(io, e.at_field("/epcisBody/eventList/" + std::to_string(i) + e.field()));
+      return Refuse(
+          io, Located(xml, e.at_field("/epcisBody/eventList/" + std::to_string(i) + e.field())));
     }
     io.out << (args->has("prehash") ? *pre : scanner::epcis::HashIdOfPreHash(*pre)) << "\n";
   }
@@ -111,7 +145,8 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
   if (!org) return Refuse(io, org.error());
   auto text = ReadInput(args->positionals()[0], io.in);
   if (!text) return Refuse(io, text.error());
-  auto doc = ParseJson(*text);
+  std::optional<scanner::epcis::XmlDocument> xml;
+  auto doc = ReadDocument(*text, xml);
   if (!doc) return Refuse(io, doc.error());
   scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions();
   for (auto& p : scanner::epcis::ContextPrefixes(*doc)) options.context.push_back(p);
@@ -129,7 +164,7 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
     for (size_t i = 0; i < list->as_array().size(); ++i) {
       auto one = scanner::epcis::ImportEvent(list->as_array()[i], options,
                                              "/epcisBody/eventList/" + std::to_string(i), owner);
-      if (!one) return Refuse(io, one.error());
+      if (!one) return Refuse(io, Located(xml, one.error()));
       imported.push_back(std::move(*one));
     }
   } else {
@@ -172,19 +207,22 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
 std::vector<Command> EpcisCommands() {
   return {
       {"epcis export",
-       "epcis export CODE [-o FILE]   (a pack's, case's or pallet's history as an EPCIS 2.0 "
-       "JSON-LD document)",
+       "epcis export CODE [-o FILE] [--format json|xml]   (a pack's, case's or pallet's history "
+       "as an EPCIS 2.0 JSON-LD or XML document)",
        EpcisExport,
        "  CODE           the pack's code or the case's or pallet's SSCC, in any scanner form\n"
+       "  --format F     json (EPCIS 2.0 JSON-LD, the default) or xml (the EPCIS 2.0 XML binding)\n"
        "  -o FILE, --out FILE\n"
        "                 where to write the document (default: standard output)\n" +
            kDirHelp,
        "epcis export '(01)09506000134352(21)A1' -o a1.epcis.jsonld"},
       {"epcis capture",
-       "epcis capture FILE --as ORG [--key FILE]   (EPCIS 2.0 JSON events as signed pedigree "
-       "events; a re-sent event appends nothing)",
+       "epcis capture FILE --as ORG [--key FILE]   (EPCIS 2.0 JSON or XML or 1.2 XML events as "
+       "signed pedigree events; a re-sent event appends nothing)",
        EpcisCapture,
-       "  FILE           an EPCIS 2.0 JSON-LD document or one event (- for standard input)\n"
+       "  FILE           an EPCIS 2.0 JSON-LD document or one event, or an EPCIS 2.0 or 1.2 XML\n"
+       "                 EPCISDocument (detected by its first character '<'; - for standard "
+       "input)\n"
        "  --as ORG       the organisation recording the events\n"
        "  --key FILE     sign with this PEM key (default: the key this node holds for ORG)\n" +
            kDirHelp,

@@ -5,6 +5,7 @@
 // scanner::epcis::ExportDocument; the query engine epcis_query.h.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -26,6 +27,7 @@
 #include "pedigree/reports/container_report.h"
 #include "pedigree/reports/pack_report.h"
 #include "pedigree/scanner/epcis.h"
+#include "pedigree/scanner/epcis_xml.h"
 
 namespace pedigree::services {
 
@@ -111,6 +113,12 @@ JsonValue ProblemBody(const Error& e, int* status_out = nullptr) {
           .set("detail", status >= 500 ? std::string("internal error") : e.message())
           .set("code", e.code());
   if (!e.field().empty()) body.set("pointer", e.field());
+  // XML captures: the line and column of the element, and the JSON pointer it became.
+  if (e.location().line) body.set("line", static_cast<int64_t>(*e.location().line));
+  if (e.location().column) body.set("column", static_cast<int64_t>(*e.location().column));
+  for (const ErrorDetail& d : e.details()) {
+    if (d.name == "jsonPointer") body.set("jsonPointer", d.text);
+  }
   if (status_out != nullptr) *status_out = status;
   return body;
 }
@@ -138,6 +146,54 @@ scanner::epcis::GlnOwner GlnOwnerOf(SupplyNode& node) {
   return [&node](std::string_view gln) -> Result<std::optional<std::string>> {
     return node.Read([&](provenance::ProvenanceView& v) { return v.OrgOfGln(gln); });
   };
+}
+
+// A capture body (POST /v1/epcis/capture and /v1/epcis/events) as the EPCIS 2.0 JSON-LD
+// document: JSON as it is, XML (Content-Type application/xml or text/xml, or a body starting
+// with '<') read by ParseEpcisXml. Errors found later on the JSON (ImportEvent's pointers) are
+// turned back into the XML's line and element by Locate.
+struct CaptureBody {
+  JsonValue doc;
+  std::optional<scanner::epcis::XmlDocument> xml;
+
+  Error Locate(const Error& e) const { return xml ? xml->Locate(e) : e; }
+};
+
+bool IsXmlContentType(const HttpRequest& req) {
+  auto h = req.headers.find("content-type");
+  if (h == req.headers.end()) return false;
+  std::string type = h->second.substr(0, h->second.find(';'));
+  for (char& c : type) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  while (!type.empty() && type.back() == ' ') type.pop_back();
+  return type == "application/xml" || type == "text/xml";
+}
+
+// An Accept header naming application/xml or text/xml before any JSON type.
+bool WantsXml(const HttpRequest& req) {
+  auto h = req.headers.find("accept");
+  if (h == req.headers.end()) return false;
+  std::string accept = h->second;
+  for (char& c : accept) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t xml = std::min(accept.find("application/xml"), accept.find("text/xml"));
+  size_t json = accept.find("json");
+  return xml != std::string::npos && (json == std::string::npos || xml < json);
+}
+
+Result<CaptureBody> ReadCaptureBody(const HttpRequest& req) {
+  CaptureBody out;
+  if (IsXmlContentType(req) || scanner::epcis::LooksLikeXml(req.body)) {
+    PEDIGREE_ASSIGN(xml, scanner::epcis::ParseEpcisXml(req.body));
+    out.doc = xml->document;
+    out.xml = std::move(*xml);
+    return out;
+  }
+  // What BodyKind::kJson checked before these routes took XML too: request.invalid_json with
+  // the line and column of the first bad byte.
+  PEDIGREE_TRY(CheckJsonSyntax(req.body));
+  auto doc = ParseJson(req.body);
+  if (!doc) return Fail(Error("epcis.invalid_event", doc.error().message()).at_field(""));
+  out.doc = std::move(*doc);
+  return out;
 }
 
 // The asynchronous capture jobs of POST /v1/epcis/capture (docs/epcis.md, "Capture"): one
@@ -388,12 +444,27 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/epcis/events", holders,
       [&node](const HttpRequest& req) {
-        auto event = ParseJson(req.body);
-        if (!event)
-          return Problem(Error("epcis.invalid_event", event.error().message()).at_field(""));
+        auto body = ReadCaptureBody(req);
+        if (!body) return Problem(body.error());
+        // XML has no bare-event document: one event comes as an EPCISDocument holding one.
+        const JsonValue* event = &body->doc;
+        std::string pointer;
+        if (body->xml) {
+          const JsonValue& list = *body->doc.find("epcisBody")->find("eventList");
+          if (list.as_array().size() != 1) {
+            return Problem(Error("epcis.invalid_event",
+                                 "an XML EPCISDocument sent to /v1/epcis/events holds exactly one "
+                                 "event, this one " +
+                                     std::to_string(list.as_array().size()) +
+                                     " (POST /v1/epcis/capture takes several)")
+                               .at_field("/epcisBody/eventList"));
+          }
+          event = &list.as_array()[0];
+          pointer = "/epcisBody/eventList/0";
+        }
         auto imported =
-            scanner::epcis::ImportEvent(*event, OptionsFor(*event), "", GlnOwnerOf(node));
-        if (!imported) return Problem(imported.error());
+            scanner::epcis::ImportEvent(*event, OptionsFor(body->doc), pointer, GlnOwnerOf(node));
+        if (!imported) return Problem(body->Locate(imported.error()));
         auto index = node.SubmitAs(req.principal->org_id, imported->payload);
         if (!index) return Problem(index.error());
         HttpResponse r;
@@ -406,7 +477,7 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         r.headers["GS1-EPCIS-Version"] = "2.0.0";
         return r;
       },
-      BodyKind::kJson));
+      BodyKind::kAny));
   // A document, as an asynchronous capture job (202 + Location). Every event is mapped first:
   // with rollback (the default) one malformed or unsupported event is answered at once and
   // writes nothing; with proceed it is listed in the job and the others are captured. The job
@@ -429,8 +500,9 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
                                .at_field("GS1-Capture-Error-Behaviour"));
           }
         }
-        auto doc = ParseJson(req.body);
-        if (!doc) return Problem(Error("epcis.invalid_event", doc.error().message()).at_field(""));
+        auto capture = ReadCaptureBody(req);
+        if (!capture) return Problem(capture.error());
+        const JsonValue* doc = &capture->doc;
         const JsonValue* body = doc->find("epcisBody");
         const JsonValue* list = body != nullptr ? body->find("eventList") : nullptr;
         if (!doc->is_object() || list == nullptr || !list->is_array()) {
@@ -449,12 +521,14 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         for (size_t i = 0; i < list->as_array().size(); ++i) {
           auto one = scanner::epcis::ImportEvent(
               list->as_array()[i], options, "/epcisBody/eventList/" + std::to_string(i), owner);
-          if (!one && on_error == CaptureJobs::OnError::kRollback) return Problem(one.error());
+          if (!one && on_error == CaptureJobs::OnError::kRollback) {
+            return Problem(capture->Locate(one.error()));
+          }
           CaptureJobs::Item item;
           if (one) {
             item.event = std::move(*one);
           } else {
-            item.error = one.error();
+            item.error = capture->Locate(one.error());
           }
           items.push_back(std::move(item));
         }
@@ -467,7 +541,7 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         r.headers["GS1-EPCIS-Capture-Limit"] = std::to_string(kCaptureLimit);
         return r;
       },
-      BodyKind::kJson, kCaptureBodyLimit));
+      BodyKind::kAny, kCaptureBodyLimit));
   PEDIGREE_TRY(
       router.Add("GET", "/v1/epcis/capture/{captureID}", holders, [jobs](const HttpRequest& req) {
         const std::string& id = req.path_params.at("captureID");
@@ -502,8 +576,17 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
         auto doc = ExportEpcisHistory(node.ledger(), req.query.at("epc"), node.Now());
         if (!doc) return ErrorResponse(doc.error());
         HttpResponse r;
-        r.content_type = "application/ld+json";
-        r.body = Canonicalize(*doc);
+        // Partners whose systems read only the XML binding ask for it with Accept.
+        if (WantsXml(req)) {
+          auto xml = scanner::epcis::DocumentToXml(*doc);
+          if (!xml) return Problem(xml.error());
+          r.content_type = "application/xml";
+          r.body = std::move(*xml);
+        } else {
+          r.content_type = "application/ld+json";
+          r.body = Canonicalize(*doc);
+        }
+        r.headers["Vary"] = "Accept";
         r.headers["GS1-EPCIS-Version"] = "2.0.0";
         r.headers["GS1-CBV-Version"] = "2.0.0";
         r.headers["GS1-EPC-Format"] = "Always_GS1_Digital_Link";

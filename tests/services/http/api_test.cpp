@@ -15,6 +15,8 @@
 #include "pedigree/log/proof.h"
 #include "pedigree/log/tiles.h"
 #include "pedigree/provenance/identifiers.h"
+#include "pedigree/scanner/epcis.h"
+#include "pedigree/scanner/epcis_xml.h"
 #include "pedigree/usecases/token_grants.h"
 
 using namespace pedigree;
@@ -97,7 +99,7 @@ class Api {
   Reply Call(const std::string& org, const std::string& method, const std::string& target,
              const std::string& body = "", std::map<std::string, std::string> headers = {}) {
     if (!org.empty()) headers["Authorization"] = "Bearer " + token_[org];
-    if (!body.empty()) headers["Content-Type"] = "application/json";
+    if (!body.empty()) headers.try_emplace("Content-Type", "application/json");
     return Exchange(*session_, Send{method, target, body, headers});
   }
   static JsonValue Body(const Reply& r) { return pedigree::ParseJson(r.body).value(); }
@@ -958,6 +960,126 @@ BOOST_AUTO_TEST_CASE(rollback_stops_at_a_refused_event_and_skips_the_rest) {
                        {{"GS1-Capture-Error-Behaviour", "maybe"}});
   BOOST_TEST(bad.status == 400);
   BOOST_TEST(Api::Body(bad).find("code")->as_string() == "epcis.bad_header");
+}
+
+namespace {
+// CommissionEvent(serial) in the EPCIS 2.0 XML binding; `lot` empty leaves ilmd out.
+std::string XmlDocument(const std::string& serial, const std::string& lot = "LOT1") {
+  return R"(<?xml version="1.0" encoding="UTF-8"?>
+<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:cbvmda="urn:epcglobal:cbv:mda"
+    schemaVersion="2.0" creationDate="2026-11-22T00:00:00Z">
+  <EPCISBody>
+    <EventList>
+      <ObjectEvent>
+        <eventTime>2026-11-21T22:16:40Z</eventTime>
+        <eventTimeZoneOffset>+01:00</eventTimeZoneOffset>
+        <epcList><epc>https://id.gs1.org/01/)" +
+         kGtin + "/21/" + serial + R"(</epc></epcList>
+        <action>ADD</action>
+        <bizStep>urn:epcglobal:cbv:bizstep:commissioning</bizStep>
+        <disposition>urn:epcglobal:cbv:disp:active</disposition>
+        <bizLocation><id>https://id.gs1.org/414/9506000000008</id></bizLocation>
+)" +
+         (lot.empty() ? ""
+                      : "        <ilmd><cbvmda:lotNumber>" + lot + "</cbvmda:lotNumber></ilmd>\n") +
+         R"(      </ObjectEvent>
+    </EventList>
+  </EPCISBody>
+</epcis:EPCISDocument>
+)";
+}
+const std::map<std::string, std::string> kXml = {{"Content-Type", "application/xml"}};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(xml_event_and_its_json_twin_are_one_capture) {
+  Api api;
+  Reply xml = api.Call("mfg", "POST", "/v1/epcis/events", XmlDocument("X1"), kXml);
+  BOOST_REQUIRE_MESSAGE(xml.status == 201, xml.body);
+  BOOST_TEST(Api::Body(xml).find("kind")->as_string() == "commission");
+  const uint64_t size = api.node_->ledger().size();
+  Reply json = api.Call("mfg", "POST", "/v1/epcis/events", CommissionEvent("X1"));
+  BOOST_REQUIRE_MESSAGE(json.status == 201, json.body);
+  BOOST_TEST(Api::Body(json).find("eventID")->as_string() ==
+             Api::Body(xml).find("eventID")->as_string());
+  BOOST_TEST(Api::Body(json).find("index")->as_int() == Api::Body(xml).find("index")->as_int());
+  BOOST_TEST(api.node_->ledger().size() == size);
+  Reply v = api.Call("mfg", "GET", "/v1/verify?code=" + UrlEncode(PackCode("X1")));
+  BOOST_TEST(Api::Body(v).find("verified")->as_bool());
+}
+
+BOOST_AUTO_TEST_CASE(xml_document_is_captured_as_a_job) {
+  Api api;
+  JsonValue done = Captured(api, "mfg", XmlDocument("X2"));
+  BOOST_TEST(done.find("success")->as_bool());
+  BOOST_TEST(done.find("events")->as_array()[0].find("kind")->as_string() == "commission");
+}
+
+BOOST_AUTO_TEST_CASE(bad_xml_event_is_refused_at_its_xml_line_and_writes_nothing) {
+  Api api;
+  const uint64_t size = api.node_->ledger().size();
+  Reply r = api.Call("mfg", "POST", "/v1/epcis/capture", XmlDocument("X3", ""), kXml);
+  BOOST_TEST(r.status == 400);
+  JsonValue b = Api::Body(r);
+  BOOST_TEST(b.find("code")->as_string() == "epcis.invalid_event");
+  BOOST_TEST(b.find("type")->as_string() == "epcisException:ValidationException");
+  BOOST_TEST(b.find("jsonPointer")->as_string() == "/epcisBody/eventList/0/ilmd/cbvmda:lotNumber");
+  // No ilmd at all: the nearest element is the event itself, on line 6.
+  BOOST_TEST(b.find("pointer")->as_string() ==
+             "/epcis:EPCISDocument/EPCISBody[1]/EventList[1]/ObjectEvent[1]");
+  BOOST_TEST(b.find("line")->as_int() == 6);
+  BOOST_TEST(api.node_->ledger().size() == size);
+}
+
+BOOST_AUTO_TEST_CASE(xml_with_an_external_entity_is_refused) {
+  Api api;
+  const std::string xxe =
+      "<?xml version=\"1.0\"?>\n<!DOCTYPE d [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>\n"
+      "<epcis:EPCISDocument xmlns:epcis=\"urn:epcglobal:epcis:xsd:2\">&x;</epcis:EPCISDocument>";
+  for (const char* route : {"/v1/epcis/capture", "/v1/epcis/events"}) {
+    Reply r = api.Call("mfg", "POST", route, xxe, kXml);
+    BOOST_TEST(r.status == 400);
+    BOOST_TEST(Api::Body(r).find("code")->as_string() == "epcis.invalid_event");
+    BOOST_TEST(Api::Body(r).find("line")->as_int() == 2);
+    BOOST_TEST(r.body.find("root:") == std::string::npos);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(history_is_exported_as_xml_when_accept_asks_for_it) {
+  Api api;
+  Reply sent = api.Call("mfg", "POST", "/v1/epcis/events", XmlDocument("X5"), kXml);
+  BOOST_REQUIRE_MESSAGE(sent.status == 201, sent.body);
+  const std::string target = "/v1/epcis/events?epc=" + UrlEncode(PackCode("X5"));
+  Reply r = api.Call("mfg", "GET", target, "", {{"Accept", "application/xml"}});
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(r.headers["Content-Type"].starts_with("application/xml"));
+  auto xml = pedigree::scanner::epcis::ParseEpcisXml(r.body);
+  BOOST_REQUIRE_MESSAGE(xml.has_value(), r.body);
+  // Without Accept: JSON-LD as before, the same events.
+  Reply json = api.Call("mfg", "GET", target);
+  BOOST_TEST(json.headers["Content-Type"].starts_with("application/ld+json"));
+  const JsonValue json_doc = Api::Body(json);
+  const JsonArray& json_events = json_doc.find("epcisBody")->find("eventList")->as_array();
+  const JsonArray& xml_events = xml->document.find("epcisBody")->find("eventList")->as_array();
+  BOOST_REQUIRE_EQUAL(xml_events.size(), json_events.size());
+  pedigree::scanner::epcis::HashOptions options = pedigree::scanner::epcis::PedigreeHashOptions();
+  for (auto& p : pedigree::scanner::epcis::ContextPrefixes(xml->document)) {
+    options.context.push_back(p);
+  }
+  for (size_t i = 0; i < xml_events.size(); ++i) {
+    // Each XML event hashes to the eventID the export wrote for it (that of the JSON-LD one).
+    const std::string exported = json_events[i].find("eventID")->as_string();
+    BOOST_TEST(xml_events[i].find("eventID")->as_string() == exported);
+    auto id = pedigree::scanner::epcis::EventHashId(xml_events[i], options);
+    BOOST_REQUIRE(id);
+    BOOST_TEST(*id == exported);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(malformed_json_capture_still_names_its_line) {
+  Api api;
+  Reply r = api.Call("mfg", "POST", "/v1/epcis/capture", "{\"type\":\n\"EPCISDocument\",}");
+  BOOST_TEST(r.status == 400);
+  BOOST_TEST(r.body.find("request.invalid_json") != std::string::npos, r.body);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
