@@ -1,9 +1,9 @@
 // Verifiable log benchmark: append throughput through the Sequencer into SqliteStorage
-// early (entries 100k-200k) and at the final size (the last 100k), proof generation + verification time at the final size,
-// and storage bytes per entry; then, when PEDIGREE_BENCH_PG names a PostgreSQL database
-// (bench/run.sh starts a throwaway cluster and sets it), the same appends through the
-// Sequencer into PostgresStorage, beside the SQLite rate of the same run.
-// Usage: bench_log [--entries N (default 1000000)] [--entry-bytes B] [--keys 0|1]
+// early (entries 100k-200k) and at the final size (the last 100k), proof generation + verification
+// time at the final size, and storage bytes per entry; then, when PEDIGREE_BENCH_PG names a
+// PostgreSQL database (bench/run.sh starts a throwaway cluster and sets it), the same appends
+// through the Sequencer into PostgresStorage, beside the SQLite rate of the same run. Usage:
+// bench_log [--entries N (default 1000000)] [--entry-bytes B] [--keys 0|1]
 //                  [--pg-entries N (default 100000)]
 #include <sqlite3.h>
 
@@ -175,8 +175,8 @@ int main(int argc, char** argv) {
   std::printf(
       "append rate over the last %s entries up to %llu: %.0f entries/s (target >= 0.9 x rate at "
       "%s; reference %.0f entries/s)\n",
-      k(kWindow).c_str(), static_cast<unsigned long long>(total), rate_last,
-      k(2 * kWindow).c_str(), rate_first);
+      k(kWindow).c_str(), static_cast<unsigned long long>(total), rate_last, k(2 * kWindow).c_str(),
+      rate_first);
   std::printf("append rate ratio last %s / at %s: %.2f (target >= 0.90; reference 1.00)\n",
               k(kWindow).c_str(), k(2 * kWindow).c_str(), rate_last / rate_first);
   std::printf("append rate, whole run: %.0f entries/s (target n/a; reference %.0f entries/s)\n",
