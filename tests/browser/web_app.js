@@ -461,6 +461,8 @@ async function main() {
     await shot(page, 'trials', true);
     await page.click('#grants button[aria-label="Revoke grant G-1"]');
     await statusMatches(page, 'grants-status', /Grant G-1 revoked/);
+    // The status is shown before the list is fetched again: wait for the list, not the status.
+    await page.waitForFunction(() => /revoked/.test(document.querySelector('#grants tbody').textContent));
     assert.match(await text(page, '#grants tbody'), /revoked/);
 
     step = 'the trials page fits a phone';
