@@ -83,7 +83,9 @@ Result<TlogProof> ParseTlogProof(std::string_view text) {
   return proof;
 }
 
-std::string WriteBundle(const PackEvidence& evidence) {
+namespace internal {
+
+void SetEvidenceMembers(JsonValue& out, const PackEvidence& evidence) {
   auto entries = JsonValue::Array();
   for (const EvidenceEntry& e : evidence.entries) {
     entries.push_back(
@@ -92,23 +94,28 @@ std::string WriteBundle(const PackEvidence& evidence) {
             .set("entry", e.envelope)
             .set("proof", FormatTlogProof({{}, e.index, e.proof, evidence.checkpoint})));
   }
-  const bool v2 = !evidence.evidence_index.empty();
-  auto bundle = JsonValue::Object()
-                    .set("format", std::string(v2 ? kBundleFormat : kBundleFormatV1))
-                    .set("pack", evidence.pack)
-                    .set("authorityKey", evidence.authority_key)
-                    .set("checkpoint", evidence.checkpoint);
+  out.set("authorityKey", evidence.authority_key).set("checkpoint", evidence.checkpoint);
   if (!evidence.latest_checkpoint.empty()) {
     auto consistency = JsonValue::Array();
     for (const Hash& h : evidence.consistency) consistency.push_back(ToBase64(h));
-    bundle.set("latestCheckpoint", evidence.latest_checkpoint)
+    out.set("latestCheckpoint", evidence.latest_checkpoint)
         .set("consistency", std::move(consistency));
   }
-  if (v2) {
-    bundle.set("evidenceIndex", evidence.evidence_index)
+  if (!evidence.evidence_index.empty()) {
+    out.set("evidenceIndex", evidence.evidence_index)
         .set("evidenceIndexSignature", evidence.evidence_index_signature);
   }
-  bundle.set("entries", std::move(entries));
+  out.set("entries", std::move(entries));
+}
+
+}  // namespace internal
+
+std::string WriteBundle(const PackEvidence& evidence) {
+  const bool v2 = !evidence.evidence_index.empty();
+  auto bundle = JsonValue::Object()
+                    .set("format", std::string(v2 ? kBundleFormat : kBundleFormatV1))
+                    .set("pack", evidence.pack);
+  internal::SetEvidenceMembers(bundle, evidence);
   return Canonicalize(bundle) + "\n";
 }
 

@@ -171,31 +171,12 @@ std::string WriteReceipt(const Receipt& receipt) {
     leaves.push_back(
         JsonValue::Object().set("domain", l.domain).set("leaf", l.leaf).set("index", l.index));
   }
-  auto entries = JsonValue::Array();
-  for (const EvidenceEntry& entry : e.entries) {
-    entries.push_back(
-        JsonValue::Object()
-            .set("index", entry.index)
-            .set("entry", entry.envelope)
-            .set("proof", FormatTlogProof({{}, entry.index, entry.proof, e.checkpoint})));
-  }
   auto out = JsonValue::Object()
                  .set("format", std::string(kReceiptFormat))
                  .set("trialId", receipt.trial_id)
                  .set("subjectRef", receipt.subject_ref)
-                 .set("subjectLeaves", std::move(leaves))
-                 .set("authorityKey", e.authority_key)
-                 .set("checkpoint", e.checkpoint);
-  if (!e.latest_checkpoint.empty()) {
-    auto consistency = JsonValue::Array();
-    for (const Hash& h : e.consistency) consistency.push_back(ToBase64(h));
-    out.set("latestCheckpoint", e.latest_checkpoint).set("consistency", std::move(consistency));
-  }
-  if (!e.evidence_index.empty()) {
-    out.set("evidenceIndex", e.evidence_index)
-        .set("evidenceIndexSignature", e.evidence_index_signature);
-  }
-  out.set("entries", std::move(entries));
+                 .set("subjectLeaves", std::move(leaves));
+  internal::SetEvidenceMembers(out, e);
   return Canonicalize(out) + "\n";
 }
 
