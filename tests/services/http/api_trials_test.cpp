@@ -1183,4 +1183,55 @@ BOOST_AUTO_TEST_CASE(receipt_is_checked_without_a_token_and_a_tampered_copy_fail
   BOOST_TEST(api.LedgerSize() == size);
 }
 
+// The accesses the participant's page lists come from the verified receipt: a regulator's
+// read of the subject's record under a grant is shown with reader, grant, purpose, domain
+// and how many of the subject's records it read.
+BOOST_AUTO_TEST_CASE(receipt_check_lists_a_granted_read_of_the_subjects_record) {
+  TrialApi api;
+  api.TrialUnderway();  // 001 at s1
+  const std::string base = "/v1/trials/" + kTrial;
+  const std::string dm = ReadFile(kStudy + "dm.csv");
+  const std::string file = dm.substr(0, dm.find('\n') + 1) + FirstRecord(dm);
+  Reply r = api.Upload(
+      "s1", base + "/submissions?domain=DM" + kSignature,
+      pedigree::Canonicalize(
+          JsonValue::Object()
+              .set("subjects", JsonValue::Object().set(kTrial + "-701-0001", SubjectRef("001")))
+              .set("contentType", JsonValue("text/csv"))
+              .set("data", JsonValue(file))),
+      "application/vnd.pedigree.submission+json");
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  BOOST_REQUIRE_EQUAL(api.Seal().status, 201);
+  r = api.Post("sp", base + "/grants",
+               JsonValue::Object()
+                   .set("grantId", JsonValue("REG-1"))
+                   .set("grantee", JsonValue("reg"))
+                   .set("purpose", JsonValue("regulator"))
+                   .set("domains", JsonValue::Strings({"DM"}))
+                   .set("start", JsonValue("2026-11-01T00:00:00Z"))
+                   .set("expiry", JsonValue("2026-11-23T00:00:00Z"))
+                   .set("signature", Signature("Dr Sam Sponsor", "approval")));
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  r = api.Call("reg", "GET",
+               base + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+
+  Reply receipt =
+      api.Post("s1", base + "/receipts", JsonValue::Object().set("subjectSecret", "salt:001"));
+  BOOST_REQUIRE_MESSAGE(receipt.status == 200, receipt.body);
+  Reply checked = api.Call("", "POST", "/v1/receipts/verify", receipt.body);
+  BOOST_REQUIRE_MESSAGE(checked.status == 200, checked.body);
+  JsonValue v = TrialApi::Body(checked);
+  BOOST_TEST(v.find("verified")->as_bool(), checked.body);
+  BOOST_REQUIRE_EQUAL(v.find("accesses")->size(), 1u);
+  const JsonValue& a = v.find("accesses")->as_array()[0];
+  BOOST_TEST(a.find("reader")->as_string() == "reg");
+  BOOST_TEST(a.find("grantId")->as_string() == "REG-1");
+  BOOST_TEST(a.find("purpose")->as_string() == "regulator");
+  BOOST_TEST(a.find("domain")->as_string() == "DM");
+  BOOST_TEST(a.find("outcome")->as_string() == "granted");
+  BOOST_TEST(a.find("subjectRecords")->as_int() == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
