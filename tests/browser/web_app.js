@@ -270,12 +270,16 @@ async function main() {
     step = 'the regulator page fits a phone';
     await fitsPhone(page);
 
-    step = 'the regulator runs the audit: a running state, then the result';
+    step = 'the regulator runs the audit as a job: its progress, then the result';
     await page.click('#audit-run');
     await page.waitForSelector('#audit-result:not([hidden])');
     assert.equal(await page.$eval('#audit-running', (e) => e.hidden), true);
     assert.equal(await text(page, '#audit-verdict'), 'VERIFIED');
     assert.ok(await page.$$eval('#audit-checks tbody tr', (rows) => rows.length) >= 5);
+    // The bar was a real one: entries checked of the total, from the job's status.
+    const bar = await page.$eval('#audit-progress', (e) => [e.value, e.max]);
+    assert.ok(bar[1] > 1 && bar[0] === bar[1], 'progress bar at ' + bar.join(' of '));
+    assert.match(await text(page, '#audit-count'), new RegExp('^' + bar[1] + ' of ' + bar[1] + ' entries checked'));
     await shot(page, 'regulator-audit', true);
     await signOut(page);
 

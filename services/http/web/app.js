@@ -548,18 +548,39 @@ async function openReport(event) {
   }
 }
 
-// The API answers the audit in one response, with no progress to poll: the page says it
-// is running (an indeterminate progress bar) until the result arrives.
+// The audit runs as a job on the node (POST /v1/reports/audit/jobs); the page polls its status
+// and shows the entries checked of the total on the progress bar (indeterminate until the
+// first count), then the result.
 async function runAudit() {
   $('audit-run').disabled = true;
   $('audit-result').hidden = true;
   $('audit-error').textContent = '';
+  const bar = $('audit-progress');
+  bar.removeAttribute('value');
+  $('audit-count').textContent = 'Running the audit…';
   $('audit-running').hidden = false;
-  const r = await api('GET', '/v1/reports/audit');
+  let failure = null;
+  let status = null;
+  const started = await api('POST', '/v1/reports/audit/jobs');
+  if (!started.ok) failure = started;
+  const where = started.ok ? '/v1/reports/audit/jobs/' + path(started.data.jobId) : '';
+  while (!failure) {
+    const r = await api('GET', where);
+    if (!r.ok) { failure = r; break; }
+    status = r.data;
+    if (status.total > 0) {
+      bar.max = status.total;
+      bar.value = status.checked;
+      $('audit-count').textContent = status.checked + ' of ' + status.total + ' entries checked…';
+    }
+    if (status.state === 'done' || status.state === 'failed') break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   $('audit-running').hidden = true;
   $('audit-run').disabled = false;
-  if (!r.ok) { if (r.status !== 401) $('audit-error').textContent = 'No audit: ' + refusal(r); return; }
-  const a = r.data;
+  if (failure) { if (failure.status !== 401) $('audit-error').textContent = 'No audit: ' + refusal(failure); return; }
+  if (status.state === 'failed') { $('audit-error').textContent = 'No audit: ' + status.error.message + ' (' + status.error.code + ')'; return; }
+  const a = status.result;
   $('audit-verdict').textContent = a.verdict;
   $('audit-verdict').className = 'verdict small ' + (a.verdict === 'VERIFIED' ? 'ok' : 'bad');
   $('audit-summary').textContent = a.summary + (a.audit && a.audit.seconds ? ' (' + a.audit.seconds + ' s)' : '');

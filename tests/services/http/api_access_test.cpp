@@ -607,6 +607,11 @@ std::map<std::string, Rule> Rules(const Scenario& s) {
        {kTrialReaders, "trial", "trial.not_found", "/v1/reports/trial/" + a.trial,
         "/v1/reports/trial/NO-SUCH-TRIAL", trial_parties}},
       {"GET /v1/reports/audit", {{"regulator", "witness"}, "", "", "/v1/reports/audit", "", {}}},
+      // An audit job is its organisation's: others get report.no_audit_job.
+      {"POST /v1/reports/audit/jobs",
+       {{"regulator", "witness"}, "", "", "/v1/reports/audit/jobs", "", {}}},
+      {"GET /v1/reports/audit/jobs/{id}",
+       {{"regulator", "witness"}, "", "", "/v1/reports/audit/jobs/0123456789abcdef", "", {}}},
       // The chassis' own.
       {"GET /healthz", {{}, "", "", "/healthz", "", {}}},
       {"GET /metrics", {{}, "", "", "/metrics", "", {}}},
