@@ -2,10 +2,11 @@
 # The web app in a real browser (docs/web.md, "Tests"): prepares a ledger with the CLI (a
 # manufacturer, a batch, commissioned packs shipped to a pharmacy, a case holding another, a
 # pharmacy with a dispenser token, a regulator with its token, a registered trial with its
-# protocol and the sponsor's and site's tokens), serves it with `pedigree serve` (a sponsor
+# protocol, one enrolled subject and the sponsor's and site's tokens), serves it with `pedigree serve` (a sponsor
 # store, session timeouts set), and has web_app.js drive headless Chromium through
 # puppeteer-core (pinned in package.json, installed into the build tree from npm): the
-# pharmacy, regulator, manufacturer, sponsor and site flows, CSRF and sign-out. The
+# pharmacy, regulator, manufacturer, sponsor and site flows, a participant's receipt check
+# without sign-in, CSRF and sign-out. The
 # downloaded bundle is then checked with `pedigree verify-bundle`, the serials CSV and a
 # label from the node as described at their checks below.
 # Skips (exit 77) only when Chromium is absent; fails without node/npm.
@@ -65,6 +66,12 @@ for step in "register --registry 2026-500123-41-00 --title Pedigrenol --sites si
   "$pedigree" trial $step --dir "$d" --trial PDG-CT-2026-01 --as sponsor --name "Dr Sam Sponsor" \
     --meaning approval --quiet >/dev/null
 done
+# A subject enrolled at the site under the reference secret the site hands the participant:
+# the site's page gets the participant's receipt with it, the participant's page checks it.
+receipt_secret=4f1c2a9e0b7d63f85a1e92c4d07b3e6a
+echo '{"subjectRef":"'"$(printf '%s' "$receipt_secret" | sha256sum | cut -d' ' -f1)"'"}' >"$work/enrol.json"
+"$pedigree" trial event --kind trial.enrol --body "$work/enrol.json" --dir "$d" --trial PDG-CT-2026-01 \
+  --as site-701 --name "Dr Ada Site" --meaning authorship --quiet >/dev/null
 cp "$study/dm.csv" "$work/dm.csv"
 # The same DM with one age changed: a candidate that differs from the seal.
 sed '2s/,63,/,64,/' "$study/dm.csv" >"$work/dm-changed.csv"
@@ -101,7 +108,7 @@ shots="$work/shots"
 [ "${PEDIGREE_UPDATE_DOCS:-}" = 1 ] && shots="$here/../../docs/img"
 BASE_URL=$base CHROMIUM=$chromium PHARMACY_TOKEN=$pharmacy_token REGULATOR_TOKEN=$regulator_token \
   MANUFACTURER_TOKEN=$manufacturer_token SPONSOR_TOKEN=$sponsor_token SITE_TOKEN=$site_token \
-  DATASET="$work/dm.csv" \
+  DATASET="$work/dm.csv" RECEIPT_SECRET=$receipt_secret \
   CANDIDATE="$work/dm-changed.csv" IDLE_TIMEOUT=900 LIFETIME=3600 \
   PHARMACY_GLN=9506000000039 PHOTO="$work/A2.png" CAMERA="$work/A2.mjpeg" DOWNLOADS="$work/downloads" SHOTS=$shots \
   NODE_PATH="$node_dir/node_modules" node "$here/web_app.js"

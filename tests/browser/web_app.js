@@ -4,7 +4,8 @@
 // MANUFACTURER_TOKEN, SPONSOR_TOKEN, SITE_TOKEN, PHARMACY_GLN, PHOTO (a label of pack A2), CAMERA (the
 // same as MJPEG), DOWNLOADS (directory for the bundle and the serials), SHOTS (directory for
 // screenshots), DATASET (trial PDG-CT-2026-01's DM as CSV), CANDIDATE (the same with one
-// record changed), IDLE_TIMEOUT and LIFETIME (the session settings the server runs with).
+// record changed), IDLE_TIMEOUT and LIFETIME (the session settings the server runs with),
+// RECEIPT_SECRET (the reference secret of the subject enrolled at site-701).
 'use strict';
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -269,12 +270,16 @@ async function main() {
     step = 'the regulator page fits a phone';
     await fitsPhone(page);
 
-    step = 'the regulator runs the audit: a running state, then the result';
+    step = 'the regulator runs the audit as a job: its progress, then the result';
     await page.click('#audit-run');
     await page.waitForSelector('#audit-result:not([hidden])');
     assert.equal(await page.$eval('#audit-running', (e) => e.hidden), true);
     assert.equal(await text(page, '#audit-verdict'), 'VERIFIED');
     assert.ok(await page.$$eval('#audit-checks tbody tr', (rows) => rows.length) >= 5);
+    // The bar was a real one: entries checked of the total, from the job's status.
+    const bar = await page.$eval('#audit-progress', (e) => [e.value, e.max]);
+    assert.ok(bar[1] > 1 && bar[0] === bar[1], 'progress bar at ' + bar.join(' of '));
+    assert.match(await text(page, '#audit-count'), new RegExp('^' + bar[1] + ' of ' + bar[1] + ' entries checked'));
     await shot(page, 'regulator-audit', true);
     await signOut(page);
 
@@ -459,11 +464,24 @@ async function main() {
     await statusMatches(page, 'grant-status', /Grant G-1 recorded/);
     await page.waitForSelector('#grants:not([hidden])');
     await shot(page, 'trials', true);
+
+    step = 'the inspectorate reads a record under G-1 (its own client, with its token)';
+    const read = await fetch(base + '/v1/trials/PDG-CT-2026-01/disclosures?domain=DM&key=' +
+      encodeURIComponent('PDG-CT-2026-01|PDG-CT-2026-01-701-0001'),
+    { headers: { Authorization: 'Bearer ' + env('REGULATOR_TOKEN') } });
+    assert.equal(read.status, 200, await read.text());
     await page.click('#grants button[aria-label="Revoke grant G-1"]');
     await statusMatches(page, 'grants-status', /Grant G-1 revoked/);
     // The status is shown before the list is fetched again: wait for the list, not the status.
     await page.waitForFunction(() => /revoked/.test(document.querySelector('#grants tbody').textContent));
     assert.match(await text(page, '#grants tbody'), /revoked/);
+
+    step = 'the sponsor\'s access record shows the inspectorate\'s read';
+    await page.click('#accesses-load');
+    await page.waitForFunction(() => document.querySelectorAll('#accesses tbody tr').length === 1);
+    const access = await page.$$eval('#accesses tbody td', (cells) => cells.map((c) => c.textContent));
+    assert.deepEqual(access.slice(1), ['inspectorate', 'G-1', 'DM', '1', 'regulator', 'granted']);
+    assert.equal(await page.$eval('#accesses-more', (e) => e.hidden), true);
 
     step = 'the trials page fits a phone';
     await fitsPhone(page);
@@ -490,6 +508,62 @@ async function main() {
     await page.click('#consent-form button[type=submit]');
     await statusMatches(page, 'consent-status', /Refused: .*\(trial\.unknown_subject, field subjectRef\)/);
 
+    step = 'the site asks for a receipt with a wrong secret: refused in words, the field cleared';
+    await page.type('#receipt-secret', 'not-the-secret');
+    await page.click('#receipt-form button[type=submit]');
+    await statusMatches(page, 'receipt-status', /No receipt: .*\(trial\.receipt_subject_unknown\)/);
+    assert.equal(await page.$eval('#receipt-secret', (e) => e.value), '');
+
+    step = 'the site gets the participant\'s receipt: a summary and a download named after the trial';
+    const receiptDir = path.join(env('DOWNLOADS'), 'receipt');
+    fs.mkdirSync(receiptDir, { recursive: true });
+    await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: receiptDir });
+    await page.type('#receipt-secret', env('RECEIPT_SECRET'));
+    await page.click('#receipt-form button[type=submit]');
+    await statusMatches(page, 'receipt-status', /Receipt of trial PDG-CT-2026-01 ready/);
+    await page.waitForSelector('#receipt-box:not([hidden])');
+    assert.equal(await page.$eval('#receipt-secret', (e) => e.value), '');
+    assert.equal(await text(page, '#receipt-consents'), '0');
+    assert.equal(await text(page, '#receipt-withdrawal'), 'none');
+    assert.equal(await text(page, '#receipt-accesses'), '0');
+    assert.match(await text(page, '#receipt-checkpoint'), /^log size \d+$/);
+    assert.equal(await text(page, '#receipt-checked'), 'VERIFIED');
+    await page.click('#receipt-download');
+    let receiptFile = null;
+    for (let i = 0; i < 100 && !receiptFile; i++) {
+      if (fs.existsSync(path.join(receiptDir, 'receipt-PDG-CT-2026-01.json'))) receiptFile = path.join(receiptDir, 'receipt-PDG-CT-2026-01.json');
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(receiptFile, 'the receipt was not downloaded');
+    await shot(page, 'trials-receipt');
+
+    step = 'the participant, not signed in, checks the receipt: VERIFIED';
+    await signOut(page);
+    await page.click('#receipt-link');
+    await page.waitForSelector('#receipt-view:not([hidden])');
+    await (await page.$('#receipt-file')).uploadFile(receiptFile);
+    await page.click('#receipt-check-form button[type=submit]');
+    await page.waitForFunction(() => !document.getElementById('receipt-result').hidden &&
+      document.getElementById('receipt-verdict').textContent !== '');
+    assert.equal(await text(page, '#receipt-verdict'), 'VERIFIED', await text(page, '#receipt-reason'));
+    assert.equal(await page.$eval('#receipt-no-access', (e) => e.hidden), false);
+    assert.match(await text(page, '#receipt-trust'), /pedigree trial verify-receipt/);
+    await shot(page, 'receipt-verified', true);
+
+    step = 'a copy with an entry left out is NOT VERIFIED, with the reason';
+    const receipt = JSON.parse(fs.readFileSync(receiptFile, 'utf8'));
+    receipt.entries.pop();
+    const tamperedFile = path.join(receiptDir, 'tampered.json');
+    fs.writeFileSync(tamperedFile, JSON.stringify(receipt));
+    await (await page.$('#receipt-file')).uploadFile(tamperedFile);
+    await page.click('#receipt-check-form button[type=submit]');
+    await page.waitForFunction(() => document.getElementById('receipt-verdict').textContent === 'NOT VERIFIED');
+    assert.match(await text(page, '#receipt-reason'), /missing from the file.*\(bundle\.incomplete\)/);
+    await shot(page, 'receipt-not-verified', true);
+
+    step = 'the receipt page fits a phone';
+    await fitsPhone(page);
+
     step = 'no CSP violation and no script error on the way';
     assert.deepEqual(violations, []);
     console.log('web app: every step passed');
@@ -497,7 +571,8 @@ async function main() {
     if (currentPage) {
       const seen = await currentPage.evaluate(() => ['pharmacy-status', 'verdict-word', 'reasons', 'report-error', 'signin-error',
         'batch-status', 'commission-status', 'recall-status', 'audit-error', 'trial-error', 'upload-status', 'lock-status',
-        'seal-status', 'check-status', 'disclose-status', 'grant-status', 'grants-status', 'consent-status']
+        'seal-status', 'check-status', 'disclose-status', 'grant-status', 'grants-status', 'consent-status',
+        'accesses-status', 'receipt-status', 'receipt-check-status', 'receipt-verdict', 'receipt-reason']
         .map((id) => id + ': ' + (document.getElementById(id) || {}).textContent).join('\n')).catch(() => '');
       e.message += '\npage state:\n' + seen;
     }

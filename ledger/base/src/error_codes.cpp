@@ -558,6 +558,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"registry.unknown_key", 422, "an entry is signed with a key no registry entry added"},
     {"registry.wrong_org", 422, "an entry is signed with a key of another organisation"},
 
+    {"report.no_audit_job", 404,
+     "the caller's organisation has no audit job with this id (jobs live in memory)"},
     {"report.no_ledger", 404, "no ledger database exists at the path"},
     {"report.no_such_batch", 404, "no batch with this GTIN and lot was registered on the log"},
     {"report.no_such_container", 404,

@@ -6,6 +6,7 @@
 #include <charconv>
 
 #include "api_common.h"
+#include "api_receipts.h"
 #include "api_scope.h"
 #include "pedigree/http/witness_client.h"
 #include "pedigree/log/envelope.h"
@@ -535,6 +536,7 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
     PEDIGREE_TRY(router.Add("GET", pattern, Access::AnyOf({"mirror", "regulator"}), entry_bundle));
   }
   PEDIGREE_TRY(AddTrialRoutes(router, node, options.sponsor_store, options.max_dataset_bytes));
+  PEDIGREE_TRY(AddReceiptRoutes(router, node, options.witness_client));
   PEDIGREE_TRY(AddImageRoutes(router, node, options));
   PEDIGREE_TRY(AddEpcisRoutes(router, node));
   return AddReportRoutes(router, node);

@@ -4,20 +4,17 @@
 // REST paths that fix one of them, named queries). The mapping itself is
 // scanner::epcis::ExportDocument; the query engine epcis_query.h.
 #include <algorithm>
-#include <array>
 #include <cctype>
-#include <condition_variable>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "api_scope.h"
 #include "epcis_query.h"
+#include "job_registry.h"
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/error_codes.h"
 #include "pedigree/base/time.h"
@@ -196,11 +193,11 @@ Result<CaptureBody> ReadCaptureBody(const HttpRequest& req) {
   return out;
 }
 
-// The asynchronous capture jobs of POST /v1/epcis/capture (docs/epcis.md, "Capture"): one
-// worker thread appends the documents' events in the order the documents came, and each job's
-// status (GET /v1/epcis/capture/{captureID}) follows event by event. Jobs live in memory: a
-// restart forgets their status, never the events they wrote. The most recent kKeptJobs are
-// kept. Thread-safe; the destructor finishes the queued jobs first.
+// The asynchronous capture jobs of POST /v1/epcis/capture (docs/epcis.md, "Capture"), on a
+// JobRegistry: its one worker appends the documents' events in the order the documents came,
+// and each job's status (GET /v1/epcis/capture/{captureID}) follows event by event. Jobs live
+// in memory: a restart forgets their status, never the events they wrote. Thread-safe; the
+// destructor finishes the queued jobs first.
 class CaptureJobs {
  public:
   enum class OnError { kRollback, kProceed };
@@ -209,88 +206,42 @@ class CaptureJobs {
     std::optional<scanner::epcis::ImportedEvent> event;
     std::optional<Error> error;
   };
-  static constexpr size_t kKeptJobs = 1000;
 
-  explicit CaptureJobs(SupplyNode& node) : node_(node), worker_([this] { Work(); }) {}
-  ~CaptureJobs() {
-    {
-      std::lock_guard lock(mutex_);
-      stop_ = true;
-    }
-    wake_.notify_all();
-    worker_.join();
-  }
+  explicit CaptureJobs(SupplyNode& node) : node_(node) {}
 
   // Queues a job for `org`'s document and returns its captureID.
   std::string Start(const std::string& org, OnError on_error, std::vector<Item> items) {
-    std::array<uint8_t, 16> id{};
-    RandomBytes(id);
-    auto job = std::make_shared<Job>();
-    job->id = ToHex(id);
-    job->org = org;
-    job->on_error = on_error;
-    job->items = std::move(items);
-    job->status =
-        JsonValue::Object()
-            .set("captureID", job->id)
-            .set("createdAt", FormatUtcTime(node_.Now()))
-            .set("running", true)
-            .set("success", false)
-            .set("status", "running")
-            .set("captureErrorBehaviour", on_error == OnError::kRollback ? "rollback" : "proceed")
-            .set("events", JsonValue::Array())
-            .set("errors", JsonValue::Array());
-    {
-      std::lock_guard lock(mutex_);
-      jobs_[job->id] = job;
-      order_.push_back(job->id);
-      while (order_.size() > kKeptJobs) {
-        auto oldest = jobs_.find(order_.front());
-        if (oldest != jobs_.end() && oldest->second->status.find("running")->as_bool()) break;
-        jobs_.erase(order_.front());
-        order_.pop_front();
-      }
-      queue_.push_back(job);
-    }
-    wake_.notify_all();
-    return job->id;
+    auto document = std::make_shared<std::vector<Item>>(std::move(items));
+    return jobs_.Start(
+        org,
+        [&](const std::string& id) {
+          return JsonValue::Object()
+              .set("captureID", id)
+              .set("createdAt", FormatUtcTime(node_.Now()))
+              .set("running", true)
+              .set("success", false)
+              .set("status", "running")
+              .set("captureErrorBehaviour", on_error == OnError::kRollback ? "rollback" : "proceed")
+              .set("events", JsonValue::Array())
+              .set("errors", JsonValue::Array());
+        },
+        [this, org, on_error, document](const JobRegistry::Update& update) {
+          Run(org, on_error, *document, update);
+        });
   }
 
   // The job's status for `org`, or nothing when it has no such job (another organisation's
   // job is none of its business).
   std::optional<JsonValue> Status(const std::string& id, const std::string& org) const {
-    std::lock_guard lock(mutex_);
-    auto it = jobs_.find(id);
-    if (it == jobs_.end() || it->second->org != org) return std::nullopt;
-    return it->second->status;
+    return jobs_.Status(id, org);
   }
 
  private:
-  struct Job {
-    std::string id, org;
-    OnError on_error = OnError::kRollback;
-    std::vector<Item> items;
-    JsonValue status;  // guarded by CaptureJobs::mutex_
-  };
-
-  void Work() {
-    while (true) {
-      std::shared_ptr<Job> job;
-      {
-        std::unique_lock lock(mutex_);
-        wake_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-        if (queue_.empty()) return;
-        job = queue_.front();
-        queue_.pop_front();
-      }
-      Run(*job);
-    }
-  }
-
-  void Run(Job& job) {
+  void Run(const std::string& org, OnError on_error, const std::vector<Item>& items,
+           const JobRegistry::Update& update) {
     bool failed = false, stopped = false;
-    for (size_t i = 0; i < job.items.size(); ++i) {
-      Item& item = job.items[i];
+    for (size_t i = 0; i < items.size(); ++i) {
+      const Item& item = items[i];
       const std::string pointer = "/epcisBody/eventList/" + std::to_string(i);
       JsonValue result = JsonValue::Object();
       if (item.event) result.set("eventID", item.event->event_id);
@@ -298,7 +249,7 @@ class CaptureJobs {
       if (stopped) {
         result.set("captured", false).set("skipped", true);
       } else if (!error) {
-        auto index = node_.SubmitAs(job.org, item.event->payload);
+        auto index = node_.SubmitAs(org, item.event->payload);
         if (index) {
           result.set("captured", true)
               .set("index", static_cast<int64_t>(*index))
@@ -312,28 +263,23 @@ class CaptureJobs {
         failed = true;
         JsonValue problem = ProblemBody(*error);
         result.set("captured", false).set("error", problem);
-        stopped = job.on_error == OnError::kRollback;
+        stopped = on_error == OnError::kRollback;
       }
-      std::lock_guard lock(mutex_);
-      job.status.find("events")->push_back(std::move(result));
-      if (error) job.status.find("errors")->push_back(ProblemBody(*error));
+      update([&](JsonValue& status) {
+        status.find("events")->push_back(std::move(result));
+        if (error) status.find("errors")->push_back(ProblemBody(*error));
+      });
     }
-    std::lock_guard lock(mutex_);
-    job.status.set("running", false)
-        .set("success", !failed)
-        .set("status", failed ? "failure" : "success")
-        .set("finishedAt", FormatUtcTime(node_.Now()));
-    job.items.clear();
+    update([&](JsonValue& status) {
+      status.set("running", false)
+          .set("success", !failed)
+          .set("status", failed ? "failure" : "success")
+          .set("finishedAt", FormatUtcTime(node_.Now()));
+    });
   }
 
   SupplyNode& node_;
-  mutable std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::map<std::string, std::shared_ptr<Job>> jobs_;
-  std::deque<std::string> order_;
-  std::deque<std::shared_ptr<Job>> queue_;
-  std::thread worker_;  // last: started once the members above exist
+  JobRegistry jobs_;  // last: its worker runs Run, which reads node_
 };
 
 // The most events one document may carry (GS1-EPCIS-Capture-Limit).

@@ -9,6 +9,8 @@
 
 #include "api_common.h"
 #include "api_scope.h"
+#include "job_registry.h"
+#include "pedigree/base/time.h"
 #include "pedigree/http/api.h"
 #include "pedigree/provenance/trial_view.h"
 #include "pedigree/reports/audit_report.h"
@@ -84,6 +86,30 @@ HttpResponse ReportResponse(const JsonValue& report, const std::string& format) 
   r.headers["Cache-Control"] = "no-store";
   r.headers["X-Content-Type-Options"] = "nosniff";
   return r;
+}
+
+// One audit job: AuditReport with the running node's key (as GET /v1/reports/audit), its
+// progress (entries checked of the total) written to the job's status as it goes, then
+// state "done" with the report as `result`, or "failed" with the error that stopped it.
+void RunAuditJob(SupplyNode& node, const JobRegistry::Update& update) {
+  update([&](JsonValue& status) { status.set("state", "running"); });
+  reports::AuditOptions options;
+  options.log_verifier_key = node.ledger().VerifierKey();
+  options.progress = [&update](uint64_t done, uint64_t total) {
+    update([&](JsonValue& status) { status.set("checked", done).set("total", total); });
+  };
+  auto report = reports::AuditReport(node.ledger().dir(), options);
+  update([&](JsonValue& status) {
+    status.set("finishedAt", FormatUtcTime(node.Now()));
+    if (report) {
+      status.set("state", "done").set("result", std::move(*report));
+    } else {
+      status.set("state", "failed")
+          .set("error", JsonValue::Object()
+                            .set("code", report.error().code())
+                            .set("message", report.error().message()));
+    }
+  });
 }
 
 }  // namespace
@@ -246,6 +272,44 @@ Status AddReportRoutes(Router& router, SupplyNode& node) {
                             if (!report) return ErrorResponse(report.error());
                             return ReportResponse(*report, *format);
                           }));
+  // The audit as a job (202 + Location), whose status says how far it got: entries checked of
+  // the total, then the report. One job runs at a time, on the registry's thread, so queued
+  // audits cannot starve the server's pools either.
+  auto audits = std::make_shared<JobRegistry>();
+  const Access auditors = Access::AnyOf({"regulator", "witness"});
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/reports/audit/jobs", auditors, [&node, audits](const HttpRequest& req) {
+        const std::string id = audits->Start(
+            req.principal->org_id,
+            [&](const std::string& job) {
+              return JsonValue::Object()
+                  .set("jobId", job)
+                  .set("createdAt", FormatUtcTime(node.Now()))
+                  .set("state", "queued")
+                  .set("checked", 0)
+                  .set("total", 0);
+            },
+            [&node](const JobRegistry::Update& update) { RunAuditJob(node, update); });
+        HttpResponse r;
+        r.status = 202;
+        r.body = Canonicalize(JsonValue::Object().set("jobId", id));
+        r.headers["Location"] = "/v1/reports/audit/jobs/" + id;
+        r.headers["Cache-Control"] = "no-store";
+        return r;
+      }));
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/reports/audit/jobs/{id}", auditors, [audits](const HttpRequest& req) {
+        const std::string& id = req.path_params.at("id");
+        auto status = audits->Status(id, req.principal->org_id);
+        if (!status) {
+          return ErrorResponse(
+              Error("report.no_audit_job", "no audit job '" + id + "'").at_field("id"));
+        }
+        HttpResponse r;
+        r.body = Canonicalize(*status);
+        r.headers["Cache-Control"] = "no-store";
+        return r;
+      }));
   // Whole-ledger and whole-batch work: on the server's expensive pool, so that concurrent
   // audits cannot starve /healthz and verify (docs/api.md, "Limits").
   PEDIGREE_TRY(router.MarkExpensive("GET", "/v1/reports/audit"));

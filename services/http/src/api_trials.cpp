@@ -6,11 +6,14 @@
 #include <cctype>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "api_common.h"
+#include "api_receipts.h"
 #include "api_scope.h"
 #include "pedigree/http/api.h"
+#include "pedigree/http/witness_client.h"
 #include "pedigree/log/note.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/trial_seal.h"
@@ -707,6 +710,80 @@ HttpResponse GrantsResponse(SupplyNode& node, const HttpRequest& req) {
               JsonValue::Object().set("trialId", JsonValue(id)).set("grants", std::move(list)));
 }
 
+// Page sizes of GET /v1/trials/{id}/accesses.
+constexpr int64_t kDefaultAccessPage = 50;
+constexpr int64_t kMaxAccessPage = 500;
+
+// A positive integer query parameter at most `max`; `fallback` when absent.
+Result<int64_t> PositiveQuery(const HttpRequest& req, const std::string& name, int64_t fallback,
+                              int64_t max) {
+  auto it = req.query.find(name);
+  if (it == req.query.end()) return fallback;
+  const std::string& text = it->second;
+  int64_t v = 0;
+  bool ok = !text.empty() && text.size() <= 18 &&
+            std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isdigit(c); });
+  if (ok) v = std::stoll(text);
+  if (!ok || v < 1 || v > max) {
+    return Fail(Error("request.bad_parameter", "parameter '" + name +
+                                                   "' must be an integer from 1 to " +
+                                                   std::to_string(max) + ", got '" + text + "'")
+                    .at_field(name));
+  }
+  return v;
+}
+
+// The access record of a trial (docs/consent.md "The access record"): its trial.access
+// events, granted and refused, newest first, `limit` per page; `before` (the `next` of the
+// previous page) continues below that ledger index. Leaves are counted, not listed: which
+// records were read is the receipts' business, per subject.
+HttpResponse AccessesResponse(SupplyNode& node, const HttpRequest& req) {
+  const std::string& id = req.path_params.at("id");
+  auto limit = PositiveQuery(req, "limit", kDefaultAccessPage, kMaxAccessPage);
+  if (!limit) return ErrorResponse(limit.error());
+  auto before = PositiveQuery(req, "before", INT64_MAX, INT64_MAX);
+  if (!before) return ErrorResponse(before.error());
+  auto view = provenance::TrialView::Open(node.ledger().db_path());
+  if (!view) return ErrorResponse(view.error());
+  auto accesses = (*view)->Accesses(id);
+  if (!accesses) return ErrorResponse(accesses.error());
+  auto list = JsonValue::Array();
+  std::optional<uint64_t> next;
+  for (auto a = accesses->rbegin(); a != accesses->rend(); ++a) {
+    if (a->index >= static_cast<uint64_t>(*before)) continue;
+    if (static_cast<int64_t>(list.size()) == *limit) {
+      next = list.as_array().back().find("index")->as_int();
+      break;
+    }
+    auto x = JsonValue::Object()
+                 .set("index", Int(a->index))
+                 .set("time", JsonValue(FormatUtcTime(a->time)))
+                 .set("reader", JsonValue(a->reader))
+                 .set("grantId", JsonValue(a->grant_id))
+                 .set("purpose", JsonValue(a->purpose))
+                 .set("domain", JsonValue(a->domain))
+                 .set("outcome", JsonValue(a->outcome))
+                 .set("leafCount", Int(a->leaves.size()));
+    if (!a->refusal.empty()) x.set("refusal", JsonValue(a->refusal));
+    list.push_back(std::move(x));
+  }
+  auto o = JsonValue::Object().set("trialId", JsonValue(id)).set("accesses", std::move(list));
+  o.set("next", next ? Int(*next) : JsonValue());
+  return Json(200, o);
+}
+
+// A receipt file's name: the trial's id with anything but letters, digits and '-' as '_'
+// (trial ids are the sponsor's and could hold quotes).
+std::string ReceiptFileName(const std::string& trial_id) {
+  std::string name = "receipt-" + trial_id;
+  for (char& c : name) {
+    bool plain =
+        (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || c == '-';
+    if (!plain) c = '_';
+  }
+  return name + ".json";
+}
+
 }  // namespace
 
 Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
@@ -767,6 +844,11 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
   PEDIGREE_TRY(
       router.Add("GET", "/v1/trials/{id}/grants", of_grant(readers),
                  [api](const HttpRequest& req) { return GrantsResponse(api->node, req); }));
+  // The access record: for the sponsor, who answers the reads, and regulators, who audit them.
+  PEDIGREE_TRY(
+      router.Add("GET", "/v1/trials/{id}/accesses",
+                 of_trial(Access::AnyOf({"sponsor", "regulator"}), kSponsor),
+                 [api](const HttpRequest& req) { return AccessesResponse(api->node, req); }));
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/trials/{id}/withdrawals/honour", of_trial(sponsors, kSponsor),
       [api](const HttpRequest& req) -> HttpResponse {
@@ -938,6 +1020,10 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
         HttpResponse r;
         r.status = 200;
         r.body = reports::WriteReceipt(*receipt);
+        r.headers["Content-Disposition"] =
+            "attachment; filename=\"" + ReceiptFileName(receipt->trial_id) + "\"";
+        // It lists one participant's history: not for shared caches.
+        r.headers["Cache-Control"] = "no-store";
         return r;
       },
       BodyKind::kJson));
@@ -1015,6 +1101,71 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
   PEDIGREE_TRY(router.MarkExpensive("POST", "/v1/trials/{id}/submissions"));
   PEDIGREE_TRY(router.MarkExpensive("POST", "/v1/trials/{id}/verify"));
   return Ok();
+}
+
+namespace {
+
+// The verifier's report of POST /v1/receipts/verify with, in front, what the participant's
+// page shows: the verdict, the first failure and the accesses (the trial.access events).
+JsonValue ReceiptCheckJson(JsonValue report, bool witness_policy) {
+  const std::string verdict = report.find("verdict")->as_string();
+  auto accesses = JsonValue::Array();
+  for (const JsonValue& e : report.find("events")->as_array()) {
+    if (e.find("kind")->as_string() != "trial.access") continue;
+    auto a = JsonValue::Object();
+    for (const char* k : {"index", "time", "reader", "readerName", "grantId", "purpose", "domain",
+                          "outcome", "subjectRecords"}) {
+      if (const JsonValue* v = e.find(k)) a.set(k, *v);
+    }
+    accesses.push_back(std::move(a));
+  }
+  auto o = JsonValue::Object()
+               .set("verified", JsonValue(verdict == "VERIFIED"))
+               .set("verdict", JsonValue(verdict))
+               .set("summary", *report.find("summary"));
+  const JsonValue& failures = *report.find("failures");
+  o.set("failure", failures.size() ? failures.as_array().front() : JsonValue());
+  const JsonValue* subject = report.find("subject");
+  o.set("trialId", *subject->find("trialId"));
+  o.set("subjectRef", *subject->find("subjectRef"));
+  o.set("accesses", std::move(accesses));
+  o.set("trust",
+        JsonValue::Object()
+            .set("node", JsonValue(true))
+            .set("witnessPolicy", JsonValue(witness_policy))
+            .set("note", JsonValue("checked against this node's own log key, authority key" +
+                                   std::string(witness_policy ? " and witness policy" : "") +
+                                   "; `pedigree trial verify-receipt` checks the file "
+                                   "independently of this node")));
+  o.set("report", std::move(report));
+  return o;
+}
+
+}  // namespace
+
+Status AddReceiptRoutes(Router& router, SupplyNode& node, const WitnessClient* witnesses) {
+  // Public: the participant has no token, and the receipt holds nothing its bearer does not
+  // already have. Anonymous calls are rate limited per address (ServerConfig); the body is
+  // the receipt file within the server's body limit, as every other upload but datasets'.
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/receipts/verify", Access::Public(),
+      [&node, witnesses](const HttpRequest& req) -> HttpResponse {
+        auto receipt = reports::ReadReceipt(req.body);
+        if (!receipt) {
+          // A body that is no JSON names no member: the field is the body itself.
+          Error e = receipt.error();
+          return ErrorResponse(400, e.field().empty() ? e.at_field("receipt") : e);
+        }
+        auto anchors = reports::LedgerTrustAnchors(node.ledger());
+        if (!anchors) return ErrorResponse(anchors.error());
+        if (witnesses) anchors->policy = witnesses->policy();
+        // No subject secret: it would have to leave the participant's hands; the report says
+        // the entries are checked against the receipt's own subjectRef.
+        JsonValue report = reports::VerifyReceipt(*receipt, *anchors, std::nullopt, node.Now());
+        return Json(200, ReceiptCheckJson(std::move(report), witnesses != nullptr));
+      }));
+  // Every entry's signature and inclusion proof: on the expensive pool.
+  return router.MarkExpensive("POST", "/v1/receipts/verify");
 }
 
 }  // namespace pedigree::services

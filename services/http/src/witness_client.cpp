@@ -364,6 +364,8 @@ Result<std::optional<log::StoredCheckpoint>> WitnessClient::Witnessed() {
 
 bool WitnessClient::fail_open() const { return impl_->options.fail_open; }
 
+const log::Policy& WitnessClient::policy() const { return impl_->options.policy; }
+
 std::vector<WitnessStatus> WitnessClient::Witnesses() const {
   std::lock_guard lock(impl_->mu);
   std::vector<WitnessStatus> out;

@@ -1,6 +1,6 @@
 // The pedigree web app (docs/web.md): sign-in, the pharmacy's verify / dispense / undo, the
 // manufacturer's batches, packs, labels and recalls, the regulator's reports, bundles and
-// audit, the sponsor's and site's trial pages. Which pages a user is offered follows the
+// audit, the sponsor's and site's trial pages, and a participant's receipt check (no sign-in). Which pages a user is offered follows the
 // session's roles; the API decides what each call may do. Every call goes to this node's API with the
 // session cookie; state-changing calls carry the session's CSRF token. No framework, no
 // third-party code: the Content-Security-Policy allows this file and nothing else.
@@ -42,7 +42,8 @@ function errorOf(r) {
 // ---- Views ------------------------------------------------------------------------------
 
 const pages = ['pharmacy', 'manufacturer', 'regulator', 'trials'];
-const views = ['signin', ...pages, 'labels'];
+// `receipt` is the participant's page: reachable at #receipt without a session.
+const views = ['signin', ...pages, 'labels', 'receipt'];
 // The roles each page is offered to (docs/web.md, "Pages"). Verify is open to every member
 // role, so a user with none of these roles (admin) gets the pharmacy page.
 const pageRoles = {
@@ -53,7 +54,7 @@ const pageRoles = {
 };
 const firstField = {
   signin: 'token', pharmacy: 'pack-code', manufacturer: 'batch-gtin', regulator: 'report-code',
-  trials: 'trial-id',
+  trials: 'trial-id', receipt: 'receipt-file',
 };
 
 function roles() { return (state.session && state.session.roles) || []; }
@@ -77,8 +78,9 @@ function show(view) {
 }
 
 function route() {
-  if (!state.session) { show('signin'); return; }
   const wanted = location.hash.replace('#', '');
+  if (wanted === 'receipt') { show('receipt'); return; }
+  if (!state.session) { show('signin'); return; }
   const allowed = allowedPages();
   show(allowed.includes(wanted) ? wanted : allowed[0]);
 }
@@ -114,7 +116,11 @@ function signedOut(message) {
   $('report-frame').removeAttribute('src');
   $('bundle-link').hidden = true;
   // Nothing of the last user's work stays on the screen for the next one.
-  for (const id of ['serials-box', 'reach-box', 'audit-result', 'trial-box', 'grants', 'disclose-download']) $(id).hidden = true;
+  for (const id of ['serials-box', 'reach-box', 'audit-result', 'trial-box', 'grants', 'disclose-download',
+    'receipt-box', 'receipt-download', 'accesses', 'accesses-more']) $(id).hidden = true;
+  // A participant's receipt stays in no blob: URL the next user could open.
+  if ($('receipt-download').href.startsWith('blob:')) URL.revokeObjectURL($('receipt-download').href);
+  $('receipt-download').href = '#';
   for (const e of document.querySelectorAll('.result, #report-summary')) {
     e.textContent = '';
     e.classList.remove('error');
@@ -126,7 +132,7 @@ function signedOut(message) {
   $('location').value = localStorage.getItem('pedigree.location') || '';
   onReportKind();
   $('signin-error').textContent = message || '';
-  show('signin');
+  route();
 }
 
 // ---- Sign-in ----------------------------------------------------------------------------
@@ -542,18 +548,39 @@ async function openReport(event) {
   }
 }
 
-// The API answers the audit in one response, with no progress to poll: the page says it
-// is running (an indeterminate progress bar) until the result arrives.
+// The audit runs as a job on the node (POST /v1/reports/audit/jobs); the page polls its status
+// and shows the entries checked of the total on the progress bar (indeterminate until the
+// first count), then the result.
 async function runAudit() {
   $('audit-run').disabled = true;
   $('audit-result').hidden = true;
   $('audit-error').textContent = '';
+  const bar = $('audit-progress');
+  bar.removeAttribute('value');
+  $('audit-count').textContent = 'Running the audit…';
   $('audit-running').hidden = false;
-  const r = await api('GET', '/v1/reports/audit');
+  let failure = null;
+  let status = null;
+  const started = await api('POST', '/v1/reports/audit/jobs');
+  if (!started.ok) failure = started;
+  const where = started.ok ? '/v1/reports/audit/jobs/' + path(started.data.jobId) : '';
+  while (!failure) {
+    const r = await api('GET', where);
+    if (!r.ok) { failure = r; break; }
+    status = r.data;
+    if (status.total > 0) {
+      bar.max = status.total;
+      bar.value = status.checked;
+      $('audit-count').textContent = status.checked + ' of ' + status.total + ' entries checked…';
+    }
+    if (status.state === 'done' || status.state === 'failed') break;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
   $('audit-running').hidden = true;
   $('audit-run').disabled = false;
-  if (!r.ok) { if (r.status !== 401) $('audit-error').textContent = 'No audit: ' + refusal(r); return; }
-  const a = r.data;
+  if (failure) { if (failure.status !== 401) $('audit-error').textContent = 'No audit: ' + refusal(failure); return; }
+  if (status.state === 'failed') { $('audit-error').textContent = 'No audit: ' + status.error.message + ' (' + status.error.code + ')'; return; }
+  const a = status.result;
   $('audit-verdict').textContent = a.verdict;
   $('audit-verdict').className = 'verdict small ' + (a.verdict === 'VERIFIED' ? 'ok' : 'bad');
   $('audit-summary').textContent = a.summary + (a.audit && a.audit.seconds ? ' (' + a.audit.seconds + ' s)' : '');
@@ -750,6 +777,135 @@ async function revoke(grantId) {
   }
 }
 
+// The access record (sponsor): trial.access events, newest first, a page at a time.
+let accessesNext = null;
+
+async function loadAccesses(older) {
+  if (!needTrial('accesses-status')) return;
+  const q = new URLSearchParams({ limit: '50' });
+  if (older && accessesNext !== null) q.set('before', String(accessesNext));
+  const r = await api('GET', trialPath('/accesses?' + q));
+  if (!r.ok) { report('accesses-status', r, ''); return; }
+  const rows = r.data.accesses || [];
+  const body = $('accesses').querySelector('tbody');
+  if (!older) body.replaceChildren();
+  for (const a of rows) {
+    const tr = document.createElement('tr');
+    cell(tr, a.time);
+    cell(tr, a.reader);
+    cell(tr, a.grantId);
+    cell(tr, a.domain);
+    cell(tr, a.leafCount);
+    cell(tr, a.purpose);
+    cell(tr, a.outcome + (a.refusal ? ' (' + a.refusal + ')' : ''));
+    body.append(tr);
+  }
+  const shown = body.children.length;
+  $('accesses-status').classList.remove('error');
+  $('accesses-status').textContent = shown ? shown + ' recorded access' + (shown === 1 ? '' : 'es') + ' shown.' : 'No access recorded in this trial.';
+  accessesNext = r.data.next === undefined ? null : r.data.next;
+  $('accesses').hidden = shown === 0;
+  $('accesses-more').hidden = accessesNext === null;
+}
+
+// ---- Participants' receipts -------------------------------------------------------------------
+
+// A receipt checked by this node (POST /v1/receipts/verify, public). Sent without the
+// session cookie: the answer is the same for anyone.
+async function checkReceiptText(text) {
+  let res;
+  try {
+    res = await fetch('/v1/receipts/verify', { method: 'POST', credentials: 'omit',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: text });
+  } catch (e) {
+    return { ok: false, status: 0, data: { error: { code: 'network', message: 'the node did not answer: ' + e.message } } };
+  }
+  let data = null;
+  try { data = await res.json(); } catch (e) { /* not JSON: errorOf says the status */ }
+  return { ok: res.ok, status: res.status, data };
+}
+
+// What a code of the receipt check means, in words a participant can act on.
+const receiptWords = {
+  'receipt.json': 'The file is not a receipt: it is not valid JSON.',
+  'receipt.format': 'The file is not a participant receipt.',
+  'receipt.missing_field': 'The file is not a complete receipt: a part is missing.',
+  'receipt.bad_field': 'The file is not a well-formed receipt.',
+  'bundle.incomplete': 'An entry the log lists about you is missing from the file: something was removed.',
+  'bundle.unlisted_entry': 'The file holds an entry the log does not list about you: something was added.',
+  'entry.bad_signature': 'An entry was changed after it was signed.',
+  'receipt.not_about_subject': 'An entry in the file is about someone else.',
+  'receipt.wrong_trial': 'An entry in the file is about another trial.',
+  'note.no_verified_signature': 'The file was not made by this node\'s log.',
+  'checkpoint.quorum': 'The witnesses this node relies on have not confirmed the log\'s state in the file yet.',
+  'trial.receipt_subject_unknown': 'No subject of this trial has that secret: check it character by character against the participant\'s copy.',
+  'trial.bad_subject_secret': 'That is no reference secret: it must be 1 to 1024 characters.',
+};
+function inWords(e) {
+  const words = receiptWords[e.code] || (e.code.startsWith('merkle.') ? 'An entry is not in the log as the file claims.' : e.message);
+  return words + ' (' + e.code + ')';
+}
+
+async function checkReceipt(event) {
+  event.preventDefault();
+  const file = $('receipt-file').files[0];
+  $('receipt-result').hidden = true;
+  if (!file) { $('receipt-check-status').textContent = 'Choose the receipt file first.'; return; }
+  $('receipt-check-status').textContent = 'Checking ' + file.name + '…';
+  const r = await checkReceiptText(await file.text());
+  $('receipt-check-status').textContent = '';
+  const verified = r.ok && r.data.verified;
+  const box = $('receipt-result');
+  box.className = 'verdict-box ' + (verified ? 'ok' : 'bad');
+  $('receipt-verdict').textContent = verified ? 'VERIFIED' : 'NOT VERIFIED';
+  if (!r.ok) $('receipt-reason').textContent = inWords(errorOf(r));
+  else if (!verified) $('receipt-reason').textContent = (r.data.failure ? inWords(r.data.failure) + ' ' : '') + r.data.summary;
+  else $('receipt-reason').textContent = r.data.summary + ' Trial ' + r.data.trialId + '.';
+  const accesses = verified ? r.data.accesses || [] : [];
+  fillTable('receipt-access-list', accesses, ['time', (a) => a.readerName || a.reader, 'purpose', 'grantId', 'domain',
+    'subjectRecords', 'outcome']);
+  $('receipt-access-list').hidden = accesses.length === 0;
+  $('receipt-no-access').hidden = !verified || accesses.length > 0;
+  // A broken receipt's accesses are not to be relied on: none are shown.
+  $('receipt-access-box').hidden = !verified;
+  box.hidden = false;
+}
+
+// The site gets a participant's receipt with the secret in the body; the file is offered as
+// the node's bytes (canonical JSON, not to be re-serialised), summarised from this node's check.
+async function getReceipt(event) {
+  event.preventDefault();
+  const secret = $('receipt-secret').value;
+  // Cleared at once: the secret is the participant's credential and stays in no field.
+  $('receipt-secret').value = '';
+  $('receipt-box').hidden = true;
+  $('receipt-download').hidden = true;
+  if (!needTrial('receipt-status')) return;
+  if (!secret) { $('receipt-status').textContent = 'Enter the subject\'s reference secret.'; $('receipt-secret').focus(); return; }
+  $('receipt-status').classList.remove('error');
+  $('receipt-status').textContent = 'Gathering the receipt…';
+  const r = await api('POST', trialPath('/receipts'), { subjectSecret: secret });
+  if (!r.ok) {
+    if (r.status === 401) return;
+    $('receipt-status').textContent = 'No receipt: ' + inWords(errorOf(r));
+    $('receipt-status').classList.add('error');
+    return;
+  }
+  const trial = value('trial-id');
+  offerDownload($('receipt-download'), r.text, 'application/json', 'receipt-' + trial.replace(/[^A-Za-z0-9-]/g, '_') + '.json');
+  const c = await checkReceiptText(r.text);
+  const events = (c.ok && c.data.report && c.data.report.events) || [];
+  const withdrawal = events.find((e) => e.kind === 'trial.withdraw');
+  setText('receipt-consents', String(events.filter((e) => e.kind === 'trial.consent').length));
+  setText('receipt-withdrawal', withdrawal ? withdrawal.withdrawalTime + ', data: ' + withdrawal.dataChoice : 'none');
+  setText('receipt-accesses', c.ok ? String(c.data.accesses.length) : '');
+  const log = c.ok && c.data.report && c.data.report.log;
+  setText('receipt-checkpoint', log ? 'log size ' + log.treeSize : '');
+  setText('receipt-checked', c.ok ? c.data.verdict : inWords(errorOf(c)));
+  $('receipt-status').textContent = 'Receipt of trial ' + trial + ' ready to download.';
+  $('receipt-box').hidden = false;
+}
+
 // ---- Start ------------------------------------------------------------------------------
 
 async function start() {
@@ -784,6 +940,10 @@ async function start() {
   $('withdraw-form').addEventListener('submit', withdraw);
   $('grants-load').addEventListener('click', loadGrants);
   $('grant-form').addEventListener('submit', grant);
+  $('accesses-load').addEventListener('click', () => loadAccesses(false));
+  $('accesses-more').addEventListener('click', () => loadAccesses(true));
+  $('receipt-form').addEventListener('submit', getReceipt);
+  $('receipt-check-form').addEventListener('submit', checkReceipt);
   $('location').value = localStorage.getItem('pedigree.location') || '';
   window.addEventListener('hashchange', route);
   // A reload keeps the session (the cookie) and asks for its CSRF token again.

@@ -268,6 +268,52 @@ BOOST_AUTO_TEST_CASE(audit_report_is_for_regulators_and_witnesses) {
   BOOST_TEST(ReportApi::ErrorCode(ph1) == "auth.forbidden_role");
 }
 
+// The audit as a job: 202 with Location, then a status with how many entries were checked
+// of the total, and in the end the same report as GET /v1/reports/audit. Only the organisation
+// that started a job reads it; others (and unknown ids) get report.no_audit_job.
+BOOST_AUTO_TEST_CASE(audit_job_reports_progress_and_then_the_report) {
+  ReportApi api;
+  auto post = [&](const std::string& org) {
+    auto session = api.Session();
+    return Exchange(*session, Send{"POST",
+                                   "/v1/reports/audit/jobs",
+                                   "",
+                                   {{"Authorization", "Bearer " + api.token_[org]}}});
+  };
+  Reply started = post("regulator");
+  BOOST_REQUIRE_MESSAGE(started.status == 202, started.body);
+  const std::string location = started.headers["Location"];
+  const std::string id = ReportApi::Body(started).find("jobId")->as_string();
+  BOOST_TEST(location == "/v1/reports/audit/jobs/" + id);
+
+  // Polled until done, however long that takes here (no timing is asserted).
+  JsonValue status;
+  for (int i = 0; i < 6000; ++i) {
+    Reply r = api.Get("regulator", location);
+    BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+    status = ReportApi::Body(r);
+    const std::string state = status.find("state")->as_string();
+    BOOST_TEST_INFO(r.body);
+    BOOST_TEST((state == "queued" || state == "running" || state == "done"));
+    BOOST_TEST(status.find("checked")->as_int() <= status.find("total")->as_int());
+    if (state == "done") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_REQUIRE(status.find("state")->as_string() == "done");
+  BOOST_TEST(status.find("total")->as_int() > 0);
+  BOOST_TEST(status.find("checked")->as_int() == status.find("total")->as_int());
+  BOOST_TEST(status.find("result")->find("report")->as_string() == "audit");
+  BOOST_TEST(status.find("result")->find("verdict")->as_string() == "VERIFIED");
+
+  Reply foreign = api.Get("witness1", location);
+  BOOST_TEST(foreign.status == 404);
+  BOOST_TEST(ReportApi::ErrorCode(foreign) == "report.no_audit_job");
+  Reply unknown = api.Get("regulator", "/v1/reports/audit/jobs/0123456789abcdef");
+  BOOST_TEST(unknown.status == 404);
+  BOOST_TEST(ReportApi::ErrorCode(unknown) == "report.no_audit_job");
+  BOOST_TEST(post("ph1").status == 403);
+}
+
 BOOST_AUTO_TEST_CASE(downloaded_bundle_verifies_offline) {
   ReportApi api;
   Reply r = api.Get("ph1", "/v1/bundles/pack?code=" + provenance::PercentEncode(kPack));

@@ -356,6 +356,44 @@ BOOST_AUTO_TEST_CASE(sample_study_goes_from_registration_to_seal_disclosure_and_
     BOOST_TEST(accesses.back().outcome == "refused");
     BOOST_TEST(accesses.back().grant_id.empty());
   }
+  // The same record over the API, newest first, in pages: for the sponsor and regulators.
+  {
+    const std::string record = "/v1/trials/" + kTrial + "/accesses";
+    Reply page = api.Call("sp", "GET", record + "?limit=4");
+    BOOST_REQUIRE_MESSAGE(page.status == 200, page.body);
+    JsonValue first = TrialApi::Body(page);
+    const JsonArray& newest = first.find("accesses")->as_array();
+    BOOST_REQUIRE_EQUAL(newest.size(), 4u);
+    BOOST_TEST(newest[0].find("outcome")->as_string() == "refused");
+    BOOST_TEST(newest[0].find("refusal")->as_string() == "trial.no_grant");
+    BOOST_TEST(newest[1].find("reader")->as_string() == "reg");
+    BOOST_TEST(newest[1].find("grantId")->as_string() == "REG-1");
+    BOOST_TEST(newest[1].find("domain")->as_string() == "DM");
+    BOOST_TEST(newest[1].find("leafCount")->as_int() == 1);
+    BOOST_TEST(newest[0].find("index")->as_int() > newest[1].find("index")->as_int());
+    BOOST_REQUIRE(first.find("next")->is_int());
+    Reply rest = api.Call(
+        "reg", "GET", record + "?limit=4&before=" + std::to_string(first.find("next")->as_int()));
+    BOOST_REQUIRE_MESSAGE(rest.status == 200, rest.body);
+    JsonValue second = TrialApi::Body(rest);
+    BOOST_REQUIRE_EQUAL(second.find("accesses")->size(), 2u);
+    BOOST_TEST(second.find("accesses")->as_array()[1].find("refusal")->as_string() ==
+               "trial.no_grant");
+    BOOST_TEST(second.find("next")->is_null());
+    for (auto [query, field] : {std::pair{"limit=0", "limit"},
+                                {"limit=501", "limit"},
+                                {"limit=x", "limit"},
+                                {"before=-1", "before"}}) {
+      Reply refused = api.Call("sp", "GET", record + "?" + query);
+      BOOST_TEST_INFO(query);
+      BOOST_TEST(refused.status == 400);
+      BOOST_TEST(TrialApi::ErrorCode(refused) == "request.bad_parameter");
+      BOOST_TEST(TrialApi::ErrorField(refused) == field);
+    }
+    // A site reads its own subjects' history, not the sponsor's access record.
+    BOOST_TEST(api.Call("s1", "GET", record).status == 403);
+    BOOST_TEST(api.Call("", "GET", record).status == 401);
+  }
 
   // The publication dropped a sealed outcome and added another.
   Reply outcomes = api.Call("reg", "POST", "/v1/trials/" + kTrial + "/outcome-check",
@@ -1081,6 +1119,119 @@ BOOST_AUTO_TEST_CASE(participant_receipt_is_answered_for_the_secret_in_the_body)
     BOOST_TEST(refused.body.find("salt:") == std::string::npos, refused.body);
   }
   BOOST_TEST(api.LedgerSize() == size);
+}
+
+// The participant's check without a token: POST /v1/receipts/verify runs the offline verifier
+// against the node's keys. A genuine receipt is VERIFIED; one with an entry left out fails
+// with the verifier's code; a body that is no receipt is the client's mistake (400, coded,
+// with the field). The receipt's own route still needs a token.
+BOOST_AUTO_TEST_CASE(receipt_is_checked_without_a_token_and_a_tampered_copy_fails) {
+  TrialApi api;
+  api.TrialUnderway();  // 001 at s1
+  const std::string target = "/v1/trials/" + kTrial + "/receipts";
+  Reply r = api.Post("s1", target, JsonValue::Object().set("subjectSecret", "salt:001"));
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+  BOOST_TEST(r.headers["Content-Disposition"] ==
+             "attachment; filename=\"receipt-PDG-CT-2026-01.json\"");
+  BOOST_TEST(api.Call("", "POST", target, R"({"subjectSecret":"salt:001"})").status == 401);
+
+  const uint64_t size = api.LedgerSize();
+  Reply checked = api.Call("", "POST", "/v1/receipts/verify", r.body);
+  BOOST_REQUIRE_MESSAGE(checked.status == 200, checked.body);
+  JsonValue v = TrialApi::Body(checked);
+  BOOST_TEST(v.find("verified")->as_bool(), checked.body);
+  BOOST_TEST(v.find("verdict")->as_string() == "VERIFIED");
+  BOOST_TEST(v.find("failure")->is_null());
+  BOOST_TEST(v.find("trialId")->as_string() == kTrial);
+  BOOST_TEST(v.find("subjectRef")->as_string() == SubjectRef("001"));
+  BOOST_TEST(v.find("accesses")->size() == 0u);
+  BOOST_TEST(v.find("trust")->find("node")->as_bool());
+  BOOST_TEST(v.find("report")->find("report")->as_string() == "receipt");
+
+  // An entry left out of the file: the signed evidence index still lists it.
+  JsonValue tampered = pedigree::ParseJson(r.body).value();
+  JsonArray entries = tampered.find("entries")->as_array();
+  BOOST_REQUIRE_GE(entries.size(), 2u);
+  entries.pop_back();
+  JsonValue shorter = JsonValue::Array();
+  for (auto& e : entries) shorter.push_back(std::move(e));
+  tampered.set("entries", std::move(shorter));
+  Reply broken = api.Call("", "POST", "/v1/receipts/verify", pedigree::Canonicalize(tampered));
+  BOOST_REQUIRE_MESSAGE(broken.status == 200, broken.body);
+  JsonValue b = TrialApi::Body(broken);
+  BOOST_TEST(!b.find("verified")->as_bool());
+  BOOST_TEST(b.find("verdict")->as_string() == "FAILED");
+  BOOST_TEST(b.find("failure")->find("code")->as_string() == "bundle.incomplete", broken.body);
+
+  struct Case {
+    std::string body;
+    std::string code;
+    std::string field;
+  };
+  for (const Case& c : {
+           Case{"{\"format\":", "receipt.json", "receipt"},
+           Case{R"({"format":"pedigree-bundle/v2"})", "receipt.format", "format"},
+           Case{R"({"format":"pedigree-receipt/v1","subjectRef":"00"})", "receipt.missing_field",
+                "trialId"},
+       }) {
+    Reply refused = api.Call("", "POST", "/v1/receipts/verify", c.body);
+    BOOST_TEST_INFO(c.body);
+    BOOST_TEST(refused.status == 400);
+    BOOST_TEST(TrialApi::ErrorCode(refused) == c.code);
+    BOOST_TEST(TrialApi::ErrorField(refused) == c.field);
+  }
+  BOOST_TEST(api.LedgerSize() == size);
+}
+
+// The accesses the participant's page lists come from the verified receipt: a regulator's
+// read of the subject's record under a grant is shown with reader, grant, purpose, domain
+// and how many of the subject's records it read.
+BOOST_AUTO_TEST_CASE(receipt_check_lists_a_granted_read_of_the_subjects_record) {
+  TrialApi api;
+  api.TrialUnderway();  // 001 at s1
+  const std::string base = "/v1/trials/" + kTrial;
+  const std::string dm = ReadFile(kStudy + "dm.csv");
+  const std::string file = dm.substr(0, dm.find('\n') + 1) + FirstRecord(dm);
+  Reply r = api.Upload(
+      "s1", base + "/submissions?domain=DM" + kSignature,
+      pedigree::Canonicalize(
+          JsonValue::Object()
+              .set("subjects", JsonValue::Object().set(kTrial + "-701-0001", SubjectRef("001")))
+              .set("contentType", JsonValue("text/csv"))
+              .set("data", JsonValue(file))),
+      "application/vnd.pedigree.submission+json");
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  BOOST_REQUIRE_EQUAL(api.Seal().status, 201);
+  r = api.Post("sp", base + "/grants",
+               JsonValue::Object()
+                   .set("grantId", JsonValue("REG-1"))
+                   .set("grantee", JsonValue("reg"))
+                   .set("purpose", JsonValue("regulator"))
+                   .set("domains", JsonValue::Strings({"DM"}))
+                   .set("start", JsonValue("2026-11-01T00:00:00Z"))
+                   .set("expiry", JsonValue("2026-11-23T00:00:00Z"))
+                   .set("signature", Signature("Dr Sam Sponsor", "approval")));
+  BOOST_REQUIRE_MESSAGE(r.status == 201, r.body);
+  r = api.Call("reg", "GET",
+               base + "/disclosures?domain=DM&key=" + provenance::PercentEncode(kFirstKey));
+  BOOST_REQUIRE_MESSAGE(r.status == 200, r.body);
+
+  Reply receipt =
+      api.Post("s1", base + "/receipts", JsonValue::Object().set("subjectSecret", "salt:001"));
+  BOOST_REQUIRE_MESSAGE(receipt.status == 200, receipt.body);
+  Reply checked = api.Call("", "POST", "/v1/receipts/verify", receipt.body);
+  BOOST_REQUIRE_MESSAGE(checked.status == 200, checked.body);
+  JsonValue v = TrialApi::Body(checked);
+  BOOST_TEST(v.find("verified")->as_bool(), checked.body);
+  BOOST_REQUIRE_EQUAL(v.find("accesses")->size(), 1u);
+  const JsonValue& a = v.find("accesses")->as_array()[0];
+  BOOST_TEST(a.find("reader")->as_string() == "reg");
+  BOOST_TEST(a.find("grantId")->as_string() == "REG-1");
+  BOOST_TEST(a.find("purpose")->as_string() == "regulator");
+  BOOST_TEST(a.find("domain")->as_string() == "DM");
+  BOOST_TEST(a.find("outcome")->as_string() == "granted");
+  BOOST_TEST(a.find("subjectRecords")->as_int() == 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

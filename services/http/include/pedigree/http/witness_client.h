@@ -79,6 +79,9 @@ class WitnessClient {
   // none did yet.
   [[nodiscard]] Result<std::optional<log::StoredCheckpoint>> Witnessed();
   bool fail_open() const;
+  // The policy the client was started with (its logs, witnesses and quorum): what this
+  // node's own checks of its evidence trust, e.g. POST /v1/receipts/verify.
+  const log::Policy& policy() const;
   std::vector<WitnessStatus> Witnesses() const;
 
   struct Impl;
