@@ -349,6 +349,9 @@ std::vector<uint8_t> HybridBinarize(const Image& image) {
     }
   }
   std::vector<uint8_t> out(static_cast<size_t>(w) * h);
+  // Through a local pointer: a store through uint8_t* may alias the vector's own pointer,
+  // and GCC then reloads it for every pixel.
+  uint8_t* const dst = out.data();
   for (int y = 0; y < sub_h; ++y) {
     const int y0 = std::min(y * kBlock, h - kBlock);
     const int top = std::clamp(y, 2, sub_h - 3);
@@ -363,7 +366,7 @@ std::vector<uint8_t> HybridBinarize(const Image& image) {
       for (int yy = 0; yy < kBlock; ++yy) {
         const size_t offset = static_cast<size_t>(y0 + yy) * w + x0;
         for (int xx = 0; xx < kBlock; ++xx) {
-          out[offset + xx] = lum[offset + xx] <= threshold ? 0 : 255;
+          dst[offset + xx] = lum[offset + xx] <= threshold ? 0 : 255;
         }
       }
     }
