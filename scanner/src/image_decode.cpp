@@ -253,10 +253,11 @@ Image Halve(const Image& image) {
   return half;
 }
 
-// The size of a Data Matrix's modules in image pixels, estimated from below: its mean side
-// over the side of the smallest square ECC 200 symbol that holds its content in ASCII
-// encodation (digit pairs one codeword, FNC1 one) — what an encoder picks; a bigger
-// symbol than needed makes the estimate too large. 0 for anything else.
+// The size of a Data Matrix's modules in image pixels, estimated from below: its shortest
+// side over the side of the smallest square ECC 200 symbol that holds its content in ASCII
+// encodation (digit pairs one codeword, FNC1 one) — what an encoder picks. A rectangular
+// symbol's short side makes the estimate smaller still; only a bigger symbol than needed
+// makes it too large. 0 for anything else.
 double ModulePxAtLeast(const DecodedSymbol& s) {
   if (s.error || s.format != Symbology::kDataMatrix) return 0;
   int codewords = s.gs1 ? 1 : 0;
@@ -283,12 +284,13 @@ double ModulePxAtLeast(const DecodedSymbol& s) {
       break;
     }
   }
-  double sides = 0;
+  double shortest = 0;
   for (int i = 0; i < 4; ++i) {
     const PixelPoint a = s.corners[i], b = s.corners[(i + 1) % 4];
-    sides += std::hypot(a.x - b.x, a.y - b.y);
+    const double side = std::hypot(a.x - b.x, a.y - b.y);
+    shortest = i == 0 ? side : std::min(shortest, side);
   }
-  return sides / 4 / modules;
+  return shortest / modules;
 }
 
 double LargestModulePx(const std::vector<DecodedSymbol>& symbols) {
