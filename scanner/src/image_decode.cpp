@@ -4,6 +4,8 @@
 #include <ZXing/ReadBarcode.h>
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstdlib>
 #include <string>
 #include <tuple>
@@ -142,13 +144,15 @@ void Add(std::vector<DecodedSymbol>& symbols, DecodedSymbol s) {
 // only along the image's two centre lines, finds an L finder only from the side its
 // solid edges face, and returns at most one symbol per call. To find off-centre and
 // multiple symbols at any rotation we hand it bands whose centre lines sweep the image,
-// horizontally and vertically. A symbol up to kBand/2 - kStep pixels across lies wholly
+// horizontally and vertically. A symbol up to band_px/2 - step_px pixels across lies wholly
 // inside the band whose centre line passes nearest its middle.
+// `scale` > 1: `view` is the image shrunk by that factor; bands and step shrink with it
+// (the same sweep in image pixels) and the symbols found are reported in image pixels.
 void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
                      ZXing::Binarizer binarizer, int max_symbols,
-                     std::vector<DecodedSymbol>& symbols) {
-  constexpr int kStep = 48;
-  constexpr int kBand = 2 * 200;
+                     std::vector<DecodedSymbol>& symbols, int scale = 1) {
+  const int step_px = 48 / scale;
+  const int band_px = 2 * 200 / scale;
   hints.setFormats(ZXing::BarcodeFormat::DataMatrix)
       .setTryDownscale(binarizer != ZXing::Binarizer::FixedThreshold)
       .setTryHarder(false)
@@ -165,7 +169,7 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
   std::vector<Line> lines;
   for (const bool horizontal : {true, false}) {
     const int extent = horizontal ? view.height() : view.width();
-    for (int centre = extent / 2 % kStep; centre < extent; centre += kStep) {
+    for (int centre = extent / 2 % step_px; centre < extent; centre += step_px) {
       lines.push_back({horizontal, centre, std::abs(centre - extent / 2)});
     }
   }
@@ -176,13 +180,15 @@ void SweepDataMatrix(const ZXing::ImageView& view, ZXing::DecodeHints hints,
   for (const auto& line : lines) {
     const int extent = line.horizontal ? view.height() : view.width();
     // Keep the band's centre line on `centre` near the image edges too.
-    const int half = std::min({line.centre, extent - line.centre, kBand / 2});
+    const int half = std::min({line.centre, extent - line.centre, band_px / 2});
     if (half < 8) continue;
     const int start = line.centre - half;
     const ZXing::ImageView band = line.horizontal ? view.cropped(0, start, view.width(), 2 * half)
                                                   : view.cropped(start, 0, 2 * half, view.height());
     for (const auto& r : ZXing::ReadBarcodes(band, hints)) {
-      Add(symbols, Convert(r, line.horizontal ? PixelPoint{0, start} : PixelPoint{start, 0}));
+      DecodedSymbol s = Convert(r, line.horizontal ? PixelPoint{0, start} : PixelPoint{start, 0});
+      for (auto& corner : s.corners) corner = {corner.x * scale, corner.y * scale};
+      Add(symbols, std::move(s));
       if (static_cast<int>(symbols.size()) >= max_symbols) return;
     }
   }
@@ -227,6 +233,75 @@ std::vector<uint8_t> AdaptiveThreshold(const Image& image, int radius) {
   }
   return out;
 }
+
+// The image at half resolution: each pixel the mean of a 2 x 2 block (an odd last row or
+// column is dropped).
+Image Halve(const Image& image) {
+  Image half;
+  half.width = image.width / 2;
+  half.height = image.height / 2;
+  half.gray.resize(static_cast<size_t>(half.width) * half.height);
+  for (int y = 0; y < half.height; ++y) {
+    const uint8_t* top = image.gray.data() + static_cast<size_t>(2 * y) * image.width;
+    const uint8_t* bottom = top + image.width;
+    uint8_t* out = half.gray.data() + static_cast<size_t>(y) * half.width;
+    for (int x = 0; x < half.width; ++x) {
+      out[x] = static_cast<uint8_t>(
+          (top[2 * x] + top[2 * x + 1] + bottom[2 * x] + bottom[2 * x + 1] + 2) / 4);
+    }
+  }
+  return half;
+}
+
+// The size of a Data Matrix's modules in image pixels, estimated from below: its shortest
+// side over the side of the smallest square ECC 200 symbol that holds its content in ASCII
+// encodation (digit pairs one codeword, FNC1 one) — what an encoder picks. A rectangular
+// symbol's short side makes the estimate smaller still; only a bigger symbol than needed
+// makes it too large. 0 for anything else.
+double ModulePxAtLeast(const DecodedSymbol& s) {
+  if (s.error || s.format != Symbology::kDataMatrix) return 0;
+  int codewords = s.gs1 ? 1 : 0;
+  const std::string& c = s.content;
+  for (size_t i = 0; i < c.size(); ++i) {
+    const auto digit = [&](size_t j) { return j < c.size() && c[j] >= '0' && c[j] <= '9'; };
+    if (digit(i) && digit(i + 1)) {
+      ++i;
+    } else if (static_cast<unsigned char>(c[i]) > 127) {
+      ++codewords;  // Upper Shift
+    }
+    ++codewords;
+  }
+  // Square ECC 200 symbols: {modules per side, data codewords}.
+  static constexpr std::array<std::pair<int, int>, 24> kSquare{
+      {{10, 3},   {12, 5},   {14, 8},    {16, 12},    {18, 18},    {20, 22},
+       {22, 30},  {24, 36},  {26, 44},   {32, 62},    {36, 86},    {40, 114},
+       {44, 144}, {48, 174}, {52, 204},  {64, 280},   {72, 368},   {80, 456},
+       {88, 576}, {96, 696}, {104, 816}, {120, 1050}, {132, 1304}, {144, 1558}}};
+  int modules = 144;
+  for (const auto& [side, capacity] : kSquare) {
+    if (capacity >= codewords) {
+      modules = side;
+      break;
+    }
+  }
+  double shortest = 0;
+  for (int i = 0; i < 4; ++i) {
+    const PixelPoint a = s.corners[i], b = s.corners[(i + 1) % 4];
+    const double side = std::hypot(a.x - b.x, a.y - b.y);
+    shortest = i == 0 ? side : std::min(shortest, side);
+  }
+  return shortest / modules;
+}
+
+double LargestModulePx(const std::vector<DecodedSymbol>& symbols) {
+  double largest = 0;
+  for (const auto& s : symbols) largest = std::max(largest, ModulePxAtLeast(s));
+  return largest;
+}
+
+// Modules of 3.5 px are 1.75 px at half resolution: about the smallest ZXing 1.4 reads
+// reliably once blurred and noisy.
+constexpr double kHalfSweepMinModulePx = 3.5;
 
 constexpr int kHybridBlock = 8;
 
@@ -276,6 +351,9 @@ std::vector<uint8_t> HybridBinarize(const Image& image) {
     }
   }
   std::vector<uint8_t> out(static_cast<size_t>(w) * h);
+  // Through a local pointer: a store through uint8_t* may alias the vector's own pointer,
+  // and GCC then reloads it for every pixel.
+  uint8_t* const dst = out.data();
   for (int y = 0; y < sub_h; ++y) {
     const int y0 = std::min(y * kBlock, h - kBlock);
     const int top = std::clamp(y, 2, sub_h - 3);
@@ -290,7 +368,7 @@ std::vector<uint8_t> HybridBinarize(const Image& image) {
       for (int yy = 0; yy < kBlock; ++yy) {
         const size_t offset = static_cast<size_t>(y0 + yy) * w + x0;
         for (int xx = 0; xx < kBlock; ++xx) {
-          out[offset + xx] = lum[offset + xx] <= threshold ? 0 : 255;
+          dst[offset + xx] = lum[offset + xx] <= threshold ? 0 : 255;
         }
       }
     }
@@ -412,9 +490,24 @@ Result<std::vector<DecodedSymbol>> DecodeImage(const Image& image, const DecodeO
     } else {
       for (const auto& r : ZXing::ReadBarcodes(view, hints)) Add(symbols, Convert(r, {0, 0}));
     }
-    if (fallbacks &&
-        (datamatrix_missing() || (options.all_symbols && want_datamatrix && !enough()))) {
+    if (fallbacks && datamatrix_missing()) {
       SweepDataMatrix(hybrid_view(), hints, binarised, options.max_symbols, symbols);
+    } else if (fallbacks && options.all_symbols && want_datamatrix && !enough()) {
+      // A Data Matrix was read; the sweep looks for further packs. At half resolution it
+      // binarises and searches a quarter of the pixels: the full-resolution sweep was most
+      // of a one-pack photo's decode (POST /v1/verify). Packs photographed together share
+      // the distance, so their modules are about as large as the first one's; below
+      // kHalfSweepMinModulePx the sweep stays at full resolution.
+      const Image half = LargestModulePx(symbols) >= kHalfSweepMinModulePx ? Halve(image) : Image{};
+      if (HybridBinarizes(half)) {
+        std::vector<uint8_t> binary = HybridBinarize(half);
+        const ZXing::ImageView half_view(binary.data(), half.width, half.height,
+                                         ZXing::ImageFormat::Lum);
+        SweepDataMatrix(half_view, hints, ZXing::Binarizer::FixedThreshold, options.max_symbols,
+                        symbols, 2);
+      } else {
+        SweepDataMatrix(hybrid_view(), hints, binarised, options.max_symbols, symbols);
+      }
     }
     // tryHarder changes nothing for Data Matrix in ZXing 1.4, so skip it for DM alone.
     if (options.effort == DecodeEffort::kFastThenThorough && !only_datamatrix &&

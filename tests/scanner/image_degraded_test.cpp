@@ -226,4 +226,48 @@ BOOST_AUTO_TEST_CASE(all_symbols_finds_every_pack_in_a_photo) {
   BOOST_TEST(raws == expected, boost::test_tools::per_element());
 }
 
+// With 4 px modules the sweep for further packs runs at half resolution; the packs it
+// finds are still reported in image pixels: each symbol's centre lies on its pasted label.
+// With 3 px modules (1.5 px at half resolution) it stays at full resolution and still finds
+// every pack.
+BOOST_AUTO_TEST_CASE(all_symbols_reports_every_pack_in_image_pixels_at_any_module_size) {
+  for (const int module_px : {4, 3}) {
+    BOOST_TEST_CONTEXT("module " << module_px << " px") {
+      Rng rng(29);
+      Image scene = ClutteredBackground(1280, 720, rng);
+      struct Placed {
+        std::string raw;
+        int x0, y0, x1, y1;
+      };
+      std::vector<Placed> placed;
+      for (int i = 0; i < 3; ++i) {
+        const std::string serial = "Q" + std::to_string(i);
+        const Image label =
+            Must(RenderPackLabel("09506000134352", "280331", "LOT1", serial, {module_px, 2}));
+        const int x = 100 + 400 * i, y = 80 + 220 * i;
+        Paste(scene, label, x, y);
+        placed.push_back(
+            {"]d201095060001343521728033110LOT1\x1d"
+             "21" +
+                 serial,
+             x, y, x + label.width, y + label.height});
+      }
+      const Image photo = AddNoise(Blur(scene, 1, 1), 3, rng);
+      auto symbols = DecodeImage(photo, {.all_symbols = true});
+      BOOST_REQUIRE(symbols.has_value());
+      BOOST_TEST(symbols->size() == placed.size());
+      for (const auto& want : placed) {
+        auto it = std::find_if(symbols->begin(), symbols->end(),
+                               [&](const DecodedSymbol& s) { return s.raw == want.raw; });
+        BOOST_TEST_REQUIRE((it != symbols->end()), "not found: " << want.raw);
+        int cx = 0, cy = 0;
+        for (const auto& p : it->corners) cx += p.x, cy += p.y;
+        cx /= 4, cy /= 4;
+        BOOST_TEST((cx > want.x0 && cx < want.x1 && cy > want.y0 && cy < want.y1),
+                   want.raw << " centre " << cx << "," << cy);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_SUITE_END()
