@@ -679,9 +679,25 @@ BOOST_AUTO_TEST_CASE(store_side_trial_commands_work_against_the_node_with_its_ke
      {"grant", "--grant", "MON-1", "--grantee", "mon", "--purpose", "monitor", "--domains", "DM",
       "--start", "2026-01-01T00:00:00Z", "--expiry", "2099-01-01T00:00:00Z"},
      true);
+  std::ofstream(client + "/protocol.md") << "# Protocol\n";
+  std::ofstream(client + "/outcomes.json") << R"({"primary":["HbA1c"],"secondary":[]})";
+  ok("sp", {"protocol", "--file", client + "/protocol.md", "--outcomes", client + "/outcomes.json"},
+     true);
+  // Two subjects enrolled under the secrets their site handed out.
+  std::ofstream subjects(client + "/subjects.csv");
+  for (const char* n : {"001", "002"}) {
+    const std::string secret = std::string("remote-store-subject-") + n;
+    std::ofstream(client + "/" + n + ".secret") << secret;
+    std::ofstream(client + "/enrol-" + n + ".json")
+        << R"({"subjectRef":")" << ToHex(Sha256(secret)) << R"("})";
+    ok("s1", {"event", "--kind", "trial.enrol", "--body", client + "/enrol-" + n + ".json"}, true);
+    subjects << kTrial << "-" << n << "," << ToHex(Sha256(secret)) << "\n";
+  }
+  subjects.close();
 
-  // The site uploads the file as it is; the node parses it and signs for s1.
-  Run submitted = ok("s1", {"submit", "--file", dm});
+  // The site uploads the file as it is, with its subjects' references; the node parses it
+  // and signs for s1.
+  Run submitted = ok("s1", {"submit", "--file", dm, "--subjects", client + "/subjects.csv"});
   BOOST_TEST(
       submitted.out.find("DM: 2 records submitted (0 replacing earlier ones, 0 unchanged)") == 0u,
       submitted.out);
@@ -743,6 +759,22 @@ BOOST_AUTO_TEST_CASE(store_side_trial_commands_work_against_the_node_with_its_ke
              redacted.out);
   Run honoured = ok("sp", {"honour-withdrawals", "--json"});
   BOOST_TEST(ParseJson(honoured.out).value().find("redacted")->as_int() == 0);
+
+  // Subject 001's receipt lists the reads that returned its record: the two checks of
+  // dm-received.csv (its AGE changed there), not the identical file's check (nothing
+  // returned) nor the disclosure of 002.
+  const std::string receipt = client + "/receipt-001.json";
+  Run made = Remote(url, tokens.at("s1"),
+                    {"trial", "receipt", "--trial", kTrial, "--secret-file", client + "/001.secret",
+                     "-o", receipt});
+  BOOST_REQUIRE_MESSAGE(made.rc == 0, made.err);
+  Run checked = Cli({"trial", "verify-receipt", receipt, "--trust", node + "/log.vkey",
+                     "--secret-file", client + "/001.secret", "--format", "json"});
+  BOOST_TEST(checked.rc == 0, checked.out + checked.err);
+  BOOST_TEST(
+      ParseJson(checked.out).value().find("summary")->as_string().find("2 recorded access(es)") !=
+          std::string::npos,
+      checked.out);
 
   // Revoked, the grant covers no more reads: refused, and the refusal recorded.
   ok("sp", {"revoke-grant", "--grant", "MON-1", "--reason", "visit over"}, true);
