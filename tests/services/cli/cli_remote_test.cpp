@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli_run.h"
+#include "common/read_file.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/canonical_json.h"
@@ -721,6 +722,15 @@ BOOST_AUTO_TEST_CASE(store_side_trial_commands_work_against_the_node_with_its_ke
   BOOST_TEST(same.rc == 0, same.err);
   BOOST_TEST(same.out.find("IDENTICAL  " + dm + " against the seal at ledger entry") == 0u,
              same.out);
+  // --file-hash: the node holds the bytes sent against the hash given (byteExact).
+  Run other_bytes = Remote(
+      url, tokens.at("mon"),
+      {"trial", "verify", "--trial", kTrial, "--file", dm, "--file-hash", std::string(64, '0')});
+  BOOST_TEST(other_bytes.rc == 3, other_bytes.err);
+  BOOST_TEST(other_bytes.out.find("  file hash " + ToHex(Sha256(pedigree::testing::ReadFile(dm))) +
+                                  " differs from the recorded " + std::string(64, '0')) !=
+                 std::string::npos,
+             other_bytes.out);
   Run changed =
       Remote(url, tokens.at("mon"),
              {"trial", "verify", "--trial", kTrial, "--file", tampered, "--domain", "DM"});
@@ -786,10 +796,10 @@ BOOST_AUTO_TEST_CASE(store_side_trial_commands_work_against_the_node_with_its_ke
   const JsonValue accesses = *ParseJson(record.out).value().find("accesses");
   std::vector<std::string> outcomes;
   for (const JsonValue& a : accesses.as_array()) outcomes.push_back(a.find("outcome")->as_string());
-  // Three checks of files and one disclosure, then the refusal.
-  BOOST_TEST(
-      outcomes == (std::vector<std::string>{"granted", "granted", "granted", "granted", "refused"}),
-      record.out);
+  // Four checks of files and one disclosure, then the refusal.
+  BOOST_TEST(outcomes == (std::vector<std::string>{"granted", "granted", "granted", "granted",
+                                                   "granted", "refused"}),
+             record.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
