@@ -43,10 +43,11 @@ bool WorksRemotely(const std::string& name) {
   static const std::set<std::string> trial_events = {
       "trial register", "trial protocol", "trial consent-form", "trial consent", "trial withdraw",
       "trial grant", "trial revoke-grant", "trial event", "trial lock",
-      // The node signs with the key it holds (node-held-key mode).
-      "trial seal",
-      // Reads with an HTTP route.
-      "trial grants", "trial receipt", "trial outcomes"};
+      // Store-side actions: the node writes its sponsor store and signs with the key it
+      // holds for the token's organisation (node-held-key mode).
+      "trial seal", "trial submit", "trial redact", "trial honour-withdrawals",
+      // Reads with an HTTP route (record reads as the token's organisation).
+      "trial grants", "trial receipt", "trial outcomes", "trial verify", "trial disclose"};
   if (trial_events.count(name)) return true;
   for (const SupplyAction& a : SupplyActions()) {
     if (a.name == name) return true;

@@ -330,8 +330,9 @@ Result<JsonValue> RemoteClient::GetJson(const std::string& target) const {
   return *parsed;
 }
 
-Result<JsonValue> RemoteClient::PostJson(const std::string& target, const std::string& body) const {
-  PEDIGREE_ASSIGN(reply, Post(target, body, "application/json"));
+Result<JsonValue> RemoteClient::PostJson(const std::string& target, const std::string& body,
+                                         const std::string& content_type) const {
+  PEDIGREE_ASSIGN(reply, Post(target, body, content_type));
   auto parsed = ParseJson(reply->body, {.integers_only = true});
   if (!parsed) {
     return Fail(Error("client.bad_response", "the node's answer to " + target +

@@ -61,10 +61,12 @@ class RemoteClient {
   [[nodiscard]] Result<RemoteReply> PostRaw(
       const std::string& target, const std::string& body, const std::string& content_type,
       const std::map<std::string, std::string>& headers = {}) const;
-  // A 2xx JSON body, parsed.
+  // A 2xx JSON body, parsed. PostJson sends `body` as `content_type` (a dataset upload
+  // sends the file as it is, text/csv for one).
   [[nodiscard]] Result<JsonValue> GetJson(const std::string& target) const;
-  [[nodiscard]] Result<JsonValue> PostJson(const std::string& target,
-                                           const std::string& body) const;
+  [[nodiscard]] Result<JsonValue> PostJson(
+      const std::string& target, const std::string& body,
+      const std::string& content_type = "application/json") const;
 
   // The log's origin, from the first line of its checkpoint (what a signature names).
   [[nodiscard]] Result<std::string> Origin() const;

@@ -80,6 +80,13 @@ Result<TrialContext> OpenContext(const std::vector<std::string>& argv, size_t wo
       for (size_t i = 1; i < words && i < argv.size(); ++i) command += " " + argv[i];
       return Fail(RemoteKeyRequired(command));
     }
+    // The node's own sponsor store is the one read and written.
+    if (c.args.get("store")) {
+      return Fail(Error("cli.usage",
+                        "--store names a local sponsor store; with --server the node uses its "
+                        "own (drop --store)")
+                      .at_field("store"));
+    }
     PEDIGREE_ASSIGN(client, RemoteClient::Make(*remote_io->remote));
     c.remote = std::move(*client);
     return c;
@@ -161,6 +168,151 @@ Result<uint64_t> SubmitEvent(TrialContext& c, std::string_view kind, JsonValue p
   return SubmitBuilt(c, TrialWorkflow::EventPayload(c.signer, kind, c.trial, std::move(payload)));
 }
 
+// "/v1/trials/{id}" + `rest`: the remote trial's routes (docs/api.md, "Clinical trials").
+std::string TrialTarget(const TrialContext& c, const std::string& rest) {
+  return "/v1/trials/" + QueryEncode(c.trial) + rest;
+}
+
+// The store-side actions (submit, seal, redact, honour-withdrawals) change the node's sponsor
+// store, so the node signs their events with the key it holds for the token's organisation
+// (node-held-key mode): it cannot act for another, and --as must name that organisation
+// (GET /v1/session says which it is) rather than be silently replaced by it.
+Status RequireTokenOrg(const TrialContext& c, const std::string& command) {
+  PEDIGREE_ASSIGN(session, c.remote->GetJson("/v1/session"));
+  const JsonValue* org = session->find("org");
+  if (!org || !org->is_string()) {
+    return Fail(Error("client.bad_response", "the node's answer to GET /v1/session names no org")
+                    .at_field("server"));
+  }
+  if (org->as_string() != c.signer.org) {
+    return Fail(Error("cli.usage", "--as " + c.signer.org + ": with --server, " + command +
+                                       " is signed by the node with the key it holds for the "
+                                       "token's organisation, " +
+                                       org->as_string() + "; give " + c.signer.org +
+                                       "'s token, or --as " + org->as_string())
+                    .at_field("as"));
+  }
+  return Ok();
+}
+
+// The body member `signature` a node-signed route takes: the Part 11 manifestation; the
+// signing organisation is the token's (RequireTokenOrg).
+JsonValue SignatureMember(const TrialSigner& signer) {
+  return JsonValue::Object()
+      .set("name", JsonValue(signer.name))
+      .set("meaning", JsonValue(signer.meaning));
+}
+
+// The media type POST …/submissions and …/verify take for the dataset file at `path`,
+// decided as ParseTrialFile decides the format: by extension, else by content (an object
+// on line 1 followed by a line starting with '[' is NDJSON, another object JSON, anything
+// else CSV). The node parses the bytes; the client does not.
+std::string DatasetMediaType(const std::string& path, std::string_view bytes) {
+  std::string extension = std::filesystem::path(path).extension().string();
+  for (char& ch : extension) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  if (extension == ".json") return "application/json";
+  if (extension == ".ndjson" || extension == ".jsonl") return "application/x-ndjson";
+  if (extension == ".csv") return "text/csv";
+  if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
+  const size_t first = bytes.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos || bytes[first] != '{') return "text/csv";
+  const size_t newline = bytes.find('\n', first);
+  const size_t next = newline == std::string_view::npos
+                          ? std::string_view::npos
+                          : bytes.find_first_not_of(" \t\r", newline + 1);
+  if (next != std::string_view::npos && bytes[next] == '[') return "application/x-ndjson";
+  return "application/json";
+}
+
+// --subjects F: USUBJID,subjectRef per line, the site's salted references as enrolled.
+Result<std::map<std::string, std::string>> ReadSubjects(const std::string& path) {
+  PEDIGREE_ASSIGN(text, ReadFile(path));
+  std::map<std::string, std::string> refs;
+  std::istringstream lines(*text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    size_t comma = line.find(',');
+    if (line.empty()) continue;
+    if (comma == std::string::npos) {
+      return Fail(Error("cli.usage", "--subjects: line '" + line + "' is not USUBJID,subjectRef")
+                      .at_field("subjects"));
+    }
+    refs[line.substr(0, comma)] = line.substr(comma + 1);
+  }
+  return refs;
+}
+
+// The node's answer member `name` as an integer (0 when absent: the counts printed).
+int64_t IntMember(const JsonValue& answer, const char* name) {
+  const JsonValue* v = answer.find(name);
+  return v && v->is_int() ? v->as_int() : 0;
+}
+
+void PrintSubmitted(CliIo& io, const std::string& domain, const std::vector<uint64_t>& indices,
+                    int64_t submitted, int64_t replaced, int64_t unchanged) {
+  io.out << Printable(domain) << ": " << submitted << " records submitted (" << replaced
+         << " replacing earlier ones, " << unchanged << " unchanged) in " << indices.size()
+         << " ledger entr" << (indices.size() == 1 ? "y" : "ies");
+  if (!indices.empty()) io.out << " from " << indices.front();
+  io.out << "\n";
+}
+
+// `trial submit --server`: POST /v1/trials/{id}/submissions with the file as its body (the
+// node parses it), or, with --subjects, the submission envelope {subjects, contentType,
+// data}; the node writes its sponsor store and signs for the token's organisation.
+int RemoteSubmit(TrialContext& c, const std::string& file, CliIo& io) {
+  if (auto ok = RequireTokenOrg(c, "trial submit"); !ok) return PrintError(io.err, ok.error());
+  auto bytes = ReadFile(file);
+  if (!bytes) return PrintError(io.err, bytes.error().at_field("file"));
+  std::string type = DatasetMediaType(file, *bytes);
+  std::string body;
+  if (auto subjects_file = c.args.get("subjects")) {
+    auto refs = ReadSubjects(*subjects_file);
+    if (!refs) return PrintError(io.err, refs.error());
+    auto subjects = JsonValue::Object();
+    for (const auto& [usubjid, ref] : *refs) subjects.set(usubjid, JsonValue(ref));
+    body = Canonicalize(JsonValue::Object()
+                            .set("subjects", std::move(subjects))
+                            .set("contentType", JsonValue(type))
+                            .set("data", JsonValue(std::move(*bytes))));
+    type = "application/vnd.pedigree.submission+json";
+  } else {
+    body = std::move(*bytes);
+  }
+  std::string target = TrialTarget(c, "/submissions?signatureName=" + QueryEncode(c.signer.name) +
+                                          "&signatureMeaning=" + QueryEncode(c.signer.meaning));
+  for (const char* name : {"domain", "reason"}) {
+    if (auto value = c.args.get(name); value && !value->empty())
+      target += std::string("&") + name + "=" + QueryEncode(*value);
+  }
+  Progress progress(io.err, io.progress, "trial submit: sending " + file + " to the node");
+  std::optional<ProgressTicker> ticker(std::in_place, progress);
+  auto answer = c.remote->PostJson(target, body, type);
+  ticker.reset();
+  progress.Finish();
+  if (!answer) return PrintError(io.err, answer.error().with_context(file));
+  std::vector<uint64_t> indices;
+  if (const JsonValue* list = answer->find("indices"); list && list->is_array()) {
+    for (const JsonValue& i : list->as_array())
+      if (i.is_int() && i.as_int() >= 0) indices.push_back(static_cast<uint64_t>(i.as_int()));
+  }
+  if (c.args.has("json")) {
+    auto out = JsonValue::Object();
+    for (const char* name : {"indices", "submitted", "replaced", "unchanged"}) {
+      const JsonValue* v = answer->find(name);
+      out.set(name, v ? *v : JsonValue());
+    }
+    PrintJson(io.out, out);
+    return 0;
+  }
+  const JsonValue* domain = answer->find("domain");
+  PrintSubmitted(io, domain && domain->is_string() ? domain->as_string() : std::string("?"),
+                 indices, IntMember(*answer, "submitted"), IntMember(*answer, "replaced"),
+                 IntMember(*answer, "unchanged"));
+  return 0;
+}
+
 int TrialSample(const std::vector<std::string>& args, CliIo& io) {
   auto a = Args::Parse(args, 2, {"out", "subjects", "seed"});
   if (!a) return PrintError(io.err, a.error());
@@ -235,29 +387,17 @@ int TrialProtocol(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "domain", "reason", "subjects"}, true, StoreUse::kWrite);
+  auto c = OpenContext(argv, 2, {"file", "domain", "reason", "subjects"}, true, StoreUse::kWrite,
+                       {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   if (!file) return PrintError(io.err, file.error());
+  if (c->remote) return RemoteSubmit(*c, *file, io);
   TrialWorkflow workflow = c->workflow();
   if (auto subjects_file = c->args.get("subjects")) {
-    // USUBJID,subjectRef per line: the site's salted references, as enrolled.
-    auto text = ReadFile(*subjects_file);
-    if (!text) return PrintError(io.err, text.error());
-    auto refs = std::make_shared<std::map<std::string, std::string>>();
-    std::istringstream lines(*text);
-    std::string line;
-    while (std::getline(lines, line)) {
-      if (!line.empty() && line.back() == '\r') line.pop_back();
-      size_t comma = line.find(',');
-      if (line.empty()) continue;
-      if (comma == std::string::npos) {
-        return PrintError(
-            io.err, Error("cli.usage", "--subjects: line '" + line + "' is not USUBJID,subjectRef")
-                        .at_field("subjects"));
-      }
-      (*refs)[line.substr(0, comma)] = line.substr(comma + 1);
-    }
+    auto read = ReadSubjects(*subjects_file);
+    if (!read) return PrintError(io.err, read.error());
+    auto refs = std::make_shared<std::map<std::string, std::string>>(std::move(*read));
     workflow.SetSubjectRefs([refs](std::string_view usubjid) {
       auto it = refs->find(std::string(usubjid));
       return it == refs->end() ? std::string() : it->second;
@@ -292,10 +432,8 @@ int TrialSubmit(const std::vector<std::string>& argv, CliIo& io) {
                           .set("replaced", JsonValue(static_cast<int64_t>(r->replaced)))
                           .set("unchanged", JsonValue(static_cast<int64_t>(r->unchanged))));
   } else {
-    io.out << dataset->domain << ": " << r->submitted << " records submitted (" << r->replaced
-           << " replacing earlier ones, " << r->unchanged << " unchanged) in " << r->indices.size()
-           << " ledger entr" << (r->indices.size() == 1 ? "y" : "ies") << " from "
-           << r->indices.front() << "\n";
+    PrintSubmitted(io, dataset->domain, r->indices, static_cast<int64_t>(r->submitted),
+                   static_cast<int64_t>(r->replaced), static_cast<int64_t>(r->unchanged));
   }
   return 0;
 }
@@ -328,12 +466,10 @@ int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
   if (c->remote) {
     // The records are in the node's sponsor store: POST /v1/trials/{id}/seals, signed by the
     // node with the key it holds for the token's organisation (node-held-key mode).
+    if (auto ok = RequireTokenOrg(*c, "trial seal"); !ok) return PrintError(io.err, ok.error());
     auto answer = c->remote->PostJson(
-        "/v1/trials/" + QueryEncode(c->trial) + "/seals?domain=" + QueryEncode(*domain),
-        Canonicalize(JsonValue::Object().set("signature",
-                                             JsonValue::Object()
-                                                 .set("name", JsonValue(c->signer.name))
-                                                 .set("meaning", JsonValue(c->signer.meaning)))));
+        TrialTarget(*c, "/seals?domain=" + QueryEncode(*domain)),
+        Canonicalize(JsonValue::Object().set("signature", SignatureMember(c->signer))));
     if (!answer) return PrintError(io.err, answer.error());
     auto member = [&](const char* name) {
       const JsonValue* v = answer->find(name);
@@ -369,11 +505,102 @@ int TrialSeal(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// The verdict of a candidate check, from its JSON form (CandidateCheckJson, also the answer
+// of POST /v1/trials/{id}/verify): one renderer for a local and a remote check. `domain`
+// may be empty (a remote check of a file that names its own).
+void PrintCandidateCheck(std::ostream& out, const JsonValue& report, const std::string& file,
+                         const std::string& domain) {
+  auto text = [](const JsonValue& o, const char* name) {
+    const JsonValue* v = o.find(name);
+    return v && v->is_string() ? Printable(v->as_string()) : std::string("null");
+  };
+  auto list = [](const JsonValue& o, const char* name) -> const JsonArray& {
+    static const JsonArray none;
+    const JsonValue* v = o.find(name);
+    return v && v->is_array() ? v->as_array() : none;
+  };
+  const JsonValue* identical = report.find("identical");
+  out << (identical && identical->is_bool() && identical->as_bool() ? "IDENTICAL" : "CHANGED")
+      << "  " << file << " against the " << (domain.empty() ? "" : Printable(domain) + " ")
+      << "seal at ledger entry " << IntMember(report, "sealIndex") << " ("
+      << IntMember(report, "sealedCount") << " records sealed, "
+      << IntMember(report, "candidateCount") << " in the file)\n";
+  for (const JsonValue& ch : list(report, "changed")) {
+    out << "  changed  " << text(ch, "key") << " (line " << IntMember(ch, "line") << ")";
+    const JsonValue* known = ch.find("valuesKnown");
+    if (known && known->is_bool() && !known->as_bool()) out << ": values not known (redacted)";
+    out << "\n";
+    for (const JsonValue& cell : list(ch, "columns")) {
+      out << "    " << text(cell, "column") << ": " << text(cell, "sealed") << " -> "
+          << text(cell, "candidate") << "\n";
+    }
+  }
+  for (const JsonValue& k : list(report, "added"))
+    out << "  added    " << text(k, "key") << " (line " << IntMember(k, "line") << ")\n";
+  for (const JsonValue& k : list(report, "deleted")) out << "  deleted  " << text(k, "key") << "\n";
+  for (const JsonValue& k : list(report, "unverifiable"))
+    out << "  redacted " << text(k, "key") << " (not checkable)\n";
+  if (const JsonValue* hash = report.find("fileHash"); hash && hash->is_object()) {
+    const JsonValue* matches = hash->find("matches");
+    if (!(matches && matches->is_bool() && matches->as_bool())) {
+      out << "  file hash " << text(*hash, "candidate") << " differs from the recorded "
+          << text(*hash, "recorded") << "\n";
+    }
+  }
+}
+
+// With --server the reader is the token's organisation: --for would name another.
+Status RefuseRemoteFor(const TrialContext& c) {
+  if (!c.args.get("for")) return Ok();
+  return Fail(Error("cli.usage",
+                    "--for reads for another organisation on a local store; with --server the "
+                    "reader is the token's organisation (drop --for, or use its token)")
+                  .at_field("for"));
+}
+
+// `trial verify --server`: POST /v1/trials/{id}/verify with the candidate file as its body;
+// the node compares it with its seal (and records the read when the token's organisation
+// is a grantee, not the sponsor).
+int RemoteVerify(TrialContext& c, const std::string& file, CliIo& io) {
+  if (auto ok = RefuseRemoteFor(c); !ok) return PrintError(io.err, ok.error());
+  auto bytes = ReadFile(file);
+  if (!bytes) return PrintError(io.err, bytes.error().at_field("file"));
+  std::string query;
+  if (auto domain = c.args.get("domain"); domain && !domain->empty())
+    query += "&domain=" + QueryEncode(*domain);
+  if (auto hex = c.args.get("file-hash")) {
+    if (!HashFromHex(*hex)) {
+      return PrintError(
+          io.err,
+          Error("cli.usage", "--file-hash must be 64 hex characters").at_field("file-hash"));
+    }
+    query += "&byteExact=" + QueryEncode(*hex);
+  }
+  if (!query.empty()) query[0] = '?';
+  const std::string type = DatasetMediaType(file, *bytes);
+  auto report = c.remote->PostJson(TrialTarget(c, "/verify" + query), *bytes, type);
+  if (!report) return PrintError(io.err, report.error().with_context(file));
+  const JsonValue* identical = report->find("identical");
+  if (!identical || !identical->is_bool()) {
+    return PrintError(
+        io.err,
+        Error("client.bad_response", "the node's verify answer has no verdict").at_field("server"));
+  }
+  if (c.args.has("json")) {
+    PrintJson(io.out, *report);
+  } else {
+    PrintCandidateCheck(io.out, *report, file, c.args.get("domain").value_or(""));
+  }
+  return identical->as_bool() ? 0 : 3;
+}
+
 int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"file", "domain", "file-hash", "for"}, false, StoreUse::kRead);
+  auto c =
+      OpenContext(argv, 2, {"file", "domain", "file-hash", "for"}, false, StoreUse::kRead, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto file = c->args.required("file");
   if (!file) return PrintError(io.err, file.error());
+  if (c->remote) return RemoteVerify(*c, *file, io);
   scanner::TrialParseOptions options;
   options.domain = c->args.get("domain").value_or("");
   auto dataset = scanner::ParseTrialFile(*file, options);
@@ -401,42 +628,42 @@ int TrialVerify(const std::vector<std::string>& argv, CliIo& io) {
   if (c->args.has("json")) {
     PrintJson(io.out, report);
   } else {
-    const provenance::DatasetDiff& d = check->diff;
-    io.out << (identical ? "IDENTICAL" : "CHANGED") << "  " << *file << " against the "
-           << dataset->domain << " seal at ledger entry " << check->on_ledger.index << " ("
-           << d.sealed_count << " records sealed, " << d.candidate_count << " in the file)\n";
-    for (const auto& ch : d.changed) {
-      io.out << "  changed  " << ch.key << " (line " << ch.candidate_line << ")";
-      if (!ch.values_known) io.out << ": values not known (redacted)";
-      io.out << "\n";
-      for (const auto& cell : ch.cells) {
-        io.out << "    " << cell.column << ": " << cell.sealed.value_or("null") << " -> "
-               << cell.candidate.value_or("null") << "\n";
-      }
-    }
-    for (const auto& k : d.added) io.out << "  added    " << k.key << " (line " << k.line << ")\n";
-    for (const auto& k : d.deleted) io.out << "  deleted  " << k.key << "\n";
-    for (const auto& k : d.unverifiable) io.out << "  redacted " << k.key << " (not checkable)\n";
-    if (d.file_hash && !d.file_hash->matches()) {
-      io.out << "  file hash " << d.file_hash->candidate << " differs from the recorded "
-             << d.file_hash->recorded << "\n";
-    }
+    PrintCandidateCheck(io.out, report, *file, dataset->domain);
   }
   return identical ? 0 : 3;
 }
 
 int TrialDisclose(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "key", "out", "for"}, false, StoreUse::kRead);
+  auto c = OpenContext(argv, 2, {"domain", "key", "out", "for"}, false, StoreUse::kRead, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto key = c->args.required("key");
   if (!domain) return PrintError(io.err, domain.error());
   if (!key) return PrintError(io.err, key.error());
-  auto disclosure = c->args.get("for")
-                        ? c->workflow().DiscloseFor(*c->args.get("for"), c->trial, *domain, *key)
-                        : c->workflow().Disclose(c->trial, *domain, *key);
-  if (!disclosure) return PrintError(io.err, disclosure.error());
-  std::string json = provenance::DisclosureToJson(*disclosure);
+  std::string json;
+  if (c->remote) {
+    // GET /v1/trials/{id}/disclosures: the node discloses for the token's organisation,
+    // checked against its grants and recorded; the file is the node's answer as it came.
+    if (auto ok = RefuseRemoteFor(*c); !ok) return PrintError(io.err, ok.error());
+    auto reply = c->remote->Get(TrialTarget(
+        *c, "/disclosures?domain=" + QueryEncode(*domain) + "&key=" + QueryEncode(*key)));
+    if (!reply) return PrintError(io.err, reply.error());
+    // Written only when it is a disclosure: trial verify-disclosure checks it in full.
+    if (auto parsed = provenance::ParseDisclosure(reply->body); !parsed) {
+      return PrintError(io.err,
+                        Error("client.bad_response",
+                              "the node's answer is not a disclosure: " + parsed.error().message())
+                            .at_field("server"));
+    }
+    json = std::move(reply->body);
+    while (!json.empty() && json.back() == '\n') json.pop_back();
+  } else {
+    auto disclosure = c->args.get("for")
+                          ? c->workflow().DiscloseFor(*c->args.get("for"), c->trial, *domain, *key)
+                          : c->workflow().Disclose(c->trial, *domain, *key);
+    if (!disclosure) return PrintError(io.err, disclosure.error());
+    json = provenance::DisclosureToJson(*disclosure);
+  }
   if (auto out = c->args.get("out")) {
     std::ofstream f(*out, std::ios::binary | std::ios::trunc);
     f << json << "\n";
@@ -527,8 +754,18 @@ int TrialVerifyDisclosure(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// The entry index a node-signed route answered with.
+Result<uint64_t> AnswerIndex(const JsonValue& answer, const std::string& route) {
+  const JsonValue* index = answer.find("index");
+  if (!index || !index->is_int() || index->as_int() < 0) {
+    return Fail(Error("client.bad_response", "the node's answer to " + route + " has no index")
+                    .at_field("server"));
+  }
+  return static_cast<uint64_t>(index->as_int());
+}
+
 int TrialRedact(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {"domain", "key", "reason"}, true, StoreUse::kWrite);
+  auto c = OpenContext(argv, 2, {"domain", "key", "reason"}, true, StoreUse::kWrite, {}, &io);
   if (!c) return PrintError(io.err, c.error());
   auto domain = c->args.required("domain");
   auto key = c->args.required("key");
@@ -536,7 +773,22 @@ int TrialRedact(const std::vector<std::string>& argv, CliIo& io) {
   for (auto* r : {&domain, &key, &reason}) {
     if (!*r) return PrintError(io.err, r->error());
   }
-  auto index = c->workflow().Redact(c->signer, c->trial, *domain, *key, *reason);
+  Result<uint64_t> index;
+  if (c->remote) {
+    // POST /v1/trials/{id}/redactions: the node deletes the record's data and salt from its
+    // store after the ledger acknowledged the trial.redact it signed.
+    if (auto ok = RequireTokenOrg(*c, "trial redact"); !ok) return PrintError(io.err, ok.error());
+    auto answer = c->remote->PostJson(TrialTarget(*c, "/redactions"),
+                                      Canonicalize(JsonValue::Object()
+                                                       .set("signature", SignatureMember(c->signer))
+                                                       .set("domain", JsonValue(*domain))
+                                                       .set("key", JsonValue(*key))
+                                                       .set("reason", JsonValue(*reason))));
+    index = answer ? AnswerIndex(*answer, "POST …/redactions")
+                   : Result<uint64_t>(std::unexpected(answer.error()));
+  } else {
+    index = c->workflow().Redact(c->signer, c->trial, *domain, *key, *reason);
+  }
   if (!index) return PrintError(io.err, index.error());
   return Recorded(io, *c, "record " + *key + " redacted", *index);
 }
@@ -774,9 +1026,28 @@ int TrialWithdraw(const std::vector<std::string>& argv, CliIo& io) {
 }
 
 int TrialHonourWithdrawals(const std::vector<std::string>& argv, CliIo& io) {
-  auto c = OpenContext(argv, 2, {}, true, StoreUse::kWrite);
+  auto c = OpenContext(argv, 2, {}, true, StoreUse::kWrite, {}, &io);
   if (!c) return PrintError(io.err, c.error());
-  auto done = c->workflow().HonourWithdrawals(c->signer, c->trial);
+  Result<uint64_t> done;
+  if (c->remote) {
+    // POST /v1/trials/{id}/withdrawals/honour: the node redacts in its store.
+    if (auto ok = RequireTokenOrg(*c, "trial honour-withdrawals"); !ok)
+      return PrintError(io.err, ok.error());
+    auto answer = c->remote->PostJson(
+        TrialTarget(*c, "/withdrawals/honour"),
+        Canonicalize(JsonValue::Object().set("signature", SignatureMember(c->signer))));
+    if (!answer) return PrintError(io.err, answer.error());
+    const JsonValue* redacted = answer->find("redacted");
+    if (!redacted || !redacted->is_int() || redacted->as_int() < 0) {
+      return PrintError(io.err, Error("client.bad_response",
+                                      "the node's answer to POST …/withdrawals/honour has no "
+                                      "redacted count")
+                                    .at_field("server"));
+    }
+    done = static_cast<uint64_t>(redacted->as_int());
+  } else {
+    done = c->workflow().HonourWithdrawals(c->signer, c->trial);
+  }
   if (!done) return PrintError(io.err, done.error());
   if (c->args.has("json")) {
     PrintJson(io.out, JsonValue::Object().set("redacted", JsonValue(static_cast<int64_t>(*done))));
@@ -957,6 +1228,15 @@ std::vector<Command> TrialCommands() {
       "  --as ORG       the signing organisation; this node holds its key (required)\n"
       "  --name N       the signer's printed name (required)\n"
       "  --meaning M    authorship, review, approval or responsibility (required)\n";
+  // Store-side actions in remote mode (docs/cli.md, "Working against a remote node").
+  const std::string node_signs =
+      "  remote mode: the node's sponsor store is written and the node signs with the key\n"
+      "  it holds for the token's organisation, which --as must name (docs/cli.md)\n";
+  // Record reads in remote mode.
+  const std::string node_reads =
+      "  remote mode: the node reads its sponsor store for the token's organisation, checked\n"
+      "  against its grants and recorded as trial.access unless it is the sponsor; --for is\n"
+      "  refused (docs/cli.md)\n";
   // The events a client builds alone: signed here with --key, as remotely (docs/cli.md).
   const std::string remote_signer =
       signer +
@@ -999,7 +1279,9 @@ std::vector<Command> TrialCommands() {
        "  --reason R     why a changed row changed (default: empty)\n"
        "  --subjects F   USUBJID,subjectRef lines: name each record's subject (required by a\n"
        "                 trial with consent forms)\n" +
-           signer + common,
+           signer + common + node_signs +
+           "  (the file is sent as it is and parsed by the node; give --domain when the file\n"
+           "  does not name its domain)\n",
        "trial submit --trial T1 --file study/dm.csv --domain DM --as site1 --name \"Dr B\" "
        "--meaning authorship"},
       {"trial lock",
@@ -1016,9 +1298,7 @@ std::vector<Command> TrialCommands() {
        "trial lock --trial T1 --domain DM --action hard_lock --as sponsor --name \"Dr A\" "
        "--meaning approval"},
       {"trial seal", "trial seal --trial ID --domain D " + s + " [--store F]", TrialSeal,
-       "  --domain D     the locked domain to seal (required)\n" + signer + common +
-           "  remote mode: the node's sponsor store is sealed and the node signs with the key\n"
-           "  it holds for the token's organisation (docs/cli.md)\n",
+       "  --domain D     the locked domain to seal (required)\n" + signer + common + node_signs,
        "trial seal --trial T1 --domain DM --as sponsor --name \"Dr A\" --meaning approval"},
       {"trial verify",
        "trial verify --trial ID --file CANDIDATE [--domain D] [--file-hash HEX] [--store F]   exit "
@@ -1028,7 +1308,7 @@ std::vector<Command> TrialCommands() {
        "  --domain D     the domain (default: from the file)\n"
        "  --file-hash HEX\n"
        "                 the sealed file's hash, when the store is not at hand\n" +
-           kForHelp + common,
+           kForHelp + common + node_reads,
        "trial verify --trial T1 --file dm-received.csv --domain DM"},
       {"trial disclose",
        "trial disclose --trial ID --domain D --key KEY [--out FILE] [--for ORG] [--store F]",
@@ -1036,7 +1316,7 @@ std::vector<Command> TrialCommands() {
        "  --domain D     the sealed domain (required)\n"
        "  --key KEY      the record's key (required)\n"
        "  --out FILE     where to write the disclosure (default: standard output)\n" +
-           kForHelp + common,
+           kForHelp + common + node_reads,
        "trial disclose --trial T1 --domain AE --key S1-001-AE1 --out ae1.disclosure.json"},
       {"trial verify-disclosure", "trial verify-disclosure FILE --trust LOG_VKEY [--policy FILE]",
        TrialVerifyDisclosure,
@@ -1048,7 +1328,7 @@ std::vector<Command> TrialCommands() {
        "  --domain D     the sealed domain (required)\n"
        "  --key KEY      the record to redact (required)\n"
        "  --reason R     why, recorded on the ledger\n" +
-           signer + common,
+           signer + common + node_signs,
        "trial redact --trial T1 --domain AE --key S1-001-AE1 --reason \"subject withdrew\" --as "
        "sponsor --name \"Dr A\" --meaning responsibility"},
       {"trial outcomes",
@@ -1118,7 +1398,7 @@ std::vector<Command> TrialCommands() {
        TrialHonourWithdrawals,
        "  Redacts (trial.redact, signed by the sponsor) every record of each participant who\n"
        "  withdrew and chose redaction, and deletes its data and salt from the store.\n" +
-           signer + common,
+           signer + common + node_signs,
        "trial honour-withdrawals --trial T1 --as sponsor --name \"Dr A\" --meaning "
        "responsibility"},
       {"trial grant",

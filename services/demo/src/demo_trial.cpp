@@ -9,6 +9,7 @@
 #include "pedigree/demo/trial_sample.h"
 #include "pedigree/log/note.h"
 #include "pedigree/provenance/identifiers.h"
+#include "pedigree/reports/receipt.h"
 #include "pedigree/usecases/trial_workflow.h"
 
 namespace pedigree::services {
@@ -18,6 +19,9 @@ namespace fs = std::filesystem;
 
 constexpr const char* kSponsor = "helix-trials";
 constexpr const char* kRegulator = "ema-inspector";
+// The sponsor's monitor: a CRO carrying out the sponsor's monitoring duties (ICH E6), so
+// registered with the sponsor role; on this trial it reads only what a grant allows.
+constexpr const char* kMonitor = "northway-cro";
 
 // The records of `dataset` whose SITEID (DM) or USUBJID site part (AE) is `site`.
 scanner::Dataset RecordsOfSite(const scanner::Dataset& dataset, const std::string& site) {
@@ -71,6 +75,10 @@ class TrialScenario {
     if (r) return Fail("demo.unexpected", what + " was accepted; expected " + code);
     return Refused(what, Result<uint64_t>(std::unexpected(r.error())), code);
   }
+  // Issue 17's access part: a time-limited grant, a recorded read, reads outside the grant
+  // refused and recorded, and the subject's receipt listing the read, verified offline.
+  Status Access(TrialWorkflow& trial, const std::string& id, const scanner::Dataset& dm,
+                const scanner::Dataset& ae, const fs::path& files);
   std::string SubjectRef(const std::string& usubjid) {
     // The site's own salted hash: the ledger never sees the subject id.
     return ToHex(Sha256(site_salt_ + usubjid));
@@ -97,8 +105,8 @@ Status TrialScenario::Run() {
 
   out_ << "\n9. A clinical trial: " << id << " (" << study.subjects << " subjects, "
        << study.adverse_events << " adverse events; files in " << files.string() << ")\n";
-  std::vector<std::pair<std::string, std::string>> orgs = {{kSponsor, "sponsor"},
-                                                           {kRegulator, "regulator"}};
+  std::vector<std::pair<std::string, std::string>> orgs = {
+      {kSponsor, "sponsor"}, {kRegulator, "regulator"}, {kMonitor, "sponsor"}};
   for (const auto& site : study.site_ids) orgs.emplace_back("site-" + site, "site");
   for (const auto& [org, role] : orgs) {
     log::PrivateKey key = log::PrivateKey::Generate();
@@ -301,6 +309,8 @@ Status TrialScenario::Run() {
          << " records redacted (data and salt deleted, leaves kept)\n";
   }
 
+  PEDIGREE_TRY(Access(trial, id, *dm, *ae_now, files));
+
   // Investigational product kits.
   std::vector<std::string> kits;
   for (int i = 1; i <= 6; ++i) {
@@ -363,6 +373,75 @@ Status TrialScenario::Run() {
                                 .set("reason", JsonValue("seal of the kit box broken"))));
   PEDIGREE_TRY(dispense(kits[1]));
   out_ << "  sponsor releases KIT1002 (dispensed now) and destroys KIT1003, each decision signed\n";
+  return Ok();
+}
+
+Status TrialScenario::Access(TrialWorkflow& trial, const std::string& id,
+                             const scanner::Dataset& dm, const scanner::Dataset& ae,
+                             const fs::path& files) {
+  const int64_t now = node_.Now();
+  const std::string expiry = FormatUtcTime(now + 30 * 86400);
+  PEDIGREE_ASSIGN(granted, trial.Submit(Sponsor(), "trial.grant", id,
+                                        JsonValue::Object()
+                                            .set("grantId", JsonValue("MON-1"))
+                                            .set("grantee", JsonValue(kMonitor))
+                                            .set("purpose", JsonValue("monitor"))
+                                            .set("domains", JsonValue::Strings({"DM"}))
+                                            .set("start", JsonValue(FormatUtcTime(now - 60)))
+                                            .set("expiry", JsonValue(expiry))));
+  out_ << "  " << kSponsor << " grants " << kMonitor << " (monitor) DM reads until " << expiry
+       << " at entry " << *granted << "\n";
+  // The first subject: enrolled, consented, not withdrawn.
+  const std::string usubjid = dm.records[0].values[ColumnIndex(dm, "USUBJID")].text;
+  PEDIGREE_ASSIGN(read, trial.DiscloseFor(kMonitor, id, "DM", provenance::RecordKey(dm, 0)));
+  out_ << "  " << kMonitor << " reads the DM record of " << usubjid
+       << ": recorded as trial.access before the data leave the store\n";
+  // Refusals are recorded too (trial.access, outcome refused).
+  PEDIGREE_TRY(RefusedResult(std::string(kMonitor) + " reading AE, outside its grant",
+                             trial.DiscloseFor(kMonitor, id, "AE", provenance::RecordKey(ae, 2)),
+                             "trial.no_grant"));
+  PEDIGREE_TRY(trial.Submit(Sponsor(), "trial.revoke_grant", id,
+                            JsonValue::Object()
+                                .set("grantId", JsonValue("MON-1"))
+                                .set("reason", JsonValue("visit over"))));
+  PEDIGREE_TRY(RefusedResult(std::string(kMonitor) + " reading DM after MON-1 is revoked",
+                             trial.DiscloseFor(kMonitor, id, "DM", provenance::RecordKey(dm, 0)),
+                             "trial.no_grant"));
+
+  // The participant's receipt, from the secret the site handed out (here the demo's site salt
+  // and the USUBJID; docs/consent.md says why a real secret is random), written to a file
+  // and checked from that file with the log's key alone.
+  const std::string secret = site_salt_ + usubjid;
+  PEDIGREE_ASSIGN(gathered, reports::GatherReceipt(node_.ledger(), id, secret));
+  const std::string path = (files / "receipt.json").string();
+  {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << reports::WriteReceipt(*gathered);
+    if (!f) return Fail("io.write", "cannot write " + path);
+  }
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  PEDIGREE_ASSIGN(receipt, reports::ReadReceipt(bytes));
+  PEDIGREE_ASSIGN(log_key, log::NoteVerifier::Parse(node_.ledger().VerifierKey()));
+  const JsonValue report = reports::VerifyReceipt(
+      *receipt, reports::TrustAnchors{*log_key, std::nullopt, {}, std::nullopt}, secret, now);
+  const std::string verdict = report.find("verdict")->as_string();
+  size_t accesses = 0;
+  if (const JsonValue* events = report.find("events"); events && events->is_array()) {
+    for (const JsonValue& e : events->as_array()) {
+      const JsonValue* kind = e.find("kind");
+      accesses += kind && kind->is_string() && kind->as_string() == "trial.access";
+    }
+  }
+  if (verdict != "VERIFIED" || accesses != 1) {
+    return Fail("demo.unexpected", "the receipt of " + usubjid + " is " + verdict + " with " +
+                                       std::to_string(accesses) +
+                                       " accesses, expected VERIFIED "
+                                       "with 1: " +
+                                       report.find("summary")->as_string());
+  }
+  out_ << "  receipt of " << usubjid << " (" << path << "): " << verdict
+       << " offline with the log's key, " << accesses << " access to the subject's records\n";
   return Ok();
 }
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "cli_run.h"
+#include "common/read_file.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/canonical_json.h"
@@ -567,10 +568,12 @@ BOOST_AUTO_TEST_CASE(remote_trial_refusals_are_coded) {
   Run seal = TrialAs(n, url, "sp", {"seal", "--domain", "DM"}, /*signed_here=*/false);
   BOOST_TEST(seal.rc == 1);
   BOOST_TEST(ErrorCode(seal) == "trial.no_store", seal.err);
-  // Commands that read or write records through the store stay local.
+  // An upload is the node's work on its sponsor store too.
+  std::ofstream(n.client + "/dm.csv") << "STUDYID,DOMAIN,USUBJID,AGE\n"
+                                      << kTrial << ",DM," << kTrial << "-001,54\n";
   Run submit = TrialAs(n, url, "s1", {"submit", "--file", n.client + "/dm.csv"}, false);
-  BOOST_TEST(submit.rc == 2);
-  BOOST_TEST(ErrorCode(submit) == "cli.usage");
+  BOOST_TEST(submit.rc == 1);
+  BOOST_TEST(ErrorCode(submit) == "trial.no_store", submit.err);
 }
 
 // `trial seal --server`: the records are in the node's sponsor store, so the node seals them
@@ -620,6 +623,183 @@ BOOST_AUTO_TEST_CASE(a_remote_seal_is_signed_by_the_node_with_the_key_it_holds) 
                       "Dr A", "--meaning", "approval"});
   BOOST_TEST(again.rc == 1);
   BOOST_TEST(ErrorCode(again) == "trial.already_sealed", again.err);
+}
+
+// The store-side trial commands from the parties' own machines: a site uploads its dataset
+// and the sponsor seals, redacts and honours withdrawals through the node's routes (the node
+// signs with the key it holds for the token's organisation, so --as must name it); a grantee
+// verifies a candidate file and takes a disclosure, each read recorded, and is refused once
+// its grant is revoked.
+BOOST_AUTO_TEST_CASE(store_side_trial_commands_work_against_the_node_with_its_keys) {
+  TempDir tmp;
+  const std::string node = tmp / "node", store = tmp / "sponsor-store.sqlite";
+  const std::string client = tmp / "client";
+  std::filesystem::create_directories(client);
+  Run init = Cli({"init", "--dir", node, "--origin", "example.org/trial-store", "--supply-chain"});
+  BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
+  std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  std::map<std::string, std::string> tokens;
+  for (auto [org, role] : {std::pair{"sp", "sponsor"}, {"s1", "site"}, {"mon", "site"}}) {
+    std::string key = client + "/" + org + ".pem";
+    BOOST_REQUIRE(Cli({"keygen", "--out", key}).rc == 0);
+    Run reg =
+        Cli({"org", "register", "--dir", node, "--authority-key", authority, "--id", org, "--name",
+             org, "--roles", role, "--key", key, "--hold", "--valid-from", "2026-01-01T00:00:00Z"});
+    BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
+    Run token = Cli({"token", "issue", "--dir", node, "--org", org, "--roles", role, "--json"});
+    BOOST_REQUIRE_MESSAGE(token.rc == 0, token.err);
+    tokens[org] = ParseJson(token.out).value().find("token")->as_string();
+  }
+  const std::string dm = client + "/dm.csv", tampered = client + "/dm-received.csv";
+  std::ofstream(dm) << "STUDYID,DOMAIN,USUBJID,AGE\n"
+                    << kTrial << ",DM," << kTrial << "-001,54\n"
+                    << kTrial << ",DM," << kTrial << "-002,61\n";
+  std::ofstream(tampered) << "STUDYID,DOMAIN,USUBJID,AGE\n"
+                          << kTrial << ",DM," << kTrial << "-001,45\n"
+                          << kTrial << ",DM," << kTrial << "-002,61\n";
+  Served served(node, {"--sponsor-store", store});
+  const std::string url = served.url();
+  // `trial ARGS --trial T --as AS --name … --meaning …` with ORG's token (and ORG's key when
+  // `signed_here`).
+  auto as = [&](const std::string& org, const std::string& acting, std::vector<std::string> args,
+                bool signed_here = false) {
+    args.insert(args.begin(), "trial");
+    args.insert(args.end(), {"--trial", kTrial, "--as", acting, "--name", "Dr " + acting,
+                             "--meaning", acting == "sp" ? "approval" : "authorship"});
+    return Remote(url, tokens.at(org), args, signed_here ? client + "/" + org + ".pem" : "");
+  };
+  auto ok = [&](const std::string& org, std::vector<std::string> args, bool signed_here = false) {
+    Run r = as(org, org, args, signed_here);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, args[0] << ": " << r.err);
+    return r;
+  };
+  ok("sp",
+     {"register", "--registry", kTrial, "--title", "Study", "--sites", "s1", "--arms", "A:Active"},
+     true);
+  ok("sp",
+     {"grant", "--grant", "MON-1", "--grantee", "mon", "--purpose", "monitor", "--domains", "DM",
+      "--start", "2026-01-01T00:00:00Z", "--expiry", "2099-01-01T00:00:00Z"},
+     true);
+  std::ofstream(client + "/protocol.md") << "# Protocol\n";
+  std::ofstream(client + "/outcomes.json") << R"({"primary":["HbA1c"],"secondary":[]})";
+  ok("sp", {"protocol", "--file", client + "/protocol.md", "--outcomes", client + "/outcomes.json"},
+     true);
+  // Two subjects enrolled under the secrets their site handed out.
+  std::ofstream subjects(client + "/subjects.csv");
+  for (const char* n : {"001", "002"}) {
+    const std::string secret = std::string("remote-store-subject-") + n;
+    std::ofstream(client + "/" + n + ".secret") << secret;
+    std::ofstream(client + "/enrol-" + n + ".json")
+        << R"({"subjectRef":")" << ToHex(Sha256(secret)) << R"("})";
+    ok("s1", {"event", "--kind", "trial.enrol", "--body", client + "/enrol-" + n + ".json"}, true);
+    subjects << kTrial << "-" << n << "," << ToHex(Sha256(secret)) << "\n";
+  }
+  subjects.close();
+
+  // The site uploads the file as it is, with its subjects' references; the node parses it
+  // and signs for s1.
+  Run submitted = ok("s1", {"submit", "--file", dm, "--subjects", client + "/subjects.csv"});
+  BOOST_TEST(
+      submitted.out.find("DM: 2 records submitted (0 replacing earlier ones, 0 unchanged)") == 0u,
+      submitted.out);
+  // The node signs for the token's organisation only: --as naming another is a usage error.
+  Run other = as("s1", "sp", {"submit", "--file", dm});
+  BOOST_TEST(other.rc == 2);
+  BOOST_TEST(ErrorCode(other) == "cli.usage", other.err);
+  BOOST_TEST(other.err.find("s1") != std::string::npos, other.err);
+  Run local_store = as("s1", "s1", {"submit", "--file", dm, "--store", store});
+  BOOST_TEST(local_store.rc == 2);
+  BOOST_TEST(ErrorCode(local_store) == "cli.usage", local_store.err);
+
+  ok("sp", {"lock", "--domain", "DM", "--action", "hard_lock"}, true);
+  Run seal_for_site = as("sp", "s1", {"seal", "--domain", "DM"});
+  BOOST_TEST(seal_for_site.rc == 2);
+  BOOST_TEST(ErrorCode(seal_for_site) == "cli.usage", seal_for_site.err);
+  ok("sp", {"seal", "--domain", "DM"});
+
+  // The grantee holds files against the seal: the verdict, as locally.
+  Run same = Remote(url, tokens.at("mon"), {"trial", "verify", "--trial", kTrial, "--file", dm});
+  BOOST_TEST(same.rc == 0, same.err);
+  BOOST_TEST(same.out.find("IDENTICAL  " + dm + " against the seal at ledger entry") == 0u,
+             same.out);
+  // --file-hash: the node holds the bytes sent against the hash given (byteExact).
+  Run other_bytes = Remote(
+      url, tokens.at("mon"),
+      {"trial", "verify", "--trial", kTrial, "--file", dm, "--file-hash", std::string(64, '0')});
+  BOOST_TEST(other_bytes.rc == 3, other_bytes.err);
+  BOOST_TEST(other_bytes.out.find("  file hash " + ToHex(Sha256(pedigree::testing::ReadFile(dm))) +
+                                  " differs from the recorded " + std::string(64, '0')) !=
+                 std::string::npos,
+             other_bytes.out);
+  Run changed =
+      Remote(url, tokens.at("mon"),
+             {"trial", "verify", "--trial", kTrial, "--file", tampered, "--domain", "DM"});
+  BOOST_TEST(changed.rc == 3, changed.err);
+  BOOST_TEST(changed.out.find("CHANGED  " + tampered + " against the DM seal") == 0u, changed.out);
+  BOOST_TEST(changed.out.find("    AGE: 54 -> 45\n") != std::string::npos, changed.out);
+  Run changed_json = Remote(url, tokens.at("mon"),
+                            {"trial", "verify", "--trial", kTrial, "--file", tampered, "--json"});
+  BOOST_TEST(changed_json.rc == 3, changed_json.err);
+  BOOST_TEST(ParseJson(changed_json.out).value().find("changed")->as_array().size() == 1u);
+
+  // A disclosure, written as the node answered and verified offline with the log's key.
+  const std::string key = std::string(kTrial) + "|" + kTrial + "-002";  // STUDYID|USUBJID
+  const std::string disclosure = client + "/dm-002.disclosure.json";
+  Run disclosed = Remote(url, tokens.at("mon"),
+                         {"trial", "disclose", "--trial", kTrial, "--domain", "DM", "--key", key,
+                          "--out", disclosure});
+  BOOST_REQUIRE_MESSAGE(disclosed.rc == 0, disclosed.err);
+  Run verified = Cli({"trial", "verify-disclosure", disclosure, "--trust", node + "/log.vkey"});
+  BOOST_TEST(verified.rc == 0, verified.out + verified.err);
+  BOOST_TEST(verified.out.find("VERIFIED  record") == 0u, verified.out);
+  // The reader is the token's organisation.
+  Run for_other = Remote(
+      url, tokens.at("mon"),
+      {"trial", "disclose", "--trial", kTrial, "--domain", "DM", "--key", key, "--for", "s1"});
+  BOOST_TEST(for_other.rc == 2);
+  BOOST_TEST(ErrorCode(for_other) == "cli.usage", for_other.err);
+
+  // A site may not redact (the route is the sponsor's); the sponsor may.
+  Run site_redacts = as("s1", "s1", {"redact", "--domain", "DM", "--key", key, "--reason", "typo"});
+  BOOST_TEST(site_redacts.rc == 1);
+  BOOST_TEST(ErrorCode(site_redacts) == "auth.forbidden_role", site_redacts.err);
+  Run redacted = ok("sp", {"redact", "--domain", "DM", "--key", key, "--reason",
+                           "name typed into a free-text field"});
+  BOOST_TEST(redacted.out.find("record " + key + " redacted: recorded as ledger entry") == 0u,
+             redacted.out);
+  Run honoured = ok("sp", {"honour-withdrawals", "--json"});
+  BOOST_TEST(ParseJson(honoured.out).value().find("redacted")->as_int() == 0);
+
+  // Subject 001's receipt lists the reads that returned its record: the two checks of
+  // dm-received.csv (its AGE changed there), not the identical file's check (nothing
+  // returned) nor the disclosure of 002.
+  const std::string receipt = client + "/receipt-001.json";
+  Run made = Remote(url, tokens.at("s1"),
+                    {"trial", "receipt", "--trial", kTrial, "--secret-file", client + "/001.secret",
+                     "-o", receipt});
+  BOOST_REQUIRE_MESSAGE(made.rc == 0, made.err);
+  Run checked = Cli({"trial", "verify-receipt", receipt, "--trust", node + "/log.vkey",
+                     "--secret-file", client + "/001.secret", "--format", "json"});
+  BOOST_TEST(checked.rc == 0, checked.out + checked.err);
+  BOOST_TEST(
+      ParseJson(checked.out).value().find("summary")->as_string().find("2 recorded access(es)") !=
+          std::string::npos,
+      checked.out);
+
+  // Revoked, the grant covers no more reads: refused, and the refusal recorded.
+  ok("sp", {"revoke-grant", "--grant", "MON-1", "--reason", "visit over"}, true);
+  Run after = Remote(url, tokens.at("mon"), {"trial", "verify", "--trial", kTrial, "--file", dm});
+  BOOST_TEST(after.rc == 1);
+  BOOST_TEST(ErrorCode(after) == "trial.no_grant", after.err);
+  Run record = Cli({"trial", "grants", "--dir", node, "--trial", kTrial, "--json"});
+  BOOST_REQUIRE_MESSAGE(record.rc == 0, record.err);
+  const JsonValue accesses = *ParseJson(record.out).value().find("accesses");
+  std::vector<std::string> outcomes;
+  for (const JsonValue& a : accesses.as_array()) outcomes.push_back(a.find("outcome")->as_string());
+  // Four checks of files and one disclosure, then the refusal.
+  BOOST_TEST(outcomes == (std::vector<std::string>{"granted", "granted", "granted", "granted",
+                                                   "granted", "refused"}),
+             record.out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

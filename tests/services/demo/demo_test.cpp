@@ -32,7 +32,8 @@ BOOST_AUTO_TEST_CASE(demo_runs_end_to_end_and_leaves_an_auditable_ledger) {
        {"alert.enrolment_before_protocol", "trial.reason_required", "trial.locked",
         "trial.already_sealed", "IDENTICAL", "AESEV: ", "disclosure.leaf_mismatch",
         "reported, never sealed", "alert.kit_not_received", "alert.kit_quarantined",
-        "trial.withdrawn", "no problem found"}) {
+        "trial.withdrawn", "reading AE, outside its grant", "after MON-1 is revoked",
+        "trial.no_grant", "VERIFIED offline with the log's key, 1 access", "no problem found"}) {
     BOOST_TEST(text.find(expected) != std::string::npos, "demo output lacks '" << expected << "'");
   }
   auto view = provenance::TrialView::Open((dir.path() / "demo" / "ledger" / "ledger.db").string());
@@ -53,6 +54,16 @@ BOOST_AUTO_TEST_CASE(demo_runs_end_to_end_and_leaves_an_auditable_ledger) {
   BOOST_TEST(!(*withdrawals)[0].leaves.empty());
   BOOST_TEST((*withdrawals)[0].redaction_done());
   BOOST_TEST(std::filesystem::exists(dir.path() / "demo" / "sponsor-store.sqlite"));
+  // The monitor's one read under its grant and the two reads outside it are on the ledger.
+  auto accesses = (*view)->Accesses("PDG-CT-2026-01");
+  BOOST_TEST_REQUIRE(accesses.has_value(), Why(accesses));
+  BOOST_TEST_REQUIRE(accesses->size() == 3u);
+  BOOST_TEST((*accesses)[0].outcome == "granted");
+  BOOST_TEST((*accesses)[0].leaves.size() == 1u);
+  BOOST_TEST((*accesses)[1].outcome == "refused");
+  BOOST_TEST((*accesses)[1].domain == "AE");
+  BOOST_TEST((*accesses)[2].outcome == "refused");
+  BOOST_TEST(std::filesystem::exists(dir.path() / "demo" / "trial" / "receipt.json"));
 
   // The showcase pack (the one whose proofs step 11 prints) travelled in a case on a pallet,
   // was dispensed and the dispense undone: its report and its offline bundle are VERIFIED.
