@@ -1,4 +1,5 @@
 // Value and combination rules of the AI table, and the AI lookup by prefix.
+#include <algorithm>
 #include <array>
 #include <cassert>
 #include <cstdint>
@@ -486,6 +487,62 @@ const std::vector<Combination>& Combinations() {
   return all;
 }
 
+// The AIs of a read, in order, as CheckCombination's memo key: each AI's (2 to 4) digits
+// packed into 32 bits, and whether associations were checked.
+struct AiList {
+  static constexpr size_t kMax = 8;
+  uint32_t ais[kMax] = {};
+  size_t count = 0;
+  bool associations = false;
+  // False when the read cannot be a key (more than kMax elements, an AI longer than 4).
+  bool Set(const std::vector<Gs1Element>& els, bool check_associations) {
+    if (els.size() > kMax) return false;
+    count = els.size();
+    associations = check_associations;
+    for (size_t i = 0; i < count; ++i) {
+      const std::string& ai = els[i].ai;
+      if (ai.size() > 4) return false;
+      uint32_t packed = 0;
+      for (char c : ai) packed = packed << 8 | static_cast<unsigned char>(c);
+      ais[i] = packed;
+    }
+    return true;
+  }
+  bool operator==(const AiList& o) const {
+    if (count != o.count || associations != o.associations) return false;
+    for (size_t i = 0; i < count; ++i) {
+      if (ais[i] != o.ais[i]) return false;
+    }
+    return true;
+  }
+};
+
+// The last few AI lists whose combination rules held, per thread (no locking).
+class PassedLists {
+ public:
+  bool Contains(const AiList& list) const {
+    for (size_t i = 0; i < used_; ++i) {
+      if (lists_[i] == list) return true;
+    }
+    return false;
+  }
+  void Add(const AiList& list) {
+    lists_[next_] = list;
+    next_ = (next_ + 1) % kSize;
+    used_ = std::max(used_, next_ == 0 ? kSize : next_);
+  }
+
+ private:
+  static constexpr size_t kSize = 8;
+  AiList lists_[kSize];
+  size_t next_ = 0, used_ = 0;
+};
+
+PassedLists& RecentlyPassed() {
+  thread_local PassedLists lists;
+  return lists;
+}
+
 // "01+21,02" as "AI 01 with AI 21, or AI 02".
 std::string DescribeRequirement(std::string_view requirement) {
   std::string out;
@@ -521,6 +578,13 @@ Status CheckCombination(const Gs1Data& data, bool check_associations) {
       }
     }
   }
+  // The rules below depend on the AIs alone, in their order, not on the values; scanners
+  // send the same few AI lists again and again, so each thread remembers the last lists
+  // that passed and skips the rules for them (they were ~1,000 instructions of a ~5,800
+  // instruction parse).
+  AiList list;
+  const bool rememberable = list.Set(els, check_associations);
+  if (rememberable && RecentlyPassed().Contains(list)) return Ok();
   const std::vector<Combination>& combinations = Combinations();
   const AiDefinition* table = AiTable().data();
   for (size_t i = 0; i < els.size(); ++i) {
@@ -579,6 +643,7 @@ Status CheckCombination(const Gs1Data& data, bool check_associations) {
                       .at_offset(e.offset));
     }
   }
+  if (rememberable) RecentlyPassed().Add(list);
   return Ok();
 }
 
