@@ -71,8 +71,19 @@ double PerSecond(const std::vector<std::string>& mix, double seconds, F&& f) {
 
 }  // namespace
 
-int main() {
+// usage: bench_gs1_parse [--parse-only PASSES]: with --parse-only, parses the mix alone,
+// PASSES times over, and prints the rate: a clean `perf record` of the parse, and a fixed
+// amount of work whose instruction count (`perf stat -e instructions:u`) compares builds
+// on a loaded machine, where rates do not.
+int main(int argc, char** argv) {
   const auto mix = Mix();
+  long parse_only = 0;
+  if (argc == 3 && std::string(argv[1]) == "--parse-only") {
+    parse_only = std::stol(argv[2]);
+  } else if (argc != 1) {
+    std::fprintf(stderr, "usage: bench_gs1_parse [--parse-only PASSES]\n");
+    return 2;
+  }
   pedigree::scanner::ParseOptions options;
   // Sanity: every string in the mix parses, or the figure would measure error paths.
   for (const auto& s : mix) {
@@ -84,6 +95,19 @@ int main() {
     }
   }
   volatile size_t sink = 0;
+  if (parse_only > 0) {
+    double start = ThreadCpuSeconds();
+    for (long pass = 0; pass < parse_only; ++pass) {
+      for (const auto& s : mix) {
+        auto r = pedigree::scanner::ParseGs1(s, options);
+        sink = sink + r->elements.size();
+      }
+    }
+    double parsed = static_cast<double>(parse_only) * static_cast<double>(mix.size());
+    std::printf("gs1 strings parsed per core: %.2f M strings/s (parse only, %.0f strings)\n",
+                parsed / (ThreadCpuSeconds() - start) / 1e6, parsed);
+    return 0;
+  }
   double reference = PerSecond(mix, 2.0, [&](const std::string& s) {
     sink = sink + (std::memchr(s.data(), 0x1d, s.size()) != nullptr);
   });

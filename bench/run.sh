@@ -26,3 +26,28 @@ echo "## cli_remote_verify"
 "$root/bench/cli_remote_verify.sh" "$build/app/pedigree"
 echo "## web_verify"
 "$root/bench/web_verify.sh" "$build/app/pedigree" || [ $? -eq 77 ]
+# The HTTP front under load (issue 18): against an nginx static 200 in the same run, with
+# 10,000 idle keep-alive connections, and under 500 slowloris connections. They need wrk
+# (and nginx for the ceiling); bench/run.sh skips them with a message rather than
+# installing packages (bench/http_front.sh alone installs what it lacks).
+chassis="$build/bench/bench_http_verify_chassis"
+nginx_bin=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; } || true)
+echo "## http_front"
+if ! command -v wrk >/dev/null || [ -z "$nginx_bin" ]; then
+  echo "# skipped: http_front needs wrk and nginx (apt-get install wrk nginx-light)"
+else
+  "$root/bench/http_front.sh" "$build"
+fi
+# Each in a subshell: the descriptor limit is raised for it alone.
+echo "## http_idle_connections"
+(ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+ "$root/bench/http_idle_connections.py" "$chassis" 10000) ||
+  echo "# http_idle_connections failed (exit $?)"
+echo "## http_slowloris"
+if ! command -v wrk >/dev/null; then
+  echo "# skipped: http_slowloris needs wrk (apt-get install wrk)"
+else
+  (ulimit -n 20000 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+   "$root/bench/http_slowloris.py" "$chassis") ||
+    echo "# http_slowloris failed (exit $?)"
+fi

@@ -18,9 +18,11 @@ using provenance::IsDigit;
 
 constexpr std::string_view kGs1Symbologies[] = {"]d2", "]C1", "]Q3", "]e0", "]J1"};
 
+// Symbology identifiers compare with AiEquals (an inline byte loop): == on these 3-byte
+// views is a memcmp call each, five of them per raw read.
 bool IsGs1Symbology(std::string_view s) {
   for (auto k : kGs1Symbologies) {
-    if (k == s) return true;
+    if (AiEquals(k, s)) return true;
   }
   return false;
 }
@@ -216,8 +218,8 @@ Status ParseRawInto(std::string_view in, const ParseOptions& options, int refere
   size_t pos = 0;
   if (!in.empty() && (in[0] == ']' || in[0] == '+') && in.size() >= 3) {
     std::string_view sym = in.substr(0, 3);
-    if (sym == "]E0" || sym == "]E4") return ParseEanInto(in, reference_year, data);
-    if ((sym == "]Q1" || sym == "]d1") && IsHttpUri(in.substr(3))) {
+    if (AiEquals(sym, "]E0") || AiEquals(sym, "]E4")) return ParseEanInto(in, reference_year, data);
+    if ((AiEquals(sym, "]Q1") || AiEquals(sym, "]d1")) && IsHttpUri(in.substr(3))) {
       return ParseCarriedDigitalLinkInto(in, options, reference_year, findings, data);
     }
     if (in[0] == ']' && IsGs1Symbology(sym)) {

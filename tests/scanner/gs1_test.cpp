@@ -243,6 +243,35 @@ BOOST_AUTO_TEST_CASE(associations_can_be_checked_over_several_carriers) {
              "gs1.invalid_pair");
 }
 
+// The combination rules' per-thread memo of AI lists that passed: a list passes once
+// its rules hold and only then, keyed by the AIs in order and by check_associations.
+BOOST_AUTO_TEST_CASE(combination_rules_answer_alike_when_the_same_ai_lists_repeat) {
+  ParseOptions lax = Opts2026();
+  lax.check_associations = false;
+  for (int round = 0; round < 3; ++round) {
+    BOOST_TEST_CONTEXT("round " << round) {
+      BOOST_TEST(Parse("(01)09506000134352(21)S1").has_value());
+      BOOST_TEST(Parse("(21)S1").error().code() == "gs1.missing_association");
+      // The same AIs without the association check pass, and do not make the checked
+      // read pass afterwards.
+      BOOST_TEST(ParseGs1("]d221SER1", lax).has_value());
+      BOOST_TEST(Parse("]d221SER1").error().code() == "gs1.missing_association");
+      // Same AIs in another order: a list of its own, with the same answer.
+      BOOST_TEST(Parse("(21)S1(01)09506000134352").has_value());
+      BOOST_TEST(ParseGs1("(01)09506000134352(02)09506000134352", lax).error().code() ==
+                 "gs1.invalid_pair");
+      // Many distinct lists (more than the memo holds) in between.
+      for (const char* read : {"(01)09506000134352(10)L", "(01)09506000134352(17)260331",
+                               "(01)09506000134352(11)260101", "(01)09506000134352(15)260101",
+                               "(01)09506000134352(16)260101", "(01)09506000134352(13)260101",
+                               "(01)09506000134352(10)L(21)S", "(01)09506000134352(21)S(10)L",
+                               "(01)09506000134352(17)260331(10)L"}) {
+        BOOST_TEST(Parse(read).has_value(), read);
+      }
+    }
+  }
+}
+
 BOOST_AUTO_TEST_CASE(expiry_with_day_00_and_the_century_window) {
   struct Case {
     const char* in;

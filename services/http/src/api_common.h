@@ -21,9 +21,17 @@ JsonValue Int(uint64_t v);
 // The body as a JSON object (integers only): request.invalid_body or json.* otherwise.
 [[nodiscard]] Result<JsonValue> BodyObject(const HttpRequest& req);
 
+// The body parsed once (integers only) for a route that takes JSON: a body that is not
+// JSON at all is refused as BodyKind::kJson refuses it (400 request.invalid_json with line
+// and column), a well-formed one with a number that is no safe integer keeps the parser's
+// json.* code. A route registered BodyKind::kAny that reads its body through this answers
+// exactly as a kJson one, without the chassis's separate syntax parse; only a refused body
+// is parsed twice (to tell the two refusals apart).
+[[nodiscard]] Result<JsonValue> ParseJsonBody(const HttpRequest& req);
+
 // The body of a command the node signs: a JSON object without the members the node sets
 // (v, org, time, kind: request.reserved_field), with the Idempotency-Key header, when
-// given, as its clientId.
+// given, as its clientId. Parsed by ParseJsonBody, so its route may be BodyKind::kAny.
 [[nodiscard]] Result<JsonValue> CommandBody(const HttpRequest& req);
 
 // 201 {"index","kind"}: the command's entry is durable at `index`.

@@ -617,6 +617,44 @@ BOOST_AUTO_TEST_CASE(bad_input_gets_a_precise_code_and_writes_nothing) {
   // Oversized bodies (413) are the chassis' job: http_server_test covers them.
 }
 
+// The command and event routes parse their body once (no separate syntax pass before the
+// handler): what is not JSON still answers as the chassis's check did, line and column
+// included, and JSON the integers-only rule refuses keeps the parser's own code.
+BOOST_AUTO_TEST_CASE(single_parse_bodies_answer_as_the_syntax_check_did) {
+  Api api;
+  api.PacksAtPharmacy1({"S1"}, "DA1");
+  const uint64_t size = api.node_->ledger().size();
+  struct Case {
+    std::string target, body, code;
+    int64_t line, column;  // 0: not asserted
+  };
+  const Case cases[] = {
+      {"/v1/dispense", "{\n  \"code\": 1,\n}", "request.invalid_json", 3, 1},
+      {"/v1/events", "{\n  \"payload\": 1,\n}", "request.invalid_json", 3, 1},
+      {"/v1/dispense", "", "request.invalid_json", 1, 1},
+      // A decimal and, after it, a syntax error: the syntax error is what the body is.
+      {"/v1/dispense", R"({"code":1.5,)", "request.invalid_json", 0, 0},
+      {"/v1/dispense", R"({"code":"(01)09506000134352(21)S1","location":"4000001000005","n":1.5})",
+       "json.number_not_integer", 0, 0},
+      {"/v1/events", R"({"payload":{"org":"ph1","n":1.5}})", "json.number_not_integer", 0, 0},
+      {"/v1/dispense", "[1]", "request.invalid_body", 0, 0},
+  };
+  for (const Case& c : cases) {
+    BOOST_TEST_CONTEXT(c.target << " " << c.body) {
+      Reply r = api.Call("ph1", "POST", c.target, c.body, {{"Content-Type", "application/json"}});
+      BOOST_TEST(r.status == 400);
+      BOOST_TEST(Api::ErrorCode(r) == c.code);
+      if (c.line) {
+        const JsonValue* error = Api::Body(r).find("error");
+        BOOST_REQUIRE(error);
+        BOOST_TEST(error->find("line")->as_int() == c.line);
+        BOOST_TEST(error->find("column")->as_int() == c.column);
+      }
+    }
+  }
+  BOOST_TEST(api.node_->ledger().size() == size);
+}
+
 BOOST_AUTO_TEST_CASE(undo_after_ten_days_is_refused) {
   Api api;
   api.PacksAtPharmacy1({"S1"}, "DA1");
