@@ -221,8 +221,10 @@ class CaptureJobs {
     worker_.join();
   }
 
-  // Queues a job for `org`'s document and returns its captureID.
-  std::string Start(const std::string& org, OnError on_error, std::vector<Item> items) {
+  // Queues a job for `org`'s document and returns its captureID. `xml`: the document's XML
+  // binding, when it came as XML, so that the rules' refusals name its line too.
+  std::string Start(const std::string& org, OnError on_error, std::vector<Item> items,
+                    std::shared_ptr<const scanner::epcis::XmlDocument> xml = nullptr) {
     std::array<uint8_t, 16> id{};
     RandomBytes(id);
     auto job = std::make_shared<Job>();
@@ -230,6 +232,7 @@ class CaptureJobs {
     job->org = org;
     job->on_error = on_error;
     job->items = std::move(items);
+    job->xml = std::move(xml);
     job->status =
         JsonValue::Object()
             .set("captureID", job->id)
@@ -270,8 +273,16 @@ class CaptureJobs {
     std::string id, org;
     OnError on_error = OnError::kRollback;
     std::vector<Item> items;
+    std::shared_ptr<const scanner::epcis::XmlDocument> xml;
     JsonValue status;  // guarded by CaptureJobs::mutex_
   };
+
+  // A rule's refusal of event `i`, its pointer below the event's (and the XML line).
+  static Error RefusalOf(const Job& job, size_t i, const Error& e) {
+    const std::string pointer = "/epcisBody/eventList/" + std::to_string(i);
+    Error at = Error(e).at_field(pointer + (e.field().empty() ? "" : "/" + e.field()));
+    return job.xml ? job.xml->Locate(at) : at;
+  }
 
   void Work() {
     while (true) {
@@ -287,32 +298,77 @@ class CaptureJobs {
     }
   }
 
+  // Rollback: the whole document in one ledger transaction (SupplyNode::SubmitGroupAs). The
+  // mapping refused nothing (it answers at once under rollback), so every item has its event.
+  void RunAllOrNothing(Job& job) {
+    std::vector<JsonValue> payloads;
+    payloads.reserve(job.items.size());
+    for (const Item& item : job.items) payloads.push_back(item.event->payload);
+    std::vector<Result<uint64_t>> results = node_.SubmitGroupAs(job.org, std::move(payloads));
+    // The refused event: the first error that is not the others' group_aborted.
+    std::optional<size_t> refused;
+    for (size_t i = 0; i < results.size() && !refused; ++i) {
+      if (!results[i] && results[i].error().code() != "sequencer.group_aborted") refused = i;
+    }
+    JsonValue events = JsonValue::Array();
+    JsonValue errors = JsonValue::Array();
+    for (size_t i = 0; i < results.size(); ++i) {
+      JsonValue result = JsonValue::Object().set("eventID", job.items[i].event->event_id);
+      if (results[i]) {
+        // Captured, or (in a refused document) on the ledger already from an earlier capture.
+        result.set("captured", true)
+            .set("index", static_cast<int64_t>(*results[i]))
+            .set("kind", *job.items[i].event->payload.find("kind"));
+      } else if (refused && i != *refused &&
+                 results[i].error().code() == "sequencer.group_aborted") {
+        result.set("captured", false).set("rolledBack", true);
+      } else {
+        JsonValue problem = ProblemBody(RefusalOf(job, i, results[i].error()));
+        problem.set("eventIndex", static_cast<int64_t>(i));
+        result.set("captured", false).set("error", problem);
+        errors.push_back(std::move(problem));
+      }
+      events.push_back(std::move(result));
+    }
+    const bool failed = errors.size() > 0;
+    std::lock_guard lock(mutex_);
+    job.status.set("events", std::move(events)).set("errors", std::move(errors));
+    if (refused) {
+      job.status.set("rolledBack", true)
+          .set("failedEvent", static_cast<int64_t>(*refused))
+          .set("written", int64_t{0});
+    }
+    job.status.set("running", false)
+        .set("success", !failed)
+        .set("status", failed ? "failure" : "success")
+        .set("finishedAt", FormatUtcTime(node_.Now()));
+    job.items.clear();
+    job.xml.reset();
+  }
+
   void Run(Job& job) {
-    bool failed = false, stopped = false;
+    if (job.on_error == OnError::kRollback) return RunAllOrNothing(job);
+    // Proceed: event by event, each refusal listed and passed over.
+    bool failed = false;
     for (size_t i = 0; i < job.items.size(); ++i) {
       Item& item = job.items[i];
-      const std::string pointer = "/epcisBody/eventList/" + std::to_string(i);
       JsonValue result = JsonValue::Object();
       if (item.event) result.set("eventID", item.event->event_id);
       std::optional<Error> error = item.error;
-      if (stopped) {
-        result.set("captured", false).set("skipped", true);
-      } else if (!error) {
+      if (!error) {
         auto index = node_.SubmitAs(job.org, item.event->payload);
         if (index) {
           result.set("captured", true)
               .set("index", static_cast<int64_t>(*index))
               .set("kind", *item.event->payload.find("kind"));
         } else {
-          Error e = index.error();
-          error = e.at_field(pointer + (e.field().empty() ? "" : "/" + e.field()));
+          error = RefusalOf(job, i, index.error());
         }
       }
       if (error) {
         failed = true;
         JsonValue problem = ProblemBody(*error);
         result.set("captured", false).set("error", problem);
-        stopped = job.on_error == OnError::kRollback;
       }
       std::lock_guard lock(mutex_);
       job.status.find("events")->push_back(std::move(result));
@@ -324,6 +380,7 @@ class CaptureJobs {
         .set("status", failed ? "failure" : "success")
         .set("finishedAt", FormatUtcTime(node_.Now()));
     job.items.clear();
+    job.xml.reset();
   }
 
   SupplyNode& node_;
@@ -393,7 +450,7 @@ HttpResponse RunQuery(SupplyNode& node, QueryState& state, const HttpRequest& re
   }
   auto page = epcis_query::RunEventQuery(node, state.ships, *req.principal, *query, after);
   if (!page) return Problem(page.error());
-  JsonValue doc = epcis_query::QueryDocument(std::move(page->events), node.Now());
+  JsonValue doc = epcis_query::QueryDocument(std::move(page->events), node.Now(), page->prefixes);
   if (!query_name.empty()) {
     doc.find("epcisBody")->find("queryResults")->set("queryName", query_name);
   }
@@ -481,9 +538,9 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
   // A document, as an asynchronous capture job (202 + Location). Every event is mapped first:
   // with rollback (the default) one malformed or unsupported event is answered at once and
   // writes nothing; with proceed it is listed in the job and the others are captured. The job
-  // then appends the events in order; a rule's refusal of event k stops a rollback job there
-  // (events before k stay written: no transaction spans several entries yet) and is listed
-  // and passed over by a proceed job.
+  // then appends the events in order: a rollback job all of them in one ledger transaction, so
+  // a rule's refusal of any event writes nothing of the document; a proceed job one by one,
+  // listing and passing over what the rules refuse.
   auto jobs = std::make_shared<CaptureJobs>(node);
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/epcis/capture", holders,
@@ -532,7 +589,12 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
           }
           items.push_back(std::move(item));
         }
-        const std::string id = jobs->Start(req.principal->org_id, on_error, std::move(items));
+        std::shared_ptr<const scanner::epcis::XmlDocument> xml;
+        if (capture->xml) {
+          xml = std::make_shared<const scanner::epcis::XmlDocument>(std::move(*capture->xml));
+        }
+        const std::string id =
+            jobs->Start(req.principal->org_id, on_error, std::move(items), std::move(xml));
         HttpResponse r;
         r.status = 202;
         r.body = Canonicalize(JsonValue::Object().set("captureID", id));
