@@ -54,7 +54,10 @@ for code in "${codes[@]}"; do export_one "$code"; done
 # like the rest, and each exported eventID must be the ID it was captured under
 # (docs/epcis.md, "What is kept").
 gtin=$(grep -o 'GTIN [0-9]\{14\}' "$work/demo.txt" | head -1 | cut -d' ' -f2)
-lot=$(grep -o 'batch L[0-9]*' "$work/demo.txt" | head -1 | cut -d' ' -f2)
+# The demo commissions its batches whole: a batch of its own for these packs.
+lot=LEPCIS
+"$pedigree" batch register --as alpha-pharma --gtin "$gtin" --lot "$lot" --expiry 2028-12-31 \
+  --quantity 10 --dir "$ledger" >/dev/null
 local_time=$(date -u -d '+118 minutes' +%Y-%m-%dT%H:%M:%S)
 utc_time=$(date -u -d '-1 minutes' +%Y-%m-%dT%H:%M:%S)
 cat >"$work/captured.jsonld" <<EOF
