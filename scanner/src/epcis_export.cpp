@@ -86,10 +86,24 @@ class Exporter {
     }
   }
 
-  Result<JsonValue> Document(int64_t creation_time) {
+  Result<JsonValue> Document(int64_t creation_time, const ExportOptions& options) {
     JsonValue events = JsonValue::Array();
     HashOptions hash = PedigreeHashOptions();
+    JsonValue prefixes =
+        JsonValue::Object().set(std::string(kPedigreePrefix), std::string(kPedigreeNamespace));
     for (const LedgerEvent& e : entries_) {
+      if (options.kept) {
+        PEDIGREE_ASSIGN(kept, KeptEvent(e));
+        if (*kept) {
+          // A prefix two partners bound to different IRIs keeps the first binding: the
+          // document has one @context (docs/epcis.md, "What is kept").
+          for (auto& [prefix, iri] : KeptPrefixes(e.payload)) {
+            if (prefixes.find(prefix) == nullptr) prefixes.set(prefix, iri);
+          }
+          events.push_back(std::move(**kept));
+          continue;
+        }
+      }
       std::optional<JsonValue> ev = Event(e);
       if (!ev) continue;
       PEDIGREE_ASSIGN(id, EventHashId(*ev, hash));
@@ -100,8 +114,7 @@ class Exporter {
     }
     JsonValue context = JsonValue::Array();
     context.push_back(std::string(kEpcisContextUrl));
-    context.push_back(
-        JsonValue::Object().set(std::string(kPedigreePrefix), std::string(kPedigreeNamespace)));
+    context.push_back(std::move(prefixes));
     return JsonValue::Object()
         .set("@context", std::move(context))
         .set("type", "EPCISDocument")
@@ -315,9 +328,48 @@ HashOptions PedigreeHashOptions(HashProfile profile) {
   return o;
 }
 
-Result<JsonValue> ExportDocument(const std::vector<LedgerEvent>& entries, int64_t creation_time) {
+Result<JsonValue> ExportDocument(const std::vector<LedgerEvent>& entries, int64_t creation_time,
+                                 ExportOptions options) {
   Exporter exporter(entries);
-  return exporter.Document(creation_time);
+  return exporter.Document(creation_time, options);
+}
+
+std::vector<std::pair<std::string, std::string>> KeptPrefixes(const JsonValue& payload) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const JsonValue* context = payload.find(kKeptContextMember);
+  if (context == nullptr || !context->is_object()) return out;
+  for (const auto& [prefix, iri] : context->as_object()) {
+    if (iri.is_string()) out.emplace_back(prefix, iri.as_string());
+  }
+  return out;
+}
+
+Result<std::optional<JsonValue>> KeptEvent(const LedgerEvent& entry) {
+  const JsonValue* kept = entry.payload.find(kKeptEventMember);
+  if (kept == nullptr) return std::optional<JsonValue>();
+  const std::string at =
+      "entry " + std::to_string(entry.index) + " " + std::string(kKeptEventMember);
+  if (!kept->is_string()) return Fail(Error("epcis.invalid_event", at + " is not a string"));
+  auto event = ParseJson(kept->as_string());
+  if (!event || !event->is_object()) {
+    return Fail(Error("epcis.invalid_event", at + " is no JSON object"));
+  }
+  HashOptions hash = PedigreeHashOptions();
+  for (auto& p : KeptPrefixes(entry.payload)) hash.context.push_back(std::move(p));
+  auto id = EventHashId(*event, hash);
+  if (!id) return Fail(Error("epcis.invalid_event", at + ": " + id.error().message()));
+  // eventID first for readers; the hash leaves out eventID, recordTime and the ledger index,
+  // so what is replaced or added here cannot change it.
+  JsonValue out = JsonValue::Object().set("eventID", *id);
+  for (auto& [k, v] : event->as_object()) {
+    if (k == "eventID" || k == "recordTime" || k == kLedgerIndexMember || k == kProofMember) {
+      continue;
+    }
+    out.set(k, std::move(v));
+  }
+  if (entry.sequenced_at > 0) out.set("recordTime", FormatUtcTime(entry.sequenced_at));
+  out.set(std::string(kLedgerIndexMember), static_cast<int64_t>(entry.index));
+  return std::optional<JsonValue>(std::move(out));
 }
 
 }  // namespace pedigree::scanner::epcis

@@ -199,6 +199,28 @@ Result<std::string> DespatchAdvice(const JsonValue& event, const std::string& po
   return Fail(Invalid("a bizTransaction of type desadv (the despatch advice) is required", p));
 }
 
+// The prefixes of `options.context` (the document's @context, pedigree's own left out: every
+// export declares it) that a member name anywhere in `v` uses ("example:temperature").
+void UsedPrefixes(const JsonValue& v, const HashOptions& options, JsonValue& out) {
+  if (v.is_array()) {
+    for (const JsonValue& e : v.as_array()) UsedPrefixes(e, options, out);
+    return;
+  }
+  if (!v.is_object()) return;
+  for (const auto& [name, member] : v.as_object()) {
+    const size_t colon = name.find(':');
+    if (colon != std::string::npos && !name.starts_with("@")) {
+      const std::string prefix = name.substr(0, colon);
+      for (const auto& [p, iri] : options.context) {
+        if (p != prefix || out.find(p) != nullptr) continue;
+        if (p == kPedigreePrefix && iri == kPedigreeNamespace) continue;
+        out.set(p, iri);
+      }
+    }
+    UsedPrefixes(member, options, out);
+  }
+}
+
 std::string StatusOf(const std::string& disposition) {
   if (disposition == "dispensed") return "supplied";
   if (disposition == "destroyed") return "destroyed";
@@ -334,6 +356,12 @@ Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& opt
   }
   payload.set("time", utc);
   payload.set("clientId", "epcis-" + hash->substr(std::string_view("ni:///sha-256;").size(), 64));
+  // What the partner sent, in the form that was hashed, signed with the command: the export
+  // writes it back, so the event keeps its ID wherever it travels.
+  payload.set(std::string(kKeptEventMember), Canonicalize(event));
+  JsonValue prefixes = JsonValue::Object();
+  UsedPrefixes(event, options, prefixes);
+  if (prefixes.size() > 0) payload.set(std::string(kKeptContextMember), std::move(prefixes));
   return ImportedEvent{*hash, std::move(payload)};
 }
 

@@ -267,6 +267,16 @@ class Mapper {
     return out;
   }
 
+  // A standard CBV URN as the JSON binding writes it, a bare word
+  // ("urn:epcglobal:cbv:bizstep:shipping" -> "shipping"; the JSON Schema refuses the URN form).
+  // The Event Hash ID reads both alike; other values are kept.
+  static std::string JsonCbv(std::string value, std::string_view urn_kind) {
+    const std::string prefix = "urn:epcglobal:cbv:" + std::string(urn_kind) + ":";
+    if (value.starts_with(prefix) && value.size() > prefix.size())
+      return value.substr(prefix.size());
+    return value;
+  }
+
   // <bizTransactionList><bizTransaction type="…">id</bizTransaction>…</…> -> [{type, id}].
   Result<JsonValue> Typed(const Node& n, std::string_view item, const std::string& pointer) {
     Record(pointer, n);
@@ -282,7 +292,9 @@ class Mapper {
       Record(at, *c);
       Record(at + "/" + std::string(item), *c);
       JsonValue e = JsonValue::Object();
-      if (const std::string* type = c->attribute("type")) e.set("type", *type);
+      if (const std::string* type = c->attribute("type")) {
+        e.set("type", JsonCbv(*type, item == "bizTransaction" ? "btt" : "sdt"));
+      }
       e.set(std::string(item), Trim(c->text));
       out.push_back(std::move(e));
     }
@@ -450,7 +462,10 @@ class Mapper {
         event.set(name, Extension(*c, at));
       } else if (kText.contains(c->local)) {
         Record(at, *c);
-        event.set(name, Trim(c->text));
+        std::string text = Trim(c->text);
+        if (c->local == "bizStep") text = JsonCbv(std::move(text), "bizstep");
+        if (c->local == "disposition") text = JsonCbv(std::move(text), "disp");
+        event.set(name, std::move(text));
       } else if (auto e = kEpcLists.find(c->local); e != kEpcLists.end()) {
         PEDIGREE_ASSIGN(list, Texts(*c, e->second, at));
         event.set(name, std::move(*list));

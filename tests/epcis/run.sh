@@ -49,6 +49,56 @@ export_one() {
   n=$((n + 1))
 }
 for code in "${codes[@]}"; do export_one "$code"; done
+# Events captured from EPCIS documents (JSON-LD with an extension and a sub-second time in
+# another zone; XML with CBV URNs) are exported as they were kept: the validators check them
+# like the rest, and each exported eventID must be the ID it was captured under
+# (docs/epcis.md, "What is kept").
+gtin=$(grep -o 'GTIN [0-9]\{14\}' "$work/demo.txt" | head -1 | cut -d' ' -f2)
+# The demo commissions its batches whole: a batch of its own for these packs.
+lot=LEPCIS
+"$pedigree" batch register --as alpha-pharma --gtin "$gtin" --lot "$lot" --expiry 2028-12-31 \
+  --quantity 10 --dir "$ledger" >/dev/null
+local_time=$(date -u -d '+118 minutes' +%Y-%m-%dT%H:%M:%S)
+utc_time=$(date -u -d '-1 minutes' +%Y-%m-%dT%H:%M:%S)
+cat >"$work/captured.jsonld" <<EOF
+{"@context": ["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+              {"example": "https://ns.example.com/epcis/"}],
+ "type": "EPCISDocument", "schemaVersion": "2.0", "creationDate": "${utc_time}Z",
+ "epcisBody": {"eventList": [
+  {"type": "ObjectEvent", "eventTime": "${local_time}.123456+02:00", "eventTimeZoneOffset": "+02:00",
+   "epcList": ["https://id.gs1.org/01/${gtin}/21/EPCISJ1"], "action": "ADD",
+   "bizStep": "commissioning", "disposition": "active",
+   "bizLocation": {"id": "https://id.gs1.org/414/9506001000007"},
+   "ilmd": {"cbvmda:lotNumber": "${lot}"}, "example:line": "B-3"}]}}
+EOF
+cat >"$work/captured.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<epcis:EPCISDocument xmlns:epcis="urn:epcglobal:epcis:xsd:2" xmlns:cbvmda="urn:epcglobal:cbv:mda"
+    schemaVersion="2.0" creationDate="${utc_time}Z">
+  <EPCISBody><EventList><ObjectEvent>
+    <eventTime>${utc_time}.5Z</eventTime><eventTimeZoneOffset>+00:00</eventTimeZoneOffset>
+    <epcList><epc>https://id.gs1.org/01/${gtin}/21/EPCISX1</epc></epcList>
+    <action>ADD</action>
+    <bizStep>urn:epcglobal:cbv:bizstep:commissioning</bizStep>
+    <disposition>urn:epcglobal:cbv:disp:active</disposition>
+    <bizLocation><id>https://id.gs1.org/414/9506001000007</id></bizLocation>
+    <ilmd><cbvmda:lotNumber>${lot}</cbvmda:lotNumber></ilmd>
+  </ObjectEvent></EventList></EPCISBody>
+</epcis:EPCISDocument>
+EOF
+for form in jsonld:EPCISJ1 xml:EPCISX1; do
+  file="$work/captured.${form%%:*}"
+  code="https://id.gs1.org/01/${gtin}/21/${form#*:}"
+  captured=$("$pedigree" epcis capture "$file" --as alpha-pharma --dir "$ledger" |
+    grep -o 'ni:///sha-256;[0-9a-f]*' | head -1)
+  "$pedigree" epcis export "$code" --dir "$ledger" -o "$work/captured-export.jsonld"
+  exported=$(grep -o 'ni:///sha-256;[0-9a-f]*' "$work/captured-export.jsonld" | head -1)
+  if [ -z "$captured" ] || [ "$captured" != "$exported" ]; then
+    echo "FAIL: $file was captured as $captured, exported as $exported" >&2
+    exit 1
+  fi
+  export_one "$code"
+done
 # The cases and pallets those packs travelled in.
 mapfile -t containers < <(cat "$work"/docs/*.jsonld | grep -o 'https://id\.gs1\.org/00/[0-9]\{18\}' | sort -u)
 for code in "${containers[@]}"; do export_one "$code"; done

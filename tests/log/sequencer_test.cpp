@@ -209,6 +209,61 @@ BOOST_AUTO_TEST_CASE(validator_rejection_takes_no_index_and_keeps_order) {
   BOOST_TEST(last["d"] == 3u);
 }
 
+BOOST_AUTO_TEST_CASE(a_group_with_a_rejected_entry_writes_none_of_it_and_others_commit) {
+  MemoryStorage storage;
+  SequencerOptions options;
+  options.max_batch = 100;
+  options.validator = [&](uint64_t, std::string_view entry) -> Status {
+    if (entry.starts_with("reject")) return Fail("test.rejected", "validator says no");
+    return Ok();
+  };
+  // Hold the writer so that the singles and the group land in one batch.
+  std::mutex gate;
+  std::unique_lock hold(gate);
+  options.verifier = [&](std::string_view) {
+    std::lock_guard wait(gate);
+    return Ok();
+  };
+  options.verify_threads = 1;
+  auto sequencer = StartOrDie(storage, options);
+  auto a = sequencer->Submit("a");
+  auto group = sequencer->SubmitGroup({"g1", "g2", "reject-g3", "g4"});
+  auto b = sequencer->Submit("b");
+  hold.unlock();
+  BOOST_TEST(a.get().value() == 0u);
+  BOOST_TEST(b.get().value() == 1u);
+  const std::vector<std::string> want = {"sequencer.group_aborted", "sequencer.group_aborted",
+                                         "test.rejected", "sequencer.group_aborted"};
+  for (size_t i = 0; i < group.size(); ++i) {
+    auto r = group[i].get();
+    BOOST_REQUIRE(!r.has_value());
+    BOOST_TEST(r.error().code() == want[i]);
+  }
+  BOOST_TEST(storage.Size().value() == 2u);
+  BOOST_TEST(storage.ReadEntries(0, 2).value() == (std::vector<std::string>{"a", "b"}));
+}
+
+BOOST_AUTO_TEST_CASE(a_group_larger_than_a_batch_commits_whole_with_its_replays) {
+  MemoryStorage storage;
+  SequencerOptions options;
+  options.max_batch = 4;
+  auto sequencer = StartOrDie(storage, options);
+  BOOST_TEST(sequencer->Append("first", "k-first").value() == 0u);
+  std::vector<std::string> entries, keys;
+  for (int i = 0; i < 10; ++i) {
+    entries.push_back("e" + std::to_string(i));
+    keys.push_back("k" + std::to_string(i));
+  }
+  // A replay of a committed key inside the group answers its index and aborts nothing.
+  entries[5] = "first-again";
+  keys[5] = "k-first";
+  auto futures = sequencer->SubmitGroup(entries, keys);
+  std::vector<uint64_t> got;
+  for (auto& f : futures) got.push_back(f.get().value());
+  BOOST_TEST(got == (std::vector<uint64_t>{1, 2, 3, 4, 5, 0, 6, 7, 8, 9}));
+  BOOST_TEST(storage.Size().value() == 10u);
+}
+
 BOOST_AUTO_TEST_CASE(a_failed_commit_fails_the_batch_and_keeps_the_state) {
   MemoryStorage storage;
   auto sequencer = StartOrDie(storage, {});

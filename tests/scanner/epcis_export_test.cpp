@@ -48,6 +48,17 @@ std::vector<LedgerEvent> Chain() {
   };
 }
 
+// The command a payload states, without the EPCIS event it keeps (epcisEvent, epcisContext):
+// the ledger's idempotency comparison leaves those out too, so that the same event in two
+// serialisations is one command.
+std::string CommandOf(const JsonValue& payload) {
+  JsonValue out = JsonValue::Object();
+  for (const auto& [k, v] : payload.as_object()) {
+    if (k != kKeptEventMember && k != kKeptContextMember) out.set(k, v);
+  }
+  return Canonicalize(out);
+}
+
 const JsonValue& Events(const JsonValue& doc) { return *doc.find("epcisBody")->find("eventList"); }
 
 }  // namespace
@@ -180,12 +191,12 @@ BOOST_AUTO_TEST_CASE(exported_shipping_and_receiving_import_as_the_same_commands
   const JsonArray& ev = Events(*doc).as_array();
   auto ship = ImportEvent(ev[2], PedigreeHashOptions(), "/epcisBody/eventList/2", ChainRegistry());
   BOOST_REQUIRE_MESSAGE(ship.has_value(), (ship ? std::string() : ship.error().ToString()));
-  BOOST_TEST(Canonicalize(ship->payload) == Command(chain[5].payload, *ship));
+  BOOST_TEST(CommandOf(ship->payload) == Command(chain[5].payload, *ship));
   auto receive =
       ImportEvent(ev[3], PedigreeHashOptions(), "/epcisBody/eventList/3", ChainRegistry());
   BOOST_REQUIRE_MESSAGE(receive.has_value(),
                         (receive ? std::string() : receive.error().ToString()));
-  BOOST_TEST(Canonicalize(receive->payload) == Command(chain[6].payload, *receive));
+  BOOST_TEST(CommandOf(receive->payload) == Command(chain[6].payload, *receive));
 
   // A party GLN no organisation registered: named by the pointer of the party.
   JsonValue stranger = ev[2];
@@ -222,7 +233,7 @@ BOOST_AUTO_TEST_CASE(commissioning_with_urns_and_digital_links_is_one_command) {
   BOOST_REQUIRE_MESSAGE(a.has_value(), (a ? std::string() : a.error().ToString()));
   BOOST_REQUIRE_MESSAGE(b.has_value(), (b ? std::string() : b.error().ToString()));
   BOOST_TEST(a->event_id == b->event_id);
-  BOOST_TEST(Canonicalize(a->payload) == Canonicalize(b->payload));
+  BOOST_TEST(CommandOf(a->payload) == CommandOf(b->payload));
   BOOST_TEST(a->payload.find("gtin")->as_string() == "10614141073464");
   BOOST_TEST(a->payload.find("location")->as_string() == "0614141073467");
   BOOST_TEST(a->payload.find("time")->as_string() == "2026-01-01T00:00:00Z");

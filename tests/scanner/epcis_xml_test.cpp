@@ -40,6 +40,17 @@ HashOptions OptionsOf(const JsonValue& document) {
   return options;
 }
 
+// The command a payload states, without the EPCIS event it keeps (epcisEvent, epcisContext):
+// the ledger's idempotency comparison leaves those out too, so that the same event in two
+// serialisations is one command.
+std::string CommandOf(const JsonValue& payload) {
+  JsonValue out = JsonValue::Object();
+  for (const auto& [k, v] : payload.as_object()) {
+    if (k != kKeptEventMember && k != kKeptContextMember) out.set(k, v);
+  }
+  return Canonicalize(out);
+}
+
 // Party GLNs of the 1.2 shipment: the wholesaler's company prefix 0012345, the maker's 0614141.
 const GlnOwner kOwners = [](std::string_view gln) -> Result<std::optional<std::string>> {
   if (gln.starts_with("0012345")) return std::optional<std::string>("wholesaler-b");
@@ -104,7 +115,7 @@ BOOST_AUTO_TEST_CASE(xml_and_json_capture_give_the_same_command) {
   BOOST_REQUIRE_MESSAGE(a.has_value(), (a ? std::string() : a.error().ToString()));
   BOOST_REQUIRE_MESSAGE(b.has_value(), (b ? std::string() : b.error().ToString()));
   BOOST_TEST(a->event_id == b->event_id);
-  BOOST_TEST(Canonicalize(a->payload) == Canonicalize(b->payload));
+  BOOST_TEST(CommandOf(a->payload) == CommandOf(b->payload));
   BOOST_TEST(a->payload.find("kind")->as_string() == "commission");
   BOOST_TEST(a->payload.find("lot")->as_string() == "L1");
 }
@@ -260,6 +271,126 @@ BOOST_AUTO_TEST_CASE(export_escapes_markup_in_values) {
                  ->as_array()[0]
                  .find("bizTransaction")
                  ->as_string() == "urn:x:<a>&\"b\"");
+}
+
+namespace {
+
+// A JSON document a partner might send: sub-millisecond time in another zone, EPC URNs, an
+// extension of its own namespace with a decimal, a sensorElementList-free commissioning.
+const char* kPartnerJson =
+    R"({"@context":["https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld",
+  {"example":"https://ns.example.com/epcis/"}],
+  "type":"EPCISDocument","schemaVersion":"2.0","creationDate":"2026-03-01T10:00:00Z",
+  "epcisBody":{"eventList":[
+   {"type":"ObjectEvent","eventID":"urn:uuid:9b0c8f34-2a31-4d5e-9d6b-0e7f1c2d3a4b",
+    "eventTime":"2026-03-01T09:00:00.123456+02:00","eventTimeZoneOffset":"+02:00",
+    "epcList":["urn:epc:id:sgtin:0614141.107346.2001"],"action":"ADD",
+    "bizStep":"urn:epcglobal:cbv:bizstep:commissioning","disposition":"active",
+    "readPoint":{"id":"urn:epc:id:sgln:0614141.00001.0"},
+    "bizLocation":{"id":"https://id.gs1.org/414/0614141000012"},
+    "ilmd":{"cbvmda:lotNumber":"LOT7","example:fillWeight":12.50},
+    "example:line":{"example:station":"B-3","example:speed":1.5}},
+   {"type":"AggregationEvent","eventTime":"2026-03-01T09:05:00Z","eventTimeZoneOffset":"+00:00",
+    "parentID":"urn:epc:id:sscc:0614141.1234567890",
+    "childEPCs":["https://id.gs1.org/01/00614141073467/21/2001"],"action":"ADD","bizStep":"packing",
+    "recordTime":"2026-03-01T09:05:01Z"}]}})";
+
+// Captures every event of `doc` as the node would (ImportEvent, then the signed payload read
+// back as the ledger reads it: integers only), then exports them.
+JsonValue CaptureAndExport(const JsonValue& doc, std::vector<std::string>& ids) {
+  HashOptions options = OptionsOf(doc);
+  std::vector<LedgerEvent> entries;
+  const JsonArray& events = doc.find("epcisBody")->find("eventList")->as_array();
+  for (size_t i = 0; i < events.size(); ++i) {
+    auto imported = ImportEvent(events[i], options, "", kOwners);
+    BOOST_REQUIRE_MESSAGE(imported.has_value(),
+                          (imported ? std::string() : imported.error().ToString()));
+    ids.push_back(imported->event_id);
+    JsonValue payload = imported->payload;
+    payload.set("org", "maker-a");
+    auto stored = ParseJson(Canonicalize(payload), {.integers_only = true});
+    BOOST_REQUIRE_MESSAGE(stored.has_value(), "a kept event must survive the ledger's parser");
+    entries.push_back({10 + i, *stored, 1772355600 + static_cast<int64_t>(i)});
+  }
+  auto exported = ExportDocument(entries, 1772355700);
+  BOOST_REQUIRE_MESSAGE(exported.has_value(),
+                        (exported ? std::string() : exported.error().ToString()));
+  return *exported;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(exported_captured_events_hash_to_the_ids_they_were_captured_with) {
+  std::vector<JsonValue> documents;
+  auto shipment = ParseEpcisXml(Slurp(kScannerTests / "epcis_xml" / "dscsa-shipment-1.2.xml"));
+  BOOST_REQUIRE(shipment);
+  documents.push_back(shipment->document);
+  auto partner = ParseJson(kPartnerJson);
+  BOOST_REQUIRE(partner);
+  documents.push_back(*partner);
+  for (const JsonValue& doc : documents) {
+    std::vector<std::string> ids;
+    JsonValue exported = CaptureAndExport(doc, ids);
+    const JsonArray& out = exported.find("epcisBody")->find("eventList")->as_array();
+    BOOST_REQUIRE_EQUAL(out.size(), ids.size());
+    for (size_t i = 0; i < out.size(); ++i) {
+      // Recomputed from the exported JSON-LD document alone (its own @context).
+      auto json_id = EventHashId(out[i], OptionsOf(exported));
+      BOOST_REQUIRE_MESSAGE(json_id.has_value(),
+                            (json_id ? std::string() : json_id.error().ToString()));
+      BOOST_TEST(*json_id == ids[i], "event " << i << ": " << Canonicalize(out[i]));
+      BOOST_TEST(out[i].find("eventID")->as_string() == ids[i]);
+      BOOST_TEST(out[i].find(kLedgerIndexMember)->as_int() == static_cast<int64_t>(10 + i));
+    }
+    // The same document in the XML binding, read back.
+    auto xml = DocumentToXml(exported);
+    BOOST_REQUIRE_MESSAGE(xml.has_value(), (xml ? std::string() : xml.error().ToString()));
+    auto back = ParseEpcisXml(*xml);
+    BOOST_REQUIRE_MESSAGE(back.has_value(), (back ? std::string() : back.error().ToString()));
+    const JsonArray& read = back->document.find("epcisBody")->find("eventList")->as_array();
+    BOOST_REQUIRE_EQUAL(read.size(), ids.size());
+    for (size_t i = 0; i < read.size(); ++i) {
+      auto xml_id = EventHashId(read[i], OptionsOf(back->document));
+      BOOST_REQUIRE_MESSAGE(xml_id.has_value(),
+                            (xml_id ? std::string() : xml_id.error().ToString()));
+      BOOST_TEST(*xml_id == ids[i], "event " << i << " of\n" << *xml);
+    }
+  }
+  // What the partner sent stays: its decimals, its extension, its sub-millisecond time.
+  auto partner_doc = ParseJson(kPartnerJson);
+  std::vector<std::string> ids;
+  JsonValue exported = CaptureAndExport(*partner_doc, ids);
+  const JsonValue& first = exported.find("epcisBody")->find("eventList")->as_array()[0];
+  BOOST_TEST(first.find("eventTime")->as_string() == "2026-03-01T09:00:00.123456+02:00");
+  BOOST_TEST(first.find("example:line")->find("example:speed")->as_double() == 1.5);
+  BOOST_TEST(first.find("epcList")->as_array()[0].as_string() ==
+             "urn:epc:id:sgtin:0614141.107346.2001");
+  BOOST_TEST(Canonicalize(*exported.find("@context")).find("https://ns.example.com/epcis/") !=
+             std::string::npos);
+  // recordTime is the log's, not the sender's.
+  const JsonValue& second = exported.find("epcisBody")->find("eventList")->as_array()[1];
+  BOOST_TEST(second.find("recordTime")->as_string() == "2026-03-01T09:00:01Z");
+}
+
+BOOST_AUTO_TEST_CASE(entries_without_a_kept_event_render_from_the_payload) {
+  auto partner = ParseJson(kPartnerJson);
+  BOOST_REQUIRE(partner);
+  std::vector<std::string> ids;
+  JsonValue kept = CaptureAndExport(*partner, ids);
+  // The same entries rendered (what the query engine matches on, and what an entry signed
+  // before events were kept exports as): bare CBV words, Digital Links, whole seconds.
+  HashOptions options = OptionsOf(*partner);
+  auto imported = ImportEvent(partner->find("epcisBody")->find("eventList")->as_array()[1], options,
+                              "", kOwners);
+  BOOST_REQUIRE(imported);
+  JsonValue payload = imported->payload;
+  payload.set("org", "maker-a");
+  auto rendered = ExportDocument({{11, payload, 1772355601}}, 0, {.kept = false});
+  BOOST_REQUIRE(rendered);
+  const JsonValue& ev = rendered->find("epcisBody")->find("eventList")->as_array()[0];
+  BOOST_TEST(ev.find("parentID")->as_string().starts_with("https://id.gs1.org/00/"));
+  BOOST_TEST(ev.find("pedigree:org")->as_string() == "maker-a");
+  BOOST_TEST(ev.find("eventID")->as_string() != ids[1]);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -623,6 +623,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
 
     {"scan.not_a_pack", 400, "the code names no pack (01 + 21) or logistic unit (00)"},
 
+    {"sequencer.group_aborted", 409,
+     "another entry of the same all-or-nothing group was refused; nothing of the group was "
+     "written"},
     {"sequencer.internal", 500, "the sequencer left an entry unresolved"},
     {"sequencer.stopped", 503, "the sequencer is stopping and takes no more entries"},
 

@@ -321,6 +321,23 @@ std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string i
   return sequencer_->Submit(std::move(envelope), std::move(idempotency_key), already_verified);
 }
 
+std::vector<Result<uint64_t>> Ledger::AppendGroup(std::vector<std::string> envelopes,
+                                                  std::vector<std::string> keys,
+                                                  bool already_verified) {
+  std::vector<Result<uint64_t>> results;
+  if (read_only_ || !unattached_model_.empty()) {
+    // The same refusals as Submit's, once per envelope.
+    for (std::string& envelope : envelopes) {
+      results.push_back(Submit(std::move(envelope), {}, already_verified).get());
+    }
+    return results;
+  }
+  auto futures = sequencer_->SubmitGroup(std::move(envelopes), std::move(keys), already_verified);
+  results.reserve(futures.size());
+  for (auto& f : futures) results.push_back(f.get());
+  return results;
+}
+
 uint64_t Ledger::size() const { return CommittedSize(); }
 Hash Ledger::root() const {
   if (!read_only_) return sequencer_->root();

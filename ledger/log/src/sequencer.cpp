@@ -1,6 +1,7 @@
 #include "pedigree/log/sequencer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <optional>
 #include <unordered_map>
 
@@ -17,7 +18,21 @@ struct Sequencer::Item {
   bool already_verified = false;  // the submitter vouches for it: skip the verifier
   Status verdict;                 // written by the verifying thread before `verified`
   Hash leaf_hash{};
+  uint64_t group = 0;  // SubmitGroup's id, 0 for none; a group's items are adjacent in queue_
 };
+
+namespace {
+
+// SubmitGroup's ids (0: no group); unique across sequencers, which is all they need.
+std::atomic<uint64_t> next_group{1};
+
+Error GroupAborted() {
+  return Error("sequencer.group_aborted",
+               "another entry of the same all-or-nothing group was refused; nothing of the group "
+               "was written");
+}
+
+}  // namespace
 
 Result<std::unique_ptr<Sequencer>> Sequencer::Start(LogStorage& storage, SequencerOptions options) {
   auto size = storage.Size();
@@ -86,6 +101,52 @@ std::future<Result<uint64_t>> Sequencer::Submit(std::string entry, std::string i
     work_.notify_one();
   }
   return future;
+}
+
+std::vector<std::future<Result<uint64_t>>> Sequencer::SubmitGroup(std::vector<std::string> entries,
+                                                                  std::vector<std::string> keys,
+                                                                  bool already_verified) {
+  std::vector<std::future<Result<uint64_t>>> futures;
+  std::vector<std::unique_ptr<Item>> items;
+  const bool skip_verifier = !options_.verifier || already_verified;
+  for (size_t i = 0; i < entries.size(); ++i) {
+    auto item = std::make_unique<Item>();
+    item->entry = std::move(entries[i]);
+    if (i < keys.size()) item->key = std::move(keys[i]);
+    item->already_verified = already_verified;
+    if (skip_verifier && !options_.clock) item->leaf_hash = LeafHash(AsBytes(item->entry));
+    futures.push_back(item->promise.get_future());
+    items.push_back(std::move(item));
+  }
+  if (items.empty()) return futures;
+  std::unique_lock lock(mu_);
+  // The whole group at once, so that its items are adjacent; a group larger than the queue
+  // waits for an empty queue.
+  not_full_.wait(lock, [&] {
+    return stopping_ || queue_.empty() || queue_.size() + items.size() <= options_.queue_capacity;
+  });
+  if (stopping_) {
+    for (auto& item : items) {
+      item->promise.set_value(Fail("sequencer.stopped", "the sequencer is stopping"));
+    }
+    return futures;
+  }
+  const uint64_t group = next_group.fetch_add(1);
+  const bool nothing_unclaimed = next_to_verify_ == queue_.size();
+  for (auto& item : items) {
+    item->group = group;
+    queue_.push_back(std::move(item));
+  }
+  if (skip_verifier && nothing_unclaimed) {
+    for (size_t i = queue_.size() - futures.size(); i < queue_.size(); ++i) {
+      queue_[i]->verified = true;
+    }
+    next_to_verify_ = queue_.size();
+    ready_.notify_one();
+  } else {
+    work_.notify_all();
+  }
+  return futures;
 }
 
 Result<uint64_t> Sequencer::Append(std::string entry, std::string idempotency_key,
@@ -160,6 +221,25 @@ void Sequencer::WriteLoop() {
       ready_.wait_for(lock, options_.max_batch_delay, [&] { return ready_prefix() == want; });
       n = ready_prefix();
     }
+    // A group commits in one transaction: never cut one. Take it whole when it is verified
+    // (beyond max_batch if need be), else stop before it, else wait for its verification.
+    if (n > 0 && n < queue_.size() && queue_[n - 1]->group != 0 &&
+        queue_[n]->group == queue_[n - 1]->group) {
+      const uint64_t group = queue_[n - 1]->group;
+      size_t end = n, start = n - 1;
+      while (end < queue_.size() && queue_[end]->group == group) ++end;
+      while (start > 0 && queue_[start - 1]->group == group) --start;
+      bool verified = true;
+      for (size_t i = n; i < end && verified; ++i) verified = queue_[i]->verified;
+      if (verified) {
+        n = end;
+      } else if (start > 0) {
+        n = start;
+      } else {
+        ready_.wait_for(lock, options_.max_batch_delay);
+        continue;
+      }
+    }
     std::vector<std::unique_ptr<Item>> batch;
     batch.reserve(n);
     for (size_t i = 0; i < n; ++i) {
@@ -213,6 +293,23 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
   for (size_t i = 0; i < count; ++i) {
     if (!results[i] && duplicate_of[i] == SIZE_MAX) accepted.push_back(i);
   }
+  // Groups with a refused entry: the rest of the group is aborted, unwritten. An entry whose
+  // key was already committed (a value) does not count as refused.
+  std::unordered_map<uint64_t, bool> failed_groups;
+  auto abort_failed_groups = [&](std::vector<size_t>& positions) {
+    std::erase_if(positions, [&](size_t i) {
+      const uint64_t g = batch[i]->group;
+      if (g == 0 || !failed_groups.contains(g)) return false;
+      if (!results[i]) results[i] = std::unexpected(GroupAborted());
+      return true;
+    });
+  };
+  for (size_t i = 0; i < count; ++i) {
+    if (batch[i]->group != 0 && results[i] && !results[i]->has_value()) {
+      failed_groups[batch[i]->group] = true;
+    }
+  }
+  if (!failed_groups.empty()) abort_failed_groups(accepted);
   if (options_.clock && !accepted.empty()) {
     // One reading per batch: the entries of a commit share its time. The leaf is hashed
     // here, after the splice, so the hash commits the time.
@@ -228,6 +325,12 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
       item.leaf_hash = LeafHash(AsBytes(item.entry));
       return false;
     });
+    for (size_t i = 0; i < count; ++i) {
+      if (batch[i]->group != 0 && results[i] && !results[i]->has_value()) {
+        failed_groups[batch[i]->group] = true;
+      }
+    }
+    if (!failed_groups.empty()) abort_failed_groups(accepted);
   }
 
   // Commit in segments: a validator rejection rolls the transaction back, then the
@@ -279,6 +382,15 @@ void Sequencer::WriteBatch(std::vector<std::unique_ptr<Item>>& batch) {
         root_ = root;
       }
       for (size_t k = 0; k < segment.size(); ++k) results[segment[k]] = base + k;
+      continue;
+    }
+    if (rejected && batch[segment[*rejected]]->group != 0) {
+      // All or nothing: the group leaves the segment, the rest of it is tried again whole.
+      results[segment[*rejected]] = std::unexpected(st.error());
+      failed_groups[batch[segment[*rejected]]->group] = true;
+      abort_failed_groups(segment);
+      for (auto& rest : segments) abort_failed_groups(rest);
+      segments.emplace_front(std::move(segment));
       continue;
     }
     if (rejected) {

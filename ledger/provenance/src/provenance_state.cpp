@@ -121,12 +121,38 @@ const std::set<std::string>* KnownMembers(const std::string& kind) {
   return it == table.end() ? nullptr : &it->second;
 }
 
+// The kinds EPCIS capture writes, which may keep the captured EPCIS event (docs/epcis.md,
+// "What is kept"): `epcisEvent` its JSON text, `epcisContext` the prefixes it uses.
+bool KeepsEpcisEvent(const std::string& kind) {
+  static const std::set<std::string> kinds = {"commission", "aggregate", "disaggregate",
+                                              "ship",       "receive",   "decommission",
+                                              "undo",       "sensor"};
+  return kinds.count(kind) > 0;
+}
+
+Status CheckKeptEpcisEvent(const JsonValue& p) {
+  if (const JsonValue* e = p.find("epcisEvent"); e && (!e->is_string() || e->as_string().empty())) {
+    return Fail(Malformed("epcisEvent", "must be the captured EPCIS event's JSON text"));
+  }
+  if (const JsonValue* c = p.find("epcisContext"); c) {
+    bool ok = c->is_object();
+    if (ok) {
+      for (const auto& [prefix, iri] : c->as_object()) ok = ok && iri.is_string();
+    }
+    if (!ok) return Fail(Malformed("epcisContext", "must map prefixes to IRI strings"));
+  }
+  return Ok();
+}
+
 Status CheckMembers(const std::string& kind, const JsonValue& p) {
   const std::set<std::string>* known = KnownMembers(kind);
   if (!known) return Ok();
   static const std::set<std::string> common = {"v", "kind", "org", "clientId", "time"};
+  const bool keeps = KeepsEpcisEvent(kind);
+  if (keeps) PEDIGREE_TRY(CheckKeptEpcisEvent(p));
   for (const auto& [name, value] : p.as_object()) {
     if (common.count(name) || known->count(name)) continue;
+    if (keeps && (name == "epcisEvent" || name == "epcisContext")) continue;
     std::string valid;
     for (const std::string& m : *known) valid += (valid.empty() ? "" : ", ") + m;
     return Fail(Error("event.unknown_member", "'" + kind + "' has no member " +

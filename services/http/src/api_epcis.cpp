@@ -209,9 +209,11 @@ class CaptureJobs {
 
   explicit CaptureJobs(SupplyNode& node) : node_(node) {}
 
-  // Queues a job for `org`'s document and returns its captureID.
-  std::string Start(const std::string& org, OnError on_error, std::vector<Item> items) {
-    auto document = std::make_shared<std::vector<Item>>(std::move(items));
+  // Queues a job for `org`'s document and returns its captureID. `xml`: the document's XML
+  // binding, when it came as XML, so that the rules' refusals name its line too.
+  std::string Start(const std::string& org, OnError on_error, std::vector<Item> items,
+                    std::shared_ptr<const scanner::epcis::XmlDocument> xml = nullptr) {
+    auto job = std::make_shared<Job>(Job{std::move(items), std::move(xml)});
     return jobs_.Start(
         org,
         [&](const std::string& id) {
@@ -225,8 +227,14 @@ class CaptureJobs {
               .set("events", JsonValue::Array())
               .set("errors", JsonValue::Array());
         },
-        [this, org, on_error, document](const JobRegistry::Update& update) {
-          Run(org, on_error, *document, update);
+        [this, org, on_error, job](const JobRegistry::Update& update) {
+          if (on_error == OnError::kRollback) {
+            RunAllOrNothing(org, *job, update);
+          } else {
+            RunEachEvent(org, *job, update);
+          }
+          job->items.clear();
+          job->xml.reset();
         });
   }
 
@@ -237,49 +245,105 @@ class CaptureJobs {
   }
 
  private:
-  void Run(const std::string& org, OnError on_error, const std::vector<Item>& items,
-           const JobRegistry::Update& update) {
-    bool failed = false, stopped = false;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const Item& item = items[i];
-      const std::string pointer = "/epcisBody/eventList/" + std::to_string(i);
+  // A document's mapped events and, when it came as XML, its XML binding.
+  struct Job {
+    std::vector<Item> items;
+    std::shared_ptr<const scanner::epcis::XmlDocument> xml;
+  };
+
+  // A rule's refusal of event `i`, its pointer below the event's (and the XML line).
+  static Error RefusalOf(const Job& job, size_t i, const Error& e) {
+    const std::string pointer = "/epcisBody/eventList/" + std::to_string(i);
+    Error at = Error(e).at_field(pointer + (e.field().empty() ? "" : "/" + e.field()));
+    return job.xml ? job.xml->Locate(at) : at;
+  }
+
+  static void Finish(const JobRegistry::Update& update, bool failed, const std::string& now) {
+    update([&](JsonValue& status) {
+      status.set("running", false)
+          .set("success", !failed)
+          .set("status", failed ? "failure" : "success")
+          .set("finishedAt", now);
+    });
+  }
+
+  // Rollback: the whole document in one ledger transaction (SupplyNode::SubmitGroupAs). The
+  // mapping refused nothing (it answers at once under rollback), so every item has its event.
+  void RunAllOrNothing(const std::string& org, const Job& job, const JobRegistry::Update& update) {
+    std::vector<JsonValue> payloads;
+    payloads.reserve(job.items.size());
+    for (const Item& item : job.items) payloads.push_back(item.event->payload);
+    std::vector<Result<uint64_t>> results = node_.SubmitGroupAs(org, std::move(payloads));
+    // The refused event: the first error that is not the others' group_aborted.
+    std::optional<size_t> refused;
+    for (size_t i = 0; i < results.size() && !refused; ++i) {
+      if (!results[i] && results[i].error().code() != "sequencer.group_aborted") refused = i;
+    }
+    JsonValue events = JsonValue::Array();
+    JsonValue errors = JsonValue::Array();
+    for (size_t i = 0; i < results.size(); ++i) {
+      JsonValue result = JsonValue::Object().set("eventID", job.items[i].event->event_id);
+      if (results[i]) {
+        // Captured, or (in a refused document) on the ledger already from an earlier capture.
+        result.set("captured", true)
+            .set("index", static_cast<int64_t>(*results[i]))
+            .set("kind", *job.items[i].event->payload.find("kind"));
+      } else if (refused && i != *refused &&
+                 results[i].error().code() == "sequencer.group_aborted") {
+        result.set("captured", false).set("rolledBack", true);
+      } else {
+        JsonValue problem = ProblemBody(RefusalOf(job, i, results[i].error()));
+        problem.set("eventIndex", static_cast<int64_t>(i));
+        result.set("captured", false).set("error", problem);
+        errors.push_back(std::move(problem));
+      }
+      events.push_back(std::move(result));
+    }
+    const bool failed = errors.size() > 0;
+    update([&](JsonValue& status) {
+      status.set("events", std::move(events)).set("errors", std::move(errors));
+      if (refused) {
+        status.set("rolledBack", true)
+            .set("failedEvent", static_cast<int64_t>(*refused))
+            .set("written", int64_t{0});
+      }
+    });
+    Finish(update, failed, FormatUtcTime(node_.Now()));
+  }
+
+  // Proceed: event by event, each refusal listed and passed over.
+  void RunEachEvent(const std::string& org, const Job& job, const JobRegistry::Update& update) {
+    bool failed = false;
+    for (size_t i = 0; i < job.items.size(); ++i) {
+      const Item& item = job.items[i];
       JsonValue result = JsonValue::Object();
       if (item.event) result.set("eventID", item.event->event_id);
       std::optional<Error> error = item.error;
-      if (stopped) {
-        result.set("captured", false).set("skipped", true);
-      } else if (!error) {
+      if (!error) {
         auto index = node_.SubmitAs(org, item.event->payload);
         if (index) {
           result.set("captured", true)
               .set("index", static_cast<int64_t>(*index))
               .set("kind", *item.event->payload.find("kind"));
         } else {
-          Error e = index.error();
-          error = e.at_field(pointer + (e.field().empty() ? "" : "/" + e.field()));
+          error = RefusalOf(job, i, index.error());
         }
       }
       if (error) {
         failed = true;
         JsonValue problem = ProblemBody(*error);
         result.set("captured", false).set("error", problem);
-        stopped = on_error == OnError::kRollback;
       }
       update([&](JsonValue& status) {
         status.find("events")->push_back(std::move(result));
         if (error) status.find("errors")->push_back(ProblemBody(*error));
       });
     }
-    update([&](JsonValue& status) {
-      status.set("running", false)
-          .set("success", !failed)
-          .set("status", failed ? "failure" : "success")
-          .set("finishedAt", FormatUtcTime(node_.Now()));
-    });
+    Finish(update, failed, FormatUtcTime(node_.Now()));
   }
 
   SupplyNode& node_;
-  JobRegistry jobs_;  // last: its worker runs Run, which reads node_
+  JobRegistry jobs_;  // last: its worker runs the jobs, which read node_
 };
 
 // The most events one document may carry (GS1-EPCIS-Capture-Limit).
@@ -339,7 +403,7 @@ HttpResponse RunQuery(SupplyNode& node, QueryState& state, const HttpRequest& re
   }
   auto page = epcis_query::RunEventQuery(node, state.ships, *req.principal, *query, after);
   if (!page) return Problem(page.error());
-  JsonValue doc = epcis_query::QueryDocument(std::move(page->events), node.Now());
+  JsonValue doc = epcis_query::QueryDocument(std::move(page->events), node.Now(), page->prefixes);
   if (!query_name.empty()) {
     doc.find("epcisBody")->find("queryResults")->set("queryName", query_name);
   }
@@ -427,9 +491,9 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
   // A document, as an asynchronous capture job (202 + Location). Every event is mapped first:
   // with rollback (the default) one malformed or unsupported event is answered at once and
   // writes nothing; with proceed it is listed in the job and the others are captured. The job
-  // then appends the events in order; a rule's refusal of event k stops a rollback job there
-  // (events before k stay written: no transaction spans several entries yet) and is listed
-  // and passed over by a proceed job.
+  // then appends the events in order: a rollback job all of them in one ledger transaction, so
+  // a rule's refusal of any event writes nothing of the document; a proceed job one by one,
+  // listing and passing over what the rules refuse.
   auto jobs = std::make_shared<CaptureJobs>(node);
   PEDIGREE_TRY(router.Add(
       "POST", "/v1/epcis/capture", holders,
@@ -478,7 +542,12 @@ Status AddEpcisRoutes(Router& router, SupplyNode& node) {
           }
           items.push_back(std::move(item));
         }
-        const std::string id = jobs->Start(req.principal->org_id, on_error, std::move(items));
+        std::shared_ptr<const scanner::epcis::XmlDocument> xml;
+        if (capture->xml) {
+          xml = std::make_shared<const scanner::epcis::XmlDocument>(std::move(*capture->xml));
+        }
+        const std::string id =
+            jobs->Start(req.principal->org_id, on_error, std::move(items), std::move(xml));
         HttpResponse r;
         r.status = 202;
         r.body = Canonicalize(JsonValue::Object().set("captureID", id));

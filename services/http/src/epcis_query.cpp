@@ -212,6 +212,10 @@ class Renderer {
     const JsonValue& p = (*self)->payload;
     const std::string* kind = Text(p, "kind");
     if (kind == nullptr || !EventKinds().contains(*kind)) return std::optional<JsonValue>();
+    // Before the Loads below, which may drop `self` from the cache.
+    PEDIGREE_ASSIGN(kept, scanner::epcis::KeptEvent(**self));
+    kept_ = std::move(*kept);
+    kept_index_ = index;
     std::set<uint64_t> context;
     for (const char* member : {"org", "to", "from"}) {
       const std::string* org = Text(p, member);
@@ -247,16 +251,35 @@ class Renderer {
       PEDIGREE_ASSIGN(e, Load(i));
       entries.push_back(**e);
     }
-    PEDIGREE_ASSIGN(doc, scanner::epcis::ExportDocument(entries, 0));
+    // The filters match the pedigree rendering (bare CBV words, Digital Links), whatever form
+    // a captured event came in; the answer is the kept event (Answer) under its own eventID.
+    PEDIGREE_ASSIGN(doc, scanner::epcis::ExportDocument(entries, 0, {.kept = false}));
+    const std::string proof = "/v1/log/proof/inclusion?index=" + std::to_string(index);
+    if (kept_) kept_->set(std::string(scanner::epcis::kProofMember), proof);
     for (JsonValue& ev : doc->find("epcisBody")->find("eventList")->as_array()) {
       const JsonValue* at = ev.find(scanner::epcis::kLedgerIndexMember);
       if (at != nullptr && at->is_int() && static_cast<uint64_t>(at->as_int()) == index) {
-        ev.set(std::string(scanner::epcis::kProofMember),
-               "/v1/log/proof/inclusion?index=" + std::to_string(index));
+        ev.set(std::string(scanner::epcis::kProofMember), proof);
+        if (kept_) ev.set("eventID", *kept_->find("eventID"));
         return std::optional<JsonValue>(std::move(ev));
       }
     }
     return std::optional<JsonValue>();
+  }
+
+  // What the answer carries for the event Render(index) returned: the kept captured event
+  // when the entry keeps one, else the rendering itself. `prefixes` receives the extension
+  // prefixes the kept event needs.
+  JsonValue Answer(uint64_t index, JsonValue rendered,
+                   std::vector<std::pair<std::string, std::string>>& prefixes) {
+    if (kept_index_ != index || !kept_) return rendered;
+    auto self = Load(index);
+    if (self) {
+      for (auto& p : scanner::epcis::KeptPrefixes((*self)->payload)) prefixes.push_back(p);
+    }
+    JsonValue out = std::move(*kept_);
+    kept_.reset();
+    return out;
   }
 
   Result<const scanner::epcis::LedgerEvent*> Load(uint64_t index) {
@@ -290,6 +313,8 @@ class Renderer {
 
   SupplyNode& node_;
   ShipmentViews& pool_;
+  std::optional<JsonValue> kept_;  // of the last rendered entry, kept_index_
+  uint64_t kept_index_ = 0;
   std::unique_ptr<provenance::ShipmentView> ships_;
   std::unordered_map<uint64_t, scanner::epcis::LedgerEvent> loaded_;
   std::unordered_map<std::string, std::optional<uint64_t>> org_register_;
@@ -578,7 +603,7 @@ Result<EventPage> RunEventQuery(SupplyNode& node, ShipmentViews& ships, const Pr
     if (!Matches(q, **event, (*entry)->sequenced_at)) return false;
     PEDIGREE_ASSIGN(visible, visibility.Visible((*entry)->payload, **event));
     if (!*visible) return false;
-    page.events.push_back(std::move(**event));
+    page.events.push_back(renderer.Answer(index, std::move(**event), page.prefixes));
     return page.events.size() >= q.per_page;
   };
 
@@ -628,11 +653,16 @@ Result<EventPage> RunEventQuery(SupplyNode& node, ShipmentViews& ships, const Pr
   return page;
 }
 
-JsonValue QueryDocument(JsonValue events, int64_t creation_time) {
+JsonValue QueryDocument(JsonValue events, int64_t creation_time,
+                        const std::vector<std::pair<std::string, std::string>>& prefixes) {
   JsonValue context = JsonValue::Array();
   context.push_back(std::string(scanner::epcis::kEpcisContextUrl));
-  context.push_back(JsonValue::Object().set(std::string(scanner::epcis::kPedigreePrefix),
-                                            std::string(scanner::epcis::kPedigreeNamespace)));
+  JsonValue declared = JsonValue::Object().set(std::string(scanner::epcis::kPedigreePrefix),
+                                               std::string(scanner::epcis::kPedigreeNamespace));
+  for (const auto& [prefix, iri] : prefixes) {
+    if (declared.find(prefix) == nullptr) declared.set(prefix, iri);
+  }
+  context.push_back(std::move(declared));
   JsonValue results =
       JsonValue::Object()
           .set("queryName", "SimpleEventQuery")

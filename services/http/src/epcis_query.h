@@ -85,6 +85,8 @@ class ShipmentViews {
 struct EventPage {
   JsonValue events = JsonValue::Array();  // rendered events, with pedigree:ledgerIndex/proof
   std::optional<uint64_t> next_after;     // set when more may follow
+  // The extension prefixes the kept captured events among `events` need in @context.
+  std::vector<std::pair<std::string, std::string>> prefixes;
 };
 
 // Runs `query` for `caller` (regulators see every event; others the events they signed or are
@@ -94,7 +96,9 @@ struct EventPage {
                                               const Principal& caller, const EventQuery& query,
                                               std::optional<uint64_t> after);
 
-// An EPCISQueryDocument around `events`.
-JsonValue QueryDocument(JsonValue events, int64_t creation_time);
+// An EPCISQueryDocument around `events`; `prefixes` are declared in its @context beside
+// pedigree's (the first binding of a prefix wins).
+JsonValue QueryDocument(JsonValue events, int64_t creation_time,
+                        const std::vector<std::pair<std::string, std::string>>& prefixes = {});
 
 }  // namespace pedigree::services::epcis_query

@@ -183,12 +183,17 @@ Result<uint64_t> SupplyNode::Append(std::string envelope, std::string key, const
 }
 
 std::string SupplyNode::CommandOf(const JsonValue& payload, bool signed_here) {
-  if (!signed_here || !payload.is_object() || !payload.find("time")) {
+  // A captured EPCIS event keeps the bytes it came in (epcisEvent, epcisContext;
+  // docs/epcis.md): the same event in another serialisation is the same command, so they
+  // are left out as well.
+  const bool kept = payload.is_object() && payload.find("epcisEvent") != nullptr;
+  if ((!signed_here || !payload.is_object() || !payload.find("time")) && !kept) {
     return Canonicalize(payload);
   }
   auto command = JsonValue::Object();
   for (const auto& [name, value] : payload.as_object()) {
-    if (name != "time") command.set(name, value);
+    if ((signed_here && name == "time") || name == "epcisEvent" || name == "epcisContext") continue;
+    command.set(name, value);
   }
   return Canonicalize(command);
 }
@@ -318,6 +323,75 @@ Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload)
   PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, Now(), "node-", ledger_->origin()));
   // The payload is at hand: no need to parse the envelope back.
   return SubmitChecked(std::move(*envelope), payload, true);
+}
+
+std::vector<Result<uint64_t>> SupplyNode::SubmitGroupAs(const std::string& org,
+                                                        std::vector<JsonValue> payloads) {
+  std::vector<Result<uint64_t>> results;
+  auto refuse_all = [&](const Error& e) {
+    results.assign(payloads.size(), Result<uint64_t>(std::unexpected(e)));
+    return results;
+  };
+  if (!SafeOrgId(org))
+    return refuse_all(
+        Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
+  const log::PrivateKey* key = nullptr;
+  {
+    std::lock_guard lock(keys_mutex_);
+    auto it = keys_.find(org);
+    if (it == keys_.end()) {
+      auto loaded = log::PrivateKey::LoadPem(KeyPath(dir_, org));
+      if (!loaded) {
+        return refuse_all(Error("node.no_key", "this node holds no key for '" + org +
+                                                   "'; sign the event yourself or import a key")
+                              .at_field("org"));
+      }
+      it = keys_.emplace(org, std::make_unique<log::PrivateKey>(std::move(*loaded))).first;
+    }
+    key = it->second.get();
+  }
+  std::vector<std::string> envelopes, keys;
+  const int64_t now = Now();
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    auto envelope = SignCommand(payloads[i], org, *key, now, "node-", ledger_->origin());
+    if (!envelope) {
+      // Nothing is submitted: the refused payload's error, the others aborted.
+      results.assign(payloads.size(),
+                     Result<uint64_t>(std::unexpected(Error(
+                         "sequencer.group_aborted",
+                         "another entry of the same all-or-nothing group was refused; nothing "
+                         "of the group was written"))));
+      results[i] = std::unexpected(envelope.error());
+      return results;
+    }
+    envelopes.push_back(std::move(*envelope));
+    const std::string client_id = StringMember(payloads[i], "clientId");
+    keys.push_back(client_id.empty() ? std::string() : org + "\n" + client_id);
+  }
+  const uint64_t committed_before = ledger_->size();
+  results = ledger_->AppendGroup(std::move(envelopes), std::move(keys), true);
+  for (size_t i = 0; i < results.size(); ++i) {
+    if (!results[i]) {
+      if (results[i].error().code().rfind("alert.", 0) == 0)
+        RecordAlert(results[i].error(), payloads[i]);
+      continue;
+    }
+    // A replay answers the first index: it must hold the same command (SubmitChecked).
+    if (*results[i] < committed_before && !StringMember(payloads[i], "clientId").empty()) {
+      auto stored = ledger_->Entry(*results[i]);
+      if (!stored) {
+        results[i] = std::unexpected(stored.error());
+        continue;
+      }
+      auto parsed = ParseJson(*stored, {.integers_only = true});
+      const JsonValue* first = parsed ? parsed->find("payload") : nullptr;
+      if (!first || CommandOf(*first, true) != CommandOf(payloads[i], true)) {
+        results[i] = std::unexpected(
+            IdempotencyConflict(StringMember(payloads[i], "clientId"), *results[i]));
+      }
+    }
+  }
+  return results;
 }
 
 namespace {

@@ -72,6 +72,16 @@ inline constexpr std::string_view kLedgerIndexMember = "pedigree:ledgerIndex";
 // (/v1/log/proof/inclusion?index=N; docs/epcis.md, "Query"); left out of the hash ID as well.
 inline constexpr std::string_view kProofMember = "pedigree:proof";
 
+// The members of a captured event's signed payload that keep the EPCIS event as it was
+// captured (docs/epcis.md, "What is kept"): kKeptEventMember the canonical JSON text of the
+// EPCIS 2.0 JSON-LD event that was hashed (after the XML binding was read into JSON), a string
+// because signed payloads carry integers only and an EPCIS event may hold decimals;
+// kKeptContextMember, when the event uses extension prefixes of its document's @context, those
+// prefixes (prefix -> IRI). The export writes the kept event instead of rendering the payload,
+// so the exported event hashes to the eventID it was captured under.
+inline constexpr std::string_view kKeptEventMember = "epcisEvent";
+inline constexpr std::string_view kKeptContextMember = "epcisContext";
+
 // HashOptions for events of documents pedigree exports (its prefix, the ledger index and the
 // proof link left out).
 HashOptions PedigreeHashOptions(HashProfile profile = HashProfile::kCbv20);
@@ -83,22 +93,40 @@ struct LedgerEvent {
   int64_t sequenced_at = 0;  // the log's sequencing time (unix seconds), 0 when unknown
 };
 
+struct ExportOptions {
+  // Entries whose payload keeps a captured EPCIS event (kKeptEventMember) are exported as
+  // that event (its members verbatim; eventID, recordTime and the ledger index are ours).
+  // False renders every entry from its pedigree payload (what the query engine matches on).
+  bool kept = true;
+};
+
 // An EPCIS 2.0 JSON-LD EPCISDocument of the supply events among `entries` (ascending index),
-// mapped as docs/epcis.md's table says; the registry (org.register: the GLNs of parties) and
-// batch entries (batch.register: expiry for ilmd) among them are read, not exported. Each
-// event carries its eventID (EventHashId, kCbv20) and its ledger index. `creation_time` is
-// the document's creationDate (unix seconds).
+// mapped as docs/epcis.md's table says, or, for a captured event, the event kept with it; the
+// registry (org.register: the GLNs of parties) and batch entries (batch.register: expiry for ilmd)
+// among them are read, not exported. Each event carries its eventID (EventHashId, kCbv20) and its
+// ledger index. `creation_time` is the document's creationDate (unix seconds).
 [[nodiscard]] Result<JsonValue> ExportDocument(const std::vector<LedgerEvent>& entries,
-                                               int64_t creation_time);
+                                               int64_t creation_time, ExportOptions options = {});
+
+// The EPCIS event kept in a captured entry's payload as the export writes it: the kept members,
+// then eventID (its Event Hash ID under the kept prefixes), recordTime (the sequencing time,
+// when known) and the ledger index, which the hash leaves out. Nothing when the payload keeps
+// no event. Errors: epcis.invalid_event when the kept text is no JSON object or no longer
+// hashes (a payload signed by a client that kept something else).
+[[nodiscard]] Result<std::optional<JsonValue>> KeptEvent(const LedgerEvent& entry);
+// The prefixes (prefix -> IRI) a payload's kept event needs in its document's @context.
+std::vector<std::pair<std::string, std::string>> KeptPrefixes(const JsonValue& payload);
 
 }  // namespace pedigree::scanner::epcis
 
 namespace pedigree::scanner::epcis {
 
 // One captured EPCIS event as the unsigned pedigree payload it means (docs/epcis.md,
-// "Capture"): `kind`, the kind's members, `time` (eventTime in UTC, whole seconds) and
+// "Capture"): `kind`, the kind's members, `time` (eventTime in UTC, whole seconds),
 // `clientId` "epcis-<hex of the hash ID>", so that the same event captured twice, in any
-// member order or EPC form, is the same command and appends nothing the second time.
+// member order or EPC form, is the same command and appends nothing the second time, and the
+// event itself (kKeptEventMember, kKeptContextMember), which the ledger's idempotency
+// comparison leaves out for that reason.
 struct ImportedEvent {
   std::string event_id;  // ni:///sha-256;…?ver=CBV2.0
   JsonValue payload;

@@ -127,6 +127,12 @@ class Ledger {
                                         bool already_verified = false);
   std::future<Result<uint64_t>> Submit(std::string envelope, std::string idempotency_key = {},
                                        bool already_verified = false);
+  // Appends `envelopes` all or nothing, in one storage transaction (Sequencer::SubmitGroup):
+  // one result per envelope, every one an index, or the refused envelope's error and
+  // sequencer.group_aborted for the others, nothing of them written. Waits for the commit.
+  [[nodiscard]] std::vector<Result<uint64_t>> AppendGroup(std::vector<std::string> envelopes,
+                                                          std::vector<std::string> keys = {},
+                                                          bool already_verified = false);
 
   // Size and root of the committed tree. Thread-safe.
   uint64_t size() const;

@@ -70,6 +70,16 @@ class Sequencer {
   // Submit and wait.
   Result<uint64_t> Append(std::string entry, std::string idempotency_key = {},
                           bool already_verified = false);
+  // Submits `entries` (keys[i] the idempotency key of entries[i]; `keys` empty or as long) as
+  // one group: they are committed in one storage transaction, in order, or none is. Any
+  // refusal of one of them (verifier, validator, sequencing) resolves that entry with its
+  // error and every other entry of the group with sequencer.group_aborted, and nothing of the
+  // group is written; the batch's other entries are committed as usual. An entry whose key was
+  // seen before resolves to its original index, as in Submit, and does not abort the group.
+  // A group is never split across batches (it may exceed max_batch). One future per entry.
+  std::vector<std::future<Result<uint64_t>>> SubmitGroup(std::vector<std::string> entries,
+                                                         std::vector<std::string> keys = {},
+                                                         bool already_verified = false);
 
   // Of the committed tree; thread-safe.
   uint64_t size() const;

@@ -116,6 +116,15 @@ class SupplyNode {
   // v, org, time (now) and clientId (random) when the payload lacks them. Idempotent as
   // Submit is.
   [[nodiscard]] Result<uint64_t> SubmitAs(const std::string& org, JsonValue payload);
+  // Signs every payload as SubmitAs does and appends them all or nothing, in one ledger
+  // transaction in which the rules judge each in order (log::Ledger::AppendGroup): one result
+  // per payload, every one an index, or the refused payload's error and
+  // sequencer.group_aborted for the others, with nothing of them written. A refusal by the
+  // pack rules records its alert as Submit does (the alert is the node's entry, not the
+  // group's). A payload whose (org, clientId) is on the ledger already answers its first index
+  // (with idempotency.conflict when that entry holds another command, found after the commit).
+  [[nodiscard]] std::vector<Result<uint64_t>> SubmitGroupAs(const std::string& org,
+                                                            std::vector<JsonValue> payloads);
   // Stores `key` as the key this node signs with for `org` (keys/<org>.pem, mode 0600).
   [[nodiscard]] Status HoldKey(const std::string& org, const log::PrivateKey& key);
   [[nodiscard]] bool HoldsKey(const std::string& org) const;
