@@ -553,7 +553,13 @@ Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain, cons
                                                  " out of bounds for " +
                                                  std::to_string(seal.records.size()) + " records");
   }
-  const SealedRecord& r = seal.records[index];
+  return MakeDisclosure(std::move(trial_id), std::move(domain), seal.summary, seal.records[index],
+                        tree, index, std::move(evidence));
+}
+
+Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain,
+                                  const SealSummary& summary, const SealedRecord& r,
+                                  const SealTree& tree, uint64_t index, SealEvidence evidence) {
   if (!r.salt || !r.canonical) {
     return Fail("trial.redacted", "record " + r.key + " was redacted: its salt and text are gone");
   }
@@ -568,7 +574,7 @@ Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain, cons
   d.leaf_index = index;
   d.record_count = tree.size();
   d.proof = std::move(*proof);
-  d.seal = seal.summary;
+  d.seal = summary;
   d.evidence = std::move(evidence);
   return d;
 }
