@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "pedigree/base/parallel.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/provenance/provenance.h"
@@ -11,6 +12,12 @@
 #include "pedigree/reports/evidence_index.h"
 
 namespace pedigree::reports::internal {
+namespace {
+
+// One Ed25519 verification is ~60 µs: below a few dozen a thread costs more than it saves.
+constexpr size_t kSignaturesPerThread = 64;
+
+}  // namespace
 
 std::string Str(const JsonValue& o, const char* name) {
   const JsonValue* v = o.is_object() ? o.find(name) : nullptr;
@@ -359,13 +366,16 @@ JsonValue EntryVerification::KeyCheck(uint64_t index, const log::OpenedEntry& op
 }
 
 void EntryVerification::OpenEntries() {
-  opened_.clear();
-  opened_.reserve(evidence_.entries.size());
-  for (const auto& e : evidence_.entries) {
-    auto o = e.envelope.empty() ? Result<log::OpenedEntry>(std::unexpected(Error("", "")))
-                                : log::OpenEntry(e.envelope);
-    opened_.push_back(o ? std::optional<log::OpenedEntry>(std::move(*o)) : std::nullopt);
-  }
+  opened_.assign(evidence_.entries.size(), std::nullopt);
+  // The Ed25519 checks are independent and are most of a report's verification time (a
+  // receipt of 1,000 accesses: 1,000 signatures), so they run on every core.
+  ParallelFor(evidence_.entries.size(), 0, kSignaturesPerThread, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      const EvidenceEntry& e = evidence_.entries[i];
+      if (e.envelope.empty()) continue;
+      if (auto o = log::OpenEntry(e.envelope)) opened_[i] = std::move(*o);
+    }
+  });
   for (size_t i = 1; i < evidence_.entries.size(); ++i) {
     if (evidence_.entries[i].index <= evidence_.entries[i - 1].index) {
       Fail("evidence.order", "entries are not in strictly ascending index order",

@@ -8,37 +8,15 @@
 #include <utility>
 
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/base/parallel.h"
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
 
 namespace pedigree::provenance {
 namespace {
 
-unsigned ThreadCount(unsigned requested, size_t work) {
-  unsigned n = requested ? requested : std::max(1u, std::thread::hardware_concurrency());
-  // Below a few thousand items a thread costs more than it saves.
-  const size_t useful = std::max<size_t>(1, work / 4096);
-  return static_cast<unsigned>(std::min<size_t>(n, useful));
-}
-
-// Runs fn(begin, end) over [0, n) split into contiguous chunks, one per thread.
-template <typename Fn>
-void ParallelFor(size_t n, unsigned threads, Fn&& fn) {
-  const unsigned t = ThreadCount(threads, n);
-  if (t <= 1) {
-    fn(size_t{0}, n);
-    return;
-  }
-  std::vector<std::thread> workers;
-  workers.reserve(t - 1);
-  const size_t chunk = (n + t - 1) / t;
-  for (unsigned i = 1; i < t; ++i) {
-    const size_t begin = std::min(n, i * chunk), end = std::min(n, begin + chunk);
-    workers.emplace_back([&fn, begin, end] { fn(begin, end); });
-  }
-  fn(size_t{0}, std::min(n, chunk));
-  for (auto& w : workers) w.join();
-}
+// Below a few thousand hashes a thread costs more than it saves.
+constexpr size_t kHashesPerThread = 4096;
 
 // The end of the key component starting at `begin`: the next unescaped '|' or the end.
 size_t ComponentEnd(std::string_view key, size_t begin, bool& escaped) {
@@ -91,7 +69,7 @@ int CompareComponents(std::string_view a, bool a_escaped, std::string_view b, bo
 
 std::vector<std::string> RecordKeys(const Dataset& dataset, unsigned threads) {
   std::vector<std::string> keys(dataset.records.size());
-  ParallelFor(keys.size(), threads, [&](size_t begin, size_t end) {
+  ParallelFor(keys.size(), threads, kHashesPerThread, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) keys[i] = RecordKey(dataset, i);
   });
   return keys;
@@ -121,7 +99,7 @@ Result<std::vector<size_t>> UniqueKeyOrder(const std::vector<std::string>& keys,
   // Comparing precomputed byte keys is several times cheaper than splitting and
   // classifying the components again in each of the n·log n comparisons.
   std::vector<std::string> sort_keys(keys.size());
-  ParallelFor(keys.size(), 0, [&](size_t begin, size_t end) {
+  ParallelFor(keys.size(), 0, kHashesPerThread, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) sort_keys[i] = RecordSortKey(keys[i]);
   });
   std::sort(order.begin(), order.end(),
@@ -224,14 +202,14 @@ SealTree::SealTree(std::span<const Hash> commitments, unsigned threads) {
   }
   levels_.emplace_back(commitments.size());
   auto& leaves = levels_[0];
-  ParallelFor(commitments.size(), threads, [&](size_t begin, size_t end) {
+  ParallelFor(commitments.size(), threads, kHashesPerThread, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) leaves[i] = log::LeafHash(commitments[i]);
   });
   // Every perfect subtree, level by level: node (l, i) covers leaves [i·2^l, (i+1)·2^l).
   while (levels_.back().size() >= 2) {
     const auto& below = levels_.back();
     std::vector<Hash> level(below.size() / 2);
-    ParallelFor(level.size(), threads, [&](size_t begin, size_t end) {
+    ParallelFor(level.size(), threads, kHashesPerThread, [&](size_t begin, size_t end) {
       for (size_t i = begin; i < end; ++i) level[i] = log::NodeHash(below[2 * i], below[2 * i + 1]);
     });
     levels_.push_back(std::move(level));
@@ -276,7 +254,7 @@ Result<DatasetSeal> SealWithSalts(const Dataset& dataset, std::span<const Salt> 
   DatasetSeal seal;
   seal.records.resize(n);
   std::vector<Hash> leaves(n);
-  ParallelFor(n, 0, [&](size_t begin, size_t end) {
+  ParallelFor(n, 0, kHashesPerThread, [&](size_t begin, size_t end) {
     std::string buffer;
     for (size_t pos = begin; pos < end; ++pos) {
       const size_t i = order[pos];
@@ -344,7 +322,7 @@ Result<DatasetSeal> SealRecords(std::vector<SealedRecord> records, std::string s
   }
   std::vector<Hash> leaves(records.size());
   std::vector<uint8_t> bad(records.size(), 0);
-  ParallelFor(records.size(), 0, [&](size_t begin, size_t end) {
+  ParallelFor(records.size(), 0, kHashesPerThread, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       const SealedRecord& r = records[i];
       leaves[i] = r.leaf;
@@ -518,7 +496,7 @@ Result<DatasetDiff> CompareDataset(const DatasetSeal& seal, const Dataset& candi
 
   const CanonicalRecordEncoder encoder(candidate);
   std::vector<uint8_t> differs(pairs.size(), 0);
-  ParallelFor(pairs.size(), options.threads, [&](size_t begin, size_t end) {
+  ParallelFor(pairs.size(), options.threads, kHashesPerThread, [&](size_t begin, size_t end) {
     std::string buffer;
     for (size_t p = begin; p < end; ++p) {
       const SealedRecord& r = sealed[pairs[p].first];
@@ -553,7 +531,13 @@ Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain, cons
                                                  " out of bounds for " +
                                                  std::to_string(seal.records.size()) + " records");
   }
-  const SealedRecord& r = seal.records[index];
+  return MakeDisclosure(std::move(trial_id), std::move(domain), seal.summary, seal.records[index],
+                        tree, index, std::move(evidence));
+}
+
+Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain,
+                                  const SealSummary& summary, const SealedRecord& r,
+                                  const SealTree& tree, uint64_t index, SealEvidence evidence) {
   if (!r.salt || !r.canonical) {
     return Fail("trial.redacted", "record " + r.key + " was redacted: its salt and text are gone");
   }
@@ -568,7 +552,7 @@ Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain, cons
   d.leaf_index = index;
   d.record_count = tree.size();
   d.proof = std::move(*proof);
-  d.seal = seal.summary;
+  d.seal = summary;
   d.evidence = std::move(evidence);
   return d;
 }

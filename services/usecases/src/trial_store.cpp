@@ -511,20 +511,41 @@ Result<StoredSeal> SponsorStore::ReadSeal(int64_t seal_id) {
   return out;
 }
 
-Result<StoredSeal> SponsorStore::LatestSeal(std::string_view trial_id, std::string_view domain) {
-  std::lock_guard lock(mu_);
-  PEDIGREE_ASSIGN(tx, Transaction::Begin(*db_));
-  PEDIGREE_ASSIGN(q, db_->Prepare("SELECT id FROM seals WHERE trial_id = ?1 AND domain = ?2 "
-                                  "AND ledger_index IS NOT NULL ORDER BY id DESC LIMIT 1"));
+Result<SealHead> SponsorStore::ReadLatestSealHead(std::string_view trial_id,
+                                                  std::string_view domain) {
+  Connection& db = *db_;
+  PEDIGREE_ASSIGN(q, db.Prepare("SELECT id, root, record_count, schema_hash, algorithm, "
+                                "ledger_index FROM seals WHERE trial_id = ?1 AND domain = ?2 "
+                                "AND ledger_index IS NOT NULL ORDER BY id DESC LIMIT 1"));
   q->Bind(1, trial_id).Bind(2, domain);
   PEDIGREE_ASSIGN(found, q->Step());
   if (!*found) {
     return Fail("trial.not_sealed", std::string(trial_id) + " " + std::string(domain) +
                                         " has no seal acknowledged by the ledger");
   }
-  PEDIGREE_ASSIGN(seal, ReadSeal(q->Int(0)));
+  SealHead out;
+  out.seal_id = q->Int(0);
+  PEDIGREE_ASSIGN(root, HashColumn(*q, 1, "seal root"));
+  out.summary.root = *root;
+  out.summary.record_count = static_cast<uint64_t>(q->Int(2));
+  out.summary.schema_hash = q->Text(3);
+  out.summary.algorithm = q->Text(4);
+  out.ledger_index = static_cast<uint64_t>(q->Int(5));
+  return out;
+}
+
+Result<StoredSeal> SponsorStore::LatestSeal(std::string_view trial_id, std::string_view domain) {
+  std::lock_guard lock(mu_);
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(*db_));
+  PEDIGREE_ASSIGN(head, ReadLatestSealHead(trial_id, domain));
+  PEDIGREE_ASSIGN(seal, ReadSeal(head->seal_id));
   PEDIGREE_TRY(tx->Commit());
   return seal;
+}
+
+Result<SealHead> SponsorStore::LatestSealHead(std::string_view trial_id, std::string_view domain) {
+  std::lock_guard lock(mu_);
+  return ReadLatestSealHead(trial_id, domain);
 }
 
 Result<provenance::DatasetDiff> SponsorStore::Compare(std::string_view trial_id,
@@ -534,25 +555,98 @@ Result<provenance::DatasetDiff> SponsorStore::Compare(std::string_view trial_id,
   return provenance::CompareDataset(seal->seal, candidate, options);
 }
 
+struct SponsorStore::SealIndex {
+  int64_t seal_id = 0;
+  Hash root{};
+  std::vector<std::string> keys;  // key order: keys[i] is at leaf i
+  std::vector<Hash> leaves;       // leaves[i]: the commitment of keys[i]
+  provenance::SealTree tree;
+};
+
+Result<std::shared_ptr<const SponsorStore::SealIndex>> SponsorStore::IndexOf(
+    const SealHead& seal, std::string_view trial_id, std::string_view domain) {
+  std::string cache_key(trial_id);
+  cache_key.push_back('\0');
+  cache_key.append(domain);
+  if (auto it = seal_indexes_.find(cache_key); it != seal_indexes_.end() &&
+                                               it->second->seal_id == seal.seal_id &&
+                                               it->second->root == seal.summary.root) {
+    return it->second;
+  }
+  // The keys and leaves only: the records' text is read one record at a time.
+  PEDIGREE_ASSIGN(q, db_->Prepare("SELECT m.position, records.record_key, records.leaf FROM "
+                                  "seal_records m JOIN records ON records.id = m.record_id "
+                                  "WHERE m.seal_id = ?1 ORDER BY m.position"));
+  q->Bind(1, seal.seal_id);
+  std::vector<std::string> keys;
+  std::vector<Hash> leaves;
+  keys.reserve(seal.summary.record_count);
+  leaves.reserve(seal.summary.record_count);
+  PEDIGREE_TRY(q->ForEachRow([&](const Query& row) -> Status {
+    if (row.Int(0) != static_cast<int64_t>(keys.size())) {
+      return Fail("storage.corrupt", "seal " + std::to_string(seal.seal_id) + " has no record at " +
+                                         "position " + std::to_string(keys.size()));
+    }
+    keys.push_back(row.Text(1));
+    PEDIGREE_ASSIGN(leaf, HashColumn(row, 2, "record " + keys.back() + " leaf"));
+    leaves.push_back(*leaf);
+    return Ok();
+  }));
+  provenance::SealTree tree(leaves);
+  auto index = std::make_shared<SealIndex>(SealIndex{
+      seal.seal_id, seal.summary.root, std::move(keys), std::move(leaves), std::move(tree)});
+  // A store whose seal rows disagree with the summary the ledger signed must not disclose.
+  if (index->keys.size() != seal.summary.record_count || index->tree.Root() != seal.summary.root) {
+    return Fail("storage.corrupt", "the records of seal " + std::to_string(seal.seal_id) +
+                                       " do not give its root " + ToHex(seal.summary.root));
+  }
+  seal_indexes_[cache_key] = index;
+  return std::shared_ptr<const SealIndex>(std::move(index));
+}
+
 Result<provenance::Disclosure> SponsorStore::Disclose(std::string_view trial_id,
                                                       std::string_view domain, std::string_view key,
                                                       provenance::SealEvidence evidence) {
-  PEDIGREE_ASSIGN(seal, LatestSeal(trial_id, domain));
-  const auto& records = seal->seal.records;
-  const auto it = std::lower_bound(records.begin(), records.end(), key,
-                                   [](const provenance::SealedRecord& r, std::string_view k) {
-                                     return provenance::RecordKeyLess(r.key, k);
+  PEDIGREE_ASSIGN(head, LatestSealHead(trial_id, domain));
+  return Disclose(*head, trial_id, domain, key, std::move(evidence));
+}
+
+Result<provenance::Disclosure> SponsorStore::Disclose(const SealHead& seal,
+                                                      std::string_view trial_id,
+                                                      std::string_view domain, std::string_view key,
+                                                      provenance::SealEvidence evidence) {
+  std::lock_guard lock(mu_);
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(*db_));
+  PEDIGREE_ASSIGN(index, IndexOf(seal, trial_id, domain));
+  const std::vector<std::string>& keys = (*index)->keys;
+  const auto it = std::lower_bound(keys.begin(), keys.end(), key,
+                                   [](const std::string& k, std::string_view want) {
+                                     return provenance::RecordKeyLess(k, want);
                                    });
-  if (it == records.end() || it->key != key) {
+  if (it == keys.end() || *it != key) {
     return Fail("trial.unknown_key", "no record " + std::string(key) + " in the sealed " +
                                          std::string(trial_id) + " " + std::string(domain));
   }
-  std::vector<Hash> leaves;
-  leaves.reserve(records.size());
-  for (const auto& r : records) leaves.push_back(r.leaf);
-  const provenance::SealTree tree(leaves);
-  return provenance::MakeDisclosure(std::string(trial_id), std::string(domain), seal->seal, tree,
-                                    static_cast<uint64_t>(it - records.begin()),
+  const auto position = static_cast<uint64_t>(it - keys.begin());
+  // Static: the connection caches statements by the address of their text.
+  static const std::string sql = std::string("SELECT m.position, ") + kRecordColumns +
+                                 " FROM seal_records m JOIN records ON records.id = m.record_id "
+                                 "WHERE m.seal_id = ?1 AND m.position = ?2";
+  PEDIGREE_ASSIGN(q, db_->Prepare(sql.c_str()));
+  q->Bind(1, seal.seal_id).Bind(2, static_cast<int64_t>(position));
+  PEDIGREE_ASSIGN(found, q->Step());
+  if (!*found) {
+    return Fail("storage.corrupt", "seal " + std::to_string(seal.seal_id) +
+                                       " has no record at position " + std::to_string(position));
+  }
+  PEDIGREE_ASSIGN(record, ReadRecord(*q, 1));
+  PEDIGREE_TRY(tx->Commit());
+  if (record->key != key || record->leaf != (*index)->leaves[position]) {
+    return Fail("storage.corrupt", "record " + std::string(key) + " of seal " +
+                                       std::to_string(seal.seal_id) + " is not its sealed leaf");
+  }
+  return provenance::MakeDisclosure(std::string(trial_id), std::string(domain), seal.summary,
+                                    ToSealed(std::move(*record)), (*index)->tree, position,
                                     std::move(evidence));
 }
 

@@ -264,6 +264,105 @@ BOOST_AUTO_TEST_CASE(disclosure_verifies_and_redaction_keeps_the_root_verifiable
   BOOST_TEST(bytes.find(*seal->seal.records[2].canonical) == std::string::npos);
 }
 
+// Single-record reads keep the seal's tree between reads; these cases pin down when a kept
+// tree must not be used.
+BOOST_AUTO_TEST_CASE(read_after_a_new_seal_uses_the_new_tree_not_the_kept_one) {
+  TempDir dir;
+  auto store = MustOpen(dir / "sponsor.db");
+  TestLog log;
+  const std::string dm = ReadFile(kFixtures + "dm.csv");
+  Submit(*store, dm, log.Append("submit"));
+  const StoredSeal first = SealOnLog(*store, log, "DM");
+  const std::string key = "PDG-TRIAL-01|PDG-TRIAL-01-701-1023";
+  const auto verifiers = log.Verifiers();
+  auto before = store->Disclose(kTrial, "DM", key, log.Evidence(*first.ledger_index));
+  BOOST_REQUIRE_MESSAGE(before.has_value(), Why(before));  // the first seal's tree is kept now
+  BOOST_TEST(before->record_count == 5u);
+
+  // More records and a changed one, then a new seal: the same key now sits at another leaf
+  // of a bigger tree with another root.
+  const std::string added =
+      Replace(dm, "1023,2012-08-05,1951,64,", "1023,2012-08-05,1951,65,") +
+      "PDG-TRIAL-01,DM,PDG-TRIAL-01-701-1000,1000,2014-02-02,1960,54,YEARS,F,PBO,Placebo,USA\n";
+  Submit(*store, added, log.Append("submit"), "age corrected; subject 1000 enrolled");
+  const StoredSeal second = SealOnLog(*store, log, "DM");
+  BOOST_REQUIRE(ToHex(second.seal.summary.root) != ToHex(first.seal.summary.root));
+
+  auto after = store->Disclose(kTrial, "DM", key, log.Evidence(*second.ledger_index));
+  BOOST_REQUIRE_MESSAGE(after.has_value(), Why(after));
+  BOOST_TEST(after->record_count == 6u);
+  BOOST_TEST(after->leaf_index == before->leaf_index + 1);  // subject 1000 sorts first
+  BOOST_TEST(ToHex(after->seal.root) == ToHex(second.seal.summary.root));
+  BOOST_TEST(after->canonical.find("\"AGE\":\"65\"") != std::string::npos);
+  auto verified = provenance::VerifyDisclosure(*after, verifiers);
+  BOOST_TEST_MESSAGE(Why(verified));
+  BOOST_TEST(verified.has_value());
+  // The record only the new seal holds is found: the old tree would not know it.
+  auto newcomer = store->Disclose(kTrial, "DM", "PDG-TRIAL-01|PDG-TRIAL-01-701-1000",
+                                  log.Evidence(*second.ledger_index));
+  BOOST_REQUIRE_MESSAGE(newcomer.has_value(), Why(newcomer));
+  BOOST_TEST(provenance::VerifyDisclosure(*newcomer, verifiers).has_value());
+
+  // A read pinned to the older seal (its evidence taken before the new seal was confirmed)
+  // still gets the older tree, and the newest one is rebuilt after it.
+  SealHead old_head{first.seal_id, first.ledger_index, first.seal.summary};
+  auto pinned = store->Disclose(old_head, kTrial, "DM", key, log.Evidence(*first.ledger_index));
+  BOOST_REQUIRE_MESSAGE(pinned.has_value(), Why(pinned));
+  BOOST_TEST(pinned->record_count == 5u);
+  BOOST_TEST(pinned->canonical == before->canonical);
+  BOOST_TEST(provenance::VerifyDisclosure(*pinned, verifiers).has_value());
+  auto latest = store->Disclose(kTrial, "DM", key, log.Evidence(*second.ledger_index));
+  BOOST_REQUIRE(latest.has_value());
+  BOOST_TEST(latest->record_count == 6u);
+}
+
+BOOST_AUTO_TEST_CASE(record_redacted_after_its_tree_was_kept_is_not_disclosed) {
+  TempDir dir;
+  auto store = MustOpen(dir / "sponsor.db");
+  TestLog log;
+  Submit(*store, ReadFile(kFixtures + "dm.csv"), log.Append("submit"));
+  const StoredSeal seal = SealOnLog(*store, log, "DM");
+  const provenance::SealedRecord& target = seal.seal.records[1];
+  auto read = store->Disclose(kTrial, "DM", target.key, log.Evidence(*seal.ledger_index));
+  BOOST_REQUIRE_MESSAGE(read.has_value(), Why(read));
+
+  BOOST_REQUIRE(store->Redact(kTrial, "DM", target.leaf, "subject asked", 9).has_value());
+  auto refused = store->Disclose(kTrial, "DM", target.key, log.Evidence(*seal.ledger_index));
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "trial.redacted");
+  // The neighbours' proofs come from the same kept tree and still verify.
+  auto other =
+      store->Disclose(kTrial, "DM", seal.seal.records[2].key, log.Evidence(*seal.ledger_index));
+  BOOST_REQUIRE_MESSAGE(other.has_value(), Why(other));
+  BOOST_TEST(provenance::VerifyDisclosure(*other, log.Verifiers()).has_value());
+}
+
+BOOST_AUTO_TEST_CASE(store_whose_leaves_do_not_give_the_seal_root_discloses_nothing) {
+  TempDir dir;
+  const std::string path = dir / "sponsor.db";
+  TestLog log;
+  StoredSeal seal;
+  {
+    auto store = MustOpen(path);
+    Submit(*store, ReadFile(kFixtures + "dm.csv"), log.Append("submit"));
+    seal = SealOnLog(*store, log, "DM");
+  }
+  {
+    sqlite3* raw = nullptr;
+    BOOST_REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
+    log::SqliteDb db(raw);
+    // A leaf that no record commits to in place of the third: the tree no longer gives the
+    // root the ledger signed.
+    BOOST_REQUIRE(sqlite3_exec(raw, "UPDATE records SET leaf = zeroblob(32) WHERE id = 3", nullptr,
+                               nullptr, nullptr) == SQLITE_OK);
+  }
+  auto store = MustOpen(path);
+  auto read =
+      store->Disclose(kTrial, "DM", seal.seal.records[0].key, log.Evidence(*seal.ledger_index));
+  BOOST_REQUIRE(!read.has_value());
+  BOOST_TEST(read.error().code() == "storage.corrupt");
+}
+
 BOOST_AUTO_TEST_CASE(a_store_from_a_newer_program_is_refused) {
   TempDir dir;
   { auto store = MustOpen(dir / "sponsor.db"); }

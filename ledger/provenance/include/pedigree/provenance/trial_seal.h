@@ -208,6 +208,13 @@ struct Disclosure {
 [[nodiscard]] Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain,
                                                 const DatasetSeal& seal, const SealTree& tree,
                                                 uint64_t index, SealEvidence evidence);
+// As above from the one record at leaf `index` of a seal summarised by `summary`, for a
+// caller that keeps the tree but not every record (a single-record read need not load the
+// domain). Errors: trial.redacted, merkle.* for the index.
+[[nodiscard]] Result<Disclosure> MakeDisclosure(std::string trial_id, std::string domain,
+                                                const SealSummary& summary,
+                                                const SealedRecord& record, const SealTree& tree,
+                                                uint64_t index, SealEvidence evidence);
 
 // The disclosure file: RFC 8785 canonical JSON.
 std::string DisclosureToJson(const Disclosure& disclosure);

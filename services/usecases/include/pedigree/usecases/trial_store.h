@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "pedigree/base/bytes.h"
@@ -58,6 +59,13 @@ struct StoredSeal {
   int64_t seal_id = 0;
   std::optional<uint64_t> ledger_index;  // of the trial.seal event, once acknowledged
   provenance::DatasetSeal seal;
+};
+
+// A seal without its records: what a single-record read needs to know of it.
+struct SealHead {
+  int64_t seal_id = 0;
+  std::optional<uint64_t> ledger_index;  // of the trial.seal event, once acknowledged
+  provenance::SealSummary summary;
 };
 
 // Thread-safe: one connection, every operation under a mutex and in one transaction, so a
@@ -108,6 +116,9 @@ class SponsorStore {
   // The latest confirmed seal of trial+domain, records redacted since shown redacted.
   // trial.not_sealed when there is none.
   [[nodiscard]] Result<StoredSeal> LatestSeal(std::string_view trial_id, std::string_view domain);
+  // The latest confirmed seal's head, without reading its records (one indexed row).
+  // trial.not_sealed when there is none.
+  [[nodiscard]] Result<SealHead> LatestSealHead(std::string_view trial_id, std::string_view domain);
 
   // Compares a candidate file with the latest confirmed seal (provenance::CompareDataset).
   [[nodiscard]] Result<provenance::DatasetDiff> Compare(
@@ -121,6 +132,17 @@ class SponsorStore {
                                                         std::string_view domain,
                                                         std::string_view key,
                                                         provenance::SealEvidence evidence);
+  // As above under the seal `seal` (a LatestSealHead of trial+domain), so that the caller's
+  // evidence and the disclosure name the same seal even if a newer one is confirmed in
+  // between. Costs O(log n) in the seal's record count once the seal's tree is cached (the
+  // first read of a seal builds it from the leaves); the record itself is read afresh, so a
+  // redaction after the tree was built is seen (trial.redacted). Errors as above, and
+  // storage.corrupt when the seal's stored leaves do not give its root.
+  [[nodiscard]] Result<provenance::Disclosure> Disclose(const SealHead& seal,
+                                                        std::string_view trial_id,
+                                                        std::string_view domain,
+                                                        std::string_view key,
+                                                        provenance::SealEvidence evidence);
 
   // Deletes the text and salt of the record with `leaf` in trial+domain, keeping the leaf,
   // `reason` and the trial.redact event's `ledger_index`. Errors: trial.reason_required,
@@ -129,11 +151,23 @@ class SponsorStore {
                               std::string_view reason, uint64_t ledger_index);
 
  private:
+  // A confirmed seal's keys and tree, for reads of one record; immutable once built.
+  struct SealIndex;
+
   explicit SponsorStore(std::unique_ptr<log::sql::Connection> db);
   Result<StoredSeal> ReadSeal(int64_t seal_id);
+  Result<SealHead> ReadLatestSealHead(std::string_view trial_id, std::string_view domain);
+  // The index of `seal`, from the cache when it holds the same seal (id and root), else
+  // built from the store and cached in place of the trial+domain's previous one. Under mu_.
+  Result<std::shared_ptr<const SealIndex>> IndexOf(const SealHead& seal, std::string_view trial_id,
+                                                   std::string_view domain);
 
   std::mutex mu_;
   std::unique_ptr<log::sql::Connection> db_;
+  // One entry per trial+domain (key: trial id, NUL, domain): the seal last read. A seal's
+  // records and leaves never change once sealed (a redaction deletes text, not leaves), so an
+  // entry stays right until a newer seal replaces it; IndexOf checks the id and root.
+  std::unordered_map<std::string, std::shared_ptr<const SealIndex>> seal_indexes_;
 };
 
 }  // namespace pedigree::services
