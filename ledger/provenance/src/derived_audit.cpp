@@ -232,11 +232,11 @@ Status CopyStoredTables(ReplayDb& db, log::PostgresStorage& postgres,
     ddl->Bind(1, table);
     PEDIGREE_ASSIGN(has_ddl, ddl->Step());
     if (!*has_ddl) continue;
-    std::string create = ddl->Text(0);
-    const std::string prefix = "CREATE TABLE " + table;
-    if (!create.starts_with(prefix)) continue;
-    create = "CREATE TABLE stored." + table + create.substr(prefix.size());
-    PEDIGREE_TRY(db.conn.Exec(create));
+    // The replay's own definition (columns, key), from its opening parenthesis on.
+    const std::string create = ddl->Text(0);
+    const size_t columns_at = create.find('(');
+    if (columns_at == std::string::npos) continue;
+    PEDIGREE_TRY(db.conn.Exec("CREATE TABLE stored." + table + create.substr(columns_at)));
     PEDIGREE_ASSIGN(info, db.Prepare("SELECT name, upper(type) FROM main.pragma_table_info('" +
                                      table + "') ORDER BY cid"));
     std::vector<std::pair<std::string, std::string>> columns;
