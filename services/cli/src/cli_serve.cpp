@@ -25,7 +25,14 @@
 namespace pedigree::services {
 namespace {
 
-std::string TokensPath(const std::string& dir) { return dir + "/tokens.db"; }
+// The node's tokens: tokens.db in its directory, or its PostgreSQL database when the
+// directory records one (D/storage, docs/storage.md).
+std::string TokensPath(const std::string& dir) {
+  std::ifstream recorded(dir + "/storage");
+  std::string url;
+  if (recorded && std::getline(recorded, url) && !url.empty()) return url;
+  return dir + "/tokens.db";
+}
 
 // Settings come from, in rising precedence: defaults, the config file (`key = value`
 // lines, # comments), PEDIGREE_<KEY> environment variables, command-line options.

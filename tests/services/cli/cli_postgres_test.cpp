@@ -1,7 +1,8 @@
 // The supply chain from the shell with its data in PostgreSQL (`init --storage
 // postgresql://…`, a throwaway cluster: tests/common/pg_cluster.h): every later command
 // finds the storage the directory records; the rules refuse on PostgreSQL as on SQLite;
-// `log audit` replays the log against the derived tables in the server.
+// `log audit` replays the log against the derived tables in the server; tokens are kept
+// in the same database.
 #include <boost/test/unit_test.hpp>
 #include <filesystem>
 
@@ -70,6 +71,14 @@ BOOST_AUTO_TEST_CASE(a_pack_travels_to_the_patient_on_postgresql_and_the_audit_i
   BOOST_TEST(report.find("derived")->find("ok")->as_bool());
   BOOST_TEST(report.find("derived")->find("mismatches")->as_int() == 0);
   BOOST_TEST(PgCluster::Value(url, "SELECT holder FROM packs WHERE serial = 'A1'") == "ph");
+
+  // Tokens live in the same database: issued against the registry there.
+  Run token = Cli({"token", "issue", "--dir", dir, "--org", "ph", "--roles", "dispenser"});
+  BOOST_TEST(token.rc == 0, token.err);
+  BOOST_TEST(PgCluster::Value(url, "SELECT org_id FROM api_tokens") == "ph");
+  BOOST_TEST(!std::filesystem::exists(std::filesystem::path(dir) / "tokens.db"));
+  Run refused = Cli({"token", "issue", "--dir", dir, "--org", "ph", "--roles", "manufacturer"});
+  BOOST_TEST(refused.rc != 0);
 
   // A row edited in the server behind the log is found by the audit.
   PgCluster::Run(url, "UPDATE packs SET lot = 'L9' WHERE serial = 'A2'");
