@@ -54,7 +54,7 @@ Status Insert(sql::Connection& db, std::string_view name, int64_t n) {
 Result<int64_t> Count(sql::Connection& db) {
   PEDIGREE_ASSIGN(q, db.Prepare("SELECT COUNT(*) FROM items"));
   PEDIGREE_ASSIGN(row, q->Step());
-  if (!*row) return Fail("test", "no row");
+  if (!*row) return Fail("storage.not_found", "COUNT(*) returned no row");
   return q->Int(0);
 }
 
