@@ -11,6 +11,8 @@
 //
 // usage: bench_supply [verify|dispense|recall|all] [--packs N] [--seconds S]
 //                     [--connections C] [--wrk-threads T] [--server-threads N]
+//                     [--storage postgresql://…]  (the node's data in that empty database,
+//                     e.g. one of tests/common/pg_cluster.sh; SQLite by default)
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -67,6 +69,9 @@ struct Options {
   int64_t dispense_packs = 60'000;
 };
 
+// --storage: where the nodes keep their data (empty: SQLite in their directory).
+std::string g_storage;
+
 double CpuSeconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -104,7 +109,7 @@ class Chain {
     if (!mkdtemp(tmpl)) std::abort();
     dir_ = tmpl;
     node_ = Must(SupplyNode::Create((dir_ / "ledger").string(), "bench.example/supply",
-                                    authority_.public_key()),
+                                    authority_.public_key(), {}, g_storage),
                  "create node");
     Register(kMfg);
     Register(kPharmacy);
@@ -677,12 +682,15 @@ int main(int argc, char** argv) {
       o.verify_packs = value();
     else if (a == "--dispense-packs")
       o.dispense_packs = value();
+    else if (a == "--storage" && i + 1 < argc)
+      g_storage = argv[++i];
     else {
       std::fprintf(stderr,
                    "usage: bench_supply [verify|dispense|recall|all] [--packs N] [--seconds S] "
                    "[--connections C]\n"
                    "                    [--wrk-threads T] [--server-threads N] [--verify-packs N] "
-                   "[--dispense-packs N]\n");
+                   "[--dispense-packs N]\n"
+                   "                    [--storage postgresql://...]\n");
       return 2;
     }
   }

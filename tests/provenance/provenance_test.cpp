@@ -1,9 +1,13 @@
 // The provenance model through the real ledger: each command is a signed entry and the
-// rules decide, inside the sequencer's transaction, whether it is appended.
+// rules decide, inside the sequencer's transaction, whether it is appended. Every case
+// runs on SQLite and again on PostgreSQL (`<case>_on_postgresql`: a fresh database of the
+// test process's throwaway cluster, tests/common/pg_cluster.h), the derived tables then
+// written on the PostgreSQL storage's connection inside its append transaction.
 #include "pedigree/provenance/provenance.h"
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/pg_cluster.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/canonical_json.h"
@@ -15,9 +19,27 @@
 
 using namespace pedigree;
 using namespace pedigree::provenance;
+using pedigree::testing::PgCluster;
 using pedigree::testing::TempDir;
 
 namespace {
+
+enum class Backend { kSqlite, kPostgres };
+// The backend of the running case (set by BOTH_BACKENDS_CASE before its body runs).
+Backend g_backend = Backend::kSqlite;
+
+// A test case run twice: `name` on SQLite, `name_on_postgresql` on PostgreSQL.
+#define BOTH_BACKENDS_CASE(name)               \
+  void name##_body();                          \
+  BOOST_AUTO_TEST_CASE(name) {                 \
+    g_backend = Backend::kSqlite;              \
+    name##_body();                             \
+  }                                            \
+  BOOST_AUTO_TEST_CASE(name##_on_postgresql) { \
+    g_backend = Backend::kPostgres;            \
+    name##_body();                             \
+  }                                            \
+  void name##_body()
 
 constexpr const char* kGtin = "09506000134352";  // GS1's example GTIN, check digit 2
 constexpr const char* kMfgGln = "9506000000008";
@@ -43,8 +65,10 @@ struct Org {
 class Chain {
  public:
   explicit Chain(TimeBounds bounds = {}) {
+    const std::string storage =
+        g_backend == Backend::kPostgres ? PgCluster::Shared().NewDatabase() : std::string();
     const log::LedgerOptions options = ProvenanceLedgerOptions(
-        state_, [this] { return now_; }, authority_.public_key(), bounds);
+        state_, [this] { return now_; }, authority_.public_key(), bounds, storage, tmp_ / "ledger");
     ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/provenance-test", options).value();
     view_ = ProvenanceView::Open(ledger_->db_path()).value();
 
@@ -138,7 +162,7 @@ class Chain {
 
 BOOST_AUTO_TEST_SUITE(provenance)
 
-BOOST_AUTO_TEST_CASE(pack_travels_from_manufacturer_to_patient) {
+BOTH_BACKENDS_CASE(pack_travels_from_manufacturer_to_patient) {
   Chain c;
   c.ShipToPharmacy1("S1", "DA1");
   PackView at_pharmacy = c.Pack("S1");
@@ -152,7 +176,7 @@ BOOST_AUTO_TEST_CASE(pack_travels_from_manufacturer_to_patient) {
   BOOST_TEST(c.view_->PackHistory(kGtin, "S1").value().size() == 7u);
 }
 
-BOOST_AUTO_TEST_CASE(only_the_holder_may_ship_and_refusal_appends_nothing) {
+BOTH_BACKENDS_CASE(only_the_holder_may_ship_and_refusal_appends_nothing) {
   Chain c;
   uint64_t before = c.ledger_->size();
   auto s = c.Do(c.wholesaler_, "ship",
@@ -164,14 +188,14 @@ BOOST_AUTO_TEST_CASE(only_the_holder_may_ship_and_refusal_appends_nothing) {
   BOOST_TEST(c.ledger_->size() == before);
 }
 
-BOOST_AUTO_TEST_CASE(receive_before_ship_is_refused_with_alert) {
+BOTH_BACKENDS_CASE(receive_before_ship_is_refused_with_alert) {
   Chain c;
   auto s = c.Do(c.wholesaler_, "receive",
                 {{"from", "mfg"}, {"despatchAdvice", "NOPE"}, {"location", kWsGln}});
   BOOST_TEST(Chain::Code(s) == "alert.receive_before_ship");
 }
 
-BOOST_AUTO_TEST_CASE(dispense_after_recall_is_refused_with_alert) {
+BOTH_BACKENDS_CASE(dispense_after_recall_is_refused_with_alert) {
   Chain c;
   c.ShipToPharmacy1("S1", "DA1");
   Chain::Expect(
@@ -194,7 +218,7 @@ BOOST_AUTO_TEST_CASE(dispense_after_recall_is_refused_with_alert) {
              "event.batch_recalled");
 }
 
-BOOST_AUTO_TEST_CASE(second_pharmacy_dispensing_an_active_held_pack_is_a_clone) {
+BOTH_BACKENDS_CASE(second_pharmacy_dispensing_an_active_held_pack_is_a_clone) {
   Chain c;
   c.ShipToPharmacy1("S1", "DA1");
   auto s = c.Do(c.pharmacy2_, "decommission",
@@ -202,7 +226,7 @@ BOOST_AUTO_TEST_CASE(second_pharmacy_dispensing_an_active_held_pack_is_a_clone) 
   BOOST_TEST(Chain::Code(s) == "alert.clone_suspected");
 }
 
-BOOST_AUTO_TEST_CASE(undo_by_other_pharmacy_or_after_ten_days_is_refused) {
+BOTH_BACKENDS_CASE(undo_by_other_pharmacy_or_after_ten_days_is_refused) {
   Chain c;
   c.ShipToPharmacy1("S1", "DA1");
   Chain::Expect(
@@ -217,7 +241,7 @@ BOOST_AUTO_TEST_CASE(undo_by_other_pharmacy_or_after_ten_days_is_refused) {
                               "2026-12-02T10:00:01Z")) == "alert.undo_too_late");
 }
 
-BOOST_AUTO_TEST_CASE(undo_within_ten_days_is_accepted) {
+BOTH_BACKENDS_CASE(undo_within_ten_days_is_accepted) {
   Chain c;
   c.ShipToPharmacy1("S1", "DA1");
   Chain::Expect(
@@ -236,7 +260,7 @@ BOOST_AUTO_TEST_CASE(undo_within_ten_days_is_accepted) {
 
 // Attack: a dispense 30 days old is undone by dating the undo 29 days ago (the window is
 // 10 days).
-BOOST_AUTO_TEST_CASE(backdated_undo_of_an_old_dispense_is_refused) {
+BOTH_BACKENDS_CASE(backdated_undo_of_an_old_dispense_is_refused) {
   for (const bool wide_buffer : {false, true}) {
     BOOST_TEST_CONTEXT("offline buffer of " << (wide_buffer ? "40 days" : "72 hours")) {
       Chain c(wide_buffer ? TimeBounds{.offline_buffer = 40 * 86400} : TimeBounds{});
@@ -263,7 +287,7 @@ BOOST_AUTO_TEST_CASE(backdated_undo_of_an_old_dispense_is_refused) {
 }
 
 // Attack: an event signed with a revoked key and dated an hour before the revocation.
-BOOST_AUTO_TEST_CASE(event_signed_after_revocation_but_dated_before_it_is_refused) {
+BOTH_BACKENDS_CASE(event_signed_after_revocation_but_dated_before_it_is_refused) {
   Chain c;
   const int64_t revoked = c.now_;
   Org authority{"authority"};
@@ -282,7 +306,7 @@ BOOST_AUTO_TEST_CASE(event_signed_after_revocation_but_dated_before_it_is_refuse
 
 // Attack: an expired pack is dispensed by dating the dispense before its expiry (and
 // before its own receipt).
-BOOST_AUTO_TEST_CASE(backdated_dispense_of_an_expired_pack_is_refused) {
+BOTH_BACKENDS_CASE(backdated_dispense_of_an_expired_pack_is_refused) {
   Chain c(TimeBounds{.offline_buffer = 30 * 86400});
   Chain::Expect(
       c.Do(c.manufacturer_, "batch.register",
@@ -307,7 +331,7 @@ BOOST_AUTO_TEST_CASE(backdated_dispense_of_an_expired_pack_is_refused) {
   BOOST_TEST((c.Pack("X1").facts.status == PackStatus::kActive));
 }
 
-BOOST_AUTO_TEST_CASE(claimed_time_is_bounded_by_the_sequencing_time) {
+BOTH_BACKENDS_CASE(claimed_time_is_bounded_by_the_sequencing_time) {
   // 13 hours: the chain's own set-up events are dated 12.5 hours before its clock.
   Chain c(TimeBounds{.future_skew = 60, .offline_buffer = 13 * 3600});
   const int64_t seq = c.now_;
@@ -325,7 +349,7 @@ BOOST_AUTO_TEST_CASE(claimed_time_is_bounded_by_the_sequencing_time) {
 
 // An offline buffer replays events later than they happened: accepted within the bound, in
 // the order they happened on each pack, never before the pack's previous event.
-BOOST_AUTO_TEST_CASE(offline_replay_is_accepted_but_never_before_the_previous_event) {
+BOTH_BACKENDS_CASE(offline_replay_is_accepted_but_never_before_the_previous_event) {
   Chain c;
   c.ShipToPharmacy1("S2", "DA2");  // received 2026-11-21T10:00:00Z
   c.now_ += 48 * 3600;
@@ -339,7 +363,7 @@ BOOST_AUTO_TEST_CASE(offline_replay_is_accepted_but_never_before_the_previous_ev
            nullptr, "2026-11-21T10:00:00Z"));
 }
 
-BOOST_AUTO_TEST_CASE(case_cannot_contain_itself_nor_a_child_in_two_parents) {
+BOTH_BACKENDS_CASE(case_cannot_contain_itself_nor_a_child_in_two_parents) {
   Chain c;
   const std::string case1 = "095060000000000015", case2 = "095060000000000022";
   Chain::Expect(c.Do(c.manufacturer_, "aggregate",
@@ -367,7 +391,7 @@ BOOST_AUTO_TEST_CASE(case_cannot_contain_itself_nor_a_child_in_two_parents) {
   BOOST_TEST(c.Pack("S3").facts.holder_org == "mfg");
 }
 
-BOOST_AUTO_TEST_CASE(temperature_excursion_blocks_dispense_of_that_shipment) {
+BOTH_BACKENDS_CASE(temperature_excursion_blocks_dispense_of_that_shipment) {
   Chain c;
   Chain::Expect(c.Do(c.manufacturer_, "ship",
                      {{"epcs", Strings({PackId("S4")})},
@@ -390,7 +414,7 @@ BOOST_AUTO_TEST_CASE(temperature_excursion_blocks_dispense_of_that_shipment) {
                                {"location", kPh1Gln}})) == "alert.temperature_excursion");
 }
 
-BOOST_AUTO_TEST_CASE(key_revoked_at_t_invalidates_later_events_only) {
+BOTH_BACKENDS_CASE(key_revoked_at_t_invalidates_later_events_only) {
   Chain c;
   auto revoke = [&](const std::string& at) {
     Org authority{"authority"};
@@ -413,7 +437,7 @@ BOOST_AUTO_TEST_CASE(key_revoked_at_t_invalidates_later_events_only) {
                       nullptr, "2026-11-22T12:00:00Z")) == "event.key_revoked");
 }
 
-BOOST_AUTO_TEST_CASE(registry_entries_need_the_authority_and_events_a_registered_key) {
+BOTH_BACKENDS_CASE(registry_entries_need_the_authority_and_events_a_registered_key) {
   Chain c;
   Org rogue{"rogue"};
   BOOST_TEST(
@@ -431,7 +455,7 @@ BOOST_AUTO_TEST_CASE(registry_entries_need_the_authority_and_events_a_registered
              "event.forbidden_role");
 }
 
-BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
+BOTH_BACKENDS_CASE(bad_input_is_refused_with_field_and_nothing_written) {
   Chain c;
   uint64_t before = c.ledger_->size();
   struct Case {
@@ -482,7 +506,7 @@ BOOST_AUTO_TEST_CASE(bad_input_is_refused_with_field_and_nothing_written) {
 
 // docs/events.md's payload rules, one row per bad input: a 4xx code from the registry,
 // the field as the payload names it, the offending value in the message, nothing written.
-BOOST_AUTO_TEST_CASE(payloads_are_refused_where_events_md_says_they_are_invalid) {
+BOTH_BACKENDS_CASE(payloads_are_refused_where_events_md_says_they_are_invalid) {
   Chain c;
   // A shipment for the sensor rows, and a batch that expired the day before the log's
   // time (2026-11-21T22:26:40Z) for the commissioning row.
@@ -645,7 +669,7 @@ BOOST_AUTO_TEST_CASE(payloads_are_refused_where_events_md_says_they_are_invalid)
   Chain::Expect(with_client_id(std::string(128, '~')));
 }
 
-BOOST_AUTO_TEST_CASE(registry_product_and_batch_entries_are_found_by_ledger_index) {
+BOTH_BACKENDS_CASE(registry_product_and_batch_entries_are_found_by_ledger_index) {
   Chain c;
   // The chain appends mfg, ws, ph1, ph2 (0-3), the product (4), the batch (5), a commission (6).
   using Indices = std::vector<uint64_t>;

@@ -1,14 +1,19 @@
 // A ledger with the provenance model attached and the organisations of a clinical trial
 // registered (sponsor "sp" running trial T1 at sites s1 and s2; a second sponsor "sp2",
 // a site "s3" outside T1 and a manufacturer "mfg"), for the trial and kit rule tests.
+// With PEDIGREE_TEST_STORAGE=postgresql in the environment (CTest's
+// provenance_postgresql) the ledger keeps its data in a fresh database of the test
+// process's throwaway PostgreSQL cluster (tests/common/pg_cluster.h) instead of SQLite.
 #pragma once
 
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "common/pg_cluster.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/bytes.h"
@@ -52,8 +57,12 @@ class TrialChain {
 
   // `register_trial` registers T1 (sponsor sp, sites s1 and s2, arms A and B).
   explicit TrialChain(bool register_trial = true) {
+    const char* backend = std::getenv("PEDIGREE_TEST_STORAGE");
+    const std::string storage = backend && std::string(backend) == "postgresql"
+                                    ? pedigree::testing::PgCluster::Shared().NewDatabase()
+                                    : std::string();
     const log::LedgerOptions options = ProvenanceLedgerOptions(
-        state_, [this] { return now_; }, authority_.public_key());
+        state_, [this] { return now_; }, authority_.public_key(), {}, storage, tmp_ / "ledger");
     ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/trial-test", options).value();
     view_ = TrialView::Open(ledger_->db_path()).value();
     for (auto [org, role] : {std::pair{&sponsor_, "sponsor"},

@@ -429,6 +429,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"ledger.not_found", 404, "no ledger exists in the directory"},
     {"ledger.read_only", 500, "an append was tried on a ledger opened read-only for a read"},
     {"ledger.size_beyond_tree", 400, "a requested tree size is beyond the log's committed size"},
+    {"ledger.storage_mismatch", 400,
+     "the storage given for a ledger (--storage) is not the one its directory records",
+     "Omit --storage: every command uses the storage recorded by `pedigree init`."},
 
     {"merkle.index_out_of_range", 400, "a leaf index is not below the tree size it is proved in"},
     {"merkle.root_mismatch", 422,

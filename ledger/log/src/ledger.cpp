@@ -1,6 +1,7 @@
 #include "pedigree/log/ledger.h"
 
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 
 #include "pedigree/log/envelope.h"
 #include "pedigree/log/merkle.h"
+#include "pedigree/log/postgres_storage.h"
 #include "pedigree/log/proof.h"
 #include "pedigree/log/sqlite_storage.h"
 
@@ -39,6 +41,57 @@ Result<UniqueFd> LockDirectory(const std::string& dir) {
 
 std::string Join(const std::string& dir, const char* file) {
   return (fs::path(dir) / file).string();
+}
+
+// The file in a ledger directory naming its PostgreSQL storage (a connection string and
+// a newline; mode 0600: it may hold a password). Absent: the log is ledger.db (SQLite).
+constexpr const char* kStorageFile = "storage";
+
+// The storage the directory records, or "" for SQLite.
+Result<std::string> RecordedStorage(const std::string& dir) {
+  const std::string path = Join(dir, kStorageFile);
+  std::error_code ec;
+  if (!fs::exists(path, ec)) return std::string();
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) {
+    return Fail("ledger.io", "cannot read the storage setting " + path);
+  }
+  return line;
+}
+
+// A connection string for messages: the server and database only (never a password).
+std::string StorageShown(const std::string& conninfo) {
+  char* err = nullptr;
+  PQconninfoOption* options = PQconninfoParse(conninfo.c_str(), &err);
+  PQfreemem(err);
+  if (!options) return "PostgreSQL (an unreadable connection string)";
+  std::string host, port, db;
+  for (PQconninfoOption* o = options; o->keyword; ++o) {
+    if (!o->val) continue;
+    const std::string_view k = o->keyword;
+    if (k == "host") host = o->val;
+    if (k == "port") port = o->val;
+    if (k == "dbname") db = o->val;
+  }
+  PQconninfoFree(options);
+  return "PostgreSQL database '" + db + "' at " + (host.empty() ? "the default host" : host) +
+         (port.empty() ? "" : ":" + port);
+}
+
+// The storage a command opens: the recorded one; `given` (LedgerOptions::storage) must
+// match it when set, and a directory with an SQLite ledger.db refuses a PostgreSQL one.
+Result<std::string> ResolveStorage(const std::string& dir, const std::string& given) {
+  PEDIGREE_ASSIGN(recorded, RecordedStorage(dir));
+  if (given.empty() || given == *recorded) return *recorded;
+  std::error_code ec;
+  const std::string kept = recorded->empty() ? "SQLite (ledger.db)" : StorageShown(*recorded);
+  if (!recorded->empty() || fs::exists(Join(dir, kLedgerDbFile), ec)) {
+    return Fail(Error("ledger.storage_mismatch", "the ledger in " + dir + " keeps its data in " +
+                                                     kept + ", not in " + StorageShown(given))
+                    .at_field("storage"));
+  }
+  return given;
 }
 
 Status WriteTextFile(const std::string& path, const std::string& text) {
@@ -104,11 +157,38 @@ UniqueFd::~UniqueFd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+namespace {
+
+Result<std::unique_ptr<LogStorage>> OpenSqliteLog(const std::string& dir, bool create,
+                                                  bool read_only) {
+  PEDIGREE_ASSIGN(storage,
+                  SqliteStorage::Open(Join(dir, kLedgerDbFile),
+                                      SqliteOptions{.create = create, .read_only = read_only}));
+  return std::unique_ptr<LogStorage>(std::move(*storage));
+}
+
+// The log in the PostgreSQL database `conninfo`; `create`: it must hold no ledger yet.
+Result<std::unique_ptr<LogStorage>> OpenPostgresLog(const std::string& conninfo, bool create) {
+  PEDIGREE_ASSIGN(storage, PostgresStorage::Open(conninfo));
+  auto origin = (*storage)->GetMeta(kMetaOrigin);
+  if (create && origin && !origin->empty()) {
+    return Fail(Error("ledger.exists", "the PostgreSQL database at " +
+                                           (*storage)->connection().Where() +
+                                           " already holds the ledger " + *origin)
+                    .at_field("storage"));
+  }
+  return std::unique_ptr<LogStorage>(std::move(*storage));
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std::string& origin,
                                                LedgerOptions options) {
   if (auto ok = CheckOrigin(origin); !ok) return std::unexpected(ok.error());
+  const bool postgres = !options.storage.empty();
   std::error_code ec;
-  if (fs::exists(Join(dir, kLedgerDbFile), ec)) {
+  // On PostgreSQL the directory holds no database: its log key marks a ledger.
+  if (fs::exists(Join(dir, postgres ? kLogKeyFile : kLedgerDbFile), ec)) {
     return Fail(Error("ledger.exists", "a ledger already exists in " + dir).at_field("dir"));
   }
   fs::create_directories(dir, ec);
@@ -117,11 +197,24 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
   auto lock = LockDirectory(dir);
   if (!lock) return std::unexpected(lock.error());
 
+  // The database first: an unreachable server leaves no key behind to block a retry.
+  Result<std::unique_ptr<LogStorage>> storage =
+      postgres ? OpenPostgresLog(options.storage, true) : OpenSqliteLog(dir, true, false);
+  if (!storage) return std::unexpected(storage.error());
+  if (postgres) {
+    const std::string path = Join(dir, kStorageFile);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) return Fail("ledger.io", "cannot create " + path);
+    const std::string text = options.storage + "\n";
+    const bool written =
+        ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) &&
+        ::fsync(fd) == 0;
+    ::close(fd);
+    if (!written) return Fail("ledger.io", "cannot write " + path);
+  }
   PrivateKey key = PrivateKey::Generate();
   if (auto saved = key.SavePem(Join(dir, kLogKeyFile)); !saved)
     return std::unexpected(saved.error());
-  auto storage = SqliteStorage::Open(Join(dir, kLedgerDbFile), SqliteOptions{.create = true});
-  if (!storage) return std::unexpected(storage.error());
   if (auto set = (*storage)->SetMeta(kMetaOrigin, origin); !set)
     return std::unexpected(set.error());
   if (!options.model.empty()) {
@@ -134,6 +227,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
 
   std::unique_ptr<Ledger> ledger(new Ledger(dir, origin, std::move(*storage), std::move(key)));
   ledger->lock_ = std::move(*lock);
+  ledger->storage_url_ = options.storage;
   if (auto w = WriteTextFile(Join(dir, kLogVerifierKeyFile), ledger->VerifierKey() + "\n"); !w) {
     return std::unexpected(w.error());
   }
@@ -147,7 +241,13 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
 
 Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptions options) {
   std::error_code ec;
-  if (!fs::exists(Join(dir, kLedgerDbFile), ec)) {
+  std::string storage_url;
+  if (!options.replica) {
+    PEDIGREE_ASSIGN(resolved, ResolveStorage(dir, options.storage));
+    storage_url = std::move(*resolved);
+  }
+  const bool postgres = !storage_url.empty();
+  if (!fs::exists(Join(dir, postgres ? kLogKeyFile : kLedgerDbFile), ec)) {
     return Fail(Error("ledger.not_found", "no ledger in " + dir + " (run `pedigree init`)")
                     .at_field("dir"));
   }
@@ -161,14 +261,15 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   if (options.replica) return OpenReplica(dir, options);
   auto key = PrivateKey::LoadPem(Join(dir, kLogKeyFile));
   if (!key) return std::unexpected(key.error());
-  auto storage = SqliteStorage::Open(
-      Join(dir, kLedgerDbFile), SqliteOptions{.create = false, .read_only = options.read_only});
+  Result<std::unique_ptr<LogStorage>> storage =
+      postgres ? OpenPostgresLog(storage_url, false) : OpenSqliteLog(dir, false, options.read_only);
   if (!storage) return std::unexpected(storage.error());
   auto origin = (*storage)->GetMeta(kMetaOrigin);
   if (!origin) return std::unexpected(origin.error());
 
   std::unique_ptr<Ledger> ledger(new Ledger(dir, *origin, std::move(*storage), std::move(*key)));
   ledger->lock_ = std::move(lock);
+  ledger->storage_url_ = storage_url;
   if (auto ok = CheckLatestCheckpoint(*ledger->storage_); !ok) return std::unexpected(ok.error());
   auto latest = ledger->storage_->LatestCheckpoint();
   if (!latest) return std::unexpected(latest.error());
@@ -256,6 +357,11 @@ uint64_t Ledger::CommittedSize() const {
 
 Result<std::unique_ptr<LogStorage>> OpenLedgerStorage(const std::string& dir,
                                                       size_t tile_cache_tiles) {
+  PEDIGREE_ASSIGN(recorded, RecordedStorage(dir));
+  if (!recorded->empty()) {
+    PEDIGREE_ASSIGN(pg, PostgresStorage::Open(*recorded));
+    return std::unique_ptr<LogStorage>(std::move(*pg));
+  }
   PEDIGREE_ASSIGN(storage,
                   SqliteStorage::Open(Join(dir, kLedgerDbFile),
                                       {.create = false, .tile_cache_tiles = tile_cache_tiles}));
@@ -449,7 +555,9 @@ Bytes Ledger::SignStatement(std::string_view message) const {
   return node_key_->Sign(message);
 }
 
-std::string Ledger::db_path() const { return Join(dir_, kLedgerDbFile); }
+std::string Ledger::db_path() const {
+  return storage_url_.empty() ? Join(dir_, kLedgerDbFile) : storage_url_;
+}
 
 Result<AuditReport> Ledger::Audit() {
   // The audit checks checkpoint roots against the tree; the signatures on them are

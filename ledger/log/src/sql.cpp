@@ -72,6 +72,7 @@ Result<SqliteStatement> Connection::PrepareUncached(const char* text) {
 }
 
 Status Connection::Exec(const char* text) {
+  if (pg_) return PgExec(text);
   char* message = nullptr;
   const int rc = sqlite3_exec(db_, text, nullptr, nullptr, &message);
   if (rc == SQLITE_OK) return Ok();
@@ -81,7 +82,9 @@ Status Connection::Exec(const char* text) {
 }
 
 Result<Transaction> Transaction::Begin(Connection& db) {
-  PEDIGREE_ASSIGN(q, db.Prepare("BEGIN IMMEDIATE"));
+  // IMMEDIATE takes SQLite's write lock now rather than at the first write; PostgreSQL
+  // locks rows as they are written.
+  PEDIGREE_ASSIGN(q, db.Prepare(db.dialect() == Dialect::kPostgres ? "BEGIN" : "BEGIN IMMEDIATE"));
   PEDIGREE_TRY(q->Run());
   return Transaction(db);
 }

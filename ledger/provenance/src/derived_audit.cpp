@@ -14,6 +14,7 @@
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/base/time.h"
 #include "pedigree/log/envelope.h"
+#include "pedigree/log/postgres_storage.h"
 #include "pedigree/log/sql.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/provenance_ledger.h"
@@ -215,6 +216,68 @@ Result<uint64_t> CompareTable(ReplayDb& db, const std::string& table,
   return differing;
 }
 
+// On PostgreSQL: the stored derived tables copied into an in-memory SQLite database
+// attached as "stored", with the replay's own schema, so that the comparison below is the
+// same set difference as for an SQLite ledger. Values are bound by the replay schema's
+// declared column type (INTEGER, BLOB, else TEXT), as SQLite would have stored them.
+Status CopyStoredTables(ReplayDb& db, log::PostgresStorage& postgres,
+                        const std::vector<std::string>& tables) {
+  PEDIGREE_TRY(db.conn.Exec("ATTACH DATABASE ':memory:' AS stored"));
+  auto lock = postgres.LockConnection();
+  log::sql::Connection pg(postgres.connection().get());
+  std::deque<std::string> texts;  // outlive pg's cached statements
+  for (const std::string& table : tables) {
+    PEDIGREE_ASSIGN(ddl, db.Prepare("SELECT sql FROM main.sqlite_master WHERE type = 'table' "
+                                    "AND name = ?1"));
+    ddl->Bind(1, table);
+    PEDIGREE_ASSIGN(has_ddl, ddl->Step());
+    if (!*has_ddl) continue;
+    // The replay's own definition (columns, key), from its opening parenthesis on.
+    const std::string create = ddl->Text(0);
+    const size_t columns_at = create.find('(');
+    if (columns_at == std::string::npos) continue;
+    PEDIGREE_TRY(db.conn.Exec("CREATE TABLE stored." + table + create.substr(columns_at)));
+    PEDIGREE_ASSIGN(info, db.Prepare("SELECT name, upper(type) FROM main.pragma_table_info('" +
+                                     table + "') ORDER BY cid"));
+    std::vector<std::pair<std::string, std::string>> columns;
+    PEDIGREE_TRY(info->ForEachRow(
+        [&](const log::sql::Query& row) { columns.emplace_back(row.Text(0), row.Text(1)); }));
+    std::string names, marks;
+    for (size_t i = 0; i < columns.size(); ++i) {
+      names += (i ? ", " : "") + columns[i].first;
+      marks += (i ? ", ?" : "?") + std::to_string(i + 1);
+    }
+    // A table missing from PostgreSQL stays empty here, and the comparison lists its rows.
+    texts.push_back("SELECT " + names + " FROM " + table);
+    PEDIGREE_ASSIGN(rows, pg.Prepare(texts.back().c_str()));
+    PEDIGREE_ASSIGN(insert, db.Prepare("INSERT INTO stored." + table + "(" + names + ") VALUES(" +
+                                       marks + ")"));
+    auto copied = rows->ForEachRow([&](const log::sql::Query& row) -> Status {
+      insert->Reset();
+      for (size_t i = 0; i < columns.size(); ++i) {
+        const int c = static_cast<int>(i);
+        if (row.IsNull(c)) {
+          insert->BindNull(c + 1);
+        } else if (columns[i].second == "INTEGER") {
+          insert->Bind(c + 1, row.Int(c));
+        } else if (columns[i].second == "BLOB") {
+          insert->Bind(c + 1, row.Blob(c));
+        } else {
+          insert->Bind(c + 1, row.Text(c));
+        }
+      }
+      return insert->Run();
+    });
+    if (!copied && copied.error().code() == "storage.io" &&
+        copied.error().message().find("does not exist") != std::string::npos) {
+      (void)pg.Exec("ROLLBACK");  // a missing table: nothing to copy
+      continue;
+    }
+    PEDIGREE_TRY(copied);
+  }
+  return Ok();
+}
+
 }  // namespace
 
 Result<DerivedAuditReport> AuditDerivedState(log::LogStorage& storage, const std::string& db_path,
@@ -290,15 +353,18 @@ Result<DerivedAuditReport> AuditDerivedState(log::LogStorage& storage, const std
   }
   if (report.problem) return report;
 
-  {
-    PEDIGREE_ASSIGN(attach, (*db)->Prepare("ATTACH DATABASE ?1 AS stored"));
-    attach->Bind(1, UriFor(db_path));
-    PEDIGREE_TRY(attach->Run());
-  }
   std::vector<std::string> tables = options.tables;
   if (tables.empty()) {
     PEDIGREE_ASSIGN(all, DerivedTables((*db)->conn));
     tables = std::move(*all);
+  }
+  auto* postgres = dynamic_cast<log::PostgresStorage*>(&storage);
+  if (postgres) {
+    PEDIGREE_TRY(CopyStoredTables(**db, *postgres, tables));
+  } else {
+    PEDIGREE_ASSIGN(attach, (*db)->Prepare("ATTACH DATABASE ?1 AS stored"));
+    attach->Bind(1, UriFor(db_path));
+    PEDIGREE_TRY(attach->Run());
   }
   std::vector<DerivedMismatch> found;
   for (const std::string& table : tables) {
@@ -330,7 +396,8 @@ Result<DerivedAuditReport> AuditDerivedState(log::LogStorage& storage, const std
         std::to_string(report.mismatch_count) +
             " derived row(s) differ from a replay of the log; first: " + DescribeMismatch(first));
     report.bad_index = first.index;
-  } else if (options.idempotency) {
+  } else if (options.idempotency && !postgres) {
+    // (On PostgreSQL the log's tables stay in the server: the keys are not checked here.)
     // A key "org\nclientId" (what the supply node records) must name an entry whose
     // payload carries that organisation and client id. Keys given raw (`log append
     // --idempotency-key`) are not derivable from the entries and are not checked.

@@ -126,7 +126,8 @@ Status KitRules::SetState(const std::string& kit, const std::string& state) {
 }
 
 Status KitRules::Record(const std::string& kit) {
-  PEDIGREE_ASSIGN(q, db_.Prepare("INSERT OR IGNORE INTO kit_events(kit, idx) VALUES(?1, ?2)"));
+  PEDIGREE_ASSIGN(
+      q, db_.Prepare("INSERT INTO kit_events(kit, idx) VALUES(?1, ?2) ON CONFLICT DO NOTHING"));
   q->Bind(1, kit).Bind(2, static_cast<int64_t>(e_.index));
   return q->Run();
 }

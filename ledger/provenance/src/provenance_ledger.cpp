@@ -9,6 +9,7 @@
 
 #include "pedigree/base/bytes.h"
 #include "pedigree/log/integrity.h"
+#include "pedigree/log/postgres_storage.h"
 #include "pedigree/log/sql.h"
 #include "pedigree/log/sqlite_storage.h"
 #include "pedigree/provenance/derived_audit.h"
@@ -49,12 +50,14 @@ Result<std::vector<uint8_t>> CreateMacKey(const std::string& path) {
 log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& state,
                                            std::function<int64_t()> now,
                                            std::optional<log::PublicKey> authority,
-                                           TimeBounds bounds) {
+                                           TimeBounds bounds, std::string storage,
+                                           std::string dir) {
   log::LedgerOptions options;
   options.clock = now;
   options.model = kModelName;
   if (authority) options.initial_meta = {{kAuthorityKeyMeta, ToBase64(authority->raw())}};
-  options.attach = [&state, now = std::move(now), bounds](
+  options.storage = std::move(storage);
+  options.attach = [&state, now = std::move(now), bounds, dir = std::move(dir)](
                        log::LogStorage& storage,
                        const log::PublicKey& log_key) -> Result<log::EntryValidator> {
     auto model = storage.GetMeta("model");
@@ -65,16 +68,34 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
     PEDIGREE_ASSIGN(meta, storage.GetMeta(kAuthorityKeyMeta));
     PEDIGREE_ASSIGN(raw, FromBase64(*meta));
     PEDIGREE_ASSIGN(authority_key, log::PublicKey::FromRaw(*raw));
-    // The derived tables live in the ledger's own file, written in the append's transaction.
+    // The derived tables live in the ledger's own database, written on the storage's own
+    // connection in the append's transaction: SQLite's file, or the PostgreSQL database.
     auto* sqlite = dynamic_cast<log::SqliteStorage*>(&storage);
-    if (!sqlite) return Fail("node.storage", "the provenance model needs SQLite storage");
+    auto* postgres = dynamic_cast<log::PostgresStorage*>(&storage);
+    if (!sqlite && !postgres) {
+      return Fail("node.storage", "the provenance model needs SQLite or PostgreSQL storage");
+    }
+    if (postgres && dir.empty()) {
+      return Fail(
+          "node.storage",
+          "a provenance ledger on PostgreSQL needs its directory for the registry seal key");
+    }
+    auto connection = [&]() {
+      return sqlite ? log::sql::Connection(sqlite->handle())
+                    : log::sql::Connection(postgres->connection().get());
+    };
     // The node's start-up check (the ledger has checked its latest checkpoint against the
     // tree): the newest entries against their leaf hashes, then the registry seal below.
     PEDIGREE_TRY(log::CheckTailEntries(storage));
-    const char* file = sqlite3_db_filename(sqlite->handle(), "main");
-    const std::string db_path = file ? file : "";
+    std::string db_path;
+    if (sqlite) {
+      const char* file = sqlite3_db_filename(sqlite->handle(), "main");
+      db_path = file ? file : "";
+    }
     const std::string key_path =
-        (std::filesystem::path(db_path).parent_path() / kRegistryMacKeyFile).string();
+        ((sqlite ? std::filesystem::path(db_path).parent_path() : std::filesystem::path(dir)) /
+         kRegistryMacKeyFile)
+            .string();
     ProvenanceConfig config{*authority_key, log_key, now, bounds, {}};
     // Being created: an empty log without even the empty tree's checkpoint. A key file
     // found then is a stale one (a ledger.db deleted and created again) and is replaced.
@@ -88,7 +109,7 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
       PEDIGREE_ASSIGN(key, ReadMacKey(key_path));
       config.registry_mac_key = std::move(*key);
     }
-    PEDIGREE_ASSIGN(attached, ProvenanceState::Attach(sqlite->handle(), config));
+    PEDIGREE_ASSIGN(attached, ProvenanceState::Attach(connection(), config));
     PEDIGREE_ASSIGN(applied, (*attached)->AppliedSize());
     PEDIGREE_ASSIGN(size, storage.Size());
     // Both are written in one transaction, so they can only differ if the file was
@@ -106,6 +127,12 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
       // only once a replay of the log's registry events has reproduced it row for row.
       PEDIGREE_ASSIGN(has_registry, (*attached)->HasRegistry());
       if (*has_registry) {
+        if (postgres) {
+          // Ledgers on PostgreSQL are sealed from their creation: a missing key is a lost
+          // or removed one, and the registry cannot be trusted without it.
+          return Fail("state.tampered", "the registry seal key " + key_path +
+                                            " is missing for a registry on PostgreSQL");
+        }
         DerivedAuditOptions registry;
         registry.tables = RegistryTables();
         registry.registry_only = true;
@@ -119,15 +146,12 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
       }
       PEDIGREE_ASSIGN(key, CreateMacKey(key_path));
       config.registry_mac_key = std::move(*key);
-      attached = ProvenanceState::Attach(sqlite->handle(), config);
+      attached = ProvenanceState::Attach(connection(), config);
       if (!attached) return std::unexpected(attached.error());
-      log::sql::Connection conn(sqlite->handle());
-      PEDIGREE_TRY(conn.Exec("BEGIN IMMEDIATE"));
-      if (auto sealed = (*attached)->SealRegistry(); !sealed) {
-        (void)conn.Exec("ROLLBACK");
-        return std::unexpected(sealed.error());
-      }
-      PEDIGREE_TRY(conn.Exec("COMMIT"));
+      log::sql::Connection conn = connection();
+      PEDIGREE_ASSIGN(tx, log::sql::Transaction::Begin(conn));
+      PEDIGREE_TRY((*attached)->SealRegistry());
+      PEDIGREE_TRY(tx->Commit());
     }
     state = std::move(*attached);
     ProvenanceState* rules = state.get();

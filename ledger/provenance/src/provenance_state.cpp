@@ -328,7 +328,7 @@ struct ProvenanceState::Impl {
   bool sequenced = false;
   std::vector<std::string> roles;
 
-  Impl(sqlite3* handle, ProvenanceConfig c) : db(handle), config(std::move(c)) {}
+  Impl(log::sql::Connection conn, ProvenanceConfig c) : db(std::move(conn)), config(std::move(c)) {}
 
   Status Dispatch(uint64_t idx, std::span<const uint8_t> key, const JsonValue& payload,
                   std::optional<int64_t> sequenced_at);
@@ -388,6 +388,11 @@ struct ProvenanceState::Impl {
 
 Result<std::unique_ptr<ProvenanceState>> ProvenanceState::Attach(sqlite3* db,
                                                                  ProvenanceConfig config) {
+  return Attach(log::sql::Connection(db), std::move(config));
+}
+
+Result<std::unique_ptr<ProvenanceState>> ProvenanceState::Attach(log::sql::Connection db,
+                                                                 ProvenanceConfig config) {
   if (!config.now) {
     config.now = [] {
       return std::chrono::duration_cast<std::chrono::seconds>(
@@ -395,17 +400,17 @@ Result<std::unique_ptr<ProvenanceState>> ProvenanceState::Attach(sqlite3* db,
           .count();
     };
   }
-  auto impl = std::make_unique<Impl>(db, std::move(config));
-  PEDIGREE_TRY(impl->db.Exec(kProvenanceSchema));
-  PEDIGREE_TRY(impl->db.Exec(kTrialSchema));
-  if (impl->sealed()) PEDIGREE_TRY(impl->db.Exec(kRegistryMacSchema));
+  auto impl = std::make_unique<Impl>(std::move(db), std::move(config));
+  PEDIGREE_TRY(impl->db.ExecSchema(kProvenanceSchema));
+  PEDIGREE_TRY(impl->db.ExecSchema(kTrialSchema));
+  if (impl->sealed()) PEDIGREE_TRY(impl->db.ExecSchema(kRegistryMacSchema));
   return std::unique_ptr<ProvenanceState>(new ProvenanceState(std::move(impl)));
 }
 
 Status ProvenanceState::Impl::WriteMac(const char* table, const std::string& row,
                                        std::string_view text) {
-  PEDIGREE_ASSIGN(q, db.Prepare("INSERT OR REPLACE INTO registry_macs(tbl, row, mac) "
-                                "VALUES(?1, ?2, ?3)"));
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO registry_macs(tbl, row, mac) VALUES(?1, ?2, ?3) "
+                                "ON CONFLICT(tbl, row) DO UPDATE SET mac = excluded.mac"));
   const Hash mac = RowMac(config.registry_mac_key, text);
   q->Bind(1, table).Bind(2, row).Bind(3, std::span<const uint8_t>(mac));
   return q->Run();
@@ -734,22 +739,22 @@ Status ProvenanceState::Impl::RecordPackEvent(const PackKey& pack) {
                                 "ON CONFLICT(gtin, serial) DO UPDATE SET time = excluded.time"));
   t->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, claimed_time);
   PEDIGREE_TRY(t->Run());
-  PEDIGREE_ASSIGN(
-      q, db.Prepare("INSERT OR IGNORE INTO pack_events(gtin, serial, idx) VALUES(?1, ?2, ?3)"));
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO pack_events(gtin, serial, idx) VALUES(?1, ?2, ?3) "
+                                "ON CONFLICT DO NOTHING"));
   q->Bind(1, pack.gtin).Bind(2, pack.serial).Bind(3, static_cast<int64_t>(index));
   return q->Run();
 }
 
 Status ProvenanceState::Impl::RecordBatchEvent(const std::string& gtin, const std::string& lot) {
-  PEDIGREE_ASSIGN(
-      q, db.Prepare("INSERT OR IGNORE INTO batch_events(gtin, lot, idx) VALUES(?1, ?2, ?3)"));
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO batch_events(gtin, lot, idx) VALUES(?1, ?2, ?3) "
+                                "ON CONFLICT DO NOTHING"));
   q->Bind(1, gtin).Bind(2, lot).Bind(3, static_cast<int64_t>(index));
   return q->Run();
 }
 
 Status ProvenanceState::Impl::RecordContainerEvent(const std::string& sscc) {
-  PEDIGREE_ASSIGN(q,
-                  db.Prepare("INSERT OR IGNORE INTO container_events(sscc, idx) VALUES(?1, ?2)"));
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO container_events(sscc, idx) VALUES(?1, ?2) "
+                                "ON CONFLICT DO NOTHING"));
   q->Bind(1, sscc).Bind(2, static_cast<int64_t>(index));
   return q->Run();
 }
@@ -1723,8 +1728,8 @@ Status ProvenanceState::Impl::AlertEvent(const JsonValue& p) {
   }
   for (const auto& [party, role] : concerned) {
     if (party == *subject) continue;
-    PEDIGREE_ASSIGN(add, db.Prepare("INSERT OR IGNORE INTO alert_parties(org, idx, role) "
-                                    "VALUES(?1, ?2, ?3)"));
+    PEDIGREE_ASSIGN(add, db.Prepare("INSERT INTO alert_parties(org, idx, role) "
+                                    "VALUES(?1, ?2, ?3) ON CONFLICT DO NOTHING"));
     add->Bind(1, party).Bind(2, static_cast<int64_t>(index)).Bind(3, role);
     PEDIGREE_TRY(add->Run());
   }

@@ -29,7 +29,7 @@ ProvenanceView::ProvenanceView(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 ProvenanceView::~ProvenanceView() = default;
 
 Result<std::unique_ptr<ProvenanceView>> ProvenanceView::Open(const std::string& db_path) {
-  PEDIGREE_ASSIGN(db, log::OpenSqliteReadOnly(db_path));
+  PEDIGREE_ASSIGN(db, log::OpenReadOnly(db_path));
   return std::unique_ptr<ProvenanceView>(
       new ProvenanceView(std::make_unique<Impl>(std::move(*db))));
 }
@@ -262,11 +262,17 @@ Result<std::vector<ExcursionRecord>> ProvenanceView::BatchExcursions(std::string
   // is forced (CROSS JOIN, +lot): walk the GTIN's packs in primary-key order, reading
   // the excursion flag in the row, and look up pack events only for flagged packs;
   // through packs_by_batch every pack would cost a table lookup.
+  // (PostgreSQL has neither the hint nor a unary + on text: its planner chooses alone.)
   PEDIGREE_ASSIGN(
       q, impl_->db.Prepare(
-             "SELECT pe.idx, COUNT(*) FROM packs p CROSS JOIN pack_events pe "
-             "ON pe.gtin = p.gtin AND pe.serial = p.serial "
-             "WHERE p.gtin = ?1 AND +p.lot = ?2 AND p.excursion = 1 GROUP BY pe.idx ORDER BY 1"));
+             impl_->db.dialect() == log::sql::Dialect::kPostgres
+                 ? "SELECT pe.idx, COUNT(*) FROM packs p JOIN pack_events pe "
+                   "ON pe.gtin = p.gtin AND pe.serial = p.serial "
+                   "WHERE p.gtin = ?1 AND p.lot = ?2 AND p.excursion = 1 GROUP BY pe.idx ORDER BY 1"
+                 : "SELECT pe.idx, COUNT(*) FROM packs p CROSS JOIN pack_events pe "
+                   "ON pe.gtin = p.gtin AND pe.serial = p.serial "
+                   "WHERE p.gtin = ?1 AND +p.lot = ?2 AND p.excursion = 1 GROUP BY pe.idx ORDER "
+                   "BY 1"));
   q->Bind(1, gtin).Bind(2, lot);
   std::vector<std::pair<uint64_t, int64_t>> candidates;
   while (true) {

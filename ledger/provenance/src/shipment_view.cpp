@@ -14,7 +14,7 @@ ShipmentView::ShipmentView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 ShipmentView::~ShipmentView() = default;
 
 Result<std::unique_ptr<ShipmentView>> ShipmentView::Open(const std::string& db_path) {
-  PEDIGREE_ASSIGN(db, log::OpenSqliteReadOnly(db_path));
+  PEDIGREE_ASSIGN(db, log::OpenReadOnly(db_path));
   return std::unique_ptr<ShipmentView>(new ShipmentView(std::make_unique<Impl>(std::move(*db))));
 }
 

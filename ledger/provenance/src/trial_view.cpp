@@ -46,7 +46,7 @@ TrialView::TrialView(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 TrialView::~TrialView() = default;
 
 Result<std::unique_ptr<TrialView>> TrialView::Open(const std::string& db_path) {
-  PEDIGREE_ASSIGN(db, log::OpenSqliteReadOnly(db_path));
+  PEDIGREE_ASSIGN(db, log::OpenReadOnly(db_path));
   return std::unique_ptr<TrialView>(new TrialView(std::make_unique<Impl>(std::move(*db))));
 }
 

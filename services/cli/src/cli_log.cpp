@@ -11,6 +11,7 @@
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/note.h"
+#include "pedigree/log/sql.h"
 #include "pedigree/provenance/derived_audit.h"
 #include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/usecases/supply_node.h"
@@ -33,16 +34,28 @@ JsonValue Int(uint64_t v) { return JsonValue(static_cast<int64_t>(v)); }
   if (!var) return PrintError(io.err, var.error())
 
 // A plain log by default; --supply-chain attaches the provenance model, governed by the
-// consortium authority key given (--authority-public-key) or generated here.
+// consortium authority key given (--authority-public-key) or generated here. --storage
+// postgresql://… keeps the data in that database (the directory keeps the keys and records
+// the setting for every later command); SQLite in the directory otherwise.
 int Init(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 1, {"dir", "origin", "authority-public-key"},
-                                        {"supply-chain", "json"}));
+  PEDIGREE_TRY_ASSIGN(args,
+                      Args::Parse(argv, 1, {"dir", "origin", "authority-public-key", "storage"},
+                                  {"supply-chain", "json"}));
   PEDIGREE_TRY_ASSIGN(origin, args->required("origin"));
+  std::string storage = args->get("storage").value_or("");
+  if (storage == "sqlite") storage.clear();
+  if (!storage.empty() && !log::IsPostgresUrl(storage)) {
+    return PrintError(io.err, Error("cli.usage",
+                                    "--storage takes sqlite or a postgresql:// "
+                                    "connection string, not '" +
+                                        storage.substr(0, 40) + "'")
+                                  .at_field("storage"));
+  }
   auto out = JsonValue::Object();
   out.set("dir", JsonValue(args->dir()));
   out.set("origin", JsonValue(*origin));
   if (!args->has("supply-chain")) {
-    PEDIGREE_TRY_ASSIGN(created, log::Ledger::Create(args->dir(), *origin));
+    PEDIGREE_TRY_ASSIGN(created, log::Ledger::Create(args->dir(), *origin, {.storage = storage}));
     out.set("verifier_key", JsonValue((*created)->VerifierKey()));
     PrintJson(io.out, out);
     return 0;
@@ -57,7 +70,7 @@ int Init(const std::vector<std::string>& argv, CliIo& io) {
     generated = log::PrivateKey::Generate();
     authority = generated->public_key();
   }
-  PEDIGREE_TRY_ASSIGN(node, SupplyNode::Create(args->dir(), *origin, *authority));
+  PEDIGREE_TRY_ASSIGN(node, SupplyNode::Create(args->dir(), *origin, *authority, {}, storage));
   if (generated) {
     std::string path = args->dir() + "/authority-key.pem";
     if (auto saved = generated->SavePem(path); !saved) return PrintError(io.err, saved.error());
@@ -358,10 +371,13 @@ int LogAudit(const std::vector<std::string>& argv, CliIo& io) {
 std::vector<Command> LedgerCommands() {
   return {
       {"init",
-       "init --origin NAME [--dir D] [--supply-chain [--authority-public-key B64]]  new ledger",
+       "init --origin NAME [--dir D] [--storage URL] [--supply-chain [--authority-public-key "
+       "B64]]  new ledger",
        Init,
        "  --origin NAME  the log's origin line, signed into every checkpoint (required)\n" +
            kDirHelp +
+           "  --storage URL  sqlite (default: ledger.db in DIR) or postgresql://…: the log and\n"
+           "                 derived state in that database; DIR keeps the keys and records it\n"
            "  --supply-chain attach the provenance model (default: a plain log)\n"
            "  --authority-public-key B64\n"
            "                 the consortium authority's Ed25519 public key (default: generate\n"

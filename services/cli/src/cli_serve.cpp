@@ -25,7 +25,14 @@
 namespace pedigree::services {
 namespace {
 
-std::string TokensPath(const std::string& dir) { return dir + "/tokens.db"; }
+// The node's tokens: tokens.db in its directory, or its PostgreSQL database when the
+// directory records one (D/storage, docs/storage.md).
+std::string TokensPath(const std::string& dir) {
+  std::ifstream recorded(dir + "/storage");
+  std::string url;
+  if (recorded && std::getline(recorded, url) && !url.empty()) return url;
+  return dir + "/tokens.db";
+}
 
 // Settings come from, in rising precedence: defaults, the config file (`key = value`
 // lines, # comments), PEDIGREE_<KEY> environment variables, command-line options.
@@ -409,9 +416,14 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
 
 // The registry roles of `org` on the node's ledger, read without opening the ledger for
 // writing (a running `serve` holds it). An organisation the registry does not know has none.
+// On PostgreSQL the directory records the database in D/storage (docs/storage.md).
 Result<std::vector<std::string>> RegistryRoles(const std::string& dir, const std::string& org) {
-  const std::string db = dir + "/" + log::kLedgerDbFile;
-  if (!std::filesystem::exists(db)) {
+  std::string db = dir + "/" + log::kLedgerDbFile;
+  std::ifstream recorded(dir + "/storage");
+  std::string url;
+  if (recorded && std::getline(recorded, url) && !url.empty()) {
+    db = url;
+  } else if (!std::filesystem::exists(db)) {
     return Fail(Error("storage.io", "no supply-chain ledger in " + dir).at_field("dir"));
   }
   PEDIGREE_ASSIGN(view, provenance::ProvenanceView::Open(db));

@@ -25,7 +25,7 @@ using log::sql::Connection;
 using log::sql::Query;
 
 Status CreateTable(Connection& db) {
-  return db.Exec(
+  return db.ExecSchema(
       "CREATE TABLE IF NOT EXISTS api_tokens ("
       " token_id TEXT PRIMARY KEY,"
       " org_id TEXT NOT NULL,"
@@ -95,8 +95,12 @@ TokenStore::TokenStore(std::unique_ptr<State> state) : state_(std::move(state)) 
 TokenStore::~TokenStore() = default;
 
 Result<std::unique_ptr<TokenStore>> TokenStore::Open(const std::string& db_path) {
+  // A node whose data live in PostgreSQL keeps its tokens there too (`db_path` is then the
+  // connection string: docs/storage.md).
   // Another process (the CLI revoking a token) may hold the write lock briefly: wait 5 s.
-  PEDIGREE_ASSIGN(db, Connection::Open(db_path, {.create = true, .busy_timeout_ms = 5000}));
+  PEDIGREE_ASSIGN(db, log::IsPostgresUrl(db_path)
+                          ? Connection::OpenPostgres(db_path)
+                          : Connection::Open(db_path, {.create = true, .busy_timeout_ms = 5000}));
   PEDIGREE_TRY(CreateTable(*db));
   return std::unique_ptr<TokenStore>(new TokenStore(std::make_unique<State>(std::move(*db))));
 }
@@ -233,9 +237,16 @@ Status TokenStore::Revoke(const std::string& token_id) {
 
 Result<std::vector<TokenInfo>> TokenStore::List(const std::optional<std::string>& org_id) {
   std::lock_guard lock(state_->mutex);
-  PEDIGREE_ASSIGN(q, state_->db.Prepare("SELECT token_id, org_id, roles, label, created_at, "
-                                        "revoked_at FROM api_tokens WHERE ?1 IS NULL OR "
-                                        "org_id = ?1 ORDER BY created_at, rowid"));
+  // Issue order within a second: SQLite's rowid; PostgreSQL has none (its tokens within
+  // one second are listed by id).
+  PEDIGREE_ASSIGN(
+      q, state_->db.Prepare(state_->db.dialect() == log::sql::Dialect::kPostgres
+                                ? "SELECT token_id, org_id, roles, label, created_at, revoked_at "
+                                  "FROM api_tokens WHERE ?1::text IS NULL OR org_id = ?1 "
+                                  "ORDER BY created_at, token_id"
+                                : "SELECT token_id, org_id, roles, label, created_at, "
+                                  "revoked_at FROM api_tokens WHERE ?1 IS NULL OR "
+                                  "org_id = ?1 ORDER BY created_at, rowid"));
   if (org_id) {
     q->Bind(1, *org_id);
   } else {

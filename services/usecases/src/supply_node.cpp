@@ -52,8 +52,9 @@ SupplyNode::~SupplyNode() {
 Result<std::unique_ptr<SupplyNode>> SupplyNode::Create(const std::string& dir,
                                                        const std::string& origin,
                                                        const log::PublicKey& authority,
-                                                       provenance::TimeBounds bounds) {
-  return Start(dir, origin, &authority, bounds);
+                                                       provenance::TimeBounds bounds,
+                                                       const std::string& storage) {
+  return Start(dir, origin, &authority, bounds, storage);
 }
 
 Result<std::unique_ptr<SupplyNode>> SupplyNode::Open(const std::string& dir,
@@ -64,14 +65,15 @@ Result<std::unique_ptr<SupplyNode>> SupplyNode::Open(const std::string& dir,
 Result<std::unique_ptr<SupplyNode>> SupplyNode::Start(const std::string& dir,
                                                       std::optional<std::string> origin,
                                                       const log::PublicKey* authority,
-                                                      provenance::TimeBounds bounds) {
+                                                      provenance::TimeBounds bounds,
+                                                      const std::string& storage) {
   std::unique_ptr<SupplyNode> node(new SupplyNode());
   node->dir_ = dir;
   node->now_ = SystemNow;
   SupplyNode* self = node.get();
   log::LedgerOptions options = provenance::ProvenanceLedgerOptions(
       node->state_, [self] { return self->Now(); },
-      authority ? std::optional<log::PublicKey>(*authority) : std::nullopt, bounds);
+      authority ? std::optional<log::PublicKey>(*authority) : std::nullopt, bounds, storage, dir);
   Result<std::unique_ptr<log::Ledger>> ledger =
       origin ? log::Ledger::Create(dir, *origin, options) : log::Ledger::Open(dir, options);
   if (!ledger) return std::unexpected(ledger.error());

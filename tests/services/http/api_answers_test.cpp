@@ -3,6 +3,7 @@
 // caller, a commission's generated serials come back, containers take any scanner form.
 #include <boost/test/unit_test.hpp>
 
+#include "common/pg_cluster.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "http_client.h"
@@ -26,10 +27,12 @@ const std::string kMfgGln = "9506000000008", kWsGln = "4000003000003", kPh1Gln =
 
 // A manufacturer, a wholesaler and a pharmacy whose keys the node holds; one product, one
 // batch of 20 and packs S1..S4 at the manufacturer.
+// `storage`: empty for SQLite, or a PostgreSQL database for the node's data.
 class AnswersApi {
  public:
-  AnswersApi() {
-    node_ = SupplyNode::Create(tmp_ / "ledger", "example.org/answers-test", authority_.public_key())
+  explicit AnswersApi(const std::string& storage = {}) {
+    node_ = SupplyNode::Create(tmp_ / "ledger", "example.org/answers-test", authority_.public_key(),
+                               {}, storage)
                 .value();
     node_->SetClock([] { return int64_t{1'795'300'000}; });  // 2026-11-21T22:26:40Z
     Register("mfg", "manufacturer", "9506000", kMfgGln);
@@ -315,6 +318,26 @@ BOOST_AUTO_TEST_CASE(aggregate_takes_children_in_any_scanner_form) {
   BOOST_TEST(AnswersApi::Member(e, "code") == "gs1.check_digit");
   BOOST_TEST(AnswersApi::Member(e, "field") == "children");
   BOOST_TEST(AnswersApi::Member(e, "message").starts_with("child 2: "));
+}
+
+// The same answers from a node whose data live in PostgreSQL (a fresh database of the test
+// process's throwaway cluster): HTTP verify reads the server's derived tables.
+BOOST_AUTO_TEST_CASE(verify_over_http_answers_from_postgresql_before_and_after_dispense) {
+  AnswersApi api(pedigree::testing::PgCluster::Shared().NewDatabase());
+  api.Ship("S1", "ph1", kPh1Gln, "DA1", true);
+  const std::string code = "(01)" + kGtin + "(21)S1";
+  JsonValue before = api.Verify("ph1", code);
+  BOOST_TEST(before.find("verified")->as_bool());
+  BOOST_TEST(AnswersApi::Member(before, "custody") == "yours");
+  BOOST_TEST(AnswersApi::Member(before, "product") == "Examplamab");
+  BOOST_REQUIRE_EQUAL(
+      api.Call("ph1", "POST", "/v1/dispense", AnswersApi::Dispense("S1", kPh1Gln)).status, 201);
+  // Dispensing it again is refused by the rules in the server's transaction.
+  Reply again = api.Call("ph1", "POST", "/v1/dispense", AnswersApi::Dispense("S1", kPh1Gln));
+  BOOST_TEST(again.status != 201);
+  JsonValue after = api.Verify("north-wholesale", code);
+  BOOST_TEST(!after.find("verified")->as_bool());
+  BOOST_TEST(AnswersApi::Member(after, "custodyHint") == "dispensed by ph1 on 2026-11-21");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

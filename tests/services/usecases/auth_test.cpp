@@ -8,6 +8,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "common/pg_cluster.h"
 #include "pedigree/base/bytes.h"
 #include "pedigree/http/http_server.h"
 #include "services/http/http_client.h"
@@ -138,6 +139,39 @@ BOOST_AUTO_TEST_CASE(revocation_through_another_store_is_seen_when_the_cache_all
   BOOST_REQUIRE(cli);
   BOOST_REQUIRE((*cli)->Revoke(TokenIdOf(token)));
   BOOST_TEST(testing::CodeOf(f.store->Authenticate(token)) == "auth.bad_token");
+}
+
+BOOST_AUTO_TEST_CASE(tokens_are_issued_checked_revoked_and_listed_in_postgresql) {
+  const std::string url = pedigree::testing::PgCluster::Shared().NewDatabase();
+  auto store = TokenStore::Open(url);
+  BOOST_REQUIRE_MESSAGE(store, (store ? std::string() : store.error().ToString()));
+  auto token = (*store)->Issue("org-acme", {"manufacturer"}, "test");
+  BOOST_REQUIRE(token);
+  auto other = (*store)->Issue("org-beta", {"dispenser"}, "test");
+  BOOST_REQUIRE(other);
+  auto principal = (*store)->Authenticate(*token);
+  BOOST_REQUIRE(principal);
+  BOOST_TEST(principal->org_id == "org-acme");
+  // Only the secret's SHA-256 is stored, as 32 bytes.
+  BOOST_TEST(pedigree::testing::PgCluster::Value(
+                 url, "SELECT length(secret_sha256) FROM api_tokens WHERE org_id = 'org-acme'") ==
+             "32");
+  BOOST_REQUIRE((*store)->Revoke(TokenIdOf(*token)).has_value());
+  auto missing = (*store)->Revoke("0000000000000000");
+  BOOST_REQUIRE(!missing);
+  BOOST_TEST(missing.error().code() == "token.not_found");
+  auto all = (*store)->List(std::nullopt);
+  BOOST_REQUIRE(all);
+  BOOST_TEST(all->size() == 2u);
+  auto acme = (*store)->List(std::string("org-acme"));
+  BOOST_REQUIRE(acme);
+  BOOST_REQUIRE(acme->size() == 1u);
+  BOOST_TEST((*acme)[0].revoked_at.has_value());
+  // Another store on the same database (the CLI revoking) sees the revocation.
+  auto cli = TokenStore::Open(url);
+  BOOST_REQUIRE(cli);
+  BOOST_TEST(!(*cli)->Authenticate(*token).has_value());
+  BOOST_TEST((*cli)->Authenticate(*other).has_value());
 }
 
 BOOST_AUTO_TEST_CASE(issue_refuses_unknown_roles_empty_roles_and_empty_org) {

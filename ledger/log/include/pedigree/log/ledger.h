@@ -63,6 +63,12 @@ struct LedgerOptions {
   // return that note; SignAsNode is ledger.read_only; holds_log_key() is false and
   // SignStatement must not be called (reports leave their evidence index unsigned).
   bool replica = false;
+  // Where the log's data live: empty for SQLite (ledger.db in the directory); a PostgreSQL
+  // connection string (`postgresql://…` or `key=value …`) for that database, the directory
+  // then keeping only the keys and configuration (docs/storage.md). A read_only open of
+  // PostgreSQL takes no directory lock and reads the database as it is; a replica is
+  // always SQLite (this is ignored).
+  std::string storage;
 };
 
 struct InclusionEvidence {
@@ -169,6 +175,8 @@ class Ledger {
   Bytes SignStatement(std::string_view message) const;
 
   LogStorage& storage() { return *storage_; }
+  // Where readers open the derived state (log::OpenReadOnly): the SQLite file, or on
+  // PostgreSQL the storage's connection string.
   std::string db_path() const;
 
  private:
@@ -183,6 +191,7 @@ class Ledger {
 
   std::string dir_;
   std::string origin_;
+  std::string storage_url_;  // LedgerOptions::storage; empty for SQLite
   std::unique_ptr<LogStorage> storage_;
   std::unique_ptr<NoteSigner> signer_;
   std::unique_ptr<PrivateKey> node_key_;

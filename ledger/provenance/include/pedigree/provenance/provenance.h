@@ -24,6 +24,10 @@
 
 struct sqlite3;
 
+namespace pedigree::log::sql {
+class Connection;
+}
+
 namespace pedigree::provenance {
 
 // The lowest and highest temperature, in tenths of a degree Celsius, that a sensor
@@ -53,12 +57,18 @@ struct ProvenanceConfig {
   std::vector<uint8_t> registry_mac_key;
 };
 
-// Derived state in the ledger's SQLite file. Not thread-safe: Apply runs on the
-// sequencer's writer thread only; readers use ProvenanceView on their own connection.
+// Derived state in the ledger's database (SQLite or PostgreSQL, through the SQL layer of
+// log/sql.h). Not thread-safe: Apply runs on the sequencer's writer thread only; readers
+// use ProvenanceView on their own connection.
 class ProvenanceState {
  public:
   // Creates the derived tables in `db` if missing. `db` must outlive this object.
   [[nodiscard]] static Result<std::unique_ptr<ProvenanceState>> Attach(sqlite3* db,
+                                                                       ProvenanceConfig config);
+  // The same on a Connection of either backend (typically borrowing the storage's own
+  // connection, so Apply runs inside the append's transaction); its database must
+  // outlive this object.
+  [[nodiscard]] static Result<std::unique_ptr<ProvenanceState>> Attach(log::sql::Connection db,
                                                                        ProvenanceConfig config);
   ~ProvenanceState();
 
@@ -178,7 +188,8 @@ struct OrgRegistryEntries {
   std::vector<uint64_t> revoked_key_entries;
 };
 
-// Read-only queries on a connection of its own. One per thread.
+// Read-only queries on a connection of its own. One per thread. `db_path` is the
+// ledger's SQLite file or, on PostgreSQL, its connection string (log::OpenReadOnly).
 class ProvenanceView {
  public:
   [[nodiscard]] static Result<std::unique_ptr<ProvenanceView>> Open(const std::string& db_path);

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 
 #include "pedigree/log/keys.h"
 #include "pedigree/log/ledger.h"
@@ -36,8 +37,14 @@ inline constexpr const char* kRegistryMacKeyFile = "registry-mac.key";
 // state.tampered when a row, or the authority key, does not match its MAC; a ledger without
 // the key file (created before the seal) is sealed on its first open, after a replay of
 // its registry events has reproduced the registry (state.tampered otherwise).
+//
+// On PostgreSQL (`storage`, a connection string, becomes LedgerOptions::storage) the
+// derived tables live in that database, written on the storage's own connection inside
+// each append's transaction, and the registry seal's key file is kept in `dir`, the
+// ledger directory (required then: node.storage otherwise).
 [[nodiscard]] log::LedgerOptions ProvenanceLedgerOptions(
     std::unique_ptr<ProvenanceState>& state, std::function<int64_t()> now,
-    std::optional<log::PublicKey> authority = std::nullopt, TimeBounds bounds = {});
+    std::optional<log::PublicKey> authority = std::nullopt, TimeBounds bounds = {},
+    std::string storage = {}, std::string dir = {});
 
 }  // namespace pedigree::provenance

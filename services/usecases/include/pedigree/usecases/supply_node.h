@@ -74,10 +74,12 @@ class SupplyNode {
  public:
   // Creates `dir` with a ledger named `origin` whose organisation registry is governed
   // by `authority` (the consortium authority's public key). `bounds`: how far an event's
-  // own time may lie from the log's sequencing time (provenance::TimeBounds).
+  // own time may lie from the log's sequencing time (provenance::TimeBounds). `storage`:
+  // empty for SQLite in `dir`, or a PostgreSQL connection string, recorded in `dir` so
+  // that every later Open uses it (docs/storage.md); `dir` keeps the keys either way.
   [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Create(
       const std::string& dir, const std::string& origin, const log::PublicKey& authority,
-      provenance::TimeBounds bounds = {});
+      provenance::TimeBounds bounds = {}, const std::string& storage = {});
   [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Open(const std::string& dir,
                                                                 provenance::TimeBounds bounds = {});
   // Opens `dir` for reading beside a running writer (`pedigree serve`): no lock, nothing
@@ -156,7 +158,8 @@ class SupplyNode {
   [[nodiscard]] static Result<std::unique_ptr<SupplyNode>> Start(const std::string& dir,
                                                                  std::optional<std::string> origin,
                                                                  const log::PublicKey* authority,
-                                                                 provenance::TimeBounds bounds);
+                                                                 provenance::TimeBounds bounds,
+                                                                 const std::string& storage = {});
   [[nodiscard]] Result<std::unique_ptr<provenance::ProvenanceView>> AcquireView();
   void ReleaseView(std::unique_ptr<provenance::ProvenanceView> view);
   void RecordAlert(const Error& refusal, const JsonValue& payload);
