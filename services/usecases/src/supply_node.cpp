@@ -304,25 +304,35 @@ bool SupplyNode::HoldsKey(const std::string& org) const {
   return keys_.count(org) > 0 || (SafeOrgId(org) && fs::exists(KeyPath(dir_, org)));
 }
 
-Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload) {
+namespace {
+
+// The key this node holds for `org` (node-held-key mode), loaded from `dir`/keys on first use
+// and kept in `keys` under `mutex`: node.bad_org for an id that is not one, node.no_key when
+// the node holds none. The key lives as long as the node.
+Result<const log::PrivateKey*> HeldKey(
+    std::mutex& mutex, std::map<std::string, std::unique_ptr<log::PrivateKey>>& keys,
+    const std::string& dir, const std::string& org) {
   if (!SafeOrgId(org))
     return Fail(Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
-  const log::PrivateKey* key = nullptr;
-  {
-    std::lock_guard lock(keys_mutex_);
-    auto it = keys_.find(org);
-    if (it == keys_.end()) {
-      auto loaded = log::PrivateKey::LoadPem(KeyPath(dir_, org));
-      if (!loaded) {
-        return Fail(Error("node.no_key", "this node holds no key for '" + org +
-                                             "'; sign the event yourself or import a key")
-                        .at_field("org"));
-      }
-      it = keys_.emplace(org, std::make_unique<log::PrivateKey>(std::move(*loaded))).first;
+  std::lock_guard lock(mutex);
+  auto it = keys.find(org);
+  if (it == keys.end()) {
+    auto loaded = log::PrivateKey::LoadPem(KeyPath(dir, org));
+    if (!loaded) {
+      return Fail(Error("node.no_key", "this node holds no key for '" + org +
+                                           "'; sign the event yourself or import a key")
+                      .at_field("org"));
     }
-    key = it->second.get();
+    it = keys.emplace(org, std::make_unique<log::PrivateKey>(std::move(*loaded))).first;
   }
-  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, *key, Now(), "node-", ledger_->origin()));
+  return it->second.get();
+}
+
+}  // namespace
+
+Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload) {
+  PEDIGREE_ASSIGN(key, HeldKey(keys_mutex_, keys_, dir_, org));
+  PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, **key, Now(), "node-", ledger_->origin()));
   // The payload is at hand: no need to parse the envelope back.
   return SubmitChecked(std::move(*envelope), payload, true);
 }
@@ -334,24 +344,9 @@ std::vector<Result<uint64_t>> SupplyNode::SubmitGroupAs(const std::string& org,
     results.assign(payloads.size(), Result<uint64_t>(std::unexpected(e)));
     return results;
   };
-  if (!SafeOrgId(org))
-    return refuse_all(
-        Error("node.bad_org", "'" + org + "' is not an organisation id").at_field("org"));
-  const log::PrivateKey* key = nullptr;
-  {
-    std::lock_guard lock(keys_mutex_);
-    auto it = keys_.find(org);
-    if (it == keys_.end()) {
-      auto loaded = log::PrivateKey::LoadPem(KeyPath(dir_, org));
-      if (!loaded) {
-        return refuse_all(Error("node.no_key", "this node holds no key for '" + org +
-                                                   "'; sign the event yourself or import a key")
-                              .at_field("org"));
-      }
-      it = keys_.emplace(org, std::make_unique<log::PrivateKey>(std::move(*loaded))).first;
-    }
-    key = it->second.get();
-  }
+  auto held = HeldKey(keys_mutex_, keys_, dir_, org);
+  if (!held) return refuse_all(held.error());
+  const log::PrivateKey* key = *held;
   std::vector<std::string> envelopes, keys;
   const int64_t now = Now();
   for (size_t i = 0; i < payloads.size(); ++i) {
