@@ -4,7 +4,7 @@
 # header line per second (reconnecting when the server's header deadline answers 408),
 # alternated ROUNDS times; prints each pair's ratio. Target (issue 18): >= 0.8.
 # Usage: ulimit -n 20000; bench/http_slowloris.py build/bench/bench_http_verify_chassis [N=500] [SECONDS=5] [ROUNDS=2]
-import re, socket, subprocess, sys, threading, time
+import re, socket, statistics, subprocess, sys, threading, time
 
 binary = sys.argv[1]
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 500
@@ -63,5 +63,5 @@ for r in range(rounds):
     t.join()
     ratios.append(loaded / alone)
     print(f"round {r + 1}: verify alone {alone:.0f}/s, with slowloris {loaded:.0f}/s, ratio {loaded / alone:.3f}")
-print(f"slow heads answered (408/503) meanwhile: {refused[0]}; median ratio {sorted(ratios)[len(ratios) // 2]:.3f} (target >= 0.8)")
+print(f"slow heads answered (408/503) meanwhile: {refused[0]}; median ratio {statistics.median(ratios):.3f} (target >= 0.8)")
 server.kill()
