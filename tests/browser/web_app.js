@@ -54,13 +54,22 @@ async function fitsPhone(page) {
   await page.setViewport(desktop);
   assert.ok(widths[0] <= widths[1], 'the page is ' + widths[0] + ' px wide on a ' + widths[1] + ' px screen');
 }
-async function waitForDownload(pattern) {
-  for (let i = 0; i < 100; i++) {
-    const file = fs.readdirSync(env('DOWNLOADS')).find((f) => pattern.test(f));
-    if (file) return path.join(env('DOWNLOADS'), file);
+// The downloaded file matching `pattern`, once Chromium has finished writing it: the name can
+// appear before its bytes do (CI read an empty bundle once), so wait until no download is in
+// progress and the file is non-empty and the same size on two polls in a row.
+async function waitForDownload(pattern, dir = env('DOWNLOADS')) {
+  let last = -1;
+  for (let i = 0; i < 200; i++) {
+    const names = fs.readdirSync(dir);
+    const file = names.find((f) => pattern.test(f));
+    if (file && !names.some((f) => f.endsWith('.crdownload'))) {
+      const size = fs.statSync(path.join(dir, file)).size;
+      if (size > 0 && size === last) return path.join(dir, file);
+      last = size;
+    }
     await new Promise((r) => setTimeout(r, 100));
   }
-  throw new Error('nothing matching ' + pattern + ' was downloaded');
+  throw new Error('nothing matching ' + pattern + ' was downloaded completely');
 }
 async function verdict(page) {
   await page.waitForFunction(() => {
@@ -216,13 +225,8 @@ async function main() {
     const cdp = await browser.target().createCDPSession();
     await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: env('DOWNLOADS') });
     await page.click('#bundle-link');
-    let file = null;
-    for (let i = 0; i < 100 && !file; i++) {
-      file = fs.readdirSync(env('DOWNLOADS')).find((f) => f.endsWith('.json'));
-      if (!file) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(file, 'no bundle was downloaded');
-    const bundle = JSON.parse(fs.readFileSync(path.join(env('DOWNLOADS'), file), 'utf8'));
+    const file = await waitForDownload(/\.json$/);
+    const bundle = JSON.parse(fs.readFileSync(file, 'utf8'));
     assert.match(String(bundle.format || bundle.version || ''), /pedigree-bundle/);
 
     step = 'the regulator searches a case by its SSCC: the report inline and its bundle';
@@ -439,13 +443,8 @@ async function main() {
     fs.mkdirSync(disclosureDir, { recursive: true });
     await cdp.send('Browser.setDownloadBehavior', { behavior: 'allow', downloadPath: disclosureDir });
     await page.click('#disclose-download');
-    let disclosure = null;
-    for (let i = 0; i < 100 && !disclosure; i++) {
-      disclosure = fs.readdirSync(disclosureDir).find((f) => /^disclosure-PDG-CT-2026-01-DM\.json$/.test(f));
-      if (!disclosure) await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(disclosure, 'the disclosure was not downloaded');
-    const disclosureText = fs.readFileSync(path.join(disclosureDir, disclosure), 'utf8');
+    const disclosure = await waitForDownload(/^disclosure-PDG-CT-2026-01-DM\.json$/, disclosureDir);
+    const disclosureText = fs.readFileSync(disclosure, 'utf8');
     const disclosed = await page.evaluate(async (body) => {
       const r = await fetch('/v1/disclosures/verify', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
       return { status: r.status, body: await r.json() };
@@ -529,12 +528,7 @@ async function main() {
     assert.match(await text(page, '#receipt-checkpoint'), /^log size \d+$/);
     assert.equal(await text(page, '#receipt-checked'), 'VERIFIED');
     await page.click('#receipt-download');
-    let receiptFile = null;
-    for (let i = 0; i < 100 && !receiptFile; i++) {
-      if (fs.existsSync(path.join(receiptDir, 'receipt-PDG-CT-2026-01.json'))) receiptFile = path.join(receiptDir, 'receipt-PDG-CT-2026-01.json');
-      else await new Promise((r) => setTimeout(r, 100));
-    }
-    assert.ok(receiptFile, 'the receipt was not downloaded');
+    const receiptFile = await waitForDownload(/^receipt-PDG-CT-2026-01\.json$/, receiptDir);
     await shot(page, 'trials-receipt');
 
     step = 'the participant, not signed in, checks the receipt: VERIFIED';
