@@ -924,7 +924,11 @@ Status ProvenanceState::Impl::OrgRegister(const JsonValue& p) {
   PEDIGREE_TRY(CheckNoControl(p, "name"));
   PEDIGREE_ASSIGN(role_list, StrList(p, "roles"));
   for (const auto& r : *role_list) {
-    if (!KnownRoles().count(r)) return Fail(Malformed("roles", "unknown role '" + r + "'"));
+    if (!KnownRoles().count(r)) {
+      std::string known;
+      for (const std::string& k : KnownRoles()) known += (known.empty() ? "" : ", ") + k;
+      return Fail(Malformed("roles", "unknown role '" + r + "' (the roles are " + known + ")"));
+    }
   }
   {
     PEDIGREE_ASSIGN(
