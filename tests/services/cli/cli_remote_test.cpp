@@ -87,19 +87,22 @@ std::string PublicKeyB64(const std::string& pem) {
 }
 
 // A supply-chain node in `node` whose registry knows "mfg" (manufacturer) and "pharmacy"
-// (dispenser) by public key only; their keys are made in `client`, and each gets a token.
+// (dispenser) and "reg" (regulator) by public key only; their keys are made in `client`, and
+// each gets a token. `authority` is the consortium authority's key file the node's init made.
 struct Network {
-  std::string node, client, mfg_token, pharmacy_token;
+  std::string node, client, mfg_token, pharmacy_token, regulator_token, authority;
 };
 
 Network MakeNetwork(TempDir& tmp) {
-  Network n{tmp / "node", tmp / "client", "", ""};
+  Network n{tmp / "node", tmp / "client", "", "", "", ""};
   std::filesystem::create_directories(n.client);
   Run init = Cli({"init", "--dir", n.node, "--origin", "example.org/remote", "--supply-chain"});
   BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
   std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  n.authority = authority;
   for (auto [id, roles, gln] : {std::tuple{"mfg", "manufacturer", "9506000000008"},
-                                {"pharmacy", "dispenser", "9506000000015"}}) {
+                                {"pharmacy", "dispenser", "9506000000015"},
+                                {"reg", "regulator", "9506000000022"}}) {
     std::string pem = n.client + "/" + id + ".pem";
     BOOST_REQUIRE(Cli({"keygen", "--out", pem}).rc == 0);
     std::vector<std::string> args = {"org",
@@ -125,8 +128,10 @@ Network MakeNetwork(TempDir& tmp) {
     BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
     Run token = Cli({"token", "issue", "--dir", n.node, "--org", id, "--roles", roles, "--json"});
     BOOST_REQUIRE_MESSAGE(token.rc == 0, token.err);
-    (std::string(id) == "mfg" ? n.mfg_token : n.pharmacy_token) =
-        ParseJson(token.out).value().find("token")->as_string();
+    const std::string issued = ParseJson(token.out).value().find("token")->as_string();
+    if (std::string(id) == "mfg") n.mfg_token = issued;
+    if (std::string(id) == "pharmacy") n.pharmacy_token = issued;
+    if (std::string(id) == "reg") n.regulator_token = issued;
   }
   return n;
 }
@@ -345,7 +350,7 @@ BOOST_AUTO_TEST_CASE(local_reads_work_beside_a_running_serve_and_never_migrate) 
     BOOST_TEST(alerts.rc == 0, alerts.err);
     Run checkpoint = Cli({"log", "checkpoint", "--dir", n.node});
     BOOST_TEST(checkpoint.rc == 0, checkpoint.err);
-    BOOST_TEST(checkpoint.out.find("example.org/remote\n3\n") == 0u, checkpoint.out);
+    BOOST_TEST(checkpoint.out.find("example.org/remote\n4\n") == 0u, checkpoint.out);
     Run entry = Cli({"log", "entry", "--dir", n.node, "--index", "2"});
     BOOST_TEST(entry.rc == 0, entry.err);
     Run prove = Cli({"log", "prove", "--dir", n.node, "--index", "2"});
@@ -800,6 +805,34 @@ BOOST_AUTO_TEST_CASE(store_side_trial_commands_work_against_the_node_with_its_ke
   BOOST_TEST(outcomes == (std::vector<std::string>{"granted", "granted", "granted", "granted",
                                                    "granted", "refused"}),
              record.out);
+}
+
+// `report audit` fetches GET /v1/reports/audit (regulator or witness) and renders it here
+// with the local renderers; a dispenser's token is refused by the node's role check.
+BOOST_AUTO_TEST_CASE(a_regulator_audits_a_remote_ledger) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+
+  Run audit = Remote(url, n.regulator_token, {"report", "audit", "--format", "json"});
+  BOOST_REQUIRE_MESSAGE(audit.rc == 0, audit.err);
+  auto report = ParseJson(audit.out);
+  BOOST_REQUIRE(report.has_value());
+  BOOST_REQUIRE(report->find("verdict") != nullptr);
+  BOOST_TEST(report->find("verdict")->as_string() == "VERIFIED", audit.out);
+  Run text = Remote(url, n.regulator_token, {"report", "audit", "--format", "text"});
+  BOOST_TEST(text.rc == 0, text.err);
+  BOOST_TEST(!text.out.empty());
+
+  Run dispenser = Remote(url, n.pharmacy_token, {"report", "audit"});
+  BOOST_TEST(dispenser.rc == 1);
+  BOOST_TEST(ErrorCode(dispenser) == "auth.forbidden_role", dispenser.err);
+
+  // The node audits with its own key: a local trust anchor has nothing to act on there.
+  Run trust = Remote(url, n.regulator_token, {"report", "audit", "--trust", "x.vkey"});
+  BOOST_TEST(trust.rc == 2);
+  BOOST_TEST(ErrorCode(trust) == "cli.usage");
 }
 
 BOOST_AUTO_TEST_SUITE_END()
