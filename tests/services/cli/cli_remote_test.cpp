@@ -835,4 +835,42 @@ BOOST_AUTO_TEST_CASE(a_regulator_audits_a_remote_ledger) {
   BOOST_TEST(ErrorCode(trust) == "cli.usage");
 }
 
+// `log consistency` with --server prints the local command's proof only once it verified
+// here against the log's signed checkpoint (--trust); the roots are the local ones.
+BOOST_AUTO_TEST_CASE(a_remote_consistency_proof_is_checked_before_it_is_printed) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string vkey = n.node + "/log.vkey";
+  Run checkpoint = Remote(url, n.pharmacy_token, {"log", "checkpoint"});
+  BOOST_REQUIRE_MESSAGE(checkpoint.rc == 0, checkpoint.err);
+  const std::string size = checkpoint.out.substr(
+      checkpoint.out.find('\n') + 1,
+      checkpoint.out.find('\n', checkpoint.out.find('\n') + 1) - checkpoint.out.find('\n') - 1);
+  BOOST_REQUIRE(std::stoi(size) >= 3);
+
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"1", "2"}, {"1", size}, {size, size}}) {
+    Run remote = Remote(url, n.pharmacy_token,
+                        {"log", "consistency", "--from", from, "--to", to, "--trust", vkey});
+    BOOST_REQUIRE_MESSAGE(remote.rc == 0, remote.err);
+    Run local = Cli({"log", "consistency", "--dir", n.node, "--from", from, "--to", to});
+    BOOST_REQUIRE_MESSAGE(local.rc == 0, local.err);
+    BOOST_TEST(remote.out == local.out);
+  }
+
+  // Nothing unverified is printed: without the log's key the command refuses.
+  Run untrusted = Remote(url, n.pharmacy_token, {"log", "consistency", "--from", "1", "--to", "2"});
+  BOOST_TEST(untrusted.rc == 2);
+  BOOST_TEST(ErrorCode(untrusted) == "cli.usage");
+  BOOST_TEST(untrusted.out.empty());
+  // A range past the log is the node's coded refusal.
+  Run beyond = Remote(url, n.pharmacy_token,
+                      {"log", "consistency", "--from", "1", "--to", "999", "--trust", vkey});
+  BOOST_TEST(beyond.rc == 1);
+  BOOST_TEST(!ErrorCode(beyond).empty(), beyond.err);
+  BOOST_TEST(beyond.out.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
