@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "pedigree/http/api.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/scanner/epcis.h"
@@ -64,10 +65,30 @@ int EpcisExport(const std::vector<std::string>& argv, CliIo& io) {
     return Refuse(io, pedigree::Error("cli.usage", "--format is json or xml, not '" + format + "'")
                           .at_field("format"));
   }
-  auto l = log::Ledger::Open(args->dir());
-  if (!l) return Refuse(io, l.error());
-  auto doc = ExportEpcisHistory(**l, args->positionals()[0], Now());
-  if (!doc) return Refuse(io, doc.error());
+  Result<JsonValue> doc = Fail("cli.internal", "no document");
+  if (io.remote) {
+    // GET /v1/epcis/events?epc=CODE: the node's ExportEpcisHistory, whole (that query is not
+    // paged). Fetched as JSON-LD and written here as the local command writes it, so the XML
+    // binding comes from the same converter either way.
+    auto client = RemoteClient::Make(*io.remote);
+    if (!client) return Refuse(io, client.error());
+    auto reply = client->Get("/v1/epcis/events?epc=" + QueryEncode(args->positionals()[0]));
+    if (!reply) return Refuse(io, reply.error());
+    doc = ParseJson(reply->body);
+    const JsonValue* type = doc ? doc->find("type") : nullptr;
+    if (!type || !type->is_string() || type->as_string() != "EPCISDocument") {
+      return Refuse(io, pedigree::Error("client.bad_response", "the node's answer for '" +
+                                                                   args->positionals()[0] +
+                                                                   "' is not an EPCISDocument")
+                            .at_field("server"));
+    }
+  } else {
+    // A read: it works beside a running `pedigree serve`, as the other local reads do.
+    auto l = log::Ledger::Open(args->dir(), {.read_only = true});
+    if (!l) return Refuse(io, l.error());
+    doc = ExportEpcisHistory(**l, args->positionals()[0], Now());
+    if (!doc) return Refuse(io, doc.error());
+  }
   std::string text;
   if (format == "xml") {
     auto xml = scanner::epcis::DocumentToXml(*doc);

@@ -873,4 +873,48 @@ BOOST_AUTO_TEST_CASE(a_remote_consistency_proof_is_checked_before_it_is_printed)
   BOOST_TEST(beyond.out.empty());
 }
 
+// `epcis export` with --server fetches GET /v1/epcis/events?epc=CODE and writes the document
+// as the local command does (JSON-LD, or the XML binding); the pack scope is the node's.
+BOOST_AUTO_TEST_CASE(a_remote_epcis_export_is_the_local_document) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string mfg_key = n.client + "/mfg.pem";
+  auto mfg = [&](std::vector<std::string> args) {
+    Run r = Remote(url, n.mfg_token, args, mfg_key);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  };
+  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
+  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
+       "--quantity", "10"});
+  mfg({"commission", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--location", "9506000000008",
+       "--serials", "E1"});
+  const std::string code = std::string("(01)") + kGtin + "(21)E1";
+
+  Run remote = Remote(url, n.mfg_token, {"epcis", "export", code});
+  BOOST_REQUIRE_MESSAGE(remote.rc == 0, remote.err);
+  Run local = Cli({"epcis", "export", "--dir", n.node, code});
+  BOOST_REQUIRE_MESSAGE(local.rc == 0, local.err);
+  auto remote_doc = ParseJson(remote.out);
+  auto local_doc = ParseJson(local.out);
+  BOOST_REQUIRE(remote_doc.has_value());
+  BOOST_REQUIRE(local_doc.has_value());
+  // The same events; only the document's creationDate is each export's own.
+  BOOST_TEST(Canonicalize(*remote_doc->find("epcisBody")) ==
+             Canonicalize(*local_doc->find("epcisBody")));
+  BOOST_TEST(remote_doc->find("epcisBody")->find("eventList")->as_array().size() == 1u);
+
+  const std::string xml_file = n.client + "/e1.xml";
+  Run xml = Remote(url, n.mfg_token, {"epcis", "export", code, "--format", "xml", "-o", xml_file});
+  BOOST_REQUIRE_MESSAGE(xml.rc == 0, xml.err);
+  BOOST_TEST(pedigree::testing::ReadFile(xml_file).find("EPCISDocument") != std::string::npos);
+
+  // The pharmacy never held the pack: the node's pack scope does not even confirm it exists.
+  Run outsider = Remote(url, n.pharmacy_token, {"epcis", "export", code});
+  BOOST_TEST(outsider.rc == 1);
+  BOOST_TEST(ErrorCode(outsider) == "pack.not_found", outsider.err);
+  BOOST_TEST(outsider.out.empty());
+}
+
 BOOST_AUTO_TEST_SUITE_END()
