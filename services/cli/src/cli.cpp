@@ -34,9 +34,10 @@ std::vector<Command> AllCommands() {
 // node"); any other command refuses --server.
 bool WorksRemotely(const std::string& name) {
   static const std::set<std::string> reads = {
-      "verify",       "history",      "alerts",       "report pack",      "report container",
-      "report batch", "report trial", "bundle pack",  "bundle container", "log checkpoint",
-      "log prove",    "log entry",    "report audit", "log consistency",  "epcis export"};
+      "verify",           "history",         "alerts",       "report pack",
+      "report container", "report batch",    "report trial", "bundle pack",
+      "bundle container", "log checkpoint",  "log prove",    "log entry",
+      "report audit",     "log consistency", "epcis export", "epcis capture"};
   if (reads.count(name)) return true;
   // Trial events the client builds alone (docs/cli.md): signed here with --key; and trial
   // reads the node serves.

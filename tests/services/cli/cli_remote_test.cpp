@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -915,6 +916,76 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_export_is_the_local_document) {
   BOOST_TEST(outsider.rc == 1);
   BOOST_TEST(ErrorCode(outsider) == "pack.not_found", outsider.err);
   BOOST_TEST(outsider.out.empty());
+}
+
+// `epcis capture FILE` with --server maps the document here as the local command does, signs
+// each event with the organisation's --key and posts the envelopes; a re-sent event appends
+// nothing; without --key it is the supply writes' usage error.
+BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_signed_by_the_client) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string mfg_key = n.client + "/mfg.pem";
+  auto mfg = [&](std::vector<std::string> args) {
+    Run r = Remote(url, n.mfg_token, args, mfg_key);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+    return r;
+  };
+  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
+  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
+       "--quantity", "10"});
+  // A minute ago: event times are checked against the sequencing time.
+  std::time_t t = std::time(nullptr) - 60;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char time[32];
+  std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string doc = n.client + "/commission.jsonld";
+  std::ofstream(doc) << R"({"type":"ObjectEvent","action":"ADD","bizStep":"commissioning",)"
+                     << R"("eventTime":")" << time << R"(","eventTimeZoneOffset":"+00:00",)"
+                     << R"("epcList":["https://id.gs1.org/01/09506000134352/21/C1"],)"
+                     << R"("bizLocation":{"id":"https://id.gs1.org/414/9506000000008"},)"
+                     << R"("ilmd":{"cbvmda:lotNumber":"L1"}})";
+
+  Run keyless = Remote(url, n.mfg_token, {"epcis", "capture", doc, "--as", "mfg"});
+  BOOST_TEST(keyless.rc == 2);
+  BOOST_TEST(ErrorCode(keyless) == "cli.usage");
+  BOOST_TEST(keyless.err.find("--key") != std::string::npos);
+
+  Run captured = mfg({"epcis", "capture", doc, "--as", "mfg"});
+  const JsonValue first = ParseJson(captured.out).value().find("events")->as_array().at(0);
+  BOOST_TEST(first.find("kind")->as_string() == "commission");
+  // Signed by the manufacturer's own key, which the node never had.
+  Run entry = Remote(url, n.mfg_token,
+                     {"log", "entry", "--index", std::to_string(first.find("index")->as_int())});
+  BOOST_REQUIRE_MESSAGE(entry.rc == 0, entry.err);
+  auto opened = log::OpenEntry(entry.out.substr(0, entry.out.size() - 1));
+  BOOST_REQUIRE(opened.has_value());
+  BOOST_TEST(ToBase64(opened->key.raw()) == PublicKeyB64(mfg_key));
+
+  Run again = mfg({"epcis", "capture", doc, "--as", "mfg"});
+  const JsonValue twin = ParseJson(again.out).value().find("events")->as_array().at(0);
+  BOOST_TEST(twin.find("eventID")->as_string() == first.find("eventID")->as_string());
+  BOOST_TEST(twin.find("index")->as_int() == first.find("index")->as_int());
+
+  Run verified = Remote(url, n.mfg_token,
+                        {"verify", "--code", std::string("(01)") + kGtin + "(21)C1", "--json"});
+  BOOST_TEST(verified.rc == 0, verified.out + verified.err);
+
+  // A party named by GLN needs the node's registry, which the API does not serve: refused
+  // before anything is posted.
+  const std::string ship = n.client + "/ship.jsonld";
+  std::ofstream(ship) << R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"shipping",)"
+                      << R"("eventTime":")" << time << R"(","eventTimeZoneOffset":"+00:00",)"
+                      << R"("epcList":["https://id.gs1.org/01/09506000134352/21/C1"],)"
+                      << R"("bizTransactionList":[{"type":"desadv","bizTransaction":"DA-9"}],)"
+                      << R"("destinationList":[{"type":"owning_party",)"
+                      << R"("destination":"https://id.gs1.org/417/9506000000015"}]})";
+  Run by_gln = Remote(url, n.mfg_token, {"epcis", "capture", ship, "--as", "mfg"}, mfg_key);
+  BOOST_TEST(by_gln.rc == 1);
+  BOOST_TEST(ErrorCode(by_gln) == "epcis.unsupported", by_gln.err);
+  BOOST_TEST(by_gln.out.empty());
 }
 
 BOOST_AUTO_TEST_SUITE_END()
