@@ -988,4 +988,75 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_signed_by_the_client) {
   BOOST_TEST(by_gln.out.empty());
 }
 
+// `org register|key-add|key-revoke` with --server: signed here with the consortium authority
+// key and posted to POST /v1/events, which takes an event of another organisation than the
+// token's (here "authority") only from the operator's admin token.
+BOOST_AUTO_TEST_CASE(registry_events_are_signed_by_the_authority_and_posted_by_the_operator) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Run admin_token = Cli({"token", "issue", "--dir", n.node, "--org", "reg", "--roles", "admin",
+                         "--operator-org", "reg", "--json"});
+  BOOST_REQUIRE_MESSAGE(admin_token.rc == 0, admin_token.err);
+  const std::string admin = ParseJson(admin_token.out).value().find("token")->as_string();
+  Served served(n.node, {"--operator-org", "reg"});
+  const std::string url = served.url();
+  const std::string whs_key = n.client + "/whs.pem";
+  const std::string whs_key2 = n.client + "/whs2.pem";
+  BOOST_REQUIRE(Cli({"keygen", "--out", whs_key}).rc == 0);
+  BOOST_REQUIRE(Cli({"keygen", "--out", whs_key2}).rc == 0);
+  const std::vector<std::string> register_whs = {"org",
+                                                 "register",
+                                                 "--authority-key",
+                                                 n.authority,
+                                                 "--id",
+                                                 "whs",
+                                                 "--name",
+                                                 "Wholesaler",
+                                                 "--roles",
+                                                 "wholesaler",
+                                                 "--glns",
+                                                 "9506000000039",
+                                                 "--public-key",
+                                                 PublicKeyB64(whs_key),
+                                                 "--valid-from",
+                                                 "2026-01-01T00:00:00Z"};
+
+  // A manufacturer's token may not post the authority's event.
+  Run as_mfg = Remote(url, n.mfg_token, register_whs);
+  BOOST_TEST(as_mfg.rc == 1);
+  BOOST_TEST(ErrorCode(as_mfg) == "auth.forbidden_org", as_mfg.err);
+  // The node never receives a private key, so it cannot hold one.
+  std::vector<std::string> held = {
+      "org", "register", "--authority-key", n.authority, "--id",  "whs",   "--name",
+      "W",   "--roles",  "wholesaler",      "--key",     whs_key, "--hold"};
+  Run hold = Remote(url, admin, held);
+  BOOST_TEST(hold.rc == 2);
+  BOOST_TEST(ErrorCode(hold) == "cli.usage");
+
+  Run registered = Remote(url, admin, register_whs);
+  BOOST_REQUIRE_MESSAGE(registered.rc == 0, registered.err);
+  BOOST_TEST(registered.out.find("org register: whs recorded as ledger entry ") == 0u);
+  // The registry took it: the node issues the new organisation a token for its role.
+  Run whs_token = Cli({"token", "issue", "--dir", n.node, "--org", "whs", "--roles", "wholesaler"});
+  BOOST_TEST(whs_token.rc == 0, whs_token.err);
+
+  Run added = Remote(url, admin,
+                     {"org", "key-add", "--authority-key", n.authority, "--id", "whs",
+                      "--public-key", PublicKeyB64(whs_key2), "--json"});
+  BOOST_REQUIRE_MESSAGE(added.rc == 0, added.err);
+  BOOST_TEST(ParseJson(added.out).value().find("kind")->as_string() == "org.key_add");
+  Run revoked = Remote(url, admin,
+                       {"org", "key-revoke", "--authority-key", n.authority, "--id", "whs",
+                        "--public-key", PublicKeyB64(whs_key)});
+  BOOST_REQUIRE_MESSAGE(revoked.rc == 0, revoked.err);
+  BOOST_TEST(revoked.out.find("org.key_revoke: whs recorded as ledger entry ") == 0u);
+
+  // Signed by another key than the authority's: the ledger's rules refuse it.
+  Run forged = Remote(url, admin,
+                      {"org", "key-add", "--authority-key", n.client + "/mfg.pem", "--id", "whs",
+                       "--public-key", PublicKeyB64(whs_key)});
+  BOOST_TEST(forged.rc == 1);
+  BOOST_TEST(ErrorCode(forged) == "event.not_authority", forged.err);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
