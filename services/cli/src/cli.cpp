@@ -34,10 +34,15 @@ std::vector<Command> AllCommands() {
 // node"); any other command refuses --server.
 bool WorksRemotely(const std::string& name) {
   static const std::set<std::string> reads = {
-      "verify",           "history",        "alerts",       "report pack",
-      "report container", "report batch",   "report trial", "bundle pack",
-      "bundle container", "log checkpoint", "log prove",    "log entry"};
+      "verify",       "history",      "alerts",       "report pack",      "report container",
+      "report batch", "report trial", "bundle pack",  "bundle container", "log checkpoint",
+      "log prove",    "log entry",    "report audit", "log consistency",  "epcis export"};
   if (reads.count(name)) return true;
+  // Writes signed here: captured EPCIS events with the organisation's --key, registry events
+  // with the consortium authority's --authority-key.
+  static const std::set<std::string> signed_here = {"epcis capture", "org register", "org key-add",
+                                                    "org key-revoke"};
+  if (signed_here.count(name)) return true;
   // Trial events the client builds alone (docs/cli.md): signed here with --key; and trial
   // reads the node serves.
   static const std::set<std::string> trial_events = {

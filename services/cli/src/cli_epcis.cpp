@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli_common.h"
+#include "cli_remote.h"
 #include "pedigree/http/api.h"
 #include "pedigree/log/ledger.h"
 #include "pedigree/scanner/epcis.h"
@@ -64,10 +65,30 @@ int EpcisExport(const std::vector<std::string>& argv, CliIo& io) {
     return Refuse(io, pedigree::Error("cli.usage", "--format is json or xml, not '" + format + "'")
                           .at_field("format"));
   }
-  auto l = log::Ledger::Open(args->dir());
-  if (!l) return Refuse(io, l.error());
-  auto doc = ExportEpcisHistory(**l, args->positionals()[0], Now());
-  if (!doc) return Refuse(io, doc.error());
+  Result<JsonValue> doc = Fail("cli.internal", "no document");
+  if (io.remote) {
+    // GET /v1/epcis/events?epc=CODE: the node's ExportEpcisHistory, whole (that query is not
+    // paged). Fetched as JSON-LD and written here as the local command writes it, so the XML
+    // binding comes from the same converter either way.
+    auto client = RemoteClient::Make(*io.remote);
+    if (!client) return Refuse(io, client.error());
+    auto reply = client->Get("/v1/epcis/events?epc=" + QueryEncode(args->positionals()[0]));
+    if (!reply) return Refuse(io, reply.error());
+    doc = ParseJson(reply->body);
+    const JsonValue* type = doc ? doc->find("type") : nullptr;
+    if (!type || !type->is_string() || type->as_string() != "EPCISDocument") {
+      return Refuse(io, pedigree::Error("client.bad_response", "the node's answer for '" +
+                                                                   args->positionals()[0] +
+                                                                   "' is not an EPCISDocument")
+                            .at_field("server"));
+    }
+  } else {
+    // A read: it works beside a running `pedigree serve`, as the other local reads do.
+    auto l = log::Ledger::Open(args->dir(), {.read_only = true});
+    if (!l) return Refuse(io, l.error());
+    doc = ExportEpcisHistory(**l, args->positionals()[0], Now());
+    if (!doc) return Refuse(io, doc.error());
+  }
   std::string text;
   if (format == "xml") {
     auto xml = scanner::epcis::DocumentToXml(*doc);
@@ -132,6 +153,72 @@ int EpcisHash(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// Every event of `doc` (or `doc` as one event) mapped to its pedigree payload, as `epcis
+// capture` maps them before anything is signed: the first that does not map is the error,
+// located in the XML when the document was XML.
+Result<std::vector<scanner::epcis::ImportedEvent>> MapDocument(
+    const JsonValue& doc, const std::optional<scanner::epcis::XmlDocument>& xml,
+    const scanner::epcis::GlnOwner& owner) {
+  scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions();
+  for (auto& p : scanner::epcis::ContextPrefixes(doc)) options.context.push_back(p);
+  std::vector<scanner::epcis::ImportedEvent> imported;
+  const JsonValue* body = doc.find("epcisBody");
+  const JsonValue* list = body != nullptr ? body->find("eventList") : nullptr;
+  if (list != nullptr && list->is_array()) {
+    for (size_t i = 0; i < list->as_array().size(); ++i) {
+      auto one = scanner::epcis::ImportEvent(list->as_array()[i], options,
+                                             "/epcisBody/eventList/" + std::to_string(i), owner);
+      if (!one) return Fail(Located(xml, one.error()));
+      imported.push_back(std::move(*one));
+    }
+  } else {
+    PEDIGREE_ASSIGN(one, scanner::epcis::ImportEvent(doc, options, "", owner));
+    imported.push_back(std::move(*one));
+  }
+  return imported;
+}
+
+// `epcis capture` with --server: mapped here exactly as locally, each payload signed with
+// the organisation's --key and posted as an envelope to POST /v1/events (SubmitRemote, the
+// path every remote write takes); the same per-event output. The API serves no registry, so
+// a party GLN of a shipping or receiving event cannot be resolved here: such a document is
+// refused (epcis.unsupported) before anything is posted; parties named by their pedigree
+// organisation URI need no registry and map as locally.
+int RemoteCapture(const RemoteOptions& options, const JsonValue& doc,
+                  const std::optional<scanner::epcis::XmlDocument>& xml, const std::string& org,
+                  const std::string& key_path, CliIo& io) {
+  const scanner::epcis::GlnOwner no_registry =
+      [](std::string_view gln) -> Result<std::optional<std::string>> {
+    return Fail(pedigree::Error("epcis.unsupported",
+                                "party GLN " + std::string(gln) +
+                                    " of a shipping or receiving event is resolved through the "
+                                    "node's registry, which a client cannot read: name the party "
+                                    "by its pedigree organisation URI (" +
+                                    std::string(scanner::epcis::kPedigreeNamespace) +
+                                    "org:ID, as the node's exports do), capture the document on "
+                                    "the node (epcis capture --dir), or record the move with "
+                                    "ship / receive --server"));
+  };
+  auto imported = MapDocument(doc, xml, no_registry);
+  if (!imported) return Refuse(io, imported.error());
+  auto client = RemoteClient::Make(options);
+  if (!client) return Refuse(io, client.error());
+  JsonValue results = JsonValue::Array();
+  for (auto& e : *imported) {
+    auto index = SubmitRemote(*client, e.payload, org, key_path);
+    if (!index) {
+      PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
+      return Refuse(io, index.error().with_context("event " + e.event_id));
+    }
+    results.push_back(JsonValue::Object()
+                          .set("eventID", e.event_id)
+                          .set("index", static_cast<int64_t>(*index))
+                          .set("kind", *e.payload.find("kind")));
+  }
+  PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
+  return 0;
+}
+
 // `pedigree epcis capture FILE --as ORG [--key FILE]`: every event of the document (or the one
 // event) mapped first, nothing written when one is malformed or unsupported; then signed
 // (with --key, else with the key this node holds for ORG) and appended in order.
@@ -148,8 +235,10 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
   std::optional<scanner::epcis::XmlDocument> xml;
   auto doc = ReadDocument(*text, xml);
   if (!doc) return Refuse(io, doc.error());
-  scanner::epcis::HashOptions options = scanner::epcis::PedigreeHashOptions();
-  for (auto& p : scanner::epcis::ContextPrefixes(*doc)) options.context.push_back(p);
+  if (io.remote) {
+    if (!args->get("key")) return Refuse(io, RemoteKeyRequired("epcis capture"));
+    return RemoteCapture(*io.remote, *doc, xml, *org, *args->get("key"), io);
+  }
   auto node = SupplyNode::Open(args->dir());
   if (!node) return Refuse(io, node.error());
   // Party GLNs of shipping and receiving events, resolved through the node's registry.
@@ -157,21 +246,9 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
       [&node](std::string_view gln) -> Result<std::optional<std::string>> {
     return (*node)->Read([&](provenance::ProvenanceView& v) { return v.OrgOfGln(gln); });
   };
-  std::vector<scanner::epcis::ImportedEvent> imported;
-  const JsonValue* body = doc->find("epcisBody");
-  const JsonValue* list = body != nullptr ? body->find("eventList") : nullptr;
-  if (list != nullptr && list->is_array()) {
-    for (size_t i = 0; i < list->as_array().size(); ++i) {
-      auto one = scanner::epcis::ImportEvent(list->as_array()[i], options,
-                                             "/epcisBody/eventList/" + std::to_string(i), owner);
-      if (!one) return Refuse(io, Located(xml, one.error()));
-      imported.push_back(std::move(*one));
-    }
-  } else {
-    auto one = scanner::epcis::ImportEvent(*doc, options, "", owner);
-    if (!one) return Refuse(io, one.error());
-    imported.push_back(std::move(*one));
-  }
+  auto mapped = MapDocument(*doc, xml, owner);
+  if (!mapped) return Refuse(io, mapped.error());
+  std::vector<scanner::epcis::ImportedEvent>& imported = *mapped;
   std::optional<log::PrivateKey> key;
   if (auto key_path = args->get("key")) {
     auto loaded = log::PrivateKey::LoadPem(*key_path);

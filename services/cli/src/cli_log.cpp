@@ -11,6 +11,7 @@
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/note.h"
+#include "pedigree/log/proof.h"
 #include "pedigree/log/sql.h"
 #include "pedigree/provenance/derived_audit.h"
 #include "pedigree/provenance/provenance_ledger.h"
@@ -267,13 +268,116 @@ int LogProve(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
+// A base64 hash list the node answered under `member` (a proof's path).
+Result<std::vector<Hash>> RemoteHashes(const JsonValue& answer, const char* member,
+                                       const std::string& what) {
+  const JsonValue* list = answer.find(member);
+  std::vector<Hash> hashes;
+  if (list && list->is_array()) {
+    for (const JsonValue& h : list->as_array()) {
+      auto hash = h.is_string() ? HashFromBase64(h.as_string()) : Result<Hash>();
+      if (!h.is_string() || !hash) break;
+      hashes.push_back(*hash);
+    }
+    if (hashes.size() == list->as_array().size()) return hashes;
+  }
+  return Fail(Error("client.bad_response",
+                    "the node's " + what + " has no list of base64 hashes '" + member + "'")
+                  .at_field("server"));
+}
+
+// The consistency proof between tree sizes `from` and `to` (GET /v1/log/proof/consistency).
+Result<std::vector<Hash>> RemoteConsistencyProof(const RemoteClient& client, uint64_t from,
+                                                 uint64_t to) {
+  PEDIGREE_ASSIGN(answer, client.GetJson("/v1/log/proof/consistency?from=" + std::to_string(from) +
+                                         "&to=" + std::to_string(to)));
+  return RemoteHashes(*answer, "proof", "consistency proof");
+}
+
+// The root the node CLAIMS for tree size `size` (the root of an inclusion proof of entry 0
+// in that tree; the API serves no bare roots). Nothing here trusts it: the caller ties it to
+// a signed checkpoint with consistency proofs.
+Result<Hash> RemoteClaimedRoot(const RemoteClient& client, uint64_t size) {
+  PEDIGREE_ASSIGN(answer,
+                  client.GetJson("/v1/log/proof/inclusion?index=0&size=" + std::to_string(size)));
+  const JsonValue* root = answer->find("root");
+  auto hash = root && root->is_string() ? HashFromBase64(root->as_string()) : Result<Hash>();
+  if (!root || !root->is_string() || !hash) {
+    return Fail(Error("client.bad_response", "the node's inclusion proof has no base64 root")
+                    .at_field("server"));
+  }
+  return *hash;
+}
+
+// `log consistency` with --server: the proof and the two roots are the node's word until
+// checked here. The checkpoint the node serves must carry the log's signature under --trust
+// (given out of band: a key fetched from the same node would vouch for nothing); the root at
+// --to is tied to that signed root by a second consistency proof (unless --to is the
+// checkpoint's size), and the proof asked for then ties the root at --from to it. Only what
+// verified is printed, in the local command's shape.
+int RemoteLogConsistency(const Args& args, uint64_t from, uint64_t to, CliIo& io) {
+  auto trust = args.get("trust");
+  if (!trust) {
+    return PrintError(io.err, Error("cli.usage",
+                                    "with --server, log consistency checks the proof against the "
+                                    "log's signed checkpoint: give --trust LOG_VKEY (the node's "
+                                    "log.vkey, or a file holding it)")
+                                  .at_field("trust"));
+  }
+  PEDIGREE_TRY_ASSIGN(vkey, ResolveVerifierKey(*trust, "trust"));
+  PEDIGREE_TRY_ASSIGN(verifier, log::NoteVerifier::Parse(*vkey));
+  PEDIGREE_TRY_ASSIGN(client, RemoteClient::Make(*io.remote));
+  // The proof first: the node refuses a bad range with its own coded error, and the
+  // checkpoint fetched after it is at least --to (the log only grows).
+  PEDIGREE_TRY_ASSIGN(proof, RemoteConsistencyProof(*client, from, to));
+  PEDIGREE_TRY_ASSIGN(note, client->Get("/v1/log/checkpoint"));
+  const std::vector<log::NoteVerifier> verifiers = {*verifier};
+  PEDIGREE_TRY_ASSIGN(opened, log::OpenNote(note->body, verifiers));
+  PEDIGREE_TRY_ASSIGN(checkpoint, log::ParseCheckpoint(opened->text));
+  if (checkpoint->origin != verifier->name() || checkpoint->size < to) {
+    return PrintError(
+        io.err, Error("client.bad_response", "the node's signed checkpoint (" + checkpoint->origin +
+                                                 ", size " + std::to_string(checkpoint->size) +
+                                                 ") cannot vouch for size " + std::to_string(to) +
+                                                 " of log " + verifier->name())
+                    .at_field("server"));
+  }
+  Hash root2 = checkpoint->root;
+  if (to != checkpoint->size) {
+    PEDIGREE_TRY_ASSIGN(claimed, RemoteClaimedRoot(*client, to));
+    PEDIGREE_TRY_ASSIGN(link, RemoteConsistencyProof(*client, to, checkpoint->size));
+    if (auto ok = log::VerifyConsistency(to, checkpoint->size, *link, *claimed, checkpoint->root);
+        !ok) {
+      return PrintError(io.err, ok.error());
+    }
+    root2 = *claimed;
+  }
+  Hash root1 = root2;
+  if (from != to) {
+    PEDIGREE_TRY_ASSIGN(claimed, RemoteClaimedRoot(*client, from));
+    root1 = *claimed;
+  }
+  if (auto ok = log::VerifyConsistency(from, to, *proof, root1, root2); !ok) {
+    return PrintError(io.err, ok.error());
+  }
+  auto out = JsonValue::Object();
+  out.set("from", Int(from));
+  out.set("to", Int(to));
+  out.set("root1", HashJson(root1));
+  out.set("root2", HashJson(root2));
+  out.set("proof", HashListJson(*proof));
+  PrintJson(io.out, out);
+  return 0;
+}
+
 int LogConsistency(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "from", "to"}, {"json"}));
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "from", "to", "trust"}, {"json"}));
   PEDIGREE_TRY_ASSIGN(from, args->number("from"));
   PEDIGREE_TRY_ASSIGN(to, args->number("to"));
   if (!*from || !*to) {
     return PrintError(io.err, Error("cli.usage", "--from and --to are required"));
   }
+  if (io.remote) return RemoteLogConsistency(*args, **from, **to, io);
   PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
   PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveConsistency(**from, **to));
   PEDIGREE_TRY_ASSIGN(root1, (*opened)->RootAt(**from));
@@ -419,6 +523,9 @@ std::vector<Command> LedgerCommands() {
       {"log consistency", "log consistency --from A --to B       consistency proof", LogConsistency,
        "  --from A       the older tree size (required)\n"
        "  --to B         the newer tree size (required)\n"
+       "  --trust VKEY   against a node (required there): the log's verifier key, or a file\n"
+       "                 holding it; the proof and both roots are checked against the\n"
+       "                 node's signed checkpoint before anything is printed\n"
        "  --json         accepted; the output is always JSON\n" +
            kDirHelp,
        "log consistency --from 10 --to 42"},

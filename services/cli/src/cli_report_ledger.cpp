@@ -38,6 +38,20 @@ int Batch(const std::vector<std::string>& argv, CliIo& io) {
 int Audit(const std::vector<std::string>& argv, CliIo& io) {
   PEDIGREE_TRY_ASSIGN(
       args, Args::Parse(argv, 2, {"dir", "format", "o", "out", "trust", "threads", "policy"}));
+  if (io.remote) {
+    // GET /v1/reports/audit (regulator or witness token): the node audits its own ledger
+    // against the key it signs with, so --trust and --threads have nothing to act on here;
+    // --policy is refused by RemoteReport as for every remote report.
+    for (const char* local_only : {"trust", "threads"}) {
+      if (args->has(local_only)) {
+        return PrintError(io.err, Error("cli.usage", std::string("--") + local_only +
+                                                         " applies to a local audit only; the node "
+                                                         "audits its ledger with its own key")
+                                      .at_field(local_only));
+      }
+    }
+    return RemoteReport(*io.remote, "/v1/reports/audit", *args, io);
+  }
   PEDIGREE_TRY_ASSIGN(policy, PolicyOption(*args, io));
   reports::AuditOptions options;
   if (auto trust = args->get("trust")) {

@@ -598,6 +598,38 @@ Result<uint64_t> SubmitAsAuthority(SupplyNode& node, const std::string& authorit
   return node.SubmitAsAuthority(*authority, kind, client_id, std::move(p));
 }
 
+// With --server, a registry event is built here, signed with the consortium authority key
+// (org "authority", as SupplyNode::SubmitAsAuthority signs it) and posted to POST /v1/events
+// through SubmitRemote. The node takes it on that route's checks: a token for another
+// organisation than the event's passes only with the admin role (the operator's), and the
+// ledger's rules accept registry events only under the authority's signature.
+Result<uint64_t> SubmitAsAuthorityRemote(const RemoteOptions& options,
+                                         const std::string& authority_key_path,
+                                         const std::string& kind, const std::string& client_id,
+                                         JsonValue p) {
+  PEDIGREE_ASSIGN(client, RemoteClient::Make(options));
+  p.set("kind", JsonValue(kind));
+  p.set("clientId", JsonValue(client_id));
+  return SubmitRemote(*client, p, "authority", authority_key_path);
+}
+
+// --hold keeps the organisation's private key on the node; a client never sends one.
+Error RemoteHoldRefused(const std::string& command) {
+  return Error("cli.usage",
+               "--hold keeps the organisation's private key on the node, and a "
+               "remote client never sends a private key: run " +
+                   command + " --hold on the node (--dir), or give --public-key")
+      .at_field("hold");
+}
+
+// The time registry events default to: the node's clock locally, this machine's remotely
+// (the node checks it against its time bounds, as for every remote write).
+int64_t ClientNow() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
 int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
   // A revocation takes no validity period and holds no key.
   auto args =
@@ -617,10 +649,15 @@ int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
   }
   auto key = KeyFromArgs(*args);
   if (!key) return PrintError(io.err, key.error());
-  auto node = SupplyNode::Open(args->dir());
-  if (!node) return PrintError(io.err, node.error());
+  const std::string kind = revoke ? "org.key_revoke" : "org.key_add";
+  if (io.remote && args->has("hold")) return PrintError(io.err, RemoteHoldRefused("org key-add"));
+  Result<std::unique_ptr<SupplyNode>> node = Fail("cli.internal", "no local node");
+  if (!io.remote) {
+    node = SupplyNode::Open(args->dir());
+    if (!node) return PrintError(io.err, node.error());
+  }
   std::string id = *args->get("id");
-  std::string now = FormatUtcTime((*node)->Now());
+  std::string now = FormatUtcTime(io.remote ? ClientNow() : (*node)->Now());
   auto p = JsonValue::Object();
   p.set("id", JsonValue(id));
   p.set("key", JsonValue(key->public_b64));
@@ -630,11 +667,13 @@ int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
     p.set("validFrom", JsonValue(args->get("valid-from").value_or(now)));
     if (auto until = args->get("valid-until")) p.set("validUntil", JsonValue(*until));
   }
-  std::string kind = revoke ? "org.key_revoke" : "org.key_add";
-  auto index = SubmitAsAuthority(**node, *args->get("authority-key"), kind,
-                                 kind + "-" + id + "-" + key->public_b64.substr(0, 16), p);
+  const std::string client_id = kind + "-" + id + "-" + key->public_b64.substr(0, 16);
+  auto index =
+      io.remote
+          ? SubmitAsAuthorityRemote(*io.remote, *args->get("authority-key"), kind, client_id, p)
+          : SubmitAsAuthority(**node, *args->get("authority-key"), kind, client_id, p);
   if (!index) return PrintError(io.err, index.error());
-  if (!revoke && args->has("hold") && key->private_key) {
+  if (!io.remote && !revoke && args->has("hold") && key->private_key) {
     if (auto held = (*node)->HoldKey(id, *key->private_key); !held)
       return PrintError(io.err, held.error());
   }
@@ -663,11 +702,17 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   }
   auto named = KeyFromArgs(*args);
   if (!named) return PrintError(io.err, named.error());
-  auto node = SupplyNode::Open(args->dir());
-  if (!node) return PrintError(io.err, node.error());
+  if (io.remote && args->has("hold")) return PrintError(io.err, RemoteHoldRefused("org register"));
+  Result<std::unique_ptr<SupplyNode>> node = Fail("cli.internal", "no local node");
+  if (!io.remote) {
+    node = SupplyNode::Open(args->dir());
+    if (!node) return PrintError(io.err, node.error());
+  }
   auto key = JsonValue::Object();
   key.set("key", JsonValue(named->public_b64));
-  key.set("validFrom", JsonValue(args->get("valid-from").value_or(FormatUtcTime((*node)->Now()))));
+  key.set("validFrom",
+          JsonValue(args->get("valid-from")
+                        .value_or(FormatUtcTime(io.remote ? ClientNow() : (*node)->Now()))));
   auto keys = JsonValue::Array();
   keys.push_back(key);
   auto p = JsonValue::Object();
@@ -677,11 +722,14 @@ int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   if (auto v = args->get("prefixes")) p.set("companyPrefixes", JsonValue::Strings(SplitList(*v)));
   if (auto v = args->get("glns")) p.set("glns", JsonValue::Strings(SplitList(*v)));
   p.set("keys", keys);
-  auto index = SubmitAsAuthority(**node, *args->get("authority-key"), "org.register",
-                                 "register-" + *args->get("id"), p);
+  const std::string client_id = "register-" + *args->get("id");
+  auto index = io.remote ? SubmitAsAuthorityRemote(*io.remote, *args->get("authority-key"),
+                                                   "org.register", client_id, p)
+                         : SubmitAsAuthority(**node, *args->get("authority-key"), "org.register",
+                                             client_id, p);
   if (!index) return PrintError(io.err, index.error());
   std::optional<log::PrivateKey>& org_key = named->private_key;
-  if (args->has("hold") && org_key) {
+  if (!io.remote && args->has("hold") && org_key) {
     if (auto held = (*node)->HoldKey(*args->get("id"), *org_key); !held)
       return PrintError(io.err, held.error());
   }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <boost/test/unit_test.hpp>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -87,19 +88,22 @@ std::string PublicKeyB64(const std::string& pem) {
 }
 
 // A supply-chain node in `node` whose registry knows "mfg" (manufacturer) and "pharmacy"
-// (dispenser) by public key only; their keys are made in `client`, and each gets a token.
+// (dispenser) and "reg" (regulator) by public key only; their keys are made in `client`, and
+// each gets a token. `authority` is the consortium authority's key file the node's init made.
 struct Network {
-  std::string node, client, mfg_token, pharmacy_token;
+  std::string node, client, mfg_token, pharmacy_token, regulator_token, authority;
 };
 
 Network MakeNetwork(TempDir& tmp) {
-  Network n{tmp / "node", tmp / "client", "", ""};
+  Network n{tmp / "node", tmp / "client", "", "", "", ""};
   std::filesystem::create_directories(n.client);
   Run init = Cli({"init", "--dir", n.node, "--origin", "example.org/remote", "--supply-chain"});
   BOOST_REQUIRE_MESSAGE(init.rc == 0, init.err);
   std::string authority = ParseJson(init.out).value().find("authority_key_file")->as_string();
+  n.authority = authority;
   for (auto [id, roles, gln] : {std::tuple{"mfg", "manufacturer", "9506000000008"},
-                                {"pharmacy", "dispenser", "9506000000015"}}) {
+                                {"pharmacy", "dispenser", "9506000000015"},
+                                {"reg", "regulator", "9506000000022"}}) {
     std::string pem = n.client + "/" + id + ".pem";
     BOOST_REQUIRE(Cli({"keygen", "--out", pem}).rc == 0);
     std::vector<std::string> args = {"org",
@@ -125,8 +129,10 @@ Network MakeNetwork(TempDir& tmp) {
     BOOST_REQUIRE_MESSAGE(reg.rc == 0, reg.err);
     Run token = Cli({"token", "issue", "--dir", n.node, "--org", id, "--roles", roles, "--json"});
     BOOST_REQUIRE_MESSAGE(token.rc == 0, token.err);
-    (std::string(id) == "mfg" ? n.mfg_token : n.pharmacy_token) =
-        ParseJson(token.out).value().find("token")->as_string();
+    const std::string issued = ParseJson(token.out).value().find("token")->as_string();
+    if (std::string(id) == "mfg") n.mfg_token = issued;
+    if (std::string(id) == "pharmacy") n.pharmacy_token = issued;
+    if (std::string(id) == "reg") n.regulator_token = issued;
   }
   return n;
 }
@@ -345,7 +351,7 @@ BOOST_AUTO_TEST_CASE(local_reads_work_beside_a_running_serve_and_never_migrate) 
     BOOST_TEST(alerts.rc == 0, alerts.err);
     Run checkpoint = Cli({"log", "checkpoint", "--dir", n.node});
     BOOST_TEST(checkpoint.rc == 0, checkpoint.err);
-    BOOST_TEST(checkpoint.out.find("example.org/remote\n3\n") == 0u, checkpoint.out);
+    BOOST_TEST(checkpoint.out.find("example.org/remote\n4\n") == 0u, checkpoint.out);
     Run entry = Cli({"log", "entry", "--dir", n.node, "--index", "2"});
     BOOST_TEST(entry.rc == 0, entry.err);
     Run prove = Cli({"log", "prove", "--dir", n.node, "--index", "2"});
@@ -800,6 +806,257 @@ BOOST_AUTO_TEST_CASE(store_side_trial_commands_work_against_the_node_with_its_ke
   BOOST_TEST(outcomes == (std::vector<std::string>{"granted", "granted", "granted", "granted",
                                                    "granted", "refused"}),
              record.out);
+}
+
+// `report audit` fetches GET /v1/reports/audit (regulator or witness) and renders it here
+// with the local renderers; a dispenser's token is refused by the node's role check.
+BOOST_AUTO_TEST_CASE(a_regulator_audits_a_remote_ledger) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+
+  Run audit = Remote(url, n.regulator_token, {"report", "audit", "--format", "json"});
+  BOOST_REQUIRE_MESSAGE(audit.rc == 0, audit.err);
+  auto report = ParseJson(audit.out);
+  BOOST_REQUIRE(report.has_value());
+  BOOST_REQUIRE(report->find("verdict") != nullptr);
+  BOOST_TEST(report->find("verdict")->as_string() == "VERIFIED", audit.out);
+  Run text = Remote(url, n.regulator_token, {"report", "audit", "--format", "text"});
+  BOOST_TEST(text.rc == 0, text.err);
+  BOOST_TEST(!text.out.empty());
+
+  Run dispenser = Remote(url, n.pharmacy_token, {"report", "audit"});
+  BOOST_TEST(dispenser.rc == 1);
+  BOOST_TEST(ErrorCode(dispenser) == "auth.forbidden_role", dispenser.err);
+
+  // The node audits with its own key: a local trust anchor has nothing to act on there.
+  Run trust = Remote(url, n.regulator_token, {"report", "audit", "--trust", "x.vkey"});
+  BOOST_TEST(trust.rc == 2);
+  BOOST_TEST(ErrorCode(trust) == "cli.usage");
+}
+
+// `log consistency` with --server prints the local command's proof only once it verified
+// here against the log's signed checkpoint (--trust); the roots are the local ones.
+BOOST_AUTO_TEST_CASE(a_remote_consistency_proof_is_checked_before_it_is_printed) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string vkey = n.node + "/log.vkey";
+  Run checkpoint = Remote(url, n.pharmacy_token, {"log", "checkpoint"});
+  BOOST_REQUIRE_MESSAGE(checkpoint.rc == 0, checkpoint.err);
+  const std::string size = checkpoint.out.substr(
+      checkpoint.out.find('\n') + 1,
+      checkpoint.out.find('\n', checkpoint.out.find('\n') + 1) - checkpoint.out.find('\n') - 1);
+  BOOST_REQUIRE(std::stoi(size) >= 3);
+
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"1", "2"}, {"1", size}, {size, size}}) {
+    Run remote = Remote(url, n.pharmacy_token,
+                        {"log", "consistency", "--from", from, "--to", to, "--trust", vkey});
+    BOOST_REQUIRE_MESSAGE(remote.rc == 0, remote.err);
+    Run local = Cli({"log", "consistency", "--dir", n.node, "--from", from, "--to", to});
+    BOOST_REQUIRE_MESSAGE(local.rc == 0, local.err);
+    BOOST_TEST(remote.out == local.out);
+  }
+
+  // Nothing unverified is printed: without the log's key the command refuses.
+  Run untrusted = Remote(url, n.pharmacy_token, {"log", "consistency", "--from", "1", "--to", "2"});
+  BOOST_TEST(untrusted.rc == 2);
+  BOOST_TEST(ErrorCode(untrusted) == "cli.usage");
+  BOOST_TEST(untrusted.out.empty());
+  // A range past the log is the node's coded refusal.
+  Run beyond = Remote(url, n.pharmacy_token,
+                      {"log", "consistency", "--from", "1", "--to", "999", "--trust", vkey});
+  BOOST_TEST(beyond.rc == 1);
+  BOOST_TEST(!ErrorCode(beyond).empty(), beyond.err);
+  BOOST_TEST(beyond.out.empty());
+}
+
+// `epcis export` with --server fetches GET /v1/epcis/events?epc=CODE and writes the document
+// as the local command does (JSON-LD, or the XML binding); the pack scope is the node's.
+BOOST_AUTO_TEST_CASE(a_remote_epcis_export_is_the_local_document) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string mfg_key = n.client + "/mfg.pem";
+  auto mfg = [&](std::vector<std::string> args) {
+    Run r = Remote(url, n.mfg_token, args, mfg_key);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  };
+  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
+  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
+       "--quantity", "10"});
+  mfg({"commission", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--location", "9506000000008",
+       "--serials", "E1"});
+  const std::string code = std::string("(01)") + kGtin + "(21)E1";
+
+  Run remote = Remote(url, n.mfg_token, {"epcis", "export", code});
+  BOOST_REQUIRE_MESSAGE(remote.rc == 0, remote.err);
+  Run local = Cli({"epcis", "export", "--dir", n.node, code});
+  BOOST_REQUIRE_MESSAGE(local.rc == 0, local.err);
+  auto remote_doc = ParseJson(remote.out);
+  auto local_doc = ParseJson(local.out);
+  BOOST_REQUIRE(remote_doc.has_value());
+  BOOST_REQUIRE(local_doc.has_value());
+  // The same events; only the document's creationDate is each export's own.
+  BOOST_TEST(Canonicalize(*remote_doc->find("epcisBody")) ==
+             Canonicalize(*local_doc->find("epcisBody")));
+  BOOST_TEST(remote_doc->find("epcisBody")->find("eventList")->as_array().size() == 1u);
+
+  const std::string xml_file = n.client + "/e1.xml";
+  Run xml = Remote(url, n.mfg_token, {"epcis", "export", code, "--format", "xml", "-o", xml_file});
+  BOOST_REQUIRE_MESSAGE(xml.rc == 0, xml.err);
+  BOOST_TEST(pedigree::testing::ReadFile(xml_file).find("EPCISDocument") != std::string::npos);
+
+  // The pharmacy never held the pack: the node's pack scope does not even confirm it exists.
+  Run outsider = Remote(url, n.pharmacy_token, {"epcis", "export", code});
+  BOOST_TEST(outsider.rc == 1);
+  BOOST_TEST(ErrorCode(outsider) == "pack.not_found", outsider.err);
+  BOOST_TEST(outsider.out.empty());
+}
+
+// `epcis capture FILE` with --server maps the document here as the local command does, signs
+// each event with the organisation's --key and posts the envelopes; a re-sent event appends
+// nothing; without --key it is the supply writes' usage error.
+BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_signed_by_the_client) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string mfg_key = n.client + "/mfg.pem";
+  auto mfg = [&](std::vector<std::string> args) {
+    Run r = Remote(url, n.mfg_token, args, mfg_key);
+    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+    return r;
+  };
+  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
+  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
+       "--quantity", "10"});
+  // A minute ago: event times are checked against the sequencing time.
+  std::time_t t = std::time(nullptr) - 60;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char time[32];
+  std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  const std::string doc = n.client + "/commission.jsonld";
+  std::ofstream(doc) << R"({"type":"ObjectEvent","action":"ADD","bizStep":"commissioning",)"
+                     << R"("eventTime":")" << time << R"(","eventTimeZoneOffset":"+00:00",)"
+                     << R"("epcList":["https://id.gs1.org/01/09506000134352/21/C1"],)"
+                     << R"("bizLocation":{"id":"https://id.gs1.org/414/9506000000008"},)"
+                     << R"("ilmd":{"cbvmda:lotNumber":"L1"}})";
+
+  Run keyless = Remote(url, n.mfg_token, {"epcis", "capture", doc, "--as", "mfg"});
+  BOOST_TEST(keyless.rc == 2);
+  BOOST_TEST(ErrorCode(keyless) == "cli.usage");
+  BOOST_TEST(keyless.err.find("--key") != std::string::npos);
+
+  Run captured = mfg({"epcis", "capture", doc, "--as", "mfg"});
+  const JsonValue first = ParseJson(captured.out).value().find("events")->as_array().at(0);
+  BOOST_TEST(first.find("kind")->as_string() == "commission");
+  // Signed by the manufacturer's own key, which the node never had.
+  Run entry = Remote(url, n.mfg_token,
+                     {"log", "entry", "--index", std::to_string(first.find("index")->as_int())});
+  BOOST_REQUIRE_MESSAGE(entry.rc == 0, entry.err);
+  auto opened = log::OpenEntry(entry.out.substr(0, entry.out.size() - 1));
+  BOOST_REQUIRE(opened.has_value());
+  BOOST_TEST(ToBase64(opened->key.raw()) == PublicKeyB64(mfg_key));
+
+  Run again = mfg({"epcis", "capture", doc, "--as", "mfg"});
+  const JsonValue twin = ParseJson(again.out).value().find("events")->as_array().at(0);
+  BOOST_TEST(twin.find("eventID")->as_string() == first.find("eventID")->as_string());
+  BOOST_TEST(twin.find("index")->as_int() == first.find("index")->as_int());
+
+  Run verified = Remote(url, n.mfg_token,
+                        {"verify", "--code", std::string("(01)") + kGtin + "(21)C1", "--json"});
+  BOOST_TEST(verified.rc == 0, verified.out + verified.err);
+
+  // A party named by GLN needs the node's registry, which the API does not serve: refused
+  // before anything is posted.
+  const std::string ship = n.client + "/ship.jsonld";
+  std::ofstream(ship) << R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"shipping",)"
+                      << R"("eventTime":")" << time << R"(","eventTimeZoneOffset":"+00:00",)"
+                      << R"("epcList":["https://id.gs1.org/01/09506000134352/21/C1"],)"
+                      << R"("bizTransactionList":[{"type":"desadv","bizTransaction":"DA-9"}],)"
+                      << R"("destinationList":[{"type":"owning_party",)"
+                      << R"("destination":"https://id.gs1.org/417/9506000000015"}]})";
+  Run by_gln = Remote(url, n.mfg_token, {"epcis", "capture", ship, "--as", "mfg"}, mfg_key);
+  BOOST_TEST(by_gln.rc == 1);
+  BOOST_TEST(ErrorCode(by_gln) == "epcis.unsupported", by_gln.err);
+  BOOST_TEST(by_gln.out.empty());
+}
+
+// `org register|key-add|key-revoke` with --server: signed here with the consortium authority
+// key and posted to POST /v1/events, which takes an event of another organisation than the
+// token's (here "authority") only from the operator's admin token.
+BOOST_AUTO_TEST_CASE(registry_events_are_signed_by_the_authority_and_posted_by_the_operator) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Run admin_token = Cli({"token", "issue", "--dir", n.node, "--org", "reg", "--roles", "admin",
+                         "--operator-org", "reg", "--json"});
+  BOOST_REQUIRE_MESSAGE(admin_token.rc == 0, admin_token.err);
+  const std::string admin = ParseJson(admin_token.out).value().find("token")->as_string();
+  Served served(n.node, {"--operator-org", "reg"});
+  const std::string url = served.url();
+  const std::string whs_key = n.client + "/whs.pem";
+  const std::string whs_key2 = n.client + "/whs2.pem";
+  BOOST_REQUIRE(Cli({"keygen", "--out", whs_key}).rc == 0);
+  BOOST_REQUIRE(Cli({"keygen", "--out", whs_key2}).rc == 0);
+  const std::vector<std::string> register_whs = {"org",
+                                                 "register",
+                                                 "--authority-key",
+                                                 n.authority,
+                                                 "--id",
+                                                 "whs",
+                                                 "--name",
+                                                 "Wholesaler",
+                                                 "--roles",
+                                                 "wholesaler",
+                                                 "--glns",
+                                                 "9506000000039",
+                                                 "--public-key",
+                                                 PublicKeyB64(whs_key),
+                                                 "--valid-from",
+                                                 "2026-01-01T00:00:00Z"};
+
+  // A manufacturer's token may not post the authority's event.
+  Run as_mfg = Remote(url, n.mfg_token, register_whs);
+  BOOST_TEST(as_mfg.rc == 1);
+  BOOST_TEST(ErrorCode(as_mfg) == "auth.forbidden_org", as_mfg.err);
+  // The node never receives a private key, so it cannot hold one.
+  std::vector<std::string> held = {
+      "org", "register", "--authority-key", n.authority, "--id",  "whs",   "--name",
+      "W",   "--roles",  "wholesaler",      "--key",     whs_key, "--hold"};
+  Run hold = Remote(url, admin, held);
+  BOOST_TEST(hold.rc == 2);
+  BOOST_TEST(ErrorCode(hold) == "cli.usage");
+
+  Run registered = Remote(url, admin, register_whs);
+  BOOST_REQUIRE_MESSAGE(registered.rc == 0, registered.err);
+  BOOST_TEST(registered.out.find("org register: whs recorded as ledger entry ") == 0u);
+  // The registry took it: the node issues the new organisation a token for its role.
+  Run whs_token = Cli({"token", "issue", "--dir", n.node, "--org", "whs", "--roles", "wholesaler"});
+  BOOST_TEST(whs_token.rc == 0, whs_token.err);
+
+  Run added = Remote(url, admin,
+                     {"org", "key-add", "--authority-key", n.authority, "--id", "whs",
+                      "--public-key", PublicKeyB64(whs_key2), "--json"});
+  BOOST_REQUIRE_MESSAGE(added.rc == 0, added.err);
+  BOOST_TEST(ParseJson(added.out).value().find("kind")->as_string() == "org.key_add");
+  Run revoked = Remote(url, admin,
+                       {"org", "key-revoke", "--authority-key", n.authority, "--id", "whs",
+                        "--public-key", PublicKeyB64(whs_key)});
+  BOOST_REQUIRE_MESSAGE(revoked.rc == 0, revoked.err);
+  BOOST_TEST(revoked.out.find("org.key_revoke: whs recorded as ledger entry ") == 0u);
+
+  // Signed by another key than the authority's: the ledger's rules refuse it.
+  Run forged = Remote(url, admin,
+                      {"org", "key-add", "--authority-key", n.client + "/mfg.pem", "--id", "whs",
+                       "--public-key", PublicKeyB64(whs_key)});
+  BOOST_TEST(forged.rc == 1);
+  BOOST_TEST(ErrorCode(forged) == "event.not_authority", forged.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
