@@ -232,42 +232,6 @@ int LogCheckpoint(const std::vector<std::string>& argv, CliIo& io) {
   return 0;
 }
 
-int LogProve(const std::vector<std::string>& argv, CliIo& io) {
-  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index", "size"}, {"json"}));
-  PEDIGREE_TRY_ASSIGN(index, args->number("index"));
-  if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
-  PEDIGREE_TRY_ASSIGN(size, args->number("size"));
-  if (io.remote) {
-    // GET /v1/log/proof/inclusion, printed as the local proof is (leaf_hash).
-    PEDIGREE_TRY_ASSIGN(client, RemoteClient::Make(*io.remote));
-    std::string target = "/v1/log/proof/inclusion?index=" + std::to_string(**index);
-    if (*size) target += "&size=" + std::to_string(**size);
-    PEDIGREE_TRY_ASSIGN(answer, client->GetJson(target));
-    auto out = JsonValue::Object();
-    for (const char* k : {"index", "size", "leafHash", "proof", "root"}) {
-      const JsonValue* v = answer->find(k);
-      if (!v) {
-        return PrintError(io.err, Error("client.bad_response",
-                                        std::string("the node's inclusion proof has no ") + k)
-                                      .at_field("server"));
-      }
-      out.set(std::string_view(k) == "leafHash" ? "leaf_hash" : k, *v);
-    }
-    PrintJson(io.out, out);
-    return 0;
-  }
-  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
-  PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveInclusion(**index, *size));
-  auto out = JsonValue::Object();
-  out.set("index", Int(proof->index));
-  out.set("size", Int(proof->size));
-  out.set("leaf_hash", HashJson(proof->leaf_hash));
-  out.set("proof", HashListJson(proof->path));
-  out.set("root", HashJson(proof->root));
-  PrintJson(io.out, out);
-  return 0;
-}
-
 // A base64 hash list the node answered under `member` (a proof's path).
 Result<std::vector<Hash>> RemoteHashes(const JsonValue& answer, const char* member,
                                        const std::string& what) {
@@ -309,63 +273,123 @@ Result<Hash> RemoteClaimedRoot(const RemoteClient& client, uint64_t size) {
   return *hash;
 }
 
-// `log consistency` with --server: the proof and the two roots are the node's word until
-// checked here. The checkpoint the node serves must carry the log's signature under --trust
-// (given out of band: a key fetched from the same node would vouch for nothing); the root at
-// --to is tied to that signed root by a second consistency proof (unless --to is the
-// checkpoint's size), and the proof asked for then ties the root at --from to it. Only what
-// verified is printed, in the local command's shape.
-int RemoteLogConsistency(const Args& args, uint64_t from, uint64_t to, CliIo& io) {
+// The log's verifier from --trust, which a command against a node needs to check what the
+// node answers (given out of band: a key fetched from the same node would vouch for nothing).
+Result<log::NoteVerifier> RemoteTrust(const Args& args, const std::string& command) {
   auto trust = args.get("trust");
   if (!trust) {
-    return PrintError(io.err, Error("cli.usage",
-                                    "with --server, log consistency checks the proof against the "
-                                    "log's signed checkpoint: give --trust LOG_VKEY (the node's "
-                                    "log.vkey, or a file holding it)")
-                                  .at_field("trust"));
+    return Fail(Error("cli.usage", "with --server, " + command +
+                                       " checks the proof against the log's signed checkpoint: "
+                                       "give --trust LOG_VKEY (the node's log.vkey, or a file "
+                                       "holding it)")
+                    .at_field("trust"));
   }
-  PEDIGREE_TRY_ASSIGN(vkey, ResolveVerifierKey(*trust, "trust"));
-  PEDIGREE_TRY_ASSIGN(verifier, log::NoteVerifier::Parse(*vkey));
+  PEDIGREE_ASSIGN(vkey, ResolveVerifierKey(*trust, "trust"));
+  return log::NoteVerifier::Parse(*vkey);
+}
+
+// The root of the node's tree at `size`, vouched for by the log's signature: the checkpoint
+// the node serves must carry it under `verifier`, and unless `size` is the checkpoint's size,
+// the root the node claims for `size` is tied to the signed root by a consistency proof.
+Result<Hash> SignedRootAt(const RemoteClient& client, const log::NoteVerifier& verifier,
+                          uint64_t size) {
+  PEDIGREE_ASSIGN(note, client.Get("/v1/log/checkpoint"));
+  const std::vector<log::NoteVerifier> verifiers = {verifier};
+  PEDIGREE_ASSIGN(opened, log::OpenNote(note->body, verifiers));
+  PEDIGREE_ASSIGN(checkpoint, log::ParseCheckpoint(opened->text));
+  if (checkpoint->origin != verifier.name() || checkpoint->size < size) {
+    return Fail(Error("client.bad_response", "the node's signed checkpoint (" + checkpoint->origin +
+                                                 ", size " + std::to_string(checkpoint->size) +
+                                                 ") cannot vouch for size " + std::to_string(size) +
+                                                 " of log " + verifier.name())
+                    .at_field("server"));
+  }
+  if (size == checkpoint->size) return checkpoint->root;
+  PEDIGREE_ASSIGN(claimed, RemoteClaimedRoot(client, size));
+  PEDIGREE_ASSIGN(link, RemoteConsistencyProof(client, size, checkpoint->size));
+  PEDIGREE_TRY(log::VerifyConsistency(size, checkpoint->size, *link, *claimed, checkpoint->root));
+  return *claimed;
+}
+
+// `log consistency` with --server: the proof and the two roots are the node's word until
+// checked here: the root at --to against the signed checkpoint (SignedRootAt), and the proof
+// asked for then ties the root at --from to it. Only what verified is printed, in the local
+// command's shape.
+int RemoteLogConsistency(const Args& args, uint64_t from, uint64_t to, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(verifier, RemoteTrust(args, "log consistency"));
   PEDIGREE_TRY_ASSIGN(client, RemoteClient::Make(*io.remote));
   // The proof first: the node refuses a bad range with its own coded error, and the
   // checkpoint fetched after it is at least --to (the log only grows).
   PEDIGREE_TRY_ASSIGN(proof, RemoteConsistencyProof(*client, from, to));
-  PEDIGREE_TRY_ASSIGN(note, client->Get("/v1/log/checkpoint"));
-  const std::vector<log::NoteVerifier> verifiers = {*verifier};
-  PEDIGREE_TRY_ASSIGN(opened, log::OpenNote(note->body, verifiers));
-  PEDIGREE_TRY_ASSIGN(checkpoint, log::ParseCheckpoint(opened->text));
-  if (checkpoint->origin != verifier->name() || checkpoint->size < to) {
-    return PrintError(
-        io.err, Error("client.bad_response", "the node's signed checkpoint (" + checkpoint->origin +
-                                                 ", size " + std::to_string(checkpoint->size) +
-                                                 ") cannot vouch for size " + std::to_string(to) +
-                                                 " of log " + verifier->name())
-                    .at_field("server"));
-  }
-  Hash root2 = checkpoint->root;
-  if (to != checkpoint->size) {
-    PEDIGREE_TRY_ASSIGN(claimed, RemoteClaimedRoot(*client, to));
-    PEDIGREE_TRY_ASSIGN(link, RemoteConsistencyProof(*client, to, checkpoint->size));
-    if (auto ok = log::VerifyConsistency(to, checkpoint->size, *link, *claimed, checkpoint->root);
-        !ok) {
-      return PrintError(io.err, ok.error());
-    }
-    root2 = *claimed;
-  }
-  Hash root1 = root2;
+  PEDIGREE_TRY_ASSIGN(root2, SignedRootAt(*client, *verifier, to));
+  Hash root1 = *root2;
   if (from != to) {
     PEDIGREE_TRY_ASSIGN(claimed, RemoteClaimedRoot(*client, from));
     root1 = *claimed;
   }
-  if (auto ok = log::VerifyConsistency(from, to, *proof, root1, root2); !ok) {
+  if (auto ok = log::VerifyConsistency(from, to, *proof, root1, *root2); !ok) {
     return PrintError(io.err, ok.error());
   }
   auto out = JsonValue::Object();
   out.set("from", Int(from));
   out.set("to", Int(to));
   out.set("root1", HashJson(root1));
-  out.set("root2", HashJson(root2));
+  out.set("root2", HashJson(*root2));
   out.set("proof", HashListJson(*proof));
+  PrintJson(io.out, out);
+  return 0;
+}
+
+// `log prove` with --server: the node's inclusion proof is checked here against the root of
+// its tree at the proof's size, vouched for by the signed checkpoint (SignedRootAt), before
+// anything is printed, in the local command's shape.
+int RemoteLogProve(const Args& args, uint64_t index, std::optional<uint64_t> size, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(verifier, RemoteTrust(args, "log prove"));
+  PEDIGREE_TRY_ASSIGN(client, RemoteClient::Make(*io.remote));
+  std::string target = "/v1/log/proof/inclusion?index=" + std::to_string(index);
+  if (size) target += "&size=" + std::to_string(*size);
+  PEDIGREE_TRY_ASSIGN(answer, client->GetJson(target));
+  const JsonValue* proved_size = answer->find("size");
+  const JsonValue* leaf = answer->find("leafHash");
+  auto leaf_hash = leaf && leaf->is_string() ? HashFromBase64(leaf->as_string()) : Result<Hash>();
+  if (!proved_size || !proved_size->is_int() || proved_size->as_int() <= 0 ||
+      (size && static_cast<uint64_t>(proved_size->as_int()) != *size) || !leaf ||
+      !leaf->is_string() || !leaf_hash) {
+    return PrintError(io.err, Error("client.bad_response",
+                                    "the node's inclusion proof has no matching size and base64 "
+                                    "leafHash")
+                                  .at_field("server"));
+  }
+  const uint64_t tree_size = static_cast<uint64_t>(proved_size->as_int());
+  PEDIGREE_TRY_ASSIGN(path, RemoteHashes(*answer, "proof", "inclusion proof"));
+  PEDIGREE_TRY_ASSIGN(root, SignedRootAt(*client, *verifier, tree_size));
+  if (auto ok = log::VerifyInclusion(index, tree_size, *leaf_hash, *path, *root); !ok) {
+    return PrintError(io.err, ok.error());
+  }
+  auto out = JsonValue::Object();
+  out.set("index", Int(index));
+  out.set("size", Int(tree_size));
+  out.set("leaf_hash", HashJson(*leaf_hash));
+  out.set("proof", HashListJson(*path));
+  out.set("root", HashJson(*root));
+  PrintJson(io.out, out);
+  return 0;
+}
+
+int LogProve(const std::vector<std::string>& argv, CliIo& io) {
+  PEDIGREE_TRY_ASSIGN(args, Args::Parse(argv, 2, {"dir", "index", "size", "trust"}, {"json"}));
+  PEDIGREE_TRY_ASSIGN(index, args->number("index"));
+  if (!*index) return PrintError(io.err, Error("cli.usage", "missing required option --index"));
+  PEDIGREE_TRY_ASSIGN(size, args->number("size"));
+  if (io.remote) return RemoteLogProve(*args, **index, *size, io);
+  PEDIGREE_TRY_ASSIGN(opened, log::Ledger::Open(args->dir(), {.read_only = true}));
+  PEDIGREE_TRY_ASSIGN(proof, (*opened)->ProveInclusion(**index, *size));
+  auto out = JsonValue::Object();
+  out.set("index", Int(proof->index));
+  out.set("size", Int(proof->size));
+  out.set("leaf_hash", HashJson(proof->leaf_hash));
+  out.set("proof", HashListJson(proof->path));
+  out.set("root", HashJson(proof->root));
   PrintJson(io.out, out);
   return 0;
 }
@@ -517,6 +541,9 @@ std::vector<Command> LedgerCommands() {
       {"log prove", "log prove --index N [--size S]        inclusion proof", LogProve,
        "  --index N      the entry's index (required)\n"
        "  --size S       the tree size to prove against (default: the current size)\n"
+       "  --trust VKEY   against a node (required there): the log's verifier key, or a file\n"
+       "                 holding it; the proof is checked against the node's signed\n"
+       "                 checkpoint before anything is printed\n"
        "  --json         accepted; the output is always JSON\n" +
            kDirHelp,
        "log prove --index 3"},

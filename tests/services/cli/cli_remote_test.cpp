@@ -244,9 +244,24 @@ BOOST_AUTO_TEST_CASE(organisations_sign_locally_and_the_node_only_sequences) {
   BOOST_TEST(checkpoint.out.find("example.org/remote\n") == 0u);
   Run offline = Cli({"verify-bundle", bundle, "--trust", n.node + "/log.vkey", "--format", "json"});
   BOOST_TEST(offline.rc == 0, offline.out + offline.err);
-  Run prove = Remote(url, n.pharmacy_token, {"log", "prove", "--index", "3"});
+  // An inclusion proof is checked against the signed checkpoint before it is printed, so it
+  // needs the log's key; then it is the local command's proof.
+  Run unchecked = Remote(url, n.pharmacy_token, {"log", "prove", "--index", "3"});
+  BOOST_TEST(unchecked.rc == 2);
+  BOOST_TEST(unchecked.out.empty());
+  BOOST_TEST(unchecked.err.find("--trust") != std::string::npos, unchecked.err);
+  Run prove =
+      Remote(url, n.pharmacy_token,
+             {"log", "prove", "--index", "3", "--size", "5", "--trust", n.node + "/log.vkey"});
   BOOST_REQUIRE_MESSAGE(prove.rc == 0, prove.err);
   BOOST_TEST(ParseJson(prove.out).value().find("leaf_hash") != nullptr);
+  Run local = Cli({"log", "prove", "--dir", n.node, "--index", "3", "--size", "5"});
+  BOOST_TEST(local.rc == 0, local.err);
+  BOOST_TEST(prove.out == local.out);
+  Run wrong_key = Remote(url, n.pharmacy_token,
+                         {"log", "prove", "--index", "3", "--trust", n.client + "/mfg.pem"});
+  BOOST_TEST(wrong_key.rc != 0);
+  BOOST_TEST(wrong_key.out.empty());
 }
 
 BOOST_AUTO_TEST_CASE(remote_refusals_are_coded_errors) {
