@@ -646,7 +646,8 @@ BOOST_AUTO_TEST_CASE(single_parse_bodies_answer_as_the_syntax_check_did) {
       BOOST_TEST(r.status == 400);
       BOOST_TEST(Api::ErrorCode(r) == c.code);
       if (c.line) {
-        const JsonValue* error = Api::Body(r).find("error");
+        const JsonValue body = Api::Body(r);  // kept: `error` points into it
+        const JsonValue* error = body.find("error");
         BOOST_REQUIRE(error);
         BOOST_TEST(error->find("line")->as_int() == c.line);
         BOOST_TEST(error->find("column")->as_int() == c.column);
