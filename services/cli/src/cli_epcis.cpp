@@ -3,6 +3,7 @@
 // document. Exit codes: 0 done, 2 usage, 1 any other error.
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -178,6 +179,27 @@ Result<std::vector<scanner::epcis::ImportedEvent>> MapDocument(
   return imported;
 }
 
+// Submits the mapped events in order through `submit` (local or remote) and prints
+// {"events": [{eventID, index, kind}…]}; at the first refusal, prints the events appended so
+// far and refuses naming the event.
+int SubmitInOrder(std::vector<scanner::epcis::ImportedEvent>& imported, CliIo& io,
+                  const std::function<Result<uint64_t>(JsonValue& payload)>& submit) {
+  JsonValue results = JsonValue::Array();
+  for (auto& e : imported) {
+    auto index = submit(e.payload);
+    if (!index) {
+      PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
+      return Refuse(io, index.error().with_context("event " + e.event_id));
+    }
+    results.push_back(JsonValue::Object()
+                          .set("eventID", e.event_id)
+                          .set("index", static_cast<int64_t>(*index))
+                          .set("kind", *e.payload.find("kind")));
+  }
+  PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
+  return 0;
+}
+
 // `epcis capture` with --server: mapped here exactly as locally, each payload signed with
 // the organisation's --key and posted as an envelope to POST /v1/events (SubmitRemote, the
 // path every remote write takes); the same per-event output. The API serves no registry, so
@@ -203,20 +225,9 @@ int RemoteCapture(const RemoteOptions& options, const JsonValue& doc,
   if (!imported) return Refuse(io, imported.error());
   auto client = RemoteClient::Make(options);
   if (!client) return Refuse(io, client.error());
-  JsonValue results = JsonValue::Array();
-  for (auto& e : *imported) {
-    auto index = SubmitRemote(*client, e.payload, org, key_path);
-    if (!index) {
-      PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
-      return Refuse(io, index.error().with_context("event " + e.event_id));
-    }
-    results.push_back(JsonValue::Object()
-                          .set("eventID", e.event_id)
-                          .set("index", static_cast<int64_t>(*index))
-                          .set("kind", *e.payload.find("kind")));
-  }
-  PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
-  return 0;
+  return SubmitInOrder(*imported, io, [&](JsonValue& payload) {
+    return SubmitRemote(*client, payload, org, key_path);
+  });
 }
 
 // `pedigree epcis capture FILE --as ORG [--key FILE]`: every event of the document (or the one
@@ -255,28 +266,12 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
     if (!loaded) return Refuse(io, loaded.error());
     key = std::move(*loaded);
   }
-  JsonValue results = JsonValue::Array();
-  for (auto& e : imported) {
-    Result<uint64_t> index = Fail("cli.internal", "not submitted");
-    if (key) {
-      auto envelope =
-          SignCommand(e.payload, *org, *key, (*node)->Now(), "cli-", (*node)->ledger().origin());
-      if (!envelope) return Refuse(io, envelope.error());
-      index = (*node)->Submit(std::move(*envelope));
-    } else {
-      index = (*node)->SubmitAs(*org, e.payload);
-    }
-    if (!index) {
-      PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
-      return Refuse(io, index.error().with_context("event " + e.event_id));
-    }
-    results.push_back(JsonValue::Object()
-                          .set("eventID", e.event_id)
-                          .set("index", static_cast<int64_t>(*index))
-                          .set("kind", *e.payload.find("kind")));
-  }
-  PrintJson(io.out, JsonValue::Object().set("events", std::move(results)));
-  return 0;
+  return SubmitInOrder(imported, io, [&](JsonValue& payload) -> Result<uint64_t> {
+    if (!key) return (*node)->SubmitAs(*org, payload);
+    PEDIGREE_ASSIGN(envelope, SignCommand(payload, *org, *key, (*node)->Now(), "cli-",
+                                          (*node)->ledger().origin()));
+    return (*node)->Submit(std::move(*envelope));
+  });
 }
 
 }  // namespace
