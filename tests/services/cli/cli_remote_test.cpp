@@ -151,6 +151,22 @@ std::string ErrorCode(const Run& r) {
   return parsed->find("error")->find("code")->as_string();
 }
 
+// A write by the manufacturer from the client directory, signed with its own key; must succeed.
+Run MfgWrites(const Network& n, const std::string& url, const std::vector<std::string>& args) {
+  Run r = Remote(url, n.mfg_token, args, n.client + "/mfg.pem");
+  BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
+  return r;
+}
+
+// The manufacturer registers the product kGtin and its batch L1 on the node, remotely.
+void RegisterProductAndBatch(const Network& n, const std::string& url) {
+  MfgWrites(n, url,
+            {"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
+  MfgWrites(n, url,
+            {"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry",
+             "2028-03-31", "--quantity", "10"});
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(cli_remote)
@@ -162,14 +178,8 @@ BOOST_AUTO_TEST_CASE(organisations_sign_locally_and_the_node_only_sequences) {
   const std::string url = served.url();
   const std::string mfg_key = n.client + "/mfg.pem";
   const std::string ph_key = n.client + "/pharmacy.pem";
-  auto mfg = [&](std::vector<std::string> args) {
-    Run r = Remote(url, n.mfg_token, args, mfg_key);
-    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
-    return r;
-  };
-  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
-  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
-       "--quantity", "10"});
+  auto mfg = [&](const std::vector<std::string>& args) { return MfgWrites(n, url, args); };
+  RegisterProductAndBatch(n, url);
   Run commissioned = mfg({"commission", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--location",
                           "9506000000008", "--generate", "2", "--json"});
   JsonValue c = ParseJson(commissioned.out).value();
@@ -896,16 +906,10 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_export_is_the_local_document) {
   Network n = MakeNetwork(tmp);
   Served served(n.node);
   const std::string url = served.url();
-  const std::string mfg_key = n.client + "/mfg.pem";
-  auto mfg = [&](std::vector<std::string> args) {
-    Run r = Remote(url, n.mfg_token, args, mfg_key);
-    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
-  };
-  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
-  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
-       "--quantity", "10"});
-  mfg({"commission", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--location", "9506000000008",
-       "--serials", "E1"});
+  RegisterProductAndBatch(n, url);
+  MfgWrites(n, url,
+            {"commission", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--location",
+             "9506000000008", "--serials", "E1"});
   const std::string code = std::string("(01)") + kGtin + "(21)E1";
 
   Run remote = Remote(url, n.mfg_token, {"epcis", "export", code});
@@ -942,14 +946,8 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_signed_by_the_client) {
   Served served(n.node);
   const std::string url = served.url();
   const std::string mfg_key = n.client + "/mfg.pem";
-  auto mfg = [&](std::vector<std::string> args) {
-    Run r = Remote(url, n.mfg_token, args, mfg_key);
-    BOOST_REQUIRE_MESSAGE(r.rc == 0, r.err);
-    return r;
-  };
-  mfg({"product", "register", "--as", "mfg", "--gtin", kGtin, "--name", "Examplamab"});
-  mfg({"batch", "register", "--as", "mfg", "--gtin", kGtin, "--lot", "L1", "--expiry", "2028-03-31",
-       "--quantity", "10"});
+  auto mfg = [&](const std::vector<std::string>& args) { return MfgWrites(n, url, args); };
+  RegisterProductAndBatch(n, url);
   // A minute ago: event times are checked against the sequencing time.
   std::time_t t = std::time(nullptr) - 60;
   std::tm tm{};
