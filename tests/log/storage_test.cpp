@@ -12,6 +12,7 @@
 #include "common/temp_dir.h"
 #include "merkle_testing.h"
 #include "pedigree/log/compact_range.h"
+#include "pedigree/log/integrity.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/postgres_storage.h"
 #include "pedigree/log/proof.h"
@@ -204,9 +205,19 @@ BOOST_AUTO_TEST_CASE(update_and_delete_of_log_rows_are_refused_by_triggers) {
       {"DELETE FROM checkpoints", "checkpoints are append-only"},
       {"UPDATE tiles SET hashes = zeroblob(8192)", "full tiles are immutable"},
       {"DELETE FROM tiles", "full tiles are immutable"},
-      {"UPDATE partial_tiles SET hashes = zeroblob(64) WHERE level = 0",
-       "a partial tile may only grow or roll over"},
-      {"DELETE FROM partial_tiles", "partial tiles are never deleted"},
+      // 300 entries: level-0 rows 256..299 (tile 0 is full), one level-1 row.
+      {"UPDATE partial_hashes SET hash = zeroblob(32) WHERE level = 0 AND idx = 260",
+       "partial tile hashes are never changed"},
+      {"DELETE FROM partial_hashes WHERE level = 0 AND idx = 299",
+       "a partial tile hash is deleted only once its full tile is stored"},
+      {"DELETE FROM partial_hashes",
+       "a partial tile hash is deleted only once its full tile is stored"},
+      {"INSERT INTO partial_hashes(level, idx, hash) VALUES(0, 301, zeroblob(32))",
+       "a partial tile hash must continue its tile"},
+      {"INSERT INTO partial_hashes(level, idx, hash) VALUES(0, 512, zeroblob(32))",
+       "a partial tile hash must continue its tile"},
+      {"INSERT INTO partial_hashes(level, idx, hash) VALUES(1, 5, zeroblob(32))",
+       "a partial tile hash must continue its tile"},
   };
   for (const auto& [sql, message] : refused) {
     BOOST_TEST_CONTEXT(sql) { BOOST_TEST(ExecError(db, sql) == message); }
@@ -313,6 +324,250 @@ BOOST_AUTO_TEST_CASE(tiles_hold_the_level_8l_hashes) {
   BOOST_TEST(EncodeEntryBundle(bundle).value() == (Bytes{0, 2, 'a', 'b', 0, 0}));
   std::vector<std::string> too_long = {std::string(70000, 'x')};
   BOOST_TEST(EncodeEntryBundle(too_long).error().code() == "tile.entry_too_long");
+}
+
+namespace {
+
+// Schema version 1 exactly as it shipped (kMigrations[0] before version 2), for the
+// upgrade test: the growing rightmost tile of each level as one blob rewritten each commit.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE entries(idx INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE idempotency(key TEXT PRIMARY KEY,
+                         idx INTEGER NOT NULL REFERENCES entries(idx)) WITHOUT ROWID;
+CREATE TABLE tiles(level INTEGER NOT NULL, n INTEGER NOT NULL,
+                   hashes BLOB NOT NULL CHECK(length(hashes) = 8192),
+                   PRIMARY KEY(level, n));
+CREATE TABLE partial_tiles(level INTEGER PRIMARY KEY, n INTEGER NOT NULL,
+                           hashes BLOB NOT NULL
+                             CHECK(length(hashes) % 32 = 0 AND length(hashes) < 8192));
+CREATE TABLE checkpoints(size INTEGER PRIMARY KEY,
+                         root BLOB NOT NULL CHECK(length(root) = 32),
+                         note TEXT NOT NULL);
+CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TRIGGER entries_no_update BEFORE UPDATE ON entries
+  BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+CREATE TRIGGER entries_no_delete BEFORE DELETE ON entries
+  BEGIN SELECT RAISE(ABORT, 'entries are append-only'); END;
+CREATE TRIGGER idempotency_no_update BEFORE UPDATE ON idempotency
+  BEGIN SELECT RAISE(ABORT, 'idempotency keys are append-only'); END;
+CREATE TRIGGER idempotency_no_delete BEFORE DELETE ON idempotency
+  BEGIN SELECT RAISE(ABORT, 'idempotency keys are append-only'); END;
+CREATE TRIGGER checkpoints_no_update BEFORE UPDATE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER checkpoints_no_delete BEFORE DELETE ON checkpoints
+  BEGIN SELECT RAISE(ABORT, 'checkpoints are append-only'); END;
+CREATE TRIGGER tiles_no_update BEFORE UPDATE ON tiles
+  BEGIN SELECT RAISE(ABORT, 'full tiles are immutable'); END;
+CREATE TRIGGER tiles_no_delete BEFORE DELETE ON tiles
+  BEGIN SELECT RAISE(ABORT, 'full tiles are immutable'); END;
+CREATE TRIGGER partial_tiles_grow_only BEFORE UPDATE ON partial_tiles
+  WHEN NOT ((NEW.level = OLD.level AND NEW.n = OLD.n
+             AND length(NEW.hashes) >= length(OLD.hashes)
+             AND substr(NEW.hashes, 1, length(OLD.hashes)) = OLD.hashes)
+            OR (NEW.level = OLD.level AND NEW.n > OLD.n))
+  BEGIN SELECT RAISE(ABORT, 'a partial tile may only grow or roll over'); END;
+CREATE TRIGGER partial_tiles_no_delete BEFORE DELETE ON partial_tiles
+  BEGIN SELECT RAISE(ABORT, 'partial tiles are never deleted'); END;
+PRAGMA user_version = 1;
+)sql";
+
+void Insert(sqlite3* db, const char* sql, const std::function<void(sqlite3_stmt*)>& bind) {
+  sqlite3_stmt* stmt = nullptr;
+  BOOST_REQUIRE(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr) == SQLITE_OK);
+  bind(stmt);
+  BOOST_REQUIRE_MESSAGE(sqlite3_step(stmt) == SQLITE_DONE, sqlite3_errmsg(db));
+  sqlite3_finalize(stmt);
+}
+
+// A version-1 database of `size` entries written by hand (not by SqliteStorage): entries,
+// keys, the full tiles of every tile level, each level's partial tile as one blob (an
+// empty blob at the next n once a level's last tile is full, as v1 wrote it), and a
+// checkpoint. Returns the root.
+Hash WriteSchemaV1Database(const std::string& path, uint64_t size) {
+  sqlite3* db = nullptr;
+  BOOST_REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+  BOOST_REQUIRE(ExecError(db, kSchemaV1) == "");
+  BOOST_REQUIRE(ExecError(db, "BEGIN") == "");
+  CompactRange range;
+  std::vector<StoredHash> hashes;
+  for (uint64_t i = 0; i < size; ++i) {
+    const std::string entry = EntryText(i);
+    const std::string key = "key-" + std::to_string(i);
+    range.Append(LeafHash(AsBytes(entry)), &hashes);
+    Insert(db, "INSERT INTO entries(idx, data) VALUES(?1, ?2)", [&](sqlite3_stmt* s) {
+      sqlite3_bind_int64(s, 1, static_cast<int64_t>(i));
+      sqlite3_bind_blob(s, 2, entry.data(), static_cast<int>(entry.size()), SQLITE_TRANSIENT);
+    });
+    Insert(db, "INSERT INTO idempotency(key, idx) VALUES(?1, ?2)", [&](sqlite3_stmt* s) {
+      sqlite3_bind_text(s, 1, key.data(), static_cast<int>(key.size()), SQLITE_TRANSIENT);
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(i));
+    });
+  }
+  std::vector<Bytes> levels;  // tile level -> its level-8L hashes, concatenated
+  for (const StoredHash& h : hashes) {
+    if (h.level % 8 != 0) continue;
+    if (levels.size() <= h.level / 8) levels.resize(h.level / 8 + 1);
+    Bytes& level = levels[h.level / 8];
+    BOOST_REQUIRE(level.size() == h.index * 32);
+    level.insert(level.end(), h.hash.begin(), h.hash.end());
+  }
+  for (size_t level = 0; level < levels.size(); ++level) {
+    const Bytes& all = levels[level];
+    const size_t full = all.size() / 8192;
+    for (size_t n = 0; n <= full; ++n) {
+      const size_t bytes = n < full ? 8192 : all.size() % 8192;
+      const char* sql = n < full ? "INSERT INTO tiles(level, n, hashes) VALUES(?1, ?2, ?3)"
+                                 : "INSERT INTO partial_tiles(level, n, hashes) VALUES(?1, ?2, ?3)";
+      Insert(db, sql, [&](sqlite3_stmt* s) {
+        sqlite3_bind_int64(s, 1, static_cast<int64_t>(level));
+        sqlite3_bind_int64(s, 2, static_cast<int64_t>(n));
+        sqlite3_bind_blob(s, 3, all.data() + n * 8192, static_cast<int>(bytes), SQLITE_TRANSIENT);
+      });
+    }
+  }
+  const Hash root = range.Root();
+  Insert(db, "INSERT INTO checkpoints(size, root, note) VALUES(?1, ?2, 'n')", [&](sqlite3_stmt* s) {
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(size));
+    sqlite3_bind_blob(s, 2, root.data(), static_cast<int>(root.size()), SQLITE_TRANSIENT);
+  });
+  BOOST_REQUIRE(ExecError(db, "COMMIT") == "");
+  sqlite3_close(db);
+  return root;
+}
+
+int64_t QueryInt(sqlite3* db, const std::string& sql) {
+  sqlite3_stmt* stmt = nullptr;
+  BOOST_REQUIRE_MESSAGE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK,
+                        sqlite3_errmsg(db));
+  BOOST_REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+  const int64_t v = sqlite3_column_int64(stmt, 0);
+  sqlite3_finalize(stmt);
+  return v;
+}
+
+}  // namespace
+
+// Sizes: 512 leaves level 0 with an empty partial blob (tile 1 just filled) and level 1
+// with 2 hashes; 70,000 spans three tile levels (273 full level-0 tiles + 112, 1 + 17, 1).
+BOOST_DATA_TEST_CASE(sqlite_schema_v1_database_is_upgraded_with_the_same_tree,
+                     boost::unit_test::data::make(std::vector<uint64_t>{512, 70000}), size) {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  const Hash root = WriteSchemaV1Database(path, size);
+  {
+    auto storage = OpenSqlite(path, false);
+    sqlite3* db = storage->handle();
+    BOOST_TEST(QueryInt(db, "PRAGMA user_version") == SqliteStorage::SchemaVersion());
+    BOOST_TEST(
+        QueryInt(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'partial_tiles%'") == 0);
+    BOOST_TEST(QueryInt(db, "SELECT count(*) FROM partial_hashes WHERE level = 0") ==
+               static_cast<int64_t>(size % 256));
+    BOOST_TEST(storage->Size().value() == size);
+    BOOST_TEST(TreeRoot(size, *storage).value() == root);
+    BOOST_TEST(storage->LatestCheckpoint().value()->root == root);
+    auto audit = AuditLog(*storage, {}, 1).value();
+    BOOST_TEST(audit.ok(), (audit.problem ? audit.problem->ToString() : ""));
+    BOOST_TEST(audit.root == root);
+    // Appends continue the migrated tiles, across a tile boundary.
+    CompactRange range = CompactRange::FromStorage(size, *storage).value();
+    BOOST_REQUIRE(AppendRange(*storage, range, 300).has_value());
+    BOOST_REQUIRE(AppendRange(*storage, range, 1).has_value());
+  }
+  auto reopened = OpenSqlite(path, false);
+  BOOST_TEST(reopened->Size().value() == size + 301);
+  if (size <= 1000) {
+    CheckAgainstReference(*reopened, size + 301);
+  } else {
+    BOOST_TEST(AuditLog(*reopened, {}, 1).value().ok());
+  }
+}
+
+// Commits of 1, 7, 256 and 1000 entries in turn up to 70,000 (three tile levels, every
+// kind of tile boundary): after a reopen, the roots and proofs equal those of an
+// in-memory tree, and each level's rows hold just its rightmost partial tile.
+BOOST_AUTO_TEST_CASE(sqlite_reopens_with_the_same_tree_after_many_commits_across_tiles) {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  MemoryStorage memory;
+  CompactRange range, memory_range;
+  const uint64_t total = 70000;
+  {
+    auto storage = OpenSqlite(path);
+    const uint64_t counts[] = {1, 7, 256, 1000};
+    for (size_t i = 0; range.size() < total; ++i) {
+      const uint64_t count = std::min(counts[i % 4], total - range.size());
+      BOOST_REQUIRE(AppendRange(*storage, range, count).has_value());
+      BOOST_REQUIRE(AppendRange(memory, memory_range, count).has_value());
+    }
+  }
+  auto storage = OpenSqlite(path, false);
+  BOOST_REQUIRE(storage->Size().value() == total);
+  sqlite3* db = storage->handle();
+  BOOST_TEST(QueryInt(db, "SELECT count(*) FROM partial_hashes WHERE level = 0") == total % 256);
+  BOOST_TEST(QueryInt(db, "SELECT count(*) FROM partial_hashes WHERE level = 1") ==
+             (total / 256) % 256);
+  BOOST_TEST(QueryInt(db, "SELECT count(*) FROM partial_hashes WHERE level = 2") == 1);
+  for (uint64_t size : {uint64_t{1}, uint64_t{256}, uint64_t{257}, uint64_t{65536}, uint64_t{65537},
+                        uint64_t{69999}, total}) {
+    BOOST_TEST_CONTEXT("size " << size) {
+      BOOST_TEST(TreeRoot(size, *storage).value() == TreeRoot(size, memory).value());
+      for (uint64_t index : {uint64_t{0}, size / 2, size - 1}) {
+        BOOST_TEST(InclusionProof(index, size, *storage).value() ==
+                   InclusionProof(index, size, memory).value());
+      }
+      BOOST_TEST(ConsistencyProof(size, total, *storage).value() ==
+                 ConsistencyProof(size, total, memory).value());
+    }
+  }
+  BOOST_TEST(range.Root() == memory_range.Root());
+  BOOST_TEST(AuditLog(*storage, {}, 1).value().ok());
+}
+
+// A partial-tile hash edited with the triggers dropped (what write access to the file
+// allows) is served as stored after a reopen, and the audit names the entry whose leaf
+// it no longer matches.
+BOOST_AUTO_TEST_CASE(sqlite_audit_detects_an_edited_partial_tile_hash) {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  {
+    auto storage = OpenSqlite(path);
+    CompactRange range;
+    BOOST_REQUIRE(AppendRange(*storage, range, 300).has_value());
+    BOOST_REQUIRE(AuditLog(*storage, {}, 1).value().ok());
+    sqlite3* db = storage->handle();
+    BOOST_REQUIRE(ExecError(db,
+                            "UPDATE partial_hashes SET hash = zeroblob(32) "
+                            "WHERE level = 0 AND idx = 270") ==
+                  "partial tile hashes are never changed");
+    BOOST_REQUIRE(ExecError(db, "DROP TRIGGER partial_hashes_no_update") == "");
+    BOOST_REQUIRE(ExecError(db,
+                            "UPDATE partial_hashes SET hash = zeroblob(32) "
+                            "WHERE level = 0 AND idx = 270") == "");
+  }
+  auto storage = OpenSqlite(path, false);
+  auto report = AuditLog(*storage, {}, 1).value();
+  BOOST_REQUIRE(!report.ok());
+  BOOST_TEST(report.problem->code() == "audit.leaf_mismatch");
+  BOOST_TEST(*report.bad_index == 270u);
+}
+
+// Rows of a partial tile that do not form one run from a tile's start (here: a row
+// deleted, triggers dropped) fail the open rather than serve a wrong tree.
+BOOST_AUTO_TEST_CASE(sqlite_open_refuses_partial_tile_rows_out_of_place) {
+  TempDir dir;
+  const std::string path = dir.file("log.db");
+  {
+    auto storage = OpenSqlite(path);
+    CompactRange range;
+    BOOST_REQUIRE(AppendRange(*storage, range, 300).has_value());
+    sqlite3* db = storage->handle();
+    BOOST_REQUIRE(ExecError(db, "DROP TRIGGER partial_hashes_delete_when_tiled") == "");
+    BOOST_REQUIRE(ExecError(db, "DELETE FROM partial_hashes WHERE level = 0 AND idx = 280") == "");
+  }
+  auto s = SqliteStorage::Open(path, SqliteOptions{});
+  BOOST_REQUIRE(!s.has_value());
+  BOOST_TEST(s.error().code() == "storage.corrupt");
+  BOOST_TEST(s.error().message().find("index 281") != std::string::npos, s.error().message());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -18,9 +18,12 @@ constexpr uint32_t kTileBits = 8;  // tile level L holds level 8·L hashes
 constexpr const char* kInsertEntry = "INSERT INTO entries(idx, data) VALUES(?1, ?2)";
 constexpr const char* kInsertKey = "INSERT INTO idempotency(key, idx) VALUES(?1, ?2)";
 constexpr const char* kInsertTile = "INSERT INTO tiles(level, n, hashes) VALUES(?1, ?2, ?3)";
-constexpr const char* kUpsertPartial =
-    "INSERT INTO partial_tiles(level, n, hashes) VALUES(?1, ?2, ?3) "
-    "ON CONFLICT(level) DO UPDATE SET n = excluded.n, hashes = excluded.hashes";
+constexpr const char* kInsertPartialHash =
+    "INSERT INTO partial_hashes(level, idx, hash) VALUES(?1, ?2, ?3)";
+constexpr const char* kDeletePartialHashes =
+    "DELETE FROM partial_hashes WHERE level = ?1 AND idx >= ?2 AND idx < ?3";
+constexpr const char* kSelectPartialHashes =
+    "SELECT level, idx, hash FROM partial_hashes ORDER BY level, idx";
 constexpr const char* kSelectEntry = "SELECT data FROM entries WHERE idx = ?1";
 constexpr const char* kSelectEntries =
     "SELECT idx, data FROM entries WHERE idx >= ?1 AND idx < ?2 ORDER BY idx";
@@ -41,7 +44,9 @@ constexpr const char* kStatements[] = {
     kInsertEntry,
     kInsertKey,
     kInsertTile,
-    kUpsertPartial,
+    kInsertPartialHash,
+    kDeletePartialHashes,
+    kSelectPartialHashes,
     kSelectEntry,
     kSelectEntries,
     kSelectKey,
@@ -98,6 +103,39 @@ CREATE TRIGGER partial_tiles_grow_only BEFORE UPDATE ON partial_tiles
   BEGIN SELECT RAISE(ABORT, 'a partial tile may only grow or roll over'); END;
 CREATE TRIGGER partial_tiles_no_delete BEFORE DELETE ON partial_tiles
   BEGIN SELECT RAISE(ABORT, 'partial tiles are never deleted'); END;
+)sql",
+    // Version 2: the rightmost partial tile of each tile level as one row per hash, so that
+    // a commit inserts only its new hashes (a ~40-byte row in one leaf page) instead of
+    // rewriting the whole growing blob (up to 8160 bytes, overflow pages) every commit.
+    // `idx` is the hash's index at the tile level's hash level (8·level).
+    R"sql(
+CREATE TABLE partial_hashes(level INTEGER NOT NULL, idx INTEGER NOT NULL,
+                            hash BLOB NOT NULL CHECK(length(hash) = 32),
+                            PRIMARY KEY(level, idx)) WITHOUT ROWID;
+WITH RECURSIVE split(level, idx, off, hashes) AS (
+  SELECT level, n * 256, 0, hashes FROM partial_tiles WHERE length(hashes) > 0
+  UNION ALL
+  SELECT level, idx + 1, off + 32, hashes FROM split WHERE off + 32 < length(hashes))
+INSERT INTO partial_hashes(level, idx, hash)
+  SELECT level, idx, substr(hashes, off + 1, 32) FROM split;
+DROP TABLE partial_tiles;
+
+-- Rows are written once: each continues its tile (the previous hash is stored, or it is
+-- a tile's first and the tile before it is full in `tiles`), is never changed, and is
+-- deleted only once the full tile holding it is stored (in the same transaction).
+CREATE TRIGGER partial_hashes_in_order BEFORE INSERT ON partial_hashes
+  WHEN NOT (CASE WHEN NEW.idx % 256 = 0
+                 THEN NEW.idx = 0 OR EXISTS (SELECT 1 FROM tiles
+                                             WHERE level = NEW.level AND n = NEW.idx / 256 - 1)
+                 ELSE EXISTS (SELECT 1 FROM partial_hashes
+                              WHERE level = NEW.level AND idx = NEW.idx - 1) END)
+  BEGIN SELECT RAISE(ABORT, 'a partial tile hash must continue its tile'); END;
+CREATE TRIGGER partial_hashes_no_update BEFORE UPDATE ON partial_hashes
+  BEGIN SELECT RAISE(ABORT, 'partial tile hashes are never changed'); END;
+CREATE TRIGGER partial_hashes_delete_when_tiled BEFORE DELETE ON partial_hashes
+  WHEN NOT EXISTS (SELECT 1 FROM tiles WHERE level = OLD.level AND n = OLD.idx / 256)
+  BEGIN SELECT RAISE(ABORT, 'a partial tile hash is deleted only once its full tile is stored');
+  END;
 )sql",
 };
 
@@ -334,21 +372,47 @@ Status SqliteStorage::LoadTileState() {
     PEDIGREE_ASSIGN(row, q->Step());
     size_ = *row ? ColumnU64(*q, 0) : 0;
   }
+  // The partial tiles, rebuilt from their hash rows: each level's rows are consecutive and
+  // inside one tile. A level without rows has an empty partial tile at the next tile index
+  // (its last tile is full), which the cover check below pins to the size.
   std::vector<std::shared_ptr<const TileTree>> partial;
+  for (size_t level = 0; level < 8; ++level) {
+    const uint64_t want = level * kTileBits >= 64 ? 0 : size_ >> (level * kTileBits);
+    if (want == 0) break;
+    partial.push_back(std::make_shared<const TileTree>(want / 256));
+  }
   {
-    PEDIGREE_ASSIGN(q, db_.Prepare("SELECT level, n, hashes FROM partial_tiles ORDER BY level"));
+    std::vector<std::shared_ptr<TileTree>> loaded(partial.size());
+    PEDIGREE_ASSIGN(q, db_.Prepare(kSelectPartialHashes));
     PEDIGREE_TRY(q->ForEachRow([&](const sql::Query& row) -> Status {
       const uint64_t level = ColumnU64(row, 0);
-      const uint64_t n = ColumnU64(row, 1);
+      const uint64_t idx = ColumnU64(row, 1);
       const std::span<const uint8_t> blob = row.Blob(2);
-      if (level != partial.size() || blob.size() % sizeof(Hash) != 0) {
-        return Fail("storage.corrupt", "partial tile row at level " + std::to_string(level) +
-                                           " with " + std::to_string(blob.size()) +
-                                           " bytes is out of place");
+      auto out_of_place = [&] {
+        return Fail("storage.corrupt", "partial tile hash row at level " + std::to_string(level) +
+                                           " index " + std::to_string(idx) + " is out of place");
+      };
+      if (level >= loaded.size() || blob.size() != sizeof(Hash)) return out_of_place();
+      auto& tile = loaded[level];
+      if (!tile) {
+        if (idx % 256 != 0) return out_of_place();
+        tile = std::make_shared<TileTree>(idx / 256);
       }
-      partial.push_back(std::make_shared<const TileTree>(TileTree::FromBlob(n, blob)));
+      if (idx != tile->n() * 256 + tile->width() || tile->full()) return out_of_place();
+      Hash h;
+      std::copy(blob.begin(), blob.end(), h.begin());
+      tile->Push(h);
       return Ok();
     }));
+    for (size_t level = 0; level < loaded.size(); ++level) {
+      if (!loaded[level]) continue;
+      // 256 rows would be a full tile kept as rows: its rows go when it is stored whole.
+      if (loaded[level]->full()) {
+        return Fail("storage.corrupt",
+                    "partial tile at level " + std::to_string(level) + " holds 256 hash rows");
+      }
+      partial[level] = std::move(loaded[level]);
+    }
   }
   // The tiles must cover exactly the stored entries at every tile level.
   for (size_t level = 0; level < 8; ++level) {
@@ -473,6 +537,9 @@ Status SqliteStorage::Append(uint64_t first_index, std::span<const std::string> 
     std::lock_guard cache_lock(cache_mu_);
     for (const auto& tile : partial_) staged.push_back(std::make_shared<TileTree>(*tile));
   }
+  // Hashes stored per tile level before this append: rows from there on are new.
+  std::vector<uint64_t> stored_before;
+  for (const auto& tile : staged) stored_before.push_back(tile->n() * 256 + tile->width());
   std::vector<std::pair<uint32_t, std::shared_ptr<const TileTree>>> completed;
   std::vector<bool> touched;
   for (const StoredHash& h : hashes) {
@@ -480,6 +547,7 @@ Status SqliteStorage::Append(uint64_t first_index, std::span<const std::string> 
     const uint32_t tile_level = h.level / kTileBits;
     while (staged.size() <= tile_level) staged.push_back(std::make_shared<TileTree>(0));
     if (touched.size() < staged.size()) touched.resize(staged.size());
+    stored_before.resize(staged.size());
     touched[tile_level] = true;
     TileTree& tile = *staged[tile_level];
     const uint64_t want = tile.n() * 256 + tile.width();
@@ -511,18 +579,35 @@ Status SqliteStorage::Append(uint64_t first_index, std::span<const std::string> 
         insert_key->Reset();
       }
     }
+    // A completed tile is stored whole, and the rows its first hashes had as a partial tile
+    // (from earlier appends) go, in this transaction: the rows table only ever holds the
+    // rightmost partial tile of each level (< 256 rows), and open reads no more.
     for (const auto& [tile_level, tile] : completed) {
       const Bytes blob = tile->Blob();
       PEDIGREE_ASSIGN(q, db_.Prepare(kInsertTile));
       q->Bind(1, I64(tile_level)).Bind(2, I64(tile->n())).BindUncopied(3, blob);
       PEDIGREE_TRY(q->Run());
+      const uint64_t first = tile->n() * 256;
+      if (stored_before[tile_level] > first) {
+        PEDIGREE_ASSIGN(del, db_.Prepare(kDeletePartialHashes));
+        del->Bind(1, I64(tile_level)).Bind(2, I64(first)).Bind(3, I64(first + 256));
+        PEDIGREE_TRY(del->Run());
+      }
     }
+    // Then only this append's hashes of the partial tiles that remain, one row each.
+    PEDIGREE_ASSIGN(insert_hash, db_.Prepare(kInsertPartialHash));
     for (size_t level = 0; level < touched.size(); ++level) {
       if (!touched[level]) continue;
-      const Bytes blob = staged[level]->Blob();
-      PEDIGREE_ASSIGN(q, db_.Prepare(kUpsertPartial));
-      q->Bind(1, I64(level)).Bind(2, I64(staged[level]->n())).BindUncopied(3, blob);
-      PEDIGREE_TRY(q->Run());
+      const TileTree& tile = *staged[level];
+      const uint64_t first = tile.n() * 256;
+      for (uint64_t idx = std::max(stored_before[level], first); idx < first + tile.width();
+           ++idx) {
+        Hash h;
+        tile.Get(0, idx - first, &h);
+        insert_hash->Bind(1, I64(level)).Bind(2, I64(idx)).Bind(3, std::span<const uint8_t>(h));
+        PEDIGREE_TRY(insert_hash->Run());
+        insert_hash->Reset();
+      }
     }
     if (within) return within();
     return Ok();

@@ -106,7 +106,7 @@ class SqliteStorage final : public LogStorage {
 
   // Guards the tile state below. Never held while waiting for db_mu_.
   std::mutex cache_mu_;
-  // The growing rightmost tile of each tile level (mirrors the partial_tiles table).
+  // The growing rightmost tile of each tile level (its hashes are the partial_hashes rows).
   std::vector<std::shared_ptr<const TileTree>> partial_;
   // LRU of full tiles keyed by (tile level, n).
   struct TileKey {
