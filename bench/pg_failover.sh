@@ -3,8 +3,9 @@
 # acknowledged write on the new leader, p99 <= 5 s"): three `pedigree serve` on one
 # throwaway cluster under a continuous commission load; the sequencer is killed with
 # SIGKILL KILLS times (and restarted as a follower). Each failover is the time from the
-# kill to the first write acknowledged after it through a surviving node. Prints p50/p99
-# beside the target, with the same loss/duplicate/audit checks as the CTest pg_failover.
+# kill to the acknowledgement of the first write sent after it (through a surviving node).
+# Prints p50/p99 beside the target, with the same loss/duplicate/audit checks as the CTest
+# pg_failover.
 # Usage: bench/pg_failover.sh PEDIGREE_BINARY [KILLS=20] [LEASE_POLL_MS=500]
 set -euo pipefail
 pedigree=$(realpath "$1")

@@ -1,7 +1,9 @@
 #include "pedigree/log/postgres_storage.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace pedigree::log {
 namespace {
@@ -110,6 +112,7 @@ CREATE TRIGGER checkpoints_fenced BEFORE INSERT ON checkpoints
 // The sequencer lease: a session advisory lock (the key the fencing trigger names) taken
 // on the storage's own connection, so that it ends exactly when that session does.
 constexpr const char* kTryLease = "SELECT pg_try_advisory_lock(1885693034)::int4";
+constexpr const char* kReleaseLease = "SELECT pg_advisory_unlock(1885693034)";
 constexpr const char* kElect =
     "UPDATE leader SET epoch = epoch + 1, node_url = '', since = now() WHERE id = 1 "
     "RETURNING epoch";
@@ -184,7 +187,14 @@ Result<std::optional<StoredCheckpoint>> CheckpointRow(const pg::Rows& rows) {
 PostgresStorage::PostgresStorage(pg::Connection db, PostgresOptions options)
     : options_(options), db_(std::move(db)) {}
 
-PostgresStorage::~PostgresStorage() = default;
+// The lease is given back before the session closes: a backend releases its locks only
+// once it has noticed the closed connection, a moment after PQfinish returns, and the
+// next writer (a CLI command right after another) would find it still held.
+PostgresStorage::~PostgresStorage() {
+  if (lease_epoch_ == 0) return;
+  std::lock_guard lock(mu_);
+  if (!db_.InTransaction()) (void)db_.Exec(kReleaseLease);
+}
 
 int PostgresStorage::SchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
@@ -194,9 +204,16 @@ Result<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(const std::string
   std::unique_ptr<PostgresStorage> storage(new PostgresStorage(std::move(*db), options));
   // The lock first (it needs no table), the epoch once the leader table exists.
   if (options.sequencer_lease) {
-    PEDIGREE_ASSIGN(got, storage->db_.Exec(kTryLease));
-    PEDIGREE_ASSIGN(flag, got->Int(0, 0));
-    if (*flag == 0) {
+    // A holder that just exited without closing its session (a killed process) is gone
+    // once its backend notices: a short bounded retry, not a wait for a live holder.
+    int64_t flag = 0;
+    for (int attempt = 0; attempt < 20 && flag == 0; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      PEDIGREE_ASSIGN(got, storage->db_.Exec(kTryLease));
+      PEDIGREE_ASSIGN(value, got->Int(0, 0));
+      flag = *value;
+    }
+    if (flag == 0) {
       std::string holder;
       if (auto leader = ReadLeader(storage->db_)) {
         holder = " (leader epoch " + std::to_string(leader->epoch) +

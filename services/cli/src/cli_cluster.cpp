@@ -145,13 +145,14 @@ HttpResponse ClusterNode::Dispatch(size_t route, const HttpRequest& request) {
 }
 
 HttpResponse ClusterNode::Forward(const HttpRequest& request) {
-  std::string leader;
+  std::string leader, self;
   {
     std::lock_guard lock(mu_);
     leader = leader_url_;
+    self = advertise_url_;
   }
   if (leader.empty()) return NoLeader("no leader has advertised its URL yet");
-  if (leader == advertise_url_) {
+  if (leader == self) {
     return NoLeader("this node is taking over as the leader");
   }
   try {
@@ -173,7 +174,7 @@ HttpResponse ClusterNode::Forward(const HttpRequest& request) {
     for (const auto& [name, value] : request.headers) {
       if (!HopHeaders().count(name)) out.set(name, value);
     }
-    out.set(kForwardedHeader, advertise_url_);
+    out.set(kForwardedHeader, self);
     out.setContentLength(static_cast<std::streamsize>(request.body.size()));
     session->sendRequest(out) << request.body;
     Poco::Net::HTTPResponse in;
@@ -201,7 +202,10 @@ HttpResponse ClusterNode::Forward(const HttpRequest& request) {
 }
 
 Status ClusterNode::Run(std::string advertise_url) {
-  advertise_url_ = std::move(advertise_url);
+  {
+    std::lock_guard lock(mu_);
+    advertise_url_ = std::move(advertise_url);
+  }
   if (auto gen = Current(); gen && gen->leader) {
     PEDIGREE_TRY(LeaseOf(*gen)->AdvertiseLeader(advertise_url_));
     Say("cluster: leading (epoch " + std::to_string(gen->epoch) + ") at " + advertise_url_);

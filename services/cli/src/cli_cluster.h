@@ -88,8 +88,8 @@ class ClusterNode {
   bool Forwarded(const ClusterGeneration& gen, const HttpRequest& request) const;
 
   ClusterOptions options_;
-  std::string advertise_url_;
   mutable std::mutex mu_;
+  std::string advertise_url_;                   // set by Run; guarded by mu_
   std::shared_ptr<ClusterGeneration> current_;  // guarded by mu_
   std::string leader_url_;                      // as last read; guarded by mu_
   std::condition_variable wake_;
