@@ -114,6 +114,7 @@ class Load:
         self.acked = {}  # key -> (index, serial)
         self.acks = []  # (sent, acknowledged): monotonic times of each acknowledged request
         self.errors = []
+        self.unavailable = {}  # error code of each 503 -> count
         self.stop = threading.Event()
         self.threads = [threading.Thread(target=self.write, args=(w,), daemon=True)
                         for w in range(writers)]
@@ -137,6 +138,13 @@ class Load:
                     self.acks.append((sent, time.monotonic()))
                 op += 1
             elif status == 503:
+                # A leader change answers 503 with a precise code, never a 500.
+                try:
+                    code = json.loads(body)["error"]["code"]
+                except (ValueError, KeyError, TypeError):
+                    code = "unparsable: %r" % body[:100]
+                with self.lock:
+                    self.unavailable[code] = self.unavailable.get(code, 0) + 1
                 time.sleep(0.02)
             else:
                 with self.lock:
@@ -307,6 +315,13 @@ def run(binary, work, db, rng, kills, writers, count, nodes):
               "p99 %.2f s, max %.2f s (target p99 <= %.0f s)" %
               (len(failovers), percentile(failovers, 50), percentile(failovers, 99),
                max(failovers), TARGET_P99))
+    print("503 answers during leader changes: %s" %
+          (", ".join("%s %d" % kv for kv in sorted(load.unavailable.items())) or "none"))
+    # cluster.no_leader from a follower; "unavailable" is how the chassis shows any other
+    # 503 (e.g. storage.unavailable or cluster.fenced from a leader losing its lease).
+    expected = {"cluster.no_leader", "unavailable"}
+    for code in sorted(set(load.unavailable) - expected):
+        problems.append("503 with an unexpected code: %s" % code)
     print("%.1f s" % (time.monotonic() - started))
     print("acked %d lost %d duplicated %d" % (len(acked), lost, duplicated), flush=True)
     if stored_twice:

@@ -28,9 +28,17 @@ const std::set<std::string>& HopHeaders() {
   return hop;
 }
 
+// 503 with its own code (the chassis shows other 5xx only as "unavailable"): a client
+// tells a leader change, which a retry after a second gets through, from an outage. The
+// details (node URLs) stay in the access log.
 HttpResponse NoLeader(const std::string& why) {
-  HttpResponse r = ErrorResponse(Error("cluster.no_leader", why));
+  HttpResponse r;
+  r.status = 503;
+  r.body =
+      "{\"error\":{\"code\":\"cluster.no_leader\",\"message\":\"no node is the sequencer "
+      "now (a leader change is under way); retry after Retry-After seconds\"}}";
   r.headers["Retry-After"] = "1";
+  r.internal_cause = "cluster.no_leader: " + why;
   return r;
 }
 
