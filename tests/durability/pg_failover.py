@@ -7,7 +7,9 @@ one holds the sequencer lease, the others forward writes to it and answer reads.
 post commissions through every node (round robin; a write that fails or answers 503 is
 retried with the same Idempotency-Key through the next node) and record every
 acknowledged index. The leader (as the database's leader row names it) is killed with
-SIGKILL again and again and restarted as a follower. At the end every acknowledged entry is
+SIGKILL again and again and restarted as a follower; then the server ends the leader's
+session while its process lives on (a network cut: pg_terminate_backend), and the leader
+must step down. At the end every acknowledged entry is
 present and is the writer's command, every key replayed answers its first index, no
 clientId is on the log twice, `pedigree log audit` is clean and the checkpoints table holds
 one checkpoint per size.
@@ -267,6 +269,42 @@ def run(binary, work, db, rng, kills, writers, count, nodes):
         leader.start()  # back as a follower
         print("kill %d: leader :%d killed, next write acknowledged after %.2f s, acked %d" %
               (k + 1, leader.port, failovers[-1], len(load.snapshot())), flush=True)
+
+    # A cut instead of a kill: the server ends the leader's session (as a network cut
+    # would) while its process lives on. Its lease is gone; fencing refuses its appends
+    # once another node holds it, and it must notice and step down, not go on sequencing.
+    if not problems and not load.stop.is_set():
+        time.sleep(rng.uniform(0.5, 1.5))
+        leader = leader_node()
+        epoch = int(db.query("SELECT epoch FROM leader WHERE id = 1"))
+        cut_at = time.monotonic()
+        db.query("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                 "AND objid = 1885693034 AND granted")
+        deadline = cut_at + 60
+        first = None
+        while first is None and time.monotonic() < deadline and not load.stop.is_set():
+            time.sleep(0.02)
+            first = load.first_ack_sent_after(cut_at)
+        if first is None:
+            problems.append("cut: no write acknowledged within 60 s")
+        else:
+            # It may still commit until another node holds the lease (its reconnected
+            # session appends behind the log-head check while nobody leads); it steps down
+            # at its next look at the lease.
+            stepped = False
+            deadline = time.monotonic() + 30
+            while not stepped and time.monotonic() < deadline:
+                with open(leader.log_path, "rb") as f:
+                    stepped = b"lost the sequencer lease" in f.read()
+                if not stepped:
+                    time.sleep(0.05)
+            later = int(db.query("SELECT epoch FROM leader WHERE id = 1"))
+            print("cut: the session of leader :%d ended, next write acknowledged after %.2f s; "
+                  "it stepped down: %s; epoch %d -> %d" %
+                  (leader.port, first - cut_at, stepped, epoch, later), flush=True)
+            if not stepped or later <= epoch:
+                problems.append("cut: the leader did not step down (epoch %d -> %d)" %
+                                (epoch, later))
     time.sleep(0.5)
     load.stop.set()
     for t in load.threads:
