@@ -94,4 +94,37 @@ BOOST_AUTO_TEST_CASE(an_unreachable_server_is_refused_naming_it_and_leaves_no_ke
   BOOST_REQUIRE_MESSAGE(retried.has_value(), pedigree::testing::Why(retried));
 }
 
+// Several nodes on one database (docs/deployment.md): each has its own copy of the
+// directory; only one may open the ledger for writing (the sequencer lease), any number
+// read beside it, and the next writer after it sees every entry it committed.
+BOOST_AUTO_TEST_CASE(one_writer_per_database_the_next_takes_over_with_every_entry) {
+  TempDir tmp;
+  namespace fs = std::filesystem;
+  const std::string a = tmp / "a";
+  const std::string b = tmp / "b";
+  const std::string url = PgCluster::Shared().NewDatabase();
+  PrivateKey author = PrivateKey::Generate();
+  auto leader = Ledger::Create(a, "example.org/pg-log", {.storage = url});
+  BOOST_REQUIRE_MESSAGE(leader.has_value(), pedigree::testing::Why(leader));
+  fs::copy(a, b, fs::copy_options::recursive);
+  BOOST_REQUIRE((*leader)->Append(Entry(author, 0)).has_value());
+
+  auto second = Ledger::Open(b);
+  BOOST_REQUIRE(!second.has_value());
+  BOOST_TEST(second.error().code() == "ledger.locked");
+  auto reader = Ledger::Open(b, {.read_only = true});
+  BOOST_REQUIRE_MESSAGE(reader.has_value(), pedigree::testing::Why(reader));
+  BOOST_REQUIRE((*leader)->Append(Entry(author, 1)).has_value());
+  BOOST_REQUIRE((*reader)->Refresh().has_value());
+  BOOST_TEST((*reader)->size() == 2u);
+  BOOST_TEST((*reader)->root() == (*leader)->root());
+
+  leader->reset();  // its session ends: the lease is free
+  auto next = Ledger::Open(b);
+  BOOST_REQUIRE_MESSAGE(next.has_value(), pedigree::testing::Why(next));
+  BOOST_TEST((*next)->size() == 2u);
+  BOOST_REQUIRE((*next)->Append(Entry(author, 2)).value() == 2u);
+  BOOST_TEST((*next)->SignCheckpoint().value().size == 3u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

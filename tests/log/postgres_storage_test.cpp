@@ -47,8 +47,8 @@ Batch MakeBatch(LogStorage& storage, const std::string& prefix, uint64_t count) 
 std::string NodeGrants(const std::string& role) {
   return "GRANT SELECT, INSERT ON entries, hashes, idempotency, checkpoints TO " + role +
          "; GRANT SELECT, INSERT, UPDATE ON meta TO " + role +
-         "; GRANT SELECT, UPDATE ON log_head TO " + role + "; GRANT SELECT ON schema_version TO " +
-         role;
+         "; GRANT SELECT, UPDATE ON log_head, leader TO " + role +
+         "; GRANT SELECT ON schema_version TO " + role;
 }
 
 }  // namespace
@@ -383,6 +383,90 @@ BOOST_AUTO_TEST_CASE(postgres_sequencer_sequences_refuses_and_resumes) {
   BOOST_TEST(sequencer->Append(EntryText(299), "k300").value() == 299u);
   sequencer->Stop();
   CheckAgainstReference(*storage, 300);
+}
+
+// The sequencer lease (docs/deployment.md, "Several nodes on one database"): one holder at
+// a time, each acquisition a new epoch, released when the holder's session ends.
+BOOST_AUTO_TEST_CASE(postgres_sequencer_lease_has_one_holder_and_each_acquisition_a_new_epoch) {
+  const std::string uri = PgCluster::Shared().NewDatabase();
+  auto first = PostgresStorage::Open(uri, {.sequencer_lease = true});
+  BOOST_REQUIRE_MESSAGE(first.has_value(), (first ? "" : first.error().ToString()));
+  const uint64_t epoch = (*first)->lease_epoch();
+  BOOST_TEST(epoch >= 1u);
+  BOOST_TEST((*first)->HoldsLease().value());
+  BOOST_REQUIRE((*first)->AdvertiseLeader("http://127.0.0.1:8081").has_value());
+
+  auto second = PostgresStorage::Open(uri, {.sequencer_lease = true});
+  BOOST_REQUIRE(!second.has_value());
+  BOOST_TEST(second.error().code() == "ledger.locked");
+  BOOST_TEST(second.error().message().find("http://127.0.0.1:8081") != std::string::npos,
+             second.error().message());
+  auto watcher = OpenPg(uri);  // no lease: a reader
+  auto seen = ReadLeader(watcher->connection()).value();
+  BOOST_TEST(seen.held);
+  BOOST_TEST(seen.epoch == epoch);
+  BOOST_TEST(seen.node_url == "http://127.0.0.1:8081");
+
+  first->reset();  // the holder's session ends: the lease is free at once
+  BOOST_TEST(!ReadLeader(watcher->connection()).value().held);
+  auto next = PostgresStorage::Open(uri, {.sequencer_lease = true});
+  BOOST_REQUIRE(next.has_value());
+  BOOST_TEST((*next)->lease_epoch() == epoch + 1);
+  BOOST_TEST(ReadLeader(watcher->connection()).value().node_url == "");
+}
+
+// Fencing: while one session holds the lease, the database refuses another session's log
+// head update and checkpoint (cluster.fenced), and nothing of that append is kept.
+BOOST_AUTO_TEST_CASE(postgres_writer_without_the_lease_is_fenced_while_another_holds_it) {
+  const std::string uri = PgCluster::Shared().NewDatabase();
+  auto stale = OpenPg(uri);
+  auto leader = PostgresStorage::Open(uri, {.sequencer_lease = true});
+  BOOST_REQUIRE(leader.has_value());
+  const Batch batch = MakeBatch(*stale, "stale", 3);
+  const std::vector<std::string> keys = {"k0", "k1", "k2"};
+  auto refused = stale->Append(0, batch.entries, keys, batch.hashes);
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "cluster.fenced");
+  BOOST_TEST(PgCluster::Value(uri, "SELECT count(*) FROM entries") == "0");
+  BOOST_TEST(PgCluster::Value(uri, "SELECT count(*) FROM idempotency") == "0");
+  StoredCheckpoint cp{.size = 0, .root = {}, .note = "forged\n"};
+  BOOST_TEST(stale->StoreCheckpoint(cp).error().code() == "cluster.fenced");
+  BOOST_TEST(PgCluster::Value(uri, "SELECT count(*) FROM checkpoints") == "0");
+
+  const Batch led = MakeBatch(**leader, "led", 2);
+  BOOST_REQUIRE((*leader)->Append(0, led.entries, {}, led.hashes).has_value());
+  BOOST_TEST(stale->Size().value() == 2u);
+}
+
+// A leader whose session the server ended (a network cut, pg_terminate_backend) reconnects
+// without the lease: it knows it (HoldsLease), and once another node holds the lease its
+// appends are refused.
+BOOST_AUTO_TEST_CASE(postgres_leader_whose_session_ended_is_fenced_after_a_takeover) {
+  const std::string uri = PgCluster::Shared().NewDatabase();
+  auto old_leader = PostgresStorage::Open(uri, {.sequencer_lease = true});
+  BOOST_REQUIRE(old_leader.has_value());
+  PgCluster::Run(uri,
+                 "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+                 "AND objid = 1885693034 AND granted");
+  // The backend exits a moment later (a bounded wait for a state, not a timing).
+  bool free = false;
+  for (int i = 0; i < 3000 && !free; ++i) {
+    free = PgCluster::Value(uri,
+                            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                            "AND objid = 1885693034 AND granted") == "0";
+    if (!free) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  BOOST_REQUIRE(free);
+  auto held = (*old_leader)->HoldsLease();  // reconnects: a new session, no lock
+  BOOST_TEST((!held.has_value() || !*held));
+  auto new_leader = PostgresStorage::Open(uri, {.sequencer_lease = true});
+  BOOST_REQUIRE_MESSAGE(new_leader.has_value(), (new_leader ? "" : new_leader.error().ToString()));
+  BOOST_TEST((*new_leader)->lease_epoch() == (*old_leader)->lease_epoch() + 1);
+  const Batch batch = MakeBatch(**old_leader, "old", 1);
+  BOOST_TEST((*old_leader)->Append(0, batch.entries, {}, batch.hashes).error().code() ==
+             "cluster.fenced");
+  BOOST_TEST(!(*old_leader)->HoldsLease().value());
+  BOOST_TEST((*new_leader)->HoldsLease().value());
 }
 
 BOOST_AUTO_TEST_SUITE_END()

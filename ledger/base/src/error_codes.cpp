@@ -180,6 +180,15 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"client.unreachable", 502, "the node named by --server cannot be reached",
      "Check the URL and that `pedigree serve` runs there."},
 
+    {"cluster.fenced", 503,
+     "another node holds the sequencer lease of the PostgreSQL database: the write of a node "
+     "that is no longer the leader was refused and nothing of it was kept",
+     "Retry: the entry was not recorded; the node steps down and forwards to the new leader."},
+    {"cluster.no_leader", 503,
+     "no node holds the sequencer lease (a leader change is under way) or the leader cannot be "
+     "reached; answered as unavailable with Retry-After",
+     "Retry after the Retry-After seconds: a follower takes over within seconds."},
+
     {"config.bad_value", 500, "a setting in the server's configuration file has a malformed value"},
     {"config.not_found", 500, "the server's configuration file cannot be read"},
     {"config.syntax", 500, "a line of the server's configuration file is not 'key = value'"},

@@ -168,8 +168,12 @@ Result<std::unique_ptr<LogStorage>> OpenSqliteLog(const std::string& dir, bool c
 }
 
 // The log in the PostgreSQL database `conninfo`; `create`: it must hold no ledger yet.
-Result<std::unique_ptr<LogStorage>> OpenPostgresLog(const std::string& conninfo, bool create) {
-  PEDIGREE_ASSIGN(storage, PostgresStorage::Open(conninfo));
+// A writer takes the database's sequencer lease (ledger.locked while another node holds
+// it), the PostgreSQL counterpart of the directory lock: the sequencer's in-memory tree
+// stays true only while no other session appends.
+Result<std::unique_ptr<LogStorage>> OpenPostgresLog(const std::string& conninfo, bool create,
+                                                    bool writer) {
+  PEDIGREE_ASSIGN(storage, PostgresStorage::Open(conninfo, {.sequencer_lease = writer}));
   auto origin = (*storage)->GetMeta(kMetaOrigin);
   if (create && origin && !origin->empty()) {
     return Fail(Error("ledger.exists", "the PostgreSQL database at " +
@@ -199,7 +203,7 @@ Result<std::unique_ptr<Ledger>> Ledger::Create(const std::string& dir, const std
 
   // The database first: an unreachable server leaves no key behind to block a retry.
   Result<std::unique_ptr<LogStorage>> storage =
-      postgres ? OpenPostgresLog(options.storage, true) : OpenSqliteLog(dir, true, false);
+      postgres ? OpenPostgresLog(options.storage, true, true) : OpenSqliteLog(dir, true, false);
   if (!storage) return std::unexpected(storage.error());
   if (postgres) {
     const std::string path = Join(dir, kStorageFile);
@@ -262,7 +266,8 @@ Result<std::unique_ptr<Ledger>> Ledger::Open(const std::string& dir, LedgerOptio
   auto key = PrivateKey::LoadPem(Join(dir, kLogKeyFile));
   if (!key) return std::unexpected(key.error());
   Result<std::unique_ptr<LogStorage>> storage =
-      postgres ? OpenPostgresLog(storage_url, false) : OpenSqliteLog(dir, false, options.read_only);
+      postgres ? OpenPostgresLog(storage_url, false, !options.read_only)
+               : OpenSqliteLog(dir, false, options.read_only);
   if (!storage) return std::unexpected(storage.error());
   auto origin = (*storage)->GetMeta(kMetaOrigin);
   if (!origin) return std::unexpected(origin.error());

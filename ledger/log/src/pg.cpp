@@ -203,6 +203,9 @@ Error PgError(PGconn* conn, const PGresult* r, std::string_view sql) {
     return Error("storage.full",
                  "no space left on the PostgreSQL server at " + ServerOf(conn) + ": " + step);
   }
+  // Raised by the fencing trigger (postgres_storage.cpp): another session holds the
+  // sequencer lease, so this session's node is no longer the leader.
+  if (sqlstate == "PD001") return Error("cluster.fenced", step);
   if (sqlstate.starts_with("23")) return Error("storage.constraint", step);
   if (sqlstate == "XX001" || sqlstate == "XX002") return Error("storage.corrupt", step);
   return Error("storage.io", step);

@@ -1,7 +1,9 @@
 #include "pedigree/log/postgres_storage.h"
 
 #include <algorithm>
+#include <chrono>
 #include <string>
+#include <thread>
 
 namespace pedigree::log {
 namespace {
@@ -77,7 +79,52 @@ CREATE TRIGGER log_head_grows BEFORE UPDATE OR DELETE ON log_head
 CREATE TRIGGER log_head_no_truncate BEFORE TRUNCATE ON log_head
   FOR EACH STATEMENT EXECUTE FUNCTION pedigree_refuse('the log head is never deleted');
 )sql",
+    R"sql(
+-- The sequencer lease (docs/deployment.md, "Several nodes on one database"): a session
+-- advisory lock on key 1885693034 held by the leader's storage connection, and this row,
+-- whose epoch each acquisition increments and whose node_url says where the leader takes
+-- writes.
+CREATE TABLE leader(id smallint PRIMARY KEY CHECK (id = 1),
+                    epoch bigint NOT NULL CHECK (epoch >= 0),
+                    node_url text NOT NULL,
+                    since timestamptz NOT NULL);
+INSERT INTO leader(id, epoch, node_url, since) VALUES (1, 0, '', now());
+-- Fencing: while a session holds the lease no other session may move the log head or store
+-- a checkpoint, so the commit of a leader that lost its lease fails (SQLSTATE PD001,
+-- cluster.fenced) and two nodes never sign different trees of one size. Writers that run
+-- while no node holds the lease (init, a CLI append with no serve running) are unaffected.
+CREATE FUNCTION pedigree_fenced() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_locks
+             WHERE locktype = 'advisory' AND classid = 0 AND objid = 1885693034
+               AND objsubid = 1 AND granted AND pid <> pg_backend_pid()) THEN
+    RAISE EXCEPTION 'another node holds the sequencer lease' USING ERRCODE = 'PD001';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER log_head_fenced BEFORE UPDATE ON log_head
+  FOR EACH ROW EXECUTE FUNCTION pedigree_fenced();
+CREATE TRIGGER checkpoints_fenced BEFORE INSERT ON checkpoints
+  FOR EACH ROW EXECUTE FUNCTION pedigree_fenced();
+)sql",
 };
+
+// The sequencer lease: a session advisory lock (the key the fencing trigger names) taken
+// on the storage's own connection, so that it ends exactly when that session does.
+constexpr const char* kTryLease = "SELECT pg_try_advisory_lock(1885693034)::int4";
+constexpr const char* kReleaseLease = "SELECT pg_advisory_unlock(1885693034)";
+constexpr const char* kElect =
+    "UPDATE leader SET epoch = epoch + 1, node_url = '', since = now() WHERE id = 1 "
+    "RETURNING epoch";
+constexpr const char* kAdvertise = "UPDATE leader SET node_url = $1 WHERE id = 1 AND epoch = $2";
+constexpr const char* kSelectLeader =
+    "SELECT l.epoch, l.node_url, (EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+    "AND classid = 0 AND objid = 1885693034 AND objsubid = 1 AND granted))::int4 "
+    "FROM leader l WHERE l.id = 1";
+constexpr const char* kHoldsLease =
+    "SELECT (l.epoch = $1 AND EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+    "AND classid = 0 AND objid = 1885693034 AND objsubid = 1 AND granted "
+    "AND pid = pg_backend_pid()))::int4 FROM leader l WHERE l.id = 1";
 
 // Parameterised SQL only; each is prepared once per session (pg::Connection caches them).
 constexpr const char* kLockHead = "SELECT size FROM log_head WHERE id = 1 FOR UPDATE";
@@ -140,7 +187,14 @@ Result<std::optional<StoredCheckpoint>> CheckpointRow(const pg::Rows& rows) {
 PostgresStorage::PostgresStorage(pg::Connection db, PostgresOptions options)
     : options_(options), db_(std::move(db)) {}
 
-PostgresStorage::~PostgresStorage() = default;
+// The lease is given back before the session closes: a backend releases its locks only
+// once it has noticed the closed connection, a moment after PQfinish returns, and the
+// next writer (a CLI command right after another) would find it still held.
+PostgresStorage::~PostgresStorage() {
+  if (lease_epoch_ == 0) return;
+  std::lock_guard lock(mu_);
+  if (!db_.InTransaction()) (void)db_.Exec(kReleaseLease);
+}
 
 int PostgresStorage::SchemaVersion() { return static_cast<int>(std::size(kMigrations)); }
 
@@ -148,9 +202,75 @@ Result<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(const std::string
                                                                PostgresOptions options) {
   PEDIGREE_ASSIGN(db, pg::Connection::Open(conninfo, kSession));
   std::unique_ptr<PostgresStorage> storage(new PostgresStorage(std::move(*db), options));
+  // The lock first (it needs no table), the epoch once the leader table exists.
+  if (options.sequencer_lease) {
+    // A holder that just exited without closing its session (a killed process) is gone
+    // once its backend notices: a short bounded retry, not a wait for a live holder.
+    int64_t flag = 0;
+    for (int attempt = 0; attempt < 20 && flag == 0; ++attempt) {
+      if (attempt > 0) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      PEDIGREE_ASSIGN(got, storage->db_.Exec(kTryLease));
+      PEDIGREE_ASSIGN(value, got->Int(0, 0));
+      flag = *value;
+    }
+    if (flag == 0) {
+      std::string holder;
+      if (auto leader = ReadLeader(storage->db_)) {
+        holder = " (leader epoch " + std::to_string(leader->epoch) +
+                 (leader->node_url.empty() ? "" : " at " + leader->node_url) + ")";
+      }
+      return Fail(Error("ledger.locked",
+                        "another node holds the sequencer lease of the PostgreSQL database at " +
+                            storage->db_.Where() + holder)
+                      .at_field("storage"));
+    }
+  }
   PEDIGREE_TRY(storage->Migrate());
+  if (options.sequencer_lease) PEDIGREE_TRY(storage->AcquireLease());
   PEDIGREE_TRY(storage->CheckConsistency());
   return storage;
+}
+
+Result<LeaderState> ReadLeader(pg::Connection& db) {
+  PEDIGREE_ASSIGN(rows, db.Exec(kSelectLeader));
+  if (rows->size() != 1) return Fail("storage.corrupt", "the leader row is missing");
+  LeaderState out;
+  PEDIGREE_ASSIGN(epoch, rows->Int(0, 0));
+  out.epoch = static_cast<uint64_t>(*epoch);
+  out.node_url = rows->Text(0, 1);
+  PEDIGREE_ASSIGN(held, rows->Int(0, 2));
+  out.held = *held != 0;
+  return out;
+}
+
+// The new epoch is written with the log head locked: an append a stale leader had begun
+// before the lock was taken commits (or fails) first, so everything read after this
+// returns is the whole committed log.
+Status PostgresStorage::AcquireLease() {
+  std::lock_guard lock(mu_);
+  PEDIGREE_ASSIGN(tx, pg::Transaction::Begin(db_));
+  PEDIGREE_TRY(db_.Exec(kLockHead));
+  PEDIGREE_ASSIGN(rows, db_.Exec(kElect));
+  if (rows->size() != 1) return Fail("storage.corrupt", "the leader row is missing");
+  PEDIGREE_ASSIGN(epoch, rows->Int(0, 0));
+  PEDIGREE_TRY(tx->Commit());
+  lease_epoch_ = static_cast<uint64_t>(*epoch);
+  return Ok();
+}
+
+Status PostgresStorage::AdvertiseLeader(std::string_view node_url) {
+  std::lock_guard lock(mu_);
+  PEDIGREE_TRY(db_.Exec(kAdvertise, pg::Params().Text(node_url).Int(I64(lease_epoch_))));
+  return Ok();
+}
+
+Result<bool> PostgresStorage::HoldsLease() {
+  std::lock_guard lock(mu_);
+  if (lease_epoch_ == 0) return false;
+  PEDIGREE_ASSIGN(rows, db_.Exec(kHoldsLease, pg::Params().Int(I64(lease_epoch_))));
+  if (rows->size() != 1) return Fail("storage.corrupt", "the leader row is missing");
+  PEDIGREE_ASSIGN(held, rows->Int(0, 0));
+  return *held != 0;
 }
 
 Status PostgresStorage::Migrate() {
@@ -199,8 +319,11 @@ Result<uint64_t> PostgresStorage::HeadSize() {
 
 // The entries and every level of hashes must end where the head says. Cheap: one index
 // lookup per level. Holes cannot arise (no DELETE); ReadEntries reports one if found.
+// One snapshot: a writer on another node may append between the statements.
 Status PostgresStorage::CheckConsistency() {
   std::lock_guard lock(mu_);
+  PEDIGREE_ASSIGN(tx, pg::Transaction::Begin(db_));
+  PEDIGREE_TRY(db_.Script("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"));
   PEDIGREE_ASSIGN(size, HeadSize());
   {
     PEDIGREE_ASSIGN(rows, db_.Exec(kSelectEntriesEnd));
@@ -228,7 +351,7 @@ Status PostgresStorage::CheckConsistency() {
                                        std::to_string(level) + " or above, which " +
                                        std::to_string(*size) + " entries do not complete");
   }
-  return Ok();
+  return tx->Commit();
 }
 
 Result<Hash> PostgresStorage::ReadHash(uint32_t level, uint64_t index) {

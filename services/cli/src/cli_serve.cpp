@@ -10,6 +10,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "cli_cluster.h"
 #include "cli_common.h"
 #include "pedigree/http/api.h"
 #include "pedigree/http/http_server.h"
@@ -25,13 +26,20 @@
 namespace pedigree::services {
 namespace {
 
-// The node's tokens: tokens.db in its directory, or its PostgreSQL database when the
-// directory records one (D/storage, docs/storage.md).
-std::string TokensPath(const std::string& dir) {
+// The PostgreSQL database the directory records (D/storage, docs/storage.md); empty for
+// SQLite.
+std::string RecordedStorage(const std::string& dir) {
   std::ifstream recorded(dir + "/storage");
   std::string url;
   if (recorded && std::getline(recorded, url) && !url.empty()) return url;
-  return dir + "/tokens.db";
+  return {};
+}
+
+// The node's tokens: tokens.db in its directory, or its PostgreSQL database when the
+// directory records one.
+std::string TokensPath(const std::string& dir) {
+  std::string url = RecordedStorage(dir);
+  return url.empty() ? dir + "/tokens.db" : url;
 }
 
 // Settings come from, in rising precedence: defaults, the config file (`key = value`
@@ -81,6 +89,11 @@ struct ServeSettings {
       // long without a request, and this long after sign-in whatever the use.
       {"session_idle_timeout", "1800"},
       {"session_lifetime", "43200"},
+      // Several nodes on one PostgreSQL database (docs/deployment.md): the URL other nodes
+      // forward writes to while this one leads (empty: http(s)://bind:port), and how often a
+      // follower looks for a free sequencer lease, in milliseconds.
+      {"advertise_url", ""},
+      {"lease_poll_ms", "500"},
   };
 };
 
@@ -117,6 +130,8 @@ constexpr SettingHelp kSettingHelp[] = {
     {"witness_fail_open", "true: publish checkpoints without quorum, saying so"},
     {"session_idle_timeout", "web app session ends after this many seconds unused"},
     {"session_lifetime", "web app session ends this many seconds after sign-in"},
+    {"advertise_url", "URL other nodes on the database forward writes to (PostgreSQL)"},
+    {"lease_poll_ms", "milliseconds between a follower's looks for a free lease"},
 };
 
 std::string SettingNames(const ServeSettings& s) {
@@ -181,6 +196,7 @@ constexpr NumberRule kNumberRules[] = {
     {"witness_timeout_ms", 1, 60000, true},
     {"session_idle_timeout", 60, 86400, true},
     {"session_lifetime", 60, 30 * 86400, true},
+    {"lease_poll_ms", 50, 60000, true},
 };
 
 Error BadValue(const NumberRule& rule, const std::string& value, const std::string& expected) {
@@ -240,6 +256,15 @@ Status LoadSettings(const Args& args, ServeSettings& settings) {
                       "setting witness_fail_open is '" + fail_open + "'; expected true or false")
                     .at_field("witness_fail_open"));
   }
+  if (const std::string& url = settings.values["advertise_url"]; !url.empty()) {
+    const bool http = url.starts_with("http://") || url.starts_with("https://");
+    if (!http || url.find_first_of(" \t\r\n?#") != std::string::npos || url.back() == '/') {
+      return Fail(Error("config.bad_value", "setting advertise_url is '" + url +
+                                                "'; expected http(s)://host:port without a "
+                                                "path's trailing slash, query or fragment")
+                      .at_field("advertise_url"));
+    }
+  }
   const std::string& op = settings.values["operator_org"];
   if (!op.empty() && !IsRegistryOrgId(op)) {
     return Fail(Error("config.bad_value",
@@ -278,8 +303,9 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   auto witness_timeout = SizeSetting(settings, "witness_timeout_ms");
   auto session_idle = SizeSetting(settings, "session_idle_timeout");
   auto session_lifetime = SizeSetting(settings, "session_lifetime");
-  for (auto* r :
-       {&future_skew, &offline_buffer, &witness_timeout, &session_idle, &session_lifetime}) {
+  auto lease_poll = SizeSetting(settings, "lease_poll_ms");
+  for (auto* r : {&future_skew, &offline_buffer, &witness_timeout, &session_idle, &session_lifetime,
+                  &lease_poll}) {
     if (!*r) return PrintError(io.err, r->error());
   }
   // An idle timeout past the lifetime would never apply: most likely the two were swapped.
@@ -342,6 +368,102 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  // On PostgreSQL the node is one of possibly several on the database, the sequencer or
+  // a follower (cli_cluster.h; docs/deployment.md, "Several nodes on one database").
+  if (const std::string storage = RecordedStorage(args->dir()); !storage.empty()) {
+    const provenance::TimeBounds bounds = {.future_skew = static_cast<int64_t>(*future_skew),
+                                           .offline_buffer = static_cast<int64_t>(*offline_buffer)};
+    auto tokens = TokenStore::Open(TokensPath(args->dir()));
+    if (!tokens) return PrintError(io.err, tokens.error());
+    std::unique_ptr<SponsorStore> sponsor_store;
+    if (!settings.values["sponsor_store"].empty()) {
+      auto opened = SponsorStore::Open(settings.values["sponsor_store"]);
+      if (!opened) return PrintError(io.err, opened.error());
+      sponsor_store = std::move(*opened);
+    }
+    ApiOptions api_options;
+    api_options.responder_gln = settings.values["responder_gln"];
+    api_options.sponsor_store = sponsor_store.get();
+    api_options.max_dataset_bytes = *max_dataset;
+    config.metrics = std::make_shared<MetricsRegistry>();
+    const std::string dir = args->dir();
+    const std::string operator_org = settings.values["operator_org"];
+    const int64_t alerts = static_cast<int64_t>(*alert_limit);
+    const bool fail_open = settings.values["witness_fail_open"] == "true";
+    const auto timeout = std::chrono::milliseconds(*witness_timeout);
+    ClusterOptions co;
+    co.conninfo = storage;
+    co.poll = std::chrono::milliseconds(*lease_poll);
+    co.log = &std::cerr;
+    co.forward_checkpoint = witness_policy.has_value();
+    co.open_leader = [&, dir, bounds, alerts]() -> Result<std::unique_ptr<SupplyNode>> {
+      PEDIGREE_ASSIGN(opened, SupplyNode::Open(dir, bounds));
+      (*opened)->SetAlertLimit(alerts);
+      // Before any write: settle submissions a crash (of any leader) left staged.
+      if (sponsor_store) PEDIGREE_TRY(TrialWorkflow(**opened, sponsor_store.get()).Reconcile());
+      return opened;
+    };
+    co.open_follower = [dir] { return SupplyNode::OpenReadOnly(dir); };
+    co.build = [&, operator_org, fail_open, timeout](ClusterGeneration& gen) -> Status {
+      ApiOptions options = api_options;
+      // Only the leader asks witnesses; followers forward GET /v1/log/checkpoint to it.
+      if (gen.leader && witness_policy) {
+        const std::string vkey = gen.node->ledger().VerifierKey();
+        if (!witness_policy->logs.empty() &&
+            std::none_of(witness_policy->logs.begin(), witness_policy->logs.end(),
+                         [&](const log::PolicyLog& l) { return l.key.ToString() == vkey; })) {
+          return Fail(Error("config.bad_value",
+                            "no log line of the witness_policy names this log's key " + vkey)
+                          .at_field("witness_policy"));
+        }
+        WitnessClientOptions wo;
+        wo.policy = *witness_policy;
+        wo.timeout = timeout;
+        wo.fail_open = fail_open;
+        wo.metrics = config.metrics;
+        wo.log = &std::cerr;
+        PEDIGREE_ASSIGN(started, WitnessClient::Start(gen.node->ledger(), std::move(wo)));
+        gen.witness_client = std::move(*started);
+        options.witness_client = gen.witness_client.get();
+      }
+      PEDIGREE_TRY(AddApiRoutes(gen.router, *gen.node, options));
+      gen.grants = RegistryGrants(*gen.node, operator_org);
+      return Ok();
+    };
+    auto cluster = ClusterNode::Start(std::move(co));
+    if (!cluster) return PrintError(io.err, cluster.error());
+    auto router = (*cluster)->Routes();
+    if (!router) return PrintError(io.err, router.error());
+    if (auto ok = AddWebAppRoutes(*router); !ok) return PrintError(io.err, ok.error());
+    config.sessions = SessionPolicy{.idle_timeout = std::chrono::seconds(*session_idle),
+                                    .lifetime = std::chrono::seconds(*session_lifetime)};
+    config.granted_roles = (*cluster)->Grants();
+    ClusterNode* c = cluster->get();
+    config.metrics->AddGauge("pedigree_ledger_entries", "Entries in the log", [c] {
+      auto gen = c->Current();
+      return gen ? static_cast<double>(gen->node->ledger().size()) : 0.0;
+    });
+    auto server = HttpServer::Start(config, std::move(*router), tokens->get());
+    if (!server) return PrintError(io.err, server.error());
+    const std::string scheme = (*server)->tls() ? "https" : "http";
+    std::string advertise = settings.values["advertise_url"];
+    if (advertise.empty()) {
+      advertise = scheme + "://" + config.bind + ":" + std::to_string((*server)->port());
+    }
+    if (auto ok = (*cluster)->Run(advertise); !ok) return PrintError(io.err, ok.error());
+    io.out << "pedigree serving " << dir << " on " << scheme << "://" << config.bind << ":"
+           << (*server)->port() << "  (log " << (*cluster)->Current()->node->ledger().VerifierKey()
+           << ")" << std::endl;
+    int signal = 0;
+    sigwait(&stop_signals, &signal);
+    io.out << "signal " << signal << ": finishing in-flight requests and commits" << std::endl;
+    (*server)->Stop();
+    cluster->reset();  // the leader's sequencer drains its queue and commits
+    sponsor_store.reset();
+    io.out << "stopped" << std::endl;
+    return 0;
+  }
 
   auto node =
       SupplyNode::Open(args->dir(), {.future_skew = static_cast<int64_t>(*future_skew),

@@ -126,6 +126,11 @@ BOOST_AUTO_TEST_CASE(serve_settings_are_parsed_strictly_and_name_the_setting) {
       {{"--session-idle-timeout", "86401"}, "config.bad_value", "session_idle_timeout"},
       {{"--session-lifetime", "-3600"}, "config.bad_value", "session_lifetime"},
       {{"--session-lifetime", "2592001"}, "config.bad_value", "session_lifetime"},
+      {{"--lease-poll-ms", "10"}, "config.bad_value", "lease_poll_ms"},
+      {{"--lease-poll-ms", "0.5s"}, "config.bad_value", "lease_poll_ms"},
+      {{"--advertise-url", "127.0.0.1:8080"}, "config.bad_value", "advertise_url"},
+      {{"--advertise-url", "http://node-a:8080/"}, "config.bad_value", "advertise_url"},
+      {{"--advertise-url", "http://node-a:8080?x=1"}, "config.bad_value", "advertise_url"},
       // An idle timeout longer than the lifetime would never apply.
       {{"--session-idle-timeout", "7200", "--session-lifetime", "3600"},
        "config.bad_value",

@@ -18,7 +18,23 @@ namespace pedigree::log {
 struct PostgresOptions {
   // Hashes kept in memory once read (they never change once committed); 0 = none.
   size_t hash_cache_entries = 1 << 20;
+  // Take the database's sequencer lease before anything is read (every writable ledger
+  // open does): a session advisory lock on this storage's own connection, held until it
+  // closes, and a new epoch in the leader row. ledger.locked when another session holds
+  // it. While a session holds the lease, the database refuses log head updates and
+  // checkpoints of every other session (cluster.fenced): a stale leader cannot commit.
+  bool sequencer_lease = false;
 };
+
+// The database's sequencer lease as any session sees it (docs/deployment.md, "Several
+// nodes on one database").
+struct LeaderState {
+  uint64_t epoch = 0;    // incremented by each acquisition
+  std::string node_url;  // where the holder takes writes ("" until it advertises)
+  bool held = false;     // some session holds the lease now
+};
+// One query on `db` (any session, no lock taken). storage.* errors.
+[[nodiscard]] Result<LeaderState> ReadLeader(pg::Connection& db);
 
 class PostgresStorage final : public LogStorage {
  public:
@@ -56,6 +72,14 @@ class PostgresStorage final : public LogStorage {
   Result<std::string> GetMeta(std::string_view key) override;
   Status SetMeta(std::string_view key, std::string_view value) override;
 
+  // The epoch this storage was elected with (PostgresOptions::sequencer_lease), else 0.
+  uint64_t lease_epoch() const { return lease_epoch_; }
+  // Records `node_url` as where the leader of `lease_epoch()` takes writes; a no-op once a
+  // later epoch was elected. Requires the lease.
+  [[nodiscard]] Status AdvertiseLeader(std::string_view node_url);
+  // Whether this storage's session still holds the lease and its epoch is the newest.
+  [[nodiscard]] Result<bool> HoldsLease();
+
   // The connection, for callers that keep derived tables in the same database. Use it
   // inside an Append `within` callback (the lock is held there), or hold
   // LockConnection() while using it from elsewhere.
@@ -67,6 +91,7 @@ class PostgresStorage final : public LogStorage {
  private:
   PostgresStorage(pg::Connection db, PostgresOptions options);
   Status Migrate();
+  Status AcquireLease();
   Status CheckConsistency();
   Result<uint64_t> HeadSize();
 
@@ -76,6 +101,7 @@ class PostgresStorage final : public LogStorage {
   pg::Connection db_;
   // Committed hashes by (level << 58 | index); guarded by mu_. Cleared when full.
   std::unordered_map<uint64_t, Hash> hash_cache_;
+  uint64_t lease_epoch_ = 0;
 };
 
 }  // namespace pedigree::log
