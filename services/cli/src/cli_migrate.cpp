@@ -189,9 +189,10 @@ Status WriteTokens(const std::string& where, const std::vector<TokenRow>& rows) 
   PEDIGREE_TRY(db->ExecSchema(kTokensSchema));
   PEDIGREE_ASSIGN(tx, log::sql::Transaction::Begin(*db));
   {
-    PEDIGREE_ASSIGN(q, db->Prepare("INSERT INTO api_tokens (token_id, org_id, roles, label, "
-                                   "secret_sha256, created_at, revoked_at) VALUES "
-                                   "(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(token_id) DO NOTHING"));
+    PEDIGREE_ASSIGN(q,
+                    db->Prepare("INSERT INTO api_tokens (token_id, org_id, roles, label, "
+                                "secret_sha256, created_at, revoked_at) VALUES "
+                                "(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(token_id) DO NOTHING"));
     for (const TokenRow& r : rows) {
       q->Reset();
       q->Bind(1, r.token_id).Bind(2, r.org_id).Bind(3, r.roles).Bind(4, r.label);
@@ -261,9 +262,10 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
   std::string to = *to_arg;
   if (to == "sqlite") to.clear();
   if (!to.empty() && !log::IsPostgresUrl(to)) {
-    return PrintError(io.err, Error("cli.usage", "--to takes sqlite or a postgresql:// connection "
-                                                 "string, not '" +
-                                                     to.substr(0, 40) + "'")
+    return PrintError(io.err, Error("cli.usage",
+                                    "--to takes sqlite or a postgresql:// connection "
+                                    "string, not '" +
+                                        to.substr(0, 40) + "'")
                                   .at_field("to")),
            2;
   }
@@ -281,8 +283,9 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
   // No node may write while the data move: the ledger's own lock (ledger.h, "lock").
   std::error_code ec;
   if (!fs::exists(fs::path(dir) / log::kLogKeyFile, ec)) {
-    return PrintError(io.err, Error("ledger.not_found", "no ledger in " + dir + " (run `pedigree init`)")
-                                  .at_field("dir"));
+    return PrintError(io.err,
+                      Error("ledger.not_found", "no ledger in " + dir + " (run `pedigree init`)")
+                          .at_field("dir"));
   }
   const std::string lock_path = (fs::path(dir) / "lock").string();
   log::UniqueFd lock(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
@@ -368,15 +371,15 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
   const bool dst_empty = *dst_size == 0 && dst_origin_meta->empty() &&
                          dst_checkpoint_sizes->empty() && dst_tokens_before->empty();
   if (!dst_empty && !resume) {
-    return PrintError(io.err, Error("migrate.destination_not_empty",
-                                    "the destination " + dst.Shown() + " already holds " +
-                                        (dst_origin_meta->empty()
-                                             ? std::string("ledger data")
-                                             : "the ledger " + *dst_origin_meta) +
-                                        " (" + std::to_string(*dst_size) +
-                                        " entries); migrate only into an empty database, or "
-                                        "--resume an interrupted migration of this ledger")
-                                  .at_field("to"));
+    return PrintError(io.err,
+                      Error("migrate.destination_not_empty",
+                            "the destination " + dst.Shown() + " already holds " +
+                                (dst_origin_meta->empty() ? std::string("ledger data")
+                                                          : "the ledger " + *dst_origin_meta) +
+                                " (" + std::to_string(*dst_size) +
+                                " entries); migrate only into an empty database, or "
+                                "--resume an interrupted migration of this ledger")
+                          .at_field("to"));
   }
   if (!dst_empty) {
     const std::string origin = src_meta->count("origin") ? src_meta->at("origin") : "";
@@ -387,14 +390,13 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
       prefix = *a == *b;
     }
     if (!prefix) {
-      return PrintError(io.err, Error("migrate.destination_diverges",
-                                      "--resume: the destination " + dst.Shown() + " holds " +
-                                          std::to_string(*dst_size) + " entries of " +
-                                          (dst_origin_meta->empty() ? "no ledger"
-                                                                    : *dst_origin_meta) +
-                                          " that are not the first entries of " + origin +
-                                          " in " + dir)
-                                    .at_field("to"));
+      return PrintError(
+          io.err,
+          Error("migrate.destination_diverges",
+                "--resume: the destination " + dst.Shown() + " holds " + std::to_string(*dst_size) +
+                    " entries of " + (dst_origin_meta->empty() ? "no ledger" : *dst_origin_meta) +
+                    " that are not the first entries of " + origin + " in " + dir)
+              .at_field("to"));
     }
   }
 
@@ -429,10 +431,9 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
     PEDIGREE_TRY_ASSIGN(raw, FromBase64(src_meta->at(provenance::kAuthorityKeyMeta)));
     PEDIGREE_TRY_ASSIGN(authority, log::PublicKey::FromRaw(*raw));
     PEDIGREE_TRY_ASSIGN(mac_key, ReadMacKey(dir));
-    provenance::ProvenanceConfig config{*authority, log_key->public_key(),
-                                        [] { return kUnbounded; },
-                                        provenance::TimeBounds{kUnbounded, kUnbounded},
-                                        std::move(*mac_key)};
+    provenance::ProvenanceConfig config{
+        *authority, log_key->public_key(), [] { return kUnbounded; },
+        provenance::TimeBounds{kUnbounded, kUnbounded}, std::move(*mac_key)};
     PEDIGREE_TRY_ASSIGN(attached, provenance::ProvenanceState::Attach(dst.Own(), config));
     rules = std::move(*attached);
     if (*dst_size == 0) {
@@ -472,17 +473,18 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
       within = [&]() -> Status {
         for (uint64_t i = begin; i < end; ++i) {
           if (auto st = rules->Apply(i, (*entries)[i - begin]); !st) {
-            return Fail(Error("audit.replay_refused", "the rules refuse entry " +
-                                                          std::to_string(i) + " of the source: " +
-                                                          st.error().ToString()));
+            return Fail(
+                Error("audit.replay_refused", "the rules refuse entry " + std::to_string(i) +
+                                                  " of the source: " + st.error().ToString()));
           }
         }
         return Ok();
       };
     }
     if (auto st = dst.log->Append(
-            begin, *entries, any_key ? std::span<const std::string>(keys) : std::span<const std::string>(),
-            hashes, within);
+            begin, *entries,
+            any_key ? std::span<const std::string>(keys) : std::span<const std::string>(), hashes,
+            within);
         !st) {
       return PrintError(io.err, st.error());
     }
@@ -518,9 +520,9 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
     const bool ok = signed_ok && root_at && *root_at == latest.root;
     check("checkpoint", ok,
           "the log's checkpoint of size " + std::to_string(latest.size) +
-              (ok ? " verifies against the destination's tree"
-                  : !signed_ok ? " does not verify: " + signed_ok.error().ToString()
-                               : " names a root the destination's tree does not have"));
+              (ok           ? " verifies against the destination's tree"
+               : !signed_ok ? " does not verify: " + signed_ok.error().ToString()
+                            : " names a root the destination's tree does not have"));
   }
   PEDIGREE_TRY_ASSIGN(dst_sizes, dst.log->CheckpointSizes());
   check("checkpoints", dst_sizes->size() == src_checkpoints->size(),
@@ -542,8 +544,8 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
   }
   if (provenance_model) {
     for (Side* side : {&src, &dst}) {
-      PEDIGREE_TRY_ASSIGN(derived, provenance::AuditDerivedState(*side->log, side->db,
-                                                                 log_key->public_key()));
+      PEDIGREE_TRY_ASSIGN(
+          derived, provenance::AuditDerivedState(*side->log, side->db, log_key->public_key()));
       check(side == &src ? "derived_source" : "derived_destination", derived->ok(),
             derived->ok() ? std::to_string(derived->tables_compared.size()) +
                                 " tables equal to a replay of " +
@@ -555,14 +557,15 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
     PEDIGREE_TRY_ASSIGN(dst_sql, log::OpenReadOnly(dst.db));
     PEDIGREE_TRY_ASSIGN(dst_keys, ReadIdempotency(*dst_sql));
     check("idempotency_keys", *dst_keys == *src_keys,
-          std::to_string(src_keys->size()) + " in the source, " +
-              std::to_string(dst_keys->size()) + " in the destination");
+          std::to_string(src_keys->size()) + " in the source, " + std::to_string(dst_keys->size()) +
+              " in the destination");
     PEDIGREE_TRY_ASSIGN(dst_meta, ReadMeta(*dst_sql));
     std::string differs;
     for (const auto& [key, value] : *src_meta) {
       if (dst_own_meta.count(key)) continue;
       auto it = dst_meta->find(key);
-      if (it == dst_meta->end() || it->second != value) differs += (differs.empty() ? "" : ", ") + key;
+      if (it == dst_meta->end() || it->second != value)
+        differs += (differs.empty() ? "" : ", ") + key;
     }
     check("meta", differs.empty(),
           differs.empty() ? std::to_string(src_meta->size() - dst_own_meta.size()) + " keys equal"
@@ -583,8 +586,10 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
   out.set("root", JsonValue(ToBase64(*src_root)));
   auto list = JsonValue::Array();
   for (const Check& c : checks) {
-    list.push_back(JsonValue::Object().set("check", c.name).set("ok", JsonValue(c.ok)).set(
-        "detail", c.detail));
+    list.push_back(JsonValue::Object()
+                       .set("check", c.name)
+                       .set("ok", JsonValue(c.ok))
+                       .set("detail", c.detail));
   }
   out.set("proof", std::move(list));
 
@@ -628,9 +633,8 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
     for (const Check& c : checks) {
       if (!c.ok) failed += (failed.empty() ? "" : ", ") + c.name;
     }
-    PrintError(io.err, Error("migrate.proof_failed",
-                             "the copy differs from the source (" + failed +
-                                 "); the directory still uses the source"));
+    PrintError(io.err, Error("migrate.proof_failed", "the copy differs from the source (" + failed +
+                                                         "); the directory still uses the source"));
     return 1;
   }
   return 0;
