@@ -817,6 +817,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"trial.seal_root_mismatch", 422, "the sealed leaves in key order do not give the seal's root"},
     {"trial.soft_locked", 422,
      "the domain is soft-locked; only records that replace a current one are accepted"},
+    {"trial.store_not_empty", 409,
+     "the sponsor store a migration copies into already holds submissions"},
     {"trial.store_not_found", 404,
      "no sponsor store exists at the path; commands that only read it never create one"},
     {"trial.stray_quote", 400, "a CSV field holds a quote without being quoted"},

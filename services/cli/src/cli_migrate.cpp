@@ -38,6 +38,7 @@
 #include "pedigree/provenance/derived_audit.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/provenance_ledger.h"
+#include "pedigree/usecases/trial_store.h"
 
 namespace pedigree::services {
 namespace {
@@ -50,6 +51,8 @@ namespace fs = std::filesystem;
 
 constexpr const char* kStorageFile = "storage";
 constexpr const char* kTokensFile = "tokens.db";
+// The sponsor's trial record store the trial commands use by default (cli_trial.cpp).
+constexpr const char* kSponsorStoreFile = "sponsor-store.sqlite";
 // What the switch renames the superseded copy to: kept, never deleted, so that the
 // operator can go back (or compare) until they remove it.
 constexpr const char* kBeforeSuffix = ".before-migrate";
@@ -400,6 +403,27 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
     }
   }
 
+  // The sponsor's trial store, when the directory has one (D/sponsor-store.sqlite, or its
+  // tables in the source database): copied into the destination's database or file.
+  const std::string store_file = (fs::path(dir) / kSponsorStoreFile).string();
+  std::unique_ptr<SponsorStore> src_store, dst_store;
+  if (src.postgres() || fs::exists(store_file, ec)) {
+    PEDIGREE_TRY_ASSIGN(opened, SponsorStore::Open(src.postgres() ? src.storage : store_file));
+    PEDIGREE_TRY_ASSIGN(empty, (*opened)->Empty());
+    if (!*empty) src_store = std::move(*opened);
+  }
+  if (src_store) {
+    PEDIGREE_TRY_ASSIGN(opened, SponsorStore::Open(dst.postgres() ? dst.storage : store_file));
+    dst_store = std::move(*opened);
+    PEDIGREE_TRY_ASSIGN(empty, dst_store->Empty());
+    if (!*empty && !resume) {
+      return PrintError(io.err, Error("migrate.destination_not_empty",
+                                      "the destination " + dst.Shown() +
+                                          " already holds a sponsor trial store with submissions")
+                                    .at_field("to"));
+    }
+  }
+
   // Meta first: the rules read the authority key from it. Keys the destination's storage
   // wrote itself (its own layout) stay as they are.
   std::map<std::string, std::string> dst_meta_before;
@@ -501,6 +525,14 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
   }
   if (auto st = WriteTokens(dst.tokens, *src_tokens); !st) return PrintError(io.err, st.error());
 
+  if (src_store) {
+    PEDIGREE_TRY_ASSIGN(empty, dst_store->Empty());
+    // A resumed run finds the store copied already (one transaction): the proof compares it.
+    if (*empty) {
+      if (auto st = src_store->CopyInto(*dst_store); !st) return PrintError(io.err, st.error());
+    }
+  }
+
   // The proof, read back from the destination as any later command will read it.
   std::vector<Check> checks;
   auto check = [&](std::string name, bool ok, std::string detail) {
@@ -576,6 +608,16 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
               std::to_string(dst_tokens->size()) + " in the destination");
   }
 
+  if (src_store) {
+    PEDIGREE_TRY_ASSIGN(a, src_store->Dump());
+    PEDIGREE_TRY_ASSIGN(b, dst_store->Dump());
+    const auto lines = [](const std::string& text) {
+      return std::to_string(std::count(text.begin(), text.end(), '\n'));
+    };
+    check("sponsor_store", *a == *b,
+          lines(*a) + " rows in the source, " + lines(*b) + " in the destination" +
+              (*a == *b ? ", equal" : ", not equal"));
+  }
   bool proved = std::all_of(checks.begin(), checks.end(), [](const Check& c) { return c.ok; });
   auto out = JsonValue::Object();
   out.set("from", JsonValue(src.postgres() ? "postgresql" : "sqlite"));
@@ -596,6 +638,9 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
   // The switch, only once proved: the directory names the new storage, the old copy is set
   // aside under a name of its own (kept for the operator to remove).
   rules.reset();
+  const bool had_store = src_store != nullptr;
+  src_store.reset();
+  dst_store.reset();
   src.log.reset();
   dst.log.reset();
   { log::sql::Connection closed = std::move(*src_sql); }
@@ -608,6 +653,7 @@ int Migrate(const std::vector<std::string>& argv, CliIo& io) {
       switched = WritePrivateFile((fs::path(dir) / kStorageFile).string(), dst.storage + "\n");
       if (switched) switched = SetAside(ledger_db, now);
       if (switched) switched = SetAside(tokens_db, now);
+      if (switched && had_store) switched = SetAside(store_file, now);
     } else {
       switched = SetAside(fs::path(dir) / kStorageFile, now);
     }

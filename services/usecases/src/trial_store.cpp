@@ -748,4 +748,138 @@ Status SponsorStore::Redact(std::string_view trial_id, std::string_view domain, 
   return Ok();
 }
 
+namespace {
+
+// The columns of one table as migrate copies and compares them: 'i' integer, 't' text, 'b'
+// blob, each possibly NULL. Statements are literals: the connection caches them by address.
+struct TableCopy {
+  const char* name;
+  const char* types;
+  const char* select;
+  const char* insert;
+};
+
+// In foreign-key order; rows in id order (a record replaces an older one).
+constexpr TableCopy kTables[] = {
+    {"submissions", "ittttti",
+     "SELECT id, trial_id, domain, reason, schema_hash, state, ledger_index FROM submissions "
+     "ORDER BY id",
+     "INSERT INTO submissions(id, trial_id, domain, reason, schema_hash, state, ledger_index) "
+     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)"},
+    {"records", "itttbbbiititi",
+     "SELECT id, trial_id, domain, record_key, canonical, salt, leaf, submission_id, "
+     "replaces_id, state, redacted, redaction_reason, redaction_index FROM records ORDER BY id",
+     "INSERT INTO records(id, trial_id, domain, record_key, canonical, salt, leaf, "
+     "submission_id, replaces_id, state, redacted, redaction_reason, redaction_index) "
+     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"},
+    {"seals", "ittbitti",
+     "SELECT id, trial_id, domain, root, record_count, schema_hash, algorithm, ledger_index "
+     "FROM seals ORDER BY id",
+     "INSERT INTO seals(id, trial_id, domain, root, record_count, schema_hash, algorithm, "
+     "ledger_index) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"},
+    {"seal_records", "iii",
+     "SELECT seal_id, position, record_id FROM seal_records ORDER BY seal_id, position",
+     "INSERT INTO seal_records(seal_id, position, record_id) VALUES(?1, ?2, ?3)"},
+};
+
+using Cell = std::optional<std::string>;
+
+// Every row of `table`, each cell as its text, decimal integer or raw blob bytes.
+Result<std::vector<std::vector<Cell>>> ReadTable(Connection& db, const TableCopy& table) {
+  std::vector<std::vector<Cell>> rows;
+  const int columns = static_cast<int>(std::strlen(table.types));
+  PEDIGREE_ASSIGN(q, db.Prepare(table.select));
+  PEDIGREE_TRY(q->ForEachRow([&](const Query& row) {
+    std::vector<Cell> cells;
+    for (int c = 0; c < columns; ++c) {
+      if (row.IsNull(c)) {
+        cells.emplace_back(std::nullopt);
+      } else if (table.types[c] == 'i') {
+        cells.emplace_back(std::to_string(row.Int(c)));
+      } else if (table.types[c] == 'b') {
+        cells.emplace_back(std::string(AsText(row.Blob(c))));
+      } else {
+        cells.emplace_back(row.Text(c));
+      }
+    }
+    rows.push_back(std::move(cells));
+  }));
+  return rows;
+}
+
+}  // namespace
+
+Result<bool> SponsorStore::Empty() {
+  std::lock_guard lock(mu_);
+  PEDIGREE_ASSIGN(q, db_->Prepare("SELECT 1 FROM submissions LIMIT 1"));
+  PEDIGREE_ASSIGN(row, q->Step());
+  return !*row;
+}
+
+Status SponsorStore::CopyInto(SponsorStore& to) {
+  std::scoped_lock lock(mu_, to.mu_);
+  Connection& db = *to.db_;
+  PEDIGREE_ASSIGN(tx, Transaction::Begin(db));
+  {
+    PEDIGREE_ASSIGN(any, db.Prepare("SELECT 1 FROM submissions LIMIT 1"));
+    PEDIGREE_ASSIGN(row, any->Step());
+    if (*row) return Fail("trial.store_not_empty", "the destination sponsor store is not empty");
+  }
+  for (const TableCopy& table : kTables) {
+    PEDIGREE_ASSIGN(rows, ReadTable(*db_, table));
+    PEDIGREE_ASSIGN(ins, db.Prepare(table.insert));
+    for (const std::vector<Cell>& cells : *rows) {
+      ins->Reset();
+      for (size_t c = 0; c < cells.size(); ++c) {
+        const int at = static_cast<int>(c) + 1;
+        if (!cells[c]) {
+          ins->BindNull(at);
+        } else if (table.types[c] == 'i') {
+          ins->Bind(at, static_cast<int64_t>(std::stoll(*cells[c])));
+        } else if (table.types[c] == 'b') {
+          ins->Bind(at, AsBytes(*cells[c]));
+        } else {
+          ins->Bind(at, *cells[c]);
+        }
+      }
+      PEDIGREE_TRY(ins->Run());
+    }
+  }
+  if (db.dialect() == log::sql::Dialect::kPostgres) {
+    // Rows inserted with their ids leave the identity sequences behind: the next Stage or
+    // Seal would take an id already used.
+    PEDIGREE_TRY(
+        db.Exec("SELECT setval(pg_get_serial_sequence('submissions', 'id'), "
+                "COALESCE((SELECT MAX(id) FROM submissions), 0) + 1, false); "
+                "SELECT setval(pg_get_serial_sequence('records', 'id'), "
+                "COALESCE((SELECT MAX(id) FROM records), 0) + 1, false); "
+                "SELECT setval(pg_get_serial_sequence('seals', 'id'), "
+                "COALESCE((SELECT MAX(id) FROM seals), 0) + 1, false)"));
+  }
+  return tx->Commit();
+}
+
+Result<std::string> SponsorStore::Dump() {
+  std::lock_guard lock(mu_);
+  std::string out;
+  for (const TableCopy& table : kTables) {
+    PEDIGREE_ASSIGN(rows, ReadTable(*db_, table));
+    for (const std::vector<Cell>& cells : *rows) {
+      out += table.name;
+      for (size_t c = 0; c < cells.size(); ++c) {
+        out += c == 0 ? ":" : ",";
+        if (!cells[c]) {
+          out += "NULL";
+        } else if (table.types[c] == 'b') {
+          out += "x" + ToHex(AsBytes(*cells[c]));
+        } else {
+          out += "'" + *cells[c] + "'";
+        }
+      }
+      out += "\n";
+    }
+  }
+  return out;
+}
+
 }  // namespace pedigree::services

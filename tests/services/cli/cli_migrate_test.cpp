@@ -1,5 +1,6 @@
 // `pedigree migrate` (docs/deployment.md, "Migration"): the demo's ledger (several
-// organisations, packs, shipments, a trial with sealed data, a token) moved to a throwaway
+// organisations, packs, shipments, a trial with sealed data and the sponsor's store of its
+// records, a token) moved to a throwaway
 // PostgreSQL cluster in place and back; `serve` on the result answers verify and a pack
 // report byte for byte as the untouched SQLite copy does; a destination holding a ledger is
 // refused; a destination edited between an interrupted run and its --resume fails the proof
@@ -45,6 +46,8 @@ void CopyDemoLedger(const fs::path& to) {
   BOOST_REQUIRE(built);
   fs::copy(demo / "demo/ledger", to, fs::copy_options::recursive);
   fs::remove(to / "lock");
+  // The sponsor's trial store where the trial commands look by default: migrate moves it.
+  fs::copy_file(demo / "demo/sponsor-store.sqlite", to / "sponsor-store.sqlite");
   fs::copy_file(demo / "token", to.parent_path() / "token", fs::copy_options::overwrite_existing);
 }
 
@@ -116,7 +119,7 @@ BOOST_AUTO_TEST_CASE(a_demo_ledger_moves_to_postgresql_and_back_and_serve_answer
   for (const auto& [name, ok] : Proof(out)) BOOST_TEST(ok, name);
   for (const char* name :
        {"size", "root", "checkpoint", "checkpoints", "log_audit", "derived_source",
-        "derived_destination", "idempotency_keys", "meta", "tokens"}) {
+        "derived_destination", "idempotency_keys", "meta", "tokens", "sponsor_store"}) {
     BOOST_TEST(Proof(out).count(name) == 1u, name);
   }
   // The directory now names the database (mode 0600: it may hold a password); the SQLite
@@ -128,6 +131,24 @@ BOOST_AUTO_TEST_CASE(a_demo_ledger_moves_to_postgresql_and_back_and_serve_answer
   BOOST_TEST(!fs::exists(node / "tokens.db"));
   BOOST_TEST(PgCluster::Value(url, "SELECT count(*) FROM api_tokens") == "1");
   BOOST_TEST(PgCluster::Value(url, "SELECT count(*) FROM trials") != "0");
+  BOOST_TEST(PgCluster::Value(url, "SELECT count(*) FROM seals") != "0");
+  BOOST_TEST(!fs::exists(node / "sponsor-store.sqlite"));
+
+  // A record disclosed from the store in PostgreSQL: the same bytes as from the SQLite file.
+  const std::string trial = PgCluster::Value(url, "SELECT trial_id FROM seals LIMIT 1");
+  const std::string key = PgCluster::Value(
+      url,
+      "SELECT record_key FROM records WHERE domain = 'AE' AND state = 'current' AND "
+      "redacted = 0 ORDER BY id LIMIT 1");
+  auto disclose = [&](const fs::path& dir) {
+    Run run =
+        Cli({"trial", "disclose", "--dir", dir, "--trial", trial, "--domain", "AE", "--key", key});
+    BOOST_TEST(run.rc == 0, run.err);
+    return run.out;
+  };
+  const std::string disclosed = disclose(original);
+  BOOST_TEST(disclosed.find("pedigree-disclosure/v1") != std::string::npos, disclosed);
+  BOOST_TEST(disclose(node) == disclosed);
 
   const std::string code =
       "https://id.gs1.org/01/" +
@@ -149,6 +170,8 @@ BOOST_AUTO_TEST_CASE(a_demo_ledger_moves_to_postgresql_and_back_and_serve_answer
   for (const auto& [name, ok] : Proof(Json(to_sqlite))) BOOST_TEST(ok, name);
   BOOST_TEST(fs::exists(node / "ledger.db"));
   BOOST_TEST(!fs::exists(node / "storage"));
+  BOOST_TEST(fs::exists(node / "sponsor-store.sqlite"));
+  BOOST_TEST(disclose(node) == disclosed);
   const auto back = Answers(node, code, token);
   BOOST_TEST(back.first == reference.first);
   BOOST_TEST(back.second == reference.second);
