@@ -449,6 +449,25 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"merkle.size_zero", 400, "a proof is asked for in, or from, an empty tree"},
     {"merkle.wrong_proof_size", 422, "a proof has more or fewer hashes than its shape needs"},
 
+    {"migrate.destination_diverges", 409,
+     "--resume: the migration's destination holds entries that are not the first entries of "
+     "the ledger being migrated",
+     "Migrate into an empty database (or move the SQLite file away) and start again."},
+    {"migrate.destination_not_empty", 409,
+     "the migration's destination already holds ledger data (entries, checkpoints, meta or "
+     "tokens)",
+     "Give an empty database, or --resume an interrupted migration of the same ledger."},
+    {"migrate.proof_failed", 500,
+     "the copy differs from the source (size, root, checkpoint, log audit, derived state, "
+     "idempotency keys, meta or tokens); the directory keeps using the source"},
+    {"migrate.same_storage", 400, "the ledger already keeps its data in the storage --to names"},
+    {"migrate.unsigned_tail", 409,
+     "the source's newest signed checkpoint does not cover all of its entries",
+     "Start the node once (it signs a checkpoint of its size), then migrate."},
+    {"migrate.unsupported", 422,
+     "the source holds something the migration cannot carry over (an entry with two "
+     "idempotency keys)"},
+
     {"mirror.bad_entry", 422,
      "an entry the mirror was given is not a validly signed leaf of the log; nothing of its batch "
      "is stored"},
@@ -807,6 +826,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"trial.seal_root_mismatch", 422, "the sealed leaves in key order do not give the seal's root"},
     {"trial.soft_locked", 422,
      "the domain is soft-locked; only records that replace a current one are accepted"},
+    {"trial.store_not_empty", 409,
+     "the sponsor store a migration copies into already holds submissions"},
     {"trial.store_not_found", 404,
      "no sponsor store exists at the path; commands that only read it never create one"},
     {"trial.stray_quote", 400, "a CSV field holds a quote without being quoted"},

@@ -27,6 +27,7 @@ std::vector<Command> AllCommands() {
   for (Command& c : MonitorCommands()) all.push_back(std::move(c));
   for (Command& c : MirrorCommands()) all.push_back(std::move(c));
   for (Command& c : MirrorPushCommands()) all.push_back(std::move(c));
+  for (Command& c : MigrateCommands()) all.push_back(std::move(c));
   return all;
 }
 

@@ -135,5 +135,6 @@ std::vector<Command> EpcisCommands();
 std::vector<Command> MonitorCommands();
 std::vector<Command> MirrorCommands();
 std::vector<Command> MirrorPushCommands();
+std::vector<Command> MigrateCommands();
 
 }  // namespace pedigree::services

@@ -43,10 +43,18 @@ struct TrialContext {
 // one (a missing store is trial.store_not_found naming the file looked for).
 enum class StoreUse { kNone, kRead, kWrite };
 
-// The sponsor store's path: --store FILE, else DIR/sponsor-store.sqlite.
+// The sponsor store's path: --store FILE, else DIR/sponsor-store.sqlite when it exists, else
+// the node's PostgreSQL database when DIR/storage names one (`pedigree migrate` moves the
+// store there with the ledger and sets the file aside), else DIR/sponsor-store.sqlite.
 std::string StorePath(const Args& args) {
-  return args.get("store").value_or(
-      (std::filesystem::path(args.dir()) / "sponsor-store.sqlite").string());
+  if (auto store = args.get("store")) return *store;
+  const std::filesystem::path file = std::filesystem::path(args.dir()) / "sponsor-store.sqlite";
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) return file.string();
+  std::ifstream recorded(std::filesystem::path(args.dir()) / "storage");
+  std::string url;
+  if (recorded && std::getline(recorded, url) && !url.empty()) return url;
+  return file.string();
 }
 
 // Opens what `store` asks for; `signed_command` requires --as, --name and --meaning.

@@ -4,9 +4,12 @@
 #include <sys/stat.h>
 
 #include <boost/test/unit_test.hpp>
+#include <cstdlib>
 #include <fstream>
+#include <map>
 #include <sstream>
 
+#include "common/pg_cluster.h"
 #include "common/read_file.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
@@ -35,6 +38,33 @@ std::string Replace(std::string text, std::string_view from, std::string_view to
   BOOST_REQUIRE(at != std::string::npos);
   text.replace(at, from.size(), to);
   return text;
+}
+
+// The store of a test case: `dir`/sponsor.db, or with PEDIGREE_TEST_STORAGE=postgresql
+// (CTest trial_store_postgresql) a fresh database of the throwaway cluster, the same one for
+// every call with `dir` (the cases reopen their store).
+bool OnPostgres() {
+  const char* storage = std::getenv("PEDIGREE_TEST_STORAGE");
+  return storage && std::string_view(storage) == "postgresql";
+}
+std::string StoreAt(const TempDir& dir) {
+  const std::string file = dir / "sponsor.db";
+  if (!OnPostgres()) return file;
+  static std::map<std::string, std::string> databases;
+  auto [it, added] = databases.try_emplace(file);
+  if (added) it->second = pedigree::testing::PgCluster::Shared().NewDatabase();
+  return it->second;
+}
+// Runs `sqlite_sql` on the store's file, or `postgres_sql` in its database: an insider's edit.
+void Tamper(const std::string& store, const char* sqlite_sql, const std::string& postgres_sql) {
+  if (OnPostgres()) {
+    pedigree::testing::PgCluster::Run(store, postgres_sql);
+    return;
+  }
+  sqlite3* raw = nullptr;
+  BOOST_REQUIRE(sqlite3_open(store.c_str(), &raw) == SQLITE_OK);
+  log::SqliteDb db(raw);
+  BOOST_REQUIRE(sqlite3_exec(raw, sqlite_sql, nullptr, nullptr, nullptr) == SQLITE_OK);
 }
 
 std::unique_ptr<SponsorStore> MustOpen(const std::string& path) {
@@ -68,10 +98,12 @@ BOOST_AUTO_TEST_SUITE(trial_store)
 
 BOOST_AUTO_TEST_CASE(staged_submission_becomes_current_when_confirmed_and_file_is_private) {
   TempDir dir;
-  auto store = MustOpen(dir / "sponsor.db");
-  struct stat st {};
-  BOOST_REQUIRE(::stat((dir / "sponsor.db").c_str(), &st) == 0);
-  BOOST_TEST((st.st_mode & 0777) == 0600);
+  auto store = MustOpen(StoreAt(dir));
+  if (!OnPostgres()) {
+    struct stat st {};
+    BOOST_REQUIRE(::stat((dir / "sponsor.db").c_str(), &st) == 0);
+    BOOST_TEST((st.st_mode & 0777) == 0600);
+  }
 
   auto staged = store->Stage(kTrial, Parse(ReadFile(kFixtures + "dm.csv")));
   BOOST_REQUIRE_MESSAGE(staged.has_value(), Why(staged));
@@ -97,7 +129,7 @@ BOOST_AUTO_TEST_CASE(staged_submission_becomes_current_when_confirmed_and_file_i
 
 BOOST_AUTO_TEST_CASE(changed_record_replaces_the_current_leaf_and_needs_a_reason) {
   TempDir dir;
-  auto store = MustOpen(dir / "sponsor.db");
+  auto store = MustOpen(StoreAt(dir));
   const std::string dm = ReadFile(kFixtures + "dm.csv");
   const StagedSubmission first = Submit(*store, dm, 1);
   const std::string edited = Replace(dm, "1023,2012-08-05,1951,64,", "1023,2012-08-05,1951,65,");
@@ -128,7 +160,7 @@ BOOST_AUTO_TEST_CASE(changed_record_replaces_the_current_leaf_and_needs_a_reason
 
 BOOST_AUTO_TEST_CASE(pending_submission_blocks_the_next_until_rolled_back) {
   TempDir dir;
-  auto store = MustOpen(dir / "sponsor.db");
+  auto store = MustOpen(StoreAt(dir));
   const std::string ae = ReadFile(kFixtures + "ae.csv");
   auto staged = store->Stage(kTrial, Parse(ae));
   BOOST_REQUIRE(staged.has_value());
@@ -145,7 +177,7 @@ BOOST_AUTO_TEST_CASE(pending_submission_blocks_the_next_until_rolled_back) {
 
 BOOST_AUTO_TEST_CASE(failed_operations_write_nothing) {
   TempDir dir;
-  auto store = MustOpen(dir / "sponsor.db");
+  auto store = MustOpen(StoreAt(dir));
   const std::string dm = ReadFile(kFixtures + "dm.csv");
   Submit(*store, dm, 1);
   auto before = store->CurrentRecords(kTrial, "DM");
@@ -175,7 +207,7 @@ BOOST_AUTO_TEST_CASE(failed_operations_write_nothing) {
 
 BOOST_AUTO_TEST_CASE(sealed_store_compares_a_candidate_file_by_key_and_column) {
   TempDir dir;
-  auto store = MustOpen(dir / "sponsor.db");
+  auto store = MustOpen(StoreAt(dir));
   TestLog log;
   const std::string dm = ReadFile(kFixtures + "dm.csv");
   Submit(*store, dm, log.Append("submit"));
@@ -205,7 +237,7 @@ BOOST_AUTO_TEST_CASE(sealed_store_compares_a_candidate_file_by_key_and_column) {
 
 BOOST_AUTO_TEST_CASE(disclosure_verifies_and_redaction_keeps_the_root_verifiable) {
   TempDir dir;
-  const std::string path = dir / "sponsor.db";
+  const std::string path = StoreAt(dir);
   TestLog log;
   log.AppendFiller(3);
   const std::string ae = ReadFile(kFixtures + "ae.csv");
@@ -268,7 +300,7 @@ BOOST_AUTO_TEST_CASE(disclosure_verifies_and_redaction_keeps_the_root_verifiable
 // tree must not be used.
 BOOST_AUTO_TEST_CASE(read_after_a_new_seal_uses_the_new_tree_not_the_kept_one) {
   TempDir dir;
-  auto store = MustOpen(dir / "sponsor.db");
+  auto store = MustOpen(StoreAt(dir));
   TestLog log;
   const std::string dm = ReadFile(kFixtures + "dm.csv");
   Submit(*store, dm, log.Append("submit"));
@@ -318,7 +350,7 @@ BOOST_AUTO_TEST_CASE(read_after_a_new_seal_uses_the_new_tree_not_the_kept_one) {
 
 BOOST_AUTO_TEST_CASE(record_redacted_after_its_tree_was_kept_is_not_disclosed) {
   TempDir dir;
-  auto store = MustOpen(dir / "sponsor.db");
+  auto store = MustOpen(StoreAt(dir));
   TestLog log;
   Submit(*store, ReadFile(kFixtures + "dm.csv"), log.Append("submit"));
   const StoredSeal seal = SealOnLog(*store, log, "DM");
@@ -339,7 +371,7 @@ BOOST_AUTO_TEST_CASE(record_redacted_after_its_tree_was_kept_is_not_disclosed) {
 
 BOOST_AUTO_TEST_CASE(store_whose_leaves_do_not_give_the_seal_root_discloses_nothing) {
   TempDir dir;
-  const std::string path = dir / "sponsor.db";
+  const std::string path = StoreAt(dir);
   TestLog log;
   StoredSeal seal;
   {
@@ -347,15 +379,10 @@ BOOST_AUTO_TEST_CASE(store_whose_leaves_do_not_give_the_seal_root_discloses_noth
     Submit(*store, ReadFile(kFixtures + "dm.csv"), log.Append("submit"));
     seal = SealOnLog(*store, log, "DM");
   }
-  {
-    sqlite3* raw = nullptr;
-    BOOST_REQUIRE(sqlite3_open(path.c_str(), &raw) == SQLITE_OK);
-    log::SqliteDb db(raw);
-    // A leaf that no record commits to in place of the third: the tree no longer gives the
-    // root the ledger signed.
-    BOOST_REQUIRE(sqlite3_exec(raw, "UPDATE records SET leaf = zeroblob(32) WHERE id = 3", nullptr,
-                               nullptr, nullptr) == SQLITE_OK);
-  }
+  // A leaf that no record commits to in place of the third: the tree no longer gives the
+  // root the ledger signed.
+  Tamper(path, "UPDATE records SET leaf = zeroblob(32) WHERE id = 3",
+         "UPDATE records SET leaf = decode(repeat('00', 32), 'hex') WHERE id = 3");
   auto store = MustOpen(path);
   auto read =
       store->Disclose(kTrial, "DM", seal.seal.records[0].key, log.Evidence(*seal.ledger_index));
@@ -365,13 +392,10 @@ BOOST_AUTO_TEST_CASE(store_whose_leaves_do_not_give_the_seal_root_discloses_noth
 
 BOOST_AUTO_TEST_CASE(a_store_from_a_newer_program_is_refused) {
   TempDir dir;
-  { auto store = MustOpen(dir / "sponsor.db"); }
-  sqlite3* raw = nullptr;
-  BOOST_REQUIRE(sqlite3_open((dir / "sponsor.db").c_str(), &raw) == SQLITE_OK);
-  log::SqliteDb db(raw);
-  BOOST_REQUIRE(sqlite3_exec(raw, "PRAGMA user_version = 9", nullptr, nullptr, nullptr) ==
-                SQLITE_OK);
-  auto again = SponsorStore::Open(dir / "sponsor.db");
+  { auto store = MustOpen(StoreAt(dir)); }
+  Tamper(StoreAt(dir), "PRAGMA user_version = 9",
+         "INSERT INTO sponsor_store_version(version) VALUES (9)");
+  auto again = SponsorStore::Open(StoreAt(dir));
   BOOST_REQUIRE(!again.has_value());
   BOOST_TEST(again.error().code() == "storage.schema_version");
 }

@@ -1,5 +1,6 @@
 // The sponsor's off-ledger store of trial records: canonical record bytes, salts and leaves
-// per trial and domain, in its own SQLite file (never the ledger's). Only the leaves go on
+// per trial and domain, in its own SQLite file (never the ledger's) or in PostgreSQL (Open
+// with a postgresql:// connection string). Only the leaves go on
 // the ledger (trial.submit); this store keeps what is needed to seal, compare and disclose,
 // and deletes a record's text and salt on redaction while keeping its leaf.
 // Formats: ../../../../docs/trials.md ("Seal and disclosure formats").
@@ -80,6 +81,16 @@ class SponsorStore {
   // empty store. Otherwise as Open.
   [[nodiscard]] static Result<std::unique_ptr<SponsorStore>> OpenExisting(const std::string& path);
   ~SponsorStore();
+
+  // For `pedigree migrate`: copies every row of this store into `to`, row ids kept, in one
+  // transaction of `to`; `to` must hold no submission (trial.store_not_empty). Errors:
+  // storage.*.
+  [[nodiscard]] Status CopyInto(SponsorStore& to);
+  // Every row of every table, in id order, as text (blobs in hex): two copies hold the same
+  // records, salts, seals and redactions exactly when their dumps are equal.
+  [[nodiscard]] Result<std::string> Dump();
+  // Whether the store holds any submission.
+  [[nodiscard]] Result<bool> Empty();
 
   // Stages the records of `dataset` for trial `trial_id` (domain = dataset.domain) with fresh
   // salts. A record whose key is current with the same canonical bytes is left out; one
