@@ -119,10 +119,10 @@ BOOST_AUTO_TEST_CASE(sensor_readings_are_signed_by_a_logger_or_reported_by_the_o
   s.CommissionIntoCase();
   s.Ship("mfg", {s.sscc}, "wh", s.wh_gln, "DA-1");
   const std::string device = "urn:epc:id:giai:4000003.L7";
-  auto logger = log::PrivateKey::FromSeed(
-                    FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-                        .value())
-                    .value();
+  auto logger =
+      log::PrivateKey::FromSeed(
+          FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").value())
+          .value();
   auto added = s.node().SubmitAsAuthority(s.authority(), "org.device_add", "device-l7",
                                           JsonValue::Object()
                                               .set("id", "wh")
@@ -143,9 +143,9 @@ BOOST_AUTO_TEST_CASE(sensor_readings_are_signed_by_a_logger_or_reported_by_the_o
   };
   JsonValue signed_element = element("4.5");
   const std::string bytes = provenance::DeviceSignedBytes(signed_element, "e").value();
-  signed_element.set(std::string(provenance::kDeviceSignatureMember),
-                     JsonValue::Object().set("alg", "Ed25519").set("sig",
-                                                                   ToBase64(logger.Sign(bytes))));
+  signed_element.set(
+      std::string(provenance::kDeviceSignatureMember),
+      JsonValue::Object().set("alg", "Ed25519").set("sig", ToBase64(logger.Sign(bytes))));
   auto list = JsonValue::Array();
   list.push_back(signed_element);
   list.push_back(element("5.0"));
