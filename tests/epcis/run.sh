@@ -27,6 +27,14 @@ rm -rf "$work/demo" "$work/docs"
 mkdir -p "$work/docs"
 "$pedigree" demo --dir "$work/demo" >"$work/demo.txt"
 ledger="$work/demo/ledger"
+# The demo's warm shipment is reported by the wholesaler's data logger, whose readings carry
+# its signature; validate.js verifies it again on the exported sensorElement with Node's crypto
+# and its own JCS (docs/epcis.md, "Device-signed sensor data").
+sed -n 's/.*data logger \([^ ]*\) (key \([^)]*\)).*/\1 \2/p' "$work/demo.txt" >"$work/device-keys.txt"
+if [ ! -s "$work/device-keys.txt" ]; then
+  echo "FAIL: the demo output names no data logger and its key" >&2
+  exit 1
+fi
 
 mapfile -t codes < <(grep -o 'https://id\.gs1\.org/01/[0-9]*/21/[A-Z0-9]*' "$work/demo.txt" | sort -u)
 if [ ${#codes[@]} -eq 0 ]; then
@@ -99,29 +107,6 @@ for form in jsonld:EPCISJ1 xml:EPCISX1; do
   fi
   export_one "$code"
 done
-# Device-signed sensor data (docs/epcis.md): the authority registers a data logger of
-# alpha-pharma; logger.js, written from the docs with Node's crypto alone, plays the logger and
-# signs the readings of a shipment of the captured pack; the ledger must accept them, and
-# validate.js verifies the signature again on the exported sensorElement.
-signed_code="https://id.gs1.org/01/${gtin}/21/EPCISJ1"
-device="urn:epc:id:giai:9506001.LOGGER1"
-node -e '
-  const crypto = require("crypto"), fs = require("fs");
-  const { privateKey, publicKey } = crypto.generateKeyPairSync("ed25519");
-  fs.writeFileSync(process.argv[1], privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
-  console.log(publicKey.export({ type: "spki", format: "der" }).subarray(12).toString("base64"));
-' "$work/logger.pem" >"$work/logger.pub"
-"$pedigree" org device-add --authority-key "$work/demo/authority-key.pem" --id alpha-pharma \
-  --device "$device" --public-key "$(cat "$work/logger.pub")" --label "interop logger" \
-  --dir "$ledger" >/dev/null
-echo "$device $(cat "$work/logger.pub")" >"$work/device-keys.txt"
-"$pedigree" ship --as alpha-pharma --code "$signed_code" --to north-wholesale \
-  --to-location 4012345000009 --despatch-advice DA-SIGNED --dir "$ledger" >/dev/null
-node "$here/logger.js" "$work/logger.pem" "$device" alpha-pharma alpha-pharma DA-SIGNED \
-  "$(date -u +%Y-%m-%dT%H:%M:%SZ)" sensor-signed-1 >"$work/sensor.json"
-"$pedigree" log append --key "$ledger/keys/alpha-pharma.pem" --dir "$ledger" "$work/sensor.json" \
-  >/dev/null
-export_one "$signed_code"
 # The cases and pallets those packs travelled in.
 mapfile -t containers < <(cat "$work"/docs/*.jsonld | grep -o 'https://id\.gs1\.org/00/[0-9]\{18\}' | sort -u)
 for code in "${containers[@]}"; do export_one "$code"; done
