@@ -4,6 +4,7 @@
 #include <boost/test/unit_test.hpp>
 #include <fstream>
 
+#include "common/pg_cluster.h"
 #include "common/result.h"
 #include "common/temp_dir.h"
 #include "pedigree/base/bytes.h"
@@ -20,6 +21,7 @@
 
 using namespace pedigree;
 using namespace pedigree::provenance;
+using pedigree::testing::PgCluster;
 using pedigree::testing::TempDir;
 
 namespace {
@@ -52,9 +54,12 @@ struct Org {
 // A ledger with a manufacturer and a wholesaler, one pack shipped mfg -> ws ("DA1").
 class Chain {
  public:
-  Chain() {
+  // `postgres`: the ledger and its derived state in a fresh database of the test process's
+  // throwaway PostgreSQL cluster (tests/common/pg_cluster.h), else SQLite.
+  explicit Chain(bool postgres = false) {
+    const std::string storage = postgres ? PgCluster::Shared().NewDatabase() : std::string();
     const log::LedgerOptions options = ProvenanceLedgerOptions(
-        state_, [this] { return now_; }, authority_.public_key(), {}, "", tmp_ / "ledger");
+        state_, [this] { return now_; }, authority_.public_key(), {}, storage, tmp_ / "ledger");
     ledger_ = log::Ledger::Create(tmp_ / "ledger", "example.org/device-test", options).value();
     Register(mfg_, "manufacturer", "9506000", kMfgGln);
     Register(ws_, "wholesaler", "4012345", kWsGln);
@@ -202,8 +207,8 @@ BOOST_AUTO_TEST_CASE(non_canonical_decimal_in_a_signed_element_is_refused) {
 }
 
 // One row per verdict: the registry at the entry decides; a refusal appends nothing.
-BOOST_AUTO_TEST_CASE(device_signatures_are_judged_against_the_registry_at_the_entry) {
-  Chain c;
+void JudgedAgainstTheRegistry(bool postgres) {
+  Chain c(postgres);
   const log::PrivateKey logger = TestLoggerKey();
   const log::PrivateKey ws_logger = log::PrivateKey::Generate();
   const log::PrivateKey stranger = log::PrivateKey::Generate();
@@ -268,6 +273,14 @@ BOOST_AUTO_TEST_CASE(device_signatures_are_judged_against_the_registry_at_the_en
                                {"device", "urn:epc:id:giai:9506000.SELF"},
                                {"key", ToBase64(stranger.public_key().raw())}})) ==
              "event.not_authority");
+}
+
+BOOST_AUTO_TEST_CASE(device_signatures_are_judged_against_the_registry_at_the_entry) {
+  JudgedAgainstTheRegistry(false);
+}
+
+BOOST_AUTO_TEST_CASE(device_signatures_are_judged_against_the_registry_at_the_entry_on_postgresql) {
+  JudgedAgainstTheRegistry(true);
 }
 
 BOOST_AUTO_TEST_CASE(device_verdicts_equal_a_replay_of_the_log) {

@@ -109,10 +109,10 @@ Result<std::string> DeviceSignedBytes(const JsonValue& element, const std::strin
   for (const auto& [k, v] : element.as_object()) {
     if (k == kDeviceSignatureMember) continue;
     if (k == "sensorReport" && v.is_array()) {
-      size_t j = 0;
-      for (const JsonValue& r : v.as_array()) {
-        if (!r.is_object()) continue;
-        for (const auto& [rk, rv] : r.as_object()) {
+      const JsonArray& reports = v.as_array();
+      for (size_t j = 0; j < reports.size(); ++j) {
+        if (!reports[j].is_object()) continue;
+        for (const auto& [rk, rv] : reports[j].as_object()) {
           if (!IsSensorNumberMember(rk) || !rv.is_string()) continue;
           const std::string& text = rv.as_string();
           const std::string at = field + ".sensorReport[" + std::to_string(j) + "]." + rk;
@@ -126,7 +126,6 @@ Result<std::string> DeviceSignedBytes(const JsonValue& element, const std::strin
                                           "device-signed sensorElement"));
           }
         }
-        ++j;
       }
     }
     unsigned_element.set(k, v);
