@@ -8,6 +8,7 @@
 
 #include "pedigree/log/ledger.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/provenance/device_signature.h"
 #include "report_frame.h"
 
 namespace pedigree::reports {
@@ -56,6 +57,40 @@ Result<JsonValue> LogFacts(const std::string& ledger_dir) {
           *latest ? frame::CosignatureNames((*latest)->note, vkey.substr(0, vkey.find('+')))
                   : JsonValue::Array());
   return log;
+}
+
+// Who vouches for each excursion's readings (docs/epcis.md, "Device-signed sensor data"):
+// `signedBy` the deviceIDs of the loggers whose signatures the ledger's rules verified when
+// the sensor entry was sequenced (an entry on the log carries only signatures that passed),
+// and `reportedBy` "signed by logger X of org Y" or "reported by org Y". This report rests on
+// the derived state like the rest of it; the pack report checks the signatures from proofs.
+Status AttributeExcursions(const std::string& ledger_dir, JsonValue& report) {
+  JsonValue* excursions = report.find("excursions");
+  if (!excursions || !excursions->is_array() || excursions->as_array().empty()) return Ok();
+  PEDIGREE_ASSIGN(storage, log::OpenLedgerStorage(ledger_dir, /*tile_cache_tiles=*/0));
+  for (JsonValue& e : excursions->as_array()) {
+    const JsonValue* index = e.find("index");
+    if (!index || !index->is_int()) continue;
+    PEDIGREE_ASSIGN(entry, (*storage)->ReadEntry(static_cast<uint64_t>(index->as_int())));
+    PEDIGREE_ASSIGN(envelope, ParseJson(*entry, {.integers_only = true}));
+    const JsonValue* payload = envelope->find("payload");
+    if (!payload) continue;
+    const JsonValue* org = payload->find("org");
+    const std::string reporter = org && org->is_string() ? org->as_string() : std::string();
+    std::vector<std::string> devices;
+    if (const JsonValue* list = payload->find("sensorElementList"); list && list->is_array()) {
+      for (const JsonValue& element : list->as_array()) {
+        auto signature = provenance::ReadDeviceSignature(element, "sensorElementList");
+        if (signature && *signature) devices.push_back((*signature)->device_id);
+      }
+    }
+    std::string text;
+    for (const std::string& d : devices) text += (text.empty() ? "" : ", ") + d;
+    e.set("signedBy", JsonValue::Strings(devices));
+    e.set("reportedBy", devices.empty() ? "reported by " + reporter
+                                        : "signed by logger " + text + " of " + reporter);
+  }
+  return Ok();
 }
 
 }  // namespace
@@ -214,6 +249,7 @@ Result<JsonValue> BatchReport(const std::string& ledger_dir, std::string_view gt
   auto log = LogFacts(ledger_dir);
   if (!log) return std::unexpected(log.error());
   report->set("log", std::move(*log));
+  PEDIGREE_TRY(AttributeExcursions(ledger_dir, *report));
   return report;
 }
 

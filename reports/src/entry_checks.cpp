@@ -7,6 +7,7 @@
 #include "pedigree/base/parallel.h"
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/provenance/device_signature.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/provenance/provenance_ledger.h"
 #include "pedigree/reports/evidence_index.h"
@@ -289,6 +290,21 @@ void EntryVerification::LearnRegistry() {
       }
     } else if (kind == "org.key_add") {
       add_key(p);
+    } else if (kind == "org.device_add") {
+      auto raw = FromBase64(Str(p, "key"));
+      const std::string device = Str(p, "device");
+      // The first registration of a deviceID is the one the rules kept.
+      if (raw && raw->size() == 32 && !device.empty() && !devices_.count(device)) {
+        RegisteredDevice d{id, Str(p, "label"), {}, evidence_.entries[i].index, {}};
+        std::copy(raw->begin(), raw->end(), d.key.begin());
+        devices_[device] = d;
+      }
+    } else if (kind == "org.device_revoke") {
+      auto it = devices_.find(Str(p, "device"));
+      auto at = ParseUtcTime(Str(p, "revokedAt"));
+      if (it != devices_.end() && it->second.org == id && at && !it->second.revoked_at) {
+        it->second.revoked_at = *at;
+      }
     } else if (kind == "org.key_revoke") {
       auto raw = FromBase64(Str(p, "key"));
       auto at = ParseUtcTime(Str(p, "revokedAt"));
@@ -301,6 +317,83 @@ void EntryVerification::LearnRegistry() {
       }
     }
   }
+}
+
+JsonValue EntryVerification::SensorReadings(size_t i) {
+  JsonValue out = JsonValue::Array();
+  if (!opened_[i]) return out;
+  const log::OpenedEntry& opened = *opened_[i];
+  const JsonValue& p = opened.payload;
+  const JsonValue* list = p.find("sensorElementList");
+  if (!list || !list->is_array()) return out;
+  const std::string org = Str(p, "org");
+  const uint64_t index = evidence_.entries[i].index;
+  Result<int64_t> time =
+      opened.sequenced_at ? Result<int64_t>(*opened.sequenced_at) : ParseUtcTime(Str(p, "time"));
+  for (size_t e = 0; e < list->as_array().size(); ++e) {
+    const JsonValue& element = list->as_array()[e];
+    const std::string field = "sensorElementList[" + std::to_string(e) + "]";
+    auto reading = JsonValue::Object().set("element", static_cast<int64_t>(e)).set("org", org);
+    auto reported = [&] { reading.set("by", "org").set("text", "reported by " + OrgName(org)); };
+    auto signature = provenance::ReadDeviceSignature(element, field);
+    if (signature && !*signature) {
+      reported();
+      out.push_back(std::move(reading));
+      continue;
+    }
+    std::string problem;
+    const RegisteredDevice* device = nullptr;
+    if (!signature) {
+      problem = signature.error().message();
+    } else {
+      const std::string& id = (*signature)->device_id;
+      auto it = devices_.find(id);
+      if (it == devices_.end() || it->second.index >= index) {
+        problem = "device " + id + " has no org.device_add in the evidence before the entry";
+      } else if (it->second.org != org) {
+        problem = "device " + id + " belongs to '" + it->second.org + "', not '" + org + "'";
+      } else if (it->second.revoked_at && (!time || *time >= *it->second.revoked_at)) {
+        problem = "device " + id + " was revoked at " + FormatUtcTime(*it->second.revoked_at);
+      } else {
+        auto bytes = provenance::DeviceSignedBytes(element, field);
+        auto key = log::PublicKey::FromRaw(it->second.key);
+        if (!bytes || !key || !key->Verify(*bytes, (*signature)->sig)) {
+          problem = "the signature of " + field + " does not verify under the key of device " + id;
+        } else {
+          device = &it->second;
+        }
+      }
+    }
+    if (device) {
+      const std::string& id = (*signature)->device_id;
+      reading.set("by", "device").set("device", id);
+      if (!device->label.empty()) reading.set("label", device->label);
+      reading.set("deviceEntry", static_cast<int64_t>(device->index));
+      reading.set("text", "signed by logger " + id +
+                              (device->label.empty() ? "" : " (" + device->label + ")") + " of " +
+                              OrgName(org));
+    } else {
+      Fail("registry.device_signature", "entry " + std::to_string(index) + ": " + problem, index);
+      reported();
+    }
+    out.push_back(std::move(reading));
+  }
+  return out;
+}
+
+std::string SensorAttributionText(const JsonValue& readings) {
+  if (!readings.is_array() || readings.as_array().empty()) return "";
+  std::vector<std::string> texts;
+  for (const JsonValue& r : readings.as_array()) texts.push_back(Str(r, "text"));
+  if (std::all_of(texts.begin(), texts.end(),
+                  [&](const std::string& t) { return t == texts[0]; })) {
+    return ", " + texts[0];
+  }
+  std::string out;
+  for (size_t e = 0; e < texts.size(); ++e) {
+    out += (e == 0 ? ", " : "; ") + std::string("element ") + std::to_string(e) + " " + texts[e];
+  }
+  return out;
 }
 
 JsonValue EntryVerification::KeyCheck(uint64_t index, const log::OpenedEntry& opened) {

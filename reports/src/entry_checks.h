@@ -99,6 +99,17 @@ class EntryVerification {
                                     it->second.roles.end();
   }
 
+  // Who vouches for each sensorElement of the sensor (or kit.excursion) payload of
+  // entries()[i], opened: [{element, by: "device" | "org", org, device?, label?, text}],
+  // text "signed by logger X of org Y" or "reported by org Y". A device signature counts
+  // when it verifies (DeviceSignedBytes) under a logger that an authority-signed
+  // org.device_add of the evidence, earlier in the log, gave the reporting organisation, and
+  // no org.device_revoke of the evidence revoked it at or before the entry's time. A signed
+  // element that does not pass fails registry.device_signature: the ledger's rules refuse such
+  // an entry, so either the evidence lacks the logger's registry entries or the log broke its
+  // rules. Revocations are known only as far as the evidence carries them.
+  JsonValue SensorReadings(size_t i);
+
   void Fail(std::string code, std::string message, std::optional<uint64_t> index = {},
             std::string expected = {}, std::string actual = {});
 
@@ -133,7 +144,19 @@ class EntryVerification {
   std::vector<std::optional<log::OpenedEntry>> opened_;
   std::map<std::array<uint8_t, 32>, RegisteredKey> keys_;
   std::map<std::string, OrgInfo> orgs_;
+  struct RegisteredDevice {
+    std::string org;
+    std::string label;
+    std::array<uint8_t, 32> key{};
+    uint64_t index = 0;  // entry that added it
+    std::optional<int64_t> revoked_at;
+  };
+  std::map<std::string, RegisteredDevice> devices_;  // by EPCIS deviceID
 };
+
+// ": signed by logger X of org Y" for the readings SensorReadings found, one clause per
+// distinct attribution ("; element 1 reported by org Y" when they differ); "" for none.
+std::string SensorAttributionText(const JsonValue& readings);
 
 // evidence.complete: the log's signed evidence index (evidence_index.h; empty for v1 evidence)
 // against v.entries(), for the report whose subject is `subject` (`what`: "pack",

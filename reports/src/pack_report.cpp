@@ -426,6 +426,11 @@ JsonValue PackVerification::Run() {
     std::string summary = signature_ok ? "" : "unreadable: the entry fails verification";
     if (signature_ok)
       checks.push_back(Replay(entry.index, payload, v_.opened(i)->sequenced_at, summary));
+    if (signature_ok && kind == "sensor") {
+      JsonValue readings = v_.SensorReadings(i);
+      summary += internal::SensorAttributionText(readings);
+      event.set("sensorReadings", std::move(readings));
+    }
     event.set("summary", summary)
         .set("statusAfter", commissioned_ ? std::string(provenance::PackStatusName(facts_.status))
                                           : std::string("not commissioned"))

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "pedigree/base/time.h"
+#include "pedigree/provenance/device_signature.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/scanner/epcis.h"
 
@@ -44,20 +45,6 @@ JsonValue EpcArray(const JsonValue* list) {
 
 JsonValue Location(const std::string& gln) {
   return JsonValue::Object().set("id", "https://id.gs1.org/414/" + gln);
-}
-
-// EPCIS numbers for our decimal strings ("4.5") and tenths of a degree (45).
-JsonValue Decimal(const JsonValue& v) {
-  if (v.is_string()) {
-    try {
-      size_t used = 0;
-      double d = std::stod(v.as_string(), &used);
-      if (used == v.as_string().size()) return JsonValue(d);
-    } catch (...) {
-    }
-    return v;
-  }
-  return v;
 }
 
 struct Shipment {
@@ -259,28 +246,10 @@ class Exporter {
   JsonValue Sensors(const JsonValue& p) const {
     JsonValue list = JsonValue::Array();
     if (const JsonValue* sel = p.find("sensorElementList"); sel != nullptr && sel->is_array()) {
+      // The element as the logger wrote it, its pedigree:deviceSignature included, so that
+      // the signature verifies from the export (docs/epcis.md, "Device-signed sensor data").
       for (const JsonValue& element : sel->as_array()) {
-        if (!element.is_object()) continue;
-        JsonValue out = JsonValue::Object();
-        for (const auto& [k, v] : element.as_object()) {
-          if (k != "sensorReport" || !v.is_array()) {
-            out.set(k, v);
-            continue;
-          }
-          JsonValue reports = JsonValue::Array();
-          for (const JsonValue& r : v.as_array()) {
-            if (!r.is_object()) continue;
-            JsonValue report = JsonValue::Object();
-            for (const auto& [rk, rv] : r.as_object()) {
-              bool number = rk == "value" || rk == "minValue" || rk == "maxValue" ||
-                            rk == "meanValue" || rk == "sDev";
-              report.set(rk, number ? Decimal(rv) : rv);
-            }
-            reports.push_back(std::move(report));
-          }
-          out.set(k, std::move(reports));
-        }
-        list.push_back(std::move(out));
+        if (element.is_object()) list.push_back(provenance::SensorElementAsEpcis(element));
       }
     } else if (const JsonValue* readings = p.find("readings");
                readings != nullptr && readings->is_array()) {

@@ -27,6 +27,14 @@ rm -rf "$work/demo" "$work/docs"
 mkdir -p "$work/docs"
 "$pedigree" demo --dir "$work/demo" >"$work/demo.txt"
 ledger="$work/demo/ledger"
+# The demo's warm shipment is reported by the wholesaler's data logger, whose readings carry
+# its signature; validate.js verifies it again on the exported sensorElement with Node's crypto
+# and its own JCS (docs/epcis.md, "Device-signed sensor data").
+sed -n 's/.*data logger \([^ ]*\) (key \([^)]*\)).*/\1 \2/p' "$work/demo.txt" >"$work/device-keys.txt"
+if [ ! -s "$work/device-keys.txt" ]; then
+  echo "FAIL: the demo output names no data logger and its key" >&2
+  exit 1
+fi
 
 mapfile -t codes < <(grep -o 'https://id\.gs1\.org/01/[0-9]*/21/[A-Z0-9]*' "$work/demo.txt" | sort -u)
 if [ ${#codes[@]} -eq 0 ]; then
@@ -103,4 +111,4 @@ done
 mapfile -t containers < <(cat "$work"/docs/*.jsonld | grep -o 'https://id\.gs1\.org/00/[0-9]\{18\}' | sort -u)
 for code in "${containers[@]}"; do export_one "$code"; done
 
-NODE_PATH="$node_dir/node_modules" node "$here/validate.js" "${args[@]}"
+DEVICE_KEYS="$work/device-keys.txt" NODE_PATH="$node_dir/node_modules" node "$here/validate.js" "${args[@]}"

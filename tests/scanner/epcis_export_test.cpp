@@ -5,8 +5,12 @@
 #include <string>
 #include <vector>
 
+#include "pedigree/base/bytes.h"
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/log/keys.h"
+#include "pedigree/provenance/device_signature.h"
 #include "pedigree/scanner/epcis.h"
+#include "pedigree/scanner/epcis_xml.h"
 
 using namespace pedigree;
 using namespace pedigree::scanner::epcis;
@@ -135,6 +139,64 @@ BOOST_AUTO_TEST_CASE(event_id_is_the_hash_without_the_ledger_index) {
     BOOST_TEST(e.find(kLedgerIndexMember)->is_int());
   }
   BOOST_TEST(Events(*doc).as_array()[0].find(kLedgerIndexMember)->as_int() == 4);
+}
+
+// A logger's signature travels with its readings: the exported sensorElement (numbers, not the
+// payload's decimal strings), read back from the JSON text and from the XML binding, still
+// verifies under the logger's key, and the event keeps its hash ID (docs/epcis.md,
+// "Device-signed sensor data").
+BOOST_AUTO_TEST_CASE(exported_sensor_element_keeps_a_device_signature_that_verifies) {
+  // RFC 8032 test key 1, the logger of docs/epcis.md's worked example.
+  auto logger = log::PrivateKey::FromSeed(
+                    FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
+                        .value())
+                    .value();
+  JsonValue element = P(
+      R"({"sensorMetadata":{"deviceID":"urn:epc:id:giai:9506001.L1","time":"2026-01-01T00:00:03Z"},)"
+      R"("sensorReport":[{"type":"Temperature","time":"2026-01-01T00:00:03Z","value":"4.5","uom":"CEL"},)"
+      R"({"type":"Temperature","time":"2026-01-01T00:00:04Z","value":"-0.5","uom":"CEL"}]})");
+  const std::string bytes = provenance::DeviceSignedBytes(element, "e").value();
+  element.set(std::string(provenance::kDeviceSignatureMember),
+              JsonValue::Object().set("alg", "Ed25519").set("sig", ToBase64(logger.Sign(bytes))));
+  std::vector<LedgerEvent> entries = Chain();
+  JsonValue payload = entries[7].payload;
+  JsonValue list = JsonValue::Array();
+  list.push_back(element);
+  JsonValue sensor = JsonValue::Object();
+  for (const auto& [k, v] : payload.as_object()) {
+    if (k != "readings") sensor.set(k, v);
+  }
+  sensor.set("sensorElementList", std::move(list));
+  entries[7].payload = sensor;
+  auto doc = ExportDocument(entries, 0);
+  BOOST_REQUIRE(doc.has_value());
+
+  auto verify = [&](const JsonValue& event) {
+    const JsonValue& exported = event.find("sensorElementList")->as_array()[0];
+    BOOST_TEST(exported.find("sensorReport")->as_array()[1].find("value")->as_double() == -0.5);
+    auto signature = provenance::ReadDeviceSignature(exported, "e");
+    BOOST_REQUIRE(signature.has_value());
+    BOOST_REQUIRE(signature->has_value());
+    auto signed_bytes = provenance::DeviceSignedBytes(exported, "e");
+    BOOST_REQUIRE(signed_bytes.has_value());
+    BOOST_TEST(*signed_bytes == bytes);
+    BOOST_TEST(logger.public_key().Verify(*signed_bytes, (*signature)->sig).has_value());
+    JsonValue copy = JsonValue::Object();
+    for (const auto& [k, v] : event.as_object()) {
+      if (k != kLedgerIndexMember) copy.set(k, v);
+    }
+    BOOST_TEST(EventHashId(copy, PedigreeHashOptions()).value() ==
+               event.find("eventID")->as_string());
+  };
+  // JSON: the text a partner receives, parsed back with numbers as numbers.
+  const JsonValue json_event = Events(ParseJson(Canonicalize(*doc)).value()).as_array()[4];
+  verify(json_event);
+  // XML: written in the EPCIS 2.0 binding and read back.
+  auto xml = DocumentToXml(*doc);
+  BOOST_REQUIRE(xml.has_value());
+  auto read = ParseEpcisXml(*xml);
+  BOOST_REQUIRE(read.has_value());
+  verify(Events(read->document).as_array()[4]);
 }
 
 BOOST_AUTO_TEST_CASE(exported_aggregation_and_decommission_events_import_as_the_same_commands) {

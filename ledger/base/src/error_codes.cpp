@@ -581,6 +581,9 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"registry.authority_mismatch", 422,
      "the evidence's authority key is not the trusted consortium authority"},
     {"registry.bad_time", 422, "an entry's event time does not parse"},
+    {"registry.device_signature", 422,
+     "a sensorElement's device signature does not verify under a logger the evidence registers "
+     "for the reporting organisation (org.device_add before the entry, not revoked)"},
     {"registry.key_expired", 422, "an entry is signed with a key after its validity ended"},
     {"registry.key_not_yet_valid", 422, "an entry is signed with a key before its validity began"},
     {"registry.key_revoked", 422, "an entry is signed with a key after it was revoked"},
@@ -653,6 +656,22 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "a route to mark expensive or inline was never added (server setup)"},
 
     {"scan.not_a_pack", 400, "the code names no pack (01 + 21) or logistic unit (00)"},
+
+    {"sensor.bad_device_signature", 422,
+     "a sensorElement's device signature does not verify under the registered key of its "
+     "deviceID: the readings are not the ones the logger signed",
+     "Send the sensorElement exactly as the logger signed it (docs/epcis.md, \"Device-signed "
+     "sensor data\")."},
+    {"sensor.device_revoked", 422,
+     "the logger that signed a sensorElement was revoked before the entry's sequencing time"},
+    {"sensor.foreign_device", 422,
+     "the logger that signed a sensorElement is registered to another organisation than the "
+     "one reporting the readings"},
+    {"sensor.signature_reused", 422,
+     "the device-signed readings of a sensorElement are already on the ledger (in another "
+     "sensor entry)"},
+    {"sensor.unknown_device", 422,
+     "the sensorElement's deviceID is no logger registered with org.device_add"},
 
     {"sequencer.group_aborted", 409,
      "another entry of the same all-or-nothing group was refused; nothing of the group was "

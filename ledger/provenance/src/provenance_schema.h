@@ -13,6 +13,18 @@ CREATE TABLE IF NOT EXISTS org_glns(gln TEXT PRIMARY KEY, org TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS org_keys(
   key BLOB PRIMARY KEY, org TEXT NOT NULL, valid_from INTEGER NOT NULL, valid_until INTEGER,
   revoked_at INTEGER, added_idx INTEGER NOT NULL);
+-- Data loggers of an organisation (org.device_add / org.device_revoke): the EPCIS deviceID
+-- they write in sensorMetadata, their own Ed25519 key, and when they stopped counting.
+CREATE TABLE IF NOT EXISTS org_devices(
+  device TEXT PRIMARY KEY, org TEXT NOT NULL, key BLOB NOT NULL, label TEXT,
+  added_idx INTEGER NOT NULL, revoked_at INTEGER, revoked_idx INTEGER);
+CREATE INDEX IF NOT EXISTS org_devices_by_org ON org_devices(org);
+-- The sensorElements the rules found signed by a registered logger: entry, position in its
+-- sensorElementList, logger. A signature counts once (the same signed readings attached to a
+-- second shipment are refused).
+CREATE TABLE IF NOT EXISTS sensor_device_readings(
+  idx INTEGER NOT NULL, element INTEGER NOT NULL, device TEXT NOT NULL, sig BLOB NOT NULL UNIQUE,
+  PRIMARY KEY(idx, element));
 CREATE TABLE IF NOT EXISTS products(
   gtin TEXT PRIMARY KEY, org TEXT NOT NULL, name TEXT NOT NULL, form TEXT, strength TEXT,
   nhrn TEXT, temp_min INTEGER, temp_max INTEGER, idx INTEGER NOT NULL);

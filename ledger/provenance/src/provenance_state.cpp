@@ -13,6 +13,7 @@
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/canonical_json.h"
 #include "pedigree/log/sql.h"
+#include "pedigree/provenance/device_signature.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/provenance/provenance.h"
 #include "provenance_rows.h"
@@ -101,6 +102,8 @@ const std::set<std::string>* KnownMembers(const std::string& kind) {
       {"org.register", {"id", "name", "roles", "companyPrefixes", "glns", "keys"}},
       {"org.key_add", {"id", "key", "validFrom", "validUntil"}},
       {"org.key_revoke", {"id", "key", "revokedAt"}},
+      {"org.device_add", {"id", "device", "key", "label"}},
+      {"org.device_revoke", {"id", "device", "revokedAt"}},
       {"product.register", {"gtin", "name", "form", "strength", "nhrn", "tempMin", "tempMax"}},
       {"batch.register", {"gtin", "lot", "expiry", "quantity"}},
       {"commission", {"gtin", "lot", "serials", "location"}},
@@ -220,6 +223,7 @@ constexpr SealedTable kSealedTables[] = {
     {"org_keys", "hex(key)", "key, org, valid_from, valid_until, revoked_at, added_idx", "org"},
     {"org_prefixes", "prefix", "prefix, org", "org"},
     {"org_glns", "gln", "gln, org", "org"},
+    {"org_devices", "device", "device, org, key, label, added_idx, revoked_at, revoked_idx", "org"},
 };
 constexpr const char* kRegistryMacSchema = R"sql(
 CREATE TABLE IF NOT EXISTS registry_macs(
@@ -370,6 +374,11 @@ struct ProvenanceState::Impl {
   Status OrgRegister(const JsonValue& p);
   Status OrgKeyAdd(const JsonValue& p);
   Status OrgKeyRevoke(const JsonValue& p);
+  Status OrgDeviceAdd(const JsonValue& p);
+  Status OrgDeviceRevoke(const JsonValue& p);
+  // The device signatures of a sensor payload's sensorElementList, checked against the
+  // registry as it stands at this entry (docs/epcis.md, "Device-signed sensor data").
+  Status CheckDeviceSignatures(const JsonValue& p);
   Status ProductRegister(const JsonValue& p);
   Status BatchRegister(const JsonValue& p);
   Status Commission(const JsonValue& p);
@@ -491,7 +500,8 @@ Status ProvenanceState::VerifyRegistry() {
             "(tbl = 'orgs' AND EXISTS (SELECT 1 FROM orgs WHERE id = m.row)) OR "
             "(tbl = 'org_keys' AND EXISTS (SELECT 1 FROM org_keys WHERE hex(key) = m.row)) OR "
             "(tbl = 'org_prefixes' AND EXISTS (SELECT 1 FROM org_prefixes WHERE prefix = m.row)) "
-            "OR (tbl = 'org_glns' AND EXISTS (SELECT 1 FROM org_glns WHERE gln = m.row))) "
+            "OR (tbl = 'org_glns' AND EXISTS (SELECT 1 FROM org_glns WHERE gln = m.row)) "
+            "OR (tbl = 'org_devices' AND EXISTS (SELECT 1 FROM org_devices WHERE device = m.row))) "
             "LIMIT 1"));
     PEDIGREE_ASSIGN(found, orphan->Step());
     if (*found) {
@@ -635,10 +645,12 @@ Status ProvenanceState::Impl::Dispatch(uint64_t idx, std::span<const uint8_t> ke
       return Fail("event.not_authority", *kind + " must be signed by the consortium authority key");
     }
     Status applied =
-        *kind == "org.register"  ? OrgRegister(p)
-        : *kind == "org.key_add" ? OrgKeyAdd(p)
-        : *kind == "org.key_revoke"
-            ? OrgKeyRevoke(p)
+        *kind == "org.register"     ? OrgRegister(p)
+        : *kind == "org.key_add"    ? OrgKeyAdd(p)
+        : *kind == "org.key_revoke" ? OrgKeyRevoke(p)
+        : *kind == "org.device_add" ? OrgDeviceAdd(p)
+        : *kind == "org.device_revoke"
+            ? OrgDeviceRevoke(p)
             : Status(Fail(Error("event.unknown_kind", "unknown event kind '" + *kind + "'")
                               .at_field("kind")));
     if (applied && sealed()) {
@@ -1028,6 +1040,143 @@ Status ProvenanceState::Impl::OrgKeyRevoke(const JsonValue& p) {
     return Fail(
         Error("event.unknown_key", "'" + *id + "' has no such key, or it was revoked earlier")
             .at_field("key"));
+  }
+  return Ok();
+}
+
+// A deviceID as EPCIS writes it: a URI (urn:epc:id:giai:…, https://…), 1–256 printable
+// ASCII characters without space, with a scheme.
+Status CheckDeviceId(const std::string& device) {
+  bool ok = !device.empty() && device.size() <= 256 && device.find(':') != std::string::npos &&
+            device.find(':') > 0;
+  for (char c : device) ok = ok && c >= 0x21 && c <= 0x7E;
+  if (!ok) {
+    return Fail(Malformed("device", QuoteForMessage(device) +
+                                        " must be the logger's EPCIS deviceID: a URI of 1 to 256 "
+                                        "printable ASCII characters such as urn:epc:id:giai:…"));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::OrgDeviceAdd(const JsonValue& p) {
+  PEDIGREE_ASSIGN(id, Str(p, "id"));
+  PEDIGREE_ASSIGN(device, Str(p, "device"));
+  PEDIGREE_TRY(CheckDeviceId(*device));
+  PEDIGREE_ASSIGN(key_text, Str(p, "key"));
+  auto raw = FromBase64(*key_text);
+  if (!raw || raw->size() != 32 || !log::PublicKey::FromRaw(*raw)) {
+    return Fail(Malformed("key", "must be the logger's base64 Ed25519 public key (32 bytes)"));
+  }
+  std::string label = OptStr(p, "label");
+  if (const JsonValue* l = p.find("label"); l && !l->is_string()) {
+    return Fail(Malformed("label", "must be a string"));
+  }
+  PEDIGREE_TRY(CheckNoControl(p, "label"));
+  if (label.size() > 200) {
+    return Fail(Malformed(
+        "label", "is " + std::to_string(label.size()) + " bytes long; a label has at most 200"));
+  }
+  {
+    PEDIGREE_ASSIGN(o, db.Prepare("SELECT 1 FROM orgs WHERE id = ?1"));
+    o->Bind(1, *id);
+    PEDIGREE_ASSIGN(found, o->Step());
+    if (!*found) {
+      return Fail(Error("event.unknown_org", "organisation '" + *id + "' is not registered")
+                      .at_field("id"));
+    }
+  }
+  PEDIGREE_ASSIGN(q, db.Prepare("INSERT INTO org_devices(device, org, key, label, added_idx) "
+                                "VALUES(?1, ?2, ?3, ?4, ?5)"));
+  q->Bind(1, *device)
+      .Bind(2, *id)
+      .Bind(3, std::span<const uint8_t>(*raw))
+      .BindTextOrNull(4, label)
+      .Bind(5, static_cast<int64_t>(index));
+  // A deviceID names one logger for good: a revoked one is not given a new key.
+  if (!q->Run()) {
+    return Fail(
+        Error("event.conflict", "device " + *device + " is already registered").at_field("device"));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::OrgDeviceRevoke(const JsonValue& p) {
+  PEDIGREE_ASSIGN(id, Str(p, "id"));
+  PEDIGREE_ASSIGN(device, Str(p, "device"));
+  PEDIGREE_ASSIGN(at_text, Str(p, "revokedAt"));
+  auto at = ParseUtcTime(*at_text);
+  if (!at) return Fail(at.error().at_field("revokedAt"));
+  PEDIGREE_ASSIGN(q, db.Prepare("UPDATE org_devices SET revoked_at = ?3, revoked_idx = ?4 "
+                                "WHERE device = ?1 AND org = ?2 AND revoked_at IS NULL"));
+  q->Bind(1, *device).Bind(2, *id).Bind(3, *at).Bind(4, static_cast<int64_t>(index));
+  PEDIGREE_TRY(q->Run());
+  if (db.Changes() == 0) {
+    return Fail(Error("sensor.unknown_device", "'" + *id + "' has no device " +
+                                                   QuoteForMessage(*device) +
+                                                   ", or it was revoked already")
+                    .at_field("device"));
+  }
+  return Ok();
+}
+
+Status ProvenanceState::Impl::CheckDeviceSignatures(const JsonValue& p) {
+  const JsonValue* list = p.find("sensorElementList");
+  if (!list || !list->is_array()) return Ok();
+  static const std::string device_sql = "SELECT org, key, revoked_at, " +
+                                        SealedTextSql(kSealedTables[4]) +
+                                        " FROM org_devices WHERE device = ?1";
+  for (size_t i = 0; i < list->as_array().size(); ++i) {
+    const JsonValue& element = list->as_array()[i];
+    const std::string field = "sensorElementList[" + std::to_string(i) + "]";
+    PEDIGREE_ASSIGN(signature, ReadDeviceSignature(element, field));
+    if (!*signature) continue;  // reported by the organisation, not by a logger
+    const std::string& device = (*signature)->device_id;
+    const std::string device_field = field + ".sensorMetadata.deviceID";
+    PEDIGREE_ASSIGN(q, db.Prepare(device_sql.c_str()));
+    q->Bind(1, device);
+    PEDIGREE_ASSIGN(found, q->Step());
+    if (!*found) {
+      return Fail(
+          Error("sensor.unknown_device", "device " + QuoteForMessage(device) + " of " + field +
+                                             " is registered to no organisation (org.device_add)")
+              .at_field(device_field));
+    }
+    if (sealed()) PEDIGREE_TRY(CheckMac("org_devices", device, q->Text(3)));
+    if (q->Text(0) != org) {
+      return Fail(Error("sensor.foreign_device", "device " + QuoteForMessage(device) +
+                                                     " belongs to '" + q->Text(0) + "', not to '" +
+                                                     org + "', which reports the readings")
+                      .at_field(device_field));
+    }
+    if (!q->IsNull(2) && time >= q->Int(2)) {
+      return Fail(Error("sensor.device_revoked",
+                        "device " + QuoteForMessage(device) + " of '" + org + "' was revoked at " +
+                            FormatUtcTime(q->Int(2)) + ", the readings were sequenced at " +
+                            FormatUtcTime(time))
+                      .at_field(device_field));
+    }
+    auto key = log::PublicKey::FromRaw(q->Blob(1));
+    if (!key) return std::unexpected(key.error());
+    PEDIGREE_ASSIGN(bytes, DeviceSignedBytes(element, field));
+    if (!key->Verify(*bytes, (*signature)->sig)) {
+      return Fail(Error("sensor.bad_device_signature",
+                        "the signature of " + field + " does not verify under the key of device " +
+                            QuoteForMessage(device) + " (" + key->Fingerprint() +
+                            "): the readings are not the ones the logger signed")
+                      .at_field(field + "." + std::string(kDeviceSignatureMember)));
+    }
+    PEDIGREE_ASSIGN(r, db.Prepare("INSERT INTO sensor_device_readings(idx, element, device, sig) "
+                                  "VALUES(?1, ?2, ?3, ?4)"));
+    r->Bind(1, static_cast<int64_t>(index))
+        .Bind(2, static_cast<int64_t>(i))
+        .Bind(3, device)
+        .Bind(4, std::span<const uint8_t>((*signature)->sig));
+    if (!r->Run()) {
+      return Fail(Error("sensor.signature_reused", "the signed readings of " + field + " (device " +
+                                                       QuoteForMessage(device) +
+                                                       ") are already on the ledger")
+                      .at_field(field + "." + std::string(kDeviceSignatureMember)));
+    }
   }
   return Ok();
 }
@@ -1634,6 +1783,7 @@ Status ProvenanceState::Impl::Sensor(const JsonValue& p) {
   }
   PEDIGREE_ASSIGN(range, TemperatureRange(p));
   PEDIGREE_TRY(CheckSensorBounds(p));
+  PEDIGREE_TRY(CheckDeviceSignatures(p));
   int64_t lowest = range->first, highest = range->second;
   PEDIGREE_ASSIGN(expansion, ExpandShipment(*from, *advice));
   bool any = false;

@@ -318,9 +318,13 @@ Result<std::vector<std::string>> ProvenanceView::OrgRoles(std::string_view org) 
 Result<OrgRegistryEntries> ProvenanceView::OrgRegistry(std::string_view org) {
   OrgRegistryEntries out;
   {
+    // Its loggers' org.device_add and org.device_revoke entries too: a report checks a
+    // device-signed reading against them (docs/epcis.md, "Device-signed sensor data").
     PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT registered_idx FROM orgs WHERE id = ?1 UNION "
-                                         "SELECT added_idx FROM org_keys WHERE org = ?1 "
-                                         "ORDER BY 1"));
+                                         "SELECT added_idx FROM org_keys WHERE org = ?1 UNION "
+                                         "SELECT added_idx FROM org_devices WHERE org = ?1 UNION "
+                                         "SELECT revoked_idx FROM org_devices WHERE org = ?1 "
+                                         "AND revoked_idx IS NOT NULL ORDER BY 1"));
     q->Bind(1, org);
     PEDIGREE_ASSIGN(entries, Indices(*q));
     out.entries = std::move(*entries);

@@ -41,8 +41,9 @@ bool WorksRemotely(const std::string& name) {
   if (reads.count(name)) return true;
   // Writes signed here: captured EPCIS events with the organisation's --key, registry events
   // with the consortium authority's --authority-key.
-  static const std::set<std::string> signed_here = {"epcis capture", "org register", "org key-add",
-                                                    "org key-revoke"};
+  static const std::set<std::string> signed_here = {"epcis capture",  "org register",
+                                                    "org key-add",    "org key-revoke",
+                                                    "org device-add", "org device-revoke"};
   if (signed_here.count(name)) return true;
   // Trial events the client builds alone (docs/cli.md): signed here with --key; and trial
   // reads the node serves.

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -688,6 +689,85 @@ int OrgKey(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
   return 0;
 }
 
+// org device-add / device-revoke: a data logger of an organisation, registered by the
+// authority like every registry row (docs/epcis.md, "Device-signed sensor data"). The
+// logger's key is public only: its private key stays in the logger.
+int OrgDevice(const std::vector<std::string>& argv, CliIo& io, bool revoke) {
+  auto args =
+      revoke
+          ? Args::Parse(argv, 2, {"dir", "authority-key", "id", "device", "revoked-at"}, {"json"})
+          : Args::Parse(
+                argv, 2,
+                {"dir", "authority-key", "id", "device", "public-key", "public-key-file", "label"},
+                {"json"});
+  if (!args) return PrintError(io.err, args.error());
+  for (const char* required : {"authority-key", "id", "device"}) {
+    if (!args->has(required))
+      return PrintError(io.err,
+                        Error("cli.usage", std::string("missing required option --") + required)
+                            .at_field(required));
+  }
+  std::string public_b64;
+  if (!revoke) {
+    if (auto pk = args->get("public-key")) {
+      public_b64 = *pk;
+    } else if (auto file = args->get("public-key-file")) {
+      std::ifstream in(*file);
+      std::stringstream pem;
+      pem << in.rdbuf();
+      auto key = log::PublicKey::FromPem(pem.str());
+      if (!in || !key) {
+        return PrintError(io.err, Error("cli.usage", "--public-key-file " + *file +
+                                                         " is no readable PEM Ed25519 public key")
+                                      .at_field("public-key-file"));
+      }
+      public_b64 = ToBase64(key->raw());
+    } else {
+      return PrintError(io.err, Error("cli.usage",
+                                      "give the logger's --public-key BASE64 or --public-key-file "
+                                      "PEM")
+                                    .at_field("public-key"));
+    }
+  }
+  Result<std::unique_ptr<SupplyNode>> node = Fail("cli.internal", "no local node");
+  if (!io.remote) {
+    node = SupplyNode::Open(args->dir());
+    if (!node) return PrintError(io.err, node.error());
+  }
+  const std::string kind = revoke ? "org.device_revoke" : "org.device_add";
+  const std::string id = *args->get("id");
+  const std::string device = *args->get("device");
+  auto p = JsonValue::Object();
+  p.set("id", JsonValue(id));
+  p.set("device", JsonValue(device));
+  if (revoke) {
+    p.set("revokedAt",
+          JsonValue(args->get("revoked-at")
+                        .value_or(FormatUtcTime(io.remote ? ClientNow() : (*node)->Now()))));
+  } else {
+    p.set("key", JsonValue(public_b64));
+    if (auto label = args->get("label")) p.set("label", JsonValue(*label));
+  }
+  // One registration and one revocation per deviceID: the id makes a retry idempotent.
+  const std::string client_id = kind + "-" + ToHex(Sha256(id + "\n" + device)).substr(0, 32);
+  auto index =
+      io.remote
+          ? SubmitAsAuthorityRemote(*io.remote, *args->get("authority-key"), kind, client_id, p)
+          : SubmitAsAuthority(**node, *args->get("authority-key"), kind, client_id, p);
+  if (!index) return PrintError(io.err, index.error());
+  if (args->has("json")) {
+    PrintJson(io.out, JsonValue::Object()
+                          .set("kind", JsonValue(kind))
+                          .set("id", JsonValue(id))
+                          .set("device", JsonValue(device))
+                          .set("index", JsonValue(static_cast<int64_t>(*index))));
+    return 0;
+  }
+  io.out << kind << ": " << device << " of " << id << " recorded as ledger entry " << *index
+         << "\n";
+  return 0;
+}
+
 int OrgRegister(const std::vector<std::string>& argv, CliIo& io) {
   auto args = Args::Parse(argv, 2,
                           {"dir", "authority-key", "id", "name", "roles", "prefixes", "glns",
@@ -811,6 +891,35 @@ std::vector<Command> SupplyCommands() {
            kDirHelp + kJsonHelp,
        "org key-revoke --authority-key authority-key.pem --id acme --public-key "
        "MCowBQYDK2VwAyEA..."});
+  commands.push_back(
+      {"org device-add",
+       "org device-add --authority-key FILE --id ID --device URI (--public-key B64 | "
+       "--public-key-file PEM) [--label TEXT]",
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgDevice(a, io, false); },
+       "  --authority-key FILE\n"
+       "                 the consortium authority's private key, PEM (required)\n"
+       "  --id ID        the organisation that runs the logger (required)\n"
+       "  --device URI   the logger's EPCIS deviceID, e.g. urn:epc:id:giai:9506000.L1 (required)\n"
+       "  --public-key B64\n"
+       "                 the logger's Ed25519 public key (or --public-key-file)\n"
+       "  --public-key-file PEM\n"
+       "                 the logger's public key as a PEM SubjectPublicKeyInfo\n"
+       "  --label TEXT   a name for people (default: none)\n" +
+           kDirHelp + kJsonHelp,
+       "org device-add --authority-key authority-key.pem --id acme --device "
+       "urn:epc:id:giai:9506000.L1 --public-key-file logger-l1.pub.pem --label \"reefer 7\""});
+  commands.push_back(
+      {"org device-revoke",
+       "org device-revoke --authority-key FILE --id ID --device URI [--revoked-at T]",
+       [](const std::vector<std::string>& a, CliIo& io) { return OrgDevice(a, io, true); },
+       "  --authority-key FILE\n"
+       "                 the consortium authority's private key, PEM (required)\n"
+       "  --id ID        the organisation (required)\n"
+       "  --device URI   the logger's deviceID (required)\n"
+       "  --revoked-at T from when its signatures no longer count, RFC 3339 (default: now)\n" +
+           kDirHelp + kJsonHelp,
+       "org device-revoke --authority-key authority-key.pem --id acme --device "
+       "urn:epc:id:giai:9506000.L1"});
   commands.push_back(
       {"verify",
        "verify --code CODE [--json]           verdict for a scanned code (exit 3: not verified)",

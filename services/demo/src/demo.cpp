@@ -13,6 +13,7 @@
 #include "pedigree/log/merkle.h"
 #include "pedigree/log/note.h"
 #include "pedigree/log/proof.h"
+#include "pedigree/provenance/device_signature.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/supply_node.h"
@@ -282,20 +283,46 @@ Status Scenario::Run() {
       PEDIGREE_TRY(Ship(ws, *targets[t], {b.cases[t]}, da));
       if (b.product->gtin == products[3].gtin && t == 2 && warm_advice.empty()) {
         warm_advice = da;
-        auto readings = JsonValue::Array();
-        for (int64_t tenths : {45, 61, 123, 98}) {  // peaks at 12.3 °C
-          auto r = JsonValue::Object();
-          r.set("time", JsonValue(FormatUtcTime(node_.Now() - 3600)));
-          r.set("value", JsonValue(tenths));
-          readings.push_back(r);
+        // The readings come signed by the wholesaler's own data logger, which the authority
+        // registered: the excursion is the logger's word, not only the wholesaler's
+        // (docs/epcis.md, "Device-signed sensor data").
+        // Its GIAI as a Digital Link: the hash IDs read it alike (docs/epcis.md).
+        const std::string device = "https://id.gs1.org/8004/" + ws.prefix + "LOGGER-" + da;
+        const log::PrivateKey logger = log::PrivateKey::Generate();
+        PEDIGREE_TRY(node_.SubmitAsAuthority(authority_, "org.device_add", "device-" + da,
+                                             JsonValue::Object()
+                                                 .set("id", ws.id)
+                                                 .set("device", device)
+                                                 .set("key", ToBase64(logger.public_key().raw()))
+                                                 .set("label", "reefer logger")));
+        const std::string at = FormatUtcTime(node_.Now() - 3600);
+        auto reports = JsonValue::Array();
+        for (const char* celsius : {"4.5", "6.1", "12.3", "9.8"}) {  // peaks at 12.3 °C
+          reports.push_back(JsonValue::Object()
+                                .set("type", "Temperature")
+                                .set("time", at)
+                                .set("value", celsius)
+                                .set("uom", "CEL"));
         }
+        auto element =
+            JsonValue::Object()
+                .set("sensorMetadata", JsonValue::Object().set("time", at).set("deviceID", device))
+                .set("sensorReport", std::move(reports));
+        PEDIGREE_ASSIGN(bytes, provenance::DeviceSignedBytes(element, "sensorElementList[0]"));
+        element.set(
+            std::string(provenance::kDeviceSignatureMember),
+            JsonValue::Object().set("alg", "Ed25519").set("sig", ToBase64(logger.Sign(*bytes))));
+        auto elements = JsonValue::Array();
+        elements.push_back(std::move(element));
         auto sensor = Event("sensor");
         sensor.set("from", JsonValue(ws.id));
         sensor.set("despatchAdvice", JsonValue(da));
-        sensor.set("readings", readings);
+        sensor.set("sensorElementList", std::move(elements));
         PEDIGREE_TRY(Do(ws.id, sensor));
         out_ << "  shipment " << da << " to " << ph3.id
-             << ": logger peaked at 12.3 °C (allowed 2.0–8.0 °C)\n";
+             << ": logger peaked at 12.3 °C (allowed 2.0–8.0 °C)\n"
+             << "  the readings are signed by the wholesaler's data logger " << device << " (key "
+             << ToBase64(logger.public_key().raw()) << ")\n";
       }
       PEDIGREE_TRY(Receive(ws, *targets[t], da));
     }

@@ -1064,6 +1064,27 @@ BOOST_AUTO_TEST_CASE(registry_events_are_signed_by_the_authority_and_posted_by_t
   BOOST_REQUIRE_MESSAGE(revoked.rc == 0, revoked.err);
   BOOST_TEST(revoked.out.find("org.key_revoke: whs recorded as ledger entry ") == 0u);
 
+  // A data logger of whs, registered and revoked the same way (docs/epcis.md, "Device-signed
+  // sensor data"); a revocation of a logger whs does not have is the rules' refusal.
+  const std::string logger = "urn:epc:id:giai:9506000.L1";
+  Run device =
+      Remote(url, admin,
+             {"org", "device-add", "--authority-key", n.authority, "--id", "whs", "--device",
+              logger, "--public-key", PublicKeyB64(whs_key2), "--label", "reefer 7", "--json"});
+  BOOST_REQUIRE_MESSAGE(device.rc == 0, device.err);
+  BOOST_TEST(ParseJson(device.out).value().find("kind")->as_string() == "org.device_add");
+  Run device_revoked = Remote(
+      url, admin,
+      {"org", "device-revoke", "--authority-key", n.authority, "--id", "whs", "--device", logger});
+  BOOST_REQUIRE_MESSAGE(device_revoked.rc == 0, device_revoked.err);
+  BOOST_TEST(device_revoked.out.find("org.device_revoke: " + logger +
+                                     " of whs recorded as ledger entry ") == 0u);
+  Run unknown_device = Remote(url, admin,
+                              {"org", "device-revoke", "--authority-key", n.authority, "--id",
+                               "whs", "--device", "urn:epc:id:giai:9506000.L2"});
+  BOOST_TEST(unknown_device.rc == 1);
+  BOOST_TEST(ErrorCode(unknown_device) == "sensor.unknown_device", unknown_device.err);
+
   // Signed by another key than the authority's: the ledger's rules refuse it.
   Run forged = Remote(url, admin,
                       {"org", "key-add", "--authority-key", n.client + "/mfg.pem", "--id", "whs",

@@ -65,9 +65,11 @@ struct DerivedAuditOptions {
                                                            const log::PublicKey& node_key,
                                                            const DerivedAuditOptions& options = {});
 
-// The registry tables, whose rows decide whose signatures the rules accept.
+// The registry tables, whose rows decide whose signatures (organisations' and their data
+// loggers') the rules accept.
 inline const std::vector<std::string>& RegistryTables() {
-  static const std::vector<std::string> tables = {"orgs", "org_prefixes", "org_glns", "org_keys"};
+  static const std::vector<std::string> tables = {"orgs", "org_prefixes", "org_glns", "org_keys",
+                                                  "org_devices"};
   return tables;
 }
 
