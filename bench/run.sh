@@ -26,6 +26,9 @@ echo "## cli_remote_verify"
 "$root/bench/cli_remote_verify.sh" "$build/app/pedigree"
 echo "## web_verify"
 "$root/bench/web_verify.sh" "$build/app/pedigree" || [ $? -eq 77 ]
+# Peak RSS of `pedigree serve` taking dataset uploads of two sizes (issue 18).
+echo "## trial_upload"
+"$root/bench/trial_upload.sh" "$build" 16 64
 # The HTTP front under load (issue 18): against an nginx static 200 in the same run, with
 # 10,000 idle keep-alive connections, and under 500 slowloris connections. They need wrk
 # (and nginx for the ceiling); bench/run.sh skips them with a message rather than

@@ -338,6 +338,8 @@ int Serve(const std::vector<std::string>& argv, CliIo& io) {
   config.port = static_cast<uint16_t>(*port);
   config.threads = *threads;
   config.max_body_bytes = *max_body;
+  // Uploads' bodies go to unlinked files next to the ledger: the disk sized for the data.
+  config.spool_dir = args->dir();
   config.rate_limit_per_second_per_token = *rate_limit;
   if (!settings.values["tls_cert"].empty()) config.tls_cert_file = settings.values["tls_cert"];
   if (!settings.values["tls_key"].empty()) config.tls_key_file = settings.values["tls_key"];

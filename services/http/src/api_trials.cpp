@@ -2,8 +2,11 @@
 // TrialWorkflow use case, render JSON. The rules are the ledger's (trial_state.cpp,
 // kit_state.cpp); the records and salts stay in the sponsor's store. docs/api.md,
 // "Clinical trials".
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
@@ -221,10 +224,47 @@ Result<scanner::Dataset> ParseDataset(const HttpRequest& req, const std::string&
   return dataset;
 }
 
-Result<scanner::Dataset> DatasetFromBody(const HttpRequest& req, const std::string& trial_id) {
+// An upload's bytes: HttpRequest::body, or its spooled file mapped read-only, so that the
+// file is paged from disk rather than copied into the heap.
+class BodyBytes {
+ public:
+  static Result<BodyBytes> Of(const HttpRequest& req) {
+    BodyBytes b;
+    if (!req.spooled_body || req.spooled_body->size() == 0) {
+      b.view_ = req.body;
+      return b;
+    }
+    const size_t size = static_cast<size_t>(req.spooled_body->size());
+    void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, req.spooled_body->fd(), 0);
+    if (p == MAP_FAILED) {
+      return Fail(Error("storage.io", "cannot map the spooled request body: " +
+                                          std::string(std::strerror(errno))));
+    }
+    // Read front to back once: the kernel may read ahead and drop what was read.
+    ::madvise(p, size, MADV_SEQUENTIAL);
+    b.map_ = p;
+    b.view_ = std::string_view(static_cast<const char*>(p), size);
+    return b;
+  }
+  BodyBytes(BodyBytes&& o) noexcept
+      : view_(std::exchange(o.view_, {})), map_(std::exchange(o.map_, nullptr)) {}
+  BodyBytes& operator=(BodyBytes&&) = delete;
+  ~BodyBytes() {
+    if (map_ != nullptr) ::munmap(map_, view_.size());
+  }
+  std::string_view view() const { return view_; }
+
+ private:
+  BodyBytes() = default;
+  std::string_view view_;
+  void* map_ = nullptr;
+};
+
+Result<scanner::Dataset> DatasetFromBody(const HttpRequest& req, std::string_view bytes,
+                                         const std::string& trial_id) {
   std::string type;
   if (auto it = req.headers.find("content-type"); it != req.headers.end()) type = it->second;
-  return ParseDataset(req, MediaType(type), req.body, trial_id);
+  return ParseDataset(req, MediaType(type), bytes, trial_id);
 }
 
 // The media type of a dataset upload that names its records' subjects (docs/api.md,
@@ -269,11 +309,12 @@ Result<Upload> UploadFromBody(const HttpRequest& req, const std::string& trial_i
   std::string type;
   if (auto it = req.headers.find("content-type"); it != req.headers.end()) type = it->second;
   type = MediaType(type);
+  PEDIGREE_ASSIGN(bytes, BodyBytes::Of(req));
   if (type != kSubmissionType) {
-    PEDIGREE_ASSIGN(dataset, ParseDataset(req, type, req.body, trial_id));
+    PEDIGREE_ASSIGN(dataset, ParseDataset(req, type, bytes->view(), trial_id));
     return Upload{std::move(*dataset), nullptr};
   }
-  auto body = ParseJson(req.body);
+  auto body = ParseJson(bytes->view());
   if (!body) {
     return Fail(Error("request.invalid_json",
                       std::string(kSubmissionType) + " must be JSON: " + body.error().message()));
@@ -291,6 +332,25 @@ Result<Upload> UploadFromBody(const HttpRequest& req, const std::string& trial_i
   return Upload{std::move(*dataset), std::move(*subjects)};
 }
 
+// What a submission needs besides its file, checked before the file is read (the route's
+// scope, sponsor or site, ran first): the signature's manifestation and, when ?domain=
+// names the domain, that it is not hard-locked.
+Status SubmissionAllowed(SupplyNode& node, const HttpRequest& req) {
+  PEDIGREE_TRY(SignerFromQuery(req));
+  const std::string domain = OptionalQuery(req, "domain");
+  if (domain.empty()) return Ok();
+  const std::string& trial_id = req.path_params.at("id");
+  PEDIGREE_ASSIGN(view, provenance::TrialView::Open(node.ledger().db_path()));
+  PEDIGREE_ASSIGN(state, (*view)->LockState(trial_id, domain));
+  if (*state == "hard_lock") {
+    // The refusal the ledger gives the submission (trial_state.cpp), before 256 MiB are read.
+    return Fail(Error("trial.locked", "domain: " + domain + " of trial '" + trial_id +
+                                          "' is hard-locked; unlock it before submitting")
+                    .at_field("domain"));
+  }
+  return Ok();
+}
+
 // A file the parser refused is a malformed request: 400 with its position.
 HttpResponse ParseRefusal(const Error& e) {
   int status = HttpStatusFor(e);
@@ -305,6 +365,19 @@ Result<Hash> HashParam(const std::string& hex, const std::string& field) {
                     .at_field(field));
   }
   return *h;
+}
+
+// What a verification needs besides its file, checked before the file is read (the route's
+// scope, sponsor or grantee, ran first): a well-formed byteExact and, when ?domain= names
+// the domain, the caller's grant for it (a refusal is recorded as VerifyFor records it) and
+// a seal to compare with.
+Status VerifyAllowed(TrialApi& api, const HttpRequest& req) {
+  if (std::string hex = OptionalQuery(req, "byteExact"); !hex.empty()) {
+    PEDIGREE_TRY(HashParam(hex, "byteExact"));
+  }
+  const std::string domain = OptionalQuery(req, "domain");
+  if (domain.empty()) return Ok();
+  return api.workflow.CheckVerifiable(req.principal->org_id, req.path_params.at("id"), domain);
 }
 
 Result<std::vector<std::string>> StringList(const JsonValue& body, const std::string& name) {
@@ -924,10 +997,16 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
           if (!h) return ErrorResponse(h.error());
           recorded = *h;
         }
-        auto dataset = DatasetFromBody(req, trial_id);
+        auto mapped = BodyBytes::Of(req);
+        if (!mapped) return ErrorResponse(mapped.error());
+        std::optional<BodyBytes> bytes(std::move(*mapped));
+        auto dataset = DatasetFromBody(req, bytes->view(), trial_id);
         if (!dataset) return ParseRefusal(dataset.error());
+        // Without byteExact the file is done with once parsed: a spooled one is unmapped
+        // before the compare, so that its pages do not add to the compare's peak.
+        if (!recorded) bytes.reset();
         auto check = api->workflow.VerifyFor(req.principal->org_id, trial_id, *dataset, recorded,
-                                             recorded ? std::string_view(req.body) : "");
+                                             recorded ? bytes->view() : "");
         if (!check) return ErrorResponse(check.error());
         return Json(200, CandidateCheckJson(*check));
       },
@@ -1097,9 +1176,18 @@ Status AddTrialRoutes(Router& router, SupplyNode& node, SponsorStore* store,
                             if (!code) return ErrorResponse(code.error());
                             return KitResponse(api->node, *code, "code");
                           }));
-  // Dataset uploads parse and compare whole files: on the server's expensive pool.
+  // Dataset uploads parse and compare whole files: on the server's expensive pool, their
+  // bodies spooled to disk, and refused before the file is read where that needs no file.
   PEDIGREE_TRY(router.MarkExpensive("POST", "/v1/trials/{id}/submissions"));
   PEDIGREE_TRY(router.MarkExpensive("POST", "/v1/trials/{id}/verify"));
+  PEDIGREE_TRY(router.MarkSpooled("POST", "/v1/trials/{id}/submissions"));
+  PEDIGREE_TRY(router.MarkSpooled("POST", "/v1/trials/{id}/verify"));
+  PEDIGREE_TRY(router.MarkCheckedBeforeBody(
+      "POST", "/v1/trials/{id}/submissions",
+      [api](const HttpRequest& req) -> Status { return SubmissionAllowed(api->node, req); }));
+  PEDIGREE_TRY(router.MarkCheckedBeforeBody(
+      "POST", "/v1/trials/{id}/verify",
+      [api](const HttpRequest& req) -> Status { return VerifyAllowed(*api, req); }));
   return Ok();
 }
 

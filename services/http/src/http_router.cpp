@@ -46,6 +46,30 @@ Status Router::MarkExpensive(std::string_view method, std::string_view pattern) 
                                           std::string(pattern) + " to mark expensive");
 }
 
+Status Router::MarkCheckedBeforeBody(std::string_view method, std::string_view pattern,
+                                     ScopeCheck check) {
+  for (auto& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      r.checks_before_body = true;
+      r.before_body = std::move(check);
+      return Ok();
+    }
+  }
+  return Fail("router.unknown_route", "no route " + std::string(method) + " " +
+                                          std::string(pattern) + " to check before the body");
+}
+
+Status Router::MarkSpooled(std::string_view method, std::string_view pattern) {
+  for (auto& r : routes_) {
+    if (r.method == method && r.pattern == pattern) {
+      r.spooled = true;
+      return Ok();
+    }
+  }
+  return Fail("router.unknown_route",
+              "no route " + std::string(method) + " " + std::string(pattern) + " to spool");
+}
+
 Status Router::MarkInline(std::string_view method, std::string_view pattern,
                           std::function<bool(const HttpRequest&)> when) {
   if (!when) when = [](const HttpRequest&) { return true; };

@@ -119,6 +119,8 @@ struct HttpServer::Impl {
     // of body, then Finish.
     bool proceed = false;
     size_t max_body = 0;
+    // Set by CheckBeforeBody: the scope and the route's own pre-body check ran.
+    bool checked_before_body = false;
   };
 
   void Log(const std::string& line) {
@@ -143,7 +145,12 @@ struct HttpServer::Impl {
   // the anonymous rate bucket.
   Outcome Prepare(HttpRequest& request, std::string_view target,
                   std::optional<uint64_t> content_length, const std::string& client_host);
-  // With the body read: JSON syntax, the route's scope, then the handler.
+  // For a route marked by Router::MarkCheckedBeforeBody, before its body is read: the
+  // route's scope, then its own check. False: refused, out.response says why and proceed
+  // is cleared.
+  bool CheckBeforeBody(HttpRequest& request, Outcome& out);
+  // With the body read: JSON syntax, the route's scope and pre-body check (unless they ran
+  // before the body), then the handler.
   void Finish(HttpRequest& request, Outcome& out);
   // Prepare and Finish with exceptions turned into a 500; `failure` gets the reason.
   void Guarded(const std::function<void()>& step, Outcome& out, std::string& failure);
@@ -553,6 +560,24 @@ HttpServer::Impl::Outcome HttpServer::Impl::Prepare(HttpRequest& request, std::s
   return out;
 }
 
+bool HttpServer::Impl::CheckBeforeBody(HttpRequest& request, Outcome& out) {
+  const Route& route = *out.route;
+  out.checked_before_body = true;
+  // The route's organisation scope, in this one place for every route that has one.
+  for (const ScopeCheck* check : {&route.access.check, &route.before_body}) {
+    if (!*check) continue;
+    if (auto allowed = (*check)(request); !allowed) {
+      if (HttpStatusFor(allowed.error()) >= 500) {
+        Log("internal: " + allowed.error().ToString() + " checking " + route.pattern);
+      }
+      out.response = ErrorResponse(allowed.error());
+      out.proceed = false;
+      return false;
+    }
+  }
+  return true;
+}
+
 void HttpServer::Impl::Finish(HttpRequest& request, Outcome& out) {
   const Route& route = *out.route;
 
@@ -563,16 +588,7 @@ void HttpServer::Impl::Finish(HttpRequest& request, Outcome& out) {
     }
   }
 
-  // The route's organisation scope, in this one place for every route that has one.
-  if (route.access.check) {
-    if (auto visible = route.access.check(request); !visible) {
-      if (HttpStatusFor(visible.error()) >= 500) {
-        Log("internal: " + visible.error().ToString() + " checking the scope of " + route.pattern);
-      }
-      out.response = ErrorResponse(visible.error());
-      return;
-    }
-  }
+  if (!out.checked_before_body && !CheckBeforeBody(request, out)) return;
   out.response = route.handler(request);
 }
 
@@ -969,6 +985,7 @@ class Connection final : public ConnectionBase,
           400, Error("request.bad_body", "the client closed the connection mid-body"));
       impl_.Record(outcome_, request_, head_.method, head_.target, start_,
                    "the client closed the connection mid-body");
+      request_.spooled_body.reset();  // Its file goes now, not with the connection.
     }
     Close();
   }
@@ -1039,7 +1056,27 @@ class Connection final : public ConnectionBase,
       Handle();
       return;
     }
+    if (outcome_.proceed && outcome_.route->checks_before_body) {
+      CheckBeforeBodyOn(front_.workers());
+      return;
+    }
     AfterPrepare();
+  }
+
+  // The route's checks before its body (Router::MarkCheckedBeforeBody) on `pool`, as they
+  // may read the ledger; then AfterPrepare on the loop. Nothing of the body is read, and no
+  // 100 Continue sent, before they pass.
+  void CheckBeforeBodyOn(WorkerPool& pool) {
+    auto self = this->shared_from_this();
+    const bool queued = pool.TryPost([self] {
+      HttpServer::Impl& impl = self->impl_;
+      impl.Guarded([&] { impl.CheckBeforeBody(self->request_, self->outcome_); }, self->outcome_,
+                   self->failure_);
+      asio::post(self->stream_.get_executor(), [self] { self->AfterPrepare(); });
+    });
+    if (!queued) {
+      asio::post(stream_.get_executor(), [self, &pool] { self->Busy(pool); });
+    }
   }
 
   // With every check passed and the body read: the handler runs here on the loop when its
@@ -1111,10 +1148,11 @@ class Connection final : public ConnectionBase,
         return;
       }
       in_.erase(0, step->consumed);
-      if (request_.body.size() > outcome_.max_body) {
+      if (BodySize() > outcome_.max_body) {
         TooLarge();
         return;
       }
+      if (!Spool(step->done)) return;
       if (step->done) {
         BodyDone();
         return;
@@ -1124,12 +1162,47 @@ class Connection final : public ConnectionBase,
       request_.body.append(in_, 0, take);
       in_.erase(0, take);
       body_left_ -= take;
+      if (!Spool(body_left_ == 0)) return;
       if (body_left_ == 0) {
         BodyDone();
         return;
       }
     }
     ReadSome(65536, &Connection::ReadBody);
+  }
+
+  uint64_t BodySize() const {
+    return request_.body.size() + (request_.spooled_body ? request_.spooled_body->size() : 0);
+  }
+
+  // For a spooled route (Router::MarkSpooled): moves what request_.body holds to the
+  // body's file once the body is past the spool threshold, and at its end when a file was
+  // begun. False: the file could not be made or written, and the refusal is under way.
+  bool Spool(bool last) {
+    if (!outcome_.route->spooled) return true;
+    if (!request_.spooled_body && BodySize() <= Config().spool_threshold_bytes) return true;
+    // Written in pieces of at least 64 KiB: one write per read would be a syscall per packet.
+    if (!last && request_.body.size() < 65536 && request_.spooled_body) return true;
+    Status written = Ok();
+    if (!request_.spooled_body) {
+      auto created = SpooledBody::Create(Config().spool_dir);
+      if (created) {
+        request_.spooled_body = std::move(*created);
+      } else {
+        written = std::unexpected(created.error());
+      }
+    }
+    if (written) written = request_.spooled_body->Append(request_.body);
+    if (!written) {
+      failure_ = written.error().ToString();
+      request_.spooled_body.reset();
+      outcome_.response = ErrorResponse(written.error());
+      Respond(false);
+      return false;
+    }
+    request_.body.clear();
+    if (request_.body.capacity() > (1 << 20)) std::string().swap(request_.body);
+    return true;
   }
 
   void TooLarge() {

@@ -444,6 +444,19 @@ Result<CandidateCheck> TrialWorkflow::VerifyFor(std::string_view reader, std::st
   return check;
 }
 
+Status TrialWorkflow::CheckVerifiable(std::string_view reader, std::string_view trial_id,
+                                      std::string_view domain) {
+  PEDIGREE_TRY(AuthoriseRead(reader, trial_id, domain));
+  PEDIGREE_ASSIGN(view, View());
+  PEDIGREE_ASSIGN(seals, (*view)->Seals(trial_id, domain));
+  if (seals->empty()) {
+    // The message Verify gives, so that the answer does not depend on when it is found.
+    return Fail(Error("trial.not_sealed", "trial '" + std::string(trial_id) + "' has no seal of " +
+                                              std::string(domain) + " on the ledger"));
+  }
+  return Ok();
+}
+
 Result<provenance::Disclosure> TrialWorkflow::DiscloseFor(std::string_view reader,
                                                           std::string_view trial_id,
                                                           std::string_view domain,

@@ -1,7 +1,11 @@
 // The clinical-trial and kit HTTP API over a real socket on an ephemeral port: the whole
 // sponsor/site workflow from registration to redaction with the sample study, every
 // refusal as a client sees it, and the investigational-product kit journey.
+#include <Poco/Net/StreamSocket.h>
+
+#include <array>
 #include <boost/test/unit_test.hpp>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -75,7 +79,8 @@ std::string FirstRecord(const std::string& csv) {
 
 class TrialApi {
  public:
-  explicit TrialApi(bool with_store = true, size_t max_dataset_bytes = 1 << 20) {
+  explicit TrialApi(bool with_store = true, size_t max_dataset_bytes = 1 << 20,
+                    size_t spool_threshold_bytes = 1 << 20) {
     node_ =
         SupplyNode::Create(tmp_ / "ledger", "example.org/trial-api-test", authority_.public_key())
             .value();
@@ -100,6 +105,8 @@ class TrialApi {
     config.threads = 2;
     // Below the DM file's 33 kB: uploads pass only through their route's own limit.
     config.max_body_bytes = 16 * 1024;
+    config.spool_dir = tmp_.path().string();
+    config.spool_threshold_bytes = spool_threshold_bytes;
     server_ = HttpServer::Start(config, std::move(router), tokens_.get()).value();
     session_ = std::make_unique<Poco::Net::HTTPClientSession>("127.0.0.1", server_->port());
   }
@@ -657,6 +664,111 @@ BOOST_AUTO_TEST_CASE(dataset_upload_has_its_own_body_limit) {
   Poco::StreamCopier::copyToString(api.session_->receiveResponse(response), body);
   BOOST_TEST(static_cast<int>(response.getStatus()) == 413);
   BOOST_TEST(body.find("request.too_large") != std::string::npos);
+}
+
+// An upload past the spool threshold is read from its unlinked file: the same answers as
+// from memory, byteExact included (it hashes the spooled bytes).
+BOOST_AUTO_TEST_CASE(a_spooled_upload_submits_and_verifies_as_one_held_in_memory) {
+  TrialApi api(/*with_store=*/true, /*max_dataset_bytes=*/1 << 20, /*spool_threshold_bytes=*/1024);
+  api.TrialUnderway();
+  const std::string dm = ReadFile(kStudy + "dm.csv");
+  Reply submitted = api.Submit(dm);
+  BOOST_REQUIRE_MESSAGE(submitted.status == 201, submitted.body);
+  BOOST_TEST(TrialApi::Body(submitted).find("submitted")->as_int() == 240);
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  BOOST_REQUIRE_EQUAL(api.Seal().status, 201);
+  const std::string verify = "/v1/trials/" + kTrial + "/verify?domain=DM";
+  Reply same = api.Upload("sp", verify, dm);
+  BOOST_REQUIRE_MESSAGE(same.status == 200, same.body);
+  BOOST_TEST(TrialApi::Body(same).find("identical")->as_bool());
+  Reply edited = api.Upload("sp", verify, EditLine(dm, 1, ",M,", ",F,"));
+  BOOST_REQUIRE_EQUAL(edited.status, 200);
+  BOOST_TEST(TrialApi::Body(edited).find("changed")->size() == 1u);
+  // A parse error in a spooled file is the one the parser gives from memory.
+  const std::string bad = dm + kTrial + ",\"unterminated\n";
+  scanner::TrialParseOptions options;
+  options.domain = "DM";
+  options.expected_study_id = kTrial;
+  auto local = scanner::ParseCsv(bad, options);
+  BOOST_REQUIRE(!local);
+  Reply broken = api.Upload("sp", verify, bad);
+  BOOST_TEST(broken.status == 400);
+  const JsonValue error = *TrialApi::Body(broken).find("error");
+  BOOST_TEST(error.find("code")->as_string() == local.error().code());
+  BOOST_TEST(error.find("line")->as_int() == static_cast<int64_t>(*local.error().location().line));
+  // Nothing named was left in the node's directory.
+  for (const auto& e : std::filesystem::directory_iterator(api.tmp_.path())) {
+    BOOST_TEST(e.path().filename().string().find("pedigree-body") == std::string::npos);
+  }
+}
+
+// An upload announced with Expect: 100-continue and refused for a rule that needs no file:
+// the answer, and no 100 Continue, before a byte of the 200 MiB is sent.
+std::string RefusedBeforeTheBody(TrialApi& api, const std::string& org, const std::string& target) {
+  Poco::Net::StreamSocket socket(Poco::Net::SocketAddress("127.0.0.1", api.server_->port()));
+  socket.setReceiveTimeout(Poco::Timespan(30, 0));
+  const std::string head = "POST " + target + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " +
+                           api.token_[org] +
+                           "\r\nContent-Type: text/csv\r\nContent-Length: 209715200\r\n"
+                           "Expect: 100-continue\r\n\r\n";
+  socket.sendBytes(head.data(), static_cast<int>(head.size()));
+  std::string answer;
+  std::array<char, 4096> buf;
+  try {
+    for (int n; (n = socket.receiveBytes(buf.data(), static_cast<int>(buf.size()))) > 0;) {
+      answer.append(buf.data(), static_cast<size_t>(n));
+    }
+  } catch (const Poco::Exception&) {
+  }
+  BOOST_TEST(answer.find("100 Continue") == std::string::npos, answer);
+  return answer;
+}
+
+std::string CodeIn(const std::string& answer) {
+  const size_t body = answer.find("\r\n\r\n");
+  if (body == std::string::npos) return "";
+  auto parsed = pedigree::ParseJson(answer.substr(body + 4));
+  if (!parsed || !parsed->find("error")) return "";
+  return parsed->find("error")->find("code")->as_string();
+}
+
+BOOST_AUTO_TEST_CASE(uploads_refused_by_the_trial_rules_are_answered_before_the_file_is_read) {
+  TrialApi api(/*with_store=*/true, /*max_dataset_bytes=*/256u << 20);
+  api.TrialUnderway();
+  BOOST_REQUIRE_EQUAL(api.Submit(ReadFile(kStudy + "dm.csv")).status, 201);
+  BOOST_REQUIRE_EQUAL(api.Lock("hard_lock").status, 201);
+  const std::string submissions = "/v1/trials/" + kTrial + "/submissions?domain=DM" + kSignature;
+  const std::string verify = "/v1/trials/" + kTrial + "/verify?domain=DM";
+
+  // No such trial, for a site as for anyone.
+  const std::string unknown =
+      RefusedBeforeTheBody(api, "s1", "/v1/trials/NO-SUCH/submissions?domain=DM" + kSignature);
+  BOOST_TEST(unknown.starts_with("HTTP/1.1 404"), unknown);
+  BOOST_TEST(CodeIn(unknown) == "trial.not_found");
+  // A hard-locked domain takes no submission.
+  const std::string locked = RefusedBeforeTheBody(api, "s1", submissions);
+  BOOST_TEST(locked.starts_with("HTTP/1.1 422"), locked);
+  BOOST_TEST(CodeIn(locked) == "trial.locked");
+  // A submission without its signature's manifestation.
+  const std::string unsigned_upload =
+      RefusedBeforeTheBody(api, "s1", "/v1/trials/" + kTrial + "/submissions?domain=DM");
+  BOOST_TEST(unsigned_upload.starts_with("HTTP/1.1 400"), unsigned_upload);
+  BOOST_TEST(CodeIn(unsigned_upload) == "request.missing_parameter");
+  // A site is no party to verification; nothing sealed yet for the sponsor.
+  const std::string site = RefusedBeforeTheBody(api, "s1", verify);
+  BOOST_TEST(CodeIn(site) == "trial.not_found");
+  const std::string unsealed = RefusedBeforeTheBody(api, "sp", verify);
+  BOOST_TEST(unsealed.starts_with("HTTP/1.1 422"), unsealed);
+  BOOST_TEST(CodeIn(unsealed) == "trial.not_sealed");
+  // A regulator without a grant: 403, and the refusal on the ledger as for a read.
+  BOOST_REQUIRE_EQUAL(api.Seal().status, 201);
+  const std::string ungranted = RefusedBeforeTheBody(api, "reg", verify);
+  BOOST_TEST(ungranted.starts_with("HTTP/1.1 403"), ungranted);
+  BOOST_TEST(CodeIn(ungranted) == "trial.no_grant");
+  auto view = provenance::TrialView::Open(api.node_->ledger().db_path()).value();
+  auto accesses = view->Accesses(kTrial).value();
+  BOOST_REQUIRE_EQUAL(accesses.size(), 1u);
+  BOOST_TEST(accesses[0].outcome == "refused");
 }
 
 // `count` DM records made from the sample's first, with subjects S00000, S00001, ...

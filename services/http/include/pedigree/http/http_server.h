@@ -23,13 +23,42 @@
 
 namespace pedigree::services {
 
+// A request body the front wrote to an unlinked temporary file instead of memory (routes
+// marked by Router::MarkSpooled, bodies over ServerConfig::spool_threshold_bytes). The file
+// has no name (O_TMPFILE, or mkstemp and unlink), mode 0600, and disappears with the last
+// reference: nothing is left behind when a client goes away mid-body or the server dies.
+// Reads are positional, so several threads may read one body.
+class SpooledBody {
+ public:
+  // A new, empty body in `dir` (the system's temporary directory when empty).
+  // Errors: storage.io when no file can be made there.
+  [[nodiscard]] static Result<std::shared_ptr<SpooledBody>> Create(const std::string& dir);
+  ~SpooledBody();
+  SpooledBody(const SpooledBody&) = delete;
+  SpooledBody& operator=(const SpooledBody&) = delete;
+
+  // Errors: storage.full when the disk is full, storage.io otherwise.
+  [[nodiscard]] Status Append(std::string_view bytes);
+  uint64_t size() const { return size_; }
+  // Up to `n` bytes from `offset` into `out`; fewer only at the end. Errors: storage.io.
+  [[nodiscard]] Result<size_t> ReadAt(uint64_t offset, char* out, size_t n) const;
+  int fd() const { return fd_; }
+
+ private:
+  explicit SpooledBody(int fd) : fd_(fd) {}
+  int fd_;
+  uint64_t size_ = 0;
+};
+
 // One request as a handler sees it. Path segments, path parameters and query values
 // are percent-decoded; header names are lower case.
 struct HttpRequest {
   std::string method, path;
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;
+  // The body; empty when it was spooled to a file (then `spooled_body` holds it).
   std::string body;
+  std::shared_ptr<SpooledBody> spooled_body;
   std::string remote;                  // "host:port" of the client.
   std::optional<Principal> principal;  // Set when a valid bearer token came with it.
   // The session cookie's value when the principal came from a web session (docs/web.md).
@@ -100,6 +129,13 @@ struct Route {
   // Set by Router::MarkExpensive: the handler runs on the server's small pool for
   // expensive work (ServerConfig::expensive_threads), after the checks that need no body.
   bool expensive = false;
+  // Set by Router::MarkCheckedBeforeBody: the scope check and `before_body` run before the
+  // body is read (on a worker), so that a refused upload is answered without reading it.
+  bool checks_before_body = false;
+  ScopeCheck before_body;
+  // Set by Router::MarkSpooled: a body over ServerConfig::spool_threshold_bytes goes to a
+  // SpooledBody instead of HttpRequest::body.
+  bool spooled = false;
   // Set by Router::MarkInline: the handler runs on the event loop that read the request,
   // without the two thread hand-offs of the worker pool, for requests this says yes to.
   std::function<bool(const HttpRequest&)> runs_inline;
@@ -132,6 +168,21 @@ class Router {
   // that many of them cannot take the workers every other request needs.
   // Errors: router.unknown_route when no route has this method and pattern.
   [[nodiscard]] Status MarkExpensive(std::string_view method, std::string_view pattern);
+
+  // Marks a route added before as one whose refusals that need no body must come before
+  // the body is read (dataset uploads): its scope check, then `check` (which sees the path,
+  // query, headers and principal, never the body), run on a worker once the checks of
+  // Prepare passed and before `100 Continue` is sent or a body byte is read. A refusal is
+  // answered at once and the connection closed. Requests without a body run both in the
+  // usual place. Errors: router.unknown_route.
+  [[nodiscard]] Status MarkCheckedBeforeBody(std::string_view method, std::string_view pattern,
+                                             ScopeCheck check = {});
+
+  // Marks a route added before as taking large files: bodies over the server's spool
+  // threshold are written to an unlinked file (HttpRequest::spooled_body) instead of memory,
+  // under the same size limit, body deadline and chunked rules.
+  // Errors: router.unknown_route.
+  [[nodiscard]] Status MarkSpooled(std::string_view method, std::string_view pattern);
 
   // Marks a route added before as short (a read of tens of µs, nothing that waits on a
   // lock held across I/O or on signing): its handler runs on the event loop, for the
@@ -201,6 +252,11 @@ struct ServerConfig {
   // head: 408 and close past either, so that slow clients cannot hold connections.
   std::chrono::seconds header_timeout{10};
   std::chrono::seconds body_timeout{60};
+  // Where bodies of spooled routes (Router::MarkSpooled) larger than spool_threshold_bytes
+  // are written (unlinked files, mode 0600); empty = the system's temporary directory.
+  // `pedigree serve` uses the node's data directory.
+  std::string spool_dir;
+  size_t spool_threshold_bytes = 1 << 20;
   // Open connections per client address; one more is answered 503 and closed. 0 = none.
   size_t max_connections_per_address = 256;
   // The pool for routes marked expensive, and the requests that may wait for it; one more

@@ -189,6 +189,12 @@ class TrialWorkflow {
   // beyond that). If the ledger refuses the record, the read returns nothing.
   // Verify returns the contents of the changed records and the keys of the deleted ones:
   // their leaves are named.
+  // What VerifyFor decides before it looks at the candidate, for a caller that knows the
+  // domain before reading the file (an upload's ?domain=): `reader` may read the domain
+  // (a refusal is appended exactly as VerifyFor appends it) and the domain has a seal.
+  // Errors: trial.not_found, trial.no_grant, trial.not_sealed.
+  [[nodiscard]] Status CheckVerifiable(std::string_view reader, std::string_view trial_id,
+                                       std::string_view domain);
   [[nodiscard]] Result<CandidateCheck> VerifyFor(std::string_view reader, std::string_view trial_id,
                                                  const scanner::Dataset& candidate,
                                                  std::optional<Hash> recorded_file_hash = {},
