@@ -135,6 +135,38 @@ BOOST_AUTO_TEST_CASE(stamped_entry_is_canonical_carries_its_time_and_still_verif
   BOOST_TEST(submitted.error().field() == "seq");
 }
 
+BOOST_AUTO_TEST_CASE(entries_stamped_at_different_times_each_carry_their_own) {
+  // StampEntry remembers the last time's text: a new time must not reuse it.
+  std::string a = kKnownEnvelopeV2, b = kKnownEnvelopeV2, c = kKnownEnvelopeV2;
+  BOOST_REQUIRE(StampEntry(a, 1'795'300'000));
+  BOOST_REQUIRE(StampEntry(b, 1'795'300'001));
+  BOOST_REQUIRE(StampEntry(c, 1'795'300'000));
+  BOOST_TEST(*LeafSequencingTime(a) == 1'795'300'000);
+  BOOST_TEST(*LeafSequencingTime(b) == 1'795'300'001);
+  BOOST_TEST(c == a);
+}
+
+BOOST_AUTO_TEST_CASE(split_envelope_gives_the_parts_a_verified_leaf_is_made_of) {
+  std::string leaf = kKnownEnvelopeV2;
+  BOOST_REQUIRE(StampEntry(leaf, 1'795'300'000));
+  auto parts = SplitEnvelope(leaf);
+  BOOST_REQUIRE(parts.has_value());
+  BOOST_TEST(parts->key == "A6EHv/POEL4dcN0Y50vAmWfk1jCbpQ1fHdyGZBJVMbg=");
+  BOOST_TEST(parts->payload == Canonicalize(KnownPayload()));
+  BOOST_REQUIRE(parts->seq_time.has_value());
+  BOOST_TEST(*parts->seq_time == "2026-11-21T22:26:40Z");
+  // Unsequenced and version 1 envelopes have no time; the payload is the same bytes.
+  auto unsequenced = SplitEnvelope(kKnownEnvelopeV2);
+  BOOST_REQUIRE(unsequenced.has_value());
+  BOOST_TEST(!unsequenced->seq_time.has_value());
+  auto v1 = SplitEnvelope(kKnownEnvelope);
+  BOOST_REQUIRE(v1.has_value());
+  BOOST_TEST(v1->payload == parts->payload);
+  // Laid out otherwise (members reordered, spaces): no parts, the caller parses.
+  BOOST_TEST(!SplitEnvelope(Replace(kKnownEnvelopeV2, "{\"alg\":", "{ \"alg\":")).has_value());
+  BOOST_TEST(!SplitEnvelope("{}").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(malformed_sequencing_times_are_rejected) {
   std::string leaf = kKnownEnvelopeV2;
   BOOST_REQUIRE(StampEntry(leaf, 1'795'300'000));

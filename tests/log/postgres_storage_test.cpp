@@ -354,7 +354,7 @@ BOOST_AUTO_TEST_CASE(postgres_sequencer_sequences_refuses_and_resumes) {
   {
     auto storage = OpenPg(uri);
     SequencerOptions options;
-    options.validator = [](uint64_t, std::string_view entry) -> Status {
+    options.validator = [](uint64_t, std::string_view entry, const JsonValue*) -> Status {
       if (entry == "refused") return Fail("test.refused", "refused by the rules");
       return Ok();
     };

@@ -278,7 +278,7 @@ BOOST_AUTO_TEST_CASE(a_log_breaking_the_models_rules_stops_the_mirror_at_that_en
   ReplicaOptions options;
   options.model = "test/no-seven";
   options.attach = [](LogStorage&, const PublicKey&) -> Result<EntryValidator> {
-    return EntryValidator([](uint64_t, std::string_view entry) -> Status {
+    return EntryValidator([](uint64_t, std::string_view entry, const JsonValue*) -> Status {
       if (entry.find("\"n\":7") != std::string_view::npos) {
         return Fail("test.no_seven", "seven is not allowed");
       }
@@ -387,7 +387,7 @@ BOOST_AUTO_TEST_CASE(a_rule_refusal_during_a_pipelined_commit_stores_nothing_aft
   ReplicaOptions options;
   options.model = "test/no-150";
   options.attach = [](LogStorage&, const PublicKey&) -> Result<EntryValidator> {
-    return EntryValidator([](uint64_t, std::string_view entry) -> Status {
+    return EntryValidator([](uint64_t, std::string_view entry, const JsonValue*) -> Status {
       if (entry.find("\"n\":150") != std::string_view::npos) {
         return Fail("test.no_150", "150 is not allowed");
       }

@@ -152,7 +152,7 @@ BOOST_AUTO_TEST_CASE(already_verified_entries_skip_the_verifier_but_keep_order_a
     if (entry.starts_with("bad")) return Fail("test.bad", "refused");
     return Ok();
   };
-  options.validator = [](uint64_t, std::string_view entry) -> Status {
+  options.validator = [](uint64_t, std::string_view entry, const JsonValue*) -> Status {
     if (entry == "forbidden") return Fail("test.rule", "the rules still run");
     return Ok();
   };
@@ -173,12 +173,69 @@ BOOST_AUTO_TEST_CASE(already_verified_entries_skip_the_verifier_but_keep_order_a
   BOOST_TEST(sequencer->size() == 50u);
 }
 
+BOOST_AUTO_TEST_CASE(validator_gets_the_payload_its_submitter_parsed) {
+  MemoryStorage storage;
+  std::vector<std::pair<std::string, const JsonValue*>> seen;
+  SequencerOptions options;
+  options.validator = [&](uint64_t, std::string_view entry, const JsonValue* payload) -> Status {
+    seen.emplace_back(std::string(entry), payload);
+    if (entry == "refused") return Fail("test.rule", "refused");
+    return Ok();
+  };
+  auto sequencer = StartOrDie(storage, options);
+  const JsonValue parsed = JsonValue::Object().set("n", 1);
+  BOOST_TEST(sequencer->Append("with", "", true, &parsed).value() == 0u);
+  BOOST_TEST(sequencer->Append("without", "", true).value() == 1u);
+  BOOST_TEST(sequencer->Append("refused", "", true, &parsed).error().code() == "test.rule");
+  BOOST_REQUIRE(seen.size() == 3u);
+  BOOST_TEST(seen[0].first == "with");
+  BOOST_TEST(seen[0].second == &parsed);
+  BOOST_TEST(seen[1].first == "without");
+  BOOST_TEST(seen[1].second == nullptr);
+  BOOST_TEST(seen[2].second == &parsed);
+}
+
+BOOST_AUTO_TEST_CASE(entries_after_a_refused_one_are_stored_whole) {
+  // The writer moves a segment's entries and keys into the storage call and hands them back
+  // when the segment is retried without a refused entry: the retried ones keep their bytes.
+  MemoryStorage storage;
+  SequencerOptions options;
+  options.max_batch = 100;
+  options.max_batch_delay = std::chrono::milliseconds(200);
+  options.validator = [](uint64_t, std::string_view entry, const JsonValue*) -> Status {
+    if (entry.starts_with("refused")) return Fail("test.rule", "refused");
+    return Ok();
+  };
+  auto sequencer = StartOrDie(storage, options);
+  std::vector<std::future<Result<uint64_t>>> futures;
+  std::vector<std::string> sent;
+  for (int i = 0; i < 20; ++i) {
+    sent.push_back((i % 7 == 3 ? "refused-" : "entry-with-a-long-enough-text-") +
+                   std::to_string(i));
+    futures.push_back(sequencer->Submit(sent.back(), "key-" + std::to_string(i), true));
+  }
+  std::vector<std::string> stored;
+  for (int i = 0; i < 20; ++i) {
+    auto index = futures[i].get();
+    if (sent[i].starts_with("refused")) {
+      BOOST_TEST(index.error().code() == "test.rule");
+      continue;
+    }
+    BOOST_REQUIRE(index.has_value());
+    BOOST_TEST(*index == stored.size());
+    stored.push_back(sent[i]);
+  }
+  for (size_t i = 0; i < stored.size(); ++i) BOOST_TEST(storage.ReadEntry(i).value() == stored[i]);
+  // The keys went back with their entries: a replay finds the committed index.
+  BOOST_TEST(sequencer->Append("entry-again", "key-4", true).value() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(validator_rejection_takes_no_index_and_keeps_order) {
   MemoryStorage storage;
   std::vector<std::pair<uint64_t, std::string>> seen;
   SequencerOptions options;
   options.max_batch = 100;
-  options.validator = [&](uint64_t index, std::string_view entry) -> Status {
+  options.validator = [&](uint64_t index, std::string_view entry, const JsonValue*) -> Status {
     seen.emplace_back(index, std::string(entry));
     if (entry.starts_with("reject")) return Fail("test.rejected", "validator says no");
     return Ok();
@@ -213,7 +270,7 @@ BOOST_AUTO_TEST_CASE(a_group_with_a_rejected_entry_writes_none_of_it_and_others_
   MemoryStorage storage;
   SequencerOptions options;
   options.max_batch = 100;
-  options.validator = [&](uint64_t, std::string_view entry) -> Status {
+  options.validator = [&](uint64_t, std::string_view entry, const JsonValue*) -> Status {
     if (entry.starts_with("reject")) return Fail("test.rejected", "validator says no");
     return Ok();
   };
@@ -403,7 +460,7 @@ BOOST_AUTO_TEST_CASE(validator_writes_derived_rows_in_the_same_transaction) {
                    "CREATE TABLE derived(idx INTEGER PRIMARY KEY REFERENCES entries(idx))", nullptr,
                    nullptr, nullptr) == SQLITE_OK);
   SequencerOptions options;
-  options.validator = [&](uint64_t index, std::string_view entry) -> Status {
+  options.validator = [&](uint64_t index, std::string_view entry, const JsonValue*) -> Status {
     if (entry == "no") return Fail("test.rejected", "no");
     const std::string sql = "INSERT INTO derived(idx) VALUES(" + std::to_string(index) + ")";
     if (sqlite3_exec(storage->handle(), sql.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {

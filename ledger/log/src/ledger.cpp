@@ -409,12 +409,12 @@ std::string Ledger::VerifierKey() const { return verifier_key_; }
 const PublicKey& Ledger::log_public_key() const { return log_public_key_; }
 
 Result<uint64_t> Ledger::Append(std::string envelope, std::string idempotency_key,
-                                bool already_verified) {
-  return Submit(std::move(envelope), std::move(idempotency_key), already_verified).get();
+                                bool already_verified, const JsonValue* payload) {
+  return Submit(std::move(envelope), std::move(idempotency_key), already_verified, payload).get();
 }
 
 std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string idempotency_key,
-                                             bool already_verified) {
+                                             bool already_verified, const JsonValue* payload) {
   if (read_only_) {
     std::promise<Result<uint64_t>> refused;
     refused.set_value(Fail(
@@ -429,7 +429,8 @@ std::future<Result<uint64_t>> Ledger::Submit(std::string envelope, std::string i
                                "not as a plain log"));
     return refused.get_future();
   }
-  return sequencer_->Submit(std::move(envelope), std::move(idempotency_key), already_verified);
+  return sequencer_->Submit(std::move(envelope), std::move(idempotency_key), already_verified,
+                            payload);
 }
 
 std::vector<Result<uint64_t>> Ledger::AppendGroup(std::vector<std::string> envelopes,

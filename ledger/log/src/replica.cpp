@@ -445,7 +445,7 @@ Status Replica::Commit(const CheckedBatch& batch) {
   if (validator_) {
     within = [&]() -> Status {
       for (size_t i = 0; i < batch.leaves.size(); ++i) {
-        if (auto ok = validator_(first + i, batch.leaves[i]); !ok) {
+        if (auto ok = validator_(first + i, batch.leaves[i], nullptr); !ok) {
           const Error& e = ok.error();
           return Fail(Error("mirror.rules_refused", "entry " + std::to_string(first + i) +
                                                         " breaks the rules: " + e.code() + ": " +

@@ -156,7 +156,9 @@ log::LedgerOptions ProvenanceLedgerOptions(std::unique_ptr<ProvenanceState>& sta
     state = std::move(*attached);
     ProvenanceState* rules = state.get();
     return log::EntryValidator(
-        [rules](uint64_t index, std::string_view entry) { return rules->Apply(index, entry); });
+        [rules](uint64_t index, std::string_view entry, const JsonValue* payload) {
+          return rules->Apply(index, entry, payload);
+        });
   };
   return options;
 }

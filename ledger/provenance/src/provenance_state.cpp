@@ -5,6 +5,7 @@
 #include <openssl/hmac.h>
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -12,6 +13,7 @@
 #include "payload_fields.h"
 #include "pedigree/base/bytes.h"
 #include "pedigree/base/canonical_json.h"
+#include "pedigree/log/envelope.h"
 #include "pedigree/log/sql.h"
 #include "pedigree/provenance/device_signature.h"
 #include "pedigree/provenance/identifiers.h"
@@ -528,25 +530,52 @@ Result<uint64_t> ProvenanceState::AppliedSize() {
   return *row ? static_cast<uint64_t>(q->Int(0)) : 0;
 }
 
-Status ProvenanceState::Apply(uint64_t index, std::string_view entry) {
-  // The sequencer's verifier has already checked the signature; only the parts are needed.
-  auto envelope = ParseJson(entry, {.integers_only = true});
-  if (!envelope) return std::unexpected(envelope.error());
-  const JsonValue* payload = envelope->find("payload");
-  const JsonValue* key = envelope->find("key");
-  if (!payload || !payload->is_object() || !key || !key->is_string()) {
+Status ProvenanceState::Apply(uint64_t index, std::string_view entry, const JsonValue* payload) {
+  // The sequencer's verifier has already checked the envelope; only its parts are needed.
+  // They are found by the canonical layout every verified envelope has, so the envelope is
+  // not parsed, and its payload only when the submitter handed over no parse of it (issue
+  // 18: one parse per envelope, not three).
+  std::optional<JsonValue> parsed;  // the payload (or, laid out otherwise, the envelope)
+  std::string key_text;
+  std::optional<int64_t> sequenced_at;
+  if (auto parts = log::SplitEnvelope(entry)) {
+    if (!payload) {
+      auto p = ParseJson(parts->payload, {.integers_only = true});
+      if (!p) return std::unexpected(p.error());
+      parsed = std::move(*p);
+      payload = &*parsed;
+    }
+    // A handed-over tree is the parse of these bytes, members in the same order (checked in
+    // debug builds): live appends and replays must apply alike.
+    assert(parsed || *payload == *ParseJson(parts->payload, {.integers_only = true}));
+    key_text = parts->key;
+    // The log's own time, spliced in by the sequencer (version 2 leaves); see envelope.h.
+    if (parts->seq_time) {
+      PEDIGREE_ASSIGN(at, ParseUtcTime(*parts->seq_time));
+      sequenced_at = *at;
+    }
+  } else {
+    // No verified envelope is laid out otherwise; read whatever this is the long way, so
+    // that it is refused as it always was.
+    auto envelope = ParseJson(entry, {.integers_only = true});
+    if (!envelope) return std::unexpected(envelope.error());
+    const JsonValue* key = envelope->find("key");
+    if (!key || !key->is_string()) return Fail("entry.malformed", "envelope lacks payload or key");
+    key_text = key->as_string();
+    if (const JsonValue* seq = envelope->find("seq")) {
+      const JsonValue* t = seq->is_object() ? seq->find("time") : nullptr;
+      if (!t || !t->is_string()) return Fail("entry.malformed", "envelope's seq lacks a time");
+      PEDIGREE_ASSIGN(at, ParseUtcTime(t->as_string()));
+      sequenced_at = *at;
+    }
+    parsed = std::move(*envelope);
+    payload = parsed->find("payload");
+  }
+  if (!payload || !payload->is_object()) {
     return Fail("entry.malformed", "envelope lacks payload or key");
   }
-  auto raw_key = FromBase64(key->as_string());
+  auto raw_key = FromBase64(key_text);
   if (!raw_key) return std::unexpected(raw_key.error());
-  // The log's own time, spliced in by the sequencer (version 2 leaves); see envelope.h.
-  std::optional<int64_t> sequenced_at;
-  if (const JsonValue* seq = envelope->find("seq")) {
-    const JsonValue* t = seq->is_object() ? seq->find("time") : nullptr;
-    if (!t || !t->is_string()) return Fail("entry.malformed", "envelope's seq lacks a time");
-    PEDIGREE_ASSIGN(at, ParseUtcTime(t->as_string()));
-    sequenced_at = *at;
-  }
 
   // A refusal leaves nothing behind; the savepoint's statements are cached, not re-parsed.
   PEDIGREE_ASSIGN(savepoint, log::sql::Savepoint::Begin(impl_->db));
@@ -706,25 +735,31 @@ Status ProvenanceState::Impl::CheckSigner(std::span<const uint8_t> key) {
   PEDIGREE_ASSIGN(k, db.Prepare(key_sql.c_str()));
   k->Bind(1, key).Bind(2, org);
   PEDIGREE_ASSIGN(has_key, k->Step());
-  std::string fp = ToHex(Sha256(key)).substr(0, 16);
+  // The key's fingerprint names it in refusals only: computed when one is written, not for
+  // every accepted event.
+  auto fingerprint = [&] { return ToHex(Sha256(key)).substr(0, 16); };
   if (!*has_key) {
+    const std::string fp = fingerprint();
     return Fail(
         Error("event.unknown_key", "key " + fp + " is not a key of '" + org + "'").at_field("key"));
   }
   // A key row the rules did not write (or edited since) is not a key of anyone's.
   if (sealed()) PEDIGREE_TRY(CheckMac("org_keys", k->Text(4), k->Text(3)));
   if (time < k->Int(0)) {
+    const std::string fp = fingerprint();
     return Fail(Error("event.key_not_valid", "key " + fp + " of '" + org + "' is valid from " +
                                                  FormatUtcTime(k->Int(0)) + ", event time is " +
                                                  FormatUtcTime(time))
                     .at_field("key"));
   }
   if (!k->IsNull(1) && time >= k->Int(1)) {
+    const std::string fp = fingerprint();
     return Fail(Error("event.key_not_valid",
                       "key " + fp + " of '" + org + "' expired at " + FormatUtcTime(k->Int(1)))
                     .at_field("key"));
   }
   if (!k->IsNull(2) && time >= k->Int(2)) {
+    const std::string fp = fingerprint();
     return Fail(Error("event.key_revoked", "key " + fp + " of '" + org + "' was revoked at " +
                                                FormatUtcTime(k->Int(2)) + ", event time is " +
                                                FormatUtcTime(time))

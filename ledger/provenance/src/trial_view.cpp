@@ -407,38 +407,66 @@ OutcomeDiscrepancies OutcomeCheck(const std::vector<std::string>& sealed_primary
   return out;
 }
 
+Result<std::optional<std::string>> TrialView::Sponsor(std::string_view trial_id) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT sponsor FROM trials WHERE id = ?1"));
+  q->Bind(1, trial_id);
+  PEDIGREE_ASSIGN(row, q->Step());
+  if (!*row) return std::optional<std::string>();
+  return std::optional<std::string>(q->Text(0));
+}
+
+namespace {
+
+// The grants a query over trial_grants selects (the columns of the two below), in its order.
+Result<std::vector<GrantRecord>> ReadGrants(log::sql::Query& q) {
+  std::vector<GrantRecord> out;
+  while (true) {
+    PEDIGREE_ASSIGN(row, q.Step());
+    if (!*row) break;
+    GrantRecord g{q.Text(0),
+                  static_cast<uint64_t>(q.Int(1)),
+                  q.Int(2),
+                  q.Text(3),
+                  q.Text(4),
+                  JsonStrings(q.Text(5)),
+                  JsonStrings(q.Text(6)),
+                  JsonStrings(q.Text(7)),
+                  q.Int(8),
+                  q.Int(9),
+                  q.Text(10),
+                  q.Text(11),
+                  {},
+                  0,
+                  q.IsNull(14) ? "" : q.Text(14)};
+    if (!q.IsNull(12)) {
+      g.revoked_index = static_cast<uint64_t>(q.Int(12));
+      g.revoked_time = q.Int(13);
+    }
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<std::vector<GrantRecord>> TrialView::Grants(std::string_view trial_id) {
   PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT grant_id, idx, time, grantee, purpose, domains, "
                                        "sites, subjects, start_time, expiry_time, signer_name, "
                                        "meaning, revoked_idx, revoked_time, revoke_reason FROM "
                                        "trial_grants WHERE trial = ?1 ORDER BY idx"));
   q->Bind(1, trial_id);
-  std::vector<GrantRecord> out;
-  while (true) {
-    PEDIGREE_ASSIGN(row, q->Step());
-    if (!*row) break;
-    GrantRecord g{q->Text(0),
-                  static_cast<uint64_t>(q->Int(1)),
-                  q->Int(2),
-                  q->Text(3),
-                  q->Text(4),
-                  JsonStrings(q->Text(5)),
-                  JsonStrings(q->Text(6)),
-                  JsonStrings(q->Text(7)),
-                  q->Int(8),
-                  q->Int(9),
-                  q->Text(10),
-                  q->Text(11),
-                  {},
-                  0,
-                  q->IsNull(14) ? "" : q->Text(14)};
-    if (!q->IsNull(12)) {
-      g.revoked_index = static_cast<uint64_t>(q->Int(12));
-      g.revoked_time = q->Int(13);
-    }
-    out.push_back(std::move(g));
-  }
-  return out;
+  return ReadGrants(*q);
+}
+
+Result<std::vector<GrantRecord>> TrialView::GrantsTo(std::string_view trial_id,
+                                                     std::string_view grantee) {
+  PEDIGREE_ASSIGN(q, impl_->db.Prepare("SELECT grant_id, idx, time, grantee, purpose, domains, "
+                                       "sites, subjects, start_time, expiry_time, signer_name, "
+                                       "meaning, revoked_idx, revoked_time, revoke_reason FROM "
+                                       "trial_grants WHERE trial = ?1 AND grantee = ?2 "
+                                       "ORDER BY idx"));
+  q->Bind(1, trial_id).Bind(2, grantee);
+  return ReadGrants(*q);
 }
 
 Result<std::vector<AccessRecord>> TrialView::Accesses(std::string_view trial_id) {

@@ -1,5 +1,6 @@
 #include "pedigree/usecases/supply_node.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "pedigree/log/envelope.h"
@@ -26,6 +27,20 @@ std::string StringMember(const JsonValue& obj, const char* name) {
 
 std::chrono::year_month_day Today(int64_t now) {
   return std::chrono::year_month_day{std::chrono::sys_days{std::chrono::days{now / 86400}}};
+}
+
+// Puts every object's members of `v` in RFC 8785 order, the order a parse of its canonical
+// bytes gives: the rules, handed this tree instead of parsing the stored entry, then see
+// exactly what a replay of the log sees (members iterate in the same order).
+void SortMembers(JsonValue& v) {
+  if (v.is_array()) {
+    for (JsonValue& item : v.as_array()) SortMembers(item);
+  } else if (v.is_object()) {
+    auto& members = v.as_object();
+    for (auto& member : members) SortMembers(member.second);
+    std::sort(members.begin(), members.end(),
+              [](const auto& a, const auto& b) { return Utf16Less(a.first, b.first); });
+  }
 }
 
 // The node's clock unless SetClock replaces it: unix seconds.
@@ -178,8 +193,10 @@ Result<uint64_t> SupplyNode::SubmitChecked(std::string envelope, const JsonValue
 Result<uint64_t> SupplyNode::Append(std::string envelope, std::string key, const JsonValue& payload,
                                     bool signed_here) {
   // What this node signed a moment ago needs no second signature check (it is ~130 µs,
-  // most of a node-signed command's cost); the rules still run.
-  auto index = ledger_->Append(std::move(envelope), std::move(key), signed_here);
+  // most of a node-signed command's cost); the rules still run, on `payload` (the tree this
+  // node signed or parsed the envelope into, alive until Append returns) rather than on a
+  // second parse of the envelope.
+  auto index = ledger_->Append(std::move(envelope), std::move(key), signed_here, &payload);
   if (!index && index.error().code().rfind("alert.", 0) == 0) RecordAlert(index.error(), payload);
   return index;
 }
@@ -333,7 +350,9 @@ Result<const log::PrivateKey*> HeldKey(
 Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload) {
   PEDIGREE_ASSIGN(key, HeldKey(keys_mutex_, keys_, dir_, org));
   PEDIGREE_ASSIGN(envelope, SignCommand(payload, org, **key, Now(), "node-", ledger_->origin()));
-  // The payload is at hand: no need to parse the envelope back.
+  // The payload is at hand (SignCommand completed it and signed exactly it): no need to parse
+  // the envelope back, here or in the rules.
+  SortMembers(payload);
   return SubmitChecked(std::move(*envelope), payload, true);
 }
 

@@ -348,20 +348,22 @@ constexpr const char* kAccessRecorder = "pedigree sponsor store (access record)"
 
 Result<std::optional<TrialWorkflow::ReadGrant>> TrialWorkflow::AuthoriseRead(
     std::string_view reader, std::string_view trial_id, std::string_view domain) {
+  // Runs on every read: the sponsor's row and the reader's own grants only, not the whole
+  // trial record and every grantee's grants.
   PEDIGREE_ASSIGN(view, View());
-  PEDIGREE_ASSIGN(trial, (*view)->Trial(trial_id));
-  if (!*trial) {
+  PEDIGREE_ASSIGN(sponsor, (*view)->Sponsor(trial_id));
+  if (!*sponsor) {
     return Fail(
         Error("trial.not_found", "no trial '" + std::string(trial_id) + "'").at_field("id"));
   }
-  if ((*trial)->sponsor == reader) return std::optional<ReadGrant>();
-  PEDIGREE_ASSIGN(grants, (*view)->Grants(trial_id));
+  if (**sponsor == reader) return std::optional<ReadGrant>();
+  PEDIGREE_ASSIGN(grants, (*view)->GrantsTo(trial_id, reader));
   const int64_t now = node_.Now();
   // A grant without a sites/subjects restriction first: it covers any record the read
   // returns, where a restricted one may not.
   const provenance::GrantRecord* chosen = nullptr;
   for (const provenance::GrantRecord& g : *grants) {
-    if (g.grantee != reader || !g.valid_at(now)) continue;
+    if (!g.valid_at(now)) continue;
     if (std::find(g.domains.begin(), g.domains.end(), domain) == g.domains.end()) continue;
     const bool restricted = !g.sites.empty() || !g.subjects.empty();
     if (!chosen || (!restricted && (!chosen->sites.empty() || !chosen->subjects.empty()))) {
@@ -369,10 +371,9 @@ Result<std::optional<TrialWorkflow::ReadGrant>> TrialWorkflow::AuthoriseRead(
     }
   }
   if (chosen) {
-    return std::optional<ReadGrant>(
-        ReadGrant{(*trial)->sponsor, chosen->grant_id, chosen->purpose});
+    return std::optional<ReadGrant>(ReadGrant{**sponsor, chosen->grant_id, chosen->purpose});
   }
-  return Fail(RefuseRead(ReadGrant{(*trial)->sponsor, "", ""}, reader, trial_id, domain,
+  return Fail(RefuseRead(ReadGrant{**sponsor, "", ""}, reader, trial_id, domain,
                          "holds no grant of trial '" + std::string(trial_id) +
                              "' valid now for domain " + std::string(domain)));
 }

@@ -89,6 +89,18 @@ std::string SignedMessage(const OpenedEntry& entry);
 // false, leaving `envelope` as it was, when it is not laid out as such an envelope.
 bool StampEntry(std::string& envelope, int64_t unix_seconds);
 
+// The parts of an envelope laid out as every canonical one is (so every envelope that
+// VerifyEntry accepted), as views into `envelope`, found without parsing it: the base64 key
+// text, the payload's bytes (JCS), and the sequencing time's text when the leaf carries one.
+// Checks nothing beyond the layout (not the payload, key, time or signature): for entries
+// already verified, e.g. stored leaves. nullopt when `envelope` is laid out otherwise.
+struct EnvelopeParts {
+  std::string_view key;
+  std::string_view payload;
+  std::optional<std::string_view> seq_time;
+};
+std::optional<EnvelopeParts> SplitEnvelope(std::string_view envelope);
+
 // The sequencing time of a stored leaf, without checking its signature (it was checked
 // when it was appended); nullopt for version 1 leaves and anything else without one.
 std::optional<int64_t> LeafSequencingTime(std::string_view envelope);

@@ -128,11 +128,15 @@ class Ledger {
   // VerifySubmission); returns its index once durable. The stored leaf carries the log's
   // sequencing time. A non-empty idempotency key seen before returns the original index.
   // `already_verified`: the caller signed (or verified) the envelope itself, so the
-  // signature check is skipped; see Sequencer::Submit.
+  // signature check is skipped; `payload`: the caller's parse of the envelope's payload,
+  // alive until the result is in, so the model's rules do not parse it again; see
+  // Sequencer::Submit.
   [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string idempotency_key = {},
-                                        bool already_verified = false);
+                                        bool already_verified = false,
+                                        const JsonValue* payload = nullptr);
   std::future<Result<uint64_t>> Submit(std::string envelope, std::string idempotency_key = {},
-                                       bool already_verified = false);
+                                       bool already_verified = false,
+                                       const JsonValue* payload = nullptr);
   // Appends `envelopes` all or nothing, in one storage transaction (Sequencer::SubmitGroup):
   // one result per envelope, every one an index, or the refused envelope's error and
   // sequencer.group_aborted for the others, nothing of them written. Waits for the commit.

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "pedigree/base/canonical_json.h"
 #include "pedigree/log/compact_range.h"
 #include "pedigree/log/storage.h"
 
@@ -28,7 +29,10 @@ using EntryVerifier = std::function<Status(std::string_view entry)>;
 // inside the storage transaction (so it may write derived rows). If it rejects an entry,
 // the transaction is rolled back and retried without that entry, so it may be called
 // again for the same (index, entry): keep its side effects inside the transaction.
-using EntryValidator = std::function<Status(uint64_t index, std::string_view entry)>;
+// `payload` is the envelope's payload as its submitter already parsed it (see Submit), so
+// that the rules need not parse the entry again; null when the submitter handed none over.
+using EntryValidator =
+    std::function<Status(uint64_t index, std::string_view entry, const JsonValue* payload)>;
 
 struct SequencerOptions {
   size_t verify_threads = 0;  // 0 = std::thread::hardware_concurrency()
@@ -65,11 +69,15 @@ class Sequencer {
   // `already_verified`: the caller has checked the entry as the verifier would (e.g. it
   // signed the entry itself a moment ago), so the verifier is skipped; the validator
   // still runs.
+  // `payload`: the submitter's parse of the entry's "payload" member (the same JSON, e.g. the
+  // tree it signed or parsed the envelope into), handed to the validator instead of a second
+  // parse on the writer thread. It must stay alive until the future resolves; null = none.
   std::future<Result<uint64_t>> Submit(std::string entry, std::string idempotency_key = {},
-                                       bool already_verified = false);
+                                       bool already_verified = false,
+                                       const JsonValue* payload = nullptr);
   // Submit and wait.
   Result<uint64_t> Append(std::string entry, std::string idempotency_key = {},
-                          bool already_verified = false);
+                          bool already_verified = false, const JsonValue* payload = nullptr);
   // Submits `entries` (keys[i] the idempotency key of entries[i]; `keys` empty or as long) as
   // one group: they are committed in one storage transaction, in order, or none is. Any
   // refusal of one of them (verifier, validator, sequencing) resolves that entry with its

@@ -72,12 +72,15 @@ class ProvenanceState {
                                                                        ProvenanceConfig config);
   ~ProvenanceState();
 
-  // The sequencer's validator: parses the envelope at `index`, checks its payload and
-  // writes the derived rows inside a savepoint, so a refusal leaves nothing behind.
-  // Refusals that are coded alerts (pack rules, enrolment before protocol, kit not
-  // received or quarantined) carry code "alert.<id>"; trial and kit kinds "trial.*" and
-  // "kit.*"; others "event.*".
-  [[nodiscard]] Status Apply(uint64_t index, std::string_view entry);
+  // The sequencer's validator: reads the envelope at `index` (already verified), checks its
+  // payload and writes the derived rows inside a savepoint, so a refusal leaves nothing
+  // behind. `payload`, when given, is the envelope's payload already parsed (by its
+  // submitter, see log::EntryValidator): the entry is then not parsed again. Refusals that
+  // are coded alerts (pack rules, enrolment before protocol, kit not received or
+  // quarantined) carry code "alert.<id>"; trial and kit kinds "trial.*" and "kit.*"; others
+  // "event.*".
+  [[nodiscard]] Status Apply(uint64_t index, std::string_view entry,
+                             const JsonValue* payload = nullptr);
 
   // Number of log entries the derived tables reflect.
   [[nodiscard]] Result<uint64_t> AppliedSize();

@@ -231,6 +231,9 @@ class TrialView {
   ~TrialView();
 
   [[nodiscard]] Result<std::optional<TrialRecord>> Trial(std::string_view trial_id);
+  // The trial's sponsor alone (one row), nullopt for an unknown trial: what authorising a
+  // read needs on every request, without the sites and arms Trial() reads as well.
+  [[nodiscard]] Result<std::optional<std::string>> Sponsor(std::string_view trial_id);
   // Every trial.protocol of the trial in ledger order; the first has is_seal.
   [[nodiscard]] Result<std::vector<ProtocolRecord>> Protocols(std::string_view trial_id);
   [[nodiscard]] Result<EnrolmentSummary> Enrolments(std::string_view trial_id);
@@ -266,6 +269,10 @@ class TrialView {
 
   // Grants in ledger order.
   [[nodiscard]] Result<std::vector<GrantRecord>> Grants(std::string_view trial_id);
+  // The grants to `grantee` only, in ledger order: a read's authorisation, without
+  // building every other grantee's records on each request.
+  [[nodiscard]] Result<std::vector<GrantRecord>> GrantsTo(std::string_view trial_id,
+                                                          std::string_view grantee);
   // Accesses in ledger order, each with the leaves it returned.
   [[nodiscard]] Result<std::vector<AccessRecord>> Accesses(std::string_view trial_id);
   // The subject's enrolment, consents, withdrawal, leaves and the accesses to them, through
