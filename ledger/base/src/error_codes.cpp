@@ -553,6 +553,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"registry.authority_mismatch", 422,
      "the evidence's authority key is not the trusted consortium authority"},
     {"registry.bad_time", 422, "an entry's event time does not parse"},
+    {"registry.gln_not_found", 404, "no organisation of the registry registered this GLN"},
     {"registry.key_expired", 422, "an entry is signed with a key after its validity ended"},
     {"registry.key_not_yet_valid", 422, "an entry is signed with a key before its validity began"},
     {"registry.key_revoked", 422, "an entry is signed with a key after it was revoked"},
