@@ -584,6 +584,7 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"registry.device_signature", 422,
      "a sensorElement's device signature does not verify under a logger the evidence registers "
      "for the reporting organisation (org.device_add before the entry, not revoked)"},
+    {"registry.gln_not_found", 404, "no organisation of the registry registered this GLN"},
     {"registry.key_expired", 422, "an entry is signed with a key after its validity ended"},
     {"registry.key_not_yet_valid", 422, "an entry is signed with a key before its validity began"},
     {"registry.key_revoked", 422, "an entry is signed with a key after it was revoked"},

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <set>
 
 #include "api_common.h"
 #include "api_receipts.h"
@@ -22,6 +23,11 @@ namespace {
 using api::BodyObject;
 using api::Int;
 using api::Json;
+
+// POST /v1/events/batch: as many envelopes as an EPCIS capture document may hold events, and
+// a body of that many signed envelopes (a captured event's envelope is ~1.5 KB).
+constexpr size_t kEventBatchLimit = 10'000;
+constexpr size_t kEventBatchBodyLimit = 64u << 20;
 
 HttpResponse Text(const std::string& body, const std::string& type = "text/plain; charset=utf-8") {
   HttpResponse r;
@@ -152,6 +158,94 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         return Json(201, out);
       },
       BodyKind::kAny));
+
+  // Client-signed events all or nothing: {"envelopes": [envelope, …]} (at most
+  // kEventBatchLimit), each checked as POST /v1/events checks one and appended in one ledger
+  // transaction (SupplyNode::SubmitGroup), so that a client's EPCIS capture with rollback
+  // (`pedigree epcis capture --server`) writes nothing of a document one event of which is
+  // refused. 201 {"results": [{"index", "duplicate"?}…]}: `duplicate` when the envelope's
+  // command was on the ledger already (or earlier in the batch) and appended nothing. A
+  // refusal answers the refused envelope's error, its field under /envelopes/{i}.
+  PEDIGREE_TRY(router.Add(
+      "POST", "/v1/events/batch", event_signers,
+      [&node](const HttpRequest& req) {
+        auto parsed = api::ParseJsonBody(req);
+        if (!parsed) return ErrorResponse(parsed.error());
+        const JsonValue* list = parsed->is_object() ? parsed->find("envelopes") : nullptr;
+        if (list == nullptr || !list->is_array() || list->size() == 0) {
+          return ErrorResponse(
+              Error("request.invalid_body", "member 'envelopes' must be a non-empty array of "
+                                            "signed envelopes")
+                  .at_field("envelopes"));
+        }
+        if (list->size() > kEventBatchLimit) {
+          return ErrorResponse(Error("request.invalid_body",
+                                     "member 'envelopes' holds " + std::to_string(list->size()) +
+                                         " envelopes, more than " +
+                                         std::to_string(kEventBatchLimit))
+                                   .at_field("envelopes"));
+        }
+        std::vector<std::string> envelopes;
+        envelopes.reserve(list->size());
+        for (size_t i = 0; i < list->size(); ++i) {
+          const JsonValue& envelope = list->as_array()[i];
+          const JsonValue* payload = envelope.is_object() ? envelope.find("payload") : nullptr;
+          const JsonValue* org = payload ? payload->find("org") : nullptr;
+          const std::string at = "envelopes/" + std::to_string(i);
+          if (!org || !org->is_string()) {
+            return ErrorResponse(Error("entry.malformed", "envelope " + std::to_string(i) +
+                                                              ": its payload has no org")
+                                     .at_field(at + "/payload/org"));
+          }
+          if (org->as_string() != req.principal->org_id && !req.principal->roles.count("admin")) {
+            return ErrorResponse(Error("auth.forbidden_org",
+                                       "your token is for '" + req.principal->org_id +
+                                           "', envelope " + std::to_string(i) + " is by '" +
+                                           org->as_string() + "'")
+                                     .at_field(at + "/payload/org"));
+          }
+          // The envelope bytes are RFC 8785 canonical JSON: re-serialising gives them back.
+          envelopes.push_back(Canonicalize(envelope));
+        }
+        const uint64_t size_before = node.ledger().size();
+        std::vector<Result<uint64_t>> results = node.SubmitGroup(std::move(envelopes));
+        for (size_t i = 0; i < results.size(); ++i) {
+          if (results[i] || results[i].error().code() == "sequencer.group_aborted") continue;
+          const Error& e = results[i].error();
+          return ErrorResponse(
+              Error(e.code(), "envelope " + std::to_string(i) + " of the batch: " + e.message() +
+                                  " (nothing of the batch was written)")
+                  .at_field("envelopes/" + std::to_string(i) +
+                            (e.field().empty() ? "" : "/payload/" + e.field())));
+        }
+        JsonValue out = JsonValue::Array();
+        std::set<uint64_t> seen;
+        for (const Result<uint64_t>& r : results) {
+          if (!r) {
+            return ErrorResponse(Error("sequencer.group_aborted", r.error().message()));
+          }
+          JsonValue one = JsonValue::Object().set("index", Int(*r));
+          if (*r < size_before || !seen.insert(*r).second) one.set("duplicate", true);
+          out.push_back(std::move(one));
+        }
+        return Json(201, JsonValue::Object().set("results", std::move(out)));
+      },
+      BodyKind::kAny, kEventBatchBodyLimit));
+
+  // The registry's GLN → organisation lookup, so that a client mapping EPCIS parties named by
+  // GLN (`epcis capture --server`) resolves them as the node does. Registry data is on the
+  // ledger for every member to read.
+  PEDIGREE_TRY(router.Add("GET", "/v1/glns/{gln}", members, [&node](const HttpRequest& req) {
+    const std::string& gln = req.path_params.at("gln");
+    auto org = node.Read([&](provenance::ProvenanceView& v) { return v.OrgOfGln(gln); });
+    if (!org) return ErrorResponse(org.error());
+    if (!*org) {
+      return ErrorResponse(
+          Error("registry.gln_not_found", "no organisation registered the GLN '" + gln + "'")
+              .at_field("gln"));
+    }
+    return Json(200, JsonValue::Object().set("gln", gln).set("org", **org));
+  }));
 
   // Node-signed commands for organisations whose key this node holds. kAny: CommandBody
   // parses the body once and answers a body that is not JSON as the chassis's kJson check

@@ -9,6 +9,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -273,7 +274,10 @@ class CaptureJobs {
     std::vector<JsonValue> payloads;
     payloads.reserve(job.items.size());
     for (const Item& item : job.items) payloads.push_back(item.event->payload);
+    // Below this index, or repeating an index of the document, an answer is a replay.
+    const uint64_t size_before = node_.ledger().size();
     std::vector<Result<uint64_t>> results = node_.SubmitGroupAs(org, std::move(payloads));
+    std::set<uint64_t> answered;
     // The refused event: the first error that is not the others' group_aborted.
     std::optional<size_t> refused;
     for (size_t i = 0; i < results.size() && !refused; ++i) {
@@ -288,6 +292,11 @@ class CaptureJobs {
         result.set("captured", true)
             .set("index", static_cast<int64_t>(*results[i]))
             .set("kind", *job.items[i].event->payload.find("kind"));
+        // The same event captured before, or earlier in this document: nothing appended, the
+        // first index answered (the Event Hash ID is the idempotency key).
+        if (*results[i] < size_before || !answered.insert(*results[i]).second) {
+          result.set("duplicate", true);
+        }
       } else if (refused && i != *refused &&
                  results[i].error().code() == "sequencer.group_aborted") {
         result.set("captured", false).set("rolledBack", true);
@@ -313,18 +322,38 @@ class CaptureJobs {
 
   // Proceed: event by event, each refusal listed and passed over.
   void RunEachEvent(const std::string& org, const Job& job, const JobRegistry::Update& update) {
+    // The mapped events submitted together (SupplyNode::SubmitEachAs), so that the log commits
+    // them in batches rather than one durable commit each; each is still judged on its own, in
+    // document order.
+    std::vector<JsonValue> payloads;
+    std::vector<size_t> position;
+    for (size_t i = 0; i < job.items.size(); ++i) {
+      if (!job.items[i].event) continue;
+      payloads.push_back(job.items[i].event->payload);
+      position.push_back(i);
+    }
+    const uint64_t size_before = node_.ledger().size();
+    std::vector<Result<uint64_t>> submitted = node_.SubmitEachAs(org, std::move(payloads));
+    std::vector<std::optional<Result<uint64_t>>> outcome(job.items.size());
+    for (size_t k = 0; k < submitted.size(); ++k) outcome[position[k]] = std::move(submitted[k]);
     bool failed = false;
+    std::set<uint64_t> answered;
+    JsonValue events = JsonValue::Array();
+    JsonValue errors = JsonValue::Array();
     for (size_t i = 0; i < job.items.size(); ++i) {
       const Item& item = job.items[i];
       JsonValue result = JsonValue::Object();
       if (item.event) result.set("eventID", item.event->event_id);
       std::optional<Error> error = item.error;
       if (!error) {
-        auto index = node_.SubmitAs(org, item.event->payload);
+        const Result<uint64_t>& index = *outcome[i];
         if (index) {
           result.set("captured", true)
               .set("index", static_cast<int64_t>(*index))
               .set("kind", *item.event->payload.find("kind"));
+          if (*index < size_before || !answered.insert(*index).second) {
+            result.set("duplicate", true);
+          }
         } else {
           error = RefusalOf(job, i, index.error());
         }
@@ -333,12 +362,13 @@ class CaptureJobs {
         failed = true;
         JsonValue problem = ProblemBody(*error);
         result.set("captured", false).set("error", problem);
+        errors.push_back(std::move(problem));
       }
-      update([&](JsonValue& status) {
-        status.find("events")->push_back(std::move(result));
-        if (error) status.find("errors")->push_back(ProblemBody(*error));
-      });
+      events.push_back(std::move(result));
     }
+    update([&](JsonValue& status) {
+      status.set("events", std::move(events)).set("errors", std::move(errors));
+    });
     Finish(update, failed, FormatUtcTime(node_.Now()));
   }
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <future>
+#include <unordered_map>
 
 #include "pedigree/log/envelope.h"
 #include "pedigree/provenance/provenance_ledger.h"
@@ -356,44 +358,193 @@ Result<uint64_t> SupplyNode::SubmitAs(const std::string& org, JsonValue payload)
   return SubmitChecked(std::move(*envelope), payload, true);
 }
 
+namespace {
+
+Error GroupAborted() {
+  return Error("sequencer.group_aborted",
+               "another entry of the same all-or-nothing group was refused; nothing of the group "
+               "was written");
+}
+
+// `count` results: `refused`'s error at `at`, sequencer.group_aborted for the others.
+std::vector<Result<uint64_t>> RefusedGroup(size_t count, size_t at, const Error& refused) {
+  std::vector<Result<uint64_t>> results(count, Result<uint64_t>(std::unexpected(GroupAborted())));
+  results[at] = std::unexpected(refused);
+  return results;
+}
+
+}  // namespace
+
 std::vector<Result<uint64_t>> SupplyNode::SubmitGroupAs(const std::string& org,
                                                         std::vector<JsonValue> payloads) {
-  std::vector<Result<uint64_t>> results;
-  auto refuse_all = [&](const Error& e) {
-    results.assign(payloads.size(), Result<uint64_t>(std::unexpected(e)));
-    return results;
-  };
   auto held = HeldKey(keys_mutex_, keys_, dir_, org);
-  if (!held) return refuse_all(held.error());
+  if (!held) {
+    return std::vector<Result<uint64_t>>(payloads.size(),
+                                         Result<uint64_t>(std::unexpected(held.error())));
+  }
   const log::PrivateKey* key = *held;
-  std::vector<std::string> envelopes, keys;
+  std::vector<std::string> envelopes;
+  envelopes.reserve(payloads.size());
   const int64_t now = Now();
   for (size_t i = 0; i < payloads.size(); ++i) {
     auto envelope = SignCommand(payloads[i], org, *key, now, "node-", ledger_->origin());
-    if (!envelope) {
-      // Nothing is submitted: the refused payload's error, the others aborted.
-      results.assign(payloads.size(),
-                     Result<uint64_t>(std::unexpected(Error(
-                         "sequencer.group_aborted",
-                         "another entry of the same all-or-nothing group was refused; nothing "
-                         "of the group was written"))));
-      results[i] = std::unexpected(envelope.error());
-      return results;
-    }
+    // Nothing is submitted: the refused payload's error, the others aborted.
+    if (!envelope) return RefusedGroup(payloads.size(), i, envelope.error());
     envelopes.push_back(std::move(*envelope));
+  }
+  return SubmitGroupChecked(std::move(envelopes), payloads, true);
+}
+
+std::vector<Result<uint64_t>> SupplyNode::SubmitEachAs(const std::string& org,
+                                                       std::vector<JsonValue> payloads) {
+  auto held = HeldKey(keys_mutex_, keys_, dir_, org);
+  if (!held) {
+    return std::vector<Result<uint64_t>>(payloads.size(),
+                                         Result<uint64_t>(std::unexpected(held.error())));
+  }
+  std::vector<std::string> envelopes(payloads.size());
+  std::vector<std::optional<Error>> refused(payloads.size());
+  for (size_t i = 0; i < payloads.size(); ++i) {
+    // Each is signed at its turn's time, as SubmitAs signs.
+    auto envelope = SignCommand(payloads[i], org, **held, Now(), "node-", ledger_->origin());
+    if (envelope) {
+      envelopes[i] = std::move(*envelope);
+    } else {
+      refused[i] = envelope.error();
+    }
+  }
+  return SubmitGroupChecked(std::move(envelopes), payloads, true, false, std::move(refused));
+}
+
+std::vector<Result<uint64_t>> SupplyNode::SubmitGroup(std::vector<std::string> envelopes) {
+  std::vector<JsonValue> payloads;
+  payloads.reserve(envelopes.size());
+  for (size_t i = 0; i < envelopes.size(); ++i) {
+    auto parsed = ParseJson(envelopes[i], {.integers_only = true});
+    if (!parsed) {
+      return RefusedGroup(envelopes.size(), i, parsed.error().with_context("envelope"));
+    }
+    const JsonValue* payload = parsed->find("payload");
+    if (!payload || !payload->is_object()) {
+      return RefusedGroup(
+          envelopes.size(), i,
+          Error("entry.malformed", "envelope has no payload object").at_field("payload"));
+    }
+    payloads.push_back(*payload);
+  }
+  return SubmitGroupChecked(std::move(envelopes), payloads, false);
+}
+
+std::vector<Result<uint64_t>> SupplyNode::SubmitGroupChecked(
+    std::vector<std::string> envelopes, const std::vector<JsonValue>& payloads, bool signed_here,
+    bool all_or_nothing, std::vector<std::optional<Error>> refused) {
+  const size_t count = envelopes.size();
+  std::vector<Result<uint64_t>> results(count, Result<uint64_t>(0));
+  refused.resize(count);
+  // A conflict refuses the group, or (each on its own) only its payload.
+  auto conflict = [&](size_t i, const Error& e) -> bool {
+    if (all_or_nothing) {
+      results = RefusedGroup(count, i, e);
+      return true;
+    }
+    refused[i] = e;
+    return false;
+  };
+  // Idempotency before the commit, so that a conflict writes nothing of the group. `keys[i]`
+  // is payload i's (org, clientId) key; `answered[i]` says its result is known without
+  // appending it (a replay of the ledger's or of an earlier payload of the group).
+  std::vector<std::string> keys(count);
+  std::vector<bool> answered(count, false);
+  std::vector<size_t> same_as(count, SIZE_MAX);  // an earlier payload of the group it repeats
+  std::unordered_map<std::string_view, size_t> first_of;
+  std::vector<std::string_view> lookup;
+  std::vector<size_t> looked_up;
+  for (size_t i = 0; i < count; ++i) {
+    const std::string org = StringMember(payloads[i], "org");
     const std::string client_id = StringMember(payloads[i], "clientId");
-    keys.push_back(client_id.empty() ? std::string() : org + "\n" + client_id);
+    if (org.empty() || client_id.empty()) continue;
+    keys[i] = org + "\n" + client_id;
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (refused[i]) answered[i] = true;
+    if (keys[i].empty() || refused[i]) continue;
+    auto [it, fresh] = first_of.try_emplace(keys[i], i);
+    if (fresh) {
+      lookup.push_back(keys[i]);
+      looked_up.push_back(i);
+      continue;
+    }
+    answered[i] = true;
+    if (CommandOf(payloads[it->second], signed_here) != CommandOf(payloads[i], signed_here)) {
+      Error e = IdempotencyConflict(StringMember(payloads[i], "clientId"), {});
+      if (conflict(i, Error(e.code(), e.message() + " (payload " + std::to_string(it->second) +
+                                          " of the same group)")
+                          .at_field("clientId"))) {
+        return results;
+      }
+      continue;
+    }
+    same_as[i] = it->second;
+  }
+  if (!lookup.empty()) {
+    auto found = ledger_->storage().FindIdempotencyKeys(lookup);
+    if (!found) return std::vector<Result<uint64_t>>(count, Result<uint64_t>(Fail(found.error())));
+    for (size_t j = 0; j < looked_up.size(); ++j) {
+      if (!(*found)[j]) continue;
+      const size_t i = looked_up[j];
+      const uint64_t first_index = *(*found)[j];
+      auto stored = ledger_->Entry(first_index);
+      if (!stored) return std::vector<Result<uint64_t>>(count, Result<uint64_t>(Fail(stored.error())));
+      auto parsed = ParseJson(*stored, {.integers_only = true});
+      const JsonValue* first = parsed ? parsed->find("payload") : nullptr;
+      answered[i] = true;
+      if (!first || CommandOf(*first, signed_here) != CommandOf(payloads[i], signed_here)) {
+        if (conflict(i, IdempotencyConflict(StringMember(payloads[i], "clientId"), first_index))) {
+          return results;
+        }
+        continue;
+      }
+      results[i] = first_index;
+    }
+  }
+  // The rest, in order, in one transaction.
+  std::vector<std::string> submitted, submitted_keys;
+  std::vector<size_t> position;
+  for (size_t i = 0; i < count; ++i) {
+    if (answered[i]) continue;
+    submitted.push_back(std::move(envelopes[i]));
+    submitted_keys.push_back(keys[i]);
+    position.push_back(i);
   }
   const uint64_t committed_before = ledger_->size();
-  results = ledger_->AppendGroup(std::move(envelopes), std::move(keys), true);
-  for (size_t i = 0; i < results.size(); ++i) {
+  std::vector<Result<uint64_t>> appended;
+  if (submitted.empty()) {
+  } else if (all_or_nothing) {
+    appended = ledger_->AppendGroup(std::move(submitted), std::move(submitted_keys), signed_here);
+  } else {
+    // All queued before the first is awaited: the sequencer keeps their order and commits
+    // them in batches, judging each on its own.
+    std::vector<std::future<Result<uint64_t>>> futures;
+    futures.reserve(submitted.size());
+    for (size_t k = 0; k < submitted.size(); ++k) {
+      futures.push_back(
+          ledger_->Submit(std::move(submitted[k]), std::move(submitted_keys[k]), signed_here));
+    }
+    for (auto& f : futures) appended.push_back(f.get());
+  }
+  for (size_t i = 0; i < count; ++i) {
+    if (refused[i]) results[i] = std::unexpected(*refused[i]);
+  }
+  for (size_t k = 0; k < appended.size(); ++k) {
+    const size_t i = position[k];
+    results[i] = std::move(appended[k]);
     if (!results[i]) {
       if (results[i].error().code().rfind("alert.", 0) == 0)
         RecordAlert(results[i].error(), payloads[i]);
       continue;
     }
-    // A replay answers the first index: it must hold the same command (SubmitChecked).
-    if (*results[i] < committed_before && !StringMember(payloads[i], "clientId").empty()) {
+    // Committed by someone else since the look-up: it must hold the same command.
+    if (*results[i] < committed_before && !keys[i].empty()) {
       auto stored = ledger_->Entry(*results[i]);
       if (!stored) {
         results[i] = std::unexpected(stored.error());
@@ -401,11 +552,16 @@ std::vector<Result<uint64_t>> SupplyNode::SubmitGroupAs(const std::string& org,
       }
       auto parsed = ParseJson(*stored, {.integers_only = true});
       const JsonValue* first = parsed ? parsed->find("payload") : nullptr;
-      if (!first || CommandOf(*first, true) != CommandOf(payloads[i], true)) {
+      if (!first || CommandOf(*first, signed_here) != CommandOf(payloads[i], signed_here)) {
         results[i] = std::unexpected(
             IdempotencyConflict(StringMember(payloads[i], "clientId"), *results[i]));
       }
     }
+  }
+  // A group refused by the rules wrote nothing: its replays of the ledger stand (their entries
+  // are there), its repeats of its own payloads share their outcome.
+  for (size_t i = 0; i < count; ++i) {
+    if (same_as[i] != SIZE_MAX) results[i] = results[same_as[i]];
   }
   return results;
 }

@@ -986,8 +986,8 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_signed_by_the_client) {
                         {"verify", "--code", std::string("(01)") + kGtin + "(21)C1", "--json"});
   BOOST_TEST(verified.rc == 0, verified.out + verified.err);
 
-  // A party named by GLN needs the node's registry, which the API does not serve: refused
-  // before anything is posted.
+  // A party named by GLN is resolved by the node's registry (GET /v1/glns/{gln}), as locally:
+  // the pharmacy's GLN names the pharmacy.
   const std::string ship = n.client + "/ship.jsonld";
   std::ofstream(ship) << R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"shipping",)"
                       << R"("eventTime":")" << time << R"(","eventTimeZoneOffset":"+00:00",)"
@@ -996,9 +996,95 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_signed_by_the_client) {
                       << R"("destinationList":[{"type":"owning_party",)"
                       << R"("destination":"https://id.gs1.org/417/9506000000015"}]})";
   Run by_gln = Remote(url, n.mfg_token, {"epcis", "capture", ship, "--as", "mfg"}, mfg_key);
-  BOOST_TEST(by_gln.rc == 1);
-  BOOST_TEST(ErrorCode(by_gln) == "epcis.unsupported", by_gln.err);
-  BOOST_TEST(by_gln.out.empty());
+  BOOST_REQUIRE_MESSAGE(by_gln.rc == 0, by_gln.err);
+  BOOST_TEST(ParseJson(by_gln.out).value().find("events")->as_array().at(0).find("kind")->as_string() ==
+             "ship");
+  Run moving = Remote(url, n.mfg_token,
+                      {"verify", "--code", std::string("(01)") + kGtin + "(21)C1", "--json"});
+  BOOST_TEST(ParseJson(moving.out).value().find("inTransitTo")->as_string() == "pharmacy",
+             moving.out);
+  // A GLN nobody registered is no organisation, as locally: refused before anything is posted.
+  std::string unknown = pedigree::testing::ReadFile(ship);
+  unknown.replace(unknown.find("9506000000015"), 13, "9506000000039");
+  std::ofstream(ship, std::ios::trunc) << unknown;
+  Run by_unknown = Remote(url, n.mfg_token, {"epcis", "capture", ship, "--as", "mfg"}, mfg_key);
+  BOOST_TEST(by_unknown.rc == 1);
+  BOOST_TEST(ErrorCode(by_unknown) == "event.unknown_org", by_unknown.err);
+  BOOST_TEST(by_unknown.out.empty());
+}
+
+// A remote capture with rollback (the default) posts the document's envelopes together to
+// POST /v1/events/batch: a refused third event writes nothing of it; with proceed the events
+// before the refusal are written.
+BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_all_or_nothing_by_default) {
+  TempDir tmp;
+  Network n = MakeNetwork(tmp);
+  Served served(n.node);
+  const std::string url = served.url();
+  const std::string mfg_key = n.client + "/mfg.pem";
+  RegisterProductAndBatch(n, url);
+  std::time_t t = std::time(nullptr) - 60;
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char time[32];
+  std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  auto commission = [&](const std::string& serial) {
+    return std::string(R"({"type":"ObjectEvent","action":"ADD","bizStep":"commissioning",)") +
+           R"("eventTime":")" + time + R"(","eventTimeZoneOffset":"+00:00",)" +
+           R"("epcList":["https://id.gs1.org/01/09506000134352/21/)" + serial + R"("],)" +
+           R"("bizLocation":{"id":"https://id.gs1.org/414/9506000000008"},)" +
+           R"("ilmd":{"cbvmda:lotNumber":"L1"}})";
+  };
+  // R9 was never commissioned: the node's rules refuse its shipment.
+  const std::string ship_r9 =
+      std::string(R"({"type":"ObjectEvent","action":"OBSERVE","bizStep":"shipping",)") +
+      R"("eventTime":")" + time + R"(","eventTimeZoneOffset":"+00:00",)" +
+      R"("epcList":["https://id.gs1.org/01/09506000134352/21/R9"],)" +
+      R"("bizTransactionList":[{"type":"desadv","bizTransaction":"DA-R9"}],)" +
+      R"("destinationList":[{"type":"owning_party",)" +
+      R"("destination":"https://id.gs1.org/417/9506000000015"}]})";
+  const std::string doc = n.client + "/shift.jsonld";
+  std::ofstream(doc) << R"({"type":"EPCISDocument","schemaVersion":"2.0",)"
+                     << R"("creationDate":"2026-12-07T00:00:00Z","epcisBody":{"eventList":[)"
+                     << commission("R1") << "," << commission("R2") << "," << ship_r9 << ","
+                     << commission("R3") << "]}}";
+  auto status = [&](const std::string& serial) {
+    Run v = Remote(url, n.mfg_token,
+                   {"verify", "--code", std::string("(01)") + kGtin + "(21)" + serial, "--json"});
+    auto parsed = ParseJson(v.out);
+    return parsed ? parsed->find("status")->as_string() : v.out + v.err;
+  };
+  Run refused = Remote(url, n.mfg_token, {"epcis", "capture", doc, "--as", "mfg"}, mfg_key);
+  BOOST_TEST(refused.rc == 1);
+  BOOST_TEST(refused.out.empty(), refused.out);
+  auto err = ParseJson(refused.err);
+  BOOST_REQUIRE_MESSAGE(err.has_value(), refused.err);
+  BOOST_TEST(err->find("error")->find("field")->as_string() == "/epcisBody/eventList/2",
+             refused.err);
+  BOOST_TEST(refused.err.find("nothing of the batch was written") != std::string::npos,
+             refused.err);
+  for (const char* serial : {"R1", "R2", "R3"}) BOOST_TEST(status(serial) == "unknown", serial);
+
+  Run proceed = Remote(url, n.mfg_token,
+                       {"epcis", "capture", doc, "--as", "mfg", "--error-behaviour", "proceed"},
+                       mfg_key);
+  BOOST_TEST(proceed.rc == 1);
+  BOOST_TEST(ParseJson(proceed.out).value().find("events")->size() == 2u);
+  BOOST_TEST(status("R1") == "active");
+  BOOST_TEST(status("R3") == "unknown");
+  // The fixed document (without the shipment) all at once: R1 and R2 are duplicates.
+  std::string fixed = pedigree::testing::ReadFile(doc);
+  fixed.replace(fixed.find(ship_r9 + ","), ship_r9.size() + 1, "");
+  std::ofstream(doc, std::ios::trunc) << fixed;
+  Run captured = Remote(url, n.mfg_token, {"epcis", "capture", doc, "--as", "mfg"}, mfg_key);
+  BOOST_REQUIRE_MESSAGE(captured.rc == 0, captured.err);
+  const JsonValue answer = ParseJson(captured.out).value();
+  const auto& events = answer.find("events")->as_array();
+  BOOST_REQUIRE_EQUAL(events.size(), 3u);
+  BOOST_TEST(events[0].find("duplicate")->as_bool());
+  BOOST_TEST(events[1].find("duplicate")->as_bool());
+  BOOST_TEST(events[2].find("duplicate") == nullptr);
+  BOOST_TEST(status("R3") == "active");
 }
 
 // `org register|key-add|key-revoke` with --server: signed here with the consortium authority

@@ -18,6 +18,7 @@
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/scanner/epcis.h"
 #include "pedigree/scanner/epcis_xml.h"
+#include "pedigree/usecases/supply_actions.h"
 #include "pedigree/usecases/token_grants.h"
 
 using namespace pedigree;
@@ -1298,6 +1299,184 @@ BOOST_AUTO_TEST_CASE(exported_captured_events_hash_to_the_event_ids_they_were_ca
                  ->find("resultsBody")
                  ->find("eventList")
                  ->size() == 1u);
+}
+
+// Idempotency inside a capture (issue 15): the Event Hash ID is the key, judged before the
+// commit.
+BOOST_AUTO_TEST_CASE(a_repeated_capture_appends_nothing_and_answers_the_first_indexes) {
+  Api api;
+  const std::string doc = Document(CommissionEvent("D1") + "," + CommissionEvent("D2"));
+  JsonValue first = Captured(api, "mfg", doc);
+  BOOST_REQUIRE_EQUAL(first.find("status")->as_string(), "success");
+  const auto& captured = first.find("events")->as_array();
+  for (const JsonValue& e : captured) BOOST_TEST(e.find("duplicate") == nullptr);
+  const uint64_t size = api.node_->ledger().size();
+  // The same document again, as rollback and as proceed: nothing appended, every event a
+  // duplicate answering its first index.
+  for (const char* behaviour : {"rollback", "proceed"}) {
+    JsonValue again = Captured(api, "mfg", doc, behaviour);
+    BOOST_TEST(again.find("status")->as_string() == "success", behaviour);
+    const auto& events = again.find("events")->as_array();
+    BOOST_REQUIRE_EQUAL(events.size(), 2u);
+    for (size_t i = 0; i < 2; ++i) {
+      BOOST_TEST(events[i].find("duplicate")->as_bool());
+      BOOST_TEST(events[i].find("index")->as_int() == captured[i].find("index")->as_int());
+    }
+    BOOST_TEST(api.node_->ledger().size() == size);
+  }
+  // A document repeating one event beside a new one: the new one is appended, the repeat
+  // answers its first index.
+  JsonValue mixed =
+      Captured(api, "mfg", Document(CommissionEvent("D1", true) + "," + CommissionEvent("D3")));
+  const auto& events = mixed.find("events")->as_array();
+  BOOST_TEST(events[0].find("duplicate")->as_bool());
+  BOOST_TEST(events[0].find("index")->as_int() == captured[0].find("index")->as_int());
+  BOOST_TEST(events[1].find("duplicate") == nullptr);
+  BOOST_TEST(events[1].find("index")->as_int() == static_cast<int64_t>(size));
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+}
+
+BOOST_AUTO_TEST_CASE(an_event_twice_in_one_document_is_appended_once) {
+  Api api;
+  const uint64_t size = api.node_->ledger().size();
+  // The second is the first reordered, with an EPC URN: the same Event Hash ID.
+  JsonValue job =
+      Captured(api, "mfg", Document(CommissionEvent("D4") + "," + CommissionEvent("D4", true)));
+  BOOST_TEST(job.find("status")->as_string() == "success");
+  const auto& events = job.find("events")->as_array();
+  BOOST_REQUIRE_EQUAL(events.size(), 2u);
+  BOOST_TEST(events[0].find("eventID")->as_string() == events[1].find("eventID")->as_string());
+  BOOST_TEST(events[0].find("duplicate") == nullptr);
+  BOOST_TEST(events[1].find("duplicate")->as_bool());
+  BOOST_TEST(events[1].find("index")->as_int() == events[0].find("index")->as_int());
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+}
+
+namespace {
+JsonValue CommissionCommand(const std::string& serial, const std::string& client_id) {
+  return JsonValue::Object()
+      .set("kind", "commission")
+      .set("gtin", kGtin)
+      .set("lot", "LOT1")
+      .set("location", kMfgGln)
+      .set("serials", Strings({serial}))
+      .set("clientId", client_id);
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(a_group_reusing_an_idempotency_key_for_another_command_writes_nothing) {
+  Api api;
+  auto first = api.node_->SubmitAs("mfg", CommissionCommand("G1", "k1"));
+  BOOST_REQUIRE(first.has_value());
+  const uint64_t size = api.node_->ledger().size();
+  // k1 is on the ledger for G1: the group is refused before its commit, G2 is not written.
+  auto logged = api.node_->SubmitGroupAs(
+      "mfg", {CommissionCommand("G2", "k2"), CommissionCommand("G3", "k1")});
+  BOOST_REQUIRE_EQUAL(logged.size(), 2u);
+  BOOST_REQUIRE(!logged[1].has_value());
+  BOOST_TEST(logged[1].error().code() == "idempotency.conflict");
+  BOOST_TEST(logged[1].error().message().find("entry " + std::to_string(*first)) !=
+             std::string::npos);
+  BOOST_REQUIRE(!logged[0].has_value());
+  BOOST_TEST(logged[0].error().code() == "sequencer.group_aborted");
+  BOOST_TEST(api.node_->ledger().size() == size);
+  // The same key twice in one group for two commands.
+  auto twice = api.node_->SubmitGroupAs(
+      "mfg", {CommissionCommand("G4", "k3"), CommissionCommand("G5", "k3")});
+  BOOST_REQUIRE(!twice[1].has_value());
+  BOOST_TEST(twice[1].error().code() == "idempotency.conflict");
+  BOOST_TEST(twice[1].error().message().find("payload 0 of the same group") != std::string::npos);
+  BOOST_TEST(twice[0].error().code() == "sequencer.group_aborted");
+  BOOST_TEST(api.node_->ledger().size() == size);
+  for (const char* serial : {"G2", "G4", "G5"}) {
+    Reply v = api.Call("mfg", "GET", "/v1/verify?code=" + UrlEncode(PackCode(serial)));
+    BOOST_TEST(Api::Body(v).find("status")->as_string() == "unknown", serial);
+  }
+  // Replays are no conflict: a new command, its repeat and a replay of G1 append one entry.
+  auto replays = api.node_->SubmitGroupAs("mfg", {CommissionCommand("G6", "k4"),
+                                                  CommissionCommand("G6", "k4"),
+                                                  CommissionCommand("G1", "k1")});
+  BOOST_REQUIRE(replays[0].has_value());
+  BOOST_REQUIRE(replays[1].has_value());
+  BOOST_REQUIRE(replays[2].has_value());
+  BOOST_TEST(*replays[0] == size);
+  BOOST_TEST(*replays[1] == size);
+  BOOST_TEST(*replays[2] == *first);
+  BOOST_TEST(api.node_->ledger().size() == size + 1);
+}
+
+// POST /v1/events/batch: client-signed envelopes, all or nothing.
+BOOST_AUTO_TEST_CASE(a_batch_of_client_signed_envelopes_is_appended_all_or_nothing) {
+  Api api;
+  auto envelope = [&](JsonValue payload) {
+    return pedigree::ParseJson(SignCommand(payload, "mfg", api.keys_.at("mfg"), api.now_, "cli-",
+                                           api.node_->ledger().origin())
+                                   .value())
+        .value();
+  };
+  auto batch = [&](std::initializer_list<JsonValue> envelopes) {
+    JsonValue list = JsonValue::Array();
+    for (const JsonValue& e : envelopes) list.push_back(e);
+    return pedigree::Canonicalize(JsonValue::Object().set("envelopes", list));
+  };
+  const JsonValue b1 = envelope(CommissionCommand("B1", "b1"));
+  const JsonValue b2 = envelope(CommissionCommand("B2", "b2"));
+  // B9 was never commissioned: the rules refuse its shipment, and with it the batch.
+  const JsonValue ship = envelope(JsonValue::Object()
+                                      .set("kind", "ship")
+                                      .set("epcs", Strings({"https://id.gs1.org/01/" + kGtin +
+                                                            "/21/B9"}))
+                                      .set("to", "ph1")
+                                      .set("toLocation", kPh1Gln)
+                                      .set("despatchAdvice", "DA-B9")
+                                      .set("clientId", "b9"));
+  const uint64_t size = api.node_->ledger().size();
+  Reply refused = api.Call("mfg", "POST", "/v1/events/batch", batch({b1, ship, b2}));
+  BOOST_TEST(refused.status >= 400);
+  BOOST_TEST(refused.status < 500);
+  const JsonValue refusal = Api::Body(refused);
+  const JsonValue* error = refusal.find("error");
+  BOOST_REQUIRE(error != nullptr);
+  BOOST_TEST(error->find("field")->as_string().starts_with("envelopes/1"), refused.body);
+  BOOST_TEST(error->find("message")->as_string().find("nothing of the batch was written") !=
+             std::string::npos);
+  for (uint64_t i = size; i < api.node_->ledger().size(); ++i) {
+    BOOST_TEST(ParseJson(*api.node_->ledger().Entry(i))->find("payload")->find("kind")->as_string() ==
+               "alert");
+  }
+  const uint64_t after_alert = api.node_->ledger().size();
+  Reply ok = api.Call("mfg", "POST", "/v1/events/batch", batch({b1, b2}));
+  BOOST_REQUIRE_MESSAGE(ok.status == 201, ok.body);
+  const JsonValue answer = Api::Body(ok);
+  const auto& results = answer.find("results")->as_array();
+  BOOST_REQUIRE_EQUAL(results.size(), 2u);
+  BOOST_TEST(results[0].find("index")->as_int() == static_cast<int64_t>(after_alert));
+  BOOST_TEST(results[1].find("duplicate") == nullptr);
+  Reply again = api.Call("mfg", "POST", "/v1/events/batch", batch({b2, b1}));
+  BOOST_REQUIRE_EQUAL(again.status, 201);
+  BOOST_TEST(Api::Body(again).find("results")->as_array()[0].find("duplicate")->as_bool());
+  BOOST_TEST(Api::Body(again).find("results")->as_array()[0].find("index")->as_int() ==
+             results[1].find("index")->as_int());
+  BOOST_TEST(api.node_->ledger().size() == after_alert + 2);
+  // Another organisation's token may not post the manufacturer's envelopes.
+  Reply foreign = api.Call("ph1", "POST", "/v1/events/batch", batch({b1}));
+  BOOST_TEST(foreign.status == 403);
+  BOOST_TEST(Api::ErrorCode(foreign) == "auth.forbidden_org");
+  Reply empty = api.Call("mfg", "POST", "/v1/events/batch", R"({"envelopes":[]})");
+  BOOST_TEST(empty.status == 400);
+  BOOST_TEST(Api::ErrorCode(empty) == "request.invalid_body");
+}
+
+BOOST_AUTO_TEST_CASE(a_registered_gln_names_its_organisation) {
+  Api api;
+  Reply found = api.Call("mfg", "GET", "/v1/glns/" + kPh1Gln);
+  BOOST_REQUIRE_MESSAGE(found.status == 200, found.body);
+  BOOST_TEST(Api::Body(found).find("org")->as_string() == "ph1");
+  BOOST_TEST(Api::Body(found).find("gln")->as_string() == kPh1Gln);
+  Reply unknown = api.Call("mfg", "GET", "/v1/glns/4000003000003");
+  BOOST_TEST(unknown.status == 404);
+  BOOST_TEST(Api::ErrorCode(unknown) == "registry.gln_not_found");
+  BOOST_TEST(api.Call("", "GET", "/v1/glns/" + kPh1Gln).status == 401);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_json_capture_still_names_its_line) {

@@ -123,10 +123,27 @@ class SupplyNode {
   // per payload, every one an index, or the refused payload's error and
   // sequencer.group_aborted for the others, with nothing of them written. A refusal by the
   // pack rules records its alert as Submit does (the alert is the node's entry, not the
-  // group's). A payload whose (org, clientId) is on the ledger already answers its first index
-  // (with idempotency.conflict when that entry holds another command, found after the commit).
+  // group's).
+  // Idempotency, judged before anything is committed: a payload whose (org, clientId) is on the
+  // ledger already with the same command appends nothing and answers its first index (a
+  // replay; the rest of the group goes on), and so does a payload repeating an earlier one of
+  // the same group (it answers that one's index). The same clientId with another command, on
+  // the ledger or earlier in the group, is idempotency.conflict for that payload and the group
+  // is not written. (A first use committed by someone else while the group was being judged
+  // is still compared after the commit, as Submit does.)
   [[nodiscard]] std::vector<Result<uint64_t>> SubmitGroupAs(const std::string& org,
                                                             std::vector<JsonValue> payloads);
+  // SubmitGroupAs for envelopes signed elsewhere (a client's key): each is checked as Submit
+  // checks it, then the group is appended all or nothing with the same idempotency rules. An
+  // envelope that does not parse is refused with the others aborted, nothing written.
+  [[nodiscard]] std::vector<Result<uint64_t>> SubmitGroup(std::vector<std::string> envelopes);
+  // Signs every payload as SubmitAs does and submits them in order without waiting for one
+  // before the next, so that the log commits them in batches (an EPCIS capture with
+  // "proceed"): each is judged on its own, in order, as SubmitAs would judge it, and a refused
+  // one does not stop the others. One result per payload; idempotency as SubmitGroupAs
+  // judges it, except that a conflict refuses only its own payload.
+  [[nodiscard]] std::vector<Result<uint64_t>> SubmitEachAs(const std::string& org,
+                                                           std::vector<JsonValue> payloads);
   // Stores `key` as the key this node signs with for `org` (keys/<org>.pem, mode 0600).
   [[nodiscard]] Status HoldKey(const std::string& org, const log::PrivateKey& key);
   [[nodiscard]] bool HoldsKey(const std::string& org) const;
@@ -166,6 +183,13 @@ class SupplyNode {
   // `payload` is the envelope's payload; `signed_here`: this node just signed it.
   [[nodiscard]] Result<uint64_t> SubmitChecked(std::string envelope, const JsonValue& payload,
                                                bool signed_here);
+  // The common part of SubmitGroupAs, SubmitGroup and SubmitEachAs: `payloads[i]` is
+  // `envelopes[i]`'s (empty envelope: refused already, `refused[i]` its error).
+  // `all_or_nothing`: one ledger transaction (else each submitted on its own, pipelined).
+  [[nodiscard]] std::vector<Result<uint64_t>> SubmitGroupChecked(
+      std::vector<std::string> envelopes, const std::vector<JsonValue>& payloads,
+      bool signed_here, bool all_or_nothing = true,
+      std::vector<std::optional<Error>> refused = {});
   // Appends and records an alert for a refusal by the rules.
   [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string key,
                                         const JsonValue& payload, bool signed_here);
