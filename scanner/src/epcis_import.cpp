@@ -175,8 +175,7 @@ Result<std::string> DestinationLocation(const JsonValue& event, const std::strin
 // the GLN through `owner`, pedigree's org id as it is; a bare identifier names no sender and
 // is refused then.
 Result<std::string> DespatchAdvice(const JsonValue& event, const std::string& pointer,
-                                   std::string* sender = nullptr,
-                                   const GlnOwner* owner = nullptr) {
+                                   std::string* sender = nullptr, const GlnOwner* owner = nullptr) {
   const JsonValue* list = event.find("bizTransactionList");
   std::string p = pointer + "/bizTransactionList";
   if (list != nullptr && list->is_array()) {
@@ -202,13 +201,17 @@ Result<std::string> DespatchAdvice(const JsonValue& event, const std::string& po
           if (prefix.starts_with("urn:pedigree:")) {
             *sender = party;
           } else {
-            std::optional<std::string> gln = GlnOf("urn:epc:id:pgln:" + party);
-            if (!gln) gln = GlnOf("https://id.gs1.org/417/" + party);
-            if (!gln || owner == nullptr || !*owner) {
-              return Fail(Error("epcis.unsupported", "the sender '" + party + "' of '" +
+            std::optional<std::string> gln = GlnOf("https://id.gs1.org/417/" + party);
+            if (!gln) {
+              return Fail(Invalid("the sender '" + party + "' of '" + std::string(s) +
+                                      "' is no GLN (13 digits with their check digit)",
+                                  at));
+            }
+            if (owner == nullptr || !*owner) {
+              return Fail(Error("epcis.unsupported", "the sender GLN " + *gln + " of '" +
                                                          std::string(s) +
-                                                         "' is no GLN a registered organisation "
-                                                         "has")
+                                                         "' cannot be resolved here: capture "
+                                                         "needs the node's registry")
                               .at_field(at));
             }
             PEDIGREE_ASSIGN(org, (*owner)(*gln));
@@ -357,13 +360,13 @@ Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& opt
   // record as true what the partner declared false.
   if (const JsonValue* declared = event.find("errorDeclaration"); declared != nullptr) {
     const JsonValue* reason = declared->is_object() ? declared->find("reason") : nullptr;
-    return Fail(Error("epcis.unsupported",
-                      "pedigree records no errorDeclaration (reason '" +
-                          (reason != nullptr && reason->is_string() ? reason->as_string()
-                                                                    : std::string()) +
-                          "'): its ledger withdraws no event; undo restores a pack's status "
-                          "(docs/epcis.md lists what it captures)")
-                    .at_field(ptr + "/errorDeclaration"));
+    return Fail(
+        Error("epcis.unsupported",
+              "pedigree records no errorDeclaration (reason '" +
+                  (reason != nullptr && reason->is_string() ? reason->as_string() : std::string()) +
+                  "'): its ledger withdraws no event; undo restores a pack's status "
+                  "(docs/epcis.md lists what it captures)")
+            .at_field(ptr + "/errorDeclaration"));
   }
 
   JsonValue payload = JsonValue::Object();

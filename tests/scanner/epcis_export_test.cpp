@@ -283,10 +283,10 @@ BOOST_AUTO_TEST_CASE(exported_shipping_and_receiving_import_as_the_same_commands
 
 BOOST_AUTO_TEST_CASE(exported_signed_sensor_report_imports_as_the_same_command_in_json_and_xml) {
   // The logger of docs/epcis.md's worked example (RFC 8032 test key 1), a GIAI deviceID.
-  auto logger = log::PrivateKey::FromSeed(
-                    FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-                        .value())
-                    .value();
+  auto logger =
+      log::PrivateKey::FromSeed(
+          FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").value())
+          .value();
   JsonValue element = P(
       R"({"sensorMetadata":{"deviceID":"urn:epc:id:giai:9506001.L1","time":"2026-01-01T00:00:03Z"},)"
       R"("sensorReport":[{"type":"Temperature","time":"2026-01-01T00:00:03Z","value":"4.5","uom":"CEL"},)"
@@ -335,8 +335,7 @@ BOOST_AUTO_TEST_CASE(exported_signed_sensor_report_imports_as_the_same_command_i
 
   // A despatch advice that names no sender cannot name the shipment.
   JsonValue bare = Events(*doc).as_array()[4];
-  bare.set("bizTransactionList",
-           P(R"([{"type":"desadv","bizTransaction":"DA-1"}])"));
+  bare.set("bizTransactionList", P(R"([{"type":"desadv","bizTransaction":"DA-1"}])"));
   auto refused = ImportEvent(bare, PedigreeHashOptions(), "/e", ChainRegistry());
   BOOST_REQUIRE(!refused.has_value());
   BOOST_TEST(refused.error().code() == "epcis.invalid_event");
