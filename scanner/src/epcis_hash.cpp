@@ -643,6 +643,48 @@ std::string NormaliseEpc(std::string_view uri) {
   auto digits = [](const std::string& x) {
     return !x.empty() && std::all_of(x.begin(), x.end(), IsDigit);
   };
+  // GIAI, "urn:epc:id:giai:{company prefix}.{asset reference}" -> https://id.gs1.org/8004/
+  // {prefix}{reference}: the asset reference is URN-escaped (TDS 2.x, GS1 AI encodable
+  // character set 82), unescaped here and percent-encoded as a Digital Link value, which
+  // gives the text epcis2.js gives. A data logger's deviceID is often one.
+  if (s.starts_with("urn:epc:id:giai:")) {
+    std::string_view body = std::string_view(s).substr(16);
+    size_t dot = body.find('.');
+    if (dot == body.npos || dot < 6 || dot > 12) return s;
+    std::string prefix(body.substr(0, dot));
+    if (!digits(prefix)) return s;
+    auto hex = [](char c) -> int {
+      if (IsDigit(c)) return c - '0';
+      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+      return -1;
+    };
+    std::string asset;
+    std::string_view raw = body.substr(dot + 1);
+    for (size_t i = 0; i < raw.size(); ++i) {
+      const char c = raw[i];
+      if (c == '%') {
+        if (i + 2 >= raw.size() || hex(raw[i + 1]) < 0 || hex(raw[i + 2]) < 0) return s;
+        asset.push_back(static_cast<char>(hex(raw[i + 1]) * 16 + hex(raw[i + 2])));
+        i += 2;
+        continue;
+      }
+      const bool allowed = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || IsDigit(c) ||
+                           std::string_view("!')(*+,.:;=_-").find(c) != std::string_view::npos;
+      if (!allowed) return s;
+      asset.push_back(c);
+    }
+    if (asset.empty() || prefix.size() + asset.size() > 30) return s;
+    for (char c : asset) {
+      // AI 8004 takes the 82 characters of GS1's set: '"', '%', '&', '/', '<', '>', '?' among
+      // them are escaped in a URN; a control character or '#' is none of them.
+      if (c < 0x21 || c > 0x7E || c == '#' || c == '$' || c == '@' || c == '[' || c == '\\' ||
+          c == ']' || c == '^' || c == '`' || c == '{' || c == '|' || c == '}' || c == '~') {
+        return s;
+      }
+    }
+    return "https://id.gs1.org/8004/" + prefix + PercentEncodeDl(asset);
+  }
   if (s.starts_with("urn:epc:id:pgln:")) {
     std::vector<std::string> parts;
     split(std::string_view(s).substr(16), parts);

@@ -6,6 +6,7 @@
 #include <string_view>
 #include <vector>
 
+#include "pedigree/provenance/device_signature.h"
 #include "pedigree/provenance/identifiers.h"
 #include "pedigree/scanner/epcis.h"
 #include "pedigree/scanner/gs1.h"
@@ -169,8 +170,12 @@ Result<std::string> DestinationLocation(const JsonValue& event, const std::strin
 }
 
 // The despatch advice of the desadv bizTransaction: "urn:epcglobal:cbv:bt:{GLN}:{advice}",
-// pedigree's "urn:pedigree:epcis:desadv:{org}:{advice}", else the whole identifier.
-Result<std::string> DespatchAdvice(const JsonValue& event, const std::string& pointer) {
+// pedigree's "urn:pedigree:epcis:desadv:{org}:{advice}", else the whole identifier. With
+// `sender`, the organisation that issued it (the shipment's sender, as the export names it):
+// the GLN through `owner`, pedigree's org id as it is; a bare identifier names no sender and
+// is refused then.
+Result<std::string> DespatchAdvice(const JsonValue& event, const std::string& pointer,
+                                   std::string* sender = nullptr, const GlnOwner* owner = nullptr) {
   const JsonValue* list = event.find("bizTransactionList");
   std::string p = pointer + "/bizTransactionList";
   if (list != nullptr && list->is_array()) {
@@ -191,7 +196,42 @@ Result<std::string> DespatchAdvice(const JsonValue& event, const std::string& po
         if (colon == std::string_view::npos || colon + 1 == s.size()) {
           return Fail(Invalid("'" + std::string(s) + "' names no document after the party", at));
         }
+        if (sender != nullptr) {
+          const std::string party = PercentDecoded(s.substr(prefix.size(), colon - prefix.size()));
+          if (prefix.starts_with("urn:pedigree:")) {
+            *sender = party;
+          } else {
+            std::optional<std::string> gln = GlnOf("https://id.gs1.org/417/" + party);
+            if (!gln) {
+              return Fail(Invalid("the sender '" + party + "' of '" + std::string(s) +
+                                      "' is no GLN (13 digits with their check digit)",
+                                  at));
+            }
+            if (owner == nullptr || !*owner) {
+              return Fail(Error("epcis.unsupported", "the sender GLN " + *gln + " of '" +
+                                                         std::string(s) +
+                                                         "' cannot be resolved here: capture "
+                                                         "needs the node's registry")
+                              .at_field(at));
+            }
+            PEDIGREE_ASSIGN(org, (*owner)(*gln));
+            if (!*org) {
+              return Fail(Error("event.unknown_org", "GLN " + *gln + " (the sender of '" +
+                                                         std::string(s) +
+                                                         "') is registered by no organisation")
+                              .at_field(at));
+            }
+            *sender = **org;
+          }
+        }
         return PercentDecoded(s.substr(colon + 1));
+      }
+      if (sender != nullptr) {
+        return Fail(Invalid("'" + std::string(s) +
+                                "' names no sender: a sensor report names its shipment as "
+                                "urn:epcglobal:cbv:bt:{sender GLN}:{advice} (or pedigree's "
+                                "urn:pedigree:epcis:desadv:{org}:{advice})",
+                            at));
       }
       return std::string(s);
     }
@@ -219,6 +259,56 @@ void UsedPrefixes(const JsonValue& v, const HashOptions& options, JsonValue& out
     }
     UsedPrefixes(member, options, out);
   }
+}
+
+// The sensorElementList of a `sensor` command from its EPCIS form: each element kept member
+// for member (a logger's pedigree:deviceSignature and extensions included), the JSON numbers
+// of its sensorReports (provenance::IsSensorNumberMember) written as the decimal text of
+// their JCS form, which is what a signed payload must hold (docs/epcis.md, "What the logger
+// signs"): the element then gives the logger's signed bytes back, and the rules judge it as
+// they judge an HTTP `sensor` entry.
+Result<JsonValue> SensorElements(const JsonValue* list, const std::string& pointer) {
+  if (list == nullptr || !list->is_array() || list->as_array().empty()) {
+    return Fail(Invalid("a sensor report needs a non-empty sensorElementList", pointer));
+  }
+  JsonValue out = JsonValue::Array();
+  size_t i = 0;
+  for (const JsonValue& element : list->as_array()) {
+    const std::string at = pointer + "/" + std::to_string(i++);
+    if (!element.is_object()) return Fail(Invalid("a sensorElement is an object", at));
+    JsonValue kept = JsonValue::Object();
+    for (const auto& [name, member] : element.as_object()) {
+      if (name != "sensorReport" || !member.is_array()) {
+        kept.set(name, member);
+        continue;
+      }
+      JsonValue reports = JsonValue::Array();
+      size_t j = 0;
+      for (const JsonValue& report : member.as_array()) {
+        const std::string rat = at + "/sensorReport/" + std::to_string(j++);
+        if (!report.is_object()) return Fail(Invalid("a sensorReport is an object", rat));
+        JsonValue r = JsonValue::Object();
+        for (const auto& [k, v] : report.as_object()) {
+          if (!provenance::IsSensorNumberMember(k) || !v.is_number()) {
+            r.set(k, v);
+            continue;
+          }
+          std::string text = Canonicalize(v);
+          if (text.find_first_of("eE") != std::string::npos) {
+            return Fail(Error("epcis.unsupported", k + " " + text +
+                                                       " has no plain decimal form a signed "
+                                                       "pedigree payload can hold")
+                            .at_field(rat + "/" + k));
+          }
+          r.set(k, std::move(text));
+        }
+        reports.push_back(std::move(r));
+      }
+      kept.set(name, std::move(reports));
+    }
+    out.push_back(std::move(kept));
+  }
+  return out;
 }
 
 std::string StatusOf(const std::string& disposition) {
@@ -263,6 +353,20 @@ Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& opt
           Invalid("eventTime '" + time->as_string() + "' is no date-time", ptr + "/eventTime"));
     }
     utc = ms.substr(0, 19) + "Z";
+  }
+
+  // An error declaration retracts an event: pedigree's ledger has no counterpart for that
+  // (undo restores a pack's status, it does not withdraw an event), and dropping it would
+  // record as true what the partner declared false.
+  if (const JsonValue* declared = event.find("errorDeclaration"); declared != nullptr) {
+    const JsonValue* reason = declared->is_object() ? declared->find("reason") : nullptr;
+    return Fail(
+        Error("epcis.unsupported",
+              "pedigree records no errorDeclaration (reason '" +
+                  (reason != nullptr && reason->is_string() ? reason->as_string() : std::string()) +
+                  "'): its ledger withdraws no event; undo restores a pack's status "
+                  "(docs/epcis.md lists what it captures)")
+            .at_field(ptr + "/errorDeclaration"));
   }
 
   JsonValue payload = JsonValue::Object();
@@ -333,6 +437,18 @@ Result<ImportedEvent> ImportEvent(const JsonValue& event, const HashOptions& opt
           .set("despatchAdvice", *advice)
           .set("location", *location);
     }
+  } else if (type == "ObjectEvent" && action == "OBSERVE" && step == "sensor_reporting" &&
+             event.find("sensorElementList") != nullptr) {
+    // The shipment is the one of the despatch advice (as for receiving, the epcList the
+    // export writes is not read: the readings belong to the whole shipment).
+    std::string from;
+    PEDIGREE_ASSIGN(advice, DespatchAdvice(event, ptr, &from, &gln_owner));
+    PEDIGREE_ASSIGN(elements,
+                    SensorElements(event.find("sensorElementList"), ptr + "/sensorElementList"));
+    payload.set("kind", "sensor")
+        .set("from", from)
+        .set("despatchAdvice", *advice)
+        .set("sensorElementList", std::move(*elements));
   } else if (type == "ObjectEvent" && action == "OBSERVE" &&
              (event.find("pedigree:status") != nullptr || !StatusOf(disposition).empty())) {
     const JsonValue* own = event.find("pedigree:status");

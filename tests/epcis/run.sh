@@ -23,6 +23,21 @@ if ! cmp -s "$here/package.json" "$node_dir/package.json" ||
   (cd "$node_dir" && npm install --no-audit --no-fund --loglevel=error)
 fi
 
+# Known answer: a sensor report naming its logger and assets by GIAI URNs hashes as epcis2.js
+# hashes it (both turn urn:epc:id:giai:… into https://id.gs1.org/8004/…), and as the vector
+# file tests/scanner/epcis_hash_test.cpp checks says.
+giai="$here/../scanner/epcis_vectors/sensorWithGiaiDevice"
+theirs=$(NODE_PATH="$node_dir/node_modules" node -e '
+const epcis = require("epcis2.js");
+const doc = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+for (const e of doc.epcisBody.eventList) console.log(epcis.eventToHashedId(e, doc["@context"]));
+' "$giai.jsonld")
+ours=$("$pedigree" epcis hash "$giai.jsonld" --profile epcis2.js)
+if [ "$theirs" != "$ours" ] || [ "$theirs" != "$(cat "$giai.epcis2js.hashes")" ]; then
+  echo "FAIL: GIAI vector: epcis2.js $theirs, pedigree $ours, vector $(cat "$giai.epcis2js.hashes")" >&2
+  exit 1
+fi
+
 rm -rf "$work/demo" "$work/docs"
 mkdir -p "$work/docs"
 "$pedigree" demo --dir "$work/demo" >"$work/demo.txt"

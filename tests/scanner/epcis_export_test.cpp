@@ -281,6 +281,99 @@ BOOST_AUTO_TEST_CASE(exported_shipping_and_receiving_import_as_the_same_commands
   BOOST_TEST(refused.error().field() == "/e/bizTransactionList");
 }
 
+BOOST_AUTO_TEST_CASE(exported_signed_sensor_report_imports_as_the_same_command_in_json_and_xml) {
+  // The logger of docs/epcis.md's worked example (RFC 8032 test key 1), a GIAI deviceID.
+  auto logger =
+      log::PrivateKey::FromSeed(
+          FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").value())
+          .value();
+  JsonValue element = P(
+      R"({"sensorMetadata":{"deviceID":"urn:epc:id:giai:9506001.L1","time":"2026-01-01T00:00:03Z"},)"
+      R"("sensorReport":[{"type":"Temperature","time":"2026-01-01T00:00:03Z","value":"4.5","uom":"CEL"},)"
+      R"({"type":"Temperature","time":"2026-01-01T00:00:04Z","value":"-0.25","minValue":"-1","uom":"CEL"}]})");
+  const std::string bytes = provenance::DeviceSignedBytes(element, "e").value();
+  element.set(std::string(provenance::kDeviceSignatureMember),
+              JsonValue::Object().set("alg", "Ed25519").set("sig", ToBase64(logger.Sign(bytes))));
+  std::vector<LedgerEvent> entries = Chain();
+  JsonValue sensor = JsonValue::Object();
+  for (const auto& [k, v] : entries[7].payload.as_object()) {
+    if (k != "readings") sensor.set(k, v);
+  }
+  JsonValue list = JsonValue::Array();
+  list.push_back(element);
+  sensor.set("sensorElementList", std::move(list));
+  entries[7].payload = sensor;
+  auto doc = ExportDocument(entries, 0);
+  BOOST_REQUIRE(doc.has_value());
+
+  auto check = [&](const JsonValue& exported) {
+    JsonValue event = JsonValue::Object();
+    for (const auto& [k, v] : exported.as_object()) {
+      if (k != kLedgerIndexMember) event.set(k, v);
+    }
+    auto imported = ImportEvent(event, PedigreeHashOptions(), "/e", ChainRegistry());
+    BOOST_REQUIRE_MESSAGE(imported.has_value(),
+                          (imported ? std::string() : imported.error().ToString()));
+    // The command the node signed, org aside; numbers back as the decimal strings signed.
+    BOOST_TEST(CommandOf(imported->payload) == Command(sensor, *imported));
+    BOOST_TEST(imported->event_id == exported.find("eventID")->as_string());
+    const JsonValue& kept = imported->payload.find("sensorElementList")->as_array()[0];
+    BOOST_TEST(provenance::DeviceSignedBytes(kept, "e").value() == bytes);
+    // Captured, then exported again: the event it was captured as, under the same ID.
+    LedgerEvent captured{11, imported->payload, 109};
+    captured.payload.set("org", "north");
+    auto again = ExportDocument({captured}, 0);
+    BOOST_REQUIRE(again.has_value());
+    BOOST_TEST(Events(*again).as_array()[0].find("eventID")->as_string() == imported->event_id);
+  };
+  check(Events(ParseJson(Canonicalize(*doc)).value()).as_array()[4]);
+  auto xml = DocumentToXml(*doc);
+  BOOST_REQUIRE(xml.has_value());
+  auto read = ParseEpcisXml(*xml);
+  BOOST_REQUIRE(read.has_value());
+  check(Events(read->document).as_array()[4]);
+
+  // A despatch advice that names no sender cannot name the shipment.
+  JsonValue bare = Events(*doc).as_array()[4];
+  bare.set("bizTransactionList", P(R"([{"type":"desadv","bizTransaction":"DA-1"}])"));
+  auto refused = ImportEvent(bare, PedigreeHashOptions(), "/e", ChainRegistry());
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "epcis.invalid_event");
+  BOOST_TEST(refused.error().field() == "/e/bizTransactionList/0/bizTransaction");
+  // A sender GLN no organisation registered.
+  bare.set("bizTransactionList",
+           P(R"([{"type":"desadv","bizTransaction":"urn:epcglobal:cbv:bt:0614141000012:DA-1"}])"));
+  auto unknown = ImportEvent(bare, PedigreeHashOptions(), "/e", ChainRegistry());
+  BOOST_REQUIRE(!unknown.has_value());
+  BOOST_TEST(unknown.error().code() == "event.unknown_org");
+  // A reading no plain decimal can hold is refused, not rounded.
+  JsonValue huge = Events(*doc).as_array()[4];
+  JsonValue elements = P(
+      R"([{"sensorReport":[{"type":"Temperature","time":"2026-01-01T00:00:03Z","value":1e300,"uom":"CEL"}]}])");
+  huge.set("sensorElementList", elements);
+  auto exponent = ImportEvent(huge, PedigreeHashOptions(), "/e", ChainRegistry());
+  BOOST_REQUIRE(!exponent.has_value());
+  BOOST_TEST(exponent.error().code() == "epcis.unsupported");
+  BOOST_TEST(exponent.error().field() == "/e/sensorElementList/0/sensorReport/0/value");
+}
+
+BOOST_AUTO_TEST_CASE(error_declaration_is_refused_naming_it_and_its_reason) {
+  auto doc = ExportDocument(Chain(), 0);
+  BOOST_REQUIRE(doc.has_value());
+  // The destroyed pack, declared erroneous: its hash ID is the original's (errorDeclaration is
+  // no part of it), so dropping the declaration would append the event it retracts.
+  JsonValue event = Events(*doc).as_array()[5];
+  event.set("errorDeclaration",
+            P(R"({"declarationTime":"2026-01-02T00:00:00Z","reason":"incorrect_data",)"
+              R"("correctiveEventIDs":["ni:///sha-256;00?ver=CBV2.0"]})"));
+  auto refused = ImportEvent(event, PedigreeHashOptions(), "/e", ChainRegistry());
+  BOOST_REQUIRE(!refused.has_value());
+  BOOST_TEST(refused.error().code() == "epcis.unsupported");
+  BOOST_TEST(refused.error().field() == "/e/errorDeclaration");
+  BOOST_TEST(refused.error().message().find("errorDeclaration") != std::string::npos);
+  BOOST_TEST(refused.error().message().find("incorrect_data") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(commissioning_with_urns_and_digital_links_is_one_command) {
   JsonValue dl = P(R"({"type":"ObjectEvent","eventTime":"2026-01-01T01:00:00.4+01:00",
     "eventTimeZoneOffset":"+01:00","action":"ADD","bizStep":"commissioning",

@@ -86,6 +86,26 @@ BOOST_AUTO_TEST_CASE(epcis2js_profile_matches_the_hashes_epcis2js_computes) {
                 "epcisDocWithSingleEvent.epcis2js.hashes");
 }
 
+// A GIAI (a data logger's deviceID, an asset in epcList) hashes as its Digital Link
+// https://id.gs1.org/8004/{prefix}{reference}, URN escapes undone and re-encoded: the hash
+// epcis2.js computes (sensorWithGiaiDevice.epcis2js.hashes, README.md).
+BOOST_AUTO_TEST_CASE(giai_hashes_as_its_digital_link_as_epcis2js_computes) {
+  CheckDocument("sensorWithGiaiDevice", HashProfile::kEpcis2Js, "",
+                "sensorWithGiaiDevice.epcis2js.hashes");
+  JsonValue doc = Parse(Slurp("sensorWithGiaiDevice.jsonld"));
+  const JsonValue& event = doc.find("epcisBody")->find("eventList")->as_array()[0];
+  auto pre = EventPreHash(event, {});
+  BOOST_REQUIRE(pre.has_value());
+  BOOST_TEST(pre->find("deviceID=https://id.gs1.org/8004/9506000LOGGER1") != std::string::npos);
+  BOOST_TEST(pre->find("epc=https://id.gs1.org/8004/4012345A%2FB-7%21x") != std::string::npos);
+  BOOST_TEST(pre->find("urn:epc:id:giai") == std::string::npos);
+  BOOST_TEST(NormaliseEpc("urn:epc:id:giai:9506000.LOGGER1") ==
+             "https://id.gs1.org/8004/9506000LOGGER1");
+  // Not a GIAI (a company prefix of five digits, a '#'): kept as it is.
+  BOOST_TEST(NormaliseEpc("urn:epc:id:giai:95060.L1") == "urn:epc:id:giai:95060.L1");
+  BOOST_TEST(NormaliseEpc("urn:epc:id:giai:9506000.L#1") == "urn:epc:id:giai:9506000.L#1");
+}
+
 BOOST_AUTO_TEST_CASE(member_order_epc_form_and_offset_do_not_change_the_hash) {
   auto a = EventHashId(SingleEvent());
   BOOST_REQUIRE(a.has_value());

@@ -53,7 +53,7 @@ std::vector<std::pair<std::string, std::string>> ContextPrefixes(const JsonValue
                                               const HashOptions& options = {});
 std::string HashIdOfPreHash(std::string_view pre_hash);
 
-// An EPC pure-identity or class URN (sgtin, sscc, sgln, pgln, lgtin) as its canonical GS1
+// An EPC pure-identity or class URN (sgtin, sscc, sgln, pgln, giai, lgtin) as its canonical GS1
 // Digital Link on https://id.gs1.org; any other string is returned unchanged.
 std::string NormaliseEpc(std::string_view uri);
 
