@@ -141,12 +141,12 @@ JsonValue ShiftDocument(const std::string& tag, size_t tag_number, size_t events
             .set("bizStep", "shipping")
             .set("disposition", "in_transit")
             .set("bizLocation", location(maker_gln))
-            .set("bizTransactionList",
-                 JsonValue::Array().push_back(
-                     JsonValue::Object()
-                         .set("type", "desadv")
-                         .set("bizTransaction",
-                              "urn:epcglobal:cbv:bt:" + maker_gln + ":" + advice)))
+            .set(
+                "bizTransactionList",
+                JsonValue::Array().push_back(
+                    JsonValue::Object()
+                        .set("type", "desadv")
+                        .set("bizTransaction", "urn:epcglobal:cbv:bt:" + maker_gln + ":" + advice)))
             .set("sourceList", JsonValue::Array().push_back(
                                    JsonValue::Object()
                                        .set("type", "owning_party")
@@ -320,13 +320,13 @@ int main(int argc, char** argv) {
                                    .set("name", "Capturol")),
        "product");
   // Four documents a round, half their events packs.
-  Must(node->SubmitAs("maker", JsonValue::Object()
-                                   .set("kind", "batch.register")
-                                   .set("gtin", kGtin)
-                                   .set("lot", kLot)
-                                   .set("expiry", "2029-12-31")
-                                   .set("quantity", static_cast<int64_t>(
-                                                        (rounds + 1) * 4 * events / 2 + 10))),
+  Must(node->SubmitAs(
+           "maker", JsonValue::Object()
+                        .set("kind", "batch.register")
+                        .set("gtin", kGtin)
+                        .set("lot", kLot)
+                        .set("expiry", "2029-12-31")
+                        .set("quantity", static_cast<int64_t>((rounds + 1) * 4 * events / 2 + 10))),
        "batch");
 
   auto tokens = Must(TokenStore::Open((dir / "tokens.db").string()), "tokens");
@@ -361,8 +361,8 @@ int main(int argc, char** argv) {
     const JsonValue native = next_doc(events);
     const double n = static_cast<double>(events);
     const double cpu0 = bench::ProcessCpuSeconds();
-    const double r = n / Capture(session, token, json_rollback, "application/ld+json",
-                                 "rollback", events);
+    const double r =
+        n / Capture(session, token, json_rollback, "application/ld+json", "rollback", events);
     cpu_rollback += bench::ProcessCpuSeconds() - cpu0;
     const double ref = n / SignedIngest(*node, native);
     const double p =
@@ -381,11 +381,12 @@ int main(int argc, char** argv) {
         round + 1, r, p, x, ref, r / ref, p / ref, x / ref);
     std::fflush(stdout);
   }
-  std::printf("# document: %zu events, %zu bytes as JSON-LD; %.0f us CPU per event captured "
-              "(rollback, client included); log of %llu entries\n",
-              events, Canonicalize(next_doc(events)).size(),
-              cpu_rollback * 1e6 / (events * static_cast<double>(rounds)),
-              static_cast<unsigned long long>(node->ledger().size()));
+  std::printf(
+      "# document: %zu events, %zu bytes as JSON-LD; %.0f us CPU per event captured "
+      "(rollback, client included); log of %llu entries\n",
+      events, Canonicalize(next_doc(events)).size(),
+      cpu_rollback * 1e6 / (events * static_cast<double>(rounds)),
+      static_cast<unsigned long long>(node->ledger().size()));
   const double ref = Median(reference);
   char reference_text[160];
   auto report = [&](const std::string& what, const std::vector<double>& rates,

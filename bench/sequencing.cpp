@@ -4,9 +4,12 @@
 // The ceiling and the run alternate over `rounds` slices of the entries; each figure is
 // the median over the rounds, each ratio the median of the per-round pairs.
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <future>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -40,16 +43,27 @@ JsonValue Payload(size_t i) {
 
 }  // namespace
 
+// A whole decimal count, or nothing (anything else is a usage error, not an exception).
+std::optional<size_t> Count(const char* text) {
+  size_t value = 0;
+  const char* end = text + std::strlen(text);
+  auto [at, ec] = std::from_chars(text, end, value);
+  if (ec != std::errc() || at != end || at == text) return std::nullopt;
+  return value;
+}
+
 int main(int argc, char** argv) {
-  size_t n = argc > 1 ? std::stoul(argv[1]) : 60000;
+  const std::optional<size_t> entries = argc > 1 ? Count(argv[1]) : std::optional<size_t>(60000);
   // Rounds alternate the ceiling and the run on consecutive slices of the entries, so
   // that machine noise (a shared machine) lands on both sides of each pair's ratio; the
   // figures are the medians of the pairs (issue 18: "interleaved, the ratio per pair").
-  const size_t rounds = argc > 2 ? std::stoul(argv[2]) : 6;
-  if (rounds == 0 || n < rounds) {
+  const std::optional<size_t> rounds_arg = argc > 2 ? Count(argv[2]) : std::optional<size_t>(6);
+  if (argc > 3 || !entries || !rounds_arg || *rounds_arg == 0 || *entries < *rounds_arg) {
     std::fprintf(stderr, "usage: bench_sequencing [entries=60000] [rounds=6]\n");
     return 2;
   }
+  size_t n = *entries;
+  const size_t rounds = *rounds_arg;
   unsigned cores = std::max(1u, std::thread::hardware_concurrency());
 
   // Clients sign before they submit; that cost is theirs, not the ledger's.

@@ -147,10 +147,10 @@ BOOST_AUTO_TEST_CASE(event_id_is_the_hash_without_the_ledger_index) {
 // "Device-signed sensor data").
 BOOST_AUTO_TEST_CASE(exported_sensor_element_keeps_a_device_signature_that_verifies) {
   // RFC 8032 test key 1, the logger of docs/epcis.md's worked example.
-  auto logger = log::PrivateKey::FromSeed(
-                    FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60")
-                        .value())
-                    .value();
+  auto logger =
+      log::PrivateKey::FromSeed(
+          FromHex("9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60").value())
+          .value();
   JsonValue element = P(
       R"({"sensorMetadata":{"deviceID":"urn:epc:id:giai:9506001.L1","time":"2026-01-01T00:00:03Z"},)"
       R"("sensorReport":[{"type":"Temperature","time":"2026-01-01T00:00:03Z","value":"4.5","uom":"CEL"},)"

@@ -311,10 +311,10 @@ int RemoteCapture(const RemoteOptions& options, const JsonValue& doc,
     if (e.field().starts_with(prefix)) {
       size_t i = std::strtoull(e.field().c_str() + prefix.size(), nullptr, 10);
       if (i < imported->size()) {
-        return Refuse(io, Located(xml, Error(e).at_field("/epcisBody/eventList/" +
-                                                         std::to_string(i)))
-                              .with_context("event " + std::to_string(i) + " (" +
-                                            (*imported)[i].event_id + ")"));
+        return Refuse(
+            io,
+            Located(xml, Error(e).at_field("/epcisBody/eventList/" + std::to_string(i)))
+                .with_context("event " + std::to_string(i) + " (" + (*imported)[i].event_id + ")"));
       }
     }
     return Refuse(io, e);
@@ -337,9 +337,9 @@ int RemoteCapture(const RemoteOptions& options, const JsonValue& doc,
                                   std::to_string(i))
                             .at_field("server"));
     }
-    out.push_back(EventResult((*imported)[i], static_cast<uint64_t>(index->as_int()),
-                              duplicate != nullptr && duplicate->is_bool() &&
-                                  duplicate->as_bool()));
+    out.push_back(
+        EventResult((*imported)[i], static_cast<uint64_t>(index->as_int()),
+                    duplicate != nullptr && duplicate->is_bool() && duplicate->as_bool()));
   }
   PrintJson(io.out, JsonValue::Object().set("events", std::move(out)));
   return 0;
@@ -359,9 +359,10 @@ int EpcisCapture(const std::vector<std::string>& argv, CliIo& io) {
   }
   const std::string behaviour = args->get("error-behaviour").value_or("rollback");
   if (behaviour != "rollback" && behaviour != "proceed") {
-    return Refuse(io, pedigree::Error("cli.usage", "--error-behaviour is rollback or proceed, "
-                                                   "not '" +
-                                                       behaviour + "'")
+    return Refuse(io, pedigree::Error("cli.usage",
+                                      "--error-behaviour is rollback or proceed, "
+                                      "not '" +
+                                          behaviour + "'")
                           .at_field("error-behaviour"));
   }
   const bool rollback = behaviour == "rollback";

@@ -173,16 +173,16 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         if (!parsed) return ErrorResponse(parsed.error());
         const JsonValue* list = parsed->is_object() ? parsed->find("envelopes") : nullptr;
         if (list == nullptr || !list->is_array() || list->size() == 0) {
-          return ErrorResponse(
-              Error("request.invalid_body", "member 'envelopes' must be a non-empty array of "
-                                            "signed envelopes")
-                  .at_field("envelopes"));
+          return ErrorResponse(Error("request.invalid_body",
+                                     "member 'envelopes' must be a non-empty array of "
+                                     "signed envelopes")
+                                   .at_field("envelopes"));
         }
         if (list->size() > kEventBatchLimit) {
-          return ErrorResponse(Error("request.invalid_body",
-                                     "member 'envelopes' holds " + std::to_string(list->size()) +
-                                         " envelopes, more than " +
-                                         std::to_string(kEventBatchLimit))
+          return ErrorResponse(Error("request.invalid_body", "member 'envelopes' holds " +
+                                                                 std::to_string(list->size()) +
+                                                                 " envelopes, more than " +
+                                                                 std::to_string(kEventBatchLimit))
                                    .at_field("envelopes"));
         }
         std::vector<std::string> envelopes;
@@ -193,16 +193,16 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
           const JsonValue* org = payload ? payload->find("org") : nullptr;
           const std::string at = "envelopes/" + std::to_string(i);
           if (!org || !org->is_string()) {
-            return ErrorResponse(Error("entry.malformed", "envelope " + std::to_string(i) +
-                                                              ": its payload has no org")
+            return ErrorResponse(Error("entry.malformed",
+                                       "envelope " + std::to_string(i) + ": its payload has no org")
                                      .at_field(at + "/payload/org"));
           }
           if (org->as_string() != req.principal->org_id && !req.principal->roles.count("admin")) {
-            return ErrorResponse(Error("auth.forbidden_org",
-                                       "your token is for '" + req.principal->org_id +
-                                           "', envelope " + std::to_string(i) + " is by '" +
-                                           org->as_string() + "'")
-                                     .at_field(at + "/payload/org"));
+            return ErrorResponse(
+                Error("auth.forbidden_org", "your token is for '" + req.principal->org_id +
+                                                "', envelope " + std::to_string(i) + " is by '" +
+                                                org->as_string() + "'")
+                    .at_field(at + "/payload/org"));
           }
           // The envelope bytes are RFC 8785 canonical JSON: re-serialising gives them back.
           envelopes.push_back(Canonicalize(envelope));
@@ -212,11 +212,11 @@ Status AddApiRoutes(Router& router, SupplyNode& node, ApiOptions options) {
         for (size_t i = 0; i < results.size(); ++i) {
           if (results[i] || results[i].error().code() == "sequencer.group_aborted") continue;
           const Error& e = results[i].error();
-          return ErrorResponse(
-              Error(e.code(), "envelope " + std::to_string(i) + " of the batch: " + e.message() +
-                                  " (nothing of the batch was written)")
-                  .at_field("envelopes/" + std::to_string(i) +
-                            (e.field().empty() ? "" : "/payload/" + e.field())));
+          return ErrorResponse(Error(e.code(), "envelope " + std::to_string(i) +
+                                                   " of the batch: " + e.message() +
+                                                   " (nothing of the batch was written)")
+                                   .at_field("envelopes/" + std::to_string(i) +
+                                             (e.field().empty() ? "" : "/payload/" + e.field())));
         }
         JsonValue out = JsonValue::Array();
         std::set<uint64_t> seen;

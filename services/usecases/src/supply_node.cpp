@@ -494,7 +494,8 @@ std::vector<Result<uint64_t>> SupplyNode::SubmitGroupChecked(
       const size_t i = looked_up[j];
       const uint64_t first_index = *(*found)[j];
       auto stored = ledger_->Entry(first_index);
-      if (!stored) return std::vector<Result<uint64_t>>(count, Result<uint64_t>(Fail(stored.error())));
+      if (!stored)
+        return std::vector<Result<uint64_t>>(count, Result<uint64_t>(Fail(stored.error())));
       auto parsed = ParseJson(*stored, {.integers_only = true});
       const JsonValue* first = parsed ? parsed->find("payload") : nullptr;
       answered[i] = true;

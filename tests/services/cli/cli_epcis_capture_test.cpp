@@ -72,13 +72,13 @@ struct Node {
     Must({"org", "register", "--authority-key", authority, "--id", "mfg", "--name", "Maker",
           "--roles", "manufacturer", "--prefixes", "9506000", "--glns", "9506000000008", "--key",
           key, "--hold", "--valid-from", "2026-01-01T00:00:00Z"});
-    Must({"org", "register", "--authority-key", authority, "--id", "pharmacy", "--name",
-          "Pharmacy", "--roles", "dispenser", "--glns", "9506000000015", "--key", tmp / "ph.pem",
-          "--hold", "--valid-from", "2026-01-01T00:00:00Z"});
-    Must({"product", "register", "--as", "mfg", "--gtin", "09506000134352", "--name",
-          "Examplamab"});
-    Must({"batch", "register", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1",
-          "--expiry", "2030-03-31", "--quantity", "20"});
+    Must({"org", "register", "--authority-key", authority, "--id", "pharmacy", "--name", "Pharmacy",
+          "--roles", "dispenser", "--glns", "9506000000015", "--key", tmp / "ph.pem", "--hold",
+          "--valid-from", "2026-01-01T00:00:00Z"});
+    Must(
+        {"product", "register", "--as", "mfg", "--gtin", "09506000134352", "--name", "Examplamab"});
+    Must({"batch", "register", "--as", "mfg", "--gtin", "09506000134352", "--lot", "L1", "--expiry",
+          "2030-03-31", "--quantity", "20"});
   }
   Run Must(std::vector<std::string> args) {
     Run r = Capture(std::move(args));
@@ -127,8 +127,8 @@ BOOST_AUTO_TEST_CASE(a_refused_third_event_writes_nothing_of_the_document_by_def
     for (const char* serial : {"S1", "S2", "S3"}) BOOST_TEST(node.Status(serial) == "unknown");
   }
   // An unknown behaviour is a usage error.
-  Run bad = node.Capture({"epcis", "capture", "-", "--as", "mfg", "--error-behaviour", "maybe"},
-                         doc);
+  Run bad =
+      node.Capture({"epcis", "capture", "-", "--as", "mfg", "--error-behaviour", "maybe"}, doc);
   BOOST_TEST(bad.rc == 2);
   BOOST_TEST(ErrorCode(bad) == "cli.usage");
 }
@@ -137,10 +137,10 @@ BOOST_AUTO_TEST_CASE(proceed_appends_event_by_event_up_to_the_refused_one) {
   TempDir tmp;
   Node node(tmp);
   const std::string time = RecentUtc();
-  const std::string doc = Document({Commission("P1", time), Commission("P2", time),
-                                    Ship("P9", time), Commission("P3", time)});
-  Run r = node.Capture({"epcis", "capture", "-", "--as", "mfg", "--error-behaviour", "proceed"},
-                       doc);
+  const std::string doc = Document(
+      {Commission("P1", time), Commission("P2", time), Ship("P9", time), Commission("P3", time)});
+  Run r =
+      node.Capture({"epcis", "capture", "-", "--as", "mfg", "--error-behaviour", "proceed"}, doc);
   BOOST_TEST(r.rc == 1);
   BOOST_TEST(ParseJson(r.out).value().find("events")->size() == 2u);
   BOOST_TEST(node.Status("P1") == "active");

@@ -997,8 +997,9 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_signed_by_the_client) {
                       << R"("destination":"https://id.gs1.org/417/9506000000015"}]})";
   Run by_gln = Remote(url, n.mfg_token, {"epcis", "capture", ship, "--as", "mfg"}, mfg_key);
   BOOST_REQUIRE_MESSAGE(by_gln.rc == 0, by_gln.err);
-  BOOST_TEST(ParseJson(by_gln.out).value().find("events")->as_array().at(0).find("kind")->as_string() ==
-             "ship");
+  BOOST_TEST(
+      ParseJson(by_gln.out).value().find("events")->as_array().at(0).find("kind")->as_string() ==
+      "ship");
   Run moving = Remote(url, n.mfg_token,
                       {"verify", "--code", std::string("(01)") + kGtin + "(21)C1", "--json"});
   BOOST_TEST(ParseJson(moving.out).value().find("inTransitTo")->as_string() == "pharmacy",
@@ -1065,9 +1066,9 @@ BOOST_AUTO_TEST_CASE(a_remote_epcis_capture_is_all_or_nothing_by_default) {
              refused.err);
   for (const char* serial : {"R1", "R2", "R3"}) BOOST_TEST(status(serial) == "unknown", serial);
 
-  Run proceed = Remote(url, n.mfg_token,
-                       {"epcis", "capture", doc, "--as", "mfg", "--error-behaviour", "proceed"},
-                       mfg_key);
+  Run proceed =
+      Remote(url, n.mfg_token,
+             {"epcis", "capture", doc, "--as", "mfg", "--error-behaviour", "proceed"}, mfg_key);
   BOOST_TEST(proceed.rc == 1);
   BOOST_TEST(ParseJson(proceed.out).value().find("events")->size() == 2u);
   BOOST_TEST(status("R1") == "active");

@@ -1393,9 +1393,9 @@ BOOST_AUTO_TEST_CASE(a_group_reusing_an_idempotency_key_for_another_command_writ
     BOOST_TEST(Api::Body(v).find("status")->as_string() == "unknown", serial);
   }
   // Replays are no conflict: a new command, its repeat and a replay of G1 append one entry.
-  auto replays = api.node_->SubmitGroupAs("mfg", {CommissionCommand("G6", "k4"),
-                                                  CommissionCommand("G6", "k4"),
-                                                  CommissionCommand("G1", "k1")});
+  auto replays =
+      api.node_->SubmitGroupAs("mfg", {CommissionCommand("G6", "k4"), CommissionCommand("G6", "k4"),
+                                       CommissionCommand("G1", "k1")});
   BOOST_REQUIRE(replays[0].has_value());
   BOOST_REQUIRE(replays[1].has_value());
   BOOST_REQUIRE(replays[2].has_value());
@@ -1422,14 +1422,14 @@ BOOST_AUTO_TEST_CASE(a_batch_of_client_signed_envelopes_is_appended_all_or_nothi
   const JsonValue b1 = envelope(CommissionCommand("B1", "b1"));
   const JsonValue b2 = envelope(CommissionCommand("B2", "b2"));
   // B9 was never commissioned: the rules refuse its shipment, and with it the batch.
-  const JsonValue ship = envelope(JsonValue::Object()
-                                      .set("kind", "ship")
-                                      .set("epcs", Strings({"https://id.gs1.org/01/" + kGtin +
-                                                            "/21/B9"}))
-                                      .set("to", "ph1")
-                                      .set("toLocation", kPh1Gln)
-                                      .set("despatchAdvice", "DA-B9")
-                                      .set("clientId", "b9"));
+  const JsonValue ship =
+      envelope(JsonValue::Object()
+                   .set("kind", "ship")
+                   .set("epcs", Strings({"https://id.gs1.org/01/" + kGtin + "/21/B9"}))
+                   .set("to", "ph1")
+                   .set("toLocation", kPh1Gln)
+                   .set("despatchAdvice", "DA-B9")
+                   .set("clientId", "b9"));
   const uint64_t size = api.node_->ledger().size();
   Reply refused = api.Call("mfg", "POST", "/v1/events/batch", batch({b1, ship, b2}));
   BOOST_TEST(refused.status >= 400);
@@ -1441,8 +1441,9 @@ BOOST_AUTO_TEST_CASE(a_batch_of_client_signed_envelopes_is_appended_all_or_nothi
   BOOST_TEST(error->find("message")->as_string().find("nothing of the batch was written") !=
              std::string::npos);
   for (uint64_t i = size; i < api.node_->ledger().size(); ++i) {
-    BOOST_TEST(ParseJson(*api.node_->ledger().Entry(i))->find("payload")->find("kind")->as_string() ==
-               "alert");
+    BOOST_TEST(
+        ParseJson(*api.node_->ledger().Entry(i))->find("payload")->find("kind")->as_string() ==
+        "alert");
   }
   const uint64_t after_alert = api.node_->ledger().size();
   Reply ok = api.Call("mfg", "POST", "/v1/events/batch", batch({b1, b2}));

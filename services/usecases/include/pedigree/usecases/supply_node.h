@@ -187,9 +187,8 @@ class SupplyNode {
   // `envelopes[i]`'s (empty envelope: refused already, `refused[i]` its error).
   // `all_or_nothing`: one ledger transaction (else each submitted on its own, pipelined).
   [[nodiscard]] std::vector<Result<uint64_t>> SubmitGroupChecked(
-      std::vector<std::string> envelopes, const std::vector<JsonValue>& payloads,
-      bool signed_here, bool all_or_nothing = true,
-      std::vector<std::optional<Error>> refused = {});
+      std::vector<std::string> envelopes, const std::vector<JsonValue>& payloads, bool signed_here,
+      bool all_or_nothing = true, std::vector<std::optional<Error>> refused = {});
   // Appends and records an alert for a refusal by the rules.
   [[nodiscard]] Result<uint64_t> Append(std::string envelope, std::string key,
                                         const JsonValue& payload, bool signed_here);
