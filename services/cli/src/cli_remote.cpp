@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <thread>
 
 #include "cli_common.h"
 #include "pedigree/log/keys.h"
@@ -209,7 +210,42 @@ Result<RemoteClient> RemoteClient::Make(const RemoteOptions& options) {
   return client;
 }
 
+namespace {
+
+// The error code of a JSON error answer, or "" when the body is not one.
+std::string ErrorCode(const std::string& body) {
+  auto parsed = ParseJson(body, {.integers_only = true});
+  const JsonValue* e = parsed ? parsed->find("error") : nullptr;
+  const JsonValue* code = e ? e->find("code") : nullptr;
+  return code && code->is_string() ? code->as_string() : std::string();
+}
+
+}  // namespace
+
+// A 503 cluster.no_leader (a leader change: the follower had no leader, or lost it while
+// forwarding) or server.busy (a full queue), with Retry-After, is sent again after that
+// delay until the client's timeout is spent. Sending the same bytes again cannot write
+// twice: nothing ran, or the leader committed the write before it died, and the ledger
+// answers a replayed command (same organisation and clientId) with its first result.
+// Any other answer is the caller's.
 Result<RemoteReply> RemoteClient::Exchange(
+    const std::string& method, const std::string& target, const std::string& body,
+    const std::string& content_type, const std::map<std::string, std::string>& headers) const {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(std::max(1, options_.timeout_seconds));
+  for (;;) {
+    PEDIGREE_ASSIGN(reply, ExchangeOnce(method, target, body, content_type, headers));
+    if (reply->status != 503 || reply->retry_after_seconds < 0) return *reply;
+    const std::string code = ErrorCode(reply->body);
+    if (code != "cluster.no_leader" && code != "server.busy") return *reply;
+    const auto wake = std::chrono::steady_clock::now() +
+                      std::chrono::seconds(std::min(reply->retry_after_seconds, 5));
+    if (wake >= deadline) return *reply;
+    std::this_thread::sleep_until(wake);
+  }
+}
+
+Result<RemoteReply> RemoteClient::ExchangeOnce(
     const std::string& method, const std::string& target, const std::string& body,
     const std::string& content_type, const std::map<std::string, std::string>& headers) const {
   const std::string where = options_.server;
@@ -242,6 +278,14 @@ Result<RemoteReply> RemoteClient::Exchange(
     RemoteReply reply;
     reply.status = static_cast<int>(response.getStatus());
     reply.content_type = response.getContentType();
+    // Retry-After as delay-seconds (RFC 9110 §10.2.3); an HTTP-date is not retried on.
+    const std::string retry_after = response.get("Retry-After", "");
+    int seconds = -1;
+    auto [end, ec] =
+        std::from_chars(retry_after.data(), retry_after.data() + retry_after.size(), seconds);
+    if (ec == std::errc() && end == retry_after.data() + retry_after.size() && seconds >= 0) {
+      reply.retry_after_seconds = seconds;
+    }
     Poco::StreamCopier::copyToString(in, reply.body);
     return reply;
   } catch (const Poco::TimeoutException& e) {

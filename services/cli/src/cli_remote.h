@@ -40,6 +40,7 @@ struct RemoteReply {
   int status = 0;
   std::string body;
   std::string content_type;
+  int retry_after_seconds = -1;  // the Retry-After header's delay-seconds, -1 without one
 };
 
 // One node. Every call opens a connection (a CLI invocation makes a few requests).
@@ -76,6 +77,9 @@ class RemoteClient {
       const std::string& method, const std::string& target, const std::string& body,
       const std::string& content_type,
       const std::map<std::string, std::string>& headers = {}) const;
+  [[nodiscard]] Result<RemoteReply> ExchangeOnce(
+      const std::string& method, const std::string& target, const std::string& body,
+      const std::string& content_type, const std::map<std::string, std::string>& headers) const;
   RemoteOptions options_;
   std::string scheme_, host_, prefix_;
   uint16_t port_ = 0;

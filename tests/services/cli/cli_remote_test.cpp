@@ -1,19 +1,24 @@
 // The CLI against a running `pedigree serve` over a real socket: organisations that the
 // node knows only by their public keys work from another directory with a token and their
 // own key; reads are fetched, refusals and transport failures are coded errors.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <boost/test/unit_test.hpp>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli_run.h"
@@ -1178,6 +1183,96 @@ BOOST_AUTO_TEST_CASE(registry_events_are_signed_by_the_authority_and_posted_by_t
                        "--public-key", PublicKeyB64(whs_key)});
   BOOST_TEST(forged.rc == 1);
   BOOST_TEST(ErrorCode(forged) == "event.not_authority", forged.err);
+}
+
+namespace {
+
+// A node stand-in on a real loopback socket that answers each request with the next of
+// `answers` (the last repeats) and counts the requests: what the client does with a 503
+// is the client's behaviour, whatever node sent it.
+class ScriptedNode {
+ public:
+  explicit ScriptedNode(std::vector<std::string> answers) : answers_(std::move(answers)) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    BOOST_REQUIRE(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    BOOST_REQUIRE(::listen(fd_, 16) == 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
+    port_ = ntohs(addr.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~ScriptedNode() {
+    ::shutdown(fd_, SHUT_RDWR);
+    ::close(fd_);
+    thread_.join();
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  int requests() const { return requests_.load(); }
+
+ private:
+  void Serve() {
+    for (;;) {
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) return;
+      std::string head;
+      char buf[4096];
+      while (head.find("\r\n\r\n") == std::string::npos) {
+        const ssize_t n = ::read(c, buf, sizeof buf);
+        if (n <= 0) break;
+        head.append(buf, static_cast<size_t>(n));
+      }
+      const int i = requests_++;
+      const std::string& answer = answers_[std::min<size_t>(i, answers_.size() - 1)];
+      [[maybe_unused]] ssize_t w = ::write(c, answer.data(), answer.size());
+      ::close(c);
+    }
+  }
+  std::vector<std::string> answers_;
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::atomic<int> requests_{0};
+  std::thread thread_;
+};
+
+std::string Answer503(const std::string& code, const std::string& retry_after) {
+  const std::string body = R"({"error":{"code":")" + code + R"(","message":"m"}})";
+  return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n" +
+         (retry_after.empty() ? "" : "Retry-After: " + retry_after + "\r\n") +
+         "Content-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
+}
+
+}  // namespace
+
+// During a leader change a follower turns writes away with 503 cluster.no_leader and
+// Retry-After (nothing ran, so sending again cannot write twice): the CLI waits and sends
+// again until its --timeout is spent; any other 503 is the answer at once.
+BOOST_AUTO_TEST_CASE(a_request_turned_away_during_a_leader_change_is_sent_again) {
+  {
+    ScriptedNode node({Answer503("cluster.no_leader", "1"), Answer503("unavailable", "1")});
+    Run run = Cli({"alerts", "--server", node.url(), "--token", "pdg_x", "--json"});
+    BOOST_TEST(run.rc == 1);
+    BOOST_TEST(ErrorCode(run) == "unavailable");
+    BOOST_TEST(node.requests() == 2);
+  }
+  {
+    // Still no leader when the timeout is spent: the node's own answer, not a hang.
+    ScriptedNode node({Answer503("cluster.no_leader", "1")});
+    Run run =
+        Cli({"alerts", "--server", node.url(), "--token", "pdg_x", "--json", "--timeout", "2"});
+    BOOST_TEST(ErrorCode(run) == "cluster.no_leader");
+    BOOST_TEST(node.requests() >= 1);
+    BOOST_TEST(node.requests() <= 3);
+  }
+  {
+    // A 503 without Retry-After, or another code, is not retried.
+    ScriptedNode node({Answer503("cluster.no_leader", ""), Answer503("unavailable", "")});
+    Run run = Cli({"alerts", "--server", node.url(), "--token", "pdg_x", "--json"});
+    BOOST_TEST(ErrorCode(run) == "cluster.no_leader");
+    BOOST_TEST(node.requests() == 1);
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
