@@ -256,7 +256,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
      "an EPCIS query parameter is unknown or its value is malformed; the field names it",
      "docs/epcis.md, \"Query\", lists the parameters and the forms of their values."},
     {"epcis.unsupported", 422,
-     "the EPCIS event is valid but has no pedigree meaning yet (type, action or bizStep)",
+     "the EPCIS event is valid but has no pedigree meaning yet (its type, action, bizStep, "
+     "a member such as errorDeclaration, or a value with no exact pedigree form)",
      "docs/epcis.md's mapping table lists the events pedigree records."},
 
     {"event.aggregation_too_deep", 422, "containers would nest deeper than 16 levels"},
@@ -654,7 +655,8 @@ constexpr std::array kErrorCodes = std::to_array<ErrorCodeInfo>({
     {"router.no_roles", 500, "a protected route names no role (server setup)"},
     {"router.unknown_role", 500, "a route names an unknown role (server setup)"},
     {"router.unknown_route", 500,
-     "a route to mark expensive or inline was never added (server setup)"},
+     "a route given a property (expensive, inline, spooled, checked before the body) was "
+     "never added (server setup)"},
 
     {"scan.not_a_pack", 400, "the code names no pack (01 + 21) or logistic unit (00)"},
 

@@ -184,7 +184,7 @@ class SqliteStorage::Checkpointer {
     if (pages >= c.pages_) c.Request();
     // Safety valve: a checkpointer far behind (its thread starved, a reader pinning the WAL)
     // must not let the WAL grow without bound; checkpoint here as SQLite would by itself.
-    if (pages >= 16 * c.pages_) {
+    if (static_cast<int64_t>(pages) >= 16 * static_cast<int64_t>(c.pages_)) {  // no int overflow
       sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
     }
     return SQLITE_OK;
