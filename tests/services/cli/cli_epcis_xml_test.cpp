@@ -12,20 +12,11 @@
 
 using namespace pedigree;
 using pedigree::services::testing::Cli;
+using pedigree::services::testing::RecentUtc;
 using pedigree::services::testing::Run;
 using pedigree::testing::TempDir;
 
 namespace {
-
-// A minute ago in UTC: event times are checked against the sequencing time.
-std::string RecentUtc() {
-  std::time_t t = std::time(nullptr) - 60;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::string XmlCommission(const std::string& time, const std::string& lot_element) {
   return R"(<?xml version="1.0" encoding="UTF-8"?>
