@@ -298,7 +298,12 @@ def run(binary, work, db, rng, kills, writers, count, nodes):
                     stepped = b"lost the sequencer lease" in f.read()
                 if not stepped:
                     time.sleep(0.05)
+            # It may step down before a follower has polled and taken the free lease: the
+            # new epoch follows within a poll interval.
             later = int(db.query("SELECT epoch FROM leader WHERE id = 1"))
+            while stepped and later <= epoch and time.monotonic() < deadline:
+                time.sleep(0.05)
+                later = int(db.query("SELECT epoch FROM leader WHERE id = 1"))
             print("cut: the session of leader :%d ended, next write acknowledged after %.2f s; "
                   "it stepped down: %s; epoch %d -> %d" %
                   (leader.port, first - cut_at, stepped, epoch, later), flush=True)
